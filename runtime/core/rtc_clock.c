@@ -1,0 +1,9 @@
+#include "rtc_time.h"
+#include <time.h>
+
+rtc_time rtc_clock_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (rtc_time)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}

@@ -1,0 +1,224 @@
+-- An interop peer any WebRTC stack can be paired with (docs/interop.md).
+--   luartc examples/interop_peer.lua --role offer|answer --test NAME [options]
+-- Signaling is one JSON object a line on stdout/stdin; logs go to stderr; the run ends
+-- with one stderr line `RESULT {json}` and exit status 0 when ok.
+local rtc = require "rtc"
+local json = rtc.json
+
+local function usage(msg)
+  io.stderr:write("interop_peer: ", msg, "\n")
+  io.stderr:write("usage: interop_peer.lua --role offer|answer --test dc-echo|dc-throughput ",
+                  "[--trickle] [--bytes N] [--stun URL] [--turn URL --turn-user U --turn-pass P] ",
+                  "[--relay-only] [--timeout S]\n")
+  io.stderr:write("RESULT ", json.encode({ ok = false, error = msg }), "\n")
+  os.exit(2)
+end
+
+local opts = { role = "offer", test = "dc-echo", trickle = false, relay_only = false, timeout = 30 }
+do
+  local i = 1
+  local function value()
+    i = i + 1
+    if arg[i] == nil then usage("missing value for " .. arg[i - 1]) end
+    return arg[i]
+  end
+  while arg[i] do
+    local a = arg[i]
+    if a == "--role" then opts.role = value()
+    elseif a == "--test" then opts.test = value()
+    elseif a == "--trickle" then opts.trickle = true
+    elseif a == "--bytes" then opts.bytes = tonumber(value()) or usage("--bytes needs a number")
+    elseif a == "--duration" then opts.duration = tonumber(value()) or usage("--duration needs a number")
+    elseif a == "--stun" then opts.stun = value()
+    elseif a == "--turn" then opts.turn = value()
+    elseif a == "--turn-user" then opts.turn_user = value()
+    elseif a == "--turn-pass" then opts.turn_pass = value()
+    elseif a == "--relay-only" then opts.relay_only = true
+    elseif a == "--record" then opts.record = value()
+    elseif a == "--timeout" then opts.timeout = tonumber(value()) or usage("--timeout needs a number")
+    else usage("unknown option " .. a) end
+    i = i + 1
+  end
+  if opts.role ~= "offer" and opts.role ~= "answer" then usage("--role must be offer or answer") end
+end
+
+local log = function(...) io.stderr:write(string.format(...), "\n") end
+local result = { ok = false }
+local finished = false
+local t0 = rtc.now()
+
+local function finish(extra)
+  if finished then return end
+  finished = true
+  for k, v in pairs(extra) do result[k] = v end
+  io.stderr:write("RESULT ", json.encode(result), "\n")
+  io.stderr:flush()
+  os.exit(result.ok and 0 or 1)
+end
+
+local ice_servers = {}
+if opts.stun then ice_servers[#ice_servers + 1] = { urls = opts.stun } end
+if opts.turn then
+  ice_servers[#ice_servers + 1] = { urls = opts.turn, username = opts.turn_user, credential = opts.turn_pass }
+end
+local pc = rtc.peer_connection {
+  ice_servers = ice_servers,
+  ice_transport_policy = opts.relay_only and "relay" or "all",
+}
+
+local function send_signal(msg) rtc.stdout:write(json.encode(msg) .. "\n") end
+
+local opened = false
+local function on_open()
+  if opened then return end
+  opened = true
+  io.stderr:write("MARK\n")
+  result.setup_ms = math.floor(rtc.now() - t0 + 0.5)
+end
+
+local function selected_pair()
+  local stats = pc:get_stats()
+  local by_id, pair = {}, nil
+  for _, s in pairs(stats) do by_id[s.id] = s end
+  for _, s in pairs(stats) do
+    if s.type == "transport" and s.selectedCandidatePairId then pair = by_id[s.selectedCandidatePairId] end
+  end
+  if not pair then return nil end
+  local l, r = by_id[pair.localCandidateId], by_id[pair.remoteCandidateId]
+  return (l and l.candidateType or "?") .. "/" .. (r and r.candidateType or "?")
+end
+
+local function done(extra)
+  extra.selected_pair = selected_pair()
+  -- Let the last messages leave before exiting.
+  rtc.set_timeout(200, function() finish(extra) end)
+end
+
+pc:on("connectionstatechange", function(state)
+  log("connection state %s", state)
+  if state == "failed" then finish({ ok = false, error = "connection failed" }) end
+end)
+
+if opts.trickle then
+  pc:on("icecandidate", function(c)
+    if c then
+      send_signal({ type = "candidate", candidate = c.candidate, sdpMid = c.sdp_mid, sdpMLineIndex = c.sdp_mline_index })
+    else
+      send_signal({ type = "candidate", candidate = "", sdpMid = json.null, sdpMLineIndex = 0 })
+    end
+  end)
+end
+
+local function send_description()
+  if not opts.trickle then pc:wait_gathering_complete() end
+  local d = pc.local_description
+  send_signal({ type = d.type, sdp = d.sdp })
+end
+
+-- The tests.
+if opts.test == "dc-echo" then
+  if opts.role == "offer" then
+    local dc = pc:create_data_channel("chat")
+    local sent_at
+    dc:on("open", function()
+      on_open()
+      sent_at = rtc.now()
+      dc:send("hello")
+    end)
+    dc:on("message", function(data)
+      if data == "hello" then done({ ok = true, echo_rtt_ms = rtc.now() - sent_at })
+      else finish({ ok = false, error = "unexpected echo: " .. tostring(data) }) end
+    end)
+  else
+    pc:on("datachannel", function(dc)
+      on_open()
+      dc:on("message", function(data, binary)
+        dc:send(data, binary)
+        done({ ok = true })
+      end)
+    end)
+  end
+elseif opts.test == "dc-throughput" then
+  local total, chunk = opts.bytes or 16 * 1024 * 1024, 16 * 1024
+  if opts.role == "offer" then
+    local dc = pc:create_data_channel("bulk")
+    dc.buffered_amount_low_threshold = 1024 * 1024
+    local sent, start = 0, nil
+    local block = string.rep("\0", chunk)
+    local function pump()
+      while sent < total and dc.buffered_amount < 4 * 1024 * 1024 do
+        local n = math.min(chunk, total - sent)
+        dc:send(n == chunk and block or block:sub(1, n), true)
+        sent = sent + n
+      end
+    end
+    dc:on("bufferedamountlow", pump)
+    dc:on("open", function() on_open(); start = rtc.now(); pump() end)
+    dc:on("message", function(data)
+      local secs = (rtc.now() - start) / 1000
+      local report = json.decode(data)
+      local ok = report and report.bytes_received == total
+      done({ ok = ok, bytes_sent = sent, mb_per_s = total / 1e6 / secs,
+             error = (not ok) and ("peer received " .. tostring(report and report.bytes_received)) or nil })
+    end)
+  else
+    pc:on("datachannel", function(dc)
+      on_open()
+      local got, start = 0, nil
+      dc:on("message", function(data)
+        start = start or rtc.now()
+        got = got + #data
+        if got >= total then
+          local secs = math.max(rtc.now() - start, 1) / 1000
+          dc:send(json.encode({ bytes_received = got }))
+          done({ ok = got == total, bytes_received = got, mb_per_s = got / 1e6 / secs })
+        end
+      end)
+    end)
+  end
+else
+  usage("unknown test " .. opts.test)
+end
+
+rtc.set_timeout(opts.timeout * 1000, function() finish({ ok = false, error = "timeout" }) end)
+
+-- Signaling from the other side, one JSON object a line.
+rtc.spawn(function()
+  local pending = {}
+  while true do
+    local line = rtc.stdin:read_line()
+    if not line then break end
+    if line:match("%S") then
+      local msg, err = json.decode(line)
+      if not msg then
+        log("bad signaling line: %s", err)
+      elseif msg.type == "offer" or msg.type == "answer" then
+        local ok, e = pc:set_remote_description({ type = msg.type, sdp = msg.sdp })
+        if not ok then finish({ ok = false, error = e }) end
+        for _, c in ipairs(pending) do pc:add_ice_candidate(c) end
+        pending = {}
+        if msg.type == "offer" then
+          local answer, e2 = pc:create_answer()
+          if not answer then finish({ ok = false, error = e2 }) end
+          pc:set_local_description(answer)
+          send_description()
+        end
+      elseif msg.type == "candidate" then
+        local c = { candidate = msg.candidate, sdp_mid = msg.sdpMid ~= json.null and msg.sdpMid or nil,
+                    sdp_mline_index = msg.sdpMLineIndex }
+        if pc.remote_description then
+          local ok, e = pc:add_ice_candidate(c)
+          if not ok then log("add_ice_candidate: %s", e) end
+        else
+          pending[#pending + 1] = c
+        end
+      end
+    end
+  end
+end)
+
+if opts.role == "offer" then
+  local offer = assert(pc:create_offer())
+  assert(pc:set_local_description(offer))
+  send_description()
+end

@@ -11,7 +11,11 @@ typedef struct rtc_transmit {
     rtc_addr local;       /* source address (selects the socket); unset = any */
     rtc_addr remote;      /* destination */
     rtc_buf *buf;         /* one datagram; ownership passes to the caller (unref when sent) */
-    int proto;            /* 0 = UDP, 1 = TCP (framed per RFC 4571/6544 by the driver) */
+    int proto;            /* RTC_PROTO_*: 0 = UDP, 1 = TCP (framed per RFC 4571/6544 by the driver) */
 } rtc_transmit;
+
+/* RTC_PROTO_TCP_RAW: bytes for a TCP stream that the machine has already framed (TURN
+ * over TCP frames STUN and ChannelData itself); the driver writes them as they are. */
+enum { RTC_PROTO_UDP = 0, RTC_PROTO_TCP = 1, RTC_PROTO_TCP_RAW = 2 };
 
 #endif

@@ -1,0 +1,81 @@
+/* Codec compatibility for offer/answer: which remote codec a local one may pair with. */
+#include <ctype.h>
+#include <string.h>
+#include "sdp/sdp_internal.h"
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    c = (char)tolower((unsigned char)c);
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+/* RFC 6184 section 8.1 / table 5: profile_idc with the constraint_set flags of
+ * profile-iop (set0 = 0x80, set1 = 0x40, set3 = 0x10, set4 = 0x08, set5 = 0x04). A stream
+ * that meets several profiles' constraints is named by the most constrained one, which
+ * is what offer/answer compares. */
+rtc_h264_profile rtc_sdp_h264_profile(const char *plid, int *level)
+{
+    if (!plid) {
+        if (level)
+            *level = 31;               /* 3.1, what browsers assume when it is absent */
+        return RTC_H264_CONSTRAINED_BASELINE;
+    }
+    if (strlen(plid) != 6)
+        return RTC_H264_UNKNOWN;
+    int b[3];
+    for (int i = 0; i < 3; i++) {
+        int hi = hexval(plid[2 * i]), lo = hexval(plid[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return RTC_H264_UNKNOWN;
+        b[i] = hi << 4 | lo;
+    }
+    int idc = b[0], iop = b[1];
+    if (level)
+        *level = b[2];
+    switch (idc) {
+    case 0x42:
+        return iop & 0x40 ? RTC_H264_CONSTRAINED_BASELINE : RTC_H264_BASELINE;
+    case 0x4d:
+        return iop & 0x80 ? RTC_H264_CONSTRAINED_BASELINE : RTC_H264_MAIN;
+    case 0x58:
+        if ((iop & 0xc0) == 0xc0)
+            return RTC_H264_CONSTRAINED_BASELINE;
+        return iop & 0x80 ? RTC_H264_BASELINE : RTC_H264_EXTENDED;
+    case 0x64:
+        return (iop & 0x0c) == 0x0c ? RTC_H264_CONSTRAINED_HIGH : RTC_H264_HIGH;
+    case 0x6e:
+        return RTC_H264_HIGH10;
+    case 0x7a:
+        return RTC_H264_HIGH422;
+    case 0xf4:
+        return RTC_H264_HIGH444;
+    default:
+        return RTC_H264_UNKNOWN;
+    }
+}
+
+/* Parameter values compared as written, with the default the codec's RFC gives. */
+static bool same_param(const rtc_sdp_codec *a, const rtc_sdp_codec *b, const char *key, const char *dflt)
+{
+    const char *x = rtc_sdp_codec_param(a, key), *y = rtc_sdp_codec_param(b, key);
+    return strcmp(x && *x ? x : dflt, y && *y ? y : dflt) == 0;
+}
+
+bool rtc_sdp_codec_match(const rtc_sdp_codec *a, const rtc_sdp_codec *b)
+{
+    if (!a->name || !b->name || !sdp__ieq(a->name, b->name) || a->clock_rate != b->clock_rate ||
+        (a->channels ? a->channels : 1) != (b->channels ? b->channels : 1))
+        return false;
+    if (sdp__ieq(a->name, "H264")) {
+        rtc_h264_profile pa = rtc_sdp_h264_profile(rtc_sdp_codec_param(a, "profile-level-id"), NULL);
+        rtc_h264_profile pb = rtc_sdp_h264_profile(rtc_sdp_codec_param(b, "profile-level-id"), NULL);
+        return pa != RTC_H264_UNKNOWN && pa == pb && same_param(a, b, "packetization-mode", "0");
+    }
+    if (sdp__ieq(a->name, "VP9"))
+        return same_param(a, b, "profile-id", "0");
+    if (sdp__ieq(a->name, "AV1"))
+        return same_param(a, b, "profile", "0");
+    return true;
+}

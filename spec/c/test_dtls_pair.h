@@ -32,7 +32,7 @@ typedef struct dpair {
     int hook_count;
 } dpair;
 
-static rtc_dtls_cert *dpair_cert(rtc_rng *rng, rtc_dtls_key_type type)
+static inline rtc_dtls_cert *dpair_cert(rtc_rng *rng, rtc_dtls_key_type type)
 {
     rtc_dtls_cert *c = NULL;
     ASSERT_EQ(rtc_dtls_cert_generate(&c, type, rng, 1700000000), 0);
@@ -40,7 +40,7 @@ static rtc_dtls_cert *dpair_cert(rtc_rng *rng, rtc_dtls_key_type type)
 }
 
 /* cfg_a/cfg_b may be NULL for defaults; role and cert are filled in here. */
-static void dpair_init(dpair *p, uint64_t seed, vnet_link link, const rtc_dtls_config *cfg_a,
+static inline void dpair_init(dpair *p, uint64_t seed, vnet_link link, const rtc_dtls_config *cfg_a,
                        const rtc_dtls_config *cfg_b)
 {
     memset(p, 0, sizeof *p);
@@ -61,13 +61,13 @@ static void dpair_init(dpair *p, uint64_t seed, vnet_link link, const rtc_dtls_c
 }
 
 /* Each side learns the other's real fingerprint, as from SDP. */
-static void dpair_exchange_fingerprints(dpair *p)
+static inline void dpair_exchange_fingerprints(dpair *p)
 {
     ASSERT_EQ(rtc_dtls_transport_set_remote_fingerprint(p->a.t, "sha-256", rtc_dtls_cert_fingerprint(p->b.cert), p->now), 0);
     ASSERT_EQ(rtc_dtls_transport_set_remote_fingerprint(p->b.t, "sha-256", rtc_dtls_cert_fingerprint(p->a.cert), p->now), 0);
 }
 
-static void dpeer_drain(dpair *p, dpeer *me, dpeer *other)
+static inline void dpeer_drain(dpair *p, dpeer *me, dpeer *other)
 {
     rtc_buf *b;
     while (rtc_dtls_transport_poll_transmit(me->t, &b)) {
@@ -91,7 +91,7 @@ static void dpeer_drain(dpair *p, dpeer *me, dpeer *other)
     }
 }
 
-static void dpair_drain(dpair *p)
+static inline void dpair_drain(dpair *p)
 {
     dpeer_drain(p, &p->a, &p->b);
     dpeer_drain(p, &p->b, &p->a);
@@ -100,7 +100,7 @@ static void dpair_drain(dpair *p)
 typedef bool (*dpair_done_fn)(dpair *p);
 
 /* Run until `done` (checked after each step) or `until`; returns whether done. */
-static bool dpair_run(dpair *p, rtc_time until, dpair_done_fn done)
+static inline bool dpair_run(dpair *p, rtc_time until, dpair_done_fn done)
 {
     dpair_drain(p);
     for (;;) {
@@ -123,19 +123,19 @@ static bool dpair_run(dpair *p, rtc_time until, dpair_done_fn done)
     }
 }
 
-static bool dpair_both_connected(dpair *p) { return p->a.connected && p->b.connected; }
-static bool dpair_both_ended(dpair *p)
+static inline bool dpair_both_connected(dpair *p) { return p->a.connected && p->b.connected; }
+static inline bool dpair_both_ended(dpair *p)
 {
     return (p->a.failed || p->a.closed) && (p->b.failed || p->b.closed);
 }
 
-static void dpair_start(dpair *p)
+static inline void dpair_start(dpair *p)
 {
     ASSERT_EQ(rtc_dtls_transport_start(p->b.t, p->now), 0);
     ASSERT_EQ(rtc_dtls_transport_start(p->a.t, p->now), 0);
 }
 
-static void dpair_free(dpair *p)
+static inline void dpair_free(dpair *p)
 {
     rtc_dtls_transport_free(p->a.t);
     rtc_dtls_transport_free(p->b.t);

@@ -1,0 +1,347 @@
+/* Interop with OpenSSL's command-line DTLS peer over real UDP on 127.0.0.1: our
+ * transport as client against `openssl s_server`, then as server against
+ * `openssl s_client`. The tool prints the SRTP profile it negotiated and the exported
+ * keying material; both must equal ours. The real clock drives this test (a real peer
+ * has its own timers); nothing is asserted about timing. */
+#include "test_dtls_pair.h"
+#include "core/rtc_time.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static pid_t child = -1;
+static char dir[64];
+
+static void kill_child(void)
+{
+    if (child > 0) {
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+        child = -1;
+    }
+}
+
+static void on_abort(int sig)
+{
+    (void)sig;
+    if (child > 0) kill(child, SIGKILL);   /* async-signal-safe; then die as asked */
+    signal(SIGABRT, SIG_DFL);
+    abort();
+}
+
+typedef struct cli {
+    int in_fd, out_fd;      /* its stdin (we write), its stdout+stderr (we read) */
+    char out[65536];
+    size_t out_len;
+} cli;
+
+static void spawn(cli *c, char *const argv[])
+{
+    int in[2], out[2];
+    ASSERT_EQ(pipe(in), 0);
+    ASSERT_EQ(pipe(out), 0);
+    pid_t parent = getpid();
+    child = fork();
+    ASSERT(child >= 0);
+    if (child == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);    /* never outlive the test */
+        if (getppid() != parent) _exit(1);
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        dup2(out[1], 2);
+        close(in[0]); close(in[1]); close(out[0]); close(out[1]);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    c->in_fd = in[1];
+    c->out_fd = out[0];
+    c->out_len = 0;
+    fcntl(c->out_fd, F_SETFL, O_NONBLOCK);
+}
+
+static void cli_read(cli *c)
+{
+    for (;;) {
+        if (c->out_len + 1 >= sizeof c->out) return;
+        ssize_t n = read(c->out_fd, c->out + c->out_len, sizeof c->out - 1 - c->out_len);
+        if (n <= 0) return;
+        c->out_len += (size_t)n;
+        c->out[c->out_len] = 0;
+    }
+}
+
+static void cli_close(cli *c)
+{
+    kill_child();
+    close(c->in_fd);
+    close(c->out_fd);
+}
+
+static int udp_socket(uint16_t *port)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    ASSERT(fd >= 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    ASSERT_EQ(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t l = sizeof a;
+    getsockname(fd, (struct sockaddr *)&a, &l);
+    *port = ntohs(a.sin_port);
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    return fd;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ASSERT(f != NULL);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Write a fresh identity for the tool to use; returns it (one ref). */
+static rtc_dtls_cert *tool_identity(rtc_rng *rng, char *cert_path, char *key_path)
+{
+    rtc_dtls_cert *c = NULL;
+    ASSERT_EQ(rtc_dtls_cert_generate(&c, RTC_DTLS_KEY_ECDSA_P256, rng, (int64_t)time(NULL)), 0);
+    char *cp, *kp;
+    ASSERT_EQ(rtc_dtls_cert_to_pem(c, &cp, &kp), 0);
+    write_file(cert_path, cp);
+    write_file(key_path, kp);
+    free(cp);
+    free(kp);
+    return c;
+}
+
+typedef struct session {
+    rtc_dtls_transport *t;
+    int fd;
+    struct sockaddr_in peer;
+    bool have_peer;
+    int connected, closed, failed;
+    rtc_srtp_keying keying;
+    char got[4096];
+    size_t got_len;
+} session;
+
+static void flush(session *s)
+{
+    rtc_buf *b;
+    while (rtc_dtls_transport_poll_transmit(s->t, &b)) {
+        if (s->have_peer) sendto(s->fd, b->data, b->len, 0, (struct sockaddr *)&s->peer, sizeof s->peer);
+        rtc_buf_unref(b);
+    }
+    rtc_dtls_event ev;
+    while (rtc_dtls_transport_poll_event(s->t, &ev)) {
+        if (ev.type == RTC_DTLS_EV_CONNECTED) { s->connected++; s->keying = ev.keying; }
+        if (ev.type == RTC_DTLS_EV_CLOSED) s->closed++;
+        if (ev.type == RTC_DTLS_EV_FAILED) { s->failed++; fprintf(stderr, "   failed: %s\n", ev.reason); }
+        if (ev.type == RTC_DTLS_EV_DATA) {
+            size_t n = ev.data->len < sizeof s->got - 1 - s->got_len ? ev.data->len : sizeof s->got - 1 - s->got_len;
+            memcpy(s->got + s->got_len, ev.data->data, n);
+            s->got_len += n;
+            s->got[s->got_len] = 0;
+            rtc_buf_unref(ev.data);
+        }
+    }
+}
+
+typedef bool (*until_fn)(session *s, cli *c);
+
+/* Pump socket, timers and the tool's output until `until` holds or 10 s pass. */
+static bool pump(session *s, cli *c, until_fn until)
+{
+    rtc_time deadline = rtc_clock_now() + RTC_SEC(10);
+    uint8_t buf[2048];
+    for (;;) {
+        flush(s);
+        cli_read(c);
+        if (until(s, c)) return true;
+        rtc_time now = rtc_clock_now();
+        if (now > deadline) return false;
+        rtc_time to = rtc_dtls_transport_poll_timeout(s->t);
+        int ms = to == RTC_TIME_NEVER ? 50 : (int)((to - now) / 1000);
+        if (ms > 50) ms = 50;
+        if (ms < 0) ms = 0;
+        struct pollfd pf[2] = { { .fd = s->fd, .events = POLLIN }, { .fd = c->out_fd, .events = POLLIN } };
+        poll(pf, 2, ms);
+        now = rtc_clock_now();
+        for (;;) {
+            struct sockaddr_in from;
+            socklen_t fl = sizeof from;
+            ssize_t n = recvfrom(s->fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
+            if (n < 0) break;
+            if (!s->have_peer) { s->peer = from; s->have_peer = true; }
+            rtc_dtls_transport_handle_datagram(s->t, buf, (size_t)n, now);
+            flush(s);
+        }
+        if (rtc_dtls_transport_poll_timeout(s->t) <= now) rtc_dtls_transport_handle_timeout(s->t, now);
+    }
+}
+
+static bool tool_listening(session *s, cli *c) { (void)s; return strstr(c->out, "ACCEPT") != NULL; }
+static bool tool_has_keys(session *s, cli *c)
+{
+    return s->connected && strstr(c->out, "Keying material: ") && strstr(c->out, "SRTP Extension negotiated");
+}
+static bool got_ping(session *s, cli *c) { (void)c; return strstr(s->got, "ping from openssl") != NULL; }
+static bool tool_got_hello(session *s, cli *c) { (void)s; return strstr(c->out, "hello from luartc") != NULL; }
+static bool closed_or_gone(session *s, cli *c) { (void)c; return s->closed > 0; }
+
+/* The tool's "Keying material: HEX" must begin with ours (a longer TLS 1.2 PRF
+ * output extends a shorter one), and its profile name must be ours. */
+static void check_tool_output(const cli *c, const rtc_srtp_keying *k)
+{
+    const char *p = strstr(c->out, "SRTP Extension negotiated, profile=");
+    ASSERT(p != NULL);
+    p += strlen("SRTP Extension negotiated, profile=");
+    const char *name = rtc_srtp_profile_name(k->profile);
+    ASSERT(name != NULL);
+    ASSERT(strncmp(p, name, strlen(name)) == 0 && (p[strlen(name)] == '\n' || p[strlen(name)] == '\r'));
+
+    const char *h = strstr(c->out, "Keying material: ");
+    ASSERT(h != NULL);
+    h += strlen("Keying material: ");
+    uint8_t ours[2 * (RTC_SRTP_MAX_KEY + RTC_SRTP_MAX_SALT)];
+    size_t n = 0;
+    memcpy(ours + n, k->client_key, k->key_len); n += k->key_len;
+    memcpy(ours + n, k->server_key, k->key_len); n += k->key_len;
+    memcpy(ours + n, k->client_salt, k->salt_len); n += k->salt_len;
+    memcpy(ours + n, k->server_salt, k->salt_len); n += k->salt_len;
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        ASSERT(sscanf(h + 2 * i, "%2X", &v) == 1);
+        ASSERT_EQ(v, ours[i]);
+    }
+    fprintf(stderr, "   %s, %zu bytes of keying material match\n", name, n);
+}
+
+static void test_client_against_s_server(void)
+{
+    rtc_rng rng;
+    rtc_rng_init_crypto(&rng);
+    char cpath[128], kpath[128], port_s[32];
+    snprintf(cpath, sizeof cpath, "%s/server.pem", dir);
+    snprintf(kpath, sizeof kpath, "%s/server.key", dir);
+    rtc_dtls_cert *tool = tool_identity(&rng, cpath, kpath);
+    rtc_dtls_cert *mine = NULL;
+    ASSERT_EQ(rtc_dtls_cert_generate(&mine, RTC_DTLS_KEY_ECDSA_P256, &rng, (int64_t)time(NULL)), 0);
+
+    uint16_t port;
+    int probe = udp_socket(&port);    /* a free port for the tool */
+    close(probe);
+    snprintf(port_s, sizeof port_s, "127.0.0.1:%u", port);
+    char *argv[] = { "openssl", "s_server", "-dtls1_2", "-use_srtp", "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80",
+                     "-keymatexport", "EXTRACTOR-dtls_srtp", "-keymatexportlen", "60",
+                     "-cert", cpath, "-key", kpath, "-accept", port_s, "-verify", "1", "-mtu", "1200", NULL };
+    cli c;
+    spawn(&c, argv);
+
+    session s = {0};
+    uint16_t my_port;
+    s.fd = udp_socket(&my_port);
+    s.peer = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    s.have_peer = true;
+    ASSERT(pump(&s, &c, tool_listening));
+
+    rtc_dtls_config cfg = { .role = RTC_DTLS_CLIENT, .cert = mine };
+    ASSERT_EQ(rtc_dtls_transport_new(&s.t, &cfg, rtc_clock_now()), 0);
+    ASSERT_EQ(rtc_dtls_transport_set_remote_fingerprint(s.t, "sha-256", rtc_dtls_cert_fingerprint(tool), rtc_clock_now()), 0);
+    ASSERT_EQ(rtc_dtls_transport_start(s.t, rtc_clock_now()), 0);
+    if (!pump(&s, &c, tool_has_keys)) fprintf(stderr, "openssl said:\n%s\n", c.out);
+    ASSERT_EQ(s.connected, 1);
+    ASSERT_EQ(s.keying.profile, RTC_SRTP_AEAD_AES_128_GCM);
+    check_tool_output(&c, &s.keying);
+
+    /* Application data both ways: the tool prints what it receives and sends what it
+     * reads on stdin. */
+    ASSERT_EQ(rtc_dtls_transport_send(s.t, "hello from luartc\n", 18, rtc_clock_now()), 0);
+    ASSERT(pump(&s, &c, tool_got_hello));
+    ASSERT(write(c.in_fd, "ping from openssl\n", 18) == 18);
+    ASSERT(pump(&s, &c, got_ping));
+
+    ASSERT_EQ(rtc_dtls_transport_close(s.t, rtc_clock_now()), 0);
+    flush(&s);
+    ASSERT_EQ(s.closed, 1);
+    cli_close(&c);
+    rtc_dtls_transport_free(s.t);
+    close(s.fd);
+    rtc_dtls_cert_unref(tool);
+    rtc_dtls_cert_unref(mine);
+}
+
+static void test_server_against_s_client(void)
+{
+    const char *profiles[] = { "SRTP_AES128_CM_SHA1_80", "SRTP_AEAD_AES_256_GCM" };
+    for (int round = 0; round < 2; round++) {
+        rtc_rng rng;
+        rtc_rng_init_crypto(&rng);
+        char cpath[128], kpath[128], port_s[32];
+        snprintf(cpath, sizeof cpath, "%s/client.pem", dir);
+        snprintf(kpath, sizeof kpath, "%s/client.key", dir);
+        rtc_dtls_cert *tool = tool_identity(&rng, cpath, kpath);
+        rtc_dtls_cert *mine = NULL;
+        ASSERT_EQ(rtc_dtls_cert_generate(&mine, round ? RTC_DTLS_KEY_RSA_2048 : RTC_DTLS_KEY_ECDSA_P256, &rng,
+                                         (int64_t)time(NULL)), 0);
+
+        session s = {0};
+        uint16_t port;
+        s.fd = udp_socket(&port);
+        rtc_dtls_config cfg = { .role = RTC_DTLS_SERVER, .cert = mine };
+        ASSERT_EQ(rtc_dtls_transport_new(&s.t, &cfg, rtc_clock_now()), 0);
+        ASSERT_EQ(rtc_dtls_transport_set_remote_fingerprint(s.t, "sha-256", rtc_dtls_cert_fingerprint(tool), rtc_clock_now()), 0);
+        ASSERT_EQ(rtc_dtls_transport_start(s.t, rtc_clock_now()), 0);
+
+        snprintf(port_s, sizeof port_s, "127.0.0.1:%u", port);
+        /* 88 bytes: enough for AEAD_AES_256_GCM (2 x 32-byte keys + 2 x 12-byte salts). */
+        char *argv[] = { "openssl", "s_client", "-dtls1_2", "-use_srtp", (char *)profiles[round],
+                         "-keymatexport", "EXTRACTOR-dtls_srtp", "-keymatexportlen", "88",
+                         "-cert", cpath, "-key", kpath, "-connect", port_s, "-mtu", "1200", NULL };
+        cli c;
+        spawn(&c, argv);
+        if (!pump(&s, &c, tool_has_keys)) fprintf(stderr, "openssl said:\n%s\n", c.out);
+        ASSERT_EQ(s.connected, 1);
+        ASSERT_STREQ(rtc_srtp_profile_name(s.keying.profile), profiles[round]);
+        check_tool_output(&c, &s.keying);
+
+        ASSERT(write(c.in_fd, "ping from openssl\n", 18) == 18);
+        ASSERT(pump(&s, &c, got_ping));
+        ASSERT_EQ(rtc_dtls_transport_send(s.t, "hello from luartc\n", 18, rtc_clock_now()), 0);
+        ASSERT(pump(&s, &c, tool_got_hello));
+        /* "Q" on s_client's stdin makes it send close_notify and exit. */
+        ASSERT(write(c.in_fd, "Q\n", 2) == 2);
+        ASSERT(pump(&s, &c, closed_or_gone));
+        ASSERT_EQ(rtc_dtls_transport_state(s.t), RTC_DTLS_CLOSED);
+        cli_close(&c);
+        rtc_dtls_transport_free(s.t);
+        close(s.fd);
+        rtc_dtls_cert_unref(tool);
+        rtc_dtls_cert_unref(mine);
+    }
+}
+
+int main(void)
+{
+    if (system("openssl version >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "openssl command-line tool not found\n");
+        return 1;
+    }
+    signal(SIGABRT, on_abort);
+    signal(SIGPIPE, SIG_IGN);
+    snprintf(dir, sizeof dir, "/tmp/luartc-dtls-XXXXXX");
+    ASSERT(mkdtemp(dir) != NULL);
+    RUN(test_client_against_s_server);
+    RUN(test_server_against_s_client);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ASSERT_EQ(system(cmd), 0);
+    return 0;
+}

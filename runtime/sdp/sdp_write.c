@@ -147,7 +147,7 @@ static void w_simulcast_list(writer *w, const char *dir, const rtc_sdp_simulcast
 {
     if (n == 0)
         return;
-    wf(w, " %s ", dir);
+    wf(w, "%s%s ", w->buf[w->len - 1] == ':' ? "" : " ", dir);   /* first list follows the colon */
     for (size_t i = 0; i < n; i++) {
         if (st[i].nalts == 0 && !w->err)
             w->err = RTC_EINVAL;

@@ -155,6 +155,7 @@ static void on_notification(rtc_sctp_assoc *a, const uint8_t *p, size_t len)
             }
             break;
         case SCTP_COMM_LOST:
+            rtc_debug("sctp", "association lost (error %u)", n.sn_assoc_change.sac_error);
             assoc_closed(a, RTC_ESCTP);
             break;
         case SCTP_CANT_STR_ASSOC:
@@ -506,7 +507,7 @@ int rtc_sctp_assoc_close(rtc_sctp_assoc *a, rtc_time now)
         return 0;
     }
     a->state = SCTP__SHUTTING_DOWN;
-    if (usrsctp_shutdown(a->so, SHUT_RDWR) < 0) {
+    if (usrsctp_shutdown(a->so, SHUT_WR) < 0) {
         assoc_closed(a, RTC_ESCTP);
         return 0;
     }

@@ -1,0 +1,112 @@
+/* VP9 payload format (RFC 9628): payload descriptor parse (flexible and
+ * non-flexible modes, scalability structure), packetizer (non-flexible, one layer). */
+#include "codec/codec.h"
+#include "core/rtc_errors.h"
+#include <string.h>
+
+/* From the uncompressed header (VP9 spec 6.2): 1 key frame, 0 not, -1 unknown. */
+static int vp9__header_keyframe(uint8_t b)
+{
+    if ((b >> 6) != 2) return -1;                       /* frame_marker */
+    int profile = ((b >> 5) & 1) | ((b >> 4) & 1) << 1;
+    int pos = profile == 3 ? 4 : 3;                     /* bit index from the top, after reserved */
+    if ((b >> pos) & 1) return 0;                       /* show_existing_frame */
+    return ((b >> (pos - 1)) & 1) == 0;                 /* frame_type 0 = KEY_FRAME */
+}
+
+int rtc_vp9_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info, size_t *hdr_len)
+{
+    *info = (rtc_depack_info){ .picture_id = -1, .temporal_id = -1, .spatial_id = -1 };
+    if (len < 1) return RTC_ETRUNC;
+    uint8_t b = p[0];
+    bool I = b & 0x80, P = b & 0x40, L = b & 0x20, F = b & 0x10, B = b & 0x08, E = b & 0x04, V = b & 0x02;
+    size_t off = 1;
+    if (I) {
+        if (off >= len) return RTC_ETRUNC;
+        if (p[off] & 0x80) {
+            if (len - off < 2) return RTC_ETRUNC;
+            info->picture_id = (int32_t)((p[off] & 0x7F) << 8 | p[off + 1]);
+            off += 2;
+        } else {
+            info->picture_id = p[off++] & 0x7F;
+        }
+    }
+    if (L) {
+        if (off >= len) return RTC_ETRUNC;
+        info->temporal_id = (int8_t)(p[off] >> 5);
+        info->spatial_id = (int8_t)((p[off] >> 1) & 7);
+        off++;
+        if (!F) off++;                                  /* TL0PICIDX */
+    }
+    if (F && P) {                                       /* up to 3 reference P_DIFFs */
+        for (int i = 0;; i++) {
+            if (i == 3) return RTC_EPROTO;
+            if (off >= len) return RTC_ETRUNC;
+            bool more = p[off++] & 1;
+            if (!more) break;
+        }
+    }
+    if (V) {                                            /* scalability structure */
+        if (off >= len) return RTC_ETRUNC;
+        uint8_t ss = p[off++];
+        size_t ns = (size_t)(ss >> 5) + 1;
+        if (ss & 0x10) {
+            if (len - off < 4 * ns) return RTC_ETRUNC;
+            off += 4 * ns;
+        }
+        if (ss & 0x08) {
+            if (off >= len) return RTC_ETRUNC;
+            unsigned ng = p[off++];
+            for (unsigned g = 0; g < ng; g++) {
+                if (off >= len) return RTC_ETRUNC;
+                size_t r = (p[off++] >> 2) & 3;
+                if (len - off < r) return RTC_ETRUNC;
+                off += r;
+            }
+        }
+    }
+    if (off >= len) return RTC_ETRUNC;
+    info->begin = B;
+    info->end = E;
+    info->keyframe = B && !P && info->spatial_id <= 0;
+    if (info->keyframe && vp9__header_keyframe(p[off]) == 0) info->keyframe = false;
+    *hdr_len = off;
+    return 0;
+}
+
+int rtc_vp9_packetizer_next(rtc_packetizer *pk, uint8_t *out, size_t cap, bool *last)
+{
+    bool first = pk->index == 0;
+    bool ss = first && pk->params.keyframe;
+    bool dims = ss && pk->params.width && pk->params.height;
+    size_t hl = 3 + (ss ? 1 : 0) + (dims ? 4 : 0);
+    if (pk->max_payload <= 3 + 1 + 4) return RTC_EINVAL;
+    size_t room = pk->max_payload - hl;
+    if (first) {
+        size_t first_room = room, rest = pk->max_payload - 3;
+        pk->count = 1;
+        if (pk->len > first_room) pk->count += (pk->len - first_room + rest - 1) / rest;
+    }
+    size_t left = pk->count - pk->index, bytes = pk->len - pk->off;
+    size_t n = (bytes + left - 1) / left;
+    if (n > room) n = room;
+    uint16_t pic = (uint16_t)pk->params.picture_id;
+    bool end = pk->off + n >= pk->len;
+    out[0] = (uint8_t)(0x80 | (pk->params.keyframe ? 0 : 0x40) | (first ? 0x08 : 0) |
+                       (end ? 0x04 : 0) | (ss ? 0x02 : 0));
+    out[1] = (uint8_t)(0x80 | pic >> 8);
+    out[2] = (uint8_t)pic;
+    size_t off = 3;
+    if (ss) {
+        out[off++] = (uint8_t)(dims ? 0x10 : 0);        /* N_S = 0 (one layer), Y, G = 0 */
+        if (dims) {
+            out[off++] = (uint8_t)(pk->params.width >> 8); out[off++] = (uint8_t)pk->params.width;
+            out[off++] = (uint8_t)(pk->params.height >> 8); out[off++] = (uint8_t)pk->params.height;
+        }
+    }
+    memcpy(out + off, pk->frame + pk->off, n);
+    pk->off += n;
+    pk->index++;
+    if (end) pk->done = *last = true;
+    return (int)(off + n);
+}

@@ -236,6 +236,8 @@ static void w_media(writer *w, const rtc_sdp_media *m)
         wf(w, "\r\n");
     }
     if (m->simulcast.present) {
+        if (m->simulcast.nsend + m->simulcast.nrecv == 0 && !w->err)
+            w->err = RTC_EINVAL;
         wf(w, "a=simulcast:");
         w_simulcast_list(w, "send", m->simulcast.send, m->simulcast.nsend);
         w_simulcast_list(w, "recv", m->simulcast.recv, m->simulcast.nrecv);

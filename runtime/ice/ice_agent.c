@@ -1,0 +1,689 @@
+/* ICE agent: lifecycle, local candidates and their gathering (host, server-reflexive,
+ * relay through turn_client), input routing, output queues and timers. The checklist
+ * itself lives in ice_check.c. */
+#include "ice_internal.h"
+#include "core/rtc_errors.h"
+#include "core/rtc_log.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- queues -------------------------------------------------------------------------- */
+
+void ice__emit(rtc_ice_agent *a, const rtc_ice_event *e)
+{
+    if (a->ev_n == a->ev_cap) {
+        int ncap = a->ev_cap ? a->ev_cap * 2 : 16;
+        rtc_ice_event *nv = ncap <= ICE_MAX_EVENTS ? malloc((size_t)ncap * sizeof *nv) : NULL;
+        if (!nv) {                         /* bounded: a caller that never drains loses events */
+            if (e->type == RTC_ICE_EV_DATA) rtc_buf_unref(e->u.data.buf);
+            a->stats.dropped++;
+            return;
+        }
+        for (int i = 0; i < a->ev_n; i++) nv[i] = a->ev[(a->ev_head + i) % a->ev_cap];
+        free(a->ev);
+        a->ev = nv;
+        a->ev_head = 0;
+        a->ev_cap = ncap;
+    }
+    a->ev[(a->ev_head + a->ev_n++) % a->ev_cap] = *e;
+}
+
+static void push_transmit(rtc_ice_agent *a, const rtc_transmit *t)
+{
+    if (a->out_n == a->out_cap) {
+        int ncap = a->out_cap ? a->out_cap * 2 : 16;
+        rtc_transmit *nv = ncap <= ICE_MAX_OUT ? malloc((size_t)ncap * sizeof *nv) : NULL;
+        if (!nv) { rtc_buf_unref(t->buf); a->stats.dropped++; return; }
+        for (int i = 0; i < a->out_n; i++) nv[i] = a->out[(a->out_head + i) % a->out_cap];
+        free(a->out);
+        a->out = nv;
+        a->out_head = 0;
+        a->out_cap = ncap;
+    }
+    a->out[(a->out_head + a->out_n++) % a->out_cap] = *t;
+}
+
+void ice__set_state(rtc_ice_agent *a, rtc_ice_state s)
+{
+    if (a->state == s || a->state == RTC_ICE_CLOSED) return;
+    if (s == RTC_ICE_DISCONNECTED) a->state_before_disc = a->state;
+    rtc_debug("ice", "state %s -> %s", rtc_ice_state_name(a->state), rtc_ice_state_name(s));
+    a->state = s;
+    ice__emit(a, &(rtc_ice_event){ .type = RTC_ICE_EV_STATE, .u.state = s });
+}
+
+static void drain_turn_out(rtc_ice_agent *a, int i)
+{
+    rtc_transmit t;
+    while (rtc_turn_client_poll_transmit(a->turns[i].tc, &t)) push_transmit(a, &t);
+}
+
+void ice__send(rtc_ice_agent *a, const rtc_addr *base, int turn, const rtc_addr *remote,
+               const uint8_t *p, size_t len)
+{
+    if (turn >= 0) {
+        if (turn < a->nturn && a->turns[turn].tc) {
+            rtc_turn_client_send(a->turns[turn].tc, remote, p, len, a->now);
+            drain_turn_out(a, turn);
+        }
+        return;
+    }
+    rtc_buf *b = rtc_buf_alloc(a->cfg.pool, len);
+    if (!b) { a->stats.dropped++; return; }
+    memcpy(b->data, p, len);
+    b->len = len;
+    push_transmit(a, &(rtc_transmit){ .local = *base, .remote = *remote, .buf = b, .proto = RTC_PROTO_UDP });
+}
+
+/* ---- transactions (heap objects: pointers stay valid while the table changes) -------- */
+
+ice_txn *ice__txn_new(rtc_ice_agent *a)
+{
+    if (a->ntxn == ICE_MAX_TXNS) { a->stats.dropped++; return NULL; }
+    if (a->ntxn == a->captxn) {
+        int ncap = a->captxn ? a->captxn * 2 : 16;
+        ice_txn **nv = realloc(a->txns, (size_t)ncap * sizeof *nv);
+        if (!nv) return NULL;
+        a->txns = nv;
+        a->captxn = ncap;
+    }
+    ice_txn *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->turn = -1;
+    t->pair = t->gather = -1;
+    rtc_rng_bytes(a->cfg.rng, t->tid, sizeof t->tid);
+    a->txns[a->ntxn++] = t;
+    return t;
+}
+
+ice_txn *ice__txn_find(const rtc_ice_agent *a, const uint8_t *tid)
+{
+    for (int i = 0; i < a->ntxn; i++)
+        if (memcmp(a->txns[i]->tid, tid, RTC_STUN_TID_LEN) == 0) return a->txns[i];
+    return NULL;
+}
+
+void ice__txn_del(rtc_ice_agent *a, ice_txn *t)
+{
+    for (int i = 0; i < a->ntxn; i++) {
+        if (a->txns[i] != t) continue;
+        a->txns[i] = a->txns[--a->ntxn];
+        free(t);
+        return;
+    }
+}
+
+/* ---- lifecycle --------------------------------------------------------------------- */
+
+static bool valid_cred(rtc_str s, size_t min)
+{
+    if (s.len < min || s.len >= ICE_CRED_MAX || !s.p) return false;
+    for (size_t i = 0; i < s.len; i++) if (s.p[i] == ':' || s.p[i] <= ' ') return false;
+    return true;
+}
+
+static void set_cred(char *dst, rtc_str s)
+{
+    memcpy(dst, s.p, s.len);
+    dst[s.len] = 0;
+}
+
+int rtc_ice_agent_new(rtc_ice_agent **out, const rtc_ice_config *cfg, rtc_time now)
+{
+    if (!out || !cfg || !cfg->rng || !valid_cred(cfg->local_ufrag, 4) || !valid_cred(cfg->local_pwd, 22))
+        return RTC_EINVAL;
+    rtc_ice_agent *a = calloc(1, sizeof *a);
+    if (!a) return RTC_ENOMEM;
+    a->remotes = calloc(ICE_MAX_REMOTE, sizeof *a->remotes);
+    if (!a->remotes) { free(a); return RTC_ENOMEM; }
+    a->cfg = *cfg;
+    a->cfg.local_ufrag = a->cfg.local_pwd = (rtc_str){ 0 };
+    if (!a->cfg.ta) a->cfg.ta = RTC_MS(50);
+    if (!a->cfg.check_rto) a->cfg.check_rto = RTC_MS(250);
+    if (!a->cfg.consent_interval) a->cfg.consent_interval = RTC_SEC(5);
+    if (!a->cfg.disconnected_after) a->cfg.disconnected_after = RTC_SEC(7);
+    if (!a->cfg.failed_after) a->cfg.failed_after = RTC_SEC(30);
+    if (!a->cfg.nomination_delay) a->cfg.nomination_delay = RTC_MS(200);
+    set_cred(a->lufrag, cfg->local_ufrag);
+    set_cred(a->lpwd, cfg->local_pwd);
+    a->controlling = cfg->lite ? false : cfg->controlling;
+    a->state = RTC_ICE_NEW;
+    a->now = now;
+    a->next_check_at = a->first_valid_at = RTC_TIME_NEVER;
+    a->consent_ok_at = a->next_consent_at = RTC_TIME_NEVER;
+    a->sel.pair = -1;
+    *out = a;
+    return 0;
+}
+
+void rtc_ice_agent_free(rtc_ice_agent *a)
+{
+    if (!a) return;
+    for (int i = 0; i < a->nturn; i++) rtc_turn_client_free(a->turns[i].tc);
+    for (int i = 0; i < a->out_n; i++) rtc_buf_unref(a->out[(a->out_head + i) % a->out_cap].buf);
+    for (int i = 0; i < a->ev_n; i++) {
+        rtc_ice_event *e = &a->ev[(a->ev_head + i) % a->ev_cap];
+        if (e->type == RTC_ICE_EV_DATA) rtc_buf_unref(e->u.data.buf);
+    }
+    for (int i = 0; i < a->ntxn; i++) free(a->txns[i]);
+    free(a->txns);
+    free(a->out);
+    free(a->ev);
+    free(a->remotes);
+    free(a);
+}
+
+static rtc_time clamp(rtc_ice_agent *a, rtc_time now)
+{
+    if (now > a->now) a->now = now;
+    return a->now;
+}
+
+/* ---- local candidates ------------------------------------------------------------- */
+
+int ice__local_find(const rtc_ice_agent *a, const rtc_addr *addr, int turn)
+{
+    for (int i = 0; i < a->nlocal; i++)
+        if (a->locals[i].turn == turn && rtc_addr_eq(&a->locals[i].c.addr, addr)) return i;
+    return -1;
+}
+
+int ice__remote_find(const rtc_ice_agent *a, const rtc_addr *addr)
+{
+    for (int i = 0; i < a->nremote; i++)
+        if (rtc_addr_family(&a->remotes[i].addr) && rtc_addr_eq(&a->remotes[i].addr, addr)) return i;
+    return -1;
+}
+
+/* Same type, base IP, server and transport give the same foundation (RFC 8445 5.1.1.3). */
+static void make_foundation(char *out, rtc_ice_cand_type type, const rtc_addr *base, const rtc_addr *server, int transport)
+{
+    uint32_t h = 2166136261u;
+    rtc_addr b = *base, s = server ? *server : (rtc_addr){ 0 };
+    rtc_addr_set_port(&b, 0);
+    uint32_t parts[4] = { (uint32_t)type, rtc_addr_hash(&b),
+                          rtc_addr_family(&s) ? (rtc_addr_set_port(&s, 0), rtc_addr_hash(&s)) : 0, (uint32_t)transport };
+    for (int i = 0; i < 4; i++) { h ^= parts[i]; h *= 16777619u; }
+    snprintf(out, RTC_ICE_FOUNDATION_MAX, "%u", h);
+}
+
+static int add_local(rtc_ice_agent *a, rtc_ice_cand_type type, const rtc_addr *addr, const rtc_addr *base,
+                     const rtc_addr *related, const rtc_addr *server, uint16_t local_pref, int turn, bool announce)
+{
+    if (ice__local_find(a, addr, turn) >= 0) return RTC_EEXISTS;
+    if (a->nlocal == ICE_MAX_LOCAL) return RTC_EQUOTA;
+    ice_local *l = &a->locals[a->nlocal];
+    rtc_ice_candidate_init(&l->c);
+    l->c.type = type;
+    l->c.addr = *addr;
+    l->c.port = rtc_addr_port(addr);
+    l->c.priority = rtc_ice_candidate_priority(type, local_pref, 1);
+    if (related && rtc_addr_family(related)) { l->c.related = *related; l->c.has_related = true; }
+    make_foundation(l->c.foundation, type, base, server, turn >= 0 ? a->turns[turn].transport : RTC_ICE_UDP);
+    l->base = *base;
+    l->turn = turn;
+    l->announced = announce;
+    a->nlocal++;
+    a->stats.local_candidates = (uint32_t)a->nlocal;
+    if (announce) ice__emit(a, &(rtc_ice_event){ .type = RTC_ICE_EV_LOCAL_CANDIDATE, .u.cand = l->c });
+    return a->nlocal - 1;
+}
+
+int rtc_ice_agent_add_host_candidate(rtc_ice_agent *a, const rtc_addr *base, uint16_t local_pref,
+                                     rtc_ice_candidate *out, rtc_time now)
+{
+    clamp(a, now);
+    if (!base || !rtc_addr_family(base)) return RTC_EINVAL;
+    int i = add_local(a, RTC_ICE_HOST, base, base, NULL, NULL, local_pref, -1, !a->cfg.relay_only);
+    if (i < 0) return i;
+    if (out) *out = a->locals[i].c;
+    ice__form_pairs(a);
+    return 0;
+}
+
+static int local_pref_of(const rtc_ice_agent *a, const rtc_addr *base)
+{
+    for (int i = 0; i < a->nlocal; i++)
+        if (a->locals[i].c.type == RTC_ICE_HOST && rtc_addr_eq(&a->locals[i].base, base))
+            return (int)((a->locals[i].c.priority >> 8) & 0xFFFF);
+    return 65535;
+}
+
+static void send_gather(rtc_ice_agent *a, int g)
+{
+    ice_txn *t = ice__txn_new(a);
+    if (!t) { a->gathers[g].done = true; return; }
+    t->kind = TXN_GATHER;
+    t->gather = g;
+    t->base = a->gathers[g].base;
+    t->remote = a->gathers[g].server;
+    rtc_stun_writer w;
+    rtc_stun_writer_init(&w, t->msg, sizeof t->msg, RTC_STUN_BINDING, RTC_STUN_REQUEST, t->tid);
+    rtc_stun_put_fingerprint(&w);
+    t->len = (size_t)rtc_stun_finish(&w);
+    rtc_stun_txn_start(&t->t, &(rtc_stun_rto_cfg){ .rto = RTC_MS(500), .rc = 5, .rm = 4 }, a->now);
+}
+
+int rtc_ice_agent_add_stun_server(rtc_ice_agent *a, const rtc_addr *base, const rtc_addr *server, rtc_time now)
+{
+    clamp(a, now);
+    if (!base || !server || !rtc_addr_family(server)) return RTC_EINVAL;
+    if (a->ngather == ICE_MAX_GATHER) return RTC_EQUOTA;
+    int g = a->ngather++;
+    a->gathers[g] = (ice_gather){ *base, *server, false };
+    send_gather(a, g);
+    return 0;
+}
+
+int rtc_ice_agent_add_turn_server(rtc_ice_agent *a, const rtc_addr *base, const rtc_addr *server,
+                                  int transport, rtc_str user, rtc_str pass, rtc_time now)
+{
+    clamp(a, now);
+    if (!base || !server || !rtc_addr_family(server)) return RTC_EINVAL;
+    if (a->nturn == ICE_MAX_TURN) return RTC_EQUOTA;
+    rtc_turn_config tc = {
+        .server = *server, .local = *base, .transport = transport, .username = user, .password = pass,
+        .rng = a->cfg.rng, .pool = a->cfg.pool, .family = rtc_addr_family(server),
+    };
+    ice_turn *t = &a->turns[a->nturn];
+    int r = rtc_turn_client_new(&t->tc, &tc, a->now);
+    if (r < 0) return r;
+    t->base = *base;
+    t->server = *server;
+    t->transport = transport;
+    t->done = false;
+    a->nturn++;
+    drain_turn_out(a, a->nturn - 1);
+    return 0;
+}
+
+static void on_relay_stun(rtc_ice_agent *a, int ti, const rtc_addr *peer, const uint8_t *p, size_t len);
+
+/* Pull everything a TURN client produced: transmits into our queue, events into state. */
+static void drain_turn(rtc_ice_agent *a, int i)
+{
+    drain_turn_out(a, i);
+    rtc_turn_event e;
+    while (a->turns[i].tc && rtc_turn_client_poll_event(a->turns[i].tc, &e)) {
+        switch (e.type) {
+        case RTC_TURN_EV_ALLOCATED: {
+            a->turns[i].done = true;
+            int li = add_local(a, RTC_ICE_RELAY, &e.relayed, &e.relayed, &e.mapped, &a->turns[i].server,
+                               (uint16_t)(a->turns[i].transport == RTC_TURN_UDP ? 65535 : 32767), i, true);
+            if (li >= 0) ice__form_pairs(a);
+            break;
+        }
+        case RTC_TURN_EV_FAILED: {
+            a->turns[i].done = true;
+            rtc_ice_event ev = { .type = RTC_ICE_EV_TURN_FAILED };
+            ev.u.turn.server = a->turns[i].server;
+            ev.u.turn.error = e.error;
+            ev.u.turn.code = e.code;
+            memcpy(ev.u.turn.reason, e.reason, sizeof ev.u.turn.reason);
+            ice__emit(a, &ev);
+            break;
+        }
+        case RTC_TURN_EV_DATA:
+            if (rtc_stun_is_stun(e.data->data, e.data->len)) {
+                on_relay_stun(a, i, &e.peer, e.data->data, e.data->len);
+                rtc_buf_unref(e.data);
+            } else {
+                rtc_ice_event ev = { .type = RTC_ICE_EV_DATA };
+                ev.u.data.from = e.peer;
+                ev.u.data.buf = e.data;
+                ice__emit(a, &ev);
+            }
+            break;
+        case RTC_TURN_EV_CLOSED:
+            break;
+        }
+        drain_turn_out(a, i);
+    }
+}
+
+/* ---- remote side ----------------------------------------------------------------- */
+
+int rtc_ice_agent_set_remote_credentials(rtc_ice_agent *a, rtc_str ufrag, rtc_str pwd, rtc_time now)
+{
+    clamp(a, now);
+    if (!valid_cred(ufrag, 1) || !valid_cred(pwd, 1)) return RTC_EINVAL;
+    set_cred(a->rufrag, ufrag);
+    set_cred(a->rpwd, pwd);
+    a->have_remote = true;
+    ice__form_pairs(a);
+    return 0;
+}
+
+int rtc_ice_agent_add_remote_candidate(rtc_ice_agent *a, const rtc_ice_candidate *c, rtc_time now)
+{
+    clamp(a, now);
+    if (!c) return RTC_EINVAL;
+    if (c->transport != RTC_ICE_UDP || c->component != 1) return RTC_ENOTSUP;
+    bool resolved = rtc_addr_family(&c->addr) != 0;
+    for (int i = 0; i < a->nremote; i++) {
+        rtc_ice_candidate *r = &a->remotes[i];
+        if (resolved && rtc_addr_family(&r->addr) && rtc_addr_eq(&r->addr, &c->addr)) {
+            /* A signalled candidate replaces a peer-reflexive one learnt from checks. */
+            if (r->type == RTC_ICE_PRFLX && c->type != RTC_ICE_PRFLX) {
+                memcpy(r->foundation, c->foundation, sizeof r->foundation);
+                r->type = c->type;
+                r->priority = c->priority;
+            }
+            return RTC_EEXISTS;
+        }
+        if (!resolved && c->hostname[0] && strcmp(r->hostname, c->hostname) == 0 && r->port == c->port)
+            return RTC_EEXISTS;
+        if (resolved && c->hostname[0] && !rtc_addr_family(&r->addr) &&
+            strcmp(r->hostname, c->hostname) == 0 && r->port == c->port) {
+            r->addr = c->addr;                 /* the driver resolved an mDNS name */
+            rtc_addr_set_port(&r->addr, c->port);
+            ice__form_pairs(a);
+            return 0;
+        }
+    }
+    if (a->nremote == ICE_MAX_REMOTE) return RTC_EQUOTA;
+    a->remotes[a->nremote] = *c;
+    if (resolved) rtc_addr_set_port(&a->remotes[a->nremote].addr, c->port);
+    a->nremote++;
+    a->stats.remote_candidates = (uint32_t)a->nremote;
+    ice__form_pairs(a);
+    return 0;
+}
+
+int rtc_ice_agent_end_of_candidates(rtc_ice_agent *a, rtc_time now)
+{
+    clamp(a, now);
+    a->remote_eoc = true;
+    return 0;
+}
+
+int rtc_ice_agent_restart(rtc_ice_agent *a, rtc_str ufrag, rtc_str pwd, rtc_time now)
+{
+    clamp(a, now);
+    if (!valid_cred(ufrag, 4) || !valid_cred(pwd, 22)) return RTC_EINVAL;
+    if (a->state == RTC_ICE_CLOSED) return RTC_ESTATE;
+    if (a->sel.set) {
+        /* Keep answering and sending consent with the old credentials until a new pair is
+         * selected, so data keeps flowing on the old one. */
+        if (!a->have_old) {
+            memcpy(a->old_rufrag, a->rufrag, ICE_CRED_MAX);
+            memcpy(a->old_rpwd, a->rpwd, ICE_CRED_MAX);
+        }
+        memcpy(a->old_lufrag, a->lufrag, ICE_CRED_MAX);
+        memcpy(a->old_lpwd, a->lpwd, ICE_CRED_MAX);
+        a->have_old = true;
+    }
+    set_cred(a->lufrag, ufrag);
+    set_cred(a->lpwd, pwd);
+    a->have_remote = false;
+    a->rufrag[0] = a->rpwd[0] = 0;
+    a->remote_eoc = false;
+    a->nremote = 0;
+    /* Peer-reflexive local candidates belong to the old checklist. */
+    int k = 0;
+    for (int i = 0; i < a->nlocal; i++)
+        if (a->locals[i].c.type != RTC_ICE_PRFLX) a->locals[k++] = a->locals[i];
+    a->nlocal = k;
+    ice__reset_checklist(a);
+    if (a->state == RTC_ICE_FAILED) a->state = RTC_ICE_CHECKING;
+    return 0;
+}
+
+/* ---- input ------------------------------------------------------------------------- */
+
+static int find_host_local(const rtc_ice_agent *a, const rtc_addr *local, const rtc_addr *remote)
+{
+    if (local && rtc_addr_family(local)) {
+        for (int i = 0; i < a->nlocal; i++)
+            if (a->locals[i].turn < 0 && a->locals[i].c.type == RTC_ICE_HOST && rtc_addr_eq(&a->locals[i].base, local))
+                return i;
+    }
+    /* No (known) local address given: one socket per family. */
+    for (int i = 0; i < a->nlocal; i++)
+        if (a->locals[i].turn < 0 && a->locals[i].c.type == RTC_ICE_HOST &&
+            rtc_addr_family(&a->locals[i].base) == rtc_addr_family(remote))
+            return i;
+    return -1;
+}
+
+static int on_gather_response(rtc_ice_agent *a, ice_txn *t, const rtc_stun_msg *m)
+{
+    int g = t->gather;
+    if (g < 0 || g >= a->ngather) return RTC_EIGNORED;
+    a->gathers[g].done = true;
+    rtc_addr mapped;
+    if (m->cls == RTC_STUN_SUCCESS &&
+        (rtc_stun_get_addr(m, RTC_STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped) == 0 ||
+         rtc_stun_get_addr(m, RTC_STUN_ATTR_MAPPED_ADDRESS, &mapped) == 0) &&
+        !rtc_addr_eq(&mapped, &a->gathers[g].base)) {
+        add_local(a, RTC_ICE_SRFLX, &mapped, &a->gathers[g].base, &a->gathers[g].base, &a->gathers[g].server,
+                  (uint16_t)local_pref_of(a, &a->gathers[g].base), -1, !a->cfg.relay_only);
+    }
+    return 0;
+}
+
+static int dispatch_stun(rtc_ice_agent *a, const rtc_stun_msg *m, int local_idx, const rtc_addr *base,
+                         int turn, const rtc_addr *remote)
+{
+    if (m->cls == RTC_STUN_REQUEST) {
+        if (m->method != RTC_STUN_BINDING || local_idx < 0) { a->stats.dropped++; return RTC_EIGNORED; }
+        return ice__on_request(a, m, local_idx, remote);
+    }
+    if (m->cls == RTC_STUN_INDICATION) return 0;          /* keepalive */
+    ice_txn *t = ice__txn_find(a, m->tid);
+    if (!t) { a->stats.dropped++; return RTC_EIGNORED; }
+    int r = t->kind == TXN_GATHER ? on_gather_response(a, t, m) : ice__on_response(a, t, m, base, turn, remote);
+    if (r == RTC_EIGNORED) { a->stats.dropped++; return r; }
+    ice__txn_del(a, t);
+    return r;
+}
+
+static void on_relay_stun(rtc_ice_agent *a, int ti, const rtc_addr *peer, const uint8_t *p, size_t len)
+{
+    rtc_stun_msg m;
+    if (rtc_stun_parse(p, len, &m) < 0) { a->stats.dropped++; return; }
+    int li = -1;
+    for (int i = 0; i < a->nlocal; i++)
+        if (a->locals[i].turn == ti && a->locals[i].c.type == RTC_ICE_RELAY) { li = i; break; }
+    dispatch_stun(a, &m, li, li >= 0 ? &a->locals[li].base : NULL, ti, peer);
+}
+
+int rtc_ice_agent_handle_stun(rtc_ice_agent *a, const rtc_stun_msg *m, const rtc_addr *local,
+                              const rtc_addr *remote, rtc_time now)
+{
+    clamp(a, now);
+    if (a->state == RTC_ICE_CLOSED) return RTC_ECLOSED;
+    int li = find_host_local(a, local, remote);
+    if (a->cfg.relay_only && m->cls == RTC_STUN_REQUEST) { a->stats.dropped++; return RTC_EIGNORED; }
+    int r = dispatch_stun(a, m, li, li >= 0 ? &a->locals[li].base : local, -1, remote);
+    ice__tick(a);
+    return r;
+}
+
+static int find_turn(const rtc_ice_agent *a, const rtc_addr *remote, int proto)
+{
+    for (int i = 0; i < a->nturn; i++)
+        if (rtc_addr_eq(&a->turns[i].server, remote) &&
+            (a->turns[i].transport == RTC_TURN_TCP) == (proto == RTC_PROTO_TCP_RAW || proto == RTC_PROTO_TCP))
+            return i;
+    return -1;
+}
+
+int rtc_ice_agent_handle_packet(rtc_ice_agent *a, const rtc_addr *local, const rtc_addr *remote,
+                                const uint8_t *data, size_t len, int proto, rtc_time now)
+{
+    clamp(a, now);
+    int ti = find_turn(a, remote, proto);
+    if (ti >= 0) {
+        int r = rtc_turn_client_handle_packet(a->turns[ti].tc, data, len, a->now);
+        drain_turn(a, ti);
+        ice__tick(a);
+        return r;
+    }
+    if (!rtc_stun_is_stun(data, len)) { a->stats.dropped++; return RTC_EIGNORED; }
+    rtc_stun_msg m;
+    int r = rtc_stun_parse(data, len, &m);
+    if (r < 0) { a->stats.dropped++; return r; }
+    return rtc_ice_agent_handle_stun(a, &m, local, remote, now);
+}
+
+bool rtc_ice_agent_accepts_stun(const rtc_ice_agent *a, const rtc_stun_msg *m, const rtc_addr *remote)
+{
+    if (m->cls == RTC_STUN_REQUEST) {
+        rtc_str u;
+        if (rtc_stun_get_str(m, RTC_STUN_ATTR_USERNAME, &u) < 0) return false;
+        size_t n = 0;
+        while (n < u.len && u.p[n] != ':') n++;
+        if (n == strlen(a->lufrag) && memcmp(u.p, a->lufrag, n) == 0) return true;
+        return a->have_old && n == strlen(a->old_lufrag) && memcmp(u.p, a->old_lufrag, n) == 0;
+    }
+    if (m->cls == RTC_STUN_INDICATION) return ice__remote_find(a, remote) >= 0;
+    return ice__txn_find(a, m->tid) != NULL;
+}
+
+bool rtc_ice_agent_accepts(const rtc_ice_agent *a, const uint8_t *data, size_t len, const rtc_addr *remote)
+{
+    for (int i = 0; i < a->nturn; i++)
+        if (rtc_addr_eq(&a->turns[i].server, remote)) return true;
+    if (rtc_stun_is_stun(data, len)) {
+        rtc_stun_msg m;
+        if (rtc_stun_parse(data, len, &m) < 0) return false;
+        return rtc_ice_agent_accepts_stun(a, &m, remote);
+    }
+    if (a->sel.set && rtc_addr_eq(&a->sel.remote, remote)) return true;
+    for (int i = 0; i < a->npairs; i++)
+        if (a->pairs[i].valid && rtc_addr_eq(&a->remotes[a->pairs[i].remote].addr, remote)) return true;
+    return false;
+}
+
+/* ---- timers and output ---------------------------------------------------------------- */
+
+static bool gathering_pending(const rtc_ice_agent *a)
+{
+    for (int i = 0; i < a->ngather; i++) if (!a->gathers[i].done) return true;
+    for (int i = 0; i < a->nturn; i++) if (!a->turns[i].done) return true;
+    return false;
+}
+
+int rtc_ice_agent_handle_timeout(rtc_ice_agent *a, rtc_time now)
+{
+    clamp(a, now);
+    for (int i = 0; i < a->nturn; i++) {
+        rtc_turn_client_handle_timeout(a->turns[i].tc, a->now);
+        drain_turn(a, i);
+    }
+    for (int i = 0; i < a->ntxn;) {
+        ice_txn *t = a->txns[i];
+        int r = rtc_stun_txn_poll(&t->t, a->now);
+        if (r == RTC_STUN_TXN_SEND) {
+            ice__send(a, &t->base, t->turn, &t->remote, t->msg, t->len);
+        } else if (r == RTC_STUN_TXN_TIMEOUT) {
+            a->txns[i] = a->txns[--a->ntxn];   /* out of the table before the handler runs */
+            if (t->kind == TXN_GATHER) {
+                if (t->gather >= 0 && t->gather < a->ngather) a->gathers[t->gather].done = true;
+            } else {
+                ice__on_txn_timeout(a, t);
+            }
+            free(t);
+            continue;
+        }
+        i++;
+    }
+    if (a->state != RTC_ICE_CLOSED) ice__tick(a);
+    if (!a->gathering_done_sent && !gathering_pending(a) && a->nlocal > 0) {
+        a->gathering_done_sent = true;
+        ice__emit(a, &(rtc_ice_event){ .type = RTC_ICE_EV_GATHERING_DONE });
+    }
+    return 0;
+}
+
+int rtc_ice_agent_send(rtc_ice_agent *a, const uint8_t *data, size_t len, rtc_time now)
+{
+    clamp(a, now);
+    if (!a->sel.set || a->state == RTC_ICE_FAILED || a->state == RTC_ICE_CLOSED) return RTC_ESTATE;
+    ice__send(a, &a->sel.base, a->sel.turn, &a->sel.remote, data, len);
+    return 0;
+}
+
+int rtc_ice_agent_close(rtc_ice_agent *a, rtc_time now)
+{
+    clamp(a, now);
+    if (a->state == RTC_ICE_CLOSED) return 0;
+    ice__set_state(a, RTC_ICE_CLOSED);
+    for (int i = 0; i < a->ntxn; i++) free(a->txns[i]);
+    a->ntxn = 0;
+    for (int i = 0; i < a->nturn; i++) {
+        rtc_turn_client_close(a->turns[i].tc, a->now);
+        drain_turn_out(a, i);
+    }
+    a->sel.set = false;
+    return 0;
+}
+
+bool rtc_ice_agent_poll_transmit(rtc_ice_agent *a, rtc_transmit *out)
+{
+    if (!a->out_n) return false;
+    *out = a->out[a->out_head];
+    a->out_head = (a->out_head + 1) % a->out_cap;
+    a->out_n--;
+    return true;
+}
+
+bool rtc_ice_agent_poll_event(rtc_ice_agent *a, rtc_ice_event *out)
+{
+    if (!a->ev_n) return false;
+    *out = a->ev[a->ev_head];
+    a->ev_head = (a->ev_head + 1) % a->ev_cap;
+    a->ev_n--;
+    return true;
+}
+
+rtc_time rtc_ice_agent_poll_timeout(const rtc_ice_agent *a)
+{
+    if (a->out_n || a->ev_n) return a->now;
+    if (!a->gathering_done_sent && !gathering_pending(a) && a->nlocal > 0) return a->now;
+    rtc_time t = RTC_TIME_NEVER;
+    for (int i = 0; i < a->ntxn; i++) t = rtc_time_min(t, rtc_stun_txn_timeout(&a->txns[i]->t));
+    for (int i = 0; i < a->nturn; i++) t = rtc_time_min(t, rtc_turn_client_poll_timeout(a->turns[i].tc));
+    if (a->state != RTC_ICE_CLOSED) t = rtc_time_min(t, ice__check_timeout(a));
+    return t < a->now ? a->now : t;
+}
+
+rtc_ice_state rtc_ice_agent_state(const rtc_ice_agent *a) { return a->state; }
+bool rtc_ice_agent_controlling(const rtc_ice_agent *a) { return a->controlling; }
+
+int rtc_ice_agent_selected_pair(const rtc_ice_agent *a, rtc_ice_pair_info *out)
+{
+    if (!a->sel.set) return RTC_ENOTFOUND;
+    memset(out, 0, sizeof *out);
+    out->local = a->sel.turn >= 0 ? a->turns[a->sel.turn].base : a->sel.base;
+    out->remote = a->sel.remote;
+    out->relayed = a->sel.turn >= 0;
+    if (out->relayed) out->relay_server = a->turns[a->sel.turn].server;
+    out->local_type = a->sel.ltype;
+    out->remote_type = a->sel.rtype;
+    return 0;
+}
+
+int rtc_ice_agent_local_candidate(const rtc_ice_agent *a, int i, rtc_ice_candidate *out)
+{
+    int k = 0;
+    for (int j = 0; j < a->nlocal; j++) {
+        if (!a->locals[j].announced) continue;
+        if (k++ == i) { *out = a->locals[j].c; return 0; }
+    }
+    return RTC_ENOTFOUND;
+}
+
+void rtc_ice_agent_get_stats(const rtc_ice_agent *a, rtc_ice_stats *out)
+{
+    *out = a->stats;
+    out->pairs = (uint32_t)a->npairs;
+}
+
+const char *rtc_ice_state_name(rtc_ice_state s)
+{
+    static const char *n[] = { "new", "checking", "connected", "completed", "disconnected", "failed", "closed" };
+    return (unsigned)s < 7 ? n[s] : "?";
+}

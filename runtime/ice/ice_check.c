@@ -1,0 +1,541 @@
+/* ICE checklist (RFC 8445 section 6-8): pairing, pacing, connectivity checks, triggered
+ * checks, peer-reflexive candidates, role conflicts, regular nomination, and consent
+ * freshness (RFC 7675) on the selected pair. */
+#include "ice_internal.h"
+#include "core/rtc_errors.h"
+#include "core/rtc_log.h"
+#include <stdio.h>
+#include <string.h>
+
+static uint64_t pair_priority(const rtc_ice_agent *a, uint32_t lp, uint32_t rp)
+{
+    uint64_t g = a->controlling ? lp : rp, d = a->controlling ? rp : lp;
+    uint64_t mn = g < d ? g : d, mx = g < d ? d : g;
+    return (mn << 32) + 2 * mx + (g > d ? 1 : 0);
+}
+
+void ice__recompute_priorities(rtc_ice_agent *a)
+{
+    for (int i = 0; i < a->npairs; i++) {
+        ice_pair *p = &a->pairs[i];
+        p->prio = pair_priority(a, a->locals[p->local].c.priority, a->remotes[p->remote].priority);
+    }
+}
+
+static bool same_foundation(const rtc_ice_agent *a, const ice_pair *x, const ice_pair *y)
+{
+    return strcmp(a->locals[x->local].c.foundation, a->locals[y->local].c.foundation) == 0 &&
+           strcmp(a->remotes[x->remote].foundation, a->remotes[y->remote].foundation) == 0;
+}
+
+/* RFC 8445 6.1.2.6: per foundation, the best frozen pair becomes Waiting unless one of
+ * that foundation is already Waiting or In-Progress. */
+static void unfreeze_initial(rtc_ice_agent *a)
+{
+    for (int i = 0; i < a->npairs; i++) {
+        ice_pair *p = &a->pairs[i];
+        if (p->state != PAIR_FROZEN) continue;
+        bool blocked = false;
+        for (int k = 0; k < a->npairs && !blocked; k++) {
+            ice_pair *q = &a->pairs[k];
+            if (k == i || !same_foundation(a, p, q)) continue;
+            if (q->state == PAIR_WAITING || q->state == PAIR_IN_PROGRESS) blocked = true;
+            if (q->state == PAIR_FROZEN && q->prio > p->prio) blocked = true;
+        }
+        if (!blocked) p->state = PAIR_WAITING;
+    }
+}
+
+static int find_pair(const rtc_ice_agent *a, int li, int ri)
+{
+    for (int i = 0; i < a->npairs; i++)
+        if (a->pairs[i].local == li && a->pairs[i].remote == ri) return i;
+    return -1;
+}
+
+static bool pairable_local(const rtc_ice_agent *a, const ice_local *l)
+{
+    if (l->c.type == RTC_ICE_RELAY) return true;
+    return l->c.type == RTC_ICE_HOST && !a->cfg.relay_only;
+}
+
+static int add_pair(rtc_ice_agent *a, int li, int ri)
+{
+    int i = find_pair(a, li, ri);
+    if (i >= 0) return i;
+    if (a->npairs == ICE_MAX_PAIRS) return RTC_EQUOTA;
+    /* Prune: a pair with the same base and remote already exists (e.g. srflx vs host). */
+    const ice_local *l = &a->locals[li];
+    for (int k = 0; k < a->npairs; k++) {
+        const ice_local *o = &a->locals[a->pairs[k].local];
+        if (a->pairs[k].remote == ri && o->turn == l->turn && rtc_addr_eq(&o->base, &l->base)) return k;
+    }
+    ice_pair *p = &a->pairs[a->npairs];
+    memset(p, 0, sizeof *p);
+    p->local = li;
+    p->remote = ri;
+    p->state = PAIR_FROZEN;
+    p->prio = pair_priority(a, l->c.priority, a->remotes[ri].priority);
+    return a->npairs++;
+}
+
+void ice__form_pairs(rtc_ice_agent *a)
+{
+    if (a->cfg.lite) return;                  /* lite agents only learn pairs from checks */
+    int before = a->npairs;
+    for (int li = 0; li < a->nlocal; li++) {
+        const ice_local *l = &a->locals[li];
+        if (!pairable_local(a, l)) continue;
+        for (int ri = 0; ri < a->nremote; ri++) {
+            const rtc_ice_candidate *r = &a->remotes[ri];
+            if (!rtc_addr_family(&r->addr) || rtc_addr_family(&r->addr) != rtc_addr_family(&l->c.addr)) continue;
+            add_pair(a, li, ri);
+        }
+    }
+    if (a->npairs != before) {
+        unfreeze_initial(a);
+        if (a->next_check_at == RTC_TIME_NEVER) a->next_check_at = a->now;
+    }
+    a->stats.pairs = (uint32_t)a->npairs;
+}
+
+void ice__reset_checklist(rtc_ice_agent *a)
+{
+    a->npairs = 0;
+    a->ntrig = a->trig_head = 0;
+    for (int i = 0; i < a->ntxn;) {
+        ice_txn *t = a->txns[i];
+        if (t->kind == TXN_CHECK) { ice__txn_del(a, t); continue; }
+        if (t->kind == TXN_CONSENT) t->old_creds = true;
+        i++;
+    }
+    a->sel.pair = -1;
+    a->first_valid_at = RTC_TIME_NEVER;
+    a->nominating = false;
+    a->next_check_at = RTC_TIME_NEVER;
+}
+
+static void queue_triggered(rtc_ice_agent *a, int pi)
+{
+    ice_pair *p = &a->pairs[pi];
+    if (p->queued || a->ntrig == ICE_MAX_PAIRS) return;
+    p->queued = true;
+    a->trig[(a->trig_head + a->ntrig++) % ICE_MAX_PAIRS] = pi;
+    if (a->next_check_at == RTC_TIME_NEVER) a->next_check_at = a->now;
+}
+
+static ice_txn *pair_txn(rtc_ice_agent *a, int pi)
+{
+    for (int i = 0; i < a->ntxn; i++)
+        if (a->txns[i]->kind == TXN_CHECK && a->txns[i]->pair == pi) return a->txns[i];
+    return NULL;
+}
+
+/* Build and start a Binding request; `check` selects connectivity check vs consent. */
+static void send_binding(rtc_ice_agent *a, int kind, int pi, bool use_cand)
+{
+    bool old = kind == TXN_CONSENT && a->have_old;
+    const char *ruf = old ? a->old_rufrag : a->rufrag, *luf = old ? a->old_lufrag : a->lufrag;
+    const char *key = old ? a->old_rpwd : a->rpwd;
+    const rtc_addr *base, *remote;
+    int turn;
+    uint32_t lp;
+    if (kind == TXN_CONSENT) {
+        base = &a->sel.base;
+        remote = &a->sel.remote;
+        turn = a->sel.turn;
+        lp = 65535;
+    } else {
+        const ice_local *l = &a->locals[a->pairs[pi].local];
+        base = &l->base;
+        turn = l->turn;
+        remote = &a->remotes[a->pairs[pi].remote].addr;
+        lp = (l->c.priority >> 8) & 0xFFFF;
+    }
+    ice_txn *t = ice__txn_new(a);
+    if (!t) return;
+    t->kind = kind;
+    t->pair = pi;
+    t->use_cand = use_cand;
+    t->old_creds = old;
+    t->sent_controlling = a->controlling;
+    t->base = *base;
+    t->remote = *remote;
+    t->turn = turn;
+    char user[2 * ICE_CRED_MAX + 2];
+    int ul = snprintf(user, sizeof user, "%s:%s", ruf, luf);
+    rtc_stun_writer w;
+    rtc_stun_writer_init(&w, t->msg, sizeof t->msg, RTC_STUN_BINDING, RTC_STUN_REQUEST, t->tid);
+    rtc_stun_put_str(&w, RTC_STUN_ATTR_USERNAME, (rtc_str){ user, (size_t)ul });
+    rtc_stun_put_u32(&w, RTC_STUN_ATTR_PRIORITY, rtc_ice_candidate_priority(RTC_ICE_PRFLX, (uint16_t)lp, 1));
+    rtc_stun_put_u64(&w, a->controlling ? RTC_STUN_ATTR_ICE_CONTROLLING : RTC_STUN_ATTR_ICE_CONTROLLED,
+                     a->cfg.tie_breaker);
+    if (use_cand) rtc_stun_put_flag(&w, RTC_STUN_ATTR_USE_CANDIDATE);
+    rtc_stun_put_integrity(&w, (const uint8_t *)key, strlen(key));
+    rtc_stun_put_fingerprint(&w);
+    int n = rtc_stun_finish(&w);
+    if (n < 0) { ice__txn_del(a, t); return; }
+    t->len = (size_t)n;
+    rtc_stun_rto_cfg rc = kind == TXN_CONSENT
+        ? (rtc_stun_rto_cfg){ .rto = RTC_MS(500), .rc = 4, .rto_max = RTC_SEC(2) }
+        : (rtc_stun_rto_cfg){ .rto = a->cfg.check_rto, .rc = 7, .rto_max = RTC_MS(1600) };
+    rtc_stun_txn_start(&t->t, &rc, a->now);
+    rtc_stun_txn_poll(&t->t, a->now);
+    ice__send(a, &t->base, t->turn, &t->remote, t->msg, t->len);
+    if (kind == TXN_CHECK) a->stats.checks_sent++;
+}
+
+static void start_check(rtc_ice_agent *a, int pi, bool use_cand)
+{
+    ice_pair *p = &a->pairs[pi];
+    ice_txn *t = pair_txn(a, pi);
+    if (t && t->use_cand == use_cand && t->sent_controlling == a->controlling) {
+        /* Already in flight: send it again now instead of waiting out the backoff. */
+        rtc_stun_txn_start(&t->t, &t->t.cfg, a->now);
+        rtc_stun_txn_poll(&t->t, a->now);
+        ice__send(a, &t->base, t->turn, &t->remote, t->msg, t->len);
+        return;
+    }
+    if (t) ice__txn_del(a, t);
+    p->state = PAIR_IN_PROGRESS;
+    send_binding(a, TXN_CHECK, pi, use_cand);
+}
+
+static void switch_role(rtc_ice_agent *a, bool controlling)
+{
+    if (a->cfg.lite || a->controlling == controlling) return;
+    a->controlling = controlling;
+    a->stats.role_conflicts++;
+    ice__recompute_priorities(a);
+    a->nominating = false;
+    ice__emit(a, &(rtc_ice_event){ .type = RTC_ICE_EV_ROLE, .u.controlling = controlling });
+}
+
+static void select_pair(rtc_ice_agent *a, int pi)
+{
+    ice_pair *p = &a->pairs[pi];
+    p->nominated = true;
+    if (a->sel.set && a->sel.pair == pi) return;
+    if (a->sel.set && a->sel.pair >= 0 && a->pairs[a->sel.pair].nominated && a->sel.prio > p->prio) return;
+    const ice_local *l = &a->locals[p->local];
+    const rtc_ice_candidate *r = &a->remotes[p->remote];
+    a->sel = (ice_selected){ .set = true, .pair = pi, .base = l->base, .remote = r->addr, .turn = l->turn,
+                             .ltype = l->c.type, .rtype = r->type, .prio = p->prio };
+    a->have_old = false;                       /* a restart (if any) is complete */
+    a->nominating = false;
+    a->consent_ok_at = a->now;
+    a->next_consent_at = a->now + (rtc_time)((double)a->cfg.consent_interval * (0.8 + 0.4 * rtc_rng_unit(a->cfg.rng)));
+    rtc_ice_event e = { .type = RTC_ICE_EV_SELECTED_PAIR };
+    rtc_ice_agent_selected_pair(a, &e.u.pair);
+    ice__emit(a, &e);
+    char ls[RTC_ADDR_STRLEN], rs[RTC_ADDR_STRLEN];
+    rtc_debug("ice", "selected %s %s -> %s %s", rtc_ice_cand_type_name(l->c.type), rtc_addr_str(&l->c.addr, ls, sizeof ls),
+              rtc_ice_cand_type_name(r->type), rtc_addr_str(&r->addr, rs, sizeof rs));
+    if (a->state == RTC_ICE_NEW || a->state == RTC_ICE_CHECKING || a->state == RTC_ICE_DISCONNECTED ||
+        a->state == RTC_ICE_FAILED)
+        ice__set_state(a, RTC_ICE_CONNECTED);
+}
+
+static void respond(rtc_ice_agent *a, const rtc_stun_msg *m, int li, const rtc_addr *remote,
+                    const char *key, int err)
+{
+    uint8_t buf[256];
+    rtc_stun_writer w;
+    rtc_stun_writer_init(&w, buf, sizeof buf, RTC_STUN_BINDING, err ? RTC_STUN_ERROR : RTC_STUN_SUCCESS, m->tid);
+    if (err == 420) {
+        rtc_stun_put_error(&w, 420, RTC_STR("Unknown Attribute"));
+        rtc_stun_put_unknown(&w, m->unknown, m->nunknown);
+    } else if (err == 487) {
+        rtc_stun_put_error(&w, 487, RTC_STR("Role Conflict"));
+    } else {
+        rtc_stun_put_addr(&w, RTC_STUN_ATTR_XOR_MAPPED_ADDRESS, remote);
+    }
+    rtc_stun_put_integrity(&w, (const uint8_t *)key, strlen(key));
+    rtc_stun_put_fingerprint(&w);
+    int n = rtc_stun_finish(&w);
+    if (n > 0) ice__send(a, &a->locals[li].base, a->locals[li].turn, remote, buf, (size_t)n);
+}
+
+int ice__on_request(rtc_ice_agent *a, const rtc_stun_msg *m, int li, const rtc_addr *remote)
+{
+    rtc_str u;
+    if (rtc_stun_get_str(m, RTC_STUN_ATTR_USERNAME, &u) < 0) { a->stats.dropped++; return RTC_EIGNORED; }
+    size_t n = 0;
+    while (n < u.len && u.p[n] != ':') n++;
+    bool old = false;
+    const char *key;
+    if (n == strlen(a->lufrag) && memcmp(u.p, a->lufrag, n) == 0) {
+        key = a->lpwd;
+    } else if (a->have_old && n == strlen(a->old_lufrag) && memcmp(u.p, a->old_lufrag, n) == 0) {
+        key = a->old_lpwd;
+        old = true;
+    } else {
+        a->stats.dropped++;
+        return RTC_EIGNORED;
+    }
+    if (rtc_stun_check_integrity(m, (const uint8_t *)key, strlen(key)) != 0) {
+        a->stats.dropped++;
+        return RTC_EIGNORED;
+    }
+    if (m->nunknown > 0) { respond(a, m, li, remote, key, 420); return 0; }
+    a->stats.checks_received++;
+
+    uint64_t theirs;
+    if (!a->cfg.lite) {
+        if (a->controlling && rtc_stun_get_u64(m, RTC_STUN_ATTR_ICE_CONTROLLING, &theirs) == 0) {
+            if (a->cfg.tie_breaker >= theirs) { a->stats.role_conflicts++; respond(a, m, li, remote, key, 487); return 0; }
+            switch_role(a, false);
+        } else if (!a->controlling && rtc_stun_get_u64(m, RTC_STUN_ATTR_ICE_CONTROLLED, &theirs) == 0) {
+            if (a->cfg.tie_breaker >= theirs) switch_role(a, true);
+            else { a->stats.role_conflicts++; respond(a, m, li, remote, key, 487); return 0; }
+        }
+    }
+    respond(a, m, li, remote, key, 0);
+    if (old) return 0;                        /* consent on the pre-restart pair: answer only */
+
+    int ri = ice__remote_find(a, remote);
+    if (ri < 0) {
+        if (a->nremote == ICE_MAX_REMOTE) return 0;
+        uint32_t prio = 0;
+        if (rtc_stun_get_u32(m, RTC_STUN_ATTR_PRIORITY, &prio) < 0 || prio == 0)
+            prio = rtc_ice_candidate_priority(RTC_ICE_PRFLX, 65535, 1);
+        rtc_ice_candidate *c = &a->remotes[a->nremote];
+        rtc_ice_candidate_init(c);
+        c->type = RTC_ICE_PRFLX;
+        c->addr = *remote;
+        c->port = rtc_addr_port(remote);
+        c->priority = prio;
+        snprintf(c->foundation, sizeof c->foundation, "prflx%d", a->nremote);
+        ri = a->nremote++;
+        a->stats.remote_candidates = (uint32_t)a->nremote;
+        ice__emit(a, &(rtc_ice_event){ .type = RTC_ICE_EV_PEER_REFLEXIVE, .u.cand = *c });
+    }
+    if (a->state == RTC_ICE_NEW) { a->checking_since = a->now; ice__set_state(a, RTC_ICE_CHECKING); }
+    bool use_cand = rtc_stun_find(m, RTC_STUN_ATTR_USE_CANDIDATE) != NULL && !a->controlling;
+    int pi;
+    if (a->cfg.lite) {
+        /* A lite agent trusts the check it just answered: the pair is valid at once. */
+        if (a->npairs == ICE_MAX_PAIRS && find_pair(a, li, ri) < 0) return 0;
+        pi = find_pair(a, li, ri);
+        if (pi < 0) {
+            pi = a->npairs++;
+            a->pairs[pi] = (ice_pair){ .local = li, .remote = ri };
+        }
+        ice_pair *p = &a->pairs[pi];
+        p->prio = pair_priority(a, a->locals[li].c.priority, a->remotes[ri].priority);
+        p->state = PAIR_SUCCEEDED;
+        p->valid = true;
+        if (use_cand) select_pair(a, pi);
+        return 0;
+    }
+    if (!pairable_local(a, &a->locals[li])) return 0;
+    pi = add_pair(a, li, ri);
+    if (pi < 0) return 0;
+    ice_pair *p = &a->pairs[pi];
+    if (p->state == PAIR_SUCCEEDED) {
+        if (use_cand) select_pair(a, pi);
+        return 0;
+    }
+    if (use_cand) p->nominate_on_success = true;
+    if (p->state == PAIR_IN_PROGRESS) {
+        if (a->have_remote) start_check(a, pi, false);
+    } else {
+        p->state = PAIR_WAITING;
+        queue_triggered(a, pi);
+    }
+    return 0;
+}
+
+static void mark_failed(rtc_ice_agent *a, ice_pair *p, bool was_nomination)
+{
+    p->state = PAIR_FAILED;
+    if (was_nomination) a->nominating = false;
+}
+
+int ice__on_response(rtc_ice_agent *a, ice_txn *t, const rtc_stun_msg *m, const rtc_addr *base, int turn,
+                     const rtc_addr *remote)
+{
+    if (t->old_creds && !a->have_old) return RTC_EIGNORED;
+    const char *key = t->old_creds ? a->old_rpwd : a->rpwd;
+    if (rtc_stun_check_integrity(m, (const uint8_t *)key, strlen(key)) != 0) return RTC_EIGNORED;
+    bool symmetric = rtc_addr_eq(remote, &t->remote) && turn == t->turn &&
+                     (turn >= 0 || !base || !rtc_addr_family(base) || rtc_addr_eq(base, &t->base));
+    a->stats.responses_received++;
+    if (t->kind == TXN_CONSENT) {
+        if (m->cls == RTC_STUN_SUCCESS && symmetric && a->sel.set && rtc_addr_eq(&t->remote, &a->sel.remote)) {
+            a->consent_ok_at = a->now;
+            if (a->state == RTC_ICE_DISCONNECTED) ice__set_state(a, a->state_before_disc);
+        }
+        return 0;
+    }
+    if (t->pair < 0 || t->pair >= a->npairs) return 0;
+    ice_pair *p = &a->pairs[t->pair];
+    int pi = t->pair;
+    if (m->cls == RTC_STUN_ERROR) {
+        int code = 0;
+        rtc_stun_get_error(m, &code, NULL);
+        if (code == 487) {
+            if (t->sent_controlling == a->controlling) switch_role(a, !a->controlling);
+            if (t->use_cand) a->nominating = false;
+            p->state = PAIR_WAITING;
+            queue_triggered(a, pi);
+        } else {
+            mark_failed(a, p, t->use_cand);
+        }
+        return 0;
+    }
+    if (!symmetric) { mark_failed(a, p, t->use_cand); return 0; }
+    rtc_addr mapped;
+    const ice_local *l = &a->locals[p->local];
+    if (rtc_stun_get_addr(m, RTC_STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped) == 0 &&
+        ice__local_find(a, &mapped, l->turn) < 0 && a->nlocal < ICE_MAX_LOCAL) {
+        /* A local peer-reflexive candidate: learnt, used for priorities, never signalled. */
+        ice_local *nl = &a->locals[a->nlocal++];
+        *nl = *l;
+        nl->c.type = RTC_ICE_PRFLX;
+        nl->c.addr = mapped;
+        nl->c.port = rtc_addr_port(&mapped);
+        nl->c.priority = rtc_ice_candidate_priority(RTC_ICE_PRFLX, (uint16_t)((l->c.priority >> 8) & 0xFFFF), 1);
+        nl->announced = false;
+        a->stats.local_candidates = (uint32_t)a->nlocal;
+        l = &a->locals[p->local];
+    }
+    p->state = PAIR_SUCCEEDED;
+    p->valid = true;
+    for (int i = 0; i < a->npairs; i++)
+        if (a->pairs[i].state == PAIR_FROZEN && same_foundation(a, &a->pairs[i], p)) a->pairs[i].state = PAIR_WAITING;
+    if (a->first_valid_at == RTC_TIME_NEVER) a->first_valid_at = a->now;
+    if (a->sel.set && a->sel.pair == pi) a->consent_ok_at = a->now;
+    if (t->use_cand && a->controlling) select_pair(a, pi);
+    else if (p->nominate_on_success && !a->controlling) select_pair(a, pi);
+    return 0;
+}
+
+void ice__on_txn_timeout(rtc_ice_agent *a, ice_txn *t)
+{
+    if (t->kind != TXN_CHECK || t->pair < 0 || t->pair >= a->npairs) return;
+    ice_pair *p = &a->pairs[t->pair];
+    if (p->state == PAIR_IN_PROGRESS) mark_failed(a, p, t->use_cand);
+    else if (t->use_cand) a->nominating = false;
+}
+
+static int best_valid(const rtc_ice_agent *a)
+{
+    int best = -1;
+    for (int i = 0; i < a->npairs; i++)
+        if (a->pairs[i].valid && a->pairs[i].state == PAIR_SUCCEEDED && (best < 0 || a->pairs[i].prio > a->pairs[best].prio))
+            best = i;
+    return best;
+}
+
+static bool better_pending(const rtc_ice_agent *a, uint64_t prio)
+{
+    for (int i = 0; i < a->npairs; i++) {
+        int s = a->pairs[i].state;
+        if ((s == PAIR_FROZEN || s == PAIR_WAITING || s == PAIR_IN_PROGRESS) && a->pairs[i].prio > prio) return true;
+    }
+    return false;
+}
+
+static bool checks_pending(const rtc_ice_agent *a)
+{
+    if (a->ntrig) return true;
+    for (int i = 0; i < a->npairs; i++) {
+        int s = a->pairs[i].state;
+        if (s == PAIR_FROZEN || s == PAIR_WAITING || s == PAIR_IN_PROGRESS) return true;
+    }
+    return false;
+}
+
+static bool gathering_done(const rtc_ice_agent *a)
+{
+    for (int i = 0; i < a->ngather; i++) if (!a->gathers[i].done) return false;
+    for (int i = 0; i < a->nturn; i++) if (!a->turns[i].done) return false;
+    return true;
+}
+
+static int next_pair_to_check(rtc_ice_agent *a)
+{
+    while (a->ntrig) {
+        int pi = a->trig[a->trig_head];
+        a->trig_head = (a->trig_head + 1) % ICE_MAX_PAIRS;
+        a->ntrig--;
+        if (pi < a->npairs) {
+            a->pairs[pi].queued = false;
+            if (a->pairs[pi].state == PAIR_WAITING) return pi;
+        }
+    }
+    /* Ordinary checks stop once a nominated pair is in use (RFC 8445 8.1.2). */
+    if (a->sel.set && a->sel.pair >= 0) return -1;
+    int best = -1;
+    for (int i = 0; i < a->npairs; i++)
+        if (a->pairs[i].state == PAIR_WAITING && (best < 0 || a->pairs[i].prio > a->pairs[best].prio)) best = i;
+    if (best >= 0) return best;
+    for (int i = 0; i < a->npairs; i++)
+        if (a->pairs[i].state == PAIR_FROZEN && (best < 0 || a->pairs[i].prio > a->pairs[best].prio)) best = i;
+    return best;
+}
+
+void ice__tick(rtc_ice_agent *a)
+{
+    if (a->state == RTC_ICE_CLOSED || a->state == RTC_ICE_FAILED) return;
+    rtc_time now = a->now;
+    if (!a->cfg.lite && a->have_remote && now >= a->next_check_at) {
+        int pi = next_pair_to_check(a);
+        if (pi >= 0) {
+            if (a->state == RTC_ICE_NEW) { a->checking_since = now; ice__set_state(a, RTC_ICE_CHECKING); }
+            start_check(a, pi, false);
+            a->next_check_at = now + a->cfg.ta;
+        } else {
+            a->next_check_at = RTC_TIME_NEVER;
+        }
+    }
+    /* Regular nomination by the controlling agent. */
+    if (!a->cfg.lite && a->controlling && a->have_remote && !a->nominating && !(a->sel.set && a->sel.pair >= 0)) {
+        int b = best_valid(a);
+        if (b >= 0 && a->first_valid_at != RTC_TIME_NEVER && (now >= a->first_valid_at + a->cfg.nomination_delay || !better_pending(a, a->pairs[b].prio))) {
+            a->nominating = true;
+            start_check(a, b, true);
+        }
+    }
+    /* Consent freshness (RFC 7675). Lite agents rely on the full peer's checks. */
+    if (a->sel.set && !a->cfg.lite) {
+        if (now >= a->next_consent_at) {
+            send_binding(a, TXN_CONSENT, -1, false);
+            a->next_consent_at = now + (rtc_time)((double)a->cfg.consent_interval * (0.8 + 0.4 * rtc_rng_unit(a->cfg.rng)));
+        }
+        rtc_time silent = now - a->consent_ok_at;
+        if (silent >= a->cfg.failed_after) {
+            ice__set_state(a, RTC_ICE_FAILED);
+            return;
+        }
+        if (silent >= a->cfg.disconnected_after && (a->state == RTC_ICE_CONNECTED || a->state == RTC_ICE_COMPLETED))
+            ice__set_state(a, RTC_ICE_DISCONNECTED);
+    }
+    if (a->state == RTC_ICE_CONNECTED && a->sel.set && a->sel.pair >= 0 && a->remote_eoc && gathering_done(a))
+        ice__set_state(a, RTC_ICE_COMPLETED);
+    /* Nothing left to try and nothing more will come: fail. */
+    if (!a->cfg.lite && !a->sel.set && a->remote_eoc && a->have_remote && gathering_done(a) &&
+        !checks_pending(a) && best_valid(a) < 0) {
+        bool inflight = false;
+        for (int i = 0; i < a->ntxn; i++) if (a->txns[i]->kind == TXN_CHECK) inflight = true;
+        if (!inflight) ice__set_state(a, RTC_ICE_FAILED);
+    }
+}
+
+rtc_time ice__check_timeout(const rtc_ice_agent *a)
+{
+    if (a->state == RTC_ICE_FAILED) return RTC_TIME_NEVER;
+    rtc_time t = RTC_TIME_NEVER;
+    if (!a->cfg.lite && a->have_remote) t = a->next_check_at;
+    if (!a->cfg.lite && a->controlling && !a->nominating && !(a->sel.set && a->sel.pair >= 0) &&
+        a->first_valid_at != RTC_TIME_NEVER)
+        t = rtc_time_min(t, a->first_valid_at + a->cfg.nomination_delay);
+    if (a->sel.set && !a->cfg.lite) {
+        t = rtc_time_min(t, a->next_consent_at);
+        if (a->state == RTC_ICE_CONNECTED || a->state == RTC_ICE_COMPLETED)
+            t = rtc_time_min(t, a->consent_ok_at + a->cfg.disconnected_after);
+        t = rtc_time_min(t, a->consent_ok_at + a->cfg.failed_after);
+    }
+    return t;
+}

@@ -1,0 +1,127 @@
+/* Internal state of the ICE agent, shared by ice_agent.c (candidates, gathering, TURN,
+ * input routing, queues) and ice_check.c (checklist, checks, nomination, consent). */
+#ifndef RTC_ICE_INTERNAL_H
+#define RTC_ICE_INTERNAL_H
+#include "ice_agent.h"
+#include "stun/stun_txn.h"
+#include "turn/turn_client.h"
+
+#define ICE_MAX_LOCAL 16
+#define ICE_MAX_REMOTE 64
+#define ICE_MAX_PAIRS 256
+#define ICE_MAX_TXNS 512
+#define ICE_MAX_GATHER 8
+#define ICE_MAX_TURN 4
+#define ICE_MAX_OUT 4096
+#define ICE_MAX_EVENTS 1024
+#define ICE_CRED_MAX 256
+#define ICE_MSG_MAX 704
+
+typedef struct ice_local {
+    rtc_ice_candidate c;
+    rtc_addr base;        /* address that sends: the socket; for relay the relayed address */
+    int turn;             /* index in turns[] for relay candidates, else -1 */
+    bool announced;
+} ice_local;
+
+enum { PAIR_FROZEN, PAIR_WAITING, PAIR_IN_PROGRESS, PAIR_SUCCEEDED, PAIR_FAILED };
+
+typedef struct ice_pair {
+    int local, remote;
+    uint64_t prio;
+    int state;
+    bool valid, nominated, nominate_on_success, queued;
+} ice_pair;
+
+enum { TXN_CHECK, TXN_CONSENT, TXN_GATHER };
+
+typedef struct ice_txn {
+    int kind;
+    int pair;             /* TXN_CHECK */
+    int gather;           /* TXN_GATHER */
+    bool use_cand, old_creds, sent_controlling;
+    uint8_t tid[RTC_STUN_TID_LEN];
+    rtc_stun_txn t;
+    rtc_addr base, remote;    /* where it went */
+    int turn;
+    uint8_t msg[ICE_MSG_MAX];
+    size_t len;
+} ice_txn;
+
+typedef struct ice_gather { rtc_addr base, server; bool done; } ice_gather;
+typedef struct ice_turn {
+    rtc_turn_client *tc;
+    rtc_addr base, server;
+    int transport;
+    bool done;
+} ice_turn;
+
+typedef struct ice_selected {
+    bool set;
+    int pair;             /* index in pairs[], -1 once a restart dropped the checklist */
+    rtc_addr base, remote;
+    int turn;
+    rtc_ice_cand_type ltype, rtype;
+    uint64_t prio;
+} ice_selected;
+
+struct rtc_ice_agent {
+    rtc_ice_config cfg;
+    char lufrag[ICE_CRED_MAX], lpwd[ICE_CRED_MAX], rufrag[ICE_CRED_MAX], rpwd[ICE_CRED_MAX];
+    char old_lufrag[ICE_CRED_MAX], old_lpwd[ICE_CRED_MAX], old_rufrag[ICE_CRED_MAX], old_rpwd[ICE_CRED_MAX];
+    bool have_remote, have_old, remote_eoc, controlling;
+    rtc_ice_state state, state_before_disc;
+    rtc_time now;
+
+    ice_local locals[ICE_MAX_LOCAL];
+    int nlocal;
+    rtc_ice_candidate *remotes;     /* ICE_MAX_REMOTE */
+    int nremote;
+    ice_pair pairs[ICE_MAX_PAIRS];
+    int npairs;
+    int trig[ICE_MAX_PAIRS];        /* triggered check FIFO (pair indices) */
+    int trig_head, ntrig;
+    ice_txn **txns;                 /* heap objects: pointers stay valid as the table changes */
+    int ntxn, captxn;
+    ice_gather gathers[ICE_MAX_GATHER];
+    int ngather;
+    ice_turn turns[ICE_MAX_TURN];
+    int nturn;
+    bool gathering_done_sent;
+
+    rtc_time next_check_at, first_valid_at, checking_since;
+    bool nominating;
+    ice_selected sel;
+    rtc_time consent_ok_at, next_consent_at;
+
+    rtc_transmit *out;
+    int out_head, out_n, out_cap;
+    rtc_ice_event *ev;
+    int ev_head, ev_n, ev_cap;
+    rtc_ice_stats stats;
+};
+
+/* ice_agent.c */
+void ice__emit(rtc_ice_agent *a, const rtc_ice_event *e);
+void ice__set_state(rtc_ice_agent *a, rtc_ice_state s);
+/* Send STUN bytes (copied) from local candidate base/turn to remote. */
+void ice__send(rtc_ice_agent *a, const rtc_addr *base, int turn, const rtc_addr *remote,
+               const uint8_t *p, size_t len);
+ice_txn *ice__txn_new(rtc_ice_agent *a);
+ice_txn *ice__txn_find(const rtc_ice_agent *a, const uint8_t *tid);
+void ice__txn_del(rtc_ice_agent *a, ice_txn *t);
+int ice__local_find(const rtc_ice_agent *a, const rtc_addr *addr, int turn);
+int ice__remote_find(const rtc_ice_agent *a, const rtc_addr *addr);
+
+/* ice_check.c */
+void ice__form_pairs(rtc_ice_agent *a);
+void ice__recompute_priorities(rtc_ice_agent *a);
+int ice__on_request(rtc_ice_agent *a, const rtc_stun_msg *m, int local, const rtc_addr *remote);
+int ice__on_response(rtc_ice_agent *a, ice_txn *t, const rtc_stun_msg *m, const rtc_addr *base, int turn,
+                     const rtc_addr *remote);
+void ice__on_txn_timeout(rtc_ice_agent *a, ice_txn *t);
+void ice__tick(rtc_ice_agent *a);
+rtc_time ice__check_timeout(const rtc_ice_agent *a);
+void ice__reset_checklist(rtc_ice_agent *a);
+
+#endif

@@ -179,6 +179,8 @@ static void w_media(writer *w, const rtc_sdp_media *m)
     for (size_t i = 0; i < m->nfmts; i++)
         wf(w, " %s", T(w, m->fmts[i]));
     wf(w, "\r\n");
+    if (m->nfmts == 0 && !w->err)
+        w->err = RTC_EINVAL;                 /* RFC 8866 needs a format; parsers reject none */
     w_lines(w, m->lines, m->nlines, true, 0, 0);
     w_conn(w, &m->conn);
     w_bw(w, m->bw, m->nbw);

@@ -1,0 +1,187 @@
+/* NACK generator: a bitmap-like window of per-seq state with retry timers. */
+#include "rtp/nack.h"
+#include "core/rtc_errors.h"
+#include "rtp/rtp_packet.h"
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct nack__slot {
+    rtc_time since;              /* when it was found missing */
+    rtc_time next;               /* when to NACK it (again) */
+    uint8_t missing;
+    uint8_t retries;
+} nack__slot;
+
+struct rtc_nack_generator {
+    rtc_nack_config cfg;
+    rtc_time now, rtt;
+    bool init, keyframe_due;
+    uint16_t highest;            /* highest seq seen; window covers (highest - window, highest] */
+    uint32_t lost_since_event;
+    rtc_nack_stats stats;
+    nack__slot *slot;
+};
+
+int rtc_nack_generator_new(rtc_nack_generator **out, const rtc_nack_config *cfg, rtc_time now)
+{
+    if (!out) return RTC_EINVAL;
+    rtc_nack_config c = cfg ? *cfg : (rtc_nack_config){0};
+    if (!c.window) c.window = 1024;
+    if (c.window < 16 || c.window > 32768 || (c.window & (c.window - 1))) return RTC_EINVAL;
+    if (!c.max_retries) c.max_retries = 10;
+    if (c.max_retries > 255) c.max_retries = 255;
+    if (c.max_age <= 0) c.max_age = RTC_SEC(1);
+    if (c.min_interval <= 0) c.min_interval = RTC_MS(10);
+    if (c.default_rtt <= 0) c.default_rtt = RTC_MS(100);
+    if (!c.max_missing || c.max_missing > c.window / 2) c.max_missing = c.window / 2;
+    rtc_nack_generator *g = calloc(1, sizeof *g);
+    if (!g) return RTC_ENOMEM;
+    g->slot = calloc(c.window, sizeof *g->slot);
+    if (!g->slot) { free(g); return RTC_ENOMEM; }
+    g->cfg = c;
+    g->now = now;
+    g->rtt = c.default_rtt;
+    *out = g;
+    return 0;
+}
+
+void rtc_nack_generator_free(rtc_nack_generator *g)
+{
+    if (!g) return;
+    free(g->slot);
+    free(g);
+}
+
+static nack__slot *nack__at(rtc_nack_generator *g, uint16_t seq) { return &g->slot[seq & (g->cfg.window - 1)]; }
+
+static void nack__give_up(rtc_nack_generator *g, nack__slot *s)
+{
+    s->missing = 0;
+    g->stats.missing--;
+    g->stats.given_up++;
+    g->lost_since_event++;
+    g->keyframe_due = true;
+}
+
+static void nack__clear_all(rtc_nack_generator *g)
+{
+    for (size_t i = 0; i < g->cfg.window; i++)
+        if (g->slot[i].missing) nack__give_up(g, &g->slot[i]);
+    g->keyframe_due = true;
+}
+
+static void nack__set_now(rtc_nack_generator *g, rtc_time now) { if (now > g->now) g->now = now; }
+
+int rtc_nack_generator_handle_packet(rtc_nack_generator *g, uint16_t seq, rtc_time now)
+{
+    nack__set_now(g, now);
+    if (!g->init) {
+        g->init = true;
+        g->highest = seq;
+        g->stats.received++;
+        return 0;
+    }
+    uint16_t ahead = (uint16_t)(seq - g->highest);
+    if (ahead == 0) { g->stats.duplicates++; return RTC_EIGNORED; }
+    if (ahead < 0x8000) {                                  /* newer */
+        if (ahead > g->cfg.window) {
+            /* Jumped past everything we track: retransmissions cannot catch up. */
+            nack__clear_all(g);
+            memset(g->slot, 0, g->cfg.window * sizeof *g->slot);
+            g->lost_since_event += ahead - 1u;
+            g->stats.given_up += ahead - 1u;
+        } else {
+            for (uint16_t s = (uint16_t)(g->highest + 1); s != seq; s++) {
+                nack__slot *sl = nack__at(g, s);
+                if (sl->missing) nack__give_up(g, sl);     /* falls out of the window */
+                *sl = (nack__slot){ g->now, g->now + g->cfg.reorder_delay, 1, 0 };
+                g->stats.missing++;
+            }
+            nack__slot *sl = nack__at(g, seq);
+            if (sl->missing) nack__give_up(g, sl);
+            sl->missing = 0;
+            if (g->stats.missing > g->cfg.max_missing) nack__clear_all(g);
+        }
+        g->highest = seq;
+        g->stats.received++;
+        return 0;
+    }
+    uint16_t behind = (uint16_t)(g->highest - seq);
+    if (behind >= g->cfg.window) { g->stats.too_old++; return RTC_EIGNORED; }
+    nack__slot *sl = nack__at(g, seq);
+    if (!sl->missing) { g->stats.duplicates++; return RTC_EIGNORED; }
+    sl->missing = 0;
+    g->stats.missing--;
+    if (sl->retries) g->stats.recovered++; else g->stats.reordered++;
+    g->stats.received++;
+    return 0;
+}
+
+void rtc_nack_generator_handle_rtt(rtc_nack_generator *g, rtc_time rtt) { if (rtt > 0) g->rtt = rtt; }
+
+void rtc_nack_generator_handle_timeout(rtc_nack_generator *g, rtc_time now)
+{
+    nack__set_now(g, now);
+    if (!g->stats.missing) return;
+    for (size_t i = 0; i < g->cfg.window; i++) {
+        nack__slot *s = &g->slot[i];
+        if (s->missing && (g->now - s->since > g->cfg.max_age ||
+                           (s->retries >= g->cfg.max_retries && g->now >= s->next)))
+            nack__give_up(g, s);
+    }
+}
+
+size_t rtc_nack_generator_poll_nack(rtc_nack_generator *g, uint16_t *seqs, size_t max)
+{
+    size_t n = 0;
+    if (!g->stats.missing || !g->init) return 0;
+    rtc_time spacing = g->rtt > g->cfg.min_interval ? g->rtt : g->cfg.min_interval;
+    uint16_t s = (uint16_t)(g->highest - g->cfg.window + 1);
+    for (size_t i = 0; i < g->cfg.window && n < max; i++, s++) {
+        nack__slot *sl = nack__at(g, s);
+        if (!sl->missing || sl->next > g->now || sl->retries >= g->cfg.max_retries) continue;
+        if (g->now - sl->since > g->cfg.max_age) continue;  /* handle_timeout gives it up */
+        seqs[n++] = s;
+        sl->retries++;
+        sl->next = g->now + spacing;
+        g->stats.nacked++;
+    }
+    return n;
+}
+
+int rtc_nack_generator_poll_event(rtc_nack_generator *g, rtc_nack_event *ev)
+{
+    if (!g->keyframe_due) return 0;
+    g->keyframe_due = false;
+    g->stats.keyframe_requests++;
+    *ev = (rtc_nack_event){ RTC_NACK_EV_KEYFRAME_NEEDED, g->lost_since_event };
+    g->lost_since_event = 0;
+    return 1;
+}
+
+rtc_time rtc_nack_generator_poll_timeout(const rtc_nack_generator *g)
+{
+    if (g->keyframe_due) return g->now;
+    if (!g->stats.missing) return RTC_TIME_NEVER;
+    rtc_time t = RTC_TIME_NEVER;
+    for (size_t i = 0; i < g->cfg.window; i++) {
+        const nack__slot *s = &g->slot[i];
+        if (!s->missing) continue;
+        rtc_time expire = s->since + g->cfg.max_age + 1;
+        t = rtc_time_min(t, rtc_time_min(s->next, expire));
+    }
+    return t;
+}
+
+void rtc_nack_generator_get_stats(const rtc_nack_generator *g, rtc_nack_stats *out) { *out = g->stats; }
+
+void rtc_nack_generator_handle_keyframe(rtc_nack_generator *g, uint16_t seq)
+{
+    if (!g->init || !g->stats.missing) return;
+    uint16_t s = (uint16_t)(g->highest - g->cfg.window + 1);
+    for (size_t i = 0; i < g->cfg.window; i++, s++) {
+        if (!rtc_seq_newer(seq, s)) break;
+        nack__slot *sl = nack__at(g, s);
+        if (sl->missing) { sl->missing = 0; g->stats.missing--; }
+    }
+}

@@ -31,13 +31,14 @@
     XX(EXISTS,    -21, "InvalidStateError",      "already exists")                 \
     XX(OVERFLOW,  -22, "OperationError",         "buffer too small")               \
     XX(QUOTA,     -23, "QuotaExceededError",     "quota exceeded")                 \
-    XX(ROLE,      -24, "OperationError",         "role conflict")
+    XX(ROLE,      -24, "OperationError",         "role conflict")                  \
+    XX(OPERATION, -25, "OperationError",         "operation failed")
 
 typedef enum {
 #define RTC__ERR_ENUM(s, v, d, m) RTC_E##s = (v),
     RTC_ERRNO_MAP(RTC__ERR_ENUM)
 #undef RTC__ERR_ENUM
-    RTC_E__LAST = -25
+    RTC_E__LAST = -26
 } rtc_errno;
 
 /* Short name ("EPROTO"), W3C name ("SyntaxError") and message for a code.

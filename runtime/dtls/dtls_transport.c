@@ -570,7 +570,8 @@ int rtc_dtls_transport_handle_timeout(rtc_dtls_transport *t, rtc_time now)
     if (!t) return RTC_EINVAL;
     set_now(t, now);
     if (t->state == RTC_DTLS_CONNECTING && t->now >= t->hs_deadline) {
-        dtls_fail(t, RTC_ETIMEDOUT, "DTLS handshake timed out");
+        dtls_fail(t, RTC_ETIMEDOUT, t->hs_done ? "DTLS handshake timed out waiting for the remote fingerprint"
+                                               : "DTLS handshake timed out");
         return 0;
     }
     if (t->now < t->rtx_deadline || t->state == RTC_DTLS_FAILED || t->state == RTC_DTLS_CLOSED) return 0;

@@ -243,6 +243,19 @@ static void test_fingerprint_after_handshake(void)
         ASSERT_EQ(rtc_dtls_transport_set_remote_fingerprint(p.a.t, "md5", fp, p.now), RTC_ENOTSUP);
         dpair_free(&p);
     }
+
+    /* The remote description never comes: the handshake cap still applies. */
+    dpair p;
+    dpair_init(&p, 23, (vnet_link){ .delay = RTC_MS(5) }, NULL, NULL);
+    ASSERT_EQ(rtc_dtls_transport_set_remote_fingerprint(p.b.t, "sha-256", rtc_dtls_cert_fingerprint(p.a.cert), 0), 0);
+    dpair_start(&p);
+    ASSERT(dpair_run(&p, RTC_SEC(60), NULL));
+    ASSERT_EQ(p.a.connected, 0);
+    ASSERT_EQ(p.a.failed, 1);
+    ASSERT_EQ(p.a.fail_err, RTC_ETIMEDOUT);
+    ASSERT(strstr(p.a.fail_reason, "remote fingerprint") != NULL);
+    ASSERT_EQ(p.b.connected, 1);
+    dpair_free(&p);
 }
 
 static void test_silent_peer_times_out(void)

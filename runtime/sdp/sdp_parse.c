@@ -700,6 +700,8 @@ int rtc_sdp_parse(rtc_sdp **out, const char *text, size_t len, rtc_sdp_error *er
             continue;               /* blank lines (a trailing one is common) */
         if (memchr(buf, 0, ll))
             rc = fail(&P, RTC_EPROTO, "NUL byte in line");
+        else if (memchr(buf, '\r', ll))     /* the writer could not reproduce it */
+            rc = fail(&P, RTC_EPROTO, "CR inside line");
         else if (ll < 2 || buf[1] != '=' || buf[0] < 'a' || buf[0] > 'z')
             rc = fail(&P, RTC_EPROTO, "invalid line");
         else

@@ -95,6 +95,8 @@ static const bad cases[] = {
     { DATA "a=sctpmap:5000\n", RTC_EPROTO, 6, "invalid a=sctpmap" },
     { DATA "a=sctpmap:5000 webrtc-datachannel many\n", RTC_EPROTO, 6, "invalid a=sctpmap" },
     { DATA "a=mid:0\r\n\r\na=sctp-port:x\r\n", RTC_EPROTO, 8, "invalid a=sctp-port" },
+    { DATA "a=candida\re:1 1 udp 1 127.0.0.1 9 typ host\n", RTC_EPROTO, 6, "CR inside line" },
+    { DATA "a=mid:0\r\r\na=x\ra=y\r\n", RTC_EPROTO, 7, "CR inside line" },
 };
 
 static void test_malformed(void)

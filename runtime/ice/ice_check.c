@@ -185,19 +185,22 @@ static void send_binding(rtc_ice_agent *a, int kind, int pi, bool use_cand)
     if (kind == TXN_CHECK) a->stats.checks_sent++;
 }
 
+static void kick_txn(rtc_ice_agent *a, ice_txn *t)
+{
+    /* Already in flight: send it again now instead of waiting out the backoff. */
+    rtc_stun_txn_start(&t->t, &t->t.cfg, a->now);
+    rtc_stun_txn_poll(&t->t, a->now);
+    ice__send(a, &t->base, t->turn, &t->remote, t->msg, t->len);
+}
+
 static void start_check(rtc_ice_agent *a, int pi, bool use_cand)
 {
     ice_pair *p = &a->pairs[pi];
     ice_txn *t = pair_txn(a, pi);
-    if (t && t->use_cand == use_cand && t->sent_controlling == a->controlling) {
-        /* Already in flight: send it again now instead of waiting out the backoff. */
-        rtc_stun_txn_start(&t->t, &t->t.cfg, a->now);
-        rtc_stun_txn_poll(&t->t, a->now);
-        ice__send(a, &t->base, t->turn, &t->remote, t->msg, t->len);
-        return;
-    }
+    if (t && t->use_cand == use_cand && t->sent_controlling == a->controlling) { kick_txn(a, t); return; }
     if (t) ice__txn_del(a, t);
-    p->state = PAIR_IN_PROGRESS;
+    /* A nomination re-checks a valid pair: it stays Succeeded whatever happens. */
+    if (!(use_cand && p->state == PAIR_SUCCEEDED)) p->state = PAIR_IN_PROGRESS;
     send_binding(a, TXN_CHECK, pi, use_cand);
 }
 
@@ -281,6 +284,12 @@ int ice__on_request(rtc_ice_agent *a, const rtc_stun_msg *m, int li, const rtc_a
     a->stats.checks_received++;
 
     uint64_t theirs;
+    if (a->cfg.lite && rtc_stun_get_u64(m, RTC_STUN_ATTR_ICE_CONTROLLED, &theirs) == 0) {
+        /* A lite agent is always controlled: make the full peer take control. */
+        a->stats.role_conflicts++;
+        respond(a, m, li, remote, key, 487);
+        return 0;
+    }
     if (!a->cfg.lite) {
         if (a->controlling && rtc_stun_get_u64(m, RTC_STUN_ATTR_ICE_CONTROLLING, &theirs) == 0) {
             if (a->cfg.tie_breaker >= theirs) { a->stats.role_conflicts++; respond(a, m, li, remote, key, 487); return 0; }
@@ -338,7 +347,8 @@ int ice__on_request(rtc_ice_agent *a, const rtc_stun_msg *m, int li, const rtc_a
     }
     if (use_cand) p->nominate_on_success = true;
     if (p->state == PAIR_IN_PROGRESS) {
-        if (a->have_remote) start_check(a, pi, false);
+        ice_txn *t = pair_txn(a, pi);
+        if (t) kick_txn(a, t);
     } else {
         p->state = PAIR_WAITING;
         queue_triggered(a, pi);

@@ -594,6 +594,12 @@ int rtc_dtls_transport_handle_timeout(rtc_dtls_transport *t, rtc_time now)
     ERR_clear_error();
     sync_timer(t);
     if (t->rtx_deadline == before) {
+        if (t->virtual_timer) {
+            /* The deadline we marked was not the one OpenSSL reads: from now on give
+             * OpenSSL real intervals and follow its wall clock. */
+            rtc_warn(DTLS_TAG, "OpenSSL ignored our timer; following its wall clock");
+            t->virtual_timer = false;
+        }
         /* OpenSSL did not consider its timer expired (its wall clock lags ours):
          * ask again once its remaining time has passed. */
         struct timeval tv;

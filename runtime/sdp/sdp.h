@@ -33,6 +33,10 @@
 #define RTC_SDP_MAX_MEDIA     256            /* m= sections */
 #define RTC_SDP_MAX_ATTRS     2048           /* lines in one section (session or media) */
 #define RTC_SDP_MAX_FORMATS   128            /* formats on one m= line (PTs are 0..127) */
+#define RTC_SDP_MAX_LINES     64             /* i=, k=, r=, ... lines per section */
+/* The parser's model may take at most this many bytes per input byte (plus 64 KiB):
+ * list-heavy lines ("a=simulcast:send a;b;c;...") cannot blow up memory. */
+#define RTC_SDP_MEM_FACTOR    16
 
 typedef enum { RTC_SDP_AUDIO, RTC_SDP_VIDEO, RTC_SDP_APPLICATION, RTC_SDP_OTHER } rtc_sdp_kind;
 /* UNSET: no direction attribute at this level (media then inherits the session's, and
@@ -159,7 +163,9 @@ typedef struct rtc_sdp {
     rtc_sdp_extmap *extmaps; size_t nextmaps;
     rtc_sdp_attr *attrs; size_t nattrs;
     rtc_sdp_media **media; size_t nmedia;
-    struct sdp__arena *arena;    /* private */
+    struct sdp__arena *arena;    /* private: memory blocks */
+    size_t arena_bytes, arena_limit;   /* private: bytes taken; 0 = no limit (the parser sets one) */
+    bool arena_over;                   /* private: an allocation was refused by arena_limit */
 } rtc_sdp;
 
 /* ---- lifecycle, parse, write ---------------------------------------------------- */

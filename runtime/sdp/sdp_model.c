@@ -24,6 +24,11 @@ void *sdp__alloc(rtc_sdp *s, size_t n)
     struct sdp__arena *a = s->arena;
     if (!a || a->cap - a->used < n) {
         size_t cap = n > ARENA_BLOCK / 2 ? n : ARENA_BLOCK;
+        if (s->arena_limit && (cap > s->arena_limit || s->arena_bytes > s->arena_limit - cap)) {
+            s->arena_over = true;
+            return NULL;
+        }
+        s->arena_bytes += cap;
         struct sdp__arena *b = malloc(sizeof *b + cap);
         if (!b)
             return NULL;

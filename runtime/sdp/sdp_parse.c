@@ -34,7 +34,15 @@ static int fail(parser *P, int rc, const char *fmt, ...)
 }
 
 #define DUP(P, v) rtc_sdp_strdup((P)->s, (v), (size_t)-1)
-#define NOMEM(P) fail((P), RTC_ENOMEM, "out of memory")
+#define NOMEM(P) oom(P)
+
+/* An allocation failed: past the parse budget (hostile input) or really out of memory. */
+static int oom(parser *P)
+{
+    if (P->s->arena_over)
+        return fail(P, RTC_ETOOBIG, "description too complex");
+    return fail(P, RTC_ENOMEM, "out of memory");
+}
 
 /* Next blank-separated token from *p; false at end of string. */
 static bool tok(const char **p, const char **t, size_t *n)
@@ -127,6 +135,8 @@ static int parse_bw(parser *P, const char *v)
  * the output gives the same list. */
 static int add_line(parser *P, char type, const char *v)
 {
+    if ((P->m ? P->m->nlines : P->s->nlines) >= RTC_SDP_MAX_LINES)
+        return fail(P, RTC_ETOOBIG, "too many %c= lines", type);
     rtc_sdp_line **list = P->m ? &P->m->lines : &P->s->lines;
     size_t *n = P->m ? &P->m->nlines : &P->s->nlines;
     const char *val = DUP(P, v);
@@ -680,6 +690,7 @@ int rtc_sdp_parse(rtc_sdp **out, const char *text, size_t len, rtc_sdp_error *er
     int rc = rtc_sdp_new(&P.s);
     if (rc < 0)
         return rc;
+    P.s->arena_limit = len * RTC_SDP_MEM_FACTOR + 65536;
     char *buf = malloc(len + 1);
     if (!buf) {
         rtc_sdp_free(P.s);
@@ -716,6 +727,7 @@ int rtc_sdp_parse(rtc_sdp **out, const char *text, size_t len, rtc_sdp_error *er
         rtc_sdp_free(P.s);
         return rc;
     }
+    P.s->arena_limit = 0;             /* the caller may build on it freely */
     *out = P.s;
     return 0;
 }

@@ -182,7 +182,43 @@ static void test_limits(void)
         sb_add(&b, "a=x-filler\n");
     expect_toobig(&b, 5 + RTC_SDP_MAX_ATTRS + 1, "too many lines");
 
-    /* one extmap line per id would be fine; an input past the size bound is not read */
+    /* other line types are few in practice; a flood of them is refused */
+    sb_add(&b, HEAD);
+    for (int i = 0; i <= RTC_SDP_MAX_LINES; i++)
+        sb_add(&b, "k=prompt\n");
+    expect_toobig(&b, 5 + RTC_SDP_MAX_LINES, "too many k= lines");
+
+    /* list-heavy lines would take far more memory than their text: the parse budget
+     * (RTC_SDP_MEM_FACTOR) stops them */
+    sb_add(&b, AUDIO "a=simulcast:send a");
+    for (int i = 0; i < 200000; i++)
+        sb_add(&b, ";a");
+    sb_add(&b, "\n");
+    size_t len = b.len;
+    expect_toobig(&b, 6, "too complex");
+    sb_add(&b, AUDIO "a=fmtp:96 x");
+    for (int i = 0; i < 200000; i++)
+        sb_add(&b, ";x");
+    sb_add(&b, "\n");
+    expect_toobig(&b, 6, "too complex");
+    /* while a big but ordinary description stays well inside it */
+    sb_add(&b, HEAD);
+    for (int i = 0; b.len < len; i++) {
+        snprintf(line, sizeof line, "m=video 9 UDP/TLS/RTP/SAVPF 96\na=mid:%d\n", i);
+        sb_add(&b, line);
+        sb_add(&b, "a=rtpmap:96 VP8/90000\na=rtcp-fb:96 nack\na=rtcp-fb:96 nack pli\n"
+                   "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\na=ssrc:1 cname:abcdefgh\n");
+        if (i == RTC_SDP_MAX_MEDIA - 1)
+            break;
+    }
+    ASSERT_OK(rtc_sdp_parse(&s, b.p, b.len, NULL));
+    ASSERT_EQ(s->nmedia, RTC_SDP_MAX_MEDIA);
+    ASSERT_LE(s->arena_bytes, RTC_SDP_MEM_FACTOR / 2 * b.len + 65536);
+    rtc_sdp_free(s);
+    free(b.p);
+    b = (sbuf){ 0 };
+
+    /* an input past the size bound is not read */
     sb_add(&b, HEAD);
     while (b.len <= RTC_SDP_MAX_SIZE) {
         snprintf(line, sizeof line, "a=tool:%0*d\n", 40, (int)b.len);

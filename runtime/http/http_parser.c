@@ -302,6 +302,7 @@ static int resolve_framing(rtc_http_parser *p)
     rtc_http_message *m = &p->msg;
     bool te = false, chunked = false, close = false, keep = false, has_upgrade = false, conn_upgrade = false;
     int64_t cl = -1;
+    size_t hosts = 0;
     for (size_t i = 0; i < p->nh; i++) {
         const hdr_ref *r = &p->hrefs[i];
         rtc_str v = head_str(p, r->val, r->val_len);
@@ -340,12 +341,17 @@ static int resolve_framing(rtc_http_parser *p)
             if (rtc_http_has_token(v, "upgrade")) conn_upgrade = true;
         } else if (ref_is(p, r, "upgrade")) {
             has_upgrade = true;
+        } else if (ref_is(p, r, "host")) {
+            hosts++;
         }
     }
     if (te && !chunked) return fail(p, 400, "empty Transfer-Encoding");
     /* Both framings at once is how requests get smuggled past proxies: refuse. */
     if (te && cl >= 0) return fail(p, 400, "both Transfer-Encoding and Content-Length");
     if (te && m->version == 10) return fail(p, 400, "Transfer-Encoding in HTTP/1.0");
+    /* RFC 9112 §3.2: an HTTP/1.1 request names exactly one Host. */
+    if (m->is_request && (hosts > 1 || (m->version == 11 && hosts == 0)))
+        return fail(p, 400, "missing or repeated Host");
     m->content_length = cl;
     m->chunked = chunked;
     m->keep_alive = m->version == 11 ? !close : (keep && !close);

@@ -165,17 +165,17 @@ static void test_pipelined(void)
 
 static void test_unpolled_message_blocks(void)
 {
-    static const char d[] = "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n";
+    static const char d[] = "GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n";
     rtc_http_parser *p;
     ASSERT_OK(rtc_http_parser_new(&p, RTC_HTTP_REQUEST, NULL));
     size_t used;
     ASSERT_EQ(rtc_http_parser_handle_data(p, (const uint8_t *)d, sizeof d - 1, &used), 0);
-    ASSERT_EQ(used, 19);                         /* stopped at the end of the first */
+    ASSERT_EQ(used, 28);                         /* stopped at the end of the first */
     ASSERT_EQ(rtc_http_parser_handle_data(p, (const uint8_t *)d + used, sizeof d - 1 - used, &used), RTC_EAGAIN);
     ASSERT_EQ(used, 0);
     rtc_http_message m;
     ASSERT_EQ(rtc_http_parser_poll_message(p, &m), 1);
-    ASSERT_EQ(rtc_http_parser_handle_data(p, (const uint8_t *)d + 19, sizeof d - 1 - 19, &used), 0);
+    ASSERT_EQ(rtc_http_parser_handle_data(p, (const uint8_t *)d + 28, sizeof d - 1 - 28, &used), 0);
     ASSERT_EQ(rtc_http_parser_poll_message(p, &m), 1);
     ASSERT_EQ(m.target.len, 2);
     ASSERT_MEMEQ(m.target.p, "/b", 2);
@@ -197,7 +197,7 @@ static const char req_chunked[] =
     "X-Checksum: abc123\r\n"
     "X-More: 1\r\n"
     "\r\n"
-    "GET /next HTTP/1.1\r\n\r\n";
+    "GET /next HTTP/1.1\r\nHost: h\r\n\r\n";
 
 static void test_chunked_split_everywhere(void)
 {
@@ -225,12 +225,12 @@ static void test_chunked_split_everywhere(void)
 static void test_keep_alive_rules(void)
 {
     static const struct { const char *req; int keep; } cases[] = {
-        { "GET / HTTP/1.1\r\n\r\n", 1 },
-        { "GET / HTTP/1.1\r\nConnection: close\r\n\r\n", 0 },
-        { "GET / HTTP/1.1\r\nConnection: Keep-Alive, CLOSE\r\n\r\n", 0 },
+        { "GET / HTTP/1.1\r\nHost: h\r\n\r\n", 1 },
+        { "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", 0 },
+        { "GET / HTTP/1.1\r\nHost: h\r\nConnection: Keep-Alive, CLOSE\r\n\r\n", 0 },
         { "GET / HTTP/1.0\r\n\r\n", 0 },
         { "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 1 },
-        { "GET / HTTP/1.9\r\n\r\n", 1 },
+        { "GET / HTTP/1.9\r\nHost: h\r\n\r\n", 1 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         rtc_http_parser *p;
@@ -265,7 +265,7 @@ static void test_upgrade_leaves_rest(void)
     rtc_http_parser_free(p);
 
     /* Upgrade without "Connection: upgrade" is not an upgrade request. */
-    static const char d2[] = "GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n";
+    static const char d2[] = "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n";
     ASSERT_OK(rtc_http_parser_new(&p, RTC_HTTP_REQUEST, NULL));
     ASSERT_EQ(rtc_http_parser_handle_data(p, (const uint8_t *)d2, sizeof d2 - 1, &used), 0);
     ASSERT_EQ(rtc_http_parser_poll_message(p, &m), 1);
@@ -310,19 +310,21 @@ static void test_bad_requests(void)
     EXPECT_ERROR(NULL, "G(T / HTTP/1.1\r\n\r\n", RTC_EPROTO, 400);
     EXPECT_ERROR(NULL, "GET / HTTX/1.1\r\n\r\n", RTC_EPROTO, 400);
     EXPECT_ERROR(NULL, "GET / HTTP/2.0\r\n\r\n", RTC_ENOTSUP, 505);
-    EXPECT_ERROR(NULL, "POST / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", RTC_EPROTO, 400);
-    EXPECT_ERROR(NULL, "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", RTC_EPROTO, 400);
-    EXPECT_ERROR(NULL, "POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", RTC_EPROTO, 400);
-    EXPECT_ERROR(NULL, "POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", RTC_EPROTO, 400);
-    EXPECT_ERROR(NULL, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", RTC_EPROTO, 400);
+    EXPECT_ERROR(NULL, "GET / HTTP/1.1\r\n\r\n", RTC_EPROTO, 400);                 /* no Host */
+    EXPECT_ERROR(NULL, "GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", RTC_EPROTO, 400);
+    EXPECT_ERROR(NULL, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1x\r\n\r\n", RTC_EPROTO, 400);
+    EXPECT_ERROR(NULL, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", RTC_EPROTO, 400);
+    EXPECT_ERROR(NULL, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", RTC_EPROTO, 400);
+    EXPECT_ERROR(NULL, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", RTC_EPROTO, 400);
+    EXPECT_ERROR(NULL, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", RTC_EPROTO, 400);
     EXPECT_ERROR(NULL, "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", RTC_EPROTO, 400);
-    EXPECT_ERROR(NULL, "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", RTC_ENOTSUP, 501);
-    EXPECT_ERROR(NULL, "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", RTC_ENOTSUP, 501);
-    EXPECT_ERROR(NULL, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", RTC_EPROTO, 400);
-    EXPECT_ERROR(NULL, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5x\r\n", RTC_EPROTO, 400);
-    EXPECT_ERROR(NULL, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n", RTC_EPROTO, 400);
-    EXPECT_ERROR(NULL, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n", RTC_EPROTO, 400);
-    EXPECT_ERROR(NULL, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nBad Trailer\r\n\r\n", RTC_EPROTO, 400);
+    EXPECT_ERROR(NULL, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", RTC_ENOTSUP, 501);
+    EXPECT_ERROR(NULL, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n", RTC_ENOTSUP, 501);
+    EXPECT_ERROR(NULL, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", RTC_EPROTO, 400);
+    EXPECT_ERROR(NULL, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5x\r\n", RTC_EPROTO, 400);
+    EXPECT_ERROR(NULL, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n", RTC_EPROTO, 400);
+    EXPECT_ERROR(NULL, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n", RTC_EPROTO, 400);
+    EXPECT_ERROR(NULL, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nBad Trailer\r\n\r\n", RTC_EPROTO, 400);
 }
 
 static void test_limits(void)
@@ -332,7 +334,7 @@ static void test_limits(void)
     /* exactly at the start-line limit passes, one more byte is 414 */
     rtc_http_parser *p;
     ASSERT_OK(rtc_http_parser_new(&p, RTC_HTTP_REQUEST, &lim));
-    int n = snprintf(big, sizeof big, "GET /%0*d HTTP/1.1\r\n\r\n", 64 - 14, 0);
+    int n = snprintf(big, sizeof big, "GET /%0*d HTTP/1.1\r\nHost: h\r\n\r\n", 64 - 14, 0);
     size_t used;
     ASSERT_EQ(rtc_http_parser_handle_data(p, (const uint8_t *)big, (size_t)n, &used), 0);
     rtc_http_message m;
@@ -344,17 +346,17 @@ static void test_limits(void)
     EXPECT_ERROR(&lim, "GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\n\r\n", RTC_ETOOBIG, 431);
     n = snprintf(big, sizeof big, "GET / HTTP/1.1\r\nX: %0*d\r\n\r\n", 130, 0);
     expect_error(&lim, big, (size_t)n, RTC_ETOOBIG, 431);
-    EXPECT_ERROR(&lim, "POST / HTTP/1.1\r\nContent-Length: 17\r\n\r\n", RTC_ETOOBIG, 413);
-    EXPECT_ERROR(&lim, "POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", RTC_ETOOBIG, 413);
-    EXPECT_ERROR(&lim, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n9\r\n123456789\r\n8\r\n", RTC_ETOOBIG, 413);
-    EXPECT_ERROR(&lim, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff\r\n", RTC_ETOOBIG, 413);
+    EXPECT_ERROR(&lim, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 17\r\n\r\n", RTC_ETOOBIG, 413);
+    EXPECT_ERROR(&lim, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999999999999999\r\n\r\n", RTC_ETOOBIG, 413);
+    EXPECT_ERROR(&lim, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n9\r\n123456789\r\n8\r\n", RTC_ETOOBIG, 413);
+    EXPECT_ERROR(&lim, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff\r\n", RTC_ETOOBIG, 413);
     /* trailers count against the header budget too */
-    EXPECT_ERROR(&lim, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n"
+    EXPECT_ERROR(&lim, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n"
                  "A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\n\r\n", RTC_ETOOBIG, 431);
 
     /* a body exactly at the limit is fine */
     ASSERT_OK(rtc_http_parser_new(&p, RTC_HTTP_REQUEST, &lim));
-    static const char ok[] = "POST / HTTP/1.1\r\nContent-Length: 16\r\n\r\n0123456789abcdef";
+    static const char ok[] = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 16\r\n\r\n0123456789abcdef";
     ASSERT_EQ(rtc_http_parser_handle_data(p, (const uint8_t *)ok, sizeof ok - 1, &used), 0);
     ASSERT_EQ(rtc_http_parser_poll_message(p, &m), 1);
     ASSERT_EQ(m.body_len, 16);
@@ -367,7 +369,7 @@ static void test_truncated_at_eof(void)
     rtc_http_parser *p;
     ASSERT_OK(rtc_http_parser_new(&p, RTC_HTTP_REQUEST, NULL));
     size_t used;
-    static const char d[] = "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nab";
+    static const char d[] = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nab";
     ASSERT_EQ(rtc_http_parser_handle_data(p, (const uint8_t *)d, sizeof d - 1, &used), 0);
     ASSERT_EQ(rtc_http_parser_handle_eof(p), RTC_ETRUNC);
     rtc_http_parser_free(p);

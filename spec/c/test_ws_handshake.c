@@ -86,14 +86,14 @@ static void expect_reject(const char *req, int err, int status)
 }
 
 #define KEY "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-#define UPG "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+#define UPG "Host: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
 static void test_server_rejects(void)
 {
     expect_reject("POST /ws HTTP/1.1\r\n" UPG KEY "Sec-WebSocket-Version: 13\r\n\r\n", RTC_EPROTO, 400);
     expect_reject("GET /ws HTTP/1.0\r\n" UPG KEY "Sec-WebSocket-Version: 13\r\n\r\n", RTC_EPROTO, 400);
-    expect_reject("GET /ws HTTP/1.1\r\nConnection: Upgrade\r\n" KEY "Sec-WebSocket-Version: 13\r\n\r\n", RTC_EPROTO, 400);
-    expect_reject("GET /ws HTTP/1.1\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n" KEY "Sec-WebSocket-Version: 13\r\n\r\n", RTC_EPROTO, 400);
-    expect_reject("GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: keep-alive\r\n" KEY "Sec-WebSocket-Version: 13\r\n\r\n", RTC_EPROTO, 400);
+    expect_reject("GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\n" KEY "Sec-WebSocket-Version: 13\r\n\r\n", RTC_EPROTO, 400);
+    expect_reject("GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n" KEY "Sec-WebSocket-Version: 13\r\n\r\n", RTC_EPROTO, 400);
+    expect_reject("GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: keep-alive\r\n" KEY "Sec-WebSocket-Version: 13\r\n\r\n", RTC_EPROTO, 400);
     expect_reject("GET /ws HTTP/1.1\r\n" UPG KEY "\r\n", RTC_ENOTSUP, 426);
     expect_reject("GET /ws HTTP/1.1\r\n" UPG KEY "Sec-WebSocket-Version: 8\r\n\r\n", RTC_ENOTSUP, 426);
     expect_reject("GET /ws HTTP/1.1\r\n" UPG "Sec-WebSocket-Version: 13\r\n\r\n", RTC_EPROTO, 400);
@@ -102,7 +102,7 @@ static void test_server_rejects(void)
     expect_reject("GET /ws HTTP/1.1\r\n" UPG "Sec-WebSocket-Key: !!!!!!!!!!!!!!!!!!!!!!==\r\nSec-WebSocket-Version: 13\r\n\r\n", RTC_EPROTO, 400);
     /* case and list forms that are fine */
     rtc_http_message m;
-    static const char ok[] = "GET /ws HTTP/1.1\r\nupgrade: WebSocket\r\nconnection: keep-alive, upgrade\r\n"
+    static const char ok[] = "GET /ws HTTP/1.1\r\nhost: h\r\nupgrade: WebSocket\r\nconnection: keep-alive, upgrade\r\n"
                              KEY "sec-websocket-version: 13\r\n\r\n";
     rtc_http_parser *p = parse(RTC_HTTP_REQUEST, ok, sizeof ok - 1, &m, NULL);
     rtc_http_buf out = { 0 };

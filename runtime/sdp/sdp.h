@@ -229,6 +229,17 @@ const rtc_sdp_ssrc *rtc_sdp_media_ssrc_attr(const rtc_sdp_media *m, uint32_t ssr
 const rtc_sdp_ssrc_group *rtc_sdp_media_ssrc_group(const rtc_sdp_media *m, const char *semantics);
 const rtc_sdp_extmap *rtc_sdp_media_extmap(const rtc_sdp_media *m, const char *uri);  /* by URI */
 const rtc_sdp_rid *rtc_sdp_media_rid(const rtc_sdp_media *m, const char *id);
+/* Rejected section: port 0 without a=bundle-only (RFC 8829 section 5.3.1 / 5.7). */
+bool rtc_sdp_media_rejected(const rtc_sdp_media *m);
+/* A data channel section (proto ends in SCTP: UDP/DTLS/SCTP, TCP/DTLS/SCTP, DTLS/SCTP). */
+bool rtc_sdp_media_is_sctp(const rtc_sdp_media *m);
+/* The peer's SCTP port: a=sctp-port, else the legacy a=sctpmap or DTLS/SCTP format
+ * number, else 5000 (RFC 8841 section 5). -1 for a section that is not SCTP. */
+int rtc_sdp_media_sctp_port(const rtc_sdp_media *m);
+/* The largest message the peer accepts: a=max-message-size, 65536 when absent
+ * (RFC 8841 section 6); 0 means no limit. */
+int64_t rtc_sdp_media_max_message_size(const rtc_sdp_media *m);
+const char *rtc_sdp_kind_name(rtc_sdp_kind k);             /* "audio", "video", "application", "" */
 const char *rtc_sdp_direction_name(rtc_sdp_direction d);   /* "sendrecv", ...; "" for UNSET */
 const char *rtc_sdp_setup_name(rtc_sdp_setup s);           /* "actpass", ...; "" for UNSET */
 /* The direction as seen from the other side (sendonly <-> recvonly). */
@@ -240,8 +251,9 @@ rtc_sdp_direction rtc_sdp_direction_reverse(rtc_sdp_direction d);
  * or RTC_EEXISTS where noted. */
 
 /* A new section at the end. proto NULL picks "UDP/TLS/RTP/SAVPF" for audio/video and
- * "UDP/DTLS/SCTP" (format "webrtc-datachannel") for application. Port 9, c=IN IP4 0.0.0.0,
- * sctp_port/max_message_size -1. *out: owned by s. */
+ * "UDP/DTLS/SCTP" for application. An SCTP proto gets its format ("webrtc-datachannel",
+ * or "5000" for the old "DTLS/SCTP"); RTP sections get theirs from add_codec. Port 9,
+ * c=IN IP4 0.0.0.0, sctp_port/max_message_size -1. *out: owned by s. */
 int rtc_sdp_add_media(rtc_sdp *s, rtc_sdp_kind kind, const char *proto, rtc_sdp_media **out);
 int rtc_sdp_set_origin(rtc_sdp *s, const char *username, uint64_t sess_id, uint64_t sess_version);
 int rtc_sdp_add_group(rtc_sdp *s, const char *semantics, const char *const *mids, size_t nmids);
@@ -261,6 +273,10 @@ int rtc_sdp_media_add_codec(rtc_sdp *s, rtc_sdp_media *m, int pt, const char *na
                             uint32_t clock_rate, uint16_t channels, const char *fmtp,
                             const char *const *rtcp_fb, rtc_sdp_codec **out);
 int rtc_sdp_codec_add_fb(rtc_sdp *s, rtc_sdp_codec *c, const char *fb);
+/* Add a copy of src (borrowed; e.g. a codec of the remote offer going into the local
+ * answer) with the same PT, or with `pt` when pt >= 0. EINVAL when src has no name. */
+int rtc_sdp_media_add_codec_copy(rtc_sdp *s, rtc_sdp_media *m, const rtc_sdp_codec *src, int pt,
+                                 rtc_sdp_codec **out);
 /* Drops the codec and its PT from the m= line; RTC_ENOTFOUND when absent. */
 int rtc_sdp_media_remove_codec(rtc_sdp_media *m, int pt);
 /* candidate: the attribute value, "842163049 1 udp 1677729535 ..." (the W3C

@@ -289,6 +289,42 @@ const rtc_sdp_rid *rtc_sdp_media_rid(const rtc_sdp_media *m, const char *id)
     return NULL;
 }
 
+bool rtc_sdp_media_rejected(const rtc_sdp_media *m)
+{
+    return m->port == 0 && !m->bundle_only;
+}
+
+bool rtc_sdp_media_is_sctp(const rtc_sdp_media *m)
+{
+    size_t n = m->proto ? strlen(m->proto) : 0;
+    return n >= 4 && strcmp(m->proto + n - 4, "SCTP") == 0;
+}
+
+int rtc_sdp_media_sctp_port(const rtc_sdp_media *m)
+{
+    uint64_t v;
+    if (!rtc_sdp_media_is_sctp(m))
+        return -1;
+    if (m->sctp_port >= 0)
+        return m->sctp_port;
+    if (m->sctpmap.present)
+        return m->sctpmap.port;
+    if (m->nfmts && sdp__u64(m->fmts[0], strlen(m->fmts[0]), 65535, &v))
+        return (int)v;              /* "m=application 9 DTLS/SCTP 5000" */
+    return 5000;
+}
+
+int64_t rtc_sdp_media_max_message_size(const rtc_sdp_media *m)
+{
+    return m->max_message_size >= 0 ? m->max_message_size : 65536;
+}
+
+const char *rtc_sdp_kind_name(rtc_sdp_kind k)
+{
+    return k == RTC_SDP_AUDIO ? "audio" : k == RTC_SDP_VIDEO ? "video"
+         : k == RTC_SDP_APPLICATION ? "application" : "";
+}
+
 const char *rtc_sdp_direction_name(rtc_sdp_direction d)
 {
     switch (d) {
@@ -358,11 +394,12 @@ int rtc_sdp_add_media(rtc_sdp *s, rtc_sdp_kind kind, const char *proto, rtc_sdp_
         m->proto = kind == RTC_SDP_APPLICATION ? "UDP/DTLS/SCTP" : "UDP/TLS/RTP/SAVPF";
     if (!m->proto)
         return RTC_ENOMEM;
-    if (kind == RTC_SDP_APPLICATION && !proto) {
+    if (rtc_sdp_media_is_sctp(m)) {
+        /* the format is fixed for data channels; only the old form names the port */
         const char **f = SDP__PUSH(s, m->fmts, m->nfmts);
         if (!f)
             return RTC_ENOMEM;
-        *f = "webrtc-datachannel";
+        *f = strcmp(m->proto, "DTLS/SCTP") == 0 ? "5000" : "webrtc-datachannel";
     }
     if (out)
         *out = m;
@@ -534,6 +571,21 @@ int rtc_sdp_media_add_codec(rtc_sdp *s, rtc_sdp_media *m, int pt, const char *na
     if (out)
         *out = c;
     return 0;
+}
+
+int rtc_sdp_media_add_codec_copy(rtc_sdp *s, rtc_sdp_media *m, const rtc_sdp_codec *src, int pt,
+                                 rtc_sdp_codec **out)
+{
+    rtc_sdp_codec *c;
+    if (!src->name)
+        return RTC_EINVAL;
+    int rc = rtc_sdp_media_add_codec(s, m, pt >= 0 ? pt : src->pt, src->name, src->clock_rate,
+                                     src->channels, src->fmtp, NULL, &c);
+    for (size_t i = 0; rc == 0 && i < src->nrtcp_fb; i++)
+        rc = rtc_sdp_codec_add_fb(s, c, src->rtcp_fb[i]);
+    if (rc == 0 && out)
+        *out = c;
+    return rc;
 }
 
 int rtc_sdp_media_remove_codec(rtc_sdp_media *m, int pt)

@@ -318,6 +318,11 @@ static void test_legacy_sctp(void)
     ASSERT_EQ(d->sctpmap.streams, 1024);
     ASSERT_EQ(d->sctp_port, -1);
     ASSERT_EQ(d->max_message_size, -1);
+    ASSERT(rtc_sdp_media_is_sctp(d));
+    ASSERT_EQ(rtc_sdp_media_sctp_port(d), 5000);           /* from a=sctpmap */
+    d->sctpmap.present = false;
+    ASSERT_EQ(rtc_sdp_media_sctp_port(d), 5000);           /* from the m= format */
+    ASSERT_EQ(rtc_sdp_media_max_message_size(d), 65536);   /* RFC 8841 default */
     rtc_sdp_free(s);
 }
 
@@ -402,6 +407,13 @@ static void test_rfc_features(void)
 
     rtc_sdp_media *d = s->media[2];
     ASSERT_EQ(d->port, 0);
+    ASSERT(rtc_sdp_media_rejected(d));
+    ASSERT(!rtc_sdp_media_rejected(a));
+    ASSERT(!rtc_sdp_media_is_sctp(a));
+    ASSERT_EQ(rtc_sdp_media_sctp_port(a), -1);
+    ASSERT_EQ(rtc_sdp_media_sctp_port(d), 6000);
+    ASSERT_EQ(rtc_sdp_media_max_message_size(d), 0);
+    ASSERT_STREQ(rtc_sdp_kind_name(d->kind), "application");
     ASSERT_EQ(d->sctp_port, 6000);
     ASSERT_EQ(d->max_message_size, 0);
     rtc_sdp_free(s);

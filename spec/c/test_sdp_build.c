@@ -282,8 +282,83 @@ static void test_codec_match(void)
     ASSERT(match("rtx", 90000, 0, "apt=96", "rtx", 90000, 0, "apt=100"));
 }
 
+/* How JSEP answers: for each offered codec that matches a local one, copy it (keeping
+ * the offerer's PT) and the RTX that repairs it. */
+static void test_answer_from_offer(void)
+{
+    FILE *f = fopen(RTC_SOURCE_DIR "/spec/sdp/corpus/chrome_offer_simulcast.sdp", "rb");
+    ASSERT(f);
+    static char text[65536];
+    size_t len = fread(text, 1, sizeof text, f);
+    fclose(f);
+    rtc_sdp *offer, *local, *answer;
+    ASSERT_OK(rtc_sdp_parse(&offer, text, len, NULL));
+
+    /* what this side supports, as a description of its own */
+    rtc_sdp_media *lv;
+    ASSERT_OK(rtc_sdp_new(&local));
+    ASSERT_OK(rtc_sdp_add_media(local, RTC_SDP_VIDEO, NULL, &lv));
+    ASSERT_OK(rtc_sdp_media_add_codec(local, lv, 100, "VP8", 90000, 0, NULL, NULL, NULL));
+    ASSERT_OK(rtc_sdp_media_add_codec(local, lv, 101, "H264", 90000, 0,
+                                      "packetization-mode=1;profile-level-id=42e033", NULL, NULL));
+
+    ASSERT_OK(rtc_sdp_new(&answer));
+    for (size_t i = 0; i < offer->nmedia; i++) {
+        const rtc_sdp_media *om = offer->media[i];
+        rtc_sdp_media *am;
+        ASSERT_OK(rtc_sdp_add_media(answer, om->kind, om->proto, &am));
+        ASSERT_OK(rtc_sdp_media_set_mid(answer, am, om->mid));
+        am->direction = rtc_sdp_direction_reverse(rtc_sdp_media_direction(offer, om));
+        if (rtc_sdp_media_is_sctp(om)) {
+            am->sctp_port = rtc_sdp_media_sctp_port(om);
+            am->max_message_size = 262144;
+            continue;
+        }
+        if (om->kind != RTC_SDP_VIDEO) {
+            /* nothing to offer back: rejected, with one format so the line stays valid */
+            ASSERT_OK(rtc_sdp_media_add_codec_copy(answer, am, om->codecs[0], -1, NULL));
+            am->port = 0;
+            am->direction = RTC_SDP_INACTIVE;
+            continue;
+        }
+        for (size_t k = 0; k < om->ncodecs; k++) {
+            const rtc_sdp_codec *oc = om->codecs[k];
+            for (size_t l = 0; l < lv->ncodecs; l++) {
+                if (!rtc_sdp_codec_match(oc, lv->codecs[l]))
+                    continue;
+                ASSERT_OK(rtc_sdp_media_add_codec_copy(answer, am, oc, -1, NULL));
+                const rtc_sdp_codec *rtx = rtc_sdp_media_rtx_for(om, oc->pt);
+                if (rtx)
+                    ASSERT_OK(rtc_sdp_media_add_codec_copy(answer, am, rtx, -1, NULL));
+                break;
+            }
+        }
+    }
+    rtc_sdp_media *av = rtc_sdp_find_media(answer, "1");
+    ASSERT_EQ(av->ncodecs, 4);
+    ASSERT_EQ(av->codecs[0]->pt, 96);
+    ASSERT_EQ(av->codecs[1]->pt, 97);
+    ASSERT_EQ(av->codecs[2]->pt, 106);          /* 42e01f mode 1; 102 is baseline, 104 mode 0 */
+    ASSERT_EQ(av->codecs[3]->pt, 107);
+    ASSERT_EQ(av->codecs[0]->nrtcp_fb, 5);
+    ASSERT_STREQ(av->codecs[3]->fmtp, "apt=106");
+    ASSERT_EQ(av->direction, RTC_SDP_SENDRECV);
+    rtc_sdp_media *ad = rtc_sdp_find_media(answer, "2");
+    ASSERT_EQ(ad->sctp_port, 5000);
+    ASSERT_STREQ(ad->fmts[0], "webrtc-datachannel");
+    ASSERT(rtc_sdp_media_rejected(answer->media[0]));
+    ASSERT(!rtc_sdp_media_rejected(av));
+    char *out;
+    ASSERT_OK(rtc_sdp_write(answer, &out, NULL));
+    free(out);
+    rtc_sdp_free(offer);
+    rtc_sdp_free(local);
+    rtc_sdp_free(answer);
+}
+
 int main(void)
 {
+    RUN(test_answer_from_offer);
     RUN(test_build_and_parse_back);
     RUN(test_build_edits);
     RUN(test_build_rejects);

@@ -224,6 +224,28 @@ static void test_close_either_side(void)
     pair_free(&p);
 }
 
+static void test_simultaneous_close(void)
+{
+    /* Both sides close the same channel at once: each resets its outgoing stream, sees
+     * the other's reset, and reports exactly one CLOSE and no CLOSING. */
+    pair p;
+    pair_init(&p, 11, NULL, NULL);
+    ASSERT(pair_run(&p, both_connected, RTC_SEC(10)));
+    ASSERT_EQ(rtc_data_channel_create(p.s[0].a, &(rtc_data_channel_init){ .label = "both" }, p.now), 0);
+    pair_run(&p, NULL, RTC_MS(100));
+    ASSERT_EQ(p.s[1].datachannel, 1);
+    ASSERT_OK(rtc_data_channel_close(p.s[0].a, 0, p.now));
+    ASSERT_OK(rtc_data_channel_close(p.s[1].a, 0, p.now));
+    ASSERT(pair_run(&p, closed_0_both, RTC_SEC(10)));
+    pair_run(&p, NULL, RTC_SEC(1));
+    for (int i = 0; i < 2; i++) {
+        ASSERT_EQ(p.s[i].close_seen[0], 1);
+        ASSERT_EQ(p.s[i].closing_seen[0], 0);
+        ASSERT_EQ(p.s[i].close_err[0], 0);
+    }
+    pair_free(&p);
+}
+
 static bool both_closed(pair *p) { return p->s[0].closed && p->s[1].closed; }
 
 static void test_shutdown_closes_channels(void)
@@ -279,6 +301,7 @@ int main(void)
     RUN(test_default_max_size);
     RUN(test_negotiated);
     RUN(test_close_either_side);
+    RUN(test_simultaneous_close);
     RUN(test_shutdown_closes_channels);
     RUN(test_peer_vanishes);
     ASSERT_OK(rtc_sctp_global_shutdown());

@@ -1,0 +1,140 @@
+/* Private to runtime/pc: the peer connection's state, shared by the transport
+ * composition (peer_connection.c), JSEP (pc_jsep.c) and data channels (pc_channels.c). */
+#ifndef RTC_PC_INTERNAL_H
+#define RTC_PC_INTERNAL_H
+#include "pc/peer_connection.h"
+#include "dtls/dtls_transport.h"
+#include "ice/ice_agent.h"
+#include "sctp/data_channel.h"
+#include "sdp/sdp.h"
+#include "srtp/srtp_session.h"
+
+#define PC_MAX_ADDRS 16
+#define PC_MAX_SERVERS 8
+#define PC_MAX_EARLY 16         /* DTLS datagrams kept while the transport does not exist yet */
+#define PC_MAX_MSECS 64
+
+enum { CH_CONNECTING, CH_OPEN, CH_CLOSING, CH_CLOSED };
+
+typedef struct pc_chan {
+    int sid;                    /* -1 until the association assigned one */
+    char *label, *protocol;
+    bool unordered, negotiated, in_sctp, remote_opened;
+    int max_retransmits, max_packet_life_time, neg_id;
+    int state;
+    size_t low_threshold;
+    uint64_t msgs_sent, bytes_sent, msgs_recv, bytes_recv;
+} pc_chan;
+
+typedef struct pc_server {
+    rtc_addr base, server;
+    int transport;
+    bool turn;
+    char *user, *pass;
+} pc_server;
+
+typedef struct pc_msec {       /* one m= section of the negotiated (or offered) session */
+    rtc_sdp_kind kind;
+    char mid[32];
+    bool rejected;
+    char *media, *proto, *fmt; /* for mirroring rejected sections in an answer */
+    int pt;                    /* first RTP format of the section as offered, -1 if none */
+    char codec[32];
+    uint32_t clock_rate;
+    uint16_t channels;
+} pc_msec;
+
+typedef struct pc_queue {       /* a growable FIFO of fixed-size records */
+    void *v;
+    size_t size, head, n, cap;
+} pc_queue;
+
+struct rtc_pc {
+    rtc_pc_config cfg;
+    rtc_dtls_cert *cert;
+    char err[320];
+    rtc_time now;
+    bool closed;
+
+    /* ICE */
+    rtc_ice_agent *agent;
+    char ufrag[16], pwd[40];
+    bool restart_pending;
+    rtc_addr addrs[PC_MAX_ADDRS];
+    uint16_t addr_pref[PC_MAX_ADDRS];
+    int naddrs;
+    pc_server servers[PC_MAX_SERVERS];
+    int nservers;
+    rtc_ice_candidate *lcands;  /* gathered local candidates, in order */
+    int nlcands, caplcands;
+    int announced;              /* lcands already sent as ICE_CANDIDATE events */
+    bool gather_done, end_announced;
+    rtc_ice_candidate *rcands;  /* remote candidates as signalled */
+    int nrcands, caprcands;
+    bool has_pair;
+    rtc_ice_pair_info pair;
+    rtc_ice_state ice_raw;
+    char remote_ufrag[260], remote_pwd[260];
+
+    /* DTLS / SRTP / SCTP */
+    rtc_dtls_transport *dtls;
+    bool dtls_client, dtls_started, dtls_connected, dtls_failed;
+    rtc_buf *early[PC_MAX_EARLY];
+    int nearly;
+    char rfp_algo[16], rfp[RTC_DTLS_FINGERPRINT_MAX];
+    rtc_srtp_session *srtp;
+    rtc_sctp_assoc *sctp;
+    bool want_sctp, sctp_failed;
+    uint16_t remote_sctp_port;
+    size_t remote_mms;
+
+    /* JSEP */
+    rtc_pc_signaling_state sig;
+    rtc_pc_gathering_state gathering;
+    rtc_pc_ice_state ice_state;
+    rtc_pc_connection_state conn_state;
+    rtc_sdp *local, *remote;                 /* current descriptions (parsed) */
+    rtc_pc_sdp_type local_type, remote_type;
+    rtc_sdp *prev_local, *prev_remote;       /* for rollback */
+    rtc_pc_signaling_state prev_sig;
+    char *last_created;                      /* for an implicit set_local_description */
+    rtc_pc_sdp_type last_created_type;
+    uint64_t sess_id, sess_version;
+    pc_msec msecs[PC_MAX_MSECS];             /* the session's m= sections in order */
+    int nmsecs;
+    int data_msec;                           /* index of the data section, -1 when none */
+    bool remote_lite, negotiation_needed;
+    int next_mid;
+
+    /* Data channels and output */
+    pc_chan *chans;
+    int nchans, capchans;
+    pc_queue events;                         /* rtc_pc_event */
+    pc_queue tx;                             /* rtc_transmit */
+    uint64_t bytes_sent, bytes_received, packets_sent, packets_received;
+    uint32_t dc_opened, dc_closed;
+};
+
+/* peer_connection.c */
+int pc__fail(rtc_pc *pc, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void pc__emit(rtc_pc *pc, const rtc_pc_event *ev);
+void pc__emit_state(rtc_pc *pc, rtc_pc_event_type type, int state);
+void pc__set_signaling(rtc_pc *pc, rtc_pc_signaling_state s);
+void pc__pump(rtc_pc *pc);
+int pc__ensure_agent(rtc_pc *pc, bool controlling);
+void pc__start_gathering(rtc_pc *pc);
+int pc__apply_transport(rtc_pc *pc);     /* after offer/answer completes */
+void pc__queue_push(pc_queue *q, const void *rec);
+bool pc__queue_pop(pc_queue *q, void *rec);
+void pc__queue_free(pc_queue *q);
+
+/* pc_jsep.c */
+void pc__jsep_free(rtc_pc *pc);
+
+/* pc_channels.c */
+void pc__channels_on_sctp_up(rtc_pc *pc);
+void pc__channels_on_sctp_event(rtc_pc *pc, rtc_sctp_event *ev);
+void pc__channels_close_all(rtc_pc *pc, int err);
+void pc__channels_free(rtc_pc *pc);
+
+#endif

@@ -1,0 +1,588 @@
+/* JSEP (RFC 8829) for the peer connection: offers and answers as SDP text, the
+ * signaling state machine, and turning descriptions into transport parameters
+ * (ICE credentials and candidates, DTLS role and fingerprint, SCTP port and
+ * max-message-size). BUNDLE is always max-bundle: one transport for every section. */
+#include "pc/pc_internal.h"
+#include "core/rtc_errors.h"
+#include "core/rtc_log.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define TAG "jsep"
+
+void pc__jsep_free(rtc_pc *pc)
+{
+    rtc_sdp_free(pc->local);
+    rtc_sdp_free(pc->remote);
+    rtc_sdp_free(pc->prev_local);
+    rtc_sdp_free(pc->prev_remote);
+    free(pc->last_created);
+    for (int i = 0; i < pc->nmsecs; i++) {
+        free(pc->msecs[i].media);
+        free(pc->msecs[i].proto);
+        free(pc->msecs[i].fmt);
+    }
+    pc->nmsecs = 0;
+}
+
+static pc_msec *msec_add(rtc_pc *pc, rtc_sdp_kind kind, const char *mid)
+{
+    if (pc->nmsecs == PC_MAX_MSECS) return NULL;
+    pc_msec *m = &pc->msecs[pc->nmsecs++];
+    memset(m, 0, sizeof *m);
+    m->kind = kind;
+    m->pt = -1;
+    snprintf(m->mid, sizeof m->mid, "%s", mid);
+    return m;
+}
+
+static int find_msec(const rtc_pc *pc, const char *mid)
+{
+    for (int i = 0; i < pc->nmsecs; i++)
+        if (strcmp(pc->msecs[i].mid, mid) == 0) return i;
+    return -1;
+}
+
+static void next_mid(rtc_pc *pc, char *buf, size_t size)
+{
+    do snprintf(buf, size, "%d", pc->next_mid++); while (find_msec(pc, buf) >= 0);
+}
+
+/* ---- writing our descriptions -------------------------------------------------------- */
+
+static rtc_sdp_setup our_setup(const rtc_pc *pc, bool offer, rtc_sdp_setup remote)
+{
+    if (offer) {
+        if (pc->dtls) return pc->dtls_client ? RTC_SDP_SETUP_ACTIVE : RTC_SDP_SETUP_PASSIVE;
+        return RTC_SDP_SETUP_ACTPASS;
+    }
+    if (remote == RTC_SDP_SETUP_ACTIVE) return RTC_SDP_SETUP_PASSIVE;
+    return RTC_SDP_SETUP_ACTIVE;   /* actpass or passive: we take the client role, like browsers */
+}
+
+static int add_transport_attrs(rtc_pc *pc, rtc_sdp *s, rtc_sdp_media *m, rtc_sdp_setup setup)
+{
+    int r = rtc_sdp_set_ice(s, m, pc->ufrag, pc->pwd, pc->cfg.ice_lite ? NULL : "trickle");
+    if (r < 0) return r;
+    r = rtc_sdp_add_fingerprint(s, m, "sha-256", rtc_dtls_cert_fingerprint(pc->cert));
+    if (r < 0) return r;
+    m->dtls.setup = setup;
+    return 0;
+}
+
+static int add_data_section(rtc_pc *pc, rtc_sdp *s, const char *mid, const char *proto, rtc_sdp_setup setup,
+                            const rtc_sdp_media *remote)
+{
+    rtc_sdp_media *m;
+    int r = rtc_sdp_add_media(s, RTC_SDP_APPLICATION, proto, &m);
+    if (r < 0) return r;
+    if ((r = rtc_sdp_media_set_mid(s, m, mid)) < 0) return r;
+    if ((r = add_transport_attrs(pc, s, m, setup)) < 0) return r;
+    size_t mms = pc->cfg.max_message_size ? pc->cfg.max_message_size : RTC_SCTP_DEFAULT_MAX_MESSAGE;
+    if (remote && remote->sctpmap.present) {
+        /* The pre-RFC 8841 form answers in kind: m=application 9 DTLS/SCTP 5000 + sctpmap. */
+        m->fmts[0] = RTC_SDP_STR(s, "5000");
+        m->sctpmap.present = true;
+        m->sctpmap.port = RTC_SCTP_DEFAULT_PORT;
+        m->sctpmap.app = RTC_SDP_STR(s, "webrtc-datachannel");
+        m->sctpmap.streams = 1024;
+    } else {
+        m->sctp_port = RTC_SCTP_DEFAULT_PORT;
+    }
+    m->max_message_size = (int64_t)mms;
+    return 0;
+}
+
+static int add_rejected_section(rtc_sdp *s, const pc_msec *pm)
+{
+    rtc_sdp_media *m;
+    int r = rtc_sdp_add_media(s, pm->kind, pm->proto, &m);
+    if (r < 0) return r;
+    m->port = 0;
+    if (pm->media) m->media = RTC_SDP_STR(s, pm->media);
+    if (m->nfmts == 0) {
+        /* A rejected section keeps one format of the offer so the m= line stays valid. */
+        if (pm->pt >= 0 && pm->codec[0])
+            r = rtc_sdp_media_add_codec(s, m, pm->pt, pm->codec, pm->clock_rate, pm->channels, NULL, NULL, NULL);
+        else if (pm->kind == RTC_SDP_VIDEO)
+            r = rtc_sdp_media_add_codec(s, m, 96, "VP8", 90000, 0, NULL, NULL, NULL);
+        else
+            r = rtc_sdp_media_add_codec(s, m, 0, "PCMU", 8000, 0, NULL, NULL, NULL);
+        if (r < 0) return r;
+    }
+    m->direction = RTC_SDP_INACTIVE;
+    return rtc_sdp_media_set_mid(s, m, pm->mid);
+}
+
+static int new_session(rtc_pc *pc, rtc_sdp **out)
+{
+    rtc_sdp *s;
+    int r = rtc_sdp_new(&s);
+    if (r < 0) return r;
+    rtc_sdp_set_origin(s, "-", pc->sess_id, pc->sess_version++);
+    s->msid_semantic = RTC_SDP_STR(s, "WMS");
+    s->ice_lite = pc->cfg.ice_lite;
+    *out = s;
+    return 0;
+}
+
+static int finish_text(rtc_pc *pc, rtc_sdp *s, rtc_pc_sdp_type type, char **out)
+{
+    char *text;
+    int r = rtc_sdp_write(s, &text, NULL);
+    rtc_sdp_free(s);
+    if (r < 0) return pc__fail(pc, r, "cannot write the description");
+    free(pc->last_created);
+    pc->last_created = strdup(text);
+    pc->last_created_type = type;
+    *out = text;
+    return 0;
+}
+
+static void new_credentials(rtc_pc *pc)
+{
+    rtc_rng_ice_chars(pc->cfg.rng, pc->ufrag, 8);
+    rtc_rng_ice_chars(pc->cfg.rng, pc->pwd, 24);
+}
+
+int rtc_pc_create_offer(rtc_pc *pc, bool ice_restart, char **out, rtc_time now)
+{
+    if (now > pc->now) pc->now = now;
+    if (pc->closed) return pc__fail(pc, RTC_ESTATE, "the peer connection is closed");
+    if (pc->sig != RTC_SIG_STABLE && pc->sig != RTC_SIG_HAVE_LOCAL_OFFER)
+        return pc__fail(pc, RTC_ESTATE, "cannot create an offer in state %s", rtc_pc_signaling_state_name(pc->sig));
+    if ((ice_restart || pc->restart_pending) && pc->agent && !pc->restart_pending) {
+        new_credentials(pc);
+        pc->restart_pending = true;
+    }
+    /* Sections: what was negotiated, plus a data section once a channel exists. */
+    if (pc->data_msec < 0 && pc->nchans > 0) {
+        char mid[32];
+        next_mid(pc, mid, sizeof mid);
+        pc_msec *m = msec_add(pc, RTC_SDP_APPLICATION, mid);
+        if (!m) return pc__fail(pc, RTC_EQUOTA, "too many media sections");
+        pc->data_msec = pc->nmsecs - 1;
+    }
+    rtc_sdp *s;
+    int r = new_session(pc, &s);
+    if (r < 0) return pc__fail(pc, r, "out of memory");
+    rtc_sdp_setup setup = our_setup(pc, true, RTC_SDP_SETUP_UNSET);
+    for (int i = 0; i < pc->nmsecs && r >= 0; i++) {
+        const pc_msec *pm = &pc->msecs[i];
+        if (pm->rejected) r = add_rejected_section(s, pm);
+        else if (pm->kind == RTC_SDP_APPLICATION) r = add_data_section(pc, s, pm->mid, pm->proto, setup, NULL);
+        if (r >= 0 && !pm->rejected) r = rtc_sdp_group_add_mid(s, "BUNDLE", pm->mid);
+    }
+    if (r < 0) { rtc_sdp_free(s); return pc__fail(pc, r, "cannot build the offer"); }
+    return finish_text(pc, s, RTC_SDP_OFFER, out);
+}
+
+int rtc_pc_create_answer(rtc_pc *pc, char **out, rtc_time now)
+{
+    if (now > pc->now) pc->now = now;
+    if (pc->closed) return pc__fail(pc, RTC_ESTATE, "the peer connection is closed");
+    if (pc->sig != RTC_SIG_HAVE_REMOTE_OFFER && pc->sig != RTC_SIG_HAVE_LOCAL_PRANSWER)
+        return pc__fail(pc, RTC_ESTATE, "cannot create an answer in state %s", rtc_pc_signaling_state_name(pc->sig));
+    rtc_sdp *s;
+    int r = new_session(pc, &s);
+    if (r < 0) return pc__fail(pc, r, "out of memory");
+    const rtc_sdp *remote = pc->remote;
+    bool bundle = rtc_sdp_find_group(remote, "BUNDLE") != NULL;
+    for (int i = 0; i < pc->nmsecs && r >= 0; i++) {
+        const pc_msec *pm = &pc->msecs[i];
+        const rtc_sdp_media *rm = remote->media[i];
+        if (pm->rejected) {
+            r = add_rejected_section(s, pm);
+            continue;
+        }
+        rtc_sdp_setup setup = our_setup(pc, false, rtc_sdp_media_setup(remote, rm));
+        r = add_data_section(pc, s, pm->mid, rm->proto, setup, rm);
+        if (r >= 0 && bundle) r = rtc_sdp_group_add_mid(s, "BUNDLE", pm->mid);
+    }
+    if (r < 0) { rtc_sdp_free(s); return pc__fail(pc, r, "cannot build the answer"); }
+    return finish_text(pc, s, RTC_SDP_ANSWER, out);
+}
+
+/* ---- applying descriptions --------------------------------------------------------------- */
+
+static int parse_desc(rtc_pc *pc, const char *sdp, rtc_sdp **out)
+{
+    rtc_sdp_error err;
+    memset(&err, 0, sizeof err);
+    int r = rtc_sdp_parse(out, sdp, strlen(sdp), &err);
+    if (r < 0) return pc__fail(pc, RTC_EACCESS, "%s", err.msg[0] ? err.msg : rtc_strerror(r));
+    return 0;
+}
+
+static bool is_data_section(const rtc_sdp_media *m)
+{
+    return m->kind == RTC_SDP_APPLICATION && m->proto && strstr(m->proto, "DTLS/SCTP") != NULL;
+}
+
+/* Remote transport parameters from the BUNDLE tag section (or the session level). */
+typedef struct remote_params {
+    const char *ufrag, *pwd, *fp_algo, *fp;
+    rtc_sdp_setup setup;
+    int tag;
+} remote_params;
+
+static int check_remote(rtc_pc *pc, const rtc_sdp *s, remote_params *rp)
+{
+    memset(rp, 0, sizeof *rp);
+    rp->tag = -1;
+    for (size_t i = 0; i < s->nmedia; i++)
+        if (s->media[i]->port != 0 || s->media[i]->bundle_only) { rp->tag = (int)i; break; }
+    if (rp->tag < 0) return 0;   /* nothing accepted: no transport needed */
+    const rtc_sdp_media *m = s->media[rp->tag];
+    if (!m->mid) return pc__fail(pc, RTC_EACCESS, "media section %d has no a=mid", rp->tag);
+    const rtc_sdp_ice *ice = rtc_sdp_media_ice(s, m);
+    if (!ice || !ice->ufrag || !ice->pwd) return pc__fail(pc, RTC_EACCESS, "missing a=ice-ufrag/a=ice-pwd");
+    const rtc_sdp_dtls *dtls = rtc_sdp_media_dtls(s, m);
+    if (!dtls || dtls->nfingerprints == 0) return pc__fail(pc, RTC_EACCESS, "missing a=fingerprint");
+    rp->ufrag = ice->ufrag;
+    rp->pwd = ice->pwd;
+    rp->fp_algo = dtls->fingerprints[0].algorithm;
+    rp->fp = dtls->fingerprints[0].value;
+    for (size_t i = 0; i < dtls->nfingerprints; i++)         /* prefer what we hash fastest */
+        if (strcasecmp(dtls->fingerprints[i].algorithm, "sha-256") == 0) {
+            rp->fp_algo = dtls->fingerprints[i].algorithm;
+            rp->fp = dtls->fingerprints[i].value;
+        }
+    if (strlen(rp->fp_algo) >= sizeof pc->rfp_algo || strlen(rp->fp) >= sizeof pc->rfp)
+        return pc__fail(pc, RTC_EACCESS, "invalid a=fingerprint");
+    rp->setup = rtc_sdp_media_setup(s, m);
+    return 0;
+}
+
+static void add_remote_candidates(rtc_pc *pc, const rtc_sdp *s)
+{
+    for (size_t i = 0; i < s->nmedia; i++) {
+        const rtc_sdp_media *m = s->media[i];
+        for (size_t k = 0; k < m->ncandidates; k++) {
+            rtc_ice_candidate c;
+            if (rtc_ice_candidate_parse(&c, m->candidates[k], strlen(m->candidates[k])) < 0) continue;
+            if (pc->nrcands == pc->caprcands) {
+                pc->caprcands = pc->caprcands ? pc->caprcands * 2 : 8;
+                pc->rcands = realloc(pc->rcands, (size_t)pc->caprcands * sizeof *pc->rcands);
+            }
+            pc->rcands[pc->nrcands++] = c;
+            if (pc->agent) rtc_ice_agent_add_remote_candidate(pc->agent, &c, pc->now);
+        }
+        if (m->end_of_candidates && pc->agent) rtc_ice_agent_end_of_candidates(pc->agent, pc->now);
+    }
+}
+
+static void set_remote_ice(rtc_pc *pc, const remote_params *rp)
+{
+    snprintf(pc->remote_ufrag, sizeof pc->remote_ufrag, "%s", rp->ufrag);
+    snprintf(pc->remote_pwd, sizeof pc->remote_pwd, "%s", rp->pwd);
+    rtc_ice_agent_set_remote_credentials(pc->agent, rtc_str_c(pc->remote_ufrag), rtc_str_c(pc->remote_pwd), pc->now);
+}
+
+static void take_sctp_params(rtc_pc *pc, const rtc_sdp_media *m)
+{
+    pc->want_sctp = true;
+    pc->remote_sctp_port = m->sctp_port > 0 ? (uint16_t)m->sctp_port
+                         : m->sctpmap.present ? m->sctpmap.port : RTC_SCTP_DEFAULT_PORT;
+    /* RFC 8841 6.1: no attribute means 64 KiB; 0 means no limit. */
+    pc->remote_mms = m->max_message_size < 0 ? 65536 : (size_t)m->max_message_size;
+}
+
+static void replace(rtc_sdp **slot, rtc_sdp **prev, rtc_sdp *now_)
+{
+    rtc_sdp_free(*prev);
+    *prev = *slot;
+    *slot = now_;
+}
+
+int rtc_pc_set_remote_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *sdp, rtc_time now)
+{
+    if (now > pc->now) pc->now = now;
+    if (pc->closed) return pc__fail(pc, RTC_ESTATE, "the peer connection is closed");
+    if (type == RTC_SDP_ROLLBACK) {
+        if (pc->sig != RTC_SIG_HAVE_REMOTE_OFFER && pc->sig != RTC_SIG_HAVE_REMOTE_PRANSWER)
+            return pc__fail(pc, RTC_ESTATE, "nothing to roll back in state %s", rtc_pc_signaling_state_name(pc->sig));
+        rtc_sdp_free(pc->remote);
+        pc->remote = pc->prev_remote;
+        pc->prev_remote = NULL;
+        pc__set_signaling(pc, pc->sig == RTC_SIG_HAVE_REMOTE_OFFER ? RTC_SIG_STABLE : RTC_SIG_HAVE_LOCAL_OFFER);
+        pc__pump(pc);
+        return 0;
+    }
+    bool offer = type == RTC_SDP_OFFER;
+    if (offer && pc->sig != RTC_SIG_STABLE && pc->sig != RTC_SIG_HAVE_REMOTE_OFFER)
+        return pc__fail(pc, RTC_ESTATE, "cannot set a remote offer in state %s", rtc_pc_signaling_state_name(pc->sig));
+    if (!offer && pc->sig != RTC_SIG_HAVE_LOCAL_OFFER && pc->sig != RTC_SIG_HAVE_REMOTE_PRANSWER)
+        return pc__fail(pc, RTC_ESTATE, "cannot set a remote %s in state %s", rtc_pc_sdp_type_name(type),
+                        rtc_pc_signaling_state_name(pc->sig));
+    if (!sdp || !*sdp) return pc__fail(pc, RTC_EACCESS, "empty description");
+    rtc_sdp *s;
+    int r = parse_desc(pc, sdp, &s);
+    if (r < 0) return r;
+    remote_params rp;
+    if ((r = check_remote(pc, s, &rp)) < 0) { rtc_sdp_free(s); return r; }
+    if (!offer && s->nmedia != (size_t)pc->nmsecs) {
+        rtc_sdp_free(s);
+        return pc__fail(pc, RTC_EACCESS, "the answer has %zu media sections, the offer had %d", s->nmedia, pc->nmsecs);
+    }
+    if (offer && pc->nmsecs > 0 && s->nmedia < (size_t)pc->nmsecs) {
+        rtc_sdp_free(s);
+        return pc__fail(pc, RTC_EACCESS, "a new offer must keep the %d existing media sections", pc->nmsecs);
+    }
+    for (size_t i = 0; i < s->nmedia; i++) {
+        if (!s->media[i]->mid) {
+            rtc_sdp_free(s);
+            return pc__fail(pc, RTC_EACCESS, "media section %zu has no a=mid", i);
+        }
+        if (!offer && strcmp(s->media[i]->mid, pc->msecs[i].mid) != 0) {
+            rtc_sdp_free(s);
+            return pc__fail(pc, RTC_EACCESS, "media section %zu has mid %s, the offer said %s", i, s->media[i]->mid,
+                            pc->msecs[i].mid);
+        }
+    }
+    /* Accepted: from here nothing fails. */
+    pc->remote_lite = s->ice_lite;
+    if (offer) {
+        for (size_t i = 0; i < s->nmedia; i++) {
+            const rtc_sdp_media *m = s->media[i];
+            pc_msec *pm = (i < (size_t)pc->nmsecs) ? &pc->msecs[i] : msec_add(pc, m->kind, m->mid);
+            if (!pm) break;
+            free(pm->media); free(pm->proto); free(pm->fmt);
+            pm->media = strdup(m->media ? m->media : "application");
+            pm->proto = strdup(m->proto ? m->proto : "UDP/DTLS/SCTP");
+            pm->fmt = m->nfmts ? strdup(m->fmts[0]) : NULL;
+            pm->pt = -1;
+            if (m->ncodecs && m->codecs[0]->name) {
+                pm->pt = m->codecs[0]->pt;
+                snprintf(pm->codec, sizeof pm->codec, "%s", m->codecs[0]->name);
+                pm->clock_rate = m->codecs[0]->clock_rate ? m->codecs[0]->clock_rate : 90000;
+                pm->channels = m->codecs[0]->channels;
+            }
+            pm->kind = m->kind;
+            /* Media sections are declined until the RTP layer accepts them. */
+            bool data = is_data_section(m) && m->port != 0 && (pc->data_msec < 0 || pc->data_msec == (int)i);
+            pm->rejected = !data;
+            if (data) pc->data_msec = (int)i;
+        }
+        pc__ensure_agent(pc, s->ice_lite && !pc->cfg.ice_lite);
+        if (pc->remote_ufrag[0] && rp.ufrag && strcmp(pc->remote_ufrag, rp.ufrag) != 0) {
+            new_credentials(pc);   /* the peer restarts ICE: so do we, on our answer */
+            pc->restart_pending = true;
+        }
+    }
+    if (offer && pc->restart_pending) {
+        /* Credentials and candidates go to the agent when our answer restarts it. */
+    } else if (rp.ufrag && pc->agent) {
+        if (pc->restart_pending && !offer) {
+            rtc_ice_agent_restart(pc->agent, rtc_str_c(pc->ufrag), rtc_str_c(pc->pwd), pc->now);
+            pc->restart_pending = false;
+        }
+        set_remote_ice(pc, &rp);
+    }
+    if (rp.fp) {
+        snprintf(pc->rfp_algo, sizeof pc->rfp_algo, "%s", rp.fp_algo);
+        snprintf(pc->rfp, sizeof pc->rfp, "%s", rp.fp);
+    }
+    replace(&pc->remote, &pc->prev_remote, s);
+    pc->remote_type = type;
+    pc->nrcands = 0;
+    if (!(offer && pc->restart_pending)) add_remote_candidates(pc, s);
+    if (offer) {
+        pc__set_signaling(pc, RTC_SIG_HAVE_REMOTE_OFFER);
+    } else {
+        if (pc->data_msec >= 0) {
+            const rtc_sdp_media *dm = s->media[pc->data_msec];
+            if (dm->port == 0 || !is_data_section(dm)) pc->msecs[pc->data_msec].rejected = true;
+            else take_sctp_params(pc, dm);
+        }
+        if (!pc->dtls) pc->dtls_client = rp.setup != RTC_SDP_SETUP_ACTIVE;
+        if (type == RTC_SDP_ANSWER) {
+            pc__set_signaling(pc, RTC_SIG_STABLE);
+            pc->negotiation_needed = false;
+            if (rp.tag >= 0) pc__apply_transport(pc);
+        } else {
+            pc__set_signaling(pc, RTC_SIG_HAVE_REMOTE_PRANSWER);
+        }
+    }
+    pc__pump(pc);
+    return 0;
+}
+
+int rtc_pc_set_local_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *sdp, rtc_time now)
+{
+    if (now > pc->now) pc->now = now;
+    if (pc->closed) return pc__fail(pc, RTC_ESTATE, "the peer connection is closed");
+    if (type == RTC_SDP_ROLLBACK) {
+        if (pc->sig != RTC_SIG_HAVE_LOCAL_OFFER && pc->sig != RTC_SIG_HAVE_LOCAL_PRANSWER)
+            return pc__fail(pc, RTC_ESTATE, "nothing to roll back in state %s", rtc_pc_signaling_state_name(pc->sig));
+        rtc_sdp_free(pc->local);
+        pc->local = pc->prev_local;
+        pc->prev_local = NULL;
+        /* Sections the rolled-back offer introduced are forgotten. */
+        int keep = pc->local ? (int)pc->local->nmedia : 0;
+        if (pc->remote && (int)pc->remote->nmedia > keep) keep = (int)pc->remote->nmedia;
+        while (pc->nmsecs > keep) {
+            pc_msec *m = &pc->msecs[--pc->nmsecs];
+            free(m->media); free(m->proto); free(m->fmt);
+            if (pc->data_msec == pc->nmsecs) pc->data_msec = -1;
+        }
+        pc__set_signaling(pc, pc->sig == RTC_SIG_HAVE_LOCAL_OFFER ? RTC_SIG_STABLE : RTC_SIG_HAVE_REMOTE_OFFER);
+        pc__pump(pc);
+        return 0;
+    }
+    bool offer = type == RTC_SDP_OFFER;
+    if (offer && pc->sig != RTC_SIG_STABLE && pc->sig != RTC_SIG_HAVE_LOCAL_OFFER)
+        return pc__fail(pc, RTC_ESTATE, "cannot set a local offer in state %s", rtc_pc_signaling_state_name(pc->sig));
+    if (!offer && pc->sig != RTC_SIG_HAVE_REMOTE_OFFER && pc->sig != RTC_SIG_HAVE_LOCAL_PRANSWER)
+        return pc__fail(pc, RTC_ESTATE, "cannot set a local %s in state %s", rtc_pc_sdp_type_name(type),
+                        rtc_pc_signaling_state_name(pc->sig));
+    char *implicit = NULL;
+    if (!sdp || !*sdp) {
+        /* setLocalDescription() without an argument creates what the state calls for. */
+        int r = offer ? rtc_pc_create_offer(pc, false, &implicit, pc->now) : rtc_pc_create_answer(pc, &implicit, pc->now);
+        if (r < 0) return r;
+        sdp = implicit;
+    }
+    rtc_sdp *s;
+    int r = parse_desc(pc, sdp, &s);
+    free(implicit);
+    if (r < 0) return r;
+    if ((int)s->nmedia != pc->nmsecs) {
+        rtc_sdp_free(s);
+        return pc__fail(pc, RTC_EACCESS, "the description does not match the last one created");
+    }
+    if (pc__ensure_agent(pc, offer) < 0) { rtc_sdp_free(s); return RTC_EOPERATION; }
+    if (pc->restart_pending) {
+        rtc_ice_agent_restart(pc->agent, rtc_str_c(pc->ufrag), rtc_str_c(pc->pwd), pc->now);
+        pc->restart_pending = false;
+        pc->announced = pc->nlcands = 0;   /* the restarted agent gathers and announces again */
+        pc->gather_done = pc->end_announced = false;
+        pc->gathering = RTC_GATHER_NEW;
+        if (!offer && pc->remote) {
+            remote_params rp;
+            if (check_remote(pc, pc->remote, &rp) == 0 && rp.ufrag) set_remote_ice(pc, &rp);
+            pc->nrcands = 0;
+            add_remote_candidates(pc, pc->remote);
+        }
+    }
+    replace(&pc->local, &pc->prev_local, s);
+    pc->local_type = type;
+    pc__start_gathering(pc);
+    if (offer) {
+        pc__set_signaling(pc, RTC_SIG_HAVE_LOCAL_OFFER);
+    } else {
+        const rtc_sdp_media *tag = NULL;
+        for (size_t i = 0; i < s->nmedia; i++) if (s->media[i]->port != 0) { tag = s->media[i]; break; }
+        if (tag && !pc->dtls) pc->dtls_client = rtc_sdp_media_setup(s, tag) == RTC_SDP_SETUP_ACTIVE;
+        if (pc->data_msec >= 0 && !pc->msecs[pc->data_msec].rejected)
+            take_sctp_params(pc, pc->remote->media[pc->data_msec]);
+        if (type == RTC_SDP_ANSWER) {
+            pc__set_signaling(pc, RTC_SIG_STABLE);
+            if (tag) pc__apply_transport(pc);
+            if (pc->data_msec < 0 && pc->nchans > 0 && !pc->negotiation_needed) {
+                pc->negotiation_needed = true;
+                rtc_pc_event ev;
+                memset(&ev, 0, sizeof ev);
+                ev.type = RTC_PC_EV_NEGOTIATION_NEEDED;
+                pc__emit(pc, &ev);
+            }
+        } else {
+            pc__set_signaling(pc, RTC_SIG_HAVE_LOCAL_PRANSWER);
+        }
+    }
+    pc__pump(pc);
+    return 0;
+}
+
+/* ---- candidates and current descriptions ----------------------------------------------------- */
+
+int rtc_pc_add_ice_candidate(rtc_pc *pc, const char *candidate, const char *mid, int mline_index, rtc_time now)
+{
+    if (now > pc->now) pc->now = now;
+    if (pc->closed) return pc__fail(pc, RTC_ESTATE, "the peer connection is closed");
+    if (!pc->remote) return pc__fail(pc, RTC_ESTATE, "no remote description");
+    int idx = mid ? find_msec(pc, mid) : mline_index;
+    if (idx < 0 || idx >= pc->nmsecs) {
+        if (mid) return pc__fail(pc, RTC_EOPERATION, "no media section with mid %s", mid);
+        return pc__fail(pc, RTC_EOPERATION, "no media section at index %d", mline_index);
+    }
+    if (!candidate || !*candidate) {
+        if (pc->agent) rtc_ice_agent_end_of_candidates(pc->agent, pc->now);
+        pc__pump(pc);
+        return 0;
+    }
+    rtc_ice_candidate c;
+    if (rtc_ice_candidate_parse(&c, candidate, strlen(candidate)) < 0)
+        return pc__fail(pc, RTC_EOPERATION, "invalid candidate: %.80s", candidate);
+    if (c.ufrag[0] && pc->remote_ufrag[0] && strcmp(c.ufrag, pc->remote_ufrag) != 0) {
+        /* A candidate of an older ICE generation: harmless, dropped (W3C 4.4.1.5). */
+        return 0;
+    }
+    if (pc->nrcands == pc->caprcands) {
+        pc->caprcands = pc->caprcands ? pc->caprcands * 2 : 8;
+        pc->rcands = realloc(pc->rcands, (size_t)pc->caprcands * sizeof *pc->rcands);
+    }
+    pc->rcands[pc->nrcands++] = c;
+    if (pc->agent) {
+        int r = rtc_ice_agent_add_remote_candidate(pc->agent, &c, pc->now);
+        if (r < 0 && r != RTC_ENOTSUP && r != RTC_EEXISTS) rtc_debug(TAG, "remote candidate not used: %s", rtc_strerror(r));
+    }
+    pc__pump(pc);
+    return 0;
+}
+
+static int describe(rtc_pc *pc, const rtc_sdp *d, bool local, char **out)
+{
+    rtc_sdp *s;
+    int r = rtc_sdp_clone(&s, d);
+    if (r < 0) return r;
+    if (local) {
+        rtc_sdp_media *tag = NULL;
+        for (size_t i = 0; i < s->nmedia; i++) if (s->media[i]->port != 0) { tag = s->media[i]; break; }
+        if (tag && pc->gathering != RTC_GATHER_NEW) {
+            char buf[512];
+            for (int i = 0; i < pc->nlcands; i++) {
+                rtc_ice_candidate_format(&pc->lcands[i], buf, sizeof buf);
+                rtc_sdp_media_add_candidate(s, tag, buf);
+            }
+            if (pc->gathering == RTC_GATHER_COMPLETE) tag->end_of_candidates = true;
+        }
+    }
+    r = rtc_sdp_write(s, out, NULL);
+    rtc_sdp_free(s);
+    return r;
+}
+
+int rtc_pc_local_description(rtc_pc *pc, rtc_pc_sdp_type *type, char **sdp)
+{
+    if (!pc->local) return RTC_ENOTFOUND;
+    if (type) *type = pc->local_type;
+    return describe(pc, pc->local, true, sdp);
+}
+
+int rtc_pc_remote_description(rtc_pc *pc, rtc_pc_sdp_type *type, char **sdp)
+{
+    if (!pc->remote) return RTC_ENOTFOUND;
+    if (type) *type = pc->remote_type;
+    return describe(pc, pc->remote, false, sdp);
+}
+
+int rtc_pc_restart_ice(rtc_pc *pc, rtc_time now)
+{
+    if (now > pc->now) pc->now = now;
+    if (pc->closed) return pc__fail(pc, RTC_ESTATE, "the peer connection is closed");
+    if (!pc->restart_pending && pc->agent) {
+        new_credentials(pc);
+        pc->restart_pending = true;
+    }
+    if (!pc->negotiation_needed) {
+        pc->negotiation_needed = true;
+        rtc_pc_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.type = RTC_PC_EV_NEGOTIATION_NEEDED;
+        pc__emit(pc, &ev);
+    }
+    return 0;
+}

@@ -1,0 +1,650 @@
+/* The transport half of the peer connection: ICE -> DTLS -> SCTP/SRTP composed by
+ * polling inside each call (pc__pump), plus the W3C state aggregation. JSEP lives in
+ * pc_jsep.c and data channels in pc_channels.c. */
+#include "pc/pc_internal.h"
+#include "core/rtc_demux.h"
+#include "core/rtc_errors.h"
+#include "core/rtc_log.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TAG "pc"
+
+/* ---- small FIFO ------------------------------------------------------------------ */
+
+void pc__queue_push(pc_queue *q, const void *rec)
+{
+    if (q->n == q->cap) {
+        size_t ncap = q->cap ? q->cap * 2 : 16;
+        char *nv = malloc(ncap * q->size);
+        if (!nv) abort();                       /* queues hold a handful of records */
+        for (size_t i = 0; i < q->n; i++)
+            memcpy(nv + i * q->size, (char *)q->v + ((q->head + i) % q->cap) * q->size, q->size);
+        free(q->v);
+        q->v = nv;
+        q->cap = ncap;
+        q->head = 0;
+    }
+    memcpy((char *)q->v + ((q->head + q->n) % q->cap) * q->size, rec, q->size);
+    q->n++;
+}
+
+bool pc__queue_pop(pc_queue *q, void *rec)
+{
+    if (!q->n) return false;
+    memcpy(rec, (char *)q->v + q->head * q->size, q->size);
+    q->head = (q->head + 1) % q->cap;
+    q->n--;
+    return true;
+}
+
+void pc__queue_free(pc_queue *q)
+{
+    free(q->v);
+    q->v = NULL;
+    q->n = q->cap = q->head = 0;
+}
+
+/* ---- names ------------------------------------------------------------------------ */
+
+const char *rtc_pc_signaling_state_name(rtc_pc_signaling_state s)
+{
+    static const char *n[] = { "stable", "have-local-offer", "have-remote-offer",
+                               "have-local-pranswer", "have-remote-pranswer", "closed" };
+    return (unsigned)s < 6 ? n[s] : "?";
+}
+const char *rtc_pc_gathering_state_name(rtc_pc_gathering_state s)
+{
+    static const char *n[] = { "new", "gathering", "complete" };
+    return (unsigned)s < 3 ? n[s] : "?";
+}
+const char *rtc_pc_ice_state_name(rtc_pc_ice_state s)
+{
+    static const char *n[] = { "new", "checking", "connected", "completed", "disconnected", "failed", "closed" };
+    return (unsigned)s < 7 ? n[s] : "?";
+}
+const char *rtc_pc_connection_state_name(rtc_pc_connection_state s)
+{
+    static const char *n[] = { "new", "connecting", "connected", "disconnected", "failed", "closed" };
+    return (unsigned)s < 6 ? n[s] : "?";
+}
+const char *rtc_pc_sdp_type_name(rtc_pc_sdp_type t)
+{
+    static const char *n[] = { "offer", "pranswer", "answer", "rollback" };
+    return (unsigned)t < 4 ? n[t] : "?";
+}
+int rtc_pc_sdp_type_parse(const char *name, rtc_pc_sdp_type *out)
+{
+    for (int i = 0; i < 4; i++)
+        if (strcmp(name, rtc_pc_sdp_type_name((rtc_pc_sdp_type)i)) == 0) { *out = (rtc_pc_sdp_type)i; return 0; }
+    return RTC_EINVAL;
+}
+
+/* ---- errors and events -------------------------------------------------------------- */
+
+int pc__fail(rtc_pc *pc, int err, const char *fmt, ...)
+{
+    va_list ap;
+    int n = snprintf(pc->err, sizeof pc->err, "%s: ", rtc_err_domname(err));
+    va_start(ap, fmt);
+    vsnprintf(pc->err + n, sizeof pc->err - (size_t)n, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+const char *rtc_pc_last_error(const rtc_pc *pc) { return pc->err; }
+
+void pc__emit(rtc_pc *pc, const rtc_pc_event *ev) { pc__queue_push(&pc->events, ev); }
+
+void pc__emit_state(rtc_pc *pc, rtc_pc_event_type type, int state)
+{
+    rtc_pc_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = type;
+    ev.state = state;
+    pc__emit(pc, &ev);
+}
+
+void pc__set_signaling(rtc_pc *pc, rtc_pc_signaling_state s)
+{
+    if (pc->sig == s) return;
+    pc->sig = s;
+    pc__emit_state(pc, RTC_PC_EV_SIGNALING_STATE, s);
+}
+
+static void set_gathering(rtc_pc *pc, rtc_pc_gathering_state s)
+{
+    if (pc->gathering == s) return;
+    pc->gathering = s;
+    pc__emit_state(pc, RTC_PC_EV_GATHERING_STATE, s);
+}
+
+/* W3C RTCPeerConnectionState from the ICE and DTLS transports (one of each here). */
+static void update_states(rtc_pc *pc)
+{
+    rtc_pc_ice_state is;
+    if (pc->closed) is = RTC_PC_ICE_CLOSED;
+    else switch (pc->ice_raw) {
+        case RTC_ICE_CHECKING: is = RTC_PC_ICE_CHECKING; break;
+        case RTC_ICE_CONNECTED: is = RTC_PC_ICE_CONNECTED; break;
+        case RTC_ICE_COMPLETED: is = RTC_PC_ICE_COMPLETED; break;
+        case RTC_ICE_DISCONNECTED: is = RTC_PC_ICE_DISCONNECTED; break;
+        case RTC_ICE_FAILED: is = RTC_PC_ICE_FAILED; break;
+        case RTC_ICE_CLOSED: is = RTC_PC_ICE_CLOSED; break;
+        default: is = RTC_PC_ICE_NEW;
+    }
+    if (is != pc->ice_state) {
+        pc->ice_state = is;
+        pc__emit_state(pc, RTC_PC_EV_ICE_STATE, is);
+    }
+    rtc_pc_connection_state cs;
+    if (pc->closed) cs = RTC_CONN_CLOSED;
+    else if (is == RTC_PC_ICE_FAILED || pc->dtls_failed) cs = RTC_CONN_FAILED;
+    else if (is == RTC_PC_ICE_DISCONNECTED) cs = RTC_CONN_DISCONNECTED;
+    else if ((is == RTC_PC_ICE_CONNECTED || is == RTC_PC_ICE_COMPLETED) && pc->dtls_connected) cs = RTC_CONN_CONNECTED;
+    else if (is == RTC_PC_ICE_NEW && !pc->dtls_started) cs = RTC_CONN_NEW;
+    else cs = RTC_CONN_CONNECTING;
+    if (cs != pc->conn_state) {
+        pc->conn_state = cs;
+        pc__emit_state(pc, RTC_PC_EV_CONNECTION_STATE, cs);
+    }
+}
+
+/* ---- lifecycle ------------------------------------------------------------------------ */
+
+int rtc_pc_new(rtc_pc **out, const rtc_pc_config *cfg, rtc_time now)
+{
+    if (!cfg || !cfg->rng) return RTC_EINVAL;
+    rtc_pc *pc = calloc(1, sizeof *pc);
+    if (!pc) return RTC_ENOMEM;
+    pc->cfg = *cfg;
+    pc->now = now;
+    pc->events.size = sizeof(rtc_pc_event);
+    pc->tx.size = sizeof(rtc_transmit);
+    pc->data_msec = -1;
+    pc->ice_raw = RTC_ICE_NEW;
+    if (cfg->cert) {
+        pc->cert = rtc_dtls_cert_ref(cfg->cert);
+    } else {
+        int r = rtc_dtls_cert_generate(&pc->cert, RTC_DTLS_KEY_ECDSA_P256, cfg->rng, cfg->unix_now);
+        if (r < 0) { free(pc); return r; }
+    }
+    rtc_rng_ice_chars(cfg->rng, pc->ufrag, 8);
+    rtc_rng_ice_chars(cfg->rng, pc->pwd, 24);
+    pc->sess_id = rtc_rng_u64(cfg->rng) >> 2;    /* fits in a signed 64-bit: some parsers need it */
+    pc->sess_version = 1;
+    *out = pc;
+    return 0;
+}
+
+void rtc_pc_free(rtc_pc *pc)
+{
+    if (!pc) return;
+    rtc_ice_agent_free(pc->agent);
+    rtc_sctp_assoc_free(pc->sctp);
+    rtc_dtls_transport_free(pc->dtls);
+    rtc_srtp_session_free(pc->srtp);
+    for (int i = 0; i < pc->nearly; i++) rtc_buf_unref(pc->early[i]);
+    for (int i = 0; i < pc->nservers; i++) { free(pc->servers[i].user); free(pc->servers[i].pass); }
+    rtc_pc_event ev;
+    while (pc__queue_pop(&pc->events, &ev)) rtc_buf_unref(ev.buf);
+    rtc_transmit tx;
+    while (pc__queue_pop(&pc->tx, &tx)) rtc_buf_unref(tx.buf);
+    pc__queue_free(&pc->events);
+    pc__queue_free(&pc->tx);
+    pc__channels_free(pc);
+    pc__jsep_free(pc);
+    free(pc->lcands);
+    free(pc->rcands);
+    rtc_dtls_cert_unref(pc->cert);
+    free(pc);
+}
+
+const char *rtc_pc_local_fingerprint(const rtc_pc *pc) { return rtc_dtls_cert_fingerprint(pc->cert); }
+
+static void clamp(rtc_pc *pc, rtc_time now)
+{
+    if (now > pc->now) pc->now = now;
+}
+
+/* ---- gathering input ------------------------------------------------------------------------ */
+
+int rtc_pc_add_local_address(rtc_pc *pc, const rtc_addr *base, uint16_t local_pref, rtc_time now)
+{
+    clamp(pc, now);
+    if (pc->naddrs == PC_MAX_ADDRS) return RTC_EQUOTA;
+    pc->addrs[pc->naddrs] = *base;
+    pc->addr_pref[pc->naddrs++] = local_pref;
+    if (pc->agent) {
+        int r = rtc_ice_agent_add_host_candidate(pc->agent, base, local_pref, NULL, pc->now);
+        pc__pump(pc);
+        return r == RTC_EEXISTS ? 0 : r;
+    }
+    return 0;
+}
+
+static int add_server(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, bool turn, int transport,
+                      const char *user, const char *pass)
+{
+    if (pc->nservers == PC_MAX_SERVERS) return RTC_EQUOTA;
+    pc_server *s = &pc->servers[pc->nservers++];
+    memset(s, 0, sizeof *s);
+    s->base = *base;
+    s->server = *server;
+    s->turn = turn;
+    s->transport = transport;
+    if (turn) {
+        s->user = strdup(user ? user : "");
+        s->pass = strdup(pass ? pass : "");
+    }
+    return 0;
+}
+
+static void agent_add_server(rtc_pc *pc, const pc_server *s)
+{
+    if (s->turn)
+        rtc_ice_agent_add_turn_server(pc->agent, &s->base, &s->server, s->transport,
+                                      rtc_str_c(s->user), rtc_str_c(s->pass), pc->now);
+    else
+        rtc_ice_agent_add_stun_server(pc->agent, &s->base, &s->server, pc->now);
+}
+
+int rtc_pc_add_stun_server(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, rtc_time now)
+{
+    clamp(pc, now);
+    int r = add_server(pc, base, server, false, 0, NULL, NULL);
+    if (r == 0 && pc->agent) { agent_add_server(pc, &pc->servers[pc->nservers - 1]); pc__pump(pc); }
+    return r;
+}
+
+int rtc_pc_add_turn_server(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, int transport,
+                           const char *user, const char *pass, rtc_time now)
+{
+    clamp(pc, now);
+    int r = add_server(pc, base, server, true, transport, user, pass);
+    if (r == 0 && pc->agent) { agent_add_server(pc, &pc->servers[pc->nservers - 1]); pc__pump(pc); }
+    return r;
+}
+
+int pc__ensure_agent(rtc_pc *pc, bool controlling)
+{
+    if (pc->agent) return 0;
+    rtc_ice_config ic;
+    memset(&ic, 0, sizeof ic);
+    ic.controlling = controlling && !pc->cfg.ice_lite;
+    ic.lite = pc->cfg.ice_lite;
+    ic.relay_only = pc->cfg.relay_only;
+    ic.local_ufrag = rtc_str_c(pc->ufrag);
+    ic.local_pwd = rtc_str_c(pc->pwd);
+    ic.tie_breaker = rtc_rng_u64(pc->cfg.rng);
+    ic.rng = pc->cfg.rng;
+    ic.pool = pc->cfg.pool;
+    ic.ta = pc->cfg.ice_ta;
+    int r = rtc_ice_agent_new(&pc->agent, &ic, pc->now);
+    if (r < 0) return pc__fail(pc, r, "cannot create the ICE agent");
+    for (int i = 0; i < pc->naddrs; i++)
+        rtc_ice_agent_add_host_candidate(pc->agent, &pc->addrs[i], pc->addr_pref[i], NULL, pc->now);
+    for (int i = 0; i < pc->nservers; i++) agent_add_server(pc, &pc->servers[i]);
+    return 0;
+}
+
+/* Local candidates are announced once a local description is set (JSEP 5.2/5.3). */
+void pc__start_gathering(rtc_pc *pc)
+{
+    if (pc->gathering == RTC_GATHER_NEW) set_gathering(pc, RTC_GATHER_GATHERING);
+}
+
+static void announce_candidates(rtc_pc *pc)
+{
+    if (!pc->local || pc->gathering == RTC_GATHER_NEW || pc->nmsecs == 0) return;
+    const pc_msec *tag = NULL;
+    int tag_index = 0;
+    for (int i = 0; i < pc->nmsecs; i++)
+        if (!pc->msecs[i].rejected) { tag = &pc->msecs[i]; tag_index = i; break; }
+    if (!tag) return;
+    while (pc->announced < pc->nlcands) {
+        rtc_pc_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.type = RTC_PC_EV_ICE_CANDIDATE;
+        rtc_ice_candidate_format(&pc->lcands[pc->announced++], ev.candidate, sizeof ev.candidate);
+        snprintf(ev.mid, sizeof ev.mid, "%s", tag->mid);
+        ev.mline_index = tag_index;
+        pc__emit(pc, &ev);
+    }
+    if (pc->gather_done && !pc->end_announced) {
+        pc->end_announced = true;
+        rtc_pc_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.type = RTC_PC_EV_ICE_CANDIDATE;
+        snprintf(ev.mid, sizeof ev.mid, "%s", tag->mid);
+        ev.mline_index = tag_index;
+        pc__emit(pc, &ev);
+        set_gathering(pc, RTC_GATHER_COMPLETE);
+    }
+}
+
+/* ---- transports ---------------------------------------------------------------------------- */
+
+static void send_on_pair(rtc_pc *pc, rtc_buf *b)
+{
+    if (!pc->has_pair || !pc->agent) { rtc_buf_unref(b); return; }
+    pc->bytes_sent += b->len;
+    pc->packets_sent++;
+    if (pc->pair.relayed) {
+        rtc_ice_agent_send(pc->agent, b->data, b->len, pc->now);   /* wraps for the TURN server */
+        rtc_buf_unref(b);
+        return;
+    }
+    rtc_transmit tx;
+    memset(&tx, 0, sizeof tx);
+    tx.local = pc->pair.local;
+    tx.remote = pc->pair.remote;
+    tx.buf = b;
+    pc__queue_push(&pc->tx, &tx);
+}
+
+static void start_dtls(rtc_pc *pc)
+{
+    if (!pc->dtls || pc->dtls_started || !pc->has_pair) return;
+    pc->dtls_started = true;
+    rtc_dtls_transport_start(pc->dtls, pc->now);
+    for (int i = 0; i < pc->nearly; i++) {
+        rtc_dtls_transport_handle_datagram(pc->dtls, pc->early[i]->data, pc->early[i]->len, pc->now);
+        rtc_buf_unref(pc->early[i]);
+    }
+    pc->nearly = 0;
+}
+
+/* Called by JSEP once both descriptions are known: DTLS role, fingerprint, SCTP. */
+int pc__apply_transport(rtc_pc *pc)
+{
+    if (!pc->dtls) {
+        rtc_dtls_config dc;
+        memset(&dc, 0, sizeof dc);
+        dc.role = pc->dtls_client ? RTC_DTLS_CLIENT : RTC_DTLS_SERVER;
+        dc.cert = pc->cert;
+        dc.pool = pc->cfg.pool;
+        int r = rtc_dtls_transport_new(&pc->dtls, &dc, pc->now);
+        if (r < 0) return pc__fail(pc, r, "cannot create the DTLS transport");
+    }
+    if (pc->rfp[0]) {
+        int r = rtc_dtls_transport_set_remote_fingerprint(pc->dtls, pc->rfp_algo, pc->rfp, pc->now);
+        if (r < 0) return pc__fail(pc, RTC_EACCESS, "unsupported fingerprint algorithm %s", pc->rfp_algo);
+    }
+    start_dtls(pc);
+    return 0;
+}
+
+static void on_dtls_connected(rtc_pc *pc, const rtc_dtls_event *ev)
+{
+    pc->dtls_connected = true;
+    if (ev->srtp_profile != RTC_SRTP_NONE && !pc->srtp)
+        rtc_srtp_session_new(&pc->srtp, &ev->keying, pc->dtls_client);
+    if (pc->want_sctp && !pc->sctp) {
+        rtc_sctp_config sc;
+        memset(&sc, 0, sizeof sc);
+        sc.remote_port = pc->remote_sctp_port;
+        sc.dtls_client = pc->dtls_client;
+        sc.max_message_size = pc->cfg.max_message_size;
+        sc.remote_max_message_size = pc->remote_mms;
+        if (rtc_sctp_assoc_new(&pc->sctp, &sc, pc->now) < 0) {
+            pc->sctp_failed = true;
+            rtc_pc_event e;
+            memset(&e, 0, sizeof e);
+            e.type = RTC_PC_EV_ERROR;
+            e.err = RTC_ESCTP;
+            snprintf(e.reason, sizeof e.reason, "cannot create the SCTP association");
+            pc__emit(pc, &e);
+        }
+    }
+}
+
+static void handle_dtls_event(rtc_pc *pc, rtc_dtls_event *ev)
+{
+    switch (ev->type) {
+    case RTC_DTLS_EV_CONNECTED:
+        rtc_info(TAG, "DTLS connected (%s)", rtc_dtls_transport_cipher(pc->dtls));
+        on_dtls_connected(pc, ev);
+        break;
+    case RTC_DTLS_EV_DATA:
+        if (pc->sctp) rtc_sctp_assoc_handle_packet(pc->sctp, ev->data->data, ev->data->len, pc->now);
+        rtc_buf_unref(ev->data);
+        break;
+    case RTC_DTLS_EV_CLOSED:
+        pc__channels_close_all(pc, RTC_ECLOSED);
+        break;
+    case RTC_DTLS_EV_FAILED: {
+        pc->dtls_failed = true;
+        rtc_warn(TAG, "DTLS failed: %s", ev->reason ? ev->reason : "?");
+        rtc_pc_event e;
+        memset(&e, 0, sizeof e);
+        e.type = RTC_PC_EV_ERROR;
+        e.err = ev->error;
+        snprintf(e.reason, sizeof e.reason, "DTLS: %s", ev->reason ? ev->reason : rtc_strerror(ev->error));
+        pc__emit(pc, &e);
+        pc__channels_close_all(pc, ev->error);
+        break;
+    }
+    }
+}
+
+static void handle_ice_event(rtc_pc *pc, rtc_ice_event *ev)
+{
+    switch (ev->type) {
+    case RTC_ICE_EV_STATE:
+        pc->ice_raw = ev->u.state;
+        break;
+    case RTC_ICE_EV_LOCAL_CANDIDATE:
+        if (pc->nlcands == pc->caplcands) {
+            pc->caplcands = pc->caplcands ? pc->caplcands * 2 : 8;
+            pc->lcands = realloc(pc->lcands, (size_t)pc->caplcands * sizeof *pc->lcands);
+        }
+        pc->lcands[pc->nlcands++] = ev->u.cand;
+        break;
+    case RTC_ICE_EV_GATHERING_DONE:
+        pc->gather_done = true;
+        break;
+    case RTC_ICE_EV_SELECTED_PAIR:
+        pc->has_pair = true;
+        pc->pair = ev->u.pair;
+        start_dtls(pc);
+        break;
+    case RTC_ICE_EV_DATA: {
+        rtc_buf *b = ev->u.data.buf;
+        rtc_pc_handle_datagram(pc, &pc->pair.local, &ev->u.data.from, b->data, b->len, pc->now);
+        rtc_buf_unref(b);
+        break;
+    }
+    case RTC_ICE_EV_TURN_FAILED:
+        rtc_warn(TAG, "TURN allocation failed: %s", ev->u.turn.reason);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Move output between the layers until none has anything left to give. */
+void pc__pump(rtc_pc *pc)
+{
+    bool progress = true;
+    while (progress) {
+        progress = false;
+        if (pc->agent) {
+            rtc_ice_event iev;
+            while (rtc_ice_agent_poll_event(pc->agent, &iev)) { handle_ice_event(pc, &iev); progress = true; }
+        }
+        if (pc->sctp) {
+            rtc_sctp_event sev;
+            while (rtc_sctp_assoc_poll_event(pc->sctp, &sev)) {
+                if (sev.type == RTC_SCTP_EV_CONNECTED) pc__channels_on_sctp_up(pc);
+                else pc__channels_on_sctp_event(pc, &sev);
+                progress = true;
+            }
+            rtc_buf *b;
+            while (rtc_sctp_assoc_poll_transmit(pc->sctp, &b)) {
+                if (pc->dtls && pc->dtls_connected) rtc_dtls_transport_send(pc->dtls, b->data, b->len, pc->now);
+                rtc_buf_unref(b);
+                progress = true;
+            }
+        }
+        if (pc->dtls) {
+            rtc_dtls_event dev;
+            while (rtc_dtls_transport_poll_event(pc->dtls, &dev)) { handle_dtls_event(pc, &dev); progress = true; }
+            rtc_buf *b;
+            while (rtc_dtls_transport_poll_transmit(pc->dtls, &b)) { send_on_pair(pc, b); progress = true; }
+        }
+    }
+    announce_candidates(pc);
+    update_states(pc);
+}
+
+/* ---- I/O verbs ---------------------------------------------------------------------------- */
+
+int rtc_pc_handle_datagram(rtc_pc *pc, const rtc_addr *local, const rtc_addr *remote,
+                           const uint8_t *data, size_t len, rtc_time now)
+{
+    clamp(pc, now);
+    if (pc->closed) return RTC_ECLOSED;
+    int r = 0;
+    pc->bytes_received += len;
+    pc->packets_received++;
+    switch (rtc_demux(data, len)) {
+    case RTC_PKT_STUN:
+    case RTC_PKT_TURN_CHANNEL:
+        if (pc->agent) r = rtc_ice_agent_handle_packet(pc->agent, local, remote, data, len, RTC_PROTO_UDP, pc->now);
+        else r = RTC_EIGNORED;
+        break;
+    case RTC_PKT_DTLS:
+        if (pc->dtls && pc->dtls_started) {
+            r = rtc_dtls_transport_handle_datagram(pc->dtls, data, len, pc->now);
+        } else if (pc->nearly < PC_MAX_EARLY) {
+            /* The peer's handshake can beat its answer to us: keep it for later. */
+            pc->early[pc->nearly++] = rtc_buf_from(data, len);
+        } else {
+            r = RTC_EIGNORED;
+        }
+        break;
+    case RTC_PKT_RTP:
+    case RTC_PKT_RTCP:
+        r = RTC_EIGNORED;    /* media arrives with the RTP layer */
+        break;
+    default:
+        r = RTC_EIGNORED;
+    }
+    pc__pump(pc);
+    return r;
+}
+
+int rtc_pc_handle_timeout(rtc_pc *pc, rtc_time now)
+{
+    clamp(pc, now);
+    if (pc->agent && rtc_ice_agent_poll_timeout(pc->agent) <= pc->now) rtc_ice_agent_handle_timeout(pc->agent, pc->now);
+    if (pc->dtls && rtc_dtls_transport_poll_timeout(pc->dtls) <= pc->now) rtc_dtls_transport_handle_timeout(pc->dtls, pc->now);
+    if (pc->sctp && rtc_sctp_assoc_poll_timeout(pc->sctp) <= pc->now) rtc_sctp_assoc_handle_timeout(pc->sctp, pc->now);
+    pc__pump(pc);
+    return 0;
+}
+
+bool rtc_pc_poll_transmit(rtc_pc *pc, rtc_transmit *out)
+{
+    if (pc->agent && rtc_ice_agent_poll_transmit(pc->agent, out)) return true;
+    return pc__queue_pop(&pc->tx, out);
+}
+
+bool rtc_pc_poll_event(rtc_pc *pc, rtc_pc_event *out) { return pc__queue_pop(&pc->events, out); }
+
+rtc_time rtc_pc_poll_timeout(rtc_pc *pc)
+{
+    rtc_time t = RTC_TIME_NEVER;
+    if (pc->agent) t = rtc_time_min(t, rtc_ice_agent_poll_timeout(pc->agent));
+    if (pc->dtls) t = rtc_time_min(t, rtc_dtls_transport_poll_timeout(pc->dtls));
+    if (pc->sctp) t = rtc_time_min(t, rtc_sctp_assoc_poll_timeout(pc->sctp));
+    return t;
+}
+
+bool rtc_pc_accepts(const rtc_pc *pc, const uint8_t *data, size_t len, const rtc_addr *remote)
+{
+    if (!pc->agent) return false;
+    return rtc_ice_agent_accepts(pc->agent, data, len, remote);
+}
+
+int rtc_pc_close(rtc_pc *pc, rtc_time now)
+{
+    clamp(pc, now);
+    if (pc->closed) return 0;
+    pc__channels_close_all(pc, 0);
+    if (pc->sctp) rtc_sctp_assoc_close(pc->sctp, pc->now);
+    pc__pump(pc);
+    if (pc->dtls) rtc_dtls_transport_close(pc->dtls, pc->now);
+    pc__pump(pc);
+    if (pc->agent) rtc_ice_agent_close(pc->agent, pc->now);
+    pc->closed = true;
+    pc__set_signaling(pc, RTC_SIG_CLOSED);
+    update_states(pc);
+    return 0;
+}
+
+rtc_pc_signaling_state rtc_pc_signaling_state_get(const rtc_pc *pc) { return pc->sig; }
+rtc_pc_gathering_state rtc_pc_gathering_state_get(const rtc_pc *pc) { return pc->gathering; }
+rtc_pc_ice_state rtc_pc_ice_state_get(const rtc_pc *pc) { return pc->ice_state; }
+rtc_pc_connection_state rtc_pc_connection_state_get(const rtc_pc *pc) { return pc->conn_state; }
+
+static int candidate_at(const rtc_ice_candidate *v, int n, int i, char *buf, size_t size, int *type, rtc_addr *addr)
+{
+    if (i < 0 || i >= n) return RTC_ENOTFOUND;
+    if (buf) rtc_ice_candidate_format(&v[i], buf, size);
+    if (type) *type = v[i].type;
+    if (addr) *addr = v[i].addr;
+    return 0;
+}
+
+int rtc_pc_local_candidate(const rtc_pc *pc, int i, char *buf, size_t size, int *type, rtc_addr *addr)
+{
+    return candidate_at(pc->lcands, pc->nlcands, i, buf, size, type, addr);
+}
+
+int rtc_pc_remote_candidate(const rtc_pc *pc, int i, char *buf, size_t size, int *type, rtc_addr *addr)
+{
+    return candidate_at(pc->rcands, pc->nrcands, i, buf, size, type, addr);
+}
+
+void rtc_pc_get_stats(rtc_pc *pc, rtc_pc_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->bytes_sent = pc->bytes_sent;
+    out->bytes_received = pc->bytes_received;
+    out->packets_sent = pc->packets_sent;
+    out->packets_received = pc->packets_received;
+    out->data_channels_opened = pc->dc_opened;
+    out->data_channels_closed = pc->dc_closed;
+    out->has_pair = pc->has_pair;
+    if (pc->has_pair) {
+        out->pair_local = pc->pair.local;
+        out->pair_remote = pc->pair.remote;
+        out->pair_local_type = pc->pair.local_type;
+        out->pair_remote_type = pc->pair.remote_type;
+    }
+    snprintf(out->local_fingerprint, sizeof out->local_fingerprint, "%s", rtc_dtls_cert_fingerprint(pc->cert));
+    snprintf(out->remote_fingerprint, sizeof out->remote_fingerprint, "%s", pc->rfp);
+    out->dtls_role = pc->dtls ? (pc->dtls_client ? "client" : "server") : "unknown";
+    if (!pc->dtls) out->dtls_state = "new";
+    else switch (rtc_dtls_transport_state(pc->dtls)) {
+        case RTC_DTLS_CONNECTING: out->dtls_state = "connecting"; break;
+        case RTC_DTLS_CONNECTED: out->dtls_state = "connected"; break;
+        case RTC_DTLS_CLOSED: out->dtls_state = "closed"; break;
+        case RTC_DTLS_FAILED: out->dtls_state = "failed"; break;
+        default: out->dtls_state = "new";
+    }
+    out->tls_cipher = pc->dtls ? rtc_dtls_transport_cipher(pc->dtls) : "";
+    out->srtp_cipher = pc->srtp ? rtc_srtp_profile_name(rtc_srtp_session_profile(pc->srtp)) : "";
+    if (!out->srtp_cipher) out->srtp_cipher = "";
+    if (pc->agent) {
+        rtc_ice_stats is;
+        rtc_ice_agent_get_stats(pc->agent, &is);
+        out->stun_checks_sent = is.checks_sent;
+        out->stun_checks_received = is.checks_received;
+        out->stun_responses_received = is.responses_received;
+    }
+}

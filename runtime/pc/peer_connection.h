@@ -1,0 +1,182 @@
+/* The peer connection (W3C RTCPeerConnection, JSEP RFC 8829): one sans-IO machine that
+ * owns the ICE agent, the DTLS transport, the SCTP association and the SRTP session of
+ * a BUNDLEd connection and composes them by polling (ICE -> DTLS -> SCTP and back inside
+ * one call; nothing calls back into the caller).
+ *
+ * Contract: after any call that takes `now`, the caller drains rtc_pc_poll_transmit()
+ * and rtc_pc_poll_event() until both return false, then arms one timer for
+ * rtc_pc_poll_timeout() and calls rtc_pc_handle_timeout() when it fires.
+ *
+ * Gathering is the driver's job: it binds sockets and reports their addresses with
+ * rtc_pc_add_local_address() (and STUN/TURN servers it resolved); the machine turns
+ * them into candidates once a description makes the ICE role known, and announces them
+ * as RTC_PC_EV_ICE_CANDIDATE events after set_local_description, as browsers do.
+ *
+ * Data channels are named by a handle (>= 0) the machine hands out at creation; the
+ * W3C `id` (the SCTP stream id) is known once the DTLS role is, see
+ * rtc_pc_data_channel_info(). */
+#ifndef RTC_PEER_CONNECTION_H
+#define RTC_PEER_CONNECTION_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "core/rtc_addr.h"
+#include "core/rtc_buf.h"
+#include "core/rtc_rng.h"
+#include "core/rtc_time.h"
+#include "core/rtc_transmit.h"
+#include "dtls/dtls_cert.h"
+
+typedef struct rtc_pc rtc_pc;
+
+typedef enum { RTC_SIG_STABLE, RTC_SIG_HAVE_LOCAL_OFFER, RTC_SIG_HAVE_REMOTE_OFFER,
+               RTC_SIG_HAVE_LOCAL_PRANSWER, RTC_SIG_HAVE_REMOTE_PRANSWER, RTC_SIG_CLOSED } rtc_pc_signaling_state;
+typedef enum { RTC_GATHER_NEW, RTC_GATHER_GATHERING, RTC_GATHER_COMPLETE } rtc_pc_gathering_state;
+typedef enum { RTC_PC_ICE_NEW, RTC_PC_ICE_CHECKING, RTC_PC_ICE_CONNECTED, RTC_PC_ICE_COMPLETED,
+               RTC_PC_ICE_DISCONNECTED, RTC_PC_ICE_FAILED, RTC_PC_ICE_CLOSED } rtc_pc_ice_state;
+typedef enum { RTC_CONN_NEW, RTC_CONN_CONNECTING, RTC_CONN_CONNECTED, RTC_CONN_DISCONNECTED,
+               RTC_CONN_FAILED, RTC_CONN_CLOSED } rtc_pc_connection_state;
+typedef enum { RTC_SDP_OFFER, RTC_SDP_PRANSWER, RTC_SDP_ANSWER, RTC_SDP_ROLLBACK } rtc_pc_sdp_type;
+
+/* W3C names ("stable", "have-local-offer", "checking", ...). */
+const char *rtc_pc_signaling_state_name(rtc_pc_signaling_state s);
+const char *rtc_pc_gathering_state_name(rtc_pc_gathering_state s);
+const char *rtc_pc_ice_state_name(rtc_pc_ice_state s);
+const char *rtc_pc_connection_state_name(rtc_pc_connection_state s);
+const char *rtc_pc_sdp_type_name(rtc_pc_sdp_type t);
+int rtc_pc_sdp_type_parse(const char *name, rtc_pc_sdp_type *out);   /* 0 or RTC_EINVAL */
+
+typedef struct rtc_pc_config {
+    rtc_rng *rng;                 /* borrowed, outlives the pc: ICE credentials, ids */
+    rtc_pool *pool;               /* borrowed, may be NULL */
+    rtc_dtls_cert *cert;          /* ref taken; NULL = generate ECDSA P-256 */
+    int64_t unix_now;             /* wall-clock seconds, for a generated certificate */
+    bool ice_lite;                /* answer checks only (servers) */
+    bool relay_only;              /* ice_transport_policy "relay" */
+    size_t max_message_size;      /* a=max-message-size we advertise; 0 = 256 KiB */
+    rtc_time ice_ta;              /* ICE pacing; 0 = default */
+} rtc_pc_config;
+
+typedef struct rtc_dc_init {
+    const char *label, *protocol;  /* copied; NULL = "" */
+    bool unordered;
+    int max_retransmits;           /* -1 = not set */
+    int max_packet_life_time;      /* -1 = not set (ms) */
+    bool negotiated;
+    int id;                        /* with negotiated: the stream id */
+} rtc_dc_init;
+
+typedef enum {
+    RTC_PC_EV_SIGNALING_STATE = 1,   /* state */
+    RTC_PC_EV_GATHERING_STATE,       /* state */
+    RTC_PC_EV_ICE_STATE,             /* state */
+    RTC_PC_EV_CONNECTION_STATE,      /* state */
+    RTC_PC_EV_ICE_CANDIDATE,         /* candidate/mid/mline_index; candidate "" = end */
+    RTC_PC_EV_NEGOTIATION_NEEDED,
+    RTC_PC_EV_DATACHANNEL,           /* dc: a channel the peer opened (already open) */
+    RTC_PC_EV_DC_OPEN,               /* dc */
+    RTC_PC_EV_DC_MESSAGE,            /* dc, binary, buf (caller owns: unref) */
+    RTC_PC_EV_DC_BUFFERED_LOW,       /* dc */
+    RTC_PC_EV_DC_CLOSING,            /* dc */
+    RTC_PC_EV_DC_CLOSE,              /* dc, err; the handle stays valid for info until rtc_pc_free */
+    RTC_PC_EV_ERROR,                 /* err, reason: a transport failed (DTLS, SCTP) */
+} rtc_pc_event_type;
+
+typedef struct rtc_pc_event {
+    rtc_pc_event_type type;
+    int state;                     /* the new state, as the enum of its kind */
+    int dc;                        /* channel handle */
+    bool binary;
+    int err;
+    rtc_buf *buf;                  /* DC_MESSAGE */
+    int mline_index;
+    char mid[32];
+    char candidate[512];           /* "candidate:..." or "" for end-of-candidates */
+    char reason[160];
+} rtc_pc_event;
+
+typedef struct rtc_dc_info {
+    int handle;
+    int id;                        /* SCTP stream id, -1 until known */
+    const char *label, *protocol;  /* owned by the pc */
+    const char *state;             /* "connecting", "open", "closing", "closed" */
+    bool ordered, negotiated;
+    int max_retransmits, max_packet_life_time;   /* -1 when not set */
+    size_t buffered_amount, buffered_amount_low_threshold;
+    uint64_t messages_sent, bytes_sent, messages_received, bytes_received;
+} rtc_dc_info;
+
+/* Counters and identities for get_stats (W3C RTCStatsReport is built from these). */
+typedef struct rtc_pc_stats {
+    uint64_t bytes_sent, bytes_received, packets_sent, packets_received;  /* transport */
+    uint32_t data_channels_opened, data_channels_closed;
+    bool has_pair;
+    rtc_addr pair_local, pair_remote;
+    int pair_local_type, pair_remote_type;         /* rtc_ice_cand_type */
+    char local_fingerprint[RTC_DTLS_FINGERPRINT_MAX], remote_fingerprint[RTC_DTLS_FINGERPRINT_MAX];
+    const char *dtls_state, *dtls_role, *srtp_cipher, *tls_cipher;
+    uint64_t stun_checks_sent, stun_checks_received, stun_responses_received;
+} rtc_pc_stats;
+
+int rtc_pc_new(rtc_pc **out, const rtc_pc_config *cfg, rtc_time now);
+void rtc_pc_free(rtc_pc *pc);      /* NULL-safe; no goodbye is sent (see close) */
+
+/* Gathering input from the driver (addresses borrowed for the call). */
+int rtc_pc_add_local_address(rtc_pc *pc, const rtc_addr *base, uint16_t local_pref, rtc_time now);
+int rtc_pc_add_stun_server(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, rtc_time now);
+int rtc_pc_add_turn_server(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, int transport,
+                           const char *user, const char *pass, rtc_time now);
+
+/* JSEP. Descriptions are SDP text. create_* write a malloc'd NUL-terminated string to
+ * *sdp (caller frees). Failures return a negative RTC_E* and leave the state unchanged;
+ * rtc_pc_last_error() then says "InvalidStateError: ..." / "InvalidAccessError: line
+ * N: ..." (valid until the next call). */
+int rtc_pc_create_offer(rtc_pc *pc, bool ice_restart, char **sdp, rtc_time now);
+int rtc_pc_create_answer(rtc_pc *pc, char **sdp, rtc_time now);
+/* sdp may be NULL or "" for an implicit description (the last one created). */
+int rtc_pc_set_local_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *sdp, rtc_time now);
+int rtc_pc_set_remote_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *sdp, rtc_time now);
+/* candidate: "candidate:..." or "" (end-of-candidates); mid may be NULL (then mline_index). */
+int rtc_pc_add_ice_candidate(rtc_pc *pc, const char *candidate, const char *mid, int mline_index, rtc_time now);
+/* The current local/remote description with the candidates gathered so far; *sdp
+ * malloc'd (caller frees). RTC_ENOTFOUND when there is none. */
+int rtc_pc_local_description(rtc_pc *pc, rtc_pc_sdp_type *type, char **sdp);
+int rtc_pc_remote_description(rtc_pc *pc, rtc_pc_sdp_type *type, char **sdp);
+/* New ICE credentials on the next offer (restartIce()). */
+int rtc_pc_restart_ice(rtc_pc *pc, rtc_time now);
+const char *rtc_pc_last_error(const rtc_pc *pc);
+
+/* Transport input: one datagram that arrived on the socket bound to `local` from `remote`
+ * (all borrowed for the call). */
+int rtc_pc_handle_datagram(rtc_pc *pc, const rtc_addr *local, const rtc_addr *remote,
+                           const uint8_t *data, size_t len, rtc_time now);
+int rtc_pc_handle_timeout(rtc_pc *pc, rtc_time now);
+bool rtc_pc_poll_transmit(rtc_pc *pc, rtc_transmit *out);     /* caller owns out->buf */
+bool rtc_pc_poll_event(rtc_pc *pc, rtc_pc_event *out);
+rtc_time rtc_pc_poll_timeout(rtc_pc *pc);
+/* Whether a datagram belongs to this pc (single-port servers route with it). */
+bool rtc_pc_accepts(const rtc_pc *pc, const uint8_t *data, size_t len, const rtc_addr *remote);
+
+/* Data channels. Returns the handle (>= 0) or a negative RTC_E*. */
+int rtc_pc_create_data_channel(rtc_pc *pc, const rtc_dc_init *init, rtc_time now);
+/* data copied. RTC_ESTATE unless open, RTC_ETOOBIG over the peer's max-message-size. */
+int rtc_pc_dc_send(rtc_pc *pc, int dc, const void *data, size_t len, bool binary, rtc_time now);
+int rtc_pc_dc_close(rtc_pc *pc, int dc, rtc_time now);
+int rtc_pc_dc_set_low_threshold(rtc_pc *pc, int dc, size_t threshold);
+int rtc_pc_dc_info(rtc_pc *pc, int dc, rtc_dc_info *out);       /* RTC_ENOTFOUND */
+int rtc_pc_dc_count(const rtc_pc *pc);                           /* handles are 0..count-1 */
+
+/* Close everything: DTLS close_notify, SCTP abort, states to closed. Idempotent. */
+int rtc_pc_close(rtc_pc *pc, rtc_time now);
+
+rtc_pc_signaling_state rtc_pc_signaling_state_get(const rtc_pc *pc);
+rtc_pc_gathering_state rtc_pc_gathering_state_get(const rtc_pc *pc);
+rtc_pc_ice_state rtc_pc_ice_state_get(const rtc_pc *pc);
+rtc_pc_connection_state rtc_pc_connection_state_get(const rtc_pc *pc);
+void rtc_pc_get_stats(rtc_pc *pc, rtc_pc_stats *out);
+/* Local candidate i (formatted "candidate:...") for stats; RTC_ENOTFOUND past the end. */
+int rtc_pc_local_candidate(const rtc_pc *pc, int i, char *buf, size_t size, int *type, rtc_addr *addr);
+int rtc_pc_remote_candidate(const rtc_pc *pc, int i, char *buf, size_t size, int *type, rtc_addr *addr);
+const char *rtc_pc_local_fingerprint(const rtc_pc *pc);
+
+#endif

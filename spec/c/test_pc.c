@@ -1,0 +1,270 @@
+/* Peer connection machine: two peers over the virtual network, offer/answer, trickle
+ * and non-trickle, data channels both ways, rollback, wrong-state calls and bad SDP. */
+#include "rtc_test.h"
+#include "vnet.h"
+#include "core/rtc_errors.h"
+#include "pc/peer_connection.h"
+#include <stdbool.h>
+
+typedef struct peer {
+    rtc_pc *pc;
+    rtc_addr addr;
+    int ncand, end_of_cand, opened, datachannel, closed, negotiation_needed;
+    int last_dc, conn_state;
+    char msgs[16][64];
+    int nmsgs;
+    bool binary_seen, empty_seen;
+    size_t big_len;
+    char cands[32][512];
+} peer;
+
+static rtc_time now;
+static rtc_rng rng;
+static rtc_dtls_cert *cert_a, *cert_b;
+
+static void peer_init(peer *p, const char *addr, rtc_dtls_cert *cert)
+{
+    memset(p, 0, sizeof *p);
+    rtc_pc_config cfg = { .rng = &rng, .cert = cert, .unix_now = 1700000000 };
+    ASSERT_OK(rtc_pc_new(&p->pc, &cfg, now));
+    ASSERT_OK(rtc_addr_parse(&p->addr, addr));
+    ASSERT_OK(rtc_pc_add_local_address(p->pc, &p->addr, 65535, now));
+    p->last_dc = -1;
+}
+
+static void drain(peer *p, vnet *n)
+{
+    rtc_transmit tx;
+    while (rtc_pc_poll_transmit(p->pc, &tx)) {
+        const rtc_addr *from = rtc_addr_family(&tx.local) ? &tx.local : &p->addr;
+        vnet_send(n, from, &tx.remote, tx.buf->data, tx.buf->len, now);
+        rtc_buf_unref(tx.buf);
+    }
+    rtc_pc_event ev;
+    while (rtc_pc_poll_event(p->pc, &ev)) {
+        switch (ev.type) {
+        case RTC_PC_EV_ICE_CANDIDATE:
+            if (ev.candidate[0]) { ASSERT(p->ncand < 32); strcpy(p->cands[p->ncand++], ev.candidate); }
+            else p->end_of_cand++;
+            break;
+        case RTC_PC_EV_DATACHANNEL: p->datachannel++; p->last_dc = ev.dc; break;
+        case RTC_PC_EV_DC_OPEN: p->opened++; break;
+        case RTC_PC_EV_DC_CLOSE: p->closed++; break;
+        case RTC_PC_EV_NEGOTIATION_NEEDED: p->negotiation_needed++; break;
+        case RTC_PC_EV_CONNECTION_STATE: p->conn_state = ev.state; break;
+        case RTC_PC_EV_DC_MESSAGE:
+            if (ev.binary) p->binary_seen = true;
+            if (ev.buf->len == 0) p->empty_seen = true;
+            if (ev.buf->len > 1000) p->big_len = ev.buf->len;
+            else if (p->nmsgs < 16) {
+                snprintf(p->msgs[p->nmsgs++], 64, "%.*s", (int)ev.buf->len, (const char *)ev.buf->data);
+            }
+            rtc_buf_unref(ev.buf);
+            break;
+        default: break;
+        }
+    }
+}
+
+/* Advance the virtual clock to the next deadline of either peer or the network. */
+static void run_until(peer *a, peer *b, vnet *n, rtc_time limit, bool (*done)(peer *, peer *))
+{
+    while (now < limit) {
+        drain(a, n);
+        drain(b, n);
+        if (done && done(a, b)) return;
+        rtc_time t = rtc_time_min(rtc_pc_poll_timeout(a->pc), rtc_pc_poll_timeout(b->pc));
+        t = rtc_time_min(t, vnet_next_delivery(n));
+        if (t == RTC_TIME_NEVER) t = now + RTC_MS(10);
+        if (t > now) now = t;
+        vnet_packet pkt;
+        while (vnet_poll(n, now, &pkt)) {
+            peer *to = rtc_addr_eq(&pkt.to, &a->addr) ? a : rtc_addr_eq(&pkt.to, &b->addr) ? b : NULL;
+            if (to) rtc_pc_handle_datagram(to->pc, &pkt.to, &pkt.from, pkt.data, pkt.len, now);
+        }
+        if (rtc_pc_poll_timeout(a->pc) <= now) rtc_pc_handle_timeout(a->pc, now);
+        if (rtc_pc_poll_timeout(b->pc) <= now) rtc_pc_handle_timeout(b->pc, now);
+    }
+}
+
+static bool both_connected(peer *a, peer *b)
+{
+    return rtc_pc_connection_state_get(a->pc) == RTC_CONN_CONNECTED &&
+           rtc_pc_connection_state_get(b->pc) == RTC_CONN_CONNECTED;
+}
+static bool channel_up(peer *a, peer *b) { return a->opened >= 1 && b->datachannel >= 1; }
+
+/* Full offer/answer without trickle: each side gathers, then hands over its SDP. */
+static void negotiate(peer *a, peer *b, vnet *n, bool trickle)
+{
+    char *offer, *answer, *desc;
+    ASSERT_OK(rtc_pc_create_offer(a->pc, false, &offer, now));
+    ASSERT_OK(rtc_pc_set_local_description(a->pc, RTC_SDP_OFFER, offer, now));
+    ASSERT_EQ(rtc_pc_signaling_state_get(a->pc), RTC_SIG_HAVE_LOCAL_OFFER);
+    run_until(a, b, n, now + RTC_MS(100), NULL);
+    if (trickle) desc = offer;
+    else { ASSERT_OK(rtc_pc_local_description(a->pc, NULL, &desc)); free(offer); }
+    ASSERT_OK(rtc_pc_set_remote_description(b->pc, RTC_SDP_OFFER, desc, now));
+    free(desc);
+    ASSERT_EQ(rtc_pc_signaling_state_get(b->pc), RTC_SIG_HAVE_REMOTE_OFFER);
+    ASSERT_OK(rtc_pc_create_answer(b->pc, &answer, now));
+    ASSERT_OK(rtc_pc_set_local_description(b->pc, RTC_SDP_ANSWER, answer, now));
+    run_until(a, b, n, now + RTC_MS(100), NULL);
+    if (trickle) desc = answer;
+    else { ASSERT_OK(rtc_pc_local_description(b->pc, NULL, &desc)); free(answer); }
+    ASSERT_OK(rtc_pc_set_remote_description(a->pc, RTC_SDP_ANSWER, desc, now));
+    free(desc);
+    ASSERT_EQ(rtc_pc_signaling_state_get(a->pc), RTC_SIG_STABLE);
+    ASSERT_EQ(rtc_pc_signaling_state_get(b->pc), RTC_SIG_STABLE);
+    if (trickle) {
+        for (int i = 0; i < a->ncand; i++) ASSERT_OK(rtc_pc_add_ice_candidate(b->pc, a->cands[i], "0", 0, now));
+        for (int i = 0; i < b->ncand; i++) ASSERT_OK(rtc_pc_add_ice_candidate(a->pc, b->cands[i], "0", 0, now));
+        ASSERT_OK(rtc_pc_add_ice_candidate(a->pc, "", "0", 0, now));
+    }
+}
+
+static void test_datachannel(bool trickle, double loss)
+{
+    peer a, b;
+    vnet *n = vnet_new(7);
+    vnet_set_link(n, (vnet_link){ .delay = RTC_MS(5), .jitter = loss > 0 ? RTC_MS(4) : 0, .loss = loss });
+    peer_init(&a, "10.0.0.1:1000", cert_a);
+    peer_init(&b, "10.0.0.2:2000", cert_b);
+    rtc_dc_init init = { .label = "chat", .max_retransmits = -1, .max_packet_life_time = -1 };
+    int dc = rtc_pc_create_data_channel(a.pc, &init, now);
+    ASSERT_EQ(dc, 0);
+    drain(&a, n);
+    ASSERT_EQ(a.negotiation_needed, 1);
+    negotiate(&a, &b, n, trickle);
+    run_until(&a, &b, n, now + RTC_SEC(20), channel_up);
+    ASSERT(both_connected(&a, &b) || channel_up(&a, &b));
+    ASSERT_EQ(a.opened, 1);
+    ASSERT_EQ(b.datachannel, 1);
+    ASSERT(a.end_of_cand >= 1 && b.end_of_cand >= 1);
+    rtc_dc_info info;
+    ASSERT_OK(rtc_pc_dc_info(b.pc, b.last_dc, &info));
+    ASSERT_STREQ(info.label, "chat");
+    ASSERT_STREQ(info.state, "open");
+    ASSERT_OK(rtc_pc_dc_info(a.pc, dc, &info));
+    ASSERT_EQ(info.id % 2, 1);   /* the answerer took setup:active, so the offerer is the DTLS server: odd ids */
+
+    ASSERT_OK(rtc_pc_dc_send(a.pc, dc, "hello", 5, false, now));
+    run_until(&a, &b, n, now + RTC_SEC(5), NULL);
+    ASSERT_EQ(b.nmsgs, 1);
+    ASSERT_STREQ(b.msgs[0], "hello");
+    ASSERT_OK(rtc_pc_dc_send(b.pc, b.last_dc, "world", 5, true, now));
+    ASSERT_OK(rtc_pc_dc_send(b.pc, b.last_dc, "", 0, true, now));
+    static uint8_t big[200000];
+    memset(big, 'x', sizeof big);
+    ASSERT_OK(rtc_pc_dc_send(b.pc, b.last_dc, big, sizeof big, true, now));
+    run_until(&a, &b, n, now + RTC_SEC(20), NULL);
+    ASSERT_STREQ(a.msgs[0], "world");
+    ASSERT(a.binary_seen && a.empty_seen);
+    ASSERT_EQ(a.big_len, sizeof big);
+
+    rtc_pc_stats st;
+    rtc_pc_get_stats(a.pc, &st);
+    ASSERT(st.has_pair);
+    ASSERT_STREQ(st.dtls_state, "connected");
+    ASSERT(st.bytes_sent > 0 && st.bytes_received > sizeof big);
+    ASSERT_STREQ(st.remote_fingerprint, rtc_pc_local_fingerprint(b.pc));
+
+    ASSERT_OK(rtc_pc_dc_close(a.pc, dc, now));
+    run_until(&a, &b, n, now + RTC_SEC(5), NULL);
+    ASSERT_EQ(a.closed, 1);
+    ASSERT_EQ(b.closed, 1);
+    rtc_pc_close(a.pc, now);
+    rtc_pc_close(b.pc, now);
+    drain(&a, n); drain(&b, n);
+    ASSERT_EQ(rtc_pc_connection_state_get(a.pc), RTC_CONN_CLOSED);
+    rtc_pc_free(a.pc);
+    rtc_pc_free(b.pc);
+    vnet_free(n);
+}
+
+static void test_clean(void) { test_datachannel(false, 0); }
+static void test_trickle(void) { test_datachannel(true, 0); }
+static void test_lossy(void) { test_datachannel(true, 0.1); }
+
+static void test_wrong_state_and_bad_sdp(void)
+{
+    peer a;
+    peer_init(&a, "10.0.0.1:1000", cert_a);
+    char *sdp;
+    ASSERT_EQ(rtc_pc_create_answer(a.pc, &sdp, now), RTC_ESTATE);
+    ASSERT(strncmp(rtc_pc_last_error(a.pc), "InvalidStateError:", 18) == 0);
+    ASSERT_EQ(rtc_pc_set_remote_description(a.pc, RTC_SDP_ANSWER, "v=0\r\n", now), RTC_ESTATE);
+    ASSERT_EQ(rtc_pc_set_remote_description(a.pc, RTC_SDP_OFFER, "v=0\r\nbogus\r\n", now), RTC_EACCESS);
+    ASSERT(strstr(rtc_pc_last_error(a.pc), "InvalidAccessError: line") == rtc_pc_last_error(a.pc));
+    ASSERT_EQ(rtc_pc_signaling_state_get(a.pc), RTC_SIG_STABLE);
+    /* No fingerprint: refused, state unchanged. */
+    const char *nofp =
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+        "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n"
+        "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=setup:actpass\r\na=mid:0\r\na=sctp-port:5000\r\n";
+    ASSERT_EQ(rtc_pc_set_remote_description(a.pc, RTC_SDP_OFFER, nofp, now), RTC_EACCESS);
+    ASSERT(strstr(rtc_pc_last_error(a.pc), "fingerprint"));
+    ASSERT_EQ(rtc_pc_signaling_state_get(a.pc), RTC_SIG_STABLE);
+    ASSERT_EQ(rtc_pc_add_ice_candidate(a.pc, "candidate:1 1 udp 1 1.2.3.4 5 typ host", "0", 0, now), RTC_ESTATE);
+    /* Offer then roll back. */
+    rtc_dc_init init = { .label = "x", .max_retransmits = -1, .max_packet_life_time = -1 };
+    rtc_pc_create_data_channel(a.pc, &init, now);
+    ASSERT_OK(rtc_pc_create_offer(a.pc, false, &sdp, now));
+    ASSERT_OK(rtc_pc_set_local_description(a.pc, RTC_SDP_OFFER, sdp, now));
+    free(sdp);
+    ASSERT_EQ(rtc_pc_signaling_state_get(a.pc), RTC_SIG_HAVE_LOCAL_OFFER);
+    ASSERT_EQ(rtc_pc_set_remote_description(a.pc, RTC_SDP_OFFER, nofp, now), RTC_ESTATE);
+    ASSERT_OK(rtc_pc_set_local_description(a.pc, RTC_SDP_ROLLBACK, NULL, now));
+    ASSERT_EQ(rtc_pc_signaling_state_get(a.pc), RTC_SIG_STABLE);
+    rtc_pc_free(a.pc);
+}
+
+/* What Chrome offers for a data channel, with an mDNS host candidate: parsed, answered. */
+static void test_answer_browser_offer(void)
+{
+    peer a;
+    peer_init(&a, "10.0.0.1:1000", cert_a);
+    const char *chrome =
+        "v=0\r\no=- 4138838243769989614 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n"
+        "a=extmap-allow-mixed\r\na=msid-semantic: WMS\r\n"
+        "m=audio 9 UDP/TLS/RTP/SAVPF 111 63\r\nc=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\n"
+        "a=ice-ufrag:Qm9v\r\na=ice-pwd:p8v7CJ0f6hxfTQhNfGnJkkJq\r\na=ice-options:trickle\r\n"
+        "a=fingerprint:sha-256 9B:2C:FA:76:41:3E:38:AB:85:D0:F5:3A:E5:81:5C:92:19:2D:1B:09:4C:0D:96:B5:46:BE:05:6E:0B:0F:6A:2B\r\n"
+        "a=setup:actpass\r\na=mid:0\r\na=sendrecv\r\na=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\n"
+        "a=fmtp:111 minptime=10;useinbandfec=1\r\na=rtpmap:63 red/48000/2\r\n"
+        "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n"
+        "a=candidate:1057975763 1 udp 2122194687 8c3e7a3c-6c4e-4d6e-9f0d-2a1b3c4d5e6f.local 41833 typ host generation 0 network-id 1\r\n"
+        "a=ice-ufrag:Qm9v\r\na=ice-pwd:p8v7CJ0f6hxfTQhNfGnJkkJq\r\na=ice-options:trickle\r\n"
+        "a=fingerprint:sha-256 9B:2C:FA:76:41:3E:38:AB:85:D0:F5:3A:E5:81:5C:92:19:2D:1B:09:4C:0D:96:B5:46:BE:05:6E:0B:0F:6A:2B\r\n"
+        "a=setup:actpass\r\na=mid:1\r\na=sctp-port:5000\r\na=max-message-size:262144\r\n";
+    ASSERT_OK(rtc_pc_set_remote_description(a.pc, RTC_SDP_OFFER, chrome, now));
+    char *answer;
+    ASSERT_OK(rtc_pc_create_answer(a.pc, &answer, now));
+    ASSERT(strstr(answer, "m=audio 0 UDP/TLS/RTP/SAVPF 111\r\n"));      /* audio declined */
+    ASSERT(strstr(answer, "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"));
+    ASSERT(strstr(answer, "a=setup:active\r\n"));
+    ASSERT(strstr(answer, "a=mid:1\r\n"));
+    ASSERT(strstr(answer, "a=group:BUNDLE 1\r\n"));
+    ASSERT(strstr(answer, "a=sctp-port:5000\r\n"));
+    ASSERT_OK(rtc_pc_set_local_description(a.pc, RTC_SDP_ANSWER, NULL, now));
+    ASSERT_EQ(rtc_pc_signaling_state_get(a.pc), RTC_SIG_STABLE);
+    ASSERT_EQ(rtc_pc_add_ice_candidate(a.pc, "candidate:1 1 udp 1 1.2.3.4 5 typ host", "7", 0, now), RTC_EOPERATION);
+    ASSERT_EQ(rtc_pc_add_ice_candidate(a.pc, "candidate:garbage", "1", 1, now), RTC_EOPERATION);
+    free(answer);
+    rtc_pc_free(a.pc);
+}
+
+int main(void)
+{
+    rtc_rng_init_seed(&rng, 99);
+    ASSERT_OK(rtc_dtls_cert_generate(&cert_a, RTC_DTLS_KEY_ECDSA_P256, &rng, 1700000000));
+    ASSERT_OK(rtc_dtls_cert_generate(&cert_b, RTC_DTLS_KEY_ECDSA_P256, &rng, 1700000000));
+    RUN(test_wrong_state_and_bad_sdp);
+    RUN(test_answer_browser_offer);
+    RUN(test_clean);
+    RUN(test_trickle);
+    RUN(test_lossy);
+    rtc_dtls_cert_unref(cert_a);
+    rtc_dtls_cert_unref(cert_b);
+    return 0;
+}

@@ -351,6 +351,8 @@ int rtc_ice_agent_set_remote_credentials(rtc_ice_agent *a, rtc_str ufrag, rtc_st
     set_cred(a->rufrag, ufrag);
     set_cred(a->rpwd, pwd);
     a->have_remote = true;
+    a->dirty = true;
+    a->last_activity = a->now;
     ice__form_pairs(a);
     return 0;
 }
@@ -387,6 +389,8 @@ int rtc_ice_agent_add_remote_candidate(rtc_ice_agent *a, const rtc_ice_candidate
     if (resolved) rtc_addr_set_port(&a->remotes[a->nremote].addr, c->port);
     a->nremote++;
     a->stats.remote_candidates = (uint32_t)a->nremote;
+    a->dirty = true;
+    a->last_activity = a->now;
     ice__form_pairs(a);
     return 0;
 }
@@ -395,6 +399,8 @@ int rtc_ice_agent_end_of_candidates(rtc_ice_agent *a, rtc_time now)
 {
     clamp(a, now);
     a->remote_eoc = true;
+    a->dirty = true;
+    a->last_activity = a->now;
     return 0;
 }
 
@@ -426,6 +432,8 @@ int rtc_ice_agent_restart(rtc_ice_agent *a, rtc_str ufrag, rtc_str pwd, rtc_time
         if (a->locals[i].c.type != RTC_ICE_PRFLX) a->locals[k++] = a->locals[i];
     a->nlocal = k;
     ice__reset_checklist(a);
+    a->dirty = true;
+    a->last_activity = a->now;
     if (a->state == RTC_ICE_FAILED) a->state = RTC_ICE_CHECKING;
     return 0;
 }
@@ -590,6 +598,7 @@ int rtc_ice_agent_handle_timeout(rtc_ice_agent *a, rtc_time now)
         }
         i++;
     }
+    a->dirty = false;
     if (a->state != RTC_ICE_CLOSED) ice__tick(a);
     if (!a->gathering_done_sent && !gathering_pending(a) && a->nlocal > 0) {
         a->gathering_done_sent = true;
@@ -641,7 +650,7 @@ bool rtc_ice_agent_poll_event(rtc_ice_agent *a, rtc_ice_event *out)
 
 rtc_time rtc_ice_agent_poll_timeout(const rtc_ice_agent *a)
 {
-    if (a->out_n || a->ev_n) return a->now;
+    if (a->out_n || a->ev_n || a->dirty) return a->now;
     if (!a->gathering_done_sent && !gathering_pending(a) && a->nlocal > 0) return a->now;
     rtc_time t = RTC_TIME_NEVER;
     for (int i = 0; i < a->ntxn; i++) t = rtc_time_min(t, rtc_stun_txn_timeout(&a->txns[i]->t));

@@ -282,6 +282,7 @@ int ice__on_request(rtc_ice_agent *a, const rtc_stun_msg *m, int li, const rtc_a
     }
     if (m->nunknown > 0) { respond(a, m, li, remote, key, 420); return 0; }
     a->stats.checks_received++;
+    a->last_activity = a->now;
 
     uint64_t theirs;
     if (a->cfg.lite && rtc_stun_get_u64(m, RTC_STUN_ATTR_ICE_CONTROLLED, &theirs) == 0) {
@@ -526,7 +527,7 @@ void ice__tick(rtc_ice_agent *a)
         ice__set_state(a, RTC_ICE_COMPLETED);
     /* Nothing left to try and nothing more will come: fail. */
     if (!a->cfg.lite && !a->sel.set && a->remote_eoc && a->have_remote && gathering_done(a) &&
-        !checks_pending(a) && best_valid(a) < 0) {
+        now >= a->last_activity + ICE_FAIL_GRACE && !checks_pending(a) && best_valid(a) < 0) {
         bool inflight = false;
         for (int i = 0; i < a->ntxn; i++) if (a->txns[i]->kind == TXN_CHECK) inflight = true;
         if (!inflight) ice__set_state(a, RTC_ICE_FAILED);
@@ -541,6 +542,8 @@ rtc_time ice__check_timeout(const rtc_ice_agent *a)
     if (!a->cfg.lite && a->controlling && !a->nominating && !(a->sel.set && a->sel.pair >= 0) &&
         a->first_valid_at != RTC_TIME_NEVER)
         t = rtc_time_min(t, a->first_valid_at + a->cfg.nomination_delay);
+    if (!a->cfg.lite && !a->sel.set && a->remote_eoc && a->last_activity + ICE_FAIL_GRACE > a->now)
+        t = rtc_time_min(t, a->last_activity + ICE_FAIL_GRACE);
     if (a->sel.set && !a->cfg.lite) {
         t = rtc_time_min(t, a->next_consent_at);
         if (a->state == RTC_ICE_CONNECTED || a->state == RTC_ICE_COMPLETED)

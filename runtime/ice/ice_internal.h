@@ -16,6 +16,9 @@
 #define ICE_MAX_EVENTS 1024
 #define ICE_CRED_MAX 256
 #define ICE_MSG_MAX 704
+/* With nothing left to check, wait this long after the last sign of the peer before
+ * failing: its checks may still bring a peer-reflexive candidate. */
+#define ICE_FAIL_GRACE RTC_SEC(2)
 
 typedef struct ice_local {
     rtc_ice_candidate c;
@@ -88,8 +91,9 @@ struct rtc_ice_agent {
     ice_turn turns[ICE_MAX_TURN];
     int nturn;
     bool gathering_done_sent;
+    bool dirty;                     /* an API call changed inputs: evaluate at the next timeout */
 
-    rtc_time next_check_at, first_valid_at, checking_since;
+    rtc_time next_check_at, first_valid_at, checking_since, last_activity;
     bool nominating;
     ice_selected sel;
     rtc_time consent_ok_at, next_consent_at;

@@ -10,12 +10,14 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 struct rtc_dtls_cert {
     unsigned refs;
     X509 *x509;
     EVP_PKEY *pkey;
+    SSL_CTX *ssl_ctx;            /* shared by this identity's transports; may be NULL */
     char fingerprint[RTC_DTLS_FINGERPRINT_MAX];
 };
 
@@ -128,12 +130,21 @@ rtc_dtls_cert *rtc_dtls_cert_ref(rtc_dtls_cert *c)
 void rtc_dtls_cert_unref(rtc_dtls_cert *c)
 {
     if (!c || --c->refs > 0) return;
+    SSL_CTX_free(c->ssl_ctx);
     X509_free(c->x509);
     EVP_PKEY_free(c->pkey);
     free(c);
 }
 
 const char *rtc_dtls_cert_fingerprint(const rtc_dtls_cert *c) { return c->fingerprint; }
+SSL_CTX *rtc_dtls_cert_ssl_ctx(const rtc_dtls_cert *c) { return c->ssl_ctx; }
+
+void rtc_dtls_cert_set_ssl_ctx(rtc_dtls_cert *c, SSL_CTX *ctx)
+{
+    if (c->ssl_ctx == ctx) return;
+    SSL_CTX_free(c->ssl_ctx);
+    c->ssl_ctx = ctx;
+}
 X509 *rtc_dtls_cert_x509(const rtc_dtls_cert *c) { return c->x509; }
 EVP_PKEY *rtc_dtls_cert_pkey(const rtc_dtls_cert *c) { return c->pkey; }
 

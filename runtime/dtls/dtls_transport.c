@@ -23,7 +23,6 @@
 #define DTLS_OSSL_TIMER_US 3600000000u
 
 struct rtc_dtls_transport {
-    SSL_CTX *ctx;
     SSL *ssl;
     rtc_dtls_cert *cert;
     rtc_pool *pool;
@@ -347,6 +346,30 @@ static int srtp_profile_list(const rtc_dtls_config *cfg, char *out, size_t size)
     return 0;
 }
 
+/* What every transport of one identity shares; per-transport choices (SRTP profiles,
+ * verification, MTU, timer) are set on the SSL. */
+static SSL_CTX *shared_ctx(rtc_dtls_cert *cert)
+{
+    SSL_CTX *ctx = rtc_dtls_cert_ssl_ctx(cert);
+    if (ctx) return ctx;
+    ctx = SSL_CTX_new(DTLS_method());
+    if (!ctx) return NULL;
+    SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION);
+    SSL_CTX_set_max_proto_version(ctx, DTLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION
+                             | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    if (SSL_CTX_set_cipher_list(ctx, dtls_ciphers) != 1
+        || SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384") != 1
+        || SSL_CTX_use_certificate(ctx, rtc_dtls_cert_x509(cert)) != 1
+        || SSL_CTX_use_PrivateKey(ctx, rtc_dtls_cert_pkey(cert)) != 1) {
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    rtc_dtls_cert_set_ssl_ctx(cert, ctx);
+    return ctx;
+}
+
 /* Our deadline can drive OpenSSL only where we know what the timer pointer is. */
 static bool openssl_timer_is_visible(void)
 {
@@ -380,28 +403,17 @@ int rtc_dtls_transport_new(rtc_dtls_transport **out, const rtc_dtls_config *cfg,
     uint16_t mtu = cfg->mtu ? cfg->mtu : 1200;
 
     ERR_clear_error();
-    t->ctx = SSL_CTX_new(DTLS_method());
-    if (!t->ctx) goto fail;
-    SSL_CTX_set_min_proto_version(t->ctx, DTLS1_2_VERSION);
-    SSL_CTX_set_max_proto_version(t->ctx, DTLS1_2_VERSION);
-    SSL_CTX_set_options(t->ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION
-                                | SSL_OP_CIPHER_SERVER_PREFERENCE);
-    SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
-    if (SSL_CTX_set_cipher_list(t->ctx, dtls_ciphers) != 1
-        || SSL_CTX_set1_groups_list(t->ctx, "X25519:P-256:P-384") != 1
-        || SSL_CTX_use_certificate(t->ctx, rtc_dtls_cert_x509(t->cert)) != 1
-        || SSL_CTX_use_PrivateKey(t->ctx, rtc_dtls_cert_pkey(t->cert)) != 1)
-        goto fail;
-    /* SSL_CTX_set_tlsext_use_srtp returns 0 on success. */
-    if (!cfg->no_srtp && SSL_CTX_set_tlsext_use_srtp(t->ctx, profiles) != 0) goto fail;
-    SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
-
-    t->ssl = SSL_new(t->ctx);
+    SSL_CTX *ctx = shared_ctx(t->cert);
+    if (!ctx) goto fail;
+    t->ssl = SSL_new(ctx);
     BIO *bio = BIO_new(dtls_bio_method);
     if (!t->ssl || !bio) { BIO_free(bio); goto fail; }
     BIO_set_data(bio, t);
     SSL_set_bio(t->ssl, bio, bio);    /* one BIO, both directions: the SSL owns it */
     SSL_set_app_data(t->ssl, t);
+    /* SSL_set_tlsext_use_srtp returns 0 on success. */
+    if (!cfg->no_srtp && SSL_set_tlsext_use_srtp(t->ssl, profiles) != 0) goto fail;
+    SSL_set_verify(t->ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
     DTLS_set_timer_cb(t->ssl, timer_cb);
     SSL_set_mtu(t->ssl, mtu);
     if (t->role == RTC_DTLS_CLIENT) SSL_set_connect_state(t->ssl);
@@ -418,7 +430,6 @@ void rtc_dtls_transport_free(rtc_dtls_transport *t)
 {
     if (!t) return;
     SSL_free(t->ssl);
-    SSL_CTX_free(t->ctx);
     X509_free(t->peer_cert);
     rtc_dtls_cert_unref(t->cert);
     rtc_bufq_clear(&t->tx);

@@ -83,6 +83,34 @@ static void assert_same_keys(const dpair *p)
     ASSERT(memcmp(x->client_key, x->server_key, x->key_len) != 0);
 }
 
+/* Transports of one identity share an SSL_CTX, yet keep their own SRTP preferences. */
+static void test_shared_identity_own_profiles(void)
+{
+    const rtc_srtp_profile want[2] = { RTC_SRTP_AES128_CM_SHA1_32, RTC_SRTP_AEAD_AES_256_GCM };
+    dpair p[2];
+    rtc_dtls_cert *shared = NULL;
+    for (int i = 0; i < 2; i++) {
+        dpair_init(&p[i], 200 + (uint64_t)i, (vnet_link){ .delay = RTC_MS(5) }, NULL, NULL);
+        if (!shared) shared = rtc_dtls_cert_ref(p[i].b.cert);
+        rtc_dtls_transport_free(p[i].b.t);
+        rtc_dtls_cert_unref(p[i].b.cert);
+        p[i].b.cert = rtc_dtls_cert_ref(shared);
+        rtc_dtls_config c = { .role = RTC_DTLS_SERVER, .cert = shared, .pool = p[i].pool,
+                              .srtp_profiles = { want[i] }, .n_srtp_profiles = 1 };
+        ASSERT_EQ(rtc_dtls_transport_new(&p[i].b.t, &c, 0), 0);
+        dpair_exchange_fingerprints(&p[i]);
+        dpair_start(&p[i]);
+    }
+    rtc_dtls_cert_unref(shared);          /* the transports keep it alive */
+    for (int i = 0; i < 2; i++) {
+        ASSERT(dpair_run(&p[i], RTC_SEC(5), dpair_both_connected));
+        ASSERT_EQ(p[i].a.profile, want[i]);
+        ASSERT_EQ(p[i].b.profile, want[i]);
+    }
+    dpair_free(&p[0]);
+    dpair_free(&p[1]);
+}
+
 static void test_handshake_lossy_many_seeds(void)
 {
     uint64_t retransmits = 0;
@@ -467,6 +495,7 @@ int main(void)
 {
     RUN(test_cert_generate_and_pem);
     RUN(test_handshake_no_loss_rsa_and_profiles);
+    RUN(test_shared_identity_own_profiles);
     RUN(test_handshake_lossy_many_seeds);
     RUN(test_wrong_fingerprint);
     RUN(test_fingerprint_after_handshake);

@@ -76,16 +76,28 @@ void rtc_sha1(const void *data, size_t len, uint8_t out[RTC_SHA1_LEN])
     SHA1(data, len, out);
 }
 
-int rtc_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
-                    uint8_t out[RTC_SHA256_LEN])
+static int hmac(const EVP_MD *md, const void *key, size_t key_len, const void *msg, size_t msg_len,
+                uint8_t *out, unsigned int want)
 {
     unsigned int n = 0;
     static const uint8_t empty;
     if (key_len > INT32_MAX) return RTC_EINVAL;
-    if (!HMAC(EVP_sha256(), key_len ? key : &empty, (int)key_len, msg_len ? msg : &empty,
-              msg_len, out, &n) || n != RTC_SHA256_LEN)
+    if (!HMAC(md, key_len ? key : &empty, (int)key_len, msg_len ? msg : &empty, msg_len, out, &n) ||
+        n != want)
         return RTC_EINVAL;
     return 0;
+}
+
+int rtc_hmac_sha1(const void *key, size_t key_len, const void *msg, size_t msg_len,
+                  uint8_t out[RTC_SHA1_LEN])
+{
+    return hmac(EVP_sha1(), key, key_len, msg, msg_len, out, RTC_SHA1_LEN);
+}
+
+int rtc_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
+                    uint8_t out[RTC_SHA256_LEN])
+{
+    return hmac(EVP_sha256(), key, key_len, msg, msg_len, out, RTC_SHA256_LEN);
 }
 
 int rtc_hmac_sha256_hex(const void *key, size_t key_len, const void *msg, size_t msg_len,

@@ -30,7 +30,11 @@ void rtc_sha1(const void *data, size_t len, uint8_t out[RTC_SHA1_LEN]);
 /* HMAC-SHA256 of `msg` under `key` (both borrowed). Returns 0 or RTC_EINVAL. */
 int rtc_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
                     uint8_t out[RTC_SHA256_LEN]);
-/* The same MAC as lowercase hex (65 bytes with NUL) or unpadded base64url (44 bytes
+/* HMAC-SHA1, for TURN REST credentials (password = base64(HMAC-SHA1(secret,
+ * "expiry:user")), the form coturn's use-auth-secret checks). Returns 0 or RTC_EINVAL. */
+int rtc_hmac_sha1(const void *key, size_t key_len, const void *msg, size_t msg_len,
+                  uint8_t out[RTC_SHA1_LEN]);
+/* HMAC-SHA256 as lowercase hex (65 bytes with NUL) or unpadded base64url (44 bytes
  * with NUL). Return the string length or a negative RTC_E*. */
 int rtc_hmac_sha256_hex(const void *key, size_t key_len, const void *msg, size_t msg_len,
                         char out[65]);

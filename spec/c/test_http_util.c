@@ -193,6 +193,11 @@ static void test_hmac_and_compare(void)
     ASSERT_EQ(rtc_hmac_sha256_hex("", 0, "", 0, hex), 64);
     ASSERT_STREQ(hex, "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
 
+    /* RFC 2202 test case 2 */
+    uint8_t mac1[RTC_SHA1_LEN];
+    ASSERT_EQ(rtc_hmac_sha1("Jefe", 4, "what do ya want for nothing?", 28, mac1), 0);
+    ASSERT_MEMEQ(mac1, "\xef\xfc\xdf\x6a\xe5\xeb\x2f\xa2\xd2\x74\x16\xd5\xf1\x84\xdf\x9c\x25\x9a\x7c\x79", 20);
+
     ASSERT(rtc_ct_equal("abc", 3, "abc", 3));
     ASSERT(!rtc_ct_equal("abc", 3, "abd", 3));
     ASSERT(!rtc_ct_equal("abc", 3, "abcd", 4));

@@ -302,6 +302,11 @@ int rtc_ws_handle_data(rtc_ws *ws, const uint8_t *d, size_t len, size_t *used, r
     if (ws->nev) return RTC_EAGAIN;
     if (ws->state == RTC_WS_CLOSED) return ws->fail_err ? ws->fail_err : RTC_ECLOSED;
     if (ws->msg_delivered) reset_message(ws);
+    if (len) {
+        /* Any byte from the peer shows it is alive, even deep inside a long frame. */
+        ws->ping_outstanding = false;
+        if (ws->cfg.ping_interval) ws->next_ping = ws->now + ws->cfg.ping_interval;
+    }
     int r = 0;
     while (i < len && r == 0 && ws->nev == 0) {
         if (!ws->in_payload) {
@@ -316,9 +321,6 @@ int rtc_ws_handle_data(rtc_ws *ws, const uint8_t *d, size_t len, size_t *used, r
                 ws->hdr_need = 2 + (l == 126 ? 2 : l == 127 ? 8 : 0) + ((ws->hdr[1] & 0x80) ? 4 : 0);
                 if (ws->hdr_len < ws->hdr_need) continue;
             }
-            /* Any frame from the peer shows it is alive. */
-            ws->ping_outstanding = false;
-            if (ws->cfg.ping_interval) ws->next_ping = ws->now + ws->cfg.ping_interval;
             r = header_done(ws);
             if (r < 0) break;
             ws->hdr_len = 0;

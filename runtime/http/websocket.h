@@ -36,8 +36,9 @@ typedef struct rtc_ws_config {
     rtc_ws_role role;            /* server: frames in must be masked; client: must not */
     size_t max_message;          /* reassembled message limit, default 1 MiB; over it: 1009 */
     rtc_time close_timeout;      /* wait for the peer's close reply, default 5 s; 0 = default */
-    rtc_time ping_interval;      /* 0 = no keepalive; else ping when idle this long, and
-                                    give up (1006) if the previous ping got no pong */
+    rtc_time ping_interval;      /* 0 = no keepalive; else ping after this long without
+                                    a byte from the peer, and give up (1006) if another
+                                    interval passes in silence */
     rtc_rng *rng;                /* borrowed, must outlive the object; masking keys and
                                     ping payloads. Required for clients. */
 } rtc_ws_config;

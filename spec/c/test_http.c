@@ -222,6 +222,33 @@ static void test_chunked_split_everywhere(void)
     }
 }
 
+/* Trailers that make the head buffer move: every view must follow it. */
+static void test_trailers_move_head(void)
+{
+    char d[2048];
+    char pad[601];
+    memset(pad, 'p', 600);
+    pad[600] = '\0';
+    int n = snprintf(d, sizeof d,
+                     "PATCH /moved HTTP/1.1\r\nHost: h\r\nX-Pad: %.*s\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     "3\r\nabc\r\n0\r\nX-Late: %s\r\n\r\n", 440, pad, pad);
+    for (size_t step = 1; step < 64; step += 9) {
+        rtc_http_parser *p;
+        ASSERT_OK(rtc_http_parser_new(&p, RTC_HTTP_REQUEST, NULL));
+        seen s[1];
+        int k;
+        ASSERT_EQ(feed(p, d, (size_t)n, 0, step, s, 1, &k), 0);
+        ASSERT_EQ(k, 1);
+        ASSERT_STREQ(s[0].method, "PATCH");
+        ASSERT_STREQ(s[0].target, "/moved");
+        ASSERT_STREQ(s[0].host, "h");
+        ASSERT_EQ(s[0].ntrailers, 1);
+        ASSERT_EQ(strlen(s[0].trailer_val), 63);          /* copy_str truncates to the buffer */
+        ASSERT_MEMEQ(s[0].body, "abc", 3);
+        rtc_http_parser_free(p);
+    }
+}
+
 static void test_keep_alive_rules(void)
 {
     static const struct { const char *req; int keep; } cases[] = {
@@ -451,6 +478,7 @@ int main(void)
     RUN(test_pipelined);
     RUN(test_unpolled_message_blocks);
     RUN(test_chunked_split_everywhere);
+    RUN(test_trailers_move_head);
     RUN(test_keep_alive_rules);
     RUN(test_upgrade_leaves_rest);
     RUN(test_bad_requests);

@@ -48,7 +48,7 @@ static int open_core(lua_State *L) { return lrtc_open_core(L); }
 /* arg table as lua.c builds it: arg[0] = script, negatives = interpreter and options. */
 static void create_arg(lua_State *L, char **argv, int argc, int script)
 {
-    lua_createtable(L, argc - script - 1, script + 1);
+    lua_createtable(L, argc - script - 1 > 0 ? argc - script - 1 : 0, script + 1);
     for (int i = 0; i < argc; i++) {
         lua_pushstring(L, argv[i]);
         lua_rawseti(L, -2, i - script);

@@ -342,7 +342,7 @@ static uint8_t channel_type_of(const dc *c)
 
 int rtc_data_channel_create(rtc_sctp_assoc *a, const rtc_data_channel_init *init, rtc_time now)
 {
-    sctp__advance(now);
+    sctp__advance(a, now);
     if (!init || (init->has_max_retransmits && init->has_max_packet_life_time)) return RTC_EINVAL;
     if (a->state == SCTP__CLOSED || a->state == SCTP__SHUTTING_DOWN) return RTC_ECLOSED;
     const char *label = init->label ? init->label : "", *proto = init->protocol ? init->protocol : "";
@@ -567,7 +567,7 @@ void dc__free_all(rtc_sctp_assoc *a)
 
 int rtc_data_channel_send(rtc_sctp_assoc *a, uint16_t sid, const void *data, size_t len, bool binary, rtc_time now)
 {
-    sctp__advance(now);
+    sctp__advance(a, now);
     dc *c = chan_get(a, sid);
     if (!c) return RTC_ENOTFOUND;
     if (c->state != RTC_DC_OPEN || c->close_requested || a->state != SCTP__CONNECTED) return RTC_ESTATE;
@@ -588,7 +588,7 @@ int rtc_data_channel_send(rtc_sctp_assoc *a, uint16_t sid, const void *data, siz
 
 int rtc_data_channel_close(rtc_sctp_assoc *a, uint16_t sid, rtc_time now)
 {
-    sctp__advance(now);
+    sctp__advance(a, now);
     dc *c = chan_get(a, sid);
     if (!c) return RTC_ENOTFOUND;
     start_close(a, c, 0);

@@ -390,7 +390,7 @@ int rtc_sctp_assoc_new(rtc_sctp_assoc **out, const rtc_sctp_config *cfg, rtc_tim
         free(a);
         return RTC_ENOMEM;
     }
-    sctp__advance(now);
+    sctp__advance(a, now);
     usrsctp_register_address(a);
     a->so = usrsctp_socket(AF_CONN, SOCK_STREAM, IPPROTO_SCTP, NULL, NULL, 0, NULL);
     if (!a->so) {
@@ -453,7 +453,7 @@ void rtc_sctp_assoc_free(rtc_sctp_assoc *a)
 
 int rtc_sctp_assoc_handle_packet(rtc_sctp_assoc *a, const uint8_t *data, size_t len, rtc_time now)
 {
-    sctp__advance(now);
+    sctp__advance(a, now);
     if (a->state == SCTP__CLOSED) return RTC_ECLOSED;
     if (!data || len < SCTP__MIN_PACKET) {
         a->stats.malformed_packets++;
@@ -469,7 +469,7 @@ int rtc_sctp_assoc_handle_packet(rtc_sctp_assoc *a, const uint8_t *data, size_t 
 
 int rtc_sctp_assoc_handle_timeout(rtc_sctp_assoc *a, rtc_time now)
 {
-    sctp__advance(now);
+    sctp__advance(a, now);
     if (a->state == SCTP__CLOSED) return 0;
     pump(a);
     return 0;
@@ -500,7 +500,7 @@ rtc_time rtc_sctp_assoc_poll_timeout(rtc_sctp_assoc *a)
 
 int rtc_sctp_assoc_close(rtc_sctp_assoc *a, rtc_time now)
 {
-    sctp__advance(now);
+    sctp__advance(a, now);
     if (a->state == SCTP__CLOSED || a->state == SCTP__SHUTTING_DOWN) return 0;
     if (a->state == SCTP__CONNECTING) {
         assoc_closed(a, RTC_ECLOSED);

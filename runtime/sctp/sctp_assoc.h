@@ -15,7 +15,9 @@
  * rtc_clock_now(), and in tests that share one virtual clock). A `now` earlier than the
  * last one is treated as the last one. Any association's handle_timeout advances every
  * association's timers; timeouts are placed on a 10 ms grid so that many associations
- * share one tick. usrsctp 0.9.5 has no "next timer" query, so poll_timeout returns the
+ * share one tick. A timer that fires during a call on one association may queue a
+ * packet on another: rtc_sctp_poll_woken() lists those, and the caller treats each as
+ * if its timer had fired (handle_timeout, then drain). usrsctp 0.9.5 has no "next timer" query, so poll_timeout returns the
  * next 10 ms tick while there is work in flight (handshake, unacknowledged or queued
  * data, recent traffic that may owe a delayed SACK, closing), and a 1 s tick when idle
  * (heartbeats and the like fire late by at most that much).
@@ -86,6 +88,12 @@ typedef struct rtc_sctp_stats {
     uint64_t partial_aborted;       /* partial deliveries aborted by usrsctp (PR-SCTP) */
     uint32_t channels;              /* channels currently in the table */
 } rtc_sctp_stats;
+
+/* After any call that takes `now`: the next association (other than the one called)
+ * that usrsctp's shared timers gave packets to. The caller runs
+ * rtc_sctp_assoc_handle_timeout(*out, now) on it and drains it, until this returns
+ * false. Borrowed pointer; never an association already freed. */
+bool rtc_sctp_poll_woken(rtc_sctp_assoc **out);
 
 /* One-time process-global usrsctp setup (also done by the first rtc_sctp_assoc_new).
  * Returns 0 or RTC_ESCTP. */

@@ -15,6 +15,9 @@ static bool g_inited;
 static size_t g_live;
 static rtc_time g_last_now = -1;
 static rtc_time g_carry_us;       /* sub-millisecond remainder not yet given to usrsctp */
+static rtc_sctp_assoc *g_timer_self; /* whose call is running usrsctp's timers, while it does */
+static bool g_in_timers;
+static rtc_sctp_assoc *g_woken;    /* associations given packets by a timer during another's call */
 
 /* Live associations, an open-addressing set of pointers: usrsctp hands our association
  * pointer back to conn_output, possibly from a timer after the association is gone, so
@@ -64,6 +67,14 @@ int sctp__registry_add(rtc_sctp_assoc *a)
 
 void sctp__registry_remove(rtc_sctp_assoc *a)
 {
+    if (a->woken) {
+        for (rtc_sctp_assoc **pp = &g_woken; *pp; pp = &(*pp)->woken_next)
+            if (*pp == a) {
+                *pp = a->woken_next;
+                break;
+            }
+        a->woken = false;
+    }
     if (!g_set_cap) return;
     size_t i = ptr_hash(a, g_set_cap);
     for (size_t n = 0; n < g_set_cap && g_set[i] != a; n++) {
@@ -91,6 +102,11 @@ static int conn_output(void *addr, void *buf, size_t len, uint8_t tos, uint8_t s
     memcpy(b->data, buf, len);
     b->len = len;
     rtc_bufq_push(&a->out, b);
+    if (g_in_timers && a != g_timer_self && !a->woken) {
+        a->woken = true;
+        a->woken_next = g_woken;
+        g_woken = a;
+    }
     a->stats.packets_out++;
     a->stats.bytes_out += len;
     return 0;
@@ -192,6 +208,7 @@ int rtc_sctp_global_shutdown(void)
             g_set_cap = 0;
             g_last_now = -1;
             g_carry_us = 0;
+            g_woken = NULL;
             return 0;
         }
         usrsctp_handle_timers(100);
@@ -199,7 +216,18 @@ int rtc_sctp_global_shutdown(void)
     return RTC_ESTATE;
 }
 
-void sctp__advance(rtc_time now)
+bool rtc_sctp_poll_woken(rtc_sctp_assoc **out)
+{
+    rtc_sctp_assoc *a = g_woken;
+    if (!a) return false;
+    g_woken = a->woken_next;
+    a->woken = false;
+    a->woken_next = NULL;
+    *out = a;
+    return true;
+}
+
+void sctp__advance(rtc_sctp_assoc *self, rtc_time now)
 {
     if (g_last_now < 0) { g_last_now = now; return; }
     if (now <= g_last_now) return;
@@ -207,11 +235,15 @@ void sctp__advance(rtc_time now)
     g_last_now = now;
     rtc_time ms = us / 1000;
     g_carry_us = us % 1000;
+    g_in_timers = true;
+    g_timer_self = self;
     while (ms > 0) {
         uint32_t step = ms > 0x7fffffff ? 0x7fffffff : (uint32_t)ms;
         usrsctp_handle_timers(step);
         ms -= step;
     }
+    g_in_timers = false;
+    g_timer_self = NULL;
 }
 
 rtc_time sctp__last_now(void)

@@ -87,6 +87,8 @@ struct rtc_sctp_assoc {
     uint32_t nclosing;              /* channels in RTC_DC_CLOSING */
     uint16_t out_streams, in_streams; /* negotiated at COMM_UP */
     rtc_sctp_stats stats;
+    struct rtc_sctp_assoc *woken_next; /* in the process-wide woken list */
+    bool woken;
 };
 
 /* sctp_glue.c: process-global usrsctp state. */
@@ -94,7 +96,9 @@ int sctp__global_ref(void);                 /* init on first use; counts live as
 void sctp__global_unref(void);
 int sctp__registry_add(rtc_sctp_assoc *a);
 void sctp__registry_remove(rtc_sctp_assoc *a);
-void sctp__advance(rtc_time now);           /* feed the elapsed time to usrsctp's timers */
+/* Feed the elapsed time to usrsctp's timers on behalf of `self` (the association whose
+ * call is running): packets that timers queue on any other association mark it woken. */
+void sctp__advance(rtc_sctp_assoc *self, rtc_time now);
 rtc_time sctp__last_now(void);
 
 /* sctp_assoc.c */

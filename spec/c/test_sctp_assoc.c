@@ -291,6 +291,41 @@ static void test_peer_vanishes(void)
     pair_free(&p);
 }
 
+static void test_timer_wakes_other_association(void)
+{
+    /* usrsctp's timers are process-wide: a retransmission for one association fires
+     * during a call on another. The woken association is reported so its driver can
+     * drain it at once instead of at its own next tick. */
+    pair p1, p2;
+    pair_init(&p1, 12, NULL, NULL);
+    ASSERT(pair_run(&p1, both_connected, RTC_SEC(10)));
+    ASSERT_EQ(rtc_data_channel_create(p1.s[0].a, &(rtc_data_channel_init){ .label = "t3", .negotiated = true }, p1.now), 0);
+    vnet_set_link(p1.net, (vnet_link){ .loss = 1.0 });
+    ASSERT_OK(rtc_data_channel_send(p1.s[0].a, 0, "lost", 4, false, p1.now));
+    pair_drain(&p1);                                   /* sent, and dropped by the link */
+    pair_init(&p2, 13, NULL, NULL);
+    ASSERT(pair_run(&p2, both_connected, RTC_SEC(10)));
+    /* Only p2's association is driven; p1's retransmission timer is due meanwhile. */
+    rtc_time now = p2.now + RTC_SEC(2);
+    test_vclock = now;
+    ASSERT_OK(rtc_sctp_assoc_handle_timeout(p2.s[0].a, now));
+    rtc_sctp_assoc *w = NULL;
+    bool found = false;
+    while (rtc_sctp_poll_woken(&w)) {
+        ASSERT(w != p2.s[0].a);
+        if (w == p1.s[0].a) found = true;
+    }
+    ASSERT(found);
+    rtc_buf *b;
+    ASSERT(rtc_sctp_assoc_poll_transmit(p1.s[0].a, &b));   /* the retransmission is queued */
+    ASSERT(b->len > 28 && b->data[12] == 0);                 /* a DATA chunk */
+    rtc_buf_unref(b);
+    pair_free(&p1);
+    ASSERT(!rtc_sctp_poll_woken(&w));                        /* a freed association is never listed */
+    p2.now = now;
+    pair_free(&p2);
+}
+
 int main(void)
 {
     RUN(test_open_and_exchange);
@@ -304,6 +339,7 @@ int main(void)
     RUN(test_simultaneous_close);
     RUN(test_shutdown_closes_channels);
     RUN(test_peer_vanishes);
+    RUN(test_timer_wakes_other_association);
     ASSERT_OK(rtc_sctp_global_shutdown());
     return 0;
 }

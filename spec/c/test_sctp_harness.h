@@ -93,6 +93,12 @@ static inline void pair_drain(pair *p)
 {
     for (bool again = true; again;) {
         again = false;
+        /* Associations the shared usrsctp timers woke during a call on another one. */
+        rtc_sctp_assoc *w;
+        while (rtc_sctp_poll_woken(&w)) {
+            rtc_sctp_assoc_handle_timeout(w, p->now);
+            again = true;
+        }
         for (int i = 0; i < 2; i++) {
             side *s = &p->s[i];
             if (!s->a) continue;

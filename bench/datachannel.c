@@ -33,6 +33,11 @@ static void pump(bench *b)
     rtc_time now = rtc_clock_now();
     for (bool again = true; again;) {
         again = false;
+        rtc_sctp_assoc *w;
+        while (rtc_sctp_poll_woken(&w)) {   /* both are drained below anyway */
+            rtc_sctp_assoc_handle_timeout(w, now);
+            again = true;
+        }
         for (int i = 0; i < 2; i++) {
             rtc_buf *p;
             while (rtc_sctp_assoc_poll_transmit(b->a[i], &p)) {

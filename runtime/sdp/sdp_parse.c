@@ -549,6 +549,55 @@ static int attr_session(parser *P, const char *name, size_t nl, const char *v)
     return 1;
 }
 
+static int parse_mid(parser *P, const char *v)
+{
+    return (P->m->mid = DUP(P, skip_blanks(v))) ? 0 : NOMEM(P);
+}
+
+static int parse_candidate(parser *P, const char *v)
+{
+    const char **slot = SDP__PUSH(P->s, P->m->candidates, P->m->ncandidates);
+    return slot && (*slot = DUP(P, skip_blanks(v))) ? 0 : NOMEM(P);
+}
+
+static int parse_simulcast(parser *P, const char *v)
+{
+    int rc = sdp__parse_simulcast(P->s, &P->m->simulcast, v);
+    return rc == RTC_EPROTO ? fail(P, rc, "invalid a=simulcast") : rc < 0 ? NOMEM(P) : 0;
+}
+
+static int parse_sctp_port(parser *P, const char *v)
+{
+    uint64_t x;
+    if (!num_tok(&v, 65535, &x) || !at_end(v))
+        return fail(P, RTC_EPROTO, "invalid a=sctp-port");
+    P->m->sctp_port = (int32_t)x;
+    return 0;
+}
+
+static int parse_max_message_size(parser *P, const char *v)
+{
+    uint64_t x;
+    if (!num_tok(&v, INT64_MAX, &x) || !at_end(v))
+        return fail(P, RTC_EPROTO, "invalid a=max-message-size");
+    P->m->max_message_size = (int64_t)x;
+    return 0;
+}
+
+/* Media-level attributes that need a value. */
+static const struct {
+    const char *name;
+    int (*parse)(parser *P, const char *v);
+} media_attrs[] = {
+    { "mid", parse_mid },             { "candidate", parse_candidate },
+    { "rtpmap", parse_rtpmap },       { "fmtp", parse_fmtp },
+    { "rtcp-fb", parse_rtcp_fb },     { "msid", parse_msid },
+    { "ssrc", parse_ssrc },           { "ssrc-group", parse_ssrc_group },
+    { "rid", parse_rid },             { "simulcast", parse_simulcast },
+    { "sctp-port", parse_sctp_port }, { "max-message-size", parse_max_message_size },
+    { "sctpmap", parse_sctpmap },
+};
+
 static int attr_media(parser *P, const char *name, size_t nl, const char *v)
 {
     rtc_sdp_media *m = P->m;
@@ -559,49 +608,13 @@ static int attr_media(parser *P, const char *name, size_t nl, const char *v)
         *flag = true;
         return 0;
     }
-    static const char *const valued[] = {
-        "mid", "candidate", "rtpmap", "fmtp", "rtcp-fb", "msid", "ssrc", "ssrc-group",
-        "rid", "simulcast", "sctp-port", "max-message-size", "sctpmap",
-    };
-    size_t k = 0;
-    while (k < sizeof valued / sizeof valued[0] && !(strlen(valued[k]) == nl && memcmp(valued[k], name, nl) == 0))
-        k++;
-    if (k == sizeof valued / sizeof valued[0])
-        return 1;
-    int rc = want_value(P, valued[k], v);
-    if (rc < 0)
-        return rc;
-    uint64_t x;
-    switch (k) {
-    case 0:
-        return (m->mid = DUP(P, skip_blanks(v))) ? 0 : NOMEM(P);
-    case 1: {
-        const char **slot = SDP__PUSH(P->s, m->candidates, m->ncandidates);
-        return slot && (*slot = DUP(P, skip_blanks(v))) ? 0 : NOMEM(P);
+    for (size_t k = 0; k < sizeof media_attrs / sizeof media_attrs[0]; k++) {
+        if (strlen(media_attrs[k].name) != nl || memcmp(media_attrs[k].name, name, nl) != 0)
+            continue;
+        int rc = want_value(P, media_attrs[k].name, v);
+        return rc < 0 ? rc : media_attrs[k].parse(P, v);
     }
-    case 2: return parse_rtpmap(P, v);
-    case 3: return parse_fmtp(P, v);
-    case 4: return parse_rtcp_fb(P, v);
-    case 5: return parse_msid(P, v);
-    case 6: return parse_ssrc(P, v);
-    case 7: return parse_ssrc_group(P, v);
-    case 8: return parse_rid(P, v);
-    case 9:
-        rc = sdp__parse_simulcast(P->s, &m->simulcast, v);
-        return rc == RTC_EPROTO ? fail(P, rc, "invalid a=simulcast") : rc < 0 ? NOMEM(P) : 0;
-    case 10:
-        if (!num_tok(&v, 65535, &x) || !at_end(v))
-            return fail(P, RTC_EPROTO, "invalid a=sctp-port");
-        m->sctp_port = (int32_t)x;
-        return 0;
-    case 11:
-        if (!num_tok(&v, INT64_MAX, &x) || !at_end(v))
-            return fail(P, RTC_EPROTO, "invalid a=max-message-size");
-        m->max_message_size = (int64_t)x;
-        return 0;
-    default:
-        return parse_sctpmap(P, v);
-    }
+    return 1;
 }
 
 static int parse_attr(parser *P, const char *line)

@@ -291,6 +291,30 @@ static void test_peer_vanishes(void)
     pair_free(&p);
 }
 
+static bool closed_2_both(pair *p) { return p->s[0].close_seen[2] && p->s[1].close_seen[2]; }
+
+static void test_id_allocation(void)
+{
+    /* 8 streams: the client owns ids 0, 2, 4, 6. A fifth channel finds none free until
+     * one closes; the server's first id is odd. */
+    rtc_sctp_config c = { .max_streams = 8 };
+    pair p;
+    pair_init(&p, 14, &c, &c);
+    ASSERT(pair_run(&p, both_connected, RTC_SEC(10)));
+    for (int i = 0; i < 4; i++)
+        ASSERT_EQ(rtc_data_channel_create(p.s[0].a, &(rtc_data_channel_init){ .label = "n" }, p.now), 2 * i);
+    ASSERT_EQ(rtc_data_channel_create(p.s[0].a, &(rtc_data_channel_init){ .label = "n" }, p.now), RTC_EQUOTA);
+    ASSERT_EQ(rtc_data_channel_create(p.s[1].a, &(rtc_data_channel_init){ .label = "s" }, p.now), 1);
+    ASSERT_EQ(rtc_data_channel_create(p.s[1].a, &(rtc_data_channel_init){ .negotiated = true, .id = 8 }, p.now), RTC_EINVAL);
+    pair_run(&p, NULL, RTC_MS(200));
+    ASSERT_OK(rtc_data_channel_close(p.s[0].a, 2, p.now));
+    ASSERT(pair_run(&p, closed_2_both, RTC_SEC(10)));
+    ASSERT_EQ(rtc_data_channel_create(p.s[0].a, &(rtc_data_channel_init){ .label = "n" }, p.now), 2);
+    pair_run(&p, NULL, RTC_MS(200));
+    ASSERT_EQ(p.s[1].open_seen[2], 2);                  /* opened twice over its life */
+    pair_free(&p);
+}
+
 static void test_timer_wakes_other_association(void)
 {
     /* usrsctp's timers are process-wide: a retransmission for one association fires
@@ -339,6 +363,7 @@ int main(void)
     RUN(test_simultaneous_close);
     RUN(test_shutdown_closes_channels);
     RUN(test_peer_vanishes);
+    RUN(test_id_allocation);
     RUN(test_timer_wakes_other_association);
     ASSERT_OK(rtc_sctp_global_shutdown());
     return 0;

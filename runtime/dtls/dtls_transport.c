@@ -97,6 +97,7 @@ static int bio_read_cb(BIO *b, char *out, int size)
 static long bio_ctrl_cb(BIO *b, int cmd, long num, void *ptr)
 {
     rtc_dtls_transport *t = BIO_get_data(b);
+    if (!t) return 0;
     switch (cmd) {
     case BIO_CTRL_FLUSH: return 1;
     case BIO_CTRL_DGRAM_QUERY_MTU: return 0;
@@ -106,7 +107,7 @@ static long bio_ctrl_cb(BIO *b, int cmd, long num, void *ptr)
     case BIO_CTRL_DGRAM_SET_NEXT_TIMEOUT:
         /* OpenSSL 1.1.1-3.1 pass the address of their own deadline here (d1->next_timeout);
          * we remember it so handle_timeout can mark it expired on our clock. */
-        if (t && t->virtual_timer) t->ossl_timer = ptr;
+        if (t->virtual_timer) t->ossl_timer = ptr;
         return 1;
     default: return 0;
     }
@@ -415,7 +416,11 @@ int rtc_dtls_transport_new(rtc_dtls_transport **out, const rtc_dtls_config *cfg,
     if (!cfg->no_srtp && SSL_set_tlsext_use_srtp(t->ssl, profiles) != 0) goto fail;
     SSL_set_verify(t->ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
     DTLS_set_timer_cb(t->ssl, timer_cb);
-    SSL_set_mtu(t->ssl, mtu);
+    if (SSL_set_mtu(t->ssl, mtu) <= 0) {  /* below OpenSSL's DTLS minimum */
+        rtc_dtls_transport_free(t);
+        ERR_clear_error();
+        return RTC_EINVAL;
+    }
     if (t->role == RTC_DTLS_CLIENT) SSL_set_connect_state(t->ssl);
     else SSL_set_accept_state(t->ssl);
     *out = t;

@@ -45,7 +45,7 @@ typedef struct rtc_dtls_config {
     rtc_srtp_profile srtp_profiles[RTC_DTLS_MAX_PROFILES];
     size_t n_srtp_profiles;
     bool no_srtp;
-    uint16_t mtu;                     /* largest datagram we send; 0 = 1200 */
+    uint16_t mtu;                     /* largest datagram we send; 0 = 1200; >= 256 */
     rtc_time handshake_timeout;       /* from start() to connected; 0 = 30 s */
     rtc_time initial_rto;             /* first retransmission timeout; 0 = 500 ms */
     rtc_time max_rto;                 /* backoff cap; 0 = 3 s (at most 60 s) */
@@ -78,7 +78,8 @@ typedef struct rtc_dtls_stats {
 } rtc_dtls_stats;
 
 /* Create a transport in state NEW. `cfg` is read during the call (cert ref taken,
- * profiles copied). Returns 0, RTC_EINVAL (no cert, bad profile) or RTC_ETLS. */
+ * profiles copied). Returns 0, RTC_EINVAL (no cert, bad profile, MTU too small) or
+ * RTC_ETLS. */
 int rtc_dtls_transport_new(rtc_dtls_transport **out, const rtc_dtls_config *cfg, rtc_time now);
 void rtc_dtls_transport_free(rtc_dtls_transport *t);   /* NULL-safe; sends nothing */
 

@@ -83,6 +83,45 @@ static void assert_same_keys(const dpair *p)
     ASSERT(memcmp(x->client_key, x->server_key, x->key_len) != 0);
 }
 
+static void track_max_len(dpair *p, const vnet_packet *pkt)
+{
+    if ((int)pkt->len > p->hook_count) p->hook_count = (int)pkt->len;
+}
+
+/* Handshake flights are fragmented to the configured MTU (RSA certificates make the
+ * flights large enough to need it). */
+static void test_mtu(void)
+{
+    const uint16_t mtus[] = { 0, 600, 400 };
+    rtc_rng rng;
+    rtc_rng_init_seed(&rng, 9);
+    rtc_dtls_cert *rsa_a = dpair_cert(&rng, RTC_DTLS_KEY_RSA_2048), *rsa_b = dpair_cert(&rng, RTC_DTLS_KEY_RSA_2048);
+    for (int i = 0; i < 3; i++) {
+        dpair p;
+        dpair_init(&p, 300 + (uint64_t)i, (vnet_link){ .delay = RTC_MS(5) }, NULL, NULL);
+        dpeer *side[2] = { &p.a, &p.b };
+        rtc_dtls_cert *certs[2] = { rsa_a, rsa_b };
+        for (int s = 0; s < 2; s++) {
+            rtc_dtls_transport_free(side[s]->t);
+            rtc_dtls_cert_unref(side[s]->cert);
+            side[s]->cert = rtc_dtls_cert_ref(certs[s]);
+            rtc_dtls_config c = { .role = s ? RTC_DTLS_SERVER : RTC_DTLS_CLIENT, .cert = certs[s],
+                                  .pool = p.pool, .mtu = mtus[i] };
+            ASSERT_EQ(rtc_dtls_transport_new(&side[s]->t, &c, 0), 0);
+        }
+        p.on_deliver = track_max_len;
+        dpair_exchange_fingerprints(&p);
+        dpair_start(&p);
+        ASSERT(dpair_run(&p, RTC_SEC(5), dpair_both_connected));
+        int limit = mtus[i] ? mtus[i] : 1200;
+        ASSERT_LE(p.hook_count, limit);
+        ASSERT_GE(p.hook_count, limit / 2);   /* and flights did fill datagrams */
+        dpair_free(&p);
+    }
+    rtc_dtls_cert_unref(rsa_a);
+    rtc_dtls_cert_unref(rsa_b);
+}
+
 /* Transports of one identity share an SSL_CTX, yet keep their own SRTP preferences. */
 static void test_shared_identity_own_profiles(void)
 {
@@ -196,6 +235,8 @@ static void test_handshake_no_loss_rsa_and_profiles(void)
     ASSERT_EQ(rtc_dtls_transport_new(&t, &bad, 0), RTC_EINVAL);
     rtc_dtls_config nocert = {0};
     ASSERT_EQ(rtc_dtls_transport_new(&t, &nocert, 0), RTC_EINVAL);
+    rtc_dtls_config tiny = { .cert = c, .mtu = 100 };
+    ASSERT_EQ(rtc_dtls_transport_new(&t, &tiny, 0), RTC_EINVAL);
 
     /* An RSA identity on one side works as well. */
     dpair_init(&p, 97, (vnet_link){ .delay = RTC_MS(5) }, NULL, NULL);
@@ -496,6 +537,7 @@ int main(void)
     RUN(test_cert_generate_and_pem);
     RUN(test_handshake_no_loss_rsa_and_profiles);
     RUN(test_shared_identity_own_profiles);
+    RUN(test_mtu);
     RUN(test_handshake_lossy_many_seeds);
     RUN(test_wrong_fingerprint);
     RUN(test_fingerprint_after_handshake);

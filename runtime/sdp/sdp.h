@@ -206,13 +206,14 @@ rtc_sdp_codec *rtc_sdp_media_codec(const rtc_sdp_media *m, int pt);
 /* The first codec named `name` (case-insensitive, "H264") at index >= *from; sets *from
  * past it so a loop visits every match. from may be NULL (start at 0). NULL: none left. */
 rtc_sdp_codec *rtc_sdp_media_find_codec(const rtc_sdp_media *m, const char *name, size_t *from);
-/* For an RTX codec (its fmtp apt=PT), the codec it repairs; and the reverse: the RTX
- * codec whose apt names pt. NULL: none. */
+/* The RTX codec that repairs payload type pt (rtx with fmtp apt=pt); NULL: none. The
+ * other way is rtc_sdp_media_codec(m, atoi(rtc_sdp_codec_param(rtx, "apt"))). */
 rtc_sdp_codec *rtc_sdp_media_rtx_for(const rtc_sdp_media *m, int pt);
 /* A value from a parameter list (fmtp, rid): key case-insensitive. NULL when absent;
  * "" for a bare key. */
 const char *rtc_sdp_param_get(const rtc_sdp_param *p, size_t n, const char *key);
 const char *rtc_sdp_codec_param(const rtc_sdp_codec *c, const char *key);
+/* Whether codec c (may be NULL) or m's a=rtcp-fb:* lines (m may be NULL) list fb exactly. */
 bool rtc_sdp_codec_has_fb(const rtc_sdp_codec *c, const rtc_sdp_media *m, const char *fb);
 /* The first unknown attribute with this name in m (NULL m: session); its value, or ""
  * for a flag; NULL when absent. */
@@ -224,7 +225,7 @@ const rtc_sdp_dtls *rtc_sdp_media_dtls(const rtc_sdp *s, const rtc_sdp_media *m)
 rtc_sdp_setup rtc_sdp_media_setup(const rtc_sdp *s, const rtc_sdp_media *m);
 /* Whether a space-separated option list ("trickle renomination") names `opt`. */
 bool rtc_sdp_ice_option(const char *options, const char *opt);
-/* The SSRC whose a=ssrc lines carry this attribute ("cname"); NULL: none. */
+/* The a=ssrc line of this SSRC with this attribute ("cname"); NULL: none. */
 const rtc_sdp_ssrc *rtc_sdp_media_ssrc_attr(const rtc_sdp_media *m, uint32_t ssrc, const char *attribute);
 const rtc_sdp_ssrc_group *rtc_sdp_media_ssrc_group(const rtc_sdp_media *m, const char *semantics);
 const rtc_sdp_extmap *rtc_sdp_media_extmap(const rtc_sdp_media *m, const char *uri);  /* by URI */

@@ -109,7 +109,7 @@ static void test_corpus_round_trip(void)
         n++;
     }
     closedir(dir);
-    ASSERT_GE(n, 9);
+    ASSERT_GE(n, 10);
 }
 
 static void test_chrome_offer(void)
@@ -342,6 +342,29 @@ static void test_planb(void)
     rtc_sdp_free(s);
 }
 
+static void test_janus_offer(void)
+{
+    rtc_sdp *s = parse_file("janus_offer.sdp");
+    ASSERT_STREQ(s->name, "VideoRoom 1234");
+    const rtc_sdp_group *g = rtc_sdp_find_group(s, "BUNDLE");
+    ASSERT(g && g->nmids == 3);
+    for (size_t i = 0; i < g->nmids; i++) {
+        rtc_sdp_media *m = rtc_sdp_find_media(s, g->mids[i]);
+        ASSERT(m && m == s->media[i]);
+        ASSERT_EQ(m->ncandidates, 2);
+        ASSERT(m->end_of_candidates);
+        ASSERT_EQ(rtc_sdp_media_dtls(s, m)->nfingerprints, 1);   /* session level */
+        ASSERT_STREQ(rtc_sdp_media_ice(s, m)->pwd, "q8Wm2Nx7Rt4Ky1Lp6Zs9Vb3C");
+    }
+    rtc_sdp_media *v = rtc_sdp_find_media(s, "v1");
+    ASSERT_EQ(rtc_sdp_media_direction(s, v), RTC_SDP_SENDONLY);
+    ASSERT_EQ(rtc_sdp_media_ssrc_group(v, "FID")->ssrcs[1], 3960118325u);
+    ASSERT_STREQ(v->msids[0].stream_id, "janus");
+    ASSERT_EQ(rtc_sdp_media_extmap(v, "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id")->id, 3);
+    ASSERT_EQ(rtc_sdp_media_sctp_port(rtc_sdp_find_media(s, "d2")), 5000);
+    rtc_sdp_free(s);
+}
+
 static void test_rfc_features(void)
 {
     rtc_sdp *s = parse_file("rfc_features.sdp");
@@ -471,6 +494,7 @@ int main(void)
     RUN(test_ice_lite_answer);
     RUN(test_legacy_sctp);
     RUN(test_planb);
+    RUN(test_janus_offer);
     RUN(test_rfc_features);
     RUN(test_tolerance);
     return 0;

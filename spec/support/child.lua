@@ -1,0 +1,48 @@
+-- Helpers for specs that run the luartc executable as a child process.
+local M = {}
+
+M.LUARTC = os.getenv("LUARTC") or "luartc"
+M.SOURCE_DIR = os.getenv("RTC_SOURCE_DIR") or "."
+
+local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+M.quote = q
+
+local function slurp(path)
+  local f = io.open(path, "rb")
+  if not f then return "" end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+M.slurp = slurp
+
+local function write(path, data)
+  local f = assert(io.open(path, "wb"))
+  f:write(data)
+  f:close()
+end
+M.write = write
+
+-- run{args..., stdin = "text", env = "VAR=x"} -> code, stdout, stderr
+function M.run(opts)
+  local out, err, inp = os.tmpname(), os.tmpname(), os.tmpname()
+  write(inp, opts.stdin or "")
+  local parts = {}
+  for i = 1, #opts do parts[i] = q(opts[i]) end
+  local cmd = string.format("%s %s %s %s <%s >%s 2>%s", opts.env or "", opts.exe or q(M.LUARTC),
+                            table.concat(parts, " "), opts.shell_suffix or "", q(inp), q(out), q(err))
+  local ok, how, code = os.execute(cmd)
+  local so, se = slurp(out), slurp(err)
+  os.remove(out); os.remove(err); os.remove(inp)
+  if how == "signal" then code = 128 + code end
+  return code, so, se
+end
+
+-- A script file with `src` as its body; returns its path (caller removes it).
+function M.script(src)
+  local path = os.tmpname() .. ".lua"
+  write(path, src)
+  return path
+end
+
+return M

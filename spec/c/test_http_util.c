@@ -1,12 +1,13 @@
 /* http/: the message writer (round trip through the parser, header injection), the
- * static path normaliser, content types, base64/base64url, HMAC-SHA256 and the
- * constant-time comparison. */
+ * static path normaliser, query parameters, content types, base64/base64url,
+ * HMAC-SHA1/SHA256 and the constant-time comparison. */
 #define _GNU_SOURCE   /* memmem */
 #include "rtc_test.h"
 #include "core/rtc_errors.h"
 #include "http/http_crypto.h"
 #include "http/http_parser.h"
 #include "http/http_static.h"
+#include "http/http_url.h"
 #include "http/http_writer.h"
 
 static void test_writer_round_trip(void)
@@ -126,6 +127,35 @@ static void test_path_normalize(void)
     ASSERT_EQ(rtc_http_path_normalize(RTC_STR("/abcd"), small, sizeof small, 0), 5);
 }
 
+static void test_query(void)
+{
+    rtc_str t = RTC_STR("/ws/room?room=blue%20team&token=a.b-c_d&flag&x=1+2&room=second#frag");
+    rtc_str path = rtc_http_target_path(t);
+    ASSERT(rtc_str_eq(path, RTC_STR("/ws/room")));
+    rtc_str q = rtc_http_target_query(t);
+    ASSERT_EQ(q.len, strlen("room=blue%20team&token=a.b-c_d&flag&x=1+2&room=second"));
+    char v[64];
+    ASSERT_EQ(rtc_http_query_param(t, "room", v, sizeof v), 9);
+    ASSERT_STREQ(v, "blue team");                           /* the first one wins */
+    ASSERT_EQ(rtc_http_query_param(t, "token", v, sizeof v), 7);
+    ASSERT_STREQ(v, "a.b-c_d");
+    ASSERT_EQ(rtc_http_query_param(t, "flag", v, sizeof v), 0);
+    ASSERT_STREQ(v, "");
+    ASSERT_EQ(rtc_http_query_param(t, "x", v, sizeof v), 3);
+    ASSERT_STREQ(v, "1 2");
+    ASSERT_EQ(rtc_http_query_param(t, "frag", v, sizeof v), RTC_ENOTFOUND);
+    ASSERT_EQ(rtc_http_query_param(t, "roo", v, sizeof v), RTC_ENOTFOUND);
+    ASSERT_EQ(rtc_http_query_param(RTC_STR("/plain"), "room", v, sizeof v), RTC_ENOTFOUND);
+    ASSERT(rtc_http_target_query(RTC_STR("/plain#a?b")).p == NULL);
+    ASSERT_EQ(rtc_http_query_param(RTC_STR("/?a%3Db=c"), "a=b", v, sizeof v), 1);   /* decoded names */
+    ASSERT_EQ(rtc_http_query_param(RTC_STR("/?a=%zz"), "a", v, sizeof v), RTC_EPROTO);
+    ASSERT_EQ(rtc_http_query_param(RTC_STR("/?a=%00"), "a", v, sizeof v), RTC_EPROTO);
+    ASSERT_EQ(rtc_http_query_param(RTC_STR("/?a=%4"), "a", v, sizeof v), RTC_EPROTO);
+    ASSERT_EQ(rtc_http_query_param(RTC_STR("/?a=toolong"), "a", v, 4), RTC_EOVERFLOW);
+    ASSERT_EQ(rtc_http_url_decode(RTC_STR("a+b%2Bc"), v, sizeof v, false), 5);
+    ASSERT_STREQ(v, "a+b+c");
+}
+
 static void test_content_types(void)
 {
     ASSERT_STREQ(rtc_http_content_type(RTC_STR("/index.html")), "text/html; charset=utf-8");
@@ -211,6 +241,7 @@ int main(void)
 {
     RUN(test_writer_round_trip);
     RUN(test_path_normalize);
+    RUN(test_query);
     RUN(test_content_types);
     RUN(test_base64);
     RUN(test_hmac_and_compare);

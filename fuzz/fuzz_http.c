@@ -1,6 +1,6 @@
 /* libFuzzer target: the HTTP/1.1 parser (requests and responses, fed in pieces whose
- * sizes come from the input), the static path normaliser, base64 decoding and the
- * WebSocket server handshake on whatever request parses. */
+ * sizes come from the input), the static path normaliser, query parameters, base64
+ * decoding and the WebSocket server handshake on whatever request parses. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +8,7 @@
 #include "http/http_crypto.h"
 #include "http/http_parser.h"
 #include "http/http_static.h"
+#include "http/http_url.h"
 #include "http/ws_handshake.h"
 
 static void touch(const rtc_http_message *m)
@@ -46,6 +47,8 @@ static void run_parser(rtc_http_kind kind, const uint8_t *d, size_t n, size_t st
             if (kind == RTC_HTTP_REQUEST) {
                 char out[512];
                 rtc_http_path_normalize(m.target, out, sizeof out, 0);
+                int q = rtc_http_query_param(m.target, "token", out, sizeof out);
+                if (q >= 0 && (size_t)q >= sizeof out) abort();
                 rtc_http_buf b = { 0 };
                 rtc_ws_server_handshake(&m, NULL, 0, &b, NULL);
                 rtc_http_buf_free(&b);

@@ -23,14 +23,17 @@ local function write(path, data)
 end
 M.write = write
 
--- run{args..., stdin = "text", env = "VAR=x"} -> code, stdout, stderr
+-- run{args..., stdin = "text", env = "VAR=x", exe = "cmd | luartc"} -> code, stdout, stderr
 function M.run(opts)
   local out, err, inp = os.tmpname(), os.tmpname(), os.tmpname()
   write(inp, opts.stdin or "")
   local parts = {}
   for i = 1, #opts do parts[i] = q(opts[i]) end
-  local cmd = string.format("%s %s %s %s <%s >%s 2>%s", opts.env or "", opts.exe or q(M.LUARTC),
-                            table.concat(parts, " "), opts.shell_suffix or "", q(inp), q(out), q(err))
+  -- opts.exe may be a shell pipeline ending in the executable ("printf x | luartc"):
+  -- then stdin comes from the pipe, not from opts.stdin.
+  local redirect = opts.exe and opts.exe:find("|", 1, true) and "" or ("<" .. q(inp))
+  local cmd = string.format("%s %s %s %s >%s 2>%s", opts.env or "", opts.exe or q(M.LUARTC),
+                            table.concat(parts, " "), redirect, q(out), q(err))
   local ok, how, code = os.execute(cmd)
   local so, se = slurp(out), slurp(err)
   os.remove(out); os.remove(err); os.remove(inp)

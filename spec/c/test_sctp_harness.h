@@ -10,22 +10,7 @@
 #include "sctp/data_channel.h"
 #include "sctp/sctp_assoc.h"
 #include <stdbool.h>
-#include <sys/time.h>
-
-/* usrsctp reads gettimeofday() for RTT samples, for which chunks a T3 timeout may
- * retransmit (only those outstanding longer than one RTO) and for PR-SCTP lifetimes.
- * On a virtual clock that runs far ahead of the wall clock those decisions go wrong
- * (a T3 timeout retransmits nothing), so the tests interpose gettimeofday with the
- * virtual clock: the executable's definition wins over libc's for libusrsctp.so. In
- * production both clocks advance together. */
-static rtc_time test_vclock = RTC_SEC(1000);
-int gettimeofday(struct timeval *restrict tv, void *restrict tz)
-{
-    (void)tz;
-    tv->tv_sec = (time_t)(test_vclock / 1000000);
-    tv->tv_usec = (suseconds_t)(test_vclock % 1000000);
-    return 0;
-}
+#include "test_sctp_vclock.h"
 
 typedef struct msg_rec {
     uint16_t sid;

@@ -5,6 +5,7 @@
 #include "core/rtc_errors.h"
 #include "core/rtc_rng.h"
 #include "rtp/rtcp.h"
+#include "rtp/rtp_stats.h"
 #include "rtp/twcc.h"
 
 static void test_sr_rr_vectors(void)
@@ -389,6 +390,63 @@ static void test_twcc_receiver(void)
     rtc_twcc_receiver_free(r);
 }
 
+static void test_report_stats(void)
+{
+    rtc_rtp_recv_stats r;
+    rtc_rtp_recv_stats_init(&r, 0xABC, 90000);
+    rtc_rtcp_report_block rb;
+    rtc_rtp_recv_stats_report(&r, 0, &rb);             /* nothing yet: zeros */
+    ASSERT_EQ(rb.ssrc, 0xABC); ASSERT_EQ(rb.ext_highest_seq, 0); ASSERT_EQ(rb.fraction_lost, 0);
+    rtc_time t = 0;
+    uint32_t ts = 1000;
+    for (int i = 0; i < 100; i++, t += RTC_MS(10), ts += 900) {
+        uint16_t seq = (uint16_t)(65500 + i);          /* crosses the wrap */
+        if (i == 10 || i == 50 || i == 51) continue;
+        rtc_rtp_recv_stats_on_packet(&r, seq, ts, 100, t);
+    }
+    rtc_rtp_recv_stats_on_sr(&r, 0x0000123456780000ull, RTC_SEC(1));
+    rtc_rtp_recv_stats_report(&r, RTC_SEC(1) + RTC_MS(500), &rb);
+    ASSERT_EQ(rb.ext_highest_seq, 65536 + (uint16_t)(65500 + 99));
+    ASSERT_EQ(rb.cumulative_lost, 3);
+    ASSERT_EQ(rb.fraction_lost, 3 * 256 / 100);
+    ASSERT_EQ(rb.jitter, 0);                           /* perfectly paced */
+    ASSERT_EQ(rb.lsr, 0x12345678); ASSERT_EQ(rb.dlsr, 32768);
+    /* Next interval: no loss but with arrival jitter of +-5 ms alternating. */
+    for (int i = 100; i < 300; i++, t += RTC_MS(10), ts += 900)
+        rtc_rtp_recv_stats_on_packet(&r, (uint16_t)(65500 + i), ts, 100, t + (i % 2 ? RTC_MS(5) : 0));
+    rtc_rtp_recv_stats_report(&r, t, &rb);
+    ASSERT_EQ(rb.fraction_lost, 0); ASSERT_EQ(rb.cumulative_lost, 3);
+    ASSERT(rb.jitter >= 400 && rb.jitter <= 460);      /* converges to the 450-unit (5 ms) swing */
+    /* A far jump counts only when confirmed by the next packet. */
+    rtc_rtp_recv_stats_on_packet(&r, 20000, ts, 100, t);
+    ASSERT_EQ(rtc_rtp_recv_stats_ext_max(&r), 65536 + (uint16_t)(65500 + 299));
+    rtc_rtp_recv_stats_on_packet(&r, 20001, ts, 100, t);
+    ASSERT_EQ(rtc_rtp_recv_stats_ext_max(&r), 20001);
+    ASSERT_EQ(rtc_rtp_recv_stats_lost(&r), 0);
+
+    rtc_rtp_send_stats snd;
+    rtc_rtp_send_stats_init(&snd, 0x55, 48000);
+    rtc_rtp_send_stats_on_packet(&snd, 48000, 80, RTC_SEC(10));
+    rtc_rtp_send_stats_on_packet(&snd, 48960, 90, RTC_SEC(10) + RTC_MS(20));
+    rtc_rtcp_sr sr;
+    int64_t wall = 1700000000LL * 1000000;
+    rtc_rtp_send_stats_sr(&snd, RTC_SEC(10) + RTC_MS(120), wall, &sr);
+    ASSERT_EQ(sr.ssrc, 0x55); ASSERT_EQ(sr.packet_count, 2); ASSERT_EQ(sr.octet_count, 170);
+    ASSERT_EQ(sr.rtp_ts, 48960 + 4800);                /* 100 ms later at 48 kHz */
+    ASSERT_EQ(sr.ntp, rtc_ntp_from_unix_us(wall));
+    /* The peer held our SR 100 ms and its report arrives 150 ms after we sent the SR. */
+    rtc_rtcp_report_block back = { .ssrc = 0x55, .lsr = rtc_ntp_compact(sr.ntp),
+                                   .dlsr = rtc_rtcp_dlsr_from_us(RTC_MS(100)) };
+    int64_t rtt = rtc_rtp_send_stats_rtt(&snd, &back, RTC_SEC(10) + RTC_MS(270));
+    ASSERT(rtt >= RTC_MS(50) - 20 && rtt <= RTC_MS(50) + 20);
+    back.lsr = 7;
+    ASSERT_EQ(rtc_rtp_send_stats_rtt(&snd, &back, 0), RTC_ENOTFOUND);
+    back.lsr = 0;
+    ASSERT_EQ(rtc_rtp_send_stats_rtt(&snd, &back, 0), RTC_ENOTFOUND);
+    for (int i = 0; i < 20; i++) rtc_rtp_send_stats_sr(&snd, RTC_SEC(11 + i), wall + RTC_SEC(1 + i), &sr);
+    ASSERT_EQ(snd.sr_count, RTC_RTP_SR_MEMORY);
+}
+
 int main(void)
 {
     RUN(test_sr_rr_vectors);
@@ -399,5 +457,6 @@ int main(void)
     RUN(test_twcc_vectors);
     RUN(test_twcc_roundtrip);
     RUN(test_twcc_receiver);
+    RUN(test_report_stats);
     return 0;
 }

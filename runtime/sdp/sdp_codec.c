@@ -1,6 +1,8 @@
 /* Codec compatibility for offer/answer: which remote codec a local one may pair with. */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
+#include "core/rtc_errors.h"
 #include "sdp/sdp_internal.h"
 
 static int hexval(char c)
@@ -78,4 +80,56 @@ bool rtc_sdp_codec_match(const rtc_sdp_codec *a, const rtc_sdp_codec *b)
     if (sdp__ieq(a->name, "AV1"))
         return same_param(a, b, "profile", "0");
     return true;
+}
+
+/* The three bytes of a profile-level-id; absent means 42e01f as in rtc_sdp_h264_profile. */
+static bool plid_bytes(const char *plid, int b[3])
+{
+    if (!plid) {
+        b[0] = 0x42, b[1] = 0xe0, b[2] = 0x1f;
+        return true;
+    }
+    if (strlen(plid) != 6)
+        return false;
+    for (int i = 0; i < 3; i++) {
+        int hi = hexval(plid[2 * i]), lo = hexval(plid[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return false;
+        b[i] = hi << 4 | lo;
+    }
+    return true;
+}
+
+/* Levels in order, tenfold: 1b sits between 1 (100) and 1.1 (110). It is level_idc 11
+ * with constraint_set3 in the Baseline/Main/Extended family, level_idc 9 elsewhere. */
+static int level_rank(const int b[3])
+{
+    bool family = b[0] == 0x42 || b[0] == 0x4d || b[0] == 0x58;
+    if ((family && b[2] == 11 && (b[1] & 0x10)) || b[2] == 9)
+        return 105;
+    return b[2] * 10;
+}
+
+static bool asym_allowed(const rtc_sdp_codec *c)
+{
+    const char *v = rtc_sdp_codec_param(c, "level-asymmetry-allowed");
+    return v && strcmp(v, "1") == 0;
+}
+
+int rtc_sdp_h264_answer_plid(const rtc_sdp_codec *offer, const rtc_sdp_codec *local, char out[7])
+{
+    int ob[3], lb[3];
+    if (!offer->name || !sdp__ieq(offer->name, "H264") || !rtc_sdp_codec_match(offer, local) ||
+        !plid_bytes(rtc_sdp_codec_param(offer, "profile-level-id"), ob) ||
+        !plid_bytes(rtc_sdp_codec_param(local, "profile-level-id"), lb))
+        return RTC_EINVAL;
+    int iop = lb[1], level = lb[2];
+    if (!(asym_allowed(offer) && asym_allowed(local)) && level_rank(ob) < level_rank(lb)) {
+        level = ob[2];
+        /* in the Baseline/Main/Extended family constraint_set3 marks 1b: it goes with the level */
+        if (lb[0] == 0x42 || lb[0] == 0x4d || lb[0] == 0x58)
+            iop = (iop & ~0x10) | (ob[1] & 0x10);
+    }
+    snprintf(out, 7, "%02x%02x%02x", lb[0], iop, level);
+    return 0;
 }

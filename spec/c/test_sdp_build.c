@@ -282,6 +282,48 @@ static void test_codec_match(void)
     ASSERT(match("rtx", 90000, 0, "apt=96", "rtx", 90000, 0, "apt=100"));
 }
 
+static void answer_plid(const char *offer_fmtp, const char *local_fmtp, int want_rc, const char *want)
+{
+    rtc_sdp *s;
+    rtc_sdp_media *m;
+    rtc_sdp_codec *o, *l;
+    ASSERT_OK(rtc_sdp_new(&s));
+    ASSERT_OK(rtc_sdp_add_media(s, RTC_SDP_VIDEO, NULL, &m));
+    ASSERT_OK(rtc_sdp_media_add_codec(s, m, 96, "H264", 90000, 0, offer_fmtp, NULL, &o));
+    ASSERT_OK(rtc_sdp_media_add_codec(s, m, 97, "H264", 90000, 0, local_fmtp, NULL, &l));
+    char out[7] = "";
+    ASSERT_EQ(rtc_sdp_h264_answer_plid(o, l, out), want_rc);
+    if (want)
+        ASSERT_STREQ(out, want);
+    rtc_sdp_free(s);
+}
+
+static void test_h264_answer_level(void)
+{
+    /* both allow asymmetry: the answerer keeps its own level */
+    answer_plid("level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+                "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e034", 0, "42e034");
+    /* otherwise the lower one */
+    answer_plid("packetization-mode=1;profile-level-id=42e01f",
+                "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e034", 0, "42e01f");
+    answer_plid("packetization-mode=1;profile-level-id=42e034",
+                "packetization-mode=1;profile-level-id=42e01f", 0, "42e01f");
+    /* the answer speaks in the local profile bytes, the offer's form may differ */
+    answer_plid("packetization-mode=1;profile-level-id=4d8028",
+                "packetization-mode=1;profile-level-id=42e01f", 0, "42e01f");
+    /* 1b (level_idc 11 + constraint_set3) is below 1.1 */
+    answer_plid("packetization-mode=1;profile-level-id=42f00b",
+                "packetization-mode=1;profile-level-id=42e00c", 0, "42f00b");
+    answer_plid("packetization-mode=1;profile-level-id=42e00b",
+                "packetization-mode=1;profile-level-id=42f00b", 0, "42f00b");
+    /* absent profile-level-id is 42e01f */
+    answer_plid("packetization-mode=1", "packetization-mode=1;profile-level-id=42e028", 0, "42e01f");
+    /* not a match: refused */
+    answer_plid("packetization-mode=1;profile-level-id=42e01f",
+                "packetization-mode=0;profile-level-id=42e01f", RTC_EINVAL, NULL);
+    answer_plid("profile-level-id=640c1f", "profile-level-id=42e01f", RTC_EINVAL, NULL);
+}
+
 /* How JSEP answers: for each offered codec that matches a local one, copy it (keeping
  * the offerer's PT) and the RTX that repairs it. */
 static void test_answer_from_offer(void)
@@ -364,5 +406,6 @@ int main(void)
     RUN(test_build_rejects);
     RUN(test_h264_profiles);
     RUN(test_codec_match);
+    RUN(test_h264_answer_level);
     return 0;
 }

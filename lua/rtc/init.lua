@@ -378,4 +378,7 @@ setmetatable(rtc, { __index = function(t, k)
 end })
 -- }======
 
+-- Peer connections and data channels (lua/rtc/peer_connection.lua).
+require("rtc.peer_connection")(rtc, core)
+
 return rtc

@@ -629,5 +629,6 @@ int lrtc_open_core(lua_State *L)
     lrtc__open_tcp(L);
     lrtc__open_json(L);
     lrtc__open_dns(L);
+    lrtc__open_pc(L);
     return 1;
 }

@@ -147,5 +147,6 @@ void lrtc__open_udp(lua_State *L);
 void lrtc__open_tcp(lua_State *L);
 void lrtc__open_json(lua_State *L);
 void lrtc__open_dns(lua_State *L);
+void lrtc__open_pc(lua_State *L);
 
 #endif

@@ -496,6 +496,15 @@ void pc__pump(rtc_pc *pc)
             while (rtc_dtls_transport_poll_transmit(pc->dtls, &b)) { send_on_pair(pc, b); progress = true; }
         }
     }
+    /* usrsctp's timers are process-wide: one firing during our calls may have queued
+     * packets on our association. Others' are served by their own 10 ms tick. */
+    rtc_sctp_assoc *w;
+    while (pc->sctp && rtc_sctp_poll_woken(&w)) {
+        if (w != pc->sctp) continue;
+        rtc_sctp_assoc_handle_timeout(w, pc->now);
+        pc__pump(pc);
+        return;
+    }
     announce_candidates(pc);
     update_states(pc);
 }

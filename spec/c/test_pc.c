@@ -2,6 +2,7 @@
  * and non-trickle, data channels both ways, rollback, wrong-state calls and bad SDP. */
 #include "rtc_test.h"
 #include "vnet.h"
+#include "test_sctp_vclock.h"
 #include "core/rtc_errors.h"
 #include "pc/peer_connection.h"
 #include <stdbool.h>
@@ -77,6 +78,7 @@ static void run_until(peer *a, peer *b, vnet *n, rtc_time limit, bool (*done)(pe
         t = rtc_time_min(t, vnet_next_delivery(n));
         if (t == RTC_TIME_NEVER) t = now + RTC_MS(10);
         if (t > now) now = t;
+        test_vclock = RTC_SEC(1000) + now;
         vnet_packet pkt;
         while (vnet_poll(n, now, &pkt)) {
             peer *to = rtc_addr_eq(&pkt.to, &a->addr) ? a : rtc_addr_eq(&pkt.to, &b->addr) ? b : NULL;

@@ -1,0 +1,469 @@
+-- rtc.peer_connection and data channels: the W3C RTCPeerConnection / RTCDataChannel
+-- shape in snake_case, on top of rtc.core's peer connection (runtime/lua/lrtc_pc.c).
+-- See docs/peer-connection.md.
+local json = nil -- set by install()
+
+local PC, DC = {}, {}
+
+local PC_EVENTS = {
+  icecandidate = true, icegatheringstatechange = true, iceconnectionstatechange = true,
+  connectionstatechange = true, signalingstatechange = true, negotiationneeded = true,
+  datachannel = true, close = true, error = true,
+}
+local DC_EVENTS = { open = true, message = true, close = true, closing = true, bufferedamountlow = true, error = true }
+
+local function log_error(msg)
+  io.stderr:write("luartc: ", msg, "\n")
+end
+
+-- Call every listener of `ev` on obj; an error in one is reported with its traceback
+-- and does not stop the others (the loop keeps running).
+local function emit(obj, ev, ...)
+  local list = obj._listeners[ev]
+  if not list then return end
+  for i = 1, #list do
+    local ok, err = xpcall(list[i], debug.traceback, ...)
+    if not ok then log_error("error in '" .. ev .. "' handler: " .. tostring(err)) end
+  end
+end
+
+local function on(obj, valid, ev, fn)
+  if type(ev) ~= "string" or not valid[ev] then
+    error(string.format("bad argument #1 to 'on' (unknown event '%s')", tostring(ev)), 3)
+  end
+  if fn ~= nil and type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
+    error("bad argument #2 to 'on' (function expected)", 3)
+  end
+  local list = obj._listeners[ev]
+  if not list then list = {}; obj._listeners[ev] = list end
+  if fn == nil then
+    obj._listeners[ev] = nil
+  else
+    list[#list + 1] = fn
+  end
+  return obj
+end
+
+-- {====== data channels ======
+local function new_dc(pc, handle)
+  local dc = setmetatable({ _pc = pc, _h = handle, _listeners = {} }, DC)
+  pc._channels[handle] = dc
+  return dc
+end
+
+local dc_fields = {
+  label = true, protocol = true, id = true, ordered = true, negotiated = true,
+  max_retransmits = true, max_packet_life_time = true, messages_sent = true, bytes_sent = true,
+  messages_received = true, bytes_received = true, buffered_amount_low_threshold = true,
+}
+
+DC.__index = function(self, k)
+  local m = rawget(DC, k)
+  if m then return m end
+  if k == "buffered_amount" then
+    if self._pc._closed then return 0 end
+    return self._pc._core:dc_buffered(self._h)
+  elseif k == "ready_state" then
+    if self._pc._closed then return "closed" end
+    return self._pc._core:dc_info(self._h).state
+  elseif dc_fields[k] then
+    if self._pc._closed then return self._info and self._info[k] end
+    local info = self._pc._core:dc_info(self._h)
+    self._info = info
+    return info[k]
+  end
+  return nil
+end
+
+DC.__newindex = function(self, k, v)
+  if k == "buffered_amount_low_threshold" then
+    if math.type(v) ~= "integer" or v < 0 then error("buffered_amount_low_threshold must be a non-negative integer", 2) end
+    if not self._pc._closed then self._pc._core:dc_set_threshold(self._h, v) end
+    return
+  end
+  rawset(self, k, v)
+end
+
+DC.__tostring = function(self) return string.format("rtc.data_channel(%s)", self._h) end
+DC.__name = "rtc.data_channel"
+
+function DC:on(ev, fn) return on(self, DC_EVENTS, ev, fn) end
+
+--- dc:send(data[, binary]) -> true | nil, err. Strings are sent as text unless binary.
+function DC:send(data, binary)
+  if type(data) ~= "string" then error("bad argument #1 to 'send' (string expected)", 2) end
+  if self._pc._closed then return nil, "InvalidStateError: the peer connection is closed", "InvalidStateError" end
+  return self._pc._core:dc_send(self._h, data, binary and true or false)
+end
+
+function DC:close()
+  if self._pc._closed then return true end
+  return self._pc._core:dc_close(self._h)
+end
+DC.__close = DC.close
+-- }======
+
+-- {====== peer connection ======
+local function dispatch(pc, name, a, b, c)
+  if name == "icecandidate" then
+    if a == "" then
+      emit(pc, "icecandidate", nil)
+    else
+      emit(pc, "icecandidate", { candidate = a, sdp_mid = b, sdp_mline_index = c })
+    end
+  elseif name == "datachannel" then
+    local dc = new_dc(pc, a)
+    emit(pc, "datachannel", dc)
+    emit(dc, "open")
+  elseif name == "open" or name == "closing" or name == "bufferedamountlow" then
+    local dc = pc._channels[a]
+    if dc then emit(dc, name) end
+  elseif name == "message" then
+    local dc = pc._channels[a]
+    if dc then emit(dc, "message", b, c) end
+  elseif name == "dcclose" then
+    local dc = pc._channels[a]
+    if dc then
+      dc._info = pc._core:dc_info(a)
+      if b then emit(dc, "error", b) end
+      emit(dc, "close")
+    end
+  elseif name == "icegatheringstatechange" then
+    emit(pc, name, a)
+    if a == "complete" then
+      local waiters = pc._gather_waiters
+      pc._gather_waiters = {}
+      for i = 1, #waiters do coroutine.resume(waiters[i]) end
+    end
+  else
+    emit(pc, name, a, b, c)
+  end
+end
+
+local STATE_FIELDS = { signaling_state = 1, ice_gathering_state = 2, ice_connection_state = 3, connection_state = 4 }
+
+PC.__index = function(self, k)
+  local m = rawget(PC, k)
+  if m then return m end
+  local si = STATE_FIELDS[k]
+  if si then
+    if self._closed then return k == "ice_gathering_state" and "complete" or "closed" end
+    return (select(si, self._core:states()))
+  elseif k == "local_description" or k == "remote_description" then
+    if self._closed then return nil end
+    local t, sdp
+    if k == "local_description" then t, sdp = self._core:local_description()
+    else t, sdp = self._core:remote_description() end
+    if not t then return nil end
+    return { type = t, sdp = sdp }
+  end
+  return nil
+end
+PC.__name = "rtc.peer_connection"
+PC.__tostring = function(self) return "rtc.peer_connection(" .. (self._closed and "closed" or self.connection_state) .. ")" end
+
+function PC:on(ev, fn) return on(self, PC_EVENTS, ev, fn) end
+
+local function check_open(self)
+  if self._closed then return nil, "InvalidStateError: the peer connection is closed", "InvalidStateError" end
+  return true
+end
+
+--- pc:create_offer{ice_restart=} -> {type="offer", sdp=} | nil, err
+function PC:create_offer(opts)
+  local ok, e, n = check_open(self)
+  if not ok then return nil, e, n end
+  local sdp, err, name = self._core:create_offer(opts and opts.ice_restart or false)
+  if not sdp then return nil, err, name end
+  return { type = "offer", sdp = sdp }
+end
+
+--- pc:create_answer() -> {type="answer", sdp=} | nil, err
+function PC:create_answer()
+  local ok, e, n = check_open(self)
+  if not ok then return nil, e, n end
+  local sdp, err, name = self._core:create_answer()
+  if not sdp then return nil, err, name end
+  return { type = "answer", sdp = sdp }
+end
+
+local function check_desc(desc, fname, optional)
+  if desc == nil and optional then return nil end
+  if type(desc) ~= "table" or type(desc.type) ~= "string" then
+    error("bad argument #1 to '" .. fname .. "' (description table {type=, sdp=} expected)", 3)
+  end
+  if desc.sdp ~= nil and type(desc.sdp) ~= "string" then
+    error("bad argument #1 to '" .. fname .. "' (sdp must be a string)", 3)
+  end
+  return desc
+end
+
+--- pc:set_local_description([desc]) -> true | nil, err (no argument: implicit offer/answer)
+function PC:set_local_description(desc)
+  local ok, e, n = check_open(self)
+  if not ok then return nil, e, n end
+  desc = check_desc(desc, "set_local_description", true)
+  local t = desc and desc.type
+  if not t then
+    local sig = self.signaling_state
+    t = (sig == "have-remote-offer" or sig == "have-local-pranswer") and "answer" or "offer"
+  end
+  if t ~= "offer" and t ~= "answer" and t ~= "pranswer" and t ~= "rollback" then
+    return nil, "TypeError: unknown description type '" .. tostring(t) .. "'", "TypeError"
+  end
+  return self._core:set_local(t, desc and desc.sdp)
+end
+
+--- pc:set_remote_description(desc) -> true | nil, err
+function PC:set_remote_description(desc)
+  local ok, e, n = check_open(self)
+  if not ok then return nil, e, n end
+  check_desc(desc, "set_remote_description")
+  local t = desc.type
+  if t ~= "offer" and t ~= "answer" and t ~= "pranswer" and t ~= "rollback" then
+    return nil, "TypeError: unknown description type '" .. tostring(t) .. "'", "TypeError"
+  end
+  if t ~= "rollback" and (not desc.sdp or desc.sdp == "") then
+    return nil, "InvalidAccessError: empty description", "InvalidAccessError"
+  end
+  return self._core:set_remote(t, desc.sdp)
+end
+
+--- pc:add_ice_candidate(c) -> true | nil, err
+--- c = {candidate=, sdp_mid=, sdp_mline_index=}; nil or candidate "" = end-of-candidates.
+--- The browser spellings sdpMid/sdpMLineIndex are accepted too.
+function PC:add_ice_candidate(c)
+  local ok, e, n = check_open(self)
+  if not ok then return nil, e, n end
+  if c == nil then return self._core:add_candidate("", nil, 0) end
+  if type(c) ~= "table" then error("bad argument #1 to 'add_ice_candidate' (table expected)", 2) end
+  local cand = c.candidate or ""
+  if type(cand) ~= "string" then error("bad argument #1 to 'add_ice_candidate' (candidate must be a string)", 2) end
+  local mid = c.sdp_mid
+  if mid == nil then mid = c.sdpMid end
+  if mid == json.null then mid = nil end
+  local idx = c.sdp_mline_index
+  if idx == nil then idx = c.sdpMLineIndex end
+  if idx == json.null then idx = nil end
+  if mid == nil and idx == nil then
+    return nil, "TypeError: candidate needs sdp_mid or sdp_mline_index", "TypeError"
+  end
+  return self._core:add_candidate(cand, mid, math.tointeger(idx) or 0)
+end
+
+--- pc:create_data_channel(label[, {ordered=, max_retransmits=, max_packet_life_time=,
+---                         protocol=, negotiated=, id=}]) -> dc | nil, err
+function PC:create_data_channel(label, opts)
+  local ok, e, n = check_open(self)
+  if not ok then return nil, e, n end
+  if type(label) ~= "string" then error("bad argument #1 to 'create_data_channel' (string expected)", 2) end
+  if opts ~= nil and type(opts) ~= "table" then error("bad argument #2 to 'create_data_channel' (table expected)", 2) end
+  local h, err, name = self._core:create_channel(label, opts)
+  if not h then return nil, err, name end
+  return new_dc(self, h)
+end
+
+--- pc:restart_ice(): the next offer carries new ICE credentials.
+function PC:restart_ice()
+  local ok, e, n = check_open(self)
+  if not ok then return nil, e, n end
+  return self._core:restart_ice()
+end
+
+--- pc:wait_gathering_complete(): yields the calling task until ICE gathering is complete.
+function PC:wait_gathering_complete()
+  if self._closed or self.ice_gathering_state == "complete" then return true end
+  local co, main = coroutine.running()
+  if main or not coroutine.isyieldable() then
+    error("pc:wait_gathering_complete: must be called from a task (coroutine)", 2)
+  end
+  self._gather_waiters[#self._gather_waiters + 1] = co
+  coroutine.yield()
+  return true
+end
+
+function PC:close()
+  if self._closed then return true end
+  -- Channels learn first; the C side sends its goodbyes and releases the sockets.
+  for h, dc in pairs(self._channels) do
+    local ok, info = pcall(self._core.dc_info, self._core, h)
+    if ok then dc._info = info end
+  end
+  local stats = self._core:raw_stats()
+  self._final_stats = stats
+  self._closed = true
+  self._core:close()
+  for _, dc in pairs(self._channels) do
+    if dc._info and dc._info.state ~= "closed" then
+      dc._info.state = "closed"
+      emit(dc, "close")
+    end
+  end
+  emit(self, "signalingstatechange", "closed")
+  emit(self, "connectionstatechange", "closed")
+  return true
+end
+PC.__close = PC.close
+
+--- pc:local_addresses() -> {"ip:port", ...}: the sockets this connection uses.
+function PC:local_addresses()
+  if self._closed then return {} end
+  return self._core:local_addresses()
+end
+
+--- pc:get_stats() -> { [id] = stats, ... } with W3C RTCStats types and member names.
+function PC:get_stats()
+  local raw = self._closed and self._final_stats or self._core:raw_stats()
+  local now = (self._rtc.now())
+  local report = {}
+  local function add(s) s.timestamp = now; report[s.id] = s end
+  local opened, closed = raw.data_channels_opened, raw.data_channels_closed
+  add { id = "P", type = "peer-connection", dataChannelsOpened = opened, dataChannelsClosed = closed }
+  local pair_id
+  if raw.pair_local_address then
+    pair_id = "CP" .. raw.pair_local_address .. "_" .. raw.pair_remote_address
+    add { id = "I_local", type = "local-candidate", transportId = "T01", address = raw.pair_local_address,
+          port = raw.pair_local_port, protocol = "udp", candidateType = raw.pair_local_type }
+    add { id = "I_remote", type = "remote-candidate", transportId = "T01", address = raw.pair_remote_address,
+          port = raw.pair_remote_port, protocol = "udp", candidateType = raw.pair_remote_type }
+    add { id = pair_id, type = "candidate-pair", transportId = "T01", localCandidateId = "I_local",
+          remoteCandidateId = "I_remote", state = "succeeded", nominated = true,
+          bytesSent = raw.bytes_sent, bytesReceived = raw.bytes_received,
+          packetsSent = raw.packets_sent, packetsReceived = raw.packets_received,
+          requestsSent = raw.stun_checks_sent, requestsReceived = raw.stun_checks_received,
+          responsesReceived = raw.stun_responses_received }
+  end
+  for i, c in ipairs(raw.local_candidates or {}) do
+    add { id = "L" .. i, type = "local-candidate", transportId = "T01", candidateType = c.candidate_type,
+          address = c.address, port = c.port, protocol = "udp" }
+  end
+  for i, c in ipairs(raw.remote_candidates or {}) do
+    add { id = "R" .. i, type = "remote-candidate", transportId = "T01", candidateType = c.candidate_type,
+          address = c.address, port = c.port, protocol = "udp" }
+  end
+  add { id = "T01", type = "transport", bytesSent = raw.bytes_sent, bytesReceived = raw.bytes_received,
+        packetsSent = raw.packets_sent, packetsReceived = raw.packets_received,
+        dtlsState = raw.dtls_state, dtlsRole = raw.dtls_role, tlsVersion = "FEFD",
+        dtlsCipher = raw.tls_cipher ~= "" and raw.tls_cipher or nil,
+        srtpCipher = raw.srtp_cipher ~= "" and raw.srtp_cipher or nil,
+        selectedCandidatePairId = pair_id, localCertificateId = "CF_local",
+        remoteCertificateId = raw.remote_fingerprint ~= "" and "CF_remote" or nil }
+  add { id = "CF_local", type = "certificate", fingerprint = raw.local_fingerprint, fingerprintAlgorithm = "sha-256" }
+  if raw.remote_fingerprint ~= "" then
+    add { id = "CF_remote", type = "certificate", fingerprint = raw.remote_fingerprint, fingerprintAlgorithm = "sha-256" }
+  end
+  for h, dc in pairs(self._channels) do
+    local info = (not self._closed) and self._core:dc_info(h) or dc._info or {}
+    add { id = "D" .. h, type = "data-channel", label = info.label, protocol = info.protocol,
+          dataChannelIdentifier = info.id, state = info.state,
+          messagesSent = info.messages_sent, bytesSent = info.bytes_sent,
+          messagesReceived = info.messages_received, bytesReceived = info.bytes_received }
+  end
+  return report
+end
+-- }======
+
+-- {====== configuration ======
+-- "stun:host[:port]", "turn:host[:port][?transport=udp|tcp]" (turns: and stuns: are refused).
+local function parse_url(url)
+  local scheme, rest = url:match("^(%a+):(.+)$")
+  if not scheme then return nil, "invalid ICE server URL '" .. url .. "'" end
+  scheme = scheme:lower()
+  if scheme ~= "stun" and scheme ~= "turn" then
+    return nil, "unsupported ICE server scheme '" .. scheme .. "' (stun: and turn: are supported)"
+  end
+  local hostport, query = rest:match("^([^?]*)%??(.*)$")
+  local host, port
+  if hostport:sub(1, 1) == "[" then
+    host, port = hostport:match("^%[([^%]]+)%]:?(%d*)$")
+  else
+    host, port = hostport:match("^([^:]+):?(%d*)$")
+  end
+  if not host then return nil, "invalid ICE server URL '" .. url .. "'" end
+  port = tonumber(port) or 3478
+  local transport = query:match("transport=(%a+)")
+  if transport and transport ~= "udp" and transport ~= "tcp" then
+    return nil, "unsupported transport '" .. transport .. "' in '" .. url .. "'"
+  end
+  return { turn = scheme == "turn", host = host, port = port, transport = transport or "udp" }
+end
+
+local function build_config(rtc, cfg)
+  local c = {
+    relay_only = cfg.ice_transport_policy == "relay",
+    ice_lite = cfg.ice_lite and true or false,
+    bind_addresses = cfg.bind_addresses,
+    port = cfg.port,
+    loopback = cfg.loopback,
+    max_message_size = cfg.max_message_size,
+    servers = {},
+  }
+  if cfg.ice_transport_policy ~= nil and cfg.ice_transport_policy ~= "all" and cfg.ice_transport_policy ~= "relay" then
+    error("bad argument #1 to 'peer_connection' (ice_transport_policy must be \"all\" or \"relay\")", 3)
+  end
+  if cfg.bundle_policy ~= nil and cfg.bundle_policy ~= "max-bundle" and cfg.bundle_policy ~= "balanced"
+     and cfg.bundle_policy ~= "max-compat" then
+    error("bad argument #1 to 'peer_connection' (unknown bundle_policy)", 3)
+  end
+  local cert = cfg.certificates and cfg.certificates[1] or cfg.certificate
+  if cert ~= nil then
+    if type(cert) ~= "table" or type(cert.pem) ~= "string" or type(cert.key_pem) ~= "string" then
+      error("bad argument #1 to 'peer_connection' (certificates: {pem=, key_pem=} tables expected)", 3)
+    end
+    c.certificate_pem, c.key_pem = cert.pem, cert.key_pem
+  end
+  for i, s in ipairs(cfg.ice_servers or {}) do
+    if type(s) ~= "table" then error("bad argument #1 to 'peer_connection' (ice_servers[" .. i .. "] must be a table)", 3) end
+    local urls = type(s.urls) == "table" and s.urls or { s.urls or s.url }
+    for _, url in ipairs(urls) do
+      if type(url) ~= "string" then error("bad argument #1 to 'peer_connection' (ice_servers[" .. i .. "].urls)", 3) end
+      local u, err = parse_url(url)
+      if not u then error("bad argument #1 to 'peer_connection' (" .. err .. ")", 3) end
+      local addrs = rtc.resolve(u.host)
+      if not addrs then return nil, "NotFoundError: cannot resolve " .. u.host end
+      if u.turn and (type(s.username) ~= "string" or type(s.credential) ~= "string") then
+        return nil, "InvalidAccessError: TURN server " .. url .. " needs username and credential", "InvalidAccessError"
+      end
+      c.servers[#c.servers + 1] = { turn = u.turn, host = addrs[1], port = u.port, transport = u.transport,
+                                    username = s.username, credential = s.credential }
+    end
+  end
+  return c
+end
+-- }======
+
+return function(rtc, core)
+  json = rtc.json
+
+  --- rtc.peer_connection{ice_servers=, ice_transport_policy=, bundle_policy=, certificates=,
+  ---                     ice_lite=, bind_addresses=, port=, loopback=, max_message_size=}
+  function rtc.peer_connection(cfg)
+    if cfg == nil then cfg = {} end
+    if type(cfg) ~= "table" then error("bad argument #1 to 'peer_connection' (table expected)", 2) end
+    local c, err, name = build_config(rtc, cfg)
+    if not c then return nil, err, name end
+    local raw, err2, name2 = core.peer_connection(c)
+    if not raw then return nil, err2, name2 end
+    local pc = setmetatable({ _core = raw, _listeners = {}, _channels = {}, _gather_waiters = {}, _rtc = rtc }, PC)
+    raw:on("event", function(name3, a, b, c2) dispatch(pc, name3, a, b, c2) end)
+    return pc
+  end
+
+  --- rtc.generate_certificate{key="ecdsa"|"rsa"} -> {pem=, key_pem=, fingerprint=}
+  function rtc.generate_certificate(opts)
+    if opts ~= nil and type(opts) ~= "table" then error("bad argument #1 to 'generate_certificate' (table expected)", 2) end
+    local pem, key, fp = core.generate_certificate(opts)
+    if not pem then return nil, key, fp end
+    return { pem = pem, key_pem = key, fingerprint = fp }
+  end
+
+  --- rtc.load_certificate(pem, key_pem) -> {pem=, key_pem=, fingerprint=} | nil, err
+  function rtc.load_certificate(pem, key_pem)
+    if type(pem) ~= "string" or type(key_pem) ~= "string" then
+      error("bad arguments to 'load_certificate' (pem and key_pem strings expected)", 2)
+    end
+    local fp, err, name = core.certificate_fingerprint(pem, key_pem)
+    if not fp then return nil, err, name end
+    return { pem = pem, key_pem = key_pem, fingerprint = fp }
+  end
+end

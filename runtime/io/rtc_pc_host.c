@@ -1,0 +1,209 @@
+#include "io/rtc_pc_host.h"
+#include "core/rtc_errors.h"
+#include "core/rtc_log.h"
+#include "io/rtc_driver.h"
+#include "io/rtc_netif.h"
+#include "io/rtc_udp.h"
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define TAG "pc"
+
+typedef struct host_sock {
+    rtc_pc_host *h;
+    rtc_udp *u;
+    rtc_addr local;
+} host_sock;
+
+struct rtc_pc_host {
+    rtc_loop *lp;
+    rtc_pc *pc;
+    rtc_driver drv;
+    uv_timer_t soon;          /* deferred drain: events reach the owner after its call returns */
+    rtc_pc_event ev;
+    host_sock socks[RTC_PC_HOST_MAX_BIND];
+    int nsocks;
+    int pending_closes;
+    bool closing;
+    rtc_pc_host_event_cb event_cb;
+    rtc_pc_host_close_cb close_cb;
+    void *ud;
+};
+
+static int op_timeout(void *m, rtc_time now) { return rtc_pc_handle_timeout(m, now); }
+static bool op_transmit(void *m, rtc_transmit *out) { return rtc_pc_poll_transmit(m, out); }
+static bool op_event(void *m, void *ev) { return rtc_pc_poll_event(m, ev); }
+static rtc_time op_poll_timeout(void *m) { return rtc_pc_poll_timeout(m); }
+static const rtc_machine_ops pc_ops = { op_timeout, op_transmit, op_event, op_poll_timeout };
+
+static host_sock *sock_for(rtc_pc_host *h, const rtc_transmit *tx)
+{
+    if (rtc_addr_family(&tx->local)) {
+        for (int i = 0; i < h->nsocks; i++)
+            if (rtc_addr_eq(&h->socks[i].local, &tx->local)) return &h->socks[i];
+    }
+    for (int i = 0; i < h->nsocks; i++)
+        if (rtc_addr_family(&h->socks[i].local) == rtc_addr_family(&tx->remote)) return &h->socks[i];
+    return NULL;
+}
+
+static void on_transmit(rtc_driver *d, rtc_transmit *tx)
+{
+    rtc_pc_host *h = d->data;
+    host_sock *s = tx->proto == RTC_PROTO_UDP ? sock_for(h, tx) : NULL;
+    if (!s) {
+        rtc_debug(TAG, "no socket for a datagram (proto %d): dropped", tx->proto);
+        rtc_buf_unref(tx->buf);
+        return;
+    }
+    rtc_udp_send_buf(s->u, &tx->remote, tx->buf);
+}
+
+static void on_event(rtc_driver *d, void *evp)
+{
+    rtc_pc_host *h = d->data;
+    rtc_pc_event *ev = evp;
+    if (h->closing || !h->event_cb) {
+        rtc_buf_unref(ev->buf);
+        return;
+    }
+    h->event_cb(h, ev, h->ud);
+}
+
+static void on_recv(rtc_udp *u, const uint8_t *data, size_t len, const rtc_addr *from, void *ud)
+{
+    (void)u;
+    host_sock *s = ud;
+    rtc_pc_host *h = s->h;
+    if (h->closing) return;
+    rtc_pc_handle_datagram(h->pc, &s->local, from, data, len, rtc_driver_now(&h->drv));
+    rtc_driver_drain(&h->drv);
+}
+
+static int bind_one(rtc_pc_host *h, const rtc_addr *ip)
+{
+    if (h->nsocks == RTC_PC_HOST_MAX_BIND) return RTC_EQUOTA;
+    host_sock *s = &h->socks[h->nsocks];
+    s->h = h;
+    rtc_udp_opts opts = { .ipv6only = 1 };
+    int r = rtc_udp_new(&s->u, h->lp, ip, &opts, on_recv, s);
+    if (r < 0) return r;
+    rtc_udp_local_addr(s->u, &s->local);
+    h->nsocks++;
+    return 0;
+}
+
+int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *cfg,
+                    rtc_pc_host_event_cb event_cb, void *ud)
+{
+    rtc_pc_host *h = calloc(1, sizeof *h);
+    if (!h) return RTC_ENOMEM;
+    h->lp = lp;
+    h->event_cb = event_cb;
+    h->ud = ud;
+    rtc_pc_config pcfg = cfg->pc;
+    if (!pcfg.rng) pcfg.rng = rtc_loop_rng(lp);
+    if (!pcfg.pool) pcfg.pool = rtc_loop_pool(lp);
+    if (!pcfg.unix_now) pcfg.unix_now = (int64_t)time(NULL);
+    h->drv.data = h;
+    rtc_time now = rtc_clock_now();
+    int r = rtc_pc_new(&h->pc, &pcfg, now);
+    if (r < 0) { free(h); return r; }
+    /* Sockets: the addresses asked for, else every interface (loopback as a last resort). */
+    if (cfg->nbind > 0) {
+        for (int i = 0; i < cfg->nbind; i++) {
+            r = bind_one(h, &cfg->bind[i]);
+            if (r < 0) rtc_warn(TAG, "cannot bind a UDP socket: %s", rtc_strerror(r));
+        }
+    } else {
+        rtc_netif_addr ifs[RTC_PC_HOST_MAX_BIND];
+        int n = rtc_netif_list(ifs, RTC_PC_HOST_MAX_BIND, cfg->loopback);
+        if (n <= 0) n = rtc_netif_list(ifs, RTC_PC_HOST_MAX_BIND, true);
+        for (int i = 0; i < n; i++) bind_one(h, &ifs[i].addr);
+    }
+    if (h->nsocks == 0) {
+        rtc_pc_free(h->pc);
+        free(h);
+        return RTC_EIO;
+    }
+    rtc_driver_init(&h->drv, lp, &pc_ops, h->pc, on_transmit, on_event, &h->ev);
+    h->drv.data = h;
+    uv_timer_init(rtc_loop_uv(lp), &h->soon);
+    h->soon.data = h;
+    for (int i = 0; i < h->nsocks; i++) {
+        /* Earlier addresses are preferred: IPv4 before IPv6 as the OS lists them. */
+        rtc_pc_add_local_address(h->pc, &h->socks[i].local, (uint16_t)(65535 - i * 256), now);
+    }
+    for (int i = 0; i < cfg->nservers; i++) {
+        const rtc_pc_host_server *sv = &cfg->servers[i];
+        for (int k = 0; k < h->nsocks; k++) {
+            if (rtc_addr_family(&h->socks[k].local) != rtc_addr_family(&sv->addr)) continue;
+            if (rtc_addr_is_loopback(&sv->addr) != rtc_addr_is_loopback(&h->socks[k].local)) continue;
+            if (sv->turn)
+                rtc_pc_add_turn_server(h->pc, &h->socks[k].local, &sv->addr, sv->transport, sv->user, sv->pass, now);
+            else
+                rtc_pc_add_stun_server(h->pc, &h->socks[k].local, &sv->addr, now);
+        }
+    }
+    *out = h;
+    rtc_pc_host_kick_soon(h);
+    return 0;
+}
+
+rtc_pc *rtc_pc_host_pc(rtc_pc_host *h) { return h->pc; }
+void rtc_pc_host_kick(rtc_pc_host *h) { if (!h->closing) rtc_driver_drain(&h->drv); }
+
+static void soon_cb(uv_timer_t *t)
+{
+    rtc_pc_host *h = t->data;
+    if (!h->closing) rtc_driver_drain(&h->drv);
+}
+
+void rtc_pc_host_kick_soon(rtc_pc_host *h)
+{
+    if (!h->closing && !uv_is_active((uv_handle_t *)&h->soon)) uv_timer_start(&h->soon, soon_cb, 0, 0);
+}
+rtc_time rtc_pc_host_now(rtc_pc_host *h) { return rtc_driver_now(&h->drv); }
+
+int rtc_pc_host_local_addr(rtc_pc_host *h, int i, rtc_addr *out)
+{
+    if (i < 0 || i >= h->nsocks) return RTC_ENOTFOUND;
+    *out = h->socks[i].local;
+    return 0;
+}
+
+static void maybe_done(rtc_pc_host *h)
+{
+    if (--h->pending_closes > 0) return;
+    rtc_pc_free(h->pc);
+    if (h->close_cb) h->close_cb(h, h->ud);
+    free(h);
+}
+
+static void sock_closed(rtc_udp *u, void *ud)
+{
+    (void)u;
+    host_sock *s = ud;
+    maybe_done(s->h);
+}
+
+static void drv_closed(rtc_driver *d) { maybe_done(d->data); }
+static void soon_closed(uv_handle_t *t) { maybe_done(t->data); }
+
+void rtc_pc_host_close(rtc_pc_host *h, rtc_pc_host_close_cb close_cb)
+{
+    if (h->closing) return;
+    rtc_pc_close(h->pc, rtc_driver_now(&h->drv));
+    /* The goodbye datagrams (close_notify, SCTP ABORT) still go out; events do not. */
+    h->closing = true;
+    rtc_transmit tx;
+    while (rtc_pc_poll_transmit(h->pc, &tx)) on_transmit(&h->drv, &tx);
+    rtc_pc_event ev;
+    while (rtc_pc_poll_event(h->pc, &ev)) rtc_buf_unref(ev.buf);
+    h->close_cb = close_cb;
+    h->pending_closes = h->nsocks + 2;
+    rtc_driver_close(&h->drv, drv_closed);
+    uv_close((uv_handle_t *)&h->soon, soon_closed);
+    for (int i = 0; i < h->nsocks; i++) rtc_udp_close(h->socks[i].u, sock_closed);
+}

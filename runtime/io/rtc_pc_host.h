@@ -1,0 +1,55 @@
+/* Hosts a peer connection machine (pc/peer_connection.h) on an rtc_loop: binds its UDP
+ * sockets (one per local address), reports them as host candidates, resolves STUN/TURN
+ * server addresses into the machine, sends its transmits, and runs its timer through
+ * an rtc_driver. Events reach the owner through `event_cb`, inside the drain.
+ *
+ * After calling any rtc_pc_* function on rtc_pc_host_pc(h), call rtc_pc_host_kick(h)
+ * so the output is drained (a kick from inside event_cb is folded into the running
+ * drain). */
+#ifndef RTC_PC_HOST_H
+#define RTC_PC_HOST_H
+#include "io/rtc_loop.h"
+#include "pc/peer_connection.h"
+
+#define RTC_PC_HOST_MAX_BIND 8
+#define RTC_PC_HOST_MAX_SERVERS 8
+
+typedef struct rtc_pc_host rtc_pc_host;
+
+typedef struct rtc_pc_host_server {
+    rtc_addr addr;            /* resolved server address */
+    bool turn;
+    int transport;            /* RTC_TURN_UDP / RTC_TURN_TCP (TURN only) */
+    char user[256], pass[256];
+} rtc_pc_host_server;
+
+typedef struct rtc_pc_host_config {
+    rtc_pc_config pc;         /* rng and pool default to the loop's when NULL */
+    rtc_addr bind[RTC_PC_HOST_MAX_BIND];   /* local IPs to use (port = fixed port or 0) */
+    int nbind;                /* 0: every interface address (loopback only when there is no other) */
+    bool loopback;            /* with nbind 0: include loopback addresses too */
+    rtc_pc_host_server servers[RTC_PC_HOST_MAX_SERVERS];
+    int nservers;
+} rtc_pc_host_config;
+
+/* `ev` is valid for the call only; a DC_MESSAGE buffer belongs to the callee (unref). */
+typedef void (*rtc_pc_host_event_cb)(rtc_pc_host *h, rtc_pc_event *ev, void *ud);
+typedef void (*rtc_pc_host_close_cb)(rtc_pc_host *h, void *ud);
+
+/* cfg read during the call. Returns 0 or a negative RTC_E* (no socket could be bound:
+ * RTC_EIO). */
+int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *cfg,
+                    rtc_pc_host_event_cb event_cb, void *ud);
+rtc_pc *rtc_pc_host_pc(rtc_pc_host *h);     /* borrowed; valid until close */
+void rtc_pc_host_kick(rtc_pc_host *h);
+/* The same on the next loop turn: an owner that must not see events inside its own
+ * call (W3C events are queued tasks) uses this. */
+void rtc_pc_host_kick_soon(rtc_pc_host *h);
+rtc_time rtc_pc_host_now(rtc_pc_host *h);
+/* Number of bound sockets and their addresses (for tests and stats). */
+int rtc_pc_host_local_addr(rtc_pc_host *h, int i, rtc_addr *out);
+/* Close the machine (rtc_pc_close), the sockets and the timer; close_cb runs once
+ * libuv is done, then h is freed. No event_cb call happens after this returns. */
+void rtc_pc_host_close(rtc_pc_host *h, rtc_pc_host_close_cb close_cb);
+
+#endif

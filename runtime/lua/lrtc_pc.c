@@ -1,0 +1,598 @@
+/* The C half of rtc.peer_connection: core.peer_connection(cfg) -> rtc.pc_core, a thin
+ * userdata over io/rtc_pc_host. lua/rtc/peer_connection.lua builds the W3C-shaped
+ * objects (peer connection, data channels, events by name) on top of it.
+ *
+ * Every machine event reaches Lua through one callback, obj:on("event", fn), called
+ * as fn(name, ...) (see push_event); data channels are plain integer handles here. */
+#include "lua/lrtc.h"
+#include "core/rtc_addr.h"
+#include "io/rtc_pc_host.h"
+#include "turn/turn_client.h"
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { EV_EVENT, EV_CLOSE };
+static const char *const pc_events[] = { "event", "close", NULL };
+
+typedef struct lpc {
+    lrtc_link link;
+    rtc_pc_host *h;
+} lpc;
+
+static void host_closed(rtc_pc_host *h, void *ud)
+{
+    (void)h;
+    lpc *p = ud;
+    if (p->link.owner && !lrtc_closing(p->link.S)) lrtc_obj_finish(lrtc_main_thread(p->link.S), p->link.owner);
+    free(p);
+}
+
+static void lpc_close(lua_State *L, lrtc_obj *o)
+{
+    (void)L;
+    lpc *p = o->ptr;
+    rtc_pc_host_close(p->h, host_closed);
+}
+
+static const lrtc_class pc_class = { "rtc.pc_core", pc_events, EV_CLOSE, lpc_close };
+
+/* Pushes the event's name and arguments; returns how many values. */
+static int push_event(lua_State *L, const rtc_pc_event *ev)
+{
+    switch (ev->type) {
+    case RTC_PC_EV_SIGNALING_STATE:
+        lua_pushliteral(L, "signalingstatechange");
+        lua_pushstring(L, rtc_pc_signaling_state_name(ev->state));
+        return 2;
+    case RTC_PC_EV_GATHERING_STATE:
+        lua_pushliteral(L, "icegatheringstatechange");
+        lua_pushstring(L, rtc_pc_gathering_state_name(ev->state));
+        return 2;
+    case RTC_PC_EV_ICE_STATE:
+        lua_pushliteral(L, "iceconnectionstatechange");
+        lua_pushstring(L, rtc_pc_ice_state_name(ev->state));
+        return 2;
+    case RTC_PC_EV_CONNECTION_STATE:
+        lua_pushliteral(L, "connectionstatechange");
+        lua_pushstring(L, rtc_pc_connection_state_name(ev->state));
+        return 2;
+    case RTC_PC_EV_ICE_CANDIDATE:
+        lua_pushliteral(L, "icecandidate");
+        lua_pushstring(L, ev->candidate);
+        lua_pushstring(L, ev->mid);
+        lua_pushinteger(L, ev->mline_index);
+        return 4;
+    case RTC_PC_EV_NEGOTIATION_NEEDED:
+        lua_pushliteral(L, "negotiationneeded");
+        return 1;
+    case RTC_PC_EV_DATACHANNEL:
+        lua_pushliteral(L, "datachannel");
+        lua_pushinteger(L, ev->dc);
+        return 2;
+    case RTC_PC_EV_DC_OPEN:
+        lua_pushliteral(L, "open");
+        lua_pushinteger(L, ev->dc);
+        return 2;
+    case RTC_PC_EV_DC_MESSAGE:
+        lua_pushliteral(L, "message");
+        lua_pushinteger(L, ev->dc);
+        lua_pushlstring(L, (const char *)ev->buf->data, ev->buf->len);
+        lua_pushboolean(L, ev->binary);
+        return 4;
+    case RTC_PC_EV_DC_BUFFERED_LOW:
+        lua_pushliteral(L, "bufferedamountlow");
+        lua_pushinteger(L, ev->dc);
+        return 2;
+    case RTC_PC_EV_DC_CLOSING:
+        lua_pushliteral(L, "closing");
+        lua_pushinteger(L, ev->dc);
+        return 2;
+    case RTC_PC_EV_DC_CLOSE:
+        lua_pushliteral(L, "dcclose");
+        lua_pushinteger(L, ev->dc);
+        if (ev->err) lua_pushfstring(L, "%s: %s", rtc_err_domname(ev->err), rtc_strerror(ev->err));
+        else lua_pushnil(L);
+        return 3;
+    case RTC_PC_EV_ERROR:
+        lua_pushliteral(L, "error");
+        lua_pushfstring(L, "%s: %s", rtc_err_domname(ev->err), ev->reason);
+        return 2;
+    }
+    return 0;
+}
+
+static void on_host_event(rtc_pc_host *h, rtc_pc_event *ev, void *ud)
+{
+    (void)h;
+    lpc *p = ud;
+    lrtc_obj *o = p->link.owner;
+    if (o && !lrtc_closing(p->link.S)) {
+        lua_State *L = lrtc_main_thread(p->link.S);
+        if (lrtc_obj_push_cb(L, o, EV_EVENT)) {
+            int n = push_event(L, ev);
+            if (n) lrtc_call(L, n);
+            else lua_pop(L, 1);
+        }
+    }
+    rtc_buf_unref(ev->buf);
+}
+
+/* ---- construction ---------------------------------------------------------------- */
+
+static int opt_bool(lua_State *L, int t, const char *k, int def)
+{
+    lua_getfield(L, t, k);
+    int v = lua_isnil(L, -1) ? def : lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return v;
+}
+
+static void read_servers(lua_State *L, int t, rtc_pc_host_config *cfg)
+{
+    lua_getfield(L, t, "servers");
+    if (lua_istable(L, -1)) {
+        int n = (int)luaL_len(L, -1);
+        for (int i = 1; i <= n && cfg->nservers < RTC_PC_HOST_MAX_SERVERS; i++) {
+            lua_rawgeti(L, -1, i);
+            int s = lua_gettop(L);
+            if (!lua_istable(L, s)) luaL_error(L, "peer_connection: servers[%d] must be a table", i);
+            rtc_pc_host_server *sv = &cfg->servers[cfg->nservers];
+            memset(sv, 0, sizeof *sv);
+            lrtc_check_hostport(L, s, &sv->addr, NULL);
+            sv->turn = opt_bool(L, s, "turn", 0);
+            lua_getfield(L, s, "transport");
+            sv->transport = (lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "tcp") == 0) ? RTC_TURN_TCP : RTC_TURN_UDP;
+            lua_getfield(L, s, "username");
+            const char *u = lua_tostring(L, -1);
+            lua_getfield(L, s, "credential");
+            const char *pw = lua_tostring(L, -1);
+            if (sv->turn && (!u || !pw)) luaL_error(L, "peer_connection: a TURN server needs username and credential");
+            if (u && strlen(u) >= sizeof sv->user) luaL_error(L, "peer_connection: TURN username too long");
+            if (pw && strlen(pw) >= sizeof sv->pass) luaL_error(L, "peer_connection: TURN credential too long");
+            if (u) strcpy(sv->user, u);
+            if (pw) strcpy(sv->pass, pw);
+            lua_settop(L, s - 1);
+            cfg->nservers++;
+        }
+    }
+    lua_pop(L, 1);
+}
+
+static void read_bind(lua_State *L, int t, rtc_pc_host_config *cfg)
+{
+    lua_getfield(L, t, "port");
+    lua_Integer port = luaL_optinteger(L, -1, 0);
+    if (port < 0 || port > 65535) luaL_error(L, "peer_connection: port out of range");
+    lua_pop(L, 1);
+    lua_getfield(L, t, "bind_addresses");
+    if (lua_istable(L, -1)) {
+        int n = (int)luaL_len(L, -1);
+        for (int i = 1; i <= n && cfg->nbind < RTC_PC_HOST_MAX_BIND; i++) {
+            lua_rawgeti(L, -1, i);
+            const char *ip = lua_tostring(L, -1);
+            if (!ip || rtc_addr_set(&cfg->bind[cfg->nbind], ip, (uint16_t)port) < 0)
+                luaL_error(L, "peer_connection: bind_addresses[%d] is not a numeric IP address", i);
+            cfg->nbind++;
+            lua_pop(L, 1);
+        }
+    } else if (!lua_isnil(L, -1)) {
+        luaL_error(L, "peer_connection: bind_addresses must be a list of IP addresses");
+    }
+    lua_pop(L, 1);
+}
+
+/* core.peer_connection{ servers=..., relay_only=, ice_lite=, bind_addresses=, port=,
+ *                       loopback=, max_message_size=, certificate_pem=, key_pem= } */
+static int l_peer_connection(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    rtc_pc_host_config *cfg = calloc(1, sizeof *cfg);
+    if (!cfg) return lrtc_push_error(L, RTC_ENOMEM, NULL);
+    cfg->pc.relay_only = opt_bool(L, 1, "relay_only", 0);
+    cfg->pc.ice_lite = opt_bool(L, 1, "ice_lite", 0);
+    cfg->loopback = opt_bool(L, 1, "loopback", 0);
+    lua_getfield(L, 1, "max_message_size");
+    cfg->pc.max_message_size = (size_t)luaL_optinteger(L, -1, 0);
+    lua_pop(L, 1);
+    read_servers(L, 1, cfg);
+    read_bind(L, 1, cfg);
+    lua_getfield(L, 1, "certificate_pem");
+    lua_getfield(L, 1, "key_pem");
+    size_t cl = 0, kl = 0;
+    const char *cp = lua_tolstring(L, -2, &cl), *kp = lua_tolstring(L, -1, &kl);
+    rtc_dtls_cert *cert = NULL;
+    if (cp && kp) {
+        int r = rtc_dtls_cert_from_pem(&cert, cp, cl, kp, kl);
+        if (r < 0) { free(cfg); return lrtc_push_error(L, RTC_EINVAL, "invalid certificate or key PEM"); }
+        cfg->pc.cert = cert;
+    }
+    lua_pop(L, 2);
+    lrtc_state *S = lrtc_state_get(L);
+    lrtc_obj *o = lrtc_obj_new(L, &pc_class, sizeof(lrtc_obj), NULL);
+    lpc *p = calloc(1, sizeof *p);
+    int r = p ? rtc_pc_host_new(&p->h, lrtc_get_loop(S), cfg, on_host_event, p) : RTC_ENOMEM;
+    rtc_dtls_cert_unref(cert);   /* the pc took its own ref */
+    free(cfg);
+    if (r < 0) {
+        free(p);
+        return lrtc_push_error(L, r, r == RTC_EIO ? "no UDP socket could be bound" : NULL);
+    }
+    lrtc_obj_open(L, o, -1, p);
+    return 1;
+}
+
+/* ---- methods ------------------------------------------------------------------------ */
+
+static lpc *check_pc(lua_State *L) { return lrtc_obj_check(L, 1, &pc_class)->ptr; }
+static rtc_time now_of(lpc *p) { return rtc_pc_host_now(p->h); }
+
+/* Output produced by a method goes out on the next loop turn, so scripts see events
+ * after the call returns, as in browsers. */
+static int pc_result(lua_State *L, lpc *p, int r)
+{
+    rtc_pc_host_kick_soon(p->h);
+    if (r < 0) {
+        const char *msg = rtc_pc_last_error(rtc_pc_host_pc(p->h));
+        lua_pushnil(L);
+        lua_pushstring(L, msg && *msg ? msg : rtc_strerror(r));
+        lua_pushstring(L, rtc_err_domname(r));
+        return 3;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int pc_create_offer(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    char *sdp;
+    int r = rtc_pc_create_offer(rtc_pc_host_pc(p->h), lua_toboolean(L, 2), &sdp, now_of(p));
+    if (r < 0) return pc_result(L, p, r);
+    lua_pushstring(L, sdp);
+    free(sdp);
+    return 1;
+}
+
+static int pc_create_answer(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    char *sdp;
+    int r = rtc_pc_create_answer(rtc_pc_host_pc(p->h), &sdp, now_of(p));
+    if (r < 0) return pc_result(L, p, r);
+    lua_pushstring(L, sdp);
+    free(sdp);
+    return 1;
+}
+
+static rtc_pc_sdp_type check_type(lua_State *L, int idx)
+{
+    static const char *const names[] = { "offer", "pranswer", "answer", "rollback", NULL };
+    return (rtc_pc_sdp_type)luaL_checkoption(L, idx, NULL, names);
+}
+
+static int pc_set_local(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    rtc_pc_sdp_type t = check_type(L, 2);
+    const char *sdp = luaL_optstring(L, 3, NULL);
+    return pc_result(L, p, rtc_pc_set_local_description(rtc_pc_host_pc(p->h), t, sdp, now_of(p)));
+}
+
+static int pc_set_remote(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    rtc_pc_sdp_type t = check_type(L, 2);
+    const char *sdp = t == RTC_SDP_ROLLBACK ? luaL_optstring(L, 3, "") : luaL_checkstring(L, 3);
+    return pc_result(L, p, rtc_pc_set_remote_description(rtc_pc_host_pc(p->h), t, sdp, now_of(p)));
+}
+
+static int pc_add_candidate(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    const char *cand = luaL_optstring(L, 2, "");
+    const char *mid = luaL_optstring(L, 3, NULL);
+    lua_Integer idx = luaL_optinteger(L, 4, 0);
+    return pc_result(L, p, rtc_pc_add_ice_candidate(rtc_pc_host_pc(p->h), cand, mid, (int)idx, now_of(p)));
+}
+
+static int push_desc(lua_State *L, int r, rtc_pc_sdp_type t, char *sdp)
+{
+    if (r < 0) { lua_pushnil(L); return 1; }
+    lua_pushstring(L, rtc_pc_sdp_type_name(t));
+    lua_pushstring(L, sdp);
+    free(sdp);
+    return 2;
+}
+
+static int pc_local_description(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    rtc_pc_sdp_type t;
+    char *sdp = NULL;
+    int r = rtc_pc_local_description(rtc_pc_host_pc(p->h), &t, &sdp);
+    return push_desc(L, r, t, sdp);
+}
+
+static int pc_remote_description(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    rtc_pc_sdp_type t;
+    char *sdp = NULL;
+    int r = rtc_pc_remote_description(rtc_pc_host_pc(p->h), &t, &sdp);
+    return push_desc(L, r, t, sdp);
+}
+
+static int pc_restart_ice(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    return pc_result(L, p, rtc_pc_restart_ice(rtc_pc_host_pc(p->h), now_of(p)));
+}
+
+static int pc_states(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    rtc_pc *pc = rtc_pc_host_pc(p->h);
+    lua_pushstring(L, rtc_pc_signaling_state_name(rtc_pc_signaling_state_get(pc)));
+    lua_pushstring(L, rtc_pc_gathering_state_name(rtc_pc_gathering_state_get(pc)));
+    lua_pushstring(L, rtc_pc_ice_state_name(rtc_pc_ice_state_get(pc)));
+    lua_pushstring(L, rtc_pc_connection_state_name(rtc_pc_connection_state_get(pc)));
+    return 4;
+}
+
+static int opt_int_field(lua_State *L, int t, const char *k, int def)
+{
+    lua_getfield(L, t, k);
+    lua_Integer v = lua_isnil(L, -1) ? def : luaL_checkinteger(L, -1);
+    lua_pop(L, 1);
+    return (int)v;
+}
+
+/* pc:create_channel(label, {ordered=, max_retransmits=, max_packet_life_time=,
+ *                           protocol=, negotiated=, id=}) -> handle | nil, err */
+static int pc_create_channel(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    rtc_dc_init init;
+    memset(&init, 0, sizeof init);
+    init.label = luaL_checkstring(L, 2);
+    init.max_retransmits = init.max_packet_life_time = -1;
+    if (!lua_isnoneornil(L, 3)) {
+        luaL_checktype(L, 3, LUA_TTABLE);
+        init.unordered = !opt_bool(L, 3, "ordered", 1);
+        init.max_retransmits = opt_int_field(L, 3, "max_retransmits", -1);
+        init.max_packet_life_time = opt_int_field(L, 3, "max_packet_life_time", -1);
+        init.negotiated = opt_bool(L, 3, "negotiated", 0);
+        init.id = opt_int_field(L, 3, "id", -1);
+        lua_getfield(L, 3, "protocol");
+        init.protocol = lua_tostring(L, -1);
+    }
+    int h = rtc_pc_create_data_channel(rtc_pc_host_pc(p->h), &init, now_of(p));
+    if (h < 0) return pc_result(L, p, h);
+    rtc_pc_host_kick_soon(p->h);
+    lua_pushinteger(L, h);
+    return 1;
+}
+
+static int check_dc(lua_State *L, lpc *p, int idx)
+{
+    lua_Integer h = luaL_checkinteger(L, idx);
+    if (h < 0 || h >= rtc_pc_dc_count(rtc_pc_host_pc(p->h))) luaL_argerror(L, idx, "no such data channel");
+    return (int)h;
+}
+
+static int pc_dc_send(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    int h = check_dc(L, p, 2);
+    size_t len;
+    const char *data = luaL_checklstring(L, 3, &len);
+    return pc_result(L, p, rtc_pc_dc_send(rtc_pc_host_pc(p->h), h, data, len, lua_toboolean(L, 4), now_of(p)));
+}
+
+static int pc_dc_close(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    int h = check_dc(L, p, 2);
+    return pc_result(L, p, rtc_pc_dc_close(rtc_pc_host_pc(p->h), h, now_of(p)));
+}
+
+static int pc_dc_set_threshold(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    int h = check_dc(L, p, 2);
+    lua_Integer n = luaL_checkinteger(L, 3);
+    luaL_argcheck(L, n >= 0, 3, "must not be negative");
+    rtc_pc_dc_set_low_threshold(rtc_pc_host_pc(p->h), h, (size_t)n);
+    return 0;
+}
+
+static void set_int(lua_State *L, const char *k, lua_Integer v) { lua_pushinteger(L, v); lua_setfield(L, -2, k); }
+static void set_str(lua_State *L, const char *k, const char *v) { lua_pushstring(L, v); lua_setfield(L, -2, k); }
+static void set_bool(lua_State *L, const char *k, int v) { lua_pushboolean(L, v); lua_setfield(L, -2, k); }
+
+/* pc:dc_info(h) -> {id=, label=, protocol=, state=, ordered=, ...} */
+static int pc_dc_info(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    int h = check_dc(L, p, 2);
+    rtc_dc_info i;
+    rtc_pc_dc_info(rtc_pc_host_pc(p->h), h, &i);
+    lua_createtable(L, 0, 14);
+    if (i.id >= 0) set_int(L, "id", i.id);
+    set_str(L, "label", i.label);
+    set_str(L, "protocol", i.protocol);
+    set_str(L, "state", i.state);
+    set_bool(L, "ordered", i.ordered);
+    set_bool(L, "negotiated", i.negotiated);
+    if (i.max_retransmits >= 0) set_int(L, "max_retransmits", i.max_retransmits);
+    if (i.max_packet_life_time >= 0) set_int(L, "max_packet_life_time", i.max_packet_life_time);
+    set_int(L, "buffered_amount", (lua_Integer)i.buffered_amount);
+    set_int(L, "buffered_amount_low_threshold", (lua_Integer)i.buffered_amount_low_threshold);
+    set_int(L, "messages_sent", (lua_Integer)i.messages_sent);
+    set_int(L, "bytes_sent", (lua_Integer)i.bytes_sent);
+    set_int(L, "messages_received", (lua_Integer)i.messages_received);
+    set_int(L, "bytes_received", (lua_Integer)i.bytes_received);
+    return 1;
+}
+
+/* pc:dc_buffered(h) -> bytes (the hot path of a sending loop: no table) */
+static int pc_dc_buffered(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    int h = check_dc(L, p, 2);
+    rtc_dc_info i;
+    rtc_pc_dc_info(rtc_pc_host_pc(p->h), h, &i);
+    lua_pushinteger(L, (lua_Integer)i.buffered_amount);
+    return 1;
+}
+
+static const char *cand_type_name(int t)
+{
+    static const char *n[] = { "host", "srflx", "prflx", "relay" };
+    return (t >= 0 && t < 4) ? n[t] : "host";
+}
+
+static void push_candidates(lua_State *L, lpc *p, bool local)
+{
+    rtc_pc *pc = rtc_pc_host_pc(p->h);
+    lua_newtable(L);
+    char buf[512];
+    int type;
+    rtc_addr a;
+    for (int i = 0; (local ? rtc_pc_local_candidate(pc, i, buf, sizeof buf, &type, &a)
+                           : rtc_pc_remote_candidate(pc, i, buf, sizeof buf, &type, &a)) == 0; i++) {
+        lua_createtable(L, 0, 5);
+        set_str(L, "candidate", buf);
+        set_str(L, "candidate_type", cand_type_name(type));
+        if (rtc_addr_family(&a)) {
+            char ip[RTC_ADDR_STRLEN];
+            set_str(L, "address", rtc_addr_ip_str(&a, ip, sizeof ip));
+            set_int(L, "port", rtc_addr_port(&a));
+        }
+        lua_rawseti(L, -2, i + 1);
+    }
+}
+
+/* pc:raw_stats() -> the counters get_stats() turns into W3C stats objects */
+static int pc_raw_stats(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    rtc_pc *pc = rtc_pc_host_pc(p->h);
+    rtc_pc_stats st;
+    rtc_pc_get_stats(pc, &st);
+    lua_createtable(L, 0, 24);
+    set_int(L, "bytes_sent", (lua_Integer)st.bytes_sent);
+    set_int(L, "bytes_received", (lua_Integer)st.bytes_received);
+    set_int(L, "packets_sent", (lua_Integer)st.packets_sent);
+    set_int(L, "packets_received", (lua_Integer)st.packets_received);
+    set_int(L, "data_channels_opened", st.data_channels_opened);
+    set_int(L, "data_channels_closed", st.data_channels_closed);
+    set_str(L, "local_fingerprint", st.local_fingerprint);
+    set_str(L, "remote_fingerprint", st.remote_fingerprint);
+    set_str(L, "dtls_state", st.dtls_state);
+    set_str(L, "dtls_role", st.dtls_role);
+    set_str(L, "tls_cipher", st.tls_cipher ? st.tls_cipher : "");
+    set_str(L, "srtp_cipher", st.srtp_cipher ? st.srtp_cipher : "");
+    set_int(L, "stun_checks_sent", (lua_Integer)st.stun_checks_sent);
+    set_int(L, "stun_checks_received", (lua_Integer)st.stun_checks_received);
+    set_int(L, "stun_responses_received", (lua_Integer)st.stun_responses_received);
+    if (st.has_pair) {
+        char ip[RTC_ADDR_STRLEN];
+        set_str(L, "pair_local_address", rtc_addr_ip_str(&st.pair_local, ip, sizeof ip));
+        set_int(L, "pair_local_port", rtc_addr_port(&st.pair_local));
+        set_str(L, "pair_local_type", cand_type_name(st.pair_local_type));
+        set_str(L, "pair_remote_address", rtc_addr_ip_str(&st.pair_remote, ip, sizeof ip));
+        set_int(L, "pair_remote_port", rtc_addr_port(&st.pair_remote));
+        set_str(L, "pair_remote_type", cand_type_name(st.pair_remote_type));
+    }
+    push_candidates(L, p, true);
+    lua_setfield(L, -2, "local_candidates");
+    push_candidates(L, p, false);
+    lua_setfield(L, -2, "remote_candidates");
+    lua_pushinteger(L, rtc_pc_dc_count(pc));
+    lua_setfield(L, -2, "data_channels");
+    return 1;
+}
+
+static int pc_local_addresses(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    lua_newtable(L);
+    rtc_addr a;
+    for (int i = 0; rtc_pc_host_local_addr(p->h, i, &a) == 0; i++) {
+        char s[RTC_ADDR_STRLEN];
+        lua_pushstring(L, rtc_addr_str(&a, s, sizeof s));
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+static int pc_fingerprint(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    lua_pushstring(L, rtc_pc_local_fingerprint(rtc_pc_host_pc(p->h)));
+    return 1;
+}
+
+/* core.generate_certificate([{key="ecdsa"|"rsa"}]) -> cert_pem, key_pem, fingerprint */
+static int l_generate_certificate(lua_State *L)
+{
+    rtc_dtls_key_type type = RTC_DTLS_KEY_ECDSA_P256;
+    if (lua_istable(L, 1)) {
+        lua_getfield(L, 1, "key");
+        const char *k = lua_tostring(L, -1);
+        if (k && strcmp(k, "rsa") == 0) type = RTC_DTLS_KEY_RSA_2048;
+        else if (k && strcmp(k, "ecdsa") != 0) return luaL_argerror(L, 1, "key must be \"ecdsa\" or \"rsa\"");
+        lua_pop(L, 1);
+    }
+    lrtc_state *S = lrtc_state_get(L);
+    rtc_dtls_cert *c;
+    int r = rtc_dtls_cert_generate(&c, type, rtc_loop_rng(lrtc_get_loop(S)), (int64_t)time(NULL));
+    if (r < 0) return lrtc_push_error(L, r, "certificate generation failed");
+    char *cp, *kp;
+    r = rtc_dtls_cert_to_pem(c, &cp, &kp);
+    if (r < 0) { rtc_dtls_cert_unref(c); return lrtc_push_error(L, r, NULL); }
+    lua_pushstring(L, cp);
+    lua_pushstring(L, kp);
+    lua_pushstring(L, rtc_dtls_cert_fingerprint(c));
+    free(cp);
+    free(kp);
+    rtc_dtls_cert_unref(c);
+    return 3;
+}
+
+/* core.certificate_fingerprint(cert_pem, key_pem) -> fingerprint | nil, err */
+static int l_certificate_fingerprint(lua_State *L)
+{
+    size_t cl, kl;
+    const char *cp = luaL_checklstring(L, 1, &cl), *kp = luaL_checklstring(L, 2, &kl);
+    rtc_dtls_cert *c;
+    int r = rtc_dtls_cert_from_pem(&c, cp, cl, kp, kl);
+    if (r < 0) return lrtc_push_error(L, r, "invalid certificate or key PEM");
+    lua_pushstring(L, rtc_dtls_cert_fingerprint(c));
+    rtc_dtls_cert_unref(c);
+    return 1;
+}
+
+void lrtc__open_pc(lua_State *L)
+{
+    static const luaL_Reg methods[] = {
+        { "create_offer", pc_create_offer }, { "create_answer", pc_create_answer },
+        { "set_local", pc_set_local }, { "set_remote", pc_set_remote },
+        { "add_candidate", pc_add_candidate },
+        { "local_description", pc_local_description }, { "remote_description", pc_remote_description },
+        { "restart_ice", pc_restart_ice }, { "states", pc_states },
+        { "create_channel", pc_create_channel }, { "dc_send", pc_dc_send }, { "dc_close", pc_dc_close },
+        { "dc_info", pc_dc_info }, { "dc_buffered", pc_dc_buffered }, { "dc_set_threshold", pc_dc_set_threshold },
+        { "raw_stats", pc_raw_stats }, { "local_addresses", pc_local_addresses }, { "fingerprint", pc_fingerprint },
+        { NULL, NULL } };
+    lrtc_obj_new(L, &pc_class, sizeof(lrtc_obj), methods);
+    lua_pop(L, 1);
+    lua_pushcfunction(L, l_peer_connection);
+    lua_setfield(L, -2, "peer_connection");
+    lua_pushcfunction(L, l_generate_certificate);
+    lua_setfield(L, -2, "generate_certificate");
+    lua_pushcfunction(L, l_certificate_fingerprint);
+    lua_setfield(L, -2, "certificate_fingerprint");
+}

@@ -23,8 +23,11 @@ static void touch(const rtc_sdp *s)
             (void)rtc_sdp_media_rtx_for(m, c->pt);
             (void)rtc_sdp_codec_has_fb(c, m, "nack");
             (void)rtc_sdp_h264_profile(rtc_sdp_codec_param(c, "profile-level-id"), NULL);
-            if (k > 0)
+            if (k > 0) {
+                char plid[7];
                 (void)rtc_sdp_codec_match(m->codecs[k - 1], c);
+                (void)rtc_sdp_h264_answer_plid(m->codecs[k - 1], c, plid);
+            }
         }
     }
 }

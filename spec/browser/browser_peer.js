@@ -4,7 +4,7 @@
 // connect any two peers. Logs go to stderr, ending with one `RESULT {json}` line.
 //   node browser_peer.js --role offer|answer --test dc-echo|dc-throughput
 //        [--trickle] [--bytes N] [--stun URL] [--turn URL --turn-user U --turn-pass P]
-//        [--relay-only] [--expose-ips] [--timeout S]
+//        [--relay-only] [--expose-ips] [--media] [--timeout S]
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -13,7 +13,8 @@ const readline = require('readline');
 const { chromium } = require('playwright-core');
 
 function parseArgs(argv) {
-  const o = { role: 'offer', test: 'dc-echo', trickle: false, relayOnly: false, exposeIps: false };
+  const o = { role: 'offer', test: 'dc-echo', trickle: false, relayOnly: false, exposeIps: false,
+              media: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i], next = () => argv[++i];
     switch (a) {
@@ -27,6 +28,7 @@ function parseArgs(argv) {
       case '--turn-pass': o.turnPass = next(); break;
       case '--relay-only': o.relayOnly = true; break;
       case '--expose-ips': o.exposeIps = true; break;
+      case '--media': o.media = true; break;
       case '--timeout': o.timeout = parseFloat(next()); break;
       default: throw new Error('unknown option ' + a);
     }
@@ -45,8 +47,10 @@ async function main() {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'luartc-chromium-'));
   const args = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-    '--autoplay-policy=no-user-gesture-required'];
+    '--use-fake-device-for-media-stream', '--autoplay-policy=no-user-gesture-required'];
+  // Granting media permission makes Chromium expose host addresses; data channel tests
+  // keep its default (mDNS .local host candidates) unless asked otherwise.
+  if (opts.media) args.push('--use-fake-ui-for-media-stream');
   // Chromium's default hides host addresses behind mDNS .local names; keep that
   // unless a test asks for real addresses.
   if (opts.exposeIps) args.push('--disable-features=WebRtcHideLocalIpsWithMdns');

@@ -118,8 +118,13 @@ int rtc_h264_depack_assemble(const rtc_iov *parts, size_t n, uint8_t *out, size_
 /* Offset of the next 00 00 01 at or after pos, or len. */
 static size_t h264__start_code_at(const uint8_t *f, size_t len, size_t pos)
 {
-    for (size_t i = pos; i + 3 <= len; i++)
-        if (f[i] == 0 && f[i + 1] == 0 && f[i + 2] == 1) return i;
+    /* Look for the 01 with memchr (vectorised), then check the two zeros before it. */
+    for (size_t i = pos + 2; i < len; i++) {
+        const uint8_t *q = memchr(f + i, 1, len - i);
+        if (!q) break;
+        i = (size_t)(q - f);
+        if (f[i - 1] == 0 && f[i - 2] == 0) return i - 2;
+    }
     return len;
 }
 

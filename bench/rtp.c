@@ -1,0 +1,161 @@
+/* RTP hot-path benchmark: prints packets/s for the receive path (parse, extension
+ * lookup, NACK tracking, depacketizer parse, jitter buffer assembly), the send path
+ * (packetize + RTP write + history), RTX wrap, and TWCC feedback generation.
+ * Figures only; nothing asserts on time. */
+#include "codec/codec.h"
+#include "core/rtc_buf.h"
+#include "core/rtc_rng.h"
+#include "core/rtc_time.h"
+#include "rtp/jitter_buffer.h"
+#include "rtp/nack.h"
+#include "rtp/rtp_ext.h"
+#include "rtp/rtp_packet.h"
+#include "rtp/rtx.h"
+#include "rtp/twcc.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { FRAMES = 3000, FRAME_BYTES = 12000, MTU = 1200 };
+
+static rtc_buf **pkts;
+static size_t npkts;
+static volatile uint64_t sink;
+
+static void report(const char *what, size_t n, rtc_time us, size_t bytes)
+{
+    double s = (double)us / 1e6;
+    printf("| %-44s | %12.0f | %9.1f |\n", what, (double)n / s, bytes ? (double)bytes * 8 / s / 1e6 : 0.0);
+}
+
+/* Send path: packetize VP8 frames, write RTP headers with two extensions, keep history. */
+static void bench_send(rtc_codec_id c, const char *name, bool print)
+{
+    rtc_rng rng;
+    rtc_rng_init_seed(&rng, 1);
+    uint8_t *frame = malloc(FRAME_BYTES + 64);
+    rtc_rng_bytes(&rng, frame, FRAME_BYTES);
+    if (c == RTC_CODEC_H264) {                        /* one big NAL: FU-A */
+        memcpy(frame, "\0\0\0\1\x65\x88", 6);
+        for (size_t i = 6; i < FRAME_BYTES; i++) if (!frame[i]) frame[i] = 1;
+    }
+    if (c == RTC_CODEC_AV1) { frame[0] = 0x30; }      /* one frame OBU without size field */
+    rtc_pool *pool = rtc_pool_new(4096);
+    rtc_rtp_history *hist;
+    rtc_rtp_history_new(&hist, 4096);
+    size_t cap = (size_t)FRAMES * (FRAME_BYTES / (MTU - 100) + 2);
+    if (!pkts) pkts = calloc(cap, sizeof *pkts);
+    for (size_t i = 0; i < npkts; i++) rtc_buf_unref(pkts[i]);
+    npkts = 0;
+    uint16_t seq = 0, tw = 0;
+    size_t bytes = 0;
+    rtc_time t0 = rtc_clock_now();
+    for (int f = 0; f < FRAMES; f++) {
+        rtc_packetizer pk;
+        rtc_pack_params pp = { .picture_id = f, .keyframe = f == 0 };
+        rtc_packetizer_init(&pk, c, frame, FRAME_BYTES, MTU - 40, &pp);
+        for (;;) {
+            rtc_buf *b = rtc_buf_alloc(pool, MTU);
+            rtc_rtp_header h = { .pt = 96, .seq = seq, .ts = (uint32_t)f * 3000, .ssrc = 7 };
+            uint8_t ast[3], tws[2];
+            rtc_ext_put_abs_send_time(ast, (uint32_t)f);
+            rtc_ext_put_twcc_seq(tws, tw++);
+            rtc_rtp_add_ext(&h, 3, ast, 3);
+            rtc_rtp_add_ext(&h, 5, tws, 2);
+            int hl = (int)rtc_rtp_header_size(&h);
+            bool last;
+            int n = rtc_packetizer_next(&pk, b->data + hl, b->cap - (size_t)hl, &last);
+            if (n <= 0) { rtc_buf_unref(b); break; }
+            h.marker = last;
+            rtc_rtp_write_header(b->data, b->cap, &h);
+            b->len = (size_t)(hl + n);
+            bytes += b->len;
+            rtc_rtp_history_put(hist, seq, b, 0);
+            pkts[npkts++] = b;
+            seq++;
+        }
+    }
+    rtc_time dt = rtc_clock_now() - t0;
+    char label[64];
+    snprintf(label, sizeof label, "send: packetize+write+history (%s)", name);
+    if (print) report(label, npkts, dt, bytes);
+    rtc_rtp_history_free(hist);
+    rtc_pool_free(pool);
+    free(frame);
+}
+
+/* Receive path over the packets made by bench_send. */
+static void bench_recv(rtc_codec_id c, const char *name)
+{
+    rtc_nack_generator *g;
+    rtc_nack_generator_new(&g, NULL, 0);
+    rtc_jitter_buffer *jb;
+    rtc_jitter_buffer_config cfg = { .codec = c, .capacity = 8192 };
+    rtc_jitter_buffer_new(&jb, &cfg, 0);
+    size_t frames = 0, bytes = 0;
+    rtc_time t0 = rtc_clock_now();
+    for (size_t i = 0; i < npkts; i++) {
+        rtc_time now = (rtc_time)i * 100;
+        rtc_rtp_packet p;
+        if (rtc_rtp_parse(&p, pkts[i]->data, pkts[i]->len) < 0) abort();
+        uint16_t tw;
+        rtc_ext_read_twcc_seq(rtc_rtp_find_ext(&p.h, 5), &tw);
+        rtc_nack_generator_handle_packet(g, p.h.seq, now);
+        uint16_t seqs[16];
+        rtc_nack_generator_poll_nack(g, seqs, 16);
+        rtc_jitter_buffer_handle_packet(jb, pkts[i], now);
+        rtc_jb_frame f;
+        while (rtc_jitter_buffer_poll_frame(jb, &f)) { frames++; bytes += f.data->len; rtc_buf_unref(f.data); }
+        rtc_jitter_buffer_handle_timeout(jb, now + RTC_SEC(1));
+        while (rtc_jitter_buffer_poll_frame(jb, &f)) { frames++; bytes += f.data->len; rtc_buf_unref(f.data); }
+    }
+    rtc_time dt = rtc_clock_now() - t0;
+    char label[64];
+    snprintf(label, sizeof label, "recv: parse+nack+jitter+assemble (%s)", name);
+    report(label, npkts, dt, bytes);
+    sink += frames;
+    rtc_jitter_buffer_free(jb);
+    rtc_nack_generator_free(g);
+}
+
+static void bench_rtx_twcc(void)
+{
+    uint8_t out[1500];
+    size_t bytes = 0;
+    rtc_time t0 = rtc_clock_now();
+    for (size_t i = 0; i < npkts; i++) {
+        int n = rtc_rtx_wrap(pkts[i]->data, pkts[i]->len, 97, 8, (uint16_t)i, out, sizeof out);
+        bytes += (size_t)n;
+    }
+    report("rtx wrap", npkts, rtc_clock_now() - t0, bytes);
+    rtc_twcc_receiver *r;
+    rtc_twcc_receiver_new(&r, &(rtc_twcc_receiver_config){ .sender_ssrc = 1 }, 0);
+    size_t fb = 0;
+    t0 = rtc_clock_now();
+    for (size_t i = 0; i < npkts; i++) {
+        rtc_time now = (rtc_time)i * 100;
+        rtc_twcc_receiver_handle_packet(r, (uint16_t)i, now);
+        if (rtc_twcc_receiver_poll_timeout(r) <= now) rtc_twcc_receiver_handle_timeout(r, now);
+        while (rtc_twcc_receiver_poll_transmit(r, out, sizeof out) > 0) fb++;
+    }
+    report("twcc: record + feedback every 50 ms", npkts, rtc_clock_now() - t0, 0);
+    sink += fb;
+    rtc_twcc_receiver_free(r);
+}
+
+int main(void)
+{
+    printf("| %-44s | %12s | %9s |\n", "stage", "packets/s", "Mbit/s");
+    printf("|%s|%s|%s|\n", "----------------------------------------------", "--------------", "-----------");
+    rtc_codec_id cs[] = { RTC_CODEC_VP8, RTC_CODEC_H264, RTC_CODEC_AV1 };
+    for (int i = 0; i < 3; i++) {
+        bench_send(cs[i], rtc_codec_name(cs[i]), false);   /* warm the allocator */
+        bench_send(cs[i], rtc_codec_name(cs[i]), true);
+        bench_recv(cs[i], rtc_codec_name(cs[i]));
+    }
+    bench_rtx_twcc();
+    for (size_t i = 0; i < npkts; i++) rtc_buf_unref(pkts[i]);
+    free(pkts);
+    printf("(%zu packets per run, %d frames of %d bytes)\n", npkts, FRAMES, FRAME_BYTES);
+    return 0;
+}

@@ -18,6 +18,7 @@ struct rtc_nack_generator {
     bool init, keyframe_due;
     uint16_t highest;            /* highest seq seen; window covers (highest - window, highest] */
     uint32_t lost_since_event;
+    rtc_time earliest;           /* no missing packet needs us before this (may be early) */
     rtc_nack_stats stats;
     nack__slot *slot;
 };
@@ -41,6 +42,7 @@ int rtc_nack_generator_new(rtc_nack_generator **out, const rtc_nack_config *cfg,
     g->cfg = c;
     g->now = now;
     g->rtt = c.default_rtt;
+    g->earliest = RTC_TIME_NEVER;
     *out = g;
     return 0;
 }
@@ -51,6 +53,8 @@ void rtc_nack_generator_free(rtc_nack_generator *g)
     free(g->slot);
     free(g);
 }
+
+static void nack__recompute(rtc_nack_generator *g);
 
 static nack__slot *nack__at(rtc_nack_generator *g, uint16_t seq) { return &g->slot[seq & (g->cfg.window - 1)]; }
 
@@ -96,6 +100,7 @@ int rtc_nack_generator_handle_packet(rtc_nack_generator *g, uint16_t seq, rtc_ti
                 if (sl->missing) nack__give_up(g, sl);     /* falls out of the window */
                 *sl = (nack__slot){ g->now, g->now + g->cfg.reorder_delay, 1, 0 };
                 g->stats.missing++;
+                g->earliest = rtc_time_min(g->earliest, sl->next);
             }
             nack__slot *sl = nack__at(g, seq);
             if (sl->missing) nack__give_up(g, sl);
@@ -122,13 +127,14 @@ void rtc_nack_generator_handle_rtt(rtc_nack_generator *g, rtc_time rtt) { if (rt
 void rtc_nack_generator_handle_timeout(rtc_nack_generator *g, rtc_time now)
 {
     nack__set_now(g, now);
-    if (!g->stats.missing) return;
+    if (!g->stats.missing) { g->earliest = RTC_TIME_NEVER; return; }
     for (size_t i = 0; i < g->cfg.window; i++) {
         nack__slot *s = &g->slot[i];
         if (s->missing && (g->now - s->since > g->cfg.max_age ||
                            (s->retries >= g->cfg.max_retries && g->now >= s->next)))
             nack__give_up(g, s);
     }
+    nack__recompute(g);
 }
 
 size_t rtc_nack_generator_poll_nack(rtc_nack_generator *g, uint16_t *seqs, size_t max)
@@ -146,6 +152,7 @@ size_t rtc_nack_generator_poll_nack(rtc_nack_generator *g, uint16_t *seqs, size_
         sl->next = g->now + spacing;
         g->stats.nacked++;
     }
+    if (n) nack__recompute(g);
     return n;
 }
 
@@ -159,18 +166,26 @@ int rtc_nack_generator_poll_event(rtc_nack_generator *g, rtc_nack_event *ev)
     return 1;
 }
 
+/* Earliest retry or expiry among missing packets: a full scan, done once per
+ * timeout or NACK round rather than on every poll_timeout. */
+static void nack__recompute(rtc_nack_generator *g)
+{
+    rtc_time t = RTC_TIME_NEVER;
+    if (g->stats.missing)
+        for (size_t i = 0; i < g->cfg.window; i++) {
+            const nack__slot *s = &g->slot[i];
+            if (!s->missing) continue;
+            rtc_time expire = s->since + g->cfg.max_age + 1;
+            t = rtc_time_min(t, rtc_time_min(s->next, expire));
+        }
+    g->earliest = t;
+}
+
 rtc_time rtc_nack_generator_poll_timeout(const rtc_nack_generator *g)
 {
     if (g->keyframe_due) return g->now;
     if (!g->stats.missing) return RTC_TIME_NEVER;
-    rtc_time t = RTC_TIME_NEVER;
-    for (size_t i = 0; i < g->cfg.window; i++) {
-        const nack__slot *s = &g->slot[i];
-        if (!s->missing) continue;
-        rtc_time expire = s->since + g->cfg.max_age + 1;
-        t = rtc_time_min(t, rtc_time_min(s->next, expire));
-    }
-    return t;
+    return g->earliest;
 }
 
 void rtc_nack_generator_get_stats(const rtc_nack_generator *g, rtc_nack_stats *out) { *out = g->stats; }

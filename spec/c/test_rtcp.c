@@ -447,6 +447,52 @@ static void test_report_stats(void)
     ASSERT_EQ(snd.sr_count, RTC_RTP_SR_MEMORY);
 }
 
+/* Hostile input: bit flips and truncations of a valid compound through every reader. */
+static void test_hostile_rtcp(void)
+{
+    rtc_rng rng;
+    rtc_rng_init_seed(&rng, 17);
+    uint8_t good[600];
+    size_t off = 0;
+    rtc_rtcp_sr sr = { .ssrc = 1, .rb_count = 2 };
+    off += (size_t)rtc_rtcp_write_sr(good + off, sizeof good - off, &sr);
+    rtc_rtcp_sdes_chunk c = { 1, RTC_STR("abcdefgh") };
+    off += (size_t)rtc_rtcp_write_sdes(good + off, sizeof good - off, &c, 1);
+    uint16_t seqs[5] = { 1, 2, 5, 40, 41 };
+    off += (size_t)rtc_rtcp_write_nack(good + off, sizeof good - off, 1, 2, seqs, 5);
+    uint32_t ss[2] = { 3, 4 };
+    off += (size_t)rtc_rtcp_write_remb(good + off, sizeof good - off, 1, 1000000, ss, 2);
+    rtc_twcc_status st[20];
+    for (int i = 0; i < 20; i++) st[i] = (rtc_twcc_status){ 0, i % 3 != 0, 0, 1000 * i };
+    rtc_twcc_feedback fb = { 1, 2, 100, 0, 0, 0 };
+    size_t used;
+    off += (size_t)rtc_twcc_write_feedback(good + off, sizeof good - off, &fb, st, 20, &used);
+    off += (size_t)rtc_rtcp_write_bye(good + off, sizeof good - off, ss, 2, RTC_STR("x"));
+    rtc_rtcp_view v[16];
+    ASSERT_EQ(rtc_rtcp_parse_compound(good, off, v, 16), 6);
+    uint8_t m[600];
+    static rtc_twcc_status out[70000];
+    for (int iter = 0; iter < 20000; iter++) {
+        memcpy(m, good, off);
+        size_t len = off;
+        for (int k = 0; k < 1 + (int)rtc_rng_below(&rng, 4); k++)
+            m[rtc_rng_below(&rng, (uint32_t)len)] ^= (uint8_t)(1u << rtc_rng_below(&rng, 8));
+        if (rtc_rng_below(&rng, 3) == 0) len = rtc_rng_below(&rng, (uint32_t)len + 1);
+        int n = rtc_rtcp_parse_compound(m, len, v, 16);
+        if (n < 0) continue;
+        for (int i = 0; i < n; i++) {
+            ASSERT(v[i].data + v[i].len <= m + len);
+            rtc_rtcp_sr s2; rtc_rtcp_rr r2; rtc_rtcp_bye b2; rtc_rtcp_remb rm; rtc_rtcp_sdes_chunk ch[4];
+            rtc_rtcp_fir_entry fe[4]; uint16_t q[80]; rtc_twcc_feedback f2;
+            rtc_rtcp_read_sr(&v[i], &s2); rtc_rtcp_read_rr(&v[i], &r2); rtc_rtcp_read_bye(&v[i], &b2);
+            rtc_rtcp_read_remb(&v[i], &rm); rtc_rtcp_read_sdes(&v[i], ch, 4); rtc_rtcp_read_fir(&v[i], fe, 4);
+            ASSERT_LE(rtc_rtcp_read_nack(&v[i], q, 80), 80);
+            int k = rtc_twcc_parse(&v[i], &f2, out, 70000);
+            ASSERT(k <= 70000);
+        }
+    }
+}
+
 int main(void)
 {
     RUN(test_sr_rr_vectors);
@@ -458,5 +504,6 @@ int main(void)
     RUN(test_twcc_roundtrip);
     RUN(test_twcc_receiver);
     RUN(test_report_stats);
+    RUN(test_hostile_rtcp);
     return 0;
 }

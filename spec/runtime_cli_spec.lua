@@ -133,6 +133,22 @@ describe("luartc", function()
       assert.equal("1:a\n2:b\neof after 2\n", out)
     end)
 
+    it("a script that stops reading exits although stdin stays open", function()
+      local flag = os.tmpname()
+      os.remove(flag)
+      local seen = os.tmpname()
+      -- the writer keeps the pipe open until luartc has exited (or gives up after ~10 s)
+      local sh = string.format([[
+        { echo first; n=0; while [ ! -e %s ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n+1)); done;
+          [ -e %s ] && echo exited-first >%s; } |
+        { %s -e "print(require('rtc').stdin:read_line())" >/dev/null; touch %s; }
+      ]], q(flag), q(flag), q(seen), q(child.LUARTC), q(flag))
+      os.execute(sh)
+      local s = child.slurp(seen)
+      os.remove(flag); os.remove(seen)
+      assert.equal("exited-first\n", s)
+    end)
+
     it("reads from a slow writer without blocking timers", function()
       local path = script [[
         local rtc = require "rtc"

@@ -34,6 +34,7 @@ typedef struct lstream {
     lrtc_link link;
     union { uv_handle_t handle; uv_stream_t s; uv_tcp_t tcp; uv_pipe_t pipe; uv_tty_t tty; } h;
     int is_file;                 /* stdin redirected from a regular file: plain read(2) */
+    int is_stdin;                /* keeps the loop alive only while a task waits on it */
     chunk *head, *tail;
     size_t buffered;
     int reading, eof, rerr, werr;
@@ -120,6 +121,7 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         uv_read_stop(s);
         st->reading = 0;
     }
+    if (st->read_ref != LUA_NOREF && st->is_stdin) uv_unref(&st->h.handle);
     if (st->link.owner && !lrtc_closing(st->link.S)) call_oneshot(st, &st->read_ref);
 }
 
@@ -177,6 +179,8 @@ static int s_wait_readable(lua_State *L)
     if (!st) return push_closed(L);
     if (st->read_ref != LUA_NOREF) return luaL_error(L, "stream:read: another task is already reading");
     st->read_ref = lrtc_ref_callback(L, 2);
+    /* An unread stdin must not keep a finished script alive, a waiting task must. */
+    if (st->is_stdin && !st->is_file) uv_ref(&st->h.handle);
     want_read(st);
     lua_pushboolean(L, 1);
     return 1;
@@ -434,6 +438,8 @@ static int l_stdin(lua_State *L)
         lrtc_obj_close(L, st->link.owner);
         return lrtc_push_uv_error(L, r, "stdin");
     }
+    st->is_stdin = 1;
+    if (!st->is_file) uv_unref(&st->h.handle);
     return 1;
 }
 

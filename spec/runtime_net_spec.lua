@@ -1,27 +1,40 @@
 -- UDP and TCP between tasks in one process, on loopback (IPv4 and IPv6).
 local rtc = require "rtc"
 
+-- Two tasks: a server task that echoes until told to stop, and a client task.
 local function udp_echo(host)
-  local server = assert(rtc.udp { host = host, port = 0 })
-  local _, sport = server:local_address()
-  server:on("message", function(data, h, p) server:send("echo:" .. data, h, p) end)
-  local got = {}
-  rtc.spawn(function()
-    local client = assert(rtc.udp { host = host })
+  local got, sport = {}, nil
+  local server = rtc.spawn(function()
+    local sock = assert(rtc.udp { host = host, port = 0 })
+    sport = select(2, sock:local_address())
+    local me, stop = coroutine.running(), false
+    sock:on("message", function(data, h, p)
+      if data == "stop" then stop = true; coroutine.resume(me) return end
+      sock:send("echo:" .. data, h, p)
+    end)
+    repeat coroutine.yield() until stop
+    sock:close()
+    return "server done"
+  end)
+  local client = rtc.spawn(function()
+    local sock = assert(rtc.udp { host = host })
     local me = coroutine.running()
     local waiting = false
-    client:on("message", function(data, h, p)
+    sock:on("message", function(data, h, p)
       got[#got + 1] = { data, h, p }
       if waiting then waiting = false; coroutine.resume(me) end
     end)
     for i = 1, 20 do
-      assert(client:send("ping" .. i, host, sport))
+      assert(sock:send("ping" .. i, host, sport))
       if #got < i then waiting = true; coroutine.yield() end
     end
-    local st = client:stats()
-    client:close()
-    server:close()
-    got.stats = st
+    sock:send("stop", host, sport)
+    got.stats = sock:stats()
+    sock:close()
+  end)
+  rtc.spawn(function()
+    got.server = server:join()
+    client:join()
   end)
   rtc.run()
   return got, sport
@@ -35,6 +48,7 @@ describe("udp", function()
       for i = 1, 20 do
         assert.same({ "echo:ping" .. i, host, sport }, got[i])
       end
+      assert.equal("server done", got.server)
       assert.equal(20, got.stats.tx_packets)
       assert.equal(20, got.stats.rx_packets)
     end)

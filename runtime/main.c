@@ -9,9 +9,12 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "lua/lrtc.h"
 
 #ifndef RTC_VERSION
@@ -136,9 +139,20 @@ static int pmain(lua_State *L)
     return 0;
 }
 
+/* A closed standard descriptor would be reused by the first file we open (the
+ * loop's epoll fd could become "stdin"): point it at /dev/null instead. */
+static void guard_std_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+        int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        if (n >= 0 && n != fd) { dup2(n, fd); close(n); }
+    }
+}
+
 int main(int argc, char **argv)
 {
-    if (argv[0] && argv[0][0]) progname = "luartc";
+    guard_std_fds();
     lua_State *L = luaL_newstate();
     if (!L) { fprintf(stderr, "%s: cannot create Lua state: not enough memory\n", progname); return 1; }
     struct pmain pm = { argc, argv, 0 };

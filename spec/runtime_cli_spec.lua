@@ -149,6 +149,15 @@ describe("luartc", function()
       assert.equal("exited-first\n", s)
     end)
 
+    it("a closed stdin reads as empty", function()
+      local out = os.tmpname()
+      os.execute(string.format("%s -e %s <&- >%s 2>&1", q(child.LUARTC),
+        q("print(require('rtc').stdin:read_line())"), q(out)))
+      local s = child.slurp(out)
+      os.remove(out)
+      assert.equal("nil\n", s)
+    end)
+
     it("reads from a slow writer without blocking timers", function()
       local path = script [[
         local rtc = require "rtc"

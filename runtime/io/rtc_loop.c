@@ -2,7 +2,10 @@
 #include "io/rtc_udp.h"
 #include "core/rtc_errors.h"
 #include "core/rtc_log.h"
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 /* libuv slices the receive buffer into 64 KiB chunks (UV__UDP_DGRAM_MAXSIZE). */
 #define RECV_CHUNK (64 * 1024)
@@ -29,9 +32,21 @@ static void flush_cb(uv_prepare_t *h)
     uv_unref((uv_handle_t *)h);
 }
 
+/* libuv asserts that its own descriptors are above stderr; with a closed 0/1/2 the
+ * loop's epoll fd would take that number. Point closed ones at /dev/null first. */
+static void guard_std_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+        int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        if (n >= 0 && n != fd) { dup2(n, fd); close(n); }
+    }
+}
+
 int rtc_loop_new(rtc_loop **out)
 {
     *out = NULL;
+    guard_std_fds();
     rtc_loop *lp = calloc(1, sizeof *lp);
     if (!lp) return RTC_ENOMEM;
     if (uv_loop_init(&lp->uv) != 0) { free(lp); return RTC_EIO; }

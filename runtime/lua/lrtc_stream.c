@@ -423,6 +423,8 @@ static int l_stdin(lua_State *L)
 {
     lrtc_state *S = lrtc_state_get(L);
     uv_handle_type t = uv_guess_handle(0);
+    if (t == UV_UNKNOWN_HANDLE || t == UV_UDP)
+        return lrtc_push_error(L, RTC_ENOTSUP, "stdin is closed or not a readable stream");
     lstream *st = new_stream(L);
     int r;
     if (t == UV_TTY) {

@@ -93,6 +93,7 @@ int rtc_twcc_write_feedback(uint8_t *out, size_t cap, rtc_twcc_feedback *fb,
                             const rtc_twcc_status *st, size_t n, size_t *consumed)
 {
     *consumed = 0;
+    if (n == 0) return RTC_EINVAL;
     if (cap < 24) return RTC_EOVERFLOW;
     if (n > 0xFFFF) n = 0xFFFF;
     int64_t ref = 0;

@@ -41,7 +41,8 @@ int rtc_twcc_parse(const rtc_rtcp_view *v, rtc_twcc_feedback *fb, rtc_twcc_statu
  * is ignored); received entries use arrival_us. fb->status_count and fb->ref_time are
  * computed. Stops early, before the entry that would not fit `cap` or whose delta
  * does not fit 16 bits (more than ~8 s gap); *consumed says how many were written
- * (>= 1 when cap allows a minimal packet). Returns bytes written or RTC_EOVERFLOW. */
+ * (>= 1 when cap allows a minimal packet). Returns bytes written, RTC_EINVAL for n 0,
+ * or RTC_EOVERFLOW. */
 int rtc_twcc_write_feedback(uint8_t *out, size_t cap, rtc_twcc_feedback *fb,
                             const rtc_twcc_status *st, size_t n, size_t *consumed);
 

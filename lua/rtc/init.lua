@@ -84,14 +84,14 @@ local function check_task(fname)
   return (co_running())
 end
 
-local function check_callable(fname, n, v)
+local function check_callable(fname, n, v, level)
   local t = type(v)
   if t == "function" then return end
   if t == "table" or t == "userdata" then
     local mt = getmetatable(v)
     if type(mt) == "table" and mt.__call then return end
   end
-  error(string.format("bad argument #%d to '%s' (function expected, got %s)", n, fname, t), 3)
+  error(string.format("bad argument #%d to '%s' (function expected, got %s)", n, fname, t), level or 3)
 end
 -- }======
 
@@ -122,7 +122,7 @@ local function finish(t, res, tb)
 end
 
 local function spawn(fname, fn, ...)
-  check_callable(fname, 1, fn)
+  check_callable(fname, 1, fn, 4)
   local t = setmetatable({ status = "running" }, Task)
   local function handler(e)
     -- the frames below fn (xpcall and this file) are noise for the reader

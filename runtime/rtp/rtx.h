@@ -26,13 +26,13 @@ void rtc_rtp_history_put(rtc_rtp_history *h, uint16_t seq, rtc_buf *pkt, rtc_tim
 rtc_buf *rtc_rtp_history_get(rtc_rtp_history *h, uint16_t seq, rtc_time now, rtc_time min_interval);
 void rtc_rtp_history_get_stats(const rtc_rtp_history *h, rtc_rtp_history_stats *out);
 
-/* Wrap the RTP packet pkt[0..len) as RTX: same header (CSRCs, extensions) with
+/* Wrap the RTP packet pkt[0..len) (borrowed for the call) as RTX: same header (CSRCs, extensions) with
  * rtx_pt, rtx_seq and rtx_ssrc, the original seq (OSN) in the first two payload
  * bytes, then the original payload; padding is dropped. Output into out[0..cap);
  * returns its length, RTC_EOVERFLOW, or a parse error. */
 int rtc_rtx_wrap(const uint8_t *pkt, size_t len, uint8_t rtx_pt, uint32_t rtx_ssrc,
                  uint16_t rtx_seq, uint8_t *out, size_t cap);
-/* Undo rtc_rtx_wrap: restores the original seq from OSN and sets orig_pt/orig_ssrc.
+/* Undo rtc_rtx_wrap (pkt borrowed, out the caller's): restores the original seq from OSN and sets orig_pt/orig_ssrc.
  * RTC_EIGNORED for an RTX packet with no payload (padding-only bandwidth probes),
  * RTC_ETRUNC when the OSN is cut short. */
 int rtc_rtx_unwrap(const uint8_t *pkt, size_t len, uint8_t orig_pt, uint32_t orig_ssrc,

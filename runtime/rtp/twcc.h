@@ -32,12 +32,13 @@ typedef struct rtc_twcc_status {
     int64_t arrival_us;          /* parse: ref_time * 64 ms + deltas; write: input arrival time */
 } rtc_twcc_status;
 
-/* Parse one feedback packet. Fills `fb` and up to `max` statuses (the first ones in
- * sequence order). Returns how many statuses were stored, or RTC_EINVAL (not TWCC),
+/* Parse one feedback packet (the view is borrowed for the call). Fills `fb` and up to
+ * `max` statuses into the caller's array `out` (the first ones in sequence order). Returns how many statuses were stored, or RTC_EINVAL (not TWCC),
  * RTC_ETRUNC (chunks or deltas run past the end), RTC_EPROTO (reserved symbol). */
 int rtc_twcc_parse(const rtc_rtcp_view *v, rtc_twcc_feedback *fb, rtc_twcc_status *out, size_t max);
 
-/* Write a feedback packet for st[0..n): sequence numbers are fb->base_seq + i (st[i].seq
+/* Write a feedback packet for st[0..n) (borrowed) into the caller's out[0..cap); fb is
+ * read and its computed fields updated. Sequence numbers are fb->base_seq + i (st[i].seq
  * is ignored); received entries use arrival_us. fb->status_count and fb->ref_time are
  * computed. Stops early, before the entry that would not fit `cap` or whose delta
  * does not fit 16 bits (more than ~8 s gap); *consumed says how many were written

@@ -188,6 +188,18 @@ int rtc_rtp_write(uint8_t *out, size_t cap, const rtc_rtp_header *h,
     return (int)n;
 }
 
+int rtc_rtp_rewrite_ext(uint8_t *pkt, size_t len, uint8_t id, const uint8_t *data, uint8_t dlen)
+{
+    rtc_rtp_packet p;
+    int r = rtc_rtp_parse(&p, pkt, len);
+    if (r < 0) return r;
+    const rtc_rtp_ext *e = rtc_rtp_find_ext(&p.h, id);
+    if (!e) return RTC_ENOTFOUND;
+    if (e->len != dlen || (dlen && !data)) return RTC_EINVAL;
+    if (dlen) memcpy(pkt + (e->data - pkt), data, dlen);
+    return 0;
+}
+
 int64_t rtc_seq_unwrap(rtc_seq_unwrapper *u, uint16_t seq)
 {
     if (!u->init) { u->init = true; u->last = seq; return seq; }

@@ -86,6 +86,12 @@ int64_t rtc_seq_unwrap(rtc_seq_unwrapper *u, uint16_t seq);
 typedef struct rtc_ts_unwrapper { int64_t last; bool init; } rtc_ts_unwrapper;
 int64_t rtc_ts_unwrap(rtc_ts_unwrapper *u, uint32_t ts);
 
+/* Overwrite the value of extension `id` in a serialised packet in place (a pacer
+ * stamping the transport-wide seq, an SFU rewriting it per subscriber). The element
+ * must exist with exactly `dlen` bytes: RTC_ENOTFOUND / RTC_EINVAL otherwise, or a
+ * parse error. `data` is borrowed for the call. */
+int rtc_rtp_rewrite_ext(uint8_t *pkt, size_t len, uint8_t id, const uint8_t *data, uint8_t dlen);
+
 /* a is newer than b under 16-bit wraparound (RFC 1982 serial arithmetic). */
 static inline bool rtc_seq_newer(uint16_t a, uint16_t b) { return a != b && (uint16_t)(a - b) < 0x8000; }
 

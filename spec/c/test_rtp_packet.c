@@ -186,6 +186,16 @@ static void test_ext_payloads(void)
     ASSERT_EQ(rtc_ext_read_audio_level(rtc_rtp_find_ext(&p.h, 5), &voice, &lvl), 0);
     ASSERT(voice); ASSERT_EQ(lvl, 30);
     ASSERT_EQ(rtc_ext_read_twcc_seq(rtc_rtp_find_ext(&p.h, 5), &q), RTC_EPROTO);  /* 1 byte */
+    /* Stamp a new transport-wide seq in place. */
+    uint8_t tw2[2];
+    rtc_ext_put_twcc_seq(tw2, 0x1234);
+    ASSERT_EQ(rtc_rtp_rewrite_ext(out, (size_t)n, 4, tw2, 2), 0);
+    ASSERT_EQ(rtc_rtp_rewrite_ext(out, (size_t)n, 4, tw2, 1), RTC_EINVAL);
+    ASSERT_EQ(rtc_rtp_rewrite_ext(out, (size_t)n, 9, tw2, 2), RTC_ENOTFOUND);
+    ASSERT_EQ(rtc_rtp_rewrite_ext(out, 5, 4, tw2, 2), RTC_ETRUNC);
+    ASSERT_EQ(rtc_rtp_parse(&p, out, (size_t)n), 0);
+    ASSERT_EQ(rtc_ext_read_twcc_seq(rtc_rtp_find_ext(&p.h, 4), &q), 0); ASSERT_EQ(q, 0x1234);
+    ASSERT_EQ(rtc_ext_read_sdes(rtc_rtp_find_ext(&p.h, 2), &s), 0); ASSERT(rtc_str_eq(s, RTC_STR("hi")));
     ASSERT_EQ(rtc_ext_read_abs_send_time(NULL, &a), RTC_EPROTO);
     uint8_t nul[2] = { 'a', 0 };
     rtc_rtp_ext bad = { 1, 2, nul };

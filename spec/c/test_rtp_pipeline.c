@@ -91,11 +91,9 @@ static void sender_rtcp(sender *s, const uint8_t *p, size_t len, rtc_time now)
                 int w = rtc_rtx_wrap(b->data, b->len, RTX_PT, RTX_SSRC, s->rtx_seq++, out, sizeof out);
                 ASSERT(w > 0);
                 /* A retransmission is a new packet on the transport: give it its own seq. */
-                rtc_rtp_packet rp;
-                ASSERT_EQ(rtc_rtp_parse(&rp, out, (size_t)w), 0);
-                const rtc_rtp_ext *e = rtc_rtp_find_ext(&rp.h, TWCC_ID);
-                ASSERT(e && e->len == 2);
-                rtc_ext_put_twcc_seq(out + (e->data - out), s->tw_seq++);
+                uint8_t tw[2];
+                rtc_ext_put_twcc_seq(tw, s->tw_seq++);
+                ASSERT_EQ(rtc_rtp_rewrite_ext(out, (size_t)w, TWCC_ID, tw, 2), 0);
                 vnet_send(net, &A, &B, out, (size_t)w, now);
                 s->rtx_sent++;
             }

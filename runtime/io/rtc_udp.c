@@ -66,6 +66,8 @@ int rtc_udp_new(rtc_udp **out, rtc_loop *lp, const rtc_addr *local, const rtc_ud
     if (opts && opts->reuseaddr) flags |= UV_UDP_REUSEADDR;
     if (opts && opts->ipv6only && fam == AF_INET6) flags |= UV_UDP_IPV6ONLY;
     r = uv_udp_bind(&u->h, &local->u.sa, flags);
+    if (!r && opts && opts->sndbuf > 0) { int v = opts->sndbuf; r = uv_send_buffer_size((uv_handle_t *)&u->h, &v); }
+    if (!r && opts && opts->rcvbuf > 0) { int v = opts->rcvbuf; r = uv_recv_buffer_size((uv_handle_t *)&u->h, &v); }
     if (!r && cb) r = uv_udp_recv_start(&u->h, alloc_cb, recv_cb);
     if (r) {
         rtc_debug("io", "udp bind: %s", uv_strerror(r));

@@ -29,6 +29,7 @@ typedef struct rtc_udp_stats {
 typedef struct rtc_udp_opts {
     int reuseaddr;      /* SO_REUSEADDR */
     int ipv6only;       /* for an IPv6 bind: do not also take IPv4 */
+    int sndbuf, rcvbuf; /* SO_SNDBUF / SO_RCVBUF in bytes; 0 = system default */
 } rtc_udp_opts;
 
 /* Bind to `local` (port 0 = any free port; copied). `recv_cb` may be NULL (send-only);

@@ -158,11 +158,51 @@ static void test_driver(void)
     rtc_loop_free(lp);
 }
 
+/* Socket buffer options, and a burst larger than several sendmmsg batches arriving
+ * complete and in order. */
+static void test_udp_buffers_and_burst(void)
+{
+    rtc_loop *lp;
+    ASSERT_OK(rtc_loop_new(&lp));
+    rtc_addr any;
+    ASSERT_OK(rtc_addr_set(&any, "127.0.0.1", 0));
+    rx ra = { .lp = lp, .want = 400 };
+    rtc_udp_opts small = { .sndbuf = 4096 }, big = { .rcvbuf = 4 << 20 };
+    rtc_udp *a, *b;
+    ASSERT_OK(rtc_udp_new(&a, lp, &any, &big, on_rx, &ra));
+    ASSERT_OK(rtc_udp_new(&b, lp, &any, &small, NULL, NULL));
+    rtc_addr aaddr;
+    ASSERT_OK(rtc_udp_local_addr(a, &aaddr));
+    uint8_t msg[100];
+    memset(msg, 0xAB, sizeof msg);
+    for (int i = 0; i < 400; i++) {
+        msg[0] = (uint8_t)i;
+        ASSERT_OK(rtc_udp_send(b, &aaddr, msg, sizeof msg));
+    }
+    uv_timer_t guard;
+    uv_timer_init(rtc_loop_uv(lp), &guard);
+    guard.data = lp;
+    uv_timer_start(&guard, guard_cb, 5000, 0);
+    uv_unref((uv_handle_t *)&guard);
+    rtc_loop_run(lp, UV_RUN_DEFAULT);
+    uv_close((uv_handle_t *)&guard, NULL);
+    rtc_udp_stats st;
+    rtc_udp_get_stats(b, &st);
+    ASSERT_EQ(st.tx_packets, 400);
+    ASSERT_GE(st.tx_batches, 7);                 /* 400 / 64 */
+    ASSERT_EQ(ra.count, 400);
+    ASSERT_EQ(ra.bad, 0);                        /* same order as sent */
+    rtc_udp_close(a, NULL);
+    rtc_udp_close(b, NULL);
+    rtc_loop_free(lp);
+}
+
 int main(void)
 {
     RUN(test_udp_batch_v4);
     RUN(test_udp_batch_v6);
     RUN(test_udp_bind_conflict);
+    RUN(test_udp_buffers_and_burst);
     RUN(test_driver);
     return 0;
 }

@@ -55,8 +55,8 @@ describe("udp", function()
   end
 
   it("sends binary data and large datagrams", function()
-    local a = assert(rtc.udp { host = "127.0.0.1" })
-    local b = assert(rtc.udp { host = "127.0.0.1" })
+    local a = assert(rtc.udp { host = "127.0.0.1", sndbuf = 262144 })
+    local b = assert(rtc.udp { host = "127.0.0.1", rcvbuf = 262144 })
     local _, bport = b:local_address()
     local payload = {}
     for i = 0, 255 do payload[#payload + 1] = string.char(i) end

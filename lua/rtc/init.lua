@@ -256,7 +256,7 @@ function rtc.resolve(host)
   return res
 end
 
---- rtc.udp{host=, port=, reuseaddr=, ipv6only=} -> sock | nil, err
+--- rtc.udp{host=, port=, reuseaddr=, ipv6only=, sndbuf=, rcvbuf=} -> sock | nil, err
 function rtc.udp(opts)
   if opts == nil then opts = {} end
   if type(opts) ~= "table" then error("bad argument #1 to 'rtc.udp' (table expected)", 2) end

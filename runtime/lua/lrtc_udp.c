@@ -1,4 +1,4 @@
-/* UDP sockets for scripts: core.udp_bind{host=, port=, reuseaddr=, ipv6only=} ->
+/* UDP sockets for scripts: core.udp_bind{host=, port=, reuseaddr=, ipv6only=, sndbuf=, rcvbuf=} ->
  * rtc.udp. Built on io/rtc_udp (batched send, RECVMMSG receive). Events:
  * "message"(data, host, port) and "close"(). A socket stays alive until closed. */
 #include "lua/lrtc.h"
@@ -55,7 +55,11 @@ static int l_udp_bind(lua_State *L)
     opts.reuseaddr = lua_toboolean(L, -1);
     lua_getfield(L, 1, "ipv6only");
     opts.ipv6only = lua_toboolean(L, -1);
-    lua_pop(L, 2);
+    lua_getfield(L, 1, "sndbuf");
+    opts.sndbuf = (int)luaL_optinteger(L, -1, 0);
+    lua_getfield(L, 1, "rcvbuf");
+    opts.rcvbuf = (int)luaL_optinteger(L, -1, 0);
+    lua_pop(L, 4);
     lrtc_state *S = lrtc_state_get(L);
     lrtc_obj *o = lrtc_obj_new(L, &udp_class, sizeof(lrtc_obj), NULL);
     ludp *s = calloc(1, sizeof *s);

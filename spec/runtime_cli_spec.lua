@@ -65,6 +65,29 @@ describe("luartc", function()
     assert.matches("in local 'deep'", err, 1, true)
   end)
 
+  it("runs scripts written for stock lua5.4 (ending in rtc.run())", function()
+    local code, out = run { "-e", [[
+      local rtc = require "rtc"
+      rtc.spawn(function() rtc.sleep(0.001); print("task ran") end)
+      print("run returned", rtc.run())
+    ]] }
+    assert.equal(0, code)
+    assert.equal("task ran\nrun returned\ttrue\n", out)
+  end)
+
+  it("finds modules on LUARTC_PATH", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    os.execute("mkdir -p " .. q(dir .. "/pkg"))
+    child.write(dir .. "/mymod.lua", "return { name = 'mymod' }")
+    child.write(dir .. "/pkg/init.lua", "return { name = 'pkg' }")
+    local code, out, err = run { env = "LUARTC_PATH=" .. q(child.SOURCE_DIR .. "/lua:" .. dir) .. " LUA_PATH=",
+      "-e", "print(require('mymod').name, require('pkg').name, require('rtc').version)" }
+    os.execute("rm -rf " .. q(dir))
+    assert.equal(0, code, err)
+    assert.matches("^mymod\tpkg\t%d+%.%d+%.%d+\n$", out)
+  end)
+
   it("rejects unknown options", function()
     local code, _, err = run { "--bogus" }
     assert.equal(1, code)

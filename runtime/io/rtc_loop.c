@@ -12,8 +12,9 @@
 
 struct rtc_loop {
     uv_loop_t uv;
-    uv_prepare_t flush;     /* once-per-turn send flush, just before the loop sleeps;
-                             * ref'd only while sends are queued */
+    uv_prepare_t flush;     /* send flush just before the loop sleeps (covers timers and
+                             * code run outside callbacks); ref'd only while sends are queued */
+    uv_check_t flush_after_poll;  /* send flush right after a read burst; never ref'd */
     rtc_pool *pool;
     rtc_rng rng;
     char *recv_buf;
@@ -22,15 +23,16 @@ struct rtc_loop {
     int running;
 };
 
-/* A socket on the pending list is flushed here; flushing may close nothing, so the
- * list is stable while we walk it, except for appends by sends made from callbacks. */
-static void flush_cb(uv_prepare_t *h)
+/* Flushing runs no user code, so the pending list is stable while we walk it. */
+static void flush_pending(rtc_loop *lp)
 {
-    rtc_loop *lp = h->data;
     for (size_t i = 0; i < lp->npending; i++) rtc_udp_flush(lp->pending[i]);
     lp->npending = 0;
-    uv_unref((uv_handle_t *)h);
+    uv_unref((uv_handle_t *)&lp->flush);
 }
+
+static void flush_cb(uv_prepare_t *h) { flush_pending(h->data); }
+static void flush_after_poll_cb(uv_check_t *h) { flush_pending(h->data); }
 
 /* libuv asserts that its own descriptors are above stderr; with a closed 0/1/2 the
  * loop's epoll fd would take that number. Point closed ones at /dev/null first. */
@@ -57,6 +59,10 @@ int rtc_loop_new(rtc_loop **out)
     lp->flush.data = lp;
     uv_prepare_start(&lp->flush, flush_cb);
     uv_unref((uv_handle_t *)&lp->flush);
+    uv_check_init(&lp->uv, &lp->flush_after_poll);
+    lp->flush_after_poll.data = lp;
+    uv_check_start(&lp->flush_after_poll, flush_after_poll_cb);
+    uv_unref((uv_handle_t *)&lp->flush_after_poll);
     *out = lp;
     return 0;
 }
@@ -74,6 +80,7 @@ void rtc_loop_free(rtc_loop *lp)
 {
     if (!lp) return;
     uv_close((uv_handle_t *)&lp->flush, NULL);
+    uv_close((uv_handle_t *)&lp->flush_after_poll, NULL);
     uv_run(&lp->uv, UV_RUN_NOWAIT);        /* let pending close callbacks free their owners */
     uv_walk(&lp->uv, walk_close, NULL);
     while (uv_run(&lp->uv, UV_RUN_NOWAIT)) {}

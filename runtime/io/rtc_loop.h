@@ -3,8 +3,10 @@
  * UDP flush hook). One rtc_loop per thread; nothing here is thread-safe.
  *
  * Flush once per loop turn (Redis beforeSleep): datagrams queued with rtc_udp_send
- * during timers and reads are sent by a uv_prepare hook just before the loop polls
- * (sleeps), one sendmmsg batch per socket. Queued datagrams keep the loop alive. */
+ * during a read burst are sent by a uv_check hook right after the poll phase, and
+ * those queued anywhere else (timers, code outside callbacks) by a uv_prepare hook
+ * just before the loop polls (sleeps): one sendmmsg batch per socket per flush.
+ * Queued datagrams keep the loop alive. */
 #ifndef RTC_LOOP_H
 #define RTC_LOOP_H
 #include <uv.h>

@@ -104,6 +104,37 @@ describe("json", function()
     assert.has_error(function() json.encode(cyc) end, "rtc.json.encode: nesting too deep (or a cycle)")
   end)
 
+  it("survives hostile input: mutated and random documents never crash", function()
+    local seed = 12345
+    local function rnd(n)               -- deterministic LCG: the same cases every run
+      seed = (seed * 1103515245 + 12345) % 2147483648
+      return seed % n
+    end
+    local base = json.encode { a = { 1, 2.5, "x\u{e9}" }, b = json.null, c = { d = true, e = "\n" } }
+    local decoded, failed = 0, 0
+    for _ = 1, 20000 do
+      local doc
+      if rnd(2) == 0 then
+        local b = { base:byte(1, -1) }
+        for _ = 1, 1 + rnd(3) do b[1 + rnd(#b)] = rnd(256) end
+        doc = string.char(table.unpack(b))
+      else
+        local b = {}
+        for i = 1, rnd(24) do b[i] = ("{}[]\":,0123456789.eE+-tfnul\\ \t\n"):byte(1 + rnd(33)) end
+        doc = string.char(table.unpack(b))
+      end
+      local v, err = json.decode(doc)
+      if v == nil and err then
+        failed = failed + 1
+        assert.matches("^SyntaxError: JSON: line %d+ col %d+: ", err)
+      else
+        decoded = decoded + 1
+        json.decode(json.encode(v))     -- anything we accept re-encodes
+      end
+    end
+    assert.is_true(failed > 1000 and decoded > 100)
+  end)
+
   it("decodes large documents", function()
     local t = {}
     for i = 1, 10000 do t[i] = { id = i, name = "item" .. i, tags = json.array {} } end

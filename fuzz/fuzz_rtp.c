@@ -44,6 +44,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (b != (int)(size - p.padding_len)) abort();
     }
     rtc_rtx_unwrap(data, size, 96, 1, back, size + 2);
+    uint8_t *copy = malloc(size);
+    memcpy(copy, data, size);
+    for (unsigned i = 0; i < p.h.ext_count; i++) {
+        uint8_t val[255];
+        memset(val, 0xA5, sizeof val);
+        const rtc_rtp_ext *f = rtc_rtp_find_ext(&p.h, p.h.ext[i].id);
+        if (rtc_rtp_rewrite_ext(copy, size, f->id, val, f->len) != 0) abort();
+    }
+    free(copy);
     rtc_seq_unwrapper u = {0};
     for (size_t i = 0; i + 1 < size; i += 2) rtc_seq_unwrap(&u, (uint16_t)(data[i] << 8 | data[i + 1]));
     free(rtx); free(back); free(out);

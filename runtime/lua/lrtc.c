@@ -205,6 +205,12 @@ lrtc_obj *lrtc_obj_new(lua_State *L, const lrtc_class *cls, size_t size, const l
     return o;
 }
 
+void lrtc_class_register(lua_State *L, const lrtc_class *cls, const luaL_Reg *methods)
+{
+    lrtc_obj_new(L, cls, sizeof(lrtc_obj), methods);   /* a closed object: __gc skips it */
+    lua_pop(L, 1);
+}
+
 void lrtc_obj_open(lua_State *L, lrtc_obj *o, int idx, void *ptr)
 {
     lrtc_link *k = ptr;

@@ -95,6 +95,9 @@ struct lrtc_obj {
  * class's metatable (created on first use with __gc, __close, __index = methods,
  * __name and __tostring). `methods` (may be NULL) are registered on first use. */
 lrtc_obj *lrtc_obj_new(lua_State *L, const lrtc_class *cls, size_t size, const luaL_Reg *methods);
+/* Creates the class's metatable with `methods` now (call once from the module
+ * opener, so the methods exist before the first object). */
+void lrtc_class_register(lua_State *L, const lrtc_class *cls, const luaL_Reg *methods);
 /* Makes `o` (userdata at stack index idx) open on C object `ptr` and anchors it. */
 void lrtc_obj_open(lua_State *L, lrtc_obj *o, int idx, void *ptr);
 /* Arg check: an object of this class, open. Raises otherwise. */

@@ -458,9 +458,8 @@ void lrtc__open_tcp(lua_State *L)
     static const luaL_Reg server_methods[] = { { "local_address", sv_local_address }, { NULL, NULL } };
     stream_class = (lrtc_class){ "rtc.stream", stream_events, EV_CLOSE, ls_close };
     server_class = (lrtc_class){ "rtc.tcp_server", server_events, EV_SRV_CLOSE, sv_close };
-    lrtc_obj_new(L, &stream_class, sizeof(lrtc_obj), stream_methods);
-    lrtc_obj_new(L, &server_class, sizeof(lrtc_obj), server_methods);
-    lua_pop(L, 2);
+    lrtc_class_register(L, &stream_class, stream_methods);
+    lrtc_class_register(L, &server_class, server_methods);
     static const luaL_Reg funcs[] = {
         { "tcp_connect", l_tcp_connect }, { "tcp_listen", l_tcp_listen }, { "stdin", l_stdin }, { NULL, NULL } };
     luaL_setfuncs(L, funcs, 0);

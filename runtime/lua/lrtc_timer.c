@@ -120,10 +120,8 @@ void lrtc__open_timer(lua_State *L)
 {
     static const luaL_Reg timer_methods[] = { { "stop", timer_stop }, { "active", timer_active }, { NULL, NULL } };
     static const luaL_Reg idle_methods[] = { { "start", idle_start }, { "stop", idle_stop }, { NULL, NULL } };
-    /* create the metatables now so methods exist before the first object */
-    lrtc_obj_new(L, &timer_class, sizeof(lrtc_obj), timer_methods);
-    lrtc_obj_new(L, &idle_class, sizeof(lrtc_obj), idle_methods);
-    lua_pop(L, 2);
+    lrtc_class_register(L, &timer_class, timer_methods);
+    lrtc_class_register(L, &idle_class, idle_methods);
     lua_pushcfunction(L, l_timer_start);
     lua_setfield(L, -2, "timer_start");
     lua_pushcfunction(L, l_idle);

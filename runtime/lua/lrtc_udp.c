@@ -118,8 +118,7 @@ void lrtc__open_udp(lua_State *L)
 {
     static const luaL_Reg methods[] = {
         { "send", udp_send }, { "local_address", udp_local_address }, { "stats", udp_stats }, { NULL, NULL } };
-    lrtc_obj_new(L, &udp_class, sizeof(lrtc_obj), methods);
-    lua_pop(L, 1);
+    lrtc_class_register(L, &udp_class, methods);
     lua_pushcfunction(L, l_udp_bind);
     lua_setfield(L, -2, "udp_bind");
 }

@@ -173,6 +173,31 @@ describe("tcp", function()
     assert.matches("^NetworkError: connect: connection refused", err)
   end)
 
+  it("writing to a connection the peer closed fails with NetworkError (no SIGPIPE)", function()
+    local server = assert(rtc.tcp_listen { host = "127.0.0.1", port = 0 })
+    local _, port = server:local_address()
+    local peer_closed = false
+    server:on("connection", function(conn)
+      conn:on("close", function() peer_closed = true end)
+      conn:close()
+    end)
+    local err
+    rtc.spawn(function()
+      local c = assert(rtc.tcp_connect("127.0.0.1", port))
+      assert.is_nil(c:read())                      -- wait for the peer's FIN
+      for _ = 1, 50 do
+        local ok, e = c:write(string.rep("x", 65536))
+        if not ok then err = e break end
+        rtc.sleep(0.002)
+      end
+      c:close()
+      server:close()
+    end)
+    rtc.run()
+    assert.is_true(peer_closed)
+    assert.matches("^NetworkError: write: ", err)
+  end)
+
   it("fires close events and rejects use after close", function()
     local server = assert(rtc.tcp_listen { host = "127.0.0.1", port = 0 })
     local _, port = server:local_address()

@@ -612,6 +612,10 @@ static lrtc_state *state_new(lua_State *L)
         uv_signal_start(&S->sig[i], signal_cb, sigs[i]);
         uv_unref((uv_handle_t *)&S->sig[i]);   /* a handler never keeps the loop alive */
     }
+    /* A peer that closes while we write must give the writer EPIPE, not kill the
+     * process (libuv leaves SIGPIPE alone). Respect a handler someone else set. */
+    struct sigaction old;
+    if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL) signal(SIGPIPE, SIG_IGN);
     const char *spec = getenv("RTC_LOG");
     if (spec && rtc_log_set_filter(spec) < 0) fprintf(stderr, "luartc: ignoring invalid RTC_LOG '%s'\n", spec);
     lua_setfield(L, LUA_REGISTRYINDEX, STATE_KEY);

@@ -2,6 +2,7 @@
  * the codec; the rest is split into payloads by one length byte each, then each is
  * parsed and the whole set assembled into a buffer of the documented bound. */
 #include "codec/codec.h"
+#include "codec/opus_codec.h"
 #include <stdlib.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -24,6 +25,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *out = malloc(cap);
     int r = rtc_depack_assemble(c, parts, n, out, cap);
     if (r > (int)cap) abort();
+    if (c == RTC_CODEC_OPUS && r > 0) {                 /* and libopus behind our wrapper */
+        static rtc_opus_decoder *dec;
+        static int16_t pcm[5760 * 2];
+        if (!dec && rtc_opus_decoder_new(&dec, 48000, 2) < 0) abort();
+        int s = rtc_opus_decode(dec, out, (size_t)r, pcm, 5760);
+        if (s > 5760) abort();
+        rtc_opus_packet_samples(out, (size_t)r, 16000);
+    }
     /* A packetizer over the same bytes as a frame must not fail on memory grounds. */
     rtc_packetizer pk;
     rtc_pack_params pp = { .picture_id = data[0], .keyframe = data[0] & 1, .width = 64, .height = 64 };

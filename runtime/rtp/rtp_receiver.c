@@ -1,0 +1,224 @@
+/* An incoming RTP stream: RTX unwrap -> stats -> NACK -> jitter buffer; RTCP out. */
+#include "rtp/rtp_receiver.h"
+#include "core/rtc_errors.h"
+#include "rtp/rtp_packet.h"
+#include "rtp/rtx.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define RECV_EVQ 8
+
+struct rtc_rtp_receiver {
+    rtc_rtp_receiver_config cfg;
+    char cname[256];
+    rtc_time now, next_rr, last_pli;
+    bool want_pli;               /* a keyframe is wanted: PLI every pli_interval until one comes */
+    bool rr_due, bye_seen;
+    rtc_rtp_recv_stats rstats;
+    rtc_nack_generator *nack;
+    rtc_jitter_buffer *jb;
+    rtc_rtp_receiver_stats stats;
+    rtc_rtp_receiver_event evq[RECV_EVQ];
+    size_t ev_count;
+};
+
+static void recv__event(rtc_rtp_receiver *r, rtc_rtp_receiver_event_type t)
+{
+    if (r->ev_count < RECV_EVQ) r->evq[r->ev_count++] = (rtc_rtp_receiver_event){ t };
+}
+
+int rtc_rtp_receiver_new(rtc_rtp_receiver **out, const rtc_rtp_receiver_config *cfg, rtc_time now)
+{
+    if (!out || !cfg || (unsigned)cfg->codec >= RTC_CODEC__COUNT || cfg->pt > 127 || cfg->rtx_pt > 127)
+        return RTC_EINVAL;
+    if (cfg->cname && strlen(cfg->cname) > 255) return RTC_EINVAL;
+    rtc_rtp_receiver *r = calloc(1, sizeof *r);
+    if (!r) return RTC_ENOMEM;
+    r->cfg = *cfg;
+    if (cfg->cname) strcpy(r->cname, cfg->cname);
+    r->cfg.cname = NULL;
+    if (!r->cfg.clock_rate) r->cfg.clock_rate = cfg->codec == RTC_CODEC_OPUS ? 48000 : 90000;
+    if (r->cfg.rr_interval <= 0) r->cfg.rr_interval = RTC_SEC(1);
+    if (r->cfg.pli_interval <= 0) r->cfg.pli_interval = RTC_MS(500);
+    rtc_jitter_buffer_config jc = { .codec = cfg->codec, .latency = cfg->latency, .wait_keyframe = cfg->wait_keyframe };
+    int e = rtc_jitter_buffer_new(&r->jb, &jc, now);
+    if (e == 0 && cfg->nack) e = rtc_nack_generator_new(&r->nack, &cfg->nack_cfg, now);
+    if (e < 0) { rtc_rtp_receiver_free(r); return e; }
+    rtc_rtp_recv_stats_init(&r->rstats, cfg->ssrc, r->cfg.clock_rate);
+    r->now = now;
+    r->next_rr = now + r->cfg.rr_interval;
+    r->last_pli = INT64_MIN / 2;
+    *out = r;
+    return 0;
+}
+
+void rtc_rtp_receiver_free(rtc_rtp_receiver *r)
+{
+    if (!r) return;
+    rtc_jitter_buffer_free(r->jb);
+    rtc_nack_generator_free(r->nack);
+    free(r);
+}
+
+static void recv__set_now(rtc_rtp_receiver *r, rtc_time now) { if (now > r->now) r->now = now; }
+
+/* Keyframe hints from the NACK generator and the jitter buffer become one PLI. */
+static void recv__collect(rtc_rtp_receiver *r)
+{
+    rtc_nack_event ne;
+    rtc_jb_event je;
+    while (r->nack && rtc_nack_generator_poll_event(r->nack, &ne)) r->want_pli = true;
+    while (rtc_jitter_buffer_poll_event(r->jb, &je)) r->want_pli = true;
+}
+
+int rtc_rtp_receiver_handle_rtp(rtc_rtp_receiver *r, rtc_buf *pkt, rtc_time now)
+{
+    recv__set_now(r, now);
+    rtc_rtp_packet p;
+    int e = rtc_rtp_parse(&p, pkt->data, pkt->len);
+    if (e < 0) { r->stats.malformed++; return e; }
+    rtc_buf *media = NULL;
+    if (p.h.ssrc == r->cfg.ssrc && p.h.pt == r->cfg.pt) {
+        media = rtc_buf_ref(pkt);
+    } else if (r->cfg.rtx_ssrc && p.h.ssrc == r->cfg.rtx_ssrc && p.h.pt == r->cfg.rtx_pt) {
+        media = rtc_buf_alloc(NULL, pkt->len);
+        if (!media) return RTC_ENOMEM;
+        e = rtc_rtx_unwrap(pkt->data, pkt->len, r->cfg.pt, r->cfg.ssrc, media->data, media->cap);
+        if (e < 0) {
+            rtc_buf_unref(media);
+            if (e == RTC_EIGNORED) r->stats.ignored++; else r->stats.malformed++;
+            return e;
+        }
+        media->len = (size_t)e;
+        rtc_rtp_parse(&p, media->data, media->len);
+        r->stats.rtx_packets++;
+    } else {
+        r->stats.ignored++;
+        return RTC_EIGNORED;
+    }
+    r->stats.packets++;
+    r->stats.bytes += p.payload_len;
+    rtc_rtp_recv_stats_on_packet(&r->rstats, p.h.seq, p.h.ts, p.payload_len, r->now);
+    if (r->nack) rtc_nack_generator_handle_packet(r->nack, p.h.seq, r->now);
+    e = rtc_jitter_buffer_handle_packet(r->jb, media, r->now);
+    rtc_buf_unref(media);
+    recv__collect(r);
+    return e == RTC_EIGNORED ? RTC_EIGNORED : e < 0 ? (r->stats.malformed++, e) : 0;
+}
+
+int rtc_rtp_receiver_handle_rtcp(rtc_rtp_receiver *r, const rtc_rtcp_view *v, rtc_time now)
+{
+    recv__set_now(r, now);
+    if (v->pt == RTC_RTCP_SR) {
+        rtc_rtcp_sr sr;
+        int e = rtc_rtcp_read_sr(v, &sr);
+        if (e < 0) return e;
+        if (sr.ssrc != r->cfg.ssrc) return RTC_EIGNORED;
+        rtc_rtp_recv_stats_on_sr(&r->rstats, sr.ntp, r->now);
+        return 0;
+    }
+    if (v->pt == RTC_RTCP_BYE) {
+        rtc_rtcp_bye b;
+        int e = rtc_rtcp_read_bye(v, &b);
+        if (e < 0) return e;
+        for (unsigned i = 0; i < b.count; i++)
+            if (b.ssrc[i] == r->cfg.ssrc && !r->bye_seen) {
+                r->bye_seen = true;
+                recv__event(r, RTC_RTP_RECV_EV_BYE);
+                return 0;
+            }
+    }
+    return RTC_EIGNORED;
+}
+
+void rtc_rtp_receiver_handle_rtt(rtc_rtp_receiver *r, rtc_time rtt)
+{
+    if (r->nack) rtc_nack_generator_handle_rtt(r->nack, rtt);
+}
+
+void rtc_rtp_receiver_handle_timeout(rtc_rtp_receiver *r, rtc_time now)
+{
+    recv__set_now(r, now);
+    if (r->nack) rtc_nack_generator_handle_timeout(r->nack, r->now);
+    rtc_jitter_buffer_handle_timeout(r->jb, r->now);
+    recv__collect(r);
+    if (r->now >= r->next_rr) {
+        r->rr_due = true;
+        r->next_rr += r->cfg.rr_interval;
+        if (r->next_rr <= r->now) r->next_rr = r->now + r->cfg.rr_interval;   /* long sleep */
+    }
+}
+
+void rtc_rtp_receiver_request_keyframe(rtc_rtp_receiver *r) { r->want_pli = true; }
+
+int rtc_rtp_receiver_poll_rtcp(rtc_rtp_receiver *r, uint8_t *out, size_t cap)
+{
+    if (r->nack) {
+        uint16_t seqs[128];
+        size_t n = rtc_nack_generator_poll_nack(r->nack, seqs, cap >= 12 + 4 * 128 ? 128 : 1);
+        if (n) {
+            int len = rtc_rtcp_write_nack(out, cap, r->cfg.local_ssrc, r->cfg.ssrc, seqs, n);
+            if (len > 0) r->stats.nacks_sent++;
+            return len;
+        }
+    }
+    if (r->want_pli && r->cfg.pli && r->now - r->last_pli >= r->cfg.pli_interval) {
+        int len = rtc_rtcp_write_pli(out, cap, r->cfg.local_ssrc, r->cfg.ssrc);
+        if (len < 0) return len;
+        r->last_pli = r->now;
+        r->stats.plis_sent++;
+        recv__event(r, RTC_RTP_RECV_EV_KEYFRAME_REQUESTED);
+        return len;
+    }
+    if (r->rr_due) {
+        rtc_rtcp_rr rr = { .ssrc = r->cfg.local_ssrc, .rb_count = r->rstats.init ? 1 : 0 };
+        size_t clen = strlen(r->cname);
+        size_t need = 8 + 24u * rr.rb_count + (clen ? 4 + ((4 + 2 + clen + 4) & ~(size_t)3) : 0);
+        if (cap < need) return RTC_EOVERFLOW;           /* before the report moves its baseline */
+        if (rr.rb_count) rtc_rtp_recv_stats_report(&r->rstats, r->now, &rr.rb[0]);
+        int len = rtc_rtcp_write_rr(out, cap, &rr);
+        if (clen) {
+            rtc_rtcp_sdes_chunk c = { r->cfg.local_ssrc, { r->cname, clen } };
+            len += rtc_rtcp_write_sdes(out + len, cap - (size_t)len, &c, 1);
+        }
+        r->rr_due = false;
+        r->stats.rrs_sent++;
+        return len;
+    }
+    return 0;
+}
+
+int rtc_rtp_receiver_poll_frame(rtc_rtp_receiver *r, rtc_jb_frame *out)
+{
+    int got = rtc_jitter_buffer_poll_frame(r->jb, out);
+    if (got && out->keyframe) r->want_pli = false;
+    recv__collect(r);
+    return got;
+}
+
+int rtc_rtp_receiver_poll_event(rtc_rtp_receiver *r, rtc_rtp_receiver_event *out)
+{
+    if (!r->ev_count) return 0;
+    *out = r->evq[0];
+    memmove(&r->evq[0], &r->evq[1], (--r->ev_count) * sizeof r->evq[0]);
+    return 1;
+}
+
+rtc_time rtc_rtp_receiver_poll_timeout(const rtc_rtp_receiver *r)
+{
+    if (r->rr_due || r->ev_count) return r->now;
+    rtc_time t = r->next_rr;
+    if (r->want_pli && r->cfg.pli) t = rtc_time_min(t, r->last_pli + r->cfg.pli_interval);
+    if (r->nack) t = rtc_time_min(t, rtc_nack_generator_poll_timeout(r->nack));
+    return rtc_time_min(t, rtc_jitter_buffer_poll_timeout(r->jb));
+}
+
+void rtc_rtp_receiver_get_stats(const rtc_rtp_receiver *r, rtc_rtp_receiver_stats *out)
+{
+    *out = r->stats;
+    if (r->nack) rtc_nack_generator_get_stats(r->nack, &out->nack);
+    else memset(&out->nack, 0, sizeof out->nack);
+    rtc_jitter_buffer_get_stats(r->jb, &out->jb);
+    out->lost = rtc_rtp_recv_stats_lost(&r->rstats);
+    out->jitter = r->rstats.jitter_q4 >> 4;
+}

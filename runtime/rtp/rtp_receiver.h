@@ -1,0 +1,75 @@
+/* One incoming RTP stream (a media SSRC and its optional RTX SSRC), composed from the
+ * pieces in this folder: RTX unwrap, reception statistics, NACK generation, jitter
+ * buffer and frame assembly, rate-limited keyframe requests (PLI), and periodic
+ * receiver reports with CNAME. Packets arrive already SRTP-unprotected and routed to
+ * this stream by the caller (SSRC / MID / RID); its RTCP output goes to SRTCP protect.
+ * The transport-wide CC receiver is per transport, not per stream: see rtp/twcc.h.
+ *
+ * Sans-IO machine. Contract: after rtc_rtp_receiver_handle_rtp(), _handle_rtcp() or
+ * _handle_timeout(), drain _poll_rtcp(), _poll_frame() and _poll_event() until all
+ * return 0, then wake at _poll_timeout(). */
+#ifndef RTC_RTP_RECEIVER_H
+#define RTC_RTP_RECEIVER_H
+#include "rtp/jitter_buffer.h"
+#include "rtp/nack.h"
+#include "rtp/rtcp.h"
+#include "rtp/rtp_stats.h"
+
+typedef struct rtc_rtp_receiver_config {
+    rtc_codec_id codec;
+    uint8_t pt;
+    uint32_t ssrc;               /* the sender's media SSRC */
+    uint32_t clock_rate;         /* 0 = 90000 (48000 for Opus) */
+    uint8_t rtx_pt;
+    uint32_t rtx_ssrc;           /* 0 = no RTX stream */
+    uint32_t local_ssrc;         /* SSRC our RTCP is sent from */
+    const char *cname;           /* copied; sent in SDES with each RR; NULL = none */
+    bool nack;                   /* ask for retransmissions (the peer offered nack) */
+    bool pli;                    /* ask for keyframes with PLI (the peer offered nack pli) */
+    rtc_nack_config nack_cfg;    /* zeros = defaults */
+    rtc_time latency;            /* jitter buffer wait for missing packets; 0 = 200 ms */
+    bool wait_keyframe;          /* video: start on and recover at keyframes */
+    rtc_time rr_interval;        /* 0 = 1 s */
+    rtc_time pli_interval;       /* at most one PLI per interval; 0 = 500 ms */
+} rtc_rtp_receiver_config;
+
+typedef enum {
+    RTC_RTP_RECV_EV_KEYFRAME_REQUESTED = 1,  /* a PLI was sent */
+    RTC_RTP_RECV_EV_BYE,                      /* the sender left (RTCP BYE) */
+} rtc_rtp_receiver_event_type;
+typedef struct rtc_rtp_receiver_event { rtc_rtp_receiver_event_type type; } rtc_rtp_receiver_event;
+
+typedef struct rtc_rtp_receiver_stats {
+    uint64_t packets, rtx_packets, bytes, ignored, malformed, plis_sent, nacks_sent, rrs_sent;
+    rtc_nack_stats nack;
+    rtc_jb_stats jb;
+    int64_t lost;                /* cumulative, RFC 3550 */
+    uint32_t jitter;             /* timestamp units */
+} rtc_rtp_receiver_stats;
+
+typedef struct rtc_rtp_receiver rtc_rtp_receiver;
+
+int rtc_rtp_receiver_new(rtc_rtp_receiver **out, const rtc_rtp_receiver_config *cfg, rtc_time now);
+void rtc_rtp_receiver_free(rtc_rtp_receiver *r);            /* NULL-safe; drops queued frames */
+/* One RTP packet for this stream (media or RTX) in pkt->data; the receiver takes a ref
+ * when it keeps it. RTC_EIGNORED for another SSRC/PT, RTX padding, duplicates; a parse
+ * error for malformed packets (counted). */
+int rtc_rtp_receiver_handle_rtp(rtc_rtp_receiver *r, rtc_buf *pkt, rtc_time now);
+/* One RTCP packet of a parsed compound (borrowed): SR from our sender, BYE. Others
+ * give RTC_EIGNORED. */
+int rtc_rtp_receiver_handle_rtcp(rtc_rtp_receiver *r, const rtc_rtcp_view *v, rtc_time now);
+/* Round-trip estimate from the transport (spaces NACK retries). */
+void rtc_rtp_receiver_handle_rtt(rtc_rtp_receiver *r, rtc_time rtt);
+void rtc_rtp_receiver_handle_timeout(rtc_rtp_receiver *r, rtc_time now);
+/* Ask for a keyframe (a decoder or the application wants one). PLIs repeat every
+ * pli_interval until a keyframe comes out of the jitter buffer. */
+void rtc_rtp_receiver_request_keyframe(rtc_rtp_receiver *r);
+/* Next RTCP packet (plain, before SRTCP) into out[0..cap): a NACK, a PLI, or an
+ * RR + SDES compound. Returns its length, 0 when nothing is due, RTC_EOVERFLOW. */
+int rtc_rtp_receiver_poll_rtcp(rtc_rtp_receiver *r, uint8_t *out, size_t cap);
+int rtc_rtp_receiver_poll_frame(rtc_rtp_receiver *r, rtc_jb_frame *out);   /* frame data: caller unrefs */
+int rtc_rtp_receiver_poll_event(rtc_rtp_receiver *r, rtc_rtp_receiver_event *out);
+rtc_time rtc_rtp_receiver_poll_timeout(const rtc_rtp_receiver *r);
+void rtc_rtp_receiver_get_stats(const rtc_rtp_receiver *r, rtc_rtp_receiver_stats *out);
+
+#endif

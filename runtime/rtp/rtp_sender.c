@@ -1,0 +1,271 @@
+/* An outgoing RTP stream: packetize -> header extensions -> history -> queue; RTCP in. */
+#include "rtp/rtp_sender.h"
+#include "core/rtc_errors.h"
+#include "rtp/rtp_ext.h"
+#include "rtp/rtp_packet.h"
+#include "rtp/rtx.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define SEND_EVQ 16
+/* Room beyond the payload in each buffer: RTP header with our extensions (<= 48),
+ * the RTX OSN (2) and the SRTP trailer (srtp_session.h: up to 148). */
+#define SEND_SLACK 300
+
+struct rtc_rtp_sender {
+    rtc_rtp_sender_config cfg;
+    char mid[17], cname[256];
+    rtc_time now, next_sr;
+    uint16_t seq, rtx_seq;
+    int32_t picture_id;
+    rtc_rtp_history *hist;
+    rtc_rtp_send_stats sstats;
+    rtc_bufq rtp_q, rtcp_q;
+    rtc_rtp_sender_stats stats;
+    rtc_rtp_sender_event evq[SEND_EVQ];
+    size_t ev_count;
+};
+
+static void send__event(rtc_rtp_sender *s, rtc_rtp_sender_event ev)
+{
+    if (s->ev_count < SEND_EVQ) s->evq[s->ev_count++] = ev;
+    else s->evq[SEND_EVQ - 1] = ev;                     /* keep the newest when flooded */
+}
+
+int rtc_rtp_sender_new(rtc_rtp_sender **out, const rtc_rtp_sender_config *cfg, rtc_time now)
+{
+    if (!out || !cfg || (unsigned)cfg->codec >= RTC_CODEC__COUNT || cfg->pt > 127 || cfg->rtx_pt > 127)
+        return RTC_EINVAL;
+    /* A MID fits a one-byte element (RFC 8843 keeps them short; browsers use "0", "1"). */
+    if ((cfg->mid && strlen(cfg->mid) > 16) || (cfg->cname && strlen(cfg->cname) > 255)) return RTC_EINVAL;
+    rtc_rtp_sender *s = calloc(1, sizeof *s);
+    if (!s) return RTC_ENOMEM;
+    s->cfg = *cfg;
+    if (cfg->mid) strcpy(s->mid, cfg->mid);
+    if (cfg->cname) strcpy(s->cname, cfg->cname);
+    s->cfg.mid = s->cfg.cname = NULL;
+    if (!s->cfg.clock_rate) s->cfg.clock_rate = cfg->codec == RTC_CODEC_OPUS ? 48000 : 90000;
+    if (!s->cfg.history) s->cfg.history = 1024;
+    if (!s->cfg.max_payload) s->cfg.max_payload = 1100;
+    if (s->cfg.max_payload > RTC_POOL_BUFSIZE - SEND_SLACK) s->cfg.max_payload = RTC_POOL_BUFSIZE - SEND_SLACK;
+    if (s->cfg.sr_interval <= 0) s->cfg.sr_interval = RTC_SEC(1);
+    int e = rtc_rtp_history_new(&s->hist, s->cfg.history);
+    if (e < 0) { free(s); return e; }
+    rtc_rtp_send_stats_init(&s->sstats, cfg->ssrc, s->cfg.clock_rate);
+    s->seq = cfg->initial_seq;
+    s->rtx_seq = cfg->initial_rtx_seq;
+    s->now = now;
+    s->next_sr = now + s->cfg.sr_interval;
+    s->stats.rtt = -1;
+    *out = s;
+    return 0;
+}
+
+void rtc_rtp_sender_free(rtc_rtp_sender *s)
+{
+    if (!s) return;
+    rtc_bufq_clear(&s->rtp_q);
+    rtc_bufq_clear(&s->rtcp_q);
+    rtc_rtp_history_free(s->hist);
+    free(s);
+}
+
+static void send__set_now(rtc_rtp_sender *s, rtc_time now) { if (now > s->now) s->now = now; }
+
+static rtc_buf *send__alloc(rtc_rtp_sender *s) { return rtc_buf_alloc(s->cfg.pool, s->cfg.max_payload + SEND_SLACK); }
+
+/* The transmit copy: SRTP protects in place, the history keeps the plain packet. */
+static int send__queue_copy(rtc_rtp_sender *s, const rtc_buf *b)
+{
+    rtc_buf *c = send__alloc(s);
+    if (!c) return RTC_ENOMEM;
+    memcpy(c->data, b->data, b->len);
+    c->len = b->len;
+    rtc_bufq_push(&s->rtp_q, c);
+    return 0;
+}
+
+int rtc_rtp_sender_send_frame(rtc_rtp_sender *s, const uint8_t *frame, size_t len, uint32_t ts,
+                              const rtc_pack_params *pp, rtc_time now)
+{
+    send__set_now(s, now);
+    rtc_pack_params params = pp ? *pp : (rtc_pack_params){ .picture_id = s->picture_id++ };
+    rtc_packetizer pk;
+    int e = rtc_packetizer_init(&pk, s->cfg.codec, frame, len, s->cfg.max_payload, &params);
+    if (e < 0) return e;
+    rtc_bufq frame_q = {0};
+    uint16_t seq = s->seq;
+    int count = 0;
+    uint8_t ast[3], tw[2] = { 0, 0 };
+    rtc_ext_put_abs_send_time(ast, rtc_abs_send_time_from_us(s->now + s->cfg.unix_offset_us));
+    for (;;) {
+        rtc_buf *b = send__alloc(s);
+        if (!b) { e = RTC_ENOMEM; break; }
+        rtc_rtp_header h = { .pt = s->cfg.pt, .seq = seq, .ts = ts, .ssrc = s->cfg.ssrc };
+        if (s->cfg.mid_id && s->mid[0]) rtc_ext_add_sdes(&h, s->cfg.mid_id, rtc_str_c(s->mid));
+        if (s->cfg.abs_send_time_id) rtc_rtp_add_ext(&h, s->cfg.abs_send_time_id, ast, 3);
+        if (s->cfg.twcc_id) rtc_rtp_add_ext(&h, s->cfg.twcc_id, tw, 2);
+        size_t hl = rtc_rtp_header_size(&h);
+        bool last;
+        int n = rtc_packetizer_next(&pk, b->data + hl, b->cap - hl, &last);
+        if (n <= 0) { rtc_buf_unref(b); e = n; break; }
+        h.marker = last && rtc_codec_is_video(s->cfg.codec);
+        rtc_rtp_write_header(b->data, b->cap, &h);
+        b->len = hl + (size_t)n;
+        rtc_bufq_push(&frame_q, b);
+        seq++;
+        count++;
+    }
+    if (e < 0) { rtc_bufq_clear(&frame_q); return e; }
+    rtc_buf *b;
+    while ((b = rtc_bufq_pop(&frame_q))) {
+        rtc_rtp_packet p;
+        rtc_rtp_parse(&p, b->data, b->len);
+        rtc_rtp_history_put(s->hist, p.h.seq, b, s->now);
+        rtc_rtp_send_stats_on_packet(&s->sstats, ts, p.payload_len, s->now);
+        s->stats.packets++;
+        s->stats.bytes += p.payload_len;
+        if ((e = send__queue_copy(s, b)) < 0) { rtc_buf_unref(b); rtc_bufq_clear(&frame_q); return e; }
+        rtc_buf_unref(b);
+    }
+    s->seq = seq;
+    s->stats.frames++;
+    return count;
+}
+
+static void send__answer_nack(rtc_rtp_sender *s, const rtc_rtcp_view *v)
+{
+    uint16_t seqs[512];
+    int n = rtc_rtcp_read_nack(v, seqs, 512);
+    rtc_time spacing = s->stats.rtt > 0 ? rtc_time_min(s->stats.rtt, RTC_MS(100)) : RTC_MS(10);
+    for (int i = 0; i < n; i++) {
+        s->stats.nacks_received++;
+        rtc_buf *orig = rtc_rtp_history_get(s->hist, seqs[i], s->now, spacing);
+        if (!orig) { s->stats.nack_misses++; continue; }
+        if (!s->cfg.rtx_ssrc) { if (send__queue_copy(s, orig) == 0) s->stats.rtx_packets++; continue; }
+        rtc_buf *b = send__alloc(s);
+        if (!b) return;
+        int len = rtc_rtx_wrap(orig->data, orig->len, s->cfg.rtx_pt, s->cfg.rtx_ssrc, s->rtx_seq, b->data, b->cap);
+        if (len < 0) { rtc_buf_unref(b); continue; }
+        b->len = (size_t)len;
+        s->rtx_seq++;
+        s->stats.rtx_packets++;
+        rtc_bufq_push(&s->rtp_q, b);
+    }
+}
+
+static void send__report_blocks(rtc_rtp_sender *s, const rtc_rtcp_report_block *rb, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (rb[i].ssrc != s->cfg.ssrc) continue;
+        s->stats.fraction_lost = rb[i].fraction_lost;
+        int64_t rtt = rtc_rtp_send_stats_rtt(&s->sstats, &rb[i], s->now);
+        if (rtt < 0) continue;
+        s->stats.rtt = rtt;
+        send__event(s, (rtc_rtp_sender_event){ RTC_RTP_SEND_EV_RTT, { .rtt = rtt } });
+    }
+}
+
+int rtc_rtp_sender_handle_rtcp(rtc_rtp_sender *s, const rtc_rtcp_view *v, rtc_time now)
+{
+    send__set_now(s, now);
+    uint32_t sender, media;
+    int e;
+    switch (v->pt) {
+    case RTC_RTCP_RR: {
+        rtc_rtcp_rr rr;
+        if ((e = rtc_rtcp_read_rr(v, &rr)) < 0) return e;
+        send__report_blocks(s, rr.rb, rr.rb_count);
+        return 0;
+    }
+    case RTC_RTCP_SR: {
+        rtc_rtcp_sr sr;
+        if ((e = rtc_rtcp_read_sr(v, &sr)) < 0) return e;
+        send__report_blocks(s, sr.rb, sr.rb_count);
+        return 0;
+    }
+    case RTC_RTCP_RTPFB:
+        if ((e = rtc_rtcp_read_fb(v, &sender, &media)) < 0) return e;
+        if (v->count != RTC_RTCP_FMT_NACK || media != s->cfg.ssrc) return RTC_EIGNORED;
+        send__answer_nack(s, v);
+        return 0;
+    case RTC_RTCP_PSFB:
+        if ((e = rtc_rtcp_read_fb(v, &sender, &media)) < 0) return e;
+        if (v->count == RTC_RTCP_FMT_PLI && media == s->cfg.ssrc) {
+            s->stats.plis_received++;
+            send__event(s, (rtc_rtp_sender_event){ RTC_RTP_SEND_EV_KEYFRAME_REQUESTED, { 0 } });
+            return 0;
+        }
+        if (v->count == RTC_RTCP_FMT_FIR) {
+            rtc_rtcp_fir_entry fe[16];
+            int n = rtc_rtcp_read_fir(v, fe, 16);
+            for (int i = 0; i < n; i++)
+                if (fe[i].ssrc == s->cfg.ssrc) {
+                    s->stats.firs_received++;
+                    send__event(s, (rtc_rtp_sender_event){ RTC_RTP_SEND_EV_KEYFRAME_REQUESTED, { 0 } });
+                    return 0;
+                }
+            return RTC_EIGNORED;
+        }
+        if (v->count == RTC_RTCP_FMT_AFB) {
+            rtc_rtcp_remb remb;
+            if (rtc_rtcp_read_remb(v, &remb) < 0) return RTC_EIGNORED;
+            for (unsigned i = 0; i < remb.ssrc_count; i++)
+                if (remb.ssrc[i] == s->cfg.ssrc) {
+                    send__event(s, (rtc_rtp_sender_event){ RTC_RTP_SEND_EV_REMB, { .bitrate = remb.bitrate } });
+                    return 0;
+                }
+        }
+        return RTC_EIGNORED;
+    default:
+        return RTC_EIGNORED;
+    }
+}
+
+void rtc_rtp_sender_handle_timeout(rtc_rtp_sender *s, rtc_time now)
+{
+    send__set_now(s, now);
+    if (s->now < s->next_sr) return;
+    s->next_sr += s->cfg.sr_interval;
+    if (s->next_sr <= s->now) s->next_sr = s->now + s->cfg.sr_interval;
+    if (!s->stats.packets) return;                      /* nothing sent: nothing to report */
+    rtc_buf *b = send__alloc(s);
+    if (!b) return;
+    rtc_rtcp_sr sr;
+    rtc_rtp_send_stats_sr(&s->sstats, s->now, s->now + s->cfg.unix_offset_us, &sr);
+    int len = rtc_rtcp_write_sr(b->data, b->cap, &sr);
+    if (len > 0 && s->cname[0]) {
+        rtc_rtcp_sdes_chunk c = { s->cfg.ssrc, rtc_str_c(s->cname) };
+        int n = rtc_rtcp_write_sdes(b->data + len, b->cap - (size_t)len, &c, 1);
+        if (n > 0) len += n;
+    }
+    if (len < 0) { rtc_buf_unref(b); return; }
+    b->len = (size_t)len;
+    s->stats.srs_sent++;
+    rtc_bufq_push(&s->rtcp_q, b);
+}
+
+int rtc_rtp_sender_poll_transmit(rtc_rtp_sender *s, rtc_rtp_out *out)
+{
+    rtc_buf *b = rtc_bufq_pop(&s->rtcp_q);
+    if (b) { *out = (rtc_rtp_out){ b, true }; return 1; }
+    b = rtc_bufq_pop(&s->rtp_q);
+    if (b) { *out = (rtc_rtp_out){ b, false }; return 1; }
+    return 0;
+}
+
+int rtc_rtp_sender_poll_event(rtc_rtp_sender *s, rtc_rtp_sender_event *out)
+{
+    if (!s->ev_count) return 0;
+    *out = s->evq[0];
+    memmove(&s->evq[0], &s->evq[1], (--s->ev_count) * sizeof s->evq[0]);
+    return 1;
+}
+
+rtc_time rtc_rtp_sender_poll_timeout(const rtc_rtp_sender *s)
+{
+    if (s->rtp_q.count || s->rtcp_q.count || s->ev_count) return s->now;
+    return s->stats.packets ? s->next_sr : RTC_TIME_NEVER;
+}
+
+void rtc_rtp_sender_get_stats(const rtc_rtp_sender *s, rtc_rtp_sender_stats *out) { *out = s->stats; }

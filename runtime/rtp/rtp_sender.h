@@ -1,0 +1,81 @@
+/* One outgoing RTP stream (a media SSRC and its optional RTX SSRC), composed from
+ * the pieces in this folder: packetizer, RTP header with mid / abs-send-time /
+ * transport-wide seq extensions, packet history, RTX answers to NACKs, sender
+ * reports, and the feedback a sender acts on (PLI/FIR, REMB, RTT from report blocks).
+ * The transport-wide seq is per transport: the sender reserves the extension (0)
+ * and the transport stamps it when the packet leaves (rtc_rtp_rewrite_ext).
+ *
+ * Sans-IO machine. Contract: after rtc_rtp_sender_send_frame(), _handle_rtcp() or
+ * _handle_timeout(), drain _poll_transmit() and _poll_event() until both return 0,
+ * then wake at _poll_timeout(). */
+#ifndef RTC_RTP_SENDER_H
+#define RTC_RTP_SENDER_H
+#include "codec/codec.h"
+#include "core/rtc_buf.h"
+#include "core/rtc_time.h"
+#include "rtp/rtcp.h"
+#include "rtp/rtp_stats.h"
+
+typedef struct rtc_rtp_sender_config {
+    rtc_codec_id codec;
+    uint8_t pt;
+    uint32_t ssrc;
+    uint32_t clock_rate;         /* 0 = 90000 (48000 for Opus) */
+    uint8_t rtx_pt;
+    uint32_t rtx_ssrc;           /* 0 = no RTX: NACKed packets are resent as they were */
+    uint16_t initial_seq, initial_rtx_seq;   /* drawn by the caller (RFC 3550: random) */
+    size_t history;              /* packets kept for NACKs, power of two; 0 = 1024 */
+    size_t max_payload;          /* RTP payload bytes per packet; 0 = 1100 */
+    uint8_t mid_id;              /* extension ids from SDP; 0 = not used */
+    uint8_t abs_send_time_id;
+    uint8_t twcc_id;
+    const char *mid;             /* copied, at most 16 bytes; sent when mid_id is set */
+    const char *cname;           /* copied; sent in SDES with each SR; NULL = none */
+    rtc_time sr_interval;        /* 0 = 1 s */
+    int64_t unix_offset_us;      /* wall clock = now + this, for SR NTP timestamps */
+    rtc_pool *pool;              /* borrowed; packet buffers come from it (NULL = heap) */
+} rtc_rtp_sender_config;
+
+typedef enum {
+    RTC_RTP_SEND_EV_KEYFRAME_REQUESTED = 1,   /* PLI or FIR for our SSRC */
+    RTC_RTP_SEND_EV_REMB,                     /* u.bitrate */
+    RTC_RTP_SEND_EV_RTT,                      /* u.rtt from a report block */
+} rtc_rtp_sender_event_type;
+typedef struct rtc_rtp_sender_event {
+    rtc_rtp_sender_event_type type;
+    union { uint64_t bitrate; rtc_time rtt; } u;
+} rtc_rtp_sender_event;
+
+typedef struct rtc_rtp_out {
+    rtc_buf *buf;                /* ownership passes to the caller (unref after sending); a
+                                    private copy, so SRTP may protect it in place */
+    bool rtcp;                   /* protect as SRTCP rather than SRTP */
+} rtc_rtp_out;
+
+typedef struct rtc_rtp_sender_stats {
+    uint64_t frames, packets, bytes, rtx_packets, nacks_received, nack_misses;
+    uint64_t plis_received, firs_received, srs_sent;
+    rtc_time rtt;                /* last measured, -1 when unknown */
+    uint8_t fraction_lost;       /* from the last report block */
+} rtc_rtp_sender_stats;
+
+typedef struct rtc_rtp_sender rtc_rtp_sender;
+
+int rtc_rtp_sender_new(rtc_rtp_sender **out, const rtc_rtp_sender_config *cfg, rtc_time now);
+void rtc_rtp_sender_free(rtc_rtp_sender *s);                /* NULL-safe; drops queued packets */
+/* Packetize one encoded frame (borrowed for the call) with RTP timestamp ts and queue
+ * its packets. pp: VP8/VP9 picture id and keyframe flag (NULL = a picture id counted
+ * here, not a keyframe). Returns the number of packets, or an error from the
+ * packetizer (packets of a frame that fails half way are not queued). */
+int rtc_rtp_sender_send_frame(rtc_rtp_sender *s, const uint8_t *frame, size_t len, uint32_t ts,
+                              const rtc_pack_params *pp, rtc_time now);
+/* One RTCP packet of a parsed compound (borrowed): NACK, PLI, FIR, REMB, RR/SR report
+ * blocks about our SSRC. Others give RTC_EIGNORED. */
+int rtc_rtp_sender_handle_rtcp(rtc_rtp_sender *s, const rtc_rtcp_view *v, rtc_time now);
+void rtc_rtp_sender_handle_timeout(rtc_rtp_sender *s, rtc_time now);
+int rtc_rtp_sender_poll_transmit(rtc_rtp_sender *s, rtc_rtp_out *out);
+int rtc_rtp_sender_poll_event(rtc_rtp_sender *s, rtc_rtp_sender_event *out);
+rtc_time rtc_rtp_sender_poll_timeout(const rtc_rtp_sender *s);
+void rtc_rtp_sender_get_stats(const rtc_rtp_sender *s, rtc_rtp_sender_stats *out);
+
+#endif

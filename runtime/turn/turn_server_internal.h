@@ -1,0 +1,123 @@
+/* Internal state shared by turn_server.c (tables, timers, relaying, output queues)
+ * and turn_server_req.c (authentication and the STUN/TURN requests). */
+#ifndef RTC_TURN_SERVER_INTERNAL_H
+#define RTC_TURN_SERVER_INTERNAL_H
+#include "turn/turn_server.h"
+#include "stun/stun.h"
+
+#define TSV_MAX_SLOTS      65535u
+#define TSV_PORT_TRIES     5
+#define TSV_TX_RING        4096u      /* queued transmits; more are dropped and counted */
+#define TSV_TCP_IDLE       RTC_SEC(60) /* a TCP connection without allocation is closed after */
+#define TSV_TCP_MAX_FRAME  (4 + 65536)
+#define TSV_MSG_MAX        1500       /* our STUN responses always fit */
+
+typedef struct tsv_perm { rtc_addr ip; rtc_time expires; } tsv_perm;
+typedef struct tsv_chan { uint16_t num; rtc_addr peer; rtc_time expires; } tsv_chan;
+
+enum { TSV_RELAY_NONE = 0, TSV_RELAY_OPENING, TSV_RELAY_BOUND };
+typedef struct tsv_relay {
+    int state, tries;
+    rtc_addr addr;          /* asked-for address while opening, bound address after */
+    bool port_reserved;     /* the port is marked in our range bitmap */
+} tsv_relay;
+
+typedef struct tsv_bucket { double tokens; rtc_time last; } tsv_bucket;
+
+typedef struct tsv_alloc {
+    uint32_t id;            /* relay ids are id | 0 (first relay) and id | 1 (second) */
+    uint32_t slot;
+    rtc_addr local, client;
+    int proto;              /* RTC_PROTO_UDP or RTC_PROTO_TCP_RAW */
+    struct tsv_alloc *hnext;
+    char user[RTC_TURN_SRV_NAME_MAX + 1];
+    size_t ulen;
+    uint8_t key[16];
+    uint8_t tid[RTC_STUN_TID_LEN];   /* the Allocate's: a retransmit gets the same answer */
+    bool ready, fp, want_even;
+    tsv_relay relay[2];
+    int nrelay;
+    int v6_error;           /* ADDITIONAL-ADDRESS-FAMILY refused: 440 reported in the answer */
+    uint32_t lifetime;
+    rtc_time expires;
+    tsv_perm *perms;
+    uint32_t nperm;
+    tsv_chan *chans;
+    uint32_t nchan;
+    tsv_bucket up, down;
+} tsv_alloc;
+
+typedef struct tsv_conn {
+    rtc_addr local, client;
+    struct tsv_conn *hnext;
+    uint8_t *buf;
+    size_t len, cap;
+    rtc_time last_rx;
+} tsv_conn;
+
+typedef struct tsv_user { char *name; size_t len; uint8_t key[16]; } tsv_user;
+typedef struct tsv_rule { rtc_addr net; int prefix; bool allow; } tsv_rule;
+
+typedef struct tsv_tx { rtc_transmit t; uint32_t relay_id; } tsv_tx;
+
+struct rtc_turn_server {
+    rtc_turn_server_config cfg;      /* strings point into owned copies below */
+    char *realm, *software, *rest_secret;
+    uint8_t nonce_key[20];
+    int64_t unix_now;
+    rtc_time now;
+
+    tsv_alloc **slots;               /* by slot number */
+    uint32_t nslots, *free_slots, nfree;
+    uint16_t gen;
+    tsv_alloc **ahash;               /* by 5-tuple */
+    uint32_t ahash_mask;
+    tsv_conn **chash;                /* TCP connections by (local, client) */
+    uint32_t chash_mask;
+    uint32_t nconns;
+    uint8_t *ports_used[2];          /* bitmaps over 0..65535 per family */
+
+    tsv_user *users;
+    size_t nusers;
+    tsv_rule *rules;
+    size_t nrules;
+    rtc_addr *own;
+    size_t nown;
+
+    tsv_tx tx[TSV_TX_RING];
+    uint32_t tx_head, tx_count;
+    rtc_turn_srv_event *ev;
+    uint32_t ev_head, ev_count, ev_cap;
+
+    rtc_time next_check;
+    rtc_turn_server_stats st;
+};
+
+/* turn_server.c */
+uint32_t tsv__tuple_hash(const rtc_addr *local, const rtc_addr *client, int proto);
+tsv_alloc *tsv__find_alloc(rtc_turn_server *s, const rtc_addr *local, const rtc_addr *client, int proto);
+tsv_alloc *tsv__new_alloc(rtc_turn_server *s, const rtc_addr *local, const rtc_addr *client, int proto);
+void tsv__free_alloc(rtc_turn_server *s, tsv_alloc *a, const char *reason);
+int tsv__open_relay(rtc_turn_server *s, tsv_alloc *a, int idx, int family);
+void tsv__queue_client(rtc_turn_server *s, const rtc_addr *local, const rtc_addr *client, int proto, rtc_buf *b);
+void tsv__queue_peer(rtc_turn_server *s, tsv_alloc *a, int idx, const rtc_addr *peer, rtc_buf *b);
+rtc_turn_srv_event *tsv__push_event(rtc_turn_server *s, rtc_turn_srv_ev_type type);
+rtc_buf *tsv__buf(rtc_turn_server *s, size_t size);
+void tsv__schedule(rtc_turn_server *s, rtc_time t);
+bool tsv__take_tokens(rtc_turn_server *s, tsv_bucket *b, size_t n);
+bool tsv__peer_allowed(const rtc_turn_server *s, const rtc_addr *peer);
+tsv_perm *tsv__find_perm(tsv_alloc *a, const rtc_addr *peer, rtc_time now);
+tsv_chan *tsv__find_chan_num(tsv_alloc *a, uint16_t num, rtc_time now);
+tsv_chan *tsv__find_chan_peer(tsv_alloc *a, const rtc_addr *peer, rtc_time now);
+int tsv__relay_index(const tsv_alloc *a, int family);
+void tsv__send_allocate_ok(rtc_turn_server *s, tsv_alloc *a);
+void tsv__event_alloc(rtc_turn_server *s, rtc_turn_srv_ev_type type, tsv_alloc *a, const char *reason);
+
+/* turn_server_req.c */
+int tsv__handle_stun(rtc_turn_server *s, const rtc_addr *local, const rtc_addr *client, int proto,
+                     const uint8_t *data, size_t len);
+int tsv__handle_channel_data(rtc_turn_server *s, const rtc_addr *local, const rtc_addr *client, int proto,
+                             const uint8_t *data, size_t len);
+void tsv__allocate_failed(rtc_turn_server *s, tsv_alloc *a, int code);
+
+#endif

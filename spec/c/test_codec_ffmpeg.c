@@ -1,0 +1,303 @@
+/* Cross-check of the depacketizers and the RTCP parser against an independent
+ * implementation: ffmpeg encodes a short clip (H264, VP8, VP9), then streams it with
+ * its own RTP packetizer to loopback sockets of this test. The frames our jitter
+ * buffer and depacketizers rebuild must equal the encoded ones, and ffmpeg's RTCP
+ * (SR + SDES, BYE) must parse. Needs the ffmpeg binary (a listed dependency). */
+#include "rtc_test.h"
+#include "codec/codec.h"
+#include "core/rtc_bytes.h"
+#include "core/rtc_errors.h"
+#include "rtp/jitter_buffer.h"
+#include "rtp/rtcp.h"
+#include "rtp/rtp_packet.h"
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SSRC 4660
+#define MAXPK 20000
+
+static char dir[] = "/tmp/rtc-ffmpeg-XXXXXX";
+
+typedef struct blob { uint8_t *p; size_t len; } blob;
+
+static blob read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    ASSERT(f != NULL);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    blob b = { malloc((size_t)n + 1), (size_t)n };
+    ASSERT_EQ(fread(b.p, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    return b;
+}
+
+static int udp_socket(int *port)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    ASSERT(fd >= 0);
+    int sz = 8 << 20;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof sz) < 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    ASSERT_EQ(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t l = sizeof a;
+    getsockname(fd, (struct sockaddr *)&a, &l);
+    *port = ntohs(a.sin_port);
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    return fd;
+}
+
+static void run(const char *cmd)
+{
+    int r = system(cmd);
+    if (r != 0) RTC_TEST_FAIL("command failed (%d): %s", r, cmd);
+}
+
+typedef struct capture { blob rtp[MAXPK]; size_t nrtp; blob rtcp[64]; size_t nrtcp; } capture;
+
+static void drain_socket(int fd, blob *out, size_t *n, size_t max)
+{
+    uint8_t buf[2048];
+    ssize_t r;
+    while ((r = recv(fd, buf, sizeof buf, 0)) > 0) {
+        ASSERT(*n < max);
+        out[*n].p = malloc((size_t)r);
+        memcpy(out[*n].p, buf, (size_t)r);
+        out[*n].len = (size_t)r;
+        (*n)++;
+    }
+}
+
+/* Stream `file` with ffmpeg's RTP muxer to our sockets and keep every datagram. */
+static void capture_stream(const char *file, capture *c)
+{
+    int rp, cp;
+    int rfd = udp_socket(&rp), cfd = udp_socket(&cp);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -v error -i %s/%s -c copy -strict experimental -f rtp -payload_type 96 -ssrc %d "
+             "-rtpflags send_bye -cname ffmpeg-test 'rtp://127.0.0.1:%d?rtcpport=%d&pkt_size=1200' > /dev/null",
+             dir, file, SSRC, rp, cp);
+    pid_t pid = fork();
+    ASSERT(pid >= 0);
+    if (pid == 0) { execl("/bin/sh", "sh", "-c", cmd, (char *)NULL); _exit(127); }
+    c->nrtp = c->nrtcp = 0;
+    int status = 0;
+    bool done = false;
+    while (!done) {
+        struct pollfd pf[2] = { { rfd, POLLIN, 0 }, { cfd, POLLIN, 0 } };
+        poll(pf, 2, 50);
+        drain_socket(rfd, c->rtp, &c->nrtp, MAXPK);
+        drain_socket(cfd, c->rtcp, &c->nrtcp, 64);
+        if (waitpid(pid, &status, WNOHANG) == pid) done = true;
+    }
+    drain_socket(rfd, c->rtp, &c->nrtp, MAXPK);
+    drain_socket(cfd, c->rtcp, &c->nrtcp, 64);
+    ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    close(rfd);
+    close(cfd);
+}
+
+static void capture_free(capture *c)
+{
+    for (size_t i = 0; i < c->nrtp; i++) free(c->rtp[i].p);
+    for (size_t i = 0; i < c->nrtcp; i++) free(c->rtcp[i].p);
+}
+
+/* ffmpeg's RTCP: SR(s) with SDES CNAME from our SSRC, and a BYE at the end. */
+static void check_rtcp(const capture *c, size_t rtp_packets)
+{
+    ASSERT(c->nrtcp >= 2);
+    int srs = 0, byes = 0, cnames = 0;
+    for (size_t i = 0; i < c->nrtcp; i++) {
+        rtc_rtcp_view v[8];
+        int n = rtc_rtcp_parse_compound(c->rtcp[i].p, c->rtcp[i].len, v, 8);
+        ASSERT(n > 0);
+        for (int k = 0; k < n; k++) {
+            if (v[k].pt == RTC_RTCP_SR) {
+                rtc_rtcp_sr sr;
+                ASSERT_EQ(rtc_rtcp_read_sr(&v[k], &sr), 0);
+                ASSERT_EQ(sr.ssrc, SSRC);
+                ASSERT(sr.packet_count <= rtp_packets);
+                srs++;
+            } else if (v[k].pt == RTC_RTCP_SDES) {
+                rtc_rtcp_sdes_chunk ch[2];
+                ASSERT_EQ(rtc_rtcp_read_sdes(&v[k], ch, 2), 1);
+                ASSERT_EQ(ch[0].ssrc, SSRC);
+                ASSERT(rtc_str_eq(ch[0].cname, RTC_STR("ffmpeg-test")));
+                cnames++;
+            } else if (v[k].pt == RTC_RTCP_BYE) {
+                rtc_rtcp_bye b;
+                ASSERT_EQ(rtc_rtcp_read_bye(&v[k], &b), 0);
+                ASSERT_EQ(b.count, 1); ASSERT_EQ(b.ssrc[0], SSRC);
+                byes++;
+            }
+        }
+    }
+    ASSERT(srs >= 1); ASSERT(cnames >= 1); ASSERT_EQ(byes, 1);
+}
+
+/* Our receive path: RTP parse -> jitter buffer -> depacketizer; frames out in order. */
+static size_t receive_frames(rtc_codec_id codec, const capture *c, blob *frames, size_t max, bool *keys)
+{
+    rtc_jitter_buffer *jb;
+    rtc_jitter_buffer_config cfg = { .codec = codec, .capacity = 32768, .latency = RTC_SEC(5), .wait_keyframe = true };
+    ASSERT_EQ(rtc_jitter_buffer_new(&jb, &cfg, 0), 0);
+    size_t n = 0;
+    rtc_jb_frame f;
+    for (size_t i = 0; i <= c->nrtp; i++) {
+        if (i < c->nrtp) {
+            rtc_rtp_packet p;
+            ASSERT_EQ(rtc_rtp_parse(&p, c->rtp[i].p, c->rtp[i].len), 0);
+            ASSERT_EQ(p.h.ssrc, SSRC); ASSERT_EQ(p.h.pt, 96);
+            ASSERT_LE(c->rtp[i].len, 1200);
+            rtc_buf *b = rtc_buf_from(c->rtp[i].p, c->rtp[i].len);
+            ASSERT_EQ(rtc_jitter_buffer_handle_packet(jb, b, (rtc_time)i), 0);
+            rtc_buf_unref(b);
+        } else {
+            rtc_jitter_buffer_handle_timeout(jb, RTC_SEC(100));
+        }
+        while (rtc_jitter_buffer_poll_frame(jb, &f)) {
+            ASSERT(n < max);
+            frames[n].p = malloc(f.data->len);
+            memcpy(frames[n].p, f.data->data, f.data->len);
+            frames[n].len = f.data->len;
+            keys[n] = f.keyframe;
+            n++;
+            rtc_buf_unref(f.data);
+        }
+    }
+    rtc_jb_stats st;
+    rtc_jitter_buffer_get_stats(jb, &st);
+    ASSERT_EQ(st.frames_dropped, 0); ASSERT_EQ(st.bad_payload, 0);
+    rtc_jitter_buffer_free(jb);
+    return n;
+}
+
+static void test_vpx(const char *enc, const char *file, rtc_codec_id codec)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -y -v error -f lavfi -i testsrc2=size=320x240:rate=15 "
+             "-vf noise=alls=12:allf=t -frames:v 20 -c:v %s -g 10 -b:v 1500k -auto-alt-ref 0 -lag-in-frames 0 "
+             "-f ivf %s/%s", enc, dir, file);
+    run(cmd);
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    blob ivf = read_file(path);
+    ASSERT(ivf.len > 32 && memcmp(ivf.p, "DKIF", 4) == 0);
+    blob ref[64];
+    size_t nref = 0, off = rtc_rd16(ivf.p + 6) == 32 ? 32 : 32;
+    while (off + 12 <= ivf.len && nref < 64) {
+        size_t fl = (size_t)ivf.p[off] | (size_t)ivf.p[off + 1] << 8 | (size_t)ivf.p[off + 2] << 16 | (size_t)ivf.p[off + 3] << 24;
+        ASSERT(off + 12 + fl <= ivf.len);
+        ref[nref++] = (blob){ ivf.p + off + 12, fl };
+        off += 12 + fl;
+    }
+    ASSERT_EQ(nref, 20);
+    static capture c;
+    capture_stream(file, &c);
+    ASSERT(c.nrtp > 40);                                  /* frames span several packets */
+    check_rtcp(&c, c.nrtp);
+    blob got[64];
+    bool keys[64];
+    size_t n = receive_frames(codec, &c, got, 64, keys);
+    ASSERT_EQ(n, nref);
+    for (size_t i = 0; i < n; i++) {
+        ASSERT_EQ(got[i].len, ref[i].len);
+        ASSERT_MEMEQ(got[i].p, ref[i].p, ref[i].len);
+        ASSERT_EQ(keys[i], i % 10 == 0);                  /* -g 10 */
+        free(got[i].p);
+    }
+    capture_free(&c);
+    free(ivf.p);
+}
+
+static void test_vp8(void) { test_vpx("libvpx", "ref.vp8.ivf", RTC_CODEC_VP8); }
+static void test_vp9(void) { test_vpx("libvpx-vp9", "ref.vp9.ivf", RTC_CODEC_VP9); }
+
+/* NAL units of an Annex B stream, in order (access unit delimiters left out: an RTP
+ * packetizer may drop them). */
+static size_t nal_list(const uint8_t *p, size_t len, blob *out, size_t max)
+{
+    size_t n = 0, i = 0;
+    while (i + 3 <= len) {
+        if (!(p[i] == 0 && p[i + 1] == 0 && p[i + 2] == 1)) { i++; continue; }
+        size_t s = i + 3, e = s;
+        while (e + 3 <= len && !(p[e] == 0 && p[e + 1] == 0 && (p[e + 2] == 1 || (p[e + 2] == 0 && e + 3 < len && p[e + 3] == 1)))) e++;
+        if (e + 3 > len) e = len;
+        if (e > s && (p[s] & 0x1F) != 9) { ASSERT(n < max); out[n++] = (blob){ (uint8_t *)p + s, e - s }; }
+        i = e;
+    }
+    return n;
+}
+
+static void test_h264(void)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -y -v error -f lavfi -i testsrc2=size=320x240:rate=15 "
+             "-vf noise=alls=12:allf=t -frames:v 20 -c:v libx264 -g 10 -bf 0 -crf 24 -f h264 %s/ref.h264", dir);
+    run(cmd);
+    char path[256];
+    snprintf(path, sizeof path, "%s/ref.h264", dir);
+    blob ref = read_file(path);
+    static blob rn[4096], gn[4096];
+    size_t nr = nal_list(ref.p, ref.len, rn, 4096);
+    ASSERT(nr >= 20);
+    static capture c;
+    capture_stream("ref.h264", &c);
+    check_rtcp(&c, c.nrtp);
+    bool fu = false, stap = false;
+    for (size_t i = 0; i < c.nrtp; i++) {
+        rtc_rtp_packet p;
+        rtc_rtp_parse(&p, c.rtp[i].p, c.rtp[i].len);
+        fu |= (p.payload[0] & 0x1F) == 28;
+        stap |= (p.payload[0] & 0x1F) == 24;
+    }
+    ASSERT(fu);                                           /* the clip exercises FU-A */
+    blob got[64];
+    bool keys[64];
+    size_t n = receive_frames(RTC_CODEC_H264, &c, got, 64, keys);
+    ASSERT_EQ(n, 20);
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) total += got[i].len;
+    uint8_t *all = malloc(total), *w = all;
+    size_t idr = 0, nkeys = 0;                            /* x264 may add IDRs at scene cuts */
+    for (size_t i = 0; i < nr; i++) idr += (rn[i].p[0] & 0x1F) == 5;
+    ASSERT(keys[0]);
+    for (size_t i = 0; i < n; i++) {
+        nkeys += keys[i];
+        ASSERT(got[i].len > 4 && memcmp(got[i].p, "\0\0\0\1", 4) == 0);
+        memcpy(w, got[i].p, got[i].len); w += got[i].len;
+        free(got[i].p);
+    }
+    ASSERT_EQ(nkeys, idr);
+    size_t ng = nal_list(all, total, gn, 4096);
+    ASSERT_EQ(ng, nr);
+    for (size_t i = 0; i < nr; i++) {
+        ASSERT_EQ(gn[i].len, rn[i].len);
+        ASSERT_MEMEQ(gn[i].p, rn[i].p, rn[i].len);
+    }
+    (void)stap;
+    free(all);
+    capture_free(&c);
+    free(ref.p);
+}
+
+int main(void)
+{
+    ASSERT(mkdtemp(dir) != NULL);
+    RUN(test_h264);
+    RUN(test_vp8);
+    RUN(test_vp9);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    run(cmd);
+    return 0;
+}

@@ -268,6 +268,18 @@ int rtc_stun_long_term_key(rtc_str user, rtc_str realm, rtc_str pass, int alg, u
     return ok ? (int)n : RTC_EINVAL;
 }
 
+int rtc_stun_userhash(rtc_str user, rtc_str realm, uint8_t out[32])
+{
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    if (!c) return RTC_ENOMEM;
+    unsigned int n = 0;
+    int ok = EVP_DigestInit_ex(c, EVP_sha256(), NULL) && EVP_DigestUpdate(c, user.p, user.len) &&
+             EVP_DigestUpdate(c, ":", 1) && EVP_DigestUpdate(c, realm.p, realm.len) &&
+             EVP_DigestFinal_ex(c, out, &n);
+    EVP_MD_CTX_free(c);
+    return ok && n == 32 ? 0 : RTC_EINVAL;
+}
+
 const char *rtc_stun_method_name(uint16_t method)
 {
     switch (method) {

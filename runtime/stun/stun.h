@@ -126,6 +126,9 @@ int rtc_stun_check_integrity(const rtc_stun_msg *m, const uint8_t *key, size_t k
  * SHA-256 of the same (32 bytes). Writes into out[32]; returns the key length or RTC_EINVAL. */
 int rtc_stun_long_term_key(rtc_str user, rtc_str realm, rtc_str pass, int alg, uint8_t out[32]);
 
+/* USERHASH value: SHA-256(user ":" realm) into out[32]. Returns 0 or RTC_EINVAL. */
+int rtc_stun_userhash(rtc_str user, rtc_str realm, uint8_t out[32]);
+
 uint32_t rtc_stun_crc32(const uint8_t *p, size_t len);
 
 /* ---- building ---------------------------------------------------------------------- */

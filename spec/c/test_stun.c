@@ -100,6 +100,14 @@ static void test_rfc5769_long_term(void)
     ASSERT_EQ(rtc_stun_check_integrity(&m, key, 16), 0);
     ASSERT_EQ(rtc_stun_long_term_key(user, realm, RTC_STR("TheMatrix"), RTC_STUN_PWALG_MD5, key), 16);
     ASSERT_EQ(rtc_stun_check_integrity(&m, key, 16), RTC_EAUTH);
+    /* RFC 8489 appendix B.1: USERHASH of the same user and realm. */
+    static const uint8_t want_hash[32] = {
+        0x4a,0x3c,0xf3,0x8f, 0xef,0x69,0x92,0xbd, 0xa9,0x52,0xc6,0x78, 0x04,0x17,0xda,0x0f,
+        0x24,0x81,0x94,0x15, 0x56,0x9e,0x60,0xb2, 0x05,0xc4,0x6e,0x41, 0x40,0x7f,0x17,0x04,
+    };
+    uint8_t uh[32];
+    ASSERT_EQ(rtc_stun_userhash(user, realm, uh), 0);
+    ASSERT_MEMEQ(uh, want_hash, 32);
 }
 
 static void test_build_roundtrip(void)

@@ -640,5 +640,6 @@ int lrtc_open_core(lua_State *L)
     lrtc__open_json(L);
     lrtc__open_dns(L);
     lrtc__open_pc(L);
+    lrtc__open_http(L);
     return 1;
 }

@@ -434,7 +434,12 @@ int rtc_ice_agent_restart(rtc_ice_agent *a, rtc_str ufrag, rtc_str pwd, rtc_time
     ice__reset_checklist(a);
     a->dirty = true;
     a->last_activity = a->now;
-    if (a->state == RTC_ICE_FAILED) a->state = RTC_ICE_CHECKING;
+    if (a->state == RTC_ICE_FAILED) {
+        /* A restart is the way out of failed: start over without the dead pair. */
+        a->sel.set = false;
+        a->have_old = false;
+        ice__set_state(a, RTC_ICE_CHECKING);
+    }
     return 0;
 }
 

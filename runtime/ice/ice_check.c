@@ -540,7 +540,7 @@ rtc_time ice__check_timeout(const rtc_ice_agent *a)
     rtc_time t = RTC_TIME_NEVER;
     if (!a->cfg.lite && a->have_remote) t = a->next_check_at;
     if (!a->cfg.lite && a->controlling && !a->nominating && !(a->sel.set && a->sel.pair >= 0) &&
-        a->first_valid_at != RTC_TIME_NEVER)
+        a->first_valid_at != RTC_TIME_NEVER && best_valid(a) >= 0)
         t = rtc_time_min(t, a->first_valid_at + a->cfg.nomination_delay);
     if (!a->cfg.lite && !a->sel.set && a->remote_eoc && a->last_activity + ICE_FAIL_GRACE > a->now)
         t = rtc_time_min(t, a->last_activity + ICE_FAIL_GRACE);

@@ -445,6 +445,21 @@ static void test_consent_loss(void)
     ASSERT(x->state_at[RTC_ICE_FAILED] - cut <= RTC_SEC(31));
     ASSERT_EQ(rtc_ice_agent_send(x->a, (const uint8_t *)"app-data", 8, w.now), RTC_ESTATE);
     ASSERT_EQ(rtc_ice_agent_poll_timeout(x->a), RTC_TIME_NEVER);
+
+    /* An ICE restart is the way back from failed. */
+    vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(10) });
+    restart_side(&w, x, "xnew");
+    restart_side(&w, y, "ynew");
+    ASSERT_EQ(rtc_ice_agent_state(x->a), RTC_ICE_CHECKING);
+    set_creds(x, "ynew", w.now);
+    set_creds(y, "xnew", w.now);
+    rtc_ice_candidate c;
+    for (int i = 0; rtc_ice_agent_local_candidate(x->a, i, &c) == 0; i++) rtc_ice_agent_add_remote_candidate(y->a, &c, w.now);
+    for (int i = 0; rtc_ice_agent_local_candidate(y->a, i, &c) == 0; i++) rtc_ice_agent_add_remote_candidate(x->a, &c, w.now);
+    run(&w, w.now + RTC_SEC(2));
+    ASSERT_EQ(x->state, RTC_ICE_CONNECTED);
+    ASSERT_EQ(y->state, RTC_ICE_CONNECTED);
+    ASSERT_EQ(rtc_ice_agent_send(x->a, (const uint8_t *)"app-data", 8, w.now), 0);
     world_free(&w);
 }
 

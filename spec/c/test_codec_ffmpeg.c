@@ -1,8 +1,10 @@
-/* Cross-check of the depacketizers and the RTCP parser against an independent
- * implementation: ffmpeg encodes a short clip (H264, VP8, VP9), then streams it with
- * its own RTP packetizer to loopback sockets of this test. The frames our jitter
- * buffer and depacketizers rebuild must equal the encoded ones, and ffmpeg's RTCP
- * (SR + SDES, BYE) must parse. Needs the ffmpeg binary (a listed dependency). */
+/* Cross-check against an independent implementation, both ways. ffmpeg encodes a
+ * short clip (H264, VP8, VP9) and streams it with its own RTP packetizer to loopback
+ * sockets of this test: the frames our jitter buffer and depacketizers rebuild must
+ * equal the encoded ones, and ffmpeg's RTCP (SR + SDES, BYE) must parse. Then our
+ * packetizer sends the same frames to an ffmpeg reading an SDP: what its
+ * depacketizer rebuilds must equal them too. Needs the ffmpeg binary (a listed
+ * dependency); traffic stays on 127.0.0.1. */
 #include "rtc_test.h"
 #include "codec/codec.h"
 #include "core/rtc_bytes.h"
@@ -14,6 +16,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -181,6 +184,108 @@ static size_t receive_frames(rtc_codec_id codec, const capture *c, blob *frames,
     return n;
 }
 
+/* A free even UDP port whose successor is free too (RTP + RTCP for ffmpeg to bind). */
+static int free_port_pair(void)
+{
+    for (int tries = 0; tries < 100; tries++) {
+        int p, q;
+        int a = udp_socket(&p);
+        if (p % 2 || p > 65000) { close(a); continue; }
+        int b = socket(AF_INET, SOCK_DGRAM, 0);
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = htons((uint16_t)(p + 1)) };
+        q = bind(b, (struct sockaddr *)&sa, sizeof sa);
+        close(a); close(b);
+        if (q == 0) return p;
+    }
+    RTC_TEST_FAIL("no free port pair");
+}
+
+/* Whether some process has bound UDP `port` on loopback or any address. */
+static bool port_bound(int port)
+{
+    FILE *f = fopen("/proc/net/udp", "r");
+    if (!f) return false;
+    char line[512], want1[32], want2[32];
+    snprintf(want1, sizeof want1, "0100007F:%04X", port);
+    snprintf(want2, sizeof want2, "00000000:%04X", port);
+    bool found = false;
+    while (fgets(line, sizeof line, f)) if (strstr(line, want1) || strstr(line, want2)) found = true;
+    fclose(f);
+    return found;
+}
+
+/* Packetize frames with our packetizer, send them to an ffmpeg reading an SDP, end
+ * with an RTCP BYE, and let ffmpeg copy what its depacketizer rebuilt to out_file. */
+static void send_to_ffmpeg(rtc_codec_id codec, const char *rtpmap, const char *fmtp, const blob *frames,
+                           const bool *keys, size_t n, const char *out_fmt, const char *out_file)
+{
+    int port = free_port_pair();
+    char sdp[256], cmd[1024];
+    snprintf(sdp, sizeof sdp, "%s/in.sdp", dir);
+    FILE *f = fopen(sdp, "w");
+    ASSERT(f != NULL);
+    fprintf(f, "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+               "m=video %d RTP/AVP 96\r\na=rtpmap:96 %s\r\n%s", port, rtpmap, fmtp);
+    fclose(f);
+    /* -copyinkf: ffmpeg's VP9 depacketizer does not flag keyframes, and stream copy
+     * would otherwise wait for a flagged one. */
+    snprintf(cmd, sizeof cmd, "exec ffmpeg -nostdin -y -v error -protocol_whitelist file,udp,rtp -i %s "
+             "-copyinkf -c copy -f %s %s/%s", sdp, out_fmt, dir, out_file);
+    pid_t pid = fork();
+    ASSERT(pid >= 0);
+    if (pid == 0) { execl("/bin/sh", "sh", "-c", cmd, (char *)NULL); _exit(127); }
+    int status, waited = 0;
+    while (!port_bound(port)) {                            /* ready when its socket exists */
+        ASSERT(waitpid(pid, &status, WNOHANG) == 0);
+        ASSERT(waited++ < 2000);
+        usleep(5000);
+    }
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = htons((uint16_t)port) };
+    uint16_t seq = 40000;
+    for (size_t i = 0; i < n; i++) {
+        rtc_packetizer pk;
+        rtc_pack_params pp = { .picture_id = (int32_t)i, .keyframe = keys[i], .width = 320, .height = 240 };
+        ASSERT_EQ(rtc_packetizer_init(&pk, codec, frames[i].p, frames[i].len, 1100, &pp), 0);
+        uint8_t pl[1200], pkt[1300];
+        bool last;
+        int len;
+        while ((len = rtc_packetizer_next(&pk, pl, sizeof pl, &last)) > 0) {
+            rtc_rtp_header h = { .marker = last, .pt = 96, .seq = seq++, .ts = 1000 + (uint32_t)i * 6000, .ssrc = 0x5EED };
+            int w = rtc_rtp_write(pkt, sizeof pkt, &h, pl, (size_t)len, 0);
+            ASSERT(w > 0);
+            ASSERT_EQ(sendto(fd, pkt, (size_t)w, 0, (struct sockaddr *)&to, sizeof to), w);
+            usleep(100);                                   /* pace: ffmpeg reads as it probes */
+        }
+    }
+    uint8_t bye[64];                                       /* a proper compound: RR then BYE */
+    uint32_t ss = 0x5EED;
+    rtc_rtcp_rr rr = { .ssrc = ss };
+    int bl = rtc_rtcp_write_rr(bye, sizeof bye, &rr);
+    bl += rtc_rtcp_write_bye(bye + bl, sizeof bye - (size_t)bl, &ss, 1, (rtc_str){ NULL, 0 });
+    to.sin_port = htons((uint16_t)(port + 1));
+    for (waited = 0; waitpid(pid, &status, WNOHANG) == 0; waited++) {
+        if (waited % 100 == 0) sendto(fd, bye, (size_t)bl, 0, (struct sockaddr *)&to, sizeof to);
+        if (waited > 2000) { kill(pid, SIGKILL); waitpid(pid, &status, 0); RTC_TEST_FAIL("ffmpeg did not end"); }
+        usleep(5000);
+    }
+    close(fd);
+    ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static size_t ivf_frames(blob ivf, blob *ref, size_t max)
+{
+    ASSERT(ivf.len > 32 && memcmp(ivf.p, "DKIF", 4) == 0);
+    size_t n = 0, off = rtc_rd16(ivf.p + 6) >= 32 ? (size_t)(ivf.p[6] | ivf.p[7] << 8) : 32;
+    while (off + 12 <= ivf.len && n < max) {
+        size_t fl = (size_t)ivf.p[off] | (size_t)ivf.p[off + 1] << 8 | (size_t)ivf.p[off + 2] << 16 | (size_t)ivf.p[off + 3] << 24;
+        ASSERT(off + 12 + fl <= ivf.len);
+        ref[n++] = (blob){ ivf.p + off + 12, fl };
+        off += 12 + fl;
+    }
+    return n;
+}
+
 static void test_vpx(const char *enc, const char *file, rtc_codec_id codec)
 {
     char cmd[1024];
@@ -191,15 +296,8 @@ static void test_vpx(const char *enc, const char *file, rtc_codec_id codec)
     char path[256];
     snprintf(path, sizeof path, "%s/%s", dir, file);
     blob ivf = read_file(path);
-    ASSERT(ivf.len > 32 && memcmp(ivf.p, "DKIF", 4) == 0);
     blob ref[64];
-    size_t nref = 0, off = rtc_rd16(ivf.p + 6) == 32 ? 32 : 32;
-    while (off + 12 <= ivf.len && nref < 64) {
-        size_t fl = (size_t)ivf.p[off] | (size_t)ivf.p[off + 1] << 8 | (size_t)ivf.p[off + 2] << 16 | (size_t)ivf.p[off + 3] << 24;
-        ASSERT(off + 12 + fl <= ivf.len);
-        ref[nref++] = (blob){ ivf.p + off + 12, fl };
-        off += 12 + fl;
-    }
+    size_t nref = ivf_frames(ivf, ref, 64);
     ASSERT_EQ(nref, 20);
     static capture c;
     capture_stream(file, &c);
@@ -216,6 +314,17 @@ static void test_vpx(const char *enc, const char *file, rtc_codec_id codec)
         free(got[i].p);
     }
     capture_free(&c);
+    /* The other way: our packetizer, ffmpeg's depacketizer. */
+    send_to_ffmpeg(codec, codec == RTC_CODEC_VP8 ? "VP8/90000" : "VP9/90000", "", ref, keys, nref, "ivf", "back.ivf");
+    snprintf(path, sizeof path, "%s/back.ivf", dir);
+    blob back = read_file(path);
+    blob bf[64];
+    ASSERT_EQ(ivf_frames(back, bf, 64), nref);
+    for (size_t i = 0; i < nref; i++) {
+        ASSERT_EQ(bf[i].len, ref[i].len);
+        ASSERT_MEMEQ(bf[i].p, ref[i].p, ref[i].len);
+    }
+    free(back.p);
     free(ivf.p);
 }
 
@@ -285,6 +394,19 @@ static void test_h264(void)
         ASSERT_MEMEQ(gn[i].p, rn[i].p, rn[i].len);
     }
     (void)stap;
+    /* The other way: our packetizer (STAP-A, FU-A), ffmpeg's depacketizer. */
+    size_t off = 0;
+    for (size_t i = 0; i < n; i++) { got[i].p = all + off; off += got[i].len; }
+    send_to_ffmpeg(RTC_CODEC_H264, "H264/90000", "a=fmtp:96 packetization-mode=1\r\n", got, keys, n, "h264", "back.h264");
+    snprintf(path, sizeof path, "%s/back.h264", dir);
+    blob back = read_file(path);
+    ng = nal_list(back.p, back.len, gn, 4096);
+    ASSERT_EQ(ng, nr);
+    for (size_t i = 0; i < nr; i++) {
+        ASSERT_EQ(gn[i].len, rn[i].len);
+        ASSERT_MEMEQ(gn[i].p, rn[i].p, rn[i].len);
+    }
+    free(back.p);
     free(all);
     capture_free(&c);
     free(ref.p);

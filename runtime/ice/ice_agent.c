@@ -312,6 +312,11 @@ static void drain_turn(rtc_ice_agent *a, int i)
             int li = add_local(a, RTC_ICE_RELAY, &e.relayed, &e.relayed, &e.mapped, &a->turns[i].server,
                                (uint16_t)(a->turns[i].transport == RTC_TURN_UDP ? 65535 : 32767), i, true);
             if (li >= 0) ice__form_pairs(a);
+            /* The server also told us our reflexive address: worth signalling. */
+            if (rtc_addr_family(&e.mapped) && !rtc_addr_eq(&e.mapped, &a->turns[i].base) &&
+                a->turns[i].transport == RTC_TURN_UDP)
+                add_local(a, RTC_ICE_SRFLX, &e.mapped, &a->turns[i].base, &a->turns[i].base, &a->turns[i].server,
+                          (uint16_t)local_pref_of(a, &a->turns[i].base), -1, !a->cfg.relay_only);
             break;
         }
         case RTC_TURN_EV_FAILED: {

@@ -1,5 +1,5 @@
 /* Cross-check against an independent implementation, both ways. ffmpeg encodes a
- * short clip (H264, VP8, VP9) and streams it with its own RTP packetizer to loopback
+ * short clip (H264, VP8, VP9; an Opus tone) and streams it with its own RTP packetizer to loopback
  * sockets of this test: the frames our jitter buffer and depacketizers rebuild must
  * equal the encoded ones, and ffmpeg's RTCP (SR + SDES, BYE) must parse. Then our
  * packetizer sends the same frames to an ffmpeg reading an SDP: what its
@@ -7,6 +7,7 @@
  * dependency); traffic stays on 127.0.0.1. */
 #include "rtc_test.h"
 #include "codec/codec.h"
+#include "codec/opus_codec.h"
 #include "core/rtc_bytes.h"
 #include "core/rtc_errors.h"
 #include "rtp/jitter_buffer.h"
@@ -14,6 +15,7 @@
 #include "rtp/rtp_packet.h"
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -217,20 +219,21 @@ static bool port_bound(int port)
 /* Packetize frames with our packetizer, send them to an ffmpeg reading an SDP, end
  * with an RTCP BYE, and let ffmpeg copy what its depacketizer rebuilt to out_file. */
 static void send_to_ffmpeg(rtc_codec_id codec, const char *rtpmap, const char *fmtp, const blob *frames,
-                           const bool *keys, size_t n, const char *out_fmt, const char *out_file)
+                           const bool *keys, size_t n, const char *out_opts, const char *out_file)
 {
+    bool audio = codec == RTC_CODEC_OPUS;
     int port = free_port_pair();
     char sdp[256], cmd[1024];
     snprintf(sdp, sizeof sdp, "%s/in.sdp", dir);
     FILE *f = fopen(sdp, "w");
     ASSERT(f != NULL);
     fprintf(f, "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-               "m=video %d RTP/AVP 96\r\na=rtpmap:96 %s\r\n%s", port, rtpmap, fmtp);
+               "m=%s %d RTP/AVP 96\r\na=rtpmap:96 %s\r\n%s", audio ? "audio" : "video", port, rtpmap, fmtp);
     fclose(f);
     /* -copyinkf: ffmpeg's VP9 depacketizer does not flag keyframes, and stream copy
      * would otherwise wait for a flagged one. */
     snprintf(cmd, sizeof cmd, "exec ffmpeg -nostdin -y -v error -protocol_whitelist file,udp,rtp -i %s "
-             "-copyinkf -c copy -f %s %s/%s", sdp, out_fmt, dir, out_file);
+             "%s %s/%s", sdp, out_opts, dir, out_file);
     pid_t pid = fork();
     ASSERT(pid >= 0);
     if (pid == 0) { execl("/bin/sh", "sh", "-c", cmd, (char *)NULL); _exit(127); }
@@ -251,7 +254,8 @@ static void send_to_ffmpeg(rtc_codec_id codec, const char *rtpmap, const char *f
         bool last;
         int len;
         while ((len = rtc_packetizer_next(&pk, pl, sizeof pl, &last)) > 0) {
-            rtc_rtp_header h = { .marker = last, .pt = 96, .seq = seq++, .ts = 1000 + (uint32_t)i * 6000, .ssrc = 0x5EED };
+            rtc_rtp_header h = { .marker = last && !audio, .pt = 96, .seq = seq++,
+                                 .ts = 1000 + (uint32_t)i * (audio ? 960 : 6000), .ssrc = 0x5EED };
             int w = rtc_rtp_write(pkt, sizeof pkt, &h, pl, (size_t)len, 0);
             ASSERT(w > 0);
             ASSERT_EQ(sendto(fd, pkt, (size_t)w, 0, (struct sockaddr *)&to, sizeof to), w);
@@ -315,7 +319,7 @@ static void test_vpx(const char *enc, const char *file, rtc_codec_id codec)
     }
     capture_free(&c);
     /* The other way: our packetizer, ffmpeg's depacketizer. */
-    send_to_ffmpeg(codec, codec == RTC_CODEC_VP8 ? "VP8/90000" : "VP9/90000", "", ref, keys, nref, "ivf", "back.ivf");
+    send_to_ffmpeg(codec, codec == RTC_CODEC_VP8 ? "VP8/90000" : "VP9/90000", "", ref, keys, nref, "-copyinkf -c copy -f ivf", "back.ivf");
     snprintf(path, sizeof path, "%s/back.ivf", dir);
     blob back = read_file(path);
     blob bf[64];
@@ -397,7 +401,7 @@ static void test_h264(void)
     /* The other way: our packetizer (STAP-A, FU-A), ffmpeg's depacketizer. */
     size_t off = 0;
     for (size_t i = 0; i < n; i++) { got[i].p = all + off; off += got[i].len; }
-    send_to_ffmpeg(RTC_CODEC_H264, "H264/90000", "a=fmtp:96 packetization-mode=1\r\n", got, keys, n, "h264", "back.h264");
+    send_to_ffmpeg(RTC_CODEC_H264, "H264/90000", "a=fmtp:96 packetization-mode=1\r\n", got, keys, n, "-c copy -f h264", "back.h264");
     snprintf(path, sizeof path, "%s/back.h264", dir);
     blob back = read_file(path);
     ng = nal_list(back.p, back.len, gn, 4096);
@@ -412,12 +416,74 @@ static void test_h264(void)
     free(ref.p);
 }
 
+/* Opus both ways, judged by the level of the decoded tone. */
+static void test_opus(void)
+{
+    /* ffmpeg encodes a 440 Hz tone at 1/8 of full scale and streams it to us. */
+    static capture c;
+    char file[64];
+    snprintf(file, sizeof file, "tone.opus.ogg");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -y -v error -f lavfi -i sine=frequency=440:sample_rate=48000:duration=1 "
+             "-c:a libopus -b:a 64k -f ogg %s/%s", dir, file);
+    run(cmd);
+    capture_stream(file, &c);
+    check_rtcp(&c, c.nrtp);
+    blob frames[128];
+    bool keys[128];
+    size_t n = receive_frames(RTC_CODEC_OPUS, &c, frames, 128, keys);
+    ASSERT(n >= 45 && n <= 55);                           /* 20 ms packets */
+    rtc_opus_decoder *d;
+    ASSERT_EQ(rtc_opus_decoder_new(&d, 48000, 1), 0);
+    static int16_t pcm[48000 * 2];
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        int k = rtc_opus_decode(d, frames[i].p, frames[i].len, pcm + total, 5760);
+        ASSERT(k > 0);
+        total += (size_t)k;
+        free(frames[i].p);
+    }
+    ASSERT(total >= 46000);
+    double rms = rtc_pcm_rms(pcm + 9600, total - 19200);  /* away from the edges */
+    ASSERT(rms > 32767.0 / 8 / 1.4142 * 0.8 && rms < 32767.0 / 8 / 1.4142 * 1.2);
+    rtc_opus_decoder_free(d);
+    capture_free(&c);
+
+    /* We encode a tone at 8000 peak and stream it to ffmpeg, which decodes it. */
+    rtc_opus_encoder *e;
+    ASSERT_EQ(rtc_opus_encoder_new(&e, &(rtc_opus_encoder_config){ .bitrate = 64000 }), 0);
+    blob out[50];
+    bool k2[50];
+    for (int f = 0; f < 50; f++) {
+        int16_t in[960];
+        for (int i = 0; i < 960; i++) in[i] = (int16_t)(8000 * sin(2 * M_PI * 440 * (f * 960 + i) / 48000.0));
+        out[f].p = malloc(1500);
+        int len = rtc_opus_encode(e, in, 960, out[f].p, 1500);
+        ASSERT(len > 0);
+        out[f].len = (size_t)len;
+        k2[f] = true;
+    }
+    rtc_opus_encoder_free(e);
+    send_to_ffmpeg(RTC_CODEC_OPUS, "opus/48000/2", "", out, k2, 50, "-f s16le -ac 1 -ar 48000", "back.raw");
+    for (int f = 0; f < 50; f++) free(out[f].p);
+    char path[256];
+    snprintf(path, sizeof path, "%s/back.raw", dir);
+    blob raw = read_file(path);
+    size_t ns = raw.len / 2;
+    ASSERT(ns >= 46000 && ns <= 52000);
+    int16_t *s16 = (int16_t *)raw.p;
+    rms = rtc_pcm_rms(s16 + 9600, ns - 19200);
+    ASSERT(rms > 5657 * 0.8 && rms < 5657 * 1.2);
+    free(raw.p);
+}
+
 int main(void)
 {
     ASSERT(mkdtemp(dir) != NULL);
     RUN(test_h264);
     RUN(test_vp8);
     RUN(test_vp9);
+    RUN(test_opus);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     run(cmd);

@@ -88,6 +88,7 @@ void rtc_turn_server_free(rtc_turn_server *s)
         s->tx_head = (s->tx_head + 1) % TSV_TX_RING;
         s->tx_count--;
     }
+    free(s->resv);
     for (size_t i = 0; i < s->nusers; i++) free(s->users[i].name);
     free(s->users); free(s->rules); free(s->own);
     free(s->slots); free(s->free_slots); free(s->ahash); free(s->chash);
@@ -379,17 +380,38 @@ int tsv__open_relay(rtc_turn_server *s, tsv_alloc *a, int idx, int family)
     r->addr = *ip;
     rtc_addr_set_port(&r->addr, 0);
     r->port_reserved = false;
-    if (s->cfg.min_port || s->cfg.max_port) {
+    if (a->fixed_port) {
+        rtc_addr_set_port(&r->addr, a->fixed_port);   /* marked since its reservation */
+        r->port_reserved = true;
+    } else if (s->cfg.min_port || s->cfg.max_port) {
         uint32_t lo = s->cfg.min_port ? s->cfg.min_port : 1, n = s->cfg.max_port - lo + 1;
         uint32_t start = rtc_rng_below(s->cfg.rng, n);
+        bool pair = a->reserve_next && idx == 0 && s->nresv < TSV_MAX_RESV;
         int found = -1;
         for (uint32_t i = 0; i < n; i++) {
             uint32_t p = lo + (start + i) % n;
             if (a->want_even && (p & 1)) continue;
-            if (!port_used(s, fi, (uint16_t)p)) { found = (int)p; break; }
+            if (port_used(s, fi, (uint16_t)p)) continue;
+            if (pair && (p + 1 > s->cfg.max_port || port_used(s, fi, (uint16_t)(p + 1)))) continue;
+            found = (int)p;
+            break;
         }
         if (found < 0) return RTC_EAGAIN;
         port_mark(s, fi, (uint16_t)found, true);
+        if (pair) {
+            /* keep port + 1 for the RESERVATION-TOKEN handed out with this allocation */
+            tsv_resv *v;
+            if (!s->resv && !(s->resv = malloc(TSV_MAX_RESV * sizeof *s->resv))) return RTC_ENOMEM;
+            v = &s->resv[s->nresv++];
+            rtc_rng_bytes(s->cfg.rng, v->token, sizeof v->token);
+            v->port = (uint16_t)(found + 1);
+            v->family = family;
+            v->expires = s->now + TSV_RESV_LIFETIME;
+            port_mark(s, fi, v->port, true);
+            tsv__schedule(s, v->expires);
+            memcpy(a->token, v->token, sizeof a->token);
+            a->has_token = true;
+        }
         rtc_addr_set_port(&r->addr, (uint16_t)found);
         r->port_reserved = true;
     }
@@ -427,6 +449,18 @@ int rtc_turn_server_relay_bound(rtc_turn_server *s, uint32_t relay_id, int statu
     tsv__send_allocate_ok(s, a);
     tsv__event_alloc(s, RTC_TURN_SRV_EV_ALLOCATED, a, "allocated");
     return 0;
+}
+
+bool tsv__take_reservation(rtc_turn_server *s, const uint8_t token[8], uint16_t *port, int *family)
+{
+    for (uint32_t i = 0; i < s->nresv; i++)
+        if (s->resv[i].expires > s->now && !memcmp(s->resv[i].token, token, 8)) {
+            *port = s->resv[i].port;
+            *family = s->resv[i].family;
+            s->resv[i] = s->resv[--s->nresv];
+            return true;
+        }
+    return false;
 }
 
 /* ====== permissions, channels, bandwidth ====== */
@@ -501,12 +535,22 @@ static void drop_conn(rtc_turn_server *s, tsv_conn *c, const char *reason, bool 
     free(c);
 }
 
+/* Like rtc_stun_frame_len, but with the RFC 5766 channel range (first byte 0x40-0x7F). */
+static int frame_len(const uint8_t *p, size_t len)
+{
+    if (len < 4) return 0;
+    uint16_t l = rtc_rd16(p + 2);
+    if (p[0] < 4) return l & 3 ? RTC_EPROTO : RTC_STUN_HDR + l;
+    if (p[0] >= 0x40 && p[0] <= 0x7F) return 4 + ((l + 3) & ~3);
+    return RTC_EPROTO;
+}
+
 static int handle_frame(rtc_turn_server *s, const rtc_addr *local, const rtc_addr *client, int proto,
                         const uint8_t *p, size_t len)
 {
     if (len == 0) { s->st.dropped_malformed++; return RTC_EPROTO; }
     if (p[0] < 4) return tsv__handle_stun(s, local, client, proto, p, len);
-    if (p[0] >= 0x40 && p[0] <= 0x4F) return tsv__handle_channel_data(s, local, client, proto, p, len);
+    if (p[0] >= 0x40 && p[0] <= 0x7F) return tsv__handle_channel_data(s, local, client, proto, p, len);
     s->st.dropped_malformed++;
     return RTC_EPROTO;
 }
@@ -543,7 +587,7 @@ static int handle_stream(rtc_turn_server *s, const rtc_addr *local, const rtc_ad
             /* complete the buffered frame: first its 4-byte header, then its body */
             size_t need = 4;
             if (c->len >= 4) {
-                int f = rtc_stun_frame_len(c->buf, c->len);
+                int f = frame_len(c->buf, c->len);
                 if (f < 0) goto broken;
                 need = (size_t)f;
             }
@@ -559,7 +603,7 @@ static int handle_stream(rtc_turn_server *s, const rtc_addr *local, const rtc_ad
             memcpy(c->buf + c->len, data, take);
             c->len += take; data += take; len -= take;
             if (c->len < 4) return 0;
-            int f = rtc_stun_frame_len(c->buf, c->len);
+            int f = frame_len(c->buf, c->len);
             if (f < 0) goto broken;
             if (c->len < (size_t)f) continue;
             size_t flen = (size_t)f;
@@ -570,7 +614,7 @@ static int handle_stream(rtc_turn_server *s, const rtc_addr *local, const rtc_ad
             continue;
         }
         p = data; avail = len;
-        int f = rtc_stun_frame_len(p, avail);
+        int f = frame_len(p, avail);
         if (f < 0) goto broken;
         if (f == 0 || (size_t)f > avail) {
             /* partial: keep it (the loop above completes it) */
@@ -696,6 +740,15 @@ int rtc_turn_server_handle_timeout(rtc_turn_server *s, rtc_time now)
             continue;
         }
         next = rtc_time_min(next, prune(s, a));
+    }
+    for (uint32_t i = 0; i < s->nresv;) {
+        if (s->resv[i].expires <= s->now) {
+            port_mark(s, s->resv[i].family == AF_INET6, s->resv[i].port, false);
+            s->resv[i] = s->resv[--s->nresv];
+            continue;
+        }
+        next = rtc_time_min(next, s->resv[i].expires);
+        i++;
     }
     for (uint32_t i = 0; i <= s->chash_mask; i++) {
         for (tsv_conn *c = s->chash[i], *n; c; c = n) {

@@ -35,6 +35,10 @@ typedef struct tsv_alloc {
     uint8_t key[16];
     uint8_t tid[RTC_STUN_TID_LEN];   /* the Allocate's: a retransmit gets the same answer */
     bool ready, fp, want_even;
+    bool reserve_next;      /* EVEN-PORT with R: keep port + 1 for a later Allocate */
+    bool has_token;         /* token below goes into the success response */
+    uint8_t token[8];
+    uint16_t fixed_port;    /* from a RESERVATION-TOKEN: that port, already marked */
     tsv_relay relay[2];
     int nrelay;
     int v6_error;           /* ADDITIONAL-ADDRESS-FAMILY refused: 440 reported in the answer */
@@ -54,6 +58,11 @@ typedef struct tsv_conn {
     size_t len, cap;
     rtc_time last_rx;
 } tsv_conn;
+
+/* A port kept for a RESERVATION-TOKEN (RFC 8656 section 7.2, EVEN-PORT R bit). */
+typedef struct tsv_resv { uint8_t token[8]; uint16_t port; int family; rtc_time expires; } tsv_resv;
+#define TSV_MAX_RESV 1024
+#define TSV_RESV_LIFETIME RTC_SEC(30)
 
 typedef struct tsv_user { char *name; size_t len; uint8_t key[16]; } tsv_user;
 typedef struct tsv_rule { rtc_addr net; int prefix; bool allow; } tsv_rule;
@@ -79,6 +88,8 @@ struct rtc_turn_server {
 
     tsv_user *users;
     size_t nusers;
+    tsv_resv *resv;
+    uint32_t nresv;
     tsv_rule *rules;
     size_t nrules;
     rtc_addr *own;
@@ -109,6 +120,7 @@ bool tsv__peer_allowed(const rtc_turn_server *s, const rtc_addr *peer);
 tsv_perm *tsv__find_perm(tsv_alloc *a, const rtc_addr *peer, rtc_time now);
 tsv_chan *tsv__find_chan_num(tsv_alloc *a, uint16_t num, rtc_time now);
 tsv_chan *tsv__find_chan_peer(tsv_alloc *a, const rtc_addr *peer, rtc_time now);
+bool tsv__take_reservation(rtc_turn_server *s, const uint8_t token[8], uint16_t *port, int *family);
 int tsv__relay_index(const tsv_alloc *a, int family);
 void tsv__send_allocate_ok(rtc_turn_server *s, tsv_alloc *a);
 void tsv__event_alloc(rtc_turn_server *s, rtc_turn_srv_ev_type type, tsv_alloc *a, const char *reason);

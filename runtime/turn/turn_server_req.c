@@ -3,6 +3,7 @@
  * CreatePermission, ChannelBind, Send indications and ChannelData from clients. */
 #include "turn/turn_server_internal.h"
 #include "core/rtc_errors.h"
+#include "core/rtc_log.h"
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
@@ -123,6 +124,11 @@ static void reply_error(rtc_turn_server *s, const req *r, int code)
     rtc_buf *b = begin(s, &w, r->m->method, RTC_STUN_ERROR, r->m->tid);
     if (!b) return;
     count_error(s, code);
+    if (rtc_log_enabled("turn", RTC_LOG_DEBUG)) {
+        char a[RTC_ADDR_STRLEN];
+        rtc_debug("turn", "%s from %s: %d %s", rtc_stun_method_name(r->m->method),
+                  rtc_addr_str(r->client, a, sizeof a), code, reason_for(code));
+    }
     rtc_stun_put_error(&w, code, rtc_str_c(reason_for(code)));
     if (code == 420) rtc_stun_put_unknown(&w, r->m->unknown, r->m->nunknown);
     const uint8_t *key = r->key;
@@ -226,6 +232,7 @@ void tsv__send_allocate_ok(rtc_turn_server *s, tsv_alloc *a)
         rtc_stun_put(&w, RTC_STUN_ATTR_ADDRESS_ERROR_CODE, v, 4 + n);
     }
     rtc_stun_put_u32(&w, RTC_STUN_ATTR_LIFETIME, a->lifetime);
+    if (a->has_token) rtc_stun_put(&w, RTC_STUN_ATTR_RESERVATION_TOKEN, a->token, sizeof a->token);
     rtc_stun_put_addr(&w, RTC_STUN_ATTR_XOR_MAPPED_ADDRESS, &a->client);
     s->st.responses_ok++;
     finish(s, &w, b, a->key, a->fp, &a->local, &a->client, a->proto);
@@ -283,8 +290,15 @@ static int do_allocate(rtc_turn_server *s, req *r, tsv_alloc *a)
     const rtc_stun_attr *raf = rtc_stun_find(m, RTC_STUN_ATTR_REQUESTED_ADDRESS_FAMILY);
     const rtc_stun_attr *aaf = rtc_stun_find(m, RTC_STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY);
     if ((tok && (even || raf || aaf)) || (raf && aaf) || (even && even->len < 1)) { reply_error(s, r, 400); return RTC_EPROTO; }
-    if (tok) { reply_error(s, r, 508); return RTC_ENOTSUP; }   /* no reservations are kept */
-    int fams[2] = { AF_INET, 0 }, nf = 1, v6_error = 0;
+    uint16_t resv_port = 0;
+    int resv_family = 0;
+    if (tok) {
+        if (tok->len != 8 || !tsv__take_reservation(s, tok->val, &resv_port, &resv_family)) {
+            reply_error(s, r, 508);
+            return RTC_ENOTFOUND;
+        }
+    }
+    int fams[2] = { resv_port ? resv_family : AF_INET, 0 }, nf = 1, v6_error = 0;
     if (raf) {
         fams[0] = family_attr(raf);
         if (fams[0] < 0) { reply_error(s, r, 400); return RTC_EPROTO; }
@@ -299,19 +313,24 @@ static int do_allocate(rtc_turn_server *s, req *r, tsv_alloc *a)
         if (aaf && nf == 2) { fams[0] = AF_INET6; nf = 1; }   /* dual asked, only IPv6 served */
         else { reply_error(s, r, 440); return RTC_ENOTSUP; }
     }
-    if (s->nfree == 0) { reply_error(s, r, 508); return RTC_EQUOTA; }
+    /* a refused Allocate that took a reservation gives its port back */
+#define REFUSE(code, err) do { \
+        if (resv_port) s->ports_used[resv_family == AF_INET6][resv_port >> 3] &= (uint8_t)~(1u << (resv_port & 7)); \
+        reply_error(s, r, code); return err; } while (0)
+    if (s->nfree == 0) REFUSE(508, RTC_EQUOTA);
     if (s->cfg.max_per_user) {
         uint32_t n = 0;
         for (uint32_t i = 0; i < s->nslots; i++)
             if (s->slots[i] && rtc_str_eq((rtc_str){ s->slots[i]->user, s->slots[i]->ulen }, r->user)) n++;
-        if (n >= s->cfg.max_per_user) { reply_error(s, r, 486); return RTC_EQUOTA; }
+        if (n >= s->cfg.max_per_user) REFUSE(486, RTC_EQUOTA);
     }
     if (s->cfg.authorize) {
         rtc_turn_authz q = { RTC_TURN_AUTHZ_ALLOCATE, r->user, r->client, NULL, r->proto };
-        if (s->cfg.authorize(s->cfg.auth_ud, &q) < 0) { reply_error(s, r, 403); return RTC_EACCESS; }
+        if (s->cfg.authorize(s->cfg.auth_ud, &q) < 0) REFUSE(403, RTC_EACCESS);
     }
     a = tsv__new_alloc(s, r->local, r->client, r->proto);
-    if (!a) { reply_error(s, r, 508); return RTC_ENOMEM; }
+    if (!a) REFUSE(508, RTC_ENOMEM);
+#undef REFUSE
     memcpy(a->user, r->user.p, r->user.len);
     a->user[r->user.len] = 0;
     a->ulen = r->user.len;
@@ -319,6 +338,8 @@ static int do_allocate(rtc_turn_server *s, req *r, tsv_alloc *a)
     memcpy(a->tid, m->tid, RTC_STUN_TID_LEN);
     a->fp = r->fp;
     a->want_even = even != NULL;
+    a->reserve_next = even && (even->val[0] & 0x80);
+    a->fixed_port = resv_port;
     a->v6_error = v6_error;
     a->lifetime = lifetime_for(s, m);
     a->expires = s->now + RTC_SEC(a->lifetime);
@@ -460,7 +481,9 @@ static int do_channel_bind(rtc_turn_server *s, req *r, tsv_alloc *a)
 {
     uint16_t num;
     rtc_addr peer;
-    if (rtc_stun_get_channel(r->m, &num) || num < 0x4000 || num > 0x4FFF ||
+    /* RFC 8656 narrowed channels to 0x4000-0x4FFF; RFC 5766 clients (coturn's among
+     * them) still use up to 0x7FFE, and nothing else shares our listener, so both go. */
+    if (rtc_stun_get_channel(r->m, &num) || num < 0x4000 || num > 0x7FFE ||
         rtc_stun_get_addr(r->m, RTC_STUN_ATTR_XOR_PEER_ADDRESS, &peer) || rtc_addr_port(&peer) == 0) {
         reply_error(s, r, 400);
         return RTC_EPROTO;

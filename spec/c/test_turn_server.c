@@ -483,8 +483,9 @@ static void test_permission_channel_and_expiry(void)
     ASSERT_EQ(request(&c, RTC_STUN_CHANNEL_BIND, a_chan, &bad), 400);
     chan_arg bad2 = { 0x4002, peer };
     ASSERT_EQ(request(&c, RTC_STUN_CHANNEL_BIND, a_chan, &bad2), 400);
-    chan_arg range = { 0x3FFF, other };
+    chan_arg range = { 0x3FFF, other }, range2 = { 0x7FFF, other };
     ASSERT_EQ(request(&c, RTC_STUN_CHANNEL_BIND, a_chan, &range), 400);
+    ASSERT_EQ(request(&c, RTC_STUN_CHANNEL_BIND, a_chan, &range2), 400);
 
     /* 301 s later the permission is gone but the channel (600 s) is not: the channel
      * still sends, while the peer's answers are dropped */
@@ -850,6 +851,43 @@ static void test_relay_ports(void)
     t_free(t);
 }
 
+static void a_even_r(rtc_stun_writer *w, void *ud)
+{
+    (void)ud;
+    rtc_stun_put_transport(w, 17);
+    rtc_stun_put_even_port(w, true);
+}
+static void a_token(rtc_stun_writer *w, void *ud)
+{
+    rtc_stun_put_transport(w, 17);
+    rtc_stun_put(w, RTC_STUN_ATTR_RESERVATION_TOKEN, ud, 8);
+}
+
+/* EVEN-PORT with R: an even port, and the next one kept for the token's owner. */
+static void test_even_port_reservation(void)
+{
+    rtc_turn_server_config cfg = {0};
+    T *t = t_new(&cfg);
+    rawc a, b, c;
+    rawc_init(&a, t, "198.51.100.2", 5000, "alice", "wonderland");
+    rawc_init(&b, t, "198.51.100.2", 5001, "alice", "wonderland");
+    rawc_init(&c, t, "198.51.100.2", 5002, "alice", "wonderland");
+    ASSERT_EQ(request(&a, RTC_STUN_ALLOCATE, a_even_r, NULL), 0);
+    rtc_addr ra, rb;
+    relayed_of(&a, &ra);
+    ASSERT_EQ(rtc_addr_port(&ra) & 1, 0);
+    const rtc_stun_attr *tok = rtc_stun_find(&a.m, RTC_STUN_ATTR_RESERVATION_TOKEN);
+    ASSERT(tok && tok->len == 8);
+    uint8_t token[8];
+    memcpy(token, tok->val, 8);
+    ASSERT_EQ(request(&b, RTC_STUN_ALLOCATE, a_token, token), 0);
+    relayed_of(&b, &rb);
+    ASSERT_EQ(rtc_addr_port(&rb), rtc_addr_port(&ra) + 1);
+    /* a token works once */
+    ASSERT_EQ(request(&c, RTC_STUN_ALLOCATE, a_token, token), 508);
+    t_free(t);
+}
+
 static void test_ipv6_and_dual(void)
 {
     rtc_turn_server_config cfg = {0};
@@ -993,6 +1031,7 @@ int main(void)
     RUN(test_rest_and_callback_credentials);
     RUN(test_bandwidth_cap);
     RUN(test_relay_ports);
+    RUN(test_even_port_reservation);
     RUN(test_ipv6_and_dual);
     RUN(test_hostile);
     return 0;

@@ -1,0 +1,92 @@
+-- turn: a STUN/TURN server (RFC 8489 / RFC 8656) on the luartc loop.
+--
+--   local turn = require "turn"
+--   local srv = assert(turn.server {
+--     listen = { "127.0.0.1:3478" }, tcp = true, realm = "example.org",
+--     users = { alice = "secret" },                 -- and/or
+--     auth = function(user, realm) return lookup(user) end,
+--     secret = "rest-shared-secret",                -- TURN REST ephemeral credentials
+--     relay_ip = "127.0.0.1", min_port = 49152, max_port = 65535,
+--     allow_loopback = true,                        -- tests only
+--     quota = { total = 1000, per_user = 10, bandwidth = 1e6 },
+--     on_allocate = function(info) return true end,
+--     on_permission = function(info) return info.peer ~= "198.51.100.7:0" end,
+--   })
+--   srv:on("allocate", function(info) ... end)      -- also "deallocate", "permission", "close"
+--   srv:get_stats(); srv:close()
+--
+-- All packets stay in C; Lua only sees allocations, permissions and policy questions.
+-- See docs/turn-server.md.
+local core = require "rtc.core"
+
+local turn = {}
+
+local function list(v)
+  if v == nil then return nil end
+  if type(v) == "string" then return { v } end
+  return v
+end
+
+local function check_fn(opts, k)
+  local v = opts[k]
+  if v ~= nil and type(v) ~= "function" and not (getmetatable(v) or {}).__call then
+    error(("turn.server: %s must be a function"):format(k), 3)
+  end
+  return v
+end
+
+--- turn.server(opts) -> server | nil, err
+function turn.server(opts)
+  if type(opts) ~= "table" then error("bad argument #1 to 'turn.server' (table expected)", 2) end
+  if type(opts.realm) ~= "string" or opts.realm == "" then
+    error("turn.server: realm (string) is required", 2)
+  end
+  local listen = list(opts.listen) or { "0.0.0.0:3478" }
+  local quota = opts.quota or {}
+  local cfg = {
+    listen = listen,
+    tcp = opts.tcp and true or false,
+    realm = opts.realm,
+    software = opts.software or "luartc",
+    secret = opts.secret,
+    relay_ip = opts.relay_ip,
+    relay_ip6 = opts.relay_ip6,
+    min_port = opts.min_port,
+    max_port = opts.max_port,
+    users = opts.users,
+    auth = check_fn(opts, "auth"),
+    on_allocate = check_fn(opts, "on_allocate"),
+    on_permission = check_fn(opts, "on_permission"),
+    allow_loopback = opts.allow_loopback,
+    allow_private = opts.allow_private,
+    allow_link_local = opts.allow_link_local,
+    deny = list(opts.deny),
+    allow = list(opts.allow),
+    lifetime = opts.lifetime,
+    max_lifetime = opts.max_lifetime,
+    permission_lifetime = opts.permission_lifetime,
+    channel_lifetime = opts.channel_lifetime,
+    nonce_lifetime = opts.nonce_lifetime,
+    max_allocations = quota.total or opts.max_allocations,
+    max_per_user = quota.per_user or opts.max_per_user,
+    bandwidth = quota.bandwidth and math.floor(quota.bandwidth) or opts.bandwidth,
+    max_permissions = quota.permissions or opts.max_permissions,
+    max_channels = quota.channels or opts.max_channels,
+    max_tcp_conns = quota.tcp_connections or opts.max_tcp_conns,
+  }
+  if cfg.users ~= nil and type(cfg.users) ~= "table" then
+    error("turn.server: users must be a table {name = password}", 2)
+  end
+  return core.turn_server(cfg)
+end
+
+--- turn.rest_credentials(secret, user, ttl_seconds) -> username, password
+-- The TURN REST API pair a web application hands to a browser: the username is
+-- "expiry:user" and the password base64(HMAC-SHA1(secret, username)).
+function turn.rest_credentials(secret, user, ttl)
+  local expiry = os.time() + (ttl or 86400)
+  local username = user and (expiry .. ":" .. user) or tostring(expiry)
+  return username, core.turn_rest_password(secret, username)
+end
+
+return turn

@@ -641,5 +641,6 @@ int lrtc_open_core(lua_State *L)
     lrtc__open_dns(L);
     lrtc__open_pc(L);
     lrtc__open_http(L);
+    lrtc__open_turn(L);
     return 1;
 }

@@ -269,3 +269,64 @@ rtc_time rtc_twcc_receiver_poll_timeout(const rtc_twcc_receiver *r)
 }
 
 void rtc_twcc_receiver_get_stats(const rtc_twcc_receiver *r, rtc_twcc_receiver_stats *out) { *out = r->stats; }
+
+typedef struct twcc__sent_slot { int64_t seq; uint32_t size; rtc_time sent; } twcc__sent_slot;
+
+struct rtc_twcc_sender {
+    size_t mask;
+    int64_t next;                     /* extended seq of the next packet */
+    rtc_twcc_status *scratch;
+    twcc__sent_slot slot[];
+};
+
+int rtc_twcc_sender_new(rtc_twcc_sender **out, size_t window)
+{
+    if (!out) return RTC_EINVAL;
+    if (!window) window = 4096;
+    if (window < 64 || window > 32768 || (window & (window - 1))) return RTC_EINVAL;
+    rtc_twcc_sender *s = calloc(1, sizeof *s + window * sizeof s->slot[0]);
+    if (!s) return RTC_ENOMEM;
+    s->scratch = calloc(window, sizeof *s->scratch);     /* feedback beyond the window is moot */
+    if (!s->scratch) { free(s); return RTC_ENOMEM; }
+    s->mask = window - 1;
+    for (size_t i = 0; i < window; i++) s->slot[i].seq = -1;
+    *out = s;
+    return 0;
+}
+
+void rtc_twcc_sender_free(rtc_twcc_sender *s)
+{
+    if (!s) return;
+    free(s->scratch);
+    free(s);
+}
+
+uint16_t rtc_twcc_sender_on_send(rtc_twcc_sender *s, size_t size, rtc_time now)
+{
+    int64_t seq = s->next++;
+    twcc__sent_slot *sl = &s->slot[(size_t)seq & s->mask];
+    sl->seq = seq;
+    sl->size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
+    sl->sent = now;
+    return (uint16_t)seq;
+}
+
+int rtc_twcc_sender_handle_feedback(rtc_twcc_sender *s, const rtc_rtcp_view *v, rtc_twcc_sent *out, size_t max)
+{
+    rtc_twcc_feedback fb;
+    int n = rtc_twcc_parse(v, &fb, s->scratch, s->mask + 1);
+    if (n < 0) return n;
+    /* Place the base seq nearest the last one we sent. */
+    int64_t last = s->next - 1;
+    int64_t base = last + (int16_t)(uint16_t)(fb.base_seq - (uint16_t)last);
+    size_t k = 0;
+    for (int i = 0; i < n && k < max; i++) {
+        int64_t seq = base + i;
+        if (seq < 0 || seq > last) continue;
+        const twcc__sent_slot *sl = &s->slot[(size_t)seq & s->mask];
+        if (sl->seq != seq) continue;                  /* older than the window */
+        out[k++] = (rtc_twcc_sent){ (uint16_t)seq, sl->size, sl->sent, s->scratch[i].received,
+                                    s->scratch[i].received ? s->scratch[i].arrival_us : 0 };
+    }
+    return (int)k;
+}

@@ -47,6 +47,8 @@ int rtc_rtp_sender_new(rtc_rtp_sender **out, const rtc_rtp_sender_config *cfg, r
     if (!s->cfg.clock_rate) s->cfg.clock_rate = cfg->codec == RTC_CODEC_OPUS ? 48000 : 90000;
     if (!s->cfg.history) s->cfg.history = 1024;
     if (!s->cfg.max_payload) s->cfg.max_payload = 1100;
+    /* An Opus packet cannot be split: make room for the largest one (1275 bytes). */
+    if (cfg->codec == RTC_CODEC_OPUS && s->cfg.max_payload < 1276) s->cfg.max_payload = 1276;
     if (s->cfg.max_payload > RTC_POOL_BUFSIZE - SEND_SLACK) s->cfg.max_payload = RTC_POOL_BUFSIZE - SEND_SLACK;
     if (s->cfg.sr_interval <= 0) s->cfg.sr_interval = RTC_SEC(1);
     int e = rtc_rtp_history_new(&s->hist, s->cfg.history);

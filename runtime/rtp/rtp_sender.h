@@ -25,7 +25,7 @@ typedef struct rtc_rtp_sender_config {
     uint32_t rtx_ssrc;           /* 0 = no RTX: NACKed packets are resent as they were */
     uint16_t initial_seq, initial_rtx_seq;   /* drawn by the caller (RFC 3550: random) */
     size_t history;              /* packets kept for NACKs, power of two; 0 = 1024 */
-    size_t max_payload;          /* RTP payload bytes per packet; 0 = 1100 */
+    size_t max_payload;          /* RTP payload bytes per packet; 0 = 1100 (Opus: at least 1276) */
     uint8_t mid_id;              /* extension ids from SDP; 0 = not used */
     uint8_t abs_send_time_id;
     uint8_t twcc_id;

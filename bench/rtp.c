@@ -8,6 +8,8 @@
 #include "core/rtc_time.h"
 #include "rtp/jitter_buffer.h"
 #include "rtp/nack.h"
+#include "rtp/rtp_receiver.h"
+#include "rtp/rtp_sender.h"
 #include "rtp/rtp_ext.h"
 #include "rtp/rtp_packet.h"
 #include "rtp/rtx.h"
@@ -143,6 +145,44 @@ static void bench_rtx_twcc(void)
     rtc_twcc_receiver_free(r);
 }
 
+/* The stream machines end to end: sender (packetize, history, transmit copy) into
+ * receiver (stats, NACK, jitter buffer, assembly), VP8. */
+static void bench_streams(void)
+{
+    rtc_pool *pool = rtc_pool_new(1024);
+    rtc_rtp_sender *snd;
+    rtc_rtp_receiver *rcv;
+    rtc_rtp_sender_config sc = { .codec = RTC_CODEC_VP8, .pt = 96, .ssrc = 1, .rtx_pt = 97, .rtx_ssrc = 2,
+                                 .mid_id = 1, .mid = "0", .twcc_id = 3, .abs_send_time_id = 2, .pool = pool };
+    rtc_rtp_receiver_config rc = { .codec = RTC_CODEC_VP8, .pt = 96, .ssrc = 1, .rtx_pt = 97, .rtx_ssrc = 2,
+                                   .local_ssrc = 3, .nack = true, .pli = true, .wait_keyframe = true };
+    rtc_rtp_sender_new(&snd, &sc, 0);
+    rtc_rtp_receiver_new(&rcv, &rc, 0);
+    uint8_t *frame = calloc(1, FRAME_BYTES);
+    size_t packets = 0, bytes = 0;
+    rtc_time t0 = rtc_clock_now();
+    for (int f = 0; f < FRAMES; f++) {
+        rtc_time now = (rtc_time)f * RTC_MS(33);
+        frame[0] = f % 100 == 0 ? 0x10 : 0x11;
+        rtc_rtp_sender_send_frame(snd, frame, FRAME_BYTES, (uint32_t)f * 3000, NULL, now);
+        rtc_rtp_out o;
+        while (rtc_rtp_sender_poll_transmit(snd, &o)) {
+            if (!o.rtcp) { rtc_rtp_receiver_handle_rtp(rcv, o.buf, now); packets++; }
+            rtc_buf_unref(o.buf);
+        }
+        rtc_rtp_receiver_handle_timeout(rcv, now);
+        rtc_jb_frame jf;
+        while (rtc_rtp_receiver_poll_frame(rcv, &jf)) { bytes += jf.data->len; rtc_buf_unref(jf.data); }
+        uint8_t rtcp[1500];
+        while (rtc_rtp_receiver_poll_rtcp(rcv, rtcp, sizeof rtcp) > 0) {}
+    }
+    report("streams: sender -> receiver (VP8)", packets, rtc_clock_now() - t0, bytes);
+    free(frame);
+    rtc_rtp_sender_free(snd);
+    rtc_rtp_receiver_free(rcv);
+    rtc_pool_free(pool);
+}
+
 int main(void)
 {
     printf("| %-44s | %12s | %9s |\n", "stage", "packets/s", "Mbit/s");
@@ -154,6 +194,7 @@ int main(void)
         bench_recv(cs[i], rtc_codec_name(cs[i]));
     }
     bench_rtx_twcc();
+    bench_streams();
     for (size_t i = 0; i < npkts; i++) rtc_buf_unref(pkts[i]);
     free(pkts);
     printf("(%zu packets per run, %d frames of %d bytes)\n", npkts, FRAMES, FRAME_BYTES);

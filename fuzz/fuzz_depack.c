@@ -4,6 +4,7 @@
 #include "codec/codec.h"
 #include "codec/opus_codec.h"
 #include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -15,7 +16,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t len = data[off++];
         if (len > size - off) len = size - off;
         rtc_depack_info info;
-        rtc_depack_parse(c, data + off, len, &info);
+        int pr = rtc_depack_parse(c, data + off, len, &info);
+        if ((c == RTC_CODEC_VP8 || c == RTC_CODEC_VP9) && len) {   /* rewriting keeps it parseable */
+            uint8_t *copy = malloc(len);
+            memcpy(copy, data + off, len);
+            int w = c == RTC_CODEC_VP8 ? rtc_vp8_rewrite_ids(copy, len, 0x1234, 7) : rtc_vp9_rewrite_ids(copy, len, 0x1234, 7);
+            rtc_depack_info after;
+            if (w == 0 && (pr < 0 || rtc_depack_parse(c, copy, len, &after) < 0)) abort();
+            free(copy);
+        }
         parts[n++] = (rtc_iov){ data + off, len };
         total += len;
         off += len;

@@ -58,7 +58,7 @@ static int av1__obu_at(const uint8_t *f, size_t len, size_t off, av1__obu *o)
 
 int rtc_av1_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info)
 {
-    *info = (rtc_depack_info){ .picture_id = -1, .temporal_id = -1, .spatial_id = -1 };
+    *info = (rtc_depack_info){ .picture_id = -1, .tl0picidx = -1, .temporal_id = -1, .spatial_id = -1 };
     if (len < 2) return RTC_ETRUNC;
     bool z = p[0] & 0x80;
     unsigned w = (p[0] >> 4) & 3;

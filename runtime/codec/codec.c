@@ -19,7 +19,7 @@ bool rtc_codec_is_video(rtc_codec_id c) { return c != RTC_CODEC_OPUS && (unsigne
 
 static void codec__info_clear(rtc_depack_info *info)
 {
-    *info = (rtc_depack_info){ .picture_id = -1, .temporal_id = -1, .spatial_id = -1 };
+    *info = (rtc_depack_info){ .picture_id = -1, .tl0picidx = -1, .temporal_id = -1, .spatial_id = -1 };
 }
 
 int rtc_opus_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info)

@@ -35,6 +35,7 @@ typedef struct rtc_depack_info {
     bool end;            /* the payload format says it ends a frame (VP9 E bit, Opus); else use the marker */
     bool keyframe;       /* starts a frame that decodes on its own */
     int32_t picture_id;  /* VP8/VP9 PictureID, -1 when absent */
+    int16_t tl0picidx;   /* VP8/VP9 TL0PICIDX, -1 when absent */
     int8_t temporal_id;  /* -1 when absent */
     int8_t spatial_id;   /* -1 when absent */
 } rtc_depack_info;
@@ -99,6 +100,14 @@ int rtc_vp8_packetizer_next(rtc_packetizer *pk, uint8_t *out, size_t cap, bool *
 int rtc_vp9_packetizer_next(rtc_packetizer *pk, uint8_t *out, size_t cap, bool *last);
 int rtc_h264_packetizer_next(rtc_packetizer *pk, uint8_t *out, size_t cap, bool *last);
 int rtc_av1_packetizer_next(rtc_packetizer *pk, uint8_t *out, size_t cap, bool *last);
+
+/* Rewrite a VP8 / VP9 payload descriptor's PictureID and TL0PICIDX in place (an SFU
+ * keeping them continuous across simulcast switches). The descriptor keeps its size:
+ * a 7-bit PictureID takes the low 7 bits of the new value, a 15-bit one 15 bits.
+ * -1 keeps a field. RTC_ENOTFOUND (nothing changed) when a field to set is absent;
+ * a parse error for a malformed descriptor. */
+int rtc_vp8_rewrite_ids(uint8_t *payload, size_t len, int32_t picture_id, int32_t tl0picidx);
+int rtc_vp9_rewrite_ids(uint8_t *payload, size_t len, int32_t picture_id, int32_t tl0picidx);
 
 /* LEB128 as AV1 uses it (at most 8 bytes). Read returns bytes used or RTC_ETRUNC /
  * RTC_EPROTO; write returns bytes written. */

@@ -24,7 +24,7 @@ static bool h264__is_key(int type) { return type == NAL_IDR || type == NAL_SPS; 
 
 int rtc_h264_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info)
 {
-    *info = (rtc_depack_info){ .picture_id = -1, .temporal_id = -1, .spatial_id = -1 };
+    *info = (rtc_depack_info){ .picture_id = -1, .tl0picidx = -1, .temporal_id = -1, .spatial_id = -1 };
     if (len < 1) return RTC_ETRUNC;
     if (p[0] & 0x80) return RTC_EPROTO;                 /* forbidden_zero_bit */
     int type = p[0] & 0x1F;

@@ -5,7 +5,7 @@
 
 int rtc_vp8_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info, size_t *hdr_len)
 {
-    *info = (rtc_depack_info){ .picture_id = -1, .temporal_id = -1, .spatial_id = -1 };
+    *info = (rtc_depack_info){ .picture_id = -1, .tl0picidx = -1, .temporal_id = -1, .spatial_id = -1 };
     if (len < 1) return RTC_ETRUNC;
     size_t off = 1;
     bool start = p[0] & 0x10;
@@ -25,7 +25,10 @@ int rtc_vp8_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info, si
                 off += 1;
             }
         }
-        if (x & 0x40) off++;                            /* L: TL0PICIDX */
+        if (x & 0x40) {                                 /* L: TL0PICIDX */
+            if (off >= len) return RTC_ETRUNC;
+            info->tl0picidx = p[off++];
+        }
         if (x & 0x30) {                                 /* T or K: TID Y KEYIDX */
             if (off >= len) return RTC_ETRUNC;
             if (x & 0x20) info->temporal_id = (int8_t)(p[off] >> 6);
@@ -63,4 +66,24 @@ int rtc_vp8_packetizer_next(rtc_packetizer *pk, uint8_t *out, size_t cap, bool *
     pk->index++;
     if (pk->off >= pk->len) pk->done = *last = true;
     return (int)(hl + n);
+}
+
+int rtc_vp8_rewrite_ids(uint8_t *p, size_t len, int32_t picture_id, int32_t tl0picidx)
+{
+    rtc_depack_info info;
+    size_t hl;
+    int r = rtc_vp8_depack_parse(p, len, &info, &hl);
+    if (r < 0) return r;
+    if ((picture_id >= 0 && info.picture_id < 0) || (tl0picidx >= 0 && info.tl0picidx < 0)) return RTC_ENOTFOUND;
+    size_t off = 2;                                     /* the parse proved X is set if either exists */
+    if (info.picture_id >= 0) {
+        bool wide = p[off] & 0x80;
+        if (picture_id >= 0) {
+            if (wide) { p[off] = (uint8_t)(0x80 | ((picture_id >> 8) & 0x7F)); p[off + 1] = (uint8_t)picture_id; }
+            else p[off] = (uint8_t)(picture_id & 0x7F);
+        }
+        off += wide ? 2 : 1;
+    }
+    if (tl0picidx >= 0) p[off] = (uint8_t)tl0picidx;
+    return 0;
 }

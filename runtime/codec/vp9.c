@@ -16,7 +16,7 @@ static int vp9__header_keyframe(uint8_t b)
 
 int rtc_vp9_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info, size_t *hdr_len)
 {
-    *info = (rtc_depack_info){ .picture_id = -1, .temporal_id = -1, .spatial_id = -1 };
+    *info = (rtc_depack_info){ .picture_id = -1, .tl0picidx = -1, .temporal_id = -1, .spatial_id = -1 };
     if (len < 1) return RTC_ETRUNC;
     uint8_t b = p[0];
     bool I = b & 0x80, P = b & 0x40, L = b & 0x20, F = b & 0x10, B = b & 0x08, E = b & 0x04, V = b & 0x02;
@@ -36,7 +36,10 @@ int rtc_vp9_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info, si
         info->temporal_id = (int8_t)(p[off] >> 5);
         info->spatial_id = (int8_t)((p[off] >> 1) & 7);
         off++;
-        if (!F) off++;                                  /* TL0PICIDX */
+        if (!F) {                                       /* TL0PICIDX */
+            if (off >= len) return RTC_ETRUNC;
+            info->tl0picidx = p[off++];
+        }
     }
     if (F && P) {                                       /* up to 3 reference P_DIFFs */
         for (int i = 0;; i++) {
@@ -109,4 +112,24 @@ int rtc_vp9_packetizer_next(rtc_packetizer *pk, uint8_t *out, size_t cap, bool *
     pk->index++;
     if (end) pk->done = *last = true;
     return (int)(off + n);
+}
+
+int rtc_vp9_rewrite_ids(uint8_t *p, size_t len, int32_t picture_id, int32_t tl0picidx)
+{
+    rtc_depack_info info;
+    size_t hl;
+    int r = rtc_vp9_depack_parse(p, len, &info, &hl);
+    if (r < 0) return r;
+    if ((picture_id >= 0 && info.picture_id < 0) || (tl0picidx >= 0 && info.tl0picidx < 0)) return RTC_ENOTFOUND;
+    size_t off = 1;
+    if (info.picture_id >= 0) {
+        bool wide = p[off] & 0x80;
+        if (picture_id >= 0) {
+            if (wide) { p[off] = (uint8_t)(0x80 | ((picture_id >> 8) & 0x7F)); p[off + 1] = (uint8_t)picture_id; }
+            else p[off] = (uint8_t)(picture_id & 0x7F);
+        }
+        off += wide ? 2 : 1;
+    }
+    if (tl0picidx >= 0) p[off + 1] = (uint8_t)tl0picidx;   /* after the layer indices byte */
+    return 0;
 }

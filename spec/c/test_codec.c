@@ -112,7 +112,23 @@ static void test_vp8_vectors(void)
     static const uint8_t b[] = { 0x90, 0xE0, 0x05, 0x11, 0x80, 0x11 };
     ASSERT_EQ(rtc_vp8_depack_parse(b, sizeof b, &i, &hl), 0);
     ASSERT_EQ(hl, 5); ASSERT_EQ(i.picture_id, 5); ASSERT_EQ(i.temporal_id, 2);
+    ASSERT_EQ(i.tl0picidx, 0x11);
     ASSERT(i.begin && !i.keyframe);                     /* P bit 1: inter frame */
+    /* In-place rewrite for an SFU: 7-bit id keeps 7 bits; TL0PICIDX replaced. */
+    uint8_t rb[sizeof b], ra[sizeof a];
+    memcpy(rb, b, sizeof b); memcpy(ra, a, sizeof a);
+    ASSERT_EQ(rtc_vp8_rewrite_ids(rb, sizeof rb, 0x1FF, 0x42), 0);
+    ASSERT_EQ(rtc_vp8_depack_parse(rb, sizeof rb, &i, &hl), 0);
+    ASSERT_EQ(i.picture_id, 0x7F); ASSERT_EQ(i.tl0picidx, 0x42); ASSERT_EQ(i.temporal_id, 2);
+    ASSERT_EQ(rtc_vp8_rewrite_ids(ra, sizeof ra, 0x7ABC, -1), 0);
+    ASSERT_EQ(rtc_vp8_depack_parse(ra, sizeof ra, &i, &hl), 0);
+    ASSERT_EQ(i.picture_id, 0x7ABC); ASSERT_EQ(i.tl0picidx, -1);
+    ASSERT_EQ(rtc_vp8_rewrite_ids(ra, sizeof ra, -1, 3), RTC_ENOTFOUND);   /* no L: unchanged */
+    ASSERT_EQ(rtc_vp8_depack_parse(ra, sizeof ra, &i, &hl), 0); ASSERT_EQ(i.picture_id, 0x7ABC);
+    static const uint8_t noext[] = { 0x10, 0x00 };
+    uint8_t ne[2] = { noext[0], noext[1] };
+    ASSERT_EQ(rtc_vp8_rewrite_ids(ne, 2, 1, -1), RTC_ENOTFOUND);
+    ASSERT_EQ(rtc_vp8_rewrite_ids(ne, 1, 1, -1), RTC_ETRUNC);
     /* Not a start: S=0, or PID 1 */
     static const uint8_t c[] = { 0x00, 0x10 }, d[] = { 0x11, 0x10 };
     ASSERT_EQ(rtc_vp8_depack_parse(c, 2, &i, &hl), 0); ASSERT(!i.begin && !i.keyframe); ASSERT_EQ(hl, 1);
@@ -144,10 +160,16 @@ static void test_vp9_vectors(void)
     static const uint8_t k[] = { 0xAE, 0x81, 0x02, 0x00, 0x07, 0x18, 0x02, 0x80, 0x01, 0xE0,
                                  0x01, 0x04, 0x01, 0x80, 0x49 };
     ASSERT_EQ(rtc_vp9_depack_parse(k, sizeof k, &i, &hl), 0);
-    ASSERT_EQ(hl, 13); ASSERT_EQ(i.picture_id, 0x102);
+    ASSERT_EQ(hl, 13); ASSERT_EQ(i.picture_id, 0x102); ASSERT_EQ(i.tl0picidx, 7);
     ASSERT(i.begin && i.end && i.keyframe);
     ASSERT_EQ(i.temporal_id, 0); ASSERT_EQ(i.spatial_id, 0);
     for (size_t l = 0; l < 14; l++) ASSERT_EQ(rtc_vp9_depack_parse(k, l, &i, &hl), RTC_ETRUNC);
+    uint8_t rk[sizeof k];
+    memcpy(rk, k, sizeof k);
+    ASSERT_EQ(rtc_vp9_rewrite_ids(rk, sizeof rk, 0x2345, 9), 0);
+    ASSERT_EQ(rtc_vp9_depack_parse(rk, sizeof rk, &i, &hl), 0);
+    ASSERT_EQ(i.picture_id, 0x2345); ASSERT_EQ(i.tl0picidx, 9); ASSERT_EQ(hl, 13); ASSERT(i.keyframe);
+    ASSERT_MEMEQ(rk + 5, k + 5, sizeof k - 5);          /* the rest untouched */
     /* The same descriptor over a non-key uncompressed header (frame_type 1). */
     uint8_t nk[sizeof k];
     memcpy(nk, k, sizeof k); nk[13] = 0x84;
@@ -156,6 +178,12 @@ static void test_vp9_vectors(void)
     static const uint8_t fl[] = { 0xF8, 0x09, 0x22, 0x05, 0x02, 0x84 };
     ASSERT_EQ(rtc_vp9_depack_parse(fl, sizeof fl, &i, &hl), 0);
     ASSERT_EQ(hl, 5); ASSERT_EQ(i.picture_id, 9); ASSERT_EQ(i.temporal_id, 1); ASSERT_EQ(i.spatial_id, 1);
+    ASSERT_EQ(i.tl0picidx, -1);                         /* flexible mode has none */
+    uint8_t rf[sizeof fl];
+    memcpy(rf, fl, sizeof fl);
+    ASSERT_EQ(rtc_vp9_rewrite_ids(rf, sizeof rf, -1, 1), RTC_ENOTFOUND);
+    ASSERT_EQ(rtc_vp9_rewrite_ids(rf, sizeof rf, 0x85, -1), 0);    /* 7-bit: low 7 bits */
+    ASSERT_EQ(rtc_vp9_depack_parse(rf, sizeof rf, &i, &hl), 0); ASSERT_EQ(i.picture_id, 5);
     ASSERT(i.begin && !i.end && !i.keyframe);
     static const uint8_t fl4[] = { 0xD8, 0x09, 0x03, 0x03, 0x03, 0x02, 0x84 };   /* 4 P_DIFFs */
     ASSERT_EQ(rtc_vp9_depack_parse(fl4, sizeof fl4, &i, &hl), RTC_EPROTO);

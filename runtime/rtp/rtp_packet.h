@@ -76,6 +76,9 @@ static inline void rtc_rtp_set_seq(uint8_t *pkt, uint16_t seq) { pkt[2] = (uint8
 static inline void rtc_rtp_set_ssrc(uint8_t *pkt, uint32_t s)
 { pkt[8] = (uint8_t)(s >> 24); pkt[9] = (uint8_t)(s >> 16); pkt[10] = (uint8_t)(s >> 8); pkt[11] = (uint8_t)s; }
 static inline void rtc_rtp_set_pt(uint8_t *pkt, uint8_t pt) { pkt[1] = (uint8_t)((pkt[1] & 0x80) | (pt & 0x7f)); }
+static inline void rtc_rtp_set_ts(uint8_t *pkt, uint32_t ts)
+{ pkt[4] = (uint8_t)(ts >> 24); pkt[5] = (uint8_t)(ts >> 16); pkt[6] = (uint8_t)(ts >> 8); pkt[7] = (uint8_t)ts; }
+static inline void rtc_rtp_set_marker(uint8_t *pkt, bool m) { pkt[1] = (uint8_t)((pkt[1] & 0x7f) | (m ? 0x80 : 0)); }
 
 /* Sequence number / timestamp unwrapping. The first value is taken as is; later
  * values are placed at the unwrapped value nearest to the highest one seen, so a

@@ -122,10 +122,15 @@ static void test_setters(void)
     uint8_t out[32];
     int n = rtc_rtp_write(out, sizeof out, &h, NULL, 0, 0);
     rtc_rtp_set_seq(out, 0xBEEF); rtc_rtp_set_ssrc(out, 0x01020304); rtc_rtp_set_pt(out, 97);
+    rtc_rtp_set_ts(out, 0xCAFEF00D);
     rtc_rtp_packet p;
     ASSERT_EQ(rtc_rtp_parse(&p, out, (size_t)n), 0);
     ASSERT_EQ(p.h.seq, 0xBEEF); ASSERT_EQ(p.h.ssrc, 0x01020304); ASSERT_EQ(p.h.pt, 97);
+    ASSERT_EQ(p.h.ts, 0xCAFEF00D);
     ASSERT(p.h.marker);
+    rtc_rtp_set_marker(out, false);
+    ASSERT_EQ(rtc_rtp_parse(&p, out, (size_t)n), 0);
+    ASSERT(!p.h.marker); ASSERT_EQ(p.h.pt, 97);
 }
 
 static void test_unwrap(void)

@@ -51,8 +51,10 @@ function turn.server(opts)
     secret = opts.secret,
     relay_ip = opts.relay_ip,
     relay_ip6 = opts.relay_ip6,
-    min_port = opts.min_port,
-    max_port = opts.max_port,
+    -- the server picks relay ports itself (it needs to, to keep EVEN-PORT pairs);
+    -- min_port = 0, max_port = 0 leaves the choice to the OS instead
+    min_port = opts.min_port or 49152,
+    max_port = opts.max_port or 65535,
     users = opts.users,
     auth = check_fn(opts, "auth"),
     on_allocate = check_fn(opts, "on_allocate"),

@@ -1,0 +1,236 @@
+-- Our TURN server against real clients: coturn's turnutils_uclient / turnutils_stunclient
+-- relaying through `luartc examples/turn_server.lua` (UDP, TCP, TURN REST credentials,
+-- wrong password), the Lua module in-process (events, policy hooks, stats), and two of
+-- our peer connections relaying a data channel through it with ice_transport_policy
+-- "relay". Children run on 127.0.0.1 and are killed at the end.
+local rtc = require "rtc"
+local turn = require "turn"
+local child = require "support.child"
+local q = child.quote
+
+local EXAMPLE = child.SOURCE_DIR .. "/examples/turn_server.lua"
+local SECRET = "logen-ninefingers"
+local tmpfiles = {}
+
+local function tmp()
+  local p = os.tmpname()
+  tmpfiles[#tmpfiles + 1] = p
+  return p
+end
+
+-- Relay ports: a window per run so parallel test runs rarely meet (a taken port is
+-- retried by the server anyway).
+local base = 50000 + (tonumber(tostring(os.time()):sub(-3)) % 100) * 100
+local MIN_PORT, MAX_PORT = base, base + 99
+
+-- Starts the example server on a free port; returns pid, port, stderr path.
+local function start_server(extra)
+  local out, err, pidf = tmp(), tmp(), tmp()
+  os.execute(string.format("RTC_LOG=info,turn=info %s %s --listen 127.0.0.1:0 --realm R --user u:p --secret %s --tcp " ..
+    "--allow-loopback --min-port %d --max-port %d %s >%s 2>%s & echo $! >%s",
+    q(child.LUARTC), q(EXAMPLE), q(SECRET), MIN_PORT, MAX_PORT, extra or "", q(out), q(err), q(pidf)))
+  local pid = tonumber(child.slurp(pidf))
+  for _ = 1, 500 do
+    local port = child.slurp(out):match("READY 127%.0%.0%.1:(%d+)")
+    if port then return pid, tonumber(port), err end
+    os.execute("sleep 0.01")
+  end
+  os.execute("kill -9 " .. pid)
+  error("TURN server did not start: " .. child.slurp(err))
+end
+
+local function stop_server(pid)
+  os.execute("kill -TERM " .. pid .. " 2>/dev/null")
+  for _ = 1, 200 do
+    if not os.execute("kill -0 " .. pid .. " 2>/dev/null") then return true end
+    os.execute("sleep 0.01")
+  end
+  os.execute("kill -9 " .. pid .. " 2>/dev/null")
+  return false
+end
+
+-- Runs a shell command with a time limit; returns its combined output.
+local function sh(cmd, limit)
+  local out = tmp()
+  os.execute(string.format("timeout %d %s >%s 2>&1", limit or 30, cmd, q(out)))
+  return child.slurp(out)
+end
+
+describe("turn server (example, real clients)", function()
+  local pid, port, errlog
+
+  setup(function()
+    pid, port, errlog = start_server()
+  end)
+
+  teardown(function()
+    if pid then assert.is_true(stop_server(pid)) end
+    for _, p in ipairs(tmpfiles) do os.remove(p) end
+  end)
+
+  it("answers turnutils_stunclient with the mapped address", function()
+    local out = sh(string.format("turnutils_stunclient -p %d 127.0.0.1", port))
+    assert.matches("127%.0%.0%.1:%d+", out)
+    assert.not_matches("error", out:lower())
+  end)
+
+  it("relays turnutils_uclient over UDP without loss", function()
+    local out = sh(string.format("turnutils_uclient -u u -w p -p %d -y -n 100 -l 170 -m 2 127.0.0.1", port))
+    assert.matches("Total lost packets 0 %(0%.000000%%%)", out)
+  end)
+
+  it("relays turnutils_uclient over TCP without loss", function()
+    local out = sh(string.format("turnutils_uclient -t -u u -w p -p %d -y -n 100 -l 170 -m 2 127.0.0.1", port))
+    assert.matches("Total lost packets 0 %(0%.000000%%%)", out)
+  end)
+
+  it("relays with TURN REST ephemeral credentials", function()
+    local out = sh(string.format("turnutils_uclient -W %s -u restuser -p %d -y -n 100 -l 170 -m 1 127.0.0.1",
+      q(SECRET), port))
+    assert.matches("Total lost packets 0 %(0%.000000%%%)", out)
+  end)
+
+  it("refuses a wrong password and a wrong REST secret", function()
+    local out = sh(string.format("turnutils_uclient -u u -w wrong -p %d -y -n 10 -m 1 127.0.0.1", port), 15)
+    assert.not_matches("Total lost packets", out)
+    assert.matches("Cannot complete Allocation", out)
+    out = sh(string.format("turnutils_uclient -W not-the-secret -u x -p %d -y -n 10 -m 1 127.0.0.1", port), 15)
+    assert.not_matches("Total lost packets", out)
+    -- the server logged the allocations of the successful runs, none for these
+    local log = child.slurp(errlog)
+    assert.matches("allocation %d+ for u from 127%.0%.0%.1:%d+ %(udp%)", log)
+    assert.matches("allocation %d+ for u from 127%.0%.0%.1:%d+ %(tcp%)", log)
+    assert.matches("for %d+:restuser from", log)
+    assert.not_matches("for x from", log)
+  end)
+end)
+
+-- Runs fn as a task and the loop until it returns; fails on timeout.
+local function run_task(fn, timeout_ms)
+  local finished, err = false, nil
+  local guard = rtc.set_timeout(timeout_ms or 40000, function()
+    err = err or "timed out"
+    rtc.stop()
+  end)
+  rtc.spawn(function()
+    local ok, e = xpcall(fn, debug.traceback)
+    finished = true
+    guard:stop()
+    if not ok then err = e; rtc.stop() end
+  end)
+  rtc.run()
+  if err then error(err, 0) end
+  assert.is_true(finished)
+end
+
+local function wait_for(pred, what, timeout_ms)
+  local deadline = rtc.now() + (timeout_ms or 15000)
+  while not pred() do
+    if rtc.now() > deadline then
+      error("timed out waiting for " .. (type(what) == "function" and what() or what), 2)
+    end
+    rtc.sleep(0.01)
+  end
+end
+
+describe("turn module (in process)", function()
+  teardown(function()
+    for _, p in ipairs(tmpfiles) do os.remove(p) end
+  end)
+
+  it("serves uclient with an auth callback, policy hooks, events and stats", function()
+    run_task(function()
+      local asked, allocs, deallocs, perms = {}, {}, {}, {}
+      local srv = assert(turn.server {
+        listen = "127.0.0.1:0", realm = "R", tcp = true, allow_loopback = true,
+        min_port = MIN_PORT, max_port = MAX_PORT,
+        auth = function(user, realm)
+          asked[#asked + 1] = user .. "@" .. realm
+          if user == "cb" then return "cbpass" end
+        end,
+        on_allocate = function(info) return info.username ~= "blocked" end,
+        on_permission = function(info) perms[#perms + 1] = info.peer; return true end,
+      })
+      srv:on("allocate", function(a) allocs[#allocs + 1] = a end)
+      srv:on("deallocate", function(a) deallocs[#deallocs + 1] = a end)
+      local _, p = srv:local_address()
+      assert(srv:add_user("blocked", "pw"))
+      local out, out2 = tmp(), tmp()
+      -- one client at a time: two uclients at once fight over their local ports
+      os.execute(string.format("timeout 30 turnutils_uclient -u blocked -w pw -p %d -y -n 5 -m 1 127.0.0.1 >%s 2>&1 &",
+        p, q(out2)))
+      wait_for(function() return child.slurp(out2):find("403", 1, true) end,
+        function() return "blocked user refused: " .. child.slurp(out2) end)
+      os.execute(string.format("timeout 30 turnutils_uclient -u cb -w cbpass -p %d -y -n 50 -l 100 -m 1 127.0.0.1 >%s 2>&1 &",
+        p, q(out)))
+      wait_for(function() return child.slurp(out):find("Total lost packets", 1, true) end,
+        function() return "uclient: " .. child.slurp(out) end)
+      assert.matches("Total lost packets 0 %(0%.000000%%%)", child.slurp(out))
+      assert.is_true(#asked >= 1)
+      assert.equal("cb@R", asked[1])
+      assert.is_true(#allocs >= 2)             -- RTP + RTCP allocations of one client pair
+      assert.equal("cb", allocs[1].username)
+      assert.equal("udp", allocs[1].transport)
+      assert.matches("^127%.0%.0%.1:%d+$", allocs[1].relay)
+      assert.is_true(#perms >= 1)
+      local st = srv:get_stats()
+      assert.equal(#allocs - #deallocs, st.allocations)   -- uclient exits without deallocating
+      assert.is_true(st.relayed_to_peer >= 50)
+      assert.is_true(st.relayed_to_client >= 50)
+      assert.is_true(st.err_403 >= 1)
+      local closed = false
+      srv:on("close", function() closed = true end)
+      srv:close()
+      wait_for(function() return closed end, "close")
+    end)
+  end)
+
+  it("relays a data channel between two peer connections with ice_transport_policy relay", function()
+    run_task(function()
+      local srv = assert(turn.server {
+        listen = "127.0.0.1:0", realm = "R", users = { alice = "pw" }, allow_loopback = true,
+        min_port = MIN_PORT, max_port = MAX_PORT,
+      })
+      local _, p = srv:local_address()
+      local cfg = { bind_addresses = { "127.0.0.1" }, ice_transport_policy = "relay",
+                    ice_servers = { { urls = "turn:127.0.0.1:" .. p, username = "alice", credential = "pw" } } }
+      local a = assert(rtc.peer_connection(cfg))
+      local b = assert(rtc.peer_connection(cfg))
+      local types = {}
+      local function relay_only(c, who)
+        if c and c.candidate and c.candidate ~= "" then
+          types[#types + 1] = who .. ":" .. (c.candidate:match(" typ (%a+)") or "?")
+        end
+      end
+      a:on("icecandidate", function(c) relay_only(c, "a"); if c and b.remote_description then assert(b:add_ice_candidate(c)) end end)
+      b:on("icecandidate", function(c) relay_only(c, "b"); if c and a.remote_description then assert(a:add_ice_candidate(c)) end end)
+      local dc = assert(a:create_data_channel("relay"))
+      local got
+      b:on("datachannel", function(ch) ch:on("message", function(data) got = data end) end)
+      local opened = false
+      dc:on("open", function() opened = true end)
+      local offer = assert(a:create_offer())
+      assert(a:set_local_description(offer))
+      assert(b:set_remote_description(offer))
+      local answer = assert(b:create_answer())
+      assert(b:set_local_description(answer))
+      assert(a:set_remote_description(answer))
+      wait_for(function() return opened end, "channel open through the relay")
+      assert(dc:send("through our TURN server"))
+      wait_for(function() return got end, "message")
+      assert.equal("through our TURN server", got)
+      for _, t in ipairs(types) do assert.matches(":relay$", t) end
+      local report = a:get_stats()
+      local transport
+      for _, s in pairs(report) do if s.type == "transport" then transport = s end end
+      local pair = report[transport.selectedCandidatePairId]
+      assert.equal("relay", report[pair.localCandidateId].candidateType)
+      local st = srv:get_stats()
+      assert.is_true(st.allocations >= 2)
+      assert.is_true(st.relayed_to_peer > 0 and st.relayed_to_client > 0)
+      a:close()
+      b:close()
+      srv:close()
+    end)
+  end)
+end)

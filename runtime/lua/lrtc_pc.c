@@ -7,6 +7,7 @@
 #include "lua/lrtc.h"
 #include "core/rtc_addr.h"
 #include "io/rtc_pc_host.h"
+#include "pc/pc_media.h"
 #include "turn/turn_client.h"
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,24 @@ static int push_event(lua_State *L, const rtc_pc_event *ev)
     case RTC_PC_EV_ERROR:
         lua_pushliteral(L, "error");
         lua_pushfstring(L, "%s: %s", rtc_err_domname(ev->err), ev->reason);
+        return 2;
+    case RTC_PC_EV_TRACK:
+        lua_pushliteral(L, "track");
+        lua_pushinteger(L, ev->tr);
+        lua_pushstring(L, ev->kind == RTC_MEDIA_AUDIO ? "audio" : "video");
+        lua_pushstring(L, ev->mid);
+        return 4;
+    case RTC_PC_EV_FRAME:
+        lua_pushliteral(L, "frame");
+        lua_pushinteger(L, ev->tr);
+        lua_pushlstring(L, (const char *)ev->buf->data, ev->buf->len);
+        lua_pushinteger(L, ev->ts);
+        lua_pushboolean(L, ev->keyframe);
+        lua_pushstring(L, ev->codec >= 0 ? rtc_codec_name((rtc_codec_id)ev->codec) : "");
+        return 6;
+    case RTC_PC_EV_KEYFRAME_REQUEST:
+        lua_pushliteral(L, "keyframerequest");
+        lua_pushinteger(L, ev->tr);
         return 2;
     }
     return 0;
@@ -535,6 +554,148 @@ static int pc_fingerprint(lua_State *L)
     return 1;
 }
 
+/* ---- transceivers (pc/pc_media.h) ------------------------------------------------- */
+
+static int check_tr(lua_State *L, lpc *p, int idx)
+{
+    lua_Integer h = luaL_checkinteger(L, idx);
+    if (h < 0 || h >= rtc_pc_transceiver_count(rtc_pc_host_pc(p->h))) luaL_argerror(L, idx, "no such transceiver");
+    return (int)h;
+}
+
+static rtc_media_direction check_dir(lua_State *L, int idx)
+{
+    rtc_media_direction d = RTC_DIR_SENDRECV;
+    if (!lua_isnoneornil(L, idx) && rtc_media_direction_parse(luaL_checkstring(L, idx), &d) < 0)
+        luaL_argerror(L, idx, "direction must be sendrecv, sendonly, recvonly or inactive");
+    return d;
+}
+
+/* pc:add_transceiver(kind, direction, codec) -> handle | nil, err */
+static int pc_add_transceiver(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    static const char *const kinds[] = { "audio", "video", NULL };
+    rtc_transceiver_init init;
+    init.kind = (rtc_media_kind)luaL_checkoption(L, 2, NULL, kinds);
+    init.direction = check_dir(L, 3);
+    init.codec = -1;
+    if (!lua_isnoneornil(L, 4)) {
+        init.codec = rtc_codec_from_name(luaL_checkstring(L, 4));
+        if (init.codec < 0) return luaL_argerror(L, 4, "unknown codec");
+    }
+    int h = rtc_pc_add_transceiver(rtc_pc_host_pc(p->h), &init, now_of(p));
+    if (h < 0) return pc_result(L, p, h);
+    rtc_pc_host_kick_soon(p->h);
+    lua_pushinteger(L, h);
+    return 1;
+}
+
+static int pc_tr_set_direction(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    int h = check_tr(L, p, 2);
+    int r = rtc_pc_transceiver_set_direction(rtc_pc_host_pc(p->h), h, check_dir(L, 3), now_of(p));
+    rtc_pc_host_kick_soon(p->h);
+    return pc_result(L, p, r);
+}
+
+/* pc:send_frame(h, data, timestamp, keyframe) -> packets | nil, err */
+static int pc_send_frame(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    int h = check_tr(L, p, 2);
+    size_t len;
+    const char *data = luaL_checklstring(L, 3, &len);
+    lua_Integer ts = luaL_checkinteger(L, 4);
+    int r = rtc_pc_send_frame(rtc_pc_host_pc(p->h), h, (const uint8_t *)data, len, (uint32_t)ts,
+                              lua_toboolean(L, 5), now_of(p));
+    rtc_pc_host_kick(p->h);
+    if (r < 0) return pc_result(L, p, r);
+    lua_pushinteger(L, r);
+    return 1;
+}
+
+static int pc_request_keyframe(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    int h = check_tr(L, p, 2);
+    int r = rtc_pc_request_keyframe(rtc_pc_host_pc(p->h), h, now_of(p));
+    rtc_pc_host_kick(p->h);
+    return pc_result(L, p, r);
+}
+
+static void set_num(lua_State *L, const char *k, double v) { lua_pushnumber(L, v); lua_setfield(L, -2, k); }
+
+/* pc:transceiver_info(h) -> {mid=, kind=, direction=, current_direction=, codec=, ... counters} */
+static int pc_tr_info(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    int h = check_tr(L, p, 2);
+    rtc_transceiver_info i;
+    rtc_pc_transceiver_info(rtc_pc_host_pc(p->h), h, &i);
+    lua_createtable(L, 0, 48);
+    set_int(L, "handle", i.handle);
+    set_str(L, "kind", i.kind == RTC_MEDIA_AUDIO ? "audio" : "video");
+    set_str(L, "mid", i.mid);
+    set_str(L, "direction", rtc_media_direction_name(i.direction));
+    if ((int)i.current_direction >= 0) set_str(L, "current_direction", rtc_media_direction_name(i.current_direction));
+    set_bool(L, "negotiated", i.negotiated);
+    set_bool(L, "stopped", i.stopped);
+    if (i.codec >= 0) {
+        set_str(L, "codec", rtc_codec_name((rtc_codec_id)i.codec));
+        set_int(L, "payload_type", i.pt);
+        set_int(L, "rtx_payload_type", i.rtx_pt);
+        set_int(L, "clock_rate", i.clock_rate);
+        set_str(L, "fmtp", i.fmtp);
+        set_bool(L, "nack", i.fb_nack);
+        set_bool(L, "pli", i.fb_pli);
+        set_bool(L, "fir", i.fb_fir);
+        set_bool(L, "transport_cc", i.fb_twcc);
+        set_bool(L, "remb", i.fb_remb);
+    }
+    if (i.has_inbound) {
+        lua_createtable(L, 0, 16);
+        set_int(L, "ssrc", i.remote_ssrc);
+        set_int(L, "rtx_ssrc", i.remote_rtx_ssrc);
+        set_int(L, "packets_received", (lua_Integer)i.packets_received);
+        set_int(L, "bytes_received", (lua_Integer)i.bytes_received);
+        set_int(L, "packets_lost", (lua_Integer)i.packets_lost);
+        set_num(L, "jitter", i.jitter);
+        set_int(L, "frames_received", (lua_Integer)i.frames_received);
+        set_int(L, "keyframes_received", (lua_Integer)i.keyframes_received);
+        set_int(L, "nack_count", (lua_Integer)i.nack_count);
+        set_int(L, "pli_count", (lua_Integer)i.pli_count);
+        set_int(L, "fir_count", (lua_Integer)i.fir_count);
+        set_int(L, "rtx_received", (lua_Integer)i.rtx_received);
+        set_int(L, "packets_repaired", (lua_Integer)i.packets_repaired);
+        lua_setfield(L, -2, "inbound");
+    }
+    if (i.has_outbound) {
+        lua_createtable(L, 0, 16);
+        set_int(L, "ssrc", i.local_ssrc);
+        set_int(L, "rtx_ssrc", i.local_rtx_ssrc);
+        set_int(L, "packets_sent", (lua_Integer)i.packets_sent);
+        set_int(L, "bytes_sent", (lua_Integer)i.bytes_sent);
+        set_int(L, "frames_sent", (lua_Integer)i.frames_sent);
+        set_int(L, "retransmitted_packets", (lua_Integer)i.retransmitted_packets);
+        set_int(L, "nack_count", (lua_Integer)i.nacks_received);
+        set_int(L, "pli_count", (lua_Integer)i.plis_received);
+        set_int(L, "fir_count", (lua_Integer)i.firs_received);
+        set_num(L, "fraction_lost", i.fraction_lost);
+        if (i.round_trip_time >= 0) set_num(L, "round_trip_time", i.round_trip_time);
+        lua_setfield(L, -2, "outbound");
+    }
+    return 1;
+}
+
+static int pc_tr_count(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    lua_pushinteger(L, rtc_pc_transceiver_count(rtc_pc_host_pc(p->h)));
+    return 1;
+}
+
 /* core.generate_certificate([{key="ecdsa"|"rsa"}]) -> cert_pem, key_pem, fingerprint */
 static int l_generate_certificate(lua_State *L)
 {
@@ -586,6 +747,9 @@ void lrtc__open_pc(lua_State *L)
         { "create_channel", pc_create_channel }, { "dc_send", pc_dc_send }, { "dc_close", pc_dc_close },
         { "dc_info", pc_dc_info }, { "dc_buffered", pc_dc_buffered }, { "dc_set_threshold", pc_dc_set_threshold },
         { "raw_stats", pc_raw_stats }, { "local_addresses", pc_local_addresses }, { "fingerprint", pc_fingerprint },
+        { "add_transceiver", pc_add_transceiver }, { "tr_set_direction", pc_tr_set_direction },
+        { "send_frame", pc_send_frame }, { "request_keyframe", pc_request_keyframe },
+        { "tr_info", pc_tr_info }, { "tr_count", pc_tr_count },
         { NULL, NULL } };
     lrtc_obj_new(L, &pc_class, sizeof(lrtc_obj), methods);
     lua_pop(L, 1);

@@ -113,6 +113,8 @@ struct rtc_pc {
     pc_queue tx;                             /* rtc_transmit */
     uint64_t bytes_sent, bytes_received, packets_sent, packets_received;
     uint32_t dc_opened, dc_closed;
+
+    struct pc_media *media;                  /* transceivers and RTP streams (pc_media.c) */
 };
 
 /* peer_connection.c */
@@ -130,6 +132,22 @@ void pc__queue_free(pc_queue *q);
 
 /* pc_jsep.c */
 void pc__jsep_free(rtc_pc *pc);
+
+/* pc_media.c: called from the transport and JSEP halves */
+void pc__send_packet(rtc_pc *pc, rtc_buf *b);          /* takes the ref; sends on the selected pair */
+void pc__media_free(rtc_pc *pc);
+int pc__media_handle_packet(rtc_pc *pc, const uint8_t *data, size_t len);   /* SRTP/SRTCP datagram */
+void pc__media_handle_timeout(rtc_pc *pc);
+rtc_time pc__media_poll_timeout(rtc_pc *pc);
+void pc__media_pump(rtc_pc *pc);                       /* drain the streams' output */
+/* JSEP (pc_media_sdp.c) */
+bool pc__media_accept_offer_section(rtc_pc *pc, int index, const rtc_sdp *s, const rtc_sdp_media *m);
+void pc__media_new_offer_sections(rtc_pc *pc);          /* sections for unassociated transceivers */
+int pc__media_write_section(rtc_pc *pc, rtc_sdp *s, int index, const rtc_sdp_media *offer, rtc_sdp_setup setup);
+void pc__media_apply(rtc_pc *pc);                      /* both descriptions known (stable) */
+int pc__add_transport_attrs(rtc_pc *pc, rtc_sdp *s, rtc_sdp_media *m, rtc_sdp_setup setup);
+pc_msec *pc__msec_add(rtc_pc *pc, rtc_sdp_kind kind, const char *mid);
+void pc__next_mid(rtc_pc *pc, char *buf, size_t size);
 
 /* pc_channels.c */
 void pc__channels_on_sctp_up(rtc_pc *pc);

@@ -50,6 +50,9 @@ static void next_mid(rtc_pc *pc, char *buf, size_t size)
     do snprintf(buf, size, "%d", pc->next_mid++); while (find_msec(pc, buf) >= 0);
 }
 
+pc_msec *pc__msec_add(rtc_pc *pc, rtc_sdp_kind kind, const char *mid) { return msec_add(pc, kind, mid); }
+void pc__next_mid(rtc_pc *pc, char *buf, size_t size) { next_mid(pc, buf, size); }
+
 /* ---- writing our descriptions -------------------------------------------------------- */
 
 static rtc_sdp_setup our_setup(const rtc_pc *pc, bool offer, rtc_sdp_setup remote)
@@ -70,6 +73,11 @@ static int add_transport_attrs(rtc_pc *pc, rtc_sdp *s, rtc_sdp_media *m, rtc_sdp
     if (r < 0) return r;
     m->dtls.setup = setup;
     return 0;
+}
+
+int pc__add_transport_attrs(rtc_pc *pc, rtc_sdp *s, rtc_sdp_media *m, rtc_sdp_setup setup)
+{
+    return add_transport_attrs(pc, s, m, setup);
 }
 
 static int add_data_section(rtc_pc *pc, rtc_sdp *s, const char *mid, const char *proto, rtc_sdp_setup setup,
@@ -157,7 +165,9 @@ int rtc_pc_create_offer(rtc_pc *pc, bool ice_restart, char **out, rtc_time now)
         new_credentials(pc);
         pc->restart_pending = true;
     }
-    /* Sections: what was negotiated, plus a data section once a channel exists. */
+    /* Sections: what was negotiated, then new transceivers, then a data section once a
+     * channel exists. */
+    pc__media_new_offer_sections(pc);
     if (pc->data_msec < 0 && pc->nchans > 0) {
         char mid[32];
         next_mid(pc, mid, sizeof mid);
@@ -173,6 +183,7 @@ int rtc_pc_create_offer(rtc_pc *pc, bool ice_restart, char **out, rtc_time now)
         const pc_msec *pm = &pc->msecs[i];
         if (pm->rejected) r = add_rejected_section(s, pm);
         else if (pm->kind == RTC_SDP_APPLICATION) r = add_data_section(pc, s, pm->mid, pm->proto, setup, NULL);
+        else r = pc__media_write_section(pc, s, i, NULL, setup);
         if (r >= 0 && !pm->rejected) r = rtc_sdp_group_add_mid(s, "BUNDLE", pm->mid);
     }
     if (r < 0) { rtc_sdp_free(s); return pc__fail(pc, r, "cannot build the offer"); }
@@ -198,7 +209,8 @@ int rtc_pc_create_answer(rtc_pc *pc, char **out, rtc_time now)
             continue;
         }
         rtc_sdp_setup setup = our_setup(pc, false, rtc_sdp_media_setup(remote, rm));
-        r = add_data_section(pc, s, pm->mid, rm->proto, setup, rm);
+        if (pm->kind == RTC_SDP_AUDIO || pm->kind == RTC_SDP_VIDEO) r = pc__media_write_section(pc, s, i, rm, setup);
+        else r = add_data_section(pc, s, pm->mid, rm->proto, setup, rm);
         if (r >= 0 && bundle) r = rtc_sdp_group_add_mid(s, "BUNDLE", pm->mid);
     }
     if (r < 0) { rtc_sdp_free(s); return pc__fail(pc, r, "cannot build the answer"); }
@@ -361,9 +373,10 @@ int rtc_pc_set_remote_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *
                 pm->channels = m->codecs[0]->channels;
             }
             pm->kind = m->kind;
-            /* Media sections are declined until the RTP layer accepts them. */
             bool data = is_data_section(m) && m->port != 0 && (pc->data_msec < 0 || pc->data_msec == (int)i);
-            pm->rejected = !data;
+            bool media = !data && (m->kind == RTC_SDP_AUDIO || m->kind == RTC_SDP_VIDEO) &&
+                         pc__media_accept_offer_section(pc, (int)i, s, m);
+            pm->rejected = !data && !media;
             if (data) pc->data_msec = (int)i;
         }
         pc__ensure_agent(pc, s->ice_lite && !pc->cfg.ice_lite);
@@ -402,6 +415,7 @@ int rtc_pc_set_remote_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *
             pc__set_signaling(pc, RTC_SIG_STABLE);
             pc->negotiation_needed = false;
             if (rp.tag >= 0) pc__apply_transport(pc);
+            pc__media_apply(pc);
         } else {
             pc__set_signaling(pc, RTC_SIG_HAVE_REMOTE_PRANSWER);
         }
@@ -481,6 +495,7 @@ int rtc_pc_set_local_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *s
         if (type == RTC_SDP_ANSWER) {
             pc__set_signaling(pc, RTC_SIG_STABLE);
             if (tag) pc__apply_transport(pc);
+            pc__media_apply(pc);
             if (pc->data_msec < 0 && pc->nchans > 0 && !pc->negotiation_needed) {
                 pc->negotiation_needed = true;
                 rtc_pc_event ev;

@@ -182,6 +182,7 @@ int rtc_pc_new(rtc_pc **out, const rtc_pc_config *cfg, rtc_time now)
 void rtc_pc_free(rtc_pc *pc)
 {
     if (!pc) return;
+    pc__media_free(pc);
     rtc_ice_agent_free(pc->agent);
     rtc_sctp_assoc_free(pc->sctp);
     rtc_dtls_transport_free(pc->dtls);
@@ -345,6 +346,8 @@ static void send_on_pair(rtc_pc *pc, rtc_buf *b)
     pc__queue_push(&pc->tx, &tx);
 }
 
+void pc__send_packet(rtc_pc *pc, rtc_buf *b) { send_on_pair(pc, b); }
+
 static void start_dtls(rtc_pc *pc)
 {
     if (!pc->dtls || pc->dtls_started || !pc->has_pair) return;
@@ -505,6 +508,7 @@ void pc__pump(rtc_pc *pc)
         pc__pump(pc);
         return;
     }
+    pc__media_pump(pc);
     announce_candidates(pc);
     update_states(pc);
 }
@@ -537,7 +541,7 @@ int rtc_pc_handle_datagram(rtc_pc *pc, const rtc_addr *local, const rtc_addr *re
         break;
     case RTC_PKT_RTP:
     case RTC_PKT_RTCP:
-        r = RTC_EIGNORED;    /* media arrives with the RTP layer */
+        r = pc__media_handle_packet(pc, data, len);
         break;
     default:
         r = RTC_EIGNORED;
@@ -552,6 +556,7 @@ int rtc_pc_handle_timeout(rtc_pc *pc, rtc_time now)
     if (pc->agent && rtc_ice_agent_poll_timeout(pc->agent) <= pc->now) rtc_ice_agent_handle_timeout(pc->agent, pc->now);
     if (pc->dtls && rtc_dtls_transport_poll_timeout(pc->dtls) <= pc->now) rtc_dtls_transport_handle_timeout(pc->dtls, pc->now);
     if (pc->sctp && rtc_sctp_assoc_poll_timeout(pc->sctp) <= pc->now) rtc_sctp_assoc_handle_timeout(pc->sctp, pc->now);
+    pc__media_handle_timeout(pc);
     pc__pump(pc);
     return 0;
 }
@@ -570,6 +575,7 @@ rtc_time rtc_pc_poll_timeout(rtc_pc *pc)
     if (pc->agent) t = rtc_time_min(t, rtc_ice_agent_poll_timeout(pc->agent));
     if (pc->dtls) t = rtc_time_min(t, rtc_dtls_transport_poll_timeout(pc->dtls));
     if (pc->sctp) t = rtc_time_min(t, rtc_sctp_assoc_poll_timeout(pc->sctp));
+    t = rtc_time_min(t, pc__media_poll_timeout(pc));
     return t;
 }
 

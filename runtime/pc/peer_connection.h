@@ -80,6 +80,9 @@ typedef enum {
     RTC_PC_EV_DC_CLOSING,            /* dc */
     RTC_PC_EV_DC_CLOSE,              /* dc, err; the handle stays valid for info until rtc_pc_free */
     RTC_PC_EV_ERROR,                 /* err, reason: a transport failed (DTLS, SCTP) */
+    RTC_PC_EV_TRACK,                 /* tr, kind, mid: see pc/pc_media.h */
+    RTC_PC_EV_FRAME,                 /* tr, buf (caller owns: unref), ts, keyframe, codec */
+    RTC_PC_EV_KEYFRAME_REQUEST,      /* tr */
 } rtc_pc_event_type;
 
 typedef struct rtc_pc_event {
@@ -93,6 +96,10 @@ typedef struct rtc_pc_event {
     char mid[32];
     char candidate[512];           /* "candidate:..." or "" for end-of-candidates */
     char reason[160];
+    int tr;                        /* media events: transceiver handle (pc/pc_media.h) */
+    int kind, codec;               /* rtc_media_kind, rtc_codec_id */
+    uint32_t ts;                   /* FRAME: RTP timestamp */
+    bool keyframe;
 } rtc_pc_event;
 
 typedef struct rtc_dc_info {

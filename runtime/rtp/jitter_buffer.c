@@ -275,7 +275,9 @@ rtc_time rtc_jitter_buffer_poll_timeout(const rtc_jitter_buffer *jb)
     int64_t s0 = jb__first_stored(m);
     if (s0 > jb->highest) return RTC_TIME_NEVER;
     rtc_time t = jb__at(m, s0)->arrival + jb->cfg.latency;
-    if (!jb->advanced) t = rtc_time_min(t, jb->start + jb->cfg.start_delay);
+    /* Only while the start delay is still running: once it is over, a blocked head
+     * waits for its latency, and a deadline in the past would never be cleared. */
+    if (!jb->advanced && jb->now < jb->start + jb->cfg.start_delay) t = rtc_time_min(t, jb->start + jb->cfg.start_delay);
     return t;
 }
 

@@ -242,11 +242,12 @@ static void test_answer_browser_offer(void)
     ASSERT_OK(rtc_pc_set_remote_description(a.pc, RTC_SDP_OFFER, chrome, now));
     char *answer;
     ASSERT_OK(rtc_pc_create_answer(a.pc, &answer, now));
-    ASSERT(strstr(answer, "m=audio 0 UDP/TLS/RTP/SAVPF 111\r\n"));      /* audio declined */
+    ASSERT(strstr(answer, "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"));      /* Opus accepted, red not */
+    ASSERT(strstr(answer, "a=recvonly\r\n"));                          /* nothing to send on it */
     ASSERT(strstr(answer, "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"));
     ASSERT(strstr(answer, "a=setup:active\r\n"));
     ASSERT(strstr(answer, "a=mid:1\r\n"));
-    ASSERT(strstr(answer, "a=group:BUNDLE 1\r\n"));
+    ASSERT(strstr(answer, "a=group:BUNDLE 0 1\r\n"));
     ASSERT(strstr(answer, "a=sctp-port:5000\r\n"));
     ASSERT_OK(rtc_pc_set_local_description(a.pc, RTC_SDP_ANSWER, NULL, now));
     ASSERT_EQ(rtc_pc_signaling_state_get(a.pc), RTC_SIG_STABLE);

@@ -1,0 +1,524 @@
+/* The RTP half of media in the peer connection: transceivers, routing SRTP/SRTCP
+ * datagrams to their streams, the transport-wide CC receiver, and draining the stream
+ * machines (rtp/rtp_sender.h, rtp/rtp_receiver.h) into SRTP-protected datagrams and
+ * frame events. JSEP for media is in pc_media_sdp.c. */
+#include "pc/pc_media_internal.h"
+#include "core/rtc_demux.h"
+#include "core/rtc_errors.h"
+#include "core/rtc_log.h"
+#include "rtp/rtcp.h"
+#include "rtp/rtp_ext.h"
+#include "rtp/rtp_packet.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TAG "media"
+#define MAX_TRANSCEIVERS 64
+#define MAX_RTCP_VIEWS 32
+
+const char *rtc_media_direction_name(rtc_media_direction d)
+{
+    static const char *n[] = { "sendrecv", "sendonly", "recvonly", "inactive" };
+    return (unsigned)d < 4 ? n[d] : "?";
+}
+
+int rtc_media_direction_parse(const char *name, rtc_media_direction *out)
+{
+    for (int i = 0; i < 4; i++)
+        if (strcmp(name, rtc_media_direction_name((rtc_media_direction)i)) == 0) { *out = (rtc_media_direction)i; return 0; }
+    return RTC_EINVAL;
+}
+
+pc_media *pc__media_get(rtc_pc *pc)
+{
+    if (pc->media) return pc->media;
+    pc_media *md = calloc(1, sizeof *md);
+    if (!md) return NULL;
+    rtc_rng_ice_chars(pc->cfg.rng, md->cname, 16);
+    md->rtcp_ssrc = rtc_rng_u32(pc->cfg.rng) | 1;
+    md->twcc_seq = (uint16_t)rtc_rng_u32(pc->cfg.rng);
+    /* Sender reports carry wall-clock NTP time: the creation time anchors it. */
+    md->unix_offset_us = pc->cfg.unix_now * 1000000 - pc->now;
+    pc->media = md;
+    return md;
+}
+
+pc_tr *pc__media_tr(rtc_pc *pc, int handle)
+{
+    if (!pc->media || handle < 0 || handle >= pc->media->ntrs) return NULL;
+    return pc->media->trs[handle];
+}
+
+pc_tr *pc__media_tr_by_mid(rtc_pc *pc, const char *mid)
+{
+    if (!pc->media || !mid || !mid[0]) return NULL;
+    for (int i = 0; i < pc->media->ntrs; i++)
+        if (strcmp(pc->media->trs[i]->mid, mid) == 0) return pc->media->trs[i];
+    return NULL;
+}
+
+int pc__media_new_tr(rtc_pc *pc, rtc_media_kind kind, rtc_media_direction dir, int pref_codec)
+{
+    pc_media *md = pc__media_get(pc);
+    if (!md) return RTC_ENOMEM;
+    if (md->ntrs == MAX_TRANSCEIVERS) return RTC_EQUOTA;
+    if (md->ntrs == md->cap) {
+        int ncap = md->cap ? md->cap * 2 : 4;
+        pc_tr **n = realloc(md->trs, (size_t)ncap * sizeof *n);
+        if (!n) return RTC_ENOMEM;
+        md->trs = n;
+        md->cap = ncap;
+    }
+    pc_tr *t = calloc(1, sizeof *t);
+    if (!t) return RTC_ENOMEM;
+    t->handle = md->ntrs;
+    t->kind = kind;
+    t->direction = dir;
+    t->current = -1;
+    t->pref_codec = pref_codec;
+    t->codec = -1;
+    t->round_trip_time = -1;
+    t->ssrc = rtc_rng_u32(pc->cfg.rng) | 1;
+    t->rtx_ssrc = rtc_rng_u32(pc->cfg.rng) | 1;
+    t->picture_id = (int32_t)(rtc_rng_u32(pc->cfg.rng) & 0x7fff);
+    rtc_rng_ice_chars(pc->cfg.rng, t->track_id, 24);
+    md->trs[md->ntrs++] = t;
+    return t->handle;
+}
+
+static void emit_negotiation_needed(rtc_pc *pc)
+{
+    if (pc->negotiation_needed) return;
+    pc->negotiation_needed = true;
+    rtc_pc_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = RTC_PC_EV_NEGOTIATION_NEEDED;
+    pc__emit(pc, &ev);
+}
+
+int rtc_pc_add_transceiver(rtc_pc *pc, const rtc_transceiver_init *init, rtc_time now)
+{
+    if (now > pc->now) pc->now = now;
+    if (pc->closed) return pc__fail(pc, RTC_ESTATE, "the peer connection is closed");
+    if (!init || (init->kind != RTC_MEDIA_AUDIO && init->kind != RTC_MEDIA_VIDEO) || (unsigned)init->direction > 3)
+        return RTC_EINVAL;
+    if (init->codec >= 0 && (init->codec >= RTC_CODEC__COUNT ||
+                             (init->codec == RTC_CODEC_OPUS) != (init->kind == RTC_MEDIA_AUDIO)))
+        return pc__fail(pc, RTC_EINVAL, "codec %s does not fit a %s transceiver", rtc_codec_name(init->codec),
+                        init->kind == RTC_MEDIA_AUDIO ? "audio" : "video");
+    int h = pc__media_new_tr(pc, init->kind, init->direction, init->codec);
+    if (h < 0) return h;
+    emit_negotiation_needed(pc);
+    return h;
+}
+
+int rtc_pc_transceiver_set_direction(rtc_pc *pc, int tr, rtc_media_direction dir, rtc_time now)
+{
+    if (now > pc->now) pc->now = now;
+    pc_tr *t = pc__media_tr(pc, tr);
+    if (!t) return RTC_ENOTFOUND;
+    if ((unsigned)dir > 3) return RTC_EINVAL;
+    if (t->direction == dir) return 0;
+    t->direction = dir;
+    /* An answerer changing it before create_answer is not a new negotiation. */
+    if (pc->sig == RTC_SIG_STABLE) emit_negotiation_needed(pc);
+    return 0;
+}
+
+int rtc_pc_transceiver_count(const rtc_pc *pc) { return pc->media ? pc->media->ntrs : 0; }
+
+void pc__media_emit_track(rtc_pc *pc, pc_tr *t)
+{
+    if (t->track_announced) return;
+    t->track_announced = true;
+    rtc_pc_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = RTC_PC_EV_TRACK;
+    ev.tr = t->handle;
+    ev.kind = t->kind;
+    ev.codec = -1;
+    snprintf(ev.mid, sizeof ev.mid, "%s", t->mid);
+    pc__emit(pc, &ev);
+}
+
+static void free_tr(pc_tr *t)
+{
+    rtc_rtp_sender_free(t->sender);
+    rtc_rtp_receiver_free(t->recv);
+    free(t);
+}
+
+void pc__media_free(rtc_pc *pc)
+{
+    pc_media *md = pc->media;
+    if (!md) return;
+    for (int i = 0; i < md->ntrs; i++) free_tr(md->trs[i]);
+    free(md->trs);
+    rtc_twcc_receiver_free(md->twcc);
+    free(md);
+    pc->media = NULL;
+}
+
+/* ---- streams --------------------------------------------------------------------------- */
+
+static int start_receiver(rtc_pc *pc, pc_tr *t, uint32_t ssrc, uint32_t rtx_ssrc)
+{
+    pc_media *md = pc->media;
+    rtc_rtp_receiver_config rc;
+    memset(&rc, 0, sizeof rc);
+    rc.codec = (rtc_codec_id)t->codec;
+    rc.pt = t->pt;
+    rc.ssrc = ssrc;
+    rc.clock_rate = t->clock_rate;
+    rc.rtx_pt = t->rtx_pt;
+    rc.rtx_ssrc = t->rtx_pt ? rtx_ssrc : 0;
+    rc.local_ssrc = t->sender ? t->ssrc : md->rtcp_ssrc;
+    rc.cname = md->cname;
+    rc.nack = t->fb_nack;
+    rc.pli = t->fb_pli || t->fb_fir;
+    rc.wait_keyframe = t->kind == RTC_MEDIA_VIDEO;
+    /* How long a hole may hold back later frames while NACK/RTX repairs it: a few
+     * retries at the default spacing, since a receive-only side learns no RTT. */
+    rc.latency = t->kind == RTC_MEDIA_AUDIO ? RTC_MS(300) : RTC_MS(400);
+    rc.nack_cfg.default_rtt = RTC_MS(50);
+    int r = rtc_rtp_receiver_new(&t->recv, &rc, pc->now);
+    if (r < 0) { rtc_warn(TAG, "mid %s: cannot create the receiver: %s", t->mid, rtc_strerror(r)); return r; }
+    t->remote_ssrc = ssrc;
+    t->remote_rtx_ssrc = rc.rtx_ssrc;
+    if (t->round_trip_time > 0) rtc_rtp_receiver_handle_rtt(t->recv, (rtc_time)(t->round_trip_time * 1e6));
+    rtc_debug(TAG, "mid %s: receiving %s ssrc %u rtx %u", t->mid, rtc_codec_name(rc.codec), ssrc, rc.rtx_ssrc);
+    return 0;
+}
+
+void pc__media_start_streams(rtc_pc *pc, pc_tr *t)
+{
+    pc_media *md = pc->media;
+    if (!t->negotiated || t->stopped || t->codec < 0) return;
+    if (pc__dir_sends(t->current) && !t->sender) {
+        rtc_rtp_sender_config sc;
+        memset(&sc, 0, sizeof sc);
+        sc.codec = (rtc_codec_id)t->codec;
+        sc.pt = t->pt;
+        sc.ssrc = t->ssrc;
+        sc.clock_rate = t->clock_rate;
+        sc.rtx_pt = t->rtx_pt;
+        sc.rtx_ssrc = t->rtx_pt ? t->rtx_ssrc : 0;
+        sc.initial_seq = (uint16_t)rtc_rng_u32(pc->cfg.rng);
+        sc.initial_rtx_seq = (uint16_t)rtc_rng_u32(pc->cfg.rng);
+        sc.mid_id = t->mid_id;
+        sc.abs_send_time_id = t->abs_id;
+        sc.twcc_id = t->fb_twcc ? t->twcc_id : 0;
+        sc.mid = t->mid;
+        sc.cname = md->cname;
+        sc.unix_offset_us = md->unix_offset_us;
+        sc.pool = pc->cfg.pool;
+        int r = rtc_rtp_sender_new(&t->sender, &sc, pc->now);
+        if (r < 0) rtc_warn(TAG, "mid %s: cannot create the sender: %s", t->mid, rtc_strerror(r));
+        else if (sc.twcc_id && !md->twcc_send_id) md->twcc_send_id = sc.twcc_id;
+    }
+    if (pc__dir_recvs(t->current) && !t->recv && t->remote_ssrc)
+        start_receiver(pc, t, t->remote_ssrc, t->remote_rtx_ssrc);
+    if (t->fb_twcc && t->twcc_id && !md->twcc && pc__dir_recvs(t->current)) {
+        rtc_twcc_receiver_config tc;
+        memset(&tc, 0, sizeof tc);
+        tc.sender_ssrc = md->rtcp_ssrc;
+        if (rtc_twcc_receiver_new(&md->twcc, &tc, pc->now) == 0) md->twcc_id = t->twcc_id;
+    }
+}
+
+/* ---- receive ---------------------------------------------------------------------------- */
+
+/* The stream of an SSRC not in the SDP: browsers' unsignaled streams name their
+ * transceiver with the MID extension (and simulcast layers with RID). */
+static pc_tr *route_unsignaled(rtc_pc *pc, const rtc_rtp_packet *p)
+{
+    pc_media *md = pc->media;
+    for (int i = 0; i < md->ntrs; i++) {
+        pc_tr *t = md->trs[i];
+        if (!t->negotiated || t->stopped || !t->mid_id || t->recv || !pc__dir_recvs(t->current)) continue;
+        const rtc_rtp_ext *e = rtc_rtp_find_ext(&p->h, t->mid_id);
+        rtc_str mid;
+        if (!e || rtc_ext_read_sdes(e, &mid) < 0) continue;
+        if (mid.len != strlen(t->mid) || memcmp(mid.p, t->mid, mid.len) != 0) continue;
+        /* An RTX packet cannot start a stream: its media SSRC is not known yet. */
+        if (p->h.pt != t->pt) return NULL;
+        return start_receiver(pc, t, p->h.ssrc, 0) == 0 ? t : NULL;
+    }
+    return NULL;
+}
+
+static int handle_rtp(rtc_pc *pc, rtc_buf *b)
+{
+    pc_media *md = pc->media;
+    rtc_rtp_packet p;
+    int r = rtc_rtp_parse(&p, b->data, b->len);
+    if (r < 0) return r;
+    md->stats.rtp_received++;
+    if (md->twcc && md->twcc_id) {
+        const rtc_rtp_ext *e = rtc_rtp_find_ext(&p.h, md->twcc_id);
+        uint16_t seq;
+        if (e && rtc_ext_read_twcc_seq(e, &seq) == 0) rtc_twcc_receiver_handle_packet(md->twcc, seq, pc->now);
+    }
+    pc_tr *t = NULL;
+    for (int i = 0; i < md->ntrs && !t; i++) {
+        pc_tr *c = md->trs[i];
+        if (c->recv && (c->remote_ssrc == p.h.ssrc || (c->remote_rtx_ssrc && c->remote_rtx_ssrc == p.h.ssrc))) t = c;
+    }
+    if (!t) t = route_unsignaled(pc, &p);
+    if (!t) { md->stats.unroutable++; return RTC_EIGNORED; }
+    return rtc_rtp_receiver_handle_rtp(t->recv, b, pc->now);
+}
+
+static void handle_rtcp(rtc_pc *pc, const uint8_t *data, size_t len)
+{
+    pc_media *md = pc->media;
+    rtc_rtcp_view v[MAX_RTCP_VIEWS];
+    int n = rtc_rtcp_parse_compound(data, len, v, MAX_RTCP_VIEWS);
+    if (n < 0) return;
+    md->stats.rtcp_received++;
+    /* A handful of streams: every machine looks at each packet and ignores what is
+     * not about its SSRCs. */
+    for (int k = 0; k < n; k++)
+        for (int i = 0; i < md->ntrs; i++) {
+            pc_tr *t = md->trs[i];
+            if (t->sender) rtc_rtp_sender_handle_rtcp(t->sender, &v[k], pc->now);
+            if (t->recv) rtc_rtp_receiver_handle_rtcp(t->recv, &v[k], pc->now);
+        }
+}
+
+int pc__media_handle_packet(rtc_pc *pc, const uint8_t *data, size_t len)
+{
+    pc_media *md = pc->media;
+    if (!md || !pc->srtp) return RTC_EIGNORED;
+    rtc_buf *b = rtc_buf_alloc(pc->cfg.pool, len);
+    if (!b) return RTC_ENOMEM;
+    memcpy(b->data, data, len);
+    b->len = len;
+    int kind = rtc_srtp_session_unprotect(pc->srtp, b);
+    int r = 0;
+    if (kind == RTC_PKT_RTP) r = handle_rtp(pc, b);
+    else if (kind == RTC_PKT_RTCP) handle_rtcp(pc, b->data, b->len);
+    else { md->stats.srtp_errors++; r = kind; }
+    rtc_buf_unref(b);
+    return r;
+}
+
+/* ---- output ------------------------------------------------------------------------------- */
+
+static bool can_send(rtc_pc *pc) { return pc->srtp && pc->has_pair && !pc->closed; }
+
+static void send_protected(rtc_pc *pc, rtc_buf *b, bool rtcp)
+{
+    pc_media *md = pc->media;
+    if (!can_send(pc)) { rtc_buf_unref(b); return; }
+    if (!rtcp && md->twcc_send_id) {
+        /* The transport-wide seq counts every packet leaving this transport, so it is
+         * stamped here, after the streams wrote a placeholder. */
+        uint8_t v[2];
+        rtc_ext_put_twcc_seq(v, md->twcc_seq);
+        if (rtc_rtp_rewrite_ext(b->data, b->len, md->twcc_send_id, v, 2) == 0) md->twcc_seq++;
+    }
+    int r = rtcp ? rtc_srtp_session_protect_rtcp(pc->srtp, b) : rtc_srtp_session_protect_rtp(pc->srtp, b);
+    if (r < 0) { rtc_buf_unref(b); return; }
+    pc__send_packet(pc, b);
+}
+
+static void send_plain_rtcp(rtc_pc *pc, const uint8_t *p, size_t n)
+{
+    rtc_buf *b = rtc_buf_alloc(pc->cfg.pool, n + RTC_SRTP_TRAILER_MAX);
+    if (!b) return;
+    memcpy(b->data, p, n);
+    b->len = n;
+    send_protected(pc, b, true);
+}
+
+static void drain_sender(rtc_pc *pc, pc_tr *t)
+{
+    rtc_rtp_out out;
+    while (rtc_rtp_sender_poll_transmit(t->sender, &out) > 0) send_protected(pc, out.buf, out.rtcp);
+    rtc_rtp_sender_event ev;
+    while (rtc_rtp_sender_poll_event(t->sender, &ev) > 0) {
+        if (ev.type == RTC_RTP_SEND_EV_KEYFRAME_REQUESTED) {
+            rtc_pc_event e;
+            memset(&e, 0, sizeof e);
+            e.type = RTC_PC_EV_KEYFRAME_REQUEST;
+            e.tr = t->handle;
+            e.kind = t->kind;
+            e.codec = t->codec;
+            snprintf(e.mid, sizeof e.mid, "%s", t->mid);
+            pc__emit(pc, &e);
+        } else if (ev.type == RTC_RTP_SEND_EV_RTT) {
+            t->round_trip_time = (double)ev.u.rtt / 1e6;
+            /* One RTT serves every stream of the transport (NACK retry spacing). */
+            for (int i = 0; i < pc->media->ntrs; i++)
+                if (pc->media->trs[i]->recv) rtc_rtp_receiver_handle_rtt(pc->media->trs[i]->recv, ev.u.rtt);
+        }
+    }
+}
+
+static void drain_receiver(rtc_pc *pc, pc_tr *t)
+{
+    uint8_t rtcp[1500];
+    int n;
+    while ((n = rtc_rtp_receiver_poll_rtcp(t->recv, rtcp, sizeof rtcp)) > 0) send_plain_rtcp(pc, rtcp, (size_t)n);
+    rtc_jb_frame f;
+    while (rtc_rtp_receiver_poll_frame(t->recv, &f) > 0) {
+        t->frames_received++;
+        if (f.keyframe) t->keyframes_received++;
+        rtc_pc_event e;
+        memset(&e, 0, sizeof e);
+        e.type = RTC_PC_EV_FRAME;
+        e.tr = t->handle;
+        e.kind = t->kind;
+        e.codec = t->codec;
+        e.ts = f.ts;
+        e.keyframe = f.keyframe;
+        e.buf = f.data;
+        snprintf(e.mid, sizeof e.mid, "%s", t->mid);
+        pc__emit(pc, &e);
+    }
+    rtc_rtp_receiver_event ev;
+    while (rtc_rtp_receiver_poll_event(t->recv, &ev) > 0) { /* PLIs and BYE are counted in its stats */ }
+}
+
+void pc__media_pump(rtc_pc *pc)
+{
+    pc_media *md = pc->media;
+    if (!md) return;
+    for (int i = 0; i < md->ntrs; i++) {
+        pc_tr *t = md->trs[i];
+        if (t->sender) drain_sender(pc, t);
+        if (t->recv) drain_receiver(pc, t);
+    }
+    if (md->twcc) {
+        uint8_t fb[1500];
+        int n;
+        while ((n = rtc_twcc_receiver_poll_transmit(md->twcc, fb, sizeof fb)) > 0) {
+            md->stats.twcc_feedback_sent++;
+            send_plain_rtcp(pc, fb, (size_t)n);
+        }
+    }
+}
+
+void pc__media_handle_timeout(rtc_pc *pc)
+{
+    pc_media *md = pc->media;
+    if (!md) return;
+    for (int i = 0; i < md->ntrs; i++) {
+        pc_tr *t = md->trs[i];
+        if (t->sender && rtc_rtp_sender_poll_timeout(t->sender) <= pc->now) rtc_rtp_sender_handle_timeout(t->sender, pc->now);
+        if (t->recv && rtc_rtp_receiver_poll_timeout(t->recv) <= pc->now) rtc_rtp_receiver_handle_timeout(t->recv, pc->now);
+    }
+    if (md->twcc && rtc_twcc_receiver_poll_timeout(md->twcc) <= pc->now) rtc_twcc_receiver_handle_timeout(md->twcc, pc->now);
+}
+
+rtc_time pc__media_poll_timeout(rtc_pc *pc)
+{
+    pc_media *md = pc->media;
+    rtc_time t = RTC_TIME_NEVER;
+    if (!md || pc->closed) return t;
+    for (int i = 0; i < md->ntrs; i++) {
+        if (md->trs[i]->sender) t = rtc_time_min(t, rtc_rtp_sender_poll_timeout(md->trs[i]->sender));
+        if (md->trs[i]->recv) t = rtc_time_min(t, rtc_rtp_receiver_poll_timeout(md->trs[i]->recv));
+    }
+    if (md->twcc) t = rtc_time_min(t, rtc_twcc_receiver_poll_timeout(md->twcc));
+    return t;
+}
+
+/* ---- application calls -------------------------------------------------------------------- */
+
+int rtc_pc_send_frame(rtc_pc *pc, int tr, const uint8_t *frame, size_t len, uint32_t ts, bool keyframe, rtc_time now)
+{
+    if (now > pc->now) pc->now = now;
+    pc_tr *t = pc__media_tr(pc, tr);
+    if (!t) return RTC_ENOTFOUND;
+    if (!t->sender || !can_send(pc)) return RTC_ESTATE;
+    rtc_pack_params pp;
+    memset(&pp, 0, sizeof pp);
+    pp.picture_id = t->picture_id;
+    pp.keyframe = keyframe;
+    int r = rtc_rtp_sender_send_frame(t->sender, frame, len, ts, &pp, pc->now);
+    if (r >= 0) {
+        t->picture_id = (t->picture_id + 1) & 0x7fff;
+        t->frames_sent++;
+    }
+    pc__pump(pc);
+    return r;
+}
+
+int rtc_pc_request_keyframe(rtc_pc *pc, int tr, rtc_time now)
+{
+    if (now > pc->now) pc->now = now;
+    pc_tr *t = pc__media_tr(pc, tr);
+    if (!t) return RTC_ENOTFOUND;
+    if (!t->recv) return RTC_ESTATE;
+    rtc_rtp_receiver_request_keyframe(t->recv);
+    pc__pump(pc);
+    return 0;
+}
+
+int rtc_pc_transceiver_info(rtc_pc *pc, int tr, rtc_transceiver_info *out)
+{
+    pc_tr *t = pc__media_tr(pc, tr);
+    if (!t) return RTC_ENOTFOUND;
+    memset(out, 0, sizeof *out);
+    out->handle = t->handle;
+    out->kind = t->kind;
+    out->mid = t->mid;
+    out->direction = t->direction;
+    out->current_direction = (rtc_media_direction)t->current;
+    out->negotiated = t->negotiated;
+    out->stopped = t->stopped;
+    out->codec = t->codec;
+    out->pt = t->pt;
+    out->rtx_pt = t->rtx_pt;
+    out->clock_rate = t->clock_rate;
+    snprintf(out->fmtp, sizeof out->fmtp, "%s", t->fmtp);
+    out->fb_nack = t->fb_nack;
+    out->fb_pli = t->fb_pli;
+    out->fb_fir = t->fb_fir;
+    out->fb_twcc = t->fb_twcc;
+    out->fb_remb = t->fb_remb;
+    out->remote_ssrc = t->remote_ssrc;
+    out->remote_rtx_ssrc = t->remote_rtx_ssrc;
+    out->round_trip_time = t->round_trip_time;
+    if (t->recv) {
+        rtc_rtp_receiver_stats rs;
+        rtc_rtp_receiver_get_stats(t->recv, &rs);
+        out->has_inbound = true;
+        out->packets_received = rs.packets;
+        out->bytes_received = rs.bytes;
+        out->rtx_received = rs.rtx_packets;
+        out->frames_received = t->frames_received;
+        out->keyframes_received = t->keyframes_received;
+        out->nack_count = rs.nacks_sent;
+        out->pli_count = rs.plis_sent;
+        out->packets_lost = rs.lost;
+        out->jitter = t->clock_rate ? (double)rs.jitter / t->clock_rate : 0;
+        out->packets_repaired = rs.nack.recovered;
+    }
+    if (t->sender) {
+        rtc_rtp_sender_stats ss;
+        rtc_rtp_sender_get_stats(t->sender, &ss);
+        out->has_outbound = true;
+        out->local_ssrc = t->ssrc;
+        out->local_rtx_ssrc = t->rtx_pt ? t->rtx_ssrc : 0;
+        out->packets_sent = ss.packets;
+        out->bytes_sent = ss.bytes;
+        out->frames_sent = ss.frames;
+        out->retransmitted_packets = ss.rtx_packets;
+        out->nacks_received = ss.nacks_received;
+        out->plis_received = ss.plis_received;
+        out->firs_received = ss.firs_received;
+        out->fraction_lost = ss.fraction_lost / 256.0;
+        if (ss.rtt >= 0) out->round_trip_time = (double)ss.rtt / 1e6;
+    }
+    return 0;
+}
+
+void rtc_pc_media_get_stats(const rtc_pc *pc, rtc_pc_media_stats *out)
+{
+    if (pc->media) *out = pc->media->stats;
+    else memset(out, 0, sizeof *out);
+}

@@ -1,0 +1,94 @@
+/* Media in the peer connection: transceivers (W3C RTCRtpTransceiver), each an m=audio
+ * or m=video section of the BUNDLEd session with at most one outgoing and one incoming
+ * RTP stream (plus RTX). JSEP negotiates them (codec, RTX, extmap ids, rtcp-fb,
+ * direction, SSRCs) and the peer connection runs them over its SRTP session: received
+ * packets are unprotected, routed by SSRC (from a=ssrc) or by the MID header extension,
+ * repaired with NACK/RTX, assembled into frames in a jitter buffer and reported as
+ * RTC_PC_EV_FRAME events; frames given to rtc_pc_send_frame() are packetized, stamped
+ * with mid / abs-send-time / transport-wide seq, SRTP-protected and sent.
+ *
+ * These calls follow the peer connection's contract (peer_connection.h): after each one
+ * that takes `now`, drain rtc_pc_poll_transmit() and rtc_pc_poll_event() until both
+ * return false, then re-arm the timer for rtc_pc_poll_timeout().
+ *
+ * Media events (in rtc_pc_event):
+ *   RTC_PC_EV_TRACK            tr, kind, mid: the peer sends on this transceiver (raised
+ *                              while applying a remote description that says so)
+ *   RTC_PC_EV_FRAME            tr, buf (caller unrefs), ts, keyframe, codec: one complete
+ *                              encoded frame, in order
+ *   RTC_PC_EV_KEYFRAME_REQUEST tr: the peer asked for a keyframe (PLI or FIR)
+ * Transceivers are named by a handle (>= 0) handed out at creation. */
+#ifndef RTC_PC_MEDIA_H
+#define RTC_PC_MEDIA_H
+#include "pc/peer_connection.h"
+#include "codec/codec.h"
+
+typedef enum { RTC_MEDIA_AUDIO = 0, RTC_MEDIA_VIDEO = 1 } rtc_media_kind;
+typedef enum { RTC_DIR_SENDRECV, RTC_DIR_SENDONLY, RTC_DIR_RECVONLY, RTC_DIR_INACTIVE } rtc_media_direction;
+
+const char *rtc_media_direction_name(rtc_media_direction d);             /* "sendrecv", ... */
+int rtc_media_direction_parse(const char *name, rtc_media_direction *out); /* 0 or RTC_EINVAL */
+
+typedef struct rtc_transceiver_init {
+    rtc_media_kind kind;
+    rtc_media_direction direction;
+    int codec;                   /* preferred rtc_codec_id, -1 = none (offer order) */
+} rtc_transceiver_init;
+
+/* A transceiver (addTransceiver). It gets an m= section in the next offer, or is
+ * associated with the first section of its kind in a remote offer that no other
+ * transceiver holds. Raises RTC_PC_EV_NEGOTIATION_NEEDED. Returns the handle (>= 0),
+ * RTC_EINVAL, RTC_ESTATE (closed) or RTC_ENOMEM. `init` read during the call. */
+int rtc_pc_add_transceiver(rtc_pc *pc, const rtc_transceiver_init *init, rtc_time now);
+/* Change the desired direction (takes effect at the next negotiation; raises
+ * negotiationneeded when it changes). RTC_ENOTFOUND for a bad handle. */
+int rtc_pc_transceiver_set_direction(rtc_pc *pc, int tr, rtc_media_direction dir, rtc_time now);
+int rtc_pc_transceiver_count(const rtc_pc *pc);                 /* handles are 0..count-1 */
+
+/* Send one encoded frame (borrowed for the call): Opus packet, VP8/VP9 frame, H264
+ * Annex B access unit, AV1 temporal unit. ts in the codec's RTP clock (48 kHz Opus,
+ * 90 kHz video). keyframe matters for VP9 (scalability structure); other codecs read
+ * it from the bitstream. Returns the number of RTP packets, RTC_ESTATE when the
+ * transceiver does not send (not negotiated, no send direction, transport not up),
+ * RTC_ENOTFOUND, or a packetizer error. */
+int rtc_pc_send_frame(rtc_pc *pc, int tr, const uint8_t *frame, size_t len, uint32_t ts, bool keyframe,
+                      rtc_time now);
+/* Ask the peer for a keyframe on the incoming stream (PLI, repeated until one comes). */
+int rtc_pc_request_keyframe(rtc_pc *pc, int tr, rtc_time now);
+
+typedef struct rtc_transceiver_info {
+    int handle;
+    rtc_media_kind kind;
+    const char *mid;             /* owned by the pc; "" until negotiated */
+    rtc_media_direction direction, current_direction;  /* current: -1 until negotiated */
+    bool negotiated, stopped;
+    int codec;                   /* rtc_codec_id of the negotiated codec, -1 */
+    uint8_t pt, rtx_pt;          /* rtx_pt 0 = no RTX */
+    uint32_t clock_rate;
+    char fmtp[128];              /* of the negotiated codec */
+    bool fb_nack, fb_pli, fb_fir, fb_twcc, fb_remb;
+    uint32_t local_ssrc, local_rtx_ssrc, remote_ssrc, remote_rtx_ssrc;   /* 0 = none */
+    /* inbound-rtp */
+    bool has_inbound;
+    uint64_t packets_received, bytes_received, frames_received, keyframes_received, rtx_received;
+    uint64_t nack_count, pli_count, fir_count;
+    int64_t packets_lost;
+    double jitter;               /* seconds */
+    uint64_t packets_repaired;   /* holes filled by retransmission */
+    /* outbound-rtp / remote-inbound-rtp */
+    bool has_outbound;
+    uint64_t packets_sent, bytes_sent, frames_sent, retransmitted_packets;
+    uint64_t nacks_received, plis_received, firs_received;
+    double round_trip_time;      /* seconds, < 0 when unknown */
+    double fraction_lost;
+} rtc_transceiver_info;
+
+int rtc_pc_transceiver_info(rtc_pc *pc, int tr, rtc_transceiver_info *out);   /* RTC_ENOTFOUND */
+
+/* Transport-level media counters. */
+typedef struct rtc_pc_media_stats {
+    uint64_t rtp_received, rtcp_received, srtp_errors, unroutable, twcc_feedback_sent;
+} rtc_pc_media_stats;
+void rtc_pc_media_get_stats(const rtc_pc *pc, rtc_pc_media_stats *out);
+
+#endif

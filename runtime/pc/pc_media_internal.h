@@ -1,0 +1,65 @@
+/* Private to runtime/pc: transceiver state shared by the JSEP half of media
+ * (pc_media_sdp.c) and its RTP half (pc_media.c). */
+#ifndef RTC_PC_MEDIA_INTERNAL_H
+#define RTC_PC_MEDIA_INTERNAL_H
+#include "pc/pc_internal.h"
+#include "pc/pc_media.h"
+#include "rtp/rtp_receiver.h"
+#include "rtp/rtp_sender.h"
+#include "rtp/twcc.h"
+
+typedef struct pc_tr {
+    int handle;
+    rtc_media_kind kind;
+    rtc_media_direction direction;       /* wanted (W3C transceiver.direction) */
+    int current;                         /* negotiated rtc_media_direction, -1 before */
+    int pref_codec;                      /* rtc_codec_id or -1 */
+    char mid[32];                        /* "" until it has a section */
+    bool stopped;
+    uint32_t ssrc, rtx_ssrc;             /* ours, drawn at creation */
+    char track_id[40];
+
+    /* negotiated (from the answer's section) */
+    bool negotiated;
+    int codec;                           /* rtc_codec_id, -1 */
+    uint8_t pt, rtx_pt;
+    uint32_t clock_rate;
+    char fmtp[128];
+    bool fb_nack, fb_pli, fb_fir, fb_twcc, fb_remb;
+    uint8_t mid_id, rid_id, rrid_id, abs_id, twcc_id, level_id;
+    uint32_t remote_ssrc, remote_rtx_ssrc;
+    bool track_announced;
+
+    /* streams */
+    rtc_rtp_sender *sender;
+    rtc_rtp_receiver *recv;
+    int32_t picture_id;
+    uint64_t frames_received, keyframes_received, frames_sent;
+    double round_trip_time;              /* seconds, -1 unknown */
+} pc_tr;
+
+typedef struct pc_media {
+    pc_tr **trs;
+    int ntrs, cap;
+    char cname[20];
+    uint32_t rtcp_ssrc;                  /* RTCP sender SSRC when a transceiver does not send */
+    int64_t unix_offset_us;
+    rtc_twcc_receiver *twcc;
+    uint8_t twcc_id;                     /* transport-wide seq extension id we read on receive */
+    uint8_t twcc_send_id;                /* the one our senders carry (BUNDLE: one id per transport) */
+    uint16_t twcc_seq;                   /* next transport-wide seq we stamp */
+    rtc_pc_media_stats stats;
+} pc_media;
+
+pc_media *pc__media_get(rtc_pc *pc);     /* created on first use; NULL on ENOMEM */
+pc_tr *pc__media_tr(rtc_pc *pc, int handle);
+pc_tr *pc__media_tr_by_mid(rtc_pc *pc, const char *mid);
+int pc__media_new_tr(rtc_pc *pc, rtc_media_kind kind, rtc_media_direction dir, int pref_codec);
+void pc__media_emit_track(rtc_pc *pc, pc_tr *t);
+/* Create the sender/receiver a negotiated transceiver needs. */
+void pc__media_start_streams(rtc_pc *pc, pc_tr *t);
+
+static inline bool pc__dir_sends(int d) { return d == RTC_DIR_SENDRECV || d == RTC_DIR_SENDONLY; }
+static inline bool pc__dir_recvs(int d) { return d == RTC_DIR_SENDRECV || d == RTC_DIR_RECVONLY; }
+
+#endif

@@ -1,0 +1,295 @@
+/* JSEP for audio and video sections (RFC 8829 5.2/5.3, RFC 3264): which sections of a
+ * remote offer we accept and with which transceiver, the m= sections of our offers and
+ * answers (codecs, RTX, extmap, rtcp-fb, direction, msid, SSRCs), and reading the
+ * negotiated parameters back once both descriptions are known.
+ *
+ * One codec (plus its RTX) per answered section: the sender then has no choice to
+ * make and our receiver knows the payload type it will see. Offers list every codec we
+ * can packetize, the transceiver's preferred one first. */
+#include "pc/pc_media_internal.h"
+#include "core/rtc_errors.h"
+#include "rtp/rtp_ext.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const video_fb[] = { "goog-remb", "transport-cc", "ccm fir", "nack", "nack pli", NULL };
+static const char *const audio_fb[] = { "transport-cc", "nack", NULL };
+
+/* Our offer: payload types as Chromium numbers them, so logs read alike. */
+typedef struct offer_codec { int codec; int pt, rtx_pt; const char *name; uint32_t rate; uint16_t ch; const char *fmtp; } offer_codec;
+static const offer_codec offer_video[] = {
+    { RTC_CODEC_VP8, 96, 97, "VP8", 90000, 0, NULL },
+    { RTC_CODEC_VP9, 98, 99, "VP9", 90000, 0, "profile-id=0" },
+    { RTC_CODEC_H264, 102, 103, "H264", 90000, 0, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f" },
+    { RTC_CODEC_AV1, 45, 46, "AV1", 90000, 0, "level-idx=5;profile=0;tier=0" },
+};
+static const offer_codec offer_audio[] = { { RTC_CODEC_OPUS, 111, 0, "opus", 48000, 2, "minptime=10;useinbandfec=1" } };
+
+typedef struct ext_def { const char *uri; uint8_t id; bool audio, video; } ext_def;
+static const ext_def our_exts[] = {
+    { RTC_EXT_URI_AUDIO_LEVEL, 1, true, false },
+    { RTC_EXT_URI_ABS_SEND_TIME, 2, true, true },
+    { RTC_EXT_URI_TWCC, 3, true, true },
+    { RTC_EXT_URI_MID, 4, true, true },
+    { RTC_EXT_URI_RID, 10, false, true },
+    { RTC_EXT_URI_RRID, 11, false, true },
+};
+
+static rtc_media_direction from_sdp_dir(rtc_sdp_direction d)
+{
+    switch (d) {
+    case RTC_SDP_SENDONLY: return RTC_DIR_SENDONLY;
+    case RTC_SDP_RECVONLY: return RTC_DIR_RECVONLY;
+    case RTC_SDP_INACTIVE: return RTC_DIR_INACTIVE;
+    default: return RTC_DIR_SENDRECV;
+    }
+}
+
+static rtc_sdp_direction to_sdp_dir(rtc_media_direction d)
+{
+    static const rtc_sdp_direction m[] = { RTC_SDP_SENDRECV, RTC_SDP_SENDONLY, RTC_SDP_RECVONLY, RTC_SDP_INACTIVE };
+    return m[d];
+}
+
+static rtc_media_direction make_dir(bool send, bool recv)
+{
+    return send ? (recv ? RTC_DIR_SENDRECV : RTC_DIR_SENDONLY) : (recv ? RTC_DIR_RECVONLY : RTC_DIR_INACTIVE);
+}
+
+/* Whether we can carry this offered codec in a section of this kind. */
+static int supported_codec(const rtc_sdp_codec *c, rtc_media_kind kind)
+{
+    if (!c->name) return -1;
+    int id = rtc_codec_from_name(c->name);
+    if (id < 0) return -1;
+    if ((kind == RTC_MEDIA_AUDIO) != (id == RTC_CODEC_OPUS)) return -1;
+    if (id == RTC_CODEC_OPUS && (c->clock_rate != 48000 || c->channels != 2)) return -1;
+    if (id != RTC_CODEC_OPUS && c->clock_rate != 90000) return -1;
+    if (id == RTC_CODEC_H264) {
+        /* Mode 0 (single NAL only) and interleaved mode are not packetized here. */
+        const char *pm = rtc_sdp_codec_param(c, "packetization-mode");
+        if (!pm || strcmp(pm, "1") != 0) return -1;
+        if (rtc_sdp_h264_profile(rtc_sdp_codec_param(c, "profile-level-id"), NULL) == RTC_H264_UNKNOWN) return -1;
+    }
+    return id;
+}
+
+/* The codec of an offered (or answered) section we would use: the transceiver's
+ * preference if offered, else the first we support in the peer's order. */
+static const rtc_sdp_codec *pick_codec(const rtc_sdp_media *m, rtc_media_kind kind, int pref)
+{
+    const rtc_sdp_codec *first = NULL;
+    for (size_t i = 0; i < m->ncodecs; i++) {
+        int id = supported_codec(m->codecs[i], kind);
+        if (id < 0) continue;
+        if (id == pref) return m->codecs[i];
+        if (!first) first = m->codecs[i];
+    }
+    return first;
+}
+
+static rtc_media_kind kind_of(rtc_sdp_kind k) { return k == RTC_SDP_AUDIO ? RTC_MEDIA_AUDIO : RTC_MEDIA_VIDEO; }
+
+bool pc__media_accept_offer_section(rtc_pc *pc, int index, const rtc_sdp *s, const rtc_sdp_media *m)
+{
+    (void)index;
+    if (rtc_sdp_media_rejected(m) || !m->mid) return false;
+    if (!m->proto || !strstr(m->proto, "RTP/SAVPF")) return false;
+    rtc_media_kind kind = kind_of(m->kind);
+    if (!pc__media_get(pc)) return false;
+    pc_tr *t = pc__media_tr_by_mid(pc, m->mid);
+    if (!t) {
+        /* JSEP 5.10: a transceiver not yet in any section takes the first of its kind. */
+        pc_media *md = pc->media;
+        for (int i = 0; i < md->ntrs && !t; i++)
+            if (!md->trs[i]->mid[0] && !md->trs[i]->stopped && md->trs[i]->kind == kind) t = md->trs[i];
+    }
+    if (!pick_codec(m, kind, t ? t->pref_codec : -1)) return false;
+    if (!t) {
+        int h = pc__media_new_tr(pc, kind, RTC_DIR_RECVONLY, -1);
+        if (h < 0) return false;
+        t = pc->media->trs[h];
+    }
+    snprintf(t->mid, sizeof t->mid, "%s", m->mid);
+    rtc_media_direction rd = from_sdp_dir(rtc_sdp_media_direction(s, m));
+    if (pc__dir_sends(rd)) pc__media_emit_track(pc, t);
+    return true;
+}
+
+void pc__media_new_offer_sections(rtc_pc *pc)
+{
+    pc_media *md = pc->media;
+    if (!md) return;
+    for (int i = 0; i < md->ntrs; i++) {
+        pc_tr *t = md->trs[i];
+        if (t->mid[0] || t->stopped) continue;
+        char mid[32];
+        pc__next_mid(pc, mid, sizeof mid);
+        if (!pc__msec_add(pc, t->kind == RTC_MEDIA_AUDIO ? RTC_SDP_AUDIO : RTC_SDP_VIDEO, mid)) return;
+        snprintf(t->mid, sizeof t->mid, "%s", mid);
+    }
+}
+
+static int add_codec(rtc_sdp *s, rtc_sdp_media *m, int pt, const char *name, uint32_t rate, uint16_t ch,
+                     const char *fmtp, int rtx_pt, rtc_media_kind kind)
+{
+    int r = rtc_sdp_media_add_codec(s, m, pt, name, rate, ch, fmtp, kind == RTC_MEDIA_AUDIO ? audio_fb : video_fb, NULL);
+    if (r < 0 || rtx_pt <= 0) return r;
+    char apt[16];
+    snprintf(apt, sizeof apt, "apt=%d", pt);
+    return rtc_sdp_media_add_codec(s, m, rtx_pt, "rtx", rate, 0, apt, NULL, NULL);
+}
+
+static int add_send_identity(rtc_pc *pc, rtc_sdp *s, rtc_sdp_media *m, pc_tr *t, bool rtx)
+{
+    pc_media *md = pc->media;
+    char msid[96];
+    int r = rtc_sdp_media_add_msid(s, m, md->cname, t->track_id);
+    if (r < 0) return r;
+    snprintf(msid, sizeof msid, "%s %s", md->cname, t->track_id);
+    if (rtx && t->rtx_ssrc) {
+        uint32_t g[2] = { t->ssrc, t->rtx_ssrc };
+        if ((r = rtc_sdp_media_add_ssrc_group(s, m, "FID", g, 2)) < 0) return r;
+    }
+    uint32_t ssrcs[2] = { t->ssrc, t->rtx_ssrc };
+    for (int i = 0; i < (rtx ? 2 : 1); i++) {
+        if ((r = rtc_sdp_media_add_ssrc(s, m, ssrcs[i], "cname", md->cname)) < 0) return r;
+        if ((r = rtc_sdp_media_add_ssrc(s, m, ssrcs[i], "msid", msid)) < 0) return r;
+    }
+    return 0;
+}
+
+int pc__media_write_section(rtc_pc *pc, rtc_sdp *s, int index, const rtc_sdp_media *offer, rtc_sdp_setup setup)
+{
+    const pc_msec *pm = &pc->msecs[index];
+    pc_tr *t = pc__media_tr_by_mid(pc, pm->mid);
+    if (!t) return RTC_ENOTFOUND;
+    rtc_sdp_media *m;
+    int r = rtc_sdp_add_media(s, pm->kind, "UDP/TLS/RTP/SAVPF", &m);
+    if (r < 0) return r;
+    if ((r = rtc_sdp_media_set_mid(s, m, pm->mid)) < 0) return r;
+    if ((r = pc__add_transport_attrs(pc, s, m, setup)) < 0) return r;
+    m->rtcp_mux = true;
+    rtc_media_direction dir = t->stopped ? RTC_DIR_INACTIVE : t->direction;
+    bool rtx = false;
+    if (offer) {
+        const rtc_sdp_codec *c = pick_codec(offer, t->kind, t->pref_codec);
+        if (!c) return RTC_ENOTSUP;
+        const rtc_sdp_codec *x = rtc_sdp_media_rtx_for(offer, c->pt);
+        const char *const *fb = t->kind == RTC_MEDIA_AUDIO ? audio_fb : video_fb;
+        rtc_sdp_codec *ac;
+        if ((r = rtc_sdp_media_add_codec(s, m, c->pt, c->name, c->clock_rate, c->channels, c->fmtp, NULL, &ac)) < 0) return r;
+        for (int i = 0; fb[i]; i++)
+            if (rtc_sdp_codec_has_fb(c, offer, fb[i]) && (r = rtc_sdp_codec_add_fb(s, ac, fb[i])) < 0) return r;
+        if (x) {
+            rtx = true;
+            if ((r = rtc_sdp_media_add_codec_copy(s, m, x, -1, NULL)) < 0) return r;
+        }
+        for (size_t i = 0; i < offer->nextmaps; i++) {
+            const rtc_sdp_extmap *e = &offer->extmaps[i];
+            for (size_t k = 0; k < sizeof our_exts / sizeof our_exts[0]; k++) {
+                const ext_def *d = &our_exts[k];
+                if (strcmp(e->uri, d->uri) != 0 || !(t->kind == RTC_MEDIA_AUDIO ? d->audio : d->video)) continue;
+                /* rid / repaired-rid only matter when the peer offers simulcast. */
+                if ((d->id == 10 || d->id == 11) && offer->nrids == 0) continue;
+                if ((r = rtc_sdp_add_extmap(s, m, e->id, e->uri)) < 0) return r;
+            }
+        }
+        m->rtcp_rsize = offer->rtcp_rsize;
+        rtc_media_direction od = from_sdp_dir(rtc_sdp_media_direction(pc->remote, offer));
+        dir = make_dir(pc__dir_sends(dir) && pc__dir_recvs(od), pc__dir_recvs(dir) && pc__dir_sends(od));
+    } else {
+        const offer_codec *tab = t->kind == RTC_MEDIA_AUDIO ? offer_audio : offer_video;
+        size_t n = t->kind == RTC_MEDIA_AUDIO ? 1 : sizeof offer_video / sizeof offer_video[0];
+        for (int pass = 0; pass < 2; pass++)          /* the preferred codec first */
+            for (size_t i = 0; i < n; i++) {
+                bool pref = tab[i].codec == t->pref_codec;
+                if ((pass == 0) != pref) continue;
+                r = add_codec(s, m, tab[i].pt, tab[i].name, tab[i].rate, tab[i].ch, tab[i].fmtp, tab[i].rtx_pt, t->kind);
+                if (r < 0) return r;
+            }
+        rtx = t->kind == RTC_MEDIA_VIDEO;
+        for (size_t k = 0; k < sizeof our_exts / sizeof our_exts[0]; k++) {
+            const ext_def *d = &our_exts[k];
+            if (d->id >= 10 || !(t->kind == RTC_MEDIA_AUDIO ? d->audio : d->video)) continue;
+            if ((r = rtc_sdp_add_extmap(s, m, d->id, d->uri)) < 0) return r;
+        }
+        m->rtcp_rsize = true;
+    }
+    m->direction = to_sdp_dir(dir);
+    if (pc__dir_sends(dir) && (r = add_send_identity(pc, s, m, t, rtx)) < 0) return r;
+    return 0;
+}
+
+/* ---- negotiated parameters ------------------------------------------------------------ */
+
+static uint8_t ext_id(const rtc_sdp_media *m, const char *uri)
+{
+    const rtc_sdp_extmap *e = rtc_sdp_media_extmap(m, uri);
+    return e && e->id <= 255 ? (uint8_t)e->id : 0;
+}
+
+/* The peer's send SSRCs: the FID group (media, RTX) when there is one, else the first
+ * SSRC listed (a SIM group's first layer comes first too). */
+static void remote_ssrcs(const rtc_sdp_media *m, uint32_t *media, uint32_t *rtx)
+{
+    *media = *rtx = 0;
+    const rtc_sdp_ssrc_group *g = rtc_sdp_media_ssrc_group(m, "FID");
+    if (g && g->nssrcs >= 2) { *media = g->ssrcs[0]; *rtx = g->ssrcs[1]; return; }
+    if (m->nssrcs) *media = m->ssrcs[0].ssrc;
+}
+
+static void negotiate(rtc_pc *pc, pc_tr *t, int index)
+{
+    const rtc_sdp_media *lm = pc->local->media[index], *rm = pc->remote->media[index];
+    const rtc_sdp_media *am = pc->local_type == RTC_SDP_ANSWER ? lm : rm;
+    if (rtc_sdp_media_rejected(lm) || rtc_sdp_media_rejected(rm)) {
+        t->current = RTC_DIR_INACTIVE;
+        t->stopped = true;
+        return;
+    }
+    const rtc_sdp_codec *c = pick_codec(am, t->kind, -1);   /* the answer's first: what both use */
+    if (!c) { t->current = RTC_DIR_INACTIVE; return; }
+    if (!t->negotiated) {
+        t->codec = supported_codec(c, t->kind);
+        t->pt = (uint8_t)c->pt;
+        t->clock_rate = c->clock_rate;
+        snprintf(t->fmtp, sizeof t->fmtp, "%s", c->fmtp ? c->fmtp : "");
+        const rtc_sdp_codec *x = rtc_sdp_media_rtx_for(am, c->pt);
+        t->rtx_pt = x ? (uint8_t)x->pt : 0;
+        t->fb_nack = rtc_sdp_codec_has_fb(c, am, "nack");
+        t->fb_pli = rtc_sdp_codec_has_fb(c, am, "nack pli");
+        t->fb_fir = rtc_sdp_codec_has_fb(c, am, "ccm fir");
+        t->fb_twcc = rtc_sdp_codec_has_fb(c, am, "transport-cc");
+        t->fb_remb = rtc_sdp_codec_has_fb(c, am, "goog-remb");
+        t->mid_id = ext_id(am, RTC_EXT_URI_MID);
+        t->rid_id = ext_id(am, RTC_EXT_URI_RID);
+        t->rrid_id = ext_id(am, RTC_EXT_URI_RRID);
+        t->abs_id = ext_id(am, RTC_EXT_URI_ABS_SEND_TIME);
+        t->twcc_id = ext_id(am, RTC_EXT_URI_TWCC);
+        t->level_id = ext_id(am, RTC_EXT_URI_AUDIO_LEVEL);
+        t->negotiated = true;
+    }
+    uint32_t ms, xs;
+    remote_ssrcs(rm, &ms, &xs);
+    if (ms && !t->recv) { t->remote_ssrc = ms; t->remote_rtx_ssrc = xs; }
+    t->current = from_sdp_dir(rtc_sdp_media_direction(pc->local, lm));
+    if (pc__dir_sends(from_sdp_dir(rtc_sdp_media_direction(pc->remote, rm)))) pc__media_emit_track(pc, t);
+}
+
+void pc__media_apply(rtc_pc *pc)
+{
+    pc_media *md = pc->media;
+    if (!md || !pc->local || !pc->remote) return;
+    for (int i = 0; i < pc->nmsecs; i++) {
+        const pc_msec *pm = &pc->msecs[i];
+        if (pm->kind != RTC_SDP_AUDIO && pm->kind != RTC_SDP_VIDEO) continue;
+        if ((size_t)i >= pc->local->nmedia || (size_t)i >= pc->remote->nmedia) continue;
+        pc_tr *t = pc__media_tr_by_mid(pc, pm->mid);
+        if (!t) continue;
+        negotiate(pc, t, i);
+        pc__media_start_streams(pc, t);
+    }
+}

@@ -1,0 +1,401 @@
+/* Media in the peer connection: two peers over the virtual network negotiate audio and
+ * video, the offerer sends VP8 and Opus frames through 10% loss both ways, and NACK/RTX
+ * repair every one; JSEP answers to Chrome's offer pick the right codecs, ids and
+ * feedback; our own offers answer back into the same parameters. */
+#include "rtc_test.h"
+#include "vnet.h"
+#include "core/rtc_errors.h"
+#include "pc/pc_media.h"
+#include "sdp/sdp.h"
+#include "rtp/rtp_ext.h"
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define CORPUS RTC_SOURCE_DIR "/spec/sdp/corpus/"
+#define NFRAMES 300
+
+typedef struct peer {
+    rtc_pc *pc;
+    rtc_addr addr;
+    int tracks, track_tr[4], track_kind[4];
+    int keyframe_requests;
+    /* received frames per transceiver, checked against what was sent */
+    int frames[4], bad[4], keyframes[4];
+    uint32_t last_ts[4];
+} peer;
+
+static rtc_time now;
+static rtc_rng rng;
+static rtc_dtls_cert *cert_a, *cert_b;
+static peer *g_sender;
+
+/* Deterministic frame content from (kind, index) so the receiver can check each byte. */
+static size_t make_frame(uint8_t *out, int video, int i, bool key)
+{
+    size_t len = video ? (key ? 9000 : 1200 + (size_t)(i * 37 % 2500)) : 60 + (size_t)(i % 40);
+    for (size_t k = 0; k < len; k++) out[k] = (uint8_t)(k * 31 + (size_t)i * 7 + (size_t)video);
+    if (video) {
+        /* VP8 frame tag: bit 0 clear on keyframes (RFC 6386 9.1); the start code after it. */
+        out[0] = key ? 0x10 : 0x11;
+        if (key) { out[3] = 0x9d; out[4] = 0x01; out[5] = 0x2a; }
+    } else {
+        out[0] = 0x78;   /* an Opus TOC byte: one 20 ms CELT frame */
+    }
+    return len;
+}
+
+static uint8_t expect_buf[16000];
+
+static void check_frame(peer *p, const rtc_pc_event *ev)
+{
+    int tr = ev->tr;
+    ASSERT(tr >= 0 && tr < 4);
+    bool video = ev->kind == RTC_MEDIA_VIDEO;
+    uint32_t step = video ? 3000 : 960;
+    int i = (int)(ev->ts / step);
+    if (p->frames[tr] > 0 && ev->ts <= p->last_ts[tr]) p->bad[tr]++;     /* out of order */
+    if (p->frames[tr] == 0 ? i != 0 : ev->ts != p->last_ts[tr] + step) p->bad[tr]++;   /* a frame is missing */
+    p->last_ts[tr] = ev->ts;
+    bool key = video && (ev->buf->data[0] & 1) == 0;
+    size_t len = make_frame(expect_buf, video, i, key);
+    if (ev->buf->len != len || memcmp(ev->buf->data, expect_buf, len) != 0) p->bad[tr]++;
+    if (ev->keyframe) p->keyframes[tr]++;
+    p->frames[tr]++;
+}
+
+static void peer_init(peer *p, const char *addr, rtc_dtls_cert *cert)
+{
+    memset(p, 0, sizeof *p);
+    rtc_pc_config cfg = { .rng = &rng, .cert = cert, .unix_now = 1700000000 };
+    ASSERT_OK(rtc_pc_new(&p->pc, &cfg, now));
+    ASSERT_OK(rtc_addr_parse(&p->addr, addr));
+    ASSERT_OK(rtc_pc_add_local_address(p->pc, &p->addr, 65535, now));
+}
+
+static void drain(peer *p, vnet *n)
+{
+    rtc_transmit tx;
+    while (rtc_pc_poll_transmit(p->pc, &tx)) {
+        const rtc_addr *from = rtc_addr_family(&tx.local) ? &tx.local : &p->addr;
+        vnet_send(n, from, &tx.remote, tx.buf->data, tx.buf->len, now);
+        rtc_buf_unref(tx.buf);
+    }
+    rtc_pc_event ev;
+    while (rtc_pc_poll_event(p->pc, &ev)) {
+        switch (ev.type) {
+        case RTC_PC_EV_TRACK:
+            ASSERT(p->tracks < 4);
+            p->track_tr[p->tracks] = ev.tr;
+            p->track_kind[p->tracks++] = ev.kind;
+            break;
+        case RTC_PC_EV_FRAME: check_frame(p, &ev); break;
+        case RTC_PC_EV_KEYFRAME_REQUEST: p->keyframe_requests++; break;
+        default: break;
+        }
+        rtc_buf_unref(ev.buf);
+    }
+}
+
+static void step(peer *a, peer *b, vnet *n, rtc_time until)
+{
+    long spins = 0;
+    while (now < until) {
+        drain(a, n);
+        drain(b, n);
+        rtc_time t = rtc_time_min(rtc_pc_poll_timeout(a->pc), rtc_pc_poll_timeout(b->pc));
+        t = rtc_time_min(t, vnet_next_delivery(n));
+        t = rtc_time_min(t, until);
+        if (t > now) now = t;
+        else ASSERT(++spins < 100000);     /* a deadline in the past that handle_timeout never clears */
+        vnet_packet pkt;
+        while (vnet_poll(n, now, &pkt)) {
+            peer *to = rtc_addr_eq(&pkt.to, &a->addr) ? a : rtc_addr_eq(&pkt.to, &b->addr) ? b : NULL;
+            if (to) rtc_pc_handle_datagram(to->pc, &pkt.to, &pkt.from, pkt.data, pkt.len, now);
+        }
+        if (rtc_pc_poll_timeout(a->pc) <= now) rtc_pc_handle_timeout(a->pc, now);
+        if (rtc_pc_poll_timeout(b->pc) <= now) rtc_pc_handle_timeout(b->pc, now);
+    }
+    drain(a, n);
+    drain(b, n);
+}
+
+static void negotiate(peer *a, peer *b, vnet *n)
+{
+    char *offer, *answer;
+    ASSERT_OK(rtc_pc_create_offer(a->pc, false, &offer, now));
+    ASSERT_OK(rtc_pc_set_local_description(a->pc, RTC_SDP_OFFER, offer, now));
+    free(offer);
+    step(a, b, n, now + RTC_MS(50));
+    ASSERT_OK(rtc_pc_local_description(a->pc, NULL, &offer));
+    ASSERT_OK(rtc_pc_set_remote_description(b->pc, RTC_SDP_OFFER, offer, now));
+    free(offer);
+    ASSERT_OK(rtc_pc_create_answer(b->pc, &answer, now));
+    ASSERT_OK(rtc_pc_set_local_description(b->pc, RTC_SDP_ANSWER, answer, now));
+    free(answer);
+    step(a, b, n, now + RTC_MS(50));
+    ASSERT_OK(rtc_pc_local_description(b->pc, NULL, &answer));
+    ASSERT_OK(rtc_pc_set_remote_description(a->pc, RTC_SDP_ANSWER, answer, now));
+    free(answer);
+}
+
+static bool connected(peer *p) { return rtc_pc_connection_state_get(p->pc) == RTC_CONN_CONNECTED; }
+
+static void test_exchange_with_loss(void)
+{
+    peer a, b;
+    vnet *n = vnet_new(11);
+    vnet_set_link(n, (vnet_link){ .delay = RTC_MS(20), .jitter = RTC_MS(2), .loss = 0.10 });
+    peer_init(&a, "10.0.0.1:1000", cert_a);
+    peer_init(&b, "10.0.0.2:2000", cert_b);
+    g_sender = &a;
+    int vtr = rtc_pc_add_transceiver(a.pc, &(rtc_transceiver_init){ RTC_MEDIA_VIDEO, RTC_DIR_SENDONLY, RTC_CODEC_VP8 }, now);
+    int atr = rtc_pc_add_transceiver(a.pc, &(rtc_transceiver_init){ RTC_MEDIA_AUDIO, RTC_DIR_SENDONLY, -1 }, now);
+    ASSERT_EQ(vtr, 0);
+    ASSERT_EQ(atr, 1);
+    negotiate(&a, &b, n);
+    for (int i = 0; i < 200 && !(connected(&a) && connected(&b)); i++) step(&a, &b, n, now + RTC_MS(100));
+    ASSERT(connected(&a) && connected(&b));
+    ASSERT_EQ(b.tracks, 2);
+    ASSERT_EQ(b.track_kind[0], RTC_MEDIA_VIDEO);
+    ASSERT_EQ(b.track_kind[1], RTC_MEDIA_AUDIO);
+
+    rtc_transceiver_info ia, ib;
+    ASSERT_OK(rtc_pc_transceiver_info(a.pc, vtr, &ia));
+    ASSERT_OK(rtc_pc_transceiver_info(b.pc, b.track_tr[0], &ib));
+    ASSERT_EQ(ia.codec, RTC_CODEC_VP8);
+    ASSERT_EQ(ib.codec, RTC_CODEC_VP8);
+    ASSERT_EQ(ia.pt, ib.pt);
+    ASSERT(ia.rtx_pt != 0 && ia.rtx_pt == ib.rtx_pt);
+    ASSERT(ib.fb_nack && ib.fb_pli && ib.fb_twcc);
+    ASSERT_EQ(ia.current_direction, RTC_DIR_SENDONLY);
+    ASSERT_EQ(ib.current_direction, RTC_DIR_RECVONLY);
+    ASSERT_EQ(ib.remote_ssrc, ia.local_ssrc == 0 ? ib.remote_ssrc : ia.local_ssrc);
+
+    /* 10 s of 30 fps video and 50 fps audio, keyframes every 2 s and on request. */
+    static uint8_t frame[16000];
+    int sent_v = 0, sent_a = 0, requests_seen = 0;
+    for (int ms = 0; ms < 10000; ms += 10) {
+        if (ms % 20 == 0) {
+            size_t len = make_frame(frame, 0, sent_a, false);
+            ASSERT_OK(rtc_pc_send_frame(a.pc, atr, frame, len, (uint32_t)sent_a * 960, false, now));
+            sent_a++;
+        }
+        if (ms % 30 == 0 && ms < 10000 - 30) {
+            bool key = sent_v % 60 == 0 || a.keyframe_requests > requests_seen;
+            requests_seen = a.keyframe_requests;
+            size_t len = make_frame(frame, 1, sent_v, key);
+            ASSERT_OK(rtc_pc_send_frame(a.pc, vtr, frame, len, (uint32_t)sent_v * 3000, key, now));
+            sent_v++;
+        }
+        step(&a, &b, n, now + RTC_MS(10));
+    }
+    step(&a, &b, n, now + RTC_SEC(2));
+    int rv = b.track_tr[0], ra = b.track_tr[1];
+    fprintf(stderr, "video %d/%d audio %d/%d, keyframe requests %d\n", b.frames[rv], sent_v, b.frames[ra], sent_a,
+            a.keyframe_requests);
+    ASSERT_EQ(b.bad[rv], 0);
+    ASSERT_EQ(b.bad[ra], 0);
+    /* No frame is missing: a loss only shows when a later packet arrives, so the very
+     * last packet of each stream may stay lost (a live stream never ends there). */
+    ASSERT(b.frames[rv] >= sent_v - 1);
+    ASSERT(b.frames[ra] >= sent_a - 1);
+    ASSERT(b.keyframes[rv] >= sent_v / 60);
+
+    ASSERT_OK(rtc_pc_transceiver_info(b.pc, rv, &ib));
+    ASSERT_OK(rtc_pc_transceiver_info(a.pc, vtr, &ia));
+    fprintf(stderr, "video: received %llu packets, %llu rtx, %llu repaired, %llu nacks; sender rtx %llu, rtt %.3f\n",
+            (unsigned long long)ib.packets_received, (unsigned long long)ib.rtx_received,
+            (unsigned long long)ib.packets_repaired, (unsigned long long)ib.nack_count,
+            (unsigned long long)ia.retransmitted_packets, ia.round_trip_time);
+    ASSERT(ib.packets_repaired > 50);
+    ASSERT(ib.rtx_received > 50);                       /* repairs came as RTX, not as the originals */
+    ASSERT(ia.retransmitted_packets >= ib.rtx_received);
+    ASSERT(ib.nack_count > 0);
+    ASSERT_EQ(ib.frames_received, (uint64_t)b.frames[rv]);
+    ASSERT(ia.round_trip_time > 0.035 && ia.round_trip_time < 0.2);
+    ASSERT(ia.packets_sent > 0 && ia.bytes_sent > ia.packets_sent * 100);
+    rtc_pc_media_stats ms;
+    rtc_pc_media_get_stats(b.pc, &ms);
+    ASSERT(ms.twcc_feedback_sent > 50);
+    ASSERT_EQ(ms.unroutable, 0);
+    ASSERT_OK(rtc_pc_transceiver_info(b.pc, ra, &ib));
+    ASSERT_EQ(ib.codec, RTC_CODEC_OPUS);
+    ASSERT(ib.packets_repaired > 0);
+
+    rtc_pc_close(a.pc, now);
+    rtc_pc_close(b.pc, now);
+    drain(&a, n);
+    drain(&b, n);
+    rtc_pc_free(a.pc);
+    rtc_pc_free(b.pc);
+    vnet_free(n);
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    ASSERT(f != NULL);
+    static char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    return buf;
+}
+
+/* Answering Chrome's offer (audio, video with VP8/VP9/H264/AV1 + RTX and simulcast
+ * rids, data): the codec, RTX, ids and feedback we accept. */
+static void check_chrome_answer(int pref, const char *want, int want_pt, int want_rtx, rtc_media_direction vdir)
+{
+    peer b;
+    peer_init(&b, "10.0.0.2:2000", cert_b);
+    int pre = -1;
+    if (pref >= 0 || vdir != RTC_DIR_RECVONLY)
+        pre = rtc_pc_add_transceiver(b.pc, &(rtc_transceiver_init){ RTC_MEDIA_VIDEO, vdir, pref }, now);
+    ASSERT_OK(rtc_pc_set_remote_description(b.pc, RTC_SDP_OFFER, read_file(CORPUS "chrome_offer_simulcast.sdp"), now));
+    char *text;
+    ASSERT_OK(rtc_pc_create_answer(b.pc, &text, now));
+    rtc_sdp *s;
+    ASSERT_OK(rtc_sdp_parse(&s, text, strlen(text), NULL));
+    ASSERT_EQ(s->nmedia, 3);
+    const rtc_sdp_media *au = s->media[0], *vi = s->media[1], *da = s->media[2];
+    ASSERT(au->port != 0 && vi->port != 0 && da->port != 0);
+    ASSERT_STREQ(au->mid, "0");
+    ASSERT_STREQ(vi->mid, "1");
+    ASSERT(au->rtcp_mux && vi->rtcp_mux && vi->rtcp_rsize);
+    /* audio: Opus alone with Chrome's PT, transport-cc */
+    ASSERT_EQ(au->ncodecs, 1);
+    ASSERT_STREQ(au->codecs[0]->name, "opus");
+    ASSERT_EQ(au->codecs[0]->pt, 111);
+    ASSERT_STREQ(rtc_sdp_codec_param(au->codecs[0], "useinbandfec"), "1");
+    ASSERT(rtc_sdp_codec_has_fb(au->codecs[0], au, "transport-cc"));
+    ASSERT_EQ(rtc_sdp_media_direction(s, au), RTC_SDP_RECVONLY);
+    ASSERT_EQ(rtc_sdp_media_extmap(au, "urn:ietf:params:rtp-hdrext:ssrc-audio-level")->id, 1);
+    ASSERT_EQ(rtc_sdp_media_extmap(au, "urn:ietf:params:rtp-hdrext:sdes:mid")->id, 4);
+    /* video: one codec + its RTX, Chrome's PTs, every feedback type we act on */
+    ASSERT_EQ(vi->ncodecs, 2);
+    ASSERT_STREQ(vi->codecs[0]->name, want);
+    ASSERT_EQ(vi->codecs[0]->pt, want_pt);
+    ASSERT_STREQ(vi->codecs[1]->name, "rtx");
+    ASSERT_EQ(vi->codecs[1]->pt, want_rtx);
+    char apt[8];
+    snprintf(apt, sizeof apt, "%d", want_pt);
+    ASSERT_STREQ(rtc_sdp_codec_param(vi->codecs[1], "apt"), apt);
+    const char *fbs[] = { "nack", "nack pli", "ccm fir", "transport-cc", "goog-remb" };
+    for (int i = 0; i < 5; i++) ASSERT(rtc_sdp_codec_has_fb(vi->codecs[0], vi, fbs[i]));
+    ASSERT_EQ(rtc_sdp_media_extmap(vi, "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time")->id, 2);
+    ASSERT_EQ(rtc_sdp_media_extmap(vi, "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01")->id, 3);
+    ASSERT_EQ(rtc_sdp_media_extmap(vi, "urn:ietf:params:rtp-hdrext:sdes:mid")->id, 4);
+    ASSERT_EQ(rtc_sdp_media_extmap(vi, "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id")->id, 10);
+    ASSERT(rtc_sdp_media_extmap(vi, "urn:3gpp:video-orientation") == NULL);
+    ASSERT(rtc_sdp_media_extmap(vi, "urn:ietf:params:rtp-hdrext:toffset") == NULL);
+    ASSERT_EQ(rtc_sdp_media_direction(s, vi), vdir == RTC_DIR_SENDRECV ? RTC_SDP_SENDRECV : RTC_SDP_RECVONLY);
+    if (vdir == RTC_DIR_SENDRECV) {
+        /* we send: msid, SSRCs with cname, FID group pairing media and RTX */
+        ASSERT_EQ(vi->nmsids, 1);
+        const rtc_sdp_ssrc_group *g = rtc_sdp_media_ssrc_group(vi, "FID");
+        ASSERT(g && g->nssrcs == 2);
+        ASSERT(rtc_sdp_media_ssrc_attr(vi, g->ssrcs[0], "cname") != NULL);
+        ASSERT(rtc_sdp_media_ssrc_attr(vi, g->ssrcs[1], "cname") != NULL);
+    } else {
+        ASSERT_EQ(vi->nssrcs, 0);
+    }
+    ASSERT(rtc_sdp_media_is_sctp(da));
+    const rtc_sdp_group *bundle = rtc_sdp_find_group(s, "BUNDLE");
+    ASSERT(bundle && bundle->nmids == 3);
+    rtc_sdp_free(s);
+    ASSERT_OK(rtc_pc_set_local_description(b.pc, RTC_SDP_ANSWER, text, now));
+    free(text);
+    ASSERT_EQ(rtc_pc_transceiver_count(b.pc), pre >= 0 ? 2 : 2);
+    rtc_transceiver_info vi_info;
+    ASSERT_OK(rtc_pc_transceiver_info(b.pc, pre >= 0 ? pre : 1, &vi_info));
+    ASSERT_STREQ(vi_info.mid, "1");
+    ASSERT_EQ(vi_info.pt, want_pt);
+    ASSERT_EQ(vi_info.rtx_pt, want_rtx);
+    ASSERT(vi_info.fb_nack && vi_info.fb_pli && vi_info.fb_fir && vi_info.fb_twcc && vi_info.fb_remb);
+    ASSERT_EQ(vi_info.remote_ssrc, 0);   /* Chrome's simulcast offer signals no SSRC: routed by MID */
+    rtc_pc_event ev;
+    int tracks = 0;
+    while (rtc_pc_poll_event(b.pc, &ev)) { if (ev.type == RTC_PC_EV_TRACK) tracks++; rtc_buf_unref(ev.buf); }
+    ASSERT_EQ(tracks, 2);
+    rtc_pc_free(b.pc);
+}
+
+static void test_chrome_offer(void)
+{
+    check_chrome_answer(-1, "VP8", 96, 97, RTC_DIR_RECVONLY);
+    check_chrome_answer(RTC_CODEC_H264, "H264", 102, 103, RTC_DIR_SENDRECV);   /* 102: packetization-mode 1 */
+    check_chrome_answer(RTC_CODEC_VP9, "VP9", 98, 99, RTC_DIR_RECVONLY);
+    check_chrome_answer(RTC_CODEC_AV1, "AV1", 45, 46, RTC_DIR_SENDRECV);
+}
+
+/* An audio-only offer from a stack without RTP sections we know gets rejected sections. */
+static void test_unsupported_codecs_rejected(void)
+{
+    static const char *offer =
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n"
+        "m=audio 9 UDP/TLS/RTP/SAVPF 0 8\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=ice-ufrag:abcd\r\n"
+        "a=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=fingerprint:sha-256 "
+        "11:8F:98:37:73:B7:7B:57:51:DD:B7:48:45:3A:12:73:1A:26:34:1C:CB:EF:9C:0D:E2:91:7A:C7:21:1E:3F:7F\r\n"
+        "a=setup:actpass\r\na=rtcp-mux\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"
+        "m=video 9 UDP/TLS/RTP/SAVPF 104\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\na=rtcp-mux\r\n"
+        "a=rtpmap:104 H264/90000\r\na=fmtp:104 packetization-mode=0;profile-level-id=42001f\r\n";
+    peer b;
+    peer_init(&b, "10.0.0.2:2000", cert_b);
+    ASSERT_OK(rtc_pc_set_remote_description(b.pc, RTC_SDP_OFFER, offer, now));
+    char *text;
+    ASSERT_OK(rtc_pc_create_answer(b.pc, &text, now));
+    rtc_sdp *s;
+    ASSERT_OK(rtc_sdp_parse(&s, text, strlen(text), NULL));
+    ASSERT_EQ(s->nmedia, 2);
+    ASSERT_EQ(s->media[0]->port, 0);
+    ASSERT_EQ(s->media[1]->port, 0);
+    rtc_sdp_free(s);
+    free(text);
+    ASSERT_EQ(rtc_pc_transceiver_count(b.pc), 0);
+    rtc_pc_free(b.pc);
+}
+
+/* Our offer lists every codec (preferred first) and Chrome's answer picks one. */
+static void test_our_offer(void)
+{
+    peer a;
+    peer_init(&a, "10.0.0.1:1000", cert_a);
+    ASSERT_OK(rtc_pc_add_transceiver(a.pc, &(rtc_transceiver_init){ RTC_MEDIA_VIDEO, RTC_DIR_SENDRECV, RTC_CODEC_H264 }, now));
+    ASSERT_OK(rtc_pc_add_transceiver(a.pc, &(rtc_transceiver_init){ RTC_MEDIA_AUDIO, RTC_DIR_RECVONLY, -1 }, now));
+    ASSERT_EQ(rtc_pc_add_transceiver(a.pc, &(rtc_transceiver_init){ RTC_MEDIA_AUDIO, RTC_DIR_RECVONLY, RTC_CODEC_VP8 }, now),
+              RTC_EINVAL);
+    char *text;
+    ASSERT_OK(rtc_pc_create_offer(a.pc, false, &text, now));
+    rtc_sdp *s;
+    ASSERT_OK(rtc_sdp_parse(&s, text, strlen(text), NULL));
+    ASSERT_EQ(s->nmedia, 2);
+    const rtc_sdp_media *v = s->media[0], *au = s->media[1];
+    ASSERT_STREQ(v->codecs[0]->name, "H264");
+    ASSERT_STREQ(rtc_sdp_codec_param(v->codecs[0], "packetization-mode"), "1");
+    ASSERT(rtc_sdp_media_find_codec(v, "VP8", NULL) != NULL);
+    ASSERT(rtc_sdp_media_rtx_for(v, v->codecs[0]->pt) != NULL);
+    ASSERT_EQ(rtc_sdp_media_direction(s, v), RTC_SDP_SENDRECV);
+    ASSERT(rtc_sdp_media_ssrc_group(v, "FID") != NULL);
+    ASSERT_STREQ(au->codecs[0]->name, "opus");
+    ASSERT_EQ(rtc_sdp_media_direction(s, au), RTC_SDP_RECVONLY);
+    ASSERT_EQ(au->nssrcs, 0);
+    rtc_sdp_free(s);
+    ASSERT_OK(rtc_pc_set_local_description(a.pc, RTC_SDP_OFFER, text, now));
+    free(text);
+    rtc_pc_free(a.pc);
+}
+
+int main(void)
+{
+    rtc_rng_init_seed(&rng, 42);
+    ASSERT_OK(rtc_dtls_cert_generate(&cert_a, RTC_DTLS_KEY_ECDSA_P256, &rng, 1700000000));
+    ASSERT_OK(rtc_dtls_cert_generate(&cert_b, RTC_DTLS_KEY_ECDSA_P256, &rng, 1700000000));
+    RUN(test_chrome_offer);
+    RUN(test_unsupported_codecs_rejected);
+    RUN(test_our_offer);
+    RUN(test_exchange_with_loss);
+    rtc_dtls_cert_unref(cert_a);
+    rtc_dtls_cert_unref(cert_b);
+    return 0;
+}

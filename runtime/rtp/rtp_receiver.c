@@ -191,7 +191,11 @@ int rtc_rtp_receiver_poll_rtcp(rtc_rtp_receiver *r, uint8_t *out, size_t cap)
 int rtc_rtp_receiver_poll_frame(rtc_rtp_receiver *r, rtc_jb_frame *out)
 {
     int got = rtc_jitter_buffer_poll_frame(r->jb, out);
-    if (got && out->keyframe) r->want_pli = false;
+    if (got && out->keyframe) {
+        r->want_pli = false;
+        /* Holes before a keyframe no longer matter to the decoder: stop asking. */
+        if (r->nack) rtc_nack_generator_handle_keyframe(r->nack, out->first_seq);
+    }
     recv__collect(r);
     return got;
 }

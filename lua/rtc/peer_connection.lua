@@ -8,7 +8,7 @@ local PC, DC = {}, {}
 local PC_EVENTS = {
   icecandidate = true, icegatheringstatechange = true, iceconnectionstatechange = true,
   connectionstatechange = true, signalingstatechange = true, negotiationneeded = true,
-  datachannel = true, close = true, error = true,
+  datachannel = true, close = true, error = true, track = true,
 }
 local DC_EVENTS = { open = true, message = true, close = true, closing = true, bufferedamountlow = true, error = true }
 
@@ -103,8 +103,108 @@ end
 DC.__close = DC.close
 -- }======
 
+-- {====== media: transceivers and tracks (pc/pc_media.h) ======
+local TR, TRACK = {}, {}
+local TRACK_EVENTS = { frame = true, keyframerequest = true, ended = true }
+local KINDS = { audio = true, video = true }
+local DIRECTIONS = { sendrecv = true, sendonly = true, recvonly = true, inactive = true }
+
+local function new_track(kind, remote, codec)
+  local id = string.format("%08x-%04x", math.random(0, 0x7fffffff), math.random(0, 0xffff))
+  return setmetatable({ kind = kind, id = id, remote = remote, codec = codec, _listeners = {} }, TRACK)
+end
+
+TRACK.__index = TRACK
+TRACK.__name = "rtc.media_track"
+TRACK.__tostring = function(self)
+  return string.format("rtc.media_track(%s %s%s)", self.remote and "remote" or "local", self.kind,
+                       self._tr and (" mid " .. tostring(self._tr.mid)) or "")
+end
+
+function TRACK:on(ev, fn) return on(self, TRACK_EVENTS, ev, fn) end
+
+--- track:write_frame{data=, timestamp=, keyframe=} -> packets | nil, err (local tracks).
+--- data: one encoded frame (Opus packet, VP8/VP9 frame, H264 Annex B access unit, AV1
+--- temporal unit); timestamp in the codec's RTP clock (48 kHz Opus, 90 kHz video).
+function TRACK:write_frame(f)
+  if type(f) ~= "table" or type(f.data) ~= "string" or math.type(f.timestamp) ~= "integer" then
+    error("bad argument #1 to 'write_frame' ({data=string, timestamp=integer} expected)", 2)
+  end
+  if self.remote then error("write_frame: a remote track cannot be written to", 2) end
+  local tr = self._tr
+  if not tr or tr._pc._closed then return nil, "InvalidStateError: the track is not sending", "InvalidStateError" end
+  return tr._pc._core:send_frame(tr._h, f.data, f.timestamp & 0xffffffff, f.keyframe and true or false)
+end
+
+--- track:request_keyframe(): ask the sender for a keyframe (remote tracks; PLI).
+function TRACK:request_keyframe()
+  if not self.remote then error("request_keyframe: only remote tracks receive keyframes", 2) end
+  local tr = self._tr
+  if not tr or tr._pc._closed then return nil, "InvalidStateError: the track has ended", "InvalidStateError" end
+  return tr._pc._core:request_keyframe(tr._h)
+end
+
+local function new_transceiver(pc, h, kind, remote_created)
+  local tr = setmetatable({ _pc = pc, _h = h, kind = kind, _remote_created = remote_created,
+                            sender = {}, receiver = {} }, TR)
+  tr.receiver.track = new_track(kind, true)
+  tr.receiver.track._tr = tr
+  pc._transceivers[h] = tr
+  pc._tr_order[#pc._tr_order + 1] = tr
+  return tr
+end
+
+TR.__name = "rtc.transceiver"
+TR.__index = function(self, k)
+  local m = rawget(TR, k)
+  if m then return m end
+  if k == "mid" or k == "direction" or k == "current_direction" or k == "codec" then
+    local info = self._pc._closed and self._info or self._pc._core:tr_info(self._h)
+    self._info = info
+    if not info then return nil end
+    if k == "mid" then return info.mid ~= "" and info.mid or nil end
+    return info[k]
+  end
+  return nil
+end
+TR.__tostring = function(self) return string.format("rtc.transceiver(%s %s)", self.kind, tostring(self.mid)) end
+
+--- tr:set_direction("sendrecv"|"sendonly"|"recvonly"|"inactive"): used at the next negotiation.
+function TR:set_direction(dir)
+  if not DIRECTIONS[dir] then error("bad argument #1 to 'set_direction' (unknown direction)", 2) end
+  if self._pc._closed then return nil, "InvalidStateError: the peer connection is closed", "InvalidStateError" end
+  return self._pc._core:tr_set_direction(self._h, dir)
+end
+
+--- tr.sender:replace_track(track)
+local function attach(tr, track)
+  if track.remote then error("a remote track cannot be sent", 3) end
+  if track.kind ~= tr.kind then error("track kind " .. track.kind .. " does not fit a " .. tr.kind .. " transceiver", 3) end
+  if track._tr and track._tr ~= tr then error("the track is already sent by another transceiver", 3) end
+  tr.sender.track = track
+  track._tr = tr
+end
+
+local function media_dispatch(pc, name, h, a, b, c, d)
+  local tr = pc._transceivers[h]
+  if name == "track" then
+    if not tr then tr = new_transceiver(pc, h, a, true) end
+    tr.receiver.track.mid = b
+    emit(pc, "track", tr.receiver.track, tr)
+  elseif name == "frame" then
+    if tr then
+      emit(tr.receiver.track, "frame", { data = a, timestamp = b, keyframe = c, codec = d, mid = tr.receiver.track.mid })
+    end
+  elseif name == "keyframerequest" then
+    if tr and tr.sender.track then emit(tr.sender.track, "keyframerequest") end
+  end
+end
+local MEDIA_EVENTS = { track = true, frame = true, keyframerequest = true }
+-- }======
+
 -- {====== peer connection ======
-local function dispatch(pc, name, a, b, c)
+local function dispatch(pc, name, a, b, c, d, e)
+  if MEDIA_EVENTS[name] then return media_dispatch(pc, name, a, b, c, d, e) end
   if name == "icecandidate" then
     if a == "" then
       emit(pc, "icecandidate", nil)
@@ -263,6 +363,51 @@ function PC:create_data_channel(label, opts)
   return new_dc(self, h)
 end
 
+--- pc:add_transceiver("audio"|"video"|track[, {direction=, codec=}]) -> transceiver | nil, err
+--- codec: the preferred codec name ("VP8", "H264", "VP9", "AV1", "opus").
+function PC:add_transceiver(what, opts)
+  local ok, e, n = check_open(self)
+  if not ok then return nil, e, n end
+  local track = type(what) == "table" and getmetatable(what) == TRACK and what or nil
+  local kind = track and track.kind or what
+  if not KINDS[kind] then error("bad argument #1 to 'add_transceiver' (\"audio\", \"video\" or a track expected)", 2) end
+  if opts ~= nil and type(opts) ~= "table" then error("bad argument #2 to 'add_transceiver' (table expected)", 2) end
+  opts = opts or {}
+  local dir = opts.direction or "sendrecv"
+  if not DIRECTIONS[dir] then error("bad argument #2 to 'add_transceiver' (unknown direction)", 2) end
+  local codec = opts.codec or (track and track.codec)
+  if codec ~= nil and type(codec) ~= "string" then error("bad argument #2 to 'add_transceiver' (codec must be a string)", 2) end
+  local h, err, name = self._core:add_transceiver(kind, dir, codec)
+  if not h then return nil, err, name end
+  local tr = new_transceiver(self, h, kind, false)
+  if track then attach(tr, track) end
+  return tr
+end
+
+--- pc:add_track(track) -> transceiver. Reuses a transceiver a remote offer created for
+--- this kind that sends nothing yet (then it becomes sendrecv), as JSEP's addTrack does.
+function PC:add_track(track)
+  if type(track) ~= "table" or getmetatable(track) ~= TRACK then error("bad argument #1 to 'add_track' (track expected)", 2) end
+  local ok, e, n = check_open(self)
+  if not ok then return nil, e, n end
+  for _, tr in ipairs(self._tr_order) do
+    if tr._remote_created and not tr.sender.track and tr.kind == track.kind then
+      attach(tr, track)
+      local dir = tr.direction
+      if dir == "recvonly" then tr:set_direction("sendrecv") elseif dir == "inactive" then tr:set_direction("sendonly") end
+      return tr
+    end
+  end
+  return self:add_transceiver(track, { direction = "sendrecv" })
+end
+
+--- pc:get_transceivers() -> { transceiver, ... } in creation order.
+function PC:get_transceivers()
+  local out = {}
+  for i, tr in ipairs(self._tr_order) do out[i] = tr end
+  return out
+end
+
 --- pc:restart_ice(): the next offer carries new ICE credentials.
 function PC:restart_ice()
   local ok, e, n = check_open(self)
@@ -288,6 +433,10 @@ function PC:close()
   for h, dc in pairs(self._channels) do
     local ok, info = pcall(self._core.dc_info, self._core, h)
     if ok then dc._info = info end
+  end
+  for h, tr in pairs(self._transceivers) do
+    local ok, info = pcall(self._core.tr_info, self._core, h)
+    if ok then tr._info = info end
   end
   local stats = self._core:raw_stats()
   self._final_stats = stats
@@ -358,6 +507,39 @@ function PC:get_stats()
           dataChannelIdentifier = info.id, state = info.state,
           messagesSent = info.messages_sent, bytesSent = info.bytes_sent,
           messagesReceived = info.messages_received, bytesReceived = info.bytes_received }
+  end
+  for h, tr in pairs(self._transceivers) do
+    local info = (not self._closed) and self._core:tr_info(h) or tr._info or {}
+    local codec_id
+    if info.codec then
+      codec_id = "CO" .. h
+      local mime = (info.kind == "audio" and "audio/" or "video/") .. info.codec
+      add { id = codec_id, type = "codec", transportId = "T01", payloadType = info.payload_type,
+            mimeType = mime, clockRate = info.clock_rate, channels = info.codec == "opus" and 2 or nil,
+            sdpFmtpLine = info.fmtp ~= "" and info.fmtp or nil }
+    end
+    local inb, outb = info.inbound, info.outbound
+    if inb then
+      add { id = "IT" .. h, type = "inbound-rtp", kind = info.kind, mid = info.mid, ssrc = inb.ssrc,
+            transportId = "T01", codecId = codec_id, trackIdentifier = tr.receiver.track.id,
+            packetsReceived = inb.packets_received, bytesReceived = inb.bytes_received,
+            packetsLost = inb.packets_lost, jitter = inb.jitter, nackCount = inb.nack_count,
+            pliCount = inb.pli_count, firCount = inb.fir_count,
+            framesReceived = info.kind == "video" and inb.frames_received or nil,
+            keyFramesDecoded = nil, retransmittedPacketsReceived = inb.rtx_received,
+            packetsRepaired = inb.packets_repaired }
+    end
+    if outb then
+      add { id = "OT" .. h, type = "outbound-rtp", kind = info.kind, mid = info.mid, ssrc = outb.ssrc,
+            rtxSsrc = outb.rtx_ssrc ~= 0 and outb.rtx_ssrc or nil, transportId = "T01", codecId = codec_id,
+            packetsSent = outb.packets_sent, bytesSent = outb.bytes_sent,
+            framesSent = info.kind == "video" and outb.frames_sent or nil,
+            retransmittedPacketsSent = outb.retransmitted_packets, nackCount = outb.nack_count,
+            pliCount = outb.pli_count, firCount = outb.fir_count, remoteId = "RI" .. h }
+      add { id = "RI" .. h, type = "remote-inbound-rtp", kind = info.kind, ssrc = outb.ssrc,
+            transportId = "T01", codecId = codec_id, localId = "OT" .. h,
+            roundTripTime = outb.round_trip_time, fractionLost = outb.fraction_lost }
+    end
   end
   return report
 end
@@ -444,9 +626,18 @@ return function(rtc, core)
     if not c then return nil, err, name end
     local raw, err2, name2 = core.peer_connection(c)
     if not raw then return nil, err2, name2 end
-    local pc = setmetatable({ _core = raw, _listeners = {}, _channels = {}, _gather_waiters = {}, _rtc = rtc }, PC)
-    raw:on("event", function(name3, a, b, c2) dispatch(pc, name3, a, b, c2) end)
+    local pc = setmetatable({ _core = raw, _listeners = {}, _channels = {}, _gather_waiters = {}, _rtc = rtc,
+                              _transceivers = {}, _tr_order = {} }, PC)
+    raw:on("event", function(name3, a, b, c2, d, e) dispatch(pc, name3, a, b, c2, d, e) end)
     return pc
+  end
+
+  --- rtc.media_track(kind[, {codec=}]) -> a local track to give to pc:add_track(); frames
+  --- written to it with track:write_frame{} are sent once the transceiver is negotiated.
+  function rtc.media_track(kind, opts)
+    if not KINDS[kind] then error("bad argument #1 to 'media_track' (\"audio\" or \"video\" expected)", 2) end
+    if opts ~= nil and type(opts) ~= "table" then error("bad argument #2 to 'media_track' (table expected)", 2) end
+    return new_track(kind, false, opts and opts.codec)
   end
 
   --- rtc.generate_certificate{key="ecdsa"|"rsa"} -> {pem=, key_pem=, fingerprint=}

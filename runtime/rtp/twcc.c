@@ -215,7 +215,23 @@ void rtc_twcc_receiver_handle_packet(rtc_twcc_receiver *r, uint16_t seq, rtc_tim
 {
     int64_t ext = rtc_seq_unwrap(&r->unwrap, seq);
     if (!r->have) { r->have = true; r->next_seq = r->highest = ext; }
-    if (ext < r->next_seq) { r->stats.late++; return; }
+    if (ext < r->next_seq) {
+        /* Reported lost already. If it is still recent, report again from it so the
+         * sender learns it arrived; otherwise it only counts. */
+        size_t slot = (size_t)ext & (RTC_TWCC_WINDOW - 1);
+        if (r->next_seq - ext > RTC_TWCC_WINDOW / 4 || r->highest - ext >= RTC_TWCC_WINDOW ||
+            r->slot_seq[slot] == ext) {
+            if (r->slot_seq[slot] == ext) r->stats.duplicates++; else r->stats.late++;
+            return;
+        }
+        r->slot_seq[slot] = ext;
+        r->arrival[slot] = now;
+        r->next_seq = ext;
+        r->stats.received++;
+        r->stats.rereported++;
+        r->pending = true;
+        return;
+    }
     if (ext - r->next_seq >= RTC_TWCC_WINDOW) {
         /* The feedback fell far behind (no timer ran): forget the oldest, report the rest. */
         r->next_seq = ext - RTC_TWCC_WINDOW + 1;

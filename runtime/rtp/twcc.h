@@ -59,6 +59,7 @@ typedef struct rtc_twcc_receiver_config {
 
 typedef struct rtc_twcc_receiver_stats {
     uint64_t received, duplicates, late, feedback_sent, window_overrun;
+    uint64_t rereported;         /* arrived after being reported lost; reported again */
 } rtc_twcc_receiver_stats;
 
 typedef struct rtc_twcc_receiver rtc_twcc_receiver;

@@ -390,6 +390,43 @@ static void test_twcc_receiver(void)
     rtc_twcc_receiver_free(r);
 }
 
+/* A packet arriving after the feedback that reported it lost is reported again. */
+static void test_twcc_late_rereport(void)
+{
+    rtc_twcc_receiver *r;
+    rtc_twcc_receiver_config cfg = { .sender_ssrc = 1 };
+    ASSERT_EQ(rtc_twcc_receiver_new(&r, &cfg, 0), 0);
+    for (uint16_t q = 0; q < 10; q++) if (q != 5) rtc_twcc_receiver_handle_packet(r, q, 1000 * q);
+    rtc_twcc_receiver_handle_timeout(r, RTC_MS(50));
+    uint8_t pkt[1200];
+    rtc_rtcp_view v;
+    rtc_twcc_feedback fb;
+    rtc_twcc_status st[64];
+    int n = rtc_twcc_receiver_poll_transmit(r, pkt, sizeof pkt);
+    ASSERT(n > 0);
+    ASSERT_EQ(rtc_rtcp_parse_compound(pkt, (size_t)n, &v, 1), 1);
+    ASSERT_EQ(rtc_twcc_parse(&v, &fb, st, 64), 10);
+    ASSERT(!st[5].received);
+    ASSERT_EQ(rtc_twcc_receiver_poll_transmit(r, pkt, sizeof pkt), 0);
+    rtc_twcc_receiver_handle_packet(r, 5, RTC_MS(60));             /* late */
+    ASSERT_EQ(rtc_twcc_receiver_poll_timeout(r), RTC_MS(100));
+    rtc_twcc_receiver_handle_timeout(r, RTC_MS(100));
+    n = rtc_twcc_receiver_poll_transmit(r, pkt, sizeof pkt);
+    ASSERT(n > 0);
+    ASSERT_EQ(rtc_rtcp_parse_compound(pkt, (size_t)n, &v, 1), 1);
+    ASSERT_EQ(rtc_twcc_parse(&v, &fb, st, 64), 5);                 /* 5..9 again */
+    ASSERT_EQ(fb.base_seq, 5);
+    for (int i = 0; i < 5; i++) ASSERT(st[i].received);
+    ASSERT_EQ(st[1].arrival_us - st[0].arrival_us, 6000 - RTC_MS(60));   /* 6 came before 5 */
+    rtc_twcc_receiver_stats rs;
+    rtc_twcc_receiver_get_stats(r, &rs);
+    ASSERT_EQ(rs.rereported, 1); ASSERT_EQ(rs.received, 10);
+    rtc_twcc_receiver_handle_packet(r, 5, RTC_MS(110));            /* now a duplicate */
+    rtc_twcc_receiver_get_stats(r, &rs);
+    ASSERT_EQ(rs.duplicates, 1);
+    rtc_twcc_receiver_free(r);
+}
+
 /* Sender history + receiver + feedback: every record matches what was sent, losses
  * are reported lost, and arrival spacing follows send spacing over a fixed delay. */
 static void test_twcc_sender(void)
@@ -553,6 +590,7 @@ int main(void)
     RUN(test_twcc_vectors);
     RUN(test_twcc_roundtrip);
     RUN(test_twcc_receiver);
+    RUN(test_twcc_late_rereport);
     RUN(test_twcc_sender);
     RUN(test_report_stats);
     RUN(test_hostile_rtcp);

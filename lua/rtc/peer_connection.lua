@@ -527,7 +527,7 @@ function PC:get_stats()
             pliCount = inb.pli_count, firCount = inb.fir_count,
             framesReceived = info.kind == "video" and inb.frames_received or nil,
             keyFramesDecoded = nil, retransmittedPacketsReceived = inb.rtx_received,
-            packetsRepaired = inb.packets_repaired }
+            packetsRepaired = inb.packets_repaired, framesDropped = inb.frames_dropped }
     end
     if outb then
       add { id = "OT" .. h, type = "outbound-rtp", kind = info.kind, mid = info.mid, ssrc = outb.ssrc,

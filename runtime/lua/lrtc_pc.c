@@ -669,6 +669,8 @@ static int pc_tr_info(lua_State *L)
         set_int(L, "fir_count", (lua_Integer)i.fir_count);
         set_int(L, "rtx_received", (lua_Integer)i.rtx_received);
         set_int(L, "packets_repaired", (lua_Integer)i.packets_repaired);
+        set_int(L, "frames_dropped", (lua_Integer)i.frames_dropped);
+        set_int(L, "packets_given_up", (lua_Integer)i.packets_given_up);
         lua_setfield(L, -2, "inbound");
     }
     if (i.has_outbound) {

@@ -497,6 +497,8 @@ int rtc_pc_transceiver_info(rtc_pc *pc, int tr, rtc_transceiver_info *out)
         out->packets_lost = rs.lost;
         out->jitter = t->clock_rate ? (double)rs.jitter / t->clock_rate : 0;
         out->packets_repaired = rs.nack.recovered;
+        out->frames_dropped = rs.jb.frames_dropped + rs.jb.frames_skipped;
+        out->packets_given_up = rs.nack.given_up;
     }
     if (t->sender) {
         rtc_rtp_sender_stats ss;

@@ -75,6 +75,8 @@ typedef struct rtc_transceiver_info {
     int64_t packets_lost;
     double jitter;               /* seconds */
     uint64_t packets_repaired;   /* holes filled by retransmission */
+    uint64_t frames_dropped;     /* incomplete frames given up, and frames skipped waiting for a keyframe */
+    uint64_t packets_given_up;   /* holes NACK stopped asking for */
     /* outbound-rtp / remote-inbound-rtp */
     bool has_outbound;
     uint64_t packets_sent, bytes_sent, frames_sent, retransmitted_packets;

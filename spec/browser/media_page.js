@@ -1,0 +1,94 @@
+// The browser half of the media interop test: sends the fake camera and microphone
+// (sendrecv transceivers, the video codec chosen with setCodecPreferences), offers
+// without trickle, and reports what getStats says about both directions. Runs inside
+// Chromium; media_peer.js relays signaling lines between this page and stdio.
+'use strict';
+
+const log = (...a) => window.peerLog(a.map(String).join(' '));
+
+async function rtpStats(pc) {
+  const out = { video_out: {}, video_in: {}, audio_out: {}, codecs: {} };
+  const stats = await pc.getStats();
+  stats.forEach(s => {
+    if (s.type === 'codec') out.codecs[s.id] = s.mimeType;
+  });
+  stats.forEach(s => {
+    if (s.type === 'outbound-rtp' && s.kind === 'video') {
+      out.video_out = { packetsSent: s.packetsSent, framesEncoded: s.framesEncoded, framesSent: s.framesSent,
+                        nackCount: s.nackCount, pliCount: s.pliCount, firCount: s.firCount,
+                        retransmittedPacketsSent: s.retransmittedPacketsSent, codec: out.codecs[s.codecId],
+                        targetBitrate: s.targetBitrate };
+    } else if (s.type === 'outbound-rtp' && s.kind === 'audio') {
+      out.audio_out = { packetsSent: s.packetsSent, codec: out.codecs[s.codecId] };
+    } else if (s.type === 'inbound-rtp' && s.kind === 'video') {
+      out.video_in = { packetsReceived: s.packetsReceived, framesReceived: s.framesReceived,
+                       framesDecoded: s.framesDecoded, packetsLost: s.packetsLost, codec: out.codecs[s.codecId] };
+    } else if (s.type === 'remote-inbound-rtp' && s.kind === 'video') {
+      out.video_remote = { roundTripTime: s.roundTripTime, packetsLost: s.packetsLost };
+    }
+  });
+  return out;
+}
+
+function preferCodec(transceiver, mime) {
+  const caps = RTCRtpReceiver.getCapabilities('video').codecs;
+  const want = caps.filter(c => c.mimeType.toLowerCase() === mime.toLowerCase() &&
+    (mime.toLowerCase() !== 'video/h264' || /packetization-mode=1/.test(c.sdpFmtpLine || '')));
+  const rest = caps.filter(c => !want.includes(c));
+  if (!want.length) throw new Error('no ' + mime + ' in this browser');
+  transceiver.setCodecPreferences(want.concat(rest));
+}
+
+window.runPeer = async function (opts) {
+  const t0 = performance.now();
+  const pc = new RTCPeerConnection({ iceServers: [] });
+  window.pc = pc;
+  let finish;
+  const finished = new Promise(r => { finish = r; });
+  const result = { ok: false };
+  pc.onconnectionstatechange = () => {
+    log('connectionState', pc.connectionState);
+    if (pc.connectionState === 'failed') { result.error = 'connection failed'; finish(); }
+  };
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
+  const audio = pc.addTransceiver(stream.getAudioTracks()[0], { direction: 'sendrecv' });
+  const video = pc.addTransceiver(stream.getVideoTracks()[0], { direction: 'sendrecv' });
+  void audio;
+  preferCodec(video, 'video/' + opts.codec);
+  let decodedAtStart = null;
+  pc.ontrack = (e) => log('track', e.track.kind);
+
+  window.onSignal = async (msg) => {
+    if (msg.type === 'answer') {
+      await pc.setRemoteDescription(msg);
+      log('answer applied');
+    }
+  };
+  await pc.setLocalDescription(await pc.createOffer());
+  await new Promise(r => {
+    if (pc.iceGatheringState === 'complete') return r();
+    pc.addEventListener('icegatheringstatechange', () => { if (pc.iceGatheringState === 'complete') r(); });
+  });
+  window.signalOut({ type: 'offer', sdp: pc.localDescription.sdp });
+
+  await new Promise(r => {
+    if (pc.connectionState === 'connected') return r();
+    pc.addEventListener('connectionstatechange', () => { if (pc.connectionState === 'connected') r(); });
+  });
+  result.setup_ms = Math.round(performance.now() - t0);
+  window.markTestPhase();
+  const half = opts.duration * 500;
+  setTimeout(async () => { decodedAtStart = (await rtpStats(pc)).video_in.framesDecoded || 0; }, half);
+  setTimeout(async () => {
+    const s = await rtpStats(pc);
+    Object.assign(result, s);
+    result.frames_decoded_first_half = decodedAtStart;
+    result.ok = true;
+    finish();
+  }, opts.duration * 1000);
+  await finished;
+  // Let the other side finish reading before the connection goes away.
+  await new Promise(r => setTimeout(r, 1500));
+  pc.close();
+  return result;
+};

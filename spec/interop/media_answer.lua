@@ -1,0 +1,92 @@
+-- luartc's half of the browser media test (spec/interop/browser_media_spec.lua): answers
+-- the browser's audio+video offer, counts the complete frames that arrive per codec,
+-- and with --echo sends the video frames back on the same transceiver. Signaling and
+-- RESULT as examples/interop_peer.lua (docs/interop.md).
+--   luartc media_answer.lua [--codec VP8|H264] [--duration S] [--port N] [--echo]
+local rtc = require "rtc"
+local json = rtc.json
+
+local opts = { codec = "VP8", duration = 10, echo = false }
+do
+  local i = 1
+  while arg[i] do
+    local a = arg[i]
+    if a == "--codec" then i = i + 1; opts.codec = arg[i]
+    elseif a == "--duration" then i = i + 1; opts.duration = tonumber(arg[i])
+    elseif a == "--port" then i = i + 1; opts.port = tonumber(arg[i])
+    elseif a == "--echo" then opts.echo = true
+    else io.stderr:write("media_answer: unknown option ", a, "\n"); os.exit(2) end
+    i = i + 1
+  end
+end
+
+local function log(...) io.stderr:write(string.format(...), "\n") end
+local result = { ok = false, frames = {}, keyframes = {}, bytes = {} }
+local function finish()
+  io.stderr:write("RESULT ", json.encode(result), "\n")
+  io.stderr:flush()
+  os.exit(result.ok and 0 or 1)
+end
+
+local pc = assert(rtc.peer_connection { port = opts.port })
+local echo
+if opts.echo then
+  -- Added before the offer arrives, so the browser's video section takes it (sendrecv).
+  echo = rtc.media_track("video", { codec = opts.codec })
+  pc:add_track(echo)
+end
+
+local first_frame_at
+pc:on("connectionstatechange", function(state)
+  log("connection state %s", state)
+  if state == "failed" then result.error = "connection failed"; finish() end
+end)
+
+pc:on("track", function(track)
+  log("track %s mid %s", track.kind, tostring(track.mid))
+  track:on("frame", function(f)
+    if not first_frame_at then
+      first_frame_at = rtc.now()
+      io.stderr:write("MARK\n")
+      rtc.set_timeout(opts.duration * 1000, function()
+        for _, s in pairs(pc:get_stats()) do
+          if s.type == "inbound-rtp" then result["inbound_" .. s.kind] = s end
+          if s.type == "outbound-rtp" then result["outbound_" .. s.kind] = s end
+          if s.type == "remote-inbound-rtp" then result["remote_inbound_" .. s.kind] = s end
+        end
+        result.ok = (result.frames[opts.codec] or 0) > 0 and (result.frames.opus or 0) > 0
+        if not result.ok then result.error = "no " .. opts.codec .. " or no opus frames" end
+        finish()
+      end)
+    end
+    result.frames[f.codec] = (result.frames[f.codec] or 0) + 1
+    result.bytes[f.codec] = (result.bytes[f.codec] or 0) + #f.data
+    if f.keyframe then result.keyframes[f.codec] = (result.keyframes[f.codec] or 0) + 1 end
+    if echo and track.kind == "video" then
+      echo:write_frame { data = f.data, timestamp = f.timestamp, keyframe = f.keyframe }
+    end
+  end)
+  -- The browser's decoder asks us for keyframes of the echo: ask its encoder in turn.
+  if echo and track.kind == "video" then
+    echo:on("keyframerequest", function() track:request_keyframe() end)
+  end
+end)
+
+rtc.spawn(function()
+  while true do
+    local line = rtc.stdin:read_line()
+    if not line then break end
+    local msg = line:match("%S") and json.decode(line)
+    if msg and msg.type == "offer" then
+      local ok, e = pc:set_remote_description { type = "offer", sdp = msg.sdp }
+      if not ok then result.error = e; finish() end
+      local answer, e2 = pc:create_answer()
+      if not answer then result.error = e2; finish() end
+      assert(pc:set_local_description(answer))
+      pc:wait_gathering_complete()
+      rtc.stdout:write(json.encode { type = "answer", sdp = pc.local_description.sdp } .. "\n")
+    end
+  end
+end)
+
+rtc.set_timeout((opts.duration + 30) * 1000, function() result.error = "timeout"; finish() end)

@@ -1,0 +1,324 @@
+-- Signaling server: rooms of peers relaying JSON messages over WebSocket
+-- (protocol in docs/signaling.md). Policy lives in Lua hooks; the mechanics
+-- (limits, tokens, relaying, membership notices) are here.
+--
+--   local signaling = require "signaling"
+--   local srv = assert(http.server { port = 8080, static = "examples/web" })
+--   local sig = signaling.attach(srv, { secret = "s3cret", max_peers = 8,
+--     on_join = function(peer) ... end, on_message = function(peer, msg) ... end })
+--   local c = assert(signaling.connect("ws://127.0.0.1:8080/ws", { room = "demo" }))  -- (yields)
+local rtc = require "rtc"
+local core = require "rtc.core"
+local token = require "signaling.token"
+local client = require "signaling.client"
+
+local json = rtc.json
+
+local M = {
+  make_token = token.make,
+  verify_token = token.verify,
+  turn_credentials = token.turn_credentials,
+  connect = client.connect,
+}
+
+-- Application close codes (4000-4999 are ours by RFC 6455 §7.4.2).
+M.CLOSE = {
+  BAD_REQUEST = 4000,    -- no or invalid room / peer id / info
+  BAD_TOKEN = 4001,      -- missing, malformed or wrongly signed token, or for another room
+  EXPIRED = 4002,        -- token past its expiry
+  ROOM_FULL = 4003,
+  RATE = 4004,           -- too many messages per second
+  TOO_BIG = 4005,        -- a message over max_message_size
+  DUPLICATE = 4006,      -- that peer id is already in the room
+  REFUSED = 4007,        -- an on_join hook said no
+}
+
+local DEFAULTS = {
+  path = "/ws",
+  max_peers = 16,              -- per room
+  max_rooms = 10000,
+  max_message_size = 64 * 1024,
+  rate = 50,                   -- messages per second, sustained
+  burst = 200,                 -- messages in a burst
+  turn_ttl = 86400,
+}
+
+local ID_OK = "^[%w_.%-]+$"    -- room and peer ids: 1..64 of these characters
+
+local Sig = {}
+Sig.__index = Sig
+
+local function send(peer, msg)
+  if peer.gone then return false end
+  local ok = peer.ws:send(json.encode(msg))
+  return ok and true or false
+end
+
+local function member_ids(room)
+  local ids = {}
+  for id in pairs(room.peers) do ids[#ids + 1] = id end
+  table.sort(ids)
+  return json.array(ids)
+end
+
+local function random_id()
+  return (core.base64_encode(core.sha1(tostring(rtc.now()) .. tostring({}) .. math.random()), true):sub(1, 10)
+          :gsub("[_-]", "x"))
+end
+
+function Sig:_error(peer, code, text, ref)
+  self.stats.errors = self.stats.errors + 1
+  send(peer, { type = "error", error = code, message = text, ref = ref })
+end
+
+function Sig:_leave(peer)
+  if peer.gone then return end
+  peer.gone = true
+  local room = self.rooms[peer.room]
+  if not room or room.peers[peer.id] ~= peer then return end
+  room.peers[peer.id] = nil
+  room.count = room.count - 1
+  self.stats.peers = self.stats.peers - 1
+  if room.count == 0 then
+    self.rooms[peer.room] = nil
+    self.stats.rooms = self.stats.rooms - 1
+  end
+  if self.opts.on_leave then
+    local ok, err = pcall(self.opts.on_leave, peer)
+    if not ok then rtc.log.error("signaling", "on_leave: %s", tostring(err)) end
+  end
+  local ids = room.count > 0 and member_ids(room)
+  for _, other in pairs(room.peers) do send(other, { type = "leave", id = peer.id, peers = ids }) end
+end
+
+-- A token bucket: `rate` per second refilled up to `burst`.
+local function allow(peer, rate, burst)
+  local now = rtc.now()
+  local tokens = math.min(burst, peer.bucket + (now - peer.bucket_at) * rate / 1000)
+  peer.bucket_at = now
+  if tokens < 1 then
+    peer.bucket = tokens
+    return false
+  end
+  peer.bucket = tokens - 1
+  return true
+end
+
+function Sig:_message(peer, data, binary)
+  if peer.gone then return end
+  local o = self.opts
+  if #data > o.max_message_size then
+    self.stats.dropped = self.stats.dropped + 1
+    peer.ws:close(M.CLOSE.TOO_BIG, "message too big")
+    return self:_leave(peer)
+  end
+  if not allow(peer, o.rate, o.burst) then
+    self.stats.dropped = self.stats.dropped + 1
+    peer.ws:close(M.CLOSE.RATE, "rate limit exceeded")
+    return self:_leave(peer)
+  end
+  if binary then return self:_error(peer, "bad-message", "binary messages are not accepted") end
+  local msg, err = json.decode(data)
+  if type(msg) ~= "table" or json.is_array(msg) then
+    return self:_error(peer, "bad-json", msg == nil and err or "a message is a JSON object")
+  end
+  if type(msg.type) ~= "string" then return self:_error(peer, "bad-message", "message has no type") end
+  local to = msg.to
+  if to ~= nil and type(to) ~= "string" then return self:_error(peer, "bad-message", "'to' must be a peer id", msg.type) end
+  if msg.type == "ping" then return send(peer, { type = "pong" }) end
+  msg.from = peer.id
+  if o.on_message then
+    local ok, res, why = pcall(o.on_message, peer, msg)
+    if not ok then
+      rtc.log.error("signaling", "on_message: %s", tostring(res))
+      return self:_error(peer, "internal", "message hook failed", msg.type)
+    end
+    if res == false then return self:_error(peer, "refused", why or "message refused", msg.type) end
+    if type(res) == "table" then msg = res end
+  end
+  local room = self.rooms[peer.room]
+  self.stats.relayed = self.stats.relayed + 1
+  if to then
+    local dest = room and room.peers[to]
+    if not dest then return self:_error(peer, "unknown-peer", "no peer '" .. to .. "' in this room", msg.type) end
+    send(dest, msg)
+  else
+    local text = json.encode(msg)
+    for id, other in pairs(room.peers) do
+      if id ~= peer.id and not other.gone then other.ws:send(text) end
+    end
+  end
+end
+
+-- Admission: query parameters, token, room capacity, hook. Returns the peer or
+-- closes the socket with the reason.
+function Sig:_join(ws, req)
+  local o = self.opts
+  local function q(name) return core.http_query_param(req.target, name) end
+  local function refuse(code, reason)
+    self.stats.refused = self.stats.refused + 1
+    ws:close(code, reason)
+    return nil
+  end
+  local room_id, peer_id, info_text = q("room"), q("peer"), q("info")
+  local claims
+  if o.secret then
+    local tok = q("token")
+    local c, kind, why = token.verify(o.secret, tok)
+    if not c then return refuse(kind == "expired" and M.CLOSE.EXPIRED or M.CLOSE.BAD_TOKEN, why) end
+    if room_id and c.room ~= room_id then return refuse(M.CLOSE.BAD_TOKEN, "token is for another room") end
+    if peer_id and c.peer and c.peer ~= peer_id then return refuse(M.CLOSE.BAD_TOKEN, "token is for another peer") end
+    room_id, peer_id, claims = c.room, c.peer or peer_id, c
+  end
+  if type(room_id) ~= "string" or #room_id > 64 or not room_id:match(ID_OK) then
+    return refuse(M.CLOSE.BAD_REQUEST, "missing or invalid room")
+  end
+  if peer_id and (#peer_id > 64 or not peer_id:match(ID_OK)) then
+    return refuse(M.CLOSE.BAD_REQUEST, "invalid peer id")
+  end
+  local info
+  if info_text then
+    info = #info_text <= 1024 and json.decode(info_text)
+    if type(info) ~= "table" then return refuse(M.CLOSE.BAD_REQUEST, "info must be a JSON object") end
+  end
+  local room = self.rooms[room_id]
+  if room and room.count >= o.max_peers then return refuse(M.CLOSE.ROOM_FULL, "room is full") end
+  if not room and self.stats.rooms >= o.max_rooms then return refuse(M.CLOSE.ROOM_FULL, "too many rooms") end
+  if not peer_id then
+    repeat peer_id = random_id() until not (room and room.peers[peer_id])
+  elseif room and room.peers[peer_id] then
+    return refuse(M.CLOSE.DUPLICATE, "peer id already in the room")
+  end
+  local peer = { id = peer_id, room = room_id, info = info, claims = claims, ws = ws,
+                 bucket = o.burst, bucket_at = rtc.now(), remote = ws.remote_host }
+  if o.on_join then
+    local ok, res, why = pcall(o.on_join, peer, req)
+    if not ok then
+      rtc.log.error("signaling", "on_join: %s", tostring(res))
+      return refuse(1011, "join hook failed")
+    end
+    if res == false then return refuse(M.CLOSE.REFUSED, why or "refused") end
+  end
+  room = self.rooms[room_id]   -- the hook may have yielded
+  if not room then
+    room = { id = room_id, peers = {}, count = 0 }
+    self.rooms[room_id] = room
+    self.stats.rooms = self.stats.rooms + 1
+  end
+  if room.count >= o.max_peers then return refuse(M.CLOSE.ROOM_FULL, "room is full") end
+  if room.peers[peer_id] then return refuse(M.CLOSE.DUPLICATE, "peer id already in the room") end
+  local others = {}
+  for id, other in pairs(room.peers) do others[#others + 1] = { id = id, info = other.info } end
+  table.sort(others, function(a, b) return a.id < b.id end)
+  room.peers[peer_id] = peer
+  room.count = room.count + 1
+  self.stats.peers = self.stats.peers + 1
+  self.stats.joins = self.stats.joins + 1
+  local welcome = { type = "welcome", id = peer_id, room = room_id, peers = json.array(others) }
+  if o.turn or o.stun then
+    welcome.ice_servers = json.array({})
+    if o.stun then table.insert(welcome.ice_servers, { urls = o.stun }) end
+    if o.turn then table.insert(welcome.ice_servers, self:turn_server(peer_id)) end
+  end
+  send(peer, welcome)
+  local ids = member_ids(room)
+  for id, other in pairs(room.peers) do
+    if id ~= peer_id then send(other, { type = "join", id = peer_id, info = info, peers = ids }) end
+  end
+  return peer
+end
+
+--- sig:turn_server(user) -> {urls=, username=, credential=, ttl=} (when opts.turn is set)
+function Sig:turn_server(user)
+  local t = self.opts.turn
+  local username, password = token.turn_credentials(t.secret, user, t.ttl or self.opts.turn_ttl)
+  return { urls = json.array(t.uris), username = username, credential = password, ttl = t.ttl or self.opts.turn_ttl }
+end
+
+--- sig:send(room, peer_id, msg) -> true | false: a message from the server itself.
+function Sig:send(room_id, peer_id, msg)
+  local room = self.rooms[room_id]
+  local peer = room and room.peers[peer_id]
+  if not peer then return false end
+  return send(peer, msg)
+end
+
+--- sig:broadcast(room, msg): to every member.
+function Sig:broadcast(room_id, msg)
+  local room = self.rooms[room_id]
+  if not room then return 0 end
+  local text, n = json.encode(msg), 0
+  for _, peer in pairs(room.peers) do peer.ws:send(text); n = n + 1 end
+  return n
+end
+
+--- sig:members(room) -> sorted list of peer ids
+function Sig:members(room_id)
+  local room = self.rooms[room_id]
+  return room and member_ids(room) or json.array({})
+end
+
+--- sig:kick(room, peer_id, code, reason)
+function Sig:kick(room_id, peer_id, code, reason)
+  local room = self.rooms[room_id]
+  local peer = room and room.peers[peer_id]
+  if not peer then return false end
+  peer.ws:close(code or 4008, reason or "removed")
+  self:_leave(peer)
+  return true
+end
+
+-- GET /turn?user=NAME[&token=T]: TURN REST credentials (coturn's use-auth-secret).
+function Sig:_turn_route(req)
+  local o = self.opts
+  if o.secret then
+    local c = token.verify(o.secret, core.http_query_param(req.target, "token"))
+    if not c then return 403, '{"error":"bad token"}\n', { ["Content-Type"] = "application/json" } end
+  end
+  local user = core.http_query_param(req.target, "user") or ""
+  if #user > 64 or (user ~= "" and not user:match(ID_OK)) then
+    return 400, '{"error":"bad user"}\n', { ["Content-Type"] = "application/json" }
+  end
+  local s = self:turn_server(user)
+  local body = json.encode { username = s.username, password = s.credential, ttl = s.ttl, uris = s.urls }
+  return 200, body, { ["Content-Type"] = "application/json", ["Cache-Control"] = "no-store" }
+end
+
+--- signaling.attach(http_server, opts) -> sig
+--- opts: path ("/ws"), secret (tokens required when set), max_peers, max_rooms,
+--- max_message_size, rate, burst, turn = {secret=, uris={...}, ttl=}, stun = url,
+--- on_join(peer, req) -> false, reason to refuse; on_message(peer, msg) -> false, reason
+--- to drop | a replacement msg | nil to relay as is; on_leave(peer).
+function M.attach(server, opts)
+  local o = {}
+  for k, v in pairs(DEFAULTS) do o[k] = v end
+  for k, v in pairs(opts or {}) do o[k] = v end
+  local self = setmetatable({ opts = o, server = server, rooms = {},
+                              stats = { rooms = 0, peers = 0, joins = 0, relayed = 0, errors = 0,
+                                        refused = 0, dropped = 0 } }, Sig)
+  server:websocket(o.path, function(ws, req)
+    local peer = self:_join(ws, req)
+    if not peer then return end
+    ws:on("message", function(data, binary) self:_message(peer, data, binary) end)
+    ws:on("close", function() self:_leave(peer) end)
+  end)
+  if o.turn then server:route("GET", "/turn", function(req) return self:_turn_route(req) end) end
+  server:route("GET", "/healthz", function()
+    return 200, json.encode(self.stats), { ["Content-Type"] = "application/json" }
+  end)
+  return self
+end
+
+--- signaling.listen(opts) -> sig, http_server | nil, err: an HTTP server (opts.host,
+--- opts.port, opts.static, ...) with the signaling endpoint attached.
+function M.listen(opts)
+  local http = require "http"
+  local hopts = {}
+  for k, v in pairs(opts or {}) do hopts[k] = v end
+  hopts.max_message = hopts.max_message or (opts and opts.max_message_size or DEFAULTS.max_message_size) + 1024
+  local server, err = http.server(hopts)
+  if not server then return nil, err end
+  return M.attach(server, opts), server
+end
+
+return M

@@ -5,6 +5,7 @@
 #include "core/rtc_buf.h"
 #include "rtp/rtp_receiver.h"
 #include "rtp/rtp_sender.h"
+#include "rtp/twcc.h"
 #include <stdlib.h>
 
 static void drain(rtc_rtp_sender *s, rtc_rtp_receiver *r)
@@ -34,6 +35,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                    .wait_keyframe = data[0] & 0x80 };
     if (rtc_rtp_sender_new(&s, &sc, 0) < 0) return 0;
     if (rtc_rtp_receiver_new(&r, &rc, 0) < 0) { rtc_rtp_sender_free(s); return 0; }
+    /* The TWCC receiver on the same bytes as transport seqs: whatever it writes parses. */
+    rtc_twcc_receiver *tw;
+    if (rtc_twcc_receiver_new(&tw, &(rtc_twcc_receiver_config){ .sender_ssrc = 9 }, 0) == 0) {
+        rtc_time t = 0;
+        for (size_t i = 1; i + 1 < size && i < 200; i += 2) {   /* bounded: ranges can be long */
+            t += data[i] & 0x0F ? 1000 * (data[i] & 0x0F) : RTC_SEC(9);   /* sometimes huge gaps */
+            rtc_twcc_receiver_handle_packet(tw, (uint16_t)(data[i] << 8 | data[i + 1]), t);
+            if (rtc_twcc_receiver_poll_timeout(tw) <= t) rtc_twcc_receiver_handle_timeout(tw, t);
+            uint8_t fbp[1200];
+            int k;
+            while ((k = rtc_twcc_receiver_poll_transmit(tw, fbp, sizeof fbp)) > 0) {
+                rtc_rtcp_view v;
+                rtc_twcc_feedback fb;
+                static rtc_twcc_status st[2048];
+                if (rtc_rtcp_parse_compound(fbp, (size_t)k, &v, 1) != 1) abort();
+                if (rtc_twcc_parse(&v, &fb, st, 2048) <= 0) abort();
+            }
+            if (k < 0) abort();
+        }
+        rtc_twcc_receiver_free(tw);
+    }
     static const uint8_t frame[3000];
     rtc_rtp_sender_send_frame(s, frame, sizeof frame, 0, NULL, 0);
     rtc_time now = 0;

@@ -531,6 +531,13 @@ static int pc_raw_stats(lua_State *L)
     lua_setfield(L, -2, "remote_candidates");
     lua_pushinteger(L, rtc_pc_dc_count(pc));
     lua_setfield(L, -2, "data_channels");
+    rtc_pc_media_stats ms;
+    rtc_pc_media_get_stats(pc, &ms);
+    set_int(L, "rtp_received", (lua_Integer)ms.rtp_received);
+    set_int(L, "rtcp_received", (lua_Integer)ms.rtcp_received);
+    set_int(L, "srtp_errors", (lua_Integer)ms.srtp_errors);
+    set_int(L, "rtp_unroutable", (lua_Integer)ms.unroutable);
+    set_int(L, "twcc_feedback_sent", (lua_Integer)ms.twcc_feedback_sent);
     return 1;
 }
 

@@ -2,7 +2,7 @@
 -- the browser's audio+video offer, counts the complete frames that arrive per codec,
 -- and with --echo sends the video frames back on the same transceiver. Signaling and
 -- RESULT as examples/interop_peer.lua (docs/interop.md).
---   luartc media_answer.lua [--codec VP8|H264] [--duration S] [--port N] [--echo]
+--   luartc media_answer.lua [--codec VP8|H264] [--duration S] [--bind IP --port N] [--echo]
 local rtc = require "rtc"
 local json = rtc.json
 
@@ -14,6 +14,7 @@ do
     if a == "--codec" then i = i + 1; opts.codec = arg[i]
     elseif a == "--duration" then i = i + 1; opts.duration = tonumber(arg[i])
     elseif a == "--port" then i = i + 1; opts.port = tonumber(arg[i])
+    elseif a == "--bind" then i = i + 1; opts.bind = arg[i]
     elseif a == "--echo" then opts.echo = true
     else io.stderr:write("media_answer: unknown option ", a, "\n"); os.exit(2) end
     i = i + 1
@@ -28,7 +29,8 @@ local function finish()
   os.exit(result.ok and 0 or 1)
 end
 
-local pc = assert(rtc.peer_connection { port = opts.port })
+-- A fixed address and port let the test drop packets to us alone (iptables --dport).
+local pc = assert(rtc.peer_connection { port = opts.port, bind_addresses = opts.bind and { opts.bind } or nil })
 local echo
 if opts.echo then
   -- Added before the offer arrives, so the browser's video section takes it (sendrecv).
@@ -54,6 +56,10 @@ pc:on("track", function(track)
           if s.type == "outbound-rtp" then result["outbound_" .. s.kind] = s end
           if s.type == "remote-inbound-rtp" then result["remote_inbound_" .. s.kind] = s end
         end
+        local raw = pc._core:raw_stats()
+        result.transport = { rtp_received = raw.rtp_received, rtcp_received = raw.rtcp_received,
+                             srtp_errors = raw.srtp_errors, rtp_unroutable = raw.rtp_unroutable,
+                             twcc_feedback_sent = raw.twcc_feedback_sent }
         result.ok = (result.frames[opts.codec] or 0) > 0 and (result.frames.opus or 0) > 0
         if not result.ok then result.error = "no " .. opts.codec .. " or no opus frames" end
         finish()

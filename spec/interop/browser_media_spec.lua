@@ -1,0 +1,103 @@
+-- Chromium sends its fake camera and microphone to luartc (spec/interop/media_answer.lua)
+-- inside an isolated network namespace: every VP8 / H264 frame arrives complete, NACK
+-- and RTX repair 5% random loss on luartc's side (iptables), and the VP8 frames luartc
+-- echoes back decode in the browser.
+local rtc = require "rtc"
+
+local SRC = os.getenv("RTC_SOURCE_DIR") or "."
+local LUARTC = os.getenv("LUARTC") or (SRC .. "/build/luartc")
+local BROWSER = SRC .. "/spec/browser"
+local PORT = 40000
+
+local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+local function have_browser()
+  local f = io.open("/usr/bin/chromium", "r")
+  if f then f:close() end
+  local g = io.open(BROWSER .. "/node_modules/playwright-core/package.json", "r")
+  if g then g:close() end
+  return f ~= nil and g ~= nil
+end
+
+-- run{codec=, loss=, echo=, duration=} -> browser result, luartc result
+local function run(o)
+  local duration = o.duration or 8
+  local luartc = { LUARTC, SRC .. "/spec/interop/media_answer.lua", "--codec", o.codec, "--duration",
+                   tostring(duration), "--bind", "10.77.0.1", "--port", tostring(PORT) }
+  if o.echo then luartc[#luartc + 1] = "--echo" end
+  local browser = { "node", BROWSER .. "/media_peer.js", "--codec", o.codec, "--duration", tostring(duration + 2) }
+  local pair = { "env", "-u", "LD_PRELOAD", "node", BROWSER .. "/pair.js", "--timeout", tostring(duration + 50), "--" }
+  for _, x in ipairs(browser) do pair[#pair + 1] = x end
+  pair[#pair + 1] = "--"
+  for _, x in ipairs(luartc) do pair[#pair + 1] = x end
+  local q = {}
+  for i, x in ipairs(pair) do q[i] = quote(x) end
+  local inner = table.concat(q, " ")
+  if (o.loss or 0) > 0 then
+    -- Only datagrams to luartc's port are dropped: the browser's side stays clean.
+    inner = string.format("iptables -A INPUT -p udp --dport %d -m statistic --mode random --probability %s -j DROP && %s",
+                          PORT, tostring(o.loss), inner)
+  end
+  local log = os.tmpname()
+  local cmd = quote(BROWSER .. "/isolated.sh") .. " sh -c " .. quote(inner) .. " 2>" .. quote(log)
+  local p = assert(io.popen(cmd, "r"))
+  local out = p:read("a")
+  p:close()
+  local f = io.open(log, "r")
+  local text = f and f:read("a") or ""
+  if f then f:close() end
+  os.remove(log)
+  local line = out:match("[^\n]*")
+  local res = line and line:match("^%b{}") and rtc.json.decode(line)
+  if not res or not res.a or not res.b then error("media pairing produced no results; log:\n" .. text:sub(-4000)) end
+  if not (res.a.ok and res.b.ok) then error("media pairing failed; log:\n" .. text:sub(-4000)) end
+  return res.a, res.b
+end
+
+local describe_browser = have_browser() and describe or function(name) pending(name .. " (no chromium)") end
+
+describe_browser("Chromium media to luartc", function()
+  it("VP8 and Opus arrive complete and the VP8 echo decodes in the browser", function()
+    local browser, lrtc = run { codec = "VP8", echo = true }
+    local v, a = lrtc.inbound_video, lrtc.inbound_audio
+    assert.is_true(lrtc.frames.VP8 >= 60, "VP8 frames: " .. tostring(lrtc.frames.VP8))
+    assert.is_true(lrtc.frames.opus >= 250, "Opus frames: " .. tostring(lrtc.frames.opus))
+    assert.equal(lrtc.frames.VP8, v.framesReceived)
+    assert.equal(0, v.framesDropped)
+    assert.is_true(lrtc.keyframes.VP8 >= 1)
+    assert.equal(0, a.framesDropped)
+    assert.equal(0, lrtc.transport.srtp_errors)
+    assert.equal(0, lrtc.transport.rtp_unroutable)
+    assert.equal("video/VP8", browser.video_out.codec)
+    -- The echo: what luartc sent back decodes, and keeps decoding.
+    assert.equal("video/VP8", browser.video_in.codec)
+    assert.is_true(browser.frames_decoded_first_half > 0)
+    assert.is_true(browser.video_in.framesDecoded > browser.frames_decoded_first_half + 20,
+                   "framesDecoded " .. tostring(browser.video_in.framesDecoded))
+    assert.is_true(lrtc.outbound_video.framesSent >= lrtc.frames.VP8 - 1)
+    assert.is_true(lrtc.remote_inbound_video.roundTripTime ~= nil)
+  end)
+
+  it("H264 (packetization-mode 1, chosen with setCodecPreferences) arrives complete", function()
+    local browser, lrtc = run { codec = "H264" }
+    assert.equal("video/H264", browser.video_out.codec)
+    assert.is_true((lrtc.frames.H264 or 0) >= 60, "H264 frames: " .. tostring(lrtc.frames.H264))
+    assert.is_nil(lrtc.frames.VP8)
+    assert.equal(0, lrtc.inbound_video.framesDropped)
+    assert.is_true(lrtc.keyframes.H264 >= 1)
+  end)
+
+  it("NACK/RTX keep VP8 frames complete through 5% loss on luartc's side", function()
+    local browser, lrtc = run { codec = "VP8", loss = 0.05, echo = true, duration = 10 }
+    local v = lrtc.inbound_video
+    io.stderr:write(string.format("5%% loss: %d VP8 frames, %d packets, %d NACKs, %d repaired (%d RTX), %d lost\n",
+                                  lrtc.frames.VP8, v.packetsReceived, v.nackCount, v.packetsRepaired,
+                                  v.retransmittedPacketsReceived, v.packetsLost))
+    assert.is_true(lrtc.frames.VP8 >= 60)
+    assert.is_true(v.nackCount > 0)
+    assert.is_true(v.packetsRepaired > 0)
+    assert.is_true(browser.video_out.retransmittedPacketsSent > 0)
+    assert.equal(0, v.framesDropped)
+    assert.is_true(browser.video_in.framesDecoded > 20)
+  end)
+end)

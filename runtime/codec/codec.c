@@ -46,7 +46,7 @@ int rtc_depack_parse(rtc_codec_id c, const uint8_t *payload, size_t len, rtc_dep
     }
 }
 
-/* VP8/VP9/Opus frames are the payloads minus their descriptors, end to end. */
+/* VP8 and Opus frames are the payloads minus their descriptors, end to end. */
 static int codec__concat(rtc_codec_id c, const rtc_iov *parts, size_t n, uint8_t *out, size_t cap)
 {
     size_t off = 0;
@@ -54,7 +54,6 @@ static int codec__concat(rtc_codec_id c, const rtc_iov *parts, size_t n, uint8_t
         rtc_depack_info info;
         size_t hl = 0;
         int r = c == RTC_CODEC_VP8 ? rtc_vp8_depack_parse(parts[i].p, parts[i].len, &info, &hl)
-              : c == RTC_CODEC_VP9 ? rtc_vp9_depack_parse(parts[i].p, parts[i].len, &info, &hl)
               : rtc_opus_depack_parse(parts[i].p, parts[i].len, &info);
         if (r < 0) return r;
         size_t body = parts[i].len - hl;
@@ -72,7 +71,8 @@ int rtc_depack_assemble(rtc_codec_id c, const rtc_iov *parts, size_t n, uint8_t 
     switch (c) {
     case RTC_CODEC_OPUS:
     case RTC_CODEC_VP8:
-    case RTC_CODEC_VP9:  return codec__concat(c, parts, n, out, cap);
+        return codec__concat(c, parts, n, out, cap);
+    case RTC_CODEC_VP9:  return rtc_vp9_depack_assemble(parts, n, out, cap);
     case RTC_CODEC_H264: return rtc_h264_depack_assemble(parts, n, out, cap);
     case RTC_CODEC_AV1:  return rtc_av1_depack_assemble(parts, n, out, cap);
     default: return RTC_EINVAL;

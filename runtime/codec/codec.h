@@ -8,8 +8,9 @@
  *      header and says whether the packet starts a frame, ends it, and whether the
  *      frame is a keyframe (what the jitter buffer and keyframe requests need);
  *   2. rtc_depack_assemble() on the payloads of one complete frame, in sequence
- *      order: writes the codec's frame (VP8/VP9 raw frame, H264 Annex B with 4-byte
- *      start codes, AV1 low-overhead OBU stream with size fields, Opus packet).
+ *      order: writes the codec's frame (VP8 raw frame; VP9 raw frame, or a superframe
+ *      with its index when the picture has several layer frames; H264 Annex B with
+ *      4-byte start codes; AV1 low-overhead OBU stream with size fields; Opus packet).
  *
  * Packetizing is an iterator over one frame: rtc_packetizer_init() then
  * rtc_packetizer_next() until it returns 0; the last payload has *last set, which
@@ -95,6 +96,7 @@ int rtc_vp9_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info, si
 int rtc_h264_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info);
 int rtc_av1_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info);
 int rtc_h264_depack_assemble(const rtc_iov *parts, size_t n, uint8_t *out, size_t cap);
+int rtc_vp9_depack_assemble(const rtc_iov *parts, size_t n, uint8_t *out, size_t cap);
 int rtc_av1_depack_assemble(const rtc_iov *parts, size_t n, uint8_t *out, size_t cap);
 int rtc_vp8_packetizer_next(rtc_packetizer *pk, uint8_t *out, size_t cap, bool *last);
 int rtc_vp9_packetizer_next(rtc_packetizer *pk, uint8_t *out, size_t cap, bool *last);

@@ -133,3 +133,40 @@ int rtc_vp9_rewrite_ids(uint8_t *p, size_t len, int32_t picture_id, int32_t tl0p
     if (tl0picidx >= 0) p[off + 1] = (uint8_t)tl0picidx;   /* after the layer indices byte */
     return 0;
 }
+
+/* Layer frames of one picture (spatial layers, each starting with B=1) become one
+ * superframe with an index (VP9 spec Annex B), which decoders take in one call. */
+int rtc_vp9_depack_assemble(const rtc_iov *parts, size_t n, uint8_t *out, size_t cap)
+{
+    size_t sizes[8], off = 0;
+    int frames = 0;
+    for (size_t i = 0; i < n; i++) {
+        rtc_depack_info info;
+        size_t hl;
+        int r = rtc_vp9_depack_parse(parts[i].p, parts[i].len, &info, &hl);
+        if (r < 0) return r;
+        if (i == 0 || info.begin) {
+            if (frames == 8) return RTC_EPROTO;         /* a superframe holds at most 8 */
+            sizes[frames++] = 0;
+        }
+        size_t body = parts[i].len - hl;
+        if (body > cap - off) return RTC_EOVERFLOW;
+        memcpy(out + off, parts[i].p + hl, body);
+        off += body;
+        sizes[frames - 1] += body;
+    }
+    if (frames > 1) {
+        size_t max = 0;
+        for (int f = 0; f < frames; f++) if (sizes[f] > max) max = sizes[f];
+        unsigned mag = max < (1u << 8) ? 1 : max < (1u << 16) ? 2 : max < (1u << 24) ? 3 : 4;
+        if ((uint64_t)max >> 32) return RTC_ETOOBIG;
+        size_t idx = 2 + (size_t)mag * (size_t)frames;
+        if (idx > cap - off) return RTC_EOVERFLOW;
+        uint8_t marker = (uint8_t)(0xC0 | (mag - 1) << 3 | (unsigned)(frames - 1));
+        out[off++] = marker;
+        for (int f = 0; f < frames; f++)
+            for (unsigned b = 0; b < mag; b++) out[off++] = (uint8_t)(sizes[f] >> (8 * b));
+        out[off++] = marker;
+    }
+    return off > INT32_MAX ? RTC_ETOOBIG : (int)off;
+}

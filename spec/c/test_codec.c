@@ -187,6 +187,17 @@ static void test_vp9_vectors(void)
     ASSERT(i.begin && !i.end && !i.keyframe);
     static const uint8_t fl4[] = { 0xD8, 0x09, 0x03, 0x03, 0x03, 0x02, 0x84 };   /* 4 P_DIFFs */
     ASSERT_EQ(rtc_vp9_depack_parse(fl4, sizeof fl4, &i, &hl), RTC_EPROTO);
+    /* Two spatial layers in one picture become a superframe with its index. */
+    static const uint8_t l0a[] = { 0xA8, 0x05, 0x00, 0x01, 0x80, 0x11 },   /* B, SID 0, TL0PICIDX 1 */
+                         l0b[] = { 0xA4, 0x05, 0x00, 0x01, 0x22 },         /* E */
+                         l1[]  = { 0xAC, 0x05, 0x03, 0x01, 0x86, 0x33, 0x44 }; /* B E, SID 1, D */
+    rtc_iov sv[3] = { { l0a, sizeof l0a }, { l0b, sizeof l0b }, { l1, sizeof l1 } };
+    uint8_t sf[64];
+    int sn = rtc_depack_assemble(RTC_CODEC_VP9, sv, 3, sf, sizeof sf);
+    static const uint8_t sfx[] = { 0x80, 0x11, 0x22, 0x86, 0x33, 0x44, 0xC1, 0x03, 0x03, 0xC1 };
+    ASSERT_EQ(sn, sizeof sfx); ASSERT_MEMEQ(sf, sfx, sizeof sfx);
+    ASSERT_EQ(rtc_depack_assemble(RTC_CODEC_VP9, sv, 3, sf, 7), RTC_EOVERFLOW);   /* no room for the index */
+    ASSERT_EQ(rtc_depack_assemble(RTC_CODEC_VP9, sv, 2, sf, sizeof sf), 3);      /* one layer: plain */
     /* Packetizer: keyframe gets P=0 and SS with the resolution on the first packet. */
     uint8_t f[2500];
     memset(f, 0x55, sizeof f); f[0] = 0x80;

@@ -68,6 +68,7 @@ int rtc_turn_server_new(rtc_turn_server **out, const rtc_turn_server_config *cfg
     s->nfree = s->nslots;
     s->gen = 1;
     rtc_rng_bytes(c->rng, s->nonce_key, sizeof s->nonce_key);
+    rtc_rng_bytes(c->rng, s->ind_tid, sizeof s->ind_tid);
     s->now = now;
     s->next_check = RTC_TIME_NEVER;
     *out = s;
@@ -686,8 +687,10 @@ int rtc_turn_server_handle_relay(rtc_turn_server *s, uint32_t relay_id, const rt
     } else {
         b = tsv__buf(s, len + 64);
         if (!b) return RTC_ENOMEM;
-        uint8_t tid[RTC_STUN_TID_LEN];
-        rtc_rng_bytes(s->cfg.rng, tid, sizeof tid);
+        /* indications need unique ids, not secret ones: a counter over a random base
+         * spares a crypto RNG call per relayed packet */
+        uint8_t *tid = s->ind_tid;
+        rtc_wr64(tid + 4, rtc_rd64(tid + 4) + 1);
         rtc_stun_writer w;
         rtc_stun_writer_init(&w, b->data, b->cap, RTC_STUN_DATA, RTC_STUN_INDICATION, tid);
         rtc_stun_put_addr(&w, RTC_STUN_ATTR_XOR_PEER_ADDRESS, peer);

@@ -73,6 +73,7 @@ struct rtc_turn_server {
     rtc_turn_server_config cfg;      /* strings point into owned copies below */
     char *realm, *software, *rest_secret;
     uint8_t nonce_key[20];
+    uint8_t ind_tid[RTC_STUN_TID_LEN];   /* Data indication ids: random base + counter */
     int64_t unix_now;
     rtc_time now;
 

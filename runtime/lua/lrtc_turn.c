@@ -10,6 +10,7 @@
 #include "lua/lrtc.h"
 #include "core/rtc_addr.h"
 #include "core/rtc_log.h"
+#include "io/rtc_netif.h"
 #include "io/rtc_turn_host.h"
 #include "stun/stun.h"
 #include <stdlib.h>
@@ -286,10 +287,20 @@ static int l_turn_server(lua_State *L)
     sc->allow_private = opt_bool(L, 1, "allow_private");
     sc->allow_link_local = opt_bool(L, 1, "allow_link_local");
     if (!rtc_addr_family(&sc->relay_v4) && !rtc_addr_family(&sc->relay_v6)) {
-        /* relay on the first listen address's IP unless told otherwise */
+        /* relay on the first listen address's IP unless told otherwise; a wildcard
+         * listener relays on the first interface address of its family (a relayed
+         * address of 0.0.0.0 would mean nothing to a client) */
         rtc_addr *ip = rtc_addr_family(&cfg->listen[0]) == AF_INET6 ? &sc->relay_v6 : &sc->relay_v4;
         *ip = cfg->listen[0];
         rtc_addr_set_port(ip, 0);
+        if (rtc_addr_is_any(ip)) {
+            rtc_netif_addr ifs[16];
+            int n = rtc_netif_list(ifs, 16, false), fam = rtc_addr_family(ip);
+            memset(ip, 0, sizeof *ip);
+            for (int i = 0; i < n; i++)
+                if (rtc_addr_family(&ifs[i].addr) == fam) { *ip = ifs[i].addr; break; }
+            if (!rtc_addr_family(ip)) { free(cfg); return luaL_error(L, "turn_server: no interface address to relay on; set relay_ip"); }
+        }
     }
     if (sc->realm.len == 0) { free(cfg); return luaL_error(L, "turn_server: realm is required"); }
     if (sc->min_port > sc->max_port) { free(cfg); return luaL_error(L, "turn_server: min_port > max_port"); }

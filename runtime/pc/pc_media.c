@@ -219,12 +219,9 @@ void pc__media_start_streams(rtc_pc *pc, pc_tr *t)
     }
     if (pc__dir_recvs(t->current) && !t->recv && t->remote_ssrc)
         start_receiver(pc, t, t->remote_ssrc, t->remote_rtx_ssrc);
-    if (t->fb_twcc && t->twcc_id && !md->twcc && pc__dir_recvs(t->current)) {
-        rtc_twcc_receiver_config tc;
-        memset(&tc, 0, sizeof tc);
-        tc.sender_ssrc = md->rtcp_ssrc;
-        if (rtc_twcc_receiver_new(&md->twcc, &tc, pc->now) == 0) md->twcc_id = t->twcc_id;
-    }
+    /* The feedback machine starts with the first packet (handle_rtp): its media SSRC
+     * must name one of the peer's streams, or libwebrtc drops the feedback. */
+    if (t->fb_twcc && t->twcc_id && !md->twcc_id && pc__dir_recvs(t->current)) md->twcc_id = t->twcc_id;
 }
 
 /* ---- receive ---------------------------------------------------------------------------- */
@@ -255,7 +252,14 @@ static int handle_rtp(rtc_pc *pc, rtc_buf *b)
     int r = rtc_rtp_parse(&p, b->data, b->len);
     if (r < 0) return r;
     md->stats.rtp_received++;
-    if (md->twcc && md->twcc_id) {
+    if (md->twcc_id && !md->twcc) {
+        rtc_twcc_receiver_config tc;
+        memset(&tc, 0, sizeof tc);
+        tc.sender_ssrc = md->rtcp_ssrc;
+        tc.media_ssrc = p.h.ssrc;
+        rtc_twcc_receiver_new(&md->twcc, &tc, pc->now);
+    }
+    if (md->twcc) {
         const rtc_rtp_ext *e = rtc_rtp_find_ext(&p.h, md->twcc_id);
         uint16_t seq;
         if (e && rtc_ext_read_twcc_seq(e, &seq) == 0) rtc_twcc_receiver_handle_packet(md->twcc, seq, pc->now);

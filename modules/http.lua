@@ -319,6 +319,13 @@ end
 
 function Server:_upgrade(conn, parser, req, rest)
   local entry = self._ws[req.path]
+  -- Browsers send cookies on cross-site WebSocket upgrades: an origin list stops
+  -- other sites' pages from opening the socket in a visitor's name.
+  if entry.origins and not entry.origins[req.headers.origin or ""] then
+    self.stats.errors = self.stats.errors + 1
+    reply(conn, 403, "origin not allowed\n", { ["Content-Type"] = "text/plain; charset=utf-8" }, false)
+    return linger(conn)
+  end
   local ok, bytes, proto = parser:ws_accept(entry.protocols)
   conn:write_nowait(bytes)
   if not ok then return linger(conn) end
@@ -396,9 +403,15 @@ function Server:route(method, path, fn)
   return self
 end
 
---- server:websocket(path, fn(ws, req), {protocols = {...}})
+--- server:websocket(path, fn(ws, req), {protocols = {...}, origins = {"http://host:port", ...}})
+--- With `origins`, an upgrade whose Origin header is not listed gets 403.
 function Server:websocket(path, fn, opts)
-  self._ws[path] = { fn = fn, protocols = opts and opts.protocols }
+  local origins
+  if opts and opts.origins then
+    origins = {}
+    for _, o in ipairs(opts.origins) do origins[o] = true end
+  end
+  self._ws[path] = { fn = fn, protocols = opts and opts.protocols, origins = origins }
   return self
 end
 

@@ -32,6 +32,8 @@ local function run(opts, fn)
         if binary then ws:send_binary(data) else ws:send("echo:" .. data) end
       end)
     end)
+    srv:websocket("/strict", function(ws) ws:on("message", function(d) ws:send(d) end) end,
+                  { origins = { "http://good.example" } })
     local ok, err = xpcall(fn, debug.traceback, srv)
     if not ok then failure = err end
     srv:close()
@@ -224,6 +226,17 @@ describe("websocket", function()
       res = exchange(srv.port, "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" ..
                                "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: short\r\n\r\n", 1)
       assert.equal(400, res[1].status)
+      -- an origin list refuses other pages with 403 and admits listed ones
+      local url = "ws://127.0.0.1:" .. srv.port .. "/strict"
+      local ws, err, resp = http.ws_connect(url, { origin = "http://evil.example" })
+      assert.is_nil(ws)
+      assert.equal(403, resp.status, err)
+      assert.is_nil((http.ws_connect(url)))
+      ws = assert(http.ws_connect(url, { origin = "http://good.example" }))
+      ws:send("ok")
+      assert.equal("ok", ws:receive())
+      ws:close()
+      ws:receive()
     end)
   end)
 

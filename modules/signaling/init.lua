@@ -287,6 +287,7 @@ end
 --- signaling.attach(http_server, opts) -> sig
 --- opts: path ("/ws"), secret (tokens required when set), max_peers, max_rooms,
 --- max_message_size, rate, burst, turn = {secret=, uris={...}, ttl=}, stun = url,
+--- origins = {"https://example.org", ...} (pages allowed to connect; absent = any),
 --- on_join(peer, req) -> false, reason to refuse; on_message(peer, msg) -> false, reason
 --- to drop | a replacement msg | nil to relay as is; on_leave(peer).
 function M.attach(server, opts)
@@ -301,7 +302,7 @@ function M.attach(server, opts)
     if not peer then return end
     ws:on("message", function(data, binary) self:_message(peer, data, binary) end)
     ws:on("close", function() self:_leave(peer) end)
-  end)
+  end, { origins = o.origins })
   if o.turn then server:route("GET", "/turn", function(req) return self:_turn_route(req) end) end
   server:route("GET", "/healthz", function()
     return 200, json.encode(self.stats), { ["Content-Type"] = "application/json" }

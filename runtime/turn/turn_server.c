@@ -171,6 +171,23 @@ static bool always_bad(const rtc_addr *p)
     return b[0] == 0xFF || memcmp(b, mapped, 12) == 0;
 }
 
+/* Datagrams to the server's own IPs may only go to relay ports: that is how two
+ * clients of one server reach each other, while the host's other services (and its
+ * listeners) stay out of reach of relayed traffic. Without a configured range the
+ * relay ports are the OS's choice, so only the listeners are refused. */
+bool tsv__own_port_allowed(const rtc_turn_server *s, const rtc_addr *peer)
+{
+    bool own = rtc_addr_ip_eq(peer, &s->cfg.relay_v4) || rtc_addr_ip_eq(peer, &s->cfg.relay_v6);
+    for (size_t i = 0; i < s->nown && !own; i++) own = rtc_addr_ip_eq(peer, &s->own[i]);
+    if (!own) return true;
+    uint16_t port = rtc_addr_port(peer);
+    if (s->cfg.min_port || s->cfg.max_port)
+        return port >= (s->cfg.min_port ? s->cfg.min_port : 1) && port <= s->cfg.max_port;
+    for (size_t i = 0; i < s->nown; i++)
+        if (rtc_addr_port(&s->own[i]) == port) return false;
+    return true;
+}
+
 bool tsv__peer_allowed(const rtc_turn_server *s, const rtc_addr *peer)
 {
     for (size_t i = 0; i < s->nown; i++)

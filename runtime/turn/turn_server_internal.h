@@ -118,6 +118,7 @@ rtc_buf *tsv__buf(rtc_turn_server *s, size_t size);
 void tsv__schedule(rtc_turn_server *s, rtc_time t);
 bool tsv__take_tokens(rtc_turn_server *s, tsv_bucket *b, size_t n);
 bool tsv__peer_allowed(const rtc_turn_server *s, const rtc_addr *peer);
+bool tsv__own_port_allowed(const rtc_turn_server *s, const rtc_addr *peer);
 tsv_perm *tsv__find_perm(tsv_alloc *a, const rtc_addr *peer, rtc_time now);
 tsv_chan *tsv__find_chan_num(tsv_alloc *a, uint16_t num, rtc_time now);
 tsv_chan *tsv__find_chan_peer(tsv_alloc *a, const rtc_addr *peer, rtc_time now);

@@ -519,7 +519,10 @@ static int do_channel_bind(rtc_turn_server *s, req *r, tsv_alloc *a)
 static void relay_out(rtc_turn_server *s, tsv_alloc *a, const rtc_addr *peer, const uint8_t *data, size_t len)
 {
     int idx = tsv__relay_index(a, rtc_addr_family(peer));
-    if (idx < 0 || rtc_addr_port(peer) == 0) { s->st.dropped_no_permission++; return; }
+    if (idx < 0 || rtc_addr_port(peer) == 0 || !tsv__own_port_allowed(s, peer)) {
+        s->st.dropped_no_permission++;
+        return;
+    }
     if (!tsv__take_tokens(s, &a->up, len)) { s->st.dropped_bandwidth++; return; }
     rtc_buf *b = tsv__buf(s, len);
     if (!b) return;

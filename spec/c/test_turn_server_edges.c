@@ -208,8 +208,37 @@ static void test_hostile(void)
     t_free(t);
 }
 
+/* The server's own IP is reachable through a relay only on relay ports. */
+static void test_own_address_ports(void)
+{
+    rtc_turn_server_config cfg = {0};
+    T *t = t_new(&cfg);
+    rawc c;
+    rawc_init(&c, t, "198.51.100.2", 5000, "alice", "wonderland");
+    ASSERT_EQ(request(&c, RTC_STUN_ALLOCATE, a_udp, NULL), 0);
+    rtc_addr own_any, ssh, relay_port;
+    rtc_addr_set(&own_any, "203.0.113.1", 0);
+    rtc_addr_set(&ssh, "203.0.113.1", 22);
+    rtc_addr_set(&relay_port, "203.0.113.1", 50050);
+    ASSERT_EQ(request(&c, RTC_STUN_CREATE_PERMISSION, a_peer, &own_any), 0);   /* IP-level: fine */
+    ASSERT_EQ(request(&c, RTC_STUN_CREATE_PERMISSION, a_peer, &t->srv), 403);  /* the listener */
+    rtc_turn_server_stats st;
+    rtc_turn_server_get_stats(t->s, &st);
+    uint64_t dropped = st.dropped_no_permission;
+    send_indication(&c, &ssh, "knock");
+    pkt p;
+    ASSERT(!take(t, &ssh, &p));
+    rtc_turn_server_get_stats(t->s, &st);
+    ASSERT_EQ(st.dropped_no_permission, dropped + 1);
+    send_indication(&c, &relay_port, "hi relay");
+    ASSERT(take(t, &relay_port, &p));
+    ASSERT_EQ(p.len, 8);
+    t_free(t);
+}
+
 int main(void)
 {
+    RUN(test_own_address_ports);
     RUN(test_relay_ports);
     RUN(test_even_port_reservation);
     RUN(test_ipv6_and_dual);

@@ -268,3 +268,52 @@ describe("websocket", function()
     assert.equal(1000, seen.closed)
   end)
 end)
+
+describe("codec binding", function()
+  it("survives random and mutated input without crashing or growing", function()
+    local valid = "GET /a?b=c HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+    math.randomseed(7)
+    local errors, messages = 0, 0
+    for round = 1, 3000 do
+      local p = core.http_parser(round % 2 == 0 and "request" or "response", { max_body = 4096 })
+      local data
+      if round % 3 == 0 then
+        local t = {}
+        for i = 1, math.random(1, 200) do t[i] = string.char(math.random(0, 255)) end
+        data = table.concat(t)
+      else
+        local i = math.random(1, #valid)
+        data = valid:sub(1, i - 1) .. string.char(math.random(0, 255)) .. valid:sub(i + 1)
+      end
+      local pos = 1
+      while pos <= #data do
+        local used, msg, status = p:feed(data, pos)
+        pos = pos + used
+        if msg then messages = messages + 1 end
+        if status then errors = errors + 1; break end
+        if used == 0 then break end
+      end
+      p:close()
+      local ws = core.ws_new { role = round % 2 == 0 and "server" or "client", max_message = 1000 }
+      pos = 1
+      while pos <= #data do
+        local used, err = ws:feed(data, pos)
+        pos = pos + used
+        while ws:poll_event() do end
+        ws:output()
+        if err or used == 0 then break end
+      end
+      ws:free()
+    end
+    assert.is_true(errors > 100)
+    assert.is_true(messages > 100)
+  end)
+
+  it("refuses header injection in responses", function()
+    assert.has_error(function() core.http_response(200, { ["X-A"] = "v\r\nSet-Cookie: x" }, "", true) end)
+    assert.has_error(function() core.http_response(200, { ["Bad Name"] = "v" }, "", true) end)
+    local r = core.http_response(200, { ["X-A"] = "v" }, "body", false)
+    assert.truthy(r:find("Connection: close\r\n", 1, true))
+    assert.truthy(r:find("\r\n\r\nbody$"))
+  end)
+end)

@@ -194,6 +194,28 @@ describe("signaling", function()
   end)
 end)
 
+describe("signaling keepalive", function()
+  it("drops a peer that stops answering and tells the room", function()
+    with_server({ port = 0, ping_interval = 200 }, function(url, sig, srv)
+      local a = assert(signaling.connect(url, { room = "r", peer = "a" }))
+      -- a raw client that completes the handshake, then never reads or answers
+      local core = require "rtc.core"
+      local conn = assert(rtc.tcp_connect("127.0.0.1", srv.port))
+      local req = core.ws_client_request("127.0.0.1:" .. srv.port, "/ws?room=r&peer=mute")
+      conn:write(req)
+      assert(a:wait("join", 5))
+      local l = assert(a:wait("leave", 5))
+      assert.equal("mute", l.id)
+      -- a itself answers pings (our client does) and stays
+      rtc.sleep(0.6)
+      assert.same({ "a" }, sig:members("r"))
+      conn:close()
+      a:close()
+      a:wait(function() return false end, 1)
+    end)
+  end)
+end)
+
 describe("signaling tokens", function()
   it("round-trips claims and checks signature and expiry", function()
     local t = signaling.make_token("k", { room = "r", peer = "p", exp = 2000000000 })

@@ -317,6 +317,9 @@ function M.listen(opts)
   local hopts = {}
   for k, v in pairs(opts or {}) do hopts[k] = v end
   hopts.max_message = hopts.max_message or (opts and opts.max_message_size or DEFAULTS.max_message_size) + 1024
+  -- Find peers that vanished without closing (a laptop lid, a dead NAT mapping):
+  -- ping after 30 s of silence, drop after another 30 s (browsers answer pings).
+  if hopts.ping_interval == nil then hopts.ping_interval = 30000 end
   local server, err = http.server(hopts)
   if not server then return nil, err end
   return M.attach(server, opts), server

@@ -49,6 +49,12 @@ end
 function WS:on(ev, fn)
   if not WS_EVENTS[ev] then error("unknown websocket event '" .. tostring(ev) .. "'", 2) end
   self._handlers[ev] = fn
+  -- Messages that arrived before the handler was set go to it first, in order.
+  if ev == "message" and fn then
+    local q, i = self._queue, self._qhead
+    self._queue, self._qhead = {}, 1
+    for k = i, #q do call(self, fn, q[k][1], q[k][2]) end
+  end
   return self
 end
 
@@ -112,12 +118,18 @@ local function flush(self)
   arm_timer(self)
 end
 
+-- A handler that raises must not take the connection's reader down with it.
+local function call(self, h, ...)
+  local ok, err = pcall(h, ...)
+  if not ok then rtc.log.error("http", "websocket handler failed: %s", tostring(err)) end
+end
+
 local function dispatch(self, ev)
   local t = ev.type
   if t == "text" or t == "binary" then
     local h = self._handlers.message
     if h then
-      h(ev.data, t == "binary")
+      call(self, h, ev.data, t == "binary")
     else
       self._queue[#self._queue + 1] = { ev.data, t == "binary" }
       wake(self)
@@ -126,7 +138,7 @@ local function dispatch(self, ev)
     flush(self)
     finish(self, ev.code, ev.data, ev.clean)
   elseif self._handlers[t] then
-    self._handlers[t](ev.data)
+    call(self, self._handlers[t], ev.data)
   end
 end
 

@@ -243,3 +243,59 @@ describe("signaling tokens", function()
     assert.equal(core.base64_encode(core.hmac_sha1("secret", "1100:user")), p)
   end)
 end)
+
+describe("examples/signaling_server.lua", function()
+  it("issues tokens and requires them when started with --secret", function()
+    local child = require "support.child"
+    local SRC = os.getenv("RTC_SOURCE_DIR") or "."
+    local LUARTC = os.getenv("LUARTC") or "luartc"
+    local script = SRC .. "/examples/signaling_server.lua"
+    local code, out = child.run { script, "--secret", "cli-secret", "--make-token", "lobby:zed", "--ttl", "60" }
+    assert.equal(0, code)
+    local tok = out:match("^(%S+)\n$")
+    assert.truthy(tok, out)
+    local c = assert(signaling.verify_token("cli-secret", tok))
+    assert.equal("lobby", c.room)
+    assert.equal("zed", c.peer)
+    local port = 21000 + math.random(0, 3000)
+    local pidf, outf = os.tmpname(), os.tmpname()
+    os.execute(child.quote(LUARTC) .. " " .. child.quote(script) .. " --listen 127.0.0.1:" .. port ..
+               " --secret cli-secret --no-web >" .. outf .. " 2>&1 & echo $! >" .. pidf)
+    local pid = assert(tonumber(child.slurp(pidf):match("%d+")))
+    local failure
+    rtc.spawn(function()
+      local ok, err = xpcall(function()
+        for _ = 1, 100 do
+          local t = rtc.tcp_connect("127.0.0.1", port)
+          if t then t:close(); break end
+          rtc.sleep(0.05)
+        end
+        local url = "ws://127.0.0.1:" .. port .. "/ws"
+        local _, _, refused = signaling.connect(url, { room = "lobby" })
+        assert.equal(4001, refused)
+        local z = assert(signaling.connect(url, { token = tok }))
+        assert.equal("zed", z.id)
+        assert.equal("lobby", z.room)
+        z:close()
+        z:wait(function() return false end, 1)
+        local http = require "http"
+        assert.equal(404, assert(http.request("http://127.0.0.1:" .. port .. "/")).status)
+      end, debug.traceback)
+      if not ok then failure = err end
+    end)
+    rtc.run()
+    -- SIGINT runs the script's shutdown handler; it must exit by itself, status 0.
+    os.execute("kill -INT " .. pid)
+    local exited = false
+    for _ = 1, 50 do
+      if not os.execute("kill -0 " .. pid .. " 2>/dev/null") then exited = true; break end
+      os.execute("sleep 0.1")
+    end
+    if not exited then os.execute("kill -KILL " .. pid) end
+    local out_text = child.slurp(outf)
+    os.remove(pidf); os.remove(outf)
+    assert.truthy(out_text:find("signaling on ws://127.0.0.1:" .. port, 1, true), out_text)
+    assert.is_true(exited, "server did not stop on SIGINT")
+    if failure then error(failure, 0) end
+  end)
+end)

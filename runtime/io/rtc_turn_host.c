@@ -343,6 +343,12 @@ static void on_connection(uv_stream_t *server, int status)
         return;
     }
     c->local = l->local;
+    if (rtc_turn_server_handle_tcp_open(h->s, &c->local, &c->remote, now_of(h)) < 0) {
+        c->closing = true;           /* over the connection limit */
+        uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
+        return;
+    }
+    rtc_driver_drain(&h->drv);       /* arms the idle timer */
     uv_tcp_nodelay(&c->tcp, 1);
     uint32_t b = conn_bucket(&c->local, &c->remote);
     c->next = h->conns[b];

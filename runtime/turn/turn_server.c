@@ -573,6 +573,36 @@ static int handle_frame(rtc_turn_server *s, const rtc_addr *local, const rtc_add
     return RTC_EPROTO;
 }
 
+/* A new TCP connection: counted against max_tcp_conns and closed if it stays without
+ * an allocation for TSV_TCP_IDLE. */
+static int conn_open(rtc_turn_server *s, const rtc_addr *local, const rtc_addr *client, tsv_conn **out)
+{
+    if (s->nconns >= s->cfg.max_tcp_conns) return RTC_EQUOTA;
+    tsv_conn *c = calloc(1, sizeof *c);
+    if (!c) return RTC_ENOMEM;
+    c->local = *local;
+    c->client = *client;
+    c->last_rx = s->now;
+    uint32_t h = conn_hash(s, local, client);
+    c->hnext = s->chash[h];
+    s->chash[h] = c;
+    s->nconns++;
+    s->st.tcp_conns = s->nconns;
+    tsv__schedule(s, s->now + TSV_TCP_IDLE);
+    *out = c;
+    return 0;
+}
+
+int rtc_turn_server_handle_tcp_open(rtc_turn_server *s, const rtc_addr *local, const rtc_addr *client,
+                                    rtc_time now)
+{
+    if (!s || !local || !client) return RTC_EINVAL;
+    if (now > s->now) s->now = now;
+    tsv_conn *c = find_conn(s, local, client);
+    if (c) return RTC_EEXISTS;
+    return conn_open(s, local, client, &c);
+}
+
 /* Frames from a TCP stream. Whole frames are handled straight from the input; only
  * a partial frame at the end is copied into the connection's buffer. */
 static int handle_stream(rtc_turn_server *s, const rtc_addr *local, const rtc_addr *client,
@@ -580,21 +610,13 @@ static int handle_stream(rtc_turn_server *s, const rtc_addr *local, const rtc_ad
 {
     tsv_conn *c = find_conn(s, local, client);
     if (!c) {
-        if (s->nconns >= s->cfg.max_tcp_conns) {
+        int r = conn_open(s, local, client, &c);
+        if (r < 0) {
             rtc_turn_srv_event *e = tsv__push_event(s, RTC_TURN_SRV_EV_CLOSE_CONN);
             if (e) { e->local = *local; e->client = *client; e->proto = RTC_PROTO_TCP_RAW; e->reason = "too many connections"; }
             s->st.dropped_malformed++;
-            return RTC_EQUOTA;
+            return r;
         }
-        c = calloc(1, sizeof *c);
-        if (!c) return RTC_ENOMEM;
-        c->local = *local;
-        c->client = *client;
-        uint32_t h = conn_hash(s, local, client);
-        c->hnext = s->chash[h];
-        s->chash[h] = c;
-        s->nconns++;
-        s->st.tcp_conns = s->nconns;
     }
     c->last_rx = s->now;
     tsv__schedule(s, s->now + TSV_TCP_IDLE);

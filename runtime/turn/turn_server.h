@@ -148,6 +148,11 @@ void rtc_turn_server_set_unix_time(rtc_turn_server *s, int64_t unix_sec);
  * dropped (counted); a broken TCP stream also queues RTC_TURN_SRV_EV_CLOSE_CONN. */
 int rtc_turn_server_handle_packet(rtc_turn_server *s, const rtc_addr *local, const rtc_addr *client,
                                   int proto, const uint8_t *data, size_t len, rtc_time now);
+/* A TCP connection (local, client) was accepted (addresses borrowed). Optional (the
+ * first bytes open it too) but it lets the machine count it and close it when idle:
+ * returns 0, or RTC_EQUOTA when max_tcp_conns are open (the driver closes it). */
+int rtc_turn_server_handle_tcp_open(rtc_turn_server *s, const rtc_addr *local, const rtc_addr *client,
+                                    rtc_time now);
 /* The TCP connection (local, client) is gone: its allocation is released. */
 int rtc_turn_server_handle_tcp_closed(rtc_turn_server *s, const rtc_addr *local, const rtc_addr *client,
                                       rtc_time now);

@@ -236,8 +236,36 @@ static void test_own_address_ports(void)
     t_free(t);
 }
 
+/* Connections announced by the driver count against the limit and close when idle,
+ * even if they never send a byte. */
+static void test_tcp_open_limit(void)
+{
+    rtc_turn_server_config cfg = { .max_tcp_conns = 3 };
+    T *t = t_new(&cfg);
+    rtc_addr c[4];
+    for (int i = 0; i < 4; i++) {
+        rtc_addr_set(&c[i], "198.51.100.9", (uint16_t)(6000 + i));
+        int r = rtc_turn_server_handle_tcp_open(t->s, &t->srv_tcp, &c[i], t->now);
+        ASSERT_EQ(r, i < 3 ? 0 : RTC_EQUOTA);
+    }
+    ASSERT_EQ(rtc_turn_server_handle_tcp_open(t->s, &t->srv_tcp, &c[0], t->now), RTC_EEXISTS);
+    drain(t);
+    advance(t, RTC_SEC(30));
+    feed(t, &c[0], RTC_PROTO_TCP_RAW, "\x00\x01", 2);    /* activity keeps c[0] */
+    advance(t, RTC_SEC(31));
+    ASSERT_EQ(t->ev[RTC_TURN_SRV_EV_CLOSE_CONN], 2);
+    rtc_turn_server_stats st;
+    rtc_turn_server_get_stats(t->s, &st);
+    ASSERT_EQ(st.tcp_conns, 1);
+    ASSERT_EQ(rtc_turn_server_handle_tcp_closed(t->s, &t->srv_tcp, &c[0], t->now), 0);
+    rtc_turn_server_get_stats(t->s, &st);
+    ASSERT_EQ(st.tcp_conns, 0);
+    t_free(t);
+}
+
 int main(void)
 {
+    RUN(test_tcp_open_limit);
     RUN(test_own_address_ports);
     RUN(test_relay_ports);
     RUN(test_even_port_reservation);

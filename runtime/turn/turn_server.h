@@ -134,7 +134,8 @@ void rtc_turn_server_free(rtc_turn_server *s);
 /* A static long-term user: the key MD5(user:realm:pass) is stored, not the password.
  * Replaces an existing entry. 0, RTC_EINVAL, RTC_ENOMEM. */
 int rtc_turn_server_add_user(rtc_turn_server *s, rtc_str user, rtc_str pass);
-/* Listener addresses of this server: relaying to them is always refused (loops). */
+/* Listener addresses of this server (`a` copied): relaying to them is always refused
+ * (loops), and data to their IPs only reaches relay ports. */
 int rtc_turn_server_add_own_address(rtc_turn_server *s, const rtc_addr *a);
 /* Refuse (deny) or permit (allow) relaying to ip/prefix. Allow entries win over deny
  * entries and over the built-in loopback/private/link-local classes. */
@@ -160,7 +161,8 @@ int rtc_turn_server_handle_tcp_closed(rtc_turn_server *s, const rtc_addr *local,
 int rtc_turn_server_handle_relay(rtc_turn_server *s, uint32_t relay_id, const rtc_addr *peer,
                                  const uint8_t *data, size_t len, rtc_time now);
 /* Answer to RTC_TURN_SRV_EV_RELAY_OPEN: status 0 with the address really bound (copied),
- * or a negative RTC_E* (the port was taken: another is tried). */
+ * or a negative RTC_E* (the port was taken: another is tried). Returns RTC_ENOTFOUND
+ * when the allocation is gone meanwhile: the driver then closes the socket it bound. */
 int rtc_turn_server_relay_bound(rtc_turn_server *s, uint32_t relay_id, int status,
                                 const rtc_addr *bound, rtc_time now);
 int rtc_turn_server_handle_timeout(rtc_turn_server *s, rtc_time now);

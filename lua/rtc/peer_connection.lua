@@ -1,6 +1,6 @@
 -- rtc.peer_connection and data channels: the W3C RTCPeerConnection / RTCDataChannel
 -- shape in snake_case, on top of rtc.core's peer connection (runtime/lua/lrtc_pc.c).
--- See docs/peer-connection.md.
+-- See docs/peer-connection.md and, for transceivers and tracks, docs/media.md.
 local json = nil -- set by install()
 
 local PC, DC = {}, {}

@@ -46,15 +46,31 @@ end)
 
 pc:on("track", function(track)
   log("track %s mid %s", track.kind, tostring(track.mid))
+  local first = true
   track:on("frame", function(f)
+    if first then
+      first = false
+      -- What was given up before the track's first complete frame (a stream whose very
+      -- first packets are lost cannot NACK them: nothing before them is known).
+      for _, s in pairs(pc:get_stats()) do
+        if s.type == "inbound-rtp" and s.kind == track.kind then
+          result["dropped_before_start_" .. s.kind] = s.framesDropped
+        end
+      end
+    end
     if not first_frame_at then
       first_frame_at = rtc.now()
+
       io.stderr:write("MARK\n")
       rtc.set_timeout(opts.duration * 1000, function()
         for _, s in pairs(pc:get_stats()) do
           if s.type == "inbound-rtp" then result["inbound_" .. s.kind] = s end
           if s.type == "outbound-rtp" then result["outbound_" .. s.kind] = s end
           if s.type == "remote-inbound-rtp" then result["remote_inbound_" .. s.kind] = s end
+        end
+        for _, tr in ipairs(pc:get_transceivers()) do
+          local info = pc._core:tr_info(tr._h)
+          if info.inbound then result["given_up_" .. info.kind] = info.inbound.packets_given_up end
         end
         local raw = pc._core:raw_stats()
         result.transport = { rtp_received = raw.rtp_received, rtcp_received = raw.rtcp_received,

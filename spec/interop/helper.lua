@@ -1,0 +1,51 @@
+-- Runs two interop peers against each other through spec/browser/pair.js, inside an
+-- isolated network namespace, and returns both RESULT objects.
+local M = {}
+
+local SRC = os.getenv("RTC_SOURCE_DIR") or "."
+local LUARTC = os.getenv("LUARTC") or (SRC .. "/build/luartc")
+local BROWSER = SRC .. "/spec/browser"
+
+local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+function M.luartc(args)
+  local cmd = { LUARTC, SRC .. "/examples/interop_peer.lua" }
+  for _, a in ipairs(args) do cmd[#cmd + 1] = a end
+  return cmd
+end
+
+function M.browser(args)
+  -- Sanitizer builds preload their runtime into every child; node must not get it.
+  local cmd = { "env", "-u", "LD_PRELOAD", "node", BROWSER .. "/browser_peer.js" }
+  for _, a in ipairs(args) do cmd[#cmd + 1] = a end
+  return cmd
+end
+
+-- pair(a_cmd, b_cmd, {timeout=S}) -> results {a=..., b=...}, full log text
+function M.pair(a, b, opts)
+  opts = opts or {}
+  local log = os.tmpname()
+  local parts = { BROWSER .. "/isolated.sh", "env", "-u", "LD_PRELOAD", "node", BROWSER .. "/pair.js",
+                  "--timeout", tostring(opts.timeout or 60), "--" }
+  for _, x in ipairs(a) do parts[#parts + 1] = x end
+  parts[#parts + 1] = "--"
+  for _, x in ipairs(b) do parts[#parts + 1] = x end
+  local q = {}
+  for i, x in ipairs(parts) do q[i] = quote(x) end
+  local p = assert(io.popen(table.concat(q, " ") .. " 2>" .. quote(log), "r"))
+  local out = p:read("a")
+  p:close()
+  local f = io.open(log, "r")
+  local text = f and f:read("a") or ""
+  if f then f:close() end
+  os.remove(log)
+  local rtc = require "rtc"
+  local res = out:match("%b{}") and rtc.json.decode(out:match("[^\n]*"))
+  if not res then
+    error("pairing produced no results; log:\n" .. text:sub(-4000))
+  end
+  res.log = text
+  return res
+end
+
+return M

@@ -678,6 +678,8 @@ static int pc_tr_info(lua_State *L)
         set_int(L, "packets_repaired", (lua_Integer)i.packets_repaired);
         set_int(L, "frames_dropped", (lua_Integer)i.frames_dropped);
         set_int(L, "packets_given_up", (lua_Integer)i.packets_given_up);
+        set_int(L, "frames_skipped", (lua_Integer)i.frames_skipped);
+        set_int(L, "packets_late", (lua_Integer)i.packets_late);
         lua_setfield(L, -2, "inbound");
     }
     if (i.has_outbound) {

@@ -503,6 +503,8 @@ int rtc_pc_transceiver_info(rtc_pc *pc, int tr, rtc_transceiver_info *out)
         out->packets_repaired = rs.nack.recovered;
         out->frames_dropped = rs.jb.frames_dropped + rs.jb.frames_skipped;
         out->packets_given_up = rs.nack.given_up;
+        out->frames_skipped = rs.jb.frames_skipped;
+        out->packets_late = rs.jb.late;
     }
     if (t->sender) {
         rtc_rtp_sender_stats ss;

@@ -77,6 +77,8 @@ typedef struct rtc_transceiver_info {
     uint64_t packets_repaired;   /* holes filled by retransmission */
     uint64_t frames_dropped;     /* incomplete frames given up, and frames skipped waiting for a keyframe */
     uint64_t packets_given_up;   /* holes NACK stopped asking for */
+    uint64_t frames_skipped;     /* of frames_dropped: complete frames skipped waiting for a keyframe */
+    uint64_t packets_late;       /* arrived after the jitter buffer gave up on them */
     /* outbound-rtp / remote-inbound-rtp */
     bool has_outbound;
     uint64_t packets_sent, bytes_sent, frames_sent, retransmitted_packets;

@@ -70,7 +70,11 @@ pc:on("track", function(track)
         end
         for _, tr in ipairs(pc:get_transceivers()) do
           local info = pc._core:tr_info(tr._h)
-          if info.inbound then result["given_up_" .. info.kind] = info.inbound.packets_given_up end
+          if info.inbound then
+            result["given_up_" .. info.kind] = info.inbound.packets_given_up
+            result["skipped_" .. info.kind] = info.inbound.frames_skipped
+            result["late_" .. info.kind] = info.inbound.packets_late
+          end
         end
         local raw = pc._core:raw_stats()
         result.transport = { rtp_received = raw.rtp_received, rtcp_received = raw.rtcp_received,

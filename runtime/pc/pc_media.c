@@ -437,7 +437,8 @@ int rtc_pc_send_frame(rtc_pc *pc, int tr, const uint8_t *frame, size_t len, uint
     if (now > pc->now) pc->now = now;
     pc_tr *t = pc__media_tr(pc, tr);
     if (!t) return RTC_ENOTFOUND;
-    if (!t->sender || !can_send(pc)) return RTC_ESTATE;
+    if (!t->sender) return pc__fail(pc, RTC_ESTATE, "transceiver %d does not send (not negotiated to)", tr);
+    if (!can_send(pc)) return pc__fail(pc, RTC_ESTATE, "the transport is not connected");
     rtc_pack_params pp;
     memset(&pp, 0, sizeof pp);
     pp.picture_id = t->picture_id;
@@ -456,7 +457,7 @@ int rtc_pc_request_keyframe(rtc_pc *pc, int tr, rtc_time now)
     if (now > pc->now) pc->now = now;
     pc_tr *t = pc__media_tr(pc, tr);
     if (!t) return RTC_ENOTFOUND;
-    if (!t->recv) return RTC_ESTATE;
+    if (!t->recv) return pc__fail(pc, RTC_ESTATE, "transceiver %d receives no stream yet", tr);
     rtc_rtp_receiver_request_keyframe(t->recv);
     pc__pump(pc);
     return 0;

@@ -7,13 +7,14 @@ local json = rtc.json
 
 local function usage(msg)
   io.stderr:write("interop_peer: ", msg, "\n")
-  io.stderr:write("usage: interop_peer.lua --role offer|answer --test dc-echo|dc-throughput ",
+  io.stderr:write("usage: interop_peer.lua --role offer|answer --test dc-echo|dc-throughput|dc-suite ",
                   "[--trickle] [--bytes N] [--stun URL] [--turn URL --turn-user U --turn-pass P] ",
                   "[--relay-only] [--timeout S]\n")
   io.stderr:write("RESULT ", json.encode({ ok = false, error = msg }), "\n")
   os.exit(2)
 end
 
+local negotiate   -- defined below, used by the dc-suite test
 local opts = { role = "offer", test = "dc-echo", trickle = false, relay_only = false, timeout = 30 }
 do
   local i = 1
@@ -115,6 +116,17 @@ local function send_description()
   send_signal({ type = d.type, sdp = d.sdp })
 end
 
+-- Renegotiation started by this side (ICE restart): offer, wait until the answer is applied.
+local answer_waiter
+function negotiate(restart)
+  if restart then pc:restart_ice() end
+  local offer = assert(pc:create_offer({ ice_restart = restart }))
+  assert(pc:set_local_description(offer))
+  answer_waiter = coroutine.running()
+  send_description()
+  if answer_waiter then coroutine.yield() end
+end
+
 -- The tests.
 if opts.test == "dc-echo" then
   if opts.role == "offer" then
@@ -176,6 +188,136 @@ elseif opts.test == "dc-throughput" then
       end)
     end)
   end
+elseif opts.test == "dc-suite" then
+  -- Channel kinds, message kinds, closing from each side, ICE restart from each side,
+  -- stats agreement. Mirrors spec/browser/peer_page.js's dc-suite.
+  local function wait_for(pred, what, ms)
+    local deadline = rtc.now() + (ms or 10000)
+    while not pred() do
+      if rtc.now() > deadline then error("timed out waiting for " .. what, 0) end
+      rtc.sleep(0.005)
+    end
+  end
+  local function channel_stats(label)
+    for _, st in pairs(pc:get_stats()) do
+      if st.type == "data-channel" and st.label == label then
+        return { bytesSent = st.bytesSent, bytesReceived = st.bytesReceived,
+                 messagesSent = st.messagesSent, messagesReceived = st.messagesReceived }
+      end
+    end
+  end
+  local ch, got, closed = {}, {}, {}
+  local function watch(dc)
+    ch[dc.label], got[dc.label], closed[dc.label] = dc, {}, false
+    dc:on("close", function() closed[dc.label] = true end)
+  end
+  local function run(fn)
+    rtc.spawn(function()
+      local ok, err = pcall(fn)
+      if not ok then finish({ ok = false, error = tostring(err) }) end
+    end)
+  end
+  if opts.role == "offer" then
+    local labels = { "reliable", "unordered", "rexmit", "lifetime", "closer", "offerer-closes" }
+    local inits = { unordered = { ordered = false }, rexmit = { ordered = false, max_retransmits = 0 },
+                    lifetime = { max_packet_life_time = 2000 } }
+    for _, l in ipairs(labels) do
+      local dc = assert(pc:create_data_channel(l, inits[l]))
+      watch(dc)
+      dc:on("message", function(data, binary) table.insert(got[l], { data = data, binary = binary }) end)
+    end
+    run(function()
+      wait_for(function()
+        for _, l in ipairs(labels) do if ch[l].ready_state ~= "open" then return false end end
+        return true
+      end, "channels open", 30000)
+      on_open()
+      local r = ch.reliable
+      local bytes = {}
+      for i = 0, 256 * 1024 - 1 do bytes[#bytes + 1] = string.char(i & 255) end
+      local big = table.concat(bytes)
+      local sent = { { "text", false }, { "\1\2\3", true }, { "", false }, { "", true }, { big, true } }
+      for _, m in ipairs(sent) do assert(r:send(m[1], m[2])) end
+      wait_for(function() return #got.reliable == #sent end, "reliable echoes")
+      for i, m in ipairs(sent) do
+        local g = got.reliable[i]
+        if g.data ~= m[1] or g.binary ~= m[2] then error("echo " .. i .. " differs", 0) end
+      end
+      got.reliable = {}
+      local partial = { "unordered", "rexmit", "lifetime" }
+      for _, l in ipairs(partial) do for i = 0, 19 do assert(ch[l]:send(l .. i)) end end
+      wait_for(function()
+        for _, l in ipairs(partial) do if #got[l] < 20 then return false end end
+        return true
+      end, "partial echoes")
+      for _, l in ipairs(partial) do
+        local want = {}
+        for i = 0, 19 do want[l .. i] = true end
+        for _, g in ipairs(got[l]) do
+          if not want[g.data] then error(l .. " echoes differ", 0) end
+          want[g.data] = nil
+        end
+        if next(want) then error(l .. " echoes missing", 0) end
+      end
+      ch["offerer-closes"]:close()
+      wait_for(function() return closed["offerer-closes"] end, "offerer-closes closed")
+      r:send("ctl:close-closer")
+      wait_for(function() return closed.closer end, "closer closed by the answerer")
+      local function has(msg)
+        return function()
+          for _, g in ipairs(got.reliable) do if g.data == msg then return true end end
+          return false
+        end
+      end
+      negotiate(true)
+      wait_for(function() return pc.connection_state == "connected" end, "connected after restart")
+      r:send("ping-1")
+      wait_for(has("ping-1"), "echo after our restart")
+      r:send("ctl:restart")
+      wait_for(has("restarted"), "answerer restart")
+      r:send("ping-2")
+      wait_for(has("ping-2"), "echo after their restart")
+      r:send("ctl:done")
+      local theirs
+      wait_for(function()
+        for _, g in ipairs(got.reliable) do
+          if g.data:sub(1, 6) == "stats:" then theirs = json.decode(g.data:sub(7)); return true end
+        end
+        return false
+      end, "peer stats")
+      done({ ok = true, mine = channel_stats("reliable"), theirs = theirs, restarts = 2 })
+    end)
+  else
+    local restarted = false
+    pc:on("datachannel", function(dc)
+      watch(dc)
+      on_open()
+      dc:on("message", function(data, binary)
+        if dc.label == "reliable" and not binary and data:sub(1, 4) == "ctl:" then
+          local c = data:sub(5)
+          if c == "close-closer" then
+            ch.closer:close()
+          elseif c == "restart" then
+            run(function()
+              negotiate(true)
+              wait_for(function() return pc.connection_state == "connected" end, "connected after restart")
+              dc:send("restarted")
+              restarted = true
+            end)
+          elseif c == "done" then
+            run(function()
+              rtc.sleep(0.1)
+              dc:send("stats:" .. json.encode(channel_stats("reliable")))
+              wait_for(function() return closed["offerer-closes"] and closed.closer end, "closes seen")
+              done({ ok = restarted, mine = channel_stats("reliable") })
+            end)
+          end
+          return
+        end
+        dc:send(data, binary)
+      end)
+    end)
+  end
 else
   usage("unknown test " .. opts.test)
 end
@@ -197,6 +339,12 @@ rtc.spawn(function()
         if not ok then finish({ ok = false, error = e }) end
         for _, c in ipairs(pending) do pc:add_ice_candidate(c) end
         pending = {}
+        if msg.type == "answer" and answer_waiter then
+          local co = answer_waiter
+          answer_waiter = nil
+          local ok2, e3 = coroutine.resume(co)
+          if not ok2 then finish({ ok = false, error = tostring(e3) }) end
+        end
         if msg.type == "offer" then
           local answer, e2 = pc:create_answer()
           if not answer then finish({ ok = false, error = e2 }) end

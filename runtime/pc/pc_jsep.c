@@ -61,6 +61,8 @@ static rtc_sdp_setup our_setup(const rtc_pc *pc, bool offer, rtc_sdp_setup remot
         if (pc->dtls) return pc->dtls_client ? RTC_SDP_SETUP_ACTIVE : RTC_SDP_SETUP_PASSIVE;
         return RTC_SDP_SETUP_ACTPASS;
     }
+    /* Once DTLS runs, renegotiation keeps its roles (RFC 8842 5.5). */
+    if (pc->dtls) return pc->dtls_client ? RTC_SDP_SETUP_ACTIVE : RTC_SDP_SETUP_PASSIVE;
     if (remote == RTC_SDP_SETUP_ACTIVE) return RTC_SDP_SETUP_PASSIVE;
     return RTC_SDP_SETUP_ACTIVE;   /* actpass or passive: we take the client role, like browsers */
 }
@@ -471,8 +473,10 @@ int rtc_pc_set_local_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *s
     if (pc->restart_pending) {
         rtc_ice_agent_restart(pc->agent, rtc_str_c(pc->ufrag), rtc_str_c(pc->pwd), pc->now);
         pc->restart_pending = false;
-        pc->announced = pc->nlcands = 0;   /* the restarted agent gathers and announces again */
-        pc->gather_done = pc->end_announced = false;
+        /* The agent keeps its candidates across a restart: announce them again, under
+         * the new credentials, and end-of-candidates once gathering is (still) done. */
+        pc->announced = 0;
+        pc->end_announced = false;
         pc->gathering = RTC_GATHER_NEW;
         if (!offer && pc->remote) {
             remote_params rp;

@@ -62,11 +62,20 @@ window.runPeer = async function (opts) {
     window.signalOut({ type: pc.localDescription.type, sdp: pc.localDescription.sdp });
   };
   const pending = [];
+  let answerApplied = null;
+  // Start an offer/answer exchange from this side (renegotiation, ICE restart).
+  const negotiate = async (restart) => {
+    const applied = new Promise(r => { answerApplied = r; });
+    await pc.setLocalDescription(await pc.createOffer({ iceRestart: !!restart }));
+    await sendDescription();
+    await applied;
+  };
   window.onSignal = async (msg) => {
     try {
       if (msg.type === 'offer' || msg.type === 'answer') {
         await pc.setRemoteDescription(msg);
         for (const c of pending.splice(0)) await pc.addIceCandidate(c);
+        if (msg.type === 'answer' && answerApplied) { const r = answerApplied; answerApplied = null; r(); }
         if (msg.type === 'offer') {
           await pc.setLocalDescription(await pc.createAnswer());
           await sendDescription();
@@ -146,6 +155,9 @@ window.runPeer = async function (opts) {
         };
       };
     }
+
+  } else if (opts.test === 'dc-suite') {
+    runSuite(pc, opts, onOpen, done, fail, negotiate);   // not awaited: the offer goes out below
   } else {
     fail('unknown test ' + opts.test);
   }
@@ -165,3 +177,105 @@ window.runPeer = async function (opts) {
   await new Promise(r => setTimeout(r, 300));
   return result;
 };
+
+// dc-suite: channel kinds, message kinds, closing from each side, ICE restart from each
+// side, and stats agreement. The offerer drives; the answerer echoes and obeys control
+// messages on "reliable". Mirrors the same test in examples/interop_peer.lua.
+const sleep = (ms) => new Promise(r => setTimeout(r, ms));
+async function waitFor(pred, what, ms = 10000) {
+  const end = performance.now() + ms;
+  while (!pred()) {
+    if (performance.now() > end) throw new Error('timed out waiting for ' + what);
+    await sleep(5);
+  }
+}
+function channelStats(report, label) {
+  let out = null;
+  report.forEach(s => { if (s.type === 'data-channel' && s.label === label) out = s; });
+  return out ? { bytesSent: out.bytesSent, bytesReceived: out.bytesReceived,
+                 messagesSent: out.messagesSent, messagesReceived: out.messagesReceived } : null;
+}
+const asText = (d) => typeof d === 'string' ? 't:' + d : 'b:' + Array.from(new Uint8Array(d)).join(',');
+
+async function runSuite(pc, opts, onOpen, done, fail, negotiate) {
+  const labels = ['reliable', 'unordered', 'rexmit', 'lifetime', 'closer', 'offerer-closes'];
+  const inits = { unordered: { ordered: false }, rexmit: { ordered: false, maxRetransmits: 0 },
+                  lifetime: { maxPacketLifeTime: 2000 } };
+  const ch = {}, got = {}, closed = {};
+  const watch = (dc) => {
+    dc.binaryType = 'arraybuffer';
+    ch[dc.label] = dc; got[dc.label] = []; closed[dc.label] = false;
+    dc.onclose = () => { closed[dc.label] = true; };
+  };
+  try {
+    if (opts.role === 'offer') {
+      for (const l of labels) {
+        const dc = pc.createDataChannel(l, inits[l] || {});
+        watch(dc);
+        dc.onmessage = (e) => got[l].push(e.data);
+      }
+      await waitFor(() => labels.every(l => ch[l].readyState === 'open'), 'channels open', 30000);
+      onOpen();
+      const r = ch.reliable;
+      const big = new Uint8Array(256 * 1024); for (let i = 0; i < big.length; i++) big[i] = i & 255;
+      const sent = ['text', new Uint8Array([1, 2, 3]).buffer, '', new ArrayBuffer(0), big.buffer];
+      for (const m of sent) r.send(m);
+      await waitFor(() => got.reliable.length === sent.length, 'reliable echoes');
+      for (let i = 0; i < sent.length; i++) {
+        if (asText(got.reliable[i]) !== asText(sent[i])) throw new Error('echo ' + i + ' differs');
+      }
+      got.reliable = [];
+      for (const l of ['unordered', 'rexmit', 'lifetime']) for (let i = 0; i < 20; i++) ch[l].send(l + i);
+      await waitFor(() => ['unordered', 'rexmit', 'lifetime'].every(l => got[l].length === 20), 'partial echoes');
+      for (const l of ['unordered', 'rexmit', 'lifetime']) {
+        const want = new Set(Array.from({ length: 20 }, (_, i) => l + i));
+        if (!got[l].every(m => want.delete(m)) || want.size) throw new Error(l + ' echoes differ');
+      }
+      ch['offerer-closes'].close();
+      await waitFor(() => closed['offerer-closes'], 'offerer-closes closed');
+      r.send('ctl:close-closer');
+      await waitFor(() => closed.closer, 'closer closed by the answerer');
+      await negotiate(true);
+      await waitFor(() => pc.connectionState === 'connected', 'connected after restart');
+      r.send('ping-1');
+      await waitFor(() => got.reliable.includes('ping-1'), 'echo after our restart');
+      r.send('ctl:restart');
+      await waitFor(() => got.reliable.includes('restarted'), 'answerer restart');
+      r.send('ping-2');
+      await waitFor(() => got.reliable.includes('ping-2'), 'echo after their restart');
+      r.send('ctl:done');
+      await waitFor(() => got.reliable.some(m => typeof m === 'string' && m.startsWith('stats:')), 'peer stats');
+      const theirs = JSON.parse(got.reliable.find(m => typeof m === 'string' && m.startsWith('stats:')).slice(6));
+      const mine = channelStats(await pc.getStats(), 'reliable');
+      done({ ok: true, mine, theirs, restarts: 2 });
+    } else {
+      let restartedSent = false;
+      pc.ondatachannel = (e) => {
+        const dc = e.channel;
+        watch(dc);
+        onOpen();
+        dc.onmessage = async (m) => {
+          if (dc.label === 'reliable' && typeof m.data === 'string' && m.data.startsWith('ctl:')) {
+            const c = m.data.slice(4);
+            if (c === 'close-closer') ch.closer.close();
+            else if (c === 'restart') {
+              await negotiate(true);
+              await waitFor(() => pc.connectionState === 'connected', 'connected after restart');
+              dc.send('restarted');
+              restartedSent = true;
+            } else if (c === 'done') {
+              // Let the last echoes be counted on both sides before reporting.
+              await sleep(100);
+              const mine = channelStats(await pc.getStats(), 'reliable');
+              dc.send('stats:' + JSON.stringify(mine));
+              await waitFor(() => closed['offerer-closes'] && closed.closer, 'closes seen');
+              done({ ok: restartedSent, mine });
+            }
+            return;
+          }
+          dc.send(m.data);
+        };
+      };
+    }
+  } catch (e) { fail(e.message || String(e)); }
+}

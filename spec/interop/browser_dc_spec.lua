@@ -45,4 +45,29 @@ describe("luartc <-> Chromium data channels", function()
     assert.equal(8 * 1000 * 1000, res.b.bytes_received)
     assert.equal("host/host", res.b.selected_pair)
   end)
+
+  -- Every channel kind and message kind, closing from each side, ICE restart started
+  -- by each side, and getStats on both sides agreeing on the bytes of a channel.
+  local function check_suite(res, offerer_is_luartc)
+    local a = res.a
+    assert.equal(2, a.restarts)
+    assert.equal(a.mine.bytesSent, a.theirs.bytesReceived)
+    assert.equal(a.mine.messagesSent, a.theirs.messagesReceived)
+    -- The answerer's report left before its own stats message: one message more here.
+    assert.equal(a.theirs.messagesSent + 1, a.mine.messagesReceived)
+  end
+
+  it("dc-suite: luartc offers, Chromium answers", function()
+    local res = interop.pair(interop.luartc { "--role", "offer", "--test", "dc-suite" },
+                             interop.browser { "--role", "answer", "--test", "dc-suite" }, { timeout = 90 })
+    check(res, "dc-suite luartc->chromium")
+    check_suite(res)
+  end)
+
+  it("dc-suite: Chromium offers with trickle, luartc answers", function()
+    local res = interop.pair(interop.browser { "--role", "offer", "--test", "dc-suite", "--trickle" },
+                             interop.luartc { "--role", "answer", "--test", "dc-suite", "--trickle" }, { timeout = 90 })
+    check(res, "dc-suite chromium->luartc")
+    check_suite(res)
+  end)
 end)

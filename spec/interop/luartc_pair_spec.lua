@@ -36,4 +36,11 @@ describe("luartc <-> luartc across processes", function()
     assert.is_false(res.a.ok)
     assert.matches("role", res.a.error)
   end)
+
+  it("dc-suite: channel kinds, closes and ICE restarts from both sides", function()
+    local res = interop.pair(interop.luartc { "--role", "offer", "--test", "dc-suite", "--trickle" },
+                             interop.luartc { "--role", "answer", "--test", "dc-suite", "--trickle" })
+    check(res, "dc-suite")
+    assert.equal(res.a.mine.bytesSent, res.a.theirs.bytesReceived)
+  end)
 end)

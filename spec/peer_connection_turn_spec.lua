@@ -1,0 +1,119 @@
+-- Relay-only peer connections through a real TURN server (Debian's coturn), started
+-- here on 127.0.0.1 and stopped at the end.
+local rtc = require "rtc"
+
+local function free_port()
+  local s = assert(rtc.udp { host = "127.0.0.1", port = 0 })
+  local _, port = s:local_address()
+  s:close()
+  return port
+end
+
+local function start_turnserver(port, minp)
+  local log = os.tmpname()
+  local cmd = string.format(
+    "turnserver -n --listening-ip=127.0.0.1 --listening-port=%d --relay-ip=127.0.0.1 " ..
+    "--min-port=%d --max-port=%d --lt-cred-mech --user=alice:secret --realm=luartc " ..
+    "--allow-loopback-peers --no-cli --no-tls --no-dtls --pidfile=%s.pid >%s 2>&1 & echo $!",
+    port, minp, minp + 40, log, log)
+  local p = assert(io.popen(cmd))
+  local pid = tonumber(p:read("l"))
+  p:close()
+  return pid, log
+end
+
+local function run_task(fn, timeout_ms)
+  local err
+  local guard = rtc.set_timeout(timeout_ms or 15000, function() err = "timed out"; rtc.stop() end)
+  rtc.spawn(function()
+    local ok, e = xpcall(fn, debug.traceback)
+    guard:stop()
+    if not ok then err = e end
+    rtc.stop()
+  end)
+  rtc.run()
+  if err then error(err, 0) end
+end
+
+local function wait_for(pred, what, ms)
+  local deadline = rtc.now() + (ms or 10000)
+  while not pred() do
+    if rtc.now() > deadline then error("timed out waiting for " .. what, 2) end
+    rtc.sleep(0.005)
+  end
+end
+
+describe("relay-only peer connections through coturn", function()
+  local pid, log, port
+  setup(function()
+    port = free_port()
+    pid, log = start_turnserver(port, 49000 + (port % 1000) * 10)
+    -- Wait until it answers: a Binding request gets a response.
+    run_task(function()
+      local s = assert(rtc.udp { host = "127.0.0.1", port = 0 })
+      local answered = false
+      s:on("message", function() answered = true end)
+      local req = "\0\1\0\0\33\18\164\66" .. string.rep("x", 12)
+      wait_for(function() s:send(req, "127.0.0.1", port); rtc.sleep(0.05); return answered end, "turnserver", 10000)
+      s:close()
+    end)
+  end)
+  teardown(function()
+    if pid then os.execute("kill " .. pid .. " 2>/dev/null") end
+    if log then os.remove(log); os.remove(log .. ".pid") end
+  end)
+
+  local function relay_pc(user, pass)
+    return assert(rtc.peer_connection {
+      bind_addresses = { "127.0.0.1" }, ice_transport_policy = "relay",
+      ice_servers = { { urls = "turn:127.0.0.1:" .. port, username = user, credential = pass } },
+    })
+  end
+
+  it("connects two peers through relayed candidates and carries data", function()
+    run_task(function()
+      local a, b = relay_pc("alice", "secret"), relay_pc("alice", "secret")
+      local types = {}
+      local function wire(x, y)
+        x:on("icecandidate", function(c)
+          if c then
+            types[#types + 1] = c.candidate:match("typ (%a+)")
+            if y.remote_description then y:add_ice_candidate(c) end
+          end
+        end)
+      end
+      wire(a, b); wire(b, a)
+      local got
+      b:on("datachannel", function(dc) dc:on("message", function(m) got = m end) end)
+      local dc = a:create_data_channel("relayed")
+      dc:on("open", function() dc:send("through the relay") end)
+      assert(a:set_local_description(assert(a:create_offer())))
+      a:wait_gathering_complete()
+      assert(b:set_remote_description(a.local_description))
+      assert(b:set_local_description())
+      b:wait_gathering_complete()
+      assert(a:set_remote_description(b.local_description))
+      wait_for(function() return got end, "relayed message")
+      assert.equal("through the relay", got)
+      for _, t in ipairs(types) do assert.equal("relay", t) end    -- no host candidate leaked
+      assert.is_true(#types >= 2)
+      local st = a:get_stats()
+      local pair = st[st.T01.selectedCandidatePairId]
+      assert.equal("relay", st[pair.localCandidateId].candidateType)
+      a:close(); b:close()
+    end)
+  end)
+
+  it("wrong TURN credentials gather no relay candidate and end gathering", function()
+    run_task(function()
+      local a = relay_pc("alice", "wrong")
+      local cands = 0
+      a:on("icecandidate", function(c) if c then cands = cands + 1 end end)
+      a:create_data_channel("x")
+      assert(a:set_local_description(assert(a:create_offer())))
+      a:wait_gathering_complete()
+      assert.equal(0, cands)
+      a:close()
+    end)
+  end)
+end)

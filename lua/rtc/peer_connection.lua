@@ -578,6 +578,7 @@ local function build_config(rtc, cfg)
     port = cfg.port,
     loopback = cfg.loopback,
     max_message_size = cfg.max_message_size,
+    max_channels = cfg.max_channels,
     servers = {},
   }
   if cfg.ice_transport_policy ~= nil and cfg.ice_transport_policy ~= "all" and cfg.ice_transport_policy ~= "relay" then

@@ -214,6 +214,11 @@ static int l_peer_connection(lua_State *L)
     lua_getfield(L, 1, "max_message_size");
     cfg->pc.max_message_size = (size_t)luaL_optinteger(L, -1, 0);
     lua_pop(L, 1);
+    lua_getfield(L, 1, "max_channels");
+    lua_Integer mc = luaL_optinteger(L, -1, 0);
+    if (mc < 0 || mc > 65535) { free(cfg); return luaL_error(L, "peer_connection: max_channels must be 1..65535"); }
+    cfg->pc.max_channels = (uint16_t)mc;
+    lua_pop(L, 1);
     read_servers(L, 1, cfg);
     read_bind(L, 1, cfg);
     lua_getfield(L, 1, "certificate_pem");

@@ -382,7 +382,8 @@ function Server:_serve(conn)
           if timer then timer:stop(); timer = nil end
           return self:_upgrade(conn, parser, req, data:sub(pos))
         end
-        local keep = req.keep_alive and not self._closing
+        -- An upgrade we do not serve: answer it, then end (the parser stops at upgrades).
+        local keep = req.keep_alive and not req.upgrade and not self._closing
         local st, body, headers = self:_handle(req)
         reply(conn, st, body, headers, keep, req.method == "HEAD")
         if not keep then

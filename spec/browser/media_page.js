@@ -6,6 +6,22 @@
 
 const log = (...a) => window.peerLog(a.map(String).join(' '));
 
+// Signaling can arrive before the page is ready for it (getUserMedia takes a while):
+// messages wait here until runPeer asks for them.
+const inbox = [];
+let inboxWaiter = null;
+window.onSignal = (msg) => {
+  inbox.push(msg);
+  if (inboxWaiter) { const w = inboxWaiter; inboxWaiter = null; w(); }
+};
+async function nextSignal(type) {
+  for (;;) {
+    const i = inbox.findIndex(m => m.type === type);
+    if (i >= 0) return inbox.splice(i, 1)[0];
+    await new Promise(r => { inboxWaiter = r; });
+  }
+}
+
 async function rtpStats(pc) {
   const out = { video_out: {}, video_in: {}, audio_out: {}, codecs: {} };
   const stats = await pc.getStats();
@@ -51,25 +67,38 @@ window.runPeer = async function (opts) {
     if (pc.connectionState === 'failed') { result.error = 'connection failed'; finish(); }
   };
   const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
-  const audio = pc.addTransceiver(stream.getAudioTracks()[0], { direction: 'sendrecv' });
-  const video = pc.addTransceiver(stream.getVideoTracks()[0], { direction: 'sendrecv' });
-  void audio;
-  preferCodec(video, 'video/' + opts.codec);
   let decodedAtStart = null;
   pc.ontrack = (e) => log('track', e.track.kind);
-
-  window.onSignal = async (msg) => {
-    if (msg.type === 'answer') {
-      await pc.setRemoteDescription(msg);
-      log('answer applied');
-    }
-  };
-  await pc.setLocalDescription(await pc.createOffer());
-  await new Promise(r => {
+  const gathered = () => new Promise(r => {
     if (pc.iceGatheringState === 'complete') return r();
     pc.addEventListener('icegatheringstatechange', () => { if (pc.iceGatheringState === 'complete') r(); });
   });
-  window.signalOut({ type: 'offer', sdp: pc.localDescription.sdp });
+
+  if (opts.role === 'answer') {
+    // luartc offers: its sections get our camera and microphone on the transceivers
+    // the offer created.
+    await pc.setRemoteDescription(await nextSignal('offer'));
+    for (const t of pc.getTransceivers()) {
+      const kind = t.receiver.track.kind;
+      const track = kind === 'audio' ? stream.getAudioTracks()[0] : stream.getVideoTracks()[0];
+      await t.sender.replaceTrack(track);
+      if (t.direction === 'recvonly') t.direction = 'sendrecv';
+    }
+    await pc.setLocalDescription(await pc.createAnswer());
+    await gathered();
+    window.signalOut({ type: 'answer', sdp: pc.localDescription.sdp });
+  } else {
+    pc.addTransceiver(stream.getAudioTracks()[0], { direction: 'sendrecv' });
+    const video = pc.addTransceiver(stream.getVideoTracks()[0], { direction: 'sendrecv' });
+    preferCodec(video, 'video/' + opts.codec);
+    await pc.setLocalDescription(await pc.createOffer());
+    await gathered();
+    window.signalOut({ type: 'offer', sdp: pc.localDescription.sdp });
+    nextSignal('answer').then(async (msg) => {
+      await pc.setRemoteDescription(msg);
+      log('answer applied');
+    }).catch(e => { result.error = String(e); finish(); });
+  }
 
   await new Promise(r => {
     if (pc.connectionState === 'connected') return r();

@@ -2,7 +2,8 @@
 // Headless Chromium as a media interop peer: offers its fake camera and microphone
 // (sendrecv) with the chosen video codec first, then after --duration seconds reports
 // getStats() for both directions. Signaling and RESULT as browser_peer.js (docs/interop.md).
-//   node media_peer.js [--codec VP8|H264] [--duration S]
+// With --role answer it answers the other side's offer with the camera and microphone.
+//   node media_peer.js [--role offer|answer] [--codec VP8|H264] [--duration S]
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -11,13 +12,13 @@ const readline = require('readline');
 const { chromium } = require('playwright-core');
 
 function parseArgs(argv) {
-  const o = { codec: 'VP8', duration: 10 };
+  const o = { codec: 'VP8', duration: 10, role: 'offer' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i], next = () => argv[++i];
     switch (a) {
       case '--codec': o.codec = next(); break;
       case '--duration': o.duration = parseFloat(next()); break;
-      case '--role': if (next() !== 'offer') throw new Error('the media peer only offers'); break;
+      case '--role': o.role = next(); break;
       default: throw new Error('unknown option ' + a);
     }
   }

@@ -1,4 +1,4 @@
--- Chromium sends its fake camera and microphone to luartc (spec/interop/media_answer.lua)
+-- Chromium sends its fake camera and microphone to luartc (spec/interop/media_peer.lua)
 -- inside an isolated network namespace: every VP8 / H264 frame arrives complete, NACK
 -- and RTX repair 5% random loss on luartc's side (iptables), and the VP8 frames luartc
 -- echoes back decode in the browser.
@@ -19,13 +19,17 @@ local function have_browser()
   return f ~= nil and g ~= nil
 end
 
--- run{codec=, loss=, echo=, duration=} -> browser result, luartc result
+-- run{codec=, loss=, echo=, duration=, luartc_offers=} -> browser result, luartc result
 local function run(o)
   local duration = o.duration or 8
-  local luartc = { LUARTC, SRC .. "/spec/interop/media_answer.lua", "--codec", o.codec, "--duration",
+  local luartc = { LUARTC, SRC .. "/spec/interop/media_peer.lua", "--codec", o.codec, "--duration",
                    tostring(duration), "--bind", "10.77.0.1", "--port", tostring(PORT) }
   if o.echo then luartc[#luartc + 1] = "--echo" end
   local browser = { "node", BROWSER .. "/media_peer.js", "--codec", o.codec, "--duration", tostring(duration + 2) }
+  if o.luartc_offers then
+    luartc[#luartc + 1] = "--role"; luartc[#luartc + 1] = "offer"
+    browser[#browser + 1] = "--role"; browser[#browser + 1] = "answer"
+  end
   local pair = { "env", "-u", "LD_PRELOAD", "node", BROWSER .. "/pair.js", "--timeout", tostring(duration + 50), "--" }
   for _, x in ipairs(browser) do pair[#pair + 1] = x end
   pair[#pair + 1] = "--"
@@ -85,6 +89,17 @@ describe_browser("Chromium media to luartc", function()
     assert.is_nil(lrtc.frames.VP8)
     assert.equal(0, lrtc.inbound_video.framesDropped)
     assert.is_true(lrtc.keyframes.H264 >= 1)
+  end)
+
+  it("answers luartc's offer: the browser sends on the offered sections and decodes the echo", function()
+    local browser, lrtc = run { codec = "VP8", echo = true, luartc_offers = true }
+    assert.equal("video/VP8", browser.video_out.codec)
+    assert.is_true(lrtc.frames.VP8 >= 60, "VP8 frames: " .. tostring(lrtc.frames.VP8))
+    assert.is_true(lrtc.frames.opus >= 250)
+    assert.equal(0, lrtc.inbound_video.framesDropped)
+    assert.is_true(browser.video_in.framesDecoded > browser.frames_decoded_first_half + 20)
+    -- transport-cc feedback lets the browser's estimate climb well above its start
+    assert.is_true(browser.video_out.targetBitrate > 300000, "targetBitrate " .. tostring(browser.video_out.targetBitrate))
   end)
 
   it("NACK/RTX keep VP8 frames complete through 5% loss on luartc's side", function()

@@ -1,22 +1,24 @@
 -- luartc's half of the browser media test (spec/interop/browser_media_spec.lua): answers
--- the browser's audio+video offer, counts the complete frames that arrive per codec,
--- and with --echo sends the video frames back on the same transceiver. Signaling and
--- RESULT as examples/interop_peer.lua (docs/interop.md).
---   luartc media_answer.lua [--codec VP8|H264] [--duration S] [--bind IP --port N] [--echo]
+-- the browser's audio+video offer (or with --role offer makes the offer), counts the
+-- complete frames that arrive per codec, and with --echo sends the video frames back on
+-- the same transceiver. Signaling and RESULT as examples/interop_peer.lua (docs/interop.md).
+--   luartc media_peer.lua [--role answer|offer] [--codec VP8|H264] [--duration S]
+--                         [--bind IP --port N] [--echo]
 local rtc = require "rtc"
 local json = rtc.json
 
-local opts = { codec = "VP8", duration = 10, echo = false }
+local opts = { role = "answer", codec = "VP8", duration = 10, echo = false }
 do
   local i = 1
   while arg[i] do
     local a = arg[i]
     if a == "--codec" then i = i + 1; opts.codec = arg[i]
+    elseif a == "--role" then i = i + 1; opts.role = arg[i]
     elseif a == "--duration" then i = i + 1; opts.duration = tonumber(arg[i])
     elseif a == "--port" then i = i + 1; opts.port = tonumber(arg[i])
     elseif a == "--bind" then i = i + 1; opts.bind = arg[i]
     elseif a == "--echo" then opts.echo = true
-    else io.stderr:write("media_answer: unknown option ", a, "\n"); os.exit(2) end
+    else io.stderr:write("media_peer: unknown option ", a, "\n"); os.exit(2) end
     i = i + 1
   end
 end
@@ -36,7 +38,10 @@ if opts.echo then
   -- Added before the offer arrives, so the browser's video section takes it (sendrecv).
   echo = rtc.media_track("video", { codec = opts.codec })
   pc:add_track(echo)
+elseif opts.role == "offer" then
+  pc:add_transceiver("video", { direction = "recvonly", codec = opts.codec })
 end
+if opts.role == "offer" then pc:add_transceiver("audio", { direction = "recvonly" }) end
 
 local first_frame_at
 pc:on("connectionstatechange", function(state)
@@ -99,11 +104,19 @@ pc:on("track", function(track)
 end)
 
 rtc.spawn(function()
+  if opts.role == "offer" then
+    assert(pc:set_local_description(assert(pc:create_offer())))
+    pc:wait_gathering_complete()
+    rtc.stdout:write(json.encode { type = "offer", sdp = pc.local_description.sdp } .. "\n")
+  end
   while true do
     local line = rtc.stdin:read_line()
     if not line then break end
     local msg = line:match("%S") and json.decode(line)
-    if msg and msg.type == "offer" then
+    if msg and msg.type == "answer" then
+      local ok, e = pc:set_remote_description { type = "answer", sdp = msg.sdp }
+      if not ok then result.error = e; finish() end
+    elseif msg and msg.type == "offer" then
       local ok, e = pc:set_remote_description { type = "offer", sdp = msg.sdp }
       if not ok then result.error = e; finish() end
       local answer, e2 = pc:create_answer()

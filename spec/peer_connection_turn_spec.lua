@@ -63,16 +63,18 @@ describe("relay-only peer connections through coturn", function()
     if log then os.remove(log); os.remove(log .. ".pid") end
   end)
 
-  local function relay_pc(user, pass)
+  local function relay_pc(user, pass, transport)
+    local url = "turn:127.0.0.1:" .. port .. (transport and ("?transport=" .. transport) or "")
     return assert(rtc.peer_connection {
       bind_addresses = { "127.0.0.1" }, ice_transport_policy = "relay",
-      ice_servers = { { urls = "turn:127.0.0.1:" .. port, username = user, credential = pass } },
+      ice_servers = { { urls = url, username = user, credential = pass } },
     })
   end
 
-  it("connects two peers through relayed candidates and carries data", function()
+  for _, transport in ipairs { "udp", "tcp" } do
+  it("connects two peers through relayed candidates and carries data (TURN over " .. transport .. ")", function()
     run_task(function()
-      local a, b = relay_pc("alice", "secret"), relay_pc("alice", "secret")
+      local a, b = relay_pc("alice", "secret", transport), relay_pc("alice", "secret", transport)
       local types = {}
       local function wire(x, y)
         x:on("icecandidate", function(c)
@@ -103,6 +105,7 @@ describe("relay-only peer connections through coturn", function()
       a:close(); b:close()
     end)
   end)
+  end
 
   it("wrong TURN credentials gather no relay candidate and end gathering", function()
     run_task(function()

@@ -4,11 +4,25 @@
 #include "io/rtc_driver.h"
 #include "io/rtc_netif.h"
 #include "io/rtc_udp.h"
+#include "turn/turn_client.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #define TAG "pc"
+
+/* A TCP connection to a TURN server (RFC 6062-less TURN over TCP: the agent frames
+ * STUN and ChannelData itself; we carry bytes). Output waits until it connects. */
+typedef struct host_tcp {
+    rtc_pc_host *h;
+    uv_tcp_t tcp;
+    uv_connect_t conn;
+    rtc_addr base, server;
+    bool connected, failed;
+    rtc_bufq pending;
+} host_tcp;
+
+typedef struct tcp_write { uv_write_t req; rtc_buf *buf; } tcp_write;
 
 typedef struct host_sock {
     rtc_pc_host *h;
@@ -24,6 +38,8 @@ struct rtc_pc_host {
     rtc_pc_event ev;
     host_sock socks[RTC_PC_HOST_MAX_BIND];
     int nsocks;
+    host_tcp *tcps[RTC_PC_HOST_MAX_SERVERS];
+    int ntcps;
     int pending_closes;
     bool closing;
     rtc_pc_host_event_cb event_cb;
@@ -48,9 +64,92 @@ static host_sock *sock_for(rtc_pc_host *h, const rtc_transmit *tx)
     return NULL;
 }
 
+static void tcp_write_cb(uv_write_t *req, int status)
+{
+    (void)status;
+    tcp_write *w = (tcp_write *)req;
+    rtc_buf_unref(w->buf);
+    free(w);
+}
+
+static void tcp_send(host_tcp *t, rtc_buf *b)
+{
+    if (t->failed) { rtc_buf_unref(b); return; }
+    if (!t->connected) { rtc_bufq_push(&t->pending, b); return; }
+    tcp_write *w = malloc(sizeof *w);
+    if (!w) { rtc_buf_unref(b); return; }
+    w->buf = b;
+    uv_buf_t ub = uv_buf_init((char *)b->data, (unsigned)b->len);
+    if (uv_write(&w->req, (uv_stream_t *)&t->tcp, &ub, 1, tcp_write_cb) != 0) { rtc_buf_unref(b); free(w); }
+}
+
+static void tcp_alloc_cb(uv_handle_t *hd, size_t suggested, uv_buf_t *buf)
+{
+    (void)hd; (void)suggested;
+    static char rbuf[65536];     /* one loop thread; each read is consumed before the next */
+    *buf = uv_buf_init(rbuf, sizeof rbuf);
+}
+
+static void tcp_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+    host_tcp *t = st->data;
+    rtc_pc_host *h = t->h;
+    if (n < 0) {
+        t->failed = true;
+        uv_read_stop(st);
+        return;
+    }
+    if (n == 0 || h->closing) return;
+    rtc_pc_handle_stream(h->pc, &t->base, &t->server, (const uint8_t *)buf->base, (size_t)n, rtc_driver_now(&h->drv));
+    rtc_driver_drain(&h->drv);
+}
+
+static void tcp_connect_cb(uv_connect_t *c, int status)
+{
+    host_tcp *t = c->data;
+    if (status != 0) {
+        char a[RTC_ADDR_STRLEN];
+        rtc_warn(TAG, "TURN over TCP: cannot connect to %s: %s", rtc_addr_str(&t->server, a, sizeof a), uv_strerror(status));
+        t->failed = true;
+        rtc_bufq_clear(&t->pending);
+        return;
+    }
+    t->connected = true;
+    uv_read_start((uv_stream_t *)&t->tcp, tcp_alloc_cb, tcp_read_cb);
+    rtc_buf *b;
+    while ((b = rtc_bufq_pop(&t->pending))) tcp_send(t, b);
+}
+
+static host_tcp *tcp_for(rtc_pc_host *h, const rtc_addr *server)
+{
+    for (int i = 0; i < h->ntcps; i++)
+        if (rtc_addr_eq(&h->tcps[i]->server, server)) return h->tcps[i];
+    return NULL;
+}
+
+static void tcp_open(rtc_pc_host *h, const rtc_addr *base, const rtc_addr *server)
+{
+    if (h->ntcps == RTC_PC_HOST_MAX_SERVERS || tcp_for(h, server)) return;
+    host_tcp *t = calloc(1, sizeof *t);
+    if (!t) return;
+    t->h = h;
+    t->base = *base;
+    t->server = *server;
+    uv_tcp_init(rtc_loop_uv(h->lp), &t->tcp);
+    t->tcp.data = t;
+    t->conn.data = t;
+    uv_tcp_nodelay(&t->tcp, 1);
+    if (uv_tcp_connect(&t->conn, &t->tcp, &server->u.sa, tcp_connect_cb) != 0) t->failed = true;
+    h->tcps[h->ntcps++] = t;
+}
+
 static void on_transmit(rtc_driver *d, rtc_transmit *tx)
 {
     rtc_pc_host *h = d->data;
+    if (tx->proto == RTC_PROTO_TCP_RAW || tx->proto == RTC_PROTO_TCP) {
+        host_tcp *t = tcp_for(h, &tx->remote);
+        if (t) { tcp_send(t, tx->buf); return; }
+    }
     host_sock *s = tx->proto == RTC_PROTO_UDP ? sock_for(h, tx) : NULL;
     if (!s) {
         rtc_debug(TAG, "no socket for a datagram (proto %d): dropped", tx->proto);
@@ -140,6 +239,7 @@ int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *c
         for (int k = 0; k < h->nsocks; k++) {
             if (rtc_addr_family(&h->socks[k].local) != rtc_addr_family(&sv->addr)) continue;
             if (rtc_addr_is_loopback(&sv->addr) != rtc_addr_is_loopback(&h->socks[k].local)) continue;
+            if (sv->turn && sv->transport == RTC_TURN_TCP) tcp_open(h, &h->socks[k].local, &sv->addr);
             if (sv->turn)
                 rtc_pc_add_turn_server(h->pc, &h->socks[k].local, &sv->addr, sv->transport, sv->user, sv->pass, now);
             else
@@ -189,6 +289,14 @@ static void sock_closed(rtc_udp *u, void *ud)
 }
 
 static void drv_closed(rtc_driver *d) { maybe_done(d->data); }
+static void tcp_closed(uv_handle_t *hd)
+{
+    host_tcp *t = hd->data;
+    rtc_pc_host *h = t->h;
+    rtc_bufq_clear(&t->pending);
+    free(t);
+    maybe_done(h);
+}
 static void soon_closed(uv_handle_t *t) { maybe_done(t->data); }
 
 void rtc_pc_host_close(rtc_pc_host *h, rtc_pc_host_close_cb close_cb)
@@ -202,7 +310,8 @@ void rtc_pc_host_close(rtc_pc_host *h, rtc_pc_host_close_cb close_cb)
     rtc_pc_event ev;
     while (rtc_pc_poll_event(h->pc, &ev)) rtc_buf_unref(ev.buf);
     h->close_cb = close_cb;
-    h->pending_closes = h->nsocks + 2;
+    h->pending_closes = h->nsocks + 2 + h->ntcps;
+    for (int i = 0; i < h->ntcps; i++) uv_close((uv_handle_t *)&h->tcps[i]->tcp, tcp_closed);
     rtc_driver_close(&h->drv, drv_closed);
     uv_close((uv_handle_t *)&h->soon, soon_closed);
     for (int i = 0; i < h->nsocks; i++) rtc_udp_close(h->socks[i].u, sock_closed);

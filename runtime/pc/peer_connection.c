@@ -553,6 +553,17 @@ int rtc_pc_handle_datagram(rtc_pc *pc, const rtc_addr *local, const rtc_addr *re
     return r;
 }
 
+int rtc_pc_handle_stream(rtc_pc *pc, const rtc_addr *local, const rtc_addr *server,
+                         const uint8_t *data, size_t len, rtc_time now)
+{
+    clamp(pc, now);
+    if (pc->closed || !pc->agent) return RTC_EIGNORED;
+    pc->bytes_received += len;
+    int r = rtc_ice_agent_handle_packet(pc->agent, local, server, data, len, RTC_PROTO_TCP_RAW, pc->now);
+    pc__pump(pc);
+    return r;
+}
+
 int rtc_pc_handle_timeout(rtc_pc *pc, rtc_time now)
 {
     clamp(pc, now);

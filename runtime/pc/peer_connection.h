@@ -158,6 +158,10 @@ const char *rtc_pc_last_error(const rtc_pc *pc);
  * (all borrowed for the call). */
 int rtc_pc_handle_datagram(rtc_pc *pc, const rtc_addr *local, const rtc_addr *remote,
                            const uint8_t *data, size_t len, rtc_time now);
+/* Bytes read from a TCP connection to a TURN server (RTC_PROTO_TCP_RAW transmits go
+ * out on it); `local` is the base the server was added with, `server` its address. */
+int rtc_pc_handle_stream(rtc_pc *pc, const rtc_addr *local, const rtc_addr *server,
+                         const uint8_t *data, size_t len, rtc_time now);
 int rtc_pc_handle_timeout(rtc_pc *pc, rtc_time now);
 bool rtc_pc_poll_transmit(rtc_pc *pc, rtc_transmit *out);     /* caller owns out->buf */
 bool rtc_pc_poll_event(rtc_pc *pc, rtc_pc_event *out);

@@ -4,34 +4,8 @@ local rtc = require "rtc"
 
 local LOCAL = { bind_addresses = { "127.0.0.1" } }
 
--- Runs fn as a task and the loop until everything is done; fails on timeout.
-local function run_task(fn, timeout_ms)
-  local finished, err = false, nil
-  local guard = rtc.set_timeout(timeout_ms or 10000, function()
-    err = err or "timed out"
-    rtc.stop()
-  end)
-  rtc.spawn(function()
-    local ok, e = xpcall(fn, debug.traceback)
-    finished = true
-    guard:stop()
-    if not ok then err = e end
-    -- Peers a failed test left open must not keep the loop (and the next test) running.
-    rtc.stop()
-  end)
-  rtc.run()
-  if err then error(err, 0) end
-  assert.is_true(finished)
-end
-
--- Resolves when `pred()` holds, polling every ms (inside a task).
-local function wait_for(pred, what, timeout_ms)
-  local deadline = rtc.now() + (timeout_ms or 8000)
-  while not pred() do
-    if rtc.now() > deadline then error("timed out waiting for " .. what, 2) end
-    rtc.sleep(0.002)
-  end
-end
+local loop = require "support.loop"
+local run_task, wait_for = loop.run_task, loop.wait_for
 
 -- Two peers with trickle wired both ways.
 local function pair(cfg_a, cfg_b)

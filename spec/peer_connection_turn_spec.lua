@@ -22,26 +22,8 @@ local function start_turnserver(port, minp)
   return pid, log
 end
 
-local function run_task(fn, timeout_ms)
-  local err
-  local guard = rtc.set_timeout(timeout_ms or 15000, function() err = "timed out"; rtc.stop() end)
-  rtc.spawn(function()
-    local ok, e = xpcall(fn, debug.traceback)
-    guard:stop()
-    if not ok then err = e end
-    rtc.stop()
-  end)
-  rtc.run()
-  if err then error(err, 0) end
-end
-
-local function wait_for(pred, what, ms)
-  local deadline = rtc.now() + (ms or 10000)
-  while not pred() do
-    if rtc.now() > deadline then error("timed out waiting for " .. what, 2) end
-    rtc.sleep(0.005)
-  end
-end
+local loop = require "support.loop"
+local run_task, wait_for = loop.run_task, loop.wait_for
 
 describe("relay-only peer connections through coturn", function()
   local pid, log, port

@@ -2,12 +2,7 @@
 -- the interop peer contract (docs/interop.md), inside a private network namespace.
 local interop = require "interop.helper"
 
-local function check(res, what)
-  if not (res.a and res.a.ok and res.b and res.b.ok) then
-    error(what .. " failed: " .. require("rtc").json.encode({ a = res.a, b = res.b }) ..
-          "\n--- log tail ---\n" .. res.log:sub(-3000), 2)
-  end
-end
+local check = interop.check
 
 describe("luartc <-> Chromium data channels", function()
   it("luartc offers, Chromium answers (Chromium's default mDNS host candidates)", function()

@@ -48,4 +48,12 @@ function M.pair(a, b, opts)
   return res
 end
 
+-- Fails with both RESULT objects and the tail of the log unless both peers are ok.
+function M.check(res, what)
+  if not (res.a and res.a.ok and res.b and res.b.ok) then
+    error(what .. " failed: " .. require("rtc").json.encode({ a = res.a, b = res.b }) ..
+          "\n--- log tail ---\n" .. res.log:sub(-3000), 2)
+  end
+end
+
 return M

@@ -1,12 +1,7 @@
 -- Two luartc processes paired through the interop peer contract (stdio signaling).
 local interop = require "interop.helper"
 
-local function check(res, what)
-  if not (res.a and res.a.ok and res.b and res.b.ok) then
-    error(what .. " failed: " .. require("rtc").json.encode({ a = res.a, b = res.b }) ..
-          "\n--- log tail ---\n" .. res.log:sub(-3000), 2)
-  end
-end
+local check = interop.check
 
 describe("luartc <-> luartc across processes", function()
   it("dc-echo without trickle", function()

@@ -52,6 +52,12 @@ static void check_frame(peer *p, const rtc_pc_event *ev)
 {
     int tr = ev->tr;
     ASSERT(tr >= 0 && tr < 4);
+    if (ev->codec == RTC_CODEC_H264) {         /* renegotiated stream: Annex B with an IDR or a P slice */
+        ASSERT(ev->buf->len > 5 && ev->buf->data[3] == 1);
+        if (ev->keyframe) p->keyframes[tr]++;
+        p->frames[tr]++;
+        return;
+    }
     bool video = ev->kind == RTC_MEDIA_VIDEO;
     uint32_t step = video ? 3000 : 960;
     int i = (int)(ev->ts / step);
@@ -119,6 +125,57 @@ static void step(peer *a, peer *b, vnet *n, rtc_time until)
     }
     drain(a, n);
     drain(b, n);
+}
+
+static void negotiate(peer *a, peer *b, vnet *n);
+
+/* A second offer/answer in the other direction during the call: the answerer adds a
+ * video sender, offers, and its frames reach the first offerer; the first streams
+ * keep flowing. */
+static void renegotiate_and_send_back(peer *a, peer *b, vnet *n, int atr)
+{
+    int btr = rtc_pc_add_transceiver(b->pc, &(rtc_transceiver_init){ RTC_MEDIA_VIDEO, RTC_DIR_SENDONLY, RTC_CODEC_H264 }, now);
+    ASSERT_OK(btr);
+    int tracks_before = a->tracks;
+    negotiate(b, a, n);
+    step(a, b, n, now + RTC_MS(200));
+    ASSERT_EQ(a->tracks, tracks_before + 1);
+    int rt = a->track_tr[a->tracks - 1];
+    rtc_transceiver_info ia, ib;
+    ASSERT_OK(rtc_pc_transceiver_info(a->pc, rt, &ia));
+    ASSERT_OK(rtc_pc_transceiver_info(b->pc, btr, &ib));
+    ASSERT_EQ(ia.codec, RTC_CODEC_H264);
+    ASSERT_EQ(ib.codec, RTC_CODEC_H264);
+    ASSERT_EQ(ia.current_direction, RTC_DIR_RECVONLY);
+    ASSERT_STREQ(ia.mid, ib.mid);
+    /* H264: an IDR access unit, then P slices (Annex B, 4-byte start codes). */
+    static uint8_t au[6000];
+    int got_before = a->frames[rt], audio_before = b->frames[b->track_tr[1]];
+    for (int i = 0; i < 60; i++) {
+        size_t len = 0;
+        static const uint8_t sc[4] = { 0, 0, 0, 1 };
+        if (i % 30 == 0) {
+            static const uint8_t sps[] = { 0x67, 0x42, 0xc0, 0x1f, 0xda, 0x01, 0x40 }, pps[] = { 0x68, 0xce, 0x3c, 0x80 };
+            memcpy(au + len, sc, 4); len += 4; memcpy(au + len, sps, sizeof sps); len += sizeof sps;
+            memcpy(au + len, sc, 4); len += 4; memcpy(au + len, pps, sizeof pps); len += sizeof pps;
+            memcpy(au + len, sc, 4); len += 4; au[len++] = 0x65; au[len++] = 0x88;
+            for (int k = 0; k < 4000; k++) au[len++] = (uint8_t)(k * 13 + i) | 1;
+        } else {
+            memcpy(au + len, sc, 4); len += 4; au[len++] = 0x41; au[len++] = 0x9a;
+            for (int k = 0; k < 900 + i * 10; k++) au[len++] = (uint8_t)(k * 7 + i) | 1;
+        }
+        ASSERT(rtc_pc_send_frame(b->pc, btr, au, len, (uint32_t)i * 3000, i % 30 == 0, now) > 0);
+        if (i % 3 == 0) {
+            static uint8_t opus[80];
+            size_t ol = make_frame(opus, 0, 500 + i, false);
+            ASSERT_OK(rtc_pc_send_frame(a->pc, atr, opus, ol, (uint32_t)(500 + i) * 960, false, now));
+        }
+        step(a, b, n, now + RTC_MS(33));
+    }
+    step(a, b, n, now + RTC_SEC(2));
+    ASSERT(a->frames[rt] - got_before >= 59);
+    ASSERT_EQ(a->keyframes[rt], 2);
+    ASSERT(b->frames[b->track_tr[1]] - audio_before >= 19);   /* the first audio stream still flows */
 }
 
 static void negotiate(peer *a, peer *b, vnet *n)
@@ -272,6 +329,8 @@ static void test_exchange_with_loss(void)
     ASSERT(after.rtp_received > before.rtp_received + 100);
     ASSERT(after.unroutable > before.unroutable);
     ASSERT(connected(&a) && connected(&b));
+
+    renegotiate_and_send_back(&a, &b, n, atr);
 
     rtc_pc_close(a.pc, now);
     rtc_pc_close(b.pc, now);

@@ -9,6 +9,7 @@
 #include "rtp/rtcp.h"
 #include "rtp/rtp_ext.h"
 #include "rtp/rtp_packet.h"
+#include "rtp/rtx.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,22 +228,44 @@ void pc__media_start_streams(rtc_pc *pc, pc_tr *t)
 /* ---- receive ---------------------------------------------------------------------------- */
 
 /* The stream of an SSRC not in the SDP: browsers' unsignaled streams name their
- * transceiver with the MID extension (and simulcast layers with RID). */
+ * transceiver with the MID extension (and simulcast layers with RID). A media packet
+ * starts the transceiver's receiver; an RTX packet for a receiver that has no RTX
+ * SSRC makes its SSRC that receiver's repair stream. */
 static pc_tr *route_unsignaled(rtc_pc *pc, const rtc_rtp_packet *p)
 {
     pc_media *md = pc->media;
     for (int i = 0; i < md->ntrs; i++) {
         pc_tr *t = md->trs[i];
-        if (!t->negotiated || t->stopped || !t->mid_id || t->recv || !pc__dir_recvs(t->current)) continue;
+        if (!t->negotiated || t->stopped || !t->mid_id || !pc__dir_recvs(t->current)) continue;
         const rtc_rtp_ext *e = rtc_rtp_find_ext(&p->h, t->mid_id);
         rtc_str mid;
         if (!e || rtc_ext_read_sdes(e, &mid) < 0) continue;
         if (mid.len != strlen(t->mid) || memcmp(mid.p, t->mid, mid.len) != 0) continue;
-        /* An RTX packet cannot start a stream: its media SSRC is not known yet. */
-        if (p->h.pt != t->pt) return NULL;
-        return start_receiver(pc, t, p->h.ssrc, 0) == 0 ? t : NULL;
+        if (!t->recv && p->h.pt == t->pt) return start_receiver(pc, t, p->h.ssrc, 0) == 0 ? t : NULL;
+        if (t->recv && t->rtx_pt && p->h.pt == t->rtx_pt && !t->remote_rtx_ssrc && !t->unsignaled_rtx_ssrc) {
+            t->unsignaled_rtx_ssrc = p->h.ssrc;
+            return t;
+        }
+        return NULL;
     }
     return NULL;
+}
+
+/* RTX on an SSRC the receiver was not configured with: unwrap it here and hand the
+ * receiver the original packet. */
+static int handle_unsignaled_rtx(rtc_pc *pc, pc_tr *t, const rtc_buf *b)
+{
+    rtc_buf *m = rtc_buf_alloc(pc->cfg.pool, b->len);
+    if (!m) return RTC_ENOMEM;
+    int n = rtc_rtx_unwrap(b->data, b->len, t->pt, t->remote_ssrc, m->data, m->cap);
+    int r = n;
+    if (n >= 0) {
+        t->unsignaled_rtx_packets++;
+        m->len = (size_t)n;
+        r = rtc_rtp_receiver_handle_rtp(t->recv, m, pc->now);
+    }
+    rtc_buf_unref(m);
+    return r;
 }
 
 static int handle_rtp(rtc_pc *pc, rtc_buf *b)
@@ -267,10 +290,13 @@ static int handle_rtp(rtc_pc *pc, rtc_buf *b)
     pc_tr *t = NULL;
     for (int i = 0; i < md->ntrs && !t; i++) {
         pc_tr *c = md->trs[i];
-        if (c->recv && (c->remote_ssrc == p.h.ssrc || (c->remote_rtx_ssrc && c->remote_rtx_ssrc == p.h.ssrc))) t = c;
+        if (!c->recv) continue;
+        if (c->unsignaled_rtx_ssrc && c->unsignaled_rtx_ssrc == p.h.ssrc) return handle_unsignaled_rtx(pc, c, b);
+        if (c->remote_ssrc == p.h.ssrc || (c->remote_rtx_ssrc && c->remote_rtx_ssrc == p.h.ssrc)) t = c;
     }
     if (!t) t = route_unsignaled(pc, &p);
     if (!t) { md->stats.unroutable++; return RTC_EIGNORED; }
+    if (t->unsignaled_rtx_ssrc == p.h.ssrc) return handle_unsignaled_rtx(pc, t, b);
     return rtc_rtp_receiver_handle_rtp(t->recv, b, pc->now);
 }
 
@@ -486,7 +512,7 @@ int rtc_pc_transceiver_info(rtc_pc *pc, int tr, rtc_transceiver_info *out)
     out->fb_twcc = t->fb_twcc;
     out->fb_remb = t->fb_remb;
     out->remote_ssrc = t->remote_ssrc;
-    out->remote_rtx_ssrc = t->remote_rtx_ssrc;
+    out->remote_rtx_ssrc = t->remote_rtx_ssrc ? t->remote_rtx_ssrc : t->unsignaled_rtx_ssrc;
     out->round_trip_time = t->round_trip_time;
     if (t->recv) {
         rtc_rtp_receiver_stats rs;
@@ -494,7 +520,7 @@ int rtc_pc_transceiver_info(rtc_pc *pc, int tr, rtc_transceiver_info *out)
         out->has_inbound = true;
         out->packets_received = rs.packets;
         out->bytes_received = rs.bytes;
-        out->rtx_received = rs.rtx_packets;
+        out->rtx_received = rs.rtx_packets + t->unsignaled_rtx_packets;
         out->frames_received = t->frames_received;
         out->keyframes_received = t->keyframes_received;
         out->nack_count = rs.nacks_sent;

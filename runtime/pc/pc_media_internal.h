@@ -28,6 +28,8 @@ typedef struct pc_tr {
     bool fb_nack, fb_pli, fb_fir, fb_twcc, fb_remb;
     uint8_t mid_id, rid_id, rrid_id, abs_id, twcc_id, level_id;
     uint32_t remote_ssrc, remote_rtx_ssrc;
+    uint32_t unsignaled_rtx_ssrc;        /* RTX learned from its MID: unwrapped here, not by the receiver */
+    uint64_t unsignaled_rtx_packets;
     bool track_announced;
 
     /* streams */

@@ -27,6 +27,20 @@ typedef struct peer {
 } peer;
 
 static rtc_time now;
+static bool strip_ssrcs;          /* the offer signals no SSRCs: streams are found by MID */
+
+/* Drop every a=ssrc and a=ssrc-group line (in place). */
+static void remove_ssrc_lines(char *sdp)
+{
+    char *w = sdp;
+    for (char *r = sdp; *r;) {
+        char *eol = strchr(r, '\n');
+        size_t n = eol ? (size_t)(eol - r + 1) : strlen(r);
+        if (strncmp(r, "a=ssrc", 6) != 0) { memmove(w, r, n); w += n; }
+        r += n;
+    }
+    *w = 0;
+}
 static rtc_rng rng;
 static rtc_dtls_cert *cert_a, *cert_b;
 static peer *g_sender;
@@ -186,6 +200,7 @@ static void negotiate(peer *a, peer *b, vnet *n)
     free(offer);
     step(a, b, n, now + RTC_MS(50));
     ASSERT_OK(rtc_pc_local_description(a->pc, NULL, &offer));
+    if (strip_ssrcs) remove_ssrc_lines(offer);
     ASSERT_OK(rtc_pc_set_remote_description(b->pc, RTC_SDP_OFFER, offer, now));
     free(offer);
     ASSERT_OK(rtc_pc_create_answer(b->pc, &answer, now));
@@ -199,8 +214,9 @@ static void negotiate(peer *a, peer *b, vnet *n)
 
 static bool connected(peer *p) { return rtc_pc_connection_state_get(p->pc) == RTC_CONN_CONNECTED; }
 
-static void test_exchange_with_loss(void)
+static void exchange_with_loss(bool unsignaled)
 {
+    strip_ssrcs = unsignaled;
     peer a, b;
     vnet *n = vnet_new(11);
     vnet_set_link(n, (vnet_link){ .delay = RTC_MS(20), .jitter = RTC_MS(2), .loss = 0.10 });
@@ -228,7 +244,8 @@ static void test_exchange_with_loss(void)
     ASSERT(ib.fb_nack && ib.fb_pli && ib.fb_twcc);
     ASSERT_EQ(ia.current_direction, RTC_DIR_SENDONLY);
     ASSERT_EQ(ib.current_direction, RTC_DIR_RECVONLY);
-    ASSERT_EQ(ib.remote_ssrc, ia.local_ssrc == 0 ? ib.remote_ssrc : ia.local_ssrc);
+    if (unsignaled) ASSERT_EQ(ib.remote_ssrc, 0);                       /* known at the first packet */
+    else ASSERT_EQ(ib.remote_ssrc, ia.local_ssrc);
 
     /* 10 s of 30 fps video and 50 fps audio, keyframes every 2 s and on request. */
     static uint8_t frame[16000];
@@ -330,8 +347,14 @@ static void test_exchange_with_loss(void)
     ASSERT(after.unroutable > before.unroutable);
     ASSERT(connected(&a) && connected(&b));
 
-    renegotiate_and_send_back(&a, &b, n, atr);
-
+    if (unsignaled) {
+        ASSERT_OK(rtc_pc_transceiver_info(b.pc, rv, &ib));
+        ASSERT_EQ(ib.remote_ssrc, ia.local_ssrc);
+        ASSERT_EQ(ib.remote_rtx_ssrc, ia.local_rtx_ssrc);
+        strip_ssrcs = false;
+    } else {
+        renegotiate_and_send_back(&a, &b, n, atr);
+    }
     rtc_pc_close(a.pc, now);
     rtc_pc_close(b.pc, now);
     drain(&a, n);
@@ -340,6 +363,9 @@ static void test_exchange_with_loss(void)
     rtc_pc_free(b.pc);
     vnet_free(n);
 }
+
+static void test_exchange_with_loss(void) { exchange_with_loss(false); }
+static void test_unsignaled_streams_with_loss(void) { exchange_with_loss(true); }
 
 static char *read_file(const char *path)
 {
@@ -504,6 +530,7 @@ int main(void)
     RUN(test_unsupported_codecs_rejected);
     RUN(test_our_offer);
     RUN(test_exchange_with_loss);
+    RUN(test_unsignaled_streams_with_loss);
     rtc_dtls_cert_unref(cert_a);
     rtc_dtls_cert_unref(cert_b);
     return 0;

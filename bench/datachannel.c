@@ -3,7 +3,7 @@
  * Prints: bulk MB/s and CPU seconds per 100 MB for 16 KiB and 64 KiB messages sent
  * with backpressure, 100-byte messages per second, memory per association, and the
  * usrsctp settings in force.
- * Usage: bench_datachannel [megabytes (default 200)] */
+ * Usage: bench_datachannel [megabytes (default 200)] | --settings (print them only) */
 #include "core/rtc_time.h"
 #include "sctp/data_channel.h"
 #include "sctp/sctp_assoc.h"
@@ -152,6 +152,11 @@ int main(int argc, char **argv)
     char settings[2048];
     rtc_sctp_global_init();
     rtc_sctp_settings_describe(settings, sizeof settings);
+    if (argc > 1 && strcmp(argv[1], "--settings") == 0) {   /* for bench/datachannel.sh */
+        fputs(settings, stdout);
+        rtc_sctp_global_shutdown();
+        return 0;
+    }
     printf("usrsctp settings:\n%s\n", settings);
     printf("two associations in one process, %llu MB per bulk run, no DTLS\n\n", (unsigned long long)mb);
     bulk(16 * 1024, mb * 1000000);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #define TAG "pc"
+#define RTC_PC_HOST_SOCKBUF (4 * 1024 * 1024)
 
 /* A TCP connection to a TURN server (RFC 6062-less TURN over TCP: the agent frames
  * STUN and ChannelData itself; we carry bytes). Output waits until it connects. */
@@ -185,7 +186,11 @@ static int bind_one(rtc_pc_host *h, const rtc_addr *ip)
     if (h->nsocks == RTC_PC_HOST_MAX_BIND) return RTC_EQUOTA;
     host_sock *s = &h->socks[h->nsocks];
     s->h = h;
-    rtc_udp_opts opts = { .ipv6only = 1 };
+    /* The default socket buffers (about 208 KiB) overflow under a data channel burst on
+     * a fast path: each kernel drop costs SCTP a retransmission and halves its window.
+     * Kernel memory is only charged for queued datagrams; the OS caps the request at
+     * net.core.{r,w}mem_max. */
+    rtc_udp_opts opts = { .ipv6only = 1, .rcvbuf = RTC_PC_HOST_SOCKBUF, .sndbuf = RTC_PC_HOST_SOCKBUF };
     int r = rtc_udp_new(&s->u, h->lp, ip, &opts, on_recv, s);
     if (r < 0) return r;
     rtc_udp_local_addr(s->u, &s->local);

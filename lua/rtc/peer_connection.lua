@@ -579,6 +579,7 @@ local function build_config(rtc, cfg)
     loopback = cfg.loopback,
     max_message_size = cfg.max_message_size,
     max_channels = cfg.max_channels,
+    udp_mux = cfg.udp_mux,
     servers = {},
   }
   if cfg.ice_transport_policy ~= nil and cfg.ice_transport_policy ~= "all" and cfg.ice_transport_policy ~= "relay" then
@@ -639,6 +640,14 @@ return function(rtc, core)
     if not KINDS[kind] then error("bad argument #1 to 'media_track' (\"audio\" or \"video\" expected)", 2) end
     if opts ~= nil and type(opts) ~= "table" then error("bad argument #2 to 'media_track' (table expected)", 2) end
     return new_track(kind, false, opts and opts.codec)
+  end
+
+  --- rtc.udp_mux{host=, port=} -> mux: one UDP socket shared by every peer connection
+  --- created with {udp_mux = mux} (single-port mode). mux:local_address(), mux:stats(),
+  --- mux:close() (the socket stays open while connections use it).
+  function rtc.udp_mux(opts)
+    if type(opts) ~= "table" then error("bad argument #1 to 'udp_mux' (table expected)", 2) end
+    return core.udp_mux(opts)
   end
 
   --- rtc.generate_certificate{key="ecdsa"|"rsa"} -> {pem=, key_pem=, fingerprint=}

@@ -29,7 +29,23 @@ typedef struct host_sock {
     rtc_pc_host *h;
     rtc_udp *u;
     rtc_addr local;
+    bool shared;              /* the mux's socket: not ours to close */
 } host_sock;
+
+#define MUX_MAX_SENDERS 4096
+
+struct rtc_udp_mux {
+    rtc_loop *lp;
+    rtc_udp *u;
+    rtc_addr local;
+    int refs;
+    bool closing;
+    rtc_pc_host **hosts;
+    int nhosts, caphosts;
+    struct { rtc_addr from; rtc_pc_host *h; } *senders;   /* learned sender -> owner */
+    int nsenders, capsenders;
+    uint64_t routed, unrouted;
+};
 
 struct rtc_pc_host {
     rtc_loop *lp;
@@ -41,6 +57,7 @@ struct rtc_pc_host {
     int nsocks;
     host_tcp *tcps[RTC_PC_HOST_MAX_SERVERS];
     int ntcps;
+    rtc_udp_mux *mux;
     int pending_closes;
     bool closing;
     rtc_pc_host_event_cb event_cb;
@@ -198,6 +215,120 @@ static int bind_one(rtc_pc_host *h, const rtc_addr *ip)
     return 0;
 }
 
+/* ---- single-port mode ---------------------------------------------------------------- */
+
+static void host_deliver(rtc_pc_host *h, const rtc_addr *local, const uint8_t *data, size_t len, const rtc_addr *from)
+{
+    rtc_pc_handle_datagram(h->pc, local, from, data, len, rtc_driver_now(&h->drv));
+    rtc_driver_drain(&h->drv);
+}
+
+static rtc_pc_host *mux_owner(rtc_udp_mux *m, const rtc_addr *from)
+{
+    for (int i = 0; i < m->nsenders; i++)
+        if (rtc_addr_eq(&m->senders[i].from, from)) return m->senders[i].h;
+    return NULL;
+}
+
+static void mux_learn(rtc_udp_mux *m, const rtc_addr *from, rtc_pc_host *h)
+{
+    if (m->nsenders == m->capsenders) {
+        if (m->capsenders >= MUX_MAX_SENDERS) { memmove(m->senders, m->senders + 1, (size_t)--m->nsenders * sizeof *m->senders); }
+        else {
+            int ncap = m->capsenders ? m->capsenders * 2 : 16;
+            void *n = realloc(m->senders, (size_t)ncap * sizeof *m->senders);
+            if (!n) return;
+            m->senders = n;
+            m->capsenders = ncap;
+        }
+    }
+    m->senders[m->nsenders].from = *from;
+    m->senders[m->nsenders].h = h;
+    m->nsenders++;
+}
+
+static void mux_recv(rtc_udp *u, const uint8_t *data, size_t len, const rtc_addr *from, void *ud)
+{
+    (void)u;
+    rtc_udp_mux *m = ud;
+    rtc_pc_host *h = mux_owner(m, from);
+    if (!h) {
+        for (int i = 0; i < m->nhosts; i++) {
+            rtc_pc_host *c = m->hosts[i];
+            if (!c->closing && rtc_pc_accepts(c->pc, data, len, from)) { h = c; break; }
+        }
+        if (!h) { m->unrouted++; return; }
+        mux_learn(m, from, h);
+    }
+    if (h->closing) return;
+    m->routed++;
+    host_deliver(h, &m->local, data, len, from);
+}
+
+int rtc_udp_mux_new(rtc_udp_mux **out, rtc_loop *lp, const rtc_addr *local)
+{
+    rtc_udp_mux *m = calloc(1, sizeof *m);
+    if (!m) return RTC_ENOMEM;
+    m->lp = lp;
+    m->refs = 1;
+    rtc_udp_opts opts = { .ipv6only = 1 };
+    int r = rtc_udp_new(&m->u, lp, local, &opts, mux_recv, m);
+    if (r < 0) { free(m); return r; }
+    rtc_udp_local_addr(m->u, &m->local);
+    *out = m;
+    return 0;
+}
+
+int rtc_udp_mux_local_addr(rtc_udp_mux *m, rtc_addr *out) { *out = m->local; return 0; }
+
+static void mux_closed(rtc_udp *u, void *ud)
+{
+    (void)u;
+    rtc_udp_mux *m = ud;
+    free(m->hosts);
+    free(m->senders);
+    free(m);
+}
+
+void rtc_udp_mux_release(rtc_udp_mux *m)
+{
+    if (!m || --m->refs > 0) return;
+    m->closing = true;
+    rtc_udp_close(m->u, mux_closed);
+}
+
+void rtc_udp_mux_get_stats(const rtc_udp_mux *m, rtc_udp_mux_stats *out)
+{
+    out->routed = m->routed;
+    out->unrouted = m->unrouted;
+    out->connections = (uint32_t)m->nhosts;
+    out->senders = (uint32_t)m->nsenders;
+}
+
+static int mux_attach(rtc_udp_mux *m, rtc_pc_host *h)
+{
+    if (m->nhosts == m->caphosts) {
+        int ncap = m->caphosts ? m->caphosts * 2 : 16;
+        void *n = realloc(m->hosts, (size_t)ncap * sizeof *m->hosts);
+        if (!n) return RTC_ENOMEM;
+        m->hosts = n;
+        m->caphosts = ncap;
+    }
+    m->hosts[m->nhosts++] = h;
+    m->refs++;
+    return 0;
+}
+
+static void mux_detach(rtc_udp_mux *m, rtc_pc_host *h)
+{
+    for (int i = 0; i < m->nhosts; i++)
+        if (m->hosts[i] == h) { m->hosts[i] = m->hosts[--m->nhosts]; break; }
+    for (int i = 0; i < m->nsenders;)
+        if (m->senders[i].h == h) m->senders[i] = m->senders[--m->nsenders];
+        else i++;
+    rtc_udp_mux_release(m);
+}
+
 int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *cfg,
                     rtc_pc_host_event_cb event_cb, void *ud)
 {
@@ -214,8 +345,14 @@ int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *c
     rtc_time now = rtc_clock_now();
     int r = rtc_pc_new(&h->pc, &pcfg, now);
     if (r < 0) { free(h); return r; }
-    /* Sockets: the addresses asked for, else every interface (loopback as a last resort). */
-    if (cfg->nbind > 0) {
+    /* Sockets: a shared one, the addresses asked for, else every interface (loopback as
+     * a last resort). */
+    if (cfg->mux) {
+        if (mux_attach(cfg->mux, h) < 0) { rtc_pc_free(h->pc); free(h); return RTC_ENOMEM; }
+        h->mux = cfg->mux;
+        h->socks[0] = (host_sock){ .h = h, .u = cfg->mux->u, .local = cfg->mux->local, .shared = true };
+        h->nsocks = 1;
+    } else if (cfg->nbind > 0) {
         for (int i = 0; i < cfg->nbind; i++) {
             r = bind_one(h, &cfg->bind[i]);
             if (r < 0) rtc_warn(TAG, "cannot bind a UDP socket: %s", rtc_strerror(r));
@@ -315,9 +452,13 @@ void rtc_pc_host_close(rtc_pc_host *h, rtc_pc_host_close_cb close_cb)
     rtc_pc_event ev;
     while (rtc_pc_poll_event(h->pc, &ev)) rtc_buf_unref(ev.buf);
     h->close_cb = close_cb;
-    h->pending_closes = h->nsocks + 2 + h->ntcps;
+    int own = 0;
+    for (int i = 0; i < h->nsocks; i++) own += !h->socks[i].shared;
+    h->pending_closes = own + 2 + h->ntcps;
     for (int i = 0; i < h->ntcps; i++) uv_close((uv_handle_t *)&h->tcps[i]->tcp, tcp_closed);
+    if (h->mux) { mux_detach(h->mux, h); h->mux = NULL; }
     rtc_driver_close(&h->drv, drv_closed);
     uv_close((uv_handle_t *)&h->soon, soon_closed);
-    for (int i = 0; i < h->nsocks; i++) rtc_udp_close(h->socks[i].u, sock_closed);
+    for (int i = 0; i < h->nsocks; i++)
+        if (!h->socks[i].shared) rtc_udp_close(h->socks[i].u, sock_closed);
 }

@@ -23,7 +23,22 @@ typedef struct rtc_pc_host_server {
     char user[256], pass[256];
 } rtc_pc_host_server;
 
+/* Single-port mode: one UDP socket shared by many peer connections (servers behind one
+ * open port). A datagram goes to the connection that knows its sender; otherwise to the
+ * one whose ICE agent accepts it (a Binding request for its ufrag, RFC 8445 routing),
+ * which then owns that sender. Reference-counted: each host using it holds a ref. */
+typedef struct rtc_udp_mux rtc_udp_mux;
+/* Binds `local` (copied; port 0 = any). Returns 0 or a negative RTC_E*. */
+int rtc_udp_mux_new(rtc_udp_mux **out, rtc_loop *lp, const rtc_addr *local);
+int rtc_udp_mux_local_addr(rtc_udp_mux *m, rtc_addr *out);
+/* Drops the creator's ref; the socket closes when no connection uses it any more. */
+void rtc_udp_mux_release(rtc_udp_mux *m);
+typedef struct rtc_udp_mux_stats { uint64_t routed, unrouted; uint32_t connections, senders; } rtc_udp_mux_stats;
+void rtc_udp_mux_get_stats(const rtc_udp_mux *m, rtc_udp_mux_stats *out);
+
 typedef struct rtc_pc_host_config {
+    rtc_udp_mux *mux;         /* single-port mode: use this shared socket (a ref is taken)
+                                 instead of binding sockets; bind/nbind are ignored */
     rtc_pc_config pc;         /* rng and pool default to the loop's when NULL */
     rtc_addr bind[RTC_PC_HOST_MAX_BIND];   /* local IPs to use (port = fixed port or 0) */
     int nbind;                /* 0: every interface address (loopback only when there is no other) */

@@ -38,6 +38,61 @@ static void lpc_close(lua_State *L, lrtc_obj *o)
 
 static const lrtc_class pc_class = { "rtc.pc_core", pc_events, EV_CLOSE, lpc_close };
 
+/* ---- single-port mode: rtc.udp_mux ---------------------------------------------------- */
+
+typedef struct lmux {
+    lrtc_link link;
+    rtc_udp_mux *m;
+} lmux;
+
+static void lmux_close(lua_State *L, lrtc_obj *o)
+{
+    lmux *x = o->ptr;
+    rtc_udp_mux_release(x->m);     /* connections still using it keep the socket open */
+    lrtc_obj_finish(L, o);
+    free(x);
+}
+
+static const char *const mux_events[] = { "close", NULL };
+static const lrtc_class mux_class = { "rtc.udp_mux", mux_events, 0, lmux_close };
+
+/* core.udp_mux{host=, port=} -> rtc.udp_mux | nil, err */
+static int l_udp_mux(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    rtc_addr local;
+    lrtc_check_hostport(L, 1, &local, "0.0.0.0");
+    lrtc_state *S = lrtc_state_get(L);
+    lrtc_obj *o = lrtc_obj_new(L, &mux_class, sizeof(lrtc_obj), NULL);
+    lmux *x = calloc(1, sizeof *x);
+    if (!x) return lrtc_push_error(L, RTC_ENOMEM, NULL);
+    int r = rtc_udp_mux_new(&x->m, lrtc_get_loop(S), &local);
+    if (r < 0) { free(x); return lrtc_push_error(L, r, "cannot bind the shared UDP socket"); }
+    lrtc_obj_open(L, o, -1, x);
+    return 1;
+}
+
+static int mux_local_address(lua_State *L)
+{
+    lmux *x = lrtc_obj_check(L, 1, &mux_class)->ptr;
+    rtc_addr a;
+    rtc_udp_mux_local_addr(x->m, &a);
+    return lrtc_push_addr(L, &a);
+}
+
+static int mux_stats(lua_State *L)
+{
+    lmux *x = lrtc_obj_check(L, 1, &mux_class)->ptr;
+    rtc_udp_mux_stats st;
+    rtc_udp_mux_get_stats(x->m, &st);
+    lua_createtable(L, 0, 4);
+    lua_pushinteger(L, (lua_Integer)st.routed); lua_setfield(L, -2, "routed");
+    lua_pushinteger(L, (lua_Integer)st.unrouted); lua_setfield(L, -2, "unrouted");
+    lua_pushinteger(L, st.connections); lua_setfield(L, -2, "connections");
+    lua_pushinteger(L, st.senders); lua_setfield(L, -2, "senders");
+    return 1;
+}
+
 /* Pushes the event's name and arguments; returns how many values. */
 static int push_event(lua_State *L, const rtc_pc_event *ev)
 {
@@ -221,6 +276,13 @@ static int l_peer_connection(lua_State *L)
     lua_pop(L, 1);
     read_servers(L, 1, cfg);
     read_bind(L, 1, cfg);
+    lua_getfield(L, 1, "udp_mux");
+    if (!lua_isnil(L, -1)) {
+        lrtc_obj *mo = luaL_testudata(L, -1, mux_class.name);
+        if (!mo || mo->closed || !mo->ptr) { free(cfg); return luaL_error(L, "peer_connection: udp_mux must be an open rtc.udp_mux"); }
+        cfg->mux = ((lmux *)mo->ptr)->m;
+    }
+    lua_pop(L, 1);
     lua_getfield(L, 1, "certificate_pem");
     lua_getfield(L, 1, "key_pem");
     size_t cl = 0, kl = 0;
@@ -771,6 +833,11 @@ void lrtc__open_pc(lua_State *L)
     lua_pop(L, 1);
     lua_pushcfunction(L, l_peer_connection);
     lua_setfield(L, -2, "peer_connection");
+    static const luaL_Reg mux_methods[] = { { "local_address", mux_local_address }, { "stats", mux_stats }, { NULL, NULL } };
+    lrtc_obj_new(L, &mux_class, sizeof(lrtc_obj), mux_methods);
+    lua_pop(L, 1);
+    lua_pushcfunction(L, l_udp_mux);
+    lua_setfield(L, -2, "udp_mux");
     lua_pushcfunction(L, l_generate_certificate);
     lua_setfield(L, -2, "generate_certificate");
     lua_pushcfunction(L, l_certificate_fingerprint);

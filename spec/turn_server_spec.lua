@@ -218,6 +218,34 @@ describe("turn module (in process)", function()
     end)
   end)
 
+  it("relays IPv6 and dual-stack allocations for uclient (-x, -Z)", function()
+    run_task(function()
+      local allocs = {}
+      local srv = assert(turn.server {
+        listen = "[::1]:0", realm = "R", users = { u = "p" }, allow_loopback = true,
+        relay_ip = "127.0.0.1", relay_ip6 = "::1", min_port = MIN_PORT, max_port = MAX_PORT,
+      })
+      srv:on("allocate", function(a) allocs[#allocs + 1] = a end)
+      local _, p = srv:local_address()
+      for _, flag in ipairs { "-x", "-Z" } do
+        local out = tmp()
+        os.execute(string.format("timeout 30 turnutils_uclient -u u -w p -p %d -y %s -n 20 -m 1 ::1 >%s 2>&1 &",
+          p, flag, q(out)))
+        wait_for(function() return child.slurp(out):find("Total lost packets", 1, true) end,
+          function() return "uclient " .. flag .. ": " .. child.slurp(out) end, 25000)
+        assert.matches("Total lost packets 0 %(0%.000000%%%)", child.slurp(out))
+      end
+      local v6, dual = 0, 0
+      for _, a in ipairs(allocs) do
+        if a.relay:match("^%[::1%]:") and not a.relay2 then v6 = v6 + 1 end
+        if a.relay2 then dual = dual + 1 end
+      end
+      assert.is_true(v6 >= 1)
+      assert.is_true(dual >= 1)
+      srv:close()
+    end, 60000)
+  end)
+
   it("relays a data channel between two peer connections with ice_transport_policy relay", function()
     run_task(function()
       local srv = assert(turn.server {

@@ -10,6 +10,9 @@
 #define TSV_TX_RING        4096u      /* queued transmits; more are dropped and counted */
 #define TSV_TCP_IDLE       RTC_SEC(60) /* a TCP connection without allocation is closed after */
 #define TSV_TCP_MAX_FRAME  (4 + 65536)
+/* ADDITIONAL-ADDRESS-FAMILY as the TURN drafts numbered it before RFC 8656 gave it
+ * 0x8000; coturn's clients still send this one. */
+#define TSV_ATTR_AAF_DRAFT 0x8032
 #define TSV_MSG_MAX        1500       /* our STUN responses always fit */
 
 typedef struct tsv_perm { rtc_addr ip; rtc_time expires; } tsv_perm;

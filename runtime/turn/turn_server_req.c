@@ -289,6 +289,7 @@ static int do_allocate(rtc_turn_server *s, req *r, tsv_alloc *a)
     const rtc_stun_attr *tok = rtc_stun_find(m, RTC_STUN_ATTR_RESERVATION_TOKEN);
     const rtc_stun_attr *raf = rtc_stun_find(m, RTC_STUN_ATTR_REQUESTED_ADDRESS_FAMILY);
     const rtc_stun_attr *aaf = rtc_stun_find(m, RTC_STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY);
+    if (!aaf) aaf = rtc_stun_find(m, TSV_ATTR_AAF_DRAFT);
     if ((tok && (even || raf || aaf)) || (raf && aaf) || (even && even->len < 1)) { reply_error(s, r, 400); return RTC_EPROTO; }
     uint16_t resv_port = 0;
     int resv_family = 0;

@@ -79,6 +79,13 @@ static void test_even_port_reservation(void)
     t_free(t);
 }
 
+static void a_dual_draft(rtc_stun_writer *w, void *ud)
+{
+    (void)ud;
+    rtc_stun_put_transport(w, 17);
+    rtc_stun_put_family(w, 0x8032, AF_INET6);   /* the pre-RFC code point coturn sends */
+}
+
 static void test_ipv6_and_dual(void)
 {
     rtc_turn_server_config cfg = {0};
@@ -100,6 +107,12 @@ static void test_ipv6_and_dual(void)
         if (cd.m.attrs[i].type == RTC_STUN_ATTR_XOR_RELAYED_ADDRESS) { n++; fams |= cd.m.attrs[i].val[1]; }
     ASSERT_EQ(n, 2);
     ASSERT_EQ(fams, 3);
+    rawc dd;
+    rawc_init(&dd, t, "198.51.100.2", 5003, "alice", "wonderland");
+    ASSERT_EQ(request(&dd, RTC_STUN_ALLOCATE, a_dual_draft, NULL), 0);
+    n = 0;
+    for (int i = 0; i < dd.m.nattrs; i++) n += dd.m.attrs[i].type == RTC_STUN_ATTR_XOR_RELAYED_ADDRESS;
+    ASSERT_EQ(n, 2);
     /* the dual allocation relays to both families */
     rtc_addr p4, p6;
     rtc_addr_set(&p4, "192.0.2.9", 7000);

@@ -66,4 +66,48 @@ void rtc_webm_writer_get_stats(const rtc_webm_writer *w, rtc_webm_writer_stats *
  * length, RTC_ENOTFOUND when either is missing, RTC_EOVERFLOW. */
 int rtc_h264_avcc_from_annexb(const uint8_t *au, size_t len, uint8_t *out, size_t cap);
 
+/* ---- reader ----
+ * A whole WebM / Matroska file in memory (borrowed): the EBML header, Info
+ * (TimecodeScale), Tracks (number, codec, CodecPrivate, size, channels), then every
+ * SimpleBlock and BlockGroup Block of the Clusters in file order, sized or of unknown
+ * size. Laced blocks (several frames in one) are refused with RTC_ENOTSUP: WebRTC
+ * recorders, ffmpeg and browsers do not lace video or Opus. Every element size is
+ * checked against its parent; nesting is bounded. */
+#define RTC_WEBM_MAX_TRACKS 8
+
+typedef struct rtc_webm_track {
+    int number;
+    int type;                      /* 1 video, 2 audio */
+    rtc_codec_id codec;            /* -1 when not one of ours */
+    const uint8_t *priv;           /* CodecPrivate, borrowed from the file; NULL if none */
+    size_t priv_len;
+    uint32_t width, height, channels;
+} rtc_webm_track;
+
+typedef struct rtc_webm_frame {
+    int track;                     /* index into the reader's tracks[] */
+    const uint8_t *data;           /* borrowed from the file */
+    size_t len;
+    int64_t pts_ms;
+    bool keyframe;
+} rtc_webm_frame;
+
+typedef struct rtc_webm_reader {
+    const uint8_t *data;
+    size_t len;
+    size_t seg_start, seg_end, first_cluster, off;
+    uint64_t timecode_scale;       /* ns per tick */
+    int64_t cluster_ts;
+    double duration_ms;            /* from Info, 0 if absent */
+    rtc_webm_track tracks[RTC_WEBM_MAX_TRACKS];
+    int ntracks;
+    int err;
+} rtc_webm_reader;
+
+/* RTC_EPROTO / RTC_ETRUNC / RTC_ENOTSUP (another DocType). */
+int rtc_webm_reader_init(rtc_webm_reader *r, const uint8_t *data, size_t len);
+/* 1 and a frame, 0 at the end, or an error (sticky). Frames of unknown tracks are skipped. */
+int rtc_webm_reader_next(rtc_webm_reader *r, rtc_webm_frame *f);
+void rtc_webm_reader_rewind(rtc_webm_reader *r);
+
 #endif

@@ -220,10 +220,66 @@ static void test_webm_av(const char *enc, rtc_codec_id c, const char *name, cons
     }
     write_webm(tm_path(file), &a, &v, c, 0);
     check_av(tm_path(file), name, 2.0, 0.0);
+    /* Our reader gets back every frame, identical, at its time (H264 blocks hold
+     * length-prefixed NAL units, so only their count and times are compared). */
+    {
+        size_t len;
+        uint8_t *d = tm_read(tm_path(file), &len);
+        rtc_webm_reader r;
+        ASSERT_EQ(rtc_webm_reader_init(&r, d, len), 0);
+        ASSERT_EQ(r.ntracks, 2);
+        ASSERT_EQ(r.tracks[0].codec, RTC_CODEC_OPUS);
+        ASSERT_EQ(r.tracks[1].codec, c);
+        ASSERT_NEAR(r.duration_ms, 2000, 100);
+        tm_track ra = { .n = 0 }, rv = { .n = 0 };
+        rtc_webm_frame f;
+        int n;
+        while ((n = rtc_webm_reader_next(&r, &f)) == 1)
+            track_add(f.track == 0 ? &ra : &rv, f.data, f.len, f.pts_ms, f.keyframe);
+        ASSERT_EQ(n, 0);
+        tracks_same(&a, &ra);
+        ASSERT_EQ(rv.n, v.n);
+        for (int i = 0; i < v.n; i++) {
+            ASSERT_EQ(rv.f[i].pts_ms, v.f[i].pts_ms);
+            ASSERT_EQ(rv.f[i].key, v.f[i].key);
+            if (c != RTC_CODEC_H264) { ASSERT_EQ(rv.f[i].len, v.f[i].len); ASSERT_MEMEQ(rv.f[i].data, v.f[i].data, v.f[i].len); }
+        }
+        track_free(&ra); track_free(&rv);
+        free(d);
+    }
     /* Video starting 500 ms after audio on the shared clock stays 500 ms later. */
     write_webm(tm_path(file), &a, &v, c, 500);
     check_av(tm_path(file), name, 2.0, 0.5);
     track_free(&a); track_free(&v);
+}
+
+/* A WebM file muxed by ffmpeg reads with our reader: both tracks, every frame, in time. */
+static void test_webm_read_ffmpeg(void)
+{
+    tm_run("ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=160x120:rate=30 -f lavfi -i sine=frequency=440 -t 2 "
+           "-c:v libvpx -g 30 -c:a libopus '%s'", tm_path("ff.webm"));
+    size_t len;
+    uint8_t *d = tm_read(tm_path("ff.webm"), &len);
+    rtc_webm_reader r;
+    ASSERT_EQ(rtc_webm_reader_init(&r, d, len), 0);
+    ASSERT_EQ(r.ntracks, 2);
+    int video = r.tracks[0].codec == RTC_CODEC_VP8 ? 0 : 1;
+    ASSERT_EQ(r.tracks[video].codec, RTC_CODEC_VP8);
+    ASSERT_EQ(r.tracks[1 - video].codec, RTC_CODEC_OPUS);
+    ASSERT_EQ(r.tracks[video].width, 160);
+    ASSERT(r.tracks[1 - video].priv_len >= 19 && !memcmp(r.tracks[1 - video].priv, "OpusHead", 8));
+    rtc_webm_frame f;
+    int n, nv = 0, na = 0, keys = 0;
+    int64_t last_v = -1;
+    while ((n = rtc_webm_reader_next(&r, &f)) == 1) {
+        if (f.track == video) { ASSERT(f.pts_ms > last_v); last_v = f.pts_ms; nv++; keys += f.keyframe; }
+        else na++;
+    }
+    ASSERT_EQ(n, 0);
+    ASSERT_EQ(nv, 60);
+    ASSERT_EQ(keys, 2);
+    ASSERT_GE(na, 99);
+    free(d);
 }
 
 static void test_webm_vp8(void) { test_webm_av("libvpx", RTC_CODEC_VP8, "vp8", "av.webm"); }
@@ -293,6 +349,7 @@ int main(void)
     RUN(test_ivf_vp8);
     RUN(test_ivf_vp9);
     RUN(test_ivf_av1);
+    RUN(test_webm_read_ffmpeg);
     RUN(test_webm_vp8);
     RUN(test_webm_vp9);
     RUN(test_webm_h264);

@@ -353,7 +353,7 @@ static bool port_used(const rtc_turn_server *s, int fi, uint16_t port)
     return s->ports_used[fi][port >> 3] & (1u << (port & 7));
 }
 
-static void release_relay(rtc_turn_server *s, tsv_alloc *a, int idx)
+void tsv__release_relay(rtc_turn_server *s, tsv_alloc *a, int idx)
 {
     tsv_relay *r = &a->relay[idx];
     if (r->port_reserved) {
@@ -372,7 +372,7 @@ void tsv__free_alloc(rtc_turn_server *s, tsv_alloc *a, const char *reason)
     uint32_t h = tsv__tuple_hash(&a->local, &a->client, a->proto) & s->ahash_mask;
     for (tsv_alloc **pp = &s->ahash[h]; *pp; pp = &(*pp)->hnext)
         if (*pp == a) { *pp = a->hnext; break; }
-    for (int i = 0; i < a->nrelay; i++) release_relay(s, a, i);
+    for (int i = 0; i < a->nrelay; i++) tsv__release_relay(s, a, i);
     if (a->ready) tsv__event_alloc(s, RTC_TURN_SRV_EV_DEALLOCATED, a, reason);
     s->slots[a->slot] = NULL;
     s->free_slots[s->nfree++] = a->slot;

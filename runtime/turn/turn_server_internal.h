@@ -112,6 +112,7 @@ struct rtc_turn_server {
 uint32_t tsv__tuple_hash(const rtc_addr *local, const rtc_addr *client, int proto);
 tsv_alloc *tsv__find_alloc(rtc_turn_server *s, const rtc_addr *local, const rtc_addr *client, int proto);
 tsv_alloc *tsv__new_alloc(rtc_turn_server *s, const rtc_addr *local, const rtc_addr *client, int proto);
+void tsv__release_relay(rtc_turn_server *s, tsv_alloc *a, int idx);
 void tsv__free_alloc(rtc_turn_server *s, tsv_alloc *a, const char *reason);
 int tsv__open_relay(rtc_turn_server *s, tsv_alloc *a, int idx, int family);
 void tsv__queue_client(rtc_turn_server *s, const rtc_addr *local, const rtc_addr *client, int proto, rtc_buf *b);

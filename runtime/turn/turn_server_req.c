@@ -367,14 +367,22 @@ static int do_refresh(rtc_turn_server *s, req *r, tsv_alloc *a)
 {
     uint32_t want;
     int has = rtc_stun_get_u32(r->m, RTC_STUN_ATTR_LIFETIME, &want) == 0;
+    const rtc_stun_attr *raf = rtc_stun_find(r->m, RTC_STUN_ATTR_REQUESTED_ADDRESS_FAMILY);
+    int idx = raf ? tsv__relay_index(a, family_attr(raf)) : -1;
+    if (raf && idx < 0) { reply_error(s, r, 443); return RTC_EINVAL; }
     if (has && want == 0) {
-        tsv__free_alloc(s, a, "refresh 0");
         uint32_t zero = 0;
+        /* RFC 8656 7.3: with REQUESTED-ADDRESS-FAMILY only that relay of a dual
+         * allocation goes; the allocation lives on with the other */
+        if (raf && tsv__relay_index(a, family_attr(raf) == AF_INET ? AF_INET6 : AF_INET) >= 0) {
+            tsv__release_relay(s, a, idx);
+            reply_ok(s, r, &zero);
+            return 0;
+        }
+        tsv__free_alloc(s, a, "refresh 0");
         reply_ok(s, r, &zero);
         return 0;
     }
-    const rtc_stun_attr *raf = rtc_stun_find(r->m, RTC_STUN_ATTR_REQUESTED_ADDRESS_FAMILY);
-    if (raf && tsv__relay_index(a, family_attr(raf)) < 0) { reply_error(s, r, 443); return RTC_EINVAL; }
     a->lifetime = lifetime_for(s, r->m);
     a->expires = s->now + RTC_SEC(a->lifetime);
     tsv__schedule(s, a->expires);

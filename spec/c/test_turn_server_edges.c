@@ -86,6 +86,13 @@ static void a_dual_draft(rtc_stun_writer *w, void *ud)
     rtc_stun_put_family(w, 0x8032, AF_INET6);   /* the pre-RFC code point coturn sends */
 }
 
+static void a_zero_v6(rtc_stun_writer *w, void *ud)
+{
+    (void)ud;
+    rtc_stun_put_u32(w, RTC_STUN_ATTR_LIFETIME, 0);
+    rtc_stun_put_family(w, RTC_STUN_ATTR_REQUESTED_ADDRESS_FAMILY, AF_INET6);
+}
+
 static void test_ipv6_and_dual(void)
 {
     rtc_turn_server_config cfg = {0};
@@ -126,6 +133,16 @@ static void test_ipv6_and_dual(void)
     send_indication(&cd, &p4, "four");
     ASSERT(take(t, &p4, &p));
     ASSERT_EQ(rtc_addr_family(&p.from), AF_INET);
+    /* Refresh 0 with REQUESTED-ADDRESS-FAMILY drops only that relay of the dual one */
+    int closes = t->ev[RTC_TURN_SRV_EV_RELAY_CLOSE];
+    ASSERT_EQ(request(&cd, RTC_STUN_REFRESH, a_zero_v6, NULL), 0);
+    ASSERT_EQ(t->ev[RTC_TURN_SRV_EV_RELAY_CLOSE], closes + 1);
+    ASSERT_EQ(t->ev[RTC_TURN_SRV_EV_DEALLOCATED], 0);
+    send_indication(&cd, &p6, "six");
+    ASSERT(!take(t, &p6, &p));
+    send_indication(&cd, &p4, "four");
+    ASSERT(take(t, &p4, &p));
+    ASSERT_EQ(request(&cd, RTC_STUN_REFRESH, a_zero_v6, NULL), 443);   /* already gone */
     /* the IPv6-only allocation refuses IPv4 peers */
     ASSERT_EQ(request(&c6, RTC_STUN_CREATE_PERMISSION, a_peer, &p4), 443);
     t_free(t);

@@ -34,7 +34,12 @@ static int ivf__header(rtc_ivf_writer *w, uint32_t count_field)
     wr32le(h + 16, w->cfg.timebase_den);
     wr32le(h + 20, 1);
     wr32le(h + 24, count_field);
-    if (!w->header_done) { w->header_done = true; return rtc_media_out_write(w->out, h, 32); }
+    if (!w->header_done) {
+        w->header_done = true;
+        int r = rtc_media_out_write(w->out, h, 32);
+        if (!r) rtc_media_out_mark(w->out);
+        return r;
+    }
     return rtc_media_out_patch(w->out, 0, h, 32);
 }
 
@@ -81,6 +86,7 @@ int rtc_ivf_writer_write(rtc_ivf_writer *w, const uint8_t *frame, size_t len, in
     int r = rtc_media_out_write(w->out, h, 12);
     if (!r) r = rtc_media_out_write(w->out, frame, len);
     if (r) return w->err = r;
+    rtc_media_out_mark(w->out);
     w->last_pts = pts;
     w->frames++;
     return 0;

@@ -37,8 +37,8 @@ void rtc_media_out_free(rtc_media_out *o)
     o->len = o->cap = 0;
 }
 
-/* Write all of p to the fd; on failure cut the file back to what was flushed before,
- * so a partial element never stays at the end. */
+/* Write all of p to the fd; on failure cut the file back to the last element boundary
+ * on disk, so a partial element never stays at the end. */
 static int out__write_fd(rtc_media_out *o, const uint8_t *p, size_t n)
 {
     size_t done = 0;
@@ -46,13 +46,16 @@ static int out__write_fd(rtc_media_out *o, const uint8_t *p, size_t n)
         ssize_t w = write(o->fd, p + done, n - done);
         if (w < 0 && errno == EINTR) continue;
         if (w <= 0) {
-            if (o->seekable && ftruncate(o->fd, (off_t)(o->start + (int64_t)o->flushed)) == 0)
-                (void)lseek(o->fd, (off_t)(o->start + (int64_t)o->flushed), SEEK_SET);
+            if (o->seekable && ftruncate(o->fd, (off_t)(o->start + (int64_t)o->disk_mark)) == 0) {
+                (void)lseek(o->fd, (off_t)(o->start + (int64_t)o->disk_mark), SEEK_SET);
+                o->flushed = o->disk_mark;
+            }
             return o->err = RTC_EIO;
         }
         done += (size_t)w;
     }
     o->flushed += n;
+    if (o->mark <= o->flushed) o->disk_mark = o->mark;
     return 0;
 }
 

@@ -8,8 +8,9 @@
  * RTC_MEDIA_OUT_CHUNK accumulate (or rtc_media_out_flush).
  *
  * A failed write is sticky (every later call returns the same error) and the file is
- * truncated back to the end of the last flush that succeeded, so it ends on an
- * element boundary and what was written before still plays. */
+ * truncated back to the last element boundary that reached the disk: writers call
+ * rtc_media_out_mark() after each complete element (a page, a block), so a file cut
+ * by a full disk never ends inside one and what was written before still plays. */
 #ifndef RTC_MEDIA_OUT_H
 #define RTC_MEDIA_OUT_H
 #include <stdbool.h>
@@ -26,6 +27,8 @@ typedef struct rtc_media_out {
     size_t max;           /* memory mode: RTC_ETOOBIG past this many bytes */
     uint64_t flushed;     /* bytes already written to fd */
     int64_t start;        /* fd offset of the file's first byte (pwrite base) */
+    uint64_t mark;        /* end of the last complete element */
+    uint64_t disk_mark;   /* the same, of those wholly on disk */
     int err;              /* first error, sticky */
 } rtc_media_out;
 
@@ -42,6 +45,8 @@ void rtc_media_out_free(rtc_media_out *o);
 static inline uint64_t rtc_media_out_pos(const rtc_media_out *o) { return o->flushed + o->len; }
 /* Append n bytes (borrowed). 0, or the sticky error (RTC_EIO, RTC_ETOOBIG, RTC_ENOMEM). */
 int rtc_media_out_write(rtc_media_out *o, const void *p, size_t n);
+/* The bytes so far end on an element boundary. */
+static inline void rtc_media_out_mark(rtc_media_out *o) { o->mark = o->flushed + o->len; }
 /* Overwrite n bytes at absolute position `at` (< pos). RTC_ENOTSUP when they were
  * flushed to a non-seekable fd; RTC_ERANGE outside the file. */
 int rtc_media_out_patch(rtc_media_out *o, uint64_t at, const void *p, size_t n);

@@ -86,6 +86,7 @@ static int ogg__emit_page(rtc_ogg_writer *w, uint8_t flags, int64_t granule)
     wr32le(hdr + 22, c);
     int r = rtc_media_out_write(w->out, hdr, hlen);
     if (!r) r = rtc_media_out_write(w->out, w->data, w->dlen);
+    if (!r) rtc_media_out_mark(w->out);
     w->nsegs = 0; w->dlen = 0; w->page_samples = 0;
     w->stats.pages++;
     if (r && !w->err) w->err = r;

@@ -26,6 +26,7 @@ enum {
 #define WEBM_MAX_CUES (1u << 20)
 
 typedef struct webm__cue { int64_t t; uint64_t pos; } webm__cue;
+#define WEBM_RECENT 256   /* clusters remembered for re-patching after a write failure */
 
 struct rtc_webm_writer {
     rtc_media_out *out;
@@ -41,6 +42,8 @@ struct rtc_webm_writer {
     bool t0_set;
     int64_t t0;
     int64_t end_ms, last_video_ms, video_interval;
+    uint64_t recent[WEBM_RECENT];    /* cluster_data of recent clusters (size field is 8 bytes before) */
+    size_t nrecent;
     webm__cue *cues;
     size_t ncues, cues_cap;
     uint8_t *hold;               /* audio frames held until the video header is known: [pts 8][len 4][data] */
@@ -290,7 +293,9 @@ static int webm__write_header(rtc_webm_writer *w, const uint8_t *priv, size_t pr
     b_master(&b, TRACKS, &tracks);
     if (b.n > sizeof b.d - 16) return w->err = RTC_EOVERFLOW;
     w->header_done = true;
-    return w_put(w, b.d, b.n);
+    int r = w_put(w, b.d, b.n);
+    if (!r) rtc_media_out_mark(w->out);
+    return r;
 }
 
 int rtc_webm_writer_new(rtc_webm_writer **out_w, rtc_media_out *out, const rtc_webm_writer_config *cfg)
@@ -344,6 +349,8 @@ static int webm__open_cluster(rtc_webm_writer *w, int64_t t, bool cue)
     memcpy(h + n, ts.d, ts.n); n += ts.n;
     w->cluster_data = at + 12;
     if ((r = w_put(w, h, n))) return r;
+    rtc_media_out_mark(w->out);
+    w->recent[w->nrecent++ % WEBM_RECENT] = w->cluster_data;
     w->cluster_open = true;
     w->cluster_ts = t < 0 ? 0 : t;
     w->stats.clusters++;
@@ -399,6 +406,7 @@ static int webm__block(rtc_webm_writer *w, int track, const uint8_t *f, size_t l
     rtc_wr16(h + n, (uint16_t)(int16_t)rel); n += 2;
     h[n++] = (video && !key) ? 0x00 : 0x80;
     if ((r = w_put(w, h, n)) || (r = w_put(w, f, len))) return r;
+    rtc_media_out_mark(w->out);
     w->stats.bytes += len;
     return 0;
 }
@@ -501,6 +509,18 @@ int rtc_webm_writer_close(rtc_webm_writer *w)
     if (!w->header_done) { int r = rtc_media_out_flush(w->out); return w->err ? w->err : r; }
     int r = webm__close_cluster(w);
     if (r && !w->err) w->err = r;
+    if (w->err) {
+        /* Cut by a failed write: the cluster the file now ends in gets its real size
+         * (it may have been closed with a larger one while still in memory). */
+        uint64_t end = rtc_media_out_pos(w->out);
+        for (size_t i = 0; i < w->nrecent && i < WEBM_RECENT; i++) {
+            uint64_t cd = w->recent[(w->nrecent - 1 - i) % WEBM_RECENT];
+            if (cd > end) continue;
+            uint8_t sz[8]; ebml__size8(sz, end - cd);
+            rtc_media_out_patch(w->out, cd - 8, sz, 8);
+            break;
+        }
+    }
     uint64_t cues_at = rtc_media_out_pos(w->out);
     bool cues = !w->err && w->out->seekable && w->ncues;
     if (cues) {

@@ -12,6 +12,9 @@
 #include "media/webm.h"
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
 typedef struct tm_frame { uint8_t *data; size_t len; int64_t pts_ms; bool key; } tm_frame;
 typedef struct tm_track { tm_frame f[1024]; int n; } tm_track;
@@ -338,6 +341,65 @@ static void test_opus_tone(void)
     free(s);
 }
 
+/* Disk full while recording: a file size limit (RLIMIT_FSIZE, what a full disk looks
+ * like to write()) cuts a long WebM and a long Ogg. The write that meets it and close
+ * report RTC_EIO, and the file, cut at an element boundary with its sizes patched,
+ * still probes and decodes cleanly. */
+static void test_disk_full(void)
+{
+    tm_track a = { .n = 0 }, v = { .n = 0 };
+    read_ogg(tm_path("in.ogg"), &a);
+    read_ivf(tm_path("in-vp8.ivf"), &v, RTC_CODEC_VP8);
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit old, lim;
+    ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = 150 * 1024;
+    int fd = open_out(tm_path("full.webm"));
+    int ofd = open_out(tm_path("full.ogg"));
+    ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    rtc_media_out out, oout;
+    ASSERT_EQ(rtc_media_out_init_fd(&out, fd), 0);
+    ASSERT_EQ(rtc_media_out_init_fd(&oout, ofd), 0);
+    rtc_webm_writer *w;
+    rtc_ogg_writer *ow;
+    ASSERT_EQ(rtc_webm_writer_new(&w, &out, &(rtc_webm_writer_config){ .audio = true, .channels = 1,
+        .video = true, .video_codec = RTC_CODEC_VP8 }), 0);
+    ASSERT_EQ(rtc_ogg_writer_new(&ow, &oout, &(rtc_ogg_writer_config){ .channels = 1 }), 0);
+    int err = 0, oerr = 0, loops = 0;
+    for (; loops < 200 && (!err || !oerr); loops++) {          /* 2 s per loop, until both fail */
+        int64_t base = loops * 2100;
+        for (int i = 0, j = 0; (i < a.n || j < v.n) && !err;) {
+            if (j < v.n && (i >= a.n || v.f[j].pts_ms <= a.f[i].pts_ms)) {
+                err = rtc_webm_writer_write(w, true, v.f[j].data, v.f[j].len, base + v.f[j].pts_ms, v.f[j].key); j++;
+            } else {
+                err = rtc_webm_writer_write(w, false, a.f[i].data, a.f[i].len, base + a.f[i].pts_ms, true); i++;
+            }
+        }
+        for (int i = 0; i < a.n && !oerr; i++) oerr = rtc_ogg_writer_write(ow, a.f[i].data, a.f[i].len, base + a.f[i].pts_ms);
+    }
+    /* The write error shows now or, for what was still buffered, at close. */
+    int cerr = rtc_webm_writer_close(w), ocerr = rtc_ogg_writer_close(ow);
+    ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old), 0);
+    ASSERT_EQ(err, RTC_EIO);
+    ASSERT_EQ(cerr, RTC_EIO);
+    ASSERT_EQ(oerr ? oerr : ocerr, RTC_EIO);
+    rtc_webm_writer_free(w); rtc_ogg_writer_free(ow);
+    rtc_media_out_free(&out); rtc_media_out_free(&oout);
+    close(fd); close(ofd);
+    struct stat st;
+    ASSERT_EQ(stat(tm_path("full.webm"), &st), 0);
+    ASSERT(st.st_size > 50 * 1024 && st.st_size <= 150 * 1024);
+    const char *p = tm_probe(tm_path("full.webm"));
+    ASSERT(tm_kv(p, "codec_name", 1));
+    tm_decodes_clean(tm_path("full.webm"));
+    p = tm_probe(tm_path("full.ogg"));
+    ASSERT_STREQ(tm_kv(p, "codec_name", 0), "opus");
+    ASSERT(tm_kv_num(p, "duration", 1) > 10);
+    tm_decodes_clean(tm_path("full.ogg"));
+    track_free(&a); track_free(&v);
+}
+
 int main(void)
 {
     if (system("command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null") != 0) {
@@ -355,6 +417,7 @@ int main(void)
     RUN(test_webm_h264);
     RUN(test_webm_av1);
     RUN(test_opus_tone);
+    RUN(test_disk_full);
     tm_rmdir();
     return 0;
 }

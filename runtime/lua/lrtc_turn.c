@@ -185,15 +185,23 @@ static void opt_ip(lua_State *L, int idx, const char *k, rtc_addr *out)
     lua_pop(L, 1);
 }
 
+/* Raises unless field k is nil or callable (checked before anything is created). */
+static void check_fn(lua_State *L, int idx, const char *k)
+{
+    lua_getfield(L, idx, k);
+    if (!lua_isnil(L, -1) && !lrtc_is_callable(L, -1)) luaL_error(L, "turn_server: %s must be a function", k);
+    lua_pop(L, 1);
+}
+
 static int ref_fn(lua_State *L, int idx, const char *k)
 {
     lua_getfield(L, idx, k);
     if (lua_isnil(L, -1)) { lua_pop(L, 1); return LUA_NOREF; }
-    if (!lrtc_is_callable(L, -1)) luaL_error(L, "turn_server: %s must be a function", k);
     return luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
-/* "ip/prefix" strings of a list field into peer rules. */
+/* "ip/prefix" strings of a list field into peer rules; with s NULL only checks them
+ * (done before anything is created, so a bad entry raises without leaking). */
 static void read_rules(lua_State *L, int idx, const char *k, rtc_turn_server *s, bool allow)
 {
     lua_getfield(L, idx, k);
@@ -211,7 +219,8 @@ static void read_rules(lua_State *L, int idx, const char *k, rtc_turn_server *s,
             ip[n] = 0;
             if (rtc_addr_set(&a, ip, 0) < 0) luaL_error(L, "turn_server: bad address in %s: %s", k, v);
             prefix = slash ? atoi(slash + 1) : (rtc_addr_family(&a) == AF_INET ? 32 : 128);
-            if (rtc_turn_server_add_peer_rule(s, &a, prefix, allow) < 0)
+            if (prefix < 0 || prefix > (rtc_addr_family(&a) == AF_INET ? 32 : 128) ||
+                (s && rtc_turn_server_add_peer_rule(s, &a, prefix, allow) < 0))
                 luaL_error(L, "turn_server: bad prefix in %s: %s", k, v);
             lua_pop(L, 1);
         }
@@ -248,17 +257,17 @@ static int add_users(lua_State *L, int idx, rtc_turn_server *s)
 static int l_turn_server(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
-    rtc_turn_host_config *cfg = calloc(1, sizeof *cfg);
-    if (!cfg) return lrtc_push_error(L, RTC_ENOMEM, NULL);
+    /* on the C stack: the checks below may raise, and nothing must leak when they do */
+    rtc_turn_host_config cfgv;
+    memset(&cfgv, 0, sizeof cfgv);
+    rtc_turn_host_config *cfg = &cfgv;
     lua_getfield(L, 1, "listen");
-    if (!lua_istable(L, -1)) { free(cfg); return luaL_error(L, "turn_server: listen must be a list of \"ip:port\""); }
+    if (!lua_istable(L, -1)) { return luaL_error(L, "turn_server: listen must be a list of \"ip:port\""); }
     for (lua_Integer i = 1; cfg->nlisten < RTC_TURN_HOST_MAX_LISTEN; i++) {
         if (lua_rawgeti(L, -1, i) == LUA_TNIL) { lua_pop(L, 1); break; }
         const char *s = lua_tostring(L, -1);
-        if (!s || rtc_addr_parse(&cfg->listen[cfg->nlisten], s) < 0) {
-            free(cfg);
+        if (!s || rtc_addr_parse(&cfg->listen[cfg->nlisten], s) < 0)
             return luaL_error(L, "turn_server: bad listen address '%s'", s ? s : "?");
-        }
         cfg->nlisten++;
         lua_pop(L, 1);
     }
@@ -299,22 +308,26 @@ static int l_turn_server(lua_State *L)
             memset(ip, 0, sizeof *ip);
             for (int i = 0; i < n; i++)
                 if (rtc_addr_family(&ifs[i].addr) == fam) { *ip = ifs[i].addr; break; }
-            if (!rtc_addr_family(ip)) { free(cfg); return luaL_error(L, "turn_server: no interface address to relay on; set relay_ip"); }
+            if (!rtc_addr_family(ip)) { return luaL_error(L, "turn_server: no interface address to relay on; set relay_ip"); }
         }
     }
-    if (sc->realm.len == 0) { free(cfg); return luaL_error(L, "turn_server: realm is required"); }
-    if (sc->min_port > sc->max_port) { free(cfg); return luaL_error(L, "turn_server: min_port > max_port"); }
+    if (sc->realm.len == 0) { return luaL_error(L, "turn_server: realm is required"); }
+    check_fn(L, 1, "auth");
+    check_fn(L, 1, "on_allocate");
+    check_fn(L, 1, "on_permission");
+    read_rules(L, 1, "deny", NULL, false);
+    read_rules(L, 1, "allow", NULL, true);
+    if (sc->min_port > sc->max_port) { return luaL_error(L, "turn_server: min_port > max_port"); }
 
     lrtc_state *S = lrtc_state_get(L);
     lrtc_obj *o = lrtc_obj_new(L, &turn_class, sizeof(lrtc_obj), NULL);
     lturn *t = calloc(1, sizeof *t);
-    if (!t) { free(cfg); return lrtc_push_error(L, RTC_ENOMEM, NULL); }
+    if (!t) return lrtc_push_error(L, RTC_ENOMEM, NULL);
     t->auth_ref = t->allocate_ref = t->permission_ref = LUA_NOREF;
     sc->get_key = get_key_cb;
     sc->authorize = authorize_cb;
     sc->auth_ud = t;
     int r = rtc_turn_host_new(&t->h, lrtc_get_loop(S), cfg, on_host_event, t);
-    free(cfg);
     if (r < 0) {
         free(t);
         return lrtc_push_error(L, r, r == RTC_EIO ? "cannot listen on the given addresses" : NULL);

@@ -38,6 +38,7 @@ struct rtc_webm_writer {
     size_t cues_seek_len;
     bool cluster_open;
     uint64_t cluster_size_at, cluster_data;
+    bool cluster_has_video;
     int64_t cluster_ts;
     bool t0_set;
     int64_t t0;
@@ -336,6 +337,19 @@ static int webm__close_cluster(rtc_webm_writer *w)
     return r == RTC_ENOTSUP ? 0 : r;
 }
 
+static int webm__add_cue(rtc_webm_writer *w, int64_t t, uint64_t pos)
+{
+    if (w->ncues >= WEBM_MAX_CUES) return 0;
+    if (w->ncues == w->cues_cap) {
+        size_t nc = w->cues_cap ? w->cues_cap * 2 : 64;
+        webm__cue *c = realloc(w->cues, nc * sizeof *c);
+        if (!c) return w->err = RTC_ENOMEM;
+        w->cues = c; w->cues_cap = nc;
+    }
+    w->cues[w->ncues++] = (webm__cue){ t, pos };
+    return 0;
+}
+
 static int webm__open_cluster(rtc_webm_writer *w, int64_t t, bool cue)
 {
     int r = webm__close_cluster(w);
@@ -352,18 +366,10 @@ static int webm__open_cluster(rtc_webm_writer *w, int64_t t, bool cue)
     rtc_media_out_mark(w->out);
     w->recent[w->nrecent++ % WEBM_RECENT] = w->cluster_data;
     w->cluster_open = true;
+    w->cluster_has_video = false;
     w->cluster_ts = t < 0 ? 0 : t;
     w->stats.clusters++;
-    if (cue && w->ncues < WEBM_MAX_CUES) {
-        if (w->ncues == w->cues_cap) {
-            size_t nc = w->cues_cap ? w->cues_cap * 2 : 64;
-            webm__cue *c = realloc(w->cues, nc * sizeof *c);
-            if (!c) return w->err = RTC_ENOMEM;
-            w->cues = c; w->cues_cap = nc;
-        }
-        w->cues[w->ncues++] = (webm__cue){ w->cluster_ts, at - w->seg_data };
-    }
-    return 0;
+    return cue ? webm__add_cue(w, w->cluster_ts, at - w->seg_data) : 0;
 }
 
 /* H264 blocks carry 4-byte NAL lengths instead of start codes. */
@@ -391,12 +397,18 @@ static int webm__block(rtc_webm_writer *w, int track, const uint8_t *f, size_t l
 {
     bool video = track == w->video_track;
     int64_t rel = w->cluster_open ? t - w->cluster_ts : 0;
+    /* A keyframe opens a cluster, unless the open one holds only audio so far (the
+     * audio that arrived just before it): then the keyframe joins it and the cue
+     * points there. */
+    bool key_here = video && key && w->cluster_open && !w->cluster_has_video && rel >= 0 && rel <= 1000;
     bool new_cluster = !w->cluster_open || rel > WEBM_CLUSTER_MAX_MS ||
-        (video && key) || (!w->video_track && rel >= WEBM_AUDIO_CLUSTER_MS);
+        (video && key && !key_here) || (!w->video_track && rel >= WEBM_AUDIO_CLUSTER_MS);
     if (w->cluster_open && rel < -WEBM_CLUSTER_MAX_MS) { w->stats.dropped++; return RTC_EIGNORED; }
     if (new_cluster && !(video && key) && w->cluster_open && rel < 0) new_cluster = false;
     int r;
     if (new_cluster && (r = webm__open_cluster(w, t, video ? key : !w->video_track))) return r;
+    if (key_here && (r = webm__add_cue(w, t, w->cluster_data - 12 - w->seg_data))) return r;
+    if (video) w->cluster_has_video = true;
     rel = t - w->cluster_ts;
     uint8_t h[4 + 8 + 4];
     size_t n = 0;

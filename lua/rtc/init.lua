@@ -380,5 +380,7 @@ end })
 
 -- Peer connections and data channels (lua/rtc/peer_connection.lua).
 require("rtc.peer_connection")(rtc, core)
+-- Media files and paced sources (lua/rtc/media.lua).
+require("rtc.media")(rtc, core)
 
 return rtc

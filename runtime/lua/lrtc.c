@@ -642,5 +642,6 @@ int lrtc_open_core(lua_State *L)
     lrtc__open_pc(L);
     lrtc__open_http(L);
     lrtc__open_turn(L);
+    lrtc__open_media(L);
     return 1;
 }

@@ -153,5 +153,6 @@ void lrtc__open_dns(lua_State *L);
 void lrtc__open_pc(lua_State *L);
 void lrtc__open_http(lua_State *L);
 void lrtc__open_turn(lua_State *L);
+void lrtc__open_media(lua_State *L);
 
 #endif

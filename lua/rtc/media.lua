@@ -1,0 +1,222 @@
+-- rtc.media: media files and sources for bots and recorders (docs/media-files.md).
+--
+--   rtc.media.open(path[, opts]) -> reader       frames one by one, no pacing
+--   rtc.media.writer(path, opts) -> writer       Ogg/Opus, IVF, WebM/Matroska
+--   rtc.media.file_source(path, opts) -> source  frames paced in real time
+--   rtc.media.tone_source(opts) -> source        Opus tone or silence, 20 ms frames
+--   rtc.media.opus_encoder(opts), rtc.media.opus_decoder(rate, channels)
+--
+-- A source emits "frame" with { data, timestamp, pts_ms, keyframe, kind, codec }:
+-- timestamp is in the codec's RTP clock (48 kHz Opus, 90 kHz video) and keeps
+-- increasing across loops, so `track:write_frame(frame)` takes it as it is.
+return function(rtc, core)
+  local media = {}
+  rtc.media = media
+
+  local function log_error(msg) io.stderr:write("luartc: ", msg, "\n") end
+
+  local function kind_of(path, opts)
+    if opts and opts.format then return opts.format end
+    local ext = path:match("%.([%w]+)$")
+    ext = ext and ext:lower()
+    if ext == "ogg" or ext == "opus" then return "ogg" end
+    if ext == "ivf" then return "ivf" end
+    if ext == "webm" or ext == "mkv" then return "webm" end
+    if ext == "h264" or ext == "264" then return "h264" end
+    return nil
+  end
+
+  local function read_file(path)
+    local f, err = io.open(path, "rb")
+    if not f then return nil, "NotFoundError: " .. tostring(err), "NotFoundError" end
+    local data = f:read("a")
+    f:close()
+    return data
+  end
+
+  --- rtc.media.open(path[, {format=, fps=}]) -> reader | nil, err
+  --- reader:next() -> frame | false at the end | nil, err; reader:rewind(); reader:info(); reader:close()
+  function media.open(path, opts)
+    if type(path) ~= "string" then error("bad argument #1 to 'open' (path expected)", 2) end
+    local kind = kind_of(path, opts)
+    if not kind then error("bad argument #1 to 'open' (unknown file type; pass opts.format)", 2) end
+    local data, err, name = read_file(path)
+    if not data then return nil, err, name end
+    return core.media_reader(kind, data, opts and opts.fps)
+  end
+
+  --- rtc.media.writer(path, opts) -> writer | nil, err
+  --- opts: format (from the extension by default), channels, video ("VP8"...), audio,
+  --- codec (IVF), width, height. writer:write{data=, pts_ms=, keyframe=, kind=}.
+  local W = {}
+  W.__index = W
+  W.__name = "rtc.media.writer"
+  function W:write(f)
+    if type(f) ~= "table" or type(f.data) ~= "string" or math.type(f.pts_ms) ~= "integer" then
+      error("bad argument #1 to 'write' ({data=string, pts_ms=integer} expected)", 2)
+    end
+    return self._w:write(f.data, f.pts_ms, f.keyframe, f.kind == "video")
+  end
+  function W:close() if self._closed then return true end; self._closed = true; return self._w:close() end
+  function W:stats() return self._w:stats() end
+  W.__close = W.close
+
+  function media.writer(path, opts)
+    if type(path) ~= "string" then error("bad argument #1 to 'writer' (path expected)", 2) end
+    local kind = kind_of(path, opts)
+    if kind ~= "ogg" and kind ~= "ivf" and kind ~= "webm" then
+      error("bad argument #1 to 'writer' (.ogg, .ivf, .webm or .mkv expected, or opts.format)", 2)
+    end
+    local w, err, name = core.media_writer(kind, path, opts or {})
+    if not w then return nil, err, name end
+    return setmetatable({ _w = w }, W)
+  end
+
+  media.opus_encoder = core.opus_encoder
+  media.opus_decoder = core.opus_decoder
+  media.pcm_tone = core.pcm_tone
+
+  -- {====== paced sources ======
+  local S = {}
+  S.__index = S
+  S.__name = "rtc.media.source"
+  local EVENTS = { frame = true, ended = true, error = true }
+
+  function S:on(ev, fn)
+    if not EVENTS[ev] then error(string.format("bad argument #1 to 'on' (unknown event '%s')", tostring(ev)), 2) end
+    if fn ~= nil and type(fn) ~= "function" then error("bad argument #2 to 'on' (function expected)", 2) end
+    self._on[ev] = fn
+    return self
+  end
+
+  local function emit(self, ev, ...)
+    local fn = self._on[ev]
+    if not fn then return end
+    local ok, err = xpcall(fn, debug.traceback, ...)
+    if not ok then log_error("error in media source '" .. ev .. "' handler: " .. tostring(err)) end
+  end
+
+  -- Emit every frame that is due, then sleep until the next one. Timing is against
+  -- the start time (not frame to frame), so timer lateness does not accumulate.
+  local function pump(self)
+    self._timer = nil
+    if self._state ~= "playing" then return end
+    local now = core.now()
+    while self._state == "playing" do
+      local f = self._pending
+      if not f then
+        local err
+        f, err = self._next(self)
+        if f == nil then
+          self._state = "ended"
+          emit(self, "error", err)
+          emit(self, "ended")
+          return
+        elseif f == false then
+          self._state = "ended"
+          emit(self, "ended")
+          return
+        end
+        self._pending = f
+      end
+      local due = self._t0 + f.pts_ms * (1 / self._speed)
+      if due > now + 1 then
+        self._timer = core.timer_start(due - now, 0, function() pump(self) end)
+        return
+      end
+      self._pending = nil
+      emit(self, "frame", f)
+    end
+  end
+
+  function S:start()
+    if self._state == "playing" then return self end
+    if self._state == "ended" then return nil, "InvalidStateError: the source has ended", "InvalidStateError" end
+    self._t0 = core.now() - (self._paused_at or 0)
+    self._paused_at = nil
+    self._state = "playing"
+    pump(self)
+    return self
+  end
+  S.resume = S.start
+
+  function S:pause()
+    if self._state ~= "playing" then return self end
+    self._state = "paused"
+    self._paused_at = core.now() - self._t0
+    if self._timer then self._timer:stop(); self._timer = nil end
+    return self
+  end
+
+  function S:stop()
+    if self._timer then self._timer:stop(); self._timer = nil end
+    if self._state ~= "ended" then self._state = "ended" end
+    if self._close then self._close() end
+    return self
+  end
+  S.close = S.stop
+  S.__close = S.stop
+
+  function S:state() return self._state end
+
+  local function new_source(next_fn, speed, close)
+    return setmetatable({ _on = {}, _state = "idle", _next = next_fn, _speed = speed or 1, _close = close }, S)
+  end
+
+  local RTP_RATE = { audio = 48000, video = 90000 }
+
+  --- rtc.media.file_source(path, {loop=, fps= (H264), speed=, kind= (WebM track)})
+  function media.file_source(path, opts)
+    opts = opts or {}
+    local r, err, name = media.open(path, opts)
+    if not r then return nil, err, name end
+    -- A loop restarts where the last frame ends: its own duration (audio) or the
+    -- interval between the last two frames (video).
+    local offset, last_end, count, prev_raw, interval = 0, 0, 0, nil, 33
+    local loop = opts.loop
+    local src
+    src = new_source(function()
+      while true do
+        local f, e = r:next()
+        if f == nil then return nil, e end
+        if f == false then
+          if not loop or count == 0 then return false end
+          r:rewind()
+          offset = last_end
+          count, prev_raw = 0, nil
+        elseif not opts.kind or f.kind == opts.kind then
+          count = count + 1
+          if prev_raw and f.pts_ms > prev_raw then interval = f.pts_ms - prev_raw end
+          prev_raw = f.pts_ms
+          f.pts_ms = f.pts_ms + offset
+          local dur = f.duration_ms or interval
+          if f.pts_ms + dur > last_end then last_end = f.pts_ms + dur end
+          f.timestamp = f.pts_ms * (RTP_RATE[f.kind] // 1000)
+          return f
+        end
+      end
+    end, opts.speed, function() r:close() end)
+    return src
+  end
+
+  --- rtc.media.tone_source{frequency=440, amplitude=0.25, channels=1, bitrate=,
+  --- duration= (seconds; nil = endless)}: Opus frames of 20 ms at 48 kHz; frequency 0 is silence.
+  function media.tone_source(opts)
+    opts = opts or {}
+    local freq, amp, ch = opts.frequency or 440, opts.amplitude or 0.25, opts.channels or 1
+    local enc, err, name = core.opus_encoder{ channels = ch, bitrate = opts.bitrate }
+    if not enc then return nil, err, name end
+    local n, limit = 0, opts.duration and math.floor(opts.duration * 50 + 0.5)
+    return new_source(function()
+      if limit and n >= limit then return false end
+      local pcm = core.pcm_tone(freq, freq > 0 and amp or 0, n * 960, 960, ch)
+      local pkt, e = enc:encode(pcm)
+      if not pkt then return nil, e end
+      local f = { data = pkt, pts_ms = n * 20, duration_ms = 20, timestamp = n * 960, keyframe = true,
+                  kind = "audio", codec = "opus" }
+      n = n + 1
+      return f
+    end, opts.speed)
+  end
+  -- }======
+end

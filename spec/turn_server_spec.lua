@@ -1,8 +1,9 @@
 -- Our TURN server against real clients: coturn's turnutils_uclient / turnutils_stunclient
 -- relaying through `luartc examples/turn_server.lua` (UDP, TCP, TURN REST credentials,
--- wrong password), the Lua module in-process (events, policy hooks, stats), and two of
--- our peer connections relaying a data channel through it with ice_transport_policy
--- "relay". Children run on 127.0.0.1 and are killed at the end.
+-- wrong password), the Lua module in-process (events, policy hooks, stats, IPv6 and
+-- dual-stack), and two of our peer connections relaying a data channel through it with
+-- ice_transport_policy "relay". Children run on 127.0.0.1 and are killed at the end.
+-- Chromium against the server: turn_server_browser_spec.lua.
 local rtc = require "rtc"
 local turn = require "turn"
 local child = require "support.child"
@@ -92,39 +93,6 @@ describe("turn server (example, real clients)", function()
     local out = sh(string.format("turnutils_uclient -W %s -u restuser -p %d -y -n 100 -l 170 -m 1 127.0.0.1",
       q(SECRET), port))
     assert.matches("Total lost packets 0 %(0%.000000%%%)", out)
-  end)
-
-  -- Two headless Chromium peers (spec/browser/browser_peer.js) restricted to relay
-  -- candidates: Chromium's own TURN client against our server.
-  local function chromium_pair(turn_url, test, extra)
-    local b = child.SOURCE_DIR .. "/spec/browser/"
-    local peer = { "node", b .. "browser_peer.js", "--test", test, "--turn", turn_url,
-                   "--turn-user", "u", "--turn-pass", "p", "--relay-only" }
-    for _, x in ipairs(extra or {}) do peer[#peer + 1] = x end
-    local function cmd(role)
-      local t = { table.unpack(peer) }
-      table.insert(t, 3, "--role"); table.insert(t, 4, role)
-      for i = 1, #t do t[i] = q(t[i]) end
-      return table.concat(t, " ")
-    end
-    local out = sh(string.format("node %s --timeout 60 -- %s -- %s", q(b .. "pair.js"), cmd("offer"), cmd("answer")), 90)
-    local line = out:match("\n?(%b{})%s*$") or ""
-    return rtc.json.decode(line) or {}, out
-  end
-
-  it("relays a data channel between two Chromium peers over UDP", function()
-    local res, out = chromium_pair("turn:127.0.0.1:" .. port, "dc-echo")
-    assert(res.a and res.a.ok and res.b and res.b.ok, out:sub(-2000))
-    assert.equal("relay/relay", res.a.selected_pair)
-    assert.equal("relay/relay", res.b.selected_pair)
-  end)
-
-  it("carries 2 MB between two Chromium peers relayed over TURN/TCP", function()
-    local res, out = chromium_pair("turn:127.0.0.1:" .. port .. "?transport=tcp", "dc-throughput",
-                                   { "--bytes", "2000000" })
-    assert(res.a and res.a.ok and res.b and res.b.ok, out:sub(-2000))
-    assert.equal(2000000, res.b.bytes_received)
-    assert.equal("relay/relay", res.b.selected_pair)
   end)
 
   it("refuses a wrong password and a wrong REST secret", function()

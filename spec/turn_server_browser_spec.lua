@@ -1,0 +1,85 @@
+-- Chromium's own TURN client against our server: two headless Chromium peers
+-- (spec/browser/browser_peer.js, paired by spec/browser/pair.js) restricted to relay
+-- candidates exchange a data channel through `luartc examples/turn_server.lua`, over
+-- UDP and over TURN/TCP. The server runs on 127.0.0.1 and is stopped at the end.
+local rtc = require "rtc"
+local child = require "support.child"
+local q = child.quote
+
+local EXAMPLE = child.SOURCE_DIR .. "/examples/turn_server.lua"
+local TOOL = "env -u LD_PRELOAD "     -- node and Chromium never get a sanitizer preload
+local tmpfiles = {}
+
+local function tmp()
+  local p = os.tmpname()
+  tmpfiles[#tmpfiles + 1] = p
+  return p
+end
+
+local function sh(cmd, limit)
+  local out = tmp()
+  os.execute(string.format("%stimeout %d %s >%s 2>&1", TOOL, limit or 30, cmd, q(out)))
+  return child.slurp(out)
+end
+
+describe("turn server with Chromium", function()
+  local pid, port
+
+  setup(function()
+    local base = 51000 + (tonumber(tostring(os.time()):sub(-3)) % 100) * 100
+    local out, err, pidf = tmp(), tmp(), tmp()
+    os.execute(string.format("%s %s --listen 127.0.0.1:0 --realm R --user u:p --tcp --allow-loopback " ..
+      "--min-port %d --max-port %d >%s 2>%s & echo $! >%s",
+      q(child.LUARTC), q(EXAMPLE), base, base + 99, q(out), q(err), q(pidf)))
+    pid = tonumber(child.slurp(pidf))
+    for _ = 1, 500 do
+      port = tonumber(child.slurp(out):match("READY 127%.0%.0%.1:(%d+)"))
+      if port then break end
+      os.execute("sleep 0.01")
+    end
+    assert(port, "TURN server did not start: " .. child.slurp(err))
+  end)
+
+  teardown(function()
+    if pid then
+      os.execute("kill -TERM " .. pid .. " 2>/dev/null")
+      for _ = 1, 200 do
+        if not os.execute("kill -0 " .. pid .. " 2>/dev/null") then break end
+        os.execute("sleep 0.01")
+      end
+      os.execute("kill -9 " .. pid .. " 2>/dev/null")
+    end
+    for _, p in ipairs(tmpfiles) do os.remove(p) end
+  end)
+
+  local function chromium_pair(turn_url, test, extra)
+    local b = child.SOURCE_DIR .. "/spec/browser/"
+    local peer = { "node", b .. "browser_peer.js", "--test", test, "--turn", turn_url,
+                   "--turn-user", "u", "--turn-pass", "p", "--relay-only" }
+    for _, x in ipairs(extra or {}) do peer[#peer + 1] = x end
+    local function cmd(role)
+      local t = { table.unpack(peer) }
+      table.insert(t, 3, "--role"); table.insert(t, 4, role)
+      for i = 1, #t do t[i] = q(t[i]) end
+      return table.concat(t, " ")
+    end
+    local out = sh(string.format("node %s --timeout 60 -- %s -- %s", q(b .. "pair.js"), cmd("offer"), cmd("answer")), 90)
+    local line = out:match("\n?(%b{})%s*$") or ""
+    return rtc.json.decode(line) or {}, out
+  end
+
+  it("relays a data channel between two Chromium peers over UDP", function()
+    local res, out = chromium_pair("turn:127.0.0.1:" .. port, "dc-echo")
+    assert(res.a and res.a.ok and res.b and res.b.ok, out:sub(-2000))
+    assert.equal("relay/relay", res.a.selected_pair)
+    assert.equal("relay/relay", res.b.selected_pair)
+  end)
+
+  it("carries 2 MB between two Chromium peers relayed over TURN/TCP", function()
+    local res, out = chromium_pair("turn:127.0.0.1:" .. port .. "?transport=tcp", "dc-throughput",
+                                   { "--bytes", "2000000" })
+    assert(res.a and res.a.ok and res.b and res.b.ok, out:sub(-2000))
+    assert.equal(2000000, res.b.bytes_received)
+    assert.equal("relay/relay", res.b.selected_pair)
+  end)
+end)

@@ -207,17 +207,22 @@ int rtc_webm_reader_next(rtc_webm_reader *r, rtc_webm_frame *f)
         } else if (e.id == 0xA3) {
             rc = webm__block(r, b, n, true, f);
             if (rc) return rc < 0 ? webm__fail(r, rc) : 1;
-        } else if (e.id == 0xA0) {                       /* BlockGroup: its Block */
-            size_t o = 0;
+        } else if (e.id == 0xA0) {
+            /* BlockGroup: its Block is a keyframe unless a ReferenceBlock is present. */
+            size_t o = 0, blk = 0, blen = 0;
+            bool have = false, refs = false;
             while (o < n) {
                 ebml__el c;
                 if ((rc = ebml__read(b + o, n - o, &c))) return webm__fail(r, rc);
                 if (c.size == UNKNOWN_SIZE || c.size > n - o - c.hdr) return webm__fail(r, RTC_ETRUNC);
-                if (c.id == 0xA1) {
-                    rc = webm__block(r, b + o + c.hdr, (size_t)c.size, false, f);
-                    if (rc) return rc < 0 ? webm__fail(r, rc) : 1;
-                }
+                if (c.id == 0xA1 && !have) { have = true; blk = o + c.hdr; blen = (size_t)c.size; }
+                if (c.id == 0xFB) refs = true;
                 o += c.hdr + (size_t)c.size;
+            }
+            if (have) {
+                rc = webm__block(r, b + blk, blen, false, f);
+                if (rc < 0) return webm__fail(r, rc);
+                if (rc) { f->keyframe = !refs; return 1; }
             }
         }
     }

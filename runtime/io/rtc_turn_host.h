@@ -9,7 +9,8 @@
  *
  * After calling rtc_turn_server_* functions on rtc_turn_host_server(h) (adding users,
  * peer rules), call rtc_turn_host_kick(h). Events reach the owner through `event_cb`,
- * inside the drain; the owner must not call rtc_turn_host_close from it (use a timer). */
+ * inside the drain; the owner may call rtc_turn_host_close from it (the drain stops,
+ * the memory goes once libuv has closed every handle). */
 #ifndef RTC_TURN_HOST_H
 #define RTC_TURN_HOST_H
 #include "io/rtc_loop.h"

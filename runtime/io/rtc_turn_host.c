@@ -416,9 +416,16 @@ int rtc_turn_host_new(rtc_turn_host **out, rtc_loop *lp, const rtc_turn_host_con
         listener *l = &h->ls[i];
         l->h = h;
         rtc_udp_opts opts = { .ipv6only = 1 };
-        r = rtc_udp_new(&l->u, lp, &cfg->listen[i], &opts, udp_recv, l);
-        if (r == 0) rtc_udp_local_addr(l->u, &l->local);
-        if (r == 0 && cfg->tcp) r = listen_tcp(h, l);
+        /* with port 0 the OS picks a UDP port that TCP may not have free: try again */
+        int tries = rtc_addr_port(&cfg->listen[i]) == 0 && cfg->tcp ? 5 : 1;
+        for (int t = 0; t < tries; t++) {
+            l->u = NULL;
+            r = rtc_udp_new(&l->u, lp, &cfg->listen[i], &opts, udp_recv, l);
+            if (r == 0) rtc_udp_local_addr(l->u, &l->local);
+            if (r == 0 && cfg->tcp) r = listen_tcp(h, l);
+            if (r == 0 || t + 1 == tries) break;
+            if (l->u) rtc_udp_close(l->u, NULL);
+        }
         if (r < 0) {
             char a[RTC_ADDR_STRLEN];
             rtc_warn(TAG, "cannot listen on %s", rtc_addr_str(&cfg->listen[i], a, sizeof a));

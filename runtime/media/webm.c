@@ -78,11 +78,11 @@ static void ebml__size8(uint8_t *p, uint64_t v)
 }
 
 /* A growing byte buffer for building master elements before they are written. */
-typedef struct webm__b { uint8_t d[1024]; size_t n; } webm__b;
+typedef struct webm__b { uint8_t d[2048]; size_t n; bool bad; } webm__b;
 
 static void b_bytes(webm__b *b, uint32_t id, const void *p, size_t len)
 {
-    if (b->n + 12 + len > sizeof b->d) return;   /* callers keep header elements small */
+    if (b->n + 12 + len > sizeof b->d) { b->bad = true; return; }   /* checked before writing */
     b->n += ebml__id(b->d + b->n, id);
     b->n += ebml__size(b->d + b->n, len);
     memcpy(b->d + b->n, p, len);
@@ -105,7 +105,11 @@ static void b_float(webm__b *b, uint32_t id, double v)
 }
 
 static void b_str(webm__b *b, uint32_t id, const char *s) { b_bytes(b, id, s, strlen(s)); }
-static void b_master(webm__b *b, uint32_t id, const webm__b *child) { b_bytes(b, id, child->d, child->n); }
+static void b_master(webm__b *b, uint32_t id, const webm__b *child)
+{
+    if (child->bad) b->bad = true;
+    b_bytes(b, id, child->d, child->n);
+}
 
 static int w_put(rtc_webm_writer *w, const void *p, size_t n)
 {
@@ -239,7 +243,7 @@ static int webm__write_header(rtc_webm_writer *w, const uint8_t *priv, size_t pr
     size_t dur_in_info = info.n + 3;                     /* after ID (2) + size (1) */
     b_float(&info, DURATION, 0.0);
     if (w->audio_track) {
-        te.n = 0; sub.n = 0;
+        te.n = 0; sub.n = 0; te.bad = sub.bad = false;
         b_uint(&te, TRACK_NUMBER, (uint64_t)w->audio_track);
         b_uint(&te, TRACK_UID, (uint64_t)w->audio_track);
         b_uint(&te, TRACK_TYPE, 2);
@@ -255,7 +259,7 @@ static int webm__write_header(rtc_webm_writer *w, const uint8_t *priv, size_t pr
         b_master(&tracks, TRACK_ENTRY, &te);
     }
     if (w->video_track) {
-        te.n = 0; sub.n = 0;
+        te.n = 0; sub.n = 0; te.bad = sub.bad = false;
         b_uint(&te, TRACK_NUMBER, (uint64_t)w->video_track);
         b_uint(&te, TRACK_UID, (uint64_t)w->video_track);
         b_uint(&te, TRACK_TYPE, 1);
@@ -276,7 +280,7 @@ static int webm__write_header(rtc_webm_writer *w, const uint8_t *priv, size_t pr
     uint64_t info_pos = sh_total, tracks_pos = info_pos + 4 + ebml__size((uint8_t[8]){ 0 }, info.n) + info.n;
     uint64_t pos[3] = { info_pos, tracks_pos, 0 };
     for (int i = 0; i < 3; i++) {
-        s.n = 0;
+        s.n = 0; s.bad = false;
         uint8_t idb[4]; rtc_wr32(idb, ids[i]);
         b_bytes(&s, SEEK_ID, idb, 4);
         uint8_t pb[8]; rtc_wr64(pb, pos[i]);
@@ -292,7 +296,7 @@ static int webm__write_header(rtc_webm_writer *w, const uint8_t *priv, size_t pr
     w->duration_at = w->seg_data + sh_total + 4 + ebml__size((uint8_t[8]){ 0 }, info.n) + dur_in_info;
     b_master(&b, INFO, &info);
     b_master(&b, TRACKS, &tracks);
-    if (b.n > sizeof b.d - 16) return w->err = RTC_EOVERFLOW;
+    if (b.bad) return w->err = RTC_EOVERFLOW;
     w->header_done = true;
     int r = w_put(w, b.d, b.n);
     if (!r) rtc_media_out_mark(w->out);

@@ -1,14 +1,14 @@
 /* TURN relay throughput and CPU per relayed packet: our server (luartc running
  * examples/turn_server.lua) against coturn's turnserver, same machine, same load.
  *
- * The load generator is one TURN client (our turn_client machine over a real UDP
- * socket) and one peer socket on 127.0.0.1. The client keeps `window` datagrams in
+ * The load generator is N TURN clients (our turn_client machine, each over its own UDP
+ * socket) and one peer socket on 127.0.0.1. Each client keeps `window` datagrams in
  * flight through its channel; the peer echoes each one back to the relayed address, so
  * every round trip is two relayed packets (client->peer as ChannelData in, plain UDP
  * out; peer->client the other way). Server CPU is read from /proc/<pid>/stat (all its
  * threads) over the measured interval.
  *
- * Usage: bench_turn [seconds per server (5)] [payload bytes (200)] [window (64)]
+ * Usage: bench_turn [seconds per server (5)] [payload bytes (200)] [window (64)] [clients (1)]
  * Needs the luartc executable beside this one and coturn's /usr/bin/turnserver. */
 #define _GNU_SOURCE
 #include "core/rtc_errors.h"
@@ -121,30 +121,45 @@ static void flush_client(rtc_turn_client *c, int fd)
     }
 }
 
-static result run_load(const rtc_addr *server, double seconds, size_t size, int window)
+#define MAX_CLIENTS 64
+
+typedef struct loadc {
+    rtc_turn_client *c;
+    int fd;
+    bool ready;
+    uint64_t sent, back;
+} loadc;
+
+static result run_load(const rtc_addr *server, double seconds, size_t size, int window, int nclients)
 {
-    rtc_addr caddr, paddr;
-    rtc_addr_set(&caddr, "127.0.0.1", 0);
+    rtc_addr paddr;
     rtc_addr_set(&paddr, "127.0.0.1", 0);
-    int fc = udp_socket(&caddr), fp = udp_socket(&paddr);
+    int fp = udp_socket(&paddr);
     rtc_rng rng;
     rtc_rng_init_seed(&rng, 3);
     rtc_pool *pool = rtc_pool_new(256);
-    rtc_turn_config cfg = { .server = *server, .local = caddr, .transport = RTC_TURN_UDP,
-                            .username = RTC_STR("u"), .password = RTC_STR("p"), .rng = &rng, .pool = pool };
-    rtc_turn_client *c;
-    if (rtc_turn_client_new(&c, &cfg, rtc_clock_now()) < 0) exit(1);
+    loadc cl[MAX_CLIENTS];
+    for (int i = 0; i < nclients; i++) {
+        rtc_addr caddr;
+        rtc_addr_set(&caddr, "127.0.0.1", 0);
+        cl[i] = (loadc){ .fd = udp_socket(&caddr) };
+        rtc_turn_config cfg = { .server = *server, .local = caddr, .transport = RTC_TURN_UDP,
+                                .username = RTC_STR("u"), .password = RTC_STR("p"), .rng = &rng, .pool = pool };
+        if (rtc_turn_client_new(&cl[i].c, &cfg, rtc_clock_now()) < 0) exit(1);
+        flush_client(cl[i].c, cl[i].fd);
+    }
     uint8_t payload[1500], buf[2048];
     memset(payload, 0x5A, sizeof payload);
-    bool ready = false, measuring = false;
-    uint64_t sent = 0, back = 0, m_back = 0;
+    bool measuring = false;
+    uint64_t m_back = 0;
     rtc_time t0 = 0, end = rtc_clock_now() + RTC_SEC(10) + (rtc_time)(seconds * 1e6);
     double cpu0 = 0;
-    rtc_addr relayed;
     result res = {0};
-    flush_client(c, fc);
+    struct pollfd pf[MAX_CLIENTS + 1];
     for (;;) {
         rtc_time now = rtc_clock_now();
+        uint64_t back = 0, channel = 0;
+        for (int i = 0; i < nclients; i++) back += cl[i].back;
         if (now > end) { fprintf(stderr, "load did not finish (allocation failed?)\n"); break; }
         if (measuring && now - t0 >= (rtc_time)(seconds * 1e6)) {
             double cpu = cpu_ticks(child) - cpu0, dt = (double)(now - t0) / 1e6;
@@ -154,20 +169,28 @@ static result run_load(const rtc_addr *server, double seconds, size_t size, int 
             res.cpu_share = cpu / dt;
             break;
         }
-        if (ready) {
-            while ((int64_t)(sent - back) < window) {
-                if (rtc_turn_client_send(c, &paddr, payload, size, now) < 0) break;
-                sent++;
+        rtc_time to = RTC_TIME_NEVER;
+        for (int i = 0; i < nclients; i++) {
+            loadc *c = &cl[i];
+            if (c->ready) {
+                while ((int64_t)(c->sent - c->back) < window) {
+                    if (rtc_turn_client_send(c->c, &paddr, payload, size, now) < 0) break;
+                    c->sent++;
+                }
+                flush_client(c->c, c->fd);
             }
-            flush_client(c, fc);
+            to = rtc_time_min(to, rtc_turn_client_poll_timeout(c->c));
+            pf[i] = (struct pollfd){ .fd = c->fd, .events = POLLIN };
         }
-        struct pollfd pf[2] = { { .fd = fc, .events = POLLIN }, { .fd = fp, .events = POLLIN } };
-        rtc_time to = rtc_turn_client_poll_timeout(c);
+        pf[nclients] = (struct pollfd){ .fd = fp, .events = POLLIN };
         int ms = to == RTC_TIME_NEVER ? 50 : (int)((to - now) / 1000);
         if (ms < 0) ms = 0;
         if (ms > 50) ms = 50;
-        /* a window that stays empty for long means the relay dropped packets: refill it */
-        if (poll(pf, 2, ms) == 0 && ready && sent != back) { back = sent; res.lost++; }
+        if (poll(pf, (nfds_t)nclients + 1, ms) == 0) {
+            /* a window that stays empty for long means the relay dropped packets: refill it */
+            for (int i = 0; i < nclients; i++)
+                if (cl[i].ready && cl[i].sent != cl[i].back) { cl[i].back = cl[i].sent; res.lost++; }
+        }
         now = rtc_clock_now();
         for (;;) {   /* the peer echoes everything back to the relayed address */
             struct sockaddr_storage from;
@@ -176,36 +199,36 @@ static result run_load(const rtc_addr *server, double seconds, size_t size, int 
             if (n < 0) break;
             sendto(fp, buf, (size_t)n, 0, (struct sockaddr *)&from, fl);
         }
-        for (;;) {
-            ssize_t n = recv(fc, buf, sizeof buf, MSG_DONTWAIT);
-            if (n < 0) break;
-            rtc_turn_client_handle_packet(c, buf, (size_t)n, now);
-        }
-        rtc_turn_client_handle_timeout(c, now);
-        rtc_turn_event ev;
-        while (rtc_turn_client_poll_event(c, &ev)) {
-            if (ev.type == RTC_TURN_EV_ALLOCATED) { ready = true; relayed = ev.relayed; }
-            if (ev.type == RTC_TURN_EV_FAILED) { fprintf(stderr, "allocation failed: %d %s\n", ev.code, ev.reason); exit(1); }
-            if (ev.type == RTC_TURN_EV_DATA) {
-                back++;
-                rtc_buf_unref(ev.data);
+        for (int i = 0; i < nclients; i++) {
+            loadc *c = &cl[i];
+            for (;;) {
+                ssize_t n = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
+                if (n < 0) break;
+                rtc_turn_client_handle_packet(c->c, buf, (size_t)n, now);
             }
+            rtc_turn_client_handle_timeout(c->c, now);
+            rtc_turn_event ev;
+            while (rtc_turn_client_poll_event(c->c, &ev)) {
+                if (ev.type == RTC_TURN_EV_ALLOCATED) c->ready = true;
+                if (ev.type == RTC_TURN_EV_FAILED) { fprintf(stderr, "allocation failed: %d %s\n", ev.code, ev.reason); exit(1); }
+                if (ev.type == RTC_TURN_EV_DATA) { c->back++; rtc_buf_unref(ev.data); }
+            }
+            flush_client(c->c, c->fd);
+            rtc_turn_stats st;
+            rtc_turn_client_get_stats(c->c, &st);
+            channel += st.sent_channel;
         }
-        flush_client(c, fc);
-        rtc_turn_stats st;
-        rtc_turn_client_get_stats(c, &st);
-        /* measure once the channel carries the traffic (warm-up done) */
-        if (!measuring && st.sent_channel > 1000) {
+        /* measure once the channels carry the traffic (warm-up done) */
+        if (!measuring && channel > 1000u * (uint64_t)nclients) {
             measuring = true;
             t0 = rtc_clock_now();
             cpu0 = cpu_ticks(child);
-            m_back = back;
+            m_back = 0;
+            for (int i = 0; i < nclients; i++) m_back += cl[i].back;
         }
     }
-    (void)relayed;
-    rtc_turn_client_free(c);
+    for (int i = 0; i < nclients; i++) { rtc_turn_client_free(cl[i].c); close(cl[i].fd); }
     rtc_pool_free(pool);
-    close(fc);
     close(fp);
     return res;
 }
@@ -215,7 +238,11 @@ int main(int argc, char **argv)
     double seconds = argc > 1 ? atof(argv[1]) : 5;
     size_t size = argc > 2 ? (size_t)atoi(argv[2]) : 200;
     int window = argc > 3 ? atoi(argv[3]) : 64;
-    if (size < 1 || size > 1400 || window < 1) { fprintf(stderr, "bad arguments\n"); return 2; }
+    int nclients = argc > 4 ? atoi(argv[4]) : 1;
+    if (size < 1 || size > 1400 || window < 1 || nclients < 1 || nclients > MAX_CLIENTS) {
+        fprintf(stderr, "bad arguments\n");
+        return 2;
+    }
     atexit(kill_child);
     signal(SIGPIPE, SIG_IGN);
     char exe[PATH_MAX], luartc[PATH_MAX + 16], src[PATH_MAX], example[PATH_MAX + 32];
@@ -231,8 +258,8 @@ int main(int argc, char **argv)
     }
     bool have_coturn = access("/usr/bin/turnserver", X_OK) == 0;
 
-    printf("TURN relay, one client + one echoing peer on 127.0.0.1, %zu-byte payloads, window %d, %.0f s each\n",
-           size, window, seconds);
+    printf("TURN relay, %d client(s) + one echoing peer on 127.0.0.1, %zu-byte payloads, window %d per client, "
+           "%.0f s each\n", nclients, size, window, seconds);
     printf("%-8s %14s %12s %14s %8s\n", "server", "relayed pkt/s", "server CPU", "CPU us/packet", "timeouts");
     result r[2] = {{0}};
     for (int which = 0; which < 2; which++) {
@@ -258,7 +285,7 @@ int main(int argc, char **argv)
                              "--no-cli", "--no-tls", "--no-dtls", "--log-file=/dev/null", "--no-stdout-log", NULL };
             start(args, &server);
         }
-        r[which] = run_load(&server, seconds, size, window);
+        r[which] = run_load(&server, seconds, size, window, nclients);
         printf("%-8s %14.0f %11.0f%% %14.2f %8llu\n", which == 0 ? "luartc" : "coturn", r[which].pps,
                r[which].cpu_share * 100, r[which].cpu_us_per_pkt, (unsigned long long)r[which].lost);
         fflush(stdout);

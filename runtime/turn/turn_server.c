@@ -174,12 +174,17 @@ static bool always_bad(const rtc_addr *p)
 /* Datagrams to the server's own IPs may only go to relay ports: that is how two
  * clients of one server reach each other, while the host's other services (and its
  * listeners) stay out of reach of relayed traffic. Without a configured range the
- * relay ports are the OS's choice, so only the listeners are refused. */
+ * relay ports are the OS's choice, so only the listeners are refused. allow_loopback
+ * and explicit allow rules lift the restriction. */
 bool tsv__own_port_allowed(const rtc_turn_server *s, const rtc_addr *peer)
 {
     bool own = rtc_addr_ip_eq(peer, &s->cfg.relay_v4) || rtc_addr_ip_eq(peer, &s->cfg.relay_v6);
     for (size_t i = 0; i < s->nown && !own; i++) own = rtc_addr_ip_eq(peer, &s->own[i]);
     if (!own) return true;
+    /* asked for in so many words: loopback relaying (tests) or an allow rule */
+    if (s->cfg.allow_loopback && rtc_addr_is_loopback(peer)) return true;
+    for (size_t i = 0; i < s->nrules; i++)
+        if (s->rules[i].allow && prefix_match(peer, &s->rules[i].net, s->rules[i].prefix)) return true;
     uint16_t port = rtc_addr_port(peer);
     if (s->cfg.min_port || s->cfg.max_port)
         return port >= (s->cfg.min_port ? s->cfg.min_port : 1) && port <= s->cfg.max_port;

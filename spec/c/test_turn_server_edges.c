@@ -263,6 +263,10 @@ static void test_own_address_ports(void)
     send_indication(&c, &relay_port, "hi relay");
     ASSERT(take(t, &relay_port, &p));
     ASSERT_EQ(p.len, 8);
+    /* an explicit allow rule lifts the restriction */
+    ASSERT_EQ(rtc_turn_server_add_peer_rule(t->s, &own_any, 32, true), 0);
+    send_indication(&c, &ssh, "knock");
+    ASSERT(take(t, &ssh, &p));
     t_free(t);
 }
 

@@ -22,7 +22,6 @@ struct sctp_sockstat {
 };
 #endif
 
-#define SCTP__MIN_PACKET 16   /* common header (12) + one chunk header (4) */
 
 /* {====== events ======} */
 
@@ -458,6 +457,10 @@ int rtc_sctp_assoc_handle_packet(rtc_sctp_assoc *a, const uint8_t *data, size_t 
     if (!data || len < SCTP__MIN_PACKET) {
         a->stats.malformed_packets++;
         return RTC_ETRUNC;
+    }
+    if (!sctp__crc_ok(data, len)) {
+        a->stats.bad_checksum++;     /* as usrsctp would: dropped, not an error to the caller */
+        return 0;
     }
     a->stats.packets_in++;
     a->stats.bytes_in += len;

@@ -86,6 +86,7 @@ typedef struct rtc_sctp_stats {
     uint64_t bad_ppid;              /* user messages with a PPID we do not know: dropped */
     uint64_t oversized;             /* incoming messages over max_message_size: dropped, channel closed */
     uint64_t partial_aborted;       /* partial deliveries aborted by usrsctp (PR-SCTP) */
+    uint64_t bad_checksum;          /* packets whose CRC32c is wrong: dropped before usrsctp */
     uint32_t channels;              /* channels currently in the table */
 } rtc_sctp_stats;
 
@@ -116,7 +117,8 @@ void rtc_sctp_assoc_free(rtc_sctp_assoc *a);
 
 /* One SCTP packet (a DTLS application-data record). `data` is borrowed for the call.
  * Returns 0, or RTC_ETRUNC for a packet too short to be SCTP (counted, dropped),
- * RTC_ECLOSED once the association is gone. */
+ * RTC_ECLOSED once the association is gone. A packet with a wrong checksum is dropped
+ * and counted (bad_checksum) with 0, as usrsctp drops any other packet it rejects. */
 int rtc_sctp_assoc_handle_packet(rtc_sctp_assoc *a, const uint8_t *data, size_t len, rtc_time now);
 int rtc_sctp_assoc_handle_timeout(rtc_sctp_assoc *a, rtc_time now);
 /* Next SCTP packet to send as DTLS application data; ownership of *out passes to the

@@ -101,6 +101,7 @@ static int conn_output(void *addr, void *buf, size_t len, uint8_t tos, uint8_t s
     if (!b) return ENOBUFS;          /* usrsctp treats it as a lost packet and retransmits */
     memcpy(b->data, buf, len);
     b->len = len;
+    sctp__crc_fill(b->data, len);
     rtc_bufq_push(&a->out, b);
     if (g_in_timers && a != g_timer_self && !a->woken) {
         a->woken = true;
@@ -167,8 +168,9 @@ size_t rtc_sctp_settings_describe(char *out, size_t cap)
     SCTP__SYSCTLS(SCTP__DESC)
 #undef SCTP__DESC
     w = snprintf(out ? out + (n < cap ? n : cap) : NULL, n < cap ? cap - n : 0,
-                 "socket: nodelay=1 sndbuf=max(%d,max_message_size) rcvbuf=%d mtu=1200 streams=65535\n",
-                 SCTP__SNDBUF_MIN, SCTP__RCVBUF);
+                 "socket: nodelay=1 sndbuf=max(%d,max_message_size) rcvbuf=%d mtu=1200 streams=max_streams (peer connection: 1024)\n"
+                 "crc32c: %s\n",
+                 SCTP__SNDBUF_MIN, SCTP__RCVBUF, sctp__crc_offloaded() ? "ours, SSE 4.2 (usrsctp offloaded)" : "usrsctp");
     if (w > 0) n += (size_t)w;
     return n;
 }
@@ -178,6 +180,7 @@ int rtc_sctp_global_init(void)
     if (g_inited) return 0;
     usrsctp_init_nothreads(0, conn_output, debug_printf);
     apply_sysctls();
+    sctp__crc_init();
     g_inited = true;
     return 0;
 }

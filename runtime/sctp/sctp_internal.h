@@ -16,6 +16,7 @@ struct socket;
 #define SCTP__SNDBUF_MIN (1024 * 1024)
 #define SCTP__RCVBUF (1024 * 1024)
 #define SCTP__SCRATCH (64 * 1024)
+#define SCTP__MIN_PACKET 16        /* common header (12) + one chunk header (4) */
 
 /* A message waiting in our layer for room in usrsctp's send buffer. */
 typedef struct dc_msg {
@@ -100,6 +101,13 @@ void sctp__registry_remove(rtc_sctp_assoc *a);
  * call is running): packets that timers queue on any other association mark it woken. */
 void sctp__advance(rtc_sctp_assoc *self, rtc_time now);
 rtc_time sctp__last_now(void);
+
+/* sctp_crc32c.c: the packet checksum in hardware when the CPU can (then usrsctp is
+ * told it is offloaded and skips it both ways). */
+bool sctp__crc_init(void);                  /* once, at global init; true when offloaded */
+bool sctp__crc_offloaded(void);
+void sctp__crc_fill(uint8_t *pkt, size_t len);         /* outgoing: writes the checksum field */
+bool sctp__crc_ok(const uint8_t *pkt, size_t len);     /* incoming; always true when not offloaded */
 
 /* sctp_assoc.c */
 void sctp__push_event(rtc_sctp_assoc *a, const rtc_sctp_event *ev, dc *dead);

@@ -108,7 +108,13 @@ static int add_data_section(rtc_pc *pc, rtc_sdp *s, const char *mid, const char 
 static int add_rejected_section(rtc_sdp *s, const pc_msec *pm)
 {
     rtc_sdp_media *m;
-    int r = rtc_sdp_add_media(s, pm->kind, pm->proto, &m);
+    const char *proto = pm->proto;
+    size_t plen = proto ? strlen(proto) : 0;
+    /* A proto that reads as both RTP (formats are payload types) and SCTP (the format
+     * is webrtc-datachannel) cannot be mirrored into valid SDP: decline it as RTP. */
+    if (proto && strstr(proto, "RTP/") && plen >= 4 && strcmp(proto + plen - 4, "SCTP") == 0)
+        proto = "UDP/TLS/RTP/SAVPF";
+    int r = rtc_sdp_add_media(s, pm->kind, proto, &m);
     if (r < 0) return r;
     m->port = 0;
     if (pm->media) m->media = RTC_SDP_STR(s, pm->media);
@@ -338,8 +344,9 @@ int rtc_pc_set_remote_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *
     remote_params rp;
     if ((r = check_remote(pc, s, &rp)) < 0) { rtc_sdp_free(s); return r; }
     if (!offer && s->nmedia != (size_t)pc->nmsecs) {
+        size_t n = s->nmedia;
         rtc_sdp_free(s);
-        return pc__fail(pc, RTC_EACCESS, "the answer has %zu media sections, the offer had %d", s->nmedia, pc->nmsecs);
+        return pc__fail(pc, RTC_EACCESS, "the answer has %zu media sections, the offer had %d", n, pc->nmsecs);
     }
     if (offer && pc->nmsecs > 0 && s->nmedia < (size_t)pc->nmsecs) {
         rtc_sdp_free(s);
@@ -351,9 +358,10 @@ int rtc_pc_set_remote_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *
             return pc__fail(pc, RTC_EACCESS, "media section %zu has no a=mid", i);
         }
         if (!offer && strcmp(s->media[i]->mid, pc->msecs[i].mid) != 0) {
+            pc__fail(pc, RTC_EACCESS, "media section %zu has mid %.32s, the offer said %s", i, s->media[i]->mid,
+                     pc->msecs[i].mid);
             rtc_sdp_free(s);
-            return pc__fail(pc, RTC_EACCESS, "media section %zu has mid %s, the offer said %s", i, s->media[i]->mid,
-                            pc->msecs[i].mid);
+            return RTC_EACCESS;
         }
     }
     /* Accepted: from here nothing fails. */

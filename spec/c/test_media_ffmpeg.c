@@ -195,6 +195,9 @@ static void check_av(const char *path, const char *vname, double secs, double vo
     while ((d = tm_kv(p, "duration", k))) k++;
     ASSERT_NEAR(tm_kv_num(p, "duration", k - 1), secs + voff, (secs + voff) * 0.05);
     tm_decodes_clean(path);
+    /* Seeking (through the Cues) lands on a keyframe and decodes cleanly from there. */
+    const char *o = tm_run("ffmpeg -nostdin -v error -ss 1.2 -i '%s' -f null - 2>&1", path);
+    if (o[0]) RTC_TEST_FAIL("seeking in %s:\n%s", path, o);
 }
 
 static void test_webm_av(const char *enc, rtc_codec_id c, const char *name, const char *file)

@@ -9,6 +9,7 @@
 #include "media/ivf.h"
 #include "media/ogg.h"
 #include "media/webm.h"
+#include "core/rtc_bytes.h"
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -190,6 +191,67 @@ static void test_webm_pipe(void)
     ASSERT_EQ(ga, na); ASSERT_EQ(gv, nv); ASSERT_EQ(keys, 3);
 }
 
+static const uint8_t *find(const uint8_t *d, size_t len, const void *pat, size_t n)
+{
+    for (size_t i = 0; i + n <= len; i++) if (!memcmp(d + i, pat, n)) return d + i;
+    return NULL;
+}
+
+/* Seekable output: Segment size, SeekHead -> Cues, and every cue -> a Cluster that
+ * begins with (or holds) a video keyframe at the cue's time. */
+static void test_webm_cues(void)
+{
+    rtc_media_out out;
+    ASSERT_EQ(rtc_media_out_init_mem(&out, 0), 0);
+    rtc_webm_writer *w;
+    ASSERT_EQ(rtc_webm_writer_new(&w, &out, &(rtc_webm_writer_config){ .audio = true, .video = true,
+        .video_codec = RTC_CODEC_VP9, .width = 320, .height = 240 }), 0);
+    uint8_t a[200], v[3000];
+    for (int t = 0; t < 5000; t += 20) {
+        ASSERT_EQ(rtc_webm_writer_write(w, false, a, fake_opus(a, 100), t, true), 0);
+        if (t % 40 == 0) ASSERT_EQ(rtc_webm_writer_write(w, true, v, 1000, t, t % 2000 == 0), 0);
+    }
+    ASSERT_EQ(rtc_webm_writer_close(w), 0);
+    rtc_webm_writer_stats st;
+    rtc_webm_writer_get_stats(w, &st);
+    ASSERT_EQ(st.cues, 3);
+    ASSERT_EQ(st.duration_ms, 5000);
+    rtc_webm_writer_free(w);
+    size_t len;
+    const uint8_t *d = rtc_media_out_data(&out, &len);
+    const uint8_t *seg = find(d, len, "\x18\x53\x80\x67", 4);
+    ASSERT(seg);
+    ASSERT_EQ(seg[4], 0x01);                             /* 8-byte size, patched */
+    uint64_t seg_size = rtc_rd64(seg + 4) & 0x00FFFFFFFFFFFFFFull;
+    const uint8_t *seg_data = seg + 12;
+    ASSERT_EQ(seg_size, (uint64_t)(d + len - seg_data));
+    const uint8_t *cues = NULL;                          /* the last match: the first is SeekHead's SeekID */
+    for (const uint8_t *p = d; (p = find(p, (size_t)(d + len - p), "\x1C\x53\xBB\x6B", 4)); p++) cues = p;
+    ASSERT(cues);
+    /* SeekHead's third entry names Cues with its position */
+    const uint8_t *sid = find(d, len, "\x53\xAB\x84\x1C\x53\xBB\x6B\x53\xAC\x88", 10);
+    ASSERT(sid);
+    ASSERT_EQ(rtc_rd64(sid + 10), (uint64_t)(cues - seg_data));
+    int found = 0;
+    for (const uint8_t *p = cues; (p = find(p, (size_t)(d + len - p), "\xB3", 1)); p++) {
+        /* CueTime (0xB3, size) ... CueClusterPosition (0xF1, size, value) */
+        if (p[1] < 0x81 || p[1] > 0x88) continue;
+        const uint8_t *cp = find(p, (size_t)(d + len - p), "\xF1", 1);
+        if (!cp || cp[1] < 0x81 || cp[1] > 0x88) continue;
+        uint64_t pos = 0;
+        for (int i = 0; i < (cp[1] & 0x0F); i++) pos = pos << 8 | cp[2 + i];
+        ASSERT(pos < seg_size);
+        ASSERT_MEMEQ(seg_data + pos, "\x1F\x43\xB6\x75", 4);
+        found++;
+        p = cp + 2;
+    }
+    ASSERT_EQ(found, 3);
+    rtc_webm_reader r;
+    ASSERT_EQ(rtc_webm_reader_init(&r, d, len), 0);
+    ASSERT(r.duration_ms == 5000.0);
+    rtc_media_out_free(&out);
+}
+
 static void test_dev_full(void)
 {
     int fd = open("/dev/full", O_WRONLY);
@@ -352,6 +414,7 @@ int main(void)
     RUN(test_ogg_memory);
     RUN(test_ivf_memory_and_pipe);
     RUN(test_webm_pipe);
+    RUN(test_webm_cues);
     RUN(test_dev_full);
     RUN(test_hostile_readers);
     return 0;

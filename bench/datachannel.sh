@@ -106,6 +106,7 @@ if [ -x "$BUILD/bench_datachannel" ] || make -C "$BUILD" bench_datachannel >>"$L
   "$BUILD/bench_datachannel" --settings | sed 's/^/  /'
 fi
 echo "  dtls: one SCTP packet per DTLS 1.2 record, AES-128-GCM preferred (ECDHE-ECDSA-AES128-GCM-SHA256)"
+echo "  peer connection: SCTP packets of 4000 bytes on a loopback pair (1200 otherwise); UDP socket buffers 4 MiB"
 [[ " $STACKS " == *" node "* ]] &&
   echo "node-datachannel $(node -e 'console.log(require(process.argv[1]).version)' "$ROOT/bench/node/node_modules/node-datachannel/package.json") (libdatachannel defaults)"
 echo "logs: $LOG"

@@ -88,6 +88,80 @@ static void test_ogg_memory(void)
     rtc_media_out_free(&out);
 }
 
+/* Build one Ogg page by hand (for layouts our writer never makes). */
+static size_t ogg_page(uint8_t *out, uint8_t flags, int64_t granule, uint32_t seq,
+                       const uint8_t *lacing, int nseg, const uint8_t *body, size_t blen)
+{
+    memcpy(out, "OggS", 4);
+    out[4] = 0; out[5] = flags;
+    for (int i = 0; i < 8; i++) out[6 + i] = (uint8_t)((uint64_t)granule >> (8 * i));
+    for (int i = 0; i < 4; i++) { out[14 + i] = (uint8_t)(0x1234 >> (8 * i)); out[18 + i] = (uint8_t)(seq >> (8 * i)); }
+    memset(out + 22, 0, 4);
+    out[26] = (uint8_t)nseg;
+    memcpy(out + 27, lacing, (size_t)nseg);
+    memcpy(out + 27 + nseg, body, blen);
+    size_t n = 27 + (size_t)nseg + blen;
+    uint32_t c = rtc_ogg_crc(out, n);
+    for (int i = 0; i < 4; i++) out[22 + i] = (uint8_t)(c >> (8 * i));
+    return n;
+}
+
+/* A packet longer than one page continues on the next (the continued flag), and the
+ * reader joins it; the stream's first granule may start above zero. */
+static void test_ogg_spanning_packet(void)
+{
+    static uint8_t file[200000], big[70000], lac[255];
+    size_t n = 0;
+    uint8_t head[19];
+    rtc_opus_head_write(head, 1, 312, 48000);
+    uint8_t l = 19;
+    n += ogg_page(file + n, 0x02, 0, 0, &l, 1, head, 19);
+    uint8_t tags[16] = { 'O', 'p', 'u', 's', 'T', 'a', 'g', 's', 0, 0, 0, 0, 0, 0, 0, 0 };
+    l = 16;
+    n += ogg_page(file + n, 0, 0, 1, &l, 1, tags, 16);
+    fake_opus(big, sizeof big);
+    memset(lac, 255, sizeof lac);
+    /* page 2: 255 segments of 255 bytes, no packet ends: granule -1 */
+    n += ogg_page(file + n, 0, -1, 2, lac, 255, big, 255 * 255);
+    /* page 3: the rest (4975 = 19 x 255 + 130) then a small packet */
+    size_t rest = sizeof big - 255 * 255;
+    uint8_t lac3[21];
+    memset(lac3, 255, 19);
+    lac3[19] = (uint8_t)(rest - 19 * 255);
+    lac3[20] = 3;
+    static uint8_t body3[5000];
+    memcpy(body3, big + 255 * 255, rest);
+    body3[rest] = 0xFC; body3[rest + 1] = 1; body3[rest + 2] = 2;
+    n += ogg_page(file + n, 0x01 | 0x04, 48000 + 1920, 3, lac3, 21, body3, rest + 3);
+    rtc_ogg_reader *r;
+    ASSERT_EQ(rtc_ogg_reader_new(&r, file, n), 0);
+    rtc_ogg_packet p;
+    ASSERT_EQ(rtc_ogg_reader_next(r, &p), 1);
+    ASSERT_EQ(p.len, sizeof big);
+    ASSERT_MEMEQ(p.data, big, sizeof big);
+    ASSERT_EQ(p.pts, -312);                              /* the EOS page's granule does not set a base */
+    ASSERT_EQ(rtc_ogg_reader_next(r, &p), 1);
+    ASSERT_EQ(p.len, 3);
+    ASSERT_EQ(p.granule, 48000 + 1920);
+    ASSERT_EQ(rtc_ogg_reader_next(r, &p), 0);
+    rtc_ogg_reader_free(r);
+    /* Without the continued flag on page 3 the stream is malformed. */
+    file[n - (27 + 21 + rest + 3) + 5] = 0x04;
+    uint8_t *pg = file + n - (27 + 21 + rest + 3);
+    memset(pg + 22, 0, 4);
+    uint32_t c = rtc_ogg_crc(pg, 27 + 21 + rest + 3);
+    for (int i = 0; i < 4; i++) pg[22 + i] = (uint8_t)(c >> (8 * i));
+    ASSERT_EQ(rtc_ogg_reader_new(&r, file, n), 0);
+    ASSERT_EQ(rtc_ogg_reader_next(r, &p), RTC_EPROTO);
+    ASSERT_EQ(rtc_ogg_reader_next(r, &p), RTC_EPROTO);
+    rtc_ogg_reader_free(r);
+    /* A flipped bit fails the CRC. */
+    pg[40] ^= 1;
+    ASSERT_EQ(rtc_ogg_reader_new(&r, file, n), 0);
+    ASSERT_EQ(rtc_ogg_reader_next(r, &p), RTC_EPROTO);
+    rtc_ogg_reader_free(r);
+}
+
 static void test_ivf_memory_and_pipe(void)
 {
     for (int pipe_mode = 0; pipe_mode < 2; pipe_mode++) {
@@ -412,6 +486,7 @@ static void test_hostile_readers(void)
 int main(void)
 {
     RUN(test_ogg_memory);
+    RUN(test_ogg_spanning_packet);
     RUN(test_ivf_memory_and_pipe);
     RUN(test_webm_pipe);
     RUN(test_webm_cues);

@@ -143,6 +143,14 @@ describe("turn module (in process)", function()
     for _, p in ipairs(tmpfiles) do os.remove(p) end
   end)
 
+  it("makes TURN REST credentials that match openssl's HMAC-SHA1", function()
+    local user, pass = turn.rest_credentials("s3cret", "carol", 3600)
+    local expiry = tonumber(user:match("^(%d+):carol$"))
+    assert.is_true(expiry >= os.time() + 3590 and expiry <= os.time() + 3600)
+    local want = sh(string.format("printf %%s %s | openssl dgst -sha1 -hmac s3cret -binary | base64", q(user)))
+    assert.equal(want:gsub("%s+$", ""), pass)
+  end)
+
   it("serves uclient with an auth callback, policy hooks, events and stats", function()
     run_task(function()
       local asked, allocs, deallocs, perms = {}, {}, {}, {}

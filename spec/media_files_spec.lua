@@ -81,6 +81,25 @@ describe("rtc.media readers and writers", function()
   end)
 end)
 
+describe("rtc.media.rtp_clock", function()
+  it("unwraps 32-bit RTP time and re-anchors on sender reports", function()
+    local c = rtc.media.rtp_clock(90000)
+    assert.equal(1000, c:to_ms(0xFFFFF000, 1000))       -- anchored at its arrival
+    assert.equal(1001, c:to_ms(0xFFFFF000 + 90, 5000))   -- later arrivals do not move it
+    assert.equal(1100, c:to_ms(0xFFFFF000 + 9000 - 0x100000000))   -- across the wrap
+    assert.equal(1050, c:to_ms(0xFFFFF000 + 4500))        -- a late frame from before the wrap
+    -- An SR says RTP 0x2000 is NTP 50000 ms: the same frames move onto that clock.
+    c:sender_report(0x2000, 50000)
+    assert.equal(50000 + (0xFFFFF000 + 9000 - 0x100000000 - 0x2000) * 1000 // 90000,
+                 c:to_ms(0xFFFFF000 + 9000 - 0x100000000))
+    local a = rtc.media.rtp_clock(48000)
+    a:sender_report(123456, 50000)
+    assert.equal(50020, a:to_ms(123456 + 960))
+    assert.has_error(function() rtc.media.rtp_clock(0) end)
+    assert.has_error(function() a:to_ms(1.5) end)
+  end)
+end)
+
 describe("rtc.media sources", function()
   it("a tone source paces 20 ms Opus frames; they decode to the tone", function()
     local src = assert(rtc.media.tone_source{ frequency = 1000, duration = 0.3, speed = 4 })

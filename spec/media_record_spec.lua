@@ -18,11 +18,9 @@ local result = { frames = 0 }
 -- RTP time to the recorder's clock: each track's first frame is placed at its arrival
 -- time, later frames by their RTP timestamp (90 kHz video, 48 kHz audio).
 b:on("track", function(track)
-  local first_ts, first_ms
-  local khz = track.kind == "video" and 90 or 48
+  local clock = rtc.media.rtp_clock(track.kind == "video" and 90000 or 48000)
   track:on("frame", function(f)
-    if not first_ts then first_ts, first_ms = f.timestamp, math.floor(rtc.now()) end
-    local pts = first_ms + ((f.timestamp - first_ts) & 0xffffffff) // khz
+    local pts = clock:to_ms(f.timestamp)
     local ok, err = w:write { data = f.data, pts_ms = pts, keyframe = f.keyframe, kind = track.kind }
     if ok == nil then result.err = err end
     result.frames = result.frames + 1

@@ -76,6 +76,50 @@ return function(rtc, core)
   media.opus_decoder = core.opus_decoder
   media.pcm_tone = core.pcm_tone
 
+  -- {====== RTP time to the recording clock ======
+  --- rtc.media.rtp_clock(rate) -> clock: maps one stream's 32-bit RTP timestamps to ms
+  --- on the recorder's clock. clock:to_ms(rtp_ts[, arrival_ms]) unwraps the timestamp
+  --- (differences are taken as signed 32-bit, so wraps and small reorderings are
+  --- handled) and returns anchor_ms + elapsed. The first call anchors the stream at
+  --- arrival_ms (default rtc.now()); clock:sender_report(rtp_ts, ntp_ms) re-anchors it
+  --- on the sender's NTP time from an RTCP SR, which all of one sender's streams share:
+  --- that is what keeps audio and video in sync in a recording.
+  local CLOCK = {}
+  CLOCK.__index = CLOCK
+  CLOCK.__name = "rtc.media.rtp_clock"
+
+  local function unwrap(self, ts)
+    ts = ts & 0xffffffff
+    if not self._last then self._last, self._ext = ts, ts; return ts end
+    local d = (ts - self._last) & 0xffffffff
+    if d >= 0x80000000 then d = d - 0x100000000 end
+    self._ext = self._ext + d
+    self._last = ts
+    return self._ext
+  end
+
+  function CLOCK:to_ms(ts, arrival_ms)
+    if math.type(ts) ~= "integer" then error("bad argument #1 to 'to_ms' (integer RTP timestamp expected)", 2) end
+    local ext = unwrap(self, ts)
+    if not self._anchor_ext then
+      self._anchor_ext, self._anchor_ms = ext, arrival_ms or math.floor(core.now())
+    end
+    return self._anchor_ms + (ext - self._anchor_ext) * 1000 // self.rate
+  end
+
+  function CLOCK:sender_report(ts, ntp_ms)
+    if math.type(ts) ~= "integer" or type(ntp_ms) ~= "number" then
+      error("bad argument to 'sender_report' (rtp_ts integer, ntp_ms number expected)", 2)
+    end
+    self._anchor_ext, self._anchor_ms = unwrap(self, ts), math.floor(ntp_ms)
+  end
+
+  function media.rtp_clock(rate)
+    if math.type(rate) ~= "integer" or rate <= 0 then error("bad argument #1 to 'rtp_clock' (positive integer rate expected)", 2) end
+    return setmetatable({ rate = rate }, CLOCK)
+  end
+  -- }======
+
   -- {====== paced sources ======
   local S = {}
   S.__index = S

@@ -8,6 +8,9 @@
 local rtc = require "rtc"
 local turn = require "turn"
 
+-- allocations are what an operator wants to see; RTC_LOG still overrides
+if not os.getenv("RTC_LOG") then rtc.log.set_filter("warn,turn=info") end
+
 local opts = { listen = {}, users = {}, realm = nil }
 local stats_every
 local i = 1

@@ -763,9 +763,15 @@ static rtc_time prune(rtc_turn_server *s, tsv_alloc *a)
     a->nperm = j;
     j = 0;
     for (uint32_t i = 0; i < a->nchan; i++) {
-        if (a->chans[i].expires <= s->now) { s->st.expired_channels++; continue; }
-        next = rtc_time_min(next, a->chans[i].expires);
-        a->chans[j++] = a->chans[i];
+        tsv_chan *c = &a->chans[i];
+        if (c->expires <= s->now) {
+            if (!c->counted) { s->st.expired_channels++; c->counted = true; }
+            if (c->expires + TSV_CHAN_QUARANTINE <= s->now) continue;
+            next = rtc_time_min(next, c->expires + TSV_CHAN_QUARANTINE);
+        } else {
+            next = rtc_time_min(next, c->expires);
+        }
+        a->chans[j++] = *c;
     }
     a->nchan = j;
     return next;

@@ -16,7 +16,11 @@
 #define TSV_MSG_MAX        1500       /* our STUN responses always fit */
 
 typedef struct tsv_perm { rtc_addr ip; rtc_time expires; } tsv_perm;
-typedef struct tsv_chan { uint16_t num; rtc_addr peer; rtc_time expires; } tsv_chan;
+/* An expired channel stays reserved for TSV_CHAN_QUARANTINE: neither its number nor
+ * its peer may be bound to something else meanwhile (RFC 8656 section 12), so late
+ * ChannelData cannot reach the wrong peer. */
+typedef struct tsv_chan { uint16_t num; rtc_addr peer; rtc_time expires; bool counted; } tsv_chan;
+#define TSV_CHAN_QUARANTINE RTC_SEC(300)
 
 enum { TSV_RELAY_NONE = 0, TSV_RELAY_OPENING, TSV_RELAY_BOUND };
 typedef struct tsv_relay {

@@ -499,23 +499,33 @@ static int do_channel_bind(rtc_turn_server *s, req *r, tsv_alloc *a)
     }
     int code = peer_check(s, r, a, &peer);
     if (code) { reply_error(s, r, code); return RTC_EACCESS; }
-    tsv_chan *byn = tsv__find_chan_num(a, num, s->now), *byp = tsv__find_chan_peer(a, &peer, s->now);
+    /* live or quarantined bindings of this number or this peer */
+    tsv_chan *byn = NULL, *byp = NULL;
+    uint32_t held = 0;
+    for (uint32_t i = 0; i < a->nchan; i++) {
+        tsv_chan *c = &a->chans[i];
+        if (c->expires + TSV_CHAN_QUARANTINE <= s->now) continue;
+        held++;
+        if (c->num == num) byn = c;
+        if (rtc_addr_eq(&c->peer, &peer)) byp = c;
+    }
     if (byn != byp) { reply_error(s, r, 400); return RTC_EINVAL; }  /* rebinding either side */
+    if ((!byn && held >= s->cfg.max_channels) || !reserve_perms(s, a, tsv__find_perm(a, &peer, s->now) ? 0 : 1)) {
+        reply_error(s, r, 508);
+        return RTC_EQUOTA;
+    }
     if (!byn) {
-        uint32_t live = 0;
-        for (uint32_t i = 0; i < a->nchan; i++) live += a->chans[i].expires > s->now;
-        if (live >= s->cfg.max_channels) { reply_error(s, r, 508); return RTC_EQUOTA; }
         if (!a->chans) {
             a->chans = malloc(s->cfg.max_channels * sizeof *a->chans);
             if (!a->chans) { reply_error(s, r, 508); return RTC_ENOMEM; }
         }
         for (uint32_t i = 0; i < a->nchan && !byn; i++)
-            if (a->chans[i].expires <= s->now) byn = &a->chans[i];
+            if (a->chans[i].expires + TSV_CHAN_QUARANTINE <= s->now) byn = &a->chans[i];
         if (!byn) byn = &a->chans[a->nchan++];
         byn->num = num;
         byn->peer = peer;
     }
-    if (!reserve_perms(s, a, tsv__find_perm(a, &peer, s->now) ? 0 : 1)) { reply_error(s, r, 508); return RTC_EQUOTA; }
+    byn->counted = false;
     byn->expires = s->now + RTC_SEC(s->cfg.channel_lifetime);
     tsv__schedule(s, byn->expires);
     install_perm(s, a, &peer);

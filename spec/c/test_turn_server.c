@@ -227,10 +227,19 @@ static void test_permission_channel_and_expiry(void)
     rtc_turn_server_get_stats(t->s, &st);
     ASSERT_EQ(st.dropped_unknown_channel, 1);
     ASSERT_GE(st.expired_channels, 1);
+    /* an expired channel is quarantined for 5 minutes: neither side may be rebound to
+     * something else, while the same pair may be bound again */
+    chan_arg other_peer = { 0x4001, other }, other_num = { 0x4005, peer };
+    ASSERT_EQ(request(&c, RTC_STUN_CHANNEL_BIND, a_chan, &other_peer), 400);
+    ASSERT_EQ(request(&c, RTC_STUN_CHANNEL_BIND, a_chan, &other_num), 400);
+    advance(t, RTC_SEC(301));
+    ASSERT_EQ(request(&c, RTC_STUN_CHANNEL_BIND, a_chan, &other_peer), 0);
+    ASSERT_EQ(request(&c, RTC_STUN_CHANNEL_BIND, a_chan, &other_num), 0);
+    ASSERT_EQ(request(&c, RTC_STUN_CHANNEL_BIND, a_chan, &ca), 400);     /* 0x4001 is other's now */
 
     /* the allocation itself expires at 3600 s unless refreshed */
     ASSERT_EQ(t->ev[RTC_TURN_SRV_EV_DEALLOCATED], 0);
-    advance(t, RTC_SEC(3000));
+    advance(t, RTC_SEC(2700));
     ASSERT_EQ(t->ev[RTC_TURN_SRV_EV_DEALLOCATED], 1);
     ASSERT_STREQ(t->last[RTC_TURN_SRV_EV_DEALLOCATED].reason, "expired");
     ASSERT_EQ(open_relays(t), 0);

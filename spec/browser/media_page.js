@@ -88,6 +88,12 @@ window.runPeer = async function (opts) {
     await gathered();
     window.signalOut({ type: 'answer', sdp: pc.localDescription.sdp });
   } else {
+    if (opts.data) {
+      // A data channel beside the media: SCTP and SRTP share the transport.
+      const dc = pc.createDataChannel('chat');
+      dc.onopen = () => dc.send('hello');
+      dc.onmessage = (e) => { if (e.data === 'hello') result.dc_echo = true; };
+    }
     pc.addTransceiver(stream.getAudioTracks()[0], { direction: 'sendrecv' });
     const video = pc.addTransceiver(stream.getVideoTracks()[0], { direction: 'sendrecv' });
     preferCodec(video, 'video/' + opts.codec);

@@ -26,6 +26,7 @@ local function run(o)
                    tostring(duration), "--bind", "10.77.0.1", "--port", tostring(PORT) }
   if o.echo then luartc[#luartc + 1] = "--echo" end
   local browser = { "node", BROWSER .. "/media_peer.js", "--codec", o.codec, "--duration", tostring(duration + 2) }
+  if o.data then browser[#browser + 1] = "--data" end
   if o.luartc_offers then
     luartc[#luartc + 1] = "--role"; luartc[#luartc + 1] = "offer"
     browser[#browser + 1] = "--role"; browser[#browser + 1] = "answer"
@@ -61,8 +62,8 @@ end
 local describe_browser = have_browser() and describe or function(name) pending(name .. " (no chromium)") end
 
 describe_browser("Chromium media to luartc", function()
-  it("VP8 and Opus arrive complete and the VP8 echo decodes in the browser", function()
-    local browser, lrtc = run { codec = "VP8", echo = true }
+  it("VP8 and Opus arrive complete, the VP8 echo decodes in the browser, a data channel works beside them", function()
+    local browser, lrtc = run { codec = "VP8", echo = true, data = true }
     local v, a = lrtc.inbound_video, lrtc.inbound_audio
     assert.is_true(lrtc.frames.VP8 >= 60, "VP8 frames: " .. tostring(lrtc.frames.VP8))
     assert.is_true(lrtc.frames.opus >= 250, "Opus frames: " .. tostring(lrtc.frames.opus))
@@ -80,6 +81,9 @@ describe_browser("Chromium media to luartc", function()
                    "framesDecoded " .. tostring(browser.video_in.framesDecoded))
     assert.is_true(lrtc.outbound_video.framesSent >= lrtc.frames.VP8 - 1)
     assert.is_true(lrtc.remote_inbound_video.roundTripTime ~= nil)
+    -- A data channel shares the transport with the media.
+    assert.is_true(lrtc.dc_echoed)
+    assert.is_true(browser.dc_echo)
   end)
 
   it("H264 (packetization-mode 1, chosen with setCodecPreferences) arrives complete", function()

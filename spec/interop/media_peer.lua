@@ -49,6 +49,11 @@ pc:on("connectionstatechange", function(state)
   if state == "failed" then result.error = "connection failed"; finish() end
 end)
 
+-- A data channel the browser opens next to the media is echoed.
+pc:on("datachannel", function(dc)
+  dc:on("message", function(data, binary) dc:send(data, binary); result.dc_echoed = true end)
+end)
+
 pc:on("track", function(track)
   log("track %s mid %s", track.kind, tostring(track.mid))
   local first = true

@@ -378,9 +378,15 @@ int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *c
     }
     for (int i = 0; i < cfg->nservers; i++) {
         const rtc_pc_host_server *sv = &cfg->servers[i];
+        /* Reach a server from sockets of its kind (loopback or not); a loopback server with
+         * no loopback socket is reached from the others (the kernel routes it locally). */
+        bool want_lo = rtc_addr_is_loopback(&sv->addr), any_kind = true;
+        for (int k = 0; k < h->nsocks; k++)
+            if (rtc_addr_family(&h->socks[k].local) == rtc_addr_family(&sv->addr) &&
+                rtc_addr_is_loopback(&h->socks[k].local) == want_lo) any_kind = false;
         for (int k = 0; k < h->nsocks; k++) {
             if (rtc_addr_family(&h->socks[k].local) != rtc_addr_family(&sv->addr)) continue;
-            if (rtc_addr_is_loopback(&sv->addr) != rtc_addr_is_loopback(&h->socks[k].local)) continue;
+            if (!any_kind && want_lo != rtc_addr_is_loopback(&h->socks[k].local)) continue;
             if (sv->turn && sv->transport == RTC_TURN_TCP) tcp_open(h, &h->socks[k].local, &sv->addr);
             if (sv->turn)
                 rtc_pc_add_turn_server(h->pc, &h->socks[k].local, &sv->addr, sv->transport, sv->user, sv->pass, now);

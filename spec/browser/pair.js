@@ -36,9 +36,14 @@ const relay = (from, to, tag) => readline.createInterface({ input: from.stdout }
 relay(a, b, 'A'); relay(b, a, 'B');
 
 let exited = 0;
+// On timeout: SIGTERM first, so a browser peer closes its Chromium (it handles SIGTERM);
+// SIGKILL whatever is still there a few seconds later.
 const timer = setTimeout(() => {
-  process.stderr.write('pair: timeout, killing peers\n');
-  for (const p of Object.values(procs)) p.kill('SIGKILL');
+  process.stderr.write('pair: timeout, stopping peers\n');
+  for (const p of Object.values(procs)) if (p.exitCode === null) p.kill('SIGTERM');
+  setTimeout(() => {
+    for (const p of Object.values(procs)) if (p.exitCode === null) p.kill('SIGKILL');
+  }, 4000).unref();
 }, timeout * 1000);
 for (const [name, p] of Object.entries(procs)) {
   p.on('exit', (code, sig) => {

@@ -26,10 +26,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while ((n = rtc_webm_reader_next(&r, &f)) == 1) {
         if (f.data < data || f.data + f.len > data + size || f.track < 0 || f.track >= r.ntracks) abort();
         /* Only monotonic frames within 1 s of each other: the writer's documented window. */
-        if (w && (f.track == audio || f.track == video) && f.pts_ms >= last && f.pts_ms - last < 1000 && f.len) {
-            if (rtc_webm_writer_write(w, f.track == video, f.data, f.len, f.pts_ms, f.keyframe) == 0) written++;
+        bool near = last == INT64_MIN || (f.pts_ms >= last && f.pts_ms - last < 1000);
+        if (w && (f.track == audio || f.track == video) && near && f.len) {
+            int e = rtc_webm_writer_write(w, f.track == video, f.data, f.len, f.pts_ms, f.keyframe);
+            if (e == 0) written++;
         }
-        if (last == INT64_MIN || (f.pts_ms >= last && f.pts_ms - last < 1000)) last = f.pts_ms;
+        if (near) last = f.pts_ms;
     }
     if (w) {
         if (rtc_webm_writer_close(w) < 0) abort();

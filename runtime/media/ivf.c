@@ -70,6 +70,7 @@ int rtc_ivf_writer_write(rtc_ivf_writer *w, const uint8_t *frame, size_t len, in
     if (w->closed) return RTC_ECLOSED;
     if (w->err) return w->err;
     if (!len || len > RTC_IVF_MAX_FRAME) return RTC_EINVAL;
+    if (pts_ms > RTC_MEDIA_MAX_PTS_MS || pts_ms < -RTC_MEDIA_MAX_PTS_MS) return RTC_ERANGE;
     if (!w->header_done) {
         ivf__vp8_size(w, frame, len);
         int r = ivf__header(w, 0);

@@ -28,7 +28,8 @@ typedef struct rtc_ivf_writer rtc_ivf_writer;
 /* out: borrowed until free. RTC_EINVAL for another codec. */
 int rtc_ivf_writer_new(rtc_ivf_writer **w, rtc_media_out *out, const rtc_ivf_writer_config *cfg);
 /* One frame (borrowed for the call). Frames with a pts below the previous one keep
- * the previous pts (IVF has no reordering). RTC_EINVAL for an empty frame. */
+ * the previous pts (IVF has no reordering). RTC_EINVAL for an empty frame,
+ * RTC_ERANGE for a pts beyond RTC_MEDIA_MAX_PTS_MS. */
 int rtc_ivf_writer_write(rtc_ivf_writer *w, const uint8_t *frame, size_t len, int64_t pts_ms);
 /* Patch the header (seekable outputs) and flush. Idempotent; first error seen. */
 int rtc_ivf_writer_close(rtc_ivf_writer *w);

@@ -18,6 +18,9 @@
 #include <stdint.h>
 
 #define RTC_MEDIA_OUT_CHUNK (64 * 1024)
+/* Writers refuse presentation times beyond +-2^40 ms (about 35 years) with
+ * RTC_ERANGE, so differences and scaling to other time bases never overflow. */
+#define RTC_MEDIA_MAX_PTS_MS ((int64_t)1 << 40)
 
 typedef struct rtc_media_out {
     int fd;               /* -1 in memory mode */

@@ -160,6 +160,7 @@ int rtc_ogg_writer_write(rtc_ogg_writer *w, const uint8_t *pkt, size_t len, int6
     if (len > OGG_MAX_WRITE_PACKET) return RTC_ETOOBIG;
     int dur = rtc_opus_packet_samples(pkt, len, 48000);
     if (dur <= 0) return RTC_EPROTO;
+    if (pts_ms > RTC_MEDIA_MAX_PTS_MS || pts_ms < -RTC_MEDIA_MAX_PTS_MS) return RTC_ERANGE;
     if (!w->started) { w->started = true; w->t0_ms = pts_ms; }
     int64_t gap = (pts_ms - w->t0_ms) * 48 - w->samples;
     if (gap >= 120 && gap <= OGG_MAX_GAP_SAMPLES) {

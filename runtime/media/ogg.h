@@ -42,7 +42,8 @@ typedef struct rtc_ogg_writer rtc_ogg_writer;
 int rtc_ogg_writer_new(rtc_ogg_writer **w, rtc_media_out *out, const rtc_ogg_writer_config *cfg);
 /* One Opus packet (borrowed for the call) at pts_ms on the caller's clock (only
  * differences matter; the first packet is time 0). RTC_EPROTO for a packet whose TOC
- * is invalid (nothing written), RTC_ECLOSED after close, or the output's error. */
+ * is invalid (nothing written), RTC_ERANGE for a pts beyond RTC_MEDIA_MAX_PTS_MS,
+ * RTC_ECLOSED after close, or the output's error. */
 int rtc_ogg_writer_write(rtc_ogg_writer *w, const uint8_t *pkt, size_t len, int64_t pts_ms);
 /* Finish: last page with EOS, flush. Idempotent; returns the first error seen. */
 int rtc_ogg_writer_close(rtc_ogg_writer *w);

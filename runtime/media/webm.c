@@ -466,6 +466,7 @@ int rtc_webm_writer_write(rtc_webm_writer *w, bool video, const uint8_t *frame, 
     if (w->closed) return RTC_ECLOSED;
     if (w->err) return w->err;
     if (!len || len > (64u << 20) || (video ? !w->video_track : !w->audio_track)) return RTC_EINVAL;
+    if (pts_ms > RTC_MEDIA_MAX_PTS_MS || pts_ms < -RTC_MEDIA_MAX_PTS_MS) return RTC_ERANGE;
     if (!w->t0_set) { w->t0_set = true; w->t0 = pts_ms; }
     int64_t t = pts_ms - w->t0;
     int r;

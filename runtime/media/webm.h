@@ -48,7 +48,8 @@ typedef struct rtc_webm_writer rtc_webm_writer;
 int rtc_webm_writer_new(rtc_webm_writer **w, rtc_media_out *out, const rtc_webm_writer_config *cfg);
 /* One encoded frame (borrowed for the call). `video` selects the track; keyframe
  * marks a video frame that decodes on its own (audio frames are always key).
- * RTC_EINVAL for a missing track or an empty frame; the output's error. A dropped
+ * RTC_EINVAL for a missing track or an empty frame; RTC_ERANGE for a pts beyond
+ * RTC_MEDIA_MAX_PTS_MS; the output's error. A dropped
  * frame (see above) returns RTC_EIGNORED. */
 int rtc_webm_writer_write(rtc_webm_writer *w, bool video, const uint8_t *frame, size_t len,
                           int64_t pts_ms, bool keyframe);

@@ -179,7 +179,8 @@ static int webm__block(rtc_webm_reader *r, const uint8_t *b, size_t n, bool simp
     f->data = b + 4;
     f->len = n - 4;
     __int128 ticks = (__int128)r->cluster_ts + rel;
-    f->pts_ms = (int64_t)(ticks * (__int128)r->timecode_scale / 1000000);
+    __int128 ms = ticks * (__int128)r->timecode_scale / 1000000;
+    f->pts_ms = ms > INT64_MAX ? INT64_MAX : ms < INT64_MIN ? INT64_MIN : (int64_t)ms;
     f->keyframe = simple ? (flags & 0x80) != 0 : true;
     return 1;
 }

@@ -40,6 +40,7 @@ struct rtc_dtls_transport {
     /* The datagram being fed to OpenSSL during handle_datagram. */
     const uint8_t *in;
     size_t in_len;
+    size_t in_big_record;                     /* its one record's length when over a pool buffer */
 
     /* Timers: ours run on `now`; OpenSSL's on the wall clock (see sync comments). */
     struct timeval *ossl_timer;               /* OpenSSL's deadline, shown to our BIO */
@@ -483,13 +484,24 @@ static void peer_closed(rtc_dtls_transport *t)
 static void read_app_data(rtc_dtls_transport *t)
 {
     for (;;) {
-        rtc_buf *b = t->spare ? t->spare : rtc_buf_alloc(t->pool, RTC_POOL_BUFSIZE);
-        t->spare = NULL;
+        /* A datagram holding one record too big for a pooled buffer (larger SCTP
+         * packets on a loopback pair): read it into a buffer of the record's size at
+         * once, since its plaintext is never longer. */
+        size_t big = t->in_big_record;
+        t->in_big_record = 0;
+        rtc_buf *b;
+        if (big) {
+            b = rtc_buf_alloc(NULL, big);
+        } else {
+            b = t->spare ? t->spare : rtc_buf_alloc(t->pool, RTC_POOL_BUFSIZE);
+            t->spare = NULL;
+        }
         if (!b) return;
         ERR_clear_error();
         int r = SSL_read(t->ssl, b->data, (int)b->cap);
         if (r <= 0) {
-            t->spare = b;
+            if (big) rtc_buf_unref(b);
+            else t->spare = b;
             int e = SSL_get_error(t->ssl, r);
             if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) { ERR_clear_error(); return; }
             if (e == SSL_ERROR_ZERO_RETURN) { peer_closed(t); return; }
@@ -498,7 +510,7 @@ static void read_app_data(rtc_dtls_transport *t)
         }
         b->len = (size_t)r;
         int more = SSL_pending(t->ssl);
-        if ((size_t)r == b->cap && more > 0) {
+        if (!big && (size_t)r == b->cap && more > 0) {
             /* A record larger than a pooled buffer: gather it into one heap buffer so a
              * record is never split across two DATA events. */
             rtc_buf *big = rtc_buf_alloc(NULL, (size_t)r + (size_t)more);
@@ -522,10 +534,12 @@ static void read_app_data(rtc_dtls_transport *t)
 }
 
 /* Each record in the datagram must have a DTLS header (type 20..23, version 0xFExx)
- * and a length inside the datagram. Anything else never reaches OpenSSL. */
-static bool records_well_formed(const uint8_t *p, size_t len)
+ * and a length inside the datagram. Anything else never reaches OpenSSL. `*nrec` and
+ * `*maxrec`: how many records, and the longest record's length. */
+static bool records_well_formed(const uint8_t *p, size_t len, size_t *nrec, size_t *maxrec)
 {
     size_t off = 0;
+    *nrec = *maxrec = 0;
     if (len == 0) return false;
     while (off < len) {
         if (len - off < 13) return false;
@@ -533,6 +547,8 @@ static bool records_well_formed(const uint8_t *p, size_t len)
         size_t rl = (size_t)p[off + 11] << 8 | p[off + 12];
         if (rl > len - off - 13) return false;
         off += 13 + rl;
+        (*nrec)++;
+        if (rl > *maxrec) *maxrec = rl;
     }
     return true;
 }
@@ -566,10 +582,12 @@ int rtc_dtls_transport_handle_datagram(rtc_dtls_transport *t, const uint8_t *dat
         t->stats.dropped++;
         return RTC_ESTATE;
     }
-    if (!records_well_formed(data, len)) {
+    size_t nrec, maxrec;
+    if (!records_well_formed(data, len, &nrec, &maxrec)) {
         t->stats.dropped++;
         return RTC_EPROTO;
     }
+    t->in_big_record = nrec == 1 && maxrec > RTC_POOL_BUFSIZE ? maxrec : 0;
     if (!t->started) begin(t);
     t->in = data;
     t->in_len = len;
@@ -577,6 +595,7 @@ int rtc_dtls_transport_handle_datagram(rtc_dtls_transport *t, const uint8_t *dat
     if (t->hs_done && t->state != RTC_DTLS_FAILED && t->state != RTC_DTLS_CLOSED) read_app_data(t);
     t->in = NULL;
     t->in_len = 0;
+    t->in_big_record = 0;
     sync_timer(t);
     return 0;
 }

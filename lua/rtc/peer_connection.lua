@@ -185,7 +185,7 @@ local function attach(tr, track)
   track._tr = tr
 end
 
-local function media_dispatch(pc, name, h, a, b, c, d)
+local function media_dispatch(pc, name, h, a, b, c, d, e)
   local tr = pc._transceivers[h]
   if name == "track" then
     if not tr then tr = new_transceiver(pc, h, a, true) end
@@ -193,7 +193,8 @@ local function media_dispatch(pc, name, h, a, b, c, d)
     emit(pc, "track", tr.receiver.track, tr)
   elseif name == "frame" then
     if tr then
-      emit(tr.receiver.track, "frame", { data = a, timestamp = b, keyframe = c, codec = d, mid = tr.receiver.track.mid })
+      emit(tr.receiver.track, "frame", { data = a, timestamp = b, keyframe = c, codec = d, mid = tr.receiver.track.mid,
+                                         rid = e ~= "" and e or nil })
     end
   elseif name == "keyframerequest" then
     if tr and tr.sender.track then emit(tr.sender.track, "keyframerequest") end
@@ -203,8 +204,8 @@ local MEDIA_EVENTS = { track = true, frame = true, keyframerequest = true }
 -- }======
 
 -- {====== peer connection ======
-local function dispatch(pc, name, a, b, c, d, e)
-  if MEDIA_EVENTS[name] then return media_dispatch(pc, name, a, b, c, d, e) end
+local function dispatch(pc, name, a, b, c, d, e, f)
+  if MEDIA_EVENTS[name] then return media_dispatch(pc, name, a, b, c, d, e, f) end
   if name == "icecandidate" then
     if a == "" then
       emit(pc, "icecandidate", nil)
@@ -630,7 +631,7 @@ return function(rtc, core)
     if not raw then return nil, err2, name2 end
     local pc = setmetatable({ _core = raw, _listeners = {}, _channels = {}, _gather_waiters = {}, _rtc = rtc,
                               _transceivers = {}, _tr_order = {} }, PC)
-    raw:on("event", function(name3, a, b, c2, d, e) dispatch(pc, name3, a, b, c2, d, e) end)
+    raw:on("event", function(name3, a, b, c2, d, e, f) dispatch(pc, name3, a, b, c2, d, e, f) end)
     return pc
   end
 

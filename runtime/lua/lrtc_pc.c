@@ -167,7 +167,8 @@ static int push_event(lua_State *L, const rtc_pc_event *ev)
         lua_pushinteger(L, ev->ts);
         lua_pushboolean(L, ev->keyframe);
         lua_pushstring(L, ev->codec >= 0 ? rtc_codec_name((rtc_codec_id)ev->codec) : "");
-        return 6;
+        lua_pushstring(L, ev->rid);
+        return 7;
     case RTC_PC_EV_KEYFRAME_REQUEST:
         lua_pushliteral(L, "keyframerequest");
         lua_pushinteger(L, ev->tr);

@@ -146,7 +146,7 @@ void pc__media_emit_track(rtc_pc *pc, pc_tr *t)
 static void free_tr(pc_tr *t)
 {
     rtc_rtp_sender_free(t->sender);
-    rtc_rtp_receiver_free(t->recv);
+    for (int i = 0; i < t->nlayers; i++) rtc_rtp_receiver_free(t->layers[i].recv);
     free(t);
 }
 
@@ -163,9 +163,13 @@ void pc__media_free(rtc_pc *pc)
 
 /* ---- streams --------------------------------------------------------------------------- */
 
-static int start_receiver(rtc_pc *pc, pc_tr *t, uint32_t ssrc, uint32_t rtx_ssrc)
+/* A new incoming stream (layer) on t; NULL when full or on failure. */
+static pc_layer *start_receiver(rtc_pc *pc, pc_tr *t, uint32_t ssrc, uint32_t rtx_ssrc, const char *rid, size_t rid_len)
 {
     pc_media *md = pc->media;
+    if (t->nlayers == PC_MAX_LAYERS || rid_len >= sizeof t->layers[0].rid) return NULL;
+    pc_layer *l = &t->layers[t->nlayers];
+    memset(l, 0, sizeof *l);
     rtc_rtp_receiver_config rc;
     memset(&rc, 0, sizeof rc);
     rc.codec = (rtc_codec_id)t->codec;
@@ -183,13 +187,15 @@ static int start_receiver(rtc_pc *pc, pc_tr *t, uint32_t ssrc, uint32_t rtx_ssrc
      * retries at the default spacing, since a receive-only side learns no RTT. */
     rc.latency = t->kind == RTC_MEDIA_AUDIO ? RTC_MS(300) : RTC_MS(400);
     rc.nack_cfg.default_rtt = RTC_MS(50);
-    int r = rtc_rtp_receiver_new(&t->recv, &rc, pc->now);
-    if (r < 0) { rtc_warn(TAG, "mid %s: cannot create the receiver: %s", t->mid, rtc_strerror(r)); return r; }
-    t->remote_ssrc = ssrc;
-    t->remote_rtx_ssrc = rc.rtx_ssrc;
-    if (t->round_trip_time > 0) rtc_rtp_receiver_handle_rtt(t->recv, (rtc_time)(t->round_trip_time * 1e6));
-    rtc_debug(TAG, "mid %s: receiving %s ssrc %u rtx %u", t->mid, rtc_codec_name(rc.codec), ssrc, rc.rtx_ssrc);
-    return 0;
+    int r = rtc_rtp_receiver_new(&l->recv, &rc, pc->now);
+    if (r < 0) { rtc_warn(TAG, "mid %s: cannot create the receiver: %s", t->mid, rtc_strerror(r)); return NULL; }
+    memcpy(l->rid, rid, rid_len);
+    l->ssrc = ssrc;
+    l->rtx_ssrc = rc.rtx_ssrc;
+    t->nlayers++;
+    if (t->round_trip_time > 0) rtc_rtp_receiver_handle_rtt(l->recv, (rtc_time)(t->round_trip_time * 1e6));
+    rtc_debug(TAG, "mid %s: receiving %s ssrc %u rtx %u rid '%s'", t->mid, rtc_codec_name(rc.codec), ssrc, rc.rtx_ssrc, l->rid);
+    return l;
 }
 
 void pc__media_start_streams(rtc_pc *pc, pc_tr *t)
@@ -218,8 +224,8 @@ void pc__media_start_streams(rtc_pc *pc, pc_tr *t)
         if (r < 0) rtc_warn(TAG, "mid %s: cannot create the sender: %s", t->mid, rtc_strerror(r));
         else if (sc.twcc_id && !md->twcc_send_id) md->twcc_send_id = sc.twcc_id;
     }
-    if (pc__dir_recvs(t->current) && !t->recv && t->remote_ssrc)
-        start_receiver(pc, t, t->remote_ssrc, t->remote_rtx_ssrc);
+    if (pc__dir_recvs(t->current) && t->nlayers == 0 && t->remote_ssrc)
+        start_receiver(pc, t, t->remote_ssrc, t->remote_rtx_ssrc, "", 0);
     /* The feedback machine starts with the first packet (handle_rtp): its media SSRC
      * must name one of the peer's streams, or libwebrtc drops the feedback. */
     if (t->fb_twcc && t->twcc_id && !md->twcc_id && pc__dir_recvs(t->current)) md->twcc_id = t->twcc_id;
@@ -227,24 +233,45 @@ void pc__media_start_streams(rtc_pc *pc, pc_tr *t)
 
 /* ---- receive ---------------------------------------------------------------------------- */
 
+/* An SDES string extension (MID, RID) of a packet; false when absent or malformed. */
+static bool read_sdes(const rtc_rtp_packet *p, uint8_t id, rtc_str *out)
+{
+    const rtc_rtp_ext *e = id ? rtc_rtp_find_ext(&p->h, id) : NULL;
+    return e && rtc_ext_read_sdes(e, out) == 0;
+}
+
+static pc_layer *layer_by_rid(pc_tr *t, rtc_str rid)
+{
+    for (int i = 0; i < t->nlayers; i++)
+        if (strlen(t->layers[i].rid) == rid.len && memcmp(t->layers[i].rid, rid.p, rid.len) == 0) return &t->layers[i];
+    return NULL;
+}
+
 /* The stream of an SSRC not in the SDP: browsers' unsignaled streams name their
- * transceiver with the MID extension (and simulcast layers with RID). A media packet
- * starts the transceiver's receiver; an RTX packet for a receiver that has no RTX
- * SSRC makes its SSRC that receiver's repair stream. */
-static pc_tr *route_unsignaled(rtc_pc *pc, const rtc_rtp_packet *p)
+ * transceiver with the MID extension and simulcast layers with RID (their RTX with
+ * repaired-RID). A media packet starts a layer; an RTX packet for a layer that has
+ * no RTX SSRC makes its SSRC that layer's repair stream. */
+static pc_layer *route_unsignaled(rtc_pc *pc, const rtc_rtp_packet *p)
 {
     pc_media *md = pc->media;
     for (int i = 0; i < md->ntrs; i++) {
         pc_tr *t = md->trs[i];
         if (!t->negotiated || t->stopped || !t->mid_id || !pc__dir_recvs(t->current)) continue;
-        const rtc_rtp_ext *e = rtc_rtp_find_ext(&p->h, t->mid_id);
-        rtc_str mid;
-        if (!e || rtc_ext_read_sdes(e, &mid) < 0) continue;
+        rtc_str mid, rid = { "", 0 };
+        if (!read_sdes(p, t->mid_id, &mid)) continue;
         if (mid.len != strlen(t->mid) || memcmp(mid.p, t->mid, mid.len) != 0) continue;
-        if (!t->recv && p->h.pt == t->pt) return start_receiver(pc, t, p->h.ssrc, 0) == 0 ? t : NULL;
-        if (t->recv && t->rtx_pt && p->h.pt == t->rtx_pt && !t->remote_rtx_ssrc && !t->unsignaled_rtx_ssrc) {
-            t->unsignaled_rtx_ssrc = p->h.ssrc;
-            return t;
+        if (p->h.pt == t->pt) {
+            read_sdes(p, t->rid_id, &rid);
+            if (layer_by_rid(t, rid)) return NULL;              /* that layer has another SSRC */
+            return start_receiver(pc, t, p->h.ssrc, 0, rid.p, rid.len);
+        }
+        if (t->rtx_pt && p->h.pt == t->rtx_pt) {
+            if (!read_sdes(p, t->rrid_id, &rid)) read_sdes(p, t->rid_id, &rid);
+            pc_layer *l = layer_by_rid(t, rid);
+            if (!l && rid.len == 0 && t->nlayers == 1) l = &t->layers[0];
+            if (!l || l->rtx_ssrc || l->unsignaled_rtx_ssrc) return NULL;
+            l->unsignaled_rtx_ssrc = p->h.ssrc;
+            return l;
         }
         return NULL;
     }
@@ -253,19 +280,28 @@ static pc_tr *route_unsignaled(rtc_pc *pc, const rtc_rtp_packet *p)
 
 /* RTX on an SSRC the receiver was not configured with: unwrap it here and hand the
  * receiver the original packet. */
-static int handle_unsignaled_rtx(rtc_pc *pc, pc_tr *t, const rtc_buf *b)
+static int handle_unsignaled_rtx(rtc_pc *pc, pc_tr *t, pc_layer *l, const rtc_buf *b)
 {
     rtc_buf *m = rtc_buf_alloc(pc->cfg.pool, b->len);
     if (!m) return RTC_ENOMEM;
-    int n = rtc_rtx_unwrap(b->data, b->len, t->pt, t->remote_ssrc, m->data, m->cap);
+    int n = rtc_rtx_unwrap(b->data, b->len, t->pt, l->ssrc, m->data, m->cap);
     int r = n;
     if (n >= 0) {
-        t->unsignaled_rtx_packets++;
+        l->unsignaled_rtx_packets++;
         m->len = (size_t)n;
-        r = rtc_rtp_receiver_handle_rtp(t->recv, m, pc->now);
+        r = rtc_rtp_receiver_handle_rtp(l->recv, m, pc->now);
     }
     rtc_buf_unref(m);
     return r;
+}
+
+static pc_tr *tr_of_layer(rtc_pc *pc, const pc_layer *l)
+{
+    for (int i = 0; i < pc->media->ntrs; i++) {
+        pc_tr *t = pc->media->trs[i];
+        if (l >= t->layers && l < t->layers + PC_MAX_LAYERS) return t;
+    }
+    return NULL;
 }
 
 static int handle_rtp(rtc_pc *pc, rtc_buf *b)
@@ -287,17 +323,19 @@ static int handle_rtp(rtc_pc *pc, rtc_buf *b)
         uint16_t seq;
         if (e && rtc_ext_read_twcc_seq(e, &seq) == 0) rtc_twcc_receiver_handle_packet(md->twcc, seq, pc->now);
     }
-    pc_tr *t = NULL;
-    for (int i = 0; i < md->ntrs && !t; i++) {
+    for (int i = 0; i < md->ntrs; i++) {
         pc_tr *c = md->trs[i];
-        if (!c->recv) continue;
-        if (c->unsignaled_rtx_ssrc && c->unsignaled_rtx_ssrc == p.h.ssrc) return handle_unsignaled_rtx(pc, c, b);
-        if (c->remote_ssrc == p.h.ssrc || (c->remote_rtx_ssrc && c->remote_rtx_ssrc == p.h.ssrc)) t = c;
+        for (int k = 0; k < c->nlayers; k++) {
+            pc_layer *l = &c->layers[k];
+            if (l->unsignaled_rtx_ssrc && l->unsignaled_rtx_ssrc == p.h.ssrc) return handle_unsignaled_rtx(pc, c, l, b);
+            if (l->ssrc == p.h.ssrc || (l->rtx_ssrc && l->rtx_ssrc == p.h.ssrc))
+                return rtc_rtp_receiver_handle_rtp(l->recv, b, pc->now);
+        }
     }
-    if (!t) t = route_unsignaled(pc, &p);
-    if (!t) { md->stats.unroutable++; return RTC_EIGNORED; }
-    if (t->unsignaled_rtx_ssrc == p.h.ssrc) return handle_unsignaled_rtx(pc, t, b);
-    return rtc_rtp_receiver_handle_rtp(t->recv, b, pc->now);
+    pc_layer *l = route_unsignaled(pc, &p);
+    if (!l) { md->stats.unroutable++; return RTC_EIGNORED; }
+    if (l->unsignaled_rtx_ssrc == p.h.ssrc) return handle_unsignaled_rtx(pc, tr_of_layer(pc, l), l, b);
+    return rtc_rtp_receiver_handle_rtp(l->recv, b, pc->now);
 }
 
 static void handle_rtcp(rtc_pc *pc, const uint8_t *data, size_t len)
@@ -313,7 +351,7 @@ static void handle_rtcp(rtc_pc *pc, const uint8_t *data, size_t len)
         for (int i = 0; i < md->ntrs; i++) {
             pc_tr *t = md->trs[i];
             if (t->sender) rtc_rtp_sender_handle_rtcp(t->sender, &v[k], pc->now);
-            if (t->recv) rtc_rtp_receiver_handle_rtcp(t->recv, &v[k], pc->now);
+            for (int j = 0; j < t->nlayers; j++) rtc_rtp_receiver_handle_rtcp(t->layers[j].recv, &v[k], pc->now);
         }
 }
 
@@ -382,20 +420,21 @@ static void drain_sender(rtc_pc *pc, pc_tr *t)
             t->round_trip_time = (double)ev.u.rtt / 1e6;
             /* One RTT serves every stream of the transport (NACK retry spacing). */
             for (int i = 0; i < pc->media->ntrs; i++)
-                if (pc->media->trs[i]->recv) rtc_rtp_receiver_handle_rtt(pc->media->trs[i]->recv, ev.u.rtt);
+                for (int j = 0; j < pc->media->trs[i]->nlayers; j++)
+                    rtc_rtp_receiver_handle_rtt(pc->media->trs[i]->layers[j].recv, ev.u.rtt);
         }
     }
 }
 
-static void drain_receiver(rtc_pc *pc, pc_tr *t)
+static void drain_receiver(rtc_pc *pc, pc_tr *t, pc_layer *l)
 {
     uint8_t rtcp[1500];
     int n;
-    while ((n = rtc_rtp_receiver_poll_rtcp(t->recv, rtcp, sizeof rtcp)) > 0) send_plain_rtcp(pc, rtcp, (size_t)n);
+    while ((n = rtc_rtp_receiver_poll_rtcp(l->recv, rtcp, sizeof rtcp)) > 0) send_plain_rtcp(pc, rtcp, (size_t)n);
     rtc_jb_frame f;
-    while (rtc_rtp_receiver_poll_frame(t->recv, &f) > 0) {
-        t->frames_received++;
-        if (f.keyframe) t->keyframes_received++;
+    while (rtc_rtp_receiver_poll_frame(l->recv, &f) > 0) {
+        l->frames++;
+        if (f.keyframe) l->keyframes++;
         rtc_pc_event e;
         memset(&e, 0, sizeof e);
         e.type = RTC_PC_EV_FRAME;
@@ -406,10 +445,11 @@ static void drain_receiver(rtc_pc *pc, pc_tr *t)
         e.keyframe = f.keyframe;
         e.buf = f.data;
         snprintf(e.mid, sizeof e.mid, "%s", t->mid);
+        snprintf(e.rid, sizeof e.rid, "%s", l->rid);
         pc__emit(pc, &e);
     }
     rtc_rtp_receiver_event ev;
-    while (rtc_rtp_receiver_poll_event(t->recv, &ev) > 0) { /* PLIs and BYE are counted in its stats */ }
+    while (rtc_rtp_receiver_poll_event(l->recv, &ev) > 0) { /* PLIs and BYE are counted in its stats */ }
 }
 
 void pc__media_pump(rtc_pc *pc)
@@ -419,7 +459,7 @@ void pc__media_pump(rtc_pc *pc)
     for (int i = 0; i < md->ntrs; i++) {
         pc_tr *t = md->trs[i];
         if (t->sender) drain_sender(pc, t);
-        if (t->recv) drain_receiver(pc, t);
+        for (int k = 0; k < t->nlayers; k++) drain_receiver(pc, t, &t->layers[k]);
     }
     if (md->twcc) {
         uint8_t fb[1500];
@@ -438,7 +478,9 @@ void pc__media_handle_timeout(rtc_pc *pc)
     for (int i = 0; i < md->ntrs; i++) {
         pc_tr *t = md->trs[i];
         if (t->sender && rtc_rtp_sender_poll_timeout(t->sender) <= pc->now) rtc_rtp_sender_handle_timeout(t->sender, pc->now);
-        if (t->recv && rtc_rtp_receiver_poll_timeout(t->recv) <= pc->now) rtc_rtp_receiver_handle_timeout(t->recv, pc->now);
+        for (int k = 0; k < t->nlayers; k++)
+            if (rtc_rtp_receiver_poll_timeout(t->layers[k].recv) <= pc->now)
+                rtc_rtp_receiver_handle_timeout(t->layers[k].recv, pc->now);
     }
     if (md->twcc && rtc_twcc_receiver_poll_timeout(md->twcc) <= pc->now) rtc_twcc_receiver_handle_timeout(md->twcc, pc->now);
 }
@@ -450,7 +492,8 @@ rtc_time pc__media_poll_timeout(rtc_pc *pc)
     if (!md || pc->closed) return t;
     for (int i = 0; i < md->ntrs; i++) {
         if (md->trs[i]->sender) t = rtc_time_min(t, rtc_rtp_sender_poll_timeout(md->trs[i]->sender));
-        if (md->trs[i]->recv) t = rtc_time_min(t, rtc_rtp_receiver_poll_timeout(md->trs[i]->recv));
+        for (int k = 0; k < md->trs[i]->nlayers; k++)
+            t = rtc_time_min(t, rtc_rtp_receiver_poll_timeout(md->trs[i]->layers[k].recv));
     }
     if (md->twcc) t = rtc_time_min(t, rtc_twcc_receiver_poll_timeout(md->twcc));
     return t;
@@ -483,8 +526,8 @@ int rtc_pc_request_keyframe(rtc_pc *pc, int tr, rtc_time now)
     if (now > pc->now) pc->now = now;
     pc_tr *t = pc__media_tr(pc, tr);
     if (!t) return RTC_ENOTFOUND;
-    if (!t->recv) return pc__fail(pc, RTC_ESTATE, "transceiver %d receives no stream yet", tr);
-    rtc_rtp_receiver_request_keyframe(t->recv);
+    if (!t->nlayers) return pc__fail(pc, RTC_ESTATE, "transceiver %d receives no stream yet", tr);
+    for (int k = 0; k < t->nlayers; k++) rtc_rtp_receiver_request_keyframe(t->layers[k].recv);
     pc__pump(pc);
     return 0;
 }
@@ -511,27 +554,31 @@ int rtc_pc_transceiver_info(rtc_pc *pc, int tr, rtc_transceiver_info *out)
     out->fb_fir = t->fb_fir;
     out->fb_twcc = t->fb_twcc;
     out->fb_remb = t->fb_remb;
-    out->remote_ssrc = t->remote_ssrc;
-    out->remote_rtx_ssrc = t->remote_rtx_ssrc ? t->remote_rtx_ssrc : t->unsignaled_rtx_ssrc;
+    out->remote_ssrc = t->nlayers ? t->layers[0].ssrc : t->remote_ssrc;
+    out->remote_rtx_ssrc = t->nlayers ? (t->layers[0].rtx_ssrc ? t->layers[0].rtx_ssrc : t->layers[0].unsignaled_rtx_ssrc)
+                                      : t->remote_rtx_ssrc;
+    out->layers = t->nlayers;
     out->round_trip_time = t->round_trip_time;
-    if (t->recv) {
+    /* Simulcast layers add up; the SSRCs above are the first layer's. */
+    for (int k = 0; k < t->nlayers; k++) {
+        const pc_layer *l = &t->layers[k];
         rtc_rtp_receiver_stats rs;
-        rtc_rtp_receiver_get_stats(t->recv, &rs);
+        rtc_rtp_receiver_get_stats(l->recv, &rs);
         out->has_inbound = true;
-        out->packets_received = rs.packets;
-        out->bytes_received = rs.bytes;
-        out->rtx_received = rs.rtx_packets + t->unsignaled_rtx_packets;
-        out->frames_received = t->frames_received;
-        out->keyframes_received = t->keyframes_received;
-        out->nack_count = rs.nacks_sent;
-        out->pli_count = rs.plis_sent;
-        out->packets_lost = rs.lost;
-        out->jitter = t->clock_rate ? (double)rs.jitter / t->clock_rate : 0;
-        out->packets_repaired = rs.nack.recovered;
-        out->frames_dropped = rs.jb.frames_dropped + rs.jb.frames_skipped;
-        out->packets_given_up = rs.nack.given_up;
-        out->frames_skipped = rs.jb.frames_skipped;
-        out->packets_late = rs.jb.late;
+        out->packets_received += rs.packets;
+        out->bytes_received += rs.bytes;
+        out->rtx_received += rs.rtx_packets + l->unsignaled_rtx_packets;
+        out->frames_received += l->frames;
+        out->keyframes_received += l->keyframes;
+        out->nack_count += rs.nacks_sent;
+        out->pli_count += rs.plis_sent;
+        out->packets_lost += rs.lost;
+        if (k == 0) out->jitter = t->clock_rate ? (double)rs.jitter / t->clock_rate : 0;
+        out->packets_repaired += rs.nack.recovered;
+        out->frames_dropped += rs.jb.frames_dropped + rs.jb.frames_skipped;
+        out->packets_given_up += rs.nack.given_up;
+        out->frames_skipped += rs.jb.frames_skipped;
+        out->packets_late += rs.jb.late;
     }
     if (t->sender) {
         rtc_rtp_sender_stats ss;

@@ -14,8 +14,9 @@
  * Media events (in rtc_pc_event):
  *   RTC_PC_EV_TRACK            tr, kind, mid: the peer sends on this transceiver (raised
  *                              while applying a remote description that says so)
- *   RTC_PC_EV_FRAME            tr, buf (caller unrefs), ts, keyframe, codec: one complete
- *                              encoded frame, in order
+ *   RTC_PC_EV_FRAME            tr, buf (caller unrefs), ts, keyframe, codec, rid: one
+ *                              complete encoded frame, in order per layer (rid "" when the
+ *                              stream has no RID; simulcast layers each have their own)
  *   RTC_PC_EV_KEYFRAME_REQUEST tr: the peer asked for a keyframe (PLI or FIR)
  * Transceivers are named by a handle (>= 0) handed out at creation. */
 #ifndef RTC_PC_MEDIA_H
@@ -68,7 +69,8 @@ typedef struct rtc_transceiver_info {
     char fmtp[128];              /* of the negotiated codec */
     bool fb_nack, fb_pli, fb_fir, fb_twcc, fb_remb;
     uint32_t local_ssrc, local_rtx_ssrc, remote_ssrc, remote_rtx_ssrc;   /* 0 = none */
-    /* inbound-rtp */
+    /* inbound-rtp (summed over simulcast layers) */
+    int layers;                  /* incoming streams (simulcast layers by RID) */
     bool has_inbound;
     uint64_t packets_received, bytes_received, frames_received, keyframes_received, rtx_received;
     uint64_t nack_count, pli_count, fir_count;

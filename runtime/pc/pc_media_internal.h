@@ -8,6 +8,16 @@
 #include "rtp/rtp_sender.h"
 #include "rtp/twcc.h"
 
+#define PC_MAX_LAYERS 4       /* incoming streams per transceiver: simulcast layers by RID */
+
+typedef struct pc_layer {
+    char rid[16];                        /* "" for a stream without RID */
+    rtc_rtp_receiver *recv;
+    uint32_t ssrc, rtx_ssrc;             /* rtx_ssrc: configured in the receiver (signalled) */
+    uint32_t unsignaled_rtx_ssrc;        /* RTX learned from MID/RRID: unwrapped here */
+    uint64_t unsignaled_rtx_packets, frames, keyframes;
+} pc_layer;
+
 typedef struct pc_tr {
     int handle;
     rtc_media_kind kind;
@@ -27,16 +37,15 @@ typedef struct pc_tr {
     char fmtp[128];
     bool fb_nack, fb_pli, fb_fir, fb_twcc, fb_remb;
     uint8_t mid_id, rid_id, rrid_id, abs_id, twcc_id, level_id;
-    uint32_t remote_ssrc, remote_rtx_ssrc;
-    uint32_t unsignaled_rtx_ssrc;        /* RTX learned from its MID: unwrapped here, not by the receiver */
-    uint64_t unsignaled_rtx_packets;
+    uint32_t remote_ssrc, remote_rtx_ssrc;   /* signalled in the remote description */
     bool track_announced;
 
     /* streams */
     rtc_rtp_sender *sender;
-    rtc_rtp_receiver *recv;
+    pc_layer layers[PC_MAX_LAYERS];
+    int nlayers;
     int32_t picture_id;
-    uint64_t frames_received, keyframes_received, frames_sent;
+    uint64_t frames_sent;
     double round_trip_time;              /* seconds, -1 unknown */
 } pc_tr;
 

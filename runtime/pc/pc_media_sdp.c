@@ -142,6 +142,28 @@ static int add_codec(rtc_sdp *s, rtc_sdp_media *m, int pt, const char *name, uin
     return rtc_sdp_media_add_codec(s, m, rtx_pt, "rtx", rate, 0, apt, NULL, NULL);
 }
 
+/* The peer offers to send simulcast (a=simulcast:send with a=rid ... send): receive
+ * every layer (the first alternative of each stream), up to PC_MAX_LAYERS. */
+static int answer_simulcast(rtc_sdp *s, rtc_sdp_media *m, const rtc_sdp_media *offer)
+{
+    if (!offer->simulcast.present || offer->simulcast.nsend == 0) return 0;
+    char value[128] = "recv ";
+    size_t len = 5;
+    int n = 0;
+    for (size_t i = 0; i < offer->simulcast.nsend && n < PC_MAX_LAYERS; i++) {
+        const rtc_sdp_simulcast_stream *st = &offer->simulcast.send[i];
+        if (st->nalts == 0) continue;
+        const char *id = st->alts[0].rid;
+        const rtc_sdp_rid *rid = rtc_sdp_media_rid(offer, id);
+        if (!rid || rid->recv || strlen(id) >= 16 || len + strlen(id) + 2 >= sizeof value) continue;
+        int r = rtc_sdp_media_add_rid(s, m, id, true, NULL, 0, NULL);
+        if (r < 0) return r;
+        len += (size_t)snprintf(value + len, sizeof value - len, "%s%s", n ? ";" : "", id);
+        n++;
+    }
+    return n ? rtc_sdp_media_set_simulcast(s, m, value) : 0;
+}
+
 static int add_send_identity(rtc_pc *pc, rtc_sdp *s, rtc_sdp_media *m, pc_tr *t, bool rtx)
 {
     pc_media *md = pc->media;
@@ -198,6 +220,7 @@ int pc__media_write_section(rtc_pc *pc, rtc_sdp *s, int index, const rtc_sdp_med
             }
         }
         m->rtcp_rsize = offer->rtcp_rsize;
+        if ((r = answer_simulcast(s, m, offer)) < 0) return r;
         rtc_media_direction od = from_sdp_dir(rtc_sdp_media_direction(pc->remote, offer));
         dir = make_dir(pc__dir_sends(dir) && pc__dir_recvs(od), pc__dir_recvs(dir) && pc__dir_sends(od));
     } else {
@@ -274,7 +297,7 @@ static void negotiate(rtc_pc *pc, pc_tr *t, int index)
     }
     uint32_t ms, xs;
     remote_ssrcs(rm, &ms, &xs);
-    if (ms && !t->recv) { t->remote_ssrc = ms; t->remote_rtx_ssrc = xs; }
+    if (ms && !t->nlayers) { t->remote_ssrc = ms; t->remote_rtx_ssrc = xs; }
     t->current = from_sdp_dir(rtc_sdp_media_direction(pc->local, lm));
     if (pc__dir_sends(from_sdp_dir(rtc_sdp_media_direction(pc->remote, rm)))) pc__media_emit_track(pc, t);
 }

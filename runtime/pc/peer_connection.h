@@ -101,6 +101,7 @@ typedef struct rtc_pc_event {
     int kind, codec;               /* rtc_media_kind, rtc_codec_id */
     uint32_t ts;                   /* FRAME: RTP timestamp */
     bool keyframe;
+    char rid[16];                  /* FRAME: simulcast layer (RID), "" when none */
 } rtc_pc_event;
 
 typedef struct rtc_dc_info {

@@ -95,7 +95,13 @@ window.runPeer = async function (opts) {
       dc.onmessage = (e) => { if (e.data === 'hello') result.dc_echo = true; };
     }
     pc.addTransceiver(stream.getAudioTracks()[0], { direction: 'sendrecv' });
-    const video = pc.addTransceiver(stream.getVideoTracks()[0], { direction: 'sendrecv' });
+    const init = { direction: 'sendrecv' };
+    // Three layers by RID (RFC 8853): quarter, half and full resolution.
+    if (opts.simulcast) {
+      init.sendEncodings = [{ rid: 'q', scaleResolutionDownBy: 4 }, { rid: 'h', scaleResolutionDownBy: 2 },
+                            { rid: 'f' }];
+    }
+    const video = pc.addTransceiver(stream.getVideoTracks()[0], init);
     preferCodec(video, 'video/' + opts.codec);
     await pc.setLocalDescription(await pc.createOffer());
     await gathered();

@@ -3,8 +3,9 @@
 // (sendrecv) with the chosen video codec first, then after --duration seconds reports
 // getStats() for both directions. Signaling and RESULT as browser_peer.js (docs/interop.md).
 // With --role answer it answers the other side's offer with the camera and microphone.
-// With --data it also opens a data channel and expects its "hello" echoed.
-//   node media_peer.js [--role offer|answer] [--codec VP8|H264] [--duration S] [--data]
+// With --data it also opens a data channel and expects its "hello" echoed; with
+// --simulcast the video goes out as three RID layers.
+//   node media_peer.js [--role offer|answer] [--codec VP8|H264] [--duration S] [--data] [--simulcast]
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -21,6 +22,7 @@ function parseArgs(argv) {
       case '--duration': o.duration = parseFloat(next()); break;
       case '--role': o.role = next(); break;
       case '--data': o.data = true; break;
+      case '--simulcast': o.simulcast = true; break;
       default: throw new Error('unknown option ' + a);
     }
   }

@@ -423,6 +423,16 @@ static void check_chrome_answer(int pref, const char *want, int want_pt, int wan
     ASSERT_EQ(rtc_sdp_media_extmap(vi, "urn:ietf:params:rtp-hdrext:sdes:mid")->id, 4);
     ASSERT_EQ(rtc_sdp_media_extmap(vi, "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id")->id, 10);
     ASSERT(rtc_sdp_media_extmap(vi, "urn:3gpp:video-orientation") == NULL);
+    /* Chrome offers three simulcast layers: we receive them all */
+    ASSERT(vi->simulcast.present);
+    ASSERT_EQ(vi->simulcast.nrecv, 3);
+    ASSERT_EQ(vi->simulcast.nsend, 0);
+    ASSERT_STREQ(vi->simulcast.recv[0].alts[0].rid, "q");
+    ASSERT_STREQ(vi->simulcast.recv[2].alts[0].rid, "f");
+    ASSERT_EQ(vi->nrids, 3);
+    ASSERT(vi->rids[0].recv && vi->rids[1].recv && vi->rids[2].recv);
+    ASSERT_EQ(rtc_sdp_media_extmap(vi, "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id")->id, 11);
+    ASSERT(!au->simulcast.present);
     ASSERT(rtc_sdp_media_extmap(vi, "urn:ietf:params:rtp-hdrext:toffset") == NULL);
     ASSERT_EQ(rtc_sdp_media_direction(s, vi), vdir == RTC_DIR_SENDRECV ? RTC_SDP_SENDRECV : RTC_SDP_RECVONLY);
     if (vdir == RTC_DIR_SENDRECV) {

@@ -27,6 +27,7 @@ local function run(o)
   if o.echo then luartc[#luartc + 1] = "--echo" end
   local browser = { "node", BROWSER .. "/media_peer.js", "--codec", o.codec, "--duration", tostring(duration + 2) }
   if o.data then browser[#browser + 1] = "--data" end
+  if o.simulcast then browser[#browser + 1] = "--simulcast" end
   if o.luartc_offers then
     luartc[#luartc + 1] = "--role"; luartc[#luartc + 1] = "offer"
     browser[#browser + 1] = "--role"; browser[#browser + 1] = "answer"
@@ -104,6 +105,19 @@ describe_browser("Chromium media to luartc", function()
     assert.is_true(browser.video_in.framesDecoded > browser.frames_decoded_first_half + 20)
     -- transport-cc feedback lets the browser's estimate climb well above its start
     assert.is_true(browser.video_out.targetBitrate > 300000, "targetBitrate " .. tostring(browser.video_out.targetBitrate))
+  end)
+
+  it("receives simulcast: each RID layer is its own complete stream", function()
+    local _, lrtc = run { codec = "VP8", simulcast = true }
+    local layers = 0
+    for rid, n in pairs(lrtc.frames_by_rid) do
+      io.stderr:write(string.format("simulcast layer %s: %d frames\n", rid, n))
+      if n >= 60 then layers = layers + 1 end
+    end
+    -- The browser enables the layers its bandwidth estimate allows: at least two here.
+    assert.is_true(layers >= 2, "layers with frames: " .. layers)
+    assert.equal(0, lrtc.inbound_video.framesDropped - (lrtc.dropped_before_start_video or 0))
+    assert.equal(0, lrtc.transport.srtp_errors)
   end)
 
   it("NACK/RTX keep VP8 frames complete through 5% loss on luartc's side", function()

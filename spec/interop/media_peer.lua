@@ -24,7 +24,7 @@ do
 end
 
 local function log(...) io.stderr:write(string.format(...), "\n") end
-local result = { ok = false, frames = {}, keyframes = {}, bytes = {} }
+local result = { ok = false, frames = {}, keyframes = {}, bytes = {}, frames_by_rid = {} }
 local function finish()
   io.stderr:write("RESULT ", json.encode(result), "\n")
   io.stderr:flush()
@@ -96,6 +96,7 @@ pc:on("track", function(track)
       end)
     end
     result.frames[f.codec] = (result.frames[f.codec] or 0) + 1
+    if f.rid then result.frames_by_rid[f.rid] = (result.frames_by_rid[f.rid] or 0) + 1 end
     result.bytes[f.codec] = (result.bytes[f.codec] or 0) + #f.data
     if f.keyframe then result.keyframes[f.codec] = (result.keyframes[f.codec] or 0) + 1 end
     if echo and track.kind == "video" then

@@ -4,7 +4,8 @@
 # (bench/node/dc_peer.js) running the same tests, paired by spec/browser/pair.js.
 #   bash bench/datachannel.sh [BUILD_DIR]      (or LUARTC=/path/to/luartc)
 # Env: MB (megabytes per bulk run, default 200), COUNT (100-byte messages, default
-# 300000), REPS (runs per cell, the median is shown, default 3), STACKS ("luartc node").
+# 300000), REPS (runs per cell, the median is shown, default 3), STACKS ("luartc node";
+# add "mixed" for a luartc sender paired with a node-datachannel receiver).
 # CPU is user + system time of both peer processes during the test phase, as each
 # reports it (getrusage-based os.clock() / process.cpuUsage()).
 set -u
@@ -20,13 +21,14 @@ LOG=${LOG:-/tmp/bench-datachannel.log}
 : > "$LOG"
 
 [ -x "$LUARTC" ] || { echo "no luartc at $LUARTC (pass the build directory)" >&2; exit 2; }
-if [[ " $STACKS " == *" node "* && ! -d "$ROOT/bench/node/node_modules/node-datachannel" ]]; then
+if [[ " $STACKS " == *" node "* || " $STACKS " == *" mixed "* ]] && [ ! -d "$ROOT/bench/node/node_modules/node-datachannel" ]; then
   (cd "$ROOT/bench/node" && npm install --no-audit --no-fund >>"$LOG" 2>&1) ||
     { echo "npm install in bench/node failed; running luartc only" >&2; STACKS=luartc; }
 fi
 
 peer_cmd() {  # stack role args...
   local stack=$1 role=$2; shift 2
+  if [ "$stack" = mixed ]; then [ "$role" = offer ] && stack=luartc || stack=node; fi
   if [ "$stack" = luartc ]; then echo "$LUARTC $ROOT/bench/datachannel.lua --role $role $*"
   else echo "node $ROOT/bench/node/dc_peer.js --role $role $*"; fi
 }
@@ -72,7 +74,8 @@ done
 
 fmt() {  # result -> "MB/s | CPU-s/100MB" or "msg/s | CPU-us/msg"
   local kind=$1 r=$2
-  [ -z "$r" ] || [ "$r" = fail ] && { printf '%12s  %14s' fail -; return; }
+  [ -z "$r" ] && { printf '%s' "not run"; return; }
+  [ "$r" = fail ] && { printf '%s' "failed (see the log)"; return; }
   set -- $r
   if [ "$kind" = small ]; then
     awk -v m="$2" -v c="$3" -v n="$5" 'BEGIN { printf "%8.0f msg/s, %6.2f CPU-us/msg", m, c * 1e6 / n }'
@@ -100,6 +103,15 @@ for t in "${TESTS[@]}"; do
   printf '| %-8s | %-40s | %-40s | %-26s |\n' "$name" "$(fmt $kind "${RES[luartc.$name]:-}")" \
     "$(fmt $kind "${RES[node.$name]:-}")" "$(ratio $name)"
 done
+if [[ " $STACKS " == *" mixed "* ]]; then
+  echo
+  printf 'luartc sending to node-datachannel:'
+  for t in "${TESTS[@]}"; do
+    name=${t%%:*}; kind=bulk; [ "$name" = small ] && kind=small
+    printf ' %s %s;' "$name" "$(fmt $kind "${RES[mixed.$name]:-}")"
+  done
+  echo
+fi
 echo
 echo "luartc settings:"
 if [ -x "$BUILD/bench_datachannel" ] || make -C "$BUILD" bench_datachannel >>"$LOG" 2>&1; then

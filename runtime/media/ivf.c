@@ -1,5 +1,6 @@
 /* IVF writer and reader (ivf.h). */
 #include "media/ivf.h"
+#include "media/video_size.h"
 #include "core/rtc_errors.h"
 #include <stdlib.h>
 #include <string.h>
@@ -56,13 +57,10 @@ int rtc_ivf_writer_new(rtc_ivf_writer **out_w, rtc_media_out *out, const rtc_ivf
     return 0;
 }
 
-/* VP8 keyframes carry the frame size (RFC 6386 9.1): take it when none was given. */
-static void ivf__vp8_size(rtc_ivf_writer *w, const uint8_t *f, size_t len)
+/* The first frame's size when none was configured (IVF readers mostly ignore it). */
+static void ivf__size(rtc_ivf_writer *w, const uint8_t *f, size_t len)
 {
-    if (w->cfg.width || w->cfg.codec != RTC_CODEC_VP8 || len < 10 || (f[0] & 1)) return;
-    if (f[3] != 0x9d || f[4] != 0x01 || f[5] != 0x2a) return;
-    w->cfg.width = rd16le(f + 6) & 0x3fff;
-    w->cfg.height = rd16le(f + 8) & 0x3fff;
+    if (!w->cfg.width) rtc_media_video_size(w->cfg.codec, f, len, &w->cfg.width, &w->cfg.height);
 }
 
 int rtc_ivf_writer_write(rtc_ivf_writer *w, const uint8_t *frame, size_t len, int64_t pts_ms)
@@ -72,7 +70,7 @@ int rtc_ivf_writer_write(rtc_ivf_writer *w, const uint8_t *frame, size_t len, in
     if (!len || len > RTC_IVF_MAX_FRAME) return RTC_EINVAL;
     if (pts_ms > RTC_MEDIA_MAX_PTS_MS || pts_ms < -RTC_MEDIA_MAX_PTS_MS) return RTC_ERANGE;
     if (!w->header_done) {
-        ivf__vp8_size(w, frame, len);
+        ivf__size(w, frame, len);
         int r = ivf__header(w, 0);
         if (r) return w->err = r;
         w->t0_ms = pts_ms;

@@ -19,7 +19,7 @@
 
 typedef struct rtc_ivf_writer_config {
     rtc_codec_id codec;        /* RTC_CODEC_VP8, VP9 or AV1 */
-    uint16_t width, height;    /* 0 = from the first VP8 keyframe, else left 0 */
+    uint16_t width, height;    /* 0 = from the first frame if it states it (VP8, VP9 keyframes), else 0 */
     uint32_t timebase_den;     /* ticks per second; 0 = 1000 */
 } rtc_ivf_writer_config;
 

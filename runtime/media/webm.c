@@ -1,6 +1,7 @@
 /* WebM / Matroska writer (webm.h). */
 #include "media/webm.h"
 #include "media/ogg.h"
+#include "media/video_size.h"
 #include "codec/opus_codec.h"
 #include "core/rtc_bytes.h"
 #include "core/rtc_errors.h"
@@ -196,15 +197,14 @@ static int webm__av1c(const uint8_t *f, size_t len, uint8_t *out, size_t cap)
     return RTC_ENOTFOUND;
 }
 
-/* Frame size from a keyframe, when the codec states it simply. */
+/* Frame size from the first keyframe when none was configured. */
 static void webm__video_size(rtc_webm_writer *w, const uint8_t *f, size_t len)
 {
     if (w->cfg.width) return;
-    if (w->cfg.video_codec == RTC_CODEC_VP8 && len >= 10 && !(f[0] & 1) && f[3] == 0x9d && f[4] == 0x01 && f[5] == 0x2a) {
-        w->cfg.width = (uint16_t)((f[6] | f[7] << 8) & 0x3fff);
-        w->cfg.height = (uint16_t)((f[8] | f[9] << 8) & 0x3fff);
+    if (!rtc_media_video_size(w->cfg.video_codec, f, len, &w->cfg.width, &w->cfg.height)) {
+        w->cfg.width = 640;
+        w->cfg.height = 480;
     }
-    if (!w->cfg.width) { w->cfg.width = 640; w->cfg.height = 480; }
 }
 
 static const char *webm__codec_id(rtc_codec_id c)
@@ -319,7 +319,6 @@ int rtc_webm_writer_new(rtc_webm_writer **out_w, rtc_media_out *out, const rtc_w
     w->video_track = cfg->video ? w->audio_track + 1 : 0;
     bool needs_priv = cfg->video && (cfg->video_codec == RTC_CODEC_H264 || cfg->video_codec == RTC_CODEC_AV1);
     if (!needs_priv) {
-        if (cfg->video && cfg->video_codec != RTC_CODEC_VP8 && !w->cfg.width) { w->cfg.width = 640; w->cfg.height = 480; }
         if (!cfg->video || w->cfg.width) {
             int r = webm__write_header(w, NULL, 0);
             if (r) { free(w); return r; }

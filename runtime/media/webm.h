@@ -20,7 +20,8 @@
  * the file header in memory until the first keyframe with SPS and PPS arrives, drops
  * video frames before it, and holds audio frames meanwhile (up to 8 MiB).
  * AV1: CodecPrivate is the 4-byte av1C built from the sequence header of the first
- * keyframe, plus that sequence header; the same holding applies.
+ * keyframe, plus that sequence header; the same holding applies, as it does for any
+ * video track whose size was not configured (it is read from the first keyframe).
  *
  * Failure: a write error (disk full) is returned by the call that met it and by
  * close; close then still patches what it can, so the file written so far (whole
@@ -39,7 +40,7 @@ typedef struct rtc_webm_writer_config {
     int pre_skip;               /* Opus pre-skip at 48 kHz (CodecDelay); 0 = 312 */
     bool video;                 /* a video track */
     rtc_codec_id video_codec;   /* VP8, VP9, AV1 or H264 */
-    uint16_t width, height;     /* 0 = from the first VP8 / H264 keyframe if it says, else 640x480 */
+    uint16_t width, height;     /* 0 = from the first keyframe (VP8, VP9, H264 SPS), else 640x480 */
 } rtc_webm_writer_config;
 
 typedef struct rtc_webm_writer rtc_webm_writer;

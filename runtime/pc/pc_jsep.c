@@ -91,7 +91,7 @@ static int add_data_section(rtc_pc *pc, rtc_sdp *s, const char *mid, const char 
     if ((r = rtc_sdp_media_set_mid(s, m, mid)) < 0) return r;
     if ((r = add_transport_attrs(pc, s, m, setup)) < 0) return r;
     size_t mms = pc->cfg.max_message_size ? pc->cfg.max_message_size : RTC_SCTP_DEFAULT_MAX_MESSAGE;
-    if (remote && remote->sctpmap.present) {
+    if (remote && remote->sctpmap.present && m->nfmts > 0) {
         /* The pre-RFC 8841 form answers in kind: m=application 9 DTLS/SCTP 5000 + sctpmap. */
         m->fmts[0] = RTC_SDP_STR(s, "5000");
         m->sctpmap.present = true;

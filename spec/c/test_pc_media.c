@@ -499,6 +499,38 @@ static void test_unsupported_codecs_rejected(void)
     free(text);
     ASSERT_EQ(rtc_pc_transceiver_count(b.pc), 0);
     rtc_pc_free(b.pc);
+
+    /* Found by fuzz_pc_media: a data section whose proto leaves no format, with the
+     * legacy sctpmap, and an audio section whose proto reads as RTP and SCTP. */
+    static const char *odd =
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+        "m=application 9 UDP/DTLS/SCTP/X 5000\r\nc=IN IP4 0.0.0.0\r\na=mid:d\r\na=ice-ufrag:abcd\r\n"
+        "a=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=fingerprint:sha-256 "
+        "11:8F:98:37:73:B7:7B:57:51:DD:B7:48:45:3A:12:73:1A:26:34:1C:CB:EF:9C:0D:E2:91:7A:C7:21:1E:3F:7F\r\n"
+        "a=setup:actpass\r\na=sctpmap:5000 webrtc-datachannel 1024\r\n"
+        "m=audio 0 UDP/TLS/RTP/SSCTP 0\r\nc=IN IP4 0.0.0.0\r\na=mid:a\r\n";
+    peer_init(&b, "10.0.0.2:2000", cert_b);
+    ASSERT_OK(rtc_pc_set_remote_description(b.pc, RTC_SDP_OFFER, odd, now));
+    /* No answer can describe such a data section: a clean error, not a crash. */
+    ASSERT(rtc_pc_create_answer(b.pc, &text, now) < 0);
+    ASSERT(strstr(rtc_pc_last_error(b.pc), "cannot write the description") != NULL);
+    rtc_pc_free(b.pc);
+    static const char *odd_audio =
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+        "m=audio 0 UDP/TLS/RTP/SSCTP 0\r\nc=IN IP4 0.0.0.0\r\na=mid:a\r\n"
+        "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\na=mid:d\r\na=ice-ufrag:abcd\r\n"
+        "a=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=fingerprint:sha-256 "
+        "11:8F:98:37:73:B7:7B:57:51:DD:B7:48:45:3A:12:73:1A:26:34:1C:CB:EF:9C:0D:E2:91:7A:C7:21:1E:3F:7F\r\n"
+        "a=setup:actpass\r\na=sctp-port:5000\r\n";
+    peer_init(&b, "10.0.0.2:2000", cert_b);
+    ASSERT_OK(rtc_pc_set_remote_description(b.pc, RTC_SDP_OFFER, odd_audio, now));
+    ASSERT_OK(rtc_pc_create_answer(b.pc, &text, now));
+    ASSERT_OK(rtc_sdp_parse(&s, text, strlen(text), NULL));     /* the declined section is valid SDP */
+    ASSERT_EQ(s->nmedia, 2);
+    ASSERT_EQ(s->media[0]->port, 0);
+    rtc_sdp_free(s);
+    free(text);
+    rtc_pc_free(b.pc);
 }
 
 /* Our offer lists every codec (preferred first) and Chrome's answer picks one. */

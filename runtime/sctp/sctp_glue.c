@@ -2,6 +2,8 @@
  * callback, the registry of live associations and the shared timer clock. This is the
  * one hidden global the design allows for usrsctp (docs/datachannel.md explains each
  * setting). */
+#define _GNU_SOURCE   /* dladdr, Dl_info */
+#include <dlfcn.h>
 #include "sctp_internal.h"
 #include "core/rtc_errors.h"
 #include "core/rtc_log.h"
@@ -175,9 +177,22 @@ size_t rtc_sctp_settings_describe(char *out, size_t cap)
     return n;
 }
 
+/* usrsctp starts an iterator thread even in its no-threads mode. If a host program
+ * unloads us (stock lua5.4 dlclose()s C modules when its state closes), that thread
+ * would wake up in unmapped code: pin libusrsctp and the object holding this code. */
+static void pin_libraries(void)
+{
+    Dl_info info;
+    if (dladdr((void *)usrsctp_init_nothreads, &info) && info.dli_fname)
+        dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+    if (dladdr((void *)pin_libraries, &info) && info.dli_fname)
+        dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+}
+
 int rtc_sctp_global_init(void)
 {
     if (g_inited) return 0;
+    pin_libraries();
     usrsctp_init_nothreads(0, conn_output, debug_printf);
     apply_sysctls();
     sctp__crc_init();

@@ -402,6 +402,30 @@ function PC:add_track(track)
   return self:add_transceiver(track, { direction = "sendrecv" })
 end
 
+--- pc:remove_track(sender | transceiver | track) -> true | nil, err: stops sending (W3C
+--- removeTrack): the transceiver keeps receiving; its direction drops "send" at the next
+--- negotiation (sendrecv -> recvonly, sendonly -> inactive) and negotiationneeded fires.
+function PC:remove_track(what)
+  local ok, e, n = check_open(self)
+  if not ok then return nil, e, n end
+  local tr
+  for _, t in ipairs(self._tr_order) do
+    if t == what or t.sender == what or (what ~= nil and t.sender.track == what) then tr = t; break end
+  end
+  if not tr then
+    if type(what) ~= "table" then error("bad argument #1 to 'remove_track' (sender, transceiver or track expected)", 2) end
+    return nil, "InvalidAccessError: not a sender of this peer connection", "InvalidAccessError"
+  end
+  local track = tr.sender.track
+  if not track then return true end
+  tr.sender.track = nil
+  track._tr = nil
+  local dir = tr.direction
+  if dir == "sendrecv" then return tr:set_direction("recvonly")
+  elseif dir == "sendonly" then return tr:set_direction("inactive") end
+  return true
+end
+
 --- pc:get_transceivers() -> { transceiver, ... } in creation order.
 function PC:get_transceivers()
   local out = {}

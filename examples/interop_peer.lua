@@ -7,8 +7,8 @@ local json = rtc.json
 
 local function usage(msg)
   io.stderr:write("interop_peer: ", msg, "\n")
-  io.stderr:write("usage: interop_peer.lua --role offer|answer --test dc-echo|dc-throughput|dc-suite ",
-                  "[--trickle] [--bytes N] [--stun URL] [--turn URL --turn-user U --turn-pass P] ",
+  io.stderr:write("usage: interop_peer.lua --role offer|answer --test dc-echo|dc-throughput|dc-suite|audio|video ",
+                  "[--trickle] [--duration S] [--file IVF] [--record FILE] [--bytes N] [--stun URL] [--turn URL --turn-user U --turn-pass P] ",
                   "[--relay-only] [--timeout S]\n")
   io.stderr:write("RESULT ", json.encode({ ok = false, error = msg }), "\n")
   os.exit(2)
@@ -36,6 +36,7 @@ do
     elseif a == "--turn-pass" then opts.turn_pass = value()
     elseif a == "--relay-only" then opts.relay_only = true
     elseif a == "--record" then opts.record = value()
+    elseif a == "--file" then opts.file = value()
     elseif a == "--timeout" then opts.timeout = tonumber(value()) or usage("--timeout needs a number")
     else usage("unknown option " .. a) end
     i = i + 1
@@ -315,6 +316,84 @@ elseif opts.test == "dc-suite" then
           return
         end
         dc:send(data, binary)
+      end)
+    end)
+  end
+elseif opts.test == "audio" or opts.test == "video" then
+  -- The offerer plays an Opus tone (audio) or an IVF file in a loop (video) for the
+  -- duration plus a second of slack; the answerer counts what arrives for the duration
+  -- after its first frame, decodes audio to measure its energy, and with --record
+  -- writes the frames as they are (Ogg for audio; IVF or WebM by extension for video).
+  local kind, duration = opts.test, opts.duration or 3
+  if opts.role == "offer" then
+    if kind == "video" and not opts.file then usage("--test video needs --file IVF") end
+    local track = rtc.media_track(kind, kind == "video" and { codec = "VP8" } or nil)
+    pc:add_transceiver(track, { direction = "sendonly" })
+    local src, err
+    if kind == "video" then src, err = rtc.media.file_source(opts.file, { loop = true })
+    else src, err = rtc.media.tone_source { frequency = 440, channels = 1 } end
+    if not src then usage(tostring(err)) end
+    local sent = 0
+    src:on("frame", function(f) track:write_frame(f); sent = sent + 1 end)
+    src:on("error", function(e) finish({ ok = false, error = tostring(e) }) end)
+    pc:on("connectionstatechange", function(state)
+      if state ~= "connected" or opened then return end
+      on_open()
+      src:start()
+      rtc.set_timeout((duration + 1) * 1000, function()
+        src:stop()
+        done({ ok = sent > 0, frames_sent = sent })
+      end)
+    end)
+  else
+    local writer
+    if opts.record then
+      local werr
+      if kind == "audio" then writer, werr = rtc.media.writer(opts.record, { channels = 1 })
+      elseif opts.record:match("%.ivf$") then writer, werr = rtc.media.writer(opts.record, { codec = "VP8" })
+      else writer, werr = rtc.media.writer(opts.record, { video = "VP8" }) end
+      if not writer then usage("--record: " .. tostring(werr)) end
+    end
+    local frames, sum_sq, samples = 0, 0.0, 0
+    local dec = kind == "audio" and rtc.media.opus_decoder(48000, 1) or nil
+    pc:on("track", function(track)
+      if track.kind ~= kind then return end
+      local clock = rtc.media.rtp_clock(kind == "video" and 90000 or 48000)
+      track:on("frame", function(f)
+        frames = frames + 1
+        if frames == 1 then
+          on_open()
+          rtc.set_timeout(duration * 1000, function()
+            local extra = { ok = frames > 0, frames_received = frames }
+            for _, st in pairs(pc:get_stats()) do
+              if st.type == "inbound-rtp" and st.kind == kind then extra.packets_received = st.packetsReceived end
+            end
+            if dec then
+              extra.audio_energy = samples > 0 and math.sqrt(sum_sq / samples) / 32768 or 0
+              extra.ok = extra.ok and extra.audio_energy > 0
+            end
+            if writer then
+              local w = writer
+              writer = nil
+              local ok, werr = w:close()
+              if not ok then extra.ok, extra.error = false, "record: " .. tostring(werr) end
+            end
+            done(extra)
+          end)
+        end
+        if dec then
+          local pcm = dec:decode(f.data)
+          if pcm then
+            for i = 1, #pcm - 1, 2 do
+              local v = string.unpack("<i2", pcm, i)
+              sum_sq = sum_sq + v * v
+            end
+            samples = samples + #pcm // 2
+          end
+        end
+        if writer then
+          writer:write { data = f.data, pts_ms = clock:to_ms(f.timestamp), keyframe = f.keyframe, kind = kind }
+        end
       end)
     end)
   end

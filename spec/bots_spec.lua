@@ -1,0 +1,228 @@
+-- The example media bots (examples/echo_bot.lua, tone_bot.lua, recorder.lua), each run
+-- as its own luartc process next to examples/signaling_server.lua, with a luartc peer
+-- connection in this process playing a browser's part in the room.
+local rtc = require "rtc"
+local signaling = require "signaling"
+local json = rtc.json
+local loop = require "support.loop"
+local run_task, wait_for = loop.run_task, loop.wait_for
+
+local SRC = os.getenv("RTC_SOURCE_DIR") or "."
+local LUARTC = os.getenv("LUARTC") or (SRC .. "/build/luartc")
+
+local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return "" end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function capture(cmd)
+  local p = assert(io.popen(cmd .. " 2>&1"))
+  local text = p:read("a")
+  p:close()
+  return text
+end
+
+-- A child process (a hard time limit of its own too); returns {pid=, log=}.
+local children, spawned = {}, 0
+local function spawn(args, name)
+  spawned = spawned + 1
+  local log = string.format("%s-%d.log", name, spawned)
+  local parts = { "env", "RTC_LOG=warn,bot=info", "timeout", "60", LUARTC }
+  for _, a in ipairs(args) do parts[#parts + 1] = q(a) end
+  local p = assert(io.popen(table.concat(parts, " ") .. " >" .. q(log) .. " 2>&1 & echo $!"))
+  local pid = tonumber(p:read("l"))
+  p:close()
+  local child = { pid = pid, log = log }
+  children[#children + 1] = child
+  return child
+end
+
+local function kill_children()
+  if os.getenv("BOTS_DEBUG") then for _, c in ipairs(children) do io.stderr:write(c.log, ":\n", read(c.log)) end end
+  for _, c in ipairs(children) do os.execute("kill " .. c.pid .. " 2>/dev/null") end
+  children = {}
+end
+
+-- Inside a task: the line matching pattern in a child's log (its captures).
+local function wait_log(child, pattern, what)
+  local found
+  wait_for(function()
+    found = { read(child.log):match(pattern) }
+    return #found > 0
+  end, what .. "; log:\n" .. read(child.log), 10000)
+  return table.unpack(found)
+end
+
+local dir
+before_each(function()
+  dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p " .. q(dir)))
+end)
+after_each(function()
+  kill_children()
+  os.execute("rm -rf " .. q(dir))
+end)
+
+-- Starts the server and a bot (script and its options); returns the room url.
+local function start(script, args)
+  local srv = spawn({ SRC .. "/examples/signaling_server.lua", "--listen", "127.0.0.1:0", "--no-web" },
+                    dir .. "/server")
+  local port = wait_log(srv, "signaling on ws://127%.0%.0%.1:(%d+)/ws", "server start")
+  local url = "ws://127.0.0.1:" .. port .. "/ws"
+  local cmd = { SRC .. "/examples/" .. script, "--url", url, "--room", "r" }
+  for _, a in ipairs(args or {}) do cmd[#cmd + 1] = a end
+  local bot = spawn(cmd, dir .. "/bot")
+  wait_log(bot, "joined room r as (%S+)", "bot join")
+  return url, bot
+end
+
+-- Joins the room after the bot, answers its offer (sending `send` tracks in the bot's
+-- sections), plays a tone / VP8 file into them once connected and counts the frames
+-- of each kind that arrive. Returns the counts after `seconds` of media.
+local function join_and_play(url, send, seconds)
+  local me = assert(signaling.connect(url, { room = "r", info = { name = "tester" } }))
+  local bot_id
+  for id, info in pairs(me.peers) do if info.bot then bot_id = id end end
+  assert.truthy(bot_id, "the bot is listed in the welcome")
+  local pc = rtc.peer_connection { bind_addresses = { "127.0.0.1" } }
+  pc:on("icecandidate", function(c)
+    if c then me:send { type = "candidate", to = bot_id, candidate = c.candidate, sdpMid = c.sdp_mid,
+                        sdpMLineIndex = c.sdp_mline_index } end
+  end)
+  local got = { audio = 0, video = 0, keyframes = 0 }
+  pc:on("track", function(track)
+    track:on("frame", function(f)
+      got[track.kind] = got[track.kind] + 1
+      if f.keyframe and track.kind == "video" then got.keyframes = got.keyframes + 1 end
+    end)
+  end)
+  local offer = assert(me:wait("offer", 10))
+  assert.equal(bot_id, offer.from)
+  -- Tracks added before the offer is applied take its sections (docs/media.md).
+  local tracks = {}
+  for _, kind in ipairs(send) do
+    tracks[kind] = rtc.media_track(kind, kind == "video" and { codec = "VP8" } or nil)
+    pc:add_track(tracks[kind])
+  end
+  assert(pc:set_remote_description { type = "offer", sdp = offer.sdp })
+  local answer = assert(pc:create_answer())
+  assert(pc:set_local_description(answer))
+  me:send { type = "answer", to = bot_id, sdp = answer.sdp }
+  local t0 = rtc.now()
+  while pc.connection_state ~= "connected" and rtc.now() - t0 < 10000 do
+    local c = me:wait("candidate", 0.05)
+    if c then pc:add_ice_candidate { candidate = c.candidate, sdp_mid = c.sdpMid, sdp_mline_index = c.sdpMLineIndex } end
+  end
+  assert.equal("connected", pc.connection_state)
+  local sources = {}
+  if tracks.audio then
+    sources[#sources + 1] = assert(rtc.media.tone_source { frequency = 440, channels = 1 })
+    sources[#sources].track = tracks.audio
+  end
+  if tracks.video then
+    local ivf = dir .. "/cam.ivf"
+    assert(os.execute("ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=160x120:rate=30 -t 1 -c:v libvpx -g 15 " .. q(ivf)))
+    sources[#sources + 1] = assert(rtc.media.file_source(ivf, { loop = true }))
+    sources[#sources].track = tracks.video
+  end
+  for _, s in ipairs(sources) do
+    local track = s.track
+    s:on("frame", function(f) track:write_frame(f) end)
+    s:start()
+  end
+  rtc.sleep(seconds)
+  for _, s in ipairs(sources) do s:stop() end
+  pc:close()
+  me:close()
+  return got
+end
+
+describe("media bots", function()
+  it("echo bot returns a member's audio and video and echoes chat", function()
+    run_task(function()
+      local url = start("echo_bot.lua")
+      local got = join_and_play(url, { "audio", "video" }, 2)
+      assert.is_true(got.audio > 20, "audio echoed: " .. got.audio)
+      assert.is_true(got.video > 10, "video echoed: " .. got.video)
+      assert.is_true(got.keyframes > 0)
+    end, 30000)
+  end)
+
+  it("echo bot echoes chat on its data channel", function()
+    run_task(function()
+      local url = start("echo_bot.lua")
+      local me = assert(signaling.connect(url, { room = "r", info = { name = "tester" } }))
+      local bot_id
+      for id, info in pairs(me.peers) do if info.bot then bot_id = id end end
+      local pc = rtc.peer_connection { bind_addresses = { "127.0.0.1" } }
+      pc:on("icecandidate", function(c)
+        if c then me:send { type = "candidate", to = bot_id, candidate = c.candidate, sdpMid = c.sdp_mid,
+                            sdpMLineIndex = c.sdp_mline_index } end
+      end)
+      local dc, reply
+      pc:on("datachannel", function(ch)
+        dc = ch
+        ch:on("message", function(data) reply = json.decode(data) end)
+      end)
+      local offer = assert(me:wait("offer", 10))
+      assert(pc:set_remote_description { type = "offer", sdp = offer.sdp })
+      local answer = assert(pc:create_answer())
+      assert(pc:set_local_description(answer))
+      me:send { type = "answer", to = bot_id, sdp = answer.sdp }
+      local t0 = rtc.now()
+      while not (dc and dc.ready_state == "open") and rtc.now() - t0 < 10000 do
+        local c = me:wait("candidate", 0.05)
+        if c then pc:add_ice_candidate { candidate = c.candidate, sdp_mid = c.sdpMid, sdp_mline_index = c.sdpMLineIndex } end
+      end
+      assert.truthy(dc and dc.ready_state == "open", "data channel open")
+      dc:send(json.encode { from = "tester", text = "hello bot" })
+      wait_for(function() return reply ~= nil end, "chat echo")
+      assert.same({ from = "echo-bot", text = "hello bot" }, reply)
+      pc:close()
+      me:close()
+    end, 30000)
+  end)
+
+  it("tone bot plays a tone, and a VP8 file", function()
+    run_task(function()
+      local url = start("tone_bot.lua")
+      local got = join_and_play(url, {}, 1.5)
+      assert.is_true(got.audio > 20, "tone frames: " .. got.audio)
+      assert.equal(0, got.video)
+    end, 30000)
+    kill_children()
+    local ivf = dir .. "/clip.ivf"
+    assert(os.execute("ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=160x120:rate=30 -t 1 -c:v libvpx -g 15 " .. q(ivf)))
+    run_task(function()
+      local url = start("tone_bot.lua", { "--file", ivf })
+      local got = join_and_play(url, {}, 1.5)
+      assert.is_true(got.video > 10, "video frames: " .. got.video)
+      assert.is_true(got.keyframes > 0)
+      assert.equal(0, got.audio)
+    end, 30000)
+  end)
+
+  it("recorder writes a member's audio and video to a WebM file ffmpeg accepts", function()
+    local out = dir .. "/rec"
+    assert(os.execute("mkdir -p " .. q(out)))
+    local file
+    run_task(function()
+      local url, bot = start("recorder.lua", { "--dir", out })
+      join_and_play(url, { "audio", "video" }, 2)
+      -- Leaving the room closes the member's file.
+      file = wait_log(bot, "recorded (%S+%.webm)", "recording closed")
+    end, 30000)
+    local probe = capture("ffprobe -v error -show_entries stream=codec_name:format=duration -of default=nw=1 " .. q(file))
+    assert.matches("codec_name=vp8", probe)
+    assert.matches("codec_name=opus", probe)
+    local d = tonumber(probe:match("duration=([%d.]+)"))
+    assert.is_true(d ~= nil and d > 1, probe)
+    assert.equal("", capture("ffmpeg -nostdin -v error -i " .. q(file) .. " -f null -"))
+  end)
+end)

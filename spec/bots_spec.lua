@@ -84,8 +84,9 @@ end
 
 -- Joins the room after the bot, answers its offer (sending `send` tracks in the bot's
 -- sections), plays a tone / VP8 file into them once connected and counts the frames
--- of each kind that arrive. Returns the counts after `seconds` of media.
-local function join_and_play(url, send, seconds)
+-- of each kind that arrive. Returns the counts after `seconds` of media. With
+-- offer_first it offers to the bot instead.
+local function join_and_play(url, send, seconds, offer_first)
   local me = assert(signaling.connect(url, { room = "r", info = { name = "tester" } }))
   local bot_id
   for id, info in pairs(me.peers) do if info.bot then bot_id = id end end
@@ -102,18 +103,28 @@ local function join_and_play(url, send, seconds)
       if f.keyframe and track.kind == "video" then got.keyframes = got.keyframes + 1 end
     end)
   end)
-  local offer = assert(me:wait("offer", 10))
-  assert.equal(bot_id, offer.from)
   -- Tracks added before the offer is applied take its sections (docs/media.md).
   local tracks = {}
   for _, kind in ipairs(send) do
     tracks[kind] = rtc.media_track(kind, kind == "video" and { codec = "VP8" } or nil)
     pc:add_track(tracks[kind])
   end
-  assert(pc:set_remote_description { type = "offer", sdp = offer.sdp })
-  local answer = assert(pc:create_answer())
-  assert(pc:set_local_description(answer))
-  me:send { type = "answer", to = bot_id, sdp = answer.sdp }
+  if offer_first then
+    -- The bot's own offer to the newcomer is superseded by ours (it answers and
+    -- replaces that connection), as in spec/signaling_bot_spec.lua.
+    local offer = assert(pc:create_offer())
+    assert(pc:set_local_description(offer))
+    me:send { type = "offer", to = bot_id, sdp = offer.sdp }
+    local answer = assert(me:wait("answer", 10))
+    assert(pc:set_remote_description { type = "answer", sdp = answer.sdp })
+  else
+    local offer = assert(me:wait("offer", 10))
+    assert.equal(bot_id, offer.from)
+    assert(pc:set_remote_description { type = "offer", sdp = offer.sdp })
+    local answer = assert(pc:create_answer())
+    assert(pc:set_local_description(answer))
+    me:send { type = "answer", to = bot_id, sdp = answer.sdp }
+  end
   local t0 = rtc.now()
   while pc.connection_state ~= "connected" and rtc.now() - t0 < 10000 do
     local c = me:wait("candidate", 0.05)
@@ -151,6 +162,15 @@ describe("media bots", function()
       assert.is_true(got.audio > 20, "audio echoed: " .. got.audio)
       assert.is_true(got.video > 10, "video echoed: " .. got.video)
       assert.is_true(got.keyframes > 0)
+    end, 30000)
+  end)
+
+  it("echo bot answers a member's offer and returns its audio and video", function()
+    run_task(function()
+      local url = start("echo_bot.lua")
+      local got = join_and_play(url, { "audio", "video" }, 2, true)
+      assert.is_true(got.audio > 20, "audio echoed: " .. got.audio)
+      assert.is_true(got.video > 10, "video echoed: " .. got.video)
     end, 30000)
   end)
 

@@ -180,7 +180,7 @@ static void renegotiate_and_send_back(peer *a, peer *b, vnet *n, int atr)
         }
         ASSERT(rtc_pc_send_frame(b->pc, btr, au, len, (uint32_t)i * 3000, i % 30 == 0, now) > 0);
         if (i % 3 == 0) {
-            static uint8_t opus[80];
+            static uint8_t opus[128];       /* make_frame writes up to 99 audio bytes */
             size_t ol = make_frame(opus, 0, 500 + i, false);
             ASSERT_OK(rtc_pc_send_frame(a->pc, atr, opus, ol, (uint32_t)(500 + i) * 960, false, now));
         }

@@ -259,7 +259,9 @@ static void send_to_ffmpeg(rtc_codec_id codec, const char *rtpmap, const char *f
             int w = rtc_rtp_write(pkt, sizeof pkt, &h, pl, (size_t)len, 0);
             ASSERT(w > 0);
             ASSERT_EQ(sendto(fd, pkt, (size_t)w, 0, (struct sockaddr *)&to, sizeof to), w);
-            usleep(100);                                   /* pace: ffmpeg reads as it probes */
+            /* Pace: ffmpeg reads as it probes, and on a loaded machine (the sanitizer run,
+             * parallel tests) a burst overflows its socket buffer. */
+            usleep(1000);
         }
     }
     uint8_t bye[64];                                       /* a proper compound: RR then BYE */

@@ -1,5 +1,7 @@
 -- `make demo`: the signaling server serving the web demo on http://127.0.0.1:8080/
--- (PORT overrides the port, HOST the address) and the chat bot in room "demo".
+-- (PORT overrides the port, HOST the address), and three bots in room "demo": the chat
+-- bot, the echo bot (sends each participant's camera and microphone back) and the
+-- recorder (one WebM file per participant in RECORD_DIR, default ./recordings).
 -- Open the printed URL in two browser tabs; stop with Ctrl-C.
 local rtc = require "rtc"
 local signaling = require "signaling"
@@ -23,12 +25,25 @@ if not bot then
   os.exit(1)
 end
 
+local ws_url = string.format("ws://%s:%d/ws", host, srv.port)
+local record_dir = os.getenv("RECORD_DIR") or "recordings"
+os.execute("mkdir -p '" .. record_dir:gsub("'", "'\\''") .. "'")
+local bots = { bot }
+for _, b in ipairs { { "echo_bot.lua", {} }, { "recorder.lua", { dir = record_dir } } } do
+  local opts = { url = ws_url, room = "demo" }
+  for k, v in pairs(b[2]) do opts[k] = v end
+  local started, e = assert(loadfile(here .. "/" .. b[1]))(opts)
+  if started then bots[#bots + 1] = started
+  else io.stderr:write("demo: ", b[1], " failed: ", tostring(e), "\n") end
+end
+
 print("luartc demo running. Open " .. base .. "?room=demo in two tabs (or more);")
-print("the chat bot '" .. bot.client.id .. "' answers in the chat. Ctrl-C to stop.")
+print("the chat bot '" .. bot.client.id .. "' answers in the chat, the echo bot returns your")
+print("camera and microphone, the recorder writes " .. record_dir .. "/*.webm. Ctrl-C to stop.")
 io.stdout:flush()
 
 rtc.on("shutdown", function(signame)
   rtc.log.info("demo", "stopping (%s)", signame)
-  bot.stop()
+  for _, b in ipairs(bots) do b.stop() end
   srv:close()
 end)

@@ -21,6 +21,7 @@ for (let i = 2; i < process.argv.length; i++) {
   if (a === '--luartc') opts.luartc = v;
   else if (a === '--src') opts.src = v;
   else if (a === '--timeout') opts.timeout = parseFloat(v);
+  else if (a === '--record-dir') opts.recordDir = v;
   else throw new Error('unknown option ' + a);
 }
 const log = (s) => process.stderr.write(s + '\n');
@@ -102,8 +103,15 @@ async function withBot(ctx, base) {
   await waitFor(p, () => window.demo.chat.some((m) => m.from === 'chat-bot' && m.text === 'carol said: hello bot'),
                 null, 'bot reply');
   const reply = await p.evaluate(() => window.demo.chat.filter((m) => m.from === 'chat-bot').map((m) => m.text));
+  // The echo bot sends the page's own camera back: frames decoded from a bot peer.
+  await waitFor(p, () => Object.entries(window.demo.stats || {}).some(([id, s]) => {
+    const peer = window.demo.peers.get(id);
+    return peer && peer.info && peer.info.bot && s.framesDecoded > 0;
+  }), null, 'video from the echo bot', 30);
+  // Let the recorder collect a few seconds of this page before it leaves.
+  await p.waitForTimeout(2000);
   await p.close();
-  return { ok: true, reply };
+  return { ok: true, reply, echo: true };
 }
 
 async function badToken(ctx, base) {
@@ -129,7 +137,8 @@ async function main() {
   }
   try {
     const port = 18000 + Math.floor(Math.random() * 2000);
-    const demoP = startLuartc([path.join(opts.src, 'examples', 'demo.lua')], { PORT: String(port) }, /Open http/);
+    const demoP = startLuartc([path.join(opts.src, 'examples', 'demo.lua')],
+                              { PORT: String(port), RECORD_DIR: opts.recordDir || '/tmp' }, /Open http/);
     const lockedP = startLuartc([path.join(opts.src, 'examples', 'signaling_server.lua'), '--listen',
                                  `127.0.0.1:${port + 1}`, '--secret', 'e2e-secret',
                                  '--web', path.join(opts.src, 'examples', 'web')], {}, /signaling on/);

@@ -9,10 +9,13 @@ local SRC = os.getenv("RTC_SOURCE_DIR") or "."
 local LUARTC = os.getenv("LUARTC") or (SRC .. "/build/luartc")
 
 describe("web demo in Chromium", function()
-  local results, logtext
+  local results, logtext, record_dir
 
   setup(function()
     local log = os.tmpname()
+    record_dir = os.tmpname()
+    os.remove(record_dir)
+    assert(os.execute("mkdir -p " .. child.quote(record_dir)))
     -- Sanitizer builds preload their runtime into every child; node must not get it,
     -- the luartc children started by the script get it back.
     local cmd = table.concat({
@@ -20,6 +23,7 @@ describe("web demo in Chromium", function()
       "LUARTC_LD_PRELOAD=" .. child.quote(os.getenv("LD_PRELOAD") or ""),
       "node", child.quote(SRC .. "/spec/signaling_browser.js"),
       "--luartc", child.quote(LUARTC), "--src", child.quote(SRC), "--timeout", "120",
+      "--record-dir", child.quote(record_dir),
     }, " ")
     local p = assert(io.popen(cmd .. " 2>" .. child.quote(log), "r"))
     local out = p:read("a")
@@ -41,6 +45,30 @@ describe("web demo in Chromium", function()
     local r = results.bot
     assert.is_true(r and r.ok, logtext:sub(-3000))
     assert.same({ "carol said: hello bot" }, r.reply)
+  end)
+
+  it("the demo's echo bot returns the page's camera and its recorder writes a playable WebM", function()
+    local r = results.bot
+    assert.is_true(r and r.ok and r.echo, logtext:sub(-3000))
+    -- The recorder closes a member's file when the member leaves (the demo stops at the
+    -- end of the run, closing whatever is still open).
+    local ls = io.popen("ls " .. child.quote(record_dir) .. "/*.webm 2>/dev/null")
+    local files = {}
+    for f in ls:lines() do files[#files + 1] = f end
+    ls:close()
+    assert.is_true(#files >= 1, "no recording in " .. record_dir .. "\n" .. logtext:sub(-2000))
+    local probe = io.popen("ffprobe -v error -show_entries stream=codec_name -show_entries format=duration -of json "
+                           .. child.quote(files[1]))
+    local info = rtc.json.decode(probe:read("a"))
+    probe:close()
+    local codecs = {}
+    for _, st in ipairs(info.streams) do codecs[st.codec_name] = true end
+    assert.is_true(codecs.vp8 or codecs.h264 or false, "no video stream in " .. files[1])
+    assert.is_true(tonumber(info.format.duration) > 1)
+    local dec = io.popen("ffmpeg -v error -i " .. child.quote(files[1]) .. " -f null - 2>&1")
+    assert.equal("", dec:read("a"))
+    dec:close()
+    os.execute("rm -rf " .. child.quote(record_dir))
   end)
 
   it("a forged token is refused with close code 4001", function()

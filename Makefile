@@ -8,5 +8,5 @@ sanitize: ; ./setup.sh sanitize
 fuzz:     ; ./setup.sh fuzz
 bench: build
 	cmake --build build --target benches
-	./bench/run.sh
+	./bench/run.sh build
 clean:    ; rm -rf build build-asan build-fuzz

@@ -1,0 +1,60 @@
+// Shared by the browser interop peers (browser_peer.js, media_peer.js): launch headless
+// Chromium with a fresh profile, load a peer page, relay its signaling between the page
+// and stdio (one JSON object a line), print `RESULT {json}` on stderr and exit.
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const readline = require('readline');
+const { chromium } = require('playwright-core');
+
+const BASE_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--use-fake-device-for-media-stream', '--autoplay-policy=no-user-gesture-required'];
+
+function result(obj) {
+  process.stderr.write('RESULT ' + JSON.stringify(obj) + '\n');
+}
+
+// page: the HTML file next to this script; extraArgs: Chromium flags beyond BASE_ARGS;
+// opts: handed to the page's window.runPeer(opts).
+async function runPeer(page, extraArgs, opts) {
+  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'luartc-chromium-'));
+  const args = BASE_ARGS.concat(extraArgs);
+  let ctx;
+  const cleanup = async () => {
+    try { if (ctx) await ctx.close(); } catch (e) { /* already gone */ }
+    fs.rmSync(userDir, { recursive: true, force: true });
+  };
+  process.on('SIGTERM', async () => { await cleanup(); process.exit(143); });
+  try {
+    ctx = await chromium.launchPersistentContext(userDir, {
+      executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args });
+    const pg = ctx.pages()[0] || await ctx.newPage();
+    pg.on('console', m => process.stderr.write(`[page] ${m.text()}\n`));
+    pg.on('pageerror', e => process.stderr.write(`[page error] ${e}\n`));
+    await pg.exposeFunction('signalOut', (msg) => { process.stdout.write(JSON.stringify(msg) + '\n'); });
+    await pg.exposeFunction('peerLog', (s) => { process.stderr.write(`[browser] ${s}\n`); });
+    await pg.exposeFunction('markTestPhase', () => { process.stderr.write('MARK\n'); });
+    await pg.goto('file://' + path.join(__dirname, page));
+    const rl = readline.createInterface({ input: process.stdin });
+    rl.on('line', (line) => {
+      line = line.trim();
+      if (!line) return;
+      let msg;
+      try { msg = JSON.parse(line); } catch (e) { process.stderr.write(`bad signaling line: ${line}\n`); return; }
+      pg.evaluate((m) => window.onSignal(m), msg).catch(e => process.stderr.write(`onSignal: ${e}\n`));
+    });
+    const r = await pg.evaluate((o) => window.runPeer(o), opts);
+    rl.close();
+    result(r);
+    await cleanup();
+    process.exit(r.ok ? 0 : 1);
+  } catch (e) {
+    result({ ok: false, error: String(e && e.message || e) });
+    await cleanup();
+    process.exit(1);
+  }
+}
+
+module.exports = { runPeer, result };

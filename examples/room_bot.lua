@@ -1,5 +1,5 @@
--- The common part of the media bots (echo_bot.lua, tone_bot.lua, recorder.lua): joins a
--- signaling room like examples/chat_bot.lua and keeps one peer connection per member,
+-- The common part of the bots (chat_bot.lua, echo_bot.lua, tone_bot.lua, recorder.lua):
+-- joins a signaling room like a browser does and keeps one peer connection per member,
 -- following the room's rule that members offer to newcomers (docs/signaling.md).
 -- A bot gives hooks, each called with the member's record p = {id=, pc=}:
 --   prepare(p, answering) adds its tracks/transceivers before the bot's offer or before
@@ -9,6 +9,7 @@
 --   connected(p)          the connection reached "connected" (once)
 --   closed(p)             the member left or its connection was replaced or the bot stops
 --   message(p, dc, text)  a text message on a data channel (default: no reply)
+-- and may set `info`, extra fields for the join info (e.g. {data_only = true}).
 -- Loaded with dofile(); returns {start = fn(opts, hooks) -> bot | nil, err, main = fn(name, hooks)}.
 local rtc = require "rtc"
 local signaling = require "signaling"
@@ -18,9 +19,10 @@ local M = {}
 
 function M.start(opts, hooks)
   local name = opts.name or "bot"
+  local info = { name = name, bot = true }
+  for k, v in pairs(hooks.info or {}) do info[k] = v end
   local client, err = signaling.connect(opts.url or "ws://127.0.0.1:8080/ws",
-    { room = opts.room or "demo", token = opts.token, peer = opts.peer,
-      info = { name = name, bot = true } })
+    { room = opts.room or "demo", token = opts.token, peer = opts.peer, info = info })
   if not client then return nil, err end
   rtc.log.info("bot", "%s joined room %s as %s", name, client.room, client.id)
   local bot = { client = client, peers = {} }

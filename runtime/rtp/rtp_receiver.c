@@ -7,6 +7,9 @@
 #include <string.h>
 
 #define RECV_EVQ 8
+/* Sequence numbers remembered for duplicate detection: far more than a jitter buffer
+ * or a NACK history spans, so any repeat a sender can still produce is caught. */
+#define SEEN_WINDOW 2048
 
 struct rtc_rtp_receiver {
     rtc_rtp_receiver_config cfg;
@@ -20,6 +23,9 @@ struct rtc_rtp_receiver {
     rtc_rtp_receiver_stats stats;
     rtc_rtp_receiver_event evq[RECV_EVQ];
     size_t ev_count;
+    uint64_t seen[SEEN_WINDOW / 64];   /* bit (ext seq % SEEN_WINDOW): that packet arrived */
+    int64_t seen_max;                  /* highest extended seq marked */
+    bool seen_init;
 };
 
 static void recv__event(rtc_rtp_receiver *r, rtc_rtp_receiver_event_type t)
@@ -71,6 +77,41 @@ static void recv__collect(rtc_rtp_receiver *r)
     while (rtc_jitter_buffer_poll_event(r->jb, &je)) r->want_pli = true;
 }
 
+static void seen__set(rtc_rtp_receiver *r, int64_t ext, bool on)
+{
+    uint64_t i = (uint64_t)ext % SEEN_WINDOW, bit = UINT64_C(1) << (i % 64);
+    if (on) r->seen[i / 64] |= bit; else r->seen[i / 64] &= ~bit;
+}
+
+/* Marks seq as arrived; false when it had already arrived. Browsers probe bandwidth
+ * with RTX copies of packets we already have, and a repair can race its original:
+ * counting those again would make the loss count negative. libwebrtc likewise counts
+ * a sequence number once. A packet older than the window cannot be judged here and
+ * is left to the RFC 3550 statistics, which ignore stale packets themselves. */
+static bool seen__mark(rtc_rtp_receiver *r, uint16_t seq)
+{
+    if (!r->seen_init) {
+        r->seen_init = true;
+        r->seen_max = seq;
+        seen__set(r, seq, true);
+        return true;
+    }
+    int64_t delta = (int16_t)(uint16_t)(seq - (uint16_t)r->seen_max);
+    int64_t ext = r->seen_max + delta;
+    if (delta > 0) {
+        if (delta >= SEEN_WINDOW) memset(r->seen, 0, sizeof r->seen);
+        else for (int64_t s = r->seen_max + 1; s < ext; s++) seen__set(r, s, false);
+        r->seen_max = ext;
+        seen__set(r, ext, true);
+        return true;
+    }
+    if (delta <= -SEEN_WINDOW) return true;
+    uint64_t i = (uint64_t)ext % SEEN_WINDOW;
+    if (r->seen[i / 64] & (UINT64_C(1) << (i % 64))) return false;
+    seen__set(r, ext, true);
+    return true;
+}
+
 int rtc_rtp_receiver_handle_rtp(rtc_rtp_receiver *r, rtc_buf *pkt, rtc_time now)
 {
     recv__set_now(r, now);
@@ -94,6 +135,11 @@ int rtc_rtp_receiver_handle_rtp(rtc_rtp_receiver *r, rtc_buf *pkt, rtc_time now)
         r->stats.rtx_packets++;
     } else {
         r->stats.ignored++;
+        return RTC_EIGNORED;
+    }
+    if (!seen__mark(r, p.h.seq)) {
+        r->stats.duplicates++;
+        rtc_buf_unref(media);
         return RTC_EIGNORED;
     }
     r->stats.packets++;

@@ -41,6 +41,7 @@ typedef struct rtc_rtp_receiver_event { rtc_rtp_receiver_event_type type; } rtc_
 
 typedef struct rtc_rtp_receiver_stats {
     uint64_t packets, rtx_packets, bytes, ignored, malformed, plis_sent, nacks_sent, rrs_sent;
+    uint64_t duplicates;         /* seqs that had already arrived (RTX probes, raced repairs): not counted again */
     rtc_nack_stats nack;
     rtc_jb_stats jb;
     int64_t lost;                /* cumulative, RFC 3550 */
@@ -52,7 +53,8 @@ typedef struct rtc_rtp_receiver rtc_rtp_receiver;
 int rtc_rtp_receiver_new(rtc_rtp_receiver **out, const rtc_rtp_receiver_config *cfg, rtc_time now);
 void rtc_rtp_receiver_free(rtc_rtp_receiver *r);            /* NULL-safe; drops queued frames */
 /* One RTP packet for this stream (media or RTX) in pkt->data; the receiver takes a ref
- * when it keeps it. RTC_EIGNORED for another SSRC/PT, RTX padding, duplicates; a parse
+ * when it keeps it. RTC_EIGNORED for another SSRC/PT, RTX padding, duplicates (a seq that
+ * already arrived, e.g. an RTX bandwidth probe: counted in `duplicates` only); a parse
  * error for malformed packets (counted). */
 int rtc_rtp_receiver_handle_rtp(rtc_rtp_receiver *r, rtc_buf *pkt, rtc_time now);
 /* One RTCP packet of a parsed compound (borrowed): SR from our sender, BYE. Others

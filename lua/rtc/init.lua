@@ -382,5 +382,7 @@ end })
 require("rtc.peer_connection")(rtc, core)
 -- Media files and paced sources (lua/rtc/media.lua).
 require("rtc.media")(rtc, core)
+-- Recording peer connections with A/V sync (lua/rtc/recorder.lua).
+require("rtc.recorder")(rtc, core)
 
 return rtc

@@ -105,7 +105,7 @@ DC.__close = DC.close
 
 -- {====== media: transceivers and tracks (pc/pc_media.h) ======
 local TR, TRACK = {}, {}
-local TRACK_EVENTS = { frame = true, keyframerequest = true, ended = true }
+local TRACK_EVENTS = { frame = true, keyframerequest = true, ended = true, sr = true }
 local KINDS = { audio = true, video = true }
 local DIRECTIONS = { sendrecv = true, sendonly = true, recvonly = true, inactive = true }
 
@@ -198,9 +198,16 @@ local function media_dispatch(pc, name, h, a, b, c, d, e)
     end
   elseif name == "keyframerequest" then
     if tr and tr.sender.track then emit(tr.sender.track, "keyframerequest") end
+  elseif name == "senderreport" then
+    -- track.sync keeps the latest so a recorder added later starts in sync at once.
+    if tr then
+      local sr = { ntp_ms = a, timestamp = b, rid = c ~= "" and c or nil, received_ms = pc._rtc.now() }
+      tr.receiver.track.sync = sr
+      emit(tr.receiver.track, "sr", sr)
+    end
   end
 end
-local MEDIA_EVENTS = { track = true, frame = true, keyframerequest = true }
+local MEDIA_EVENTS = { track = true, frame = true, keyframerequest = true, senderreport = true }
 -- }======
 
 -- {====== peer connection ======

@@ -8,6 +8,7 @@
 #include "core/rtc_addr.h"
 #include "io/rtc_pc_host.h"
 #include "pc/pc_media.h"
+#include "rtp/rtcp.h"
 #include "turn/turn_client.h"
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +174,14 @@ static int push_event(lua_State *L, const rtc_pc_event *ev)
         lua_pushliteral(L, "keyframerequest");
         lua_pushinteger(L, ev->tr);
         return 2;
+    case RTC_PC_EV_SENDER_REPORT:
+        /* NTP as Unix ms (a double keeps sub-ms precision), RTP ts, rid. */
+        lua_pushliteral(L, "senderreport");
+        lua_pushinteger(L, ev->tr);
+        lua_pushnumber(L, (double)rtc_ntp_to_unix_us(ev->ntp) / 1000.0);
+        lua_pushinteger(L, ev->ts);
+        lua_pushstring(L, ev->rid);
+        return 5;
     }
     return 0;
 }

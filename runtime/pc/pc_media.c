@@ -338,6 +338,33 @@ static int handle_rtp(rtc_pc *pc, rtc_buf *b)
     return rtc_rtp_receiver_handle_rtp(l->recv, b, pc->now);
 }
 
+/* The application maps RTP time to the sender's wall clock with these (recording
+ * with A/V sync), so each SR for a stream we receive is surfaced as it is. */
+static void emit_sender_report(rtc_pc *pc, const rtc_rtcp_view *v)
+{
+    rtc_rtcp_sr sr;
+    if (rtc_rtcp_read_sr(v, &sr) < 0) return;
+    pc_media *md = pc->media;
+    for (int i = 0; i < md->ntrs; i++) {
+        pc_tr *t = md->trs[i];
+        for (int j = 0; j < t->nlayers; j++) {
+            if (t->layers[j].ssrc != sr.ssrc) continue;
+            rtc_pc_event e;
+            memset(&e, 0, sizeof e);
+            e.type = RTC_PC_EV_SENDER_REPORT;
+            e.tr = t->handle;
+            e.kind = t->kind;
+            e.codec = t->codec;
+            e.ts = sr.rtp_ts;
+            e.ntp = sr.ntp;
+            snprintf(e.mid, sizeof e.mid, "%s", t->mid);
+            snprintf(e.rid, sizeof e.rid, "%s", t->layers[j].rid);
+            pc__emit(pc, &e);
+            return;
+        }
+    }
+}
+
 static void handle_rtcp(rtc_pc *pc, const uint8_t *data, size_t len)
 {
     pc_media *md = pc->media;
@@ -353,6 +380,8 @@ static void handle_rtcp(rtc_pc *pc, const uint8_t *data, size_t len)
             if (t->sender) rtc_rtp_sender_handle_rtcp(t->sender, &v[k], pc->now);
             for (int j = 0; j < t->nlayers; j++) rtc_rtp_receiver_handle_rtcp(t->layers[j].recv, &v[k], pc->now);
         }
+    for (int k = 0; k < n; k++)
+        if (v[k].pt == RTC_RTCP_SR) emit_sender_report(pc, &v[k]);
 }
 
 int pc__media_handle_packet(rtc_pc *pc, const uint8_t *data, size_t len)

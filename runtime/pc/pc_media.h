@@ -18,6 +18,11 @@
  *                              complete encoded frame, in order per layer (rid "" when the
  *                              stream has no RID; simulcast layers each have their own)
  *   RTC_PC_EV_KEYFRAME_REQUEST tr: the peer asked for a keyframe (PLI or FIR)
+ *   RTC_PC_EV_SENDER_REPORT    tr, ntp, ts, rid: an RTCP sender report for an incoming
+ *                              stream: the sender's NTP wall clock (32.32) and the RTP
+ *                              timestamp of that same instant. All streams of one sender
+ *                              share the NTP clock, so this pair maps each stream's RTP
+ *                              time onto one timeline (A/V sync, RFC 3550 6.4.1)
  * Transceivers are named by a handle (>= 0) handed out at creation. */
 #ifndef RTC_PC_MEDIA_H
 #define RTC_PC_MEDIA_H

@@ -84,6 +84,7 @@ typedef enum {
     RTC_PC_EV_TRACK,                 /* tr, kind, mid: see pc/pc_media.h */
     RTC_PC_EV_FRAME,                 /* tr, buf (caller owns: unref), ts, keyframe, codec */
     RTC_PC_EV_KEYFRAME_REQUEST,      /* tr */
+    RTC_PC_EV_SENDER_REPORT,         /* tr, ntp, ts, rid: an RTCP SR for an incoming stream */
 } rtc_pc_event_type;
 
 typedef struct rtc_pc_event {
@@ -102,6 +103,7 @@ typedef struct rtc_pc_event {
     uint32_t ts;                   /* FRAME: RTP timestamp */
     bool keyframe;
     char rid[16];                  /* FRAME: simulcast layer (RID), "" when none */
+    uint64_t ntp;                  /* SENDER_REPORT: sender's wall clock, NTP 32.32 (ts: RTP time then) */
 } rtc_pc_event;
 
 typedef struct rtc_dc_info {

@@ -1,0 +1,155 @@
+-- rtc.recorder: A/V sync through RTCP sender reports between two luartc peer
+-- connections in one process, and a failing disk.
+--
+-- The sender stamps each frame with its capture time (in the payload) and uses random,
+-- unrelated RTP bases for audio and video. Its video starts late: the frames of the
+-- first 600 ms go out in one burst, so arrival times put video 600 ms behind audio;
+-- audio pauses for a second in the middle (a muted track). In the file every frame's
+-- time minus its capture time must be the same constant for audio and video.
+local rtc = require "rtc"
+local loop = require "support.loop"
+local ffprobe = require "support.ffprobe"
+
+local function tmpdir()
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p '" .. dir .. "'"))
+  return dir
+end
+
+-- Payloads a depacketizer and the file writers accept, carrying the capture time.
+local function opus_frame(ms) return string.char(0xFC) .. "CAPT" .. string.pack(">i8", ms) .. string.rep("\0", 40) end
+local function vp8_frame(ms, key)
+  -- Frame tag (bit 0 clear = keyframe, show_frame set), then the keyframe start code
+  -- and 160x120, then our marker.
+  local head = key and (string.char(0x10, 0, 0, 0x9d, 0x01, 0x2a) .. string.pack("<I2I2", 160, 120))
+                   or string.char(0x11, 0, 0)
+  return head .. "CAPT" .. string.pack(">i8", ms) .. string.rep("\1", 200)
+end
+local function capture_of(data)
+  local at = data:find("CAPT", 1, true)
+  return at and string.unpack(">i8", data, at + 4)
+end
+
+describe("rtc.recorder", function()
+  it("maps audio and video through sender reports onto one timeline (random RTP bases, late video, a muted gap)", function()
+    local dir = tmpdir()
+    local path = dir .. "/sync.webm"
+    local res = {}
+    loop.run_task(function()
+      local a = rtc.peer_connection { bind_addresses = { "127.0.0.1" } }
+      local b = rtc.peer_connection { bind_addresses = { "127.0.0.1" } }
+      local cam = rtc.media_track("video", { codec = "VP8" })
+      local mic = rtc.media_track("audio")
+      a:add_transceiver(cam, { direction = "sendonly" })
+      a:add_transceiver(mic, { direction = "sendonly" })
+      local rec = rtc.recorder(path, { pc = b })
+      rec:on("error", function(e) res.error = e end)
+      local first_arrival = {}
+      b:on("track", function(track)
+        track:on("frame", function() first_arrival[track.kind] = first_arrival[track.kind] or rtc.now() end)
+        track:on("sr", function(sr) res.srs = (res.srs or 0) + 1; res.sr_ntp = sr.ntp_ms end)
+      end)
+      assert(a:set_local_description(assert(a:create_offer())))
+      a:wait_gathering_complete()
+      assert(b:set_remote_description(a.local_description))
+      assert(b:set_local_description(assert(b:create_answer())))
+      b:wait_gathering_complete()
+      assert(a:set_remote_description(b.local_description))
+      loop.wait_for(function() return a.connection_state == "connected" and b.connection_state == "connected" end,
+                    "connected")
+      local base_a, base_v = math.random(0, 0xffffffff), math.random(0, 0xffffffff)
+      local t0 = rtc.now()
+      local na, nv = 0, 0
+      local LATE, DUR = 600, 3600
+      while true do
+        local t = rtc.now() - t0
+        if t > DUR then break end
+        while na * 20 <= t do
+          local ms = na * 20
+          -- muted from 1.6 s to 2.6 s: nothing is sent
+          if ms < 1600 or ms >= 2600 then
+            mic:write_frame { data = opus_frame(ms), timestamp = (base_a + na * 960) & 0xffffffff }
+          end
+          na = na + 1
+        end
+        while t >= LATE and nv * 50 <= t do
+          local ms = nv * 50
+          cam:write_frame { data = vp8_frame(ms, nv % 20 == 0), timestamp = (base_v + nv * 4500) & 0xffffffff,
+                            keyframe = nv % 20 == 0 }
+          nv = nv + 1
+        end
+        rtc.sleep(0.005)
+      end
+      rtc.sleep(0.2)
+      res.stats = rec:stats()
+      res.closed = rec:close()
+      res.late_by = first_arrival.video - first_arrival.audio
+      a:close(); b:close()
+    end, 20000)
+    assert.is_nil(res.error)
+    assert.is_true(res.closed)
+    -- The scenario: arrival times alone would put video this far behind audio.
+    assert.is_true(res.late_by >= 400, "video arrived " .. tostring(res.late_by) .. " ms after audio")
+    assert.is_true(res.srs >= 2)
+    assert.is_true(res.stats.synced.audio and res.stats.synced.video)
+    assert.equal(0, res.stats.arrival_anchored)
+    -- Every frame: file time - capture time. One constant for both kinds.
+    local r = assert(rtc.media.open(path))
+    local lo, hi, n = {}, {}, { audio = 0, video = 0 }
+    local first = {}
+    while true do
+      local f = r:next()
+      if not f then break end
+      local cap = assert(capture_of(f.data), "frame without capture time")
+      local d = f.pts_ms - cap
+      lo[f.kind] = math.min(lo[f.kind] or d, d)
+      hi[f.kind] = math.max(hi[f.kind] or d, d)
+      first[f.kind] = first[f.kind] or f.pts_ms
+      n[f.kind] = n[f.kind] + 1
+    end
+    r:close()
+    local msg = string.format("file time - capture time: audio %s..%s ms, video %s..%s ms (%d/%d frames)",
+                              lo.audio, hi.audio, lo.video, hi.video, n.audio, n.video)
+    io.stderr:write(msg, "; video arrived ", tostring(res.late_by), " ms late\n")
+    assert.is_true(n.audio >= 120 and n.video >= 50, msg)
+    assert.is_true(hi.audio - lo.audio <= 40, msg)       -- the muted second stays a gap in time
+    assert.is_true(hi.video - lo.video <= 40, msg)
+    assert.is_true(math.abs(lo.audio - lo.video) <= 40, msg)
+    assert.is_true(math.abs(first.audio - first.video) <= 40, msg)
+    local probe = ffprobe.probe(path)
+    assert.equal(2, #probe.streams)
+    os.execute("rm -rf '" .. dir .. "'")
+  end)
+
+  it("reports a failed write, closes the file and drops later frames", function()
+    local handlers = {}
+    local track = { kind = "video", on = function(self, ev, fn) handlers[ev] = fn; return self end,
+                    sync = { ntp_ms = 1e12, timestamp = 1000, received_ms = rtc.now() } }
+    local rec = rtc.recorder("/dev/full", { format = "webm" })
+    local errors, closes = {}, 0
+    rec:on("error", function(e) errors[#errors + 1] = e end)
+    rec:on("close", function() closes = closes + 1 end)
+    assert.is_true(rec:add(track))
+    for i = 0, 99 do
+      handlers.frame { data = vp8_frame(i * 50, i % 10 == 0) .. string.rep("x", 30000), timestamp = 1000 + i * 4500,
+                       keyframe = i % 10 == 0, codec = "VP8" }
+    end
+    assert.equal(1, #errors)
+    assert.matches("media writer", errors[1])
+    assert.equal(1, closes)
+    local ok, err = rec:close()
+    assert.is_nil(ok)
+    assert.equal(errors[1], err)
+    assert.is_nil((rec:add { kind = "audio", on = track.on }))
+  end)
+
+  it("refuses a track its file cannot hold", function()
+    local rec = rtc.recorder(os.tmpname() .. ".ogg")
+    local t = { kind = "video", on = function(self) return self end }
+    local ok, err = rec:add(t)
+    assert.is_nil(ok)
+    assert.matches("NotSupportedError", err)
+    assert.is_true(rec:close())
+  end)
+end)

@@ -147,6 +147,7 @@ static void free_tr(pc_tr *t)
 {
     rtc_rtp_sender_free(t->sender);
     for (int i = 0; i < t->nlayers; i++) rtc_rtp_receiver_free(t->layers[i].recv);
+    pc__xform_free(t);
     free(t);
 }
 
@@ -387,7 +388,7 @@ static void handle_rtcp(rtc_pc *pc, const uint8_t *data, size_t len)
 int pc__media_handle_packet(rtc_pc *pc, const uint8_t *data, size_t len)
 {
     pc_media *md = pc->media;
-    if (!md || !pc->srtp) return RTC_EIGNORED;
+    if (!md || !pc__srtp(pc)) return RTC_EIGNORED;
     rtc_buf *b = rtc_buf_alloc(pc->cfg.pool, len);
     if (!b) return RTC_ENOMEM;
     memcpy(b->data, data, len);
@@ -403,7 +404,7 @@ int pc__media_handle_packet(rtc_pc *pc, const uint8_t *data, size_t len)
 
 /* ---- output ------------------------------------------------------------------------------- */
 
-static bool can_send(rtc_pc *pc) { return pc->srtp && pc->has_pair && !pc->closed; }
+static bool can_send(rtc_pc *pc) { return pc->has_pair && !pc->closed && pc__srtp(pc); }
 
 static void send_protected(rtc_pc *pc, rtc_buf *b, bool rtcp)
 {
@@ -464,6 +465,8 @@ static void drain_receiver(rtc_pc *pc, pc_tr *t, pc_layer *l)
     while (rtc_rtp_receiver_poll_frame(l->recv, &f) > 0) {
         l->frames++;
         if (f.keyframe) l->keyframes++;
+        f.data = pc__xform_recv(t, l, f.data, f.ts, f.keyframe);   /* takes the ref */
+        if (!f.data) continue;
         rtc_pc_event e;
         memset(&e, 0, sizeof e);
         e.type = RTC_PC_EV_FRAME;
@@ -541,7 +544,9 @@ int rtc_pc_send_frame(rtc_pc *pc, int tr, const uint8_t *frame, size_t len, uint
     memset(&pp, 0, sizeof pp);
     pp.picture_id = t->picture_id;
     pp.keyframe = keyframe;
-    int r = rtc_rtp_sender_send_frame(t->sender, frame, len, ts, &pp, pc->now);
+    int r = pc__xform_send(t, &frame, &len, ts, keyframe);
+    if (r < 0) return r;      /* dropped by the transform: counted in its stats */
+    r = rtc_rtp_sender_send_frame(t->sender, frame, len, ts, &pp, pc->now);
     if (r >= 0) {
         t->picture_id = (t->picture_id + 1) & 0x7fff;
         t->frames_sent++;
@@ -578,6 +583,7 @@ int rtc_pc_transceiver_info(rtc_pc *pc, int tr, rtc_transceiver_info *out)
     out->rtx_pt = t->rtx_pt;
     out->clock_rate = t->clock_rate;
     snprintf(out->fmtp, sizeof out->fmtp, "%s", t->fmtp);
+    snprintf(out->remote_fmtp, sizeof out->remote_fmtp, "%s", t->remote_fmtp);
     out->fb_nack = t->fb_nack;
     out->fb_pli = t->fb_pli;
     out->fb_fir = t->fb_fir;

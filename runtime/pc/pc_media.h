@@ -56,7 +56,8 @@ int rtc_pc_transceiver_count(const rtc_pc *pc);                 /* handles are 0
  * 90 kHz video). keyframe matters for VP9 (scalability structure); other codecs read
  * it from the bitstream. Returns the number of RTP packets, RTC_ESTATE when the
  * transceiver does not send (not negotiated, no send direction, transport not up),
- * RTC_ENOTFOUND, or a packetizer error. */
+ * RTC_ENOTFOUND, or a packetizer error; when a frame transform (pc/pc_transform.h)
+ * drops the frame, RTC_EIGNORED or the transform's error. */
 int rtc_pc_send_frame(rtc_pc *pc, int tr, const uint8_t *frame, size_t len, uint32_t ts, bool keyframe,
                       rtc_time now);
 /* Ask the peer for a keyframe on the incoming stream (PLI, repeated until one comes). */
@@ -72,6 +73,7 @@ typedef struct rtc_transceiver_info {
     uint8_t pt, rtx_pt;          /* rtx_pt 0 = no RTX */
     uint32_t clock_rate;
     char fmtp[128];              /* of the negotiated codec */
+    char remote_fmtp[128];       /* the peer's fmtp for it (its receive preferences: Opus usedtx, ...) */
     bool fb_nack, fb_pli, fb_fir, fb_twcc, fb_remb;
     uint32_t local_ssrc, local_rtx_ssrc, remote_ssrc, remote_rtx_ssrc;   /* 0 = none */
     /* inbound-rtp (summed over simulcast layers) */

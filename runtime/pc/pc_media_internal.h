@@ -35,6 +35,7 @@ typedef struct pc_tr {
     uint8_t pt, rtx_pt;
     uint32_t clock_rate;
     char fmtp[128];
+    char remote_fmtp[128];               /* the peer's fmtp for that PT: what it asks of our sender */
     bool fb_nack, fb_pli, fb_fir, fb_twcc, fb_remb;
     uint8_t mid_id, rid_id, rrid_id, abs_id, twcc_id, level_id;
     uint32_t remote_ssrc, remote_rtx_ssrc;   /* signalled in the remote description */
@@ -47,6 +48,7 @@ typedef struct pc_tr {
     int32_t picture_id;
     uint64_t frames_sent;
     double round_trip_time;              /* seconds, -1 unknown */
+    struct pc_xform *xform;              /* frame transforms (pc_transform.c), NULL when none */
 } pc_tr;
 
 typedef struct pc_media {
@@ -69,6 +71,14 @@ int pc__media_new_tr(rtc_pc *pc, rtc_media_kind kind, rtc_media_direction dir, i
 void pc__media_emit_track(rtc_pc *pc, pc_tr *t);
 /* Create the sender/receiver a negotiated transceiver needs. */
 void pc__media_start_streams(rtc_pc *pc, pc_tr *t);
+
+/* Frame transforms (pc_transform.c). Send: 1 with the frame and its length replaced by the
+ * transformed frame (valid until the next send on t), 0 when t has no send transform,
+ * negative to drop the frame. Receive: the frame to report (takes the ref of `in`, may
+ * return it), NULL to drop. */
+int pc__xform_send(pc_tr *t, const uint8_t **frame, size_t *len, uint32_t ts, bool keyframe);
+rtc_buf *pc__xform_recv(pc_tr *t, const pc_layer *l, rtc_buf *in, uint32_t ts, bool keyframe);
+void pc__xform_free(pc_tr *t);
 
 static inline bool pc__dir_sends(int d) { return d == RTC_DIR_SENDRECV || d == RTC_DIR_SENDONLY; }
 static inline bool pc__dir_recvs(int d) { return d == RTC_DIR_SENDRECV || d == RTC_DIR_RECVONLY; }

@@ -2,10 +2,7 @@
  * video, the offerer sends VP8 and Opus frames through 10% loss both ways, and NACK/RTX
  * repair every one; JSEP answers to Chrome's offer pick the right codecs, ids and
  * feedback; our own offers answer back into the same parameters. */
-#include "rtc_test.h"
-#include "vnet.h"
-#include "core/rtc_errors.h"
-#include "pc/pc_media.h"
+#include "test_pc_harness.h"
 #include "sdp/sdp.h"
 #include "rtp/rtp_ext.h"
 #include "pc/pc_internal.h"      /* hostile input: the offerer's SRTP session protects it */
@@ -15,19 +12,6 @@
 
 #define CORPUS RTC_SOURCE_DIR "/spec/sdp/corpus/"
 #define NFRAMES 300
-
-typedef struct peer {
-    rtc_pc *pc;
-    rtc_addr addr;
-    int tracks, track_tr[4], track_kind[4];
-    int keyframe_requests;
-    /* received frames per transceiver, checked against what was sent */
-    int frames[4], bad[4], keyframes[4];
-    uint32_t last_ts[4];
-} peer;
-
-static rtc_time now;
-static bool strip_ssrcs;          /* the offer signals no SSRCs: streams are found by MID */
 
 /* Drop every a=ssrc and a=ssrc-group line (in place). */
 static void remove_ssrc_lines(char *sdp)
@@ -41,8 +25,6 @@ static void remove_ssrc_lines(char *sdp)
     }
     *w = 0;
 }
-static rtc_rng rng;
-static rtc_dtls_cert *cert_a, *cert_b;
 static peer *g_sender;
 
 /* Deterministic frame content from (kind, index) so the receiver can check each byte. */
@@ -85,63 +67,6 @@ static void check_frame(peer *p, const rtc_pc_event *ev)
     p->frames[tr]++;
 }
 
-static void peer_init(peer *p, const char *addr, rtc_dtls_cert *cert)
-{
-    memset(p, 0, sizeof *p);
-    rtc_pc_config cfg = { .rng = &rng, .cert = cert, .unix_now = 1700000000 };
-    ASSERT_OK(rtc_pc_new(&p->pc, &cfg, now));
-    ASSERT_OK(rtc_addr_parse(&p->addr, addr));
-    ASSERT_OK(rtc_pc_add_local_address(p->pc, &p->addr, 65535, now));
-}
-
-static void drain(peer *p, vnet *n)
-{
-    rtc_transmit tx;
-    while (rtc_pc_poll_transmit(p->pc, &tx)) {
-        const rtc_addr *from = rtc_addr_family(&tx.local) ? &tx.local : &p->addr;
-        vnet_send(n, from, &tx.remote, tx.buf->data, tx.buf->len, now);
-        rtc_buf_unref(tx.buf);
-    }
-    rtc_pc_event ev;
-    while (rtc_pc_poll_event(p->pc, &ev)) {
-        switch (ev.type) {
-        case RTC_PC_EV_TRACK:
-            ASSERT(p->tracks < 4);
-            p->track_tr[p->tracks] = ev.tr;
-            p->track_kind[p->tracks++] = ev.kind;
-            break;
-        case RTC_PC_EV_FRAME: check_frame(p, &ev); break;
-        case RTC_PC_EV_KEYFRAME_REQUEST: p->keyframe_requests++; break;
-        default: break;
-        }
-        rtc_buf_unref(ev.buf);
-    }
-}
-
-static void step(peer *a, peer *b, vnet *n, rtc_time until)
-{
-    long spins = 0;
-    while (now < until) {
-        drain(a, n);
-        drain(b, n);
-        rtc_time t = rtc_time_min(rtc_pc_poll_timeout(a->pc), rtc_pc_poll_timeout(b->pc));
-        t = rtc_time_min(t, vnet_next_delivery(n));
-        t = rtc_time_min(t, until);
-        if (t > now) now = t;
-        else ASSERT(++spins < 100000);     /* a deadline in the past that handle_timeout never clears */
-        vnet_packet pkt;
-        while (vnet_poll(n, now, &pkt)) {
-            peer *to = rtc_addr_eq(&pkt.to, &a->addr) ? a : rtc_addr_eq(&pkt.to, &b->addr) ? b : NULL;
-            if (to) rtc_pc_handle_datagram(to->pc, &pkt.to, &pkt.from, pkt.data, pkt.len, now);
-        }
-        if (rtc_pc_poll_timeout(a->pc) <= now) rtc_pc_handle_timeout(a->pc, now);
-        if (rtc_pc_poll_timeout(b->pc) <= now) rtc_pc_handle_timeout(b->pc, now);
-    }
-    drain(a, n);
-    drain(b, n);
-}
-
-static void negotiate(peer *a, peer *b, vnet *n);
 
 /* A second offer/answer in the other direction during the call: the answerer adds a
  * video sender, offers, and its frames reach the first offerer; the first streams
@@ -192,31 +117,9 @@ static void renegotiate_and_send_back(peer *a, peer *b, vnet *n, int atr)
     ASSERT(b->frames[b->track_tr[1]] - audio_before >= 19);   /* the first audio stream still flows */
 }
 
-static void negotiate(peer *a, peer *b, vnet *n)
-{
-    char *offer, *answer;
-    ASSERT_OK(rtc_pc_create_offer(a->pc, false, &offer, now));
-    ASSERT_OK(rtc_pc_set_local_description(a->pc, RTC_SDP_OFFER, offer, now));
-    free(offer);
-    step(a, b, n, now + RTC_MS(50));
-    ASSERT_OK(rtc_pc_local_description(a->pc, NULL, &offer));
-    if (strip_ssrcs) remove_ssrc_lines(offer);
-    ASSERT_OK(rtc_pc_set_remote_description(b->pc, RTC_SDP_OFFER, offer, now));
-    free(offer);
-    ASSERT_OK(rtc_pc_create_answer(b->pc, &answer, now));
-    ASSERT_OK(rtc_pc_set_local_description(b->pc, RTC_SDP_ANSWER, answer, now));
-    free(answer);
-    step(a, b, n, now + RTC_MS(50));
-    ASSERT_OK(rtc_pc_local_description(b->pc, NULL, &answer));
-    ASSERT_OK(rtc_pc_set_remote_description(a->pc, RTC_SDP_ANSWER, answer, now));
-    free(answer);
-}
-
-static bool connected(peer *p) { return rtc_pc_connection_state_get(p->pc) == RTC_CONN_CONNECTED; }
-
 static void exchange_with_loss(bool unsignaled)
 {
-    strip_ssrcs = unsignaled;
+    harness_munge_offer = unsignaled ? remove_ssrc_lines : NULL;   /* streams are then found by MID */
     peer a, b;
     vnet *n = vnet_new(11);
     vnet_set_link(n, (vnet_link){ .delay = RTC_MS(20), .jitter = RTC_MS(2), .loss = 0.10 });
@@ -351,7 +254,7 @@ static void exchange_with_loss(bool unsignaled)
         ASSERT_OK(rtc_pc_transceiver_info(b.pc, rv, &ib));
         ASSERT_EQ(ib.remote_ssrc, ia.local_ssrc);
         ASSERT_EQ(ib.remote_rtx_ssrc, ia.local_rtx_ssrc);
-        strip_ssrcs = false;
+        harness_munge_offer = NULL;
     } else {
         renegotiate_and_send_back(&a, &b, n, atr);
     }
@@ -566,6 +469,7 @@ static void test_our_offer(void)
 int main(void)
 {
     rtc_rng_init_seed(&rng, 42);
+    harness_default_on_frame = check_frame;
     ASSERT_OK(rtc_dtls_cert_generate(&cert_a, RTC_DTLS_KEY_ECDSA_P256, &rng, 1700000000));
     ASSERT_OK(rtc_dtls_cert_generate(&cert_b, RTC_DTLS_KEY_ECDSA_P256, &rng, 1700000000));
     RUN(test_chrome_offer);

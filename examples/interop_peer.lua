@@ -8,7 +8,7 @@ local json = rtc.json
 local function usage(msg)
   io.stderr:write("interop_peer: ", msg, "\n")
   io.stderr:write("usage: interop_peer.lua --role offer|answer --test dc-echo|dc-throughput|dc-suite|audio|video ",
-                  "[--trickle] [--duration S] [--file IVF] [--record FILE] [--bytes N] [--stun URL] [--turn URL --turn-user U --turn-pass P] ",
+                  "[--trickle] [--duration S] [--file IVF|OGG] [--record FILE] [--bytes N] [--stun URL] [--turn URL --turn-user U --turn-pass P] ",
                   "[--relay-only] [--timeout S]\n")
   io.stderr:write("RESULT ", json.encode({ ok = false, error = msg }), "\n")
   os.exit(2)
@@ -329,8 +329,9 @@ elseif opts.test == "audio" or opts.test == "video" then
     if kind == "video" and not opts.file then usage("--test video needs --file IVF") end
     local track = rtc.media_track(kind, kind == "video" and { codec = "VP8" } or nil)
     pc:add_transceiver(track, { direction = "sendonly" })
+    -- Audio plays an Ogg/Opus file when one is given, else a tone.
     local src, err
-    if kind == "video" then src, err = rtc.media.file_source(opts.file, { loop = true })
+    if opts.file then src, err = rtc.media.file_source(opts.file, { loop = true, kind = kind })
     else src, err = rtc.media.tone_source { frequency = 440, channels = 1 } end
     if not src then usage(tostring(err)) end
     local sent = 0
@@ -366,7 +367,9 @@ elseif opts.test == "audio" or opts.test == "video" then
           rtc.set_timeout(duration * 1000, function()
             local extra = { ok = frames > 0, frames_received = frames }
             for _, st in pairs(pc:get_stats()) do
-              if st.type == "inbound-rtp" and st.kind == kind then extra.packets_received = st.packetsReceived end
+              if st.type == "inbound-rtp" and st.kind == kind then
+                extra.packets_received, extra.packets_lost = st.packetsReceived, st.packetsLost
+              end
             end
             if dec then
               extra.audio_energy = samples > 0 and math.sqrt(sum_sq / samples) / 32768 or 0

@@ -2,8 +2,8 @@
 // Headless Chromium as an interop peer (docs/interop.md): the same command-line and
 // stdio signaling contract as examples/interop_peer.lua, so the pairing script can
 // connect any two peers. Logs go to stderr, ending with one `RESULT {json}` line.
-//   node browser_peer.js --role offer|answer --test dc-echo|dc-throughput
-//        [--trickle] [--bytes N] [--stun URL] [--turn URL --turn-user U --turn-pass P]
+//   node browser_peer.js --role offer|answer --test dc-echo|dc-throughput|dc-suite|audio|video
+//        [--trickle] [--bytes N] [--duration S] [--stun URL] [--turn URL --turn-user U --turn-pass P]
 //        [--relay-only] [--expose-ips] [--media] [--timeout S]
 'use strict';
 const { runPeer, result } = require('./run_peer');
@@ -18,6 +18,7 @@ function parseArgs(argv) {
       case '--test': o.test = next(); break;
       case '--trickle': o.trickle = true; break;
       case '--bytes': o.bytes = parseInt(next(), 10); break;
+      case '--duration': o.duration = parseFloat(next()); break;
       case '--stun': o.stun = next(); break;
       case '--turn': o.turn = next(); break;
       case '--turn-user': o.turnUser = next(); break;
@@ -39,7 +40,7 @@ async function main() {
   const extra = [];
   // Granting media permission makes Chromium expose host addresses; data channel tests
   // keep its default (mDNS .local host candidates) unless asked otherwise.
-  if (opts.media) extra.push('--use-fake-ui-for-media-stream');
+  if (opts.media || opts.test === 'audio' || opts.test === 'video') extra.push('--use-fake-ui-for-media-stream');
   // Chromium's default hides host addresses behind mDNS .local names; keep that
   // unless a test asks for real addresses.
   if (opts.exposeIps) extra.push('--disable-features=WebRtcHideLocalIpsWithMdns');

@@ -158,6 +158,9 @@ window.runPeer = async function (opts) {
 
   } else if (opts.test === 'dc-suite') {
     runSuite(pc, opts, onOpen, done, fail, negotiate);   // not awaited: the offer goes out below
+  } else if (opts.test === 'audio' || opts.test === 'video') {
+    // media_tests.js; awaited so the offer below carries the track.
+    try { await startMediaTest(pc, opts, onOpen, done, fail); } catch (e) { fail(e.message || String(e)); }
   } else {
     fail('unknown test ' + opts.test);
   }

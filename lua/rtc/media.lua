@@ -3,8 +3,13 @@
 --   rtc.media.open(path[, opts]) -> reader       frames one by one, no pacing
 --   rtc.media.writer(path, opts) -> writer       Ogg/Opus, IVF, WebM/Matroska
 --   rtc.media.file_source(path, opts) -> source  frames paced in real time
---   rtc.media.tone_source(opts) -> source        Opus tone or silence, 20 ms frames
+--   rtc.media.tone_source(opts) -> source        Opus (or PCM) tone or silence, 20 ms frames
 --   rtc.media.opus_encoder(opts), rtc.media.opus_decoder(rate, channels)
+--   rtc.media.opus_stream(channels[, max_gap])   packets + RTP time -> continuous PCM
+--
+-- PCM is a Lua string of interleaved signed 16-bit native-endian (little-endian on
+-- every platform we build for) samples at 48 kHz: string.unpack("<i2", s, 2 * i - 1)
+-- reads sample i. Tracks use this module for track:on("pcm") and track:write_pcm().
 --
 -- A source emits "frame" with { data, timestamp, pts_ms, keyframe, kind, codec }:
 -- timestamp is in the codec's RTP clock (48 kHz Opus, 90 kHz video) and keeps
@@ -75,6 +80,96 @@ return function(rtc, core)
   media.opus_encoder = core.opus_encoder
   media.opus_decoder = core.opus_decoder
   media.pcm_tone = core.pcm_tone
+  media.opus_stream = core.opus_stream
+
+  -- {====== PCM on tracks (driven from lua/rtc/peer_connection.lua) ======
+  -- Receive: one rtc_opus_stream per remote track, created at the first frame that
+  -- arrives while a "pcm" listener exists, with the channel count of that packet
+  -- (the TOC's stereo bit), dropped when the listeners go or the track ends.
+  -- Send: one encoder per local track, created at the first write_pcm() once the
+  -- transceiver has negotiated Opus, configured from the peer's fmtp (its receive
+  -- preferences: usedtx, useinbandfec, stereo, maxaveragebitrate, cbr,
+  -- maxplaybackrate) with the track's own options on top.
+  local pcm = {}
+  media._pcm = pcm
+
+  function pcm.feed(track, data, ts, emit)
+    local st = track._pcm_rx
+    if not st then
+      if #data == 0 then return end
+      local ch = (data:byte(1) & 0x04) ~= 0 and 2 or 1
+      local err
+      st, err = core.opus_stream(ch)
+      if not st then log_error("pcm: " .. tostring(err)); return end
+      track._pcm_rx = st
+    end
+    local chunks = st:decode(data, ts)         -- nil for late or corrupt packets (counted)
+    if not chunks then return end
+    for i = 1, #chunks do emit(track, "pcm", chunks[i]) end
+  end
+
+  function pcm.release(track)
+    if track._pcm_rx then track._pcm_rx:close(); track._pcm_rx = nil end
+    if track._pcm_tx then track._pcm_tx.enc:close(); track._pcm_tx = nil end
+  end
+
+  local function not_sending(what)
+    return nil, "InvalidStateError: " .. what, "InvalidStateError"
+  end
+
+  function pcm.write(track, samples)
+    if type(samples) ~= "string" then
+      error("bad argument #1 to 'write_pcm' (string of interleaved s16 samples expected, got " .. type(samples) .. ")", 3)
+    end
+    if track.kind ~= "audio" then error("write_pcm: only audio tracks take PCM", 3) end
+    if track.remote then error("write_pcm: a remote track cannot be written to", 3) end
+    local opts = track._opts or {}
+    local ch = opts.channels or 1
+    if ch ~= 1 and ch ~= 2 then error("write_pcm: the track's channels option must be 1 or 2", 3) end
+    if #samples % (2 * ch) ~= 0 then
+      error(string.format("bad argument #1 to 'write_pcm' (%d bytes is not a whole number of %d-channel s16 samples)",
+                          #samples, ch), 3)
+    end
+    local tr = track._tr
+    if not tr or tr._pc._closed then return not_sending("the track is not sending") end
+    local st = track._pcm_tx
+    if not st then
+      local info = tr._pc._core:tr_info(tr._h)
+      if not info.negotiated then return not_sending("the track's transceiver is not negotiated yet") end
+      if info.codec ~= "opus" then return not_sending("the negotiated codec is not Opus") end
+      local enc, err, name = core.opus_encoder { channels = ch, fmtp = info.remote_fmtp, bitrate = opts.bitrate,
+                                                 dtx = opts.dtx, fec = opts.fec, voice = opts.voice }
+      if not enc then return nil, err, name end
+      st = { enc = enc, ts = 0, fmtp = info.remote_fmtp }
+      track._pcm_tx = st
+    end
+    local frames, n = st.enc:push(samples)
+    if not frames then return nil, n end
+    local sent, first_err, first_name = 0, nil, nil
+    for i = 1, n do
+      local pkt = frames[i]
+      -- DTX frames are not sent, but their time passes: the receiver conceals the gap.
+      if pkt then
+        local r, err, name = tr._pc._core:send_frame(tr._h, pkt, st.ts & 0xffffffff, false)
+        if r then sent = sent + r elseif not first_err then first_err, first_name = err, name end
+      end
+      st.ts = st.ts + 960
+    end
+    if first_err and sent == 0 then return nil, first_err, first_name end
+    return sent
+  end
+
+  function pcm.stats(track)
+    local out = {}
+    if track._pcm_tx then
+      out.encoder = track._pcm_tx.enc:info()
+      out.encoder.fmtp = track._pcm_tx.fmtp
+      out.encoder.timestamp = track._pcm_tx.ts & 0xffffffff
+    end
+    if track._pcm_rx then out.decoder = track._pcm_rx:stats() end
+    return out
+  end
+  -- }======
 
   -- {====== RTP time to the recording clock ======
   --- rtc.media.rtp_clock(rate) -> clock: maps one stream's 32-bit RTP timestamps to ms
@@ -244,13 +339,24 @@ return function(rtc, core)
   end
 
   --- rtc.media.tone_source{frequency=440, amplitude=0.25, channels=1, bitrate=,
-  --- duration= (seconds; nil = endless)}: Opus frames of 20 ms at 48 kHz; frequency 0 is silence.
+  --- duration= (seconds; nil = endless), pcm=}: Opus frames of 20 ms at 48 kHz;
+  --- frequency 0 is silence. With pcm = true the frames carry `samples` (PCM for
+  --- track:write_pcm, which encodes with the peer's fmtp) instead of Opus `data`.
   function media.tone_source(opts)
     opts = opts or {}
     local freq, amp, ch = opts.frequency or 440, opts.amplitude or 0.25, opts.channels or 1
+    local n, limit = 0, opts.duration and math.floor(opts.duration * 50 + 0.5)
+    if opts.pcm then
+      return new_source(function()
+        if limit and n >= limit then return false end
+        local f = { samples = core.pcm_tone(freq, freq > 0 and amp or 0, n * 960, 960, ch), channels = ch,
+                    rate = 48000, pts_ms = n * 20, duration_ms = 20, timestamp = n * 960, kind = "audio", codec = "pcm" }
+        n = n + 1
+        return f
+      end, opts.speed)
+    end
     local enc, err, name = core.opus_encoder{ channels = ch, bitrate = opts.bitrate }
     if not enc then return nil, err, name end
-    local n, limit = 0, opts.duration and math.floor(opts.duration * 50 + 0.5)
     return new_source(function()
       if limit and n >= limit then return false end
       local pcm = core.pcm_tone(freq, freq > 0 and amp or 0, n * 960, 960, ch)

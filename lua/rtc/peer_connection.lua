@@ -2,6 +2,7 @@
 -- shape in snake_case, on top of rtc.core's peer connection (runtime/lua/lrtc_pc.c).
 -- See docs/peer-connection.md and, for transceivers and tracks, docs/media.md.
 local json = nil -- set by install()
+local RTC = nil  -- the rtc table, set by install(); PCM on tracks lives in RTC.media._pcm
 
 local PC, DC = {}, {}
 
@@ -106,6 +107,7 @@ DC.__close = DC.close
 -- {====== media: transceivers and tracks (pc/pc_media.h) ======
 local TR, TRACK = {}, {}
 local TRACK_EVENTS = { frame = true, keyframerequest = true, ended = true, sr = true }
+TRACK_EVENTS.pcm = true   -- decoded 48 kHz PCM of a remote Opus track (lua/rtc/media.lua)
 local KINDS = { audio = true, video = true }
 local DIRECTIONS = { sendrecv = true, sendonly = true, recvonly = true, inactive = true }
 
@@ -143,6 +145,14 @@ function TRACK:request_keyframe()
   if not tr or tr._pc._closed then return nil, "InvalidStateError: the track has ended", "InvalidStateError" end
   return tr._pc._core:request_keyframe(tr._h)
 end
+
+--- track:write_pcm(samples) -> packets | nil, err (local audio tracks): interleaved s16
+--- PCM at 48 kHz, any length; encoded in 20 ms Opus frames with the peer's fmtp
+--- (usedtx, useinbandfec, stereo, ...) and sent with RTP timestamps that count samples.
+function TRACK:write_pcm(samples) return RTC.media._pcm.write(self, samples) end
+
+--- track:pcm_stats() -> { encoder = {...}, decoder = {...} } once PCM has flowed.
+function TRACK:pcm_stats() return RTC.media._pcm.stats(self) end
 
 local function new_transceiver(pc, h, kind, remote_created)
   local tr = setmetatable({ _pc = pc, _h = h, kind = kind, _remote_created = remote_created,
@@ -195,6 +205,9 @@ local function media_dispatch(pc, name, h, a, b, c, d, e)
     if tr then
       emit(tr.receiver.track, "frame", { data = a, timestamp = b, keyframe = c, codec = d, mid = tr.receiver.track.mid,
                                          rid = e ~= "" and e or nil })
+      local track = tr.receiver.track
+      if track._listeners.pcm and d == "opus" then RTC.media._pcm.feed(track, a, b, emit)
+      elseif track._pcm_rx then RTC.media._pcm.release(track) end
     end
   elseif name == "keyframerequest" then
     if tr and tr.sender.track then emit(tr.sender.track, "keyframerequest") end
@@ -470,6 +483,10 @@ function PC:close()
     local ok, info = pcall(self._core.tr_info, self._core, h)
     if ok then tr._info = info end
   end
+  for _, tr in pairs(self._transceivers) do
+    RTC.media._pcm.release(tr.receiver.track)
+    if tr.sender.track then RTC.media._pcm.release(tr.sender.track) end
+  end
   local stats = self._core:raw_stats()
   self._final_stats = stats
   self._closed = true
@@ -650,6 +667,7 @@ end
 
 return function(rtc, core)
   json = rtc.json
+  RTC = rtc
 
   --- rtc.peer_connection{ice_servers=, ice_transport_policy=, bundle_policy=, certificates=,
   ---                     ice_lite=, bind_addresses=, port=, loopback=, max_message_size=}
@@ -671,7 +689,9 @@ return function(rtc, core)
   function rtc.media_track(kind, opts)
     if not KINDS[kind] then error("bad argument #1 to 'media_track' (\"audio\" or \"video\" expected)", 2) end
     if opts ~= nil and type(opts) ~= "table" then error("bad argument #2 to 'media_track' (table expected)", 2) end
-    return new_track(kind, false, opts and opts.codec)
+    local t = new_track(kind, false, opts and opts.codec)
+    t._opts = opts   -- channels, bitrate, dtx, fec, voice: write_pcm's encoder (over the peer's fmtp)
+    return t
   end
 
   --- rtc.udp_mux{host=, port=} -> mux: one UDP socket shared by every peer connection

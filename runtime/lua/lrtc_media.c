@@ -9,7 +9,9 @@
  *   core.media_writer(kind, path, opts) -> writer       kind: "ogg" "ivf" "webm"
  *     writer:write(data, pts_ms, keyframe, is_video) -> true | nil, err
  *     writer:close() -> true | nil, err                  writer:stats()
- *   core.opus_encoder(opts) -> enc:encode(pcm) ; core.opus_decoder(rate, ch) -> dec:decode(pkt|nil)
+ *   core.opus_encoder(opts) -> enc:encode(pcm) | enc:push(pcm) | enc:info() | enc:close()
+ *   core.opus_decoder(rate, ch) -> dec:decode(pkt|nil) | dec:close()
+ *   core.opus_stream(channels[, max_gap]) -> st:decode(pkt, ts) -> {chunk...} | st:stats() | st:close()
  *   core.pcm_tone(freq, amplitude, first_sample, samples, channels) -> s16le string
  */
 #include "lua/lrtc.h"
@@ -29,6 +31,7 @@
 #define WRITER_MT "rtc.media_writer"
 #define ENC_MT "rtc.opus_encoder"
 #define DEC_MT "rtc.opus_decoder"
+#define STREAM_MT "rtc.opus_stream"
 
 enum { K_OGG, K_IVF, K_WEBM, K_H264 };
 static const char *const kinds[] = { "ogg", "ivf", "webm", "h264", NULL };
@@ -353,7 +356,13 @@ static int l_media_writer(lua_State *L)
 }
 
 /* ====== Opus and PCM ====== */
-typedef struct lenc { rtc_opus_encoder *e; int channels; } lenc;
+/* push() cuts PCM into 20 ms frames; the remainder waits in pend for the next call. */
+typedef struct lenc {
+    rtc_opus_encoder *e;
+    int channels, npend;
+    uint64_t frames, dtx_frames;
+    int16_t pend[960 * 2];
+} lenc;
 typedef struct ldec { rtc_opus_decoder *d; int channels, rate; } ldec;
 
 static int enc_gc(lua_State *L) { lenc *e = luaL_checkudata(L, 1, ENC_MT); rtc_opus_encoder_free(e->e); e->e = NULL; return 0; }
@@ -364,14 +373,19 @@ static int l_opus_encoder(lua_State *L)
 {
     if (lua_isnoneornil(L, 1)) lua_newtable(L), lua_replace(L, 1);
     luaL_checktype(L, 1, LUA_TTABLE);
-    rtc_opus_encoder_config c = { .sample_rate = opt_int(L, 1, "sample_rate", 0), .channels = opt_int(L, 1, "channels", 0),
-                                  .bitrate = opt_int(L, 1, "bitrate", 0) };
-    lua_getfield(L, 1, "voice"); c.voice = lua_toboolean(L, -1);
-    lua_getfield(L, 1, "fec"); c.fec = lua_toboolean(L, -1);
-    lua_getfield(L, 1, "dtx"); c.dtx = lua_toboolean(L, -1);
-    lua_pop(L, 3);
+    rtc_opus_encoder_config c = { .sample_rate = opt_int(L, 1, "sample_rate", 0), .channels = opt_int(L, 1, "channels", 0) };
+    /* The peer's fmtp first; explicit options override what it asked for. */
+    if (lua_getfield(L, 1, "fmtp") == LUA_TSTRING) rtc_opus_fmtp_apply(lua_tostring(L, -1), &c);
+    lua_pop(L, 1);
+    c.bitrate = opt_int(L, 1, "bitrate", c.bitrate);
+    static const char *const flags[] = { "voice", "fec", "dtx", "cbr", "force_mono" };
+    bool *dst[] = { &c.voice, &c.fec, &c.dtx, &c.cbr, &c.force_mono };
+    for (int i = 0; i < 5; i++) {
+        if (lua_getfield(L, 1, flags[i]) != LUA_TNIL) *dst[i] = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
     lenc *e = lua_newuserdatauv(L, sizeof *e, 0);
-    e->e = NULL;
+    memset(e, 0, sizeof *e);
     e->channels = c.channels ? c.channels : 1;
     luaL_setmetatable(L, ENC_MT);
     int r = rtc_opus_encoder_new(&e->e, &c);
@@ -393,6 +407,69 @@ static int enc_encode(lua_State *L)
     int n = rtc_opus_encode(e->e, buf, (int)(len / 2 / (size_t)e->channels), out, sizeof out);
     if (n < 0) return lrtc_push_error(L, n, "opus encode: %s", rtc_strerror(n));
     lua_pushlstring(L, (const char *)out, (size_t)n);
+    return 1;
+}
+
+static lenc *check_enc(lua_State *L)
+{
+    lenc *e = luaL_checkudata(L, 1, ENC_MT);
+    if (!e->e) luaL_error(L, "attempt to use a closed opus encoder");
+    return e;
+}
+
+/* enc:push(pcm) -> frames, n: pcm (interleaved s16le, any whole number of samples)
+ * is appended to what is pending and cut into 20 ms frames; frames[i] is the Opus
+ * packet of the i-th, or false for a DTX frame that is not to be sent. */
+static int enc_push(lua_State *L)
+{
+    lenc *e = check_enc(L);
+    size_t len;
+    const char *pcm = luaL_checklstring(L, 2, &len);
+    size_t unit = 2 * (size_t)e->channels;
+    luaL_argcheck(L, len % unit == 0, 2, "whole samples of s16 (2 bytes per channel) expected");
+    size_t total = len / unit, frame = 960;
+    lua_createtable(L, (int)((total + (size_t)e->npend) / frame), 0);
+    int n = 0;
+    uint8_t out[1500];
+    for (size_t i = 0; i < total;) {
+        size_t take = frame - (size_t)e->npend;
+        if (take > total - i) take = total - i;
+        memcpy(e->pend + (size_t)e->npend * (size_t)e->channels, pcm + i * unit, take * unit);
+        e->npend += (int)take;
+        i += take;
+        if (e->npend < (int)frame) break;
+        e->npend = 0;
+        int r = rtc_opus_encode(e->e, e->pend, (int)frame, out, sizeof out);
+        if (r < 0) return lrtc_push_error(L, r, "opus encode: %s", rtc_strerror(r));
+        e->frames++;
+        /* 1-2 bytes is libopus saying "nothing worth sending" (DTX). */
+        if (r <= 2) { e->dtx_frames++; lua_pushboolean(L, 0); }
+        else lua_pushlstring(L, (const char *)out, (size_t)r);
+        lua_rawseti(L, -2, ++n);
+    }
+    lua_pushinteger(L, n);
+    return 2;
+}
+
+static int enc_info(lua_State *L)
+{
+    lenc *e = check_enc(L);
+    rtc_opus_encoder_info i;
+    rtc_opus_encoder_get_info(e->e, &i);
+    lua_createtable(L, 0, 14);
+    set_int(L, "channels", i.channels);
+    set_int(L, "sample_rate", i.sample_rate);
+    set_int(L, "bitrate", i.bitrate);
+    set_bool(L, "fec", i.fec);
+    set_bool(L, "dtx", i.dtx);
+    set_bool(L, "cbr", i.cbr);
+    set_bool(L, "force_mono", i.force_mono);
+    set_int(L, "packet_loss_perc", i.packet_loss_perc);
+    set_int(L, "max_bandwidth_hz", i.max_bandwidth_hz);
+    set_bool(L, "in_dtx", i.in_dtx);
+    set_int(L, "frames", (lua_Integer)e->frames);
+    set_int(L, "dtx_frames", (lua_Integer)e->dtx_frames);
+    set_int(L, "pending_samples", e->npend);
     return 1;
 }
 
@@ -422,6 +499,85 @@ static int dec_decode(lua_State *L)
     if (n < 0) { free(pcm); return lrtc_push_error(L, n, "opus decode: %s", rtc_strerror(n)); }
     lua_pushlstring(L, (const char *)pcm, (size_t)n * (size_t)d->channels * 2);
     free(pcm);
+    return 1;
+}
+
+/* ====== one received stream (codec/opus_codec.h rtc_opus_stream) ====== */
+typedef struct lstream { rtc_opus_stream *s; } lstream;
+
+static int stream_gc(lua_State *L)
+{
+    lstream *s = luaL_checkudata(L, 1, STREAM_MT);
+    rtc_opus_stream_free(s->s);
+    s->s = NULL;
+    return 0;
+}
+
+static lstream *check_stream(lua_State *L)
+{
+    lstream *s = luaL_checkudata(L, 1, STREAM_MT);
+    if (!s->s) luaL_error(L, "attempt to use a closed opus stream");
+    return s;
+}
+
+/* core.opus_stream(channels[, max_gap]) */
+static int l_opus_stream(lua_State *L)
+{
+    lua_Integer ch = luaL_optinteger(L, 1, 1), gap = luaL_optinteger(L, 2, 0);
+    luaL_argcheck(L, ch == 1 || ch == 2, 1, "1 or 2 channels");
+    luaL_argcheck(L, gap >= 0 && gap <= 48000 * 10, 2, "0..480000 samples");
+    lstream *s = lua_newuserdatauv(L, sizeof *s, 0);
+    s->s = NULL;
+    luaL_setmetatable(L, STREAM_MT);
+    int r = rtc_opus_stream_new(&s->s, (int)ch, (int)gap);
+    if (r) return lrtc_push_error(L, r, "opus stream: %s", rtc_strerror(r));
+    return 1;
+}
+
+/* st:decode(packet, rtp_ts) -> { {samples=, sample_count=, channels=, rate=, timestamp=,
+ * concealed=nil|"plc"|"fec", discontinuity=nil|true}, ... } | nil, err (late/corrupt) */
+static int stream_decode(lua_State *L)
+{
+    lstream *s = check_stream(L);
+    size_t len;
+    const uint8_t *p = (const uint8_t *)luaL_checklstring(L, 2, &len);
+    lua_Integer ts = luaL_checkinteger(L, 3);
+    int r = rtc_opus_stream_handle_packet(s->s, p, len, (uint32_t)ts);
+    if (r) return lrtc_push_error(L, r, "opus stream: %s", r == RTC_EIGNORED ? "late or duplicate packet" : rtc_strerror(r));
+    int ch = rtc_opus_stream_channels(s->s);
+    int16_t *pcm = lua_newuserdatauv(L, RTC_OPUS_CHUNK_MAX * 2 * sizeof(int16_t), 0);   /* scratch, GC'd */
+    lua_newtable(L);
+    rtc_opus_chunk c;
+    int n = 0;
+    while (rtc_opus_stream_poll_pcm(s->s, pcm, &c)) {
+        lua_createtable(L, 0, 7);
+        lua_pushlstring(L, (const char *)pcm, (size_t)c.samples * (size_t)ch * 2);
+        lua_setfield(L, -2, "samples");
+        set_int(L, "sample_count", c.samples);
+        set_int(L, "channels", ch);
+        set_int(L, "rate", 48000);
+        set_int(L, "timestamp", c.ts);
+        if (c.kind != RTC_OPUS_DECODED) set_cstr(L, "concealed", c.kind == RTC_OPUS_FEC ? "fec" : "plc");
+        if (c.discontinuity) set_bool(L, "discontinuity", true);
+        lua_rawseti(L, -2, ++n);
+    }
+    return 1;
+}
+
+static int stream_stats(lua_State *L)
+{
+    lstream *s = check_stream(L);
+    rtc_opus_stream_stats st;
+    rtc_opus_stream_get_stats(s->s, &st);
+    lua_createtable(L, 0, 8);
+    set_int(L, "channels", rtc_opus_stream_channels(s->s));
+    set_int(L, "packets", (lua_Integer)st.packets);
+    set_int(L, "decoded_samples", (lua_Integer)st.decoded_samples);
+    set_int(L, "concealed_samples", (lua_Integer)st.concealed_samples);
+    set_int(L, "fec_samples", (lua_Integer)st.fec_samples);
+    set_int(L, "late", (lua_Integer)st.late);
+    set_int(L, "corrupt", (lua_Integer)st.corrupt);
+    set_int(L, "restarts", (lua_Integer)st.restarts);
     return 1;
 }
 
@@ -466,14 +622,18 @@ void lrtc__open_media(lua_State *L)
                                       { "close", reader_close }, { NULL, NULL } };
     static const luaL_Reg wmeth[] = { { "write", writer_write }, { "close", writer_close }, { "stats", writer_stats },
                                       { NULL, NULL } };
-    static const luaL_Reg emeth[] = { { "encode", enc_encode }, { NULL, NULL } };
-    static const luaL_Reg dmeth[] = { { "decode", dec_decode }, { NULL, NULL } };
+    static const luaL_Reg emeth[] = { { "encode", enc_encode }, { "push", enc_push }, { "info", enc_info },
+                                      { "close", enc_gc }, { NULL, NULL } };
+    static const luaL_Reg dmeth[] = { { "decode", dec_decode }, { "close", dec_gc }, { NULL, NULL } };
+    static const luaL_Reg smeth[] = { { "decode", stream_decode }, { "stats", stream_stats }, { "close", stream_gc },
+                                      { NULL, NULL } };
     new_class(L, READER_MT, rmeth, reader_close);
     new_class(L, WRITER_MT, wmeth, writer_gc);
     new_class(L, ENC_MT, emeth, enc_gc);
     new_class(L, DEC_MT, dmeth, dec_gc);
+    new_class(L, STREAM_MT, smeth, stream_gc);
     static const luaL_Reg funcs[] = { { "media_reader", l_media_reader }, { "media_writer", l_media_writer },
                                       { "opus_encoder", l_opus_encoder }, { "opus_decoder", l_opus_decoder },
-                                      { "pcm_tone", l_pcm_tone }, { NULL, NULL } };
+                                      { "opus_stream", l_opus_stream }, { "pcm_tone", l_pcm_tone }, { NULL, NULL } };
     luaL_setfuncs(L, funcs, 0);
 }

@@ -732,6 +732,7 @@ static int pc_tr_info(lua_State *L)
         set_int(L, "rtx_payload_type", i.rtx_pt);
         set_int(L, "clock_rate", i.clock_rate);
         set_str(L, "fmtp", i.fmtp);
+        set_str(L, "remote_fmtp", i.remote_fmtp);
         set_bool(L, "nack", i.fb_nack);
         set_bool(L, "pli", i.fb_pli);
         set_bool(L, "fir", i.fb_fir);

@@ -280,6 +280,9 @@ static void negotiate(rtc_pc *pc, pc_tr *t, int index)
         t->pt = (uint8_t)c->pt;
         t->clock_rate = c->clock_rate;
         snprintf(t->fmtp, sizeof t->fmtp, "%s", c->fmtp ? c->fmtp : "");
+        /* Receive preferences (Opus usedtx, useinbandfec, stereo) are the peer's to state. */
+        const rtc_sdp_codec *rc = rtc_sdp_media_codec(rm, c->pt);
+        snprintf(t->remote_fmtp, sizeof t->remote_fmtp, "%s", rc && rc->fmtp ? rc->fmtp : "");
         const rtc_sdp_codec *x = rtc_sdp_media_rtx_for(am, c->pt);
         t->rtx_pt = x ? (uint8_t)x->pt : 0;
         t->fb_nack = rtc_sdp_codec_has_fb(c, am, "nack");

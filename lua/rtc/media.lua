@@ -94,9 +94,9 @@ return function(rtc, core)
   media._pcm = pcm
 
   function pcm.feed(track, data, ts, emit)
+    if #data == 0 then return end              -- an empty payload says nothing about time
     local st = track._pcm_rx
     if not st then
-      if #data == 0 then return end
       local ch = (data:byte(1) & 0x04) ~= 0 and 2 or 1
       local err
       st, err = core.opus_stream(ch)
@@ -150,7 +150,8 @@ return function(rtc, core)
       local pkt = frames[i]
       -- DTX frames are not sent, but their time passes: the receiver conceals the gap.
       if pkt then
-        local r, err, name = tr._pc._core:send_frame(tr._h, pkt, st.ts & 0xffffffff, false)
+        -- through write_frame so a sender transform applies to PCM-fed tracks too
+        local r, err, name = track:write_frame { data = pkt, timestamp = st.ts & 0xffffffff }
         if r then sent = sent + r elseif not first_err then first_err, first_name = err, name end
       end
       st.ts = st.ts + 960

@@ -46,14 +46,7 @@ async function rtpStats(pc) {
   return out;
 }
 
-function preferCodec(transceiver, mime) {
-  const caps = RTCRtpReceiver.getCapabilities('video').codecs;
-  const want = caps.filter(c => c.mimeType.toLowerCase() === mime.toLowerCase() &&
-    (mime.toLowerCase() !== 'video/h264' || /packetization-mode=1/.test(c.sdpFmtpLine || '')));
-  const rest = caps.filter(c => !want.includes(c));
-  if (!want.length) throw new Error('no ' + mime + ' in this browser');
-  transceiver.setCodecPreferences(want.concat(rest));
-}
+// preferCodec: media_common.js.
 
 window.runPeer = async function (opts) {
   const t0 = performance.now();

@@ -628,6 +628,7 @@ local function build_config(rtc, cfg)
     loopback = cfg.loopback,
     max_message_size = cfg.max_message_size,
     max_channels = cfg.max_channels,
+    unique_certificate = cfg.unique_certificate and true or false,
     udp_mux = cfg.udp_mux,
     servers = {},
   }
@@ -670,7 +671,8 @@ return function(rtc, core)
   RTC = rtc
 
   --- rtc.peer_connection{ice_servers=, ice_transport_policy=, bundle_policy=, certificates=,
-  ---                     ice_lite=, bind_addresses=, port=, loopback=, max_message_size=}
+  ---                     ice_lite=, bind_addresses=, port=, loopback=, max_message_size=,
+  ---                     unique_certificate=}
   function rtc.peer_connection(cfg)
     if cfg == nil then cfg = {} end
     if type(cfg) ~= "table" then error("bad argument #1 to 'peer_connection' (table expected)", 2) end

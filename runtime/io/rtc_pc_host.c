@@ -329,6 +329,30 @@ static void mux_detach(rtc_udp_mux *m, rtc_pc_host *h)
     rtc_udp_mux_release(m);
 }
 
+/* One generated ECDSA certificate for every connection of the process that brings none,
+ * as a browser uses one per origin: each connection skips a key generation (the larger
+ * part of set-up CPU) and shares one SSL_CTX. Replaced well before its 365-day validity
+ * ends; connections holding the old one keep their ref. Kept until exit (one loop
+ * thread uses it). */
+#define HOST_CERT_MAX_AGE (300 * 86400)
+static rtc_dtls_cert *host_cert;
+static int64_t host_cert_born;
+
+static int shared_cert(rtc_rng *rng, int64_t unix_now, rtc_dtls_cert **out)
+{
+    if (host_cert && unix_now - host_cert_born > HOST_CERT_MAX_AGE) {
+        rtc_dtls_cert_unref(host_cert);
+        host_cert = NULL;
+    }
+    if (!host_cert) {
+        int r = rtc_dtls_cert_generate(&host_cert, RTC_DTLS_KEY_ECDSA_P256, rng, unix_now);
+        if (r < 0) return r;
+        host_cert_born = unix_now;
+    }
+    *out = host_cert;
+    return 0;
+}
+
 int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *cfg,
                     rtc_pc_host_event_cb event_cb, void *ud)
 {
@@ -341,6 +365,10 @@ int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *c
     if (!pcfg.rng) pcfg.rng = rtc_loop_rng(lp);
     if (!pcfg.pool) pcfg.pool = rtc_loop_pool(lp);
     if (!pcfg.unix_now) pcfg.unix_now = (int64_t)time(NULL);
+    if (!pcfg.cert && !cfg->unique_certificate) {
+        int r = shared_cert(pcfg.rng, pcfg.unix_now, &pcfg.cert);   /* the pc takes its ref */
+        if (r < 0) { free(h); return r; }
+    }
     h->drv.data = h;
     rtc_time now = rtc_clock_now();
     int r = rtc_pc_new(&h->pc, &pcfg, now);

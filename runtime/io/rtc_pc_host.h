@@ -39,7 +39,10 @@ void rtc_udp_mux_get_stats(const rtc_udp_mux *m, rtc_udp_mux_stats *out);
 typedef struct rtc_pc_host_config {
     rtc_udp_mux *mux;         /* single-port mode: use this shared socket (a ref is taken)
                                  instead of binding sockets; bind/nbind are ignored */
-    rtc_pc_config pc;         /* rng and pool default to the loop's when NULL */
+    rtc_pc_config pc;         /* rng and pool default to the loop's when NULL; with no
+                                 pc.cert, the process's shared certificate is used */
+    bool unique_certificate;  /* with no pc.cert: generate one for this connection only
+                                 instead of using the shared one */
     rtc_addr bind[RTC_PC_HOST_MAX_BIND];   /* local IPs to use (port = fixed port or 0) */
     int nbind;                /* 0: every interface address (loopback only when there is no other) */
     bool loopback;            /* with nbind 0: include loopback addresses too */

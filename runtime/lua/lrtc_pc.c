@@ -267,7 +267,8 @@ static void read_bind(lua_State *L, int t, rtc_pc_host_config *cfg)
 }
 
 /* core.peer_connection{ servers=..., relay_only=, ice_lite=, bind_addresses=, port=,
- *                       loopback=, max_message_size=, certificate_pem=, key_pem= } */
+ *                       loopback=, max_message_size=, certificate_pem=, key_pem=,
+ *                       unique_certificate= } */
 static int l_peer_connection(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -276,6 +277,7 @@ static int l_peer_connection(lua_State *L)
     cfg->pc.relay_only = opt_bool(L, 1, "relay_only", 0);
     cfg->pc.ice_lite = opt_bool(L, 1, "ice_lite", 0);
     cfg->loopback = opt_bool(L, 1, "loopback", 0);
+    cfg->unique_certificate = opt_bool(L, 1, "unique_certificate", 0);
     lua_getfield(L, 1, "max_message_size");
     cfg->pc.max_message_size = (size_t)luaL_optinteger(L, -1, 0);
     lua_pop(L, 1);

@@ -82,7 +82,8 @@ struct rtc_pc {
     rtc_buf *early[PC_MAX_EARLY];
     int nearly;
     char rfp_algo[16], rfp[RTC_DTLS_FINGERPRINT_MAX];
-    rtc_srtp_session *srtp;
+    rtc_srtp_session *srtp;        /* made on first media use: see pc__srtp() */
+    rtc_srtp_keying srtp_keying;   /* exported at DTLS connect; profile NONE = none */
     rtc_sctp_assoc *sctp;
     bool want_sctp, sctp_failed;
     uint16_t remote_sctp_port;
@@ -132,6 +133,11 @@ void pc__queue_free(pc_queue *q);
 
 /* pc_jsep.c */
 void pc__jsep_free(rtc_pc *pc);
+
+/* peer_connection.c: the SRTP session, created from the DTLS keying on first use, so
+ * connections that carry only data channels never build one (libsrtp's crypto contexts
+ * are sizeable). NULL before DTLS connects or when no SRTP profile was negotiated. */
+rtc_srtp_session *pc__srtp(rtc_pc *pc);
 
 /* pc_media.c: called from the transport and JSEP halves */
 void pc__send_packet(rtc_pc *pc, rtc_buf *b);          /* takes the ref; sends on the selected pair */

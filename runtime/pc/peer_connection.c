@@ -193,6 +193,7 @@ void rtc_pc_free(rtc_pc *pc)
     rtc_sctp_assoc_free(pc->sctp);
     rtc_dtls_transport_free(pc->dtls);
     rtc_srtp_session_free(pc->srtp);
+    explicit_bzero(&pc->srtp_keying, sizeof pc->srtp_keying);
     for (int i = 0; i < pc->nearly; i++) rtc_buf_unref(pc->early[i]);
     for (int i = 0; i < pc->nservers; i++) { free(pc->servers[i].user); free(pc->servers[i].pass); }
     rtc_pc_event ev;
@@ -386,11 +387,21 @@ int pc__apply_transport(rtc_pc *pc)
     return 0;
 }
 
+rtc_srtp_session *pc__srtp(rtc_pc *pc)
+{
+    if (!pc->srtp && pc->srtp_keying.profile != RTC_SRTP_NONE) {
+        if (rtc_srtp_session_new(&pc->srtp, &pc->srtp_keying, pc->dtls_client) < 0) pc->srtp = NULL;
+        /* The keys live on in the session; a failed build is not retried per packet. */
+        explicit_bzero(&pc->srtp_keying, sizeof pc->srtp_keying);
+        pc->srtp_keying.profile = RTC_SRTP_NONE;
+    }
+    return pc->srtp;
+}
+
 static void on_dtls_connected(rtc_pc *pc, const rtc_dtls_event *ev)
 {
     pc->dtls_connected = true;
-    if (ev->srtp_profile != RTC_SRTP_NONE && !pc->srtp)
-        rtc_srtp_session_new(&pc->srtp, &ev->keying, pc->dtls_client);
+    if (ev->srtp_profile != RTC_SRTP_NONE && !pc->srtp) pc->srtp_keying = ev->keying;
     if (pc->want_sctp && !pc->sctp) {
         rtc_sctp_config sc;
         memset(&sc, 0, sizeof sc);
@@ -679,7 +690,8 @@ void rtc_pc_get_stats(rtc_pc *pc, rtc_pc_stats *out)
         default: out->dtls_state = "new";
     }
     out->tls_cipher = pc->dtls ? rtc_dtls_transport_cipher(pc->dtls) : "";
-    out->srtp_cipher = pc->srtp ? rtc_srtp_profile_name(rtc_srtp_session_profile(pc->srtp)) : "";
+    rtc_srtp_profile sp = pc->srtp ? rtc_srtp_session_profile(pc->srtp) : pc->srtp_keying.profile;
+    out->srtp_cipher = sp != RTC_SRTP_NONE ? rtc_srtp_profile_name(sp) : "";
     if (!out->srtp_cipher) out->srtp_cipher = "";
     if (pc->agent) {
         rtc_ice_stats is;

@@ -265,6 +265,11 @@ static void on_data(rtc_sctp_assoc *a, uint16_t sid, uint32_t ppid, const uint8_
     }
 }
 
+/* One receive buffer for the process: usrsctp runs without threads, and each message
+ * read into it is consumed (copied or delivered) before the next read, so associations
+ * need not carry 64 KiB each while idle. */
+static uint8_t sctp__scratch[SCTP__SCRATCH];
+
 static void drain_socket(rtc_sctp_assoc *a)
 {
     while (a->so && a->state != SCTP__CLOSED) {
@@ -275,20 +280,20 @@ static void drain_socket(rtc_sctp_assoc *a)
         struct sockaddr_conn from;
         socklen_t fromlen = sizeof from;
         memset(&info, 0, sizeof info);
-        ssize_t n = usrsctp_recvv(a->so, a->scratch, SCTP__SCRATCH, (struct sockaddr *)&from, &fromlen,
+        ssize_t n = usrsctp_recvv(a->so, sctp__scratch, SCTP__SCRATCH, (struct sockaddr *)&from, &fromlen,
                                   &info, &infolen, &infotype, &flags);
         if (n < 0) break;                        /* EWOULDBLOCK, or not connected yet */
         if (n == 0 && !(flags & (MSG_NOTIFICATION | MSG_EOR))) break;   /* end of stream */
         if (flags & MSG_NOTIFICATION) {
             /* Notifications are small; one larger than the scratch buffer is dropped. */
-            if (flags & MSG_EOR) on_notification(a, a->scratch, (size_t)n);
+            if (flags & MSG_EOR) on_notification(a, sctp__scratch, (size_t)n);
             continue;
         }
         if (infotype != SCTP_RECVV_RCVINFO) {
             a->stats.bad_ppid++;
             continue;
         }
-        on_data(a, info.rcv_sid, ntohl(info.rcv_ppid), a->scratch, (size_t)n, (flags & MSG_EOR) != 0);
+        on_data(a, info.rcv_sid, ntohl(info.rcv_ppid), sctp__scratch, (size_t)n, (flags & MSG_EOR) != 0);
     }
 }
 
@@ -373,19 +378,16 @@ int rtc_sctp_assoc_new(rtc_sctp_assoc **out, const rtc_sctp_config *cfg, rtc_tim
     a->next_id = cfg->dtls_client ? 0 : 1;
     a->last_activity = now;
     a->pool = rtc_pool_new(256);
-    a->scratch = malloc(SCTP__SCRATCH);
     int r = sctp__global_ref();
-    if (r < 0 || !a->pool || !a->scratch) {
+    if (r < 0 || !a->pool) {
         if (r == 0) sctp__global_unref();
         rtc_pool_free(a->pool);
-        free(a->scratch);
         free(a);
         return r < 0 ? r : RTC_ENOMEM;
     }
     if (sctp__registry_add(a) < 0) {
         sctp__global_unref();
         rtc_pool_free(a->pool);
-        free(a->scratch);
         free(a);
         return RTC_ENOMEM;
     }
@@ -444,7 +446,6 @@ void rtc_sctp_assoc_free(rtc_sctp_assoc *a)
     rtc_pool_free(a->pool);
     free(a->ev);
     free(a->rx);
-    free(a->scratch);
     free(a);
 }
 

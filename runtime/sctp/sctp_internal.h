@@ -78,7 +78,6 @@ struct rtc_sctp_assoc {
     dc *acct_list;                  /* channels with bytes inside usrsctp */
     size_t acct_cost;               /* sum of sctp_cost over acct_list */
     size_t sndbuf;
-    uint8_t *scratch;               /* SCTP__SCRATCH bytes for recvv */
     uint8_t *rx;                    /* reassembly of a message usrsctp delivers in pieces */
     size_t rx_len, rx_cap;
     bool rx_active, rx_discard;

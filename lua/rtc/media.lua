@@ -81,6 +81,7 @@ return function(rtc, core)
   media.opus_decoder = core.opus_decoder
   media.pcm_tone = core.pcm_tone
   media.opus_stream = core.opus_stream
+  media.pcm_rms = core.pcm_rms
 
   -- {====== PCM on tracks (driven from lua/rtc/peer_connection.lua) ======
   -- Receive: one rtc_opus_stream per remote track, created at the first frame that

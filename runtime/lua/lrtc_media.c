@@ -13,6 +13,7 @@
  *   core.opus_decoder(rate, ch) -> dec:decode(pkt|nil) | dec:close()
  *   core.opus_stream(channels[, max_gap]) -> st:decode(pkt, ts) -> {chunk...} | st:stats() | st:close()
  *   core.pcm_tone(freq, amplitude, first_sample, samples, channels) -> s16le string
+ *   core.pcm_rms(pcm) -> root mean square of the samples, 0..32768
  */
 #include "lua/lrtc.h"
 #include "codec/opus_codec.h"
@@ -603,6 +604,23 @@ static int l_pcm_tone(lua_State *L)
     return 1;
 }
 
+/* core.pcm_rms(pcm): a loudness measure (all channels together) for bots and tests */
+static int l_pcm_rms(lua_State *L)
+{
+    size_t len;
+    const char *p = luaL_checklstring(L, 1, &len);
+    luaL_argcheck(L, len % 2 == 0, 1, "s16 samples expected (even length)");
+    size_t n = len / 2;
+    double acc = 0;
+    for (size_t i = 0; i < n; i++) {
+        int16_t v;
+        memcpy(&v, p + 2 * i, 2);                        /* the string need not be aligned */
+        acc += (double)v * v;
+    }
+    lua_pushnumber(L, n ? sqrt(acc / (double)n) : 0);
+    return 1;
+}
+
 static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction gc)
 {
     luaL_newmetatable(L, name);
@@ -634,6 +652,7 @@ void lrtc__open_media(lua_State *L)
     new_class(L, STREAM_MT, smeth, stream_gc);
     static const luaL_Reg funcs[] = { { "media_reader", l_media_reader }, { "media_writer", l_media_writer },
                                       { "opus_encoder", l_opus_encoder }, { "opus_decoder", l_opus_decoder },
-                                      { "opus_stream", l_opus_stream }, { "pcm_tone", l_pcm_tone }, { NULL, NULL } };
+                                      { "opus_stream", l_opus_stream }, { "pcm_tone", l_pcm_tone },
+                                      { "pcm_rms", l_pcm_rms }, { NULL, NULL } };
     luaL_setfuncs(L, funcs, 0);
 }

@@ -135,8 +135,6 @@ int rtc_ice_agent_new(rtc_ice_agent **out, const rtc_ice_config *cfg, rtc_time n
         return RTC_EINVAL;
     rtc_ice_agent *a = calloc(1, sizeof *a);
     if (!a) return RTC_ENOMEM;
-    a->remotes = calloc(ICE_MAX_REMOTE, sizeof *a->remotes);
-    if (!a->remotes) { free(a); return RTC_ENOMEM; }
     a->cfg = *cfg;
     a->cfg.local_ufrag = a->cfg.local_pwd = (rtc_str){ 0 };
     if (!a->cfg.ta) a->cfg.ta = RTC_MS(50);
@@ -171,6 +169,7 @@ void rtc_ice_agent_free(rtc_ice_agent *a)
     free(a->out);
     free(a->ev);
     free(a->remotes);
+    free(a->locals);
     free(a);
 }
 
@@ -208,11 +207,43 @@ static void make_foundation(char *out, rtc_ice_cand_type type, const rtc_addr *b
     snprintf(out, RTC_ICE_FOUNDATION_MAX, "%u", h);
 }
 
+/* The next capacity for a table of `n` used slots, or 0 when it is full at `max`. */
+static int next_cap(int n, int cap, int max)
+{
+    if (n < cap) return cap;
+    if (n >= max) return 0;
+    return cap * 2 > max ? max : cap ? cap * 2 : 2;
+}
+
+bool ice__local_room(rtc_ice_agent *a)
+{
+    int ncap = next_cap(a->nlocal, a->caplocal, ICE_MAX_LOCAL);
+    if (ncap == a->caplocal) return ncap > 0;
+    if (!ncap) return false;
+    ice_local *nt = realloc(a->locals, (size_t)ncap * sizeof *nt);
+    if (!nt) return false;
+    a->locals = nt;
+    a->caplocal = ncap;
+    return true;
+}
+
+bool ice__remote_room(rtc_ice_agent *a)
+{
+    int ncap = next_cap(a->nremote, a->capremote, ICE_MAX_REMOTE);
+    if (ncap == a->capremote) return ncap > 0;
+    if (!ncap) return false;
+    rtc_ice_candidate *nt = realloc(a->remotes, (size_t)ncap * sizeof *nt);
+    if (!nt) return false;
+    a->remotes = nt;
+    a->capremote = ncap;
+    return true;
+}
+
 static int add_local(rtc_ice_agent *a, rtc_ice_cand_type type, const rtc_addr *addr, const rtc_addr *base,
                      const rtc_addr *related, const rtc_addr *server, uint16_t local_pref, int turn, bool announce)
 {
     if (ice__local_find(a, addr, turn) >= 0) return RTC_EEXISTS;
-    if (a->nlocal == ICE_MAX_LOCAL) return RTC_EQUOTA;
+    if (!ice__local_room(a)) return a->nlocal == ICE_MAX_LOCAL ? RTC_EQUOTA : RTC_ENOMEM;
     ice_local *l = &a->locals[a->nlocal];
     rtc_ice_candidate_init(&l->c);
     l->c.type = type;
@@ -389,7 +420,7 @@ int rtc_ice_agent_add_remote_candidate(rtc_ice_agent *a, const rtc_ice_candidate
             return 0;
         }
     }
-    if (a->nremote == ICE_MAX_REMOTE) return RTC_EQUOTA;
+    if (!ice__remote_room(a)) return a->nremote == ICE_MAX_REMOTE ? RTC_EQUOTA : RTC_ENOMEM;
     a->remotes[a->nremote] = *c;
     if (resolved) rtc_addr_set_port(&a->remotes[a->nremote].addr, c->port);
     a->nremote++;
@@ -654,7 +685,12 @@ bool rtc_ice_agent_poll_event(rtc_ice_agent *a, rtc_ice_event *out)
     if (!a->ev_n) return false;
     *out = a->ev[a->ev_head];
     a->ev_head = (a->ev_head + 1) % a->ev_cap;
-    a->ev_n--;
+    if (--a->ev_n == 0) {
+        /* Events come in bursts (gathering, connect); an idle agent keeps no ring. */
+        free(a->ev);
+        a->ev = NULL;
+        a->ev_cap = a->ev_head = 0;
+    }
     return true;
 }
 

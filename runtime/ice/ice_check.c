@@ -305,7 +305,7 @@ int ice__on_request(rtc_ice_agent *a, const rtc_stun_msg *m, int li, const rtc_a
 
     int ri = ice__remote_find(a, remote);
     if (ri < 0) {
-        if (a->nremote == ICE_MAX_REMOTE) return 0;
+        if (!ice__remote_room(a)) return 0;
         uint32_t prio = 0;
         if (rtc_stun_get_u32(m, RTC_STUN_ATTR_PRIORITY, &prio) < 0 || prio == 0)
             prio = rtc_ice_candidate_priority(RTC_ICE_PRFLX, 65535, 1);
@@ -399,8 +399,9 @@ int ice__on_response(rtc_ice_agent *a, ice_txn *t, const rtc_stun_msg *m, const 
     rtc_addr mapped;
     const ice_local *l = &a->locals[p->local];
     if (rtc_stun_get_addr(m, RTC_STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped) == 0 &&
-        ice__local_find(a, &mapped, l->turn) < 0 && a->nlocal < ICE_MAX_LOCAL) {
+        ice__local_find(a, &mapped, l->turn) < 0 && ice__local_room(a)) {
         /* A local peer-reflexive candidate: learnt, used for priorities, never signalled. */
+        l = &a->locals[p->local];
         ice_local *nl = &a->locals[a->nlocal++];
         *nl = *l;
         nl->c.type = RTC_ICE_PRFLX;

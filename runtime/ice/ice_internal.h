@@ -76,10 +76,12 @@ struct rtc_ice_agent {
     rtc_ice_state state, state_before_disc;
     rtc_time now;
 
-    ice_local locals[ICE_MAX_LOCAL];
-    int nlocal;
-    rtc_ice_candidate *remotes;     /* ICE_MAX_REMOTE */
-    int nremote;
+    /* Candidates are large (host names, extensions): the tables grow on demand up to
+     * their caps, so an agent with one local and one remote candidate stays small. */
+    ice_local *locals;              /* caplocal slots, at most ICE_MAX_LOCAL */
+    int nlocal, caplocal;
+    rtc_ice_candidate *remotes;     /* capremote slots, at most ICE_MAX_REMOTE */
+    int nremote, capremote;
     ice_pair pairs[ICE_MAX_PAIRS];
     int npairs;
     int trig[ICE_MAX_PAIRS];        /* triggered check FIFO (pair indices) */
@@ -107,6 +109,10 @@ struct rtc_ice_agent {
 
 /* ice_agent.c */
 void ice__emit(rtc_ice_agent *a, const rtc_ice_event *e);
+/* Room for one more local / remote candidate: false at the cap or out of memory. May
+ * move the table: re-take pointers into it afterwards. */
+bool ice__local_room(rtc_ice_agent *a);
+bool ice__remote_room(rtc_ice_agent *a);
 void ice__set_state(rtc_ice_agent *a, rtc_ice_state s);
 /* Send STUN bytes (copied) from local candidate base/turn to remote. */
 void ice__send(rtc_ice_agent *a, const rtc_addr *base, int turn, const rtc_addr *remote,

@@ -42,7 +42,8 @@ bool pc__queue_pop(pc_queue *q, void *rec)
     if (!q->n) return false;
     memcpy(rec, (char *)q->v + q->head * q->size, q->size);
     q->head = (q->head + 1) % q->cap;
-    q->n--;
+    /* Records come in bursts; an idle connection keeps no storage (events are large). */
+    if (--q->n == 0) pc__queue_free(q);
     return true;
 }
 

@@ -135,7 +135,15 @@ function TRACK:write_frame(f)
   if self.remote then error("write_frame: a remote track cannot be written to", 2) end
   local tr = self._tr
   if not tr or tr._pc._closed then return nil, "InvalidStateError: the track is not sending", "InvalidStateError" end
-  return tr._pc._core:send_frame(tr._h, f.data, f.timestamp & 0xffffffff, f.keyframe and true or false)
+  local data, xf = f.data, tr.sender.transform
+  if type(xf) == "function" then
+    local codec = self.codec or tr.codec
+    data = xf(data, { direction = "send", kind = self.kind, codec = codec, timestamp = f.timestamp,
+                      keyframe = f.keyframe or (codec == "VP8" and #data > 0 and data:byte(1) & 1 == 0) })
+    if data == nil then return 0 end
+    if type(data) ~= "string" then error("the sender's transform must return a string or nil", 2) end
+  end
+  return tr._pc._core:send_frame(tr._h, data, f.timestamp & 0xffffffff, f.keyframe and true or false)
 end
 
 --- track:request_keyframe(): ask the sender for a keyframe (remote tracks; PLI).
@@ -154,9 +162,36 @@ function TRACK:write_pcm(samples) return RTC.media._pcm.write(self, samples) end
 --- track:pcm_stats() -> { encoder = {...}, decoder = {...} } once PCM has flowed.
 function TRACK:pcm_stats() return RTC.media._pcm.stats(self) end
 
+-- {=== frame transforms (pc/pc_transform.h): sender:set_transform(t), receiver:set_transform(t)
+-- t: rtc.transforms.xor(key) / rtc.transforms.aes_gcm(key) (per-frame work in C), a Lua
+-- function fn(data, info) -> new data | nil to drop (slow: one Lua call per frame), or nil.
+local SENDER, RECEIVER = {}, {}
+SENDER.__index, RECEIVER.__index = SENDER, RECEIVER
+SENDER.__name, RECEIVER.__name = "rtc.rtp_sender", "rtc.rtp_receiver"
+
+local function set_transform(self, t, dir)
+  local tr = self._tr
+  local ty = type(t)
+  if t ~= nil and ty ~= "function" and ty ~= "userdata" then
+    error("bad argument #1 to 'set_transform' (function, rtc.transforms object or nil expected)", 3)
+  end
+  if tr._pc._closed then return nil, "InvalidStateError: the peer connection is closed", "InvalidStateError" end
+  local ok, err, name = tr._pc._core:set_transform(tr._h, dir, ty == "userdata" and t or nil)
+  if not ok then return nil, err, name end
+  self.transform = t
+  return true
+end
+function SENDER:set_transform(t) return set_transform(self, t, "send") end
+function RECEIVER:set_transform(t) return set_transform(self, t, "receive") end
+--- stats of the installed C transform: {frames=, dropped=, failed=, bytes_in=, bytes_out=}
+function SENDER:transform_stats() return self._tr._pc._core:transform_stats(self._tr._h, "send") end
+function RECEIVER:transform_stats() return self._tr._pc._core:transform_stats(self._tr._h, "receive") end
+-- }===
+
 local function new_transceiver(pc, h, kind, remote_created)
   local tr = setmetatable({ _pc = pc, _h = h, kind = kind, _remote_created = remote_created,
-                            sender = {}, receiver = {} }, TR)
+                            sender = setmetatable({}, SENDER), receiver = setmetatable({}, RECEIVER) }, TR)
+  tr.sender._tr, tr.receiver._tr = tr, tr
   tr.receiver.track = new_track(kind, true)
   tr.receiver.track._tr = tr
   pc._transceivers[h] = tr
@@ -203,6 +238,13 @@ local function media_dispatch(pc, name, h, a, b, c, d, e)
     emit(pc, "track", tr.receiver.track, tr)
   elseif name == "frame" then
     if tr then
+      local xf = tr.receiver.transform
+      if type(xf) == "function" then
+        -- an error raised here is logged with its traceback by the callback gate
+        a = xf(a, { direction = "receive", kind = tr.kind, codec = d, timestamp = b, keyframe = c,
+                    rid = e ~= "" and e or nil })
+        if type(a) ~= "string" then return end
+      end
       emit(tr.receiver.track, "frame", { data = a, timestamp = b, keyframe = c, codec = d, mid = tr.receiver.track.mid,
                                          rid = e ~= "" and e or nil })
       local track = tr.receiver.track
@@ -669,6 +711,10 @@ end
 return function(rtc, core)
   json = rtc.json
   RTC = rtc
+
+  --- rtc.transforms.xor(key) / rtc.transforms.aes_gcm(key[, salt]): built-in frame
+  --- transforms for sender:set_transform() / receiver:set_transform() (docs/media.md).
+  rtc.transforms = { xor = core.frame_transform_xor, aes_gcm = core.frame_transform_aes_gcm }
 
   --- rtc.peer_connection{ice_servers=, ice_transport_policy=, bundle_policy=, certificates=,
   ---                     ice_lite=, bind_addresses=, port=, loopback=, max_message_size=,

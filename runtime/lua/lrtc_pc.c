@@ -8,6 +8,8 @@
 #include "core/rtc_addr.h"
 #include "io/rtc_pc_host.h"
 #include "pc/pc_media.h"
+#include "pc/pc_transform.h"
+#include "lua/lrtc_transform.h"
 #include "rtp/rtcp.h"
 #include "turn/turn_client.h"
 #include <stdlib.h>
@@ -702,6 +704,35 @@ static int pc_send_frame(lua_State *L)
     return 1;
 }
 
+/* pc:set_transform(h, "send"|"receive", transform|nil) -> true | nil, err */
+static int pc_set_transform(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    int h = check_tr(L, p, 2);
+    static const char *const dirs[] = { "send", "receive", NULL };
+    int d = luaL_checkoption(L, 3, NULL, dirs) == 0 ? RTC_PC_SEND : RTC_PC_RECV;
+    return pc_result(L, p, lrtc_transform_install(L, rtc_pc_host_pc(p->h), h, d, 4));
+}
+
+/* pc:transform_stats(h, "send"|"receive") -> {frames=, dropped=, failed=, bytes_in=, bytes_out=} */
+static int pc_transform_stats(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    int h = check_tr(L, p, 2);
+    static const char *const dirs[] = { "send", "receive", NULL };
+    int d = luaL_checkoption(L, 3, NULL, dirs) == 0 ? RTC_PC_SEND : RTC_PC_RECV;
+    rtc_frame_transform_stats st;
+    int r = rtc_pc_frame_transform_stats(rtc_pc_host_pc(p->h), h, d, &st);
+    if (r < 0) return pc_result(L, p, r);
+    lua_createtable(L, 0, 5);
+    lua_pushinteger(L, (lua_Integer)st.frames); lua_setfield(L, -2, "frames");
+    lua_pushinteger(L, (lua_Integer)st.dropped); lua_setfield(L, -2, "dropped");
+    lua_pushinteger(L, (lua_Integer)st.failed); lua_setfield(L, -2, "failed");
+    lua_pushinteger(L, (lua_Integer)st.bytes_in); lua_setfield(L, -2, "bytes_in");
+    lua_pushinteger(L, (lua_Integer)st.bytes_out); lua_setfield(L, -2, "bytes_out");
+    return 1;
+}
+
 static int pc_request_keyframe(lua_State *L)
 {
     lpc *p = check_pc(L);
@@ -840,6 +871,7 @@ void lrtc__open_pc(lua_State *L)
         { "raw_stats", pc_raw_stats }, { "local_addresses", pc_local_addresses }, { "fingerprint", pc_fingerprint },
         { "add_transceiver", pc_add_transceiver }, { "tr_set_direction", pc_tr_set_direction },
         { "send_frame", pc_send_frame }, { "request_keyframe", pc_request_keyframe },
+        { "set_transform", pc_set_transform }, { "transform_stats", pc_transform_stats },
         { "tr_info", pc_tr_info }, { "tr_count", pc_tr_count },
         { NULL, NULL } };
     lrtc_obj_new(L, &pc_class, sizeof(lrtc_obj), methods);
@@ -855,4 +887,5 @@ void lrtc__open_pc(lua_State *L)
     lua_setfield(L, -2, "generate_certificate");
     lua_pushcfunction(L, l_certificate_fingerprint);
     lua_setfield(L, -2, "certificate_fingerprint");
+    lrtc__open_transform(L);
 }

@@ -84,6 +84,7 @@ return function(rtc, core)
   local function fail(self, err)
     if self._failed then return end
     self._failed = err
+    if self._timer then self._timer:stop(); self._timer = nil end
     local w = self._w
     self._w = nil
     if w then w:close() end     -- what reached the disk stays a playable file
@@ -334,10 +335,7 @@ return function(rtc, core)
                                 _stats = { audio_frames = 0, video_frames = 0, dropped = 0, duration_ms = 0,
                                            sender_reports = 0, arrival_anchored = 0 } }, R)
     -- The holdback ends on time even when no frame comes to notice it.
-    self._timer = rtc.set_interval(250, function()
-      if self._closed then return end
-      if not self._w or self._tracks[1] then check(self, core.now()) end
-    end)
+    self._timer = rtc.set_interval(250, function() check(self, core.now()) end)
     if opts.pc then self:add_pc(opts.pc) end
     for _, t in ipairs(opts.tracks or {}) do
       local ok, err = self:add(t)

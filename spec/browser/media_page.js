@@ -59,7 +59,9 @@ window.runPeer = async function (opts) {
     log('connectionState', pc.connectionState);
     if (pc.connectionState === 'failed') { result.error = 'connection failed'; finish(); }
   };
-  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
+  const camera = { width: 640, height: 480 };
+  if (opts.fps) camera.frameRate = opts.fps;   // --fps: capture rate of the fake camera
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: camera });
   let decodedAtStart = null;
   pc.ontrack = (e) => log('track', e.track.kind);
   const gathered = () => new Promise(r => {

@@ -5,7 +5,8 @@
 // With --role answer it answers the other side's offer with the camera and microphone.
 // With --data it also opens a data channel and expects its "hello" echoed; with
 // --simulcast the video goes out as three RID layers.
-//   node media_peer.js [--role offer|answer] [--codec VP8|H264] [--duration S] [--data] [--simulcast]
+// --fps N asks the fake camera for N frames a second.
+//   node media_peer.js [--role offer|answer] [--codec VP8|H264] [--duration S] [--data] [--simulcast] [--fps N]
 'use strict';
 const { runPeer, result } = require('./run_peer');
 
@@ -19,6 +20,7 @@ function parseArgs(argv) {
       case '--role': o.role = next(); break;
       case '--data': o.data = true; break;
       case '--simulcast': o.simulcast = true; break;
+      case '--fps': o.fps = parseFloat(next()); break;
       default: throw new Error('unknown option ' + a);
     }
   }

@@ -11,21 +11,8 @@ local function tmpdir()
   return dir
 end
 
-local function capture(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local text = p:read("a")
-  p:close()
-  return text
-end
-
 -- ffprobe names the codec and a positive duration; ffmpeg decodes it without a word.
-local function check_file(path, codec)
-  local probe = capture("ffprobe -v error -show_entries stream=codec_name:format=duration -of default=nw=1 '" .. path .. "'")
-  assert.matches("codec_name=" .. codec, probe)
-  local d = tonumber(probe:match("duration=([%d.]+)"))
-  assert.is_true(d ~= nil and d > 0, probe)
-  assert.equal("", capture("ffmpeg -nostdin -v error -i '" .. path .. "' -f null -"))
-end
+local function check_file(path, codec) require("support.ffprobe").check(path, { codec }) end
 
 describe("luartc <-> luartc media across processes", function()
   it("audio: an Opus tone arrives, decodes with energy and records to Ogg", function()

@@ -144,6 +144,43 @@ describe("rtc.recorder", function()
     assert.is_nil((rec:add { kind = "audio", on = track.on }))
   end)
 
+  it("closing before any sender report writes what was held, timed by arrival and RTP time", function()
+    local path = os.tmpname() .. ".webm"
+    local function fake(kind)
+      local t = { kind = kind, handlers = {} }
+      function t:on(ev, fn) self.handlers[ev] = fn; return self end
+      return t
+    end
+    local a, v = fake("audio"), fake("video")
+    local rec = rtc.recorder(path, { tracks = { a, v } })
+    -- 2 s of each, unrelated RTP bases, all arriving now: nothing is written yet
+    for i = 0, 99 do
+      a.handlers.frame { data = opus_frame(i * 20), timestamp = (0xfffff000 + i * 960) & 0xffffffff, codec = "opus" }
+    end
+    for i = 0, 39 do
+      v.handlers.frame { data = vp8_frame(i * 50, i == 0), timestamp = 12345 + i * 4500, keyframe = i == 0, codec = "VP8" }
+    end
+    assert.is_false(rec:stats().started)
+    assert.is_true(rec:close())
+    local s = rec:stats()
+    assert.equal(2, s.arrival_anchored)
+    assert.equal(100, s.audio_frames)
+    assert.equal(40, s.video_frames)
+    local r = assert(rtc.media.open(path))
+    local last = {}
+    while true do
+      local f = r:next()
+      if not f then break end
+      -- both start at their first frame's arrival: file time = capture time (1 ms rounding)
+      assert.is_true(math.abs(f.pts_ms - capture_of(f.data)) <= 1, f.kind .. " " .. f.pts_ms)
+      last[f.kind] = f.pts_ms
+    end
+    r:close()
+    assert.equal(1980, last.audio)      -- the RTP wrap in the audio stream is unwrapped
+    assert.equal(1950, last.video)
+    os.remove(path)
+  end)
+
   it("refuses a track its file cannot hold", function()
     local rec = rtc.recorder(os.tmpname() .. ".ogg")
     local t = { kind = "video", on = function(self) return self end }

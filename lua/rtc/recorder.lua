@@ -106,9 +106,11 @@ return function(rtc, core)
         st.keyed = true
       end
       if pts < 0 then pts = 0 end
-    elseif pts < 0 then
+    elseif pts < -10 then
       s.dropped = s.dropped + 1
       return
+    elseif pts < 0 then
+      pts = 0                   -- within half a frame of the start: not worth a frame
     end
     -- A re-anchor (arrival time, then an SR) may step a stream back a little: keep it
     -- increasing rather than reorder frames in the file.
@@ -169,9 +171,10 @@ return function(rtc, core)
   end
 
   -- Decides what held frames can go out: called on every frame, SR and tick.
-  local function check(self, now)
+  -- `final`: closing, nothing more will come, so nothing waits.
+  local function check(self, now, final)
     if self._closed then return end
-    local hold = self._opts.holdback_ms or 3000
+    local hold = final and -math.huge or (self._opts.holdback_ms or 3000)
     for _, st in ipairs(self._tracks) do
       if not st.excluded and #st.pending > 0 and not st.anchor_ms
          and (now - st.first_arrival >= hold or #st.pending >= MAX_PENDING) then
@@ -286,12 +289,7 @@ return function(rtc, core)
     end
     if self._timer then self._timer:stop(); self._timer = nil end
     -- Whatever is still held goes out with the anchors it has (arrival time at worst).
-    local now = core.now()
-    for _, st in ipairs(self._tracks) do
-      if #st.pending > 0 and not st.anchor_ms then st.first_arrival = now - (self._opts.holdback_ms or 3000) end
-    end
-    self._first_arrival = self._first_arrival and now - (self._opts.holdback_ms or 3000)
-    check(self, now)
+    check(self, core.now(), true)
     if self._failed then return nil, self._failed end
     self._closed = true
     local w = self._w

@@ -7,8 +7,8 @@ local json = rtc.json
 
 local function usage(msg)
   io.stderr:write("interop_peer: ", msg, "\n")
-  io.stderr:write("usage: interop_peer.lua --role offer|answer --test dc-echo|dc-throughput|dc-suite|audio|video ",
-                  "[--trickle] [--duration S] [--file IVF|OGG] [--record FILE] [--bytes N] [--stun URL] [--turn URL --turn-user U --turn-pass P] ",
+  io.stderr:write("usage: interop_peer.lua --role offer|answer --test dc-echo|dc-throughput|dc-suite|audio|video|av ",
+                  "[--trickle] [--duration S] [--file IVF|OGG] [--audio-file OGG] [--record FILE] [--bytes N] [--stun URL] [--turn URL --turn-user U --turn-pass P] ",
                   "[--relay-only] [--timeout S]\n")
   io.stderr:write("RESULT ", json.encode({ ok = false, error = msg }), "\n")
   os.exit(2)
@@ -37,6 +37,7 @@ do
     elseif a == "--relay-only" then opts.relay_only = true
     elseif a == "--record" then opts.record = value()
     elseif a == "--file" then opts.file = value()
+    elseif a == "--audio-file" then opts.audio_file = value()
     elseif a == "--timeout" then opts.timeout = tonumber(value()) or usage("--timeout needs a number")
     else usage("unknown option " .. a) end
     i = i + 1
@@ -319,46 +320,79 @@ elseif opts.test == "dc-suite" then
       end)
     end)
   end
-elseif opts.test == "audio" or opts.test == "video" then
-  -- The offerer plays an Opus tone (audio) or an IVF file in a loop (video) for the
-  -- duration plus a second of slack; the answerer counts what arrives for the duration
-  -- after its first frame, decodes audio to measure its energy, and with --record
-  -- writes the frames as they are (Ogg for audio; IVF or WebM by extension for video).
-  local kind, duration = opts.test, opts.duration or 3
+elseif opts.test == "audio" or opts.test == "video" or opts.test == "av" then
+  -- The offerer plays an Opus tone or an Ogg/Opus file (audio) and an IVF file (video)
+  -- in a loop for the duration plus a second of slack; the answerer counts what
+  -- arrives for the duration after its first frame, decodes audio to measure its
+  -- energy, and with --record writes the frames as they are (Ogg for audio; IVF or
+  -- WebM by extension for video). `av` does both on one connection and reports each
+  -- kind in its own object (`audio`, `video`); the others report flat.
+  local duration = opts.duration or 3
+  local kinds = opts.test == "av" and { "audio", "video" } or { opts.test }
+  local per, pending_kinds = {}, #kinds
+  local function kind_done(kind, r)
+    per[kind] = r
+    pending_kinds = pending_kinds - 1
+    if pending_kinds > 0 then return end
+    local extra = { ok = true }
+    for _, k in ipairs(kinds) do
+      local p = per[k]
+      extra.ok = extra.ok and p.ok
+      if not p.ok then extra.error = (extra.error and extra.error .. "; " or "") .. (p.error or k .. " failed") end
+      p.error = nil
+      if #kinds == 1 then for f, v in pairs(p) do if f ~= "ok" then extra[f] = v end end
+      else p.ok = nil; extra[k] = p end
+    end
+    done(extra)
+  end
+  if opts.test == "av" and opts.record then usage("--record takes one kind: --test audio or video") end
   if opts.role == "offer" then
-    if kind == "video" and not opts.file then usage("--test video needs --file IVF") end
-    local track = rtc.media_track(kind, kind == "video" and { codec = "VP8" } or nil)
-    pc:add_transceiver(track, { direction = "sendonly" })
-    -- Audio plays an Ogg/Opus file when one is given, else a tone.
-    local src, err
-    if opts.file then src, err = rtc.media.file_source(opts.file, { loop = true, kind = kind })
-    else src, err = rtc.media.tone_source { frequency = 440, channels = 1 } end
-    if not src then usage(tostring(err)) end
-    local sent = 0
-    src:on("frame", function(f) track:write_frame(f); sent = sent + 1 end)
-    src:on("error", function(e) finish({ ok = false, error = tostring(e) }) end)
+    local video_file = opts.file
+    local audio_file = opts.test == "av" and opts.audio_file or opts.test == "audio" and opts.file or nil
+    if opts.test ~= "audio" and not video_file then usage("--test " .. opts.test .. " needs --file IVF") end
+    local sources = {}
+    for _, kind in ipairs(kinds) do
+      local track = rtc.media_track(kind, kind == "video" and { codec = "VP8" } or nil)
+      pc:add_transceiver(track, { direction = "sendonly" })
+      local file = kind == "video" and video_file or audio_file
+      local src, err
+      if file then src, err = rtc.media.file_source(file, { loop = true, kind = kind })
+      else src, err = rtc.media.tone_source { frequency = 440, channels = 1 } end
+      if not src then usage(tostring(err)) end
+      local sent = 0
+      src:on("frame", function(f) track:write_frame(f); sent = sent + 1 end)
+      src:on("error", function(e) finish({ ok = false, error = tostring(e) }) end)
+      sources[kind] = { src = src, sent = function() return sent end }
+    end
     pc:on("connectionstatechange", function(state)
       if state ~= "connected" or opened then return end
       on_open()
-      src:start()
+      for _, s in pairs(sources) do s.src:start() end
       rtc.set_timeout((duration + 1) * 1000, function()
-        src:stop()
-        done({ ok = sent > 0, frames_sent = sent })
+        for _, kind in ipairs(kinds) do
+          local s = sources[kind]
+          s.src:stop()
+          kind_done(kind, { ok = s.sent() > 0, frames_sent = s.sent() })
+        end
       end)
     end)
   else
     local writer
     if opts.record then
       local werr
-      if kind == "audio" then writer, werr = rtc.media.writer(opts.record, { channels = 1 })
+      if kinds[1] == "audio" then writer, werr = rtc.media.writer(opts.record, { channels = 1 })
       elseif opts.record:match("%.ivf$") then writer, werr = rtc.media.writer(opts.record, { codec = "VP8" })
       else writer, werr = rtc.media.writer(opts.record, { video = "VP8" }) end
       if not writer then usage("--record: " .. tostring(werr)) end
     end
-    local frames, sum_sq, samples = 0, 0.0, 0
-    local dec = kind == "audio" and rtc.media.opus_decoder(48000, 1) or nil
+    local wanted = {}
+    for _, k in ipairs(kinds) do wanted[k] = true end
     pc:on("track", function(track)
-      if track.kind ~= kind then return end
+      local kind = track.kind
+      if not wanted[kind] then return end
+      wanted[kind] = nil
+      local frames, sum_sq, samples = 0, 0.0, 0
+      local dec = kind == "audio" and rtc.media.opus_decoder(48000, 1) or nil
       local clock = rtc.media.rtp_clock(kind == "video" and 90000 or 48000)
       track:on("frame", function(f)
         frames = frames + 1
@@ -381,7 +415,7 @@ elseif opts.test == "audio" or opts.test == "video" then
               local ok, werr = w:close()
               if not ok then extra.ok, extra.error = false, "record: " .. tostring(werr) end
             end
-            done(extra)
+            kind_done(kind, extra)
           end)
         end
         if dec then

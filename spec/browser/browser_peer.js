@@ -2,7 +2,7 @@
 // Headless Chromium as an interop peer (docs/interop.md): the same command-line and
 // stdio signaling contract as examples/interop_peer.lua, so the pairing script can
 // connect any two peers. Logs go to stderr, ending with one `RESULT {json}` line.
-//   node browser_peer.js --role offer|answer --test dc-echo|dc-throughput|dc-suite|audio|video
+//   node browser_peer.js --role offer|answer --test dc-echo|dc-throughput|dc-suite|audio|video|av
 //        [--trickle] [--bytes N] [--duration S] [--stun URL] [--turn URL --turn-user U --turn-pass P]
 //        [--relay-only] [--expose-ips] [--media] [--timeout S]
 'use strict';
@@ -40,7 +40,7 @@ async function main() {
   const extra = [];
   // Granting media permission makes Chromium expose host addresses; data channel tests
   // keep its default (mDNS .local host candidates) unless asked otherwise.
-  if (opts.media || opts.test === 'audio' || opts.test === 'video') extra.push('--use-fake-ui-for-media-stream');
+  if (opts.media || ['audio', 'video', 'av'].includes(opts.test)) extra.push('--use-fake-ui-for-media-stream');
   // Chromium's default hides host addresses behind mDNS .local names; keep that
   // unless a test asks for real addresses.
   if (opts.exposeIps) extra.push('--disable-features=WebRtcHideLocalIpsWithMdns');

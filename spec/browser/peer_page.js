@@ -158,7 +158,7 @@ window.runPeer = async function (opts) {
 
   } else if (opts.test === 'dc-suite') {
     runSuite(pc, opts, onOpen, done, fail, negotiate);   // not awaited: the offer goes out below
-  } else if (opts.test === 'audio' || opts.test === 'video') {
+  } else if (opts.test === 'audio' || opts.test === 'video' || opts.test === 'av') {
     // media_tests.js; awaited so the offer below carries the track.
     try { await startMediaTest(pc, opts, onOpen, done, fail); } catch (e) { fail(e.message || String(e)); }
   } else {

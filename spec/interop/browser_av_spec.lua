@@ -1,5 +1,5 @@
 -- Audio and video between luartc and a real headless Chromium, both directions,
--- through the interop peer contract's `audio` and `video` tests (docs/interop.md),
+-- through the interop peer contract's `audio`, `video` and `av` tests (docs/interop.md),
 -- inside a private network namespace. The sender is the offerer; the answerer reports
 -- what it received: Opus decoded with energy, VP8 frames decoded, and a loss count that
 -- never goes below zero.
@@ -69,5 +69,19 @@ describe("luartc <-> Chromium audio and video", function()
     assert.is_true(res.b.frames_received > 30, tostring(res.b.frames_received))
     assert.is_true(res.b.packets_received >= res.b.frames_received)
     assert.is_true(res.b.packets_lost >= 0, tostring(res.b.packets_lost))
+  end)
+
+  it("av: Chromium offers tone and camera on one connection, luartc answers both", function()
+    local res = interop.pair(interop.browser { "--role", "offer", "--test", "av", "--duration", "3" },
+                             interop.luartc { "--role", "answer", "--test", "av", "--duration", "3" })
+    check(res, "av chromium->luartc")
+    assert.equal("audio/opus", res.a.audio.codec)
+    assert.equal("video/VP8", res.a.video.codec)
+    assert.is_true(res.b.audio.frames_received > 100, tostring(res.b.audio.frames_received))
+    assert.is_true(res.b.audio.audio_energy > 0.05, tostring(res.b.audio.audio_energy))
+    assert.is_true(res.b.video.frames_received > 30, tostring(res.b.video.frames_received))
+    for _, k in ipairs { "audio", "video" } do
+      assert.is_true(res.b[k].packets_lost >= 0, k .. " packetsLost " .. tostring(res.b[k].packets_lost))
+    end
   end)
 end)

@@ -174,7 +174,7 @@ window.runPeer = async function (opts) {
   clearTimeout(timer);
   try {
     result.selected_pair = candidateTypes(await pc.getStats());
-    result.stats = await dataChannelStats(pc);
+    if (opts.test.startsWith('dc-')) result.stats = await dataChannelStats(pc);
   } catch (e) { /* stats are best effort once closed */ }
   // Give the last message time to leave before the page is torn down.
   await new Promise(r => setTimeout(r, 300));

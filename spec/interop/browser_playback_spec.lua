@@ -58,8 +58,9 @@ describe("luartc plays files to Chromium", function()
     assert.equal("video/VP8", video.codec)
     assert.is_true(res.a.video.frames_sent >= 30 * DURATION, tostring(res.a.video.frames_sent))
     for i = 2, #samples do
-      -- 30 fps from the file: well over 20 new decoded frames each second, loops included.
-      assert.is_true(samples[i].frames_decoded > samples[i - 1].frames_decoded + 20,
+      -- 30 fps from the file: about 30 new decoded frames each second, loops included;
+      -- half that leaves room for a loaded machine.
+      assert.is_true(samples[i].frames_decoded > samples[i - 1].frames_decoded + 15,
                      "framesDecoded " .. samples[i - 1].frames_decoded .. " -> " .. samples[i].frames_decoded)
     end
     assert.is_true(video.frames_decoded >= 25 * DURATION, tostring(video.frames_decoded))

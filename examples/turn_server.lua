@@ -2,6 +2,7 @@
 --   luartc examples/turn_server.lua --listen 127.0.0.1:3478 --realm example.org \
 --       --user alice:secret [--user bob:pw] [--secret REST_SECRET] [--tcp] \
 --       [--allow-loopback] [--relay-ip IP] [--min-port N] [--max-port N] \
+--       [--tls-listen IP:PORT --cert FILE --key FILE] \
 --       [--max-per-user N] [--bandwidth BYTES_PER_S] [--stats SECONDS]
 -- Prints "READY <ip:port>" on stdout once listening, logs every allocation on stderr,
 -- and stops cleanly on SIGINT/SIGTERM.
@@ -30,6 +31,10 @@ while i <= #arg do
     opts.users[u] = p
   elseif a == "--secret" then opts.secret = value(a)
   elseif a == "--tcp" then opts.tcp = true
+  elseif a == "--tls-listen" then opts.tls = opts.tls or {}; opts.tls.listen = opts.tls.listen or {}
+    opts.tls.listen[#opts.tls.listen + 1] = value(a)
+  elseif a == "--cert" then opts.tls = opts.tls or {}; opts.tls.cert = value(a)
+  elseif a == "--key" then opts.tls = opts.tls or {}; opts.tls.key = value(a)
   elseif a == "--allow-loopback" then opts.allow_loopback = true
   elseif a == "--allow-private" then opts.allow_private = true
   elseif a == "--relay-ip" then opts.relay_ip = value(a)
@@ -41,12 +46,16 @@ while i <= #arg do
   elseif a == "--help" or a == "-h" then
     io.stdout:write("usage: luartc examples/turn_server.lua --listen IP:PORT --realm R --user NAME:PASS\n" ..
       "  [--secret S] [--tcp] [--allow-loopback] [--allow-private] [--relay-ip IP]\n" ..
+      "  [--tls-listen IP:PORT --cert FILE --key FILE]   (turns:, default port 5349)\n" ..
       "  [--min-port N] [--max-port N] [--max-per-user N] [--bandwidth B/s] [--stats SECONDS]\n")
     os.exit(0)
   else io.stderr:write("unknown option " .. a .. "\n"); os.exit(2) end
   i = i + 1
 end
 if #opts.listen == 0 then opts.listen = { "0.0.0.0:3478" } end
+if opts.tls and not (opts.tls.cert and opts.tls.key) then
+  io.stderr:write("TLS needs both --cert FILE and --key FILE\n"); os.exit(2)
+end
 opts.realm = opts.realm or "luartc"
 
 local srv, err = turn.server(opts)
@@ -80,5 +89,11 @@ for n = 1, #opts.listen do
   local where = ip:find(":") and ("[" .. ip .. "]:" .. port) or (ip .. ":" .. port)
   io.stdout:write("READY " .. where .. "\n")
   rtc.log.info("turn", "listening on %s (udp%s), realm %s", where, opts.tcp and "+tcp" or "", opts.realm)
+end
+for n = 1, opts.tls and #(opts.tls.listen or { 1 }) or 0 do
+  local ip, port = srv:tls_address(n)
+  local where = ip:find(":") and ("[" .. ip .. "]:" .. port) or (ip .. ":" .. port)
+  io.stdout:write("READY TLS " .. where .. "\n")
+  rtc.log.info("turn", "listening on %s (tls)", where)
 end
 io.stdout:flush()

@@ -3,6 +3,7 @@
 --   local turn = require "turn"
 --   local srv = assert(turn.server {
 --     listen = { "127.0.0.1:3478" }, tcp = true, realm = "example.org",
+--     tls = { listen = "127.0.0.1:5349", cert = "cert.pem", key = "key.pem" },  -- turns:
 --     users = { alice = "secret" },                 -- and/or
 --     auth = function(user, realm) return lookup(user) end,
 --     secret = "rest-shared-secret",                -- TURN REST ephemeral credentials
@@ -43,9 +44,21 @@ function turn.server(opts)
   end
   local listen = list(opts.listen) or { "0.0.0.0:3478" }
   local quota = opts.quota or {}
+  local tls = opts.tls
+  if tls ~= nil then
+    if type(tls) ~= "table" then error("turn.server: tls must be a table {listen=, cert=, key=}", 2) end
+    if not ((tls.cert and tls.key) or (tls.cert_pem and tls.key_pem)) then
+      error("turn.server: tls needs cert and key (PEM files) or cert_pem and key_pem", 2)
+    end
+  end
   local cfg = {
     listen = listen,
     tcp = opts.tcp and true or false,
+    tls_listen = tls and (list(tls.listen) or { "0.0.0.0:5349" }),
+    tls_cert = tls and tls.cert,
+    tls_key = tls and tls.key,
+    tls_cert_pem = tls and tls.cert_pem,
+    tls_key_pem = tls and tls.key_pem,
     realm = opts.realm,
     software = opts.software or "luartc",
     secret = opts.secret,

@@ -1,5 +1,5 @@
 -- Our TURN server against real clients: coturn's turnutils_uclient / turnutils_stunclient
--- relaying through `luartc examples/turn_server.lua` (UDP, TCP, TURN REST credentials,
+-- relaying through `luartc examples/turn_server.lua` (UDP, TCP, TLS, TURN REST credentials,
 -- wrong password), the Lua module in-process (events, policy hooks, stats, IPv6 and
 -- dual-stack), and two of our peer connections relaying a data channel through it with
 -- ice_transport_policy "relay". Children run on 127.0.0.1 and are killed at the end.
@@ -19,21 +19,33 @@ local function tmp()
   return p
 end
 
+-- A self-signed certificate and key for the TLS listener, made per describe block (each
+-- block's teardown removes its temporary files).
+local CERT, KEY
+local function make_cert()
+  CERT, KEY = tmp(), tmp()
+  assert(os.execute(string.format("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes " ..
+    "-keyout %s -out %s -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null",
+    child.quote(KEY), child.quote(CERT))))
+end
+
 -- Relay ports: a window per run so parallel test runs rarely meet (a taken port is
 -- retried by the server anyway).
 local base = 50000 + (tonumber(tostring(os.time()):sub(-3)) % 100) * 100
 local MIN_PORT, MAX_PORT = base, base + 99
 
--- Starts the example server on a free port; returns pid, port, stderr path.
+-- Starts the example server on free ports; returns pid, port, stderr path, TLS port.
 local function start_server(extra)
   local out, err, pidf = tmp(), tmp(), tmp()
   os.execute(string.format("RTC_LOG=info,turn=info %s %s --listen 127.0.0.1:0 --realm R --user u:p --secret %s --tcp " ..
+    "--tls-listen 127.0.0.1:0 --cert %s --key %s " ..
     "--allow-loopback --min-port %d --max-port %d %s >%s 2>%s & echo $! >%s",
-    q(child.LUARTC), q(EXAMPLE), q(SECRET), MIN_PORT, MAX_PORT, extra or "", q(out), q(err), q(pidf)))
+    q(child.LUARTC), q(EXAMPLE), q(SECRET), q(CERT), q(KEY), MIN_PORT, MAX_PORT, extra or "", q(out), q(err), q(pidf)))
   local pid = tonumber(child.slurp(pidf))
   for _ = 1, 500 do
-    local port = child.slurp(out):match("READY 127%.0%.0%.1:(%d+)")
-    if port then return pid, tonumber(port), err end
+    local o = child.slurp(out)
+    local port, tport = o:match("READY 127%.0%.0%.1:(%d+)"), o:match("READY TLS 127%.0%.0%.1:(%d+)")
+    if port and tport then return pid, tonumber(port), err, tonumber(tport) end
     os.execute("sleep 0.01")
   end
   os.execute("kill -9 " .. pid)
@@ -62,10 +74,11 @@ local function sh(cmd, limit)
 end
 
 describe("turn server (example, real clients)", function()
-  local pid, port, errlog
+  local pid, port, errlog, tls_port
 
   setup(function()
-    pid, port, errlog = start_server()
+    make_cert()
+    pid, port, errlog, tls_port = start_server()
   end)
 
   teardown(function()
@@ -86,6 +99,11 @@ describe("turn server (example, real clients)", function()
 
   it("relays turnutils_uclient over TCP without loss", function()
     local out = sh(string.format("turnutils_uclient -t -u u -w p -p %d -y -n 100 -l 170 -m 2 127.0.0.1", port))
+    assert.matches("Total lost packets 0 %(0%.000000%%%)", out)
+  end)
+
+  it("relays turnutils_uclient over TLS (turns:) without loss", function()
+    local out = sh(string.format("turnutils_uclient -t -S -u u -w p -p %d -y -n 100 -l 170 -m 2 127.0.0.1", tls_port))
     assert.matches("Total lost packets 0 %(0%.000000%%%)", out)
   end)
 
@@ -112,12 +130,15 @@ end)
 
 -- Runs fn as a task and the loop until it returns; fails on timeout.
 local function run_task(fn, timeout_ms)
-  local finished, err = false, nil
-  local guard = rtc.set_timeout(timeout_ms or 40000, function()
-    err = err or "timed out"
-    rtc.stop()
-  end)
+  local finished, err, guard = false, nil, nil
   rtc.spawn(function()
+    -- the loop's clock stood still while earlier tests blocked in os.execute: one turn
+    -- of the loop brings it up to date before the guard is armed
+    rtc.sleep(0)
+    guard = rtc.set_timeout(timeout_ms or 40000, function()
+      err = err or "timed out"
+      rtc.stop()
+    end)
     local ok, e = xpcall(fn, debug.traceback)
     finished = true
     guard:stop()
@@ -139,6 +160,7 @@ local function wait_for(pred, what, timeout_ms)
 end
 
 describe("turn module (in process)", function()
+  setup(make_cert)
   teardown(function()
     for _, p in ipairs(tmpfiles) do os.remove(p) end
   end)
@@ -191,6 +213,53 @@ describe("turn module (in process)", function()
       assert.is_true(st.relayed_to_peer >= 50)
       assert.is_true(st.relayed_to_client >= 50)
       assert.is_true(st.err_403 >= 1)
+      local closed = false
+      srv:on("close", function() closed = true end)
+      srv:close()
+      wait_for(function() return closed end, "close")
+    end)
+  end)
+
+  it("TLS listener: refuses plain bytes cleanly, keeps serving TLS, checks its options", function()
+    assert.has_error(function() turn.server { listen = "127.0.0.1:0", realm = "R", tls = { cert = CERT } } end)
+    local bad, err = turn.server { listen = "127.0.0.1:0", realm = "R",
+      tls = { listen = "127.0.0.1:0", cert = "/nonexistent.pem", key = KEY } }
+    assert.is_nil(bad)
+    assert.matches("nonexistent", err)
+    run_task(function()
+      local srv = assert(turn.server {
+        listen = "127.0.0.1:0", realm = "R", users = { u = "p" }, allow_loopback = true,
+        min_port = MIN_PORT, max_port = MAX_PORT,
+        tls = { listen = "127.0.0.1:0", cert = CERT, key = KEY },
+      })
+      local ip, tp = srv:tls_address()
+      assert.equal("127.0.0.1", ip)
+      assert.is_nil(srv:tls_address(2))
+      -- a STUN Binding request in the clear: the TLS layer refuses it, the connection ends
+      local conn = assert(rtc.tcp_connect("127.0.0.1", tp))
+      local req = "\0\1\0\0\33\18\164\66" .. string.rep("x", 12)
+      assert(conn:write(req))
+      local got = {}
+      while true do
+        local d = conn:read()
+        if not d then break end
+        got[#got + 1] = d
+      end
+      conn:close()
+      local reply = table.concat(got)
+      assert.is_true(#reply < 16)              -- at most a TLS alert, never a STUN answer
+      if #reply > 0 then assert.equal(21, reply:byte(1)) end
+      wait_for(function() return srv:get_stats().tls_failures == 1 end, "tls failure counted")
+      -- a real TLS client still gets through, with the server certificate we gave
+      local out = tmp()
+      os.execute(string.format(TOOL .. "timeout 10 openssl s_client -connect 127.0.0.1:%d -CAfile %s " ..
+        "-verify_return_error </dev/null >%s 2>&1 &", tp, q(CERT), q(out)))
+      wait_for(function() return child.slurp(out):find("Verify return code", 1, true) end,
+        function() return "s_client: " .. child.slurp(out) end)
+      assert.matches("Verify return code: 0 %(ok%)", child.slurp(out))
+      wait_for(function() return srv:get_stats().tls_handshakes >= 1 end, "handshake counted")
+      local st = srv:get_stats()
+      assert.equal(2, st.tls_accepted)
       local closed = false
       srv:on("close", function() closed = true end)
       srv:close()

@@ -4,6 +4,7 @@
 #include "core/rtc_log.h"
 #include "io/rtc_driver.h"
 #include "io/rtc_udp.h"
+#include "tls/tls_stream.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,6 +19,7 @@ typedef struct listener {
     rtc_addr local;
     rtc_udp *u;
     uv_tcp_t *tcp;                 /* NULL without TCP; freed by its close callback */
+    bool tls;                      /* a TLS listener: no UDP socket, connections get a tls stream */
 } listener;
 
 typedef struct relay {
@@ -34,6 +36,7 @@ typedef struct conn {
     struct conn *next;
     size_t pending;                /* bytes handed to uv_write and not yet written */
     bool closing;
+    rtc_tls_stream *tls;           /* NULL for plain TCP; freed with the conn */
 } conn;
 
 typedef struct wreq { uv_write_t req; conn *c; rtc_buf *buf; } wreq;
@@ -46,6 +49,9 @@ struct rtc_turn_host {
     uint32_t last_relay;           /* relay id of the transmit being handed out */
     listener ls[RTC_TURN_HOST_MAX_LISTEN];
     int nls;
+    listener tls_ls[RTC_TURN_HOST_MAX_LISTEN];
+    int ntls;
+    rtc_tls_context *tls_ctx;
     relay *relays[RELAY_BUCKETS];
     conn *conns[CONN_BUCKETS];
     size_t tcp_max_pending;
@@ -119,6 +125,7 @@ static void maybe_done(rtc_turn_host *h)
 {
     if (--h->handles > 0 || !h->closing) return;
     rtc_turn_server_free(h->s);
+    rtc_tls_context_unref(h->tls_ctx);
     free(h->readbuf);
     if (h->close_cb) h->close_cb(h, h->close_ud);
     free(h);
@@ -150,6 +157,7 @@ static void conn_closed(uv_handle_t *hd)
 {
     conn *c = hd->data;
     rtc_turn_host *h = c->h;
+    rtc_tls_stream_free(c->tls);
     free(c);
     maybe_done(h);
 }
@@ -166,6 +174,16 @@ static void close_conn(conn *c, bool tell)
         rtc_turn_server_handle_tcp_closed(h->s, &c->local, &c->remote, now_of(h));
         rtc_driver_drain(&h->drv);
     }
+    if (c->tls && !h->closing) {
+        /* close_notify (or the alert of a failed handshake) goes out if the socket takes it now */
+        rtc_tls_stream_close(c->tls, rtc_driver_now(&h->drv));
+        rtc_buf *b;
+        while (rtc_tls_stream_poll_transmit(c->tls, &b)) {
+            uv_buf_t ub = uv_buf_init((char *)b->data, (unsigned)b->len);
+            if (c->pending == 0) uv_try_write((uv_stream_t *)&c->tcp, &ub, 1);
+            rtc_buf_unref(b);
+        }
+    }
     uv_close((uv_handle_t *)&c->tcp, conn_closed);
 }
 
@@ -180,7 +198,9 @@ static void write_cb(uv_write_t *req, int status)
     free(w);
 }
 
-static void tcp_send(rtc_turn_host *h, conn *c, rtc_buf *b)
+/* Bytes onto the socket. `may_drop`: a whole frame may be dropped for a slow client;
+ * TLS records may not (the stream would break), so TLS drops before encrypting. */
+static void raw_send(rtc_turn_host *h, conn *c, rtc_buf *b, bool may_drop)
 {
     if (c->closing) { rtc_buf_unref(b); return; }
     uv_buf_t ub = uv_buf_init((char *)b->data, (unsigned)b->len);
@@ -193,7 +213,7 @@ static void tcp_send(rtc_turn_host *h, conn *c, rtc_buf *b)
     if (c->pending + ub.len > h->tcp_max_pending) {
         /* a client that does not read loses datagrams, as over UDP; memory stays bounded.
          * A frame already partly written must be completed, so only whole ones drop. */
-        if (ub.len == b->len) { h->st.tcp_tx_dropped++; rtc_buf_unref(b); return; }
+        if (may_drop && ub.len == b->len) { h->st.tcp_tx_dropped++; rtc_buf_unref(b); return; }
     }
     wreq *w = malloc(sizeof *w);
     if (!w) { rtc_buf_unref(b); close_conn(c, true); return; }
@@ -212,6 +232,26 @@ static void tcp_send(rtc_turn_host *h, conn *c, rtc_buf *b)
         return;
     }
     h->st.tcp_tx_bytes += b->len;
+}
+
+static void tls_flush(rtc_turn_host *h, conn *c)
+{
+    rtc_buf *b;
+    while (rtc_tls_stream_poll_transmit(c->tls, &b)) raw_send(h, c, b, false);
+}
+
+static void tcp_send(rtc_turn_host *h, conn *c, rtc_buf *b)
+{
+    if (!c->tls) { raw_send(h, c, b, true); return; }
+    if (c->closing || c->pending + b->len > h->tcp_max_pending) {
+        if (!c->closing) h->st.tcp_tx_dropped++;
+        rtc_buf_unref(b);
+        return;
+    }
+    int r = rtc_tls_stream_write(c->tls, b->data, b->len, rtc_driver_now(&h->drv));
+    rtc_buf_unref(b);
+    if (r < 0) { h->st.tcp_tx_dropped++; return; }    /* handshake not done or closing */
+    tls_flush(h, c);
 }
 
 static void on_transmit(rtc_driver *d, rtc_transmit *t)
@@ -313,6 +353,41 @@ static void tcp_alloc(uv_handle_t *hd, size_t hint, uv_buf_t *buf)
     buf->len = TCP_READ_BUF;
 }
 
+/* Ciphertext in; plaintext on to the machine as stream bytes. The machine's answers
+ * come back through tcp_send into the same stream while its events are being drained,
+ * which the stream allows (records are decrypted before any event is handed out). */
+static void tls_read(rtc_turn_host *h, conn *c, const uint8_t *data, size_t n)
+{
+    rtc_tls_stream_handle_input(c->tls, data, n, now_of(h));
+    tls_flush(h, c);
+    rtc_tls_event ev;
+    while (!c->closing && !h->closing && rtc_tls_stream_poll_event(c->tls, &ev)) {
+        switch (ev.type) {
+        case RTC_TLS_EV_OPEN:
+            h->st.tls_handshakes++;
+            tls_flush(h, c);          /* anything the stream held back */
+            break;
+        case RTC_TLS_EV_DATA:
+            rtc_turn_server_handle_packet(h->s, &c->local, &c->remote, RTC_PROTO_TCP_RAW, ev.data->data,
+                                          ev.data->len, now_of(h));
+            rtc_buf_unref(ev.data);
+            rtc_driver_drain(&h->drv);
+            break;
+        case RTC_TLS_EV_CLOSED:
+            close_conn(c, true);
+            break;
+        case RTC_TLS_EV_FAILED: {
+            char a[RTC_ADDR_STRLEN];
+            h->st.tls_failures++;
+            rtc_debug(TAG, "TLS from %s: %s", rtc_addr_str(&c->remote, a, sizeof a), ev.reason);
+            tls_flush(h, c);          /* the alert */
+            close_conn(c, true);
+            break;
+        }
+        }
+    }
+}
+
 static void tcp_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 {
     conn *c = st->data;
@@ -320,6 +395,7 @@ static void tcp_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
     if (n < 0) { close_conn(c, true); return; }
     if (n == 0 || c->closing || h->closing) return;
     h->st.tcp_rx_bytes += (uint64_t)n;
+    if (c->tls) { tls_read(h, c, (const uint8_t *)buf->base, (size_t)n); return; }
     rtc_turn_server_handle_packet(h->s, &c->local, &c->remote, RTC_PROTO_TCP_RAW, (const uint8_t *)buf->base,
                                   (size_t)n, now_of(h));
     rtc_driver_drain(&h->drv);
@@ -343,7 +419,17 @@ static void on_connection(uv_stream_t *server, int status)
         return;
     }
     c->local = l->local;
+    if (l->tls) {
+        rtc_tls_stream_config tc = { .ctx = h->tls_ctx, .pool = rtc_loop_pool(h->lp) };
+        if (rtc_tls_stream_new(&c->tls, &tc, rtc_driver_now(&h->drv)) < 0) {
+            c->closing = true;
+            uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
+            return;
+        }
+        h->st.tls_accepted++;
+    }
     if (rtc_turn_server_handle_tcp_open(h->s, &c->local, &c->remote, now_of(h)) < 0) {
+        rtc_tls_stream_free(c->tls);
         c->closing = true;           /* over the connection limit */
         uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
         return;
@@ -374,6 +460,11 @@ static int listen_tcp(rtc_turn_host *h, listener *l)
     l->tcp->data = l;
     int r = uv_tcp_bind(l->tcp, &l->local.u.sa, rtc_addr_family(&l->local) == AF_INET6 ? UV_TCP_IPV6ONLY : 0);
     if (!r) r = uv_listen((uv_stream_t *)l->tcp, 128, on_connection);
+    if (!r && l->tls) {
+        /* a TLS listener has no UDP socket to take its port from */
+        int nl = sizeof l->local.u;
+        r = uv_tcp_getsockname(l->tcp, &l->local.u.sa, &nl);
+    }
     if (r) {
         rtc_warn(TAG, "TCP listen: %s", uv_strerror(r));
         uv_close((uv_handle_t *)l->tcp, (uv_close_cb)free);
@@ -394,11 +485,28 @@ static void drv_closed(rtc_driver *d) { maybe_done(d->data); }
 
 /* ====== lifecycle ====== */
 
+/* rtc_turn_host_new failed half way: close what is open (their memory goes in their
+ * own close callbacks) and free the rest now. */
+static void abandon(rtc_turn_host *h)
+{
+    for (int k = 0; k < h->nls; k++) {
+        rtc_udp_close(h->ls[k].u, NULL);
+        if (h->ls[k].tcp) uv_close((uv_handle_t *)h->ls[k].tcp, (uv_close_cb)free);
+    }
+    for (int k = 0; k < h->ntls; k++) uv_close((uv_handle_t *)h->tls_ls[k].tcp, (uv_close_cb)free);
+    rtc_turn_server_free(h->s);
+    rtc_tls_context_unref(h->tls_ctx);
+    free(h->readbuf);
+    free(h);
+}
+
 int rtc_turn_host_new(rtc_turn_host **out, rtc_loop *lp, const rtc_turn_host_config *cfg,
                       rtc_turn_host_event_cb event_cb, void *ud)
 {
     *out = NULL;
     if (cfg->nlisten <= 0 || cfg->nlisten > RTC_TURN_HOST_MAX_LISTEN) return RTC_EINVAL;
+    if (cfg->ntls_listen < 0 || cfg->ntls_listen > RTC_TURN_HOST_MAX_LISTEN) return RTC_EINVAL;
+    if (cfg->ntls_listen > 0 && (!cfg->tls || rtc_tls_context_role(cfg->tls) != RTC_TLS_SERVER)) return RTC_EINVAL;
     rtc_turn_host *h = calloc(1, sizeof *h);
     if (!h) return RTC_ENOMEM;
     h->readbuf = malloc(TCP_READ_BUF);
@@ -412,6 +520,7 @@ int rtc_turn_host_new(rtc_turn_host **out, rtc_loop *lp, const rtc_turn_host_con
     if (!sc.pool) sc.pool = rtc_loop_pool(lp);
     int r = rtc_turn_server_new(&h->s, &sc, rtc_clock_now());
     if (r < 0) { free(h->readbuf); free(h); return r; }
+    if (cfg->ntls_listen > 0) h->tls_ctx = rtc_tls_context_ref(cfg->tls);
     for (int i = 0; i < cfg->nlisten; i++) {
         listener *l = &h->ls[i];
         l->h = h;
@@ -430,17 +539,26 @@ int rtc_turn_host_new(rtc_turn_host **out, rtc_loop *lp, const rtc_turn_host_con
             char a[RTC_ADDR_STRLEN];
             rtc_warn(TAG, "cannot listen on %s", rtc_addr_str(&cfg->listen[i], a, sizeof a));
             if (l->u) rtc_udp_close(l->u, NULL);
-            for (int k = 0; k < i; k++) {
-                rtc_udp_close(h->ls[k].u, NULL);
-                if (h->ls[k].tcp) uv_close((uv_handle_t *)h->ls[k].tcp, (uv_close_cb)free);
-            }
-            rtc_turn_server_free(h->s);
-            free(h->readbuf);
-            free(h);
+            abandon(h);
             return RTC_EIO;
         }
         h->nls++;
         h->handles += 1 + (l->tcp != NULL);
+        rtc_turn_server_add_own_address(h->s, &l->local);
+    }
+    for (int i = 0; i < cfg->ntls_listen; i++) {
+        listener *l = &h->tls_ls[i];
+        l->h = h;
+        l->tls = true;
+        l->local = cfg->tls_listen[i];
+        if (listen_tcp(h, l) < 0) {
+            char a[RTC_ADDR_STRLEN];
+            rtc_warn(TAG, "cannot listen (TLS) on %s", rtc_addr_str(&cfg->tls_listen[i], a, sizeof a));
+            abandon(h);
+            return RTC_EIO;
+        }
+        h->ntls++;
+        h->handles++;
         rtc_turn_server_add_own_address(h->s, &l->local);
     }
     rtc_driver_init(&h->drv, lp, &turn_ops, h, on_transmit, on_event, &h->ev);
@@ -465,6 +583,13 @@ int rtc_turn_host_local_addr(rtc_turn_host *h, int i, rtc_addr *out)
     return 0;
 }
 
+int rtc_turn_host_tls_addr(rtc_turn_host *h, int i, rtc_addr *out)
+{
+    if (i < 0 || i >= h->ntls) return RTC_ENOTFOUND;
+    *out = h->tls_ls[i].local;
+    return 0;
+}
+
 void rtc_turn_host_get_stats(const rtc_turn_host *h, rtc_turn_host_stats *out) { *out = h->st; }
 
 void rtc_turn_host_close(rtc_turn_host *h, rtc_turn_host_close_cb close_cb, void *ud)
@@ -480,6 +605,7 @@ void rtc_turn_host_close(rtc_turn_host *h, rtc_turn_host_close_cb close_cb, void
         rtc_udp_close(h->ls[i].u, udp_listener_closed);
         if (h->ls[i].tcp) uv_close((uv_handle_t *)h->ls[i].tcp, tcp_listener_closed);
     }
+    for (int i = 0; i < h->ntls; i++) uv_close((uv_handle_t *)h->tls_ls[i].tcp, tcp_listener_closed);
     for (uint32_t b = 0; b < RELAY_BUCKETS; b++)
         while (h->relays[b]) {
             relay *r = h->relays[b];

@@ -1,6 +1,12 @@
 /* Hosts the TURN server machine (turn/turn_server.h) on an rtc_loop: UDP listeners,
- * optional TCP listeners on the same addresses, one UDP relay socket per relayed
- * address, and the machine's timer through an rtc_driver.
+ * optional TCP listeners on the same addresses, optional TLS listeners ("turns:", RFC
+ * 8656 section 3.1) on their own addresses, one UDP relay socket per relayed address,
+ * and the machine's timer through an rtc_driver.
+ *
+ * A TLS connection runs a tls/tls_stream machine in front of the same TCP framing path:
+ * decrypted bytes go to the TURN machine as TCP stream bytes, its framed output is
+ * encrypted before it is written. A client that never finishes its handshake is closed
+ * by the machine's idle-connection timer like any TCP client without an allocation.
  *
  * Relay sockets follow the machine's RELAY_OPEN / RELAY_CLOSE events: the host binds
  * the address the machine picked (or lets the OS pick when the machine asks for port
@@ -14,6 +20,7 @@
 #ifndef RTC_TURN_HOST_H
 #define RTC_TURN_HOST_H
 #include "io/rtc_loop.h"
+#include "tls/tls_context.h"
 #include "turn/turn_server.h"
 
 #define RTC_TURN_HOST_MAX_LISTEN 8
@@ -26,11 +33,16 @@ typedef struct rtc_turn_host_config {
     int nlisten;
     bool tcp;                               /* also accept TURN over TCP on each listen address */
     size_t tcp_max_pending;                 /* bytes queued for a slow TCP client before drops; 0 = 1 MiB */
+    rtc_addr tls_listen[RTC_TURN_HOST_MAX_LISTEN];   /* TLS (TCP) listeners; port 0 = any free port */
+    int ntls_listen;
+    rtc_tls_context *tls;                   /* server context for tls_listen; the host takes a
+                                               ref; required when ntls_listen > 0 */
 } rtc_turn_host_config;
 
 typedef struct rtc_turn_host_stats {
     uint64_t udp_rx, udp_tx, tcp_accepted, tcp_rx_bytes, tcp_tx_bytes, tcp_tx_dropped;
     uint64_t relays_open, relay_bind_failures, relay_rx, relay_tx;
+    uint64_t tls_accepted, tls_handshakes, tls_failures;   /* failures: bad handshakes and broken records */
 } rtc_turn_host_stats;
 
 /* `ev` valid for the call only. */
@@ -45,6 +57,8 @@ rtc_turn_server *rtc_turn_host_server(rtc_turn_host *h);   /* borrowed; valid un
 void rtc_turn_host_kick(rtc_turn_host *h);
 /* Bound listener addresses (port filled in), i in [0, nlisten). 0 or RTC_ENOTFOUND. */
 int rtc_turn_host_local_addr(rtc_turn_host *h, int i, rtc_addr *out);
+/* Bound TLS listener addresses, i in [0, ntls_listen). 0 or RTC_ENOTFOUND. */
+int rtc_turn_host_tls_addr(rtc_turn_host *h, int i, rtc_addr *out);
 void rtc_turn_host_get_stats(const rtc_turn_host *h, rtc_turn_host_stats *out);
 /* Closes every socket and the timer; close_cb (may be NULL) runs once libuv is done,
  * then h is freed. No event_cb call happens after this returns. */

@@ -13,6 +13,7 @@
 #include "io/rtc_netif.h"
 #include "io/rtc_turn_host.h"
 #include "stun/stun.h"
+#include "tls/tls_context.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -248,7 +249,8 @@ static int add_users(lua_State *L, int idx, rtc_turn_server *s)
     return 0;
 }
 
-/* core.turn_server{ listen = {"ip:port", ...}, tcp=, realm=, software=, secret=,
+/* core.turn_server{ listen = {"ip:port", ...}, tcp=, tls_listen = {"ip:port", ...},
+ *   tls_cert=, tls_key= (PEM files), tls_cert_pem=, tls_key_pem= (PEM text), realm=, software=, secret=,
  *   relay_ip=, relay_ip6=, min_port=, max_port=, users = {name = pass}, auth = fn,
  *   on_allocate = fn, on_permission = fn, allow_loopback=, allow_private=,
  *   allow_link_local=, deny = {"cidr"}, allow = {"cidr"}, lifetime=, max_lifetime=,
@@ -272,6 +274,24 @@ static int l_turn_server(lua_State *L)
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
+    lua_getfield(L, 1, "tls_listen");
+    if (!lua_isnil(L, -1) && !lua_istable(L, -1)) return luaL_error(L, "turn_server: tls_listen must be a list of \"ip:port\"");
+    for (lua_Integer i = 1; lua_istable(L, -1) && cfg->ntls_listen < RTC_TURN_HOST_MAX_LISTEN; i++) {
+        if (lua_rawgeti(L, -1, i) == LUA_TNIL) { lua_pop(L, 1); break; }
+        const char *s = lua_tostring(L, -1);
+        if (!s || rtc_addr_parse(&cfg->tls_listen[cfg->ntls_listen], s) < 0)
+            return luaL_error(L, "turn_server: bad tls_listen address '%s'", s ? s : "?");
+        cfg->ntls_listen++;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    rtc_tls_context_config tcfg = { .role = RTC_TLS_SERVER };
+    tcfg.cert_file = opt_str(L, 1, "tls_cert").p;
+    tcfg.key_file = opt_str(L, 1, "tls_key").p;
+    tcfg.cert_pem = opt_str(L, 1, "tls_cert_pem").p;
+    tcfg.key_pem = opt_str(L, 1, "tls_key_pem").p;
+    if (cfg->ntls_listen > 0 && !(tcfg.cert_file && tcfg.key_file) && !(tcfg.cert_pem && tcfg.key_pem))
+        return luaL_error(L, "turn_server: a TLS listener needs a certificate and a key (PEM)");
     rtc_turn_server_config *sc = &cfg->server;
     cfg->tcp = opt_bool(L, 1, "tcp");
     sc->realm = opt_str(L, 1, "realm");
@@ -327,7 +347,16 @@ static int l_turn_server(lua_State *L)
     sc->get_key = get_key_cb;
     sc->authorize = authorize_cb;
     sc->auth_ud = t;
+    if (cfg->ntls_listen > 0) {
+        char err[RTC_TLS_ERRLEN];
+        int tr = rtc_tls_context_new(&cfg->tls, &tcfg, err, sizeof err);
+        if (tr < 0) {
+            free(t);
+            return lrtc_push_error(L, tr, "%s", err);
+        }
+    }
     int r = rtc_turn_host_new(&t->h, lrtc_get_loop(S), cfg, on_host_event, t);
+    rtc_tls_context_unref(cfg->tls);          /* the host holds its own ref */
     if (r < 0) {
         free(t);
         return lrtc_push_error(L, r, r == RTC_EIO ? "cannot listen on the given addresses" : NULL);
@@ -358,6 +387,16 @@ static int lt_local_address(lua_State *L)
     rtc_addr a;
     if (rtc_turn_host_local_addr(t->h, (int)luaL_optinteger(L, 2, 1) - 1, &a) < 0)
         return lrtc_push_error(L, RTC_ENOTFOUND, "no such listener");
+    return lrtc_push_addr(L, &a);
+}
+
+/* srv:tls_address([i]) -> ip, port of TLS listener i (1-based) */
+static int lt_tls_address(lua_State *L)
+{
+    lturn *t = check_turn(L);
+    rtc_addr a;
+    if (rtc_turn_host_tls_addr(t->h, (int)luaL_optinteger(L, 2, 1) - 1, &a) < 0)
+        return lrtc_push_error(L, RTC_ENOTFOUND, "no such TLS listener");
     return lrtc_push_addr(L, &a);
 }
 
@@ -393,6 +432,7 @@ static int lt_get_stats(lua_State *L)
 #define H(n) lua_pushinteger(L, (lua_Integer)hs.n); lua_setfield(L, -2, #n)
     H(udp_rx); H(udp_tx); H(tcp_accepted); H(tcp_rx_bytes); H(tcp_tx_bytes); H(tcp_tx_dropped);
     H(relays_open); H(relay_bind_failures); H(relay_rx); H(relay_tx);
+    H(tls_accepted); H(tls_handshakes); H(tls_failures);
 #undef H
     return 1;
 }
@@ -412,7 +452,7 @@ static int l_rest_password(lua_State *L)
 void lrtc__open_turn(lua_State *L)
 {
     static const luaL_Reg methods[] = {
-        { "local_address", lt_local_address }, { "add_user", lt_add_user },
+        { "local_address", lt_local_address }, { "tls_address", lt_tls_address }, { "add_user", lt_add_user },
         { "get_stats", lt_get_stats }, { NULL, NULL } };
     lrtc_obj_new(L, &turn_class, sizeof(lrtc_obj), methods);
     lua_pop(L, 1);

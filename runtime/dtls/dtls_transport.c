@@ -17,6 +17,9 @@
 #include <openssl/x509.h>
 
 #define DTLS_TAG "dtls"
+/* A connected transport quiet this long gives OpenSSL's record buffers back (about
+ * 32 KiB); they are rebuilt on the next datagram or send. */
+#define DTLS_IDLE_RELEASE RTC_SEC(1)
 #define DTLS_MAX_RECORD 16384
 /* What OpenSSL's own wall-clock timer is set to in "virtual" timer mode: far enough
  * that it never fires before our own deadline does (the handshake cap is 30 s). */
@@ -50,6 +53,8 @@ struct rtc_dtls_transport {
     rtc_bufq tx;
     rtc_bufq held;                            /* app data waiting for the fingerprint */
     rtc_buf *spare;                           /* a read buffer kept between calls */
+    bool bufs_released;                       /* SSL_free_buffers() done while idle */
+    rtc_time release_at;                      /* when connected and quiet until then */
     rtc_dtls_event *evq;
     size_t ev_head, ev_count, ev_cap;
 
@@ -221,6 +226,7 @@ static void deliver_held(rtc_dtls_transport *t)
 static void dtls_connected(rtc_dtls_transport *t)
 {
     t->state = RTC_DTLS_CONNECTED;
+    t->release_at = t->now + DTLS_IDLE_RELEASE;
     rtc_debug(DTLS_TAG, "connected, %s, srtp profile 0x%04x", SSL_get_cipher_name(t->ssl), t->profile);
     ev_simple(t, RTC_DTLS_EV_CONNECTED);
     deliver_held(t);
@@ -571,6 +577,29 @@ int rtc_dtls_transport_start(rtc_dtls_transport *t, rtc_time now)
     return 0;
 }
 
+/* Record buffers back before OpenSSL reads or writes a record (its DTLS write path
+ * does not rebuild them itself), and the idle deadline pushed out. */
+static bool buffers_ready(rtc_dtls_transport *t)
+{
+    if (t->state == RTC_DTLS_CONNECTED) t->release_at = t->now + DTLS_IDLE_RELEASE;
+    if (!t->bufs_released) return true;
+    if (SSL_alloc_buffers(t->ssl) != 1) return false;
+    t->bufs_released = false;
+    return true;
+}
+
+static void release_if_idle(rtc_dtls_transport *t)
+{
+    if (t->state != RTC_DTLS_CONNECTED || t->bufs_released || t->now < t->release_at) return;
+    if (SSL_free_buffers(t->ssl) == 1) {
+        t->bufs_released = true;
+        rtc_buf_unref(t->spare);
+        t->spare = NULL;
+    } else {
+        t->release_at = t->now + DTLS_IDLE_RELEASE;   /* a record still pending */
+    }
+}
+
 int rtc_dtls_transport_handle_datagram(rtc_dtls_transport *t, const uint8_t *data, size_t len, rtc_time now)
 {
     if (!t || (!data && len)) return RTC_EINVAL;
@@ -589,6 +618,10 @@ int rtc_dtls_transport_handle_datagram(rtc_dtls_transport *t, const uint8_t *dat
     }
     t->in_big_record = nrec == 1 && maxrec > RTC_POOL_BUFSIZE ? maxrec : 0;
     if (!t->started) begin(t);
+    if (!buffers_ready(t)) {
+        t->stats.dropped++;
+        return RTC_ENOMEM;
+    }
     t->in = data;
     t->in_len = len;
     if (!t->hs_done) do_handshake(t);
@@ -604,6 +637,7 @@ int rtc_dtls_transport_handle_timeout(rtc_dtls_transport *t, rtc_time now)
 {
     if (!t) return RTC_EINVAL;
     set_now(t, now);
+    release_if_idle(t);
     if (t->state == RTC_DTLS_CONNECTING && t->now >= t->hs_deadline) {
         dtls_fail(t, RTC_ETIMEDOUT, t->hs_done ? "DTLS handshake timed out waiting for the remote fingerprint"
                                                : "DTLS handshake timed out");
@@ -616,6 +650,7 @@ int rtc_dtls_transport_handle_timeout(rtc_dtls_transport *t, rtc_time now)
         ot->tv_usec = 0;
     }
     rtc_time before = t->rtx_deadline;
+    if (!buffers_ready(t)) return RTC_ENOMEM;
     ERR_clear_error();
     int r = DTLSv1_handle_timeout(t->ssl);
     if (r > 0) {
@@ -666,6 +701,7 @@ rtc_time rtc_dtls_transport_poll_timeout(const rtc_dtls_transport *t)
     if (!t || t->state == RTC_DTLS_FAILED || t->state == RTC_DTLS_CLOSED) return RTC_TIME_NEVER;
     rtc_time d = t->rtx_deadline;
     if (t->state == RTC_DTLS_CONNECTING) d = rtc_time_min(d, t->hs_deadline);
+    if (t->state == RTC_DTLS_CONNECTED && !t->bufs_released) d = rtc_time_min(d, t->release_at);
     return d;
 }
 
@@ -704,6 +740,7 @@ int rtc_dtls_transport_send(rtc_dtls_transport *t, const void *data, size_t len,
     if (len > DTLS_MAX_RECORD) return RTC_ETOOBIG;
     if (len == 0) return 0;
     set_now(t, now);
+    if (!buffers_ready(t)) return RTC_ENOMEM;
     ERR_clear_error();
     int r = SSL_write(t->ssl, data, (int)len);
     if (r <= 0) {
@@ -721,7 +758,7 @@ int rtc_dtls_transport_close(rtc_dtls_transport *t, rtc_time now)
     if (!t) return RTC_EINVAL;
     set_now(t, now);
     if (t->state == RTC_DTLS_CLOSED || t->state == RTC_DTLS_FAILED) return 0;
-    if (t->started && !t->close_sent) {
+    if (t->started && !t->close_sent && buffers_ready(t)) {
         ERR_clear_error();
         SSL_shutdown(t->ssl);
         ERR_clear_error();

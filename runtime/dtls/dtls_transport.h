@@ -109,7 +109,9 @@ int rtc_dtls_transport_handle_timeout(rtc_dtls_transport *t, rtc_time now);
 bool rtc_dtls_transport_poll_transmit(rtc_dtls_transport *t, rtc_buf **out);
 /* Next event, or false. A DATA event's buffer belongs to the caller afterwards. */
 bool rtc_dtls_transport_poll_event(rtc_dtls_transport *t, rtc_dtls_event *out);
-/* When handle_timeout wants to run; RTC_TIME_NEVER when nothing is pending. */
+/* When handle_timeout wants to run; RTC_TIME_NEVER when nothing is pending. Once
+ * connected, one deadline a second after the last record: the timeout then hands
+ * OpenSSL's record buffers back while the connection is idle. */
 rtc_time rtc_dtls_transport_poll_timeout(const rtc_dtls_transport *t);
 
 /* Send one application record (an SCTP packet). `data` is copied (encrypted into the

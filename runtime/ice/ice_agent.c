@@ -170,6 +170,7 @@ void rtc_ice_agent_free(rtc_ice_agent *a)
     free(a->ev);
     free(a->remotes);
     free(a->locals);
+    free(a->pairs);
     free(a);
 }
 
@@ -224,6 +225,18 @@ bool ice__local_room(rtc_ice_agent *a)
     if (!nt) return false;
     a->locals = nt;
     a->caplocal = ncap;
+    return true;
+}
+
+bool ice__pair_room(rtc_ice_agent *a)
+{
+    int ncap = next_cap(a->npairs, a->cappairs, ICE_MAX_PAIRS);
+    if (ncap == a->cappairs) return ncap > 0;
+    if (!ncap) return false;
+    ice_pair *nt = realloc(a->pairs, (size_t)ncap * sizeof *nt);
+    if (!nt) return false;
+    a->pairs = nt;
+    a->cappairs = ncap;
     return true;
 }
 

@@ -70,6 +70,7 @@ static int add_pair(rtc_ice_agent *a, int li, int ri)
         const ice_local *o = &a->locals[a->pairs[k].local];
         if (a->pairs[k].remote == ri && o->turn == l->turn && rtc_addr_eq(&o->base, &l->base)) return k;
     }
+    if (!ice__pair_room(a)) return RTC_ENOMEM;
     ice_pair *p = &a->pairs[a->npairs];
     memset(p, 0, sizeof *p);
     p->local = li;
@@ -328,6 +329,7 @@ int ice__on_request(rtc_ice_agent *a, const rtc_stun_msg *m, int li, const rtc_a
         if (a->npairs == ICE_MAX_PAIRS && find_pair(a, li, ri) < 0) return 0;
         pi = find_pair(a, li, ri);
         if (pi < 0) {
+            if (!ice__pair_room(a)) return 0;
             pi = a->npairs++;
             a->pairs[pi] = (ice_pair){ .local = li, .remote = ri };
         }

@@ -82,8 +82,8 @@ struct rtc_ice_agent {
     int nlocal, caplocal;
     rtc_ice_candidate *remotes;     /* capremote slots, at most ICE_MAX_REMOTE */
     int nremote, capremote;
-    ice_pair pairs[ICE_MAX_PAIRS];
-    int npairs;
+    ice_pair *pairs;                /* cappairs slots, at most ICE_MAX_PAIRS */
+    int npairs, cappairs;
     int trig[ICE_MAX_PAIRS];        /* triggered check FIFO (pair indices) */
     int trig_head, ntrig;
     ice_txn **txns;                 /* heap objects: pointers stay valid as the table changes */
@@ -109,10 +109,11 @@ struct rtc_ice_agent {
 
 /* ice_agent.c */
 void ice__emit(rtc_ice_agent *a, const rtc_ice_event *e);
-/* Room for one more local / remote candidate: false at the cap or out of memory. May
+/* Room for one more local / remote candidate / pair: false at the cap or out of memory. May
  * move the table: re-take pointers into it afterwards. */
 bool ice__local_room(rtc_ice_agent *a);
 bool ice__remote_room(rtc_ice_agent *a);
+bool ice__pair_room(rtc_ice_agent *a);
 void ice__set_state(rtc_ice_agent *a, rtc_ice_state s);
 /* Send STUN bytes (copied) from local candidate base/turn to remote. */
 void ice__send(rtc_ice_agent *a, const rtc_addr *base, int turn, const rtc_addr *remote,

@@ -548,8 +548,12 @@ int rtc_pc_add_ice_candidate(rtc_pc *pc, const char *candidate, const char *mid,
         return 0;
     }
     if (pc->nrcands == pc->caprcands) {
-        pc->caprcands = pc->caprcands ? pc->caprcands * 2 : 8;
-        pc->rcands = realloc(pc->rcands, (size_t)pc->caprcands * sizeof *pc->rcands);
+        /* Candidates are large and most connections see one or two: grow from 2. */
+        int ncap = pc->caprcands ? pc->caprcands * 2 : 2;
+        rtc_ice_candidate *nv = realloc(pc->rcands, (size_t)ncap * sizeof *nv);
+        if (!nv) return RTC_ENOMEM;
+        pc->rcands = nv;
+        pc->caprcands = ncap;
     }
     pc->rcands[pc->nrcands++] = c;
     if (pc->agent) {

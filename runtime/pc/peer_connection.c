@@ -14,6 +14,10 @@
 /* SCTP packet size on a loopback pair. Datagrams then stay under 4096 bytes with any
  * DTLS record overhead: a libdatachannel peer (libjuice) drops larger ones, and other
  * stacks read at least that much. Three times fewer packets than at 1200 bytes. */
+/* SCTP streams offered each way when the configuration names none; channel ids of
+ * both parities share them, so this is the channel limit of one connection. */
+#define PC_DEFAULT_MAX_CHANNELS 256
+
 #ifndef PC_LOOPBACK_SCTP_MTU
 #define PC_LOOPBACK_SCTP_MTU 4000
 #endif
@@ -118,6 +122,13 @@ void pc__set_signaling(rtc_pc *pc, rtc_pc_signaling_state s)
 {
     if (pc->sig == s) return;
     pc->sig = s;
+    if (s == RTC_SIG_STABLE) {
+        /* Only a pending offer can be rolled back: the descriptions it would restore
+         * are not needed once stable (each is a parsed SDP of several KiB). */
+        rtc_sdp_free(pc->prev_local);
+        rtc_sdp_free(pc->prev_remote);
+        pc->prev_local = pc->prev_remote = NULL;
+    }
     pc__emit_state(pc, RTC_PC_EV_SIGNALING_STATE, s);
 }
 
@@ -409,9 +420,11 @@ static void on_dtls_connected(rtc_pc *pc, const rtc_dtls_event *ev)
         sc.remote_port = pc->remote_sctp_port;
         sc.dtls_client = pc->dtls_client;
         sc.max_message_size = pc->cfg.max_message_size;
-        /* usrsctp allocates per-stream state up front (about 6.7 MiB per association at
-         * 65535 streams, 180 KiB at 1024): offer what a connection plausibly uses. */
-        sc.max_streams = pc->cfg.max_channels ? pc->cfg.max_channels : 1024;
+        sc.pool = pc->cfg.pool;
+        /* usrsctp allocates per-stream state up front, about 104 bytes per stream each
+         * way (6.7 MiB per association at 65535, 104 KiB at 1024, 26 KiB at 256): offer
+         * what a connection plausibly uses; max_channels raises it. */
+        sc.max_streams = pc->cfg.max_channels ? pc->cfg.max_channels : PC_DEFAULT_MAX_CHANNELS;
         sc.remote_max_message_size = pc->remote_mms;
         /* Both ends on this host (loopback pair): no path limits the packet size, and
          * each packet costs the same in the kernel, DTLS and usrsctp whatever its size.
@@ -468,8 +481,12 @@ static void handle_ice_event(rtc_pc *pc, rtc_ice_event *ev)
         break;
     case RTC_ICE_EV_LOCAL_CANDIDATE:
         if (pc->nlcands == pc->caplcands) {
-            pc->caplcands = pc->caplcands ? pc->caplcands * 2 : 8;
-            pc->lcands = realloc(pc->lcands, (size_t)pc->caplcands * sizeof *pc->lcands);
+            /* Candidates are large and most connections gather one or two: grow from 2. */
+            int ncap = pc->caplcands ? pc->caplcands * 2 : 2;
+            rtc_ice_candidate *nv = realloc(pc->lcands, (size_t)ncap * sizeof *nv);
+            if (!nv) break;                  /* not kept for the SDP; the agent still uses it */
+            pc->lcands = nv;
+            pc->caplcands = ncap;
         }
         pc->lcands[pc->nlcands++] = ev->u.cand;
         break;

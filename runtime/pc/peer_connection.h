@@ -55,7 +55,7 @@ typedef struct rtc_pc_config {
     bool relay_only;              /* ice_transport_policy "relay" */
     size_t max_message_size;      /* a=max-message-size we advertise; 0 = 256 KiB */
     rtc_time ice_ta;              /* ICE pacing; 0 = default */
-    uint16_t max_channels;        /* SCTP streams offered each way; 0 = 1024 (max 65535) */
+    uint16_t max_channels;        /* SCTP streams offered each way; 0 = 256 (max 65535) */
 } rtc_pc_config;
 
 typedef struct rtc_dc_init {

@@ -377,17 +377,18 @@ int rtc_sctp_assoc_new(rtc_sctp_assoc **out, const rtc_sctp_config *cfg, rtc_tim
     if (a->sndbuf > 64u * 1024 * 1024) a->sndbuf = 64u * 1024 * 1024;
     a->next_id = cfg->dtls_client ? 0 : 1;
     a->last_activity = now;
-    a->pool = rtc_pool_new(256);
+    a->own_pool = !cfg->pool;
+    a->pool = cfg->pool ? cfg->pool : rtc_pool_new(256);
     int r = sctp__global_ref();
     if (r < 0 || !a->pool) {
         if (r == 0) sctp__global_unref();
-        rtc_pool_free(a->pool);
+        if (a->own_pool) rtc_pool_free(a->pool);
         free(a);
         return r < 0 ? r : RTC_ENOMEM;
     }
     if (sctp__registry_add(a) < 0) {
         sctp__global_unref();
-        rtc_pool_free(a->pool);
+        if (a->own_pool) rtc_pool_free(a->pool);
         free(a);
         return RTC_ENOMEM;
     }
@@ -443,7 +444,7 @@ void rtc_sctp_assoc_free(rtc_sctp_assoc *a)
     if (a->last_polled_dead) dc__free(a->last_polled_dead);
     dc__free_all(a);
     rtc_bufq_clear(&a->out);
-    rtc_pool_free(a->pool);
+    if (a->own_pool) rtc_pool_free(a->pool);
     free(a->ev);
     free(a->rx);
     free(a);

@@ -53,6 +53,10 @@ typedef struct rtc_sctp_config {
     size_t max_buffered;            /* per channel: a send that would take buffered_amount past
                                      * this fails with RTC_EQUOTA; 0 = 16 MiB */
     uint16_t mtu;                   /* largest SCTP packet we send; 0 = 1200 (fits DTLS+UDP+IPv6 in 1280) */
+    rtc_pool *pool;                 /* borrowed, must outlive the association: where outgoing
+                                     * packets come from (a loop's shared pool keeps idle
+                                     * associations from each holding spare buffers);
+                                     * NULL = a pool of its own */
 } rtc_sctp_config;
 
 typedef enum rtc_sctp_event_type {

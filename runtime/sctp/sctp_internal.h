@@ -66,7 +66,8 @@ struct rtc_sctp_assoc {
     struct socket *so;
     sctp__state state;
     int closed_err;
-    rtc_pool *pool;
+    rtc_pool *pool;                 /* cfg.pool (borrowed) or our own */
+    bool own_pool;
     rtc_bufq out;                   /* SCTP packets for the caller */
     sctp_ev *ev;                    /* event ring */
     size_t ev_head, ev_count, ev_cap;

@@ -61,8 +61,11 @@ local function run(o)
 end
 
 -- ffmpeg's verdict on a recording: error lines and the number of frames it decoded.
+-- The fake camera's frame rate varies on a loaded machine; passthrough keeps ffmpeg's
+-- null output from re-timing frames onto a constant rate (which it reports as
+-- non-monotonic dts when two land on one tick): only decoding is judged here.
 local function decode(path)
-  local errors = sh("ffmpeg -v error -i " .. quote(path) .. " -f null -")
+  local errors = sh("ffmpeg -v error -i " .. quote(path) .. " -fps_mode passthrough -f null -")
   local md5 = sh("ffmpeg -v error -i " .. quote(path) .. " -f framemd5 -")
   local frames = 0
   for l in md5:gmatch("[^\n]+") do if not l:match("^#") and l:match("^%s*0,") then frames = frames + 1 end end
@@ -89,7 +92,7 @@ describe_browser("frame transforms with Chromium's RTCRtpScriptTransform", funct
     assert.equal(l1.frames_received, l1.transform.frames)
     assert.equal(0, l1.transform.failed + l1.transform.dropped)
     local errors, frames = decode(with)
-    assert.equal("", errors)
+    assert.is_true(errors == "", "ffmpeg: " .. errors:sub(1, 600))
     assert.is_true(frames >= l1.frames_received - 1, "decoded " .. frames .. " of " .. l1.frames_received)
 
     local b2, l2 = run { side = "send", browser = "xor", luartc = "none", record = without }
@@ -107,7 +110,7 @@ describe_browser("frame transforms with Chromium's RTCRtpScriptTransform", funct
     local _, l = run { side = "send", browser = "xor", luartc = "lua", record = path }
     assert.is_true(l.frames_received >= 60)
     local errors, frames = decode(path)
-    assert.equal("", errors)
+    assert.is_true(errors == "", "ffmpeg: " .. errors:sub(1, 600))
     assert.is_true(frames >= l.frames_received - 1)
   end)
 

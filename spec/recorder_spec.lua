@@ -66,22 +66,27 @@ describe("rtc.recorder", function()
       res.wall_t0 = os.time() * 1000
       local na, nv = 0, 0
       local LATE, DUR = 600, 3600
+      -- A live source: a frame is captured when it is due and sent at once, stamped
+      -- with the time it is actually taken (a loaded machine runs this loop late, and
+      -- the sender's SRs extrapolate from when its last frame went out). Only the
+      -- video's first 600 ms are held back and sent together.
+      local function mtime() return math.floor(rtc.now() - t0) end
+      local function rtp(base, ms, rate) return (base + ms * rate) & 0xffffffff end
       while true do
-        local t = rtc.now() - t0
+        local t = mtime()
         if t > DUR then break end
-        while na * 20 <= t do
-          local ms = na * 20
+        if na * 20 <= t then
           -- muted from 1.6 s to 2.6 s: nothing is sent
-          if ms < 1600 or ms >= 2600 then
-            mic:write_frame { data = opus_frame(ms), timestamp = (base_a + na * 960) & 0xffffffff }
-          end
-          na = na + 1
+          if t < 1600 or t >= 2600 then mic:write_frame { data = opus_frame(t), timestamp = rtp(base_a, t, 48) } end
+          na = t // 20 + 1
         end
-        while t >= LATE and nv * 50 <= t do
-          local ms = nv * 50
-          cam:write_frame { data = vp8_frame(ms, nv % 20 == 0), timestamp = (base_v + nv * 4500) & 0xffffffff,
-                            keyframe = nv % 20 == 0 }
-          nv = nv + 1
+        if t >= LATE then
+          while nv * 50 <= t do
+            local ms = nv * 50 < LATE and nv * 50 or t
+            local key = nv % 20 == 0
+            cam:write_frame { data = vp8_frame(ms, key), timestamp = rtp(base_v, ms, 90), keyframe = key }
+            nv = nv < LATE // 50 and nv + 1 or t // 50 + 1
+          end
         end
         rtc.sleep(0.005)
       end
@@ -95,6 +100,7 @@ describe("rtc.recorder", function()
       for _, sr in ipairs(srs) do
         local base, rate = base_a, 48
         if sr.kind == "video" then base, rate = base_v, 90 end
+        -- (the RTP clocks count ms of rtc.now() since t0, as the frames were stamped)
         local captured = ((sr.timestamp - base) & 0xffffffff) / rate
         res.sr_error = math.max(res.sr_error, math.abs(captured - (sr.received_ms - t0)))
         res.ntp_error = math.max(res.ntp_error or 0, math.abs(sr.ntp_ms - res.wall_t0 - (sr.received_ms - t0)))

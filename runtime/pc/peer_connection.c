@@ -380,6 +380,8 @@ static void start_dtls(rtc_pc *pc)
 }
 
 /* Called by JSEP once both descriptions are known: DTLS role, fingerprint, SCTP. */
+static void start_sctp(rtc_pc *pc);
+
 int pc__apply_transport(rtc_pc *pc)
 {
     if (!pc->dtls) {
@@ -396,6 +398,7 @@ int pc__apply_transport(rtc_pc *pc)
         if (r < 0) return pc__fail(pc, RTC_EACCESS, "unsupported fingerprint algorithm %s", pc->rfp_algo);
     }
     start_dtls(pc);
+    start_sctp(pc);
     return 0;
 }
 
@@ -410,11 +413,11 @@ rtc_srtp_session *pc__srtp(rtc_pc *pc)
     return pc->srtp;
 }
 
-static void on_dtls_connected(rtc_pc *pc, const rtc_dtls_event *ev)
+/* The association runs once DTLS is up and a data section is negotiated, in either
+ * order: a renegotiation may add the first data channel to a connected transport. */
+static void start_sctp(rtc_pc *pc)
 {
-    pc->dtls_connected = true;
-    if (ev->srtp_profile != RTC_SRTP_NONE && !pc->srtp) pc->srtp_keying = ev->keying;
-    if (pc->want_sctp && !pc->sctp) {
+    if (pc->dtls_connected && pc->want_sctp && !pc->sctp && !pc->sctp_failed) {
         rtc_sctp_config sc;
         memset(&sc, 0, sizeof sc);
         sc.remote_port = pc->remote_sctp_port;
@@ -442,6 +445,13 @@ static void on_dtls_connected(rtc_pc *pc, const rtc_dtls_event *ev)
             pc__emit(pc, &e);
         }
     }
+}
+
+static void on_dtls_connected(rtc_pc *pc, const rtc_dtls_event *ev)
+{
+    pc->dtls_connected = true;
+    if (ev->srtp_profile != RTC_SRTP_NONE && !pc->srtp) pc->srtp_keying = ev->keying;
+    start_sctp(pc);
 }
 
 static void handle_dtls_event(rtc_pc *pc, rtc_dtls_event *ev)

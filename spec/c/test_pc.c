@@ -1,93 +1,10 @@
 /* Peer connection machine: two peers over the virtual network, offer/answer, trickle
  * and non-trickle, data channels both ways, rollback, wrong-state calls and bad SDP. */
-#include "rtc_test.h"
-#include "vnet.h"
+#include "test_pc_harness.h"
 #include "test_sctp_vclock.h"
-#include "core/rtc_errors.h"
-#include "pc/peer_connection.h"
-#include <stdbool.h>
 
-typedef struct peer {
-    rtc_pc *pc;
-    rtc_addr addr;
-    int ncand, end_of_cand, opened, datachannel, closed, negotiation_needed;
-    int last_dc, conn_state;
-    char msgs[16][64];
-    int nmsgs;
-    bool binary_seen, empty_seen;
-    size_t big_len;
-    char cands[32][512];
-} peer;
-
-static rtc_time now;
-static rtc_rng rng;
-static rtc_dtls_cert *cert_a, *cert_b;
-
-static void peer_init(peer *p, const char *addr, rtc_dtls_cert *cert)
-{
-    memset(p, 0, sizeof *p);
-    rtc_pc_config cfg = { .rng = &rng, .cert = cert, .unix_now = 1700000000 };
-    ASSERT_OK(rtc_pc_new(&p->pc, &cfg, now));
-    ASSERT_OK(rtc_addr_parse(&p->addr, addr));
-    ASSERT_OK(rtc_pc_add_local_address(p->pc, &p->addr, 65535, now));
-    p->last_dc = -1;
-}
-
-static void drain(peer *p, vnet *n)
-{
-    rtc_transmit tx;
-    while (rtc_pc_poll_transmit(p->pc, &tx)) {
-        const rtc_addr *from = rtc_addr_family(&tx.local) ? &tx.local : &p->addr;
-        vnet_send(n, from, &tx.remote, tx.buf->data, tx.buf->len, now);
-        rtc_buf_unref(tx.buf);
-    }
-    rtc_pc_event ev;
-    while (rtc_pc_poll_event(p->pc, &ev)) {
-        switch (ev.type) {
-        case RTC_PC_EV_ICE_CANDIDATE:
-            if (ev.candidate[0]) { ASSERT(p->ncand < 32); strcpy(p->cands[p->ncand++], ev.candidate); }
-            else p->end_of_cand++;
-            break;
-        case RTC_PC_EV_DATACHANNEL: p->datachannel++; p->last_dc = ev.dc; break;
-        case RTC_PC_EV_DC_OPEN: p->opened++; break;
-        case RTC_PC_EV_DC_CLOSE: p->closed++; break;
-        case RTC_PC_EV_NEGOTIATION_NEEDED: p->negotiation_needed++; break;
-        case RTC_PC_EV_CONNECTION_STATE: p->conn_state = ev.state; break;
-        case RTC_PC_EV_DC_MESSAGE:
-            if (ev.binary) p->binary_seen = true;
-            if (ev.buf->len == 0) p->empty_seen = true;
-            if (ev.buf->len > 1000) p->big_len = ev.buf->len;
-            else if (p->nmsgs < 16) {
-                snprintf(p->msgs[p->nmsgs++], 64, "%.*s", (int)ev.buf->len, (const char *)ev.buf->data);
-            }
-            rtc_buf_unref(ev.buf);
-            break;
-        default: break;
-        }
-    }
-}
-
-/* Advance the virtual clock to the next deadline of either peer or the network. */
-static void run_until(peer *a, peer *b, vnet *n, rtc_time limit, bool (*done)(peer *, peer *))
-{
-    while (now < limit) {
-        drain(a, n);
-        drain(b, n);
-        if (done && done(a, b)) return;
-        rtc_time t = rtc_time_min(rtc_pc_poll_timeout(a->pc), rtc_pc_poll_timeout(b->pc));
-        t = rtc_time_min(t, vnet_next_delivery(n));
-        if (t == RTC_TIME_NEVER) t = now + RTC_MS(10);
-        if (t > now) now = t;
-        test_vclock = RTC_SEC(1000) + now;
-        vnet_packet pkt;
-        while (vnet_poll(n, now, &pkt)) {
-            peer *to = rtc_addr_eq(&pkt.to, &a->addr) ? a : rtc_addr_eq(&pkt.to, &b->addr) ? b : NULL;
-            if (to) rtc_pc_handle_datagram(to->pc, &pkt.to, &pkt.from, pkt.data, pkt.len, now);
-        }
-        if (rtc_pc_poll_timeout(a->pc) <= now) rtc_pc_handle_timeout(a->pc, now);
-        if (rtc_pc_poll_timeout(b->pc) <= now) rtc_pc_handle_timeout(b->pc, now);
-    }
-}
+/* usrsctp reads gettimeofday(): keep it on the virtual clock. */
+static void move_vclock(rtc_time t) { test_vclock = RTC_SEC(1000) + t; }
 
 static bool both_connected(peer *a, peer *b)
 {
@@ -95,35 +12,6 @@ static bool both_connected(peer *a, peer *b)
            rtc_pc_connection_state_get(b->pc) == RTC_CONN_CONNECTED;
 }
 static bool channel_up(peer *a, peer *b) { return a->opened >= 1 && b->datachannel >= 1; }
-
-/* Full offer/answer without trickle: each side gathers, then hands over its SDP. */
-static void negotiate(peer *a, peer *b, vnet *n, bool trickle)
-{
-    char *offer, *answer, *desc;
-    ASSERT_OK(rtc_pc_create_offer(a->pc, false, &offer, now));
-    ASSERT_OK(rtc_pc_set_local_description(a->pc, RTC_SDP_OFFER, offer, now));
-    ASSERT_EQ(rtc_pc_signaling_state_get(a->pc), RTC_SIG_HAVE_LOCAL_OFFER);
-    run_until(a, b, n, now + RTC_MS(100), NULL);
-    if (trickle) desc = offer;
-    else { ASSERT_OK(rtc_pc_local_description(a->pc, NULL, &desc)); free(offer); }
-    ASSERT_OK(rtc_pc_set_remote_description(b->pc, RTC_SDP_OFFER, desc, now));
-    free(desc);
-    ASSERT_EQ(rtc_pc_signaling_state_get(b->pc), RTC_SIG_HAVE_REMOTE_OFFER);
-    ASSERT_OK(rtc_pc_create_answer(b->pc, &answer, now));
-    ASSERT_OK(rtc_pc_set_local_description(b->pc, RTC_SDP_ANSWER, answer, now));
-    run_until(a, b, n, now + RTC_MS(100), NULL);
-    if (trickle) desc = answer;
-    else { ASSERT_OK(rtc_pc_local_description(b->pc, NULL, &desc)); free(answer); }
-    ASSERT_OK(rtc_pc_set_remote_description(a->pc, RTC_SDP_ANSWER, desc, now));
-    free(desc);
-    ASSERT_EQ(rtc_pc_signaling_state_get(a->pc), RTC_SIG_STABLE);
-    ASSERT_EQ(rtc_pc_signaling_state_get(b->pc), RTC_SIG_STABLE);
-    if (trickle) {
-        for (int i = 0; i < a->ncand; i++) ASSERT_OK(rtc_pc_add_ice_candidate(b->pc, a->cands[i], "0", 0, now));
-        for (int i = 0; i < b->ncand; i++) ASSERT_OK(rtc_pc_add_ice_candidate(a->pc, b->cands[i], "0", 0, now));
-        ASSERT_OK(rtc_pc_add_ice_candidate(a->pc, "", "0", 0, now));
-    }
-}
 
 static void test_datachannel(bool trickle, double loss)
 {
@@ -137,7 +25,7 @@ static void test_datachannel(bool trickle, double loss)
     ASSERT_EQ(dc, 0);
     drain(&a, n);
     ASSERT_EQ(a.negotiation_needed, 1);
-    negotiate(&a, &b, n, trickle);
+    negotiate_ex(&a, &b, n, trickle);
     run_until(&a, &b, n, now + RTC_SEC(20), channel_up);
     ASSERT(both_connected(&a, &b) || channel_up(&a, &b));
     ASSERT_EQ(a.opened, 1);
@@ -187,6 +75,78 @@ static void test_datachannel(bool trickle, double loss)
 static void test_clean(void) { test_datachannel(false, 0); }
 static void test_trickle(void) { test_datachannel(true, 0); }
 static void test_lossy(void) { test_datachannel(true, 0.1); }
+
+/* Audio only first; a later offer adds the first data channel (an m=application
+ * section after the audio one): the association starts over the DTLS transport that is
+ * already up, and the audio section keeps its place. */
+static void test_renegotiate_first_channel(void)
+{
+    peer a, b;
+    vnet *n = vnet_new(11);
+    vnet_set_link(n, (vnet_link){ .delay = RTC_MS(5) });
+    peer_init(&a, "10.0.0.1:1000", cert_a);
+    peer_init(&b, "10.0.0.2:2000", cert_b);
+    int atr = rtc_pc_add_transceiver(a.pc, &(rtc_transceiver_init){ RTC_MEDIA_AUDIO, RTC_DIR_SENDRECV, -1 }, now);
+    ASSERT(atr >= 0);
+    negotiate_ex(&a, &b, n, false);
+    char *sdp;
+    ASSERT_OK(rtc_pc_local_description(a.pc, NULL, &sdp));
+    ASSERT(strstr(sdp, "m=audio "));
+    ASSERT(!strstr(sdp, "m=application"));
+    free(sdp);
+    run_until(&a, &b, n, now + RTC_SEC(10), both_connected);
+    ASSERT(both_connected(&a, &b));
+    ASSERT_EQ(b.tracks, 1);
+    ASSERT_EQ(b.track_kind[0], RTC_MEDIA_AUDIO);
+    rtc_pc_stats st;
+    rtc_pc_get_stats(a.pc, &st);
+    ASSERT_STREQ(st.dtls_state, "connected");
+
+    int before = a.negotiation_needed;
+    rtc_dc_init init = { .label = "late", .max_retransmits = -1, .max_packet_life_time = -1 };
+    int dc = rtc_pc_create_data_channel(a.pc, &init, now);
+    ASSERT(dc >= 0);
+    drain(&a, n);
+    ASSERT_EQ(a.negotiation_needed, before + 1);
+    run_until(&a, &b, n, now + RTC_MS(200), NULL);
+    ASSERT_EQ(a.opened, 0);              /* no association before the section is negotiated */
+    ASSERT_EQ(b.datachannel, 0);
+
+    negotiate_ex(&a, &b, n, false);
+    ASSERT_OK(rtc_pc_local_description(a.pc, NULL, &sdp));
+    char *audio = strstr(sdp, "m=audio "), *app = strstr(sdp, "m=application ");
+    ASSERT(audio && app && audio < app);
+    ASSERT(strstr(app, "a=sctp-port:"));
+    ASSERT(strstr(sdp, "a=group:BUNDLE 0 1\r\n"));
+    free(sdp);
+    ASSERT_OK(rtc_pc_remote_description(a.pc, NULL, &sdp));
+    ASSERT(strstr(sdp, "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"));   /* accepted */
+    free(sdp);
+    run_until(&a, &b, n, now + RTC_SEC(10), channel_up);
+    ASSERT_EQ(a.opened, 1);
+    ASSERT_EQ(b.datachannel, 1);
+    rtc_dc_info info;
+    ASSERT_OK(rtc_pc_dc_info(b.pc, b.last_dc, &info));
+    ASSERT_STREQ(info.label, "late");
+    ASSERT_OK(rtc_pc_dc_send(a.pc, dc, "ping", 4, false, now));
+    run_until(&a, &b, n, now + RTC_SEC(2), NULL);
+    ASSERT_OK(rtc_pc_dc_send(b.pc, b.last_dc, "pong", 4, false, now));
+    run_until(&a, &b, n, now + RTC_SEC(2), NULL);
+    ASSERT_EQ(b.nmsgs, 1);
+    ASSERT_STREQ(b.msgs[0], "ping");
+    ASSERT_EQ(a.nmsgs, 1);
+    ASSERT_STREQ(a.msgs[0], "pong");
+    /* The same transport carries both: still one connection, and the audio track
+     * was not announced again. */
+    ASSERT(both_connected(&a, &b));
+    ASSERT_EQ(b.tracks, 1);
+    rtc_pc_close(a.pc, now);
+    rtc_pc_close(b.pc, now);
+    drain(&a, n); drain(&b, n);
+    rtc_pc_free(a.pc);
+    rtc_pc_free(b.pc);
+    vnet_free(n);
+}
 
 static void test_wrong_state_and_bad_sdp(void)
 {
@@ -260,6 +220,7 @@ static void test_answer_browser_offer(void)
 int main(void)
 {
     rtc_rng_init_seed(&rng, 99);
+    harness_on_clock = move_vclock;
     ASSERT_OK(rtc_dtls_cert_generate(&cert_a, RTC_DTLS_KEY_ECDSA_P256, &rng, 1700000000));
     ASSERT_OK(rtc_dtls_cert_generate(&cert_b, RTC_DTLS_KEY_ECDSA_P256, &rng, 1700000000));
     RUN(test_wrong_state_and_bad_sdp);
@@ -267,6 +228,7 @@ int main(void)
     RUN(test_clean);
     RUN(test_trickle);
     RUN(test_lossy);
+    RUN(test_renegotiate_first_channel);
     rtc_dtls_cert_unref(cert_a);
     rtc_dtls_cert_unref(cert_b);
     return 0;

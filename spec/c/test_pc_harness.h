@@ -1,6 +1,7 @@
-/* Two peer connections over the virtual network on one virtual clock, for the media
- * tests: each peer drains its transmits into the vnet and its events into counters,
- * handing every RTC_PC_EV_FRAME to the peer's on_frame (the test checks the bytes).
+/* Two peer connections over the virtual network on one virtual clock, for the peer
+ * connection tests: each peer drains its transmits into the vnet and its events into
+ * counters (candidates, data channels and their messages, tracks), handing every
+ * RTC_PC_EV_FRAME to the peer's on_frame (the test checks the bytes).
  * Include once per test file (the state below is the file's own). */
 #ifndef TEST_PC_HARNESS_H
 #define TEST_PC_HARNESS_H
@@ -23,6 +24,14 @@ struct peer {
     uint32_t last_ts[4];
     void (*on_frame)(peer *p, const rtc_pc_event *ev);   /* ev->buf borrowed for the call */
     void *ud;
+    /* signalling and data channels */
+    int ncand, end_of_cand, opened, datachannel, closed, negotiation_needed;
+    int last_dc, conn_state;
+    char msgs[16][64];                   /* short messages as text, in order */
+    int nmsgs;
+    bool binary_seen, empty_seen;
+    size_t big_len;                      /* length of the last message over 1000 bytes */
+    char cands[32][512];                 /* trickled local candidates */
 };
 
 static rtc_time now;
@@ -32,11 +41,15 @@ static rtc_dtls_cert *cert_a, *cert_b;
 static void (*harness_munge_offer)(char *sdp);
 /* The on_frame every new peer starts with. */
 static void (*harness_default_on_frame)(peer *p, const rtc_pc_event *ev);
+/* Told each time the virtual clock moves (NULL: nobody), e.g. to move a virtual wall
+ * clock along (test_sctp_vclock.h). */
+static void (*harness_on_clock)(rtc_time now);
 
 static void peer_init(peer *p, const char *addr, rtc_dtls_cert *cert)
 {
     memset(p, 0, sizeof *p);
     p->on_frame = harness_default_on_frame;
+    p->last_dc = -1;
     rtc_pc_config cfg = { .rng = &rng, .cert = cert, .unix_now = 1700000000 };
     ASSERT_OK(rtc_pc_new(&p->pc, &cfg, now));
     ASSERT_OK(rtc_addr_parse(&p->addr, addr));
@@ -63,24 +76,43 @@ static void drain(peer *p, vnet *n)
             if (p->on_frame) p->on_frame(p, &ev);
             break;
         case RTC_PC_EV_KEYFRAME_REQUEST: p->keyframe_requests++; break;
+        case RTC_PC_EV_ICE_CANDIDATE:
+            if (ev.candidate[0]) { ASSERT(p->ncand < 32); strcpy(p->cands[p->ncand++], ev.candidate); }
+            else p->end_of_cand++;
+            break;
+        case RTC_PC_EV_DATACHANNEL: p->datachannel++; p->last_dc = ev.dc; break;
+        case RTC_PC_EV_DC_OPEN: p->opened++; break;
+        case RTC_PC_EV_DC_CLOSE: p->closed++; break;
+        case RTC_PC_EV_NEGOTIATION_NEEDED: p->negotiation_needed++; break;
+        case RTC_PC_EV_CONNECTION_STATE: p->conn_state = ev.state; break;
+        case RTC_PC_EV_DC_MESSAGE:
+            if (ev.binary) p->binary_seen = true;
+            if (ev.buf->len == 0) p->empty_seen = true;
+            if (ev.buf->len > 1000) p->big_len = ev.buf->len;
+            else if (p->nmsgs < 16)
+                snprintf(p->msgs[p->nmsgs++], 64, "%.*s", (int)ev.buf->len, (const char *)ev.buf->data);
+            break;
         default: break;
         }
         rtc_buf_unref(ev.buf);
     }
 }
 
-/* Run both peers and the network until `until`, always to the earliest deadline. */
-static void step(peer *a, peer *b, vnet *n, rtc_time until)
+/* Run both peers and the network until `until` or until done(a, b) holds (checked
+ * after each drain; NULL: never), always to the earliest deadline. */
+static void run_until(peer *a, peer *b, vnet *n, rtc_time until, bool (*done)(peer *, peer *))
 {
     long spins = 0;
     while (now < until) {
         drain(a, n);
         drain(b, n);
+        if (done && done(a, b)) return;
         rtc_time t = rtc_time_min(rtc_pc_poll_timeout(a->pc), rtc_pc_poll_timeout(b->pc));
         t = rtc_time_min(t, vnet_next_delivery(n));
         t = rtc_time_min(t, until);
         if (t > now) now = t;
         else ASSERT(++spins < 100000);     /* a deadline in the past that handle_timeout never clears */
+        if (harness_on_clock) harness_on_clock(now);
         vnet_packet pkt;
         while (vnet_poll(n, now, &pkt)) {
             peer *to = rtc_addr_eq(&pkt.to, &a->addr) ? a : rtc_addr_eq(&pkt.to, &b->addr) ? b : NULL;
@@ -93,26 +125,39 @@ static void step(peer *a, peer *b, vnet *n, rtc_time until)
     drain(b, n);
 }
 
-/* a offers, b answers (non-trickle: each description is read after gathering). */
-static void negotiate(peer *a, peer *b, vnet *n)
+static void step(peer *a, peer *b, vnet *n, rtc_time until) { run_until(a, b, n, until, NULL); }
+
+/* a offers, b answers. Without trickle each description is read after gathering (it
+ * carries the candidates); with trickle the descriptions go as created and each side's
+ * trickled candidates follow, then end-of-candidates to a. */
+static void negotiate_ex(peer *a, peer *b, vnet *n, bool trickle)
 {
     char *offer, *answer;
     ASSERT_OK(rtc_pc_create_offer(a->pc, false, &offer, now));
     ASSERT_OK(rtc_pc_set_local_description(a->pc, RTC_SDP_OFFER, offer, now));
-    free(offer);
+    ASSERT_EQ(rtc_pc_signaling_state_get(a->pc), RTC_SIG_HAVE_LOCAL_OFFER);
     step(a, b, n, now + RTC_MS(50));
-    ASSERT_OK(rtc_pc_local_description(a->pc, NULL, &offer));
+    if (!trickle) { free(offer); ASSERT_OK(rtc_pc_local_description(a->pc, NULL, &offer)); }
     if (harness_munge_offer) harness_munge_offer(offer);
     ASSERT_OK(rtc_pc_set_remote_description(b->pc, RTC_SDP_OFFER, offer, now));
     free(offer);
+    ASSERT_EQ(rtc_pc_signaling_state_get(b->pc), RTC_SIG_HAVE_REMOTE_OFFER);
     ASSERT_OK(rtc_pc_create_answer(b->pc, &answer, now));
     ASSERT_OK(rtc_pc_set_local_description(b->pc, RTC_SDP_ANSWER, answer, now));
-    free(answer);
     step(a, b, n, now + RTC_MS(50));
-    ASSERT_OK(rtc_pc_local_description(b->pc, NULL, &answer));
+    if (!trickle) { free(answer); ASSERT_OK(rtc_pc_local_description(b->pc, NULL, &answer)); }
     ASSERT_OK(rtc_pc_set_remote_description(a->pc, RTC_SDP_ANSWER, answer, now));
     free(answer);
+    ASSERT_EQ(rtc_pc_signaling_state_get(a->pc), RTC_SIG_STABLE);
+    ASSERT_EQ(rtc_pc_signaling_state_get(b->pc), RTC_SIG_STABLE);
+    if (trickle) {
+        for (int i = 0; i < a->ncand; i++) ASSERT_OK(rtc_pc_add_ice_candidate(b->pc, a->cands[i], "0", 0, now));
+        for (int i = 0; i < b->ncand; i++) ASSERT_OK(rtc_pc_add_ice_candidate(a->pc, b->cands[i], "0", 0, now));
+        ASSERT_OK(rtc_pc_add_ice_candidate(a->pc, "", "0", 0, now));
+    }
 }
+
+static void negotiate(peer *a, peer *b, vnet *n) { negotiate_ex(a, b, n, false); }
 
 static bool connected(peer *p) { return rtc_pc_connection_state_get(p->pc) == RTC_CONN_CONNECTED; }
 

@@ -17,9 +17,9 @@
 --     time, and re-anchored when an SR comes.
 -- Frames keep their mapped times, so loss or a muted track leaves a gap in time (the
 -- Ogg writer fills it with packets decoders conceal, WebM and IVF simply skip it).
--- The file starts when every track that has media is anchored: at the latest of the
--- tracks' first frames, so audio and video start together (earlier audio is dropped,
--- earlier video frames are kept from their keyframe on and shown at the start).
+-- The file starts when every track that has media is anchored, at the first video
+-- keyframe (audio before it is dropped, so both start together) or, for audio alone,
+-- at the first audio frame.
 return function(rtc, core)
   local R = {}
   R.__index = R
@@ -142,15 +142,19 @@ return function(rtc, core)
     local w, err = rtc.media.writer(self._path, wopts)
     if not w then return fail(self, err) end
     self._w = w
-    -- The latest first frame of the tracks is the start: they begin together.
+    -- The file starts at the first video keyframe (nothing before it can be shown):
+    -- audio before it is dropped, so both start together. Without a keyframe yet, at
+    -- the first frame held; video then starts at its first keyframe.
     local origin
-    for _, st in pairs(kinds) do
-      local first = st.pending[1]
-      if st.kind == "video" then
-        for _, fr in ipairs(st.pending) do if fr.keyframe then first = fr; break end end
+    local v = kinds.video
+    if v then
+      for _, fr in ipairs(v.pending) do if fr.keyframe then origin = map_ms(v, fr.ext); break end end
+    end
+    if not origin then
+      for _, st in pairs(kinds) do
+        local t = map_ms(st, st.pending[1].ext)
+        if not origin or t < origin then origin = t end
       end
-      local t = map_ms(st, first.ext)
-      if not origin or t > origin then origin = t end
     end
     self._origin = origin
     self._file_tracks = kinds

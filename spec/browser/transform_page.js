@@ -1,8 +1,8 @@
 // The browser half of the frame transform interop test: one video transceiver with VP8
 // preferred; with opts.side "send" it sends the fake camera (luartc receives), with
-// "recv" it receives what luartc sends. With opts.transform "xor" the frames go through
-// RTCRtpScriptTransform running transform_worker.js with opts.key; with "none" they do
-// not. Offers without trickle and reports getStats for the video stream.
+// "recv" it receives what luartc sends. With opts.transform "xor" or "aes-gcm" the
+// frames go through RTCRtpScriptTransform running transform_worker.js with opts.key;
+// with "none" they do not. Offers without trickle and reports getStats for the video stream.
 'use strict';
 
 const log = (...a) => window.peerLog(a.map(String).join(' '));
@@ -46,12 +46,13 @@ window.runPeer = async function (opts) {
   pc.onconnectionstatechange = () => log('connectionState', pc.connectionState);
   const key = new TextEncoder().encode(opts.key || '');
   let worker = null;
-  if (opts.transform === 'xor') {
+  if (opts.transform === 'xor' || opts.transform === 'aes-gcm') {
     worker = new Worker('transform_worker.js');
-    worker.onmessage = (e) => { result.worker_frames = e.data.frames; };
+    worker.onmessage = (e) => { result.worker_frames = e.data.frames; result.worker_failed = e.data.failed; };
     worker.onerror = (e) => log('worker error', e.message);
   }
-  const transformFor = (side) => new RTCRtpScriptTransform(worker, { side, kind: 'video', key: key.buffer });
+  const transformFor = (side) => new RTCRtpScriptTransform(worker,
+    { mode: opts.transform, side, kind: 'video', key: key.buffer });
 
   let tr;
   if (opts.side === 'send') {

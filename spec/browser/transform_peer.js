@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Headless Chromium as the browser side of the frame transform interop test
 // (spec/interop/browser_transform_spec.lua): loads transform.html, which offers one VP8
-// video stream with or without an RTCRtpScriptTransform (XOR, transform_worker.js).
-//   node transform_peer.js --side send|recv --transform xor|none [--key K] [--duration S]
+// video stream with or without an RTCRtpScriptTransform (XOR or AES-GCM, transform_worker.js).
+//   node transform_peer.js --side send|recv --transform xor|aes-gcm|none [--key K] [--duration S]
 'use strict';
 const { runPeer, result } = require('./run_peer');
 

@@ -1,8 +1,8 @@
 -- Encoded frame transforms against Chromium's RTCRtpScriptTransform: the browser page
 -- (spec/browser/transform_page.js + transform_worker.js) and luartc
--- (spec/interop/transform_peer.lua, rtc.transforms.xor or the same XOR as a Lua
--- function) use the XOR frame format of docs/media.md. With the transform on both sides
--- the video decodes; with it on one side only it does not.
+-- (spec/interop/transform_peer.lua: rtc.transforms.xor, the same XOR as a Lua function,
+-- or rtc.transforms.aes_gcm against WebCrypto) use the frame formats of docs/media.md.
+-- With the transform on both sides the video decodes; with it on one side only it does not.
 local rtc = require "rtc"
 
 local SRC = os.getenv("RTC_SOURCE_DIR") or "."
@@ -112,6 +112,26 @@ describe_browser("frame transforms with Chromium's RTCRtpScriptTransform", funct
     local errors, frames = decode(path)
     assert.is_true(errors == "", "ffmpeg: " .. errors:sub(1, 600))
     assert.is_true(frames >= l.frames_received - 1)
+  end)
+
+  it("AES-GCM both ways: WebCrypto in Chromium's worker and rtc.transforms.aes_gcm agree", function()
+    local path, file = dir .. "/gcm.ivf", dir .. "/gcm_src.ivf"
+    local b1, l1 = run { side = "send", browser = "aes-gcm", luartc = "aes-gcm", record = path }
+    assert.is_true(b1.worker_frames > 20)
+    assert.is_true(l1.frames_received >= 60)
+    assert.equal(0, l1.transform.failed)
+    assert.equal(l1.transform.bytes_in - 28 * l1.transform.frames, l1.transform.bytes_out)
+    local errors, frames = decode(path)
+    assert.is_true(errors == "", "ffmpeg: " .. errors:sub(1, 600))
+    assert.is_true(frames >= l1.frames_received - 1)
+
+    local out, ok = sh("ffmpeg -v error -y -f lavfi -i testsrc=size=320x240:rate=30 -t 4 -c:v libvpx -g 30 -b:v 500k "
+                       .. quote(file))
+    assert.is_true(ok, out)
+    local b2, l2 = run { side = "recv", browser = "aes-gcm", luartc = "aes-gcm", file = file }
+    assert.is_true(l2.frames_sent >= 60)
+    assert.equal(0, b2.worker_failed)
+    assert.is_true(b2.video_in.framesDecoded >= 60, "framesDecoded " .. tostring(b2.video_in.framesDecoded))
   end)
 
   it("luartc's XOR'd IVF decodes in Chromium through its transform; without it, it does not", function()

@@ -1,10 +1,10 @@
 -- luartc's half of the frame transform interop test (spec/interop/browser_transform_spec.lua):
 -- answers the browser's single-video offer. With --side recv (the browser sends) it
 -- records what arrives to an IVF file; with --side send it plays an IVF VP8 file to the
--- browser. --transform xor installs rtc.transforms.xor(key) on the receiver or sender,
--- --transform lua the same XOR written as a Lua function, none nothing.
+-- browser. --transform xor / aes-gcm installs rtc.transforms.xor(key) / aes_gcm(key) on
+-- the receiver or sender, --transform lua the XOR written as a Lua function, none nothing.
 -- Signaling and RESULT as examples/interop_peer.lua (docs/interop.md).
---   luartc transform_peer.lua --side recv|send --transform xor|lua|none --key K
+--   luartc transform_peer.lua --side recv|send --transform xor|aes-gcm|lua|none --key K
 --                             [--record FILE.ivf] [--file FILE.ivf] [--duration S]
 local rtc = require "rtc"
 local json = rtc.json
@@ -51,6 +51,7 @@ end
 
 local function transform()
   if opts.transform == "xor" then return rtc.transforms.xor(opts.key) end
+  if opts.transform == "aes-gcm" then return rtc.transforms.aes_gcm(opts.key) end
   if opts.transform == "lua" then return lua_xor(opts.key) end
   return nil
 end
@@ -78,7 +79,7 @@ if opts.side == "send" then
     rtc.set_timeout((opts.duration + 1) * 1000, function()
       src:stop()
       result.frames_sent = sent
-      if opts.transform == "xor" then result.transform = tr.sender:transform_stats() end
+      if opts.transform ~= "lua" and opts.transform ~= "none" then result.transform = tr.sender:transform_stats() end
       result.ok = sent > 0
       finish()
     end)
@@ -96,7 +97,7 @@ else
         io.stderr:write("MARK\n")
         rtc.set_timeout(opts.duration * 1000, function()
           result.frames_received = frames
-          if opts.transform == "xor" then result.transform = tr.receiver:transform_stats() end
+          if opts.transform ~= "lua" and opts.transform ~= "none" then result.transform = tr.receiver:transform_stats() end
           local ok, err = writer:close()
           result.ok = ok and frames > 0
           if not ok then result.error = "record: " .. tostring(err) end

@@ -204,6 +204,24 @@ describe("rtc.recorder", function()
     os.remove(path)
   end)
 
+  it("holds a track waiting for its first SR only up to a memory bound", function()
+    local path = os.tmpname() .. ".ivf"
+    local handlers = {}
+    local v = { kind = "video", on = function(self, ev, fn) handlers[ev] = fn; return self end }
+    local rec = rtc.recorder(path, { tracks = { v }, holdback_ms = 60000 })
+    local big = string.rep("z", 1024 * 1024)
+    for i = 0, 39 do
+      handlers.frame { data = vp8_frame(i * 50, i == 0) .. big, timestamp = i * 4500, keyframe = i == 0, codec = "VP8" }
+    end
+    -- 32 MiB held: anchored at arrival and written, long before the holdback ends
+    local s = rec:stats()
+    assert.is_true(s.started)
+    assert.equal(1, s.arrival_anchored)
+    assert.equal(40, s.video_frames)
+    assert.is_true(rec:close())
+    os.remove(path)
+  end)
+
   it("refuses a track its file cannot hold", function()
     local rec = rtc.recorder(os.tmpname() .. ".ogg")
     local t = { kind = "video", on = function(self) return self end }

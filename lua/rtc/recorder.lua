@@ -29,7 +29,9 @@ return function(rtc, core)
   local FORMATS = { webm = { audio = true, video = true }, mkv = { audio = true, video = true },
                     ogg = { audio = true }, opus = { audio = true }, ivf = { video = true } }
   local RATE = { audio = 48000, video = 90000 }
-  local MAX_PENDING = 4000              -- frames held per track before the file opens
+  -- What one track may hold while it waits for its first SR: then it is anchored at
+  -- arrival time, so a peer sending fast without SRs cannot grow the recorder's memory.
+  local MAX_PENDING, MAX_PENDING_BYTES = 4000, 32 * 1024 * 1024
 
   local function log_error(msg) io.stderr:write("luartc: ", msg, "\n") end
 
@@ -159,13 +161,13 @@ return function(rtc, core)
     self._origin = origin
     self._file_tracks = kinds
     for _, st in ipairs(self._tracks) do
-      if kinds[st.kind] ~= st then st.excluded = true; st.pending = {} end
+      if kinds[st.kind] ~= st then st.excluded = true; st.pending, st.pending_bytes = {}, 0 end
     end
     -- Interleave what was held in time order, so the writers see one timeline.
     local all = {}
     for _, st in pairs(kinds) do
       for _, fr in ipairs(st.pending) do all[#all + 1] = { st = st, fr = fr, t = map_ms(st, fr.ext) } end
-      st.pending = {}
+      st.pending, st.pending_bytes = {}, 0
     end
     table.sort(all, function(a, b) return a.t < b.t end)
     for _, x in ipairs(all) do
@@ -181,7 +183,8 @@ return function(rtc, core)
     local hold = final and -math.huge or (self._opts.holdback_ms or 3000)
     for _, st in ipairs(self._tracks) do
       if not st.excluded and #st.pending > 0 and not st.anchor_ms
-         and (now - st.first_arrival >= hold or #st.pending >= MAX_PENDING) then
+         and (now - st.first_arrival >= hold or #st.pending >= MAX_PENDING
+              or st.pending_bytes >= MAX_PENDING_BYTES) then
         st.anchor_ext, st.anchor_ms = st.pending[1].ext, st.first_arrival
         self._stats.arrival_anchored = self._stats.arrival_anchored + 1
       end
@@ -202,7 +205,7 @@ return function(rtc, core)
     for _, st in ipairs(self._tracks) do
       if #st.pending > 0 and st.anchor_ms and not st.excluded then
         local p = st.pending
-        st.pending = {}
+        st.pending, st.pending_bytes = {}, 0
         for _, fr in ipairs(p) do
           if self._closed then return end
           write(self, st, fr)
@@ -229,6 +232,7 @@ return function(rtc, core)
       self._stats.dropped = self._stats.dropped + 1
     else
       st.pending[#st.pending + 1] = fr
+      st.pending_bytes = st.pending_bytes + #fr.data
       check(self, now)
     end
   end
@@ -253,7 +257,7 @@ return function(rtc, core)
     local pc = track._tr and track._tr._pc or track
     local g = self._groups[pc]
     if not g then g = {}; self._groups[pc] = g end
-    local st = { track = track, kind = track.kind, rate = RATE[track.kind], group = g, pending = {}, srs = 0 }
+    local st = { track = track, kind = track.kind, rate = RATE[track.kind], group = g, pending = {}, pending_bytes = 0, srs = 0 }
     if self._w then st.excluded = not self._file_tracks[track.kind] end
     self._tracks[#self._tracks + 1] = st
     track:on("frame", function(f) on_frame(self, st, f) end)

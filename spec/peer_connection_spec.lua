@@ -198,6 +198,62 @@ describe("peer_connection", function()
     end)
   end)
 
+  it("adds the first data channel to a connection that negotiated audio only", function()
+    run_task(function()
+      local a, b = pair()
+      assert(a:add_transceiver("audio", { direction = "sendrecv" }))
+      local tracks = 0
+      b:on("track", function() tracks = tracks + 1 end)
+      negotiate(a, b)
+      assert.is_nil(a.local_description.sdp:match("m=application"))
+      wait_for(function() return a.connection_state == "connected" and b.connection_state == "connected" end,
+               "audio-only connection")
+      local needed = 0
+      a:on("negotiationneeded", function() needed = needed + 1 end)
+      local dc = assert(a:create_data_channel("late"))
+      wait_for(function() return needed == 1 end, "negotiationneeded")
+      assert.equal("connecting", dc.ready_state)
+      local remote
+      b:on("datachannel", function(ch)
+        remote = ch
+        ch:on("message", function(m) ch:send("echo:" .. m) end)
+      end)
+      local opened = false
+      dc:on("open", function() opened = true end)
+      negotiate(a, b)
+      local sdp = a.local_description.sdp
+      local audio_at, app_at = sdp:find("m=audio ", 1, true), sdp:find("m=application ", 1, true)
+      assert.truthy(audio_at and app_at and audio_at < app_at)
+      wait_for(function() return opened and remote end, "late channel open")
+      assert.equal("late", remote.label)
+      local got
+      dc:on("message", function(m) got = m end)
+      assert(dc:send("hi"))
+      wait_for(function() return got end, "echo")
+      assert.equal("echo:hi", got)
+      assert.equal("connected", a.connection_state)
+      assert.equal(1, tracks)
+      a:close(); b:close()
+    end)
+  end)
+
+  it("shares one generated certificate per process unless unique_certificate is set", function()
+    run_task(function()
+      local a = assert(rtc.peer_connection(LOCAL))
+      local b = assert(rtc.peer_connection(LOCAL))
+      local c = assert(rtc.peer_connection { bind_addresses = { "127.0.0.1" }, unique_certificate = true })
+      local function fp(pc)
+        pc:create_data_channel("x")
+        return assert(pc:create_offer()).sdp:match("a=fingerprint:sha%-256 (%S+)")
+      end
+      local fa, fb, fc = fp(a), fp(b), fp(c)
+      assert.is_string(fa)
+      assert.equal(fa, fb)
+      assert.are_not.equal(fa, fc)
+      a:close(); b:close(); c:close()
+    end)
+  end)
+
   it("rolls back a local offer", function()
     run_task(function()
       local a = assert(rtc.peer_connection(LOCAL))

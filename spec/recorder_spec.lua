@@ -10,6 +10,12 @@ local rtc = require "rtc"
 local loop = require "support.loop"
 local ffprobe = require "support.ffprobe"
 
+local function tmpfile(ext)
+  local base = os.tmpname()
+  os.remove(base)
+  return base .. ext
+end
+
 local function tmpdir()
   local dir = os.tmpname()
   os.remove(dir)
@@ -167,7 +173,7 @@ describe("rtc.recorder", function()
   end)
 
   it("closing before any sender report writes what was held, timed by arrival and RTP time", function()
-    local path = os.tmpname() .. ".webm"
+    local path = tmpfile(".webm")
     local function fake(kind)
       local t = { kind = kind, handlers = {} }
       function t:on(ev, fn) self.handlers[ev] = fn; return self end
@@ -205,7 +211,7 @@ describe("rtc.recorder", function()
   end)
 
   it("holds a track waiting for its first SR only up to a memory bound", function()
-    local path = os.tmpname() .. ".ivf"
+    local path = tmpfile(".ivf")
     local handlers = {}
     local v = { kind = "video", on = function(self, ev, fn) handlers[ev] = fn; return self end }
     local rec = rtc.recorder(path, { tracks = { v }, holdback_ms = 60000 })
@@ -222,8 +228,27 @@ describe("rtc.recorder", function()
     os.remove(path)
   end)
 
+  it("a sender report a century off drops the frames it maps out of range, the file stays open", function()
+    local path = tmpfile(".ogg")
+    local handlers = {}
+    local a = { kind = "audio", on = function(self, ev, fn) handlers[ev] = fn; return self end,
+                sync = { ntp_ms = 1e12, timestamp = 0, received_ms = rtc.now() } }
+    local rec = rtc.recorder(path, { tracks = { a } })
+    local errors = 0
+    rec:on("error", function() errors = errors + 1 end)
+    for i = 0, 9 do handlers.frame { data = opus_frame(i * 20), timestamp = i * 960, codec = "opus" } end
+    handlers.sr { ntp_ms = 1e12 + 100 * 365 * 86400e3, timestamp = 10 * 960, received_ms = rtc.now() }
+    for i = 10, 19 do handlers.frame { data = opus_frame(i * 20), timestamp = i * 960, codec = "opus" } end
+    local s = rec:stats()
+    assert.equal(10, s.audio_frames)
+    assert.equal(10, s.dropped)
+    assert.equal(0, errors)
+    assert.is_true(rec:close())
+    os.remove(path)
+  end)
+
   it("refuses a track its file cannot hold", function()
-    local rec = rtc.recorder(os.tmpname() .. ".ogg")
+    local rec = rtc.recorder(tmpfile(".ogg"))
     local t = { kind = "video", on = function(self) return self end }
     local ok, err = rec:add(t)
     assert.is_nil(ok)

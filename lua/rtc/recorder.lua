@@ -98,6 +98,8 @@ return function(rtc, core)
   local function write(self, st, fr)
     local s = self._stats
     local pts = math.floor(map_ms(st, fr.ext) - self._origin + 0.5)
+    -- A sender jumping its RTP clock decades ahead gets its frame dropped, not the file closed.
+    if pts >= 1 << 40 then s.dropped = s.dropped + 1; return end
     if st.kind == "video" then
       if not st.keyed then
         if not fr.keyframe then

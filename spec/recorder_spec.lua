@@ -247,6 +247,22 @@ describe("rtc.recorder", function()
     os.remove(path)
   end)
 
+  it("reports a file it cannot create when the first frames are ready", function()
+    local handlers = {}
+    local a = { kind = "audio", on = function(self, ev, fn) handlers[ev] = fn; return self end,
+                sync = { ntp_ms = 1e12, timestamp = 0, received_ms = rtc.now() } }
+    local rec = rtc.recorder("/nonexistent-dir/call.ogg", { tracks = { a } })
+    local errors = {}
+    rec:on("error", function(e) errors[#errors + 1] = e end)
+    handlers.frame { data = opus_frame(0), timestamp = 0, codec = "opus" }
+    handlers.frame { data = opus_frame(20), timestamp = 960, codec = "opus" }
+    assert.equal(1, #errors)
+    assert.matches("NotFoundError", errors[1])
+    local ok, err = rec:close()
+    assert.is_nil(ok)
+    assert.equal(errors[1], err)
+  end)
+
   it("refuses a track its file cannot hold", function()
     local rec = rtc.recorder(tmpfile(".ogg"))
     local t = { kind = "video", on = function(self) return self end }

@@ -165,24 +165,35 @@ function TRACK:pcm_stats() return RTC.media._pcm.stats(self) end
 -- {=== frame transforms (pc/pc_transform.h): sender:set_transform(t), receiver:set_transform(t)
 -- t: rtc.transforms.xor(key) / rtc.transforms.aes_gcm(key) (per-frame work in C), a Lua
 -- function fn(data, info) -> new data | nil to drop (slow: one Lua call per frame), or nil.
+-- As in W3C, `sender.transform = t` works too (it raises where set_transform returns an error).
 local SENDER, RECEIVER = {}, {}
-SENDER.__index, RECEIVER.__index = SENDER, RECEIVER
 SENDER.__name, RECEIVER.__name = "rtc.rtp_sender", "rtc.rtp_receiver"
 
-local function set_transform(self, t, dir)
+local function set_transform(self, t, dir, level)
   local tr = self._tr
   local ty = type(t)
   if t ~= nil and ty ~= "function" and ty ~= "userdata" then
-    error("bad argument #1 to 'set_transform' (function, rtc.transforms object or nil expected)", 3)
+    error("bad argument #1 to 'set_transform' (function, rtc.transforms object or nil expected)", level)
   end
   if tr._pc._closed then return nil, "InvalidStateError: the peer connection is closed", "InvalidStateError" end
   local ok, err, name = tr._pc._core:set_transform(tr._h, dir, ty == "userdata" and t or nil)
   if not ok then return nil, err, name end
-  self.transform = t
+  rawset(self, "_transform", t)
   return true
 end
-function SENDER:set_transform(t) return set_transform(self, t, "send") end
-function RECEIVER:set_transform(t) return set_transform(self, t, "receive") end
+function SENDER:set_transform(t) return set_transform(self, t, "send", 3) end
+function RECEIVER:set_transform(t) return set_transform(self, t, "receive", 3) end
+for cls, dir in pairs { [SENDER] = "send", [RECEIVER] = "receive" } do
+  cls.__index = function(self, k)
+    if k == "transform" then return rawget(self, "_transform") end
+    return cls[k]
+  end
+  cls.__newindex = function(self, k, v)
+    if k ~= "transform" then return rawset(self, k, v) end
+    local ok, err = set_transform(self, v, dir, 3)
+    if not ok then error(err, 2) end
+  end
+end
 --- stats of the installed C transform: {frames=, dropped=, failed=, bytes_in=, bytes_out=}
 function SENDER:transform_stats() return self._tr._pc._core:transform_stats(self._tr._h, "send") end
 function RECEIVER:transform_stats() return self._tr._pc._core:transform_stats(self._tr._h, "receive") end

@@ -101,8 +101,9 @@ struct rtc_pc {
     char *last_created;                      /* for an implicit set_local_description */
     rtc_pc_sdp_type last_created_type;
     uint64_t sess_id, sess_version;
-    pc_msec msecs[PC_MAX_MSECS];             /* the session's m= sections in order */
-    int nmsecs;
+    pc_msec *msecs;                          /* the session's m= sections in order; grows
+                                                to at most PC_MAX_MSECS (msec_add may move it) */
+    int nmsecs, capmsecs;
     int data_msec;                           /* index of the data section, -1 when none */
     bool remote_lite, negotiation_needed;
     int next_mid;

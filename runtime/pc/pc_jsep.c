@@ -25,11 +25,23 @@ void pc__jsep_free(rtc_pc *pc)
         free(pc->msecs[i].fmt);
     }
     pc->nmsecs = 0;
+    free(pc->msecs);
+    pc->msecs = NULL;
+    pc->capmsecs = 0;
 }
 
 static pc_msec *msec_add(rtc_pc *pc, rtc_sdp_kind kind, const char *mid)
 {
     if (pc->nmsecs == PC_MAX_MSECS) return NULL;
+    if (pc->nmsecs == pc->capmsecs) {
+        /* Most sessions have one to three sections: grow from 2. */
+        int ncap = pc->capmsecs ? pc->capmsecs * 2 : 2;
+        if (ncap > PC_MAX_MSECS) ncap = PC_MAX_MSECS;
+        pc_msec *nv = realloc(pc->msecs, (size_t)ncap * sizeof *nv);
+        if (!nv) return NULL;
+        pc->msecs = nv;
+        pc->capmsecs = ncap;
+    }
     pc_msec *m = &pc->msecs[pc->nmsecs++];
     memset(m, 0, sizeof *m);
     m->kind = kind;

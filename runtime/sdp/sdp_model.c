@@ -14,7 +14,10 @@ struct sdp__arena {
     _Alignas(16) unsigned char data[];
 };
 
-#define ARENA_BLOCK 8192
+/* A data-channel session parses into about 2 KiB and a peer connection keeps two
+ * descriptions for its lifetime: small blocks keep idle connections small; big
+ * descriptions just take more blocks. */
+#define ARENA_BLOCK 2048
 
 void *sdp__alloc(rtc_sdp *s, size_t n)
 {

@@ -595,6 +595,11 @@ static void release_if_idle(rtc_dtls_transport *t)
         t->bufs_released = true;
         rtc_buf_unref(t->spare);
         t->spare = NULL;
+        if (!t->ev_count) {
+            free(t->evq);
+            t->evq = NULL;
+            t->ev_cap = t->ev_head = 0;
+        }
     } else {
         t->release_at = t->now + DTLS_IDLE_RELEASE;   /* a record still pending */
     }

@@ -631,6 +631,12 @@ static bool gathering_pending(const rtc_ice_agent *a)
 int rtc_ice_agent_handle_timeout(rtc_ice_agent *a, rtc_time now)
 {
     clamp(a, now);
+    if (!a->out_n && a->out) {
+        /* Drained: between checks an agent keeps no transmit ring. */
+        free(a->out);
+        a->out = NULL;
+        a->out_cap = a->out_head = 0;
+    }
     for (int i = 0; i < a->nturn; i++) {
         rtc_turn_client_handle_timeout(a->turns[i].tc, a->now);
         drain_turn(a, i);

@@ -474,6 +474,12 @@ int rtc_sctp_assoc_handle_packet(rtc_sctp_assoc *a, const uint8_t *data, size_t 
 
 int rtc_sctp_assoc_handle_timeout(rtc_sctp_assoc *a, rtc_time now)
 {
+    if (!a->ev_count && a->ev) {
+        /* Drained: an idle association keeps no event ring (it grows again on demand). */
+        free(a->ev);
+        a->ev = NULL;
+        a->ev_cap = a->ev_head = 0;
+    }
     sctp__advance(a, now);
     if (a->state == SCTP__CLOSED) return 0;
     pump(a);

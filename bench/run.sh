@@ -11,7 +11,7 @@ cmake --build "$B" --target benches >/dev/null
 run() { echo; echo "=== $*"; "$@" || echo "bench: '$*' failed with status $?"; }
 run "$L" bench/loop.lua
 run "$L" bench/setup.lua
-for b in ice srtp rtp datachannel turn media; do
+for b in ice srtp rtp datachannel turn media transform; do
   [ -x "$B/bench_$b" ] && run "$B/bench_$b"
 done
 run bash bench/datachannel.sh "$B"

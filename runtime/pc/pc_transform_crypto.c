@@ -23,7 +23,9 @@ struct rtc_frame_crypto {
     size_t stream_len;
     uint8_t salt[4];
     uint64_t counter;            /* AES-GCM: IV of the next encrypted frame */
-    EVP_CIPHER_CTX *ctx;
+    /* AES-GCM: keyed once (the key schedule costs more than a small frame); each frame
+     * only sets its IV. One per direction: an object may serve a sender and a receiver. */
+    EVP_CIPHER_CTX *enc, *dec;
 };
 
 size_t rtc_frame_clear_bytes(const rtc_frame_info *info, const uint8_t *frame, size_t len)
@@ -62,10 +64,14 @@ int rtc_frame_crypto_new_aes_gcm(rtc_frame_crypto **out, const uint8_t *key, siz
     if (!key || !salt || (keylen != 16 && keylen != 32)) return RTC_EINVAL;
     int r = crypto_alloc(out, CRYPTO_AES_GCM, key, keylen);
     if (r < 0) return r;
-    memcpy((*out)->salt, salt, 4);
-    (*out)->ctx = EVP_CIPHER_CTX_new();
-    if (!(*out)->ctx) {
-        free(*out);
+    rtc_frame_crypto *c = *out;
+    memcpy(c->salt, salt, 4);
+    const EVP_CIPHER *cipher = keylen == 16 ? EVP_aes_128_gcm() : EVP_aes_256_gcm();
+    c->enc = EVP_CIPHER_CTX_new();
+    c->dec = EVP_CIPHER_CTX_new();
+    if (!c->enc || !c->dec || EVP_EncryptInit_ex(c->enc, cipher, NULL, c->key, NULL) != 1 ||
+        EVP_DecryptInit_ex(c->dec, cipher, NULL, c->key, NULL) != 1) {
+        rtc_frame_crypto_unref(c);
         *out = NULL;
         return RTC_ENOMEM;
     }
@@ -81,7 +87,8 @@ rtc_frame_crypto *rtc_frame_crypto_ref(rtc_frame_crypto *c)
 void rtc_frame_crypto_unref(rtc_frame_crypto *c)
 {
     if (!c || --c->refs > 0) return;
-    EVP_CIPHER_CTX_free(c->ctx);
+    EVP_CIPHER_CTX_free(c->enc);
+    EVP_CIPHER_CTX_free(c->dec);
     OPENSSL_cleanse(c->key, sizeof c->key);
     free(c);
 }
@@ -109,11 +116,6 @@ static int xor_frame(const rtc_frame_crypto *c, size_t clear, const uint8_t *res
     return (int)len;
 }
 
-static const EVP_CIPHER *gcm_cipher(const rtc_frame_crypto *c)
-{
-    return c->keylen == 16 ? EVP_aes_128_gcm() : EVP_aes_256_gcm();
-}
-
 static int gcm_encrypt(rtc_frame_crypto *c, size_t clear, const uint8_t *in, size_t len, uint8_t *out, size_t cap)
 {
     if (len + GCM_TAG + GCM_IV > cap || len > INT32_MAX - GCM_TAG - GCM_IV) return RTC_EOVERFLOW;
@@ -123,8 +125,8 @@ static int gcm_encrypt(rtc_frame_crypto *c, size_t clear, const uint8_t *in, siz
     c->counter++;
     memcpy(out, in, clear);
     int n = 0, fin = 0;
-    EVP_CIPHER_CTX *x = c->ctx;
-    if (EVP_EncryptInit_ex(x, gcm_cipher(c), NULL, c->key, iv) != 1 ||
+    EVP_CIPHER_CTX *x = c->enc;
+    if (EVP_EncryptInit_ex(x, NULL, NULL, NULL, iv) != 1 ||
         (clear && EVP_EncryptUpdate(x, NULL, &n, in, (int)clear) != 1) ||
         EVP_EncryptUpdate(x, out + clear, &n, in + clear, (int)(len - clear)) != 1 ||
         EVP_EncryptFinal_ex(x, out + clear + n, &fin) != 1 ||
@@ -143,8 +145,8 @@ static int gcm_decrypt(rtc_frame_crypto *c, size_t clear, const uint8_t *in, siz
     const uint8_t *tag = in + body, *iv = in + body + GCM_TAG;
     memcpy(out, in, clear);
     int n = 0, fin = 0;
-    EVP_CIPHER_CTX *x = c->ctx;
-    if (EVP_DecryptInit_ex(x, gcm_cipher(c), NULL, c->key, iv) != 1 ||
+    EVP_CIPHER_CTX *x = c->dec;
+    if (EVP_DecryptInit_ex(x, NULL, NULL, NULL, iv) != 1 ||
         (clear && EVP_DecryptUpdate(x, NULL, &n, in, (int)clear) != 1) ||
         EVP_DecryptUpdate(x, out + clear, &n, in + clear, (int)(body - clear)) != 1 ||
         EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_SET_TAG, GCM_TAG, (void *)tag) != 1)

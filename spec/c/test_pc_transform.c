@@ -293,7 +293,7 @@ static void test_aes_gcm_hostile(void)
     rtc_frame_info snd = { .direction = RTC_PC_SEND, .kind = RTC_MEDIA_VIDEO, .codec = RTC_CODEC_VP8 };
     rtc_frame_info rcv = snd;
     rcv.direction = RTC_PC_RECV;
-    static uint8_t f[MAX_FRAME], enc[MAX_FRAME + 64], dec[MAX_FRAME + 64];
+    static uint8_t f[MAX_FRAME], enc[MAX_FRAME + 64], dec[MAX_FRAME + 64], rnd[512];
     size_t len = make_frame(f, true, 0, true);
     int n = rtc_frame_crypto_transform(k, &snd, f, len, enc, sizeof enc);
     ASSERT_EQ(n, (int)len + 28);
@@ -314,9 +314,17 @@ static void test_aes_gcm_hostile(void)
     /* random frames of every small size */
     for (int i = 0; i < 2000; i++) {
         size_t rl = 1 + rtc_rng_u32(&rng) % 300;
-        for (size_t j = 0; j < rl; j++) enc[j] = (uint8_t)rtc_rng_u32(&rng);
-        ASSERT(rtc_frame_crypto_transform(k, &rcv, enc, rl, dec, sizeof dec) < 0);
+        for (size_t j = 0; j < rl; j++) rnd[j] = (uint8_t)rtc_rng_u32(&rng);
+        ASSERT(rtc_frame_crypto_transform(k, &rcv, rnd, rl, dec, sizeof dec) < 0);
     }
+    /* after all those failures the same object still opens a genuine frame */
+    ASSERT_EQ(rtc_frame_crypto_transform(k, &rcv, enc, (size_t)n, dec, sizeof dec), (int)len);
+    ASSERT_MEMEQ(dec, f, len);
+    /* two encryptions of one frame differ (the IV counts) and both open */
+    static uint8_t enc2[MAX_FRAME + 64];
+    ASSERT_EQ(rtc_frame_crypto_transform(k, &snd, f, len, enc2, sizeof enc2), (int)len + 28);
+    ASSERT(memcmp(enc, enc2, len + 28) != 0);
+    ASSERT_EQ(rtc_frame_crypto_transform(k, &rcv, enc2, len + 28, dec, sizeof dec), (int)len);
     /* an output buffer too small for tag and IV */
     ASSERT_EQ(rtc_frame_crypto_transform(k, &snd, f, len, enc, len + 27), RTC_EOVERFLOW);
     ASSERT_EQ(rtc_frame_crypto_new_aes_gcm(&(rtc_frame_crypto *){ NULL }, gcm_key, 15, gcm_salt), RTC_EINVAL);

@@ -193,6 +193,9 @@ int rtc_sctp_global_init(void)
 {
     if (g_inited) return 0;
     pin_libraries();
+    /* Each socket carries one association, so its association hash needs no 256
+     * buckets (a few KiB per connection otherwise). Tunables are read at init. */
+    usrsctp_tunable_set_sctp_pcbtblsize(4);
     usrsctp_init_nothreads(0, conn_output, debug_printf);
     apply_sysctls();
     sctp__crc_init();

@@ -1,12 +1,15 @@
 -- bench/setup: peer connection set-up time and idle memory, two peers in one process
--- on loopback.  Run: luartc bench/setup.lua [rounds] [idle_pairs]
+-- on loopback.  Run: luartc bench/setup.lua [rounds] [idle_pairs] [max_channels] [unique]
 -- Prints: create_offer -> data channel open (median, p99) over `rounds` sequential
 -- connections, connections per second, and resident memory per idle connected peer
--- connection (with one open data channel) at `idle_pairs` pairs.
+-- connection (with one open data channel) at `idle_pairs` pairs. `max_channels` is the
+-- peer connection option (default: the library's); any fifth argument sets
+-- unique_certificate (one generated certificate per connection, not one per process).
 local rtc = require "rtc"
 local rounds = tonumber(arg[1]) or 200
 local idle_pairs = tonumber(arg[2]) or 500
-local LOCAL = { bind_addresses = { "127.0.0.1" } }
+local LOCAL = { bind_addresses = { "127.0.0.1" }, max_channels = tonumber(arg[3]),
+                unique_certificate = arg[4] ~= nil }
 
 local function rss_kib()
   for line in io.lines("/proc/self/status") do
@@ -66,6 +69,8 @@ print(string.format("%-46s %10.2f", "create_offer -> channel open, median (ms)",
 print(string.format("%-46s %10.2f", "create_offer -> channel open, p99 (ms)", pct(0.99)))
 print(string.format("%-46s %10.1f", "connections per second (sequential)", rounds / elapsed))
 print(string.format("%-46s %10.1f", "resident KiB per idle connected pc", per_pc))
-print(string.format("(%d rounds; memory at %d connected pairs = %d peer connections)", rounds, idle_pairs, 2 * idle_pairs))
+print(string.format("(%d rounds; memory at %d connected pairs = %d peer connections; max_channels %s; %s)",
+                    rounds, idle_pairs, 2 * idle_pairs, arg[3] or "default",
+                    LOCAL.unique_certificate and "a certificate per connection" or "one certificate per process"))
 for _, k in ipairs(keep) do k[1]:close(); k[2]:close() end
 os.exit(0)

@@ -545,7 +545,8 @@ int rtc_pc_send_frame(rtc_pc *pc, int tr, const uint8_t *frame, size_t len, uint
     pp.picture_id = t->picture_id;
     pp.keyframe = keyframe;
     int r = pc__xform_send(t, &frame, &len, ts, keyframe);
-    if (r < 0) return pc__fail(pc, r, "the frame transform of transceiver %d dropped the frame", tr);
+    if (r == RTC_EIGNORED) return 0;    /* the transform dropped it: nothing to send */
+    if (r < 0) return pc__fail(pc, r, "the frame transform of transceiver %d failed", tr);
     r = rtc_rtp_sender_send_frame(t->sender, frame, len, ts, &pp, pc->now);
     if (r >= 0) {
         t->picture_id = (t->picture_id + 1) & 0x7fff;

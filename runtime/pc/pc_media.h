@@ -56,8 +56,8 @@ int rtc_pc_transceiver_count(const rtc_pc *pc);                 /* handles are 0
  * 90 kHz video). keyframe matters for VP9 (scalability structure); other codecs read
  * it from the bitstream. Returns the number of RTP packets, RTC_ESTATE when the
  * transceiver does not send (not negotiated, no send direction, transport not up),
- * RTC_ENOTFOUND, or a packetizer error; when a frame transform (pc/pc_transform.h)
- * drops the frame, RTC_EIGNORED or the transform's error. */
+ * RTC_ENOTFOUND, or a packetizer error. With a frame transform (pc/pc_transform.h):
+ * 0 when it dropped the frame, its error when it failed. */
 int rtc_pc_send_frame(rtc_pc *pc, int tr, const uint8_t *frame, size_t len, uint32_t ts, bool keyframe,
                       rtc_time now);
 /* Ask the peer for a keyframe on the incoming stream (PLI, repeated until one comes). */

@@ -74,7 +74,8 @@ void pc__media_start_streams(rtc_pc *pc, pc_tr *t);
 
 /* Frame transforms (pc_transform.c). Send: 1 with the frame and its length replaced by the
  * transformed frame (valid until the next send on t), 0 when t has no send transform,
- * negative to drop the frame. Receive: the frame to report (takes the ref of `in`, may
+ * RTC_EIGNORED when the transform dropped the frame, another negative code when it
+ * failed. Receive: the frame to report (takes the ref of `in`, may
  * return it), NULL to drop. */
 int pc__xform_send(pc_tr *t, const uint8_t **frame, size_t *len, uint32_t ts, bool keyframe);
 rtc_buf *pc__xform_recv(pc_tr *t, const pc_layer *l, rtc_buf *in, uint32_t ts, bool keyframe);

@@ -12,6 +12,9 @@
  * rtc_pc_poll_event() until both return false after each call that takes `now`. A
  * transform must not call back into the pc.
  *
+ * A send transform that drops a frame makes rtc_pc_send_frame() return 0 (packets); one
+ * that fails makes it return the transform's error.
+ *
  * Depacketizers and packetizers read a few codec bytes at the start of a frame (VP8
  * keyframe bit and picture size, Opus TOC): a transform keeps those in the clear
  * (rtc_frame_clear_bytes) so that a keyframe stays a keyframe on the wire. */

@@ -53,8 +53,9 @@ typedef void (*rtc_frame_transform_release_cb)(void *ud);
  * transceiver `tr`. `ud` is kept by the pc: release(ud) (if not NULL) is called once for
  * every direction slot it occupied, when that slot is replaced or cleared or the pc is
  * freed; a refcounted ud takes one ref per direction in `dirs` before the call. Takes
- * effect from the next frame. Returns 0, RTC_ENOTFOUND (bad handle; release is then not
- * called) or RTC_EINVAL (no direction). */
+ * effect from the next frame. Returns 0, RTC_ENOTFOUND (bad handle) or RTC_EINVAL (no
+ * direction), both without calling release, or RTC_ENOMEM after calling release once
+ * per direction in `dirs` (the refs given for them are not kept). */
 int rtc_pc_set_frame_transform(rtc_pc *pc, int tr, int dirs, rtc_frame_transform_cb fn, void *ud,
                                rtc_frame_transform_release_cb release);
 

@@ -328,6 +328,17 @@ static void test_aes_gcm_hostile(void)
     /* an output buffer too small for tag and IV */
     ASSERT_EQ(rtc_frame_crypto_transform(k, &snd, f, len, enc, len + 27), RTC_EOVERFLOW);
     ASSERT_EQ(rtc_frame_crypto_new_aes_gcm(&(rtc_frame_crypto *){ NULL }, gcm_key, 15, gcm_salt), RTC_EINVAL);
+    /* AES-256-GCM: a round trip, and a 128-bit object cannot open its frames */
+    uint8_t key256[32];
+    for (int i = 0; i < 32; i++) key256[i] = (uint8_t)(i * 9 + 1);
+    rtc_frame_crypto *k256;
+    ASSERT_OK(rtc_frame_crypto_new_aes_gcm(&k256, key256, 32, gcm_salt));
+    n = rtc_frame_crypto_transform(k256, &snd, f, len, enc, sizeof enc);
+    ASSERT_EQ(n, (int)len + 28);
+    ASSERT_EQ(rtc_frame_crypto_transform(k256, &rcv, enc, (size_t)n, dec, sizeof dec), (int)len);
+    ASSERT_MEMEQ(dec, f, len);
+    ASSERT_EQ(rtc_frame_crypto_transform(k, &rcv, enc, (size_t)n, dec, sizeof dec), RTC_EAUTH);
+    rtc_frame_crypto_unref(k256);
     ASSERT_EQ(rtc_frame_crypto_new_xor(&(rtc_frame_crypto *){ NULL }, xor_key, 0), RTC_EINVAL);
     rtc_frame_crypto_unref(k);
 }

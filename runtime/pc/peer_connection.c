@@ -22,6 +22,13 @@
 #define PC_LOOPBACK_SCTP_MTU 4000
 #endif
 
+/* Key material is wiped, not just dropped; volatile keeps the stores. */
+static void wipe_keying(rtc_srtp_keying *k)
+{
+    volatile unsigned char *p = (volatile unsigned char *)k;
+    for (size_t i = 0; i < sizeof *k; i++) p[i] = 0;
+}
+
 /* ---- small FIFO ------------------------------------------------------------------ */
 
 void pc__queue_push(pc_queue *q, const void *rec)
@@ -205,7 +212,7 @@ void rtc_pc_free(rtc_pc *pc)
     rtc_sctp_assoc_free(pc->sctp);
     rtc_dtls_transport_free(pc->dtls);
     rtc_srtp_session_free(pc->srtp);
-    explicit_bzero(&pc->srtp_keying, sizeof pc->srtp_keying);
+    wipe_keying(&pc->srtp_keying);
     for (int i = 0; i < pc->nearly; i++) rtc_buf_unref(pc->early[i]);
     for (int i = 0; i < pc->nservers; i++) { free(pc->servers[i].user); free(pc->servers[i].pass); }
     rtc_pc_event ev;
@@ -407,7 +414,7 @@ rtc_srtp_session *pc__srtp(rtc_pc *pc)
     if (!pc->srtp && pc->srtp_keying.profile != RTC_SRTP_NONE) {
         if (rtc_srtp_session_new(&pc->srtp, &pc->srtp_keying, pc->dtls_client) < 0) pc->srtp = NULL;
         /* The keys live on in the session; a failed build is not retried per packet. */
-        explicit_bzero(&pc->srtp_keying, sizeof pc->srtp_keying);
+        wipe_keying(&pc->srtp_keying);
         pc->srtp_keying.profile = RTC_SRTP_NONE;
     }
     return pc->srtp;

@@ -170,7 +170,7 @@ size_t rtc_sctp_settings_describe(char *out, size_t cap)
     SCTP__SYSCTLS(SCTP__DESC)
 #undef SCTP__DESC
     w = snprintf(out ? out + (n < cap ? n : cap) : NULL, n < cap ? cap - n : 0,
-                 "socket: nodelay=1 sndbuf=max(%d,max_message_size) rcvbuf=%d mtu=1200 streams=max_streams (peer connection: 1024)\n"
+                 "socket: nodelay=1 sndbuf=max(%d,max_message_size) rcvbuf=%d mtu=1200 streams=max_streams (peer connection: 256 unless max_channels)\n"
                  "crc32c: %s\n",
                  SCTP__SNDBUF_MIN, SCTP__RCVBUF, sctp__crc_offloaded() ? "ours, SSE 4.2 (usrsctp offloaded)" : "usrsctp");
     if (w > 0) n += (size_t)w;

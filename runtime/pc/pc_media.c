@@ -114,6 +114,15 @@ int rtc_pc_add_transceiver(rtc_pc *pc, const rtc_transceiver_init *init, rtc_tim
     return h;
 }
 
+int rtc_pc_transceiver_set_stereo(rtc_pc *pc, int tr, bool stereo)
+{
+    pc_tr *t = pc__media_tr(pc, tr);
+    if (!t) return RTC_ENOTFOUND;
+    if (t->kind != RTC_MEDIA_AUDIO) return RTC_EINVAL;
+    t->recv_stereo = stereo;
+    return 0;
+}
+
 int rtc_pc_transceiver_set_direction(rtc_pc *pc, int tr, rtc_media_direction dir, rtc_time now)
 {
     if (now > pc->now) pc->now = now;

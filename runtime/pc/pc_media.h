@@ -50,6 +50,9 @@ int rtc_pc_add_transceiver(rtc_pc *pc, const rtc_transceiver_init *init, rtc_tim
  * negotiationneeded when it changes). RTC_ENOTFOUND for a bad handle. */
 int rtc_pc_transceiver_set_direction(rtc_pc *pc, int tr, rtc_media_direction dir, rtc_time now);
 int rtc_pc_transceiver_count(const rtc_pc *pc);                 /* handles are 0..count-1 */
+/* Ask to receive stereo Opus: our Opus fmtp (offer or answer) says stereo=1 from the
+ * next description we create on. Audio transceivers only (RTC_EINVAL otherwise). */
+int rtc_pc_transceiver_set_stereo(rtc_pc *pc, int tr, bool stereo);
 
 /* Send one encoded frame (borrowed for the call): Opus packet, VP8/VP9 frame, H264
  * Annex B access unit, AV1 temporal unit. ts in the codec's RTP clock (48 kHz Opus,

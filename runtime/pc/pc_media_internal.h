@@ -24,6 +24,7 @@ typedef struct pc_tr {
     rtc_media_direction direction;       /* wanted (W3C transceiver.direction) */
     int current;                         /* negotiated rtc_media_direction, -1 before */
     int pref_codec;                      /* rtc_codec_id or -1 */
+    bool recv_stereo;                    /* our Opus fmtp asks for stereo */
     char mid[32];                        /* "" until it has a section */
     bool stopped;
     uint32_t ssrc, rtx_ssrc;             /* ours, drawn at creation */

@@ -5,7 +5,8 @@
  *
  * One codec (plus its RTX) per answered section: the sender then has no choice to
  * make and our receiver knows the payload type it will see. Offers list every codec we
- * can packetize, the transceiver's preferred one first. */
+ * can packetize, the transceiver's preferred one first. Video fmtp is copied from the
+ * offer (profiles must match); Opus fmtp states our own receive preferences. */
 #include "pc/pc_media_internal.h"
 #include "core/rtc_errors.h"
 #include "rtp/rtp_ext.h"
@@ -25,7 +26,18 @@ static const offer_codec offer_video[] = {
     { RTC_CODEC_H264, 102, 103, "H264", 90000, 0, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f" },
     { RTC_CODEC_AV1, 45, 46, "AV1", 90000, 0, "level-idx=5;profile=0;tier=0" },
 };
-static const offer_codec offer_audio[] = { { RTC_CODEC_OPUS, 111, 0, "opus", 48000, 2, "minptime=10;useinbandfec=1" } };
+static const offer_codec offer_audio[] = { { RTC_CODEC_OPUS, 111, 0, "opus", 48000, 2, NULL } };
+
+/* Opus fmtp parameters are receive preferences (RFC 7587 7.1): each side states what
+ * it wants to get, in offers and answers alike, and an answer never echoes the
+ * offerer's (an offer's usedtx=1 or stereo=1 says what the offerer likes to hear, not
+ * what we do). Ours are libwebrtc's: 10 ms packets at least, in-band FEC welcome
+ * (our decoder recovers a lost packet from the next one), and mono unless the
+ * transceiver asks for stereo. The encoder sending to the peer follows the peer's fmtp. */
+static const char *opus_fmtp(const pc_tr *t)
+{
+    return t->recv_stereo ? "minptime=10;useinbandfec=1;stereo=1" : "minptime=10;useinbandfec=1";
+}
 
 typedef struct ext_def { const char *uri; uint8_t id; bool audio, video; } ext_def;
 static const ext_def our_exts[] = {
@@ -202,7 +214,8 @@ int pc__media_write_section(rtc_pc *pc, rtc_sdp *s, int index, const rtc_sdp_med
         const rtc_sdp_codec *x = rtc_sdp_media_rtx_for(offer, c->pt);
         const char *const *fb = t->kind == RTC_MEDIA_AUDIO ? audio_fb : video_fb;
         rtc_sdp_codec *ac;
-        if ((r = rtc_sdp_media_add_codec(s, m, c->pt, c->name, c->clock_rate, c->channels, c->fmtp, NULL, &ac)) < 0) return r;
+        const char *fmtp = supported_codec(c, t->kind) == RTC_CODEC_OPUS ? opus_fmtp(t) : c->fmtp;
+        if ((r = rtc_sdp_media_add_codec(s, m, c->pt, c->name, c->clock_rate, c->channels, fmtp, NULL, &ac)) < 0) return r;
         for (int i = 0; fb[i]; i++)
             if (rtc_sdp_codec_has_fb(c, offer, fb[i]) && (r = rtc_sdp_codec_add_fb(s, ac, fb[i])) < 0) return r;
         if (x) {
@@ -230,7 +243,8 @@ int pc__media_write_section(rtc_pc *pc, rtc_sdp *s, int index, const rtc_sdp_med
             for (size_t i = 0; i < n; i++) {
                 bool pref = tab[i].codec == t->pref_codec;
                 if ((pass == 0) != pref) continue;
-                r = add_codec(s, m, tab[i].pt, tab[i].name, tab[i].rate, tab[i].ch, tab[i].fmtp, tab[i].rtx_pt, t->kind);
+                const char *fmtp = tab[i].codec == RTC_CODEC_OPUS ? opus_fmtp(t) : tab[i].fmtp;
+                r = add_codec(s, m, tab[i].pt, tab[i].name, tab[i].rate, tab[i].ch, fmtp, tab[i].rtx_pt, t->kind);
                 if (r < 0) return r;
             }
         rtx = t->kind == RTC_MEDIA_VIDEO;

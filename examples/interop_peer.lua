@@ -7,8 +7,9 @@ local json = rtc.json
 
 local function usage(msg)
   io.stderr:write("interop_peer: ", msg, "\n")
-  io.stderr:write("usage: interop_peer.lua --role offer|answer --test dc-echo|dc-throughput|dc-suite|audio|video|av ",
-                  "[--trickle] [--duration S] [--file IVF|OGG] [--audio-file OGG] [--record FILE] [--bytes N] [--stun URL] [--turn URL --turn-user U --turn-pass P] ",
+  io.stderr:write("usage: interop_peer.lua --role offer|answer --test dc-echo|dc-throughput|dc-suite|audio|video|av|pcm ",
+                  "[--trickle] [--duration S] [--file IVF|OGG] [--audio-file OGG] [--record FILE] [--frequency HZ] [--pcm-out FILE] ",
+                  "[--bytes N] [--stun URL] [--turn URL --turn-user U --turn-pass P] ",
                   "[--relay-only] [--timeout S]\n")
   io.stderr:write("RESULT ", json.encode({ ok = false, error = msg }), "\n")
   os.exit(2)
@@ -38,6 +39,8 @@ do
     elseif a == "--record" then opts.record = value()
     elseif a == "--file" then opts.file = value()
     elseif a == "--audio-file" then opts.audio_file = value()
+    elseif a == "--frequency" then opts.frequency = tonumber(value()) or usage("--frequency needs a number")
+    elseif a == "--pcm-out" then opts.pcm_out = value()
     elseif a == "--timeout" then opts.timeout = tonumber(value()) or usage("--timeout needs a number")
     else usage("unknown option " .. a) end
     i = i + 1
@@ -434,6 +437,80 @@ elseif opts.test == "audio" or opts.test == "video" or opts.test == "av" then
       end)
     end)
   end
+elseif opts.test == "pcm" then
+  -- Both sides send and receive one audio track (sendrecv). We speak a PCM tone of
+  -- --frequency Hz (440) through track:write_pcm, so the encoder runs with the peer's
+  -- fmtp; we listen with track:on("pcm") for the duration after the first chunk and
+  -- with --pcm-out write what we heard (s16le, 48 kHz, mono: the first channel). The
+  -- report has the PCM counts and level, the encoder's settings and both sides' Opus
+  -- fmtp as negotiated.
+  local duration = opts.duration or 3
+  local mic = rtc.media_track("audio")
+  pc:add_transceiver(mic, { direction = "sendrecv" })
+  local src = assert(rtc.media.tone_source { frequency = opts.frequency or 440, amplitude = 0.25, pcm = true })
+  local sent, write_err = 0, nil
+  src:on("frame", function(f)
+    local n, err = mic:write_pcm(f.samples)
+    if n then sent = sent + 1 elseif not write_err then write_err = err end
+  end)
+  local heard, sending_over, started
+  local function opus_fmtp(desc)
+    if not desc then return nil end
+    local pt = desc.sdp:match("a=rtpmap:(%d+) opus/48000")
+    return pt and desc.sdp:match("a=fmtp:" .. pt .. " ([^\r\n]*)") or nil
+  end
+  local function report()
+    if not (heard and heard.over and sending_over) then return end
+    src:stop()
+    local enc = mic:pcm_stats().encoder or {}
+    local extra = { ok = heard.samples > 0 and sent > 0 and heard.sum_sq > 0, frames_sent = sent,
+                    pcm_chunks = heard.chunks, pcm_samples = heard.samples, concealed_chunks = heard.concealed,
+                    channels = heard.channels, audio_energy = heard.samples > 0 and math.sqrt(heard.sum_sq / heard.samples) / 32768 or 0,
+                    encoder = { fec = enc.fec, dtx = enc.dtx, bitrate = enc.bitrate, force_mono = enc.force_mono,
+                                packet_loss_perc = enc.packet_loss_perc, fmtp = enc.fmtp, frames = enc.frames },
+                    local_opus_fmtp = opus_fmtp(pc.local_description), remote_opus_fmtp = opus_fmtp(pc.remote_description),
+                    error = write_err and ("write_pcm: " .. tostring(write_err)) or nil }
+    if opts.pcm_out then
+      local f, err = io.open(opts.pcm_out, "wb")
+      if f then f:write(table.concat(heard.pcm)); f:close()
+      else extra.ok, extra.error = false, "--pcm-out: " .. tostring(err) end
+    end
+    done(extra)
+  end
+  pc:on("track", function(track)
+    if track.kind ~= "audio" or heard then return end
+    heard = { chunks = 0, samples = 0, concealed = 0, sum_sq = 0.0, pcm = {} }
+    track:on("pcm", function(p)
+      if heard.over then return end
+      heard.chunks = heard.chunks + 1
+      if heard.chunks == 1 then
+        on_open()
+        rtc.set_timeout(duration * 1000, function() heard.over = true; report() end)
+      end
+      heard.channels = p.channels
+      if p.concealed then heard.concealed = heard.concealed + 1 end
+      local mono = p.samples
+      if p.channels == 2 then
+        local left = {}
+        for i = 0, p.sample_count - 1 do left[#left + 1] = p.samples:sub(4 * i + 1, 4 * i + 2) end
+        mono = table.concat(left)
+      end
+      for i = 1, #mono - 1, 2 do
+        local v = string.unpack("<i2", mono, i)
+        heard.sum_sq = heard.sum_sq + v * v
+      end
+      heard.samples = heard.samples + p.sample_count
+      if opts.pcm_out then heard.pcm[#heard.pcm + 1] = mono end
+    end)
+  end)
+  pc:on("connectionstatechange", function(state)
+    if state ~= "connected" or started then return end
+    started = true
+    src:start()
+    -- Keep speaking a while after our own listening time: the peer measures from its
+    -- own first packet, which may come later.
+    rtc.set_timeout((duration + 2) * 1000, function() sending_over = true; report() end)
+  end)
 else
   usage("unknown test " .. opts.test)
 end

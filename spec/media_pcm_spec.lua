@@ -38,37 +38,8 @@ local function connect(tracks, answer_fmtp)
   return a, b, remote
 end
 
-local function s16(samples, i) return (string.unpack("<i2", samples, 2 * i - 1)) end
-
--- Frequency from rising zero crossings with a dead band (codec noise near zero must
--- not count), over the whole buffer.
-local function zero_crossing_hz(pcm)
-  local n, crossings, state = #pcm // 2, 0, 0
-  local first, last
-  for i = 1, n do
-    local v = s16(pcm, i)
-    if v < -500 then state = -1
-    elseif v > 500 and state == -1 then
-      state = 1
-      crossings = crossings + 1
-      first = first or i
-      last = i
-    end
-  end
-  return (crossings - 1) * 48000 / (last - first)
-end
-
--- Goertzel power of one frequency (normalised by length).
-local function goertzel(pcm, f)
-  local n = #pcm // 2
-  local w = 2 * math.cos(2 * math.pi * f / 48000)
-  local s1, s2 = 0.0, 0.0
-  for i = 1, n do
-    local s = s16(pcm, i) + w * s1 - s2
-    s2, s1 = s1, s
-  end
-  return (s1 * s1 + s2 * s2 - w * s1 * s2) / (n * n)
-end
+local pcm_analysis = require "support.pcm"
+local zero_crossing_hz, goertzel = pcm_analysis.zero_crossing_hz, pcm_analysis.goertzel
 
 -- Collect a remote track's PCM, checking that chunks tile RTP time with no hole.
 local function collector(track)

@@ -437,8 +437,9 @@ function PC:create_data_channel(label, opts)
   return new_dc(self, h)
 end
 
---- pc:add_transceiver("audio"|"video"|track[, {direction=, codec=}]) -> transceiver | nil, err
+--- pc:add_transceiver("audio"|"video"|track[, {direction=, codec=, stereo=}]) -> transceiver | nil, err
 --- codec: the preferred codec name ("VP8", "H264", "VP9", "AV1", "opus").
+--- stereo: audio only; our Opus fmtp asks the peer to send stereo (stereo=1).
 function PC:add_transceiver(what, opts)
   local ok, e, n = check_open(self)
   if not ok then return nil, e, n end
@@ -451,7 +452,8 @@ function PC:add_transceiver(what, opts)
   if not DIRECTIONS[dir] then error("bad argument #2 to 'add_transceiver' (unknown direction)", 2) end
   local codec = opts.codec or (track and track.codec)
   if codec ~= nil and type(codec) ~= "string" then error("bad argument #2 to 'add_transceiver' (codec must be a string)", 2) end
-  local h, err, name = self._core:add_transceiver(kind, dir, codec)
+  if opts.stereo and kind ~= "audio" then error("bad argument #2 to 'add_transceiver' (stereo is for audio)", 2) end
+  local h, err, name = self._core:add_transceiver(kind, dir, codec, opts.stereo and true or false)
   if not h then return nil, err, name end
   local tr = new_transceiver(self, h, kind, false)
   if track then attach(tr, track) end

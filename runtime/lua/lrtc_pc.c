@@ -659,7 +659,7 @@ static rtc_media_direction check_dir(lua_State *L, int idx)
     return d;
 }
 
-/* pc:add_transceiver(kind, direction, codec) -> handle | nil, err */
+/* pc:add_transceiver(kind, direction, codec, stereo) -> handle | nil, err */
 static int pc_add_transceiver(lua_State *L)
 {
     lpc *p = check_pc(L);
@@ -674,6 +674,8 @@ static int pc_add_transceiver(lua_State *L)
     }
     int h = rtc_pc_add_transceiver(rtc_pc_host_pc(p->h), &init, now_of(p));
     if (h < 0) return pc_result(L, p, h);
+    /* stereo: our Opus fmtp asks to receive stereo */
+    if (init.kind == RTC_MEDIA_AUDIO && lua_toboolean(L, 5)) rtc_pc_transceiver_set_stereo(rtc_pc_host_pc(p->h), h, true);
     rtc_pc_host_kick_soon(p->h);
     lua_pushinteger(L, h);
     return 1;

@@ -7,6 +7,11 @@
 --   srv:websocket("/ws", function(ws, req) ws:on("message", function(d) ws:send(d) end) end)
 --   local ws = assert(http.ws_connect("ws://127.0.0.1:8080/ws"))   -- (yields)
 --
+-- TLS: http.server{..., tls = {cert = "cert.pem", key = "key.pem"}} serves https and
+-- wss; clients take https:// and wss:// URLs, verifying the server against the
+-- system's trust store, or `ca = "file"` / `ca_pem = text`, or not at all with
+-- `insecure = true` (tests with self-signed certificates). See docs/tls.md.
+--
 -- Every connection is one task reading its stream; replies are written without
 -- waiting, and a peer that lets more than `max_send_queue` bytes pile up unread is
 -- dropped (one slow reader must not stall the others). See docs/signaling.md.
@@ -442,15 +447,24 @@ end
 
 --- http.server{host=, port=, static=dir, index=, limits={max_body=, ...}, header_timeout=,
 ---   idle_timeout=, max_connections=, max_message=, ping_interval=ms, close_timeout=ms,
----   max_send_queue=} -> server | nil, err
+---   max_send_queue=, tls={cert=, key=} | {cert_pem=, key_pem=}} -> server | nil, err
 function http.server(opts)
   local o = copy_defaults(opts)
-  local listener, err = rtc.tcp_listen { host = o.host or "127.0.0.1", port = o.port or 0, backlog = o.backlog }
+  local tls
+  if o.tls ~= nil then
+    if type(o.tls) ~= "table" then error("http.server: tls must be a table {cert=, key=}", 2) end
+    local e
+    tls, e = core.tls_context { server = true, cert = o.tls.cert, key = o.tls.key,
+                                cert_pem = o.tls.cert_pem, key_pem = o.tls.key_pem, alpn = "http/1.1" }
+    if not tls then return nil, e end
+  end
+  local listener, err = rtc.tcp_listen { host = o.host or "127.0.0.1", port = o.port or 0, backlog = o.backlog, tls = tls }
   if not listener then return nil, err end
   local self = setmetatable({ opts = o, _listener = listener, _routes = {}, _ws = {},
                               _conns = setmetatable({}, { __mode = "k" }),
                               stats = { connections = 0, requests = 0, errors = 0, websockets = 0, refused = 0 } }, Server)
   self.host, self.port = listener:local_address()
+  self.scheme = tls and "https" or "http"
   listener:on("connection", function(conn)
     if self.stats.connections >= o.max_connections or self._closing then
       self.stats.refused = self.stats.refused + 1
@@ -489,12 +503,22 @@ local function host_header(host, port)
   return host .. ":" .. port
 end
 
---- http.ws_connect(url, {protocols=, origin=, max_message=, ping_interval=, timeout=}) -> ws | nil, err  (yields)
+-- Connects for a URL's scheme: TLS for https/wss (opts.ca, ca_pem, insecure, servername).
+local function connect(scheme, host, port, opts)
+  if scheme == "http" or scheme == "ws" then return rtc.tcp_connect(host, port) end
+  local ctx, err = core.tls_context { ca = opts.ca, ca_pem = opts.ca_pem, insecure = opts.insecure,
+                                      alpn = "http/1.1" }
+  if not ctx then return nil, err end
+  return rtc.tcp_connect(host, port, { tls = ctx, servername = opts.servername })
+end
+
+--- http.ws_connect(url, {protocols=, origin=, max_message=, ping_interval=, timeout=,
+---   ca=, ca_pem=, insecure=, servername=}) -> ws | nil, err  (yields)
 function http.ws_connect(url, opts)
   opts = opts or {}
   local scheme, host, port, target = parse_url(url)
-  if scheme ~= "ws" then return nil, "SyntaxError: unsupported WebSocket URL " .. tostring(url) end
-  local conn, err = rtc.tcp_connect(host, port)
+  if scheme ~= "ws" and scheme ~= "wss" then return nil, "SyntaxError: unsupported WebSocket URL " .. tostring(url) end
+  local conn, err = connect(scheme, host, port, opts)
   if not conn then return nil, err end
   local timer = rtc.set_timeout((opts.timeout or 10) * 1000, function() conn:close() end)
   local req, key = core.ws_client_request(host_header(host, port), target, opts.origin, opts.protocols)
@@ -526,13 +550,14 @@ function http.ws_connect(url, opts)
   return ws
 end
 
---- http.request(url, {method=, headers=, body=, timeout=}) -> response | nil, err  (yields)
+--- http.request(url, {method=, headers=, body=, timeout=, ca=, ca_pem=, insecure=,
+---   servername=}) -> response | nil, err  (yields)
 --- One request on its own connection; response has status, headers, body.
 function http.request(url, opts)
   opts = opts or {}
   local scheme, host, port, target = parse_url(url)
-  if scheme ~= "http" then return nil, "SyntaxError: unsupported URL " .. tostring(url) end
-  local conn, err = rtc.tcp_connect(host, port)
+  if scheme ~= "http" and scheme ~= "https" then return nil, "SyntaxError: unsupported URL " .. tostring(url) end
+  local conn, err = connect(scheme, host, port, opts)
   if not conn then return nil, err end
   local timer = rtc.set_timeout((opts.timeout or 10) * 1000, function() conn:close() end)
   local headers = { Host = host_header(host, port), Connection = "close" }

@@ -269,18 +269,21 @@ function rtc.tcp_listen(opts)
   return core.tcp_listen(opts)
 end
 
---- rtc.tcp_connect(host, port) -> conn | nil, err (waits)
-function rtc.tcp_connect(host, port)
+--- rtc.tcp_connect(host, port [, opts]) -> conn | nil, err (waits)
+--- opts.tls = a client context from core.tls_context: returns once the TLS handshake is
+--- done; the certificate must match opts.servername or else `host`.
+function rtc.tcp_connect(host, port, opts)
   if type(host) ~= "string" then error("bad argument #1 to 'rtc.tcp_connect' (string expected)", 2) end
   if math.type(port) ~= "integer" then error("bad argument #2 to 'rtc.tcp_connect' (integer expected)", 2) end
   local co = check_task("rtc.tcp_connect")
+  local name = host
   if not is_ip(host) then
     local addrs, err = rtc.resolve(host)
     if not addrs then return nil, err end
     host = addrs[1]
   end
   local done, conn, err = false, nil, nil
-  local c, e = core.tcp_connect(host, port, function(c2, e2) done, conn, err = true, c2, e2; resume(co) end)
+  local c, e = core.tcp_connect(host, port, function(c2, e2) done, conn, err = true, c2, e2; resume(co) end, opts, name)
   if not c then return nil, e end
   repeat co_yield() until done
   return conn, err

@@ -1,4 +1,4 @@
-/* Byte streams for scripts: TCP connections and listeners, and stdin.
+/* Byte streams for scripts: TCP connections and listeners (optionally TLS), and stdin.
  *
  * A stream (rtc.stream) buffers what it reads up to READ_HWM bytes, then stops
  * reading until the script consumes (flow control towards the peer). Writes are
@@ -10,9 +10,18 @@
  *   s:wait_readable(fn)   one-shot: fn() once try_read has something to say
  *   s:write(data) -> queued_bytes, over_high_water | nil, err
  *   s:wait_drain(fn)      one-shot: fn() once the queue is at or under the low-water mark
- * Events: "close". */
+ * Events: "close".
+ *
+ * TLS (tls/tls_stream.h) sits between the socket and the same buffers: a listener made
+ * with tls = ctx wraps each accepted stream, core.tcp_connect(..., {tls = ctx}) wraps
+ * the client one and reports the connection only once the handshake is done. Reads
+ * return plaintext, writes take plaintext; the stream's own reads drive the handshake,
+ * and a handshake that does not finish within HS_TIMEOUT_MS fails the stream. */
 #include "lua/lrtc.h"
 #include "core/rtc_addr.h"
+#include "core/rtc_errors.h"
+#include "core/rtc_time.h"
+#include "tls/tls_stream.h"
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -22,6 +31,8 @@
 #define READ_HWM (256 * 1024)
 #define WRITE_HWM (1024 * 1024)
 #define READ_CHUNK (64 * 1024)
+#define HS_TIMEOUT_MS 10000
+#define TLS_CTX_MT "rtc.tls_context"
 
 enum { EV_CLOSE };
 static const char *const stream_events[] = { "close", NULL };
@@ -41,6 +52,10 @@ typedef struct lstream {
     int read_ref, drain_ref, connect_ref;
     size_t hwm;
     uv_connect_t connect;
+    rtc_tls_stream *tls;         /* NULL for plain streams */
+    uv_timer_t *hs_timer;        /* TLS handshake guard; own memory, freed by its close callback */
+    int tls_open, tls_failed;
+    char tls_reason[200];
 } lstream;
 
 typedef struct wreq { uv_write_t req; lstream *st; char data[]; } wreq;
@@ -77,7 +92,15 @@ static void stream_closed(uv_handle_t *h)
         if (st->link.owner) lrtc_obj_finish(lrtc_main_thread(st->link.S), st->link.owner);
     }
     free_chunks(st);
+    rtc_tls_stream_free(st->tls);
     free(st);
+}
+
+static void stop_hs_timer(lstream *st)
+{
+    if (!st->hs_timer) return;
+    uv_close((uv_handle_t *)st->hs_timer, (uv_close_cb)free);
+    st->hs_timer = NULL;
 }
 
 static void ls_close(lua_State *L, lrtc_obj *o)
@@ -85,7 +108,134 @@ static void ls_close(lua_State *L, lrtc_obj *o)
     (void)L;
     lstream *st = o->ptr;
     if (st->is_file) { stream_closed(&st->h.handle); return; }
+    stop_hs_timer(st);
+    if (st->tls && st->tls_open && !st->werr) {
+        /* close_notify, if the socket takes it right now (nothing waits for it) */
+        rtc_tls_stream_close(st->tls, rtc_clock_now());
+        rtc_buf *b;
+        while (rtc_tls_stream_poll_transmit(st->tls, &b)) {
+            uv_buf_t ub = uv_buf_init((char *)b->data, (unsigned)b->len);
+            if (st->h.s.write_queue_size == 0) uv_try_write(&st->h.s, &ub, 1);
+            rtc_buf_unref(b);
+        }
+    }
     uv_close(&st->h.handle, stream_closed);
+}
+
+/* }====== */
+
+/* {====== TLS plumbing ====== */
+
+static void write_cb(uv_write_t *req, int status);
+
+/* Bytes onto the socket through a write request holding a copy. */
+static int raw_write(lstream *st, const void *data, size_t len)
+{
+    wreq *w = malloc(sizeof *w + len);
+    if (!w) return UV_ENOMEM;
+    memcpy(w->data, data, len);
+    w->st = st;
+    uv_buf_t b = uv_buf_init(w->data, (unsigned)len);
+    int r = uv_write(&w->req, &st->h.s, &b, 1, write_cb);
+    if (r < 0) free(w);
+    return r;
+}
+
+static void append_chunk(lstream *st, const uint8_t *data, size_t len)
+{
+    chunk *c = malloc(sizeof *c + len);
+    if (!c) { if (!st->rerr) st->rerr = UV_ENOMEM; return; }
+    memcpy(c->data, data, len);
+    c->len = len;
+    c->off = 0;
+    c->next = NULL;
+    if (st->tail) st->tail->next = c; else st->head = c;
+    st->tail = c;
+    st->buffered += len;
+}
+
+/* Drain the TLS machine: ciphertext to the socket, plaintext to the read buffer. */
+static void tls_pump(lstream *st)
+{
+    rtc_buf *b;
+    rtc_tls_event ev;
+    for (int round = 0; round < 2; round++) {
+        while (rtc_tls_stream_poll_transmit(st->tls, &b)) {
+            if (!st->werr) {
+                int r = raw_write(st, b->data, b->len);
+                if (r < 0) st->werr = r;
+            }
+            rtc_buf_unref(b);
+        }
+        while (round == 0 && rtc_tls_stream_poll_event(st->tls, &ev)) {
+            switch (ev.type) {
+            case RTC_TLS_EV_OPEN: st->tls_open = 1; stop_hs_timer(st); break;
+            case RTC_TLS_EV_DATA:
+                append_chunk(st, ev.data->data, ev.data->len);
+                rtc_buf_unref(ev.data);
+                break;
+            case RTC_TLS_EV_CLOSED: st->eof = 1; break;
+            case RTC_TLS_EV_FAILED:
+                st->tls_failed = 1;
+                stop_hs_timer(st);
+                snprintf(st->tls_reason, sizeof st->tls_reason, "%s", ev.reason);
+                if (!st->rerr) st->rerr = UV_EPROTO;
+                break;
+            }
+        }
+    }
+}
+
+/* A TLS client's connect callback runs once the handshake has ended either way. */
+static void tls_settle_connect(lstream *st)
+{
+    if (st->connect_ref == LUA_NOREF || !st->link.owner || lrtc_closing(st->link.S)) return;
+    if (!st->tls_open && !st->tls_failed && !st->eof && !st->rerr) return;
+    lua_State *L = lrtc_main_thread(st->link.S);
+    lrtc_obj *o = st->link.owner;
+    lrtc_push_unref(L, &st->connect_ref);
+    if (st->tls_open) {
+        lrtc_obj_push(L, o);
+        lrtc_call(L, 1);
+        return;
+    }
+    lua_pushnil(L);
+    if (st->tls_failed) lua_pushfstring(L, "%s: TLS %s", rtc_err_domname(RTC_ETLS), st->tls_reason);
+    else lrtc_push_uv_errstr(L, st->rerr ? st->rerr : UV_EOF, "TLS handshake");
+    lrtc_obj_close(L, o);
+    lrtc_call(L, 2);
+}
+
+static void hs_timer_cb(uv_timer_t *t)
+{
+    lstream *st = t->data;
+    rtc_time now = rtc_clock_now();
+    rtc_tls_stream_handle_timeout(st->tls, now);
+    rtc_time due = rtc_tls_stream_poll_timeout(st->tls);
+    if (due != RTC_TIME_NEVER && rtc_tls_stream_state(st->tls) == RTC_TLS_HANDSHAKING) {
+        /* libuv's clock ran a little ahead of ours: wait out the rest */
+        uv_timer_start(t, hs_timer_cb, (uint64_t)((due - now) / 1000 + 1), 0);
+        return;
+    }
+    tls_pump(st);
+    if (st->reading) { uv_read_stop(&st->h.s); st->reading = 0; }
+    if (!st->link.owner || lrtc_closing(st->link.S)) return;
+    if (st->connect_ref != LUA_NOREF) tls_settle_connect(st);
+    else call_oneshot(st, &st->read_ref);
+}
+
+/* Puts a TLS machine in front of st (before any byte flows). 0 or RTC_E*. */
+static int tls_attach(lstream *st, uv_loop_t *loop, rtc_tls_context *ctx, const char *name)
+{
+    rtc_tls_stream_config c = { .ctx = ctx, .server_name = name, .handshake_timeout = RTC_MS(HS_TIMEOUT_MS) };
+    int r = rtc_tls_stream_new(&st->tls, &c, rtc_clock_now());
+    if (r < 0) return r;
+    st->hs_timer = malloc(sizeof *st->hs_timer);
+    if (!st->hs_timer) return RTC_ENOMEM;
+    uv_timer_init(loop, st->hs_timer);
+    st->hs_timer->data = st;
+    uv_timer_start(st->hs_timer, hs_timer_cb, HS_TIMEOUT_MS, 0);
+    return 0;
 }
 
 /* }====== */
@@ -104,6 +254,17 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     lstream *st = s->data;
     chunk *c = buf->base ? (chunk *)(buf->base - offsetof(chunk, data)) : NULL;
+    if (nread > 0 && st->tls) {
+        rtc_tls_stream_handle_input(st->tls, (const uint8_t *)c->data, (size_t)nread, rtc_clock_now());
+        free(c);
+        tls_pump(st);
+        if (st->buffered >= READ_HWM || st->eof || st->rerr) { uv_read_stop(s); st->reading = 0; }
+        if (!st->link.owner || lrtc_closing(st->link.S)) return;
+        if (st->connect_ref != LUA_NOREF) { tls_settle_connect(st); return; }
+        /* handshake records alone give the reader nothing to see */
+        if (st->buffered || st->eof || st->rerr) call_oneshot(st, &st->read_ref);
+        return;
+    }
     if (nread > 0) {
         c->len = (size_t)nread;
         c->off = 0;
@@ -122,6 +283,7 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         st->reading = 0;
     }
     if (st->read_ref != LUA_NOREF && st->is_stdin) uv_unref(&st->h.handle);
+    if (st->tls && st->connect_ref != LUA_NOREF) { tls_settle_connect(st); return; }
     if (st->link.owner && !lrtc_closing(st->link.S)) call_oneshot(st, &st->read_ref);
 }
 
@@ -167,6 +329,7 @@ static int s_try_read(lua_State *L)
         return 1;
     }
     if (st->eof) { lua_pushboolean(L, 0); return 1; }
+    if (st->tls_failed) return lrtc_push_error(L, RTC_ETLS, "TLS %s", st->tls_reason);
     if (st->rerr) return lrtc_push_uv_error(L, st->rerr, "read");
     want_read(st);
     return 0;
@@ -209,6 +372,17 @@ static int s_write(lua_State *L)
     if (!st) return push_closed(L);
     if (st->werr) return lrtc_push_uv_error(L, st->werr, "write");
     if (st->is_file) return lrtc_push_error(L, RTC_ENOTSUP, "stream is read-only");
+    if (st->tls) {
+        if (st->tls_failed) return lrtc_push_error(L, RTC_ETLS, "TLS %s", st->tls_reason);
+        int r = rtc_tls_stream_write(st->tls, (const uint8_t *)data, len, rtc_clock_now());
+        if (r < 0) return lrtc_push_error(L, r, "write");
+        tls_pump(st);
+        if (st->werr) return lrtc_push_uv_error(L, st->werr, "write");
+        size_t q = st->h.s.write_queue_size + rtc_tls_stream_write_pending(st->tls);
+        lua_pushinteger(L, (lua_Integer)q);
+        lua_pushboolean(L, q > st->hwm);
+        return 2;
+    }
     if (len > 0) {
         wreq *w = malloc(sizeof *w + len);
         if (!w) return lrtc_push_error(L, RTC_ENOMEM, NULL);
@@ -238,7 +412,9 @@ static int s_wait_drain(lua_State *L)
 static int s_write_queue_size(lua_State *L)
 {
     lstream *st = check_stream(L, NULL);
-    lua_pushinteger(L, st && !st->is_file ? (lua_Integer)st->h.s.write_queue_size : 0);
+    size_t q = st && !st->is_file ? st->h.s.write_queue_size : 0;
+    if (st && st->tls) q += rtc_tls_stream_write_pending(st->tls);
+    lua_pushinteger(L, (lua_Integer)q);
     return 1;
 }
 
@@ -257,6 +433,11 @@ static int s_shutdown(lua_State *L)
 {
     lstream *st = check_stream(L, NULL);
     if (!st) return push_closed(L);
+    if (st->tls) {
+        /* close_notify first: the peer learns the end was intended, not a truncation */
+        rtc_tls_stream_close(st->tls, rtc_clock_now());
+        tls_pump(st);
+    }
     uv_shutdown_t *req = malloc(sizeof *req);
     if (!req) return lrtc_push_error(L, RTC_ENOMEM, NULL);
     int r = uv_shutdown(req, &st->h.s, shutdown_cb);
@@ -315,7 +496,13 @@ static void connect_cb(uv_connect_t *req, int status)
     if (!o || lrtc_closing(st->link.S) || st->connect_ref == LUA_NOREF) return;
     lua_State *L = lrtc_main_thread(st->link.S);
     lrtc_push_unref(L, &st->connect_ref);
-    if (status == 0) {
+    if (status == 0 && st->tls) {
+        /* the callback waits for the handshake (tls_settle_connect) */
+        st->connect_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        uv_tcp_nodelay(&st->h.tcp, 1);
+        tls_pump(st);
+        want_read(st);
+    } else if (status == 0) {
         uv_tcp_nodelay(&st->h.tcp, 1);
         lrtc_obj_push(L, o);
         lrtc_call(L, 1);
@@ -327,16 +514,44 @@ static void connect_cb(uv_connect_t *req, int status)
     }
 }
 
-/* core.tcp_connect(host, port, fn): fn(conn) or fn(nil, err) later. */
+static rtc_tls_context *opt_tls(lua_State *L, int idx)
+{
+    if (!lua_istable(L, idx)) return NULL;
+    lua_getfield(L, idx, "tls");
+    rtc_tls_context **pc = lua_isnil(L, -1) ? NULL : luaL_testudata(L, -1, TLS_CTX_MT);
+    if (!lua_isnil(L, -1) && (!pc || !*pc)) luaL_error(L, "tls must be a TLS context (core.tls_context)");
+    lua_pop(L, 1);
+    return pc ? *pc : NULL;
+}
+
+/* core.tcp_connect(host, port, fn [, opts [, name]]): fn(conn) or fn(nil, err) later.
+ * opts.tls = a client TLS context: fn runs after the handshake; the certificate is
+ * checked against opts.servername, else `name` (the host name before resolution). */
 static int l_tcp_connect(lua_State *L)
 {
     rtc_addr to;
     lrtc_check_hostport(L, 1, &to, NULL);
     if (rtc_addr_port(&to) == 0) return luaL_argerror(L, 2, "port must be 1-65535");
     if (!lrtc_is_callable(L, 3)) return luaL_typeerror(L, 3, "function");
+    rtc_tls_context *tls = opt_tls(L, 4);
+    const char *name = NULL;
+    if (tls) {
+        if (rtc_tls_context_role(tls) != RTC_TLS_CLIENT) return luaL_argerror(L, 4, "tls: not a client context");
+        lua_getfield(L, 4, "servername");
+        name = lua_tostring(L, -1);               /* kept alive by the opts table */
+        lua_pop(L, 1);
+        if (!name) name = luaL_optstring(L, 5, NULL);
+    }
     lrtc_state *S = lrtc_state_get(L);
     lstream *st = new_stream(L);
     uv_tcp_init(lrtc_uv_loop(S), &st->h.tcp);
+    if (tls) {
+        int tr = tls_attach(st, lrtc_uv_loop(S), tls, name);
+        if (tr < 0) {
+            lrtc_obj_close(L, st->link.owner);
+            return lrtc_push_error(L, tr, "TLS");
+        }
+    }
     st->connect.data = st;
     int r = uv_tcp_connect(&st->connect, &st->h.tcp, &to.u.sa, connect_cb);
     if (r < 0) {
@@ -347,12 +562,13 @@ static int l_tcp_connect(lua_State *L)
     return 1;
 }
 
-typedef struct lserver { lrtc_link link; uv_tcp_t tcp; } lserver;
+typedef struct lserver { lrtc_link link; uv_tcp_t tcp; rtc_tls_context *tls; } lserver;
 
 static void server_closed(uv_handle_t *h)
 {
     lserver *sv = h->data;
     if (sv->link.owner && !lrtc_closing(sv->link.S)) lrtc_obj_finish(lrtc_main_thread(sv->link.S), sv->link.owner);
+    rtc_tls_context_unref(sv->tls);
     free(sv);
 }
 
@@ -371,21 +587,25 @@ static void connection_cb(uv_stream_t *server, int status)
     lua_State *L = lrtc_main_thread(sv->link.S);
     lstream *st = new_stream(L);
     uv_tcp_init(server->loop, &st->h.tcp);
-    if (uv_accept(server, &st->h.s) != 0 || !lrtc_obj_push_cb(L, o, EV_CONNECTION)) {
+    if (uv_accept(server, &st->h.s) != 0 || (sv->tls && tls_attach(st, server->loop, sv->tls, NULL) < 0) ||
+        !lrtc_obj_push_cb(L, o, EV_CONNECTION)) {
         lrtc_obj_close(L, st->link.owner);     /* nobody listens: refuse */
         lua_pop(L, 1);
         return;
     }
     uv_tcp_nodelay(&st->h.tcp, 1);
+    if (sv->tls) want_read(st);                 /* the handshake runs without the script */
     lua_insert(L, -2);                          /* fn, conn */
     lrtc_call(L, 1);
 }
 
-/* core.tcp_listen{host=, port=, backlog=} -> server */
+/* core.tcp_listen{host=, port=, backlog=, tls=server context} -> server */
 static int l_tcp_listen(lua_State *L)
 {
     rtc_addr local;
     luaL_checktype(L, 1, LUA_TTABLE);
+    rtc_tls_context *tls = opt_tls(L, 1);
+    if (tls && rtc_tls_context_role(tls) != RTC_TLS_SERVER) return luaL_argerror(L, 1, "tls: not a server context");
     lrtc_check_hostport(L, 1, &local, "0.0.0.0");
     lua_getfield(L, 1, "backlog");
     int backlog = (int)luaL_optinteger(L, -1, 128);
@@ -396,6 +616,7 @@ static int l_tcp_listen(lua_State *L)
     if (!sv) return lrtc_push_error(L, RTC_ENOMEM, NULL);
     uv_tcp_init(lrtc_uv_loop(S), &sv->tcp);
     sv->tcp.data = sv;
+    if (tls) sv->tls = rtc_tls_context_ref(tls);
     lrtc_obj_open(L, o, -1, sv);
     int r = uv_tcp_bind(&sv->tcp, &local.u.sa, 0);
     if (r == 0) r = uv_listen((uv_stream_t *)&sv->tcp, backlog, connection_cb);
@@ -412,6 +633,54 @@ static int sv_local_address(lua_State *L)
     struct sockaddr_storage ss;
     int n = sizeof ss;
     return push_sockaddr(L, uv_tcp_getsockname(&sv->tcp, (struct sockaddr *)&ss, &n), &ss);
+}
+
+/* }====== */
+
+/* {====== TLS contexts ====== */
+
+static int tc_gc(lua_State *L)
+{
+    rtc_tls_context **pc = luaL_checkudata(L, 1, TLS_CTX_MT);
+    rtc_tls_context_unref(*pc);
+    *pc = NULL;
+    return 0;
+}
+
+static const char *opt_field(lua_State *L, int idx, const char *k)
+{
+    lua_getfield(L, idx, k);
+    const char *v = lua_tostring(L, -1);        /* kept alive by the options table */
+    if (!v && !lua_isnil(L, -1)) luaL_error(L, "tls_context: %s must be a string", k);
+    lua_pop(L, 1);
+    return v;
+}
+
+/* core.tls_context{server=bool, cert=, key= (PEM files), cert_pem=, key_pem=, ca=,
+ *   ca_pem=, insecure=bool, alpn="h2,http/1.1"} -> ctx | nil, err */
+static int l_tls_context(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    rtc_tls_context_config c = { 0 };
+    lua_getfield(L, 1, "server");
+    c.role = lua_toboolean(L, -1) ? RTC_TLS_SERVER : RTC_TLS_CLIENT;
+    lua_getfield(L, 1, "insecure");
+    c.insecure = lua_toboolean(L, -1);
+    lua_pop(L, 2);
+    c.cert_file = opt_field(L, 1, "cert");
+    c.key_file = opt_field(L, 1, "key");
+    c.cert_pem = opt_field(L, 1, "cert_pem");
+    c.key_pem = opt_field(L, 1, "key_pem");
+    c.ca_file = opt_field(L, 1, "ca");
+    c.ca_pem = opt_field(L, 1, "ca_pem");
+    c.alpn = opt_field(L, 1, "alpn");
+    rtc_tls_context **pc = lua_newuserdatauv(L, sizeof *pc, 0);
+    *pc = NULL;
+    luaL_setmetatable(L, TLS_CTX_MT);
+    char err[RTC_TLS_ERRLEN];
+    int r = rtc_tls_context_new(pc, &c, err, sizeof err);
+    if (r < 0) return lrtc_push_error(L, r, "%s", err);
+    return 1;
 }
 
 /* }====== */
@@ -460,7 +729,13 @@ void lrtc__open_tcp(lua_State *L)
     server_class = (lrtc_class){ "rtc.tcp_server", server_events, EV_SRV_CLOSE, sv_close };
     lrtc_class_register(L, &stream_class, stream_methods);
     lrtc_class_register(L, &server_class, server_methods);
+    if (luaL_newmetatable(L, TLS_CTX_MT)) {
+        lua_pushcfunction(L, tc_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_pop(L, 1);
     static const luaL_Reg funcs[] = {
-        { "tcp_connect", l_tcp_connect }, { "tcp_listen", l_tcp_listen }, { "stdin", l_stdin }, { NULL, NULL } };
+        { "tcp_connect", l_tcp_connect }, { "tcp_listen", l_tcp_listen }, { "stdin", l_stdin },
+        { "tls_context", l_tls_context }, { NULL, NULL } };
     luaL_setfuncs(L, funcs, 0);
 }

@@ -1,6 +1,7 @@
 -- Signaling server with the web demo page.
 --   luartc examples/signaling_server.lua --listen 127.0.0.1:8080 [--secret S] [--web DIR]
 --       [--max-peers N] [--turn-secret S --turn-uri turn:host:3478] [--stun stun:host:3478]
+--       [--cert FILE --key FILE]   (PEM: serve https and wss instead of http and ws)
 -- Without --secret rooms are open; with one every client needs a token (see
 -- docs/signaling.md; make one with --make-token ROOM[:PEER]).
 local rtc = require "rtc"
@@ -9,7 +10,8 @@ local signaling = require "signaling"
 local function usage(msg)
   io.stderr:write("signaling_server: ", msg, "\n",
     "usage: signaling_server.lua --listen HOST:PORT [--secret S] [--web DIR] [--max-peers N]\n",
-    "       [--turn-secret S --turn-uri URI ...] [--stun URI] [--make-token ROOM[:PEER] [--ttl S]]\n")
+    "       [--turn-secret S --turn-uri URI ...] [--stun URI] [--make-token ROOM[:PEER] [--ttl S]]\n",
+    "       [--cert FILE --key FILE]\n")
   os.exit(2)
 end
 
@@ -30,6 +32,8 @@ do
     elseif a == "--stun" then opts.stun = value()
     elseif a == "--make-token" then opts.make_token = value()
     elseif a == "--ttl" then opts.ttl = tonumber(value()) or usage("--ttl needs a number")
+    elseif a == "--cert" then opts.cert = value()
+    elseif a == "--key" then opts.key = value()
     else usage("unknown option " .. a) end
     i = i + 1
   end
@@ -44,10 +48,12 @@ end
 
 local host, port = opts.listen:match("^%[?([^%]]*)%]?:(%d+)$")
 if not host then usage("--listen wants HOST:PORT") end
+if (opts.cert == nil) ~= (opts.key == nil) then usage("--cert and --key go together") end
 
 local sig, srv = signaling.listen {
   host = host, port = tonumber(port), static = opts.web, secret = opts.secret, max_peers = opts.max_peers,
   stun = opts.stun,
+  tls = opts.cert and { cert = opts.cert, key = opts.key } or nil,
   turn = opts.turn_secret and { secret = opts.turn_secret, uris = opts.turn_uris } or nil,
   on_join = function(peer) rtc.log.info("signaling", "%s joined %s", peer.id, peer.room) end,
   on_leave = function(peer) rtc.log.info("signaling", "%s left %s", peer.id, peer.room) end,
@@ -56,8 +62,9 @@ if not sig then
   io.stderr:write("signaling_server: ", tostring(srv), "\n")
   os.exit(1)
 end
-print(string.format("signaling on ws://%s:%d/ws%s", host, srv.port,
-                    opts.web and string.format(", demo page on http://%s:%d/?room=demo", host, srv.port) or ""))
+local ws_scheme, http_scheme = opts.cert and "wss" or "ws", opts.cert and "https" or "http"
+print(string.format("signaling on %s://%s:%d/ws%s", ws_scheme, host, srv.port,
+                    opts.web and string.format(", demo page on %s://%s:%d/?room=demo", http_scheme, host, srv.port) or ""))
 io.stdout:flush()
 rtc.on("shutdown", function(signame)
   rtc.log.info("signaling", "shutting down (%s)", signame)

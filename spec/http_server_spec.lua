@@ -337,6 +337,57 @@ describe("tls (https, wss)", function()
     end)
   end)
 
+  it("examples/signaling_server.lua --cert --key: demo page over https, two clients relay over wss", function()
+    local signaling = require "signaling"
+    local probe = assert(rtc.tcp_listen { host = "127.0.0.1", port = 0 })
+    local _, port = probe:local_address()
+    probe:close()
+    local luartc = os.getenv("LUARTC") or "luartc"
+    local pidf, outf = os.tmpname(), os.tmpname()
+    os.execute(child.quote(luartc) .. " " .. child.quote(SRC .. "/examples/signaling_server.lua") .. " --listen 127.0.0.1:" ..
+               port .. " --cert " .. child.quote(CERT) .. " --key " .. child.quote(KEY) .. " >" .. outf .. " 2>&1 & echo $! >" .. pidf)
+    local pid = assert(tonumber(child.slurp(pidf):match("%d+")))
+    local failure
+    rtc.spawn(function()
+      local ok, err = xpcall(function()
+        for _ = 1, 200 do
+          if child.slurp(outf):find("signaling on", 1, true) then break end
+          rtc.sleep(0.02)
+        end
+        local text = child.slurp(outf)
+        assert.truthy(text:find("signaling on wss://127.0.0.1:" .. port .. "/ws", 1, true), text)
+        assert.truthy(text:find("demo page on https://127.0.0.1:" .. port, 1, true), text)
+        local page = assert(http.request("https://127.0.0.1:" .. port .. "/?room=demo", { ca = CERT }))
+        assert.equal(200, page.status)
+        assert.matches("text/html", page.headers["content-type"])
+        local url = "wss://127.0.0.1:" .. port .. "/ws"
+        local a = assert(signaling.connect(url, { room = "tls", ca = CERT }))
+        local b = assert(signaling.connect(url, { room = "tls", ca = CERT }))
+        assert(a:send { type = "offer", to = b.id, sdp = "v=0 over tls" })
+        local got = assert(b:wait("offer", 5))
+        assert.equal("v=0 over tls", got.sdp)
+        assert.equal(a.id, got.from)
+        a:close(); b:close()
+        -- a client that does not trust the certificate is refused before any WebSocket
+        local none, e2 = signaling.connect(url, { room = "tls", timeout = 5 })
+        assert.is_nil(none)
+        assert.matches("certificate verify failed", e2)
+      end, debug.traceback)
+      if not ok then failure = err end
+    end)
+    rtc.run()
+    os.execute("kill -INT " .. pid)
+    local exited = false
+    for _ = 1, 50 do
+      if not os.execute("kill -0 " .. pid .. " 2>/dev/null") then exited = true; break end
+      os.execute("sleep 0.1")
+    end
+    if not exited then os.execute("kill -KILL " .. pid) end
+    os.remove(pidf); os.remove(outf)
+    if failure then error(failure, 0) end
+    assert.is_true(exited, "server did not stop on SIGINT")
+  end)
+
   it("Python's websockets client over wss", function()
     local luartc = os.getenv("LUARTC") or "luartc"
     local p = assert(io.popen(child.quote(luartc) .. " " .. child.quote(SRC .. "/spec/http_test_server.lua") .. " " ..

@@ -61,7 +61,8 @@ local function on_text(self, data)
   wake(self)
 end
 
---- signaling.connect(url, {room=, token=, peer=, info=table, timeout=}) -> client | nil, err, code
+--- signaling.connect(url, {room=, token=, peer=, info=table, timeout=, ca=, ca_pem=,
+---   insecure=, servername=}) -> client | nil, err, code   (wss:// URLs: TLS options as in http.ws_connect)
 --- (yields until the server's welcome, or the refusal with its close code)
 function M.connect(url, opts)
   opts = opts or {}
@@ -75,7 +76,8 @@ function M.connect(url, opts)
   add("token", opts.token)
   if opts.info then add("info", json.encode(opts.info)) end
   local full = url .. (#params > 0 and ((url:find("?", 1, true) and "&" or "?") .. table.concat(params, "&")) or "")
-  local ws, err = http.ws_connect(full, { timeout = opts.timeout, max_message = opts.max_message })
+  local ws, err = http.ws_connect(full, { timeout = opts.timeout, max_message = opts.max_message, ca = opts.ca,
+                                          ca_pem = opts.ca_pem, insecure = opts.insecure, servername = opts.servername })
   if not ws then return nil, err end
   local self = setmetatable({ ws = ws, _handlers = {}, _inbox = {}, peers = nil }, Client)
   ws:on("message", function(data, binary) if not binary then on_text(self, data) end end)

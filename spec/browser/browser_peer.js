@@ -2,8 +2,8 @@
 // Headless Chromium as an interop peer (docs/interop.md): the same command-line and
 // stdio signaling contract as examples/interop_peer.lua, so the pairing script can
 // connect any two peers. Logs go to stderr, ending with one `RESULT {json}` line.
-//   node browser_peer.js --role offer|answer --test dc-echo|dc-throughput|dc-suite|audio|video|av
-//        [--trickle] [--bytes N] [--duration S] [--stun URL] [--turn URL --turn-user U --turn-pass P]
+//   node browser_peer.js --role offer|answer --test dc-echo|dc-throughput|dc-suite|audio|video|av|pcm
+//        [--trickle] [--bytes N] [--duration S] [--frequency HZ] [--stun URL] [--turn URL --turn-user U --turn-pass P]
 //        [--relay-only] [--expose-ips] [--media] [--timeout S]
 'use strict';
 const { runPeer, result } = require('./run_peer');
@@ -27,6 +27,7 @@ function parseArgs(argv) {
       case '--expose-ips': o.exposeIps = true; break;
       case '--media': o.media = true; break;
       case '--timeout': o.timeout = parseFloat(next()); break;
+      case '--frequency': o.frequency = parseFloat(next()); break;
       default: throw new Error('unknown option ' + a);
     }
   }
@@ -40,7 +41,7 @@ async function main() {
   const extra = [];
   // Granting media permission makes Chromium expose host addresses; data channel tests
   // keep its default (mDNS .local host candidates) unless asked otherwise.
-  if (opts.media || ['audio', 'video', 'av'].includes(opts.test)) extra.push('--use-fake-ui-for-media-stream');
+  if (opts.media || ['audio', 'video', 'av', 'pcm'].includes(opts.test)) extra.push('--use-fake-ui-for-media-stream');
   // Chromium's default hides host addresses behind mDNS .local names; keep that
   // unless a test asks for real addresses.
   if (opts.exposeIps) extra.push('--disable-features=WebRtcHideLocalIpsWithMdns');

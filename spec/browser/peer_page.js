@@ -161,6 +161,9 @@ window.runPeer = async function (opts) {
   } else if (opts.test === 'audio' || opts.test === 'video' || opts.test === 'av') {
     // media_tests.js; awaited so the offer below carries the track.
     try { await startMediaTest(pc, opts, onOpen, done, fail); } catch (e) { fail(e.message || String(e)); }
+  } else if (opts.test === 'pcm') {
+    // pcm_tests.js; awaited so the offer below carries the track.
+    try { await startPcmTest(pc, opts, onOpen, done, fail); } catch (e) { fail(e.message || String(e)); }
   } else {
     fail('unknown test ' + opts.test);
   }

@@ -593,6 +593,7 @@ static void release_if_idle(rtc_dtls_transport *t)
     if (t->state != RTC_DTLS_CONNECTED || t->bufs_released || t->now < t->release_at) return;
     if (SSL_free_buffers(t->ssl) == 1) {
         t->bufs_released = true;
+        t->stats.buffer_releases++;
         rtc_buf_unref(t->spare);
         t->spare = NULL;
         if (!t->ev_count) {

@@ -75,6 +75,7 @@ typedef struct rtc_dtls_stats {
     uint64_t records_in, records_out;     /* application records */
     uint64_t dropped;                     /* input rejected before OpenSSL saw it */
     uint64_t retransmits;                 /* flights resent on our timer */
+    uint64_t buffer_releases;             /* idle hand-backs of OpenSSL's record buffers */
 } rtc_dtls_stats;
 
 /* Create a transport in state NEW. `cfg` is read during the call (cert ref taken,

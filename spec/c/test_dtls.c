@@ -364,6 +364,7 @@ static void test_silent_peer_times_out(void)
     dpair_free(&p);
 }
 
+static bool a_and_b_got_data(dpair *p) { return p->a.data_events > 0 && p->b.data_events > 0; }
 static bool b_has_5(dpair *p) { return p->b.data_events >= 5 && p->a.data_events >= 5; }
 
 static void test_app_data_both_ways(void)
@@ -403,6 +404,48 @@ static void test_app_data_both_ways(void)
     rtc_dtls_transport_get_stats(p.b.t, &st);
     ASSERT_EQ(st.records_in, 5);
     ASSERT_EQ(st.records_out, 5);
+    dpair_free(&p);
+}
+
+/* A quiet connected transport hands OpenSSL's record buffers back after a second and
+ * then wants no wake-ups; records flow again both ways afterwards, and close works. */
+static void test_idle_buffers_released(void)
+{
+    dpair p;
+    dpair_init(&p, 43, (vnet_link){ .delay = RTC_MS(5) }, NULL, NULL);
+    dpair_exchange_fingerprints(&p);
+    dpair_start(&p);
+    ASSERT(dpair_run(&p, RTC_SEC(5), dpair_both_connected));
+    rtc_dtls_stats sa, sb;
+    rtc_dtls_transport_get_stats(p.a.t, &sa);
+    ASSERT_EQ(sa.buffer_releases, 0);
+    ASSERT(rtc_dtls_transport_poll_timeout(p.a.t) <= p.now + RTC_SEC(1));
+    dpair_run(&p, p.now + RTC_SEC(3), NULL);
+    rtc_dtls_transport_get_stats(p.a.t, &sa);
+    rtc_dtls_transport_get_stats(p.b.t, &sb);
+    ASSERT_EQ(sa.buffer_releases, 1);
+    ASSERT_EQ(sb.buffer_releases, 1);
+    ASSERT_EQ(rtc_dtls_transport_poll_timeout(p.a.t), RTC_TIME_NEVER);
+    ASSERT_EQ(rtc_dtls_transport_poll_timeout(p.b.t), RTC_TIME_NEVER);
+    static uint8_t msg[1200];
+    for (size_t i = 0; i < sizeof msg; i++) msg[i] = (uint8_t)(i * 13 + 1);
+    ASSERT_EQ(rtc_dtls_transport_send(p.a.t, msg, sizeof msg, p.now), 0);
+    ASSERT_EQ(rtc_dtls_transport_send(p.b.t, msg, 10, p.now), 0);
+    ASSERT(dpair_run(&p, p.now + RTC_SEC(1), a_and_b_got_data));
+    rtc_buf *d = rtc_bufq_pop(&p.b.data);
+    ASSERT_EQ(d->len, sizeof msg);
+    ASSERT_MEMEQ(d->data, msg, sizeof msg);
+    rtc_buf_unref(d);
+    d = rtc_bufq_pop(&p.a.data);
+    ASSERT_EQ(d->len, 10);
+    ASSERT_MEMEQ(d->data, msg, 10);
+    rtc_buf_unref(d);
+    dpair_run(&p, p.now + RTC_SEC(3), NULL);
+    rtc_dtls_transport_get_stats(p.a.t, &sa);
+    ASSERT_EQ(sa.buffer_releases, 2);
+    ASSERT_EQ(rtc_dtls_transport_close(p.a.t, p.now), 0);     /* the alert needs a buffer again */
+    ASSERT(dpair_run(&p, p.now + RTC_SEC(1), dpair_both_ended));
+    ASSERT_EQ(p.b.closed, 1);
     dpair_free(&p);
 }
 
@@ -544,6 +587,7 @@ int main(void)
     RUN(test_silent_peer_times_out);
     RUN(test_app_data_both_ways);
     RUN(test_close_notify);
+    RUN(test_idle_buffers_released);
     RUN(test_garbage_and_early_packets);
     RUN(test_app_data_overtakes_finished);
     return 0;

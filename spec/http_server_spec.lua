@@ -414,6 +414,87 @@ describe("tls (https, wss)", function()
   end)
 end)
 
+describe("tls in Chromium", function()
+  -- A page loaded over https from examples/signaling_server.lua --cert --key opens two
+  -- WebSockets to wss://same-host/ws and relays a message from one to the other. The
+  -- browser accepts our self-signed certificate with --ignore-certificate-errors. All
+  -- of it runs in a private network namespace (spec/browser/isolated.sh).
+  local PAGE = [[<!doctype html><title>wait</title><script>
+  const url = "wss://" + location.host + "/ws?room=tls";
+  function join() {
+    return new Promise((ok, fail) => {
+      const ws = new WebSocket(url);
+      ws.onmessage = (e) => { const m = JSON.parse(e.data); if (m.type === "welcome") ok([ws, m.id]); };
+      ws.onerror = () => fail(new Error("websocket error"));
+    });
+  }
+  (async () => {
+    try {
+      const [a, aid] = await join();
+      const [b, bid] = await join();
+      b.onmessage = (e) => {
+        const m = JSON.parse(e.data);
+        if (m.type === "offer") document.title = "ok " + location.protocol + " " + m.sdp + " " + (m.from === aid);
+      };
+      a.send(JSON.stringify({ type: "offer", to: bid, sdp: "from-chromium" }));
+    } catch (e) { document.title = "error " + e; }
+  })();
+  </script>]]
+  local DRIVER = [[
+  const { chromium } = require(process.argv[2] + "/spec/browser/node_modules/playwright-core");
+  const fs = require("fs"), os = require("os"), path = require("path");
+  (async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tls-chromium-"));
+    const ctx = await chromium.launchPersistentContext(dir, {
+      executablePath: process.env.CHROMIUM || "/usr/bin/chromium", headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--ignore-certificate-errors"] });
+    let title = "none";
+    try {
+      const page = await ctx.newPage();
+      await page.goto(process.argv[3], { timeout: 20000 });
+      await page.waitForFunction(() => document.title !== "wait", null, { timeout: 20000 });
+      title = await page.title();
+    } catch (e) { title = "driver error " + e.message; }
+    await ctx.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+    console.log(JSON.stringify({ title }));
+  })();
+  ]]
+
+  it("a page over https relays a message over wss through our signaling server", function()
+    if not os.execute("test -x /usr/bin/chromium -a -d " .. child.quote(SRC .. "/spec/browser/node_modules/playwright-core")) then
+      error("Chromium and spec/browser's playwright-core are needed for this test")
+    end
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. child.quote(dir .. "/web")))
+    local cert, key = dir .. "/cert.pem", dir .. "/key.pem"
+    assert(os.execute(string.format("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes " ..
+      "-keyout %s -out %s -days 2 -subj /CN=localhost 2>/dev/null", child.quote(key), child.quote(cert))))
+    local f = assert(io.open(dir .. "/web/index.html", "w")); f:write(PAGE); f:close()
+    f = assert(io.open(dir .. "/driver.js", "w")); f:write(DRIVER); f:close()
+    local port = 20000 + math.random(0, 20000)
+    local luartc = os.getenv("LUARTC") or "luartc"
+    local script = table.concat({
+      child.quote(luartc), child.quote(SRC .. "/examples/signaling_server.lua"), "--listen", "127.0.0.1:" .. port,
+      "--cert", child.quote(cert), "--key", child.quote(key), "--web", child.quote(dir .. "/web"),
+      ">" .. child.quote(dir .. "/server.log"), "2>&1 & pid=$!;",
+      "for i in $(seq 100); do grep -q 'signaling on' " .. child.quote(dir .. "/server.log") .. " && break; sleep 0.05; done;",
+      "env -u LD_PRELOAD timeout 60 node", child.quote(dir .. "/driver.js"), child.quote(SRC),
+      "https://127.0.0.1:" .. port .. "/;", "kill -INT $pid; wait $pid",
+    }, " ")
+    local p = assert(io.popen(child.quote(SRC .. "/spec/browser/isolated.sh") .. " sh -c " .. child.quote(script), "r"))
+    local out = p:read("a")
+    p:close()
+    local log = child.slurp(dir .. "/server.log")
+    os.execute("rm -rf " .. child.quote(dir))
+    local r = rtc.json.decode(out:match("{.*}") or "null")
+    assert.is_table(r, out .. "\n" .. log)
+    assert.equal("ok https: from-chromium true", r.title, log)
+  end)
+end)
+
 describe("codec binding", function()
   it("survives random and mutated input without crashing or growing", function()
     local valid = "GET /a?b=c HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"

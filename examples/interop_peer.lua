@@ -327,12 +327,14 @@ elseif opts.test == "audio" or opts.test == "video" or opts.test == "av" then
   -- The offerer plays an Opus tone or an Ogg/Opus file (audio) and an IVF file (video)
   -- in a loop for the duration plus a second of slack; the answerer counts what
   -- arrives for the duration after its first frame, decodes audio to measure its
-  -- energy, and with --record writes the frames as they are (Ogg for audio; IVF or
-  -- WebM by extension for video). `av` does both on one connection and reports each
-  -- kind in its own object (`audio`, `video`); the others report flat.
+  -- energy, and with --record records what arrives through rtc.recorder (the kinds
+  -- the file holds: Ogg audio, IVF video, WebM both, on one timeline by RTCP sender
+  -- reports). `av` does both on one connection and reports each kind in its own
+  -- object (`audio`, `video`); the others report flat.
   local duration = opts.duration or 3
   local kinds = opts.test == "av" and { "audio", "video" } or { opts.test }
   local per, pending_kinds = {}, #kinds
+  local rec
   local function kind_done(kind, r)
     per[kind] = r
     pending_kinds = pending_kinds - 1
@@ -346,9 +348,18 @@ elseif opts.test == "audio" or opts.test == "video" or opts.test == "av" then
       if #kinds == 1 then for f, v in pairs(p) do if f ~= "ok" then extra[f] = v end end
       else p.ok = nil; extra[k] = p end
     end
+    if rec then
+      local ok, err = rec:close()
+      local st = rec:stats()
+      extra.recorded = { audio_frames = st.audio_frames, video_frames = st.video_frames, dropped = st.dropped,
+                         duration_ms = st.duration_ms, synced = st.synced }
+      if not ok then
+        extra.ok = false
+        extra.error = (extra.error and extra.error .. "; " or "") .. "record: " .. tostring(err)
+      end
+    end
     done(extra)
   end
-  if opts.test == "av" and opts.record then usage("--record takes one kind: --test audio or video") end
   if opts.role == "offer" then
     local video_file = opts.file
     local audio_file = opts.test == "av" and opts.audio_file or opts.test == "audio" and opts.file or nil
@@ -380,13 +391,11 @@ elseif opts.test == "audio" or opts.test == "video" or opts.test == "av" then
       end)
     end)
   else
-    local writer
     if opts.record then
-      local werr
-      if kinds[1] == "audio" then writer, werr = rtc.media.writer(opts.record, { channels = 1 })
-      elseif opts.record:match("%.ivf$") then writer, werr = rtc.media.writer(opts.record, { codec = "VP8" })
-      else writer, werr = rtc.media.writer(opts.record, { video = "VP8" }) end
-      if not writer then usage("--record: " .. tostring(werr)) end
+      local ok, r = pcall(rtc.recorder, opts.record, { pc = pc, channels = 1 })
+      if not ok then usage("--record: " .. tostring(r)) end
+      rec = r
+      rec:on("error", function(err) log("record: %s", err) end)
     end
     local wanted = {}
     for _, k in ipairs(kinds) do wanted[k] = true end
@@ -396,7 +405,6 @@ elseif opts.test == "audio" or opts.test == "video" or opts.test == "av" then
       wanted[kind] = nil
       local frames, sum_sq, samples = 0, 0.0, 0
       local dec = kind == "audio" and rtc.media.opus_decoder(48000, 1) or nil
-      local clock = rtc.media.rtp_clock(kind == "video" and 90000 or 48000)
       track:on("frame", function(f)
         frames = frames + 1
         if frames == 1 then
@@ -412,12 +420,6 @@ elseif opts.test == "audio" or opts.test == "video" or opts.test == "av" then
               extra.audio_energy = samples > 0 and math.sqrt(sum_sq / samples) / 32768 or 0
               extra.ok = extra.ok and extra.audio_energy > 0
             end
-            if writer then
-              local w = writer
-              writer = nil
-              local ok, werr = w:close()
-              if not ok then extra.ok, extra.error = false, "record: " .. tostring(werr) end
-            end
             kind_done(kind, extra)
           end)
         end
@@ -430,9 +432,6 @@ elseif opts.test == "audio" or opts.test == "video" or opts.test == "av" then
             end
             samples = samples + #pcm // 2
           end
-        end
-        if writer then
-          writer:write { data = f.data, pts_ms = clock:to_ms(f.timestamp), keyframe = f.keyframe, kind = kind }
         end
       end)
     end)

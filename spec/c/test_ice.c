@@ -691,12 +691,56 @@ static void test_hostile_input(void)
     rtc_ice_agent_free(a);
 }
 
+/* The candidate and pair tables grow as candidates arrive and stop at their caps
+ * (16 local, 64 remote, 256 pairs) with RTC_EQUOTA, the agent still working. */
+static void test_table_caps(void)
+{
+    rtc_ice_agent *a = mk_agent(true, false, 7, "capz");
+    ASSERT_EQ(rtc_ice_agent_set_remote_credentials(a, RTC_STR("peer"), RTC_STR("0123456789abcdefghijklmn"), 0), 0);
+    char buf[160];
+    for (int i = 0; i < 17; i++) {
+        rtc_addr h;
+        snprintf(buf, sizeof buf, "10.1.0.%d:4000", i + 1);
+        ASSERT_EQ(rtc_addr_parse(&h, buf), 0);
+        int r = rtc_ice_agent_add_host_candidate(a, &h, (uint16_t)(65535 - i), NULL, 0);
+        if (i < 16) ASSERT(r >= 0);
+        else ASSERT_EQ(r, RTC_EQUOTA);
+    }
+    for (int i = 0; i < 65; i++) {
+        rtc_ice_candidate c;
+        snprintf(buf, sizeof buf, "candidate:%d 1 udp %d 10.2.%d.%d 5000 typ host", i, 2000000000 - i, i / 200, i % 200 + 1);
+        ASSERT_EQ(rtc_ice_candidate_parse(&c, buf, strlen(buf)), 0);
+        int r = rtc_ice_agent_add_remote_candidate(a, &c, 0);
+        if (i < 64) ASSERT_EQ(r, 0);
+        else ASSERT_EQ(r, RTC_EQUOTA);
+    }
+    rtc_ice_stats st;
+    rtc_ice_agent_get_stats(a, &st);
+    ASSERT_EQ(st.local_candidates, 16);
+    ASSERT_EQ(st.remote_candidates, 64);
+    ASSERT_EQ(st.pairs, 256);
+    /* Checks run from the capped table. */
+    rtc_time now = 0;
+    int sent = 0;
+    for (int i = 0; i < 20; i++) {
+        now = rtc_time_min(rtc_ice_agent_poll_timeout(a), RTC_SEC(1));
+        rtc_ice_agent_handle_timeout(a, now);
+        rtc_transmit t;
+        while (rtc_ice_agent_poll_transmit(a, &t)) { sent++; rtc_buf_unref(t.buf); }
+        rtc_ice_event ev;
+        while (rtc_ice_agent_poll_event(a, &ev)) if (ev.type == RTC_ICE_EV_DATA) rtc_buf_unref(ev.u.data.buf);
+    }
+    ASSERT(sent > 0);
+    rtc_ice_agent_free(a);
+}
+
 int main(void)
 {
     rtc_rng_init_seed(&rng, 1);
     if (getenv("RTC_LOG")) rtc_log_set_filter(getenv("RTC_LOG"));
     RUN(test_candidate_grammar);
     RUN(test_hostile_input);
+    RUN(test_table_caps);
     RUN(test_basic_connect);
     RUN(test_loss_and_jitter);
     RUN(test_nat_srflx_prflx);

@@ -8,7 +8,7 @@ local json = rtc.json
 local function usage(msg)
   io.stderr:write("interop_peer: ", msg, "\n")
   io.stderr:write("usage: interop_peer.lua --role offer|answer --test dc-echo|dc-throughput|dc-suite|audio|video|av|pcm ",
-                  "[--trickle] [--duration S] [--file IVF|OGG] [--audio-file OGG] [--record FILE] [--frequency HZ] [--pcm-out FILE] ",
+                  "[--trickle] [--duration S] [--file IVF|OGG] [--audio-file OGG] [--record FILE] [--frequency HZ] [--pcm-out FILE] [--stereo] ",
                   "[--bytes N] [--stun URL] [--turn URL --turn-user U --turn-pass P] ",
                   "[--relay-only] [--timeout S]\n")
   io.stderr:write("RESULT ", json.encode({ ok = false, error = msg }), "\n")
@@ -41,6 +41,7 @@ do
     elseif a == "--audio-file" then opts.audio_file = value()
     elseif a == "--frequency" then opts.frequency = tonumber(value()) or usage("--frequency needs a number")
     elseif a == "--pcm-out" then opts.pcm_out = value()
+    elseif a == "--stereo" then opts.stereo = true
     elseif a == "--timeout" then opts.timeout = tonumber(value()) or usage("--timeout needs a number")
     else usage("unknown option " .. a) end
     i = i + 1
@@ -442,10 +443,10 @@ elseif opts.test == "pcm" then
   -- fmtp; we listen with track:on("pcm") for the duration after the first chunk and
   -- with --pcm-out write what we heard (s16le, 48 kHz, mono: the first channel). The
   -- report has the PCM counts and level, the encoder's settings and both sides' Opus
-  -- fmtp as negotiated.
+  -- fmtp as negotiated. --stereo asks the peer for stereo (stereo=1 in our fmtp).
   local duration = opts.duration or 3
   local mic = rtc.media_track("audio")
-  pc:add_transceiver(mic, { direction = "sendrecv" })
+  pc:add_transceiver(mic, { direction = "sendrecv", stereo = opts.stereo })
   local src = assert(rtc.media.tone_source { frequency = opts.frequency or 440, amplitude = 0.25, pcm = true })
   local sent, write_err = 0, nil
   src:on("frame", function(f)

@@ -95,4 +95,19 @@ describe("luartc <-> Chromium PCM audio", function()
     assert.is_true(math.abs(hz - 523) < 3, "luartc heard " .. tostring(hz) .. " Hz")
     assert.is_true(peak)
   end)
+
+  it("a transceiver added with stereo = true asks Chromium for stereo, and its PCM arrives in two channels", function()
+    local out = os.tmpname()
+    local res = interop.pair(interop.luartc { "--role", "offer", "--test", "pcm", "--duration", "2", "--stereo",
+                                              "--frequency", "880", "--pcm-out", out },
+                             interop.browser { "--role", "answer", "--test", "pcm", "--duration", "2", "--frequency", "523" })
+    check(res, "pcm stereo")
+    local a, b = res.a, res.b
+    assert.same(params("minptime=10;useinbandfec=1;stereo=1"), params(b.remote_opus_fmtp))
+    assert.equal(2, a.channels)
+    local hz = heard_hz(out)           -- the first channel
+    os.remove(out)
+    assert.is_true(math.abs(hz - 523) < 3, "luartc heard " .. tostring(hz) .. " Hz")
+    chromium_heard(b, 880)
+  end)
 end)

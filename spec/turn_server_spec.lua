@@ -105,6 +105,7 @@ describe("turn server (example, real clients)", function()
   it("relays turnutils_uclient over TLS (turns:) without loss", function()
     local out = sh(string.format("turnutils_uclient -t -S -u u -w p -p %d -y -n 100 -l 170 -m 2 127.0.0.1", tls_port))
     assert.matches("Total lost packets 0 %(0%.000000%%%)", out)
+    assert.matches("allocation %d+ for u from 127%.0%.0%.1:%d+ %(tls%)", child.slurp(errlog))
   end)
 
   it("relays with TURN REST ephemeral credentials", function()

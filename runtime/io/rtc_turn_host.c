@@ -583,6 +583,13 @@ int rtc_turn_host_local_addr(rtc_turn_host *h, int i, rtc_addr *out)
     return 0;
 }
 
+bool rtc_turn_host_is_tls(const rtc_turn_host *h, const rtc_addr *local)
+{
+    for (int i = 0; i < h->ntls; i++)
+        if (rtc_addr_eq(&h->tls_ls[i].local, local)) return true;
+    return false;
+}
+
 int rtc_turn_host_tls_addr(rtc_turn_host *h, int i, rtc_addr *out)
 {
     if (i < 0 || i >= h->ntls) return RTC_ENOTFOUND;

@@ -59,6 +59,9 @@ void rtc_turn_host_kick(rtc_turn_host *h);
 int rtc_turn_host_local_addr(rtc_turn_host *h, int i, rtc_addr *out);
 /* Bound TLS listener addresses, i in [0, ntls_listen). 0 or RTC_ENOTFOUND. */
 int rtc_turn_host_tls_addr(rtc_turn_host *h, int i, rtc_addr *out);
+/* Whether `local` (borrowed) is one of the TLS listeners: the machine reports TLS
+ * clients as TCP, this tells them apart (for logs and events). */
+bool rtc_turn_host_is_tls(const rtc_turn_host *h, const rtc_addr *local);
 void rtc_turn_host_get_stats(const rtc_turn_host *h, rtc_turn_host_stats *out);
 /* Closes every socket and the timer; close_cb (may be NULL) runs once libuv is done,
  * then h is freed. No event_cb call happens after this returns. */

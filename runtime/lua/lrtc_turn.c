@@ -138,7 +138,7 @@ static void on_host_event(rtc_turn_host *h, const rtc_turn_srv_event *e, void *u
     lua_setfield(L, -2, "id");
     set_str(L, "username", e->username);
     set_addr(L, "client", &e->client);
-    set_str(L, "transport", e->proto == RTC_PROTO_UDP ? "udp" : "tcp");
+    set_str(L, "transport", e->proto == RTC_PROTO_UDP ? "udp" : rtc_turn_host_is_tls(t->h, &e->local) ? "tls" : "tcp");
     if (ev == EV_PERMISSION) {
         set_addr(L, "peer", &e->addr);
     } else {

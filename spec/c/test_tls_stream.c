@@ -103,6 +103,42 @@ static void test_data_both_ways_large(void)
     tls_side_free(&cl); tls_side_free(&sv);
 }
 
+/* The TURN host answers a record while it is still draining that stream's events:
+ * writes in between poll_event calls must not disturb what is queued. */
+static void test_write_while_draining(void)
+{
+    tls_side cl, sv;
+    make_pair(&cl, &sv, client_ctx(NULL, true, NULL), server_ctx(cert_a, key_a, NULL), NULL);
+    tls_pump(&cl, &sv, 0, 0);
+    for (int i = 0; i < 5; i++) {
+        char m[16];
+        snprintf(m, sizeof m, "req%d;", i);
+        ASSERT_EQ(rtc_tls_stream_write(cl.s, (const uint8_t *)m, strlen(m), 0), 0);
+        rtc_buf *b;
+        while (rtc_tls_stream_poll_transmit(cl.s, &b)) {     /* one record per input */
+            ASSERT_EQ(rtc_tls_stream_handle_input(sv.s, b->data, b->len, 0), 0);
+            rtc_buf_unref(b);
+        }
+    }
+    rtc_tls_event ev;
+    int n = 0;
+    while (rtc_tls_stream_poll_event(sv.s, &ev)) {
+        ASSERT_EQ(ev.type, RTC_TLS_EV_DATA);
+        uint8_t reply[32];
+        memcpy(reply, "re:", 3);
+        memcpy(reply + 3, ev.data->data, ev.data->len);
+        ASSERT_EQ(rtc_tls_stream_write(sv.s, reply, 3 + ev.data->len, 0), 0);
+        rtc_buf_unref(ev.data);
+        n++;
+    }
+    ASSERT_EQ(n, 5);
+    tls_pump(&cl, &sv, 0, 0);
+    const char *want = "re:req0;re:req1;re:req2;re:req3;re:req4;";
+    ASSERT_EQ(cl.got_len, strlen(want));
+    ASSERT_MEMEQ(cl.got, want, strlen(want));
+    tls_side_free(&cl); tls_side_free(&sv);
+}
+
 static void test_close_notify(void)
 {
     tls_side cl, sv;
@@ -274,6 +310,7 @@ int main(void)
     tls_make_cert(&cert_b, &key_b, "B");
     RUN(test_handshake_sni_alpn);
     RUN(test_data_both_ways_large);
+    RUN(test_write_while_draining);
     RUN(test_close_notify);
     RUN(test_garbage_input);
     RUN(test_wrong_ca_and_name);

@@ -44,6 +44,14 @@ typedef struct pc_msec {       /* one m= section of the negotiated (or offered) 
     uint16_t channels;
 } pc_msec;
 
+/* A candidate kept for descriptions, events and stats: its text and the two fields asked
+ * for, not the parsed form (over 900 bytes, mostly room for rare extensions). */
+typedef struct pc_cand {
+    char *line;                 /* owned: "candidate:..." as rtc_ice_candidate_format writes it */
+    rtc_ice_cand_type type;
+    rtc_addr addr;
+} pc_cand;
+
 typedef struct pc_queue {       /* a growable FIFO of fixed-size records */
     void *v;
     size_t size, head, n, cap;
@@ -65,11 +73,11 @@ struct rtc_pc {
     int naddrs;
     pc_server servers[PC_MAX_SERVERS];
     int nservers;
-    rtc_ice_candidate *lcands;  /* gathered local candidates, in order */
+    pc_cand *lcands;            /* gathered local candidates, in order */
     int nlcands, caplcands;
     int announced;              /* lcands already sent as ICE_CANDIDATE events */
     bool gather_done, end_announced;
-    rtc_ice_candidate *rcands;  /* remote candidates as signalled */
+    pc_cand *rcands;            /* remote candidates as signalled */
     int nrcands, caprcands;
     bool has_pair;
     rtc_ice_pair_info pair;
@@ -131,6 +139,10 @@ int pc__apply_transport(rtc_pc *pc);     /* after offer/answer completes */
 void pc__queue_push(pc_queue *q, const void *rec);
 bool pc__queue_pop(pc_queue *q, void *rec);
 void pc__queue_free(pc_queue *q);
+/* Append c (borrowed; its text is copied) to a candidate list that grows from 2.
+ * Returns 0 or RTC_ENOMEM. pc__cands_clear frees the texts and keeps the storage. */
+int pc__cand_keep(pc_cand **v, int *n, int *cap, const rtc_ice_candidate *c);
+void pc__cands_clear(pc_cand *v, int *n);
 
 /* pc_jsep.c */
 void pc__jsep_free(rtc_pc *pc);

@@ -295,11 +295,7 @@ static void add_remote_candidates(rtc_pc *pc, const rtc_sdp *s)
         for (size_t k = 0; k < m->ncandidates; k++) {
             rtc_ice_candidate c;
             if (rtc_ice_candidate_parse(&c, m->candidates[k], strlen(m->candidates[k])) < 0) continue;
-            if (pc->nrcands == pc->caprcands) {
-                pc->caprcands = pc->caprcands ? pc->caprcands * 2 : 8;
-                pc->rcands = realloc(pc->rcands, (size_t)pc->caprcands * sizeof *pc->rcands);
-            }
-            pc->rcands[pc->nrcands++] = c;
+            pc__cand_keep(&pc->rcands, &pc->nrcands, &pc->caprcands, &c);
             if (pc->agent) rtc_ice_agent_add_remote_candidate(pc->agent, &c, pc->now);
         }
         if (m->end_of_candidates && pc->agent) rtc_ice_agent_end_of_candidates(pc->agent, pc->now);
@@ -422,7 +418,7 @@ int rtc_pc_set_remote_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *
     }
     replace(&pc->remote, &pc->prev_remote, s);
     pc->remote_type = type;
-    pc->nrcands = 0;
+    pc__cands_clear(pc->rcands, &pc->nrcands);
     if (!(offer && pc->restart_pending)) add_remote_candidates(pc, s);
     if (offer) {
         pc__set_signaling(pc, RTC_SIG_HAVE_REMOTE_OFFER);
@@ -501,7 +497,7 @@ int rtc_pc_set_local_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *s
         if (!offer && pc->remote) {
             remote_params rp;
             if (check_remote(pc, pc->remote, &rp) == 0 && rp.ufrag) set_remote_ice(pc, &rp);
-            pc->nrcands = 0;
+            pc__cands_clear(pc->rcands, &pc->nrcands);
             add_remote_candidates(pc, pc->remote);
         }
     }
@@ -559,15 +555,8 @@ int rtc_pc_add_ice_candidate(rtc_pc *pc, const char *candidate, const char *mid,
         /* A candidate of an older ICE generation: harmless, dropped (W3C 4.4.1.5). */
         return 0;
     }
-    if (pc->nrcands == pc->caprcands) {
-        /* Candidates are large and most connections see one or two: grow from 2. */
-        int ncap = pc->caprcands ? pc->caprcands * 2 : 2;
-        rtc_ice_candidate *nv = realloc(pc->rcands, (size_t)ncap * sizeof *nv);
-        if (!nv) return RTC_ENOMEM;
-        pc->rcands = nv;
-        pc->caprcands = ncap;
-    }
-    pc->rcands[pc->nrcands++] = c;
+    int kr = pc__cand_keep(&pc->rcands, &pc->nrcands, &pc->caprcands, &c);
+    if (kr < 0) return kr;
     if (pc->agent) {
         int r = rtc_ice_agent_add_remote_candidate(pc->agent, &c, pc->now);
         if (r < 0 && r != RTC_ENOTSUP && r != RTC_EEXISTS) rtc_debug(TAG, "remote candidate not used: %s", rtc_strerror(r));
@@ -585,11 +574,7 @@ static int describe(rtc_pc *pc, const rtc_sdp *d, bool local, char **out)
         rtc_sdp_media *tag = NULL;
         for (size_t i = 0; i < s->nmedia; i++) if (s->media[i]->port != 0) { tag = s->media[i]; break; }
         if (tag && pc->gathering != RTC_GATHER_NEW) {
-            char buf[512];
-            for (int i = 0; i < pc->nlcands; i++) {
-                rtc_ice_candidate_format(&pc->lcands[i], buf, sizeof buf);
-                rtc_sdp_media_add_candidate(s, tag, buf);
-            }
+            for (int i = 0; i < pc->nlcands; i++) rtc_sdp_media_add_candidate(s, tag, pc->lcands[i].line);
             if (pc->gathering == RTC_GATHER_COMPLETE) tag->end_of_candidates = true;
         }
     }

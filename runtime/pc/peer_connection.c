@@ -65,6 +65,34 @@ void pc__queue_free(pc_queue *q)
     q->n = q->cap = q->head = 0;
 }
 
+/* ---- candidate lists ------------------------------------------------------------- */
+
+int pc__cand_keep(pc_cand **v, int *n, int *cap, const rtc_ice_candidate *c)
+{
+    char buf[1024];
+    int len = rtc_ice_candidate_format(c, buf, sizeof buf);
+    if (len < 0) return len;
+    if (*n == *cap) {
+        /* Most connections see one or two candidates each way. */
+        int ncap = *cap ? *cap * 2 : 2;
+        pc_cand *nv = realloc(*v, (size_t)ncap * sizeof *nv);
+        if (!nv) return RTC_ENOMEM;
+        *v = nv;
+        *cap = ncap;
+    }
+    char *line = malloc((size_t)len + 1);
+    if (!line) return RTC_ENOMEM;
+    memcpy(line, buf, (size_t)len + 1);
+    (*v)[(*n)++] = (pc_cand){ .line = line, .type = c->type, .addr = c->addr };
+    return 0;
+}
+
+void pc__cands_clear(pc_cand *v, int *n)
+{
+    for (int i = 0; i < *n; i++) free(v[i].line);
+    *n = 0;
+}
+
 /* ---- names ------------------------------------------------------------------------ */
 
 const char *rtc_pc_signaling_state_name(rtc_pc_signaling_state s)
@@ -223,6 +251,8 @@ void rtc_pc_free(rtc_pc *pc)
     pc__queue_free(&pc->tx);
     pc__channels_free(pc);
     pc__jsep_free(pc);
+    pc__cands_clear(pc->lcands, &pc->nlcands);
+    pc__cands_clear(pc->rcands, &pc->nrcands);
     free(pc->lcands);
     free(pc->rcands);
     rtc_dtls_cert_unref(pc->cert);
@@ -335,7 +365,7 @@ static void announce_candidates(rtc_pc *pc)
         rtc_pc_event ev;
         memset(&ev, 0, sizeof ev);
         ev.type = RTC_PC_EV_ICE_CANDIDATE;
-        rtc_ice_candidate_format(&pc->lcands[pc->announced++], ev.candidate, sizeof ev.candidate);
+        snprintf(ev.candidate, sizeof ev.candidate, "%s", pc->lcands[pc->announced++].line);
         snprintf(ev.mid, sizeof ev.mid, "%s", tag->mid);
         ev.mline_index = tag_index;
         pc__emit(pc, &ev);
@@ -497,15 +527,8 @@ static void handle_ice_event(rtc_pc *pc, rtc_ice_event *ev)
         pc->ice_raw = ev->u.state;
         break;
     case RTC_ICE_EV_LOCAL_CANDIDATE:
-        if (pc->nlcands == pc->caplcands) {
-            /* Candidates are large and most connections gather one or two: grow from 2. */
-            int ncap = pc->caplcands ? pc->caplcands * 2 : 2;
-            rtc_ice_candidate *nv = realloc(pc->lcands, (size_t)ncap * sizeof *nv);
-            if (!nv) break;                  /* not kept for the SDP; the agent still uses it */
-            pc->lcands = nv;
-            pc->caplcands = ncap;
-        }
-        pc->lcands[pc->nlcands++] = ev->u.cand;
+        /* On failure the candidate is not kept for the SDP; the agent still uses it. */
+        pc__cand_keep(&pc->lcands, &pc->nlcands, &pc->caplcands, &ev->u.cand);
         break;
     case RTC_ICE_EV_GATHERING_DONE:
         pc->gather_done = true;
@@ -678,10 +701,10 @@ rtc_pc_gathering_state rtc_pc_gathering_state_get(const rtc_pc *pc) { return pc-
 rtc_pc_ice_state rtc_pc_ice_state_get(const rtc_pc *pc) { return pc->ice_state; }
 rtc_pc_connection_state rtc_pc_connection_state_get(const rtc_pc *pc) { return pc->conn_state; }
 
-static int candidate_at(const rtc_ice_candidate *v, int n, int i, char *buf, size_t size, int *type, rtc_addr *addr)
+static int candidate_at(const pc_cand *v, int n, int i, char *buf, size_t size, int *type, rtc_addr *addr)
 {
     if (i < 0 || i >= n) return RTC_ENOTFOUND;
-    if (buf) rtc_ice_candidate_format(&v[i], buf, size);
+    if (buf) snprintf(buf, size, "%s", v[i].line);
     if (type) *type = v[i].type;
     if (addr) *addr = v[i].addr;
     return 0;

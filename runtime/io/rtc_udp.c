@@ -120,7 +120,8 @@ int rtc_udp_send_buf(rtc_udp *u, const rtc_addr *to, rtc_buf *b)
     if (rtc_addr_family(to) == 0) { rtc_buf_unref(b); return RTC_EINVAL; }
     if (u->qlen == u->qcap) {
         if (u->qcap >= RTC_UDP_QUEUE_MAX) { rtc_buf_unref(b); u->st.tx_dropped++; return RTC_EAGAIN; }
-        size_t ncap = u->qcap ? u->qcap * 2 : 64;
+        /* Start small: a socket per connection is mostly idle, and bursts double it. */
+        size_t ncap = u->qcap ? u->qcap * 2 : 8;
         udp_item *nq = malloc(ncap * sizeof *nq);
         if (!nq) { rtc_buf_unref(b); u->st.tx_dropped++; return RTC_ENOMEM; }
         for (size_t i = 0; i < u->qlen; i++) nq[i] = u->q[(u->qhead + i) % u->qcap];

@@ -171,6 +171,7 @@ void rtc_ice_agent_free(rtc_ice_agent *a)
     free(a->remotes);
     free(a->locals);
     free(a->pairs);
+    free(a->old);
     free(a);
 }
 
@@ -461,13 +462,13 @@ int rtc_ice_agent_restart(rtc_ice_agent *a, rtc_str ufrag, rtc_str pwd, rtc_time
     if (a->sel.set) {
         /* Keep answering and sending consent with the old credentials until a new pair is
          * selected, so data keeps flowing on the old one. */
-        if (!a->have_old) {
-            memcpy(a->old_rufrag, a->rufrag, ICE_CRED_MAX);
-            memcpy(a->old_rpwd, a->rpwd, ICE_CRED_MAX);
+        if (!a->old) {
+            if (!(a->old = malloc(sizeof *a->old))) return RTC_ENOMEM;
+            memcpy(a->old->rufrag, a->rufrag, ICE_CRED_MAX);
+            memcpy(a->old->rpwd, a->rpwd, ICE_CRED_MAX);
         }
-        memcpy(a->old_lufrag, a->lufrag, ICE_CRED_MAX);
-        memcpy(a->old_lpwd, a->lpwd, ICE_CRED_MAX);
-        a->have_old = true;
+        memcpy(a->old->lufrag, a->lufrag, ICE_CRED_MAX);
+        memcpy(a->old->lpwd, a->lpwd, ICE_CRED_MAX);
     }
     set_cred(a->lufrag, ufrag);
     set_cred(a->lpwd, pwd);
@@ -486,7 +487,8 @@ int rtc_ice_agent_restart(rtc_ice_agent *a, rtc_str ufrag, rtc_str pwd, rtc_time
     if (a->state == RTC_ICE_FAILED) {
         /* A restart is the way out of failed: start over without the dead pair. */
         a->sel.set = false;
-        a->have_old = false;
+        free(a->old);
+        a->old = NULL;
         ice__set_state(a, RTC_ICE_CHECKING);
     }
     return 0;
@@ -598,7 +600,7 @@ bool rtc_ice_agent_accepts_stun(const rtc_ice_agent *a, const rtc_stun_msg *m, c
         size_t n = 0;
         while (n < u.len && u.p[n] != ':') n++;
         if (n == strlen(a->lufrag) && memcmp(u.p, a->lufrag, n) == 0) return true;
-        return a->have_old && n == strlen(a->old_lufrag) && memcmp(u.p, a->old_lufrag, n) == 0;
+        return a->old && n == strlen(a->old->lufrag) && memcmp(u.p, a->old->lufrag, n) == 0;
     }
     if (m->cls == RTC_STUN_INDICATION) return ice__remote_find(a, remote) >= 0;
     return ice__txn_find(a, m->tid) != NULL;

@@ -5,6 +5,7 @@
 #include "core/rtc_errors.h"
 #include "core/rtc_log.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static uint64_t pair_priority(const rtc_ice_agent *a, uint32_t lp, uint32_t rp)
@@ -121,7 +122,7 @@ static void queue_triggered(rtc_ice_agent *a, int pi)
     ice_pair *p = &a->pairs[pi];
     if (p->queued || a->ntrig == ICE_MAX_PAIRS) return;
     p->queued = true;
-    a->trig[(a->trig_head + a->ntrig++) % ICE_MAX_PAIRS] = pi;
+    a->trig[(a->trig_head + a->ntrig++) % ICE_MAX_PAIRS] = (uint8_t)pi;
     if (a->next_check_at == RTC_TIME_NEVER) a->next_check_at = a->now;
 }
 
@@ -135,9 +136,9 @@ static ice_txn *pair_txn(rtc_ice_agent *a, int pi)
 /* Build and start a Binding request; `check` selects connectivity check vs consent. */
 static void send_binding(rtc_ice_agent *a, int kind, int pi, bool use_cand)
 {
-    bool old = kind == TXN_CONSENT && a->have_old;
-    const char *ruf = old ? a->old_rufrag : a->rufrag, *luf = old ? a->old_lufrag : a->lufrag;
-    const char *key = old ? a->old_rpwd : a->rpwd;
+    bool old = kind == TXN_CONSENT && a->old;
+    const char *ruf = old ? a->old->rufrag : a->rufrag, *luf = old ? a->old->lufrag : a->lufrag;
+    const char *key = old ? a->old->rpwd : a->rpwd;
     const rtc_addr *base, *remote;
     int turn;
     uint32_t lp;
@@ -225,7 +226,8 @@ static void select_pair(rtc_ice_agent *a, int pi)
     const rtc_ice_candidate *r = &a->remotes[p->remote];
     a->sel = (ice_selected){ .set = true, .pair = pi, .base = l->base, .remote = r->addr, .turn = l->turn,
                              .ltype = l->c.type, .rtype = r->type, .prio = p->prio };
-    a->have_old = false;                       /* a restart (if any) is complete */
+    free(a->old);                              /* a restart (if any) is complete */
+    a->old = NULL;
     a->nominating = false;
     a->consent_ok_at = a->now;
     a->next_consent_at = a->now + (rtc_time)((double)a->cfg.consent_interval * (0.8 + 0.4 * rtc_rng_unit(a->cfg.rng)));
@@ -270,8 +272,8 @@ int ice__on_request(rtc_ice_agent *a, const rtc_stun_msg *m, int li, const rtc_a
     const char *key;
     if (n == strlen(a->lufrag) && memcmp(u.p, a->lufrag, n) == 0) {
         key = a->lpwd;
-    } else if (a->have_old && n == strlen(a->old_lufrag) && memcmp(u.p, a->old_lufrag, n) == 0) {
-        key = a->old_lpwd;
+    } else if (a->old && n == strlen(a->old->lufrag) && memcmp(u.p, a->old->lufrag, n) == 0) {
+        key = a->old->lpwd;
         old = true;
     } else {
         a->stats.dropped++;
@@ -368,8 +370,8 @@ static void mark_failed(rtc_ice_agent *a, ice_pair *p, bool was_nomination)
 int ice__on_response(rtc_ice_agent *a, ice_txn *t, const rtc_stun_msg *m, const rtc_addr *base, int turn,
                      const rtc_addr *remote)
 {
-    if (t->old_creds && !a->have_old) return RTC_EIGNORED;
-    const char *key = t->old_creds ? a->old_rpwd : a->rpwd;
+    if (t->old_creds && !a->old) return RTC_EIGNORED;
+    const char *key = t->old_creds ? a->old->rpwd : a->rpwd;
     if (rtc_stun_check_integrity(m, (const uint8_t *)key, strlen(key)) != 0) return RTC_EIGNORED;
     bool symmetric = rtc_addr_eq(remote, &t->remote) && turn == t->turn &&
                      (turn >= 0 || !base || !rtc_addr_family(base) || rtc_addr_eq(base, &t->base));

@@ -68,11 +68,19 @@ typedef struct ice_selected {
     uint64_t prio;
 } ice_selected;
 
+/* The credentials of the generation before an ICE restart: 1 KiB at the RFC's lengths,
+ * so held on the heap only between a restart and the next selected pair. */
+typedef struct ice_creds {
+    char lufrag[ICE_CRED_MAX], lpwd[ICE_CRED_MAX], rufrag[ICE_CRED_MAX], rpwd[ICE_CRED_MAX];
+} ice_creds;
+
+_Static_assert(ICE_MAX_PAIRS <= 256, "trig[] holds pair indices in a byte");
+
 struct rtc_ice_agent {
     rtc_ice_config cfg;
     char lufrag[ICE_CRED_MAX], lpwd[ICE_CRED_MAX], rufrag[ICE_CRED_MAX], rpwd[ICE_CRED_MAX];
-    char old_lufrag[ICE_CRED_MAX], old_lpwd[ICE_CRED_MAX], old_rufrag[ICE_CRED_MAX], old_rpwd[ICE_CRED_MAX];
-    bool have_remote, have_old, remote_eoc, controlling;
+    ice_creds *old;                 /* before a restart, while consent uses them; else NULL */
+    bool have_remote, remote_eoc, controlling;
     rtc_ice_state state, state_before_disc;
     rtc_time now;
 
@@ -84,7 +92,7 @@ struct rtc_ice_agent {
     int nremote, capremote;
     ice_pair *pairs;                /* cappairs slots, at most ICE_MAX_PAIRS */
     int npairs, cappairs;
-    int trig[ICE_MAX_PAIRS];        /* triggered check FIFO (pair indices) */
+    uint8_t trig[ICE_MAX_PAIRS];    /* triggered check FIFO (pair indices, < ICE_MAX_PAIRS) */
     int trig_head, ntrig;
     ice_txn **txns;                 /* heap objects: pointers stay valid as the table changes */
     int ntxn, captxn;

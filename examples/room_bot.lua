@@ -22,7 +22,7 @@ function M.start(opts, hooks)
   local info = { name = name, bot = true }
   for k, v in pairs(hooks.info or {}) do info[k] = v end
   local client, err = signaling.connect(opts.url or "ws://127.0.0.1:8080/ws",
-    { room = opts.room or "demo", token = opts.token, peer = opts.peer, info = info })
+    { room = opts.room or "demo", token = opts.token, peer = opts.peer, info = info, ca = opts.ca })
   if not client then return nil, err end
   rtc.log.info("bot", "%s joined room %s as %s", name, client.room, client.id)
   local bot = { client = client, peers = {} }
@@ -129,7 +129,8 @@ function M.start(opts, hooks)
   return bot
 end
 
--- Command line: --url --room --token --name --peer plus the bot's own options
+-- Command line: --url --room --token --name --peer --ca plus the bot's own options
+-- (--ca FILE: PEM certificates to trust for a wss:// server with a private certificate)
 -- (extra = {["--file"] = "file", ...}); starts the bot and stops it at shutdown.
 function M.main(name, hooks_for, extra)
   local opts = {}
@@ -137,7 +138,7 @@ function M.main(name, hooks_for, extra)
   while arg[i] do
     local a, v = arg[i], arg[i + 1]
     local key = (extra and extra[a]) or ({ ["--url"] = "url", ["--room"] = "room", ["--token"] = "token",
-                                           ["--name"] = "name", ["--peer"] = "peer" })[a]
+                                           ["--name"] = "name", ["--peer"] = "peer", ["--ca"] = "ca" })[a]
     if not key or v == nil then io.stderr:write(name, ": bad option ", a, "\n"); os.exit(2) end
     opts[key] = v
     i = i + 2

@@ -368,6 +368,13 @@ describe("tls (https, wss)", function()
         assert.equal("v=0 over tls", got.sdp)
         assert.equal(a.id, got.from)
         a:close(); b:close()
+        -- a bot joins over wss when told which certificate to trust (--ca in its command line)
+        local bot = assert(assert(loadfile(SRC .. "/examples/chat_bot.lua"))({ url = url, room = "tls-bot", ca = CERT }))
+        local c = assert(signaling.connect(url, { room = "tls-bot", ca = CERT }))
+        local listed = false
+        for _, info in pairs(c.peers) do if info.bot then listed = true end end
+        assert.is_true(listed, "the chat bot is a member of the room")
+        bot.stop(); c:close()
         -- a client that does not trust the certificate is refused before any WebSocket
         local none, e2 = signaling.connect(url, { room = "tls", timeout = 5 })
         assert.is_nil(none)

@@ -162,6 +162,55 @@ describe("tcp", function()
     assert.same({ "one", "two", "three" }, lines)
   end)
 
+  it("runs TLS over a stream with rtc.tls_context: lines and 1 MiB both ways, an untrusted certificate refused", function()
+    local dir = os.tmpname(); os.remove(dir); assert(os.execute("mkdir -p " .. dir))
+    local cert, key = dir .. "/cert.pem", dir .. "/key.pem"
+    assert(os.execute("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout " .. key ..
+      " -out " .. cert .. " -days 2 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 2>/dev/null"))
+    local sctx = assert(rtc.tls_context { server = true, cert = cert, key = key })
+    local server = assert(rtc.tcp_listen { host = "127.0.0.1", port = 0, tls = sctx })
+    local _, port = server:local_address()
+    server:on("connection", function(conn)
+      rtc.spawn(function()
+        local line = conn:read_line()
+        if not line then conn:close() return end
+        conn:write("hello " .. line .. "\n")
+        local n = 0
+        while n < 1048576 do
+          local d = conn:read()
+          if not d then break end
+          n = n + #d
+        end
+        conn:write(string.rep("y", 1048576))
+        conn:close()
+      end)
+    end)
+    local reply, got, bad_conn, bad_err
+    rtc.spawn(function()
+      local conn = assert(rtc.tcp_connect("127.0.0.1", port, { tls = assert(rtc.tls_context { ca = cert }) }))
+      conn:write("tls\n")
+      reply = conn:read_line()
+      assert(conn:write(string.rep("x", 1048576)))
+      got = 0
+      while true do
+        local d = conn:read()
+        if not d then break end
+        got = got + #d
+      end
+      conn:close()
+      -- a client trusting only the system store refuses our self-signed certificate
+      bad_conn, bad_err = rtc.tcp_connect("127.0.0.1", port, { tls = assert(rtc.tls_context {}) })
+      server:close()
+    end)
+    rtc.run()
+    os.execute("rm -rf " .. dir)
+    assert.equal("hello tls", reply)
+    assert.equal(1048576, got)
+    assert.is_nil(bad_conn)
+    assert.matches("certificate verify failed", bad_err)
+    assert.has_error(function() rtc.tls_context("x") end, "bad argument #1 to 'rtc.tls_context' (table expected)")
+  end)
+
   it("connect to a closed port fails with NetworkError", function()
     local probe = assert(rtc.tcp_listen { host = "127.0.0.1", port = 0 })
     local _, port = probe:local_address()

@@ -263,14 +263,21 @@ function rtc.udp(opts)
   return core.udp_bind(opts)
 end
 
---- rtc.tcp_listen{host=, port=, backlog=} -> server | nil, err
+--- rtc.tls_context{server=, cert=, key=, cert_pem=, key_pem=, ca=, ca_pem=, insecure=, alpn=}
+--- -> ctx | nil, err: a TLS context for rtc.tcp_listen{tls=} (server) or rtc.tcp_connect (client)
+function rtc.tls_context(opts)
+  if type(opts) ~= "table" then error("bad argument #1 to 'rtc.tls_context' (table expected)", 2) end
+  return core.tls_context(opts)
+end
+
+--- rtc.tcp_listen{host=, port=, backlog=, tls=ctx} -> server | nil, err
 function rtc.tcp_listen(opts)
   if type(opts) ~= "table" then error("bad argument #1 to 'rtc.tcp_listen' (table expected)", 2) end
   return core.tcp_listen(opts)
 end
 
 --- rtc.tcp_connect(host, port [, opts]) -> conn | nil, err (waits)
---- opts.tls = a client context from core.tls_context: returns once the TLS handshake is
+--- opts.tls = a client context from rtc.tls_context: returns once the TLS handshake is
 --- done; the certificate must match opts.servername or else `host`.
 function rtc.tcp_connect(host, port, opts)
   if type(host) ~= "string" then error("bad argument #1 to 'rtc.tcp_connect' (string expected)", 2) end

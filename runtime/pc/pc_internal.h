@@ -13,6 +13,7 @@
 #define PC_MAX_SERVERS 8
 #define PC_MAX_EARLY 16         /* DTLS datagrams kept while the transport does not exist yet */
 #define PC_MAX_MSECS 64
+#define PC_ERR_MAX 320
 
 enum { CH_CONNECTING, CH_OPEN, CH_CLOSING, CH_CLOSED };
 
@@ -32,6 +33,8 @@ typedef struct pc_server {
     bool turn;
     char *user, *pass;
 } pc_server;
+
+typedef struct pc_addr { rtc_addr a; uint16_t pref; } pc_addr;
 
 typedef struct pc_msec {       /* one m= section of the negotiated (or offered) session */
     rtc_sdp_kind kind;
@@ -60,7 +63,7 @@ typedef struct pc_queue {       /* a growable FIFO of fixed-size records */
 struct rtc_pc {
     rtc_pc_config cfg;
     rtc_dtls_cert *cert;
-    char err[320];
+    char *err;                  /* last failure message; allocated on the first (PC_ERR_MAX) */
     rtc_time now;
     bool closed;
 
@@ -68,11 +71,12 @@ struct rtc_pc {
     rtc_ice_agent *agent;
     char ufrag[16], pwd[40];
     bool restart_pending;
-    rtc_addr addrs[PC_MAX_ADDRS];
-    uint16_t addr_pref[PC_MAX_ADDRS];
-    int naddrs;
-    pc_server servers[PC_MAX_SERVERS];
-    int nservers;
+    /* Local addresses and servers: most connections have one or two, so these grow on
+     * demand up to PC_MAX_ADDRS / PC_MAX_SERVERS. */
+    pc_addr *addrs;
+    int naddrs, capaddrs;
+    pc_server *servers;
+    int nservers, capservers;
     pc_cand *lcands;            /* gathered local candidates, in order */
     int nlcands, caplcands;
     int announced;              /* lcands already sent as ICE_CANDIDATE events */
@@ -82,7 +86,7 @@ struct rtc_pc {
     bool has_pair;
     rtc_ice_pair_info pair;
     rtc_ice_state ice_raw;
-    char remote_ufrag[260], remote_pwd[260];
+    char *remote_ufrag, *remote_pwd;   /* owned; NULL until a remote description gives them */
 
     /* DTLS / SRTP / SCTP */
     rtc_dtls_transport *dtls;
@@ -141,6 +145,9 @@ bool pc__queue_pop(pc_queue *q, void *rec);
 void pc__queue_free(pc_queue *q);
 /* Append c (borrowed; its text is copied) to a candidate list that grows from 2.
  * Returns 0 or RTC_ENOMEM. pc__cands_clear frees the texts and keeps the storage. */
+/* Room for one more record in a table grown by doubling from 2 up to max records (*v may
+ * move). Returns 0, RTC_EQUOTA at max or RTC_ENOMEM. */
+int pc__room(void **v, int n, int *cap, int max, size_t size);
 int pc__cand_keep(pc_cand **v, int *n, int *cap, const rtc_ice_candidate *c);
 void pc__cands_clear(pc_cand *v, int *n);
 

@@ -304,8 +304,12 @@ static void add_remote_candidates(rtc_pc *pc, const rtc_sdp *s)
 
 static void set_remote_ice(rtc_pc *pc, const remote_params *rp)
 {
-    snprintf(pc->remote_ufrag, sizeof pc->remote_ufrag, "%s", rp->ufrag);
-    snprintf(pc->remote_pwd, sizeof pc->remote_pwd, "%s", rp->pwd);
+    char *uf = strdup(rp->ufrag), *pw = strdup(rp->pwd ? rp->pwd : "");
+    if (!uf || !pw) { free(uf); free(pw); return; }
+    free(pc->remote_ufrag);
+    free(pc->remote_pwd);
+    pc->remote_ufrag = uf;
+    pc->remote_pwd = pw;
     rtc_ice_agent_set_remote_credentials(pc->agent, rtc_str_c(pc->remote_ufrag), rtc_str_c(pc->remote_pwd), pc->now);
 }
 
@@ -398,7 +402,7 @@ int rtc_pc_set_remote_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *
             if (data) pc->data_msec = (int)i;
         }
         pc__ensure_agent(pc, s->ice_lite && !pc->cfg.ice_lite);
-        if (pc->remote_ufrag[0] && rp.ufrag && strcmp(pc->remote_ufrag, rp.ufrag) != 0) {
+        if (pc->remote_ufrag && pc->remote_ufrag[0] && rp.ufrag && strcmp(pc->remote_ufrag, rp.ufrag) != 0) {
             new_credentials(pc);   /* the peer restarts ICE: so do we, on our answer */
             pc->restart_pending = true;
         }
@@ -551,7 +555,7 @@ int rtc_pc_add_ice_candidate(rtc_pc *pc, const char *candidate, const char *mid,
     rtc_ice_candidate c;
     if (rtc_ice_candidate_parse(&c, candidate, strlen(candidate)) < 0)
         return pc__fail(pc, RTC_EOPERATION, "invalid candidate: %.80s", candidate);
-    if (c.ufrag[0] && pc->remote_ufrag[0] && strcmp(c.ufrag, pc->remote_ufrag) != 0) {
+    if (c.ufrag[0] && pc->remote_ufrag && pc->remote_ufrag[0] && strcmp(c.ufrag, pc->remote_ufrag) != 0) {
         /* A candidate of an older ICE generation: harmless, dropped (W3C 4.4.1.5). */
         return 0;
     }

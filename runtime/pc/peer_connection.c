@@ -5,6 +5,7 @@
 #include "core/rtc_demux.h"
 #include "core/rtc_errors.h"
 #include "core/rtc_log.h"
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,19 +68,27 @@ void pc__queue_free(pc_queue *q)
 
 /* ---- candidate lists ------------------------------------------------------------- */
 
+int pc__room(void **v, int n, int *cap, int max, size_t size)
+{
+    if (n < *cap) return 0;
+    if (n >= max) return RTC_EQUOTA;
+    int ncap = *cap ? *cap * 2 : 2;
+    if (ncap > max) ncap = max;
+    void *nv = realloc(*v, (size_t)ncap * size);
+    if (!nv) return RTC_ENOMEM;
+    *v = nv;
+    *cap = ncap;
+    return 0;
+}
+
 int pc__cand_keep(pc_cand **v, int *n, int *cap, const rtc_ice_candidate *c)
 {
     char buf[1024];
     int len = rtc_ice_candidate_format(c, buf, sizeof buf);
     if (len < 0) return len;
-    if (*n == *cap) {
-        /* Most connections see one or two candidates each way. */
-        int ncap = *cap ? *cap * 2 : 2;
-        pc_cand *nv = realloc(*v, (size_t)ncap * sizeof *nv);
-        if (!nv) return RTC_ENOMEM;
-        *v = nv;
-        *cap = ncap;
-    }
+    /* Most connections see one or two candidates each way. */
+    int room = pc__room((void **)v, *n, cap, INT_MAX / 2, sizeof **v);
+    if (room < 0) return room;
     char *line = malloc((size_t)len + 1);
     if (!line) return RTC_ENOMEM;
     memcpy(line, buf, (size_t)len + 1);
@@ -133,14 +142,15 @@ int rtc_pc_sdp_type_parse(const char *name, rtc_pc_sdp_type *out)
 int pc__fail(rtc_pc *pc, int err, const char *fmt, ...)
 {
     va_list ap;
-    int n = snprintf(pc->err, sizeof pc->err, "%s: ", rtc_err_domname(err));
+    if (!pc->err && !(pc->err = malloc(PC_ERR_MAX))) return err;
+    int n = snprintf(pc->err, PC_ERR_MAX, "%s: ", rtc_err_domname(err));
     va_start(ap, fmt);
-    vsnprintf(pc->err + n, sizeof pc->err - (size_t)n, fmt, ap);
+    vsnprintf(pc->err + n, PC_ERR_MAX - (size_t)n, fmt, ap);
     va_end(ap);
     return err;
 }
 
-const char *rtc_pc_last_error(const rtc_pc *pc) { return pc->err; }
+const char *rtc_pc_last_error(const rtc_pc *pc) { return pc->err ? pc->err : ""; }
 
 void pc__emit(rtc_pc *pc, const rtc_pc_event *ev) { pc__queue_push(&pc->events, ev); }
 
@@ -243,6 +253,11 @@ void rtc_pc_free(rtc_pc *pc)
     wipe_keying(&pc->srtp_keying);
     for (int i = 0; i < pc->nearly; i++) rtc_buf_unref(pc->early[i]);
     for (int i = 0; i < pc->nservers; i++) { free(pc->servers[i].user); free(pc->servers[i].pass); }
+    free(pc->servers);
+    free(pc->addrs);
+    free(pc->remote_ufrag);
+    free(pc->remote_pwd);
+    free(pc->err);
     rtc_pc_event ev;
     while (pc__queue_pop(&pc->events, &ev)) rtc_buf_unref(ev.buf);
     rtc_transmit tx;
@@ -271,9 +286,9 @@ static void clamp(rtc_pc *pc, rtc_time now)
 int rtc_pc_add_local_address(rtc_pc *pc, const rtc_addr *base, uint16_t local_pref, rtc_time now)
 {
     clamp(pc, now);
-    if (pc->naddrs == PC_MAX_ADDRS) return RTC_EQUOTA;
-    pc->addrs[pc->naddrs] = *base;
-    pc->addr_pref[pc->naddrs++] = local_pref;
+    int room = pc__room((void **)&pc->addrs, pc->naddrs, &pc->capaddrs, PC_MAX_ADDRS, sizeof *pc->addrs);
+    if (room < 0) return room;
+    pc->addrs[pc->naddrs++] = (pc_addr){ .a = *base, .pref = local_pref };
     if (pc->agent) {
         int r = rtc_ice_agent_add_host_candidate(pc->agent, base, local_pref, NULL, pc->now);
         pc__pump(pc);
@@ -285,7 +300,8 @@ int rtc_pc_add_local_address(rtc_pc *pc, const rtc_addr *base, uint16_t local_pr
 static int add_server(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, bool turn, int transport,
                       const char *user, const char *pass)
 {
-    if (pc->nservers == PC_MAX_SERVERS) return RTC_EQUOTA;
+    int room = pc__room((void **)&pc->servers, pc->nservers, &pc->capservers, PC_MAX_SERVERS, sizeof *pc->servers);
+    if (room < 0) return room;
     pc_server *s = &pc->servers[pc->nservers++];
     memset(s, 0, sizeof *s);
     s->base = *base;
@@ -342,7 +358,7 @@ int pc__ensure_agent(rtc_pc *pc, bool controlling)
     int r = rtc_ice_agent_new(&pc->agent, &ic, pc->now);
     if (r < 0) return pc__fail(pc, r, "cannot create the ICE agent");
     for (int i = 0; i < pc->naddrs; i++)
-        rtc_ice_agent_add_host_candidate(pc->agent, &pc->addrs[i], pc->addr_pref[i], NULL, pc->now);
+        rtc_ice_agent_add_host_candidate(pc->agent, &pc->addrs[i].a, pc->addrs[i].pref, NULL, pc->now);
     for (int i = 0; i < pc->nservers; i++) agent_add_server(pc, &pc->servers[i]);
     return 0;
 }

@@ -227,11 +227,13 @@ describe("turn module (in process)", function()
       tls = { listen = "127.0.0.1:0", cert = "/nonexistent.pem", key = KEY } }
     assert.is_nil(bad)
     assert.matches("nonexistent", err)
+    local seen = {}
     run_task(function()
       local srv = assert(turn.server {
         listen = "127.0.0.1:0", realm = "R", users = { u = "p" }, allow_loopback = true,
         min_port = MIN_PORT, max_port = MAX_PORT,
         tls = { listen = "127.0.0.1:0", cert = CERT, key = KEY },
+        on_allocate = function(info) seen[#seen + 1] = info.transport; return true end,
       })
       local ip, tp = srv:tls_address()
       assert.equal("127.0.0.1", ip)
@@ -261,6 +263,11 @@ describe("turn module (in process)", function()
       wait_for(function() return srv:get_stats().tls_handshakes >= 1 end, "handshake counted")
       local st = srv:get_stats()
       assert.equal(2, st.tls_accepted)
+      -- an allocation over TLS: the on_allocate hook is told its transport is "tls"
+      os.execute(string.format(TOOL .. "timeout 20 turnutils_uclient -t -S -u u -w p -p %d -y -n 5 -l 100 -m 1 " ..
+        "127.0.0.1 >/dev/null 2>&1 &", tp))
+      wait_for(function() return #seen > 0 end, "on_allocate over TLS")
+      assert.equal("tls", seen[1])
       local closed = false
       srv:on("close", function() closed = true end)
       srv:close()

@@ -108,7 +108,7 @@ static int authorize_cb(void *ud, const rtc_turn_authz *q)
     lua_pushlstring(L, q->username.p, q->username.len);
     lua_setfield(L, -2, "username");
     set_addr(L, "client", q->client);
-    set_str(L, "transport", q->proto == RTC_PROTO_UDP ? "udp" : "tcp");
+    set_str(L, "transport", q->proto == RTC_PROTO_UDP ? "udp" : rtc_turn_host_is_tls(t->h, q->local) ? "tls" : "tcp");
     if (q->peer) set_addr(L, "peer", q->peer);
     if (!call1(L, 1)) return -1;
     int ok = lua_toboolean(L, -1);

@@ -61,6 +61,7 @@ typedef struct rtc_turn_authz {
     const rtc_addr *client;           /* the client's transport address */
     const rtc_addr *peer;             /* PERMISSION: the peer; ALLOCATE: NULL */
     int proto;                        /* client leg: RTC_PROTO_UDP or RTC_PROTO_TCP_RAW */
+    const rtc_addr *local;            /* the server address the client reached (which listener) */
 } rtc_turn_authz;
 
 /* Long-term key for (user, realm): write MD5(user:realm:pass) into key[16] and return

@@ -326,7 +326,7 @@ static int do_allocate(rtc_turn_server *s, req *r, tsv_alloc *a)
         if (n >= s->cfg.max_per_user) REFUSE(486, RTC_EQUOTA);
     }
     if (s->cfg.authorize) {
-        rtc_turn_authz q = { RTC_TURN_AUTHZ_ALLOCATE, r->user, r->client, NULL, r->proto };
+        rtc_turn_authz q = { RTC_TURN_AUTHZ_ALLOCATE, r->user, r->client, NULL, r->proto, r->local };
         if (s->cfg.authorize(s->cfg.auth_ud, &q) < 0) REFUSE(403, RTC_EACCESS);
     }
     a = tsv__new_alloc(s, r->local, r->client, r->proto);
@@ -411,7 +411,7 @@ static int peer_check(rtc_turn_server *s, const req *r, tsv_alloc *a, const rtc_
     if (tsv__relay_index(a, rtc_addr_family(peer)) < 0) return 443;
     if (!tsv__peer_allowed(s, peer)) return 403;
     if (s->cfg.authorize && !tsv__find_perm(a, peer, s->now)) {
-        rtc_turn_authz q = { RTC_TURN_AUTHZ_PERMISSION, r->user, r->client, peer, r->proto };
+        rtc_turn_authz q = { RTC_TURN_AUTHZ_PERMISSION, r->user, r->client, peer, r->proto, r->local };
         if (s->cfg.authorize(s->cfg.auth_ud, &q) < 0) return 403;
     }
     return 0;

@@ -322,6 +322,15 @@ static void take_sctp_params(rtc_pc *pc, const rtc_sdp_media *m)
     pc->remote_mms = m->max_message_size < 0 ? 65536 : (size_t)m->max_message_size;
 }
 
+/* The current descriptions live as long as the connection: remake them without the
+ * unused room of their parse (about half a block each for a data-only session). Done
+ * last in set_*_description, as the code before holds pointers into the new model. */
+static void compact_descriptions(rtc_pc *pc)
+{
+    if (pc->local) rtc_sdp_compact(&pc->local);
+    if (pc->remote) rtc_sdp_compact(&pc->remote);
+}
+
 static void replace(rtc_sdp **slot, rtc_sdp **prev, rtc_sdp *now_)
 {
     rtc_sdp_free(*prev);
@@ -442,6 +451,7 @@ int rtc_pc_set_remote_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *
             pc__set_signaling(pc, RTC_SIG_HAVE_REMOTE_PRANSWER);
         }
     }
+    compact_descriptions(pc);
     pc__pump(pc);
     return 0;
 }
@@ -531,6 +541,7 @@ int rtc_pc_set_local_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *s
             pc__set_signaling(pc, RTC_SIG_HAVE_LOCAL_PRANSWER);
         }
     }
+    compact_descriptions(pc);
     pc__pump(pc);
     return 0;
 }

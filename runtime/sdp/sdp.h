@@ -166,6 +166,7 @@ typedef struct rtc_sdp {
     struct sdp__arena *arena;    /* private: memory blocks */
     size_t arena_bytes, arena_limit;   /* private: bytes taken; 0 = no limit (the parser sets one) */
     bool arena_over;                   /* private: an allocation was refused by arena_limit */
+    size_t arena_first;                /* private: size of the first block; 0 = the default */
 } rtc_sdp;
 
 /* ---- lifecycle, parse, write ---------------------------------------------------- */
@@ -187,6 +188,11 @@ int rtc_sdp_write(const rtc_sdp *s, char **out, size_t *len);
 
 /* Deep copy (written then parsed back). *out: caller frees. */
 int rtc_sdp_clone(rtc_sdp **out, const rtc_sdp *s);
+/* For a description kept a long time: remakes *s (written then parsed back) in one
+ * block of exactly the size it uses, when its blocks hold more than a little unused
+ * room. On success *s is replaced (the old model freed); on failure it is left as it
+ * was. Returns 0 or RTC_ENOMEM / the parse error. */
+int rtc_sdp_compact(rtc_sdp **s);
 
 /* Deep structural equality of two models (string contents, list orders, numbers). */
 bool rtc_sdp_equal(const rtc_sdp *a, const rtc_sdp *b);

@@ -6,6 +6,8 @@
 
 /* Zeroed memory from s's arena, freed with s. NULL on ENOMEM. */
 void *sdp__alloc(rtc_sdp *s, size_t n);
+/* rtc_sdp_parse with the first arena block `first_block` bytes (0 = the default size). */
+int sdp__parse(rtc_sdp **out, const char *text, size_t len, rtc_sdp_error *err, size_t first_block);
 /* Append one zeroed element to the list (*arr, *n), growing it in the arena when *n
  * is 0 or a power of two >= 4 (the implied capacity). NULL on ENOMEM. */
 void *sdp__push(rtc_sdp *s, void **arr, size_t *n, size_t elem);

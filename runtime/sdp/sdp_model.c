@@ -27,6 +27,8 @@ void *sdp__alloc(rtc_sdp *s, size_t n)
     struct sdp__arena *a = s->arena;
     if (!a || a->cap - a->used < n) {
         size_t cap = n > ARENA_BLOCK / 2 ? n : ARENA_BLOCK;
+        if (!a && s->arena_first >= n)
+            cap = s->arena_first;
         if (s->arena_limit && (cap > s->arena_limit || s->arena_bytes > s->arena_limit - cap)) {
             s->arena_over = true;
             return NULL;
@@ -124,6 +126,35 @@ int rtc_sdp_clone(rtc_sdp **out, const rtc_sdp *s)
     rc = rtc_sdp_parse(out, text, len, NULL);
     free(text);
     return rc;
+}
+
+/* Unused room in a description's blocks worth a second parse to drop. */
+#define COMPACT_SLACK 256
+
+int rtc_sdp_compact(rtc_sdp **sp)
+{
+    rtc_sdp *s = *sp;
+    size_t used = 0, cap = 0;
+    for (const struct sdp__arena *a = s->arena; a; a = a->next) {
+        used += a->used;
+        cap += a->cap;
+    }
+    if (cap - used <= COMPACT_SLACK)
+        return 0;
+    char *text;
+    size_t len;
+    int rc = rtc_sdp_write(s, &text, &len);
+    if (rc < 0)
+        return rc;
+    rtc_sdp *c;
+    /* Parsing the written text makes the same allocations again, so `used` fits them. */
+    rc = sdp__parse(&c, text, len, NULL, used);
+    free(text);
+    if (rc < 0)
+        return rc;
+    rtc_sdp_free(s);
+    *sp = c;
+    return 0;
 }
 
 /* ---- lookups ---- */

@@ -690,6 +690,11 @@ static int parse_line(parser *P, char type, const char *v)
 
 int rtc_sdp_parse(rtc_sdp **out, const char *text, size_t len, rtc_sdp_error *err)
 {
+    return sdp__parse(out, text, len, err, 0);
+}
+
+int sdp__parse(rtc_sdp **out, const char *text, size_t len, rtc_sdp_error *err, size_t first_block)
+{
     parser P = { .err = err };
     if (err) {
         err->line = 0;
@@ -704,6 +709,7 @@ int rtc_sdp_parse(rtc_sdp **out, const char *text, size_t len, rtc_sdp_error *er
     if (rc < 0)
         return rc;
     P.s->arena_limit = len * RTC_SDP_MEM_FACTOR + 65536;
+    P.s->arena_first = first_block;
     char *buf = malloc(len + 1);
     if (!buf) {
         rtc_sdp_free(P.s);
@@ -741,6 +747,7 @@ int rtc_sdp_parse(rtc_sdp **out, const char *text, size_t len, rtc_sdp_error *er
         return rc;
     }
     P.s->arena_limit = 0;             /* the caller may build on it freely */
+    P.s->arena_first = 0;
     *out = P.s;
     return 0;
 }

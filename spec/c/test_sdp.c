@@ -84,6 +84,15 @@ static void check_round_trip(const char *name)
     ASSERT(rtc_sdp_equal(a, c));
     ASSERT_OK(rtc_sdp_clone(&d, a));
     ASSERT(rtc_sdp_equal(a, d));
+    /* Compacted (unless its blocks were already nearly full): the same model without
+     * unused room, so a second pass keeps it, and it can still be built on. */
+    ASSERT_OK(rtc_sdp_compact(&d));
+    ASSERT(rtc_sdp_equal(a, d));
+    rtc_sdp *before = d;
+    ASSERT_OK(rtc_sdp_compact(&d));
+    ASSERT(d == before);
+    ASSERT(rtc_sdp_strdup(d, "more", (size_t)-1) != NULL);
+    ASSERT(rtc_sdp_equal(a, d));
     free(crlf);
     free(w1);
     free(w2);

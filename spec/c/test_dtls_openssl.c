@@ -4,87 +4,17 @@
  * keying material; both must equal ours. The real clock drives this test (a real peer
  * has its own timers); nothing is asserted about timing. */
 #include "test_dtls_pair.h"
+#include "test_child.h"
 #include "core/rtc_time.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-static pid_t child = -1;
 static char dir[64];
-
-static void kill_child(void)
-{
-    if (child > 0) {
-        kill(child, SIGKILL);
-        waitpid(child, NULL, 0);
-        child = -1;
-    }
-}
-
-static void on_abort(int sig)
-{
-    (void)sig;
-    if (child > 0) kill(child, SIGKILL);   /* async-signal-safe; then die as asked */
-    signal(SIGABRT, SIG_DFL);
-    abort();
-}
-
-typedef struct cli {
-    int in_fd, out_fd;      /* its stdin (we write), its stdout+stderr (we read) */
-    char out[65536];
-    size_t out_len;
-} cli;
-
-static void spawn(cli *c, char *const argv[])
-{
-    int in[2], out[2];
-    ASSERT_EQ(pipe(in), 0);
-    ASSERT_EQ(pipe(out), 0);
-    pid_t parent = getpid();
-    child = fork();
-    ASSERT(child >= 0);
-    if (child == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);    /* never outlive the test */
-        if (getppid() != parent) _exit(1);
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        dup2(out[1], 2);
-        close(in[0]); close(in[1]); close(out[0]); close(out[1]);
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    c->in_fd = in[1];
-    c->out_fd = out[0];
-    c->out_len = 0;
-    fcntl(c->out_fd, F_SETFL, O_NONBLOCK);
-}
-
-static void cli_read(cli *c)
-{
-    for (;;) {
-        if (c->out_len + 1 >= sizeof c->out) return;
-        ssize_t n = read(c->out_fd, c->out + c->out_len, sizeof c->out - 1 - c->out_len);
-        if (n <= 0) return;
-        c->out_len += (size_t)n;
-        c->out[c->out_len] = 0;
-    }
-}
-
-static void cli_close(cli *c)
-{
-    kill_child();
-    close(c->in_fd);
-    close(c->out_fd);
-}
 
 static int udp_socket(uint16_t *port)
 {
@@ -99,14 +29,6 @@ static int udp_socket(uint16_t *port)
     return fd;
 }
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    ASSERT(f != NULL);
-    fputs(text, f);
-    fclose(f);
-}
-
 /* Write a fresh identity for the tool to use; returns it (one ref). */
 static rtc_dtls_cert *tool_identity(rtc_rng *rng, char *cert_path, char *key_path)
 {
@@ -114,8 +36,8 @@ static rtc_dtls_cert *tool_identity(rtc_rng *rng, char *cert_path, char *key_pat
     ASSERT_EQ(rtc_dtls_cert_generate(&c, RTC_DTLS_KEY_ECDSA_P256, rng, (int64_t)time(NULL)), 0);
     char *cp, *kp;
     ASSERT_EQ(rtc_dtls_cert_to_pem(c, &cp, &kp), 0);
-    write_file(cert_path, cp);
-    write_file(key_path, kp);
+    test_write_file(cert_path, cp);
+    test_write_file(key_path, kp);
     free(cp);
     free(kp);
     return c;
@@ -154,16 +76,16 @@ static void flush(session *s)
     }
 }
 
-typedef bool (*until_fn)(session *s, cli *c);
+typedef bool (*until_fn)(session *s, test_cli *c);
 
 /* Pump socket, timers and the tool's output until `until` holds or 10 s pass. */
-static bool pump(session *s, cli *c, until_fn until)
+static bool pump(session *s, test_cli *c, until_fn until)
 {
     rtc_time deadline = rtc_clock_now() + RTC_SEC(10);
     uint8_t buf[2048];
     for (;;) {
         flush(s);
-        cli_read(c);
+        test_cli_read(c);
         if (until(s, c)) return true;
         rtc_time now = rtc_clock_now();
         if (now > deadline) return false;
@@ -187,18 +109,18 @@ static bool pump(session *s, cli *c, until_fn until)
     }
 }
 
-static bool tool_listening(session *s, cli *c) { (void)s; return strstr(c->out, "ACCEPT") != NULL; }
-static bool tool_has_keys(session *s, cli *c)
+static bool tool_listening(session *s, test_cli *c) { (void)s; return strstr(c->out, "ACCEPT") != NULL; }
+static bool tool_has_keys(session *s, test_cli *c)
 {
     return s->connected && strstr(c->out, "Keying material: ") && strstr(c->out, "SRTP Extension negotiated");
 }
-static bool got_ping(session *s, cli *c) { (void)c; return strstr(s->got, "ping from openssl") != NULL; }
-static bool tool_got_hello(session *s, cli *c) { (void)s; return strstr(c->out, "hello from luartc") != NULL; }
-static bool closed_or_gone(session *s, cli *c) { (void)c; return s->closed > 0; }
+static bool got_ping(session *s, test_cli *c) { (void)c; return strstr(s->got, "ping from openssl") != NULL; }
+static bool tool_got_hello(session *s, test_cli *c) { (void)s; return strstr(c->out, "hello from luartc") != NULL; }
+static bool closed_or_gone(session *s, test_cli *c) { (void)c; return s->closed > 0; }
 
 /* The tool's "Keying material: HEX" must begin with ours (a longer TLS 1.2 PRF
  * output extends a shorter one), and its profile name must be ours. */
-static void check_tool_output(const cli *c, const rtc_srtp_keying *k)
+static void check_tool_output(const test_cli *c, const rtc_srtp_keying *k)
 {
     const char *p = strstr(c->out, "SRTP Extension negotiated, profile=");
     ASSERT(p != NULL);
@@ -242,8 +164,8 @@ static void test_client_against_s_server(void)
     char *argv[] = { "openssl", "s_server", "-dtls1_2", "-use_srtp", "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80",
                      "-keymatexport", "EXTRACTOR-dtls_srtp", "-keymatexportlen", "60",
                      "-cert", cpath, "-key", kpath, "-accept", port_s, "-verify", "1", "-mtu", "1200", NULL };
-    cli c;
-    spawn(&c, argv);
+    test_cli c;
+    test_child_spawn(&c, argv);
 
     session s = {0};
     uint16_t my_port;
@@ -271,7 +193,7 @@ static void test_client_against_s_server(void)
     ASSERT_EQ(rtc_dtls_transport_close(s.t, rtc_clock_now()), 0);
     flush(&s);
     ASSERT_EQ(s.closed, 1);
-    cli_close(&c);
+    test_cli_close(&c);
     rtc_dtls_transport_free(s.t);
     close(s.fd);
     rtc_dtls_cert_unref(tool);
@@ -305,8 +227,8 @@ static void test_server_against_s_client(void)
         char *argv[] = { "openssl", "s_client", "-dtls1_2", "-use_srtp", (char *)profiles[round],
                          "-keymatexport", "EXTRACTOR-dtls_srtp", "-keymatexportlen", "88",
                          "-cert", cpath, "-key", kpath, "-connect", port_s, "-mtu", "1200", NULL };
-        cli c;
-        spawn(&c, argv);
+        test_cli c;
+        test_child_spawn(&c, argv);
         if (!pump(&s, &c, tool_has_keys)) fprintf(stderr, "openssl said:\n%s\n", c.out);
         ASSERT_EQ(s.connected, 1);
         ASSERT_STREQ(rtc_srtp_profile_name(s.keying.profile), profiles[round]);
@@ -320,7 +242,7 @@ static void test_server_against_s_client(void)
         ASSERT(write(c.in_fd, "Q\n", 2) == 2);
         ASSERT(pump(&s, &c, closed_or_gone));
         ASSERT_EQ(rtc_dtls_transport_state(s.t), RTC_DTLS_CLOSED);
-        cli_close(&c);
+        test_cli_close(&c);
         rtc_dtls_transport_free(s.t);
         close(s.fd);
         rtc_dtls_cert_unref(tool);
@@ -334,14 +256,10 @@ int main(void)
         fprintf(stderr, "openssl command-line tool not found\n");
         return 1;
     }
-    signal(SIGABRT, on_abort);
-    signal(SIGPIPE, SIG_IGN);
-    snprintf(dir, sizeof dir, "/tmp/luartc-dtls-XXXXXX");
-    ASSERT(mkdtemp(dir) != NULL);
+    test_child_guard();
+    test_tmpdir_make(dir, sizeof dir, "luartc-dtls");
     RUN(test_client_against_s_server);
     RUN(test_server_against_s_client);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ASSERT_EQ(system(cmd), 0);
+    test_tmpdir_remove(dir);
     return 0;
 }

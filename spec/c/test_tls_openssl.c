@@ -5,90 +5,17 @@
 #define _GNU_SOURCE
 #include <string.h>
 #include "test_tls_pair.h"
+#include "test_child.h"
 #include "core/rtc_time.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-static pid_t child = -1;
 static char dir[64];
-
-static void kill_child(void)
-{
-    if (child > 0) {
-        kill(child, SIGKILL);
-        waitpid(child, NULL, 0);
-        child = -1;
-    }
-}
-
-static void on_abort(int sig)
-{
-    (void)sig;
-    if (child > 0) kill(child, SIGKILL);
-    signal(SIGABRT, SIG_DFL);
-    abort();
-}
-
-typedef struct cli { int in_fd, out_fd; char out[65536]; size_t out_len; } cli;
-
-static void spawn(cli *c, char *const argv[])
-{
-    int in[2], out[2];
-    ASSERT_EQ(pipe(in), 0);
-    ASSERT_EQ(pipe(out), 0);
-    pid_t parent = getpid();
-    child = fork();
-    ASSERT(child >= 0);
-    if (child == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent) _exit(1);
-        dup2(in[0], 0); dup2(out[1], 1); dup2(out[1], 2);
-        close(in[0]); close(in[1]); close(out[0]); close(out[1]);
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    c->in_fd = in[1];
-    c->out_fd = out[0];
-    c->out_len = 0;
-    c->out[0] = 0;
-    fcntl(c->out_fd, F_SETFL, O_NONBLOCK);
-}
-
-static void cli_read(cli *c)
-{
-    for (;;) {
-        if (c->out_len + 1 >= sizeof c->out) return;
-        ssize_t n = read(c->out_fd, c->out + c->out_len, sizeof c->out - 1 - c->out_len);
-        if (n <= 0) return;
-        c->out_len += (size_t)n;
-        c->out[c->out_len] = 0;
-    }
-}
-
-static void cli_close(cli *c)
-{
-    kill_child();
-    close(c->in_fd);
-    close(c->out_fd);
-}
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    ASSERT(f != NULL);
-    fputs(text, f);
-    fclose(f);
-}
 
 typedef struct session { tls_side x; int fd; bool eof; } session;
 
@@ -110,15 +37,15 @@ static void flush(session *s)
     tls_side_drain_events(&s->x);
 }
 
-typedef bool (*until_fn)(session *s, cli *c);
+typedef bool (*until_fn)(session *s, test_cli *c);
 
-static bool pump(session *s, cli *c, until_fn until)
+static bool pump(session *s, test_cli *c, until_fn until)
 {
     rtc_time deadline = rtc_clock_now() + RTC_SEC(10);
     uint8_t buf[4096];
     for (;;) {
         flush(s);
-        cli_read(c);
+        test_cli_read(c);
         if (until(s, c)) return true;
         if (rtc_clock_now() > deadline) return false;
         struct pollfd pf[2] = { { .fd = s->fd, .events = POLLIN }, { .fd = c->out_fd, .events = POLLIN } };
@@ -134,12 +61,12 @@ static bool pump(session *s, cli *c, until_fn until)
     }
 }
 
-static bool tool_listening(session *s, cli *c) { (void)s; return strstr(c->out, "ACCEPT") != NULL; }
-static bool opened(session *s, cli *c) { (void)c; return s->x.open || s->x.failed; }
-static bool got_ping(session *s, cli *c) { (void)c; return s->x.got_len >= 18 && memmem(s->x.got, s->x.got_len, "ping from openssl", 17); }
-static bool tool_got_hello(session *s, cli *c) { (void)s; return strstr(c->out, "hello from luartc") != NULL; }
-static bool tool_verified(session *s, cli *c) { return s->x.open && strstr(c->out, "Verify return code:") != NULL; }
-static bool closed(session *s, cli *c) { (void)c; return s->x.closed > 0 || s->eof; }
+static bool tool_listening(session *s, test_cli *c) { (void)s; return strstr(c->out, "ACCEPT") != NULL; }
+static bool opened(session *s, test_cli *c) { (void)c; return s->x.open || s->x.failed; }
+static bool got_ping(session *s, test_cli *c) { (void)c; return s->x.got_len >= 18 && memmem(s->x.got, s->x.got_len, "ping from openssl", 17); }
+static bool tool_got_hello(session *s, test_cli *c) { (void)s; return strstr(c->out, "hello from luartc") != NULL; }
+static bool tool_verified(session *s, test_cli *c) { return s->x.open && strstr(c->out, "Verify return code:") != NULL; }
+static bool closed(session *s, test_cli *c) { (void)c; return s->x.closed > 0 || s->eof; }
 
 static int tcp_connect(uint16_t port)
 {
@@ -170,15 +97,15 @@ static void test_client_against_s_server(void)
     tls_make_cert(&cert, &key, "S");
     snprintf(cpath, sizeof cpath, "%s/server.pem", dir);
     snprintf(kpath, sizeof kpath, "%s/server.key", dir);
-    write_file(cpath, cert);
-    write_file(kpath, key);
+    test_write_file(cpath, cert);
+    test_write_file(kpath, key);
     uint16_t port;
     close(tcp_listener(&port));       /* a free port for the tool */
     snprintf(port_s, sizeof port_s, "127.0.0.1:%u", port);
     char *argv[] = { "openssl", "s_server", "-cert", cpath, "-key", kpath, "-accept", port_s,
                      "-alpn", "http/1.1", NULL };
-    cli c;
-    spawn(&c, argv);
+    test_cli c;
+    test_child_spawn(&c, argv);
     session s = { .fd = -1 };
     ASSERT(pump(&s, &c, tool_listening));
 
@@ -201,7 +128,7 @@ static void test_client_against_s_server(void)
     ASSERT_EQ(rtc_tls_stream_close(s.x.s, rtc_clock_now()), 0);
     flush(&s);
     ASSERT(pump(&s, &c, closed));
-    cli_close(&c);
+    test_cli_close(&c);
     close(s.fd);
     tls_side_free(&s.x);
     free(cert); free(key);
@@ -214,7 +141,7 @@ static void test_server_against_s_client(void)
     char *cert, *key, cpath[128], port_s[32];
     tls_make_cert(&cert, &key, "C");
     snprintf(cpath, sizeof cpath, "%s/ours.pem", dir);
-    write_file(cpath, cert);
+    test_write_file(cpath, cert);
     for (int round = 0; round < 2; round++) {
         uint16_t port;
         int lfd = tcp_listener(&port);
@@ -222,8 +149,8 @@ static void test_server_against_s_client(void)
         char *argv[] = { "openssl", "s_client", (char *)versions[round], "-connect", port_s, "-servername", "localhost",
                          "-CAfile", cpath, "-verify_return_error", "-verify_hostname", "localhost",
                          "-alpn", "http/1.1", NULL };
-        cli c;
-        spawn(&c, argv);
+        test_cli c;
+        test_child_spawn(&c, argv);
         rtc_tls_context *ctx = NULL;
         char err[RTC_TLS_ERRLEN];
         rtc_tls_context_config sv = { .role = RTC_TLS_SERVER, .cert_pem = cert, .key_pem = key, .alpn = "http/1.1" };
@@ -255,7 +182,7 @@ static void test_server_against_s_client(void)
         ASSERT(pump(&s, &c, closed));
         ASSERT_EQ(s.x.closed, 1);
         ASSERT_EQ(rtc_tls_stream_state(s.x.s), RTC_TLS_CLOSED);
-        cli_close(&c);
+        test_cli_close(&c);
         close(s.fd);
         tls_side_free(&s.x);
     }
@@ -268,14 +195,10 @@ int main(void)
         fprintf(stderr, "openssl command-line tool not found\n");
         return 1;
     }
-    signal(SIGABRT, on_abort);
-    signal(SIGPIPE, SIG_IGN);
-    snprintf(dir, sizeof dir, "/tmp/luartc-tls-XXXXXX");
-    ASSERT(mkdtemp(dir) != NULL);
+    test_child_guard();
+    test_tmpdir_make(dir, sizeof dir, "luartc-tls");
     RUN(test_client_against_s_server);
     RUN(test_server_against_s_client);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ASSERT_EQ(system(cmd), 0);
+    test_tmpdir_remove(dir);
     return 0;
 }

@@ -3,29 +3,10 @@
  * over TCP, and wrong credentials failing cleanly. turnserver is started here and killed
  * on every exit path; if it is missing the test fails. */
 #include "test_ice_sock.h"
+#include "test_child.h"
 #include "turn/turn_client.h"
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 
-static pid_t turn_pid = -1;
 static rtc_addr turn_addr;
-
-static void kill_turnserver(void)
-{
-    if (turn_pid > 0) {
-        kill(turn_pid, SIGKILL);
-        waitpid(turn_pid, NULL, 0);
-        turn_pid = -1;
-    }
-}
-
-static void on_abort(int sig)
-{
-    kill_turnserver();
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
 
 static uint16_t free_port(void)
 {
@@ -71,25 +52,14 @@ static void start_turnserver(void)
     snprintf(minp, sizeof minp, "--min-port=%u", base);
     snprintf(maxp, sizeof maxp, "--max-port=%u", base + 39);
     rtc_addr_set(&turn_addr, "127.0.0.1", port);
-    atexit(kill_turnserver);
-    signal(SIGABRT, on_abort);
-    signal(SIGSEGV, on_abort);
-    turn_pid = fork();
-    ASSERT(turn_pid >= 0);
-    if (turn_pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);                       /* never outlive the test */
-        FILE *devnull = freopen("/dev/null", "w", stdout);
-        (void)devnull;
-        devnull = freopen("/dev/null", "w", stderr);
-        execl("/usr/bin/turnserver", "turnserver", "-n", "--listening-ip=127.0.0.1", lport,
-              "--relay-ip=127.0.0.1", minp, maxp, "--lt-cred-mech", "--user=u:p", "--realm=R",
-              "--allow-loopback-peers", "--no-cli", "--no-tls", "--no-dtls", (char *)NULL);
-        _exit(127);
-    }
+    char *argv[] = { "/usr/bin/turnserver", "-n", "--listening-ip=127.0.0.1", lport,
+                     "--relay-ip=127.0.0.1", minp, maxp, "--lt-cred-mech", "--user=u:p", "--realm=R",
+                     "--allow-loopback-peers", "--no-cli", "--no-tls", "--no-dtls", NULL };
+    test_child_spawn(NULL, argv);
     for (int i = 0; i < 50; i++) {
         if (turn_answers()) return;
         int st;
-        ASSERT(waitpid(turn_pid, &st, WNOHANG) == 0);           /* it must not have died */
+        ASSERT(waitpid(test_child_pid, &st, WNOHANG) == 0);           /* it must not have died */
     }
     RTC_TEST_FAIL("turnserver did not come up");
 }
@@ -260,12 +230,13 @@ static void test_ice_relay_wrong_credentials(void) { relay_pair(RTC_TURN_UDP, "b
 int main(void)
 {
     rtc_rng_init_crypto(&sock_rng);
+    test_child_guard();
     start_turnserver();
     RUN(test_turn_client_allocation_and_data);
     RUN(test_turn_client_wrong_credentials);
     RUN(test_ice_relay_udp);
     RUN(test_ice_relay_tcp);
     RUN(test_ice_relay_wrong_credentials);
-    kill_turnserver();
+    test_child_kill();
     return 0;
 }

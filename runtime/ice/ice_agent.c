@@ -123,10 +123,15 @@ static bool valid_cred(rtc_str s, size_t min)
     return true;
 }
 
-static void set_cred(char *dst, rtc_str s)
+static int set_cred(char **dst, rtc_str s)
 {
-    memcpy(dst, s.p, s.len);
-    dst[s.len] = 0;
+    char *p = malloc(s.len + 1);
+    if (!p) return RTC_ENOMEM;
+    if (s.len) memcpy(p, s.p, s.len);
+    p[s.len] = 0;
+    free(*dst);
+    *dst = p;
+    return 0;
 }
 
 int rtc_ice_agent_new(rtc_ice_agent **out, const rtc_ice_config *cfg, rtc_time now)
@@ -143,8 +148,11 @@ int rtc_ice_agent_new(rtc_ice_agent **out, const rtc_ice_config *cfg, rtc_time n
     if (!a->cfg.disconnected_after) a->cfg.disconnected_after = RTC_SEC(7);
     if (!a->cfg.failed_after) a->cfg.failed_after = RTC_SEC(30);
     if (!a->cfg.nomination_delay) a->cfg.nomination_delay = RTC_MS(200);
-    set_cred(a->lufrag, cfg->local_ufrag);
-    set_cred(a->lpwd, cfg->local_pwd);
+    if (set_cred(&a->lufrag, cfg->local_ufrag) < 0 || set_cred(&a->lpwd, cfg->local_pwd) < 0 ||
+        set_cred(&a->rufrag, rtc_str_c("")) < 0 || set_cred(&a->rpwd, rtc_str_c("")) < 0) {
+        rtc_ice_agent_free(a);
+        return RTC_ENOMEM;
+    }
     a->controlling = cfg->lite ? false : cfg->controlling;
     a->state = RTC_ICE_NEW;
     a->now = now;
@@ -172,6 +180,10 @@ void rtc_ice_agent_free(rtc_ice_agent *a)
     free(a->locals);
     free(a->pairs);
     free(a->old);
+    free(a->lufrag);
+    free(a->lpwd);
+    free(a->rufrag);
+    free(a->rpwd);
     free(a);
 }
 
@@ -398,8 +410,7 @@ int rtc_ice_agent_set_remote_credentials(rtc_ice_agent *a, rtc_str ufrag, rtc_st
 {
     clamp(a, now);
     if (!valid_cred(ufrag, 1) || !valid_cred(pwd, 1)) return RTC_EINVAL;
-    set_cred(a->rufrag, ufrag);
-    set_cred(a->rpwd, pwd);
+    if (set_cred(&a->rufrag, ufrag) < 0 || set_cred(&a->rpwd, pwd) < 0) return RTC_ENOMEM;
     a->have_remote = true;
     a->dirty = true;
     a->last_activity = a->now;
@@ -464,14 +475,13 @@ int rtc_ice_agent_restart(rtc_ice_agent *a, rtc_str ufrag, rtc_str pwd, rtc_time
          * selected, so data keeps flowing on the old one. */
         if (!a->old) {
             if (!(a->old = malloc(sizeof *a->old))) return RTC_ENOMEM;
-            memcpy(a->old->rufrag, a->rufrag, ICE_CRED_MAX);
-            memcpy(a->old->rpwd, a->rpwd, ICE_CRED_MAX);
+            snprintf(a->old->rufrag, ICE_CRED_MAX, "%s", a->rufrag);
+            snprintf(a->old->rpwd, ICE_CRED_MAX, "%s", a->rpwd);
         }
-        memcpy(a->old->lufrag, a->lufrag, ICE_CRED_MAX);
-        memcpy(a->old->lpwd, a->lpwd, ICE_CRED_MAX);
+        snprintf(a->old->lufrag, ICE_CRED_MAX, "%s", a->lufrag);
+        snprintf(a->old->lpwd, ICE_CRED_MAX, "%s", a->lpwd);
     }
-    set_cred(a->lufrag, ufrag);
-    set_cred(a->lpwd, pwd);
+    if (set_cred(&a->lufrag, ufrag) < 0 || set_cred(&a->lpwd, pwd) < 0) return RTC_ENOMEM;
     a->have_remote = false;
     a->rufrag[0] = a->rpwd[0] = 0;
     a->remote_eoc = false;

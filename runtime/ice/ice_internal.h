@@ -78,7 +78,9 @@ _Static_assert(ICE_MAX_PAIRS <= 256, "trig[] holds pair indices in a byte");
 
 struct rtc_ice_agent {
     rtc_ice_config cfg;
-    char lufrag[ICE_CRED_MAX], lpwd[ICE_CRED_MAX], rufrag[ICE_CRED_MAX], rpwd[ICE_CRED_MAX];
+    /* Owned, of their length (under ICE_CRED_MAX): the RFC allows 256 characters but
+     * peers use 4-32. Never NULL once the agent exists; remote ones "" until known. */
+    char *lufrag, *lpwd, *rufrag, *rpwd;
     ice_creds *old;                 /* before a restart, while consent uses them; else NULL */
     bool have_remote, remote_eoc, controlling;
     rtc_ice_state state, state_before_disc;

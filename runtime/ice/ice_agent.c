@@ -173,6 +173,7 @@ void rtc_ice_agent_free(rtc_ice_agent *a)
         if (e->type == RTC_ICE_EV_DATA) rtc_buf_unref(e->u.data.buf);
     }
     for (int i = 0; i < a->ntxn; i++) free(a->txns[i]);
+    for (int i = 0; i < a->nremote; i++) free(a->remotes[i].hostname);
     free(a->txns);
     free(a->out);
     free(a->ev);
@@ -258,7 +259,7 @@ bool ice__remote_room(rtc_ice_agent *a)
     int ncap = next_cap(a->nremote, a->capremote, ICE_MAX_REMOTE);
     if (ncap == a->capremote) return ncap > 0;
     if (!ncap) return false;
-    rtc_ice_candidate *nt = realloc(a->remotes, (size_t)ncap * sizeof *nt);
+    ice_cand *nt = realloc(a->remotes, (size_t)ncap * sizeof *nt);
     if (!nt) return false;
     a->remotes = nt;
     a->capremote = ncap;
@@ -271,7 +272,7 @@ static int add_local(rtc_ice_agent *a, rtc_ice_cand_type type, const rtc_addr *a
     if (ice__local_find(a, addr, turn) >= 0) return RTC_EEXISTS;
     if (!ice__local_room(a)) return a->nlocal == ICE_MAX_LOCAL ? RTC_EQUOTA : RTC_ENOMEM;
     ice_local *l = &a->locals[a->nlocal];
-    rtc_ice_candidate_init(&l->c);
+    memset(&l->c, 0, sizeof l->c);
     l->c.type = type;
     l->c.addr = *addr;
     l->c.port = rtc_addr_port(addr);
@@ -283,7 +284,11 @@ static int add_local(rtc_ice_agent *a, rtc_ice_cand_type type, const rtc_addr *a
     l->announced = announce;
     a->nlocal++;
     a->stats.local_candidates = (uint32_t)a->nlocal;
-    if (announce) ice__emit(a, &(rtc_ice_event){ .type = RTC_ICE_EV_LOCAL_CANDIDATE, .u.cand = l->c });
+    if (announce) {
+        rtc_ice_event e = { .type = RTC_ICE_EV_LOCAL_CANDIDATE };
+        ice__cand_full(&l->c, &e.u.cand);
+        ice__emit(a, &e);
+    }
     return a->nlocal - 1;
 }
 
@@ -294,7 +299,7 @@ int rtc_ice_agent_add_host_candidate(rtc_ice_agent *a, const rtc_addr *base, uin
     if (!base || !rtc_addr_family(base)) return RTC_EINVAL;
     int i = add_local(a, RTC_ICE_HOST, base, base, NULL, NULL, local_pref, -1, !a->cfg.relay_only);
     if (i < 0) return i;
-    if (out) *out = a->locals[i].c;
+    if (out) ice__cand_full(&a->locals[i].c, out);
     ice__form_pairs(a);
     return 0;
 }
@@ -425,7 +430,7 @@ int rtc_ice_agent_add_remote_candidate(rtc_ice_agent *a, const rtc_ice_candidate
     if (c->transport != RTC_ICE_UDP || c->component != 1) return RTC_ENOTSUP;
     bool resolved = rtc_addr_family(&c->addr) != 0;
     for (int i = 0; i < a->nremote; i++) {
-        rtc_ice_candidate *r = &a->remotes[i];
+        ice_cand *r = &a->remotes[i];
         if (resolved && rtc_addr_family(&r->addr) && rtc_addr_eq(&r->addr, &c->addr)) {
             /* A signalled candidate replaces a peer-reflexive one learnt from checks. */
             if (r->type == RTC_ICE_PRFLX && c->type != RTC_ICE_PRFLX) {
@@ -435,10 +440,10 @@ int rtc_ice_agent_add_remote_candidate(rtc_ice_agent *a, const rtc_ice_candidate
             }
             return RTC_EEXISTS;
         }
-        if (!resolved && c->hostname[0] && strcmp(r->hostname, c->hostname) == 0 && r->port == c->port)
+        bool same_name = c->hostname[0] && r->hostname && strcmp(r->hostname, c->hostname) == 0;
+        if (!resolved && same_name && r->port == c->port)
             return RTC_EEXISTS;
-        if (resolved && c->hostname[0] && !rtc_addr_family(&r->addr) &&
-            strcmp(r->hostname, c->hostname) == 0 && r->port == c->port) {
+        if (resolved && same_name && !rtc_addr_family(&r->addr) && r->port == c->port) {
             r->addr = c->addr;                 /* the driver resolved an mDNS name */
             rtc_addr_set_port(&r->addr, c->port);
             ice__form_pairs(a);
@@ -446,7 +451,11 @@ int rtc_ice_agent_add_remote_candidate(rtc_ice_agent *a, const rtc_ice_candidate
         }
     }
     if (!ice__remote_room(a)) return a->nremote == ICE_MAX_REMOTE ? RTC_EQUOTA : RTC_ENOMEM;
-    a->remotes[a->nremote] = *c;
+    ice_cand *r = &a->remotes[a->nremote];
+    *r = (ice_cand){ .type = c->type, .priority = c->priority, .addr = c->addr, .port = c->port,
+                     .has_related = c->has_related, .related = c->related };
+    memcpy(r->foundation, c->foundation, sizeof r->foundation);
+    if (c->hostname[0] && !(r->hostname = strdup(c->hostname))) return RTC_ENOMEM;
     if (resolved) rtc_addr_set_port(&a->remotes[a->nremote].addr, c->port);
     a->nremote++;
     a->stats.remote_candidates = (uint32_t)a->nremote;
@@ -485,6 +494,7 @@ int rtc_ice_agent_restart(rtc_ice_agent *a, rtc_str ufrag, rtc_str pwd, rtc_time
     a->have_remote = false;
     a->rufrag[0] = a->rpwd[0] = 0;
     a->remote_eoc = false;
+    for (int i = 0; i < a->nremote; i++) free(a->remotes[i].hostname);
     a->nremote = 0;
     /* Peer-reflexive local candidates belong to the old checklist. */
     int k = 0;
@@ -752,12 +762,25 @@ int rtc_ice_agent_selected_pair(const rtc_ice_agent *a, rtc_ice_pair_info *out)
     return 0;
 }
 
+void ice__cand_full(const ice_cand *c, rtc_ice_candidate *out)
+{
+    rtc_ice_candidate_init(out);
+    memcpy(out->foundation, c->foundation, sizeof out->foundation);
+    out->type = c->type;
+    out->priority = c->priority;
+    out->addr = c->addr;
+    out->port = c->port;
+    out->has_related = c->has_related;
+    out->related = c->related;
+    if (c->hostname) snprintf(out->hostname, sizeof out->hostname, "%s", c->hostname);
+}
+
 int rtc_ice_agent_local_candidate(const rtc_ice_agent *a, int i, rtc_ice_candidate *out)
 {
     int k = 0;
     for (int j = 0; j < a->nlocal; j++) {
         if (!a->locals[j].announced) continue;
-        if (k++ == i) { *out = a->locals[j].c; return 0; }
+        if (k++ == i) { ice__cand_full(&a->locals[j].c, out); return 0; }
     }
     return RTC_ENOTFOUND;
 }

@@ -89,7 +89,7 @@ void ice__form_pairs(rtc_ice_agent *a)
         const ice_local *l = &a->locals[li];
         if (!pairable_local(a, l)) continue;
         for (int ri = 0; ri < a->nremote; ri++) {
-            const rtc_ice_candidate *r = &a->remotes[ri];
+            const ice_cand *r = &a->remotes[ri];
             if (!rtc_addr_family(&r->addr) || rtc_addr_family(&r->addr) != rtc_addr_family(&l->c.addr)) continue;
             add_pair(a, li, ri);
         }
@@ -223,7 +223,7 @@ static void select_pair(rtc_ice_agent *a, int pi)
     if (a->sel.set && a->sel.pair == pi) return;
     if (a->sel.set && a->sel.pair >= 0 && a->pairs[a->sel.pair].nominated && a->sel.prio > p->prio) return;
     const ice_local *l = &a->locals[p->local];
-    const rtc_ice_candidate *r = &a->remotes[p->remote];
+    const ice_cand *r = &a->remotes[p->remote];
     a->sel = (ice_selected){ .set = true, .pair = pi, .base = l->base, .remote = r->addr, .turn = l->turn,
                              .ltype = l->c.type, .rtype = r->type, .prio = p->prio };
     free(a->old);                              /* a restart (if any) is complete */
@@ -312,8 +312,8 @@ int ice__on_request(rtc_ice_agent *a, const rtc_stun_msg *m, int li, const rtc_a
         uint32_t prio = 0;
         if (rtc_stun_get_u32(m, RTC_STUN_ATTR_PRIORITY, &prio) < 0 || prio == 0)
             prio = rtc_ice_candidate_priority(RTC_ICE_PRFLX, 65535, 1);
-        rtc_ice_candidate *c = &a->remotes[a->nremote];
-        rtc_ice_candidate_init(c);
+        ice_cand *c = &a->remotes[a->nremote];
+        memset(c, 0, sizeof *c);
         c->type = RTC_ICE_PRFLX;
         c->addr = *remote;
         c->port = rtc_addr_port(remote);
@@ -321,7 +321,9 @@ int ice__on_request(rtc_ice_agent *a, const rtc_stun_msg *m, int li, const rtc_a
         snprintf(c->foundation, sizeof c->foundation, "prflx%d", a->nremote);
         ri = a->nremote++;
         a->stats.remote_candidates = (uint32_t)a->nremote;
-        ice__emit(a, &(rtc_ice_event){ .type = RTC_ICE_EV_PEER_REFLEXIVE, .u.cand = *c });
+        rtc_ice_event e = { .type = RTC_ICE_EV_PEER_REFLEXIVE };
+        ice__cand_full(c, &e.u.cand);
+        ice__emit(a, &e);
     }
     if (a->state == RTC_ICE_NEW) { a->checking_since = a->now; ice__set_state(a, RTC_ICE_CHECKING); }
     bool use_cand = rtc_stun_find(m, RTC_STUN_ATTR_USE_CANDIDATE) != NULL && !a->controlling;

@@ -20,8 +20,22 @@
  * failing: its checks may still bring a peer-reflexive candidate. */
 #define ICE_FAIL_GRACE RTC_SEC(2)
 
+/* What the agent keeps of a candidate: the fields checks and pairing use. The public
+ * rtc_ice_candidate is over 900 bytes (room for host names and extensions) and an
+ * agent may hold 80 of them; ice__cand_full rebuilds one for events and the API. */
+typedef struct ice_cand {
+    char foundation[RTC_ICE_FOUNDATION_MAX];
+    rtc_ice_cand_type type;
+    uint32_t priority;
+    rtc_addr addr;                  /* family 0 while `hostname` is unresolved */
+    uint16_t port;
+    bool has_related;
+    rtc_addr related;
+    char *hostname;                 /* owned; remote FQDN / mDNS name, NULL when none */
+} ice_cand;
+
 typedef struct ice_local {
-    rtc_ice_candidate c;
+    ice_cand c;                     /* hostname always NULL */
     rtc_addr base;        /* address that sends: the socket; for relay the relayed address */
     int turn;             /* index in turns[] for relay candidates, else -1 */
     bool announced;
@@ -90,7 +104,7 @@ struct rtc_ice_agent {
      * their caps, so an agent with one local and one remote candidate stays small. */
     ice_local *locals;              /* caplocal slots, at most ICE_MAX_LOCAL */
     int nlocal, caplocal;
-    rtc_ice_candidate *remotes;     /* capremote slots, at most ICE_MAX_REMOTE */
+    ice_cand *remotes;              /* capremote slots, at most ICE_MAX_REMOTE */
     int nremote, capremote;
     ice_pair *pairs;                /* cappairs slots, at most ICE_MAX_PAIRS */
     int npairs, cappairs;
@@ -118,6 +132,8 @@ struct rtc_ice_agent {
 };
 
 /* ice_agent.c */
+/* The public form of c (all other fields at their rtc_ice_candidate_init values). */
+void ice__cand_full(const ice_cand *c, rtc_ice_candidate *out);
 void ice__emit(rtc_ice_agent *a, const rtc_ice_event *e);
 /* Room for one more local / remote candidate / pair: false at the cap or out of memory. May
  * move the table: re-take pointers into it afterwards. */

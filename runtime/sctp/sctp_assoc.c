@@ -28,7 +28,9 @@ struct sctp_sockstat {
 void sctp__push_event(rtc_sctp_assoc *a, const rtc_sctp_event *ev, dc *dead)
 {
     if (a->ev_count == a->ev_cap) {
-        size_t cap = a->ev_cap ? a->ev_cap * 2 : 32;
+        /* Small first: set-up brings a few events and an idle association keeps its ring
+         * until the next timeout; bursts double it. */
+        size_t cap = a->ev_cap ? a->ev_cap * 2 : 4;
         sctp_ev *n = malloc(cap * sizeof *n);
         if (!n) {
             /* Out of memory: a message is lost (and counted); a dead channel is freed now. */

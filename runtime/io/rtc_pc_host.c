@@ -53,8 +53,8 @@ struct rtc_pc_host {
     rtc_driver drv;
     uv_timer_t soon;          /* deferred drain: events reach the owner after its call returns */
     rtc_pc_event ev;
-    host_sock socks[RTC_PC_HOST_MAX_BIND];
-    int nsocks;
+    host_sock *socks;         /* capsocks slots, sized once: on_recv holds pointers into it */
+    int nsocks, capsocks;
     host_tcp *tcps[RTC_PC_HOST_MAX_SERVERS];
     int ntcps;
     rtc_udp_mux *mux;
@@ -200,7 +200,7 @@ static void on_recv(rtc_udp *u, const uint8_t *data, size_t len, const rtc_addr 
 
 static int bind_one(rtc_pc_host *h, const rtc_addr *ip)
 {
-    if (h->nsocks == RTC_PC_HOST_MAX_BIND) return RTC_EQUOTA;
+    if (h->nsocks == h->capsocks) return RTC_EQUOTA;
     host_sock *s = &h->socks[h->nsocks];
     s->h = h;
     /* The default socket buffers (about 208 KiB) overflow under a data channel burst on
@@ -375,8 +375,21 @@ int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *c
     if (r < 0) { free(h); return r; }
     /* Sockets: a shared one, the addresses asked for, else every interface (loopback as
      * a last resort). */
+    rtc_netif_addr ifs[RTC_PC_HOST_MAX_BIND];
+    int nifs = 0;
+    if (!cfg->mux && cfg->nbind <= 0) {
+        nifs = rtc_netif_list(ifs, RTC_PC_HOST_MAX_BIND, cfg->loopback);
+        if (nifs <= 0) nifs = rtc_netif_list(ifs, RTC_PC_HOST_MAX_BIND, true);
+    }
+    h->capsocks = cfg->mux ? 1 : cfg->nbind > 0 ? cfg->nbind : nifs;
+    if (h->capsocks > RTC_PC_HOST_MAX_BIND) h->capsocks = RTC_PC_HOST_MAX_BIND;
+    if (h->capsocks > 0 && !(h->socks = calloc((size_t)h->capsocks, sizeof *h->socks))) {
+        rtc_pc_free(h->pc);
+        free(h);
+        return RTC_ENOMEM;
+    }
     if (cfg->mux) {
-        if (mux_attach(cfg->mux, h) < 0) { rtc_pc_free(h->pc); free(h); return RTC_ENOMEM; }
+        if (mux_attach(cfg->mux, h) < 0) { rtc_pc_free(h->pc); free(h->socks); free(h); return RTC_ENOMEM; }
         h->mux = cfg->mux;
         h->socks[0] = (host_sock){ .h = h, .u = cfg->mux->u, .local = cfg->mux->local, .shared = true };
         h->nsocks = 1;
@@ -386,13 +399,11 @@ int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *c
             if (r < 0) rtc_warn(TAG, "cannot bind a UDP socket: %s", rtc_strerror(r));
         }
     } else {
-        rtc_netif_addr ifs[RTC_PC_HOST_MAX_BIND];
-        int n = rtc_netif_list(ifs, RTC_PC_HOST_MAX_BIND, cfg->loopback);
-        if (n <= 0) n = rtc_netif_list(ifs, RTC_PC_HOST_MAX_BIND, true);
-        for (int i = 0; i < n; i++) bind_one(h, &ifs[i].addr);
+        for (int i = 0; i < nifs; i++) bind_one(h, &ifs[i].addr);
     }
     if (h->nsocks == 0) {
         rtc_pc_free(h->pc);
+        free(h->socks);
         free(h);
         return RTC_EIO;
     }
@@ -454,6 +465,7 @@ static void maybe_done(rtc_pc_host *h)
     if (--h->pending_closes > 0) return;
     rtc_pc_free(h->pc);
     if (h->close_cb) h->close_cb(h, h->ud);
+    free(h->socks);
     free(h);
 }
 

@@ -6,75 +6,21 @@ local signaling = require "signaling"
 local json = rtc.json
 local loop = require "support.loop"
 local ffprobe = require "support.ffprobe"
+local bots = require "support.bots"
 local run_task, wait_for = loop.run_task, loop.wait_for
 
-local SRC = os.getenv("RTC_SOURCE_DIR") or "."
-local LUARTC = os.getenv("LUARTC") or (SRC .. "/build/luartc")
-
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
--- A child process (a hard time limit of its own too); returns {pid=, log=}.
-local children, spawned = {}, 0
-local function spawn(args, name)
-  spawned = spawned + 1
-  local log = string.format("%s-%d.log", name, spawned)
-  local parts = { "env", "RTC_LOG=warn,bot=info", "timeout", "60", LUARTC }
-  for _, a in ipairs(args) do parts[#parts + 1] = q(a) end
-  local p = assert(io.popen(table.concat(parts, " ") .. " >" .. q(log) .. " 2>&1 & echo $!"))
-  local pid = tonumber(p:read("l"))
-  p:close()
-  local child = { pid = pid, log = log }
-  children[#children + 1] = child
-  return child
-end
-
-local function kill_children()
-  if os.getenv("BOTS_DEBUG") then for _, c in ipairs(children) do io.stderr:write(c.log, ":\n", read(c.log)) end end
-  for _, c in ipairs(children) do os.execute("kill " .. c.pid .. " 2>/dev/null") end
-  children = {}
-end
-
--- Inside a task: the line matching pattern in a child's log (its captures).
-local function wait_log(child, pattern, what)
-  local found
-  wait_for(function()
-    found = { read(child.log):match(pattern) }
-    return #found > 0
-  end, what .. "; log:\n" .. read(child.log), 10000)
-  return table.unpack(found)
-end
+local child = require "support.child"
+local q = child.quote
+local wait_log, kill_children = bots.wait_log, bots.kill_all
 
 local dir
-before_each(function()
-  dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -p " .. q(dir)))
-end)
+before_each(function() dir = child.tmpdir() end)
 after_each(function()
   kill_children()
-  os.execute("rm -rf " .. q(dir))
+  child.rmdir(dir)
 end)
 
--- Starts the server and a bot (script and its options); returns the room url.
-local function start(script, args)
-  local srv = spawn({ SRC .. "/examples/signaling_server.lua", "--listen", "127.0.0.1:0", "--no-web" },
-                    dir .. "/server")
-  local port = wait_log(srv, "signaling on ws://127%.0%.0%.1:(%d+)/ws", "server start")
-  local url = "ws://127.0.0.1:" .. port .. "/ws"
-  local cmd = { SRC .. "/examples/" .. script, "--url", url, "--room", "r" }
-  for _, a in ipairs(args or {}) do cmd[#cmd + 1] = a end
-  local bot = spawn(cmd, dir .. "/bot")
-  wait_log(bot, "joined room r as (%S+)", "bot join")
-  return url, bot
-end
+local function start(script, args) return bots.start(dir, script, args) end
 
 -- Joins the room after the bot, answers its offer (sending `send` tracks in the bot's
 -- sections), plays a tone / VP8 file into them once connected and counts the frames
@@ -86,10 +32,7 @@ local function join_and_play(url, send, seconds, offer_first)
   for id, info in pairs(me.peers) do if info.bot then bot_id = id end end
   assert.truthy(bot_id, "the bot is listed in the welcome")
   local pc = rtc.peer_connection { bind_addresses = { "127.0.0.1" } }
-  pc:on("icecandidate", function(c)
-    if c then me:send { type = "candidate", to = bot_id, candidate = c.candidate, sdpMid = c.sdp_mid,
-                        sdpMLineIndex = c.sdp_mline_index } end
-  end)
+  bots.send_candidates(pc, me, bot_id)
   local got = { audio = 0, video = 0, keyframes = 0 }
   pc:on("track", function(track)
     track:on("frame", function(f)
@@ -119,11 +62,7 @@ local function join_and_play(url, send, seconds, offer_first)
     assert(pc:set_local_description(answer))
     me:send { type = "answer", to = bot_id, sdp = answer.sdp }
   end
-  local t0 = rtc.now()
-  while pc.connection_state ~= "connected" and rtc.now() - t0 < 10000 do
-    local c = me:wait("candidate", 0.05)
-    if c then pc:add_ice_candidate { candidate = c.candidate, sdp_mid = c.sdpMid, sdp_mline_index = c.sdpMLineIndex } end
-  end
+  bots.take_candidates_until(pc, me, function() return pc.connection_state == "connected" end)
   assert.equal("connected", pc.connection_state)
   local sources = {}
   if tracks.audio then
@@ -175,10 +114,7 @@ describe("media bots", function()
       local bot_id
       for id, info in pairs(me.peers) do if info.bot then bot_id = id end end
       local pc = rtc.peer_connection { bind_addresses = { "127.0.0.1" } }
-      pc:on("icecandidate", function(c)
-        if c then me:send { type = "candidate", to = bot_id, candidate = c.candidate, sdpMid = c.sdp_mid,
-                            sdpMLineIndex = c.sdp_mline_index } end
-      end)
+      bots.send_candidates(pc, me, bot_id)
       local dc, reply
       pc:on("datachannel", function(ch)
         dc = ch
@@ -189,11 +125,7 @@ describe("media bots", function()
       local answer = assert(pc:create_answer())
       assert(pc:set_local_description(answer))
       me:send { type = "answer", to = bot_id, sdp = answer.sdp }
-      local t0 = rtc.now()
-      while not (dc and dc.ready_state == "open") and rtc.now() - t0 < 10000 do
-        local c = me:wait("candidate", 0.05)
-        if c then pc:add_ice_candidate { candidate = c.candidate, sdp_mid = c.sdpMid, sdp_mline_index = c.sdpMLineIndex } end
-      end
+      bots.take_candidates_until(pc, me, function() return dc and dc.ready_state == "open" end)
       assert.truthy(dc and dc.ready_state == "open", "data channel open")
       dc:send(json.encode { from = "tester", text = "hello bot" })
       wait_for(function() return reply ~= nil end, "chat echo")

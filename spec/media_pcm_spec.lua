@@ -10,9 +10,6 @@ local loop = require "support.loop"
 local run_task, wait_for = loop.run_task, loop.wait_for
 local signaling = require "signaling"
 
-local SRC = os.getenv("RTC_SOURCE_DIR") or "."
-local LUARTC = os.getenv("LUARTC") or (SRC .. "/build/luartc")
-
 -- Rewrite the Opus fmtp line of an SDP (what a peer asks our sender for).
 local function munge_fmtp(sdp, fn)
   return (sdp:gsub("(a=fmtp:111 )([^\r\n]*)", function(head, params) return head .. fn(params) end))
@@ -276,67 +273,32 @@ end)
 
 -- examples/pcm_bot.lua as its own luartc process next to examples/signaling_server.lua.
 describe("examples/pcm_bot.lua", function()
-  local function q(x) return "'" .. tostring(x):gsub("'", "'\\''") .. "'" end
-  local function read(path)
-    local f = io.open(path, "rb")
-    if not f then return "" end
-    local d = f:read("a")
-    f:close()
-    return d
-  end
-  local dir, pids = nil, {}
-  local function spawn(args, log)
-    local parts = { "env", "RTC_LOG=warn,bot=info", "timeout", "60", LUARTC }
-    for _, a in ipairs(args) do parts[#parts + 1] = q(a) end
-    local p = assert(io.popen(table.concat(parts, " ") .. " >" .. q(log) .. " 2>&1 & echo $!"))
-    pids[#pids + 1] = tonumber(p:read("l"))
-    p:close()
-    return log
-  end
-  local function wait_log(log, pattern, what)
-    local found
-    wait_for(function() found = { read(log):match(pattern) }; return #found > 0 end, what .. "; log:\n" .. read(log), 10000)
-    return table.unpack(found)
-  end
-  before_each(function()
-    dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir -p " .. q(dir)))
-  end)
+  local bots, child = require "support.bots", require "support.child"
+  local wait_log = bots.wait_log
+  local dir
+  before_each(function() dir = child.tmpdir() end)
   after_each(function()
-    for _, pid in ipairs(pids) do os.execute("kill " .. pid .. " 2>/dev/null") end
-    pids = {}
-    os.execute("rm -rf " .. q(dir))
+    bots.kill_all()
+    child.rmdir(dir)
   end)
 
   it("hears a member's 440 Hz PCM and speaks a 660 Hz tone back as PCM", function()
     run_task(function()
-      local srv = spawn({ SRC .. "/examples/signaling_server.lua", "--listen", "127.0.0.1:0", "--no-web" }, dir .. "/server.log")
-      local port = wait_log(srv, "signaling on ws://127%.0%.0%.1:(%d+)/ws", "server start")
-      local url = "ws://127.0.0.1:" .. port .. "/ws"
-      local bot = spawn({ SRC .. "/examples/pcm_bot.lua", "--url", url, "--room", "r", "--frequency", "660" }, dir .. "/bot.log")
-      wait_log(bot, "joined room r as (%S+)", "bot join")
+      local url, bot = bots.start(dir, "pcm_bot.lua", { "--frequency", "660" })
       local me = assert(signaling.connect(url, { room = "r", info = { name = "tester" } }))
       local pc = assert(rtc.peer_connection(LOCAL))
       local mic = rtc.media_track("audio")
       pc:add_track(mic)
       local offer = assert(me:wait("offer", 10))
       local bot_id = offer.from
-      pc:on("icecandidate", function(c)
-        if c then me:send { type = "candidate", to = bot_id, candidate = c.candidate, sdpMid = c.sdp_mid,
-                            sdpMLineIndex = c.sdp_mline_index } end
-      end)
+      bots.send_candidates(pc, me, bot_id)
       local heard
       pc:on("track", function(track) heard = collector(track) end)
       assert(pc:set_remote_description { type = "offer", sdp = offer.sdp })
       local answer = assert(pc:create_answer())
       assert(pc:set_local_description(answer))
       me:send { type = "answer", to = bot_id, sdp = answer.sdp }
-      local t0 = rtc.now()
-      while pc.connection_state ~= "connected" and rtc.now() - t0 < 10000 do
-        local c = me:wait("candidate", 0.05)
-        if c then pc:add_ice_candidate { candidate = c.candidate, sdp_mid = c.sdpMid, sdp_mline_index = c.sdpMLineIndex } end
-      end
+      bots.take_candidates_until(pc, me, function() return pc.connection_state == "connected" end)
       assert.equal("connected", pc.connection_state)
       local src = assert(rtc.media.tone_source { frequency = 440, pcm = true, duration = 3 })
       src:on("frame", function(f) mic:write_pcm(f.samples) end)

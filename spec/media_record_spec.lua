@@ -1,8 +1,7 @@
 -- A bot and a recorder over two peer connections in one luartc process: the bot
 -- plays a VP8 file and an Opus tone (rtc.media sources) into its tracks; the other
 -- side records the remote tracks' frames into WebM. ffprobe and ffmpeg check the file.
-local SRC = os.getenv("RTC_SOURCE_DIR") or "."
-local LUARTC = os.getenv("LUARTC") or (SRC .. "/build/luartc")
+local child = require "support.child"
 
 local SCRIPT = [=[
 local rtc = require "rtc"
@@ -27,13 +26,7 @@ b:on("track", function(track)
   end)
 end)
 rtc.spawn(function()
-  assert(a:set_local_description(assert(a:create_offer())))
-  a:wait_gathering_complete()
-  assert(b:set_remote_description(a.local_description))
-  assert(b:set_local_description(assert(b:create_answer())))
-  b:wait_gathering_complete()
-  assert(a:set_remote_description(b.local_description))
-  while a.connection_state ~= "connected" or b.connection_state ~= "connected" do rtc.sleep(0.02) end
+  require("support.pcpair")(a, b)
   local video = assert(rtc.media.file_source(IVF))
   local tone = assert(rtc.media.tone_source { frequency = 440, channels = 2, duration = 2 })
   local ended = 0
@@ -51,25 +44,15 @@ end)
 
 describe("recording a peer connection's media (rtc.media + tracks)", function()
   it("a file and tone bot recorded to WebM that ffprobe and ffmpeg accept", function()
-    local dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir -p " .. dir))
-    local ivf, out, script = dir .. "/cam.ivf", dir .. "/rec.webm", dir .. "/bot.lua"
+    local dir = child.tmpdir()
+    local ivf, out = dir .. "/cam.ivf", dir .. "/rec.webm"
     assert(os.execute("ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=160x120:rate=30 -t 2 -c:v libvpx -g 30 '" .. ivf .. "'"))
-    local f = assert(io.open(script, "w"))
-    f:write(SCRIPT)
-    f:close()
-    local p = assert(io.popen("timeout 30 " .. LUARTC .. " " .. script .. " " .. ivf .. " " .. out .. " 2>&1"))
-    local text = p:read("a")
-    p:close()
-    local line = text:match("\n?(%b{})%s*$")
-    assert(line, "no result; output:\n" .. text)
-    local res = require("rtc").json.decode(line)
+    local res = child.run_json(SCRIPT, { ivf, out })
     assert.is_nil(res.err)
     assert.is_true(res.closed)
     assert.equal(60, res.stats.video_frames)
     assert.is_true(res.stats.audio_frames >= 95, tostring(res.stats.audio_frames))
-    p = assert(io.popen("ffprobe -v error -show_entries stream=codec_name,start_time:format=duration -of default=nw=1 '" .. out .. "' 2>&1"))
+    local p = assert(io.popen("ffprobe -v error -show_entries stream=codec_name,start_time:format=duration -of default=nw=1 '" .. out .. "' 2>&1"))
     local probe = p:read("a")
     p:close()
     assert.matches("codec_name=vp8", probe)
@@ -82,6 +65,6 @@ describe("recording a peer connection's media (rtc.media + tracks)", function()
     local errs = p:read("a")
     p:close()
     assert.equal("", errs)
-    os.execute("rm -rf '" .. dir .. "'")
+    child.rmdir(dir)
   end)
 end)

@@ -16,12 +16,7 @@ local function tmpfile(ext)
   return base .. ext
 end
 
-local function tmpdir()
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -p '" .. dir .. "'"))
-  return dir
-end
+local tmpdir, rmdir = require("support.child").tmpdir, require("support.child").rmdir
 
 -- Payloads a depacketizer and the file writers accept, carrying the capture time.
 local function opus_frame(ms) return string.char(0xFC) .. "CAPT" .. string.pack(">i8", ms) .. string.rep("\0", 40) end
@@ -59,14 +54,7 @@ describe("rtc.recorder", function()
           srs[#srs + 1] = { kind = track.kind, ntp_ms = sr.ntp_ms, timestamp = sr.timestamp, received_ms = sr.received_ms }
         end)
       end)
-      assert(a:set_local_description(assert(a:create_offer())))
-      a:wait_gathering_complete()
-      assert(b:set_remote_description(a.local_description))
-      assert(b:set_local_description(assert(b:create_answer())))
-      b:wait_gathering_complete()
-      assert(a:set_remote_description(b.local_description))
-      loop.wait_for(function() return a.connection_state == "connected" and b.connection_state == "connected" end,
-                    "connected")
+      require("support.pcpair")(a, b)
       local base_a, base_v = math.random(0, 0xffffffff), math.random(0, 0xffffffff)
       local t0 = rtc.now()
       res.wall_t0 = os.time() * 1000
@@ -147,7 +135,7 @@ describe("rtc.recorder", function()
     assert.is_true(math.abs(first.audio - first.video) <= 40, msg)
     local probe = ffprobe.probe(path)
     assert.equal(2, #probe.streams)
-    os.execute("rm -rf '" .. dir .. "'")
+    rmdir(dir)
   end)
 
   it("reports a failed write, closes the file and drops later frames", function()

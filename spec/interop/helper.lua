@@ -8,6 +8,28 @@ local BROWSER = SRC .. "/spec/browser"
 
 local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
+M.SRC, M.LUARTC, M.BROWSER, M.quote = SRC, LUARTC, BROWSER, quote
+
+-- Chromium and the page driver are installed (and ffmpeg too when need_ffmpeg).
+function M.have_browser(need_ffmpeg)
+  for _, p in ipairs { "/usr/bin/chromium", BROWSER .. "/node_modules/playwright-core/package.json" } do
+    local f = io.open(p, "r")
+    if not f then return false end
+    f:close()
+  end
+  return not need_ffmpeg or os.execute("command -v ffmpeg >/dev/null 2>&1") == true
+end
+
+-- busted's describe when the browser is there, else the block is reported as pending.
+function M.describe_browser(need_ffmpeg)
+  if M.have_browser(need_ffmpeg) then return describe end
+  local why = need_ffmpeg and " (no chromium or ffmpeg)" or " (no chromium)"
+  return function(name) pending(name .. why) end
+end
+
+-- A fresh empty directory (removed with rmdir), as in spec/support/child.lua.
+M.tmpdir, M.rmdir = require("support.child").tmpdir, require("support.child").rmdir
+
 function M.luartc(args)
   local cmd = { LUARTC, SRC .. "/examples/interop_peer.lua" }
   for _, a in ipairs(args) do cmd[#cmd + 1] = a end
@@ -21,7 +43,8 @@ function M.browser(args)
   return cmd
 end
 
--- pair(a_cmd, b_cmd, {timeout=S}) -> results {a=..., b=...}, full log text
+-- pair(a_cmd, b_cmd, {timeout=S, setup=SH}) -> results {a=..., b=...}, full log text.
+-- setup: a shell command run inside the namespace first (e.g. iptables rules).
 function M.pair(a, b, opts)
   opts = opts or {}
   local log = os.tmpname()
@@ -32,7 +55,12 @@ function M.pair(a, b, opts)
   for _, x in ipairs(b) do parts[#parts + 1] = x end
   local q = {}
   for i, x in ipairs(parts) do q[i] = quote(x) end
-  local p = assert(io.popen(table.concat(q, " ") .. " 2>" .. quote(log), "r"))
+  local cmd = table.concat(q, " ")
+  if opts.setup then
+    local inner = table.concat(q, " ", 2)
+    cmd = q[1] .. " sh -c " .. quote(opts.setup .. " && " .. inner)
+  end
+  local p = assert(io.popen(cmd .. " 2>" .. quote(log), "r"))
   local out = p:read("a")
   p:close()
   local f = io.open(log, "r")

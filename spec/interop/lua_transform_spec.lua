@@ -2,8 +2,6 @@
 -- process on loopback: rtc.transforms.aes_gcm on video (C per frame), a Lua function
 -- pair on audio, a wrong key, a removed transform (the wire format shows), a send
 -- transform that drops, and argument errors.
-local SRC = os.getenv("RTC_SOURCE_DIR") or "."
-local LUARTC = os.getenv("LUARTC") or (SRC .. "/build/luartc")
 
 local SCRIPT = [=[
 local rtc = require "rtc"
@@ -72,13 +70,7 @@ local function burst(n)
 end
 
 rtc.spawn(function()
-  assert(a:set_local_description(assert(a:create_offer())))
-  a:wait_gathering_complete()
-  assert(b:set_remote_description(a.local_description))
-  assert(b:set_local_description(assert(b:create_answer())))
-  b:wait_gathering_complete()
-  assert(a:set_remote_description(b.local_description))
-  while a.connection_state ~= "connected" or b.connection_state ~= "connected" do rtc.sleep(0.02) end
+  require("support.pcpair")(a, b)
   burst(30)
   out.send_stats = tr_v.sender:transform_stats()
   out.recv_stats = rx.video.receiver:transform_stats()
@@ -102,17 +94,7 @@ end)
 
 describe("frame transforms (Lua API)", function()
   it("AES-GCM in C and Lua functions transform frames end to end", function()
-    local path = os.tmpname()
-    local f = assert(io.open(path, "w"))
-    f:write(SCRIPT)
-    f:close()
-    local p = assert(io.popen("timeout 30 " .. LUARTC .. " " .. path .. " 2>&1"))
-    local text = p:read("a")
-    p:close()
-    os.remove(path)
-    local line = text:match("\n?(%b{})%s*$")
-    assert(line, "no result; output:\n" .. text)
-    local out = require("rtc").json.decode(line)
+    local out = require("support.child").run_json(SCRIPT)
     assert.same({ number = true, short_key = true, empty_xor = true, bad_salt = true, attr = true }, out.errors)
     assert.equal("rtc.frame_transform(aes-gcm)", out.attr)
     assert.equal("rtc.frame_transform(aes-gcm)", out.tostring)

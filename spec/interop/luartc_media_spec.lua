@@ -2,14 +2,7 @@
 -- tone (`audio`) and a VP8 IVF file (`video`), each recorded on the answering side.
 local interop = require "interop.helper"
 
-local check = interop.check
-
-local function tmpdir()
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -p '" .. dir .. "'"))
-  return dir
-end
+local check, tmpdir, rmdir = interop.check, interop.tmpdir, interop.rmdir
 
 -- ffprobe names the codec and a positive duration; ffmpeg decodes it without a word.
 local function check_file(path, codec) require("support.ffprobe").check(path, { codec }) end
@@ -26,7 +19,7 @@ describe("luartc <-> luartc media across processes", function()
     assert.is_true(res.b.frames_received > 50, tostring(res.b.frames_received))
     assert.is_true(res.b.audio_energy > 0.01, tostring(res.b.audio_energy))
     check_file(rec, "opus")
-    os.execute("rm -rf '" .. dir .. "'")
+    rmdir(dir)
   end)
 
   it("video: VP8 frames from an IVF file arrive and record to IVF and WebM", function()
@@ -44,6 +37,6 @@ describe("luartc <-> luartc media across processes", function()
       assert.is_true(res.a.frames_sent > 30)
       check_file(rec, "vp8")
     end
-    os.execute("rm -rf '" .. dir .. "'")
+    rmdir(dir)
   end)
 end)

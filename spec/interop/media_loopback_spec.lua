@@ -1,8 +1,6 @@
 -- The Lua media API between two peer connections in one luartc process on loopback:
 -- transceivers and tracks, frames both ways (an echo), keyframe requests, and the
 -- W3C RTP stats. Runs the script under the luartc executable.
-local SRC = os.getenv("RTC_SOURCE_DIR") or "."
-local LUARTC = os.getenv("LUARTC") or (SRC .. "/build/luartc")
 
 local SCRIPT = [=[
 local rtc = require "rtc"
@@ -33,13 +31,7 @@ end)
 cam:on("keyframerequest", function() out.keyframe_requests = out.keyframe_requests + 1 end)
 rtc.spawn(function()
   out.early = select(2, cam:write_frame { data = "x", timestamp = 0 })
-  assert(a:set_local_description(assert(a:create_offer())))
-  a:wait_gathering_complete()
-  assert(b:set_remote_description(a.local_description))
-  assert(b:set_local_description(assert(b:create_answer())))
-  b:wait_gathering_complete()
-  assert(a:set_remote_description(b.local_description))
-  while a.connection_state ~= "connected" or b.connection_state ~= "connected" do rtc.sleep(0.02) end
+  require("support.pcpair")(a, b)
   out.video_mid, out.video_dir, out.video_codec = tr_v.mid, tr_v.current_direction, tr_v.codec
   out.audio_dir = tr_a.current_direction
   for i = 0, 59 do
@@ -68,17 +60,7 @@ end)
 
 describe("media between two peer connections (Lua API)", function()
   it("negotiates, sends, echoes, asks for keyframes and reports W3C stats", function()
-    local path = os.tmpname()
-    local f = assert(io.open(path, "w"))
-    f:write(SCRIPT)
-    f:close()
-    local p = assert(io.popen("timeout 30 " .. LUARTC .. " " .. path .. " 2>&1"))
-    local text = p:read("a")
-    p:close()
-    os.remove(path)
-    local line = text:match("\n?(%b{})%s*$")
-    assert(line, "no result; output:\n" .. text)
-    local out = require("rtc").json.decode(line)
+    local out = require("support.child").run_json(SCRIPT)
     assert.matches("^InvalidStateError", out.early)
     assert.same({ "video:0:true", "audio:1:true" }, out.tracks)
     assert.equal("0", out.video_mid)

@@ -41,11 +41,39 @@ function M.run(opts)
   return code, so, se
 end
 
+-- A fresh empty directory; the caller removes it with rmdir.
+function M.tmpdir()
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p " .. q(dir)))
+  return dir
+end
+
+function M.rmdir(dir) os.execute("rm -rf " .. q(dir)) end
+
 -- A script file with `src` as its body; returns its path (caller removes it).
 function M.script(src)
   local path = os.tmpname() .. ".lua"
   write(path, src)
   return path
+end
+
+-- Runs Lua source src under luartc (killed after timeout_s, 30 by default) with args;
+-- spec/'s modules (support.*) are on its path. Returns the JSON object its output ends
+-- with, decoded, and the whole output; fails with the output when there is none.
+function M.run_json(src, args, timeout_s)
+  local path = M.script(src)
+  local parts = {}
+  for i, a in ipairs(args or {}) do parts[i] = q(a) end
+  local lua_path = M.SOURCE_DIR .. "/spec/?.lua;" .. (os.getenv("LUA_PATH") or ";")
+  local p = assert(io.popen(string.format("LUA_PATH=%s timeout %d %s %s %s 2>&1", q(lua_path), timeout_s or 30,
+                                          q(M.LUARTC), q(path), table.concat(parts, " "))))
+  local text = p:read("a")
+  p:close()
+  os.remove(path)
+  local line = text:match("\n?(%b{})%s*$")
+  assert(line, "no result; output:\n" .. text)
+  return require("rtc").json.decode(line), text
 end
 
 return M

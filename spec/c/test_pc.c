@@ -219,17 +219,14 @@ static void test_answer_browser_offer(void)
 
 int main(void)
 {
-    rtc_rng_init_seed(&rng, 99);
     harness_on_clock = move_vclock;
-    ASSERT_OK(rtc_dtls_cert_generate(&cert_a, RTC_DTLS_KEY_ECDSA_P256, &rng, 1700000000));
-    ASSERT_OK(rtc_dtls_cert_generate(&cert_b, RTC_DTLS_KEY_ECDSA_P256, &rng, 1700000000));
+    harness_begin(99);
     RUN(test_wrong_state_and_bad_sdp);
     RUN(test_answer_browser_offer);
     RUN(test_clean);
     RUN(test_trickle);
     RUN(test_lossy);
     RUN(test_renegotiate_first_channel);
-    rtc_dtls_cert_unref(cert_a);
-    rtc_dtls_cert_unref(cert_b);
+    harness_end();
     return 0;
 }

@@ -182,14 +182,11 @@ static void test_between_our_peers(void)
 
 int main(void)
 {
-    rtc_rng_init_seed(&rng, 7);
-    ASSERT_OK(rtc_dtls_cert_generate(&cert_a, RTC_DTLS_KEY_ECDSA_P256, &rng, 1700000000));
-    ASSERT_OK(rtc_dtls_cert_generate(&cert_b, RTC_DTLS_KEY_ECDSA_P256, &rng, 1700000000));
+    harness_begin(7);
     RUN(test_answer_states_our_preferences);
     RUN(test_video_fmtp_copied);
     RUN(test_firefox_offer);
     RUN(test_between_our_peers);
-    rtc_dtls_cert_unref(cert_a);
-    rtc_dtls_cert_unref(cert_b);
+    harness_end();
     return 0;
 }

@@ -169,4 +169,18 @@ static inline void connect_peers(peer *a, peer *b, vnet *n)
     ASSERT(connected(a) && connected(b));
 }
 
+/* main()'s first and last steps: the seeded RNG and both peers' certificates. */
+static inline void harness_begin(uint64_t seed)
+{
+    rtc_rng_init_seed(&rng, seed);
+    ASSERT_OK(rtc_dtls_cert_generate(&cert_a, RTC_DTLS_KEY_ECDSA_P256, &rng, 1700000000));
+    ASSERT_OK(rtc_dtls_cert_generate(&cert_b, RTC_DTLS_KEY_ECDSA_P256, &rng, 1700000000));
+}
+
+static inline void harness_end(void)
+{
+    rtc_dtls_cert_unref(cert_a);
+    rtc_dtls_cert_unref(cert_b);
+}
+
 #endif

@@ -468,16 +468,13 @@ static void test_our_offer(void)
 
 int main(void)
 {
-    rtc_rng_init_seed(&rng, 42);
     harness_default_on_frame = check_frame;
-    ASSERT_OK(rtc_dtls_cert_generate(&cert_a, RTC_DTLS_KEY_ECDSA_P256, &rng, 1700000000));
-    ASSERT_OK(rtc_dtls_cert_generate(&cert_b, RTC_DTLS_KEY_ECDSA_P256, &rng, 1700000000));
+    harness_begin(42);
     RUN(test_chrome_offer);
     RUN(test_unsupported_codecs_rejected);
     RUN(test_our_offer);
     RUN(test_exchange_with_loss);
     RUN(test_unsignaled_streams_with_loss);
-    rtc_dtls_cert_unref(cert_a);
-    rtc_dtls_cert_unref(cert_b);
+    harness_end();
     return 0;
 }

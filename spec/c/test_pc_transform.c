@@ -431,16 +431,13 @@ static void test_custom_transforms(void)
 
 int main(void)
 {
-    rtc_rng_init_seed(&rng, 9);
     harness_default_on_frame = check_frame;
-    ASSERT_OK(rtc_dtls_cert_generate(&cert_a, RTC_DTLS_KEY_ECDSA_P256, &rng, 1700000000));
-    ASSERT_OK(rtc_dtls_cert_generate(&cert_b, RTC_DTLS_KEY_ECDSA_P256, &rng, 1700000000));
+    harness_begin(9);
     RUN(test_clear_bytes);
     RUN(test_aes_gcm_hostile);
     RUN(test_xor_call);
     RUN(test_aes_gcm_call);
     RUN(test_custom_transforms);
-    rtc_dtls_cert_unref(cert_a);
-    rtc_dtls_cert_unref(cert_b);
+    harness_end();
     return 0;
 }

@@ -394,11 +394,17 @@ static int l_opus_encoder(lua_State *L)
     return 1;
 }
 
+static lenc *check_enc(lua_State *L)
+{
+    lenc *e = luaL_checkudata(L, 1, ENC_MT);
+    if (!e->e) luaL_error(L, "attempt to use a closed opus encoder");
+    return e;
+}
+
 /* enc:encode(pcm) with pcm interleaved s16 little-endian of one frame */
 static int enc_encode(lua_State *L)
 {
-    lenc *e = luaL_checkudata(L, 1, ENC_MT);
-    if (!e->e) return luaL_error(L, "attempt to use a closed opus encoder");
+    lenc *e = check_enc(L);
     size_t len;
     const char *pcm = luaL_checklstring(L, 2, &len);
     luaL_argcheck(L, len % (2 * (size_t)e->channels) == 0 && len <= 5760 * 4, 2, "whole frames of s16 samples expected");
@@ -409,13 +415,6 @@ static int enc_encode(lua_State *L)
     if (n < 0) return lrtc_push_error(L, n, "opus encode: %s", rtc_strerror(n));
     lua_pushlstring(L, (const char *)out, (size_t)n);
     return 1;
-}
-
-static lenc *check_enc(lua_State *L)
-{
-    lenc *e = luaL_checkudata(L, 1, ENC_MT);
-    if (!e->e) luaL_error(L, "attempt to use a closed opus encoder");
-    return e;
 }
 
 /* enc:push(pcm) -> frames, n: pcm (interleaved s16le, any whole number of samples)

@@ -1,7 +1,27 @@
-// Media helpers shared by the browser peer pages (peer_page.js, media_page.js): codec
-// preference, what the browser sends (a WebAudio tone, the fake camera), and what
-// getStats says about a received track.
+// Media helpers shared by the browser peer pages (peer_page.js, media_page.js,
+// transform_page.js): a signaling inbox, codec preference, what the browser sends (a
+// WebAudio tone, the fake camera), and what getStats says about a received track.
 'use strict';
+
+// Installs window.onSignal (run_peer.js calls it with each signaling message) and
+// returns nextSignal(type), which resolves with the first message of that type. Messages
+// can arrive before the page is ready for them (getUserMedia takes a while): they wait
+// in an inbox until asked for.
+function signalInbox() {
+  const inbox = [];
+  let waiter = null;
+  window.onSignal = (msg) => {
+    inbox.push(msg);
+    if (waiter) { const w = waiter; waiter = null; w(); }
+  };
+  return async function nextSignal(type) {
+    for (;;) {
+      const i = inbox.findIndex(m => m.type === type);
+      if (i >= 0) return inbox.splice(i, 1)[0];
+      await new Promise(r => { waiter = r; });
+    }
+  };
+}
 
 // Put `mime` first in the transceiver's codec list (H264 only in packetization-mode 1).
 function preferCodec(transceiver, mime) {

@@ -6,21 +6,7 @@
 
 const log = (...a) => window.peerLog(a.map(String).join(' '));
 
-// Signaling can arrive before the page is ready for it (getUserMedia takes a while):
-// messages wait here until runPeer asks for them.
-const inbox = [];
-let inboxWaiter = null;
-window.onSignal = (msg) => {
-  inbox.push(msg);
-  if (inboxWaiter) { const w = inboxWaiter; inboxWaiter = null; w(); }
-};
-async function nextSignal(type) {
-  for (;;) {
-    const i = inbox.findIndex(m => m.type === type);
-    if (i >= 0) return inbox.splice(i, 1)[0];
-    await new Promise(r => { inboxWaiter = r; });
-  }
-}
+const nextSignal = signalInbox();   // media_common.js
 
 async function rtpStats(pc) {
   const out = { video_out: {}, video_in: {}, audio_out: {}, codecs: {} };

@@ -5,14 +5,7 @@
 -- never goes below zero.
 local interop = require "interop.helper"
 
-local check = interop.check
-
-local function tmpdir()
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -p '" .. dir .. "'"))
-  return dir
-end
+local check, tmpdir, rmdir = interop.check, interop.tmpdir, interop.rmdir
 
 describe("luartc <-> Chromium audio and video", function()
   it("audio: luartc offers an Opus tone, Chromium answers and hears it", function()
@@ -34,7 +27,7 @@ describe("luartc <-> Chromium audio and video", function()
                       .. ivf .. "'"))
     local res = interop.pair(interop.luartc { "--role", "offer", "--test", "video", "--file", ivf, "--duration", "3" },
                              interop.browser { "--role", "answer", "--test", "video", "--duration", "3" })
-    os.execute("rm -rf '" .. dir .. "'")
+    rmdir(dir)
     check(res, "video luartc->chromium")
     assert.equal("video/VP8", res.b.codec)
     assert.is_true(res.a.frames_sent > 60, tostring(res.a.frames_sent))
@@ -56,7 +49,7 @@ describe("luartc <-> Chromium audio and video", function()
     local p = assert(io.popen("ffmpeg -nostdin -v error -i '" .. rec .. "' -f null - 2>&1"))
     local errors = p:read("a")
     p:close()
-    os.execute("rm -rf '" .. dir .. "'")
+    rmdir(dir)
     assert.equal("", errors)
   end)
 

@@ -2,22 +2,10 @@
 -- inside an isolated network namespace: every VP8 / H264 frame arrives complete, NACK
 -- and RTX repair 5% random loss on luartc's side (iptables), and the VP8 frames luartc
 -- echoes back decode in the browser.
-local rtc = require "rtc"
+local interop = require "interop.helper"
 
-local SRC = os.getenv("RTC_SOURCE_DIR") or "."
-local LUARTC = os.getenv("LUARTC") or (SRC .. "/build/luartc")
-local BROWSER = SRC .. "/spec/browser"
+local SRC, LUARTC, BROWSER = interop.SRC, interop.LUARTC, interop.BROWSER
 local PORT = 40000
-
-local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function have_browser()
-  local f = io.open("/usr/bin/chromium", "r")
-  if f then f:close() end
-  local g = io.open(BROWSER .. "/node_modules/playwright-core/package.json", "r")
-  if g then g:close() end
-  return f ~= nil and g ~= nil
-end
 
 -- run{codec=, loss=, echo=, duration=, luartc_offers=} -> browser result, luartc result
 local function run(o)
@@ -32,35 +20,15 @@ local function run(o)
     luartc[#luartc + 1] = "--role"; luartc[#luartc + 1] = "offer"
     browser[#browser + 1] = "--role"; browser[#browser + 1] = "answer"
   end
-  local pair = { "env", "-u", "LD_PRELOAD", "node", BROWSER .. "/pair.js", "--timeout", tostring(duration + 50), "--" }
-  for _, x in ipairs(browser) do pair[#pair + 1] = x end
-  pair[#pair + 1] = "--"
-  for _, x in ipairs(luartc) do pair[#pair + 1] = x end
-  local q = {}
-  for i, x in ipairs(pair) do q[i] = quote(x) end
-  local inner = table.concat(q, " ")
-  if (o.loss or 0) > 0 then
-    -- Only datagrams to luartc's port are dropped: the browser's side stays clean.
-    inner = string.format("iptables -A INPUT -p udp --dport %d -m statistic --mode random --probability %s -j DROP && %s",
-                          PORT, tostring(o.loss), inner)
-  end
-  local log = os.tmpname()
-  local cmd = quote(BROWSER .. "/isolated.sh") .. " sh -c " .. quote(inner) .. " 2>" .. quote(log)
-  local p = assert(io.popen(cmd, "r"))
-  local out = p:read("a")
-  p:close()
-  local f = io.open(log, "r")
-  local text = f and f:read("a") or ""
-  if f then f:close() end
-  os.remove(log)
-  local line = out:match("[^\n]*")
-  local res = line and line:match("^%b{}") and rtc.json.decode(line)
-  if not res or not res.a or not res.b then error("media pairing produced no results; log:\n" .. text:sub(-4000)) end
-  if not (res.a.ok and res.b.ok) then error("media pairing failed; log:\n" .. text:sub(-4000)) end
+  -- Only datagrams to luartc's port are dropped: the browser's side stays clean.
+  local setup = (o.loss or 0) > 0 and string.format(
+    "iptables -A INPUT -p udp --dport %d -m statistic --mode random --probability %s -j DROP", PORT, tostring(o.loss))
+  local res = interop.pair(browser, luartc, { timeout = duration + 50, setup = setup or nil })
+  interop.check(res, "media pairing")
   return res.a, res.b
 end
 
-local describe_browser = have_browser() and describe or function(name) pending(name .. " (no chromium)") end
+local describe_browser = interop.have_browser() and describe or function(name) pending(name .. " (no chromium)") end
 
 describe_browser("Chromium media to luartc", function()
   it("VP8 and Opus arrive complete, the VP8 echo decodes in the browser, a data channel works beside them", function()

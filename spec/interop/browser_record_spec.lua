@@ -5,34 +5,17 @@
 local interop = require "interop.helper"
 local ffprobe = require "support.ffprobe"
 
-local SRC = os.getenv("RTC_SOURCE_DIR") or "."
-local LUARTC = os.getenv("LUARTC") or (SRC .. "/build/luartc")
-local BROWSER = SRC .. "/spec/browser"
+local SRC, LUARTC, BROWSER = interop.SRC, interop.LUARTC, interop.BROWSER
 local SECONDS = 10
 
-local function have_browser()
-  local f = io.open("/usr/bin/chromium", "r")
-  if f then f:close() end
-  local g = io.open(BROWSER .. "/node_modules/playwright-core/package.json", "r")
-  if g then g:close() end
-  return f ~= nil and g ~= nil
-end
-
-local function tmpdir()
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -p '" .. dir .. "'"))
-  return dir
-end
-
-local describe_browser = have_browser() and describe or function(name) pending(name .. " (no chromium)") end
+local describe_browser = interop.have_browser() and describe or function(name) pending(name .. " (no chromium)") end
 
 describe_browser("recording Chromium's camera and microphone with rtc.recorder", function()
   local dir, res, real
   local files = {}
 
   setup(function()
-    dir = tmpdir()
+    dir = interop.tmpdir()
     files = { webm = dir .. "/call.webm", ogg = dir .. "/call.ogg", ivf = dir .. "/call.ivf" }
     -- The browser keeps sending a while after luartc stops recording. 5 fps: the
     -- files keep Chromium's capture times, and `ffmpeg -f null` rounds video times to
@@ -51,7 +34,7 @@ describe_browser("recording Chromium's camera and microphone with rtc.recorder",
   end)
 
   teardown(function()
-    if dir then os.execute("rm -rf '" .. dir .. "'") end
+    if dir then interop.rmdir(dir) end
   end)
 
   local function check_duration(probe, what)

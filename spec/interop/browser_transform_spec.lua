@@ -3,23 +3,10 @@
 -- (spec/interop/transform_peer.lua: rtc.transforms.xor, the same XOR as a Lua function,
 -- or rtc.transforms.aes_gcm against WebCrypto) use the frame formats of docs/media.md.
 -- With the transform on both sides the video decodes; with it on one side only it does not.
-local rtc = require "rtc"
+local interop = require "interop.helper"
 
-local SRC = os.getenv("RTC_SOURCE_DIR") or "."
-local LUARTC = os.getenv("LUARTC") or (SRC .. "/build/luartc")
-local BROWSER = SRC .. "/spec/browser"
+local SRC, LUARTC, BROWSER, quote = interop.SRC, interop.LUARTC, interop.BROWSER, interop.quote
 local KEY = "luartc-e2ee-demo"
-
-local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function have_tools()
-  for _, p in ipairs { "/usr/bin/chromium", BROWSER .. "/node_modules/playwright-core/package.json" } do
-    local f = io.open(p, "r")
-    if not f then return false end
-    f:close()
-  end
-  return os.execute("command -v ffmpeg >/dev/null 2>&1") == true
-end
 
 local function sh(cmd)
   local p = assert(io.popen(cmd .. " 2>&1", "r"))
@@ -38,25 +25,8 @@ local function run(o)
                    "--transform", o.luartc, "--key", KEY, "--duration", tostring(duration) }
   if o.record then luartc[#luartc + 1] = "--record"; luartc[#luartc + 1] = o.record end
   if o.file then luartc[#luartc + 1] = "--file"; luartc[#luartc + 1] = o.file end
-  local pair = { "env", "-u", "LD_PRELOAD", "node", BROWSER .. "/pair.js", "--timeout", tostring(duration + 50), "--" }
-  for _, x in ipairs(browser) do pair[#pair + 1] = x end
-  pair[#pair + 1] = "--"
-  for _, x in ipairs(luartc) do pair[#pair + 1] = x end
-  local q = {}
-  for i, x in ipairs(pair) do q[i] = quote(x) end
-  local log = os.tmpname()
-  local cmd = quote(BROWSER .. "/isolated.sh") .. " " .. table.concat(q, " ") .. " 2>" .. quote(log)
-  local p = assert(io.popen(cmd, "r"))
-  local out = p:read("a")
-  p:close()
-  local f = io.open(log, "r")
-  local text = f and f:read("a") or ""
-  if f then f:close() end
-  os.remove(log)
-  local line = out:match("[^\n]*")
-  local res = line and line:match("^%b{}") and rtc.json.decode(line)
-  if not res or not res.a or not res.b then error("transform pairing produced no results; log:\n" .. text:sub(-4000)) end
-  if not (res.a.ok and res.b.ok) then error("transform pairing failed; log:\n" .. text:sub(-4000)) end
+  local res = interop.pair(browser, luartc, { timeout = duration + 50 })
+  interop.check(res, "transform pairing")
   return res.a, res.b
 end
 
@@ -72,16 +42,13 @@ local function decode(path)
   return errors, frames
 end
 
-local describe_browser = have_tools() and describe or function(name) pending(name .. " (no chromium or ffmpeg)") end
+local describe_browser = interop.have_browser(true) and describe
+                         or function(name) pending(name .. " (no chromium or ffmpeg)") end
 
 describe_browser("frame transforms with Chromium's RTCRtpScriptTransform", function()
   local dir
-  setup(function()
-    dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir -p " .. quote(dir)))
-  end)
-  teardown(function() os.execute("rm -rf " .. quote(dir)) end)
+  setup(function() dir = interop.tmpdir() end)
+  teardown(function() interop.rmdir(dir) end)
 
   it("Chromium's XOR'd VP8 recorded through luartc's XOR decodes; recorded without it, it does not", function()
     local with, without = dir .. "/with.ivf", dir .. "/without.ivf"

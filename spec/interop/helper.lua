@@ -20,13 +20,6 @@ function M.have_browser(need_ffmpeg)
   return not need_ffmpeg or os.execute("command -v ffmpeg >/dev/null 2>&1") == true
 end
 
--- busted's describe when the browser is there, else the block is reported as pending.
-function M.describe_browser(need_ffmpeg)
-  if M.have_browser(need_ffmpeg) then return describe end
-  local why = need_ffmpeg and " (no chromium or ffmpeg)" or " (no chromium)"
-  return function(name) pending(name .. why) end
-end
-
 -- A fresh empty directory (removed with rmdir), as in spec/support/child.lua.
 M.tmpdir, M.rmdir = require("support.child").tmpdir, require("support.child").rmdir
 

@@ -5,7 +5,7 @@
 --   luartc media_peer.lua [--role answer|offer] [--codec VP8|H264] [--duration S]
 --                         [--bind IP --port N] [--echo]
 local rtc = require "rtc"
-local json = rtc.json
+local common = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "peer_common.lua")
 
 local opts = { role = "answer", codec = "VP8", duration = 10, echo = false }
 do
@@ -25,11 +25,7 @@ end
 
 local function log(...) io.stderr:write(string.format(...), "\n") end
 local result = { ok = false, frames = {}, keyframes = {}, bytes = {}, frames_by_rid = {} }
-local function finish()
-  io.stderr:write("RESULT ", json.encode(result), "\n")
-  io.stderr:flush()
-  os.exit(result.ok and 0 or 1)
-end
+local finish = common.finisher(result)
 
 -- A fixed address and port let the test drop packets to us alone (iptables --dport).
 local pc = assert(rtc.peer_connection { port = opts.port, bind_addresses = opts.bind and { opts.bind } or nil })
@@ -44,11 +40,6 @@ end
 if opts.role == "offer" then pc:add_transceiver("audio", { direction = "recvonly" }) end
 
 local first_frame_at
-pc:on("connectionstatechange", function(state)
-  log("connection state %s", state)
-  if state == "failed" then result.error = "connection failed"; finish() end
-end)
-
 -- A data channel the browser opens next to the media is echoed.
 pc:on("datachannel", function(dc)
   dc:on("message", function(data, binary) dc:send(data, binary); result.dc_echoed = true end)
@@ -109,29 +100,6 @@ pc:on("track", function(track)
   end
 end)
 
-rtc.spawn(function()
-  if opts.role == "offer" then
-    assert(pc:set_local_description(assert(pc:create_offer())))
-    pc:wait_gathering_complete()
-    rtc.stdout:write(json.encode { type = "offer", sdp = pc.local_description.sdp } .. "\n")
-  end
-  while true do
-    local line = rtc.stdin:read_line()
-    if not line then break end
-    local msg = line:match("%S") and json.decode(line)
-    if msg and msg.type == "answer" then
-      local ok, e = pc:set_remote_description { type = "answer", sdp = msg.sdp }
-      if not ok then result.error = e; finish() end
-    elseif msg and msg.type == "offer" then
-      local ok, e = pc:set_remote_description { type = "offer", sdp = msg.sdp }
-      if not ok then result.error = e; finish() end
-      local answer, e2 = pc:create_answer()
-      if not answer then result.error = e2; finish() end
-      assert(pc:set_local_description(answer))
-      pc:wait_gathering_complete()
-      rtc.stdout:write(json.encode { type = "answer", sdp = pc.local_description.sdp } .. "\n")
-    end
-  end
-end)
+common.signal(pc, result, finish, opts.role)
 
 rtc.set_timeout((opts.duration + 30) * 1000, function() result.error = "timeout"; finish() end)

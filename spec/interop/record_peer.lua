@@ -5,7 +5,7 @@
 -- recorder's stats. Signaling and RESULT as examples/interop_peer.lua (docs/interop.md).
 --   luartc record_peer.lua --duration S --out FILE [--out FILE...]
 local rtc = require "rtc"
-local json = rtc.json
+local common = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "peer_common.lua")
 
 local opts = { duration = 10, out = {} }
 do
@@ -20,11 +20,7 @@ do
 end
 
 local result = { ok = false, files = {} }
-local function finish()
-  io.stderr:write("RESULT ", json.encode(result), "\n")
-  io.stderr:flush()
-  os.exit(result.ok and 0 or 1)
-end
+local finish = common.finisher(result)
 
 local pc = assert(rtc.peer_connection())
 local recs = {}
@@ -32,11 +28,6 @@ for i, path in ipairs(opts.out) do
   recs[i] = rtc.recorder(path, { pc = pc })
   recs[i]:on("error", function(e) result.error = path .. ": " .. tostring(e) end)
 end
-
-pc:on("connectionstatechange", function(state)
-  io.stderr:write("connection state ", state, "\n")
-  if state == "failed" then result.error = "connection failed"; finish() end
-end)
 
 local started
 pc:on("track", function(track)
@@ -61,19 +52,6 @@ pc:on("track", function(track)
   end)
 end)
 
-rtc.spawn(function()
-  while true do
-    local line = rtc.stdin:read_line()
-    if not line then break end
-    local msg = line:match("%S") and json.decode(line)
-    if msg and msg.type == "offer" then
-      local ok, e = pc:set_remote_description { type = "offer", sdp = msg.sdp }
-      if not ok then result.error = e; finish() end
-      assert(pc:set_local_description(assert(pc:create_answer())))
-      pc:wait_gathering_complete()
-      rtc.stdout:write(json.encode { type = "answer", sdp = pc.local_description.sdp } .. "\n")
-    end
-  end
-end)
+common.signal(pc, result, finish, "answer")
 
 rtc.set_timeout((opts.duration + 30) * 1000, function() result.error = "timeout"; finish() end)

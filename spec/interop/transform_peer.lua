@@ -7,7 +7,7 @@
 --   luartc transform_peer.lua --side recv|send --transform xor|aes-gcm|lua|none --key K
 --                             [--record FILE.ivf] [--file FILE.ivf] [--duration S]
 local rtc = require "rtc"
-local json = rtc.json
+local common = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "peer_common.lua")
 
 local opts = { side = "recv", transform = "xor", key = "", duration = 6 }
 do
@@ -27,11 +27,7 @@ end
 
 local function log(...) io.stderr:write(string.format(...), "\n") end
 local result = { ok = false }
-local function finish()
-  io.stderr:write("RESULT ", json.encode(result), "\n")
-  io.stderr:flush()
-  os.exit(result.ok and 0 or 1)
-end
+local finish = common.finisher(result)
 
 -- The documented XOR frame format, in Lua: what rtc.transforms.xor does in C.
 local function lua_xor(key)
@@ -57,11 +53,6 @@ local function transform()
 end
 
 local pc = assert(rtc.peer_connection {})
-pc:on("connectionstatechange", function(state)
-  log("connection state %s", state)
-  if state == "failed" then result.error = "connection failed"; finish() end
-end)
-
 if opts.side == "send" then
   local track = rtc.media_track("video", { codec = "VP8" })
   local tr = pc:add_track(track)
@@ -109,21 +100,6 @@ else
   end)
 end
 
-rtc.spawn(function()
-  while true do
-    local line = rtc.stdin:read_line()
-    if not line then break end
-    local msg = line:match("%S") and json.decode(line)
-    if msg and msg.type == "offer" then
-      local ok, e = pc:set_remote_description { type = "offer", sdp = msg.sdp }
-      if not ok then result.error = e; finish() end
-      local answer, e2 = pc:create_answer()
-      if not answer then result.error = e2; finish() end
-      assert(pc:set_local_description(answer))
-      pc:wait_gathering_complete()
-      rtc.stdout:write(json.encode { type = "answer", sdp = pc.local_description.sdp } .. "\n")
-    end
-  end
-end)
+common.signal(pc, result, finish, "answer")
 
 rtc.set_timeout((opts.duration + 40) * 1000, function() result.error = "timeout"; finish() end)

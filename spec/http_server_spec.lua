@@ -81,6 +81,39 @@ local function exchange(port, raw, n, pause)
   return out, closed
 end
 
+-- spec/http_ws_python_client.py (Python's websockets) against spec/http_test_server.lua
+-- serving root, over wss when cert and key are given: the client must see every echo,
+-- fragment, ping and close code right.
+local function python_client_against(cert, key)
+  local q = {}
+  for i, a in ipairs { os.getenv("LUARTC") or "luartc", SRC .. "/spec/http_test_server.lua", root, cert, key } do
+    q[i] = child.quote(a)
+  end
+  local p = assert(io.popen(table.concat(q, " "), "r"))
+  local port = assert(p:read("l"):match("^PORT (%d+)$"))
+  local out = os.tmpname()
+  local url = (cert and "wss" or "ws") .. "://127.0.0.1:" .. port .. "/echo"
+  local ok = os.execute("timeout 30 /usr/bin/python3 " .. child.quote(SRC .. "/spec/http_ws_python_client.py") ..
+                        " " .. url .. (cert and " " .. child.quote(cert) or "") .. " >" .. out .. " 2>&1")
+  local text = child.slurp(out)
+  os.remove(out)
+  local quit = cert and ("import ssl, urllib.request; urllib.request.urlopen('https://127.0.0.1:" .. port ..
+                         "/quit', context=ssl._create_unverified_context()).read()")
+                    or ("import urllib.request; urllib.request.urlopen('http://127.0.0.1:" .. port .. "/quit').read()")
+  os.execute("timeout 5 /usr/bin/python3 -c \"" .. quit .. "\"")
+  p:close()
+  assert.is_true(ok, text)
+  local seen = assert(rtc.json.decode(text:match("{.*}")), text)
+  assert.equal("hello", seen.text)
+  assert.same({ 0, 1, 254, 255 }, seen.binary)
+  assert.equal("fragmented \u{20ac}", seen.fragmented)
+  assert.is_true(seen.pong)
+  assert.equal(4000, seen.server_close)
+  assert.equal(1009, seen.too_big)
+  assert.equal("bye", seen.bye)
+  assert.equal(1000, seen.closed)
+end
+
 describe("http server", function()
   it("serves routes and keeps the connection alive across pipelined requests", function()
     run({ port = 0, static = root }, function(srv)
@@ -246,26 +279,7 @@ describe("websocket", function()
       -- python3-websockets is part of the project's install list; say so loudly.
       error("python3-websockets is not installed (apt-get install python3-websockets)")
     end
-    local luartc = os.getenv("LUARTC") or "luartc"
-    local p = assert(io.popen(child.quote(luartc) .. " " .. child.quote(SRC .. "/spec/http_test_server.lua") .. " " .. child.quote(root), "r"))
-    local port = assert(p:read("l"):match("^PORT (%d+)$"))
-    local out = os.tmpname()
-    local ok = os.execute("timeout 30 /usr/bin/python3 " .. child.quote(SRC .. "/spec/http_ws_python_client.py") ..
-                          " ws://127.0.0.1:" .. port .. "/echo >" .. out .. " 2>&1")
-    local text = child.slurp(out)
-    os.remove(out)
-    os.execute("timeout 5 /usr/bin/python3 -c \"import urllib.request; urllib.request.urlopen('http://127.0.0.1:" .. port .. "/quit').read()\"")
-    p:close()
-    assert.is_true(ok, text)
-    local seen = assert(rtc.json.decode(text:match("{.*}")), text)
-    assert.equal("hello", seen.text)
-    assert.same({ 0, 1, 254, 255 }, seen.binary)
-    assert.equal("fragmented \u{20ac}", seen.fragmented)
-    assert.is_true(seen.pong)
-    assert.equal(4000, seen.server_close)
-    assert.equal(1009, seen.too_big)
-    assert.equal("bye", seen.bye)
-    assert.equal(1000, seen.closed)
+    python_client_against(nil, nil)
   end)
 end)
 
@@ -383,41 +397,14 @@ describe("tls (https, wss)", function()
       if not ok then failure = err end
     end)
     rtc.run()
-    os.execute("kill -INT " .. pid)
-    local exited = false
-    for _ = 1, 50 do
-      if not os.execute("kill -0 " .. pid .. " 2>/dev/null") then exited = true; break end
-      os.execute("sleep 0.1")
-    end
-    if not exited then os.execute("kill -KILL " .. pid) end
+    local exited = child.interrupt(pid)
     os.remove(pidf); os.remove(outf)
     if failure then error(failure, 0) end
     assert.is_true(exited, "server did not stop on SIGINT")
   end)
 
   it("Python's websockets client over wss", function()
-    local luartc = os.getenv("LUARTC") or "luartc"
-    local p = assert(io.popen(child.quote(luartc) .. " " .. child.quote(SRC .. "/spec/http_test_server.lua") .. " " ..
-                              child.quote(root) .. " " .. child.quote(CERT) .. " " .. child.quote(KEY), "r"))
-    local port = assert(p:read("l"):match("^PORT (%d+)$"))
-    local out = os.tmpname()
-    local ok = os.execute("timeout 30 /usr/bin/python3 " .. child.quote(SRC .. "/spec/http_ws_python_client.py") ..
-                          " wss://127.0.0.1:" .. port .. "/echo " .. child.quote(CERT) .. " >" .. out .. " 2>&1")
-    local text = child.slurp(out)
-    os.remove(out)
-    os.execute("timeout 5 /usr/bin/python3 -c \"import ssl, urllib.request; urllib.request.urlopen('https://127.0.0.1:" ..
-               port .. "/quit', context=ssl._create_unverified_context()).read()\"")
-    p:close()
-    assert.is_true(ok, text)
-    local seen = assert(rtc.json.decode(text:match("{.*}")), text)
-    assert.equal("hello", seen.text)
-    assert.same({ 0, 1, 254, 255 }, seen.binary)
-    assert.equal("fragmented \u{20ac}", seen.fragmented)
-    assert.is_true(seen.pong)
-    assert.equal(4000, seen.server_close)
-    assert.equal(1009, seen.too_big)
-    assert.equal("bye", seen.bye)
-    assert.equal(1000, seen.closed)
+    python_client_against(CERT, KEY)
   end)
 end)
 

@@ -285,13 +285,7 @@ describe("examples/signaling_server.lua", function()
     end)
     rtc.run()
     -- SIGINT runs the script's shutdown handler; it must exit by itself, status 0.
-    os.execute("kill -INT " .. pid)
-    local exited = false
-    for _ = 1, 50 do
-      if not os.execute("kill -0 " .. pid .. " 2>/dev/null") then exited = true; break end
-      os.execute("sleep 0.1")
-    end
-    if not exited then os.execute("kill -KILL " .. pid) end
+    local exited = child.interrupt(pid)
     local out_text = child.slurp(outf)
     os.remove(pidf); os.remove(outf)
     assert.truthy(out_text:find("signaling on ws://127.0.0.1:" .. port, 1, true), out_text)

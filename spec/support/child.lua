@@ -51,6 +51,18 @@ end
 
 function M.rmdir(dir) os.execute("rm -rf " .. q(dir)) end
 
+-- SIGINT to pid, then up to 5 s for it to exit by itself (SIGKILL after that);
+-- returns whether it did.
+function M.interrupt(pid)
+  os.execute("kill -INT " .. pid)
+  for _ = 1, 50 do
+    if not os.execute("kill -0 " .. pid .. " 2>/dev/null") then return true end
+    os.execute("sleep 0.1")
+  end
+  os.execute("kill -KILL " .. pid)
+  return false
+end
+
 -- A script file with `src` as its body; returns its path (caller removes it).
 function M.script(src)
   local path = os.tmpname() .. ".lua"

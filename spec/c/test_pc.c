@@ -2,6 +2,7 @@
  * and non-trickle, data channels both ways, rollback, wrong-state calls and bad SDP. */
 #include "test_pc_harness.h"
 #include "test_sctp_vclock.h"
+#include "ice/ice_candidate.h"
 
 /* usrsctp reads gettimeofday(): keep it on the virtual clock. */
 static void move_vclock(rtc_time t) { test_vclock = RTC_SEC(1000) + t; }
@@ -58,6 +59,24 @@ static void test_datachannel(bool trickle, double loss)
     ASSERT_STREQ(st.dtls_state, "connected");
     ASSERT(st.bytes_sent > 0 && st.bytes_received > sizeof big);
     ASSERT_STREQ(st.remote_fingerprint, rtc_pc_local_fingerprint(b.pc));
+
+    /* Candidates as kept for stats: the local one as gathered, the peer's as signalled
+     * (trickled or in the description), the same text on both sides. */
+    char lc[512], rc[512], small[10];
+    int type = -1;
+    rtc_addr addr, want;
+    ASSERT_OK(rtc_addr_parse(&want, "10.0.0.1:1000"));
+    ASSERT_OK(rtc_pc_local_candidate(a.pc, 0, lc, sizeof lc, &type, &addr));
+    ASSERT(strncmp(lc, "candidate:", 10) == 0 && strstr(lc, " 10.0.0.1 1000 typ host"));
+    ASSERT_EQ(type, RTC_ICE_HOST);
+    ASSERT(rtc_addr_eq(&addr, &want));
+    ASSERT_EQ(rtc_pc_local_candidate(a.pc, 1, NULL, 0, NULL, NULL), RTC_ENOTFOUND);
+    ASSERT_OK(rtc_pc_remote_candidate(b.pc, 0, rc, sizeof rc, &type, &addr));
+    ASSERT_STREQ(rc, lc);
+    ASSERT_EQ(type, RTC_ICE_HOST);
+    ASSERT(rtc_addr_eq(&addr, &want));
+    ASSERT_OK(rtc_pc_remote_candidate(b.pc, 0, small, sizeof small, NULL, NULL));
+    ASSERT_STREQ(small, "candidate");
 
     ASSERT_OK(rtc_pc_dc_close(a.pc, dc, now));
     run_until(&a, &b, n, now + RTC_SEC(5), NULL);

@@ -98,6 +98,18 @@ static void emit_negotiation_needed(rtc_pc *pc)
     pc__emit(pc, &ev);
 }
 
+/* An event about transceiver t (and its layer `rid`, NULL for none), zeroed otherwise. */
+static void tr_event(rtc_pc_event *e, rtc_pc_event_type type, const pc_tr *t, int codec, const char *rid)
+{
+    memset(e, 0, sizeof *e);
+    e->type = type;
+    e->tr = t->handle;
+    e->kind = t->kind;
+    e->codec = codec;
+    snprintf(e->mid, sizeof e->mid, "%s", t->mid);
+    if (rid) snprintf(e->rid, sizeof e->rid, "%s", rid);
+}
+
 int rtc_pc_add_transceiver(rtc_pc *pc, const rtc_transceiver_init *init, rtc_time now)
 {
     if (now > pc->now) pc->now = now;
@@ -143,12 +155,7 @@ void pc__media_emit_track(rtc_pc *pc, pc_tr *t)
     if (t->track_announced) return;
     t->track_announced = true;
     rtc_pc_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = RTC_PC_EV_TRACK;
-    ev.tr = t->handle;
-    ev.kind = t->kind;
-    ev.codec = -1;
-    snprintf(ev.mid, sizeof ev.mid, "%s", t->mid);
+    tr_event(&ev, RTC_PC_EV_TRACK, t, -1, NULL);
     pc__emit(pc, &ev);
 }
 
@@ -360,15 +367,9 @@ static void emit_sender_report(rtc_pc *pc, const rtc_rtcp_view *v)
         for (int j = 0; j < t->nlayers; j++) {
             if (t->layers[j].ssrc != sr.ssrc) continue;
             rtc_pc_event e;
-            memset(&e, 0, sizeof e);
-            e.type = RTC_PC_EV_SENDER_REPORT;
-            e.tr = t->handle;
-            e.kind = t->kind;
-            e.codec = t->codec;
+            tr_event(&e, RTC_PC_EV_SENDER_REPORT, t, t->codec, t->layers[j].rid);
             e.ts = sr.rtp_ts;
             e.ntp = sr.ntp;
-            snprintf(e.mid, sizeof e.mid, "%s", t->mid);
-            snprintf(e.rid, sizeof e.rid, "%s", t->layers[j].rid);
             pc__emit(pc, &e);
             return;
         }
@@ -448,12 +449,7 @@ static void drain_sender(rtc_pc *pc, pc_tr *t)
     while (rtc_rtp_sender_poll_event(t->sender, &ev) > 0) {
         if (ev.type == RTC_RTP_SEND_EV_KEYFRAME_REQUESTED) {
             rtc_pc_event e;
-            memset(&e, 0, sizeof e);
-            e.type = RTC_PC_EV_KEYFRAME_REQUEST;
-            e.tr = t->handle;
-            e.kind = t->kind;
-            e.codec = t->codec;
-            snprintf(e.mid, sizeof e.mid, "%s", t->mid);
+            tr_event(&e, RTC_PC_EV_KEYFRAME_REQUEST, t, t->codec, NULL);
             pc__emit(pc, &e);
         } else if (ev.type == RTC_RTP_SEND_EV_RTT) {
             t->round_trip_time = (double)ev.u.rtt / 1e6;
@@ -477,16 +473,10 @@ static void drain_receiver(rtc_pc *pc, pc_tr *t, pc_layer *l)
         f.data = pc__xform_recv(t, l, f.data, f.ts, f.keyframe);   /* takes the ref */
         if (!f.data) continue;
         rtc_pc_event e;
-        memset(&e, 0, sizeof e);
-        e.type = RTC_PC_EV_FRAME;
-        e.tr = t->handle;
-        e.kind = t->kind;
-        e.codec = t->codec;
+        tr_event(&e, RTC_PC_EV_FRAME, t, t->codec, l->rid);
         e.ts = f.ts;
         e.keyframe = f.keyframe;
         e.buf = f.data;
-        snprintf(e.mid, sizeof e.mid, "%s", t->mid);
-        snprintf(e.rid, sizeof e.rid, "%s", l->rid);
         pc__emit(pc, &e);
     }
     rtc_rtp_receiver_event ev;

@@ -233,6 +233,7 @@ void pc__media_start_streams(rtc_pc *pc, pc_tr *t)
         sc.mid_id = t->mid_id;
         sc.abs_send_time_id = t->abs_id;
         sc.twcc_id = t->fb_twcc ? t->twcc_id : 0;
+        sc.twcc_seq = &md->twcc_seq;
         sc.mid = t->mid;
         sc.cname = md->cname;
         sc.unix_offset_us = md->unix_offset_us;
@@ -418,15 +419,10 @@ static bool can_send(rtc_pc *pc) { return pc->has_pair && !pc->closed && pc__srt
 
 static void send_protected(rtc_pc *pc, rtc_buf *b, bool rtcp)
 {
-    pc_media *md = pc->media;
     if (!can_send(pc)) { rtc_buf_unref(b); return; }
-    if (!rtcp && md->twcc_send_id) {
-        /* The transport-wide seq counts every packet leaving this transport, so it is
-         * stamped here, after the streams wrote a placeholder. */
-        uint8_t v[2];
-        rtc_ext_put_twcc_seq(v, md->twcc_seq);
-        if (rtc_rtp_rewrite_ext(b->data, b->len, md->twcc_send_id, v, 2) == 0) md->twcc_seq++;
-    }
+    /* Nothing here may change an RTP packet: the senders stamp the transport-wide seq
+     * (rtp_sender.h), so a resend from history is the first transmission byte for
+     * byte and SRTP gives the same ciphertext for the repeated index. */
     int r = rtcp ? rtc_srtp_session_protect_rtcp(pc->srtp, b) : rtc_srtp_session_protect_rtp(pc->srtp, b);
     if (r < 0) { rtc_buf_unref(b); return; }
     pc__send_packet(pc, b);

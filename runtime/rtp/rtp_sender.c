@@ -87,6 +87,16 @@ static int send__queue_copy(rtc_rtp_sender *s, const rtc_buf *b)
     return 0;
 }
 
+/* Writes the next transport-wide seq into the packet's extension (a new packet or an
+ * RTX packet: never a resend, which must repeat its first bytes exactly). */
+static void send__stamp_twcc(rtc_rtp_sender *s, rtc_buf *b)
+{
+    if (!s->cfg.twcc_id || !s->cfg.twcc_seq) return;
+    uint8_t v[2];
+    rtc_ext_put_twcc_seq(v, *s->cfg.twcc_seq);
+    if (rtc_rtp_rewrite_ext(b->data, b->len, s->cfg.twcc_id, v, 2) == 0) (*s->cfg.twcc_seq)++;
+}
+
 int rtc_rtp_sender_send_frame(rtc_rtp_sender *s, const uint8_t *frame, size_t len, uint32_t ts,
                               const rtc_pack_params *pp, rtc_time now)
 {
@@ -123,6 +133,7 @@ int rtc_rtp_sender_send_frame(rtc_rtp_sender *s, const uint8_t *frame, size_t le
     while ((b = rtc_bufq_pop(&frame_q))) {
         rtc_rtp_packet p;
         rtc_rtp_parse(&p, b->data, b->len);
+        send__stamp_twcc(s, b);
         rtc_rtp_history_put(s->hist, p.h.seq, b, s->now);
         rtc_rtp_send_stats_on_packet(&s->sstats, ts, p.payload_len, s->now);
         s->stats.packets++;
@@ -150,6 +161,7 @@ static void send__answer_nack(rtc_rtp_sender *s, const rtc_rtcp_view *v)
         int len = rtc_rtx_wrap(orig->data, orig->len, s->cfg.rtx_pt, s->cfg.rtx_ssrc, s->rtx_seq, b->data, b->cap);
         if (len < 0) { rtc_buf_unref(b); continue; }
         b->len = (size_t)len;
+        send__stamp_twcc(s, b);     /* a new packet on the transport: its own seq */
         s->rtx_seq++;
         s->stats.rtx_packets++;
         rtc_bufq_push(&s->rtp_q, b);

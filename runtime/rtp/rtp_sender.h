@@ -2,8 +2,11 @@
  * the pieces in this folder: packetizer, RTP header with mid / abs-send-time /
  * transport-wide seq extensions, packet history, RTX answers to NACKs, sender
  * reports, and the feedback a sender acts on (PLI/FIR, REMB, RTT from report blocks).
- * The transport-wide seq is per transport: the sender reserves the extension (0)
- * and the transport stamps it when the packet leaves (rtc_rtp_rewrite_ext).
+ * The transport-wide seq is per transport: every sender of a transport takes the next
+ * value from one shared counter (config twcc_seq) when it makes a packet, before the
+ * history keeps it. A NACK answered without RTX then resends the very bytes first
+ * sent: under SRTP that packet reuses its (SSRC, index), and with AES-GCM any other
+ * plaintext under that IV would give the key stream and the GHASH key away.
  *
  * Sans-IO machine. Contract: after rtc_rtp_sender_send_frame(), _handle_rtcp() or
  * _handle_timeout(), drain _poll_transmit() and _poll_event() until both return 0,
@@ -29,6 +32,9 @@ typedef struct rtc_rtp_sender_config {
     uint8_t mid_id;              /* extension ids from SDP; 0 = not used */
     uint8_t abs_send_time_id;
     uint8_t twcc_id;
+    uint16_t *twcc_seq;          /* borrowed, outlives the sender: the transport's next
+                                    transport-wide seq, shared by its senders; new and RTX
+                                    packets take one each. NULL: the extension stays 0 */
     const char *mid;             /* copied, at most 16 bytes; sent when mid_id is set */
     const char *cname;           /* copied; sent in SDES with each SR; NULL = none */
     rtc_time sr_interval;        /* 0 = 1 s */

@@ -65,7 +65,10 @@ static int make_ctx(srtp_t *ctx, rtc_srtp_profile profile, const uint8_t *key_sa
     p.key = (unsigned char *)key_salt;   /* libsrtp copies it into the session */
     p.window_size = SRTP_REPLAY_WINDOW;
     /* Resending an already protected sequence number (NACK answered from history
-     * without RTX) must not be refused by our own sender. */
+     * without RTX) must not be refused by our own sender. libsrtp then protects the
+     * same index again: safe only because the caller resends the same plaintext
+     * (rtp_sender.h), which gives the same ciphertext. A different plaintext under
+     * one index reuses the AES-GCM nonce (or the AES-CM key stream). */
     p.allow_repeat_tx = 1;
     p.next = NULL;
     return srtp_create(ctx, &p) == srtp_err_status_ok ? 0 : RTC_ESRTP;

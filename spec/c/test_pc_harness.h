@@ -44,6 +44,8 @@ static void (*harness_default_on_frame)(peer *p, const rtc_pc_event *ev);
 /* Told each time the virtual clock moves (NULL: nobody), e.g. to move a virtual wall
  * clock along (test_sctp_vclock.h). */
 static void (*harness_on_clock)(rtc_time now);
+/* Shown every datagram a peer sends, before the network may drop it (NULL: nobody). */
+static void (*harness_on_send)(peer *p, const uint8_t *data, size_t len);
 
 static void peer_init(peer *p, const char *addr, rtc_dtls_cert *cert)
 {
@@ -61,6 +63,7 @@ static void drain(peer *p, vnet *n)
     rtc_transmit tx;
     while (rtc_pc_poll_transmit(p->pc, &tx)) {
         const rtc_addr *from = rtc_addr_family(&tx.local) ? &tx.local : &p->addr;
+        if (harness_on_send) harness_on_send(p, tx.buf->data, tx.buf->len);
         vnet_send(n, from, &tx.remote, tx.buf->data, tx.buf->len, now);
         rtc_buf_unref(tx.buf);
     }

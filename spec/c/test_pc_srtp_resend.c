@@ -1,0 +1,158 @@
+/* SRTP never protects two different packets under one (SSRC, index). Two peers over
+ * the virtual network with 10% loss negotiate AEAD_AES_128_GCM, NACK and
+ * transport-cc; every RTP datagram the sender puts on the wire goes through
+ * srtp_nonce_check.h. Without RTX a NACKed packet is resent under its first index, and
+ * it must be the same ciphertext as the first time (the transport-wide seq it carries
+ * included); with RTX the repairs travel under their own SSRC and indices. */
+#include "test_pc_harness.h"
+#include "srtp_nonce_check.h"
+#include <stdio.h>
+
+static nonce_check g_check;
+static peer *g_sender;
+
+static void watch(peer *p, const uint8_t *data, size_t len)
+{
+    if (p == g_sender) nonce_check_packet(&g_check, data, len);
+}
+
+/* Remove RTX from an offer (in place): the rtx payload types from the m= lines and
+ * their rtpmap/fmtp/rtcp-fb lines. NACK stays, so repairs are plain resends. */
+static void strip_rtx(char *sdp)
+{
+    int pts[16], npts = 0;
+    for (const char *p = sdp; (p = strstr(p, "a=rtpmap:")); p++) {
+        int pt;
+        char name[8];
+        if (sscanf(p, "a=rtpmap:%d %7[^/]", &pt, name) == 2 && strcmp(name, "rtx") == 0 && npts < 16) pts[npts++] = pt;
+    }
+    char *w = sdp;
+    for (char *r = sdp; *r;) {
+        char *eol = strchr(r, '\n');
+        size_t n = eol ? (size_t)(eol - r + 1) : strlen(r);
+        bool drop = false;
+        for (int i = 0; i < npts; i++) {
+            char pre[3][32];
+            snprintf(pre[0], 32, "a=rtpmap:%d ", pts[i]);
+            snprintf(pre[1], 32, "a=fmtp:%d ", pts[i]);
+            snprintf(pre[2], 32, "a=rtcp-fb:%d ", pts[i]);
+            for (int k = 0; k < 3; k++) if (strncmp(r, pre[k], strlen(pre[k])) == 0) drop = true;
+        }
+        if (drop) { r += n; continue; }
+        if (strncmp(r, "m=", 2) == 0) {
+            /* copy the m= line word by word, leaving out the rtx payload types */
+            char line[512];
+            size_t ln = n < sizeof line ? n : sizeof line - 1;
+            memcpy(line, r, ln);
+            line[ln] = 0;
+            char out[512] = "";
+            char *save = NULL;
+            for (char *tok = strtok_r(line, " \r\n", &save); tok; tok = strtok_r(NULL, " \r\n", &save)) {
+                bool skip = false;
+                for (int i = 0; i < npts; i++) if (atoi(tok) == pts[i] && tok[0] >= '0' && tok[0] <= '9') skip = true;
+                if (skip) continue;
+                if (out[0]) strcat(out, " ");
+                strcat(out, tok);
+            }
+            strcat(out, "\r\n");
+            size_t on = strlen(out);
+            memmove(w, out, on);       /* never longer than the line it replaces */
+            w += on;
+            r += n;
+            continue;
+        }
+        memmove(w, r, n);
+        w += n;
+        r += n;
+    }
+    *w = 0;
+}
+
+static void make_frame(uint8_t *out, size_t len, int i, bool video, bool key)
+{
+    for (size_t k = 0; k < len; k++) out[k] = (uint8_t)(k * 31 + (size_t)i * 7);
+    if (video) { out[0] = key ? 0x10 : 0x11; if (key) { out[3] = 0x9d; out[4] = 0x01; out[5] = 0x2a; } }
+    else out[0] = 0x78;
+}
+
+static void send_with_loss(bool rtx)
+{
+    memset(&g_check, 0, sizeof g_check);
+    harness_munge_offer = rtx ? NULL : strip_rtx;
+    harness_on_send = watch;
+    peer a, b;
+    vnet *n = vnet_new(rtx ? 21 : 22);
+    peer_init(&a, "10.0.0.1:1000", cert_a);
+    peer_init(&b, "10.0.0.2:2000", cert_b);
+    g_sender = &a;
+    int vtr = rtc_pc_add_transceiver(a.pc, &(rtc_transceiver_init){ RTC_MEDIA_VIDEO, RTC_DIR_SENDONLY, RTC_CODEC_VP8 }, now);
+    int atr = rtc_pc_add_transceiver(a.pc, &(rtc_transceiver_init){ RTC_MEDIA_AUDIO, RTC_DIR_SENDONLY, -1 }, now);
+    connect_peers(&a, &b, n);
+    rtc_pc_stats st;
+    rtc_pc_get_stats(a.pc, &st);
+    ASSERT_STREQ(st.srtp_cipher, "SRTP_AEAD_AES_128_GCM");
+    rtc_transceiver_info ia, ib;
+    ASSERT_OK(rtc_pc_transceiver_info(a.pc, vtr, &ia));
+    ASSERT(ia.fb_nack && ia.fb_twcc);
+    ASSERT_EQ(ia.rtx_pt != 0, rtx);
+
+    vnet_set_link(n, (vnet_link){ .delay = RTC_MS(20), .jitter = RTC_MS(2), .loss = 0.10 });
+    static uint8_t frame[4000];
+    int sent_v = 0, sent_a = 0;
+    for (int ms = 0; ms < 5000; ms += 10) {
+        if (ms % 20 == 0) {
+            make_frame(frame, 80, sent_a, false, false);
+            ASSERT_OK(rtc_pc_send_frame(a.pc, atr, frame, 80, (uint32_t)sent_a * 960, false, now));
+            sent_a++;
+        }
+        if (ms % 30 == 0) {
+            bool key = sent_v % 60 == 0;
+            size_t len = key ? 4000 : 1500 + (size_t)(sent_v * 37 % 1500);
+            make_frame(frame, len, sent_v, true, key);
+            ASSERT_OK(rtc_pc_send_frame(a.pc, vtr, frame, len, (uint32_t)sent_v * 3000, key, now));
+            sent_v++;
+        }
+        step(&a, &b, n, now + RTC_MS(10));
+    }
+    step(&a, &b, n, now + RTC_SEC(2));
+
+    ASSERT_OK(rtc_pc_transceiver_info(a.pc, vtr, &ia));
+    ASSERT_OK(rtc_pc_transceiver_info(b.pc, b.track_tr[0], &ib));
+    rtc_pc_media_stats ms;
+    rtc_pc_media_get_stats(b.pc, &ms);
+    fprintf(stderr, "%s: %llu RTP datagrams, %llu sent again identical, %llu different; video repaired %llu, rtx %llu\n",
+            rtx ? "rtx" : "no rtx", (unsigned long long)g_check.packets, (unsigned long long)g_check.repeats,
+            (unsigned long long)g_check.mismatches, (unsigned long long)ib.packets_repaired,
+            (unsigned long long)ib.rtx_received);
+    ASSERT(ms.twcc_feedback_sent > 20);             /* the transport-wide seqs were in use */
+    ASSERT(ib.packets_repaired > 20);
+    if (rtx) ASSERT(ib.rtx_received > 20);
+    else ASSERT_EQ(ib.rtx_received, 0);
+    /* Without RTX every video repair is a resend under the first index (audio is
+     * repaired that way in both cases). */
+    ASSERT(g_check.repeats >= (rtx ? 1 : ib.packets_repaired));
+    ASSERT_EQ(g_check.mismatches, 0);
+
+    rtc_pc_close(a.pc, now);
+    rtc_pc_close(b.pc, now);
+    drain(&a, n);
+    drain(&b, n);
+    rtc_pc_free(a.pc);
+    rtc_pc_free(b.pc);
+    vnet_free(n);
+    nonce_check_free(&g_check);
+    harness_munge_offer = NULL;
+    harness_on_send = NULL;
+}
+
+static void test_nack_without_rtx_resends_same_ciphertext(void) { send_with_loss(false); }
+static void test_nack_with_rtx_never_reuses_an_index(void) { send_with_loss(true); }
+
+int main(void)
+{
+    harness_begin(0x5e4d);
+    RUN(test_nack_without_rtx_resends_same_ciphertext);
+    RUN(test_nack_with_rtx_never_reuses_an_index);
+    harness_end();
+    return 0;
+}

@@ -641,6 +641,21 @@ bool rtc_ice_agent_accepts(const rtc_ice_agent *a, const uint8_t *data, size_t l
     return false;
 }
 
+bool rtc_ice_agent_validated(const rtc_ice_agent *a, const rtc_addr *remote)
+{
+    if (a->sel.set && rtc_addr_eq(&a->sel.remote, remote)) return true;
+    for (int i = 0; i < a->npairs; i++)
+        if (a->pairs[i].valid && rtc_addr_eq(&a->remotes[a->pairs[i].remote].addr, remote)) return true;
+    return false;
+}
+
+bool rtc_ice_agent_checked(const rtc_ice_agent *a, const rtc_addr *remote)
+{
+    if (rtc_ice_agent_validated(a, remote)) return true;
+    int ri = ice__remote_find(a, remote);
+    return ri >= 0 && a->remotes[ri].checked;
+}
+
 /* ---- timers and output ---------------------------------------------------------------- */
 
 static bool gathering_pending(const rtc_ice_agent *a)

@@ -127,6 +127,13 @@ int rtc_ice_agent_restart(rtc_ice_agent *a, rtc_str ufrag, rtc_str pwd, rtc_time
  * address we have validated. Pure: no state changes. `data`, `remote` borrowed. */
 bool rtc_ice_agent_accepts(const rtc_ice_agent *a, const uint8_t *data, size_t len, const rtc_addr *remote);
 bool rtc_ice_agent_accepts_stun(const rtc_ice_agent *a, const rtc_stun_msg *m, const rtc_addr *remote);
+/* Whom to believe for data that is not STUN (DTLS, SRTP): `validated` is true for the
+ * remote address of the selected pair or of any valid pair (a check to it succeeded,
+ * or for a lite agent it sent an authenticated check); `checked` also for a remote
+ * address that sent a check passing integrity, before any pair with it is valid.
+ * Pure; `remote` borrowed. An off-path sender passes neither. */
+bool rtc_ice_agent_validated(const rtc_ice_agent *a, const rtc_addr *remote);
+bool rtc_ice_agent_checked(const rtc_ice_agent *a, const rtc_addr *remote);
 
 /* One received datagram (UDP) or stream piece (TCP to a TURN server; proto
  * RTC_PROTO_TCP_RAW). `local` is the socket address it arrived on (may be unset when

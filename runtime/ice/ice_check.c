@@ -325,6 +325,7 @@ int ice__on_request(rtc_ice_agent *a, const rtc_stun_msg *m, int li, const rtc_a
         ice__cand_full(c, &e.u.cand);
         ice__emit(a, &e);
     }
+    a->remotes[ri].checked = true;
     if (a->state == RTC_ICE_NEW) { a->checking_since = a->now; ice__set_state(a, RTC_ICE_CHECKING); }
     bool use_cand = rtc_stun_find(m, RTC_STUN_ATTR_USE_CANDIDATE) != NULL && !a->controlling;
     int pi;

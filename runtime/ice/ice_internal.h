@@ -32,6 +32,7 @@ typedef struct ice_cand {
     bool has_related;
     rtc_addr related;
     char *hostname;                 /* owned; remote FQDN / mDNS name, NULL when none */
+    bool checked;                   /* remote: sent us a check that passed integrity */
 } ice_cand;
 
 typedef struct ice_local {

@@ -613,6 +613,15 @@ void pc__pump(rtc_pc *pc)
     update_states(pc);
 }
 
+/* DTLS, SRTP and SRTCP are taken only from the remote address of a pair ICE has
+ * validated (libwebrtc and str0m do the same): anyone can send a datagram to our
+ * port, and a single unauthenticated epoch-0 alert would end a handshake. A pair
+ * switch or an ICE restart validates the new address before it carries data. */
+static bool from_peer(const rtc_pc *pc, const rtc_addr *remote)
+{
+    return pc->agent && remote && rtc_ice_agent_validated(pc->agent, remote);
+}
+
 /* ---- I/O verbs ---------------------------------------------------------------------------- */
 
 int rtc_pc_handle_datagram(rtc_pc *pc, const rtc_addr *local, const rtc_addr *remote,
@@ -631,9 +640,11 @@ int rtc_pc_handle_datagram(rtc_pc *pc, const rtc_addr *local, const rtc_addr *re
         break;
     case RTC_PKT_DTLS:
         if (pc->dtls && pc->dtls_started) {
+            if (!from_peer(pc, remote)) { r = RTC_EIGNORED; break; }
             r = rtc_dtls_transport_handle_datagram(pc->dtls, data, len, pc->now);
-        } else if (pc->nearly < PC_MAX_EARLY) {
-            /* The peer's handshake can beat its answer to us: keep it for later. */
+        } else if (pc->nearly < PC_MAX_EARLY && pc->agent && rtc_ice_agent_checked(pc->agent, remote)) {
+            /* The peer's handshake can beat its answer to us: keep it for later, but
+             * only from an address that has proved it knows our ICE password. */
             pc->early[pc->nearly++] = rtc_buf_from(data, len);
         } else {
             r = RTC_EIGNORED;
@@ -641,6 +652,7 @@ int rtc_pc_handle_datagram(rtc_pc *pc, const rtc_addr *local, const rtc_addr *re
         break;
     case RTC_PKT_RTP:
     case RTC_PKT_RTCP:
+        if (!from_peer(pc, remote)) { r = RTC_EIGNORED; break; }
         r = pc__media_handle_packet(pc, data, len);
         break;
     default:

@@ -32,7 +32,8 @@
     XX(OVERFLOW,  -22, "OperationError",         "buffer too small")               \
     XX(QUOTA,     -23, "QuotaExceededError",     "quota exceeded")                 \
     XX(ROLE,      -24, "OperationError",         "role conflict")                  \
-    XX(OPERATION, -25, "OperationError",         "operation failed")
+    XX(OPERATION, -25, "OperationError",         "operation failed")                \
+    XX(MODIFIED,  -26, "InvalidModificationError", "invalid modification")
 
 typedef enum {
 #define RTC__ERR_ENUM(s, v, d, m) RTC_E##s = (v),

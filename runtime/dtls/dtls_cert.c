@@ -159,6 +159,13 @@ static const EVP_MD *fingerprint_md(const char *algo)
     return NULL;
 }
 
+int rtc_dtls_fingerprint_strength(const char *algo)
+{
+    static const char *const order[] = { "sha-1", "sha-224", "sha-256", "sha-384", "sha-512" };
+    for (int i = 0; algo && i < 5; i++) if (!strcasecmp(algo, order[i])) return i + 1;
+    return 0;
+}
+
 int rtc_dtls_x509_fingerprint(const X509 *x, const char *algo, char *out, size_t size)
 {
     static const char hex[] = "0123456789ABCDEF";

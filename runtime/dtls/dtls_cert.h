@@ -56,6 +56,11 @@ int rtc_dtls_cert_fingerprint_algo(const rtc_dtls_cert *c, const char *algo, cha
  * `expected` (some signalling strips them). Returns 1 when equal. */
 int rtc_dtls_fingerprint_equal(const char *expected, const char *actual);
 
+/* How strong an SDP hash name is, for choosing among several a=fingerprint lines
+ * (RFC 8122 section 5): 0 for a hash we cannot compute, else higher is stronger
+ * (sha-1 1, sha-224 2, sha-256 3, sha-384 4, sha-512 5). */
+int rtc_dtls_fingerprint_strength(const char *algo);
+
 /* The OpenSSL objects inside, borrowed (valid while the certificate lives); for
  * dtls_transport.c. */
 struct x509_st *rtc_dtls_cert_x509(const rtc_dtls_cert *c);

@@ -36,7 +36,8 @@ struct rtc_dtls_transport {
     /* The expected peer fingerprint, and what we saw. */
     bool have_remote_fp, fp_mismatch;
     char remote_algo[16];
-    char remote_fp[RTC_DTLS_FINGERPRINT_MAX];
+    char (*remote_fps)[RTC_DTLS_FINGERPRINT_MAX];   /* nremote_fps values; any may match */
+    int nremote_fps;
     char peer_fp[RTC_DTLS_FINGERPRINT_MAX];   /* sha-256 of the peer certificate */
     X509 *peer_cert;                          /* kept while verification waits on SDP */
 
@@ -236,7 +237,9 @@ static int peer_matches(rtc_dtls_transport *t, X509 *x)
 {
     char fp[RTC_DTLS_FINGERPRINT_MAX];
     if (rtc_dtls_x509_fingerprint(x, t->remote_algo, fp, sizeof fp) < 0) return 0;
-    return rtc_dtls_fingerprint_equal(t->remote_fp, fp);
+    for (int i = 0; i < t->nremote_fps; i++)
+        if (rtc_dtls_fingerprint_equal(t->remote_fps[i], fp)) return 1;
+    return 0;
 }
 
 static void export_srtp(rtc_dtls_transport *t)
@@ -443,6 +446,7 @@ void rtc_dtls_transport_free(rtc_dtls_transport *t)
     if (!t) return;
     SSL_free(t->ssl);
     X509_free(t->peer_cert);
+    free(t->remote_fps);
     rtc_dtls_cert_unref(t->cert);
     rtc_bufq_clear(&t->tx);
     rtc_bufq_clear(&t->held);
@@ -714,13 +718,25 @@ rtc_time rtc_dtls_transport_poll_timeout(const rtc_dtls_transport *t)
 int rtc_dtls_transport_set_remote_fingerprint(rtc_dtls_transport *t, const char *algo,
                                               const char *fingerprint, rtc_time now)
 {
-    if (!t || !algo || !fingerprint) return RTC_EINVAL;
-    char probe[RTC_DTLS_FINGERPRINT_MAX];
-    if (rtc_dtls_cert_fingerprint_algo(t->cert, algo, probe, sizeof probe) == RTC_ENOTSUP) return RTC_ENOTSUP;
-    if (strlen(algo) >= sizeof t->remote_algo || strlen(fingerprint) >= sizeof t->remote_fp) return RTC_EINVAL;
+    return rtc_dtls_transport_set_remote_fingerprints(t, algo, &fingerprint, 1, now);
+}
+
+int rtc_dtls_transport_set_remote_fingerprints(rtc_dtls_transport *t, const char *algo,
+                                               const char *const *fps, int n, rtc_time now)
+{
+    if (!t || !algo || !fps || n < 1 || n > RTC_DTLS_MAX_REMOTE_FPS) return RTC_EINVAL;
+    if (rtc_dtls_fingerprint_strength(algo) == 0) return RTC_ENOTSUP;
+    if (strlen(algo) >= sizeof t->remote_algo) return RTC_EINVAL;
+    for (int i = 0; i < n; i++)
+        if (!fps[i] || strlen(fps[i]) >= RTC_DTLS_FINGERPRINT_MAX) return RTC_EINVAL;
+    char (*v)[RTC_DTLS_FINGERPRINT_MAX] = malloc((size_t)n * sizeof *v);
+    if (!v) return RTC_ENOMEM;
+    for (int i = 0; i < n; i++) snprintf(v[i], sizeof v[i], "%s", fps[i]);
     set_now(t, now);
+    free(t->remote_fps);
+    t->remote_fps = v;
+    t->nremote_fps = n;
     snprintf(t->remote_algo, sizeof t->remote_algo, "%s", algo);
-    snprintf(t->remote_fp, sizeof t->remote_fp, "%s", fingerprint);
     t->have_remote_fp = true;
     if (t->peer_cert && t->state == RTC_DTLS_CONNECTING) {
         int ok = peer_matches(t, t->peer_cert);
@@ -782,6 +798,21 @@ rtc_dtls_role rtc_dtls_transport_role(const rtc_dtls_transport *t) { return t->r
 int rtc_dtls_transport_error(const rtc_dtls_transport *t) { return t->error; }
 const char *rtc_dtls_transport_reason(const rtc_dtls_transport *t) { return t->reason; }
 const char *rtc_dtls_transport_remote_fingerprint(const rtc_dtls_transport *t) { return t->peer_fp; }
+
+int rtc_dtls_transport_peer_matches(const rtc_dtls_transport *t, const char *algo,
+                                    const char *const *fps, int n)
+{
+    if (!t || !algo || (n > 0 && !fps)) return RTC_EINVAL;
+    if (rtc_dtls_fingerprint_strength(algo) == 0) return RTC_ENOTSUP;
+    X509 *peer = SSL_get1_peer_certificate(t->ssl);
+    if (!peer) return RTC_ESTATE;
+    char fp[RTC_DTLS_FINGERPRINT_MAX];
+    int ok = 0;
+    if (rtc_dtls_x509_fingerprint(peer, algo, fp, sizeof fp) >= 0)
+        for (int i = 0; i < n && !ok; i++) ok = fps[i] && rtc_dtls_fingerprint_equal(fps[i], fp);
+    X509_free(peer);
+    return ok;
+}
 
 const char *rtc_dtls_transport_cipher(const rtc_dtls_transport *t)
 {

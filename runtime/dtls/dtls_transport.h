@@ -96,6 +96,18 @@ int rtc_dtls_transport_start(rtc_dtls_transport *t, rtc_time now);
  * RTC_ENOTSUP for an unknown hash name. */
 int rtc_dtls_transport_set_remote_fingerprint(rtc_dtls_transport *t, const char *algo,
                                               const char *fingerprint, rtc_time now);
+/* The same with several values of one hash (the peer may have several certificates):
+ * the peer is accepted when its certificate matches any of them. `fps[0..n)` copied;
+ * 1 <= n <= RTC_DTLS_MAX_REMOTE_FPS (RTC_EINVAL otherwise). The caller picks `algo`
+ * among the peer's a=fingerprint lines (rtc_dtls_fingerprint_strength). */
+#define RTC_DTLS_MAX_REMOTE_FPS 8
+int rtc_dtls_transport_set_remote_fingerprints(rtc_dtls_transport *t, const char *algo,
+                                               const char *const *fps, int n, rtc_time now);
+/* Whether the certificate the peer presented matches any of fps[0..n) under `algo`
+ * (all borrowed): 1 or 0; RTC_ESTATE before the peer sent one, RTC_ENOTSUP for an
+ * unknown hash. For a renegotiation on a connected transport. */
+int rtc_dtls_transport_peer_matches(const rtc_dtls_transport *t, const char *algo,
+                                    const char *const *fps, int n);
 
 /* One received datagram (RFC 7983 says DTLS: first byte 20..63). Borrowed for the
  * call: nothing keeps a pointer to it. Returns 0; RTC_EPROTO (not DTLS records,

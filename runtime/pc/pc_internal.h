@@ -93,7 +93,9 @@ struct rtc_pc {
     bool dtls_client, dtls_started, dtls_connected, dtls_failed;
     rtc_buf *early[PC_MAX_EARLY];
     int nearly;
-    char rfp_algo[16], rfp[RTC_DTLS_FINGERPRINT_MAX];
+    char rfp_algo[16], rfp[RTC_DTLS_FINGERPRINT_MAX];   /* strongest hash; rfp = its first value */
+    char (*rfps)[RTC_DTLS_FINGERPRINT_MAX];  /* every value of that hash (nrfps); owned */
+    int nrfps;
     rtc_srtp_session *srtp;        /* made on first media use: see pc__srtp() */
     rtc_srtp_keying srtp_keying;   /* exported at DTLS connect; profile NONE = none */
     rtc_sctp_assoc *sctp;

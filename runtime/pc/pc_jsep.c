@@ -255,10 +255,41 @@ static bool is_data_section(const rtc_sdp_media *m)
 
 /* Remote transport parameters from the BUNDLE tag section (or the session level). */
 typedef struct remote_params {
-    const char *ufrag, *pwd, *fp_algo, *fp;
+    const char *ufrag, *pwd, *fp_algo;
+    const char *fps[RTC_DTLS_MAX_REMOTE_FPS];   /* every value of the strongest hash */
+    int nfps;
     rtc_sdp_setup setup;
     int tag;
 } remote_params;
+
+/* Every a=fingerprint that applies to an accepted section (its own, or the session's
+ * when it has none: RFC 8122 section 5) with the strongest hash we can compute; other
+ * hashes are ignored, whatever their order. Pointers into `s`. */
+static int pick_fingerprints(rtc_pc *pc, const rtc_sdp *s, remote_params *rp)
+{
+    int best = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < s->nmedia; i++) {
+            const rtc_sdp_media *m = s->media[i];
+            if (m->port == 0 && !m->bundle_only) continue;
+            const rtc_sdp_dtls *d = rtc_sdp_media_dtls(s, m);
+            for (size_t k = 0; d && k < d->nfingerprints; k++) {
+                const rtc_sdp_fingerprint *f = &d->fingerprints[k];
+                int st = rtc_dtls_fingerprint_strength(f->algorithm);
+                if (pass == 0) { if (st > best) { best = st; rp->fp_algo = f->algorithm; } continue; }
+                if (st != best || !f->value) continue;
+                bool seen = false;
+                for (int j = 0; j < rp->nfps; j++) if (rtc_dtls_fingerprint_equal(rp->fps[j], f->value)) seen = true;
+                if (seen) continue;
+                if (rp->nfps == RTC_DTLS_MAX_REMOTE_FPS)
+                    return pc__fail(pc, RTC_EACCESS, "more than %d a=fingerprint values", RTC_DTLS_MAX_REMOTE_FPS);
+                if (strlen(f->value) >= RTC_DTLS_FINGERPRINT_MAX) return pc__fail(pc, RTC_EACCESS, "invalid a=fingerprint");
+                rp->fps[rp->nfps++] = f->value;
+            }
+        }
+    if (best == 0) return pc__fail(pc, RTC_EACCESS, "no a=fingerprint with a supported hash (sha-1, sha-224, sha-256, sha-384, sha-512)");
+    return 0;
+}
 
 static int check_remote(rtc_pc *pc, const rtc_sdp *s, remote_params *rp)
 {
@@ -275,17 +306,28 @@ static int check_remote(rtc_pc *pc, const rtc_sdp *s, remote_params *rp)
     if (!dtls || dtls->nfingerprints == 0) return pc__fail(pc, RTC_EACCESS, "missing a=fingerprint");
     rp->ufrag = ice->ufrag;
     rp->pwd = ice->pwd;
-    rp->fp_algo = dtls->fingerprints[0].algorithm;
-    rp->fp = dtls->fingerprints[0].value;
-    for (size_t i = 0; i < dtls->nfingerprints; i++)         /* prefer what we hash fastest */
-        if (strcasecmp(dtls->fingerprints[i].algorithm, "sha-256") == 0) {
-            rp->fp_algo = dtls->fingerprints[i].algorithm;
-            rp->fp = dtls->fingerprints[i].value;
-        }
-    if (strlen(rp->fp_algo) >= sizeof pc->rfp_algo || strlen(rp->fp) >= sizeof pc->rfp)
-        return pc__fail(pc, RTC_EACCESS, "invalid a=fingerprint");
+    int r = pick_fingerprints(pc, s, rp);
+    if (r < 0) return r;
+    /* The DTLS connection is never redone: once up, a description must still name the
+     * certificate in use (a changed one would be believed by stats, not by DTLS). */
+    if (pc->dtls && pc->dtls_connected &&
+        rtc_dtls_transport_peer_matches(pc->dtls, rp->fp_algo, rp->fps, rp->nfps) != 1)
+        return pc__fail(pc, RTC_EMODIFIED, "the remote a=fingerprint changed after DTLS connected");
     rp->setup = rtc_sdp_media_setup(s, m);
     return 0;
+}
+
+/* The chosen fingerprints outlive the parsed description they point into. */
+static void keep_fingerprints(rtc_pc *pc, const remote_params *rp)
+{
+    char (*v)[RTC_DTLS_FINGERPRINT_MAX] = malloc((size_t)rp->nfps * sizeof *v);
+    if (!v) return;                  /* the old ones stay: DTLS then checks against those */
+    for (int i = 0; i < rp->nfps; i++) snprintf(v[i], sizeof v[i], "%s", rp->fps[i]);
+    free(pc->rfps);
+    pc->rfps = v;
+    pc->nrfps = rp->nfps;
+    snprintf(pc->rfp_algo, sizeof pc->rfp_algo, "%s", rp->fp_algo);
+    snprintf(pc->rfp, sizeof pc->rfp, "%s", v[0]);
 }
 
 static void add_remote_candidates(rtc_pc *pc, const rtc_sdp *s)
@@ -425,10 +467,7 @@ int rtc_pc_set_remote_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *
         }
         set_remote_ice(pc, &rp);
     }
-    if (rp.fp) {
-        snprintf(pc->rfp_algo, sizeof pc->rfp_algo, "%s", rp.fp_algo);
-        snprintf(pc->rfp, sizeof pc->rfp, "%s", rp.fp);
-    }
+    if (rp.nfps > 0) keep_fingerprints(pc, &rp);
     replace(&pc->remote, &pc->prev_remote, s);
     pc->remote_type = type;
     pc__cands_clear(pc->rcands, &pc->nrcands);

@@ -256,6 +256,7 @@ void rtc_pc_free(rtc_pc *pc)
     free(pc->servers);
     free(pc->addrs);
     free(pc->remote_ufrag);
+    free(pc->rfps);
     free(pc->remote_pwd);
     free(pc->err);
     rtc_pc_event ev;
@@ -446,8 +447,10 @@ int pc__apply_transport(rtc_pc *pc)
         int r = rtc_dtls_transport_new(&pc->dtls, &dc, pc->now);
         if (r < 0) return pc__fail(pc, r, "cannot create the DTLS transport");
     }
-    if (pc->rfp[0]) {
-        int r = rtc_dtls_transport_set_remote_fingerprint(pc->dtls, pc->rfp_algo, pc->rfp, pc->now);
+    if (pc->nrfps > 0) {
+        const char *fps[RTC_DTLS_MAX_REMOTE_FPS];
+        for (int i = 0; i < pc->nrfps; i++) fps[i] = pc->rfps[i];
+        int r = rtc_dtls_transport_set_remote_fingerprints(pc->dtls, pc->rfp_algo, fps, pc->nrfps, pc->now);
         if (r < 0) return pc__fail(pc, RTC_EACCESS, "unsupported fingerprint algorithm %s", pc->rfp_algo);
     }
     start_dtls(pc);

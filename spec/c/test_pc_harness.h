@@ -37,7 +37,8 @@ struct peer {
 static rtc_time now;
 static rtc_rng rng;
 static rtc_dtls_cert *cert_a, *cert_b;
-/* Applied to each offer on its way to the answerer (NULL: none). */
+/* Applied to each offer on its way to the answerer (NULL: none); it may grow the text
+ * by up to 4 KiB. */
 static void (*harness_munge_offer)(char *sdp);
 /* The on_frame every new peer starts with. */
 static void (*harness_default_on_frame)(peer *p, const rtc_pc_event *ev);
@@ -141,7 +142,12 @@ static void negotiate_ex(peer *a, peer *b, vnet *n, bool trickle)
     ASSERT_EQ(rtc_pc_signaling_state_get(a->pc), RTC_SIG_HAVE_LOCAL_OFFER);
     step(a, b, n, now + RTC_MS(50));
     if (!trickle) { free(offer); ASSERT_OK(rtc_pc_local_description(a->pc, NULL, &offer)); }
-    if (harness_munge_offer) harness_munge_offer(offer);
+    if (harness_munge_offer) {
+        char *roomy = realloc(offer, strlen(offer) + 4096);     /* a munger may add up to 4 KiB */
+        ASSERT(roomy != NULL);
+        offer = roomy;
+        harness_munge_offer(offer);
+    }
     ASSERT_OK(rtc_pc_set_remote_description(b->pc, RTC_SDP_OFFER, offer, now));
     free(offer);
     ASSERT_EQ(rtc_pc_signaling_state_get(b->pc), RTC_SIG_HAVE_REMOTE_OFFER);

@@ -305,6 +305,38 @@ describe("peer_connection", function()
     end)
   end)
 
+  it("refuses a renegotiation that changes the remote fingerprint with InvalidModificationError", function()
+    run_task(function()
+      local a, b = pair()
+      local other = assert(rtc.peer_connection { bind_addresses = { "127.0.0.1" }, unique_certificate = true })
+      other:create_data_channel("x")
+      local other_fp = assert(other:create_offer()).sdp:match("a=fingerprint:sha%-256 (%S+)")
+      local dc = a:create_data_channel("chat")
+      local got = {}
+      b:on("datachannel", function(ch) ch:on("message", function(m) got[#got + 1] = m end) end)
+      negotiate(a, b)
+      wait_for(function() return dc.ready_state == "open" end, "channel open")
+      local a_fp = a.local_description.sdp:match("a=fingerprint:sha%-256 (%S+)")
+      local offer = assert(a:create_offer())
+      local forged = { type = "offer", sdp = offer.sdp:gsub("a=fingerprint:sha%-256 %S+", "a=fingerprint:sha-256 " .. other_fp) }
+      local ok, err = b:set_remote_description(forged)
+      assert.is_nil(ok)
+      assert.matches("^InvalidModificationError: ", err)
+      assert.equal("stable", b.signaling_state)
+      assert.equal("connected", b.connection_state)
+      local remote_cert
+      for _, s in pairs(assert(b:get_stats())) do
+        if s.type == "certificate" and s.id == "CF_remote" then remote_cert = s end
+      end
+      assert.equal(a_fp, remote_cert.fingerprint)
+      -- The unchanged offer still applies, and the channel carries on.
+      negotiate(a, b)
+      assert(dc:send("after"))
+      wait_for(function() return #got == 1 end, "message after the refused offer")
+      a:close(); b:close(); other:close()
+    end)
+  end)
+
   it("keeps a stable certificate fingerprint across connections", function()
     run_task(function()
       local cert = assert(rtc.generate_certificate())

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define TAG "pc"
 /* SCTP packet size on a loopback pair. Datagrams then stay under 4096 bytes with any
@@ -768,7 +769,11 @@ void rtc_pc_get_stats(rtc_pc *pc, rtc_pc_stats *out)
         out->pair_remote_type = pc->pair.remote_type;
     }
     snprintf(out->local_fingerprint, sizeof out->local_fingerprint, "%s", rtc_dtls_cert_fingerprint(pc->cert));
-    snprintf(out->remote_fingerprint, sizeof out->remote_fingerprint, "%s", pc->rfp);
+    /* The certificate in use once DTLS has it (always SHA-256, as stats name it);
+     * before that the description's value when it is SHA-256. */
+    const char *rfp = pc->dtls ? rtc_dtls_transport_remote_fingerprint(pc->dtls) : "";
+    if (!rfp[0] && strcasecmp(pc->rfp_algo, "sha-256") == 0) rfp = pc->rfp;
+    snprintf(out->remote_fingerprint, sizeof out->remote_fingerprint, "%s", rfp);
     out->dtls_role = pc->dtls ? (pc->dtls_client ? "client" : "server") : "unknown";
     if (!pc->dtls) out->dtls_state = "new";
     else switch (rtc_dtls_transport_state(pc->dtls)) {

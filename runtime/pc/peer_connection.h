@@ -124,6 +124,7 @@ typedef struct rtc_pc_stats {
     bool has_pair;
     rtc_addr pair_local, pair_remote;
     int pair_local_type, pair_remote_type;         /* rtc_ice_cand_type */
+    /* SHA-256; the remote one is the certificate in use once DTLS has it */
     char local_fingerprint[RTC_DTLS_FINGERPRINT_MAX], remote_fingerprint[RTC_DTLS_FINGERPRINT_MAX];
     const char *dtls_state, *dtls_role, *srtp_cipher, *tls_cipher;
     uint64_t stun_checks_sent, stun_checks_received, stun_responses_received;

@@ -233,6 +233,37 @@ static void pump_data(world *w, peer *x, peer *y, rtc_time dur)
     }
 }
 
+/* Whom the agent vouches for (DTLS/SRTP are taken only from these addresses): a
+ * check that passes integrity makes its sender `checked`; a valid pair makes its
+ * remote `validated`; an address that never sent a check is neither. */
+static void test_validated_and_checked_addresses(void)
+{
+    world w = { .net = vnet_new(9) };
+    vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(10) });
+    peer *x = mk_peer(&w, "192.0.2.1:1000", true, false, 100, "xufr");
+    peer *y = mk_peer(&w, "192.0.2.2:2000", false, false, 50, "yufr");
+    rtc_addr stranger;
+    ASSERT_OK(rtc_addr_parse(&stranger, "192.0.2.66:6666"));
+    /* Only y knows the other side's credentials: its checks reach x, which answers
+     * but cannot check back. */
+    x->other = y;
+    y->other = x;
+    set_creds(y, "xufr", w.now);
+    add_host(&w, x);
+    add_host(&w, y);
+    ASSERT(!rtc_ice_agent_checked(x->a, &y->addr) && !rtc_ice_agent_validated(x->a, &y->addr));
+    run(&w, w.now + RTC_SEC(1));
+    ASSERT(rtc_ice_agent_checked(x->a, &y->addr));
+    ASSERT(!rtc_ice_agent_validated(x->a, &y->addr));
+    ASSERT(rtc_ice_agent_validated(y->a, &x->addr));      /* y's check to x succeeded */
+    ASSERT(!rtc_ice_agent_checked(x->a, &stranger) && !rtc_ice_agent_validated(x->a, &stranger));
+    set_creds(x, "yufr", w.now);
+    run_until_connected(&w, x, y, RTC_SEC(5));
+    ASSERT(rtc_ice_agent_validated(x->a, &y->addr) && rtc_ice_agent_validated(y->a, &x->addr));
+    ASSERT(!rtc_ice_agent_validated(y->a, &stranger) && !rtc_ice_agent_checked(y->a, &stranger));
+    world_free(&w);
+}
+
 static void test_basic_connect(void)
 {
     world w = { .net = vnet_new(1) };
@@ -742,6 +773,7 @@ int main(void)
     RUN(test_hostile_input);
     RUN(test_table_caps);
     RUN(test_basic_connect);
+    RUN(test_validated_and_checked_addresses);
     RUN(test_loss_and_jitter);
     RUN(test_nat_srflx_prflx);
     RUN(test_role_conflict);

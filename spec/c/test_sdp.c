@@ -452,6 +452,34 @@ static void test_rfc_features(void)
 }
 
 /* What browsers differ on is accepted. */
+/* Every a=fingerprint is kept in order, at its level, whatever its hash name (the
+ * peer connection chooses among them: test_pc_fingerprint.c); a media section's own
+ * lines replace the session's for it. */
+static void test_every_fingerprint_kept(void)
+{
+    const char *t =
+        "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+        "a=fingerprint:sha-256 AA:BB\r\n"
+        "a=fingerprint:SHA-512 CC:DD\r\n"
+        "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:0\r\n"
+        "a=fingerprint:sha-3-256 01:02\r\n"
+        "a=fingerprint:sha-384 EE:FF\r\n"
+        "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:1\r\n";
+    rtc_sdp *s = NULL;
+    rtc_sdp_error err;
+    ASSERT_OK(rtc_sdp_parse(&s, t, strlen(t), &err));
+    ASSERT_EQ(s->dtls.nfingerprints, 2);
+    ASSERT_STREQ(s->dtls.fingerprints[1].algorithm, "SHA-512");
+    const rtc_sdp_dtls *d0 = rtc_sdp_media_dtls(s, s->media[0]);
+    ASSERT_EQ(d0->nfingerprints, 2);
+    ASSERT_STREQ(d0->fingerprints[0].algorithm, "sha-3-256");
+    ASSERT_STREQ(d0->fingerprints[1].algorithm, "sha-384");
+    ASSERT_STREQ(d0->fingerprints[1].value, "EE:FF");
+    const rtc_sdp_dtls *d1 = rtc_sdp_media_dtls(s, s->media[1]);
+    ASSERT(d1 == &s->dtls);
+    rtc_sdp_free(s);
+}
+
 static void test_tolerance(void)
 {
     const char *t =
@@ -506,5 +534,6 @@ int main(void)
     RUN(test_janus_offer);
     RUN(test_rfc_features);
     RUN(test_tolerance);
+    RUN(test_every_fingerprint_kept);
     return 0;
 }

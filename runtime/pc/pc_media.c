@@ -240,7 +240,6 @@ void pc__media_start_streams(rtc_pc *pc, pc_tr *t)
         sc.pool = pc->cfg.pool;
         int r = rtc_rtp_sender_new(&t->sender, &sc, pc->now);
         if (r < 0) rtc_warn(TAG, "mid %s: cannot create the sender: %s", t->mid, rtc_strerror(r));
-        else if (sc.twcc_id && !md->twcc_send_id) md->twcc_send_id = sc.twcc_id;
     }
     if (pc__dir_recvs(t->current) && t->nlayers == 0 && t->remote_ssrc)
         start_receiver(pc, t, t->remote_ssrc, t->remote_rtx_ssrc, "", 0);

@@ -60,8 +60,7 @@ typedef struct pc_media {
     int64_t unix_offset_us;
     rtc_twcc_receiver *twcc;
     uint8_t twcc_id;                     /* transport-wide seq extension id we read on receive */
-    uint8_t twcc_send_id;                /* the one our senders carry (BUNDLE: one id per transport) */
-    uint16_t twcc_seq;                   /* next transport-wide seq we stamp */
+    uint16_t twcc_seq;                   /* next transport-wide seq; every sender takes from it */
     rtc_pc_media_stats stats;
 } pc_media;
 

@@ -264,9 +264,74 @@ static void test_audio(void)
     rtc_rtp_receiver_free(rcv);
 }
 
+/* Two senders share one transport-wide counter: each new packet takes the next value,
+ * in order across both. A NACK answered without RTX gives the first packet back byte
+ * for byte (same transport-wide seq: SRTP then repeats its ciphertext); with RTX the
+ * repair is a new packet and takes a new value. */
+static void test_twcc_counter_and_resends(void)
+{
+    uint16_t counter = 65534;                    /* wraps within the test */
+    rtc_rtp_sender *plain, *rtx;
+    rtc_rtp_sender_config a = { .codec = RTC_CODEC_OPUS, .pt = 111, .ssrc = 0x1111, .initial_seq = 100,
+                                .twcc_id = 3, .twcc_seq = &counter };
+    rtc_rtp_sender_config b = { .codec = RTC_CODEC_VP8, .pt = PT, .ssrc = 0x2222, .rtx_pt = RTX_PT,
+                                .rtx_ssrc = 0x3333, .initial_seq = 500, .twcc_id = 3, .twcc_seq = &counter };
+    ASSERT_OK(rtc_rtp_sender_new(&plain, &a, 0));
+    ASSERT_OK(rtc_rtp_sender_new(&rtx, &b, 0));
+    uint8_t frame[300];
+    memset(frame, 0x5a, sizeof frame);
+    frame[0] = 0x78;
+    static uint8_t first[2][1500];
+    size_t first_len[2] = { 0, 0 };
+    uint16_t want = 65534;
+    for (int i = 0; i < 4; i++) {
+        rtc_rtp_sender *s = i % 2 ? rtx : plain;
+        if (i % 2) frame[0] = 0x10;              /* a VP8 keyframe tag */
+        else frame[0] = 0x78;
+        ASSERT(rtc_rtp_sender_send_frame(s, frame, sizeof frame, (uint32_t)i * 960, NULL, RTC_MS(20 * i)) == 1);
+        rtc_rtp_out o;
+        ASSERT(rtc_rtp_sender_poll_transmit(s, &o) > 0);
+        rtc_rtp_packet p;
+        ASSERT_OK(rtc_rtp_parse(&p, o.buf->data, o.buf->len));
+        uint16_t tw;
+        ASSERT_OK(rtc_ext_read_twcc_seq(rtc_rtp_find_ext(&p.h, 3), &tw));
+        ASSERT_EQ(tw, want);
+        want++;
+        if (i < 2) { memcpy(first[i], o.buf->data, o.buf->len); first_len[i] = o.buf->len; }
+        rtc_buf_unref(o.buf);
+    }
+    uint8_t buf[64];
+    rtc_rtcp_view v[1];
+    struct { rtc_rtp_sender *s; uint32_t ssrc; uint16_t seq; } nk[2] = { { plain, 0x1111, 100 }, { rtx, 0x2222, 500 } };
+    for (int k = 0; k < 2; k++) {
+        int n = rtc_rtcp_write_nack(buf, sizeof buf, RECV_SSRC, nk[k].ssrc, &nk[k].seq, 1);
+        ASSERT_EQ(rtc_rtcp_parse_compound(buf, (size_t)n, v, 1), 1);
+        ASSERT_OK(rtc_rtp_sender_handle_rtcp(nk[k].s, &v[0], RTC_SEC(1)));
+        rtc_rtp_out o;
+        ASSERT(rtc_rtp_sender_poll_transmit(nk[k].s, &o) > 0);
+        if (k == 0) {
+            ASSERT_EQ(o.buf->len, first_len[0]);
+            ASSERT(memcmp(o.buf->data, first[0], first_len[0]) == 0);
+        } else {
+            rtc_rtp_packet p;
+            ASSERT_OK(rtc_rtp_parse(&p, o.buf->data, o.buf->len));
+            ASSERT_EQ(p.h.ssrc, 0x3333u);
+            uint16_t tw;
+            ASSERT_OK(rtc_ext_read_twcc_seq(rtc_rtp_find_ext(&p.h, 3), &tw));
+            ASSERT_EQ(tw, want);
+            want++;
+        }
+        rtc_buf_unref(o.buf);
+    }
+    ASSERT_EQ(counter, want);
+    rtc_rtp_sender_free(plain);
+    rtc_rtp_sender_free(rtx);
+}
+
 int main(void)
 {
     RUN(test_session);
     RUN(test_audio);
+    RUN(test_twcc_counter_and_resends);
     return 0;
 }

@@ -115,8 +115,13 @@ int rtc_sctp_global_shutdown(void);
  * association (caller frees with rtc_sctp_assoc_free) and the INIT is ready in
  * poll_transmit. */
 int rtc_sctp_assoc_new(rtc_sctp_assoc **out, const rtc_sctp_config *cfg, rtc_time now);
-/* Abort (sends an ABORT if up; nothing more is delivered) and free. NULL-safe.
- * Undrained transmits and events are released. */
+/* End the association now and tell the peer: an ABORT ("user initiated", which the
+ * peer takes as a clean close, as after a SHUTDOWN) is queued for poll_transmit, every
+ * channel gets its CHANNEL_CLOSE (RTC_ECLOSED) and EV_CLOSED (err 0) follows. The caller drains as usual and
+ * sends the ABORT before it frees. Nothing more is received. Idempotent; returns 0. */
+int rtc_sctp_assoc_abort(rtc_sctp_assoc *a, rtc_time now);
+/* Free, NULL-safe. Undrained transmits and events are released: an association freed
+ * while up says nothing to the peer (call rtc_sctp_assoc_abort and drain first). */
 void rtc_sctp_assoc_free(rtc_sctp_assoc *a);
 
 /* One SCTP packet (a DTLS application-data record). `data` is borrowed for the call.

@@ -17,6 +17,7 @@ struct socket;
 #define SCTP__RCVBUF (1024 * 1024)
 #define SCTP__SCRATCH (64 * 1024)
 #define SCTP__MIN_PACKET 16        /* common header (12) + one chunk header (4) */
+#define SCTP__CAUSE_USER_ABORT 12  /* RFC 4960 §3.3.10.12 "User-Initiated Abort" */
 
 /* A message waiting in our layer for room in usrsctp's send buffer. */
 typedef struct dc_msg {

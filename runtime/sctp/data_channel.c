@@ -115,6 +115,14 @@ void dc__free(dc *c)
     free(c);
 }
 
+static void part_drop(rtc_sctp_assoc *a, dc *c)
+{
+    a->part_bytes -= c->part_len;
+    free(c->part);
+    c->part = NULL;
+    c->part_len = 0;
+}
+
 static void set_state(rtc_sctp_assoc *a, dc *c, rtc_dc_state s)
 {
     if (c->state == RTC_DC_CLOSING && a->nclosing) a->nclosing--;
@@ -129,6 +137,7 @@ static void finish(rtc_sctp_assoc *a, dc *c, int err)
     send_list_remove(a, c);
     acct_remove(a, c);
     queue_clear(c);
+    part_drop(a, c);
     if (chan_get(a, c->sid) == c) {
         a->chans[c->sid] = NULL;
         a->nchans--;
@@ -470,8 +479,15 @@ void dc__on_message(rtc_sctp_assoc *a, uint16_t sid, uint32_t ppid, const uint8_
     switch (ppid) {
     case RTC_PPID_STRING:
     case RTC_PPID_BINARY:
+        /* The final piece of a partial message counts towards the whole. */
+        if (len > a->cfg.max_message_size - c->part_len) {
+            part_drop(a, c);
+            a->stats.oversized++;
+            dc__on_oversized(a, sid);
+            return;
+        }
         deliver(a, c, ppid == RTC_PPID_BINARY, c->part, c->part_len, data, len);
-        c->part_len = 0;
+        part_drop(a, c);
         break;
     case RTC_PPID_STRING_EMPTY:
     case RTC_PPID_BINARY_EMPTY:
@@ -479,10 +495,12 @@ void dc__on_message(rtc_sctp_assoc *a, uint16_t sid, uint32_t ppid, const uint8_
         break;
     case RTC_PPID_STRING_PARTIAL:
     case RTC_PPID_BINARY_PARTIAL: {
-        /* Deprecated fragments: collected until the final piece, bounded like any message. */
-        if (len > a->cfg.max_message_size - c->part_len) {
+        /* Deprecated fragments: collected until the final piece. The message is bounded
+         * like any other, and so are the fragments of all channels together (one
+         * max_message_size per association), so many channels cannot each hold one. */
+        if (len > a->cfg.max_message_size - c->part_len || len > a->cfg.max_message_size - a->part_bytes) {
+            part_drop(a, c);
             a->stats.oversized++;
-            c->part_len = 0;
             dc__on_oversized(a, sid);
             return;
         }
@@ -491,6 +509,7 @@ void dc__on_message(rtc_sctp_assoc *a, uint16_t sid, uint32_t ppid, const uint8_
         c->part = n;
         memcpy(c->part + c->part_len, data, len);
         c->part_len += len;
+        a->part_bytes += len;
         break;
     }
     default:

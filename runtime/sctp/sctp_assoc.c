@@ -560,4 +560,5 @@ void rtc_sctp_assoc_get_stats(const rtc_sctp_assoc *a, rtc_sctp_stats *out)
 {
     *out = a->stats;
     out->channels = a->nchans;
+    out->reassembly_bytes = a->part_bytes + a->rx_cap;
 }

@@ -92,6 +92,11 @@ typedef struct rtc_sctp_stats {
     uint64_t partial_aborted;       /* partial deliveries aborted by usrsctp (PR-SCTP) */
     uint64_t bad_checksum;          /* packets whose CRC32c is wrong: dropped before usrsctp */
     uint32_t channels;              /* channels currently in the table */
+    size_t reassembly_bytes;        /* held for messages still arriving in pieces: the
+                                     * deprecated partial PPIDs of all channels together
+                                     * (at most max_message_size) plus the buffer for a
+                                     * message usrsctp hands over in pieces (at most
+                                     * max_message_size) */
 } rtc_sctp_stats;
 
 /* After any call that takes `now`: the next association (other than the one called)

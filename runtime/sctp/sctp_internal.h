@@ -83,6 +83,7 @@ struct rtc_sctp_assoc {
     uint8_t *rx;                    /* reassembly of a message usrsctp delivers in pieces */
     size_t rx_len, rx_cap;
     bool rx_active, rx_discard;
+    size_t part_bytes;              /* sum of part_len over the channels: at most max_message_size */
     uint16_t rx_sid;
     rtc_time last_activity;
     bool flushing;                  /* guards against re-entry from notifications */

@@ -170,12 +170,75 @@ static void test_oversized_partial_ppids(void)
     pair_free(&p);
 }
 
+static void test_partial_final_piece_counts(void)
+{
+    /* Under the limit piece by piece, over it with the final piece: the whole message
+     * is what max-message-size bounds, so nothing of it is delivered. */
+    rtc_sctp_config small = { .max_message_size = 4096 };
+    pair p;
+    pair_init(&p, 35, &small, NULL);
+    ASSERT(pair_run(&p, both_connected, RTC_SEC(10)));
+    int sid = rtc_data_channel_create(p.s[1].a, &(rtc_data_channel_init){ .label = "frag" }, p.now);
+    pair_run(&p, NULL, RTC_MS(100));
+    static uint8_t piece[3000];
+    raw(&p, (uint16_t)sid, RTC_PPID_BINARY_PARTIAL, piece, sizeof piece);
+    rtc_sctp_stats st;
+    rtc_sctp_assoc_get_stats(p.s[0].a, &st);
+    ASSERT_EQ(st.reassembly_bytes, sizeof piece);
+    raw(&p, (uint16_t)sid, RTC_PPID_BINARY, piece, sizeof piece);
+    pair_run(&p, NULL, RTC_MS(500));
+    rtc_sctp_assoc_get_stats(p.s[0].a, &st);
+    ASSERT_EQ(p.s[0].nmsgs, 0);
+    ASSERT_EQ(st.oversized, 1);
+    ASSERT_EQ(st.reassembly_bytes, 0);
+    ASSERT_EQ(p.s[0].close_err[sid], RTC_ETOOBIG);
+    pair_free(&p);
+}
+
+static void test_partial_budget_per_association(void)
+{
+    /* Fragments parked on many channels at once: together they may hold no more than
+     * one max_message_size; the channels that would go past it are closed. */
+    rtc_sctp_config small = { .max_message_size = 4096 };
+    pair p;
+    pair_init(&p, 36, &small, NULL);
+    ASSERT(pair_run(&p, both_connected, RTC_SEC(10)));
+    int sids[8];
+    for (int i = 0; i < 8; i++) {
+        sids[i] = rtc_data_channel_create(p.s[1].a, &(rtc_data_channel_init){ .label = "f" }, p.now);
+        ASSERT_OK(sids[i]);
+    }
+    pair_run(&p, NULL, RTC_MS(100));
+    ASSERT_EQ(p.s[0].datachannel, 8);
+    static uint8_t piece[1500];
+    for (int i = 0; i < 8; i++) raw(&p, (uint16_t)sids[i], RTC_PPID_BINARY_PARTIAL, piece, sizeof piece);
+    pair_run(&p, NULL, RTC_MS(500));
+    rtc_sctp_stats st;
+    rtc_sctp_assoc_get_stats(p.s[0].a, &st);
+    ASSERT(st.reassembly_bytes <= 4096);
+    ASSERT_EQ(st.reassembly_bytes, 2 * sizeof piece);        /* two fit, the other six do not */
+    ASSERT_EQ(st.oversized, 6);
+    for (int i = 2; i < 8; i++) ASSERT_EQ(p.s[0].close_err[sids[i]], RTC_ETOOBIG);
+    /* The first two complete within the limit and are delivered whole. */
+    raw(&p, (uint16_t)sids[0], RTC_PPID_BINARY, "end", 3);
+    raw(&p, (uint16_t)sids[1], RTC_PPID_BINARY, "end", 3);
+    pair_run(&p, NULL, RTC_MS(500));
+    ASSERT_EQ(p.s[0].nmsgs, 2);
+    ASSERT_EQ(p.s[0].msgs[0].buf->len, sizeof piece + 3);
+    ASSERT_EQ(p.s[0].msgs[1].buf->len, sizeof piece + 3);
+    rtc_sctp_assoc_get_stats(p.s[0].a, &st);
+    ASSERT_EQ(st.reassembly_bytes, 0);
+    pair_free(&p);
+}
+
 int main(void)
 {
     RUN(test_malformed_dcep);
     RUN(test_junk_packets);
     RUN(test_oversized_rejected);
     RUN(test_oversized_partial_ppids);
+    RUN(test_partial_final_piece_counts);
+    RUN(test_partial_budget_per_association);
     ASSERT_OK(rtc_sctp_global_shutdown());
     return 0;
 }

@@ -681,7 +681,13 @@ bool rtc_pc_poll_transmit(rtc_pc *pc, rtc_transmit *out)
     return pc__queue_pop(&pc->tx, out);
 }
 
-bool rtc_pc_poll_event(rtc_pc *pc, rtc_pc_event *out) { return pc__queue_pop(&pc->events, out); }
+bool rtc_pc_poll_event(rtc_pc *pc, rtc_pc_event *out)
+{
+    pc__channels_on_poll(pc, NULL);
+    if (!pc__queue_pop(&pc->events, out)) return false;
+    pc__channels_on_poll(pc, out);
+    return true;
+}
 
 rtc_time rtc_pc_poll_timeout(rtc_pc *pc)
 {

@@ -356,7 +356,7 @@ int rtc_data_channel_create(rtc_sctp_assoc *a, const rtc_data_channel_init *init
     if (a->state == SCTP__CLOSED || a->state == SCTP__SHUTTING_DOWN) return RTC_ECLOSED;
     const char *label = init->label ? init->label : "", *proto = init->protocol ? init->protocol : "";
     size_t llen = strlen(label), plen = strlen(proto);
-    if (llen > 65535 || plen > 65535) return RTC_EINVAL;
+    if (llen > RTC_DC_MAX_LABEL || plen > RTC_DC_MAX_PROTOCOL) return RTC_EINVAL;
     uint32_t limit = a->cfg.max_streams;
     if (a->state == SCTP__CONNECTED && a->out_streams && a->out_streams < limit) limit = a->out_streams;
     uint32_t sid;
@@ -421,6 +421,15 @@ static void on_dcep(rtc_sctp_assoc *a, uint16_t sid, const uint8_t *data, size_t
     bool peer_parity = (sid & 1) == (a->cfg.dtls_client ? 1 : 0);
     if (c || !peer_parity) {
         a->stats.dcep_malformed++;
+        return;
+    }
+    if (m.open.label.len > RTC_DC_MAX_LABEL || m.open.protocol.len > RTC_DC_MAX_PROTOCOL) {
+        /* Refused without keeping anything: no ACK, and the reset of our side of the
+         * stream tells the peer (RFC 8831 §6.7) to close its channel. */
+        a->stats.dcep_refused++;
+        rtc_debug("sctp", "channel %u refused: label of %zu or protocol of %zu bytes", sid,
+                  m.open.label.len, m.open.protocol.len);
+        sctp__reset_outgoing(a, sid);
         return;
     }
     c = chan_alloc(sid, m.open.label.p, m.open.label.len, m.open.protocol.p, m.open.protocol.len);

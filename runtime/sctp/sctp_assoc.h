@@ -86,6 +86,7 @@ typedef struct rtc_sctp_stats {
     uint64_t packets_in, packets_out, bytes_in, bytes_out;
     uint64_t malformed_packets;     /* too short to be SCTP: dropped before usrsctp */
     uint64_t dcep_malformed;        /* DCEP messages that failed to parse or arrived out of place */
+    uint64_t dcep_refused;          /* peer OPENs refused (label or protocol too long): stream reset */
     uint64_t unknown_stream;        /* user messages on a stream with no open channel: dropped */
     uint64_t bad_ppid;              /* user messages with a PPID we do not know: dropped */
     uint64_t oversized;             /* incoming messages over max_message_size: dropped, channel closed */

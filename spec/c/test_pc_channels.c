@@ -42,6 +42,71 @@ static void test_close_reaches_peer(void)
     vnet_free(n);
 }
 
+static int cycle_dc = -1;
+static bool cycle_open(peer *a, peer *b) { (void)a; return b->datachannel >= 1; }
+static bool cycle_closed(peer *a, peer *b) { return a->closed >= 1 && b->closed >= 1; }
+
+/* 1000 channels opened and closed one after the other, each with a label and a
+ * protocol at the cap: both sides keep reusing one slot, nothing of a closed channel
+ * stays (strings, stream index), and old handles are refused rather than aliased. */
+static void test_cycles_reuse_slots(void)
+{
+    peer a, b;
+    vnet *n = vnet_new(14);
+    vnet_set_link(n, (vnet_link){ .delay = RTC_MS(2) });
+    int dc;
+    open_pair(&a, &b, n, &dc);
+    ASSERT_OK(rtc_pc_dc_close(a.pc, dc, now));
+    run_until(&a, &b, n, now + RTC_SEC(5), cycle_closed);
+    static char label[RTC_DC_MAX_LABEL + 2], proto[RTC_DC_MAX_PROTOCOL + 1];
+    memset(label, 'l', RTC_DC_MAX_LABEL + 1);
+    memset(proto, 'p', RTC_DC_MAX_PROTOCOL);
+    rtc_dc_init init = { .label = label, .protocol = proto, .max_retransmits = -1, .max_packet_life_time = -1 };
+    ASSERT_EQ(rtc_pc_create_data_channel(a.pc, &init, now), RTC_EINVAL);      /* label over the cap */
+    label[RTC_DC_MAX_LABEL] = 0;
+    int first = -1, prev = dc;
+    for (int i = 0; i < 1000; i++) {
+        a.closed = b.closed = b.datachannel = 0;
+        cycle_dc = rtc_pc_create_data_channel(a.pc, &init, now);
+        ASSERT(cycle_dc >= 0);
+        ASSERT(cycle_dc != prev);
+        ASSERT(!rtc_pc_dc_exists(a.pc, prev));
+        ASSERT_EQ(rtc_pc_dc_send(a.pc, prev, "x", 1, false, now), RTC_ENOTFOUND);
+        if (first < 0) first = cycle_dc;
+        run_until(&a, &b, n, now + RTC_SEC(5), cycle_open);
+        ASSERT_EQ(b.datachannel, 1);
+        rtc_dc_info info;
+        ASSERT_OK(rtc_pc_dc_info(b.pc, b.last_dc, &info));
+        ASSERT_EQ(strlen(info.label), RTC_DC_MAX_LABEL);
+        ASSERT_EQ(strlen(info.protocol), RTC_DC_MAX_PROTOCOL);
+        ASSERT_OK(rtc_pc_dc_send(a.pc, cycle_dc, "m", 1, false, now));
+        ASSERT_OK(rtc_pc_dc_close(a.pc, cycle_dc, now));
+        run_until(&a, &b, n, now + RTC_SEC(5), cycle_closed);
+        ASSERT_EQ(a.closed, 1);
+        ASSERT_EQ(b.closed, 1);
+        prev = cycle_dc;
+    }
+    ASSERT_EQ(b.nmsgs, 16);                 /* the harness keeps the first 16 of 1000 */
+    /* Everything of the closed channels is gone on both sides. */
+    for (peer *p = &a; p; p = p == &a ? &b : NULL) {
+        ASSERT_EQ(rtc_pc_dc_count(p->pc), 0);
+        ASSERT(rtc_pc_dc_slots(p->pc) <= 2);
+        ASSERT(p->pc->capchans <= 4);
+        ASSERT(p->pc->cap_sid <= 256);          /* by stream id: at most the streams offered (max_channels) */
+        for (int i = 0; i < p->pc->nchans; i++) ASSERT(!p->pc->chans[i].label && !p->pc->chans[i].protocol);
+        rtc_sctp_stats st;
+        rtc_sctp_assoc_get_stats(p->pc->sctp, &st);
+        ASSERT_EQ(st.channels, 0);
+    }
+    rtc_pc_stats st;
+    rtc_pc_get_stats(a.pc, &st);
+    ASSERT_EQ(st.data_channels_opened, 1001);
+    ASSERT_EQ(st.data_channels_closed, 1001);
+    rtc_pc_free(a.pc);
+    rtc_pc_free(b.pc);
+    vnet_free(n);
+}
+
 /* Send a's queued datagrams except DTLS records of content type `drop` (21 alert,
  * 23 application data: the SCTP packets). */
 static void drain_dropping(peer *a, vnet *n, uint8_t drop)
@@ -105,6 +170,7 @@ int main(void)
 {
     harness_on_clock = move_vclock;
     harness_begin(77);
+    RUN(test_cycles_reuse_slots);
     RUN(test_close_reaches_peer);
     RUN(test_abort_without_close_notify);
     RUN(test_close_notify_ends_association);

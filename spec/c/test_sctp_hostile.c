@@ -231,6 +231,43 @@ static void test_partial_budget_per_association(void)
     pair_free(&p);
 }
 
+static void test_long_label_refused(void)
+{
+    /* A DATA_CHANNEL_OPEN with a label over RTC_DC_MAX_LABEL: nothing is kept, no ACK
+     * goes back, and the stream reset closes the opener's channel. The "opener" here
+     * holds a negotiated channel on the stream so that its close can be seen. */
+    pair p;
+    pair_init(&p, 37, NULL, NULL);
+    ASSERT(pair_run(&p, both_connected, RTC_SEC(10)));
+    ASSERT_EQ(rtc_data_channel_create(p.s[1].a, &(rtc_data_channel_init){ .negotiated = true, .id = 3 }, p.now), 3);
+    static char label[RTC_DC_MAX_LABEL + 2];
+    memset(label, 'L', RTC_DC_MAX_LABEL + 1);
+    ASSERT_EQ(rtc_data_channel_create(p.s[0].a, &(rtc_data_channel_init){ .label = label }, p.now), RTC_EINVAL);
+    static uint8_t open[RTC_DCEP_OPEN_HEADER + sizeof label];
+    rtc_dcep_open o = { .channel_type = RTC_DCEP_RELIABLE, .label = { label, RTC_DC_MAX_LABEL + 1 } };
+    int n = rtc_dcep_build_open(&o, open, sizeof open);
+    ASSERT(n > 0);
+    raw(&p, 3, RTC_PPID_DCEP, open, (size_t)n);
+    pair_run(&p, NULL, RTC_MS(500));
+    rtc_sctp_stats st;
+    rtc_sctp_assoc_get_stats(p.s[0].a, &st);
+    ASSERT_EQ(st.dcep_refused, 1);
+    ASSERT_EQ(st.dcep_malformed, 0);
+    ASSERT_EQ(st.channels, 0);
+    ASSERT_EQ(p.s[0].datachannel, 0);
+    ASSERT_EQ(p.s[1].close_seen[3], 1);
+    /* At the limit it opens. */
+    o.label.len = RTC_DC_MAX_LABEL;
+    n = rtc_dcep_build_open(&o, open, sizeof open);
+    raw(&p, 5, RTC_PPID_DCEP, open, (size_t)n);
+    pair_run(&p, NULL, RTC_MS(200));
+    ASSERT_EQ(p.s[0].datachannel, 1);
+    ASSERT_EQ(p.s[0].last_datachannel, 5);
+    label[RTC_DC_MAX_LABEL] = 0;
+    ASSERT_OK(rtc_data_channel_create(p.s[0].a, &(rtc_data_channel_init){ .label = label }, p.now));
+    pair_free(&p);
+}
+
 int main(void)
 {
     RUN(test_malformed_dcep);
@@ -239,6 +276,7 @@ int main(void)
     RUN(test_oversized_partial_ppids);
     RUN(test_partial_final_piece_counts);
     RUN(test_partial_budget_per_association);
+    RUN(test_long_label_refused);
     ASSERT_OK(rtc_sctp_global_shutdown());
     return 0;
 }

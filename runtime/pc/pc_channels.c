@@ -253,6 +253,8 @@ void pc__channels_on_sctp_event(rtc_pc *pc, rtc_sctp_event *ev)
     case RTC_SCTP_EV_MESSAGE: {
         h = chan_by_sid(pc, ev->sid);
         if (h < 0) { rtc_buf_unref(ev->buf); break; }
+        chan_get(pc, h)->msgs_recv++;
+        chan_get(pc, h)->bytes_recv += ev->buf->len;
         rtc_pc_event e;
         memset(&e, 0, sizeof e);
         e.type = RTC_PC_EV_DC_MESSAGE;
@@ -323,6 +325,9 @@ int rtc_pc_dc_send(rtc_pc *pc, int h, const void *data, size_t len, bool binary,
     int r = rtc_data_channel_send(pc->sctp, (uint16_t)c->sid, data, len, binary, pc->now);
     if (r == RTC_ETOOBIG) return pc__fail(pc, RTC_ETOOBIG, "message of %zu bytes is over the peer's max-message-size", len);
     if (r < 0) return pc__fail(pc, r, "send failed: %s", rtc_strerror(r));
+    /* Counted here too: the association forgets the channel when it closes. */
+    c->msgs_sent++;
+    c->bytes_sent += len;
     pc__pump(pc);
     return 0;
 }

@@ -61,14 +61,16 @@ local dc_fields = {
 DC.__index = function(self, k)
   local m = rawget(DC, k)
   if m then return m end
+  -- A closed channel answers from the snapshot taken at close: its handle is released.
+  local gone = self._pc._closed or rawget(self, "_closed")
   if k == "buffered_amount" then
-    if self._pc._closed then return 0 end
+    if gone then return 0 end
     return self._pc._core:dc_buffered(self._h)
   elseif k == "ready_state" then
-    if self._pc._closed then return "closed" end
+    if gone then return "closed" end
     return self._pc._core:dc_info(self._h).state
   elseif dc_fields[k] then
-    if self._pc._closed then return self._info and self._info[k] end
+    if gone then return self._info and self._info[k] end
     local info = self._pc._core:dc_info(self._h)
     self._info = info
     return info[k]
@@ -79,7 +81,7 @@ end
 DC.__newindex = function(self, k, v)
   if k == "buffered_amount_low_threshold" then
     if math.type(v) ~= "integer" or v < 0 then error("buffered_amount_low_threshold must be a non-negative integer", 2) end
-    if not self._pc._closed then self._pc._core:dc_set_threshold(self._h, v) end
+    if not (self._pc._closed or rawget(self, "_closed")) then self._pc._core:dc_set_threshold(self._h, v) end
     return
   end
   rawset(self, k, v)
@@ -94,11 +96,12 @@ function DC:on(ev, fn) return on(self, DC_EVENTS, ev, fn) end
 function DC:send(data, binary)
   if type(data) ~= "string" then error("bad argument #1 to 'send' (string expected)", 2) end
   if self._pc._closed then return nil, "InvalidStateError: the peer connection is closed", "InvalidStateError" end
+  if self._closed then return nil, "InvalidStateError: data channel is not open", "InvalidStateError" end
   return self._pc._core:dc_send(self._h, data, binary and true or false)
 end
 
 function DC:close()
-  if self._pc._closed then return true end
+  if self._pc._closed or self._closed then return true end
   return self._pc._core:dc_close(self._h)
 end
 DC.__close = DC.close
@@ -298,7 +301,11 @@ local function dispatch(pc, name, a, b, c, d, e, f)
   elseif name == "dcclose" then
     local dc = pc._channels[a]
     if dc then
+      -- The C side releases the handle after this event: keep what it said last, and
+      -- let go of the channel (a script that still holds it reads the snapshot).
       dc._info = pc._core:dc_info(a)
+      dc._closed = true
+      pc._channels[a] = nil
       if b then emit(dc, "error", b) end
       emit(dc, "close")
     end

@@ -12,6 +12,7 @@
 #include "lua/lrtc_transform.h"
 #include "rtp/rtcp.h"
 #include "turn/turn_client.h"
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -477,7 +478,8 @@ static int pc_create_channel(lua_State *L)
 static int check_dc(lua_State *L, lpc *p, int idx)
 {
     lua_Integer h = luaL_checkinteger(L, idx);
-    if (h < 0 || h >= rtc_pc_dc_count(rtc_pc_host_pc(p->h))) luaL_argerror(L, idx, "no such data channel");
+    if (h < 0 || h > INT_MAX || !rtc_pc_dc_exists(rtc_pc_host_pc(p->h), (int)h))
+        luaL_argerror(L, idx, "no such data channel");
     return (int)h;
 }
 
@@ -612,6 +614,8 @@ static int pc_raw_stats(lua_State *L)
     lua_setfield(L, -2, "remote_candidates");
     lua_pushinteger(L, rtc_pc_dc_count(pc));
     lua_setfield(L, -2, "data_channels");
+    lua_pushinteger(L, rtc_pc_dc_slots(pc));
+    lua_setfield(L, -2, "data_channel_slots");
     rtc_pc_media_stats ms;
     rtc_pc_media_get_stats(pc, &ms);
     set_int(L, "rtp_received", (lua_Integer)ms.rtp_received);

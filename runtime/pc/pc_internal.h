@@ -17,9 +17,19 @@
 
 enum { CH_CONNECTING, CH_OPEN, CH_CLOSING, CH_CLOSED };
 
+/* A channel handle is (generation << PC_CHAN_SLOT_BITS) | slot: slots are reused once a
+ * channel's CLOSE event has been polled, and a stale handle then finds a newer
+ * generation (RTC_ENOTFOUND) instead of somebody else's channel. */
+#define PC_CHAN_SLOT_BITS 16
+#define PC_CHAN_MAX_SLOTS (1 << PC_CHAN_SLOT_BITS)
+#define PC_CHAN_GEN_MASK 0x7fff
+
 typedef struct pc_chan {
     int sid;                    /* -1 until the association assigned one */
-    char *label, *protocol;
+    int gen;                    /* generation of the slot, in the handle's high bits */
+    bool used;                  /* false: on the free list (next_free) */
+    int next_free;              /* slot + 1 of the next free slot, 0: none */
+    char *label, *protocol;     /* owned; freed when the slot is released */
     bool unordered, negotiated, in_sctp, remote_opened;
     int max_retransmits, max_packet_life_time, neg_id;
     int state;
@@ -123,8 +133,13 @@ struct rtc_pc {
     int next_mid;
 
     /* Data channels and output */
-    pc_chan *chans;
-    int nchans, capchans;
+    pc_chan *chans;                          /* slots; a freed slot goes on free_chan */
+    int nchans, capchans;                    /* slots made, slots allocated */
+    int free_chan;                           /* first free slot + 1, 0 when none */
+    int live_chans;                          /* slots in use */
+    int release_chan;                        /* handle + 1 whose CLOSE was polled last, 0: none */
+    int *chan_of_sid;                        /* slot + 1 by SCTP stream id (0: none), grown on demand */
+    int cap_sid;
     pc_queue events;                         /* rtc_pc_event */
     pc_queue tx;                             /* rtc_transmit */
     uint64_t bytes_sent, bytes_received, packets_sent, packets_received;
@@ -182,5 +197,8 @@ void pc__channels_on_sctp_up(rtc_pc *pc);
 void pc__channels_on_sctp_event(rtc_pc *pc, rtc_sctp_event *ev);
 void pc__channels_close_all(rtc_pc *pc, int err);
 void pc__channels_free(rtc_pc *pc);
+/* rtc_pc_poll_event: the channel whose CLOSE the caller polled before is released now
+ * (its handle stays good for rtc_pc_dc_info while the caller handles that event). */
+void pc__channels_on_poll(rtc_pc *pc, const rtc_pc_event *polled);
 
 #endif

@@ -523,7 +523,10 @@ static void handle_dtls_event(rtc_pc *pc, rtc_dtls_event *ev)
         rtc_buf_unref(ev->data);
         break;
     case RTC_DTLS_EV_CLOSED:
+        /* close_notify: the peer is gone and nothing more can travel, so the association
+         * ends now rather than when its retransmissions give up. */
         pc__channels_close_all(pc, RTC_ECLOSED);
+        if (pc->sctp) rtc_sctp_assoc_abort(pc->sctp, pc->now);
         break;
     case RTC_DTLS_EV_FAILED: {
         pc->dtls_failed = true;
@@ -694,7 +697,13 @@ bool rtc_pc_poll_transmit(rtc_pc *pc, rtc_transmit *out)
     return pc__queue_pop(&pc->tx, out);
 }
 
-bool rtc_pc_poll_event(rtc_pc *pc, rtc_pc_event *out) { return pc__queue_pop(&pc->events, out); }
+bool rtc_pc_poll_event(rtc_pc *pc, rtc_pc_event *out)
+{
+    pc__channels_on_poll(pc, NULL);
+    if (!pc__queue_pop(&pc->events, out)) return false;
+    pc__channels_on_poll(pc, out);
+    return true;
+}
 
 rtc_time rtc_pc_poll_timeout(rtc_pc *pc)
 {
@@ -717,7 +726,10 @@ int rtc_pc_close(rtc_pc *pc, rtc_time now)
     clamp(pc, now);
     if (pc->closed) return 0;
     pc__channels_close_all(pc, 0);
-    if (pc->sctp) rtc_sctp_assoc_close(pc->sctp, pc->now);
+    /* An ABORT, not a SHUTDOWN: we stop answering right after this, so a SHUTDOWN would
+     * leave the peer retransmitting towards nobody; the ABORT (and the close_notify
+     * after it) ends the peer's association at once. */
+    if (pc->sctp) rtc_sctp_assoc_abort(pc->sctp, pc->now);
     pc__pump(pc);
     if (pc->dtls) rtc_dtls_transport_close(pc->dtls, pc->now);
     pc__pump(pc);

@@ -79,7 +79,9 @@ typedef enum {
     RTC_PC_EV_DC_MESSAGE,            /* dc, binary, buf (caller owns: unref) */
     RTC_PC_EV_DC_BUFFERED_LOW,       /* dc */
     RTC_PC_EV_DC_CLOSING,            /* dc */
-    RTC_PC_EV_DC_CLOSE,              /* dc, err; the handle stays valid for info until rtc_pc_free */
+    RTC_PC_EV_DC_CLOSE,              /* dc, err; the handle stays valid for info until the
+                                      * next rtc_pc_poll_event, then it is released (its
+                                      * slot is reused under a new handle) */
     RTC_PC_EV_ERROR,                 /* err, reason: a transport failed (DTLS, SCTP) */
     RTC_PC_EV_TRACK,                 /* tr, kind, mid: see pc/pc_media.h */
     RTC_PC_EV_FRAME,                 /* tr, buf (caller owns: unref), ts, keyframe, codec */
@@ -173,14 +175,18 @@ rtc_time rtc_pc_poll_timeout(rtc_pc *pc);
 /* Whether a datagram belongs to this pc (single-port servers route with it). */
 bool rtc_pc_accepts(const rtc_pc *pc, const uint8_t *data, size_t len, const rtc_addr *remote);
 
-/* Data channels. Returns the handle (>= 0) or a negative RTC_E*. */
+/* Data channels. Returns the handle (>= 0) or a negative RTC_E*: RTC_EINVAL for a label
+ * or protocol over RTC_DC_MAX_LABEL / RTC_DC_MAX_PROTOCOL bytes (sctp/data_channel.h).
+ * A handle is not an index; a released one gives RTC_ENOTFOUND. */
 int rtc_pc_create_data_channel(rtc_pc *pc, const rtc_dc_init *init, rtc_time now);
 /* data copied. RTC_ESTATE unless open, RTC_ETOOBIG over the peer's max-message-size. */
 int rtc_pc_dc_send(rtc_pc *pc, int dc, const void *data, size_t len, bool binary, rtc_time now);
 int rtc_pc_dc_close(rtc_pc *pc, int dc, rtc_time now);
 int rtc_pc_dc_set_low_threshold(rtc_pc *pc, int dc, size_t threshold);
 int rtc_pc_dc_info(rtc_pc *pc, int dc, rtc_dc_info *out);       /* RTC_ENOTFOUND */
-int rtc_pc_dc_count(const rtc_pc *pc);                           /* handles are 0..count-1 */
+int rtc_pc_dc_count(const rtc_pc *pc);                           /* channels not yet released */
+int rtc_pc_dc_slots(const rtc_pc *pc);                           /* slots ever made: the peak of dc_count */
+bool rtc_pc_dc_exists(rtc_pc *pc, int dc);                       /* a handle not (yet) released */
 
 /* Close everything: DTLS close_notify, SCTP abort, states to closed. Idempotent. */
 int rtc_pc_close(rtc_pc *pc, rtc_time now);

@@ -115,6 +115,14 @@ void dc__free(dc *c)
     free(c);
 }
 
+static void part_drop(rtc_sctp_assoc *a, dc *c)
+{
+    a->part_bytes -= c->part_len;
+    free(c->part);
+    c->part = NULL;
+    c->part_len = 0;
+}
+
 static void set_state(rtc_sctp_assoc *a, dc *c, rtc_dc_state s)
 {
     if (c->state == RTC_DC_CLOSING && a->nclosing) a->nclosing--;
@@ -129,6 +137,7 @@ static void finish(rtc_sctp_assoc *a, dc *c, int err)
     send_list_remove(a, c);
     acct_remove(a, c);
     queue_clear(c);
+    part_drop(a, c);
     if (chan_get(a, c->sid) == c) {
         a->chans[c->sid] = NULL;
         a->nchans--;
@@ -347,7 +356,7 @@ int rtc_data_channel_create(rtc_sctp_assoc *a, const rtc_data_channel_init *init
     if (a->state == SCTP__CLOSED || a->state == SCTP__SHUTTING_DOWN) return RTC_ECLOSED;
     const char *label = init->label ? init->label : "", *proto = init->protocol ? init->protocol : "";
     size_t llen = strlen(label), plen = strlen(proto);
-    if (llen > 65535 || plen > 65535) return RTC_EINVAL;
+    if (llen > RTC_DC_MAX_LABEL || plen > RTC_DC_MAX_PROTOCOL) return RTC_EINVAL;
     uint32_t limit = a->cfg.max_streams;
     if (a->state == SCTP__CONNECTED && a->out_streams && a->out_streams < limit) limit = a->out_streams;
     uint32_t sid;
@@ -414,6 +423,15 @@ static void on_dcep(rtc_sctp_assoc *a, uint16_t sid, const uint8_t *data, size_t
         a->stats.dcep_malformed++;
         return;
     }
+    if (m.open.label.len > RTC_DC_MAX_LABEL || m.open.protocol.len > RTC_DC_MAX_PROTOCOL) {
+        /* Refused without keeping anything: no ACK, and the reset of our side of the
+         * stream tells the peer (RFC 8831 §6.7) to close its channel. */
+        a->stats.dcep_refused++;
+        rtc_debug("sctp", "channel %u refused: label of %zu or protocol of %zu bytes", sid,
+                  m.open.label.len, m.open.protocol.len);
+        sctp__reset_outgoing(a, sid);
+        return;
+    }
     c = chan_alloc(sid, m.open.label.p, m.open.label.len, m.open.protocol.p, m.open.protocol.len);
     if (!c) return;
     c->remote_created = true;
@@ -470,8 +488,15 @@ void dc__on_message(rtc_sctp_assoc *a, uint16_t sid, uint32_t ppid, const uint8_
     switch (ppid) {
     case RTC_PPID_STRING:
     case RTC_PPID_BINARY:
+        /* The final piece of a partial message counts towards the whole. */
+        if (len > a->cfg.max_message_size - c->part_len) {
+            part_drop(a, c);
+            a->stats.oversized++;
+            dc__on_oversized(a, sid);
+            return;
+        }
         deliver(a, c, ppid == RTC_PPID_BINARY, c->part, c->part_len, data, len);
-        c->part_len = 0;
+        part_drop(a, c);
         break;
     case RTC_PPID_STRING_EMPTY:
     case RTC_PPID_BINARY_EMPTY:
@@ -479,10 +504,12 @@ void dc__on_message(rtc_sctp_assoc *a, uint16_t sid, uint32_t ppid, const uint8_
         break;
     case RTC_PPID_STRING_PARTIAL:
     case RTC_PPID_BINARY_PARTIAL: {
-        /* Deprecated fragments: collected until the final piece, bounded like any message. */
-        if (len > a->cfg.max_message_size - c->part_len) {
+        /* Deprecated fragments: collected until the final piece. The message is bounded
+         * like any other, and so are the fragments of all channels together (one
+         * max_message_size per association), so many channels cannot each hold one. */
+        if (len > a->cfg.max_message_size - c->part_len || len > a->cfg.max_message_size - a->part_bytes) {
+            part_drop(a, c);
             a->stats.oversized++;
-            c->part_len = 0;
             dc__on_oversized(a, sid);
             return;
         }
@@ -491,6 +518,7 @@ void dc__on_message(rtc_sctp_assoc *a, uint16_t sid, uint32_t ppid, const uint8_
         c->part = n;
         memcpy(c->part + c->part_len, data, len);
         c->part_len += len;
+        a->part_bytes += len;
         break;
     }
     default:

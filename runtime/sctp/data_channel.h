@@ -27,6 +27,15 @@ typedef enum rtc_dc_state {
     RTC_DC_CLOSED,
 } rtc_dc_state;
 
+/* Longest label and protocol, in bytes, each. DCEP carries up to 65535 of each, and
+ * Chromium accepts that much, but an association keeps both for every open channel
+ * (up to max_streams of them), so we keep the per-channel cost small: a local channel
+ * with a longer one is refused (RTC_EINVAL), and a peer's DATA_CHANNEL_OPEN with one is
+ * answered with a stream reset (the peer sees its channel close) and counted
+ * (dcep_refused). */
+#define RTC_DC_MAX_LABEL 1024
+#define RTC_DC_MAX_PROTOCOL 1024
+
 typedef struct rtc_data_channel_init {
     const char *label;              /* copied; NULL = "" */
     const char *protocol;           /* copied; NULL = "" */
@@ -58,7 +67,8 @@ typedef struct rtc_data_channel_info {
  * server). If the association is up the DATA_CHANNEL_OPEN goes out now, else when it
  * comes up; RTC_SCTP_EV_CHANNEL_OPEN follows once the OPEN is handed to SCTP (the
  * sender may send before the ACK; it sends ordered until then, RFC 8832 §6).
- * Returns the sid (>= 0), or RTC_EINVAL (both reliability limits, id out of range),
+ * Returns the sid (>= 0), or RTC_EINVAL (both reliability limits, id out of range,
+ * label or protocol over RTC_DC_MAX_LABEL / RTC_DC_MAX_PROTOCOL),
  * RTC_EEXISTS (id in use), RTC_EQUOTA (no free id), RTC_ECLOSED. */
 int rtc_data_channel_create(rtc_sctp_assoc *a, const rtc_data_channel_init *init, rtc_time now);
 

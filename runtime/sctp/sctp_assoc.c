@@ -157,7 +157,9 @@ static void on_notification(rtc_sctp_assoc *a, const uint8_t *p, size_t len)
             break;
         case SCTP_COMM_LOST:
             rtc_debug("sctp", "association lost (error %u)", n.sn_assoc_change.sac_error);
-            assoc_closed(a, RTC_ESCTP);
+            /* An ABORT carrying "user initiated abort" is the peer closing on purpose
+             * (rtc_sctp_assoc_abort, a browser's pc.close()): as clean as a SHUTDOWN. */
+            assoc_closed(a, n.sn_assoc_change.sac_error == SCTP__CAUSE_USER_ABORT ? 0 : RTC_ESCTP);
             break;
         case SCTP_CANT_STR_ASSOC:
             assoc_closed(a, RTC_ETIMEDOUT);
@@ -424,6 +426,21 @@ int rtc_sctp_assoc_new(rtc_sctp_assoc **out, const rtc_sctp_config *cfg, rtc_tim
     return 0;
 }
 
+int rtc_sctp_assoc_abort(rtc_sctp_assoc *a, rtc_time now)
+{
+    sctp__advance(a, now);
+    if (a->state == SCTP__CLOSED) return 0;
+    if (a->so) {
+        /* SO_LINGER 0 (configure_socket): usrsctp_close sends the ABORT at once, through
+         * conn_output into a->out, where the caller's drain finds it. */
+        usrsctp_set_upcall(a->so, NULL, NULL);
+        usrsctp_close(a->so);
+        a->so = NULL;
+    }
+    assoc_closed(a, 0);
+    return 0;
+}
+
 void rtc_sctp_assoc_free(rtc_sctp_assoc *a)
 {
     if (!a) return;
@@ -543,4 +560,5 @@ void rtc_sctp_assoc_get_stats(const rtc_sctp_assoc *a, rtc_sctp_stats *out)
 {
     *out = a->stats;
     out->channels = a->nchans;
+    out->reassembly_bytes = a->part_bytes + a->rx_cap;
 }

@@ -86,12 +86,18 @@ typedef struct rtc_sctp_stats {
     uint64_t packets_in, packets_out, bytes_in, bytes_out;
     uint64_t malformed_packets;     /* too short to be SCTP: dropped before usrsctp */
     uint64_t dcep_malformed;        /* DCEP messages that failed to parse or arrived out of place */
+    uint64_t dcep_refused;          /* peer OPENs refused (label or protocol too long): stream reset */
     uint64_t unknown_stream;        /* user messages on a stream with no open channel: dropped */
     uint64_t bad_ppid;              /* user messages with a PPID we do not know: dropped */
     uint64_t oversized;             /* incoming messages over max_message_size: dropped, channel closed */
     uint64_t partial_aborted;       /* partial deliveries aborted by usrsctp (PR-SCTP) */
     uint64_t bad_checksum;          /* packets whose CRC32c is wrong: dropped before usrsctp */
     uint32_t channels;              /* channels currently in the table */
+    size_t reassembly_bytes;        /* held for messages still arriving in pieces: the
+                                     * deprecated partial PPIDs of all channels together
+                                     * (at most max_message_size) plus the buffer for a
+                                     * message usrsctp hands over in pieces (at most
+                                     * max_message_size) */
 } rtc_sctp_stats;
 
 /* After any call that takes `now`: the next association (other than the one called)
@@ -115,8 +121,13 @@ int rtc_sctp_global_shutdown(void);
  * association (caller frees with rtc_sctp_assoc_free) and the INIT is ready in
  * poll_transmit. */
 int rtc_sctp_assoc_new(rtc_sctp_assoc **out, const rtc_sctp_config *cfg, rtc_time now);
-/* Abort (sends an ABORT if up; nothing more is delivered) and free. NULL-safe.
- * Undrained transmits and events are released. */
+/* End the association now and tell the peer: an ABORT ("user initiated", which the
+ * peer takes as a clean close, as after a SHUTDOWN) is queued for poll_transmit, every
+ * channel gets its CHANNEL_CLOSE (RTC_ECLOSED) and EV_CLOSED (err 0) follows. The caller drains as usual and
+ * sends the ABORT before it frees. Nothing more is received. Idempotent; returns 0. */
+int rtc_sctp_assoc_abort(rtc_sctp_assoc *a, rtc_time now);
+/* Free, NULL-safe. Undrained transmits and events are released: an association freed
+ * while up says nothing to the peer (call rtc_sctp_assoc_abort and drain first). */
 void rtc_sctp_assoc_free(rtc_sctp_assoc *a);
 
 /* One SCTP packet (a DTLS application-data record). `data` is borrowed for the call.

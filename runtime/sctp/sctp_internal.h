@@ -17,6 +17,7 @@ struct socket;
 #define SCTP__RCVBUF (1024 * 1024)
 #define SCTP__SCRATCH (64 * 1024)
 #define SCTP__MIN_PACKET 16        /* common header (12) + one chunk header (4) */
+#define SCTP__CAUSE_USER_ABORT 12  /* RFC 4960 §3.3.10.12 "User-Initiated Abort" */
 
 /* A message waiting in our layer for room in usrsctp's send buffer. */
 typedef struct dc_msg {
@@ -82,6 +83,7 @@ struct rtc_sctp_assoc {
     uint8_t *rx;                    /* reassembly of a message usrsctp delivers in pieces */
     size_t rx_len, rx_cap;
     bool rx_active, rx_discard;
+    size_t part_bytes;              /* sum of part_len over the channels: at most max_message_size */
     uint16_t rx_sid;
     rtc_time last_activity;
     bool flushing;                  /* guards against re-entry from notifications */

@@ -270,6 +270,38 @@ static void test_shutdown_closes_channels(void)
     pair_free(&p);
 }
 
+static bool peer_closed(pair *p) { return p->s[1].closed >= 1; }
+
+static void test_abort_reaches_peer(void)
+{
+    /* One side ends the association: its ABORT goes out through poll_transmit, and the
+     * peer's channels close within one trip (20 ms here), not after retransmissions
+     * give up (RTO up to 10 s, ten of them) or heartbeats (10 s). */
+    pair p;
+    pair_init(&p, 12, NULL, NULL);
+    ASSERT(pair_run(&p, both_connected, RTC_SEC(10)));
+    for (int i = 0; i < 2; i++) ASSERT_OK(rtc_data_channel_create(p.s[0].a, &(rtc_data_channel_init){ .label = "x" }, p.now));
+    pair_run(&p, NULL, RTC_MS(200));
+    ASSERT_EQ(p.s[1].datachannel, 2);
+    rtc_time t0 = p.now;
+    ASSERT_OK(rtc_sctp_assoc_abort(p.s[0].a, p.now));
+    ASSERT_OK(rtc_sctp_assoc_abort(p.s[0].a, p.now));          /* idempotent */
+    pair_drain(&p);
+    ASSERT_EQ(p.s[0].closed, 1);
+    ASSERT_EQ(p.s[0].closed_err, 0);
+    ASSERT_EQ(p.s[0].close, 2);
+    /* The aborting side is gone: free it, as a peer connection does, before the ABORT lands. */
+    rtc_sctp_assoc_free(p.s[0].a);
+    p.s[0].a = NULL;
+    ASSERT(pair_run(&p, peer_closed, RTC_SEC(300)));
+    ASSERT(p.now - t0 <= RTC_MS(100));
+    ASSERT_EQ(p.s[1].closed_err, 0);                            /* a deliberate close, not a failure */
+    ASSERT_EQ(p.s[1].close, 2);
+    ASSERT_EQ(p.s[1].close_err[0], RTC_ECLOSED);
+    ASSERT_EQ(p.s[1].close_err[2], RTC_ECLOSED);
+    pair_free(&p);
+}
+
 static void test_peer_vanishes(void)
 {
     /* The peer stops answering: retransmissions give up and every channel closes with an error. */
@@ -362,6 +394,7 @@ int main(void)
     RUN(test_close_either_side);
     RUN(test_simultaneous_close);
     RUN(test_shutdown_closes_channels);
+    RUN(test_abort_reaches_peer);
     RUN(test_peer_vanishes);
     RUN(test_id_allocation);
     RUN(test_timer_wakes_other_association);

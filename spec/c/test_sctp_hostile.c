@@ -170,12 +170,113 @@ static void test_oversized_partial_ppids(void)
     pair_free(&p);
 }
 
+static void test_partial_final_piece_counts(void)
+{
+    /* Under the limit piece by piece, over it with the final piece: the whole message
+     * is what max-message-size bounds, so nothing of it is delivered. */
+    rtc_sctp_config small = { .max_message_size = 4096 };
+    pair p;
+    pair_init(&p, 35, &small, NULL);
+    ASSERT(pair_run(&p, both_connected, RTC_SEC(10)));
+    int sid = rtc_data_channel_create(p.s[1].a, &(rtc_data_channel_init){ .label = "frag" }, p.now);
+    pair_run(&p, NULL, RTC_MS(100));
+    static uint8_t piece[3000];
+    raw(&p, (uint16_t)sid, RTC_PPID_BINARY_PARTIAL, piece, sizeof piece);
+    rtc_sctp_stats st;
+    rtc_sctp_assoc_get_stats(p.s[0].a, &st);
+    ASSERT_EQ(st.reassembly_bytes, sizeof piece);
+    raw(&p, (uint16_t)sid, RTC_PPID_BINARY, piece, sizeof piece);
+    pair_run(&p, NULL, RTC_MS(500));
+    rtc_sctp_assoc_get_stats(p.s[0].a, &st);
+    ASSERT_EQ(p.s[0].nmsgs, 0);
+    ASSERT_EQ(st.oversized, 1);
+    ASSERT_EQ(st.reassembly_bytes, 0);
+    ASSERT_EQ(p.s[0].close_err[sid], RTC_ETOOBIG);
+    pair_free(&p);
+}
+
+static void test_partial_budget_per_association(void)
+{
+    /* Fragments parked on many channels at once: together they may hold no more than
+     * one max_message_size; the channels that would go past it are closed. */
+    rtc_sctp_config small = { .max_message_size = 4096 };
+    pair p;
+    pair_init(&p, 36, &small, NULL);
+    ASSERT(pair_run(&p, both_connected, RTC_SEC(10)));
+    int sids[8];
+    for (int i = 0; i < 8; i++) {
+        sids[i] = rtc_data_channel_create(p.s[1].a, &(rtc_data_channel_init){ .label = "f" }, p.now);
+        ASSERT_OK(sids[i]);
+    }
+    pair_run(&p, NULL, RTC_MS(100));
+    ASSERT_EQ(p.s[0].datachannel, 8);
+    static uint8_t piece[1500];
+    for (int i = 0; i < 8; i++) raw(&p, (uint16_t)sids[i], RTC_PPID_BINARY_PARTIAL, piece, sizeof piece);
+    pair_run(&p, NULL, RTC_MS(500));
+    rtc_sctp_stats st;
+    rtc_sctp_assoc_get_stats(p.s[0].a, &st);
+    ASSERT(st.reassembly_bytes <= 4096);
+    ASSERT_EQ(st.reassembly_bytes, 2 * sizeof piece);        /* two fit, the other six do not */
+    ASSERT_EQ(st.oversized, 6);
+    for (int i = 2; i < 8; i++) ASSERT_EQ(p.s[0].close_err[sids[i]], RTC_ETOOBIG);
+    /* The first two complete within the limit and are delivered whole. */
+    raw(&p, (uint16_t)sids[0], RTC_PPID_BINARY, "end", 3);
+    raw(&p, (uint16_t)sids[1], RTC_PPID_BINARY, "end", 3);
+    pair_run(&p, NULL, RTC_MS(500));
+    ASSERT_EQ(p.s[0].nmsgs, 2);
+    ASSERT_EQ(p.s[0].msgs[0].buf->len, sizeof piece + 3);
+    ASSERT_EQ(p.s[0].msgs[1].buf->len, sizeof piece + 3);
+    rtc_sctp_assoc_get_stats(p.s[0].a, &st);
+    ASSERT_EQ(st.reassembly_bytes, 0);
+    pair_free(&p);
+}
+
+static void test_long_label_refused(void)
+{
+    /* A DATA_CHANNEL_OPEN with a label over RTC_DC_MAX_LABEL: nothing is kept, no ACK
+     * goes back, and the stream reset closes the opener's channel. The "opener" here
+     * holds a negotiated channel on the stream so that its close can be seen. */
+    pair p;
+    pair_init(&p, 37, NULL, NULL);
+    ASSERT(pair_run(&p, both_connected, RTC_SEC(10)));
+    ASSERT_EQ(rtc_data_channel_create(p.s[1].a, &(rtc_data_channel_init){ .negotiated = true, .id = 3 }, p.now), 3);
+    static char label[RTC_DC_MAX_LABEL + 2];
+    memset(label, 'L', RTC_DC_MAX_LABEL + 1);
+    ASSERT_EQ(rtc_data_channel_create(p.s[0].a, &(rtc_data_channel_init){ .label = label }, p.now), RTC_EINVAL);
+    static uint8_t open[RTC_DCEP_OPEN_HEADER + sizeof label];
+    rtc_dcep_open o = { .channel_type = RTC_DCEP_RELIABLE, .label = { label, RTC_DC_MAX_LABEL + 1 } };
+    int n = rtc_dcep_build_open(&o, open, sizeof open);
+    ASSERT(n > 0);
+    raw(&p, 3, RTC_PPID_DCEP, open, (size_t)n);
+    pair_run(&p, NULL, RTC_MS(500));
+    rtc_sctp_stats st;
+    rtc_sctp_assoc_get_stats(p.s[0].a, &st);
+    ASSERT_EQ(st.dcep_refused, 1);
+    ASSERT_EQ(st.dcep_malformed, 0);
+    ASSERT_EQ(st.channels, 0);
+    ASSERT_EQ(p.s[0].datachannel, 0);
+    ASSERT_EQ(p.s[1].close_seen[3], 1);
+    /* At the limit it opens. */
+    o.label.len = RTC_DC_MAX_LABEL;
+    n = rtc_dcep_build_open(&o, open, sizeof open);
+    raw(&p, 5, RTC_PPID_DCEP, open, (size_t)n);
+    pair_run(&p, NULL, RTC_MS(200));
+    ASSERT_EQ(p.s[0].datachannel, 1);
+    ASSERT_EQ(p.s[0].last_datachannel, 5);
+    label[RTC_DC_MAX_LABEL] = 0;
+    ASSERT_OK(rtc_data_channel_create(p.s[0].a, &(rtc_data_channel_init){ .label = label }, p.now));
+    pair_free(&p);
+}
+
 int main(void)
 {
     RUN(test_malformed_dcep);
     RUN(test_junk_packets);
     RUN(test_oversized_rejected);
     RUN(test_oversized_partial_ppids);
+    RUN(test_partial_final_piece_counts);
+    RUN(test_partial_budget_per_association);
+    RUN(test_long_label_refused);
     ASSERT_OK(rtc_sctp_global_shutdown());
     return 0;
 }

@@ -325,8 +325,18 @@ static int check_remote(rtc_pc *pc, const rtc_sdp *s, remote_params *rp)
 /* What the section table and the transceivers can hold, checked before anything is
  * applied: every section has a mid that fits and no other section has, and no two
  * extmaps of a section share an id (RFC 8285 5). */
+static int duplicate_extmap(const rtc_sdp_extmap *v, size_t n)
+{
+    for (size_t a = 0; a < n; a++)
+        for (size_t b = 0; b < a; b++)
+            if (v[a].id == v[b].id) return (int)v[a].id;
+    return -1;
+}
+
 static int check_sections(rtc_pc *pc, const rtc_sdp *s)
 {
+    int dup = duplicate_extmap(s->extmaps, s->nextmaps);
+    if (dup >= 0) return pc__fail(pc, RTC_EACCESS, "session level: extmap id %d is used twice", dup);
     if (s->nmedia > PC_MAX_MSECS)
         return pc__fail(pc, RTC_EACCESS, "%zu media sections, at most %d are supported", s->nmedia, PC_MAX_MSECS);
     for (size_t i = 0; i < s->nmedia; i++) {
@@ -338,11 +348,8 @@ static int check_sections(rtc_pc *pc, const rtc_sdp *s)
         for (size_t k = 0; k < i; k++)
             if (strcmp(s->media[k]->mid, m->mid) == 0)
                 return pc__fail(pc, RTC_EACCESS, "media sections %zu and %zu have the same mid %s", k, i, m->mid);
-        for (size_t a = 0; a < m->nextmaps; a++)
-            for (size_t b = 0; b < a; b++)
-                if (m->extmaps[a].id == m->extmaps[b].id)
-                    return pc__fail(pc, RTC_EACCESS, "media section %zu: extmap id %d is used twice", i,
-                                    (int)m->extmaps[a].id);
+        if ((dup = duplicate_extmap(m->extmaps, m->nextmaps)) >= 0)
+            return pc__fail(pc, RTC_EACCESS, "media section %zu: extmap id %d is used twice", i, dup);
     }
     return 0;
 }

@@ -451,6 +451,31 @@ static void test_offer_limits(void)
     rtc_pc_free(b.pc);
 }
 
+/* A remote offer whose mid names a transceiver of another kind: that section is
+ * declined, the answer still made (it used to match the transceiver and fail). */
+static void test_mid_of_other_kind(void)
+{
+    peer a, b, c;
+    vnet *n = vnet_new(5);
+    peer_init(&a, "10.0.0.1:1000", cert_a);
+    peer_init(&b, "10.0.0.2:2000", cert_b);
+    peer_init(&c, "10.0.0.3:3000", cert_a);
+    add_tr(&a, RTC_MEDIA_AUDIO);
+    negotiate(&a, &b, n);
+    add_tr(&c, RTC_MEDIA_VIDEO);
+    char *offer;
+    ASSERT_OK(rtc_pc_create_offer(c.pc, false, &offer, now));
+    ASSERT(strstr(offer, "m=video 9 ") && strstr(offer, "a=mid:0\r\n"));
+    ASSERT_OK(rtc_pc_set_remote_description(b.pc, RTC_SDP_OFFER, offer, now));
+    free(offer);
+    char *answer;
+    ASSERT_OK(rtc_pc_create_answer(b.pc, &answer, now));
+    ASSERT(strstr(answer, "m=video 0 "));
+    free(answer);
+    rtc_pc_free(c.pc);
+    peers_free(&a, &b, n);
+}
+
 int main(void)
 {
     harness_on_clock = move_vclock;
@@ -462,6 +487,7 @@ int main(void)
     RUN(test_glare_implicit_rollback);
     RUN(test_rollback_remote_offer);
     RUN(test_negotiation_needed);
+    RUN(test_mid_of_other_kind);
     harness_end();
     return 0;
 }

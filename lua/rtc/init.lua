@@ -388,6 +388,10 @@ setmetatable(rtc, { __index = function(t, k)
 end })
 -- }======
 
+-- For the modules below: wake a suspended task on the next loop turn through the
+-- resume gate (its error is logged with a traceback, never lost).
+rtc._wake_soon = wake_soon
+
 -- Peer connections and data channels (lua/rtc/peer_connection.lua).
 require("rtc.peer_connection")(rtc, core)
 -- Media files and paced sources (lua/rtc/media.lua).

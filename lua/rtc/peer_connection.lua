@@ -280,6 +280,18 @@ local MEDIA_EVENTS = { track = true, frame = true, keyframerequest = true, sende
 -- }======
 
 -- {====== peer connection ======
+-- Tasks in pc:wait_gathering_complete() go on with err nil (complete) or the reason
+-- they cannot wait any more (closed); they are woken through the loop's resume gate.
+local function wake_gather_waiters(pc, err)
+  local waiters = pc._gather_waiters
+  pc._gather_waiters = {}
+  for i = 1, #waiters do
+    local w = waiters[i]
+    w.done, w.err = true, err
+    RTC._wake_soon(w.co)
+  end
+end
+
 local function dispatch(pc, name, a, b, c, d, e, f)
   if MEDIA_EVENTS[name] then return media_dispatch(pc, name, a, b, c, d, e, f) end
   if name == "icecandidate" then
@@ -311,11 +323,7 @@ local function dispatch(pc, name, a, b, c, d, e, f)
     end
   elseif name == "icegatheringstatechange" then
     emit(pc, name, a)
-    if a == "complete" then
-      local waiters = pc._gather_waiters
-      pc._gather_waiters = {}
-      for i = 1, #waiters do coroutine.resume(waiters[i]) end
-    end
+    if a == "complete" then wake_gather_waiters(pc) end
   else
     emit(pc, name, a, b, c)
   end
@@ -407,7 +415,19 @@ function PC:set_remote_description(desc)
   if t ~= "rollback" and (not desc.sdp or desc.sdp == "") then
     return nil, "InvalidAccessError: empty description", "InvalidAccessError"
   end
-  return self._core:set_remote(t, desc.sdp)
+  local ok2, err, name = self._core:set_remote(t, desc.sdp)
+  if not ok2 then return nil, err, name end
+  if t == "rollback" then
+    -- The transceivers the offer created are gone (the last handles): so are their objects.
+    local n2 = self._core:tr_count()
+    for h in pairs(self._transceivers) do
+      if h >= n2 then self._transceivers[h] = nil end
+    end
+    local order = {}
+    for _, tr in ipairs(self._tr_order) do if tr._h < n2 then order[#order + 1] = tr end end
+    self._tr_order = order
+  end
+  return ok2
 end
 
 --- pc:add_ice_candidate(c) -> true | nil, err
@@ -522,15 +542,18 @@ function PC:restart_ice()
   return self._core:restart_ice()
 end
 
---- pc:wait_gathering_complete(): yields the calling task until ICE gathering is complete.
+--- pc:wait_gathering_complete() -> true | nil, err: yields the calling task until ICE
+--- gathering is complete; nil, "InvalidStateError: ..." when the connection closes first.
 function PC:wait_gathering_complete()
   if self._closed or self.ice_gathering_state == "complete" then return true end
   local co, main = coroutine.running()
   if main or not coroutine.isyieldable() then
     error("pc:wait_gathering_complete: must be called from a task (coroutine)", 2)
   end
-  self._gather_waiters[#self._gather_waiters + 1] = co
-  coroutine.yield()
+  local w = { co = co }
+  self._gather_waiters[#self._gather_waiters + 1] = w
+  repeat coroutine.yield() until w.done
+  if w.err then return nil, w.err, "InvalidStateError" end
   return true
 end
 
@@ -561,6 +584,7 @@ function PC:close()
   end
   emit(self, "signalingstatechange", "closed")
   emit(self, "connectionstatechange", "closed")
+  wake_gather_waiters(self, "InvalidStateError: the peer connection was closed before gathering completed")
   return true
 end
 PC.__close = PC.close
@@ -694,6 +718,10 @@ local function build_config(rtc, cfg)
     udp_mux = cfg.udp_mux,
     servers = {},
   }
+  local mms = cfg.max_message_size
+  if mms ~= nil and (math.type(mms) ~= "integer" or mms < 0) then
+    error("bad argument #1 to 'peer_connection' (max_message_size must be a non-negative integer)", 3)
+  end
   if cfg.ice_transport_policy ~= nil and cfg.ice_transport_policy ~= "all" and cfg.ice_transport_policy ~= "relay" then
     error("bad argument #1 to 'peer_connection' (ice_transport_policy must be \"all\" or \"relay\")", 3)
   end

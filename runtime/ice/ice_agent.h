@@ -121,6 +121,12 @@ int rtc_ice_agent_end_of_candidates(rtc_ice_agent *a, rtc_time now);
  * keeps running on it with the old credentials) until a new pair is selected. */
 int rtc_ice_agent_restart(rtc_ice_agent *a, rtc_str ufrag, rtc_str pwd, rtc_time now);
 
+/* The role signalling gives the agent before its first offer/answer completes: an
+ * offer rolled back and the other side's applied instead (JSEP 4.1.8.2) makes the
+ * controlling agent controlled or back. Not a conflict (no stats, no ROLE event);
+ * a lite agent stays controlled. */
+int rtc_ice_agent_set_controlling(rtc_ice_agent *a, bool controlling, rtc_time now);
+
 /* Single-port demultiplexing (many agents behind one socket): true if this datagram from
  * `remote` belongs to this agent: a Binding request for our ufrag, a response to one of
  * our transactions, TURN traffic from one of our servers, or other data from a peer

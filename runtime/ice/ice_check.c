@@ -216,6 +216,16 @@ static void switch_role(rtc_ice_agent *a, bool controlling)
     ice__emit(a, &(rtc_ice_event){ .type = RTC_ICE_EV_ROLE, .u.controlling = controlling });
 }
 
+int rtc_ice_agent_set_controlling(rtc_ice_agent *a, bool controlling, rtc_time now)
+{
+    (void)now;
+    if (a->cfg.lite || a->controlling == controlling) return 0;
+    a->controlling = controlling;
+    ice__recompute_priorities(a);
+    a->nominating = false;
+    return 0;
+}
+
 static void select_pair(rtc_ice_agent *a, int pi)
 {
     ice_pair *p = &a->pairs[pi];

@@ -182,10 +182,7 @@ int rtc_pc_create_data_channel(rtc_pc *pc, const rtc_dc_init *init, rtc_time now
     if (c->negotiated) c->sid = init->id;
     c->state = CH_CONNECTING;
     /* The first channel needs an m=application section: ask for negotiation. */
-    if (pc->data_msec < 0 && !pc->negotiation_needed) {
-        pc->negotiation_needed = true;
-        emit_dc(pc, RTC_PC_EV_NEGOTIATION_NEEDED, -1, 0);
-    }
+    pc__update_negotiation_needed(pc);
     if (pc->sctp && rtc_sctp_assoc_is_connected(pc->sctp)) {
         chan_open_in_sctp(pc, h);
         pc__pump(pc);

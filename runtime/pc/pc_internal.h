@@ -70,6 +70,25 @@ typedef struct pc_queue {       /* a growable FIFO of fixed-size records */
     size_t size, head, n, cap;
 } pc_queue;
 
+/* What a pending offer changes, kept from the last stable state so a rollback (JSEP
+ * 4.1.8.2) returns to it: the sections, the data section, mid numbering, the remote
+ * transport parameters and our own ICE credentials (an offer may start a restart).
+ * Taken by the first change made outside stable (create_offer, or applying an offer)
+ * and dropped on reaching stable; per-transceiver parts are in pc_tr (pc_media_internal.h). */
+typedef struct pc_saved {
+    bool valid, remote_taken;   /* remote_taken: the remote ICE parameters below are held */
+    pc_msec *msecs;             /* owned deep copy */
+    int nmsecs, data_msec, next_mid;
+    char rfp_algo[16], rfp[RTC_DTLS_FINGERPRINT_MAX];
+    char (*rfps)[RTC_DTLS_FINGERPRINT_MAX];  /* owned copy of the values of rfp_algo */
+    int nrfps;
+    bool remote_lite, restart_pending, role_set;
+    char ufrag[16], pwd[40];
+    char *remote_ufrag, *remote_pwd;  /* owned */
+    pc_cand *rcands;            /* owned: the list the offer replaced */
+    int nrcands, caprcands;
+} pc_saved;
+
 struct rtc_pc {
     rtc_pc_config cfg;
     rtc_dtls_cert *cert;
@@ -130,7 +149,9 @@ struct rtc_pc {
     int nmsecs, capmsecs;
     int data_msec;                           /* index of the data section, -1 when none */
     bool remote_lite, negotiation_needed;
+    bool ice_role_set;                       /* the first offer/answer fixed the ICE role */
     int next_mid;
+    pc_saved saved;                          /* pc_rollback.c */
 
     /* Data channels and output */
     pc_chan *chans;                          /* slots; a freed slot goes on free_chan */
@@ -170,6 +191,17 @@ void pc__cands_clear(pc_cand *v, int *n);
 
 /* pc_jsep.c */
 void pc__jsep_free(rtc_pc *pc);
+/* W3C "update the negotiation-needed flag": outside stable it waits for the return to
+ * stable; in stable it clears the flag when nothing needs negotiating, or sets it and
+ * raises RTC_PC_EV_NEGOTIATION_NEEDED once when something does and it was clear. */
+void pc__update_negotiation_needed(rtc_pc *pc);
+
+/* pc_rollback.c */
+void pc__saved_take(rtc_pc *pc);          /* no-op when already held */
+void pc__saved_take_remote(rtc_pc *pc);   /* before a remote offer replaces remote ICE state */
+void pc__saved_restore(rtc_pc *pc, bool remote);   /* rollback; remote: of a remote offer */
+void pc__saved_forget(rtc_pc *pc);        /* NULL-safe parts; idempotent */
+void pc__msecs_free(pc_msec *v, int n);   /* frees the strings of n sections, not v */
 
 /* peer_connection.c: the SRTP session, created from the DTLS keying on first use, so
  * connections that carry only data channels never build one (libsrtp's crypto contexts
@@ -184,6 +216,10 @@ void pc__media_handle_timeout(rtc_pc *pc);
 rtc_time pc__media_poll_timeout(rtc_pc *pc);
 void pc__media_pump(rtc_pc *pc);                       /* drain the streams' output */
 /* JSEP (pc_media_sdp.c) */
+void pc__media_drop_last(rtc_pc *pc);                   /* frees the last transceiver */
+void pc__media_save(rtc_pc *pc);                       /* pc_saved's transceiver part */
+void pc__media_restore(rtc_pc *pc, bool remote);
+bool pc__media_needs_negotiation(rtc_pc *pc);           /* W3C "check if negotiation is needed", media part */
 bool pc__media_accept_offer_section(rtc_pc *pc, int index, const rtc_sdp *s, const rtc_sdp_media *m);
 void pc__media_new_offer_sections(rtc_pc *pc);          /* sections for unassociated transceivers */
 int pc__media_write_section(rtc_pc *pc, rtc_sdp *s, int index, const rtc_sdp_media *offer, rtc_sdp_setup setup);

@@ -19,11 +19,8 @@ void pc__jsep_free(rtc_pc *pc)
     rtc_sdp_free(pc->prev_local);
     rtc_sdp_free(pc->prev_remote);
     free(pc->last_created);
-    for (int i = 0; i < pc->nmsecs; i++) {
-        free(pc->msecs[i].media);
-        free(pc->msecs[i].proto);
-        free(pc->msecs[i].fmt);
-    }
+    pc__saved_forget(pc);
+    pc__msecs_free(pc->msecs, pc->nmsecs);
     pc->nmsecs = 0;
     free(pc->msecs);
     pc->msecs = NULL;
@@ -64,6 +61,40 @@ static void next_mid(rtc_pc *pc, char *buf, size_t size)
 
 pc_msec *pc__msec_add(rtc_pc *pc, rtc_sdp_kind kind, const char *mid) { return msec_add(pc, kind, mid); }
 void pc__next_mid(rtc_pc *pc, char *buf, size_t size) { next_mid(pc, buf, size); }
+
+/* ---- negotiationneeded (W3C 4.7.3) ------------------------------------------------------ */
+
+/* Whether the current local description has a data section (rejected or not: a peer
+ * that declined data is not asked again and again). */
+static bool data_negotiated(const rtc_pc *pc)
+{
+    return pc->data_msec >= 0 && pc->local && (size_t)pc->data_msec < pc->local->nmedia &&
+           pc->local->media[pc->data_msec]->kind == RTC_SDP_APPLICATION;
+}
+
+static void update_nn(rtc_pc *pc, bool back_to_stable)
+{
+    if (pc->closed || pc->sig != RTC_SIG_STABLE) return;   /* checked again once stable */
+    bool needed = pc->restart_pending || (pc->nchans > 0 && !data_negotiated(pc)) || pc__media_needs_negotiation(pc);
+    if (!needed) { pc->negotiation_needed = false; return; }
+    /* Announced already; but a need still there after a negotiation that did not
+     * cover it (it came up meanwhile, or we only answered) is announced again. */
+    if (pc->negotiation_needed && !back_to_stable) return;
+    pc->negotiation_needed = true;
+    rtc_pc_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = RTC_PC_EV_NEGOTIATION_NEEDED;
+    pc__emit(pc, &ev);
+}
+
+void pc__update_negotiation_needed(rtc_pc *pc) { update_nn(pc, false); }
+
+/* Until the first offer/answer completes, the side whose offer is applied controls ICE
+ * (RFC 8445 6.1.1): an offer rolled back and the peer's applied turns the role over. */
+static void set_ice_role(rtc_pc *pc, bool controlling)
+{
+    if (!pc->ice_role_set && pc->agent) rtc_ice_agent_set_controlling(pc->agent, controlling, pc->now);
+}
 
 /* ---- writing our descriptions -------------------------------------------------------- */
 
@@ -181,6 +212,9 @@ int rtc_pc_create_offer(rtc_pc *pc, bool ice_restart, char **out, rtc_time now)
     if (pc->closed) return pc__fail(pc, RTC_ESTATE, "the peer connection is closed");
     if (pc->sig != RTC_SIG_STABLE && pc->sig != RTC_SIG_HAVE_LOCAL_OFFER)
         return pc__fail(pc, RTC_ESTATE, "cannot create an offer in state %s", rtc_pc_signaling_state_name(pc->sig));
+    /* The sections and mids this offer adds are undone if it is never applied, or
+     * applied and rolled back. */
+    if (pc->sig == RTC_SIG_STABLE) pc__saved_take(pc);
     if ((ice_restart || pc->restart_pending) && pc->agent && !pc->restart_pending) {
         new_credentials(pc);
         pc->restart_pending = true;
@@ -330,6 +364,38 @@ static void keep_fingerprints(rtc_pc *pc, const remote_params *rp)
     snprintf(pc->rfp, sizeof pc->rfp, "%s", v[0]);
 }
 
+/* What the section table and the transceivers can hold, checked before anything is
+ * applied: every section has a mid that fits and no other section has, and no two
+ * extmaps of a section share an id (RFC 8285 5). */
+static int duplicate_extmap(const rtc_sdp_extmap *v, size_t n)
+{
+    for (size_t a = 0; a < n; a++)
+        for (size_t b = 0; b < a; b++)
+            if (v[a].id == v[b].id) return (int)v[a].id;
+    return -1;
+}
+
+static int check_sections(rtc_pc *pc, const rtc_sdp *s)
+{
+    int dup = duplicate_extmap(s->extmaps, s->nextmaps);
+    if (dup >= 0) return pc__fail(pc, RTC_EACCESS, "session level: extmap id %d is used twice", dup);
+    if (s->nmedia > PC_MAX_MSECS)
+        return pc__fail(pc, RTC_EACCESS, "%zu media sections, at most %d are supported", s->nmedia, PC_MAX_MSECS);
+    for (size_t i = 0; i < s->nmedia; i++) {
+        const rtc_sdp_media *m = s->media[i];
+        if (!m->mid) return pc__fail(pc, RTC_EACCESS, "media section %zu has no a=mid", i);
+        if (!m->mid[0] || strlen(m->mid) >= sizeof pc->msecs[0].mid)
+            return pc__fail(pc, RTC_EACCESS, "media section %zu: a=mid must have 1 to %zu characters", i,
+                            sizeof pc->msecs[0].mid - 1);
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(s->media[k]->mid, m->mid) == 0)
+                return pc__fail(pc, RTC_EACCESS, "media sections %zu and %zu have the same mid %s", k, i, m->mid);
+        if ((dup = duplicate_extmap(m->extmaps, m->nextmaps)) >= 0)
+            return pc__fail(pc, RTC_EACCESS, "media section %zu: extmap id %d is used twice", i, dup);
+    }
+    return 0;
+}
+
 static void add_remote_candidates(rtc_pc *pc, const rtc_sdp *s)
 {
     for (size_t i = 0; i < s->nmedia; i++) {
@@ -380,6 +446,28 @@ static void replace(rtc_sdp **slot, rtc_sdp **prev, rtc_sdp *now_)
     *slot = now_;
 }
 
+/* Back to the state before our pending offer (or pranswer). update: check
+ * negotiationneeded once stable (not for an implicit rollback: a remote offer follows
+ * at once and the check waits for the next return to stable). */
+static void rollback_local(rtc_pc *pc, bool update)
+{
+    rtc_sdp_free(pc->local);
+    pc->local = pc->prev_local;
+    pc->prev_local = NULL;
+    bool to_stable = pc->sig == RTC_SIG_HAVE_LOCAL_OFFER;
+    if (to_stable) pc__saved_restore(pc, false);
+    /* Without the saved state (out of memory), forget at least the added sections. */
+    int keep = pc->local ? (int)pc->local->nmedia : 0;
+    if (pc->remote && (int)pc->remote->nmedia > keep) keep = (int)pc->remote->nmedia;
+    if (to_stable && pc->nmsecs > keep) {
+        pc__msecs_free(pc->msecs + keep, pc->nmsecs - keep);
+        if (pc->data_msec >= keep) pc->data_msec = -1;
+        pc->nmsecs = keep;
+    }
+    pc__set_signaling(pc, to_stable ? RTC_SIG_STABLE : RTC_SIG_HAVE_REMOTE_OFFER);
+    if (update) update_nn(pc, to_stable);
+}
+
 int rtc_pc_set_remote_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *sdp, rtc_time now)
 {
     if (now > pc->now) pc->now = now;
@@ -390,13 +478,31 @@ int rtc_pc_set_remote_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *
         rtc_sdp_free(pc->remote);
         pc->remote = pc->prev_remote;
         pc->prev_remote = NULL;
-        pc__set_signaling(pc, pc->sig == RTC_SIG_HAVE_REMOTE_OFFER ? RTC_SIG_STABLE : RTC_SIG_HAVE_LOCAL_OFFER);
+        bool to_stable = pc->sig == RTC_SIG_HAVE_REMOTE_OFFER;
+        if (to_stable) pc__saved_restore(pc, true);
+        pc__set_signaling(pc, to_stable ? RTC_SIG_STABLE : RTC_SIG_HAVE_LOCAL_OFFER);
+        update_nn(pc, to_stable);
         pc__pump(pc);
         return 0;
     }
     bool offer = type == RTC_SDP_OFFER;
+    if (offer && pc->sig == RTC_SIG_HAVE_LOCAL_OFFER) {
+        /* W3C perfect negotiation: a remote offer over our own rolls ours back first
+         * (the polite peer's case). An offer that cannot be applied leaves ours. */
+        if (!sdp || !*sdp) return pc__fail(pc, RTC_EACCESS, "empty description");
+        rtc_sdp *probe;
+        remote_params prp;
+        int r = parse_desc(pc, sdp, &probe);
+        if (r < 0) return r;
+        if ((r = check_remote(pc, probe, &prp)) == 0) r = check_sections(pc, probe);
+        rtc_sdp_free(probe);
+        if (r < 0) return r;
+        rollback_local(pc, false);
+    }
     if (offer && pc->sig != RTC_SIG_STABLE && pc->sig != RTC_SIG_HAVE_REMOTE_OFFER)
         return pc__fail(pc, RTC_ESTATE, "cannot set a remote offer in state %s", rtc_pc_signaling_state_name(pc->sig));
+    /* An offer created but never applied added sections nobody negotiated. */
+    if (offer && pc->sig == RTC_SIG_STABLE && pc->saved.valid) pc__saved_restore(pc, false);
     if (!offer && pc->sig != RTC_SIG_HAVE_LOCAL_OFFER && pc->sig != RTC_SIG_HAVE_REMOTE_PRANSWER)
         return pc__fail(pc, RTC_ESTATE, "cannot set a remote %s in state %s", rtc_pc_sdp_type_name(type),
                         rtc_pc_signaling_state_name(pc->sig));
@@ -415,11 +521,8 @@ int rtc_pc_set_remote_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *
         rtc_sdp_free(s);
         return pc__fail(pc, RTC_EACCESS, "a new offer must keep the %d existing media sections", pc->nmsecs);
     }
+    if ((r = check_sections(pc, s)) < 0) { rtc_sdp_free(s); return r; }
     for (size_t i = 0; i < s->nmedia; i++) {
-        if (!s->media[i]->mid) {
-            rtc_sdp_free(s);
-            return pc__fail(pc, RTC_EACCESS, "media section %zu has no a=mid", i);
-        }
         if (!offer && strcmp(s->media[i]->mid, pc->msecs[i].mid) != 0) {
             pc__fail(pc, RTC_EACCESS, "media section %zu has mid %.32s, the offer said %s", i, s->media[i]->mid,
                      pc->msecs[i].mid);
@@ -428,6 +531,8 @@ int rtc_pc_set_remote_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *
         }
     }
     /* Accepted: from here nothing fails. */
+    if (offer && pc->sig == RTC_SIG_STABLE) pc__saved_take(pc);
+    if (offer) pc__saved_take_remote(pc);
     pc->remote_lite = s->ice_lite;
     if (offer) {
         for (size_t i = 0; i < s->nmedia; i++) {
@@ -453,6 +558,7 @@ int rtc_pc_set_remote_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *
             if (data) pc->data_msec = (int)i;
         }
         pc__ensure_agent(pc, s->ice_lite && !pc->cfg.ice_lite);
+        set_ice_role(pc, s->ice_lite && !pc->cfg.ice_lite);
         if (pc->remote_ufrag && pc->remote_ufrag[0] && rp.ufrag && strcmp(pc->remote_ufrag, rp.ufrag) != 0) {
             new_credentials(pc);   /* the peer restarts ICE: so do we, on our answer */
             pc->restart_pending = true;
@@ -483,9 +589,10 @@ int rtc_pc_set_remote_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *
         if (!pc->dtls) pc->dtls_client = rp.setup != RTC_SDP_SETUP_ACTIVE;
         if (type == RTC_SDP_ANSWER) {
             pc__set_signaling(pc, RTC_SIG_STABLE);
-            pc->negotiation_needed = false;
+            pc->ice_role_set = true;
             if (rp.tag >= 0) pc__apply_transport(pc);
             pc__media_apply(pc);
+            update_nn(pc, true);
         } else {
             pc__set_signaling(pc, RTC_SIG_HAVE_REMOTE_PRANSWER);
         }
@@ -502,18 +609,7 @@ int rtc_pc_set_local_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *s
     if (type == RTC_SDP_ROLLBACK) {
         if (pc->sig != RTC_SIG_HAVE_LOCAL_OFFER && pc->sig != RTC_SIG_HAVE_LOCAL_PRANSWER)
             return pc__fail(pc, RTC_ESTATE, "nothing to roll back in state %s", rtc_pc_signaling_state_name(pc->sig));
-        rtc_sdp_free(pc->local);
-        pc->local = pc->prev_local;
-        pc->prev_local = NULL;
-        /* Sections the rolled-back offer introduced are forgotten. */
-        int keep = pc->local ? (int)pc->local->nmedia : 0;
-        if (pc->remote && (int)pc->remote->nmedia > keep) keep = (int)pc->remote->nmedia;
-        while (pc->nmsecs > keep) {
-            pc_msec *m = &pc->msecs[--pc->nmsecs];
-            free(m->media); free(m->proto); free(m->fmt);
-            if (pc->data_msec == pc->nmsecs) pc->data_msec = -1;
-        }
-        pc__set_signaling(pc, pc->sig == RTC_SIG_HAVE_LOCAL_OFFER ? RTC_SIG_STABLE : RTC_SIG_HAVE_REMOTE_OFFER);
+        rollback_local(pc, true);
         pc__pump(pc);
         return 0;
     }
@@ -539,6 +635,10 @@ int rtc_pc_set_local_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *s
         return pc__fail(pc, RTC_EACCESS, "the description does not match the last one created");
     }
     if (pc__ensure_agent(pc, offer) < 0) { rtc_sdp_free(s); return RTC_EOPERATION; }
+    if (offer) {
+        if (pc->sig == RTC_SIG_STABLE) pc__saved_take(pc);
+        set_ice_role(pc, true);
+    }
     if (pc->restart_pending) {
         rtc_ice_agent_restart(pc->agent, rtc_str_c(pc->ufrag), rtc_str_c(pc->pwd), pc->now);
         pc->restart_pending = false;
@@ -556,9 +656,10 @@ int rtc_pc_set_local_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *s
     }
     replace(&pc->local, &pc->prev_local, s);
     pc->local_type = type;
-    pc__start_gathering(pc);
+    /* W3C: signalingstatechange comes before icegatheringstatechange. */
     if (offer) {
         pc__set_signaling(pc, RTC_SIG_HAVE_LOCAL_OFFER);
+        pc__start_gathering(pc);
     } else {
         const rtc_sdp_media *tag = NULL;
         for (size_t i = 0; i < s->nmedia; i++) if (s->media[i]->port != 0) { tag = s->media[i]; break; }
@@ -567,17 +668,14 @@ int rtc_pc_set_local_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *s
             take_sctp_params(pc, pc->remote->media[pc->data_msec]);
         if (type == RTC_SDP_ANSWER) {
             pc__set_signaling(pc, RTC_SIG_STABLE);
+            pc->ice_role_set = true;
+            pc__start_gathering(pc);
             if (tag) pc__apply_transport(pc);
             pc__media_apply(pc);
-            if (pc->data_msec < 0 && pc->nchans > 0 && !pc->negotiation_needed) {
-                pc->negotiation_needed = true;
-                rtc_pc_event ev;
-                memset(&ev, 0, sizeof ev);
-                ev.type = RTC_PC_EV_NEGOTIATION_NEEDED;
-                pc__emit(pc, &ev);
-            }
+            update_nn(pc, true);
         } else {
             pc__set_signaling(pc, RTC_SIG_HAVE_LOCAL_PRANSWER);
+            pc__start_gathering(pc);
         }
     }
     compact_descriptions(pc);
@@ -656,15 +754,9 @@ int rtc_pc_restart_ice(rtc_pc *pc, rtc_time now)
     if (now > pc->now) pc->now = now;
     if (pc->closed) return pc__fail(pc, RTC_ESTATE, "the peer connection is closed");
     if (!pc->restart_pending && pc->agent) {
-        new_credentials(pc);
+        new_credentials(pc);   /* a rolled-back offer keeps the restart asked for */
         pc->restart_pending = true;
     }
-    if (!pc->negotiation_needed) {
-        pc->negotiation_needed = true;
-        rtc_pc_event ev;
-        memset(&ev, 0, sizeof ev);
-        ev.type = RTC_PC_EV_NEGOTIATION_NEEDED;
-        pc__emit(pc, &ev);
-    }
+    pc__update_negotiation_needed(pc);
     return 0;
 }

@@ -88,16 +88,6 @@ int pc__media_new_tr(rtc_pc *pc, rtc_media_kind kind, rtc_media_direction dir, i
     return t->handle;
 }
 
-static void emit_negotiation_needed(rtc_pc *pc)
-{
-    if (pc->negotiation_needed) return;
-    pc->negotiation_needed = true;
-    rtc_pc_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = RTC_PC_EV_NEGOTIATION_NEEDED;
-    pc__emit(pc, &ev);
-}
-
 /* An event about transceiver t (and its layer `rid`, NULL for none), zeroed otherwise. */
 static void tr_event(rtc_pc_event *e, rtc_pc_event_type type, const pc_tr *t, int codec, const char *rid)
 {
@@ -122,7 +112,7 @@ int rtc_pc_add_transceiver(rtc_pc *pc, const rtc_transceiver_init *init, rtc_tim
                         init->kind == RTC_MEDIA_AUDIO ? "audio" : "video");
     int h = pc__media_new_tr(pc, init->kind, init->direction, init->codec);
     if (h < 0) return h;
-    emit_negotiation_needed(pc);
+    pc__update_negotiation_needed(pc);
     return h;
 }
 
@@ -143,8 +133,9 @@ int rtc_pc_transceiver_set_direction(rtc_pc *pc, int tr, rtc_media_direction dir
     if ((unsigned)dir > 3) return RTC_EINVAL;
     if (t->direction == dir) return 0;
     t->direction = dir;
-    /* An answerer changing it before create_answer is not a new negotiation. */
-    if (pc->sig == RTC_SIG_STABLE) emit_negotiation_needed(pc);
+    t->app_changed = true;
+    /* An answerer changing it before create_answer is checked again once stable. */
+    pc__update_negotiation_needed(pc);
     return 0;
 }
 
@@ -165,6 +156,12 @@ static void free_tr(pc_tr *t)
     for (int i = 0; i < t->nlayers; i++) rtc_rtp_receiver_free(t->layers[i].recv);
     pc__xform_free(t);
     free(t);
+}
+
+void pc__media_drop_last(rtc_pc *pc)
+{
+    pc_media *md = pc->media;
+    if (md && md->ntrs > 0) free_tr(md->trs[--md->ntrs]);
 }
 
 void pc__media_free(rtc_pc *pc)

@@ -27,6 +27,12 @@ typedef struct pc_tr {
     bool recv_stereo;                    /* our Opus fmtp asks for stereo */
     char mid[32];                        /* "" until it has a section */
     bool stopped;
+    /* rollback (pc_rollback.c): the state before the pending offer */
+    char saved_mid[32];
+    bool saved_announced, saved_stopped;
+    bool from_offer;                     /* created by applying the pending remote offer */
+    bool app_changed;                    /* the application set its direction since (addTrack) */
+    bool removed;                        /* dropped by a rollback: no section, never matched */
     uint32_t ssrc, rtx_ssrc;             /* ours, drawn at creation */
     char track_id[40];
 
@@ -55,6 +61,7 @@ typedef struct pc_tr {
 typedef struct pc_media {
     pc_tr **trs;
     int ntrs, cap;
+    int saved_ntrs;                      /* transceivers that existed before the pending offer */
     char cname[20];
     uint32_t rtcp_ssrc;                  /* RTCP sender SSRC when a transceiver does not send */
     int64_t unix_offset_us;

@@ -112,6 +112,9 @@ bool pc__media_accept_offer_section(rtc_pc *pc, int index, const rtc_sdp *s, con
     rtc_media_kind kind = kind_of(m->kind);
     if (!pc__media_get(pc)) return false;
     pc_tr *t = pc__media_tr_by_mid(pc, m->mid);
+    /* A section cannot change its kind: the peer reusing a mid for another kind gets
+     * that section declined rather than our transceiver of the other kind. */
+    if (t && t->kind != kind) return false;
     if (!t) {
         /* JSEP 5.10: a transceiver not yet in any section takes the first of its kind. */
         pc_media *md = pc->media;
@@ -123,11 +126,79 @@ bool pc__media_accept_offer_section(rtc_pc *pc, int index, const rtc_sdp *s, con
         int h = pc__media_new_tr(pc, kind, RTC_DIR_RECVONLY, -1);
         if (h < 0) return false;
         t = pc->media->trs[h];
+        t->from_offer = true;
     }
     snprintf(t->mid, sizeof t->mid, "%s", m->mid);
     rtc_media_direction rd = from_sdp_dir(rtc_sdp_media_direction(s, m));
     if (pc__dir_sends(rd)) pc__media_emit_track(pc, t);
     return true;
+}
+
+void pc__media_save(rtc_pc *pc)
+{
+    pc_media *md = pc->media;
+    if (!md) return;
+    md->saved_ntrs = md->ntrs;
+    for (int i = 0; i < md->ntrs; i++) {
+        pc_tr *t = md->trs[i];
+        memcpy(t->saved_mid, t->mid, sizeof t->saved_mid);
+        t->saved_announced = t->track_announced;
+        t->saved_stopped = t->stopped;
+        t->from_offer = t->app_changed = false;
+    }
+}
+
+void pc__media_restore(rtc_pc *pc, bool remote)
+{
+    pc_media *md = pc->media;
+    if (!md) return;
+    for (int i = 0; i < md->ntrs; i++) {
+        pc_tr *t = md->trs[i];
+        if (i < md->saved_ntrs) {
+            memcpy(t->mid, t->saved_mid, sizeof t->mid);
+            t->track_announced = t->saved_announced;
+            t->stopped = t->saved_stopped;
+        } else {
+            /* Added since, by the application or by the offer: in no section now. */
+            t->mid[0] = 0;
+            t->track_announced = false;
+        }
+        /* W3C: a transceiver the remote offer created goes, unless a track was
+         * attached to it (addTrack reuses it and makes it send: app_changed). */
+        if (remote && t->from_offer && !t->app_changed) t->removed = t->stopped = true;
+        t->from_offer = t->app_changed = false;
+    }
+    /* Handles are indexes: only the last ones can really be freed. */
+    while (md->ntrs > md->saved_ntrs && md->trs[md->ntrs - 1]->removed) pc__media_drop_last(pc);
+}
+
+
+bool pc__media_needs_negotiation(rtc_pc *pc)
+{
+    pc_media *md = pc->media;
+    if (!md) return false;
+    const rtc_sdp *l = pc->local, *r = pc->remote;
+    for (int i = 0; i < md->ntrs; i++) {
+        const pc_tr *t = md->trs[i];
+        if (t->stopped || t->removed) continue;
+        int k = -1;
+        for (size_t j = 0; l && t->mid[0] && j < l->nmedia && k < 0; j++)
+            if (l->media[j]->mid && strcmp(l->media[j]->mid, t->mid) == 0) k = (int)j;
+        if (k < 0 || !r || (size_t)k >= r->nmedia) return true;   /* in no negotiated section */
+        const rtc_sdp_media *lm = l->media[k], *rm = r->media[k];
+        if (rtc_sdp_media_rejected(lm) || rtc_sdp_media_rejected(rm)) continue;
+        rtc_media_direction ld = from_sdp_dir(rtc_sdp_media_direction(l, lm));
+        rtc_media_direction rd = from_sdp_dir(rtc_sdp_media_direction(r, rm));
+        if (pc->local_type == RTC_SDP_OFFER) {
+            if (ld != t->direction && rd != t->direction) return true;
+        } else {
+            /* We answered: what we would answer now with the direction wanted. */
+            rtc_media_direction want = make_dir(pc__dir_sends(t->direction) && pc__dir_recvs(rd),
+                                                pc__dir_recvs(t->direction) && pc__dir_sends(rd));
+            if (ld != want) return true;
+        }
+    }
+    return false;
 }
 
 void pc__media_new_offer_sections(rtc_pc *pc)

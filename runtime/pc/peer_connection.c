@@ -174,6 +174,7 @@ void pc__set_signaling(rtc_pc *pc, rtc_pc_signaling_state s)
         rtc_sdp_free(pc->prev_local);
         rtc_sdp_free(pc->prev_remote);
         pc->prev_local = pc->prev_remote = NULL;
+        pc__saved_forget(pc);
     }
     pc__emit_state(pc, RTC_PC_EV_SIGNALING_STATE, s);
 }
@@ -221,6 +222,8 @@ static void update_states(rtc_pc *pc)
 int rtc_pc_new(rtc_pc **out, const rtc_pc_config *cfg, rtc_time now)
 {
     if (!cfg || !cfg->rng) return RTC_EINVAL;
+    /* a=max-message-size is a signed 64-bit integer in our SDP model */
+    if (cfg->max_message_size > (size_t)INT64_MAX) return RTC_EINVAL;
     rtc_pc *pc = calloc(1, sizeof *pc);
     if (!pc) return RTC_ENOMEM;
     pc->cfg = *cfg;
@@ -700,9 +703,15 @@ bool rtc_pc_poll_transmit(rtc_pc *pc, rtc_transmit *out)
 bool rtc_pc_poll_event(rtc_pc *pc, rtc_pc_event *out)
 {
     pc__channels_on_poll(pc, NULL);
-    if (!pc__queue_pop(&pc->events, out)) return false;
-    pc__channels_on_poll(pc, out);
-    return true;
+    while (pc__queue_pop(&pc->events, out)) {
+        /* W3C fires negotiationneeded from a queued task that checks again: the caller
+         * may have left stable (a rollback, then the peer's offer) or negotiated since. */
+        if (out->type == RTC_PC_EV_NEGOTIATION_NEEDED && (pc->sig != RTC_SIG_STABLE || !pc->negotiation_needed))
+            continue;
+        pc__channels_on_poll(pc, out);
+        return true;
+    }
+    return false;
 }
 
 rtc_time rtc_pc_poll_timeout(rtc_pc *pc)

@@ -53,7 +53,7 @@ typedef struct rtc_pc_config {
     int64_t unix_now;             /* wall-clock seconds, for a generated certificate */
     bool ice_lite;                /* answer checks only (servers) */
     bool relay_only;              /* ice_transport_policy "relay" */
-    size_t max_message_size;      /* a=max-message-size we advertise; 0 = 256 KiB */
+    size_t max_message_size;      /* a=max-message-size we advertise; 0 = 256 KiB; > INT64_MAX: RTC_EINVAL */
     rtc_time ice_ta;              /* ICE pacing; 0 = default */
     uint16_t max_channels;        /* SCTP streams offered each way; 0 = 256 (max 65535) */
 } rtc_pc_config;
@@ -73,7 +73,7 @@ typedef enum {
     RTC_PC_EV_ICE_STATE,             /* state */
     RTC_PC_EV_CONNECTION_STATE,      /* state */
     RTC_PC_EV_ICE_CANDIDATE,         /* candidate/mid/mline_index; candidate "" = end */
-    RTC_PC_EV_NEGOTIATION_NEEDED,
+    RTC_PC_EV_NEGOTIATION_NEEDED,    /* W3C rules; not delivered once the state left stable */
     RTC_PC_EV_DATACHANNEL,           /* dc: a channel the peer opened (already open) */
     RTC_PC_EV_DC_OPEN,               /* dc */
     RTC_PC_EV_DC_MESSAGE,            /* dc, binary, buf (caller owns: unref) */
@@ -149,6 +149,10 @@ int rtc_pc_create_offer(rtc_pc *pc, bool ice_restart, char **sdp, rtc_time now);
 int rtc_pc_create_answer(rtc_pc *pc, char **sdp, rtc_time now);
 /* sdp may be NULL or "" for an implicit description (the last one created). */
 int rtc_pc_set_local_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *sdp, rtc_time now);
+/* A remote offer in have-local-offer rolls ours back first (W3C perfect negotiation),
+ * unless it cannot be applied. A rollback returns to the last stable state (JSEP
+ * 4.1.8.2): sections, mids, remote ICE parameters, and the transceivers a remote offer
+ * created unless their direction was set since (a track attached). */
 int rtc_pc_set_remote_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *sdp, rtc_time now);
 /* candidate: "candidate:..." or "" (end-of-candidates); mid may be NULL (then mline_index). */
 int rtc_pc_add_ice_candidate(rtc_pc *pc, const char *candidate, const char *mid, int mline_index, rtc_time now);

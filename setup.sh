@@ -2,9 +2,10 @@
 # luartc set-up: installs what is missing (Debian 12 packages and the npm test driver),
 # builds with CMake, and runs the demo or the tests.
 #   ./setup.sh demo       install, build, run the main demo
-#   ./setup.sh test       install, build, run every test (ctest); with CI=true also the
-#                         sanitizer build and a short fuzz run
-#   ./setup.sh deps|build|sanitize|fuzz   the single steps
+#   ./setup.sh test       install, build, run every test (ctest); with CI=true also a
+#                         Release build, the sanitizer build and a short fuzz run
+#   ./setup.sh deps|build|release|sanitize|fuzz   the single steps (release: a Release
+#                         build, as users and packagers make it, build only)
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
@@ -35,7 +36,7 @@ deps() {
 }
 
 build() {
-  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRTC_WERROR=ON "$@" >/dev/null
   cmake --build "$BUILD" -j"$JOBS"
 }
 
@@ -48,9 +49,17 @@ sanitize() {
   BUILD=$ROOT/build-asan run_tests
 }
 
+# What users and packagers type (Release, -O3), warnings as errors: build only.
+release() {
+  local rb=$ROOT/build-release
+  cmake -S "$ROOT" -B "$rb" -DCMAKE_BUILD_TYPE=Release -DRTC_TESTS=OFF -DRTC_WERROR=ON >/dev/null
+  cmake --build "$rb" -j"$JOBS"
+  echo "release: Release build clean"
+}
+
 fuzz() {
   local fb=$ROOT/build-fuzz secs=${FUZZ_SECONDS:-20}
-  CC=clang cmake -S "$ROOT" -B "$fb" -DRTC_FUZZ=ON -DRTC_TESTS=OFF -DRTC_WITH_RUNTIME=OFF >/dev/null
+  CC=clang cmake -S "$ROOT" -B "$fb" -DRTC_FUZZ=ON -DRTC_TESTS=OFF -DRTC_WITH_RUNTIME=OFF -DRTC_WERROR=ON >/dev/null
   cmake --build "$fb" -j"$JOBS"
   local f n=0
   for f in "$fb"/fuzz_*; do
@@ -71,11 +80,12 @@ case "${1:-}" in
   build) deps; build ;;
   test)
     deps; build; run_tests
-    if [ "${CI:-}" = true ] || [ "${RTC_FULL:-}" = 1 ]; then fuzz; sanitize; fi ;;
+    if [ "${CI:-}" = true ] || [ "${RTC_FULL:-}" = 1 ]; then release; fuzz; sanitize; fi ;;
   sanitize) deps; sanitize ;;
+  release) deps; release ;;
   fuzz) deps; fuzz ;;
   demo)
     deps; build
     exec "$BUILD/luartc" "$ROOT/examples/demo.lua" ;;
-  *) echo "usage: $0 demo|test|deps|build|sanitize|fuzz" >&2; exit 2 ;;
+  *) echo "usage: $0 demo|test|deps|build|release|sanitize|fuzz" >&2; exit 2 ;;
 esac

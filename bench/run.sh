@@ -16,3 +16,4 @@ for b in ice srtp rtp datachannel turn media transform; do
 done
 run bash bench/datachannel.sh "$B"
 run "$L" bench/signaling.lua
+run env LUARTC="$L" RTC_SOURCE_DIR="$PWD" "$L" bench/browser_bwe.lua

@@ -122,24 +122,6 @@ void lrtc_check_task(lua_State *L, const char *fname)
 
 /* {====== errors ====== */
 
-int lrtc_push_error(lua_State *L, int err, const char *fmt, ...)
-{
-    const char *dom = rtc_err_domname(err);
-    lua_pushnil(L);
-    if (fmt) {
-        char msg[512];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
-        lua_pushfstring(L, "%s: %s", dom, msg);
-    } else {
-        lua_pushfstring(L, "%s: %s", dom, rtc_strerror(err));
-    }
-    lua_pushstring(L, dom);
-    return 3;
-}
-
 static const char *uv_domname(int e)
 {
     switch (e) {

@@ -275,8 +275,10 @@ static void read_bind(lua_State *L, int t, rtc_pc_host_config *cfg)
 static int l_peer_connection(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
-    rtc_pc_host_config *cfg = calloc(1, sizeof *cfg);
-    if (!cfg) return lrtc_push_error(L, RTC_ENOMEM, NULL);
+    /* The config (about 4.6 KiB) lives in a Lua userdata: any check below may raise,
+     * and the collector then frees it; a malloc'd one leaked on every bad config. */
+    rtc_pc_host_config *cfg = lua_newuserdatauv(L, sizeof *cfg, 0);
+    memset(cfg, 0, sizeof *cfg);
     cfg->pc.relay_only = opt_bool(L, 1, "relay_only", 0);
     cfg->pc.ice_lite = opt_bool(L, 1, "ice_lite", 0);
     cfg->loopback = opt_bool(L, 1, "loopback", 0);
@@ -286,7 +288,7 @@ static int l_peer_connection(lua_State *L)
     lua_pop(L, 1);
     lua_getfield(L, 1, "max_channels");
     lua_Integer mc = luaL_optinteger(L, -1, 0);
-    if (mc < 0 || mc > 65535) { free(cfg); return luaL_error(L, "peer_connection: max_channels must be 1..65535"); }
+    if (mc < 0 || mc > 65535) return luaL_error(L, "peer_connection: max_channels must be 1..65535");
     cfg->pc.max_channels = (uint16_t)mc;
     lua_pop(L, 1);
     read_servers(L, 1, cfg);
@@ -294,7 +296,7 @@ static int l_peer_connection(lua_State *L)
     lua_getfield(L, 1, "udp_mux");
     if (!lua_isnil(L, -1)) {
         lrtc_obj *mo = luaL_testudata(L, -1, mux_class.name);
-        if (!mo || mo->closed || !mo->ptr) { free(cfg); return luaL_error(L, "peer_connection: udp_mux must be an open rtc.udp_mux"); }
+        if (!mo || mo->closed || !mo->ptr) return luaL_error(L, "peer_connection: udp_mux must be an open rtc.udp_mux");
         cfg->mux = ((lmux *)mo->ptr)->m;
     }
     lua_pop(L, 1);
@@ -305,7 +307,7 @@ static int l_peer_connection(lua_State *L)
     rtc_dtls_cert *cert = NULL;
     if (cp && kp) {
         int r = rtc_dtls_cert_from_pem(&cert, cp, cl, kp, kl);
-        if (r < 0) { free(cfg); return lrtc_push_error(L, RTC_EINVAL, "invalid certificate or key PEM"); }
+        if (r < 0) return lrtc_push_error(L, RTC_EINVAL, "invalid certificate or key PEM");
         cfg->pc.cert = cert;
     }
     lua_pop(L, 2);
@@ -314,7 +316,6 @@ static int l_peer_connection(lua_State *L)
     lpc *p = calloc(1, sizeof *p);
     int r = p ? rtc_pc_host_new(&p->h, lrtc_get_loop(S), cfg, on_host_event, p) : RTC_ENOMEM;
     rtc_dtls_cert_unref(cert);   /* the pc took its own ref */
-    free(cfg);
     if (r < 0) {
         free(p);
         return lrtc_push_error(L, r, r == RTC_EIO ? "no UDP socket could be bound" : NULL);

@@ -396,10 +396,13 @@ static int peer_from_attr(const rtc_stun_msg *m, const rtc_stun_attr *at, rtc_ad
     if (at->len < 4) return RTC_EPROTO;
     size_t n = at->val[1] == 1 ? 4 : at->val[1] == 2 ? 16 : 0;
     if (!n || at->len != 4 + n) return RTC_EPROTO;
-    uint8_t ip[16], mask[16];
+    /* XOR the whole 16-byte buffer, whatever the family: a loop bounded by n made GCC 12
+     * at -O3 think ip could overflow (stringop-overflow), though n is 4 or 16. */
+    uint8_t ip[16] = {0}, mask[16];
     rtc_wr32(mask, RTC_STUN_MAGIC);
     memcpy(mask + 4, m->tid, RTC_STUN_TID_LEN);
-    for (size_t i = 0; i < n; i++) ip[i] = at->val[4 + i] ^ mask[i];
+    memcpy(ip, at->val + 4, n);
+    for (size_t i = 0; i < sizeof ip; i++) ip[i] ^= mask[i];
     uint16_t port = rtc_rd16(at->val + 2) ^ (uint16_t)(RTC_STUN_MAGIC >> 16);
     rtc_addr_from_bytes(out, n == 4 ? AF_INET : AF_INET6, ip, port);
     return 0;

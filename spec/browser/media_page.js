@@ -99,11 +99,27 @@ window.runPeer = async function (opts) {
   });
   result.setup_ms = Math.round(performance.now() - t0);
   window.markTestPhase();
+  // The send-side bandwidth estimate over the run: the first value, the last, and how
+  // many distinct values it took (transport-cc feedback is what moves it).
+  const bwe = { first: null, last: null, max: null, samples: 0, values: 0 };
+  const seen = new Set();
+  const sampler = setInterval(async () => {
+    const v = (await rtpStats(pc)).video_out.targetBitrate;
+    if (typeof v !== 'number') return;
+    if (bwe.first === null) bwe.first = v;
+    bwe.last = v;
+    bwe.max = Math.max(bwe.max === null ? v : bwe.max, v);
+    bwe.samples++;
+    seen.add(v);
+    bwe.values = seen.size;
+  }, 250);
   const half = opts.duration * 500;
   setTimeout(async () => { decodedAtStart = (await rtpStats(pc)).video_in.framesDecoded || 0; }, half);
   setTimeout(async () => {
+    clearInterval(sampler);
     const s = await rtpStats(pc);
     Object.assign(result, s);
+    result.target_bitrate = bwe;
     result.frames_decoded_first_half = decodedAtStart;
     result.ok = true;
     finish();

@@ -499,7 +499,7 @@ elseif opts.test == "audio" or opts.test == "video" or opts.test == "av" then
           mark()
           rtc.set_timeout(opts.duration * 1000, function()
             over = true
-            local extra = { ok = frames > 0, frames_received = frames, codec = codec }
+            local extra = { ok = frames > 0, frames_received = frames, codec = codec, duration_s = opts.duration }
             for _, st in pairs(pc:get_stats()) do
               if st.type == "inbound-rtp" and st.kind == kind then
                 extra.packets_received, extra.packets_lost = st.packetsReceived, st.packetsLost

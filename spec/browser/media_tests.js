@@ -52,7 +52,7 @@ async function measureKind(pc, kind, duration, onOpen) {
     samples.push(inboundSample(s.inbound, t0));
   }
   const last = samples[samples.length - 1];
-  const r = { ok: last.packets_received > 0, codec: s.codec, samples,
+  const r = { ok: last.packets_received > 0, codec: s.codec, samples, duration_s: duration,
               packets_received: last.packets_received, packets_lost: last.packets_lost };
   if (kind === 'audio') {
     const secs = last.total_samples_duration - first.total_samples_duration;

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Headless Chromium as an interop peer (docs/interop.md): the same command-line and
 // stdio signaling contract as examples/interop_peer.lua, so the pairing script can
-// connect any two peers. Logs go to stderr, ending with one `RESULT {json}` line.
+// connect any two peers. Logs go to stderr with READY, MARK and one `RESULT {json}` line;
+// the page's report is followed by bye and the wait for the other side's (run_peer.js).
 //   node browser_peer.js --role offer|answer --test dc-echo|dc-throughput|dc-suite|audio|video|av|pcm
 //        [--trickle] [--bytes N] [--duration S] [--frequency HZ] [--stun URL] [--turn URL --turn-user U --turn-pass P]
 //        [--relay-only] [--expose-ips] [--media] [--timeout S]
@@ -28,7 +29,11 @@ function parseArgs(argv) {
       case '--media': o.media = true; break;
       case '--timeout': o.timeout = parseFloat(next()); break;
       case '--frequency': o.frequency = parseFloat(next()); break;
-      default: throw new Error('unknown option ' + a);
+      default:
+        // Options for tests or peers this one does not need (--file, --record, ...) are
+        // accepted and ignored, with the value after them if any.
+        if (a.startsWith('--') && i + 1 < argv.length && !argv[i + 1].startsWith('--')) i++;
+        process.stderr.write(`ignoring option ${a}\n`);
     }
   }
   if (!['offer', 'answer'].includes(o.role)) throw new Error('--role must be offer or answer');

@@ -1,12 +1,14 @@
 // The `audio`, `video` and `av` tests of the interop peer contract (docs/interop.md)
 // for the browser peer page; mirrors examples/interop_peer.lua. The offerer sends,
-// `sendonly`, a 440 Hz WebAudio tone (audio) and/or the fake camera as VP8 (video) for
-// the duration plus one second and reports `frames_sent`. The answerer waits for the
-// first packet of each kind, then measures for the duration and reports
-// `frames_received`, `packets_received`, `packets_lost`, `frames_decoded`,
-// `audio_energy` (the RMS level over the measured time, full scale 1, from
-// totalAudioEnergy / totalSamplesDuration) and `samples`, one inbound-rtp snapshot a
-// second. `av` does both kinds on one connection and reports each in its own object.
+// `sendonly`, a 440 Hz WebAudio tone (audio) and/or the fake camera as VP8 (video)
+// until the answerer's bye (a sender has no end of its own) and reports `frames_sent`.
+// The answerer waits for the first packet of each kind, then measures for the duration
+// (default 5 s) and reports `frames_received`, `packets_received`, `packets_lost`,
+// `codec`, for audio `audio_energy` (the RMS level over the measured time, full scale
+// 1, from totalAudioEnergy / totalSamplesDuration) and `decoded` (not silent), for
+// video `frames_decoded`, `keyframes`, `width`/`height`, and `samples`, one inbound-rtp
+// snapshot a second. `av` does both kinds on one connection and reports each in its own
+// object.
 'use strict';
 
 const mediaSleep = (ms) => new Promise(r => setTimeout(r, ms));
@@ -18,10 +20,10 @@ function whenConnected(pc) {
   });
 }
 
-// Sends one kind until the test time is over; resolves to its report.
-async function sendKind(pc, kind, track, ctx, duration) {
+// Sends one kind until the receiver's bye; resolves to its report.
+async function sendKind(pc, kind, track, ctx, byeReceived) {
   await whenConnected(pc);
-  await mediaSleep((duration + 1) * 1000);
+  await byeReceived;
   const s = await rtpOf(pc, kind);
   const out = s.outbound || {};
   // An Opus packet carries one 20 ms frame.
@@ -50,7 +52,7 @@ async function measureKind(pc, kind, duration, onOpen) {
     samples.push(inboundSample(s.inbound, t0));
   }
   const last = samples[samples.length - 1];
-  const r = { ok: last.packets_received > 0, codec: s.codec, samples,
+  const r = { ok: last.packets_received > 0, codec: s.codec, samples, duration_s: duration,
               packets_received: last.packets_received, packets_lost: last.packets_lost };
   if (kind === 'audio') {
     const secs = last.total_samples_duration - first.total_samples_duration;
@@ -58,10 +60,15 @@ async function measureKind(pc, kind, duration, onOpen) {
     r.audio_energy = secs > 0 ? +Math.sqrt(energy / secs).toFixed(5) : 0;
     r.total_audio_energy = last.total_audio_energy;
     r.frames_received = last.packets_received;
-    r.ok = r.ok && r.audio_energy > 0;
+    // Decoded silence is not exactly zero; a tone is far above this.
+    r.decoded = r.audio_energy > 0.001;
+    r.ok = r.ok && r.decoded;
   } else {
     r.frames_received = s.inbound.framesReceived || 0;
     r.frames_decoded = last.frames_decoded;
+    r.keyframes = s.inbound.keyFramesDecoded || 0;
+    r.width = s.inbound.frameWidth;
+    r.height = s.inbound.frameHeight;
     r.ok = r.ok && last.frames_decoded > 0;
   }
   if (!r.ok) r.error = 'nothing ' + (kind === 'audio' ? 'audible' : 'decoded') + ' arrived';
@@ -86,9 +93,10 @@ function combine(kinds, reports) {
 // Called before the offer is made: adds the sending tracks (offerer) or the receiving
 // side (answerer). Resolves once the offer may be created; the test then runs on and
 // ends through done()/fail().
-async function startMediaTest(pc, opts, onOpen, done, fail) {
+// byeReceived: resolves on the other side's bye (ends the sending).
+async function startMediaTest(pc, opts, onOpen, done, fail, byeReceived) {
   const kinds = opts.test === 'av' ? ['audio', 'video'] : [opts.test];
-  const duration = opts.duration || 3;
+  const duration = opts.duration || 5;
   let runs;
   if (opts.role === 'offer') {
     runs = [];
@@ -98,7 +106,7 @@ async function startMediaTest(pc, opts, onOpen, done, fail) {
       else track = await cameraTrack();
       const tr = pc.addTransceiver(track, { direction: 'sendonly' });
       preferCodec(tr, kind === 'audio' ? 'audio/opus' : 'video/VP8');
-      runs.push(() => sendKind(pc, kind, track, ctx, duration));
+      runs.push(() => sendKind(pc, kind, track, ctx, byeReceived));
     }
     whenConnected(pc).then(onOpen);
   } else {

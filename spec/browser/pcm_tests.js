@@ -57,7 +57,7 @@ function analyse(track) {
 }
 
 async function startPcmTest(pc, opts, onOpen, done, fail) {
-  const duration = opts.duration || 3;
+  const duration = opts.duration || 5;
   const tone = toneTrack(opts.frequency || 660);
   const stream = new MediaStream([tone.track]);
   if (opts.role === 'offer') {

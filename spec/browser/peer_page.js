@@ -29,7 +29,7 @@ async function dataChannelStats(pc) {
 }
 
 window.runPeer = async function (opts) {
-  const t0 = performance.now();
+  let offerStarted = null;   // performance.now() when createOffer began (offerer)
   const config = { iceServers: [] };
   if (opts.stun) config.iceServers.push({ urls: opts.stun });
   if (opts.turn) config.iceServers.push({ urls: opts.turn, username: opts.turnUser, credential: opts.turnPass });
@@ -39,8 +39,23 @@ window.runPeer = async function (opts) {
   const result = { ok: false };
   let finish;
   const finished = new Promise(r => { finish = r; });
-  const done = (extra) => { Object.assign(result, extra); finish(); };
+  let finishedAlready = false;
+  const done = (extra) => {
+    if (finishedAlready) return;
+    finishedAlready = true;
+    Object.assign(result, extra);
+    finish();
+  };
   const fail = (err) => done({ ok: false, error: String(err) });
+  // The other side's bye (or stdin EOF, from run_peer.js). A media sender ends on it;
+  // any other test gets a moment for a last data-channel message, then fails.
+  let peerGone;
+  const byeReceived = new Promise(r => { peerGone = r; });
+  window.onPeerGone = (why) => {
+    log('the other side finished', why);
+    peerGone(why);
+    setTimeout(() => fail('the other side finished (' + why + ') before this side did'), 5000);
+  };
 
   pc.onconnectionstatechange = () => {
     log('connectionState', pc.connectionState);
@@ -48,9 +63,11 @@ window.runPeer = async function (opts) {
   };
   if (opts.trickle) {
     pc.onicecandidate = (e) => {
-      if (e.candidate) window.signalOut({ type: 'candidate', candidate: e.candidate.candidate,
-                                           sdpMid: e.candidate.sdpMid, sdpMLineIndex: e.candidate.sdpMLineIndex });
-      else window.signalOut({ type: 'candidate', candidate: '', sdpMid: null, sdpMLineIndex: 0 });
+      // End of candidates is not sent: the contract's candidate lines carry a candidate.
+      if (e.candidate && e.candidate.candidate) {
+        window.signalOut({ type: 'candidate', candidate: e.candidate.candidate,
+                           sdpMid: e.candidate.sdpMid, sdpMLineIndex: e.candidate.sdpMLineIndex });
+      }
     };
   }
   const gathered = () => new Promise(r => {
@@ -82,7 +99,10 @@ window.runPeer = async function (opts) {
         }
       } else if (msg.type === 'candidate') {
         const c = { candidate: msg.candidate, sdpMid: msg.sdpMid, sdpMLineIndex: msg.sdpMLineIndex };
+        if (c.sdpMid == null && c.sdpMLineIndex == null) c.sdpMLineIndex = 0;
         if (!pc.remoteDescription) pending.push(c); else await pc.addIceCandidate(c);
+      } else {
+        log('signaling message of type', msg.type, 'ignored');
       }
     } catch (e) { fail('signaling: ' + e); }
   };
@@ -92,7 +112,8 @@ window.runPeer = async function (opts) {
     if (opened) return;
     opened = true;
     window.markTestPhase();
-    result.setup_ms = Math.round(performance.now() - t0);
+    // The offerer's setup time: start of createOffer to channel open or connected.
+    if (opts.role === 'offer' && offerStarted !== null) result.setup_ms = Math.round(performance.now() - offerStarted);
   };
 
   if (opts.test === 'dc-echo') {
@@ -113,29 +134,30 @@ window.runPeer = async function (opts) {
       };
     }
   } else if (opts.test === 'dc-throughput') {
-    const total = opts.bytes || 16 * 1024 * 1024, chunk = 16 * 1024;
+    // N bytes in 16 KiB binary messages, at most 1 MiB buffered, resumed at 256 KiB; the
+    // answerer times first message to last byte and answers `done:N`.
+    const total = opts.bytes || 64 * 1024 * 1024, chunk = 16 * 1024;
     if (opts.role === 'offer') {
       const dc = pc.createDataChannel('bulk');
       dc.binaryType = 'arraybuffer';
-      dc.bufferedAmountLowThreshold = 1024 * 1024;
-      let sent = 0, start;
+      dc.bufferedAmountLowThreshold = 256 * 1024;
+      let sent = 0;
       const buf = new Uint8Array(chunk);
       const pump = () => {
-        while (sent < total && dc.bufferedAmount < 4 * 1024 * 1024) {
+        while (sent < total && dc.bufferedAmount + chunk <= 1024 * 1024) {
           const n = Math.min(chunk, total - sent);
           dc.send(n === chunk ? buf : buf.subarray(0, n));
           sent += n;
         }
       };
       dc.onbufferedamountlow = pump;
-      dc.onopen = () => { onOpen(dc); start = performance.now(); pump(); };
+      dc.onopen = () => { onOpen(dc); pump(); };
       dc.onmessage = (e) => {
-        const secs = (performance.now() - start) / 1000;
-        try {
-          const r = JSON.parse(e.data);
-          done({ ok: r.bytes_received === total, bytes_sent: sent, mb_per_s: +(total / 1e6 / secs).toFixed(2),
-                 error: r.bytes_received === total ? undefined : 'peer received ' + r.bytes_received });
-        } catch (err) { fail('bad report: ' + e.data); }
+        const m = typeof e.data === 'string' ? /^done:(\d+)$/.exec(e.data) : null;
+        if (!m) { fail('unexpected message from the answerer: ' + String(e.data).slice(0, 80)); return; }
+        const n = parseInt(m[1], 10);
+        done({ ok: n === total, bytes_sent: sent, peer_bytes_received: n,
+               error: n === total ? undefined : `the answerer received ${n} of ${total} bytes` });
       };
     } else {
       pc.ondatachannel = (e) => {
@@ -147,10 +169,12 @@ window.runPeer = async function (opts) {
         dc.onmessage = (m) => {
           if (start === null) start = performance.now();
           got += m.data.byteLength;
-          if (got >= total) {
-            const secs = (performance.now() - start) / 1000;
-            dc.send(JSON.stringify({ bytes_received: got }));
-            done({ ok: got === total, bytes_received: got, mb_per_s: +(got / 1e6 / secs).toFixed(2) });
+          if (got >= total && !finishedAlready) {
+            const secs = Math.max(performance.now() - start, 1) / 1000;
+            dc.send('done:' + got);
+            done({ ok: got === total, bytes_received: got, mb_per_s: +(got / 1e6 / secs).toFixed(2),
+                   mbps: +(got * 8 / 1e6 / secs).toFixed(2),
+                   error: got === total ? undefined : `received ${got} of ${total} bytes` });
           }
         };
       };
@@ -160,7 +184,7 @@ window.runPeer = async function (opts) {
     runSuite(pc, opts, onOpen, done, fail, negotiate);   // not awaited: the offer goes out below
   } else if (opts.test === 'audio' || opts.test === 'video' || opts.test === 'av') {
     // media_tests.js; awaited so the offer below carries the track.
-    try { await startMediaTest(pc, opts, onOpen, done, fail); } catch (e) { fail(e.message || String(e)); }
+    try { await startMediaTest(pc, opts, onOpen, done, fail, byeReceived); } catch (e) { fail(e.message || String(e)); }
   } else if (opts.test === 'pcm') {
     // pcm_tests.js; awaited so the offer below carries the track.
     try { await startPcmTest(pc, opts, onOpen, done, fail); } catch (e) { fail(e.message || String(e)); }
@@ -169,18 +193,17 @@ window.runPeer = async function (opts) {
   }
 
   if (opts.role === 'offer') {
+    offerStarted = performance.now();
     await pc.setLocalDescription(await pc.createOffer());
     await sendDescription();
   }
-  const timer = setTimeout(() => fail('timeout'), (opts.timeout || 30) * 1000);
+  const timer = setTimeout(() => fail('timeout'), (opts.timeout || 60) * 1000);
   await finished;
   clearTimeout(timer);
   try {
     result.selected_pair = candidateTypes(await pc.getStats());
     if (opts.test.startsWith('dc-')) result.stats = await dataChannelStats(pc);
   } catch (e) { /* stats are best effort once closed */ }
-  // Give the last message time to leave before the page is torn down.
-  await new Promise(r => setTimeout(r, 300));
   return result;
 };
 

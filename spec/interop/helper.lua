@@ -36,13 +36,18 @@ function M.browser(args)
   return cmd
 end
 
--- pair(a_cmd, b_cmd, {timeout=S, setup=SH}) -> results {a=..., b=...}, full log text.
--- setup: a shell command run inside the namespace first (e.g. iptables rules).
+-- pair(a_cmd, b_cmd, {timeout=S, setup=SH, contract=true}) -> results {a=..., b=...},
+-- full log text. setup: a shell command run inside the namespace first (e.g. iptables
+-- rules). contract: a is the offerer and b the answerer of the interop peer contract,
+-- enforced by pair.js (b starts first, a after b's READY); results.violations lists
+-- each rule broken.
 function M.pair(a, b, opts)
   opts = opts or {}
   local log = os.tmpname()
   local parts = { BROWSER .. "/isolated.sh", "env", "-u", "LD_PRELOAD", "node", BROWSER .. "/pair.js",
-                  "--timeout", tostring(opts.timeout or 60), "--" }
+                  "--timeout", tostring(opts.timeout or 60) }
+  if opts.contract then parts[#parts + 1] = "--contract" end
+  parts[#parts + 1] = "--"
   for _, x in ipairs(a) do parts[#parts + 1] = x end
   parts[#parts + 1] = "--"
   for _, x in ipairs(b) do parts[#parts + 1] = x end

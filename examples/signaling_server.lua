@@ -2,8 +2,10 @@
 --   luartc examples/signaling_server.lua --listen 127.0.0.1:8080 [--secret S] [--web DIR]
 --       [--max-peers N] [--turn-secret S --turn-uri turn:host:3478] [--stun stun:host:3478]
 --       [--cert FILE --key FILE]   (PEM: serve https and wss instead of http and ws)
+--       [--origin URL ...]         (only pages from these origins may connect)
 -- Without --secret rooms are open; with one every client needs a token (see
--- docs/signaling.md; make one with --make-token ROOM[:PEER]).
+-- docs/signaling.md; make one with --make-token ROOM[:PEER]). TURN credentials go
+-- only to token holders, so --turn-secret needs --secret.
 local rtc = require "rtc"
 local signaling = require "signaling"
 
@@ -11,12 +13,12 @@ local function usage(msg)
   io.stderr:write("signaling_server: ", msg, "\n",
     "usage: signaling_server.lua --listen HOST:PORT [--secret S] [--web DIR] [--max-peers N]\n",
     "       [--turn-secret S --turn-uri URI ...] [--stun URI] [--make-token ROOM[:PEER] [--ttl S]]\n",
-    "       [--cert FILE --key FILE]\n")
+    "       [--cert FILE --key FILE] [--origin URL ...]\n")
   os.exit(2)
 end
 
 local here = (arg[0] or ""):match("^(.*)/[^/]*$") or "."
-local opts = { listen = "127.0.0.1:8080", web = here .. "/web", max_peers = 16, turn_uris = {} }
+local opts = { listen = "127.0.0.1:8080", web = here .. "/web", max_peers = 16, turn_uris = {}, origins = {} }
 do
   local i = 1
   local function value() i = i + 1; return arg[i] or usage("missing value for " .. arg[i - 1]) end
@@ -34,6 +36,11 @@ do
     elseif a == "--ttl" then opts.ttl = tonumber(value()) or usage("--ttl needs a number")
     elseif a == "--cert" then opts.cert = value()
     elseif a == "--key" then opts.key = value()
+    elseif a == "--origin" then
+      local o = value()
+      -- An Origin header is scheme://host[:port], no path: a URL with one never matches.
+      if not o:match("^https?://[^/]+$") then usage("--origin wants scheme://host[:port], e.g. https://example.org") end
+      opts.origins[#opts.origins + 1] = o
     else usage("unknown option " .. a) end
     i = i + 1
   end
@@ -49,10 +56,11 @@ end
 local host, port = opts.listen:match("^%[?([^%]]*)%]?:(%d+)$")
 if not host then usage("--listen wants HOST:PORT") end
 if (opts.cert == nil) ~= (opts.key == nil) then usage("--cert and --key go together") end
+if opts.turn_secret and not opts.secret then usage("--turn-secret needs --secret (TURN credentials go only to token holders)") end
 
 local sig, srv = signaling.listen {
   host = host, port = tonumber(port), static = opts.web, secret = opts.secret, max_peers = opts.max_peers,
-  stun = opts.stun,
+  stun = opts.stun, origins = #opts.origins > 0 and opts.origins or nil,
   tls = opts.cert and { cert = opts.cert, key = opts.key } or nil,
   turn = opts.turn_secret and { secret = opts.turn_secret, uris = opts.turn_uris } or nil,
   on_join = function(peer) rtc.log.info("signaling", "%s joined %s", peer.id, peer.room) end,

@@ -51,6 +51,12 @@ local function ws_new(conn, cws, role, opts)
   return self
 end
 
+-- A handler that raises must not take the connection's reader down with it.
+local function call(h, ...)
+  local ok, err = pcall(h, ...)
+  if not ok then rtc.log.error("http", "websocket handler failed: %s", tostring(err)) end
+end
+
 function WS:on(ev, fn)
   if not WS_EVENTS[ev] then error("unknown websocket event '" .. tostring(ev) .. "'", 2) end
   self._handlers[ev] = fn
@@ -58,7 +64,7 @@ function WS:on(ev, fn)
   if ev == "message" and fn then
     local q, i = self._queue, self._qhead
     self._queue, self._qhead = {}, 1
-    for k = i, #q do call(self, fn, q[k][1], q[k][2]) end
+    for k = i, #q do call(fn, q[k][1], q[k][2]) end
   end
   return self
 end
@@ -86,12 +92,16 @@ http._linger = linger
 
 -- Report close once. `abort`: drop the TCP connection now (a peer that does not
 -- read); otherwise the reader task lingers so the queued close frame is delivered.
+-- A close reported while the reader sits in conn:read() came from a timeout (ping
+-- unanswered, no reply to our close frame): the peer is silent, so nothing would
+-- ever wake that read and the connection would stay open for good. Close it here;
+-- the reader then sees the end of the stream and its task ends.
 local function finish(self, code, reason, clean, abort)
   if self.state == "closed" then return end
   self.state = "closed"
   self.close_code, self.close_reason = code, reason
   if self._timer then self._timer:stop(); self._timer = nil end
-  if abort then self._conn:close() end
+  if abort or self._reading then self._conn:close() end
   if self._cws then self._cws:free(); self._cws = nil end
   local h = self._handlers.close
   if h then
@@ -123,18 +133,12 @@ local function flush(self)
   arm_timer(self)
 end
 
--- A handler that raises must not take the connection's reader down with it.
-local function call(self, h, ...)
-  local ok, err = pcall(h, ...)
-  if not ok then rtc.log.error("http", "websocket handler failed: %s", tostring(err)) end
-end
-
 local function dispatch(self, ev)
   local t = ev.type
   if t == "text" or t == "binary" then
     local h = self._handlers.message
     if h then
-      call(self, h, ev.data, t == "binary")
+      call(h, ev.data, t == "binary")
     else
       self._queue[#self._queue + 1] = { ev.data, t == "binary" }
       wake(self)
@@ -143,7 +147,7 @@ local function dispatch(self, ev)
     flush(self)
     finish(self, ev.code, ev.data, ev.clean)
   elseif self._handlers[t] then
-    call(self, self._handlers[t], ev.data)
+    call(self._handlers[t], ev.data)
   end
 end
 
@@ -190,7 +194,9 @@ end
 local function ws_run(self, leftover)
   if leftover and leftover ~= "" then ws_pump(self, leftover) end
   while self.state ~= "closed" do
+    self._reading = true
     local data = self._conn:read()
+    self._reading = false
     if not data then
       if self._cws then self._cws:eof(); drain(self) end
       finish(self, 1006, "connection lost", false, true)
@@ -338,7 +344,10 @@ function Server:_upgrade(conn, parser, req, rest)
   local entry = self._ws[req.path]
   -- Browsers send cookies on cross-site WebSocket upgrades: an origin list stops
   -- other sites' pages from opening the socket in a visitor's name.
-  if entry.origins and not entry.origins[req.headers.origin or ""] then
+  -- Programs (bots, curl) send no Origin: `allow_no_origin` admits them, as nothing a
+  -- page does can leave the header out.
+  local origin = req.headers.origin
+  if entry.origins and not (origin and entry.origins[origin] or (not origin and entry.allow_no_origin)) then
     self.stats.errors = self.stats.errors + 1
     reply(conn, 403, "origin not allowed\n", { ["Content-Type"] = "text/plain; charset=utf-8" }, false)
     return linger(conn)
@@ -421,15 +430,18 @@ function Server:route(method, path, fn)
   return self
 end
 
---- server:websocket(path, fn(ws, req), {protocols = {...}, origins = {"http://host:port", ...}})
---- With `origins`, an upgrade whose Origin header is not listed gets 403.
+--- server:websocket(path, fn(ws, req), {protocols = {...}, origins = {"http://host:port", ...},
+---   allow_no_origin = bool})
+--- With `origins`, an upgrade whose Origin header is not listed gets 403; one without
+--- an Origin header too, unless `allow_no_origin`.
 function Server:websocket(path, fn, opts)
   local origins
   if opts and opts.origins then
     origins = {}
     for _, o in ipairs(opts.origins) do origins[o] = true end
   end
-  self._ws[path] = { fn = fn, protocols = opts and opts.protocols, origins = origins }
+  self._ws[path] = { fn = fn, protocols = opts and opts.protocols, origins = origins,
+                     allow_no_origin = opts and opts.allow_no_origin or false }
   return self
 end
 

@@ -172,25 +172,165 @@ describe("signaling", function()
     end)
   end)
 
-  it("hands out TURN REST credentials", function()
-    with_server({ port = 0, turn = { secret = "turnsecret", uris = { "turn:127.0.0.1:3478" }, ttl = 600 } },
+  it("hands out TURN REST credentials only for a valid token's peer, never outliving it", function()
+    local secret = "join-secret"
+    local origin = "https://app.example"
+    with_server({ port = 0, secret = secret, origins = { origin },
+                  turn = { secret = "turnsecret", uris = { "turn:127.0.0.1:3478" }, ttl = 600 } },
       function(url, sig, srv)
-        local r = assert(http.request("http://127.0.0.1:" .. srv.port .. "/turn?user=alice"))
-        assert.equal(200, r.status)
-        local t = assert(json.decode(r.body))
-        local exp, user = t.username:match("^(%d+):(.*)$")
+        local base = "http://127.0.0.1:" .. srv.port
+        local function get(path, headers)
+          local r = assert(http.request(base .. path, { headers = headers }))
+          return r.status, json.decode(r.body)
+        end
+        -- no token, a forged one, one without a peer, one for another user name
+        assert.equal(403, (get("/turn?user=anyone")))
+        local forged = signaling.make_token("wrong", { room = "r", peer = "alice", ttl = 60 })
+        assert.equal(403, (get("/turn?token=" .. forged)))
+        local roomonly = signaling.make_token(secret, { room = "r", ttl = 60 })
+        local st, body = get("/turn?token=" .. roomonly)
+        assert.equal(403, st)
+        assert.truthy(body.error:find("no peer"))
+        local alice = signaling.make_token(secret, { room = "r", peer = "alice", ttl = 120 })
+        assert.equal(403, (get("/turn?user=bob&token=" .. alice)))
+        -- a page of another site
+        assert.equal(403, (get("/turn?token=" .. alice, { Origin = "https://evil.example" })))
+        -- the token's own peer: credentials expire with the token (120 s), not turn.ttl (600 s)
+        local claims = assert(signaling.verify_token(secret, alice))
+        st, body = get("/turn?token=" .. alice, { Origin = origin })
+        assert.equal(200, st)
+        local exp, user = body.username:match("^(%d+):(.*)$")
         assert.equal("alice", user)
-        assert.is_true(tonumber(exp) > os.time() + 590 and tonumber(exp) <= os.time() + 600)
-        local core = require "rtc.core"
-        assert.equal(core.base64_encode(core.hmac_sha1("turnsecret", t.username)), t.password)
-        assert.equal("turn:127.0.0.1:3478", t.uris[1])
-        -- the welcome carries the same kind of credentials
-        local c = assert(signaling.connect(url, { room = "r", peer = "bob" }))
-        assert.equal("turn:127.0.0.1:3478", c.ice_servers[1].urls[1])
-        assert.truthy(c.ice_servers[1].username:match(":bob$"))
+        assert.is_true(tonumber(exp) <= claims.exp, body.username)
+        assert.is_true(body.ttl <= 120)
+        assert.equal("turn:127.0.0.1:3478", body.uris[1])
+        st, body = get("/turn", { Authorization = "Bearer " .. alice })
+        assert.equal(200, st)
+        assert.equal("alice", body.username:match(":(.*)$"))
+        -- the welcome carries credentials for the joined peer, bounded by its token too
+        local bobtok = signaling.make_token(secret, { room = "r", peer = "bob", ttl = 300 })
+        assert.is_nil((signaling.connect(url, { token = bobtok, origin = "https://evil.example" })))
+        local c = assert(signaling.connect(url, { token = bobtok, origin = origin }))
+        c:close()
+        c:wait(function() return false end, 1)
+        c = assert(signaling.connect(url, { token = bobtok }))   -- a program: no Origin
+        local ice = c.ice_servers[1]
+        assert.equal("turn:127.0.0.1:3478", ice.urls[1])
+        local bexp = ice.username:match("^(%d+):bob$")
+        assert.truthy(bexp, ice.username)
+        assert.is_true(tonumber(bexp) <= assert(signaling.verify_token(secret, bobtok)).exp)
+        -- /healthz: counts only
+        st, body = get("/healthz")
+        assert.equal(200, st)
+        assert.equal(1, body.peers)
+        for k, v in pairs(body) do
+          assert.is_true(k == "status" or math.type(v) == "integer", "healthz field " .. k)
+        end
         c:close()
         c:wait(function() return false end, 1)
       end)
+  end)
+
+  it("gives a token without a peer id a server-picked id, never one its holder names", function()
+    local secret = "s"
+    with_server({ port = 0, secret = secret }, function(url)
+      local tok = signaling.make_token(secret, { room = "r", ttl = 60 })
+      local c, err, code = signaling.connect(url, { token = tok, peer = "alice" })
+      assert.is_nil(c)
+      assert.equal(4001, code, err)
+      c = assert(signaling.connect(url, { token = tok }))
+      assert.truthy(c.id and c.id ~= "alice" and #c.id > 0)
+      c:close()
+      c:wait(function() return false end, 1)
+    end)
+  end)
+
+  it("refuses to hand out TURN credentials on a server without join tokens", function()
+    local srv = assert(http.server { port = 0 })
+    local ok, err = pcall(signaling.attach, srv, { turn = { secret = "t", uris = { "turn:x" } } })
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("turn needs secret", 1, true))
+    srv:close()
+    rtc.run()
+  end)
+
+  it("refuses forged join/leave notices: honest peers keep their room, the forger gets errors", function()
+    with_server({ port = 0, on_message = function(_, msg)
+                    -- a hook's replacement without `from` still goes out as the sender's
+                    if msg.type == "rewrite" then return { type = "note", text = "rewritten" } end
+                  end }, function(url, sig)
+      local a = assert(signaling.connect(url, { room = "r", peer = "alice" }))
+      local b = assert(signaling.connect(url, { room = "r", peer = "bob" }))
+      local m = assert(signaling.connect(url, { room = "r", peer = "mallory" }))
+      -- the real notices first; from here on alice must see none
+      assert(a:wait("join", 5)); assert(a:wait("join", 5))
+      local joins, leaves = 0, 0
+      a:on("join", function() joins = joins + 1 end)
+      a:on("leave", function() leaves = leaves + 1 end)
+      local refused = 0
+      m:on("error", function(e) if e.error == "reserved-type" then refused = refused + 1 end end)
+      assert(m:send { type = "leave", to = "alice", id = "bob", peers = { "alice" } })
+      assert(m:send { type = "leave", id = "bob" })
+      for i = 1, 150 do assert(m:send { type = "join", id = "ghost" .. i, info = {} }) end
+      assert(m:send { type = "welcome", to = "bob", id = "mallory", room = "r", peers = {} })
+      assert(m:send { type = "error", to = "alice", error = "x" })
+      assert(m:send { type = "pong", to = "alice" })
+      assert(m:send { type = "rewrite", to = "alice" })
+      -- messages are handled in order: once alice has the rewritten note, every forgery
+      -- before it has been refused
+      local note = assert(a:wait("note", 5))
+      assert.equal("mallory", note.from)
+      m:send { type = "ping" }
+      assert(m:wait("pong", 5))
+      assert.equal(155, refused)
+      assert.equal(0, joins)
+      assert.equal(0, leaves)
+      assert.same({ "alice", "bob", "mallory" }, sig:members("r"))
+      assert.truthy(a.peers.bob)
+      assert.is_nil(a.peers.ghost1)
+      -- the honest peers still talk, and were not rate-limited out of the room
+      assert(a:send { type = "offer", to = "bob", sdp = "v=0" })
+      assert.equal("alice", assert(b:wait("offer", 5)).from)
+      assert.is_nil(a.closed)
+      assert.is_nil(b.closed)
+      a:close(); b:close(); m:close()
+      m:wait(function() return false end, 1)
+    end)
+  end)
+
+  it("the Lua client ignores server-only notices that carry a sender", function()
+    -- A server that relays everything (an old or hostile one) sends forgeries as they
+    -- would arrive: with `from` added.
+    local failure
+    rtc.spawn(function()
+      local srv = assert(http.server { port = 0 })
+      srv:websocket("/ws", function(ws)
+        ws:send(json.encode { type = "welcome", id = "me", room = "r", peers = { { id = "bob" } } })
+        ws:send(json.encode { type = "leave", id = "bob", from = "mallory" })
+        ws:send(json.encode { type = "join", id = "ghost", from = "mallory" })
+        ws:send(json.encode { type = "welcome", id = "mallory", room = "x", peers = {}, from = "mallory" })
+        ws:send(json.encode { type = "join", id = "carol" })
+        ws:send(json.encode { type = "hello", from = "bob" })
+      end)
+      local ok, err = xpcall(function()
+        local c = assert(signaling.connect("ws://127.0.0.1:" .. srv.port .. "/ws", { room = "r" }))
+        local joined = {}
+        c:on("join", function(id) joined[#joined + 1] = id end)
+        assert.equal("bob", assert(c:wait("hello", 5)).from)
+        assert.same({ "carol" }, joined)
+        assert.equal("me", c.id)
+        assert.equal("r", c.room)
+        assert.truthy(c.peers.bob)
+        assert.is_nil(c.peers.ghost)
+        assert.equal(3, c.forged)
+        c:close()
+        c:wait(function() return false end, 1)
+      end, debug.traceback)
+      if not ok then failure = err end
+      srv:close()
+    end)
+    rtc.run()
+    if failure then error(failure, 0) end
   end)
 end)
 
@@ -212,6 +352,69 @@ describe("signaling keepalive", function()
       conn:close()
       a:close()
       a:wait(function() return false end, 1)
+    end)
+  end)
+end)
+
+-- Open descriptors of this process (the server runs in it; so do the test's clients).
+local function open_fds()
+  local f = assert(io.open("/proc/self/stat"))
+  local pid = f:read("a"):match("^(%d+)")
+  f:close()
+  local p = assert(io.popen("ls /proc/" .. pid .. "/fd | wc -l"))
+  local n = tonumber(p:read("a"))
+  p:close()
+  return n
+end
+
+-- Waits (yielding) until cond() holds; the guard only stops a test that would hang.
+local function wait_until(cond, what)
+  for _ = 1, 400 do
+    if cond() then return end
+    rtc.sleep(0.025)
+  end
+  error("never happened: " .. what, 2)
+end
+
+describe("signaling connections closed by a timeout", function()
+  it("releases clients that go silent after joining or after a refused join", function()
+    local core = require "rtc.core"
+    with_server({ port = 0, ping_interval = 150, close_timeout = 150, max_connections = 5 }, function(url, sig, srv)
+      local a = assert(signaling.connect(url, { room = "r", peer = "a" }))
+      wait_until(function() return srv.stats.connections == 1 end, "a's connection counted")
+      local base = open_fds()
+      -- Raw clients: they complete the upgrade, then never read, answer or close.
+      local silent = {}
+      local function mute(target)
+        local conn = assert(rtc.tcp_connect("127.0.0.1", srv.port))
+        conn:write(core.ws_client_request("127.0.0.1:" .. srv.port, target))
+        silent[#silent + 1] = conn
+      end
+      -- Without the release, the silent sockets would keep the loop alive after a
+      -- failure: close our ends whatever happens.
+      local ok, err = xpcall(function()
+      for i = 1, 3 do mute("/ws?room=r&peer=mute" .. i) end
+      mute("/ws?room=bad%20room")   -- refused (4000): our close frame is never answered
+      wait_until(function() return srv.stats.connections == 5 end, "five connections")
+      -- the cap holds while they are there
+      local c, _, code = signaling.connect(url, { room = "r", peer = "late" })
+      assert.is_nil(c, "joined over max_connections")
+      assert.is_nil(code)
+      for _ = 1, 3 do assert(a:wait("leave", 10)) end
+      -- The server drops its end of every silent connection: only the test's own four
+      -- client sockets stay open on top of what was open before.
+      wait_until(function() return srv.stats.connections == 1 end, "silent connections released")
+      wait_until(function() return open_fds() == base + #silent end, "server-side descriptors closed")
+      assert.same({ "a" }, sig:members("r"))
+      -- and a legitimate client gets in again
+      local b = assert(signaling.connect(url, { room = "r", peer = "b" }))
+      assert.equal("b", b.id)
+      b:close()
+      end, debug.traceback)
+      for _, conn in ipairs(silent) do conn:close() end
+      a:close()
+      a:wait(function() return false end, 1)
+      if not ok then error(err, 0) end
     end)
   end)
 end)
@@ -240,7 +443,14 @@ describe("signaling tokens", function()
     local u, p, exp = signaling.turn_credentials("secret", "user", 100, 1000)
     assert.equal("1100:user", u)
     assert.equal(1100, exp)
-    assert.equal(core.base64_encode(core.hmac_sha1("secret", "1100:user")), p)
+    -- the same password as the openssl CLI computes (standard, padded base64)
+    local o = io.popen("printf '%s' '1100:user' | openssl dgst -sha1 -hmac secret -binary | base64")
+    local want = o:read("l")
+    o:close()
+    assert.equal(28, #want)
+    assert.equal(want, p)
+    -- and the same as the TURN server module's own REST helper
+    assert.equal(want, core.turn_rest_password("secret", "1100:user"))
   end)
 end)
 

@@ -65,7 +65,21 @@ async function start() {
   };
 }
 
+// Types only the server sends. It adds "from" to every message it relays, so one of
+// these carrying "from" was forged by another member: a forged "leave" would tear
+// down a live connection, forged "join"s would open a connection per ghost.
+const SERVER_ONLY = new Set(["welcome", "join", "leave", "error", "pong"]);
+demo.ignored = 0;
+
 function onSignal(msg) {
+  if (!msg || typeof msg.type !== "string") return;
+  const fromServer = msg.from === undefined;
+  if (SERVER_ONLY.has(msg.type) !== fromServer) {
+    // a forged notice, or a relayed type without a sender
+    demo.ignored++;
+    console.warn("ignored signaling message", msg.type, msg.from);
+    return;
+  }
   switch (msg.type) {
   case "welcome":
     demo.id = msg.id;

@@ -35,10 +35,21 @@ local function emit(self, ev, ...)
   return true
 end
 
+-- The types only the server sends (signaling.RESERVED). The server adds `from` to
+-- every message it relays, so one of these carrying `from` is another member's
+-- forgery (or a server that relays them): never acted on, never queued for wait().
+local SERVER_ONLY = { welcome = true, join = true, leave = true, error = true, pong = true }
+M.SERVER_ONLY = SERVER_ONLY
+
 local function on_text(self, data)
   local msg = json.decode(data)
   if type(msg) ~= "table" or type(msg.type) ~= "string" then return end
   local t = msg.type
+  if SERVER_ONLY[t] and msg.from ~= nil then
+    self.forged = (self.forged or 0) + 1
+    rtc.log.warn("signaling", "ignored a '%s' notice sent by %s", t, tostring(msg.from))
+    return
+  end
   if t == "welcome" then
     self.id, self.room, self.ice_servers = msg.id, msg.room, msg.ice_servers
     self.peers = {}
@@ -61,7 +72,7 @@ local function on_text(self, data)
   wake(self)
 end
 
---- signaling.connect(url, {room=, token=, peer=, info=table, timeout=, ca=, ca_pem=,
+--- signaling.connect(url, {room=, token=, peer=, info=table, origin=, timeout=, ca=, ca_pem=,
 ---   insecure=, servername=}) -> client | nil, err, code   (wss:// URLs: TLS options as in http.ws_connect)
 --- (yields until the server's welcome, or the refusal with its close code)
 function M.connect(url, opts)
@@ -76,7 +87,7 @@ function M.connect(url, opts)
   add("token", opts.token)
   if opts.info then add("info", json.encode(opts.info)) end
   local full = url .. (#params > 0 and ((url:find("?", 1, true) and "&" or "?") .. table.concat(params, "&")) or "")
-  local ws, err = http.ws_connect(full, { timeout = opts.timeout, max_message = opts.max_message, ca = opts.ca,
+  local ws, err = http.ws_connect(full, { timeout = opts.timeout, max_message = opts.max_message, origin = opts.origin, ca = opts.ca,
                                           ca_pem = opts.ca_pem, insecure = opts.insecure, servername = opts.servername })
   if not ws then return nil, err end
   local self = setmetatable({ ws = ws, _handlers = {}, _inbox = {}, peers = nil }, Client)

@@ -45,6 +45,13 @@ local DEFAULTS = {
 
 local ID_OK = "^[%w_.%-]+$"    -- room and peer ids: 1..64 of these characters
 
+-- Every type the server itself sends. A client may not send these: relayed, a
+-- forged `leave` would tear down a real connection and a flood of `join`s would make
+-- every member open a connection per ghost. Clients act on them only without `from`
+-- (the server adds `from` to everything it relays, so only its own notices lack it).
+local RESERVED = { welcome = true, join = true, leave = true, error = true, pong = true }
+M.RESERVED = RESERVED
+
 local Sig = {}
 Sig.__index = Sig
 
@@ -126,6 +133,9 @@ function Sig:_message(peer, data, binary)
   local to = msg.to
   if to ~= nil and type(to) ~= "string" then return self:_error(peer, "bad-message", "'to' must be a peer id", msg.type) end
   if msg.type == "ping" then return send(peer, { type = "pong" }) end
+  if RESERVED[msg.type] then
+    return self:_error(peer, "reserved-type", "'" .. msg.type .. "' is sent by the server only", msg.type)
+  end
   msg.from = peer.id
   if o.on_message then
     local ok, res, why = pcall(o.on_message, peer, msg)
@@ -134,7 +144,12 @@ function Sig:_message(peer, data, binary)
       return self:_error(peer, "internal", "message hook failed", msg.type)
     end
     if res == false then return self:_error(peer, "refused", why or "message refused", msg.type) end
-    if type(res) == "table" then msg = res end
+    if type(res) == "table" then
+      -- A replacement still comes from this peer: without `from`, clients would
+      -- take it for a server notice.
+      msg = res
+      msg.from = peer.id
+    end
   end
   local room = self.rooms[peer.room]
   self.stats.relayed = self.stats.relayed + 1
@@ -168,7 +183,11 @@ function Sig:_join(ws, req)
     if not c then return refuse(kind == "expired" and M.CLOSE.EXPIRED or M.CLOSE.BAD_TOKEN, why) end
     if room_id and c.room ~= room_id then return refuse(M.CLOSE.BAD_TOKEN, "token is for another room") end
     if peer_id and c.peer and c.peer ~= peer_id then return refuse(M.CLOSE.BAD_TOKEN, "token is for another peer") end
-    room_id, peer_id, claims = c.room, c.peer or peer_id, c
+    -- A token that names no peer is for a peer the server names: letting its holder
+    -- pick an id would let it take the id of a member who just left (or of one about
+    -- to join), and with it the messages meant for that member.
+    if peer_id and not c.peer then return refuse(M.CLOSE.BAD_TOKEN, "token names no peer: the server picks the id") end
+    room_id, peer_id, claims = c.room, c.peer, c
   end
   if type(room_id) ~= "string" or #room_id > 64 or not room_id:match(ID_OK) then
     return refuse(M.CLOSE.BAD_REQUEST, "missing or invalid room")
@@ -218,7 +237,7 @@ function Sig:_join(ws, req)
   if o.turn or o.stun then
     welcome.ice_servers = json.array({})
     if o.stun then table.insert(welcome.ice_servers, { urls = o.stun }) end
-    if o.turn then table.insert(welcome.ice_servers, self:turn_server(peer_id)) end
+    if o.turn then table.insert(welcome.ice_servers, self:turn_server(peer_id, claims and claims.exp)) end
   end
   send(peer, welcome)
   local ids = member_ids(room)
@@ -228,11 +247,16 @@ function Sig:_join(ws, req)
   return peer
 end
 
---- sig:turn_server(user) -> {urls=, username=, credential=, ttl=} (when opts.turn is set)
-function Sig:turn_server(user)
+--- sig:turn_server(user, not_after) -> {urls=, username=, credential=, ttl=} (when opts.turn
+--- is set): credentials for `user` valid for turn.ttl seconds, and never past the Unix
+--- time `not_after` (the expiry of the token they are issued for).
+function Sig:turn_server(user, not_after)
   local t = self.opts.turn
-  local username, password = token.turn_credentials(t.secret, user, t.ttl or self.opts.turn_ttl)
-  return { urls = json.array(t.uris), username = username, credential = password, ttl = t.ttl or self.opts.turn_ttl }
+  local now = os.time()
+  local ttl = t.ttl or self.opts.turn_ttl
+  if not_after then ttl = math.max(0, math.min(ttl, math.floor(not_after) - now)) end
+  local username, password = token.turn_credentials(t.secret, user, ttl, now)
+  return { urls = json.array(t.uris), username = username, credential = password, ttl = ttl }
 end
 
 --- sig:send(room, peer_id, msg) -> true | false: a message from the server itself.
@@ -268,25 +292,57 @@ function Sig:kick(room_id, peer_id, code, reason)
   return true
 end
 
--- GET /turn?user=NAME[&token=T]: TURN REST credentials (coturn's use-auth-secret).
+local JSON_HEADERS = { ["Content-Type"] = "application/json", ["Cache-Control"] = "no-store" }
+
+local function json_error(status, text)
+  return status, json.encode { error = text } .. "\n", JSON_HEADERS
+end
+
+-- A page of a site not on the origin list must not read what these routes return
+-- in a visitor's name (requests without Origin are not from a page).
+function Sig:_origin_ok(req)
+  local list = self._origins
+  local origin = req.headers.origin
+  return not list or origin == nil or list[origin] == true
+end
+
+-- The token of an HTTP request: `Authorization: Bearer T` or `?token=T`.
+local function request_token(req)
+  local auth = req.headers.authorization
+  local t = auth and auth:match("^[Bb]earer%s+(%S+)$")
+  return t or core.http_query_param(req.target, "token")
+end
+
+-- GET /turn?token=T[&user=PEER]: TURN REST credentials (coturn's use-auth-secret) for
+-- the peer the token names, expiring no later than the token.
 function Sig:_turn_route(req)
   local o = self.opts
-  if o.secret then
-    local c = token.verify(o.secret, core.http_query_param(req.target, "token"))
-    if not c then return 403, '{"error":"bad token"}\n', { ["Content-Type"] = "application/json" } end
+  if not self:_origin_ok(req) then return json_error(403, "origin not allowed") end
+  local c, _, why = token.verify(o.secret, request_token(req))
+  if not c then return json_error(403, why) end
+  if type(c.peer) ~= "string" or #c.peer > 64 or not c.peer:match(ID_OK) then
+    return json_error(403, "token names no peer: use the credentials in the welcome message")
   end
-  local user = core.http_query_param(req.target, "user") or ""
-  if #user > 64 or (user ~= "" and not user:match(ID_OK)) then
-    return 400, '{"error":"bad user"}\n', { ["Content-Type"] = "application/json" }
-  end
-  local s = self:turn_server(user)
+  local user = core.http_query_param(req.target, "user")
+  if user and user ~= c.peer then return json_error(403, "token is for another peer") end
+  local s = self:turn_server(c.peer, c.exp)
   local body = json.encode { username = s.username, password = s.credential, ttl = s.ttl, uris = s.urls }
-  return 200, body, { ["Content-Type"] = "application/json", ["Cache-Control"] = "no-store" }
+  return 200, body, JSON_HEADERS
+end
+
+-- GET /healthz: counts only (no room names, peer ids or addresses).
+local HEALTH_FIELDS = { "rooms", "peers", "joins", "relayed", "errors", "refused", "dropped" }
+function Sig:_health_route(req)
+  if not self:_origin_ok(req) then return json_error(403, "origin not allowed") end
+  local body = { status = "ok" }
+  for _, k in ipairs(HEALTH_FIELDS) do body[k] = self.stats[k] end
+  return 200, json.encode(body), JSON_HEADERS
 end
 
 --- signaling.attach(http_server, opts) -> sig
 --- opts: path ("/ws"), secret (tokens required when set), max_peers, max_rooms,
---- max_message_size, rate, burst, turn = {secret=, uris={...}, ttl=}, stun = url,
+--- max_message_size, rate, burst, turn = {secret=, uris={...}, ttl=} (needs `secret`:
+--- TURN credentials go only to token holders), stun = url,
 --- origins = {"https://example.org", ...} (pages allowed to connect; absent = any),
 --- on_join(peer, req) -> false, reason to refuse; on_message(peer, msg) -> false, reason
 --- to drop | a replacement msg | nil to relay as is; on_leave(peer).
@@ -294,7 +350,19 @@ function M.attach(server, opts)
   local o = {}
   for k, v in pairs(DEFAULTS) do o[k] = v end
   for k, v in pairs(opts or {}) do o[k] = v end
-  local self = setmetatable({ opts = o, server = server, rooms = {},
+  if o.turn and not o.secret then
+    error("signaling.attach: turn needs secret (TURN credentials are issued only to holders of a join token)", 2)
+  end
+  if o.origins ~= nil and type(o.origins) ~= "table" then error("signaling.attach: origins must be a list", 2) end
+  local origins
+  if o.origins then
+    origins = {}
+    for _, v in ipairs(o.origins) do
+      if type(v) ~= "string" then error("signaling.attach: origins must be a list of strings", 2) end
+      origins[v] = true
+    end
+  end
+  local self = setmetatable({ opts = o, server = server, rooms = {}, _origins = origins,
                               stats = { rooms = 0, peers = 0, joins = 0, relayed = 0, errors = 0,
                                         refused = 0, dropped = 0 } }, Sig)
   server:websocket(o.path, function(ws, req)
@@ -302,11 +370,9 @@ function M.attach(server, opts)
     if not peer then return end
     ws:on("message", function(data, binary) self:_message(peer, data, binary) end)
     ws:on("close", function() self:_leave(peer) end)
-  end, { origins = o.origins })
+  end, { origins = o.origins, allow_no_origin = true })
   if o.turn then server:route("GET", "/turn", function(req) return self:_turn_route(req) end) end
-  server:route("GET", "/healthz", function()
-    return 200, json.encode(self.stats), { ["Content-Type"] = "application/json" }
-  end)
+  server:route("GET", "/healthz", function(req) return self:_health_route(req) end)
   return self
 end
 
@@ -322,7 +388,12 @@ function M.listen(opts)
   if hopts.ping_interval == nil then hopts.ping_interval = 30000 end
   local server, err = http.server(hopts)
   if not server then return nil, err end
-  return M.attach(server, opts), server
+  local ok, sig = pcall(M.attach, server, opts)
+  if not ok then
+    server:close()
+    error(sig, 0)
+  end
+  return sig, server
 end
 
 return M

@@ -602,8 +602,11 @@ static int l_http_url_decode(lua_State *L)
 {
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
+    /* Read the flag before pushing the scratch buffer: with one argument, slot 2
+     * would otherwise be the buffer itself (a true value). */
+    bool form = lua_toboolean(L, 2);
     char *out = lua_newuserdatauv(L, n + 1, 0);
-    int r = rtc_http_url_decode((rtc_str){ s, n }, out, n + 1, lua_toboolean(L, 2));
+    int r = rtc_http_url_decode((rtc_str){ s, n }, out, n + 1, form);
     if (r < 0) return lrtc_push_error(L, r, NULL);
     lua_pushlstring(L, out, (size_t)r);
     return 1;
@@ -615,8 +618,9 @@ static int l_base64_encode(lua_State *L)
     const char *s = luaL_checklstring(L, 1, &n);
     luaL_argcheck(L, n < ((size_t)1 << 30), 1, "too large");
     size_t cap = RTC_BASE64_ENCLEN(n);
+    bool url = lua_toboolean(L, 2);   /* before the buffer takes slot 2 */
     char *out = lua_newuserdatauv(L, cap, 0);
-    int r = rtc_base64_encode((const uint8_t *)s, n, out, cap, lua_toboolean(L, 2));
+    int r = rtc_base64_encode((const uint8_t *)s, n, out, cap, url);
     if (r < 0) return lrtc_push_error(L, r, NULL);
     lua_pushlstring(L, out, (size_t)r);
     return 1;
@@ -627,8 +631,9 @@ static int l_base64_decode(lua_State *L)
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
     size_t cap = RTC_BASE64_DECLEN(n) + 1;
+    bool url = lua_toboolean(L, 2);   /* before the buffer takes slot 2 */
     uint8_t *out = lua_newuserdatauv(L, cap, 0);
-    int r = rtc_base64_decode(s, n, out, cap, lua_toboolean(L, 2));
+    int r = rtc_base64_decode(s, n, out, cap, url);
     if (r < 0) return lrtc_push_error(L, r, "invalid base64");
     lua_pushlstring(L, (const char *)out, (size_t)r);
     return 1;

@@ -251,6 +251,27 @@ describe("websocket", function()
     end)
   end)
 
+  it("delivers messages queued before the message handler is set, in order", function()
+    run({ port = 0 }, function(srv)
+      local ws = assert(http.ws_connect("ws://127.0.0.1:" .. srv.port .. "/ws"))
+      local ponged = false
+      ws:on("pong", function() ponged = true end)
+      for _, m in ipairs { "one", "two", "three" } do assert(ws:send(m)) end
+      assert(ws:ping("p"))
+      -- The server answers in order: once the pong is here, the three echoes are queued.
+      for _ = 1, 400 do if ponged then break end rtc.sleep(0.01) end
+      assert.is_true(ponged)
+      local got = {}
+      ws:on("message", function(d) got[#got + 1] = d end)
+      assert.same({ "echo:one", "echo:two", "echo:three" }, got)
+      assert(ws:send("four"))
+      for _ = 1, 400 do if #got == 4 then break end rtc.sleep(0.01) end
+      assert.equal("echo:four", got[4])
+      ws:close()
+      for _ = 1, 400 do if ws.state == "closed" then break end rtc.sleep(0.01) end
+    end)
+  end)
+
   it("refuses a bad handshake with 400/426", function()
     run({ port = 0 }, function(srv)
       local res = exchange(srv.port, "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" ..
@@ -527,6 +548,27 @@ describe("codec binding", function()
     end
     assert.is_true(errors > 100)
     assert.is_true(messages > 100)
+  end)
+
+  it("base64 and URL decoding: RFC 4648 section 10 vectors, one-argument calls", function()
+    local vectors = { [""] = "", f = "Zg==", fo = "Zm8=", foo = "Zm9v", foob = "Zm9vYg==",
+                      fooba = "Zm9vYmE=", foobar = "Zm9vYmFy" }
+    for plain, enc in pairs(vectors) do
+      assert.equal(enc, core.base64_encode(plain))
+      assert.equal(plain, core.base64_decode(enc))
+      -- base64url (section 5), unpadded
+      local url = enc:gsub("=", "")
+      assert.equal(url, core.base64_encode(plain, true))
+      assert.equal(plain, core.base64_decode(url, true))
+    end
+    assert.equal("++//", core.base64_encode("\251\239\255"))
+    assert.equal("--__", core.base64_encode("\251\239\255", true))
+    assert.equal("\251\239\255", core.base64_decode("++//"))
+    assert.equal("A", core.base64_decode("QQ=="))
+    assert.is_nil(core.base64_decode("QQ"))          -- standard base64 must be padded
+    assert.is_nil(core.base64_decode("QQ==", true))  -- base64url must not be
+    assert.equal("a+b c", core.http_url_decode("a+b%20c"))
+    assert.equal("a b c", core.http_url_decode("a+b%20c", true))
   end)
 
   it("refuses header injection in responses", function()

@@ -6,7 +6,9 @@
 // with a secret, then checks:
 //   two-pages: two pages join a room, chat over a data channel, see each other's video;
 //   bot:       a page and the luartc chat bot exchange chat through the signaling server;
-//   bad-token: a page with a forged token is refused with close code 4001.
+//   bad-token: a page with a forged token is refused with close code 4001;
+//   forged:    from a server that relays forged notices (spec/signaling_forging_server.lua),
+//              the page ignores a leave and a join that carry `from`, acts on a real join.
 // Prints one JSON line with the results on stdout; logs go to stderr.
 'use strict';
 const fs = require('fs');
@@ -122,6 +124,14 @@ async function badToken(ctx, base) {
   return { ok: r.code === 4001 && r.id === null, code: r.code, status: r.status };
 }
 
+async function forged(ctx, base) {
+  const p = await openPage(ctx, base + '?room=forged&name=dave&media=0');
+  await waitFor(p, () => window.demo.peers.has('carol'), null, 'the real join');
+  const r = await p.evaluate(() => ({ peers: [...window.demo.peers.keys()].sort(), ignored: window.demo.ignored }));
+  await p.close();
+  return { ok: r.ignored === 2 && r.peers.join(',') === 'bob,carol', peers: r.peers, ignored: r.ignored };
+}
+
 async function main() {
   const results = {};
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'luartc-demo-'));
@@ -142,7 +152,9 @@ async function main() {
     const lockedP = startLuartc([path.join(opts.src, 'examples', 'signaling_server.lua'), '--listen',
                                  `127.0.0.1:${port + 1}`, '--secret', 'e2e-secret',
                                  '--web', path.join(opts.src, 'examples', 'web')], {}, /signaling on/);
-    await Promise.all([demoP, lockedP]);
+    const forgingP = startLuartc([path.join(opts.src, 'spec', 'signaling_forging_server.lua'), String(port + 2),
+                                  path.join(opts.src, 'examples', 'web')], {}, /forging server on/);
+    await Promise.all([demoP, lockedP, forgingP]);
     ctx = await chromium.launchPersistentContext(userDir, {
       executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -151,7 +163,8 @@ async function main() {
              '--autoplay-policy=no-user-gesture-required'] });
     const base = `http://127.0.0.1:${port}/`;
     for (const [name, fn, b] of [['two_pages', twoPages, base], ['bot', withBot, base],
-                                 ['bad_token', badToken, `http://127.0.0.1:${port + 1}/`]]) {
+                                 ['bad_token', badToken, `http://127.0.0.1:${port + 1}/`],
+                                 ['forged', forged, `http://127.0.0.1:${port + 2}/`]]) {
       try { results[name] = await fn(ctx, b); } catch (e) { results[name] = { ok: false, error: e.message }; }
       log(`${name}: ${JSON.stringify(results[name])}`);
     }

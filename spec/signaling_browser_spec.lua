@@ -1,7 +1,7 @@
 -- Chromium end to end with the web demo (spec/signaling_browser.js), inside a private
 -- network namespace (spec/browser/isolated.sh): two pages chat over a data channel and
 -- see each other's video, a page chats with the luartc chat bot, a forged token is
--- refused with 4001.
+-- refused with 4001, forged join/leave notices are ignored by the page.
 local rtc = require "rtc"
 local child = require "support.child"
 
@@ -69,6 +69,12 @@ describe("web demo in Chromium", function()
     assert.equal("", dec:read("a"))
     dec:close()
     os.execute("rm -rf " .. child.quote(record_dir))
+  end)
+
+  it("the page ignores join and leave notices another member forged", function()
+    local r = results.forged
+    assert.is_true(r and r.ok, rtc.json.encode(r or {}) .. "\n" .. logtext:sub(-3000))
+    assert.equal(2, r.ignored)
   end)
 
   it("a forged token is refused with close code 4001", function()

@@ -81,6 +81,7 @@ void sfu__producer_free(rtc_sfu_producer *p);
 int sfu__producer_take_rtp(rtc_sfu_producer *p, rtc_buf *pkt, rtc_sfu_packet *out, rtc_time now);
 void sfu__producer_want_keyframe(rtc_sfu_producer *p, rtc_time now);
 void sfu__producer_nack_upstream(rtc_sfu_producer *p, uint16_t seq, rtc_time now);
+void sfu__producer_flush_nack(rtc_sfu_producer *p);      /* pending seqs -> one NACK now */
 void sfu__producer_timeout(rtc_sfu_producer *p, rtc_time now);
 rtc_time sfu__producer_next(const rtc_sfu_producer *p);
 int sfu__producer_attach(rtc_sfu_producer *p, rtc_sfu_consumer *c);

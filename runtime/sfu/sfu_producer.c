@@ -151,7 +151,7 @@ void sfu__producer_want_keyframe(rtc_sfu_producer *p, rtc_time now)
     if (p->kf_wanted) sfu__lower_timeout(p->router, p->kf_last + p->cfg.keyframe_interval);
 }
 
-static void producer__flush_nack(rtc_sfu_producer *p)
+void sfu__producer_flush_nack(rtc_sfu_producer *p)
 {
     if (!p->n_up_nack) return;
     /* The writer wants ascending order with wraparound: sort by distance from the first. */
@@ -181,14 +181,14 @@ void sfu__producer_nack_upstream(rtc_sfu_producer *p, uint16_t seq, rtc_time now
     p->up_mem[i].used = true;
     p->up_mem[i].seq = seq;
     p->up_mem[i].at = now;
-    if (p->n_up_nack == SFU_UP_NACK_MAX) producer__flush_nack(p);
+    if (p->n_up_nack == SFU_UP_NACK_MAX) sfu__producer_flush_nack(p);
     p->up_nack[p->n_up_nack++] = seq;
     sfu__lower_timeout(p->router, now);              /* sent at the end of this call's drain */
 }
 
 void sfu__producer_timeout(rtc_sfu_producer *p, rtc_time now)
 {
-    producer__flush_nack(p);
+    sfu__producer_flush_nack(p);
     producer__flush_keyframe(p, now);
     rtc_sfu_cache_expire(p->cache, now);
     if (now >= p->rr_next) {

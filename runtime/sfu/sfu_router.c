@@ -131,20 +131,24 @@ int rtc_sfu_router_add_consumer(rtc_sfu_router *r, const rtc_sfu_consumer_config
     return 0;
 }
 
+/* Take c off p's list, keeping the cursors of pending fan-outs of p on the right consumer. */
+static void router__detach(rtc_sfu_router *r, rtc_sfu_producer *p, rtc_sfu_consumer *c)
+{
+    for (size_t i = 0; i < r->fo_count; i++) {
+        fanout *f = &r->fo[(r->fo_head + i) % r->fo_cap];
+        if (f->p != p) continue;
+        for (size_t k = 0; k < f->cursor && k < p->ncons; k++)
+            if (p->cons[k] == c) { f->cursor--; break; }
+    }
+    sfu__producer_detach(p, c);
+}
+
 void rtc_sfu_router_remove_consumer(rtc_sfu_router *r, rtc_sfu_consumer *c)
 {
     if (!c) return;
     for (rtc_sfu_consumer **pp = &r->consumers; *pp; pp = &(*pp)->next_c)
         if (*pp == c) { *pp = c->next_c; break; }
-    if (c->source) {
-        for (size_t i = 0; i < r->fo_count; i++) {     /* keep pending fan-outs' cursors right */
-            fanout *f = &r->fo[(r->fo_head + i) % r->fo_cap];
-            if (f->p != c->source) continue;
-            for (size_t k = 0; k < f->cursor && k < c->source->ncons; k++)
-                if (c->source->cons[k] == c) { f->cursor--; break; }
-        }
-        sfu__producer_detach(c->source, c);
-    }
+    if (c->source) router__detach(r, c->source, c);
     for (size_t i = 0; i < r->q_count; i++) {
         rtc_sfu_transmit *t = &r->q[(r->q_head + i) % r->q_cap];
         if (t->consumer == c) { t->consumer = NULL; t->kind = 0; }
@@ -161,7 +165,7 @@ int rtc_sfu_consumer_set_source(rtc_sfu_consumer *c, rtc_sfu_producer *p, rtc_ti
     if (p && (p->cfg.codec != c->cfg.codec || p->cfg.clock_rate != c->cfg.clock_rate)) return RTC_ENOTSUP;
     if (p == c->source) return 0;
     if (p) { int e = sfu__producer_attach(p, c); if (e < 0) return e; }
-    if (c->source) sfu__producer_detach(c->source, c);
+    if (c->source) router__detach(c->router, c->source, c);
     c->source = p;
     c->source_gen = p ? p->gen : 0;
     c->need_restart = true;
@@ -262,6 +266,7 @@ int rtc_sfu_router_handle_consumer_rtcp(rtc_sfu_router *r, rtc_sfu_consumer *c,
             c->st.ignored_rtcp++;
         }
     }
+    if (c->source) sfu__producer_flush_nack(c->source);   /* one upstream NACK per compound */
     return 0;
 }
 

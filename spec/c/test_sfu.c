@@ -476,6 +476,113 @@ static void test_hostile_subscriber_changes_nothing_for_others(void)
     ASSERT_EQ(run_with_hostile(false), run_with_hostile(true));
 }
 
+/* Opus: the audio level is read and exposed; a muted consumer gets silence at the
+ * same sequence numbers and timestamps while an unmuted one gets the real payload. */
+static void test_audio_level_and_mute(void)
+{
+    setup();
+    rtc_sfu_producer_config pc = { .codec = RTC_CODEC_OPUS, .pt = 111, .ssrc = 0xA0, .local_ssrc = 1, .rr_interval = -1 };
+    pc.ext_id[RTC_SFU_EXT_AUDIO_LEVEL] = 2;
+    rtc_sfu_producer *p;
+    ASSERT_OK(rtc_sfu_router_add_producer(R, &pc, &p, 0));
+    rtc_sfu_consumer *c[2];
+    for (int i = 0; i < 2; i++) {
+        rtc_sfu_consumer_config cc = { .codec = RTC_CODEC_OPUS, .pt = 109, .ssrc = 1000u + (uint32_t)i, .initial_seq = 7,
+                                       .user = (void *)(intptr_t)(i + 1) };
+        cc.ext_id[RTC_SFU_EXT_AUDIO_LEVEL] = 5;
+        ASSERT_OK(rtc_sfu_router_add_consumer(R, &cc, p, &c[i], 0));
+    }
+    bool voice; uint8_t level;
+    ASSERT_EQ(rtc_sfu_producer_audio_level(p, &voice, &level, NULL), RTC_ENOTFOUND);
+    rtc_time now = 0;
+    uint8_t got[2][40][8]; uint16_t seqs[2][40]; uint32_t tss[2][40]; uint8_t lv[2][40]; int n[2] = { 0, 0 };
+    for (int k = 0; k < 30; k++) {
+        now += RTC_MS(20);
+        if (k == 10) rtc_sfu_consumer_set_muted(c[1], true, now);
+        if (k == 20) rtc_sfu_consumer_set_muted(c[1], false, now);
+        rtc_rtp_header h = { .pt = 111, .seq = (uint16_t)(65530 + k), .ts = (uint32_t)k * 960, .ssrc = 0xA0 };
+        uint8_t l[1], pay[5] = { 0x78, 1, 2, 3, (uint8_t)k };
+        rtc_ext_put_audio_level(l, true, 20);
+        rtc_rtp_add_ext(&h, 2, l, 1);
+        rtc_buf *b = rtc_buf_alloc(pool, 200);
+        b->len = (size_t)rtc_rtp_write(b->data, b->cap, &h, pay, sizeof pay, 0);
+        ASSERT_OK(rtc_sfu_router_handle_rtp(R, p, b, now));
+        rtc_buf_unref(b);
+        rtc_sfu_transmit t;
+        while (rtc_sfu_router_poll_transmit(R, &t)) {
+            if (t.kind == RTC_SFU_TX_RTP) {
+                int i = (int)(intptr_t)t.user - 1;
+                uint8_t d[200];
+                int len = rtc_sfu_transmit_flatten(&t, d, sizeof d);
+                rtc_rtp_packet rp;
+                ASSERT_OK(rtc_rtp_parse(&rp, d, (size_t)len));
+                ASSERT(rp.payload_len <= 8);
+                memset(got[i][n[i]], 0, 8);
+                memcpy(got[i][n[i]], rp.payload, rp.payload_len);
+                seqs[i][n[i]] = rp.h.seq; tss[i][n[i]] = rp.h.ts;
+                bool v; ASSERT_OK(rtc_ext_read_audio_level(rtc_rtp_find_ext(&rp.h, 5), &v, &lv[i][n[i]]));
+                n[i]++;
+            }
+            rtc_sfu_transmit_release(&t);
+        }
+    }
+    ASSERT_OK(rtc_sfu_producer_audio_level(p, &voice, &level, NULL));
+    ASSERT(voice); ASSERT_EQ(level, 20);
+    ASSERT_EQ(n[0], 30); ASSERT_EQ(n[1], 30);
+    for (int k = 0; k < 30; k++) {
+        ASSERT_EQ(seqs[1][k], (uint16_t)(7 + k));
+        ASSERT_EQ(seqs[0][k], seqs[1][k]);
+        ASSERT_EQ(tss[0][k], tss[1][k]);
+        ASSERT_EQ(got[0][k][4], k);
+        bool muted = k >= 10 && k < 20;
+        if (muted) { ASSERT_EQ(got[1][k][0], 0xf8); ASSERT_EQ(lv[1][k], 127); }
+        else { ASSERT_MEMEQ(got[1][k], got[0][k], 8); ASSERT_EQ(lv[1][k], 20); }
+    }
+    teardown();
+}
+
+/* A padding-only packet in order is dropped without a hole; one reordered around it
+ * still lands at its place. A switch while a fan-out is pending skips nobody. */
+static void test_padding_drop_gapless(void)
+{
+    setup();
+    rtc_time now = RTC_SEC(1);
+    pub pb = { .p = add_producer(0xA, 0, now), .ssrc = 0xA, .seq = 10, .ts = 0, .gop = 100 };
+    pub other = { .p = add_producer(0xB, 5, now), .ssrc = 0xB, .seq = 10, .ts = 0, .gop = 100 };
+    rtc_sfu_consumer *c1 = add_consumer(pb.p, 1, 0, false, now);
+    add_consumer(pb.p, 2, 0, false, now);
+    drain();
+    send_frame(&pb, now, 0);                                      /* seqs 10-12 */
+    rtc_buf *pad = vp8_packet(0xA, 13, 0, 0, 0, false, false, false, 0, 0, 0, 0);
+    rtc_buf *late = vp8_packet(0xA, 15, 3000, 1, 1, false, false, true, 0, 2, 30, 200);
+    rtc_buf *next = vp8_packet(0xA, 14, 3000, 1, 1, true, false, false, 0, 2, 30, 200);
+    ASSERT_OK(rtc_sfu_router_handle_rtp(R, pb.p, pad, now));
+    ASSERT_OK(rtc_sfu_router_handle_rtp(R, pb.p, late, now));
+    ASSERT_OK(rtc_sfu_router_handle_rtp(R, pb.p, next, now));
+    rtc_buf_unref(pad); rtc_buf_unref(late); rtc_buf_unref(next);
+    drain();
+    ASSERT_EQ(recs[1]->n, 5);
+    ASSERT_EQ(recs[1]->seq[2], 2);                                /* publisher 12 */
+    ASSERT_EQ(recs[1]->seq[3], 4);                                /* publisher 15: 13 left no hole */
+    ASSERT_EQ(recs[1]->seq[4], 3);                                /* publisher 14, reordered */
+    /* Consumer 1 gets its copy of a packet, then leaves for another source while the
+     * fan-out is still pending for consumer 2. */
+    pb.seq = 16; pb.ts = 6000; pb.pic = 2; pb.tl0 = 2;
+    rtc_buf *b = vp8_packet(0xA, 16, 6000, 2, 2, true, false, true, 0, 2, 30, 200);
+    ASSERT_OK(rtc_sfu_router_handle_rtp(R, pb.p, b, now));
+    rtc_buf_unref(b);
+    rtc_sfu_transmit t;
+    ASSERT(rtc_sfu_router_poll_transmit(R, &t));
+    ASSERT(t.consumer == c1);
+    record(&t);
+    rtc_sfu_transmit_release(&t);
+    ASSERT_OK(rtc_sfu_consumer_set_source(c1, other.p, now));
+    drain();
+    ASSERT_EQ(recs[1]->n, 6);
+    ASSERT_EQ(recs[2]->n, 6);
+    teardown();
+}
+
 static void test_codec_mismatch(void)
 {
     setup();
@@ -495,6 +602,8 @@ int main(void)
     RUN(test_sender_report_mapping);
     RUN(test_cache_bounded_under_loss_and_reordering);
     RUN(test_hostile_subscriber_changes_nothing_for_others);
+    RUN(test_audio_level_and_mute);
+    RUN(test_padding_drop_gapless);
     RUN(test_codec_mismatch);
     return 0;
 }

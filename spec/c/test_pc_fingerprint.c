@@ -79,13 +79,7 @@ static bool connect_with(const char *block, bool session_level, const char *want
     }
     if (!ok) ASSERT_EQ(rtc_pc_connection_state_get(b.pc), RTC_CONN_FAILED);
     harness_munge_offer = NULL;
-    rtc_pc_close(a.pc, now);
-    rtc_pc_close(b.pc, now);
-    drain(&a, n);
-    drain(&b, n);
-    rtc_pc_free(a.pc);
-    rtc_pc_free(b.pc);
-    vnet_free(n);
+    close_peers(&a, &b, n);
     return ok;
 }
 
@@ -217,13 +211,7 @@ static void test_changed_fingerprint_after_connect_is_refused(void)
     ASSERT_EQ(b.nmsgs, 1);
     ASSERT_STREQ(b.msgs[0], "still");
 
-    rtc_pc_close(a.pc, now);
-    rtc_pc_close(b.pc, now);
-    drain(&a, n);
-    drain(&b, n);
-    rtc_pc_free(a.pc);
-    rtc_pc_free(b.pc);
-    vnet_free(n);
+    close_peers(&a, &b, n);
 }
 
 int main(void)

@@ -179,6 +179,18 @@ static inline void connect_peers(peer *a, peer *b, vnet *n)
 }
 
 /* main()'s first and last steps: the seeded RNG and both peers' certificates. */
+/* Close both peers, let the closing packets out, free both and the network. */
+static inline void close_peers(peer *a, peer *b, vnet *n)
+{
+    rtc_pc_close(a->pc, now);
+    rtc_pc_close(b->pc, now);
+    drain(a, n);
+    drain(b, n);
+    rtc_pc_free(a->pc);
+    rtc_pc_free(b->pc);
+    vnet_free(n);
+}
+
 static inline void harness_begin(uint64_t seed)
 {
     rtc_rng_init_seed(&rng, seed);

@@ -258,13 +258,7 @@ static void exchange_with_loss(bool unsignaled)
     } else {
         renegotiate_and_send_back(&a, &b, n, atr);
     }
-    rtc_pc_close(a.pc, now);
-    rtc_pc_close(b.pc, now);
-    drain(&a, n);
-    drain(&b, n);
-    rtc_pc_free(a.pc);
-    rtc_pc_free(b.pc);
-    vnet_free(n);
+    close_peers(&a, &b, n);
 }
 
 static void test_exchange_with_loss(void) { exchange_with_loss(false); }

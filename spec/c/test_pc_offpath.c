@@ -94,13 +94,7 @@ static void test_offpath_datagrams_change_nothing(void)
 
     harness_on_clock = NULL;
     g_a = g_b = NULL;
-    rtc_pc_close(a.pc, now);
-    rtc_pc_close(b.pc, now);
-    drain(&a, n);
-    drain(&b, n);
-    rtc_pc_free(a.pc);
-    rtc_pc_free(b.pc);
-    vnet_free(n);
+    close_peers(&a, &b, n);
 }
 
 int main(void)

@@ -133,13 +133,7 @@ static void send_with_loss(bool rtx)
     ASSERT(g_check.repeats >= (rtx ? 1 : ib.packets_repaired));
     ASSERT_EQ(g_check.mismatches, 0);
 
-    rtc_pc_close(a.pc, now);
-    rtc_pc_close(b.pc, now);
-    drain(&a, n);
-    drain(&b, n);
-    rtc_pc_free(a.pc);
-    rtc_pc_free(b.pc);
-    vnet_free(n);
+    close_peers(&a, &b, n);
     nonce_check_free(&g_check);
     harness_munge_offer = NULL;
     harness_on_send = NULL;

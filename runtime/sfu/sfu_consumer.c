@@ -19,8 +19,9 @@ static sfu_epoch *cur_epoch(rtc_sfu_consumer *c)
 static sfu_epoch *push_epoch(rtc_sfu_consumer *c)
 {
     if (c->ep_count == SFU_EPOCHS) { c->ep_head = (c->ep_head + 1) % SFU_EPOCHS; c->ep_count--; }
+    /* Indexed directly, not through cur_epoch: at -O3 GCC follows its NULL branch. */
+    sfu_epoch *e = &c->ep[(c->ep_head + c->ep_count) % SFU_EPOCHS];
     c->ep_count++;
-    sfu_epoch *e = cur_epoch(c);
     memset(e, 0, sizeof *e);
     return e;
 }

@@ -32,6 +32,18 @@ describe("json", function()
     assert.equal(json.decode(json.encode(-0.0)), 0)
   end)
 
+  it("rejects numbers beyond the double range instead of decoding infinity", function()
+    for _, text in ipairs({ "1e400", "-1e400", "[1,2e999]", '{"a":123456789e500}' }) do
+      local v, err, name = json.decode(text)
+      assert.is_nil(v, text)
+      assert.equal("SyntaxError", name)
+      assert.matches("number out of range", err)
+    end
+    -- the largest finite double and a denormal still decode
+    assert.equal(1.7976931348623157e308, json.decode("1.7976931348623157e308"))
+    assert.is_true(json.decode("4.9e-324") > 0)
+  end)
+
   it("encodes empty tables as objects unless marked, and keeps [] and null", function()
     assert.equal("{}", json.encode({}))
     assert.equal("[]", json.encode(json.array {}))

@@ -418,8 +418,17 @@ static int dec_number(dec *d)
         if (errno == ERANGE) is_float = 1;
         else lua_pushinteger(d->L, (lua_Integer)v);
     }
-    if (is_float) lua_pushnumber(d->L, strtod(tmp, NULL));
-    if (tmp != buf) free(tmp);
+    if (is_float) {
+        double v = strtod(tmp, NULL);
+        if (tmp != buf) free(tmp);
+        /* encode() refuses infinity, so decode() must not produce it: a
+         * value like 1e400 would otherwise become a number no peer sent and
+         * that cannot be sent back. */
+        if (!isfinite(v)) return dec_fail(d, start, "number out of range");
+        lua_pushnumber(d->L, v);
+    } else if (tmp != buf) {
+        free(tmp);
+    }
     d->p = p;
     return 0;
 }

@@ -21,9 +21,12 @@
  * 32 KiB); they are rebuilt on the next datagram or send. */
 #define DTLS_IDLE_RELEASE RTC_SEC(1)
 #define DTLS_MAX_RECORD 16384
-/* What OpenSSL's own wall-clock timer is set to in "virtual" timer mode: far enough
- * that it never fires before our own deadline does (the handshake cap is 30 s). */
-#define DTLS_OSSL_TIMER_US 3600000000u
+/* Resends of one flight before the handshake fails: OpenSSL's own limit
+ * (DTLS1_TMO_ALERT_COUNT), whether OpenSSL or the kept copy does the resending. */
+#define DTLS_MAX_RESENDS 12
+/* A kept flight never grows past this; our flights (hellos and one certificate) are a
+ * few KiB. */
+#define DTLS_FLIGHT_MAX 65536
 
 struct rtc_dtls_transport {
     SSL *ssl;
@@ -46,10 +49,15 @@ struct rtc_dtls_transport {
     size_t in_len;
     size_t in_big_record;                     /* its one record's length when over a pool buffer */
 
-    /* Timers: ours run on `now`; OpenSSL's on the wall clock (see sync comments). */
-    struct timeval *ossl_timer;               /* OpenSSL's deadline, shown to our BIO */
-    bool virtual_timer;
+    /* Timers run on `now` (see "timers" below). */
     rtc_time now, hs_deadline, rtx_deadline, rto, initial_rto, max_rto, hs_timeout;
+    int resends;                              /* of the current flight, by OpenSSL or us */
+    /* Our last flight as OpenSSL wrote it, datagram by datagram (2-byte length, then
+     * the bytes): resent as it is when OpenSSL's wall clock disagrees with `now`. */
+    uint8_t *flight;
+    size_t flight_len, flight_cap;
+    bool new_flight;                          /* the next handshake write starts a new copy */
+    bool final_flight;                        /* handshake done; kept for the peer's sake */
 
     rtc_bufq tx;
     rtc_bufq held;                            /* app data waiting for the fingerprint */
@@ -71,6 +79,62 @@ struct rtc_dtls_transport {
 static BIO_METHOD *dtls_bio_method;
 static pthread_once_t dtls_bio_once = PTHREAD_ONCE_INIT;
 
+/* ---- the kept flight ---------------------------------------------------------------- */
+
+/* Every datagram OpenSSL writes during the handshake joins the kept copy. A copy starts
+ * afresh with the first write after input from the peer (a flight answers the peer's)
+ * or after OpenSSL's timer callback (a new flight, or OpenSSL's own resend of the
+ * current one). Without memory the copy simply stops growing: the peer's own
+ * retransmissions and OpenSSL's timer still move the handshake on. */
+static void flight_keep(rtc_dtls_transport *t, const char *data, size_t len)
+{
+    if (t->new_flight) {
+        t->flight_len = 0;
+        t->new_flight = false;
+    }
+    size_t need = t->flight_len + 2 + len;
+    if (len > 0xffff || need > DTLS_FLIGHT_MAX) return;
+    if (need > t->flight_cap) {
+        size_t cap = t->flight_cap ? t->flight_cap : 2048;
+        while (cap < need) cap *= 2;
+        uint8_t *n = realloc(t->flight, cap);
+        if (!n) return;
+        t->flight = n;
+        t->flight_cap = cap;
+    }
+    t->flight[t->flight_len] = (uint8_t)(len >> 8);
+    t->flight[t->flight_len + 1] = (uint8_t)len;
+    memcpy(t->flight + t->flight_len + 2, data, len);
+    t->flight_len = need;
+}
+
+static void flight_drop(rtc_dtls_transport *t)
+{
+    free(t->flight);
+    t->flight = NULL;
+    t->flight_len = t->flight_cap = 0;
+    t->final_flight = false;
+}
+
+/* The kept flight again, byte for byte, records and sequence numbers included: a peer
+ * that has a record already drops the copy as a replay (RFC 6347 4.1.2.6), a peer that
+ * lost it takes it. */
+static void flight_resend(rtc_dtls_transport *t)
+{
+    for (size_t off = 0; off + 2 <= t->flight_len;) {
+        size_t len = (size_t)t->flight[off] << 8 | t->flight[off + 1];
+        if (len > t->flight_len - off - 2) break;
+        rtc_buf *out = rtc_buf_alloc(t->pool, len);
+        if (!out) break;
+        memcpy(out->data, t->flight + off + 2, len);
+        out->len = len;
+        rtc_bufq_push(&t->tx, out);
+        t->stats.datagrams_out++;
+        t->stats.bytes_out += (uint64_t)len;
+        off += 2 + len;
+    }
+}
+
 static int bio_write_cb(BIO *b, const char *data, int len)
 {
     rtc_dtls_transport *t = BIO_get_data(b);
@@ -79,6 +143,7 @@ static int bio_write_cb(BIO *b, const char *data, int len)
     if (!out) return -1;
     memcpy(out->data, data, (size_t)len);
     out->len = (size_t)len;
+    if (!t->hs_done) flight_keep(t, data, (size_t)len);
     rtc_bufq_push(&t->tx, out);
     t->stats.datagrams_out++;
     t->stats.bytes_out += (uint64_t)len;
@@ -103,6 +168,8 @@ static int bio_read_cb(BIO *b, char *out, int size)
 
 static long bio_ctrl_cb(BIO *b, int cmd, long num, void *ptr)
 {
+    (void)num;
+    (void)ptr;
     rtc_dtls_transport *t = BIO_get_data(b);
     if (!t) return 0;
     switch (cmd) {
@@ -111,12 +178,7 @@ static long bio_ctrl_cb(BIO *b, int cmd, long num, void *ptr)
     case BIO_CTRL_DGRAM_GET_MTU_OVERHEAD: return 0;  /* our MTU is the UDP payload size */
     case BIO_CTRL_PENDING: return (long)t->in_len;
     case BIO_CTRL_WPENDING: return 0;
-    case BIO_CTRL_DGRAM_SET_NEXT_TIMEOUT:
-        /* OpenSSL 1.1.1-3.1 pass the address of their own deadline here (d1->next_timeout);
-         * we remember it so handle_timeout can mark it expired on our clock. */
-        if (t->virtual_timer) t->ossl_timer = ptr;
-        return 1;
-    default: return 0;
+    default: return 0;        /* BIO_CTRL_DGRAM_SET_NEXT_TIMEOUT too: our timer is our own */
     }
 }
 
@@ -197,6 +259,7 @@ static void dtls_fail(rtc_dtls_transport *t, int err, const char *reason)
     snprintf(t->reason, sizeof t->reason, "%s", reason);
     t->rtx_deadline = RTC_TIME_NEVER;
     rtc_bufq_clear(&t->held);
+    flight_drop(t);
     rtc_warn(DTLS_TAG, "failed: %s", t->reason);
     ev_simple(t, RTC_DTLS_EV_FAILED);
 }
@@ -267,9 +330,29 @@ static void export_srtp(rtc_dtls_transport *t)
     OPENSSL_cleanse(m, sizeof m);
 }
 
+/* The handshake is done on our side. If our last write came after the peer's last
+ * input, that write was the final flight (RFC 6347 4.2.4): the peer may not have it, and
+ * it is kept until the peer shows it has (application data), so that a repeat of the
+ * peer's flight can be answered. Otherwise nothing of ours is outstanding. */
+static void keep_final_flight(rtc_dtls_transport *t)
+{
+    if (t->new_flight || t->flight_len == 0) {
+        flight_drop(t);
+        return;
+    }
+    uint8_t *n = realloc(t->flight, t->flight_len);   /* give back what earlier flights grew */
+    if (n) {
+        t->flight = n;
+        t->flight_cap = t->flight_len;
+    }
+    t->final_flight = true;
+    t->resends = 0;
+}
+
 static void handshake_finished(rtc_dtls_transport *t)
 {
     t->hs_done = true;
+    keep_final_flight(t);
     X509 *peer = SSL_get1_peer_certificate(t->ssl);
     if (!peer) {
         dtls_fail(t, RTC_ETLS, "peer sent no certificate");
@@ -289,18 +372,36 @@ static void handshake_finished(rtc_dtls_transport *t)
 
 /* ---- timers ------------------------------------------------------------------------ */
 
-/* OpenSSL asks for the next retransmission interval whenever it (re)starts its timer:
- * prev == 0 for a new flight, else after a timeout. We keep our own backoff and
- * deadline on `now`. In virtual mode OpenSSL's wall-clock deadline is pushed far out,
- * so only our handle_timeout makes it retransmit; otherwise OpenSSL's deadline is set
- * to the same interval and the two clocks run together. */
+/* OpenSSL keeps its retransmission deadline on the wall clock and compares it with the
+ * wall clock inside DTLSv1_handle_timeout and before every read; no public call moves
+ * it. So the deadline that counts is ours, on `now`, and OpenSSL is told the same
+ * interval through this callback (public since 1.1.1): on a real clock the two
+ * deadlines fall together and at ours DTLSv1_handle_timeout retransmits with fresh
+ * record sequence numbers. When OpenSSL finds its deadline still ahead (a virtual
+ * clock, or ours ran early), handle_timeout resends the kept copy instead, on the same
+ * backoff. OpenSSL calls this with prev == 0 when a flight starts its timer, and with
+ * its last interval when the timer expired and it is about to retransmit (in
+ * DTLSv1_handle_timeout or in a read). */
+static void backoff(rtc_dtls_transport *t)
+{
+    t->rto = t->rto * 2 > t->max_rto ? t->max_rto : t->rto * 2;
+    t->rtx_deadline = t->now + t->rto;
+    t->resends++;
+    t->stats.retransmits++;
+}
+
 static unsigned int timer_cb(SSL *s, unsigned int prev)
 {
     rtc_dtls_transport *t = SSL_get_app_data(s);
-    if (prev == 0) t->rto = t->initial_rto;
-    else t->rto = t->rto * 2 > t->max_rto ? t->max_rto : t->rto * 2;
-    t->rtx_deadline = t->now + t->rto;
-    return t->virtual_timer ? DTLS_OSSL_TIMER_US : (unsigned int)t->rto;
+    t->new_flight = true;
+    if (prev == 0) {
+        t->rto = t->initial_rto;
+        t->rtx_deadline = t->now + t->rto;
+        t->resends = 0;
+    } else {
+        backoff(t);
+    }
+    return (unsigned int)t->rto;
 }
 
 /* After any OpenSSL call: if its timer stopped (the peer's flight arrived), so does ours. */
@@ -381,13 +482,6 @@ static SSL_CTX *shared_ctx(rtc_dtls_cert *cert)
     return ctx;
 }
 
-/* Our deadline can drive OpenSSL only where we know what the timer pointer is. */
-static bool openssl_timer_is_visible(void)
-{
-    unsigned long v = OpenSSL_version_num();
-    return v >= 0x10101000UL && v < 0x30200000UL;
-}
-
 int rtc_dtls_transport_new(rtc_dtls_transport **out, const rtc_dtls_config *cfg, rtc_time now)
 {
     if (!out || !cfg || !cfg->cert) return RTC_EINVAL;
@@ -410,7 +504,6 @@ int rtc_dtls_transport_new(rtc_dtls_transport **out, const rtc_dtls_config *cfg,
     if (t->max_rto > RTC_SEC(60)) t->max_rto = RTC_SEC(60);
     t->hs_deadline = RTC_TIME_NEVER;
     t->rtx_deadline = RTC_TIME_NEVER;
-    t->virtual_timer = openssl_timer_is_visible();
     uint16_t mtu = cfg->mtu ? cfg->mtu : 1200;
 
     ERR_clear_error();
@@ -447,6 +540,7 @@ void rtc_dtls_transport_free(rtc_dtls_transport *t)
     SSL_free(t->ssl);
     X509_free(t->peer_cert);
     free(t->remote_fps);
+    free(t->flight);
     rtc_dtls_cert_unref(t->cert);
     rtc_bufq_clear(&t->tx);
     rtc_bufq_clear(&t->held);
@@ -486,6 +580,7 @@ static void peer_closed(rtc_dtls_transport *t)
     t->state = RTC_DTLS_CLOSED;
     t->rtx_deadline = RTC_TIME_NEVER;
     rtc_bufq_clear(&t->held);
+    flight_drop(t);
     ev_simple(t, RTC_DTLS_EV_CLOSED);
 }
 
@@ -563,6 +658,39 @@ static bool records_well_formed(const uint8_t *p, size_t len, size_t *nrec, size
     return true;
 }
 
+/* Whether a (well-formed) datagram holds a handshake record of epoch 1 or later. After
+ * our handshake that can only be the peer's Finished, sent again because the peer has
+ * not seen our final flight: the moment to repeat it (RFC 6347 4.2.4), as OpenSSL
+ * itself does for a Finished it can decrypt. A repeat made of the same bytes as the
+ * first (a peer resending its kept copy) is a replay to OpenSSL, which drops it
+ * without answering. */
+static bool holds_later_epoch_handshake(const uint8_t *p, size_t len)
+{
+    for (size_t off = 0; off + 13 <= len;) {
+        if (p[off] == 22 && (p[off + 3] || p[off + 4])) return true;
+        off += 13 + ((size_t)p[off + 11] << 8 | p[off + 12]);
+    }
+    return false;
+}
+
+/* After the handshake: answer a repeat of the peer's last flight with our final flight
+ * when OpenSSL did not (it wrote nothing), at most DTLS_MAX_RESENDS times; let the copy
+ * go once the peer's application data shows it has our flight, or the handshake cap
+ * has passed (the peer has given up by then). */
+static void final_flight_after_input(rtc_dtls_transport *t, bool peer_repeats, uint64_t out_before,
+                                     uint64_t records_before)
+{
+    if (!t->final_flight) return;
+    if (t->stats.records_in > records_before || t->now >= t->hs_deadline) {
+        flight_drop(t);
+        return;
+    }
+    if (!peer_repeats || t->stats.datagrams_out != out_before || t->resends >= DTLS_MAX_RESENDS) return;
+    flight_resend(t);
+    t->resends++;
+    t->stats.retransmits++;
+}
+
 static void begin(rtc_dtls_transport *t)
 {
     t->started = true;
@@ -634,11 +762,15 @@ int rtc_dtls_transport_handle_datagram(rtc_dtls_transport *t, const uint8_t *dat
     }
     t->in = data;
     t->in_len = len;
+    t->new_flight = true;
+    bool peer_repeats = t->final_flight && holds_later_epoch_handshake(data, len);
+    uint64_t out_before = t->stats.datagrams_out, records_before = t->stats.records_in;
     if (!t->hs_done) do_handshake(t);
     if (t->hs_done && t->state != RTC_DTLS_FAILED && t->state != RTC_DTLS_CLOSED) read_app_data(t);
     t->in = NULL;
     t->in_len = 0;
     t->in_big_record = 0;
+    final_flight_after_input(t, peer_repeats, out_before, records_before);
     sync_timer(t);
     return 0;
 }
@@ -653,39 +785,37 @@ int rtc_dtls_transport_handle_timeout(rtc_dtls_transport *t, rtc_time now)
                                                : "DTLS handshake timed out");
         return 0;
     }
+    if (t->final_flight && t->now >= t->hs_deadline) flight_drop(t);
     if (t->now < t->rtx_deadline || t->state == RTC_DTLS_FAILED || t->state == RTC_DTLS_CLOSED) return 0;
-    struct timeval *ot = t->ossl_timer;
-    if (t->virtual_timer && ot && (ot->tv_sec || ot->tv_usec)) {
-        ot->tv_sec = 1;              /* long past: OpenSSL now agrees the timer expired */
-        ot->tv_usec = 0;
+    struct timeval tv;
+    if (!DTLSv1_get_timeout(t->ssl, &tv)) {   /* nothing outstanding after all */
+        t->rtx_deadline = RTC_TIME_NEVER;
+        return 0;
     }
-    rtc_time before = t->rtx_deadline;
+    if (t->resends >= DTLS_MAX_RESENDS) {
+        dtls_fail(t, RTC_ETIMEDOUT, "DTLS handshake timed out (retransmission limit)");
+        return 0;
+    }
     if (!buffers_ready(t)) return RTC_ENOMEM;
+    uint64_t before = t->stats.retransmits;
     ERR_clear_error();
     int r = DTLSv1_handle_timeout(t->ssl);
-    if (r > 0) {
-        t->stats.retransmits++;
+    if (r == 0 && t->stats.retransmits == before) {
+        /* OpenSSL's wall clock says its deadline is still ahead: ours is the one that
+         * counts, so the kept copy goes out, on the same backoff. */
+        flight_resend(t);
+        backoff(t);
     } else if (r < 0) {
-        /* OpenSSL gives up after 12 timeouts of one flight, whatever our cap says. */
+        /* OpenSSL's own limit of 12 timeouts (it counts only the ones it handled). */
         ERR_clear_error();
         dtls_fail(t, RTC_ETIMEDOUT, "DTLS handshake timed out (retransmission limit)");
+        return 0;
+    } else if (r == 0) {
+        dtls_fail_ssl(t, "retransmission failed");
         return 0;
     }
     ERR_clear_error();
     sync_timer(t);
-    if (t->rtx_deadline == before) {
-        if (t->virtual_timer) {
-            /* The deadline we marked was not the one OpenSSL reads: from now on give
-             * OpenSSL real intervals and follow its wall clock. */
-            rtc_warn(DTLS_TAG, "OpenSSL ignored our timer; following its wall clock");
-            t->virtual_timer = false;
-        }
-        /* OpenSSL did not consider its timer expired (its wall clock lags ours):
-         * ask again once its remaining time has passed. */
-        struct timeval tv;
-        rtc_time left = DTLSv1_get_timeout(t->ssl, &tv) ? (rtc_time)tv.tv_sec * 1000000 + tv.tv_usec : 0;
-        t->rtx_deadline = t->now + (left > RTC_MS(1) ? left : RTC_MS(1));
-    }
     return 0;
 }
 
@@ -789,6 +919,7 @@ int rtc_dtls_transport_close(rtc_dtls_transport *t, rtc_time now)
     t->state = RTC_DTLS_CLOSED;
     t->rtx_deadline = RTC_TIME_NEVER;
     rtc_bufq_clear(&t->held);
+    flight_drop(t);
     ev_simple(t, RTC_DTLS_EV_CLOSED);
     return 0;
 }

@@ -364,6 +364,176 @@ static void test_silent_peer_times_out(void)
     dpair_free(&p);
 }
 
+static bool a_failed(dpair *p) { return p->a.failed > 0; }
+static bool b_has_data(dpair *p) { return p->b.data_events > 0; }
+
+/* ---- the final flight ------------------------------------------------------------------ */
+
+/* Whether a datagram holds a CCS record or a handshake record of epoch 1 (a Finished):
+ * part of a final flight. OpenSSL may pack several records into one datagram. */
+static bool holds_final_flight_record(const vnet_packet *pkt)
+{
+    for (size_t off = 0; off + 13 <= pkt->len;) {
+        const uint8_t *r = pkt->data + off;
+        if (r[0] == 20 || (r[0] == 22 && (r[3] || r[4]))) return true;
+        off += 13 + ((size_t)r[11] << 8 | r[12]);
+    }
+    return false;
+}
+
+/* On a link without jitter all datagrams of one copy of a flight arrive together. */
+typedef struct final_watch {
+    int lose;                        /* copies of the server's final flight still to lose */
+    int server_copies;               /* copies the server put on the wire */
+    rtc_time last_copy_at;
+    uint8_t client_finished[2048];   /* the client's first datagram with its Finished */
+    size_t client_finished_len;
+    uint8_t server_final[4][256];    /* the datagrams of the server's first copy */
+    size_t server_final_len[4];
+    int nserver_final;
+    bool losing;
+} final_watch;
+
+static final_watch watch;
+
+static bool lose_server_final(dpair *p, const vnet_packet *pkt)
+{
+    bool to_client = rtc_addr_eq(&pkt->to, &p->a.addr);
+    if (!holds_final_flight_record(pkt) || p->a.connected) return false;
+    if (!to_client) {
+        if (!watch.client_finished_len && pkt->len <= sizeof watch.client_finished) {
+            memcpy(watch.client_finished, pkt->data, pkt->len);
+            watch.client_finished_len = pkt->len;
+        }
+        return false;
+    }
+    if (!watch.server_copies || p->now != watch.last_copy_at) {
+        watch.server_copies++;
+        watch.last_copy_at = p->now;
+        watch.losing = watch.lose > 0;
+        if (watch.losing) watch.lose--;
+    }
+    if (watch.server_copies == 1 && watch.nserver_final < 4 && pkt->len <= sizeof watch.server_final[0]) {
+        memcpy(watch.server_final[watch.nserver_final], pkt->data, pkt->len);
+        watch.server_final_len[watch.nserver_final++] = pkt->len;
+    }
+    return watch.losing;
+}
+
+/* The server's final flight (CCS, Finished) is lost once, then twice. The server's
+ * handshake is done, so no timer of its own resends it; the client's timer resends
+ * flight 5, and the server must answer that with its final flight again. On the
+ * virtual clock the client's resend is its kept copy, whose Finished OpenSSL takes for
+ * a replay and does not answer: the transport answers it from its own copy. */
+static void test_lost_final_flight_is_resent(void)
+{
+    for (int times = 1; times <= 2; times++) {
+        dpair p;
+        dpair_init(&p, 400 + (uint64_t)times, (vnet_link){ .delay = RTC_MS(10) }, NULL, NULL);
+        memset(&watch, 0, sizeof watch);
+        watch.lose = times;
+        p.drop = lose_server_final;
+        dpair_exchange_fingerprints(&p);
+        dpair_start(&p);
+        ASSERT(dpair_run(&p, RTC_SEC(20), dpair_both_connected));
+        ASSERT_GE(p.dropped, times);
+        ASSERT_EQ(watch.server_copies, times + 1);
+        rtc_dtls_stats sa;
+        rtc_dtls_transport_get_stats(p.a.t, &sa);
+        ASSERT_GE(sa.retransmits, (uint64_t)times);
+        dpair_run(&p, p.now + RTC_SEC(5), NULL);
+        ASSERT_EQ(rtc_dtls_transport_state(p.a.t), RTC_DTLS_CONNECTED);
+        ASSERT_EQ(rtc_dtls_transport_state(p.b.t), RTC_DTLS_CONNECTED);
+        dpair_free(&p);
+    }
+}
+
+/* After its handshake the server answers a repeat of the client's Finished with its
+ * final flight, byte for byte, at most 12 times, and no more once the client's
+ * application data has shown that the client has it. */
+static void test_final_flight_answers_repeats_until_app_data(void)
+{
+    dpair p;
+    dpair_init(&p, 410, (vnet_link){ .delay = RTC_MS(10) }, NULL, NULL);
+    memset(&watch, 0, sizeof watch);
+    watch.lose = 1;
+    p.drop = lose_server_final;
+    dpair_exchange_fingerprints(&p);
+    dpair_start(&p);
+    ASSERT(dpair_run(&p, RTC_SEC(20), dpair_both_connected));
+    ASSERT(watch.client_finished_len > 0);
+    ASSERT(watch.nserver_final >= 1 && watch.nserver_final < 4);
+    dpair_drain(&p);
+
+    rtc_dtls_stats before, after;
+    rtc_dtls_transport_get_stats(p.b.t, &before);
+    int answered = 0;
+    for (int i = 0; i < 20; i++) {
+        ASSERT_EQ(rtc_dtls_transport_handle_datagram(p.b.t, watch.client_finished, watch.client_finished_len, p.now), 0);
+        rtc_buf *b;
+        int n = 0;
+        while (rtc_dtls_transport_poll_transmit(p.b.t, &b)) {
+            ASSERT(n < watch.nserver_final);
+            ASSERT_EQ(b->len, watch.server_final_len[n]);
+            ASSERT_MEMEQ(b->data, watch.server_final[n], b->len);
+            rtc_buf_unref(b);
+            n++;
+        }
+        ASSERT(n == 0 || n == watch.nserver_final);
+        if (n) answered++;
+    }
+    rtc_dtls_transport_get_stats(p.b.t, &after);
+    /* The limit counts the resend during the handshake too (made by OpenSSL when the
+     * client's resend had fresh sequence numbers, else by us and counted). */
+    ASSERT(before.retransmits <= 1);
+    ASSERT_EQ(answered, 12 - (int)before.retransmits);
+    ASSERT_EQ(after.retransmits, 12);
+    ASSERT_EQ(rtc_dtls_transport_state(p.b.t), RTC_DTLS_CONNECTED);
+    dpair_free(&p);
+
+    /* Once the client's application data arrives, a repeat gets no answer. */
+    dpair_init(&p, 411, (vnet_link){ .delay = RTC_MS(10) }, NULL, NULL);
+    memset(&watch, 0, sizeof watch);
+    p.drop = lose_server_final;
+    dpair_exchange_fingerprints(&p);
+    dpair_start(&p);
+    ASSERT(dpair_run(&p, RTC_SEC(20), dpair_both_connected));
+    ASSERT(watch.client_finished_len > 0);
+    ASSERT_EQ(rtc_dtls_transport_handle_datagram(p.b.t, watch.client_finished, watch.client_finished_len, p.now), 0);
+    size_t sent = p.b.sent;
+    dpair_drain(&p);
+    ASSERT_EQ(p.b.sent, sent + (size_t)watch.nserver_final);    /* still kept: answered */
+    ASSERT_EQ(rtc_dtls_transport_send(p.a.t, "up", 2, p.now), 0);
+    ASSERT(dpair_run(&p, p.now + RTC_SEC(1), b_has_data));
+    sent = p.b.sent;
+    ASSERT_EQ(rtc_dtls_transport_handle_datagram(p.b.t, watch.client_finished, watch.client_finished_len, p.now), 0);
+    dpair_drain(&p);
+    ASSERT_EQ(p.b.sent, sent);
+    dpair_free(&p);
+}
+
+/* A peer that never answers and a cap far away: the flight goes out 13 times (the
+ * first and 12 resends, OpenSSL's own limit) and the 13th timeout ends it. */
+static void test_retransmission_limit(void)
+{
+    rtc_dtls_config c = { .handshake_timeout = RTC_SEC(120) };
+    dpair p;
+    dpair_init(&p, 33, (vnet_link){ .delay = RTC_MS(5) }, &c, NULL);
+    p.b.mute = true;
+    dpair_exchange_fingerprints(&p);
+    dpair_start(&p);
+    ASSERT(dpair_run(&p, RTC_SEC(120), a_failed));
+    ASSERT_EQ(p.a.fail_err, RTC_ETIMEDOUT);
+    ASSERT(strstr(p.a.fail_reason, "retransmission limit") != NULL);
+    ASSERT_EQ(p.a.sent, 13);
+    rtc_dtls_stats st;
+    rtc_dtls_transport_get_stats(p.a.t, &st);
+    ASSERT_EQ(st.retransmits, 12);
+    /* 0, then 0.5, 1.5, 3.5, 6.5, ... 30.5 s; the timeout after that, at 33.5 s, fails. */
+    ASSERT_EQ(p.now, RTC_MS(33500));
+    dpair_free(&p);
+}
+
 static bool a_and_b_got_data(dpair *p) { return p->a.data_events > 0 && p->b.data_events > 0; }
 static bool b_has_5(dpair *p) { return p->b.data_events >= 5 && p->a.data_events >= 5; }
 
@@ -585,6 +755,9 @@ int main(void)
     RUN(test_wrong_fingerprint);
     RUN(test_fingerprint_after_handshake);
     RUN(test_silent_peer_times_out);
+    RUN(test_retransmission_limit);
+    RUN(test_lost_final_flight_is_resent);
+    RUN(test_final_flight_answers_repeats_until_app_data);
     RUN(test_app_data_both_ways);
     RUN(test_close_notify);
     RUN(test_idle_buffers_released);

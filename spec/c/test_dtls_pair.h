@@ -29,7 +29,8 @@ typedef struct dpair {
     dpeer a, b;                     /* a is the client, b the server */
     rtc_time now;
     void (*on_deliver)(struct dpair *p, const vnet_packet *pkt);   /* optional test hook */
-    int hook_count;
+    bool (*drop)(struct dpair *p, const vnet_packet *pkt);        /* optional: true = lose it */
+    int hook_count, dropped;
 } dpair;
 
 static inline rtc_dtls_cert *dpair_cert(rtc_rng *rng, rtc_dtls_key_type type)
@@ -113,6 +114,7 @@ static inline bool dpair_run(dpair *p, rtc_time until, dpair_done_fn done)
         vnet_packet pkt;
         while (vnet_poll(p->net, p->now, &pkt)) {
             dpeer *to = rtc_addr_eq(&pkt.to, &p->a.addr) ? &p->a : &p->b;
+            if (p->drop && p->drop(p, &pkt)) { p->dropped++; continue; }
             if (p->on_deliver) p->on_deliver(p, &pkt);
             rtc_dtls_transport_handle_datagram(to->t, pkt.data, pkt.len, p->now);
             dpair_drain(p);

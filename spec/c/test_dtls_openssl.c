@@ -52,13 +52,42 @@ typedef struct session {
     rtc_srtp_keying keying;
     char got[4096];
     size_t got_len;
+    /* Loss injected by our side: datagrams holding a ChangeCipherSpec record (the last
+     * flight of either side) to drop, going out and coming in, and what went out. */
+    int lose_out_ccs, lose_in_ccs;
+    uint8_t ccs_out[4][2048];
+    size_t ccs_out_len[4];
+    int nccs_out;
 } session;
+
+static bool holds_ccs(const uint8_t *p, size_t len)
+{
+    for (size_t off = 0; off + 13 <= len; off += 13 + ((size_t)p[off + 11] << 8 | p[off + 12]))
+        if (p[off] == 20) return true;
+    return false;
+}
+
+/* The 48-bit record sequence number of the first record. */
+static uint64_t first_record_seq(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 5; i < 11; i++) v = v << 8 | p[i];
+    return v;
+}
 
 static void flush(session *s)
 {
     rtc_buf *b;
     while (rtc_dtls_transport_poll_transmit(s->t, &b)) {
-        if (s->have_peer) sendto(s->fd, b->data, b->len, 0, (struct sockaddr *)&s->peer, sizeof s->peer);
+        bool lose = false;
+        if (holds_ccs(b->data, b->len)) {
+            if (s->nccs_out < 4 && b->len <= sizeof s->ccs_out[0]) {
+                memcpy(s->ccs_out[s->nccs_out], b->data, b->len);
+                s->ccs_out_len[s->nccs_out++] = b->len;
+            }
+            if (s->lose_out_ccs > 0) { s->lose_out_ccs--; lose = true; }
+        }
+        if (s->have_peer && !lose) sendto(s->fd, b->data, b->len, 0, (struct sockaddr *)&s->peer, sizeof s->peer);
         rtc_buf_unref(b);
     }
     rtc_dtls_event ev;
@@ -102,6 +131,7 @@ static bool pump(session *s, test_cli *c, until_fn until)
             ssize_t n = recvfrom(s->fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
             if (n < 0) break;
             if (!s->have_peer) { s->peer = from; s->have_peer = true; }
+            if (s->lose_in_ccs > 0 && holds_ccs(buf, (size_t)n)) { s->lose_in_ccs--; continue; }
             rtc_dtls_transport_handle_datagram(s->t, buf, (size_t)n, now);
             flush(s);
         }
@@ -250,6 +280,105 @@ static void test_server_against_s_client(void)
     }
 }
 
+/* Loss on a real clock, against a real peer. Our flight 5 is lost once and the
+ * server's final flight once: our timer must make OpenSSL retransmit (fresh record
+ * sequence numbers, which is what lets s_server see a repeated Finished and resend its
+ * final flight: a byte-for-byte copy would be dropped there as a replay). This is the
+ * path production takes, through DTLS_set_timer_cb and DTLSv1_handle_timeout alone. */
+static void test_client_against_s_server_with_loss(void)
+{
+    rtc_rng rng;
+    rtc_rng_init_crypto(&rng);
+    char cpath[128], kpath[128], port_s[32];
+    snprintf(cpath, sizeof cpath, "%s/server.pem", dir);
+    snprintf(kpath, sizeof kpath, "%s/server.key", dir);
+    rtc_dtls_cert *tool = tool_identity(&rng, cpath, kpath);
+    rtc_dtls_cert *mine = NULL;
+    ASSERT_EQ(rtc_dtls_cert_generate(&mine, RTC_DTLS_KEY_ECDSA_P256, &rng, (int64_t)time(NULL)), 0);
+    uint16_t port;
+    int probe = udp_socket(&port);
+    close(probe);
+    snprintf(port_s, sizeof port_s, "127.0.0.1:%u", port);
+    char *argv[] = { "openssl", "s_server", "-dtls1_2", "-use_srtp", "SRTP_AEAD_AES_128_GCM",
+                     "-keymatexport", "EXTRACTOR-dtls_srtp", "-keymatexportlen", "56",
+                     "-cert", cpath, "-key", kpath, "-accept", port_s, "-verify", "1", "-mtu", "1200", NULL };
+    test_cli c;
+    test_child_spawn(&c, argv);
+    session s = { .lose_out_ccs = 1, .lose_in_ccs = 1 };
+    uint16_t my_port;
+    s.fd = udp_socket(&my_port);
+    s.peer = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    s.have_peer = true;
+    ASSERT(pump(&s, &c, tool_listening));
+
+    rtc_dtls_config cfg = { .role = RTC_DTLS_CLIENT, .cert = mine };
+    ASSERT_EQ(rtc_dtls_transport_new(&s.t, &cfg, rtc_clock_now()), 0);
+    ASSERT_EQ(rtc_dtls_transport_set_remote_fingerprint(s.t, "sha-256", rtc_dtls_cert_fingerprint(tool), rtc_clock_now()), 0);
+    ASSERT_EQ(rtc_dtls_transport_start(s.t, rtc_clock_now()), 0);
+    if (!pump(&s, &c, tool_has_keys)) fprintf(stderr, "openssl said:\n%s\n", c.out);
+    ASSERT_EQ(s.connected, 1);
+    ASSERT_EQ(s.lose_out_ccs + s.lose_in_ccs, 0);
+    check_tool_output(&c, &s.keying);
+    rtc_dtls_stats st;
+    rtc_dtls_transport_get_stats(s.t, &st);
+    ASSERT_GE(st.retransmits, 2);
+    /* Flight 5 went out three times (lost; answered but the answer lost; answered),
+     * each time with new record numbers: OpenSSL made each resend. */
+    ASSERT_EQ(s.nccs_out, 3);
+    ASSERT(first_record_seq(s.ccs_out[1]) > first_record_seq(s.ccs_out[0]));
+    ASSERT(first_record_seq(s.ccs_out[2]) > first_record_seq(s.ccs_out[1]));
+    fprintf(stderr, "   %llu resends; flight 5 records from %llu, %llu, %llu\n", (unsigned long long)st.retransmits,
+            (unsigned long long)first_record_seq(s.ccs_out[0]), (unsigned long long)first_record_seq(s.ccs_out[1]),
+            (unsigned long long)first_record_seq(s.ccs_out[2]));
+
+    ASSERT_EQ(rtc_dtls_transport_send(s.t, "hello from luartc\n", 18, rtc_clock_now()), 0);
+    ASSERT(pump(&s, &c, tool_got_hello));
+    test_cli_close(&c);
+    rtc_dtls_transport_free(s.t);
+    close(s.fd);
+    rtc_dtls_cert_unref(tool);
+    rtc_dtls_cert_unref(mine);
+}
+
+/* Our server's final flight is lost once: s_client's timer resends its flight 5, and
+ * our server must answer it although its own handshake is done. */
+static void test_server_against_s_client_with_loss(void)
+{
+    rtc_rng rng;
+    rtc_rng_init_crypto(&rng);
+    char cpath[128], kpath[128], port_s[32];
+    snprintf(cpath, sizeof cpath, "%s/client.pem", dir);
+    snprintf(kpath, sizeof kpath, "%s/client.key", dir);
+    rtc_dtls_cert *tool = tool_identity(&rng, cpath, kpath);
+    rtc_dtls_cert *mine = NULL;
+    ASSERT_EQ(rtc_dtls_cert_generate(&mine, RTC_DTLS_KEY_ECDSA_P256, &rng, (int64_t)time(NULL)), 0);
+    session s = { .lose_out_ccs = 1 };
+    uint16_t port;
+    s.fd = udp_socket(&port);
+    rtc_dtls_config cfg = { .role = RTC_DTLS_SERVER, .cert = mine };
+    ASSERT_EQ(rtc_dtls_transport_new(&s.t, &cfg, rtc_clock_now()), 0);
+    ASSERT_EQ(rtc_dtls_transport_set_remote_fingerprint(s.t, "sha-256", rtc_dtls_cert_fingerprint(tool), rtc_clock_now()), 0);
+    ASSERT_EQ(rtc_dtls_transport_start(s.t, rtc_clock_now()), 0);
+    snprintf(port_s, sizeof port_s, "127.0.0.1:%u", port);
+    char *argv[] = { "openssl", "s_client", "-dtls1_2", "-use_srtp", "SRTP_AEAD_AES_128_GCM",
+                     "-keymatexport", "EXTRACTOR-dtls_srtp", "-keymatexportlen", "56",
+                     "-cert", cpath, "-key", kpath, "-connect", port_s, "-mtu", "1200", NULL };
+    test_cli c;
+    test_child_spawn(&c, argv);
+    if (!pump(&s, &c, tool_has_keys)) fprintf(stderr, "openssl said:\n%s\n", c.out);
+    ASSERT_EQ(s.connected, 1);
+    ASSERT_EQ(s.lose_out_ccs, 0);
+    ASSERT_GE(s.nccs_out, 2);          /* the final flight went out again */
+    check_tool_output(&c, &s.keying);
+    ASSERT(write(c.in_fd, "ping from openssl\n", 18) == 18);
+    ASSERT(pump(&s, &c, got_ping));
+    test_cli_close(&c);
+    rtc_dtls_transport_free(s.t);
+    close(s.fd);
+    rtc_dtls_cert_unref(tool);
+    rtc_dtls_cert_unref(mine);
+}
+
 int main(void)
 {
     if (system("openssl version >/dev/null 2>&1") != 0) {
@@ -260,6 +389,8 @@ int main(void)
     test_tmpdir_make(dir, sizeof dir, "luartc-dtls");
     RUN(test_client_against_s_server);
     RUN(test_server_against_s_client);
+    RUN(test_client_against_s_server_with_loss);
+    RUN(test_server_against_s_client_with_loss);
     test_tmpdir_remove(dir);
     return 0;
 }

@@ -4,7 +4,8 @@
  * A sans-IO machine: no sockets, no clock reads, no Lua. Input datagrams go in through
  * handle_datagram(); every datagram OpenSSL writes comes out whole, one per
  * poll_transmit(). Retransmission timers run on the caller's `now`, not on OpenSSL's
- * wall clock (see docs/dtls-srtp.md for how the two are reconciled).
+ * wall clock, through public OpenSSL API only (see docs/dtls-srtp.md for how the two
+ * are reconciled).
  *
  * Contract: after any call that takes `now` (new, start, handle_datagram,
  * handle_timeout, send, close, set_remote_fingerprint), the caller drains
@@ -74,7 +75,9 @@ typedef struct rtc_dtls_stats {
     uint64_t datagrams_in, datagrams_out, bytes_in, bytes_out;
     uint64_t records_in, records_out;     /* application records */
     uint64_t dropped;                     /* input rejected before OpenSSL saw it */
-    uint64_t retransmits;                 /* flights resent on our timer */
+    uint64_t retransmits;                 /* flights resent: at our deadline (by OpenSSL
+                                             or from the kept copy), by OpenSSL in a read,
+                                             or the final flight answering a repeat */
     uint64_t buffer_releases;             /* idle hand-backs of OpenSSL's record buffers */
 } rtc_dtls_stats;
 

@@ -86,7 +86,7 @@ void rtc_chan_keep_alive(rtc_chan *c, int side, int keep_alive)
     else uv_unref((uv_handle_t *)a);
 }
 
-static int send_msg(rtc_chan *c, int side, void *data, size_t len, bool bounded)
+static int send_msg(rtc_chan *c, int side, void *data, size_t len, bool bounded, bool urgent)
 {
     side &= 1;
     chan_msg *m = malloc(sizeof *m);
@@ -108,9 +108,15 @@ static int send_msg(rtc_chan *c, int side, void *data, size_t len, bool bounded)
     m->next = NULL;
     m->len = len;
     m->data = data;
-    if (to->tail) to->tail->next = m;
-    else to->head = m;
-    to->tail = m;
+    if (urgent) {
+        m->next = to->head;
+        to->head = m;
+        if (!to->tail) to->tail = m;
+    } else {
+        if (to->tail) to->tail->next = m;
+        else to->head = m;
+        to->tail = m;
+    }
     to->count++;
     to->bytes += len;
     wake(c, !side);
@@ -118,8 +124,28 @@ static int send_msg(rtc_chan *c, int side, void *data, size_t len, bool bounded)
     return 0;
 }
 
-int rtc_chan_send(rtc_chan *c, int side, void *data, size_t len) { return send_msg(c, side, data, len, true); }
-int rtc_chan_send_control(rtc_chan *c, int side, void *data, size_t len) { return send_msg(c, side, data, len, false); }
+int rtc_chan_send(rtc_chan *c, int side, void *data, size_t len) { return send_msg(c, side, data, len, true, false); }
+
+int rtc_chan_send_control(rtc_chan *c, int side, void *data, size_t len, int urgent)
+{
+    return send_msg(c, side, data, len, false, urgent != 0);
+}
+
+bool rtc_chan_peek(rtc_chan *c, int side, const void **data, size_t *len)
+{
+    uv_mutex_lock(&c->mu);
+    chan_msg *m = c->side[side & 1].head;
+    if (m) { *data = m->data; *len = m->len; }
+    uv_mutex_unlock(&c->mu);
+    return m != NULL;
+}
+
+void rtc_chan_poke(rtc_chan *c, int side)
+{
+    uv_mutex_lock(&c->mu);
+    wake(c, side & 1);
+    uv_mutex_unlock(&c->mu);
+}
 
 bool rtc_chan_recv(rtc_chan *c, int side, void **data, size_t *len)
 {

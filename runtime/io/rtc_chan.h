@@ -7,7 +7,8 @@
  * rtc_chan_send into a full inbox fails with RTC_EAGAIN and takes nothing; the
  * sender is told (its wake callback runs, rtc_chan_writable turns true) once the
  * receiver has taken a message. rtc_chan_send_control ignores the bound: for the few
- * messages the runtime itself must deliver (a worker's exit report).
+ * messages the runtime itself must deliver (a worker's exit report, a stop request);
+ * once in, they count towards the bound like any other.
  *
  * Threads: send, recv and the flags may be called from either side's thread (one
  * mutex guards the queues); bind and close only from that side's own thread, on
@@ -40,10 +41,16 @@ void rtc_chan_keep_alive(rtc_chan *c, int side, int keep_alive);
  * other inbox is full: try again after the wake callback), RTC_ETOOBIG (len alone
  * exceeds max_bytes), RTC_ECLOSED (the other side closed). */
 int rtc_chan_send(rtc_chan *c, int side, void *data, size_t len);
-/* The same without the bound (never RTC_EAGAIN). */
-int rtc_chan_send_control(rtc_chan *c, int side, void *data, size_t len);
+/* The same without the bound (never RTC_EAGAIN). `urgent` puts it at the head of the
+ * inbox, before everything waiting there (a stop request); otherwise at the tail. */
+int rtc_chan_send_control(rtc_chan *c, int side, void *data, size_t len, int urgent);
 /* Take the oldest message of `side`'s inbox: *data (caller frees) and *len. */
 bool rtc_chan_recv(rtc_chan *c, int side, void **data, size_t *len);
+/* Look at the oldest message of `side`'s inbox without taking it (*data borrowed
+ * until the next recv on this side). Only the side's own thread takes. */
+bool rtc_chan_peek(rtc_chan *c, int side, const void **data, size_t *len);
+/* Run the side's wake callback on its next loop turn (on its own thread, bound). */
+void rtc_chan_poke(rtc_chan *c, int side);
 /* False after a send from `side` failed with RTC_EAGAIN, until the other side takes. */
 bool rtc_chan_writable(rtc_chan *c, int side);
 /* True once the other side called rtc_chan_close. */

@@ -84,7 +84,7 @@ static int enc_table(enc *e, int idx)
     lua_pushvalue(L, idx);
     if (lua_rawget(L, e->seen) != LUA_TNIL) {
         lua_pop(L, 1);
-        return fail(e, RTC_EINVAL, "cannot copy a table that contains itself (a cycle)");
+        return fail(e, RTC_EINVAL, "cannot copy a cycle: a table that contains itself");
     }
     lua_pop(L, 1);
     lua_pushvalue(L, idx);

@@ -221,7 +221,7 @@ static void worker_thread(void *arg)
         f[0] = 'X';
         f[1] = (uint8_t)ok;
         if (n) memcpy(f + 2, err, n);
-        if (rtc_chan_send_control(b->chan, 1, f, n + 2) < 0) free(f);
+        if (rtc_chan_send_control(b->chan, 1, f, n + 2, 0) < 0) free(f);
     }
     free(err);
     rtc_chan_close(b->chan, 1);
@@ -308,7 +308,7 @@ static void worker_close(lua_State *L, lrtc_obj *o)
 {
     lworker *w = o->ptr;
     uint8_t *f = frame('S', NULL, 0);
-    if (f && rtc_chan_send_control(w->b->chan, 0, f, 1) < 0) free(f);
+    if (f && rtc_chan_send_control(w->b->chan, 0, f, 1, 1) < 0) free(f);
     if (w->link.owner) {                    /* w:terminate(): "exit" is still to come */
         o->closed = 0;
         return;
@@ -428,7 +428,13 @@ static void port_wake(rtc_chan *c, int side, void *ud)
     lua_State *L = o && !lrtc_closing(p->S) ? lrtc_main_thread(p->S) : NULL;
     void *data;
     size_t len;
-    while (rtc_chan_recv(c, 1, &data, &len)) {
+    const void *head;
+    for (;;) {
+        /* Without a "message" handler messages wait in the inbox (and its bound holds
+         * the sender back); a stop request is put first, so it is seen anyway. */
+        if (!rtc_chan_peek(c, 1, &head, &len)) break;
+        if (((const uint8_t *)head)[0] != 'S' && !(L && (o = p->link.owner) && o->cb[PEV_MESSAGE] != LUA_NOREF)) break;
+        if (!rtc_chan_recv(c, 1, &data, &len)) break;
         uint8_t *f = data;
         if (len >= 1 && f[0] == 'S') {
             rtc_info("worker", "worker %d: stop requested", p->b->id);
@@ -505,6 +511,7 @@ static int p_keep_alive(lua_State *L)
 {
     lport *p = check_port(L);
     rtc_chan_keep_alive(p->b->chan, 1, lua_toboolean(L, 2));
+    if (lua_toboolean(L, 2)) rtc_chan_poke(p->b->chan, 1);   /* what waited meets the new handler */
     return 0;
 }
 

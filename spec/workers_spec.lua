@@ -168,6 +168,19 @@ end)
     end, 20000)
   end)
 
+  it("a main script that stops its loop with a worker still running ends: the worker is stopped and joined", function()
+    local w = child.script("local rtc = require 'rtc'\nrtc.set_interval(20, function() end)\nrtc.worker.parent:send('up')\n")
+    local m = child.script(string.format([[
+local rtc = require "rtc"
+local w = assert(rtc.worker.spawn(%q))
+w:on("message", function() assert(w:send("left in its inbox")); rtc.stop() end)
+]], w))
+    local code, _, err = child.run{ m }
+    assert.equal(0, code, err)
+    os.remove(w)
+    os.remove(m)
+  end)
+
   it("luartc --workers N runs the script in N workers and fails when one does", function()
     local path = child.script([[
 local rtc = require "rtc"

@@ -9,13 +9,13 @@ local child = require "support.child"
 local loop = require "support.loop"
 local run_task, wait_for = loop.run_task, loop.wait_for
 
-local dir, url, pidfile
+local dir, url, pidfile, port_used
 
-local function start_redis()
-  dir = child.tmpdir()
+local function start_redis(fixed_port)
+  dir = dir or child.tmpdir()
   pidfile = dir .. "/redis.pid"
   for _ = 1, 20 do
-    local port = 20000 + math.random(0, 20000)
+    local port = fixed_port or 20000 + math.random(0, 20000)
     local cmd = string.format("redis-server --port %d --bind 127.0.0.1 --save '' --appendonly no " ..
                               "--daemonize yes --pidfile %s --dir %s --logfile %s >/dev/null 2>&1",
                               port, child.quote(pidfile), child.quote(dir), child.quote(dir .. "/redis.log"))
@@ -29,19 +29,29 @@ local function start_redis()
           rtc.sleep(0.05)
         end
       end, 10000)
-      if ready then url = "redis://127.0.0.1:" .. port; return end
+      if ready then url = "redis://127.0.0.1:" .. port; port_used = port; return end
     end
   end
   error("could not start redis-server")
 end
 
-local function stop_redis()
+-- Kills the server (SIGKILL, as a crash) and waits until it is gone.
+local function kill_redis()
   local f = io.open(pidfile)
-  if f then
-    local pid = f:read("n")
-    f:close()
-    if pid then os.execute("kill " .. pid) end
+  if not f then return end
+  local pid = f:read("n")
+  f:close()
+  os.remove(pidfile)
+  if not pid then return end
+  os.execute("kill -KILL " .. pid)
+  for _ = 1, 100 do
+    if not os.execute("kill -0 " .. pid .. " 2>/dev/null") then return end
+    os.execute("sleep 0.05")
   end
+end
+
+local function stop_redis()
+  kill_redis()
   child.rmdir(dir)
 end
 
@@ -157,6 +167,26 @@ describe("redis client and cluster registry", function()
       assert.equal(other.id, nodes[(w + 1) % 6 + 1]:room_owner("lobby"))
       for i = 1, 6 do if i ~= w then nodes[i]:stop() end end
     end, 20000)
+  end)
+
+  it("a node registers again after redis-server is killed and restarted", function()
+    local node = cluster.node{ redis = url, id = "phoenix", secret = "s3cret", ttl = 1, prefix = "t4:" }
+    local watcher = cluster.node{ redis = url, id = "watcher", secret = "s3cret", ttl = 1, prefix = "t4:" }
+    run_task(function()
+      node:start()
+      wait_for(function() local n = watcher:nodes(); return n and n.phoenix end, "registration", 5000)
+    end, 10000)
+    kill_redis()
+    run_task(function()
+      wait_for(function() return not node.registered end, "the failed heartbeat", 5000)
+      assert.is_nil(watcher:nodes())            -- no server: an error, not a crash
+    end, 10000)
+    start_redis(port_used)
+    run_task(function()
+      wait_for(function() local n = watcher:nodes(); return n and n.phoenix end, "registration after the restart", 8000)
+      assert.is_true(node.registered)
+      node:stop()
+    end, 15000)
   end)
 
   it("ignores a node that registers with the wrong shared secret, and takes over the rooms it claims", function()

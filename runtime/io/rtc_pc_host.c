@@ -104,7 +104,8 @@ static void tcp_send(host_tcp *t, rtc_buf *b)
 static void tcp_alloc_cb(uv_handle_t *hd, size_t suggested, uv_buf_t *buf)
 {
     (void)hd; (void)suggested;
-    static char rbuf[65536];     /* one loop thread; each read is consumed before the next */
+    /* One per loop thread (workers run one each); each read is consumed before the next. */
+    static _Thread_local char rbuf[65536];
     *buf = uv_buf_init(rbuf, sizeof rbuf);
 }
 

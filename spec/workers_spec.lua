@@ -181,6 +181,58 @@ w:on("message", function() assert(w:send("left in its inbox")); rtc.stop() end)
     os.remove(m)
   end)
 
+  it("a pool places each room on the least loaded worker, keeps it there, takes a hook, and re-places a failed worker's rooms", function()
+    run_task(function()
+      -- Each worker answers {room = r} with its id; "die" raises in its handler.
+      local path = child.script([[
+local rtc = require "rtc"
+rtc.worker.parent:on("message", function(m)
+  if m == "die" then rtc.worker.parent:on("message", nil); error("room policy crashed") end
+  rtc.worker.parent:send({ room = m.room, worker = rtc.worker.id })
+end)
+]])
+      local pool = assert(rtc.worker.pool(path, { count = 2 }))
+      local a, b = pool.workers[1], pool.workers[2]
+      assert.equal(a, pool:place("r1"))
+      assert.equal(b, pool:place("r2"))
+      assert.equal(a, pool:place("r3"))
+      assert.equal(a, pool:place("r1"))          -- a room stays where it is
+      assert.equal(b, pool:place("r4"))
+      assert.same({ "r1", "r3" }, pool:rooms(a))
+      pool:release("r3")
+      assert.equal(a, pool:place("r5"))          -- a: 1 room, b: 2
+      pool:set_load(a, 100)
+      assert.equal(b, pool:place("r6"))
+      -- the room's worker really runs it: a message reaches that worker
+      local answers = {}
+      for _, w in ipairs(pool.workers) do w:on("message", function(m) answers[m.room] = m.worker end) end
+      assert(pool:place("r2"):send({ room = "r2" }))
+      wait_for(function() return answers.r2 end, "the room's worker", 10000)
+      assert.equal(b:id(), answers.r2)
+      -- worker a raises and, with no handler left, ends: its rooms move to b on
+      -- their next place()
+      local errs = 0
+      a:on("error", function() errs = errs + 1 end)
+      assert(a:send("die"))
+      assert.is_true(a:join())
+      assert.equal(1, errs)
+      assert.equal(b, pool:place("r1"))
+      assert.equal(b, pool:place("r5"))
+      -- a hook decides instead
+      local hooked = assert(rtc.worker.pool(path, { count = 2, place = function(room, cands)
+        assert.equal(2, #cands)
+        return room:match("^even") and cands[2].worker or cands[1].worker
+      end }))
+      assert.equal(hooked.workers[2], hooked:place("even-1"))
+      assert.equal(hooked.workers[1], hooked:place("odd-1"))
+      pool:terminate()
+      hooked:terminate()
+      pool:join()
+      hooked:join()
+      os.remove(path)
+    end, 20000)
+  end)
+
   it("luartc --workers N runs the script in N workers and fails when one does", function()
     local path = child.script([[
 local rtc = require "rtc"

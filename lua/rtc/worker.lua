@@ -40,11 +40,12 @@ return function(rtc, core)
     local w, err = core.worker_spawn(script, package.path, package.cpath, opts.queue, opts.max_bytes,
                                      table.unpack(args, 1, args.n or #args))
     if not w then return nil, err end
-    local st = { joiners = {} }
+    local st = { joiners = {}, hooks = {} }
     waiters[w] = st
     w:_on_exit(function(ok, e)
       st.done, st.ok, st.err = true, ok, e
       for _, co in ipairs(st.joiners) do rtc._wake_soon(co) end
+      for _, f in ipairs(st.hooks) do f(ok, e) end
     end)
     return w
   end
@@ -73,6 +74,95 @@ return function(rtc, core)
     if event == "message" then self:_keep_alive(fn ~= nil) end
     return self
   end
+
+  -- {====== pools: rooms placed on workers ======
+  local Pool = {}
+  Pool.__index = Pool
+
+  -- The default hook: the least loaded live worker (load: rooms placed on it, or what
+  -- pool:set_load said), the lowest id on a tie.
+  local function least_loaded(_, candidates)
+    local best
+    for _, c in ipairs(candidates) do
+      if not best or c.load < best.load or (c.load == best.load and c.worker:id() < best.worker:id()) then best = c end
+    end
+    return best and best.worker
+  end
+
+  --- rtc.worker.pool(script, {count =, args =, queue =, max_bytes =, place = fn}) -> pool
+  --- count defaults to rtc.worker.cores. place(room, candidates) returns one of the
+  --- candidates' workers ({worker =, load =, rooms =} each) for a room not yet placed.
+  function worker.pool(script, opts)
+    opts = opts or {}
+    if type(opts) ~= "table" then error("bad argument #2 to 'rtc.worker.pool' (options table expected)", 2) end
+    local n = opts.count or worker.cores
+    if math.type(n) ~= "integer" or n < 1 then error("rtc.worker.pool: count must be a positive integer", 2) end
+    if opts.place ~= nil and type(opts.place) ~= "function" then error("rtc.worker.pool: place must be a function", 2) end
+    local p = setmetatable({ workers = {}, state = {}, room_of = {}, place_hook = opts.place or least_loaded }, Pool)
+    for i = 1, n do
+      local w, err = worker.spawn(script, opts.args, { queue = opts.queue, max_bytes = opts.max_bytes })
+      if not w then p:terminate(); return nil, err end
+      p.workers[i] = w
+      p.state[w] = { worker = w, load = 0, rooms = 0, explicit = false }
+      local hooks = waiters[w].hooks
+      hooks[#hooks + 1] = function() p:_lost(w) end
+    end
+    return p
+  end
+
+  -- A worker ended: its rooms are forgotten, so the next place() puts them elsewhere.
+  function Pool:_lost(w)
+    self.state[w] = nil
+    for room, rw in pairs(self.room_of) do if rw == w then self.room_of[room] = nil end end
+  end
+
+  --- pool:place(room) -> worker | nil, err: where `room` lives, placing it if new.
+  function Pool:place(room)
+    local w = self.room_of[room]
+    if w and self.state[w] then return w end
+    local candidates = {}
+    for _, x in ipairs(self.workers) do
+      local st = self.state[x]
+      if st then candidates[#candidates + 1] = { worker = x, load = st.load, rooms = st.rooms } end
+    end
+    if #candidates == 0 then return nil, "InvalidStateError: no worker is running" end
+    w = self.place_hook(room, candidates)
+    if not self.state[w] then error("rtc.worker.pool: place hook returned no live worker of this pool", 2) end
+    self.room_of[room] = w
+    local st = self.state[w]
+    st.rooms = st.rooms + 1
+    if not st.explicit then st.load = st.rooms end
+    return w
+  end
+
+  --- pool:release(room): the room is gone; its worker's load drops.
+  function Pool:release(room)
+    local w = self.room_of[room]
+    self.room_of[room] = nil
+    local st = w and self.state[w]
+    if st then
+      st.rooms = st.rooms - 1
+      if not st.explicit then st.load = st.rooms end
+    end
+  end
+
+  --- pool:set_load(worker, n): a load figure for the hook (e.g. what the worker reports).
+  function Pool:set_load(w, n)
+    local st = self.state[w]
+    if st then st.load, st.explicit = n, true end
+  end
+
+  --- pool:rooms(worker) -> {room, ...} placed on it.
+  function Pool:rooms(w)
+    local out = {}
+    for room, rw in pairs(self.room_of) do if rw == w then out[#out + 1] = room end end
+    table.sort(out, function(a, b) return tostring(a) < tostring(b) end)
+    return out
+  end
+
+  function Pool:terminate() for _, w in ipairs(self.workers) do if not w:is_closed() then w:terminate() end end end
+  function Pool:join() for _, w in ipairs(self.workers) do w:join() end end
+  -- }======
 
   -- luartc --workers N script.lua [args]: N copies of the script, this state
   -- watching them. Exits non-zero when any of them failed.

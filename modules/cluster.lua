@@ -156,6 +156,19 @@ function Node:claim_room(name, attempt)
   return self:claim_room(name, attempt + 1)
 end
 
+--- node:route(name) -> {here = true} | {here = false, owner = id, address = addr} | nil, err
+--- Where a join for room `name` goes: here (the room is ours, claimed now if it was
+--- free) or a redirect to the owner's published address. The signaling layer answers
+--- a join with that redirect (docs/cluster.md).
+function Node:route(name)
+  local owner, mine = self:claim_room(name)
+  if not owner then return nil, mine end
+  if mine then return { here = true, owner = owner } end
+  local rec = self:_verify(self:_call("GET", self.prefix .. "node:" .. owner))
+  if not rec then return self:route(name) end     -- the owner vanished meanwhile
+  return { here = false, owner = owner, address = rec.address }
+end
+
 --- node:room_owner(name) -> id | nil (unclaimed or held by an untrusted id)
 function Node:room_owner(name)
   local owner = self:_call("GET", self.prefix .. "room:" .. name)

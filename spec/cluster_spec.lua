@@ -189,6 +189,20 @@ describe("redis client and cluster registry", function()
     end, 15000)
   end)
 
+  it("routes a join: here when the room is ours, else a redirect to the owner's address", function()
+    run_task(function()
+      local a = cluster.node{ redis = url, id = "a", address = "127.0.0.1:9001", secret = "s3cret", prefix = "t5:" }
+      local b = cluster.node{ redis = url, id = "b", address = "127.0.0.1:9002", secret = "s3cret", prefix = "t5:" }
+      assert(a:heartbeat())
+      assert(b:heartbeat())
+      assert.same({ here = true, owner = "a" }, a:route("demo"))
+      assert.same({ here = false, owner = "a", address = "127.0.0.1:9001" }, b:route("demo"))
+      assert.same({ here = true, owner = "b" }, b:route("other"))
+      a:stop()
+      b:stop()
+    end, 10000)
+  end)
+
   it("ignores a node that registers with the wrong shared secret, and takes over the rooms it claims", function()
     run_task(function()
       local good = cluster.node{ redis = url, id = "good", secret = "right", ttl = 5, prefix = "t3:" }

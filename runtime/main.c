@@ -3,6 +3,7 @@
  *   luartc script.lua [args...]    run a file; args in the global `arg` as lua.c does
  *   luartc - [args...]             read the script from stdin
  *   luartc -e 'code' [script ...]  run code first (as its own main task)
+ *   luartc --workers N script.lua [args...]  run the script in N workers (docs/workers.md)
  *   luartc --version | -v, --help | -h
  * Exit status: 0, or 1 when loading fails or the main task raises (traceback on
  * stderr); os.exit(n) works as in lua. */
@@ -29,6 +30,7 @@ static void usage(FILE *f)
             "usage: %s [options] [script [args...]]\n"
             "  -e code     run 'code' as a task\n"
             "  -           read the script from stdin\n"
+            "  --workers N run the script in N worker threads (0: one per core)\n"
             "  -v, --version\n"
             "  -h, --help\n"
             "environment: LUARTC_PATH (extra Lua module directories, ':'-separated), RTC_LOG (log filter)\n",
@@ -95,6 +97,7 @@ static int pmain(lua_State *L)
     lrtc_set_package_path(L);
 
     int i = 1, ran = 0;
+    const char *workers = NULL;
     for (; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-v") == 0 || strcmp(a, "--version") == 0) {
@@ -112,6 +115,9 @@ static int pmain(lua_State *L)
             if (st != LUA_OK) { pm->status = 1; return 0; }
             ran = 1;
             i++;
+        } else if (strcmp(a, "--workers") == 0) {
+            if (i + 1 >= argc) { fprintf(stderr, "%s: '--workers' needs a number\n", progname); pm->status = 1; return 0; }
+            workers = argv[++i];
         } else if (strcmp(a, "--") == 0) {
             i++;
             break;
@@ -130,6 +136,22 @@ static int pmain(lua_State *L)
     }
     create_arg(L, argv, argc, i);
     const char *script = argv[i];
+    if (workers) {
+        /* This state only watches: each worker loads the script itself. */
+        static const char sup[] =
+            "local n, script = ...\n"
+            "local rtc = require 'rtc'\n"
+            "if tonumber(n) == 0 then n = rtc.worker.cores end\n"
+            "return rtc.worker._supervise(n, script, select(3, ...))\n";
+        int st = luaL_loadbuffer(L, sup, sizeof sup - 1, "=(--workers)");
+        if (st != LUA_OK) { report(L, st); pm->status = 1; return 0; }
+        int nargs = argc - i + 1;
+        luaL_checkstack(L, nargs + 4, "too many arguments to script");
+        lua_pushstring(L, workers);
+        for (int k = i; k < argc; k++) lua_pushstring(L, argv[k]);
+        if (run_main(L, nargs) != LUA_OK) pm->status = 1;
+        return 0;
+    }
     int st = luaL_loadfilex(L, strcmp(script, "-") == 0 ? NULL : script, "t");
     if (st != LUA_OK) { report(L, st); pm->status = 1; return 0; }
     int nargs = argc - i - 1;

@@ -111,7 +111,7 @@ local function finish(t, res, tb)
     if t.main then
       core.stop()
     elseif not t.joiners then
-      core.log("error", "lua", "task failed: " .. t.traceback)
+      core.report_error("task failed: " .. t.traceback)
     end
   end
   local joiners = t.joiners
@@ -398,5 +398,7 @@ require("rtc.peer_connection")(rtc, core)
 require("rtc.media")(rtc, core)
 -- Recording peer connections with A/V sync (lua/rtc/recorder.lua).
 require("rtc.recorder")(rtc, core)
+-- Workers: scripts on their own threads and loops (lua/rtc/worker.lua).
+require("rtc.worker")(rtc, core)
 
 return rtc

@@ -104,7 +104,8 @@ static void tcp_send(host_tcp *t, rtc_buf *b)
 static void tcp_alloc_cb(uv_handle_t *hd, size_t suggested, uv_buf_t *buf)
 {
     (void)hd; (void)suggested;
-    static char rbuf[65536];     /* one loop thread; each read is consumed before the next */
+    /* One per loop thread (workers run one each); each read is consumed before the next. */
+    static _Thread_local char rbuf[65536];
     *buf = uv_buf_init(rbuf, sizeof rbuf);
 }
 
@@ -332,11 +333,19 @@ static void mux_detach(rtc_udp_mux *m, rtc_pc_host *h)
 /* One generated ECDSA certificate for every connection of the process that brings none,
  * as a browser uses one per origin: connections skip a key generation and an SSL_CTX
  * each (0.4-1 ms of set-up and ~14 KiB here). Replaced well before its 365-day validity
- * ends; connections holding the old one keep their ref. Kept until exit (one loop
- * thread uses it). */
+ * ends; connections holding the old one keep their ref. One per thread, not per
+ * process: a certificate's refcount is not atomic and every worker thread
+ * (docs/workers.md) runs its own loop, so sharing it would need a lock on every
+ * connection set-up. Kept until the thread ends (rtc_pc_host_thread_exit). */
 #define HOST_CERT_MAX_AGE (300 * 86400)
-static rtc_dtls_cert *host_cert;
-static int64_t host_cert_born;
+static _Thread_local rtc_dtls_cert *host_cert;
+static _Thread_local int64_t host_cert_born;
+
+void rtc_pc_host_thread_exit(void)
+{
+    rtc_dtls_cert_unref(host_cert);
+    host_cert = NULL;
+}
 
 static int shared_cert(rtc_rng *rng, int64_t unix_now, rtc_dtls_cert **out)
 {

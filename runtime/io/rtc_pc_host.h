@@ -69,5 +69,8 @@ int rtc_pc_host_local_addr(rtc_pc_host *h, int i, rtc_addr *out);
 /* Close the machine (rtc_pc_close), the sockets and the timer; close_cb runs once
  * libuv is done, then h is freed. No event_cb call happens after this returns. */
 void rtc_pc_host_close(rtc_pc_host *h, rtc_pc_host_close_cb close_cb);
+/* Drop the calling thread's shared certificate (one per thread; connections still
+ * holding it keep their ref). A worker thread calls it before it ends. */
+void rtc_pc_host_thread_exit(void);
 
 #endif

@@ -26,6 +26,8 @@ struct lrtc_state {
     int signals;               /* how many shutdown signals arrived */
     int stopped_by_signal;
     uv_signal_t sig[2];
+    lrtc_error_hook error_hook; /* a worker's report of its errors to the main script */
+    void *error_ud;
 };
 
 /* {====== state ====== */
@@ -44,6 +46,21 @@ rtc_loop *lrtc_get_loop(lrtc_state *S) { return S->loop; }
 uv_loop_t *lrtc_uv_loop(lrtc_state *S) { return rtc_loop_uv(S->loop); }
 rtc_pool *lrtc_pool(lrtc_state *S) { return rtc_loop_pool(S->loop); }
 int lrtc_closing(const lrtc_state *S) { return S->closing; }
+
+void lrtc_set_error_hook(lrtc_state *S, lrtc_error_hook hook, void *ud)
+{
+    S->error_hook = hook;
+    S->error_ud = ud;
+}
+
+void lrtc_report_error(lua_State *L, const char *msg)
+{
+    rtc_log_write(RTC_LOG_ERROR, "lua", "%s", msg);
+    lua_getfield(L, LUA_REGISTRYINDEX, STATE_KEY);
+    lrtc_state *S = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    if (S && S->error_hook) S->error_hook(S->error_ud, msg);
+}
 
 /* Objects' own __gc ran first (they were created after the state), so every handle is
  * closing; running the loop lets their close callbacks free the C side. When the
@@ -80,8 +97,9 @@ int lrtc_call(lua_State *L, int nargs)
     lua_insert(L, base);
     int r = lua_pcall(L, nargs, 0, base);
     if (r != LUA_OK) {
-        rtc_log_write(RTC_LOG_ERROR, "lua", "callback error: %s", lua_tostring(L, -1));
-        lua_pop(L, 1);
+        lua_pushfstring(L, "callback error: %s", lua_tostring(L, -1));
+        lrtc_report_error(L, lua_tostring(L, -1));
+        lua_pop(L, 2);
     }
     lua_remove(L, base);
     return r;
@@ -537,6 +555,14 @@ static int l_stopped_by_signal(lua_State *L)
     return 1;
 }
 
+/* core.report_error(msg): log it (error, tag "lua") and, in a worker, report it to
+ * the main script (lua/rtc's failed tasks come here). */
+static int l_report_error(lua_State *L)
+{
+    lrtc_report_error(L, luaL_checkstring(L, 1));
+    return 0;
+}
+
 static int l_pool_stats(lua_State *L)
 {
     rtc_pool_stats st;
@@ -569,6 +595,7 @@ static const luaL_Reg core_funcs[] = {
     { "set_shutdown_handler", l_set_shutdown_handler },
     { "stopped_by_signal", l_stopped_by_signal },
     { "pool_stats", l_pool_stats },
+    { "report_error", l_report_error },
     { NULL, NULL },
 };
 
@@ -625,5 +652,6 @@ int lrtc_open_core(lua_State *L)
     lrtc__open_http(L);
     lrtc__open_turn(L);
     lrtc__open_media(L);
+    lrtc__open_worker(L);
     return 1;
 }

@@ -34,6 +34,13 @@ rtc_pool *lrtc_pool(lrtc_state *S);             /* borrowed */
 /* 1 while the Lua state is being torn down: completions must free, not call Lua. */
 int lrtc_closing(const lrtc_state *S);
 
+/* Called with every error lrtc_call or lrtc_report_error logs (msg borrowed for the
+ * call), on the state's own thread. A worker sets one to tell the main script. */
+typedef void (*lrtc_error_hook)(void *ud, const char *msg);
+void lrtc_set_error_hook(lrtc_state *S, lrtc_error_hook hook, void *ud);
+/* Log msg as an error (tag "lua") and pass it to the state's error hook. */
+void lrtc_report_error(lua_State *L, const char *msg);
+
 /* ====== calling into Lua ====== */
 /* The pcall gate. Stack: function, nargs arguments (on L, normally the main thread).
  * Calls it with a traceback handler; on error logs "callback error: msg\ntraceback"
@@ -154,5 +161,6 @@ void lrtc__open_pc(lua_State *L);
 void lrtc__open_http(lua_State *L);
 void lrtc__open_turn(lua_State *L);
 void lrtc__open_media(lua_State *L);
+void lrtc__open_worker(lua_State *L);
 
 #endif

@@ -60,8 +60,11 @@ typedef struct lstream {
 
 typedef struct wreq { uv_write_t req; lstream *st; char data[]; } wreq;
 
-static lrtc_class stream_class;
-static lrtc_class server_class;
+static void ls_close(lua_State *L, lrtc_obj *o);
+static void sv_close(lua_State *L, lrtc_obj *o);
+/* Constant: every worker thread's state registers them (docs/workers.md). */
+static const lrtc_class stream_class = { "rtc.stream", stream_events, EV_CLOSE, ls_close };
+static const lrtc_class server_class = { "rtc.tcp_server", server_events, EV_SRV_CLOSE, sv_close };
 
 /* {====== helpers ====== */
 
@@ -725,8 +728,6 @@ void lrtc__open_tcp(lua_State *L)
         { "shutdown", s_shutdown },
         { "local_address", s_local_address }, { "remote_address", s_remote_address }, { NULL, NULL } };
     static const luaL_Reg server_methods[] = { { "local_address", sv_local_address }, { NULL, NULL } };
-    stream_class = (lrtc_class){ "rtc.stream", stream_events, EV_CLOSE, ls_close };
-    server_class = (lrtc_class){ "rtc.tcp_server", server_events, EV_SRV_CLOSE, sv_close };
     lrtc_class_register(L, &stream_class, stream_methods);
     lrtc_class_register(L, &server_class, server_methods);
     if (luaL_newmetatable(L, TLS_CTX_MT)) {

@@ -2,12 +2,13 @@
 #include "media/ogg.h"
 #include "codec/opus_codec.h"
 #include "core/rtc_errors.h"
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ====== CRC ====== */
 static uint32_t ogg__crc_table[256];
-static bool ogg__crc_ready;
+static pthread_once_t ogg__crc_ready = PTHREAD_ONCE_INIT;   /* worker threads share the table */
 
 static void ogg__crc_init(void)
 {
@@ -16,12 +17,11 @@ static void ogg__crc_init(void)
         for (int k = 0; k < 8; k++) r = (r & 0x80000000u) ? (r << 1) ^ 0x04c11db7u : r << 1;
         ogg__crc_table[i] = r;
     }
-    ogg__crc_ready = true;
 }
 
 uint32_t rtc_ogg_crc(const uint8_t *p, size_t len)
 {
-    if (!ogg__crc_ready) ogg__crc_init();
+    pthread_once(&ogg__crc_ready, ogg__crc_init);
     uint32_t c = 0;
     for (size_t i = 0; i < len; i++) c = (c << 8) ^ ogg__crc_table[((c >> 24) ^ p[i]) & 0xff];
     return c;
@@ -79,7 +79,7 @@ static int ogg__emit_page(rtc_ogg_writer *w, uint8_t flags, int64_t granule)
     memcpy(hdr + 27, w->segs, (size_t)w->nsegs);
     size_t hlen = 27 + (size_t)w->nsegs;
     /* The CRC covers header and body with the CRC field zero. */
-    if (!ogg__crc_ready) ogg__crc_init();
+    pthread_once(&ogg__crc_ready, ogg__crc_init);
     uint32_t c = 0;
     for (size_t i = 0; i < hlen; i++) c = (c << 8) ^ ogg__crc_table[((c >> 24) ^ hdr[i]) & 0xff];
     for (size_t i = 0; i < w->dlen; i++) c = (c << 8) ^ ogg__crc_table[((c >> 24) ^ w->data[i]) & 0xff];
@@ -247,7 +247,7 @@ static int ogg__next_page(rtc_ogg_reader *r)
         if (left < plen) return RTC_ETRUNC;
         uint8_t crcbuf[4];
         memcpy(crcbuf, p + 22, 4);
-        if (!ogg__crc_ready) ogg__crc_init();
+        pthread_once(&ogg__crc_ready, ogg__crc_init);
         uint32_t c = 0;
         for (size_t i = 0; i < plen; i++) {
             uint8_t b = (i >= 22 && i < 26) ? 0 : p[i];

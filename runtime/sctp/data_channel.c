@@ -351,6 +351,7 @@ static uint8_t channel_type_of(const dc *c)
 
 int rtc_data_channel_create(rtc_sctp_assoc *a, const rtc_data_channel_init *init, rtc_time now)
 {
+    SCTP__LOCKED;
     sctp__advance(a, now);
     if (!init || (init->has_max_retransmits && init->has_max_packet_life_time)) return RTC_EINVAL;
     if (a->state == SCTP__CLOSED || a->state == SCTP__SHUTTING_DOWN) return RTC_ECLOSED;
@@ -595,6 +596,7 @@ void dc__free_all(rtc_sctp_assoc *a)
 
 int rtc_data_channel_send(rtc_sctp_assoc *a, uint16_t sid, const void *data, size_t len, bool binary, rtc_time now)
 {
+    SCTP__LOCKED;
     sctp__advance(a, now);
     dc *c = chan_get(a, sid);
     if (!c) return RTC_ENOTFOUND;
@@ -616,6 +618,7 @@ int rtc_data_channel_send(rtc_sctp_assoc *a, uint16_t sid, const void *data, siz
 
 int rtc_data_channel_close(rtc_sctp_assoc *a, uint16_t sid, rtc_time now)
 {
+    SCTP__LOCKED;
     sctp__advance(a, now);
     dc *c = chan_get(a, sid);
     if (!c) return RTC_ENOTFOUND;
@@ -625,6 +628,7 @@ int rtc_data_channel_close(rtc_sctp_assoc *a, uint16_t sid, rtc_time now)
 
 int rtc_data_channel_get_info(const rtc_sctp_assoc *a, uint16_t sid, rtc_data_channel_info *out)
 {
+    SCTP__LOCKED;
     const dc *c = chan_get(a, sid);
     if (!c) return RTC_ENOTFOUND;
     *out = (rtc_data_channel_info){
@@ -640,12 +644,14 @@ int rtc_data_channel_get_info(const rtc_sctp_assoc *a, uint16_t sid, rtc_data_ch
 
 size_t rtc_data_channel_buffered_amount(const rtc_sctp_assoc *a, uint16_t sid)
 {
+    SCTP__LOCKED;
     const dc *c = chan_get(a, sid);
     return c ? buffered(c) : 0;
 }
 
 int rtc_data_channel_set_buffered_amount_low_threshold(rtc_sctp_assoc *a, uint16_t sid, size_t threshold)
 {
+    SCTP__LOCKED;
     dc *c = chan_get(a, sid);
     if (!c) return RTC_ENOTFOUND;
     c->threshold = threshold;

@@ -52,6 +52,7 @@ void sctp__push_event(rtc_sctp_assoc *a, const rtc_sctp_event *ev, dc *dead)
 
 bool rtc_sctp_assoc_poll_event(rtc_sctp_assoc *a, rtc_sctp_event *ev)
 {
+    SCTP__LOCKED;
     /* The channel behind the previously polled CLOSE is freed now, so the strings an
      * OPEN event lent stay valid until this call. */
     if (a->last_polled_dead) {
@@ -359,6 +360,7 @@ static int configure_socket(rtc_sctp_assoc *a)
 
 int rtc_sctp_assoc_new(rtc_sctp_assoc **out, const rtc_sctp_config *cfg, rtc_time now)
 {
+    SCTP__LOCKED;
     if (!out || !cfg) return RTC_EINVAL;
     *out = NULL;
     rtc_sctp_assoc *a = calloc(1, sizeof *a);
@@ -381,6 +383,7 @@ int rtc_sctp_assoc_new(rtc_sctp_assoc **out, const rtc_sctp_config *cfg, rtc_tim
     if (a->sndbuf > 64u * 1024 * 1024) a->sndbuf = 64u * 1024 * 1024;
     a->next_id = cfg->dtls_client ? 0 : 1;
     a->last_activity = now;
+    a->owner = pthread_self();
     a->own_pool = !cfg->pool;
     a->pool = cfg->pool ? cfg->pool : rtc_pool_new(256);
     int r = sctp__global_ref();
@@ -428,6 +431,7 @@ int rtc_sctp_assoc_new(rtc_sctp_assoc **out, const rtc_sctp_config *cfg, rtc_tim
 
 int rtc_sctp_assoc_abort(rtc_sctp_assoc *a, rtc_time now)
 {
+    SCTP__LOCKED;
     sctp__advance(a, now);
     if (a->state == SCTP__CLOSED) return 0;
     if (a->so) {
@@ -444,6 +448,7 @@ int rtc_sctp_assoc_abort(rtc_sctp_assoc *a, rtc_time now)
 void rtc_sctp_assoc_free(rtc_sctp_assoc *a)
 {
     if (!a) return;
+    SCTP__LOCKED;
     if (a->so) {
         usrsctp_set_upcall(a->so, NULL, NULL);
         usrsctp_close(a->so);
@@ -473,6 +478,7 @@ void rtc_sctp_assoc_free(rtc_sctp_assoc *a)
 
 int rtc_sctp_assoc_handle_packet(rtc_sctp_assoc *a, const uint8_t *data, size_t len, rtc_time now)
 {
+    SCTP__LOCKED;
     sctp__advance(a, now);
     if (a->state == SCTP__CLOSED) return RTC_ECLOSED;
     if (!data || len < SCTP__MIN_PACKET) {
@@ -493,6 +499,7 @@ int rtc_sctp_assoc_handle_packet(rtc_sctp_assoc *a, const uint8_t *data, size_t 
 
 int rtc_sctp_assoc_handle_timeout(rtc_sctp_assoc *a, rtc_time now)
 {
+    SCTP__LOCKED;
     if (!a->ev_count && a->ev) {
         /* Drained: an idle association keeps no event ring (it grows again on demand). */
         free(a->ev);
@@ -507,6 +514,7 @@ int rtc_sctp_assoc_handle_timeout(rtc_sctp_assoc *a, rtc_time now)
 
 bool rtc_sctp_assoc_poll_transmit(rtc_sctp_assoc *a, rtc_buf **out)
 {
+    SCTP__LOCKED;
     rtc_buf *b = rtc_bufq_pop(&a->out);
     if (!b) return false;
     a->last_activity = sctp__last_now();
@@ -516,6 +524,7 @@ bool rtc_sctp_assoc_poll_transmit(rtc_sctp_assoc *a, rtc_buf **out)
 
 rtc_time rtc_sctp_assoc_poll_timeout(rtc_sctp_assoc *a)
 {
+    SCTP__LOCKED;
     if (a->state == SCTP__CLOSED) return RTC_TIME_NEVER;
     rtc_time now = sctp__last_now();
     bool busy = a->state != SCTP__CONNECTED || a->out.count || dc__busy(a) ||
@@ -530,6 +539,7 @@ rtc_time rtc_sctp_assoc_poll_timeout(rtc_sctp_assoc *a)
 
 int rtc_sctp_assoc_close(rtc_sctp_assoc *a, rtc_time now)
 {
+    SCTP__LOCKED;
     sctp__advance(a, now);
     if (a->state == SCTP__CLOSED || a->state == SCTP__SHUTTING_DOWN) return 0;
     if (a->state == SCTP__CONNECTING) {
@@ -558,6 +568,7 @@ size_t rtc_sctp_assoc_max_send_size(const rtc_sctp_assoc *a)
 
 void rtc_sctp_assoc_get_stats(const rtc_sctp_assoc *a, rtc_sctp_stats *out)
 {
+    SCTP__LOCKED;
     *out = a->stats;
     out->channels = a->nchans;
     out->reassembly_bytes = a->part_bytes + a->rx_cap;

@@ -13,6 +13,13 @@
 #include <string.h>
 #include <usrsctp.h>
 
+/* Held by every public entry point of runtime/sctp/ (SCTP__LOCKED, sctp_internal.h says
+ * why): everything below is shared by the worker threads of the process. */
+static pthread_mutex_t g_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+
+void sctp__lock(void) { pthread_mutex_lock(&g_lock); }
+void sctp__unlock(void) { pthread_mutex_unlock(&g_lock); }
+
 static bool g_inited;
 static size_t g_live;
 static rtc_time g_last_now = -1;
@@ -99,9 +106,12 @@ static int conn_output(void *addr, void *buf, size_t len, uint8_t tos, uint8_t s
 {
     rtc_sctp_assoc *a = addr;
     if (!set_contains(a) || a->state == SCTP__CLOSED) return 0;
-    rtc_buf *b = rtc_buf_alloc(a->pool, len);
+    /* A pool belongs to its loop's thread: a timer running in another worker's call
+     * gets a heap buffer instead (the owner frees it like any other). */
+    bool own = pthread_equal(a->owner, pthread_self());
+    rtc_buf *b = own ? rtc_buf_alloc(a->pool, len) : rtc_buf_from(buf, len);
     if (!b) return ENOBUFS;          /* usrsctp treats it as a lost packet and retransmits */
-    memcpy(b->data, buf, len);
+    if (own) memcpy(b->data, buf, len);
     b->len = len;
     sctp__crc_fill(b->data, len);
     rtc_bufq_push(&a->out, b);
@@ -191,6 +201,7 @@ static void pin_libraries(void)
 
 int rtc_sctp_global_init(void)
 {
+    SCTP__LOCKED;
     if (g_inited) return 0;
     pin_libraries();
     /* Each socket carries one association, so its association hash needs no 256
@@ -218,6 +229,7 @@ void sctp__global_unref(void)
 
 int rtc_sctp_global_shutdown(void)
 {
+    SCTP__LOCKED;
     if (!g_inited) return 0;
     if (g_live) return RTC_ESTATE;
     /* Closed sockets can linger until their last timer ran; give usrsctp a few ticks. */
@@ -239,9 +251,13 @@ int rtc_sctp_global_shutdown(void)
 
 bool rtc_sctp_poll_woken(rtc_sctp_assoc **out)
 {
-    rtc_sctp_assoc *a = g_woken;
+    SCTP__LOCKED;
+    /* Only the calling thread's own associations: another worker's are its to drive. */
+    rtc_sctp_assoc **pp = &g_woken;
+    while (*pp && !pthread_equal((*pp)->owner, pthread_self())) pp = &(*pp)->woken_next;
+    rtc_sctp_assoc *a = *pp;
     if (!a) return false;
-    g_woken = a->woken_next;
+    *pp = a->woken_next;
     a->woken = false;
     a->woken_next = NULL;
     *out = a;

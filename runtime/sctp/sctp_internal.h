@@ -5,6 +5,7 @@
 #define RTC_SCTP_INTERNAL_H
 #include "data_channel.h"
 #include "sctp_assoc.h"
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -92,9 +93,22 @@ struct rtc_sctp_assoc {
     rtc_sctp_stats stats;
     struct rtc_sctp_assoc *woken_next; /* in the process-wide woken list */
     bool woken;
+    pthread_t owner;                /* the thread that made it: its loop owns a->pool */
 };
 
-/* sctp_glue.c: process-global usrsctp state. */
+/* sctp_glue.c: process-global usrsctp state.
+ *
+ * usrsctp has one stack per process and its timers are process-wide: a timer that
+ * fires during a call made by one worker thread (docs/workers.md) may queue packets
+ * on an association of another. So every public entry point of runtime/sctp/ holds
+ * one process mutex (recursive: entry points call each other) for its whole call,
+ * SCTP__LOCKED at its top. Data channels are not the media hot path (RTP/SRTP take
+ * no lock); an uncontended lock costs tens of nanoseconds per call. */
+void sctp__lock(void);
+void sctp__unlock(void);
+static inline void sctp__unlock_cleanup(int *unused) { (void)unused; sctp__unlock(); }
+#define SCTP__LOCKED int sctp__guard __attribute__((cleanup(sctp__unlock_cleanup), unused)) = (sctp__lock(), 0)
+
 int sctp__global_ref(void);                 /* init on first use; counts live associations */
 void sctp__global_unref(void);
 int sctp__registry_add(rtc_sctp_assoc *a);

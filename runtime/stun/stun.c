@@ -3,13 +3,14 @@
 #include "core/rtc_errors.h"
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 static uint32_t crc_table[256];
-static int crc_ready;
+static pthread_once_t crc_ready = PTHREAD_ONCE_INIT;   /* worker threads share the table */
 
-/* Built on first use: deterministic, so a concurrent first use writes the same values. */
+/* Built once (pthread_once): worker threads may verify STUN at the same time. */
 static void crc_init(void)
 {
     for (uint32_t i = 0; i < 256; i++) {
@@ -17,12 +18,11 @@ static void crc_init(void)
         for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
         crc_table[i] = c;
     }
-    crc_ready = 1;
 }
 
 uint32_t rtc_stun_crc32(const uint8_t *p, size_t len)
 {
-    if (!crc_ready) crc_init();
+    pthread_once(&crc_ready, crc_init);
     uint32_t c = 0xFFFFFFFFu;
     for (size_t i = 0; i < len; i++) c = crc_table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
     return c ^ 0xFFFFFFFFu;

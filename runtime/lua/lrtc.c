@@ -625,5 +625,6 @@ int lrtc_open_core(lua_State *L)
     lrtc__open_http(L);
     lrtc__open_turn(L);
     lrtc__open_media(L);
+    lrtc__open_sfu(L);
     return 1;
 }

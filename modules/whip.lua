@@ -17,8 +17,24 @@ local M = {}
 local SDP = { ["Content-Type"] = "application/sdp" }
 local TEXT = { ["Content-Type"] = "text/plain; charset=utf-8" }
 
+-- Pages on other origins publish with fetch() (WHIP section 4.7): every answer allows
+-- any origin and exposes Location; OPTIONS answers the preflight.
+local CORS = {
+  ["Access-Control-Allow-Origin"] = "*",
+  ["Access-Control-Expose-Headers"] = "Location, Retry-After, WWW-Authenticate",
+}
+local function cors(h)
+  for k, v in pairs(CORS) do h[k] = v end
+  return h
+end
+local function preflight()
+  return 204, "", cors { ["Access-Control-Allow-Methods"] = "POST, PATCH, DELETE, OPTIONS",
+                         ["Access-Control-Allow-Headers"] = "Content-Type, Authorization",
+                         ["Access-Control-Max-Age"] = "600" }
+end
+
 local function text(status, msg, extra)
-  local h = { ["Content-Type"] = TEXT["Content-Type"] }
+  local h = cors { ["Content-Type"] = TEXT["Content-Type"] }
   for k, v in pairs(extra or {}) do h[k] = v end
   return status, msg .. "\n", h
 end
@@ -152,7 +168,7 @@ function M.serve(srv, opts)
       if (state == "failed" or state == "closed") and svc.sessions[id] == s then end_session(id) end
     end)
     svc.stats[kind] = svc.stats[kind] + 1
-    local h = { ["Content-Type"] = SDP["Content-Type"], Location = location(base, room_name, id) }
+    local h = cors { ["Content-Type"] = SDP["Content-Type"], Location = location(base, room_name, id) }
     return 201, pc.local_description.sdp, h
   end
 
@@ -174,7 +190,7 @@ function M.serve(srv, opts)
         s.pc:add_ice_candidate(nil)
       end
     end
-    return 204, ""
+    return 204, "", cors {}
   end
 
   local function routes(base, kind)
@@ -183,7 +199,9 @@ function M.serve(srv, opts)
       return start(req, kind, room_name, base)
     end
     srv:route("POST", base, function(req) return post(req, default_room) end)
+    srv:route("OPTIONS", base, preflight)
     srv:route_prefix("*", base .. "/", function(req, rest)
+      if req.method == "OPTIONS" then return preflight() end
       local room_name, id = rest:match("^([^/]+)/([%x]+)$")
       if req.method == "POST" then
         if rest:find("/", 1, true) or rest == "" then return text(405, "POST to the room, not to a session") end
@@ -194,7 +212,7 @@ function M.serve(srv, opts)
       if req.method == "DELETE" then
         end_session(id)
         svc.stats.deleted = svc.stats.deleted + 1
-        return 200, ""
+        return 200, "", cors {}
       elseif req.method == "PATCH" then
         return trickle(req, s)
       end

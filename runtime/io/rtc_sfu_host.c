@@ -208,7 +208,7 @@ void rtc_sfu_host_close(rtc_sfu_host *h)
 
 rtc_sfu_router *rtc_sfu_host_router(rtc_sfu_host *h) { return h->r; }
 
-static leg *new_leg(rtc_sfu_host *h, rtc_pc_host *ph, int tr, void *user)
+static leg *new_leg(rtc_pc_host *ph, int tr, void *user)
 {
     leg *l = calloc(1, sizeof *l);
     if (!l) return NULL;
@@ -236,7 +236,7 @@ int rtc_sfu_host_add_producer(rtc_sfu_host *h, rtc_pc_host *ph, int tr, const rt
     if (!fp.recvs) return RTC_ESTATE;
     const char *rid = opts && opts->rid ? opts->rid : "";
     if (strlen(rid) >= sizeof((leg *)0)->rid) return RTC_EINVAL;
-    leg *l = new_leg(h, ph, tr, user);
+    leg *l = new_leg(ph, tr, user);
     if (!l) return RTC_ENOMEM;
     strcpy(l->rid, rid);
     rtc_sfu_producer_config pc_cfg = {
@@ -273,7 +273,7 @@ int rtc_sfu_host_add_consumer(rtc_sfu_host *h, rtc_pc_host *ph, int tr, rtc_sfu_
     int r = rtc_pc_forward_params_get(pc, tr, &fp);
     if (r < 0) return r;
     if (!fp.sends) return RTC_ESTATE;
-    leg *l = new_leg(h, ph, tr, user);
+    leg *l = new_leg(ph, tr, user);
     if (!l) return RTC_ENOMEM;
     rtc_rng *rng = rtc_loop_rng(h->lp);
     rtc_sfu_consumer_config cc = {

@@ -331,6 +331,26 @@ function Server:_handle(req)
     end
     return status or 200, body, headers
   end
+  -- Prefix routes (server:route_prefix), longest prefix first.
+  local best
+  for _, pr in ipairs(self._prefixes) do
+    if req.path:sub(1, #pr.prefix) == pr.prefix and (not best or #pr.prefix > #best.prefix) then best = pr end
+  end
+  if best then
+    local fn = best.methods[req.method] or best.methods["*"]
+    if not fn then
+      local allow = {}
+      for m in pairs(best.methods) do allow[#allow + 1] = m end
+      table.sort(allow)
+      return 405, "method not allowed\n", { Allow = table.concat(allow, ", ") }
+    end
+    local ok, status, body, headers = pcall(fn, req, req.path:sub(#best.prefix + 1))
+    if not ok then
+      rtc.log.error("http", "route %s %s failed: %s", req.method, req.path, tostring(status))
+      return 500, "internal error\n"
+    end
+    return status or 200, body, headers
+  end
   if req.method == "GET" or req.method == "HEAD" then
     local status, body, headers = self:_static(req)
     if status then return status, body, headers end
@@ -430,6 +450,17 @@ function Server:route(method, path, fn)
   return self
 end
 
+--- server:route_prefix(method, prefix, fn(req, rest) -> status, body, headers): every path
+--- starting with prefix that has no exact route (the longest matching prefix wins);
+--- rest is the path after the prefix. method "*" = any.
+function Server:route_prefix(method, prefix, fn)
+  for _, pr in ipairs(self._prefixes) do
+    if pr.prefix == prefix then pr.methods[method] = fn; return self end
+  end
+  self._prefixes[#self._prefixes + 1] = { prefix = prefix, methods = { [method] = fn } }
+  return self
+end
+
 --- server:websocket(path, fn(ws, req), {protocols = {...}, origins = {"http://host:port", ...},
 ---   allow_no_origin = bool})
 --- With `origins`, an upgrade whose Origin header is not listed gets 403; one without
@@ -472,7 +503,7 @@ function http.server(opts)
   end
   local listener, err = rtc.tcp_listen { host = o.host or "127.0.0.1", port = o.port or 0, backlog = o.backlog, tls = tls }
   if not listener then return nil, err end
-  local self = setmetatable({ opts = o, _listener = listener, _routes = {}, _ws = {},
+  local self = setmetatable({ opts = o, _listener = listener, _routes = {}, _prefixes = {}, _ws = {},
                               _conns = setmetatable({}, { __mode = "k" }),
                               stats = { connections = 0, requests = 0, errors = 0, websockets = 0, refused = 0 } }, Server)
   self.host, self.port = listener:local_address()

@@ -417,6 +417,17 @@ function PC:set_remote_description(desc)
   end
   local ok2, err, name = self._core:set_remote(t, desc.sdp)
   if not ok2 then return nil, err, name end
+  if t == "offer" then
+    -- As in W3C setRemoteDescription, the transceivers an offer creates are in
+    -- get_transceivers() at once, also those the peer does not send on (a recvonly
+    -- offer raises no "track" event): answering code attaches what it sends to them.
+    for h = 0, self._core:tr_count() - 1 do
+      if not self._transceivers[h] then
+        local info = self._core:tr_info(h)
+        if info then new_transceiver(self, h, info.kind, true) end
+      end
+    end
+  end
   if t == "rollback" then
     -- The transceivers the offer created are gone (the last handles): so are their objects.
     local n2 = self._core:tr_count()

@@ -4,6 +4,7 @@
 #include "io/rtc_driver.h"
 #include "io/rtc_netif.h"
 #include "io/rtc_udp.h"
+#include "pc/pc_tap.h"
 #include "turn/turn_client.h"
 #include <stdlib.h>
 #include <string.h>
@@ -63,12 +64,25 @@ struct rtc_pc_host {
     rtc_pc_host_event_cb event_cb;
     rtc_pc_host_close_cb close_cb;
     void *ud;
+    rtc_pc_host_tap_cb tap_cb;
+    void *tap_ud;
 };
 
-static int op_timeout(void *m, rtc_time now) { return rtc_pc_handle_timeout(m, now); }
-static bool op_transmit(void *m, rtc_transmit *out) { return rtc_pc_poll_transmit(m, out); }
-static bool op_event(void *m, void *ev) { return rtc_pc_poll_event(m, ev); }
-static rtc_time op_poll_timeout(void *m) { return rtc_pc_poll_timeout(m); }
+/* The driver's machine is the host, so polling events can first hand forwarded packets
+ * (pc/pc_tap.h) to the tap: they are drained with the events, before the timer is armed. */
+static int op_timeout(void *m, rtc_time now) { return rtc_pc_handle_timeout(((rtc_pc_host *)m)->pc, now); }
+static bool op_transmit(void *m, rtc_transmit *out) { return rtc_pc_poll_transmit(((rtc_pc_host *)m)->pc, out); }
+static bool op_event(void *m, void *ev)
+{
+    rtc_pc_host *h = m;
+    rtc_pc_tapped t;
+    while (rtc_pc_poll_tapped(h->pc, &t)) {
+        if (h->tap_cb && !h->closing) h->tap_cb(h, &t, h->tap_ud);
+        else rtc_buf_unref(t.buf);
+    }
+    return rtc_pc_poll_event(h->pc, ev);
+}
+static rtc_time op_poll_timeout(void *m) { return rtc_pc_poll_timeout(((rtc_pc_host *)m)->pc); }
 static const rtc_machine_ops pc_ops = { op_timeout, op_transmit, op_event, op_poll_timeout };
 
 static host_sock *sock_for(rtc_pc_host *h, const rtc_transmit *tx)
@@ -416,7 +430,7 @@ int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *c
         free(h);
         return RTC_EIO;
     }
-    rtc_driver_init(&h->drv, lp, &pc_ops, h->pc, on_transmit, on_event, &h->ev);
+    rtc_driver_init(&h->drv, lp, &pc_ops, h, on_transmit, on_event, &h->ev);
     h->drv.data = h;
     uv_timer_init(rtc_loop_uv(lp), &h->soon);
     h->soon.data = h;
@@ -448,6 +462,7 @@ int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *c
 }
 
 rtc_pc *rtc_pc_host_pc(rtc_pc_host *h) { return h->pc; }
+void rtc_pc_host_set_tap(rtc_pc_host *h, rtc_pc_host_tap_cb cb, void *ud) { h->tap_cb = cb; h->tap_ud = ud; }
 void rtc_pc_host_kick(rtc_pc_host *h) { if (!h->closing) rtc_driver_drain(&h->drv); }
 
 static void soon_cb(uv_timer_t *t)
@@ -499,6 +514,11 @@ static void soon_closed(uv_handle_t *t) { maybe_done(t->data); }
 void rtc_pc_host_close(rtc_pc_host *h, rtc_pc_host_close_cb close_cb)
 {
     if (h->closing) return;
+    if (h->tap_cb) {             /* the forwarder lets go of this connection first */
+        rtc_pc_host_tap_cb cb = h->tap_cb;
+        h->tap_cb = NULL;
+        cb(h, NULL, h->tap_ud);
+    }
     rtc_pc_close(h->pc, rtc_driver_now(&h->drv));
     /* The goodbye datagrams (close_notify, SCTP ABORT) still go out; events do not. */
     h->closing = true;

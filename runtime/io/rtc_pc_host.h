@@ -66,6 +66,14 @@ void rtc_pc_host_kick_soon(rtc_pc_host *h);
 rtc_time rtc_pc_host_now(rtc_pc_host *h);
 /* Number of bound sockets and their addresses (for tests and stats). */
 int rtc_pc_host_local_addr(rtc_pc_host *h, int i, rtc_addr *out);
+/* Forwarding (pc/pc_tap.h): packets the connection's taps hand out go to cb, inside the
+ * drain (`t->buf` belongs to the callee). One tap per host (a second call replaces it;
+ * cb NULL clears). When the host closes, cb runs once more with t NULL, before the
+ * machine closes: the forwarder drops every stream of this connection then. */
+typedef struct rtc_pc_tapped rtc_pc_tapped;
+typedef void (*rtc_pc_host_tap_cb)(rtc_pc_host *h, rtc_pc_tapped *t, void *ud);
+void rtc_pc_host_set_tap(rtc_pc_host *h, rtc_pc_host_tap_cb cb, void *ud);
+
 /* Close the machine (rtc_pc_close), the sockets and the timer; close_cb runs once
  * libuv is done, then h is freed. No event_cb call happens after this returns. */
 void rtc_pc_host_close(rtc_pc_host *h, rtc_pc_host_close_cb close_cb);

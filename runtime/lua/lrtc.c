@@ -653,5 +653,6 @@ int lrtc_open_core(lua_State *L)
     lrtc__open_turn(L);
     lrtc__open_media(L);
     lrtc__open_worker(L);
+    lrtc__open_sfu(L);
     return 1;
 }

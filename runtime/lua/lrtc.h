@@ -140,6 +140,9 @@ struct rtc_addr;
 int lrtc_check_hostport(lua_State *L, int idx, struct rtc_addr *out, const char *defhost);
 /* Pushes ip string and port (2 values). */
 int lrtc_push_addr(lua_State *L, const struct rtc_addr *a);
+/* Arg check: an open rtc.pc_core; its host (borrowed, valid while the pc is open). */
+struct rtc_pc_host;
+struct rtc_pc_host *lrtc_pc_check_host(lua_State *L, int idx);
 
 /* ====== module ====== */
 /* luaopen_rtc_core: returns the rtc.core table. Safe to call more than once per state. */
@@ -162,5 +165,6 @@ void lrtc__open_http(lua_State *L);
 void lrtc__open_turn(lua_State *L);
 void lrtc__open_media(lua_State *L);
 void lrtc__open_worker(lua_State *L);
+void lrtc__open_sfu(lua_State *L);
 
 #endif

@@ -327,6 +327,7 @@ static int l_peer_connection(lua_State *L)
 /* ---- methods ------------------------------------------------------------------------ */
 
 static lpc *check_pc(lua_State *L) { return lrtc_obj_check(L, 1, &pc_class)->ptr; }
+struct rtc_pc_host *lrtc_pc_check_host(lua_State *L, int idx) { return ((lpc *)lrtc_obj_check(L, idx, &pc_class)->ptr)->h; }
 static rtc_time now_of(lpc *p) { return rtc_pc_host_now(p->h); }
 
 /* Output produced by a method goes out on the next loop turn, so scripts see events

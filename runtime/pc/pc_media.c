@@ -171,6 +171,7 @@ void pc__media_free(rtc_pc *pc)
     for (int i = 0; i < md->ntrs; i++) free_tr(md->trs[i]);
     free(md->trs);
     rtc_twcc_receiver_free(md->twcc);
+    pc__tap_free(md);
     free(md);
     pc->media = NULL;
 }
@@ -207,6 +208,7 @@ static pc_layer *start_receiver(rtc_pc *pc, pc_tr *t, uint32_t ssrc, uint32_t rt
     l->ssrc = ssrc;
     l->rtx_ssrc = rc.rtx_ssrc;
     t->nlayers++;
+    if (t->tap) rtc_rtp_receiver_set_forward(l->recv, true);
     if (t->round_trip_time > 0) rtc_rtp_receiver_handle_rtt(l->recv, (rtc_time)(t->round_trip_time * 1e6));
     rtc_debug(TAG, "mid %s: receiving %s ssrc %u rtx %u rid '%s'", t->mid, rtc_codec_name(rc.codec), ssrc, rc.rtx_ssrc, l->rid);
     return l;
@@ -390,6 +392,7 @@ static void handle_rtcp(rtc_pc *pc, const uint8_t *data, size_t len)
         }
     for (int k = 0; k < n; k++)
         if (v[k].pt == RTC_RTCP_SR) emit_sender_report(pc, &v[k]);
+    pc__tap_rtcp(pc, data, len);
 }
 
 int pc__media_handle_packet(rtc_pc *pc, const uint8_t *data, size_t len)
@@ -458,6 +461,7 @@ static void drain_receiver(rtc_pc *pc, pc_tr *t, pc_layer *l)
     uint8_t rtcp[1500];
     int n;
     while ((n = rtc_rtp_receiver_poll_rtcp(l->recv, rtcp, sizeof rtcp)) > 0) send_plain_rtcp(pc, rtcp, (size_t)n);
+    pc__tap_drain_layer(pc, t, l);
     rtc_jb_frame f;
     while (rtc_rtp_receiver_poll_frame(l->recv, &f) > 0) {
         l->frames++;

@@ -56,6 +56,9 @@ typedef struct pc_tr {
     uint64_t frames_sent;
     double round_trip_time;              /* seconds, -1 unknown */
     struct pc_xform *xform;              /* frame transforms (pc_transform.c), NULL when none */
+    bool tap, inject;                    /* forwarding (pc_tap.c) */
+    bool injected_any;
+    uint16_t inject_max_seq;             /* highest media seq injected: resends are not restamped */
 } pc_tr;
 
 typedef struct pc_media {
@@ -69,6 +72,7 @@ typedef struct pc_media {
     uint8_t twcc_id;                     /* transport-wide seq extension id we read on receive */
     uint16_t twcc_seq;                   /* next transport-wide seq; every sender takes from it */
     rtc_pc_media_stats stats;
+    struct pc_tapq *tapq;                /* forwarded packets (pc_tap.c), NULL until a tap is on */
 } pc_media;
 
 pc_media *pc__media_get(rtc_pc *pc);     /* created on first use; NULL on ENOMEM */
@@ -87,6 +91,12 @@ void pc__media_start_streams(rtc_pc *pc, pc_tr *t);
 int pc__xform_send(pc_tr *t, const uint8_t **frame, size_t *len, uint32_t ts, bool keyframe);
 rtc_buf *pc__xform_recv(pc_tr *t, const pc_layer *l, rtc_buf *in, uint32_t ts, bool keyframe);
 void pc__xform_free(pc_tr *t);
+
+/* Forwarding (pc_tap.c): hand out a tapped layer's packets; queue an RTCP compound for
+ * the forwarder when any transceiver forwards; free the queue. */
+void pc__tap_drain_layer(rtc_pc *pc, pc_tr *t, pc_layer *l);
+void pc__tap_rtcp(rtc_pc *pc, const uint8_t *data, size_t len);
+void pc__tap_free(pc_media *md);
 
 static inline bool pc__dir_sends(int d) { return d == RTC_DIR_SENDRECV || d == RTC_DIR_SENDONLY; }
 static inline bool pc__dir_recvs(int d) { return d == RTC_DIR_SENDRECV || d == RTC_DIR_RECVONLY; }

@@ -10,6 +10,9 @@
 /* Sequence numbers remembered for duplicate detection: far more than a jitter buffer
  * or a NACK history spans, so any repeat a sender can still produce is caught. */
 #define SEEN_WINDOW 2048
+/* Forwarded packets waiting for the caller: one datagram yields one (an RTX unwrap gives
+ * one too), so a caller that drains after each call never gets near this. */
+#define FWD_QUEUE 64
 
 struct rtc_rtp_receiver {
     rtc_rtp_receiver_config cfg;
@@ -26,6 +29,9 @@ struct rtc_rtp_receiver {
     uint64_t seen[SEEN_WINDOW / 64];   /* bit (ext seq % SEEN_WINDOW): that packet arrived */
     int64_t seen_max;                  /* highest extended seq marked */
     bool seen_init;
+    bool forward;
+    rtc_buf *fwd[FWD_QUEUE];
+    size_t fwd_head, fwd_count;
 };
 
 static void recv__event(rtc_rtp_receiver *r, rtc_rtp_receiver_event_type t)
@@ -61,6 +67,7 @@ int rtc_rtp_receiver_new(rtc_rtp_receiver **out, const rtc_rtp_receiver_config *
 void rtc_rtp_receiver_free(rtc_rtp_receiver *r)
 {
     if (!r) return;
+    while (r->fwd_count) { rtc_buf_unref(r->fwd[r->fwd_head]); r->fwd_head = (r->fwd_head + 1) % FWD_QUEUE; r->fwd_count--; }
     rtc_jitter_buffer_free(r->jb);
     rtc_nack_generator_free(r->nack);
     free(r);
@@ -73,7 +80,7 @@ static void recv__collect(rtc_rtp_receiver *r)
 {
     rtc_nack_event ne;
     rtc_jb_event je;
-    while (r->nack && rtc_nack_generator_poll_event(r->nack, &ne)) r->want_pli = true;
+    while (r->nack && rtc_nack_generator_poll_event(r->nack, &ne)) r->want_pli |= !r->forward;
     while (rtc_jitter_buffer_poll_event(r->jb, &je)) r->want_pli = true;
 }
 
@@ -146,6 +153,12 @@ int rtc_rtp_receiver_handle_rtp(rtc_rtp_receiver *r, rtc_buf *pkt, rtc_time now)
     r->stats.bytes += p.payload_len;
     rtc_rtp_recv_stats_on_packet(&r->rstats, p.h.seq, p.h.ts, p.payload_len, r->now);
     if (r->nack) rtc_nack_generator_handle_packet(r->nack, p.h.seq, r->now);
+    if (r->forward) {
+        if (r->fwd_count == FWD_QUEUE) { r->stats.forward_dropped++; rtc_buf_unref(media); }
+        else { r->fwd[(r->fwd_head + r->fwd_count++) % FWD_QUEUE] = media; r->stats.forwarded++; }
+        recv__collect(r);
+        return 0;
+    }
     e = rtc_jitter_buffer_handle_packet(r->jb, media, r->now);
     rtc_buf_unref(media);
     recv__collect(r);
@@ -244,6 +257,21 @@ int rtc_rtp_receiver_poll_frame(rtc_rtp_receiver *r, rtc_jb_frame *out)
     }
     recv__collect(r);
     return got;
+}
+
+void rtc_rtp_receiver_set_forward(rtc_rtp_receiver *r, bool on)
+{
+    r->forward = on;
+    if (on) r->want_pli = false;
+}
+
+int rtc_rtp_receiver_poll_packet(rtc_rtp_receiver *r, rtc_buf **out)
+{
+    if (!r->fwd_count) return 0;
+    *out = r->fwd[r->fwd_head];
+    r->fwd_head = (r->fwd_head + 1) % FWD_QUEUE;
+    r->fwd_count--;
+    return 1;
 }
 
 int rtc_rtp_receiver_poll_event(rtc_rtp_receiver *r, rtc_rtp_receiver_event *out)

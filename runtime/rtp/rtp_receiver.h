@@ -41,6 +41,7 @@ typedef struct rtc_rtp_receiver_event { rtc_rtp_receiver_event_type type; } rtc_
 
 typedef struct rtc_rtp_receiver_stats {
     uint64_t packets, rtx_packets, bytes, ignored, malformed, plis_sent, nacks_sent, rrs_sent;
+    uint64_t forwarded, forward_dropped;   /* forward mode: packets handed out / lost to a full queue */
     uint64_t duplicates;         /* seqs that had already arrived (RTX probes, raced repairs): not counted again */
     rtc_nack_stats nack;
     rtc_jb_stats jb;
@@ -71,6 +72,15 @@ void rtc_rtp_receiver_request_keyframe(rtc_rtp_receiver *r);
 int rtc_rtp_receiver_poll_rtcp(rtc_rtp_receiver *r, uint8_t *out, size_t cap);
 int rtc_rtp_receiver_poll_frame(rtc_rtp_receiver *r, rtc_jb_frame *out);   /* frame data: caller unrefs */
 int rtc_rtp_receiver_poll_event(rtc_rtp_receiver *r, rtc_rtp_receiver_event *out);
+/* Forward mode (an SFU forwards the stream): packets that pass RTX unwrap and duplicate
+ * removal are handed out whole by _poll_packet() instead of entering the jitter buffer;
+ * statistics, NACKs and receiver reports go on as before, but the receiver no longer
+ * asks for keyframes on its own (its consumers decide that). Frames already in the
+ * jitter buffer stay there until the mode is turned off again. */
+void rtc_rtp_receiver_set_forward(rtc_rtp_receiver *r, bool on);
+/* Next forwarded packet (plain RTP, media SSRC): 1 with *out (one ref: caller unrefs),
+ * 0 when none. Drain it with the others after each call. */
+int rtc_rtp_receiver_poll_packet(rtc_rtp_receiver *r, rtc_buf **out);
 rtc_time rtc_rtp_receiver_poll_timeout(const rtc_rtp_receiver *r);
 void rtc_rtp_receiver_get_stats(const rtc_rtp_receiver *r, rtc_rtp_receiver_stats *out);
 

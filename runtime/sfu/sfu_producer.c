@@ -82,6 +82,11 @@ int sfu__producer_take_rtp(rtc_sfu_producer *p, rtc_buf *pkt, rtc_sfu_packet *ou
     rtc_rtp_packet rp;
     int e = rtc_rtp_parse(&rp, pkt->data, pkt->len);
     if (e < 0) { p->st.malformed++; return e; }
+    if (!p->cfg.ssrc && rp.h.pt == p->cfg.pt) {
+        /* An unsignaled stream (found by MID/RID): its first packet names the SSRC. */
+        p->cfg.ssrc = rp.h.ssrc;
+        rtc_rtp_recv_stats_init(&p->rs, rp.h.ssrc, p->cfg.clock_rate);
+    }
     if (rp.h.ssrc != p->cfg.ssrc || rp.h.pt != p->cfg.pt) { p->st.ignored++; return RTC_EIGNORED; }
     memset(out, 0, sizeof *out);
     out->info = (rtc_depack_info){ .picture_id = -1, .tl0picidx = -1, .temporal_id = -1, .spatial_id = -1 };

@@ -44,7 +44,7 @@ typedef struct rtc_sfu_producer_config {
     const char *mid, *rid;       /* copied (at most 16 bytes each); may be NULL */
     rtc_codec_id codec;
     uint8_t pt, rtx_pt;
-    uint32_t ssrc, rtx_ssrc;     /* the publisher's media and RTX SSRCs */
+    uint32_t ssrc, rtx_ssrc;     /* the publisher's media and RTX SSRCs; ssrc 0 = the first packet's */
     uint32_t clock_rate;         /* 0 = 90000 (48000 for Opus) */
     uint8_t ext_id[RTC_SFU_EXT__COUNT];
     uint32_t local_ssrc;         /* SSRC our RTCP towards the publisher is sent from */

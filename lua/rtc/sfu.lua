@@ -1,0 +1,345 @@
+-- rtc.sfu: rooms, producers and consumers over the C forwarding core (runtime/sfu/,
+-- io/rtc_sfu_host, runtime/lua/lrtc_sfu.c). Packets never reach Lua: a producer is a
+-- peer connection's incoming track forwarded as it arrives, a consumer the same packets
+-- sent on another connection's transceiver with that connection's own SSRC, sequence
+-- numbers, timestamps and header extensions. See docs/sfu.md.
+--
+--   local sfu = require "rtc.sfu"
+--   local room = sfu.room{ name = "demo", can_subscribe = function(room, pc, producer) return true end }
+--   pc:on("track", function(track) room:publish(track) end)
+--   local c = room:subscribe(other_pc, producer)
+require "rtc"          -- peer connections (their _core and transceivers are read here)
+local core = require "rtc.core"
+
+local M = {}
+
+local router            -- the one rtc.sfu_core of the process, made on first use
+local by_id = {}        -- core id -> producer or consumer
+local rooms = {}        -- name -> room
+
+local function log_error(msg) io.stderr:write("luartc: ", msg, "\n") end
+
+local function emit(obj, ev, ...)
+  local list = obj._listeners[ev]
+  if not list then return end
+  for i = 1, #list do
+    local ok, err = xpcall(list[i], debug.traceback, ...)
+    if not ok then log_error("error in '" .. ev .. "' handler: " .. tostring(err)) end
+  end
+end
+
+local function on(obj, valid, ev, fn)
+  if type(ev) ~= "string" or not valid[ev] then
+    error(string.format("bad argument #1 to 'on' (unknown event '%s')", tostring(ev)), 3)
+  end
+  if fn ~= nil and type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
+    error("bad argument #2 to 'on' (function expected)", 3)
+  end
+  if fn == nil then obj._listeners[ev] = nil; return obj end
+  local list = obj._listeners[ev]
+  if not list then list = {}; obj._listeners[ev] = list end
+  list[#list + 1] = fn
+  return obj
+end
+
+local PRODUCER, CONSUMER, ROOM = {}, {}, {}
+PRODUCER.__index, CONSUMER.__index, ROOM.__index = PRODUCER, CONSUMER, ROOM
+PRODUCER.__name, CONSUMER.__name, ROOM.__name = "rtc.sfu_producer", "rtc.sfu_consumer", "rtc.sfu_room"
+local PRODUCER_EVENTS = { close = true, keyframerequested = true }
+local CONSUMER_EVENTS = { close = true, start = true, error = true }
+local ROOM_EVENTS = { publish = true, subscribe = true, leave = true, close = true }
+
+local function get_router()
+  if router then return router end
+  local r, err = core.sfu_router()
+  if not r then error("rtc.sfu: " .. tostring(err), 3) end
+  r:on("event", function(name, id)
+    local obj = by_id[id]
+    if not obj then return end
+    if name == "removed" then
+      by_id[id] = nil
+      obj._id = nil
+      obj:close()
+    elseif name == "started" then
+      emit(obj, "start")
+    elseif name == "keyframerequested" then
+      emit(obj, "keyframerequested")
+    elseif name == "bye" then
+      obj:close()
+    end
+  end)
+  router = r
+  return r
+end
+
+-- {====== membership: a peer connection is in a room while it publishes or subscribes ======
+local function join(room, pc)
+  if room._peers[pc] then return end
+  room._peers[pc] = { producers = {}, consumers = {} }
+  local function gone(state)
+    if state ~= "closed" and state ~= "failed" then return end
+    local m = room._peers[pc]
+    if not m then return end
+    room._peers[pc] = nil
+    for p in pairs(m.producers) do p:close() end
+    for c in pairs(m.consumers) do c:close() end
+    emit(room, "leave", pc)
+  end
+  pc:on("connectionstatechange", gone)
+  -- Streams bind once their transceiver is negotiated: at every return to stable.
+  pc:on("signalingstatechange", function(state)
+    local m = room._peers[pc]
+    if state ~= "stable" or not m then return end
+    for p in pairs(m.producers) do p:_bind() end
+    for c in pairs(m.consumers) do c:_bind() end
+  end)
+end
+-- }======
+
+-- {====== producers ======
+function PRODUCER:on(ev, fn) return on(self, PRODUCER_EVENTS, ev, fn) end
+PRODUCER.__tostring = function(self)
+  return string.format("rtc.sfu_producer(%s %s%s)", self.kind, tostring(self.codec), self.closed and ", closed" or "")
+end
+
+-- Binds the C producer once the track's transceiver is negotiated; false while not yet.
+function PRODUCER:_bind()
+  if self._id or self.closed then return true end
+  local pc = self.pc
+  if pc._closed then return false end
+  local info = pc._core:tr_info(self._tr._h)
+  if not info or not info.negotiated or not info.codec then return false end
+  local id, err = get_router():add_producer(pc._core, self._tr._h, self._opts)
+  if not id then
+    if err and err:match("^InvalidStateError") then return false end
+    log_error("sfu: cannot forward a " .. self.kind .. " track: " .. tostring(err))
+    self:close()
+    return false
+  end
+  self._id, self.codec = id, info.codec
+  by_id[id] = self
+  for c in pairs(self._consumers) do c:_bind() end
+  return true
+end
+
+--- producer:stats() -> { packets_received=, bytes_received=, keyframes_received=, pli_count=, ... }
+function PRODUCER:stats()
+  if not self._id then return { type = "producer", packets_received = 0, bytes_received = 0 } end
+  return router:stats(self._id)
+end
+
+--- producer:close(): stops forwarding; its consumers close too.
+function PRODUCER:close()
+  if self.closed then return end
+  self.closed = true
+  if self._id then router:remove(self._id); by_id[self._id] = nil; self._id = nil end
+  local m = self.room._peers[self.pc]
+  if m then m.producers[self] = nil end
+  self.room._producers[self] = nil
+  for c in pairs(self._consumers) do c:close() end
+  emit(self, "close")
+end
+-- }======
+
+-- {====== consumers ======
+function CONSUMER:on(ev, fn) return on(self, CONSUMER_EVENTS, ev, fn) end
+CONSUMER.__tostring = function(self)
+  return string.format("rtc.sfu_consumer(%s%s)", self.kind, self.closed and ", closed" or (self.paused and ", paused" or ""))
+end
+
+function CONSUMER:_bind()
+  if self._id or self.closed then return true end
+  local p = self.producer
+  if not p._id or self.pc._closed then return false end
+  local info = self.pc._core:tr_info(self.transceiver._h)
+  if not info or not info.negotiated or not info.codec then return false end
+  local id, err = router:add_consumer(self.pc._core, self.transceiver._h, p._id, self.paused)
+  if not id then
+    if err and err:match("^InvalidStateError") then return false end
+    emit(self, "error", err)
+    self:close()
+    return false
+  end
+  self._id = id
+  by_id[id] = self
+  if self.muted then router:set_muted(id, true) end
+  return true
+end
+
+local function consumer_call(self, fname, ...)
+  if self.closed then return nil, "InvalidStateError: the consumer is closed", "InvalidStateError" end
+  if self._id then router[fname](router, self._id, ...) end
+  return true
+end
+
+--- consumer:pause() / consumer:resume(): resume waits for a keyframe (and asks for one).
+function CONSUMER:pause() self.paused = true; return consumer_call(self, "pause") end
+function CONSUMER:resume() self.paused = false; return consumer_call(self, "resume") end
+--- consumer:request_keyframe(): one keyframe request (aggregated with the others) to the publisher.
+function CONSUMER:request_keyframe() return consumer_call(self, "request_keyframe") end
+--- consumer:set_muted(bool): audio only; silence is sent in place of the publisher's packets.
+function CONSUMER:set_muted(m)
+  if type(m) ~= "boolean" then error("bad argument #1 to 'set_muted' (boolean expected)", 2) end
+  if self.kind ~= "audio" then error("set_muted: only audio consumers can be muted", 2) end
+  self.muted = m
+  return consumer_call(self, "set_muted", m)
+end
+
+--- consumer:stats() -> { packets_sent=, bytes_sent=, retransmitted_packets_sent=, nack_count=, ... }
+function CONSUMER:stats()
+  if not self._id then return { type = "consumer", packets_sent = 0, bytes_sent = 0 } end
+  return router:stats(self._id)
+end
+
+--- consumer:close(): stops sending; the transceiver stays (inactive at the next negotiation is the caller's choice).
+function CONSUMER:close()
+  if self.closed then return end
+  self.closed = true
+  if self._id then router:remove(self._id); by_id[self._id] = nil; self._id = nil end
+  self.producer._consumers[self] = nil
+  local m = self.room._peers[self.pc]
+  if m then m.consumers[self] = nil end
+  emit(self, "close")
+end
+-- }======
+
+-- {====== rooms ======
+function ROOM:on(ev, fn) return on(self, ROOM_EVENTS, ev, fn) end
+ROOM.__tostring = function(self) return "rtc.sfu_room(" .. self.name .. ")" end
+
+local function check_hook(ok, msg, what)
+  if ok == true then return true end
+  return nil, "NotAllowedError: " .. (type(msg) == "string" and msg or (what .. " not allowed")), "NotAllowedError"
+end
+
+--- room:publish(track[, {info=, keyframe_interval=, cache_ms=, cache_bytes=}]) -> producer | nil, err
+--- track: a remote track from a peer connection's "track" event.
+function ROOM:publish(track, opts)
+  if type(track) ~= "table" or not track.remote or not track._tr then
+    error("bad argument #1 to 'publish' (a remote track expected)", 2)
+  end
+  if opts ~= nil and type(opts) ~= "table" then error("bad argument #2 to 'publish' (table expected)", 2) end
+  opts = opts or {}
+  if self.closed then return nil, "InvalidStateError: the room is closed", "InvalidStateError" end
+  local tr = track._tr
+  local pc = tr._pc
+  if pc._closed then return nil, "InvalidStateError: the peer connection is closed", "InvalidStateError" end
+  for p in pairs(self._producers) do
+    if p._tr == tr then return nil, "InvalidStateError: the track is already published", "InvalidStateError" end
+  end
+  if self._hooks.can_publish then
+    local ok, msg = self._hooks.can_publish(self, pc, track, opts.info)
+    if ok ~= true then return check_hook(false, msg, "publish") end
+  end
+  local p = setmetatable({ room = self, pc = pc, track = track, kind = track.kind, info = opts.info,
+                           _tr = tr, _consumers = {}, _listeners = {},
+                           _opts = { keyframe_interval = opts.keyframe_interval, cache_ms = opts.cache_ms,
+                                     cache_bytes = opts.cache_bytes } }, PRODUCER)
+  join(self, pc)
+  self._peers[pc].producers[p] = true
+  self._producers[p] = true
+  p:_bind()
+  emit(self, "publish", p)
+  return p
+end
+
+-- A transceiver of pc to send `kind` on: one a remote offer created that sends nothing
+-- yet (WHEP: the subscriber offered recvonly), else a new sendonly one (the caller
+-- renegotiates: negotiationneeded fires).
+local function sending_transceiver(pc, kind, codec)
+  for _, tr in ipairs(pc:get_transceivers()) do
+    if tr._remote_created and tr.kind == kind and not tr.sender.track and not tr._sfu_consumer then
+      -- JSEP intersects with the offer: a recvonly offer (WHEP) gives sendonly.
+      local dir = tr.direction
+      if dir == "recvonly" then tr:set_direction("sendrecv") elseif dir == "inactive" then tr:set_direction("sendonly") end
+      return tr
+    end
+  end
+  local tr, err = pc:add_transceiver(kind, { direction = "sendonly", codec = codec })
+  return tr, err
+end
+
+--- room:subscribe(pc, producer[, {paused=, info=}]) -> consumer | nil, err
+function ROOM:subscribe(pc, producer, opts)
+  if type(pc) ~= "table" or not pc._core then error("bad argument #1 to 'subscribe' (peer connection expected)", 2) end
+  if getmetatable(producer) ~= PRODUCER then error("bad argument #2 to 'subscribe' (producer expected)", 2) end
+  if opts ~= nil and type(opts) ~= "table" then error("bad argument #3 to 'subscribe' (table expected)", 2) end
+  opts = opts or {}
+  if self.closed then return nil, "InvalidStateError: the room is closed", "InvalidStateError" end
+  if producer.closed then return nil, "InvalidStateError: the producer is closed", "InvalidStateError" end
+  if pc._closed then return nil, "InvalidStateError: the peer connection is closed", "InvalidStateError" end
+  if self._hooks.can_subscribe then
+    local ok, msg = self._hooks.can_subscribe(self, pc, producer, opts.info)
+    if ok ~= true then return check_hook(false, msg, "subscribe") end
+  end
+  local tr, err = sending_transceiver(pc, producer.kind, producer.codec)
+  if not tr then return nil, err end
+  local c = setmetatable({ room = self, pc = pc, producer = producer, transceiver = tr, kind = producer.kind,
+                           paused = opts.paused and true or false, info = opts.info, _listeners = {} }, CONSUMER)
+  tr._sfu_consumer = c
+  join(self, pc)
+  self._peers[pc].consumers[c] = true
+  producer._consumers[c] = true
+  c:_bind()
+  emit(self, "subscribe", c)
+  return c
+end
+
+--- room:producers() -> { producer, ... } (open ones, in no particular order)
+function ROOM:producers()
+  local out = {}
+  for p in pairs(self._producers) do out[#out + 1] = p end
+  return out
+end
+
+--- room:peers() -> { pc, ... }
+function ROOM:peers()
+  local out = {}
+  for pc in pairs(self._peers) do out[#out + 1] = pc end
+  return out
+end
+
+--- room:close(): closes every producer and consumer (the peer connections stay open).
+function ROOM:close()
+  if self.closed then return end
+  self.closed = true
+  for pc, m in pairs(self._peers) do
+    for p in pairs(m.producers) do p:close() end
+    for c in pairs(m.consumers) do c:close() end
+    self._peers[pc] = nil
+  end
+  if rooms[self.name] == self then rooms[self.name] = nil end
+  emit(self, "close")
+end
+
+--- sfu.room{name=, can_publish=fn(room, pc, track, info), can_subscribe=fn(room, pc, producer, info)} -> room
+--- A hook returns true to allow, or false/nil and a message that reaches the client.
+--- The same name gives the same open room.
+function M.room(opts)
+  if opts ~= nil and type(opts) ~= "table" then error("bad argument #1 to 'room' (table expected)", 2) end
+  opts = opts or {}
+  local name = opts.name or "default"
+  if type(name) ~= "string" or name == "" then error("room: name must be a non-empty string", 2) end
+  for _, k in ipairs { "can_publish", "can_subscribe" } do
+    if opts[k] ~= nil and type(opts[k]) ~= "function" then error("room: " .. k .. " must be a function", 2) end
+  end
+  local r = rooms[name]
+  if r then
+    if opts.can_publish then r._hooks.can_publish = opts.can_publish end
+    if opts.can_subscribe then r._hooks.can_subscribe = opts.can_subscribe end
+    return r
+  end
+  r = setmetatable({ name = name, _peers = {}, _producers = {}, _listeners = {},
+                     _hooks = { can_publish = opts.can_publish, can_subscribe = opts.can_subscribe } }, ROOM)
+  rooms[name] = r
+  return r
+end
+
+--- sfu.rooms() -> { [name] = room }
+function M.rooms()
+  local out = {}
+  for k, v in pairs(rooms) do out[k] = v end
+  return out
+end
+
+return M

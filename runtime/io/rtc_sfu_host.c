@@ -1,0 +1,329 @@
+/* The SFU router on the loop (io/rtc_sfu_host.h): tapped packets in, injected out. */
+#include "io/rtc_sfu_host.h"
+#include "core/rtc_errors.h"
+#include "core/rtc_log.h"
+#include "pc/pc_tap.h"
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define TAG "sfu"
+/* Connections one drain of the router can touch before they are kicked: a fan-out
+ * touches each subscriber once; more than this only means an extra kick pass. */
+#define TOUCH_MAX 64
+
+typedef struct leg {
+    rtc_pc_host *ph;
+    int tr;
+    char rid[16];
+    rtc_sfu_producer *p;           /* one of p / c */
+    rtc_sfu_consumer *c;
+    void *user;
+    struct leg *next;
+} leg;
+
+struct rtc_sfu_host {
+    rtc_loop *lp;
+    rtc_sfu_router *r;
+    uv_timer_t timer;
+    rtc_time armed;
+    leg *legs;
+    rtc_sfu_host_event_cb cb;
+    void *ud;
+    int draining, dirty;
+    bool closing;
+    rtc_pc_host *touched[TOUCH_MAX];
+    int ntouched;
+    uint8_t out[2048];
+};
+
+static void host_drain(rtc_sfu_host *h);
+
+static leg *leg_of_pc(rtc_sfu_host *h, rtc_pc_host *ph)
+{
+    for (leg *l = h->legs; l; l = l->next)
+        if (l->ph == ph) return l;
+    return NULL;
+}
+
+static void unlink_leg(rtc_sfu_host *h, leg *x)
+{
+    for (leg **pp = &h->legs; *pp; pp = &(*pp)->next)
+        if (*pp == x) { *pp = x->next; break; }
+    /* The last leg of a connection releases its tap. */
+    if (!leg_of_pc(h, x->ph)) rtc_pc_host_set_tap(x->ph, NULL, NULL);
+    for (int i = 0; i < h->ntouched; i++)
+        if (h->touched[i] == x->ph && !leg_of_pc(h, x->ph)) h->touched[i] = h->touched[--h->ntouched];
+    free(x);
+}
+
+static void touch(rtc_sfu_host *h, rtc_pc_host *ph)
+{
+    for (int i = 0; i < h->ntouched; i++)
+        if (h->touched[i] == ph) return;
+    if (h->ntouched < TOUCH_MAX) h->touched[h->ntouched++] = ph;
+    else rtc_pc_host_kick(ph);
+}
+
+static void on_tap(rtc_pc_host *ph, rtc_pc_tapped *t, void *ud)
+{
+    rtc_sfu_host *h = ud;
+    rtc_time now = rtc_clock_now();
+    if (!t) {                      /* the connection is closing */
+        leg *l;
+        while ((l = leg_of_pc(h, ph))) {
+            void *user = l->user;
+            if (l->p) rtc_sfu_router_remove_producer(h->r, l->p);
+            else rtc_sfu_router_remove_consumer(h->r, l->c);
+            /* The tap was already cleared by the closing host. */
+            for (leg **pp = &h->legs; *pp; pp = &(*pp)->next)
+                if (*pp == l) { *pp = l->next; break; }
+            for (int i = 0; i < h->ntouched; i++)
+                if (h->touched[i] == ph) h->touched[i] = h->touched[--h->ntouched];
+            free(l);
+            if (h->cb) h->cb(h, RTC_SFU_HOST_EV_REMOVED, user, h->ud);
+        }
+        return;
+    }
+    for (leg *l = h->legs; l; l = l->next) {
+        if (l->ph != ph) continue;
+        if (t->kind == RTC_PC_TAP_RTP) {
+            if (l->p && l->tr == t->tr && strcmp(l->rid, t->rid) == 0) {
+                rtc_sfu_router_handle_rtp(h->r, l->p, t->buf, now);
+                break;
+            }
+        } else if (l->p) {
+            rtc_sfu_router_handle_producer_rtcp(h->r, l->p, t->buf->data, t->buf->len, now);
+        } else {
+            rtc_sfu_router_handle_consumer_rtcp(h->r, l->c, t->buf->data, t->buf->len, now);
+        }
+    }
+    rtc_buf_unref(t->buf);
+    host_drain(h);
+}
+
+static void send_transmit(rtc_sfu_host *h, rtc_sfu_transmit *t, rtc_time now)
+{
+    leg *l = t->user;
+    if (!l) return;
+    int n = rtc_sfu_transmit_flatten(t, h->out, sizeof h->out);
+    if (n < 0) return;
+    rtc_pc *pc = rtc_pc_host_pc(l->ph);
+    if (t->kind == RTC_SFU_TX_RTP) rtc_pc_inject_rtp(pc, l->tr, h->out, (size_t)n, now);
+    else rtc_pc_inject_rtcp(pc, h->out, (size_t)n, now);
+    touch(h, l->ph);
+}
+
+static void timer_cb(uv_timer_t *t)
+{
+    rtc_sfu_host *h = t->data;
+    h->armed = RTC_TIME_NEVER;
+    rtc_sfu_router_handle_timeout(h->r, rtc_clock_now());
+    host_drain(h);
+}
+
+static void arm(rtc_sfu_host *h)
+{
+    rtc_time next = rtc_sfu_router_poll_timeout(h->r);
+    if (next == h->armed) return;
+    h->armed = next;
+    if (next == RTC_TIME_NEVER) { uv_timer_stop(&h->timer); return; }
+    rtc_time now = rtc_clock_now();
+    uint64_t ms = next <= now ? 0 : (uint64_t)((next - now + 999) / 1000);
+    uv_timer_start(&h->timer, timer_cb, ms, 0);
+}
+
+static void host_drain(rtc_sfu_host *h)
+{
+    if (h->closing) return;
+    if (h->draining) { h->dirty = 1; return; }
+    h->draining = 1;
+    do {
+        h->dirty = 0;
+        rtc_time now = rtc_clock_now();
+        rtc_sfu_transmit t;
+        while (rtc_sfu_router_poll_transmit(h->r, &t)) {
+            send_transmit(h, &t, now);
+            rtc_sfu_transmit_release(&t);
+        }
+        rtc_sfu_event ev;
+        while (!h->closing && rtc_sfu_router_poll_event(h->r, &ev)) {
+            leg *l = ev.user;
+            rtc_sfu_host_event_type type = ev.type == RTC_SFU_EV_CONSUMER_STARTED ? RTC_SFU_HOST_EV_STARTED
+                                         : ev.type == RTC_SFU_EV_KEYFRAME_REQUESTED ? RTC_SFU_HOST_EV_KEYFRAME_REQUESTED
+                                         : RTC_SFU_HOST_EV_BYE;
+            if (l && h->cb) h->cb(h, type, l->user, h->ud);
+        }
+        /* Kicking a connection drains it; its tap may feed the router again (dirty). */
+        while (h->ntouched) rtc_pc_host_kick(h->touched[--h->ntouched]);
+    } while (h->dirty && !h->closing);
+    h->draining = 0;
+    if (!h->closing) arm(h);
+}
+
+void rtc_sfu_host_kick(rtc_sfu_host *h) { host_drain(h); }
+
+int rtc_sfu_host_new(rtc_sfu_host **out, rtc_loop *lp, rtc_sfu_host_event_cb cb, void *ud)
+{
+    rtc_sfu_host *h = calloc(1, sizeof *h);
+    if (!h) return RTC_ENOMEM;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    rtc_time now = rtc_clock_now();
+    rtc_sfu_router_config rc = { .pool = rtc_loop_pool(lp),
+                                 .unix_offset_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 - now };
+    int r = rtc_sfu_router_new(&h->r, &rc, now);
+    if (r < 0) { free(h); return r; }
+    h->lp = lp;
+    h->cb = cb;
+    h->ud = ud;
+    h->armed = RTC_TIME_NEVER;
+    uv_timer_init(rtc_loop_uv(lp), &h->timer);
+    uv_unref((uv_handle_t *)&h->timer);     /* the connections keep the loop alive, not the router */
+    h->timer.data = h;
+    *out = h;
+    return 0;
+}
+
+static void timer_closed(uv_handle_t *t)
+{
+    rtc_sfu_host *h = t->data;
+    rtc_sfu_router_free(h->r);
+    free(h);
+}
+
+void rtc_sfu_host_close(rtc_sfu_host *h)
+{
+    if (!h || h->closing) return;
+    h->closing = true;
+    while (h->legs) {
+        leg *l = h->legs;
+        h->legs = l->next;
+        if (!leg_of_pc(h, l->ph)) rtc_pc_host_set_tap(l->ph, NULL, NULL);
+        free(l);
+    }
+    uv_timer_stop(&h->timer);
+    uv_close((uv_handle_t *)&h->timer, timer_closed);
+}
+
+rtc_sfu_router *rtc_sfu_host_router(rtc_sfu_host *h) { return h->r; }
+
+static leg *new_leg(rtc_pc_host *ph, int tr, void *user)
+{
+    leg *l = calloc(1, sizeof *l);
+    if (!l) return NULL;
+    l->ph = ph;
+    l->tr = tr;
+    l->user = user;
+    return l;
+}
+
+static void add_leg(rtc_sfu_host *h, leg *l)
+{
+    l->next = h->legs;
+    h->legs = l;
+    rtc_pc_host_set_tap(l->ph, on_tap, h);
+}
+
+int rtc_sfu_host_add_producer(rtc_sfu_host *h, rtc_pc_host *ph, int tr, const rtc_sfu_host_producer_opts *opts,
+                              void *user, rtc_sfu_producer **out)
+{
+    if (h->closing) return RTC_ESTATE;
+    rtc_pc *pc = rtc_pc_host_pc(ph);
+    rtc_pc_forward_params fp;
+    int r = rtc_pc_forward_params_get(pc, tr, &fp);
+    if (r < 0) return r;
+    if (!fp.recvs) return RTC_ESTATE;
+    const char *rid = opts && opts->rid ? opts->rid : "";
+    if (strlen(rid) >= sizeof((leg *)0)->rid) return RTC_EINVAL;
+    leg *l = new_leg(ph, tr, user);
+    if (!l) return RTC_ENOMEM;
+    strcpy(l->rid, rid);
+    rtc_sfu_producer_config pc_cfg = {
+        .mid = fp.mid, .rid = rid[0] ? rid : NULL, .codec = (rtc_codec_id)fp.codec, .pt = fp.pt,
+        .rtx_pt = fp.rtx_pt, .ssrc = rid[0] ? 0 : fp.remote_ssrc, .rtx_ssrc = rid[0] ? 0 : fp.remote_rtx_ssrc,
+        .clock_rate = fp.clock_rate, .local_ssrc = fp.rtcp_ssrc, .use_fir = fp.fb_fir && !fp.fb_pli,
+        .keyframe_interval = opts ? opts->keyframe_interval : 0,
+        .rr_interval = -1,          /* the connection's receiver already reports */
+        .user = l,
+    };
+    pc_cfg.ext_id[RTC_SFU_EXT_AUDIO_LEVEL] = fp.audio_level_id;
+    if (opts) pc_cfg.cache = opts->cache;
+    rtc_time now = rtc_clock_now();
+    r = rtc_sfu_router_add_producer(h->r, &pc_cfg, &l->p, now);
+    if (r == 0) r = rtc_pc_set_tap(pc, tr, true);
+    if (r < 0) {
+        if (l->p) rtc_sfu_router_remove_producer(h->r, l->p);
+        free(l);
+        return r;
+    }
+    add_leg(h, l);
+    *out = l->p;
+    rtc_pc_host_kick(ph);
+    host_drain(h);
+    return 0;
+}
+
+int rtc_sfu_host_add_consumer(rtc_sfu_host *h, rtc_pc_host *ph, int tr, rtc_sfu_producer *source, bool paused,
+                              void *user, rtc_sfu_consumer **out)
+{
+    if (h->closing) return RTC_ESTATE;
+    rtc_pc *pc = rtc_pc_host_pc(ph);
+    rtc_pc_forward_params fp;
+    int r = rtc_pc_forward_params_get(pc, tr, &fp);
+    if (r < 0) return r;
+    if (!fp.sends) return RTC_ESTATE;
+    leg *l = new_leg(ph, tr, user);
+    if (!l) return RTC_ENOMEM;
+    rtc_rng *rng = rtc_loop_rng(h->lp);
+    rtc_sfu_consumer_config cc = {
+        .codec = (rtc_codec_id)fp.codec, .pt = fp.pt, .ssrc = fp.ssrc, .rtx_pt = fp.rtx_pt, .rtx_ssrc = fp.rtx_ssrc,
+        .initial_seq = (uint16_t)rtc_rng_u32(rng), .initial_rtx_seq = (uint16_t)rtc_rng_u32(rng),
+        .mid = fp.mid, .cname = fp.cname, .clock_rate = fp.clock_rate, .paused = paused, .user = l,
+    };
+    cc.ext_id[RTC_SFU_EXT_MID] = fp.mid_id;
+    cc.ext_id[RTC_SFU_EXT_ABS_SEND_TIME] = fp.abs_send_time_id;
+    cc.ext_id[RTC_SFU_EXT_TWCC] = fp.twcc_id;
+    cc.ext_id[RTC_SFU_EXT_AUDIO_LEVEL] = fp.audio_level_id;
+    rtc_time now = rtc_clock_now();
+    r = rtc_sfu_router_add_consumer(h->r, &cc, source, &l->c, now);
+    if (r == 0) r = rtc_pc_set_inject(pc, tr, true);
+    if (r < 0) {
+        if (l->c) rtc_sfu_router_remove_consumer(h->r, l->c);
+        free(l);
+        return r;
+    }
+    add_leg(h, l);
+    *out = l->c;
+    host_drain(h);
+    return 0;
+}
+
+static leg *find_leg(rtc_sfu_host *h, const rtc_sfu_producer *p, const rtc_sfu_consumer *c)
+{
+    for (leg *l = h->legs; l; l = l->next)
+        if ((p && l->p == p) || (c && l->c == c)) return l;
+    return NULL;
+}
+
+void rtc_sfu_host_remove_producer(rtc_sfu_host *h, rtc_sfu_producer *p)
+{
+    leg *l = find_leg(h, p, NULL);
+    if (!l) return;
+    rtc_sfu_router_remove_producer(h->r, p);
+    bool other = false;           /* another layer of the same transceiver still forwarded */
+    for (leg *o = h->legs; o; o = o->next) other |= o != l && o->p && o->ph == l->ph && o->tr == l->tr;
+    if (!other) rtc_pc_set_tap(rtc_pc_host_pc(l->ph), l->tr, false);
+    unlink_leg(h, l);
+    host_drain(h);
+}
+
+void rtc_sfu_host_remove_consumer(rtc_sfu_host *h, rtc_sfu_consumer *c)
+{
+    leg *l = find_leg(h, NULL, c);
+    if (!l) return;
+    rtc_pc_set_inject(rtc_pc_host_pc(l->ph), l->tr, false);
+    rtc_sfu_router_remove_consumer(h->r, c);
+    unlink_leg(h, l);
+    host_drain(h);
+}

@@ -1,0 +1,59 @@
+/* Hosts the SFU forwarding core (sfu/sfu_router.h) on an rtc_loop, between peer
+ * connections hosted by rtc_pc_host: a producer is a tapped incoming stream of one
+ * connection's transceiver, a consumer an injected outgoing stream on another's
+ * (pc/pc_tap.h). Packets go from the publisher's drain straight into the router and
+ * out through the subscribers' SRTP within the same loop callback; the router's timer
+ * (sender reports, keyframe requests, NACKs) is one uv_timer.
+ *
+ * A connection belongs to at most one sfu host (its tap is the host's). When a
+ * connection closes, its producers and consumers are removed (their `removed` event
+ * fires); consumers of a removed producer stay, without a source.
+ *
+ * After calling an rtc_sfu_* function on a producer or consumer directly (pause,
+ * resume, set_muted, request_keyframe, set_source), call rtc_sfu_host_kick(h). */
+#ifndef RTC_SFU_HOST_H
+#define RTC_SFU_HOST_H
+#include "io/rtc_loop.h"
+#include "io/rtc_pc_host.h"
+#include "sfu/sfu_router.h"
+
+typedef struct rtc_sfu_host rtc_sfu_host;
+
+typedef enum {
+    RTC_SFU_HOST_EV_STARTED = 1,      /* consumer forwarded its first packet */
+    RTC_SFU_HOST_EV_KEYFRAME_REQUESTED,  /* a PLI/FIR went upstream for producer */
+    RTC_SFU_HOST_EV_BYE,              /* producer's publisher sent RTCP BYE */
+    RTC_SFU_HOST_EV_REMOVED,          /* producer or consumer removed (its connection closed) */
+} rtc_sfu_host_event_type;
+
+/* `user` is the value given when the producer or consumer was added. Called inside
+ * the host's drain; it may call the host again (kicks are folded into that drain). */
+typedef void (*rtc_sfu_host_event_cb)(rtc_sfu_host *h, rtc_sfu_host_event_type type, void *user, void *ud);
+
+int rtc_sfu_host_new(rtc_sfu_host **out, rtc_loop *lp, rtc_sfu_host_event_cb cb, void *ud);
+/* Removes every producer and consumer (no events), detaches from the connections and
+ * frees the host once libuv is done with its timer. NULL-safe. */
+void rtc_sfu_host_close(rtc_sfu_host *h);
+rtc_sfu_router *rtc_sfu_host_router(rtc_sfu_host *h);   /* borrowed */
+
+typedef struct rtc_sfu_host_producer_opts {
+    const char *rid;                  /* simulcast layer ("" / NULL: the stream without RID) */
+    rtc_time keyframe_interval;       /* 0 = router default */
+    rtc_sfu_cache_config cache;       /* zeros = defaults */
+} rtc_sfu_host_producer_opts;
+
+/* Forward the incoming stream of transceiver tr of ph's connection (negotiated, with a
+ * receive direction: RTC_ESTATE otherwise). opts may be NULL. */
+int rtc_sfu_host_add_producer(rtc_sfu_host *h, rtc_pc_host *ph, int tr, const rtc_sfu_host_producer_opts *opts,
+                              void *user, rtc_sfu_producer **out);
+/* Send `source` on transceiver tr of ph's connection (negotiated to send:
+ * RTC_ESTATE otherwise). RTC_ENOTSUP when that transceiver negotiated another codec
+ * than the source's: the subscriber cannot receive it. */
+int rtc_sfu_host_add_consumer(rtc_sfu_host *h, rtc_pc_host *ph, int tr, rtc_sfu_producer *source, bool paused,
+                              void *user, rtc_sfu_consumer **out);
+/* No event; the pointer is invalid afterwards. */
+void rtc_sfu_host_remove_producer(rtc_sfu_host *h, rtc_sfu_producer *p);
+void rtc_sfu_host_remove_consumer(rtc_sfu_host *h, rtc_sfu_consumer *c);
+void rtc_sfu_host_kick(rtc_sfu_host *h);
+
+#endif

@@ -1,0 +1,292 @@
+/* The C half of rtc.sfu: core.sfu_router() -> rtc.sfu_core, a thin userdata over
+ * io/rtc_sfu_host. Producers and consumers are integer ids here; lua/rtc/sfu.lua builds
+ * rooms, producer and consumer objects and policy hooks on top.
+ *
+ * Events reach Lua through one callback, obj:on("event", fn), called as fn(name, id)
+ * with name "started" (a consumer sent its first packet), "keyframerequested" (a
+ * keyframe request went to a producer's publisher), "bye" (a producer's publisher sent
+ * RTCP BYE) or "removed" (the id's connection closed; the id is gone). Nothing here
+ * runs per packet. */
+#include "lua/lrtc.h"
+#include "io/rtc_sfu_host.h"
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { EV_EVENT, EV_CLOSE };
+static const char *const sfu_events[] = { "event", "close", NULL };
+enum { ITEM_FREE, ITEM_PRODUCER, ITEM_CONSUMER };
+
+typedef struct item { int kind; void *ptr; } item;
+
+typedef struct lsfu {
+    lrtc_link link;
+    rtc_sfu_host *h;
+    item *items;                  /* id = index + 1 */
+    int nitems, capitems;
+} lsfu;
+
+static void lsfu_close(lua_State *L, lrtc_obj *o)
+{
+    lsfu *s = o->ptr;
+    rtc_sfu_host_close(s->h);      /* frees itself once libuv is done with its timer */
+    lrtc_obj_finish(L, o);
+    free(s->items);
+    free(s);
+}
+
+static const lrtc_class sfu_class = { "rtc.sfu_core", sfu_events, EV_CLOSE, lsfu_close };
+
+static void on_host_event(rtc_sfu_host *h, rtc_sfu_host_event_type type, void *user, void *ud)
+{
+    (void)h;
+    lsfu *s = ud;
+    int id = (int)(intptr_t)user;
+    if (type == RTC_SFU_HOST_EV_REMOVED && id >= 1 && id <= s->nitems) s->items[id - 1].kind = ITEM_FREE;
+    lrtc_obj *o = s->link.owner;
+    if (!o || lrtc_closing(s->link.S)) return;
+    lua_State *L = lrtc_main_thread(s->link.S);
+    if (!lrtc_obj_push_cb(L, o, EV_EVENT)) return;
+    static const char *const names[] = { "", "started", "keyframerequested", "bye", "removed" };
+    lua_pushstring(L, names[type]);
+    lua_pushinteger(L, id);
+    lrtc_call(L, 2);
+}
+
+/* core.sfu_router() -> rtc.sfu_core | nil, err */
+static int l_sfu_router(lua_State *L)
+{
+    lrtc_state *S = lrtc_state_get(L);
+    lrtc_obj *o = lrtc_obj_new(L, &sfu_class, sizeof(lrtc_obj), NULL);
+    lsfu *s = calloc(1, sizeof *s);
+    if (!s) return lrtc_push_error(L, RTC_ENOMEM, NULL);
+    int r = rtc_sfu_host_new(&s->h, lrtc_get_loop(S), on_host_event, s);
+    if (r < 0) { free(s); return lrtc_push_error(L, r, NULL); }
+    lrtc_obj_open(L, o, -1, s);
+    return 1;
+}
+
+static lsfu *check_sfu(lua_State *L) { return lrtc_obj_check(L, 1, &sfu_class)->ptr; }
+
+static int new_id(lsfu *s)
+{
+    for (int i = 0; i < s->nitems; i++)
+        if (s->items[i].kind == ITEM_FREE) return i + 1;
+    if (s->nitems == s->capitems) {
+        int ncap = s->capitems ? s->capitems * 2 : 8;
+        item *n = realloc(s->items, (size_t)ncap * sizeof *n);
+        if (!n) return RTC_ENOMEM;
+        s->items = n;
+        s->capitems = ncap;
+    }
+    s->items[s->nitems].kind = ITEM_FREE;
+    return ++s->nitems;
+}
+
+/* The item at arg idx, of kind `kind` (0: either); raises for an unknown id. */
+static item *check_item(lua_State *L, lsfu *s, int idx, int kind)
+{
+    lua_Integer id = luaL_checkinteger(L, idx);
+    if (id < 1 || id > s->nitems || s->items[id - 1].kind == ITEM_FREE) luaL_argerror(L, idx, "no such producer or consumer");
+    item *it = &s->items[id - 1];
+    if (kind && it->kind != kind)
+        luaL_argerror(L, idx, kind == ITEM_PRODUCER ? "a producer id expected" : "a consumer id expected");
+    return it;
+}
+
+static int check_tr_arg(lua_State *L, int idx)
+{
+    lua_Integer tr = luaL_checkinteger(L, idx);
+    if (tr < 0 || tr > 1000) luaL_argerror(L, idx, "no such transceiver");
+    return (int)tr;
+}
+
+static int push_add_error(lua_State *L, int r, const char *what)
+{
+    if (r == RTC_ESTATE)
+        return lrtc_push_error(L, r, "the transceiver is not negotiated to %s yet", what);
+    if (r == RTC_ENOTSUP)
+        return lrtc_push_error(L, r, "the subscriber's connection did not negotiate the producer's codec");
+    if (r == RTC_ENOTFOUND) return lrtc_push_error(L, r, "no such transceiver");
+    return lrtc_push_error(L, r, NULL);
+}
+
+/* sfu:add_producer(pc_core, tr[, {rid=, keyframe_interval=seconds, cache_ms=, cache_bytes=}]) -> id | nil, err */
+static int sfu_add_producer(lua_State *L)
+{
+    lsfu *s = check_sfu(L);
+    rtc_pc_host *ph = lrtc_pc_check_host(L, 2);
+    int tr = check_tr_arg(L, 3);
+    rtc_sfu_host_producer_opts opts;
+    memset(&opts, 0, sizeof opts);
+    if (!lua_isnoneornil(L, 4)) {
+        luaL_checktype(L, 4, LUA_TTABLE);
+        lua_getfield(L, 4, "rid");
+        opts.rid = luaL_optstring(L, -1, NULL);
+        if (opts.rid && strlen(opts.rid) > 15) return luaL_argerror(L, 4, "rid longer than 15 bytes");
+        lua_getfield(L, 4, "keyframe_interval");
+        double ki = luaL_optnumber(L, -1, 0);
+        if (ki < 0 || ki > 60) return luaL_argerror(L, 4, "keyframe_interval must be 0..60 seconds");
+        opts.keyframe_interval = (rtc_time)(ki * 1e6);
+        lua_getfield(L, 4, "cache_ms");
+        lua_Integer cms = luaL_optinteger(L, -1, 0);
+        lua_getfield(L, 4, "cache_bytes");
+        lua_Integer cb = luaL_optinteger(L, -1, 0);
+        if (cms < 0 || cms > 60000 || cb < 0 || cb > (1 << 30)) return luaL_argerror(L, 4, "cache_ms or cache_bytes out of range");
+        opts.cache.max_age = RTC_MS(cms);
+        opts.cache.max_bytes = (size_t)cb;
+        lua_pop(L, 4);
+    }
+    int id = new_id(s);
+    if (id < 0) return lrtc_push_error(L, id, NULL);
+    rtc_sfu_producer *p;
+    int r = rtc_sfu_host_add_producer(s->h, ph, tr, &opts, (void *)(intptr_t)id, &p);
+    if (r < 0) return push_add_error(L, r, "receive");
+    s->items[id - 1] = (item){ ITEM_PRODUCER, p };
+    lua_pushinteger(L, id);
+    return 1;
+}
+
+/* sfu:add_consumer(pc_core, tr, producer_id[, paused]) -> id | nil, err */
+static int sfu_add_consumer(lua_State *L)
+{
+    lsfu *s = check_sfu(L);
+    rtc_pc_host *ph = lrtc_pc_check_host(L, 2);
+    int tr = check_tr_arg(L, 3);
+    rtc_sfu_producer *src = check_item(L, s, 4, ITEM_PRODUCER)->ptr;
+    int id = new_id(s);
+    if (id < 0) return lrtc_push_error(L, id, NULL);
+    rtc_sfu_consumer *c;
+    int r = rtc_sfu_host_add_consumer(s->h, ph, tr, src, lua_toboolean(L, 5), (void *)(intptr_t)id, &c);
+    if (r < 0) return push_add_error(L, r, "send");
+    s->items[id - 1] = (item){ ITEM_CONSUMER, c };
+    lua_pushinteger(L, id);
+    return 1;
+}
+
+/* sfu:remove(id): no event follows. Unknown ids are ignored (already removed). */
+static int sfu_remove(lua_State *L)
+{
+    lsfu *s = check_sfu(L);
+    lua_Integer id = luaL_checkinteger(L, 2);
+    if (id < 1 || id > s->nitems || s->items[id - 1].kind == ITEM_FREE) return 0;
+    item *it = &s->items[id - 1];
+    if (it->kind == ITEM_PRODUCER) rtc_sfu_host_remove_producer(s->h, it->ptr);
+    else rtc_sfu_host_remove_consumer(s->h, it->ptr);
+    it->kind = ITEM_FREE;
+    return 0;
+}
+
+static rtc_time now(void) { return rtc_clock_now(); }
+
+/* sfu:pause(cid), sfu:resume(cid), sfu:request_keyframe(cid), sfu:set_muted(cid, bool) */
+static int sfu_pause(lua_State *L)
+{
+    lsfu *s = check_sfu(L);
+    rtc_sfu_consumer_pause(check_item(L, s, 2, ITEM_CONSUMER)->ptr, now());
+    rtc_sfu_host_kick(s->h);
+    return 0;
+}
+
+static int sfu_resume(lua_State *L)
+{
+    lsfu *s = check_sfu(L);
+    rtc_sfu_consumer_resume(check_item(L, s, 2, ITEM_CONSUMER)->ptr, now());
+    rtc_sfu_host_kick(s->h);
+    return 0;
+}
+
+static int sfu_request_keyframe(lua_State *L)
+{
+    lsfu *s = check_sfu(L);
+    rtc_sfu_consumer_request_keyframe(check_item(L, s, 2, ITEM_CONSUMER)->ptr, now());
+    rtc_sfu_host_kick(s->h);
+    return 0;
+}
+
+static int sfu_set_muted(lua_State *L)
+{
+    lsfu *s = check_sfu(L);
+    item *it = check_item(L, s, 2, ITEM_CONSUMER);
+    luaL_checktype(L, 3, LUA_TBOOLEAN);
+    rtc_sfu_consumer_set_muted(it->ptr, lua_toboolean(L, 3), now());
+    rtc_sfu_host_kick(s->h);
+    return 0;
+}
+
+/* sfu:set_source(cid, pid) -> true | nil, err (another codec: NotSupportedError) */
+static int sfu_set_source(lua_State *L)
+{
+    lsfu *s = check_sfu(L);
+    item *c = check_item(L, s, 2, ITEM_CONSUMER);
+    item *p = check_item(L, s, 3, ITEM_PRODUCER);
+    int r = rtc_sfu_consumer_set_source(c->ptr, p->ptr, now());
+    rtc_sfu_host_kick(s->h);
+    if (r < 0) return lrtc_push_error(L, r, r == RTC_ENOTSUP ? "the producers' codecs differ" : NULL);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static void set_int(lua_State *L, const char *k, uint64_t v) { lua_pushinteger(L, (lua_Integer)v); lua_setfield(L, -2, k); }
+
+/* sfu:stats(id) -> table (W3C inbound-rtp / outbound-rtp names where they exist) */
+static int sfu_stats(lua_State *L)
+{
+    lsfu *s = check_sfu(L);
+    item *it = check_item(L, s, 2, 0);
+    lua_newtable(L);
+    if (it->kind == ITEM_PRODUCER) {
+        rtc_sfu_producer_stats st;
+        rtc_sfu_producer_get_stats(it->ptr, &st);
+        lua_pushstring(L, "producer"); lua_setfield(L, -2, "type");
+        set_int(L, "packets_received", st.packets);
+        set_int(L, "bytes_received", st.bytes);
+        set_int(L, "keyframes_received", st.keyframes);
+        set_int(L, "pli_count", st.plis_sent);
+        set_int(L, "fir_count", st.firs_sent);
+        set_int(L, "nack_count", st.nacks_sent);
+        set_int(L, "keyframe_requests", st.keyframe_requests);
+        set_int(L, "malformed", st.malformed);
+        set_int(L, "ignored", st.ignored);
+        set_int(L, "cache_packets", st.cache.packets);
+        set_int(L, "cache_bytes", st.cache.bytes);
+        bool voice; uint8_t level; rtc_time at;
+        if (rtc_sfu_producer_audio_level(it->ptr, &voice, &level, &at) == 0) {
+            set_int(L, "audio_level", level);     /* RFC 6464: -dBov, 127 = silence */
+            lua_pushboolean(L, voice); lua_setfield(L, -2, "voice_activity");
+        }
+    } else {
+        rtc_sfu_consumer_stats st;
+        rtc_sfu_consumer_get_stats(it->ptr, &st);
+        lua_pushstring(L, "consumer"); lua_setfield(L, -2, "type");
+        set_int(L, "packets_sent", st.packets);
+        set_int(L, "bytes_sent", st.bytes);
+        set_int(L, "retransmitted_packets_sent", st.rtx_packets);
+        set_int(L, "nack_count", st.nack_seqs_received);
+        set_int(L, "pli_count", st.plis_received);
+        set_int(L, "fir_count", st.firs_received);
+        set_int(L, "nack_answered", st.nack_answered);
+        set_int(L, "nack_forwarded", st.nack_forwarded);
+        set_int(L, "sender_reports_sent", st.srs_sent);
+        set_int(L, "receiver_reports_received", st.rrs_received);
+        set_int(L, "dropped_paused", st.dropped_paused);
+        set_int(L, "dropped_waiting_keyframe", st.dropped_waiting_keyframe);
+        lua_pushnumber(L, st.fraction_lost / 256.0); lua_setfield(L, -2, "fraction_lost");
+        if (st.rtt >= 0) { lua_pushnumber(L, (double)st.rtt / 1e6); lua_setfield(L, -2, "round_trip_time"); }
+    }
+    return 1;
+}
+
+void lrtc__open_sfu(lua_State *L)
+{
+    static const luaL_Reg methods[] = {
+        { "add_producer", sfu_add_producer }, { "add_consumer", sfu_add_consumer }, { "remove", sfu_remove },
+        { "pause", sfu_pause }, { "resume", sfu_resume }, { "request_keyframe", sfu_request_keyframe },
+        { "set_muted", sfu_set_muted }, { "set_source", sfu_set_source }, { "stats", sfu_stats },
+        { NULL, NULL },
+    };
+    lrtc_obj_new(L, &sfu_class, sizeof(lrtc_obj), methods);
+    lua_pop(L, 1);
+    lua_pushcfunction(L, l_sfu_router);
+    lua_setfield(L, -2, "sfu_router");
+}

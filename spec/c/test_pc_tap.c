@@ -1,0 +1,221 @@
+/* The forwarding tap and inject path (pc/pc_tap.h) with the SFU core between real peer
+ * connections: publisher A sends VP8 to the SFU's connection S1, whose tapped packets go
+ * through an rtc_sfu_router to a consumer injected on the SFU's connection S2, which
+ * sends them to subscriber B over a leg with 5% loss. B must get every frame, byte for
+ * byte and in order; the repairs come from the SFU's cache (A sees no NACK); S1 raises no
+ * frame events (no jitter buffer on the forwarded stream); B's PLI reaches A. */
+#include "test_pc_harness.h"
+#include "pc/pc_tap.h"
+#include "sfu/sfu_router.h"
+
+static uint8_t expect_buf[16000];
+
+/* Frame i: its index in bytes 1-4 so the receiver can check it whatever the timestamp
+ * offset the SFU chose, the rest a pattern from i. */
+static size_t make_frame(uint8_t *out, int i, bool key)
+{
+    size_t len = key ? 7000 : 900 + (size_t)(i * 37 % 2000);
+    for (size_t k = 0; k < len; k++) out[k] = (uint8_t)(k * 31 + (size_t)i * 7);
+    out[0] = key ? 0x10 : 0x11;      /* VP8 frame tag: bit 0 clear on keyframes */
+    if (key) { out[3] = 0x9d; out[4] = 0x01; out[5] = 0x2a; }
+    out[6] = (uint8_t)(i >> 8); out[7] = (uint8_t)i;
+    return len;
+}
+
+static int b_frames, b_bad, b_first = -1, b_last = -1, s1_frames;
+static uint32_t b_first_ts;
+
+static void b_on_frame(peer *p, const rtc_pc_event *ev)
+{
+    (void)p;
+    if (ev->buf->len < 8) { b_bad++; return; }
+    int i = ev->buf->data[6] << 8 | ev->buf->data[7];
+    bool key = (ev->buf->data[0] & 1) == 0;
+    size_t len = make_frame(expect_buf, i, key);
+    if (ev->buf->len != len || memcmp(ev->buf->data, expect_buf, len) != 0) b_bad++;
+    if (b_first < 0) { b_first = i; b_first_ts = ev->ts; ASSERT(key); }
+    else if (i != b_last + 1) b_bad++;                              /* missing or out of order */
+    if (ev->ts - b_first_ts != (uint32_t)(i - b_first) * 3000) b_bad++;   /* timeline kept */
+    b_last = i;
+    b_frames++;
+}
+
+static void s1_on_frame(peer *p, const rtc_pc_event *ev) { (void)p; (void)ev; s1_frames++; }
+
+typedef struct leg { peer *p; vnet *n; } leg;
+static leg legs[4];
+static rtc_sfu_router *router;
+static rtc_sfu_producer *prod;
+static rtc_sfu_consumer *cons;
+static peer *s1_peer, *s2_peer;
+static int s1_tr, s2_tr;
+
+/* The SFU's half of the drain: tapped packets into the router, its output injected. */
+static void pump_sfu(void)
+{
+    rtc_pc_tapped tp;
+    while (rtc_pc_poll_tapped(s1_peer->pc, &tp)) {
+        if (tp.kind == RTC_PC_TAP_RTP) { ASSERT_EQ(tp.tr, s1_tr); rtc_sfu_router_handle_rtp(router, prod, tp.buf, now); }
+        else rtc_sfu_router_handle_producer_rtcp(router, prod, tp.buf->data, tp.buf->len, now);
+        rtc_buf_unref(tp.buf);
+    }
+    while (rtc_pc_poll_tapped(s2_peer->pc, &tp)) {
+        ASSERT_EQ(tp.kind, RTC_PC_TAP_RTCP);
+        rtc_sfu_router_handle_consumer_rtcp(router, cons, tp.buf->data, tp.buf->len, now);
+        rtc_buf_unref(tp.buf);
+    }
+    rtc_sfu_transmit t;
+    static uint8_t out[2048];
+    while (rtc_sfu_router_poll_transmit(router, &t)) {
+        int n = rtc_sfu_transmit_flatten(&t, out, sizeof out);
+        ASSERT(n > 0);
+        if (t.consumer && t.kind == RTC_SFU_TX_RTP) ASSERT_OK(rtc_pc_inject_rtp(s2_peer->pc, s2_tr, out, (size_t)n, now));
+        else if (t.consumer) ASSERT_OK(rtc_pc_inject_rtcp(s2_peer->pc, out, (size_t)n, now));
+        else ASSERT_OK(rtc_pc_inject_rtcp(s1_peer->pc, out, (size_t)n, now));
+        rtc_sfu_transmit_release(&t);
+    }
+    rtc_sfu_event ev;
+    while (rtc_sfu_router_poll_event(router, &ev)) {}
+}
+
+static void run4(rtc_time until)
+{
+    long spins = 0;
+    while (now < until) {
+        for (int i = 0; i < 4; i++) drain(legs[i].p, legs[i].n);
+        if (router) { pump_sfu(); drain(s1_peer, legs[1].n); drain(s2_peer, legs[2].n); }
+        rtc_time t = until;
+        for (int i = 0; i < 4; i++) t = rtc_time_min(t, rtc_pc_poll_timeout(legs[i].p->pc));
+        t = rtc_time_min(t, rtc_time_min(vnet_next_delivery(legs[0].n), vnet_next_delivery(legs[2].n)));
+        if (router) t = rtc_time_min(t, rtc_sfu_router_poll_timeout(router));
+        if (t > now) now = t;
+        else ASSERT(++spins < 100000);
+        for (int k = 0; k < 2; k++) {
+            vnet *n = legs[k * 2].n;
+            vnet_packet pkt;
+            while (vnet_poll(n, now, &pkt)) {
+                for (int i = 0; i < 4; i++)
+                    if (legs[i].n == n && rtc_addr_eq(&pkt.to, &legs[i].p->addr))
+                        rtc_pc_handle_datagram(legs[i].p->pc, &pkt.to, &pkt.from, pkt.data, pkt.len, now);
+            }
+        }
+        for (int i = 0; i < 4; i++)
+            if (rtc_pc_poll_timeout(legs[i].p->pc) <= now) rtc_pc_handle_timeout(legs[i].p->pc, now);
+        if (router && rtc_sfu_router_poll_timeout(router) <= now) rtc_sfu_router_handle_timeout(router, now);
+    }
+    for (int i = 0; i < 4; i++) drain(legs[i].p, legs[i].n);
+}
+
+static void test_forward_through_sfu(void)
+{
+    peer a, s1, s2, b;
+    vnet *up = vnet_new(3), *down = vnet_new(4);
+    vnet_set_link(up, (vnet_link){ .delay = RTC_MS(10) });
+    peer_init(&a, "10.0.0.1:1000", cert_a);
+    peer_init(&s1, "10.0.0.2:2000", cert_b);
+    peer_init(&s2, "10.0.1.2:2000", cert_b);
+    peer_init(&b, "10.0.1.1:3000", cert_a);
+    s1.on_frame = s1_on_frame;
+    b.on_frame = b_on_frame;
+    legs[0] = (leg){ &a, up }; legs[1] = (leg){ &s1, up };
+    legs[2] = (leg){ &s2, down }; legs[3] = (leg){ &b, down };
+    s1_peer = &s1; s2_peer = &s2;
+
+    int atr = rtc_pc_add_transceiver(a.pc, &(rtc_transceiver_init){ RTC_MEDIA_VIDEO, RTC_DIR_SENDONLY, RTC_CODEC_VP8 }, now);
+    s2_tr = rtc_pc_add_transceiver(s2.pc, &(rtc_transceiver_init){ RTC_MEDIA_VIDEO, RTC_DIR_SENDONLY, RTC_CODEC_VP8 }, now);
+    ASSERT(atr >= 0 && s2_tr >= 0);
+    connect_peers(&a, &s1, up);
+    connect_peers(&s2, &b, down);
+    ASSERT_EQ(s1.tracks, 1);
+    s1_tr = s1.track_tr[0];
+
+    /* Not negotiated to send and not marked: nothing can be injected. */
+    static const uint8_t junk[12] = { 0x80, 96 };
+    ASSERT_EQ(rtc_pc_inject_rtp(s2.pc, s2_tr, junk, sizeof junk, now), RTC_ESTATE);
+
+    rtc_pc_forward_params in, out;
+    ASSERT_OK(rtc_pc_forward_params_get(s1.pc, s1_tr, &in));
+    ASSERT_OK(rtc_pc_forward_params_get(s2.pc, s2_tr, &out));
+    ASSERT(in.recvs && !in.sends && out.sends && in.remote_ssrc && out.rtx_pt);
+    ASSERT_OK(rtc_sfu_router_new(&router, &(rtc_sfu_router_config){ .unix_offset_us = 1700000000LL * 1000000 }, now));
+    rtc_sfu_producer_config pcfg = { .codec = (rtc_codec_id)in.codec, .pt = in.pt, .rtx_pt = in.rtx_pt,
+                                     .ssrc = in.remote_ssrc, .rtx_ssrc = in.remote_rtx_ssrc,
+                                     .clock_rate = in.clock_rate, .local_ssrc = in.rtcp_ssrc,
+                                     .rr_interval = -1, .mid = in.mid };
+    ASSERT_OK(rtc_sfu_router_add_producer(router, &pcfg, &prod, now));
+    rtc_sfu_consumer_config ccfg = { .codec = (rtc_codec_id)out.codec, .pt = out.pt, .ssrc = out.ssrc,
+                                     .rtx_pt = out.rtx_pt, .rtx_ssrc = out.rtx_ssrc, .initial_seq = 1000,
+                                     .initial_rtx_seq = 5000, .mid = out.mid, .cname = out.cname };
+    ccfg.ext_id[RTC_SFU_EXT_MID] = out.mid_id;
+    ccfg.ext_id[RTC_SFU_EXT_ABS_SEND_TIME] = out.abs_send_time_id;
+    ccfg.ext_id[RTC_SFU_EXT_TWCC] = out.twcc_id;
+    ASSERT_OK(rtc_sfu_router_add_consumer(router, &ccfg, prod, &cons, now));
+    ASSERT_OK(rtc_pc_set_tap(s1.pc, s1_tr, true));
+    ASSERT_OK(rtc_pc_set_inject(s2.pc, s2_tr, true));
+    /* A forged SSRC is refused: a forwarder sends only as the transceiver's streams. */
+    ASSERT_EQ(rtc_pc_inject_rtp(s2.pc, s2_tr, junk, sizeof junk, now), RTC_EINVAL);
+    ASSERT_EQ(rtc_pc_inject_rtcp(s2.pc, junk, 3, now), RTC_EINVAL);
+
+    vnet_set_link(down, (vnet_link){ .delay = RTC_MS(15), .jitter = RTC_MS(2), .loss = 0.05 });
+    static uint8_t frame[16000];
+    int sent = 0, seen_requests = 0;
+    int requests_before = -1;
+    for (int ms = 0; ms < 8000; ms += 10) {
+        if (ms % 30 == 0 && ms < 8000 - 60) {
+            bool key = sent % 90 == 0 || a.keyframe_requests > seen_requests;
+            seen_requests = a.keyframe_requests;
+            size_t len = make_frame(frame, sent, key);
+            ASSERT(rtc_pc_send_frame(a.pc, atr, frame, len, (uint32_t)sent * 3000, key, now) > 0);
+            sent++;
+        }
+        if (ms == 5000) {            /* B asks for a keyframe: the request must reach A */
+            requests_before = a.keyframe_requests;
+            ASSERT_OK(rtc_pc_request_keyframe(b.pc, b.track_tr[0], now));
+        }
+        run4(now + RTC_MS(10));
+    }
+    vnet_set_link(down, (vnet_link){ .delay = RTC_MS(15) });
+    run4(now + RTC_SEC(1));
+
+    rtc_transceiver_info ia, ib;
+    ASSERT_OK(rtc_pc_transceiver_info(a.pc, atr, &ia));
+    ASSERT_OK(rtc_pc_transceiver_info(b.pc, b.track_tr[0], &ib));
+    rtc_sfu_consumer_stats cs;
+    rtc_sfu_consumer_get_stats(cons, &cs);
+    rtc_pc_tap_stats ts1, ts2;
+    rtc_pc_tap_get_stats(s1.pc, &ts1);
+    rtc_pc_tap_get_stats(s2.pc, &ts2);
+    fprintf(stderr, "B: %d frames (first %d, last %d) of %d sent, bad %d; B nacks %llu rtx %llu; "
+            "SFU answered %llu forwarded %llu; A nacks %llu, keyframe requests %d; tapped %llu injected %llu\n",
+            b_frames, b_first, b_last, sent, b_bad, (unsigned long long)ib.nack_count,
+            (unsigned long long)ib.rtx_received, (unsigned long long)cs.nack_answered,
+            (unsigned long long)cs.nack_forwarded, (unsigned long long)ia.nacks_received, a.keyframe_requests,
+            (unsigned long long)ts1.tapped_rtp, (unsigned long long)ts2.injected_rtp);
+    ASSERT_EQ(b_bad, 0);
+    ASSERT(b_first >= 0 && b_first < 40);          /* started at the first keyframe after subscribing */
+    ASSERT_EQ(b_last, sent - 1);
+    ASSERT_EQ(s1_frames, 0);                       /* the tapped stream skipped the jitter buffer */
+    ASSERT(ib.nack_count > 0 && ib.rtx_received > 0);
+    ASSERT(cs.nack_answered > 0);
+    ASSERT_EQ(ia.nacks_received, 0);               /* the publisher's leg lost nothing and saw no NACK */
+    ASSERT(a.keyframe_requests > requests_before);
+    ASSERT(ts1.tapped_rtp >= ia.packets_sent - 2);
+    ASSERT(ts2.injected_rtp > ts1.tapped_rtp);     /* the media and its repairs */
+    ASSERT(ts2.inject_refused >= 2);
+    ASSERT(cs.srs_sent > 0 && cs.rrs_received > 0);   /* RTCP terminated on B's leg */
+
+    rtc_sfu_router_free(router);
+    router = NULL;
+    for (int i = 0; i < 4; i++) rtc_pc_close(legs[i].p->pc, now);
+    for (int i = 0; i < 4; i++) { drain(legs[i].p, legs[i].n); rtc_pc_free(legs[i].p->pc); }
+    vnet_free(up);
+    vnet_free(down);
+}
+
+int main(void)
+{
+    harness_begin(77);
+    RUN(test_forward_through_sfu);
+    harness_end();
+    return 0;
+}

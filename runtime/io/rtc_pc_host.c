@@ -30,6 +30,8 @@ typedef struct host_sock {
     rtc_udp *u;
     rtc_addr local;
     bool shared;              /* the mux's socket: not ours to close */
+    bool turn_only;           /* single-port mode: this connection's own socket to a TURN
+                                 server (not a host candidate) */
 } host_sock;
 
 #define MUX_MAX_SENDERS 4096
@@ -138,16 +140,19 @@ static void tcp_connect_cb(uv_connect_t *c, int status)
     while ((b = rtc_bufq_pop(&t->pending))) tcp_send(t, b);
 }
 
-static host_tcp *tcp_for(rtc_pc_host *h, const rtc_addr *server)
+/* One connection per (base, server): each is its own allocation on the server, and two
+ * allocations sharing one connection get 437 (Allocation Mismatch). */
+static host_tcp *tcp_for(rtc_pc_host *h, const rtc_addr *base, const rtc_addr *server)
 {
     for (int i = 0; i < h->ntcps; i++)
-        if (rtc_addr_eq(&h->tcps[i]->server, server)) return h->tcps[i];
+        if (rtc_addr_eq(&h->tcps[i]->server, server) && (!base || !rtc_addr_family(base) || rtc_addr_eq(&h->tcps[i]->base, base)))
+            return h->tcps[i];
     return NULL;
 }
 
 static void tcp_open(rtc_pc_host *h, const rtc_addr *base, const rtc_addr *server)
 {
-    if (h->ntcps == RTC_PC_HOST_MAX_SERVERS || tcp_for(h, server)) return;
+    if (h->ntcps == RTC_PC_HOST_MAX_SERVERS || tcp_for(h, base, server)) return;
     host_tcp *t = calloc(1, sizeof *t);
     if (!t) return;
     t->h = h;
@@ -157,7 +162,11 @@ static void tcp_open(rtc_pc_host *h, const rtc_addr *base, const rtc_addr *serve
     t->tcp.data = t;
     t->conn.data = t;
     uv_tcp_nodelay(&t->tcp, 1);
-    if (uv_tcp_connect(&t->conn, &t->tcp, &server->u.sa, tcp_connect_cb) != 0) t->failed = true;
+    /* From the interface this allocation stands for, not wherever the route points. */
+    rtc_addr from = *base;
+    rtc_addr_set_port(&from, 0);
+    if (!rtc_addr_is_any(&from) && uv_tcp_bind(&t->tcp, &from.u.sa, 0) != 0) t->failed = true;
+    if (!t->failed && uv_tcp_connect(&t->conn, &t->tcp, &server->u.sa, tcp_connect_cb) != 0) t->failed = true;
     h->tcps[h->ntcps++] = t;
 }
 
@@ -165,7 +174,7 @@ static void on_transmit(rtc_driver *d, rtc_transmit *tx)
 {
     rtc_pc_host *h = d->data;
     if (tx->proto == RTC_PROTO_TCP_RAW || tx->proto == RTC_PROTO_TCP) {
-        host_tcp *t = tcp_for(h, &tx->remote);
+        host_tcp *t = tcp_for(h, &tx->local, &tx->remote);
         if (t) { tcp_send(t, tx->buf); return; }
     }
     host_sock *s = tx->proto == RTC_PROTO_UDP ? sock_for(h, tx) : NULL;
@@ -255,7 +264,7 @@ static void mux_recv(rtc_udp *u, const uint8_t *data, size_t len, const rtc_addr
     if (!h) {
         for (int i = 0; i < m->nhosts; i++) {
             rtc_pc_host *c = m->hosts[i];
-            if (!c->closing && rtc_pc_accepts(c->pc, data, len, from)) { h = c; break; }
+            if (!c->closing && rtc_pc_accepts(c->pc, &m->local, data, len, from)) { h = c; break; }
         }
         if (!h) { m->unrouted++; return; }
         mux_learn(m, from, h);
@@ -381,7 +390,13 @@ int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *c
         nifs = rtc_netif_list(ifs, RTC_PC_HOST_MAX_BIND, cfg->loopback);
         if (nifs <= 0) nifs = rtc_netif_list(ifs, RTC_PC_HOST_MAX_BIND, true);
     }
-    h->capsocks = cfg->mux ? 1 : cfg->nbind > 0 ? cfg->nbind : nifs;
+    /* In single-port mode each TURN server over UDP is reached from a socket of this
+     * connection's own: the server tells allocations apart by 5-tuple, so connections
+     * sharing the port would all be one allocation (437 for all but the first). */
+    int nturn_udp = 0;
+    for (int i = 0; cfg->mux && i < cfg->nservers; i++)
+        nturn_udp += cfg->servers[i].turn && cfg->servers[i].transport == RTC_TURN_UDP;
+    h->capsocks = cfg->mux ? 1 + nturn_udp : cfg->nbind > 0 ? cfg->nbind : nifs;
     if (h->capsocks > RTC_PC_HOST_MAX_BIND) h->capsocks = RTC_PC_HOST_MAX_BIND;
     if (h->capsocks > 0 && !(h->socks = calloc((size_t)h->capsocks, sizeof *h->socks))) {
         rtc_pc_free(h->pc);
@@ -393,6 +408,16 @@ int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *c
         h->mux = cfg->mux;
         h->socks[0] = (host_sock){ .h = h, .u = cfg->mux->u, .local = cfg->mux->local, .shared = true };
         h->nsocks = 1;
+        for (int i = 0; i < cfg->nservers; i++) {
+            const rtc_pc_host_server *sv = &cfg->servers[i];
+            if (!sv->turn || sv->transport != RTC_TURN_UDP || h->nsocks == h->capsocks) continue;
+            rtc_addr ip = cfg->mux->local;
+            rtc_addr_set_port(&ip, 0);
+            int k = h->nsocks;
+            r = bind_one(h, &ip);
+            if (r < 0) { rtc_warn(TAG, "cannot bind a UDP socket for TURN: %s", rtc_strerror(r)); continue; }
+            h->socks[k].turn_only = true;
+        }
     } else if (cfg->nbind > 0) {
         for (int i = 0; i < cfg->nbind; i++) {
             r = bind_one(h, &cfg->bind[i]);
@@ -412,9 +437,11 @@ int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *c
     uv_timer_init(rtc_loop_uv(lp), &h->soon);
     h->soon.data = h;
     for (int i = 0; i < h->nsocks; i++) {
+        if (h->socks[i].turn_only) continue;
         /* Earlier addresses are preferred: IPv4 before IPv6 as the OS lists them. */
         rtc_pc_add_local_address(h->pc, &h->socks[i].local, (uint16_t)(65535 - i * 256), now);
     }
+    bool used_turn_sock[RTC_PC_HOST_MAX_BIND] = { false };
     for (int i = 0; i < cfg->nservers; i++) {
         const rtc_pc_host_server *sv = &cfg->servers[i];
         /* Reach a server from sockets of its kind (loopback or not); a loopback server with
@@ -423,6 +450,19 @@ int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *c
         for (int k = 0; k < h->nsocks; k++)
             if (rtc_addr_family(&h->socks[k].local) == rtc_addr_family(&sv->addr) &&
                 rtc_addr_is_loopback(&h->socks[k].local) == want_lo) any_kind = false;
+        if (cfg->mux) {
+            /* UDP TURN from this connection's socket for it; STUN and TCP from the port. */
+            const rtc_addr *base = &h->socks[0].local;
+            for (int k = 1; k < h->nsocks && sv->turn && sv->transport == RTC_TURN_UDP; k++)
+                if (h->socks[k].turn_only && !used_turn_sock[k]) { base = &h->socks[k].local; used_turn_sock[k] = true; break; }
+            if (sv->turn && sv->transport == RTC_TURN_UDP && base == &h->socks[0].local) continue;
+            if (sv->turn && sv->transport == RTC_TURN_TCP) tcp_open(h, base, &sv->addr);
+            if (sv->turn)
+                rtc_pc_add_turn_server(h->pc, base, &sv->addr, sv->transport, sv->user, sv->pass, now);
+            else
+                rtc_pc_add_stun_server(h->pc, base, &sv->addr, now);
+            continue;
+        }
         for (int k = 0; k < h->nsocks; k++) {
             if (rtc_addr_family(&h->socks[k].local) != rtc_addr_family(&sv->addr)) continue;
             if (!any_kind && want_lo != rtc_addr_is_loopback(&h->socks[k].local)) continue;
@@ -455,9 +495,11 @@ rtc_time rtc_pc_host_now(rtc_pc_host *h) { return rtc_driver_now(&h->drv); }
 
 int rtc_pc_host_local_addr(rtc_pc_host *h, int i, rtc_addr *out)
 {
-    if (i < 0 || i >= h->nsocks) return RTC_ENOTFOUND;
-    *out = h->socks[i].local;
-    return 0;
+    for (int k = 0; k < h->nsocks && i >= 0; k++) {
+        if (h->socks[k].turn_only) continue;       /* not a host candidate */
+        if (i-- == 0) { *out = h->socks[k].local; return 0; }
+    }
+    return RTC_ENOTFOUND;
 }
 
 static void maybe_done(rtc_pc_host *h)

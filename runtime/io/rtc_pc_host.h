@@ -64,7 +64,7 @@ void rtc_pc_host_kick(rtc_pc_host *h);
  * call (W3C events are queued tasks) uses this. */
 void rtc_pc_host_kick_soon(rtc_pc_host *h);
 rtc_time rtc_pc_host_now(rtc_pc_host *h);
-/* Number of bound sockets and their addresses (for tests and stats). */
+/* The host-candidate sockets' addresses, i from 0 (for tests and stats); RTC_ENOTFOUND past the end. */
 int rtc_pc_host_local_addr(rtc_pc_host *h, int i, rtc_addr *out);
 /* Close the machine (rtc_pc_close), the sockets and the timer; close_cb runs once
  * libuv is done, then h is freed. No event_cb call happens after this returns. */

@@ -724,10 +724,21 @@ rtc_time rtc_pc_poll_timeout(rtc_pc *pc)
     return t;
 }
 
-bool rtc_pc_accepts(const rtc_pc *pc, const uint8_t *data, size_t len, const rtc_addr *remote)
+bool rtc_pc_accepts(const rtc_pc *pc, const rtc_addr *local, const uint8_t *data, size_t len, const rtc_addr *remote)
 {
     if (!pc->agent) return false;
-    return rtc_ice_agent_accepts(pc->agent, data, len, remote);
+    return rtc_ice_agent_accepts(pc->agent, local, data, len, remote);
+}
+
+bool rtc_pc_checked(const rtc_pc *pc, const rtc_addr *remote)
+{
+    return pc->agent && rtc_ice_agent_checked(pc->agent, remote);
+}
+
+int rtc_pc_local_ufrags(const rtc_pc *pc, rtc_str out[2])
+{
+    if (!pc->agent) return 0;
+    return rtc_ice_agent_local_ufrags(pc->agent, out);
 }
 
 int rtc_pc_close(rtc_pc *pc, rtc_time now)

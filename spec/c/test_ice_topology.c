@@ -1,0 +1,295 @@
+/* ICE agents in the topologies real deployments have, on the virtual network with our
+ * own TURN server machine: two interfaces reaching one TURN server, STUN and TURN on one
+ * host:port, single-port routing of TURN traffic. */
+#include "rtc_test.h"
+#include "vnet.h"
+#include "core/rtc_errors.h"
+#include "ice/ice_agent.h"
+#include "stun/stun.h"
+#include "turn/turn_client.h"
+#include "turn/turn_server.h"
+#include <stdio.h>
+
+#define MAXP 4
+#define MAXB 4
+#define MAXR 16
+#define PWD "0123456789abcdefghijklmn"
+
+typedef struct peer {
+    rtc_ice_agent *a;
+    rtc_addr base[MAXB];
+    int nbase;
+    struct peer *other;
+    bool trickle, send_eoc;
+    rtc_ice_state state;
+    int nstate[8];
+    rtc_time state_at[8];
+    int selected, relay_cands, srflx_cands, turn_failed, gathering_done;
+    rtc_time gathering_done_at;
+    uint64_t data_rx;
+    rtc_time last_data_rx;
+} peer;
+
+typedef struct world {
+    vnet *net;
+    rtc_time now;
+    peer *p[MAXP];
+    int np;
+    rtc_turn_server *srv;          /* NULL: no TURN server */
+    rtc_addr srv_addr;
+    struct { uint32_t id; rtc_addr addr; } relay[MAXR];
+    int nrelay;
+} world;
+
+static rtc_rng rng;
+
+static peer *mk_peer(world *w, bool controlling, bool lite, uint64_t tb, const char *ufrag)
+{
+    peer *p = calloc(1, sizeof *p);
+    rtc_ice_config cfg = { .controlling = controlling, .lite = lite, .tie_breaker = tb, .rng = &rng,
+                           .local_ufrag = rtc_str_c(ufrag), .local_pwd = RTC_STR(PWD) };
+    ASSERT_EQ(rtc_ice_agent_new(&p->a, &cfg, w->now), 0);
+    p->trickle = p->send_eoc = true;
+    w->p[w->np++] = p;
+    return p;
+}
+
+static const rtc_addr *add_base(world *w, peer *p, const char *addr)
+{
+    ASSERT(p->nbase < MAXB);
+    ASSERT_EQ(rtc_addr_parse(&p->base[p->nbase], addr), 0);
+    ASSERT_EQ(rtc_ice_agent_add_host_candidate(p->a, &p->base[p->nbase], (uint16_t)(65535 - p->nbase * 256), NULL, w->now), 0);
+    return &p->base[p->nbase++];
+}
+
+static void drain(world *w, peer *p)
+{
+    rtc_transmit t;
+    rtc_ice_event e;
+    bool more = true;
+    while (more) {
+        more = false;
+        while (rtc_ice_agent_poll_transmit(p->a, &t)) {
+            more = true;
+            ASSERT(rtc_addr_family(&t.local));
+            ASSERT_EQ(t.proto, RTC_PROTO_UDP);
+            vnet_send(w->net, &t.local, &t.remote, t.buf->data, t.buf->len, w->now);
+            rtc_buf_unref(t.buf);
+        }
+        while (rtc_ice_agent_poll_event(p->a, &e)) {
+            more = true;
+            switch (e.type) {
+            case RTC_ICE_EV_STATE:
+                p->state = e.u.state;
+                p->nstate[e.u.state]++;
+                p->state_at[e.u.state] = w->now;
+                break;
+            case RTC_ICE_EV_SELECTED_PAIR: p->selected++; break;
+            case RTC_ICE_EV_LOCAL_CANDIDATE:
+                if (e.u.cand.type == RTC_ICE_RELAY) p->relay_cands++;
+                if (e.u.cand.type == RTC_ICE_SRFLX) p->srflx_cands++;
+                if (p->other && p->trickle) {
+                    int r = rtc_ice_agent_add_remote_candidate(p->other->a, &e.u.cand, w->now);
+                    ASSERT(r == 0 || r == RTC_EEXISTS);
+                }
+                break;
+            case RTC_ICE_EV_GATHERING_DONE:
+                p->gathering_done++;
+                p->gathering_done_at = w->now;
+                if (p->other && p->trickle && p->send_eoc) rtc_ice_agent_end_of_candidates(p->other->a, w->now);
+                break;
+            case RTC_ICE_EV_TURN_FAILED: p->turn_failed++; break;
+            case RTC_ICE_EV_DATA: rtc_buf_unref(e.u.data.buf); break;
+            default: break;
+            }
+        }
+    }
+}
+
+static void drain_server(world *w)
+{
+    if (!w->srv) return;
+    rtc_transmit t;
+    rtc_turn_srv_event e;
+    uint32_t rid;
+    bool more = true;
+    while (more) {
+        more = false;
+        while (rtc_turn_server_poll_transmit2(w->srv, &t, &rid)) {
+            more = true;
+            vnet_send(w->net, &t.local, &t.remote, t.buf->data, t.buf->len, w->now);
+            rtc_buf_unref(t.buf);
+        }
+        while (rtc_turn_server_poll_event(w->srv, &e)) {
+            more = true;
+            if (e.type == RTC_TURN_SRV_EV_RELAY_OPEN) {
+                ASSERT(w->nrelay < MAXR);
+                w->relay[w->nrelay].id = e.relay_id;
+                w->relay[w->nrelay].addr = e.addr;
+                w->nrelay++;
+                ASSERT_EQ(rtc_turn_server_relay_bound(w->srv, e.relay_id, 0, &e.addr, w->now), 0);
+            }
+        }
+    }
+}
+
+static void deliver(world *w, const vnet_packet *pk)
+{
+    if (w->srv && rtc_addr_eq(&pk->to, &w->srv_addr)) {
+        rtc_turn_server_handle_packet(w->srv, &pk->to, &pk->from, RTC_PROTO_UDP, pk->data, pk->len, w->now);
+        drain_server(w);
+        return;
+    }
+    for (int i = 0; i < w->nrelay; i++) {
+        if (!rtc_addr_eq(&pk->to, &w->relay[i].addr)) continue;
+        rtc_turn_server_handle_relay(w->srv, w->relay[i].id, &pk->from, pk->data, pk->len, w->now);
+        drain_server(w);
+        return;
+    }
+    for (int i = 0; i < w->np; i++) {
+        peer *p = w->p[i];
+        for (int b = 0; b < p->nbase; b++) {
+            if (!rtc_addr_eq(&p->base[b], &pk->to)) continue;
+            if (pk->len == 8 && memcmp(pk->data, "app-data", 8) == 0) {
+                p->data_rx++;
+                p->last_data_rx = w->now;
+            } else {
+                rtc_ice_agent_handle_packet(p->a, &pk->to, &pk->from, pk->data, pk->len, RTC_PROTO_UDP, w->now);
+            }
+            drain(w, p);
+            return;
+        }
+    }
+}
+
+static void run(world *w, rtc_time until)
+{
+    for (int i = 0; i < w->np; i++) drain(w, w->p[i]);
+    drain_server(w);
+    for (;;) {
+        rtc_time next = vnet_next_delivery(w->net);
+        for (int i = 0; i < w->np; i++) next = rtc_time_min(next, rtc_ice_agent_poll_timeout(w->p[i]->a));
+        if (w->srv) next = rtc_time_min(next, rtc_turn_server_poll_timeout(w->srv));
+        if (next > until) { w->now = until; return; }
+        if (next > w->now) w->now = next;
+        vnet_packet pk;
+        while (vnet_poll(w->net, w->now, &pk)) deliver(w, &pk);
+        for (int i = 0; i < w->np; i++) {
+            if (rtc_ice_agent_poll_timeout(w->p[i]->a) <= w->now) {
+                rtc_ice_agent_handle_timeout(w->p[i]->a, w->now);
+                drain(w, w->p[i]);
+            }
+        }
+        if (w->srv && rtc_turn_server_poll_timeout(w->srv) <= w->now) {
+            rtc_turn_server_handle_timeout(w->srv, w->now);
+            drain_server(w);
+        }
+    }
+}
+
+static void start_server(world *w)
+{
+    rtc_turn_server_config sc = { .realm = RTC_STR("example.org"), .rng = &rng, .min_port = 50000, .max_port = 50100,
+                                  .allow_private = true };
+    ASSERT_OK(rtc_addr_parse(&w->srv_addr, "192.0.2.100:3478"));
+    ASSERT_OK(rtc_addr_parse(&sc.relay_v4, "192.0.2.100:0"));
+    ASSERT_EQ(rtc_turn_server_new(&w->srv, &sc, w->now), 0);
+    ASSERT_EQ(rtc_turn_server_add_user(w->srv, RTC_STR("user"), RTC_STR("pass")), 0);
+    ASSERT_EQ(rtc_turn_server_add_own_address(w->srv, &w->srv_addr), 0);
+}
+
+static void add_turn(world *w, peer *p, const rtc_addr *base)
+{
+    ASSERT_EQ(rtc_ice_agent_add_turn_server(p->a, base, &w->srv_addr, RTC_TURN_UDP, RTC_STR("user"), RTC_STR("pass"), w->now), 0);
+}
+
+static void world_free(world *w)
+{
+    for (int i = 0; i < w->np; i++) { rtc_ice_agent_free(w->p[i]->a); free(w->p[i]); }
+    rtc_turn_server_free(w->srv);
+    vnet_free(w->net);
+}
+
+/* A host with two interfaces, both reaching one TURN server: two allocations (the
+ * server tells them apart by 5-tuple; the agent must too), gathering done at once. */
+static void test_two_interfaces_one_turn_server(void)
+{
+    world w = { .net = vnet_new(1) };
+    vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(10) });
+    start_server(&w);
+    peer *x = mk_peer(&w, true, false, 1, "xufr");
+    const rtc_addr *b1 = add_base(&w, x, "192.0.2.1:1000");
+    const rtc_addr *b2 = add_base(&w, x, "198.51.100.1:1000");
+    add_turn(&w, x, b1);
+    add_turn(&w, x, b2);
+    run(&w, RTC_SEC(5));
+    ASSERT_EQ(x->turn_failed, 0);
+    ASSERT_EQ(x->relay_cands, 2);
+    ASSERT_EQ(x->gathering_done, 1);
+    ASSERT(x->gathering_done_at < RTC_SEC(1));
+    rtc_turn_server_stats st;
+    rtc_turn_server_get_stats(w.srv, &st);
+    ASSERT_EQ(st.allocations, 2);
+    world_free(&w);
+}
+
+/* stun: and turn: naming one host:port (one server does both): the Binding response
+ * belongs to the agent's gathering, not to the TURN client on the same 5-tuple. */
+static void test_stun_and_turn_on_one_port(void)
+{
+    world w = { .net = vnet_new(2) };
+    vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(10) });
+    start_server(&w);
+    rtc_addr in_ip, out_ip;
+    ASSERT_OK(rtc_addr_parse(&in_ip, "10.0.0.1:0"));
+    ASSERT_OK(rtc_addr_parse(&out_ip, "203.0.113.1:0"));
+    vnet_add_nat(w.net, &in_ip, &out_ip);
+    peer *x = mk_peer(&w, true, false, 1, "xufr");
+    const rtc_addr *b = add_base(&w, x, "10.0.0.1:1000");
+    ASSERT_EQ(rtc_ice_agent_add_stun_server(x->a, b, &w.srv_addr, w.now), 0);
+    add_turn(&w, x, b);
+    run(&w, RTC_SEC(12));
+    rtc_turn_server_stats st;
+    rtc_turn_server_get_stats(w.srv, &st);
+    ASSERT_EQ(st.binding_requests, 1);               /* answered at the first try */
+    ASSERT_EQ(x->turn_failed, 0);
+    ASSERT_EQ(x->relay_cands, 1);
+    ASSERT_EQ(x->srflx_cands, 1);
+    ASSERT_EQ(x->gathering_done, 1);
+    ASSERT(x->gathering_done_at < RTC_SEC(1));
+    world_free(&w);
+}
+
+/* Single-port routing: TURN traffic is claimed only by the agent whose allocation uses
+ * the socket it arrived on. */
+static void test_accepts_turn_traffic_by_socket(void)
+{
+    world w = { .net = vnet_new(3) };
+    vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(10) });
+    start_server(&w);
+    peer *x = mk_peer(&w, false, false, 1, "xufr");
+    peer *y = mk_peer(&w, false, false, 2, "yufr");
+    rtc_addr shared;
+    ASSERT_OK(rtc_addr_parse(&shared, "192.0.2.1:3478"));
+    ASSERT_EQ(rtc_ice_agent_add_host_candidate(x->a, &shared, 65535, NULL, 0), 0);
+    ASSERT_EQ(rtc_ice_agent_add_host_candidate(y->a, &shared, 65535, NULL, 0), 0);
+    const rtc_addr *own = add_base(&w, x, "192.0.2.1:40000");  /* x's own socket for TURN */
+    add_turn(&w, x, own);
+    run(&w, RTC_SEC(2));
+    ASSERT_EQ(x->relay_cands, 1);
+    static const uint8_t chdata[8] = { 0x40, 0x00, 0x00, 0x04, 'a', 'b', 'c', 'd' };
+    ASSERT(rtc_ice_agent_accepts(x->a, own, chdata, sizeof chdata, &w.srv_addr));
+    ASSERT(!rtc_ice_agent_accepts(x->a, &shared, chdata, sizeof chdata, &w.srv_addr));
+    ASSERT(!rtc_ice_agent_accepts(y->a, &shared, chdata, sizeof chdata, &w.srv_addr));
+    ASSERT(!rtc_ice_agent_accepts(x->a, NULL, chdata, sizeof chdata, &w.srv_addr));
+    world_free(&w);
+}
+
+int main(void)
+{
+    rtc_rng_init_seed(&rng, 1);
+    RUN(test_two_interfaces_one_turn_server);
+    RUN(test_stun_and_turn_on_one_port);
+    RUN(test_accepts_turn_traffic_by_socket);
+    return 0;
+}

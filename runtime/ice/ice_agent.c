@@ -479,14 +479,13 @@ int rtc_ice_agent_restart(rtc_ice_agent *a, rtc_str ufrag, rtc_str pwd, rtc_time
     clamp(a, now);
     if (!valid_cred(ufrag, 4) || !valid_cred(pwd, 22)) return RTC_EINVAL;
     if (a->state == RTC_ICE_CLOSED) return RTC_ESTATE;
-    if (a->sel.set) {
+    if (a->sel.set && !a->old) {
         /* Keep answering and sending consent with the old credentials until a new pair is
-         * selected, so data keeps flowing on the old one. */
-        if (!a->old) {
-            if (!(a->old = malloc(sizeof *a->old))) return RTC_ENOMEM;
-            snprintf(a->old->rufrag, ICE_CRED_MAX, "%s", a->rufrag);
-            snprintf(a->old->rpwd, ICE_CRED_MAX, "%s", a->rpwd);
-        }
+         * selected, so data keeps flowing on the old one. A second restart before that
+         * keeps them: they are the selected pair's, not the generation in between. */
+        if (!(a->old = malloc(sizeof *a->old))) return RTC_ENOMEM;
+        snprintf(a->old->rufrag, ICE_CRED_MAX, "%s", a->rufrag);
+        snprintf(a->old->rpwd, ICE_CRED_MAX, "%s", a->rpwd);
         snprintf(a->old->lufrag, ICE_CRED_MAX, "%s", a->lufrag);
         snprintf(a->old->lpwd, ICE_CRED_MAX, "%s", a->lpwd);
     }

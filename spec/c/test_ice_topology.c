@@ -1,6 +1,6 @@
 /* ICE agents in the topologies real deployments have, on the virtual network with our
  * own TURN server machine: two interfaces reaching one TURN server, STUN and TURN on one
- * host:port, single-port routing of TURN traffic. */
+ * host:port, single-port routing of TURN traffic, two ICE restarts in a row. */
 #include "rtc_test.h"
 #include "vnet.h"
 #include "core/rtc_errors.h"
@@ -60,6 +60,11 @@ static const rtc_addr *add_base(world *w, peer *p, const char *addr)
     ASSERT_EQ(rtc_addr_parse(&p->base[p->nbase], addr), 0);
     ASSERT_EQ(rtc_ice_agent_add_host_candidate(p->a, &p->base[p->nbase], (uint16_t)(65535 - p->nbase * 256), NULL, w->now), 0);
     return &p->base[p->nbase++];
+}
+
+static void set_creds(world *w, peer *x, const char *their_ufrag)
+{
+    ASSERT_EQ(rtc_ice_agent_set_remote_credentials(x->a, rtc_str_c(their_ufrag), RTC_STR(PWD), w->now), 0);
 }
 
 static void drain(world *w, peer *p)
@@ -187,6 +192,16 @@ static void run(world *w, rtc_time until)
     }
 }
 
+static void pump_data(world *w, peer *x, peer *y, rtc_time dur)
+{
+    rtc_time end = w->now + dur;
+    while (w->now < end) {
+        if (rtc_ice_agent_send(x->a, (const uint8_t *)"app-data", 8, w->now) == 0) drain(w, x);
+        if (rtc_ice_agent_send(y->a, (const uint8_t *)"app-data", 8, w->now) == 0) drain(w, y);
+        run(w, w->now + RTC_MS(20));
+    }
+}
+
 static void start_server(world *w)
 {
     rtc_turn_server_config sc = { .realm = RTC_STR("example.org"), .rng = &rng, .min_port = 50000, .max_port = 50100,
@@ -208,6 +223,27 @@ static void world_free(world *w)
     for (int i = 0; i < w->np; i++) { rtc_ice_agent_free(w->p[i]->a); free(w->p[i]); }
     rtc_turn_server_free(w->srv);
     vnet_free(w->net);
+}
+
+static world *connected_pair(world *w, peer **xo, peer **yo, bool y_lite)
+{
+    *w = (world){ .net = vnet_new(21) };
+    vnet_set_link(w->net, (vnet_link){ .delay = RTC_MS(10) });
+    peer *x = mk_peer(w, !y_lite, false, 100, "xufr");
+    peer *y = mk_peer(w, false, y_lite, 50, "yufr");
+    x->other = y;
+    y->other = x;
+    set_creds(w, x, "yufr");
+    set_creds(w, y, "xufr");
+    add_base(w, x, "192.0.2.1:1000");
+    add_base(w, y, "192.0.2.2:2000");
+    run(w, RTC_SEC(2));
+    ASSERT_EQ(x->selected, 1);
+    ASSERT_EQ(y->selected, 1);
+    ASSERT(x->state == RTC_ICE_CONNECTED || x->state == RTC_ICE_COMPLETED);
+    *xo = x;
+    *yo = y;
+    return w;
 }
 
 /* A host with two interfaces, both reaching one TURN server: two allocations (the
@@ -285,11 +321,48 @@ static void test_accepts_turn_traffic_by_socket(void)
     world_free(&w);
 }
 
+static void restart_both(world *w, peer *x, peer *y, const char *xu, const char *yu)
+{
+    ASSERT_EQ(rtc_ice_agent_restart(x->a, rtc_str_c(xu), RTC_STR(PWD), w->now), 0);
+    ASSERT_EQ(rtc_ice_agent_restart(y->a, rtc_str_c(yu), RTC_STR(PWD), w->now), 0);
+    set_creds(w, x, yu);
+    set_creds(w, y, xu);
+}
+
+/* Two restarts before a new pair is selected: consent on the old pair keeps using the
+ * old pair's credentials, so the call lives on until the new candidates arrive. */
+static void test_second_restart_keeps_consent(void)
+{
+    world w;
+    peer *x, *y;
+    connected_pair(&w, &x, &y, false);
+    x->trickle = y->trickle = false;                 /* candidates of the new generations withheld */
+    restart_both(&w, x, y, "xgen2", "ygen2");
+    pump_data(&w, x, y, RTC_SEC(3));
+    restart_both(&w, x, y, "xgen3", "ygen3");
+    pump_data(&w, x, y, RTC_SEC(40));
+    ASSERT_EQ(x->nstate[RTC_ICE_DISCONNECTED], 0);
+    ASSERT_EQ(y->nstate[RTC_ICE_DISCONNECTED], 0);
+    ASSERT_EQ(x->nstate[RTC_ICE_FAILED], 0);
+    ASSERT(x->last_data_rx >= w.now - RTC_MS(100) && y->last_data_rx >= w.now - RTC_MS(100));
+    rtc_ice_candidate c;
+    for (int i = 0; rtc_ice_agent_local_candidate(x->a, i, &c) == 0; i++) rtc_ice_agent_add_remote_candidate(y->a, &c, w.now);
+    for (int i = 0; rtc_ice_agent_local_candidate(y->a, i, &c) == 0; i++) rtc_ice_agent_add_remote_candidate(x->a, &c, w.now);
+    pump_data(&w, x, y, RTC_SEC(2));
+    ASSERT_EQ(x->selected, 2);
+    ASSERT_EQ(y->selected, 2);
+    run(&w, w.now + RTC_SEC(40));                    /* consent with generation 3 now */
+    ASSERT(x->state == RTC_ICE_CONNECTED || x->state == RTC_ICE_COMPLETED);
+    ASSERT(y->state == RTC_ICE_CONNECTED || y->state == RTC_ICE_COMPLETED);
+    world_free(&w);
+}
+
 int main(void)
 {
     rtc_rng_init_seed(&rng, 1);
     RUN(test_two_interfaces_one_turn_server);
     RUN(test_stun_and_turn_on_one_port);
     RUN(test_accepts_turn_traffic_by_socket);
+    RUN(test_second_restart_keeps_consent);
     return 0;
 }

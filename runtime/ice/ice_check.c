@@ -296,6 +296,12 @@ int ice__on_request(rtc_ice_agent *a, const rtc_stun_msg *m, int li, const rtc_a
     if (m->nunknown > 0) { respond(a, m, li, remote, key, 420); return 0; }
     a->stats.checks_received++;
     a->last_activity = a->now;
+    if (a->cfg.lite && a->sel.set && rtc_addr_eq(remote, &a->sel.remote)) {
+        /* A lite agent sends no consent requests: the full peer's, arriving every few
+         * seconds on the selected pair, are its only evidence that the peer is there. */
+        a->consent_ok_at = a->now;
+        if (a->state == RTC_ICE_DISCONNECTED) ice__set_state(a, a->state_before_disc);
+    }
 
     uint64_t theirs;
     if (a->cfg.lite && rtc_stun_get_u64(m, RTC_STUN_ATTR_ICE_CONTROLLED, &theirs) == 0) {
@@ -505,6 +511,11 @@ static int next_pair_to_check(rtc_ice_agent *a)
     return best;
 }
 
+static rtc_time fail_at(const rtc_ice_agent *a)
+{
+    return a->last_activity + (a->remote_eoc ? ICE_FAIL_GRACE : a->cfg.failed_after);
+}
+
 void ice__tick(rtc_ice_agent *a)
 {
     if (a->state == RTC_ICE_CLOSED || a->state == RTC_ICE_FAILED) return;
@@ -527,9 +538,10 @@ void ice__tick(rtc_ice_agent *a)
             start_check(a, b, true);
         }
     }
-    /* Consent freshness (RFC 7675). Lite agents rely on the full peer's checks. */
-    if (a->sel.set && !a->cfg.lite) {
-        if (now >= a->next_consent_at) {
+    /* Consent freshness (RFC 7675). Lite agents send none: the full peer's checks are
+     * what they time out on. */
+    if (a->sel.set) {
+        if (!a->cfg.lite && now >= a->next_consent_at) {
             send_binding(a, TXN_CONSENT, -1, false);
             a->next_consent_at = now + (rtc_time)((double)a->cfg.consent_interval * (0.8 + 0.4 * rtc_rng_unit(a->cfg.rng)));
         }
@@ -543,9 +555,12 @@ void ice__tick(rtc_ice_agent *a)
     }
     if (a->state == RTC_ICE_CONNECTED && a->sel.set && a->sel.pair >= 0 && a->remote_eoc && gathering_done(a))
         ice__set_state(a, RTC_ICE_COMPLETED);
-    /* Nothing left to try and nothing more will come: fail. */
-    if (!a->cfg.lite && !a->sel.set && a->remote_eoc && a->have_remote && gathering_done(a) &&
-        now >= a->last_activity + ICE_FAIL_GRACE && !checks_pending(a) && best_valid(a) < 0) {
+    /* Nothing left to try: fail. After the peer's end-of-candidates a short grace covers
+     * late peer-reflexive candidates; without it (an application may drop the browser's
+     * null candidate) more may still be trickled, so wait failed_after since the last
+     * sign of the peer, valid pairs or not (a controlled agent nobody nominates for). */
+    if (!a->cfg.lite && !a->sel.set && a->have_remote && gathering_done(a) && now >= fail_at(a) &&
+        !checks_pending(a) && (!a->remote_eoc || best_valid(a) < 0)) {
         bool inflight = false;
         for (int i = 0; i < a->ntxn; i++) if (a->txns[i]->kind == TXN_CHECK) inflight = true;
         if (!inflight) ice__set_state(a, RTC_ICE_FAILED);
@@ -560,10 +575,10 @@ rtc_time ice__check_timeout(const rtc_ice_agent *a)
     if (!a->cfg.lite && a->controlling && !a->nominating && !(a->sel.set && a->sel.pair >= 0) &&
         a->first_valid_at != RTC_TIME_NEVER && best_valid(a) >= 0)
         t = rtc_time_min(t, a->first_valid_at + a->cfg.nomination_delay);
-    if (!a->cfg.lite && !a->sel.set && a->remote_eoc && a->last_activity + ICE_FAIL_GRACE > a->now)
-        t = rtc_time_min(t, a->last_activity + ICE_FAIL_GRACE);
-    if (a->sel.set && !a->cfg.lite) {
-        t = rtc_time_min(t, a->next_consent_at);
+    if (!a->cfg.lite && !a->sel.set && a->have_remote && fail_at(a) > a->now)
+        t = rtc_time_min(t, fail_at(a));
+    if (a->sel.set) {
+        if (!a->cfg.lite) t = rtc_time_min(t, a->next_consent_at);
         if (a->state == RTC_ICE_CONNECTED || a->state == RTC_ICE_COMPLETED)
             t = rtc_time_min(t, a->consent_ok_at + a->cfg.disconnected_after);
         t = rtc_time_min(t, a->consent_ok_at + a->cfg.failed_after);

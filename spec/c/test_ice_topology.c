@@ -1,6 +1,8 @@
 /* ICE agents in the topologies real deployments have, on the virtual network with our
  * own TURN server machine: two interfaces reaching one TURN server, STUN and TURN on one
- * host:port, single-port routing of TURN traffic, two ICE restarts in a row. */
+ * host:port, single-port routing of TURN traffic, two ICE restarts in a row, a lite
+ * agent whose peer goes silent, and a full agent whose peer never signals
+ * end-of-candidates. */
 #include "rtc_test.h"
 #include "vnet.h"
 #include "core/rtc_errors.h"
@@ -357,6 +359,74 @@ static void test_second_restart_keeps_consent(void)
     world_free(&w);
 }
 
+/* A lite agent sends no consent requests; when the full peer's checks stop it still
+ * goes disconnected, then failed, on the consent timeouts, and comes back if they
+ * resume before that. */
+static void test_lite_notices_silent_peer(void)
+{
+    world w;
+    peer *x, *y;
+    connected_pair(&w, &x, &y, true);
+    run(&w, w.now + RTC_SEC(20));
+    ASSERT_EQ(y->nstate[RTC_ICE_DISCONNECTED], 0);   /* consent checks keep it fresh */
+    rtc_time cut = w.now;
+    vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(10), .loss = 1.0 });
+    run(&w, cut + RTC_SEC(10));
+    ASSERT_EQ(y->state, RTC_ICE_DISCONNECTED);
+    vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(10) });
+    run(&w, w.now + RTC_SEC(8));
+    ASSERT(y->state == RTC_ICE_CONNECTED || y->state == RTC_ICE_COMPLETED);
+    cut = w.now;
+    vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(10), .loss = 1.0 });
+    run(&w, cut + RTC_SEC(40));
+    ASSERT_EQ(y->state, RTC_ICE_FAILED);
+    ASSERT(y->state_at[RTC_ICE_FAILED] - cut <= RTC_SEC(31));
+    ASSERT(y->state_at[RTC_ICE_DISCONNECTED] - cut <= RTC_SEC(9));
+    world_free(&w);
+}
+
+/* The peer's candidates are unreachable and its end-of-candidates never comes (an
+ * application that drops the null candidate): failed after failed_after of silence,
+ * not checking forever; a candidate trickled before then still connects. */
+static void test_failed_without_end_of_candidates(void)
+{
+    world w = { .net = vnet_new(5) };
+    vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(10) });
+    peer *x = mk_peer(&w, true, false, 100, "xufr");
+    add_base(&w, x, "192.0.2.1:1000");
+    set_creds(&w, x, "yufr");
+    rtc_ice_candidate c;
+    const char *unreachable = "candidate:1 1 udp 2130706431 198.51.100.9 9 typ host";
+    ASSERT_EQ(rtc_ice_candidate_parse(&c, unreachable, strlen(unreachable)), 0);
+    ASSERT_EQ(rtc_ice_agent_add_remote_candidate(x->a, &c, w.now), 0);
+    run(&w, RTC_SEC(60));
+    ASSERT_EQ(x->state, RTC_ICE_FAILED);
+    ASSERT(x->state_at[RTC_ICE_FAILED] <= RTC_SEC(31));
+    ASSERT(x->state_at[RTC_ICE_FAILED] >= RTC_SEC(29));
+    world_free(&w);
+
+    /* The same, but the peer's real candidate comes late (20 s): connected, not failed. */
+    w = (world){ .net = vnet_new(6) };
+    vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(10) });
+    x = mk_peer(&w, true, false, 100, "xufr");
+    peer *y = mk_peer(&w, false, false, 50, "yufr");
+    y->other = x;
+    y->trickle = false;
+    add_base(&w, x, "192.0.2.1:1000");
+    add_base(&w, y, "192.0.2.2:2000");
+    set_creds(&w, x, "yufr");
+    ASSERT_EQ(rtc_ice_agent_add_remote_candidate(x->a, &c, w.now), 0);
+    run(&w, RTC_SEC(20));
+    ASSERT_EQ(x->state, RTC_ICE_CHECKING);
+    set_creds(&w, y, "xufr");
+    ASSERT_EQ(rtc_ice_agent_local_candidate(y->a, 0, &c), 0);
+    ASSERT_EQ(rtc_ice_agent_add_remote_candidate(x->a, &c, w.now), 0);
+    run(&w, RTC_SEC(60));
+    ASSERT_EQ(x->nstate[RTC_ICE_FAILED], 0);
+    ASSERT(x->state == RTC_ICE_CONNECTED || x->state == RTC_ICE_COMPLETED);
+    world_free(&w);
+}
+
 int main(void)
 {
     rtc_rng_init_seed(&rng, 1);
@@ -364,5 +434,7 @@ int main(void)
     RUN(test_stun_and_turn_on_one_port);
     RUN(test_accepts_turn_traffic_by_socket);
     RUN(test_second_restart_keeps_consent);
+    RUN(test_lite_notices_silent_peer);
+    RUN(test_failed_without_end_of_candidates);
     return 0;
 }

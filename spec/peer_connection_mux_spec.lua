@@ -52,6 +52,51 @@ describe("single-port mode", function()
     end, 30000)
   end)
 
+  it("does not let a check that only names a ufrag claim its sender's address", function()
+    run_task(function()
+      local mux = assert(rtc.udp_mux { host = "127.0.0.1", port = 0 })
+      local _, mux_port = mux:local_address()
+      local s1 = assert(rtc.peer_connection { udp_mux = mux })
+      local s2 = assert(rtc.peer_connection { udp_mux = mux })
+      s2:on("datachannel", function(dc) dc:on("message", function(m) dc:send("echo " .. m) end) end)
+      s1:create_data_channel("x")
+      assert(s1:set_local_description(assert(s1:create_offer())))
+      local s1_ufrag = s1.local_description.sdp:match("a=ice%-ufrag:(%S+)")
+      -- An off-path sender names s1's ufrag (it travels in clear) from the address
+      -- the next client will use; its MESSAGE-INTEGRITY is garbage.
+      local spoof = assert(rtc.udp { host = "127.0.0.9", port = 0 })
+      local _, port = spoof:local_address()
+      local user = s1_ufrag .. ":abcd"
+      user = user .. string.rep("\0", (4 - #user % 4) % 4)
+      local attrs = string.pack(">I2I2", 0x0006, #(s1_ufrag .. ":abcd")) .. user ..
+                    string.pack(">I2I2", 0x0008, 20) .. string.rep("\0", 20)
+      local req = string.pack(">I2I2I4", 0x0001, #attrs, 0x2112A442) .. string.rep("t", 12) .. attrs
+      for _ = 1, 3 do assert(spoof:send(req, "127.0.0.1", mux_port)) end
+      rtc.sleep(0.1)
+      assert.equal(0, mux:stats().senders)         -- routing learnt nothing from it
+      spoof:close()
+      rtc.sleep(0.05)
+      -- The real client on that address reaches s2, checks, DTLS, data and all.
+      local c2 = assert(rtc.peer_connection { bind_addresses = { "127.0.0.9" }, port = port })
+      local got
+      local dc = c2:create_data_channel("chat")
+      dc:on("open", function() dc:send("hi") end)
+      dc:on("message", function(m) got = m end)
+      assert(c2:set_local_description(assert(c2:create_offer())))
+      c2:wait_gathering_complete()
+      assert.matches("127%.0%.0%.9 " .. port .. " typ host", c2.local_description.sdp)
+      assert(s2:set_remote_description(c2.local_description))
+      assert(s2:set_local_description())
+      s2:wait_gathering_complete()
+      assert(c2:set_remote_description(s2.local_description))
+      wait_for(function() return got end, "echo from s2", 10000)
+      assert.equal("echo hi", got)
+      assert.equal(1, mux:stats().senders)         -- c2, learnt after its checks
+      c2:close(); s1:close(); s2:close()
+      mux:close()
+    end, 20000)
+  end)
+
   it("refuses a closed mux and bad arguments", function()
     run_task(function()
       local mux = assert(rtc.udp_mux { host = "127.0.0.1", port = 0 })

@@ -4,6 +4,7 @@
 #include "io/rtc_driver.h"
 #include "io/rtc_netif.h"
 #include "io/rtc_udp.h"
+#include "ice/ice_router.h"
 #include "turn/turn_client.h"
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,10 @@ typedef struct host_sock {
                                  server (not a host candidate) */
 } host_sock;
 
-#define MUX_MAX_SENDERS 4096
+/* Addresses one connection may own on a shared port: its peer's candidates that sent
+ * authenticated checks. Beyond this the oldest is dropped. */
+#define MUX_HOST_MAX_SENDERS 16
+#define MUX_UFRAG_MAX 256
 
 struct rtc_udp_mux {
     rtc_loop *lp;
@@ -44,8 +48,7 @@ struct rtc_udp_mux {
     bool closing;
     rtc_pc_host **hosts;
     int nhosts, caphosts;
-    struct { rtc_addr from; rtc_pc_host *h; } *senders;   /* learned sender -> owner */
-    int nsenders, capsenders;
+    rtc_ice_router *router;   /* learnt sender / local ufrag -> host */
     uint64_t routed, unrouted;
 };
 
@@ -60,6 +63,9 @@ struct rtc_pc_host {
     host_tcp *tcps[RTC_PC_HOST_MAX_SERVERS];
     int ntcps;
     rtc_udp_mux *mux;
+    rtc_addr mux_senders[MUX_HOST_MAX_SENDERS];  /* what this host taught the router */
+    int nmux_senders;
+    char mux_ufrag[2][MUX_UFRAG_MAX];            /* ufrags registered with the router */
     int pending_closes;
     bool closing;
     rtc_pc_host_event_cb event_cb;
@@ -226,52 +232,73 @@ static int bind_one(rtc_pc_host *h, const rtc_addr *ip)
 
 /* ---- single-port mode ---------------------------------------------------------------- */
 
+/* Keep the router's ufrag table in step with the connection's ICE credentials (they
+ * change with an ICE restart, which the owner follows with a kick). */
+static void mux_sync_ufrags(rtc_pc_host *h)
+{
+    if (!h->mux || h->closing) return;
+    rtc_str u[2];
+    int n = rtc_pc_local_ufrags(h->pc, u);
+    for (int k = 0; k < 2; k++) {
+        char *reg = h->mux_ufrag[k];
+        bool keep = false;
+        for (int i = 0; i < n; i++) keep |= reg[0] && rtc_str_eq(u[i], rtc_str_c(reg));
+        if (reg[0] && !keep) { rtc_ice_router_remove_ufrag(h->mux->router, rtc_str_c(reg), h); reg[0] = 0; }
+    }
+    for (int i = 0; i < n; i++) {
+        if (u[i].len >= MUX_UFRAG_MAX) continue;
+        bool have = false;
+        for (int k = 0; k < 2; k++) have |= h->mux_ufrag[k][0] && rtc_str_eq(u[i], rtc_str_c(h->mux_ufrag[k]));
+        if (have) continue;
+        for (int k = 0; k < 2; k++) {
+            if (h->mux_ufrag[k][0]) continue;
+            int r = rtc_ice_router_add_ufrag(h->mux->router, u[i], h);
+            if (r < 0) { rtc_warn(TAG, "single port: cannot route ufrag %.*s: %s", (int)u[i].len, u[i].p, rtc_strerror(r)); break; }
+            memcpy(h->mux_ufrag[k], u[i].p, u[i].len);
+            h->mux_ufrag[k][u[i].len] = 0;
+            break;
+        }
+    }
+}
+
 static void host_deliver(rtc_pc_host *h, const rtc_addr *local, const uint8_t *data, size_t len, const rtc_addr *from)
 {
     rtc_pc_handle_datagram(h->pc, local, from, data, len, rtc_driver_now(&h->drv));
     rtc_driver_drain(&h->drv);
+    mux_sync_ufrags(h);
 }
 
-static rtc_pc_host *mux_owner(rtc_udp_mux *m, const rtc_addr *from)
+/* `from` sent h an authenticated check (or answered one): its traffic is h's now. */
+static void mux_learn(rtc_udp_mux *m, rtc_pc_host *h, const rtc_addr *from)
 {
-    for (int i = 0; i < m->nsenders; i++)
-        if (rtc_addr_eq(&m->senders[i].from, from)) return m->senders[i].h;
-    return NULL;
-}
-
-static void mux_learn(rtc_udp_mux *m, const rtc_addr *from, rtc_pc_host *h)
-{
-    if (m->nsenders == m->capsenders) {
-        if (m->capsenders >= MUX_MAX_SENDERS) { memmove(m->senders, m->senders + 1, (size_t)--m->nsenders * sizeof *m->senders); }
-        else {
-            int ncap = m->capsenders ? m->capsenders * 2 : 16;
-            void *n = realloc(m->senders, (size_t)ncap * sizeof *m->senders);
-            if (!n) return;
-            m->senders = n;
-            m->capsenders = ncap;
-        }
+    if (rtc_ice_router_sender(m->router, from) == h) return;
+    if (h->nmux_senders == MUX_HOST_MAX_SENDERS) {
+        rtc_ice_router_forget(m->router, &h->mux_senders[0], h);
+        memmove(h->mux_senders, h->mux_senders + 1, (size_t)--h->nmux_senders * sizeof *h->mux_senders);
     }
-    m->senders[m->nsenders].from = *from;
-    m->senders[m->nsenders].h = h;
-    m->nsenders++;
+    if (rtc_ice_router_learn(m->router, from, h) == 0) h->mux_senders[h->nmux_senders++] = *from;
 }
 
 static void mux_recv(rtc_udp *u, const uint8_t *data, size_t len, const rtc_addr *from, void *ud)
 {
     (void)u;
     rtc_udp_mux *m = ud;
-    rtc_pc_host *h = mux_owner(m, from);
-    if (!h) {
+    rtc_ice_route how;
+    rtc_pc_host *h = rtc_ice_router_route(m->router, data, len, from, &how);
+    if (!h && how == RTC_ICE_ROUTE_ASK) {
+        /* The answer to a check towards an address that has sent nothing yet: only the
+         * agent knows its transactions. Rare (once per such pair), so a scan. */
         for (int i = 0; i < m->nhosts; i++) {
             rtc_pc_host *c = m->hosts[i];
             if (!c->closing && rtc_pc_accepts(c->pc, &m->local, data, len, from)) { h = c; break; }
         }
-        if (!h) { m->unrouted++; return; }
-        mux_learn(m, from, h);
     }
-    if (h->closing) return;
+    if (!h || h->closing) { m->unrouted++; return; }
     m->routed++;
     host_deliver(h, &m->local, data, len, from);
+    /* Learn only what the agent authenticated: a check that merely names a ufrag (it
+     * travels in clear) must not move another connection's traffic. */
+    if (how != RTC_ICE_ROUTE_SENDER && !h->closing && rtc_pc_checked(h->pc, from)) mux_learn(m, h, from);
 }
 
 int rtc_udp_mux_new(rtc_udp_mux **out, rtc_loop *lp, const rtc_addr *local)
@@ -281,8 +308,10 @@ int rtc_udp_mux_new(rtc_udp_mux **out, rtc_loop *lp, const rtc_addr *local)
     m->lp = lp;
     m->refs = 1;
     rtc_udp_opts opts = { .ipv6only = 1 };
-    int r = rtc_udp_new(&m->u, lp, local, &opts, mux_recv, m);
+    int r = rtc_ice_router_new(&m->router, 0);
     if (r < 0) { free(m); return r; }
+    r = rtc_udp_new(&m->u, lp, local, &opts, mux_recv, m);
+    if (r < 0) { rtc_ice_router_free(m->router); free(m); return r; }
     rtc_udp_local_addr(m->u, &m->local);
     *out = m;
     return 0;
@@ -295,7 +324,7 @@ static void mux_closed(rtc_udp *u, void *ud)
     (void)u;
     rtc_udp_mux *m = ud;
     free(m->hosts);
-    free(m->senders);
+    rtc_ice_router_free(m->router);
     free(m);
 }
 
@@ -311,7 +340,9 @@ void rtc_udp_mux_get_stats(const rtc_udp_mux *m, rtc_udp_mux_stats *out)
     out->routed = m->routed;
     out->unrouted = m->unrouted;
     out->connections = (uint32_t)m->nhosts;
-    out->senders = (uint32_t)m->nsenders;
+    rtc_ice_router_stats rs;
+    rtc_ice_router_get_stats(m->router, &rs);
+    out->senders = rs.senders;
 }
 
 static int mux_attach(rtc_udp_mux *m, rtc_pc_host *h)
@@ -332,9 +363,12 @@ static void mux_detach(rtc_udp_mux *m, rtc_pc_host *h)
 {
     for (int i = 0; i < m->nhosts; i++)
         if (m->hosts[i] == h) { m->hosts[i] = m->hosts[--m->nhosts]; break; }
-    for (int i = 0; i < m->nsenders;)
-        if (m->senders[i].h == h) m->senders[i] = m->senders[--m->nsenders];
-        else i++;
+    for (int i = 0; i < h->nmux_senders; i++) rtc_ice_router_forget(m->router, &h->mux_senders[i], h);
+    h->nmux_senders = 0;
+    for (int k = 0; k < 2; k++) {
+        if (h->mux_ufrag[k][0]) rtc_ice_router_remove_ufrag(m->router, rtc_str_c(h->mux_ufrag[k]), h);
+        h->mux_ufrag[k][0] = 0;
+    }
     rtc_udp_mux_release(m);
 }
 
@@ -479,12 +513,19 @@ int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *c
 }
 
 rtc_pc *rtc_pc_host_pc(rtc_pc_host *h) { return h->pc; }
-void rtc_pc_host_kick(rtc_pc_host *h) { if (!h->closing) rtc_driver_drain(&h->drv); }
+void rtc_pc_host_kick(rtc_pc_host *h)
+{
+    if (h->closing) return;
+    rtc_driver_drain(&h->drv);
+    mux_sync_ufrags(h);
+}
 
 static void soon_cb(uv_timer_t *t)
 {
     rtc_pc_host *h = t->data;
-    if (!h->closing) rtc_driver_drain(&h->drv);
+    if (h->closing) return;
+    rtc_driver_drain(&h->drv);
+    mux_sync_ufrags(h);
 }
 
 void rtc_pc_host_kick_soon(rtc_pc_host *h)

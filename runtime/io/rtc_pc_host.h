@@ -24,9 +24,14 @@ typedef struct rtc_pc_host_server {
 } rtc_pc_host_server;
 
 /* Single-port mode: one UDP socket shared by many peer connections (servers behind one
- * open port). A datagram goes to the connection that knows its sender; otherwise to the
- * one whose ICE agent accepts it (a Binding request for its ufrag, RFC 8445 routing),
- * which then owns that sender. Reference-counted: each host using it holds a ref. */
+ * open port), routed by ice/ice_router.h in O(1) per datagram: a Binding request goes
+ * to the connection whose ICE ufrag it names, anything else to the connection that
+ * owns its sender. A connection owns a sender only once its ICE agent accepted an
+ * authenticated check from it (rtc_pc_checked), so a check that merely names a ufrag
+ * moves nothing. A STUN response from an unknown sender is offered to each connection
+ * (rtc_pc_accepts); other datagrams from unknown senders are dropped. TURN servers
+ * over UDP are reached from a socket of each connection's own. Reference-counted:
+ * each host using it holds a ref. */
 typedef struct rtc_udp_mux rtc_udp_mux;
 /* Binds `local` (copied; port 0 = any). Returns 0 or a negative RTC_E*. */
 int rtc_udp_mux_new(rtc_udp_mux **out, rtc_loop *lp, const rtc_addr *local);

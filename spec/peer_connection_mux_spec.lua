@@ -97,6 +97,63 @@ describe("single-port mode", function()
     end, 20000)
   end)
 
+  local function echo_through(mux, client_ip)
+    local server = assert(rtc.peer_connection { udp_mux = mux })
+    server:on("datachannel", function(dc) dc:on("message", function(m) dc:send("echo " .. m) end) end)
+    local client = assert(rtc.peer_connection { bind_addresses = { client_ip } })
+    local got
+    local dc = client:create_data_channel("chat")
+    dc:on("open", function() dc:send("hi") end)
+    dc:on("message", function(m) got = m end)
+    assert(client:set_local_description(assert(client:create_offer())))
+    client:wait_gathering_complete()
+    assert(server:set_remote_description(client.local_description))
+    assert(server:set_local_description())
+    server:wait_gathering_complete()
+    assert(client:set_remote_description(server.local_description))
+    wait_for(function() return got end, "echo through the shared port", 10000)
+    assert.equal("echo hi", got)
+    local sdp = server.local_description.sdp
+    client:close(); server:close()
+    return sdp
+  end
+
+  it("announces interface addresses, not 0.0.0.0, for a wildcard-bound port", function()
+    run_task(function()
+      local mux = assert(rtc.udp_mux { host = "0.0.0.0", port = 0 })
+      local _, port = mux:local_address()
+      local pc = assert(rtc.peer_connection { udp_mux = mux })
+      local ips = pc:local_addresses()
+      assert.is_true(#ips >= 1)
+      for _, a in ipairs(ips) do
+        assert.is_nil(a:match("^0%.0%.0%.0"))
+        assert.equal(":" .. port, a:match(":%d+$"))
+      end
+      pc:close()
+      -- A client reaches it on the first announced address.
+      local first = ips[1]:match("^(.*):%d+$")
+      local sdp = echo_through(mux, first)
+      assert.is_nil(sdp:match("0%.0%.0%.0 %d+ typ host"))
+      assert.matches(first:gsub("%.", "%%.") .. " " .. port .. " typ host", sdp)
+      mux:close()
+    end, 20000)
+  end)
+
+  it("announces configured addresses (a public address in front of the port)", function()
+    run_task(function()
+      local mux = assert(rtc.udp_mux { host = "0.0.0.0", port = 0, announced_addresses = { "127.0.0.1" } })
+      local _, port = mux:local_address()
+      local sdp = echo_through(mux, "127.0.0.1")
+      local hosts = {}
+      for ip, p in sdp:gmatch("a=candidate:%S+ 1 udp %d+ (%S+) (%d+) typ host") do hosts[#hosts + 1] = ip .. ":" .. p end
+      assert.same({ "127.0.0.1:" .. port }, hosts)
+      mux:close()
+      assert.has_error(function() rtc.udp_mux { host = "127.0.0.1", port = 0, announced_addresses = { "nope" } } end)
+      assert.has_error(function() rtc.udp_mux { host = "127.0.0.1", port = 0, announced_addresses = "1.2.3.4" } end)
+      assert.has_error(function() rtc.udp_mux { host = "127.0.0.1", port = 0, announced_addresses = { "0.0.0.0" } } end)
+    end, 20000)
+  end)
+
   it("refuses a closed mux and bad arguments", function()
     run_task(function()
       local mux = assert(rtc.udp_mux { host = "127.0.0.1", port = 0 })

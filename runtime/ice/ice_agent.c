@@ -579,7 +579,12 @@ int rtc_ice_agent_handle_stun(rtc_ice_agent *a, const rtc_stun_msg *m, const rtc
     if (a->state == RTC_ICE_CLOSED) return RTC_ECLOSED;
     int li = find_host_local(a, local, remote);
     if (a->cfg.relay_only && m->cls == RTC_STUN_REQUEST) { a->stats.dropped++; return RTC_EIGNORED; }
-    int r = dispatch_stun(a, m, li, li >= 0 ? &a->locals[li].base : local, -1, remote);
+    /* A socket whose address is no host candidate's (a wildcard-bound shared port that
+     * announces interface or public addresses) cannot say which candidate a response
+     * came back to: then the response's symmetry is judged by the remote side only. */
+    const rtc_addr *base = li >= 0 ? &a->locals[li].base : local;
+    if (li >= 0 && local && rtc_addr_family(local) && !rtc_addr_eq(local, base)) base = NULL;
+    int r = dispatch_stun(a, m, li, base, -1, remote);
     ice__tick(a);
     return r;
 }

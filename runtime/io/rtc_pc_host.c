@@ -49,6 +49,8 @@ struct rtc_udp_mux {
     rtc_pc_host **hosts;
     int nhosts, caphosts;
     rtc_ice_router *router;   /* learnt sender / local ufrag -> host */
+    rtc_addr announced[RTC_PC_HOST_MAX_BIND];    /* host candidates (ip:our port) */
+    int nannounced;
     uint64_t routed, unrouted;
 };
 
@@ -313,7 +315,32 @@ int rtc_udp_mux_new(rtc_udp_mux **out, rtc_loop *lp, const rtc_addr *local)
     r = rtc_udp_new(&m->u, lp, local, &opts, mux_recv, m);
     if (r < 0) { rtc_ice_router_free(m->router); free(m); return r; }
     rtc_udp_local_addr(m->u, &m->local);
+    if (rtc_addr_is_any(&m->local)) {
+        /* Bound to every address: announce the interfaces' (0.0.0.0 is no candidate). */
+        rtc_netif_addr ifs[RTC_PC_HOST_MAX_BIND];
+        int n = rtc_netif_list(ifs, RTC_PC_HOST_MAX_BIND, false);
+        if (n <= 0) n = rtc_netif_list(ifs, RTC_PC_HOST_MAX_BIND, true);
+        for (int i = 0; i < n; i++)
+            if (rtc_addr_family(&ifs[i].addr) == rtc_addr_family(&m->local)) {
+                m->announced[m->nannounced] = ifs[i].addr;
+                rtc_addr_set_port(&m->announced[m->nannounced++], rtc_addr_port(&m->local));
+            }
+    }
+    if (!m->nannounced) m->announced[m->nannounced++] = m->local;
     *out = m;
+    return 0;
+}
+
+int rtc_udp_mux_announce(rtc_udp_mux *m, const rtc_addr *ips, int n)
+{
+    if (n < 1 || n > RTC_PC_HOST_MAX_BIND) return RTC_EINVAL;
+    for (int i = 0; i < n; i++)
+        if (!rtc_addr_family(&ips[i]) || rtc_addr_is_any(&ips[i])) return RTC_EINVAL;
+    for (int i = 0; i < n; i++) {
+        m->announced[i] = ips[i];
+        rtc_addr_set_port(&m->announced[i], rtc_addr_port(&m->local));
+    }
+    m->nannounced = n;
     return 0;
 }
 
@@ -470,7 +497,9 @@ int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *c
     h->drv.data = h;
     uv_timer_init(rtc_loop_uv(lp), &h->soon);
     h->soon.data = h;
-    for (int i = 0; i < h->nsocks; i++) {
+    for (int i = 0; h->mux && i < h->mux->nannounced; i++)
+        rtc_pc_add_local_address(h->pc, &h->mux->announced[i], (uint16_t)(65535 - i * 256), now);
+    for (int i = 0; !h->mux && i < h->nsocks; i++) {
         if (h->socks[i].turn_only) continue;
         /* Earlier addresses are preferred: IPv4 before IPv6 as the OS lists them. */
         rtc_pc_add_local_address(h->pc, &h->socks[i].local, (uint16_t)(65535 - i * 256), now);
@@ -536,6 +565,11 @@ rtc_time rtc_pc_host_now(rtc_pc_host *h) { return rtc_driver_now(&h->drv); }
 
 int rtc_pc_host_local_addr(rtc_pc_host *h, int i, rtc_addr *out)
 {
+    if (h->mux) {
+        if (i < 0 || i >= h->mux->nannounced) return RTC_ENOTFOUND;
+        *out = h->mux->announced[i];
+        return 0;
+    }
     for (int k = 0; k < h->nsocks && i >= 0; k++) {
         if (h->socks[k].turn_only) continue;       /* not a host candidate */
         if (i-- == 0) { *out = h->socks[k].local; return 0; }

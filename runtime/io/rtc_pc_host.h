@@ -36,6 +36,13 @@ typedef struct rtc_udp_mux rtc_udp_mux;
 /* Binds `local` (copied; port 0 = any). Returns 0 or a negative RTC_E*. */
 int rtc_udp_mux_new(rtc_udp_mux **out, rtc_loop *lp, const rtc_addr *local);
 int rtc_udp_mux_local_addr(rtc_udp_mux *m, rtc_addr *out);
+/* The host candidates connections on this socket announce: `ips` (copied; ports
+ * ignored, the socket's port is used), e.g. a public address in front of a 1:1 NAT.
+ * Without this call: the socket's address, or for a wildcard bind (0.0.0.0, ::) every
+ * interface address of that family (loopback only when there is no other). Applies to
+ * connections created afterwards. RTC_EINVAL for 0 or more than RTC_PC_HOST_MAX_BIND
+ * addresses, or an unset or wildcard one. */
+int rtc_udp_mux_announce(rtc_udp_mux *m, const rtc_addr *ips, int n);
 /* Drops the creator's ref; the socket closes when no connection uses it any more. */
 void rtc_udp_mux_release(rtc_udp_mux *m);
 typedef struct rtc_udp_mux_stats { uint64_t routed, unrouted; uint32_t connections, senders; } rtc_udp_mux_stats;
@@ -69,7 +76,8 @@ void rtc_pc_host_kick(rtc_pc_host *h);
  * call (W3C events are queued tasks) uses this. */
 void rtc_pc_host_kick_soon(rtc_pc_host *h);
 rtc_time rtc_pc_host_now(rtc_pc_host *h);
-/* The host-candidate sockets' addresses, i from 0 (for tests and stats); RTC_ENOTFOUND past the end. */
+/* The host candidates' addresses (the sockets', or what a shared socket announces), i
+ * from 0 (for tests and stats); RTC_ENOTFOUND past the end. */
 int rtc_pc_host_local_addr(rtc_pc_host *h, int i, rtc_addr *out);
 /* Close the machine (rtc_pc_close), the sockets and the timer; close_cb runs once
  * libuv is done, then h is freed. No event_cb call happens after this returns. */

@@ -133,6 +133,17 @@ static ice_txn *pair_txn(rtc_ice_agent *a, int pi)
     return NULL;
 }
 
+/* RFC 8445 14.3: with N pairs Waiting or In-Progress, a check's first retransmission
+ * waits at least Ta * N, so retransmissions of a long checklist do not crowd out its
+ * first checks (the configured check_rto is the floor). */
+static rtc_time check_rto(const rtc_ice_agent *a)
+{
+    int n = 0;
+    for (int i = 0; i < a->npairs; i++) n += a->pairs[i].state == PAIR_WAITING || a->pairs[i].state == PAIR_IN_PROGRESS;
+    rtc_time t = a->cfg.ta * n;
+    return t > a->cfg.check_rto ? t : a->cfg.check_rto;
+}
+
 /* Build and start a Binding request; `check` selects connectivity check vs consent. */
 static void send_binding(rtc_ice_agent *a, int kind, int pi, bool use_cand)
 {
@@ -180,7 +191,7 @@ static void send_binding(rtc_ice_agent *a, int kind, int pi, bool use_cand)
     t->len = (size_t)n;
     rtc_stun_rto_cfg rc = kind == TXN_CONSENT
         ? (rtc_stun_rto_cfg){ .rto = RTC_MS(500), .rc = 4, .rto_max = RTC_SEC(2) }
-        : (rtc_stun_rto_cfg){ .rto = a->cfg.check_rto, .rc = 7, .rto_max = RTC_MS(1600) };
+        : (rtc_stun_rto_cfg){ .rto = check_rto(a), .rc = 7, .rto_max = RTC_MS(1600) };
     rtc_stun_txn_start(&t->t, &rc, a->now);
     rtc_stun_txn_poll(&t->t, a->now);
     ice__send(a, &t->base, t->turn, &t->remote, t->msg, t->len);

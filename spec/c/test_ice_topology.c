@@ -427,6 +427,45 @@ static void test_failed_without_end_of_candidates(void)
     world_free(&w);
 }
 
+/* RFC 8445 14.3: a check's first retransmission waits Ta x (pairs Waiting or
+ * In-Progress), not a fixed 250 ms, so a long checklist's retransmissions do not crowd
+ * out its first checks. */
+static void test_check_rto_scales_with_pairs(void)
+{
+    enum { NREMOTE = 24 };
+    world w = { .net = vnet_new(7) };
+    vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(10), .loss = 1.0 });
+    peer *x = mk_peer(&w, true, false, 100, "xufr");
+    add_base(&w, x, "192.0.2.1:1000");
+    set_creds(&w, x, "yufr");
+    for (int i = 0; i < NREMOTE; i++) {
+        char line[128];
+        snprintf(line, sizeof line, "candidate:%d 1 udp %u 198.51.100.%d %d typ host", i, 2130706431u - (unsigned)i, i + 1, 9000 + i);
+        rtc_ice_candidate c;
+        ASSERT_EQ(rtc_ice_candidate_parse(&c, line, strlen(line)), 0);
+        ASSERT_EQ(rtc_ice_agent_add_remote_candidate(x->a, &c, w.now), 0);
+    }
+    /* Drive by hand to see every transmit: when does the first check go out again? */
+    rtc_addr first;
+    ASSERT_OK(rtc_addr_parse(&first, "198.51.100.1:9000"));
+    rtc_time sends[2] = { -1, -1 };
+    int nsends = 0;
+    for (rtc_time now = 0; now < RTC_SEC(3) && nsends < 2; now = rtc_ice_agent_poll_timeout(x->a)) {
+        rtc_ice_agent_handle_timeout(x->a, now);
+        rtc_transmit t;
+        while (rtc_ice_agent_poll_transmit(x->a, &t)) {
+            if (rtc_addr_eq(&t.remote, &first) && nsends < 2) sends[nsends++] = now;
+            rtc_buf_unref(t.buf);
+        }
+        rtc_ice_event e;
+        while (rtc_ice_agent_poll_event(x->a, &e)) {}
+    }
+    ASSERT_EQ(nsends, 2);
+    /* At the first check all 24 pairs are Waiting or In-Progress: 24 x 50 ms. */
+    ASSERT_GE(sends[1] - sends[0], RTC_MS(1200));
+    world_free(&w);
+}
+
 int main(void)
 {
     rtc_rng_init_seed(&rng, 1);
@@ -436,5 +475,6 @@ int main(void)
     RUN(test_second_restart_keeps_consent);
     RUN(test_lite_notices_silent_peer);
     RUN(test_failed_without_end_of_candidates);
+    RUN(test_check_rto_scales_with_pairs);
     return 0;
 }

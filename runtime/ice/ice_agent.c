@@ -409,6 +409,21 @@ static void drain_turn(rtc_ice_agent *a, int i)
     }
 }
 
+int rtc_ice_agent_turn_transport_failed(rtc_ice_agent *a, const rtc_addr *base, const rtc_addr *server,
+                                        int transport, int error, rtc_time now)
+{
+    clamp(a, now);
+    for (int i = 0; i < a->nturn; i++) {
+        ice_turn *t = &a->turns[i];
+        if (t->transport != transport || !rtc_addr_eq(&t->server, server) || !rtc_addr_eq(&t->base, base)) continue;
+        rtc_turn_client_transport_failed(t->tc, error, a->now);
+        drain_turn(a, i);
+        a->dirty = true;
+        return 0;
+    }
+    return RTC_ENOTFOUND;
+}
+
 /* ---- remote side ----------------------------------------------------------------- */
 
 int rtc_ice_agent_set_remote_credentials(rtc_ice_agent *a, rtc_str ufrag, rtc_str pwd, rtc_time now)

@@ -108,6 +108,12 @@ int rtc_ice_agent_add_stun_server(rtc_ice_agent *a, const rtc_addr *base, const 
 int rtc_ice_agent_add_turn_server(rtc_ice_agent *a, const rtc_addr *base, const rtc_addr *server,
                                   int transport, rtc_str user, rtc_str pass, rtc_time now);
 
+/* The driver's connection for the TURN client (base, server, transport) failed (TCP
+ * connect or write error, EOF): that allocation fails at once (RTC_ICE_EV_TURN_FAILED,
+ * gathering no longer waits for it). RTC_ENOTFOUND if there is no such client. */
+int rtc_ice_agent_turn_transport_failed(rtc_ice_agent *a, const rtc_addr *base, const rtc_addr *server,
+                                        int transport, int error, rtc_time now);
+
 /* The peer's ufrag/pwd (copied). Checks start once they are known. */
 int rtc_ice_agent_set_remote_credentials(rtc_ice_agent *a, rtc_str ufrag, rtc_str pwd, rtc_time now);
 /* A trickled or SDP candidate (copied). Unresolved hostnames are kept but not paired;

@@ -92,12 +92,26 @@ static host_sock *sock_for(rtc_pc_host *h, const rtc_transmit *tx)
     return NULL;
 }
 
+/* Tell the agent at once: otherwise the allocation fails only when its transactions
+ * time out (39.5 s over TCP), holding gathering open that long. */
+static void tcp_failed(host_tcp *t, int status)
+{
+    if (t->failed) return;
+    t->failed = true;
+    rtc_bufq_clear(&t->pending);
+    rtc_pc_host *h = t->h;
+    if (h->closing) return;
+    rtc_pc_turn_transport_failed(h->pc, &t->base, &t->server, RTC_EIO, rtc_driver_now(&h->drv));
+    rtc_pc_host_kick_soon(h);
+}
+
 static void tcp_write_cb(uv_write_t *req, int status)
 {
-    (void)status;
     tcp_write *w = (tcp_write *)req;
+    host_tcp *t = w->req.handle->data;
     rtc_buf_unref(w->buf);
     free(w);
+    if (status < 0 && status != UV_ECANCELED) tcp_failed(t, status);
 }
 
 static void tcp_send(host_tcp *t, rtc_buf *b)
@@ -108,7 +122,8 @@ static void tcp_send(host_tcp *t, rtc_buf *b)
     if (!w) { rtc_buf_unref(b); return; }
     w->buf = b;
     uv_buf_t ub = uv_buf_init((char *)b->data, (unsigned)b->len);
-    if (uv_write(&w->req, (uv_stream_t *)&t->tcp, &ub, 1, tcp_write_cb) != 0) { rtc_buf_unref(b); free(w); }
+    int r = uv_write(&w->req, (uv_stream_t *)&t->tcp, &ub, 1, tcp_write_cb);
+    if (r != 0) { rtc_buf_unref(b); free(w); tcp_failed(t, r); }
 }
 
 static void tcp_alloc_cb(uv_handle_t *hd, size_t suggested, uv_buf_t *buf)
@@ -123,8 +138,8 @@ static void tcp_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
     host_tcp *t = st->data;
     rtc_pc_host *h = t->h;
     if (n < 0) {
-        t->failed = true;
         uv_read_stop(st);
+        tcp_failed(t, (int)n);
         return;
     }
     if (n == 0 || h->closing) return;
@@ -138,8 +153,7 @@ static void tcp_connect_cb(uv_connect_t *c, int status)
     if (status != 0) {
         char a[RTC_ADDR_STRLEN];
         rtc_warn(TAG, "TURN over TCP: cannot connect to %s: %s", rtc_addr_str(&t->server, a, sizeof a), uv_strerror(status));
-        t->failed = true;
-        rtc_bufq_clear(&t->pending);
+        tcp_failed(t, status);
         return;
     }
     t->connected = true;
@@ -173,9 +187,10 @@ static void tcp_open(rtc_pc_host *h, const rtc_addr *base, const rtc_addr *serve
     /* From the interface this allocation stands for, not wherever the route points. */
     rtc_addr from = *base;
     rtc_addr_set_port(&from, 0);
-    if (!rtc_addr_is_any(&from) && uv_tcp_bind(&t->tcp, &from.u.sa, 0) != 0) t->failed = true;
-    if (!t->failed && uv_tcp_connect(&t->conn, &t->tcp, &server->u.sa, tcp_connect_cb) != 0) t->failed = true;
+    int r = rtc_addr_is_any(&from) ? 0 : uv_tcp_bind(&t->tcp, &from.u.sa, 0);
+    if (r == 0) r = uv_tcp_connect(&t->conn, &t->tcp, &server->u.sa, tcp_connect_cb);
     h->tcps[h->ntcps++] = t;
+    if (r != 0) tcp_failed(t, r);     /* after the server is added: see rtc_pc_turn_transport_failed */
 }
 
 static void on_transmit(rtc_driver *d, rtc_transmit *tx)
@@ -519,20 +534,20 @@ int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *c
             for (int k = 1; k < h->nsocks && sv->turn && sv->transport == RTC_TURN_UDP; k++)
                 if (h->socks[k].turn_only && !used_turn_sock[k]) { base = &h->socks[k].local; used_turn_sock[k] = true; break; }
             if (sv->turn && sv->transport == RTC_TURN_UDP && base == &h->socks[0].local) continue;
-            if (sv->turn && sv->transport == RTC_TURN_TCP) tcp_open(h, base, &sv->addr);
             if (sv->turn)
                 rtc_pc_add_turn_server(h->pc, base, &sv->addr, sv->transport, sv->user, sv->pass, now);
-            else
+            if (sv->turn && sv->transport == RTC_TURN_TCP) tcp_open(h, base, &sv->addr);
+            if (!sv->turn)
                 rtc_pc_add_stun_server(h->pc, base, &sv->addr, now);
             continue;
         }
         for (int k = 0; k < h->nsocks; k++) {
             if (rtc_addr_family(&h->socks[k].local) != rtc_addr_family(&sv->addr)) continue;
             if (!any_kind && want_lo != rtc_addr_is_loopback(&h->socks[k].local)) continue;
-            if (sv->turn && sv->transport == RTC_TURN_TCP) tcp_open(h, &h->socks[k].local, &sv->addr);
             if (sv->turn)
                 rtc_pc_add_turn_server(h->pc, &h->socks[k].local, &sv->addr, sv->transport, sv->user, sv->pass, now);
-            else
+            if (sv->turn && sv->transport == RTC_TURN_TCP) tcp_open(h, &h->socks[k].local, &sv->addr);
+            if (!sv->turn)
                 rtc_pc_add_stun_server(h->pc, &h->socks[k].local, &sv->addr, now);
         }
     }

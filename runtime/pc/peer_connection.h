@@ -142,6 +142,10 @@ int rtc_pc_add_stun_server(rtc_pc *pc, const rtc_addr *base, const rtc_addr *ser
 int rtc_pc_add_turn_server(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, int transport,
                            const char *user, const char *pass, rtc_time now);
 
+/* The driver's TCP connection to a TURN server added with (base, server) failed or
+ * closed: that allocation fails now (before the agent exists, as soon as it does). */
+int rtc_pc_turn_transport_failed(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, int error, rtc_time now);
+
 /* JSEP. Descriptions are SDP text. create_* write a malloc'd NUL-terminated string to
  * *sdp (caller frees). Failures return a negative RTC_E* and leave the state unchanged;
  * rtc_pc_last_error() then says "InvalidStateError: ..." / "InvalidAccessError: line

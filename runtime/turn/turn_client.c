@@ -107,6 +107,13 @@ static void fail(rtc_turn_client *c, int err, int code, const char *reason, size
     rtc_warn("turn", "allocation failed: %d %s", code, e.reason);
 }
 
+void rtc_turn_client_transport_failed(rtc_turn_client *c, int error, rtc_time now)
+{
+    (void)now;
+    static const char why[] = "connection to the TURN server failed";
+    fail(c, error < 0 ? error : RTC_EIO, 0, why, sizeof why - 1);
+}
+
 /* (Re)build the request of a transaction with a fresh id and current credentials. */
 static int build_request(rtc_turn_client *c, txn *t)
 {

@@ -466,6 +466,35 @@ static void test_check_rto_scales_with_pairs(void)
     world_free(&w);
 }
 
+/* The driver's TCP connection to a TURN server failed: the allocation fails at once
+ * and gathering ends, instead of waiting out the Allocate's 39.5 s. */
+static void test_turn_tcp_failure_reported(void)
+{
+    world w = { .net = vnet_new(8) };
+    peer *x = mk_peer(&w, true, false, 1, "xufr");
+    const rtc_addr *b = add_base(&w, x, "192.0.2.1:1000");
+    rtc_addr srv;
+    ASSERT_OK(rtc_addr_parse(&srv, "192.0.2.100:3478"));
+    ASSERT_EQ(rtc_ice_agent_add_turn_server(x->a, b, &srv, RTC_TURN_TCP, RTC_STR("user"), RTC_STR("pass"), 0), 0);
+    /* Its Allocate goes out as stream bytes; the test's "driver" drops them. */
+    rtc_transmit t;
+    int tcp = 0;
+    while (rtc_ice_agent_poll_transmit(x->a, &t)) { tcp += t.proto == RTC_PROTO_TCP_RAW; rtc_buf_unref(t.buf); }
+    ASSERT_EQ(tcp, 1);
+    run(&w, RTC_MS(100));
+    ASSERT_EQ(x->gathering_done, 0);                 /* waiting for the allocation */
+    ASSERT_EQ(rtc_ice_agent_turn_transport_failed(x->a, b, &srv, RTC_TURN_UDP, RTC_EIO, w.now), RTC_ENOTFOUND);
+    ASSERT_EQ(rtc_ice_agent_turn_transport_failed(x->a, b, &srv, RTC_TURN_TCP, RTC_EIO, w.now), 0);
+    run(&w, w.now + RTC_MS(1));
+    ASSERT_EQ(x->turn_failed, 1);
+    ASSERT_EQ(x->gathering_done, 1);
+    ASSERT_EQ(x->relay_cands, 0);
+    ASSERT_EQ(rtc_ice_agent_turn_transport_failed(x->a, b, &srv, RTC_TURN_TCP, RTC_EIO, w.now), 0);   /* once */
+    run(&w, w.now + RTC_MS(1));
+    ASSERT_EQ(x->turn_failed, 1);
+    world_free(&w);
+}
+
 int main(void)
 {
     rtc_rng_init_seed(&rng, 1);
@@ -476,5 +505,6 @@ int main(void)
     RUN(test_lite_notices_silent_peer);
     RUN(test_failed_without_end_of_candidates);
     RUN(test_check_rto_scales_with_pairs);
+    RUN(test_turn_tcp_failure_reported);
     return 0;
 }

@@ -377,7 +377,17 @@ int ice__on_request(rtc_ice_agent *a, const rtc_stun_msg *m, int li, const rtc_a
     if (pi < 0) return 0;
     ice_pair *p = &a->pairs[pi];
     if (p->state == PAIR_SUCCEEDED) {
-        if (use_cand) select_pair(a, pi);
+        if (use_cand) { select_pair(a, pi); return 0; }
+        /* Our check on this pair succeeded before the controlling peer checked it (an
+         * answerer's checks often go first). RFC 8445 7.3.1.4 needs no triggered check
+         * here, but some controlling agents nominate a valid pair only on their next
+         * pacing tick or when a request arrives on it after their own check succeeded
+         * (Pion's selector does both): one check back, sent now, lets them nominate at
+         * once instead of up to a tick later. Once per pair; the pair stays Succeeded. */
+        if (!a->controlling && !a->sel.set && !p->answered_back) {
+            p->answered_back = true;
+            send_binding(a, TXN_CHECK, pi, false);
+        }
         return 0;
     }
     if (use_cand) p->nominate_on_success = true;

@@ -495,6 +495,42 @@ static void test_turn_tcp_failure_reported(void)
     world_free(&w);
 }
 
+/* The answerer's (controlled) check goes first and succeeds before the controlling
+ * peer has our credentials; when the peer's own check then arrives on that valid pair,
+ * the controlled agent checks back once, so a controlling agent that nominates only on
+ * its next tick or on a request after its own success can nominate at once. */
+static void test_controlled_checks_back_on_valid_pair(void)
+{
+    world w = { .net = vnet_new(9) };
+    vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(5) });
+    peer *x = mk_peer(&w, true, false, 100, "xufr");     /* offerer, controlling */
+    peer *y = mk_peer(&w, false, false, 50, "yufr");     /* answerer, controlled */
+    x->trickle = y->trickle = false;
+    add_base(&w, x, "192.0.2.1:1000");
+    add_base(&w, y, "192.0.2.2:2000");
+    /* y has the offer (x's credentials and candidate); x does not have the answer yet. */
+    set_creds(&w, y, "xufr");
+    rtc_ice_candidate c;
+    ASSERT_EQ(rtc_ice_agent_local_candidate(x->a, 0, &c), 0);
+    ASSERT_EQ(rtc_ice_agent_add_remote_candidate(y->a, &c, w.now), 0);
+    run(&w, RTC_MS(100));
+    rtc_ice_stats st;
+    rtc_ice_agent_get_stats(y->a, &st);
+    uint64_t y_checks = st.checks_sent;
+    ASSERT_EQ(y_checks, 1);                               /* answered by x: valid for y */
+    /* The answer reaches x. */
+    set_creds(&w, x, "yufr");
+    ASSERT_EQ(rtc_ice_agent_local_candidate(y->a, 0, &c), 0);
+    int r = rtc_ice_agent_add_remote_candidate(x->a, &c, w.now);  /* replaces the prflx learnt from y's check */
+    ASSERT(r == 0 || r == RTC_EEXISTS);
+    run(&w, w.now + RTC_SEC(2));
+    rtc_ice_agent_get_stats(y->a, &st);
+    ASSERT_EQ(st.checks_sent, y_checks + 1);              /* one check back, no more */
+    ASSERT_EQ(x->selected, 1);
+    ASSERT_EQ(y->selected, 1);
+    world_free(&w);
+}
+
 int main(void)
 {
     rtc_rng_init_seed(&rng, 1);
@@ -506,5 +542,6 @@ int main(void)
     RUN(test_failed_without_end_of_candidates);
     RUN(test_check_rto_scales_with_pairs);
     RUN(test_turn_tcp_failure_reported);
+    RUN(test_controlled_checks_back_on_valid_pair);
     return 0;
 }

@@ -1,9 +1,11 @@
 /* libFuzzer target: the STUN parser, attribute decoders, integrity check and stream
- * framing; the same bytes also go through the ICE candidate grammar, an ICE agent and a
- * TURN client (over a TCP stream, so framing state is exercised too). */
+ * framing; the same bytes also go through the ICE candidate grammar, an ICE agent, the
+ * single-port router and a TURN client (over a TCP stream, so framing state is
+ * exercised too). */
 #include "core/rtc_errors.h"
 #include "ice/ice_agent.h"
 #include "ice/ice_candidate.h"
+#include "ice/ice_router.h"
 #include "stun/stun.h"
 #include "turn/turn_client.h"
 #include <stdint.h>
@@ -12,6 +14,8 @@
 static rtc_rng rng;
 static rtc_ice_agent *agent;
 static rtc_turn_client *turn;
+static rtc_ice_router *router;
+static int owner;
 static rtc_addr local, remote, server;
 static rtc_time now;
 
@@ -29,6 +33,9 @@ static void setup(void)
     rtc_turn_config tc = { .server = server, .local = local, .transport = RTC_TURN_TCP,
                            .username = RTC_STR("u"), .password = RTC_STR("p"), .rng = &rng };
     rtc_turn_client_new(&turn, &tc, 0);
+    rtc_ice_router_new(&router, 64);
+    rtc_ice_router_add_ufrag(router, RTC_STR("fuzz"), &owner);
+    rtc_ice_router_learn(router, &remote, &owner);
 }
 
 static void drain(void)
@@ -74,6 +81,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rtc_ice_candidate_format(&c, line, sizeof line);
         rtc_ice_agent_add_remote_candidate(agent, &c, now);
     }
+
+    rtc_ice_route how;
+    rtc_ice_router_route(router, data, size, &server, &how);
+    rtc_ice_router_route(router, data, size, &remote, &how);
+    rtc_ice_agent_accepts(agent, &local, data, size, &remote);
 
     now += 1000;
     rtc_ice_agent_handle_packet(agent, &local, &remote, data, size, RTC_PROTO_UDP, now);

@@ -9,7 +9,8 @@
 --     secret = "rest-shared-secret",                -- TURN REST ephemeral credentials
 --     relay_ip = "127.0.0.1", min_port = 49152, max_port = 65535,
 --     allow_loopback = true,                        -- tests only
---     quota = { total = 1000, per_user = 10, bandwidth = 1e6 },
+--     quota = { total = 1000, per_user = 10, bandwidth = 1e6 },   -- 0 = no cap
+--     -- (defaults: per_user 100, bandwidth 2e6 bytes/s, tcp_per_ip 64)
 --     on_allocate = function(info) return true end,
 --     on_permission = function(info) return info.peer ~= "198.51.100.7:0" end,
 --   })
@@ -21,6 +22,11 @@
 local core = require "rtc.core"
 
 local turn = {}
+
+-- Allocations one username may hold, and bytes/s per allocation and direction (about
+-- 16 Mbit/s: several HD video streams), unless the quota says otherwise.
+turn.DEFAULT_PER_USER = 100
+turn.DEFAULT_BANDWIDTH = 2000000
 
 local function list(v)
   if v == nil then return nil end
@@ -83,11 +89,13 @@ function turn.server(opts)
     channel_lifetime = opts.channel_lifetime,
     nonce_lifetime = opts.nonce_lifetime,
     max_allocations = quota.total or opts.max_allocations,
-    max_per_user = quota.per_user or opts.max_per_user,
-    bandwidth = quota.bandwidth and math.floor(quota.bandwidth) or opts.bandwidth,
+    -- Defaults that keep one credential from taking the whole server; 0 lifts a cap.
+    max_per_user = quota.per_user or opts.max_per_user or turn.DEFAULT_PER_USER,
+    bandwidth = math.floor(quota.bandwidth or opts.bandwidth or turn.DEFAULT_BANDWIDTH),
     max_permissions = quota.permissions or opts.max_permissions,
     max_channels = quota.channels or opts.max_channels,
     max_tcp_conns = quota.tcp_connections or opts.max_tcp_conns,
+    max_tcp_per_ip = quota.tcp_per_ip or opts.max_tcp_per_ip,
   }
   if cfg.users ~= nil and type(cfg.users) ~= "table" then
     error("turn.server: users must be a table {name = password}", 2)

@@ -174,6 +174,35 @@ describe("turn module (in process)", function()
     assert.equal(want:gsub("%s+$", ""), pass)
   end)
 
+  it("caps allocations per user by default (modules/turn.lua), 0 lifting the cap", function()
+    run_task(function()
+      local saved = turn.DEFAULT_PER_USER
+      turn.DEFAULT_PER_USER = 1                -- the default's wiring, at a size uclient reaches
+      local ok, err = pcall(function()
+        for _, case in ipairs { { quota = nil, refused = true }, { quota = { per_user = 0 }, refused = false } } do
+          local srv = assert(turn.server {
+            listen = "127.0.0.1:0", realm = "R", users = { q1 = "pw" }, allow_loopback = true,
+            min_port = MIN_PORT, max_port = MAX_PORT, quota = case.quota,
+          })
+          local _, p = srv:local_address()
+          local out = tmp()
+          -- one client pair: two allocations (RTP and RTCP) for one username
+          os.execute(string.format(TOOL .. "timeout 30 turnutils_uclient -u q1 -w pw -p %d -y -n 5 -m 1 127.0.0.1 >%s 2>&1 &",
+            p, q(out)))
+          wait_for(function()
+            local o = child.slurp(out)
+            return o:find("Total lost packets", 1, true) or o:find("486", 1, true)
+          end, function() return "uclient: " .. child.slurp(out) end)
+          local st = srv:get_stats()
+          if case.refused then assert.is_true(st.err_486 >= 1) else assert.equal(0, st.err_486) end
+          srv:close()
+        end
+      end)
+      turn.DEFAULT_PER_USER = saved
+      assert(ok, err)
+    end, 60000)
+  end)
+
   it("serves uclient with an auth callback, policy hooks, events and stats", function()
     run_task(function()
       local asked, allocs, deallocs, perms = {}, {}, {}, {}

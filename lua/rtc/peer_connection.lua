@@ -801,7 +801,7 @@ return function(rtc, core)
     return t
   end
 
-  --- rtc.udp_mux{host=, port=} -> mux: one UDP socket shared by every peer connection
+  --- rtc.udp_mux{host=, port=, announced_addresses=} -> mux: one UDP socket shared by every peer connection
   --- created with {udp_mux = mux} (single-port mode). mux:local_address(), mux:stats(),
   --- mux:close() (the socket stays open while connections use it).
   function rtc.udp_mux(opts)

@@ -409,6 +409,21 @@ static void drain_turn(rtc_ice_agent *a, int i)
     }
 }
 
+int rtc_ice_agent_turn_transport_failed(rtc_ice_agent *a, const rtc_addr *base, const rtc_addr *server,
+                                        int transport, int error, rtc_time now)
+{
+    clamp(a, now);
+    for (int i = 0; i < a->nturn; i++) {
+        ice_turn *t = &a->turns[i];
+        if (t->transport != transport || !rtc_addr_eq(&t->server, server) || !rtc_addr_eq(&t->base, base)) continue;
+        rtc_turn_client_transport_failed(t->tc, error, a->now);
+        drain_turn(a, i);
+        a->dirty = true;
+        return 0;
+    }
+    return RTC_ENOTFOUND;
+}
+
 /* ---- remote side ----------------------------------------------------------------- */
 
 int rtc_ice_agent_set_remote_credentials(rtc_ice_agent *a, rtc_str ufrag, rtc_str pwd, rtc_time now)
@@ -479,14 +494,13 @@ int rtc_ice_agent_restart(rtc_ice_agent *a, rtc_str ufrag, rtc_str pwd, rtc_time
     clamp(a, now);
     if (!valid_cred(ufrag, 4) || !valid_cred(pwd, 22)) return RTC_EINVAL;
     if (a->state == RTC_ICE_CLOSED) return RTC_ESTATE;
-    if (a->sel.set) {
+    if (a->sel.set && !a->old) {
         /* Keep answering and sending consent with the old credentials until a new pair is
-         * selected, so data keeps flowing on the old one. */
-        if (!a->old) {
-            if (!(a->old = malloc(sizeof *a->old))) return RTC_ENOMEM;
-            snprintf(a->old->rufrag, ICE_CRED_MAX, "%s", a->rufrag);
-            snprintf(a->old->rpwd, ICE_CRED_MAX, "%s", a->rpwd);
-        }
+         * selected, so data keeps flowing on the old one. A second restart before that
+         * keeps them: they are the selected pair's, not the generation in between. */
+        if (!(a->old = malloc(sizeof *a->old))) return RTC_ENOMEM;
+        snprintf(a->old->rufrag, ICE_CRED_MAX, "%s", a->rufrag);
+        snprintf(a->old->rpwd, ICE_CRED_MAX, "%s", a->rpwd);
         snprintf(a->old->lufrag, ICE_CRED_MAX, "%s", a->lufrag);
         snprintf(a->old->lpwd, ICE_CRED_MAX, "%s", a->lpwd);
     }
@@ -580,33 +594,52 @@ int rtc_ice_agent_handle_stun(rtc_ice_agent *a, const rtc_stun_msg *m, const rtc
     if (a->state == RTC_ICE_CLOSED) return RTC_ECLOSED;
     int li = find_host_local(a, local, remote);
     if (a->cfg.relay_only && m->cls == RTC_STUN_REQUEST) { a->stats.dropped++; return RTC_EIGNORED; }
-    int r = dispatch_stun(a, m, li, li >= 0 ? &a->locals[li].base : local, -1, remote);
+    /* A socket whose address is no host candidate's (a wildcard-bound shared port that
+     * announces interface or public addresses) cannot say which candidate a response
+     * came back to: then the response's symmetry is judged by the remote side only. */
+    const rtc_addr *base = li >= 0 ? &a->locals[li].base : local;
+    if (li >= 0 && local && rtc_addr_family(local) && !rtc_addr_eq(local, base)) base = NULL;
+    int r = dispatch_stun(a, m, li, base, -1, remote);
     ice__tick(a);
     return r;
 }
 
-static int find_turn(const rtc_ice_agent *a, const rtc_addr *remote, int proto)
+/* A TURN client is one allocation: (local base, server, transport). Two clients may
+ * share a server (one per interface, or TCP and UDP), so the server address alone does
+ * not say whose packet it is. `local` unset: one socket per family, the first match. */
+static int find_turn(const rtc_ice_agent *a, const rtc_addr *local, const rtc_addr *remote, int proto)
 {
+    bool tcp = proto == RTC_PROTO_TCP_RAW || proto == RTC_PROTO_TCP;
+    bool have_local = local && rtc_addr_family(local);
     for (int i = 0; i < a->nturn; i++)
-        if (rtc_addr_eq(&a->turns[i].server, remote) &&
-            (a->turns[i].transport == RTC_TURN_TCP) == (proto == RTC_PROTO_TCP_RAW || proto == RTC_PROTO_TCP))
+        if (rtc_addr_eq(&a->turns[i].server, remote) && (a->turns[i].transport == RTC_TURN_TCP) == tcp &&
+            (!have_local || rtc_addr_eq(&a->turns[i].base, local)))
             return i;
     return -1;
+}
+
+/* A STUN response to one of the agent's own transactions (a Binding request to a STUN
+ * server that is also our TURN server: stun: and turn: on one host:port). Transaction
+ * ids are 96 random bits, so a TURN client's response is never mistaken for ours. */
+static bool own_response(const rtc_ice_agent *a, const uint8_t *data, size_t len, rtc_stun_msg *m)
+{
+    if (!rtc_stun_is_stun(data, len) || rtc_stun_parse(data, len, m) < 0) return false;
+    return (m->cls == RTC_STUN_SUCCESS || m->cls == RTC_STUN_ERROR) && ice__txn_find(a, m->tid) != NULL;
 }
 
 int rtc_ice_agent_handle_packet(rtc_ice_agent *a, const rtc_addr *local, const rtc_addr *remote,
                                 const uint8_t *data, size_t len, int proto, rtc_time now)
 {
     clamp(a, now);
-    int ti = find_turn(a, remote, proto);
-    if (ti >= 0) {
+    rtc_stun_msg m;
+    int ti = find_turn(a, local, remote, proto);
+    if (ti >= 0 && !(proto == RTC_PROTO_UDP && own_response(a, data, len, &m))) {
         int r = rtc_turn_client_handle_packet(a->turns[ti].tc, data, len, a->now);
         drain_turn(a, ti);
         ice__tick(a);
         return r;
     }
-    if (!rtc_stun_is_stun(data, len)) { a->stats.dropped++; return RTC_EIGNORED; }
-    rtc_stun_msg m;
+    if (proto != RTC_PROTO_UDP || !rtc_stun_is_stun(data, len)) { a->stats.dropped++; return RTC_EIGNORED; }
     int r = rtc_stun_parse(data, len, &m);
     if (r < 0) { a->stats.dropped++; return r; }
     return rtc_ice_agent_handle_stun(a, &m, local, remote, now);
@@ -626,19 +659,23 @@ bool rtc_ice_agent_accepts_stun(const rtc_ice_agent *a, const rtc_stun_msg *m, c
     return ice__txn_find(a, m->tid) != NULL;
 }
 
-bool rtc_ice_agent_accepts(const rtc_ice_agent *a, const uint8_t *data, size_t len, const rtc_addr *remote)
+bool rtc_ice_agent_accepts(const rtc_ice_agent *a, const rtc_addr *local, const uint8_t *data, size_t len,
+                           const rtc_addr *remote)
 {
-    for (int i = 0; i < a->nturn; i++)
-        if (rtc_addr_eq(&a->turns[i].server, remote)) return true;
+    /* TURN traffic only on the socket that allocation uses: on a shared port every agent
+     * with the same TURN server would claim it otherwise. */
+    if (local && rtc_addr_family(local)) {
+        for (int i = 0; i < a->nturn; i++)
+            if (a->turns[i].transport == RTC_TURN_UDP && rtc_addr_eq(&a->turns[i].server, remote) &&
+                rtc_addr_eq(&a->turns[i].base, local))
+                return true;
+    }
     if (rtc_stun_is_stun(data, len)) {
         rtc_stun_msg m;
         if (rtc_stun_parse(data, len, &m) < 0) return false;
         return rtc_ice_agent_accepts_stun(a, &m, remote);
     }
-    if (a->sel.set && rtc_addr_eq(&a->sel.remote, remote)) return true;
-    for (int i = 0; i < a->npairs; i++)
-        if (a->pairs[i].valid && rtc_addr_eq(&a->remotes[a->pairs[i].remote].addr, remote)) return true;
-    return false;
+    return rtc_ice_agent_validated(a, remote);
 }
 
 bool rtc_ice_agent_validated(const rtc_ice_agent *a, const rtc_addr *remote)
@@ -654,6 +691,14 @@ bool rtc_ice_agent_checked(const rtc_ice_agent *a, const rtc_addr *remote)
     if (rtc_ice_agent_validated(a, remote)) return true;
     int ri = ice__remote_find(a, remote);
     return ri >= 0 && a->remotes[ri].checked;
+}
+
+int rtc_ice_agent_local_ufrags(const rtc_ice_agent *a, rtc_str out[2])
+{
+    out[0] = rtc_str_c(a->lufrag);
+    if (!a->old) return 1;
+    out[1] = rtc_str_c(a->old->lufrag);
+    return 2;
 }
 
 /* ---- timers and output ---------------------------------------------------------------- */

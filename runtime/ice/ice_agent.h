@@ -108,6 +108,12 @@ int rtc_ice_agent_add_stun_server(rtc_ice_agent *a, const rtc_addr *base, const 
 int rtc_ice_agent_add_turn_server(rtc_ice_agent *a, const rtc_addr *base, const rtc_addr *server,
                                   int transport, rtc_str user, rtc_str pass, rtc_time now);
 
+/* The driver's connection for the TURN client (base, server, transport) failed (TCP
+ * connect or write error, EOF): that allocation fails at once (RTC_ICE_EV_TURN_FAILED,
+ * gathering no longer waits for it). RTC_ENOTFOUND if there is no such client. */
+int rtc_ice_agent_turn_transport_failed(rtc_ice_agent *a, const rtc_addr *base, const rtc_addr *server,
+                                        int transport, int error, rtc_time now);
+
 /* The peer's ufrag/pwd (copied). Checks start once they are known. */
 int rtc_ice_agent_set_remote_credentials(rtc_ice_agent *a, rtc_str ufrag, rtc_str pwd, rtc_time now);
 /* A trickled or SDP candidate (copied). Unresolved hostnames are kept but not paired;
@@ -129,9 +135,12 @@ int rtc_ice_agent_set_controlling(rtc_ice_agent *a, bool controlling, rtc_time n
 
 /* Single-port demultiplexing (many agents behind one socket): true if this datagram from
  * `remote` belongs to this agent: a Binding request for our ufrag, a response to one of
- * our transactions, TURN traffic from one of our servers, or other data from a peer
- * address we have validated. Pure: no state changes. `data`, `remote` borrowed. */
-bool rtc_ice_agent_accepts(const rtc_ice_agent *a, const uint8_t *data, size_t len, const rtc_addr *remote);
+ * our transactions, TURN traffic from one of our servers arriving on the socket
+ * (`local`) that allocation uses, or other data from a peer address we have validated.
+ * `local` may be NULL (then TURN traffic is not claimed). Pure: no state changes.
+ * `local`, `data`, `remote` borrowed. */
+bool rtc_ice_agent_accepts(const rtc_ice_agent *a, const rtc_addr *local, const uint8_t *data, size_t len,
+                           const rtc_addr *remote);
 bool rtc_ice_agent_accepts_stun(const rtc_ice_agent *a, const rtc_stun_msg *m, const rtc_addr *remote);
 /* Whom to believe for data that is not STUN (DTLS, SRTP): `validated` is true for the
  * remote address of the selected pair or of any valid pair (a check to it succeeded,
@@ -140,6 +149,10 @@ bool rtc_ice_agent_accepts_stun(const rtc_ice_agent *a, const rtc_stun_msg *m, c
  * Pure; `remote` borrowed. An off-path sender passes neither. */
 bool rtc_ice_agent_validated(const rtc_ice_agent *a, const rtc_addr *remote);
 bool rtc_ice_agent_checked(const rtc_ice_agent *a, const rtc_addr *remote);
+/* The local ufrags incoming checks may use: the current one, and the one before an ICE
+ * restart while the old pair still runs. Views valid until the next call that changes
+ * credentials. Returns how many (1 or 2). */
+int rtc_ice_agent_local_ufrags(const rtc_ice_agent *a, rtc_str out[2]);
 
 /* One received datagram (UDP) or stream piece (TCP to a TURN server; proto
  * RTC_PROTO_TCP_RAW). `local` is the socket address it arrived on (may be unset when

@@ -133,6 +133,17 @@ static ice_txn *pair_txn(rtc_ice_agent *a, int pi)
     return NULL;
 }
 
+/* RFC 8445 14.3: with N pairs Waiting or In-Progress, a check's first retransmission
+ * waits at least Ta * N, so retransmissions of a long checklist do not crowd out its
+ * first checks (the configured check_rto is the floor). */
+static rtc_time check_rto(const rtc_ice_agent *a)
+{
+    int n = 0;
+    for (int i = 0; i < a->npairs; i++) n += a->pairs[i].state == PAIR_WAITING || a->pairs[i].state == PAIR_IN_PROGRESS;
+    rtc_time t = a->cfg.ta * n;
+    return t > a->cfg.check_rto ? t : a->cfg.check_rto;
+}
+
 /* Build and start a Binding request; `check` selects connectivity check vs consent. */
 static void send_binding(rtc_ice_agent *a, int kind, int pi, bool use_cand)
 {
@@ -180,7 +191,7 @@ static void send_binding(rtc_ice_agent *a, int kind, int pi, bool use_cand)
     t->len = (size_t)n;
     rtc_stun_rto_cfg rc = kind == TXN_CONSENT
         ? (rtc_stun_rto_cfg){ .rto = RTC_MS(500), .rc = 4, .rto_max = RTC_SEC(2) }
-        : (rtc_stun_rto_cfg){ .rto = a->cfg.check_rto, .rc = 7, .rto_max = RTC_MS(1600) };
+        : (rtc_stun_rto_cfg){ .rto = check_rto(a), .rc = 7, .rto_max = RTC_MS(1600) };
     rtc_stun_txn_start(&t->t, &rc, a->now);
     rtc_stun_txn_poll(&t->t, a->now);
     ice__send(a, &t->base, t->turn, &t->remote, t->msg, t->len);
@@ -296,6 +307,12 @@ int ice__on_request(rtc_ice_agent *a, const rtc_stun_msg *m, int li, const rtc_a
     if (m->nunknown > 0) { respond(a, m, li, remote, key, 420); return 0; }
     a->stats.checks_received++;
     a->last_activity = a->now;
+    if (a->cfg.lite && a->sel.set && rtc_addr_eq(remote, &a->sel.remote)) {
+        /* A lite agent sends no consent requests: the full peer's, arriving every few
+         * seconds on the selected pair, are its only evidence that the peer is there. */
+        a->consent_ok_at = a->now;
+        if (a->state == RTC_ICE_DISCONNECTED) ice__set_state(a, a->state_before_disc);
+    }
 
     uint64_t theirs;
     if (a->cfg.lite && rtc_stun_get_u64(m, RTC_STUN_ATTR_ICE_CONTROLLED, &theirs) == 0) {
@@ -360,7 +377,17 @@ int ice__on_request(rtc_ice_agent *a, const rtc_stun_msg *m, int li, const rtc_a
     if (pi < 0) return 0;
     ice_pair *p = &a->pairs[pi];
     if (p->state == PAIR_SUCCEEDED) {
-        if (use_cand) select_pair(a, pi);
+        if (use_cand) { select_pair(a, pi); return 0; }
+        /* Our check on this pair succeeded before the controlling peer checked it (an
+         * answerer's checks often go first). RFC 8445 7.3.1.4 needs no triggered check
+         * here, but some controlling agents nominate a valid pair only on their next
+         * pacing tick or when a request arrives on it after their own check succeeded
+         * (Pion's selector does both): one check back, sent now, lets them nominate at
+         * once instead of up to a tick later. Once per pair; the pair stays Succeeded. */
+        if (!a->controlling && !a->sel.set && !p->answered_back) {
+            p->answered_back = true;
+            send_binding(a, TXN_CHECK, pi, false);
+        }
         return 0;
     }
     if (use_cand) p->nominate_on_success = true;
@@ -505,6 +532,11 @@ static int next_pair_to_check(rtc_ice_agent *a)
     return best;
 }
 
+static rtc_time fail_at(const rtc_ice_agent *a)
+{
+    return a->last_activity + (a->remote_eoc ? ICE_FAIL_GRACE : a->cfg.failed_after);
+}
+
 void ice__tick(rtc_ice_agent *a)
 {
     if (a->state == RTC_ICE_CLOSED || a->state == RTC_ICE_FAILED) return;
@@ -527,9 +559,10 @@ void ice__tick(rtc_ice_agent *a)
             start_check(a, b, true);
         }
     }
-    /* Consent freshness (RFC 7675). Lite agents rely on the full peer's checks. */
-    if (a->sel.set && !a->cfg.lite) {
-        if (now >= a->next_consent_at) {
+    /* Consent freshness (RFC 7675). Lite agents send none: the full peer's checks are
+     * what they time out on. */
+    if (a->sel.set) {
+        if (!a->cfg.lite && now >= a->next_consent_at) {
             send_binding(a, TXN_CONSENT, -1, false);
             a->next_consent_at = now + (rtc_time)((double)a->cfg.consent_interval * (0.8 + 0.4 * rtc_rng_unit(a->cfg.rng)));
         }
@@ -543,9 +576,12 @@ void ice__tick(rtc_ice_agent *a)
     }
     if (a->state == RTC_ICE_CONNECTED && a->sel.set && a->sel.pair >= 0 && a->remote_eoc && gathering_done(a))
         ice__set_state(a, RTC_ICE_COMPLETED);
-    /* Nothing left to try and nothing more will come: fail. */
-    if (!a->cfg.lite && !a->sel.set && a->remote_eoc && a->have_remote && gathering_done(a) &&
-        now >= a->last_activity + ICE_FAIL_GRACE && !checks_pending(a) && best_valid(a) < 0) {
+    /* Nothing left to try: fail. After the peer's end-of-candidates a short grace covers
+     * late peer-reflexive candidates; without it (an application may drop the browser's
+     * null candidate) more may still be trickled, so wait failed_after since the last
+     * sign of the peer, valid pairs or not (a controlled agent nobody nominates for). */
+    if (!a->cfg.lite && !a->sel.set && a->have_remote && gathering_done(a) && now >= fail_at(a) &&
+        !checks_pending(a) && (!a->remote_eoc || best_valid(a) < 0)) {
         bool inflight = false;
         for (int i = 0; i < a->ntxn; i++) if (a->txns[i]->kind == TXN_CHECK) inflight = true;
         if (!inflight) ice__set_state(a, RTC_ICE_FAILED);
@@ -560,10 +596,10 @@ rtc_time ice__check_timeout(const rtc_ice_agent *a)
     if (!a->cfg.lite && a->controlling && !a->nominating && !(a->sel.set && a->sel.pair >= 0) &&
         a->first_valid_at != RTC_TIME_NEVER && best_valid(a) >= 0)
         t = rtc_time_min(t, a->first_valid_at + a->cfg.nomination_delay);
-    if (!a->cfg.lite && !a->sel.set && a->remote_eoc && a->last_activity + ICE_FAIL_GRACE > a->now)
-        t = rtc_time_min(t, a->last_activity + ICE_FAIL_GRACE);
-    if (a->sel.set && !a->cfg.lite) {
-        t = rtc_time_min(t, a->next_consent_at);
+    if (!a->cfg.lite && !a->sel.set && a->have_remote && fail_at(a) > a->now)
+        t = rtc_time_min(t, fail_at(a));
+    if (a->sel.set) {
+        if (!a->cfg.lite) t = rtc_time_min(t, a->next_consent_at);
         if (a->state == RTC_ICE_CONNECTED || a->state == RTC_ICE_COMPLETED)
             t = rtc_time_min(t, a->consent_ok_at + a->cfg.disconnected_after);
         t = rtc_time_min(t, a->consent_ok_at + a->cfg.failed_after);

@@ -49,6 +49,7 @@ typedef struct ice_pair {
     uint64_t prio;
     int state;
     bool valid, nominated, nominate_on_success, queued;
+    bool answered_back;   /* controlled: re-checked once after the peer's check on a valid pair */
 } ice_pair;
 
 enum { TXN_CHECK, TXN_CONSENT, TXN_GATHER };

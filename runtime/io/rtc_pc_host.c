@@ -4,6 +4,7 @@
 #include "io/rtc_driver.h"
 #include "io/rtc_netif.h"
 #include "io/rtc_udp.h"
+#include "ice/ice_router.h"
 #include "pc/pc_tap.h"
 #include "turn/turn_client.h"
 #include <stdlib.h>
@@ -31,9 +32,14 @@ typedef struct host_sock {
     rtc_udp *u;
     rtc_addr local;
     bool shared;              /* the mux's socket: not ours to close */
+    bool turn_only;           /* single-port mode: this connection's own socket to a TURN
+                                 server (not a host candidate) */
 } host_sock;
 
-#define MUX_MAX_SENDERS 4096
+/* Addresses one connection may own on a shared port: its peer's candidates that sent
+ * authenticated checks. Beyond this the oldest is dropped. */
+#define MUX_HOST_MAX_SENDERS 16
+#define MUX_UFRAG_MAX 256
 
 struct rtc_udp_mux {
     rtc_loop *lp;
@@ -43,8 +49,9 @@ struct rtc_udp_mux {
     bool closing;
     rtc_pc_host **hosts;
     int nhosts, caphosts;
-    struct { rtc_addr from; rtc_pc_host *h; } *senders;   /* learned sender -> owner */
-    int nsenders, capsenders;
+    rtc_ice_router *router;   /* learnt sender / local ufrag -> host */
+    rtc_addr announced[RTC_PC_HOST_MAX_BIND];    /* host candidates (ip:our port) */
+    int nannounced;
     uint64_t routed, unrouted;
 };
 
@@ -59,6 +66,9 @@ struct rtc_pc_host {
     host_tcp *tcps[RTC_PC_HOST_MAX_SERVERS];
     int ntcps;
     rtc_udp_mux *mux;
+    rtc_addr mux_senders[MUX_HOST_MAX_SENDERS];  /* what this host taught the router */
+    int nmux_senders;
+    char mux_ufrag[2][MUX_UFRAG_MAX];            /* ufrags registered with the router */
     int pending_closes;
     bool closing;
     rtc_pc_host_event_cb event_cb;
@@ -96,12 +106,26 @@ static host_sock *sock_for(rtc_pc_host *h, const rtc_transmit *tx)
     return NULL;
 }
 
+/* Tell the agent at once: otherwise the allocation fails only when its transactions
+ * time out (39.5 s over TCP), holding gathering open that long. */
+static void tcp_failed(host_tcp *t, int status)
+{
+    if (t->failed) return;
+    t->failed = true;
+    rtc_bufq_clear(&t->pending);
+    rtc_pc_host *h = t->h;
+    if (h->closing) return;
+    rtc_pc_turn_transport_failed(h->pc, &t->base, &t->server, RTC_EIO, rtc_driver_now(&h->drv));
+    rtc_pc_host_kick_soon(h);
+}
+
 static void tcp_write_cb(uv_write_t *req, int status)
 {
-    (void)status;
     tcp_write *w = (tcp_write *)req;
+    host_tcp *t = w->req.handle->data;
     rtc_buf_unref(w->buf);
     free(w);
+    if (status < 0 && status != UV_ECANCELED) tcp_failed(t, status);
 }
 
 static void tcp_send(host_tcp *t, rtc_buf *b)
@@ -112,7 +136,8 @@ static void tcp_send(host_tcp *t, rtc_buf *b)
     if (!w) { rtc_buf_unref(b); return; }
     w->buf = b;
     uv_buf_t ub = uv_buf_init((char *)b->data, (unsigned)b->len);
-    if (uv_write(&w->req, (uv_stream_t *)&t->tcp, &ub, 1, tcp_write_cb) != 0) { rtc_buf_unref(b); free(w); }
+    int r = uv_write(&w->req, (uv_stream_t *)&t->tcp, &ub, 1, tcp_write_cb);
+    if (r != 0) { rtc_buf_unref(b); free(w); tcp_failed(t, r); }
 }
 
 static void tcp_alloc_cb(uv_handle_t *hd, size_t suggested, uv_buf_t *buf)
@@ -128,8 +153,8 @@ static void tcp_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
     host_tcp *t = st->data;
     rtc_pc_host *h = t->h;
     if (n < 0) {
-        t->failed = true;
         uv_read_stop(st);
+        tcp_failed(t, (int)n);
         return;
     }
     if (n == 0 || h->closing) return;
@@ -143,8 +168,7 @@ static void tcp_connect_cb(uv_connect_t *c, int status)
     if (status != 0) {
         char a[RTC_ADDR_STRLEN];
         rtc_warn(TAG, "TURN over TCP: cannot connect to %s: %s", rtc_addr_str(&t->server, a, sizeof a), uv_strerror(status));
-        t->failed = true;
-        rtc_bufq_clear(&t->pending);
+        tcp_failed(t, status);
         return;
     }
     t->connected = true;
@@ -153,16 +177,19 @@ static void tcp_connect_cb(uv_connect_t *c, int status)
     while ((b = rtc_bufq_pop(&t->pending))) tcp_send(t, b);
 }
 
-static host_tcp *tcp_for(rtc_pc_host *h, const rtc_addr *server)
+/* One connection per (base, server): each is its own allocation on the server, and two
+ * allocations sharing one connection get 437 (Allocation Mismatch). */
+static host_tcp *tcp_for(rtc_pc_host *h, const rtc_addr *base, const rtc_addr *server)
 {
     for (int i = 0; i < h->ntcps; i++)
-        if (rtc_addr_eq(&h->tcps[i]->server, server)) return h->tcps[i];
+        if (rtc_addr_eq(&h->tcps[i]->server, server) && (!base || !rtc_addr_family(base) || rtc_addr_eq(&h->tcps[i]->base, base)))
+            return h->tcps[i];
     return NULL;
 }
 
 static void tcp_open(rtc_pc_host *h, const rtc_addr *base, const rtc_addr *server)
 {
-    if (h->ntcps == RTC_PC_HOST_MAX_SERVERS || tcp_for(h, server)) return;
+    if (h->ntcps == RTC_PC_HOST_MAX_SERVERS || tcp_for(h, base, server)) return;
     host_tcp *t = calloc(1, sizeof *t);
     if (!t) return;
     t->h = h;
@@ -172,15 +199,20 @@ static void tcp_open(rtc_pc_host *h, const rtc_addr *base, const rtc_addr *serve
     t->tcp.data = t;
     t->conn.data = t;
     uv_tcp_nodelay(&t->tcp, 1);
-    if (uv_tcp_connect(&t->conn, &t->tcp, &server->u.sa, tcp_connect_cb) != 0) t->failed = true;
+    /* From the interface this allocation stands for, not wherever the route points. */
+    rtc_addr from = *base;
+    rtc_addr_set_port(&from, 0);
+    int r = rtc_addr_is_any(&from) ? 0 : uv_tcp_bind(&t->tcp, &from.u.sa, 0);
+    if (r == 0) r = uv_tcp_connect(&t->conn, &t->tcp, &server->u.sa, tcp_connect_cb);
     h->tcps[h->ntcps++] = t;
+    if (r != 0) tcp_failed(t, r);     /* after the server is added: see rtc_pc_turn_transport_failed */
 }
 
 static void on_transmit(rtc_driver *d, rtc_transmit *tx)
 {
     rtc_pc_host *h = d->data;
     if (tx->proto == RTC_PROTO_TCP_RAW || tx->proto == RTC_PROTO_TCP) {
-        host_tcp *t = tcp_for(h, &tx->remote);
+        host_tcp *t = tcp_for(h, &tx->local, &tx->remote);
         if (t) { tcp_send(t, tx->buf); return; }
     }
     host_sock *s = tx->proto == RTC_PROTO_UDP ? sock_for(h, tx) : NULL;
@@ -232,52 +264,73 @@ static int bind_one(rtc_pc_host *h, const rtc_addr *ip)
 
 /* ---- single-port mode ---------------------------------------------------------------- */
 
+/* Keep the router's ufrag table in step with the connection's ICE credentials (they
+ * change with an ICE restart, which the owner follows with a kick). */
+static void mux_sync_ufrags(rtc_pc_host *h)
+{
+    if (!h->mux || h->closing) return;
+    rtc_str u[2];
+    int n = rtc_pc_local_ufrags(h->pc, u);
+    for (int k = 0; k < 2; k++) {
+        char *reg = h->mux_ufrag[k];
+        bool keep = false;
+        for (int i = 0; i < n; i++) keep |= reg[0] && rtc_str_eq(u[i], rtc_str_c(reg));
+        if (reg[0] && !keep) { rtc_ice_router_remove_ufrag(h->mux->router, rtc_str_c(reg), h); reg[0] = 0; }
+    }
+    for (int i = 0; i < n; i++) {
+        if (u[i].len >= MUX_UFRAG_MAX) continue;
+        bool have = false;
+        for (int k = 0; k < 2; k++) have |= h->mux_ufrag[k][0] && rtc_str_eq(u[i], rtc_str_c(h->mux_ufrag[k]));
+        if (have) continue;
+        for (int k = 0; k < 2; k++) {
+            if (h->mux_ufrag[k][0]) continue;
+            int r = rtc_ice_router_add_ufrag(h->mux->router, u[i], h);
+            if (r < 0) { rtc_warn(TAG, "single port: cannot route ufrag %.*s: %s", (int)u[i].len, u[i].p, rtc_strerror(r)); break; }
+            memcpy(h->mux_ufrag[k], u[i].p, u[i].len);
+            h->mux_ufrag[k][u[i].len] = 0;
+            break;
+        }
+    }
+}
+
 static void host_deliver(rtc_pc_host *h, const rtc_addr *local, const uint8_t *data, size_t len, const rtc_addr *from)
 {
     rtc_pc_handle_datagram(h->pc, local, from, data, len, rtc_driver_now(&h->drv));
     rtc_driver_drain(&h->drv);
+    mux_sync_ufrags(h);
 }
 
-static rtc_pc_host *mux_owner(rtc_udp_mux *m, const rtc_addr *from)
+/* `from` sent h an authenticated check (or answered one): its traffic is h's now. */
+static void mux_learn(rtc_udp_mux *m, rtc_pc_host *h, const rtc_addr *from)
 {
-    for (int i = 0; i < m->nsenders; i++)
-        if (rtc_addr_eq(&m->senders[i].from, from)) return m->senders[i].h;
-    return NULL;
-}
-
-static void mux_learn(rtc_udp_mux *m, const rtc_addr *from, rtc_pc_host *h)
-{
-    if (m->nsenders == m->capsenders) {
-        if (m->capsenders >= MUX_MAX_SENDERS) { memmove(m->senders, m->senders + 1, (size_t)--m->nsenders * sizeof *m->senders); }
-        else {
-            int ncap = m->capsenders ? m->capsenders * 2 : 16;
-            void *n = realloc(m->senders, (size_t)ncap * sizeof *m->senders);
-            if (!n) return;
-            m->senders = n;
-            m->capsenders = ncap;
-        }
+    if (rtc_ice_router_sender(m->router, from) == h) return;
+    if (h->nmux_senders == MUX_HOST_MAX_SENDERS) {
+        rtc_ice_router_forget(m->router, &h->mux_senders[0], h);
+        memmove(h->mux_senders, h->mux_senders + 1, (size_t)--h->nmux_senders * sizeof *h->mux_senders);
     }
-    m->senders[m->nsenders].from = *from;
-    m->senders[m->nsenders].h = h;
-    m->nsenders++;
+    if (rtc_ice_router_learn(m->router, from, h) == 0) h->mux_senders[h->nmux_senders++] = *from;
 }
 
 static void mux_recv(rtc_udp *u, const uint8_t *data, size_t len, const rtc_addr *from, void *ud)
 {
     (void)u;
     rtc_udp_mux *m = ud;
-    rtc_pc_host *h = mux_owner(m, from);
-    if (!h) {
+    rtc_ice_route how;
+    rtc_pc_host *h = rtc_ice_router_route(m->router, data, len, from, &how);
+    if (!h && how == RTC_ICE_ROUTE_ASK) {
+        /* The answer to a check towards an address that has sent nothing yet: only the
+         * agent knows its transactions. Rare (once per such pair), so a scan. */
         for (int i = 0; i < m->nhosts; i++) {
             rtc_pc_host *c = m->hosts[i];
-            if (!c->closing && rtc_pc_accepts(c->pc, data, len, from)) { h = c; break; }
+            if (!c->closing && rtc_pc_accepts(c->pc, &m->local, data, len, from)) { h = c; break; }
         }
-        if (!h) { m->unrouted++; return; }
-        mux_learn(m, from, h);
     }
-    if (h->closing) return;
+    if (!h || h->closing) { m->unrouted++; return; }
     m->routed++;
     host_deliver(h, &m->local, data, len, from);
+    /* Learn only what the agent authenticated: a check that merely names a ufrag (it
+     * travels in clear) must not move another connection's traffic. */
+    if (how != RTC_ICE_ROUTE_SENDER && !h->closing && rtc_pc_checked(h->pc, from)) mux_learn(m, h, from);
 }
 
 int rtc_udp_mux_new(rtc_udp_mux **out, rtc_loop *lp, const rtc_addr *local)
@@ -287,10 +340,37 @@ int rtc_udp_mux_new(rtc_udp_mux **out, rtc_loop *lp, const rtc_addr *local)
     m->lp = lp;
     m->refs = 1;
     rtc_udp_opts opts = { .ipv6only = 1 };
-    int r = rtc_udp_new(&m->u, lp, local, &opts, mux_recv, m);
+    int r = rtc_ice_router_new(&m->router, 0);
     if (r < 0) { free(m); return r; }
+    r = rtc_udp_new(&m->u, lp, local, &opts, mux_recv, m);
+    if (r < 0) { rtc_ice_router_free(m->router); free(m); return r; }
     rtc_udp_local_addr(m->u, &m->local);
+    if (rtc_addr_is_any(&m->local)) {
+        /* Bound to every address: announce the interfaces' (0.0.0.0 is no candidate). */
+        rtc_netif_addr ifs[RTC_PC_HOST_MAX_BIND];
+        int n = rtc_netif_list(ifs, RTC_PC_HOST_MAX_BIND, false);
+        if (n <= 0) n = rtc_netif_list(ifs, RTC_PC_HOST_MAX_BIND, true);
+        for (int i = 0; i < n; i++)
+            if (rtc_addr_family(&ifs[i].addr) == rtc_addr_family(&m->local)) {
+                m->announced[m->nannounced] = ifs[i].addr;
+                rtc_addr_set_port(&m->announced[m->nannounced++], rtc_addr_port(&m->local));
+            }
+    }
+    if (!m->nannounced) m->announced[m->nannounced++] = m->local;
     *out = m;
+    return 0;
+}
+
+int rtc_udp_mux_announce(rtc_udp_mux *m, const rtc_addr *ips, int n)
+{
+    if (n < 1 || n > RTC_PC_HOST_MAX_BIND) return RTC_EINVAL;
+    for (int i = 0; i < n; i++)
+        if (!rtc_addr_family(&ips[i]) || rtc_addr_is_any(&ips[i])) return RTC_EINVAL;
+    for (int i = 0; i < n; i++) {
+        m->announced[i] = ips[i];
+        rtc_addr_set_port(&m->announced[i], rtc_addr_port(&m->local));
+    }
+    m->nannounced = n;
     return 0;
 }
 
@@ -301,7 +381,7 @@ static void mux_closed(rtc_udp *u, void *ud)
     (void)u;
     rtc_udp_mux *m = ud;
     free(m->hosts);
-    free(m->senders);
+    rtc_ice_router_free(m->router);
     free(m);
 }
 
@@ -317,7 +397,9 @@ void rtc_udp_mux_get_stats(const rtc_udp_mux *m, rtc_udp_mux_stats *out)
     out->routed = m->routed;
     out->unrouted = m->unrouted;
     out->connections = (uint32_t)m->nhosts;
-    out->senders = (uint32_t)m->nsenders;
+    rtc_ice_router_stats rs;
+    rtc_ice_router_get_stats(m->router, &rs);
+    out->senders = rs.senders;
 }
 
 static int mux_attach(rtc_udp_mux *m, rtc_pc_host *h)
@@ -338,9 +420,12 @@ static void mux_detach(rtc_udp_mux *m, rtc_pc_host *h)
 {
     for (int i = 0; i < m->nhosts; i++)
         if (m->hosts[i] == h) { m->hosts[i] = m->hosts[--m->nhosts]; break; }
-    for (int i = 0; i < m->nsenders;)
-        if (m->senders[i].h == h) m->senders[i] = m->senders[--m->nsenders];
-        else i++;
+    for (int i = 0; i < h->nmux_senders; i++) rtc_ice_router_forget(m->router, &h->mux_senders[i], h);
+    h->nmux_senders = 0;
+    for (int k = 0; k < 2; k++) {
+        if (h->mux_ufrag[k][0]) rtc_ice_router_remove_ufrag(m->router, rtc_str_c(h->mux_ufrag[k]), h);
+        h->mux_ufrag[k][0] = 0;
+    }
     rtc_udp_mux_release(m);
 }
 
@@ -404,7 +489,13 @@ int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *c
         nifs = rtc_netif_list(ifs, RTC_PC_HOST_MAX_BIND, cfg->loopback);
         if (nifs <= 0) nifs = rtc_netif_list(ifs, RTC_PC_HOST_MAX_BIND, true);
     }
-    h->capsocks = cfg->mux ? 1 : cfg->nbind > 0 ? cfg->nbind : nifs;
+    /* In single-port mode each TURN server over UDP is reached from a socket of this
+     * connection's own: the server tells allocations apart by 5-tuple, so connections
+     * sharing the port would all be one allocation (437 for all but the first). */
+    int nturn_udp = 0;
+    for (int i = 0; cfg->mux && i < cfg->nservers; i++)
+        nturn_udp += cfg->servers[i].turn && cfg->servers[i].transport == RTC_TURN_UDP;
+    h->capsocks = cfg->mux ? 1 + nturn_udp : cfg->nbind > 0 ? cfg->nbind : nifs;
     if (h->capsocks > RTC_PC_HOST_MAX_BIND) h->capsocks = RTC_PC_HOST_MAX_BIND;
     if (h->capsocks > 0 && !(h->socks = calloc((size_t)h->capsocks, sizeof *h->socks))) {
         rtc_pc_free(h->pc);
@@ -416,6 +507,16 @@ int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *c
         h->mux = cfg->mux;
         h->socks[0] = (host_sock){ .h = h, .u = cfg->mux->u, .local = cfg->mux->local, .shared = true };
         h->nsocks = 1;
+        for (int i = 0; i < cfg->nservers; i++) {
+            const rtc_pc_host_server *sv = &cfg->servers[i];
+            if (!sv->turn || sv->transport != RTC_TURN_UDP || h->nsocks == h->capsocks) continue;
+            rtc_addr ip = cfg->mux->local;
+            rtc_addr_set_port(&ip, 0);
+            int k = h->nsocks;
+            r = bind_one(h, &ip);
+            if (r < 0) { rtc_warn(TAG, "cannot bind a UDP socket for TURN: %s", rtc_strerror(r)); continue; }
+            h->socks[k].turn_only = true;
+        }
     } else if (cfg->nbind > 0) {
         for (int i = 0; i < cfg->nbind; i++) {
             r = bind_one(h, &cfg->bind[i]);
@@ -434,10 +535,14 @@ int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *c
     h->drv.data = h;
     uv_timer_init(rtc_loop_uv(lp), &h->soon);
     h->soon.data = h;
-    for (int i = 0; i < h->nsocks; i++) {
+    for (int i = 0; h->mux && i < h->mux->nannounced; i++)
+        rtc_pc_add_local_address(h->pc, &h->mux->announced[i], (uint16_t)(65535 - i * 256), now);
+    for (int i = 0; !h->mux && i < h->nsocks; i++) {
+        if (h->socks[i].turn_only) continue;
         /* Earlier addresses are preferred: IPv4 before IPv6 as the OS lists them. */
         rtc_pc_add_local_address(h->pc, &h->socks[i].local, (uint16_t)(65535 - i * 256), now);
     }
+    bool used_turn_sock[RTC_PC_HOST_MAX_BIND] = { false };
     for (int i = 0; i < cfg->nservers; i++) {
         const rtc_pc_host_server *sv = &cfg->servers[i];
         /* Reach a server from sockets of its kind (loopback or not); a loopback server with
@@ -446,13 +551,26 @@ int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *c
         for (int k = 0; k < h->nsocks; k++)
             if (rtc_addr_family(&h->socks[k].local) == rtc_addr_family(&sv->addr) &&
                 rtc_addr_is_loopback(&h->socks[k].local) == want_lo) any_kind = false;
+        if (cfg->mux) {
+            /* UDP TURN from this connection's socket for it; STUN and TCP from the port. */
+            const rtc_addr *base = &h->socks[0].local;
+            for (int k = 1; k < h->nsocks && sv->turn && sv->transport == RTC_TURN_UDP; k++)
+                if (h->socks[k].turn_only && !used_turn_sock[k]) { base = &h->socks[k].local; used_turn_sock[k] = true; break; }
+            if (sv->turn && sv->transport == RTC_TURN_UDP && base == &h->socks[0].local) continue;
+            if (sv->turn)
+                rtc_pc_add_turn_server(h->pc, base, &sv->addr, sv->transport, sv->user, sv->pass, now);
+            if (sv->turn && sv->transport == RTC_TURN_TCP) tcp_open(h, base, &sv->addr);
+            if (!sv->turn)
+                rtc_pc_add_stun_server(h->pc, base, &sv->addr, now);
+            continue;
+        }
         for (int k = 0; k < h->nsocks; k++) {
             if (rtc_addr_family(&h->socks[k].local) != rtc_addr_family(&sv->addr)) continue;
             if (!any_kind && want_lo != rtc_addr_is_loopback(&h->socks[k].local)) continue;
-            if (sv->turn && sv->transport == RTC_TURN_TCP) tcp_open(h, &h->socks[k].local, &sv->addr);
             if (sv->turn)
                 rtc_pc_add_turn_server(h->pc, &h->socks[k].local, &sv->addr, sv->transport, sv->user, sv->pass, now);
-            else
+            if (sv->turn && sv->transport == RTC_TURN_TCP) tcp_open(h, &h->socks[k].local, &sv->addr);
+            if (!sv->turn)
                 rtc_pc_add_stun_server(h->pc, &h->socks[k].local, &sv->addr, now);
         }
     }
@@ -463,12 +581,19 @@ int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *c
 
 rtc_pc *rtc_pc_host_pc(rtc_pc_host *h) { return h->pc; }
 void rtc_pc_host_set_tap(rtc_pc_host *h, rtc_pc_host_tap_cb cb, void *ud) { h->tap_cb = cb; h->tap_ud = ud; }
-void rtc_pc_host_kick(rtc_pc_host *h) { if (!h->closing) rtc_driver_drain(&h->drv); }
+void rtc_pc_host_kick(rtc_pc_host *h)
+{
+    if (h->closing) return;
+    rtc_driver_drain(&h->drv);
+    mux_sync_ufrags(h);
+}
 
 static void soon_cb(uv_timer_t *t)
 {
     rtc_pc_host *h = t->data;
-    if (!h->closing) rtc_driver_drain(&h->drv);
+    if (h->closing) return;
+    rtc_driver_drain(&h->drv);
+    mux_sync_ufrags(h);
 }
 
 void rtc_pc_host_kick_soon(rtc_pc_host *h)
@@ -479,9 +604,16 @@ rtc_time rtc_pc_host_now(rtc_pc_host *h) { return rtc_driver_now(&h->drv); }
 
 int rtc_pc_host_local_addr(rtc_pc_host *h, int i, rtc_addr *out)
 {
-    if (i < 0 || i >= h->nsocks) return RTC_ENOTFOUND;
-    *out = h->socks[i].local;
-    return 0;
+    if (h->mux) {
+        if (i < 0 || i >= h->mux->nannounced) return RTC_ENOTFOUND;
+        *out = h->mux->announced[i];
+        return 0;
+    }
+    for (int k = 0; k < h->nsocks && i >= 0; k++) {
+        if (h->socks[k].turn_only) continue;       /* not a host candidate */
+        if (i-- == 0) { *out = h->socks[k].local; return 0; }
+    }
+    return RTC_ENOTFOUND;
 }
 
 static void maybe_done(rtc_pc_host *h)

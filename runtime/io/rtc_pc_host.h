@@ -24,13 +24,25 @@ typedef struct rtc_pc_host_server {
 } rtc_pc_host_server;
 
 /* Single-port mode: one UDP socket shared by many peer connections (servers behind one
- * open port). A datagram goes to the connection that knows its sender; otherwise to the
- * one whose ICE agent accepts it (a Binding request for its ufrag, RFC 8445 routing),
- * which then owns that sender. Reference-counted: each host using it holds a ref. */
+ * open port), routed by ice/ice_router.h in O(1) per datagram: a Binding request goes
+ * to the connection whose ICE ufrag it names, anything else to the connection that
+ * owns its sender. A connection owns a sender only once its ICE agent accepted an
+ * authenticated check from it (rtc_pc_checked), so a check that merely names a ufrag
+ * moves nothing. A STUN response from an unknown sender is offered to each connection
+ * (rtc_pc_accepts); other datagrams from unknown senders are dropped. TURN servers
+ * over UDP are reached from a socket of each connection's own. Reference-counted:
+ * each host using it holds a ref. */
 typedef struct rtc_udp_mux rtc_udp_mux;
 /* Binds `local` (copied; port 0 = any). Returns 0 or a negative RTC_E*. */
 int rtc_udp_mux_new(rtc_udp_mux **out, rtc_loop *lp, const rtc_addr *local);
 int rtc_udp_mux_local_addr(rtc_udp_mux *m, rtc_addr *out);
+/* The host candidates connections on this socket announce: `ips` (copied; ports
+ * ignored, the socket's port is used), e.g. a public address in front of a 1:1 NAT.
+ * Without this call: the socket's address, or for a wildcard bind (0.0.0.0, ::) every
+ * interface address of that family (loopback only when there is no other). Applies to
+ * connections created afterwards. RTC_EINVAL for 0 or more than RTC_PC_HOST_MAX_BIND
+ * addresses, or an unset or wildcard one. */
+int rtc_udp_mux_announce(rtc_udp_mux *m, const rtc_addr *ips, int n);
 /* Drops the creator's ref; the socket closes when no connection uses it any more. */
 void rtc_udp_mux_release(rtc_udp_mux *m);
 typedef struct rtc_udp_mux_stats { uint64_t routed, unrouted; uint32_t connections, senders; } rtc_udp_mux_stats;
@@ -64,7 +76,8 @@ void rtc_pc_host_kick(rtc_pc_host *h);
  * call (W3C events are queued tasks) uses this. */
 void rtc_pc_host_kick_soon(rtc_pc_host *h);
 rtc_time rtc_pc_host_now(rtc_pc_host *h);
-/* Number of bound sockets and their addresses (for tests and stats). */
+/* The host candidates' addresses (the sockets', or what a shared socket announces), i
+ * from 0 (for tests and stats); RTC_ENOTFOUND past the end. */
 int rtc_pc_host_local_addr(rtc_pc_host *h, int i, rtc_addr *out);
 /* Forwarding (pc/pc_tap.h): packets the connection's taps hand out go to cb, inside the
  * drain (`t->buf` belongs to the callee). One tap per host (a second call replaces it;

@@ -60,18 +60,35 @@ static void lmux_close(lua_State *L, lrtc_obj *o)
 static const char *const mux_events[] = { "close", NULL };
 static const lrtc_class mux_class = { "rtc.udp_mux", mux_events, 0, lmux_close };
 
-/* core.udp_mux{host=, port=} -> rtc.udp_mux | nil, err */
+/* core.udp_mux{host=, port=, announced_addresses=} -> rtc.udp_mux | nil, err */
 static int l_udp_mux(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
     rtc_addr local;
     lrtc_check_hostport(L, 1, &local, "0.0.0.0");
+    rtc_addr ann[RTC_PC_HOST_MAX_BIND];
+    int nann = 0;
+    if (lua_getfield(L, 1, "announced_addresses") != LUA_TNIL) {
+        luaL_argcheck(L, lua_istable(L, -1), 1, "announced_addresses must be a list of IP addresses");
+        int n = (int)luaL_len(L, -1);
+        luaL_argcheck(L, n >= 1 && n <= RTC_PC_HOST_MAX_BIND, 1, "announced_addresses: 1 to 8 addresses");
+        for (int i = 1; i <= n; i++) {
+            lua_rawgeti(L, -1, i);
+            const char *ip = lua_tostring(L, -1);
+            if (!ip || rtc_addr_set(&ann[nann], ip, 0) < 0 || rtc_addr_is_any(&ann[nann]))
+                return luaL_argerror(L, 1, "announced_addresses: not an IP address");
+            nann++;
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
     lrtc_state *S = lrtc_state_get(L);
     lrtc_obj *o = lrtc_obj_new(L, &mux_class, sizeof(lrtc_obj), NULL);
     lmux *x = calloc(1, sizeof *x);
     if (!x) return lrtc_push_error(L, RTC_ENOMEM, NULL);
     int r = rtc_udp_mux_new(&x->m, lrtc_get_loop(S), &local);
     if (r < 0) { free(x); return lrtc_push_error(L, r, "cannot bind the shared UDP socket"); }
+    if (nann) rtc_udp_mux_announce(x->m, ann, nann);
     lrtc_obj_open(L, o, -1, x);
     return 1;
 }

@@ -255,7 +255,8 @@ static int add_users(lua_State *L, int idx, rtc_turn_server *s)
  *   on_allocate = fn, on_permission = fn, allow_loopback=, allow_private=,
  *   allow_link_local=, deny = {"cidr"}, allow = {"cidr"}, lifetime=, max_lifetime=,
  *   permission_lifetime=, channel_lifetime=, nonce_lifetime=, max_allocations=,
- *   max_per_user=, max_permissions=, max_channels=, max_tcp_conns=, bandwidth= } */
+ *   max_per_user=, max_permissions=, max_channels=, max_tcp_conns=, max_tcp_per_ip=,
+ *   bandwidth= } */
 static int l_turn_server(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -311,6 +312,7 @@ static int l_turn_server(lua_State *L)
     sc->max_permissions = opt_u32(L, 1, "max_permissions", 0);
     sc->max_channels = opt_u32(L, 1, "max_channels", 0);
     sc->max_tcp_conns = opt_u32(L, 1, "max_tcp_conns", 0);
+    sc->max_tcp_per_ip = opt_u32(L, 1, "max_tcp_per_ip", 0);
     sc->bandwidth = opt_u32(L, 1, "bandwidth", 0);
     sc->allow_loopback = opt_bool(L, 1, "allow_loopback");
     sc->allow_private = opt_bool(L, 1, "allow_private");

@@ -41,6 +41,7 @@ typedef struct pc_server {
     rtc_addr base, server;
     int transport;
     bool turn;
+    int transport_error;      /* the driver's connection to it failed (RTC_E*), else 0 */
     char *user, *pass;
 } pc_server;
 

@@ -5,6 +5,7 @@
 #include "core/rtc_demux.h"
 #include "core/rtc_errors.h"
 #include "core/rtc_log.h"
+#include "turn/turn_client.h"
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -322,11 +323,30 @@ static int add_server(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, 
 
 static void agent_add_server(rtc_pc *pc, const pc_server *s)
 {
-    if (s->turn)
+    if (s->turn) {
         rtc_ice_agent_add_turn_server(pc->agent, &s->base, &s->server, s->transport,
                                       rtc_str_c(s->user), rtc_str_c(s->pass), pc->now);
-    else
+        if (s->transport_error)
+            rtc_ice_agent_turn_transport_failed(pc->agent, &s->base, &s->server, s->transport, s->transport_error, pc->now);
+    } else
         rtc_ice_agent_add_stun_server(pc->agent, &s->base, &s->server, pc->now);
+}
+
+int rtc_pc_turn_transport_failed(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, int error, rtc_time now)
+{
+    clamp(pc, now);
+    for (int i = 0; i < pc->nservers; i++) {
+        pc_server *s = &pc->servers[i];
+        if (!s->turn || s->transport != RTC_TURN_TCP || !rtc_addr_eq(&s->server, server) || !rtc_addr_eq(&s->base, base))
+            continue;
+        s->transport_error = error < 0 ? error : RTC_EIO;
+        if (pc->agent) {
+            rtc_ice_agent_turn_transport_failed(pc->agent, base, server, RTC_TURN_TCP, s->transport_error, pc->now);
+            pc__pump(pc);
+        }
+        return 0;
+    }
+    return RTC_ENOTFOUND;
 }
 
 int rtc_pc_add_stun_server(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, rtc_time now)
@@ -724,10 +744,21 @@ rtc_time rtc_pc_poll_timeout(rtc_pc *pc)
     return t;
 }
 
-bool rtc_pc_accepts(const rtc_pc *pc, const uint8_t *data, size_t len, const rtc_addr *remote)
+bool rtc_pc_accepts(const rtc_pc *pc, const rtc_addr *local, const uint8_t *data, size_t len, const rtc_addr *remote)
 {
     if (!pc->agent) return false;
-    return rtc_ice_agent_accepts(pc->agent, data, len, remote);
+    return rtc_ice_agent_accepts(pc->agent, local, data, len, remote);
+}
+
+bool rtc_pc_checked(const rtc_pc *pc, const rtc_addr *remote)
+{
+    return pc->agent && rtc_ice_agent_checked(pc->agent, remote);
+}
+
+int rtc_pc_local_ufrags(const rtc_pc *pc, rtc_str out[2])
+{
+    if (!pc->agent) return 0;
+    return rtc_ice_agent_local_ufrags(pc->agent, out);
 }
 
 int rtc_pc_close(rtc_pc *pc, rtc_time now)

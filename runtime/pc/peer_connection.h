@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "core/rtc_addr.h"
+#include "core/rtc_bytes.h"
 #include "core/rtc_buf.h"
 #include "core/rtc_rng.h"
 #include "core/rtc_time.h"
@@ -141,6 +142,10 @@ int rtc_pc_add_stun_server(rtc_pc *pc, const rtc_addr *base, const rtc_addr *ser
 int rtc_pc_add_turn_server(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, int transport,
                            const char *user, const char *pass, rtc_time now);
 
+/* The driver's TCP connection to a TURN server added with (base, server) failed or
+ * closed: that allocation fails now (before the agent exists, as soon as it does). */
+int rtc_pc_turn_transport_failed(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, int error, rtc_time now);
+
 /* JSEP. Descriptions are SDP text. create_* write a malloc'd NUL-terminated string to
  * *sdp (caller frees). Failures return a negative RTC_E* and leave the state unchanged;
  * rtc_pc_last_error() then says "InvalidStateError: ..." / "InvalidAccessError: line
@@ -176,8 +181,15 @@ int rtc_pc_handle_timeout(rtc_pc *pc, rtc_time now);
 bool rtc_pc_poll_transmit(rtc_pc *pc, rtc_transmit *out);     /* caller owns out->buf */
 bool rtc_pc_poll_event(rtc_pc *pc, rtc_pc_event *out);
 rtc_time rtc_pc_poll_timeout(rtc_pc *pc);
-/* Whether a datagram belongs to this pc (single-port servers route with it). */
-bool rtc_pc_accepts(const rtc_pc *pc, const uint8_t *data, size_t len, const rtc_addr *remote);
+/* Whether a datagram that arrived on `local` belongs to this pc (single-port servers
+ * route with it; see rtc_ice_agent_accepts). All borrowed. */
+bool rtc_pc_accepts(const rtc_pc *pc, const rtc_addr *local, const uint8_t *data, size_t len, const rtc_addr *remote);
+/* True once `remote` sent this pc an ICE check that passed integrity (or a check to it
+ * succeeded): a single-port router may then send that address's traffic here. */
+bool rtc_pc_checked(const rtc_pc *pc, const rtc_addr *remote);
+/* The local ICE ufrags checks may name: the current one and, during an ICE restart,
+ * the previous one. Views into the pc, valid until its next call. Returns 0..2. */
+int rtc_pc_local_ufrags(const rtc_pc *pc, rtc_str out[2]);
 
 /* Data channels. Returns the handle (>= 0) or a negative RTC_E*: RTC_EINVAL for a label
  * or protocol over RTC_DC_MAX_LABEL / RTC_DC_MAX_PROTOCOL bytes (sctp/data_channel.h).

@@ -20,8 +20,11 @@
 enum { K_ALLOCATE, K_REFRESH, K_PERM, K_CHAN };
 enum { S_NONE, S_PENDING, S_OK };
 
-typedef struct perm { rtc_addr ip; int state; rtc_time refresh_at; } perm;
-typedef struct chan { rtc_addr peer; uint16_t num; int state; rtc_time refresh_at; } chan;
+/* last_used: data sent to or received from the peer. An entry unused since it was last
+ * granted is not refreshed: it expires on the server and its slot is free again (ICE
+ * checks every candidate pair once; only the pairs in use keep their permissions). */
+typedef struct perm { rtc_addr ip; int state; rtc_time refresh_at, granted_at, last_used; } perm;
+typedef struct chan { rtc_addr peer; uint16_t num; int state; rtc_time refresh_at, granted_at, last_used; } chan;
 typedef struct txn {
     bool used;
     int kind, idx, stale;
@@ -105,6 +108,13 @@ static void fail(rtc_turn_client *c, int err, int code, const char *reason, size
     for (int i = 0; i < c->npend; i++) rtc_buf_unref(c->pend[i].b);
     c->npend = 0;
     rtc_warn("turn", "allocation failed: %d %s", code, e.reason);
+}
+
+void rtc_turn_client_transport_failed(rtc_turn_client *c, int error, rtc_time now)
+{
+    (void)now;
+    static const char why[] = "connection to the TURN server failed";
+    fail(c, error < 0 ? error : RTC_EIO, 0, why, sizeof why - 1);
 }
 
 /* (Re)build the request of a transaction with a fresh id and current credentials. */
@@ -247,9 +257,18 @@ static void request_chan(rtc_turn_client *c, const rtc_addr *peer, rtc_time now)
     }
 }
 
+static void mark_used(rtc_turn_client *c, const rtc_addr *peer)
+{
+    perm *pm = find_perm(c, peer);
+    if (pm) pm->last_used = c->last_now;
+    chan *ch = find_chan(c, peer);
+    if (ch) ch->last_used = c->last_now;
+}
+
 /* Wrap and queue without checking permission state. */
 static void send_wrapped(rtc_turn_client *c, const rtc_addr *peer, const uint8_t *data, size_t len)
 {
+    mark_used(c, peer);
     chan *ch = find_chan(c, peer);
     if (ch && ch->state == S_OK && len <= 0xFFFF) {
         uint8_t stackbuf[1600];
@@ -342,6 +361,7 @@ int rtc_turn_client_close(rtc_turn_client *c, rtc_time now)
 
 static void emit_data(rtc_turn_client *c, const rtc_addr *peer, const uint8_t *p, size_t len)
 {
+    mark_used(c, peer);
     rtc_buf *b = rtc_buf_alloc(c->cfg.pool, len);
     if (!b) { c->stats.dropped++; return; }
     memcpy(b->data, p, len);
@@ -379,11 +399,13 @@ static void on_success(rtc_turn_client *c, txn *t, const rtc_stun_msg *m, rtc_ti
     case K_PERM:
         c->perms[t->idx].state = S_OK;
         c->perms[t->idx].refresh_at = now + PERM_REFRESH;
+        c->perms[t->idx].granted_at = now;
         flush_pending(c, now);
         break;
     case K_CHAN:
         c->chans[t->idx].state = S_OK;
         c->chans[t->idx].refresh_at = now + CHAN_REFRESH;
+        c->chans[t->idx].granted_at = now;
         break;
     }
 }
@@ -563,15 +585,19 @@ int rtc_turn_client_handle_timeout(rtc_turn_client *c, rtc_time now)
         for (int i = 0; i < MAX_PERMS; i++) {
             perm *p = &c->perms[i];
             if (p->state == S_OK && now >= p->refresh_at && !txn_active(c, K_PERM, i)) {
+                if (p->last_used < p->granted_at) { p->state = S_NONE; continue; }
                 p->refresh_at = now + PERM_REFRESH;
-                start_txn(c, K_PERM, i, now);
+                /* Every transaction slot busy: try again in a second, not at the next refresh. */
+                if (start_txn(c, K_PERM, i, now) < 0) p->refresh_at = now + RTC_SEC(1);
             }
         }
         for (int i = 0; i < MAX_CHANS; i++) {
             chan *ch = &c->chans[i];
             if (ch->state == S_OK && now >= ch->refresh_at && !txn_active(c, K_CHAN, i)) {
+                if (ch->last_used < ch->granted_at) { ch->state = S_NONE; continue; }
                 ch->refresh_at = now + CHAN_REFRESH;
-                start_txn(c, K_CHAN, i, now);
+                /* Every transaction slot busy: try again in a second, not at the next refresh. */
+                if (start_txn(c, K_CHAN, i, now) < 0) ch->refresh_at = now + RTC_SEC(1);
             }
         }
     }

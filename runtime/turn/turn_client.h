@@ -81,6 +81,11 @@ int rtc_turn_client_handle_timeout(rtc_turn_client *c, rtc_time now);
  * RTC_EAGAIN). Returns 0 or RTC_ESTATE when failed/closed. */
 int rtc_turn_client_send(rtc_turn_client *c, const rtc_addr *peer, const uint8_t *data, size_t len, rtc_time now);
 
+/* The connection to the server is gone or never came up (TCP connect or write error,
+ * EOF): the allocation fails now (one RTC_TURN_EV_FAILED with `error`) instead of
+ * after its transactions time out. No-op once failed or closed. */
+void rtc_turn_client_transport_failed(rtc_turn_client *c, int error, rtc_time now);
+
 /* Deallocate (Refresh with lifetime 0); RTC_TURN_EV_CLOSED follows. */
 int rtc_turn_client_close(rtc_turn_client *c, rtc_time now);
 

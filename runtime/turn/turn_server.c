@@ -42,6 +42,7 @@ int rtc_turn_server_new(rtc_turn_server **out, const rtc_turn_server_config *cfg
     if (!c->max_permissions) c->max_permissions = 64;
     if (!c->max_channels) c->max_channels = 64;
     if (!c->max_tcp_conns) c->max_tcp_conns = 1024;
+    if (!c->max_tcp_per_ip) c->max_tcp_per_ip = 64;
     s->realm = dup_str(cfg->realm);
     s->software = dup_str(cfg->software);
     s->rest_secret = dup_str(cfg->rest_secret);
@@ -193,6 +194,27 @@ bool tsv__own_port_allowed(const rtc_turn_server *s, const rtc_addr *peer)
     return true;
 }
 
+/* The IPv4 address inside a NAT64 (64:ff9b::/96 well-known, 64:ff9b:1::/48 local use;
+ * RFC 6052, 8215) or 6to4 (2002::/16, RFC 3056) address: a gateway delivers to it, so
+ * it is vetted as that IPv4 address (a relay to 64:ff9b::7f00:1 is a relay to
+ * 127.0.0.1). */
+static bool embedded_v4(const rtc_addr *p, rtc_addr *v4)
+{
+    size_t n;
+    const uint8_t *b = rtc_addr_bytes(p, &n);
+    if (n != 16) return false;
+    static const uint8_t wkp[12] = { 0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0 };
+    if (memcmp(b, wkp, 12) == 0) { rtc_addr_from_bytes(v4, AF_INET, b + 12, rtc_addr_port(p)); return true; }
+    if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && b[4] == 0x00 && b[5] == 0x01) {
+        /* RFC 6052 /48: the IPv4 bytes sit at 6..8 and 10 (byte 9 is the u octet) */
+        uint8_t ip[4] = { b[6], b[7], b[10], b[11] };
+        rtc_addr_from_bytes(v4, AF_INET, ip, rtc_addr_port(p));
+        return true;
+    }
+    if (b[0] == 0x20 && b[1] == 0x02) { rtc_addr_from_bytes(v4, AF_INET, b + 2, rtc_addr_port(p)); return true; }
+    return false;
+}
+
 bool tsv__peer_allowed(const rtc_turn_server *s, const rtc_addr *peer)
 {
     for (size_t i = 0; i < s->nown; i++)
@@ -205,6 +227,8 @@ bool tsv__peer_allowed(const rtc_turn_server *s, const rtc_addr *peer)
     if (!s->cfg.allow_loopback && rtc_addr_is_loopback(peer)) return false;
     if (!s->cfg.allow_private && rtc_addr_is_private(peer)) return false;
     if (!s->cfg.allow_link_local && rtc_addr_is_link_local(peer)) return false;
+    rtc_addr v4;
+    if (embedded_v4(peer, &v4)) return tsv__peer_allowed(s, &v4);   /* once: v4 embeds nothing */
     return true;
 }
 
@@ -583,6 +607,12 @@ static int handle_frame(rtc_turn_server *s, const rtc_addr *local, const rtc_add
 static int conn_open(rtc_turn_server *s, const rtc_addr *local, const rtc_addr *client, tsv_conn **out)
 {
     if (s->nconns >= s->cfg.max_tcp_conns) return RTC_EQUOTA;
+    /* One address may not take every slot. A scan of the open connections, at open
+     * time only (at most max_tcp_conns). */
+    uint32_t same = 0;
+    for (uint32_t i = 0; i <= s->chash_mask; i++)
+        for (tsv_conn *o = s->chash[i]; o; o = o->hnext) same += rtc_addr_ip_eq(&o->client, client);
+    if (same >= s->cfg.max_tcp_per_ip) return RTC_EQUOTA;
     tsv_conn *c = calloc(1, sizeof *c);
     if (!c) return RTC_ENOMEM;
     c->local = *local;
@@ -623,8 +653,8 @@ static int handle_stream(rtc_turn_server *s, const rtc_addr *local, const rtc_ad
             return r;
         }
     }
-    c->last_rx = s->now;
-    tsv__schedule(s, s->now + TSV_TCP_IDLE);
+    /* Bytes do not extend an unallocated connection's life (one byte a minute would
+     * hold a slot forever): it has TSV_TCP_IDLE from opening to allocate. */
     while (len > 0) {
         const uint8_t *p;
         size_t avail;

@@ -87,11 +87,13 @@ typedef struct rtc_turn_server_config {
     uint32_t channel_lifetime;        /* s; 0 = 600 */
     uint32_t nonce_lifetime;          /* s; 0 = 600 (older nonces get 438) */
     uint32_t max_allocations;         /* total; 0 = 10000 (max 65535); beyond: 508 */
-    uint32_t max_per_user;            /* 0 = unlimited; beyond: 486 */
+    uint32_t max_per_user;            /* 0 = unlimited (modules/turn.lua defaults to 16); beyond: 486 */
     uint32_t max_permissions;         /* per allocation; 0 = 64 */
     uint32_t max_channels;            /* per allocation; 0 = 64 */
-    uint32_t max_tcp_conns;           /* 0 = 4096 */
-    uint64_t bandwidth;               /* bytes/s per allocation (each direction); 0 = no cap */
+    uint32_t max_tcp_conns;           /* 0 = 1024; each must allocate within 60 s of opening */
+    uint32_t max_tcp_per_ip;          /* open TCP connections from one client IP; 0 = 64 */
+    uint64_t bandwidth;               /* bytes/s per allocation (each direction); 0 = no cap
+                                         (modules/turn.lua defaults to 2 MB/s) */
     bool allow_loopback;              /* relay to 127/8 and ::1 (tests) */
     bool allow_private;               /* relay to RFC 1918 / ULA */
     bool allow_link_local;            /* relay to 169.254/16, fe80::/10 */

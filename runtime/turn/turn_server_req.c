@@ -285,6 +285,17 @@ static int do_allocate(rtc_turn_server *s, req *r, tsv_alloc *a)
     const rtc_stun_attr *tr = rtc_stun_find(m, RTC_STUN_ATTR_REQUESTED_TRANSPORT);
     if (!tr || tr->len != 4) { reply_error(s, r, 400); return RTC_EPROTO; }
     if (tr->val[0] != 17) { reply_error(s, r, 442); return RTC_ENOTSUP; }
+    if (rtc_stun_find(m, RTC_STUN_ATTR_DONT_FRAGMENT)) {
+        /* Relay sockets cannot set DF here: RFC 8656 7.2 says to treat the attribute as
+         * an unknown comprehension-required one, so the client may retry without it. */
+        rtc_stun_msg df = *m;
+        df.unknown[0] = RTC_STUN_ATTR_DONT_FRAGMENT;
+        df.nunknown = 1;
+        req rdf = *r;
+        rdf.m = &df;
+        reply_error(s, &rdf, 420);
+        return RTC_ENOTSUP;
+    }
     const rtc_stun_attr *even = rtc_stun_find(m, RTC_STUN_ATTR_EVEN_PORT);
     const rtc_stun_attr *tok = rtc_stun_find(m, RTC_STUN_ATTR_RESERVATION_TOKEN);
     const rtc_stun_attr *raf = rtc_stun_find(m, RTC_STUN_ATTR_REQUESTED_ADDRESS_FAMILY);

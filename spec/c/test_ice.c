@@ -157,7 +157,7 @@ static void deliver(world *w, const vnet_packet *pk)
     for (int i = 0; i < w->np; i++) {
         peer *p = w->p[i];
         if (!rtc_addr_eq(&p->addr, &pk->to)) continue;
-        if (w->single_port && !rtc_ice_agent_accepts(p->a, pk->data, pk->len, &pk->from)) continue;
+        if (w->single_port && !rtc_ice_agent_accepts(p->a, &pk->to, pk->data, pk->len, &pk->from)) continue;
         if (rtc_stun_is_stun(pk->data, pk->len)) {
             rtc_ice_agent_handle_packet(p->a, &pk->to, &pk->from, pk->data, pk->len, RTC_PROTO_UDP, w->now);
         } else {

@@ -187,9 +187,9 @@ static void test_allocate_refresh_permission_channel(void)
             rtc_buf_unref(b);
         }
     }
-    ASSERT_EQ(perm, 1);
+    ASSERT_EQ(perm, 0);            /* unused since its refresh at 240 s: left to expire */
     ASSERT_EQ(refresh, 1);
-    ASSERT_EQ(chan, 1);
+    ASSERT_EQ(chan, 1);            /* used (40-60 ms) since it was bound */
     ASSERT_EQ(rtc_turn_client_state(c), RTC_TURN_READY);
 
     /* Deallocation: Refresh with lifetime 0. */
@@ -204,6 +204,74 @@ static void test_allocate_refresh_permission_channel(void)
     ASSERT(rtc_turn_client_poll_event(c, &e));
     ASSERT_EQ(e.type, RTC_TURN_EV_CLOSED);
     ASSERT_EQ(rtc_turn_client_state(c), RTC_TURN_CLOSED);
+    rtc_turn_client_free(c);
+}
+
+/* Permissions and channels for peers no longer used are not refreshed: their slots
+ * free up, so a long session that met many candidate addresses (ICE checks each pair
+ * once) can still reach a new peer, and the server is not asked to keep dead state. */
+static void test_unused_permissions_expire(void)
+{
+    rtc_turn_client *c = mk(RTC_TURN_UDP);
+    allocate(c, 0);
+    rtc_stun_msg m;
+    rtc_buf *b;
+    rtc_transmit t;
+    enum { N = 32 };                        /* every permission slot */
+    rtc_addr peers[N + 1];
+    rtc_time now = RTC_MS(10);
+    for (int i = 0; i <= N; i++) {
+        char ip[32];
+        snprintf(ip, sizeof ip, "198.51.100.%d", 100 + i);
+        rtc_addr_set(&peers[i], ip, 7000);
+    }
+    for (int i = 0; i < N; i++) {
+        ASSERT_EQ(rtc_turn_client_send(c, &peers[i], (const uint8_t *)"chk", 3, now), 0);
+        while (next_stun(c, &m, &b)) {
+            if (m.cls == RTC_STUN_REQUEST) ASSERT_EQ(reply(c, &m, RTC_STUN_SUCCESS, 0, NULL, true, now), 0);
+            rtc_buf_unref(b);
+        }
+    }
+    /* All slots taken: no permission for a 33rd peer. */
+    rtc_turn_client_send(c, &peers[N], (const uint8_t *)"new", 3, now);
+    while (next_stun(c, &m, &b)) { ASSERT(m.method != RTC_STUN_CREATE_PERMISSION); rtc_buf_unref(b); }
+    /* Only peer 0 stays in use (a selected pair's consent), every 5 s for 10 minutes;
+     * the others were used once, when their permission came. */
+    int perm_refresh = 0, chan_refresh = 0, others = 0;
+    for (now = RTC_SEC(5); now <= RTC_SEC(600); now += RTC_SEC(5)) {
+        rtc_turn_client_send(c, &peers[0], (const uint8_t *)"consent", 7, now);
+        rtc_turn_client_handle_timeout(c, now);
+        while (rtc_turn_client_poll_transmit(c, &t)) {
+            if (rtc_stun_is_stun(t.buf->data, t.buf->len) && rtc_stun_parse(t.buf->data, t.buf->len, &m) == 0 &&
+                m.cls == RTC_STUN_REQUEST) {
+                if (m.method == RTC_STUN_CREATE_PERMISSION) {
+                    rtc_addr got;
+                    ASSERT_EQ(rtc_stun_get_addr(&m, RTC_STUN_ATTR_XOR_PEER_ADDRESS, &got), 0);
+                    if (rtc_addr_ip_eq(&got, &peers[0])) perm_refresh++;
+                    else { ASSERT(now < RTC_SEC(300)); others++; }    /* once, for the checks just after the grant */
+                }
+                if (m.method == RTC_STUN_CHANNEL_BIND) {
+                    rtc_addr got;
+                    ASSERT_EQ(rtc_stun_get_addr(&m, RTC_STUN_ATTR_XOR_PEER_ADDRESS, &got), 0);
+                    ASSERT(rtc_addr_eq(&got, &peers[0]));
+                    chan_refresh++;
+                }
+                ASSERT_EQ(reply(c, &m, RTC_STUN_SUCCESS, 0, NULL, true, now), 0);
+            }
+            rtc_buf_unref(t.buf);
+        }
+    }
+    ASSERT_EQ(perm_refresh, 2);             /* at 240 and 480 s */
+    ASSERT_EQ(others, N - 1);               /* at 240 s only: unused since */
+    ASSERT_EQ(chan_refresh, 1);             /* at 540 s */
+    /* The slots of the other 31 are free again: the new peer gets its permission. */
+    ASSERT_EQ(rtc_turn_client_send(c, &peers[N], (const uint8_t *)"new", 3, now), 0);
+    ASSERT(next_stun(c, &m, &b));
+    ASSERT_EQ(m.method, RTC_STUN_CREATE_PERMISSION);
+    rtc_addr got;
+    ASSERT_EQ(rtc_stun_get_addr(&m, RTC_STUN_ATTR_XOR_PEER_ADDRESS, &got), 0);
+    ASSERT(rtc_addr_ip_eq(&got, &peers[N]));
+    rtc_buf_unref(b);
     rtc_turn_client_free(c);
 }
 
@@ -331,6 +399,7 @@ int main(void)
     ASSERT_EQ(rtc_stun_long_term_key(RTC_STR("alice"), RTC_STR("example.org"), RTC_STR("secret"),
                                      RTC_STUN_PWALG_MD5, lt_key), 16);
     RUN(test_allocate_refresh_permission_channel);
+    RUN(test_unused_permissions_expire);
     RUN(test_timeout_and_rejection);
     RUN(test_tcp_framing);
     RUN(test_hostile_input);

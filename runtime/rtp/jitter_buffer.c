@@ -193,7 +193,8 @@ static void jb__process(rtc_jitter_buffer *jb)
             jb__emit(jb, s0, end);
             continue;
         }
-        if (jb->now < jb__at(jb, s0)->arrival + jb->cfg.latency) break;
+        bool hole = s0 != jb->head;                     /* the head is missing, a later packet is here */
+        if (!(hole && jb->cfg.no_wait) && jb->now < jb__at(jb, s0)->arrival + jb->cfg.latency) break;
         jb__give_up_head(jb);
     }
 }
@@ -245,6 +246,11 @@ void rtc_jitter_buffer_handle_timeout(rtc_jitter_buffer *jb, rtc_time now)
 {
     if (now > jb->now) jb->now = now;
     jb__process(jb);
+}
+
+void rtc_jitter_buffer_set_latency(rtc_jitter_buffer *jb, rtc_time latency)
+{
+    if (latency > 0) jb->cfg.latency = latency;
 }
 
 int rtc_jitter_buffer_poll_frame(rtc_jitter_buffer *jb, rtc_jb_frame *out)

@@ -28,6 +28,18 @@ struct rtc_rtp_receiver {
     bool seen_init;
 };
 
+/* How long an audio hole may hold back later packets while NACK repairs it: the
+ * first NACK's round trip and one retry, plus room for reordering. Audio plays out
+ * continuously, so every ms of wait here is added delay on each hole. */
+static rtc_time recv__audio_wait(const rtc_rtp_receiver *r, rtc_time rtt)
+{
+    rtc_time w = 2 * rtt + RTC_MS(20);
+    rtc_time cap = r->cfg.latency > 0 ? r->cfg.latency : RTC_MS(200);
+    return w < cap ? w : cap;
+}
+
+static bool recv__is_audio(const rtc_rtp_receiver_config *c) { return !rtc_codec_is_video(c->codec); }
+
 static void recv__event(rtc_rtp_receiver *r, rtc_rtp_receiver_event_type t)
 {
     if (r->ev_count < RECV_EVQ) r->evq[r->ev_count++] = (rtc_rtp_receiver_event){ t };
@@ -47,6 +59,9 @@ int rtc_rtp_receiver_new(rtc_rtp_receiver **out, const rtc_rtp_receiver_config *
     if (r->cfg.rr_interval <= 0) r->cfg.rr_interval = RTC_SEC(1);
     if (r->cfg.pli_interval <= 0) r->cfg.pli_interval = RTC_MS(500);
     rtc_jitter_buffer_config jc = { .codec = cfg->codec, .latency = cfg->latency, .wait_keyframe = cfg->wait_keyframe };
+    if (recv__is_audio(cfg) && !cfg->nack) jc.no_wait = true;      /* nothing would fill a hole */
+    else if (recv__is_audio(cfg))
+        jc.latency = recv__audio_wait(r, cfg->nack_cfg.default_rtt > 0 ? cfg->nack_cfg.default_rtt : RTC_MS(100));
     int e = rtc_jitter_buffer_new(&r->jb, &jc, now);
     if (e == 0 && cfg->nack) e = rtc_nack_generator_new(&r->nack, &cfg->nack_cfg, now);
     if (e < 0) { rtc_rtp_receiver_free(r); return e; }
@@ -179,7 +194,9 @@ int rtc_rtp_receiver_handle_rtcp(rtc_rtp_receiver *r, const rtc_rtcp_view *v, rt
 
 void rtc_rtp_receiver_handle_rtt(rtc_rtp_receiver *r, rtc_time rtt)
 {
+    if (rtt <= 0) return;
     if (r->nack) rtc_nack_generator_handle_rtt(r->nack, rtt);
+    if (r->nack && recv__is_audio(&r->cfg)) rtc_jitter_buffer_set_latency(r->jb, recv__audio_wait(r, rtt));
 }
 
 void rtc_rtp_receiver_handle_timeout(rtc_rtp_receiver *r, rtc_time now)

@@ -27,7 +27,9 @@ typedef struct rtc_rtp_receiver_config {
     bool nack;                   /* ask for retransmissions (the peer offered nack) */
     bool pli;                    /* ask for keyframes with PLI (the peer offered nack pli) */
     rtc_nack_config nack_cfg;    /* zeros = defaults */
-    rtc_time latency;            /* jitter buffer wait for missing packets; 0 = 200 ms */
+    rtc_time latency;            /* jitter buffer wait for missing packets; 0 = 200 ms. Audio
+                                    waits less: not at all without NACK (the decoder
+                                    conceals the hole), with NACK at most 2 RTT + 20 ms */
     bool wait_keyframe;          /* video: start on and recover at keyframes */
     rtc_time rr_interval;        /* 0 = 1 s */
     rtc_time pli_interval;       /* at most one PLI per interval; 0 = 500 ms */
@@ -60,7 +62,8 @@ int rtc_rtp_receiver_handle_rtp(rtc_rtp_receiver *r, rtc_buf *pkt, rtc_time now)
 /* One RTCP packet of a parsed compound (borrowed): SR from our sender, BYE. Others
  * give RTC_EIGNORED. */
 int rtc_rtp_receiver_handle_rtcp(rtc_rtp_receiver *r, const rtc_rtcp_view *v, rtc_time now);
-/* Round-trip estimate from the transport (spaces NACK retries). */
+/* Round-trip estimate from the transport: spaces NACK retries and, for audio, bounds
+ * how long a hole holds back later packets. */
 void rtc_rtp_receiver_handle_rtt(rtc_rtp_receiver *r, rtc_time rtt);
 void rtc_rtp_receiver_handle_timeout(rtc_rtp_receiver *r, rtc_time now);
 /* Ask for a keyframe (a decoder or the application wants one). PLIs repeat every

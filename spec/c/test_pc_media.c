@@ -43,6 +43,10 @@ static size_t make_frame(uint8_t *out, int video, int i, bool key)
 }
 
 static uint8_t expect_buf[16000];
+/* Audio frames skipped over: an audio hole holds later packets back for about two
+ * round trips only (rtp_receiver.h), so a repair that needs more retries than that
+ * leaves a gap for the decoder to conceal. */
+static int audio_gaps[4];
 
 static void check_frame(peer *p, const rtc_pc_event *ev)
 {
@@ -58,7 +62,9 @@ static void check_frame(peer *p, const rtc_pc_event *ev)
     uint32_t step = video ? 3000 : 960;
     int i = (int)(ev->ts / step);
     if (p->frames[tr] > 0 && ev->ts <= p->last_ts[tr]) p->bad[tr]++;     /* out of order */
-    if (p->frames[tr] == 0 ? i != 0 : ev->ts != p->last_ts[tr] + step) p->bad[tr]++;   /* a frame is missing */
+    bool gap = p->frames[tr] == 0 ? i != 0 : ev->ts != p->last_ts[tr] + step;   /* a frame is missing */
+    if (gap && !video && ev->ts > p->last_ts[tr]) audio_gaps[tr] += (int)((ev->ts - p->last_ts[tr]) / step) - 1;
+    else if (gap) p->bad[tr]++;
     p->last_ts[tr] = ev->ts;
     bool key = video && (ev->buf->data[0] & 1) == 0;
     size_t len = make_frame(expect_buf, video, i, key);
@@ -119,6 +125,7 @@ static void renegotiate_and_send_back(peer *a, peer *b, vnet *n, int atr)
 
 static void exchange_with_loss(bool unsignaled)
 {
+    memset(audio_gaps, 0, sizeof audio_gaps);
     harness_munge_offer = unsignaled ? remove_ssrc_lines : NULL;   /* streams are then found by MID */
     peer a, b;
     vnet *n = vnet_new(11);
@@ -170,14 +177,15 @@ static void exchange_with_loss(bool unsignaled)
     }
     step(&a, &b, n, now + RTC_SEC(2));
     int rv = b.track_tr[0], ra = b.track_tr[1];
-    fprintf(stderr, "video %d/%d audio %d/%d, keyframe requests %d\n", b.frames[rv], sent_v, b.frames[ra], sent_a,
-            a.keyframe_requests);
+    fprintf(stderr, "video %d/%d audio %d/%d (%d concealed), keyframe requests %d\n", b.frames[rv], sent_v, b.frames[ra],
+            sent_a, audio_gaps[ra], a.keyframe_requests);
     ASSERT_EQ(b.bad[rv], 0);
     ASSERT_EQ(b.bad[ra], 0);
     /* No frame is missing: a loss only shows when a later packet arrives, so the very
      * last packet of each stream may stay lost (a live stream never ends there). */
     ASSERT(b.frames[rv] >= sent_v - 1);
-    ASSERT(b.frames[ra] >= sent_a - 1);
+    ASSERT(b.frames[ra] + audio_gaps[ra] >= sent_a - 1);
+    ASSERT(audio_gaps[ra] <= sent_a / 100);             /* 10% loss both ways: repairs mostly in time */
     ASSERT(b.keyframes[rv] >= sent_v / 60);
 
     ASSERT_OK(rtc_pc_transceiver_info(b.pc, rv, &ib));

@@ -28,7 +28,9 @@ typedef struct rtc_rtp_recv_stats {
 
 void rtc_rtp_recv_stats_init(rtc_rtp_recv_stats *s, uint32_t ssrc, uint32_t clock_rate);
 /* A packet arrived (after SRTP and RTX unwrapping). A sequence jump beyond the
- * dropout limit is taken as a restart only when the next packet confirms it. */
+ * dropout limit is taken as a restart only when the next packet confirms it.
+ * Only packets that advance the highest seq feed the interarrival jitter:
+ * reordered packets and retransmissions (plain or RTX) do not. */
 void rtc_rtp_recv_stats_on_packet(rtc_rtp_recv_stats *s, uint16_t seq, uint32_t ts,
                                   size_t payload_bytes, rtc_time arrival);
 /* A sender report from this source arrived at `now`. */

@@ -140,9 +140,56 @@ static void test_audio_hole_with_nack(void)
     rtc_rtp_receiver_free(r);
 }
 
+static rtc_buf *rtx_of(uint16_t seq, uint16_t rtx_seq)
+{
+    rtc_buf *m = packet(PT, SSRC, seq, seq * 960u, false), *x = rtc_buf_alloc(NULL, 1500);
+    int n = rtc_rtx_wrap(m->data, m->len, RTX_PT, RTX_SSRC, rtx_seq, x->data, x->cap);
+    ASSERT(n > 0);
+    x->len = (size_t)n;
+    rtc_buf_unref(m);
+    return x;
+}
+
+/* Defect 2: repairs do not feed the interarrival jitter. A sender on a perfect clock
+ * over a constant-delay path, 25% of packets lost and repaired 40 ms later, half by
+ * RTX and half by plain retransmission: the jitter stays 0 (it read about 53 ms). */
+static void test_jitter_ignores_repairs(void)
+{
+    rtc_time now = RTC_SEC(1);
+    rtc_rtp_receiver *r = audio_receiver(true, now);
+    rtc_rtp_receiver_handle_rtt(r, RTC_MS(40));
+    uint16_t rtx_seq = 100;
+    for (uint16_t s = 0; s < 400; s++) {
+        if (s % 4 != 1) ASSERT_OK(feed(r, packet(PT, SSRC, s, s * 960u, false), now));
+        if (s >= 3 && s % 4 == 3) {                     /* the repair of s - 2, 40 ms after it was due */
+            uint16_t lost = (uint16_t)(s - 2);
+            if (s % 8 == 3) ASSERT_OK(feed(r, rtx_of(lost, rtx_seq++), now));
+            else ASSERT_OK(feed(r, packet(PT, SSRC, lost, lost * 960u, false), now));
+        }
+        run_until(r, &now, now + RTC_MS(20), NULL, NULL);
+    }
+    rtc_rtp_receiver_stats st;
+    rtc_rtp_receiver_get_stats(r, &st);
+    ASSERT_EQ(st.packets, 400);
+    ASSERT_EQ(st.rtx_packets, 50);
+    ASSERT_EQ(st.lost, 0);
+    ASSERT_EQ(st.jitter, 0);
+    /* Real network jitter still shows: +-5 ms alternating on in-order packets. */
+    for (uint16_t s = 400; s < 500; s++) {
+        rtc_time at = now + (s % 2 ? RTC_MS(5) : 0);
+        ASSERT_OK(feed(r, packet(PT, SSRC, s, s * 960u, false), at));
+        run_until(r, &now, now + RTC_MS(20), NULL, NULL);
+    }
+    rtc_rtp_receiver_get_stats(r, &st);
+    ASSERT_GE(st.jitter, 200);                          /* 240 units (5 ms) at steady state */
+    ASSERT_LE(st.jitter, 240);
+    rtc_rtp_receiver_free(r);
+}
+
 int main(void)
 {
     RUN(test_audio_hole_without_nack);
     RUN(test_audio_hole_with_nack);
+    RUN(test_jitter_ignores_repairs);
     return 0;
 }

@@ -17,6 +17,7 @@ struct rtc_nack_generator {
     rtc_time now, rtt;
     bool init, keyframe_due;
     uint16_t highest;            /* highest seq seen; window covers (highest - window, highest] */
+    uint16_t lowest;             /* lowest seq seen: nothing older is known missing */
     uint32_t lost_since_event;
     rtc_time earliest;           /* no missing packet needs us before this (may be early) */
     rtc_nack_stats stats;
@@ -81,7 +82,7 @@ int rtc_nack_generator_handle_packet(rtc_nack_generator *g, uint16_t seq, rtc_ti
     nack__set_now(g, now);
     if (!g->init) {
         g->init = true;
-        g->highest = seq;
+        g->highest = g->lowest = seq;
         g->stats.received++;
         return 0;
     }
@@ -108,11 +109,28 @@ int rtc_nack_generator_handle_packet(rtc_nack_generator *g, uint16_t seq, rtc_ti
             if (g->stats.missing > g->cfg.max_missing) nack__clear_all(g);
         }
         g->highest = seq;
+        if ((uint16_t)(g->highest - g->lowest) >= g->cfg.window) g->lowest = (uint16_t)(g->highest - g->cfg.window + 1);
         g->stats.received++;
         return 0;
     }
     uint16_t behind = (uint16_t)(g->highest - seq);
     if (behind >= g->cfg.window) { g->stats.too_old++; return RTC_EIGNORED; }
+    if (rtc_seq_newer(g->lowest, seq)) {
+        /* Reordered ahead of the first packet: what lies between it and the oldest
+         * packet seen is missing too (the start of the first frame, often). */
+        for (uint16_t s = (uint16_t)(seq + 1); s != g->lowest; s++) {
+            nack__slot *m = nack__at(g, s);
+            *m = (nack__slot){ g->now, g->now + g->cfg.reorder_delay, 1, 0 };
+            g->stats.missing++;
+            g->earliest = rtc_time_min(g->earliest, m->next);
+        }
+        g->lowest = seq;
+        nack__at(g, seq)->missing = 0;
+        g->stats.received++;
+        g->stats.reordered++;
+        if (g->stats.missing > g->cfg.max_missing) nack__clear_all(g);
+        return 0;
+    }
     nack__slot *sl = nack__at(g, seq);
     if (!sl->missing) { g->stats.duplicates++; return RTC_EIGNORED; }
     sl->missing = 0;

@@ -26,6 +26,10 @@ struct rtc_rtp_receiver {
     uint64_t seen[SEEN_WINDOW / 64];   /* bit (ext seq % SEEN_WINDOW): that packet arrived */
     int64_t seen_max;                  /* highest extended seq marked */
     bool seen_init;
+    rtc_jitter_buffer_config jbc;      /* to start the jitter buffer over on a restart */
+    rtc_time rtt;                      /* last handle_rtt, 0 = none */
+    rtc_buf *held;                     /* our ref: a packet far from the highest seq, until the next */
+    uint16_t held_seq;
 };
 
 /* How long an audio hole may hold back later packets while NACK repairs it: the
@@ -62,6 +66,7 @@ int rtc_rtp_receiver_new(rtc_rtp_receiver **out, const rtc_rtp_receiver_config *
     if (recv__is_audio(cfg) && !cfg->nack) jc.no_wait = true;      /* nothing would fill a hole */
     else if (recv__is_audio(cfg))
         jc.latency = recv__audio_wait(r, cfg->nack_cfg.default_rtt > 0 ? cfg->nack_cfg.default_rtt : RTC_MS(100));
+    r->jbc = jc;
     int e = rtc_jitter_buffer_new(&r->jb, &jc, now);
     if (e == 0 && cfg->nack) e = rtc_nack_generator_new(&r->nack, &cfg->nack_cfg, now);
     if (e < 0) { rtc_rtp_receiver_free(r); return e; }
@@ -78,6 +83,7 @@ void rtc_rtp_receiver_free(rtc_rtp_receiver *r)
     if (!r) return;
     rtc_jitter_buffer_free(r->jb);
     rtc_nack_generator_free(r->nack);
+    rtc_buf_unref(r->held);
     free(r);
 }
 
@@ -127,6 +133,51 @@ static bool seen__mark(rtc_rtp_receiver *r, uint16_t seq)
     return true;
 }
 
+/* The sender restarted on this SSRC (a sequence jump the next packet confirmed):
+ * everything that orders packets starts over, and video needs a keyframe. */
+static int recv__restart(rtc_rtp_receiver *r)
+{
+    rtc_jitter_buffer *jb;
+    rtc_nack_generator *ng = NULL;
+    int e = rtc_jitter_buffer_new(&jb, &r->jbc, r->now);
+    if (e == 0 && r->nack) e = rtc_nack_generator_new(&ng, &r->cfg.nack_cfg, r->now);
+    if (e < 0) { rtc_jitter_buffer_free(jb); return e; }
+    rtc_jb_frame f;
+    while (rtc_jitter_buffer_poll_frame(r->jb, &f)) rtc_buf_unref(f.data);   /* the caller drained them */
+    rtc_jitter_buffer_free(r->jb);
+    r->jb = jb;
+    if (r->nack) {
+        rtc_nack_generator_free(r->nack);
+        r->nack = ng;
+        if (r->rtt > 0) rtc_nack_generator_handle_rtt(r->nack, r->rtt);
+    }
+    memset(r->seen, 0, sizeof r->seen);
+    r->seen_init = false;
+    rtc_rtp_recv_stats_restart(&r->rstats);
+    if (r->cfg.wait_keyframe) r->want_pli = true;
+    r->stats.restarts++;
+    return 0;
+}
+
+/* A media packet (RTX unwrapped) for stats, NACK and the jitter buffer. */
+static int recv__accept(rtc_rtp_receiver *r, rtc_buf *media)
+{
+    rtc_rtp_packet p;
+    int e = rtc_rtp_parse(&p, media->data, media->len);
+    if (e < 0) { r->stats.malformed++; return e; }
+    if (!seen__mark(r, p.h.seq)) {
+        r->stats.duplicates++;
+        return RTC_EIGNORED;
+    }
+    r->stats.packets++;
+    r->stats.bytes += p.payload_len;
+    rtc_rtp_recv_stats_on_packet(&r->rstats, p.h.seq, p.h.ts, p.payload_len, r->now);
+    if (r->nack) rtc_nack_generator_handle_packet(r->nack, p.h.seq, r->now);
+    e = rtc_jitter_buffer_handle_packet(r->jb, media, r->now);
+    recv__collect(r);
+    return e == RTC_EIGNORED ? RTC_EIGNORED : e < 0 ? (r->stats.malformed++, e) : 0;
+}
+
 int rtc_rtp_receiver_handle_rtp(rtc_rtp_receiver *r, rtc_buf *pkt, rtc_time now)
 {
     recv__set_now(r, now);
@@ -152,19 +203,26 @@ int rtc_rtp_receiver_handle_rtp(rtc_rtp_receiver *r, rtc_buf *pkt, rtc_time now)
         r->stats.ignored++;
         return RTC_EIGNORED;
     }
-    if (!seen__mark(r, p.h.seq)) {
-        r->stats.duplicates++;
-        rtc_buf_unref(media);
-        return RTC_EIGNORED;
+    /* A jump far from the highest seq is either a stray (a very late or bogus packet)
+     * or a sender that restarted on this SSRC; RFC 3550 A.1 tells them apart by the
+     * next packet. Hold it until then: a restart keeps it, a stray is judged as usual. */
+    bool jump = rtc_rtp_recv_stats_is_jump(&r->rstats, p.h.seq);
+    if (jump && !(r->held && p.h.seq == (uint16_t)(r->held_seq + 1))) {
+        if (r->held) { r->stats.ignored++; rtc_buf_unref(r->held); }
+        r->held = media;
+        r->held_seq = p.h.seq;
+        return 0;
     }
-    r->stats.packets++;
-    r->stats.bytes += p.payload_len;
-    rtc_rtp_recv_stats_on_packet(&r->rstats, p.h.seq, p.h.ts, p.payload_len, r->now);
-    if (r->nack) rtc_nack_generator_handle_packet(r->nack, p.h.seq, r->now);
-    e = rtc_jitter_buffer_handle_packet(r->jb, media, r->now);
+    if (r->held) {
+        rtc_buf *h = r->held;
+        r->held = NULL;
+        if (jump && (e = recv__restart(r)) < 0) { rtc_buf_unref(h); rtc_buf_unref(media); return e; }
+        recv__accept(r, h);
+        rtc_buf_unref(h);
+    }
+    e = recv__accept(r, media);
     rtc_buf_unref(media);
-    recv__collect(r);
-    return e == RTC_EIGNORED ? RTC_EIGNORED : e < 0 ? (r->stats.malformed++, e) : 0;
+    return e;
 }
 
 int rtc_rtp_receiver_handle_rtcp(rtc_rtp_receiver *r, const rtc_rtcp_view *v, rtc_time now)
@@ -195,8 +253,12 @@ int rtc_rtp_receiver_handle_rtcp(rtc_rtp_receiver *r, const rtc_rtcp_view *v, rt
 void rtc_rtp_receiver_handle_rtt(rtc_rtp_receiver *r, rtc_time rtt)
 {
     if (rtt <= 0) return;
+    r->rtt = rtt;
     if (r->nack) rtc_nack_generator_handle_rtt(r->nack, rtt);
-    if (r->nack && recv__is_audio(&r->cfg)) rtc_jitter_buffer_set_latency(r->jb, recv__audio_wait(r, rtt));
+    if (r->nack && recv__is_audio(&r->cfg)) {
+        r->jbc.latency = recv__audio_wait(r, rtt);
+        rtc_jitter_buffer_set_latency(r->jb, r->jbc.latency);
+    }
 }
 
 void rtc_rtp_receiver_handle_timeout(rtc_rtp_receiver *r, rtc_time now)

@@ -44,6 +44,7 @@ typedef struct rtc_rtp_receiver_event { rtc_rtp_receiver_event_type type; } rtc_
 typedef struct rtc_rtp_receiver_stats {
     uint64_t packets, rtx_packets, bytes, ignored, malformed, plis_sent, nacks_sent, rrs_sent;
     uint64_t duplicates;         /* seqs that had already arrived (RTX probes, raced repairs): not counted again */
+    uint64_t restarts;           /* the sender restarted its sequence on this SSRC: state started over */
     rtc_nack_stats nack;
     rtc_jb_stats jb;
     int64_t lost;                /* cumulative, RFC 3550 */
@@ -55,7 +56,10 @@ typedef struct rtc_rtp_receiver rtc_rtp_receiver;
 int rtc_rtp_receiver_new(rtc_rtp_receiver **out, const rtc_rtp_receiver_config *cfg, rtc_time now);
 void rtc_rtp_receiver_free(rtc_rtp_receiver *r);            /* NULL-safe; drops queued frames */
 /* One RTP packet for this stream (media or RTX) in pkt->data; the receiver takes a ref
- * when it keeps it. RTC_EIGNORED for another SSRC/PT, RTX padding, duplicates (a seq that
+ * when it keeps it. A packet far from the highest seq (RFC 3550 A.1 dropout and
+ * misorder limits) is held until the next one: if that follows it, the sender
+ * restarted, and the jitter buffer, NACK and loss state start over from the held
+ * packet (video then asks for a keyframe); otherwise it is judged as usual. RTC_EIGNORED for another SSRC/PT, RTX padding, duplicates (a seq that
  * already arrived, e.g. an RTX bandwidth probe: counted in `duplicates` only); a parse
  * error for malformed packets (counted). */
 int rtc_rtp_receiver_handle_rtp(rtc_rtp_receiver *r, rtc_buf *pkt, rtc_time now);

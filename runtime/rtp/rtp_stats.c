@@ -25,6 +25,18 @@ static void stats__restart(rtc_rtp_recv_stats *s, uint16_t seq)
     s->have_transit = false;                          /* a new sender: a new clock offset */
 }
 
+bool rtc_rtp_recv_stats_is_jump(const rtc_rtp_recv_stats *s, uint16_t seq)
+{
+    uint16_t udelta = (uint16_t)(seq - s->max_seq);
+    return s->init && udelta >= MAX_DROPOUT && udelta <= 65536 - MAX_MISORDER;
+}
+
+void rtc_rtp_recv_stats_restart(rtc_rtp_recv_stats *s)
+{
+    s->init = false;
+    s->jitter_q4 = 0;
+}
+
 void rtc_rtp_recv_stats_on_packet(rtc_rtp_recv_stats *s, uint16_t seq, uint32_t ts,
                                   size_t payload_bytes, rtc_time arrival)
 {

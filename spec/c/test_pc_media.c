@@ -118,6 +118,7 @@ static void renegotiate_and_send_back(peer *a, peer *b, vnet *n, int atr)
         step(a, b, n, now + RTC_MS(33));
     }
     step(a, b, n, now + RTC_SEC(2));
+    fprintf(stderr, "back: %d frames, %d keyframes\n", a->frames[rt] - got_before, a->keyframes[rt]);
     ASSERT(a->frames[rt] - got_before >= 59);
     ASSERT_EQ(a->keyframes[rt], 2);
     ASSERT(b->frames[b->track_tr[1]] - audio_before >= 19);   /* the first audio stream still flows */

@@ -263,6 +263,33 @@ static void test_recovery_under_loss(void)
     vnet_free(net);
 }
 
+/* A packet reordered ahead of the very first one: the seqs between them are missing
+ * and get NACKed (they are often the start of the first keyframe); across the wrap. */
+static void test_before_first(void)
+{
+    rtc_nack_generator *g;
+    ASSERT_OK(rtc_nack_generator_new(&g, NULL, 0));
+    ASSERT_OK(rtc_nack_generator_handle_packet(g, 3, 0));
+    ASSERT_OK(rtc_nack_generator_handle_packet(g, 4, 0));
+    ASSERT_OK(rtc_nack_generator_handle_packet(g, 65534, 1000));     /* 5 before the first */
+    uint16_t seqs[16];
+    size_t n = rtc_nack_generator_poll_nack(g, seqs, 16);
+    ASSERT_EQ(n, 4);
+    ASSERT_EQ(seqs[0], 65535); ASSERT_EQ(seqs[1], 0); ASSERT_EQ(seqs[2], 1); ASSERT_EQ(seqs[3], 2);
+    ASSERT_OK(rtc_nack_generator_handle_packet(g, 0, 2000));          /* repaired */
+    ASSERT_EQ(rtc_nack_generator_handle_packet(g, 0, 2000), RTC_EIGNORED);
+    rtc_nack_stats st;
+    rtc_nack_generator_get_stats(g, &st);
+    ASSERT_EQ(st.missing, 3);
+    ASSERT_EQ(st.recovered, 1);
+    /* Far on, an old seq no longer counts as "before the first". */
+    for (uint16_t s = 5; s < 40000; s++) rtc_nack_generator_handle_packet(g, s, 3000 + s);
+    ASSERT_EQ(rtc_nack_generator_handle_packet(g, 20000, 50000), RTC_EIGNORED);
+    rtc_nack_generator_get_stats(g, &st);
+    ASSERT_EQ(st.missing, 0);
+    rtc_nack_generator_free(g);
+}
+
 int main(void)
 {
     RUN(test_gap_and_retries);
@@ -270,5 +297,6 @@ int main(void)
     RUN(test_history);
     RUN(test_rtx_vectors);
     RUN(test_recovery_under_loss);
+    RUN(test_before_first);
     return 0;
 }

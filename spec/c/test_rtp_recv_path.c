@@ -4,6 +4,7 @@
  * repaired packets are counted. */
 #include "rtc_test.h"
 #include "core/rtc_errors.h"
+#include "rtp/rtcp.h"
 #include "rtp/rtp_packet.h"
 #include "rtp/rtp_receiver.h"
 #include "rtp/rtx.h"
@@ -186,10 +187,115 @@ static void test_jitter_ignores_repairs(void)
     rtc_rtp_receiver_free(r);
 }
 
+static rtc_rtp_receiver *video_receiver(rtc_time now)
+{
+    rtc_rtp_receiver_config c = { .codec = RTC_CODEC_VP8, .pt = VPT, .ssrc = SSRC, .local_ssrc = LOCAL,
+                                  .nack = true, .pli = true, .wait_keyframe = true, .latency = RTC_MS(400) };
+    rtc_rtp_receiver *r;
+    ASSERT_OK(rtc_rtp_receiver_new(&r, &c, now));
+    return r;
+}
+
+/* PLIs among the RTCP the receiver sends now; frames out counted in *frames. */
+static int drain_count_pli(rtc_rtp_receiver *r, int *frames)
+{
+    uint8_t out[1500];
+    int n, plis = 0;
+    while ((n = rtc_rtp_receiver_poll_rtcp(r, out, sizeof out)) > 0) {
+        rtc_rtcp_view v[8];
+        int k = rtc_rtcp_parse_compound(out, (size_t)n, v, 8);
+        for (int i = 0; i < k; i++) if (v[i].pt == RTC_RTCP_PSFB && v[i].count == RTC_RTCP_FMT_PLI) plis++;
+    }
+    rtc_jb_frame f;
+    while (rtc_rtp_receiver_poll_frame(r, &f)) { (*frames)++; rtc_buf_unref(f.data); }
+    rtc_rtp_receiver_event ev;
+    while (rtc_rtp_receiver_poll_event(r, &ev)) {}
+    return plis;
+}
+
+/* Defect 3: a sender that restarts its sequence (backward, inside and beyond the
+ * duplicate window) on the same SSRC. Every packet after the jump used to be late:
+ * 0 of 300 frames came out and no keyframe was asked for. */
+static void restart_video(uint16_t before, uint16_t after)
+{
+    rtc_time now = RTC_SEC(1);
+    rtc_rtp_receiver *r = video_receiver(now);
+    int frames = 0, plis = 0;
+    for (int i = 0; i < 100; i++, now += RTC_MS(33)) {
+        ASSERT_OK(feed(r, packet(VPT, SSRC, (uint16_t)(before + i), (uint32_t)i * 3000u, i == 0), now));
+        plis += drain_count_pli(r, &frames);
+        rtc_rtp_receiver_handle_timeout(r, now);
+        plis += drain_count_pli(r, &frames);
+    }
+    ASSERT_GE(frames, 99);
+    ASSERT_EQ(plis, 0);
+    /* The restarted sender: new sequence, timestamps from zero, first frames not key
+     * (its keyframe was lost), then a keyframe in answer to the PLI. */
+    int frames_before = frames, kf_at = -1;
+    for (int i = 0; i < 300; i++, now += RTC_MS(33)) {
+        bool key = kf_at < 0 && plis > 0;
+        if (key) kf_at = i;
+        ASSERT_OK(feed(r, packet(VPT, SSRC, (uint16_t)(after + i), (uint32_t)i * 3000u, key), now));
+        plis += drain_count_pli(r, &frames);
+        rtc_rtp_receiver_handle_timeout(r, now);
+        plis += drain_count_pli(r, &frames);
+    }
+    ASSERT_GE(plis, 1);
+    ASSERT(kf_at >= 0 && kf_at < 5);
+    ASSERT_GE(frames - frames_before, 300 - kf_at - 1);
+    rtc_rtp_receiver_stats st;
+    rtc_rtp_receiver_get_stats(r, &st);
+    ASSERT_EQ(st.restarts, 1);
+    ASSERT_LE(st.lost, 1);
+    rtc_rtp_receiver_free(r);
+}
+
+static void test_restart_video(void)
+{
+    restart_video(30000, 29000);                        /* back 1000: inside the duplicate window */
+    restart_video(30000, 5);                            /* far back */
+    restart_video(65000, 40000);                        /* far back across the wrap */
+}
+
+/* Defect 3, audio: every frame after the restart comes out, including the first. */
+static void test_restart_audio(void)
+{
+    rtc_time now = RTC_SEC(1);
+    rtc_rtp_receiver *r = audio_receiver(false, now);
+    uint16_t seqs[512];
+    int ns = 0;
+    for (uint16_t i = 0; i < 100; i++) {
+        ASSERT_OK(feed(r, packet(PT, SSRC, (uint16_t)(20000 + i), i * 960u, false), now));
+        run_until(r, &now, now + RTC_MS(20), seqs, &ns);
+    }
+    ASSERT_EQ(ns, 100);
+    for (uint16_t i = 0; i < 300; i++) {
+        ASSERT_OK(feed(r, packet(PT, SSRC, (uint16_t)(100 + i), 555u + i * 960u, false), now));
+        run_until(r, &now, now + RTC_MS(20), seqs, &ns);
+    }
+    run_until(r, &now, now + RTC_SEC(1), seqs, &ns);
+    ASSERT_EQ(ns, 400);
+    ASSERT_EQ(seqs[100], 100);
+    /* A single stray far away is not a restart: it is dropped, the stream goes on. */
+    ASSERT_OK(feed(r, packet(PT, SSRC, 50000, 7u, false), now));
+    for (uint16_t i = 300; i < 310; i++) {
+        ASSERT_OK(feed(r, packet(PT, SSRC, (uint16_t)(100 + i), 555u + i * 960u, false), now));
+        run_until(r, &now, now + RTC_MS(20), seqs, &ns);
+    }
+    ASSERT_EQ(ns, 410);
+    rtc_rtp_receiver_stats st;
+    rtc_rtp_receiver_get_stats(r, &st);
+    ASSERT_EQ(st.restarts, 1);
+    ASSERT_EQ(st.lost, 0);
+    rtc_rtp_receiver_free(r);
+}
+
 int main(void)
 {
     RUN(test_audio_hole_without_nack);
     RUN(test_audio_hole_with_nack);
     RUN(test_jitter_ignores_repairs);
+    RUN(test_restart_video);
+    RUN(test_restart_audio);
     return 0;
 }

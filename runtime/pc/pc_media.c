@@ -292,30 +292,12 @@ static pc_layer *route_unsignaled(rtc_pc *pc, const rtc_rtp_packet *p)
     return NULL;
 }
 
-/* RTX on an SSRC the receiver was not configured with: unwrap it here and hand the
- * receiver the original packet. */
-static int handle_unsignaled_rtx(rtc_pc *pc, pc_tr *t, pc_layer *l, const rtc_buf *b)
+/* RTX on an SSRC the receiver was not configured with: from now on the receiver
+ * knows it, and unwraps and counts RTX in one place. */
+static int handle_unsignaled_rtx(rtc_pc *pc, pc_layer *l, rtc_buf *b)
 {
-    rtc_buf *m = rtc_buf_alloc(pc->cfg.pool, b->len);
-    if (!m) return RTC_ENOMEM;
-    int n = rtc_rtx_unwrap(b->data, b->len, t->pt, l->ssrc, m->data, m->cap);
-    int r = n;
-    if (n >= 0) {
-        l->unsignaled_rtx_packets++;
-        m->len = (size_t)n;
-        r = rtc_rtp_receiver_handle_rtp(l->recv, m, pc->now);
-    }
-    rtc_buf_unref(m);
-    return r;
-}
-
-static pc_tr *tr_of_layer(rtc_pc *pc, const pc_layer *l)
-{
-    for (int i = 0; i < pc->media->ntrs; i++) {
-        pc_tr *t = pc->media->trs[i];
-        if (l >= t->layers && l < t->layers + PC_MAX_LAYERS) return t;
-    }
-    return NULL;
+    rtc_rtp_receiver_set_rtx_ssrc(l->recv, l->unsignaled_rtx_ssrc);
+    return rtc_rtp_receiver_handle_rtp(l->recv, b, pc->now);
 }
 
 static int handle_rtp(rtc_pc *pc, rtc_buf *b)
@@ -341,14 +323,14 @@ static int handle_rtp(rtc_pc *pc, rtc_buf *b)
         pc_tr *c = md->trs[i];
         for (int k = 0; k < c->nlayers; k++) {
             pc_layer *l = &c->layers[k];
-            if (l->unsignaled_rtx_ssrc && l->unsignaled_rtx_ssrc == p.h.ssrc) return handle_unsignaled_rtx(pc, c, l, b);
+            if (l->unsignaled_rtx_ssrc && l->unsignaled_rtx_ssrc == p.h.ssrc) return handle_unsignaled_rtx(pc, l, b);
             if (l->ssrc == p.h.ssrc || (l->rtx_ssrc && l->rtx_ssrc == p.h.ssrc))
                 return rtc_rtp_receiver_handle_rtp(l->recv, b, pc->now);
         }
     }
     pc_layer *l = route_unsignaled(pc, &p);
     if (!l) { md->stats.unroutable++; return RTC_EIGNORED; }
-    if (l->unsignaled_rtx_ssrc == p.h.ssrc) return handle_unsignaled_rtx(pc, tr_of_layer(pc, l), l, b);
+    if (l->unsignaled_rtx_ssrc == p.h.ssrc) return handle_unsignaled_rtx(pc, l, b);
     return rtc_rtp_receiver_handle_rtp(l->recv, b, pc->now);
 }
 
@@ -594,7 +576,7 @@ int rtc_pc_transceiver_info(rtc_pc *pc, int tr, rtc_transceiver_info *out)
         out->has_inbound = true;
         out->packets_received += rs.packets;
         out->bytes_received += rs.bytes;
-        out->rtx_received += rs.rtx_packets + l->unsignaled_rtx_packets;
+        out->rtx_received += rs.retransmitted;          /* RTX and plain resends alike */
         out->frames_received += l->frames;
         out->keyframes_received += l->keyframes;
         out->nack_count += rs.nacks_sent;

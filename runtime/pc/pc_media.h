@@ -82,7 +82,8 @@ typedef struct rtc_transceiver_info {
     /* inbound-rtp (summed over simulcast layers) */
     int layers;                  /* incoming streams (simulcast layers by RID) */
     bool has_inbound;
-    uint64_t packets_received, bytes_received, frames_received, keyframes_received, rtx_received;
+    uint64_t packets_received, bytes_received, frames_received, keyframes_received;
+    uint64_t rtx_received;       /* retransmissions received: on the RTX SSRC, or plain resends that filled a NACKed hole */
     uint64_t nack_count, pli_count, fir_count;
     int64_t packets_lost;
     double jitter;               /* seconds */

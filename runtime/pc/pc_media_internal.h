@@ -14,8 +14,8 @@ typedef struct pc_layer {
     char rid[16];                        /* "" for a stream without RID */
     rtc_rtp_receiver *recv;
     uint32_t ssrc, rtx_ssrc;             /* rtx_ssrc: configured in the receiver (signalled) */
-    uint32_t unsignaled_rtx_ssrc;        /* RTX learned from MID/RRID: unwrapped here */
-    uint64_t unsignaled_rtx_packets, frames, keyframes;
+    uint32_t unsignaled_rtx_ssrc;        /* RTX learned from MID/RRID: handed to the receiver */
+    uint64_t frames, keyframes;
 } pc_layer;
 
 typedef struct pc_tr {

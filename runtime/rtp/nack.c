@@ -135,9 +135,10 @@ int rtc_nack_generator_handle_packet(rtc_nack_generator *g, uint16_t seq, rtc_ti
     if (!sl->missing) { g->stats.duplicates++; return RTC_EIGNORED; }
     sl->missing = 0;
     g->stats.missing--;
-    if (sl->retries) g->stats.recovered++; else g->stats.reordered++;
     g->stats.received++;
-    return 0;
+    if (!sl->retries) { g->stats.reordered++; return 0; }
+    g->stats.recovered++;
+    return 1;
 }
 
 void rtc_nack_generator_handle_rtt(rtc_nack_generator *g, rtc_time rtt) { if (rtt > 0) g->rtt = rtt; }

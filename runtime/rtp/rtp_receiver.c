@@ -30,6 +30,7 @@ struct rtc_rtp_receiver {
     rtc_time rtt;                      /* last handle_rtt, 0 = none */
     rtc_buf *held;                     /* our ref: a packet far from the highest seq, until the next */
     uint16_t held_seq;
+    bool held_rtx;
 };
 
 /* How long an audio hole may hold back later packets while NACK repairs it: the
@@ -159,8 +160,8 @@ static int recv__restart(rtc_rtp_receiver *r)
     return 0;
 }
 
-/* A media packet (RTX unwrapped) for stats, NACK and the jitter buffer. */
-static int recv__accept(rtc_rtp_receiver *r, rtc_buf *media)
+/* A media packet (RTX unwrapped: rtx) for stats, NACK and the jitter buffer. */
+static int recv__accept(rtc_rtp_receiver *r, rtc_buf *media, bool rtx)
 {
     rtc_rtp_packet p;
     int e = rtc_rtp_parse(&p, media->data, media->len);
@@ -172,7 +173,11 @@ static int recv__accept(rtc_rtp_receiver *r, rtc_buf *media)
     r->stats.packets++;
     r->stats.bytes += p.payload_len;
     rtc_rtp_recv_stats_on_packet(&r->rstats, p.h.seq, p.h.ts, p.payload_len, r->now);
-    if (r->nack) rtc_nack_generator_handle_packet(r->nack, p.h.seq, r->now);
+    /* Without RTX the sender resends on the media SSRC: a NACKed hole filled there is
+     * counted as retransmitted (as RTX is), so repaired never exceeds retransmitted.
+     * With RTX negotiated, a media packet is always an original, however late. */
+    if (r->nack && rtc_nack_generator_handle_packet(r->nack, p.h.seq, r->now) == 1 && !rtx && !r->cfg.rtx_pt)
+        r->stats.retransmitted++;
     e = rtc_jitter_buffer_handle_packet(r->jb, media, r->now);
     recv__collect(r);
     return e == RTC_EIGNORED ? RTC_EIGNORED : e < 0 ? (r->stats.malformed++, e) : 0;
@@ -185,6 +190,7 @@ int rtc_rtp_receiver_handle_rtp(rtc_rtp_receiver *r, rtc_buf *pkt, rtc_time now)
     int e = rtc_rtp_parse(&p, pkt->data, pkt->len);
     if (e < 0) { r->stats.malformed++; return e; }
     rtc_buf *media = NULL;
+    bool rtx = false;
     if (p.h.ssrc == r->cfg.ssrc && p.h.pt == r->cfg.pt) {
         media = rtc_buf_ref(pkt);
     } else if (r->cfg.rtx_ssrc && p.h.ssrc == r->cfg.rtx_ssrc && p.h.pt == r->cfg.rtx_pt) {
@@ -199,6 +205,8 @@ int rtc_rtp_receiver_handle_rtp(rtc_rtp_receiver *r, rtc_buf *pkt, rtc_time now)
         media->len = (size_t)e;
         rtc_rtp_parse(&p, media->data, media->len);
         r->stats.rtx_packets++;
+        r->stats.retransmitted++;
+        rtx = true;
     } else {
         r->stats.ignored++;
         return RTC_EIGNORED;
@@ -211,16 +219,17 @@ int rtc_rtp_receiver_handle_rtp(rtc_rtp_receiver *r, rtc_buf *pkt, rtc_time now)
         if (r->held) { r->stats.ignored++; rtc_buf_unref(r->held); }
         r->held = media;
         r->held_seq = p.h.seq;
+        r->held_rtx = rtx;
         return 0;
     }
     if (r->held) {
         rtc_buf *h = r->held;
         r->held = NULL;
         if (jump && (e = recv__restart(r)) < 0) { rtc_buf_unref(h); rtc_buf_unref(media); return e; }
-        recv__accept(r, h);
+        recv__accept(r, h, r->held_rtx);
         rtc_buf_unref(h);
     }
-    e = recv__accept(r, media);
+    e = recv__accept(r, media, rtx);
     rtc_buf_unref(media);
     return e;
 }
@@ -249,6 +258,8 @@ int rtc_rtp_receiver_handle_rtcp(rtc_rtp_receiver *r, const rtc_rtcp_view *v, rt
     }
     return RTC_EIGNORED;
 }
+
+void rtc_rtp_receiver_set_rtx_ssrc(rtc_rtp_receiver *r, uint32_t rtx_ssrc) { r->cfg.rtx_ssrc = rtx_ssrc; }
 
 void rtc_rtp_receiver_handle_rtt(rtc_rtp_receiver *r, rtc_time rtt)
 {

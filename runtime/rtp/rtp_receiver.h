@@ -44,6 +44,8 @@ typedef struct rtc_rtp_receiver_event { rtc_rtp_receiver_event_type type; } rtc_
 typedef struct rtc_rtp_receiver_stats {
     uint64_t packets, rtx_packets, bytes, ignored, malformed, plis_sent, nacks_sent, rrs_sent;
     uint64_t duplicates;         /* seqs that had already arrived (RTX probes, raced repairs): not counted again */
+    uint64_t retransmitted;      /* packets that came as retransmissions: every RTX packet, and a
+                                    media packet filling a hole a NACK asked for (plain resend) */
     uint64_t restarts;           /* the sender restarted its sequence on this SSRC: state started over */
     rtc_nack_stats nack;
     rtc_jb_stats jb;
@@ -66,6 +68,9 @@ int rtc_rtp_receiver_handle_rtp(rtc_rtp_receiver *r, rtc_buf *pkt, rtc_time now)
 /* One RTCP packet of a parsed compound (borrowed): SR from our sender, BYE. Others
  * give RTC_EIGNORED. */
 int rtc_rtp_receiver_handle_rtcp(rtc_rtp_receiver *r, const rtc_rtcp_view *v, rtc_time now);
+/* The RTX SSRC, learned after creation (unsignaled streams name their RTX stream
+ * with repaired-RID): RTX packets on it are unwrapped from then on. */
+void rtc_rtp_receiver_set_rtx_ssrc(rtc_rtp_receiver *r, uint32_t rtx_ssrc);
 /* Round-trip estimate from the transport: spaces NACK retries and, for audio, bounds
  * how long a hole holds back later packets. */
 void rtc_rtp_receiver_handle_rtt(rtc_rtp_receiver *r, rtc_time rtt);

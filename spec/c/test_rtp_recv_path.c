@@ -290,6 +290,62 @@ static void test_restart_audio(void)
     rtc_rtp_receiver_free(r);
 }
 
+/* Defect 7: repairs and retransmissions agree. Without RTX the sender resends the
+ * original packet on the media SSRC; each one that fills a NACKed hole is a
+ * retransmission received (it used to read 0 beside 58 repaired). With RTX, probes
+ * of packets already here count as retransmissions but repair nothing. */
+static void test_repaired_vs_retransmitted(void)
+{
+    rtc_time now = RTC_SEC(1);
+    rtc_rtp_receiver_config c = { .codec = RTC_CODEC_OPUS, .pt = PT, .ssrc = SSRC, .local_ssrc = LOCAL,
+                                  .nack = true, .latency = RTC_MS(300) };
+    rtc_rtp_receiver *r;
+    ASSERT_OK(rtc_rtp_receiver_new(&r, &c, now));
+    rtc_rtp_receiver_handle_rtt(r, RTC_MS(40));
+    int nacked = 0;
+    for (uint16_t s = 0; s < 200; s++) {
+        if (s % 10 != 5) ASSERT_OK(feed(r, packet(PT, SSRC, s, s * 960u, false), now));
+        uint8_t out[1500];
+        int n;
+        while ((n = rtc_rtp_receiver_poll_rtcp(r, out, sizeof out)) > 0) {
+            rtc_rtcp_view v[4];
+            int k = rtc_rtcp_parse_compound(out, (size_t)n, v, 4);
+            for (int i = 0; i < k; i++) {
+                uint16_t seqs[64];
+                if (v[i].pt != RTC_RTCP_RTPFB) continue;
+                int m = rtc_rtcp_read_nack(&v[i], seqs, 64);
+                for (int j = 0; j < m; j++, nacked++)          /* the sender answers with the original */
+                    ASSERT_EQ(feed(r, packet(PT, SSRC, seqs[j], seqs[j] * 960u, false), now), 0);
+            }
+        }
+        run_until(r, &now, now + RTC_MS(20), NULL, NULL);
+    }
+    rtc_rtp_receiver_stats st;
+    rtc_rtp_receiver_get_stats(r, &st);
+    ASSERT_EQ(nacked, 20);
+    ASSERT_EQ(st.nack.recovered, 20);
+    ASSERT_EQ(st.retransmitted, 20);
+    ASSERT_EQ(st.rtx_packets, 0);
+    ASSERT_EQ(st.lost, 0);
+    rtc_rtp_receiver_free(r);
+
+    /* RTX learned after creation (an unsignaled stream): unwrapped from then on. */
+    rtc_rtp_receiver_config none = { .codec = RTC_CODEC_OPUS, .pt = PT, .ssrc = SSRC, .local_ssrc = LOCAL,
+                                     .nack = true, .rtx_pt = RTX_PT };
+    ASSERT_OK(rtc_rtp_receiver_new(&r, &none, now));
+    for (uint16_t s = 0; s < 20; s++) if (s != 10) ASSERT_OK(feed(r, packet(PT, SSRC, s, s * 960u, false), now));
+    ASSERT_EQ(feed(r, rtx_of(10, 1), now), RTC_EIGNORED);           /* an unknown SSRC */
+    rtc_rtp_receiver_set_rtx_ssrc(r, RTX_SSRC);
+    ASSERT_OK(feed(r, rtx_of(10, 2), now));
+    ASSERT_EQ(feed(r, rtx_of(12, 3), now), RTC_EIGNORED);           /* a probe: already here */
+    rtc_rtp_receiver_get_stats(r, &st);
+    ASSERT_EQ(st.rtx_packets, 2);
+    ASSERT_EQ(st.retransmitted, 2);
+    ASSERT_EQ(st.duplicates, 1);
+    ASSERT_EQ(st.lost, 0);
+    rtc_rtp_receiver_free(r);
+}
+
 int main(void)
 {
     RUN(test_audio_hole_without_nack);
@@ -297,5 +353,6 @@ int main(void)
     RUN(test_jitter_ignores_repairs);
     RUN(test_restart_video);
     RUN(test_restart_audio);
+    RUN(test_repaired_vs_retransmitted);
     return 0;
 }

@@ -183,6 +183,39 @@ static void bench_streams(void)
     rtc_pool_free(pool);
 }
 
+/* NACK tracking per packet with `holes` packets missing at any time (1 s max age,
+ * one packet a ms, every (1000 / holes)th lost and never repaired), and the lossless
+ * case: handle_packet, one poll_nack per packet (the receiver drains after each
+ * packet), handle_timeout when due. */
+static void bench_nack(int holes)
+{
+    rtc_nack_generator *g;
+    rtc_nack_generator_new(&g, NULL, 0);
+    enum { N = 2000000 };
+    size_t nacks = 0;
+    int every = holes ? 1000 / holes : 0;
+    rtc_time t0 = rtc_clock_now();
+    for (int i = 0; i < N; i++) {
+        rtc_time now = (rtc_time)i * RTC_MS(1);
+        if (every && i % every == every / 2) continue;
+        rtc_nack_generator_handle_packet(g, (uint16_t)i, now);
+        if (rtc_nack_generator_poll_timeout(g) <= now) rtc_nack_generator_handle_timeout(g, now);
+        uint16_t seqs[128];
+        nacks += rtc_nack_generator_poll_nack(g, seqs, 128);
+        rtc_nack_event ev;
+        while (rtc_nack_generator_poll_event(g, &ev)) {}
+    }
+    rtc_time dt = rtc_clock_now() - t0;
+    rtc_nack_stats st;
+    rtc_nack_generator_get_stats(g, &st);
+    char label[64];
+    snprintf(label, sizeof label, "nack: %d holes in the window", holes);
+    report(label, N, dt, 0);
+    printf("|   %-42s | %12.1f | %9s |\n", "ns per packet", (double)dt * 1000 / N, "");
+    sink += nacks + st.missing;
+    rtc_nack_generator_free(g);
+}
+
 int main(void)
 {
     printf("| %-44s | %12s | %9s |\n", "stage", "packets/s", "Mbit/s");
@@ -195,6 +228,9 @@ int main(void)
     }
     bench_rtx_twcc();
     bench_streams();
+    bench_nack(0);
+    bench_nack(10);
+    bench_nack(50);
     for (size_t i = 0; i < npkts; i++) rtc_buf_unref(pkts[i]);
     free(pkts);
     printf("(%zu packets per run, %d frames of %d bytes)\n", npkts, FRAMES, FRAME_BYTES);

@@ -201,6 +201,7 @@ static pc_layer *start_receiver(rtc_pc *pc, pc_tr *t, uint32_t ssrc, uint32_t rt
      * retries at the default spacing, since a receive-only side learns no RTT. */
     rc.latency = t->kind == RTC_MEDIA_AUDIO ? RTC_MS(300) : RTC_MS(400);
     rc.nack_cfg.default_rtt = RTC_MS(50);
+    rc.pool = pc->cfg.pool;
     int r = rtc_rtp_receiver_new(&l->recv, &rc, pc->now);
     if (r < 0) { rtc_warn(TAG, "mid %s: cannot create the receiver: %s", t->mid, rtc_strerror(r)); return NULL; }
     memcpy(l->rid, rid, rid_len);

@@ -29,12 +29,15 @@ typedef struct rtc_jitter_buffer_config {
     size_t capacity;             /* packets held, power of two (64-32768); 0 = 2048 */
     size_t max_frame_bytes;      /* larger assembled frames are dropped; 0 = 8 MiB */
     bool wait_keyframe;          /* video: after a drop (and at start) skip frames until a keyframe */
+    rtc_pool *pool;              /* borrowed, outlives the buffer: frames that fit a pool buffer
+                                    come from it (audio, small video frames); NULL = heap */
     bool no_wait;                /* a hole never holds back a later packet: nothing will fill it
                                     (no NACK) and the decoder conceals it (Opus PLC) */
 } rtc_jitter_buffer_config;
 
 typedef struct rtc_jb_frame {
-    rtc_buf *data;               /* the assembled frame; ownership passes to the caller (unref) */
+    rtc_buf *data;               /* the assembled frame, its exact size (or a pool buffer);
+                                    ownership passes to the caller (unref) */
     uint32_t ts;                 /* RTP timestamp */
     int64_t ext_ts;              /* unwrapped timestamp */
     uint16_t first_seq, last_seq;

@@ -63,7 +63,8 @@ int rtc_rtp_receiver_new(rtc_rtp_receiver **out, const rtc_rtp_receiver_config *
     if (!r->cfg.clock_rate) r->cfg.clock_rate = cfg->codec == RTC_CODEC_OPUS ? 48000 : 90000;
     if (r->cfg.rr_interval <= 0) r->cfg.rr_interval = RTC_SEC(1);
     if (r->cfg.pli_interval <= 0) r->cfg.pli_interval = RTC_MS(500);
-    rtc_jitter_buffer_config jc = { .codec = cfg->codec, .latency = cfg->latency, .wait_keyframe = cfg->wait_keyframe };
+    rtc_jitter_buffer_config jc = { .codec = cfg->codec, .latency = cfg->latency, .wait_keyframe = cfg->wait_keyframe,
+                                    .pool = cfg->pool };
     if (recv__is_audio(cfg) && !cfg->nack) jc.no_wait = true;      /* nothing would fill a hole */
     else if (recv__is_audio(cfg))
         jc.latency = recv__audio_wait(r, cfg->nack_cfg.default_rtt > 0 ? cfg->nack_cfg.default_rtt : RTC_MS(100));
@@ -194,7 +195,7 @@ int rtc_rtp_receiver_handle_rtp(rtc_rtp_receiver *r, rtc_buf *pkt, rtc_time now)
     if (p.h.ssrc == r->cfg.ssrc && p.h.pt == r->cfg.pt) {
         media = rtc_buf_ref(pkt);
     } else if (r->cfg.rtx_ssrc && p.h.ssrc == r->cfg.rtx_ssrc && p.h.pt == r->cfg.rtx_pt) {
-        media = rtc_buf_alloc(NULL, pkt->len);
+        media = rtc_buf_alloc(r->cfg.pool, pkt->len);
         if (!media) return RTC_ENOMEM;
         e = rtc_rtx_unwrap(pkt->data, pkt->len, r->cfg.pt, r->cfg.ssrc, media->data, media->cap);
         if (e < 0) {

@@ -33,6 +33,8 @@ typedef struct rtc_rtp_receiver_config {
     bool wait_keyframe;          /* video: start on and recover at keyframes */
     rtc_time rr_interval;        /* 0 = 1 s */
     rtc_time pli_interval;       /* at most one PLI per interval; 0 = 500 ms */
+    rtc_pool *pool;              /* borrowed, outlives the receiver: unwrapped RTX packets and
+                                    frames that fit come from it; NULL = heap */
 } rtc_rtp_receiver_config;
 
 typedef enum {

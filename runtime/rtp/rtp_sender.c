@@ -97,6 +97,17 @@ static void send__stamp_twcc(rtc_rtp_sender *s, rtc_buf *b)
     if (rtc_rtp_rewrite_ext(b->data, b->len, s->cfg.twcc_id, v, 2) == 0) (*s->cfg.twcc_seq)++;
 }
 
+/* An RTX packet leaves now: receivers estimate bandwidth from abs-send-time, and the
+ * original's stamp would make the repair look delayed by the whole NACK round trip.
+ * (A resend without RTX keeps its bytes: see the header on SRTP.) */
+static void send__stamp_abs_send_time(rtc_rtp_sender *s, rtc_buf *b)
+{
+    if (!s->cfg.abs_send_time_id) return;
+    uint8_t v[3];
+    rtc_ext_put_abs_send_time(v, rtc_abs_send_time_from_us(s->now + s->cfg.unix_offset_us));
+    rtc_rtp_rewrite_ext(b->data, b->len, s->cfg.abs_send_time_id, v, 3);
+}
+
 int rtc_rtp_sender_send_frame(rtc_rtp_sender *s, const uint8_t *frame, size_t len, uint32_t ts,
                               const rtc_pack_params *pp, rtc_time now)
 {
@@ -162,6 +173,7 @@ static void send__answer_nack(rtc_rtp_sender *s, const rtc_rtcp_view *v)
         if (len < 0) { rtc_buf_unref(b); continue; }
         b->len = (size_t)len;
         send__stamp_twcc(s, b);     /* a new packet on the transport: its own seq */
+        send__stamp_abs_send_time(s, b);
         s->rtx_seq++;
         s->stats.rtx_packets++;
         rtc_bufq_push(&s->rtp_q, b);

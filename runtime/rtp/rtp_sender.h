@@ -6,7 +6,9 @@
  * value from one shared counter (config twcc_seq) when it makes a packet, before the
  * history keeps it. A NACK answered without RTX then resends the very bytes first
  * sent: under SRTP that packet reuses its (SSRC, index), and with AES-GCM any other
- * plaintext under that IV would give the key stream and the GHASH key away.
+ * plaintext under that IV would give the key stream and the GHASH key away. So such
+ * a resend keeps its original abs-send-time too; an RTX packet gets the time it
+ * leaves, as it gets its own transport-wide seq.
  *
  * Sans-IO machine. Contract: after rtc_rtp_sender_send_frame(), _handle_rtcp() or
  * _handle_timeout(), drain _poll_transmit() and _poll_event() until both return 0,

@@ -5,6 +5,8 @@
 #include "rtc_test.h"
 #include "core/rtc_errors.h"
 #include "rtp/rtcp.h"
+#include "rtp/rtp_ext.h"
+#include "rtp/rtp_sender.h"
 #include "rtp/rtp_packet.h"
 #include "rtp/rtp_receiver.h"
 #include "rtp/rtx.h"
@@ -346,6 +348,124 @@ static void test_repaired_vs_retransmitted(void)
     rtc_rtp_receiver_free(r);
 }
 
+/* Defect 6: an RTX packet carries the abs-send-time of its own departure (it kept
+ * the original's); a plain resend stays byte for byte the original (SRTP). */
+static void test_rtx_abs_send_time(void)
+{
+    for (int with_rtx = 0; with_rtx < 2; with_rtx++) {
+        rtc_pool *pool = rtc_pool_new(64);
+        uint16_t twseq = 0;
+        rtc_rtp_sender_config sc = { .codec = RTC_CODEC_VP8, .pt = VPT, .ssrc = SSRC, .abs_send_time_id = 2,
+                                     .twcc_id = 3, .twcc_seq = &twseq, .initial_seq = 100, .pool = pool,
+                                     .unix_offset_us = RTC_SEC(1000) };
+        if (with_rtx) { sc.rtx_pt = RTX_PT; sc.rtx_ssrc = RTX_SSRC; }
+        rtc_rtp_sender *s;
+        rtc_time now = RTC_SEC(1);
+        ASSERT_OK(rtc_rtp_sender_new(&s, &sc, now));
+        uint8_t frame[300] = { 0x10 };
+        ASSERT_EQ(rtc_rtp_sender_send_frame(s, frame, sizeof frame, 0, NULL, now), 1);
+        rtc_rtp_out o;
+        uint8_t first[1500];
+        size_t first_len = 0;
+        while (rtc_rtp_sender_poll_transmit(s, &o)) { memcpy(first, o.buf->data, o.buf->len); first_len = o.buf->len; rtc_buf_unref(o.buf); }
+        now += RTC_MS(700);
+        uint8_t nack[64];
+        uint16_t seq = 100;
+        int n = rtc_rtcp_write_nack(nack, sizeof nack, LOCAL, SSRC, &seq, 1);
+        rtc_rtcp_view v[2];
+        ASSERT_EQ(rtc_rtcp_parse_compound(nack, (size_t)n, v, 2), 1);
+        ASSERT_OK(rtc_rtp_sender_handle_rtcp(s, &v[0], now));
+        ASSERT_EQ(rtc_rtp_sender_poll_transmit(s, &o), 1);
+        rtc_rtp_packet p, q;
+        ASSERT_OK(rtc_rtp_parse(&p, o.buf->data, o.buf->len));
+        ASSERT_OK(rtc_rtp_parse(&q, first, first_len));
+        uint32_t ast, ast0;
+        ASSERT_OK(rtc_ext_read_abs_send_time(rtc_rtp_find_ext(&p.h, 2), &ast));
+        ASSERT_OK(rtc_ext_read_abs_send_time(rtc_rtp_find_ext(&q.h, 2), &ast0));
+        ASSERT_EQ(ast0, rtc_abs_send_time_from_us(RTC_SEC(1001)));
+        if (with_rtx) {
+            ASSERT_EQ(p.h.ssrc, RTX_SSRC);
+            ASSERT_EQ(ast, rtc_abs_send_time_from_us(RTC_SEC(1001) + RTC_MS(700)));
+        } else {
+            ASSERT_EQ(o.buf->len, first_len);
+            ASSERT_MEMEQ(o.buf->data, first, first_len);
+        }
+        rtc_buf_unref(o.buf);
+        rtc_rtp_sender_free(s);
+        rtc_pool_free(pool);
+    }
+}
+
+/* Defect 6: received RTX is unwrapped into pool buffers and frames come out at their
+ * own size (from the pool when they fit): after warm-up, a thousand RTX repairs and
+ * audio frames take no new buffer, and a 3 KB video frame is not a 6 KB allocation. */
+static void test_pooled_receive(void)
+{
+    rtc_pool *pool = rtc_pool_new(256);
+    rtc_time now = RTC_SEC(1);
+    rtc_rtp_receiver_config c = { .codec = RTC_CODEC_OPUS, .pt = PT, .ssrc = SSRC, .local_ssrc = LOCAL,
+                                  .nack = true, .rtx_pt = RTX_PT, .rtx_ssrc = RTX_SSRC, .pool = pool };
+    rtc_rtp_receiver *r;
+    ASSERT_OK(rtc_rtp_receiver_new(&r, &c, now));
+    rtc_pool_stats ps0 = {0}, ps;
+    int frames = 0;
+    for (uint16_t s = 0; s < 2000; s++) {
+        /* Every other packet comes as its RTX repair, right away. */
+        ASSERT_OK(feed(r, s % 2 ? rtx_of(s, s) : packet(PT, SSRC, s, s * 960u, false), now));
+        rtc_jb_frame f;
+        uint8_t out[1500];
+        while (rtc_rtp_receiver_poll_rtcp(r, out, sizeof out) > 0) {}
+        while (rtc_rtp_receiver_poll_frame(r, &f)) {
+            ASSERT(f.data->pool == pool);
+            frames++;
+            rtc_buf_unref(f.data);
+        }
+        now += RTC_MS(20);
+        rtc_rtp_receiver_handle_timeout(r, now);
+        if (s == 100) rtc_pool_get_stats(pool, &ps0);
+    }
+    rtc_pool_get_stats(pool, &ps);
+    ASSERT_GE(frames, 1990);
+    ASSERT_EQ(ps.allocated, ps0.allocated);             /* reused, nothing new */
+    rtc_rtp_receiver_stats st;
+    rtc_rtp_receiver_get_stats(r, &st);
+    ASSERT_EQ(st.rtx_packets, 1000);
+    rtc_rtp_receiver_free(r);
+
+    rtc_rtp_receiver_config vc = { .codec = RTC_CODEC_VP8, .pt = VPT, .ssrc = SSRC, .local_ssrc = LOCAL, .pool = pool,
+                                   .rtx_pt = RTX_PT, .rtx_ssrc = RTX_SSRC };
+    ASSERT_OK(rtc_rtp_receiver_new(&r, &vc, now));
+    for (uint16_t s = 0; s < 3; s++) {
+        uint8_t pay[1001];
+        memset(pay, 0x55, sizeof pay);
+        pay[0] = s == 0 ? 0x10 : 0x00;                  /* S on the first; a key frame tag */
+        if (s == 0) pay[1] = 0x00;
+        rtc_rtp_header h = { .pt = VPT, .seq = s, .ts = 9000, .ssrc = SSRC, .marker = s == 2 };
+        rtc_buf *b = rtc_buf_alloc(NULL, 1500);
+        b->len = (size_t)rtc_rtp_write(b->data, b->cap, &h, pay, sizeof pay, 0);
+        if (s == 1) {                                   /* this one arrives as RTX */
+            rtc_buf *x = rtc_buf_alloc(NULL, 1500);
+            x->len = (size_t)rtc_rtx_wrap(b->data, b->len, RTX_PT, RTX_SSRC, 9, x->data, x->cap);
+            rtc_buf_unref(b);
+            b = x;
+        }
+        rtc_pool_get_stats(pool, &ps0);
+        ASSERT_OK(feed(r, b, now));
+        rtc_pool_get_stats(pool, &ps);
+        ASSERT_EQ(ps.in_use, ps0.in_use + (s == 1));    /* the unwrapped packet waits in a pool buffer */
+    }
+    now += RTC_SEC(1);
+    rtc_rtp_receiver_handle_timeout(r, now);
+    rtc_jb_frame f;
+    ASSERT_EQ(rtc_rtp_receiver_poll_frame(r, &f), 1);
+    ASSERT_EQ(f.data->len, 3000);
+    ASSERT(f.data->pool == NULL);                       /* larger than a pool buffer */
+    ASSERT_EQ(f.data->cap, 3000);
+    rtc_buf_unref(f.data);
+    rtc_rtp_receiver_free(r);
+    rtc_pool_free(pool);
+}
+
 int main(void)
 {
     RUN(test_audio_hole_without_nack);
@@ -354,5 +474,7 @@ int main(void)
     RUN(test_restart_video);
     RUN(test_restart_audio);
     RUN(test_repaired_vs_retransmitted);
+    RUN(test_rtx_abs_send_time);
+    RUN(test_pooled_receive);
     return 0;
 }

@@ -195,7 +195,9 @@ static pc_layer *start_receiver(rtc_pc *pc, pc_tr *t, uint32_t ssrc, uint32_t rt
     rc.local_ssrc = t->sender ? t->ssrc : md->rtcp_ssrc;
     rc.cname = md->cname;
     rc.nack = t->fb_nack;
-    rc.pli = t->fb_pli || t->fb_fir;
+    rc.pli = t->fb_pli;
+    rc.fir = t->fb_fir;                                 /* used when the peer takes no PLI */
+    rc.rsize = t->rtcp_rsize;
     rc.wait_keyframe = t->kind == RTC_MEDIA_VIDEO;
     /* How long a hole may hold back later frames while NACK/RTX repairs it: a few
      * retries at the default spacing, since a receive-only side learns no RTT. */
@@ -243,7 +245,10 @@ void pc__media_start_streams(rtc_pc *pc, pc_tr *t)
         start_receiver(pc, t, t->remote_ssrc, t->remote_rtx_ssrc, "", 0);
     /* The feedback machine starts with the first packet (handle_rtp): its media SSRC
      * must name one of the peer's streams, or libwebrtc drops the feedback. */
-    if (t->fb_twcc && t->twcc_id && !md->twcc_id && pc__dir_recvs(t->current)) md->twcc_id = t->twcc_id;
+    if (t->fb_twcc && t->twcc_id && !md->twcc_id && pc__dir_recvs(t->current)) {
+        md->twcc_id = t->twcc_id;
+        md->twcc_rsize = t->rtcp_rsize;
+    }
 }
 
 /* ---- receive ---------------------------------------------------------------------------- */
@@ -313,6 +318,8 @@ static int handle_rtp(rtc_pc *pc, rtc_buf *b)
         memset(&tc, 0, sizeof tc);
         tc.sender_ssrc = md->rtcp_ssrc;
         tc.media_ssrc = p.h.ssrc;
+        tc.compound = !md->twcc_rsize;
+        tc.cname = md->cname;
         rtc_twcc_receiver_new(&md->twcc, &tc, pc->now);
     }
     if (md->twcc) {
@@ -477,6 +484,14 @@ void pc__media_pump(rtc_pc *pc)
     }
 }
 
+void pc__media_bye(rtc_pc *pc)
+{
+    pc_media *md = pc->media;
+    if (!md) return;
+    for (int i = 0; i < md->ntrs; i++)
+        if (md->trs[i]->sender) rtc_rtp_sender_bye(md->trs[i]->sender, pc->now);
+}
+
 void pc__media_handle_timeout(rtc_pc *pc)
 {
     pc_media *md = pc->media;
@@ -582,9 +597,10 @@ int rtc_pc_transceiver_info(rtc_pc *pc, int tr, rtc_transceiver_info *out)
         out->keyframes_received += l->keyframes;
         out->nack_count += rs.nacks_sent;
         out->pli_count += rs.plis_sent;
+        out->fir_count += rs.firs_sent;
         out->packets_lost += rs.lost;
         if (k == 0) out->jitter = t->clock_rate ? (double)rs.jitter / t->clock_rate : 0;
-        out->packets_repaired += rs.nack.recovered;
+        out->packets_repaired += rs.repaired;
         out->frames_dropped += rs.jb.frames_dropped + rs.jb.frames_skipped;
         out->packets_given_up += rs.nack.given_up;
         out->frames_skipped += rs.jb.frames_skipped;

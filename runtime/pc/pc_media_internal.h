@@ -44,6 +44,7 @@ typedef struct pc_tr {
     char fmtp[128];
     char remote_fmtp[128];               /* the peer's fmtp for that PT: what it asks of our sender */
     bool fb_nack, fb_pli, fb_fir, fb_twcc, fb_remb;
+    bool rtcp_rsize;                     /* the answer has a=rtcp-rsize: feedback may go alone */
     uint8_t mid_id, rid_id, rrid_id, abs_id, twcc_id, level_id;
     uint32_t remote_ssrc, remote_rtx_ssrc;   /* signalled in the remote description */
     bool track_announced;
@@ -67,6 +68,7 @@ typedef struct pc_media {
     int64_t unix_offset_us;
     rtc_twcc_receiver *twcc;
     uint8_t twcc_id;                     /* transport-wide seq extension id we read on receive */
+    bool twcc_rsize;                     /* its transceiver negotiated rtcp-rsize */
     uint16_t twcc_seq;                   /* next transport-wide seq; every sender takes from it */
     rtc_pc_media_stats stats;
 } pc_media;

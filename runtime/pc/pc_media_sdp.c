@@ -375,6 +375,7 @@ static void negotiate(rtc_pc *pc, pc_tr *t, int index)
         t->fb_fir = rtc_sdp_codec_has_fb(c, am, "ccm fir");
         t->fb_twcc = rtc_sdp_codec_has_fb(c, am, "transport-cc");
         t->fb_remb = rtc_sdp_codec_has_fb(c, am, "goog-remb");
+        t->rtcp_rsize = am->rtcp_rsize;
         t->mid_id = ext_id(am, RTC_EXT_URI_MID);
         t->rid_id = ext_id(am, RTC_EXT_URI_RID);
         t->rrid_id = ext_id(am, RTC_EXT_URI_RRID);

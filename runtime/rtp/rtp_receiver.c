@@ -16,6 +16,8 @@ struct rtc_rtp_receiver {
     char cname[256];
     rtc_time now, next_rr, last_pli;
     bool want_pli;               /* a keyframe is wanted: PLI every pli_interval until one comes */
+    bool fir_open;               /* a FIR request is out (its repeats keep fir_seq) */
+    uint8_t fir_seq;
     bool rr_due, bye_seen;
     rtc_rtp_recv_stats rstats;
     rtc_nack_generator *nack;
@@ -177,8 +179,10 @@ static int recv__accept(rtc_rtp_receiver *r, rtc_buf *media, bool rtx)
     /* Without RTX the sender resends on the media SSRC: a NACKed hole filled there is
      * counted as retransmitted (as RTX is), so repaired never exceeds retransmitted.
      * With RTX negotiated, a media packet is always an original, however late. */
-    if (r->nack && rtc_nack_generator_handle_packet(r->nack, p.h.seq, r->now) == 1 && !rtx && !r->cfg.rtx_pt)
-        r->stats.retransmitted++;
+    if (r->nack && rtc_nack_generator_handle_packet(r->nack, p.h.seq, r->now) == 1 && (rtx || !r->cfg.rtx_pt)) {
+        r->stats.repaired++;                            /* not a late original: a real repair */
+        if (!rtx) r->stats.retransmitted++;
+    }
     e = rtc_jitter_buffer_handle_packet(r->jb, media, r->now);
     recv__collect(r);
     return e == RTC_EIGNORED ? RTC_EIGNORED : e < 0 ? (r->stats.malformed++, e) : 0;
@@ -288,38 +292,71 @@ void rtc_rtp_receiver_handle_timeout(rtc_rtp_receiver *r, rtc_time now)
 
 void rtc_rtp_receiver_request_keyframe(rtc_rtp_receiver *r) { r->want_pli = true; }
 
+/* RR (with the report block) + SDES CNAME into out; the length, or RTC_EOVERFLOW
+ * before the report moves its baseline. `room` more bytes must fit after it. */
+static int recv__write_rr(rtc_rtp_receiver *r, uint8_t *out, size_t cap, size_t room)
+{
+    rtc_rtcp_rr rr = { .ssrc = r->cfg.local_ssrc, .rb_count = r->rstats.init ? 1 : 0 };
+    size_t clen = strlen(r->cname);
+    size_t need = 8 + 24u * rr.rb_count + (clen ? 4 + ((4 + 2 + clen + 4) & ~(size_t)3) : 0);
+    if (cap < need + room) return RTC_EOVERFLOW;
+    if (rr.rb_count) rtc_rtp_recv_stats_report(&r->rstats, r->now, &rr.rb[0]);
+    int len = rtc_rtcp_write_rr(out, cap, &rr);
+    if (len >= 0 && clen) {
+        rtc_rtcp_sdes_chunk c = { r->cfg.local_ssrc, { r->cname, clen } };
+        int n = rtc_rtcp_write_sdes(out + len, cap - (size_t)len, &c, 1);
+        if (n < 0) return n;
+        len += n;
+    }
+    if (len >= 0) r->stats.rrs_sent++;
+    return len;
+}
+
+/* Without rtcp-rsize a feedback message must follow an RR (RFC 4585 3.1): room for
+ * it is made first, then the message is written after it. */
+static int recv__prefix(rtc_rtp_receiver *r, uint8_t *out, size_t cap, size_t room)
+{
+    if (r->cfg.rsize) return 0;
+    return recv__write_rr(r, out, cap, room);
+}
+
 int rtc_rtp_receiver_poll_rtcp(rtc_rtp_receiver *r, uint8_t *out, size_t cap)
 {
     if (r->nack) {
         uint16_t seqs[128];
-        size_t n = rtc_nack_generator_poll_nack(r->nack, seqs, cap >= 12 + 4 * 128 ? 128 : 1);
+        size_t max = cap >= 12 + 4 * 128 + (r->cfg.rsize ? 0 : 300) ? 128 : 1;
+        size_t n = rtc_nack_generator_poll_nack(r->nack, seqs, max);
         if (n) {
-            int len = rtc_rtcp_write_nack(out, cap, r->cfg.local_ssrc, r->cfg.ssrc, seqs, n);
+            int pre = recv__prefix(r, out, cap, 12 + 4 * n);
+            if (pre < 0) return pre;
+            int len = rtc_rtcp_write_nack(out + pre, cap - (size_t)pre, r->cfg.local_ssrc, r->cfg.ssrc, seqs, n);
             if (len > 0) r->stats.nacks_sent++;
-            return len;
+            return len < 0 ? len : pre + len;
         }
     }
-    if (r->want_pli && r->cfg.pli && r->now - r->last_pli >= r->cfg.pli_interval) {
-        int len = rtc_rtcp_write_pli(out, cap, r->cfg.local_ssrc, r->cfg.ssrc);
+    bool can_ask = r->cfg.pli || r->cfg.fir;
+    if (r->want_pli && can_ask && r->now - r->last_pli >= r->cfg.pli_interval) {
+        int pre = recv__prefix(r, out, cap, 20);
+        if (pre < 0) return pre;
+        int len;
+        if (r->cfg.pli) {
+            len = rtc_rtcp_write_pli(out + pre, cap - (size_t)pre, r->cfg.local_ssrc, r->cfg.ssrc);
+            if (len >= 0) r->stats.plis_sent++;
+        } else {
+            if (!r->fir_open) { r->fir_open = true; r->fir_seq++; }
+            rtc_rtcp_fir_entry fe = { r->cfg.ssrc, r->fir_seq };
+            len = rtc_rtcp_write_fir(out + pre, cap - (size_t)pre, r->cfg.local_ssrc, &fe, 1);
+            if (len >= 0) r->stats.firs_sent++;
+        }
         if (len < 0) return len;
         r->last_pli = r->now;
-        r->stats.plis_sent++;
         recv__event(r, RTC_RTP_RECV_EV_KEYFRAME_REQUESTED);
-        return len;
+        return pre + len;
     }
     if (r->rr_due) {
-        rtc_rtcp_rr rr = { .ssrc = r->cfg.local_ssrc, .rb_count = r->rstats.init ? 1 : 0 };
-        size_t clen = strlen(r->cname);
-        size_t need = 8 + 24u * rr.rb_count + (clen ? 4 + ((4 + 2 + clen + 4) & ~(size_t)3) : 0);
-        if (cap < need) return RTC_EOVERFLOW;           /* before the report moves its baseline */
-        if (rr.rb_count) rtc_rtp_recv_stats_report(&r->rstats, r->now, &rr.rb[0]);
-        int len = rtc_rtcp_write_rr(out, cap, &rr);
-        if (clen) {
-            rtc_rtcp_sdes_chunk c = { r->cfg.local_ssrc, { r->cname, clen } };
-            len += rtc_rtcp_write_sdes(out + len, cap - (size_t)len, &c, 1);
-        }
+        int len = recv__write_rr(r, out, cap, 0);
+        if (len < 0) return len;
         r->rr_due = false;
-        r->stats.rrs_sent++;
         return len;
     }
     return 0;
@@ -330,6 +367,7 @@ int rtc_rtp_receiver_poll_frame(rtc_rtp_receiver *r, rtc_jb_frame *out)
     int got = rtc_jitter_buffer_poll_frame(r->jb, out);
     if (got && out->keyframe) {
         r->want_pli = false;
+        r->fir_open = false;                            /* the next request is a new one */
         /* Holes before a keyframe no longer matter to the decoder: stop asking. */
         if (r->nack) rtc_nack_generator_handle_keyframe(r->nack, out->first_seq);
     }
@@ -349,7 +387,7 @@ rtc_time rtc_rtp_receiver_poll_timeout(const rtc_rtp_receiver *r)
 {
     if (r->rr_due || r->ev_count) return r->now;
     rtc_time t = r->next_rr;
-    if (r->want_pli && r->cfg.pli) t = rtc_time_min(t, r->last_pli + r->cfg.pli_interval);
+    if (r->want_pli && (r->cfg.pli || r->cfg.fir)) t = rtc_time_min(t, r->last_pli + r->cfg.pli_interval);
     if (r->nack) t = rtc_time_min(t, rtc_nack_generator_poll_timeout(r->nack));
     return rtc_time_min(t, rtc_jitter_buffer_poll_timeout(r->jb));
 }

@@ -26,6 +26,9 @@ typedef struct rtc_rtp_receiver_config {
     const char *cname;           /* copied; sent in SDES with each RR; NULL = none */
     bool nack;                   /* ask for retransmissions (the peer offered nack) */
     bool pli;                    /* ask for keyframes with PLI (the peer offered nack pli) */
+    bool fir;                    /* without pli: ask with FIR (RFC 5104; the peer offered only ccm fir) */
+    bool rsize;                  /* rtcp-rsize negotiated (RFC 5506): NACK, PLI and FIR go alone;
+                                    otherwise each is a compound led by RR + SDES */
     rtc_nack_config nack_cfg;    /* zeros = defaults */
     rtc_time latency;            /* jitter buffer wait for missing packets; 0 = 200 ms. Audio
                                     waits less: not at all without NACK (the decoder
@@ -38,16 +41,18 @@ typedef struct rtc_rtp_receiver_config {
 } rtc_rtp_receiver_config;
 
 typedef enum {
-    RTC_RTP_RECV_EV_KEYFRAME_REQUESTED = 1,  /* a PLI was sent */
+    RTC_RTP_RECV_EV_KEYFRAME_REQUESTED = 1,  /* a PLI or FIR was sent */
     RTC_RTP_RECV_EV_BYE,                      /* the sender left (RTCP BYE) */
 } rtc_rtp_receiver_event_type;
 typedef struct rtc_rtp_receiver_event { rtc_rtp_receiver_event_type type; } rtc_rtp_receiver_event;
 
 typedef struct rtc_rtp_receiver_stats {
-    uint64_t packets, rtx_packets, bytes, ignored, malformed, plis_sent, nacks_sent, rrs_sent;
+    uint64_t packets, rtx_packets, bytes, ignored, malformed, plis_sent, firs_sent, nacks_sent, rrs_sent;
     uint64_t duplicates;         /* seqs that had already arrived (RTX probes, raced repairs): not counted again */
     uint64_t retransmitted;      /* packets that came as retransmissions: every RTX packet, and a
                                     media packet filling a hole a NACK asked for (plain resend) */
+    uint64_t repaired;           /* NACKed holes filled by a retransmission (RTX, or a plain resend
+                                    when no RTX is negotiated); never more than retransmitted */
     uint64_t restarts;           /* the sender restarted its sequence on this SSRC: state started over */
     rtc_nack_stats nack;
     rtc_jb_stats jb;
@@ -77,11 +82,13 @@ void rtc_rtp_receiver_set_rtx_ssrc(rtc_rtp_receiver *r, uint32_t rtx_ssrc);
  * how long a hole holds back later packets. */
 void rtc_rtp_receiver_handle_rtt(rtc_rtp_receiver *r, rtc_time rtt);
 void rtc_rtp_receiver_handle_timeout(rtc_rtp_receiver *r, rtc_time now);
-/* Ask for a keyframe (a decoder or the application wants one). PLIs repeat every
- * pli_interval until a keyframe comes out of the jitter buffer. */
+/* Ask for a keyframe (a decoder or the application wants one). PLIs (or FIRs) repeat
+ * every pli_interval until a keyframe comes out of the jitter buffer; repeats of one
+ * FIR request keep its sequence number (RFC 5104 4.3.1.1), a new request takes the next. */
 void rtc_rtp_receiver_request_keyframe(rtc_rtp_receiver *r);
-/* Next RTCP packet (plain, before SRTCP) into out[0..cap): a NACK, a PLI, or an
- * RR + SDES compound. Returns its length, 0 when nothing is due, RTC_EOVERFLOW. */
+/* Next RTCP packet (plain, before SRTCP) into out[0..cap): a NACK, a PLI or FIR (each
+ * alone with rsize, else after an RR + SDES), or an RR + SDES compound. Returns its
+ * length, 0 when nothing is due, RTC_EOVERFLOW. */
 int rtc_rtp_receiver_poll_rtcp(rtc_rtp_receiver *r, uint8_t *out, size_t cap);
 int rtc_rtp_receiver_poll_frame(rtc_rtp_receiver *r, rtc_jb_frame *out);   /* frame data: caller unrefs */
 int rtc_rtp_receiver_poll_event(rtc_rtp_receiver *r, rtc_rtp_receiver_event *out);

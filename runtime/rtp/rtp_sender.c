@@ -24,6 +24,8 @@ struct rtc_rtp_sender {
     rtc_rtp_sender_stats stats;
     rtc_rtp_sender_event evq[SEND_EVQ];
     size_t ev_count;
+    int last_fir_seq;            /* -1 = no FIR yet */
+    bool bye_sent;
 };
 
 static void send__event(rtc_rtp_sender *s, rtc_rtp_sender_event ev)
@@ -59,6 +61,7 @@ int rtc_rtp_sender_new(rtc_rtp_sender **out, const rtc_rtp_sender_config *cfg, r
     s->now = now;
     s->next_sr = now + s->cfg.sr_interval;
     s->stats.rtt = -1;
+    s->last_fir_seq = -1;
     *out = s;
     return 0;
 }
@@ -227,6 +230,8 @@ int rtc_rtp_sender_handle_rtcp(rtc_rtp_sender *s, const rtc_rtcp_view *v, rtc_ti
             int n = rtc_rtcp_read_fir(v, fe, 16);
             for (int i = 0; i < n; i++)
                 if (fe[i].ssrc == s->cfg.ssrc) {
+                    if (fe[i].seq == s->last_fir_seq) { s->stats.firs_repeated++; return 0; }
+                    s->last_fir_seq = fe[i].seq;
                     s->stats.firs_received++;
                     send__event(s, (rtc_rtp_sender_event){ RTC_RTP_SEND_EV_KEYFRAME_REQUESTED, { 0 } });
                     return 0;
@@ -248,26 +253,56 @@ int rtc_rtp_sender_handle_rtcp(rtc_rtp_sender *s, const rtc_rtcp_view *v, rtc_ti
     }
 }
 
-void rtc_rtp_sender_handle_timeout(rtc_rtp_sender *s, rtc_time now)
+/* SR (or an RR without blocks when nothing was sent) + SDES CNAME into b. */
+static int send__write_report(rtc_rtp_sender *s, rtc_buf *b)
 {
-    send__set_now(s, now);
-    if (s->now < s->next_sr) return;
-    s->next_sr += s->cfg.sr_interval;
-    if (s->next_sr <= s->now) s->next_sr = s->now + s->cfg.sr_interval;
-    if (!s->stats.packets) return;                      /* nothing sent: nothing to report */
-    rtc_buf *b = send__alloc(s);
-    if (!b) return;
-    rtc_rtcp_sr sr;
-    rtc_rtp_send_stats_sr(&s->sstats, s->now, s->now + s->cfg.unix_offset_us, &sr);
-    int len = rtc_rtcp_write_sr(b->data, b->cap, &sr);
+    int len;
+    if (s->stats.packets) {
+        rtc_rtcp_sr sr;
+        rtc_rtp_send_stats_sr(&s->sstats, s->now, s->now + s->cfg.unix_offset_us, &sr);
+        len = rtc_rtcp_write_sr(b->data, b->cap, &sr);
+        if (len > 0) s->stats.srs_sent++;
+    } else {
+        rtc_rtcp_rr rr = { .ssrc = s->cfg.ssrc };
+        len = rtc_rtcp_write_rr(b->data, b->cap, &rr);
+    }
     if (len > 0 && s->cname[0]) {
         rtc_rtcp_sdes_chunk c = { s->cfg.ssrc, rtc_str_c(s->cname) };
         int n = rtc_rtcp_write_sdes(b->data + len, b->cap - (size_t)len, &c, 1);
         if (n > 0) len += n;
     }
+    return len;
+}
+
+void rtc_rtp_sender_handle_timeout(rtc_rtp_sender *s, rtc_time now)
+{
+    send__set_now(s, now);
+    if (s->now < s->next_sr || s->bye_sent) return;
+    s->next_sr += s->cfg.sr_interval;
+    if (s->next_sr <= s->now) s->next_sr = s->now + s->cfg.sr_interval;
+    if (!s->stats.packets) return;                      /* nothing sent: nothing to report */
+    rtc_buf *b = send__alloc(s);
+    if (!b) return;
+    int len = send__write_report(s, b);
     if (len < 0) { rtc_buf_unref(b); return; }
     b->len = (size_t)len;
-    s->stats.srs_sent++;
+    rtc_bufq_push(&s->rtcp_q, b);
+}
+
+void rtc_rtp_sender_bye(rtc_rtp_sender *s, rtc_time now)
+{
+    send__set_now(s, now);
+    if (s->bye_sent) return;
+    rtc_buf *b = send__alloc(s);
+    if (!b) return;
+    int len = send__write_report(s, b);
+    uint32_t ssrcs[2] = { s->cfg.ssrc, s->cfg.rtx_ssrc };
+    int n = len < 0 ? len : rtc_rtcp_write_bye(b->data + len, b->cap - (size_t)len, ssrcs, s->cfg.rtx_ssrc ? 2 : 1,
+                                               (rtc_str){ NULL, 0 });
+    if (n < 0) { rtc_buf_unref(b); return; }
+    b->len = (size_t)(len + n);
+    s->bye_sent = true;
+    s->stats.byes_sent++;
     rtc_bufq_push(&s->rtcp_q, b);
 }
 
@@ -291,7 +326,7 @@ int rtc_rtp_sender_poll_event(rtc_rtp_sender *s, rtc_rtp_sender_event *out)
 rtc_time rtc_rtp_sender_poll_timeout(const rtc_rtp_sender *s)
 {
     if (s->rtp_q.count || s->rtcp_q.count || s->ev_count) return s->now;
-    return s->stats.packets ? s->next_sr : RTC_TIME_NEVER;
+    return s->stats.packets && !s->bye_sent ? s->next_sr : RTC_TIME_NEVER;
 }
 
 void rtc_rtp_sender_get_stats(const rtc_rtp_sender *s, rtc_rtp_sender_stats *out) { *out = s->stats; }

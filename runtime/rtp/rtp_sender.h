@@ -63,6 +63,8 @@ typedef struct rtc_rtp_out {
 typedef struct rtc_rtp_sender_stats {
     uint64_t frames, packets, bytes, rtx_packets, nacks_received, nack_misses;
     uint64_t plis_received, firs_received, srs_sent;
+    uint64_t firs_repeated;      /* FIRs repeating the last one's sequence number: no new request */
+    uint64_t byes_sent;
     rtc_time rtt;                /* last measured, -1 when unknown */
     uint8_t fraction_lost;       /* from the last report block */
 } rtc_rtp_sender_stats;
@@ -78,9 +80,14 @@ void rtc_rtp_sender_free(rtc_rtp_sender *s);                /* NULL-safe; drops 
 int rtc_rtp_sender_send_frame(rtc_rtp_sender *s, const uint8_t *frame, size_t len, uint32_t ts,
                               const rtc_pack_params *pp, rtc_time now);
 /* One RTCP packet of a parsed compound (borrowed): NACK, PLI, FIR, REMB, RR/SR report
- * blocks about our SSRC. Others give RTC_EIGNORED. */
+ * blocks about our SSRC. Others give RTC_EIGNORED. A FIR whose sequence number equals
+ * the last one's for our SSRC is a repetition (RFC 5104 4.3.1.2): counted in
+ * firs_repeated, no new keyframe request. */
 int rtc_rtp_sender_handle_rtcp(rtc_rtp_sender *s, const rtc_rtcp_view *v, rtc_time now);
 void rtc_rtp_sender_handle_timeout(rtc_rtp_sender *s, rtc_time now);
+/* The stream ends (the peer connection closes, the track stops): queues an SR (an RR
+ * when nothing was sent) + SDES CNAME + BYE for our SSRC and its RTX SSRC, once. */
+void rtc_rtp_sender_bye(rtc_rtp_sender *s, rtc_time now);
 int rtc_rtp_sender_poll_transmit(rtc_rtp_sender *s, rtc_rtp_out *out);
 int rtc_rtp_sender_poll_event(rtc_rtp_sender *s, rtc_rtp_sender_event *out);
 rtc_time rtc_rtp_sender_poll_timeout(const rtc_rtp_sender *s);

@@ -326,6 +326,7 @@ static void test_repaired_vs_retransmitted(void)
     rtc_rtp_receiver_get_stats(r, &st);
     ASSERT_EQ(nacked, 20);
     ASSERT_EQ(st.nack.recovered, 20);
+    ASSERT_EQ(st.repaired, 20);
     ASSERT_EQ(st.retransmitted, 20);
     ASSERT_EQ(st.rtx_packets, 0);
     ASSERT_EQ(st.lost, 0);

@@ -33,6 +33,8 @@ struct rtc_rtp_receiver {
     rtc_buf *held;                     /* our ref: a packet far from the highest seq, until the next */
     uint16_t held_seq;
     bool held_rtx;
+    rtc_remb_estimator remb;
+    rtc_seq_unwrapper remb_seq;
 };
 
 /* How long an audio hole may hold back later packets while NACK repairs it: the
@@ -76,6 +78,7 @@ int rtc_rtp_receiver_new(rtc_rtp_receiver **out, const rtc_rtp_receiver_config *
     if (e < 0) { rtc_rtp_receiver_free(r); return e; }
     rtc_rtp_recv_stats_init(&r->rstats, cfg->ssrc, r->cfg.clock_rate);
     r->now = now;
+    rtc_remb_estimator_init(&r->remb, 0, now);
     r->next_rr = now + r->cfg.rr_interval;
     r->last_pli = INT64_MIN / 2;
     *out = r;
@@ -157,6 +160,8 @@ static int recv__restart(rtc_rtp_receiver *r)
     }
     memset(r->seen, 0, sizeof r->seen);
     r->seen_init = false;
+    r->remb_seq.init = false;                           /* the estimate itself carries on */
+    r->remb.started = false;
     rtc_rtp_recv_stats_restart(&r->rstats);
     if (r->cfg.wait_keyframe) r->want_pli = true;
     r->stats.restarts++;
@@ -175,6 +180,7 @@ static int recv__accept(rtc_rtp_receiver *r, rtc_buf *media, bool rtx)
     }
     r->stats.packets++;
     r->stats.bytes += p.payload_len;
+    if (r->cfg.remb) rtc_remb_estimator_handle_packet(&r->remb, rtc_seq_unwrap(&r->remb_seq, p.h.seq), media->len, r->now);
     rtc_rtp_recv_stats_on_packet(&r->rstats, p.h.seq, p.h.ts, p.payload_len, r->now);
     /* Without RTX the sender resends on the media SSRC: a NACKed hole filled there is
      * counted as retransmitted (as RTX is), so repaired never exceeds retransmitted.
@@ -281,6 +287,7 @@ void rtc_rtp_receiver_handle_timeout(rtc_rtp_receiver *r, rtc_time now)
 {
     recv__set_now(r, now);
     if (r->nack) rtc_nack_generator_handle_timeout(r->nack, r->now);
+    if (r->cfg.remb) rtc_remb_estimator_handle_timeout(&r->remb, r->now);
     rtc_jitter_buffer_handle_timeout(r->jb, r->now);
     recv__collect(r);
     if (r->now >= r->next_rr) {
@@ -353,6 +360,17 @@ int rtc_rtp_receiver_poll_rtcp(rtc_rtp_receiver *r, uint8_t *out, size_t cap)
         recv__event(r, RTC_RTP_RECV_EV_KEYFRAME_REQUESTED);
         return pre + len;
     }
+    uint64_t bitrate;
+    if (r->cfg.remb && rtc_remb_estimator_poll(&r->remb, &bitrate)) {
+        int pre = recv__prefix(r, out, cap, 24);
+        if (pre < 0) return pre;
+        uint32_t ssrc = r->cfg.ssrc;
+        int len = rtc_rtcp_write_remb(out + pre, cap - (size_t)pre, r->cfg.local_ssrc, bitrate, &ssrc, 1);
+        if (len < 0) return len;
+        r->stats.rembs_sent++;
+        r->stats.remb_bitrate = bitrate;
+        return pre + len;
+    }
     if (r->rr_due) {
         int len = recv__write_rr(r, out, cap, 0);
         if (len < 0) return len;
@@ -389,6 +407,7 @@ rtc_time rtc_rtp_receiver_poll_timeout(const rtc_rtp_receiver *r)
     rtc_time t = r->next_rr;
     if (r->want_pli && (r->cfg.pli || r->cfg.fir)) t = rtc_time_min(t, r->last_pli + r->cfg.pli_interval);
     if (r->nack) t = rtc_time_min(t, rtc_nack_generator_poll_timeout(r->nack));
+    if (r->cfg.remb) t = rtc_time_min(t, rtc_remb_estimator_poll_timeout(&r->remb));
     return rtc_time_min(t, rtc_jitter_buffer_poll_timeout(r->jb));
 }
 

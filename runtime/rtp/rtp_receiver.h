@@ -13,6 +13,8 @@
 #include "rtp/jitter_buffer.h"
 #include "rtp/nack.h"
 #include "rtp/rtcp.h"
+#include "rtp/remb_estimator.h"
+#include "rtp/rtp_packet.h"
 #include "rtp/rtp_stats.h"
 
 typedef struct rtc_rtp_receiver_config {
@@ -27,6 +29,8 @@ typedef struct rtc_rtp_receiver_config {
     bool nack;                   /* ask for retransmissions (the peer offered nack) */
     bool pli;                    /* ask for keyframes with PLI (the peer offered nack pli) */
     bool fir;                    /* without pli: ask with FIR (RFC 5104; the peer offered only ccm fir) */
+    bool remb;                   /* send REMB with a receive-side estimate (the peer offered
+                                    goog-remb and not transport-cc): rtp/remb_estimator.h */
     bool rsize;                  /* rtcp-rsize negotiated (RFC 5506): NACK, PLI and FIR go alone;
                                     otherwise each is a compound led by RR + SDES */
     rtc_nack_config nack_cfg;    /* zeros = defaults */
@@ -47,7 +51,8 @@ typedef enum {
 typedef struct rtc_rtp_receiver_event { rtc_rtp_receiver_event_type type; } rtc_rtp_receiver_event;
 
 typedef struct rtc_rtp_receiver_stats {
-    uint64_t packets, rtx_packets, bytes, ignored, malformed, plis_sent, firs_sent, nacks_sent, rrs_sent;
+    uint64_t packets, rtx_packets, bytes, ignored, malformed, plis_sent, firs_sent, nacks_sent, rrs_sent, rembs_sent;
+    uint64_t remb_bitrate;       /* the last REMB sent, bit/s */
     uint64_t duplicates;         /* seqs that had already arrived (RTX probes, raced repairs): not counted again */
     uint64_t retransmitted;      /* packets that came as retransmissions: every RTX packet, and a
                                     media packet filling a hole a NACK asked for (plain resend) */
@@ -86,8 +91,8 @@ void rtc_rtp_receiver_handle_timeout(rtc_rtp_receiver *r, rtc_time now);
  * every pli_interval until a keyframe comes out of the jitter buffer; repeats of one
  * FIR request keep its sequence number (RFC 5104 4.3.1.1), a new request takes the next. */
 void rtc_rtp_receiver_request_keyframe(rtc_rtp_receiver *r);
-/* Next RTCP packet (plain, before SRTCP) into out[0..cap): a NACK, a PLI or FIR (each
- * alone with rsize, else after an RR + SDES), or an RR + SDES compound. Returns its
+/* Next RTCP packet (plain, before SRTCP) into out[0..cap): a NACK, a PLI or FIR, a
+ * REMB (each alone with rsize, else after an RR + SDES), or an RR + SDES compound. Returns its
  * length, 0 when nothing is due, RTC_EOVERFLOW. */
 int rtc_rtp_receiver_poll_rtcp(rtc_rtp_receiver *r, uint8_t *out, size_t cap);
 int rtc_rtp_receiver_poll_frame(rtc_rtp_receiver *r, rtc_jb_frame *out);   /* frame data: caller unrefs */

@@ -211,6 +211,64 @@ static void test_twcc_compound(void)
     }
 }
 
+/* REMB for a goog-remb-only peer: about 500 kbit/s arriving without loss gives a
+ * REMB each second that grows above the incoming rate but stays within 1.5x of it;
+ * 20% loss brings it below the incoming rate; alone with rsize, else after an RR. */
+static void test_remb(void)
+{
+    for (int rsize = 0; rsize < 2; rsize++) {
+        rtc_time now = RTC_SEC(1);
+        rtc_rtp_receiver_config c = { .codec = RTC_CODEC_VP8, .pt = VPT, .ssrc = SSRC, .local_ssrc = LOCAL,
+                                      .cname = "cn", .remb = true, .rsize = rsize };
+        rtc_rtp_receiver *r;
+        ASSERT_OK(rtc_rtp_receiver_new(&r, &c, now));
+        uint64_t last = 0, peak = 0;
+        int rembs = 0;
+        uint16_t seq = 0;
+        for (int ms = 0; ms < 12000; ms += 10) {
+            bool lossy = ms >= 8000;
+            /* 10 ms of 500 kbit/s: 625 bytes, as one packet of 200 + payload. */
+            uint8_t pay[605] = { 0x10, 0x01 };
+            rtc_rtp_header h = { .pt = VPT, .seq = seq, .ts = (uint32_t)ms * 90u, .ssrc = SSRC, .marker = true };
+            rtc_buf *b = rtc_buf_alloc(NULL, 1500);
+            b->len = (size_t)rtc_rtp_write(b->data, b->cap, &h, pay, sizeof pay, 0);
+            if (!(lossy && seq % 5 == 0)) feed(r, b, now); else rtc_buf_unref(b);
+            seq++;
+            now += RTC_MS(10);
+            if (rtc_rtp_receiver_poll_timeout(r) <= now) rtc_rtp_receiver_handle_timeout(r, now);
+            uint8_t out[1500];
+            int n;
+            while ((n = rtc_rtp_receiver_poll_rtcp(r, out, sizeof out)) > 0) {
+                rtc_rtcp_view v[8];
+                int k = rtc_rtcp_parse_compound(out, (size_t)n, v, 8);
+                for (int i = 0; i < k; i++) {
+                    rtc_rtcp_remb rb;
+                    if (v[i].pt != RTC_RTCP_PSFB || rtc_rtcp_read_remb(&v[i], &rb) < 0) continue;
+                    ASSERT_EQ(k, rsize ? 1 : 3);
+                    ASSERT_EQ(rb.ssrc_count, 1);
+                    ASSERT_EQ(rb.ssrc[0], SSRC);
+                    rembs++;
+                    last = rb.bitrate;
+                    if (!lossy) {
+                        ASSERT_LE(rb.bitrate, 500000 * 3 / 2 + 10000 + 5000);
+                        if (rb.bitrate > peak) peak = rb.bitrate;
+                    }
+                }
+            }
+            rtc_jb_frame f;
+            while (rtc_rtp_receiver_poll_frame(r, &f)) rtc_buf_unref(f.data);
+        }
+        ASSERT_GE(rembs, 10);
+        ASSERT_GE(peak, 600000);                         /* grew past the 500 kbit/s arriving */
+        ASSERT_LE(last, 400000);                         /* backed off under 20% loss (400 kbit/s arrive) */
+        rtc_rtp_receiver_stats st;
+        rtc_rtp_receiver_get_stats(r, &st);
+        ASSERT_EQ(st.rembs_sent, (uint64_t)rembs);
+        ASSERT_EQ(st.remb_bitrate, last);
+        rtc_rtp_receiver_free(r);
+    }
+}
+
 int main(void)
 {
     RUN(test_fir_only);
@@ -218,5 +276,6 @@ int main(void)
     RUN(test_fir_repeats_ignored);
     RUN(test_bye);
     RUN(test_twcc_compound);
+    RUN(test_remb);
     return 0;
 }

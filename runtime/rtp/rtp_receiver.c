@@ -3,6 +3,7 @@
 #include "core/rtc_errors.h"
 #include "rtp/rtp_packet.h"
 #include "rtp/rtx.h"
+#include "codec/red.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,6 +106,15 @@ static void recv__collect(rtc_rtp_receiver *r)
     while (rtc_jitter_buffer_poll_event(r->jb, &je)) r->want_pli = true;
 }
 
+static bool seen__has(const rtc_rtp_receiver *r, uint16_t seq)
+{
+    if (!r->seen_init) return false;
+    int64_t delta = (int16_t)(uint16_t)(seq - (uint16_t)r->seen_max);
+    if (delta > 0 || delta <= -SEEN_WINDOW) return false;
+    uint64_t i = (uint64_t)(r->seen_max + delta) % SEEN_WINDOW;
+    return r->seen[i / 64] & (UINT64_C(1) << (i % 64));
+}
+
 static void seen__set(rtc_rtp_receiver *r, int64_t ext, bool on)
 {
     uint64_t i = (uint64_t)ext % SEEN_WINDOW, bit = UINT64_C(1) << (i % 64);
@@ -168,8 +178,10 @@ static int recv__restart(rtc_rtp_receiver *r)
     return 0;
 }
 
-/* A media packet (RTX unwrapped: rtx) for stats, NACK and the jitter buffer. */
-static int recv__accept(rtc_rtp_receiver *r, rtc_buf *media, bool rtx)
+/* A media packet (RTX unwrapped: rtx) for stats, NACK and the jitter buffer. A copy
+ * recovered from RED (fec) was not received as such: the RFC 3550 counts and the
+ * receive rate leave it out, NACK stops asking for it, the jitter buffer takes it. */
+static int recv__accept_as(rtc_rtp_receiver *r, rtc_buf *media, bool rtx, bool fec)
 {
     rtc_rtp_packet p;
     int e = rtc_rtp_parse(&p, media->data, media->len);
@@ -177,6 +189,13 @@ static int recv__accept(rtc_rtp_receiver *r, rtc_buf *media, bool rtx)
     if (!seen__mark(r, p.h.seq)) {
         r->stats.duplicates++;
         return RTC_EIGNORED;
+    }
+    if (fec) {
+        r->stats.red_recovered++;
+        if (r->nack) rtc_nack_generator_handle_packet(r->nack, p.h.seq, r->now);
+        e = rtc_jitter_buffer_handle_packet(r->jb, media, r->now);
+        recv__collect(r);
+        return e < 0 ? e : 0;
     }
     r->stats.packets++;
     r->stats.bytes += p.payload_len;
@@ -194,6 +213,51 @@ static int recv__accept(rtc_rtp_receiver *r, rtc_buf *media, bool rtx)
     return e == RTC_EIGNORED ? RTC_EIGNORED : e < 0 ? (r->stats.malformed++, e) : 0;
 }
 
+static int recv__accept(rtc_rtp_receiver *r, rtc_buf *media, bool rtx) { return recv__accept_as(r, media, rtx, false); }
+
+/* A packet with header h (hlen bytes of `pkt`) and the given payload, as the media
+ * stream would have carried it: the primary's payload type, seq and timestamp. */
+static rtc_buf *recv__unred(rtc_rtp_receiver *r, const rtc_buf *pkt, size_t hlen, uint16_t seq, uint32_t ts,
+                            bool marker, const uint8_t *pay, size_t plen)
+{
+    rtc_buf *b = rtc_buf_alloc(r->cfg.pool, hlen + plen);
+    if (!b) return NULL;
+    memcpy(b->data, pkt->data, hlen);
+    b->data[0] &= (uint8_t)~0x20;                       /* no padding in the rebuilt packet */
+    rtc_rtp_set_pt(b->data, r->cfg.pt);
+    rtc_rtp_set_seq(b->data, seq);
+    rtc_rtp_set_ts(b->data, ts);
+    rtc_rtp_set_marker(b->data, marker);
+    memcpy(b->data + hlen, pay, plen);
+    b->len = hlen + plen;
+    return b;
+}
+
+/* RED: earlier copies first, for the seqs just before this one that are missing (one
+ * packet per frame, as Opus is sent), then the primary goes on as a media packet. */
+static rtc_buf *recv__red(rtc_rtp_receiver *r, rtc_buf *pkt, const rtc_rtp_packet *p, int *err)
+{
+    rtc_red_block blk[RTC_RED_MAX_BLOCKS];
+    size_t n = 0;
+    *err = rtc_red_parse(p->payload, p->payload_len, blk, RTC_RED_MAX_BLOCKS, &n);
+    if (*err < 0) { r->stats.malformed++; return NULL; }
+    r->stats.red_packets++;
+    const rtc_red_block *pri = &blk[n - 1];
+    if (pri->pt != r->cfg.pt || !pri->len) { r->stats.ignored++; *err = RTC_EIGNORED; return NULL; }
+    bool near = !rtc_rtp_recv_stats_is_jump(&r->rstats, p->h.seq) && !r->held;
+    for (size_t i = 0; near && i + 1 < n; i++) {
+        uint16_t seq = (uint16_t)(p->h.seq - (n - 1 - i));
+        if (blk[i].pt != r->cfg.pt || !blk[i].len || !blk[i].ts_offset || seen__has(r, seq) || !r->seen_init) continue;
+        rtc_buf *c = recv__unred(r, pkt, p->header_len, seq, p->h.ts - blk[i].ts_offset, false, blk[i].data, blk[i].len);
+        if (!c) break;
+        recv__accept_as(r, c, false, true);
+        rtc_buf_unref(c);
+    }
+    rtc_buf *m = recv__unred(r, pkt, p->header_len, p->h.seq, p->h.ts, p->h.marker, pri->data, pri->len);
+    if (!m) *err = RTC_ENOMEM;
+    return m;
+}
+
 int rtc_rtp_receiver_handle_rtp(rtc_rtp_receiver *r, rtc_buf *pkt, rtc_time now)
 {
     recv__set_now(r, now);
@@ -204,6 +268,10 @@ int rtc_rtp_receiver_handle_rtp(rtc_rtp_receiver *r, rtc_buf *pkt, rtc_time now)
     bool rtx = false;
     if (p.h.ssrc == r->cfg.ssrc && p.h.pt == r->cfg.pt) {
         media = rtc_buf_ref(pkt);
+    } else if (r->cfg.red_pt && p.h.ssrc == r->cfg.ssrc && p.h.pt == r->cfg.red_pt) {
+        media = recv__red(r, pkt, &p, &e);
+        if (!media) return e;
+        rtc_rtp_parse(&p, media->data, media->len);
     } else if (r->cfg.rtx_ssrc && p.h.ssrc == r->cfg.rtx_ssrc && p.h.pt == r->cfg.rtx_pt) {
         media = rtc_buf_alloc(r->cfg.pool, pkt->len);
         if (!media) return RTC_ENOMEM;

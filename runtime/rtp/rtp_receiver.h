@@ -24,6 +24,8 @@ typedef struct rtc_rtp_receiver_config {
     uint32_t clock_rate;         /* 0 = 90000 (48000 for Opus) */
     uint8_t rtx_pt;
     uint32_t rtx_ssrc;           /* 0 = no RTX stream */
+    uint8_t red_pt;              /* RED (RFC 2198) carrying `pt` on the media SSRC; 0 = none.
+                                    Earlier copies in it fill holes before the jitter buffer */
     uint32_t local_ssrc;         /* SSRC our RTCP is sent from */
     const char *cname;           /* copied; sent in SDES with each RR; NULL = none */
     bool nack;                   /* ask for retransmissions (the peer offered nack) */
@@ -56,6 +58,8 @@ typedef struct rtc_rtp_receiver_stats {
     uint64_t duplicates;         /* seqs that had already arrived (RTX probes, raced repairs): not counted again */
     uint64_t retransmitted;      /* packets that came as retransmissions: every RTX packet, and a
                                     media packet filling a hole a NACK asked for (plain resend) */
+    uint64_t red_packets;        /* RED packets received */
+    uint64_t red_recovered;      /* missing packets filled from a RED packet's earlier copy */
     uint64_t repaired;           /* NACKed holes filled by a retransmission (RTX, or a plain resend
                                     when no RTX is negotiated); never more than retransmitted */
     uint64_t restarts;           /* the sender restarted its sequence on this SSRC: state started over */

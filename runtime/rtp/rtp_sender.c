@@ -4,6 +4,7 @@
 #include "rtp/rtp_ext.h"
 #include "rtp/rtp_packet.h"
 #include "rtp/rtx.h"
+#include "codec/red.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,9 @@ struct rtc_rtp_sender {
     rtc_rtp_sender_event evq[SEND_EVQ];
     size_t ev_count;
     int last_fir_seq;            /* -1 = no FIR yet */
+    uint8_t red_prev[1276];      /* RED: the previous Opus frame, sent again with the next */
+    size_t red_prev_len;
+    uint32_t red_prev_ts;
     bool bye_sent;
 };
 
@@ -40,6 +44,7 @@ int rtc_rtp_sender_new(rtc_rtp_sender **out, const rtc_rtp_sender_config *cfg, r
         return RTC_EINVAL;
     /* A MID fits a one-byte element (RFC 8843 keeps them short; browsers use "0", "1"). */
     if ((cfg->mid && strlen(cfg->mid) > 16) || (cfg->cname && strlen(cfg->cname) > 255)) return RTC_EINVAL;
+    if (cfg->red_pt > 127 || (cfg->red_pt && cfg->codec != RTC_CODEC_OPUS)) return RTC_EINVAL;
     rtc_rtp_sender *s = calloc(1, sizeof *s);
     if (!s) return RTC_ENOMEM;
     s->cfg = *cfg;
@@ -111,6 +116,22 @@ static void send__stamp_abs_send_time(rtc_rtp_sender *s, rtc_buf *b)
     rtc_rtp_rewrite_ext(b->data, b->len, s->cfg.abs_send_time_id, v, 3);
 }
 
+/* Rewrite the Opus payload at p[0..n) as RED: the previous frame (when it fits the
+ * packet and its offset the 14-bit field) then this one; remember this one. */
+static int send__red(rtc_rtp_sender *s, uint8_t *p, size_t n, size_t cap, uint32_t ts)
+{
+    uint8_t cur[1276];
+    memcpy(cur, p, n);
+    rtc_red_block prev = { s->cfg.pt, (uint16_t)(ts - s->red_prev_ts), s->red_prev, s->red_prev_len };
+    bool with = s->red_prev_len && (uint32_t)(ts - s->red_prev_ts) > 0 && (uint32_t)(ts - s->red_prev_ts) < (1u << 14) &&
+                s->red_prev_len < 1024 && 4 + s->red_prev_len + 1 + n <= s->cfg.max_payload;
+    int len = rtc_red_write(p, cap, &prev, with ? 1 : 0, s->cfg.pt, cur, n);
+    memcpy(s->red_prev, cur, n);
+    s->red_prev_len = n;
+    s->red_prev_ts = ts;
+    return len;
+}
+
 int rtc_rtp_sender_send_frame(rtc_rtp_sender *s, const uint8_t *frame, size_t len, uint32_t ts,
                               const rtc_pack_params *pp, rtc_time now)
 {
@@ -127,7 +148,7 @@ int rtc_rtp_sender_send_frame(rtc_rtp_sender *s, const uint8_t *frame, size_t le
     for (;;) {
         rtc_buf *b = send__alloc(s);
         if (!b) { e = RTC_ENOMEM; break; }
-        rtc_rtp_header h = { .pt = s->cfg.pt, .seq = seq, .ts = ts, .ssrc = s->cfg.ssrc };
+        rtc_rtp_header h = { .pt = s->cfg.red_pt ? s->cfg.red_pt : s->cfg.pt, .seq = seq, .ts = ts, .ssrc = s->cfg.ssrc };
         if (s->cfg.mid_id && s->mid[0]) rtc_ext_add_sdes(&h, s->cfg.mid_id, rtc_str_c(s->mid));
         if (s->cfg.abs_send_time_id) rtc_rtp_add_ext(&h, s->cfg.abs_send_time_id, ast, 3);
         if (s->cfg.twcc_id) rtc_rtp_add_ext(&h, s->cfg.twcc_id, tw, 2);
@@ -135,6 +156,7 @@ int rtc_rtp_sender_send_frame(rtc_rtp_sender *s, const uint8_t *frame, size_t le
         bool last;
         int n = rtc_packetizer_next(&pk, b->data + hl, b->cap - hl, &last);
         if (n <= 0) { rtc_buf_unref(b); e = n; break; }
+        if (s->cfg.red_pt && (n = send__red(s, b->data + hl, (size_t)n, b->cap - hl, ts)) < 0) { rtc_buf_unref(b); e = n; break; }
         h.marker = last && rtc_codec_is_video(s->cfg.codec);
         rtc_rtp_write_header(b->data, b->cap, &h);
         b->len = hl + (size_t)n;

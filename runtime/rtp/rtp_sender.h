@@ -28,6 +28,8 @@ typedef struct rtc_rtp_sender_config {
     uint32_t clock_rate;         /* 0 = 90000 (48000 for Opus) */
     uint8_t rtx_pt;
     uint32_t rtx_ssrc;           /* 0 = no RTX: NACKed packets are resent as they were */
+    uint8_t red_pt;              /* Opus: send RED (RFC 2198) with this payload type, each packet
+                                    carrying the previous frame too when both fit; 0 = plain */
     uint16_t initial_seq, initial_rtx_seq;   /* drawn by the caller (RFC 3550: random) */
     size_t history;              /* packets kept for NACKs, power of two; 0 = 1024 */
     size_t max_payload;          /* RTP payload bytes per packet; 0 = 1100 (Opus: at least 1276) */

@@ -191,6 +191,7 @@ static pc_layer *start_receiver(rtc_pc *pc, pc_tr *t, uint32_t ssrc, uint32_t rt
     rc.ssrc = ssrc;
     rc.clock_rate = t->clock_rate;
     rc.rtx_pt = t->rtx_pt;
+    rc.red_pt = t->red_pt;
     rc.rtx_ssrc = t->rtx_pt ? rtx_ssrc : 0;
     rc.local_ssrc = t->sender ? t->ssrc : md->rtcp_ssrc;
     rc.cname = md->cname;
@@ -228,6 +229,7 @@ void pc__media_start_streams(rtc_pc *pc, pc_tr *t)
         sc.ssrc = t->ssrc;
         sc.clock_rate = t->clock_rate;
         sc.rtx_pt = t->rtx_pt;
+        sc.red_pt = t->red_pt;
         sc.rtx_ssrc = t->rtx_pt ? t->rtx_ssrc : 0;
         sc.initial_seq = (uint16_t)rtc_rng_u32(pc->cfg.rng);
         sc.initial_rtx_seq = (uint16_t)rtc_rng_u32(pc->cfg.rng);
@@ -281,7 +283,7 @@ static pc_layer *route_unsignaled(rtc_pc *pc, const rtc_rtp_packet *p)
         rtc_str mid, rid = { "", 0 };
         if (!read_sdes(p, t->mid_id, &mid)) continue;
         if (mid.len != strlen(t->mid) || memcmp(mid.p, t->mid, mid.len) != 0) continue;
-        if (p->h.pt == t->pt) {
+        if (p->h.pt == t->pt || (t->red_pt && p->h.pt == t->red_pt)) {
             read_sdes(p, t->rid_id, &rid);
             if (layer_by_rid(t, rid)) return NULL;              /* that layer has another SSRC */
             return start_receiver(pc, t, p->h.ssrc, 0, rid.p, rid.len);
@@ -572,6 +574,7 @@ int rtc_pc_transceiver_info(rtc_pc *pc, int tr, rtc_transceiver_info *out)
     out->codec = t->codec;
     out->pt = t->pt;
     out->rtx_pt = t->rtx_pt;
+    out->red_pt = t->red_pt;
     out->clock_rate = t->clock_rate;
     snprintf(out->fmtp, sizeof out->fmtp, "%s", t->fmtp);
     snprintf(out->remote_fmtp, sizeof out->remote_fmtp, "%s", t->remote_fmtp);
@@ -602,6 +605,7 @@ int rtc_pc_transceiver_info(rtc_pc *pc, int tr, rtc_transceiver_info *out)
         out->packets_lost += rs.lost;
         if (k == 0) out->jitter = t->clock_rate ? (double)rs.jitter / t->clock_rate : 0;
         out->packets_repaired += rs.repaired;
+        out->red_recovered += rs.red_recovered;
         out->frames_dropped += rs.jb.frames_dropped + rs.jb.frames_skipped;
         out->packets_given_up += rs.nack.given_up;
         out->frames_skipped += rs.jb.frames_skipped;

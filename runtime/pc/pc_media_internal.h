@@ -40,6 +40,7 @@ typedef struct pc_tr {
     bool negotiated;
     int codec;                           /* rtc_codec_id, -1 */
     uint8_t pt, rtx_pt;
+    uint8_t red_pt;                      /* RED carrying pt negotiated (audio); 0 = none */
     uint32_t clock_rate;
     char fmtp[128];
     char remote_fmtp[128];               /* the peer's fmtp for that PT: what it asks of our sender */

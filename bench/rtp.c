@@ -20,6 +20,22 @@
 
 enum { FRAMES = 3000, FRAME_BYTES = 12000, MTU = 1200 };
 
+/* Heap allocations made through malloc, counted by wrapping glibc's (the RTX receive
+ * bench prints them per packet). Not under the sanitizers, which own malloc. */
+static uint64_t heap_allocs, heap_bytes;
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+extern void *__libc_malloc(size_t n);
+void *malloc(size_t n)
+{
+    heap_allocs++;
+    heap_bytes += n;
+    return __libc_malloc(n);
+}
+#define HEAP_COUNTED 1
+#else
+#define HEAP_COUNTED 0
+#endif
+
 static rtc_buf **pkts;
 static size_t npkts;
 static volatile uint64_t sink;
@@ -183,6 +199,92 @@ static void bench_streams(void)
     rtc_pool_free(pool);
 }
 
+/* NACK tracking per packet with `holes` packets missing at any time (1 s max age,
+ * one packet a ms, every (1000 / holes)th lost and never repaired), and the lossless
+ * case: handle_packet, one poll_nack per packet (the receiver drains after each
+ * packet), handle_timeout when due. */
+static void bench_nack(int holes)
+{
+    rtc_nack_generator *g;
+    rtc_nack_generator_new(&g, NULL, 0);
+    enum { N = 2000000 };
+    size_t nacks = 0;
+    int every = holes ? 1000 / holes : 0;
+    rtc_time t0 = rtc_clock_now();
+    for (int i = 0; i < N; i++) {
+        rtc_time now = (rtc_time)i * RTC_MS(1);
+        if (every && i % every == every / 2) continue;
+        rtc_nack_generator_handle_packet(g, (uint16_t)i, now);
+        if (rtc_nack_generator_poll_timeout(g) <= now) rtc_nack_generator_handle_timeout(g, now);
+        uint16_t seqs[128];
+        nacks += rtc_nack_generator_poll_nack(g, seqs, 128);
+        rtc_nack_event ev;
+        while (rtc_nack_generator_poll_event(g, &ev)) {}
+    }
+    rtc_time dt = rtc_clock_now() - t0;
+    rtc_nack_stats st;
+    rtc_nack_generator_get_stats(g, &st);
+    char label[64];
+    snprintf(label, sizeof label, "nack: %d holes in the window", holes);
+    report(label, N, dt, 0);
+    printf("|   %-42s | %12.1f | %9s |\n", "ns per packet", (double)dt * 1000 / N, "");
+    sink += nacks + st.missing;
+    rtc_nack_generator_free(g);
+}
+
+/* The receive path when every packet is a repair: RTX unwrap, stats, NACK, jitter
+ * buffer and frame assembly, Opus (a frame per packet) and VP8 (3-packet frames), with
+ * the receiver on a pool as the peer connection runs it. Prints ns per packet and the
+ * pool's buffer count at the end (what it had to allocate, reused ever after). */
+static void bench_rtx_receive(rtc_codec_id c)
+{
+    rtc_pool *pool = rtc_pool_new(1024);
+    rtc_rtp_receiver_config rc = { .codec = c, .pt = 96, .ssrc = 1, .rtx_pt = 97, .rtx_ssrc = 2, .local_ssrc = 3,
+                                   .nack = true, .pool = pool };
+    rtc_rtp_receiver *r;
+    rtc_rtp_receiver_new(&r, &rc, 0);
+    enum { N = 300000 };
+    int per_frame = c == RTC_CODEC_OPUS ? 1 : 3;
+    size_t plen = c == RTC_CODEC_OPUS ? 120 : 1100, frames = 0;
+    uint8_t pay[1100], pkt[1500], rtx[1500];
+    memset(pay, 0x42, sizeof pay);
+    uint64_t allocs0 = 0, bytes0 = 0;
+    rtc_time t0 = rtc_clock_now();
+    for (int i = 0; i < N; i++) {
+        rtc_time now = (rtc_time)i * RTC_MS(1);
+        int k = i % per_frame;
+        if (c != RTC_CODEC_OPUS) { pay[0] = k == 0 ? 0x10 : 0x00; pay[1] = 0x01; }
+        rtc_rtp_header h = { .pt = 96, .seq = (uint16_t)i, .ts = (uint32_t)(i / per_frame) * 3000u, .ssrc = 1,
+                             .marker = k == per_frame - 1 };
+        int n = rtc_rtp_write(pkt, sizeof pkt, &h, pay, plen, 0);
+        int m = rtc_rtx_wrap(pkt, (size_t)n, 97, 2, (uint16_t)i, rtx, sizeof rtx);
+        rtc_buf *b = rtc_buf_alloc(pool, (size_t)m);
+        memcpy(b->data, rtx, (size_t)m);
+        b->len = (size_t)m;
+        rtc_rtp_receiver_handle_rtp(r, b, now);
+        rtc_buf_unref(b);
+        rtc_jb_frame f;
+        while (rtc_rtp_receiver_poll_frame(r, &f)) { frames++; rtc_buf_unref(f.data); }
+        if (i == 999) { allocs0 = heap_allocs; bytes0 = heap_bytes; }   /* past the warm-up */
+    }
+    rtc_time dt = rtc_clock_now() - t0;
+    uint64_t na = heap_allocs - allocs0, nb = heap_bytes - bytes0;
+    rtc_pool_stats ps;
+    rtc_pool_get_stats(pool, &ps);
+    char label[64];
+    snprintf(label, sizeof label, "recv: all RTX, %s (pool buffers %zu)", rtc_codec_name(c), ps.allocated);
+    report(label, N, dt, 0);
+    printf("|   %-42s | %12.1f | %9s |\n", "ns per packet", (double)dt * 1000 / N, "");
+    if (HEAP_COUNTED) {
+        double per = (double)(N - 1000);
+        printf("|   %-42s | %12.2f | %9s |\n", "heap allocations per packet", (double)na / per, "");
+        printf("|   %-42s | %12.0f | %9s |\n", "heap bytes per frame", (double)nb / (per / per_frame), "");
+    }
+    sink += frames;
+    rtc_rtp_receiver_free(r);
+    rtc_pool_free(pool);
+}
+
 int main(void)
 {
     printf("| %-44s | %12s | %9s |\n", "stage", "packets/s", "Mbit/s");
@@ -195,6 +297,11 @@ int main(void)
     }
     bench_rtx_twcc();
     bench_streams();
+    bench_nack(0);
+    bench_nack(10);
+    bench_nack(50);
+    bench_rtx_receive(RTC_CODEC_OPUS);
+    bench_rtx_receive(RTC_CODEC_VP8);
     for (size_t i = 0; i < npkts; i++) rtc_buf_unref(pkts[i]);
     free(pkts);
     printf("(%zu packets per run, %d frames of %d bytes)\n", npkts, FRAMES, FRAME_BYTES);

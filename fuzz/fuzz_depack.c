@@ -2,6 +2,7 @@
  * the codec; the rest is split into payloads by one length byte each, then each is
  * parsed and the whole set assembled into a buffer of the documented bound. */
 #include "codec/codec.h"
+#include "codec/red.h"
 #include "codec/opus_codec.h"
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (len > size - off) len = size - off;
         rtc_depack_info info;
         int pr = rtc_depack_parse(c, data + off, len, &info);
+        rtc_red_block rb[RTC_RED_MAX_BLOCKS];
+        size_t nrb;
+        if (rtc_red_parse(data + off, len, rb, RTC_RED_MAX_BLOCKS, &nrb) == 0) {   /* RED: blocks inside the payload */
+            for (size_t k = 0; k < nrb; k++)
+                if (rb[k].data < data + off || rb[k].data + rb[k].len > data + off + len) abort();
+        }
         if ((c == RTC_CODEC_VP8 || c == RTC_CODEC_VP9) && len) {   /* rewriting keeps it parseable */
             uint8_t *copy = malloc(len);
             memcpy(copy, data + off, len);

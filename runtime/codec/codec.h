@@ -95,6 +95,9 @@ int rtc_vp8_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info, si
 int rtc_vp9_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info, size_t *hdr_len);
 int rtc_h264_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info);
 int rtc_av1_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info);
+/* A VP9 frame's uncompressed header (f borrowed): 1 a key frame, 0 not, -1 when
+ * f does not start with one. The one detector for the payload format and files. */
+int rtc_vp9_frame_is_key(const uint8_t *f, size_t len);
 int rtc_h264_depack_assemble(const rtc_iov *parts, size_t n, uint8_t *out, size_t cap);
 int rtc_vp9_depack_assemble(const rtc_iov *parts, size_t n, uint8_t *out, size_t cap);
 int rtc_av1_depack_assemble(const rtc_iov *parts, size_t n, uint8_t *out, size_t cap);

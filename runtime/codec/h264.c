@@ -20,7 +20,9 @@ static bool h264__opens_au(int type, const uint8_t *rest, size_t rlen)
     return false;
 }
 
-static bool h264__is_key(int type) { return type == NAL_IDR || type == NAL_SPS; }
+/* Only an IDR slice decodes without earlier pictures. An SPS or PPS travels with
+ * one as a rule, but a STAP-A of SPS + PPS + a non-IDR slice is no keyframe. */
+static bool h264__is_key(int type) { return type == NAL_IDR; }
 
 int rtc_h264_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info)
 {

@@ -4,14 +4,16 @@
 #include "core/rtc_errors.h"
 #include <string.h>
 
-/* From the uncompressed header (VP9 spec 6.2): 1 key frame, 0 not, -1 unknown. */
-static int vp9__header_keyframe(uint8_t b)
+/* From the uncompressed header (VP9 spec 6.2): frame_marker(2) profile_low_bit(1)
+ * profile_high_bit(1) [reserved_zero(1) in profile 3] show_existing_frame(1)
+ * frame_type(1), frame_type 0 = KEY_FRAME. 1 key frame, 0 not, -1 not a VP9 header. */
+int rtc_vp9_frame_is_key(const uint8_t *f, size_t len)
 {
-    if ((b >> 6) != 2) return -1;                       /* frame_marker */
-    int profile = ((b >> 5) & 1) | ((b >> 4) & 1) << 1;
-    int pos = profile == 3 ? 4 : 3;                     /* bit index from the top, after reserved */
-    if ((b >> pos) & 1) return 0;                       /* show_existing_frame */
-    return ((b >> (pos - 1)) & 1) == 0;                 /* frame_type 0 = KEY_FRAME */
+    if (len < 1 || (f[0] >> 6) != 2) return -1;
+    int profile = ((f[0] >> 5) & 1) | ((f[0] >> 4) & 1) << 1;
+    int show_existing = profile == 3 ? 2 : 3;           /* bit index from the LSB */
+    if ((f[0] >> show_existing) & 1) return 0;
+    return ((f[0] >> (show_existing - 1)) & 1) == 0;
 }
 
 int rtc_vp9_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info, size_t *hdr_len)
@@ -72,7 +74,7 @@ int rtc_vp9_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info, si
     info->begin = B;
     info->end = E;
     info->keyframe = B && !P && info->spatial_id <= 0;
-    if (info->keyframe && vp9__header_keyframe(p[off]) == 0) info->keyframe = false;
+    if (info->keyframe && rtc_vp9_frame_is_key(p + off, len - off) == 0) info->keyframe = false;
     *hdr_len = off;
     return 0;
 }

@@ -117,15 +117,7 @@ bool rtc_media_frame_is_key(rtc_codec_id c, const uint8_t *f, size_t len)
     if (!len) return false;
     switch (c) {
     case RTC_CODEC_VP8: return !(f[0] & 1);
-    case RTC_CODEC_VP9: {
-        /* frame_marker(2) profile_low(1) profile_high(1) [reserved(1) if profile 3]
-         * show_existing_frame(1) frame_type(1): keyframe when 0. */
-        if ((f[0] >> 6) != 2) return false;
-        int profile = ((f[0] >> 5) & 1) | ((f[0] >> 4) & 1) << 1;
-        int p = profile == 3 ? 5 : 4;                   /* MSB-first index of show_existing_frame */
-        if ((f[0] >> (7 - p)) & 1) return false;
-        return ((f[0] >> (6 - p)) & 1) == 0;
-    }
+    case RTC_CODEC_VP9: return rtc_vp9_frame_is_key(f, len) == 1;
     case RTC_CODEC_AV1: {
         /* A temporal unit holding a sequence header starts a coded video sequence. */
         size_t off = 0;
@@ -151,7 +143,7 @@ bool rtc_media_frame_is_key(rtc_codec_id c, const uint8_t *f, size_t len)
         for (size_t i = 0; i + 3 < len; i++)
             if (f[i] == 0 && f[i + 1] == 0 && f[i + 2] == 1) {
                 int t = f[i + 3] & 31;
-                if (t == 5 || t == 7) return true;
+                if (t == 5) return true;      /* an IDR slice: an SPS alone decodes nothing */
             }
         return false;
     }

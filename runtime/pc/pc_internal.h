@@ -216,6 +216,7 @@ int pc__media_handle_packet(rtc_pc *pc, const uint8_t *data, size_t len);   /* S
 void pc__media_handle_timeout(rtc_pc *pc);
 rtc_time pc__media_poll_timeout(rtc_pc *pc);
 void pc__media_pump(rtc_pc *pc);                       /* drain the streams' output */
+void pc__media_bye(rtc_pc *pc);                        /* closing: each sender queues an RTCP BYE */
 /* JSEP (pc_media_sdp.c) */
 void pc__media_drop_last(rtc_pc *pc);                   /* frees the last transceiver */
 void pc__media_save(rtc_pc *pc);                       /* pc_saved's transceiver part */

@@ -192,16 +192,21 @@ static pc_layer *start_receiver(rtc_pc *pc, pc_tr *t, uint32_t ssrc, uint32_t rt
     rc.ssrc = ssrc;
     rc.clock_rate = t->clock_rate;
     rc.rtx_pt = t->rtx_pt;
+    rc.red_pt = t->red_pt;
     rc.rtx_ssrc = t->rtx_pt ? rtx_ssrc : 0;
     rc.local_ssrc = t->sender ? t->ssrc : md->rtcp_ssrc;
     rc.cname = md->cname;
     rc.nack = t->fb_nack;
-    rc.pli = t->fb_pli || t->fb_fir;
+    rc.pli = t->fb_pli;
+    rc.fir = t->fb_fir;                                 /* used when the peer takes no PLI */
+    rc.rsize = t->rtcp_rsize;
+    rc.remb = t->fb_remb && !t->fb_twcc;                /* a peer with TWCC estimates from our feedback */
     rc.wait_keyframe = t->kind == RTC_MEDIA_VIDEO;
     /* How long a hole may hold back later frames while NACK/RTX repairs it: a few
      * retries at the default spacing, since a receive-only side learns no RTT. */
     rc.latency = t->kind == RTC_MEDIA_AUDIO ? RTC_MS(300) : RTC_MS(400);
     rc.nack_cfg.default_rtt = RTC_MS(50);
+    rc.pool = pc->cfg.pool;
     int r = rtc_rtp_receiver_new(&l->recv, &rc, pc->now);
     if (r < 0) { rtc_warn(TAG, "mid %s: cannot create the receiver: %s", t->mid, rtc_strerror(r)); return NULL; }
     memcpy(l->rid, rid, rid_len);
@@ -226,6 +231,7 @@ void pc__media_start_streams(rtc_pc *pc, pc_tr *t)
         sc.ssrc = t->ssrc;
         sc.clock_rate = t->clock_rate;
         sc.rtx_pt = t->rtx_pt;
+        sc.red_pt = t->red_pt;
         sc.rtx_ssrc = t->rtx_pt ? t->rtx_ssrc : 0;
         sc.initial_seq = (uint16_t)rtc_rng_u32(pc->cfg.rng);
         sc.initial_rtx_seq = (uint16_t)rtc_rng_u32(pc->cfg.rng);
@@ -244,7 +250,10 @@ void pc__media_start_streams(rtc_pc *pc, pc_tr *t)
         start_receiver(pc, t, t->remote_ssrc, t->remote_rtx_ssrc, "", 0);
     /* The feedback machine starts with the first packet (handle_rtp): its media SSRC
      * must name one of the peer's streams, or libwebrtc drops the feedback. */
-    if (t->fb_twcc && t->twcc_id && !md->twcc_id && pc__dir_recvs(t->current)) md->twcc_id = t->twcc_id;
+    if (t->fb_twcc && t->twcc_id && !md->twcc_id && pc__dir_recvs(t->current)) {
+        md->twcc_id = t->twcc_id;
+        md->twcc_rsize = t->rtcp_rsize;
+    }
 }
 
 /* ---- receive ---------------------------------------------------------------------------- */
@@ -276,7 +285,7 @@ static pc_layer *route_unsignaled(rtc_pc *pc, const rtc_rtp_packet *p)
         rtc_str mid, rid = { "", 0 };
         if (!read_sdes(p, t->mid_id, &mid)) continue;
         if (mid.len != strlen(t->mid) || memcmp(mid.p, t->mid, mid.len) != 0) continue;
-        if (p->h.pt == t->pt) {
+        if (p->h.pt == t->pt || (t->red_pt && p->h.pt == t->red_pt)) {
             read_sdes(p, t->rid_id, &rid);
             if (layer_by_rid(t, rid)) return NULL;              /* that layer has another SSRC */
             return start_receiver(pc, t, p->h.ssrc, 0, rid.p, rid.len);
@@ -294,30 +303,12 @@ static pc_layer *route_unsignaled(rtc_pc *pc, const rtc_rtp_packet *p)
     return NULL;
 }
 
-/* RTX on an SSRC the receiver was not configured with: unwrap it here and hand the
- * receiver the original packet. */
-static int handle_unsignaled_rtx(rtc_pc *pc, pc_tr *t, pc_layer *l, const rtc_buf *b)
+/* RTX on an SSRC the receiver was not configured with: from now on the receiver
+ * knows it, and unwraps and counts RTX in one place. */
+static int handle_unsignaled_rtx(rtc_pc *pc, pc_layer *l, rtc_buf *b)
 {
-    rtc_buf *m = rtc_buf_alloc(pc->cfg.pool, b->len);
-    if (!m) return RTC_ENOMEM;
-    int n = rtc_rtx_unwrap(b->data, b->len, t->pt, l->ssrc, m->data, m->cap);
-    int r = n;
-    if (n >= 0) {
-        l->unsignaled_rtx_packets++;
-        m->len = (size_t)n;
-        r = rtc_rtp_receiver_handle_rtp(l->recv, m, pc->now);
-    }
-    rtc_buf_unref(m);
-    return r;
-}
-
-static pc_tr *tr_of_layer(rtc_pc *pc, const pc_layer *l)
-{
-    for (int i = 0; i < pc->media->ntrs; i++) {
-        pc_tr *t = pc->media->trs[i];
-        if (l >= t->layers && l < t->layers + PC_MAX_LAYERS) return t;
-    }
-    return NULL;
+    rtc_rtp_receiver_set_rtx_ssrc(l->recv, l->unsignaled_rtx_ssrc);
+    return rtc_rtp_receiver_handle_rtp(l->recv, b, pc->now);
 }
 
 static int handle_rtp(rtc_pc *pc, rtc_buf *b)
@@ -332,6 +323,8 @@ static int handle_rtp(rtc_pc *pc, rtc_buf *b)
         memset(&tc, 0, sizeof tc);
         tc.sender_ssrc = md->rtcp_ssrc;
         tc.media_ssrc = p.h.ssrc;
+        tc.compound = !md->twcc_rsize;
+        tc.cname = md->cname;
         rtc_twcc_receiver_new(&md->twcc, &tc, pc->now);
     }
     if (md->twcc) {
@@ -343,14 +336,14 @@ static int handle_rtp(rtc_pc *pc, rtc_buf *b)
         pc_tr *c = md->trs[i];
         for (int k = 0; k < c->nlayers; k++) {
             pc_layer *l = &c->layers[k];
-            if (l->unsignaled_rtx_ssrc && l->unsignaled_rtx_ssrc == p.h.ssrc) return handle_unsignaled_rtx(pc, c, l, b);
+            if (l->unsignaled_rtx_ssrc && l->unsignaled_rtx_ssrc == p.h.ssrc) return handle_unsignaled_rtx(pc, l, b);
             if (l->ssrc == p.h.ssrc || (l->rtx_ssrc && l->rtx_ssrc == p.h.ssrc))
                 return rtc_rtp_receiver_handle_rtp(l->recv, b, pc->now);
         }
     }
     pc_layer *l = route_unsignaled(pc, &p);
     if (!l) { md->stats.unroutable++; return RTC_EIGNORED; }
-    if (l->unsignaled_rtx_ssrc == p.h.ssrc) return handle_unsignaled_rtx(pc, tr_of_layer(pc, l), l, b);
+    if (l->unsignaled_rtx_ssrc == p.h.ssrc) return handle_unsignaled_rtx(pc, l, b);
     return rtc_rtp_receiver_handle_rtp(l->recv, b, pc->now);
 }
 
@@ -498,6 +491,14 @@ void pc__media_pump(rtc_pc *pc)
     }
 }
 
+void pc__media_bye(rtc_pc *pc)
+{
+    pc_media *md = pc->media;
+    if (!md) return;
+    for (int i = 0; i < md->ntrs; i++)
+        if (md->trs[i]->sender) rtc_rtp_sender_bye(md->trs[i]->sender, pc->now);
+}
+
 void pc__media_handle_timeout(rtc_pc *pc)
 {
     pc_media *md = pc->media;
@@ -577,6 +578,7 @@ int rtc_pc_transceiver_info(rtc_pc *pc, int tr, rtc_transceiver_info *out)
     out->codec = t->codec;
     out->pt = t->pt;
     out->rtx_pt = t->rtx_pt;
+    out->red_pt = t->red_pt;
     out->clock_rate = t->clock_rate;
     snprintf(out->fmtp, sizeof out->fmtp, "%s", t->fmtp);
     snprintf(out->remote_fmtp, sizeof out->remote_fmtp, "%s", t->remote_fmtp);
@@ -598,14 +600,16 @@ int rtc_pc_transceiver_info(rtc_pc *pc, int tr, rtc_transceiver_info *out)
         out->has_inbound = true;
         out->packets_received += rs.packets;
         out->bytes_received += rs.bytes;
-        out->rtx_received += rs.rtx_packets + l->unsignaled_rtx_packets;
+        out->rtx_received += rs.retransmitted;          /* RTX and plain resends alike */
         out->frames_received += l->frames;
         out->keyframes_received += l->keyframes;
         out->nack_count += rs.nacks_sent;
         out->pli_count += rs.plis_sent;
+        out->fir_count += rs.firs_sent;
         out->packets_lost += rs.lost;
         if (k == 0) out->jitter = t->clock_rate ? (double)rs.jitter / t->clock_rate : 0;
-        out->packets_repaired += rs.nack.recovered;
+        out->packets_repaired += rs.repaired;
+        out->red_recovered += rs.red_recovered;
         out->frames_dropped += rs.jb.frames_dropped + rs.jb.frames_skipped;
         out->packets_given_up += rs.nack.given_up;
         out->frames_skipped += rs.jb.frames_skipped;

@@ -74,6 +74,7 @@ typedef struct rtc_transceiver_info {
     bool negotiated, stopped;
     int codec;                   /* rtc_codec_id of the negotiated codec, -1 */
     uint8_t pt, rtx_pt;          /* rtx_pt 0 = no RTX */
+    uint8_t red_pt;              /* audio: RED (RFC 2198) carrying pt, 0 = not negotiated */
     uint32_t clock_rate;
     char fmtp[128];              /* of the negotiated codec */
     char remote_fmtp[128];       /* the peer's fmtp for it (its receive preferences: Opus usedtx, ...) */
@@ -82,11 +83,13 @@ typedef struct rtc_transceiver_info {
     /* inbound-rtp (summed over simulcast layers) */
     int layers;                  /* incoming streams (simulcast layers by RID) */
     bool has_inbound;
-    uint64_t packets_received, bytes_received, frames_received, keyframes_received, rtx_received;
+    uint64_t packets_received, bytes_received, frames_received, keyframes_received;
+    uint64_t rtx_received;       /* retransmissions received: on the RTX SSRC, or plain resends that filled a NACKed hole */
     uint64_t nack_count, pli_count, fir_count;
     int64_t packets_lost;
     double jitter;               /* seconds */
     uint64_t packets_repaired;   /* holes filled by retransmission */
+    uint64_t red_recovered;      /* holes filled from RED copies (audio) */
     uint64_t frames_dropped;     /* incomplete frames given up, and frames skipped waiting for a keyframe */
     uint64_t packets_given_up;   /* holes NACK stopped asking for */
     uint64_t frames_skipped;     /* of frames_dropped: complete frames skipped waiting for a keyframe */

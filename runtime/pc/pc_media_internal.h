@@ -14,8 +14,8 @@ typedef struct pc_layer {
     char rid[16];                        /* "" for a stream without RID */
     rtc_rtp_receiver *recv;
     uint32_t ssrc, rtx_ssrc;             /* rtx_ssrc: configured in the receiver (signalled) */
-    uint32_t unsignaled_rtx_ssrc;        /* RTX learned from MID/RRID: unwrapped here */
-    uint64_t unsignaled_rtx_packets, frames, keyframes;
+    uint32_t unsignaled_rtx_ssrc;        /* RTX learned from MID/RRID: handed to the receiver */
+    uint64_t frames, keyframes;
 } pc_layer;
 
 typedef struct pc_tr {
@@ -40,10 +40,12 @@ typedef struct pc_tr {
     bool negotiated;
     int codec;                           /* rtc_codec_id, -1 */
     uint8_t pt, rtx_pt;
+    uint8_t red_pt;                      /* RED carrying pt negotiated (audio); 0 = none */
     uint32_t clock_rate;
     char fmtp[128];
     char remote_fmtp[128];               /* the peer's fmtp for that PT: what it asks of our sender */
     bool fb_nack, fb_pli, fb_fir, fb_twcc, fb_remb;
+    bool rtcp_rsize;                     /* the answer has a=rtcp-rsize: feedback may go alone */
     uint8_t mid_id, rid_id, rrid_id, abs_id, twcc_id, level_id;
     uint32_t remote_ssrc, remote_rtx_ssrc;   /* signalled in the remote description */
     bool track_announced;
@@ -70,6 +72,7 @@ typedef struct pc_media {
     int64_t unix_offset_us;
     rtc_twcc_receiver *twcc;
     uint8_t twcc_id;                     /* transport-wide seq extension id we read on receive */
+    bool twcc_rsize;                     /* its transceiver negotiated rtcp-rsize */
     uint16_t twcc_seq;                   /* next transport-wide seq; every sender takes from it */
     rtc_pc_media_stats stats;
     struct pc_tapq *tapq;                /* forwarded packets (pc_tap.c), NULL until a tap is on */

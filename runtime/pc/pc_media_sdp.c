@@ -12,6 +12,7 @@
 #include "rtp/rtp_ext.h"
 #include <stdio.h>
 #include <stdlib.h>
+#include "codec/red.h"
 #include <string.h>
 #include <strings.h>
 
@@ -215,6 +216,18 @@ void pc__media_new_offer_sections(rtc_pc *pc)
     }
 }
 
+/* The section's RED (red/48000/2) whose fmtp names `pt` as every block's, or NULL. */
+static const rtc_sdp_codec *red_for(const rtc_sdp_media *m, int pt)
+{
+    for (size_t i = 0; i < m->ncodecs; i++) {
+        const rtc_sdp_codec *c = m->codecs[i];
+        if (c->name && !strcasecmp(c->name, "red") && c->clock_rate == 48000 && c->channels == 2 &&
+            rtc_red_fmtp_pt(c->fmtp) == pt)
+            return c;
+    }
+    return NULL;
+}
+
 static int add_codec(rtc_sdp *s, rtc_sdp_media *m, int pt, const char *name, uint32_t rate, uint16_t ch,
                      const char *fmtp, int rtx_pt, rtc_media_kind kind)
 {
@@ -293,6 +306,8 @@ int pc__media_write_section(rtc_pc *pc, rtc_sdp *s, int index, const rtc_sdp_med
             rtx = true;
             if ((r = rtc_sdp_media_add_codec_copy(s, m, x, -1, NULL)) < 0) return r;
         }
+        const rtc_sdp_codec *red = t->kind == RTC_MEDIA_AUDIO ? red_for(offer, c->pt) : NULL;
+        if (red && (r = rtc_sdp_media_add_codec_copy(s, m, red, -1, NULL)) < 0) return r;
         for (size_t i = 0; i < offer->nextmaps; i++) {
             const rtc_sdp_extmap *e = &offer->extmaps[i];
             for (size_t k = 0; k < sizeof our_exts / sizeof our_exts[0]; k++) {
@@ -319,6 +334,9 @@ int pc__media_write_section(rtc_pc *pc, rtc_sdp *s, int index, const rtc_sdp_med
                 if (r < 0) return r;
             }
         rtx = t->kind == RTC_MEDIA_VIDEO;
+        /* RED for Opus as Chromium offers it: one earlier copy in each packet. */
+        if (t->kind == RTC_MEDIA_AUDIO && (r = rtc_sdp_media_add_codec(s, m, 63, "red", 48000, 2, "111/111", NULL, NULL)) < 0)
+            return r;
         for (size_t k = 0; k < sizeof our_exts / sizeof our_exts[0]; k++) {
             const ext_def *d = &our_exts[k];
             if (d->id >= 10 || !(t->kind == RTC_MEDIA_AUDIO ? d->audio : d->video)) continue;
@@ -370,11 +388,14 @@ static void negotiate(rtc_pc *pc, pc_tr *t, int index)
         snprintf(t->remote_fmtp, sizeof t->remote_fmtp, "%s", rc && rc->fmtp ? rc->fmtp : "");
         const rtc_sdp_codec *x = rtc_sdp_media_rtx_for(am, c->pt);
         t->rtx_pt = x ? (uint8_t)x->pt : 0;
+        const rtc_sdp_codec *red = t->kind == RTC_MEDIA_AUDIO ? red_for(am, c->pt) : NULL;
+        t->red_pt = red ? (uint8_t)red->pt : 0;
         t->fb_nack = rtc_sdp_codec_has_fb(c, am, "nack");
         t->fb_pli = rtc_sdp_codec_has_fb(c, am, "nack pli");
         t->fb_fir = rtc_sdp_codec_has_fb(c, am, "ccm fir");
         t->fb_twcc = rtc_sdp_codec_has_fb(c, am, "transport-cc");
         t->fb_remb = rtc_sdp_codec_has_fb(c, am, "goog-remb");
+        t->rtcp_rsize = am->rtcp_rsize;
         t->mid_id = ext_id(am, RTC_EXT_URI_MID);
         t->rid_id = ext_id(am, RTC_EXT_URI_RID);
         t->rrid_id = ext_id(am, RTC_EXT_URI_RRID);

@@ -770,6 +770,7 @@ int rtc_pc_close(rtc_pc *pc, rtc_time now)
      * leave the peer retransmitting towards nobody; the ABORT (and the close_notify
      * after it) ends the peer's association at once. */
     if (pc->sctp) rtc_sctp_assoc_abort(pc->sctp, pc->now);
+    pc__media_bye(pc);                                  /* RFC 3550 6.6: our streams leave */
     pc__pump(pc);
     if (pc->dtls) rtc_dtls_transport_close(pc->dtls, pc->now);
     pc__pump(pc);

@@ -32,6 +32,8 @@ struct rtc_jitter_buffer {
     rtc_jb_stats stats;
     jb__slot *slot;
     rtc_iov *iov;
+    uint8_t *scratch;            /* assembly space: the worst-case bound, grown as needed */
+    size_t scratch_cap;
     rtc_jb_frame outq[JB_OUTQ];
     size_t out_head, out_count;
 };
@@ -75,7 +77,29 @@ void rtc_jitter_buffer_free(rtc_jitter_buffer *jb)
     for (size_t i = 0; i < jb->out_count; i++) rtc_buf_unref(jb->outq[(jb->out_head + i) % JB_OUTQ].data);
     free(jb->slot);
     free(jb->iov);
+    free(jb->scratch);
     free(jb);
+}
+
+/* Assemble into the scratch space (sized for the worst case, which is up to twice
+ * the payload), then copy into a buffer of the frame's own size, from the pool when
+ * it fits: a frame costs its size, and an audio frame no heap allocation at all. */
+static int jb__assemble(rtc_jitter_buffer *jb, size_t n, size_t bound, rtc_buf **out)
+{
+    if (bound > jb->scratch_cap) {
+        uint8_t *p = realloc(jb->scratch, bound);
+        if (!p) return RTC_ENOMEM;
+        jb->scratch = p;
+        jb->scratch_cap = bound;
+    }
+    int r = rtc_depack_assemble(jb->cfg.codec, jb->iov, n, jb->scratch, bound);
+    if (r < 0) return r;
+    rtc_buf *b = rtc_buf_alloc(jb->cfg.pool, (size_t)r);
+    if (!b) return RTC_ENOMEM;
+    memcpy(b->data, jb->scratch, (size_t)r);
+    b->len = (size_t)r;
+    *out = b;
+    return 0;
 }
 
 /* The frame broke the decoding chain: ask for a keyframe once per wait. */
@@ -161,9 +185,7 @@ static void jb__emit(rtc_jitter_buffer *jb, int64_t start, int64_t end)
     if (jb->waiting_key && !key) {
         jb->stats.frames_skipped++;
         jb__lost_chain(jb);
-    } else if (bound <= jb->cfg.max_frame_bytes && (f.data = rtc_buf_alloc(NULL, bound)) != NULL &&
-               (r = rtc_depack_assemble(jb->cfg.codec, jb->iov, n, f.data->data, f.data->cap)) >= 0) {
-        f.data->len = (size_t)r;
+    } else if (bound <= jb->cfg.max_frame_bytes && (r = jb__assemble(jb, n, bound, &f.data)) == 0) {
         jb->outq[(jb->out_head + jb->out_count) % JB_OUTQ] = f;
         jb->out_count++;
         jb->stats.frames_out++;
@@ -193,7 +215,8 @@ static void jb__process(rtc_jitter_buffer *jb)
             jb__emit(jb, s0, end);
             continue;
         }
-        if (jb->now < jb__at(jb, s0)->arrival + jb->cfg.latency) break;
+        bool hole = s0 != jb->head;                     /* the head is missing, a later packet is here */
+        if (!(hole && jb->cfg.no_wait) && jb->now < jb__at(jb, s0)->arrival + jb->cfg.latency) break;
         jb__give_up_head(jb);
     }
 }
@@ -245,6 +268,11 @@ void rtc_jitter_buffer_handle_timeout(rtc_jitter_buffer *jb, rtc_time now)
 {
     if (now > jb->now) jb->now = now;
     jb__process(jb);
+}
+
+void rtc_jitter_buffer_set_latency(rtc_jitter_buffer *jb, rtc_time latency)
+{
+    if (latency > 0) jb->cfg.latency = latency;
 }
 
 int rtc_jitter_buffer_poll_frame(rtc_jitter_buffer *jb, rtc_jb_frame *out)

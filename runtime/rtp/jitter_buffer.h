@@ -29,10 +29,15 @@ typedef struct rtc_jitter_buffer_config {
     size_t capacity;             /* packets held, power of two (64-32768); 0 = 2048 */
     size_t max_frame_bytes;      /* larger assembled frames are dropped; 0 = 8 MiB */
     bool wait_keyframe;          /* video: after a drop (and at start) skip frames until a keyframe */
+    rtc_pool *pool;              /* borrowed, outlives the buffer: frames that fit a pool buffer
+                                    come from it (audio, small video frames); NULL = heap */
+    bool no_wait;                /* a hole never holds back a later packet: nothing will fill it
+                                    (no NACK) and the decoder conceals it (Opus PLC) */
 } rtc_jitter_buffer_config;
 
 typedef struct rtc_jb_frame {
-    rtc_buf *data;               /* the assembled frame; ownership passes to the caller (unref) */
+    rtc_buf *data;               /* the assembled frame, its exact size (or a pool buffer);
+                                    ownership passes to the caller (unref) */
     uint32_t ts;                 /* RTP timestamp */
     int64_t ext_ts;              /* unwrapped timestamp */
     uint16_t first_seq, last_seq;
@@ -59,6 +64,10 @@ void rtc_jitter_buffer_free(rtc_jitter_buffer *jb);         /* NULL-safe; drops 
  * padding), or a parse error (counted; the packet is not kept). */
 int rtc_jitter_buffer_handle_packet(rtc_jitter_buffer *jb, rtc_buf *pkt, rtc_time now);
 void rtc_jitter_buffer_handle_timeout(rtc_jitter_buffer *jb, rtc_time now);
+/* Change the longest wait for missing packets (the round-trip estimate moved); <= 0
+ * keeps the current one. Frames already waiting longer than the new value leave at
+ * the next handle_* or poll_frame. */
+void rtc_jitter_buffer_set_latency(rtc_jitter_buffer *jb, rtc_time latency);
 /* 1 and *out filled with the next complete frame, 0 when none. */
 int rtc_jitter_buffer_poll_frame(rtc_jitter_buffer *jb, rtc_jb_frame *out);
 int rtc_jitter_buffer_poll_event(rtc_jitter_buffer *jb, rtc_jb_event *out);

@@ -47,8 +47,9 @@ typedef struct rtc_nack_generator rtc_nack_generator;
 /* cfg is copied; NULL = defaults. RTC_EINVAL when window is not a power of two in [16, 32768]. */
 int rtc_nack_generator_new(rtc_nack_generator **out, const rtc_nack_config *cfg, rtc_time now);
 void rtc_nack_generator_free(rtc_nack_generator *g);         /* NULL-safe */
-/* A media packet (after RTX unwrapping: pass the original seq). Returns 0, or
- * RTC_EIGNORED for a duplicate or a packet older than the window. */
+/* A media packet (after RTX unwrapping: pass the original seq). Returns 0, 1 when it
+ * fills a hole a NACK had asked for (a repair), or RTC_EIGNORED for a duplicate or a
+ * packet older than the window. */
 int rtc_nack_generator_handle_packet(rtc_nack_generator *g, uint16_t seq, rtc_time now);
 /* Current round-trip estimate (from RTCP), used to space retries. */
 void rtc_nack_generator_handle_rtt(rtc_nack_generator *g, rtc_time rtt);

@@ -3,6 +3,7 @@
 #include "core/rtc_errors.h"
 #include "rtp/rtp_packet.h"
 #include "rtp/rtx.h"
+#include "codec/red.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,8 @@ struct rtc_rtp_receiver {
     char cname[256];
     rtc_time now, next_rr, last_pli;
     bool want_pli;               /* a keyframe is wanted: PLI every pli_interval until one comes */
+    bool fir_open;               /* a FIR request is out (its repeats keep fir_seq) */
+    uint8_t fir_seq;
     bool rr_due, bye_seen;
     rtc_rtp_recv_stats rstats;
     rtc_nack_generator *nack;
@@ -32,7 +35,26 @@ struct rtc_rtp_receiver {
     bool forward;
     rtc_buf *fwd[FWD_QUEUE];
     size_t fwd_head, fwd_count;
+    rtc_jitter_buffer_config jbc;      /* to start the jitter buffer over on a restart */
+    rtc_time rtt;                      /* last handle_rtt, 0 = none */
+    rtc_buf *held;                     /* our ref: a packet far from the highest seq, until the next */
+    uint16_t held_seq;
+    bool held_rtx;
+    rtc_remb_estimator remb;
+    rtc_seq_unwrapper remb_seq;
 };
+
+/* How long an audio hole may hold back later packets while NACK repairs it: the
+ * first NACK's round trip and one retry, plus room for reordering. Audio plays out
+ * continuously, so every ms of wait here is added delay on each hole. */
+static rtc_time recv__audio_wait(const rtc_rtp_receiver *r, rtc_time rtt)
+{
+    rtc_time w = 2 * rtt + RTC_MS(20);
+    rtc_time cap = r->cfg.latency > 0 ? r->cfg.latency : RTC_MS(200);
+    return w < cap ? w : cap;
+}
+
+static bool recv__is_audio(const rtc_rtp_receiver_config *c) { return !rtc_codec_is_video(c->codec); }
 
 static void recv__event(rtc_rtp_receiver *r, rtc_rtp_receiver_event_type t)
 {
@@ -52,12 +74,18 @@ int rtc_rtp_receiver_new(rtc_rtp_receiver **out, const rtc_rtp_receiver_config *
     if (!r->cfg.clock_rate) r->cfg.clock_rate = cfg->codec == RTC_CODEC_OPUS ? 48000 : 90000;
     if (r->cfg.rr_interval <= 0) r->cfg.rr_interval = RTC_SEC(1);
     if (r->cfg.pli_interval <= 0) r->cfg.pli_interval = RTC_MS(500);
-    rtc_jitter_buffer_config jc = { .codec = cfg->codec, .latency = cfg->latency, .wait_keyframe = cfg->wait_keyframe };
+    rtc_jitter_buffer_config jc = { .codec = cfg->codec, .latency = cfg->latency, .wait_keyframe = cfg->wait_keyframe,
+                                    .pool = cfg->pool };
+    if (recv__is_audio(cfg) && !cfg->nack) jc.no_wait = true;      /* nothing would fill a hole */
+    else if (recv__is_audio(cfg))
+        jc.latency = recv__audio_wait(r, cfg->nack_cfg.default_rtt > 0 ? cfg->nack_cfg.default_rtt : RTC_MS(100));
+    r->jbc = jc;
     int e = rtc_jitter_buffer_new(&r->jb, &jc, now);
     if (e == 0 && cfg->nack) e = rtc_nack_generator_new(&r->nack, &cfg->nack_cfg, now);
     if (e < 0) { rtc_rtp_receiver_free(r); return e; }
     rtc_rtp_recv_stats_init(&r->rstats, cfg->ssrc, r->cfg.clock_rate);
     r->now = now;
+    rtc_remb_estimator_init(&r->remb, 0, now);
     r->next_rr = now + r->cfg.rr_interval;
     r->last_pli = INT64_MIN / 2;
     *out = r;
@@ -70,6 +98,7 @@ void rtc_rtp_receiver_free(rtc_rtp_receiver *r)
     while (r->fwd_count) { rtc_buf_unref(r->fwd[r->fwd_head]); r->fwd_head = (r->fwd_head + 1) % FWD_QUEUE; r->fwd_count--; }
     rtc_jitter_buffer_free(r->jb);
     rtc_nack_generator_free(r->nack);
+    rtc_buf_unref(r->held);
     free(r);
 }
 
@@ -82,6 +111,15 @@ static void recv__collect(rtc_rtp_receiver *r)
     rtc_jb_event je;
     while (r->nack && rtc_nack_generator_poll_event(r->nack, &ne)) r->want_pli |= !r->forward;
     while (rtc_jitter_buffer_poll_event(r->jb, &je)) r->want_pli = true;
+}
+
+static bool seen__has(const rtc_rtp_receiver *r, uint16_t seq)
+{
+    if (!r->seen_init) return false;
+    int64_t delta = (int16_t)(uint16_t)(seq - (uint16_t)r->seen_max);
+    if (delta > 0 || delta <= -SEEN_WINDOW) return false;
+    uint64_t i = (uint64_t)(r->seen_max + delta) % SEEN_WINDOW;
+    return r->seen[i / 64] & (UINT64_C(1) << (i % 64));
 }
 
 static void seen__set(rtc_rtp_receiver *r, int64_t ext, bool on)
@@ -119,6 +157,126 @@ static bool seen__mark(rtc_rtp_receiver *r, uint16_t seq)
     return true;
 }
 
+/* The sender restarted on this SSRC (a sequence jump the next packet confirmed):
+ * everything that orders packets starts over, and video needs a keyframe. */
+static int recv__restart(rtc_rtp_receiver *r)
+{
+    rtc_jitter_buffer *jb;
+    rtc_nack_generator *ng = NULL;
+    int e = rtc_jitter_buffer_new(&jb, &r->jbc, r->now);
+    if (e == 0 && r->nack) e = rtc_nack_generator_new(&ng, &r->cfg.nack_cfg, r->now);
+    if (e < 0) { rtc_jitter_buffer_free(jb); return e; }
+    rtc_jb_frame f;
+    while (rtc_jitter_buffer_poll_frame(r->jb, &f)) rtc_buf_unref(f.data);   /* the caller drained them */
+    rtc_jitter_buffer_free(r->jb);
+    r->jb = jb;
+    if (r->nack) {
+        rtc_nack_generator_free(r->nack);
+        r->nack = ng;
+        if (r->rtt > 0) rtc_nack_generator_handle_rtt(r->nack, r->rtt);
+    }
+    memset(r->seen, 0, sizeof r->seen);
+    r->seen_init = false;
+    r->remb_seq.init = false;                           /* the estimate itself carries on */
+    r->remb.started = false;
+    rtc_rtp_recv_stats_restart(&r->rstats);
+    if (r->cfg.wait_keyframe) r->want_pli = true;
+    r->stats.restarts++;
+    return 0;
+}
+
+/* Forward mode: the packet goes out as it is (the caller keeps its ref) instead of
+ * into the jitter buffer; a full queue drops it and counts the drop. */
+static int recv__forward(rtc_rtp_receiver *r, rtc_buf *media)
+{
+    if (r->fwd_count == FWD_QUEUE) r->stats.forward_dropped++;
+    else { r->fwd[(r->fwd_head + r->fwd_count++) % FWD_QUEUE] = rtc_buf_ref(media); r->stats.forwarded++; }
+    recv__collect(r);
+    return 0;
+}
+
+/* A media packet (RTX unwrapped: rtx) for stats, NACK and the jitter buffer. A copy
+ * recovered from RED (fec) was not received as such: the RFC 3550 counts and the
+ * receive rate leave it out, NACK stops asking for it, the jitter buffer takes it. */
+static int recv__accept_as(rtc_rtp_receiver *r, rtc_buf *media, bool rtx, bool fec)
+{
+    rtc_rtp_packet p;
+    int e = rtc_rtp_parse(&p, media->data, media->len);
+    if (e < 0) { r->stats.malformed++; return e; }
+    if (!seen__mark(r, p.h.seq)) {
+        r->stats.duplicates++;
+        return RTC_EIGNORED;
+    }
+    if (fec) {
+        r->stats.red_recovered++;
+        if (r->nack) rtc_nack_generator_handle_packet(r->nack, p.h.seq, r->now);
+        if (r->forward) return recv__forward(r, media);
+        e = rtc_jitter_buffer_handle_packet(r->jb, media, r->now);
+        recv__collect(r);
+        return e < 0 ? e : 0;
+    }
+    r->stats.packets++;
+    r->stats.bytes += p.payload_len;
+    if (r->cfg.remb) rtc_remb_estimator_handle_packet(&r->remb, rtc_seq_unwrap(&r->remb_seq, p.h.seq), media->len, r->now);
+    rtc_rtp_recv_stats_on_packet(&r->rstats, p.h.seq, p.h.ts, p.payload_len, r->now);
+    /* Without RTX the sender resends on the media SSRC: a NACKed hole filled there is
+     * counted as retransmitted (as RTX is), so repaired never exceeds retransmitted.
+     * With RTX negotiated, a media packet is always an original, however late. */
+    if (r->nack && rtc_nack_generator_handle_packet(r->nack, p.h.seq, r->now) == 1 && (rtx || !r->cfg.rtx_pt)) {
+        r->stats.repaired++;                            /* not a late original: a real repair */
+        if (!rtx) r->stats.retransmitted++;
+    }
+    if (r->forward) return recv__forward(r, media);
+    e = rtc_jitter_buffer_handle_packet(r->jb, media, r->now);
+    recv__collect(r);
+    return e == RTC_EIGNORED ? RTC_EIGNORED : e < 0 ? (r->stats.malformed++, e) : 0;
+}
+
+static int recv__accept(rtc_rtp_receiver *r, rtc_buf *media, bool rtx) { return recv__accept_as(r, media, rtx, false); }
+
+/* A packet with header h (hlen bytes of `pkt`) and the given payload, as the media
+ * stream would have carried it: the primary's payload type, seq and timestamp. */
+static rtc_buf *recv__unred(rtc_rtp_receiver *r, const rtc_buf *pkt, size_t hlen, uint16_t seq, uint32_t ts,
+                            bool marker, const uint8_t *pay, size_t plen)
+{
+    rtc_buf *b = rtc_buf_alloc(r->cfg.pool, hlen + plen);
+    if (!b) return NULL;
+    memcpy(b->data, pkt->data, hlen);
+    b->data[0] &= (uint8_t)~0x20;                       /* no padding in the rebuilt packet */
+    rtc_rtp_set_pt(b->data, r->cfg.pt);
+    rtc_rtp_set_seq(b->data, seq);
+    rtc_rtp_set_ts(b->data, ts);
+    rtc_rtp_set_marker(b->data, marker);
+    memcpy(b->data + hlen, pay, plen);
+    b->len = hlen + plen;
+    return b;
+}
+
+/* RED: earlier copies first, for the seqs just before this one that are missing (one
+ * packet per frame, as Opus is sent), then the primary goes on as a media packet. */
+static rtc_buf *recv__red(rtc_rtp_receiver *r, rtc_buf *pkt, const rtc_rtp_packet *p, int *err)
+{
+    rtc_red_block blk[RTC_RED_MAX_BLOCKS];
+    size_t n = 0;
+    *err = rtc_red_parse(p->payload, p->payload_len, blk, RTC_RED_MAX_BLOCKS, &n);
+    if (*err < 0) { r->stats.malformed++; return NULL; }
+    r->stats.red_packets++;
+    const rtc_red_block *pri = &blk[n - 1];
+    if (pri->pt != r->cfg.pt || !pri->len) { r->stats.ignored++; *err = RTC_EIGNORED; return NULL; }
+    bool near = !rtc_rtp_recv_stats_is_jump(&r->rstats, p->h.seq) && !r->held;
+    for (size_t i = 0; near && i + 1 < n; i++) {
+        uint16_t seq = (uint16_t)(p->h.seq - (n - 1 - i));
+        if (blk[i].pt != r->cfg.pt || !blk[i].len || !blk[i].ts_offset || seen__has(r, seq) || !r->seen_init) continue;
+        rtc_buf *c = recv__unred(r, pkt, p->header_len, seq, p->h.ts - blk[i].ts_offset, false, blk[i].data, blk[i].len);
+        if (!c) break;
+        recv__accept_as(r, c, false, true);
+        rtc_buf_unref(c);
+    }
+    rtc_buf *m = recv__unred(r, pkt, p->header_len, p->h.seq, p->h.ts, p->h.marker, pri->data, pri->len);
+    if (!m) *err = RTC_ENOMEM;
+    return m;
+}
+
 int rtc_rtp_receiver_handle_rtp(rtc_rtp_receiver *r, rtc_buf *pkt, rtc_time now)
 {
     recv__set_now(r, now);
@@ -126,10 +284,15 @@ int rtc_rtp_receiver_handle_rtp(rtc_rtp_receiver *r, rtc_buf *pkt, rtc_time now)
     int e = rtc_rtp_parse(&p, pkt->data, pkt->len);
     if (e < 0) { r->stats.malformed++; return e; }
     rtc_buf *media = NULL;
+    bool rtx = false;
     if (p.h.ssrc == r->cfg.ssrc && p.h.pt == r->cfg.pt) {
         media = rtc_buf_ref(pkt);
+    } else if (r->cfg.red_pt && p.h.ssrc == r->cfg.ssrc && p.h.pt == r->cfg.red_pt) {
+        media = recv__red(r, pkt, &p, &e);
+        if (!media) return e;
+        rtc_rtp_parse(&p, media->data, media->len);
     } else if (r->cfg.rtx_ssrc && p.h.ssrc == r->cfg.rtx_ssrc && p.h.pt == r->cfg.rtx_pt) {
-        media = rtc_buf_alloc(NULL, pkt->len);
+        media = rtc_buf_alloc(r->cfg.pool, pkt->len);
         if (!media) return RTC_ENOMEM;
         e = rtc_rtx_unwrap(pkt->data, pkt->len, r->cfg.pt, r->cfg.ssrc, media->data, media->cap);
         if (e < 0) {
@@ -140,29 +303,33 @@ int rtc_rtp_receiver_handle_rtp(rtc_rtp_receiver *r, rtc_buf *pkt, rtc_time now)
         media->len = (size_t)e;
         rtc_rtp_parse(&p, media->data, media->len);
         r->stats.rtx_packets++;
+        r->stats.retransmitted++;
+        rtx = true;
     } else {
         r->stats.ignored++;
         return RTC_EIGNORED;
     }
-    if (!seen__mark(r, p.h.seq)) {
-        r->stats.duplicates++;
-        rtc_buf_unref(media);
-        return RTC_EIGNORED;
-    }
-    r->stats.packets++;
-    r->stats.bytes += p.payload_len;
-    rtc_rtp_recv_stats_on_packet(&r->rstats, p.h.seq, p.h.ts, p.payload_len, r->now);
-    if (r->nack) rtc_nack_generator_handle_packet(r->nack, p.h.seq, r->now);
-    if (r->forward) {
-        if (r->fwd_count == FWD_QUEUE) { r->stats.forward_dropped++; rtc_buf_unref(media); }
-        else { r->fwd[(r->fwd_head + r->fwd_count++) % FWD_QUEUE] = media; r->stats.forwarded++; }
-        recv__collect(r);
+    /* A jump far from the highest seq is either a stray (a very late or bogus packet)
+     * or a sender that restarted on this SSRC; RFC 3550 A.1 tells them apart by the
+     * next packet. Hold it until then: a restart keeps it, a stray is judged as usual. */
+    bool jump = rtc_rtp_recv_stats_is_jump(&r->rstats, p.h.seq);
+    if (jump && !(r->held && p.h.seq == (uint16_t)(r->held_seq + 1))) {
+        if (r->held) { r->stats.ignored++; rtc_buf_unref(r->held); }
+        r->held = media;
+        r->held_seq = p.h.seq;
+        r->held_rtx = rtx;
         return 0;
     }
-    e = rtc_jitter_buffer_handle_packet(r->jb, media, r->now);
+    if (r->held) {
+        rtc_buf *h = r->held;
+        r->held = NULL;
+        if (jump && (e = recv__restart(r)) < 0) { rtc_buf_unref(h); rtc_buf_unref(media); return e; }
+        recv__accept(r, h, r->held_rtx);
+        rtc_buf_unref(h);
+    }
+    e = recv__accept(r, media, rtx);
     rtc_buf_unref(media);
-    recv__collect(r);
-    return e == RTC_EIGNORED ? RTC_EIGNORED : e < 0 ? (r->stats.malformed++, e) : 0;
+    return e;
 }
 
 int rtc_rtp_receiver_handle_rtcp(rtc_rtp_receiver *r, const rtc_rtcp_view *v, rtc_time now)
@@ -190,15 +357,24 @@ int rtc_rtp_receiver_handle_rtcp(rtc_rtp_receiver *r, const rtc_rtcp_view *v, rt
     return RTC_EIGNORED;
 }
 
+void rtc_rtp_receiver_set_rtx_ssrc(rtc_rtp_receiver *r, uint32_t rtx_ssrc) { r->cfg.rtx_ssrc = rtx_ssrc; }
+
 void rtc_rtp_receiver_handle_rtt(rtc_rtp_receiver *r, rtc_time rtt)
 {
+    if (rtt <= 0) return;
+    r->rtt = rtt;
     if (r->nack) rtc_nack_generator_handle_rtt(r->nack, rtt);
+    if (r->nack && recv__is_audio(&r->cfg)) {
+        r->jbc.latency = recv__audio_wait(r, rtt);
+        rtc_jitter_buffer_set_latency(r->jb, r->jbc.latency);
+    }
 }
 
 void rtc_rtp_receiver_handle_timeout(rtc_rtp_receiver *r, rtc_time now)
 {
     recv__set_now(r, now);
     if (r->nack) rtc_nack_generator_handle_timeout(r->nack, r->now);
+    if (r->cfg.remb) rtc_remb_estimator_handle_timeout(&r->remb, r->now);
     rtc_jitter_buffer_handle_timeout(r->jb, r->now);
     recv__collect(r);
     if (r->now >= r->next_rr) {
@@ -210,38 +386,82 @@ void rtc_rtp_receiver_handle_timeout(rtc_rtp_receiver *r, rtc_time now)
 
 void rtc_rtp_receiver_request_keyframe(rtc_rtp_receiver *r) { r->want_pli = true; }
 
+/* RR (with the report block) + SDES CNAME into out; the length, or RTC_EOVERFLOW
+ * before the report moves its baseline. `room` more bytes must fit after it. */
+static int recv__write_rr(rtc_rtp_receiver *r, uint8_t *out, size_t cap, size_t room)
+{
+    rtc_rtcp_rr rr = { .ssrc = r->cfg.local_ssrc, .rb_count = r->rstats.init ? 1 : 0 };
+    size_t clen = strlen(r->cname);
+    size_t need = 8 + 24u * rr.rb_count + (clen ? 4 + ((4 + 2 + clen + 4) & ~(size_t)3) : 0);
+    if (cap < need + room) return RTC_EOVERFLOW;
+    if (rr.rb_count) rtc_rtp_recv_stats_report(&r->rstats, r->now, &rr.rb[0]);
+    int len = rtc_rtcp_write_rr(out, cap, &rr);
+    if (len >= 0 && clen) {
+        rtc_rtcp_sdes_chunk c = { r->cfg.local_ssrc, { r->cname, clen } };
+        int n = rtc_rtcp_write_sdes(out + len, cap - (size_t)len, &c, 1);
+        if (n < 0) return n;
+        len += n;
+    }
+    if (len >= 0) r->stats.rrs_sent++;
+    return len;
+}
+
+/* Without rtcp-rsize a feedback message must follow an RR (RFC 4585 3.1): room for
+ * it is made first, then the message is written after it. */
+static int recv__prefix(rtc_rtp_receiver *r, uint8_t *out, size_t cap, size_t room)
+{
+    if (r->cfg.rsize) return 0;
+    return recv__write_rr(r, out, cap, room);
+}
+
 int rtc_rtp_receiver_poll_rtcp(rtc_rtp_receiver *r, uint8_t *out, size_t cap)
 {
     if (r->nack) {
         uint16_t seqs[128];
-        size_t n = rtc_nack_generator_poll_nack(r->nack, seqs, cap >= 12 + 4 * 128 ? 128 : 1);
+        size_t max = cap >= 12 + 4 * 128 + (r->cfg.rsize ? 0 : 300) ? 128 : 1;
+        size_t n = rtc_nack_generator_poll_nack(r->nack, seqs, max);
         if (n) {
-            int len = rtc_rtcp_write_nack(out, cap, r->cfg.local_ssrc, r->cfg.ssrc, seqs, n);
+            int pre = recv__prefix(r, out, cap, 12 + 4 * n);
+            if (pre < 0) return pre;
+            int len = rtc_rtcp_write_nack(out + pre, cap - (size_t)pre, r->cfg.local_ssrc, r->cfg.ssrc, seqs, n);
             if (len > 0) r->stats.nacks_sent++;
-            return len;
+            return len < 0 ? len : pre + len;
         }
     }
-    if (r->want_pli && r->cfg.pli && r->now - r->last_pli >= r->cfg.pli_interval) {
-        int len = rtc_rtcp_write_pli(out, cap, r->cfg.local_ssrc, r->cfg.ssrc);
+    bool can_ask = r->cfg.pli || r->cfg.fir;
+    if (r->want_pli && can_ask && r->now - r->last_pli >= r->cfg.pli_interval) {
+        int pre = recv__prefix(r, out, cap, 20);
+        if (pre < 0) return pre;
+        int len;
+        if (r->cfg.pli) {
+            len = rtc_rtcp_write_pli(out + pre, cap - (size_t)pre, r->cfg.local_ssrc, r->cfg.ssrc);
+            if (len >= 0) r->stats.plis_sent++;
+        } else {
+            if (!r->fir_open) { r->fir_open = true; r->fir_seq++; }
+            rtc_rtcp_fir_entry fe = { r->cfg.ssrc, r->fir_seq };
+            len = rtc_rtcp_write_fir(out + pre, cap - (size_t)pre, r->cfg.local_ssrc, &fe, 1);
+            if (len >= 0) r->stats.firs_sent++;
+        }
         if (len < 0) return len;
         r->last_pli = r->now;
-        r->stats.plis_sent++;
         recv__event(r, RTC_RTP_RECV_EV_KEYFRAME_REQUESTED);
-        return len;
+        return pre + len;
+    }
+    uint64_t bitrate;
+    if (r->cfg.remb && rtc_remb_estimator_poll(&r->remb, &bitrate)) {
+        int pre = recv__prefix(r, out, cap, 24);
+        if (pre < 0) return pre;
+        uint32_t ssrc = r->cfg.ssrc;
+        int len = rtc_rtcp_write_remb(out + pre, cap - (size_t)pre, r->cfg.local_ssrc, bitrate, &ssrc, 1);
+        if (len < 0) return len;
+        r->stats.rembs_sent++;
+        r->stats.remb_bitrate = bitrate;
+        return pre + len;
     }
     if (r->rr_due) {
-        rtc_rtcp_rr rr = { .ssrc = r->cfg.local_ssrc, .rb_count = r->rstats.init ? 1 : 0 };
-        size_t clen = strlen(r->cname);
-        size_t need = 8 + 24u * rr.rb_count + (clen ? 4 + ((4 + 2 + clen + 4) & ~(size_t)3) : 0);
-        if (cap < need) return RTC_EOVERFLOW;           /* before the report moves its baseline */
-        if (rr.rb_count) rtc_rtp_recv_stats_report(&r->rstats, r->now, &rr.rb[0]);
-        int len = rtc_rtcp_write_rr(out, cap, &rr);
-        if (clen) {
-            rtc_rtcp_sdes_chunk c = { r->cfg.local_ssrc, { r->cname, clen } };
-            len += rtc_rtcp_write_sdes(out + len, cap - (size_t)len, &c, 1);
-        }
+        int len = recv__write_rr(r, out, cap, 0);
+        if (len < 0) return len;
         r->rr_due = false;
-        r->stats.rrs_sent++;
         return len;
     }
     return 0;
@@ -252,6 +472,7 @@ int rtc_rtp_receiver_poll_frame(rtc_rtp_receiver *r, rtc_jb_frame *out)
     int got = rtc_jitter_buffer_poll_frame(r->jb, out);
     if (got && out->keyframe) {
         r->want_pli = false;
+        r->fir_open = false;                            /* the next request is a new one */
         /* Holes before a keyframe no longer matter to the decoder: stop asking. */
         if (r->nack) rtc_nack_generator_handle_keyframe(r->nack, out->first_seq);
     }
@@ -286,8 +507,9 @@ rtc_time rtc_rtp_receiver_poll_timeout(const rtc_rtp_receiver *r)
 {
     if (r->rr_due || r->ev_count) return r->now;
     rtc_time t = r->next_rr;
-    if (r->want_pli && r->cfg.pli) t = rtc_time_min(t, r->last_pli + r->cfg.pli_interval);
+    if (r->want_pli && (r->cfg.pli || r->cfg.fir)) t = rtc_time_min(t, r->last_pli + r->cfg.pli_interval);
     if (r->nack) t = rtc_time_min(t, rtc_nack_generator_poll_timeout(r->nack));
+    if (r->cfg.remb) t = rtc_time_min(t, rtc_remb_estimator_poll_timeout(&r->remb));
     return rtc_time_min(t, rtc_jitter_buffer_poll_timeout(r->jb));
 }
 

@@ -4,6 +4,7 @@
 #include "rtp/rtp_ext.h"
 #include "rtp/rtp_packet.h"
 #include "rtp/rtx.h"
+#include "codec/red.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,11 @@ struct rtc_rtp_sender {
     rtc_rtp_sender_stats stats;
     rtc_rtp_sender_event evq[SEND_EVQ];
     size_t ev_count;
+    int last_fir_seq;            /* -1 = no FIR yet */
+    uint8_t red_prev[1276];      /* RED: the previous Opus frame, sent again with the next */
+    size_t red_prev_len;
+    uint32_t red_prev_ts;
+    bool bye_sent;
 };
 
 static void send__event(rtc_rtp_sender *s, rtc_rtp_sender_event ev)
@@ -38,6 +44,7 @@ int rtc_rtp_sender_new(rtc_rtp_sender **out, const rtc_rtp_sender_config *cfg, r
         return RTC_EINVAL;
     /* A MID fits a one-byte element (RFC 8843 keeps them short; browsers use "0", "1"). */
     if ((cfg->mid && strlen(cfg->mid) > 16) || (cfg->cname && strlen(cfg->cname) > 255)) return RTC_EINVAL;
+    if (cfg->red_pt > 127 || (cfg->red_pt && cfg->codec != RTC_CODEC_OPUS)) return RTC_EINVAL;
     rtc_rtp_sender *s = calloc(1, sizeof *s);
     if (!s) return RTC_ENOMEM;
     s->cfg = *cfg;
@@ -59,6 +66,7 @@ int rtc_rtp_sender_new(rtc_rtp_sender **out, const rtc_rtp_sender_config *cfg, r
     s->now = now;
     s->next_sr = now + s->cfg.sr_interval;
     s->stats.rtt = -1;
+    s->last_fir_seq = -1;
     *out = s;
     return 0;
 }
@@ -97,6 +105,33 @@ static void send__stamp_twcc(rtc_rtp_sender *s, rtc_buf *b)
     if (rtc_rtp_rewrite_ext(b->data, b->len, s->cfg.twcc_id, v, 2) == 0) (*s->cfg.twcc_seq)++;
 }
 
+/* An RTX packet leaves now: receivers estimate bandwidth from abs-send-time, and the
+ * original's stamp would make the repair look delayed by the whole NACK round trip.
+ * (A resend without RTX keeps its bytes: see the header on SRTP.) */
+static void send__stamp_abs_send_time(rtc_rtp_sender *s, rtc_buf *b)
+{
+    if (!s->cfg.abs_send_time_id) return;
+    uint8_t v[3];
+    rtc_ext_put_abs_send_time(v, rtc_abs_send_time_from_us(s->now + s->cfg.unix_offset_us));
+    rtc_rtp_rewrite_ext(b->data, b->len, s->cfg.abs_send_time_id, v, 3);
+}
+
+/* Rewrite the Opus payload at p[0..n) as RED: the previous frame (when it fits the
+ * packet and its offset the 14-bit field) then this one; remember this one. */
+static int send__red(rtc_rtp_sender *s, uint8_t *p, size_t n, size_t cap, uint32_t ts)
+{
+    uint8_t cur[1276];
+    memcpy(cur, p, n);
+    rtc_red_block prev = { s->cfg.pt, (uint16_t)(ts - s->red_prev_ts), s->red_prev, s->red_prev_len };
+    bool with = s->red_prev_len && (uint32_t)(ts - s->red_prev_ts) > 0 && (uint32_t)(ts - s->red_prev_ts) < (1u << 14) &&
+                s->red_prev_len < 1024 && 4 + s->red_prev_len + 1 + n <= s->cfg.max_payload;
+    int len = rtc_red_write(p, cap, &prev, with ? 1 : 0, s->cfg.pt, cur, n);
+    memcpy(s->red_prev, cur, n);
+    s->red_prev_len = n;
+    s->red_prev_ts = ts;
+    return len;
+}
+
 int rtc_rtp_sender_send_frame(rtc_rtp_sender *s, const uint8_t *frame, size_t len, uint32_t ts,
                               const rtc_pack_params *pp, rtc_time now)
 {
@@ -113,7 +148,7 @@ int rtc_rtp_sender_send_frame(rtc_rtp_sender *s, const uint8_t *frame, size_t le
     for (;;) {
         rtc_buf *b = send__alloc(s);
         if (!b) { e = RTC_ENOMEM; break; }
-        rtc_rtp_header h = { .pt = s->cfg.pt, .seq = seq, .ts = ts, .ssrc = s->cfg.ssrc };
+        rtc_rtp_header h = { .pt = s->cfg.red_pt ? s->cfg.red_pt : s->cfg.pt, .seq = seq, .ts = ts, .ssrc = s->cfg.ssrc };
         if (s->cfg.mid_id && s->mid[0]) rtc_ext_add_sdes(&h, s->cfg.mid_id, rtc_str_c(s->mid));
         if (s->cfg.abs_send_time_id) rtc_rtp_add_ext(&h, s->cfg.abs_send_time_id, ast, 3);
         if (s->cfg.twcc_id) rtc_rtp_add_ext(&h, s->cfg.twcc_id, tw, 2);
@@ -121,6 +156,7 @@ int rtc_rtp_sender_send_frame(rtc_rtp_sender *s, const uint8_t *frame, size_t le
         bool last;
         int n = rtc_packetizer_next(&pk, b->data + hl, b->cap - hl, &last);
         if (n <= 0) { rtc_buf_unref(b); e = n; break; }
+        if (s->cfg.red_pt && (n = send__red(s, b->data + hl, (size_t)n, b->cap - hl, ts)) < 0) { rtc_buf_unref(b); e = n; break; }
         h.marker = last && rtc_codec_is_video(s->cfg.codec);
         rtc_rtp_write_header(b->data, b->cap, &h);
         b->len = hl + (size_t)n;
@@ -162,6 +198,7 @@ static void send__answer_nack(rtc_rtp_sender *s, const rtc_rtcp_view *v)
         if (len < 0) { rtc_buf_unref(b); continue; }
         b->len = (size_t)len;
         send__stamp_twcc(s, b);     /* a new packet on the transport: its own seq */
+        send__stamp_abs_send_time(s, b);
         s->rtx_seq++;
         s->stats.rtx_packets++;
         rtc_bufq_push(&s->rtp_q, b);
@@ -215,6 +252,8 @@ int rtc_rtp_sender_handle_rtcp(rtc_rtp_sender *s, const rtc_rtcp_view *v, rtc_ti
             int n = rtc_rtcp_read_fir(v, fe, 16);
             for (int i = 0; i < n; i++)
                 if (fe[i].ssrc == s->cfg.ssrc) {
+                    if (fe[i].seq == s->last_fir_seq) { s->stats.firs_repeated++; return 0; }
+                    s->last_fir_seq = fe[i].seq;
                     s->stats.firs_received++;
                     send__event(s, (rtc_rtp_sender_event){ RTC_RTP_SEND_EV_KEYFRAME_REQUESTED, { 0 } });
                     return 0;
@@ -236,26 +275,56 @@ int rtc_rtp_sender_handle_rtcp(rtc_rtp_sender *s, const rtc_rtcp_view *v, rtc_ti
     }
 }
 
-void rtc_rtp_sender_handle_timeout(rtc_rtp_sender *s, rtc_time now)
+/* SR (or an RR without blocks when nothing was sent) + SDES CNAME into b. */
+static int send__write_report(rtc_rtp_sender *s, rtc_buf *b)
 {
-    send__set_now(s, now);
-    if (s->now < s->next_sr) return;
-    s->next_sr += s->cfg.sr_interval;
-    if (s->next_sr <= s->now) s->next_sr = s->now + s->cfg.sr_interval;
-    if (!s->stats.packets) return;                      /* nothing sent: nothing to report */
-    rtc_buf *b = send__alloc(s);
-    if (!b) return;
-    rtc_rtcp_sr sr;
-    rtc_rtp_send_stats_sr(&s->sstats, s->now, s->now + s->cfg.unix_offset_us, &sr);
-    int len = rtc_rtcp_write_sr(b->data, b->cap, &sr);
+    int len;
+    if (s->stats.packets) {
+        rtc_rtcp_sr sr;
+        rtc_rtp_send_stats_sr(&s->sstats, s->now, s->now + s->cfg.unix_offset_us, &sr);
+        len = rtc_rtcp_write_sr(b->data, b->cap, &sr);
+        if (len > 0) s->stats.srs_sent++;
+    } else {
+        rtc_rtcp_rr rr = { .ssrc = s->cfg.ssrc };
+        len = rtc_rtcp_write_rr(b->data, b->cap, &rr);
+    }
     if (len > 0 && s->cname[0]) {
         rtc_rtcp_sdes_chunk c = { s->cfg.ssrc, rtc_str_c(s->cname) };
         int n = rtc_rtcp_write_sdes(b->data + len, b->cap - (size_t)len, &c, 1);
         if (n > 0) len += n;
     }
+    return len;
+}
+
+void rtc_rtp_sender_handle_timeout(rtc_rtp_sender *s, rtc_time now)
+{
+    send__set_now(s, now);
+    if (s->now < s->next_sr || s->bye_sent) return;
+    s->next_sr += s->cfg.sr_interval;
+    if (s->next_sr <= s->now) s->next_sr = s->now + s->cfg.sr_interval;
+    if (!s->stats.packets) return;                      /* nothing sent: nothing to report */
+    rtc_buf *b = send__alloc(s);
+    if (!b) return;
+    int len = send__write_report(s, b);
     if (len < 0) { rtc_buf_unref(b); return; }
     b->len = (size_t)len;
-    s->stats.srs_sent++;
+    rtc_bufq_push(&s->rtcp_q, b);
+}
+
+void rtc_rtp_sender_bye(rtc_rtp_sender *s, rtc_time now)
+{
+    send__set_now(s, now);
+    if (s->bye_sent) return;
+    rtc_buf *b = send__alloc(s);
+    if (!b) return;
+    int len = send__write_report(s, b);
+    uint32_t ssrcs[2] = { s->cfg.ssrc, s->cfg.rtx_ssrc };
+    int n = len < 0 ? len : rtc_rtcp_write_bye(b->data + len, b->cap - (size_t)len, ssrcs, s->cfg.rtx_ssrc ? 2 : 1,
+                                               (rtc_str){ NULL, 0 });
+    if (n < 0) { rtc_buf_unref(b); return; }
+    b->len = (size_t)(len + n);
+    s->bye_sent = true;
+    s->stats.byes_sent++;
     rtc_bufq_push(&s->rtcp_q, b);
 }
 
@@ -279,7 +348,7 @@ int rtc_rtp_sender_poll_event(rtc_rtp_sender *s, rtc_rtp_sender_event *out)
 rtc_time rtc_rtp_sender_poll_timeout(const rtc_rtp_sender *s)
 {
     if (s->rtp_q.count || s->rtcp_q.count || s->ev_count) return s->now;
-    return s->stats.packets ? s->next_sr : RTC_TIME_NEVER;
+    return s->stats.packets && !s->bye_sent ? s->next_sr : RTC_TIME_NEVER;
 }
 
 void rtc_rtp_sender_get_stats(const rtc_rtp_sender *s, rtc_rtp_sender_stats *out) { *out = s->stats; }

@@ -6,7 +6,9 @@
  * value from one shared counter (config twcc_seq) when it makes a packet, before the
  * history keeps it. A NACK answered without RTX then resends the very bytes first
  * sent: under SRTP that packet reuses its (SSRC, index), and with AES-GCM any other
- * plaintext under that IV would give the key stream and the GHASH key away.
+ * plaintext under that IV would give the key stream and the GHASH key away. So such
+ * a resend keeps its original abs-send-time too; an RTX packet gets the time it
+ * leaves, as it gets its own transport-wide seq.
  *
  * Sans-IO machine. Contract: after rtc_rtp_sender_send_frame(), _handle_rtcp() or
  * _handle_timeout(), drain _poll_transmit() and _poll_event() until both return 0,
@@ -26,6 +28,8 @@ typedef struct rtc_rtp_sender_config {
     uint32_t clock_rate;         /* 0 = 90000 (48000 for Opus) */
     uint8_t rtx_pt;
     uint32_t rtx_ssrc;           /* 0 = no RTX: NACKed packets are resent as they were */
+    uint8_t red_pt;              /* Opus: send RED (RFC 2198) with this payload type, each packet
+                                    carrying the previous frame too when both fit; 0 = plain */
     uint16_t initial_seq, initial_rtx_seq;   /* drawn by the caller (RFC 3550: random) */
     size_t history;              /* packets kept for NACKs, power of two; 0 = 1024 */
     size_t max_payload;          /* RTP payload bytes per packet; 0 = 1100 (Opus: at least 1276) */
@@ -61,6 +65,8 @@ typedef struct rtc_rtp_out {
 typedef struct rtc_rtp_sender_stats {
     uint64_t frames, packets, bytes, rtx_packets, nacks_received, nack_misses;
     uint64_t plis_received, firs_received, srs_sent;
+    uint64_t firs_repeated;      /* FIRs repeating the last one's sequence number: no new request */
+    uint64_t byes_sent;
     rtc_time rtt;                /* last measured, -1 when unknown */
     uint8_t fraction_lost;       /* from the last report block */
 } rtc_rtp_sender_stats;
@@ -76,9 +82,14 @@ void rtc_rtp_sender_free(rtc_rtp_sender *s);                /* NULL-safe; drops 
 int rtc_rtp_sender_send_frame(rtc_rtp_sender *s, const uint8_t *frame, size_t len, uint32_t ts,
                               const rtc_pack_params *pp, rtc_time now);
 /* One RTCP packet of a parsed compound (borrowed): NACK, PLI, FIR, REMB, RR/SR report
- * blocks about our SSRC. Others give RTC_EIGNORED. */
+ * blocks about our SSRC. Others give RTC_EIGNORED. A FIR whose sequence number equals
+ * the last one's for our SSRC is a repetition (RFC 5104 4.3.1.2): counted in
+ * firs_repeated, no new keyframe request. */
 int rtc_rtp_sender_handle_rtcp(rtc_rtp_sender *s, const rtc_rtcp_view *v, rtc_time now);
 void rtc_rtp_sender_handle_timeout(rtc_rtp_sender *s, rtc_time now);
+/* The stream ends (the peer connection closes, the track stops): queues an SR (an RR
+ * when nothing was sent) + SDES CNAME + BYE for our SSRC and its RTX SSRC, once. */
+void rtc_rtp_sender_bye(rtc_rtp_sender *s, rtc_time now);
 int rtc_rtp_sender_poll_transmit(rtc_rtp_sender *s, rtc_rtp_out *out);
 int rtc_rtp_sender_poll_event(rtc_rtp_sender *s, rtc_rtp_sender_event *out);
 rtc_time rtc_rtp_sender_poll_timeout(const rtc_rtp_sender *s);

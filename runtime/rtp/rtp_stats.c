@@ -22,11 +22,25 @@ static void stats__restart(rtc_rtp_recv_stats *s, uint16_t seq)
     s->cycles = 0;
     s->received = 0;
     s->expected_prior = s->received_prior = 0;
+    s->have_transit = false;                          /* a new sender: a new clock offset */
+}
+
+bool rtc_rtp_recv_stats_is_jump(const rtc_rtp_recv_stats *s, uint16_t seq)
+{
+    uint16_t udelta = (uint16_t)(seq - s->max_seq);
+    return s->init && udelta >= MAX_DROPOUT && udelta <= 65536 - MAX_MISORDER;
+}
+
+void rtc_rtp_recv_stats_restart(rtc_rtp_recv_stats *s)
+{
+    s->init = false;
+    s->jitter_q4 = 0;
 }
 
 void rtc_rtp_recv_stats_on_packet(rtc_rtp_recv_stats *s, uint16_t seq, uint32_t ts,
                                   size_t payload_bytes, rtc_time arrival)
 {
+    bool in_order = true;
     if (!s->init) {
         stats__restart(s, seq);
     } else {
@@ -34,6 +48,7 @@ void rtc_rtp_recv_stats_on_packet(rtc_rtp_recv_stats *s, uint16_t seq, uint32_t 
         if (udelta < MAX_DROPOUT) {
             if (seq < s->max_seq) s->cycles += 65536;
             s->max_seq = seq;
+            in_order = udelta != 0;
         } else if (udelta <= 65536 - MAX_MISORDER) {
             if (seq == s->bad_seq) {
                 stats__restart(s, seq);             /* two in a row: the source restarted */
@@ -41,11 +56,18 @@ void rtc_rtp_recv_stats_on_packet(rtc_rtp_recv_stats *s, uint16_t seq, uint32_t 
                 s->bad_seq = (uint32_t)(uint16_t)(seq + 1);
                 return;
             }
-        }                                           /* else: duplicate or reordered */
+        } else {
+            in_order = false;                       /* duplicate or reordered */
+        }
     }
     s->received++;
     s->bytes += payload_bytes;
-    /* Interarrival jitter in timestamp units. */
+    /* Interarrival jitter in timestamp units, from packets in sequence order only, as
+     * libwebrtc does: a packet older than the highest (a reordered one, a plain
+     * retransmission, an RTX repair) left the sender long before it arrives, and
+     * counting its delay as network jitter made audio jitter read 53 ms at 25% loss
+     * on loopback. */
+    if (!in_order) return;
     int64_t arr = (int64_t)((__int128)arrival * s->clock_rate / 1000000);
     int64_t transit = arr - (int64_t)ts;
     if (s->have_transit) {

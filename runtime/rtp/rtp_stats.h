@@ -28,9 +28,18 @@ typedef struct rtc_rtp_recv_stats {
 
 void rtc_rtp_recv_stats_init(rtc_rtp_recv_stats *s, uint32_t ssrc, uint32_t clock_rate);
 /* A packet arrived (after SRTP and RTX unwrapping). A sequence jump beyond the
- * dropout limit is taken as a restart only when the next packet confirms it. */
+ * dropout limit is taken as a restart only when the next packet confirms it.
+ * Only packets that advance the highest seq feed the interarrival jitter:
+ * reordered packets and retransmissions (plain or RTX) do not. */
 void rtc_rtp_recv_stats_on_packet(rtc_rtp_recv_stats *s, uint16_t seq, uint32_t ts,
                                   size_t payload_bytes, rtc_time arrival);
+/* Would seq be a jump beyond the dropout or misorder limits (RFC 3550 A.1), that is
+ * a packet on_packet ignores unless the next one follows it? False before the first
+ * packet. Lets a caller hold such a packet and tell a sender restart from a stray. */
+bool rtc_rtp_recv_stats_is_jump(const rtc_rtp_recv_stats *s, uint16_t seq);
+/* The source restarted: the next packet starts the sequence, loss and jitter
+ * counts again, as the first one did; the last SR is kept. */
+void rtc_rtp_recv_stats_restart(rtc_rtp_recv_stats *s);
 /* A sender report from this source arrived at `now`. */
 void rtc_rtp_recv_stats_on_sr(rtc_rtp_recv_stats *s, uint64_t ntp, rtc_time now);
 /* Fill a report block for now; moves the "since last report" baseline for fraction lost. */

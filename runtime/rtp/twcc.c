@@ -184,6 +184,7 @@ int rtc_twcc_write_feedback(uint8_t *out, size_t cap, rtc_twcc_feedback *fb,
 
 struct rtc_twcc_receiver {
     rtc_twcc_receiver_config cfg;
+    char cname[256];
     rtc_seq_unwrapper unwrap;
     bool have, pending, due;
     int64_t next_seq, highest;        /* first unreported, highest seen (extended) */
@@ -197,10 +198,12 @@ struct rtc_twcc_receiver {
 
 int rtc_twcc_receiver_new(rtc_twcc_receiver **out, const rtc_twcc_receiver_config *cfg, rtc_time now)
 {
-    if (!out || !cfg) return RTC_EINVAL;
+    if (!out || !cfg || (cfg->cname && strlen(cfg->cname) > 255)) return RTC_EINVAL;
     rtc_twcc_receiver *r = calloc(1, sizeof *r);
     if (!r) return RTC_ENOMEM;
     r->cfg = *cfg;
+    if (cfg->cname) strcpy(r->cname, cfg->cname);
+    r->cfg.cname = NULL;
     if (r->cfg.interval <= 0) r->cfg.interval = RTC_MS(50);
     if (r->cfg.max_packet_size < 24) r->cfg.max_packet_size = 1200;
     for (size_t i = 0; i < RTC_TWCC_WINDOW; i++) r->slot_seq[i] = INT64_MIN;
@@ -266,11 +269,25 @@ int rtc_twcc_receiver_poll_transmit(rtc_twcc_receiver *r, uint8_t *out, size_t c
         bool got = r->slot_seq[slot] == ext;
         r->scratch[i] = (rtc_twcc_status){ (uint16_t)ext, got, 0, got ? r->arrival[slot] : 0 };
     }
-    size_t lim = cap < r->cfg.max_packet_size ? cap : r->cfg.max_packet_size;
+    int pre = 0;
+    if (r->cfg.compound) {                              /* RFC 4585: an RR leads the compound */
+        rtc_rtcp_rr rr = { .ssrc = r->cfg.sender_ssrc };
+        pre = rtc_rtcp_write_rr(out, cap, &rr);
+        size_t clen = strlen(r->cname);
+        if (pre >= 0 && clen) {
+            rtc_rtcp_sdes_chunk c = { r->cfg.sender_ssrc, { r->cname, clen } };
+            int k = rtc_rtcp_write_sdes(out + pre, cap - (size_t)pre, &c, 1);
+            pre = k < 0 ? k : pre + k;
+        }
+        if (pre < 0) return pre;
+    }
+    size_t room = cap - (size_t)pre;
+    size_t lim = room < r->cfg.max_packet_size ? room : r->cfg.max_packet_size;
     rtc_twcc_feedback fb = { r->cfg.sender_ssrc, r->cfg.media_ssrc, (uint16_t)r->next_seq, 0, 0, r->fb_count };
     size_t used = 0;
-    int n = rtc_twcc_write_feedback(out, lim, &fb, r->scratch, cnt, &used);
+    int n = rtc_twcc_write_feedback(out + pre, lim, &fb, r->scratch, cnt, &used);
     if (n < 0) return n;
+    n += pre;
     r->next_seq += (int64_t)used;
     r->fb_count++;
     r->stats.feedback_sent++;

@@ -55,6 +55,9 @@ typedef struct rtc_twcc_receiver_config {
     uint32_t media_ssrc;         /* the remote media SSRC (informational in TWCC) */
     rtc_time interval;           /* 0 = 50 ms */
     size_t max_packet_size;      /* 0 = 1200 bytes per feedback packet */
+    bool compound;               /* rtcp-rsize not negotiated: each feedback follows an empty RR
+                                    (+ SDES with cname), as RFC 4585 wants a compound */
+    const char *cname;           /* copied, at most 255 bytes; NULL = no SDES */
 } rtc_twcc_receiver_config;
 
 typedef struct rtc_twcc_receiver_stats {
@@ -69,8 +72,8 @@ void rtc_twcc_receiver_free(rtc_twcc_receiver *r);       /* NULL-safe */
 /* One RTP packet carrying transport-wide seq `seq` arrived at `now`. */
 void rtc_twcc_receiver_handle_packet(rtc_twcc_receiver *r, uint16_t seq, rtc_time now);
 void rtc_twcc_receiver_handle_timeout(rtc_twcc_receiver *r, rtc_time now);
-/* Next feedback packet into out[0..cap), or 0 when there is none due. Returns its
- * length, or RTC_EOVERFLOW when cap is below 24 bytes. */
+/* Next feedback packet into out[0..cap) (after RR + SDES with `compound`), or 0 when
+ * there is none due. Returns its length, or RTC_EOVERFLOW when cap is too small. */
 int rtc_twcc_receiver_poll_transmit(rtc_twcc_receiver *r, uint8_t *out, size_t cap);
 rtc_time rtc_twcc_receiver_poll_timeout(const rtc_twcc_receiver *r);
 void rtc_twcc_receiver_get_stats(const rtc_twcc_receiver *r, rtc_twcc_receiver_stats *out);

@@ -4,6 +4,7 @@
 #include "codec/codec.h"
 #include "core/rtc_errors.h"
 #include "core/rtc_rng.h"
+#include "media/ivf.h"
 
 #define MTU 1200
 
@@ -11,7 +12,9 @@ typedef struct pkts { uint8_t *buf[4096]; size_t len[4096]; size_t n; } pkts;
 
 static void pkts_free(pkts *p) { for (size_t i = 0; i < p->n; i++) free(p->buf[i]); p->n = 0; }
 
-/* Packetize, checking sizes and the last flag; parse each payload back. */
+/* Packetize, checking sizes and the last flag; parse each payload back. *first is
+ * the first payload's description, its keyframe flag set when any payload of the
+ * frame says keyframe (a jitter buffer judges the frame the same way). */
 static void packetize(rtc_codec_id c, const uint8_t *f, size_t len, size_t mtu,
                       const rtc_pack_params *pp, pkts *out, rtc_depack_info *first)
 {
@@ -36,6 +39,7 @@ static void packetize(rtc_codec_id c, const uint8_t *f, size_t len, size_t mtu,
         ASSERT_EQ(rtc_depack_parse(c, tmp, (size_t)n, &info), 0);
         if (out->n == 1) *first = info;
         else ASSERT(!info.begin || c == RTC_CODEC_H264);
+        if (info.keyframe) first->keyframe = true;
     }
     ASSERT(last);
     ASSERT(out->n >= 1);
@@ -174,6 +178,22 @@ static void test_vp9_vectors(void)
     uint8_t nk[sizeof k];
     memcpy(nk, k, sizeof k); nk[13] = 0x84;
     ASSERT_EQ(rtc_vp9_depack_parse(nk, sizeof nk, &i, &hl), 0); ASSERT(!i.keyframe);
+    /* Every profile: profile 3 has a reserved bit before show_existing_frame. The
+     * payload format and the IVF reader use the same detector. */
+    static const struct { uint8_t b; int key; } hdr[] = {
+        { 0x80, 1 }, { 0x84, 0 }, { 0x88, 0 },          /* profile 0: key, inter, show existing */
+        { 0xA0, 1 }, { 0xA4, 0 }, { 0x90, 1 }, { 0x94, 0 },   /* profiles 1 and 2 */
+        { 0xB0, 1 }, { 0xB2, 0 }, { 0xB4, 0 },          /* profile 3: key, inter, show existing */
+        { 0x40, -1 },                                   /* no frame marker */
+    };
+    for (size_t h = 0; h < sizeof hdr / sizeof hdr[0]; h++) {
+        ASSERT_EQ(rtc_vp9_frame_is_key(&hdr[h].b, 1), hdr[h].key);
+        ASSERT_EQ(rtc_media_frame_is_key(RTC_CODEC_VP9, &hdr[h].b, 1), hdr[h].key == 1);
+        nk[13] = hdr[h].b;
+        ASSERT_EQ(rtc_vp9_depack_parse(nk, sizeof nk, &i, &hl), 0);
+        ASSERT_EQ(i.keyframe, hdr[h].key != 0);         /* no header to read: the descriptor decides */
+    }
+    ASSERT_EQ(rtc_vp9_frame_is_key(NULL, 0), -1);
     /* Flexible mode inter frame: I P L F B, 7-bit pid, L (TID 1, SID 1), P_DIFFs 2 then 1 (N chain) */
     static const uint8_t fl[] = { 0xF8, 0x09, 0x22, 0x05, 0x02, 0x84 };
     ASSERT_EQ(rtc_vp9_depack_parse(fl, sizeof fl, &i, &hl), 0);
@@ -226,7 +246,19 @@ static void test_h264_vectors(void)
     /* STAP-A with SPS and PPS */
     static const uint8_t stap[] = { 0x78, 0x00, 0x03, 0x67, 0x42, 0x1F, 0x00, 0x02, 0x68, 0xCE };
     ASSERT_EQ(rtc_h264_depack_parse(stap, sizeof stap, &i), 0);
+    ASSERT(i.begin && !i.keyframe);                     /* parameter sets alone decode nothing */
+    /* STAP-A with SPS, PPS and a non-IDR slice: not a keyframe; with an IDR slice: one. */
+    static const uint8_t stap_p[] = { 0x78, 0x00, 0x03, 0x67, 0x42, 0x1F, 0x00, 0x02, 0x68, 0xCE, 0x00, 0x02, 0x41, 0x9A };
+    ASSERT_EQ(rtc_h264_depack_parse(stap_p, sizeof stap_p, &i), 0);
+    ASSERT(i.begin && !i.keyframe);
+    static const uint8_t stap_i[] = { 0x78, 0x00, 0x03, 0x67, 0x42, 0x1F, 0x00, 0x02, 0x68, 0xCE, 0x00, 0x02, 0x65, 0x88 };
+    ASSERT_EQ(rtc_h264_depack_parse(stap_i, sizeof stap_i, &i), 0);
     ASSERT(i.begin && i.keyframe);
+    /* The file-side detector agrees: Annex B SPS + PPS + P slice is not a keyframe. */
+    static const uint8_t ab_p[] = { 0, 0, 0, 1, 0x67, 0x42, 0x1F, 0, 0, 0, 1, 0x68, 0xCE, 0, 0, 0, 1, 0x41, 0x9A };
+    ASSERT(!rtc_media_frame_is_key(RTC_CODEC_H264, ab_p, sizeof ab_p));
+    static const uint8_t ab_i[] = { 0, 0, 0, 1, 0x67, 0x42, 0x1F, 0, 0, 0, 1, 0x68, 0xCE, 0, 0, 0, 1, 0x65, 0x88 };
+    ASSERT(rtc_media_frame_is_key(RTC_CODEC_H264, ab_i, sizeof ab_i));
     for (size_t l = 0; l < sizeof stap; l++)
         if (l != 6) ASSERT(rtc_h264_depack_parse(stap, l, &i) < 0);   /* 6 ends on a NAL boundary */
     uint8_t out[64];

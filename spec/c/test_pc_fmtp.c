@@ -78,7 +78,8 @@ static void test_answer_states_our_preferences(void)
     rtc_transceiver_info au;
     rtc_sdp *s = answer_offer(offer, false, &au);
     const rtc_sdp_media *m = s->media[0];
-    ASSERT_EQ(m->ncodecs, 1);
+    ASSERT_EQ(m->ncodecs, 2);                           /* opus and the offer's red/48000/2 */
+    ASSERT_STREQ(m->codecs[1]->name, "red");
     ASSERT_STREQ(m->codecs[0]->name, "opus");
     ASSERT_EQ(m->codecs[0]->pt, 111);
     ASSERT_STREQ(m->codecs[0]->fmtp, OURS);

@@ -43,7 +43,10 @@ static size_t make_frame(uint8_t *out, int video, int i, bool key)
 }
 
 static uint8_t expect_buf[16000];
-static int first_index[2][4];    /* [receiver is the sender peer][transceiver]: first frame seen */
+/* Audio frames skipped over: an audio hole holds later packets back for about two
+ * round trips only (rtp_receiver.h), so a repair that needs more retries than that
+ * leaves a gap for the decoder to conceal. */
+static int audio_gaps[4];
 
 static void check_frame(peer *p, const rtc_pc_event *ev)
 {
@@ -59,11 +62,9 @@ static void check_frame(peer *p, const rtc_pc_event *ev)
     uint32_t step = video ? 3000 : 960;
     int i = (int)(ev->ts / step);
     if (p->frames[tr] > 0 && ev->ts <= p->last_ts[tr]) p->bad[tr]++;     /* out of order */
-    /* A receiver cannot ask for what came before the first packet it saw, and an audio
-     * frame is one packet: under loss an audio stream may begin one frame late. */
-    if (p->frames[tr] == 0) first_index[p == g_sender][tr] = i;
-    if (p->frames[tr] == 0 ? i != 0 && (video || i != 1) : ev->ts != p->last_ts[tr] + step)
-        p->bad[tr]++;   /* a frame is missing */
+    bool gap = p->frames[tr] == 0 ? i != 0 : ev->ts != p->last_ts[tr] + step;   /* a frame is missing */
+    if (gap && !video && ev->ts > p->last_ts[tr]) audio_gaps[tr] += (int)((ev->ts - p->last_ts[tr]) / step) - 1;
+    else if (gap) p->bad[tr]++;
     p->last_ts[tr] = ev->ts;
     bool key = video && (ev->buf->data[0] & 1) == 0;
     size_t len = make_frame(expect_buf, video, i, key);
@@ -117,6 +118,7 @@ static void renegotiate_and_send_back(peer *a, peer *b, vnet *n, int atr)
         step(a, b, n, now + RTC_MS(33));
     }
     step(a, b, n, now + RTC_SEC(2));
+    fprintf(stderr, "back: %d frames, %d keyframes\n", a->frames[rt] - got_before, a->keyframes[rt]);
     ASSERT(a->frames[rt] - got_before >= 59);
     ASSERT_EQ(a->keyframes[rt], 2);
     ASSERT(b->frames[b->track_tr[1]] - audio_before >= 19);   /* the first audio stream still flows */
@@ -124,6 +126,7 @@ static void renegotiate_and_send_back(peer *a, peer *b, vnet *n, int atr)
 
 static void exchange_with_loss(bool unsignaled)
 {
+    memset(audio_gaps, 0, sizeof audio_gaps);
     harness_munge_offer = unsignaled ? remove_ssrc_lines : NULL;   /* streams are then found by MID */
     peer a, b;
     vnet *n = vnet_new(11);
@@ -175,14 +178,15 @@ static void exchange_with_loss(bool unsignaled)
     }
     step(&a, &b, n, now + RTC_SEC(2));
     int rv = b.track_tr[0], ra = b.track_tr[1];
-    fprintf(stderr, "video %d/%d audio %d/%d, keyframe requests %d\n", b.frames[rv], sent_v, b.frames[ra], sent_a,
-            a.keyframe_requests);
+    fprintf(stderr, "video %d/%d audio %d/%d (%d concealed), keyframe requests %d\n", b.frames[rv], sent_v, b.frames[ra],
+            sent_a, audio_gaps[ra], a.keyframe_requests);
     ASSERT_EQ(b.bad[rv], 0);
     ASSERT_EQ(b.bad[ra], 0);
     /* No frame is missing: a loss only shows when a later packet arrives, so the very
      * last packet of each stream may stay lost (a live stream never ends there). */
     ASSERT(b.frames[rv] >= sent_v - 1);
-    ASSERT(b.frames[ra] >= sent_a - 1 - first_index[0][ra]);
+    ASSERT(b.frames[ra] + audio_gaps[ra] >= sent_a - 1);
+    ASSERT(audio_gaps[ra] <= sent_a / 100);             /* 10% loss both ways: repairs mostly in time */
     ASSERT(b.keyframes[rv] >= sent_v / 60);
 
     ASSERT_OK(rtc_pc_transceiver_info(b.pc, rv, &ib));
@@ -204,7 +208,12 @@ static void exchange_with_loss(bool unsignaled)
     ASSERT_EQ(ms.unroutable, 0);
     ASSERT_OK(rtc_pc_transceiver_info(b.pc, ra, &ib));
     ASSERT_EQ(ib.codec, RTC_CODEC_OPUS);
-    ASSERT(ib.packets_repaired > 0);
+    /* Both sides offer and answer RED for Opus: most audio holes are filled from the
+     * next packet's copy before NACK gets to them. */
+    ASSERT_EQ(ib.red_pt, 63);
+    fprintf(stderr, "audio: %llu from RED, %llu repaired\n", (unsigned long long)ib.red_recovered,
+            (unsigned long long)ib.packets_repaired);
+    ASSERT(ib.red_recovered > 20);
 
     /* Hostile input after SRTP: validly protected RTP and RTCP with random headers,
      * extensions, payloads and SSRCs (known and unknown) reach b's streams. Each is
@@ -300,8 +309,10 @@ static void check_chrome_answer(int pref, const char *want, int want_pt, int wan
     ASSERT_STREQ(au->mid, "0");
     ASSERT_STREQ(vi->mid, "1");
     ASSERT(au->rtcp_mux && vi->rtcp_mux && vi->rtcp_rsize);
-    /* audio: Opus alone with Chrome's PT, transport-cc */
-    ASSERT_EQ(au->ncodecs, 1);
+    /* audio: Opus with Chrome's PT, transport-cc, and RED carrying it */
+    ASSERT_EQ(au->ncodecs, 2);
+    ASSERT_STREQ(au->codecs[1]->name, "red");
+    ASSERT_STREQ(au->codecs[1]->fmtp, "111/111");
     ASSERT_STREQ(au->codecs[0]->name, "opus");
     ASSERT_EQ(au->codecs[0]->pt, 111);
     ASSERT_STREQ(rtc_sdp_codec_param(au->codecs[0], "useinbandfec"), "1");

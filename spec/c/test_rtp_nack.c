@@ -4,6 +4,7 @@
 #include "rtc_test.h"
 #include "vnet.h"
 #include "core/rtc_errors.h"
+#include "core/rtc_rng.h"
 #include "rtp/nack.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp_packet.h"
@@ -29,7 +30,7 @@ static void test_gap_and_retries(void)
     now = RTC_MS(39);
     rtc_nack_generator_handle_timeout(g, now);
     ASSERT_EQ(rtc_nack_generator_poll_nack(g, s, 64), 0);
-    ASSERT_EQ(rtc_nack_generator_handle_packet(g, 0, now), 0);       /* recovered */
+    ASSERT_EQ(rtc_nack_generator_handle_packet(g, 0, now), 1);       /* recovered */
     ASSERT_EQ(rtc_nack_generator_handle_packet(g, 0, now), RTC_EIGNORED);
     now = RTC_MS(40);
     rtc_nack_generator_handle_timeout(g, now);
@@ -263,6 +264,216 @@ static void test_recovery_under_loss(void)
     vnet_free(net);
 }
 
+/* A packet reordered ahead of the very first one: the seqs between them are missing
+ * and get NACKed (they are often the start of the first keyframe); across the wrap. */
+static void test_before_first(void)
+{
+    rtc_nack_generator *g;
+    ASSERT_OK(rtc_nack_generator_new(&g, NULL, 0));
+    ASSERT_OK(rtc_nack_generator_handle_packet(g, 3, 0));
+    ASSERT_OK(rtc_nack_generator_handle_packet(g, 4, 0));
+    ASSERT_OK(rtc_nack_generator_handle_packet(g, 65534, 1000));     /* 5 before the first */
+    uint16_t seqs[16];
+    size_t n = rtc_nack_generator_poll_nack(g, seqs, 16);
+    ASSERT_EQ(n, 4);
+    ASSERT_EQ(seqs[0], 65535); ASSERT_EQ(seqs[1], 0); ASSERT_EQ(seqs[2], 1); ASSERT_EQ(seqs[3], 2);
+    ASSERT_EQ(rtc_nack_generator_handle_packet(g, 0, 2000), 1);       /* repaired */
+    ASSERT_EQ(rtc_nack_generator_handle_packet(g, 0, 2000), RTC_EIGNORED);
+    rtc_nack_stats st;
+    rtc_nack_generator_get_stats(g, &st);
+    ASSERT_EQ(st.missing, 3);
+    ASSERT_EQ(st.recovered, 1);
+    /* Far on, an old seq no longer counts as "before the first". */
+    for (uint16_t s = 5; s < 40000; s++) rtc_nack_generator_handle_packet(g, s, 3000 + s);
+    ASSERT_EQ(rtc_nack_generator_handle_packet(g, 20000, 50000), RTC_EIGNORED);
+    rtc_nack_generator_get_stats(g, &st);
+    ASSERT_EQ(st.missing, 0);
+    rtc_nack_generator_free(g);
+}
+
+/* ====== reference model ======
+ * The generator's rules written the plain way: per-seq state in the window, and
+ * every question answered by scanning the whole window in sequence order (what the
+ * generator did before it kept its missing seqs ordered). */
+enum { REF_W = 1024 };
+typedef struct ref_slot { rtc_time since, next; uint16_t seq; bool missing; uint8_t retries; } ref_slot;
+typedef struct ref_gen {
+    rtc_time now, rtt;
+    bool init, key_due;
+    uint16_t highest, lowest;
+    uint32_t lost;
+    rtc_nack_stats st;
+    ref_slot slot[REF_W];
+} ref_gen;
+static const rtc_time REF_AGE = RTC_SEC(1), REF_MIN = RTC_MS(10);
+enum { REF_RETRIES = 10, REF_MAX_MISSING = REF_W / 2 };
+
+static ref_slot *ref_at(ref_gen *g, uint16_t s) { return &g->slot[s % REF_W]; }
+static void ref_give_up(ref_gen *g, ref_slot *s) { s->missing = false; g->st.missing--; g->st.given_up++; g->lost++; g->key_due = true; }
+static void ref_clear(ref_gen *g)
+{
+    for (int i = 0; i < REF_W; i++) if (g->slot[i].missing) ref_give_up(g, &g->slot[i]);
+    g->key_due = true;
+}
+static void ref_mark(ref_gen *g, uint16_t s) { *ref_at(g, s) = (ref_slot){ g->now, g->now, s, true, 0 }; g->st.missing++; }
+
+static int ref_packet(ref_gen *g, uint16_t seq, rtc_time now)
+{
+    if (now > g->now) g->now = now;
+    if (!g->init) { g->init = true; g->highest = g->lowest = seq; g->st.received++; return 0; }
+    uint16_t ahead = (uint16_t)(seq - g->highest);
+    if (ahead == 0) { g->st.duplicates++; return RTC_EIGNORED; }
+    if (ahead < 0x8000) {
+        if (ahead > REF_W) {
+            ref_clear(g);
+            memset(g->slot, 0, sizeof g->slot);
+            g->lost += ahead - 1u;
+            g->st.given_up += ahead - 1u;
+        } else {
+            for (uint16_t s = (uint16_t)(g->highest + 1); s != seq; s++) {
+                if (ref_at(g, s)->missing) ref_give_up(g, ref_at(g, s));
+                ref_mark(g, s);
+            }
+            if (ref_at(g, seq)->missing) ref_give_up(g, ref_at(g, seq));
+            ref_at(g, seq)->missing = false;
+            if (g->st.missing > REF_MAX_MISSING) ref_clear(g);
+        }
+        g->highest = seq;
+        if ((uint16_t)(g->highest - g->lowest) >= REF_W) g->lowest = (uint16_t)(g->highest - REF_W + 1);
+        g->st.received++;
+        return 0;
+    }
+    if ((uint16_t)(g->highest - seq) >= REF_W) { g->st.too_old++; return RTC_EIGNORED; }
+    if (rtc_seq_newer(g->lowest, seq)) {
+        for (uint16_t s = (uint16_t)(seq + 1); s != g->lowest; s++) ref_mark(g, s);
+        g->lowest = seq;
+        ref_at(g, seq)->missing = false;
+        g->st.received++;
+        g->st.reordered++;
+        if (g->st.missing > REF_MAX_MISSING) ref_clear(g);
+        return 0;
+    }
+    ref_slot *sl = ref_at(g, seq);
+    if (!sl->missing) { g->st.duplicates++; return RTC_EIGNORED; }
+    sl->missing = false;
+    g->st.missing--;
+    g->st.received++;
+    if (!sl->retries) { g->st.reordered++; return 0; }
+    g->st.recovered++;
+    return 1;
+}
+
+static void ref_timeout(ref_gen *g, rtc_time now)
+{
+    if (now > g->now) g->now = now;
+    for (int i = 0; i < REF_W; i++) {
+        ref_slot *s = &g->slot[i];
+        if (s->missing && (g->now - s->since > REF_AGE || (s->retries >= REF_RETRIES && g->now >= s->next))) ref_give_up(g, s);
+    }
+}
+
+static size_t ref_poll_nack(ref_gen *g, uint16_t *seqs, size_t max)
+{
+    size_t n = 0;
+    if (!g->st.missing || !g->init) return 0;
+    rtc_time spacing = g->rtt > REF_MIN ? g->rtt : REF_MIN;
+    uint16_t s = (uint16_t)(g->highest - REF_W + 1);
+    for (int i = 0; i < REF_W && n < max; i++, s++) {
+        ref_slot *sl = ref_at(g, s);
+        if (!sl->missing || sl->next > g->now || sl->retries >= REF_RETRIES || g->now - sl->since > REF_AGE) continue;
+        seqs[n++] = s;
+        sl->retries++;
+        sl->next = g->now + spacing;
+        g->st.nacked++;
+    }
+    return n;
+}
+
+static rtc_time ref_deadline(ref_gen *g)
+{
+    if (g->key_due) return g->now;
+    rtc_time t = RTC_TIME_NEVER;
+    for (int i = 0; i < REF_W; i++)
+        if (g->slot[i].missing) t = rtc_time_min(t, rtc_time_min(g->slot[i].next, g->slot[i].since + REF_AGE + 1));
+    return t;
+}
+
+static void ref_keyframe(ref_gen *g, uint16_t seq)
+{
+    if (!g->init || !g->st.missing) return;
+    uint16_t s = (uint16_t)(g->highest - REF_W + 1);
+    for (int i = 0; i < REF_W; i++, s++) {
+        if (!rtc_seq_newer(seq, s)) break;
+        if (ref_at(g, s)->missing) { ref_at(g, s)->missing = false; g->st.missing--; }
+    }
+}
+
+/* The ordered missing set gives the same NACKs as the full scan: random loss (bursts
+ * too), reordering, duplicates, old packets, jumps, keyframes, RTT changes and
+ * timeouts, with the outputs compared at every step. */
+static void test_ordered_matches_scan(void)
+{
+    for (uint32_t seed = 1; seed <= 6; seed++) {
+        rtc_rng rng;
+        rtc_rng_init_seed(&rng, seed);
+        rtc_nack_generator *g;
+        ASSERT_OK(rtc_nack_generator_new(&g, &(rtc_nack_config){ .default_rtt = RTC_MS(100) }, 0));
+        static ref_gen ref;
+        memset(&ref, 0, sizeof ref);
+        ref.rtt = RTC_MS(100);
+        uint16_t next = (uint16_t)rtc_rng_u32(&rng), held[8];
+        int nheld = 0;
+        rtc_time now = 0;
+        size_t nacked = 0;
+        for (int step = 0; step < 30000; step++) {
+            now += RTC_MS(1) + rtc_rng_below(&rng, 3000);
+            uint32_t r = rtc_rng_below(&rng, 1000);
+            uint16_t seq;
+            if (r < 80) { next++; continue; }                                   /* lost */
+            if (r < 90) { next = (uint16_t)(next + 2 + rtc_rng_below(&rng, 30)); continue; }  /* burst */
+            if (r < 130 && nheld < 8) { held[nheld++] = next++; continue; }     /* delayed */
+            if (r < 200 && nheld) seq = held[--nheld];                          /* late / repair */
+            else if (r < 210) seq = (uint16_t)(next - 1 - rtc_rng_below(&rng, 2000));   /* old or duplicate */
+            else if (r < 212) seq = next = (uint16_t)(next + 500 + rtc_rng_below(&rng, 3000));  /* jump */
+            else seq = next++;
+            int a = rtc_nack_generator_handle_packet(g, seq, now), b = ref_packet(&ref, seq, now);
+            ASSERT_EQ(a, b);
+            if (r % 97 == 0) {
+                rtc_time rtt = RTC_MS(5) + rtc_rng_below(&rng, 200000);
+                rtc_nack_generator_handle_rtt(g, rtt);
+                ref.rtt = rtt;
+            }
+            if (r % 211 == 0) {
+                uint16_t k = (uint16_t)(seq - rtc_rng_below(&rng, 50));
+                rtc_nack_generator_handle_keyframe(g, k);
+                ref_keyframe(&ref, k);
+            }
+            rtc_time t = rtc_nack_generator_poll_timeout(g);
+            if (t <= now) {
+                rtc_nack_generator_handle_timeout(g, now);
+                ref_timeout(&ref, now);
+            }
+            uint16_t s1[64], s2[64];
+            size_t max = 1 + rtc_rng_below(&rng, 64);
+            size_t n1 = rtc_nack_generator_poll_nack(g, s1, max), n2 = ref_poll_nack(&ref, s2, max);
+            ASSERT_EQ(n1, n2);
+            ASSERT_MEMEQ(s1, s2, n1 * sizeof s1[0]);
+            nacked += n1;
+            rtc_nack_event ev;
+            bool e1 = rtc_nack_generator_poll_event(g, &ev) == 1, e2 = ref.key_due;
+            ASSERT_EQ(e1, e2);
+            if (e1) { ASSERT_EQ(ev.lost, ref.lost); ref.key_due = false; ref.lost = 0; ref.st.keyframe_requests++; }
+            /* The generator's deadline may be early, never late. */
+            ASSERT_LE(rtc_nack_generator_poll_timeout(g), ref_deadline(&ref));
+            rtc_nack_stats st;
+            rtc_nack_generator_get_stats(g, &st);
+            ASSERT_MEMEQ(&st, &ref.st, sizeof st);
+        }
+        ASSERT(nacked > 1000);
+        rtc_nack_generator_free(g);
+    }
+}
+
 int main(void)
 {
     RUN(test_gap_and_retries);
@@ -270,5 +481,7 @@ int main(void)
     RUN(test_history);
     RUN(test_rtx_vectors);
     RUN(test_recovery_under_loss);
+    RUN(test_before_first);
+    RUN(test_ordered_matches_scan);
     return 0;
 }

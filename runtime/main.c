@@ -31,7 +31,8 @@ static void usage(FILE *f)
             "  -           read the script from stdin\n"
             "  -v, --version\n"
             "  -h, --help\n"
-            "environment: LUARTC_PATH (extra Lua module directories, ':'-separated), RTC_LOG (log filter)\n",
+            "environment: LUARTC_PATH (extra Lua module directories, ':'-separated), RTC_LOG (log filter),\n"
+            "             RTC_LOG_FORMAT (text or json)\n",
             progname);
 }
 

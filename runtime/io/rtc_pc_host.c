@@ -63,12 +63,26 @@ struct rtc_pc_host {
     rtc_pc_host_event_cb event_cb;
     rtc_pc_host_close_cb close_cb;
     void *ud;
+    char log_id[16];          /* "pc<n>": entered around every call into the machine */
 };
 
-static int op_timeout(void *m, rtc_time now) { return rtc_pc_handle_timeout(m, now); }
-static bool op_transmit(void *m, rtc_transmit *out) { return rtc_pc_poll_transmit(m, out); }
-static bool op_event(void *m, void *ev) { return rtc_pc_poll_event(m, ev); }
-static rtc_time op_poll_timeout(void *m) { return rtc_pc_poll_timeout(m); }
+/* Every line logged while the machine runs (by the pc or any layer under it) carries
+ * this connection's id (core/rtc_log.h). */
+#define WITH_CONN(h, stmt) do { \
+        const char *prev_conn_ = rtc_log_conn_enter((h)->log_id); stmt; rtc_log_conn_leave(prev_conn_); \
+    } while (0)
+
+/* The driver's machine is the host, so a timeout can enter the connection's log id. */
+static int op_timeout(void *m, rtc_time now)
+{
+    rtc_pc_host *h = m;
+    int r;
+    WITH_CONN(h, r = rtc_pc_handle_timeout(h->pc, now));
+    return r;
+}
+static bool op_transmit(void *m, rtc_transmit *out) { return rtc_pc_poll_transmit(((rtc_pc_host *)m)->pc, out); }
+static bool op_event(void *m, void *ev) { return rtc_pc_poll_event(((rtc_pc_host *)m)->pc, ev); }
+static rtc_time op_poll_timeout(void *m) { return rtc_pc_poll_timeout(((rtc_pc_host *)m)->pc); }
 static const rtc_machine_ops pc_ops = { op_timeout, op_transmit, op_event, op_poll_timeout };
 
 static host_sock *sock_for(rtc_pc_host *h, const rtc_transmit *tx)
@@ -118,8 +132,9 @@ static void tcp_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
         return;
     }
     if (n == 0 || h->closing) return;
-    rtc_pc_handle_stream(h->pc, &t->base, &t->server, (const uint8_t *)buf->base, (size_t)n, rtc_driver_now(&h->drv));
-    rtc_driver_drain(&h->drv);
+    WITH_CONN(h, rtc_pc_handle_stream(h->pc, &t->base, &t->server, (const uint8_t *)buf->base, (size_t)n,
+                                      rtc_driver_now(&h->drv));
+                 rtc_driver_drain(&h->drv));
 }
 
 static void tcp_connect_cb(uv_connect_t *c, int status)
@@ -185,7 +200,7 @@ static void on_event(rtc_driver *d, void *evp)
         rtc_buf_unref(ev->buf);
         return;
     }
-    h->event_cb(h, ev, h->ud);
+    WITH_CONN(h, h->event_cb(h, ev, h->ud));
 }
 
 static void on_recv(rtc_udp *u, const uint8_t *data, size_t len, const rtc_addr *from, void *ud)
@@ -194,8 +209,8 @@ static void on_recv(rtc_udp *u, const uint8_t *data, size_t len, const rtc_addr 
     host_sock *s = ud;
     rtc_pc_host *h = s->h;
     if (h->closing) return;
-    rtc_pc_handle_datagram(h->pc, &s->local, from, data, len, rtc_driver_now(&h->drv));
-    rtc_driver_drain(&h->drv);
+    WITH_CONN(h, rtc_pc_handle_datagram(h->pc, &s->local, from, data, len, rtc_driver_now(&h->drv));
+                 rtc_driver_drain(&h->drv));
 }
 
 static int bind_one(rtc_pc_host *h, const rtc_addr *ip)
@@ -219,8 +234,8 @@ static int bind_one(rtc_pc_host *h, const rtc_addr *ip)
 
 static void host_deliver(rtc_pc_host *h, const rtc_addr *local, const uint8_t *data, size_t len, const rtc_addr *from)
 {
-    rtc_pc_handle_datagram(h->pc, local, from, data, len, rtc_driver_now(&h->drv));
-    rtc_driver_drain(&h->drv);
+    WITH_CONN(h, rtc_pc_handle_datagram(h->pc, local, from, data, len, rtc_driver_now(&h->drv));
+                 rtc_driver_drain(&h->drv));
 }
 
 static rtc_pc_host *mux_owner(rtc_udp_mux *m, const rtc_addr *from)
@@ -353,6 +368,8 @@ static int shared_cert(rtc_rng *rng, int64_t unix_now, rtc_dtls_cert **out)
     return 0;
 }
 
+static int host_create(rtc_pc_host *h, rtc_loop *lp, const rtc_pc_host_config *cfg);
+
 int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *cfg,
                     rtc_pc_host_event_cb event_cb, void *ud)
 {
@@ -361,6 +378,21 @@ int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *c
     h->lp = lp;
     h->event_cb = event_cb;
     h->ud = ud;
+    /* Unique in the process: log lines, stats and metrics name a connection by it. */
+    static _Atomic unsigned next_id;
+    snprintf(h->log_id, sizeof h->log_id, "pc%u", ++next_id);
+    int r;
+    WITH_CONN(h, r = host_create(h, lp, cfg));
+    if (r < 0) return r;
+    *out = h;
+    rtc_pc_host_kick_soon(h);
+    return 0;
+}
+
+/* The body of rtc_pc_host_new, run with the new connection's id entered; frees h on
+ * failure. */
+static int host_create(rtc_pc_host *h, rtc_loop *lp, const rtc_pc_host_config *cfg)
+{
     rtc_pc_config pcfg = cfg->pc;
     if (!pcfg.rng) pcfg.rng = rtc_loop_rng(lp);
     if (!pcfg.pool) pcfg.pool = rtc_loop_pool(lp);
@@ -407,7 +439,7 @@ int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *c
         free(h);
         return RTC_EIO;
     }
-    rtc_driver_init(&h->drv, lp, &pc_ops, h->pc, on_transmit, on_event, &h->ev);
+    rtc_driver_init(&h->drv, lp, &pc_ops, h, on_transmit, on_event, &h->ev);
     h->drv.data = h;
     uv_timer_init(rtc_loop_uv(lp), &h->soon);
     h->soon.data = h;
@@ -433,18 +465,17 @@ int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *c
                 rtc_pc_add_stun_server(h->pc, &h->socks[k].local, &sv->addr, now);
         }
     }
-    *out = h;
-    rtc_pc_host_kick_soon(h);
     return 0;
 }
 
 rtc_pc *rtc_pc_host_pc(rtc_pc_host *h) { return h->pc; }
-void rtc_pc_host_kick(rtc_pc_host *h) { if (!h->closing) rtc_driver_drain(&h->drv); }
+const char *rtc_pc_host_id(const rtc_pc_host *h) { return h->log_id; }
+void rtc_pc_host_kick(rtc_pc_host *h) { if (!h->closing) WITH_CONN(h, rtc_driver_drain(&h->drv)); }
 
 static void soon_cb(uv_timer_t *t)
 {
     rtc_pc_host *h = t->data;
-    if (!h->closing) rtc_driver_drain(&h->drv);
+    if (!h->closing) WITH_CONN(h, rtc_driver_drain(&h->drv));
 }
 
 void rtc_pc_host_kick_soon(rtc_pc_host *h)
@@ -490,7 +521,7 @@ static void soon_closed(uv_handle_t *t) { maybe_done(t->data); }
 void rtc_pc_host_close(rtc_pc_host *h, rtc_pc_host_close_cb close_cb)
 {
     if (h->closing) return;
-    rtc_pc_close(h->pc, rtc_driver_now(&h->drv));
+    WITH_CONN(h, rtc_pc_close(h->pc, rtc_driver_now(&h->drv)));
     /* The goodbye datagrams (close_notify, SCTP ABORT) still go out; events do not. */
     h->closing = true;
     rtc_transmit tx;

@@ -571,8 +571,14 @@ static void handle_ice_event(rtc_pc *pc, rtc_ice_event *ev)
         break;
     }
     case RTC_ICE_EV_TURN_FAILED:
+    {
         rtc_warn(TAG, "TURN allocation failed: %s", ev->u.turn.reason);
+        rtc_pc_event pev = { .type = RTC_PC_EV_ICE_CANDIDATE_ERROR, .server = ev->u.turn.server,
+                             .code = ev->u.turn.code, .err = ev->u.turn.error };
+        snprintf(pev.reason, sizeof pev.reason, "%s", ev->u.turn.reason);
+        pc__emit(pc, &pev);
         break;
+    }
     default:
         break;
     }

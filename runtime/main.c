@@ -32,7 +32,8 @@ static void usage(FILE *f)
             "  -v, --version\n"
             "  -h, --help\n"
             "environment: LUARTC_PATH (extra Lua module directories, ':'-separated), RTC_LOG (log filter),\n"
-            "             RTC_LOG_FORMAT (text or json)\n",
+            "             RTC_LOG_FORMAT (text or json), RTC_CAPTURE_DIR (pcapng per connection),\n"
+            "             SSLKEYLOGFILE (DTLS keys)\n",
             progname);
 }
 

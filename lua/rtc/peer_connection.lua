@@ -550,6 +550,20 @@ function PC:restart_ice()
   return self._core:restart_ice()
 end
 
+--- pc:capture(path) -> true | nil, err: writes the connection's traffic, decrypted, to a
+--- pcapng file (docs/tools.md); pc:stop_capture() -> packets written | nil, err.
+function PC:capture(path)
+  if type(path) ~= "string" or path == "" then error("bad argument #1 to 'capture' (file path expected)", 2) end
+  local ok, e, n = check_open(self)
+  if not ok then return nil, e, n end
+  return self._core:capture(path)
+end
+
+function PC:stop_capture()
+  if self._closed then return 0 end
+  return self._core:stop_capture()
+end
+
 --- pc:wait_gathering_complete() -> true | nil, err: yields the calling task until ICE
 --- gathering is complete; nil, "InvalidStateError: ..." when the connection closes first.
 function PC:wait_gathering_complete()

@@ -4,6 +4,7 @@
 #include "io/rtc_driver.h"
 #include "io/rtc_netif.h"
 #include "io/rtc_udp.h"
+#include "pc/pc_capture.h"
 #include "turn/turn_client.h"
 #include <stdlib.h>
 #include <string.h>
@@ -438,6 +439,14 @@ static int host_create(rtc_pc_host *h, rtc_loop *lp, const rtc_pc_host_config *c
         free(h->socks);
         free(h);
         return RTC_EIO;
+    }
+    /* RTC_CAPTURE_DIR: every connection of the process writes DIR/<id>.pcapng. */
+    const char *capdir = getenv("RTC_CAPTURE_DIR");
+    if (capdir && *capdir) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s.pcapng", capdir, h->log_id);
+        if (rtc_pc_capture_start(h->pc, path, rtc_clock_unix_us()) < 0)
+            rtc_warn(TAG, "RTC_CAPTURE_DIR: cannot create %s", path);
     }
     rtc_driver_init(&h->drv, lp, &pc_ops, h, on_transmit, on_event, &h->ev);
     h->drv.data = h;

@@ -3,6 +3,7 @@
 #include "lua/lrtc.h"
 #include "core/rtc_addr.h"
 #include "core/rtc_log.h"
+#include "dtls/dtls_transport.h"
 #include "core/rtc_time.h"
 #include <signal.h>
 #include <stdarg.h>
@@ -608,6 +609,9 @@ static lrtc_state *state_new(lua_State *L)
     if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL) signal(SIGPIPE, SIG_IGN);
     const char *spec = getenv("RTC_LOG");
     if (spec && rtc_log_set_filter(spec) < 0) fprintf(stderr, "luartc: ignoring invalid RTC_LOG '%s'\n", spec);
+    const char *keylog = getenv("SSLKEYLOGFILE");
+    if (keylog && *keylog && rtc_dtls_set_keylog_file(keylog) < 0)
+        fprintf(stderr, "luartc: cannot write SSLKEYLOGFILE '%s'\n", keylog);
     const char *fmt = getenv("RTC_LOG_FORMAT");
     if (fmt && *fmt && rtc_log_set_format(fmt) < 0)
         fprintf(stderr, "luartc: ignoring invalid RTC_LOG_FORMAT '%s' (text or json)\n", fmt);

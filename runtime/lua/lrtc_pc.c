@@ -9,6 +9,7 @@
 #include "core/rtc_log.h"
 #include "io/rtc_pc_host.h"
 #include "pc/pc_media.h"
+#include "pc/pc_capture.h"
 #include "pc/pc_transform.h"
 #include "lua/lrtc_transform.h"
 #include "rtp/rtcp.h"
@@ -877,6 +878,26 @@ static int l_certificate_fingerprint(lua_State *L)
     return 1;
 }
 
+/* pc:capture(path) -> true | nil, err; pc:stop_capture() -> packets | nil, err */
+static int pc_capture(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    const char *path = luaL_checkstring(L, 2);
+    int r = rtc_pc_capture_start(rtc_pc_host_pc(p->h), path, rtc_clock_unix_us());
+    if (r < 0) return lrtc_push_error(L, r, "cannot capture to '%s'", path);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int pc_stop_capture(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    int64_t n = rtc_pc_capture_stop(rtc_pc_host_pc(p->h));
+    if (n < 0) return lrtc_push_error(L, (int)n, "the capture file could not be written in full");
+    lua_pushinteger(L, (lua_Integer)n);
+    return 1;
+}
+
 static int pc_id(lua_State *L)
 {
     lua_pushstring(L, rtc_pc_host_id(check_pc(L)->h));
@@ -912,6 +933,7 @@ void lrtc__open_pc(lua_State *L)
         { "send_frame", pc_send_frame }, { "request_keyframe", pc_request_keyframe },
         { "set_transform", pc_set_transform }, { "transform_stats", pc_transform_stats },
         { "tr_info", pc_tr_info }, { "tr_count", pc_tr_count }, { "id", pc_id },
+        { "capture", pc_capture }, { "stop_capture", pc_stop_capture },
         { NULL, NULL } };
     lrtc_obj_new(L, &pc_class, sizeof(lrtc_obj), methods);
     lua_getmetatable(L, -1);

@@ -103,6 +103,34 @@ describe("decrypted captures", function()
     end)
   end)
 
+  it("writes IP and UDP headers with valid checksums, over IPv4 and IPv6", function()
+    for _, ip in ipairs { "127.0.0.1", "::1" } do
+      local cap = tmp()
+      loop.run_task(function()
+        local a = assert(rtc.peer_connection { bind_addresses = { ip } })
+        local b = assert(rtc.peer_connection { bind_addresses = { ip } })
+        assert(a:capture(cap))
+        local dc = a:create_data_channel("x")
+        pair(a, b)
+        while dc.ready_state ~= "open" do rtc.sleep(0.01) end
+        dc:send(string.rep("odd", 333))   -- an odd length
+        rtc.sleep(0.05)
+        assert(a:stop_capture())
+        a:close(); b:close()
+      end)
+      local opts = "-o udp.check_checksum:TRUE -o ip.check_checksum:TRUE"
+      local good = tshark(cap, opts .. " -Y udp.checksum.status==1 -T fields -e frame.number")
+      local bad = tshark(cap, opts .. " -Y 'udp.checksum.status==0 or ip.checksum.status==0 or _ws.malformed'" ..
+                              " -T fields -e frame.number")
+      local all = tshark(cap, "-T fields -e frame.number")
+      assert.is_true(#all > 0, ip)
+      assert.equal(all, good, ip)
+      assert.equal("", bad, ip)
+      local src = tshark(cap, "-T fields -e " .. (ip == "::1" and "ipv6.src" or "ip.src"))
+      assert.matches(ip == "::1" and "::1" or "127%.0%.0%.1", src)
+    end
+  end)
+
   it("stop_capture returns the packet count of a capture in a one-process call", function()
     local cap = tmp()
     loop.run_task(function()

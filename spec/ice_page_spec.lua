@@ -131,4 +131,31 @@ describe("the /tools/ice page", function()
     o:close()
     assert.equal("nobody", cfg.servers[5].username)   -- given credentials are kept
   end)
+  it("examples/signaling_server.lua --tools serves /tools/ice, /stats and /metrics with the token", function()
+    local out, err, pidf = tmp(), tmp(), tmp()
+    local port = 38000 + tonumber(tostring(os.time()):sub(-3)) % 500
+    os.execute(string.format("%s %s --listen 127.0.0.1:%d --secret js --turn-secret ts --turn-uri turn:127.0.0.1:3478 " ..
+      "--tools tt >%s 2>%s & echo $! >%s", q(child.LUARTC), q(child.SOURCE_DIR .. "/examples/signaling_server.lua"),
+      port, q(out), q(err), q(pidf)))
+    local pid = assert(tonumber(child.slurp(pidf)))
+    local ok, e = pcall(function()
+      for _ = 1, 500 do
+        if child.slurp(out):find("signaling on") then break end
+        os.execute("sleep 0.01")
+      end
+      assert.matches("signaling on", child.slurp(out), child.slurp(err))
+      local base = "http://127.0.0.1:" .. port
+      loop.run_task(function()
+        for _, p in ipairs { "/tools/ice", "/tools/ice/config", "/stats", "/metrics" } do
+          assert.equal(401, assert(http.request(base .. p)).status, p)
+          assert.equal(200, assert(http.request(base .. p .. "?token=tt")).status, p)
+        end
+        local cfg = rtc.json.decode(assert(http.request(base .. "/tools/ice/config?token=tt")).body)
+        assert.equal("turn:127.0.0.1:3478", cfg.servers[1].urls)
+        assert.matches("^%d+:icepage$", cfg.servers[1].username)
+      end)
+    end)
+    stop(pid)
+    if not ok then error(e, 0) end
+  end)
 end)

@@ -41,7 +41,7 @@ function reading() {
   try {
     ctx = await chromium.launchPersistentContext(dir, {
       executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: ARGS,
-      viewport: { width: 1040, height: 760 } });
+      viewport: { width: 1200, height: 800 } });
     const page = ctx.pages()[0] || await ctx.newPage();
     await page.goto(url);
     await page.waitForFunction(() => window.statsPage && window.statsPage.samples >= 2 &&
@@ -57,6 +57,8 @@ function reading() {
       text: document.getElementById('detail').textContent }));
     await page.click('#conns tbody tr:nth-child(1)');
     await page.waitForFunction(() => document.getElementById('detail').textContent.includes('candidate-pair'));
+    // a few more seconds of graph for the picture
+    await page.waitForFunction(() => window.statsPage.samples >= 12, null, { timeout: 20000 });
     await page.screenshot({ path: shot, fullPage: false });
     console.log(JSON.stringify({ first, second, detail_id: detail.id, detail: JSON.parse(detail.text) }));
   } catch (e) {

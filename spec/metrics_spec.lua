@@ -135,10 +135,10 @@ end
 -- }======
 
 local function value(fams, name, labels)
-  local f = fams[name]
+  local f = fams[name] or fams[name:gsub("_count$", ""):gsub("_bucket$", ""):gsub("_sum$", "")]
   if not f then return nil end
   for _, s in ipairs(f.samples) do
-    local ok = true
+    local ok = s.name == name
     for k, v in pairs(labels or {}) do if s.labels[k] ~= v then ok = false end end
     if ok then return s.value end
   end
@@ -176,8 +176,20 @@ describe("GET /metrics", function()
       local m = metrics.mount(srv, "/metrics", { token = "t0ken" })
       local a = assert(rtc.peer_connection { bind_addresses = { "127.0.0.1" } })
       local b = assert(rtc.peer_connection { bind_addresses = { "127.0.0.1" } })
+      local track = rtc.media_track("audio")
+      a:add_track(track)
+      b:on("track", function() end)
       local dc = a:create_data_channel("bulk")
       pair(a, b)
+      -- audio frames, so RTCP reports give an RTT and jitter
+      local sending, n = true, 0
+      rtc.spawn(function()
+        while sending do
+          n = n + 1
+          track:write_frame { data = string.rep("\252", 60), timestamp = n * 960 }
+          rtc.sleep(0.02)
+        end
+      end)
       local url = "http://127.0.0.1:" .. srv.port .. "/metrics"
       local r = assert(http.request(url))
       assert.equal(401, r.status)
@@ -204,6 +216,13 @@ describe("GET /metrics", function()
       local got2 = value(f2, "luartc_transport_bytes_received_total", { conn = b.id })
       assert.is_true(got2 >= got1 + 20000, got1 .. " -> " .. got2)
       assert.is_true(value(f2, "luartc_bitrate_in_bits_per_second", { conn = b.id }) > 0)
+      -- a's RTT from b's receiver reports, b's jitter, and the histogram counting them
+      local f2b = select(1, scrape())
+      assert.is_true(value(f2b, "luartc_round_trip_time_seconds", { conn = a.id }) >= 0)
+      assert.is_true(value(f2b, "luartc_rtp_jitter_seconds", { conn = b.id }) >= 0)
+      assert.is_true(value(f2b, "luartc_rtt_seconds_count") >= 1)
+      assert.equal(value(f2b, "luartc_rtt_seconds_count"), value(f2b, "luartc_rtt_seconds_bucket", { le = "+Inf" }))
+      sending = false
       a:close()
       local f3 = select(1, scrape())
       assert.equal(1, value(f3, "luartc_peer_connections", { state = "connected" }))

@@ -15,7 +15,8 @@ SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
 
 PKGS=(build-essential cmake pkg-config git liblua5.4-dev lua5.4 libuv1-dev libssl-dev openssl
       libsrtp2-dev libusrsctp-dev libopus-dev lua-busted lua-luv coturn ffmpeg chromium
-      iproute2 iptables util-linux clang libclang-rt-14-dev python3 python3-websockets redis-server)
+      iproute2 iptables util-linux clang libclang-rt-14-dev python3 python3-websockets redis-server
+      tshark)   # tshark: its debconf question (setuid dumpcap) takes its default answer, no
 
 deps() {
   local missing=() p

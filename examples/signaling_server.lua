@@ -3,6 +3,8 @@
 --       [--max-peers N] [--turn-secret S --turn-uri turn:host:3478] [--stun stun:host:3478]
 --       [--cert FILE --key FILE]   (PEM: serve https and wss instead of http and ws)
 --       [--origin URL ...]         (only pages from these origins may connect)
+--       [--tools TOKEN]            (operator pages with ?token=TOKEN: /tools/ice against the
+--                                   --stun/--turn-uri servers, /stats, and /metrics)
 -- Without --secret rooms are open; with one every client needs a token (see
 -- docs/signaling.md; make one with --make-token ROOM[:PEER]). TURN credentials go
 -- only to token holders, so --turn-secret needs --secret.
@@ -13,7 +15,7 @@ local function usage(msg)
   io.stderr:write("signaling_server: ", msg, "\n",
     "usage: signaling_server.lua --listen HOST:PORT [--secret S] [--web DIR] [--max-peers N]\n",
     "       [--turn-secret S --turn-uri URI ...] [--stun URI] [--make-token ROOM[:PEER] [--ttl S]]\n",
-    "       [--cert FILE --key FILE] [--origin URL ...]\n")
+    "       [--cert FILE --key FILE] [--origin URL ...] [--tools TOKEN]\n")
   os.exit(2)
 end
 
@@ -36,6 +38,7 @@ do
     elseif a == "--ttl" then opts.ttl = tonumber(value()) or usage("--ttl needs a number")
     elseif a == "--cert" then opts.cert = value()
     elseif a == "--key" then opts.key = value()
+    elseif a == "--tools" then opts.tools = value()
     elseif a == "--origin" then
       local o = value()
       -- An Origin header is scheme://host[:port], no path: a URL with one never matches.
@@ -69,6 +72,16 @@ local sig, srv = signaling.listen {
 if not sig then
   io.stderr:write("signaling_server: ", tostring(srv), "\n")
   os.exit(1)
+end
+if opts.tools then
+  -- The operator's tools beside the signaling (docs/tools.md); TURN REST credentials on
+  -- the tester page go to whoever has this token, so keep it to operators.
+  local servers = {}
+  if opts.stun then servers[#servers + 1] = { urls = opts.stun } end
+  for _, u in ipairs(opts.turn_uris) do servers[#servers + 1] = { urls = u } end
+  require("icepage").mount(srv, "/tools/ice", { servers = servers, turn_secret = opts.turn_secret, token = opts.tools })
+  require("stats").mount(srv, "/stats", { token = opts.tools })
+  require("metrics").mount(srv, "/metrics", { token = opts.tools })
 end
 local ws_scheme, http_scheme = opts.cert and "wss" or "ws", opts.cert and "https" or "http"
 print(string.format("signaling on %s://%s:%d/ws%s", ws_scheme, host, srv.port,

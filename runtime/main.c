@@ -33,7 +33,9 @@ static void usage(FILE *f)
             "  --workers N run the script in N worker threads (0: one per core)\n"
             "  -v, --version\n"
             "  -h, --help\n"
-            "environment: LUARTC_PATH (extra Lua module directories, ':'-separated), RTC_LOG (log filter)\n",
+            "environment: LUARTC_PATH (extra Lua module directories, ':'-separated), RTC_LOG (log filter),\n"
+            "             RTC_LOG_FORMAT (text or json), RTC_CAPTURE_DIR (pcapng per connection),\n"
+            "             SSLKEYLOGFILE (DTLS keys)\n",
             progname);
 }
 

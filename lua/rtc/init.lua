@@ -47,6 +47,7 @@ local function logger(level)
 end
 for _, level in ipairs { "trace", "debug", "info", "warn", "error" } do log[level] = logger(level) end
 function log.set_filter(spec) return core.log_set_filter(spec) end
+function log.set_format(name) return core.log_set_format(name) end
 -- }======
 
 -- {====== waking tasks ======

@@ -9,7 +9,7 @@ local PC, DC = {}, {}
 local PC_EVENTS = {
   icecandidate = true, icegatheringstatechange = true, iceconnectionstatechange = true,
   connectionstatechange = true, signalingstatechange = true, negotiationneeded = true,
-  datachannel = true, close = true, error = true, track = true,
+  datachannel = true, close = true, error = true, track = true, icecandidateerror = true,
 }
 local DC_EVENTS = { open = true, message = true, close = true, closing = true, bufferedamountlow = true, error = true }
 
@@ -321,6 +321,14 @@ local function dispatch(pc, name, a, b, c, d, e, f)
       if b then emit(dc, "error", b) end
       emit(dc, "close")
     end
+  elseif name == "icecandidateerror" then
+    -- a = server IP, b = port, c = STUN error code (0: no answer, W3C's 701), d = reason
+    local url
+    for _, sv in ipairs(pc._servers or {}) do
+      if sv.host == a and sv.port == b then url = sv.url; break end
+    end
+    emit(pc, "icecandidateerror", { address = a, port = b, url = url, error_code = c ~= 0 and c or 701,
+                                    error_text = d })
   elseif name == "icegatheringstatechange" then
     emit(pc, name, a)
     if a == "complete" then wake_gather_waiters(pc) end
@@ -553,6 +561,20 @@ function PC:restart_ice()
   return self._core:restart_ice()
 end
 
+--- pc:capture(path) -> true | nil, err: writes the connection's traffic, decrypted, to a
+--- pcapng file (docs/tools.md); pc:stop_capture() -> packets written | nil, err.
+function PC:capture(path)
+  if type(path) ~= "string" or path == "" then error("bad argument #1 to 'capture' (file path expected)", 2) end
+  local ok, e, n = check_open(self)
+  if not ok then return nil, e, n end
+  return self._core:capture(path)
+end
+
+function PC:stop_capture()
+  if self._closed then return 0 end
+  return self._core:stop_capture()
+end
+
 --- pc:wait_gathering_complete() -> true | nil, err: yields the calling task until ICE
 --- gathering is complete; nil, "InvalidStateError: ..." when the connection closes first.
 function PC:wait_gathering_complete()
@@ -760,7 +782,7 @@ local function build_config(rtc, cfg)
         return nil, "InvalidAccessError: TURN server " .. url .. " needs username and credential", "InvalidAccessError"
       end
       c.servers[#c.servers + 1] = { turn = u.turn, host = addrs[1], port = u.port, transport = u.transport,
-                                    username = s.username, credential = s.credential }
+                                    username = s.username, credential = s.credential, url = url }
     end
   end
   return c
@@ -775,6 +797,18 @@ return function(rtc, core)
   --- transforms for sender:set_transform() / receiver:set_transform() (docs/media.md).
   rtc.transforms = { xor = core.frame_transform_xor, aes_gcm = core.frame_transform_aes_gcm }
 
+  rtc._peer_connections = setmetatable({}, { __mode = "k" })
+  --- rtc.peer_connections() -> list of the process's peer connections not yet closed,
+  --- oldest first (for stats pages and metrics).
+  function rtc.peer_connections()
+    local list = {}
+    for pc in pairs(rtc._peer_connections) do
+      if not pc._closed then list[#list + 1] = pc end
+    end
+    table.sort(list, function(x, y) return tonumber(x.id:sub(3)) < tonumber(y.id:sub(3)) end)
+    return list
+  end
+
   --- rtc.peer_connection{ice_servers=, ice_transport_policy=, bundle_policy=, certificates=,
   ---                     ice_lite=, bind_addresses=, port=, loopback=, max_message_size=,
   ---                     unique_certificate=}
@@ -786,7 +820,8 @@ return function(rtc, core)
     local raw, err2, name2 = core.peer_connection(c)
     if not raw then return nil, err2, name2 end
     local pc = setmetatable({ _core = raw, _listeners = {}, _channels = {}, _gather_waiters = {}, _rtc = rtc,
-                              _transceivers = {}, _tr_order = {} }, PC)
+                              _transceivers = {}, _tr_order = {}, _servers = c.servers, id = raw:id() }, PC)
+    rtc._peer_connections[pc] = true   -- weak: rtc.peer_connections() lists the live ones
     raw:on("event", function(name3, a, b, c2, d, e, f) dispatch(pc, name3, a, b, c2, d, e, f) end)
     return pc
   end

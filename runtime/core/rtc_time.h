@@ -13,6 +13,9 @@ typedef int64_t rtc_time;                 /* monotonic microseconds */
 /* The process's monotonic clock in microseconds (CLOCK_MONOTONIC). Only io/ and lua/
  * call this; machines get `now` from their caller. */
 rtc_time rtc_clock_now(void);
+/* Wall-clock microseconds since 1970 (CLOCK_REALTIME), for time stamps people read
+ * (log lines, capture files); never for protocol timing. */
+int64_t rtc_clock_unix_us(void);
 
 static inline rtc_time rtc_time_min(rtc_time a, rtc_time b) { return a < b ? a : b; }
 

@@ -458,6 +458,8 @@ static int srtp_profile_list(const rtc_dtls_config *cfg, char *out, size_t size)
     return 0;
 }
 
+void dtls__keylog_cb(const SSL *ssl, const char *line);   /* dtls_keylog.c */
+
 /* What every transport of one identity shares; per-transport choices (SRTP profiles,
  * verification, MTU, timer) are set on the SSL. */
 static SSL_CTX *shared_ctx(rtc_dtls_cert *cert)
@@ -466,6 +468,7 @@ static SSL_CTX *shared_ctx(rtc_dtls_cert *cert)
     if (ctx) return ctx;
     ctx = SSL_CTX_new(DTLS_method());
     if (!ctx) return NULL;
+    SSL_CTX_set_keylog_callback(ctx, dtls__keylog_cb);   /* writes only when a file is set */
     SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION);
     SSL_CTX_set_max_proto_version(ctx, DTLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION

@@ -85,6 +85,12 @@ typedef struct rtc_dtls_stats {
  * profiles copied). Returns 0, RTC_EINVAL (no cert, bad profile, MTU too small) or
  * RTC_ETLS. */
 int rtc_dtls_transport_new(rtc_dtls_transport **out, const rtc_dtls_config *cfg, rtc_time now);
+
+/* Appends the keys of every DTLS handshake of the process to `path` (copied) in the
+ * SSLKEYLOGFILE format; NULL or "" stops. 0, RTC_EIO (cannot open it) or RTC_EINVAL
+ * (dtls_keylog.c). The Lua runtime sets it from SSLKEYLOGFILE. */
+int rtc_dtls_set_keylog_file(const char *path);
+const char *rtc_dtls_keylog_file(void);   /* NULL when off */
 void rtc_dtls_transport_free(rtc_dtls_transport *t);   /* NULL-safe; sends nothing */
 
 /* Begin the handshake: the client queues its ClientHello; the server waits. A server

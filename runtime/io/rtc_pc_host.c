@@ -5,6 +5,7 @@
 #include "io/rtc_netif.h"
 #include "io/rtc_udp.h"
 #include "ice/ice_router.h"
+#include "pc/pc_capture.h"
 #include "pc/pc_tap.h"
 #include "turn/turn_client.h"
 #include <stdlib.h>
@@ -76,11 +77,25 @@ struct rtc_pc_host {
     void *ud;
     rtc_pc_host_tap_cb tap_cb;
     void *tap_ud;
+    char log_id[16];          /* "pc<n>": entered around every call into the machine */
 };
 
-/* The driver's machine is the host, so polling events can first hand forwarded packets
- * (pc/pc_tap.h) to the tap: they are drained with the events, before the timer is armed. */
-static int op_timeout(void *m, rtc_time now) { return rtc_pc_handle_timeout(((rtc_pc_host *)m)->pc, now); }
+/* Every line logged while the machine runs (by the pc or any layer under it) carries
+ * this connection's id (core/rtc_log.h). */
+#define WITH_CONN(h, stmt) do { \
+        const char *prev_conn_ = rtc_log_conn_enter((h)->log_id); stmt; rtc_log_conn_leave(prev_conn_); \
+    } while (0)
+
+/* The driver's machine is the host, so a timeout can enter the connection's log id, and
+ * polling events can first hand forwarded packets (pc/pc_tap.h) to the tap: they are
+ * drained with the events, before the timer is armed. */
+static int op_timeout(void *m, rtc_time now)
+{
+    rtc_pc_host *h = m;
+    int r;
+    WITH_CONN(h, r = rtc_pc_handle_timeout(h->pc, now));
+    return r;
+}
 static bool op_transmit(void *m, rtc_transmit *out) { return rtc_pc_poll_transmit(((rtc_pc_host *)m)->pc, out); }
 static bool op_event(void *m, void *ev)
 {
@@ -158,8 +173,9 @@ static void tcp_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
         return;
     }
     if (n == 0 || h->closing) return;
-    rtc_pc_handle_stream(h->pc, &t->base, &t->server, (const uint8_t *)buf->base, (size_t)n, rtc_driver_now(&h->drv));
-    rtc_driver_drain(&h->drv);
+    WITH_CONN(h, rtc_pc_handle_stream(h->pc, &t->base, &t->server, (const uint8_t *)buf->base, (size_t)n,
+                                      rtc_driver_now(&h->drv));
+                 rtc_driver_drain(&h->drv));
 }
 
 static void tcp_connect_cb(uv_connect_t *c, int status)
@@ -232,7 +248,7 @@ static void on_event(rtc_driver *d, void *evp)
         rtc_buf_unref(ev->buf);
         return;
     }
-    h->event_cb(h, ev, h->ud);
+    WITH_CONN(h, h->event_cb(h, ev, h->ud));
 }
 
 static void on_recv(rtc_udp *u, const uint8_t *data, size_t len, const rtc_addr *from, void *ud)
@@ -241,8 +257,8 @@ static void on_recv(rtc_udp *u, const uint8_t *data, size_t len, const rtc_addr 
     host_sock *s = ud;
     rtc_pc_host *h = s->h;
     if (h->closing) return;
-    rtc_pc_handle_datagram(h->pc, &s->local, from, data, len, rtc_driver_now(&h->drv));
-    rtc_driver_drain(&h->drv);
+    WITH_CONN(h, rtc_pc_handle_datagram(h->pc, &s->local, from, data, len, rtc_driver_now(&h->drv));
+                 rtc_driver_drain(&h->drv));
 }
 
 static int bind_one(rtc_pc_host *h, const rtc_addr *ip)
@@ -295,8 +311,8 @@ static void mux_sync_ufrags(rtc_pc_host *h)
 
 static void host_deliver(rtc_pc_host *h, const rtc_addr *local, const uint8_t *data, size_t len, const rtc_addr *from)
 {
-    rtc_pc_handle_datagram(h->pc, local, from, data, len, rtc_driver_now(&h->drv));
-    rtc_driver_drain(&h->drv);
+    WITH_CONN(h, rtc_pc_handle_datagram(h->pc, local, from, data, len, rtc_driver_now(&h->drv));
+                 rtc_driver_drain(&h->drv));
     mux_sync_ufrags(h);
 }
 
@@ -461,6 +477,8 @@ static int shared_cert(rtc_rng *rng, int64_t unix_now, rtc_dtls_cert **out)
     return 0;
 }
 
+static int host_create(rtc_pc_host *h, rtc_loop *lp, const rtc_pc_host_config *cfg);
+
 int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *cfg,
                     rtc_pc_host_event_cb event_cb, void *ud)
 {
@@ -469,6 +487,21 @@ int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *c
     h->lp = lp;
     h->event_cb = event_cb;
     h->ud = ud;
+    /* Unique in the process: log lines, stats and metrics name a connection by it. */
+    static _Atomic unsigned next_id;
+    snprintf(h->log_id, sizeof h->log_id, "pc%u", ++next_id);
+    int r;
+    WITH_CONN(h, r = host_create(h, lp, cfg));
+    if (r < 0) return r;
+    *out = h;
+    rtc_pc_host_kick_soon(h);
+    return 0;
+}
+
+/* The body of rtc_pc_host_new, run with the new connection's id entered; frees h on
+ * failure. */
+static int host_create(rtc_pc_host *h, rtc_loop *lp, const rtc_pc_host_config *cfg)
+{
     rtc_pc_config pcfg = cfg->pc;
     if (!pcfg.rng) pcfg.rng = rtc_loop_rng(lp);
     if (!pcfg.pool) pcfg.pool = rtc_loop_pool(lp);
@@ -531,6 +564,14 @@ int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *c
         free(h);
         return RTC_EIO;
     }
+    /* RTC_CAPTURE_DIR: every connection of the process writes DIR/<id>.pcapng. */
+    const char *capdir = getenv("RTC_CAPTURE_DIR");
+    if (capdir && *capdir) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s.pcapng", capdir, h->log_id);
+        if (rtc_pc_capture_start(h->pc, path, rtc_clock_unix_us()) < 0)
+            rtc_warn(TAG, "RTC_CAPTURE_DIR: cannot create %s", path);
+    }
     rtc_driver_init(&h->drv, lp, &pc_ops, h, on_transmit, on_event, &h->ev);
     h->drv.data = h;
     uv_timer_init(rtc_loop_uv(lp), &h->soon);
@@ -574,17 +615,16 @@ int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *c
                 rtc_pc_add_stun_server(h->pc, &h->socks[k].local, &sv->addr, now);
         }
     }
-    *out = h;
-    rtc_pc_host_kick_soon(h);
     return 0;
 }
 
 rtc_pc *rtc_pc_host_pc(rtc_pc_host *h) { return h->pc; }
 void rtc_pc_host_set_tap(rtc_pc_host *h, rtc_pc_host_tap_cb cb, void *ud) { h->tap_cb = cb; h->tap_ud = ud; }
+const char *rtc_pc_host_id(const rtc_pc_host *h) { return h->log_id; }
 void rtc_pc_host_kick(rtc_pc_host *h)
 {
     if (h->closing) return;
-    rtc_driver_drain(&h->drv);
+    WITH_CONN(h, rtc_driver_drain(&h->drv));
     mux_sync_ufrags(h);
 }
 
@@ -592,7 +632,7 @@ static void soon_cb(uv_timer_t *t)
 {
     rtc_pc_host *h = t->data;
     if (h->closing) return;
-    rtc_driver_drain(&h->drv);
+    WITH_CONN(h, rtc_driver_drain(&h->drv));
     mux_sync_ufrags(h);
 }
 
@@ -651,7 +691,7 @@ void rtc_pc_host_close(rtc_pc_host *h, rtc_pc_host_close_cb close_cb)
         h->tap_cb = NULL;
         cb(h, NULL, h->tap_ud);
     }
-    rtc_pc_close(h->pc, rtc_driver_now(&h->drv));
+    WITH_CONN(h, rtc_pc_close(h->pc, rtc_driver_now(&h->drv)));
     /* The goodbye datagrams (close_notify, SCTP ABORT) still go out; events do not. */
     h->closing = true;
     rtc_transmit tx;

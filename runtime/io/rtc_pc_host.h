@@ -71,6 +71,9 @@ typedef void (*rtc_pc_host_close_cb)(rtc_pc_host *h, void *ud);
 int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *cfg,
                     rtc_pc_host_event_cb event_cb, void *ud);
 rtc_pc *rtc_pc_host_pc(rtc_pc_host *h);     /* borrowed; valid until close */
+/* The connection's id ("pc<n>", unique in the process), which its log lines carry;
+ * borrowed, valid until close. */
+const char *rtc_pc_host_id(const rtc_pc_host *h);
 void rtc_pc_host_kick(rtc_pc_host *h);
 /* The same on the next loop turn: an owner that must not see events inside its own
  * call (W3C events are queued tasks) uses this. */

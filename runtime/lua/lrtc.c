@@ -3,6 +3,7 @@
 #include "lua/lrtc.h"
 #include "core/rtc_addr.h"
 #include "core/rtc_log.h"
+#include "dtls/dtls_transport.h"
 #include "core/rtc_time.h"
 #include <signal.h>
 #include <stdarg.h>
@@ -512,6 +513,14 @@ static int l_log_enabled(lua_State *L)
     return 1;
 }
 
+static int l_log_set_format(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    if (rtc_log_set_format(name) < 0)
+        return luaL_argerror(L, 1, lua_pushfstring(L, "unknown log format '%s' (text or json)", name));
+    return 0;
+}
+
 static int l_log_set_filter(lua_State *L)
 {
     const char *spec = luaL_checkstring(L, 1);
@@ -591,7 +600,7 @@ static const luaL_Reg core_funcs[] = {
     { "now", l_now },
     { "log", l_log },
     { "log_enabled", l_log_enabled },
-    { "log_set_filter", l_log_set_filter },
+    { "log_set_filter", l_log_set_filter }, { "log_set_format", l_log_set_format },
     { "set_shutdown_handler", l_set_shutdown_handler },
     { "stopped_by_signal", l_stopped_by_signal },
     { "pool_stats", l_pool_stats },
@@ -627,6 +636,12 @@ static lrtc_state *state_new(lua_State *L)
     if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL) signal(SIGPIPE, SIG_IGN);
     const char *spec = getenv("RTC_LOG");
     if (spec && rtc_log_set_filter(spec) < 0) fprintf(stderr, "luartc: ignoring invalid RTC_LOG '%s'\n", spec);
+    const char *keylog = getenv("SSLKEYLOGFILE");
+    if (keylog && *keylog && rtc_dtls_set_keylog_file(keylog) < 0)
+        fprintf(stderr, "luartc: cannot write SSLKEYLOGFILE '%s'\n", keylog);
+    const char *fmt = getenv("RTC_LOG_FORMAT");
+    if (fmt && *fmt && rtc_log_set_format(fmt) < 0)
+        fprintf(stderr, "luartc: ignoring invalid RTC_LOG_FORMAT '%s' (text or json)\n", fmt);
     lua_setfield(L, LUA_REGISTRYINDEX, STATE_KEY);
     return S;
 }

@@ -6,8 +6,10 @@
  * as fn(name, ...) (see push_event); data channels are plain integer handles here. */
 #include "lua/lrtc.h"
 #include "core/rtc_addr.h"
+#include "core/rtc_log.h"
 #include "io/rtc_pc_host.h"
 #include "pc/pc_media.h"
+#include "pc/pc_capture.h"
 #include "pc/pc_transform.h"
 #include "lua/lrtc_transform.h"
 #include "rtp/rtcp.h"
@@ -202,6 +204,17 @@ static int push_event(lua_State *L, const rtc_pc_event *ev)
         lua_pushinteger(L, ev->ts);
         lua_pushstring(L, ev->rid);
         return 5;
+    case RTC_PC_EV_ICE_CANDIDATE_ERROR: {
+        /* server IP, server port, STUN error code (0: no answer), reason */
+        char a[64];
+        rtc_addr_ip_str(&ev->server, a, sizeof a);
+        lua_pushliteral(L, "icecandidateerror");
+        lua_pushstring(L, a);
+        lua_pushinteger(L, rtc_addr_port(&ev->server));
+        lua_pushinteger(L, ev->code);
+        lua_pushstring(L, ev->reason);
+        return 5;
+    }
     }
     return 0;
 }
@@ -883,6 +896,46 @@ static int l_certificate_fingerprint(lua_State *L)
     return 1;
 }
 
+/* pc:capture(path) -> true | nil, err; pc:stop_capture() -> packets | nil, err */
+static int pc_capture(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    const char *path = luaL_checkstring(L, 2);
+    int r = rtc_pc_capture_start(rtc_pc_host_pc(p->h), path, rtc_clock_unix_us());
+    if (r < 0) return lrtc_push_error(L, r, "cannot capture to '%s'", path);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int pc_stop_capture(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    int64_t n = rtc_pc_capture_stop(rtc_pc_host_pc(p->h));
+    if (n < 0) return lrtc_push_error(L, (int)n, "the capture file could not be written in full");
+    lua_pushinteger(L, (lua_Integer)n);
+    return 1;
+}
+
+static int pc_id(lua_State *L)
+{
+    lua_pushstring(L, rtc_pc_host_id(check_pc(L)->h));
+    return 1;
+}
+
+/* Every method runs with its connection's id entered (core/rtc_log.h), so lines logged
+ * by the machine inside (a candidate not used, a receiver not created) name it. A
+ * method that raises skips the leave; the next entry of any connection replaces it. */
+static int conn_scoped(lua_State *L)
+{
+    lua_CFunction f = lua_tocfunction(L, lua_upvalueindex(1));
+    lrtc_obj *o = luaL_testudata(L, 1, pc_class.name);
+    if (!o || o->closed || !o->ptr) return f(L);
+    const char *prev = rtc_log_conn_enter(rtc_pc_host_id(((lpc *)o->ptr)->h));
+    int n = f(L);
+    rtc_log_conn_leave(prev);
+    return n;
+}
+
 void lrtc__open_pc(lua_State *L)
 {
     static const luaL_Reg methods[] = {
@@ -897,10 +950,18 @@ void lrtc__open_pc(lua_State *L)
         { "add_transceiver", pc_add_transceiver }, { "tr_set_direction", pc_tr_set_direction },
         { "send_frame", pc_send_frame }, { "request_keyframe", pc_request_keyframe },
         { "set_transform", pc_set_transform }, { "transform_stats", pc_transform_stats },
-        { "tr_info", pc_tr_info }, { "tr_count", pc_tr_count },
+        { "tr_info", pc_tr_info }, { "tr_count", pc_tr_count }, { "id", pc_id },
+        { "capture", pc_capture }, { "stop_capture", pc_stop_capture },
         { NULL, NULL } };
     lrtc_obj_new(L, &pc_class, sizeof(lrtc_obj), methods);
-    lua_pop(L, 1);
+    lua_getmetatable(L, -1);
+    lua_getfield(L, -1, "__index");
+    for (const luaL_Reg *m = methods; m->name; m++) {
+        lua_pushcfunction(L, m->func);
+        lua_pushcclosure(L, conn_scoped, 1);
+        lua_setfield(L, -2, m->name);
+    }
+    lua_pop(L, 3);
     lua_pushcfunction(L, l_peer_connection);
     lua_setfield(L, -2, "peer_connection");
     static const luaL_Reg mux_methods[] = { { "local_address", mux_local_address }, { "stats", mux_stats }, { NULL, NULL } };

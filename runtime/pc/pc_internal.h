@@ -90,7 +90,16 @@ typedef struct pc_saved {
     int nrcands, caprcands;
 } pc_saved;
 
+/* Decrypted captures (pc_capture.c): called where packets pass in the clear; a no-op
+ * unless a capture runs. `local`/`remote` are used for STUN only (the others travel on
+ * the selected pair). */
+typedef struct pc_capture pc_capture;
+typedef enum { PC_CAP_STUN, PC_CAP_RTP, PC_CAP_SCTP } pc_capture_kind;
+void pc__capture(rtc_pc *pc, pc_capture_kind kind, bool sent, const rtc_addr *local, const rtc_addr *remote,
+                 const uint8_t *data, size_t len);
+
 struct rtc_pc {
+    pc_capture *capture;        /* NULL unless capturing */
     rtc_pc_config cfg;
     rtc_dtls_cert *cert;
     char *err;                  /* last failure message; allocated on the first (PC_ERR_MAX) */

@@ -397,6 +397,7 @@ int pc__media_handle_packet(rtc_pc *pc, const uint8_t *data, size_t len)
     memcpy(b->data, data, len);
     b->len = len;
     int kind = rtc_srtp_session_unprotect(pc->srtp, b);
+    if (kind == RTC_PKT_RTP || kind == RTC_PKT_RTCP) pc__capture(pc, PC_CAP_RTP, false, NULL, NULL, b->data, b->len);
     int r = 0;
     if (kind == RTC_PKT_RTP) r = handle_rtp(pc, b);
     else if (kind == RTC_PKT_RTCP) handle_rtcp(pc, b->data, b->len);
@@ -412,6 +413,7 @@ static bool can_send(rtc_pc *pc) { return pc->has_pair && !pc->closed && pc__srt
 static void send_protected(rtc_pc *pc, rtc_buf *b, bool rtcp)
 {
     if (!can_send(pc)) { rtc_buf_unref(b); return; }
+    pc__capture(pc, PC_CAP_RTP, true, NULL, NULL, b->data, b->len);
     /* Nothing here may change an RTP packet: the senders stamp the transport-wide seq
      * (rtp_sender.h), so a resend from history is the first transmission byte for
      * byte and SRTP gives the same ciphertext for the repeated index. */

@@ -2,6 +2,7 @@
  * polling inside each call (pc__pump), plus the W3C state aggregation. JSEP lives in
  * pc_jsep.c and data channels in pc_channels.c. */
 #include "pc/pc_internal.h"
+#include "pc/pc_capture.h"
 #include "core/rtc_demux.h"
 #include "core/rtc_errors.h"
 #include "core/rtc_log.h"
@@ -250,6 +251,7 @@ int rtc_pc_new(rtc_pc **out, const rtc_pc_config *cfg, rtc_time now)
 void rtc_pc_free(rtc_pc *pc)
 {
     if (!pc) return;
+    rtc_pc_capture_stop(pc);
     pc__media_free(pc);
     rtc_ice_agent_free(pc->agent);
     rtc_sctp_assoc_free(pc->sctp);
@@ -542,6 +544,7 @@ static void handle_dtls_event(rtc_pc *pc, rtc_dtls_event *ev)
         on_dtls_connected(pc, ev);
         break;
     case RTC_DTLS_EV_DATA:
+        pc__capture(pc, PC_CAP_SCTP, false, NULL, NULL, ev->data->data, ev->data->len);
         if (pc->sctp) rtc_sctp_assoc_handle_packet(pc->sctp, ev->data->data, ev->data->len, pc->now);
         rtc_buf_unref(ev->data);
         break;
@@ -591,8 +594,14 @@ static void handle_ice_event(rtc_pc *pc, rtc_ice_event *ev)
         break;
     }
     case RTC_ICE_EV_TURN_FAILED:
+    {
         rtc_warn(TAG, "TURN allocation failed: %s", ev->u.turn.reason);
+        rtc_pc_event pev = { .type = RTC_PC_EV_ICE_CANDIDATE_ERROR, .server = ev->u.turn.server,
+                             .code = ev->u.turn.code, .err = ev->u.turn.error };
+        snprintf(pev.reason, sizeof pev.reason, "%s", ev->u.turn.reason);
+        pc__emit(pc, &pev);
         break;
+    }
     default:
         break;
     }
@@ -617,6 +626,7 @@ void pc__pump(rtc_pc *pc)
             }
             rtc_buf *b;
             while (rtc_sctp_assoc_poll_transmit(pc->sctp, &b)) {
+                pc__capture(pc, PC_CAP_SCTP, true, NULL, NULL, b->data, b->len);
                 if (pc->dtls && pc->dtls_connected) rtc_dtls_transport_send(pc->dtls, b->data, b->len, pc->now);
                 rtc_buf_unref(b);
                 progress = true;
@@ -665,6 +675,7 @@ int rtc_pc_handle_datagram(rtc_pc *pc, const rtc_addr *local, const rtc_addr *re
     switch (rtc_demux(data, len)) {
     case RTC_PKT_STUN:
     case RTC_PKT_TURN_CHANNEL:
+        pc__capture(pc, PC_CAP_STUN, false, local, remote, data, len);
         if (pc->agent) r = rtc_ice_agent_handle_packet(pc->agent, local, remote, data, len, RTC_PROTO_UDP, pc->now);
         else r = RTC_EIGNORED;
         break;
@@ -716,8 +727,11 @@ int rtc_pc_handle_timeout(rtc_pc *pc, rtc_time now)
 
 bool rtc_pc_poll_transmit(rtc_pc *pc, rtc_transmit *out)
 {
-    if (pc->agent && rtc_ice_agent_poll_transmit(pc->agent, out)) return true;
-    return pc__queue_pop(&pc->tx, out);
+    bool got = (pc->agent && rtc_ice_agent_poll_transmit(pc->agent, out)) || pc__queue_pop(&pc->tx, out);
+    if (got && pc->capture && out->buf && (rtc_demux(out->buf->data, out->buf->len) == RTC_PKT_STUN ||
+                                           rtc_demux(out->buf->data, out->buf->len) == RTC_PKT_TURN_CHANNEL))
+        pc__capture(pc, PC_CAP_STUN, true, &out->local, &out->remote, out->buf->data, out->buf->len);
+    return got;
 }
 
 bool rtc_pc_poll_event(rtc_pc *pc, rtc_pc_event *out)

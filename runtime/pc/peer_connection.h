@@ -88,6 +88,8 @@ typedef enum {
     RTC_PC_EV_FRAME,                 /* tr, buf (caller owns: unref), ts, keyframe, codec */
     RTC_PC_EV_KEYFRAME_REQUEST,      /* tr */
     RTC_PC_EV_SENDER_REPORT,         /* tr, ntp, ts, rid: an RTCP SR for an incoming stream */
+    RTC_PC_EV_ICE_CANDIDATE_ERROR,   /* server, code (STUN error code, 0 = no answer), err,
+                                      * reason: a TURN allocation failed (W3C icecandidateerror) */
 } rtc_pc_event_type;
 
 typedef struct rtc_pc_event {
@@ -107,6 +109,8 @@ typedef struct rtc_pc_event {
     bool keyframe;
     char rid[16];                  /* FRAME: simulcast layer (RID), "" when none */
     uint64_t ntp;                  /* SENDER_REPORT: sender's wall clock, NTP 32.32 (ts: RTP time then) */
+    rtc_addr server;               /* ICE_CANDIDATE_ERROR */
+    int code;                      /* ICE_CANDIDATE_ERROR */
 } rtc_pc_event;
 
 typedef struct rtc_dc_info {

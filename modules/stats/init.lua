@@ -1,0 +1,110 @@
+-- stats: a live page of every peer connection in the process, for any http.server.
+--
+--   local stats = require "stats"
+--   local page = stats.mount(server, "/stats", { token = "...", turn_servers = { srv } })
+--   page:close()
+--
+-- GET /stats            the page (HTML; its graphs are drawn on canvases by the page's
+--                       own script: nothing is fetched from elsewhere)
+-- WS  /stats/ws         a JSON message after every sample (one a second)
+-- GET /stats/pc?id=pc3  the full W3C stats report of one connection (JSON)
+-- With a token, each of them wants ?token=TOKEN. See docs/tools.md.
+local rtc = require "rtc"
+local core = require "rtc.core"
+local sampler = require "stats.sampler"
+
+local M = {}
+
+local function read_page()
+  local src = debug.getinfo(1, "S").source:gsub("^@", "")
+  local dir = src:match("^(.*)/[^/]*$") or "."
+  local f = assert(io.open(dir .. "/page.html", "rb"))
+  local html = f:read("a")
+  f:close()
+  return html
+end
+
+local HISTORY_SENT = 120   -- points a new viewer gets per connection (2 minutes)
+
+local function message(first)
+  local conns = {}
+  for _, c in ipairs(sampler.connections()) do
+    local h = c.history
+    local points
+    if first then
+      points = {}
+      for i = math.max(1, #h - HISTORY_SENT + 1), #h do points[#points + 1] = h[i] end
+    else
+      points = { h[#h] }
+    end
+    conns[#conns + 1] = { id = c.id, summary = c.summary, points = rtc.json.array(points) }
+  end
+  local turn = {}
+  for _, st in ipairs(sampler.turn_stats()) do
+    turn[#turn + 1] = { allocations = st.allocations, relayed_bytes = (st.relayed_to_peer_bytes or 0) +
+                        (st.relayed_to_client_bytes or 0), errors = st.responses_err }
+  end
+  return rtc.json.encode { type = first and "snapshot" or "sample", t = rtc.now() / 1000,
+                           connections = rtc.json.array(conns), turn = rtc.json.array(turn) }
+end
+
+--- stats.mount(server, path, {token=, turn_servers=}) -> handle (handle:close())
+function M.mount(server, path, opts)
+  if type(server) ~= "table" or type(server.route) ~= "function" or type(server.websocket) ~= "function" then
+    error("bad argument #1 to 'stats.mount' (http.server expected)", 2)
+  end
+  if type(path) ~= "string" or not path:match("^/[%w%-_/]*$") or path:sub(-1) == "/" then
+    error("bad argument #2 to 'stats.mount' (path like \"/stats\" expected)", 2)
+  end
+  opts = opts or {}
+  if opts.token ~= nil and (type(opts.token) ~= "string" or opts.token == "") then
+    error("bad argument #3 to 'stats.mount' (token must be a non-empty string)", 2)
+  end
+  for _, srv in ipairs(opts.turn_servers or {}) do sampler.add_turn_server(srv) end
+  local token = opts.token
+  local html = read_page():gsub("@@BASE@@", path)
+  local viewers = setmetatable({}, { __mode = "k" })
+  local function authorized(req)
+    if not token then return true end
+    local given = core.http_query_param(req.target, "token")
+    return type(given) == "string" and #given == #token and core.ct_equal(given, token)
+  end
+  local function denied() return 401, "unauthorized\n", { ["Content-Type"] = "text/plain" } end
+
+  server:route("GET", path, function(req)
+    if not authorized(req) then return denied() end
+    return 200, html, { ["Content-Type"] = "text/html; charset=utf-8", ["Cache-Control"] = "no-store" }
+  end)
+  server:route("GET", path .. "/pc", function(req)
+    if not authorized(req) then return denied() end
+    local id = core.http_query_param(req.target, "id")
+    local report = type(id) == "string" and sampler.full_stats(id)
+    if not report then return 404, "no such connection\n", { ["Content-Type"] = "text/plain" } end
+    return 200, rtc.json.encode(report), { ["Content-Type"] = "application/json" }
+  end)
+  server:websocket(path .. "/ws", function(ws, req)
+    if not authorized(req) then ws:close(4401, "unauthorized"); return end
+    ws:send(message(true))
+    viewers[ws] = true
+    ws:on("close", function() viewers[ws] = nil end)
+  end)
+  local function push()
+    local msg
+    for ws in pairs(viewers) do
+      msg = msg or message(false)
+      ws:send(msg)
+    end
+  end
+  sampler.on_sample(push)
+  sampler.start()
+  local closed = false
+  return { close = function()
+    if closed then return end
+    closed = true
+    sampler.off_sample(push)
+    sampler.stop()
+    for ws in pairs(viewers) do ws:close(1001, "stats page closed") end
+  end }
+end
+
+return M

@@ -1,0 +1,150 @@
+-- Decrypted captures (pc:capture, RTC_CAPTURE_DIR, SSLKEYLOGFILE) read back by
+-- Debian's tshark: RTP payload types, RTCP SR/RR, the DCEP OPEN and data channel
+-- messages of a call between two connections in a luartc child.
+local rtc = require "rtc"
+local child = require "support.child"
+local loop = require "support.loop"
+local pair = require "support.pcpair"
+local q = child.quote
+
+local tmpfiles = {}
+local function tmp()
+  local p = os.tmpname()
+  tmpfiles[#tmpfiles + 1] = p
+  return p
+end
+
+local function tshark(file, args)
+  local out = tmp()
+  os.execute(string.format("env -u LD_PRELOAD timeout 60 tshark -r %s %s >%s 2>/dev/null", q(file), args, q(out)))
+  return child.slurp(out)
+end
+
+local function counts(text)
+  local c = {}
+  for line in text:gmatch("[^\n]+") do c[line] = (c[line] or 0) + 1 end
+  return c
+end
+
+describe("decrypted captures", function()
+  teardown(function() for _, p in ipairs(tmpfiles) do os.remove(p) end end)
+
+  it("tshark decodes RTP, RTCP, DCEP and data channel messages; the DTLS keys are logged", function()
+    local cap, keys = tmp() .. ".pcapng", tmp()
+    tmpfiles[#tmpfiles + 1] = cap
+    local code, out, err = child.run { child.SOURCE_DIR .. "/spec/capture_call.lua", cap,
+                                       env = "SSLKEYLOGFILE=" .. q(keys) }
+    assert.equal(0, code, err)
+    local res = assert(rtc.json.decode(out:match("(%b{})%s*$")), out)
+    assert.is_true(res.packets > 100)
+    -- every packet written is one tshark reads
+    local all = tshark(cap, "-T fields -e frame.number")
+    assert.equal(res.packets, select(2, all:gsub("\n", "")))
+    -- RTP: the Opus payload type of the SDP, 151 frames sent
+    local pts = counts(tshark(cap, "-o rtp.heuristic_rtp:TRUE -Y rtp -T fields -e rtp.p_type"))
+    assert.equal(151, pts[tostring(res.opus_pt)])
+    -- RTCP: sender reports from a, receiver reports from b (each with its SDES)
+    local rtcp = tshark(cap, "-o rtp.heuristic_rtp:TRUE -o rtcp.heuristic_rtcp:TRUE -Y rtcp -T fields -e rtcp.pt")
+    assert.matches("200", rtcp)
+    assert.matches("201", rtcp)
+    -- DCEP: the OPEN (type 3) with label and protocol, and the ACK (2)
+    local dcep = tshark(cap, "-Y rtcdc -T fields -e rtcdc.message_type -e rtcdc.label -e rtcdc.protocol")
+    assert.matches("3\tchat\tdemo", dcep)
+    assert.matches("\n?2\t", dcep)
+    -- data channel messages: PPID 51 (string), the text as sent
+    local msgs = tshark(cap, "-Y sctp.data_payload_proto_id==51 -T fields -e data.data")
+    local texts = {}
+    for hex in msgs:gmatch("%x+") do texts[#texts + 1] = (hex:gsub("%x%x", function(h) return string.char(tonumber(h, 16)) end)) end
+    assert.same({ "hello 0", "hello 25", "hello 50", "hello 75", "hello 100", "hello 125", "hello 150" }, texts)
+    -- STUN as it was
+    assert.matches("Binding Request", tshark(cap, "-Y stun"))
+    -- keys: NSS key log lines for each side's handshake
+    local k = child.slurp(keys)
+    assert.matches("^CLIENT_RANDOM %x+ %x+\n", k)
+  end)
+
+  it("RTC_CAPTURE_DIR captures every connection of the process to DIR/<id>.pcapng", function()
+    local dir = child.tmpdir()
+    local path = child.script [[
+      local rtc = require "rtc"
+      local pair = require "support.pcpair"
+      rtc.spawn(function()
+        local a = assert(rtc.peer_connection { bind_addresses = { "127.0.0.1" } })
+        local b = assert(rtc.peer_connection { bind_addresses = { "127.0.0.1" } })
+        local dc = a:create_data_channel("x")
+        pair(a, b)
+        while dc.ready_state ~= "open" do rtc.sleep(0.01) end
+        print(a.id, b.id)
+        a:close(); b:close()
+      end)
+    ]]
+    local code, out, err = child.run { path, env = "RTC_CAPTURE_DIR=" .. q(dir) }
+    os.remove(path)
+    assert.equal(0, code, err)
+    local ida, idb = out:match("(pc%d+)\t(pc%d+)")
+    for _, id in ipairs { ida, idb } do
+      local f = dir .. "/" .. id .. ".pcapng"
+      assert.matches("DATA_CHANNEL_OPEN", tshark(f, ""))
+      os.remove(f)
+    end
+    os.execute("rmdir " .. q(dir))
+  end)
+
+  it("refuses a file it cannot create and bad arguments", function()
+    loop.run_task(function()
+      local a = assert(rtc.peer_connection { bind_addresses = { "127.0.0.1" } })
+      local ok, err = a:capture("/nonexistent-dir/x.pcapng")
+      assert.is_nil(ok)
+      assert.matches("cannot capture to '/nonexistent%-dir/x%.pcapng'", err)
+      assert.equal(0, a:stop_capture())
+      assert.has_error(function() a:capture(5) end, "bad argument #1 to 'capture' (file path expected)")
+      a:close()
+      assert.equal(0, a:stop_capture())
+    end)
+  end)
+
+  it("writes IP and UDP headers with valid checksums, over IPv4 and IPv6", function()
+    for _, ip in ipairs { "127.0.0.1", "::1" } do
+      local cap = tmp()
+      loop.run_task(function()
+        local a = assert(rtc.peer_connection { bind_addresses = { ip } })
+        local b = assert(rtc.peer_connection { bind_addresses = { ip } })
+        assert(a:capture(cap))
+        local dc = a:create_data_channel("x")
+        pair(a, b)
+        while dc.ready_state ~= "open" do rtc.sleep(0.01) end
+        dc:send(string.rep("odd", 333))   -- an odd length
+        rtc.sleep(0.05)
+        assert(a:stop_capture())
+        a:close(); b:close()
+      end)
+      local opts = "-o udp.check_checksum:TRUE -o ip.check_checksum:TRUE"
+      local good = tshark(cap, opts .. " -Y udp.checksum.status==1 -T fields -e frame.number")
+      local bad = tshark(cap, opts .. " -Y 'udp.checksum.status==0 or ip.checksum.status==0 or _ws.malformed'" ..
+                              " -T fields -e frame.number")
+      local all = tshark(cap, "-T fields -e frame.number")
+      assert.is_true(#all > 0, ip)
+      assert.equal(all, good, ip)
+      assert.equal("", bad, ip)
+      local src = tshark(cap, "-T fields -e " .. (ip == "::1" and "ipv6.src" or "ip.src"))
+      assert.matches(ip == "::1" and "::1" or "127%.0%.0%.1", src)
+    end
+  end)
+
+  it("stop_capture returns the packet count of a capture in a one-process call", function()
+    local cap = tmp()
+    loop.run_task(function()
+      local a = assert(rtc.peer_connection { bind_addresses = { "127.0.0.1" } })
+      local b = assert(rtc.peer_connection { bind_addresses = { "127.0.0.1" } })
+      assert(b:capture(cap))
+      a:create_data_channel("x")
+      pair(a, b)
+      rtc.sleep(0.1)
+      local n = assert(b:stop_capture())
+      assert.is_true(n > 4)
+      local frames = tshark(cap, "-T fields -e frame.number")
+      assert.equal(n, select(2, frames:gsub("\n", "")))
+      a:close(); b:close()
+    end)
+  end)
+end)

@@ -1,0 +1,169 @@
+-- tools/icetest.lua against real TURN servers on 127.0.0.1: Debian's coturn and ours
+-- (examples/turn_server.lua), each a child process.
+local child = require "support.child"
+local json = require("rtc").json
+local q = child.quote
+
+local SECRET = "icetest-shared-secret"
+local tmpfiles = {}
+local function tmp()
+  local p = os.tmpname()
+  tmpfiles[#tmpfiles + 1] = p
+  return p
+end
+
+-- External tools run without the sanitizer runtimes a sanitizer build preloads here.
+local function sh(cmd, limit)
+  local out = tmp()
+  os.execute(string.format("env -u LD_PRELOAD timeout %d %s >%s 2>&1", limit or 30, cmd, q(out)))
+  return child.slurp(out)
+end
+
+local function stop(pid)
+  os.execute("kill -TERM " .. pid .. " 2>/dev/null")
+  for _ = 1, 200 do
+    if not os.execute("kill -0 " .. pid .. " 2>/dev/null") then return end
+    os.execute("sleep 0.01")
+  end
+  os.execute("kill -9 " .. pid .. " 2>/dev/null")
+end
+
+-- icetest with args; returns exit code, stdout, stderr
+local function icetest(args)
+  local t = { child.SOURCE_DIR .. "/tools/icetest.lua", "--bind", "127.0.0.1" }
+  for _, a in ipairs(args) do t[#t + 1] = a end
+  return child.run(t)
+end
+
+local function json_lines(out)
+  local recs = {}
+  for line in out:gmatch("[^\n]+") do recs[#recs + 1] = assert(json.decode(line), line) end
+  return recs
+end
+
+describe("tools/icetest.lua", function()
+  local coturn_pid, ours_pid, coturn_port, ours_port
+
+  setup(function()
+    -- coturn with long-term credentials u:p
+    local seed = tonumber(tostring(os.time()):sub(-3)) % 50
+    coturn_port = 36000 + seed * 20
+    local log, pidf = tmp(), tmp()
+    os.execute(string.format("env -u LD_PRELOAD turnserver -n --listening-ip=127.0.0.1 --listening-port=%d " ..
+      "--relay-ip=127.0.0.1 --min-port=%d --max-port=%d --lt-cred-mech --user=u:p --realm=r " ..
+      "--allow-loopback-peers --no-cli --no-tls --no-dtls --pidfile=%s.pid >%s 2>&1 & echo $! >%s",
+      coturn_port, 41000 + seed * 40, 41000 + seed * 40 + 19, q(log), q(log), q(pidf)))
+    tmpfiles[#tmpfiles + 1] = log .. ".pid"
+    coturn_pid = assert(tonumber(child.slurp(pidf)))
+    for _ = 1, 40 do   -- until it answers a Binding request
+      if sh(string.format("turnutils_stunclient -p %d 127.0.0.1", coturn_port), 2):find("127%.0%.0%.1:%d+") then break end
+      os.execute("sleep 0.05")
+    end
+    -- ours with the same user, a TURN REST secret and TCP
+    local out, errf = tmp(), tmp()
+    pidf = tmp()
+    os.execute(string.format("%s %s --listen 127.0.0.1:0 --realm R --user u:p --secret %s --tcp --allow-loopback " ..
+      "--min-port %d --max-port %d >%s 2>%s & echo $! >%s",
+      q(child.LUARTC), q(child.SOURCE_DIR .. "/examples/turn_server.lua"), q(SECRET),
+      41000 + seed * 40 + 20, 41000 + seed * 40 + 39, q(out), q(errf), q(pidf)))
+    ours_pid = assert(tonumber(child.slurp(pidf)))
+    for _ = 1, 500 do
+      ours_port = child.slurp(out):match("READY 127%.0%.0%.1:(%d+)")
+      if ours_port then break end
+      os.execute("sleep 0.01")
+    end
+    assert.truthy(ours_port, child.slurp(errf))
+  end)
+
+  teardown(function()
+    if coturn_pid then stop(coturn_pid) end
+    if ours_pid then stop(ours_pid) end
+    for _, p in ipairs(tmpfiles) do os.remove(p) end
+  end)
+
+  it("gets a relay candidate from coturn and from ours, over UDP and TCP, and exits 0", function()
+    local code, out, err = icetest { "--user", "u", "--pass", "p",
+      "--server", "turn:127.0.0.1:" .. coturn_port,
+      "--server", "turn:127.0.0.1:" .. ours_port .. "?transport=udp",
+      "--server", "turn:127.0.0.1:" .. ours_port .. "?transport=tcp" }
+    assert.equal(0, code, out .. err)
+    for _, url in ipairs { "turn:127.0.0.1:" .. coturn_port, "turn:127.0.0.1:" .. ours_port .. "?transport=udp",
+                           "turn:127.0.0.1:" .. ours_port .. "?transport=tcp" } do
+      local pat = url:gsub("[%p]", "%%%0")
+      assert.matches("\n?" .. pat .. " +%d+ ms  host  udp 127%.0%.0%.1 %d+ priority %d+\n", out)
+      assert.matches("\n?" .. pat .. " +%d+ ms  relay udp 127%.0%.0%.1 %d+ priority %d+\n", out)
+      assert.matches("\n" .. pat .. ": ok %(relay 127%.0%.0%.1:%d+ in %d+ ms%)\n", out)
+    end
+  end)
+
+  it("shows 401 for a wrong password on both servers and exits 1 (--json)", function()
+    local code, out = icetest { "--json", "--user", "u", "--pass", "wrong",
+      "--server", "turn:127.0.0.1:" .. coturn_port, "--server", "turn:127.0.0.1:" .. ours_port }
+    assert.equal(1, code, out)
+    local errors, results = {}, {}
+    for _, r in ipairs(json_lines(out)) do
+      if r.event == "error" then errors[r.server] = r end
+      if r.event == "result" then results[#results + 1] = r end
+      assert.are_not.equal("relay", r.type)
+    end
+    for _, port in ipairs { coturn_port, ours_port } do
+      local url = "turn:127.0.0.1:" .. port
+      assert.equal(401, errors[url].code)
+      assert.equal("127.0.0.1", errors[url].address)
+      assert.equal(tonumber(port), errors[url].port)
+    end
+    assert.equal(2, #results)
+    for _, r in ipairs(results) do
+      assert.is_false(r.ok)
+      assert.matches("^401 ", r.reason)
+    end
+  end)
+
+  it("derives TURN REST credentials from a secret (file), and a wrong secret gets 401", function()
+    local f = tmp()
+    child.write(f, SECRET .. "\n")
+    local code, out = icetest { "--json", "--secret-file", f, "--rest-user", "probe",
+                                "--server", "turn:127.0.0.1:" .. ours_port }
+    assert.equal(0, code, out)
+    local recs = json_lines(out)
+    local last = recs[#recs]
+    assert.equal("result", last.event)
+    assert.is_true(last.ok)
+    assert.equal("relay", last.type)
+    code, out = icetest { "--secret", SECRET .. "x", "--server", "turn:127.0.0.1:" .. ours_port }
+    assert.equal(1, code)
+    assert.matches("error 401 ", out)
+    assert.matches(": failed: 401 ", out)
+  end)
+
+  it("times out and fails for a server that does not answer, next to one that works", function()
+    -- a UDP port nobody listens on
+    local code, out = icetest { "--user", "u", "--pass", "p", "--timeout", "1.5",
+      "--server", "turn:127.0.0.1:9", "--server", "turn:127.0.0.1:" .. coturn_port }
+    assert.equal(1, code, out)
+    assert.matches("turn:127%.0%.0%.1:9 +%d+ ms  error timeout: no answer in 1%.5 s\n", out)
+    assert.matches("\nturn:127%.0%.0%.1:9: failed: timeout: no relay candidate in 1%.5 s\n", out)
+    assert.matches("\nturn:127%.0%.0%.1:" .. coturn_port .. ": ok ", out)
+  end)
+
+  it("refuses bad command lines with exit status 2", function()
+    local cases = {
+      { args = {}, msg = "give at least one %-%-server" },
+      { args = { "--server" }, msg = "missing value for %-%-server" },
+      { args = { "--server", "turn:x", "--bogus" }, msg = "unknown option %-%-bogus" },
+      { args = { "--server", "turn:x", "--user", "u" }, msg = "%-%-user and %-%-pass go together" },
+      { args = { "--server", "turn:x", "--timeout", "-1" }, msg = "%-%-timeout wants a positive number" },
+      { args = { "--server", "turn:x", "--secret-file", "/nonexistent/x" }, msg = "cannot read the secret" },
+    }
+    for _, c in ipairs(cases) do
+      local code, _, err = icetest(c.args)
+      assert.equal(2, code)
+      assert.matches(c.msg, err)
+    end
+    -- a bad URL is a failed server, not a crash
+    local code, out = icetest { "--server", "http://127.0.0.1", "--server", "turn:127.0.0.1" }
+    assert.equal(1, code)
+    assert.matches("http://127%.0%.0%.1: failed: unsupported ICE server scheme 'http'", out)
+    assert.matches("turn:127%.0%.0%.1: failed: a TURN server needs %-%-user/%-%-pass or %-%-secret", out)
+  end)
+end)

@@ -1,0 +1,111 @@
+-- The stats page (modules/stats) in headless Chromium during a call: a luartc child
+-- runs two connected peer connections with a busy data channel and serves the page;
+-- spec/browser/stats_page.js reads the page twice a few samples apart and saves a
+-- screenshot to docs/stats-page.png.
+local rtc = require "rtc"
+local http = require "http"
+local stats = require "stats"
+local loop = require "support.loop"
+local child = require "support.child"
+local q = child.quote
+
+local tmpfiles = {}
+local function tmp()
+  local p = os.tmpname()
+  tmpfiles[#tmpfiles + 1] = p
+  return p
+end
+
+describe("stats page", function()
+  local pid, port
+
+  setup(function()
+    local out, err, pidf = tmp(), tmp(), tmp()
+    os.execute(string.format("%s %s >%s 2>%s & echo $! >%s", q(child.LUARTC),
+      q(child.SOURCE_DIR .. "/spec/stats_call.lua"), q(out), q(err), q(pidf)))
+    pid = tonumber(child.slurp(pidf))
+    for _ = 1, 1000 do
+      port = tonumber(child.slurp(out):match("READY (%d+)"))
+      if port then break end
+      os.execute("sleep 0.01")
+    end
+    assert(port, "the call did not start: " .. child.slurp(err))
+  end)
+
+  teardown(function()
+    if pid then
+      os.execute("kill -TERM " .. pid .. " 2>/dev/null")
+      for _ = 1, 300 do
+        if not os.execute("kill -0 " .. pid .. " 2>/dev/null") then break end
+        os.execute("sleep 0.01")
+      end
+      os.execute("kill -9 " .. pid .. " 2>/dev/null")
+    end
+    for _, p in ipairs(tmpfiles) do os.remove(p) end
+  end)
+
+  it("shows values that move between two reads in Chromium, and the full stats of a clicked connection", function()
+    local shot = child.SOURCE_DIR .. "/docs/stats-page.png"
+    local out = tmp()
+    os.execute(string.format("env -u LD_PRELOAD timeout 60 node %s %s %s >%s 2>&1",
+      q(child.SOURCE_DIR .. "/spec/browser/stats_page.js"),
+      q("http://127.0.0.1:" .. port .. "/stats?token=s3"), q(shot), q(out)))
+    local text = child.slurp(out)
+    local res = rtc.json.decode(text:match("(%b{})%s*$") or "") or {}
+    assert(res.first and res.second, text:sub(-2000))
+    local a, b = res.first, res.second
+    assert.equal(2, a.connections)
+    assert.is_true(b.samples >= a.samples + 2)
+    assert.equal(a.selected, b.selected)
+    -- the graph gained points and its pixels changed; the counters went up
+    assert.is_true(b.points > a.points, a.points .. " -> " .. b.points)
+    assert.are_not.equal(a.canvas_sum, b.canvas_sum)
+    assert.is_true(b.canvas_inked > 0)
+    assert.is_true(b.bytes_received > a.bytes_received)
+    assert.are_not.same(a.row, b.row)
+    assert.equal("connected", b.row[2])
+    assert.matches("^host 127%.0%.0%.1:%d+ %-> host 127%.0%.0%.1:%d+$", b.row[4])
+    assert.is_true(b.last_point.kbps_out > 0 or b.last_point.kbps_in > 0)
+    -- the clicked connection's W3C report, in full
+    assert.equal("pc2", res.detail_id)
+    local types = {}
+    for _, st in pairs(res.detail) do types[st.type] = true end
+    for _, t in ipairs { "peer-connection", "transport", "candidate-pair", "certificate", "data-channel" } do
+      assert.is_true(types[t], t)
+    end
+    local f = assert(io.open(shot, "rb"))
+    assert.equal("\137PNG", f:read(4))
+    f:close()
+  end)
+
+  it("wants the token on the page, the details and the WebSocket", function()
+    local base = "http://127.0.0.1:" .. port .. "/stats"
+    loop.run_task(function()
+      assert.equal(401, assert(http.request(base)).status)
+      assert.equal(401, assert(http.request(base .. "?token=s4")).status)
+      assert.equal(401, assert(http.request(base .. "/pc?id=pc1")).status)
+      assert.equal(200, assert(http.request(base .. "?token=s3")).status)
+      assert.equal(404, assert(http.request(base .. "/pc?id=pc99&token=s3")).status)
+      local ws = assert(http.ws_connect("ws://127.0.0.1:" .. port .. "/stats/ws?token=nope"))
+      local msg = ws:receive()
+      assert.is_nil(msg)
+      local ws2 = assert(http.ws_connect("ws://127.0.0.1:" .. port .. "/stats/ws?token=s3"))
+      local snap = rtc.json.decode(assert(ws2:receive()))
+      assert.equal("snapshot", snap.type)
+      assert.equal(2, #snap.connections)
+      local nxt = rtc.json.decode(assert(ws2:receive()))
+      assert.equal("sample", nxt.type)
+      assert.equal(1, #nxt.connections[1].points)
+      ws2:close()
+    end, 20000)
+  end)
+
+  it("refuses bad arguments", function()
+    assert.has_error(function() stats.mount({}, "/stats") end, "bad argument #1 to 'stats.mount' (http.server expected)")
+    local fake = { route = function() end, websocket = function() end }
+    assert.has_error(function() stats.mount(fake, "/stats/") end,
+                     "bad argument #2 to 'stats.mount' (path like \"/stats\" expected)")
+    assert.has_error(function() stats.mount(fake, "/s", { token = 5 }) end,
+                     "bad argument #3 to 'stats.mount' (token must be a non-empty string)")
+  end)
+end)

@@ -100,6 +100,13 @@ int64_t rtc_cc_on_sent(rtc_cc *c, size_t size, int probe_cluster, bool padding, 
     return rtc_cc_send_history_add(c->hist, size, probe_cluster, now);
 }
 
+int64_t rtc_cc_on_sent_wire(rtc_cc *c, uint16_t seq, size_t size, int probe_cluster, bool padding, rtc_time now)
+{
+    now = cc__clamp_now(c, now);
+    if (!padding) rtc_cc_alr_on_sent(&c->alr, size, now);
+    return rtc_cc_send_history_add_wire(c->hist, seq, size, probe_cluster, now);
+}
+
 int rtc_cc_handle_twcc(rtc_cc *c, const rtc_rtcp_view *v, rtc_time now)
 {
     now = cc__clamp_now(c, now);

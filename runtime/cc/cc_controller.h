@@ -51,6 +51,8 @@ void rtc_cc_free(rtc_cc *c);                                              /* NUL
  * sent it for; padding: not media (does not count against the ALR budget). Returns the
  * extended transport-wide seq; its low 16 bits go on the wire. */
 int64_t rtc_cc_on_sent(rtc_cc *c, size_t size, int probe_cluster, bool padding, rtc_time now);
+/* The same for a packet the RTP sender already stamped with wire seq `seq`. */
+int64_t rtc_cc_on_sent_wire(rtc_cc *c, uint16_t seq, size_t size, int probe_cluster, bool padding, rtc_time now);
 /* One TWCC feedback packet (view borrowed). 0, or the parse error (counted). */
 int rtc_cc_handle_twcc(rtc_cc *c, const rtc_rtcp_view *v, rtc_time now);
 void rtc_cc_handle_remb(rtc_cc *c, double bps, rtc_time now);

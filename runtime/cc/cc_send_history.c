@@ -44,9 +44,8 @@ void rtc_cc_send_history_free(rtc_cc_send_history *h)
     free(h);
 }
 
-int64_t rtc_cc_send_history_add(rtc_cc_send_history *h, size_t size, int probe_cluster, rtc_time now)
+static int64_t hist__record(rtc_cc_send_history *h, int64_t seq, size_t size, int probe_cluster, rtc_time now)
 {
-    int64_t seq = h->next++;
     hist__slot *s = &h->slot[(size_t)seq & h->mask];
     if (s->seq >= 0 && s->state == SLOT_IN_FLIGHT) h->in_flight -= s->size;   /* never reported: forget it */
     s->seq = seq;
@@ -56,6 +55,23 @@ int64_t rtc_cc_send_history_add(rtc_cc_send_history *h, size_t size, int probe_c
     s->state = SLOT_IN_FLIGHT;
     h->in_flight += s->size;
     return seq;
+}
+
+int64_t rtc_cc_send_history_add(rtc_cc_send_history *h, size_t size, int probe_cluster, rtc_time now)
+{
+    return hist__record(h, h->next++, size, probe_cluster, now);
+}
+
+int64_t rtc_cc_send_history_add_wire(rtc_cc_send_history *h, uint16_t seq, size_t size, int probe_cluster, rtc_time now)
+{
+    int64_t ext = seq;
+    if (h->next > 0) {
+        int64_t last = h->next - 1;
+        ext = last + (int16_t)(uint16_t)(seq - (uint16_t)last);
+        if (ext < 0) ext += 65536;
+    }
+    if (ext >= h->next) h->next = ext + 1;
+    return hist__record(h, ext, size, probe_cluster, now);
 }
 
 int rtc_cc_send_history_handle_feedback(rtc_cc_send_history *h, const rtc_rtcp_view *v,

@@ -29,6 +29,10 @@ void rtc_cc_send_history_free(rtc_cc_send_history *h);        /* NULL-safe */
 /* Record a packet of `size` bytes leaving at `now` and return its extended seq; the
  * caller stamps the low 16 bits into the transport-wide-cc header extension. */
 int64_t rtc_cc_send_history_add(rtc_cc_send_history *h, size_t size, int probe_cluster, rtc_time now);
+/* The same for a packet whose 16-bit seq was stamped earlier (by the RTP sender, when
+ * it made the packet): extended next to the highest seq recorded. A seq recorded again
+ * (a resend of the same bytes) takes the new send time. Returns the extended seq. */
+int64_t rtc_cc_send_history_add_wire(rtc_cc_send_history *h, uint16_t seq, size_t size, int probe_cluster, rtc_time now);
 /* Match one TWCC feedback packet (view borrowed for the call). Fills up to `max`
  * records in seq order: every packet reported received for the first time, and every
  * packet reported lost for the first time (a later "received" for it is reported

@@ -68,6 +68,7 @@ typedef struct pc_media {
     rtc_twcc_receiver *twcc;
     uint8_t twcc_id;                     /* transport-wide seq extension id we read on receive */
     uint16_t twcc_seq;                   /* next transport-wide seq; every sender takes from it */
+    struct pc_cc *cc;                    /* estimator + pacer (pc_cc.c), NULL until a sender needs it */
     rtc_pc_media_stats stats;
 } pc_media;
 
@@ -87,6 +88,9 @@ void pc__media_start_streams(rtc_pc *pc, pc_tr *t);
 int pc__xform_send(pc_tr *t, const uint8_t **frame, size_t *len, uint32_t ts, bool keyframe);
 rtc_buf *pc__xform_recv(pc_tr *t, const pc_layer *l, rtc_buf *in, uint32_t ts, bool keyframe);
 void pc__xform_free(pc_tr *t);
+
+/* An RTP packet (takes the ref) protected and sent now: the pacer's output. */
+void pc__media_send_rtp(rtc_pc *pc, rtc_buf *b);
 
 static inline bool pc__dir_sends(int d) { return d == RTC_DIR_SENDRECV || d == RTC_DIR_SENDONLY; }
 static inline bool pc__dir_recvs(int d) { return d == RTC_DIR_SENDRECV || d == RTC_DIR_RECVONLY; }

@@ -87,6 +87,7 @@ typedef enum {
     RTC_PC_EV_FRAME,                 /* tr, buf (caller owns: unref), ts, keyframe, codec */
     RTC_PC_EV_KEYFRAME_REQUEST,      /* tr */
     RTC_PC_EV_SENDER_REPORT,         /* tr, ntp, ts, rid: an RTCP SR for an incoming stream */
+    RTC_PC_EV_BANDWIDTH,             /* bps: the send-side estimate moved by over 5% (pc/pc_cc.h) */
 } rtc_pc_event_type;
 
 typedef struct rtc_pc_event {
@@ -106,6 +107,7 @@ typedef struct rtc_pc_event {
     bool keyframe;
     char rid[16];                  /* FRAME: simulcast layer (RID), "" when none */
     uint64_t ntp;                  /* SENDER_REPORT: sender's wall clock, NTP 32.32 (ts: RTP time then) */
+    double bps;                    /* BANDWIDTH: the new target bitrate */
 } rtc_pc_event;
 
 typedef struct rtc_dc_info {

@@ -15,8 +15,11 @@ struct pc_cc {
     /* The transport-wide seq extension id: one per BUNDLE transport, so the first
      * paced transceiver's id reads every packet's seq. */
     uint8_t twcc_id;
-    uint64_t padding_skipped, dropped;
+    rtc_pc_cc_stats stats;
 };
+
+/* A padding-only packet carries at most 255 bytes of padding after its header. */
+#define PADDING_SIZE 280
 
 static void cc__unref_cb(void *pkt, void *ud) { (void)ud; rtc_buf_unref(pkt); }
 
@@ -27,7 +30,7 @@ static struct pc_cc *cc__get(rtc_pc *pc, const pc_tr *t)
     struct pc_cc *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     if (rtc_cc_new(&c->cc, &(rtc_cc_config){ .probing = true }, pc->now) < 0 ||
-        rtc_cc_pacer_new(&c->pacer, NULL, pc->now) < 0) {
+        rtc_cc_pacer_new(&c->pacer, &(rtc_cc_pacer_config){ .padding_size = PADDING_SIZE }, pc->now) < 0) {
         rtc_cc_free(c->cc);
         free(c);
         return NULL;
@@ -67,6 +70,23 @@ void pc__cc_set_rtt(rtc_pc *pc, rtc_time rtt)
     if (pc->media && pc->media->cc) rtc_cc_set_rtt(pc->media->cc->cc, rtt);
 }
 
+/* Padding for a probe: a padding-only RTX packet on the first video sender with RTX
+ * (what libwebrtc sends when RTX is negotiated). */
+static rtc_buf *cc__padding(rtc_pc *pc, struct pc_cc *c, size_t size)
+{
+    for (int i = 0; i < pc->media->ntrs; i++) {
+        pc_tr *t = pc->media->trs[i];
+        if (!t->sender || t->kind != RTC_MEDIA_VIDEO || !t->rtx_ssrc || !t->rtx_pt) continue;
+        rtc_buf *b = rtc_rtp_sender_make_padding(t->sender, size, pc->now);
+        if (!b) break;
+        c->stats.padding_packets++;
+        c->stats.padding_bytes += b->len;
+        return b;
+    }
+    c->stats.padding_unsent++;
+    return NULL;
+}
+
 void pc__cc_pump(rtc_pc *pc)
 {
     struct pc_cc *c = pc->media ? pc->media->cc : NULL;
@@ -81,8 +101,8 @@ void pc__cc_pump(rtc_pc *pc)
     rtc_cc_pacer_set_estimate(c->pacer, rtc_cc_target_bps(c->cc));
     rtc_cc_paced out;
     while (rtc_cc_pacer_poll_send(c->pacer, pc->now, &out)) {
-        if (!out.pkt) { c->padding_skipped++; continue; }   /* probes carry media only, for now */
-        rtc_buf *b = out.pkt;
+        rtc_buf *b = out.pkt ? out.pkt : cc__padding(pc, c, out.size);
+        if (!b) continue;
         rtc_rtp_packet p;
         uint16_t seq;
         const rtc_rtp_ext *x;
@@ -91,7 +111,7 @@ void pc__cc_pump(rtc_pc *pc)
             rtc_cc_on_sent_wire(c->cc, seq, b->len, out.probe_cluster, false, pc->now);
         pc__media_send_rtp(pc, b);
     }
-    while (rtc_cc_pacer_poll_drop(c->pacer, &out)) { rtc_buf_unref(out.pkt); c->dropped++; }
+    while (rtc_cc_pacer_poll_drop(c->pacer, &out)) { rtc_buf_unref(out.pkt); c->stats.paced_dropped++; }
 }
 
 void pc__cc_handle_timeout(rtc_pc *pc)
@@ -115,6 +135,14 @@ void pc__cc_free(rtc_pc *pc)
     rtc_cc_free(c->cc);
     free(c);
     pc->media->cc = NULL;
+}
+
+int rtc_pc_get_cc_stats(rtc_pc *pc, rtc_pc_cc_stats *out)
+{
+    struct pc_cc *c = pc && pc->media ? pc->media->cc : NULL;
+    if (!c) return RTC_ENOTFOUND;
+    *out = c->stats;
+    return 0;
 }
 
 int rtc_pc_get_bandwidth(rtc_pc *pc, rtc_cc_estimate *out)

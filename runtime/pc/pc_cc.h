@@ -11,6 +11,13 @@
 /* The send-side estimate; RTC_ENOTFOUND until a sender with feedback has sent. */
 int rtc_pc_get_bandwidth(rtc_pc *pc, rtc_cc_estimate *out);
 
+typedef struct rtc_pc_cc_stats {
+    uint64_t padding_packets, padding_bytes;   /* padding-only RTX sent for probes */
+    uint64_t padding_unsent;                   /* asked for, but no sender has RTX */
+    uint64_t paced_dropped;                    /* dropped by the pacer's queue bounds */
+} rtc_pc_cc_stats;
+int rtc_pc_get_cc_stats(rtc_pc *pc, rtc_pc_cc_stats *out);   /* RTC_ENOTFOUND as above */
+
 /* Private to runtime/pc (pc_media.c calls these). */
 struct pc_tr;
 struct rtc_buf;

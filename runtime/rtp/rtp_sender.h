@@ -79,6 +79,11 @@ int rtc_rtp_sender_send_frame(rtc_rtp_sender *s, const uint8_t *frame, size_t le
  * blocks about our SSRC. Others give RTC_EIGNORED. */
 int rtc_rtp_sender_handle_rtcp(rtc_rtp_sender *s, const rtc_rtcp_view *v, rtc_time now);
 void rtc_rtp_sender_handle_timeout(rtc_rtp_sender *s, rtc_time now);
+/* A padding-only RTX packet (RFC 4588 RTX SSRC and PT, no payload, RTP padding) of at
+ * most `size` bytes, for bandwidth probes: it carries MID and the transport-wide seq
+ * and is sent like any other packet (the caller owns it). NULL without RTX or on
+ * ENOMEM. The padding is at most 255 bytes, as the RTP padding count allows. */
+rtc_buf *rtc_rtp_sender_make_padding(rtc_rtp_sender *s, size_t size, rtc_time now);
 int rtc_rtp_sender_poll_transmit(rtc_rtp_sender *s, rtc_rtp_out *out);
 int rtc_rtp_sender_poll_event(rtc_rtp_sender *s, rtc_rtp_sender_event *out);
 rtc_time rtc_rtp_sender_poll_timeout(const rtc_rtp_sender *s);

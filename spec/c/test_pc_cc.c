@@ -56,6 +56,16 @@ static void test_video_through_bottleneck(void)
     ASSERT(last_bw > 0.95 * e.bps && last_bw < 1.05 * e.bps);   /* events follow the estimate */
     ASSERT(e.bps > 0.6 * 800e3 && e.bps < 1.1 * 800e3);
     ASSERT(maxbw < 1.15 * 800e3);
+    /* The start probes (900 kbit/s and 1.8 Mbit/s over 300 kbit/s of video) were
+     * filled with padding-only RTX, and measured. */
+    rtc_pc_cc_stats cs;
+    ASSERT_OK(rtc_pc_get_cc_stats(a.pc, &cs));
+    fprintf(stderr, "padding %llu packets %llu bytes, unsent %llu, paced drops %llu, probe result %.0f\n",
+            (unsigned long long)cs.padding_packets, (unsigned long long)cs.padding_bytes,
+            (unsigned long long)cs.padding_unsent, (unsigned long long)cs.paced_dropped, e.probe_bps);
+    ASSERT(cs.padding_packets > 0);
+    ASSERT_EQ(cs.padding_unsent, 0);
+    ASSERT(e.probe_bps > 0);
     harness_on_event = NULL;
     close_peers(&a, &b, n);
 }

@@ -115,13 +115,16 @@ int rtc_cc_handle_twcc(rtc_cc *c, const rtc_rtcp_view *v, rtc_time now)
     c->stats.feedback++;
     c->have_twcc = true;
     uint32_t lost = 0;
-    double probe = 0;
+    double probe = 0, newest = 0;
+    int newest_id = -1;
     for (int i = 0; i < n; i++) {
         const rtc_cc_packet *p = &c->rec[i];
         if (p->arrival == RTC_TIME_NEVER) { lost++; continue; }
         rtc_cc_acked_rate_add(&c->acked, p->arrival, p->size);
-        double r = rtc_cc_probe_estimator_update(&c->probe_est, p, now);
+        int id;
+        double r = rtc_cc_probe_estimator_update(&c->probe_est, p, now, &id);
         if (r > probe) probe = r;
+        if (r > 0 && id >= newest_id) { newest_id = id; newest = r; }
     }
     c->stats.packets_reported += (uint64_t)n;
     c->stats.packets_lost += lost;
@@ -136,7 +139,7 @@ int rtc_cc_handle_twcc(rtc_cc *c, const rtc_rtcp_view *v, rtc_time now)
             rtc_gcc_aimd_set(&c->delay.aimd, probe, now);
             if (c->loss.bitrate < probe) rtc_gcc_loss_set(&c->loss, probe);
         }
-        if (c->cfg.probing) rtc_cc_probe_on_result(&c->probe, probe, now);
+        if (c->cfg.probing) rtc_cc_probe_on_result(&c->probe, newest_id, newest, now);
     }
     if (n > 0) rtc_gcc_loss_update(&c->loss, lost, (uint32_t)n, c->rtt, now);
     cc__update_target(c, now);

@@ -7,7 +7,7 @@
 
 void rtc_cc_probe_init(rtc_cc_probe_controller *p, double max_bps)
 {
-    *p = (rtc_cc_probe_controller){ .max_bps = max_bps, .last_probe_at = -1, .alr_since = -1 };
+    *p = (rtc_cc_probe_controller){ .max_bps = max_bps, .last_probe_at = -1, .alr_since = -1, .last_id = -1 };
 }
 
 void rtc_cc_probe_set_max(rtc_cc_probe_controller *p, double max_bps) { p->max_bps = max_bps; }
@@ -23,6 +23,7 @@ static void probe__queue(rtc_cc_probe_controller *p, double bps, rtc_time now)
     c->min_bytes = (size_t)(bps * PROBE_DURATION_US / 8e6);
     c->min_packets = 5;
     p->last_probe_bps = bps;
+    p->last_id = c->id;
     p->last_probe_at = now;
 }
 
@@ -35,9 +36,9 @@ void rtc_cc_probe_start(rtc_cc_probe_controller *p, double start_bps, rtc_time n
     probe__queue(p, 6 * start_bps, now);
 }
 
-void rtc_cc_probe_on_result(rtc_cc_probe_controller *p, double bps, rtc_time now)
+void rtc_cc_probe_on_result(rtc_cc_probe_controller *p, int id, double bps, rtc_time now)
 {
-    if (!p->exponential) return;
+    if (!p->exponential || id != p->last_id) return;
     /* 70%: the path carried most of what we offered, so it may carry more. */
     if (bps > 0.7 * p->last_probe_bps && p->last_probe_bps < p->max_bps) probe__queue(p, 2 * bps, now);
     else p->exponential = false;

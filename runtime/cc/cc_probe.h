@@ -25,6 +25,7 @@ typedef struct rtc_cc_probe_controller {
     int next_id;
     bool started, exponential;   /* exponential: waiting for a result that may double */
     double last_probe_bps;
+    int last_id;                 /* newest cluster queued, -1 none */
     rtc_time last_probe_at;      /* -1 before the first */
     double peak_bps;             /* highest estimate since the last drop */
     double pre_drop_bps;         /* > 0: a recovery probe is owed */
@@ -41,8 +42,10 @@ void rtc_cc_probe_start(rtc_cc_probe_controller *p, double start_bps, rtc_time n
 /* The estimate after each update, whether the sender is application-limited, and
  * whether the delay detector reads normal (no recovery probe into a queue). */
 void rtc_cc_probe_on_estimate(rtc_cc_probe_controller *p, double est_bps, bool alr, bool normal, rtc_time now);
-/* A probe measured `bps`: probe again at twice it while each step is confirmed. */
-void rtc_cc_probe_on_result(rtc_cc_probe_controller *p, double bps, rtc_time now);
+/* Probe cluster `id` measured `bps`: probe again at twice it while each step is
+ * confirmed. Only the newest cluster's first verdict counts: later feedback on older
+ * clusters says nothing about the step being taken now. */
+void rtc_cc_probe_on_result(rtc_cc_probe_controller *p, int id, double bps, rtc_time now);
 bool rtc_cc_probe_poll(rtc_cc_probe_controller *p, rtc_cc_probe_cluster *out);
 
 /* Probe result estimator: per cluster, the send rate and the receive rate of its
@@ -66,7 +69,7 @@ typedef struct rtc_cc_probe_estimator {
 void rtc_cc_probe_estimator_init(rtc_cc_probe_estimator *e);
 void rtc_cc_probe_estimator_add(rtc_cc_probe_estimator *e, const rtc_cc_probe_cluster *c, rtc_time now);
 /* One received probe packet (borrowed). Returns a measured rate in bps when the
- * cluster has enough packets for a verdict, else 0. */
-double rtc_cc_probe_estimator_update(rtc_cc_probe_estimator *e, const rtc_cc_packet *p, rtc_time now);
+ * cluster (its id in *cluster) has enough packets for a verdict, else 0. */
+double rtc_cc_probe_estimator_update(rtc_cc_probe_estimator *e, const rtc_cc_packet *p, rtc_time now, int *cluster);
 
 #endif

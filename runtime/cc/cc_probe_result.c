@@ -19,8 +19,9 @@ void rtc_cc_probe_estimator_add(rtc_cc_probe_estimator *e, const rtc_cc_probe_cl
                                   .min_packets = c->min_packets, .created = now };
 }
 
-double rtc_cc_probe_estimator_update(rtc_cc_probe_estimator *e, const rtc_cc_packet *p, rtc_time now)
+double rtc_cc_probe_estimator_update(rtc_cc_probe_estimator *e, const rtc_cc_packet *p, rtc_time now, int *cluster)
 {
+    *cluster = p->probe_cluster;
     if (p->probe_cluster < 0 || p->arrival == RTC_TIME_NEVER) return 0;
     rtc_cc_probe_track *t = NULL;
     for (size_t i = 0; i < RTC_CC_PROBE_TRACKED; i++) {

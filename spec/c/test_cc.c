@@ -145,10 +145,12 @@ static void test_probe_controller_and_result(void)
     ASSERT_EQ(c2.bps, 1800e3);
     ASSERT(c2.id != c1.id);
     ASSERT_EQ(c2.min_bytes, 1800e3 * 0.015 / 8);
-    rtc_cc_probe_on_result(&pc, 1700e3, RTC_MS(100));    /* confirmed: double */
+    rtc_cc_probe_on_result(&pc, c1.id, 880e3, RTC_MS(90)); /* an older cluster: no step */
+    ASSERT(!rtc_cc_probe_poll(&pc, &c3));
+    rtc_cc_probe_on_result(&pc, c2.id, 1700e3, RTC_MS(100));   /* confirmed: double */
     ASSERT(rtc_cc_probe_poll(&pc, &c3));
     ASSERT_EQ(c3.bps, 3400e3);
-    rtc_cc_probe_on_result(&pc, 1000e3, RTC_MS(200));    /* not confirmed: stop */
+    rtc_cc_probe_on_result(&pc, c3.id, 1000e3, RTC_MS(200));   /* not confirmed: stop */
     ASSERT(!rtc_cc_probe_poll(&pc, &c3));
     /* A large drop: once the detector is normal again, one probe at 85% of the peak. */
     rtc_cc_probe_on_estimate(&pc, 2e6, false, true, RTC_SEC(2));
@@ -172,12 +174,15 @@ static void test_probe_controller_and_result(void)
     double res = 0;
     for (int i = 0; i < 15; i++) {
         rtc_cc_packet p = { i, 1000, RTC_MS(i), RTC_MS(50 + 2 * i), 3 };
-        res = rtc_cc_probe_estimator_update(&e, &p, RTC_MS(60));
+        int id = -1;
+        res = rtc_cc_probe_estimator_update(&e, &p, RTC_MS(60), &id);
+        ASSERT_EQ(id, 3);
         if (i < 11) ASSERT_EQ(res, 0);                   /* under 80% of min_bytes */
     }
     ASSERT(res > 0.95 * 4e6 * 0.9 && res < 4e6);         /* the path's 4 Mbit/s, not the probe's 8 */
     rtc_cc_packet other = { 99, 1000, 0, RTC_MS(1), 4 };
-    ASSERT_EQ(rtc_cc_probe_estimator_update(&e, &other, RTC_MS(60)), 0);   /* unknown cluster */
+    int oid;
+    ASSERT_EQ(rtc_cc_probe_estimator_update(&e, &other, RTC_MS(60), &oid), 0);   /* unknown cluster */
 }
 
 static int freed;

@@ -18,6 +18,10 @@ typedef struct rtc_pc_cc_stats {
 } rtc_pc_cc_stats;
 int rtc_pc_get_cc_stats(rtc_pc *pc, rtc_pc_cc_stats *out);   /* RTC_ENOTFOUND as above */
 
+/* Fill probes with padding-only RTX when there is no media (off by default: see
+ * docs/congestion-control.md). RTC_ENOTFOUND before the estimator exists. */
+int rtc_pc_set_probe_padding(rtc_pc *pc, bool on);
+
 /* Private to runtime/pc (pc_media.c calls these). */
 struct pc_tr;
 struct rtc_buf;

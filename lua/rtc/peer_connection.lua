@@ -10,6 +10,7 @@ local PC_EVENTS = {
   icecandidate = true, icegatheringstatechange = true, iceconnectionstatechange = true,
   connectionstatechange = true, signalingstatechange = true, negotiationneeded = true,
   datachannel = true, close = true, error = true, track = true, icecandidateerror = true,
+  bandwidth = true,
 }
 local DC_EVENTS = { open = true, message = true, close = true, closing = true, bufferedamountlow = true, error = true }
 
@@ -329,6 +330,8 @@ local function dispatch(pc, name, a, b, c, d, e, f)
     end
     emit(pc, "icecandidateerror", { address = a, port = b, url = url, error_code = c ~= 0 and c or 701,
                                     error_text = d })
+  elseif name == "bandwidth" then
+    emit(pc, "bandwidth", a, pc._core:bandwidth() or { bps = a })
   elseif name == "icegatheringstatechange" then
     emit(pc, name, a)
     if a == "complete" then wake_gather_waiters(pc) end
@@ -628,6 +631,13 @@ function PC:local_addresses()
   return self._core:local_addresses()
 end
 
+--- pc:bandwidth() -> the send-side estimate { bps, delay_based, loss_based, remb, probe,
+--- acked, loss_fraction, usage, state, alr }, or nil before a sender with feedback has sent.
+function PC:bandwidth()
+  if self._closed then return nil end
+  return self._core:bandwidth()
+end
+
 --- pc:get_stats() -> { [id] = stats, ... } with W3C RTCStats types and member names.
 function PC:get_stats()
   local raw = self._closed and self._final_stats or self._core:raw_stats()
@@ -648,7 +658,8 @@ function PC:get_stats()
           bytesSent = raw.bytes_sent, bytesReceived = raw.bytes_received,
           packetsSent = raw.packets_sent, packetsReceived = raw.packets_received,
           requestsSent = raw.stun_checks_sent, requestsReceived = raw.stun_checks_received,
-          responsesReceived = raw.stun_responses_received }
+          responsesReceived = raw.stun_responses_received,
+          availableOutgoingBitrate = raw.available_outgoing_bitrate }
   end
   for i, c in ipairs(raw.local_candidates or {}) do
     add { id = "L" .. i, type = "local-candidate", transportId = "T01", candidateType = c.candidate_type,

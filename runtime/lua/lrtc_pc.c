@@ -8,6 +8,7 @@
 #include "core/rtc_addr.h"
 #include "core/rtc_log.h"
 #include "io/rtc_pc_host.h"
+#include "pc/pc_cc.h"
 #include "pc/pc_media.h"
 #include "pc/pc_capture.h"
 #include "pc/pc_transform.h"
@@ -215,6 +216,10 @@ static int push_event(lua_State *L, const rtc_pc_event *ev)
         lua_pushstring(L, ev->reason);
         return 5;
     }
+    case RTC_PC_EV_BANDWIDTH:
+        lua_pushliteral(L, "bandwidth");
+        lua_pushinteger(L, (lua_Integer)ev->bps);
+        return 2;
     }
     return 0;
 }
@@ -631,6 +636,8 @@ static int pc_raw_stats(lua_State *L)
     set_int(L, "stun_checks_sent", (lua_Integer)st.stun_checks_sent);
     set_int(L, "stun_checks_received", (lua_Integer)st.stun_checks_received);
     set_int(L, "stun_responses_received", (lua_Integer)st.stun_responses_received);
+    rtc_cc_estimate bw;
+    if (rtc_pc_get_bandwidth(pc, &bw) == 0) set_int(L, "available_outgoing_bitrate", (lua_Integer)bw.bps);
     if (st.has_pair) {
         char ip[RTC_ADDR_STRLEN];
         set_str(L, "pair_local_address", rtc_addr_ip_str(&st.pair_local, ip, sizeof ip));
@@ -849,6 +856,26 @@ static int pc_tr_info(lua_State *L)
     return 1;
 }
 
+/* pc:bandwidth() -> the send-side estimate as a table, or nil before one exists */
+static int pc_bandwidth(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    rtc_cc_estimate e;
+    if (rtc_pc_get_bandwidth(rtc_pc_host_pc(p->h), &e) < 0) { lua_pushnil(L); return 1; }
+    lua_createtable(L, 0, 10);
+    lua_pushinteger(L, (lua_Integer)e.bps); lua_setfield(L, -2, "bps");
+    lua_pushinteger(L, (lua_Integer)e.delay_bps); lua_setfield(L, -2, "delay_based");
+    lua_pushinteger(L, (lua_Integer)e.loss_bps); lua_setfield(L, -2, "loss_based");
+    lua_pushinteger(L, (lua_Integer)e.remb_bps); lua_setfield(L, -2, "remb");
+    lua_pushinteger(L, (lua_Integer)e.probe_bps); lua_setfield(L, -2, "probe");
+    lua_pushinteger(L, (lua_Integer)e.acked_bps); lua_setfield(L, -2, "acked");
+    lua_pushnumber(L, e.loss_fraction); lua_setfield(L, -2, "loss_fraction");
+    lua_pushstring(L, e.usage); lua_setfield(L, -2, "usage");
+    lua_pushstring(L, e.state); lua_setfield(L, -2, "state");
+    lua_pushboolean(L, e.alr); lua_setfield(L, -2, "alr");
+    return 1;
+}
+
 static int pc_tr_count(lua_State *L)
 {
     lpc *p = check_pc(L);
@@ -951,7 +978,7 @@ void lrtc__open_pc(lua_State *L)
         { "send_frame", pc_send_frame }, { "request_keyframe", pc_request_keyframe },
         { "set_transform", pc_set_transform }, { "transform_stats", pc_transform_stats },
         { "tr_info", pc_tr_info }, { "tr_count", pc_tr_count }, { "id", pc_id },
-        { "capture", pc_capture }, { "stop_capture", pc_stop_capture },
+        { "capture", pc_capture }, { "stop_capture", pc_stop_capture }, { "bandwidth", pc_bandwidth },
         { NULL, NULL } };
     lrtc_obj_new(L, &pc_class, sizeof(lrtc_obj), methods);
     lua_getmetatable(L, -1);

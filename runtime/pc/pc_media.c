@@ -6,6 +6,7 @@
 #include "core/rtc_demux.h"
 #include "core/rtc_errors.h"
 #include "core/rtc_log.h"
+#include "pc/pc_cc.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp_ext.h"
 #include "rtp/rtp_packet.h"
@@ -172,6 +173,7 @@ void pc__media_free(rtc_pc *pc)
     free(md->trs);
     rtc_twcc_receiver_free(md->twcc);
     pc__tap_free(md);
+    pc__cc_free(pc);
     free(md);
     pc->media = NULL;
 }
@@ -383,8 +385,10 @@ static void handle_rtcp(rtc_pc *pc, const uint8_t *data, size_t len)
             if (t->sender) rtc_rtp_sender_handle_rtcp(t->sender, &v[k], pc->now);
             for (int j = 0; j < t->nlayers; j++) rtc_rtp_receiver_handle_rtcp(t->layers[j].recv, &v[k], pc->now);
         }
-    for (int k = 0; k < n; k++)
+    for (int k = 0; k < n; k++) {
         if (v[k].pt == RTC_RTCP_SR) emit_sender_report(pc, &v[k]);
+        pc__cc_handle_rtcp(pc, &v[k]);
+    }
     pc__tap_rtcp(pc, data, len);
 }
 
@@ -422,6 +426,8 @@ static void send_protected(rtc_pc *pc, rtc_buf *b, bool rtcp)
     pc__send_packet(pc, b);
 }
 
+void pc__media_send_rtp(rtc_pc *pc, rtc_buf *b) { send_protected(pc, b, false); }
+
 static void send_plain_rtcp(rtc_pc *pc, const uint8_t *p, size_t n)
 {
     rtc_buf *b = rtc_buf_alloc(pc->cfg.pool, n + RTC_SRTP_TRAILER_MAX);
@@ -434,7 +440,8 @@ static void send_plain_rtcp(rtc_pc *pc, const uint8_t *p, size_t n)
 static void drain_sender(rtc_pc *pc, pc_tr *t)
 {
     rtc_rtp_out out;
-    while (rtc_rtp_sender_poll_transmit(t->sender, &out) > 0) send_protected(pc, out.buf, out.rtcp);
+    while (rtc_rtp_sender_poll_transmit(t->sender, &out) > 0)
+        if (out.rtcp || !can_send(pc) || !pc__cc_take(pc, t, out.buf)) send_protected(pc, out.buf, out.rtcp);
     rtc_rtp_sender_event ev;
     while (rtc_rtp_sender_poll_event(t->sender, &ev) > 0) {
         if (ev.type == RTC_RTP_SEND_EV_KEYFRAME_REQUESTED) {
@@ -443,6 +450,7 @@ static void drain_sender(rtc_pc *pc, pc_tr *t)
             pc__emit(pc, &e);
         } else if (ev.type == RTC_RTP_SEND_EV_RTT) {
             t->round_trip_time = (double)ev.u.rtt / 1e6;
+            pc__cc_set_rtt(pc, ev.u.rtt);
             /* One RTT serves every stream of the transport (NACK retry spacing). */
             for (int i = 0; i < pc->media->ntrs; i++)
                 for (int j = 0; j < pc->media->trs[i]->nlayers; j++)
@@ -491,6 +499,7 @@ void pc__media_pump(rtc_pc *pc)
             send_plain_rtcp(pc, fb, (size_t)n);
         }
     }
+    pc__cc_pump(pc);
 }
 
 void pc__media_bye(rtc_pc *pc)
@@ -513,6 +522,7 @@ void pc__media_handle_timeout(rtc_pc *pc)
                 rtc_rtp_receiver_handle_timeout(t->layers[k].recv, pc->now);
     }
     if (md->twcc && rtc_twcc_receiver_poll_timeout(md->twcc) <= pc->now) rtc_twcc_receiver_handle_timeout(md->twcc, pc->now);
+    pc__cc_handle_timeout(pc);
 }
 
 rtc_time pc__media_poll_timeout(rtc_pc *pc)
@@ -526,7 +536,7 @@ rtc_time pc__media_poll_timeout(rtc_pc *pc)
             t = rtc_time_min(t, rtc_rtp_receiver_poll_timeout(md->trs[i]->layers[k].recv));
     }
     if (md->twcc) t = rtc_time_min(t, rtc_twcc_receiver_poll_timeout(md->twcc));
-    return t;
+    return rtc_time_min(t, pc__cc_poll_timeout(pc));
 }
 
 /* ---- application calls -------------------------------------------------------------------- */

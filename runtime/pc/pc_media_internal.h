@@ -74,6 +74,7 @@ typedef struct pc_media {
     uint8_t twcc_id;                     /* transport-wide seq extension id we read on receive */
     bool twcc_rsize;                     /* its transceiver negotiated rtcp-rsize */
     uint16_t twcc_seq;                   /* next transport-wide seq; every sender takes from it */
+    struct pc_cc *cc;                    /* estimator + pacer (pc_cc.c), NULL until a sender needs it */
     rtc_pc_media_stats stats;
     struct pc_tapq *tapq;                /* forwarded packets (pc_tap.c), NULL until a tap is on */
 } pc_media;
@@ -100,6 +101,8 @@ void pc__xform_free(pc_tr *t);
 void pc__tap_drain_layer(rtc_pc *pc, pc_tr *t, pc_layer *l);
 void pc__tap_rtcp(rtc_pc *pc, const uint8_t *data, size_t len);
 void pc__tap_free(pc_media *md);
+/* An RTP packet (takes the ref) protected and sent now: the pacer's output. */
+void pc__media_send_rtp(rtc_pc *pc, rtc_buf *b);
 
 static inline bool pc__dir_sends(int d) { return d == RTC_DIR_SENDRECV || d == RTC_DIR_SENDONLY; }
 static inline bool pc__dir_recvs(int d) { return d == RTC_DIR_SENDRECV || d == RTC_DIR_RECVONLY; }

@@ -90,6 +90,7 @@ typedef enum {
     RTC_PC_EV_SENDER_REPORT,         /* tr, ntp, ts, rid: an RTCP SR for an incoming stream */
     RTC_PC_EV_ICE_CANDIDATE_ERROR,   /* server, code (STUN error code, 0 = no answer), err,
                                       * reason: a TURN allocation failed (W3C icecandidateerror) */
+    RTC_PC_EV_BANDWIDTH,             /* bps: the send-side estimate moved by over 5% (pc/pc_cc.h) */
 } rtc_pc_event_type;
 
 typedef struct rtc_pc_event {
@@ -111,6 +112,7 @@ typedef struct rtc_pc_event {
     uint64_t ntp;                  /* SENDER_REPORT: sender's wall clock, NTP 32.32 (ts: RTP time then) */
     rtc_addr server;               /* ICE_CANDIDATE_ERROR */
     int code;                      /* ICE_CANDIDATE_ERROR */
+    double bps;                    /* BANDWIDTH: the new target bitrate */
 } rtc_pc_event;
 
 typedef struct rtc_dc_info {

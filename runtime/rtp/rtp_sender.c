@@ -205,6 +205,29 @@ static void send__answer_nack(rtc_rtp_sender *s, const rtc_rtcp_view *v)
     }
 }
 
+rtc_buf *rtc_rtp_sender_make_padding(rtc_rtp_sender *s, size_t size, rtc_time now)
+{
+    send__set_now(s, now);
+    if (!s->cfg.rtx_ssrc) return NULL;
+    rtc_buf *b = send__alloc(s);
+    if (!b) return NULL;
+    uint8_t tw[2] = { 0, 0 };
+    rtc_rtp_header h = { .pt = s->cfg.rtx_pt, .seq = s->rtx_seq, .ts = 0, .ssrc = s->cfg.rtx_ssrc };
+    if (s->cfg.mid_id && s->mid[0]) rtc_ext_add_sdes(&h, s->cfg.mid_id, rtc_str_c(s->mid));
+    if (s->cfg.twcc_id) rtc_rtp_add_ext(&h, s->cfg.twcc_id, tw, 2);
+    size_t hl = rtc_rtp_header_size(&h);
+    size_t pad = size > hl ? size - hl : 1;
+    if (pad > 255) pad = 255;
+    if (hl + pad > b->cap || rtc_rtp_write_header(b->data, b->cap, &h) < 0) { rtc_buf_unref(b); return NULL; }
+    b->data[0] |= 0x20;                                  /* P: the last byte counts the padding */
+    memset(b->data + hl, 0, pad - 1);
+    b->data[hl + pad - 1] = (uint8_t)pad;
+    b->len = hl + pad;
+    send__stamp_twcc(s, b);
+    s->rtx_seq++;
+    return b;
+}
+
 static void send__report_blocks(rtc_rtp_sender *s, const rtc_rtcp_report_block *rb, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {

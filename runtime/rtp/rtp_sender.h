@@ -90,6 +90,11 @@ void rtc_rtp_sender_handle_timeout(rtc_rtp_sender *s, rtc_time now);
 /* The stream ends (the peer connection closes, the track stops): queues an SR (an RR
  * when nothing was sent) + SDES CNAME + BYE for our SSRC and its RTX SSRC, once. */
 void rtc_rtp_sender_bye(rtc_rtp_sender *s, rtc_time now);
+/* A padding-only RTX packet (RFC 4588 RTX SSRC and PT, no payload, RTP padding) of at
+ * most `size` bytes, for bandwidth probes: it carries MID and the transport-wide seq
+ * and is sent like any other packet (the caller owns it). NULL without RTX or on
+ * ENOMEM. The padding is at most 255 bytes, as the RTP padding count allows. */
+rtc_buf *rtc_rtp_sender_make_padding(rtc_rtp_sender *s, size_t size, rtc_time now);
 int rtc_rtp_sender_poll_transmit(rtc_rtp_sender *s, rtc_rtp_out *out);
 int rtc_rtp_sender_poll_event(rtc_rtp_sender *s, rtc_rtp_sender_event *out);
 rtc_time rtc_rtp_sender_poll_timeout(const rtc_rtp_sender *s);

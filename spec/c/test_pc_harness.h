@@ -47,6 +47,8 @@ static void (*harness_default_on_frame)(peer *p, const rtc_pc_event *ev);
 static void (*harness_on_clock)(rtc_time now);
 /* Shown every datagram a peer sends, before the network may drop it (NULL: nobody). */
 static void (*harness_on_send)(peer *p, const uint8_t *data, size_t len);
+/* Shown every event the counters above do not take (NULL: nobody). */
+static void (*harness_on_event)(peer *p, const rtc_pc_event *ev);
 
 static void peer_init(peer *p, const char *addr, rtc_dtls_cert *cert)
 {
@@ -96,7 +98,7 @@ static void drain(peer *p, vnet *n)
             else if (p->nmsgs < 16)
                 snprintf(p->msgs[p->nmsgs++], 64, "%.*s", (int)ev.buf->len, (const char *)ev.buf->data);
             break;
-        default: break;
+        default: if (harness_on_event) harness_on_event(p, &ev); break;
         }
         rtc_buf_unref(ev.buf);
     }

@@ -1,0 +1,81 @@
+/* The peer connection's congestion control: video paced and measured through a
+ * bottleneck on the virtual network; the estimate reaches the application as
+ * RTC_PC_EV_BANDWIDTH and rtc_pc_get_bandwidth. Virtual time only. */
+#include "test_pc_harness.h"
+#include "pc/pc_cc.h"
+
+static int bw_events;
+static double last_bw;
+
+static void on_event(peer *p, const rtc_pc_event *ev)
+{
+    (void)p;
+    if (ev->type == RTC_PC_EV_BANDWIDTH) { bw_events++; last_bw = ev->bps; }
+}
+
+static void test_video_through_bottleneck(void)
+{
+    harness_on_event = on_event;
+    peer a, b;
+    vnet *n = vnet_new(31);
+    vnet_set_link(n, (vnet_link){ .delay = RTC_MS(20) });
+    peer_init(&a, "10.0.0.1:1000", cert_a);
+    peer_init(&b, "10.0.0.2:2000", cert_b);
+    int vtr = rtc_pc_add_transceiver(a.pc, &(rtc_transceiver_init){ RTC_MEDIA_VIDEO, RTC_DIR_SENDONLY, RTC_CODEC_VP8 }, now);
+    ASSERT_OK(vtr);
+    connect_peers(&a, &b, n);
+    rtc_cc_estimate e;
+    ASSERT_EQ(rtc_pc_get_bandwidth(a.pc, &e), RTC_ENOTFOUND);   /* nothing sent yet */
+    /* 800 kbit/s in front of b with 250 ms of queue; the sender asks up to 4 Mbit/s,
+     * sizing frames to the estimate as an encoder would. */
+    rtc_addr baddr;
+    rtc_addr_parse(&baddr, "10.0.0.2:2000");
+    vnet_set_bottleneck(n, &baddr, 800000, 25000);
+    static uint8_t frame[40000];
+    bool padding_on = false;
+    rtc_time start = now;
+    int sent = 0;
+    double maxbw = 0;
+    for (int i = 0; now - start < RTC_SEC(15); i++) {
+        double target = 300e3;
+        if (rtc_pc_get_bandwidth(a.pc, &e) == 0) target = e.bps;
+        if (target > 4e6) target = 4e6;
+        size_t len = (size_t)(target / 30 / 8);
+        if (len < 200) len = 200;
+        memset(frame, i & 0xff, len);
+        frame[0] = i % 90 == 0 ? 0x10 : 0x11;
+        ASSERT(rtc_pc_send_frame(a.pc, vtr, frame, len, (uint32_t)i * 3000, i % 90 == 0, now) >= 0);
+        sent++;
+        if (!padding_on && rtc_pc_set_probe_padding(a.pc, true) == 0) padding_on = true;
+        step(&a, &b, n, now + RTC_MS(33));
+        if (now - start > RTC_SEC(8) && last_bw > maxbw) maxbw = last_bw;
+    }
+    ASSERT_OK(rtc_pc_get_bandwidth(a.pc, &e));
+    fprintf(stderr, "estimate %.0f (delay %.0f, loss %.0f, acked %.0f), %d events, max after 8 s %.0f, queue drops %zu\n",
+            e.bps, e.delay_bps, e.loss_bps, e.acked_bps, bw_events, maxbw, vnet_queue_dropped(n));
+    ASSERT(e.delay_bps > 0);                       /* the peer's TWCC feedback reached the estimator */
+    ASSERT(bw_events >= 3);
+    ASSERT(last_bw > 0.95 * e.bps && last_bw < 1.05 * e.bps);   /* events follow the estimate */
+    ASSERT(e.bps > 0.6 * 800e3 && e.bps < 1.1 * 800e3);
+    ASSERT(maxbw < 1.15 * 800e3);
+    /* The start probes (900 kbit/s and 1.8 Mbit/s over 300 kbit/s of video) were
+     * filled with padding-only RTX once switched on, and measured. */
+    rtc_pc_cc_stats cs;
+    ASSERT_OK(rtc_pc_get_cc_stats(a.pc, &cs));
+    fprintf(stderr, "padding %llu packets %llu bytes, unsent %llu, paced drops %llu, probe result %.0f\n",
+            (unsigned long long)cs.padding_packets, (unsigned long long)cs.padding_bytes,
+            (unsigned long long)cs.padding_unsent, (unsigned long long)cs.paced_dropped, e.probe_bps);
+    ASSERT(cs.padding_packets > 0);
+    ASSERT_EQ(cs.padding_unsent, 0);
+    ASSERT(e.probe_bps > 0);
+    harness_on_event = NULL;
+    close_peers(&a, &b, n);
+}
+
+int main(void)
+{
+    harness_begin(41);
+    RUN(test_video_through_bottleneck);
+    harness_end();
+    return 0;
+}

@@ -40,9 +40,11 @@ describe("decrypted captures", function()
     -- every packet written is one tshark reads
     local all = tshark(cap, "-T fields -e frame.number")
     assert.equal(res.packets, select(2, all:gsub("\n", "")))
-    -- RTP: the Opus payload type of the SDP, 151 frames sent
+    -- RTP: the Opus payload type of the SDP (or RED around Opus, RFC 2198, when both
+    -- sides negotiated it), 151 frames sent
     local pts = counts(tshark(cap, "-o rtp.heuristic_rtp:TRUE -Y rtp -T fields -e rtp.p_type"))
-    assert.equal(151, pts[tostring(res.opus_pt)])
+    local red = res.red_pt and pts[tostring(res.red_pt)] or 0
+    assert.equal(151, (pts[tostring(res.opus_pt)] or 0) + red)
     -- RTCP: sender reports from a, receiver reports from b (each with its SDES)
     local rtcp = tshark(cap, "-o rtp.heuristic_rtp:TRUE -o rtcp.heuristic_rtcp:TRUE -Y rtcp -T fields -e rtcp.pt")
     assert.matches("200", rtcp)

@@ -203,6 +203,9 @@ function SENDER:transform_stats() return self._tr._pc._core:transform_stats(self
 function RECEIVER:transform_stats() return self._tr._pc._core:transform_stats(self._tr._h, "receive") end
 -- }===
 
+-- The C side holds the one list of transceivers (pc/pc_media.h: handles 0..count-1, in
+-- creation order); the Lua objects are views of it, made the first time a handle is
+-- seen, whoever created it (add_transceiver, or a remote offer).
 local function new_transceiver(pc, h, kind, remote_created)
   local tr = setmetatable({ _pc = pc, _h = h, kind = kind, _remote_created = remote_created,
                             sender = setmetatable({}, SENDER), receiver = setmetatable({}, RECEIVER) }, TR)
@@ -210,8 +213,38 @@ local function new_transceiver(pc, h, kind, remote_created)
   tr.receiver.track = new_track(kind, true)
   tr.receiver.track._tr = tr
   pc._transceivers[h] = tr
-  pc._tr_order[#pc._tr_order + 1] = tr
   return tr
+end
+
+-- Brings pc._transceivers in line with the C list: views for new handles, none for the
+-- transceivers a rolled-back remote offer removed. Every handle but `own` (the one
+-- add_transceiver just made) comes from a remote offer: _remote_created (lua/rtc/sfu.lua).
+local function sync_transceivers(pc, own)
+  if pc._closed then return end
+  local core = pc._core
+  local n = core:tr_count()
+  for h, tr in pairs(pc._transceivers) do
+    if h >= n or core:tr_info(h).removed then
+      pc._transceivers[h] = nil
+      if tr.sender.track then tr.sender.track._tr = nil end
+    end
+  end
+  for h = 0, n - 1 do
+    if not pc._transceivers[h] then
+      local info = core:tr_info(h)
+      if not info.removed then new_transceiver(pc, h, info.kind, h ~= own) end
+    end
+  end
+end
+
+-- The transceivers in creation order.
+local function ordered_transceivers(pc)
+  sync_transceivers(pc)
+  local hs = {}
+  for h in pairs(pc._transceivers) do hs[#hs + 1] = h end
+  table.sort(hs)
+  for i, h in ipairs(hs) do hs[i] = pc._transceivers[h] end
+  return hs
 end
 
 TR.__name = "rtc.transceiver"
@@ -219,7 +252,9 @@ TR.__index = function(self, k)
   local m = rawget(TR, k)
   if m then return m end
   if k == "mid" or k == "direction" or k == "current_direction" or k == "codec" then
-    local info = self._pc._closed and self._info or self._pc._core:tr_info(self._h)
+    -- closed, or removed by a rollback: what it said last
+    local gone = self._pc._closed or self._pc._transceivers[self._h] ~= self
+    local info = gone and self._info or self._pc._core:tr_info(self._h)
     self._info = info
     if not info then return nil end
     if k == "mid" then return info.mid ~= "" and info.mid or nil end
@@ -248,7 +283,8 @@ end
 local function media_dispatch(pc, name, h, a, b, c, d, e)
   local tr = pc._transceivers[h]
   if name == "track" then
-    if not tr then tr = new_transceiver(pc, h, a, true) end
+    if not tr then sync_transceivers(pc); tr = pc._transceivers[h] end
+    if not tr then return end
     tr.receiver.track.mid = b
     emit(pc, "track", tr.receiver.track, tr)
   elseif name == "frame" then
@@ -428,27 +464,8 @@ function PC:set_remote_description(desc)
   end
   local ok2, err, name = self._core:set_remote(t, desc.sdp)
   if not ok2 then return nil, err, name end
-  if t == "offer" then
-    -- As in W3C setRemoteDescription, the transceivers an offer creates are in
-    -- get_transceivers() at once, also those the peer does not send on (a recvonly
-    -- offer raises no "track" event): answering code attaches what it sends to them.
-    for h = 0, self._core:tr_count() - 1 do
-      if not self._transceivers[h] then
-        local info = self._core:tr_info(h)
-        if info then new_transceiver(self, h, info.kind, true) end
-      end
-    end
-  end
-  if t == "rollback" then
-    -- The transceivers the offer created are gone (the last handles): so are their objects.
-    local n2 = self._core:tr_count()
-    for h in pairs(self._transceivers) do
-      if h >= n2 then self._transceivers[h] = nil end
-    end
-    local order = {}
-    for _, tr in ipairs(self._tr_order) do if tr._h < n2 then order[#order + 1] = tr end end
-    self._tr_order = order
-  end
+  -- A remote offer may have created transceivers; a rollback may have removed them.
+  sync_transceivers(self)
   return ok2
 end
 
@@ -504,23 +521,29 @@ function PC:add_transceiver(what, opts)
   if opts.stereo and kind ~= "audio" then error("bad argument #2 to 'add_transceiver' (stereo is for audio)", 2) end
   local h, err, name = self._core:add_transceiver(kind, dir, codec, opts.stereo and true or false)
   if not h then return nil, err, name end
-  local tr = new_transceiver(self, h, kind, false)
+  sync_transceivers(self, h)
+  local tr = self._transceivers[h]
   if track then attach(tr, track) end
   return tr
 end
 
---- pc:add_track(track) -> transceiver. Reuses a transceiver a remote offer created for
---- this kind that sends nothing yet (then it becomes sendrecv), as JSEP's addTrack does.
+--- pc:add_track(track) -> transceiver. As W3C addTrack: reuses a transceiver of this
+--- kind that has no track, is not stopped and has never sent (one a remote offer
+--- created, typically), making it send (recvonly -> sendrecv, inactive -> sendonly).
 function PC:add_track(track)
   if type(track) ~= "table" or getmetatable(track) ~= TRACK then error("bad argument #1 to 'add_track' (track expected)", 2) end
   local ok, e, n = check_open(self)
   if not ok then return nil, e, n end
-  for _, tr in ipairs(self._tr_order) do
-    if tr._remote_created and not tr.sender.track and tr.kind == track.kind then
-      attach(tr, track)
-      local dir = tr.direction
-      if dir == "recvonly" then tr:set_direction("sendrecv") elseif dir == "inactive" then tr:set_direction("sendonly") end
-      return tr
+  if track._tr then return nil, "InvalidAccessError: the track is already sent by a transceiver", "InvalidAccessError" end
+  for _, tr in ipairs(ordered_transceivers(self)) do
+    if not tr.sender.track and tr.kind == track.kind then
+      local info = self._core:tr_info(tr._h)
+      if not info.stopped and not info.has_sent then
+        attach(tr, track)
+        local dir = info.direction
+        if dir == "recvonly" then tr:set_direction("sendrecv") elseif dir == "inactive" then tr:set_direction("sendonly") end
+        return tr
+      end
     end
   end
   return self:add_transceiver(track, { direction = "sendrecv" })
@@ -533,7 +556,7 @@ function PC:remove_track(what)
   local ok, e, n = check_open(self)
   if not ok then return nil, e, n end
   local tr
-  for _, t in ipairs(self._tr_order) do
+  for _, t in ipairs(ordered_transceivers(self)) do
     if t == what or t.sender == what or (what ~= nil and t.sender.track == what) then tr = t; break end
   end
   if not tr then
@@ -552,9 +575,7 @@ end
 
 --- pc:get_transceivers() -> { transceiver, ... } in creation order.
 function PC:get_transceivers()
-  local out = {}
-  for i, tr in ipairs(self._tr_order) do out[i] = tr end
-  return out
+  return ordered_transceivers(self)
 end
 
 --- pc:restart_ice(): the next offer carries new ICE credentials.
@@ -831,7 +852,7 @@ return function(rtc, core)
     local raw, err2, name2 = core.peer_connection(c)
     if not raw then return nil, err2, name2 end
     local pc = setmetatable({ _core = raw, _listeners = {}, _channels = {}, _gather_waiters = {}, _rtc = rtc,
-                              _transceivers = {}, _tr_order = {}, _servers = c.servers, id = raw:id() }, PC)
+                              _transceivers = {}, _servers = c.servers, id = raw:id() }, PC)
     rtc._peer_connections[pc] = true   -- weak: rtc.peer_connections() lists the live ones
     raw:on("event", function(name3, a, b, c2, d, e, f) dispatch(pc, name3, a, b, c2, d, e, f) end)
     return pc

@@ -804,6 +804,8 @@ static int pc_tr_info(lua_State *L)
     if ((int)i.current_direction >= 0) set_str(L, "current_direction", rtc_media_direction_name(i.current_direction));
     set_bool(L, "negotiated", i.negotiated);
     set_bool(L, "stopped", i.stopped);
+    set_bool(L, "removed", i.removed);
+    set_bool(L, "has_sent", i.has_sent);
     if (i.codec >= 0) {
         set_str(L, "codec", rtc_codec_name((rtc_codec_id)i.codec));
         set_int(L, "payload_type", i.pt);

@@ -587,6 +587,8 @@ int rtc_pc_transceiver_info(rtc_pc *pc, int tr, rtc_transceiver_info *out)
     out->current_direction = (rtc_media_direction)t->current;
     out->negotiated = t->negotiated;
     out->stopped = t->stopped;
+    out->removed = t->removed;
+    out->has_sent = t->has_sent;
     out->codec = t->codec;
     out->pt = t->pt;
     out->rtx_pt = t->rtx_pt;

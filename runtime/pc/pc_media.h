@@ -72,6 +72,9 @@ typedef struct rtc_transceiver_info {
     const char *mid;             /* owned by the pc; "" until negotiated */
     rtc_media_direction direction, current_direction;  /* current: -1 until negotiated */
     bool negotiated, stopped;
+    bool removed;                /* dropped by rolling back the remote offer that made it */
+    bool has_sent;               /* current_direction has been sendrecv or sendonly (W3C
+                                  * addTrack reuses only a transceiver that never sent) */
     int codec;                   /* rtc_codec_id of the negotiated codec, -1 */
     uint8_t pt, rtx_pt;          /* rtx_pt 0 = no RTX */
     uint8_t red_pt;              /* audio: RED (RFC 2198) carrying pt, 0 = not negotiated */

@@ -33,6 +33,7 @@ typedef struct pc_tr {
     bool from_offer;                     /* created by applying the pending remote offer */
     bool app_changed;                    /* the application set its direction since (addTrack) */
     bool removed;                        /* dropped by a rollback: no section, never matched */
+    bool has_sent;                       /* current has been sendrecv or sendonly */
     uint32_t ssrc, rtx_ssrc;             /* ours, drawn at creation */
     char track_id[40];
 

@@ -408,6 +408,7 @@ static void negotiate(rtc_pc *pc, pc_tr *t, int index)
     remote_ssrcs(rm, &ms, &xs);
     if (ms && !t->nlayers) { t->remote_ssrc = ms; t->remote_rtx_ssrc = xs; }
     t->current = from_sdp_dir(rtc_sdp_media_direction(pc->local, lm));
+    if (pc__dir_sends(t->current)) t->has_sent = true;
     if (pc__dir_sends(from_sdp_dir(rtc_sdp_media_direction(pc->remote, rm)))) pc__media_emit_track(pc, t);
 }
 

@@ -1,0 +1,107 @@
+-- The W3C transceiver / sender / receiver API between two luartc peers in one process:
+-- one transceiver list shared by C and Lua, attribute setters, senders and receivers,
+-- and renegotiation that changes what a transceiver carries.
+local rtc = require "rtc"
+local loop = require "support.loop"
+local run_task, wait_for = loop.run_task, loop.wait_for
+
+local LOCAL = { bind_addresses = { "127.0.0.1" } }
+
+local function fake_frame(kind, i)
+  if kind == "audio" then return "\x78" .. string.rep(string.char(i % 256), 60) end
+  return "\x10\0\0\x9d\x01\x2a" .. string.rep(string.char(i % 256), 300)
+end
+
+-- a offers, b answers; both with all candidates, then both connected.
+local function negotiate(a, b, before_answer)
+  assert(a:set_local_description())
+  a:wait_gathering_complete()
+  assert(b:set_remote_description(a.local_description))
+  if before_answer then before_answer() end
+  assert(b:set_local_description())
+  b:wait_gathering_complete()
+  assert(a:set_remote_description(b.local_description))
+  wait_for(function() return a.connection_state == "connected" and b.connection_state == "connected" end, "connected")
+end
+
+-- Writes frames on track until `got()` is true.
+local function pump(track, got, what)
+  local ts, i = 0, 0
+  wait_for(function()
+    i = i + 1
+    ts = ts + (track.kind == "audio" and 960 or 3000)
+    track:write_frame { data = fake_frame(track.kind, i), timestamp = ts }
+    return got()
+  end, what)
+end
+
+describe("peer_connection transceivers", function()
+  it("shows the transceivers a remote recvonly offer creates; add_track then answers with media", function()
+    run_task(function()
+      local a = assert(rtc.peer_connection(LOCAL))
+      local b = assert(rtc.peer_connection(LOCAL))
+      local viewer = assert(a:add_transceiver("video", { direction = "recvonly" }))
+      local frames = 0
+      a:on("track", function(track) track:on("frame", function() frames = frames + 1 end) end)
+      local track = rtc.media_track("video")
+      local reused
+      negotiate(a, b, function()
+        -- the standard answerer order: apply the offer, add the track, answer
+        local trs = b:get_transceivers()
+        assert.equal(1, #trs)
+        assert.equal("video", trs[1].kind)
+        assert.equal("0", trs[1].mid)
+        assert.equal("recvonly", trs[1].direction)
+        reused = assert(b:add_track(track))
+        assert.equal(trs[1], reused)
+        assert.equal(1, #b:get_transceivers())
+      end)
+      assert.matches("m=video[^\n]*\n.-a=sendonly", b.local_description.sdp)
+      assert.equal("sendonly", reused.current_direction)
+      assert.equal("recvonly", viewer.current_direction)
+      pump(track, function() return frames > 3 end, "frames at the viewer")
+      a:close(); b:close()
+    end)
+  end)
+
+  it("lists each transceiver once whoever created it, and drops those a rollback removes", function()
+    run_task(function()
+      local a = assert(rtc.peer_connection(LOCAL))
+      local b = assert(rtc.peer_connection(LOCAL))
+      a:add_transceiver("audio")
+      a:add_transceiver("video")
+      assert(a:set_local_description())
+      local own = assert(b:add_transceiver("audio", { direction = "recvonly" }))
+      assert(b:set_remote_description(a.local_description))
+      local trs = b:get_transceivers()
+      assert.equal(2, #trs)
+      assert.equal(own, trs[1])                    -- JSEP 5.10: ours takes the audio section
+      assert.equal("0", own.mid)
+      assert.equal("video", trs[2].kind)
+      assert.equal("1", trs[2].mid)
+      assert(b:set_remote_description { type = "rollback" })
+      trs = b:get_transceivers()
+      assert.equal(1, #trs)
+      assert.equal(own, trs[1])
+      assert.is_nil(own.mid)
+      a:close(); b:close()
+    end)
+  end)
+
+  it("add_track does not reuse a transceiver that has sent", function()
+    run_task(function()
+      local a = assert(rtc.peer_connection(LOCAL))
+      local b = assert(rtc.peer_connection(LOCAL))
+      local t1 = rtc.media_track("audio")
+      local tr1 = assert(a:add_track(t1))
+      negotiate(a, b)
+      assert(a:remove_track(tr1.sender))
+      local tr2 = assert(a:add_track(rtc.media_track("audio")))
+      assert.are_not.equal(tr1, tr2)
+      assert.equal(2, #a:get_transceivers())
+      local _, err = a:add_track(tr2.sender.track)
+      assert.matches("^InvalidAccessError", err)
+      a:close(); b:close()
+    end)
+  end)
+end)

@@ -105,3 +105,53 @@ describe("peer_connection transceivers", function()
     end)
   end)
 end)
+
+describe("peer_connection attribute setters", function()
+  it("tr.direction = dir negotiates that direction; negotiated attributes are read-only", function()
+    run_task(function()
+      local a = assert(rtc.peer_connection(LOCAL))
+      local b = assert(rtc.peer_connection(LOCAL))
+      local tr = assert(a:add_transceiver("audio"))
+      tr.direction = "recvonly"
+      assert.equal("recvonly", tr.direction)
+      assert.matches("a=recvonly", assert(a:create_offer()).sdp)
+      negotiate(a, b)
+      assert.equal("recvonly", tr.current_direction)
+      assert.has_error(function() tr.direction = "upward" end,
+        "attribute 'direction' must be sendrecv, sendonly, recvonly or inactive")
+      assert.has_error(function() tr.mid = "7" end, "attribute 'mid' is read-only")
+      assert.has_error(function() a.signaling_state = "stable" end, "attribute 'signaling_state' is read-only")
+      a:close(); b:close()
+    end)
+  end)
+
+  it("pc.ontrack, dc.onmessage and friends are handlers; assigning again replaces", function()
+    run_task(function()
+      local a = assert(rtc.peer_connection(LOCAL))
+      local b = assert(rtc.peer_connection(LOCAL))
+      local tracks, first, states = 0, 0, {}
+      b.ontrack = function() first = first + 1 end
+      b.ontrack = function(track) tracks = tracks + 1; assert.equal("video", track.kind) end
+      assert.is_function(b.ontrack)
+      b:on("connectionstatechange", function(s) states[#states + 1] = s end)
+      local got
+      b.ondatachannel = function(dc) dc.onmessage = function(m) got = m end end
+      a:add_track(rtc.media_track("video"))
+      local dc = a:create_data_channel("chat")
+      local opened = false
+      dc.onopen = function() opened = true end
+      negotiate(a, b)
+      wait_for(function() return opened end, "channel open")
+      dc:send("hi")
+      wait_for(function() return got == "hi" end, "the message")
+      assert.equal(1, tracks)
+      assert.equal(0, first)
+      assert.is_true(#states > 0)                -- on() listeners stay beside the handler
+      assert.has_error(function() b.ontrack = 5 end, "attribute 'ontrack' must be a function or nil")
+      assert.has_error(function() dc.label = "x" end, "attribute 'label' is read-only")
+      b.ontrack = nil
+      assert.is_nil(b.ontrack)
+      a:close(); b:close()
+    end)
+  end)
+end)

@@ -46,6 +46,41 @@ local function on(obj, valid, ev, fn)
   return obj
 end
 
+-- W3C event handler attributes (pc.ontrack = fn, dc.onmessage = fn, track.onended = fn):
+-- one slot per event beside the listeners `on` adds; assigning replaces the previous
+-- handler, nil removes it. Returns true when `k` names such an attribute.
+local function set_handler(obj, valid, k, v)
+  local ev = type(k) == "string" and k:match("^on(.+)$")
+  if not ev or not valid[ev] then return false end
+  if v ~= nil and type(v) ~= "function" and not (getmetatable(v) or {}).__call then
+    error("attribute '" .. k .. "' must be a function or nil", 3)
+  end
+  local slots = rawget(obj, "_handlers")
+  if not slots then slots = {}; rawset(obj, "_handlers", slots) end
+  local old = slots[ev]
+  local list = obj._listeners[ev]
+  if old and list then
+    for i = #list, 1, -1 do if list[i] == old then table.remove(list, i); break end end
+  end
+  slots[ev] = v
+  if v ~= nil then
+    list = obj._listeners[ev] or {}
+    obj._listeners[ev] = list
+    list[#list + 1] = v
+  end
+  return true
+end
+
+local function get_handler(obj, k)
+  local ev = type(k) == "string" and k:match("^on(.+)$")
+  local slots = ev and rawget(obj, "_handlers")
+  return slots and slots[ev]
+end
+
+local function read_only(k, level)
+  error("attribute '" .. tostring(k) .. "' is read-only", level + 1)
+end
+
 -- {====== data channels ======
 local function new_dc(pc, handle)
   local dc = setmetatable({ _pc = pc, _h = handle, _listeners = {} }, DC)
@@ -62,6 +97,8 @@ local dc_fields = {
 DC.__index = function(self, k)
   local m = rawget(DC, k)
   if m then return m end
+  local hf = get_handler(self, k)
+  if hf then return hf end
   -- A closed channel answers from the snapshot taken at close: its handle is released.
   local gone = self._pc._closed or rawget(self, "_closed")
   if k == "buffered_amount" then
@@ -80,6 +117,10 @@ DC.__index = function(self, k)
 end
 
 DC.__newindex = function(self, k, v)
+  if set_handler(self, DC_EVENTS, k, v) then return end
+  if dc_fields[k] or k == "buffered_amount" or k == "ready_state" then
+    if k ~= "buffered_amount_low_threshold" then read_only(k, 2) end
+  end
   if k == "buffered_amount_low_threshold" then
     if math.type(v) ~= "integer" or v < 0 then error("buffered_amount_low_threshold must be a non-negative integer", 2) end
     if not (self._pc._closed or rawget(self, "_closed")) then self._pc._core:dc_set_threshold(self._h, v) end
@@ -120,7 +161,15 @@ local function new_track(kind, remote, codec)
   return setmetatable({ kind = kind, id = id, remote = remote, codec = codec, _listeners = {} }, TRACK)
 end
 
-TRACK.__index = TRACK
+TRACK.__index = function(self, k)
+  local m = rawget(TRACK, k)
+  if m then return m end
+  return get_handler(self, k)
+end
+TRACK.__newindex = function(self, k, v)
+  if set_handler(self, TRACK_EVENTS, k, v) then return end
+  rawset(self, k, v)
+end
 TRACK.__name = "rtc.media_track"
 TRACK.__tostring = function(self)
   return string.format("rtc.media_track(%s %s%s)", self.remote and "remote" or "local", self.kind,
@@ -262,6 +311,18 @@ TR.__index = function(self, k)
   end
   return nil
 end
+-- tr.direction = "recvonly" is tr:set_direction (raising where that returns an error);
+-- the negotiated attributes are read-only.
+TR.__newindex = function(self, k, v)
+  if k == "direction" then
+    if not DIRECTIONS[v] then error("attribute 'direction' must be sendrecv, sendonly, recvonly or inactive", 2) end
+    local ok, err = self:set_direction(v)
+    if not ok then error(err, 2) end
+    return
+  end
+  if k == "mid" or k == "current_direction" or k == "codec" then read_only(k, 2) end
+  rawset(self, k, v)
+end
 TR.__tostring = function(self) return string.format("rtc.transceiver(%s %s)", self.kind, tostring(self.mid)) end
 
 --- tr:set_direction("sendrecv"|"sendonly"|"recvonly"|"inactive"): used at the next negotiation.
@@ -381,6 +442,8 @@ local STATE_FIELDS = { signaling_state = 1, ice_gathering_state = 2, ice_connect
 PC.__index = function(self, k)
   local m = rawget(PC, k)
   if m then return m end
+  local hf = get_handler(self, k)
+  if hf then return hf end
   local si = STATE_FIELDS[k]
   if si then
     if self._closed then return k == "ice_gathering_state" and "complete" or "closed" end
@@ -394,6 +457,14 @@ PC.__index = function(self, k)
     return { type = t, sdp = sdp }
   end
   return nil
+end
+-- pc.ontrack = fn and the other handler attributes work as in W3C; the state and
+-- description attributes are read-only.
+local PC_READ_ONLY = { local_description = true, remote_description = true }
+PC.__newindex = function(self, k, v)
+  if set_handler(self, PC_EVENTS, k, v) then return end
+  if STATE_FIELDS[k] or PC_READ_ONLY[k] then read_only(k, 2) end
+  rawset(self, k, v)
 end
 PC.__name = "rtc.peer_connection"
 PC.__tostring = function(self) return "rtc.peer_connection(" .. (self._closed and "closed" or self.connection_state) .. ")" end

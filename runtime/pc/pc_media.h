@@ -50,6 +50,10 @@ int rtc_pc_add_transceiver(rtc_pc *pc, const rtc_transceiver_init *init, rtc_tim
  * negotiationneeded when it changes). RTC_ENOTFOUND for a bad handle. */
 int rtc_pc_transceiver_set_direction(rtc_pc *pc, int tr, rtc_media_direction dir, rtc_time now);
 int rtc_pc_transceiver_count(const rtc_pc *pc);                 /* handles are 0..count-1 */
+/* The preferred codec (rtc_codec_id, -1 = none) from the next description on: our offers
+ * list it first, our answers pick it when offered. A renegotiation that changes the codec
+ * restarts the transceiver's streams. RTC_EINVAL for a codec of the other kind. */
+int rtc_pc_transceiver_set_codec(rtc_pc *pc, int tr, int codec);
 /* Ask to receive stereo Opus: our Opus fmtp (offer or answer) says stereo=1 from the
  * next description we create on. Audio transceivers only (RTC_EINVAL otherwise). */
 int rtc_pc_transceiver_set_stereo(rtc_pc *pc, int tr, bool stereo);

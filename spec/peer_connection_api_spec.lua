@@ -155,3 +155,43 @@ describe("peer_connection attribute setters", function()
     end)
   end)
 end)
+
+describe("peer_connection codecs, senders and receivers", function()
+  it("set_codec_preferences changes the codec by renegotiation; media flows in the new one", function()
+    run_task(function()
+      local a = assert(rtc.peer_connection(LOCAL))
+      local b = assert(rtc.peer_connection(LOCAL))
+      local caps = rtc.capabilities("video").codecs
+      assert.equal("video/VP8", caps[1].mime_type)
+      assert.has_error(function() rtc.capabilities("text") end)
+      local track = rtc.media_track("video")
+      local tr = assert(a:add_track(track))
+      local codecs, remote = {}, nil
+      b:on("track", function(t) remote = t; t:on("frame", function(f) codecs[#codecs + 1] = f.codec end) end)
+      negotiate(a, b)
+      assert.equal("VP8", tr.codec)
+      pump(track, function() return #codecs > 2 end, "VP8 frames")
+      local _, err = tr:set_codec_preferences { { mime_type = "audio/opus" } }
+      assert.matches("^InvalidModificationError", err)
+      for _, c in ipairs(caps) do
+        if c.mime_type == "video/VP9" then assert(tr:set_codec_preferences { c }) end
+      end
+      negotiate(a, b)
+      assert.equal("VP9", tr.codec)
+      assert.equal("VP9", b:get_transceivers()[1].codec)
+      codecs = {}
+      local ts = 0
+      wait_for(function()
+        ts = ts + 3000
+        -- a VP9 keyframe: profile 0, show_frame, frame marker
+        track:write_frame { data = "\x82\x49\x83\x42\x00" .. string.rep("\x55", 200), timestamp = ts, keyframe = true }
+        return #codecs > 2
+      end, "VP9 frames")
+      for _, c in ipairs(codecs) do assert.equal("VP9", c) end
+      assert.equal(tr.sender, a:get_senders()[1])
+      assert.equal(remote, b:get_receivers()[1].track)
+      assert.equal(1, #b:get_senders())
+      a:close(); b:close()
+    end)
+  end)
+end)

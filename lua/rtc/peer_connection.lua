@@ -332,6 +332,41 @@ function TR:set_direction(dir)
   return self._pc._core:tr_set_direction(self._h, dir)
 end
 
+-- What rtc.capabilities(kind) lists: the codecs luartc packetizes, in our offer order.
+local CAPABILITIES = {
+  audio = { { mime_type = "audio/opus", clock_rate = 48000, channels = 2 } },
+  video = { { mime_type = "video/VP8", clock_rate = 90000 }, { mime_type = "video/VP9", clock_rate = 90000 },
+            { mime_type = "video/H264", clock_rate = 90000 }, { mime_type = "video/AV1", clock_rate = 90000 } },
+}
+
+--- tr:set_codec_preferences(codecs): codecs as rtc.capabilities(kind).codecs lists them
+--- (a table of {mime_type=}); the first is offered first and picked when answering.
+--- nil or {} goes back to the default order. Takes effect at the next negotiation.
+function TR:set_codec_preferences(codecs)
+  if codecs ~= nil and type(codecs) ~= "table" then
+    error("bad argument #1 to 'set_codec_preferences' (table of codecs expected)", 2)
+  end
+  local name
+  if codecs and codecs[1] ~= nil then
+    local c = codecs[1]
+    local mime = type(c) == "table" and c.mime_type
+    local k
+    if type(mime) == "string" then k = mime:match("^(%a+)/.+$") end
+    if not k then error("bad argument #1 to 'set_codec_preferences' (codecs[1].mime_type expected)", 2) end
+    if k:lower() ~= self.kind then
+      return nil, "InvalidModificationError: " .. mime .. " is not a " .. self.kind .. " codec", "InvalidModificationError"
+    end
+    for _, cap in ipairs(CAPABILITIES[self.kind]) do
+      if cap.mime_type:lower() == mime:lower() then name = cap.mime_type:match("/(.+)$") end
+    end
+    if not name then
+      return nil, "InvalidModificationError: " .. mime .. " is not in rtc.capabilities", "InvalidModificationError"
+    end
+  end
+  if self._pc._closed then return nil, "InvalidStateError: the peer connection is closed", "InvalidStateError" end
+  return self._pc._core:tr_set_codec(self._h, name)
+end
+
 --- tr.sender:replace_track(track)
 local function attach(tr, track)
   if track.remote then error("a remote track cannot be sent", 3) end
@@ -649,6 +684,18 @@ function PC:get_transceivers()
   return ordered_transceivers(self)
 end
 
+--- pc:get_senders() / pc:get_receivers(): those of the transceivers, in creation order.
+function PC:get_senders()
+  local out = {}
+  for i, tr in ipairs(ordered_transceivers(self)) do out[i] = tr.sender end
+  return out
+end
+function PC:get_receivers()
+  local out = {}
+  for i, tr in ipairs(ordered_transceivers(self)) do out[i] = tr.receiver end
+  return out
+end
+
 --- pc:restart_ice(): the next offer carries new ICE credentials.
 function PC:restart_ice()
   local ok, e, n = check_open(self)
@@ -927,6 +974,16 @@ return function(rtc, core)
     rtc._peer_connections[pc] = true   -- weak: rtc.peer_connections() lists the live ones
     raw:on("event", function(name3, a, b, c2, d, e, f) dispatch(pc, name3, a, b, c2, d, e, f) end)
     return pc
+  end
+
+  --- rtc.capabilities("audio"|"video") -> {codecs = {{mime_type=, clock_rate=[, channels=]}, ...}}
+  --- (RTCRtpSender.getCapabilities).
+  function rtc.capabilities(kind)
+    local caps = CAPABILITIES[kind]
+    if not caps then error("bad argument #1 to 'capabilities' (\"audio\" or \"video\" expected)", 2) end
+    local out = {}
+    for i, c in ipairs(caps) do out[i] = { mime_type = c.mime_type, clock_rate = c.clock_rate, channels = c.channels } end
+    return { codecs = out }
   end
 
   --- rtc.media_track(kind[, {codec=}]) -> a local track to give to pc:add_track(); frames

@@ -81,6 +81,30 @@ local function read_only(k, level)
   error("attribute '" .. tostring(k) .. "' is read-only", level + 1)
 end
 
+-- Tasks in pc:wait_connected() / dc:wait_open(): kept in obj[key], woken once with err
+-- nil (the state came) or the reason it cannot come any more.
+local function wait_state(obj, key, fname)
+  local co, main = coroutine.running()
+  if main or not coroutine.isyieldable() then error(fname .. ": must be called from a task (coroutine)", 3) end
+  local list = rawget(obj, key)
+  if not list then list = {}; rawset(obj, key, list) end
+  local w = { co = co }
+  list[#list + 1] = w
+  repeat coroutine.yield() until w.done
+  if w.err then return nil, w.err, w.err:match("^(%a+)") end
+  return true
+end
+
+local function wake_state(obj, key, err)
+  local list = rawget(obj, key)
+  if not list then return end
+  rawset(obj, key, nil)
+  for _, w in ipairs(list) do
+    w.done, w.err = true, err
+    RTC._wake_soon(w.co)
+  end
+end
+
 -- {====== data channels ======
 local function new_dc(pc, handle)
   local dc = setmetatable({ _pc = pc, _h = handle, _listeners = {} }, DC)
@@ -140,6 +164,17 @@ function DC:send(data, binary)
   if self._pc._closed then return nil, "InvalidStateError: the peer connection is closed", "InvalidStateError" end
   if self._closed then return nil, "InvalidStateError: data channel is not open", "InvalidStateError" end
   return self._pc._core:dc_send(self._h, data, binary and true or false)
+end
+
+--- dc:wait_open() -> true | nil, err: yields the calling task until the channel is open;
+--- nil, "InvalidStateError: ..." when it (or its connection) closes first.
+function DC:wait_open()
+  local st = self.ready_state
+  if st == "open" then return true end
+  if st == "closed" or st == "closing" then
+    return nil, "InvalidStateError: the data channel is " .. st, "InvalidStateError"
+  end
+  return wait_state(self, "_open_waiters", "dc:wait_open")
 end
 
 function DC:close()
@@ -439,7 +474,10 @@ local function dispatch(pc, name, a, b, c, d, e, f)
     emit(dc, "open")
   elseif name == "open" or name == "closing" or name == "bufferedamountlow" then
     local dc = pc._channels[a]
-    if dc then emit(dc, name) end
+    if dc then
+      emit(dc, name)
+      if name == "open" then wake_state(dc, "_open_waiters") end
+    end
   elseif name == "message" then
     local dc = pc._channels[a]
     if dc then emit(dc, "message", b, c) end
@@ -453,6 +491,7 @@ local function dispatch(pc, name, a, b, c, d, e, f)
       pc._channels[a] = nil
       if b then emit(dc, "error", b) end
       emit(dc, "close")
+      wake_state(dc, "_open_waiters", "InvalidStateError: the data channel closed")
     end
   elseif name == "icecandidateerror" then
     -- a = server IP, b = port, c = STUN error code (0: no answer, W3C's 701), d = reason
@@ -469,6 +508,10 @@ local function dispatch(pc, name, a, b, c, d, e, f)
     if a == "complete" then wake_gather_waiters(pc) end
   else
     emit(pc, name, a, b, c)
+    if name == "connectionstatechange" then
+      if a == "connected" then wake_state(pc, "_conn_waiters")
+      elseif a == "failed" then wake_state(pc, "_conn_waiters", "OperationError: the connection failed") end
+    end
   end
 end
 
@@ -732,6 +775,17 @@ function PC:wait_gathering_complete()
   return true
 end
 
+--- pc:wait_connected() -> true | nil, err: yields the calling task until the connection
+--- state is "connected"; nil, "OperationError: ..." when it fails, "InvalidStateError:
+--- ..." when it closes first.
+function PC:wait_connected()
+  if self._closed then return nil, "InvalidStateError: the peer connection is closed", "InvalidStateError" end
+  local st = self.connection_state
+  if st == "connected" then return true end
+  if st == "failed" then return nil, "OperationError: the connection failed", "OperationError" end
+  return wait_state(self, "_conn_waiters", "pc:wait_connected")
+end
+
 function PC:close()
   if self._closed then return true end
   -- Channels learn first; the C side sends its goodbyes and releases the sockets.
@@ -757,8 +811,12 @@ function PC:close()
       emit(dc, "close")
     end
   end
+  for _, dc in pairs(self._channels) do
+    wake_state(dc, "_open_waiters", "InvalidStateError: the peer connection was closed")
+  end
   emit(self, "signalingstatechange", "closed")
   emit(self, "connectionstatechange", "closed")
+  wake_state(self, "_conn_waiters", "InvalidStateError: the peer connection was closed")
   wake_gather_waiters(self, "InvalidStateError: the peer connection was closed before gathering completed")
   return true
 end

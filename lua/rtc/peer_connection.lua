@@ -46,6 +46,65 @@ local function on(obj, valid, ev, fn)
   return obj
 end
 
+-- W3C event handler attributes (pc.ontrack = fn, dc.onmessage = fn, track.onended = fn):
+-- one slot per event beside the listeners `on` adds; assigning replaces the previous
+-- handler, nil removes it. Returns true when `k` names such an attribute.
+local function set_handler(obj, valid, k, v)
+  local ev = type(k) == "string" and k:match("^on(.+)$")
+  if not ev or not valid[ev] then return false end
+  if v ~= nil and type(v) ~= "function" and not (getmetatable(v) or {}).__call then
+    error("attribute '" .. k .. "' must be a function or nil", 3)
+  end
+  local slots = rawget(obj, "_handlers")
+  if not slots then slots = {}; rawset(obj, "_handlers", slots) end
+  local old = slots[ev]
+  local list = obj._listeners[ev]
+  if old and list then
+    for i = #list, 1, -1 do if list[i] == old then table.remove(list, i); break end end
+  end
+  slots[ev] = v
+  if v ~= nil then
+    list = obj._listeners[ev] or {}
+    obj._listeners[ev] = list
+    list[#list + 1] = v
+  end
+  return true
+end
+
+local function get_handler(obj, k)
+  local ev = type(k) == "string" and k:match("^on(.+)$")
+  local slots = ev and rawget(obj, "_handlers")
+  return slots and slots[ev]
+end
+
+local function read_only(k, level)
+  error("attribute '" .. tostring(k) .. "' is read-only", level + 1)
+end
+
+-- Tasks in pc:wait_connected() / dc:wait_open(): kept in obj[key], woken once with err
+-- nil (the state came) or the reason it cannot come any more.
+local function wait_state(obj, key, fname)
+  local co, main = coroutine.running()
+  if main or not coroutine.isyieldable() then error(fname .. ": must be called from a task (coroutine)", 3) end
+  local list = rawget(obj, key)
+  if not list then list = {}; rawset(obj, key, list) end
+  local w = { co = co }
+  list[#list + 1] = w
+  repeat coroutine.yield() until w.done
+  if w.err then return nil, w.err, w.err:match("^(%a+)") end
+  return true
+end
+
+local function wake_state(obj, key, err)
+  local list = rawget(obj, key)
+  if not list then return end
+  rawset(obj, key, nil)
+  for _, w in ipairs(list) do
+    w.done, w.err = true, err
+    RTC._wake_soon(w.co)
+  end
+end
+
 -- {====== data channels ======
 local function new_dc(pc, handle)
   local dc = setmetatable({ _pc = pc, _h = handle, _listeners = {} }, DC)
@@ -62,6 +121,8 @@ local dc_fields = {
 DC.__index = function(self, k)
   local m = rawget(DC, k)
   if m then return m end
+  local hf = get_handler(self, k)
+  if hf then return hf end
   -- A closed channel answers from the snapshot taken at close: its handle is released.
   local gone = self._pc._closed or rawget(self, "_closed")
   if k == "buffered_amount" then
@@ -80,6 +141,10 @@ DC.__index = function(self, k)
 end
 
 DC.__newindex = function(self, k, v)
+  if set_handler(self, DC_EVENTS, k, v) then return end
+  if dc_fields[k] or k == "buffered_amount" or k == "ready_state" then
+    if k ~= "buffered_amount_low_threshold" then read_only(k, 2) end
+  end
   if k == "buffered_amount_low_threshold" then
     if math.type(v) ~= "integer" or v < 0 then error("buffered_amount_low_threshold must be a non-negative integer", 2) end
     if not (self._pc._closed or rawget(self, "_closed")) then self._pc._core:dc_set_threshold(self._h, v) end
@@ -101,6 +166,17 @@ function DC:send(data, binary)
   return self._pc._core:dc_send(self._h, data, binary and true or false)
 end
 
+--- dc:wait_open() -> true | nil, err: yields the calling task until the channel is open;
+--- nil, "InvalidStateError: ..." when it (or its connection) closes first.
+function DC:wait_open()
+  local st = self.ready_state
+  if st == "open" then return true end
+  if st == "closed" or st == "closing" then
+    return nil, "InvalidStateError: the data channel is " .. st, "InvalidStateError"
+  end
+  return wait_state(self, "_open_waiters", "dc:wait_open")
+end
+
 function DC:close()
   if self._pc._closed or self._closed then return true end
   return self._pc._core:dc_close(self._h)
@@ -120,7 +196,15 @@ local function new_track(kind, remote, codec)
   return setmetatable({ kind = kind, id = id, remote = remote, codec = codec, _listeners = {} }, TRACK)
 end
 
-TRACK.__index = TRACK
+TRACK.__index = function(self, k)
+  local m = rawget(TRACK, k)
+  if m then return m end
+  return get_handler(self, k)
+end
+TRACK.__newindex = function(self, k, v)
+  if set_handler(self, TRACK_EVENTS, k, v) then return end
+  rawset(self, k, v)
+end
 TRACK.__name = "rtc.media_track"
 TRACK.__tostring = function(self)
   return string.format("rtc.media_track(%s %s%s)", self.remote and "remote" or "local", self.kind,
@@ -203,6 +287,9 @@ function SENDER:transform_stats() return self._tr._pc._core:transform_stats(self
 function RECEIVER:transform_stats() return self._tr._pc._core:transform_stats(self._tr._h, "receive") end
 -- }===
 
+-- The C side holds the one list of transceivers (pc/pc_media.h: handles 0..count-1, in
+-- creation order); the Lua objects are views of it, made the first time a handle is
+-- seen, whoever created it (add_transceiver, or a remote offer).
 local function new_transceiver(pc, h, kind, remote_created)
   local tr = setmetatable({ _pc = pc, _h = h, kind = kind, _remote_created = remote_created,
                             sender = setmetatable({}, SENDER), receiver = setmetatable({}, RECEIVER) }, TR)
@@ -210,8 +297,38 @@ local function new_transceiver(pc, h, kind, remote_created)
   tr.receiver.track = new_track(kind, true)
   tr.receiver.track._tr = tr
   pc._transceivers[h] = tr
-  pc._tr_order[#pc._tr_order + 1] = tr
   return tr
+end
+
+-- Brings pc._transceivers in line with the C list: views for new handles, none for the
+-- transceivers a rolled-back remote offer removed. Every handle but `own` (the one
+-- add_transceiver just made) comes from a remote offer: _remote_created (lua/rtc/sfu.lua).
+local function sync_transceivers(pc, own)
+  if pc._closed then return end
+  local core = pc._core
+  local n = core:tr_count()
+  for h, tr in pairs(pc._transceivers) do
+    if h >= n or core:tr_info(h).removed then
+      pc._transceivers[h] = nil
+      if tr.sender.track then tr.sender.track._tr = nil end
+    end
+  end
+  for h = 0, n - 1 do
+    if not pc._transceivers[h] then
+      local info = core:tr_info(h)
+      if not info.removed then new_transceiver(pc, h, info.kind, h ~= own) end
+    end
+  end
+end
+
+-- The transceivers in creation order.
+local function ordered_transceivers(pc)
+  sync_transceivers(pc)
+  local hs = {}
+  for h in pairs(pc._transceivers) do hs[#hs + 1] = h end
+  table.sort(hs)
+  for i, h in ipairs(hs) do hs[i] = pc._transceivers[h] end
+  return hs
 end
 
 TR.__name = "rtc.transceiver"
@@ -219,13 +336,27 @@ TR.__index = function(self, k)
   local m = rawget(TR, k)
   if m then return m end
   if k == "mid" or k == "direction" or k == "current_direction" or k == "codec" then
-    local info = self._pc._closed and self._info or self._pc._core:tr_info(self._h)
+    -- closed, or removed by a rollback: what it said last
+    local gone = self._pc._closed or self._pc._transceivers[self._h] ~= self
+    local info = gone and self._info or self._pc._core:tr_info(self._h)
     self._info = info
     if not info then return nil end
     if k == "mid" then return info.mid ~= "" and info.mid or nil end
     return info[k]
   end
   return nil
+end
+-- tr.direction = "recvonly" is tr:set_direction (raising where that returns an error);
+-- the negotiated attributes are read-only.
+TR.__newindex = function(self, k, v)
+  if k == "direction" then
+    if not DIRECTIONS[v] then error("attribute 'direction' must be sendrecv, sendonly, recvonly or inactive", 2) end
+    local ok, err = self:set_direction(v)
+    if not ok then error(err, 2) end
+    return
+  end
+  if k == "mid" or k == "current_direction" or k == "codec" then read_only(k, 2) end
+  rawset(self, k, v)
 end
 TR.__tostring = function(self) return string.format("rtc.transceiver(%s %s)", self.kind, tostring(self.mid)) end
 
@@ -234,6 +365,41 @@ function TR:set_direction(dir)
   if not DIRECTIONS[dir] then error("bad argument #1 to 'set_direction' (unknown direction)", 2) end
   if self._pc._closed then return nil, "InvalidStateError: the peer connection is closed", "InvalidStateError" end
   return self._pc._core:tr_set_direction(self._h, dir)
+end
+
+-- What rtc.capabilities(kind) lists: the codecs luartc packetizes, in our offer order.
+local CAPABILITIES = {
+  audio = { { mime_type = "audio/opus", clock_rate = 48000, channels = 2 } },
+  video = { { mime_type = "video/VP8", clock_rate = 90000 }, { mime_type = "video/VP9", clock_rate = 90000 },
+            { mime_type = "video/H264", clock_rate = 90000 }, { mime_type = "video/AV1", clock_rate = 90000 } },
+}
+
+--- tr:set_codec_preferences(codecs): codecs as rtc.capabilities(kind).codecs lists them
+--- (a table of {mime_type=}); the first is offered first and picked when answering.
+--- nil or {} goes back to the default order. Takes effect at the next negotiation.
+function TR:set_codec_preferences(codecs)
+  if codecs ~= nil and type(codecs) ~= "table" then
+    error("bad argument #1 to 'set_codec_preferences' (table of codecs expected)", 2)
+  end
+  local name
+  if codecs and codecs[1] ~= nil then
+    local c = codecs[1]
+    local mime = type(c) == "table" and c.mime_type
+    local k
+    if type(mime) == "string" then k = mime:match("^(%a+)/.+$") end
+    if not k then error("bad argument #1 to 'set_codec_preferences' (codecs[1].mime_type expected)", 2) end
+    if k:lower() ~= self.kind then
+      return nil, "InvalidModificationError: " .. mime .. " is not a " .. self.kind .. " codec", "InvalidModificationError"
+    end
+    for _, cap in ipairs(CAPABILITIES[self.kind]) do
+      if cap.mime_type:lower() == mime:lower() then name = cap.mime_type:match("/(.+)$") end
+    end
+    if not name then
+      return nil, "InvalidModificationError: " .. mime .. " is not in rtc.capabilities", "InvalidModificationError"
+    end
+  end
+  if self._pc._closed then return nil, "InvalidStateError: the peer connection is closed", "InvalidStateError" end
+  return self._pc._core:tr_set_codec(self._h, name)
 end
 
 --- tr.sender:replace_track(track)
@@ -248,7 +414,8 @@ end
 local function media_dispatch(pc, name, h, a, b, c, d, e)
   local tr = pc._transceivers[h]
   if name == "track" then
-    if not tr then tr = new_transceiver(pc, h, a, true) end
+    if not tr then sync_transceivers(pc); tr = pc._transceivers[h] end
+    if not tr then return end
     tr.receiver.track.mid = b
     emit(pc, "track", tr.receiver.track, tr)
   elseif name == "frame" then
@@ -307,7 +474,10 @@ local function dispatch(pc, name, a, b, c, d, e, f)
     emit(dc, "open")
   elseif name == "open" or name == "closing" or name == "bufferedamountlow" then
     local dc = pc._channels[a]
-    if dc then emit(dc, name) end
+    if dc then
+      emit(dc, name)
+      if name == "open" then wake_state(dc, "_open_waiters") end
+    end
   elseif name == "message" then
     local dc = pc._channels[a]
     if dc then emit(dc, "message", b, c) end
@@ -321,6 +491,7 @@ local function dispatch(pc, name, a, b, c, d, e, f)
       pc._channels[a] = nil
       if b then emit(dc, "error", b) end
       emit(dc, "close")
+      wake_state(dc, "_open_waiters", "InvalidStateError: the data channel closed")
     end
   elseif name == "icecandidateerror" then
     -- a = server IP, b = port, c = STUN error code (0: no answer, W3C's 701), d = reason
@@ -337,6 +508,10 @@ local function dispatch(pc, name, a, b, c, d, e, f)
     if a == "complete" then wake_gather_waiters(pc) end
   else
     emit(pc, name, a, b, c)
+    if name == "connectionstatechange" then
+      if a == "connected" then wake_state(pc, "_conn_waiters")
+      elseif a == "failed" then wake_state(pc, "_conn_waiters", "OperationError: the connection failed") end
+    end
   end
 end
 
@@ -345,6 +520,8 @@ local STATE_FIELDS = { signaling_state = 1, ice_gathering_state = 2, ice_connect
 PC.__index = function(self, k)
   local m = rawget(PC, k)
   if m then return m end
+  local hf = get_handler(self, k)
+  if hf then return hf end
   local si = STATE_FIELDS[k]
   if si then
     if self._closed then return k == "ice_gathering_state" and "complete" or "closed" end
@@ -358,6 +535,14 @@ PC.__index = function(self, k)
     return { type = t, sdp = sdp }
   end
   return nil
+end
+-- pc.ontrack = fn and the other handler attributes work as in W3C; the state and
+-- description attributes are read-only.
+local PC_READ_ONLY = { local_description = true, remote_description = true }
+PC.__newindex = function(self, k, v)
+  if set_handler(self, PC_EVENTS, k, v) then return end
+  if STATE_FIELDS[k] or PC_READ_ONLY[k] then read_only(k, 2) end
+  rawset(self, k, v)
 end
 PC.__name = "rtc.peer_connection"
 PC.__tostring = function(self) return "rtc.peer_connection(" .. (self._closed and "closed" or self.connection_state) .. ")" end
@@ -428,27 +613,8 @@ function PC:set_remote_description(desc)
   end
   local ok2, err, name = self._core:set_remote(t, desc.sdp)
   if not ok2 then return nil, err, name end
-  if t == "offer" then
-    -- As in W3C setRemoteDescription, the transceivers an offer creates are in
-    -- get_transceivers() at once, also those the peer does not send on (a recvonly
-    -- offer raises no "track" event): answering code attaches what it sends to them.
-    for h = 0, self._core:tr_count() - 1 do
-      if not self._transceivers[h] then
-        local info = self._core:tr_info(h)
-        if info then new_transceiver(self, h, info.kind, true) end
-      end
-    end
-  end
-  if t == "rollback" then
-    -- The transceivers the offer created are gone (the last handles): so are their objects.
-    local n2 = self._core:tr_count()
-    for h in pairs(self._transceivers) do
-      if h >= n2 then self._transceivers[h] = nil end
-    end
-    local order = {}
-    for _, tr in ipairs(self._tr_order) do if tr._h < n2 then order[#order + 1] = tr end end
-    self._tr_order = order
-  end
+  -- A remote offer may have created transceivers; a rollback may have removed them.
+  sync_transceivers(self)
   return ok2
 end
 
@@ -504,23 +670,29 @@ function PC:add_transceiver(what, opts)
   if opts.stereo and kind ~= "audio" then error("bad argument #2 to 'add_transceiver' (stereo is for audio)", 2) end
   local h, err, name = self._core:add_transceiver(kind, dir, codec, opts.stereo and true or false)
   if not h then return nil, err, name end
-  local tr = new_transceiver(self, h, kind, false)
+  sync_transceivers(self, h)
+  local tr = self._transceivers[h]
   if track then attach(tr, track) end
   return tr
 end
 
---- pc:add_track(track) -> transceiver. Reuses a transceiver a remote offer created for
---- this kind that sends nothing yet (then it becomes sendrecv), as JSEP's addTrack does.
+--- pc:add_track(track) -> transceiver. As W3C addTrack: reuses a transceiver of this
+--- kind that has no track, is not stopped and has never sent (one a remote offer
+--- created, typically), making it send (recvonly -> sendrecv, inactive -> sendonly).
 function PC:add_track(track)
   if type(track) ~= "table" or getmetatable(track) ~= TRACK then error("bad argument #1 to 'add_track' (track expected)", 2) end
   local ok, e, n = check_open(self)
   if not ok then return nil, e, n end
-  for _, tr in ipairs(self._tr_order) do
-    if tr._remote_created and not tr.sender.track and tr.kind == track.kind then
-      attach(tr, track)
-      local dir = tr.direction
-      if dir == "recvonly" then tr:set_direction("sendrecv") elseif dir == "inactive" then tr:set_direction("sendonly") end
-      return tr
+  if track._tr then return nil, "InvalidAccessError: the track is already sent by a transceiver", "InvalidAccessError" end
+  for _, tr in ipairs(ordered_transceivers(self)) do
+    if not tr.sender.track and tr.kind == track.kind then
+      local info = self._core:tr_info(tr._h)
+      if not info.stopped and not info.has_sent then
+        attach(tr, track)
+        local dir = info.direction
+        if dir == "recvonly" then tr:set_direction("sendrecv") elseif dir == "inactive" then tr:set_direction("sendonly") end
+        return tr
+      end
     end
   end
   return self:add_transceiver(track, { direction = "sendrecv" })
@@ -533,7 +705,7 @@ function PC:remove_track(what)
   local ok, e, n = check_open(self)
   if not ok then return nil, e, n end
   local tr
-  for _, t in ipairs(self._tr_order) do
+  for _, t in ipairs(ordered_transceivers(self)) do
     if t == what or t.sender == what or (what ~= nil and t.sender.track == what) then tr = t; break end
   end
   if not tr then
@@ -552,8 +724,18 @@ end
 
 --- pc:get_transceivers() -> { transceiver, ... } in creation order.
 function PC:get_transceivers()
+  return ordered_transceivers(self)
+end
+
+--- pc:get_senders() / pc:get_receivers(): those of the transceivers, in creation order.
+function PC:get_senders()
   local out = {}
-  for i, tr in ipairs(self._tr_order) do out[i] = tr end
+  for i, tr in ipairs(ordered_transceivers(self)) do out[i] = tr.sender end
+  return out
+end
+function PC:get_receivers()
+  local out = {}
+  for i, tr in ipairs(ordered_transceivers(self)) do out[i] = tr.receiver end
   return out
 end
 
@@ -593,6 +775,17 @@ function PC:wait_gathering_complete()
   return true
 end
 
+--- pc:wait_connected() -> true | nil, err: yields the calling task until the connection
+--- state is "connected"; nil, "OperationError: ..." when it fails, "InvalidStateError:
+--- ..." when it closes first.
+function PC:wait_connected()
+  if self._closed then return nil, "InvalidStateError: the peer connection is closed", "InvalidStateError" end
+  local st = self.connection_state
+  if st == "connected" then return true end
+  if st == "failed" then return nil, "OperationError: the connection failed", "OperationError" end
+  return wait_state(self, "_conn_waiters", "pc:wait_connected")
+end
+
 function PC:close()
   if self._closed then return true end
   -- Channels learn first; the C side sends its goodbyes and releases the sockets.
@@ -618,8 +811,12 @@ function PC:close()
       emit(dc, "close")
     end
   end
+  for _, dc in pairs(self._channels) do
+    wake_state(dc, "_open_waiters", "InvalidStateError: the peer connection was closed")
+  end
   emit(self, "signalingstatechange", "closed")
   emit(self, "connectionstatechange", "closed")
+  wake_state(self, "_conn_waiters", "InvalidStateError: the peer connection was closed")
   wake_gather_waiters(self, "InvalidStateError: the peer connection was closed before gathering completed")
   return true
 end
@@ -831,10 +1028,20 @@ return function(rtc, core)
     local raw, err2, name2 = core.peer_connection(c)
     if not raw then return nil, err2, name2 end
     local pc = setmetatable({ _core = raw, _listeners = {}, _channels = {}, _gather_waiters = {}, _rtc = rtc,
-                              _transceivers = {}, _tr_order = {}, _servers = c.servers, id = raw:id() }, PC)
+                              _transceivers = {}, _servers = c.servers, id = raw:id() }, PC)
     rtc._peer_connections[pc] = true   -- weak: rtc.peer_connections() lists the live ones
     raw:on("event", function(name3, a, b, c2, d, e, f) dispatch(pc, name3, a, b, c2, d, e, f) end)
     return pc
+  end
+
+  --- rtc.capabilities("audio"|"video") -> {codecs = {{mime_type=, clock_rate=[, channels=]}, ...}}
+  --- (RTCRtpSender.getCapabilities).
+  function rtc.capabilities(kind)
+    local caps = CAPABILITIES[kind]
+    if not caps then error("bad argument #1 to 'capabilities' (\"audio\" or \"video\" expected)", 2) end
+    local out = {}
+    for i, c in ipairs(caps) do out[i] = { mime_type = c.mime_type, clock_rate = c.clock_rate, channels = c.channels } end
+    return { codecs = out }
   end
 
   --- rtc.media_track(kind[, {codec=}]) -> a local track to give to pc:add_track(); frames

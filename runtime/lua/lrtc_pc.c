@@ -733,6 +733,19 @@ static int pc_tr_set_direction(lua_State *L)
     return pc_result(L, p, r);
 }
 
+/* pc:tr_set_codec(h, name | nil) -> true | nil, err: the preferred codec */
+static int pc_tr_set_codec(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    int h = check_tr(L, p, 2);
+    int codec = -1;
+    if (!lua_isnoneornil(L, 3)) {
+        codec = rtc_codec_from_name(luaL_checkstring(L, 3));
+        if (codec < 0) return luaL_argerror(L, 3, "unknown codec");
+    }
+    return pc_result(L, p, rtc_pc_transceiver_set_codec(rtc_pc_host_pc(p->h), h, codec));
+}
+
 /* pc:send_frame(h, data, timestamp, keyframe) -> packets | nil, err */
 static int pc_send_frame(lua_State *L)
 {
@@ -804,6 +817,8 @@ static int pc_tr_info(lua_State *L)
     if ((int)i.current_direction >= 0) set_str(L, "current_direction", rtc_media_direction_name(i.current_direction));
     set_bool(L, "negotiated", i.negotiated);
     set_bool(L, "stopped", i.stopped);
+    set_bool(L, "removed", i.removed);
+    set_bool(L, "has_sent", i.has_sent);
     if (i.codec >= 0) {
         set_str(L, "codec", rtc_codec_name((rtc_codec_id)i.codec));
         set_int(L, "payload_type", i.pt);
@@ -977,7 +992,7 @@ void lrtc__open_pc(lua_State *L)
         { "add_transceiver", pc_add_transceiver }, { "tr_set_direction", pc_tr_set_direction },
         { "send_frame", pc_send_frame }, { "request_keyframe", pc_request_keyframe },
         { "set_transform", pc_set_transform }, { "transform_stats", pc_transform_stats },
-        { "tr_info", pc_tr_info }, { "tr_count", pc_tr_count }, { "id", pc_id },
+        { "tr_info", pc_tr_info }, { "tr_count", pc_tr_count }, { "id", pc_id }, { "tr_set_codec", pc_tr_set_codec },
         { "capture", pc_capture }, { "stop_capture", pc_stop_capture }, { "bandwidth", pc_bandwidth },
         { NULL, NULL } };
     lrtc_obj_new(L, &pc_class, sizeof(lrtc_obj), methods);

@@ -126,6 +126,15 @@ int rtc_pc_transceiver_set_stereo(rtc_pc *pc, int tr, bool stereo)
     return 0;
 }
 
+int rtc_pc_transceiver_set_codec(rtc_pc *pc, int tr, int codec)
+{
+    pc_tr *t = pc__media_tr(pc, tr);
+    if (!t) return RTC_ENOTFOUND;
+    if (codec >= 0 && (codec == RTC_CODEC_OPUS) != (t->kind == RTC_MEDIA_AUDIO)) return RTC_EINVAL;
+    t->pref_codec = codec;
+    return 0;
+}
+
 int rtc_pc_transceiver_set_direction(rtc_pc *pc, int tr, rtc_media_direction dir, rtc_time now)
 {
     if (now > pc->now) pc->now = now;
@@ -221,6 +230,23 @@ static pc_layer *start_receiver(rtc_pc *pc, pc_tr *t, uint32_t ssrc, uint32_t rt
     return l;
 }
 
+void pc__media_reset_streams(rtc_pc *pc, pc_tr *t, bool send, bool recv)
+{
+    (void)pc;
+    if (send && t->sender) {
+        rtc_rtp_sender_next_seqs(t->sender, &t->next_seq, &t->next_rtx_seq);
+        t->seqs_kept = true;
+        rtc_rtp_sender_free(t->sender);
+        t->sender = NULL;
+    }
+    if (recv) {
+        for (int i = 0; i < t->nlayers; i++) rtc_rtp_receiver_free(t->layers[i].recv);
+        memset(t->layers, 0, sizeof t->layers);
+        t->nlayers = 0;
+    }
+    rtc_debug(TAG, "mid %s: streams restart (%s%s)", t->mid, send ? "send " : "", recv ? "receive" : "");
+}
+
 void pc__media_start_streams(rtc_pc *pc, pc_tr *t)
 {
     pc_media *md = pc->media;
@@ -237,6 +263,11 @@ void pc__media_start_streams(rtc_pc *pc, pc_tr *t)
         sc.rtx_ssrc = t->rtx_pt ? t->rtx_ssrc : 0;
         sc.initial_seq = (uint16_t)rtc_rng_u32(pc->cfg.rng);
         sc.initial_rtx_seq = (uint16_t)rtc_rng_u32(pc->cfg.rng);
+        if (t->seqs_kept) {          /* same SSRC as the sender it replaces */
+            sc.initial_seq = t->next_seq;
+            sc.initial_rtx_seq = t->next_rtx_seq;
+            t->seqs_kept = false;
+        }
         sc.mid_id = t->mid_id;
         sc.abs_send_time_id = t->abs_id;
         sc.twcc_id = t->fb_twcc ? t->twcc_id : 0;
@@ -274,6 +305,24 @@ static pc_layer *layer_by_rid(pc_tr *t, rtc_str rid)
     return NULL;
 }
 
+/* Restarts layer l of t on a new SSRC (same RID); its RTX is learned again. */
+static pc_layer *replace_layer(rtc_pc *pc, pc_tr *t, pc_layer *l, uint32_t ssrc)
+{
+    char rid[sizeof l->rid];
+    memcpy(rid, l->rid, sizeof rid);
+    uint32_t gone = l->ssrc;
+    rtc_rtp_receiver_free(l->recv);
+    int i = (int)(l - t->layers);
+    memmove(&t->layers[i], &t->layers[i + 1], (size_t)(t->nlayers - i - 1) * sizeof *l);
+    t->nlayers--;
+    memset(&t->layers[t->nlayers], 0, sizeof *l);
+    if (t->remote_ssrc == gone) { t->remote_ssrc = rid[0] ? 0 : ssrc; t->remote_rtx_ssrc = 0; }
+    rtc_debug(TAG, "mid %s: rid '%s' moves from ssrc %u to %u", t->mid, rid, gone, ssrc);
+    pc_layer *n = start_receiver(pc, t, ssrc, 0, rid, strlen(rid));
+    if (n) n->replaced_ssrc = gone;
+    return n;
+}
+
 /* The stream of an SSRC not in the SDP: browsers' unsignaled streams name their
  * transceiver with the MID extension and simulcast layers with RID (their RTX with
  * repaired-RID). A media packet starts a layer; an RTX packet for a layer that has
@@ -289,7 +338,14 @@ static pc_layer *route_unsignaled(rtc_pc *pc, const rtc_rtp_packet *p)
         if (mid.len != strlen(t->mid) || memcmp(mid.p, t->mid, mid.len) != 0) continue;
         if (p->h.pt == t->pt || (t->red_pt && p->h.pt == t->red_pt)) {
             read_sdes(p, t->rid_id, &rid);
-            if (layer_by_rid(t, rid)) return NULL;              /* that layer has another SSRC */
+            pc_layer *old = layer_by_rid(t, rid);
+            if (old) {
+                /* That layer had another SSRC: the peer's sender restarted (a new
+                 * encoder, replaceTrack in some stacks). The new SSRC takes the layer
+                 * over; stragglers of the old one are dropped, not taken back. */
+                if (old->replaced_ssrc == p->h.ssrc) return NULL;
+                return replace_layer(pc, t, old, p->h.ssrc);
+            }
             return start_receiver(pc, t, p->h.ssrc, 0, rid.p, rid.len);
         }
         if (t->rtx_pt && p->h.pt == t->rtx_pt) {
@@ -587,6 +643,8 @@ int rtc_pc_transceiver_info(rtc_pc *pc, int tr, rtc_transceiver_info *out)
     out->current_direction = (rtc_media_direction)t->current;
     out->negotiated = t->negotiated;
     out->stopped = t->stopped;
+    out->removed = t->removed;
+    out->has_sent = t->has_sent;
     out->codec = t->codec;
     out->pt = t->pt;
     out->rtx_pt = t->rtx_pt;

@@ -50,6 +50,10 @@ int rtc_pc_add_transceiver(rtc_pc *pc, const rtc_transceiver_init *init, rtc_tim
  * negotiationneeded when it changes). RTC_ENOTFOUND for a bad handle. */
 int rtc_pc_transceiver_set_direction(rtc_pc *pc, int tr, rtc_media_direction dir, rtc_time now);
 int rtc_pc_transceiver_count(const rtc_pc *pc);                 /* handles are 0..count-1 */
+/* The preferred codec (rtc_codec_id, -1 = none) from the next description on: our offers
+ * list it first, our answers pick it when offered. A renegotiation that changes the codec
+ * restarts the transceiver's streams. RTC_EINVAL for a codec of the other kind. */
+int rtc_pc_transceiver_set_codec(rtc_pc *pc, int tr, int codec);
 /* Ask to receive stereo Opus: our Opus fmtp (offer or answer) says stereo=1 from the
  * next description we create on. Audio transceivers only (RTC_EINVAL otherwise). */
 int rtc_pc_transceiver_set_stereo(rtc_pc *pc, int tr, bool stereo);
@@ -72,6 +76,9 @@ typedef struct rtc_transceiver_info {
     const char *mid;             /* owned by the pc; "" until negotiated */
     rtc_media_direction direction, current_direction;  /* current: -1 until negotiated */
     bool negotiated, stopped;
+    bool removed;                /* dropped by rolling back the remote offer that made it */
+    bool has_sent;               /* current_direction has been sendrecv or sendonly (W3C
+                                  * addTrack reuses only a transceiver that never sent) */
     int codec;                   /* rtc_codec_id of the negotiated codec, -1 */
     uint8_t pt, rtx_pt;          /* rtx_pt 0 = no RTX */
     uint8_t red_pt;              /* audio: RED (RFC 2198) carrying pt, 0 = not negotiated */

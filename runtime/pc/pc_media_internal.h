@@ -15,6 +15,7 @@ typedef struct pc_layer {
     rtc_rtp_receiver *recv;
     uint32_t ssrc, rtx_ssrc;             /* rtx_ssrc: configured in the receiver (signalled) */
     uint32_t unsignaled_rtx_ssrc;        /* RTX learned from MID/RRID: handed to the receiver */
+    uint32_t replaced_ssrc;              /* the SSRC a new one took over from (late packets dropped) */
     uint64_t frames, keyframes;
 } pc_layer;
 
@@ -33,6 +34,9 @@ typedef struct pc_tr {
     bool from_offer;                     /* created by applying the pending remote offer */
     bool app_changed;                    /* the application set its direction since (addTrack) */
     bool removed;                        /* dropped by a rollback: no section, never matched */
+    bool has_sent;                       /* current has been sendrecv or sendonly */
+    bool seqs_kept;                      /* a rebuilt sender goes on from next_seq/next_rtx_seq */
+    uint16_t next_seq, next_rtx_seq;
     uint32_t ssrc, rtx_ssrc;             /* ours, drawn at creation */
     char track_id[40];
 
@@ -84,6 +88,10 @@ pc_tr *pc__media_tr(rtc_pc *pc, int handle);
 pc_tr *pc__media_tr_by_mid(rtc_pc *pc, const char *mid);
 int pc__media_new_tr(rtc_pc *pc, rtc_media_kind kind, rtc_media_direction dir, int pref_codec);
 void pc__media_emit_track(rtc_pc *pc, pc_tr *t);
+/* Drop t's sender (send) and incoming streams (recv): a renegotiation changed what they
+ * were set up for. pc__media_start_streams() then makes new ones; their counters start
+ * again from zero. */
+void pc__media_reset_streams(rtc_pc *pc, pc_tr *t, bool send, bool recv);
 /* Create the sender/receiver a negotiated transceiver needs. */
 void pc__media_start_streams(rtc_pc *pc, pc_tr *t);
 

@@ -378,36 +378,50 @@ static void negotiate(rtc_pc *pc, pc_tr *t, int index)
     }
     const rtc_sdp_codec *c = pick_codec(am, t->kind, -1);   /* the answer's first: what both use */
     if (!c) { t->current = RTC_DIR_INACTIVE; return; }
-    if (!t->negotiated) {
-        t->codec = supported_codec(c, t->kind);
-        t->pt = (uint8_t)c->pt;
-        t->clock_rate = c->clock_rate;
-        snprintf(t->fmtp, sizeof t->fmtp, "%s", c->fmtp ? c->fmtp : "");
-        /* Receive preferences (Opus usedtx, useinbandfec, stereo) are the peer's to state. */
-        const rtc_sdp_codec *rc = rtc_sdp_media_codec(rm, c->pt);
-        snprintf(t->remote_fmtp, sizeof t->remote_fmtp, "%s", rc && rc->fmtp ? rc->fmtp : "");
-        const rtc_sdp_codec *x = rtc_sdp_media_rtx_for(am, c->pt);
-        t->rtx_pt = x ? (uint8_t)x->pt : 0;
-        const rtc_sdp_codec *red = t->kind == RTC_MEDIA_AUDIO ? red_for(am, c->pt) : NULL;
-        t->red_pt = red ? (uint8_t)red->pt : 0;
-        t->fb_nack = rtc_sdp_codec_has_fb(c, am, "nack");
-        t->fb_pli = rtc_sdp_codec_has_fb(c, am, "nack pli");
-        t->fb_fir = rtc_sdp_codec_has_fb(c, am, "ccm fir");
-        t->fb_twcc = rtc_sdp_codec_has_fb(c, am, "transport-cc");
-        t->fb_remb = rtc_sdp_codec_has_fb(c, am, "goog-remb");
-        t->rtcp_rsize = am->rtcp_rsize;
-        t->mid_id = ext_id(am, RTC_EXT_URI_MID);
-        t->rid_id = ext_id(am, RTC_EXT_URI_RID);
-        t->rrid_id = ext_id(am, RTC_EXT_URI_RRID);
-        t->abs_id = ext_id(am, RTC_EXT_URI_ABS_SEND_TIME);
-        t->twcc_id = ext_id(am, RTC_EXT_URI_TWCC);
-        t->level_id = ext_id(am, RTC_EXT_URI_AUDIO_LEVEL);
-        t->negotiated = true;
-    }
+    /* Every negotiation decides again (a renegotiation may change the codec, its
+     * payload types or the extension ids): streams set up for other values restart. */
+    pc_tr before = *t;
+    t->codec = supported_codec(c, t->kind);
+    t->pt = (uint8_t)c->pt;
+    t->clock_rate = c->clock_rate;
+    snprintf(t->fmtp, sizeof t->fmtp, "%s", c->fmtp ? c->fmtp : "");
+    /* Receive preferences (Opus usedtx, useinbandfec, stereo) are the peer's to state. */
+    const rtc_sdp_codec *rc = rtc_sdp_media_codec(rm, c->pt);
+    snprintf(t->remote_fmtp, sizeof t->remote_fmtp, "%s", rc && rc->fmtp ? rc->fmtp : "");
+    const rtc_sdp_codec *x = rtc_sdp_media_rtx_for(am, c->pt);
+    t->rtx_pt = x ? (uint8_t)x->pt : 0;
+    const rtc_sdp_codec *red = t->kind == RTC_MEDIA_AUDIO ? red_for(am, c->pt) : NULL;
+    t->red_pt = red ? (uint8_t)red->pt : 0;
+    t->fb_nack = rtc_sdp_codec_has_fb(c, am, "nack");
+    t->fb_pli = rtc_sdp_codec_has_fb(c, am, "nack pli");
+    t->fb_fir = rtc_sdp_codec_has_fb(c, am, "ccm fir");
+    t->fb_twcc = rtc_sdp_codec_has_fb(c, am, "transport-cc");
+    t->fb_remb = rtc_sdp_codec_has_fb(c, am, "goog-remb");
+    t->rtcp_rsize = am->rtcp_rsize;
+    t->mid_id = ext_id(am, RTC_EXT_URI_MID);
+    t->rid_id = ext_id(am, RTC_EXT_URI_RID);
+    t->rrid_id = ext_id(am, RTC_EXT_URI_RRID);
+    t->abs_id = ext_id(am, RTC_EXT_URI_ABS_SEND_TIME);
+    t->twcc_id = ext_id(am, RTC_EXT_URI_TWCC);
+    t->level_id = ext_id(am, RTC_EXT_URI_AUDIO_LEVEL);
+    bool changed = t->negotiated &&
+        (before.codec != t->codec || before.pt != t->pt || before.rtx_pt != t->rtx_pt || before.red_pt != t->red_pt ||
+         before.clock_rate != t->clock_rate || before.mid_id != t->mid_id || before.abs_id != t->abs_id ||
+         before.twcc_id != t->twcc_id || before.fb_twcc != t->fb_twcc || before.fb_nack != t->fb_nack ||
+         before.fb_pli != t->fb_pli || before.fb_fir != t->fb_fir || before.rtcp_rsize != t->rtcp_rsize);
+    t->negotiated = true;
+    if (changed) pc__media_reset_streams(pc, t, true, true);
     uint32_t ms, xs;
     remote_ssrcs(rm, &ms, &xs);
-    if (ms && !t->nlayers) { t->remote_ssrc = ms; t->remote_rtx_ssrc = xs; }
+    /* The peer signals another SSRC for the section (its sender restarted): receive
+     * that one from now on. */
+    if (ms && (ms != t->remote_ssrc || xs != t->remote_rtx_ssrc)) {
+        if (t->remote_ssrc && t->nlayers) pc__media_reset_streams(pc, t, false, true);
+        t->remote_ssrc = ms;
+        t->remote_rtx_ssrc = xs;
+    }
     t->current = from_sdp_dir(rtc_sdp_media_direction(pc->local, lm));
+    if (pc__dir_sends(t->current)) t->has_sent = true;
     if (pc__dir_sends(from_sdp_dir(rtc_sdp_media_direction(pc->remote, rm)))) pc__media_emit_track(pc, t);
 }
 

@@ -71,6 +71,12 @@ int rtc_rtp_sender_new(rtc_rtp_sender **out, const rtc_rtp_sender_config *cfg, r
     return 0;
 }
 
+void rtc_rtp_sender_next_seqs(const rtc_rtp_sender *s, uint16_t *seq, uint16_t *rtx_seq)
+{
+    *seq = s->seq;
+    *rtx_seq = s->rtx_seq;
+}
+
 void rtc_rtp_sender_free(rtc_rtp_sender *s)
 {
     if (!s) return;

@@ -75,6 +75,9 @@ typedef struct rtc_rtp_sender rtc_rtp_sender;
 
 int rtc_rtp_sender_new(rtc_rtp_sender **out, const rtc_rtp_sender_config *cfg, rtc_time now);
 void rtc_rtp_sender_free(rtc_rtp_sender *s);                /* NULL-safe; drops queued packets */
+/* The seqs the next media and RTX packets take: a sender rebuilt for a renegotiated codec
+ * on the same SSRC goes on from them (SRTP replay protection drops a seq going back). */
+void rtc_rtp_sender_next_seqs(const rtc_rtp_sender *s, uint16_t *seq, uint16_t *rtx_seq);
 /* Packetize one encoded frame (borrowed for the call) with RTP timestamp ts and queue
  * its packets. pp: VP8/VP9 picture id and keyframe flag (NULL = a picture id counted
  * here, not a keyframe). Returns the number of packets, or an error from the

@@ -1,0 +1,238 @@
+-- The W3C transceiver / sender / receiver API between two luartc peers in one process:
+-- one transceiver list shared by C and Lua, attribute setters, senders and receivers,
+-- and renegotiation that changes what a transceiver carries.
+local rtc = require "rtc"
+local loop = require "support.loop"
+local run_task, wait_for = loop.run_task, loop.wait_for
+
+local LOCAL = { bind_addresses = { "127.0.0.1" } }
+
+local function fake_frame(kind, i)
+  if kind == "audio" then return "\x78" .. string.rep(string.char(i % 256), 60) end
+  return "\x10\0\0\x9d\x01\x2a" .. string.rep(string.char(i % 256), 300)
+end
+
+-- a offers, b answers; both with all candidates, then both connected.
+local function negotiate(a, b, before_answer)
+  assert(a:set_local_description())
+  a:wait_gathering_complete()
+  assert(b:set_remote_description(a.local_description))
+  if before_answer then before_answer() end
+  assert(b:set_local_description())
+  b:wait_gathering_complete()
+  assert(a:set_remote_description(b.local_description))
+  wait_for(function() return a.connection_state == "connected" and b.connection_state == "connected" end, "connected")
+end
+
+-- Writes frames on track until `got()` is true.
+local function pump(track, got, what)
+  local ts, i = 0, 0
+  wait_for(function()
+    i = i + 1
+    ts = ts + (track.kind == "audio" and 960 or 3000)
+    track:write_frame { data = fake_frame(track.kind, i), timestamp = ts }
+    return got()
+  end, what)
+end
+
+describe("peer_connection transceivers", function()
+  it("shows the transceivers a remote recvonly offer creates; add_track then answers with media", function()
+    run_task(function()
+      local a = assert(rtc.peer_connection(LOCAL))
+      local b = assert(rtc.peer_connection(LOCAL))
+      local viewer = assert(a:add_transceiver("video", { direction = "recvonly" }))
+      local frames = 0
+      a:on("track", function(track) track:on("frame", function() frames = frames + 1 end) end)
+      local track = rtc.media_track("video")
+      local reused
+      negotiate(a, b, function()
+        -- the standard answerer order: apply the offer, add the track, answer
+        local trs = b:get_transceivers()
+        assert.equal(1, #trs)
+        assert.equal("video", trs[1].kind)
+        assert.equal("0", trs[1].mid)
+        assert.equal("recvonly", trs[1].direction)
+        reused = assert(b:add_track(track))
+        assert.equal(trs[1], reused)
+        assert.equal(1, #b:get_transceivers())
+      end)
+      assert.matches("m=video[^\n]*\n.-a=sendonly", b.local_description.sdp)
+      assert.equal("sendonly", reused.current_direction)
+      assert.equal("recvonly", viewer.current_direction)
+      pump(track, function() return frames > 3 end, "frames at the viewer")
+      a:close(); b:close()
+    end)
+  end)
+
+  it("lists each transceiver once whoever created it, and drops those a rollback removes", function()
+    run_task(function()
+      local a = assert(rtc.peer_connection(LOCAL))
+      local b = assert(rtc.peer_connection(LOCAL))
+      a:add_transceiver("audio")
+      a:add_transceiver("video")
+      assert(a:set_local_description())
+      local own = assert(b:add_transceiver("audio", { direction = "recvonly" }))
+      assert(b:set_remote_description(a.local_description))
+      local trs = b:get_transceivers()
+      assert.equal(2, #trs)
+      assert.equal(own, trs[1])                    -- JSEP 5.10: ours takes the audio section
+      assert.equal("0", own.mid)
+      assert.equal("video", trs[2].kind)
+      assert.equal("1", trs[2].mid)
+      assert(b:set_remote_description { type = "rollback" })
+      trs = b:get_transceivers()
+      assert.equal(1, #trs)
+      assert.equal(own, trs[1])
+      assert.is_nil(own.mid)
+      a:close(); b:close()
+    end)
+  end)
+
+  it("add_track does not reuse a transceiver that has sent", function()
+    run_task(function()
+      local a = assert(rtc.peer_connection(LOCAL))
+      local b = assert(rtc.peer_connection(LOCAL))
+      local t1 = rtc.media_track("audio")
+      local tr1 = assert(a:add_track(t1))
+      negotiate(a, b)
+      assert(a:remove_track(tr1.sender))
+      local tr2 = assert(a:add_track(rtc.media_track("audio")))
+      assert.are_not.equal(tr1, tr2)
+      assert.equal(2, #a:get_transceivers())
+      local _, err = a:add_track(tr2.sender.track)
+      assert.matches("^InvalidAccessError", err)
+      a:close(); b:close()
+    end)
+  end)
+end)
+
+describe("peer_connection attribute setters", function()
+  it("tr.direction = dir negotiates that direction; negotiated attributes are read-only", function()
+    run_task(function()
+      local a = assert(rtc.peer_connection(LOCAL))
+      local b = assert(rtc.peer_connection(LOCAL))
+      local tr = assert(a:add_transceiver("audio"))
+      tr.direction = "recvonly"
+      assert.equal("recvonly", tr.direction)
+      assert.matches("a=recvonly", assert(a:create_offer()).sdp)
+      negotiate(a, b)
+      assert.equal("recvonly", tr.current_direction)
+      assert.has_error(function() tr.direction = "upward" end,
+        "attribute 'direction' must be sendrecv, sendonly, recvonly or inactive")
+      assert.has_error(function() tr.mid = "7" end, "attribute 'mid' is read-only")
+      assert.has_error(function() a.signaling_state = "stable" end, "attribute 'signaling_state' is read-only")
+      a:close(); b:close()
+    end)
+  end)
+
+  it("pc.ontrack, dc.onmessage and friends are handlers; assigning again replaces", function()
+    run_task(function()
+      local a = assert(rtc.peer_connection(LOCAL))
+      local b = assert(rtc.peer_connection(LOCAL))
+      local tracks, first, states = 0, 0, {}
+      b.ontrack = function() first = first + 1 end
+      b.ontrack = function(track) tracks = tracks + 1; assert.equal("video", track.kind) end
+      assert.is_function(b.ontrack)
+      b:on("connectionstatechange", function(s) states[#states + 1] = s end)
+      local got
+      b.ondatachannel = function(dc) dc.onmessage = function(m) got = m end end
+      a:add_track(rtc.media_track("video"))
+      local dc = a:create_data_channel("chat")
+      local opened = false
+      dc.onopen = function() opened = true end
+      negotiate(a, b)
+      wait_for(function() return opened end, "channel open")
+      dc:send("hi")
+      wait_for(function() return got == "hi" end, "the message")
+      assert.equal(1, tracks)
+      assert.equal(0, first)
+      assert.is_true(#states > 0)                -- on() listeners stay beside the handler
+      assert.has_error(function() b.ontrack = 5 end, "attribute 'ontrack' must be a function or nil")
+      assert.has_error(function() dc.label = "x" end, "attribute 'label' is read-only")
+      b.ontrack = nil
+      assert.is_nil(b.ontrack)
+      a:close(); b:close()
+    end)
+  end)
+end)
+
+describe("peer_connection codecs, senders and receivers", function()
+  it("set_codec_preferences changes the codec by renegotiation; media flows in the new one", function()
+    run_task(function()
+      local a = assert(rtc.peer_connection(LOCAL))
+      local b = assert(rtc.peer_connection(LOCAL))
+      local caps = rtc.capabilities("video").codecs
+      assert.equal("video/VP8", caps[1].mime_type)
+      assert.has_error(function() rtc.capabilities("text") end)
+      local track = rtc.media_track("video")
+      local tr = assert(a:add_track(track))
+      local codecs, remote = {}, nil
+      b:on("track", function(t) remote = t; t:on("frame", function(f) codecs[#codecs + 1] = f.codec end) end)
+      negotiate(a, b)
+      assert.equal("VP8", tr.codec)
+      pump(track, function() return #codecs > 2 end, "VP8 frames")
+      local _, err = tr:set_codec_preferences { { mime_type = "audio/opus" } }
+      assert.matches("^InvalidModificationError", err)
+      for _, c in ipairs(caps) do
+        if c.mime_type == "video/VP9" then assert(tr:set_codec_preferences { c }) end
+      end
+      negotiate(a, b)
+      assert.equal("VP9", tr.codec)
+      assert.equal("VP9", b:get_transceivers()[1].codec)
+      codecs = {}
+      local ts = 0
+      wait_for(function()
+        ts = ts + 3000
+        -- a VP9 keyframe: profile 0, show_frame, frame marker
+        track:write_frame { data = "\x82\x49\x83\x42\x00" .. string.rep("\x55", 200), timestamp = ts, keyframe = true }
+        return #codecs > 2
+      end, "VP9 frames")
+      for _, c in ipairs(codecs) do assert.equal("VP9", c) end
+      assert.equal(tr.sender, a:get_senders()[1])
+      assert.equal(remote, b:get_receivers()[1].track)
+      assert.equal(1, #b:get_senders())
+      a:close(); b:close()
+    end)
+  end)
+end)
+
+describe("peer_connection waiting for states", function()
+  it("pc:wait_connected() and dc:wait_open() yield until the state comes, or say why not", function()
+    run_task(function()
+      local a = assert(rtc.peer_connection(LOCAL))
+      local b = assert(rtc.peer_connection(LOCAL))
+      local dc = a:create_data_channel("chat")
+      local results = {}
+      rtc.spawn(function() results.conn = { a:wait_connected() } end)
+      rtc.spawn(function() results.open = { dc:wait_open() } end)
+      rtc.sleep(0.01)
+      assert.is_nil(results.conn)
+      assert.is_nil(results.open)
+      assert(a:set_local_description())
+      a:wait_gathering_complete()
+      assert(b:set_remote_description(a.local_description))
+      assert(b:set_local_description())
+      b:wait_gathering_complete()
+      assert(a:set_remote_description(b.local_description))
+      wait_for(function() return results.conn and results.open end, "both waiters")
+      assert.same({ true }, results.conn)
+      assert.same({ true }, results.open)
+      assert.equal("connected", a.connection_state)
+      assert.equal("open", dc.ready_state)
+      assert.is_true(dc:wait_open())             -- already open: at once
+      -- a waiter on a connection that closes under it wakes with the reason
+      local c = assert(rtc.peer_connection(LOCAL))
+      local dc2 = c:create_data_channel("x")
+      rtc.spawn(function() results.closed = { c:wait_connected() } end)
+      rtc.spawn(function() results.closed_dc = { dc2:wait_open() } end)
+      rtc.sleep(0.01)
+      c:close()
+      wait_for(function() return results.closed and results.closed_dc end, "woken by close")
+      assert.is_nil(results.closed[1])
+      assert.matches("^InvalidStateError", results.closed[2])
+      assert.is_nil(results.closed_dc[1])
+      assert.matches("^InvalidStateError", results.closed_dc[2])
+      a:close(); b:close()
+    end)
+  end)
+end)

@@ -311,8 +311,10 @@ int rtc_rtp_receiver_handle_rtp(rtc_rtp_receiver *r, rtc_buf *pkt, rtc_time now)
     }
     /* A jump far from the highest seq is either a stray (a very late or bogus packet)
      * or a sender that restarted on this SSRC; RFC 3550 A.1 tells them apart by the
-     * next packet. Hold it until then: a restart keeps it, a stray is judged as usual. */
-    bool jump = rtc_rtp_recv_stats_is_jump(&r->rstats, p.h.seq);
+     * next packet. Hold it until then: a restart keeps it, a stray is judged as usual.
+     * A retransmission names an old seq by design: RTX repairs that arrive very late,
+     * several in a row, are never a restart (that shows on the media SSRC). */
+    bool jump = !rtx && rtc_rtp_recv_stats_is_jump(&r->rstats, p.h.seq);
     if (jump && !(r->held && p.h.seq == (uint16_t)(r->held_seq + 1))) {
         if (r->held) { r->stats.ignored++; rtc_buf_unref(r->held); }
         r->held = media;

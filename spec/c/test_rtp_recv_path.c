@@ -292,6 +292,37 @@ static void test_restart_audio(void)
     rtc_rtp_receiver_free(r);
 }
 
+/* Retransmissions that come very late (more than RFC 3550's MAX_MISORDER behind, as on
+ * a loaded host), two consecutive seqs in a row, are repairs and never a sender restart:
+ * RTX names old seqs by design. Taken as a restart they started the stream over and
+ * the two frames came out again behind newer ones (a recorder then saw timestamps go
+ * backwards). */
+static void test_late_rtx_is_no_restart(void)
+{
+    rtc_time now = RTC_SEC(1);
+    rtc_rtp_receiver *r = audio_receiver(true, now);
+    uint16_t seqs[512];
+    int ns = 0;
+    for (uint16_t i = 0; i < 300; i++) {
+        if (i != 150 && i != 151) ASSERT_OK(feed(r, packet(PT, SSRC, i, i * 960u, false), now));
+        run_until(r, &now, now + RTC_MS(20), seqs, &ns);
+    }
+    int before = ns;
+    feed(r, rtx_of(150, 1), now);                  /* too late to play: ignored, or taken */
+    feed(r, rtx_of(151, 2), now);
+    for (uint16_t i = 300; i < 310; i++) {
+        ASSERT_OK(feed(r, packet(PT, SSRC, i, i * 960u, false), now));
+        run_until(r, &now, now + RTC_MS(20), seqs, &ns);
+    }
+    run_until(r, &now, now + RTC_SEC(1), seqs, &ns);
+    ASSERT_EQ(ns, before + 10);
+    for (int k = 1; k < ns; k++) ASSERT(rtc_seq_newer(seqs[k], seqs[k - 1]));
+    rtc_rtp_receiver_stats st;
+    rtc_rtp_receiver_get_stats(r, &st);
+    ASSERT_EQ(st.restarts, 0);
+    rtc_rtp_receiver_free(r);
+}
+
 /* Defect 7: repairs and retransmissions agree. Without RTX the sender resends the
  * original packet on the media SSRC; each one that fills a NACKed hole is a
  * retransmission received (it used to read 0 beside 58 repaired). With RTX, probes
@@ -474,6 +505,7 @@ int main(void)
     RUN(test_jitter_ignores_repairs);
     RUN(test_restart_video);
     RUN(test_restart_audio);
+    RUN(test_late_rtx_is_no_restart);
     RUN(test_repaired_vs_retransmitted);
     RUN(test_rtx_abs_send_time);
     RUN(test_pooled_receive);

@@ -1,5 +1,6 @@
 /* libFuzzer target: RTCP compound parsing and every per-type reader, TWCC included;
  * a TWCC packet that parses is re-encoded from its statuses and must parse again. */
+#include "cc/cc_send_history.h"
 #include "rtp/rtcp.h"
 #include "rtp/twcc.h"
 #include <stdlib.h>
@@ -9,14 +10,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rtc_rtcp_view v[32];
     int n = rtc_rtcp_parse_compound(data, size, v, 32);
     if (n < 0) return 0;
-    static rtc_twcc_sender *snd;
+    static rtc_cc_send_history *snd;
     if (!snd) {                                         /* a sender that has sent 5000 packets */
-        if (rtc_twcc_sender_new(&snd, 4096) < 0) abort();
-        for (int i = 0; i < 5000; i++) rtc_twcc_sender_on_send(snd, 1000, i);
+        if (rtc_cc_send_history_new(&snd, 4096) < 0) abort();
+        for (int i = 0; i < 5000; i++) rtc_cc_send_history_add(snd, 1000, -1, i);
     }
     for (int i = 0; i < n; i++) {
-        static rtc_twcc_sent recs[4096];
-        if (rtc_twcc_sender_handle_feedback(snd, &v[i], recs, 4096) > 4096) abort();
+        static rtc_cc_packet recs[4096];
+        if (rtc_cc_send_history_handle_feedback(snd, &v[i], recs, 4096) > 4096) abort();
         if (v[i].data < data || v[i].data + v[i].len > data + size || v[i].len < 4) abort();
         rtc_rtcp_sr sr; rtc_rtcp_rr rr; rtc_rtcp_bye bye; rtc_rtcp_remb remb;
         rtc_rtcp_sdes_chunk ch[8]; rtc_rtcp_fir_entry fir[8]; uint16_t seqs[64];

@@ -78,28 +78,4 @@ int rtc_twcc_receiver_poll_transmit(rtc_twcc_receiver *r, uint8_t *out, size_t c
 rtc_time rtc_twcc_receiver_poll_timeout(const rtc_twcc_receiver *r);
 void rtc_twcc_receiver_get_stats(const rtc_twcc_receiver *r, rtc_twcc_receiver_stats *out);
 
-/* Sender side: the transport-wide seq counter and what was sent under each seq, so
- * feedback becomes (seq, size, send time, received, arrival time) records, the input
- * of a delay-based estimator. Not a machine: no output, no timers. */
-typedef struct rtc_twcc_sent {
-    uint16_t seq;
-    uint32_t size;               /* bytes as sent */
-    rtc_time sent;               /* our clock */
-    bool received;
-    rtc_time arrival;            /* the receiver's clock (its reference time base); 0 if lost */
-} rtc_twcc_sent;
-
-typedef struct rtc_twcc_sender rtc_twcc_sender;
-
-/* window: sends remembered, power of two (64-32768); 0 = 4096. */
-int rtc_twcc_sender_new(rtc_twcc_sender **out, size_t window);
-void rtc_twcc_sender_free(rtc_twcc_sender *s);          /* NULL-safe */
-/* Take the next transport-wide seq for a packet of `size` bytes leaving at `now`
- * (stamp it with rtc_rtp_rewrite_ext just before SRTP). */
-uint16_t rtc_twcc_sender_on_send(rtc_twcc_sender *s, size_t size, rtc_time now);
-/* Match one feedback packet (borrowed view) against what was sent: fills up to `max`
- * records, in seq order, for seqs still remembered. Returns how many, or the parse
- * error of rtc_twcc_parse. */
-int rtc_twcc_sender_handle_feedback(rtc_twcc_sender *s, const rtc_rtcp_view *v, rtc_twcc_sent *out, size_t max);
-
 #endif

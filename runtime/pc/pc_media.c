@@ -126,6 +126,15 @@ int rtc_pc_transceiver_set_stereo(rtc_pc *pc, int tr, bool stereo)
     return 0;
 }
 
+int rtc_pc_transceiver_set_red(rtc_pc *pc, int tr, rtc_red_mode mode)
+{
+    pc_tr *t = pc__media_tr(pc, tr);
+    if (!t) return RTC_ENOTFOUND;
+    if (t->kind != RTC_MEDIA_AUDIO || (int)mode < RTC_RED_AUTO || mode > RTC_RED_OFF) return RTC_EINVAL;
+    t->red_mode = mode;
+    return 0;
+}
+
 int rtc_pc_transceiver_set_codec(rtc_pc *pc, int tr, int codec)
 {
     pc_tr *t = pc__media_tr(pc, tr);
@@ -259,7 +268,7 @@ void pc__media_start_streams(rtc_pc *pc, pc_tr *t)
         sc.ssrc = t->ssrc;
         sc.clock_rate = t->clock_rate;
         sc.rtx_pt = t->rtx_pt;
-        sc.red_pt = t->red_pt;
+        sc.red_pt = t->red_send ? t->red_pt : 0;
         sc.rtx_ssrc = t->rtx_pt ? t->rtx_ssrc : 0;
         sc.initial_seq = (uint16_t)rtc_rng_u32(pc->cfg.rng);
         sc.initial_rtx_seq = (uint16_t)rtc_rng_u32(pc->cfg.rng);
@@ -649,6 +658,7 @@ int rtc_pc_transceiver_info(rtc_pc *pc, int tr, rtc_transceiver_info *out)
     out->pt = t->pt;
     out->rtx_pt = t->rtx_pt;
     out->red_pt = t->red_pt;
+    out->red_send = t->red_send;
     out->clock_rate = t->clock_rate;
     snprintf(out->fmtp, sizeof out->fmtp, "%s", t->fmtp);
     snprintf(out->remote_fmtp, sizeof out->remote_fmtp, "%s", t->remote_fmtp);
@@ -680,6 +690,7 @@ int rtc_pc_transceiver_info(rtc_pc *pc, int tr, rtc_transceiver_info *out)
         if (k == 0) out->jitter = t->clock_rate ? (double)rs.jitter / t->clock_rate : 0;
         out->packets_repaired += rs.repaired;
         out->red_recovered += rs.red_recovered;
+        out->red_packets_received += rs.red_packets;
         out->frames_dropped += rs.jb.frames_dropped + rs.jb.frames_skipped;
         out->packets_given_up += rs.nack.given_up;
         out->frames_skipped += rs.jb.frames_skipped;

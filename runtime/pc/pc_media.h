@@ -57,6 +57,13 @@ int rtc_pc_transceiver_set_codec(rtc_pc *pc, int tr, int codec);
 /* Ask to receive stereo Opus: our Opus fmtp (offer or answer) says stereo=1 from the
  * next description we create on. Audio transceivers only (RTC_EINVAL otherwise). */
 int rtc_pc_transceiver_set_stereo(rtc_pc *pc, int tr, bool stereo);
+/* RED (RFC 2198) for Opus, as browsers decide it. AUTO (the default): offered and
+ * answered after Opus, received when negotiated, sent only when the peer's description
+ * lists RED before Opus (Chromium's rule). ON: the same, and sent whenever negotiated.
+ * OFF: neither offered nor answered. Takes effect from the next description on; audio
+ * transceivers only (RTC_EINVAL otherwise or for a bad mode). */
+typedef enum rtc_red_mode { RTC_RED_AUTO = 0, RTC_RED_ON, RTC_RED_OFF } rtc_red_mode;
+int rtc_pc_transceiver_set_red(rtc_pc *pc, int tr, rtc_red_mode mode);
 
 /* Send one encoded frame (borrowed for the call): Opus packet, VP8/VP9 frame, H264
  * Annex B access unit, AV1 temporal unit. ts in the codec's RTP clock (48 kHz Opus,
@@ -82,6 +89,7 @@ typedef struct rtc_transceiver_info {
     int codec;                   /* rtc_codec_id of the negotiated codec, -1 */
     uint8_t pt, rtx_pt;          /* rtx_pt 0 = no RTX */
     uint8_t red_pt;              /* audio: RED (RFC 2198) carrying pt, 0 = not negotiated */
+    bool red_send;               /* our sender wraps Opus in RED (see rtc_pc_transceiver_set_red) */
     uint32_t clock_rate;
     char fmtp[128];              /* of the negotiated codec */
     char remote_fmtp[128];       /* the peer's fmtp for it (its receive preferences: Opus usedtx, ...) */
@@ -97,6 +105,7 @@ typedef struct rtc_transceiver_info {
     double jitter;               /* seconds */
     uint64_t packets_repaired;   /* holes filled by retransmission */
     uint64_t red_recovered;      /* holes filled from RED copies (audio) */
+    uint64_t red_packets_received;   /* RED packets among packets_received (audio) */
     uint64_t frames_dropped;     /* incomplete frames given up, and frames skipped waiting for a keyframe */
     uint64_t packets_given_up;   /* holes NACK stopped asking for */
     uint64_t frames_skipped;     /* of frames_dropped: complete frames skipped waiting for a keyframe */

@@ -26,6 +26,7 @@ typedef struct pc_tr {
     int current;                         /* negotiated rtc_media_direction, -1 before */
     int pref_codec;                      /* rtc_codec_id or -1 */
     bool recv_stereo;                    /* our Opus fmtp asks for stereo */
+    int red_mode;                        /* rtc_red_mode */
     char mid[32];                        /* "" until it has a section */
     bool stopped;
     /* rollback (pc_rollback.c): the state before the pending offer */
@@ -45,6 +46,7 @@ typedef struct pc_tr {
     int codec;                           /* rtc_codec_id, -1 */
     uint8_t pt, rtx_pt;
     uint8_t red_pt;                      /* RED carrying pt negotiated (audio); 0 = none */
+    bool red_send;                       /* send RED: mode ON, or AUTO and the peer lists it first */
     uint32_t clock_rate;
     char fmtp[128];
     char remote_fmtp[128];               /* the peer's fmtp for that PT: what it asks of our sender */

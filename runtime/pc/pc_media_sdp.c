@@ -228,6 +228,17 @@ static const rtc_sdp_codec *red_for(const rtc_sdp_media *m, int pt)
     return NULL;
 }
 
+/* Chromium sends RED only when the remote description lists it before the codec it
+ * carries: the peer says so by its order. */
+static bool red_listed_first(const rtc_sdp_media *m, int red_pt, int pt)
+{
+    for (size_t i = 0; i < m->ncodecs; i++) {
+        if (m->codecs[i]->pt == red_pt) return true;
+        if (m->codecs[i]->pt == pt) return false;
+    }
+    return false;
+}
+
 static int add_codec(rtc_sdp *s, rtc_sdp_media *m, int pt, const char *name, uint32_t rate, uint16_t ch,
                      const char *fmtp, int rtx_pt, rtc_media_kind kind)
 {
@@ -306,7 +317,7 @@ int pc__media_write_section(rtc_pc *pc, rtc_sdp *s, int index, const rtc_sdp_med
             rtx = true;
             if ((r = rtc_sdp_media_add_codec_copy(s, m, x, -1, NULL)) < 0) return r;
         }
-        const rtc_sdp_codec *red = t->kind == RTC_MEDIA_AUDIO ? red_for(offer, c->pt) : NULL;
+        const rtc_sdp_codec *red = t->kind == RTC_MEDIA_AUDIO && t->red_mode != RTC_RED_OFF ? red_for(offer, c->pt) : NULL;
         if (red && (r = rtc_sdp_media_add_codec_copy(s, m, red, -1, NULL)) < 0) return r;
         for (size_t i = 0; i < offer->nextmaps; i++) {
             const rtc_sdp_extmap *e = &offer->extmaps[i];
@@ -335,7 +346,8 @@ int pc__media_write_section(rtc_pc *pc, rtc_sdp *s, int index, const rtc_sdp_med
             }
         rtx = t->kind == RTC_MEDIA_VIDEO;
         /* RED for Opus as Chromium offers it: one earlier copy in each packet. */
-        if (t->kind == RTC_MEDIA_AUDIO && (r = rtc_sdp_media_add_codec(s, m, 63, "red", 48000, 2, "111/111", NULL, NULL)) < 0)
+        if (t->kind == RTC_MEDIA_AUDIO && t->red_mode != RTC_RED_OFF &&
+            (r = rtc_sdp_media_add_codec(s, m, 63, "red", 48000, 2, "111/111", NULL, NULL)) < 0)
             return r;
         for (size_t k = 0; k < sizeof our_exts / sizeof our_exts[0]; k++) {
             const ext_def *d = &our_exts[k];
@@ -392,6 +404,7 @@ static void negotiate(rtc_pc *pc, pc_tr *t, int index)
     t->rtx_pt = x ? (uint8_t)x->pt : 0;
     const rtc_sdp_codec *red = t->kind == RTC_MEDIA_AUDIO ? red_for(am, c->pt) : NULL;
     t->red_pt = red ? (uint8_t)red->pt : 0;
+    t->red_send = red && (t->red_mode == RTC_RED_ON || (t->red_mode == RTC_RED_AUTO && red_listed_first(rm, red->pt, c->pt)));
     t->fb_nack = rtc_sdp_codec_has_fb(c, am, "nack");
     t->fb_pli = rtc_sdp_codec_has_fb(c, am, "nack pli");
     t->fb_fir = rtc_sdp_codec_has_fb(c, am, "ccm fir");
@@ -406,6 +419,7 @@ static void negotiate(rtc_pc *pc, pc_tr *t, int index)
     t->level_id = ext_id(am, RTC_EXT_URI_AUDIO_LEVEL);
     bool changed = t->negotiated &&
         (before.codec != t->codec || before.pt != t->pt || before.rtx_pt != t->rtx_pt || before.red_pt != t->red_pt ||
+         before.red_send != t->red_send ||
          before.clock_rate != t->clock_rate || before.mid_id != t->mid_id || before.abs_id != t->abs_id ||
          before.twcc_id != t->twcc_id || before.fb_twcc != t->fb_twcc || before.fb_nack != t->fb_nack ||
          before.fb_pli != t->fb_pli || before.fb_fir != t->fb_fir || before.rtcp_rsize != t->rtcp_rsize);

@@ -124,7 +124,7 @@ static void renegotiate_and_send_back(peer *a, peer *b, vnet *n, int atr)
     ASSERT(b->frames[b->track_tr[1]] - audio_before >= 19);   /* the first audio stream still flows */
 }
 
-static void exchange_with_loss(bool unsignaled)
+static void exchange_with_loss(bool unsignaled, rtc_red_mode red)
 {
     memset(audio_gaps, 0, sizeof audio_gaps);
     harness_munge_offer = unsignaled ? remove_ssrc_lines : NULL;   /* streams are then found by MID */
@@ -138,6 +138,7 @@ static void exchange_with_loss(bool unsignaled)
     int atr = rtc_pc_add_transceiver(a.pc, &(rtc_transceiver_init){ RTC_MEDIA_AUDIO, RTC_DIR_SENDONLY, -1 }, now);
     ASSERT_EQ(vtr, 0);
     ASSERT_EQ(atr, 1);
+    ASSERT_OK(rtc_pc_transceiver_set_red(a.pc, atr, red));
     negotiate(&a, &b, n);
     for (int i = 0; i < 200 && !(connected(&a) && connected(&b)); i++) step(&a, &b, n, now + RTC_MS(100));
     ASSERT(connected(&a) && connected(&b));
@@ -208,12 +209,24 @@ static void exchange_with_loss(bool unsignaled)
     ASSERT_EQ(ms.unroutable, 0);
     ASSERT_OK(rtc_pc_transceiver_info(b.pc, ra, &ib));
     ASSERT_EQ(ib.codec, RTC_CODEC_OPUS);
-    /* Both sides offer and answer RED for Opus: most audio holes are filled from the
-     * next packet's copy before NACK gets to them. */
+    /* Both sides offer and answer RED for Opus, so either may send it. b answers Opus
+     * first, so by default a sends plain Opus (as Chromium would); with "on" it sends
+     * RED and most audio holes are filled from the next packet's copy before NACK gets
+     * to them. */
     ASSERT_EQ(ib.red_pt, 63);
-    fprintf(stderr, "audio: %llu from RED, %llu repaired\n", (unsigned long long)ib.red_recovered,
-            (unsigned long long)ib.packets_repaired);
-    ASSERT(ib.red_recovered > 20);
+    rtc_transceiver_info sa;
+    ASSERT_OK(rtc_pc_transceiver_info(a.pc, atr, &sa));
+    ASSERT_EQ(sa.red_pt, 63);
+    ASSERT_EQ(sa.red_send, red == RTC_RED_ON);
+    fprintf(stderr, "audio: %llu RED packets, %llu from RED, %llu repaired\n", (unsigned long long)ib.red_packets_received,
+            (unsigned long long)ib.red_recovered, (unsigned long long)ib.packets_repaired);
+    if (red == RTC_RED_ON) {
+        ASSERT(ib.red_recovered > 20);
+        ASSERT(ib.red_packets_received > ib.packets_received / 2);
+    } else {
+        ASSERT_EQ(ib.red_recovered, 0);
+        ASSERT_EQ(ib.red_packets_received, 0);
+    }
 
     /* Hostile input after SRTP: validly protected RTP and RTCP with random headers,
      * extensions, payloads and SSRCs (known and unknown) reach b's streams. Each is
@@ -275,8 +288,8 @@ static void exchange_with_loss(bool unsignaled)
     close_peers(&a, &b, n);
 }
 
-static void test_exchange_with_loss(void) { exchange_with_loss(false); }
-static void test_unsignaled_streams_with_loss(void) { exchange_with_loss(true); }
+static void test_exchange_with_loss(void) { exchange_with_loss(false, RTC_RED_ON); }
+static void test_unsignaled_streams_with_loss(void) { exchange_with_loss(true, RTC_RED_AUTO); }
 
 static char *read_file(const char *path)
 {
@@ -476,6 +489,82 @@ static void test_our_offer(void)
     rtc_pc_free(a.pc);
 }
 
+/* Answer Chrome's offer (its audio m-line reordered when red_first) with an audio
+ * transceiver in `mode`; returns what was negotiated. */
+static rtc_transceiver_info answer_red(rtc_red_mode mode, bool red_first, bool *answered_red)
+{
+    peer b;
+    peer_init(&b, "10.0.0.2:2000", cert_b);
+    int tr = rtc_pc_add_transceiver(b.pc, &(rtc_transceiver_init){ RTC_MEDIA_AUDIO, RTC_DIR_SENDRECV, -1 }, now);
+    ASSERT_OK(rtc_pc_transceiver_set_red(b.pc, tr, mode));
+    char *offer = read_file(CORPUS "chrome_offer_simulcast.sdp");
+    char *ml = strstr(offer, "SAVPF 111 63 ");
+    ASSERT(ml != NULL);
+    if (red_first) memcpy(ml, "SAVPF 63 111 ", 13);
+    ASSERT_OK(rtc_pc_set_remote_description(b.pc, RTC_SDP_OFFER, offer, now));
+    char *text;
+    ASSERT_OK(rtc_pc_create_answer(b.pc, &text, now));
+    rtc_sdp *s;
+    ASSERT_OK(rtc_sdp_parse(&s, text, strlen(text), NULL));
+    *answered_red = rtc_sdp_media_find_codec(s->media[0], "red", NULL) != NULL;
+    rtc_sdp_free(s);
+    ASSERT_OK(rtc_pc_set_local_description(b.pc, RTC_SDP_ANSWER, text, now));
+    free(text);
+    rtc_transceiver_info info;
+    ASSERT_OK(rtc_pc_transceiver_info(b.pc, tr, &info));
+    ASSERT_STREQ(info.mid, "0");
+    rtc_pc_free(b.pc);
+    return info;
+}
+
+/* RED is a choice made as Chromium makes it: offered after Opus, sent only when the
+ * peer lists it first or the application turns it on, neither offered nor answered
+ * when turned off. */
+static void test_red_choice(void)
+{
+    bool red;
+    rtc_transceiver_info i = answer_red(RTC_RED_AUTO, false, &red);
+    ASSERT(red && i.red_pt == 63 && !i.red_send);        /* Chrome lists Opus first: plain Opus */
+    i = answer_red(RTC_RED_AUTO, true, &red);
+    ASSERT(red && i.red_pt == 63 && i.red_send);         /* the peer prefers RED */
+    i = answer_red(RTC_RED_ON, false, &red);
+    ASSERT(red && i.red_pt == 63 && i.red_send);
+    i = answer_red(RTC_RED_OFF, true, &red);
+    ASSERT(!red && i.red_pt == 0 && !i.red_send);
+
+    for (int mode = RTC_RED_AUTO; mode <= RTC_RED_OFF; mode++) {
+        peer a;
+        peer_init(&a, "10.0.0.1:1000", cert_a);
+        int tr = rtc_pc_add_transceiver(a.pc, &(rtc_transceiver_init){ RTC_MEDIA_AUDIO, RTC_DIR_SENDRECV, -1 }, now);
+        ASSERT_OK(rtc_pc_transceiver_set_red(a.pc, tr, (rtc_red_mode)mode));
+        char *text;
+        ASSERT_OK(rtc_pc_create_offer(a.pc, false, &text, now));
+        rtc_sdp *s;
+        ASSERT_OK(rtc_sdp_parse(&s, text, strlen(text), NULL));
+        const rtc_sdp_media *au = s->media[0];
+        ASSERT_STREQ(au->codecs[0]->name, "opus");
+        if (mode == RTC_RED_OFF) {
+            ASSERT(rtc_sdp_media_find_codec(au, "red", NULL) == NULL);
+        } else {
+            ASSERT_EQ(au->ncodecs, 2);
+            ASSERT_STREQ(au->codecs[1]->name, "red");
+            ASSERT_STREQ(au->codecs[1]->fmtp, "111/111");
+        }
+        rtc_sdp_free(s);
+        free(text);
+        rtc_pc_free(a.pc);
+    }
+    /* Bad input: a video transceiver, an unknown mode, an unknown handle. */
+    peer a;
+    peer_init(&a, "10.0.0.1:1000", cert_a);
+    int v = rtc_pc_add_transceiver(a.pc, &(rtc_transceiver_init){ RTC_MEDIA_VIDEO, RTC_DIR_SENDRECV, -1 }, now);
+    int au = rtc_pc_add_transceiver(a.pc, &(rtc_transceiver_init){ RTC_MEDIA_AUDIO, RTC_DIR_SENDRECV, -1 }, now);
+    ASSERT_EQ(rtc_pc_transceiver_set_red(a.pc, v, RTC_RED_ON), RTC_EINVAL);
+    ASSERT_EQ(rtc_pc_transceiver_set_red(a.pc, au, (rtc_red_mode)7), RTC_EINVAL);
+    ASSERT_EQ(rtc_pc_transceiver_set_red(a.pc, 99, RTC_RED_ON), RTC_ENOTFOUND);
+    rtc_pc_free(a.pc);
+}
+
 int main(void)
 {
     harness_default_on_frame = check_frame;
@@ -483,6 +572,7 @@ int main(void)
     RUN(test_chrome_offer);
     RUN(test_unsupported_codecs_rejected);
     RUN(test_our_offer);
+    RUN(test_red_choice);
     RUN(test_exchange_with_loss);
     RUN(test_unsignaled_streams_with_loss);
     harness_end();

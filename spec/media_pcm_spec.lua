@@ -16,10 +16,11 @@ local function munge_fmtp(sdp, fn)
 end
 
 -- a sends the given local audio tracks to b; answer_fmtp rewrites b's answer as a sees it.
-local function connect(tracks, answer_fmtp)
+-- red: a's transceiver option (nil = the default).
+local function connect(tracks, answer_fmtp, red)
   local a = assert(rtc.peer_connection(LOCAL))
   local b = assert(rtc.peer_connection(LOCAL))
-  for _, t in ipairs(tracks) do assert(a:add_transceiver(t, { direction = "sendonly" })) end
+  for _, t in ipairs(tracks) do assert(a:add_transceiver(t, { direction = "sendonly", red = red })) end
   local remote = {}
   b:on("track", function(track) remote[#remote + 1] = track end)
   assert(a:set_local_description(assert(a:create_offer())))
@@ -201,6 +202,40 @@ describe("PCM audio on tracks", function()
       assert.is_true(math.abs(zero_crossing_hz(table.concat(right)) - 1000) < 3)
       a:close(); b:close()
     end, 20000)
+  end)
+
+  -- RED (RFC 2198): offered by default but sent only when asked for (b answers Opus
+  -- first, as Chromium does); inbound-rtp counts RED packets and holes filled from them.
+  for _, red in ipairs { "auto", "on", "off" } do
+    it("red = " .. red .. ": RED offered, sent and counted accordingly", function()
+      run_task(function()
+        local mic = rtc.media_track("audio")
+        local a, b, remote = connect({ mic }, nil, red)
+        assert.equal(red ~= "off", a.local_description.sdp:find("a=rtpmap:63 red/48000/2", 1, true) ~= nil)
+        local c = collector(remote[1])
+        local src = assert(rtc.media.tone_source { frequency = 440, pcm = true, duration = 0.4, speed = 4 })
+        local done = false
+        src:on("frame", function(f) assert(mic:write_pcm(f.samples)) end):on("ended", function() done = true end)
+        src:start()
+        wait_for(function() return done and c.chunks >= 20 end, "20 frames")
+        local inb
+        for _, s in pairs(b:get_stats()) do if s.type == "inbound-rtp" then inb = s end end
+        assert.is_true(inb.packetsReceived >= 20)
+        assert.equal(red == "on" and inb.packetsReceived or 0, inb.redPacketsReceived)
+        assert.equal(0, inb.redRecovered)                 -- loopback loses nothing
+        assert.equal(0, c.concealed)
+        a:close(); b:close()
+      end, 20000)
+    end)
+  end
+
+  it("add_transceiver checks the red option", function()
+    local a = assert(rtc.peer_connection(LOCAL))
+    assert.has_error(function() a:add_transceiver("audio", { red = "yes" }) end,
+                     "bad argument #2 to 'add_transceiver' (red must be \"auto\", \"on\" or \"off\")")
+    assert.has_error(function() a:add_transceiver("video", { red = "on" }) end,
+                     "bad argument #2 to 'add_transceiver' (red is for audio)")
+    a:close()
   end)
 
   it("write_pcm checks its input and state", function()

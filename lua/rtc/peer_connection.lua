@@ -652,9 +652,11 @@ function PC:create_data_channel(label, opts)
   return new_dc(self, h)
 end
 
---- pc:add_transceiver("audio"|"video"|track[, {direction=, codec=, stereo=}]) -> transceiver | nil, err
+--- pc:add_transceiver("audio"|"video"|track[, {direction=, codec=, stereo=, red=}]) -> transceiver | nil, err
 --- codec: the preferred codec name ("VP8", "H264", "VP9", "AV1", "opus").
 --- stereo: audio only; our Opus fmtp asks the peer to send stereo (stereo=1).
+--- red: audio only; "auto" (default: offer RED, send it only when the peer lists it
+--- before Opus), "on" (send it whenever negotiated) or "off" (never offer or answer it).
 function PC:add_transceiver(what, opts)
   local ok, e, n = check_open(self)
   if not ok then return nil, e, n end
@@ -668,7 +670,12 @@ function PC:add_transceiver(what, opts)
   local codec = opts.codec or (track and track.codec)
   if codec ~= nil and type(codec) ~= "string" then error("bad argument #2 to 'add_transceiver' (codec must be a string)", 2) end
   if opts.stereo and kind ~= "audio" then error("bad argument #2 to 'add_transceiver' (stereo is for audio)", 2) end
-  local h, err, name = self._core:add_transceiver(kind, dir, codec, opts.stereo and true or false)
+  local red = opts.red
+  if red ~= nil and red ~= "auto" and red ~= "on" and red ~= "off" then
+    error("bad argument #2 to 'add_transceiver' (red must be \"auto\", \"on\" or \"off\")", 2)
+  end
+  if red ~= nil and red ~= "auto" and kind ~= "audio" then error("bad argument #2 to 'add_transceiver' (red is for audio)", 2) end
+  local h, err, name = self._core:add_transceiver(kind, dir, codec, opts.stereo and true or false, red)
   if not h then return nil, err, name end
   sync_transceivers(self, h)
   local tr = self._transceivers[h]
@@ -903,7 +910,10 @@ function PC:get_stats()
             pliCount = inb.pli_count, firCount = inb.fir_count,
             framesReceived = info.kind == "video" and inb.frames_received or nil,
             keyFramesDecoded = nil, retransmittedPacketsReceived = inb.rtx_received,
-            packetsRepaired = inb.packets_repaired, framesDropped = inb.frames_dropped }
+            packetsRepaired = inb.packets_repaired, framesDropped = inb.frames_dropped,
+            -- non-standard (RFC 2198 audio): RED packets received, holes filled from their copies
+            redPacketsReceived = info.kind == "audio" and inb.red_packets_received or nil,
+            redRecovered = info.kind == "audio" and inb.red_recovered or nil }
     end
     if outb then
       add { id = "OT" .. h, type = "outbound-rtp", kind = info.kind, mid = info.mid, ssrc = outb.ssrc,

@@ -702,13 +702,17 @@ static rtc_media_direction check_dir(lua_State *L, int idx)
     return d;
 }
 
-/* pc:add_transceiver(kind, direction, codec, stereo) -> handle | nil, err */
+/* pc:add_transceiver(kind, direction, codec, stereo, red) -> handle | nil, err
+ * red: "auto" (default), "on" or "off" (rtc_pc_transceiver_set_red). */
 static int pc_add_transceiver(lua_State *L)
 {
     lpc *p = check_pc(L);
     static const char *const kinds[] = { "audio", "video", NULL };
+    static const char *const reds[] = { "auto", "on", "off", NULL };
     rtc_transceiver_init init;
     init.kind = (rtc_media_kind)luaL_checkoption(L, 2, NULL, kinds);
+    int red = luaL_checkoption(L, 6, "auto", reds);
+    if (red != RTC_RED_AUTO && init.kind != RTC_MEDIA_AUDIO) return luaL_argerror(L, 6, "red is for audio");
     init.direction = check_dir(L, 3);
     init.codec = -1;
     if (!lua_isnoneornil(L, 4)) {
@@ -719,6 +723,7 @@ static int pc_add_transceiver(lua_State *L)
     if (h < 0) return pc_result(L, p, h);
     /* stereo: our Opus fmtp asks to receive stereo */
     if (init.kind == RTC_MEDIA_AUDIO && lua_toboolean(L, 5)) rtc_pc_transceiver_set_stereo(rtc_pc_host_pc(p->h), h, true);
+    if (init.kind == RTC_MEDIA_AUDIO) rtc_pc_transceiver_set_red(rtc_pc_host_pc(p->h), h, (rtc_red_mode)red);
     rtc_pc_host_kick_soon(p->h);
     lua_pushinteger(L, h);
     return 1;
@@ -823,6 +828,8 @@ static int pc_tr_info(lua_State *L)
         set_str(L, "codec", rtc_codec_name((rtc_codec_id)i.codec));
         set_int(L, "payload_type", i.pt);
         set_int(L, "rtx_payload_type", i.rtx_pt);
+        set_int(L, "red_payload_type", i.red_pt);
+        set_bool(L, "red_send", i.red_send);
         set_int(L, "clock_rate", i.clock_rate);
         set_str(L, "fmtp", i.fmtp);
         set_str(L, "remote_fmtp", i.remote_fmtp);
@@ -847,6 +854,8 @@ static int pc_tr_info(lua_State *L)
         set_int(L, "fir_count", (lua_Integer)i.fir_count);
         set_int(L, "rtx_received", (lua_Integer)i.rtx_received);
         set_int(L, "packets_repaired", (lua_Integer)i.packets_repaired);
+        set_int(L, "red_packets_received", (lua_Integer)i.red_packets_received);
+        set_int(L, "red_recovered", (lua_Integer)i.red_recovered);
         set_int(L, "frames_dropped", (lua_Integer)i.frames_dropped);
         set_int(L, "packets_given_up", (lua_Integer)i.packets_given_up);
         set_int(L, "frames_skipped", (lua_Integer)i.frames_skipped);

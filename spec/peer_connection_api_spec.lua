@@ -236,3 +236,58 @@ describe("peer_connection waiting for states", function()
     end)
   end)
 end)
+
+describe("peer_connection sender parameters", function()
+  it("set_parameters caps the send-side estimate with max_bitrate and pauses with active = false", function()
+    run_task(function()
+      local a = assert(rtc.peer_connection(LOCAL))
+      local b = assert(rtc.peer_connection(LOCAL))
+      local track = rtc.media_track("video")
+      local tr = assert(a:add_track(track))
+      local frames = 0
+      b:on("track", function(t) t:on("frame", function() frames = frames + 1 end) end)
+      negotiate(a, b)
+      local p = tr.sender:get_parameters()
+      assert.is_string(p.transaction_id)
+      assert.equal(1, #p.encodings)
+      assert.is_true(p.encodings[1].active)
+      assert.is_nil(p.encodings[1].max_bitrate)
+      -- not the last get_parameters: a stale transaction id, then none at all
+      local stale = tr.sender:get_parameters()
+      local p2 = tr.sender:get_parameters()
+      local _, err, name = tr.sender:set_parameters(stale)
+      assert.equal("InvalidModificationError", name, err)
+      p2.encodings[1].max_bitrate = 100000            -- below the 300 kbit/s start
+      assert(tr.sender:set_parameters(p2))
+      _, err, name = tr.sender:set_parameters(p2)    -- used once
+      assert.equal("InvalidStateError", name, err)
+      local p3 = tr.sender:get_parameters()
+      assert.equal(100000, p3.encodings[1].max_bitrate)
+      p3.encodings[1].max_bitrate = -1
+      _, _, name = tr.sender:set_parameters(p3)
+      assert.equal("RangeError", name)
+      p3.encodings = {}
+      _, _, name = tr.sender:set_parameters(p3)
+      assert.equal("InvalidModificationError", name)
+      -- the bound holds in every estimate while media flows
+      local bws = {}
+      a:on("bandwidth", function(bps) bws[#bws + 1] = bps end)
+      pump(track, function() return frames > 10 and a:bandwidth() ~= nil and #bws > 0 end, "frames and an estimate")
+      assert.is_true(a:bandwidth().bps <= 100000, "estimate " .. a:bandwidth().bps)
+      for _, bps in ipairs(bws) do assert.is_true(bps <= 100000, "estimate event " .. bps) end
+      -- active = false: write_frame sends nothing until active again
+      local p4 = tr.sender:get_parameters()
+      p4.encodings[1].active = false
+      assert(tr.sender:set_parameters(p4))
+      assert.equal(0, track:write_frame { data = fake_frame("video", 1), timestamp = 1 })
+      assert.is_false(tr.sender:get_parameters().encodings[1].active)
+      local p5 = tr.sender:get_parameters()
+      p5.encodings[1].active = true
+      assert(tr.sender:set_parameters(p5))
+      assert.is_true(track:write_frame { data = fake_frame("video", 2), timestamp = 2 } > 0)
+      a:close(); b:close()
+      _, _, name = tr.sender:set_parameters(tr.sender:get_parameters())
+      assert.equal("InvalidStateError", name)
+    end)
+  end)
+end)

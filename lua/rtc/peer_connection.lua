@@ -287,6 +287,49 @@ function SENDER:transform_stats() return self._tr._pc._core:transform_stats(self
 function RECEIVER:transform_stats() return self._tr._pc._core:transform_stats(self._tr._h, "receive") end
 -- }===
 
+-- {=== sender:get_parameters() / sender:set_parameters(p) (W3C RTCRtpSendParameters):
+-- one encoding with `active` and `max_bitrate` (bit/s). set_parameters takes only what
+-- the last get_parameters returned (its transaction_id), once.
+local tid_seq = 0
+function SENDER:get_parameters()
+  local enc = rawget(self, "_encoding") or { active = true }
+  tid_seq = tid_seq + 1
+  local tid = tostring(tid_seq)
+  rawset(self, "_last_tid", tid)
+  return { transaction_id = tid, encodings = { { active = enc.active, max_bitrate = enc.max_bitrate } },
+           codecs = {}, header_extensions = {}, rtcp = { reduced_size = false } }
+end
+
+local function param_error(name, msg) return nil, name .. ": " .. msg, name end
+
+function SENDER:set_parameters(p)
+  if type(p) ~= "table" then error("bad argument #1 to 'set_parameters' (table expected)", 2) end
+  local tr = self._tr
+  if tr._pc._closed or tr._stopping then return param_error("InvalidStateError", "the sender is stopped") end
+  local last = rawget(self, "_last_tid")
+  if not last then return param_error("InvalidStateError", "get_parameters was not called since the last set_parameters") end
+  if p.transaction_id ~= last then
+    return param_error("InvalidModificationError", "transaction_id is not that of the last get_parameters")
+  end
+  local encs = p.encodings
+  if type(encs) ~= "table" or #encs ~= 1 then
+    return param_error("InvalidModificationError", "encodings must keep their number (1)")
+  end
+  local e = encs[1]
+  if type(e) ~= "table" then error("bad argument #1 to 'set_parameters' (encodings[1] must be a table)", 2) end
+  local mb = e.max_bitrate
+  if mb ~= nil and (type(mb) ~= "number" or mb ~= mb or mb < 0) then
+    return param_error("RangeError", "encodings[1].max_bitrate must be a number >= 0")
+  end
+  local active = e.active ~= false
+  local ok, err, name = tr._pc._core:tr_set_encoding(tr._h, active, mb or 0)
+  if not ok then return nil, err, name end
+  rawset(self, "_last_tid", nil)
+  rawset(self, "_encoding", { active = active, max_bitrate = mb })
+  return true
+end
+-- }===
+
 -- The C side holds the one list of transceivers (pc/pc_media.h: handles 0..count-1, in
 -- creation order); the Lua objects are views of it, made the first time a handle is
 -- seen, whoever created it (add_transceiver, or a remote offer).

@@ -751,6 +751,17 @@ static int pc_tr_set_codec(lua_State *L)
     return pc_result(L, p, rtc_pc_transceiver_set_codec(rtc_pc_host_pc(p->h), h, codec));
 }
 
+/* pc:tr_set_encoding(h, active, max_bitrate) -> true | nil, err (sender:set_parameters) */
+static int pc_tr_set_encoding(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    int h = check_tr(L, p, 2);
+    double max_bps = luaL_optnumber(L, 4, 0);
+    int r = rtc_pc_transceiver_set_encoding(rtc_pc_host_pc(p->h), h, lua_toboolean(L, 3), max_bps);
+    rtc_pc_host_kick_soon(p->h);
+    return pc_result(L, p, r);
+}
+
 /* pc:send_frame(h, data, timestamp, keyframe) -> packets | nil, err */
 static int pc_send_frame(lua_State *L)
 {
@@ -1002,6 +1013,7 @@ void lrtc__open_pc(lua_State *L)
         { "send_frame", pc_send_frame }, { "request_keyframe", pc_request_keyframe },
         { "set_transform", pc_set_transform }, { "transform_stats", pc_transform_stats },
         { "tr_info", pc_tr_info }, { "tr_count", pc_tr_count }, { "id", pc_id }, { "tr_set_codec", pc_tr_set_codec },
+        { "tr_set_encoding", pc_tr_set_encoding },
         { "capture", pc_capture }, { "stop_capture", pc_stop_capture }, { "bandwidth", pc_bandwidth },
         { NULL, NULL } };
     lrtc_obj_new(L, &pc_class, sizeof(lrtc_obj), methods);

@@ -37,8 +37,9 @@ static struct pc_cc *cc__get(rtc_pc *pc, const pc_tr *t)
         return NULL;
     }
     c->twcc_id = t->fb_twcc ? t->twcc_id : 0;
-    rtc_cc_pacer_set_estimate(c->pacer, rtc_cc_target_bps(c->cc));
     md->cc = c;
+    pc__cc_update_max(pc);
+    rtc_cc_pacer_set_estimate(c->pacer, rtc_cc_target_bps(c->cc));
     return c;
 }
 
@@ -131,6 +132,22 @@ rtc_time pc__cc_poll_timeout(rtc_pc *pc)
     struct pc_cc *c = pc->media ? pc->media->cc : NULL;
     if (!c) return RTC_TIME_NEVER;
     return rtc_time_min(rtc_cc_poll_timeout(c->cc), rtc_cc_pacer_poll_timeout(c->pacer));
+}
+
+void pc__cc_update_max(rtc_pc *pc)
+{
+    struct pc_cc *c = pc->media ? pc->media->cc : NULL;
+    if (!c) return;              /* cc__get applies it when the estimator is made */
+    double sum = 0;
+    for (int i = 0; i < pc->media->ntrs; i++) {
+        const pc_tr *t = pc->media->trs[i];
+        if (t->removed || t->inactive || (!t->sender && t->max_bitrate <= 0)) continue;
+        /* one uncapped sender: W3C puts no bound on the whole transport */
+        if (t->max_bitrate <= 0) { sum = 0; break; }
+        sum += t->max_bitrate;
+    }
+    rtc_cc_set_max_bitrate(c->cc, sum, pc->now);
+    rtc_cc_pacer_set_estimate(c->pacer, rtc_cc_target_bps(c->cc));
 }
 
 void pc__cc_free(rtc_pc *pc)

@@ -33,5 +33,8 @@ void pc__cc_pump(rtc_pc *pc);                /* probes, estimate events, paced s
 void pc__cc_handle_timeout(rtc_pc *pc);
 rtc_time pc__cc_poll_timeout(rtc_pc *pc);
 void pc__cc_free(rtc_pc *pc);
+/* The estimator's upper bound from the senders' max_bitrate: their sum while every
+ * active sending transceiver has one, else the default. */
+void pc__cc_update_max(rtc_pc *pc);
 
 #endif

@@ -135,6 +135,17 @@ int rtc_pc_transceiver_set_red(rtc_pc *pc, int tr, rtc_red_mode mode)
     return 0;
 }
 
+int rtc_pc_transceiver_set_encoding(rtc_pc *pc, int tr, bool active, double max_bps)
+{
+    pc_tr *t = pc__media_tr(pc, tr);
+    if (!t) return RTC_ENOTFOUND;
+    if (!(max_bps >= 0)) return RTC_EINVAL;
+    t->inactive = !active;
+    t->max_bitrate = max_bps;
+    pc__cc_update_max(pc);
+    return 0;
+}
+
 int rtc_pc_transceiver_set_codec(rtc_pc *pc, int tr, int codec)
 {
     pc_tr *t = pc__media_tr(pc, tr);
@@ -613,6 +624,7 @@ int rtc_pc_send_frame(rtc_pc *pc, int tr, const uint8_t *frame, size_t len, uint
     if (!t) return RTC_ENOTFOUND;
     if (!t->sender) return pc__fail(pc, RTC_ESTATE, "transceiver %d does not send (not negotiated to)", tr);
     if (!can_send(pc)) return pc__fail(pc, RTC_ESTATE, "the transport is not connected");
+    if (t->inactive) return 0;          /* set_parameters: encoding not active */
     rtc_pack_params pp;
     memset(&pp, 0, sizeof pp);
     pp.picture_id = t->picture_id;

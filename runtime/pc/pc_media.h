@@ -64,6 +64,11 @@ int rtc_pc_transceiver_set_stereo(rtc_pc *pc, int tr, bool stereo);
  * transceivers only (RTC_EINVAL otherwise or for a bad mode). */
 typedef enum rtc_red_mode { RTC_RED_AUTO = 0, RTC_RED_ON, RTC_RED_OFF } rtc_red_mode;
 int rtc_pc_transceiver_set_red(rtc_pc *pc, int tr, rtc_red_mode mode);
+/* The sender's encoding (W3C RTCRtpEncodingParameters): inactive, frames given to
+ * rtc_pc_send_frame() are dropped (it returns 0) without renegotiation; max_bps > 0
+ * caps this sender, and while every sending transceiver has a cap the send-side
+ * estimate stays under their sum (pc_cc.h). RTC_EINVAL for a negative or NaN max_bps. */
+int rtc_pc_transceiver_set_encoding(rtc_pc *pc, int tr, bool active, double max_bps);
 
 /* Send one encoded frame (borrowed for the call): Opus packet, VP8/VP9 frame, H264
  * Annex B access unit, AV1 temporal unit. ts in the codec's RTP clock (48 kHz Opus,

@@ -291,3 +291,50 @@ describe("peer_connection sender parameters", function()
     end)
   end)
 end)
+
+describe("peer_connection replace_track", function()
+  it("replace_track swaps the track mid-call without renegotiation; nil stops sending", function()
+    run_task(function()
+      local a = assert(rtc.peer_connection(LOCAL))
+      local b = assert(rtc.peer_connection(LOCAL))
+      local t1, t2 = rtc.media_track("video"), rtc.media_track("video")
+      local tr = assert(a:add_track(t1))
+      local frames, tracks = {}, 0
+      b:on("track", function(t)
+        tracks = tracks + 1
+        t:on("frame", function(f) frames[#frames + 1] = f.data end)
+      end)
+      negotiate(a, b)
+      pump(t1, function() return #frames > 2 end, "frames of the first track")
+      local needed = 0
+      a:on("negotiationneeded", function() needed = needed + 1 end)
+      assert(tr.sender:replace_track(t2))
+      assert.equal(t2, tr.sender.track)
+      local _, err = t1:write_frame { data = fake_frame("video", 1), timestamp = 1 }
+      assert.matches("^InvalidStateError", err)
+      -- t2's frames (a byte no frame of t1 had) reach the same remote track
+      local ts = 0
+      wait_for(function()
+        ts = ts + 3000
+        t2:write_frame { data = "\x10\0\0\x9d\x01\x2a" .. string.rep("\xee", 300), timestamp = ts }
+        return frames[#frames]:sub(-1) == "\xee"
+      end, "frames of the second track")
+      assert.equal(1, tracks)
+      assert.equal("stable", a.signaling_state)
+      local _, _, name = tr.sender:replace_track(rtc.media_track("audio"))
+      assert.equal("TypeError", name)
+      assert(tr.sender:replace_track(nil))
+      assert.is_nil(tr.sender.track)
+      _, err = t2:write_frame { data = fake_frame("video", 2), timestamp = ts + 3000 }
+      assert.matches("^InvalidStateError", err)
+      assert.equal("sendrecv", tr.direction)          -- still sending, as far as SDP goes
+      rtc.sleep(0.05)
+      assert.equal(0, needed)
+      assert(tr.sender:replace_track(t1))
+      assert.is_true(t1:write_frame { data = fake_frame("video", 3), timestamp = ts + 6000 } > 0)
+      a:close(); b:close()
+      _, _, name = tr.sender:replace_track(t2)
+      assert.equal("InvalidStateError", name)
+    end)
+  end)
+end)

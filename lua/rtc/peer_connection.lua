@@ -454,6 +454,32 @@ local function attach(tr, track)
   track._tr = tr
 end
 
+--- sender:replace_track(track | nil) -> true | nil, err, name (W3C replaceTrack): frames
+--- of the new track go out on the same stream (SSRC, sequence numbers) with no
+--- renegotiation; nil stops sending until a track is given again. A track of another
+--- kind: TypeError; a stopped transceiver or a closed connection: InvalidStateError.
+function SENDER:replace_track(track)
+  local tr = self._tr
+  if track ~= nil and (getmetatable(track) ~= TRACK or track.remote) then
+    error("bad argument #1 to 'replace_track' (local media track or nil expected)", 2)
+  end
+  if tr._pc._closed or tr._stopping then
+    return nil, "InvalidStateError: the transceiver is stopped", "InvalidStateError"
+  end
+  if track and track.kind ~= tr.kind then
+    return nil, "TypeError: a " .. track.kind .. " track does not fit a " .. tr.kind .. " sender", "TypeError"
+  end
+  if track and track._tr and track._tr ~= tr then
+    return nil, "InvalidAccessError: the track is already sent by another transceiver", "InvalidAccessError"
+  end
+  local old = self.track
+  if old == track then return true end
+  if old then old._tr = nil end
+  self.track = nil
+  if track then attach(tr, track) end
+  return true
+end
+
 local function media_dispatch(pc, name, h, a, b, c, d, e)
   local tr = pc._transceivers[h]
   if name == "track" then

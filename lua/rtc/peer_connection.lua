@@ -193,7 +193,8 @@ local DIRECTIONS = { sendrecv = true, sendonly = true, recvonly = true, inactive
 
 local function new_track(kind, remote, codec)
   local id = string.format("%08x-%04x", math.random(0, 0x7fffffff), math.random(0, 0xffff))
-  return setmetatable({ kind = kind, id = id, remote = remote, codec = codec, _listeners = {} }, TRACK)
+  return setmetatable({ kind = kind, id = id, remote = remote, codec = codec, ready_state = "live",
+                        _listeners = {} }, TRACK)
 end
 
 TRACK.__index = function(self, k)
@@ -378,7 +379,7 @@ TR.__name = "rtc.transceiver"
 TR.__index = function(self, k)
   local m = rawget(TR, k)
   if m then return m end
-  if k == "mid" or k == "direction" or k == "current_direction" or k == "codec" then
+  if k == "mid" or k == "direction" or k == "current_direction" or k == "codec" or k == "stopped" or k == "stopping" then
     -- closed, or removed by a rollback: what it said last
     local gone = self._pc._closed or self._pc._transceivers[self._h] ~= self
     local info = gone and self._info or self._pc._core:tr_info(self._h)
@@ -398,10 +399,23 @@ TR.__newindex = function(self, k, v)
     if not ok then error(err, 2) end
     return
   end
-  if k == "mid" or k == "current_direction" or k == "codec" then read_only(k, 2) end
+  if k == "mid" or k == "current_direction" or k == "codec" or k == "stopped" or k == "stopping" then read_only(k, 2) end
   rawset(self, k, v)
 end
 TR.__tostring = function(self) return string.format("rtc.transceiver(%s %s)", self.kind, tostring(self.mid)) end
+
+--- tr:stop() -> true | nil, err (W3C stop): sending stops at once, the sender's track is
+--- detached, negotiationneeded fires and the next description has the section with
+--- port 0; tr.stopping is true at once, tr.stopped once that is negotiated.
+function TR:stop()
+  if self._pc._closed then return nil, "InvalidStateError: the peer connection is closed", "InvalidStateError" end
+  local ok, err, name = self._pc._core:tr_stop(self._h)
+  if not ok then return nil, err, name end
+  rawset(self, "_stopping", true)
+  local track = self.sender.track
+  if track then track._tr = nil; self.sender.track = nil end
+  return true
+end
 
 --- tr:set_direction("sendrecv"|"sendonly"|"recvonly"|"inactive"): used at the next negotiation.
 function TR:set_direction(dir)
@@ -652,6 +666,19 @@ local function check_desc(desc, fname, optional)
   return desc
 end
 
+-- A remote track ends (ready_state "ended", event "ended" once) when its transceiver is
+-- stopped by a negotiation (either side's stop(), or a section at port 0) or, `all`, when
+-- the connection closes.
+local function end_receiver_tracks(pc, all)
+  for _, tr in pairs(pc._transceivers) do
+    local track = tr.receiver.track
+    if track.ready_state ~= "ended" and (all or tr.stopped) then
+      track.ready_state = "ended"
+      emit(track, "ended")
+    end
+  end
+end
+
 --- pc:set_local_description([desc]) -> true | nil, err (no argument: implicit offer/answer)
 function PC:set_local_description(desc)
   local ok, e, n = check_open(self)
@@ -665,7 +692,10 @@ function PC:set_local_description(desc)
   if t ~= "offer" and t ~= "answer" and t ~= "pranswer" and t ~= "rollback" then
     return nil, "TypeError: unknown description type '" .. tostring(t) .. "'", "TypeError"
   end
-  return self._core:set_local(t, desc and desc.sdp)
+  local ok2, err, name = self._core:set_local(t, desc and desc.sdp)
+  if not ok2 then return nil, err, name end
+  end_receiver_tracks(self)
+  return ok2
 end
 
 --- pc:set_remote_description(desc) -> true | nil, err
@@ -684,6 +714,7 @@ function PC:set_remote_description(desc)
   if not ok2 then return nil, err, name end
   -- A remote offer may have created transceivers; a rollback may have removed them.
   sync_transceivers(self)
+  end_receiver_tracks(self)
   return ok2
 end
 
@@ -890,6 +921,7 @@ function PC:close()
   for _, dc in pairs(self._channels) do
     wake_state(dc, "_open_waiters", "InvalidStateError: the peer connection was closed")
   end
+  end_receiver_tracks(self, true)
   emit(self, "signalingstatechange", "closed")
   emit(self, "connectionstatechange", "closed")
   wake_state(self, "_conn_waiters", "InvalidStateError: the peer connection was closed")

@@ -751,6 +751,16 @@ static int pc_tr_set_codec(lua_State *L)
     return pc_result(L, p, rtc_pc_transceiver_set_codec(rtc_pc_host_pc(p->h), h, codec));
 }
 
+/* pc:tr_stop(h) -> true | nil, err (transceiver:stop) */
+static int pc_tr_stop(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    int h = check_tr(L, p, 2);
+    int r = rtc_pc_transceiver_stop(rtc_pc_host_pc(p->h), h, now_of(p));
+    rtc_pc_host_kick_soon(p->h);
+    return pc_result(L, p, r);
+}
+
 /* pc:tr_set_encoding(h, active, max_bitrate) -> true | nil, err (sender:set_parameters) */
 static int pc_tr_set_encoding(lua_State *L)
 {
@@ -833,6 +843,7 @@ static int pc_tr_info(lua_State *L)
     if ((int)i.current_direction >= 0) set_str(L, "current_direction", rtc_media_direction_name(i.current_direction));
     set_bool(L, "negotiated", i.negotiated);
     set_bool(L, "stopped", i.stopped);
+    set_bool(L, "stopping", i.stopping);
     set_bool(L, "removed", i.removed);
     set_bool(L, "has_sent", i.has_sent);
     if (i.codec >= 0) {
@@ -1013,7 +1024,7 @@ void lrtc__open_pc(lua_State *L)
         { "send_frame", pc_send_frame }, { "request_keyframe", pc_request_keyframe },
         { "set_transform", pc_set_transform }, { "transform_stats", pc_transform_stats },
         { "tr_info", pc_tr_info }, { "tr_count", pc_tr_count }, { "id", pc_id }, { "tr_set_codec", pc_tr_set_codec },
-        { "tr_set_encoding", pc_tr_set_encoding },
+        { "tr_set_encoding", pc_tr_set_encoding }, { "tr_stop", pc_tr_stop },
         { "capture", pc_capture }, { "stop_capture", pc_stop_capture }, { "bandwidth", pc_bandwidth },
         { NULL, NULL } };
     lrtc_obj_new(L, &pc_class, sizeof(lrtc_obj), methods);

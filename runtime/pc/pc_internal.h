@@ -233,6 +233,8 @@ void pc__media_restore(rtc_pc *pc, bool remote);
 bool pc__media_needs_negotiation(rtc_pc *pc);           /* W3C "check if negotiation is needed", media part */
 bool pc__media_accept_offer_section(rtc_pc *pc, int index, const rtc_sdp *s, const rtc_sdp_media *m);
 void pc__media_new_offer_sections(rtc_pc *pc);          /* sections for unassociated transceivers */
+/* The section at index belongs to a stopping or stopped transceiver: written with port 0. */
+bool pc__media_section_stopped(rtc_pc *pc, int index);
 int pc__media_write_section(rtc_pc *pc, rtc_sdp *s, int index, const rtc_sdp_media *offer, rtc_sdp_setup setup);
 void pc__media_apply(rtc_pc *pc);                      /* both descriptions known (stable) */
 int pc__add_transport_attrs(rtc_pc *pc, rtc_sdp *s, rtc_sdp_media *m, rtc_sdp_setup setup);

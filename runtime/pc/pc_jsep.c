@@ -235,10 +235,11 @@ int rtc_pc_create_offer(rtc_pc *pc, bool ice_restart, char **out, rtc_time now)
     rtc_sdp_setup setup = our_setup(pc, true, RTC_SDP_SETUP_UNSET);
     for (int i = 0; i < pc->nmsecs && r >= 0; i++) {
         const pc_msec *pm = &pc->msecs[i];
-        if (pm->rejected) r = add_rejected_section(s, pm);
+        bool stopped = pm->rejected || pc__media_section_stopped(pc, i);
+        if (stopped) r = add_rejected_section(s, pm);
         else if (pm->kind == RTC_SDP_APPLICATION) r = add_data_section(pc, s, pm->mid, pm->proto, setup, NULL);
         else r = pc__media_write_section(pc, s, i, NULL, setup);
-        if (r >= 0 && !pm->rejected) r = rtc_sdp_group_add_mid(s, "BUNDLE", pm->mid);
+        if (r >= 0 && !stopped) r = rtc_sdp_group_add_mid(s, "BUNDLE", pm->mid);
     }
     if (r < 0) { rtc_sdp_free(s); return pc__fail(pc, r, "cannot build the offer"); }
     return finish_text(pc, s, RTC_SDP_OFFER, out);
@@ -258,12 +259,14 @@ int rtc_pc_create_answer(rtc_pc *pc, char **out, rtc_time now)
     for (int i = 0; i < pc->nmsecs && r >= 0; i++) {
         const pc_msec *pm = &pc->msecs[i];
         const rtc_sdp_media *rm = remote->media[i];
-        if (pm->rejected) {
+        bool media = pm->kind == RTC_SDP_AUDIO || pm->kind == RTC_SDP_VIDEO;
+        /* JSEP 5.3.1: a section the offer stops (port 0) is rejected in the answer */
+        if (pm->rejected || pc__media_section_stopped(pc, i) || (media && rtc_sdp_media_rejected(rm))) {
             r = add_rejected_section(s, pm);
             continue;
         }
         rtc_sdp_setup setup = our_setup(pc, false, rtc_sdp_media_setup(remote, rm));
-        if (pm->kind == RTC_SDP_AUDIO || pm->kind == RTC_SDP_VIDEO) r = pc__media_write_section(pc, s, i, rm, setup);
+        if (media) r = pc__media_write_section(pc, s, i, rm, setup);
         else r = add_data_section(pc, s, pm->mid, rm->proto, setup, rm);
         if (r >= 0 && bundle) r = rtc_sdp_group_add_mid(s, "BUNDLE", pm->mid);
     }

@@ -135,6 +135,19 @@ int rtc_pc_transceiver_set_red(rtc_pc *pc, int tr, rtc_red_mode mode)
     return 0;
 }
 
+int rtc_pc_transceiver_stop(rtc_pc *pc, int tr, rtc_time now)
+{
+    if (now > pc->now) pc->now = now;
+    pc_tr *t = pc__media_tr(pc, tr);
+    if (!t) return RTC_ENOTFOUND;
+    if (t->stopping || t->stopped) return 0;
+    t->stopping = true;
+    t->direction = RTC_DIR_INACTIVE;
+    t->app_changed = true;
+    pc__update_negotiation_needed(pc);
+    return 0;
+}
+
 int rtc_pc_transceiver_set_encoding(rtc_pc *pc, int tr, bool active, double max_bps)
 {
     pc_tr *t = pc__media_tr(pc, tr);
@@ -623,6 +636,7 @@ int rtc_pc_send_frame(rtc_pc *pc, int tr, const uint8_t *frame, size_t len, uint
     pc_tr *t = pc__media_tr(pc, tr);
     if (!t) return RTC_ENOTFOUND;
     if (!t->sender) return pc__fail(pc, RTC_ESTATE, "transceiver %d does not send (not negotiated to)", tr);
+    if (t->stopping) return pc__fail(pc, RTC_ESTATE, "transceiver %d is stopped", tr);
     if (!can_send(pc)) return pc__fail(pc, RTC_ESTATE, "the transport is not connected");
     if (t->inactive) return 0;          /* set_parameters: encoding not active */
     rtc_pack_params pp;
@@ -664,6 +678,7 @@ int rtc_pc_transceiver_info(rtc_pc *pc, int tr, rtc_transceiver_info *out)
     out->current_direction = (rtc_media_direction)t->current;
     out->negotiated = t->negotiated;
     out->stopped = t->stopped;
+    out->stopping = t->stopping;
     out->removed = t->removed;
     out->has_sent = t->has_sent;
     out->codec = t->codec;

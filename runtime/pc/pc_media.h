@@ -68,6 +68,10 @@ int rtc_pc_transceiver_set_red(rtc_pc *pc, int tr, rtc_red_mode mode);
  * rtc_pc_send_frame() are dropped (it returns 0) without renegotiation; max_bps > 0
  * caps this sender, and while every sending transceiver has a cap the send-side
  * estimate stays under their sum (pc_cc.h). RTC_EINVAL for a negative or NaN max_bps. */
+/* W3C transceiver.stop(): stops sending at once (rtc_pc_send_frame gives RTC_ESTATE),
+ * raises negotiationneeded; the next description has the section with port 0 and,
+ * once negotiated, the transceiver is stopped. RTC_ENOTFOUND for a bad handle. */
+int rtc_pc_transceiver_stop(rtc_pc *pc, int tr, rtc_time now);
 int rtc_pc_transceiver_set_encoding(rtc_pc *pc, int tr, bool active, double max_bps);
 
 /* Send one encoded frame (borrowed for the call): Opus packet, VP8/VP9 frame, H264
@@ -87,7 +91,7 @@ typedef struct rtc_transceiver_info {
     rtc_media_kind kind;
     const char *mid;             /* owned by the pc; "" until negotiated */
     rtc_media_direction direction, current_direction;  /* current: -1 until negotiated */
-    bool negotiated, stopped;
+    bool negotiated, stopped, stopping;
     bool removed;                /* dropped by rolling back the remote offer that made it */
     bool has_sent;               /* current_direction has been sendrecv or sendonly (W3C
                                   * addTrack reuses only a transceiver that never sent) */

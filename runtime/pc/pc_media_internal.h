@@ -33,6 +33,7 @@ typedef struct pc_tr {
     int red_mode;                        /* rtc_red_mode */
     char mid[32];                        /* "" until it has a section */
     bool stopped;
+    bool stopping;                       /* transceiver:stop(): port 0 from the next description on */
     /* rollback (pc_rollback.c): the state before the pending offer */
     char saved_mid[32];
     bool saved_announced, saved_stopped;

@@ -181,7 +181,9 @@ bool pc__media_needs_negotiation(rtc_pc *pc)
     const rtc_sdp *l = pc->local, *r = pc->remote;
     for (int i = 0; i < md->ntrs; i++) {
         const pc_tr *t = md->trs[i];
-        if (t->stopped || t->removed) continue;
+        if (t->removed || (t->stopped && !t->stopping)) continue;
+        if (t->stopping && !t->stopped) return true;    /* stop() waits for a negotiation */
+        if (t->stopped) continue;
         int k = -1;
         for (size_t j = 0; l && t->mid[0] && j < l->nmedia && k < 0; j++)
             if (l->media[j]->mid && strcmp(l->media[j]->mid, t->mid) == 0) k = (int)j;
@@ -288,6 +290,14 @@ static int add_send_identity(rtc_pc *pc, rtc_sdp *s, rtc_sdp_media *m, pc_tr *t,
         if ((r = rtc_sdp_media_add_ssrc(s, m, ssrcs[i], "msid", msid)) < 0) return r;
     }
     return 0;
+}
+
+bool pc__media_section_stopped(rtc_pc *pc, int index)
+{
+    const pc_msec *pm = &pc->msecs[index];
+    if (pm->kind != RTC_SDP_AUDIO && pm->kind != RTC_SDP_VIDEO) return false;
+    const pc_tr *t = pc__media_tr_by_mid(pc, pm->mid);
+    return t && t->stopping;
 }
 
 int pc__media_write_section(rtc_pc *pc, rtc_sdp *s, int index, const rtc_sdp_media *offer, rtc_sdp_setup setup)

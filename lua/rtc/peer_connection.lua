@@ -598,6 +598,8 @@ local function dispatch(pc, name, a, b, c, d, e, f)
   end
 end
 
+local DESC_FIELDS = { current_local_description = { "local", false }, pending_local_description = { "local", true },
+                      current_remote_description = { "remote", false }, pending_remote_description = { "remote", true } }
 local STATE_FIELDS = { signaling_state = 1, ice_gathering_state = 2, ice_connection_state = 3, connection_state = 4 }
 
 PC.__index = function(self, k)
@@ -616,12 +618,24 @@ PC.__index = function(self, k)
     else t, sdp = self._core:remote_description() end
     if not t then return nil end
     return { type = t, sdp = sdp }
+  elseif DESC_FIELDS[k] then
+    -- W3C: pending_* while that side's description awaits its answer; current_* is
+    -- the one of the last negotiation that completed (kept when it returned to stable).
+    if self._closed then return nil end
+    local side, pending = DESC_FIELDS[k][1], DESC_FIELDS[k][2]
+    local sig = self.signaling_state
+    local waiting = sig == "have-" .. side .. "-offer" or sig == "have-" .. side .. "-pranswer"
+    if pending then return waiting and self[side .. "_description"] or nil end
+    if waiting then return rawget(self, "_current_" .. side) end
+    return self[side .. "_description"]
   end
   return nil
 end
 -- pc.ontrack = fn and the other handler attributes work as in W3C; the state and
 -- description attributes are read-only.
-local PC_READ_ONLY = { local_description = true, remote_description = true }
+local PC_READ_ONLY = { local_description = true, remote_description = true, current_local_description = true,
+                       pending_local_description = true, current_remote_description = true,
+                       pending_remote_description = true }
 PC.__newindex = function(self, k, v)
   if set_handler(self, PC_EVENTS, k, v) then return end
   if STATE_FIELDS[k] or PC_READ_ONLY[k] then read_only(k, 2) end
@@ -669,6 +683,14 @@ end
 -- A remote track ends (ready_state "ended", event "ended" once) when its transceiver is
 -- stopped by a negotiation (either side's stop(), or a section at port 0) or, `all`, when
 -- the connection closes.
+-- In stable, the descriptions are the current ones: kept for current_*_description
+-- while a later offer is pending.
+local function keep_current(pc)
+  if pc.signaling_state ~= "stable" then return end
+  rawset(pc, "_current_local", pc.local_description)
+  rawset(pc, "_current_remote", pc.remote_description)
+end
+
 local function end_receiver_tracks(pc, all)
   for _, tr in pairs(pc._transceivers) do
     local track = tr.receiver.track
@@ -694,6 +716,7 @@ function PC:set_local_description(desc)
   end
   local ok2, err, name = self._core:set_local(t, desc and desc.sdp)
   if not ok2 then return nil, err, name end
+  keep_current(self)
   end_receiver_tracks(self)
   return ok2
 end
@@ -714,6 +737,7 @@ function PC:set_remote_description(desc)
   if not ok2 then return nil, err, name end
   -- A remote offer may have created transceivers; a rollback may have removed them.
   sync_transceivers(self)
+  keep_current(self)
   end_receiver_tracks(self)
   return ok2
 end
@@ -827,6 +851,24 @@ function PC:remove_track(what)
   if dir == "sendrecv" then return tr:set_direction("recvonly")
   elseif dir == "sendonly" then return tr:set_direction("inactive") end
   return true
+end
+
+--- pc:get_configuration() -> a copy of the configuration the connection was made with
+--- (W3C getConfiguration), with the defaults filled in.
+local function copy(v)
+  if type(v) ~= "table" then return v end
+  local t = {}
+  for k, x in pairs(v) do t[k] = copy(x) end
+  return t
+end
+function PC:get_configuration()
+  local c = copy(self._config)
+  c.ice_servers = c.ice_servers or {}
+  c.ice_transport_policy = c.ice_transport_policy or "all"
+  c.bundle_policy = c.bundle_policy or "balanced"
+  c.certificates = c.certificates or (c.certificate and { c.certificate }) or {}
+  c.certificate = nil
+  return c
 end
 
 --- pc:get_transceivers() -> { transceiver, ... } in creation order.
@@ -1139,7 +1181,7 @@ return function(rtc, core)
     local raw, err2, name2 = core.peer_connection(c)
     if not raw then return nil, err2, name2 end
     local pc = setmetatable({ _core = raw, _listeners = {}, _channels = {}, _gather_waiters = {}, _rtc = rtc,
-                              _transceivers = {}, _servers = c.servers, id = raw:id() }, PC)
+                              _transceivers = {}, _servers = c.servers, _config = copy(cfg), id = raw:id() }, PC)
     rtc._peer_connections[pc] = true   -- weak: rtc.peer_connections() lists the live ones
     raw:on("event", function(name3, a, b, c2, d, e, f) dispatch(pc, name3, a, b, c2, d, e, f) end)
     return pc

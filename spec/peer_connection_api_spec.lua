@@ -418,6 +418,16 @@ describe("peer_connection descriptions and configuration", function()
       assert.same({ "127.0.0.1" }, c.bind_addresses)
       c.ice_servers[1].urls = "changed"
       assert.equal("stun:127.0.0.1:3478", a:get_configuration().ice_servers[1].urls)
+      assert(a:set_configuration(a:get_configuration()))
+      assert(a:set_configuration(cfg))
+      local _, _, name = a:set_configuration { bind_addresses = { "127.0.0.1" }, ice_servers = cfg.ice_servers,
+                                               bundle_policy = "max-bundle" }
+      assert.equal("InvalidModificationError", name)
+      _, _, name = a:set_configuration { bind_addresses = { "127.0.0.1" }, ice_servers = cfg.ice_servers,
+                                         certificates = { rtc.generate_certificate() } }
+      assert.equal("InvalidModificationError", name)
+      _, _, name = a:set_configuration { bind_addresses = { "127.0.0.1" } }
+      assert.equal("NotSupportedError", name)
       a:add_track(rtc.media_track("audio"))
       assert(a:set_local_description())
       assert.equal("offer", a.pending_local_description.type)

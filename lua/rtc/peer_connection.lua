@@ -871,6 +871,43 @@ function PC:get_configuration()
   return c
 end
 
+local function same(x, y)
+  if type(x) ~= "table" or type(y) ~= "table" then return x == y end
+  for k, v in pairs(x) do if not same(v, y[k]) then return false end end
+  for k in pairs(y) do if x[k] == nil then return false end end
+  return true
+end
+
+--- pc:set_configuration(cfg) -> true | nil, err, name (W3C setConfiguration). Changing
+--- certificates, bundle_policy or the local socket options is an InvalidModificationError
+--- as in W3C; ICE servers and the transport policy are fixed when the connection is made
+--- here, so changing them is a NotSupportedError. The same configuration is accepted.
+function PC:set_configuration(cfg)
+  if type(cfg) ~= "table" then error("bad argument #1 to 'set_configuration' (table expected)", 2) end
+  if self._closed then return nil, "InvalidStateError: the peer connection is closed", "InvalidStateError" end
+  local old = self:get_configuration()
+  local new = copy(cfg)
+  new.ice_servers = new.ice_servers or {}
+  new.ice_transport_policy = new.ice_transport_policy or "all"
+  new.bundle_policy = new.bundle_policy or "balanced"
+  new.certificates = new.certificates or (new.certificate and { new.certificate }) or {}
+  new.certificate = nil
+  -- W3C: an unset certificates member keeps the current ones
+  if cfg.certificates == nil and cfg.certificate == nil then new.certificates = old.certificates end
+  for k in pairs(old) do if new[k] == nil and k ~= "ice_servers" then new[k] = old[k] end end
+  for _, k in ipairs { "ice_servers", "ice_transport_policy" } do
+    if not same(old[k], new[k]) then
+      return nil, "NotSupportedError: " .. k .. " cannot change after the connection is made", "NotSupportedError"
+    end
+  end
+  for k, v in pairs(new) do
+    if not same(old[k], v) then
+      return nil, "InvalidModificationError: " .. k .. " cannot change", "InvalidModificationError"
+    end
+  end
+  return true
+end
+
 --- pc:get_transceivers() -> { transceiver, ... } in creation order.
 function PC:get_transceivers()
   return ordered_transceivers(self)

@@ -19,8 +19,13 @@ typedef struct leg {
     rtc_sfu_producer *p;           /* one of p / c */
     rtc_sfu_consumer *c;
     void *user;
-    struct leg *next;
+    struct rtc_sfu_host *h;
+    struct leg *next;              /* the host's list, newest first */
+    struct leg *cnext;             /* next leg of the same connection, newest first */
 } leg;
+/* The legs of one connection are a chain whose head (its newest leg, also its first in
+ * the host's list) is the connection's tap argument: a tapped packet walks only its own
+ * connection's legs, not every leg of the host. */
 
 struct rtc_sfu_host {
     rtc_loop *lp;
@@ -38,6 +43,7 @@ struct rtc_sfu_host {
 };
 
 static void host_drain(rtc_sfu_host *h);
+static void on_tap(rtc_pc_host *ph, rtc_pc_tapped *t, void *ud);
 
 static leg *leg_of_pc(rtc_sfu_host *h, rtc_pc_host *ph)
 {
@@ -48,10 +54,13 @@ static leg *leg_of_pc(rtc_sfu_host *h, rtc_pc_host *ph)
 
 static void unlink_leg(rtc_sfu_host *h, leg *x)
 {
+    leg *head = leg_of_pc(h, x->ph);
+    for (leg **pp = &head; *pp; pp = &(*pp)->cnext)
+        if (*pp == x) { *pp = x->cnext; break; }
     for (leg **pp = &h->legs; *pp; pp = &(*pp)->next)
         if (*pp == x) { *pp = x->next; break; }
-    /* The last leg of a connection releases its tap. */
-    if (!leg_of_pc(h, x->ph)) rtc_pc_host_set_tap(x->ph, NULL, NULL);
+    /* A new head takes over the tap; the last leg of a connection releases it. */
+    rtc_pc_host_set_tap(x->ph, head ? on_tap : NULL, head);
     for (int i = 0; i < h->ntouched; i++)
         if (h->touched[i] == x->ph && !leg_of_pc(h, x->ph)) h->touched[i] = h->touched[--h->ntouched];
     free(x);
@@ -67,7 +76,8 @@ static void touch(rtc_sfu_host *h, rtc_pc_host *ph)
 
 static void on_tap(rtc_pc_host *ph, rtc_pc_tapped *t, void *ud)
 {
-    rtc_sfu_host *h = ud;
+    leg *head = ud;
+    rtc_sfu_host *h = head->h;
     rtc_time now = rtc_clock_now();
     if (!t) {                      /* the connection is closing */
         leg *l;
@@ -83,10 +93,10 @@ static void on_tap(rtc_pc_host *ph, rtc_pc_tapped *t, void *ud)
             free(l);
             if (h->cb) h->cb(h, RTC_SFU_HOST_EV_REMOVED, user, h->ud);
         }
+        rtc_pc_host_set_tap(ph, NULL, NULL);   /* a removal from the callback may have re-set it */
         return;
     }
-    for (leg *l = h->legs; l; l = l->next) {
-        if (l->ph != ph) continue;
+    for (leg *l = head; l; l = l->cnext) {
         if (t->kind == RTC_PC_TAP_RTP) {
             if (l->p && l->tr == t->tr && strcmp(l->rid, t->rid) == 0) {
                 rtc_sfu_router_handle_rtp(h->r, l->p, t->buf, now);
@@ -220,9 +230,11 @@ static leg *new_leg(rtc_pc_host *ph, int tr, void *user)
 
 static void add_leg(rtc_sfu_host *h, leg *l)
 {
+    l->h = h;
+    l->cnext = leg_of_pc(h, l->ph);
     l->next = h->legs;
     h->legs = l;
-    rtc_pc_host_set_tap(l->ph, on_tap, h);
+    rtc_pc_host_set_tap(l->ph, on_tap, l);
 }
 
 int rtc_sfu_host_add_producer(rtc_sfu_host *h, rtc_pc_host *ph, int tr, const rtc_sfu_host_producer_opts *opts,

@@ -58,8 +58,10 @@ int rtc_rtp_sender_new(rtc_rtp_sender **out, const rtc_rtp_sender_config *cfg, r
     if (cfg->codec == RTC_CODEC_OPUS && s->cfg.max_payload < 1276) s->cfg.max_payload = 1276;
     if (s->cfg.max_payload > RTC_POOL_BUFSIZE - SEND_SLACK) s->cfg.max_payload = RTC_POOL_BUFSIZE - SEND_SLACK;
     if (s->cfg.sr_interval <= 0) s->cfg.sr_interval = RTC_SEC(1);
-    int e = rtc_rtp_history_new(&s->hist, s->cfg.history);
-    if (e < 0) { free(s); return e; }
+    /* The history (32 bytes a slot, 32 KB by default) comes with the first frame: a
+     * sender that never packetizes (an SFU connection injects ready packets) keeps none. */
+    size_t hc = s->cfg.history;
+    if (hc < 16 || hc > 32768 || (hc & (hc - 1))) { free(s); return RTC_EINVAL; }
     rtc_rtp_send_stats_init(&s->sstats, cfg->ssrc, s->cfg.clock_rate);
     s->seq = cfg->initial_seq;
     s->rtx_seq = cfg->initial_rtx_seq;
@@ -142,9 +144,11 @@ int rtc_rtp_sender_send_frame(rtc_rtp_sender *s, const uint8_t *frame, size_t le
                               const rtc_pack_params *pp, rtc_time now)
 {
     send__set_now(s, now);
+    int e;
+    if (!s->hist && (e = rtc_rtp_history_new(&s->hist, s->cfg.history)) < 0) return e;
     rtc_pack_params params = pp ? *pp : (rtc_pack_params){ .picture_id = s->picture_id++ };
     rtc_packetizer pk;
-    int e = rtc_packetizer_init(&pk, s->cfg.codec, frame, len, s->cfg.max_payload, &params);
+    e = rtc_packetizer_init(&pk, s->cfg.codec, frame, len, s->cfg.max_payload, &params);
     if (e < 0) return e;
     rtc_bufq frame_q = {0};
     uint16_t seq = s->seq;
@@ -195,7 +199,7 @@ static void send__answer_nack(rtc_rtp_sender *s, const rtc_rtcp_view *v)
     rtc_time spacing = s->stats.rtt > 0 ? rtc_time_min(s->stats.rtt, RTC_MS(100)) : RTC_MS(10);
     for (int i = 0; i < n; i++) {
         s->stats.nacks_received++;
-        rtc_buf *orig = rtc_rtp_history_get(s->hist, seqs[i], s->now, spacing);
+        rtc_buf *orig = s->hist ? rtc_rtp_history_get(s->hist, seqs[i], s->now, spacing) : NULL;
         if (!orig) { s->stats.nack_misses++; continue; }
         if (!s->cfg.rtx_ssrc) { if (send__queue_copy(s, orig) == 0) s->stats.rtx_packets++; continue; }
         rtc_buf *b = send__alloc(s);

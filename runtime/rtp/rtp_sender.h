@@ -31,7 +31,7 @@ typedef struct rtc_rtp_sender_config {
     uint8_t red_pt;              /* Opus: send RED (RFC 2198) with this payload type, each packet
                                     carrying the previous frame too when both fit; 0 = plain */
     uint16_t initial_seq, initial_rtx_seq;   /* drawn by the caller (RFC 3550: random) */
-    size_t history;              /* packets kept for NACKs, power of two; 0 = 1024 */
+    size_t history;              /* packets kept for NACKs, power of two (16..32768); 0 = 1024; allocated with the first frame */
     size_t max_payload;          /* RTP payload bytes per packet; 0 = 1100 (Opus: at least 1276) */
     uint8_t mid_id;              /* extension ids from SDP; 0 = not used */
     uint8_t abs_send_time_id;

@@ -4,6 +4,8 @@
 #include "sfu/sfu_router.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp_stats.h"
+#include "sfu/sfu_timers.h"
+#include <stddef.h>
 
 #define SFU_EPOCHS 16
 #define SFU_UP_NACK_MAX 64       /* seqs pending for one upstream NACK */
@@ -73,6 +75,7 @@ struct rtc_sfu_consumer {
     rtc_time sr_next;
     rtc_sfu_consumer_stats st;
     rtc_sfu_consumer *next_c;    /* router's list */
+    sfu_timer timer;             /* in the router's heap, due at sr_next */
 };
 
 /* producer side (sfu_producer.c) */

@@ -16,6 +16,7 @@ struct rtc_sfu_router {
     fanout *fo; size_t fo_head, fo_count, fo_cap;
     rtc_sfu_transmit *q; size_t q_head, q_count, q_cap;
     rtc_sfu_event ev[64]; size_t ev_head, ev_count;
+    sfu_timers ctimers;          /* consumers by deadline: a wake-up touches only the due ones */
     rtc_time next;
 };
 
@@ -39,6 +40,7 @@ void rtc_sfu_router_free(rtc_sfu_router *r)
     while (rtc_sfu_router_poll_transmit(r, &t)) rtc_sfu_transmit_release(&t);
     while (r->consumers) rtc_sfu_router_remove_consumer(r, r->consumers);
     while (r->producers) rtc_sfu_router_remove_producer(r, r->producers);
+    sfu_timers_free(&r->ctimers);
     free(r->fo);
     free(r->q);
     free(r);
@@ -120,7 +122,8 @@ int rtc_sfu_router_add_consumer(rtc_sfu_router *r, const rtc_sfu_consumer_config
     c->router = r;
     int e = sfu__consumer_init(c, cfg, src, now);
     if (e < 0) { free(c); return e; }
-    if (src && (e = sfu__producer_attach(src, c)) < 0) { free(c); return e; }
+    if ((e = sfu_timers_add(&r->ctimers, &c->timer, sfu__consumer_next(c))) < 0) { free(c); return e; }
+    if (src && (e = sfu__producer_attach(src, c)) < 0) { sfu_timers_remove(&r->ctimers, &c->timer); free(c); return e; }
     c->source = src;
     c->source_gen = src ? src->gen : 0;
     c->next_c = r->consumers;
@@ -148,6 +151,7 @@ void rtc_sfu_router_remove_consumer(rtc_sfu_router *r, rtc_sfu_consumer *c)
     if (!c) return;
     for (rtc_sfu_consumer **pp = &r->consumers; *pp; pp = &(*pp)->next_c)
         if (*pp == c) { *pp = c->next_c; break; }
+    sfu_timers_remove(&r->ctimers, &c->timer);
     if (c->source) router__detach(r, c->source, c);
     for (size_t i = 0; i < r->q_count; i++) {
         rtc_sfu_transmit *t = &r->q[(r->q_head + i) % r->q_cap];
@@ -277,11 +281,16 @@ void rtc_sfu_router_handle_timeout(rtc_sfu_router *r, rtc_time now)
         sfu__producer_timeout(p, now);
         next = rtc_time_min(next, sfu__producer_next(p));
     }
-    for (rtc_sfu_consumer *c = r->consumers; c; c = c->next_c) {
+    /* Only the consumers that are due; each one's deadline moves on (an SR interval),
+     * so the loop ends even when the clock jumped far ahead. */
+    for (sfu_timer *t; (t = sfu_timers_first(&r->ctimers)) && t->at <= now; ) {
+        rtc_sfu_consumer *c = (rtc_sfu_consumer *)((char *)t - offsetof(rtc_sfu_consumer, timer));
         sfu__consumer_timeout(c, now);
-        next = rtc_time_min(next, sfu__consumer_next(c));
+        rtc_time at = sfu__consumer_next(c);
+        if (at <= now) at = now + 1;                   /* never spin on a deadline that stays due */
+        sfu_timers_set(&r->ctimers, t, at);
     }
-    r->next = next;
+    r->next = rtc_time_min(next, sfu_timers_next(&r->ctimers));
 }
 
 bool rtc_sfu_router_poll_transmit(rtc_sfu_router *r, rtc_sfu_transmit *out)

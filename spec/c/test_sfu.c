@@ -369,6 +369,39 @@ static void test_sender_report_mapping(void)
     teardown();
 }
 
+/* Sender reports come from the router's deadline heap: 40 subscribers joining at
+ * different times, each with its own SR interval, get exactly one SR per interval;
+ * the ones removed halfway get none after. A deadline lost or fired late changes a count. */
+static void test_sender_report_deadlines(void)
+{
+    enum { M = 40 };
+    setup();
+    rtc_time t0 = RTC_SEC(1), now = t0, stop = t0 + RTC_SEC(5), end = t0 + RTC_SEC(10);
+    pub a = { .p = add_producer(0xA, 0, now), .ssrc = 0xA, .seq = 1, .ts = 90000, .gop = 1 };
+    rtc_sfu_consumer *c[M + 1] = { 0 };
+    rtc_time join[M + 1], ival[M + 1];
+    for (; now <= end; now += RTC_MS(1)) {
+        for (int u = 1; u <= M; u++) {
+            if (!c[u] && now == t0 + RTC_MS(37) * u) {
+                rtc_sfu_consumer_config cc = { .codec = RTC_CODEC_VP8, .pt = 100, .ssrc = 1000u + (uint32_t)u,
+                                               .user = (void *)(intptr_t)u, .mid = "v", .cname = "sfu",
+                                               .sr_interval = RTC_MS(200) + RTC_MS(13) * u };
+                ASSERT_OK(rtc_sfu_router_add_consumer(R, &cc, a.p, &c[u], now));
+                join[u] = now; ival[u] = cc.sr_interval;
+            }
+            if (c[u] && u % 3 == 0 && now == stop) { rtc_sfu_router_remove_consumer(R, c[u]); c[u] = NULL; }
+        }
+        if ((now - t0) % RTC_MS(33) == 0) send_frame(&a, now, 0);
+        tick(now);
+    }
+    for (int u = 1; u <= M; u++) {
+        rtc_time until = u % 3 == 0 ? stop - 1 : end;  /* removed before the tick at `stop` */
+        ASSERT_EQ(recs[u]->srs, (until - join[u]) / ival[u]);
+        for (int i = 0; i < recs[u]->nsr; i++) ASSERT_EQ(recs[u]->sr[i].ssrc, 1000u + (uint32_t)u);
+    }
+    teardown();
+}
+
 static void test_cache_bounded_under_loss_and_reordering(void)
 {
     pool = rtc_pool_new(64);
@@ -599,6 +632,7 @@ int main(void)
     RUN(test_pause_resume_and_source_change);
     RUN(test_nack_from_cache_and_upstream);
     RUN(test_pli_aggregation);
+    RUN(test_sender_report_deadlines);
     RUN(test_sender_report_mapping);
     RUN(test_cache_bounded_under_loss_and_reordering);
     RUN(test_hostile_subscriber_changes_nothing_for_others);

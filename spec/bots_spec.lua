@@ -169,10 +169,13 @@ describe("media bots", function()
     local file
     run_task(function()
       local url, bot = start("recorder.lua", { "--dir", out })
-      join_and_play(url, { "audio", "video" }, 2)
+      -- 3 s played, at least 0.5 s recorded: the file starts at a keyframe after the
+      -- connection is up, which a loaded host (two suites at once) delays by most of a
+      -- second; what this checks is that the file is whole, not how fast it starts.
+      join_and_play(url, { "audio", "video" }, 3)
       -- Leaving the room closes the member's file.
       file = wait_log(bot, "recorded (%S+%.webm)", "recording closed")
     end, 30000)
-    ffprobe.check(file, { "vp8", "opus" }, 1)
+    ffprobe.check(file, { "vp8", "opus" }, 0.5)
   end)
 end)

@@ -14,37 +14,8 @@ local PC_EVENTS = {
 }
 local DC_EVENTS = { open = true, message = true, close = true, closing = true, bufferedamountlow = true, error = true }
 
-local function log_error(msg)
-  io.stderr:write("luartc: ", msg, "\n")
-end
-
--- Call every listener of `ev` on obj; an error in one is reported with its traceback
--- and does not stop the others (the loop keeps running).
-local function emit(obj, ev, ...)
-  local list = obj._listeners[ev]
-  if not list then return end
-  for i = 1, #list do
-    local ok, err = xpcall(list[i], debug.traceback, ...)
-    if not ok then log_error("error in '" .. ev .. "' handler: " .. tostring(err)) end
-  end
-end
-
-local function on(obj, valid, ev, fn)
-  if type(ev) ~= "string" or not valid[ev] then
-    error(string.format("bad argument #1 to 'on' (unknown event '%s')", tostring(ev)), 3)
-  end
-  if fn ~= nil and type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
-    error("bad argument #2 to 'on' (function expected)", 3)
-  end
-  local list = obj._listeners[ev]
-  if not list then list = {}; obj._listeners[ev] = list end
-  if fn == nil then
-    obj._listeners[ev] = nil
-  else
-    list[#list + 1] = fn
-  end
-  return obj
-end
+local listeners = require "rtc.listeners"
+local log_error, emit, on = listeners.log_error, listeners.emit, listeners.on
 
 -- W3C event handler attributes (pc.ontrack = fn, dc.onmessage = fn, track.onended = fn):
 -- one slot per event beside the listeners `on` adds; assigning replaces the previous

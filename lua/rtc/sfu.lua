@@ -17,30 +17,8 @@ local router            -- the one rtc.sfu_core of the process, made on first us
 local by_id = {}        -- core id -> producer or consumer
 local rooms = {}        -- name -> room
 
-local function log_error(msg) io.stderr:write("luartc: ", msg, "\n") end
-
-local function emit(obj, ev, ...)
-  local list = obj._listeners[ev]
-  if not list then return end
-  for i = 1, #list do
-    local ok, err = xpcall(list[i], debug.traceback, ...)
-    if not ok then log_error("error in '" .. ev .. "' handler: " .. tostring(err)) end
-  end
-end
-
-local function on(obj, valid, ev, fn)
-  if type(ev) ~= "string" or not valid[ev] then
-    error(string.format("bad argument #1 to 'on' (unknown event '%s')", tostring(ev)), 3)
-  end
-  if fn ~= nil and type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
-    error("bad argument #2 to 'on' (function expected)", 3)
-  end
-  if fn == nil then obj._listeners[ev] = nil; return obj end
-  local list = obj._listeners[ev]
-  if not list then list = {}; obj._listeners[ev] = list end
-  list[#list + 1] = fn
-  return obj
-end
+local listeners = require "rtc.listeners"
+local log_error, emit, on = listeners.log_error, listeners.emit, listeners.on
 
 local PRODUCER, CONSUMER, ROOM = {}, {}, {}
 PRODUCER.__index, CONSUMER.__index, ROOM.__index = PRODUCER, CONSUMER, ROOM

@@ -15,6 +15,13 @@
 --   * before the first SR of a stream: frames are held for up to `holdback_ms` waiting
 --     for one; a stream with no SR by then is anchored at its first frame's arrival
 --     time, and re-anchored when an SR comes.
+-- A re-anchor (arrival time to SR, or one SR to the next: a sender's RTP/NTP pairing
+-- jitters with its load) moves a stream's mapping by some ms. Once frames of it are
+-- in the file that step is not applied to them: it becomes the stream's correction,
+-- which keeps its next frame where RTP time puts it. Audio keeps its correction (its
+-- frames stay back to back); video slews its own toward audio's, by at most SLEW of
+-- the media time that passes, so lip sync follows the SRs while every video frame
+-- interval stays within 10% of the sender's. A file of one track never slews.
 -- Frames keep their mapped times, so loss or a muted track leaves a gap in time (the
 -- Ogg writer fills it with packets decoders conceal, WebM and IVF simply skip it).
 -- The file starts when every track that has media is anchored, at the first video
@@ -32,6 +39,7 @@ return function(rtc, core)
   -- What one track may hold while it waits for its first SR: then it is anchored at
   -- arrival time, so a peer sending fast without SRs cannot grow the recorder's memory.
   local MAX_PENDING, MAX_PENDING_BYTES = 4000, 32 * 1024 * 1024
+  local SLEW = 0.1
 
   local function log_error(msg) io.stderr:write("luartc: ", msg, "\n") end
 
@@ -67,7 +75,16 @@ return function(rtc, core)
   end
 
   local function map_ms(st, ext)
-    return st.anchor_ms + (ext - st.anchor_ext) * 1000 / st.rate
+    return st.anchor_ms + (ext - st.anchor_ext) * 1000 / st.rate + st.corr
+  end
+
+  -- A new anchor for the stream. Before any of its frames is written it applies as it
+  -- is; after, the step becomes the correction that keeps the last written frame (at
+  -- corr_ext) where it is.
+  local function reanchor(st, ext, ms)
+    local before = st.last_pts and map_ms(st, st.corr_ext)
+    st.anchor_ext, st.anchor_ms, st.corr = ext, ms, 0
+    if before then st.corr = before - map_ms(st, st.corr_ext) end
   end
 
   -- An SR anchors the stream on the sender's NTP clock, tied to ours by the group offset.
@@ -75,7 +92,7 @@ return function(rtc, core)
     if not st.last_ts then st.early_sr = sr; return end
     local g = st.group
     if not g.offset then g.offset = sr.received_ms - sr.ntp_ms end
-    st.anchor_ext, st.anchor_ms = extend(st, sr.timestamp), sr.ntp_ms + g.offset
+    reanchor(st, extend(st, sr.timestamp), sr.ntp_ms + g.offset)
     st.synced = true
     st.srs = st.srs + 1
     self._stats.sender_reports = self._stats.sender_reports + 1
@@ -95,8 +112,24 @@ return function(rtc, core)
     emit(self, "close")
   end
 
+  -- The correction of the other track in the file that has written frames, or nil.
+  local function other_corr(self, st)
+    for _, o in pairs(self._file_tracks) do
+      if o ~= st and o.last_pts then return o.corr, o.kind end
+    end
+  end
+
   local function write(self, st, fr)
     local s = self._stats
+    local ref, ref_kind = other_corr(self, st)
+    if not st.last_pts then
+      -- A track's first frame joins the file where the other track already is.
+      if ref then st.corr = ref end
+    elseif ref_kind == "audio" and fr.ext > st.corr_ext then
+      local room = (fr.ext - st.corr_ext) * 1000 / st.rate * SLEW
+      local d = ref - st.corr
+      st.corr = st.corr + (d > room and room or d < -room and -room or d)
+    end
     local pts = math.floor(map_ms(st, fr.ext) - self._origin + 0.5)
     -- A sender jumping its RTP clock decades ahead gets its frame dropped, not the file closed.
     if pts >= 1 << 40 then s.dropped = s.dropped + 1; return end
@@ -116,10 +149,11 @@ return function(rtc, core)
     elseif pts < 0 then
       pts = 0                   -- within half a frame of the start: not worth a frame
     end
-    -- A re-anchor (arrival time, then an SR) may step a stream back a little: keep it
-    -- increasing rather than reorder frames in the file.
-    if st.last_pts and pts <= st.last_pts then pts = st.last_pts + 1 end
+    -- RTP times that stand still or step back (a broken or hostile sender: re-anchors
+    -- are corrected above) keep the track increasing rather than reorder frames.
+    if st.last_pts and pts <= st.last_pts then pts = st.last_pts + 1; s.retimed = s.retimed + 1 end
     st.last_pts = pts
+    if not st.corr_ext or fr.ext > st.corr_ext then st.corr_ext = fr.ext end
     local ok, err = self._w:write { data = fr.data, pts_ms = pts, keyframe = fr.keyframe, kind = st.kind }
     if ok == nil then return fail(self, err) end
     if ok then
@@ -259,7 +293,8 @@ return function(rtc, core)
     local pc = track._tr and track._tr._pc or track
     local g = self._groups[pc]
     if not g then g = {}; self._groups[pc] = g end
-    local st = { track = track, kind = track.kind, rate = RATE[track.kind], group = g, pending = {}, pending_bytes = 0, srs = 0 }
+    local st = { track = track, kind = track.kind, rate = RATE[track.kind], group = g, pending = {}, pending_bytes = 0,
+                 srs = 0, corr = 0 }
     if self._w then st.excluded = not self._file_tracks[track.kind] end
     self._tracks[#self._tracks + 1] = st
     track:on("frame", function(f) on_frame(self, st, f) end)
@@ -317,7 +352,7 @@ return function(rtc, core)
   R.__close = R.close
 
   --- rec:stats() -> { audio_frames, video_frames, dropped, duration_ms, sender_reports,
-  --- arrival_anchored, synced = { audio = bool, video = bool }, started = bool }
+  --- arrival_anchored, retimed, synced = { audio = bool, video = bool }, started = bool }
   function R:stats()
     local s = {}
     for k, v in pairs(self._stats) do s[k] = v end
@@ -341,7 +376,7 @@ return function(rtc, core)
     local self = setmetatable({ _path = path, _format = fmt, _opts = opts, _on = {}, _tracks = {},
                                 _groups = setmetatable({}, { __mode = "k" }),
                                 _stats = { audio_frames = 0, video_frames = 0, dropped = 0, duration_ms = 0,
-                                           sender_reports = 0, arrival_anchored = 0 } }, R)
+                                           sender_reports = 0, arrival_anchored = 0, retimed = 0 } }, R)
     -- The holdback ends on time even when no frame comes to notice it.
     self._timer = rtc.set_interval(250, function() check(self, core.now()) end)
     if opts.pc then self:add_pc(opts.pc) end

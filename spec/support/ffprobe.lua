@@ -1,6 +1,6 @@
 -- ffprobe / ffmpeg checks for recorded files, shared by the recording specs.
 --   ffprobe.probe(path) -> { streams = {...}, format = {...} } (ffprobe's JSON, numbers parsed)
---   ffprobe.decode_errors(path) -> what `ffmpeg -v error -i FILE -f null -` prints ("" = clean)
+--   ffprobe.decode_errors(path) -> what ffmpeg prints decoding every frame ("" = clean)
 --   ffprobe.check(path, codecs[, min_duration]) asserts each codec is a stream, the
 --     duration is positive (or above min_duration) and every frame decodes
 local M = {}
@@ -36,8 +36,16 @@ function M.stream(probe, codec)
   return nil
 end
 
+-- Video keeps the file's own times and time base: plain `-f null` re-times it onto
+-- 1/(the frame rate ffmpeg guesses) and reports "non monotonically increasing dts"
+-- whenever a frame interval is shorter than that tick, which a variable frame rate
+-- (a loaded sender's camera, a recorder slewing video toward audio) has in a file
+-- whose times are right. Kept this way, a time that does not increase in the file's
+-- own units is still reported.
+M.DECODE_ARGS = "-fps_mode passthrough -enc_time_base:v -1"
+
 function M.decode_errors(path)
-  return M.capture("ffmpeg -nostdin -v error -i " .. q(path) .. " -f null -")
+  return M.capture("ffmpeg -nostdin -v error -i " .. q(path) .. " " .. M.DECODE_ARGS .. " -f null -")
 end
 
 function M.check(path, codecs, min_duration)

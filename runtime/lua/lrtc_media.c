@@ -278,10 +278,12 @@ static int writer_stats(lua_State *L)
         set_int(L, "pages", (lua_Integer)s.pages); set_int(L, "duration_ms", (lua_Integer)(s.samples / 48));
     } else if (w->kind == K_IVF) {
         set_int(L, "frames", rtc_ivf_writer_frames(w->u.ivf));
+        set_int(L, "retimed", rtc_ivf_writer_retimed(w->u.ivf));
     } else {
         rtc_webm_writer_stats s; rtc_webm_writer_get_stats(w->u.webm, &s);
         set_int(L, "audio_frames", (lua_Integer)s.audio_frames); set_int(L, "video_frames", (lua_Integer)s.video_frames);
         set_int(L, "clusters", (lua_Integer)s.clusters); set_int(L, "dropped", (lua_Integer)s.dropped);
+        set_int(L, "retimed", (lua_Integer)s.retimed);
         set_int(L, "duration_ms", s.duration_ms);
     }
     return 1;

@@ -13,7 +13,7 @@ static uint32_t rd32le(const uint8_t *p) { return (uint32_t)rd16le(p) | (uint32_
 struct rtc_ivf_writer {
     rtc_media_out *out;
     rtc_ivf_writer_config cfg;
-    uint32_t frames;
+    uint32_t frames, retimed;
     int64_t t0_ms, first_pts, last_pts;
     bool closed, header_done;
     int err;
@@ -75,8 +75,14 @@ int rtc_ivf_writer_write(rtc_ivf_writer *w, const uint8_t *frame, size_t len, in
         if (r) return w->err = r;
         w->t0_ms = pts_ms;
     }
-    int64_t pts = (pts_ms - w->t0_ms) * (int64_t)w->cfg.timebase_den / 1000;
-    if (w->frames && pts < w->last_pts) pts = w->last_pts;
+    /* ms to the file's time base, rounded to the nearest tick. */
+    int64_t num = (pts_ms - w->t0_ms) * (int64_t)w->cfg.timebase_den;
+    int64_t pts = num >= 0 ? (num + 500) / 1000 : -((-num + 500) / 1000);
+    /* IVF has no reordering and readers take each pts as the frame's decode time:
+     * one that does not advance (a sender's clock standing still or stepping back,
+     * or two frames within one tick of a coarse time base) goes one tick after the
+     * previous. Dropping it instead would break every frame predicted from it. */
+    if (w->frames && pts <= w->last_pts) { pts = w->last_pts + 1; w->retimed++; }
     if (!w->frames) w->first_pts = pts;
     uint8_t h[12];
     wr32le(h, (uint32_t)len);
@@ -110,6 +116,7 @@ int rtc_ivf_writer_close(rtc_ivf_writer *w)
 
 void rtc_ivf_writer_free(rtc_ivf_writer *w) { free(w); }
 uint32_t rtc_ivf_writer_frames(const rtc_ivf_writer *w) { return w->frames; }
+uint32_t rtc_ivf_writer_retimed(const rtc_ivf_writer *w) { return w->retimed; }
 
 /* ====== reader ====== */
 bool rtc_media_frame_is_key(rtc_codec_id c, const uint8_t *f, size_t len)

@@ -3,7 +3,8 @@
  * frame. VP8, VP9 and AV1.
  *
  * Writer: frames in decode order with a presentation time in ms on the caller's clock
- * (the first frame is time 0). The time base is 1/1000 s unless configured. On close
+ * (the first frame is time 0). The time base is 1/1000 s unless configured; frame
+ * times are written in it (rounded) and strictly increase. On close
  * the header field at offset 24 is patched when the output is seekable: it holds the
  * frame count times the mean frame interval, which is the frame count for a stream
  * with a time base of one frame, and the duration that ffmpeg reads from it.
@@ -27,14 +28,17 @@ typedef struct rtc_ivf_writer rtc_ivf_writer;
 
 /* out: borrowed until free. RTC_EINVAL for another codec. */
 int rtc_ivf_writer_new(rtc_ivf_writer **w, rtc_media_out *out, const rtc_ivf_writer_config *cfg);
-/* One frame (borrowed for the call). Frames with a pts below the previous one keep
- * the previous pts (IVF has no reordering). RTC_EINVAL for an empty frame,
+/* One frame (borrowed for the call). A frame whose pts, in the time base, is not
+ * after the previous frame's is written one tick after it and counted
+ * (rtc_ivf_writer_retimed): IVF has no reordering, and readers such as ffmpeg take
+ * each pts as a decode time that must increase. RTC_EINVAL for an empty frame,
  * RTC_ERANGE for a pts beyond RTC_MEDIA_MAX_PTS_MS. */
 int rtc_ivf_writer_write(rtc_ivf_writer *w, const uint8_t *frame, size_t len, int64_t pts_ms);
 /* Patch the header (seekable outputs) and flush. Idempotent; first error seen. */
 int rtc_ivf_writer_close(rtc_ivf_writer *w);
 void rtc_ivf_writer_free(rtc_ivf_writer *w);    /* NULL-safe; does not close */
 uint32_t rtc_ivf_writer_frames(const rtc_ivf_writer *w);
+uint32_t rtc_ivf_writer_retimed(const rtc_ivf_writer *w);   /* frames moved to one tick after the previous */
 
 /* ---- reader ---- */
 #define RTC_IVF_MAX_FRAME (16 * 1024 * 1024)

@@ -44,6 +44,8 @@ struct rtc_webm_writer {
     bool t0_set;
     int64_t t0;
     int64_t end_ms, last_video_ms, video_interval;
+    bool have_last[2];           /* [0] audio, [1] video: a frame of the track was taken */
+    int64_t last_t[2];
     uint64_t recent[WEBM_RECENT];    /* cluster_data of recent clusters (size field is 8 bytes before) */
     size_t nrecent;
     webm__cue *cues;
@@ -459,6 +461,13 @@ static int webm__start_with(rtc_webm_writer *w, const uint8_t *f, size_t len)
     return 0;
 }
 
+static void webm__taken(rtc_webm_writer *w, bool video, int64_t t, bool retimed)
+{
+    w->have_last[video] = true;
+    w->last_t[video] = t;
+    if (retimed) w->stats.retimed++;
+}
+
 int rtc_webm_writer_write(rtc_webm_writer *w, bool video, const uint8_t *frame, size_t len,
                           int64_t pts_ms, bool keyframe)
 {
@@ -469,6 +478,10 @@ int rtc_webm_writer_write(rtc_webm_writer *w, bool video, const uint8_t *frame, 
     if (!w->t0_set) { w->t0_set = true; w->t0 = pts_ms; }
     int64_t t = pts_ms - w->t0;
     int r;
+    /* Block times of a track strictly increase (webm.h); a frame counts once taken
+     * (held or written), not when refused before the header. */
+    bool retime = w->have_last[video] && t <= w->last_t[video];
+    if (retime) t = w->last_t[video] + 1;
     if (!w->header_done) {
         if (!video) {
             if (w->hold_len + 12 + len > WEBM_HOLD_MAX) { w->stats.dropped++; return RTC_EIGNORED; }
@@ -483,6 +496,7 @@ int rtc_webm_writer_write(rtc_webm_writer *w, bool video, const uint8_t *frame, 
             rtc_wr32(w->hold + w->hold_len + 8, (uint32_t)len);
             memcpy(w->hold + w->hold_len + 12, frame, len);
             w->hold_len += 12 + len;
+            webm__taken(w, false, t, retime);
             return 0;
         }
         if (!keyframe || (r = webm__start_with(w, frame, len)) == RTC_ENOTFOUND) {
@@ -491,6 +505,7 @@ int rtc_webm_writer_write(rtc_webm_writer *w, bool video, const uint8_t *frame, 
         }
         if (r) return r;
     }
+    webm__taken(w, video, t, retime);
     if (!video) return webm__audio(w, frame, len, t);
     if (w->cfg.video_codec == RTC_CODEC_H264 && (r = webm__to_avcc(w, frame, len, &frame, &len))) return r;
     if ((r = webm__block(w, w->video_track, frame, len, t, keyframe))) return r;

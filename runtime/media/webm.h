@@ -11,8 +11,12 @@
  * Timing and A/V sync: every frame carries pts_ms on one clock shared by audio and
  * video (for RTP the recorder maps each stream's RTP time to NTP with its RTCP sender
  * reports, then to ms). The writer subtracts the first pts it sees from every frame,
- * so the file starts at 0 and the audio/video offset of the source is kept. Frames
- * may arrive interleaved out of order by up to 30 s; a frame more than that before its
+ * so the file starts at 0 and the audio/video offset of the source is kept. Within a
+ * track, times strictly increase: a frame whose time (ms, the TimecodeScale) is not
+ * after the previous frame of its track is written 1 ms after it and counted
+ * (stats.retimed), since readers take block times as decode times that must
+ * increase and dropping the frame would break the ones predicted from it. The two
+ * tracks may arrive interleaved out of order by up to 30 s; a frame more than that before its
  * cluster's start is dropped (counted). A new cluster starts at each video keyframe
  * (or every 5 s of audio-only media, or 30 s).
  *
@@ -60,6 +64,7 @@ void rtc_webm_writer_free(rtc_webm_writer *w);    /* NULL-safe; does not close *
 
 typedef struct rtc_webm_writer_stats {
     uint64_t audio_frames, video_frames, clusters, cues, dropped, bytes;
+    uint64_t retimed;            /* frames written 1 ms after their track's previous one */
     int64_t duration_ms;
 } rtc_webm_writer_stats;
 void rtc_webm_writer_get_stats(const rtc_webm_writer *w, rtc_webm_writer_stats *out);

@@ -414,6 +414,135 @@ static void test_disk_full(void)
     track_free(&a); track_free(&v);
 }
 
+/* Frame times that do not advance (a hostile or broken sender: times standing still
+ * or stepping back; or two frames within one tick of a coarse IVF time base) are
+ * written one tick after the previous frame of their track and counted, so the file
+ * keeps strictly increasing times in its own units: our reader, ffprobe's packet
+ * times and ffmpeg's decode all see them increase, and every frame is kept. */
+static int64_t odd_ms(int i)
+{
+    if (i >= 10 && i < 15) return 330;          /* standing still */
+    if (i == 20) return 500;                    /* a step back from 627 */
+    return i * 33;
+}
+
+static void ivf_retimed(rtc_codec_id c, const tm_track *v, uint32_t den, int64_t (*ms)(int), uint32_t want_retimed)
+{
+    const char *path = tm_path("retimed.ivf");
+    int fd = open_out(path);
+    rtc_media_out out;
+    ASSERT_EQ(rtc_media_out_init_fd(&out, fd), 0);
+    rtc_ivf_writer *w;
+    ASSERT_EQ(rtc_ivf_writer_new(&w, &out, &(rtc_ivf_writer_config){ .codec = c, .timebase_den = den }), 0);
+    for (int i = 0; i < v->n; i++) ASSERT_EQ(rtc_ivf_writer_write(w, v->f[i].data, v->f[i].len, ms(i)), 0);
+    ASSERT_EQ(rtc_ivf_writer_close(w), 0);
+    ASSERT_EQ(rtc_ivf_writer_frames(w), (uint32_t)v->n);
+    ASSERT_EQ(rtc_ivf_writer_retimed(w), want_retimed);
+    rtc_ivf_writer_free(w);
+    rtc_media_out_free(&out);
+    close(fd);
+    size_t len;
+    uint8_t *d = tm_read(path, &len);
+    rtc_ivf_reader r;
+    ASSERT_EQ(rtc_ivf_reader_init(&r, d, len), 0);
+    ASSERT_EQ(r.info.timebase_den, den);
+    ASSERT_EQ(r.info.timebase_num, 1u);
+    rtc_ivf_frame f;
+    int64_t last = -1;
+    int n = 0;
+    while (rtc_ivf_reader_next(&r, &f) == 1) {
+        ASSERT(f.pts > last);
+        /* within the retimed stretch a frame is one tick on; elsewhere at its time */
+        ASSERT(f.pts >= (ms(n) * (int64_t)den + 500) / 1000);
+        last = f.pts;
+        n++;
+    }
+    ASSERT_EQ(n, v->n);
+    free(d);
+    /* ffmpeg reads the same time base and the same, increasing, packet times. */
+    char tb[32];
+    snprintf(tb, sizeof tb, "1/%u", den);
+    const char *p = tm_run("ffprobe -v error -show_entries stream=time_base -of default=nw=1:nk=1 '%s'", path);
+    ASSERT(strncmp(p, tb, strlen(tb)) == 0);
+    p = tm_run("ffprobe -v error -show_entries packet=pts -of csv=p=0 '%s'", path);
+    int64_t prev = -1;
+    int k = 0;
+    for (const char *q = p; *q; k++) {
+        int64_t pts = strtoll(q, NULL, 10);
+        ASSERT(pts > prev);
+        prev = pts;
+        q = strchr(q, '\n');
+        if (!q) break;
+        q++;
+    }
+    ASSERT_EQ(k, v->n);
+    tm_decodes_exact(path);
+}
+
+static int64_t ms_50fps(int i) { return i * 20; }
+static int64_t ms_30fps(int i) { return i * 100 / 3; }
+
+static void test_retimed_frames(void)
+{
+    tm_track v = { .n = 0 }, a = { .n = 0 };
+    read_ivf(tm_path("in-vp8.ivf"), &v, RTC_CODEC_VP8);
+    read_ogg(tm_path("in.ogg"), &a);
+    ASSERT(v.n >= 60 && a.n >= 100);
+    ivf_retimed(RTC_CODEC_VP8, &v, 1000, odd_ms, 5);      /* 11..14 stand still, 20 steps back */
+    ivf_retimed(RTC_CODEC_VP8, &v, 90000, odd_ms, 5);
+    ivf_retimed(RTC_CODEC_VP8, &v, 90000, ms_30fps, 0);   /* every ms is its own tick */
+    /* 50 fps in a 1/30 s time base: from the third frame on each rounds to a tick
+     * already taken and goes one tick on */
+    ivf_retimed(RTC_CODEC_VP8, &v, 30, ms_50fps, (uint32_t)v.n - 2);
+
+    /* WebM: video standing still and stepping back, an audio frame repeating the
+     * time of the one before. */
+    const char *path = tm_path("retimed.webm");
+    int fd = open_out(path);
+    rtc_media_out out;
+    ASSERT_EQ(rtc_media_out_init_fd(&out, fd), 0);
+    rtc_webm_writer *w;
+    ASSERT_EQ(rtc_webm_writer_new(&w, &out, &(rtc_webm_writer_config){ .audio = true, .channels = 1,
+        .video = true, .video_codec = RTC_CODEC_VP8 }), 0);
+    int ia = 0, iv = 0;
+    while (ia < 100 || iv < 60) {
+        if (iv < 60 && (ia >= 100 || odd_ms(iv) <= a.f[ia].pts_ms)) {
+            ASSERT_EQ(rtc_webm_writer_write(w, true, v.f[iv].data, v.f[iv].len, 5000 + odd_ms(iv), v.f[iv].key), 0);
+            iv++;
+        } else {
+            int64_t t = a.f[ia].pts_ms - (ia == 50 ? 20 : 0);
+            ASSERT_EQ(rtc_webm_writer_write(w, false, a.f[ia].data, a.f[ia].len, 5000 + t, true), 0);
+            ia++;
+        }
+    }
+    ASSERT_EQ(rtc_webm_writer_close(w), 0);
+    rtc_webm_writer_stats st;
+    rtc_webm_writer_get_stats(w, &st);
+    ASSERT_EQ(st.retimed, 6u);                          /* 5 video, 1 audio */
+    ASSERT_EQ(st.video_frames, 60u);
+    ASSERT_EQ(st.audio_frames, 100u);
+    rtc_webm_writer_free(w);
+    rtc_media_out_free(&out);
+    close(fd);
+    size_t len;
+    uint8_t *d = tm_read(path, &len);
+    rtc_webm_reader r;
+    ASSERT_EQ(rtc_webm_reader_init(&r, d, len), 0);
+    rtc_webm_frame f;
+    int64_t last[2] = { -1, -1 };
+    int count[2] = { 0, 0 };
+    while (rtc_webm_reader_next(&r, &f) == 1) {
+        ASSERT(f.pts_ms > last[f.track]);
+        last[f.track] = f.pts_ms;
+        count[f.track]++;
+    }
+    ASSERT_EQ(count[0], 100);
+    ASSERT_EQ(count[1], 60);
+    free(d);
+    tm_decodes_exact(path);
+    track_free(&v); track_free(&a);
+}
+
 int main(void)
 {
     if (system("command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null") != 0) {
@@ -432,6 +561,7 @@ int main(void)
     RUN(test_webm_av1);
     RUN(test_opus_tone);
     RUN(test_disk_full);
+    RUN(test_retimed_frames);
     tm_rmdir();
     return 0;
 }

@@ -110,6 +110,15 @@ static void tm_decodes_clean(const char *path)
     if (o[0]) RTC_TEST_FAIL("ffmpeg complained about %s:\n%s", path, o);
 }
 
+/* The same, video kept in the file's own time base: plain `-f null` re-times video
+ * onto 1/(the frame rate it guesses) and so also reports a frame interval shorter
+ * than that tick; this reports only times that do not increase in the file's units. */
+static void tm_decodes_exact(const char *path)
+{
+    const char *o = tm_run("ffmpeg -nostdin -v error -i '%s' -fps_mode passthrough -enc_time_base:v -1 -f null - 2>&1", path);
+    if (o[0]) RTC_TEST_FAIL("ffmpeg complained about %s:\n%s", path, o);
+}
+
 #define ASSERT_NEAR(a, b, tol) do { double _a = (a), _b = (b); \
     if (!(_a >= _b - (tol) && _a <= _b + (tol))) RTC_TEST_FAIL("%s ~ %s (%f vs %f)", #a, #b, _a, _b); } while (0)
 

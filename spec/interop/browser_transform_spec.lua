@@ -31,11 +31,14 @@ local function run(o)
 end
 
 -- ffmpeg's verdict on a recording: error lines and the number of frames it decoded.
--- The fake camera's frame rate varies on a loaded machine; passthrough keeps ffmpeg's
--- null output from re-timing frames onto a constant rate (which it reports as
--- non-monotonic dts when two land on one tick): only decoding is judged here.
+-- The fake camera's frame rate varies on a loaded machine (a frame stamped tens of ms
+-- late, the next on time). Passthrough alone does not stop ffmpeg's null output from
+-- putting frames on 1/(the frame rate it guesses) ticks, where two such frames land
+-- on one and are reported as non-monotonic dts; ffprobe.DECODE_ARGS also keeps the
+-- file's own time base, so only times that do not increase in the file are reported.
+local DECODE_ARGS = require("support.ffprobe").DECODE_ARGS
 local function decode(path)
-  local errors = sh("ffmpeg -v error -i " .. quote(path) .. " -fps_mode passthrough -f null -")
+  local errors = sh("ffmpeg -v error -i " .. quote(path) .. " " .. DECODE_ARGS .. " -f null -")
   local md5 = sh("ffmpeg -v error -i " .. quote(path) .. " -f framemd5 -")
   local frames = 0
   for l in md5:gmatch("[^\n]+") do if not l:match("^#") and l:match("^%s*0,") then frames = frames + 1 end end

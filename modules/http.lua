@@ -555,26 +555,42 @@ local function connect(scheme, host, port, opts)
   return rtc.tcp_connect(host, port, { tls = ctx, servername = opts.servername })
 end
 
+-- Connects to url, whose scheme must be `plain` or `secure` (else: nil, `unsupported`
+-- and the URL), with a timer that closes the connection after opts.timeout seconds
+-- (10 by default). Returns conn, timer, host, port, target, or nil, err.
+local function open(url, opts, plain, secure, unsupported)
+  local scheme, host, port, target = parse_url(url)
+  if scheme ~= plain and scheme ~= secure then return nil, unsupported .. tostring(url) end
+  local conn, err = connect(scheme, host, port, opts)
+  if not conn then return nil, err end
+  local timer = rtc.set_timeout((opts.timeout or 10) * 1000, function() conn:close() end)
+  return conn, timer, host, port, target
+end
+
+-- Gives up on a connection open() made: nil, err.
+local function abandon(conn, timer, err)
+  timer:stop()
+  conn:close()
+  return nil, err
+end
+
 --- http.ws_connect(url, {protocols=, origin=, max_message=, ping_interval=, timeout=,
 ---   ca=, ca_pem=, insecure=, servername=}) -> ws | nil, err  (yields)
 function http.ws_connect(url, opts)
   opts = opts or {}
-  local scheme, host, port, target = parse_url(url)
-  if scheme ~= "ws" and scheme ~= "wss" then return nil, "SyntaxError: unsupported WebSocket URL " .. tostring(url) end
-  local conn, err = connect(scheme, host, port, opts)
-  if not conn then return nil, err end
-  local timer = rtc.set_timeout((opts.timeout or 10) * 1000, function() conn:close() end)
+  local conn, timer, host, port, target = open(url, opts, "ws", "wss", "SyntaxError: unsupported WebSocket URL ")
+  if not conn then return nil, timer end
   local req, key = core.ws_client_request(host_header(host, port), target, opts.origin, opts.protocols)
-  if not req then timer:stop(); conn:close(); return nil, key end
+  if not req then return abandon(conn, timer, key) end
   conn:write_nowait(req)
   local parser = core.http_parser("response")
   local resp, rest
   while not resp do
     local data = conn:read()
-    if not data then timer:stop(); conn:close(); return nil, "NetworkError: connection closed during the WebSocket handshake" end
+    if not data then return abandon(conn, timer, "NetworkError: connection closed during the WebSocket handshake") end
     local used, msg, status, perr = parser:feed(data, 1)
     if msg then resp, rest = msg, data:sub(used + 1)
-    elseif status then timer:stop(); conn:close(); return nil, "SyntaxError: bad handshake response: " .. tostring(perr) end
+    elseif status then return abandon(conn, timer, "SyntaxError: bad handshake response: " .. tostring(perr)) end
   end
   timer:stop()
   local ok, proto = parser:ws_check(key, opts.protocols)
@@ -598,11 +614,8 @@ end
 --- One request on its own connection; response has status, headers, body.
 function http.request(url, opts)
   opts = opts or {}
-  local scheme, host, port, target = parse_url(url)
-  if scheme ~= "http" and scheme ~= "https" then return nil, "SyntaxError: unsupported URL " .. tostring(url) end
-  local conn, err = connect(scheme, host, port, opts)
-  if not conn then return nil, err end
-  local timer = rtc.set_timeout((opts.timeout or 10) * 1000, function() conn:close() end)
+  local conn, timer, host, port, target = open(url, opts, "http", "https", "SyntaxError: unsupported URL ")
+  if not conn then return nil, timer end
   local headers = { Host = host_header(host, port), Connection = "close" }
   for k, v in pairs(opts.headers or {}) do headers[k] = v end
   local method = opts.method or "GET"
@@ -615,7 +628,7 @@ function http.request(url, opts)
     if not data then
       local msg, e2 = parser:eof()
       resp = msg
-      if not resp then timer:stop(); conn:close(); return nil, e2 or "NetworkError: connection closed" end
+      if not resp then return abandon(conn, timer, e2 or "NetworkError: connection closed") end
       break
     end
     local pos = 1
@@ -623,7 +636,7 @@ function http.request(url, opts)
       local used, msg, status, perr = parser:feed(data, pos)
       pos = pos + used
       if msg then resp = msg
-      elseif status then timer:stop(); conn:close(); return nil, "SyntaxError: " .. tostring(perr)
+      elseif status then return abandon(conn, timer, "SyntaxError: " .. tostring(perr))
       elseif used == 0 then break end
     end
   end

@@ -579,3 +579,48 @@ describe("codec binding", function()
     assert.truthy(r:find("\r\n\r\nbody$"))
   end)
 end)
+
+describe("http client errors", function()
+  -- A TCP server that writes `reply` to every connection once it has read a request,
+  -- then closes it.
+  local function canned(reply)
+    local server = assert(rtc.tcp_listen { host = "127.0.0.1", port = 0 })
+    server:on("connection", function(conn)
+      rtc.spawn(function()
+        conn:read()
+        if reply ~= "" then conn:write(reply) end
+        conn:close()
+      end)
+    end)
+    local _, port = server:local_address()
+    return server, port
+  end
+
+  it("name the URL a client cannot use and a server that closes or answers garbage", function()
+    local results = {}
+    run({ port = 0 }, function()
+      local function try(name, f, ...) results[name] = { f(...) } end
+      try("http scheme", http.request, "ws://127.0.0.1:1/x")
+      try("ws scheme", http.ws_connect, "http://127.0.0.1:1/x")
+      try("no url", http.request, "nowhere")
+      local closing, cport = canned("")
+      try("http closed", http.request, "http://127.0.0.1:" .. cport .. "/", { timeout = 5 })
+      try("ws closed", http.ws_connect, "ws://127.0.0.1:" .. cport .. "/", { timeout = 5 })
+      closing:close()
+      local junk, jport = canned("NOT HTTP AT ALL\r\n\r\n")
+      try("http junk", http.request, "http://127.0.0.1:" .. jport .. "/", { timeout = 5 })
+      try("ws junk", http.ws_connect, "ws://127.0.0.1:" .. jport .. "/", { timeout = 5 })
+      junk:close()
+    end)
+    assert.same({ nil, "SyntaxError: unsupported URL ws://127.0.0.1:1/x" }, results["http scheme"])
+    assert.same({ nil, "SyntaxError: unsupported WebSocket URL http://127.0.0.1:1/x" }, results["ws scheme"])
+    assert.same({ nil, "SyntaxError: unsupported URL nowhere" }, results["no url"])
+    assert.is_nil(results["http closed"][1])
+    assert.matches("^NetworkError", results["http closed"][2])
+    assert.same({ nil, "NetworkError: connection closed during the WebSocket handshake" }, results["ws closed"])
+    assert.is_nil(results["http junk"][1])
+    assert.matches("^SyntaxError: ", results["http junk"][2])
+    assert.is_nil(results["ws junk"][1])
+    assert.matches("^SyntaxError: bad handshake response: ", results["ws junk"][2])
+  end)
+end)

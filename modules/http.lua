@@ -314,22 +314,31 @@ function Server:_static(req)
   return 200, data, { ["Content-Type"] = core.http_content_type(path), ["Cache-Control"] = "no-cache" }
 end
 
+-- The answer for a path whose routes (method -> handler) have none for the request's.
+local function not_allowed(methods)
+  local allow = {}
+  for m in pairs(methods) do allow[#allow + 1] = m end
+  table.sort(allow)
+  return 405, "method not allowed\n", { Allow = table.concat(allow, ", ") }
+end
+
+-- Runs a route's handler fn(req, ...): its status (200 if none), body and headers, or
+-- a logged 500 when it raises.
+local function run_route(req, fn, ...)
+  local ok, status, body, headers = pcall(fn, req, ...)
+  if not ok then
+    rtc.log.error("http", "route %s %s failed: %s", req.method, req.path, tostring(status))
+    return 500, "internal error\n"
+  end
+  return status or 200, body, headers
+end
+
 function Server:_handle(req)
   local routes = self._routes[req.path]
   if routes then
     local fn = routes[req.method] or routes["*"] or (req.method == "HEAD" and routes.GET)
-    if not fn then
-      local allow = {}
-      for m in pairs(routes) do allow[#allow + 1] = m end
-      table.sort(allow)
-      return 405, "method not allowed\n", { Allow = table.concat(allow, ", ") }
-    end
-    local ok, status, body, headers = pcall(fn, req)
-    if not ok then
-      rtc.log.error("http", "route %s %s failed: %s", req.method, req.path, tostring(status))
-      return 500, "internal error\n"
-    end
-    return status or 200, body, headers
+    if not fn then return not_allowed(routes) end
+    return run_route(req, fn)
   end
   -- Prefix routes (server:route_prefix), longest prefix first.
   local best
@@ -338,18 +347,8 @@ function Server:_handle(req)
   end
   if best then
     local fn = best.methods[req.method] or best.methods["*"]
-    if not fn then
-      local allow = {}
-      for m in pairs(best.methods) do allow[#allow + 1] = m end
-      table.sort(allow)
-      return 405, "method not allowed\n", { Allow = table.concat(allow, ", ") }
-    end
-    local ok, status, body, headers = pcall(fn, req, req.path:sub(#best.prefix + 1))
-    if not ok then
-      rtc.log.error("http", "route %s %s failed: %s", req.method, req.path, tostring(status))
-      return 500, "internal error\n"
-    end
-    return status or 200, body, headers
+    if not fn then return not_allowed(best.methods) end
+    return run_route(req, fn, req.path:sub(#best.prefix + 1))
   end
   if req.method == "GET" or req.method == "HEAD" then
     local status, body, headers = self:_static(req)

@@ -145,6 +145,33 @@ describe("http server", function()
     end)
   end)
 
+  it("routes by the longest prefix, answers 405 with Allow, and 500 for a handler that raises", function()
+    run({ port = 0 }, function(srv)
+      srv:route_prefix("GET", "/p/", function(_, rest) return 200, "short:" .. rest end)
+      srv:route_prefix("GET", "/p/long/", function(_, rest) return 201, "long:" .. rest end)
+      srv:route_prefix("PUT", "/p/", function() return 204 end)
+      srv:route_prefix("GET", "/boom/", function() error("prefix handler failed") end)
+      srv:route("GET", "/raise", function() error("route handler failed") end)
+      srv:route("GET", "/nil", function() end)
+      local res = exchange(srv.port, "GET /p/a/b HTTP/1.1\r\nHost: a\r\n\r\n", 1)
+      assert.equal(200, res[1].status)
+      assert.equal("short:a/b", res[1].body)
+      res = exchange(srv.port, "GET /p/long/x HTTP/1.1\r\nHost: a\r\n\r\n", 1)
+      assert.equal(201, res[1].status)
+      assert.equal("long:x", res[1].body)
+      res = exchange(srv.port, "DELETE /p/x HTTP/1.1\r\nHost: a\r\n\r\n", 1)
+      assert.equal(405, res[1].status)
+      assert.equal("GET, PUT", res[1].headers.allow)
+      for _, path in ipairs { "/boom/x", "/raise" } do
+        res = exchange(srv.port, "GET " .. path .. " HTTP/1.1\r\nHost: a\r\n\r\n", 1)
+        assert.equal(500, res[1].status, path)
+        assert.equal("internal error\n", res[1].body, path)
+      end
+      res = exchange(srv.port, "GET /nil HTTP/1.1\r\nHost: a\r\n\r\n", 1)   -- no status: 200
+      assert.equal(200, res[1].status)
+    end)
+  end)
+
   it("serves static files with their content types and refuses traversal", function()
     run({ port = 0, static = root }, function(srv)
       local base = "http://127.0.0.1:" .. srv.port

@@ -104,9 +104,10 @@ function M.interrupt(pid)
   return false
 end
 
--- A script file with `src` as its body; returns its path (caller removes it).
+-- A script file with `src` as its body; returns its path (caller removes it, or leaves
+-- it to tmp.clean, which also removes the empty file that reserved its name).
 function M.script(src)
-  local path = os.tmpname() .. ".lua"
+  local path = tmp.file(".lua")
   write(path, src)
   return path
 end
@@ -124,6 +125,7 @@ function M.run_json(src, args, timeout_s)
   local text = p:read("a")
   p:close()
   os.remove(path)
+  os.remove((path:gsub("%.lua$", "")))   -- the empty file that reserved the name
   local line = text:match("\n?(%b{})%s*$")
   assert(line, "no result; output:\n" .. text)
   return require("rtc").json.decode(line), text

@@ -314,22 +314,31 @@ function Server:_static(req)
   return 200, data, { ["Content-Type"] = core.http_content_type(path), ["Cache-Control"] = "no-cache" }
 end
 
+-- The answer for a path whose routes (method -> handler) have none for the request's.
+local function not_allowed(methods)
+  local allow = {}
+  for m in pairs(methods) do allow[#allow + 1] = m end
+  table.sort(allow)
+  return 405, "method not allowed\n", { Allow = table.concat(allow, ", ") }
+end
+
+-- Runs a route's handler fn(req, ...): its status (200 if none), body and headers, or
+-- a logged 500 when it raises.
+local function run_route(req, fn, ...)
+  local ok, status, body, headers = pcall(fn, req, ...)
+  if not ok then
+    rtc.log.error("http", "route %s %s failed: %s", req.method, req.path, tostring(status))
+    return 500, "internal error\n"
+  end
+  return status or 200, body, headers
+end
+
 function Server:_handle(req)
   local routes = self._routes[req.path]
   if routes then
     local fn = routes[req.method] or routes["*"] or (req.method == "HEAD" and routes.GET)
-    if not fn then
-      local allow = {}
-      for m in pairs(routes) do allow[#allow + 1] = m end
-      table.sort(allow)
-      return 405, "method not allowed\n", { Allow = table.concat(allow, ", ") }
-    end
-    local ok, status, body, headers = pcall(fn, req)
-    if not ok then
-      rtc.log.error("http", "route %s %s failed: %s", req.method, req.path, tostring(status))
-      return 500, "internal error\n"
-    end
-    return status or 200, body, headers
+    if not fn then return not_allowed(routes) end
+    return run_route(req, fn)
   end
   -- Prefix routes (server:route_prefix), longest prefix first.
   local best
@@ -338,18 +347,8 @@ function Server:_handle(req)
   end
   if best then
     local fn = best.methods[req.method] or best.methods["*"]
-    if not fn then
-      local allow = {}
-      for m in pairs(best.methods) do allow[#allow + 1] = m end
-      table.sort(allow)
-      return 405, "method not allowed\n", { Allow = table.concat(allow, ", ") }
-    end
-    local ok, status, body, headers = pcall(fn, req, req.path:sub(#best.prefix + 1))
-    if not ok then
-      rtc.log.error("http", "route %s %s failed: %s", req.method, req.path, tostring(status))
-      return 500, "internal error\n"
-    end
-    return status or 200, body, headers
+    if not fn then return not_allowed(best.methods) end
+    return run_route(req, fn, req.path:sub(#best.prefix + 1))
   end
   if req.method == "GET" or req.method == "HEAD" then
     local status, body, headers = self:_static(req)
@@ -555,26 +554,42 @@ local function connect(scheme, host, port, opts)
   return rtc.tcp_connect(host, port, { tls = ctx, servername = opts.servername })
 end
 
+-- Connects to url, whose scheme must be `plain` or `secure` (else: nil, `unsupported`
+-- and the URL), with a timer that closes the connection after opts.timeout seconds
+-- (10 by default). Returns conn, timer, host, port, target, or nil, err.
+local function open(url, opts, plain, secure, unsupported)
+  local scheme, host, port, target = parse_url(url)
+  if scheme ~= plain and scheme ~= secure then return nil, unsupported .. tostring(url) end
+  local conn, err = connect(scheme, host, port, opts)
+  if not conn then return nil, err end
+  local timer = rtc.set_timeout((opts.timeout or 10) * 1000, function() conn:close() end)
+  return conn, timer, host, port, target
+end
+
+-- Gives up on a connection open() made: nil, err.
+local function abandon(conn, timer, err)
+  timer:stop()
+  conn:close()
+  return nil, err
+end
+
 --- http.ws_connect(url, {protocols=, origin=, max_message=, ping_interval=, timeout=,
 ---   ca=, ca_pem=, insecure=, servername=}) -> ws | nil, err  (yields)
 function http.ws_connect(url, opts)
   opts = opts or {}
-  local scheme, host, port, target = parse_url(url)
-  if scheme ~= "ws" and scheme ~= "wss" then return nil, "SyntaxError: unsupported WebSocket URL " .. tostring(url) end
-  local conn, err = connect(scheme, host, port, opts)
-  if not conn then return nil, err end
-  local timer = rtc.set_timeout((opts.timeout or 10) * 1000, function() conn:close() end)
+  local conn, timer, host, port, target = open(url, opts, "ws", "wss", "SyntaxError: unsupported WebSocket URL ")
+  if not conn then return nil, timer end
   local req, key = core.ws_client_request(host_header(host, port), target, opts.origin, opts.protocols)
-  if not req then timer:stop(); conn:close(); return nil, key end
+  if not req then return abandon(conn, timer, key) end
   conn:write_nowait(req)
   local parser = core.http_parser("response")
   local resp, rest
   while not resp do
     local data = conn:read()
-    if not data then timer:stop(); conn:close(); return nil, "NetworkError: connection closed during the WebSocket handshake" end
+    if not data then return abandon(conn, timer, "NetworkError: connection closed during the WebSocket handshake") end
     local used, msg, status, perr = parser:feed(data, 1)
     if msg then resp, rest = msg, data:sub(used + 1)
-    elseif status then timer:stop(); conn:close(); return nil, "SyntaxError: bad handshake response: " .. tostring(perr) end
+    elseif status then return abandon(conn, timer, "SyntaxError: bad handshake response: " .. tostring(perr)) end
   end
   timer:stop()
   local ok, proto = parser:ws_check(key, opts.protocols)
@@ -598,11 +613,8 @@ end
 --- One request on its own connection; response has status, headers, body.
 function http.request(url, opts)
   opts = opts or {}
-  local scheme, host, port, target = parse_url(url)
-  if scheme ~= "http" and scheme ~= "https" then return nil, "SyntaxError: unsupported URL " .. tostring(url) end
-  local conn, err = connect(scheme, host, port, opts)
-  if not conn then return nil, err end
-  local timer = rtc.set_timeout((opts.timeout or 10) * 1000, function() conn:close() end)
+  local conn, timer, host, port, target = open(url, opts, "http", "https", "SyntaxError: unsupported URL ")
+  if not conn then return nil, timer end
   local headers = { Host = host_header(host, port), Connection = "close" }
   for k, v in pairs(opts.headers or {}) do headers[k] = v end
   local method = opts.method or "GET"
@@ -615,7 +627,7 @@ function http.request(url, opts)
     if not data then
       local msg, e2 = parser:eof()
       resp = msg
-      if not resp then timer:stop(); conn:close(); return nil, e2 or "NetworkError: connection closed" end
+      if not resp then return abandon(conn, timer, e2 or "NetworkError: connection closed") end
       break
     end
     local pos = 1
@@ -623,7 +635,7 @@ function http.request(url, opts)
       local used, msg, status, perr = parser:feed(data, pos)
       pos = pos + used
       if msg then resp = msg
-      elseif status then timer:stop(); conn:close(); return nil, "SyntaxError: " .. tostring(perr)
+      elseif status then return abandon(conn, timer, "SyntaxError: " .. tostring(perr))
       elseif used == 0 then break end
     end
   end

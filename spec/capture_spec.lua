@@ -3,21 +3,13 @@
 -- messages of a call between two connections in a luartc child.
 local rtc = require "rtc"
 local child = require "support.child"
+local tmp = require "support.tmp"
 local loop = require "support.loop"
 local pair = require "support.pcpair"
 local q = child.quote
 
-local tmpfiles = {}
-local function tmp()
-  local p = os.tmpname()
-  tmpfiles[#tmpfiles + 1] = p
-  return p
-end
-
 local function tshark(file, args)
-  local out = tmp()
-  os.execute(string.format("env -u LD_PRELOAD timeout 60 tshark -r %s %s >%s 2>/dev/null", q(file), args, q(out)))
-  return child.slurp(out)
+  return child.sh(string.format("tshark -r %s %s 2>/dev/null", q(file), args), 60)
 end
 
 local function counts(text)
@@ -27,11 +19,10 @@ local function counts(text)
 end
 
 describe("decrypted captures", function()
-  teardown(function() for _, p in ipairs(tmpfiles) do os.remove(p) end end)
+  teardown(tmp.clean)
 
   it("tshark decodes RTP, RTCP, DCEP and data channel messages; the DTLS keys are logged", function()
-    local cap, keys = tmp() .. ".pcapng", tmp()
-    tmpfiles[#tmpfiles + 1] = cap
+    local cap, keys = tmp.file(".pcapng"), tmp.file()
     local code, out, err = child.run { child.SOURCE_DIR .. "/spec/capture_call.lua", cap,
                                        env = "SSLKEYLOGFILE=" .. q(keys) }
     assert.equal(0, code, err)
@@ -107,7 +98,7 @@ describe("decrypted captures", function()
 
   it("writes IP and UDP headers with valid checksums, over IPv4 and IPv6", function()
     for _, ip in ipairs { "127.0.0.1", "::1" } do
-      local cap = tmp()
+      local cap = tmp.file()
       loop.run_task(function()
         local a = assert(rtc.peer_connection { bind_addresses = { ip } })
         local b = assert(rtc.peer_connection { bind_addresses = { ip } })
@@ -134,7 +125,7 @@ describe("decrypted captures", function()
   end)
 
   it("stop_capture returns the packet count of a capture in a one-process call", function()
-    local cap = tmp()
+    local cap = tmp.file()
     loop.run_task(function()
       local a = assert(rtc.peer_connection { bind_addresses = { "127.0.0.1" } })
       local b = assert(rtc.peer_connection { bind_addresses = { "127.0.0.1" } })

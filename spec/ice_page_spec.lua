@@ -4,45 +4,16 @@
 -- each. The screenshot goes to docs/ice-page.png with RTC_DOCS_SCREENSHOTS=1.
 local rtc = require "rtc"
 local child = require "support.child"
+local coturn = require "support.coturn"
+local tmp = require "support.tmp"
 local loop = require "support.loop"
 local http = require "http"
 local q = child.quote
 
-local tmpfiles = {}
-local function tmp()
-  local p = os.tmpname()
-  tmpfiles[#tmpfiles + 1] = p
-  return p
-end
-
-local function sh(cmd, limit)
-  local out = tmp()
-  os.execute(string.format("env -u LD_PRELOAD timeout %d %s >%s 2>&1", limit or 30, cmd, q(out)))
-  return child.slurp(out)
-end
-
-local function stop(pid)
-  os.execute("kill -TERM " .. pid .. " 2>/dev/null")
-  for _ = 1, 200 do
-    if not os.execute("kill -0 " .. pid .. " 2>/dev/null") then return end
-    os.execute("sleep 0.01")
-  end
-  os.execute("kill -9 " .. pid .. " 2>/dev/null")
-end
-
 -- Starts `cmd` in the background; waits for "READY <port>" (or ip:port) on its stdout.
 local function start(cmd)
-  local out, err, pidf = tmp(), tmp(), tmp()
-  os.execute(string.format("%s >%s 2>%s & echo $! >%s", cmd, q(out), q(err), q(pidf)))
-  local pid = assert(tonumber(child.slurp(pidf)))
-  for _ = 1, 500 do
-    local where = child.slurp(out):match("READY (%S+)\n")
-    local port = where and where:match("(%d+)$")
-    if port then return pid, tonumber(port) end
-    os.execute("sleep 0.01")
-  end
-  stop(pid)
-  error("did not start: " .. cmd .. "\n" .. child.slurp(err))
+  local p = child.start(cmd, "READY %S-(%d+)\n")
+  return p.pid, tonumber(p.ready[1])
 end
 
 describe("the /tools/ice page", function()
@@ -50,42 +21,31 @@ describe("the /tools/ice page", function()
   local page_port
 
   setup(function()
-    local seed = tonumber(tostring(os.time()):sub(-3)) % 50
-    local coturn_port = 37000 + seed * 20
-    local log, pidf = tmp(), tmp()
-    os.execute(string.format("env -u LD_PRELOAD turnserver -n --listening-ip=127.0.0.1 --listening-port=%d " ..
-      "--relay-ip=127.0.0.1 --min-port=%d --max-port=%d --lt-cred-mech --user=alice:secret --realm=r " ..
-      "--allow-loopback-peers --no-cli --no-tls --no-dtls --pidfile=%s.pid >%s 2>&1 & echo $! >%s",
-      coturn_port, 43000 + seed * 40, 43000 + seed * 40 + 19, q(log), q(log), q(pidf)))
-    tmpfiles[#tmpfiles + 1] = log .. ".pid"
-    pids[#pids + 1] = assert(tonumber(child.slurp(pidf)))
-    for _ = 1, 40 do
-      if sh(string.format("turnutils_stunclient -p %d 127.0.0.1", coturn_port), 2):find("127%.0%.0%.1:%d+") then break end
-      os.execute("sleep 0.05")
-    end
+    local srv = coturn.start { users = { "alice:secret" }, realm = "r" }
+    pids[#pids + 1] = srv.pid
+    local base = 43000 + tonumber(tostring(os.time()):sub(-3)) % 50 * 40
     local ours_pid, ours_port = start(string.format("%s %s --listen 127.0.0.1:0 --realm R --secret s3cret --tcp " ..
       "--allow-loopback --min-port %d --max-port %d", q(child.LUARTC), q(child.SOURCE_DIR .. "/examples/turn_server.lua"),
-      43000 + seed * 40 + 20, 43000 + seed * 40 + 39))
+      base + 20, base + 39))
     pids[#pids + 1] = ours_pid
     local page_pid
     page_pid, page_port = start(string.format("%s %s %d %d", q(child.LUARTC),
-      q(child.SOURCE_DIR .. "/spec/ice_page_server.lua"), coturn_port, ours_port))
+      q(child.SOURCE_DIR .. "/spec/ice_page_server.lua"), srv.port, ours_port))
     pids[#pids + 1] = page_pid
   end)
 
   teardown(function()
-    for _, pid in ipairs(pids) do stop(pid) end
-    for _, p in ipairs(tmpfiles) do os.remove(p) end
+    for _, pid in ipairs(pids) do child.stop(pid) end
+    tmp.clean()
   end)
 
   it("shows relay candidates from coturn and ours, and 401 for a wrong password", function()
     -- The docs' screenshot is refreshed only when asked (RTC_DOCS_SCREENSHOTS=1).
     local shot = child.SOURCE_DIR .. "/docs/ice-page.png"
     if os.getenv("RTC_DOCS_SCREENSHOTS") ~= "1" then
-      shot = tmp() .. ".png"
-      tmpfiles[#tmpfiles + 1] = shot
+      shot = tmp.file(".png")
     end
-    local out = sh(string.format("node %s %s %s", q(child.SOURCE_DIR .. "/spec/browser/ice_page.js"),
+    local out = child.sh(string.format("node %s %s %s", q(child.SOURCE_DIR .. "/spec/browser/ice_page.js"),
       q("http://127.0.0.1:" .. page_port .. "/tools/ice?token=tk&run=1&timeout=8"),
       q(shot)), 80)
     local res = rtc.json.decode(out:match("(%b{})%s*$") or "") or {}
@@ -138,18 +98,11 @@ describe("the /tools/ice page", function()
     assert.equal("nobody", cfg.servers[5].username)   -- given credentials are kept
   end)
   it("examples/signaling_server.lua --tools serves /tools/ice, /stats and /metrics with the token", function()
-    local out, err, pidf = tmp(), tmp(), tmp()
     local port = 38000 + tonumber(tostring(os.time()):sub(-3)) % 500
-    os.execute(string.format("%s %s --listen 127.0.0.1:%d --secret js --turn-secret ts --turn-uri turn:127.0.0.1:3478 " ..
-      "--tools tt >%s 2>%s & echo $! >%s", q(child.LUARTC), q(child.SOURCE_DIR .. "/examples/signaling_server.lua"),
-      port, q(out), q(err), q(pidf)))
-    local pid = assert(tonumber(child.slurp(pidf)))
+    local pid = child.start(string.format("%s %s --listen 127.0.0.1:%d --secret js --turn-secret ts " ..
+      "--turn-uri turn:127.0.0.1:3478 --tools tt", q(child.LUARTC), q(child.SOURCE_DIR .. "/examples/signaling_server.lua"),
+      port), "signaling on").pid
     local ok, e = pcall(function()
-      for _ = 1, 500 do
-        if child.slurp(out):find("signaling on") then break end
-        os.execute("sleep 0.01")
-      end
-      assert.matches("signaling on", child.slurp(out), child.slurp(err))
       local base = "http://127.0.0.1:" .. port
       loop.run_task(function()
         for _, p in ipairs { "/tools/ice", "/tools/ice/config", "/stats", "/metrics" } do
@@ -161,7 +114,7 @@ describe("the /tools/ice page", function()
         assert.matches("^%d+:icepage$", cfg.servers[1].username)
       end)
     end)
-    stop(pid)
+    child.stop(pid)
     if not ok then error(e, 0) end
   end)
 end)

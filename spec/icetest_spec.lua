@@ -1,33 +1,12 @@
 -- tools/icetest.lua against real TURN servers on 127.0.0.1: Debian's coturn and ours
 -- (examples/turn_server.lua), each a child process.
 local child = require "support.child"
+local coturn = require "support.coturn"
+local tmp = require "support.tmp"
 local json = require("rtc").json
 local q = child.quote
 
 local SECRET = "icetest-shared-secret"
-local tmpfiles = {}
-local function tmp()
-  local p = os.tmpname()
-  tmpfiles[#tmpfiles + 1] = p
-  return p
-end
-
--- External tools run without the sanitizer runtimes a sanitizer build preloads here.
-local function sh(cmd, limit)
-  local out = tmp()
-  os.execute(string.format("env -u LD_PRELOAD timeout %d %s >%s 2>&1", limit or 30, cmd, q(out)))
-  return child.slurp(out)
-end
-
-local function stop(pid)
-  os.execute("kill -TERM " .. pid .. " 2>/dev/null")
-  for _ = 1, 200 do
-    if not os.execute("kill -0 " .. pid .. " 2>/dev/null") then return end
-    os.execute("sleep 0.01")
-  end
-  os.execute("kill -9 " .. pid .. " 2>/dev/null")
-end
-
 -- icetest with args; returns exit code, stdout, stderr
 local function icetest(args)
   local t = { child.SOURCE_DIR .. "/tools/icetest.lua", "--bind", "127.0.0.1" }
@@ -42,43 +21,24 @@ local function json_lines(out)
 end
 
 describe("tools/icetest.lua", function()
-  local coturn_pid, ours_pid, coturn_port, ours_port
+  local srv, ours, coturn_port, ours_port
 
   setup(function()
     -- coturn with long-term credentials u:p
-    local seed = tonumber(tostring(os.time()):sub(-3)) % 50
-    coturn_port = 36000 + seed * 20
-    local log, pidf = tmp(), tmp()
-    os.execute(string.format("env -u LD_PRELOAD turnserver -n --listening-ip=127.0.0.1 --listening-port=%d " ..
-      "--relay-ip=127.0.0.1 --min-port=%d --max-port=%d --lt-cred-mech --user=u:p --realm=r " ..
-      "--allow-loopback-peers --no-cli --no-tls --no-dtls --pidfile=%s.pid >%s 2>&1 & echo $! >%s",
-      coturn_port, 41000 + seed * 40, 41000 + seed * 40 + 19, q(log), q(log), q(pidf)))
-    tmpfiles[#tmpfiles + 1] = log .. ".pid"
-    coturn_pid = assert(tonumber(child.slurp(pidf)))
-    for _ = 1, 40 do   -- until it answers a Binding request
-      if sh(string.format("turnutils_stunclient -p %d 127.0.0.1", coturn_port), 2):find("127%.0%.0%.1:%d+") then break end
-      os.execute("sleep 0.05")
-    end
+    srv = coturn.start { users = { "u:p" }, realm = "r" }
+    coturn_port = srv.port
     -- ours with the same user, a TURN REST secret and TCP
-    local out, errf = tmp(), tmp()
-    pidf = tmp()
-    os.execute(string.format("%s %s --listen 127.0.0.1:0 --realm R --user u:p --secret %s --tcp --allow-loopback " ..
-      "--min-port %d --max-port %d >%s 2>%s & echo $! >%s",
-      q(child.LUARTC), q(child.SOURCE_DIR .. "/examples/turn_server.lua"), q(SECRET),
-      41000 + seed * 40 + 20, 41000 + seed * 40 + 39, q(out), q(errf), q(pidf)))
-    ours_pid = assert(tonumber(child.slurp(pidf)))
-    for _ = 1, 500 do
-      ours_port = child.slurp(out):match("READY 127%.0%.0%.1:(%d+)")
-      if ours_port then break end
-      os.execute("sleep 0.01")
-    end
-    assert.truthy(ours_port, child.slurp(errf))
+    local base = 41000 + tonumber(tostring(os.time()):sub(-3)) % 50 * 40
+    ours = child.start(string.format("%s %s --listen 127.0.0.1:0 --realm R --user u:p --secret %s --tcp " ..
+      "--allow-loopback --min-port %d --max-port %d", q(child.LUARTC), q(child.SOURCE_DIR .. "/examples/turn_server.lua"),
+      q(SECRET), base + 20, base + 39), "READY 127%.0%.0%.1:(%d+)")
+    ours_port = ours.ready[1]
   end)
 
   teardown(function()
-    if coturn_pid then stop(coturn_pid) end
-    if ours_pid then stop(ours_pid) end
-    for _, p in ipairs(tmpfiles) do os.remove(p) end
+    if srv then srv:stop() end
+    if ours then child.stop(ours.pid) end
+    tmp.clean()
   end)
 
   it("gets a relay candidate from coturn and from ours, over UDP and TCP, and exits 0", function()
@@ -120,7 +80,7 @@ describe("tools/icetest.lua", function()
   end)
 
   it("derives TURN REST credentials from a secret (file), and a wrong secret gets 401", function()
-    local f = tmp()
+    local f = tmp.file()
     child.write(f, SECRET .. "\n")
     local code, out = icetest { "--json", "--secret-file", f, "--rest-user", "probe",
                                 "--server", "turn:127.0.0.1:" .. ours_port }

@@ -1,5 +1,6 @@
 -- RTC_LOG_FORMAT=json and the connection id in log lines (core/rtc_log.h).
 local child = require "support.child"
+local tmp = require "support.tmp"
 local json = require("rtc").json
 
 -- Two connected peer connections in one process; a's state changes are logged from
@@ -27,6 +28,9 @@ local function run(format)
   assert.equal(0, code, err)
   return out, err
 end
+
+-- child.script files (and the names they reserved) go at the end.
+teardown(tmp.clean)
 
 describe("RTC_LOG_FORMAT=json", function()
   it("writes one JSON object a line with time, level, module and the connection's id", function()

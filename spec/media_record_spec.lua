@@ -2,6 +2,7 @@
 -- plays a VP8 file and an Opus tone (rtc.media sources) into its tracks; the other
 -- side records the remote tracks' frames into WebM. ffprobe and ffmpeg check the file.
 local child = require "support.child"
+local tmp = require "support.tmp"
 
 local SCRIPT = [=[
 local rtc = require "rtc"
@@ -41,6 +42,9 @@ rtc.spawn(function()
   io.stdout:write(rtc.json.encode(result), "\n")
 end)
 ]=]
+
+-- child.script files (and the names they reserved) go at the end.
+teardown(tmp.clean)
 
 describe("recording a peer connection's media (rtc.media + tracks)", function()
   it("a file and tone bot recorded to WebM that ffprobe and ffmpeg accept", function()

@@ -3,14 +3,9 @@
 -- many connections on one shared port (single-port mode) each with its own.
 local rtc = require "rtc"
 local loop = require "support.loop"
-local run_task, wait_for = loop.run_task, loop.wait_for
-
-local function free_port()
-  local s = assert(rtc.udp { host = "127.0.0.1", port = 0 })
-  local _, port = s:local_address()
-  s:close()
-  return port
-end
+local coturn = require "support.coturn"
+local tmp = require "support.tmp"
+local run_task = loop.run_task
 
 local function count(sdp, pat)
   local n = 0
@@ -19,31 +14,14 @@ local function count(sdp, pat)
 end
 
 describe("TURN allocations from several sockets", function()
-  local pid, log, port
+  local srv, port
   setup(function()
-    port = free_port()
-    log = os.tmpname()
-    local minp = 51000 + (port % 500) * 20
-    local cmd = string.format(
-      "turnserver -n --listening-ip=127.0.0.1 --listening-port=%d --relay-ip=127.0.0.1 " ..
-      "--min-port=%d --max-port=%d --lt-cred-mech --user=alice:secret --realm=luartc " ..
-      "--allow-loopback-peers --no-cli --no-tls --no-dtls --pidfile=%s.pid >%s 2>&1 & echo $!",
-      port, minp, minp + 19, log, log)
-    local p = assert(io.popen(cmd))
-    pid = tonumber(p:read("l"))
-    p:close()
-    run_task(function()
-      local s = assert(rtc.udp { host = "127.0.0.1", port = 0 })
-      local answered = false
-      s:on("message", function() answered = true end)
-      local req = "\0\1\0\0\33\18\164\66" .. string.rep("x", 12)
-      wait_for(function() s:send(req, "127.0.0.1", port); rtc.sleep(0.05); return answered end, "turnserver", 10000)
-      s:close()
-    end)
+    srv = coturn.start { users = { "alice:secret" } }
+    port = srv.port
   end)
   teardown(function()
-    if pid then os.execute("kill " .. pid .. " 2>/dev/null") end
-    if log then os.remove(log); os.remove(log .. ".pid") end
+    if srv then srv:stop() end
+    tmp.clean()
   end)
 
   for _, transport in ipairs { "udp", "tcp" } do

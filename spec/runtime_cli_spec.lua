@@ -1,6 +1,10 @@
 -- The luartc executable, run as a child process.
 local child = require "support.child"
+local tmp = require "support.tmp"
 local run, script, q = child.run, child.script, child.quote
+
+-- child.script files (and the names they reserved) go at the end.
+teardown(tmp.clean)
 
 describe("luartc", function()
   it("--version and -v print the version", function()

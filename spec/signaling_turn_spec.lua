@@ -5,23 +5,12 @@ local rtc = require "rtc"
 local http = require "http"
 local signaling = require "signaling"
 local child = require "support.child"
+local coturn = require "support.coturn"
+local tmp = require "support.tmp"
 local q = child.quote
 
 local TURN_SECRET = "turn-shared-secret"
 local JOIN_SECRET = "join-secret"
-local tmpfiles = {}
-local function tmp()
-  local p = os.tmpname()
-  tmpfiles[#tmpfiles + 1] = p
-  return p
-end
-
-local function free_udp_port()
-  local s = assert(rtc.udp { host = "127.0.0.1", port = 0 })
-  local _, port = s:local_address()
-  s:close()
-  return port
-end
 
 -- Credentials for `peer` from GET /turn of an in-process signaling server.
 local function issue(peer)
@@ -44,32 +33,16 @@ local function issue(peer)
   return creds.username, creds.password
 end
 
--- External tools run without the sanitizer runtimes a sanitizer build preloads here.
-local function sh(cmd, limit)
-  local out = tmp()
-  os.execute(string.format("env -u LD_PRELOAD timeout %d %s >%s 2>&1", limit or 30, cmd, q(out)))
-  return child.slurp(out)
-end
-
 local function uclient(port, user, pass)
-  return sh(string.format("turnutils_uclient -u %s -w %s -p %d -y -n 50 -l 170 -m 1 127.0.0.1",
+  return child.sh(string.format("turnutils_uclient -u %s -w %s -p %d -y -n 50 -l 170 -m 1 127.0.0.1",
     q(user), q(pass), port))
 end
 
 -- The same password with its first character changed.
 local function wrong(pass) return (pass:sub(1, 1) == "A" and "B" or "A") .. pass:sub(2) end
 
-local function stop(pid)
-  os.execute("kill -TERM " .. pid .. " 2>/dev/null")
-  for _ = 1, 200 do
-    if not os.execute("kill -0 " .. pid .. " 2>/dev/null") then return end
-    os.execute("sleep 0.01")
-  end
-  os.execute("kill -9 " .. pid .. " 2>/dev/null")
-end
-
 describe("TURN credentials from the signaling server", function()
-  teardown(function() for _, p in ipairs(tmpfiles) do os.remove(p) end end)
+  teardown(tmp.clean)
 
   it("are the password the openssl CLI computes", function()
     local user, pass = issue("alice")
@@ -82,20 +55,9 @@ describe("TURN credentials from the signaling server", function()
   end)
 
   it("log in to coturn (use-auth-secret) and relay", function()
-    local port = free_udp_port()
-    local minp = 40000 + (port % 500) * 20
-    local log, pidf = tmp(), tmp()
-    os.execute(string.format("env -u LD_PRELOAD turnserver -n --listening-ip=127.0.0.1 --listening-port=%d " ..
-      "--relay-ip=127.0.0.1 --min-port=%d --max-port=%d --use-auth-secret --static-auth-secret=%s " ..
-      "--realm=luartc --allow-loopback-peers --no-cli --no-tls --no-dtls --pidfile=%s.pid >%s 2>&1 & echo $! >%s",
-      port, minp, minp + 19, q(TURN_SECRET), q(log), q(log), q(pidf)))
-    local pid = assert(tonumber(child.slurp(pidf)))
-    tmpfiles[#tmpfiles + 1] = log .. ".pid"
+    local srv = coturn.start { options = { "--use-auth-secret", "--static-auth-secret=" .. TURN_SECRET } }
+    local port = srv.port
     local ok, err = pcall(function()
-      for _ = 1, 40 do   -- until it answers a Binding request
-        if sh(string.format("turnutils_stunclient -p %d 127.0.0.1", port), 2):find("127%.0%.0%.1:%d+") then break end
-        os.execute("sleep 0.05")
-      end
       local user, pass = issue("bob")
       local out = uclient(port, user, pass)
       assert.matches("Total lost packets 0 %(0%.000000%%%)", out)
@@ -103,33 +65,24 @@ describe("TURN credentials from the signaling server", function()
       out = uclient(port, user, wrong(pass))
       assert.not_matches("Total lost packets", out)
     end)
-    stop(pid)
-    if not ok then error(err, 0) end
+    srv:stop()
+    if not ok then error(err .. "\n" .. srv:log_tail(), 0) end
   end)
 
   it("log in to our TURN server (examples/turn_server.lua --secret) and relay", function()
-    local out, errf, pidf = tmp(), tmp(), tmp()
     local base = 50000 + (tonumber(tostring(os.time()):sub(-3)) % 100) * 100 + 50
-    os.execute(string.format("%s %s --listen 127.0.0.1:0 --realm R --secret %s --allow-loopback " ..
-      "--min-port %d --max-port %d >%s 2>%s & echo $! >%s",
-      q(child.LUARTC), q(child.SOURCE_DIR .. "/examples/turn_server.lua"), q(TURN_SECRET), base, base + 49,
-      q(out), q(errf), q(pidf)))
-    local pid = assert(tonumber(child.slurp(pidf)))
+    local ours = child.start(string.format("%s %s --listen 127.0.0.1:0 --realm R --secret %s --allow-loopback " ..
+      "--min-port %d --max-port %d", q(child.LUARTC), q(child.SOURCE_DIR .. "/examples/turn_server.lua"),
+      q(TURN_SECRET), base, base + 49), "READY 127%.0%.0%.1:(%d+)")
+    local port = ours.ready[1]
     local ok, err = pcall(function()
-      local port
-      for _ = 1, 500 do
-        port = child.slurp(out):match("READY 127%.0%.0%.1:(%d+)")
-        if port then break end
-        os.execute("sleep 0.01")
-      end
-      assert.truthy(port, child.slurp(errf))
       local user, pass = issue("carol")
       local res = uclient(tonumber(port), user, pass)
       assert.matches("Total lost packets 0 %(0%.000000%%%)", res)
       res = uclient(tonumber(port), user, wrong(pass))
       assert.not_matches("Total lost packets", res)
     end)
-    stop(pid)
+    child.stop(ours.pid)
     if not ok then error(err, 0) end
   end)
 end)

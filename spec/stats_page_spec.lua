@@ -7,41 +7,21 @@ local http = require "http"
 local stats = require "stats"
 local loop = require "support.loop"
 local child = require "support.child"
+local tmp = require "support.tmp"
 local q = child.quote
-
-local tmpfiles = {}
-local function tmp()
-  local p = os.tmpname()
-  tmpfiles[#tmpfiles + 1] = p
-  return p
-end
 
 describe("stats page", function()
   local pid, port
 
   setup(function()
-    local out, err, pidf = tmp(), tmp(), tmp()
-    os.execute(string.format("%s %s >%s 2>%s & echo $! >%s", q(child.LUARTC),
-      q(child.SOURCE_DIR .. "/spec/stats_call.lua"), q(out), q(err), q(pidf)))
-    pid = tonumber(child.slurp(pidf))
-    for _ = 1, 1000 do
-      port = tonumber(child.slurp(out):match("READY (%d+)"))
-      if port then break end
-      os.execute("sleep 0.01")
-    end
-    assert(port, "the call did not start: " .. child.slurp(err))
+    local p = child.start(string.format("%s %s", q(child.LUARTC), q(child.SOURCE_DIR .. "/spec/stats_call.lua")),
+                          "READY (%d+)")
+    pid, port = p.pid, tonumber(p.ready[1])
   end)
 
   teardown(function()
-    if pid then
-      os.execute("kill -TERM " .. pid .. " 2>/dev/null")
-      for _ = 1, 300 do
-        if not os.execute("kill -0 " .. pid .. " 2>/dev/null") then break end
-        os.execute("sleep 0.01")
-      end
-      os.execute("kill -9 " .. pid .. " 2>/dev/null")
-    end
-    for _, p in ipairs(tmpfiles) do os.remove(p) end
+    if pid then child.stop(pid) end
+    tmp.clean()
   end)
 
   it("shows values that move between two reads in Chromium, and the full stats of a clicked connection", function()
@@ -49,14 +29,10 @@ describe("stats page", function()
     -- run leaves tracked files as they are.
     local shot = child.SOURCE_DIR .. "/docs/stats-page.png"
     if os.getenv("RTC_DOCS_SCREENSHOTS") ~= "1" then
-      shot = tmp() .. ".png"
-      tmpfiles[#tmpfiles + 1] = shot
+      shot = tmp.file(".png")
     end
-    local out = tmp()
-    os.execute(string.format("env -u LD_PRELOAD timeout 60 node %s %s %s >%s 2>&1",
-      q(child.SOURCE_DIR .. "/spec/browser/stats_page.js"),
-      q("http://127.0.0.1:" .. port .. "/stats?token=s3"), q(shot), q(out)))
-    local text = child.slurp(out)
+    local text = child.sh(string.format("node %s %s %s", q(child.SOURCE_DIR .. "/spec/browser/stats_page.js"),
+      q("http://127.0.0.1:" .. port .. "/stats?token=s3"), q(shot)), 60)
     local res = rtc.json.decode(text:match("(%b{})%s*$") or "") or {}
     assert(res.first and res.second, text:sub(-2000))
     local a, b = res.first, res.second

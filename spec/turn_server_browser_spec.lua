@@ -4,52 +4,23 @@
 -- UDP and over TURN/TCP. The server runs on 127.0.0.1 and is stopped at the end.
 local rtc = require "rtc"
 local child = require "support.child"
+local tmp = require "support.tmp"
 local q = child.quote
 
 local EXAMPLE = child.SOURCE_DIR .. "/examples/turn_server.lua"
-local TOOL = "env -u LD_PRELOAD "     -- node and Chromium never get a sanitizer preload
-local tmpfiles = {}
-
-local function tmp()
-  local p = os.tmpname()
-  tmpfiles[#tmpfiles + 1] = p
-  return p
-end
-
-local function sh(cmd, limit)
-  local out = tmp()
-  os.execute(string.format("%stimeout %d %s >%s 2>&1", TOOL, limit or 30, cmd, q(out)))
-  return child.slurp(out)
-end
-
 describe("turn server with Chromium", function()
   local pid, port
 
   setup(function()
     local base = 51000 + (tonumber(tostring(os.time()):sub(-3)) % 100) * 100
-    local out, err, pidf = tmp(), tmp(), tmp()
-    os.execute(string.format("%s %s --listen 127.0.0.1:0 --realm R --user u:p --tcp --allow-loopback " ..
-      "--min-port %d --max-port %d >%s 2>%s & echo $! >%s",
-      q(child.LUARTC), q(EXAMPLE), base, base + 99, q(out), q(err), q(pidf)))
-    pid = tonumber(child.slurp(pidf))
-    for _ = 1, 500 do
-      port = tonumber(child.slurp(out):match("READY 127%.0%.0%.1:(%d+)"))
-      if port then break end
-      os.execute("sleep 0.01")
-    end
-    assert(port, "TURN server did not start: " .. child.slurp(err))
+    local p = child.start(string.format("%s %s --listen 127.0.0.1:0 --realm R --user u:p --tcp --allow-loopback " ..
+      "--min-port %d --max-port %d", q(child.LUARTC), q(EXAMPLE), base, base + 99), "READY 127%.0%.0%.1:(%d+)")
+    pid, port = p.pid, tonumber(p.ready[1])
   end)
 
   teardown(function()
-    if pid then
-      os.execute("kill -TERM " .. pid .. " 2>/dev/null")
-      for _ = 1, 200 do
-        if not os.execute("kill -0 " .. pid .. " 2>/dev/null") then break end
-        os.execute("sleep 0.01")
-      end
-      os.execute("kill -9 " .. pid .. " 2>/dev/null")
-    end
-    for _, p in ipairs(tmpfiles) do os.remove(p) end
+    if pid then child.stop(pid) end
+    tmp.clean()
   end)
 
   local function chromium_pair(turn_url, test, extra)
@@ -63,7 +34,7 @@ describe("turn server with Chromium", function()
       for i = 1, #t do t[i] = q(t[i]) end
       return table.concat(t, " ")
     end
-    local out = sh(string.format("node %s --timeout 60 -- %s -- %s", q(b .. "pair.js"), cmd("offer"), cmd("answer")), 90)
+    local out = child.sh(string.format("node %s --timeout 60 -- %s -- %s", q(b .. "pair.js"), cmd("offer"), cmd("answer")), 90)
     local line = out:match("\n?(%b{})%s*$") or ""
     return rtc.json.decode(line) or {}, out
   end

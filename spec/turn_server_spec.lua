@@ -7,23 +7,17 @@
 local rtc = require "rtc"
 local turn = require "turn"
 local child = require "support.child"
+local tmp = require "support.tmp"
 local q = child.quote
 
 local EXAMPLE = child.SOURCE_DIR .. "/examples/turn_server.lua"
 local SECRET = "logen-ninefingers"
-local tmpfiles = {}
-
-local function tmp()
-  local p = os.tmpname()
-  tmpfiles[#tmpfiles + 1] = p
-  return p
-end
 
 -- A self-signed certificate and key for the TLS listener, made per describe block (each
 -- block's teardown removes its temporary files).
 local CERT, KEY
 local function make_cert()
-  CERT, KEY = tmp(), tmp()
+  CERT, KEY = tmp.file(), tmp.file()
   assert(os.execute(string.format("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes " ..
     "-keyout %s -out %s -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null",
     child.quote(KEY), child.quote(CERT))))
@@ -36,42 +30,14 @@ local MIN_PORT, MAX_PORT = base, base + 99
 
 -- Starts the example server on free ports; returns pid, port, stderr path, TLS port.
 local function start_server(extra)
-  local out, err, pidf = tmp(), tmp(), tmp()
-  os.execute(string.format("RTC_LOG=info,turn=info %s %s --listen 127.0.0.1:0 --realm R --user u:p --secret %s --tcp " ..
-    "--tls-listen 127.0.0.1:0 --cert %s --key %s " ..
-    "--allow-loopback --min-port %d --max-port %d %s >%s 2>%s & echo $! >%s",
-    q(child.LUARTC), q(EXAMPLE), q(SECRET), q(CERT), q(KEY), MIN_PORT, MAX_PORT, extra or "", q(out), q(err), q(pidf)))
-  local pid = tonumber(child.slurp(pidf))
-  for _ = 1, 500 do
-    local o = child.slurp(out)
-    local port, tport = o:match("READY 127%.0%.0%.1:(%d+)"), o:match("READY TLS 127%.0%.0%.1:(%d+)")
-    if port and tport then return pid, tonumber(port), err, tonumber(tport) end
-    os.execute("sleep 0.01")
-  end
-  os.execute("kill -9 " .. pid)
-  error("TURN server did not start: " .. child.slurp(err))
+  local p = child.start(string.format("RTC_LOG=info,turn=info %s %s --listen 127.0.0.1:0 --realm R --user u:p " ..
+    "--secret %s --tcp --tls-listen 127.0.0.1:0 --cert %s --key %s --allow-loopback --min-port %d --max-port %d %s",
+    q(child.LUARTC), q(EXAMPLE), q(SECRET), q(CERT), q(KEY), MIN_PORT, MAX_PORT, extra or ""),
+    "READY 127%.0%.0%.1:(%d+).*READY TLS 127%.0%.0%.1:(%d+)")
+  return p.pid, tonumber(p.ready[1]), p.err, tonumber(p.ready[2])
 end
 
-local function stop_server(pid)
-  os.execute("kill -TERM " .. pid .. " 2>/dev/null")
-  for _ = 1, 200 do
-    if not os.execute("kill -0 " .. pid .. " 2>/dev/null") then return true end
-    os.execute("sleep 0.01")
-  end
-  os.execute("kill -9 " .. pid .. " 2>/dev/null")
-  return false
-end
-
--- External tools (coturn's clients, node, Chromium) run without the sanitizer
--- runtimes a sanitizer build preloads into this process for our module.
-local TOOL = "env -u LD_PRELOAD "
-
--- Runs a shell command with a time limit; returns its combined output.
-local function sh(cmd, limit)
-  local out = tmp()
-  os.execute(string.format("%stimeout %d %s >%s 2>&1", TOOL, limit or 30, cmd, q(out)))
-  return child.slurp(out)
-end
+local TOOL, sh = child.TOOL, child.sh
 
 describe("turn server (example, real clients)", function()
   local pid, port, errlog, tls_port
@@ -82,8 +48,8 @@ describe("turn server (example, real clients)", function()
   end)
 
   teardown(function()
-    if pid then assert.is_true(stop_server(pid)) end
-    for _, p in ipairs(tmpfiles) do os.remove(p) end
+    if pid then assert.is_true(child.stop(pid, 2)) end
+    tmp.clean()
   end)
 
   it("answers turnutils_stunclient with the mapped address", function()
@@ -162,9 +128,7 @@ end
 
 describe("turn module (in process)", function()
   setup(make_cert)
-  teardown(function()
-    for _, p in ipairs(tmpfiles) do os.remove(p) end
-  end)
+  teardown(tmp.clean)
 
   it("makes TURN REST credentials that match openssl's HMAC-SHA1", function()
     local user, pass = turn.rest_credentials("s3cret", "carol", 3600)
@@ -185,7 +149,7 @@ describe("turn module (in process)", function()
             min_port = MIN_PORT, max_port = MAX_PORT, quota = case.quota,
           })
           local _, p = srv:local_address()
-          local out = tmp()
+          local out = tmp.file()
           -- one client pair: two allocations (RTP and RTCP) for one username
           os.execute(string.format(TOOL .. "timeout 30 turnutils_uclient -u q1 -w pw -p %d -y -n 5 -m 1 127.0.0.1 >%s 2>&1 &",
             p, q(out)))
@@ -220,7 +184,7 @@ describe("turn module (in process)", function()
       srv:on("deallocate", function(a) deallocs[#deallocs + 1] = a end)
       local _, p = srv:local_address()
       assert(srv:add_user("blocked", "pw"))
-      local out, out2 = tmp(), tmp()
+      local out, out2 = tmp.file(), tmp.file()
       -- one client at a time: two uclients at once fight over their local ports
       os.execute(string.format(TOOL .. "timeout 30 turnutils_uclient -u blocked -w pw -p %d -y -n 5 -m 1 127.0.0.1 >%s 2>&1 &",
         p, q(out2)))
@@ -283,7 +247,7 @@ describe("turn module (in process)", function()
       if #reply > 0 then assert.equal(21, reply:byte(1)) end
       wait_for(function() return srv:get_stats().tls_failures == 1 end, "tls failure counted")
       -- a real TLS client still gets through, with the server certificate we gave
-      local out = tmp()
+      local out = tmp.file()
       os.execute(string.format(TOOL .. "timeout 10 openssl s_client -connect 127.0.0.1:%d -CAfile %s " ..
         "-verify_return_error </dev/null >%s 2>&1 &", tp, q(CERT), q(out)))
       wait_for(function() return child.slurp(out):find("Verify return code", 1, true) end,
@@ -314,7 +278,7 @@ describe("turn module (in process)", function()
       srv:on("allocate", function(a) allocs[#allocs + 1] = a end)
       local _, p = srv:local_address()
       for _, flag in ipairs { "-x", "-Z" } do
-        local out = tmp()
+        local out = tmp.file()
         os.execute(string.format(TOOL .. "timeout 30 turnutils_uclient -u u -w p -p %d -y %s -n 20 -m 1 ::1 >%s 2>&1 &",
           p, flag, q(out)))
         wait_for(function() return child.slurp(out):find("Total lost packets", 1, true) end,

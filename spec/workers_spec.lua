@@ -3,6 +3,7 @@
 -- bounded queue with "drain", and a worker's errors kept to that worker.
 local rtc = require "rtc"
 local child = require "support.child"
+local tmp = require "support.tmp"
 local loop = require "support.loop"
 local run_task, wait_for = loop.run_task, loop.wait_for
 
@@ -10,6 +11,9 @@ local SRC = child.SOURCE_DIR
 local ECHO = SRC .. "/examples/worker_echo.lua"
 
 local function sh(cmd) assert(os.execute(cmd), cmd) end
+
+-- child.script files (and the names they reserved) go at the end.
+teardown(tmp.clean)
 
 describe("rtc.worker", function()
   it("examples/workers.lua: two workers each run a data-channel echo between two peers", function()

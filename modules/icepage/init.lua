@@ -14,28 +14,14 @@
 -- GET /tools/ice/config   {"servers": [...]} with fresh TURN REST credentials
 -- See docs/tools.md.
 local rtc = require "rtc"
-local core = require "rtc.core"
 local turn = require "turn"
+local toolpage = require "toolpage"
 
 local M = {}
 
-local function read_page()
-  local src = debug.getinfo(1, "S").source:gsub("^@", "")
-  local dir = src:match("^(.*)/[^/]*$") or "."
-  local f = assert(io.open(dir .. "/page.html", "rb"))
-  local html = f:read("a")
-  f:close()
-  return html
-end
-
 --- icepage.mount(server, path, {servers=, turn_secret=, rest_user=, ttl=, token=})
 function M.mount(server, path, opts)
-  if type(server) ~= "table" or type(server.route) ~= "function" then
-    error("bad argument #1 to 'icepage.mount' (http.server expected)", 2)
-  end
-  if type(path) ~= "string" or not path:match("^/[%w%-_/]*$") or path:sub(-1) == "/" then
-    error("bad argument #2 to 'icepage.mount' (path like \"/tools/ice\" expected)", 2)
-  end
+  toolpage.check_mount("icepage.mount", server, path, "/tools/ice")
   opts = opts or {}
   if type(opts.servers) ~= "table" then error("bad argument #3 to 'icepage.mount' (servers list expected)", 2) end
   for i, s in ipairs(opts.servers) do
@@ -43,23 +29,11 @@ function M.mount(server, path, opts)
       error("bad argument #3 to 'icepage.mount' (servers[" .. i .. "].urls expected)", 2)
     end
   end
-  if opts.token ~= nil and (type(opts.token) ~= "string" or opts.token == "") then
-    error("bad argument #3 to 'icepage.mount' (token must be a non-empty string)", 2)
-  end
+  toolpage.check_token("icepage.mount", opts.token)
   local token = opts.token
-  local html = read_page():gsub("@@BASE@@", path)
-  local function authorized(req)
-    if not token then return true end
-    local given = core.http_query_param(req.target, "token")
-    return type(given) == "string" and #given == #token and core.ct_equal(given, token)
-  end
-  local function denied() return 401, "unauthorized\n", { ["Content-Type"] = "text/plain" } end
-  server:route("GET", path, function(req)
-    if not authorized(req) then return denied() end
-    return 200, html, { ["Content-Type"] = "text/html; charset=utf-8", ["Cache-Control"] = "no-store" }
-  end)
+  toolpage.serve(server, path, toolpage.read(debug.getinfo(1, "S").source, "page.html", path), token)
   server:route("GET", path .. "/config", function(req)
-    if not authorized(req) then return denied() end
+    if not toolpage.authorized(req, token) then return toolpage.denied() end
     local list = {}
     for _, s in ipairs(opts.servers) do
       local e = { urls = s.urls, username = s.username, credential = s.credential }

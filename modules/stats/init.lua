@@ -12,17 +12,9 @@
 local rtc = require "rtc"
 local core = require "rtc.core"
 local sampler = require "stats.sampler"
+local toolpage = require "toolpage"
 
 local M = {}
-
-local function read_page()
-  local src = debug.getinfo(1, "S").source:gsub("^@", "")
-  local dir = src:match("^(.*)/[^/]*$") or "."
-  local f = assert(io.open(dir .. "/page.html", "rb"))
-  local html = f:read("a")
-  f:close()
-  return html
-end
 
 local HISTORY_SENT = 120   -- points a new viewer gets per connection (2 minutes)
 
@@ -50,33 +42,17 @@ end
 
 --- stats.mount(server, path, {token=, turn_servers=}) -> handle (handle:close())
 function M.mount(server, path, opts)
-  if type(server) ~= "table" or type(server.route) ~= "function" or type(server.websocket) ~= "function" then
-    error("bad argument #1 to 'stats.mount' (http.server expected)", 2)
-  end
-  if type(path) ~= "string" or not path:match("^/[%w%-_/]*$") or path:sub(-1) == "/" then
-    error("bad argument #2 to 'stats.mount' (path like \"/stats\" expected)", 2)
-  end
+  toolpage.check_mount("stats.mount", server, path, "/stats", true)
   opts = opts or {}
-  if opts.token ~= nil and (type(opts.token) ~= "string" or opts.token == "") then
-    error("bad argument #3 to 'stats.mount' (token must be a non-empty string)", 2)
-  end
+  toolpage.check_token("stats.mount", opts.token)
   for _, srv in ipairs(opts.turn_servers or {}) do sampler.add_turn_server(srv) end
   local token = opts.token
-  local html = read_page():gsub("@@BASE@@", path)
   local viewers = setmetatable({}, { __mode = "k" })
-  local function authorized(req)
-    if not token then return true end
-    local given = core.http_query_param(req.target, "token")
-    return type(given) == "string" and #given == #token and core.ct_equal(given, token)
-  end
-  local function denied() return 401, "unauthorized\n", { ["Content-Type"] = "text/plain" } end
+  local function authorized(req) return toolpage.authorized(req, token) end
 
-  server:route("GET", path, function(req)
-    if not authorized(req) then return denied() end
-    return 200, html, { ["Content-Type"] = "text/html; charset=utf-8", ["Cache-Control"] = "no-store" }
-  end)
+  toolpage.serve(server, path, toolpage.read(debug.getinfo(1, "S").source, "page.html", path), token)
   server:route("GET", path .. "/pc", function(req)
-    if not authorized(req) then return denied() end
+    if not authorized(req) then return toolpage.denied() end
     local id = core.http_query_param(req.target, "id")
     local report = type(id) == "string" and sampler.full_stats(id)
     if not report then return 404, "no such connection\n", { ["Content-Type"] = "text/plain" } end

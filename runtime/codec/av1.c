@@ -14,6 +14,19 @@ static bool av1__opens_frame(int type)
            type == OBU_FRAME_HEADER || type == OBU_FRAME;
 }
 
+/* A LEB128 length at p[*off] (p has len bytes) of as many bytes that must follow it:
+ * *size gets it and *off moves past the length field; < 0 when either runs past len. */
+static int av1__sized(const uint8_t *p, size_t len, size_t *off, size_t *size)
+{
+    uint64_t v;
+    int n = rtc_leb128_read(p + *off, len - *off, &v);
+    if (n < 0) return n;
+    *off += (size_t)n;
+    if (v > len - *off) return RTC_ETRUNC;
+    *size = (size_t)v;
+    return 0;
+}
+
 typedef struct av1__obu {
     uint8_t hdr[2];          /* header as sent over RTP: obu_has_size_field cleared */
     size_t hlen, pay_off, pay_len, next;
@@ -31,12 +44,8 @@ static int av1__obu_at(const uint8_t *f, size_t len, size_t off, av1__obu *o)
         if (len - off < hl) return RTC_ETRUNC;
         size_t pay = off + hl, size;
         if (h & 0x02) {
-            uint64_t v;
-            int n = rtc_leb128_read(f + pay, len - pay, &v);
-            if (n < 0) return n;
-            pay += (size_t)n;
-            if (v > len - pay) return RTC_ETRUNC;
-            size = (size_t)v;
+            int r = av1__sized(f, len, &pay, &size);
+            if (r < 0) return r;
         } else {
             size = len - pay;                           /* no size field: runs to the end */
         }
@@ -68,12 +77,8 @@ int rtc_av1_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info)
         count++;
         size_t size;
         if (w == 0 || count < w) {
-            uint64_t v;
-            int n = rtc_leb128_read(p + off, len - off, &v);
-            if (n < 0) return n;
-            off += (size_t)n;
-            if (v > len - off) return RTC_ETRUNC;
-            size = (size_t)v;
+            int r = av1__sized(p, len, &off, &size);
+            if (r < 0) return r;
         } else {
             size = len - off;                           /* the W-th element takes the rest */
         }

@@ -1,5 +1,5 @@
 /* Payload format dispatch, Opus (RFC 7587), and the pieces the formats share. */
-#include "codec/codec.h"
+#include "codec/codec_internal.h"
 #include "core/rtc_errors.h"
 #include <string.h>
 #include <strings.h>
@@ -16,6 +16,29 @@ int rtc_codec_from_name(const char *name)
 
 const char *rtc_codec_name(rtc_codec_id c) { return (unsigned)c < RTC_CODEC__COUNT ? codec__names[c] : "?"; }
 bool rtc_codec_is_video(rtc_codec_id c) { return c != RTC_CODEC_OPUS && (unsigned)c < RTC_CODEC__COUNT; }
+
+int codec__picture_id_read(const uint8_t *p, size_t len, size_t *off, int32_t *id)
+{
+    if (*off >= len) return RTC_ETRUNC;
+    if (p[*off] & 0x80) {
+        if (len - *off < 2) return RTC_ETRUNC;
+        *id = (int32_t)((p[*off] & 0x7F) << 8 | p[*off + 1]);
+        *off += 2;
+    } else {
+        *id = p[(*off)++] & 0x7F;
+    }
+    return 0;
+}
+
+size_t codec__picture_id_rewrite(uint8_t *p, int32_t picture_id)
+{
+    bool wide = p[0] & 0x80;
+    if (picture_id >= 0) {
+        if (wide) { p[0] = (uint8_t)(0x80 | ((picture_id >> 8) & 0x7F)); p[1] = (uint8_t)picture_id; }
+        else p[0] = (uint8_t)(picture_id & 0x7F);
+    }
+    return wide ? 2 : 1;
+}
 
 static void codec__info_clear(rtc_depack_info *info)
 {

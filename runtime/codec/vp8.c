@@ -1,5 +1,5 @@
 /* VP8 payload format (RFC 7741): payload descriptor parse, packetizer. */
-#include "codec/codec.h"
+#include "codec/codec_internal.h"
 #include "core/rtc_errors.h"
 #include <string.h>
 
@@ -14,16 +14,9 @@ int rtc_vp8_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info, si
         if (len < 2) return RTC_ETRUNC;
         uint8_t x = p[1];
         off = 2;
-        if (x & 0x80) {                                 /* I: PictureID, M = 15 bits */
-            if (off >= len) return RTC_ETRUNC;
-            if (p[off] & 0x80) {
-                if (len - off < 2) return RTC_ETRUNC;
-                info->picture_id = (int32_t)((p[off] & 0x7F) << 8 | p[off + 1]);
-                off += 2;
-            } else {
-                info->picture_id = p[off] & 0x7F;
-                off += 1;
-            }
+        if (x & 0x80) {                                 /* I: PictureID */
+            int r = codec__picture_id_read(p, len, &off, &info->picture_id);
+            if (r < 0) return r;
         }
         if (x & 0x40) {                                 /* L: TL0PICIDX */
             if (off >= len) return RTC_ETRUNC;
@@ -76,14 +69,7 @@ int rtc_vp8_rewrite_ids(uint8_t *p, size_t len, int32_t picture_id, int32_t tl0p
     if (r < 0) return r;
     if ((picture_id >= 0 && info.picture_id < 0) || (tl0picidx >= 0 && info.tl0picidx < 0)) return RTC_ENOTFOUND;
     size_t off = 2;                                     /* the parse proved X is set if either exists */
-    if (info.picture_id >= 0) {
-        bool wide = p[off] & 0x80;
-        if (picture_id >= 0) {
-            if (wide) { p[off] = (uint8_t)(0x80 | ((picture_id >> 8) & 0x7F)); p[off + 1] = (uint8_t)picture_id; }
-            else p[off] = (uint8_t)(picture_id & 0x7F);
-        }
-        off += wide ? 2 : 1;
-    }
+    if (info.picture_id >= 0) off += codec__picture_id_rewrite(p + off, picture_id);
     if (tl0picidx >= 0) p[off] = (uint8_t)tl0picidx;
     return 0;
 }

@@ -1,6 +1,6 @@
 /* VP9 payload format (RFC 9628): payload descriptor parse (flexible and
  * non-flexible modes, scalability structure), packetizer (non-flexible, one layer). */
-#include "codec/codec.h"
+#include "codec/codec_internal.h"
 #include "core/rtc_errors.h"
 #include <string.h>
 
@@ -24,14 +24,8 @@ int rtc_vp9_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info, si
     bool I = b & 0x80, P = b & 0x40, L = b & 0x20, F = b & 0x10, B = b & 0x08, E = b & 0x04, V = b & 0x02;
     size_t off = 1;
     if (I) {
-        if (off >= len) return RTC_ETRUNC;
-        if (p[off] & 0x80) {
-            if (len - off < 2) return RTC_ETRUNC;
-            info->picture_id = (int32_t)((p[off] & 0x7F) << 8 | p[off + 1]);
-            off += 2;
-        } else {
-            info->picture_id = p[off++] & 0x7F;
-        }
+        int r = codec__picture_id_read(p, len, &off, &info->picture_id);
+        if (r < 0) return r;
     }
     if (L) {
         if (off >= len) return RTC_ETRUNC;
@@ -124,14 +118,7 @@ int rtc_vp9_rewrite_ids(uint8_t *p, size_t len, int32_t picture_id, int32_t tl0p
     if (r < 0) return r;
     if ((picture_id >= 0 && info.picture_id < 0) || (tl0picidx >= 0 && info.tl0picidx < 0)) return RTC_ENOTFOUND;
     size_t off = 1;
-    if (info.picture_id >= 0) {
-        bool wide = p[off] & 0x80;
-        if (picture_id >= 0) {
-            if (wide) { p[off] = (uint8_t)(0x80 | ((picture_id >> 8) & 0x7F)); p[off + 1] = (uint8_t)picture_id; }
-            else p[off] = (uint8_t)(picture_id & 0x7F);
-        }
-        off += wide ? 2 : 1;
-    }
+    if (info.picture_id >= 0) off += codec__picture_id_rewrite(p + off, picture_id);
     if (tl0picidx >= 0) p[off + 1] = (uint8_t)tl0picidx;   /* after the layer indices byte */
     return 0;
 }

@@ -572,11 +572,13 @@ static void do_handshake(rtc_dtls_transport *t)
     dtls_fail_ssl(t, "handshake failed");
 }
 
-static void peer_closed(rtc_dtls_transport *t)
+/* Ends the transport, for either side's close: our close_notify first when `notify`
+ * (once), then CLOSED with no timer, nothing held or in flight, and the CLOSED event. */
+static void close_now(rtc_dtls_transport *t, bool notify)
 {
-    if (!t->close_sent) {
+    if (notify && !t->close_sent) {
         ERR_clear_error();
-        SSL_shutdown(t->ssl);          /* answer with our own close_notify */
+        SSL_shutdown(t->ssl);
         ERR_clear_error();
         t->close_sent = true;
     }
@@ -586,6 +588,9 @@ static void peer_closed(rtc_dtls_transport *t)
     flight_drop(t);
     ev_simple(t, RTC_DTLS_EV_CLOSED);
 }
+
+/* The peer's close_notify: answered with our own. */
+static void peer_closed(rtc_dtls_transport *t) { close_now(t, true); }
 
 /* Read every application record OpenSSL has for us, one record per buffer. Also the
  * path by which OpenSSL answers a retransmitted final flight after the handshake. */
@@ -913,17 +918,7 @@ int rtc_dtls_transport_close(rtc_dtls_transport *t, rtc_time now)
     if (!t) return RTC_EINVAL;
     set_now(t, now);
     if (t->state == RTC_DTLS_CLOSED || t->state == RTC_DTLS_FAILED) return 0;
-    if (t->started && !t->close_sent && buffers_ready(t)) {
-        ERR_clear_error();
-        SSL_shutdown(t->ssl);
-        ERR_clear_error();
-        t->close_sent = true;
-    }
-    t->state = RTC_DTLS_CLOSED;
-    t->rtx_deadline = RTC_TIME_NEVER;
-    rtc_bufq_clear(&t->held);
-    flight_drop(t);
-    ev_simple(t, RTC_DTLS_EV_CLOSED);
+    close_now(t, t->started && !t->close_sent && buffers_ready(t));
     return 0;
 }
 

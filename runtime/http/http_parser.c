@@ -461,6 +461,20 @@ static int body_append(rtc_http_parser *p, const uint8_t *d, size_t n)
     return 0;
 }
 
+/* Body bytes whose count is known (Content-Length, one chunk's data): up to
+ * p->remaining of d[*i..len) are appended and *i moves past them; the state becomes
+ * `next` once the last one has come. */
+static int body_counted(rtc_http_parser *p, const uint8_t *d, size_t len, size_t *i, int next)
+{
+    size_t n = len - *i;
+    if (n > p->remaining) n = (size_t)p->remaining;
+    int r = body_append(p, d + *i, n);
+    *i += n;
+    p->remaining -= n;
+    if (r == 0 && p->remaining == 0) p->state = next;
+    return r;
+}
+
 static int hexval(uint8_t c)
 {
     if (c >= '0' && c <= '9') return c - '0';
@@ -492,15 +506,9 @@ int rtc_http_parser_handle_data(rtc_http_parser *p, const uint8_t *d, size_t len
             if (r == 0 && done) r = head_complete(p);
             break;
         }
-        case ST_BODY_LEN: {
-            size_t n = len - i;
-            if (n > p->remaining) n = (size_t)p->remaining;
-            r = body_append(p, d + i, n);
-            i += n;
-            p->remaining -= n;
-            if (r == 0 && p->remaining == 0) p->state = ST_READY;
+        case ST_BODY_LEN:
+            r = body_counted(p, d, len, &i, ST_READY);
             break;
-        }
         case ST_BODY_EOF:
             r = body_append(p, d + i, len - i);
             i = len;
@@ -547,15 +555,9 @@ int rtc_http_parser_handle_data(rtc_http_parser *p, const uint8_t *d, size_t len
                 p->state = ST_CHUNK_DATA;
             }
             break;
-        case ST_CHUNK_DATA: {
-            size_t n = len - i;
-            if (n > p->remaining) n = (size_t)p->remaining;
-            r = body_append(p, d + i, n);
-            i += n;
-            p->remaining -= n;
-            if (r == 0 && p->remaining == 0) p->state = ST_CHUNK_DATA_CR;
+        case ST_CHUNK_DATA:
+            r = body_counted(p, d, len, &i, ST_CHUNK_DATA_CR);
             break;
-        }
         case ST_CHUNK_DATA_CR:
             i++;
             if (c != '\r') r = fail(p, 400, "chunk data not followed by CRLF");

@@ -179,30 +179,20 @@ static int sfu_remove(lua_State *L)
 
 static rtc_time now(void) { return rtc_clock_now(); }
 
+/* One action on the consumer named by argument 2, then a kick so the host sends what
+ * it made (a PLI, the packets of a resumed consumer). */
+static int consumer_action(lua_State *L, void (*act)(rtc_sfu_consumer *c, rtc_time now))
+{
+    lsfu *s = check_sfu(L);
+    act(check_item(L, s, 2, ITEM_CONSUMER)->ptr, now());
+    rtc_sfu_host_kick(s->h);
+    return 0;
+}
+
 /* sfu:pause(cid), sfu:resume(cid), sfu:request_keyframe(cid), sfu:set_muted(cid, bool) */
-static int sfu_pause(lua_State *L)
-{
-    lsfu *s = check_sfu(L);
-    rtc_sfu_consumer_pause(check_item(L, s, 2, ITEM_CONSUMER)->ptr, now());
-    rtc_sfu_host_kick(s->h);
-    return 0;
-}
-
-static int sfu_resume(lua_State *L)
-{
-    lsfu *s = check_sfu(L);
-    rtc_sfu_consumer_resume(check_item(L, s, 2, ITEM_CONSUMER)->ptr, now());
-    rtc_sfu_host_kick(s->h);
-    return 0;
-}
-
-static int sfu_request_keyframe(lua_State *L)
-{
-    lsfu *s = check_sfu(L);
-    rtc_sfu_consumer_request_keyframe(check_item(L, s, 2, ITEM_CONSUMER)->ptr, now());
-    rtc_sfu_host_kick(s->h);
-    return 0;
-}
+static int sfu_pause(lua_State *L) { return consumer_action(L, rtc_sfu_consumer_pause); }
+static int sfu_resume(lua_State *L) { return consumer_action(L, rtc_sfu_consumer_resume); }
+static int sfu_request_keyframe(lua_State *L) { return consumer_action(L, rtc_sfu_consumer_request_keyframe); }
 
 static int sfu_set_muted(lua_State *L)
 {

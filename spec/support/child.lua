@@ -1,4 +1,5 @@
 -- Helpers for specs that run the luartc executable as a child process.
+local tmp = require "support.tmp"
 local M = {}
 
 M.LUARTC = os.getenv("LUARTC") or "luartc"
@@ -41,15 +42,55 @@ function M.run(opts)
   return code, so, se
 end
 
--- A fresh empty directory; the caller removes it with rmdir.
-function M.tmpdir()
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -p " .. q(dir)))
-  return dir
-end
+-- A fresh empty directory; the caller removes it with rmdir (or leaves it to tmp.clean).
+M.tmpdir = tmp.dir
 
 function M.rmdir(dir) os.execute("rm -rf " .. q(dir)) end
+
+-- External tools (coturn and its clients, node, Chromium, tshark) run without the
+-- sanitizer runtimes a sanitizer build preloads into this process for our module.
+M.TOOL = "env -u LD_PRELOAD "
+
+-- Runs shell command cmd as an external tool, killed after limit seconds (30 by
+-- default); returns what it printed, stdout and stderr together.
+function M.sh(cmd, limit)
+  local out = tmp.file()
+  os.execute(string.format("(%stimeout %d %s) >%s 2>&1", M.TOOL, limit or 30, cmd, q(out)))
+  return slurp(out)
+end
+
+local function alive(pid) return os.execute("kill -0 " .. pid .. " 2>/dev/null") end
+
+-- SIGTERM to pid, then up to wait_s seconds (3 by default) for it to exit (SIGKILL
+-- after that); returns whether it exited by itself.
+function M.stop(pid, wait_s)
+  os.execute("kill -TERM " .. pid .. " 2>/dev/null")
+  for _ = 1, (wait_s or 3) * 100 do
+    if not alive(pid) then return true end
+    os.execute("sleep 0.01")
+  end
+  os.execute("kill -9 " .. pid .. " 2>/dev/null")
+  return false
+end
+
+-- Starts shell command cmd in the background, its stdout and stderr going to temporary
+-- files (support.tmp's), and waits up to wait_s seconds (10 by default) for its stdout
+-- to match the Lua pattern `ready`. Returns { pid =, out =, err =, ready = {captures} }
+-- (out and err are the files' paths); fails with its stderr when it exits or does not
+-- get ready in time (it is stopped then).
+function M.start(cmd, ready, wait_s)
+  local out, err, pidf = tmp.file(), tmp.file(), tmp.file()
+  os.execute(string.format("%s >%s 2>%s & echo $! >%s", cmd, q(out), q(err), q(pidf)))
+  local pid = assert(tonumber(slurp(pidf)), "no pid: " .. cmd)
+  for _ = 1, (wait_s or 10) * 100 do
+    local caps = table.pack(slurp(out):match(ready))
+    if caps[1] then return { pid = pid, out = out, err = err, ready = caps } end
+    if not alive(pid) then break end
+    os.execute("sleep 0.01")
+  end
+  M.stop(pid)
+  error("did not start: " .. cmd .. "\n" .. slurp(err) .. slurp(out):sub(-2000), 2)
+end
 
 -- SIGINT to pid, then up to 5 s for it to exit by itself (SIGKILL after that);
 -- returns whether it did.
@@ -63,9 +104,10 @@ function M.interrupt(pid)
   return false
 end
 
--- A script file with `src` as its body; returns its path (caller removes it).
+-- A script file with `src` as its body; returns its path (caller removes it, or leaves
+-- it to tmp.clean, which also removes the empty file that reserved its name).
 function M.script(src)
-  local path = os.tmpname() .. ".lua"
+  local path = tmp.file(".lua")
   write(path, src)
   return path
 end
@@ -83,6 +125,7 @@ function M.run_json(src, args, timeout_s)
   local text = p:read("a")
   p:close()
   os.remove(path)
+  os.remove((path:gsub("%.lua$", "")))   -- the empty file that reserved the name
   local line = text:match("\n?(%b{})%s*$")
   assert(line, "no result; output:\n" .. text)
   return require("rtc").json.decode(line), text

@@ -9,6 +9,7 @@
 #define CORPUS RTC_SOURCE_DIR "/spec/sdp/corpus/"
 
 static char corpus_buf[65536];
+static char names[4][16];            /* info.simulcast, copied before the pc goes */
 
 static const char *read_file(const char *path)
 {
@@ -36,6 +37,10 @@ static void answer_offer(const char *offer, rtc_transceiver_info *video)
         found = video->kind == RTC_MEDIA_VIDEO;
     }
     ASSERT(found);
+    for (int k = 0; k < video->nsimulcast && k < 4; k++) {
+        snprintf(names[k], sizeof names[k], "%s", video->simulcast[k]);
+        video->simulcast[k] = names[k];
+    }
     rtc_pc_free(b.pc);
 }
 

@@ -101,6 +101,7 @@ struct rtc_sfu_consumer {
     rtc_time up_since, layers_next;
     uint64_t bw;
     int8_t ev_s, ev_t;           /* last reported in a LAYER_CHANGE */
+    int8_t ev_cur_t;             /* cur_t then: a report with the same is a newly seen temporal layer */
     int32_t last_drop_pic;       /* picture id of the last temporal drop: one frame counted once */
     rtc_sfu_consumer *next_c;    /* router's list */
     sfu_timer timer;             /* in the router's heap, due at sr_next */

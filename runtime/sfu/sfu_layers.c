@@ -256,8 +256,12 @@ void sfu__layers_report(rtc_sfu_consumer *c)
     reported(c, &s, &t);
     if (s == c->ev_s && t == c->ev_t) return;
     int why = c->ev_s == -2 ? RTC_SFU_LAYER_WHY_START : c->tgt_why;
+    /* Same spatial layer and the same choice of temporal layer: what changed is that
+     * the source has a temporal layer not seen before (a layer started). */
+    if (c->ev_s == s && c->ev_cur_t == c->cur_t) why = RTC_SFU_LAYER_WHY_INACTIVE;
     c->ev_s = (int8_t)s;
     c->ev_t = (int8_t)t;
+    c->ev_cur_t = c->cur_t;
     sfu__layer_event(c->router, c, s, t, why);
 }
 

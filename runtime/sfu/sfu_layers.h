@@ -38,7 +38,7 @@ typedef enum rtc_sfu_layer_why {
     RTC_SFU_LAYER_WHY_START = 1,        /* the first layer forwarded */
     RTC_SFU_LAYER_WHY_PREFERRED,        /* the preferred layers changed */
     RTC_SFU_LAYER_WHY_BANDWIDTH,        /* the estimate (or a layer's bitrate) moved */
-    RTC_SFU_LAYER_WHY_INACTIVE,         /* a layer stopped or started */
+    RTC_SFU_LAYER_WHY_INACTIVE,         /* a layer stopped or started (a temporal one first seen, too) */
 } rtc_sfu_layer_why;
 
 /* "start", "preferred", "bandwidth", "inactive". */

@@ -133,6 +133,28 @@ describe("rtc.sfu simulcast layers", function()
         assert.equal(SIZES[i][1], l.frame_width)
       end
       assert.is_true(ps.layers[1].bitrate < ps.layers[3].bitrate)
+      -- The subscriber's estimate picks the layer: its connection's bound (sender
+      -- max_bitrate) below layer 1's bitrate moves it down at once; lifted, it goes back
+      -- up once the estimate has held (the hysteresis).
+      wait_for(function() return s:bandwidth() ~= nil end, "an estimate for the subscriber's leg", 10000)
+      local sender = c.transceiver.sender
+      local function cap(bps)
+        local prm = sender:get_parameters()
+        prm.encodings[1].max_bitrate = bps
+        assert(sender:set_parameters(prm))
+      end
+      local low = math.floor(producer:stats().layers[2].bitrate * 0.7)
+      cap(low)
+      wait_for(function() return got.layer == 0 end, "down to layer 0 for the estimate", 15000)
+      assert.equal("bandwidth", changes[#changes].why)
+      assert.equal(0, changes[#changes].spatial)
+      assert.is_true(s:bandwidth().bps <= low)
+      cap(0)
+      wait_for(function() return got.layer == 2 end, "back up once the estimate allows", 40000)
+      assert.equal("bandwidth", changes[#changes].why)
+      assert.equal(0, got.bad)
+      assert.equal(0, got.starts_bad)
+      assert.equal(0, got.ts_back)
 
       -- Bad arguments raise.
       assert.has_error(function() c:set_preferred_layers { spatial = 3 } end)

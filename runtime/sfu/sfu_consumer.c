@@ -115,7 +115,8 @@ static int emit(rtc_sfu_consumer *c, const sfu_epoch *e, const rtc_sfu_packet *p
         memcpy(h + n, pk->buf->data + off, d);
         int32_t pic = pk->info.picture_id >= 0 ? (int32_t)((pk->info.picture_id + e->pic_off) & 0x7fff) : -1;
         int32_t tl0 = pk->info.tl0picidx >= 0 ? (uint8_t)(pk->info.tl0picidx + e->tl0_off) : -1;
-        rtc_vp8_rewrite_ids(h + n, d, pic, tl0);
+        if (c->cfg.codec == RTC_CODEC_VP9) rtc_vp9_rewrite_ids(h + n, d, pic, tl0);
+        else rtc_vp8_rewrite_ids(h + n, d, pic, tl0);
         n += d; off += d; len -= d;
     }
     out->head_len = n;
@@ -234,7 +235,10 @@ int sfu__consumer_forward(rtc_sfu_consumer *c, rtc_sfu_producer *from, const rtc
     }
     if (admit < 0) {
         /* A temporal layer above the one forwarded: drop, closing the gap. */
-        bool new_frame = pk->info.picture_id >= 0 && pk->info.picture_id != c->last_drop_pic;
+        /* Picture ids close up too, except in VP9's flexible mode (no TL0PICIDX),
+         * whose references are picture-id differences. */
+        bool compact = c->cfg.codec == RTC_CODEC_VP8 || pk->info.tl0picidx >= 0;
+        bool new_frame = compact && pk->info.picture_id >= 0 && pk->info.picture_id != c->last_drop_pic;
         c->last_drop_pic = pk->info.picture_id;
         skip_packet(c, e, pk, new_frame);
         c->st.dropped_temporal++;

@@ -12,7 +12,8 @@
 #define SFU_EPOCHS 64
 #define SFU_UP_NACK_MAX 64       /* seqs pending for one upstream NACK */
 #define SFU_UP_NACK_MEMORY 128   /* recently NACKed upstream (dedupe), power of two */
-#define SFU_SEQ_JUMP 1000        /* a source jump larger than this re-bases the consumer */
+#define SFU_SEQ_JUMP 1000
+#define SFU_DESC_MAX 96          /* payload descriptor bytes a consumer may rewrite in its header */        /* a source jump larger than this re-bases the consumer */
 
 /* A run of source packets forwarded with one set of offsets. Out seq = in + seq_off;
  * timestamps, picture ids and TL0PICIDX likewise, so a retransmission regenerates

@@ -281,7 +281,7 @@ int sfu__layers_admit(rtc_sfu_consumer *c, rtc_sfu_producer *from, const rtc_sfu
         c->waiting_keyframe = false;
     }
     int tid = pk->info.temporal_id;
-    if (c->cfg.codec != RTC_CODEC_VP8 || tid < 0) return 1;
+    if ((c->cfg.codec != RTC_CODEC_VP8 && c->cfg.codec != RTC_CODEC_VP9) || tid < 0) return 1;
     if (pk->info.begin) {
         /* Down at any frame; up at a frame of a higher layer that only refers to
          * layer 0 (layer sync), or at a keyframe. */

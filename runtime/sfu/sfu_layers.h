@@ -8,13 +8,16 @@
  * on being forwarded until it arrives). Across a switch the subscriber sees one
  * stream: the consumer's SSRC, sequence numbers without a gap, timestamps moving on
  * by the time elapsed, and VP8 picture ids and TL0PICIDX each continuing by one.
- * Temporal layers above the chosen one are dropped per frame, without a keyframe:
- * down at the next frame, up at the next frame of a higher layer with the layer-sync
- * bit (or a keyframe); the sequence numbers and picture ids of what is forwarded are
+ * VP8/VP9 temporal layers above the chosen one are dropped per frame, without a
+ * keyframe: down at the next frame, up at the next frame of a higher layer with the
+ * layer-sync bit (or a keyframe); the sequence numbers and picture ids of what is forwarded are
  * rewritten to have no gaps, and a subscriber's NACK maps back to the right packet.
- * H264 needs no descriptor rewrite (it has none); VP9 and AV1 layer switching is not
- * done (a layered VP9/AV1 consumer switches spatial layers only, with its picture ids
- * rewritten as VP8's are not: use VP8 or H264 for simulcast).
+ * VP9 simulcast (one stream per spatial layer) is handled like VP8: its picture id and
+ * TL0PICIDX are rewritten, its temporal layers dropped with the U (switching-up) bit
+ * as the point to go back up (in flexible mode, without TL0PICIDX, picture ids keep
+ * their gaps: references there are picture-id differences). H264 needs no rewrite (it
+ * has no descriptor). Not done: VP9 SVC (several spatial layers in one stream) and AV1
+ * (dependency descriptor): such a stream is forwarded whole.
  *
  * Which layer: the highest at or below the preferred one (spatial, then temporal)
  * whose measured bitrate fits the subscriber's bandwidth estimate, among the layers

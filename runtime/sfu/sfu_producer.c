@@ -94,9 +94,12 @@ int sfu__producer_take_rtp(rtc_sfu_producer *p, rtc_buf *pkt, rtc_sfu_packet *ou
     if (rp.payload_len > 0) {
         size_t hl = 0;
         if (p->cfg.codec == RTC_CODEC_VP8) e = rtc_vp8_depack_parse(rp.payload, rp.payload_len, &out->info, &hl);
+        else if (p->cfg.codec == RTC_CODEC_VP9) e = rtc_vp9_depack_parse(rp.payload, rp.payload_len, &out->info, &hl);
         else e = rtc_depack_parse(p->cfg.codec, rp.payload, rp.payload_len, &out->info);
         if (e < 0) { p->st.malformed++; return e; }
-        out->desc_len = (uint8_t)hl;
+        /* A descriptor too long to copy into a consumer's header (a VP9 scalability
+         * structure with many groups) is forwarded as it came, its ids unchanged. */
+        out->desc_len = hl <= SFU_DESC_MAX ? (uint8_t)hl : 0;
     }
     out->buf = pkt;
     out->seq = rp.h.seq;

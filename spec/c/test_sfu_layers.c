@@ -28,6 +28,7 @@ typedef struct rec {                    /* what the subscriber leg received, in 
 static rtc_pool *pool;
 static rtc_sfu_router *R;
 static rec *out;
+static rtc_codec_id codec = RTC_CODEC_VP8;   /* what the packets, producers and consumers use */
 
 /* A VP8 packet with I (15-bit), L and T fields; `fill` marks the payload. */
 static rtc_buf *vp8_packet(uint32_t ssrc, uint16_t seq, uint32_t ts, int pic, int tl0, int tid, bool sync,
@@ -36,6 +37,22 @@ static rtc_buf *vp8_packet(uint32_t ssrc, uint16_t seq, uint32_t ts, int pic, in
     rtc_rtp_header h = { .pt = 96, .seq = seq, .ts = ts, .ssrc = ssrc, .marker = marker };
     uint8_t pay[1200];
     size_t o = 0;
+    if (codec == RTC_CODEC_VP9) {
+        /* Non-flexible mode: I (15-bit), L (TID U SID D, TL0PICIDX), B and E; then the
+         * first byte of the uncompressed header (frame_type 0 = key). */
+        pay[o++] = (uint8_t)(0xA0 | (kf ? 0 : 0x40) | (begin ? 0x08 : 0) | (marker ? 0x04 : 0));
+        pay[o++] = (uint8_t)(0x80 | (pic >> 8)); pay[o++] = (uint8_t)pic;
+        pay[o++] = (uint8_t)(tid << 5 | (sync ? 0x10 : 0));
+        pay[o++] = (uint8_t)tl0;
+        pay[o++] = begin ? (kf ? 0x80 : 0x84) : fill;
+        (void)width;
+        while (o < plen) pay[o++] = fill;
+        rtc_buf *b = rtc_buf_alloc(pool, 1500);
+        int n = rtc_rtp_write(b->data, b->cap, &h, pay, o, 0);
+        ASSERT(n > 0);
+        b->len = (size_t)n;
+        return b;
+    }
     pay[o++] = (uint8_t)(0x80 | (begin ? 0x10 : 0));
     pay[o++] = 0xE0;
     pay[o++] = (uint8_t)(0x80 | (pic >> 8)); pay[o++] = (uint8_t)pic;
@@ -81,7 +98,8 @@ static void record(const rtc_sfu_transmit *t)
     out->ts[i] = p.h.ts;
     rtc_depack_info info;
     size_t hl;
-    ASSERT_OK(rtc_vp8_depack_parse(pl, plen, &info, &hl));
+    if (codec == RTC_CODEC_VP9) ASSERT_OK(rtc_vp9_depack_parse(pl, plen, &info, &hl));
+    else ASSERT_OK(rtc_vp8_depack_parse(pl, plen, &info, &hl));
     out->pic[i] = info.picture_id; out->tl0[i] = info.tl0picidx; out->tid[i] = info.temporal_id;
     out->kf[i] = info.keyframe; out->begin[i] = info.begin;
     out->fill[i] = pl[plen - 1];
@@ -137,7 +155,7 @@ static void send_frame(layer *l, rtc_time now, bool force_kf)
 
 static rtc_sfu_producer *add_producer(uint32_t ssrc, int user, rtc_time now)
 {
-    rtc_sfu_producer_config pc = { .codec = RTC_CODEC_VP8, .pt = 96, .ssrc = ssrc, .local_ssrc = 1,
+    rtc_sfu_producer_config pc = { .codec = codec, .pt = 96, .ssrc = ssrc, .local_ssrc = 1,
                                    .user = (void *)(intptr_t)user, .rr_interval = -1,
                                    .keyframe_interval = RTC_MS(100) };
     rtc_sfu_producer *p;
@@ -147,7 +165,7 @@ static rtc_sfu_producer *add_producer(uint32_t ssrc, int user, rtc_time now)
 
 static rtc_sfu_consumer *add_consumer(rtc_sfu_producer *src, rtc_time now)
 {
-    rtc_sfu_consumer_config cc = { .codec = RTC_CODEC_VP8, .pt = 100, .ssrc = 0xC0, .initial_seq = 65500,
+    rtc_sfu_consumer_config cc = { .codec = codec, .pt = 100, .ssrc = 0xC0, .initial_seq = 65500,
                                    .rtx_pt = 101, .rtx_ssrc = 0xC1, .user = (void *)(intptr_t)7,
                                    .layer_up_delay = RTC_SEC(2) };
     rtc_sfu_consumer *c;
@@ -492,6 +510,49 @@ static void test_bad_arguments(void)
     teardown();
 }
 
+/* VP9 simulcast (each layer its own stream, non-flexible mode with three temporal
+ * layers): the same switch at the target's keyframe with picture id and TL0PICIDX
+ * continuous, and temporal layers dropped with the U (switching-up) bit to go back up. */
+static void test_vp9_switch_and_temporal_drop(void)
+{
+    codec = RTC_CODEC_VP9;
+    setup();
+    rtc_time now = RTC_SEC(1);
+    layer l[3];
+    make_layers(l, now);
+    for (int i = 0; i < 3; i++) { l[i].gop = 12; l[i].t3 = true; }
+    rtc_sfu_consumer *c = add_consumer(l[0].p, now);
+    rtc_sfu_producer *set[3] = { l[0].p, l[1].p, l[2].p };
+    ASSERT_OK(rtc_sfu_consumer_set_layers(c, set, 3, now));
+    for (int f = 0; f < 30; f++) { now += RTC_MS(33); send_all(l, now); tick(now); }
+    rtc_sfu_layers ly;
+    rtc_sfu_consumer_get_layers(c, &ly);
+    ASSERT_EQ(ly.spatial, 2);
+    ASSERT_EQ(ly.temporal, 2);
+    rtc_sfu_consumer_stats st;
+    rtc_sfu_consumer_get_stats(c, &st);
+    uint64_t switches = st.layer_switches;             /* the layers came up one by one at the start */
+    rtc_sfu_consumer_set_preferred_layers(c, 0, 0, now);
+    for (int f = 0; f < 30; f++) { now += RTC_MS(33); send_all(l, now); tick(now); }
+    rtc_sfu_consumer_get_layers(c, &ly);
+    ASSERT_EQ(ly.spatial, 0);
+    ASSERT_EQ(ly.temporal, 0);
+    int n0 = out->n;
+    for (int f = 0; f < 8; f++) { now += RTC_MS(33); send_all(l, now); tick(now); }
+    ASSERT_EQ(out->n, n0 + 2);                                    /* layer 0, TID 0: one frame in four */
+    rtc_sfu_consumer_set_preferred_layers(c, 2, 2, now);
+    for (int f = 0; f < 30; f++) { now += RTC_MS(33); send_all(l, now); tick(now); }
+    rtc_sfu_consumer_get_layers(c, &ly);
+    ASSERT_EQ(ly.spatial, 2);
+    ASSERT_EQ(ly.temporal, 2);
+    check_continuous(0);
+    rtc_sfu_consumer_get_stats(c, &st);
+    ASSERT(st.dropped_temporal > 0);
+    ASSERT_EQ(st.layer_switches, switches + 2);
+    teardown();
+    codec = RTC_CODEC_VP8;
+}
+
 int main(void)
 {
     RUN(test_simulcast_switch_at_keyframe);
@@ -499,5 +560,6 @@ int main(void)
     RUN(test_bandwidth_down_at_once_up_after_hysteresis);
     RUN(test_layer_stops_and_starts);
     RUN(test_bad_arguments);
+    RUN(test_vp9_switch_and_temporal_drop);
     return 0;
 }

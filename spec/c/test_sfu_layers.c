@@ -21,6 +21,7 @@ typedef struct rec {                    /* what the subscriber leg received, in 
     int32_t pic[MAXREC]; int16_t tl0[MAXREC]; int8_t tid[MAXREC];
     bool kf[MAXREC], begin[MAXREC], rtx[MAXREC];
     uint8_t fill[MAXREC];                /* the publisher's payload byte: which packet it was */
+    uint16_t plen[MAXREC];               /* payload length: which layer it came from */
     int plis[8];                         /* PLIs sent upstream, by producer user id */
     int nev; rtc_sfu_event ev[64];       /* LAYER_* events */
 } rec;
@@ -37,6 +38,18 @@ static rtc_buf *vp8_packet(uint32_t ssrc, uint16_t seq, uint32_t ts, int pic, in
     rtc_rtp_header h = { .pt = 96, .seq = seq, .ts = ts, .ssrc = ssrc, .marker = marker };
     uint8_t pay[1200];
     size_t o = 0;
+    if (codec == RTC_CODEC_H264) {
+        /* One NAL unit a packet: IDR (type 5) to start a keyframe, else a non-IDR slice. */
+        pay[o++] = begin ? (kf ? 0x65 : 0x41) : 0x41;
+        pay[o++] = begin ? 0x88 : 0x08;                 /* first_mb_in_slice 0 only at a frame's start */
+        (void)pic; (void)tl0; (void)tid; (void)sync; (void)width;
+        while (o < plen) pay[o++] = fill;
+        rtc_buf *b = rtc_buf_alloc(pool, 1500);
+        int n = rtc_rtp_write(b->data, b->cap, &h, pay, o, 0);
+        ASSERT(n > 0);
+        b->len = (size_t)n;
+        return b;
+    }
     if (codec == RTC_CODEC_VP9) {
         /* Non-flexible mode: I (15-bit), L (TID U SID D, TL0PICIDX), B and E; then the
          * first byte of the uncompressed header (frame_type 0 = key). */
@@ -98,11 +111,13 @@ static void record(const rtc_sfu_transmit *t)
     out->ts[i] = p.h.ts;
     rtc_depack_info info;
     size_t hl;
-    if (codec == RTC_CODEC_VP9) ASSERT_OK(rtc_vp9_depack_parse(pl, plen, &info, &hl));
+    if (codec == RTC_CODEC_H264) ASSERT_OK(rtc_h264_depack_parse(pl, plen, &info));
+    else if (codec == RTC_CODEC_VP9) ASSERT_OK(rtc_vp9_depack_parse(pl, plen, &info, &hl));
     else ASSERT_OK(rtc_vp8_depack_parse(pl, plen, &info, &hl));
     out->pic[i] = info.picture_id; out->tl0[i] = info.tl0picidx; out->tid[i] = info.temporal_id;
     out->kf[i] = info.keyframe; out->begin[i] = info.begin;
     out->fill[i] = pl[plen - 1];
+    out->plen[i] = (uint16_t)plen;
 }
 
 static void drain(void)
@@ -553,6 +568,45 @@ static void test_vp9_switch_and_temporal_drop(void)
     codec = RTC_CODEC_VP8;
 }
 
+/* H264 simulcast: no descriptor, so only seq, timestamp and SSRC to keep; the switch
+ * waits for an IDR of the target and the bytes pass unchanged. */
+static void test_h264_switch(void)
+{
+    codec = RTC_CODEC_H264;
+    setup();
+    rtc_time now = RTC_SEC(1);
+    layer l[3];
+    make_layers(l, now);
+    for (int i = 0; i < 3; i++) { l[i].gop = 15; l[i].frame = 3; }
+    rtc_sfu_consumer *c = add_consumer(l[0].p, now);
+    rtc_sfu_producer *set[3] = { l[0].p, l[1].p, l[2].p };
+    ASSERT_OK(rtc_sfu_consumer_set_layers(c, set, 3, now));
+    for (int f = 0; f < 20; f++) { now += RTC_MS(33); send_all(l, now); tick(now); }
+    rtc_sfu_layers ly;
+    rtc_sfu_consumer_get_layers(c, &ly);
+    ASSERT_EQ(ly.spatial, 2);
+    ASSERT(out->begin[0]);                                        /* started at an IDR */
+    int before = out->n;
+    rtc_sfu_consumer_set_preferred_layers(c, 0, -1, now);
+    for (int f = 0; f < 20; f++) { now += RTC_MS(33); send_all(l, now); tick(now); }
+    rtc_sfu_consumer_get_layers(c, &ly);
+    ASSERT_EQ(ly.spatial, 0);
+    int sw = -1;
+    for (int i = before; i < out->n && sw < 0; i++)
+        if (out->plen[i] == 300) sw = i;                          /* layer 0's first packet */
+    ASSERT(sw > before);
+    ASSERT(out->kf[sw]);                                          /* an IDR */
+    for (int i = before; i < sw; i++) ASSERT_EQ(out->plen[i], 1100);   /* layer 2 until then */
+    for (int i = sw; i < out->n; i++) ASSERT_EQ(out->plen[i], 300);
+    for (int i = 1; i < out->n; i++) {
+        ASSERT_EQ(out->ssrc[i], 0xC0);
+        ASSERT_EQ((uint16_t)(out->seq[i - 1] + 1), out->seq[i]);
+        ASSERT((int32_t)(out->ts[i] - out->ts[i - 1]) >= 0);
+    }
+    teardown();
+    codec = RTC_CODEC_VP8;
+}
+
 int main(void)
 {
     RUN(test_simulcast_switch_at_keyframe);
@@ -561,5 +615,6 @@ int main(void)
     RUN(test_layer_stops_and_starts);
     RUN(test_bad_arguments);
     RUN(test_vp9_switch_and_temporal_drop);
+    RUN(test_h264_switch);
     return 0;
 }

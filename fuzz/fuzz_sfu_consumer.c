@@ -1,7 +1,7 @@
 /* libFuzzer target: the SFU consumer rewrite. The input is a script of operations
  * (one op byte, one length byte, then that many bytes): RTP from either of two
  * publishers, RTCP from a subscriber (NACK/PLI/RR or garbage), pause, resume, mute,
- * source switch, time passing. Every datagram the router hands out must flatten and
+ * source switch, simulcast layers (set, preferred, bandwidth), time passing. Every datagram the router hands out must flatten and
  * parse as RTP/RTCP, every RTP one must carry its consumer's SSRC, and every buffer
  * ref must come back (ASan's leak check). */
 #include "core/rtc_errors.h"
@@ -80,8 +80,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 2: rtc_sfu_router_handle_consumer_rtcp(r, c[who], b, n, now); break;
         case 3: rtc_sfu_router_handle_producer_rtcp(r, p[who], b, n, now); break;
         case 4: if (op & 2) rtc_sfu_consumer_pause(c[who], now); else rtc_sfu_consumer_resume(c[who], now); break;
-        case 5: rtc_sfu_consumer_set_source(c[who], p[(op >> 4) & 1], now); break;
-        case 6: rtc_sfu_consumer_set_muted(c[who], op & 16, now); break;
+        case 5:
+            if (op & 32) {                          /* the two producers as layers, either order */
+                rtc_sfu_producer *ls[2] = { p[(op >> 4) & 1], p[!((op >> 4) & 1)] };
+                rtc_sfu_consumer_set_layers(c[who], ls, (op & 64) ? 2 : 1, now);
+            } else {
+                rtc_sfu_consumer_set_source(c[who], p[(op >> 4) & 1], now);
+            }
+            break;
+        case 6:
+            if (op & 32) rtc_sfu_consumer_set_preferred_layers(c[who], ((op >> 6) & 3) - 1, n ? b[0] % 5 - 1 : -1, now);
+            else if (op & 64) rtc_sfu_consumer_set_bandwidth(c[who], (uint64_t)n * 4000, now);
+            else rtc_sfu_consumer_set_muted(c[who], op & 16, now);
+            break;
         case 7: now += (rtc_time)n * 997; rtc_sfu_router_handle_timeout(r, now); break;
         }
         drain(r);

@@ -13,6 +13,10 @@ local core = require "rtc.core"
 
 local M = {}
 
+-- What one audio consumer is taken to need when a subscriber's estimate is shared
+-- among its video consumers (Opus at its usual rate plus packet overhead), bit/s.
+M.AUDIO_BPS = 48000
+
 local router            -- the one rtc.sfu_core of the process, made on first use
 local by_id = {}        -- core id -> producer or consumer
 local rooms = {}        -- name -> room
@@ -23,18 +27,22 @@ local log_error, emit, on = listeners.log_error, listeners.emit, listeners.on
 local PRODUCER, CONSUMER, ROOM = {}, {}, {}
 PRODUCER.__index, CONSUMER.__index, ROOM.__index = PRODUCER, CONSUMER, ROOM
 PRODUCER.__name, CONSUMER.__name, ROOM.__name = "rtc.sfu_producer", "rtc.sfu_consumer", "rtc.sfu_room"
-local PRODUCER_EVENTS = { close = true, keyframerequested = true }
-local CONSUMER_EVENTS = { close = true, start = true, error = true }
+local PRODUCER_EVENTS = { close = true, keyframerequested = true, layerstart = true, layerstop = true }
+local CONSUMER_EVENTS = { close = true, start = true, error = true, layerchange = true }
 local ROOM_EVENTS = { publish = true, subscribe = true, leave = true, close = true }
 
 local function get_router()
   if router then return router end
   local r, err = core.sfu_router()
   if not r then error("rtc.sfu: " .. tostring(err), 3) end
-  r:on("event", function(name, id)
+  r:on("event", function(name, id, spatial, temporal, why)
     local obj = by_id[id]
     if not obj then return end
-    if name == "removed" then
+    if name == "layerchange" then
+      emit(obj, "layerchange", spatial, temporal, why)
+    elseif name == "layerstart" or name == "layerstop" then
+      emit(obj, name, obj:_spatial_of(id))
+    elseif name == "removed" then
       by_id[id] = nil
       obj._id = nil
       obj:close()
@@ -64,6 +72,18 @@ local function join(room, pc)
     emit(room, "leave", pc)
   end
   pc:on("connectionstatechange", gone)
+  -- The subscriber's estimate, less its audio, shared by its video consumers: each
+  -- one's layer is then chosen in C against its share.
+  pc:on("bandwidth", function(bps)
+    local m = room._peers[pc]
+    if not m or type(bps) ~= "number" then return end
+    local audio, video = 0, {}
+    for c in pairs(m.consumers) do
+      if c.kind == "audio" then audio = audio + 1 elseif not c.paused then video[#video + 1] = c end
+    end
+    local share = math.max(0, bps - audio * M.AUDIO_BPS) // math.max(1, #video)
+    for _, c in ipairs(video) do c:_set_bandwidth(share) end
+  end)
   -- Streams bind once their transceiver is negotiated: at every return to stable.
   pc:on("signalingstatechange", function(state)
     local m = room._peers[pc]
@@ -80,37 +100,98 @@ PRODUCER.__tostring = function(self)
   return string.format("rtc.sfu_producer(%s %s%s)", self.kind, tostring(self.codec), self.closed and ", closed" or "")
 end
 
--- Binds the C producer once the track's transceiver is negotiated; false while not yet.
+-- The producer's layers, lowest first: {tr=, rid=} each. From the tracks given, or
+-- the RIDs given, or the simulcast the publisher's description announced.
+local function layer_list(self)
+  if self._tracks then
+    local out = {}
+    for i, t in ipairs(self._tracks) do out[i] = { tr = t._tr, rid = nil } end
+    return out
+  end
+  local rids = self._rids
+  if not rids then
+    local info = self.pc._core:tr_info(self._tr._h)
+    rids = info and info.simulcast
+  end
+  if not rids or #rids < 2 then return { { tr = self._tr } } end
+  local out = {}
+  for i, rid in ipairs(rids) do out[i] = { tr = self._tr, rid = rid } end
+  return out
+end
+
+-- Binds the C producers (one per layer) once the transceivers are negotiated; false while not yet.
 function PRODUCER:_bind()
   if self._id or self.closed then return true end
   local pc = self.pc
   if pc._closed then return false end
-  local info = pc._core:tr_info(self._tr._h)
-  if not info or not info.negotiated or not info.codec then return false end
-  local id, err = get_router():add_producer(pc._core, self._tr._h, self._opts)
-  if not id then
-    if err and err:match("^InvalidStateError") then return false end
-    log_error("sfu: cannot forward a " .. self.kind .. " track: " .. tostring(err))
-    self:close()
-    return false
+  local layers = layer_list(self)
+  local codec
+  for _, l in ipairs(layers) do
+    local info = pc._core:tr_info(l.tr._h)
+    if not info or not info.negotiated or not info.codec then return false end
+    if codec and info.codec ~= codec then
+      log_error("sfu: the layers of a " .. self.kind .. " track differ in codec")
+      self:close()
+      return false
+    end
+    codec = info.codec
   end
-  self._id, self.codec = id, info.codec
-  by_id[id] = self
+  local ids = {}
+  for i, l in ipairs(layers) do
+    local opts = { rid = l.rid, keyframe_interval = self._opts.keyframe_interval, cache_ms = self._opts.cache_ms,
+                   cache_bytes = self._opts.cache_bytes }
+    local id, err = get_router():add_producer(pc._core, l.tr._h, opts)
+    if not id then
+      for _, made in ipairs(ids) do router:remove(made) end
+      if err and err:match("^InvalidStateError") then return false end
+      log_error("sfu: cannot forward a " .. self.kind .. " track: " .. tostring(err))
+      self:close()
+      return false
+    end
+    ids[i] = id
+  end
+  self._id, self._ids, self.codec = ids[1], ids, codec
+  self.rids = {}
+  for i, l in ipairs(layers) do
+    by_id[ids[i]] = self
+    self.rids[i] = l.rid
+  end
+  self.layers = #ids
   for c in pairs(self._consumers) do c:_bind() end
   return true
 end
 
---- producer:stats() -> { packets_received=, bytes_received=, keyframes_received=, pli_count=, ... }
+function PRODUCER:_spatial_of(id)
+  for i, v in ipairs(self._ids or {}) do if v == id then return i - 1 end end
+end
+
+--- producer:stats() -> { packets_received=, bytes_received=, keyframes_received=, pli_count=, ...,
+---   layers = { {rid=, active=, bitrate=, frames_per_second=, frame_width=, frame_height=, ...}, ... } }
+--- The top-level counts add up the layers; layers[1] is the lowest.
 function PRODUCER:stats()
-  if not self._id then return { type = "producer", packets_received = 0, bytes_received = 0 } end
-  return router:stats(self._id)
+  if not self._id then return { type = "producer", packets_received = 0, bytes_received = 0, layers = {} } end
+  local out = { type = "producer", layers = {} }
+  for i, id in ipairs(self._ids) do
+    local st = router:stats(id)
+    st.rid = self.rids[i]
+    out.layers[i] = st
+    for k, v in pairs(st) do
+      if math.type(v) == "integer" and k ~= "temporal_layers" and k ~= "frame_width" and k ~= "frame_height" then
+        out[k] = (out[k] or 0) + v
+      end
+    end
+  end
+  return out
 end
 
 --- producer:close(): stops forwarding; its consumers close too.
 function PRODUCER:close()
   if self.closed then return end
   self.closed = true
-  if self._id then router:remove(self._id); by_id[self._id] = nil; self._id = nil end
+  if self._id then
+    for _, id in ipairs(self._ids) do router:remove(id); by_id[id] = nil end
+    self._id, self._ids = nil, nil
+  end
   local m = self.room._peers[self.pc]
   if m then m.producers[self] = nil end
   self.room._producers[self] = nil
@@ -141,13 +222,50 @@ function CONSUMER:_bind()
   self._id = id
   by_id[id] = self
   if self.muted then router:set_muted(id, true) end
+  if #p._ids > 1 then
+    local ok, lerr = router:set_layers(id, p._ids)
+    if not ok then emit(self, "error", lerr) end
+  end
+  if self._pref then router:set_preferred_layers(id, self._pref.spatial, self._pref.temporal) end
+  if self._bw then router:set_bandwidth(id, self._bw) end
   return true
+end
+
+function CONSUMER:_set_bandwidth(bps)
+  self._bw = bps
+  if self._id and not self.closed then router:set_bandwidth(self._id, bps) end
 end
 
 local function consumer_call(self, fname, ...)
   if self.closed then return nil, "InvalidStateError: the consumer is closed", "InvalidStateError" end
   if self._id then router[fname](router, self._id, ...) end
   return true
+end
+
+local function layer_arg(v, name, max)
+  if v == nil then return -1 end
+  if math.type(v) ~= "integer" or v < 0 or v > max then
+    error(string.format("bad argument #1 to 'set_preferred_layers' (%s must be an integer 0..%d)", name, max), 3)
+  end
+  return v
+end
+
+--- consumer:set_preferred_layers{spatial=, temporal=}: the highest layers to forward (nil = the highest there is).
+--- The core forwards the highest layer at or below these that fits the subscriber's estimate.
+function CONSUMER:set_preferred_layers(t)
+  if type(t) ~= "table" then error("bad argument #1 to 'set_preferred_layers' (table expected)", 2) end
+  local sp, tp = layer_arg(t.spatial, "spatial", 2), layer_arg(t.temporal, "temporal", 3)
+  self._pref = { spatial = sp, temporal = tp }
+  return consumer_call(self, "set_preferred_layers", sp, tp)
+end
+
+--- consumer:current_layers() -> { spatial=, temporal=, target_spatial=, target_temporal= }
+--- spatial/temporal: what is forwarded now (nil before the first packet); target: what the core chose.
+function CONSUMER:current_layers()
+  if not self._id then return {} end
+  local l = router:layers(self._id)
+  return { spatial = l.spatial >= 0 and l.spatial or nil, temporal = l.temporal >= 0 and l.temporal or nil,
+           target_spatial = l.target_spatial, target_temporal = l.target_temporal }
 end
 
 --- consumer:pause() / consumer:resume(): resume waits for a keyframe (and asks for one).
@@ -190,9 +308,23 @@ local function check_hook(ok, msg, what)
   return nil, "NotAllowedError: " .. (type(msg) == "string" and msg or (what .. " not allowed")), "NotAllowedError"
 end
 
---- room:publish(track[, {info=, keyframe_interval=, cache_ms=, cache_bytes=}]) -> producer | nil, err
---- track: a remote track from a peer connection's "track" event.
+--- room:publish(track[, {info=, rids=, keyframe_interval=, cache_ms=, cache_bytes=}]) -> producer | nil, err
+--- track: a remote track from a peer connection's "track" event; its simulcast layers
+--- (RIDs or a=ssrc-group:SIM, lowest first as the publisher lists them, or `rids`
+--- to name and order them) become the producer's layers. A list of remote tracks of
+--- one connection (lowest first) publishes them as the layers of one producer.
 function ROOM:publish(track, opts)
+  local tracks
+  if type(track) == "table" and not track._tr and #track > 0 then
+    tracks = track
+    if #tracks > 3 then error("bad argument #1 to 'publish' (at most 3 layers)", 2) end
+    for _, t in ipairs(tracks) do
+      if type(t) ~= "table" or not t.remote or not t._tr or t._tr._pc ~= tracks[1]._tr._pc or t.kind ~= "video" then
+        error("bad argument #1 to 'publish' (remote video tracks of one connection expected)", 2)
+      end
+    end
+    track = tracks[#tracks]
+  end
   if type(track) ~= "table" or not track.remote or not track._tr then
     error("bad argument #1 to 'publish' (a remote track expected)", 2)
   end
@@ -202,15 +334,25 @@ function ROOM:publish(track, opts)
   local tr = track._tr
   local pc = tr._pc
   if pc._closed then return nil, "InvalidStateError: the peer connection is closed", "InvalidStateError" end
+  if opts.rids ~= nil then
+    if type(opts.rids) ~= "table" or #opts.rids > 3 then error("publish: rids must be a list of at most 3 RIDs", 2) end
+    for _, r in ipairs(opts.rids) do
+      if type(r) ~= "string" or r == "" or #r > 15 then error("publish: each rid must be a string of 1..15 bytes", 2) end
+    end
+  end
+  local mine = {}
+  for _, t in ipairs(tracks or { track }) do mine[t._tr] = true end
   for p in pairs(self._producers) do
-    if p._tr == tr then return nil, "InvalidStateError: the track is already published", "InvalidStateError" end
+    for _, t in ipairs(p._tracks or { p.track }) do
+      if mine[t._tr] then return nil, "InvalidStateError: the track is already published", "InvalidStateError" end
+    end
   end
   if self._hooks.can_publish then
     local ok, msg = self._hooks.can_publish(self, pc, track, opts.info)
     if ok ~= true then return check_hook(false, msg, "publish") end
   end
   local p = setmetatable({ room = self, pc = pc, track = track, kind = track.kind, info = opts.info,
-                           _tr = tr, _consumers = {}, _listeners = {},
+                           _tr = tr, _tracks = tracks, _rids = opts.rids, _consumers = {}, _listeners = {},
                            _opts = { keyframe_interval = opts.keyframe_interval, cache_ms = opts.cache_ms,
                                      cache_bytes = opts.cache_bytes } }, PRODUCER)
   join(self, pc)

@@ -39,6 +39,8 @@ typedef struct rtc_depack_info {
     int16_t tl0picidx;   /* VP8/VP9 TL0PICIDX, -1 when absent */
     int8_t temporal_id;  /* -1 when absent */
     int8_t spatial_id;   /* -1 when absent */
+    bool layer_sync;     /* VP8 Y bit (refers only to temporal layer 0), VP9 U bit (a switching-up
+                          * point): a temporal layer can be taken up here */
 } rtc_depack_info;
 
 /* Validate one payload and describe it. RTC_ETRUNC / RTC_EPROTO on malformed input,

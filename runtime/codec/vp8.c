@@ -24,7 +24,10 @@ int rtc_vp8_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info, si
         }
         if (x & 0x30) {                                 /* T or K: TID Y KEYIDX */
             if (off >= len) return RTC_ETRUNC;
-            if (x & 0x20) info->temporal_id = (int8_t)(p[off] >> 6);
+            if (x & 0x20) {
+                info->temporal_id = (int8_t)(p[off] >> 6);
+                info->layer_sync = p[off] & 0x20;
+            }
             off++;
         }
     }

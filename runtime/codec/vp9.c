@@ -30,6 +30,7 @@ int rtc_vp9_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info, si
     if (L) {
         if (off >= len) return RTC_ETRUNC;
         info->temporal_id = (int8_t)(p[off] >> 5);
+        info->layer_sync = p[off] & 0x10;
         info->spatial_id = (int8_t)((p[off] >> 1) & 7);
         off++;
         if (!F) {                                       /* TL0PICIDX */

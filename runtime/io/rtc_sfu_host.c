@@ -37,6 +37,7 @@ struct rtc_sfu_host {
     void *ud;
     int draining, dirty;
     bool closing;
+    const rtc_sfu_event *cur_ev;   /* the one being reported to cb */
     rtc_pc_host *touched[TOUCH_MAX];
     int ntouched;
     uint8_t out[2048];
@@ -159,10 +160,19 @@ static void host_drain(rtc_sfu_host *h)
         rtc_sfu_event ev;
         while (!h->closing && rtc_sfu_router_poll_event(h->r, &ev)) {
             leg *l = ev.user;
-            rtc_sfu_host_event_type type = ev.type == RTC_SFU_EV_CONSUMER_STARTED ? RTC_SFU_HOST_EV_STARTED
-                                         : ev.type == RTC_SFU_EV_KEYFRAME_REQUESTED ? RTC_SFU_HOST_EV_KEYFRAME_REQUESTED
-                                         : RTC_SFU_HOST_EV_BYE;
+            rtc_sfu_host_event_type type;
+            switch (ev.type) {
+            case RTC_SFU_EV_CONSUMER_STARTED: type = RTC_SFU_HOST_EV_STARTED; break;
+            case RTC_SFU_EV_KEYFRAME_REQUESTED: type = RTC_SFU_HOST_EV_KEYFRAME_REQUESTED; break;
+            case RTC_SFU_EV_PRODUCER_BYE: type = RTC_SFU_HOST_EV_BYE; break;
+            case RTC_SFU_EV_LAYER_CHANGE: type = RTC_SFU_HOST_EV_LAYER_CHANGE; break;
+            case RTC_SFU_EV_LAYER_STARTED: type = RTC_SFU_HOST_EV_LAYER_STARTED; break;
+            case RTC_SFU_EV_LAYER_STOPPED: type = RTC_SFU_HOST_EV_LAYER_STOPPED; break;
+            default: continue;
+            }
+            h->cur_ev = &ev;
             if (l && h->cb) h->cb(h, type, l->user, h->ud);
+            h->cur_ev = NULL;
         }
         /* Kicking a connection drains it; its tap may feed the router again (dirty). */
         while (h->ntouched) rtc_pc_host_kick(h->touched[--h->ntouched]);
@@ -217,6 +227,7 @@ void rtc_sfu_host_close(rtc_sfu_host *h)
 }
 
 rtc_sfu_router *rtc_sfu_host_router(rtc_sfu_host *h) { return h->r; }
+const rtc_sfu_event *rtc_sfu_host_event_detail(const rtc_sfu_host *h) { return h->cur_ev; }
 
 static leg *new_leg(rtc_pc_host *ph, int tr, void *user)
 {

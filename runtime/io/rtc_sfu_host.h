@@ -24,6 +24,9 @@ typedef enum {
     RTC_SFU_HOST_EV_KEYFRAME_REQUESTED,  /* a PLI/FIR went upstream for producer */
     RTC_SFU_HOST_EV_BYE,              /* producer's publisher sent RTCP BYE */
     RTC_SFU_HOST_EV_REMOVED,          /* producer or consumer removed (its connection closed) */
+    RTC_SFU_HOST_EV_LAYER_CHANGE,     /* consumer forwards another layer (rtc_sfu_host_event_detail) */
+    RTC_SFU_HOST_EV_LAYER_STARTED,    /* producer (a layer) receives packets */
+    RTC_SFU_HOST_EV_LAYER_STOPPED,    /* producer received nothing for RTC_SFU_LAYER_IDLE */
 } rtc_sfu_host_event_type;
 
 /* `user` is the value given when the producer or consumer was added. Called inside
@@ -35,6 +38,9 @@ int rtc_sfu_host_new(rtc_sfu_host **out, rtc_loop *lp, rtc_sfu_host_event_cb cb,
  * frees the host once libuv is done with its timer. NULL-safe. */
 void rtc_sfu_host_close(rtc_sfu_host *h);
 rtc_sfu_router *rtc_sfu_host_router(rtc_sfu_host *h);   /* borrowed */
+/* Inside the event callback: the router's event being reported (its spatial, temporal
+ * and why for LAYER_CHANGE); borrowed for the callback; NULL outside it. */
+const rtc_sfu_event *rtc_sfu_host_event_detail(const rtc_sfu_host *h);
 
 typedef struct rtc_sfu_host_producer_opts {
     const char *rid;                  /* simulcast layer ("" / NULL: the stream without RID) */

@@ -861,6 +861,11 @@ static int pc_tr_info(lua_State *L)
         set_bool(L, "transport_cc", i.fb_twcc);
         set_bool(L, "remb", i.fb_remb);
     }
+    if (i.nsimulcast > 0) {
+        lua_createtable(L, i.nsimulcast, 0);
+        for (int k = 0; k < i.nsimulcast && k < 4; k++) { lua_pushstring(L, i.simulcast[k]); lua_rawseti(L, -2, k + 1); }
+        lua_setfield(L, -2, "simulcast");
+    }
     if (i.has_inbound) {
         lua_createtable(L, 0, 16);
         set_int(L, "ssrc", i.remote_ssrc);

@@ -5,8 +5,10 @@
  * Events reach Lua through one callback, obj:on("event", fn), called as fn(name, id)
  * with name "started" (a consumer sent its first packet), "keyframerequested" (a
  * keyframe request went to a producer's publisher), "bye" (a producer's publisher sent
- * RTCP BYE) or "removed" (the id's connection closed; the id is gone). Nothing here
- * runs per packet. */
+ * RTCP BYE), "removed" (the id's connection closed; the id is gone), "layerchange"
+ * (fn(name, id, spatial, temporal, why): a consumer forwards another layer), "layerstart"
+ * or "layerstop" (a producer's layer began or stopped receiving). Nothing here runs per
+ * packet. */
 #include "lua/lrtc.h"
 #include "io/rtc_sfu_host.h"
 #include <stdint.h>
@@ -47,9 +49,18 @@ static void on_host_event(rtc_sfu_host *h, rtc_sfu_host_event_type type, void *u
     if (!o || lrtc_closing(s->link.S)) return;
     lua_State *L = lrtc_main_thread(s->link.S);
     if (!lrtc_obj_push_cb(L, o, EV_EVENT)) return;
-    static const char *const names[] = { "", "started", "keyframerequested", "bye", "removed" };
+    static const char *const names[] = { "", "started", "keyframerequested", "bye", "removed",
+                                         "layerchange", "layerstart", "layerstop" };
     lua_pushstring(L, names[type]);
     lua_pushinteger(L, id);
+    const rtc_sfu_event *ev = rtc_sfu_host_event_detail(h);
+    if (type == RTC_SFU_HOST_EV_LAYER_CHANGE && ev) {
+        lua_pushinteger(L, ev->spatial);
+        lua_pushinteger(L, ev->temporal);
+        lua_pushstring(L, rtc_sfu_layer_why_name(ev->why));
+        lrtc_call(L, 5);
+        return;
+    }
     lrtc_call(L, 2);
 }
 
@@ -217,6 +228,72 @@ static int sfu_set_source(lua_State *L)
     return 1;
 }
 
+/* sfu:set_layers(cid, {pid, ...}) -> true | nil, err: the producers are cid's source's
+ * spatial layers, lowest first (at most 3); {} = back to one source. */
+static int sfu_set_layers(lua_State *L)
+{
+    lsfu *s = check_sfu(L);
+    item *c = check_item(L, s, 2, ITEM_CONSUMER);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    lua_Integer n = luaL_len(L, 3);
+    if (n > RTC_SFU_MAX_SPATIAL) return luaL_argerror(L, 3, "at most 3 layers");
+    rtc_sfu_producer *ps[RTC_SFU_MAX_SPATIAL];
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_geti(L, 3, i);
+        ps[i - 1] = check_item(L, s, lua_gettop(L), ITEM_PRODUCER)->ptr;
+        lua_pop(L, 1);
+    }
+    int r = rtc_sfu_consumer_set_layers(c->ptr, ps, (size_t)n, now());
+    rtc_sfu_host_kick(s->h);
+    if (r < 0) {
+        return lrtc_push_error(L, r, r == RTC_ENOTSUP ? "the layers' codecs differ from the consumer's"
+                                     : r == RTC_EINVAL ? "a layer is listed twice" : NULL);
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* sfu:set_preferred_layers(cid, spatial, temporal): -1 = the highest */
+static int sfu_set_preferred_layers(lua_State *L)
+{
+    lsfu *s = check_sfu(L);
+    item *c = check_item(L, s, 2, ITEM_CONSUMER);
+    lua_Integer sp = luaL_checkinteger(L, 3), tp = luaL_checkinteger(L, 4);
+    luaL_argcheck(L, sp >= -1 && sp < RTC_SFU_MAX_SPATIAL, 3, "spatial layer out of range (0..2)");
+    luaL_argcheck(L, tp >= -1 && tp < RTC_SFU_MAX_TEMPORAL, 4, "temporal layer out of range (0..3)");
+    rtc_sfu_consumer_set_preferred_layers(c->ptr, (int)sp, (int)tp, now());
+    rtc_sfu_host_kick(s->h);
+    return 0;
+}
+
+/* sfu:set_bandwidth(cid, bps): the subscriber's estimate for this consumer (0 = none) */
+static int sfu_set_bandwidth(lua_State *L)
+{
+    lsfu *s = check_sfu(L);
+    item *c = check_item(L, s, 2, ITEM_CONSUMER);
+    lua_Number bps = luaL_checknumber(L, 3);
+    luaL_argcheck(L, bps >= 0 && bps < 1e12, 3, "bandwidth out of range");
+    rtc_sfu_consumer_set_bandwidth(c->ptr, (uint64_t)bps, now());
+    rtc_sfu_host_kick(s->h);
+    return 0;
+}
+
+/* sfu:layers(cid) -> {spatial=, temporal=, target_spatial=, target_temporal=, layers=} (-1: none yet) */
+static int sfu_layers(lua_State *L)
+{
+    lsfu *s = check_sfu(L);
+    item *c = check_item(L, s, 2, ITEM_CONSUMER);
+    rtc_sfu_layers ly;
+    rtc_sfu_consumer_get_layers(c->ptr, &ly);
+    lua_createtable(L, 0, 5);
+    lua_pushinteger(L, ly.spatial); lua_setfield(L, -2, "spatial");
+    lua_pushinteger(L, ly.temporal); lua_setfield(L, -2, "temporal");
+    lua_pushinteger(L, ly.target_spatial); lua_setfield(L, -2, "target_spatial");
+    lua_pushinteger(L, ly.target_temporal); lua_setfield(L, -2, "target_temporal");
+    lua_pushinteger(L, ly.nlayers); lua_setfield(L, -2, "layers");
+    return 1;
+}
+
 static void set_int(lua_State *L, const char *k, uint64_t v) { lua_pushinteger(L, (lua_Integer)v); lua_setfield(L, -2, k); }
 
 /* sfu:stats(id) -> table (W3C inbound-rtp / outbound-rtp names where they exist) */
@@ -240,6 +317,13 @@ static int sfu_stats(lua_State *L)
         set_int(L, "ignored", st.ignored);
         set_int(L, "cache_packets", st.cache.packets);
         set_int(L, "cache_bytes", st.cache.bytes);
+        rtc_sfu_layer_stats ls;
+        rtc_sfu_producer_get_layer_stats(it->ptr, now(), &ls);
+        lua_pushboolean(L, ls.active); lua_setfield(L, -2, "active");
+        set_int(L, "bitrate", ls.bitrate);
+        lua_pushnumber(L, ls.frame_rate); lua_setfield(L, -2, "frames_per_second");
+        set_int(L, "temporal_layers", (uint64_t)ls.temporal_layers);
+        if (ls.width) { set_int(L, "frame_width", (uint64_t)ls.width); set_int(L, "frame_height", (uint64_t)ls.height); }
         bool voice; uint8_t level; rtc_time at;
         if (rtc_sfu_producer_audio_level(it->ptr, &voice, &level, &at) == 0) {
             set_int(L, "audio_level", level);     /* RFC 6464: -dBov, 127 = silence */
@@ -261,6 +345,8 @@ static int sfu_stats(lua_State *L)
         set_int(L, "receiver_reports_received", st.rrs_received);
         set_int(L, "dropped_paused", st.dropped_paused);
         set_int(L, "dropped_waiting_keyframe", st.dropped_waiting_keyframe);
+        set_int(L, "dropped_temporal", st.dropped_temporal);
+        set_int(L, "layer_switches", st.layer_switches);
         lua_pushnumber(L, st.fraction_lost / 256.0); lua_setfield(L, -2, "fraction_lost");
         if (st.rtt >= 0) { lua_pushnumber(L, (double)st.rtt / 1e6); lua_setfield(L, -2, "round_trip_time"); }
     }
@@ -273,6 +359,8 @@ void lrtc__open_sfu(lua_State *L)
         { "add_producer", sfu_add_producer }, { "add_consumer", sfu_add_consumer }, { "remove", sfu_remove },
         { "pause", sfu_pause }, { "resume", sfu_resume }, { "request_keyframe", sfu_request_keyframe },
         { "set_muted", sfu_set_muted }, { "set_source", sfu_set_source }, { "stats", sfu_stats },
+        { "set_layers", sfu_set_layers }, { "set_preferred_layers", sfu_set_preferred_layers },
+        { "set_bandwidth", sfu_set_bandwidth }, { "layers", sfu_layers },
         { NULL, NULL },
     };
     lrtc_obj_new(L, &sfu_class, sizeof(lrtc_obj), methods);

@@ -55,6 +55,15 @@ bool pc__cc_take(rtc_pc *pc, pc_tr *t, rtc_buf *b)
     return rtc_cc_pacer_enqueue(c->pacer, &(rtc_cc_paced){ b, b->len, kind, -1, 0 }, pc->now) == 0;
 }
 
+void pc__cc_on_injected(rtc_pc *pc, pc_tr *t, uint16_t seq, size_t size)
+{
+    if (!pc->media || !(t->fb_twcc && t->twcc_id)) return;
+    struct pc_cc *c = cc__get(pc, t);
+    if (!c) return;
+    if (!c->twcc_id) c->twcc_id = t->twcc_id;
+    rtc_cc_on_sent_wire(c->cc, seq, size, -1, false, pc->now);
+}
+
 void pc__cc_handle_rtcp(rtc_pc *pc, const rtc_rtcp_view *v)
 {
     struct pc_cc *c = pc->media ? pc->media->cc : NULL;

@@ -28,6 +28,10 @@ struct rtc_buf;
 /* Takes the ref of b (an RTP packet of t) when it is paced; false: send it now. */
 bool pc__cc_take(rtc_pc *pc, struct pc_tr *t, struct rtc_buf *b);
 void pc__cc_handle_rtcp(rtc_pc *pc, const rtc_rtcp_view *v);
+/* A forwarded packet (pc_tap.c) left unpaced with transport-wide seq `seq` and `size`
+ * bytes on the wire: the estimator counts it as sent, so the feedback about it
+ * measures the path to the subscriber (an SFU's bandwidth event). */
+void pc__cc_on_injected(rtc_pc *pc, struct pc_tr *t, uint16_t seq, size_t size);
 void pc__cc_set_rtt(rtc_pc *pc, rtc_time rtt);
 void pc__cc_pump(rtc_pc *pc);                /* probes, estimate events, paced sends */
 void pc__cc_handle_timeout(rtc_pc *pc);

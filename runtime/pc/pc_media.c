@@ -312,8 +312,15 @@ void pc__media_start_streams(rtc_pc *pc, pc_tr *t)
         int r = rtc_rtp_sender_new(&t->sender, &sc, pc->now);
         if (r < 0) rtc_warn(TAG, "mid %s: cannot create the sender: %s", t->mid, rtc_strerror(r));
     }
-    if (pc__dir_recvs(t->current) && t->nlayers == 0 && t->remote_ssrc)
+    if (pc__dir_recvs(t->current) && t->nlayers == 0 && t->nsim >= 2) {
+        for (int i = 0; i < t->nsim; i++) {
+            char name[8];
+            int n = snprintf(name, sizeof name, "sim%d", i);
+            start_receiver(pc, t, t->sim_ssrc[i], t->sim_rtx_ssrc[i], name, (size_t)n);
+        }
+    } else if (pc__dir_recvs(t->current) && t->nlayers == 0 && t->remote_ssrc) {
         start_receiver(pc, t, t->remote_ssrc, t->remote_rtx_ssrc, "", 0);
+    }
     /* The feedback machine starts with the first packet (handle_rtp): its media SSRC
      * must name one of the peer's streams, or libwebrtc drops the feedback. */
     if (t->fb_twcc && t->twcc_id && !md->twcc_id && pc__dir_recvs(t->current)) {
@@ -698,6 +705,9 @@ int rtc_pc_transceiver_info(rtc_pc *pc, int tr, rtc_transceiver_info *out)
     out->remote_rtx_ssrc = t->nlayers ? (t->layers[0].rtx_ssrc ? t->layers[0].rtx_ssrc : t->layers[0].unsignaled_rtx_ssrc)
                                       : t->remote_rtx_ssrc;
     out->layers = t->nlayers;
+    static const char *const sim_names[PC_MAX_LAYERS] = { "sim0", "sim1", "sim2", "sim3" };
+    out->nsimulcast = t->nsim >= 2 ? t->nsim : t->nrecv_rids;
+    for (int k = 0; k < out->nsimulcast && k < 4; k++) out->simulcast[k] = t->nsim >= 2 ? sim_names[k] : t->recv_rids[k];
     out->round_trip_time = t->round_trip_time;
     /* Simulcast layers add up; the SSRCs above are the first layer's. */
     for (int k = 0; k < t->nlayers; k++) {

@@ -106,6 +106,10 @@ typedef struct rtc_transceiver_info {
     uint32_t local_ssrc, local_rtx_ssrc, remote_ssrc, remote_rtx_ssrc;   /* 0 = none */
     /* inbound-rtp (summed over simulcast layers) */
     int layers;                  /* incoming streams (simulcast layers by RID) */
+    /* The simulcast layers the peer said it sends, in its order (a=simulcast send
+     * RIDs, or "sim0".."sim2" for the SSRCs of an a=ssrc-group:SIM); borrowed from the pc. */
+    int nsimulcast;
+    const char *simulcast[4];
     bool has_inbound;
     uint64_t packets_received, bytes_received, frames_received, keyframes_received;
     uint64_t rtx_received;       /* retransmissions received: on the RTX SSRC, or plain resends that filled a NACKed hole */

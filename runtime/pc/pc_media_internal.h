@@ -59,6 +59,12 @@ typedef struct pc_tr {
     bool rtcp_rsize;                     /* the answer has a=rtcp-rsize: feedback may go alone */
     uint8_t mid_id, rid_id, rrid_id, abs_id, twcc_id, level_id;
     uint32_t remote_ssrc, remote_rtx_ssrc;   /* signalled in the remote description */
+    /* Simulcast the peer sends: its RIDs (a=simulcast send order), or the SSRCs of an
+     * a=ssrc-group:SIM with their FID repair SSRCs, each then a layer named "sim<i>". */
+    char recv_rids[PC_MAX_LAYERS][16];
+    int nrecv_rids;
+    uint32_t sim_ssrc[PC_MAX_LAYERS], sim_rtx_ssrc[PC_MAX_LAYERS];
+    int nsim;
     bool track_announced;
 
     /* streams */

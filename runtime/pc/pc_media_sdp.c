@@ -389,6 +389,36 @@ static void remote_ssrcs(const rtc_sdp_media *m, uint32_t *media, uint32_t *rtx)
     if (m->nssrcs) *media = m->ssrcs[0].ssrc;
 }
 
+/* What simulcast the peer's section says it sends: the first alternative of each
+ * a=simulcast send stream (RIDs, when the rid extension was negotiated), else the
+ * SSRCs of an a=ssrc-group:SIM (older Chrome, SDP-munged senders) with the RTX SSRC
+ * each one's FID group pairs it with. */
+static void remote_simulcast(pc_tr *t, const rtc_sdp_media *m)
+{
+    t->nrecv_rids = 0;
+    t->nsim = 0;
+    if (m->simulcast.present && t->rid_id) {
+        for (size_t i = 0; i < m->simulcast.nsend && t->nrecv_rids < PC_MAX_LAYERS; i++) {
+            const rtc_sdp_simulcast_stream *st = &m->simulcast.send[i];
+            if (!st->nalts || !st->alts[0].rid || strlen(st->alts[0].rid) >= sizeof t->recv_rids[0]) continue;
+            snprintf(t->recv_rids[t->nrecv_rids++], sizeof t->recv_rids[0], "%s", st->alts[0].rid);
+        }
+        if (t->nrecv_rids) return;
+    }
+    const rtc_sdp_ssrc_group *g = rtc_sdp_media_ssrc_group(m, "SIM");
+    if (!g || g->nssrcs < 2) return;
+    for (size_t i = 0; i < g->nssrcs && t->nsim < PC_MAX_LAYERS; i++) {
+        uint32_t rtx = 0;
+        for (size_t k = 0; k < m->nssrc_groups; k++) {
+            const rtc_sdp_ssrc_group *f = &m->ssrc_groups[k];
+            if (strcmp(f->semantics, "FID") == 0 && f->nssrcs >= 2 && f->ssrcs[0] == g->ssrcs[i]) rtx = f->ssrcs[1];
+        }
+        t->sim_ssrc[t->nsim] = g->ssrcs[i];
+        t->sim_rtx_ssrc[t->nsim] = rtx;
+        t->nsim++;
+    }
+}
+
 static void negotiate(rtc_pc *pc, pc_tr *t, int index)
 {
     const rtc_sdp_media *lm = pc->local->media[index], *rm = pc->remote->media[index];
@@ -435,8 +465,15 @@ static void negotiate(rtc_pc *pc, pc_tr *t, int index)
          before.fb_pli != t->fb_pli || before.fb_fir != t->fb_fir || before.rtcp_rsize != t->rtcp_rsize);
     t->negotiated = true;
     if (changed) pc__media_reset_streams(pc, t, true, true);
+    int nsim_before = t->nsim;
+    uint32_t sim0_before = t->sim_ssrc[0];
+    remote_simulcast(t, rm);
+    /* Other SIM layers than the streams were started for: start them again. */
+    if (t->nlayers && (t->nsim != nsim_before || (t->nsim && t->sim_ssrc[0] != sim0_before)))
+        pc__media_reset_streams(pc, t, false, true);
     uint32_t ms, xs;
     remote_ssrcs(rm, &ms, &xs);
+    if (t->nsim) { ms = t->sim_ssrc[0]; xs = t->sim_rtx_ssrc[0]; }
     /* The peer signals another SSRC for the section (its sender restarted): receive
      * that one from now on. */
     if (ms && (ms != t->remote_ssrc || xs != t->remote_rtx_ssrc)) {

@@ -2,6 +2,7 @@
  * receivers into a queue the driver drains, and forwarded packets into SRTP. */
 #include "pc/pc_tap.h"
 #include "pc/pc_media_internal.h"
+#include "pc/pc_cc.h"
 #include "core/rtc_errors.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp_ext.h"
@@ -176,13 +177,17 @@ int rtc_pc_inject_rtp(rtc_pc *pc, int tr, const uint8_t *data, size_t len, rtc_t
      * otherwise encrypt two plaintexts under the same packet index. */
     bool resend = media && t->injected_any && (int16_t)(uint16_t)(p.h.seq - t->inject_max_seq) <= 0;
     const rtc_rtp_ext *e = t->fb_twcc && t->twcc_id ? rtc_rtp_find_ext(&p.h, t->twcc_id) : NULL;
-    if (e && e->len == 2 && !resend)
-        rtc_ext_put_twcc_seq(b->data + (e->data - data), pc->media->twcc_seq++);
+    int twcc = -1;
+    if (e && e->len == 2 && !resend) {
+        twcc = pc->media->twcc_seq++;
+        rtc_ext_put_twcc_seq(b->data + (e->data - data), (uint16_t)twcc);
+    }
     if (media && !resend) { t->inject_max_seq = p.h.seq; t->injected_any = true; }
     if (rtc_srtp_session_protect_rtp(pc->srtp, b) < 0) { rtc_buf_unref(b); return refuse(pc, RTC_EPROTO); }
     pc_tapq *q = pc->media->tapq;
     q->st.injected_rtp++;
     q->st.injected_bytes += len;
+    if (twcc >= 0) pc__cc_on_injected(pc, t, (uint16_t)twcc, b->len);
     pc__send_packet(pc, b);
     return 0;
 }

@@ -55,6 +55,7 @@ int sfu__consumer_init(rtc_sfu_consumer *c, const rtc_sfu_consumer_config *cfg, 
     rtc_rtp_send_stats_init(&c->ss, cfg->ssrc, c->cfg.clock_rate);
     c->sr_next = now + c->cfg.sr_interval;
     c->st.rtt = -1;
+    sfu__layers_init(c);
     return 0;
 }
 
@@ -114,7 +115,8 @@ static int emit(rtc_sfu_consumer *c, const sfu_epoch *e, const rtc_sfu_packet *p
         memcpy(h + n, pk->buf->data + off, d);
         int32_t pic = pk->info.picture_id >= 0 ? (int32_t)((pk->info.picture_id + e->pic_off) & 0x7fff) : -1;
         int32_t tl0 = pk->info.tl0picidx >= 0 ? (uint8_t)(pk->info.tl0picidx + e->tl0_off) : -1;
-        rtc_vp8_rewrite_ids(h + n, d, pic, tl0);
+        if (c->cfg.codec == RTC_CODEC_VP9) rtc_vp9_rewrite_ids(h + n, d, pic, tl0);
+        else rtc_vp8_rewrite_ids(h + n, d, pic, tl0);
         n += d; off += d; len -= d;
     }
     out->head_len = n;
@@ -169,14 +171,40 @@ static void note_sent(rtc_sfu_consumer *c, const sfu_epoch *e, const rtc_sfu_pac
     if (!c->started) { c->started = true; sfu__event(c->router, RTC_SFU_EV_CONSUMER_STARTED, NULL, c); }
 }
 
-int sfu__consumer_forward(rtc_sfu_consumer *c, const rtc_sfu_packet *pk, rtc_sfu_transmit *out, rtc_time now)
+/* Leave packet pk out of c's numbering: the packets after it move down by one (and
+ * picture ids by one per dropped frame), in a new epoch, so the subscriber sees no gap
+ * and a NACK still maps back. A hole before pk stays with the old epoch (its packet
+ * may still come); a packet inside the forwarded range just stays a hole. */
+static void skip_packet(rtc_sfu_consumer *c, sfu_epoch *e, const rtc_sfu_packet *pk, bool new_frame)
+{
+    if (pk->ext_seq <= e->in_last) return;
+    if (e->in_last < e->in_first && pk->ext_seq == e->in_first) {
+        e->in_first = pk->ext_seq + 1;                 /* nothing sent in it yet: just shift */
+        e->in_last = pk->ext_seq;
+    } else {
+        sfu_epoch keep = *e;
+        e->in_last = pk->ext_seq - 1;
+        e = push_epoch(c);
+        *e = keep;
+        e->in_first = pk->ext_seq + 1;
+        e->in_last = pk->ext_seq;
+    }
+    e->seq_off--;
+    if (new_frame) e->pic_off = (uint16_t)((e->pic_off - 1) & 0x7fff);
+}
+
+int sfu__consumer_forward(rtc_sfu_consumer *c, rtc_sfu_producer *from, const rtc_sfu_packet *pk,
+                          rtc_sfu_transmit *out, rtc_time now)
 {
     if (c->paused) { c->st.dropped_paused++; return 0; }
+    int admit = sfu__layers_admit(c, from, pk, now);
+    if (admit == 0) return 0;                         /* another layer's packet: not ours */
     sfu_epoch *e = cur_epoch(c);
     if (e && !c->need_restart && e->source_gen == c->source_gen && pk->ext_seq > e->in_last + SFU_SEQ_JUMP)
         c->need_restart = true;                       /* the source jumped: re-base, stay gapless */
     if (!c->need_restart && e && pk->ext_seq < e->in_first) {
         /* Late: forward only inside an earlier epoch of this source that covered it. */
+        if (admit < 0) { c->st.dropped_temporal++; return 0; }
         for (unsigned i = c->ep_count; i-- > 0; ) {
             sfu_epoch *o = &c->ep[(c->ep_head + i) % SFU_EPOCHS];
             if (o->source_gen == c->source_gen && pk->ext_seq >= o->in_first && pk->ext_seq <= o->in_last) {
@@ -205,20 +233,28 @@ int sfu__consumer_forward(rtc_sfu_consumer *c, const rtc_sfu_packet *pk, rtc_sfu
         e->muted = c->muted;
         c->need_mute_epoch = false;
     }
+    if (admit < 0) {
+        /* A temporal layer above the one forwarded: drop, closing the gap. */
+        /* Picture ids close up too, except in VP9's flexible mode (no TL0PICIDX),
+         * whose references are picture-id differences. */
+        bool compact = c->cfg.codec == RTC_CODEC_VP8 || pk->info.tl0picidx >= 0;
+        bool new_frame = compact && pk->info.picture_id >= 0 && pk->info.picture_id != c->last_drop_pic;
+        c->last_drop_pic = pk->info.picture_id;
+        skip_packet(c, e, pk, new_frame);
+        c->st.dropped_temporal++;
+        sfu__layers_report(c);
+        return 0;
+    }
     if (pk->payload_len == 0 && pk->ext_seq == e->in_last + 1 && e->in_last >= e->in_first) {
         /* Padding only, in order: drop it and close the gap it would leave. */
-        sfu_epoch keep = *e;
-        e = push_epoch(c);
-        *e = keep;
-        e->in_first = pk->ext_seq + 1;
-        e->in_last = pk->ext_seq;
-        e->seq_off--;
+        skip_packet(c, e, pk, false);
         c->st.dropped_padding++;
         return 0;
     }
     if (pk->ext_seq > e->in_last) e->in_last = pk->ext_seq;
     emit(c, e, pk, false, out, now);
     note_sent(c, e, pk, out, now);
+    sfu__layers_report(c);
     return 1;
 }
 
@@ -235,17 +271,19 @@ static bool take_token(rtc_sfu_consumer *c, rtc_time now)
 int sfu__consumer_answer_nack(rtc_sfu_consumer *c, uint16_t seq, rtc_sfu_transmit *out, rtc_time now)
 {
     c->st.nack_seqs_received++;
-    if (!c->have_out || !c->source) { c->st.nack_unanswerable++; return 0; }
+    if (!c->have_out) { c->st.nack_unanswerable++; return 0; }
     int64_t out_ext = c->last_out_ext - (int16_t)(uint16_t)((uint16_t)c->last_out_ext - seq);
     for (unsigned i = c->ep_count; i-- > 0; ) {
         sfu_epoch *e = &c->ep[(c->ep_head + i) % SFU_EPOCHS];
         int64_t in = out_ext - e->seq_off;
         if (in < e->in_first || in > e->in_last) continue;
-        if (e->source_gen != c->source_gen) break;    /* sent from a source we no longer have */
+        /* Sent from the current source or another layer of c's: its cache has it. */
+        rtc_sfu_producer *src = sfu__layers_source_of(c, e->source_gen);
+        if (!src) break;                              /* sent from a source we no longer have */
         if (!take_token(c, now)) { c->st.nack_rate_limited++; return 0; }
-        const rtc_sfu_packet *pk = rtc_sfu_cache_get(c->source->cache, (uint16_t)in, now);
+        const rtc_sfu_packet *pk = rtc_sfu_cache_get(src->cache, (uint16_t)in, now);
         if (!pk || pk->ext_seq != in) {
-            sfu__producer_nack_upstream(c->source, (uint16_t)in, now);
+            sfu__producer_nack_upstream(src, (uint16_t)in, now);
             c->st.nack_forwarded++;
             return 0;
         }
@@ -261,6 +299,7 @@ int sfu__consumer_answer_nack(rtc_sfu_consumer *c, uint16_t seq, rtc_sfu_transmi
 
 void sfu__consumer_timeout(rtc_sfu_consumer *c, rtc_time now)
 {
+    sfu__layers_timeout(c, now);
     if (now < c->sr_next) return;
     c->sr_next = now + c->cfg.sr_interval;
     if (!c->have_out) return;                          /* RFC 3550: SRs only from a sender */
@@ -286,7 +325,7 @@ void sfu__consumer_timeout(rtc_sfu_consumer *c, rtc_time now)
     if (sfu__queue_rtcp(c->router, NULL, c, b, (size_t)n) == 0) c->st.srs_sent++;
 }
 
-rtc_time sfu__consumer_next(const rtc_sfu_consumer *c) { return c->sr_next; }
+rtc_time sfu__consumer_next(const rtc_sfu_consumer *c) { return rtc_time_min(c->sr_next, c->layers_next); }
 
 void rtc_sfu_consumer_get_stats(const rtc_sfu_consumer *c, rtc_sfu_consumer_stats *out) { *out = c->st; }
 
@@ -299,6 +338,7 @@ void rtc_sfu_consumer_resume(rtc_sfu_consumer *c, rtc_time now)
     c->need_restart = true;
     c->waiting_keyframe = c->video;
     if (c->video && c->source) sfu__producer_want_keyframe(c->source, now);
+    if (c->nlayers && c->layer[c->tgt_s] && c->layer[c->tgt_s] != c->source) sfu__producer_want_keyframe(c->layer[c->tgt_s], now);
 }
 
 void rtc_sfu_consumer_set_muted(rtc_sfu_consumer *c, bool muted, rtc_time now)
@@ -311,4 +351,6 @@ void rtc_sfu_consumer_set_muted(rtc_sfu_consumer *c, bool muted, rtc_time now)
 void rtc_sfu_consumer_request_keyframe(rtc_sfu_consumer *c, rtc_time now)
 {
     if (c->source) sfu__producer_want_keyframe(c->source, now);
+    /* A switch is pending: the keyframe that matters is the target's. */
+    if (c->nlayers && c->layer[c->tgt_s] && c->layer[c->tgt_s] != c->source) sfu__producer_want_keyframe(c->layer[c->tgt_s], now);
 }

@@ -7,14 +7,31 @@
 #include "sfu/sfu_timers.h"
 #include <stddef.h>
 
-#define SFU_EPOCHS 16
+/* Temporal-layer drops start an epoch per dropped run (up to ~15 a second for L1T3),
+ * so the ring holds a few seconds of them: what a NACK can still reach. */
+#define SFU_EPOCHS 64
 #define SFU_UP_NACK_MAX 64       /* seqs pending for one upstream NACK */
 #define SFU_UP_NACK_MEMORY 128   /* recently NACKed upstream (dedupe), power of two */
-#define SFU_SEQ_JUMP 1000        /* a source jump larger than this re-bases the consumer */
+#define SFU_SEQ_JUMP 1000
+#define SFU_DESC_MAX 96          /* payload descriptor bytes a consumer may rewrite in its header */        /* a source jump larger than this re-bases the consumer */
 
 /* A run of source packets forwarded with one set of offsets. Out seq = in + seq_off;
  * timestamps, picture ids and TL0PICIDX likewise, so a retransmission regenerates
  * exactly the header first sent. */
+/* A producer's measured traffic (sfu_layers.c): bytes per temporal layer and frames in
+ * 100 ms slots over the last second. */
+#define SFU_METER_SLOTS 10
+#define SFU_METER_SLOT RTC_MS(100)
+typedef struct sfu_meter {
+    int64_t slot_no[SFU_METER_SLOTS];            /* which 100 ms period the slot counts */
+    uint32_t bytes[SFU_METER_SLOTS][RTC_SFU_MAX_TEMPORAL];
+    uint16_t frames[SFU_METER_SLOTS];
+    rtc_time first_at, last_at;
+    bool active;
+    int8_t max_tid;                              /* -1 none seen */
+    uint16_t width, height;
+} sfu_meter;
+
 typedef struct sfu_epoch {
     uint32_t source_gen;
     int64_t in_first, in_last;   /* in_last < in_first: nothing yet */
@@ -48,6 +65,7 @@ struct rtc_sfu_producer {
     uint64_t sr_ntp; uint32_t sr_rtp; rtc_time sr_at;
     bool have_level, voice; uint8_t level; rtc_time level_at;
     rtc_sfu_producer_stats st;
+    sfu_meter meter;
     rtc_sfu_producer *next_p;    /* router's list */
 };
 
@@ -74,6 +92,18 @@ struct rtc_sfu_consumer {
     rtc_rtp_send_stats ss;
     rtc_time sr_next;
     rtc_sfu_consumer_stats st;
+    /* layers (sfu_layers.c): layer[i] is spatial layer i; source is one of them */
+    rtc_sfu_producer *layer[RTC_SFU_MAX_SPATIAL];
+    int nlayers;
+    int8_t pref_s, pref_t, cur_s, cur_t, tgt_s, tgt_t;
+    uint8_t tgt_why;
+    bool limited;                /* the target is below what is preferred because of bandwidth */
+    int8_t up_s, up_t;           /* a higher choice waiting out the hysteresis (-1 none) */
+    rtc_time up_since, layers_next;
+    uint64_t bw;
+    int8_t ev_s, ev_t;           /* last reported in a LAYER_CHANGE */
+    int8_t ev_cur_t;             /* cur_t then: a report with the same is a newly seen temporal layer */
+    int32_t last_drop_pic;       /* picture id of the last temporal drop: one frame counted once */
     rtc_sfu_consumer *next_c;    /* router's list */
     sfu_timer timer;             /* in the router's heap, due at sr_next */
 };
@@ -93,13 +123,33 @@ void sfu__producer_detach(rtc_sfu_producer *p, rtc_sfu_consumer *c);
 /* consumer side (sfu_consumer.c) */
 int sfu__consumer_init(rtc_sfu_consumer *c, const rtc_sfu_consumer_config *cfg, rtc_sfu_producer *src, rtc_time now);
 /* Rewrite one source packet for c into out. 1 = filled, 0 = dropped for this consumer. */
-int sfu__consumer_forward(rtc_sfu_consumer *c, const rtc_sfu_packet *pk, rtc_sfu_transmit *out, rtc_time now);
+int sfu__consumer_forward(rtc_sfu_consumer *c, rtc_sfu_producer *from, const rtc_sfu_packet *pk,
+                          rtc_sfu_transmit *out, rtc_time now);
 /* Answer one NACKed out seq: 1 = out filled, 0 = not answered here. */
 int sfu__consumer_answer_nack(rtc_sfu_consumer *c, uint16_t seq, rtc_sfu_transmit *out, rtc_time now);
 void sfu__consumer_timeout(rtc_sfu_consumer *c, rtc_time now);
 rtc_time sfu__consumer_next(const rtc_sfu_consumer *c);
 
+/* layers (sfu_layers.c) */
+void sfu__meter_add(rtc_sfu_producer *p, const rtc_sfu_packet *pk, size_t bytes, rtc_time now);
+void sfu__meter_timeout(rtc_sfu_producer *p, rtc_time now);
+rtc_time sfu__meter_next(const rtc_sfu_producer *p);
+void sfu__layers_init(rtc_sfu_consumer *c);
+/* Packet pk from producer `from`: 1 forward, 0 not this consumer's (another layer, or
+ * waiting for the target's keyframe), -1 drop and close the gap (temporal layer). May
+ * switch c->source (a keyframe of the target) and queue a LAYER_CHANGE event. */
+int sfu__layers_admit(rtc_sfu_consumer *c, rtc_sfu_producer *from, const rtc_sfu_packet *pk, rtc_time now);
+/* The producer that sent epochs of source_gen, or NULL. */
+rtc_sfu_producer *sfu__layers_source_of(const rtc_sfu_consumer *c, uint32_t gen);
+void sfu__layers_report(rtc_sfu_consumer *c);      /* a LAYER_CHANGE when what is forwarded changed */
+void sfu__layers_forget(rtc_sfu_consumer *c, rtc_sfu_producer *p);  /* p is being removed */
+void sfu__layers_timeout(rtc_sfu_consumer *c, rtc_time now);
+void sfu__layers_producer_changed(rtc_sfu_producer *p, rtc_time now);  /* started/stopped */
+
 /* router services (sfu_router.c) */
+void sfu__rearm_consumer(rtc_sfu_router *r, rtc_sfu_consumer *c);
+void sfu__router_detach(rtc_sfu_router *r, rtc_sfu_producer *p, rtc_sfu_consumer *c);
+void sfu__layer_event(rtc_sfu_router *r, rtc_sfu_consumer *c, int spatial, int temporal, int why);
 int sfu__queue(rtc_sfu_router *r, const rtc_sfu_transmit *t);      /* takes t's ref */
 int sfu__queue_rtcp(rtc_sfu_router *r, rtc_sfu_producer *p, rtc_sfu_consumer *c, const uint8_t *d, size_t n);
 void sfu__event(rtc_sfu_router *r, rtc_sfu_event_type type, rtc_sfu_producer *p, rtc_sfu_consumer *c);

@@ -35,6 +35,7 @@ int sfu__producer_new(rtc_sfu_router *r, const rtc_sfu_producer_config *cfg, rtc
     if (e < 0) { free(p); return e; }
     rtc_rtp_recv_stats_init(&p->rs, cfg->ssrc, p->cfg.clock_rate);
     p->rr_next = p->cfg.rr_interval > 0 ? now + p->cfg.rr_interval : RTC_TIME_NEVER;
+    p->meter.max_tid = -1;
     *out = p;
     return 0;
 }
@@ -93,9 +94,12 @@ int sfu__producer_take_rtp(rtc_sfu_producer *p, rtc_buf *pkt, rtc_sfu_packet *ou
     if (rp.payload_len > 0) {
         size_t hl = 0;
         if (p->cfg.codec == RTC_CODEC_VP8) e = rtc_vp8_depack_parse(rp.payload, rp.payload_len, &out->info, &hl);
+        else if (p->cfg.codec == RTC_CODEC_VP9) e = rtc_vp9_depack_parse(rp.payload, rp.payload_len, &out->info, &hl);
         else e = rtc_depack_parse(p->cfg.codec, rp.payload, rp.payload_len, &out->info);
         if (e < 0) { p->st.malformed++; return e; }
-        out->desc_len = (uint8_t)hl;
+        /* A descriptor too long to copy into a consumer's header (a VP9 scalability
+         * structure with many groups) is forwarded as it came, its ids unchanged. */
+        out->desc_len = hl <= SFU_DESC_MAX ? (uint8_t)hl : 0;
     }
     out->buf = pkt;
     out->seq = rp.h.seq;
@@ -111,6 +115,7 @@ int sfu__producer_take_rtp(rtc_sfu_producer *p, rtc_buf *pkt, rtc_sfu_packet *ou
     rtc_rtp_recv_stats_on_packet(&p->rs, rp.h.seq, rp.h.ts, rp.payload_len, now);
     p->st.packets++;
     p->st.bytes += rp.payload_len;
+    sfu__meter_add(p, out, pkt->len, now);
     if (out->audio_level >= 0) {
         p->have_level = true;
         p->voice = out->audio_level & 0x80;
@@ -196,6 +201,7 @@ void sfu__producer_timeout(rtc_sfu_producer *p, rtc_time now)
     sfu__producer_flush_nack(p);
     producer__flush_keyframe(p, now);
     rtc_sfu_cache_expire(p->cache, now);
+    sfu__meter_timeout(p, now);
     if (now >= p->rr_next) {
         rtc_rtcp_rr rr = { .ssrc = p->cfg.local_ssrc };
         if (p->rs.init) { rtc_rtp_recv_stats_report(&p->rs, now, &rr.rb[0]); rr.rb_count = 1; }
@@ -211,6 +217,7 @@ rtc_time sfu__producer_next(const rtc_sfu_producer *p)
     rtc_time t = p->rr_next;
     if (p->n_up_nack) t = 0;
     if (p->kf_wanted) t = rtc_time_min(t, p->kf_last + p->cfg.keyframe_interval);
+    t = rtc_time_min(t, sfu__meter_next(p));
     return rtc_time_min(t, rtc_sfu_cache_next_expiry(p->cache));
 }
 

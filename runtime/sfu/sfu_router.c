@@ -74,7 +74,26 @@ int sfu__queue_rtcp(rtc_sfu_router *r, rtc_sfu_producer *p, rtc_sfu_consumer *c,
 void sfu__event(rtc_sfu_router *r, rtc_sfu_event_type type, rtc_sfu_producer *p, rtc_sfu_consumer *c)
 {
     if (r->ev_count == 64) return;                     /* events are hints; a full queue drops the newest */
-    r->ev[(r->ev_head + r->ev_count++) % 64] = (rtc_sfu_event){ type, p, c, p ? p->cfg.user : c->cfg.user };
+    r->ev[(r->ev_head + r->ev_count++) % 64] = (rtc_sfu_event){ type, p, c, p ? p->cfg.user : c->cfg.user, 0, 0, 0 };
+}
+
+void sfu__layer_event(rtc_sfu_router *r, rtc_sfu_consumer *c, int spatial, int temporal, int why)
+{
+    /* A newer change of the same consumer replaces one not yet polled: the last word counts. */
+    for (size_t i = 0; i < r->ev_count; i++) {
+        rtc_sfu_event *ev = &r->ev[(r->ev_head + i) % 64];
+        if (ev->type == RTC_SFU_EV_LAYER_CHANGE && ev->consumer == c) ev->type = 0;
+    }
+    if (r->ev_count == 64) return;
+    r->ev[(r->ev_head + r->ev_count++) % 64] =
+        (rtc_sfu_event){ RTC_SFU_EV_LAYER_CHANGE, NULL, c, c->cfg.user, spatial, temporal, why };
+}
+
+void sfu__rearm_consumer(rtc_sfu_router *r, rtc_sfu_consumer *c)
+{
+    rtc_time at = sfu__consumer_next(c);
+    sfu_timers_set(&r->ctimers, &c->timer, at);
+    sfu__lower_timeout(r, at);
 }
 
 int rtc_sfu_router_add_producer(rtc_sfu_router *r, const rtc_sfu_producer_config *cfg,
@@ -96,7 +115,11 @@ void rtc_sfu_router_remove_producer(rtc_sfu_router *r, rtc_sfu_producer *p)
     if (!p) return;
     for (rtc_sfu_producer **pp = &r->producers; *pp; pp = &(*pp)->next_p)
         if (*pp == p) { *pp = p->next_p; break; }
-    for (size_t i = 0; i < p->ncons; i++) { p->cons[i]->source = NULL; p->cons[i]->need_restart = true; }
+    for (size_t i = 0; i < p->ncons; i++) {
+        rtc_sfu_consumer *c = p->cons[i];
+        sfu__layers_forget(c, p);
+        if (c->source == p) { c->source = NULL; c->need_restart = true; c->waiting_keyframe = c->video; }
+    }
     for (size_t i = 0; i < r->fo_count; i++) {
         fanout *f = &r->fo[(r->fo_head + i) % r->fo_cap];
         if (f->p == p) f->p = NULL;                    /* skipped by poll; its ref dropped there */
@@ -135,7 +158,7 @@ int rtc_sfu_router_add_consumer(rtc_sfu_router *r, const rtc_sfu_consumer_config
 }
 
 /* Take c off p's list, keeping the cursors of pending fan-outs of p on the right consumer. */
-static void router__detach(rtc_sfu_router *r, rtc_sfu_producer *p, rtc_sfu_consumer *c)
+void sfu__router_detach(rtc_sfu_router *r, rtc_sfu_producer *p, rtc_sfu_consumer *c)
 {
     for (size_t i = 0; i < r->fo_count; i++) {
         fanout *f = &r->fo[(r->fo_head + i) % r->fo_cap];
@@ -152,7 +175,9 @@ void rtc_sfu_router_remove_consumer(rtc_sfu_router *r, rtc_sfu_consumer *c)
     for (rtc_sfu_consumer **pp = &r->consumers; *pp; pp = &(*pp)->next_c)
         if (*pp == c) { *pp = c->next_c; break; }
     sfu_timers_remove(&r->ctimers, &c->timer);
-    if (c->source) router__detach(r, c->source, c);
+    if (c->source) sfu__router_detach(r, c->source, c);
+    for (int i = 0; i < c->nlayers; i++)
+        if (c->layer[i] && c->layer[i] != c->source) sfu__router_detach(r, c->layer[i], c);
     for (size_t i = 0; i < r->q_count; i++) {
         rtc_sfu_transmit *t = &r->q[(r->q_head + i) % r->q_cap];
         if (t->consumer == c) { t->consumer = NULL; t->kind = 0; }
@@ -167,9 +192,14 @@ void rtc_sfu_router_remove_consumer(rtc_sfu_router *r, rtc_sfu_consumer *c)
 int rtc_sfu_consumer_set_source(rtc_sfu_consumer *c, rtc_sfu_producer *p, rtc_time now)
 {
     if (p && (p->cfg.codec != c->cfg.codec || p->cfg.clock_rate != c->cfg.clock_rate)) return RTC_ENOTSUP;
+    if (c->nlayers) {
+        /* One source from now on: the layer set goes (p may be one of it). */
+        int e = rtc_sfu_consumer_set_layers(c, NULL, 0, now);
+        if (e < 0) return e;
+    }
     if (p == c->source) return 0;
     if (p) { int e = sfu__producer_attach(p, c); if (e < 0) return e; }
-    if (c->source) router__detach(c->router, c->source, c);
+    if (c->source) sfu__router_detach(c->router, c->source, c);
     c->source = p;
     c->source_gen = p ? p->gen : 0;
     c->need_restart = true;
@@ -306,7 +336,7 @@ bool rtc_sfu_router_poll_transmit(rtc_sfu_router *r, rtc_sfu_transmit *out)
         fanout *f = &r->fo[r->fo_head];
         while (f->p && f->cursor < f->p->ncons) {
             rtc_sfu_consumer *c = f->p->cons[f->cursor++];
-            if (sfu__consumer_forward(c, &f->pk, out, f->pk.arrival) == 1) return true;
+            if (sfu__consumer_forward(c, f->p, &f->pk, out, f->pk.arrival) == 1) return true;
         }
         rtc_buf_unref(f->pk.buf);
         r->fo_head = (r->fo_head + 1) % r->fo_cap;

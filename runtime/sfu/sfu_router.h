@@ -71,6 +71,7 @@ typedef struct rtc_sfu_consumer_config {
     rtc_time sr_interval;        /* 0 = 1 s */
     uint32_t rtx_rate;           /* retransmissions (answered or forwarded) per second; 0 = 400 */
     uint32_t rtx_burst;          /* 0 = 200 */
+    rtc_time layer_up_delay;     /* a higher layer must fit this long first (sfu_layers.h); 0 = 3 s */
     void *user;
 } rtc_sfu_consumer_config;
 
@@ -99,12 +100,17 @@ typedef enum {
     RTC_SFU_EV_KEYFRAME_REQUESTED = 1,   /* a PLI/FIR went upstream for producer */
     RTC_SFU_EV_CONSUMER_STARTED,         /* consumer forwarded its first packet (after a keyframe for video) */
     RTC_SFU_EV_PRODUCER_BYE,             /* the publisher sent RTCP BYE */
+    RTC_SFU_EV_LAYER_CHANGE,             /* consumer now forwards layer (spatial, temporal) (sfu_layers.h) */
+    RTC_SFU_EV_LAYER_STARTED,            /* producer (a layer) receives packets again, or for the first time */
+    RTC_SFU_EV_LAYER_STOPPED,            /* producer received nothing for RTC_SFU_LAYER_IDLE */
 } rtc_sfu_event_type;
 typedef struct rtc_sfu_event {
     rtc_sfu_event_type type;
     rtc_sfu_producer *producer;
     rtc_sfu_consumer *consumer;
     void *user;                          /* the producer's or consumer's config.user */
+    int spatial, temporal;               /* LAYER_CHANGE: the layer now forwarded */
+    int why;                             /* LAYER_CHANGE: rtc_sfu_layer_why */
 } rtc_sfu_event;
 
 typedef struct rtc_sfu_producer_stats {
@@ -119,6 +125,8 @@ typedef struct rtc_sfu_consumer_stats {
     uint64_t plis_received, firs_received, nack_seqs_received;
     uint64_t nack_answered, nack_forwarded, nack_unanswerable, nack_rate_limited;
     uint64_t dropped_paused, dropped_waiting_keyframe, dropped_late, dropped_padding;
+    uint64_t dropped_temporal;           /* VP8 frames' packets above the temporal layer forwarded */
+    uint64_t layer_switches;             /* spatial switches done (each at a keyframe of the new layer) */
     uint8_t fraction_lost;               /* from the subscriber's last report block */
     int64_t rtt;                         /* us, -1 unknown */
 } rtc_sfu_consumer_stats;
@@ -172,5 +180,7 @@ void rtc_sfu_consumer_get_stats(const rtc_sfu_consumer *c, rtc_sfu_consumer_stat
 int rtc_sfu_producer_audio_level(const rtc_sfu_producer *p, bool *voice, uint8_t *level, rtc_time *at);
 /* The publisher's last SR mapping: 0, or RTC_ENOTFOUND before the first SR. */
 int rtc_sfu_producer_sr(const rtc_sfu_producer *p, uint64_t *ntp, uint32_t *rtp_ts, rtc_time *at);
+
+#include "sfu/sfu_layers.h"
 
 #endif

@@ -3,6 +3,10 @@
 // in the 201. The publisher sends the fake camera (VP8) and a tone for `duration` s;
 // a subscriber retries on 503 as Retry-After says, then plays what it gets and reports
 // getStats() once framesDecoded and totalAudioEnergy have risen (or at `duration`).
+// With `simulcast` the publisher sends three VP8 layers (RIDs q, h, f: a quarter, half
+// and full size); with `watch` a subscriber samples its video for all of `duration`
+// and reports each change of the decoded frameWidth with the frames decoded so far
+// (ending early once `doneUrl` answers "done" and 20 more frames have decoded).
 'use strict';
 
 function gathered(pc) {
@@ -38,7 +42,13 @@ window.runPeer = async function (o) {
     if (o.role === 'publish') {
       const cam = await cameraTrack();
       const tone = toneTrack(440, 0.3);
-      const v = pc.addTransceiver(cam, { direction: 'sendonly' });
+      const init = { direction: 'sendonly' };
+      if (o.simulcast) {
+        init.sendEncodings = [{ rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150000 },
+                              { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 300000 },
+                              { rid: 'f', maxBitrate: 700000 }];
+      }
+      const v = pc.addTransceiver(cam, init);
       preferCodec(v, 'video/VP8');
       pc.addTransceiver(tone.track, { direction: 'sendonly' });
       Object.assign(out, await exchange(pc, o.url, o.token));
@@ -47,12 +57,18 @@ window.runPeer = async function (o) {
       out.framesEncoded = vs.outbound ? vs.outbound.framesEncoded : 0;
       out.nackCount = vs.outbound ? vs.outbound.nackCount : 0;
       out.ok = out.framesEncoded > 0;
+      if (o.simulcast) {
+        const stats = await pc.getStats();
+        out.layersSent = [];
+        stats.forEach(s => { if (s.type === 'outbound-rtp' && s.kind === 'video') out.layersSent.push([s.rid, s.frameWidth]); });
+      }
     } else {
       pc.addTransceiver('video', { direction: 'recvonly' });
       pc.addTransceiver('audio', { direction: 'recvonly' });
       pc.ontrack = (e) => playOut(e.track);
       Object.assign(out, await exchange(pc, o.url, o.token));
       const t0 = Date.now();
+      if (o.watch) out.widths = [];
       for (;;) {
         await new Promise(r => setTimeout(r, 250));
         const v = await rtpOf(pc, 'video'), a = await rtpOf(pc, 'audio');
@@ -60,6 +76,19 @@ window.runPeer = async function (o) {
         out.totalAudioEnergy = a.inbound ? a.inbound.totalAudioEnergy : 0;
         out.videoCodec = v.codec;
         out.width = v.inbound ? v.inbound.frameWidth : 0;
+        if (o.watch) {
+          const last = out.widths[out.widths.length - 1];
+          if (out.width && (!last || last[0] !== out.width)) out.widths.push([out.width, out.framesDecoded]);
+          if (last && last[0] === out.width) last[2] = out.framesDecoded;   // decoded by the end of this width
+          if (Date.now() - t0 > o.duration * 1000) break;
+          // Done once the server's walk is over and 20 more frames decoded after that.
+          if (o.doneUrl && out.doneAt === undefined) {
+            const r = await fetch(o.doneUrl).catch(() => null);
+            if (r && (await r.text()) === 'done') out.doneAt = out.framesDecoded;
+          }
+          if (out.doneAt !== undefined && out.framesDecoded >= out.doneAt + 20) break;
+          continue;
+        }
         if (out.framesDecoded >= o.frames && out.totalAudioEnergy > 0) break;
         if (Date.now() - t0 > o.duration * 1000) break;
       }

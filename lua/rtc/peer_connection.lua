@@ -1030,7 +1030,10 @@ function PC:get_stats()
         dtlsCipher = raw.tls_cipher ~= "" and raw.tls_cipher or nil,
         srtpCipher = raw.srtp_cipher ~= "" and raw.srtp_cipher or nil,
         selectedCandidatePairId = pair_id, localCertificateId = "CF_local",
-        remoteCertificateId = raw.remote_fingerprint ~= "" and "CF_remote" or nil }
+        remoteCertificateId = raw.remote_fingerprint ~= "" and "CF_remote" or nil,
+        -- non-standard: TURN over TCP, frames dropped because the server stopped reading
+        turnTcpBytesSent = raw.turn_tcp_bytes_sent, turnTcpDropped = raw.turn_tcp_dropped,
+        turnTcpQueued = raw.turn_tcp_queued }
   add { id = "CF_local", type = "certificate", fingerprint = raw.local_fingerprint, fingerprintAlgorithm = "sha-256" }
   if raw.remote_fingerprint ~= "" then
     add { id = "CF_remote", type = "certificate", fingerprint = raw.remote_fingerprint, fingerprintAlgorithm = "sha-256" }

@@ -3,6 +3,7 @@
 #include "core/rtc_log.h"
 #include "io/rtc_driver.h"
 #include "io/rtc_netif.h"
+#include "io/rtc_tcp_out.h"
 #include "io/rtc_udp.h"
 #include "ice/ice_router.h"
 #include "pc/pc_capture.h"
@@ -16,17 +17,17 @@
 #define RTC_PC_HOST_SOCKBUF (4 * 1024 * 1024)
 
 /* A TCP connection to a TURN server (RFC 6062-less TURN over TCP: the agent frames
- * STUN and ChannelData itself; we carry bytes). Output waits until it connects. */
+ * STUN and ChannelData itself; we carry bytes). Output waits until it connects, and
+ * a server that stops reading costs at most turn_tcp_max_queued bytes: past that whole
+ * frames drop (io/rtc_tcp_out.h), as datagrams would over UDP. */
 typedef struct host_tcp {
     rtc_pc_host *h;
     uv_tcp_t tcp;
     uv_connect_t conn;
     rtc_addr base, server;
-    bool connected, failed;
-    rtc_bufq pending;
+    bool failed;
+    rtc_tcp_out out;
 } host_tcp;
-
-typedef struct tcp_write { uv_write_t req; rtc_buf *buf; } tcp_write;
 
 typedef struct host_sock {
     rtc_pc_host *h;
@@ -77,6 +78,7 @@ struct rtc_pc_host {
     void *ud;
     rtc_pc_host_tap_cb tap_cb;
     void *tap_ud;
+    size_t turn_tcp_max_queued;
     char log_id[16];          /* "pc<n>": entered around every call into the machine */
 };
 
@@ -125,34 +127,34 @@ static host_sock *sock_for(rtc_pc_host *h, const rtc_transmit *tx)
  * time out (39.5 s over TCP), holding gathering open that long. */
 static void tcp_failed(host_tcp *t, int status)
 {
+    (void)status;
     if (t->failed) return;
     t->failed = true;
-    rtc_bufq_clear(&t->pending);
+    rtc_tcp_out_fail(&t->out);
     rtc_pc_host *h = t->h;
     if (h->closing) return;
     rtc_pc_turn_transport_failed(h->pc, &t->base, &t->server, RTC_EIO, rtc_driver_now(&h->drv));
     rtc_pc_host_kick_soon(h);
 }
 
-static void tcp_write_cb(uv_write_t *req, int status)
-{
-    tcp_write *w = (tcp_write *)req;
-    host_tcp *t = w->req.handle->data;
-    rtc_buf_unref(w->buf);
-    free(w);
-    if (status < 0 && status != UV_ECANCELED) tcp_failed(t, status);
-}
+static void tcp_out_error_cb(rtc_tcp_out *o, int status) { tcp_failed(o->ud, status); }
 
 static void tcp_send(host_tcp *t, rtc_buf *b)
 {
     if (t->failed) { rtc_buf_unref(b); return; }
-    if (!t->connected) { rtc_bufq_push(&t->pending, b); return; }
-    tcp_write *w = malloc(sizeof *w);
-    if (!w) { rtc_buf_unref(b); return; }
-    w->buf = b;
-    uv_buf_t ub = uv_buf_init((char *)b->data, (unsigned)b->len);
-    int r = uv_write(&w->req, (uv_stream_t *)&t->tcp, &ub, 1, tcp_write_cb);
-    if (r != 0) { rtc_buf_unref(b); free(w); tcp_failed(t, r); }
+    if (rtc_tcp_out_send(&t->out, b, true) == RTC_EIO) tcp_failed(t, UV_EIO);
+}
+
+void rtc_pc_host_get_stats(const rtc_pc_host *h, rtc_pc_host_stats *out)
+{
+    *out = (rtc_pc_host_stats){ 0 };
+    for (int i = 0; i < h->ntcps; i++) {
+        const rtc_tcp_out_stats *o = &h->tcps[i]->out.st;
+        out->turn_tcp_tx_bytes += o->tx_bytes;
+        out->turn_tcp_dropped += o->dropped;
+        out->turn_tcp_queued += o->queued;
+        if (o->queued_peak > out->turn_tcp_queued_peak) out->turn_tcp_queued_peak = o->queued_peak;
+    }
 }
 
 static void tcp_alloc_cb(uv_handle_t *hd, size_t suggested, uv_buf_t *buf)
@@ -187,10 +189,8 @@ static void tcp_connect_cb(uv_connect_t *c, int status)
         tcp_failed(t, status);
         return;
     }
-    t->connected = true;
     uv_read_start((uv_stream_t *)&t->tcp, tcp_alloc_cb, tcp_read_cb);
-    rtc_buf *b;
-    while ((b = rtc_bufq_pop(&t->pending))) tcp_send(t, b);
+    if (rtc_tcp_out_connected(&t->out) < 0) tcp_failed(t, UV_EIO);
 }
 
 /* One connection per (base, server): each is its own allocation on the server, and two
@@ -214,6 +214,7 @@ static void tcp_open(rtc_pc_host *h, const rtc_addr *base, const rtc_addr *serve
     uv_tcp_init(rtc_loop_uv(h->lp), &t->tcp);
     t->tcp.data = t;
     t->conn.data = t;
+    rtc_tcp_out_init(&t->out, (uv_stream_t *)&t->tcp, h->turn_tcp_max_queued, false, tcp_out_error_cb, t);
     uv_tcp_nodelay(&t->tcp, 1);
     /* From the interface this allocation stands for, not wherever the route points. */
     rtc_addr from = *base;
@@ -485,6 +486,7 @@ int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *c
     rtc_pc_host *h = calloc(1, sizeof *h);
     if (!h) return RTC_ENOMEM;
     h->lp = lp;
+    h->turn_tcp_max_queued = cfg->turn_tcp_max_queued;
     h->event_cb = event_cb;
     h->ud = ud;
     /* Unique in the process: log lines, stats and metrics name a connection by it. */
@@ -677,7 +679,7 @@ static void tcp_closed(uv_handle_t *hd)
 {
     host_tcp *t = hd->data;
     rtc_pc_host *h = t->h;
-    rtc_bufq_clear(&t->pending);
+    rtc_tcp_out_fail(&t->out);
     free(t);
     maybe_done(h);
 }

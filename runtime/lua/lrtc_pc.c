@@ -662,6 +662,11 @@ static int pc_raw_stats(lua_State *L)
     set_int(L, "srtp_errors", (lua_Integer)ms.srtp_errors);
     set_int(L, "rtp_unroutable", (lua_Integer)ms.unroutable);
     set_int(L, "twcc_feedback_sent", (lua_Integer)ms.twcc_feedback_sent);
+    rtc_pc_host_stats hs;
+    rtc_pc_host_get_stats(p->h, &hs);
+    set_int(L, "turn_tcp_bytes_sent", (lua_Integer)hs.turn_tcp_tx_bytes);
+    set_int(L, "turn_tcp_dropped", (lua_Integer)hs.turn_tcp_dropped);
+    set_int(L, "turn_tcp_queued", (lua_Integer)hs.turn_tcp_queued);
     return 1;
 }
 

@@ -50,6 +50,11 @@ void ice__set_state(rtc_ice_agent *a, rtc_ice_state s)
     if (s == RTC_ICE_DISCONNECTED) a->state_before_disc = a->state;
     rtc_debug("ice", "state %s -> %s", rtc_ice_state_name(a->state), rtc_ice_state_name(s));
     a->state = s;
+    if (s == RTC_ICE_FAILED) {
+        /* consent is gone: its requests (each waits out failed_after) wait for nothing */
+        for (int i = a->ntxn - 1; i >= 0; i--)
+            if (a->txns[i]->kind == TXN_CONSENT) ice__txn_del(a, a->txns[i]);
+    }
     ice__emit(a, &(rtc_ice_event){ .type = RTC_ICE_EV_STATE, .u.state = s });
 }
 
@@ -728,6 +733,7 @@ int rtc_ice_agent_handle_timeout(rtc_ice_agent *a, rtc_time now)
         int r = rtc_stun_txn_poll(&t->t, a->now);
         if (r == RTC_STUN_TXN_SEND) {
             ice__send(a, &t->base, t->turn, &t->remote, t->msg, t->len);
+            if (t->kind == TXN_CONSENT) a->stats.consent_sent++;
         } else if (r == RTC_STUN_TXN_TIMEOUT) {
             a->txns[i] = a->txns[--a->ntxn];   /* out of the table before the handler runs */
             if (t->kind == TXN_GATHER) {

@@ -89,6 +89,7 @@ typedef struct rtc_ice_event {
 
 typedef struct rtc_ice_stats {
     uint64_t checks_sent, checks_received, responses_received, dropped, role_conflicts;
+    uint64_t consent_sent;        /* consent requests (RFC 7675) sent, every datagram counted */
     uint32_t pairs, local_candidates, remote_candidates;
 } rtc_ice_stats;
 

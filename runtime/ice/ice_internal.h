@@ -125,6 +125,7 @@ struct rtc_ice_agent {
     bool nominating;
     ice_selected sel;
     rtc_time consent_ok_at, next_consent_at;
+    rtc_time peer_heard_at;         /* last authenticated check from the selected remote */
 
     rtc_transmit *out;
     int out_head, out_n, out_cap;

@@ -4,42 +4,52 @@
 #include "ice_internal.h"
 #include "core/rtc_errors.h"
 #include "core/rtc_log.h"
+#include "core/rtc_ring.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- queues -------------------------------------------------------------------------- */
 
+static bool big_event(rtc_ice_ev_type t)
+{
+    return t == RTC_ICE_EV_LOCAL_CANDIDATE || t == RTC_ICE_EV_PEER_REFLEXIVE || t == RTC_ICE_EV_TURN_FAILED;
+}
+
 void ice__emit(rtc_ice_agent *a, const rtc_ice_event *e)
 {
-    if (a->ev_n == a->ev_cap) {
-        int ncap = a->ev_cap ? a->ev_cap * 2 : 16;
-        rtc_ice_event *nv = ncap <= ICE_MAX_EVENTS ? malloc((size_t)ncap * sizeof *nv) : NULL;
-        if (!nv) {                         /* bounded: a caller that never drains loses events */
-            if (e->type == RTC_ICE_EV_DATA) rtc_buf_unref(e->u.data.buf);
-            a->stats.dropped++;
-            return;
+    ice_qev q = { .type = e->type };
+    switch (e->type) {
+    case RTC_ICE_EV_STATE: q.u.state = e->u.state; break;
+    case RTC_ICE_EV_SELECTED_PAIR: q.u.pair = e->u.pair; break;
+    case RTC_ICE_EV_ROLE: q.u.controlling = e->u.controlling; break;
+    case RTC_ICE_EV_DATA: q.u.data.from = e->u.data.from; q.u.data.buf = e->u.data.buf; break;
+    default:
+        if (big_event(e->type)) {
+            q.u.big = malloc(sizeof *q.u.big);
+            if (!q.u.big) { a->stats.dropped++; return; }
+            *q.u.big = *e;
         }
-        for (int i = 0; i < a->ev_n; i++) nv[i] = a->ev[(a->ev_head + i) % a->ev_cap];
-        free(a->ev);
-        a->ev = nv;
-        a->ev_head = 0;
-        a->ev_cap = ncap;
+        break;
     }
-    a->ev[(a->ev_head + a->ev_n++) % a->ev_cap] = *e;
+    if (a->ev_n == a->ev_cap &&
+        !rtc_ring_grow((void **)&a->ev, a->ev_inline, &a->ev_head, a->ev_n, &a->ev_cap, ICE_MAX_EVENTS, sizeof *a->ev)) {
+        /* bounded: a caller that never drains loses events */
+        if (e->type == RTC_ICE_EV_DATA) rtc_buf_unref(e->u.data.buf);
+        if (big_event(e->type)) free(q.u.big);
+        a->stats.dropped++;
+        return;
+    }
+    a->ev[(a->ev_head + a->ev_n++) % a->ev_cap] = q;
 }
 
 static void push_transmit(rtc_ice_agent *a, const rtc_transmit *t)
 {
-    if (a->out_n == a->out_cap) {
-        int ncap = a->out_cap ? a->out_cap * 2 : 16;
-        rtc_transmit *nv = ncap <= ICE_MAX_OUT ? malloc((size_t)ncap * sizeof *nv) : NULL;
-        if (!nv) { rtc_buf_unref(t->buf); a->stats.dropped++; return; }
-        for (int i = 0; i < a->out_n; i++) nv[i] = a->out[(a->out_head + i) % a->out_cap];
-        free(a->out);
-        a->out = nv;
-        a->out_head = 0;
-        a->out_cap = ncap;
+    if (a->out_n == a->out_cap &&
+        !rtc_ring_grow((void **)&a->out, a->out_inline, &a->out_head, a->out_n, &a->out_cap, ICE_MAX_OUT, sizeof *a->out)) {
+        rtc_buf_unref(t->buf);
+        a->stats.dropped++;
+        return;
     }
     a->out[(a->out_head + a->out_n++) % a->out_cap] = *t;
 }
@@ -164,6 +174,10 @@ int rtc_ice_agent_new(rtc_ice_agent **out, const rtc_ice_config *cfg, rtc_time n
     a->next_check_at = a->first_valid_at = RTC_TIME_NEVER;
     a->consent_ok_at = a->next_consent_at = RTC_TIME_NEVER;
     a->sel.pair = -1;
+    a->out = a->out_inline;
+    a->out_cap = ICE_INLINE_OUT;
+    a->ev = a->ev_inline;
+    a->ev_cap = ICE_INLINE_EVENTS;
     *out = a;
     return 0;
 }
@@ -174,14 +188,15 @@ void rtc_ice_agent_free(rtc_ice_agent *a)
     for (int i = 0; i < a->nturn; i++) rtc_turn_client_free(a->turns[i].tc);
     for (int i = 0; i < a->out_n; i++) rtc_buf_unref(a->out[(a->out_head + i) % a->out_cap].buf);
     for (int i = 0; i < a->ev_n; i++) {
-        rtc_ice_event *e = &a->ev[(a->ev_head + i) % a->ev_cap];
+        ice_qev *e = &a->ev[(a->ev_head + i) % a->ev_cap];
         if (e->type == RTC_ICE_EV_DATA) rtc_buf_unref(e->u.data.buf);
+        if (big_event(e->type)) free(e->u.big);
     }
     for (int i = 0; i < a->ntxn; i++) free(a->txns[i]);
     for (int i = 0; i < a->nremote; i++) free(a->remotes[i].hostname);
     free(a->txns);
-    free(a->out);
-    free(a->ev);
+    if (a->out != a->out_inline) free(a->out);
+    if (a->ev != a->ev_inline) free(a->ev);
     free(a->remotes);
     free(a->locals);
     free(a->pairs);
@@ -718,12 +733,8 @@ static bool gathering_pending(const rtc_ice_agent *a)
 int rtc_ice_agent_handle_timeout(rtc_ice_agent *a, rtc_time now)
 {
     clamp(a, now);
-    if (!a->out_n && a->out) {
-        /* Drained: between checks an agent keeps no transmit ring. */
-        free(a->out);
-        a->out = NULL;
-        a->out_cap = a->out_head = 0;
-    }
+    if (!a->out_n && a->out != a->out_inline)       /* drained after a burst */
+        rtc_ring_shrink((void **)&a->out, a->out_inline, &a->out_head, &a->out_cap, ICE_INLINE_OUT);
     for (int i = 0; i < a->nturn; i++) {
         rtc_turn_client_handle_timeout(a->turns[i].tc, a->now);
         drain_turn(a, i);
@@ -790,14 +801,23 @@ bool rtc_ice_agent_poll_transmit(rtc_ice_agent *a, rtc_transmit *out)
 bool rtc_ice_agent_poll_event(rtc_ice_agent *a, rtc_ice_event *out)
 {
     if (!a->ev_n) return false;
-    *out = a->ev[a->ev_head];
-    a->ev_head = (a->ev_head + 1) % a->ev_cap;
-    if (--a->ev_n == 0) {
-        /* Events come in bursts (gathering, connect); an idle agent keeps no ring. */
-        free(a->ev);
-        a->ev = NULL;
-        a->ev_cap = a->ev_head = 0;
+    ice_qev *q = &a->ev[a->ev_head];
+    if (big_event(q->type)) {
+        *out = *q->u.big;
+        free(q->u.big);
+    } else {
+        out->type = q->type;
+        switch (q->type) {
+        case RTC_ICE_EV_STATE: out->u.state = q->u.state; break;
+        case RTC_ICE_EV_SELECTED_PAIR: out->u.pair = q->u.pair; break;
+        case RTC_ICE_EV_ROLE: out->u.controlling = q->u.controlling; break;
+        case RTC_ICE_EV_DATA: out->u.data.from = q->u.data.from; out->u.data.buf = q->u.data.buf; break;
+        default: break;
+        }
     }
+    a->ev_head = (a->ev_head + 1) % a->ev_cap;
+    if (--a->ev_n == 0 && a->ev != a->ev_inline)    /* events come in bursts (gathering, connect) */
+        rtc_ring_shrink((void **)&a->ev, a->ev_inline, &a->ev_head, &a->ev_cap, ICE_INLINE_EVENTS);
     return true;
 }
 

@@ -5,6 +5,7 @@
  * end-of-candidates. */
 #include "rtc_test.h"
 #include "vnet.h"
+#include "test_heap.h"
 #include "core/rtc_errors.h"
 #include "ice/ice_agent.h"
 #include "stun/stun.h"
@@ -41,6 +42,9 @@ typedef struct world {
     rtc_addr srv_addr;
     struct { uint32_t id; rtc_addr addr; } relay[MAXR];
     int nrelay;
+    struct peer *measure;          /* heap growth of each packet from the TURN server into it */
+    size_t max_growth;
+    int measured;
 } world;
 
 static rtc_rng rng;
@@ -160,6 +164,13 @@ static void deliver(world *w, const vnet_packet *pk)
             if (pk->len == 8 && memcmp(pk->data, "app-data", 8) == 0) {
                 p->data_rx++;
                 p->last_data_rx = w->now;
+            } else if (w->measure == p && rtc_addr_eq(&pk->from, &w->srv_addr)) {
+                /* what the agent holds for one datagram until it is drained */
+                size_t before = heap_in_use();
+                rtc_ice_agent_handle_packet(p->a, &pk->to, &pk->from, pk->data, pk->len, RTC_PROTO_UDP, w->now);
+                size_t after = heap_in_use();
+                if (after > before && after - before > w->max_growth) w->max_growth = after - before;
+                w->measured++;
             } else {
                 rtc_ice_agent_handle_packet(p->a, &pk->to, &pk->from, pk->data, pk->len, RTC_PROTO_UDP, w->now);
             }
@@ -531,10 +542,60 @@ static void test_controlled_checks_back_on_valid_pair(void)
     world_free(&w);
 }
 
+/* A datagram relayed through our TURN client costs its own buffer and nothing else:
+ * no event or transmit ring is allocated for it (the event ring, 16 events of 920
+ * bytes, used to be allocated for each relayed datagram and freed when drained). */
+static void test_relayed_datagram_memory(void)
+{
+    world w = { .net = vnet_new(8) };
+    vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(10) });
+    start_server(&w);
+    peer *x = calloc(1, sizeof *x);
+    rtc_ice_config cfg = { .controlling = true, .tie_breaker = 100, .rng = &rng, .relay_only = true,
+                           .local_ufrag = RTC_STR("xufr"), .local_pwd = RTC_STR(PWD) };
+    ASSERT_EQ(rtc_ice_agent_new(&x->a, &cfg, w.now), 0);
+    x->trickle = x->send_eoc = true;
+    w.p[w.np++] = x;
+    peer *y = mk_peer(&w, false, false, 50, "yufr");
+    x->other = y;
+    y->other = x;
+    set_creds(&w, x, "yufr");
+    set_creds(&w, y, "xufr");
+    const rtc_addr *xb = add_base(&w, x, "192.0.2.1:1000");
+    add_base(&w, y, "192.0.2.2:2000");
+    add_turn(&w, x, xb);
+    run(&w, RTC_SEC(3));
+    ASSERT_EQ(x->selected, 1);
+    ASSERT(x->state == RTC_ICE_CONNECTED || x->state == RTC_ICE_COMPLETED);
+    rtc_ice_pair_info pi;
+    ASSERT_OK(rtc_ice_agent_selected_pair(x->a, &pi));
+    ASSERT(pi.relayed);
+    pump_data(&w, x, y, RTC_SEC(1));                  /* warm up: permissions, channel */
+    w.measure = x;
+    size_t out_max = 0;
+    for (int i = 0; i < 200; i++) {
+        size_t before = heap_in_use();
+        ASSERT_OK(rtc_ice_agent_send(x->a, (const uint8_t *)"app-data", 8, w.now));
+        size_t after = heap_in_use();
+        if (after > before && after - before > out_max) out_max = after - before;
+        drain(&w, x);
+        ASSERT_OK(rtc_ice_agent_send(y->a, (const uint8_t *)"app-data", 8, w.now));
+        drain(&w, y);
+        run(&w, w.now + RTC_MS(20));
+    }
+    fprintf(stderr, "relayed datagram: %zu bytes held in, %zu out (%d measured)\n", w.max_growth, out_max, w.measured);
+    ASSERT_GE(w.measured, 150);
+    ASSERT_LE(w.max_growth, 1024);                    /* the data's buffer */
+    ASSERT_LE(out_max, 1024);                         /* the ChannelData's buffer */
+    ASSERT_GE(x->data_rx + y->data_rx, 150);
+    world_free(&w);
+}
+
 int main(void)
 {
     rtc_rng_init_seed(&rng, 1);
     RUN(test_two_interfaces_one_turn_server);
+    RUN(test_relayed_datagram_memory);
     RUN(test_stun_and_turn_on_one_port);
     RUN(test_accepts_turn_traffic_by_socket);
     RUN(test_second_restart_keeps_consent);

@@ -185,7 +185,11 @@ int rtc_ice_agent_new(rtc_ice_agent **out, const rtc_ice_config *cfg, rtc_time n
 void rtc_ice_agent_free(rtc_ice_agent *a)
 {
     if (!a) return;
-    for (int i = 0; i < a->nturn; i++) rtc_turn_client_free(a->turns[i].tc);
+    for (int i = 0; i < a->nturn; i++) {
+        rtc_turn_client_free(a->turns[i].tc);
+        free(a->turns[i].user);
+        free(a->turns[i].pass);
+    }
     for (int i = 0; i < a->out_n; i++) rtc_buf_unref(a->out[(a->out_head + i) % a->out_cap].buf);
     for (int i = 0; i < a->ev_n; i++) {
         ice_qev *e = &a->ev[(a->ev_head + i) % a->ev_cap];
@@ -347,37 +351,87 @@ static void send_gather(rtc_ice_agent *a, int g)
     rtc_stun_txn_start(&t->t, &(rtc_stun_rto_cfg){ .rto = RTC_MS(500), .rc = 5, .rm = 4 }, a->now);
 }
 
-int rtc_ice_agent_add_stun_server(rtc_ice_agent *a, const rtc_addr *base, const rtc_addr *server, rtc_time now)
+static bool servers_ok(const rtc_addr *base, const rtc_addr *servers, int n)
+{
+    if (!base || !servers || n < 1 || n > RTC_ICE_MAX_ALT) return false;
+    for (int i = 0; i < n; i++)
+        if (!rtc_addr_family(&servers[i]) || (i > 0 && rtc_addr_family(&servers[i]) != rtc_addr_family(&servers[0])))
+            return false;
+    return true;
+}
+
+int rtc_ice_agent_add_stun_servers(rtc_ice_agent *a, const rtc_addr *base, const rtc_addr *servers, int n,
+                                   rtc_time now)
 {
     clamp(a, now);
-    if (!base || !server || !rtc_addr_family(server)) return RTC_EINVAL;
+    if (!servers_ok(base, servers, n)) return RTC_EINVAL;
     if (a->ngather == ICE_MAX_GATHER) return RTC_EQUOTA;
     int g = a->ngather++;
-    a->gathers[g] = (ice_gather){ *base, *server, false };
+    a->gathers[g] = (ice_gather){ .base = *base, .server = servers[0], .nalt = (uint8_t)(n - 1) };
+    for (int i = 1; i < n; i++) a->gathers[g].alt[i - 1] = servers[i];
     send_gather(a, g);
+    return 0;
+}
+
+int rtc_ice_agent_add_stun_server(rtc_ice_agent *a, const rtc_addr *base, const rtc_addr *server, rtc_time now)
+{
+    return rtc_ice_agent_add_stun_servers(a, base, server, 1, now);
+}
+
+static int turn_client_for(rtc_ice_agent *a, const ice_turn *t, const rtc_addr *server, rtc_turn_client **out)
+{
+    rtc_turn_config tc = {
+        .server = *server, .local = t->base, .transport = t->transport, .username = rtc_str_c(t->user),
+        .password = rtc_str_c(t->pass), .rng = a->cfg.rng, .pool = a->cfg.pool, .family = rtc_addr_family(server),
+    };
+    return rtc_turn_client_new(out, &tc, a->now);
+}
+
+int rtc_ice_agent_add_turn_servers(rtc_ice_agent *a, const rtc_addr *base, const rtc_addr *servers, int n,
+                                   int transport, rtc_str user, rtc_str pass, rtc_time now)
+{
+    clamp(a, now);
+    if (!servers_ok(base, servers, n)) return RTC_EINVAL;
+    if (a->nturn == ICE_MAX_TURN) return RTC_EQUOTA;
+    ice_turn *t = &a->turns[a->nturn];
+    *t = (ice_turn){ .base = *base, .server = servers[0], .transport = transport, .nalt = (uint8_t)(n - 1) };
+    for (int i = 1; i < n; i++) t->alt[i - 1] = servers[i];
+    t->user = strndup(user.p ? user.p : "", user.len);
+    t->pass = strndup(pass.p ? pass.p : "", pass.len);
+    int r = t->user && t->pass ? turn_client_for(a, t, &t->server, &t->tc) : RTC_ENOMEM;
+    if (r < 0) {
+        free(t->user);
+        free(t->pass);
+        *t = (ice_turn){ 0 };
+        return r;
+    }
+    a->nturn++;
+    drain_turn_out(a, a->nturn - 1);
     return 0;
 }
 
 int rtc_ice_agent_add_turn_server(rtc_ice_agent *a, const rtc_addr *base, const rtc_addr *server,
                                   int transport, rtc_str user, rtc_str pass, rtc_time now)
 {
-    clamp(a, now);
-    if (!base || !server || !rtc_addr_family(server)) return RTC_EINVAL;
-    if (a->nturn == ICE_MAX_TURN) return RTC_EQUOTA;
-    rtc_turn_config tc = {
-        .server = *server, .local = *base, .transport = transport, .username = user, .password = pass,
-        .rng = a->cfg.rng, .pool = a->cfg.pool, .family = rtc_addr_family(server),
-    };
-    ice_turn *t = &a->turns[a->nturn];
-    int r = rtc_turn_client_new(&t->tc, &tc, a->now);
-    if (r < 0) return r;
-    t->base = *base;
-    t->server = *server;
-    t->transport = transport;
-    t->done = false;
-    a->nturn++;
-    drain_turn_out(a, a->nturn - 1);
-    return 0;
+    return rtc_ice_agent_add_turn_servers(a, base, server, 1, transport, user, pass, now);
+}
+
+/* The allocation failed without an answer from the server (no response, or the
+ * connection to it failed): on to the next address of its name, if any. */
+static bool turn_next_address(rtc_ice_agent *a, int i, const rtc_turn_event *e)
+{
+    ice_turn *t = &a->turns[i];
+    if ((e->error != RTC_ETIMEDOUT && e->error != RTC_EIO) || t->next_alt >= t->nalt) return false;
+    rtc_turn_client *nc;
+    const rtc_addr *next = &t->alt[t->next_alt++];
+    if (turn_client_for(a, t, next, &nc) < 0) return false;
+    char was[RTC_ADDR_STRLEN], now_s[RTC_ADDR_STRLEN];
+    rtc_info("ice", "TURN server %s: %s; trying %s", rtc_addr_str(&t->server, was, sizeof was), e->reason,
+             rtc_addr_str(next, now_s, sizeof now_s));
+    rtc_turn_client_free(t->tc);
+    t->tc = nc;
+    t->server = *next;
+    return true;
 }
 
 static void on_relay_stun(rtc_ice_agent *a, int ti, const rtc_addr *peer, const uint8_t *p, size_t len);
@@ -402,6 +456,7 @@ static void drain_turn(rtc_ice_agent *a, int i)
             break;
         }
         case RTC_TURN_EV_FAILED: {
+            if (turn_next_address(a, i, &e)) break;     /* a new client: its output below */
             a->turns[i].done = true;
             rtc_ice_event ev = { .type = RTC_ICE_EV_TURN_FAILED };
             ev.u.turn.server = a->turns[i].server;
@@ -748,7 +803,15 @@ int rtc_ice_agent_handle_timeout(rtc_ice_agent *a, rtc_time now)
         } else if (r == RTC_STUN_TXN_TIMEOUT) {
             a->txns[i] = a->txns[--a->ntxn];   /* out of the table before the handler runs */
             if (t->kind == TXN_GATHER) {
-                if (t->gather >= 0 && t->gather < a->ngather) a->gathers[t->gather].done = true;
+                if (t->gather >= 0 && t->gather < a->ngather) {
+                    ice_gather *g = &a->gathers[t->gather];
+                    if (g->next_alt < g->nalt) {          /* no answer: the name's next address */
+                        g->server = g->alt[g->next_alt++];
+                        send_gather(a, t->gather);
+                    } else {
+                        g->done = true;
+                    }
+                }
             } else {
                 ice__on_txn_timeout(a, t);
             }

@@ -82,12 +82,22 @@ typedef struct ice_txn {
     size_t len;
 } ice_txn;
 
-typedef struct ice_gather { rtc_addr base, server; bool done; } ice_gather;
+/* A server name may resolve to several addresses: `server` is the one in use, alt[]
+ * the ones still to try in order when it does not answer (RTC_ICE_MAX_ALT in all). */
+typedef struct ice_gather {
+    rtc_addr base, server;
+    bool done;
+    rtc_addr alt[RTC_ICE_MAX_ALT - 1];
+    uint8_t nalt, next_alt;
+} ice_gather;
 typedef struct ice_turn {
     rtc_turn_client *tc;
     rtc_addr base, server;
     int transport;
     bool done;
+    rtc_addr alt[RTC_ICE_MAX_ALT - 1];
+    uint8_t nalt, next_alt;
+    char *user, *pass;              /* kept for a client to the next address */
 } ice_turn;
 
 typedef struct ice_selected {

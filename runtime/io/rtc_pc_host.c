@@ -5,6 +5,7 @@
 #include "io/rtc_netif.h"
 #include "io/rtc_tcp_out.h"
 #include "io/rtc_udp.h"
+#include "ice/ice_agent.h"
 #include "ice/ice_router.h"
 #include "pc/pc_capture.h"
 #include "pc/pc_tap.h"
@@ -65,7 +66,7 @@ struct rtc_pc_host {
     rtc_pc_event ev;
     host_sock *socks;         /* capsocks slots, sized once: on_recv holds pointers into it */
     int nsocks, capsocks;
-    host_tcp *tcps[RTC_PC_HOST_MAX_SERVERS];
+    host_tcp *tcps[2 * RTC_PC_HOST_MAX_SERVERS];   /* the servers', and further addresses of their names */
     int ntcps;
     rtc_udp_mux *mux;
     rtc_addr mux_senders[MUX_HOST_MAX_SENDERS];  /* what this host taught the router */
@@ -205,7 +206,7 @@ static host_tcp *tcp_for(rtc_pc_host *h, const rtc_addr *base, const rtc_addr *s
 
 static void tcp_open(rtc_pc_host *h, const rtc_addr *base, const rtc_addr *server)
 {
-    if (h->ntcps == RTC_PC_HOST_MAX_SERVERS || tcp_for(h, base, server)) return;
+    if (h->ntcps == 2 * RTC_PC_HOST_MAX_SERVERS || tcp_for(h, base, server)) return;
     host_tcp *t = calloc(1, sizeof *t);
     if (!t) return;
     t->h = h;
@@ -225,11 +226,39 @@ static void tcp_open(rtc_pc_host *h, const rtc_addr *base, const rtc_addr *serve
     if (r != 0) tcp_failed(t, r);     /* after the server is added: see rtc_pc_turn_transport_failed */
 }
 
+/* A server's addresses of one family, in the resolver's order (at most RTC_ICE_MAX_ALT). */
+static int server_addrs_of_family(const rtc_pc_host_server *sv, int family, rtc_addr *out)
+{
+    int n = 0;
+    if (rtc_addr_family(&sv->addr) == family) out[n++] = sv->addr;
+    for (int i = 0; i < sv->nmore && n < RTC_ICE_MAX_ALT; i++)
+        if (rtc_addr_family(&sv->more[i]) == family) out[n++] = sv->more[i];
+    return n;
+}
+
+/* The server from `base`: every address of base's family (the first one alone when
+ * there is none: the mux's socket reaches any), tried in order by the agent. Over
+ * TCP the first connection opens now, the next ones when the agent sends to them. */
+static void add_server_from(rtc_pc_host *h, const rtc_pc_host_server *sv, const rtc_addr *base, rtc_time now)
+{
+    rtc_addr list[RTC_ICE_MAX_ALT];
+    int n = server_addrs_of_family(sv, rtc_addr_family(base), list);
+    if (n == 0) { list[0] = sv->addr; n = 1; }
+    if (sv->turn) rtc_pc_add_turn_servers(h->pc, base, list, n, sv->transport, sv->user, sv->pass, now);
+    else rtc_pc_add_stun_servers(h->pc, base, list, n, now);
+    if (sv->turn && sv->transport == RTC_TURN_TCP) tcp_open(h, base, &list[0]);
+}
+
 static void on_transmit(rtc_driver *d, rtc_transmit *tx)
 {
     rtc_pc_host *h = d->data;
     if (tx->proto == RTC_PROTO_TCP_RAW || tx->proto == RTC_PROTO_TCP) {
         host_tcp *t = tcp_for(h, &tx->local, &tx->remote);
+        /* the agent moved on to another address of the server's name: connect there */
+        if (!t && !h->closing && rtc_addr_family(&tx->local)) {
+            tcp_open(h, &tx->local, &tx->remote);
+            t = tcp_for(h, &tx->local, &tx->remote);
+        }
         if (t) { tcp_send(t, tx->buf); return; }
     }
     host_sock *s = tx->proto == RTC_PROTO_UDP ? sock_for(h, tx) : NULL;
@@ -588,33 +617,27 @@ static int host_create(rtc_pc_host *h, rtc_loop *lp, const rtc_pc_host_config *c
     bool used_turn_sock[RTC_PC_HOST_MAX_BIND] = { false };
     for (int i = 0; i < cfg->nservers; i++) {
         const rtc_pc_host_server *sv = &cfg->servers[i];
-        /* Reach a server from sockets of its kind (loopback or not); a loopback server with
-         * no loopback socket is reached from the others (the kernel routes it locally). */
-        bool want_lo = rtc_addr_is_loopback(&sv->addr), any_kind = true;
-        for (int k = 0; k < h->nsocks; k++)
-            if (rtc_addr_family(&h->socks[k].local) == rtc_addr_family(&sv->addr) &&
-                rtc_addr_is_loopback(&h->socks[k].local) == want_lo) any_kind = false;
         if (cfg->mux) {
             /* UDP TURN from this connection's socket for it; STUN and TCP from the port. */
             const rtc_addr *base = &h->socks[0].local;
             for (int k = 1; k < h->nsocks && sv->turn && sv->transport == RTC_TURN_UDP; k++)
                 if (h->socks[k].turn_only && !used_turn_sock[k]) { base = &h->socks[k].local; used_turn_sock[k] = true; break; }
             if (sv->turn && sv->transport == RTC_TURN_UDP && base == &h->socks[0].local) continue;
-            if (sv->turn)
-                rtc_pc_add_turn_server(h->pc, base, &sv->addr, sv->transport, sv->user, sv->pass, now);
-            if (sv->turn && sv->transport == RTC_TURN_TCP) tcp_open(h, base, &sv->addr);
-            if (!sv->turn)
-                rtc_pc_add_stun_server(h->pc, base, &sv->addr, now);
+            add_server_from(h, sv, base, now);
             continue;
         }
+        /* Reach a server from sockets of its kind (loopback or not); a loopback server with
+         * no loopback socket is reached from the others (the kernel routes it locally). */
         for (int k = 0; k < h->nsocks; k++) {
-            if (rtc_addr_family(&h->socks[k].local) != rtc_addr_family(&sv->addr)) continue;
+            rtc_addr list[RTC_ICE_MAX_ALT];
+            int n = server_addrs_of_family(sv, rtc_addr_family(&h->socks[k].local), list);
+            if (n == 0) continue;
+            bool want_lo = rtc_addr_is_loopback(&list[0]), any_kind = true;
+            for (int j = 0; j < h->nsocks; j++)
+                if (rtc_addr_family(&h->socks[j].local) == rtc_addr_family(&list[0]) &&
+                    rtc_addr_is_loopback(&h->socks[j].local) == want_lo) any_kind = false;
             if (!any_kind && want_lo != rtc_addr_is_loopback(&h->socks[k].local)) continue;
-            if (sv->turn)
-                rtc_pc_add_turn_server(h->pc, &h->socks[k].local, &sv->addr, sv->transport, sv->user, sv->pass, now);
-            if (sv->turn && sv->transport == RTC_TURN_TCP) tcp_open(h, &h->socks[k].local, &sv->addr);
-            if (!sv->turn)
-                rtc_pc_add_stun_server(h->pc, &h->socks[k].local, &sv->addr, now);
+            add_server_from(h, sv, &h->socks[k].local, now);
         }
     }
     return 0;

@@ -16,8 +16,13 @@
 
 typedef struct rtc_pc_host rtc_pc_host;
 
+#define RTC_PC_HOST_MAX_MORE 7
 typedef struct rtc_pc_host_server {
-    rtc_addr addr;            /* resolved server address */
+    rtc_addr addr;            /* resolved server address (the resolver's first) */
+    rtc_addr more[RTC_PC_HOST_MAX_MORE];   /* the name's further addresses, in the resolver's
+                                 order: per local socket, those of its family are tried
+                                 in order when one does not answer (ice/ice_agent.h) */
+    int nmore;
     bool turn;
     int transport;            /* RTC_TURN_UDP / RTC_TURN_TCP (TURN only) */
     char user[256], pass[256];

@@ -551,7 +551,11 @@ local function dispatch(pc, name, a, b, c, d, e, f)
     -- a = server IP, b = port, c = STUN error code (0: no answer, W3C's 701), d = reason
     local url
     for _, sv in ipairs(pc._servers or {}) do
-      if sv.host == a and sv.port == b then url = sv.url; break end
+      if sv.port == b then
+        if sv.host == a then url = sv.url end
+        for _, h in ipairs(sv.more_hosts or {}) do if h == a then url = sv.url end end
+        if url then break end
+      end
     end
     emit(pc, "icecandidateerror", { address = a, port = b, url = url, error_code = c ~= 0 and c or 701,
                                     error_text = d })
@@ -1030,7 +1034,10 @@ function PC:get_stats()
         dtlsCipher = raw.tls_cipher ~= "" and raw.tls_cipher or nil,
         srtpCipher = raw.srtp_cipher ~= "" and raw.srtp_cipher or nil,
         selectedCandidatePairId = pair_id, localCertificateId = "CF_local",
-        remoteCertificateId = raw.remote_fingerprint ~= "" and "CF_remote" or nil }
+        remoteCertificateId = raw.remote_fingerprint ~= "" and "CF_remote" or nil,
+        -- non-standard: TURN over TCP, frames dropped because the server stopped reading
+        turnTcpBytesSent = raw.turn_tcp_bytes_sent, turnTcpDropped = raw.turn_tcp_dropped,
+        turnTcpQueued = raw.turn_tcp_queued }
   add { id = "CF_local", type = "certificate", fingerprint = raw.local_fingerprint, fingerprintAlgorithm = "sha-256" }
   if raw.remote_fingerprint ~= "" then
     add { id = "CF_remote", type = "certificate", fingerprint = raw.remote_fingerprint, fingerprintAlgorithm = "sha-256" }
@@ -1150,7 +1157,9 @@ local function build_config(rtc, cfg)
       if u.turn and (type(s.username) ~= "string" or type(s.credential) ~= "string") then
         return nil, "InvalidAccessError: TURN server " .. url .. " needs username and credential", "InvalidAccessError"
       end
-      c.servers[#c.servers + 1] = { turn = u.turn, host = addrs[1], port = u.port, transport = u.transport,
+      -- every address of the name: per local socket, those of its family are tried in order
+      c.servers[#c.servers + 1] = { turn = u.turn, host = addrs[1], more_hosts = { table.unpack(addrs, 2) },
+                                    port = u.port, transport = u.transport,
                                     username = s.username, credential = s.credential, url = url }
     end
   end

@@ -4,42 +4,52 @@
 #include "ice_internal.h"
 #include "core/rtc_errors.h"
 #include "core/rtc_log.h"
+#include "core/rtc_ring.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- queues -------------------------------------------------------------------------- */
 
+static bool big_event(rtc_ice_ev_type t)
+{
+    return t == RTC_ICE_EV_LOCAL_CANDIDATE || t == RTC_ICE_EV_PEER_REFLEXIVE || t == RTC_ICE_EV_TURN_FAILED;
+}
+
 void ice__emit(rtc_ice_agent *a, const rtc_ice_event *e)
 {
-    if (a->ev_n == a->ev_cap) {
-        int ncap = a->ev_cap ? a->ev_cap * 2 : 16;
-        rtc_ice_event *nv = ncap <= ICE_MAX_EVENTS ? malloc((size_t)ncap * sizeof *nv) : NULL;
-        if (!nv) {                         /* bounded: a caller that never drains loses events */
-            if (e->type == RTC_ICE_EV_DATA) rtc_buf_unref(e->u.data.buf);
-            a->stats.dropped++;
-            return;
+    ice_qev q = { .type = e->type };
+    switch (e->type) {
+    case RTC_ICE_EV_STATE: q.u.state = e->u.state; break;
+    case RTC_ICE_EV_SELECTED_PAIR: q.u.pair = e->u.pair; break;
+    case RTC_ICE_EV_ROLE: q.u.controlling = e->u.controlling; break;
+    case RTC_ICE_EV_DATA: q.u.data.from = e->u.data.from; q.u.data.buf = e->u.data.buf; break;
+    default:
+        if (big_event(e->type)) {
+            q.u.big = malloc(sizeof *q.u.big);
+            if (!q.u.big) { a->stats.dropped++; return; }
+            *q.u.big = *e;
         }
-        for (int i = 0; i < a->ev_n; i++) nv[i] = a->ev[(a->ev_head + i) % a->ev_cap];
-        free(a->ev);
-        a->ev = nv;
-        a->ev_head = 0;
-        a->ev_cap = ncap;
+        break;
     }
-    a->ev[(a->ev_head + a->ev_n++) % a->ev_cap] = *e;
+    if (a->ev_n == a->ev_cap &&
+        !rtc_ring_grow((void **)&a->ev, a->ev_inline, &a->ev_head, a->ev_n, &a->ev_cap, ICE_MAX_EVENTS, sizeof *a->ev)) {
+        /* bounded: a caller that never drains loses events */
+        if (e->type == RTC_ICE_EV_DATA) rtc_buf_unref(e->u.data.buf);
+        if (big_event(e->type)) free(q.u.big);
+        a->stats.dropped++;
+        return;
+    }
+    a->ev[(a->ev_head + a->ev_n++) % a->ev_cap] = q;
 }
 
 static void push_transmit(rtc_ice_agent *a, const rtc_transmit *t)
 {
-    if (a->out_n == a->out_cap) {
-        int ncap = a->out_cap ? a->out_cap * 2 : 16;
-        rtc_transmit *nv = ncap <= ICE_MAX_OUT ? malloc((size_t)ncap * sizeof *nv) : NULL;
-        if (!nv) { rtc_buf_unref(t->buf); a->stats.dropped++; return; }
-        for (int i = 0; i < a->out_n; i++) nv[i] = a->out[(a->out_head + i) % a->out_cap];
-        free(a->out);
-        a->out = nv;
-        a->out_head = 0;
-        a->out_cap = ncap;
+    if (a->out_n == a->out_cap &&
+        !rtc_ring_grow((void **)&a->out, a->out_inline, &a->out_head, a->out_n, &a->out_cap, ICE_MAX_OUT, sizeof *a->out)) {
+        rtc_buf_unref(t->buf);
+        a->stats.dropped++;
+        return;
     }
     a->out[(a->out_head + a->out_n++) % a->out_cap] = *t;
 }
@@ -50,6 +60,11 @@ void ice__set_state(rtc_ice_agent *a, rtc_ice_state s)
     if (s == RTC_ICE_DISCONNECTED) a->state_before_disc = a->state;
     rtc_debug("ice", "state %s -> %s", rtc_ice_state_name(a->state), rtc_ice_state_name(s));
     a->state = s;
+    if (s == RTC_ICE_FAILED) {
+        /* consent is gone: its requests (each waits out failed_after) wait for nothing */
+        for (int i = a->ntxn - 1; i >= 0; i--)
+            if (a->txns[i]->kind == TXN_CONSENT) ice__txn_del(a, a->txns[i]);
+    }
     ice__emit(a, &(rtc_ice_event){ .type = RTC_ICE_EV_STATE, .u.state = s });
 }
 
@@ -159,6 +174,10 @@ int rtc_ice_agent_new(rtc_ice_agent **out, const rtc_ice_config *cfg, rtc_time n
     a->next_check_at = a->first_valid_at = RTC_TIME_NEVER;
     a->consent_ok_at = a->next_consent_at = RTC_TIME_NEVER;
     a->sel.pair = -1;
+    a->out = a->out_inline;
+    a->out_cap = ICE_INLINE_OUT;
+    a->ev = a->ev_inline;
+    a->ev_cap = ICE_INLINE_EVENTS;
     *out = a;
     return 0;
 }
@@ -166,17 +185,22 @@ int rtc_ice_agent_new(rtc_ice_agent **out, const rtc_ice_config *cfg, rtc_time n
 void rtc_ice_agent_free(rtc_ice_agent *a)
 {
     if (!a) return;
-    for (int i = 0; i < a->nturn; i++) rtc_turn_client_free(a->turns[i].tc);
+    for (int i = 0; i < a->nturn; i++) {
+        rtc_turn_client_free(a->turns[i].tc);
+        free(a->turns[i].user);
+        free(a->turns[i].pass);
+    }
     for (int i = 0; i < a->out_n; i++) rtc_buf_unref(a->out[(a->out_head + i) % a->out_cap].buf);
     for (int i = 0; i < a->ev_n; i++) {
-        rtc_ice_event *e = &a->ev[(a->ev_head + i) % a->ev_cap];
+        ice_qev *e = &a->ev[(a->ev_head + i) % a->ev_cap];
         if (e->type == RTC_ICE_EV_DATA) rtc_buf_unref(e->u.data.buf);
+        if (big_event(e->type)) free(e->u.big);
     }
     for (int i = 0; i < a->ntxn; i++) free(a->txns[i]);
     for (int i = 0; i < a->nremote; i++) free(a->remotes[i].hostname);
     free(a->txns);
-    free(a->out);
-    free(a->ev);
+    if (a->out != a->out_inline) free(a->out);
+    if (a->ev != a->ev_inline) free(a->ev);
     free(a->remotes);
     free(a->locals);
     free(a->pairs);
@@ -327,37 +351,87 @@ static void send_gather(rtc_ice_agent *a, int g)
     rtc_stun_txn_start(&t->t, &(rtc_stun_rto_cfg){ .rto = RTC_MS(500), .rc = 5, .rm = 4 }, a->now);
 }
 
-int rtc_ice_agent_add_stun_server(rtc_ice_agent *a, const rtc_addr *base, const rtc_addr *server, rtc_time now)
+static bool servers_ok(const rtc_addr *base, const rtc_addr *servers, int n)
+{
+    if (!base || !servers || n < 1 || n > RTC_ICE_MAX_ALT) return false;
+    for (int i = 0; i < n; i++)
+        if (!rtc_addr_family(&servers[i]) || (i > 0 && rtc_addr_family(&servers[i]) != rtc_addr_family(&servers[0])))
+            return false;
+    return true;
+}
+
+int rtc_ice_agent_add_stun_servers(rtc_ice_agent *a, const rtc_addr *base, const rtc_addr *servers, int n,
+                                   rtc_time now)
 {
     clamp(a, now);
-    if (!base || !server || !rtc_addr_family(server)) return RTC_EINVAL;
+    if (!servers_ok(base, servers, n)) return RTC_EINVAL;
     if (a->ngather == ICE_MAX_GATHER) return RTC_EQUOTA;
     int g = a->ngather++;
-    a->gathers[g] = (ice_gather){ *base, *server, false };
+    a->gathers[g] = (ice_gather){ .base = *base, .server = servers[0], .nalt = (uint8_t)(n - 1) };
+    for (int i = 1; i < n; i++) a->gathers[g].alt[i - 1] = servers[i];
     send_gather(a, g);
+    return 0;
+}
+
+int rtc_ice_agent_add_stun_server(rtc_ice_agent *a, const rtc_addr *base, const rtc_addr *server, rtc_time now)
+{
+    return rtc_ice_agent_add_stun_servers(a, base, server, 1, now);
+}
+
+static int turn_client_for(rtc_ice_agent *a, const ice_turn *t, const rtc_addr *server, rtc_turn_client **out)
+{
+    rtc_turn_config tc = {
+        .server = *server, .local = t->base, .transport = t->transport, .username = rtc_str_c(t->user),
+        .password = rtc_str_c(t->pass), .rng = a->cfg.rng, .pool = a->cfg.pool, .family = rtc_addr_family(server),
+    };
+    return rtc_turn_client_new(out, &tc, a->now);
+}
+
+int rtc_ice_agent_add_turn_servers(rtc_ice_agent *a, const rtc_addr *base, const rtc_addr *servers, int n,
+                                   int transport, rtc_str user, rtc_str pass, rtc_time now)
+{
+    clamp(a, now);
+    if (!servers_ok(base, servers, n)) return RTC_EINVAL;
+    if (a->nturn == ICE_MAX_TURN) return RTC_EQUOTA;
+    ice_turn *t = &a->turns[a->nturn];
+    *t = (ice_turn){ .base = *base, .server = servers[0], .transport = transport, .nalt = (uint8_t)(n - 1) };
+    for (int i = 1; i < n; i++) t->alt[i - 1] = servers[i];
+    t->user = strndup(user.p ? user.p : "", user.len);
+    t->pass = strndup(pass.p ? pass.p : "", pass.len);
+    int r = t->user && t->pass ? turn_client_for(a, t, &t->server, &t->tc) : RTC_ENOMEM;
+    if (r < 0) {
+        free(t->user);
+        free(t->pass);
+        *t = (ice_turn){ 0 };
+        return r;
+    }
+    a->nturn++;
+    drain_turn_out(a, a->nturn - 1);
     return 0;
 }
 
 int rtc_ice_agent_add_turn_server(rtc_ice_agent *a, const rtc_addr *base, const rtc_addr *server,
                                   int transport, rtc_str user, rtc_str pass, rtc_time now)
 {
-    clamp(a, now);
-    if (!base || !server || !rtc_addr_family(server)) return RTC_EINVAL;
-    if (a->nturn == ICE_MAX_TURN) return RTC_EQUOTA;
-    rtc_turn_config tc = {
-        .server = *server, .local = *base, .transport = transport, .username = user, .password = pass,
-        .rng = a->cfg.rng, .pool = a->cfg.pool, .family = rtc_addr_family(server),
-    };
-    ice_turn *t = &a->turns[a->nturn];
-    int r = rtc_turn_client_new(&t->tc, &tc, a->now);
-    if (r < 0) return r;
-    t->base = *base;
-    t->server = *server;
-    t->transport = transport;
-    t->done = false;
-    a->nturn++;
-    drain_turn_out(a, a->nturn - 1);
-    return 0;
+    return rtc_ice_agent_add_turn_servers(a, base, server, 1, transport, user, pass, now);
+}
+
+/* The allocation failed without an answer from the server (no response, or the
+ * connection to it failed): on to the next address of its name, if any. */
+static bool turn_next_address(rtc_ice_agent *a, int i, const rtc_turn_event *e)
+{
+    ice_turn *t = &a->turns[i];
+    if ((e->error != RTC_ETIMEDOUT && e->error != RTC_EIO) || t->next_alt >= t->nalt) return false;
+    rtc_turn_client *nc;
+    const rtc_addr *next = &t->alt[t->next_alt++];
+    if (turn_client_for(a, t, next, &nc) < 0) return false;
+    char was[RTC_ADDR_STRLEN], now_s[RTC_ADDR_STRLEN];
+    rtc_info("ice", "TURN server %s: %s; trying %s", rtc_addr_str(&t->server, was, sizeof was), e->reason,
+             rtc_addr_str(next, now_s, sizeof now_s));
+    rtc_turn_client_free(t->tc);
+    t->tc = nc;
+    t->server = *next;
+    return true;
 }
 
 static void on_relay_stun(rtc_ice_agent *a, int ti, const rtc_addr *peer, const uint8_t *p, size_t len);
@@ -382,6 +456,7 @@ static void drain_turn(rtc_ice_agent *a, int i)
             break;
         }
         case RTC_TURN_EV_FAILED: {
+            if (turn_next_address(a, i, &e)) break;     /* a new client: its output below */
             a->turns[i].done = true;
             rtc_ice_event ev = { .type = RTC_ICE_EV_TURN_FAILED };
             ev.u.turn.server = a->turns[i].server;
@@ -713,12 +788,8 @@ static bool gathering_pending(const rtc_ice_agent *a)
 int rtc_ice_agent_handle_timeout(rtc_ice_agent *a, rtc_time now)
 {
     clamp(a, now);
-    if (!a->out_n && a->out) {
-        /* Drained: between checks an agent keeps no transmit ring. */
-        free(a->out);
-        a->out = NULL;
-        a->out_cap = a->out_head = 0;
-    }
+    if (!a->out_n && a->out != a->out_inline)       /* drained after a burst */
+        rtc_ring_shrink((void **)&a->out, a->out_inline, &a->out_head, &a->out_cap, ICE_INLINE_OUT);
     for (int i = 0; i < a->nturn; i++) {
         rtc_turn_client_handle_timeout(a->turns[i].tc, a->now);
         drain_turn(a, i);
@@ -728,10 +799,19 @@ int rtc_ice_agent_handle_timeout(rtc_ice_agent *a, rtc_time now)
         int r = rtc_stun_txn_poll(&t->t, a->now);
         if (r == RTC_STUN_TXN_SEND) {
             ice__send(a, &t->base, t->turn, &t->remote, t->msg, t->len);
+            if (t->kind == TXN_CONSENT) a->stats.consent_sent++;
         } else if (r == RTC_STUN_TXN_TIMEOUT) {
             a->txns[i] = a->txns[--a->ntxn];   /* out of the table before the handler runs */
             if (t->kind == TXN_GATHER) {
-                if (t->gather >= 0 && t->gather < a->ngather) a->gathers[t->gather].done = true;
+                if (t->gather >= 0 && t->gather < a->ngather) {
+                    ice_gather *g = &a->gathers[t->gather];
+                    if (g->next_alt < g->nalt) {          /* no answer: the name's next address */
+                        g->server = g->alt[g->next_alt++];
+                        send_gather(a, t->gather);
+                    } else {
+                        g->done = true;
+                    }
+                }
             } else {
                 ice__on_txn_timeout(a, t);
             }
@@ -784,14 +864,23 @@ bool rtc_ice_agent_poll_transmit(rtc_ice_agent *a, rtc_transmit *out)
 bool rtc_ice_agent_poll_event(rtc_ice_agent *a, rtc_ice_event *out)
 {
     if (!a->ev_n) return false;
-    *out = a->ev[a->ev_head];
-    a->ev_head = (a->ev_head + 1) % a->ev_cap;
-    if (--a->ev_n == 0) {
-        /* Events come in bursts (gathering, connect); an idle agent keeps no ring. */
-        free(a->ev);
-        a->ev = NULL;
-        a->ev_cap = a->ev_head = 0;
+    ice_qev *q = &a->ev[a->ev_head];
+    if (big_event(q->type)) {
+        *out = *q->u.big;
+        free(q->u.big);
+    } else {
+        out->type = q->type;
+        switch (q->type) {
+        case RTC_ICE_EV_STATE: out->u.state = q->u.state; break;
+        case RTC_ICE_EV_SELECTED_PAIR: out->u.pair = q->u.pair; break;
+        case RTC_ICE_EV_ROLE: out->u.controlling = q->u.controlling; break;
+        case RTC_ICE_EV_DATA: out->u.data.from = q->u.data.from; out->u.data.buf = q->u.data.buf; break;
+        default: break;
+        }
     }
+    a->ev_head = (a->ev_head + 1) % a->ev_cap;
+    if (--a->ev_n == 0 && a->ev != a->ev_inline)    /* events come in bursts (gathering, connect) */
+        rtc_ring_shrink((void **)&a->ev, a->ev_inline, &a->ev_head, &a->ev_cap, ICE_INLINE_EVENTS);
     return true;
 }
 

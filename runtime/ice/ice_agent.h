@@ -89,6 +89,7 @@ typedef struct rtc_ice_event {
 
 typedef struct rtc_ice_stats {
     uint64_t checks_sent, checks_received, responses_received, dropped, role_conflicts;
+    uint64_t consent_sent;        /* consent requests (RFC 7675) sent, every datagram counted */
     uint32_t pairs, local_candidates, remote_candidates;
 } rtc_ice_stats;
 
@@ -107,6 +108,20 @@ int rtc_ice_agent_add_stun_server(rtc_ice_agent *a, const rtc_addr *base, const 
  * (RTC_TURN_UDP/RTC_TURN_TCP); strings copied. */
 int rtc_ice_agent_add_turn_server(rtc_ice_agent *a, const rtc_addr *base, const rtc_addr *server,
                                   int transport, rtc_str user, rtc_str pass, rtc_time now);
+
+/* The same for a server name that resolved to several addresses (`servers[0..n)`,
+ * copied, 1 <= n <= RTC_ICE_MAX_ALT, all of base's family): they are tried in order,
+ * the next one when the current one does not answer (the Binding request or the
+ * Allocate times out) or, over TCP, when the driver reports its connection failed
+ * (rtc_ice_agent_turn_transport_failed). An answer, even an error (401, 486, ...), ends
+ * the search: the server is there and said no. Over TCP the driver connects to each
+ * address the agent sends to (a transmit to a new (base, server)). RTC_EINVAL for a
+ * bad n or an address of another family. */
+#define RTC_ICE_MAX_ALT 4
+int rtc_ice_agent_add_stun_servers(rtc_ice_agent *a, const rtc_addr *base, const rtc_addr *servers, int n,
+                                   rtc_time now);
+int rtc_ice_agent_add_turn_servers(rtc_ice_agent *a, const rtc_addr *base, const rtc_addr *servers, int n,
+                                   int transport, rtc_str user, rtc_str pass, rtc_time now);
 
 /* The driver's connection for the TURN client (base, server, transport) failed (TCP
  * connect or write error, EOF): that allocation fails at once (RTC_ICE_EV_TURN_FAILED,

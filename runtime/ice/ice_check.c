@@ -189,13 +189,17 @@ static void send_binding(rtc_ice_agent *a, int kind, int pi, bool use_cand)
     int n = rtc_stun_finish(&w);
     if (n < 0) { ice__txn_del(a, t); return; }
     t->len = (size_t)n;
+    /* RFC 7675 section 5.1: a consent request is sent once, never retransmitted; the
+     * next interval sends a new one. A response still counts while consent lasts (to
+     * any request of the last failed_after), so the transaction waits that long. */
     rtc_stun_rto_cfg rc = kind == TXN_CONSENT
-        ? (rtc_stun_rto_cfg){ .rto = RTC_MS(500), .rc = 4, .rto_max = RTC_SEC(2) }
+        ? (rtc_stun_rto_cfg){ .rc = 1, .rto_max = a->cfg.failed_after }
         : (rtc_stun_rto_cfg){ .rto = check_rto(a), .rc = 7, .rto_max = RTC_MS(1600) };
     rtc_stun_txn_start(&t->t, &rc, a->now);
     rtc_stun_txn_poll(&t->t, a->now);
     ice__send(a, &t->base, t->turn, &t->remote, t->msg, t->len);
     if (kind == TXN_CHECK) a->stats.checks_sent++;
+    if (kind == TXN_CONSENT) a->stats.consent_sent++;
 }
 
 static void kick_txn(rtc_ice_agent *a, ice_txn *t)
@@ -250,7 +254,7 @@ static void select_pair(rtc_ice_agent *a, int pi)
     free(a->old);                              /* a restart (if any) is complete */
     a->old = NULL;
     a->nominating = false;
-    a->consent_ok_at = a->now;
+    a->consent_ok_at = a->peer_heard_at = a->now;
     a->next_consent_at = a->now + (rtc_time)((double)a->cfg.consent_interval * (0.8 + 0.4 * rtc_rng_unit(a->cfg.rng)));
     rtc_ice_event e = { .type = RTC_ICE_EV_SELECTED_PAIR };
     rtc_ice_agent_selected_pair(a, &e.u.pair);
@@ -307,10 +311,14 @@ int ice__on_request(rtc_ice_agent *a, const rtc_stun_msg *m, int li, const rtc_a
     if (m->nunknown > 0) { respond(a, m, li, remote, key, 420); return 0; }
     a->stats.checks_received++;
     a->last_activity = a->now;
-    if (a->cfg.lite && a->sel.set && rtc_addr_eq(remote, &a->sel.remote)) {
+    if (a->sel.set && rtc_addr_eq(remote, &a->sel.remote)) {
         /* A lite agent sends no consent requests: the full peer's, arriving every few
-         * seconds on the selected pair, are its only evidence that the peer is there. */
-        a->consent_ok_at = a->now;
+         * seconds on the selected pair, are its only evidence that the peer is there.
+         * A full agent takes them as liveness only (disconnected, not consent): its own
+         * requests are sent once per interval and never retransmitted, so one lost
+         * response must not make the connection look gone while the peer's keep coming. */
+        if (a->cfg.lite) a->consent_ok_at = a->now;
+        a->peer_heard_at = a->now;
         if (a->state == RTC_ICE_DISCONNECTED) ice__set_state(a, a->state_before_disc);
     }
 
@@ -537,6 +545,13 @@ static rtc_time fail_at(const rtc_ice_agent *a)
     return a->last_activity + (a->remote_eoc ? ICE_FAIL_GRACE : a->cfg.failed_after);
 }
 
+/* The last sign of the peer on the selected pair: a consent response, or its own
+ * authenticated check. Disconnected follows this; failed follows consent alone. */
+static rtc_time heard_at(const rtc_ice_agent *a)
+{
+    return a->peer_heard_at > a->consent_ok_at ? a->peer_heard_at : a->consent_ok_at;
+}
+
 void ice__tick(rtc_ice_agent *a)
 {
     if (a->state == RTC_ICE_CLOSED || a->state == RTC_ICE_FAILED) return;
@@ -566,12 +581,11 @@ void ice__tick(rtc_ice_agent *a)
             send_binding(a, TXN_CONSENT, -1, false);
             a->next_consent_at = now + (rtc_time)((double)a->cfg.consent_interval * (0.8 + 0.4 * rtc_rng_unit(a->cfg.rng)));
         }
-        rtc_time silent = now - a->consent_ok_at;
-        if (silent >= a->cfg.failed_after) {
+        if (now - a->consent_ok_at >= a->cfg.failed_after) {
             ice__set_state(a, RTC_ICE_FAILED);
             return;
         }
-        if (silent >= a->cfg.disconnected_after && (a->state == RTC_ICE_CONNECTED || a->state == RTC_ICE_COMPLETED))
+        if (now - heard_at(a) >= a->cfg.disconnected_after && (a->state == RTC_ICE_CONNECTED || a->state == RTC_ICE_COMPLETED))
             ice__set_state(a, RTC_ICE_DISCONNECTED);
     }
     if (a->state == RTC_ICE_CONNECTED && a->sel.set && a->sel.pair >= 0 && a->remote_eoc && gathering_done(a))
@@ -601,7 +615,7 @@ rtc_time ice__check_timeout(const rtc_ice_agent *a)
     if (a->sel.set) {
         if (!a->cfg.lite) t = rtc_time_min(t, a->next_consent_at);
         if (a->state == RTC_ICE_CONNECTED || a->state == RTC_ICE_COMPLETED)
-            t = rtc_time_min(t, a->consent_ok_at + a->cfg.disconnected_after);
+            t = rtc_time_min(t, heard_at(a) + a->cfg.disconnected_after);
         t = rtc_time_min(t, a->consent_ok_at + a->cfg.failed_after);
     }
     return t;

@@ -14,6 +14,21 @@
 #define ICE_MAX_TURN 4
 #define ICE_MAX_OUT 4096
 #define ICE_MAX_EVENTS 1024
+#define ICE_INLINE_OUT 8
+#define ICE_INLINE_EVENTS 4
+
+/* A queued event: the small ones in place, the others (LOCAL_CANDIDATE,
+ * PEER_REFLEXIVE, TURN_FAILED) as a heap copy handed out by poll_event. */
+typedef struct ice_qev {
+    rtc_ice_ev_type type;
+    union {
+        rtc_ice_state state;
+        rtc_ice_pair_info pair;
+        bool controlling;
+        struct { rtc_addr from; rtc_buf *buf; } data;
+        rtc_ice_event *big;
+    } u;
+} ice_qev;
 #define ICE_CRED_MAX 256
 #define ICE_MSG_MAX 704
 /* With nothing left to check, wait this long after the last sign of the peer before
@@ -67,12 +82,22 @@ typedef struct ice_txn {
     size_t len;
 } ice_txn;
 
-typedef struct ice_gather { rtc_addr base, server; bool done; } ice_gather;
+/* A server name may resolve to several addresses: `server` is the one in use, alt[]
+ * the ones still to try in order when it does not answer (RTC_ICE_MAX_ALT in all). */
+typedef struct ice_gather {
+    rtc_addr base, server;
+    bool done;
+    rtc_addr alt[RTC_ICE_MAX_ALT - 1];
+    uint8_t nalt, next_alt;
+} ice_gather;
 typedef struct ice_turn {
     rtc_turn_client *tc;
     rtc_addr base, server;
     int transport;
     bool done;
+    rtc_addr alt[RTC_ICE_MAX_ALT - 1];
+    uint8_t nalt, next_alt;
+    char *user, *pass;              /* kept for a client to the next address */
 } ice_turn;
 
 typedef struct ice_selected {
@@ -125,11 +150,17 @@ struct rtc_ice_agent {
     bool nominating;
     ice_selected sel;
     rtc_time consent_ok_at, next_consent_at;
+    rtc_time peer_heard_at;         /* last authenticated check from the selected remote */
 
+    /* Output and event rings start inside the agent and move to the heap only for a
+     * burst (core/rtc_ring.h): a datagram relayed or sent costs no allocation. Events
+     * are queued compact; the rare big ones (a candidate: 912 bytes) as a heap copy. */
     rtc_transmit *out;
     int out_head, out_n, out_cap;
-    rtc_ice_event *ev;
+    ice_qev *ev;
     int ev_head, ev_n, ev_cap;
+    rtc_transmit out_inline[ICE_INLINE_OUT];
+    ice_qev ev_inline[ICE_INLINE_EVENTS];
     rtc_ice_stats stats;
 };
 

@@ -3,7 +3,9 @@
 #include "core/rtc_log.h"
 #include "io/rtc_driver.h"
 #include "io/rtc_netif.h"
+#include "io/rtc_tcp_out.h"
 #include "io/rtc_udp.h"
+#include "ice/ice_agent.h"
 #include "ice/ice_router.h"
 #include "pc/pc_capture.h"
 #include "pc/pc_tap.h"
@@ -16,17 +18,17 @@
 #define RTC_PC_HOST_SOCKBUF (4 * 1024 * 1024)
 
 /* A TCP connection to a TURN server (RFC 6062-less TURN over TCP: the agent frames
- * STUN and ChannelData itself; we carry bytes). Output waits until it connects. */
+ * STUN and ChannelData itself; we carry bytes). Output waits until it connects, and
+ * a server that stops reading costs at most turn_tcp_max_queued bytes: past that whole
+ * frames drop (io/rtc_tcp_out.h), as datagrams would over UDP. */
 typedef struct host_tcp {
     rtc_pc_host *h;
     uv_tcp_t tcp;
     uv_connect_t conn;
     rtc_addr base, server;
-    bool connected, failed;
-    rtc_bufq pending;
+    bool failed;
+    rtc_tcp_out out;
 } host_tcp;
-
-typedef struct tcp_write { uv_write_t req; rtc_buf *buf; } tcp_write;
 
 typedef struct host_sock {
     rtc_pc_host *h;
@@ -64,7 +66,7 @@ struct rtc_pc_host {
     rtc_pc_event ev;
     host_sock *socks;         /* capsocks slots, sized once: on_recv holds pointers into it */
     int nsocks, capsocks;
-    host_tcp *tcps[RTC_PC_HOST_MAX_SERVERS];
+    host_tcp *tcps[2 * RTC_PC_HOST_MAX_SERVERS];   /* the servers', and further addresses of their names */
     int ntcps;
     rtc_udp_mux *mux;
     rtc_addr mux_senders[MUX_HOST_MAX_SENDERS];  /* what this host taught the router */
@@ -77,6 +79,7 @@ struct rtc_pc_host {
     void *ud;
     rtc_pc_host_tap_cb tap_cb;
     void *tap_ud;
+    size_t turn_tcp_max_queued;
     char log_id[16];          /* "pc<n>": entered around every call into the machine */
 };
 
@@ -125,34 +128,34 @@ static host_sock *sock_for(rtc_pc_host *h, const rtc_transmit *tx)
  * time out (39.5 s over TCP), holding gathering open that long. */
 static void tcp_failed(host_tcp *t, int status)
 {
+    (void)status;
     if (t->failed) return;
     t->failed = true;
-    rtc_bufq_clear(&t->pending);
+    rtc_tcp_out_fail(&t->out);
     rtc_pc_host *h = t->h;
     if (h->closing) return;
     rtc_pc_turn_transport_failed(h->pc, &t->base, &t->server, RTC_EIO, rtc_driver_now(&h->drv));
     rtc_pc_host_kick_soon(h);
 }
 
-static void tcp_write_cb(uv_write_t *req, int status)
-{
-    tcp_write *w = (tcp_write *)req;
-    host_tcp *t = w->req.handle->data;
-    rtc_buf_unref(w->buf);
-    free(w);
-    if (status < 0 && status != UV_ECANCELED) tcp_failed(t, status);
-}
+static void tcp_out_error_cb(rtc_tcp_out *o, int status) { tcp_failed(o->ud, status); }
 
 static void tcp_send(host_tcp *t, rtc_buf *b)
 {
     if (t->failed) { rtc_buf_unref(b); return; }
-    if (!t->connected) { rtc_bufq_push(&t->pending, b); return; }
-    tcp_write *w = malloc(sizeof *w);
-    if (!w) { rtc_buf_unref(b); return; }
-    w->buf = b;
-    uv_buf_t ub = uv_buf_init((char *)b->data, (unsigned)b->len);
-    int r = uv_write(&w->req, (uv_stream_t *)&t->tcp, &ub, 1, tcp_write_cb);
-    if (r != 0) { rtc_buf_unref(b); free(w); tcp_failed(t, r); }
+    if (rtc_tcp_out_send(&t->out, b, true) == RTC_EIO) tcp_failed(t, UV_EIO);
+}
+
+void rtc_pc_host_get_stats(const rtc_pc_host *h, rtc_pc_host_stats *out)
+{
+    *out = (rtc_pc_host_stats){ 0 };
+    for (int i = 0; i < h->ntcps; i++) {
+        const rtc_tcp_out_stats *o = &h->tcps[i]->out.st;
+        out->turn_tcp_tx_bytes += o->tx_bytes;
+        out->turn_tcp_dropped += o->dropped;
+        out->turn_tcp_queued += o->queued;
+        if (o->queued_peak > out->turn_tcp_queued_peak) out->turn_tcp_queued_peak = o->queued_peak;
+    }
 }
 
 static void tcp_alloc_cb(uv_handle_t *hd, size_t suggested, uv_buf_t *buf)
@@ -187,10 +190,8 @@ static void tcp_connect_cb(uv_connect_t *c, int status)
         tcp_failed(t, status);
         return;
     }
-    t->connected = true;
     uv_read_start((uv_stream_t *)&t->tcp, tcp_alloc_cb, tcp_read_cb);
-    rtc_buf *b;
-    while ((b = rtc_bufq_pop(&t->pending))) tcp_send(t, b);
+    if (rtc_tcp_out_connected(&t->out) < 0) tcp_failed(t, UV_EIO);
 }
 
 /* One connection per (base, server): each is its own allocation on the server, and two
@@ -205,7 +206,7 @@ static host_tcp *tcp_for(rtc_pc_host *h, const rtc_addr *base, const rtc_addr *s
 
 static void tcp_open(rtc_pc_host *h, const rtc_addr *base, const rtc_addr *server)
 {
-    if (h->ntcps == RTC_PC_HOST_MAX_SERVERS || tcp_for(h, base, server)) return;
+    if (h->ntcps == 2 * RTC_PC_HOST_MAX_SERVERS || tcp_for(h, base, server)) return;
     host_tcp *t = calloc(1, sizeof *t);
     if (!t) return;
     t->h = h;
@@ -214,6 +215,7 @@ static void tcp_open(rtc_pc_host *h, const rtc_addr *base, const rtc_addr *serve
     uv_tcp_init(rtc_loop_uv(h->lp), &t->tcp);
     t->tcp.data = t;
     t->conn.data = t;
+    rtc_tcp_out_init(&t->out, (uv_stream_t *)&t->tcp, h->turn_tcp_max_queued, false, tcp_out_error_cb, t);
     uv_tcp_nodelay(&t->tcp, 1);
     /* From the interface this allocation stands for, not wherever the route points. */
     rtc_addr from = *base;
@@ -224,11 +226,39 @@ static void tcp_open(rtc_pc_host *h, const rtc_addr *base, const rtc_addr *serve
     if (r != 0) tcp_failed(t, r);     /* after the server is added: see rtc_pc_turn_transport_failed */
 }
 
+/* A server's addresses of one family, in the resolver's order (at most RTC_ICE_MAX_ALT). */
+static int server_addrs_of_family(const rtc_pc_host_server *sv, int family, rtc_addr *out)
+{
+    int n = 0;
+    if (rtc_addr_family(&sv->addr) == family) out[n++] = sv->addr;
+    for (int i = 0; i < sv->nmore && n < RTC_ICE_MAX_ALT; i++)
+        if (rtc_addr_family(&sv->more[i]) == family) out[n++] = sv->more[i];
+    return n;
+}
+
+/* The server from `base`: every address of base's family (the first one alone when
+ * there is none: the mux's socket reaches any), tried in order by the agent. Over
+ * TCP the first connection opens now, the next ones when the agent sends to them. */
+static void add_server_from(rtc_pc_host *h, const rtc_pc_host_server *sv, const rtc_addr *base, rtc_time now)
+{
+    rtc_addr list[RTC_ICE_MAX_ALT];
+    int n = server_addrs_of_family(sv, rtc_addr_family(base), list);
+    if (n == 0) { list[0] = sv->addr; n = 1; }
+    if (sv->turn) rtc_pc_add_turn_servers(h->pc, base, list, n, sv->transport, sv->user, sv->pass, now);
+    else rtc_pc_add_stun_servers(h->pc, base, list, n, now);
+    if (sv->turn && sv->transport == RTC_TURN_TCP) tcp_open(h, base, &list[0]);
+}
+
 static void on_transmit(rtc_driver *d, rtc_transmit *tx)
 {
     rtc_pc_host *h = d->data;
     if (tx->proto == RTC_PROTO_TCP_RAW || tx->proto == RTC_PROTO_TCP) {
         host_tcp *t = tcp_for(h, &tx->local, &tx->remote);
+        /* the agent moved on to another address of the server's name: connect there */
+        if (!t && !h->closing && rtc_addr_family(&tx->local)) {
+            tcp_open(h, &tx->local, &tx->remote);
+            t = tcp_for(h, &tx->local, &tx->remote);
+        }
         if (t) { tcp_send(t, tx->buf); return; }
     }
     host_sock *s = tx->proto == RTC_PROTO_UDP ? sock_for(h, tx) : NULL;
@@ -485,6 +515,7 @@ int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *c
     rtc_pc_host *h = calloc(1, sizeof *h);
     if (!h) return RTC_ENOMEM;
     h->lp = lp;
+    h->turn_tcp_max_queued = cfg->turn_tcp_max_queued;
     h->event_cb = event_cb;
     h->ud = ud;
     /* Unique in the process: log lines, stats and metrics name a connection by it. */
@@ -586,33 +617,27 @@ static int host_create(rtc_pc_host *h, rtc_loop *lp, const rtc_pc_host_config *c
     bool used_turn_sock[RTC_PC_HOST_MAX_BIND] = { false };
     for (int i = 0; i < cfg->nservers; i++) {
         const rtc_pc_host_server *sv = &cfg->servers[i];
-        /* Reach a server from sockets of its kind (loopback or not); a loopback server with
-         * no loopback socket is reached from the others (the kernel routes it locally). */
-        bool want_lo = rtc_addr_is_loopback(&sv->addr), any_kind = true;
-        for (int k = 0; k < h->nsocks; k++)
-            if (rtc_addr_family(&h->socks[k].local) == rtc_addr_family(&sv->addr) &&
-                rtc_addr_is_loopback(&h->socks[k].local) == want_lo) any_kind = false;
         if (cfg->mux) {
             /* UDP TURN from this connection's socket for it; STUN and TCP from the port. */
             const rtc_addr *base = &h->socks[0].local;
             for (int k = 1; k < h->nsocks && sv->turn && sv->transport == RTC_TURN_UDP; k++)
                 if (h->socks[k].turn_only && !used_turn_sock[k]) { base = &h->socks[k].local; used_turn_sock[k] = true; break; }
             if (sv->turn && sv->transport == RTC_TURN_UDP && base == &h->socks[0].local) continue;
-            if (sv->turn)
-                rtc_pc_add_turn_server(h->pc, base, &sv->addr, sv->transport, sv->user, sv->pass, now);
-            if (sv->turn && sv->transport == RTC_TURN_TCP) tcp_open(h, base, &sv->addr);
-            if (!sv->turn)
-                rtc_pc_add_stun_server(h->pc, base, &sv->addr, now);
+            add_server_from(h, sv, base, now);
             continue;
         }
+        /* Reach a server from sockets of its kind (loopback or not); a loopback server with
+         * no loopback socket is reached from the others (the kernel routes it locally). */
         for (int k = 0; k < h->nsocks; k++) {
-            if (rtc_addr_family(&h->socks[k].local) != rtc_addr_family(&sv->addr)) continue;
+            rtc_addr list[RTC_ICE_MAX_ALT];
+            int n = server_addrs_of_family(sv, rtc_addr_family(&h->socks[k].local), list);
+            if (n == 0) continue;
+            bool want_lo = rtc_addr_is_loopback(&list[0]), any_kind = true;
+            for (int j = 0; j < h->nsocks; j++)
+                if (rtc_addr_family(&h->socks[j].local) == rtc_addr_family(&list[0]) &&
+                    rtc_addr_is_loopback(&h->socks[j].local) == want_lo) any_kind = false;
             if (!any_kind && want_lo != rtc_addr_is_loopback(&h->socks[k].local)) continue;
-            if (sv->turn)
-                rtc_pc_add_turn_server(h->pc, &h->socks[k].local, &sv->addr, sv->transport, sv->user, sv->pass, now);
-            if (sv->turn && sv->transport == RTC_TURN_TCP) tcp_open(h, &h->socks[k].local, &sv->addr);
-            if (!sv->turn)
-                rtc_pc_add_stun_server(h->pc, &h->socks[k].local, &sv->addr, now);
+            add_server_from(h, sv, &h->socks[k].local, now);
         }
     }
     return 0;
@@ -677,7 +702,7 @@ static void tcp_closed(uv_handle_t *hd)
 {
     host_tcp *t = hd->data;
     rtc_pc_host *h = t->h;
-    rtc_bufq_clear(&t->pending);
+    rtc_tcp_out_fail(&t->out);
     free(t);
     maybe_done(h);
 }

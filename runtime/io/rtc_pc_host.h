@@ -16,8 +16,13 @@
 
 typedef struct rtc_pc_host rtc_pc_host;
 
+#define RTC_PC_HOST_MAX_MORE 7
 typedef struct rtc_pc_host_server {
-    rtc_addr addr;            /* resolved server address */
+    rtc_addr addr;            /* resolved server address (the resolver's first) */
+    rtc_addr more[RTC_PC_HOST_MAX_MORE];   /* the name's further addresses, in the resolver's
+                                 order: per local socket, those of its family are tried
+                                 in order when one does not answer (ice/ice_agent.h) */
+    int nmore;
     bool turn;
     int transport;            /* RTC_TURN_UDP / RTC_TURN_TCP (TURN only) */
     char user[256], pass[256];
@@ -60,7 +65,19 @@ typedef struct rtc_pc_host_config {
     bool loopback;            /* with nbind 0: include loopback addresses too */
     rtc_pc_host_server servers[RTC_PC_HOST_MAX_SERVERS];
     int nservers;
+    size_t turn_tcp_max_queued; /* bytes one TCP connection to a TURN server may hold
+                                   unsent (before it connects, or while the server does
+                                   not read) before whole frames drop; 0 = 1 MiB */
 } rtc_pc_host_config;
+
+/* TURN over TCP, summed over this connection's TCP connections to TURN servers. */
+typedef struct rtc_pc_host_stats {
+    uint64_t turn_tcp_tx_bytes;
+    uint64_t turn_tcp_dropped;      /* frames dropped at turn_tcp_max_queued */
+    uint64_t turn_tcp_queued;       /* bytes unsent now */
+    uint64_t turn_tcp_queued_peak;  /* the most one connection ever held unsent */
+} rtc_pc_host_stats;
+void rtc_pc_host_get_stats(const rtc_pc_host *h, rtc_pc_host_stats *out);
 
 /* `ev` is valid for the call only; a DC_MESSAGE buffer belongs to the callee (unref). */
 typedef void (*rtc_pc_host_event_cb)(rtc_pc_host *h, rtc_pc_event *ev, void *ud);

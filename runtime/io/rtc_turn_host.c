@@ -3,6 +3,7 @@
 #include "core/rtc_errors.h"
 #include "core/rtc_log.h"
 #include "io/rtc_driver.h"
+#include "io/rtc_tcp_out.h"
 #include "io/rtc_udp.h"
 #include "tls/tls_stream.h"
 #include <stdlib.h>
@@ -34,12 +35,10 @@ typedef struct conn {
     rtc_turn_host *h;
     rtc_addr local, remote;
     struct conn *next;
-    size_t pending;                /* bytes handed to uv_write and not yet written */
+    rtc_tcp_out out;               /* bounded at the host's tcp_max_pending */
     bool closing;
     rtc_tls_stream *tls;           /* NULL for plain TCP; freed with the conn */
 } conn;
-
-typedef struct wreq { uv_write_t req; conn *c; rtc_buf *buf; } wreq;
 
 struct rtc_turn_host {
     rtc_loop *lp;
@@ -180,7 +179,7 @@ static void close_conn(conn *c, bool tell)
         rtc_buf *b;
         while (rtc_tls_stream_poll_transmit(c->tls, &b)) {
             uv_buf_t ub = uv_buf_init((char *)b->data, (unsigned)b->len);
-            if (c->pending == 0) uv_try_write((uv_stream_t *)&c->tcp, &ub, 1);
+            if (c->out.st.queued == 0) uv_try_write((uv_stream_t *)&c->tcp, &ub, 1);
             rtc_buf_unref(b);
         }
     }
@@ -189,49 +188,25 @@ static void close_conn(conn *c, bool tell)
 
 /* ====== output ====== */
 
-static void write_cb(uv_write_t *req, int status)
+static void out_error_cb(rtc_tcp_out *o, int status)
 {
-    wreq *w = (wreq *)req;
-    w->c->pending -= w->buf->len;
-    rtc_buf_unref(w->buf);
-    if (status < 0 && !w->c->closing && !w->c->h->closing) close_conn(w->c, true);
-    free(w);
+    (void)status;
+    conn *c = o->ud;
+    if (!c->closing && !c->h->closing) close_conn(c, true);
 }
 
-/* Bytes onto the socket. `may_drop`: a whole frame may be dropped for a slow client;
- * TLS records may not (the stream would break), so TLS drops before encrypting. */
+/* Bytes onto the socket. `may_drop`: a whole frame may be dropped for a slow client
+ * (io/rtc_tcp_out.h); TLS records may not (the stream would break), so TLS drops
+ * before encrypting. */
 static void raw_send(rtc_turn_host *h, conn *c, rtc_buf *b, bool may_drop)
 {
     if (c->closing) { rtc_buf_unref(b); return; }
-    uv_buf_t ub = uv_buf_init((char *)b->data, (unsigned)b->len);
-    if (c->pending == 0) {
-        /* the common case: the kernel takes it all now, no request needed */
-        int n = uv_try_write((uv_stream_t *)&c->tcp, &ub, 1);
-        if (n == (int)b->len) { h->st.tcp_tx_bytes += b->len; rtc_buf_unref(b); return; }
-        if (n > 0) { ub.base += n; ub.len -= (size_t)n; h->st.tcp_tx_bytes += (size_t)n; }
-    }
-    if (c->pending + ub.len > h->tcp_max_pending) {
-        /* a client that does not read loses datagrams, as over UDP; memory stays bounded.
-         * A frame already partly written must be completed, so only whole ones drop. */
-        if (may_drop && ub.len == b->len) { h->st.tcp_tx_dropped++; rtc_buf_unref(b); return; }
-    }
-    wreq *w = malloc(sizeof *w);
-    if (!w) { rtc_buf_unref(b); close_conn(c, true); return; }
-    w->c = c;
-    w->buf = b;
-    size_t off = (size_t)(ub.base - (char *)b->data);
-    b->data += off;
-    b->len -= off;
-    c->pending += b->len;
-    ub = uv_buf_init((char *)b->data, (unsigned)b->len);
-    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &ub, 1, write_cb) != 0) {
-        c->pending -= b->len;
-        rtc_buf_unref(b);
-        free(w);
-        close_conn(c, true);
-        return;
-    }
-    h->st.tcp_tx_bytes += b->len;
+    uint64_t before = c->out.st.tx_bytes;
+    int r = rtc_tcp_out_send(&c->out, b, may_drop);
+    h->st.tcp_tx_bytes += c->out.st.tx_bytes - before;
+    if (c->out.st.queued_peak > h->st.tcp_tx_queued_peak) h->st.tcp_tx_queued_peak = c->out.st.queued_peak;
+    if (r == RTC_EAGAIN) h->st.tcp_tx_dropped++;
+    else if (r < 0) close_conn(c, true);
 }
 
 static void tls_flush(rtc_turn_host *h, conn *c)
@@ -243,7 +218,7 @@ static void tls_flush(rtc_turn_host *h, conn *c)
 static void tcp_send(rtc_turn_host *h, conn *c, rtc_buf *b)
 {
     if (!c->tls) { raw_send(h, c, b, true); return; }
-    if (c->closing || c->pending + b->len > h->tcp_max_pending) {
+    if (c->closing || !rtc_tcp_out_fits(&c->out, b->len)) {
         if (!c->closing) h->st.tcp_tx_dropped++;
         rtc_buf_unref(b);
         return;
@@ -411,6 +386,7 @@ static void on_connection(uv_stream_t *server, int status)
     c->h = h;
     uv_tcp_init(rtc_loop_uv(h->lp), &c->tcp);
     c->tcp.data = c;
+    rtc_tcp_out_init(&c->out, (uv_stream_t *)&c->tcp, h->tcp_max_pending, true, out_error_cb, c);
     int nl = sizeof c->remote.u;
     if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0 ||
         uv_tcp_getpeername(&c->tcp, &c->remote.u.sa, &nl) != 0) {
@@ -514,7 +490,7 @@ int rtc_turn_host_new(rtc_turn_host **out, rtc_loop *lp, const rtc_turn_host_con
     h->lp = lp;
     h->event_cb = event_cb;
     h->ud = ud;
-    h->tcp_max_pending = cfg->tcp_max_pending ? cfg->tcp_max_pending : (1u << 20);
+    h->tcp_max_pending = cfg->tcp_max_pending ? cfg->tcp_max_pending : RTC_TCP_OUT_DEFAULT_MAX;
     rtc_turn_server_config sc = cfg->server;
     if (!sc.rng) sc.rng = rtc_loop_rng(lp);
     if (!sc.pool) sc.pool = rtc_loop_pool(lp);

@@ -32,7 +32,8 @@ typedef struct rtc_turn_host_config {
     rtc_addr listen[RTC_TURN_HOST_MAX_LISTEN];   /* port 0 = any free port */
     int nlisten;
     bool tcp;                               /* also accept TURN over TCP on each listen address */
-    size_t tcp_max_pending;                 /* bytes queued for a slow TCP client before drops; 0 = 1 MiB */
+    size_t tcp_max_pending;                 /* bytes queued for a slow TCP/TLS client before whole
+                                               frames drop (io/rtc_tcp_out.h); 0 = 1 MiB */
     rtc_addr tls_listen[RTC_TURN_HOST_MAX_LISTEN];   /* TLS (TCP) listeners; port 0 = any free port */
     int ntls_listen;
     rtc_tls_context *tls;                   /* server context for tls_listen; the host takes a
@@ -40,7 +41,9 @@ typedef struct rtc_turn_host_config {
 } rtc_turn_host_config;
 
 typedef struct rtc_turn_host_stats {
-    uint64_t udp_rx, udp_tx, tcp_accepted, tcp_rx_bytes, tcp_tx_bytes, tcp_tx_dropped;
+    uint64_t udp_rx, udp_tx, tcp_accepted, tcp_rx_bytes, tcp_tx_bytes;
+    uint64_t tcp_tx_dropped;                /* frames dropped for TCP/TLS clients over tcp_max_pending */
+    uint64_t tcp_tx_queued_peak;            /* the most bytes one connection ever had queued */
     uint64_t relays_open, relay_bind_failures, relay_rx, relay_tx;
     uint64_t tls_accepted, tls_handshakes, tls_failures;   /* failures: bad handshakes and broken records */
 } rtc_turn_host_stats;

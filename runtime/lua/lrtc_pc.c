@@ -262,6 +262,20 @@ static void read_servers(lua_State *L, int t, rtc_pc_host_config *cfg)
             rtc_pc_host_server *sv = &cfg->servers[cfg->nservers];
             memset(sv, 0, sizeof *sv);
             lrtc_check_hostport(L, s, &sv->addr, NULL);
+            /* further addresses the server's name resolved to, in order */
+            lua_getfield(L, s, "more_hosts");
+            if (lua_istable(L, -1)) {
+                int nm = (int)luaL_len(L, -1);
+                for (int k = 1; k <= nm && sv->nmore < RTC_PC_HOST_MAX_MORE; k++) {
+                    lua_rawgeti(L, -1, k);
+                    const char *ip = lua_tostring(L, -1);
+                    if (!ip || rtc_addr_set(&sv->more[sv->nmore], ip, rtc_addr_port(&sv->addr)) < 0)
+                        luaL_error(L, "peer_connection: servers[%d].more_hosts[%d] is not a numeric IP address", i, k);
+                    sv->nmore++;
+                    lua_pop(L, 1);
+                }
+            }
+            lua_pop(L, 1);
             sv->turn = opt_bool(L, s, "turn", 0);
             lua_getfield(L, s, "transport");
             sv->transport = (lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "tcp") == 0) ? RTC_TURN_TCP : RTC_TURN_UDP;
@@ -662,6 +676,11 @@ static int pc_raw_stats(lua_State *L)
     set_int(L, "srtp_errors", (lua_Integer)ms.srtp_errors);
     set_int(L, "rtp_unroutable", (lua_Integer)ms.unroutable);
     set_int(L, "twcc_feedback_sent", (lua_Integer)ms.twcc_feedback_sent);
+    rtc_pc_host_stats hs;
+    rtc_pc_host_get_stats(p->h, &hs);
+    set_int(L, "turn_tcp_bytes_sent", (lua_Integer)hs.turn_tcp_tx_bytes);
+    set_int(L, "turn_tcp_dropped", (lua_Integer)hs.turn_tcp_dropped);
+    set_int(L, "turn_tcp_queued", (lua_Integer)hs.turn_tcp_queued);
     return 1;
 }
 

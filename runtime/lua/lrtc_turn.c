@@ -432,7 +432,7 @@ static int lt_get_stats(lua_State *L)
     F(expired_channels);
 #undef F
 #define H(n) lua_pushinteger(L, (lua_Integer)hs.n); lua_setfield(L, -2, #n)
-    H(udp_rx); H(udp_tx); H(tcp_accepted); H(tcp_rx_bytes); H(tcp_tx_bytes); H(tcp_tx_dropped);
+    H(udp_rx); H(udp_tx); H(tcp_accepted); H(tcp_rx_bytes); H(tcp_tx_bytes); H(tcp_tx_dropped); H(tcp_tx_queued_peak);
     H(relays_open); H(relay_bind_failures); H(relay_rx); H(relay_tx);
     H(tls_accepted); H(tls_handshakes); H(tls_failures);
 #undef H

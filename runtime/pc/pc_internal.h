@@ -38,7 +38,9 @@ typedef struct pc_chan {
 } pc_chan;
 
 typedef struct pc_server {
-    rtc_addr base, server;
+    rtc_addr base, server;    /* server: the first of the name's addresses */
+    rtc_addr alt[RTC_ICE_MAX_ALT - 1];   /* the others, tried in order (ice/ice_agent.h) */
+    int nalt;
     int transport;
     bool turn;
     int transport_error;      /* the driver's connection to it failed (RTC_E*), else 0 */

@@ -305,15 +305,21 @@ int rtc_pc_add_local_address(rtc_pc *pc, const rtc_addr *base, uint16_t local_pr
     return 0;
 }
 
-static int add_server(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, bool turn, int transport,
+static int add_server(rtc_pc *pc, const rtc_addr *base, const rtc_addr *servers, int n, bool turn, int transport,
                       const char *user, const char *pass)
 {
+    if (!base || !servers || n < 1 || n > RTC_ICE_MAX_ALT) return RTC_EINVAL;
+    for (int i = 1; i < n; i++)
+        if (rtc_addr_family(&servers[i]) != rtc_addr_family(&servers[0])) return RTC_EINVAL;
+    const rtc_addr *server = &servers[0];
     int room = pc__room((void **)&pc->servers, pc->nservers, &pc->capservers, PC_MAX_SERVERS, sizeof *pc->servers);
     if (room < 0) return room;
     pc_server *s = &pc->servers[pc->nservers++];
     memset(s, 0, sizeof *s);
     s->base = *base;
     s->server = *server;
+    s->nalt = n - 1;
+    for (int i = 1; i < n; i++) s->alt[i - 1] = servers[i];
     s->turn = turn;
     s->transport = transport;
     if (turn) {
@@ -325,13 +331,23 @@ static int add_server(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, 
 
 static void agent_add_server(rtc_pc *pc, const pc_server *s)
 {
+    rtc_addr all[RTC_ICE_MAX_ALT];
+    all[0] = s->server;
+    for (int i = 0; i < s->nalt; i++) all[i + 1] = s->alt[i];
     if (s->turn) {
-        rtc_ice_agent_add_turn_server(pc->agent, &s->base, &s->server, s->transport,
-                                      rtc_str_c(s->user), rtc_str_c(s->pass), pc->now);
-        if (s->transport_error)
+        rtc_ice_agent_add_turn_servers(pc->agent, &s->base, all, s->nalt + 1, s->transport,
+                                       rtc_str_c(s->user), rtc_str_c(s->pass), pc->now);
+        if (s->transport_error)    /* the driver could not reach the first address before the agent existed */
             rtc_ice_agent_turn_transport_failed(pc->agent, &s->base, &s->server, s->transport, s->transport_error, pc->now);
     } else
-        rtc_ice_agent_add_stun_server(pc->agent, &s->base, &s->server, pc->now);
+        rtc_ice_agent_add_stun_servers(pc->agent, &s->base, all, s->nalt + 1, pc->now);
+}
+
+static bool server_has(const pc_server *s, const rtc_addr *a)
+{
+    if (rtc_addr_eq(&s->server, a)) return true;
+    for (int i = 0; i < s->nalt; i++) if (rtc_addr_eq(&s->alt[i], a)) return true;
+    return false;
 }
 
 int rtc_pc_turn_transport_failed(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, int error, rtc_time now)
@@ -339,8 +355,9 @@ int rtc_pc_turn_transport_failed(rtc_pc *pc, const rtc_addr *base, const rtc_add
     clamp(pc, now);
     for (int i = 0; i < pc->nservers; i++) {
         pc_server *s = &pc->servers[i];
-        if (!s->turn || s->transport != RTC_TURN_TCP || !rtc_addr_eq(&s->server, server) || !rtc_addr_eq(&s->base, base))
+        if (!s->turn || s->transport != RTC_TURN_TCP || !server_has(s, server) || !rtc_addr_eq(&s->base, base))
             continue;
+        if (!pc->agent && !rtc_addr_eq(&s->server, server)) return 0;   /* not reached yet: nothing to replay */
         s->transport_error = error < 0 ? error : RTC_EIO;
         if (pc->agent) {
             rtc_ice_agent_turn_transport_failed(pc->agent, base, server, RTC_TURN_TCP, s->transport_error, pc->now);
@@ -351,21 +368,32 @@ int rtc_pc_turn_transport_failed(rtc_pc *pc, const rtc_addr *base, const rtc_add
     return RTC_ENOTFOUND;
 }
 
-int rtc_pc_add_stun_server(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, rtc_time now)
+int rtc_pc_add_stun_servers(rtc_pc *pc, const rtc_addr *base, const rtc_addr *servers, int n, rtc_time now)
 {
     clamp(pc, now);
-    int r = add_server(pc, base, server, false, 0, NULL, NULL);
+    int r = add_server(pc, base, servers, n, false, 0, NULL, NULL);
     if (r == 0 && pc->agent) { agent_add_server(pc, &pc->servers[pc->nservers - 1]); pc__pump(pc); }
     return r;
+}
+
+int rtc_pc_add_turn_servers(rtc_pc *pc, const rtc_addr *base, const rtc_addr *servers, int n, int transport,
+                            const char *user, const char *pass, rtc_time now)
+{
+    clamp(pc, now);
+    int r = add_server(pc, base, servers, n, true, transport, user, pass);
+    if (r == 0 && pc->agent) { agent_add_server(pc, &pc->servers[pc->nservers - 1]); pc__pump(pc); }
+    return r;
+}
+
+int rtc_pc_add_stun_server(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, rtc_time now)
+{
+    return rtc_pc_add_stun_servers(pc, base, server, 1, now);
 }
 
 int rtc_pc_add_turn_server(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, int transport,
                            const char *user, const char *pass, rtc_time now)
 {
-    clamp(pc, now);
-    int r = add_server(pc, base, server, true, transport, user, pass);
-    if (r == 0 && pc->agent) { agent_add_server(pc, &pc->servers[pc->nservers - 1]); pc__pump(pc); }
-    return r;
+    return rtc_pc_add_turn_servers(pc, base, server, 1, transport, user, pass, now);
 }
 
 int pc__ensure_agent(rtc_pc *pc, bool controlling)

@@ -147,6 +147,11 @@ int rtc_pc_add_local_address(rtc_pc *pc, const rtc_addr *base, uint16_t local_pr
 int rtc_pc_add_stun_server(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, rtc_time now);
 int rtc_pc_add_turn_server(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, int transport,
                            const char *user, const char *pass, rtc_time now);
+/* A server name that resolved to several addresses of base's family (servers[0..n),
+ * copied, n <= RTC_ICE_MAX_ALT): tried in order (rtc_ice_agent_add_turn_servers). */
+int rtc_pc_add_stun_servers(rtc_pc *pc, const rtc_addr *base, const rtc_addr *servers, int n, rtc_time now);
+int rtc_pc_add_turn_servers(rtc_pc *pc, const rtc_addr *base, const rtc_addr *servers, int n, int transport,
+                            const char *user, const char *pass, rtc_time now);
 
 /* The driver's TCP connection to a TURN server added with (base, server) failed or
  * closed: that allocation fails now (before the agent exists, as soon as it does). */

@@ -2,6 +2,7 @@
 #include "turn_client.h"
 #include "core/rtc_errors.h"
 #include "core/rtc_log.h"
+#include "core/rtc_ring.h"
 #include "stun/stun.h"
 #include "stun/stun_txn.h"
 #include <stdlib.h>
@@ -13,6 +14,11 @@
 #define MAX_PENDING 32
 #define MAX_OUT 512
 #define MAX_EVENTS 256
+/* Output and events sit in rings that start inside the object and grow on the heap
+ * only for a burst, back inside once drained: a relayed datagram costs no allocation,
+ * and an idle client a few KB instead of the full 512 + 256 slots (116 KB). */
+#define INLINE_OUT 8
+#define INLINE_EVENTS 4
 #define MAX_STREAM (65536 + 64)
 #define PERM_REFRESH RTC_SEC(240)       /* permissions last 300 s */
 #define CHAN_REFRESH RTC_SEC(540)       /* channel bindings last 600 s */
@@ -48,14 +54,16 @@ struct rtc_turn_client {
     rtc_time refresh_at, last_now;
     perm perms[MAX_PERMS];
     chan chans[MAX_CHANS];
-    txn txns[MAX_TXNS];
+    txn *txns[MAX_TXNS];       /* heap, on first use; NULL or !used = free (freed when drained) */
     pending pend[MAX_PENDING];
     int npend;
     uint16_t next_channel;
-    rtc_transmit out[MAX_OUT];
-    int out_head, out_n;
-    rtc_turn_event ev[MAX_EVENTS];
-    int ev_head, ev_n;
+    rtc_transmit *out;         /* out_inline or the heap; out_cap slots */
+    int out_head, out_n, out_cap;
+    rtc_turn_event *ev;        /* ev_inline or the heap; ev_cap slots */
+    int ev_head, ev_n, ev_cap;
+    rtc_transmit out_inline[INLINE_OUT];
+    rtc_turn_event ev_inline[INLINE_EVENTS];
     uint8_t *sbuf;
     size_t slen;
     rtc_turn_stats stats;
@@ -70,17 +78,23 @@ static rtc_time clamp_now(rtc_turn_client *c, rtc_time now)
 
 static void push_event(rtc_turn_client *c, const rtc_turn_event *e)
 {
-    if (c->ev_n == MAX_EVENTS) {               /* bounded: a stalled caller loses data, not memory */
+    if (c->ev_n == c->ev_cap &&
+        !rtc_ring_grow((void **)&c->ev, c->ev_inline, &c->ev_head, c->ev_n, &c->ev_cap, MAX_EVENTS, sizeof *c->ev)) {
+        /* bounded: a stalled caller loses data, not memory */
         if (e->type == RTC_TURN_EV_DATA) rtc_buf_unref(e->data);
         c->stats.dropped++;
         return;
     }
-    c->ev[(c->ev_head + c->ev_n++) % MAX_EVENTS] = *e;
+    c->ev[(c->ev_head + c->ev_n++) % c->ev_cap] = *e;
 }
 
 static void push_out(rtc_turn_client *c, const uint8_t *p, size_t len)
 {
-    if (c->out_n == MAX_OUT) { c->stats.dropped++; return; }
+    if (c->out_n == c->out_cap &&
+        !rtc_ring_grow((void **)&c->out, c->out_inline, &c->out_head, c->out_n, &c->out_cap, MAX_OUT, sizeof *c->out)) {
+        c->stats.dropped++;
+        return;
+    }
     size_t padded = len;
     if (c->cfg.transport == RTC_TURN_TCP) padded = (len + 3) & ~(size_t)3;
     rtc_buf *b = rtc_buf_alloc(c->cfg.pool, padded);
@@ -88,7 +102,7 @@ static void push_out(rtc_turn_client *c, const uint8_t *p, size_t len)
     memcpy(b->data, p, len);
     memset(b->data + len, 0, padded - len);
     b->len = padded;
-    rtc_transmit *t = &c->out[(c->out_head + c->out_n++) % MAX_OUT];
+    rtc_transmit *t = &c->out[(c->out_head + c->out_n++) % c->out_cap];
     t->local = c->cfg.local;
     t->remote = c->cfg.server;
     t->buf = b;
@@ -104,7 +118,7 @@ static void fail(rtc_turn_client *c, int err, int code, const char *reason, size
     memcpy(e.reason, reason, rlen);
     e.reason[rlen] = 0;
     push_event(c, &e);
-    for (int i = 0; i < MAX_TXNS; i++) c->txns[i].used = false;
+    for (int i = 0; i < MAX_TXNS; i++) if (c->txns[i]) c->txns[i]->used = false;
     for (int i = 0; i < c->npend; i++) rtc_buf_unref(c->pend[i].b);
     c->npend = 0;
     rtc_warn("turn", "allocation failed: %d %s", code, e.reason);
@@ -159,8 +173,9 @@ static int build_request(rtc_turn_client *c, txn *t)
 static int start_txn(rtc_turn_client *c, int kind, int idx, rtc_time now)
 {
     for (int i = 0; i < MAX_TXNS; i++) {
-        txn *t = &c->txns[i];
-        if (t->used) continue;
+        if (c->txns[i] && c->txns[i]->used) continue;
+        if (!c->txns[i] && !(c->txns[i] = malloc(sizeof *c->txns[i]))) break;
+        txn *t = c->txns[i];
         memset(t, 0, sizeof *t);
         t->used = true;
         t->kind = kind;
@@ -190,6 +205,10 @@ int rtc_turn_client_new(rtc_turn_client **out, const rtc_turn_config *cfg, rtc_t
     c->cfg.password = rtc_str_c(c->pass);
     c->next_channel = 0x4000;
     c->last_now = now;
+    c->out = c->out_inline;
+    c->out_cap = INLINE_OUT;
+    c->ev = c->ev_inline;
+    c->ev_cap = INLINE_EVENTS;
     if (!c->user || !c->pass) { rtc_turn_client_free(c); return RTC_ENOMEM; }
     if (cfg->transport == RTC_TURN_TCP && !(c->sbuf = malloc(MAX_STREAM))) {
         rtc_turn_client_free(c);
@@ -205,11 +224,14 @@ int rtc_turn_client_new(rtc_turn_client **out, const rtc_turn_config *cfg, rtc_t
 void rtc_turn_client_free(rtc_turn_client *c)
 {
     if (!c) return;
-    for (int i = 0; i < c->out_n; i++) rtc_buf_unref(c->out[(c->out_head + i) % MAX_OUT].buf);
+    for (int i = 0; i < c->out_n; i++) rtc_buf_unref(c->out[(c->out_head + i) % c->out_cap].buf);
     for (int i = 0; i < c->ev_n; i++) {
-        rtc_turn_event *e = &c->ev[(c->ev_head + i) % MAX_EVENTS];
+        rtc_turn_event *e = &c->ev[(c->ev_head + i) % c->ev_cap];
         if (e->type == RTC_TURN_EV_DATA) rtc_buf_unref(e->data);
     }
+    if (c->out != c->out_inline) free(c->out);
+    if (c->ev != c->ev_inline) free(c->ev);
+    for (int i = 0; i < MAX_TXNS; i++) free(c->txns[i]);
     for (int i = 0; i < c->npend; i++) rtc_buf_unref(c->pend[i].b);
     free(c->user);
     free(c->pass);
@@ -353,7 +375,7 @@ int rtc_turn_client_close(rtc_turn_client *c, rtc_time now)
         push_event(c, &(rtc_turn_event){ .type = RTC_TURN_EV_CLOSED });
         return 0;
     }
-    for (int i = 0; i < MAX_TXNS; i++) c->txns[i].used = false;
+    for (int i = 0; i < MAX_TXNS; i++) if (c->txns[i]) c->txns[i]->used = false;
     start_txn(c, K_REFRESH, 0, now);
     run_txns(c, now);
     return 0;
@@ -466,8 +488,8 @@ static int handle_stun(rtc_turn_client *c, const uint8_t *p, size_t len, rtc_tim
     }
     if (m.cls == RTC_STUN_REQUEST) { c->stats.dropped++; return RTC_EIGNORED; }
     for (int i = 0; i < MAX_TXNS; i++) {
-        txn *t = &c->txns[i];
-        if (!t->used || memcmp(t->tid, m.tid, RTC_STUN_TID_LEN) != 0) continue;
+        txn *t = c->txns[i];
+        if (!t || !t->used || memcmp(t->tid, m.tid, RTC_STUN_TID_LEN) != 0) continue;
         /* Responses to authenticated requests must carry valid integrity; a 401 may not. */
         if (t->authed && m.cls == RTC_STUN_SUCCESS && rtc_stun_check_integrity(&m, c->key, 16) != 0) {
             c->stats.dropped++;
@@ -545,8 +567,8 @@ int rtc_turn_client_handle_packet(rtc_turn_client *c, const uint8_t *data, size_
 static void run_txns(rtc_turn_client *c, rtc_time now)
 {
     for (int i = 0; i < MAX_TXNS; i++) {
-        txn *t = &c->txns[i];
-        if (!t->used) continue;
+        txn *t = c->txns[i];
+        if (!t || !t->used) continue;
         int r = rtc_stun_txn_poll(&t->t, now);
         if (r == RTC_STUN_TXN_SEND) {
             push_out(c, t->msg, t->len);
@@ -570,7 +592,7 @@ static void run_txns(rtc_turn_client *c, rtc_time now)
 static bool txn_active(rtc_turn_client *c, int kind, int idx)
 {
     for (int i = 0; i < MAX_TXNS; i++)
-        if (c->txns[i].used && c->txns[i].kind == kind && c->txns[i].idx == idx) return true;
+        if (c->txns[i] && c->txns[i]->used && c->txns[i]->kind == kind && c->txns[i]->idx == idx) return true;
     return false;
 }
 
@@ -607,9 +629,15 @@ int rtc_turn_client_handle_timeout(rtc_turn_client *c, rtc_time now)
 
 bool rtc_turn_client_poll_transmit(rtc_turn_client *c, rtc_transmit *out)
 {
-    if (!c->out_n) return false;
+    if (!c->out_n) {
+        /* drained: heap ring and finished transactions go */
+        if (c->out != c->out_inline) rtc_ring_shrink((void **)&c->out, c->out_inline, &c->out_head, &c->out_cap, INLINE_OUT);
+        for (int i = 0; i < MAX_TXNS; i++)
+            if (c->txns[i] && !c->txns[i]->used) { free(c->txns[i]); c->txns[i] = NULL; }
+        return false;
+    }
     *out = c->out[c->out_head];
-    c->out_head = (c->out_head + 1) % MAX_OUT;
+    c->out_head = (c->out_head + 1) % c->out_cap;
     c->out_n--;
     return true;
 }
@@ -618,8 +646,9 @@ bool rtc_turn_client_poll_event(rtc_turn_client *c, rtc_turn_event *out)
 {
     if (!c->ev_n) return false;
     *out = c->ev[c->ev_head];
-    c->ev_head = (c->ev_head + 1) % MAX_EVENTS;
-    c->ev_n--;
+    c->ev_head = (c->ev_head + 1) % c->ev_cap;
+    if (--c->ev_n == 0 && c->ev != c->ev_inline)
+        rtc_ring_shrink((void **)&c->ev, c->ev_inline, &c->ev_head, &c->ev_cap, INLINE_EVENTS);
     return true;
 }
 
@@ -628,7 +657,7 @@ rtc_time rtc_turn_client_poll_timeout(const rtc_turn_client *c)
     if (c->out_n) return c->last_now;
     rtc_time t = RTC_TIME_NEVER;
     for (int i = 0; i < MAX_TXNS; i++)
-        if (c->txns[i].used) t = rtc_time_min(t, rtc_stun_txn_timeout(&c->txns[i].t));
+        if (c->txns[i] && c->txns[i]->used) t = rtc_time_min(t, rtc_stun_txn_timeout(&c->txns[i]->t));
     if (c->state == RTC_TURN_READY && !c->closing) {
         t = rtc_time_min(t, c->refresh_at);
         for (int i = 0; i < MAX_PERMS; i++) if (c->perms[i].state == S_OK) t = rtc_time_min(t, c->perms[i].refresh_at);

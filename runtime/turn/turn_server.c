@@ -57,8 +57,9 @@ int rtc_turn_server_new(rtc_turn_server **out, const rtc_turn_server_config *cfg
     s->ports_used[1] = calloc(1, 65536 / 8);
     s->ev_cap = 64;
     s->ev = malloc(s->ev_cap * sizeof *s->ev);
+    int qr = c->max_per_user ? tsv__quota_init(s) : 0;
     if (!s->realm || !s->software || !s->rest_secret || !s->slots || !s->free_slots || !s->ahash ||
-        !s->chash || !s->ports_used[0] || !s->ports_used[1] || !s->ev) {
+        !s->chash || !s->ports_used[0] || !s->ports_used[1] || !s->ev || qr < 0) {
         rtc_turn_server_free(s);
         return RTC_ENOMEM;
     }
@@ -91,6 +92,7 @@ void rtc_turn_server_free(rtc_turn_server *s)
         s->tx_count--;
     }
     free(s->resv);
+    tsv__quota_free(s);
     for (size_t i = 0; i < s->nusers; i++) free(s->users[i].name);
     free(s->users); free(s->rules); free(s->own);
     free(s->slots); free(s->free_slots); free(s->ahash); free(s->chash);
@@ -403,6 +405,7 @@ void tsv__free_alloc(rtc_turn_server *s, tsv_alloc *a, const char *reason)
         if (*pp == a) { *pp = a->hnext; break; }
     for (int i = 0; i < a->nrelay; i++) tsv__release_relay(s, a, i);
     if (a->ready) tsv__event_alloc(s, RTC_TURN_SRV_EV_DEALLOCATED, a, reason);
+    if (a->quota_counted) tsv__quota_del(s, (rtc_str){ a->user, a->ulen });
     s->slots[a->slot] = NULL;
     s->free_slots[s->nfree++] = a->slot;
     s->st.allocations--;

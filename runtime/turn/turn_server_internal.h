@@ -42,6 +42,7 @@ typedef struct tsv_alloc {
     uint8_t key[16];
     uint8_t tid[RTC_STUN_TID_LEN];   /* the Allocate's: a retransmit gets the same answer */
     bool ready, fp, want_even;
+    bool quota_counted;     /* counted under its user in the max_per_user table */
     bool reserve_next;      /* EVEN-PORT with R: keep port + 1 for a later Allocate */
     bool has_token;         /* token below goes into the success response */
     uint8_t token[8];
@@ -72,6 +73,7 @@ typedef struct tsv_resv { uint8_t token[8]; uint16_t port; int family; rtc_time 
 #define TSV_RESV_LIFETIME RTC_SEC(30)
 
 typedef struct tsv_user { char *name; size_t len; uint8_t key[16]; } tsv_user;
+typedef struct tsv_ucount tsv_ucount;    /* turn_server_quota.c */
 typedef struct tsv_rule { rtc_addr net; int prefix; bool allow; } tsv_rule;
 
 typedef struct tsv_tx { rtc_transmit t; uint32_t relay_id; } tsv_tx;
@@ -96,6 +98,8 @@ struct rtc_turn_server {
 
     tsv_user *users;
     size_t nusers;
+    tsv_ucount **uhash;              /* live allocations by username (max_per_user only) */
+    uint32_t uhash_mask;
     tsv_resv *resv;
     uint32_t nresv;
     tsv_rule *rules;
@@ -134,6 +138,13 @@ bool tsv__take_reservation(rtc_turn_server *s, const uint8_t token[8], uint16_t 
 int tsv__relay_index(const tsv_alloc *a, int family);
 void tsv__send_allocate_ok(rtc_turn_server *s, tsv_alloc *a);
 void tsv__event_alloc(rtc_turn_server *s, rtc_turn_srv_ev_type type, tsv_alloc *a, const char *reason);
+
+/* turn_server_quota.c: live allocations per username in O(1) */
+int tsv__quota_init(rtc_turn_server *s);
+void tsv__quota_free(rtc_turn_server *s);
+uint32_t tsv__quota_count(const rtc_turn_server *s, rtc_str user);
+int tsv__quota_add(rtc_turn_server *s, rtc_str user);
+void tsv__quota_del(rtc_turn_server *s, rtc_str user);
 
 /* turn_server_req.c */
 int tsv__handle_stun(rtc_turn_server *s, const rtc_addr *local, const rtc_addr *client, int proto,

@@ -330,22 +330,21 @@ static int do_allocate(rtc_turn_server *s, req *r, tsv_alloc *a)
         if (resv_port) s->ports_used[resv_family == AF_INET6][resv_port >> 3] &= (uint8_t)~(1u << (resv_port & 7)); \
         reply_error(s, r, code); return err; } while (0)
     if (s->nfree == 0) REFUSE(508, RTC_EQUOTA);
-    if (s->cfg.max_per_user) {
-        uint32_t n = 0;
-        for (uint32_t i = 0; i < s->nslots; i++)
-            if (s->slots[i] && rtc_str_eq((rtc_str){ s->slots[i]->user, s->slots[i]->ulen }, r->user)) n++;
-        if (n >= s->cfg.max_per_user) REFUSE(486, RTC_EQUOTA);
-    }
+    if (s->cfg.max_per_user && tsv__quota_count(s, r->user) >= s->cfg.max_per_user) REFUSE(486, RTC_EQUOTA);
     if (s->cfg.authorize) {
         rtc_turn_authz q = { RTC_TURN_AUTHZ_ALLOCATE, r->user, r->client, NULL, r->proto, r->local };
         if (s->cfg.authorize(s->cfg.auth_ud, &q) < 0) REFUSE(403, RTC_EACCESS);
     }
     a = tsv__new_alloc(s, r->local, r->client, r->proto);
     if (!a) REFUSE(508, RTC_ENOMEM);
-#undef REFUSE
     memcpy(a->user, r->user.p, r->user.len);
     a->user[r->user.len] = 0;
     a->ulen = r->user.len;
+    if (s->cfg.max_per_user) {
+        if (tsv__quota_add(s, r->user) < 0) { tsv__free_alloc(s, a, "no memory"); REFUSE(508, RTC_ENOMEM); }
+        a->quota_counted = true;
+    }
+#undef REFUSE
     memcpy(a->key, r->key, 16);
     memcpy(a->tid, m->tid, RTC_STUN_TID_LEN);
     a->fp = r->fp;

@@ -35,6 +35,7 @@ typedef struct world {
     bool has_stun;
     uint64_t stun_answered;
     bool single_port;            /* many agents share one address: route by accepts() */
+    struct peer *deaf;           /* STUN responses to this peer are dropped */
 } world;
 
 static rtc_rng rng;
@@ -159,6 +160,8 @@ static void deliver(world *w, const vnet_packet *pk)
         if (!rtc_addr_eq(&p->addr, &pk->to)) continue;
         if (w->single_port && !rtc_ice_agent_accepts(p->a, &pk->to, pk->data, pk->len, &pk->from)) continue;
         if (rtc_stun_is_stun(pk->data, pk->len)) {
+            rtc_stun_msg m;
+            if (w->deaf == p && rtc_stun_parse(pk->data, pk->len, &m) == 0 && m.cls != RTC_STUN_REQUEST) return;
             rtc_ice_agent_handle_packet(p->a, &pk->to, &pk->from, pk->data, pk->len, RTC_PROTO_UDP, w->now);
         } else {
             ASSERT(pk->len == 8 && memcmp(pk->data, "app-data", 8) == 0);
@@ -436,6 +439,95 @@ static void test_restart_keeps_data(void)
     run(&w, w.now + RTC_SEC(40));
     ASSERT(x->state == RTC_ICE_CONNECTED || x->state == RTC_ICE_COMPLETED);
     ASSERT(y->state == RTC_ICE_CONNECTED || y->state == RTC_ICE_COMPLETED);
+    world_free(&w);
+}
+
+static uint64_t consent_sent(peer *p)
+{
+    rtc_ice_stats st;
+    rtc_ice_agent_get_stats(p->a, &st);
+    return st.consent_sent;
+}
+
+/* Follows x's consent requests for `dur` in 100 ms steps: how many, and whether each
+ * came 4..6 s (0.8..1.2 of the 5 s interval) after the one before. */
+static uint64_t count_consent(world *w, peer *x, rtc_time dur, bool check_gaps)
+{
+    uint64_t start = consent_sent(x), last = start;
+    rtc_time last_at = -1, end = w->now + dur;
+    while (w->now < end) {
+        run(w, w->now + RTC_MS(100));
+        uint64_t n = consent_sent(x);
+        ASSERT_LE(n - last, 1);                      /* never two at once */
+        if (n != last) {
+            if (check_gaps && last_at >= 0) {
+                ASSERT_GE(w->now - last_at, RTC_MS(3900));
+                ASSERT_LE(w->now - last_at, RTC_MS(6100));
+            }
+            last_at = w->now;
+            last = n;
+        }
+    }
+    return last - start;
+}
+
+/* RFC 7675: one consent request per interval on the selected pair, 4-6 s apart, and
+ * not retransmitted: while the peer is silent the rate stays the same (a new request
+ * each interval, not a retransmission schedule per request). */
+static void test_consent_once_per_interval(void)
+{
+    world w = { .net = vnet_new(11) };
+    vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(10) });
+    peer *x = mk_peer(&w, "192.0.2.1:1000", true, false, 100, "xufr");
+    peer *y = mk_peer(&w, "192.0.2.2:2000", false, false, 50, "yufr");
+    pair_up(&w, x, y, "xufr", "yufr");
+    add_host(&w, x);
+    add_host(&w, y);
+    ASSERT(run_until_connected(&w, x, y, RTC_SEC(5)) > 0);
+    ASSERT_EQ(consent_sent(x), 0);                   /* none before a pair is selected */
+    uint64_t n = count_consent(&w, x, RTC_SEC(120), true);
+    ASSERT_GE(n, 120 / 6);
+    ASSERT_LE(n, 120 / 4 + 1);
+    /* The peer goes silent for 20 s (with the up to 6 s since the last response, under
+     * the 30 s consent lasts): still one request an interval. */
+    vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(10), .loss = 1.0 });
+    n = count_consent(&w, x, RTC_SEC(20), true);
+    ASSERT_GE(n, 20 / 6);
+    ASSERT_LE(n, 20 / 4 + 1);
+    ASSERT_EQ(x->state, RTC_ICE_DISCONNECTED);
+    /* Back: the next request restores it. */
+    vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(10) });
+    n = count_consent(&w, x, RTC_SEC(7), false);
+    ASSERT(n >= 1 && n <= 2);
+    ASSERT(x->state == RTC_ICE_CONNECTED || x->state == RTC_ICE_COMPLETED);
+    ASSERT_EQ(x->nstate[RTC_ICE_FAILED], 0);
+    world_free(&w);
+}
+
+/* Consent is our requests answered, nothing else (RFC 7675): with every response to x
+ * lost, x fails 30 s after the last one although y's checks keep arriving. Those
+ * checks do count as liveness, so x is not `disconnected` meanwhile. */
+static void test_consent_needs_responses(void)
+{
+    world w = { .net = vnet_new(12) };
+    vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(10) });
+    peer *x = mk_peer(&w, "192.0.2.1:1000", true, false, 100, "xufr");
+    peer *y = mk_peer(&w, "192.0.2.2:2000", false, false, 50, "yufr");
+    pair_up(&w, x, y, "xufr", "yufr");
+    add_host(&w, x);
+    add_host(&w, y);
+    ASSERT(run_until_connected(&w, x, y, RTC_SEC(5)) > 0);
+    run(&w, w.now + RTC_SEC(10));
+    rtc_time cut = w.now;
+    w.deaf = x;
+    run(&w, cut + RTC_SEC(24));
+    ASSERT(x->state == RTC_ICE_CONNECTED || x->state == RTC_ICE_COMPLETED);
+    ASSERT_EQ(x->nstate[RTC_ICE_DISCONNECTED], 0);
+    run(&w, cut + RTC_SEC(40));
+    ASSERT_EQ(x->state, RTC_ICE_FAILED);
+    ASSERT(x->state_at[RTC_ICE_FAILED] - cut >= RTC_SEC(24));
+    ASSERT(x->state_at[RTC_ICE_FAILED] - cut <= RTC_SEC(31));
+    ASSERT_EQ(y->nstate[RTC_ICE_FAILED], 0);         /* y's own requests were answered */
     world_free(&w);
 }
 
@@ -779,6 +871,8 @@ int main(void)
     RUN(test_role_conflict);
     RUN(test_restart_keeps_data);
     RUN(test_consent_loss);
+    RUN(test_consent_once_per_interval);
+    RUN(test_consent_needs_responses);
     RUN(test_lite);
     RUN(test_trickle_late_and_eoc);
     RUN(test_unresolved_mdns);

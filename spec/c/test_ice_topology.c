@@ -5,6 +5,7 @@
  * end-of-candidates. */
 #include "rtc_test.h"
 #include "vnet.h"
+#include "test_heap.h"
 #include "core/rtc_errors.h"
 #include "ice/ice_agent.h"
 #include "stun/stun.h"
@@ -41,6 +42,9 @@ typedef struct world {
     rtc_addr srv_addr;
     struct { uint32_t id; rtc_addr addr; } relay[MAXR];
     int nrelay;
+    struct peer *measure;          /* heap growth of each packet from the TURN server into it */
+    size_t max_growth;
+    int measured;
 } world;
 
 static rtc_rng rng;
@@ -160,6 +164,13 @@ static void deliver(world *w, const vnet_packet *pk)
             if (pk->len == 8 && memcmp(pk->data, "app-data", 8) == 0) {
                 p->data_rx++;
                 p->last_data_rx = w->now;
+            } else if (w->measure == p && rtc_addr_eq(&pk->from, &w->srv_addr)) {
+                /* what the agent holds for one datagram until it is drained */
+                size_t before = heap_in_use();
+                rtc_ice_agent_handle_packet(p->a, &pk->to, &pk->from, pk->data, pk->len, RTC_PROTO_UDP, w->now);
+                size_t after = heap_in_use();
+                if (after > before && after - before > w->max_growth) w->max_growth = after - before;
+                w->measured++;
             } else {
                 rtc_ice_agent_handle_packet(p->a, &pk->to, &pk->from, pk->data, pk->len, RTC_PROTO_UDP, w->now);
             }
@@ -495,6 +506,92 @@ static void test_turn_tcp_failure_reported(void)
     world_free(&w);
 }
 
+/* A server name with several addresses: the first does not answer, so after its
+ * Binding request / Allocate times out the agent tries the next one, in order. */
+static void test_server_addresses_in_order(void)
+{
+    world w = { .net = vnet_new(2) };
+    vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(10) });
+    start_server(&w);
+    rtc_addr in_ip, out_ip;
+    ASSERT_OK(rtc_addr_parse(&in_ip, "10.0.0.1:0"));
+    ASSERT_OK(rtc_addr_parse(&out_ip, "203.0.113.1:0"));
+    vnet_add_nat(w.net, &in_ip, &out_ip);
+    peer *x = mk_peer(&w, true, false, 1, "xufr");
+    const rtc_addr *b = add_base(&w, x, "10.0.0.1:1000");
+    rtc_addr addrs[3];
+    ASSERT_OK(rtc_addr_parse(&addrs[0], "192.0.2.98:3478"));      /* nobody there */
+    addrs[1] = w.srv_addr;
+    ASSERT_OK(rtc_addr_parse(&addrs[2], "192.0.2.99:3478"));      /* never needed */
+    ASSERT_EQ(rtc_ice_agent_add_stun_servers(x->a, b, addrs, 3, w.now), 0);
+    ASSERT_EQ(rtc_ice_agent_add_turn_servers(x->a, b, addrs, 3, RTC_TURN_UDP, RTC_STR("user"), RTC_STR("pass"), w.now), 0);
+    run(&w, RTC_SEC(20));
+    ASSERT_EQ(x->srflx_cands, 1);                    /* the Binding request timed out (9.5 s), then the server */
+    ASSERT_EQ(x->relay_cands, 0);                    /* the Allocate is still waiting for 192.0.2.98 */
+    run(&w, RTC_SEC(60));
+    ASSERT_EQ(x->turn_failed, 0);
+    ASSERT_EQ(x->relay_cands, 1);
+    ASSERT_EQ(x->gathering_done, 1);
+    rtc_turn_server_stats st;
+    rtc_turn_server_get_stats(w.srv, &st);
+    ASSERT_EQ(st.allocations, 1);
+    ASSERT_EQ(st.binding_requests, 1);
+    /* Bad arguments: no address, too many, mixed families. */
+    rtc_addr many[RTC_ICE_MAX_ALT + 1];
+    for (int i = 0; i <= RTC_ICE_MAX_ALT; i++) many[i] = w.srv_addr;
+    ASSERT_EQ(rtc_ice_agent_add_stun_servers(x->a, b, addrs, 0, w.now), RTC_EINVAL);
+    ASSERT_EQ(rtc_ice_agent_add_stun_servers(x->a, b, many, RTC_ICE_MAX_ALT + 1, w.now), RTC_EINVAL);
+    ASSERT_OK(rtc_addr_parse(&many[1], "[2001:db8::1]:3478"));
+    ASSERT_EQ(rtc_ice_agent_add_turn_servers(x->a, b, many, 2, RTC_TURN_UDP, RTC_STR("u"), RTC_STR("p"), w.now), RTC_EINVAL);
+    world_free(&w);
+}
+
+/* An answer ends the search, even an error: with a wrong password the first address's
+ * 401 fails the allocation at once, the next address is never tried. Over TCP a
+ * connection the driver reports failed moves on to the next address at once. */
+static void test_server_addresses_answer_or_tcp_failure(void)
+{
+    world w = { .net = vnet_new(3) };
+    vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(10) });
+    start_server(&w);
+    peer *x = mk_peer(&w, true, false, 1, "xufr");
+    const rtc_addr *b = add_base(&w, x, "192.0.2.1:1000");
+    rtc_addr addrs[2] = { w.srv_addr };
+    ASSERT_OK(rtc_addr_parse(&addrs[1], "192.0.2.99:3478"));
+    ASSERT_EQ(rtc_ice_agent_add_turn_servers(x->a, b, addrs, 2, RTC_TURN_UDP, RTC_STR("user"), RTC_STR("wrong"), w.now), 0);
+    run(&w, RTC_SEC(1));
+    ASSERT_EQ(x->turn_failed, 1);
+    run(&w, RTC_SEC(60));
+    ASSERT_EQ(x->turn_failed, 1);
+    ASSERT_EQ(x->relay_cands, 0);
+    world_free(&w);
+
+    w = (world){ .net = vnet_new(4) };
+    x = mk_peer(&w, true, false, 1, "xufr");
+    b = add_base(&w, x, "192.0.2.1:1000");
+    rtc_addr tcp[2];
+    ASSERT_OK(rtc_addr_parse(&tcp[0], "192.0.2.100:443"));
+    ASSERT_OK(rtc_addr_parse(&tcp[1], "192.0.2.101:443"));
+    ASSERT_EQ(rtc_ice_agent_add_turn_servers(x->a, b, tcp, 2, RTC_TURN_TCP, RTC_STR("user"), RTC_STR("pass"), 0), 0);
+    rtc_transmit t;
+    ASSERT(rtc_ice_agent_poll_transmit(x->a, &t));
+    ASSERT(rtc_addr_eq(&t.remote, &tcp[0]) && t.proto == RTC_PROTO_TCP_RAW);
+    rtc_buf_unref(t.buf);
+    ASSERT_EQ(rtc_ice_agent_turn_transport_failed(x->a, b, &tcp[0], RTC_TURN_TCP, RTC_EIO, 0), 0);
+    ASSERT(rtc_ice_agent_poll_transmit(x->a, &t));    /* the Allocate, to the next address */
+    ASSERT(rtc_addr_eq(&t.remote, &tcp[1]) && t.proto == RTC_PROTO_TCP_RAW);
+    rtc_buf_unref(t.buf);
+    ASSERT(!rtc_ice_agent_poll_transmit(x->a, &t));
+    rtc_ice_event e;
+    while (rtc_ice_agent_poll_event(x->a, &e)) ASSERT(e.type != RTC_ICE_EV_TURN_FAILED);
+    ASSERT_EQ(rtc_ice_agent_turn_transport_failed(x->a, b, &tcp[0], RTC_TURN_TCP, RTC_EIO, 0), RTC_ENOTFOUND);
+    ASSERT_EQ(rtc_ice_agent_turn_transport_failed(x->a, b, &tcp[1], RTC_TURN_TCP, RTC_EIO, 0), 0);
+    int failed = 0;
+    while (rtc_ice_agent_poll_event(x->a, &e)) failed += e.type == RTC_ICE_EV_TURN_FAILED;
+    ASSERT_EQ(failed, 1);                            /* the last address: now it is reported */
+    world_free(&w);
+}
+
 /* The answerer's (controlled) check goes first and succeeds before the controlling
  * peer has our credentials; when the peer's own check then arrives on that valid pair,
  * the controlled agent checks back once, so a controlling agent that nominates only on
@@ -531,10 +628,62 @@ static void test_controlled_checks_back_on_valid_pair(void)
     world_free(&w);
 }
 
+/* A datagram relayed through our TURN client costs its own buffer and nothing else:
+ * no event or transmit ring is allocated for it (the event ring, 16 events of 920
+ * bytes, used to be allocated for each relayed datagram and freed when drained). */
+static void test_relayed_datagram_memory(void)
+{
+    world w = { .net = vnet_new(8) };
+    vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(10) });
+    start_server(&w);
+    peer *x = calloc(1, sizeof *x);
+    rtc_ice_config cfg = { .controlling = true, .tie_breaker = 100, .rng = &rng, .relay_only = true,
+                           .local_ufrag = RTC_STR("xufr"), .local_pwd = RTC_STR(PWD) };
+    ASSERT_EQ(rtc_ice_agent_new(&x->a, &cfg, w.now), 0);
+    x->trickle = x->send_eoc = true;
+    w.p[w.np++] = x;
+    peer *y = mk_peer(&w, false, false, 50, "yufr");
+    x->other = y;
+    y->other = x;
+    set_creds(&w, x, "yufr");
+    set_creds(&w, y, "xufr");
+    const rtc_addr *xb = add_base(&w, x, "192.0.2.1:1000");
+    add_base(&w, y, "192.0.2.2:2000");
+    add_turn(&w, x, xb);
+    run(&w, RTC_SEC(3));
+    ASSERT_EQ(x->selected, 1);
+    ASSERT(x->state == RTC_ICE_CONNECTED || x->state == RTC_ICE_COMPLETED);
+    rtc_ice_pair_info pi;
+    ASSERT_OK(rtc_ice_agent_selected_pair(x->a, &pi));
+    ASSERT(pi.relayed);
+    pump_data(&w, x, y, RTC_SEC(1));                  /* warm up: permissions, channel */
+    w.measure = x;
+    size_t out_max = 0;
+    for (int i = 0; i < 200; i++) {
+        size_t before = heap_in_use();
+        ASSERT_OK(rtc_ice_agent_send(x->a, (const uint8_t *)"app-data", 8, w.now));
+        size_t after = heap_in_use();
+        if (after > before && after - before > out_max) out_max = after - before;
+        drain(&w, x);
+        ASSERT_OK(rtc_ice_agent_send(y->a, (const uint8_t *)"app-data", 8, w.now));
+        drain(&w, y);
+        run(&w, w.now + RTC_MS(20));
+    }
+    fprintf(stderr, "relayed datagram: %zu bytes held in, %zu out (%d measured)\n", w.max_growth, out_max, w.measured);
+    ASSERT_GE(w.measured, 150);
+    ASSERT_LE(w.max_growth, 1024);                    /* the data's buffer */
+    ASSERT_LE(out_max, 1024);                         /* the ChannelData's buffer */
+    ASSERT_GE(x->data_rx + y->data_rx, 150);
+    world_free(&w);
+}
+
 int main(void)
 {
     rtc_rng_init_seed(&rng, 1);
     RUN(test_two_interfaces_one_turn_server);
+    RUN(test_relayed_datagram_memory);
+    RUN(test_server_addresses_in_order);
+    RUN(test_server_addresses_answer_or_tcp_failure);
     RUN(test_stun_and_turn_on_one_port);
     RUN(test_accepts_turn_traffic_by_socket);
     RUN(test_second_restart_keeps_consent);

@@ -147,11 +147,44 @@ static bool five_back(ctx *x) { return x->data_back >= 5; }
 static bool tcp_gone(ctx *x) { return x->tcp_closed && x->ev[RTC_TURN_SRV_EV_DEALLOCATED] >= 1; }
 static bool all_closed(ctx *x) { return x->host_closed == 1; }
 
-static void flow(bool tcp)
+static uint64_t slow_dropped(ctx *x)
+{
+    rtc_turn_host_stats hs;
+    rtc_turn_host_get_stats(x->h, &hs);
+    return hs.tcp_tx_dropped;
+}
+static bool some_dropped(ctx *x) { return slow_dropped(x) > 0; }
+
+#define SLOW_MAX_PENDING (64 * 1024)
+
+/* A TCP client that stops reading while its peer keeps sending: the host holds at most
+ * tcp_max_pending bytes for it (plus one frame the kernel took in part) and drops and
+ * counts the rest, instead of queueing without bound. */
+static void slow_reader(ctx *x)
+{
+    uv_read_stop((uv_stream_t *)&x->tcp);
+    int small = 4096;
+    uv_recv_buffer_size((uv_handle_t *)&x->tcp, &small);
+    uint8_t d[1000];
+    memset(d, 0x5a, sizeof d);
+    for (int i = 0; i < 20000 && !some_dropped(x); i++) {
+        rtc_udp_send(x->peer, &x->relayed, d, sizeof d);
+        if (i % 50 == 0) rtc_loop_run(x->lp, UV_RUN_NOWAIT);
+    }
+    run_until(x, some_dropped);
+    rtc_turn_host_stats hs;
+    rtc_turn_host_get_stats(x->h, &hs);
+    ASSERT_GE(hs.tcp_tx_dropped, 1);
+    ASSERT_GE(hs.tcp_tx_queued_peak, SLOW_MAX_PENDING - 1100);   /* it filled up to the bound */
+    ASSERT_LE(hs.tcp_tx_queued_peak, SLOW_MAX_PENDING + 1100);   /* and no further */
+    ASSERT_EQ(hs.relays_open, 1);                                 /* the client keeps its allocation */
+}
+
+static void flow_opts(bool tcp, bool slow)
 {
     ctx *x = calloc(1, sizeof *x);
     ASSERT_EQ(rtc_loop_new(&x->lp), 0);
-    rtc_turn_host_config cfg = { .nlisten = 1, .tcp = true };
+    rtc_turn_host_config cfg = { .nlisten = 1, .tcp = true, .tcp_max_pending = slow ? SLOW_MAX_PENDING : 0 };
     rtc_addr_set(&cfg.listen[0], "127.0.0.1", 0);
     cfg.server.realm = RTC_STR("test");
     cfg.server.allow_loopback = true;
@@ -193,6 +226,7 @@ static void flow(bool tcp)
     ASSERT_EQ(hs.relays_open, 1);
     ASSERT_GE(hs.relay_rx, 5);
     ASSERT_GE(hs.relay_tx, 5);
+    if (slow) slow_reader(x);
     if (tcp) {
         ASSERT_EQ(hs.tcp_accepted, 1);
         /* the client hangs up: its allocation goes with the connection */
@@ -219,8 +253,10 @@ static void flow(bool tcp)
     free(x);
 }
 
+static void flow(bool tcp) { flow_opts(tcp, false); }
 static void test_host_udp(void) { flow(false); }
 static void test_host_tcp(void) { flow(true); }
+static void test_host_tcp_slow_reader(void) { flow_opts(true, true); }
 
 /* A listener that cannot be bound fails the host cleanly. */
 static void test_host_bind_failure(void)
@@ -244,6 +280,7 @@ int main(void)
 {
     RUN(test_host_udp);
     RUN(test_host_tcp);
+    RUN(test_host_tcp_slow_reader);
     RUN(test_host_bind_failure);
     return 0;
 }

@@ -5,18 +5,9 @@
 #include "core/rtc_errors.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp_sender.h"
-#include <malloc.h>
+#include "test_heap.h"
 
 #define M 64
-
-/* Bytes the allocator has handed out. Under AddressSanitizer malloc is ASan's, which
- * mallinfo2() knows nothing of (it reads 0): ask ASan's allocator instead. */
-#if defined(__SANITIZE_ADDRESS__)
-size_t __sanitizer_get_current_allocated_bytes(void);
-static size_t heap_in_use(void) { return __sanitizer_get_current_allocated_bytes(); }
-#else
-static size_t heap_in_use(void) { return mallinfo2().uordblks; }
-#endif
 
 static void test_idle_senders_hold_no_history(void)
 {

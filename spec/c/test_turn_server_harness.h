@@ -9,6 +9,7 @@
 #include "turn/turn_server.h"
 
 #define MAXOUT 512
+#define MAXRELAYS 2048
 
 typedef struct pkt {
     rtc_addr from, to;
@@ -23,7 +24,7 @@ typedef struct T {
     rtc_rng rng;
     rtc_time now;
     rtc_addr srv, srv_tcp;
-    struct { uint32_t id; rtc_addr addr; bool open; } relays[64];
+    struct { uint32_t id; rtc_addr addr; bool open; } relays[MAXRELAYS];
     int nrelays, fail_binds, nbound;
     pkt out[MAXOUT];
     int nout;
@@ -74,7 +75,7 @@ static inline void drain(T *t)
                 rtc_addr a = e.addr;
                 if (rtc_addr_port(&a) == 0) rtc_addr_set_port(&a, (uint16_t)(40000 + t->nbound));
                 t->nbound++;
-                ASSERT(t->nrelays < 64);
+                ASSERT(t->nrelays < MAXRELAYS);
                 t->relays[t->nrelays].id = e.relay_id;
                 t->relays[t->nrelays].addr = a;
                 t->relays[t->nrelays].open = true;

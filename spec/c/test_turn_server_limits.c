@@ -114,11 +114,85 @@ static void test_dont_fragment_420(void)
     t_free(t);
 }
 
+#define Q_USERS 300
+#define Q_PER_USER 3
+
+static void q_client(rawc *c, T *t, int u, int k, char names[][2][16])
+{
+    char ip[32];
+    snprintf(ip, sizeof ip, "198.51.%d.%d", 100 + u / 200, 1 + u % 200);
+    rawc_init(c, t, ip, (uint16_t)(5000 + k), names[u][0], names[u][1]);
+}
+
+static uint64_t q_allocations(T *t)
+{
+    rtc_turn_server_stats st;
+    rtc_turn_server_get_stats(t->s, &st);
+    return st.allocations;
+}
+
+/* max_per_user is exact with many users and allocations (a counter per user, no scan):
+ * each of 300 users gets 3 of 4 allocations; every way an allocation ends gives its
+ * place back (refresh 0, a relay that cannot be bound, expiry), and no other. */
+static void test_per_user_quota_many(void)
+{
+    rtc_turn_server_config cfg = { .max_per_user = Q_PER_USER, .max_allocations = 2000,
+                                   .min_port = 20000, .max_port = 30000 };
+    T *t = t_new(&cfg);
+    static char names[Q_USERS + 1][2][16];
+    for (int u = 0; u <= Q_USERS; u++) {
+        snprintf(names[u][0], sizeof names[u][0], "user%03d", u);
+        snprintf(names[u][1], sizeof names[u][1], "pass%03d", u);
+        ASSERT_EQ(rtc_turn_server_add_user(t->s, rtc_str_c(names[u][0]), rtc_str_c(names[u][1])), 0);
+    }
+    rawc *c = calloc((Q_USERS + 1) * (Q_PER_USER + 2), sizeof *c);
+#define C(u, k) (&c[(u) * (Q_PER_USER + 2) + (k)])
+    for (int u = 0; u < Q_USERS; u++)
+        for (int k = 0; k <= Q_PER_USER; k++) {
+            q_client(C(u, k), t, u, k, names);
+            ASSERT_EQ(request(C(u, k), RTC_STUN_ALLOCATE, a_udp, NULL), k < Q_PER_USER ? 0 : 486);
+        }
+    ASSERT_EQ(q_allocations(t), Q_USERS * Q_PER_USER);
+    rtc_turn_server_stats st;
+    rtc_turn_server_get_stats(t->s, &st);
+    ASSERT_EQ(st.err_486, Q_USERS);
+
+    /* Refresh 0 frees one place of that user only. */
+    uint32_t zero = 0;
+    for (int u = 0; u < Q_USERS; u += 2) ASSERT_EQ(request(C(u, 0), RTC_STUN_REFRESH, a_life, &zero), 0);
+    for (int u = 0; u < Q_USERS; u++)
+        ASSERT_EQ(request(C(u, Q_PER_USER), RTC_STUN_ALLOCATE, a_udp, NULL), u % 2 == 0 ? 0 : 486);
+    for (int u = 0; u < Q_USERS; u += 2) ASSERT_EQ(request(C(u, 0), RTC_STUN_ALLOCATE, a_udp, NULL), 486);
+    ASSERT_EQ(q_allocations(t), Q_USERS * Q_PER_USER);
+
+    /* An Allocate whose relay cannot be bound (every try fails) takes no place. */
+    int fresh = Q_USERS;
+    q_client(C(fresh, 0), t, fresh, 0, names);
+    t->fail_binds = 100;
+    ASSERT_EQ(request(C(fresh, 0), RTC_STUN_ALLOCATE, a_udp, NULL), 508);
+    t->fail_binds = 0;
+    for (int k = 1; k <= Q_PER_USER + 1; k++) {
+        q_client(C(fresh, k), t, fresh, k, names);
+        ASSERT_EQ(request(C(fresh, k), RTC_STUN_ALLOCATE, a_udp, NULL), k <= Q_PER_USER ? 0 : 486);
+    }
+
+    /* Expiry gives every place back. */
+    advance(t, RTC_SEC(3601));
+    ASSERT_EQ(q_allocations(t), 0);
+    for (int u = 0; u < Q_USERS; u += 37)
+        for (int k = 0; k <= Q_PER_USER; k++)
+            ASSERT_EQ(request(C(u, k), RTC_STUN_ALLOCATE, a_udp, NULL), k < Q_PER_USER ? 0 : 486);
+#undef C
+    free(c);
+    t_free(t);
+}
+
 int main(void)
 {
     RUN(test_trickling_tcp_slot_closes);
     RUN(test_tcp_per_ip_limit);
     RUN(test_embedded_ipv4_peers);
     RUN(test_dont_fragment_420);
+    RUN(test_per_user_quota_many);
     return 0;
 }

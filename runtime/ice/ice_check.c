@@ -287,17 +287,41 @@ static void respond(rtc_ice_agent *a, const rtc_stun_msg *m, int li, const rtc_a
     if (n > 0) ice__send(a, &a->locals[li].base, a->locals[li].turn, remote, buf, (size_t)n);
 }
 
+/* USERNAME is "our ufrag:the sender's". Whether its first part is `ufrag`. */
+static bool user_for(rtc_str user, const char *ufrag)
+{
+    size_t n = 0;
+    while (n < user.len && user.p[n] != ':') n++;
+    return n == strlen(ufrag) && memcmp(user.p, ufrag, n) == 0;
+}
+
+/* Whether the sender's part names the peer's ufrag of that generation (or is absent,
+ * or we do not know the peer's ufrag yet: its checks may beat its description). */
+static bool user_from(rtc_str user, const char *rufrag)
+{
+    size_t n = 0;
+    while (n < user.len && user.p[n] != ':') n++;
+    if (n == user.len || !rufrag[0]) return true;
+    return user.len - n - 1 == strlen(rufrag) && memcmp(user.p + n + 1, rufrag, user.len - n - 1) == 0;
+}
+
+/* A request that came in on the selected pair: from its remote address, on its relay
+ * allocation or (not relayed) on a host socket. The local base is not compared: a
+ * wildcard-bound shared port cannot always say which host candidate a datagram came to. */
+static bool on_selected_pair(const rtc_ice_agent *a, int li, const rtc_addr *remote)
+{
+    return a->sel.set && rtc_addr_eq(remote, &a->sel.remote) && a->locals[li].turn == a->sel.turn;
+}
+
 int ice__on_request(rtc_ice_agent *a, const rtc_stun_msg *m, int li, const rtc_addr *remote)
 {
     rtc_str u;
     if (rtc_stun_get_str(m, RTC_STUN_ATTR_USERNAME, &u) < 0) { a->stats.dropped++; return RTC_EIGNORED; }
-    size_t n = 0;
-    while (n < u.len && u.p[n] != ':') n++;
     bool old = false;
     const char *key;
-    if (n == strlen(a->lufrag) && memcmp(u.p, a->lufrag, n) == 0) {
+    if (user_for(u, a->lufrag)) {
         key = a->lpwd;
-    } else if (a->old && n == strlen(a->old->lufrag) && memcmp(u.p, a->old->lufrag, n) == 0) {
+    } else if (a->old && user_for(u, a->old->lufrag)) {
         key = a->old->lpwd;
         old = true;
     } else {
@@ -305,6 +329,22 @@ int ice__on_request(rtc_ice_agent *a, const rtc_stun_msg *m, int li, const rtc_a
         return RTC_EIGNORED;
     }
     if (rtc_stun_check_integrity(m, (const uint8_t *)key, strlen(key)) != 0) {
+        a->stats.dropped++;
+        return RTC_EIGNORED;
+    }
+    /* A check must belong to one generation, both ufrags of it, and the previous
+     * generation lives on for the selected pair alone (consent, and data until the
+     * restart selects a new pair). A peer that restarts ICE may check its new
+     * candidates against our old ones before we have its offer or it has our answer
+     * (libwebrtc pairs its new ports with the remote candidates it has), with its new
+     * ufrag; or the old generation from a pair the restart dropped. Answered, such a
+     * check makes the pair valid for the peer, and a controlling peer nominates it and
+     * moves its traffic there, while we have no such pair, drop what arrives on it and
+     * keep sending on the old one. Unanswered, it fails, and the peer stays on the old
+     * pair until the new generation's checks succeed. */
+    if (!user_from(u, old ? a->old->rufrag : a->rufrag) || (old && !on_selected_pair(a, li, remote))) {
+        char rs[RTC_ADDR_STRLEN];
+        rtc_debug("ice", "check from %s of another ICE generation not answered", rtc_addr_str(remote, rs, sizeof rs));
         a->stats.dropped++;
         return RTC_EIGNORED;
     }

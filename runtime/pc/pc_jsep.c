@@ -413,6 +413,42 @@ static void add_remote_candidates(rtc_pc *pc, const rtc_sdp *s)
     }
 }
 
+/* The agent restarts with our answer: give it the offer's candidates and those the
+ * peer trickled since the offer (kept, not given to the agent of the generation
+ * before). A candidate both in the offer and trickled is kept once. */
+static void readd_remote_candidates(rtc_pc *pc)
+{
+    pc_cand *trickled = pc->rcands;
+    int ntrickled = pc->nrcands;
+    pc->rcands = NULL;
+    pc->nrcands = pc->caprcands = 0;
+    add_remote_candidates(pc, pc->remote);
+    for (int i = 0; i < ntrickled; i++) {
+        bool dup = false;
+        for (int k = 0; k < pc->nrcands && !dup; k++) dup = strcmp(pc->rcands[k].line, trickled[i].line) == 0;
+        rtc_ice_candidate c;
+        if (dup || rtc_ice_candidate_parse(&c, trickled[i].line, strlen(trickled[i].line)) < 0) continue;
+        if (pc__cand_keep(&pc->rcands, &pc->nrcands, &pc->caprcands, &c) < 0) continue;
+        if (pc->agent) rtc_ice_agent_add_remote_candidate(pc->agent, &c, pc->now);
+    }
+    pc__cands_clear(trickled, &ntrickled);
+    free(trickled);
+}
+
+/* The ICE ufrag of the current remote description (of its first section in use), or
+ * NULL. Differs from the agent's while a restarting remote offer waits for our answer. */
+static const char *remote_desc_ufrag(const rtc_pc *pc)
+{
+    if (!pc->remote) return NULL;
+    for (size_t i = 0; i < pc->remote->nmedia; i++) {
+        const rtc_sdp_media *m = pc->remote->media[i];
+        if (m->port == 0 && !m->bundle_only) continue;
+        const rtc_sdp_ice *ice = rtc_sdp_media_ice(pc->remote, m);
+        return ice ? ice->ufrag : NULL;
+    }
+    return NULL;
+}
+
 static void set_remote_ice(rtc_pc *pc, const remote_params *rp)
 {
     char *uf = strdup(rp->ufrag), *pw = strdup(rp->pwd ? rp->pwd : "");
@@ -653,8 +689,7 @@ int rtc_pc_set_local_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *s
         if (!offer && pc->remote) {
             remote_params rp;
             if (check_remote(pc, pc->remote, &rp) == 0 && rp.ufrag) set_remote_ice(pc, &rp);
-            pc__cands_clear(pc->rcands, &pc->nrcands);
-            add_remote_candidates(pc, pc->remote);
+            readd_remote_candidates(pc);
         }
     }
     replace(&pc->local, &pc->prev_local, s);
@@ -706,13 +741,18 @@ int rtc_pc_add_ice_candidate(rtc_pc *pc, const char *candidate, const char *mid,
     rtc_ice_candidate c;
     if (rtc_ice_candidate_parse(&c, candidate, strlen(candidate)) < 0)
         return pc__fail(pc, RTC_EOPERATION, "invalid candidate: %.80s", candidate);
-    if (c.ufrag[0] && pc->remote_ufrag && pc->remote_ufrag[0] && strcmp(c.ufrag, pc->remote_ufrag) != 0) {
+    /* Our answer restarts the agent (pc->restart_pending): until then the agent holds
+     * the generation before, and the candidate, of the remote description's, waits. */
+    bool deferred = pc->restart_pending && pc->sig == RTC_SIG_HAVE_REMOTE_OFFER;
+    const char *ruf = remote_desc_ufrag(pc);
+    if (!ruf) ruf = pc->remote_ufrag;
+    if (c.ufrag[0] && ruf && ruf[0] && strcmp(c.ufrag, ruf) != 0) {
         /* A candidate of an older ICE generation: harmless, dropped (W3C 4.4.1.5). */
         return 0;
     }
     int kr = pc__cand_keep(&pc->rcands, &pc->nrcands, &pc->caprcands, &c);
     if (kr < 0) return kr;
-    if (pc->agent) {
+    if (pc->agent && !deferred) {
         int r = rtc_ice_agent_add_remote_candidate(pc->agent, &c, pc->now);
         if (r < 0 && r != RTC_ENOTSUP && r != RTC_EEXISTS) rtc_debug(TAG, "remote candidate not used: %s", rtc_strerror(r));
     }

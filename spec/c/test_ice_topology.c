@@ -677,6 +677,64 @@ static void test_relayed_datagram_memory(void)
     world_free(&w);
 }
 
+/* The peer restarts ICE as a controlling libwebrtc does: it gathers a new port at once
+ * and pairs it with the candidates it has, ours of the generation before, so that port
+ * checks our old ufrag with its own new one (or, when the peer has not restarted, with
+ * its old one from a port not on the selected pair). `z` plays that port: a controlling
+ * agent of its own with our old credentials. `y` (controlled, us) has or has not
+ * applied the peer's restart yet. The check must not succeed: z would nominate the
+ * pair and the peer move its traffic there, while y has no such pair, drops what
+ * arrives from z and keeps sending on the old pair. The old pair carries data until
+ * the new generation selects a pair. */
+static void stale_generation_check(const char *z_ufrag, bool y_restarted)
+{
+    world w;
+    peer *x, *y;
+    connected_pair(&w, &x, &y, false);
+    x->trickle = y->trickle = false;
+    if (y_restarted) {                               /* the offer applied, our answer on its way */
+        ASSERT_EQ(rtc_ice_agent_restart(y->a, RTC_STR("ygen2"), RTC_STR(PWD), w.now), 0);
+        set_creds(&w, y, "xgen2");
+    }
+    peer *z = mk_peer(&w, true, false, 100, z_ufrag);
+    const rtc_addr *zb = add_base(&w, z, "192.0.2.1:1001");
+    set_creds(&w, z, "yufr");
+    rtc_ice_candidate c;
+    ASSERT_EQ(rtc_ice_agent_local_candidate(y->a, 0, &c), 0);
+    ASSERT_EQ(rtc_ice_agent_add_remote_candidate(z->a, &c, w.now), 0);
+    rtc_ice_stats before;
+    rtc_ice_agent_get_stats(y->a, &before);
+    pump_data(&w, x, y, RTC_SEC(3));
+    ASSERT_EQ(z->selected, 0);
+    ASSERT(!rtc_ice_agent_validated(y->a, zb));
+    rtc_ice_stats st;
+    rtc_ice_agent_get_stats(y->a, &st);
+    ASSERT(st.dropped > before.dropped);             /* z's checks went unanswered */
+    ASSERT(x->last_data_rx >= w.now - RTC_MS(100) && y->last_data_rx >= w.now - RTC_MS(100));
+    ASSERT_EQ(y->nstate[RTC_ICE_DISCONNECTED], 0);
+    if (y_restarted) {
+        /* Our answer reaches the peer: its new port checks the new generation. */
+        ASSERT_EQ(rtc_ice_agent_restart(z->a, RTC_STR("xgen2"), RTC_STR(PWD), w.now), 0);
+        set_creds(&w, z, "ygen2");
+        ASSERT_EQ(rtc_ice_agent_local_candidate(y->a, 0, &c), 0);
+        ASSERT_EQ(rtc_ice_agent_add_remote_candidate(z->a, &c, w.now), 0);
+        run(&w, w.now + RTC_SEC(2));
+        ASSERT_EQ(z->selected, 1);
+        ASSERT_EQ(y->selected, 2);
+        rtc_ice_pair_info info;
+        ASSERT_EQ(rtc_ice_agent_selected_pair(y->a, &info), 0);
+        ASSERT(rtc_addr_eq(&info.remote, zb));
+    }
+    world_free(&w);
+}
+
+/* Our answer is applied (we restarted), the peer does not have it yet. */
+static void test_stale_generation_check_after_restart(void) { stale_generation_check("xgen2", true); }
+/* The peer's new port checks before its offer reaches us: our current ufrag, its new one. */
+static void test_stale_generation_check_before_offer(void) { stale_generation_check("xgen2", false); }
+/* We restarted, the peer checks the old generation from a port not on the selected pair. */
+static void test_old_generation_only_on_selected_pair(void) { stale_generation_check("xufr", true); }
+
 int main(void)
 {
     rtc_rng_init_seed(&rng, 1);
@@ -692,5 +750,8 @@ int main(void)
     RUN(test_check_rto_scales_with_pairs);
     RUN(test_turn_tcp_failure_reported);
     RUN(test_controlled_checks_back_on_valid_pair);
+    RUN(test_stale_generation_check_after_restart);
+    RUN(test_stale_generation_check_before_offer);
+    RUN(test_old_generation_only_on_selected_pair);
     return 0;
 }

@@ -5,6 +5,7 @@ local json = nil -- set by install()
 local RTC = nil  -- the rtc table, set by install(); PCM on tracks lives in RTC.media._pcm
 
 local PC, DC = {}, {}
+local resolve_servers   -- the configuration section, below
 
 local PC_EVENTS = {
   icecandidate = true, icegatheringstatechange = true, iceconnectionstatechange = true,
@@ -853,10 +854,12 @@ local function same(x, y)
   return true
 end
 
---- pc:set_configuration(cfg) -> true | nil, err, name (W3C setConfiguration). Changing
---- certificates, bundle_policy or the local socket options is an InvalidModificationError
---- as in W3C; ICE servers and the transport policy are fixed when the connection is made
---- here, so changing them is a NotSupportedError. The same configuration is accepted.
+--- pc:set_configuration(cfg) -> true | nil, err, name (W3C setConfiguration). New
+--- ice_servers are used from the next gathering: at once when no description was set
+--- yet, else at the next ICE restart (pc:restart_ice() or the peer's). Changing
+--- certificates, bundle_policy or the local socket options is an
+--- InvalidModificationError as in W3C; the transport policy is fixed when the
+--- connection is made here (NotSupportedError).
 function PC:set_configuration(cfg)
   if type(cfg) ~= "table" then error("bad argument #1 to 'set_configuration' (table expected)", 2) end
   if self._closed then return nil, "InvalidStateError: the peer connection is closed", "InvalidStateError" end
@@ -870,16 +873,21 @@ function PC:set_configuration(cfg)
   -- W3C: an unset certificates member keeps the current ones
   if cfg.certificates == nil and cfg.certificate == nil then new.certificates = old.certificates end
   for k in pairs(old) do if new[k] == nil and k ~= "ice_servers" then new[k] = old[k] end end
-  for _, k in ipairs { "ice_servers", "ice_transport_policy" } do
-    if not same(old[k], new[k]) then
-      return nil, "NotSupportedError: " .. k .. " cannot change after the connection is made", "NotSupportedError"
-    end
-  end
   for k, v in pairs(new) do
-    if not same(old[k], v) then
+    if k ~= "ice_servers" and k ~= "ice_transport_policy" and not same(old[k], v) then
       return nil, "InvalidModificationError: " .. k .. " cannot change", "InvalidModificationError"
     end
   end
+  if not same(old.ice_transport_policy, new.ice_transport_policy) then
+    return nil, "NotSupportedError: ice_transport_policy cannot change after the connection is made", "NotSupportedError"
+  end
+  if same(old.ice_servers, new.ice_servers) then return true end
+  local servers, err, name = resolve_servers(self._rtc, new.ice_servers, "set_configuration", 3)
+  if not servers then return nil, err, name end
+  local ok, err2, name2 = self._core:set_servers { servers = servers }
+  if not ok then return nil, err2, name2 end
+  self._servers = servers
+  self._config.ice_servers = copy(new.ice_servers)
   return true
 end
 
@@ -1114,6 +1122,35 @@ local function parse_url(url)
   return { turn = scheme == "turn", host = host, port = port, transport = transport or "udp" }
 end
 
+-- ice_servers -> the resolved list core.peer_connection / core:set_servers take.
+-- A malformed entry raises (at `level`); a name that does not resolve, or TURN without
+-- credentials, is nil, err, name.
+function resolve_servers(rtc, list, fname, level)
+  if list ~= nil and type(list) ~= "table" then
+    error("bad argument #1 to '" .. fname .. "' (ice_servers must be a list)", level)
+  end
+  local out = {}
+  for i, s in ipairs(list or {}) do
+    if type(s) ~= "table" then error("bad argument #1 to '" .. fname .. "' (ice_servers[" .. i .. "] must be a table)", level) end
+    local urls = type(s.urls) == "table" and s.urls or { s.urls or s.url }
+    for _, url in ipairs(urls) do
+      if type(url) ~= "string" then error("bad argument #1 to '" .. fname .. "' (ice_servers[" .. i .. "].urls)", level) end
+      local u, err = parse_url(url)
+      if not u then error("bad argument #1 to '" .. fname .. "' (" .. err .. ")", level) end
+      if u.turn and (type(s.username) ~= "string" or type(s.credential) ~= "string") then
+        return nil, "InvalidAccessError: TURN server " .. url .. " needs username and credential", "InvalidAccessError"
+      end
+      local addrs = rtc.resolve(u.host)
+      if not addrs then return nil, "NotFoundError: cannot resolve " .. u.host, "NotFoundError" end
+      -- every address of the name: per local socket, those of its family are tried in order
+      out[#out + 1] = { turn = u.turn, host = addrs[1], more_hosts = { table.unpack(addrs, 2) },
+                        port = u.port, transport = u.transport,
+                        username = s.username, credential = s.credential, url = url }
+    end
+  end
+  return out
+end
+
 local function build_config(rtc, cfg)
   local c = {
     relay_only = cfg.ice_transport_policy == "relay",
@@ -1145,24 +1182,9 @@ local function build_config(rtc, cfg)
     end
     c.certificate_pem, c.key_pem = cert.pem, cert.key_pem
   end
-  for i, s in ipairs(cfg.ice_servers or {}) do
-    if type(s) ~= "table" then error("bad argument #1 to 'peer_connection' (ice_servers[" .. i .. "] must be a table)", 3) end
-    local urls = type(s.urls) == "table" and s.urls or { s.urls or s.url }
-    for _, url in ipairs(urls) do
-      if type(url) ~= "string" then error("bad argument #1 to 'peer_connection' (ice_servers[" .. i .. "].urls)", 3) end
-      local u, err = parse_url(url)
-      if not u then error("bad argument #1 to 'peer_connection' (" .. err .. ")", 3) end
-      local addrs = rtc.resolve(u.host)
-      if not addrs then return nil, "NotFoundError: cannot resolve " .. u.host end
-      if u.turn and (type(s.username) ~= "string" or type(s.credential) ~= "string") then
-        return nil, "InvalidAccessError: TURN server " .. url .. " needs username and credential", "InvalidAccessError"
-      end
-      -- every address of the name: per local socket, those of its family are tried in order
-      c.servers[#c.servers + 1] = { turn = u.turn, host = addrs[1], more_hosts = { table.unpack(addrs, 2) },
-                                    port = u.port, transport = u.transport,
-                                    username = s.username, credential = s.credential, url = url }
-    end
-  end
+  local servers, err, name = resolve_servers(rtc, cfg.ice_servers, "peer_connection", 4)
+  if not servers then return nil, err, name end
+  c.servers = servers
   return c
 end
 -- }======

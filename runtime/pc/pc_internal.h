@@ -118,6 +118,11 @@ struct rtc_pc {
     int naddrs, capaddrs;
     pc_server *servers;
     int nservers, capservers;
+    /* setConfiguration's ICE servers while the agent runs: the list the next ICE
+     * restart takes (next_set), gathered into until then. */
+    pc_server *next_servers;
+    int nnext_servers, capnext_servers;
+    bool next_set;
     pc_cand *lcands;            /* gathered local candidates, in order */
     int nlcands, caplcands;
     int announced;              /* lcands already sent as ICE_CANDIDATE events */
@@ -189,6 +194,9 @@ void pc__set_signaling(rtc_pc *pc, rtc_pc_signaling_state s);
 void pc__pump(rtc_pc *pc);
 int pc__ensure_agent(rtc_pc *pc, bool controlling);
 void pc__start_gathering(rtc_pc *pc);
+/* rtc_ice_agent_restart with our current credentials, then the server list that
+ * rtc_pc_replace_servers left for the next restart. */
+void pc__restart_agent(rtc_pc *pc);
 int pc__apply_transport(rtc_pc *pc);     /* after offer/answer completes */
 void pc__queue_push(pc_queue *q, const void *rec);
 bool pc__queue_pop(pc_queue *q, void *rec);

@@ -571,7 +571,7 @@ int rtc_pc_set_remote_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *
         /* Credentials and candidates go to the agent when our answer restarts it. */
     } else if (rp.ufrag && pc->agent) {
         if (pc->restart_pending && !offer) {
-            rtc_ice_agent_restart(pc->agent, rtc_str_c(pc->ufrag), rtc_str_c(pc->pwd), pc->now);
+            pc__restart_agent(pc);
             pc->restart_pending = false;
         }
         set_remote_ice(pc, &rp);
@@ -643,7 +643,7 @@ int rtc_pc_set_local_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *s
         set_ice_role(pc, true);
     }
     if (pc->restart_pending) {
-        rtc_ice_agent_restart(pc->agent, rtc_str_c(pc->ufrag), rtc_str_c(pc->pwd), pc->now);
+        pc__restart_agent(pc);
         pc->restart_pending = false;
         /* The agent keeps its candidates across a restart: announce them again, under
          * the new credentials, and end-of-candidates once gathering is (still) done. */

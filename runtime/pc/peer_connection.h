@@ -153,6 +153,13 @@ int rtc_pc_add_stun_servers(rtc_pc *pc, const rtc_addr *base, const rtc_addr *se
 int rtc_pc_add_turn_servers(rtc_pc *pc, const rtc_addr *base, const rtc_addr *servers, int n, int transport,
                             const char *user, const char *pass, rtc_time now);
 
+/* W3C setConfiguration's iceServers: the STUN/TURN servers added after this call make
+ * the new list. Before the ICE agent exists (no description set yet) it replaces the
+ * list at once; afterwards it is the list of the next ICE restart, where the agent
+ * gathers from the servers that are new (candidates from dropped servers stay with the
+ * agent until it closes). RTC_ESTATE once closed. */
+int rtc_pc_replace_servers(rtc_pc *pc, rtc_time now);
+
 /* The driver's TCP connection to a TURN server added with (base, server) failed or
  * closed: that allocation fails now (before the agent exists, as soon as it does). */
 int rtc_pc_turn_transport_failed(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, int error, rtc_time now);

@@ -243,6 +243,10 @@ void pc__media_restore(rtc_pc *pc, bool remote);
 bool pc__media_needs_negotiation(rtc_pc *pc);           /* W3C "check if negotiation is needed", media part */
 bool pc__media_accept_offer_section(rtc_pc *pc, int index, const rtc_sdp *s, const rtc_sdp_media *m);
 void pc__media_new_offer_sections(rtc_pc *pc);          /* sections for unassociated transceivers */
+/* JSEP 5.2.2 / 5.3.1: whether section `index` was rejected in the current descriptions
+ * (so a new transceiver may take its slot), and giving that slot a new kind and mid. */
+bool pc__media_msec_recyclable(rtc_pc *pc, int index);
+void pc__media_recycle_msec(rtc_pc *pc, int index, rtc_sdp_kind kind, const char *mid);
 /* The section at index belongs to a stopping or stopped transceiver: written with port 0. */
 bool pc__media_section_stopped(rtc_pc *pc, int index);
 int pc__media_write_section(rtc_pc *pc, rtc_sdp *s, int index, const rtc_sdp_media *offer, rtc_sdp_setup setup);

@@ -525,6 +525,16 @@ int rtc_pc_set_remote_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *
         return pc__fail(pc, RTC_EACCESS, "a new offer must keep the %d existing media sections", pc->nmsecs);
     }
     if ((r = check_sections(pc, s)) < 0) { rtc_sdp_free(s); return r; }
+    for (size_t i = 0; offer && i < s->nmedia && i < (size_t)pc->nmsecs; i++) {
+        /* JSEP 5.2.2 / RFC 8843 7.2: a mid names its section for good; only a section
+         * rejected in the current descriptions may come back under a new one. */
+        const rtc_sdp_media *m = s->media[i];
+        if (strcmp(m->mid, pc->msecs[i].mid) == 0 || pc__media_msec_recyclable(pc, (int)i)) continue;
+        if ((int)i == pc->data_msec && pc->msecs[i].rejected) continue;
+        pc__fail(pc, RTC_EACCESS, "media section %zu has mid %.32s, it was %s", i, m->mid, pc->msecs[i].mid);
+        rtc_sdp_free(s);
+        return RTC_EACCESS;
+    }
     for (size_t i = 0; i < s->nmedia; i++) {
         if (!offer && strcmp(s->media[i]->mid, pc->msecs[i].mid) != 0) {
             pc__fail(pc, RTC_EACCESS, "media section %zu has mid %.32s, the offer said %s", i, s->media[i]->mid,
@@ -542,6 +552,16 @@ int rtc_pc_set_remote_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *
             const rtc_sdp_media *m = s->media[i];
             pc_msec *pm = (i < (size_t)pc->nmsecs) ? &pc->msecs[i] : msec_add(pc, m->kind, m->mid);
             if (!pm) break;
+            /* Our own new mids never repeat one the session used (RFC 8843 7.2): a
+             * recycled section gets a fresh one. */
+            char *end;
+            long num = strtol(m->mid, &end, 10);
+            if (!*end && num >= pc->next_mid && num < 1000000) pc->next_mid = (int)num + 1;
+            /* The peer recycled a rejected section (JSEP 5.3.1): it is new under its new mid. */
+            if (strcmp(pm->mid, m->mid) != 0) {
+                if ((int)i == pc->data_msec) pc->data_msec = -1;
+                pc__media_recycle_msec(pc, (int)i, m->kind, m->mid);
+            }
             free(pm->media); free(pm->proto); free(pm->fmt);
             pm->media = strdup(m->media ? m->media : "application");
             pm->proto = strdup(m->proto ? m->proto : "UDP/DTLS/SCTP");

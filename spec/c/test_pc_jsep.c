@@ -487,6 +487,110 @@ static void test_mid_of_other_kind(void)
     peers_free(&a, &b, n);
 }
 
+/* a sends `nframes` VP8/Opus frames on its transceiver atr; returns how many b got on btr. */
+static int frames_to(peer *a, peer *b, vnet *n, int atr, rtc_media_kind kind, int btr)
+{
+    int before = b->frames[btr];
+    uint8_t frame[200];
+    for (int i = 0; i < 20; i++) {
+        memset(frame, i, sizeof frame);
+        frame[0] = kind == RTC_MEDIA_VIDEO ? (i == 0 ? 0x10 : 0x11) : 0x78;
+        if (kind == RTC_MEDIA_VIDEO && i == 0) { frame[3] = 0x9d; frame[4] = 0x01; frame[5] = 0x2a; }
+        ASSERT(rtc_pc_send_frame(a->pc, atr, frame, sizeof frame,
+                                 (uint32_t)(i + 1000) * (kind == RTC_MEDIA_VIDEO ? 3000 : 960), false, now) > 0);
+        step(a, b, n, now + RTC_MS(20));
+    }
+    step(a, b, n, now + RTC_MS(500));
+    return b->frames[btr] - before;
+}
+
+/* p's offer applied on both sides, and the other's answer: one full negotiation. */
+static void offer_answer(peer *p, peer *o, vnet *n)
+{
+    char *offer = set_offer(p, o, n);
+    ASSERT_OK(rtc_pc_set_remote_description(o->pc, RTC_SDP_OFFER, offer, now));
+    free(offer);
+    char *answer = set_answer(o, p, n);
+    ASSERT_OK(rtc_pc_set_remote_description(p->pc, RTC_SDP_ANSWER, answer, now));
+    free(answer);
+    step(p, o, n, now + RTC_MS(50));
+}
+
+/* JSEP 5.2.2 / 5.3.1: once a stopped transceiver's section is rejected in a completed
+ * negotiation, the next new transceiver takes its slot under a new mid (the offer does
+ * not grow), on either side; the old mid is never used again, and a live section cannot
+ * change its mid. */
+static void test_section_recycling(void)
+{
+    peer a, b;
+    vnet *n = vnet_new(11);
+    harness_default_on_frame = count_frame;
+    peer_init(&a, "10.0.0.1:1000", cert_a);
+    peer_init(&b, "10.0.0.2:2000", cert_b);
+    int audio = add_tr(&a, RTC_MEDIA_AUDIO);
+    negotiate(&a, &b, n);
+    run_until(&a, &b, n, now + RTC_SEC(10), both_connected);
+    ASSERT(both_connected(&a, &b));
+    ASSERT_OK(rtc_pc_transceiver_stop(a.pc, audio, now));
+    offer_answer(&a, &b, n);
+    rtc_transceiver_info ti;
+    ASSERT_OK(rtc_pc_transceiver_info(a.pc, audio, &ti));
+    ASSERT(ti.stopped);
+    /* a's new video transceiver: the offer still has one section, at index 0, mid 1 */
+    int video = add_tr(&a, RTC_MEDIA_VIDEO);
+    char *offer = set_offer(&a, &b, n);
+    ASSERT_EQ(count(offer, "\r\nm="), 1);
+    ASSERT(strstr(offer, "m=video 9 ") && strstr(offer, "a=mid:1\r\n") && !strstr(offer, "a=mid:0\r\n"));
+    ASSERT_OK(rtc_pc_set_remote_description(b.pc, RTC_SDP_OFFER, offer, now));
+    free(offer);
+    char *answer = set_answer(&b, &a, n);
+    ASSERT_EQ(count(answer, "\r\nm="), 1);
+    ASSERT(strstr(answer, "m=video 9 ") && strstr(answer, "a=mid:1\r\n"));
+    ASSERT_OK(rtc_pc_set_remote_description(a.pc, RTC_SDP_ANSWER, answer, now));
+    free(answer);
+    step(&a, &b, n, now + RTC_MS(50));
+    ASSERT_OK(rtc_pc_transceiver_info(a.pc, video, &ti));
+    ASSERT_EQ(strcmp(ti.mid, "1"), 0);
+    ASSERT_OK(rtc_pc_transceiver_info(a.pc, audio, &ti));
+    ASSERT_EQ(ti.mid[0], 0);              /* the stopped one gave its slot away */
+    int bvideo = rtc_pc_transceiver_count(b.pc) - 1;
+    ASSERT_OK(rtc_pc_transceiver_info(b.pc, bvideo, &ti));
+    ASSERT_EQ(strcmp(ti.mid, "1"), 0);
+    ASSERT_EQ(ti.kind, RTC_MEDIA_VIDEO);
+    ASSERT_GE(frames_to(&a, &b, n, video, RTC_MEDIA_VIDEO, bvideo), 15);
+
+    /* b's turn to offer: it stops the video, then recycles the slot for audio with a
+     * mid neither side used before */
+    ASSERT_OK(rtc_pc_transceiver_stop(b.pc, bvideo, now));
+    offer_answer(&b, &a, n);
+    int baudio = add_tr(&b, RTC_MEDIA_AUDIO);
+    offer = set_offer(&b, &a, n);
+    ASSERT_EQ(count(offer, "\r\nm="), 1);
+    ASSERT(strstr(offer, "m=audio 9 ") && strstr(offer, "a=mid:2\r\n"));
+    ASSERT_OK(rtc_pc_set_remote_description(a.pc, RTC_SDP_OFFER, offer, now));
+    free(offer);
+    answer = set_answer(&a, &b, n);
+    ASSERT(strstr(answer, "m=audio 9 ") && strstr(answer, "a=mid:2\r\n"));
+    ASSERT_OK(rtc_pc_set_remote_description(b.pc, RTC_SDP_ANSWER, answer, now));
+    free(answer);
+    step(&a, &b, n, now + RTC_MS(50));
+    int aaudio = rtc_pc_transceiver_count(a.pc) - 1;
+    ASSERT_OK(rtc_pc_transceiver_info(a.pc, aaudio, &ti));
+    ASSERT_EQ(strcmp(ti.mid, "2"), 0);
+    ASSERT_GE(frames_to(&b, &a, n, baudio, RTC_MEDIA_AUDIO, aaudio), 15);
+
+    /* a live section keeps its mid: an offer that renames it is refused */
+    offer = set_offer(&b, &a, n);
+    char *p = strstr(offer, "a=mid:2\r\n");
+    ASSERT(p);
+    p[6] = '7';
+    ASSERT_EQ(rtc_pc_set_remote_description(a.pc, RTC_SDP_OFFER, offer, now), RTC_EACCESS);
+    ASSERT(strstr(rtc_pc_last_error(a.pc), "has mid 7, it was 2"));
+    free(offer);
+    harness_default_on_frame = NULL;
+    peers_free(&a, &b, n);
+}
+
 int main(void)
 {
     harness_on_clock = move_vclock;
@@ -499,6 +603,7 @@ int main(void)
     RUN(test_rollback_remote_offer);
     RUN(test_negotiation_needed);
     RUN(test_mid_of_other_kind);
+    RUN(test_section_recycling);
     harness_end();
     return 0;
 }

@@ -757,7 +757,8 @@ end
 --- stereo: audio only; our Opus fmtp asks the peer to send stereo (stereo=1).
 --- red: audio only; "auto" (default: offer RED, send it only when the peer lists it
 --- before Opus), "on" (send it whenever negotiated) or "off" (never offer or answer it).
-function PC:add_transceiver(what, opts)
+-- by_add_track: made by pc:add_track (JSEP 5.10 lets a remote offer's new section take it)
+local function add_transceiver(self, what, opts, by_add_track)
   local ok, e, n = check_open(self)
   if not ok then return nil, e, n end
   local track = type(what) == "table" and getmetatable(what) == TRACK and what or nil
@@ -775,26 +776,34 @@ function PC:add_transceiver(what, opts)
     error("bad argument #2 to 'add_transceiver' (red must be \"auto\", \"on\" or \"off\")", 2)
   end
   if red ~= nil and red ~= "auto" and kind ~= "audio" then error("bad argument #2 to 'add_transceiver' (red is for audio)", 2) end
-  local h, err, name = self._core:add_transceiver(kind, dir, codec, opts.stereo and true or false, red)
+  local h, err, name = self._core:add_transceiver(kind, dir, codec, opts.stereo and true or false, red,
+                                                  by_add_track == true)
   if not h then return nil, err, name end
   sync_transceivers(self, h)
   local tr = self._transceivers[h]
   if track then attach(tr, track) end
   return tr
 end
+-- (tail calls: an argument error names the caller's line)
+function PC:add_transceiver(what, opts) return add_transceiver(self, what, opts, false) end
 
---- pc:add_track(track) -> transceiver. As W3C addTrack: reuses a transceiver of this
---- kind that has no track, is not stopped and has never sent (one a remote offer
---- created, typically), making it send (recvonly -> sendrecv, inactive -> sendonly).
-function PC:add_track(track)
+--- pc:add_track(track[, {codec=, stereo=, red=}]) -> transceiver. As W3C addTrack:
+--- reuses a transceiver of this kind that has no track, is not stopped and has never
+--- sent (one a remote offer created, typically), making it send (recvonly -> sendrecv,
+--- inactive -> sendonly); else makes a sendrecv one, with add_transceiver's options,
+--- that a new section of the kind in a remote offer takes (JSEP 5.10).
+function PC:add_track(track, opts)
   if type(track) ~= "table" or getmetatable(track) ~= TRACK then error("bad argument #1 to 'add_track' (track expected)", 2) end
+  if opts ~= nil and (type(opts) ~= "table" or opts.direction ~= nil) then
+    error("bad argument #2 to 'add_track' (table of codec=, stereo=, red= expected)", 2)
+  end
   local ok, e, n = check_open(self)
   if not ok then return nil, e, n end
   if track._tr then return nil, "InvalidAccessError: the track is already sent by a transceiver", "InvalidAccessError" end
   for _, tr in ipairs(ordered_transceivers(self)) do
     if not tr.sender.track and tr.kind == track.kind then
       local info = self._core:tr_info(tr._h)
-      if not info.stopped and not info.has_sent then
+      if not info.stopped and not info.stopping and not info.has_sent then   -- W3C: [[Stopping]] false
         attach(tr, track)
         local dir = info.direction
         if dir == "recvonly" then tr:set_direction("sendrecv") elseif dir == "inactive" then tr:set_direction("sendonly") end
@@ -802,7 +811,10 @@ function PC:add_track(track)
       end
     end
   end
-  return self:add_transceiver(track, { direction = "sendrecv" })
+  -- a new one, which a new section of a remote offer may take (JSEP 5.10)
+  local o = { direction = "sendrecv" }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  return add_transceiver(self, track, o, true)
 end
 
 --- pc:remove_track(sender | transceiver | track) -> true | nil, err: stops sending (W3C

@@ -734,8 +734,9 @@ static rtc_media_direction check_dir(lua_State *L, int idx)
     return d;
 }
 
-/* pc:add_transceiver(kind, direction, codec, stereo, red) -> handle | nil, err
- * red: "auto" (default), "on" or "off" (rtc_pc_transceiver_set_red). */
+/* pc:add_transceiver(kind, direction, codec, stereo, red, by_add_track) -> handle | nil, err
+ * red: "auto" (default), "on" or "off" (rtc_pc_transceiver_set_red); by_add_track:
+ * made by pc:add_track (rtc_pc_transceiver_set_add_track). */
 static int pc_add_transceiver(lua_State *L)
 {
     lpc *p = check_pc(L);
@@ -756,6 +757,7 @@ static int pc_add_transceiver(lua_State *L)
     /* stereo: our Opus fmtp asks to receive stereo */
     if (init.kind == RTC_MEDIA_AUDIO && lua_toboolean(L, 5)) rtc_pc_transceiver_set_stereo(rtc_pc_host_pc(p->h), h, true);
     if (init.kind == RTC_MEDIA_AUDIO) rtc_pc_transceiver_set_red(rtc_pc_host_pc(p->h), h, (rtc_red_mode)red);
+    if (lua_toboolean(L, 7)) rtc_pc_transceiver_set_add_track(rtc_pc_host_pc(p->h), h);
     rtc_pc_host_kick_soon(p->h);
     lua_pushinteger(L, h);
     return 1;

@@ -117,6 +117,14 @@ int rtc_pc_add_transceiver(rtc_pc *pc, const rtc_transceiver_init *init, rtc_tim
     return h;
 }
 
+int rtc_pc_transceiver_set_add_track(rtc_pc *pc, int tr)
+{
+    pc_tr *t = pc__media_tr(pc, tr);
+    if (!t) return RTC_ENOTFOUND;
+    t->by_add_track = true;
+    return 0;
+}
+
 int rtc_pc_transceiver_set_stereo(rtc_pc *pc, int tr, bool stereo)
 {
     pc_tr *t = pc__media_tr(pc, tr);

@@ -117,10 +117,14 @@ bool pc__media_accept_offer_section(rtc_pc *pc, int index, const rtc_sdp *s, con
      * that section declined rather than our transceiver of the other kind. */
     if (t && t->kind != kind) return false;
     if (!t) {
-        /* JSEP 5.10: a transceiver not yet in any section takes the first of its kind. */
+        /* JSEP 5.10: a new section goes to a transceiver addTrack made that is in no
+         * section yet, not stopped, of its kind (the first such, in creation order). One
+         * addTransceiver made keeps waiting for a section of its own in our offer. */
         pc_media *md = pc->media;
-        for (int i = 0; i < md->ntrs && !t; i++)
-            if (!md->trs[i]->mid[0] && !md->trs[i]->stopped && md->trs[i]->kind == kind) t = md->trs[i];
+        for (int i = 0; i < md->ntrs && !t; i++) {
+            pc_tr *c = md->trs[i];
+            if (!c->mid[0] && c->by_add_track && !c->stopped && !c->stopping && !c->removed && c->kind == kind) t = c;
+        }
     }
     if (!pick_codec(m, kind, t ? t->pref_codec : -1)) return false;
     if (!t) {

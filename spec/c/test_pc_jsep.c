@@ -22,6 +22,7 @@ static int add_tr(peer *p, rtc_media_kind kind)
 {
     int h = rtc_pc_add_transceiver(p->pc, &(rtc_transceiver_init){ kind, RTC_DIR_SENDRECV, -1 }, now);
     ASSERT(h >= 0);
+    ASSERT_OK(rtc_pc_transceiver_set_add_track(p->pc, h));   /* as W3C addTrack makes them (JSEP 5.10) */
     return h;
 }
 
@@ -591,6 +592,58 @@ static void test_section_recycling(void)
     peers_free(&a, &b, n);
 }
 
+/* JSEP 5.10: a remote offer's sections go to the transceiver with their mid, and a new
+ * one to the first transceiver of its kind made by addTrack that is in no section and
+ * not stopping; an addTransceiver one keeps waiting for a section of its own (our next
+ * offer adds it), and a section nobody takes gets a new recvonly transceiver. */
+static void test_remote_section_matching(void)
+{
+    peer a, b;
+    vnet *n = vnet_new(12);
+    peer_init(&a, "10.0.0.1:1000", cert_a);
+    peer_init(&b, "10.0.0.2:2000", cert_b);
+    add_tr(&a, RTC_MEDIA_AUDIO);
+    add_tr(&a, RTC_MEDIA_VIDEO);
+    add_tr(&a, RTC_MEDIA_VIDEO);
+    int own = rtc_pc_add_transceiver(b.pc, &(rtc_transceiver_init){ RTC_MEDIA_AUDIO, RTC_DIR_SENDRECV, -1 }, now);
+    ASSERT_GE(own, 0);
+    int gone = add_tr(&b, RTC_MEDIA_VIDEO);
+    ASSERT_OK(rtc_pc_transceiver_stop(b.pc, gone, now));
+    int vid = add_tr(&b, RTC_MEDIA_VIDEO);
+    char *offer = set_offer(&a, &b, n);
+    ASSERT_OK(rtc_pc_set_remote_description(b.pc, RTC_SDP_OFFER, offer, now));
+    free(offer);
+    rtc_transceiver_info ti;
+    ASSERT_OK(rtc_pc_transceiver_info(b.pc, own, &ti));
+    ASSERT_STREQ(ti.mid, "");
+    ASSERT_OK(rtc_pc_transceiver_info(b.pc, gone, &ti));
+    ASSERT_STREQ(ti.mid, "");
+    ASSERT_OK(rtc_pc_transceiver_info(b.pc, vid, &ti));
+    ASSERT_STREQ(ti.mid, "1");
+    /* audio mid 0 and the second video (mid 2): new recvonly transceivers */
+    ASSERT_EQ(rtc_pc_transceiver_count(b.pc), 5);
+    ASSERT_OK(rtc_pc_transceiver_info(b.pc, 3, &ti));
+    ASSERT_EQ(ti.kind, RTC_MEDIA_AUDIO);
+    ASSERT_STREQ(ti.mid, "0");
+    ASSERT_EQ(ti.direction, RTC_DIR_RECVONLY);
+    ASSERT_OK(rtc_pc_transceiver_info(b.pc, 4, &ti));
+    ASSERT_EQ(ti.kind, RTC_MEDIA_VIDEO);
+    ASSERT_STREQ(ti.mid, "2");
+    char *answer = set_answer(&b, &a, n);
+    ASSERT_OK(rtc_pc_set_remote_description(a.pc, RTC_SDP_ANSWER, answer, now));
+    free(answer);
+    /* b's own audio still needs a section: its next offer adds one, a fourth */
+    offer = set_offer(&b, &a, n);
+    ASSERT_EQ(count(offer, "\r\nm="), 4);
+    ASSERT_OK(rtc_pc_transceiver_info(b.pc, own, &ti));
+    ASSERT_STREQ(ti.mid, "3");
+    ASSERT_OK(rtc_pc_set_remote_description(a.pc, RTC_SDP_OFFER, offer, now));
+    free(offer);
+    /* a renegotiation matched every section by mid: a made one new transceiver, for b's */
+    ASSERT_EQ(rtc_pc_transceiver_count(a.pc), 4);
+    peers_free(&a, &b, n);
+}
+
 int main(void)
 {
     harness_on_clock = move_vclock;
@@ -604,6 +657,7 @@ int main(void)
     RUN(test_negotiation_needed);
     RUN(test_mid_of_other_kind);
     RUN(test_section_recycling);
+    RUN(test_remote_section_matching);
     harness_end();
     return 0;
 }

@@ -1025,32 +1025,64 @@ function PC:get_stats()
   local function add(s) s.timestamp = now; report[s.id] = s end
   local opened, closed = raw.data_channels_opened, raw.data_channels_closed
   add { id = "P", type = "peer-connection", dataChannelsOpened = opened, dataChannelsClosed = closed }
+  -- Candidates (W3C RTCIceCandidateStats), each once: the pair names the entries of
+  -- the lists, and a candidate only the pair knows (peer-reflexive) gets one of its own.
+  local ufrag = raw.ice_local_ufrag
+  local function cand_entry(id, ty, c)
+    local e = { id = id, type = ty, transportId = "T01", address = c.address, port = c.port,
+                candidateType = c.candidate_type, protocol = "udp" }
+    local line = c.candidate
+    if line then
+      local foundation, proto, prio = line:match("^candidate:(%S+) %d+ (%a+) (%d+) ")
+      e.foundation, e.priority = foundation, math.tointeger(tonumber(prio))
+      if proto then e.protocol = proto:lower() end
+      e.relatedAddress = line:match(" raddr (%S+)")
+      e.relatedPort = math.tointeger(tonumber(line:match(" rport (%d+)") or ""))
+      e.tcpType = line:match(" tcptype (%S+)")
+      e.usernameFragment = line:match(" ufrag (%S+)")
+    end
+    if ty == "local-candidate" and not e.usernameFragment then e.usernameFragment = ufrag end
+    add(e)
+    return e
+  end
+  local function find_cand(list, prefix, addr, port, ctype)
+    for i, c in ipairs(list or {}) do
+      if c.address == addr and c.port == port and c.candidate_type == ctype then return prefix .. i end
+    end
+  end
+  for i, c in ipairs(raw.local_candidates or {}) do cand_entry("L" .. i, "local-candidate", c) end
+  for i, c in ipairs(raw.remote_candidates or {}) do cand_entry("R" .. i, "remote-candidate", c) end
   local pair_id
   if raw.pair_local_address then
-    pair_id = "CP" .. raw.pair_local_address .. "_" .. raw.pair_remote_address
-    add { id = "I_local", type = "local-candidate", transportId = "T01", address = raw.pair_local_address,
-          port = raw.pair_local_port, protocol = "udp", candidateType = raw.pair_local_type }
-    add { id = "I_remote", type = "remote-candidate", transportId = "T01", address = raw.pair_remote_address,
-          port = raw.pair_remote_port, protocol = "udp", candidateType = raw.pair_remote_type }
-    add { id = pair_id, type = "candidate-pair", transportId = "T01", localCandidateId = "I_local",
-          remoteCandidateId = "I_remote", state = "succeeded", nominated = true,
+    local lid = find_cand(raw.local_candidates, "L", raw.pair_local_address, raw.pair_local_port, raw.pair_local_type)
+    local rid = find_cand(raw.remote_candidates, "R", raw.pair_remote_address, raw.pair_remote_port, raw.pair_remote_type)
+    if not lid then
+      lid = "I_local"
+      cand_entry(lid, "local-candidate", { address = raw.pair_local_address, port = raw.pair_local_port,
+                                            candidate_type = raw.pair_local_type })
+    end
+    if not rid then
+      rid = "I_remote"
+      cand_entry(rid, "remote-candidate", { address = raw.pair_remote_address, port = raw.pair_remote_port,
+                                             candidate_type = raw.pair_remote_type })
+    end
+    pair_id = "CP" .. lid .. "_" .. rid
+    add { id = pair_id, type = "candidate-pair", transportId = "T01", localCandidateId = lid,
+          remoteCandidateId = rid, state = "succeeded", nominated = true,
           bytesSent = raw.bytes_sent, bytesReceived = raw.bytes_received,
           packetsSent = raw.packets_sent, packetsReceived = raw.packets_received,
           requestsSent = raw.stun_checks_sent, requestsReceived = raw.stun_checks_received,
           responsesReceived = raw.stun_responses_received,
           availableOutgoingBitrate = raw.available_outgoing_bitrate }
   end
-  for i, c in ipairs(raw.local_candidates or {}) do
-    add { id = "L" .. i, type = "local-candidate", transportId = "T01", candidateType = c.candidate_type,
-          address = c.address, port = c.port, protocol = "udp" }
-  end
-  for i, c in ipairs(raw.remote_candidates or {}) do
-    add { id = "R" .. i, type = "remote-candidate", transportId = "T01", candidateType = c.candidate_type,
-          address = c.address, port = c.port, protocol = "udp" }
-  end
+  local connected = raw.dtls_state == "connected"
   add { id = "T01", type = "transport", bytesSent = raw.bytes_sent, bytesReceived = raw.bytes_received,
         packetsSent = raw.packets_sent, packetsReceived = raw.packets_received,
-        dtlsState = raw.dtls_state, dtlsRole = raw.dtls_role, tlsVersion = "FEFD",
+        iceState = self.ice_connection_state, iceRole = raw.ice_role or "unknown",
+        iceLocalUsernameFragment = ufrag,
+        dtlsState = raw.dtls_state, dtlsRole = raw.dtls_role,
+        -- DTLS 1.2, as W3C spells it: the version bytes in upper-case hex
+        tlsVersion = connected and "FEFD" or nil,
         dtlsCipher = raw.tls_cipher ~= "" and raw.tls_cipher or nil,
         srtpCipher = raw.srtp_cipher ~= "" and raw.srtp_cipher or nil,
         selectedCandidatePairId = pair_id, localCertificateId = "CF_local",
@@ -1065,7 +1097,7 @@ function PC:get_stats()
   for h, dc in pairs(self._channels) do
     local info = (not self._closed) and self._core:dc_info(h) or dc._info or {}
     add { id = "D" .. h, type = "data-channel", label = info.label, protocol = info.protocol,
-          dataChannelIdentifier = info.id, state = info.state,
+          dataChannelIdentifier = (info.id or -1) >= 0 and info.id or nil, state = info.state,
           messagesSent = info.messages_sent, bytesSent = info.bytes_sent,
           messagesReceived = info.messages_received, bytesReceived = info.bytes_received }
   end
@@ -1086,9 +1118,11 @@ function PC:get_stats()
             packetsReceived = inb.packets_received, bytesReceived = inb.bytes_received,
             packetsLost = inb.packets_lost, jitter = inb.jitter, nackCount = inb.nack_count,
             pliCount = inb.pli_count, firCount = inb.fir_count,
+            rtxSsrc = (inb.rtx_ssrc or 0) ~= 0 and inb.rtx_ssrc or nil,
             framesReceived = info.kind == "video" and inb.frames_received or nil,
-            keyFramesDecoded = nil, retransmittedPacketsReceived = inb.rtx_received,
-            packetsRepaired = inb.packets_repaired, framesDropped = inb.frames_dropped,
+            retransmittedPacketsReceived = inb.rtx_received, framesDropped = inb.frames_dropped,
+            -- non-standard: holes filled by retransmission (docs/media.md)
+            packetsRepaired = inb.packets_repaired,
             -- non-standard (RFC 2198 audio): RED packets received, holes filled from their copies
             redPacketsReceived = info.kind == "audio" and inb.red_packets_received or nil,
             redRecovered = info.kind == "audio" and inb.red_recovered or nil }
@@ -1099,7 +1133,8 @@ function PC:get_stats()
             packetsSent = outb.packets_sent, bytesSent = outb.bytes_sent,
             framesSent = info.kind == "video" and outb.frames_sent or nil,
             retransmittedPacketsSent = outb.retransmitted_packets, nackCount = outb.nack_count,
-            pliCount = outb.pli_count, firCount = outb.fir_count, remoteId = "RI" .. h }
+            pliCount = outb.pli_count, firCount = outb.fir_count, remoteId = "RI" .. h,
+            active = not (rawget(tr.sender, "_encoding") and tr.sender._encoding.active == false) }
       add { id = "RI" .. h, type = "remote-inbound-rtp", kind = info.kind, ssrc = outb.ssrc,
             transportId = "T01", codecId = codec_id, localId = "OT" .. h,
             roundTripTime = outb.round_trip_time, fractionLost = outb.fraction_lost }

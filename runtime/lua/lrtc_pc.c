@@ -658,6 +658,12 @@ static int pc_raw_stats(lua_State *L)
     set_str(L, "remote_fingerprint", st.remote_fingerprint);
     set_str(L, "dtls_state", st.dtls_state);
     set_str(L, "dtls_role", st.dtls_role);
+    set_str(L, "ice_role", st.ice_role);
+    rtc_str uf[2];
+    if (rtc_pc_local_ufrags(pc, uf) > 0) {
+        lua_pushlstring(L, uf[0].p, uf[0].len);
+        lua_setfield(L, -2, "ice_local_ufrag");
+    }
     set_str(L, "tls_cipher", st.tls_cipher ? st.tls_cipher : "");
     set_str(L, "srtp_cipher", st.srtp_cipher ? st.srtp_cipher : "");
     set_int(L, "stun_checks_sent", (lua_Integer)st.stun_checks_sent);

@@ -937,6 +937,7 @@ void rtc_pc_get_stats(rtc_pc *pc, rtc_pc_stats *out)
     if (!rfp[0] && strcasecmp(pc->rfp_algo, "sha-256") == 0) rfp = pc->rfp;
     snprintf(out->remote_fingerprint, sizeof out->remote_fingerprint, "%s", rfp);
     out->dtls_role = pc->dtls ? (pc->dtls_client ? "client" : "server") : "unknown";
+    out->ice_role = !pc->agent ? "unknown" : rtc_ice_agent_controlling(pc->agent) ? "controlling" : "controlled";
     if (!pc->dtls) out->dtls_state = "new";
     else switch (rtc_dtls_transport_state(pc->dtls)) {
         case RTC_DTLS_CONNECTING: out->dtls_state = "connecting"; break;

@@ -136,6 +136,7 @@ typedef struct rtc_pc_stats {
     /* SHA-256; the remote one is the certificate in use once DTLS has it */
     char local_fingerprint[RTC_DTLS_FINGERPRINT_MAX], remote_fingerprint[RTC_DTLS_FINGERPRINT_MAX];
     const char *dtls_state, *dtls_role, *srtp_cipher, *tls_cipher;
+    const char *ice_role;                          /* "controlling", "controlled", "unknown" (W3C RTCIceRole) */
     uint64_t stun_checks_sent, stun_checks_received, stun_responses_received;
 } rtc_pc_stats;
 

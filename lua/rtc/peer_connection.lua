@@ -402,6 +402,11 @@ local CAPABILITIES = {
   video = { { mime_type = "video/VP8", clock_rate = 90000 }, { mime_type = "video/VP9", clock_rate = 90000 },
             { mime_type = "video/H264", clock_rate = 90000 }, { mime_type = "video/AV1", clock_rate = 90000 } },
 }
+-- Codec names add_transceiver takes (lower case): those of CAPABILITIES.
+local CODEC_NAMES = {}
+for _, list in pairs(CAPABILITIES) do
+  for _, c in ipairs(list) do CODEC_NAMES[c.mime_type:match("/(.+)$"):lower()] = true end
+end
 
 --- tr:set_codec_preferences(codecs): codecs as rtc.capabilities(kind).codecs lists them
 --- (a table of {mime_type=}); the first is offered first and picked when answering.
@@ -707,7 +712,8 @@ function PC:set_remote_description(desc)
     return nil, "TypeError: unknown description type '" .. tostring(t) .. "'", "TypeError"
   end
   if t ~= "rollback" and (not desc.sdp or desc.sdp == "") then
-    return nil, "InvalidAccessError: empty description", "InvalidAccessError"
+    -- not SDP at all: W3C's sdp-syntax-error, an OperationError
+    return nil, "OperationError: empty description", "OperationError"
   end
   local ok2, err, name = self._core:set_remote(t, desc.sdp)
   if not ok2 then return nil, err, name end
@@ -747,6 +753,16 @@ function PC:create_data_channel(label, opts)
   if not ok then return nil, e, n end
   if type(label) ~= "string" then error("bad argument #1 to 'create_data_channel' (string expected)", 2) end
   if opts ~= nil and type(opts) ~= "table" then error("bad argument #2 to 'create_data_channel' (table expected)", 2) end
+  for _, k in ipairs { "max_retransmits", "max_packet_life_time", "id" } do
+    local v = opts and opts[k]
+    if v ~= nil and math.type(v) ~= "integer" then
+      error("bad argument #2 to 'create_data_channel' (" .. k .. " must be an integer)", 2)
+    end
+    -- W3C: unsigned short members; out of range is a TypeError
+    if v ~= nil and (v < 0 or v > 65535) then
+      return nil, "TypeError: " .. k .. " must be in 0..65535", "TypeError"
+    end
+  end
   local h, err, name = self._core:create_channel(label, opts)
   if not h then return nil, err, name end
   return new_dc(self, h)
@@ -770,6 +786,9 @@ local function add_transceiver(self, what, opts, by_add_track)
   if not DIRECTIONS[dir] then error("bad argument #2 to 'add_transceiver' (unknown direction)", 2) end
   local codec = opts.codec or (track and track.codec)
   if codec ~= nil and type(codec) ~= "string" then error("bad argument #2 to 'add_transceiver' (codec must be a string)", 2) end
+  if codec ~= nil and not CODEC_NAMES[codec:lower()] then
+    error("bad argument #2 to 'add_transceiver' (unknown codec '" .. codec .. "')", 2)
+  end
   if opts.stereo and kind ~= "audio" then error("bad argument #2 to 'add_transceiver' (stereo is for audio)", 2) end
   local red = opts.red
   if red ~= nil and red ~= "auto" and red ~= "on" and red ~= "off" then

@@ -386,11 +386,18 @@ static int pc_result(lua_State *L, lpc *p, int r)
 {
     rtc_pc_host_kick_soon(p->h);
     if (r < 0) {
+        /* The machine's message, when it is about this failure (it starts with this
+         * error's name: some calls fail without writing one, leaving an older one). */
         const char *msg = rtc_pc_last_error(rtc_pc_host_pc(p->h));
-        lua_pushnil(L);
-        lua_pushstring(L, msg && *msg ? msg : rtc_strerror(r));
-        lua_pushstring(L, rtc_err_domname(r));
-        return 3;
+        const char *dom = rtc_err_domname(r);
+        size_t dl = strlen(dom);
+        if (msg && strncmp(msg, dom, dl) == 0 && msg[dl] == ':') {
+            lua_pushnil(L);
+            lua_pushstring(L, msg);
+            lua_pushstring(L, dom);
+            return 3;
+        }
+        return lrtc_push_error(L, r, NULL);
     }
     lua_pushboolean(L, 1);
     return 1;

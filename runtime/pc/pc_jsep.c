@@ -281,7 +281,9 @@ static int parse_desc(rtc_pc *pc, const char *sdp, rtc_sdp **out)
     rtc_sdp_error err;
     memset(&err, 0, sizeof err);
     int r = rtc_sdp_parse(out, sdp, strlen(sdp), &err);
-    if (r < 0) return pc__fail(pc, RTC_EACCESS, "%s", err.msg[0] ? err.msg : rtc_strerror(r));
+    /* W3C: SDP that does not parse is an RTCError (sdp-syntax-error), whose name is
+     * OperationError; SDP that parses but cannot be applied is an InvalidAccessError. */
+    if (r < 0) return pc__fail(pc, RTC_EOPERATION, "%s", err.msg[0] ? err.msg : rtc_strerror(r));
     return 0;
 }
 
@@ -492,7 +494,7 @@ int rtc_pc_set_remote_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *
     if (offer && pc->sig == RTC_SIG_HAVE_LOCAL_OFFER) {
         /* W3C perfect negotiation: a remote offer over our own rolls ours back first
          * (the polite peer's case). An offer that cannot be applied leaves ours. */
-        if (!sdp || !*sdp) return pc__fail(pc, RTC_EACCESS, "empty description");
+        if (!sdp || !*sdp) return pc__fail(pc, RTC_EOPERATION, "empty description");
         rtc_sdp *probe;
         remote_params prp;
         int r = parse_desc(pc, sdp, &probe);
@@ -509,7 +511,7 @@ int rtc_pc_set_remote_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *
     if (!offer && pc->sig != RTC_SIG_HAVE_LOCAL_OFFER && pc->sig != RTC_SIG_HAVE_REMOTE_PRANSWER)
         return pc__fail(pc, RTC_ESTATE, "cannot set a remote %s in state %s", rtc_pc_sdp_type_name(type),
                         rtc_pc_signaling_state_name(pc->sig));
-    if (!sdp || !*sdp) return pc__fail(pc, RTC_EACCESS, "empty description");
+    if (!sdp || !*sdp) return pc__fail(pc, RTC_EOPERATION, "empty description");
     rtc_sdp *s;
     int r = parse_desc(pc, sdp, &s);
     if (r < 0) return r;
@@ -643,6 +645,13 @@ int rtc_pc_set_local_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *s
         return pc__fail(pc, RTC_ESTATE, "cannot set a local %s in state %s", rtc_pc_sdp_type_name(type),
                         rtc_pc_signaling_state_name(pc->sig));
     char *implicit = NULL;
+    if (sdp && *sdp) {
+        /* W3C: a description given must be the last offer (or answer) created, as it was. */
+        bool want_offer = pc->last_created_type == RTC_SDP_OFFER;
+        if (!pc->last_created || want_offer != offer || strcmp(sdp, pc->last_created) != 0)
+            return pc__fail(pc, RTC_EMODIFIED, "the %s is not the last one create_%s made", rtc_pc_sdp_type_name(type),
+                            offer ? "offer" : "answer");
+    }
     if (!sdp || !*sdp) {
         /* setLocalDescription() without an argument creates what the state calls for. */
         int r = offer ? rtc_pc_create_offer(pc, false, &implicit, pc->now) : rtc_pc_create_answer(pc, &implicit, pc->now);
@@ -655,7 +664,7 @@ int rtc_pc_set_local_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *s
     if (r < 0) return r;
     if ((int)s->nmedia != pc->nmsecs) {
         rtc_sdp_free(s);
-        return pc__fail(pc, RTC_EACCESS, "the description does not match the last one created");
+        return pc__fail(pc, RTC_EMODIFIED, "the description does not match the last one created");
     }
     if (pc__ensure_agent(pc, offer) < 0) { rtc_sdp_free(s); return RTC_EOPERATION; }
     if (offer) {

@@ -47,7 +47,8 @@ typedef struct rtc_transceiver_init {
  * RTC_EINVAL, RTC_ESTATE (closed) or RTC_ENOMEM. `init` read during the call. */
 int rtc_pc_add_transceiver(rtc_pc *pc, const rtc_transceiver_init *init, rtc_time now);
 /* Change the desired direction (takes effect at the next negotiation; raises
- * negotiationneeded when it changes). RTC_ENOTFOUND for a bad handle. */
+ * negotiationneeded when it changes). RTC_ENOTFOUND for a bad handle, RTC_ESTATE once
+ * stopping or stopped (W3C InvalidStateError). */
 int rtc_pc_transceiver_set_direction(rtc_pc *pc, int tr, rtc_media_direction dir, rtc_time now);
 int rtc_pc_transceiver_count(const rtc_pc *pc);                 /* handles are 0..count-1 */
 /* The preferred codec (rtc_codec_id, -1 = none) from the next description on: our offers

@@ -167,11 +167,15 @@ int rtc_pc_turn_transport_failed(rtc_pc *pc, const rtc_addr *base, const rtc_add
 
 /* JSEP. Descriptions are SDP text. create_* write a malloc'd NUL-terminated string to
  * *sdp (caller frees). Failures return a negative RTC_E* and leave the state unchanged;
- * rtc_pc_last_error() then says "InvalidStateError: ..." / "InvalidAccessError: line
- * N: ..." (valid until the next call). */
+ * rtc_pc_last_error() then says why, starting with the W3C name of the error (valid
+ * until the next call): "InvalidStateError: ..." for the wrong signaling state,
+ * "OperationError: line N: ..." for SDP that does not parse (W3C's sdp-syntax-error),
+ * "InvalidAccessError: ..." for SDP that cannot be applied, "InvalidModificationError:
+ * ..." for a local description that is not the last one created. */
 int rtc_pc_create_offer(rtc_pc *pc, bool ice_restart, char **sdp, rtc_time now);
 int rtc_pc_create_answer(rtc_pc *pc, char **sdp, rtc_time now);
-/* sdp may be NULL or "" for an implicit description (the last one created). */
+/* sdp may be NULL or "" for an implicit description (one created now); otherwise it
+ * must be the last offer (answer) created, unchanged: RTC_EMODIFIED. */
 int rtc_pc_set_local_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *sdp, rtc_time now);
 /* A remote offer in have-local-offer rolls ours back first (W3C perfect negotiation),
  * unless it cannot be applied. A rollback returns to the last stable state (JSEP
@@ -214,7 +218,8 @@ int rtc_pc_local_ufrags(const rtc_pc *pc, rtc_str out[2]);
  * or protocol over RTC_DC_MAX_LABEL / RTC_DC_MAX_PROTOCOL bytes (sctp/data_channel.h).
  * A handle is not an index; a released one gives RTC_ENOTFOUND. */
 int rtc_pc_create_data_channel(rtc_pc *pc, const rtc_dc_init *init, rtc_time now);
-/* data copied. RTC_ESTATE unless open, RTC_ETOOBIG over the peer's max-message-size. */
+/* data copied. RTC_ESTATE unless open, RTC_EINVAL (W3C TypeError) over the peer's
+ * max-message-size. */
 int rtc_pc_dc_send(rtc_pc *pc, int dc, const void *data, size_t len, bool binary, rtc_time now);
 int rtc_pc_dc_close(rtc_pc *pc, int dc, rtc_time now);
 int rtc_pc_dc_set_low_threshold(rtc_pc *pc, int dc, size_t threshold);

@@ -540,7 +540,8 @@ elseif opts.test == "pcm" then
   -- keep speaking after our report until the other side's bye: it measures from its
   -- own first packet.
   local mic = rtc.media_track("audio")
-  pc:add_transceiver(mic, { direction = "sendrecv", stereo = opts.stereo })
+  -- add_track: as answerer, the offer's audio section takes it (JSEP 5.10)
+  pc:add_track(mic, { stereo = opts.stereo })
   local src = assert(rtc.media.tone_source { frequency = opts.frequency or 440, amplitude = 0.25, pcm = true })
   local sent, write_err = 0, nil
   src:on("frame", function(f)

@@ -24,8 +24,9 @@ local function hooks(opts)
   return {
     prepare = function(p)
       p.track = rtc.media_track(kind, codec and { codec = codec } or nil)
-      -- Only ours goes out: a member's media in the same section is not wanted.
-      p.pc:add_transceiver(p.track, { direction = "sendonly" })
+      -- Only ours goes out: a member's media in the same section is not wanted. Made
+      -- by add_track, so a member's offer gives it its section (JSEP 5.10).
+      p.pc:add_track(p.track).direction = "sendonly"
     end,
     connected = function(p)
       local src, err

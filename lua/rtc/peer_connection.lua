@@ -5,6 +5,7 @@ local json = nil -- set by install()
 local RTC = nil  -- the rtc table, set by install(); PCM on tracks lives in RTC.media._pcm
 
 local PC, DC = {}, {}
+local resolve_servers   -- the configuration section, below
 
 local PC_EVENTS = {
   icecandidate = true, icegatheringstatechange = true, iceconnectionstatechange = true,
@@ -401,6 +402,11 @@ local CAPABILITIES = {
   video = { { mime_type = "video/VP8", clock_rate = 90000 }, { mime_type = "video/VP9", clock_rate = 90000 },
             { mime_type = "video/H264", clock_rate = 90000 }, { mime_type = "video/AV1", clock_rate = 90000 } },
 }
+-- Codec names add_transceiver takes (lower case): those of CAPABILITIES.
+local CODEC_NAMES = {}
+for _, list in pairs(CAPABILITIES) do
+  for _, c in ipairs(list) do CODEC_NAMES[c.mime_type:match("/(.+)$"):lower()] = true end
+end
 
 --- tr:set_codec_preferences(codecs): codecs as rtc.capabilities(kind).codecs lists them
 --- (a table of {mime_type=}); the first is offered first and picked when answering.
@@ -706,7 +712,8 @@ function PC:set_remote_description(desc)
     return nil, "TypeError: unknown description type '" .. tostring(t) .. "'", "TypeError"
   end
   if t ~= "rollback" and (not desc.sdp or desc.sdp == "") then
-    return nil, "InvalidAccessError: empty description", "InvalidAccessError"
+    -- not SDP at all: W3C's sdp-syntax-error, an OperationError
+    return nil, "OperationError: empty description", "OperationError"
   end
   local ok2, err, name = self._core:set_remote(t, desc.sdp)
   if not ok2 then return nil, err, name end
@@ -746,6 +753,16 @@ function PC:create_data_channel(label, opts)
   if not ok then return nil, e, n end
   if type(label) ~= "string" then error("bad argument #1 to 'create_data_channel' (string expected)", 2) end
   if opts ~= nil and type(opts) ~= "table" then error("bad argument #2 to 'create_data_channel' (table expected)", 2) end
+  for _, k in ipairs { "max_retransmits", "max_packet_life_time", "id" } do
+    local v = opts and opts[k]
+    if v ~= nil and math.type(v) ~= "integer" then
+      error("bad argument #2 to 'create_data_channel' (" .. k .. " must be an integer)", 2)
+    end
+    -- W3C: unsigned short members; out of range is a TypeError
+    if v ~= nil and (v < 0 or v > 65535) then
+      return nil, "TypeError: " .. k .. " must be in 0..65535", "TypeError"
+    end
+  end
   local h, err, name = self._core:create_channel(label, opts)
   if not h then return nil, err, name end
   return new_dc(self, h)
@@ -756,7 +773,8 @@ end
 --- stereo: audio only; our Opus fmtp asks the peer to send stereo (stereo=1).
 --- red: audio only; "auto" (default: offer RED, send it only when the peer lists it
 --- before Opus), "on" (send it whenever negotiated) or "off" (never offer or answer it).
-function PC:add_transceiver(what, opts)
+-- by_add_track: made by pc:add_track (JSEP 5.10 lets a remote offer's new section take it)
+local function add_transceiver(self, what, opts, by_add_track)
   local ok, e, n = check_open(self)
   if not ok then return nil, e, n end
   local track = type(what) == "table" and getmetatable(what) == TRACK and what or nil
@@ -768,32 +786,43 @@ function PC:add_transceiver(what, opts)
   if not DIRECTIONS[dir] then error("bad argument #2 to 'add_transceiver' (unknown direction)", 2) end
   local codec = opts.codec or (track and track.codec)
   if codec ~= nil and type(codec) ~= "string" then error("bad argument #2 to 'add_transceiver' (codec must be a string)", 2) end
+  if codec ~= nil and not CODEC_NAMES[codec:lower()] then
+    error("bad argument #2 to 'add_transceiver' (unknown codec '" .. codec .. "')", 2)
+  end
   if opts.stereo and kind ~= "audio" then error("bad argument #2 to 'add_transceiver' (stereo is for audio)", 2) end
   local red = opts.red
   if red ~= nil and red ~= "auto" and red ~= "on" and red ~= "off" then
     error("bad argument #2 to 'add_transceiver' (red must be \"auto\", \"on\" or \"off\")", 2)
   end
   if red ~= nil and red ~= "auto" and kind ~= "audio" then error("bad argument #2 to 'add_transceiver' (red is for audio)", 2) end
-  local h, err, name = self._core:add_transceiver(kind, dir, codec, opts.stereo and true or false, red)
+  local h, err, name = self._core:add_transceiver(kind, dir, codec, opts.stereo and true or false, red,
+                                                  by_add_track == true)
   if not h then return nil, err, name end
   sync_transceivers(self, h)
   local tr = self._transceivers[h]
   if track then attach(tr, track) end
   return tr
 end
+-- (tail calls: an argument error names the caller's line)
+function PC:add_transceiver(what, opts) return add_transceiver(self, what, opts, false) end
 
---- pc:add_track(track) -> transceiver. As W3C addTrack: reuses a transceiver of this
---- kind that has no track, is not stopped and has never sent (one a remote offer
---- created, typically), making it send (recvonly -> sendrecv, inactive -> sendonly).
-function PC:add_track(track)
+--- pc:add_track(track[, {codec=, stereo=, red=}]) -> transceiver. As W3C addTrack:
+--- reuses a transceiver of this kind that has no track, is not stopped and has never
+--- sent (one a remote offer created, typically), making it send (recvonly -> sendrecv,
+--- inactive -> sendonly); else makes a sendrecv one, with add_transceiver's options,
+--- that a new section of the kind in a remote offer takes (JSEP 5.10).
+function PC:add_track(track, opts)
   if type(track) ~= "table" or getmetatable(track) ~= TRACK then error("bad argument #1 to 'add_track' (track expected)", 2) end
+  if opts ~= nil and (type(opts) ~= "table" or opts.direction ~= nil) then
+    error("bad argument #2 to 'add_track' (table of codec=, stereo=, red= expected)", 2)
+  end
   local ok, e, n = check_open(self)
   if not ok then return nil, e, n end
   if track._tr then return nil, "InvalidAccessError: the track is already sent by a transceiver", "InvalidAccessError" end
   for _, tr in ipairs(ordered_transceivers(self)) do
     if not tr.sender.track and tr.kind == track.kind then
       local info = self._core:tr_info(tr._h)
-      if not info.stopped and not info.has_sent then
+      if not info.stopped and not info.stopping and not info.has_sent then   -- W3C: [[Stopping]] false
         attach(tr, track)
         local dir = info.direction
         if dir == "recvonly" then tr:set_direction("sendrecv") elseif dir == "inactive" then tr:set_direction("sendonly") end
@@ -801,7 +830,10 @@ function PC:add_track(track)
       end
     end
   end
-  return self:add_transceiver(track, { direction = "sendrecv" })
+  -- a new one, which a new section of a remote offer may take (JSEP 5.10)
+  local o = { direction = "sendrecv" }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  return add_transceiver(self, track, o, true)
 end
 
 --- pc:remove_track(sender | transceiver | track) -> true | nil, err: stops sending (W3C
@@ -853,10 +885,12 @@ local function same(x, y)
   return true
 end
 
---- pc:set_configuration(cfg) -> true | nil, err, name (W3C setConfiguration). Changing
---- certificates, bundle_policy or the local socket options is an InvalidModificationError
---- as in W3C; ICE servers and the transport policy are fixed when the connection is made
---- here, so changing them is a NotSupportedError. The same configuration is accepted.
+--- pc:set_configuration(cfg) -> true | nil, err, name (W3C setConfiguration). New
+--- ice_servers are used from the next gathering: at once when no description was set
+--- yet, else at the next ICE restart (pc:restart_ice() or the peer's). Changing
+--- certificates, bundle_policy or the local socket options is an
+--- InvalidModificationError as in W3C; the transport policy is fixed when the
+--- connection is made here (NotSupportedError).
 function PC:set_configuration(cfg)
   if type(cfg) ~= "table" then error("bad argument #1 to 'set_configuration' (table expected)", 2) end
   if self._closed then return nil, "InvalidStateError: the peer connection is closed", "InvalidStateError" end
@@ -870,16 +904,21 @@ function PC:set_configuration(cfg)
   -- W3C: an unset certificates member keeps the current ones
   if cfg.certificates == nil and cfg.certificate == nil then new.certificates = old.certificates end
   for k in pairs(old) do if new[k] == nil and k ~= "ice_servers" then new[k] = old[k] end end
-  for _, k in ipairs { "ice_servers", "ice_transport_policy" } do
-    if not same(old[k], new[k]) then
-      return nil, "NotSupportedError: " .. k .. " cannot change after the connection is made", "NotSupportedError"
-    end
-  end
   for k, v in pairs(new) do
-    if not same(old[k], v) then
+    if k ~= "ice_servers" and k ~= "ice_transport_policy" and not same(old[k], v) then
       return nil, "InvalidModificationError: " .. k .. " cannot change", "InvalidModificationError"
     end
   end
+  if not same(old.ice_transport_policy, new.ice_transport_policy) then
+    return nil, "NotSupportedError: ice_transport_policy cannot change after the connection is made", "NotSupportedError"
+  end
+  if same(old.ice_servers, new.ice_servers) then return true end
+  local servers, err, name = resolve_servers(self._rtc, new.ice_servers, "set_configuration", 3)
+  if not servers then return nil, err, name end
+  local ok, err2, name2 = self._core:set_servers { servers = servers }
+  if not ok then return nil, err2, name2 end
+  self._servers = servers
+  self._config.ice_servers = copy(new.ice_servers)
   return true
 end
 
@@ -1005,32 +1044,64 @@ function PC:get_stats()
   local function add(s) s.timestamp = now; report[s.id] = s end
   local opened, closed = raw.data_channels_opened, raw.data_channels_closed
   add { id = "P", type = "peer-connection", dataChannelsOpened = opened, dataChannelsClosed = closed }
+  -- Candidates (W3C RTCIceCandidateStats), each once: the pair names the entries of
+  -- the lists, and a candidate only the pair knows (peer-reflexive) gets one of its own.
+  local ufrag = raw.ice_local_ufrag
+  local function cand_entry(id, ty, c)
+    local e = { id = id, type = ty, transportId = "T01", address = c.address, port = c.port,
+                candidateType = c.candidate_type, protocol = "udp" }
+    local line = c.candidate
+    if line then
+      local foundation, proto, prio = line:match("^candidate:(%S+) %d+ (%a+) (%d+) ")
+      e.foundation, e.priority = foundation, math.tointeger(tonumber(prio))
+      if proto then e.protocol = proto:lower() end
+      e.relatedAddress = line:match(" raddr (%S+)")
+      e.relatedPort = math.tointeger(tonumber(line:match(" rport (%d+)") or ""))
+      e.tcpType = line:match(" tcptype (%S+)")
+      e.usernameFragment = line:match(" ufrag (%S+)")
+    end
+    if ty == "local-candidate" and not e.usernameFragment then e.usernameFragment = ufrag end
+    add(e)
+    return e
+  end
+  local function find_cand(list, prefix, addr, port, ctype)
+    for i, c in ipairs(list or {}) do
+      if c.address == addr and c.port == port and c.candidate_type == ctype then return prefix .. i end
+    end
+  end
+  for i, c in ipairs(raw.local_candidates or {}) do cand_entry("L" .. i, "local-candidate", c) end
+  for i, c in ipairs(raw.remote_candidates or {}) do cand_entry("R" .. i, "remote-candidate", c) end
   local pair_id
   if raw.pair_local_address then
-    pair_id = "CP" .. raw.pair_local_address .. "_" .. raw.pair_remote_address
-    add { id = "I_local", type = "local-candidate", transportId = "T01", address = raw.pair_local_address,
-          port = raw.pair_local_port, protocol = "udp", candidateType = raw.pair_local_type }
-    add { id = "I_remote", type = "remote-candidate", transportId = "T01", address = raw.pair_remote_address,
-          port = raw.pair_remote_port, protocol = "udp", candidateType = raw.pair_remote_type }
-    add { id = pair_id, type = "candidate-pair", transportId = "T01", localCandidateId = "I_local",
-          remoteCandidateId = "I_remote", state = "succeeded", nominated = true,
+    local lid = find_cand(raw.local_candidates, "L", raw.pair_local_address, raw.pair_local_port, raw.pair_local_type)
+    local rid = find_cand(raw.remote_candidates, "R", raw.pair_remote_address, raw.pair_remote_port, raw.pair_remote_type)
+    if not lid then
+      lid = "I_local"
+      cand_entry(lid, "local-candidate", { address = raw.pair_local_address, port = raw.pair_local_port,
+                                            candidate_type = raw.pair_local_type })
+    end
+    if not rid then
+      rid = "I_remote"
+      cand_entry(rid, "remote-candidate", { address = raw.pair_remote_address, port = raw.pair_remote_port,
+                                             candidate_type = raw.pair_remote_type })
+    end
+    pair_id = "CP" .. lid .. "_" .. rid
+    add { id = pair_id, type = "candidate-pair", transportId = "T01", localCandidateId = lid,
+          remoteCandidateId = rid, state = "succeeded", nominated = true,
           bytesSent = raw.bytes_sent, bytesReceived = raw.bytes_received,
           packetsSent = raw.packets_sent, packetsReceived = raw.packets_received,
           requestsSent = raw.stun_checks_sent, requestsReceived = raw.stun_checks_received,
           responsesReceived = raw.stun_responses_received,
           availableOutgoingBitrate = raw.available_outgoing_bitrate }
   end
-  for i, c in ipairs(raw.local_candidates or {}) do
-    add { id = "L" .. i, type = "local-candidate", transportId = "T01", candidateType = c.candidate_type,
-          address = c.address, port = c.port, protocol = "udp" }
-  end
-  for i, c in ipairs(raw.remote_candidates or {}) do
-    add { id = "R" .. i, type = "remote-candidate", transportId = "T01", candidateType = c.candidate_type,
-          address = c.address, port = c.port, protocol = "udp" }
-  end
+  local connected = raw.dtls_state == "connected"
   add { id = "T01", type = "transport", bytesSent = raw.bytes_sent, bytesReceived = raw.bytes_received,
         packetsSent = raw.packets_sent, packetsReceived = raw.packets_received,
-        dtlsState = raw.dtls_state, dtlsRole = raw.dtls_role, tlsVersion = "FEFD",
+        iceState = self.ice_connection_state, iceRole = raw.ice_role or "unknown",
+        iceLocalUsernameFragment = ufrag,
+        dtlsState = raw.dtls_state, dtlsRole = raw.dtls_role,
+        -- DTLS 1.2, as W3C spells it: the version bytes in upper-case hex
+        tlsVersion = connected and "FEFD" or nil,
         dtlsCipher = raw.tls_cipher ~= "" and raw.tls_cipher or nil,
         srtpCipher = raw.srtp_cipher ~= "" and raw.srtp_cipher or nil,
         selectedCandidatePairId = pair_id, localCertificateId = "CF_local",
@@ -1045,7 +1116,7 @@ function PC:get_stats()
   for h, dc in pairs(self._channels) do
     local info = (not self._closed) and self._core:dc_info(h) or dc._info or {}
     add { id = "D" .. h, type = "data-channel", label = info.label, protocol = info.protocol,
-          dataChannelIdentifier = info.id, state = info.state,
+          dataChannelIdentifier = (info.id or -1) >= 0 and info.id or nil, state = info.state,
           messagesSent = info.messages_sent, bytesSent = info.bytes_sent,
           messagesReceived = info.messages_received, bytesReceived = info.bytes_received }
   end
@@ -1066,9 +1137,11 @@ function PC:get_stats()
             packetsReceived = inb.packets_received, bytesReceived = inb.bytes_received,
             packetsLost = inb.packets_lost, jitter = inb.jitter, nackCount = inb.nack_count,
             pliCount = inb.pli_count, firCount = inb.fir_count,
+            rtxSsrc = (inb.rtx_ssrc or 0) ~= 0 and inb.rtx_ssrc or nil,
             framesReceived = info.kind == "video" and inb.frames_received or nil,
-            keyFramesDecoded = nil, retransmittedPacketsReceived = inb.rtx_received,
-            packetsRepaired = inb.packets_repaired, framesDropped = inb.frames_dropped,
+            retransmittedPacketsReceived = inb.rtx_received, framesDropped = inb.frames_dropped,
+            -- non-standard: holes filled by retransmission (docs/media.md)
+            packetsRepaired = inb.packets_repaired,
             -- non-standard (RFC 2198 audio): RED packets received, holes filled from their copies
             redPacketsReceived = info.kind == "audio" and inb.red_packets_received or nil,
             redRecovered = info.kind == "audio" and inb.red_recovered or nil }
@@ -1079,7 +1152,8 @@ function PC:get_stats()
             packetsSent = outb.packets_sent, bytesSent = outb.bytes_sent,
             framesSent = info.kind == "video" and outb.frames_sent or nil,
             retransmittedPacketsSent = outb.retransmitted_packets, nackCount = outb.nack_count,
-            pliCount = outb.pli_count, firCount = outb.fir_count, remoteId = "RI" .. h }
+            pliCount = outb.pli_count, firCount = outb.fir_count, remoteId = "RI" .. h,
+            active = not (rawget(tr.sender, "_encoding") and tr.sender._encoding.active == false) }
       add { id = "RI" .. h, type = "remote-inbound-rtp", kind = info.kind, ssrc = outb.ssrc,
             transportId = "T01", codecId = codec_id, localId = "OT" .. h,
             roundTripTime = outb.round_trip_time, fractionLost = outb.fraction_lost }
@@ -1114,6 +1188,35 @@ local function parse_url(url)
   return { turn = scheme == "turn", host = host, port = port, transport = transport or "udp" }
 end
 
+-- ice_servers -> the resolved list core.peer_connection / core:set_servers take.
+-- A malformed entry raises (at `level`); a name that does not resolve, or TURN without
+-- credentials, is nil, err, name.
+function resolve_servers(rtc, list, fname, level)
+  if list ~= nil and type(list) ~= "table" then
+    error("bad argument #1 to '" .. fname .. "' (ice_servers must be a list)", level)
+  end
+  local out = {}
+  for i, s in ipairs(list or {}) do
+    if type(s) ~= "table" then error("bad argument #1 to '" .. fname .. "' (ice_servers[" .. i .. "] must be a table)", level) end
+    local urls = type(s.urls) == "table" and s.urls or { s.urls or s.url }
+    for _, url in ipairs(urls) do
+      if type(url) ~= "string" then error("bad argument #1 to '" .. fname .. "' (ice_servers[" .. i .. "].urls)", level) end
+      local u, err = parse_url(url)
+      if not u then error("bad argument #1 to '" .. fname .. "' (" .. err .. ")", level) end
+      if u.turn and (type(s.username) ~= "string" or type(s.credential) ~= "string") then
+        return nil, "InvalidAccessError: TURN server " .. url .. " needs username and credential", "InvalidAccessError"
+      end
+      local addrs = rtc.resolve(u.host)
+      if not addrs then return nil, "NotFoundError: cannot resolve " .. u.host, "NotFoundError" end
+      -- every address of the name: per local socket, those of its family are tried in order
+      out[#out + 1] = { turn = u.turn, host = addrs[1], more_hosts = { table.unpack(addrs, 2) },
+                        port = u.port, transport = u.transport,
+                        username = s.username, credential = s.credential, url = url }
+    end
+  end
+  return out
+end
+
 local function build_config(rtc, cfg)
   local c = {
     relay_only = cfg.ice_transport_policy == "relay",
@@ -1145,24 +1248,9 @@ local function build_config(rtc, cfg)
     end
     c.certificate_pem, c.key_pem = cert.pem, cert.key_pem
   end
-  for i, s in ipairs(cfg.ice_servers or {}) do
-    if type(s) ~= "table" then error("bad argument #1 to 'peer_connection' (ice_servers[" .. i .. "] must be a table)", 3) end
-    local urls = type(s.urls) == "table" and s.urls or { s.urls or s.url }
-    for _, url in ipairs(urls) do
-      if type(url) ~= "string" then error("bad argument #1 to 'peer_connection' (ice_servers[" .. i .. "].urls)", 3) end
-      local u, err = parse_url(url)
-      if not u then error("bad argument #1 to 'peer_connection' (" .. err .. ")", 3) end
-      local addrs = rtc.resolve(u.host)
-      if not addrs then return nil, "NotFoundError: cannot resolve " .. u.host end
-      if u.turn and (type(s.username) ~= "string" or type(s.credential) ~= "string") then
-        return nil, "InvalidAccessError: TURN server " .. url .. " needs username and credential", "InvalidAccessError"
-      end
-      -- every address of the name: per local socket, those of its family are tried in order
-      c.servers[#c.servers + 1] = { turn = u.turn, host = addrs[1], more_hosts = { table.unpack(addrs, 2) },
-                                    port = u.port, transport = u.transport,
-                                    username = s.username, credential = s.credential, url = url }
-    end
-  end
+  local servers, err, name = resolve_servers(rtc, cfg.ice_servers, "peer_connection", 4)
+  if not servers then return nil, err, name end
+  c.servers = servers
   return c
 end
 -- }======

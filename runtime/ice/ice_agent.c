@@ -369,6 +369,7 @@ int rtc_ice_agent_add_stun_servers(rtc_ice_agent *a, const rtc_addr *base, const
     int g = a->ngather++;
     a->gathers[g] = (ice_gather){ .base = *base, .server = servers[0], .nalt = (uint8_t)(n - 1) };
     for (int i = 1; i < n; i++) a->gathers[g].alt[i - 1] = servers[i];
+    a->gathering_done_sent = false;   /* a server added later: GATHERING_DONE again once it answers */
     send_gather(a, g);
     return 0;
 }
@@ -406,6 +407,7 @@ int rtc_ice_agent_add_turn_servers(rtc_ice_agent *a, const rtc_addr *base, const
         return r;
     }
     a->nturn++;
+    a->gathering_done_sent = false;
     drain_turn_out(a, a->nturn - 1);
     return 0;
 }

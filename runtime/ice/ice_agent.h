@@ -58,7 +58,8 @@ typedef struct rtc_ice_config {
 typedef enum {
     RTC_ICE_EV_STATE,             /* u.state */
     RTC_ICE_EV_LOCAL_CANDIDATE,   /* u.cand: a new local candidate to signal (host/srflx/relay) */
-    RTC_ICE_EV_GATHERING_DONE,    /* every STUN/TURN gathering finished: signal end-of-candidates */
+    RTC_ICE_EV_GATHERING_DONE,    /* every STUN/TURN gathering finished: signal end-of-candidates
+                                   * (again after a server added later has answered) */
     RTC_ICE_EV_PEER_REFLEXIVE,    /* u.cand: a remote peer-reflexive candidate was discovered */
     RTC_ICE_EV_SELECTED_PAIR,     /* u.pair */
     RTC_ICE_EV_ROLE,              /* u.controlling: role changed after a conflict */

@@ -66,6 +66,7 @@ struct rtc_pc_host {
     rtc_pc_event ev;
     host_sock *socks;         /* capsocks slots, sized once: on_recv holds pointers into it */
     int nsocks, capsocks;
+    bool turn_sock_used[RTC_PC_HOST_MAX_BIND];   /* single-port mode: a TURN-only socket has its server */
     host_tcp *tcps[2 * RTC_PC_HOST_MAX_SERVERS];   /* the servers', and further addresses of their names */
     int ntcps;
     rtc_udp_mux *mux;
@@ -508,6 +509,7 @@ static int shared_cert(rtc_rng *rng, int64_t unix_now, rtc_dtls_cert **out)
 }
 
 static int host_create(rtc_pc_host *h, rtc_loop *lp, const rtc_pc_host_config *cfg);
+static void host_add_servers(rtc_pc_host *h, const rtc_pc_host_server *servers, int n, rtc_time now);
 
 int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *cfg,
                     rtc_pc_host_event_cb event_cb, void *ud)
@@ -614,15 +616,25 @@ static int host_create(rtc_pc_host *h, rtc_loop *lp, const rtc_pc_host_config *c
         /* Earlier addresses are preferred: IPv4 before IPv6 as the OS lists them. */
         rtc_pc_add_local_address(h->pc, &h->socks[i].local, (uint16_t)(65535 - i * 256), now);
     }
-    bool used_turn_sock[RTC_PC_HOST_MAX_BIND] = { false };
-    for (int i = 0; i < cfg->nservers; i++) {
-        const rtc_pc_host_server *sv = &cfg->servers[i];
-        if (cfg->mux) {
+    host_add_servers(h, cfg->servers, cfg->nservers, now);
+    return 0;
+}
+
+/* Gives the machine the servers (read during the call) from the sockets that reach
+ * them; TURN over TCP gets its connection here. */
+static void host_add_servers(rtc_pc_host *h, const rtc_pc_host_server *servers, int nservers, rtc_time now)
+{
+    for (int i = 0; i < nservers; i++) {
+        const rtc_pc_host_server *sv = &servers[i];
+        if (h->mux) {
             /* UDP TURN from this connection's socket for it; STUN and TCP from the port. */
             const rtc_addr *base = &h->socks[0].local;
             for (int k = 1; k < h->nsocks && sv->turn && sv->transport == RTC_TURN_UDP; k++)
-                if (h->socks[k].turn_only && !used_turn_sock[k]) { base = &h->socks[k].local; used_turn_sock[k] = true; break; }
-            if (sv->turn && sv->transport == RTC_TURN_UDP && base == &h->socks[0].local) continue;
+                if (h->socks[k].turn_only && !h->turn_sock_used[k]) { base = &h->socks[k].local; h->turn_sock_used[k] = true; break; }
+            if (sv->turn && sv->transport == RTC_TURN_UDP && base == &h->socks[0].local) {
+                rtc_warn(TAG, "no socket of its own for a TURN server over UDP: not used");
+                continue;
+            }
             add_server_from(h, sv, base, now);
             continue;
         }
@@ -640,6 +652,17 @@ static int host_create(rtc_pc_host *h, rtc_loop *lp, const rtc_pc_host_config *c
             add_server_from(h, sv, &h->socks[k].local, now);
         }
     }
+}
+
+int rtc_pc_host_set_servers(rtc_pc_host *h, const rtc_pc_host_server *servers, int n)
+{
+    if (h->closing) return RTC_ESTATE;
+    rtc_time now = rtc_driver_now(&h->drv);
+    int r;
+    WITH_CONN(h, r = rtc_pc_replace_servers(h->pc, now));
+    if (r < 0) return r;
+    WITH_CONN(h, host_add_servers(h, servers, n, now));
+    rtc_pc_host_kick_soon(h);
     return 0;
 }
 

@@ -87,6 +87,11 @@ typedef void (*rtc_pc_host_close_cb)(rtc_pc_host *h, void *ud);
  * RTC_EIO). */
 int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *cfg,
                     rtc_pc_host_event_cb event_cb, void *ud);
+/* W3C setConfiguration's iceServers (read during the call): the list of the next
+ * gathering or ICE restart (rtc_pc_replace_servers). In single-port mode a new TURN
+ * server over UDP needs a TURN-only socket the connection was made with (one per such
+ * server it was created with); others are skipped with a warning. RTC_ESTATE once closing. */
+int rtc_pc_host_set_servers(rtc_pc_host *h, const rtc_pc_host_server *servers, int n);
 rtc_pc *rtc_pc_host_pc(rtc_pc_host *h);     /* borrowed; valid until close */
 /* The connection's id ("pc<n>", unique in the process), which its log lines carry;
  * borrowed, valid until close. */

@@ -250,16 +250,17 @@ static int opt_bool(lua_State *L, int t, const char *k, int def)
     return v;
 }
 
-static void read_servers(lua_State *L, int t, rtc_pc_host_config *cfg)
+/* t.servers (resolved by lua/rtc/peer_connection.lua) into out[0..*n). */
+static void read_servers(lua_State *L, int t, rtc_pc_host_server *out, int *n_out)
 {
     lua_getfield(L, t, "servers");
     if (lua_istable(L, -1)) {
         int n = (int)luaL_len(L, -1);
-        for (int i = 1; i <= n && cfg->nservers < RTC_PC_HOST_MAX_SERVERS; i++) {
+        for (int i = 1; i <= n && *n_out < RTC_PC_HOST_MAX_SERVERS; i++) {
             lua_rawgeti(L, -1, i);
             int s = lua_gettop(L);
             if (!lua_istable(L, s)) luaL_error(L, "peer_connection: servers[%d] must be a table", i);
-            rtc_pc_host_server *sv = &cfg->servers[cfg->nservers];
+            rtc_pc_host_server *sv = &out[*n_out];
             memset(sv, 0, sizeof *sv);
             lrtc_check_hostport(L, s, &sv->addr, NULL);
             /* further addresses the server's name resolved to, in order */
@@ -289,7 +290,7 @@ static void read_servers(lua_State *L, int t, rtc_pc_host_config *cfg)
             if (u) strcpy(sv->user, u);
             if (pw) strcpy(sv->pass, pw);
             lua_settop(L, s - 1);
-            cfg->nservers++;
+            (*n_out)++;
         }
     }
     lua_pop(L, 1);
@@ -340,7 +341,7 @@ static int l_peer_connection(lua_State *L)
     if (mc < 0 || mc > 65535) return luaL_error(L, "peer_connection: max_channels must be 1..65535");
     cfg->pc.max_channels = (uint16_t)mc;
     lua_pop(L, 1);
-    read_servers(L, 1, cfg);
+    read_servers(L, 1, cfg->servers, &cfg->nservers);
     read_bind(L, 1, cfg);
     lua_getfield(L, 1, "udp_mux");
     if (!lua_isnil(L, -1)) {
@@ -385,11 +386,18 @@ static int pc_result(lua_State *L, lpc *p, int r)
 {
     rtc_pc_host_kick_soon(p->h);
     if (r < 0) {
+        /* The machine's message, when it is about this failure (it starts with this
+         * error's name: some calls fail without writing one, leaving an older one). */
         const char *msg = rtc_pc_last_error(rtc_pc_host_pc(p->h));
-        lua_pushnil(L);
-        lua_pushstring(L, msg && *msg ? msg : rtc_strerror(r));
-        lua_pushstring(L, rtc_err_domname(r));
-        return 3;
+        const char *dom = rtc_err_domname(r);
+        size_t dl = strlen(dom);
+        if (msg && strncmp(msg, dom, dl) == 0 && msg[dl] == ':') {
+            lua_pushnil(L);
+            lua_pushstring(L, msg);
+            lua_pushstring(L, dom);
+            return 3;
+        }
+        return lrtc_push_error(L, r, NULL);
     }
     lua_pushboolean(L, 1);
     return 1;
@@ -473,6 +481,18 @@ static int pc_remote_description(lua_State *L)
     char *sdp = NULL;
     int r = rtc_pc_remote_description(rtc_pc_host_pc(p->h), &t, &sdp);
     return push_desc(L, r, t, sdp);
+}
+
+/* core:set_servers{servers=...}: setConfiguration's iceServers (rtc_pc_host_set_servers). */
+static int pc_set_servers(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    /* in a userdata, as in l_peer_connection: read_servers may raise */
+    rtc_pc_host_server *sv = lua_newuserdatauv(L, sizeof(rtc_pc_host_server) * RTC_PC_HOST_MAX_SERVERS, 0);
+    int n = 0;
+    read_servers(L, 2, sv, &n);
+    return pc_result(L, p, rtc_pc_host_set_servers(p->h, sv, n));
 }
 
 static int pc_restart_ice(lua_State *L)
@@ -645,6 +665,12 @@ static int pc_raw_stats(lua_State *L)
     set_str(L, "remote_fingerprint", st.remote_fingerprint);
     set_str(L, "dtls_state", st.dtls_state);
     set_str(L, "dtls_role", st.dtls_role);
+    set_str(L, "ice_role", st.ice_role);
+    rtc_str uf[2];
+    if (rtc_pc_local_ufrags(pc, uf) > 0) {
+        lua_pushlstring(L, uf[0].p, uf[0].len);
+        lua_setfield(L, -2, "ice_local_ufrag");
+    }
     set_str(L, "tls_cipher", st.tls_cipher ? st.tls_cipher : "");
     set_str(L, "srtp_cipher", st.srtp_cipher ? st.srtp_cipher : "");
     set_int(L, "stun_checks_sent", (lua_Integer)st.stun_checks_sent);
@@ -721,8 +747,9 @@ static rtc_media_direction check_dir(lua_State *L, int idx)
     return d;
 }
 
-/* pc:add_transceiver(kind, direction, codec, stereo, red) -> handle | nil, err
- * red: "auto" (default), "on" or "off" (rtc_pc_transceiver_set_red). */
+/* pc:add_transceiver(kind, direction, codec, stereo, red, by_add_track) -> handle | nil, err
+ * red: "auto" (default), "on" or "off" (rtc_pc_transceiver_set_red); by_add_track:
+ * made by pc:add_track (rtc_pc_transceiver_set_add_track). */
 static int pc_add_transceiver(lua_State *L)
 {
     lpc *p = check_pc(L);
@@ -743,6 +770,7 @@ static int pc_add_transceiver(lua_State *L)
     /* stereo: our Opus fmtp asks to receive stereo */
     if (init.kind == RTC_MEDIA_AUDIO && lua_toboolean(L, 5)) rtc_pc_transceiver_set_stereo(rtc_pc_host_pc(p->h), h, true);
     if (init.kind == RTC_MEDIA_AUDIO) rtc_pc_transceiver_set_red(rtc_pc_host_pc(p->h), h, (rtc_red_mode)red);
+    if (lua_toboolean(L, 7)) rtc_pc_transceiver_set_add_track(rtc_pc_host_pc(p->h), h);
     rtc_pc_host_kick_soon(p->h);
     lua_pushinteger(L, h);
     return 1;
@@ -1040,7 +1068,7 @@ void lrtc__open_pc(lua_State *L)
         { "set_local", pc_set_local }, { "set_remote", pc_set_remote },
         { "add_candidate", pc_add_candidate },
         { "local_description", pc_local_description }, { "remote_description", pc_remote_description },
-        { "restart_ice", pc_restart_ice }, { "states", pc_states },
+        { "restart_ice", pc_restart_ice }, { "set_servers", pc_set_servers }, { "states", pc_states },
         { "create_channel", pc_create_channel }, { "dc_send", pc_dc_send }, { "dc_close", pc_dc_close },
         { "dc_info", pc_dc_info }, { "dc_buffered", pc_dc_buffered }, { "dc_set_threshold", pc_dc_set_threshold },
         { "raw_stats", pc_raw_stats }, { "local_addresses", pc_local_addresses }, { "fingerprint", pc_fingerprint },

@@ -161,6 +161,9 @@ int rtc_pc_create_data_channel(rtc_pc *pc, const rtc_dc_init *init, rtc_time now
         return pc__fail(pc, RTC_EINVAL, "reliability limit out of range");
     if (init->negotiated && (init->id < 0 || init->id > 65534))
         return pc__fail(pc, RTC_EINVAL, "a negotiated channel needs an id in 0..65534");
+    for (int i = 0; init->negotiated && i < pc->nchans; i++)
+        if (pc->chans[i].used && pc->chans[i].state != CH_CLOSED && pc->chans[i].sid == init->id)
+            return pc__fail(pc, RTC_EOPERATION, "data channel id %d is in use", init->id);   /* W3C */
     if (init->label && strlen(init->label) > RTC_DC_MAX_LABEL)
         return pc__fail(pc, RTC_EINVAL, "label longer than %d bytes", RTC_DC_MAX_LABEL);
     if (init->protocol && strlen(init->protocol) > RTC_DC_MAX_PROTOCOL)
@@ -320,7 +323,8 @@ int rtc_pc_dc_send(rtc_pc *pc, int h, const void *data, size_t len, bool binary,
     if (c->state != CH_OPEN || !pc->sctp || c->sid < 0)
         return pc__fail(pc, RTC_ESTATE, "data channel is not open");
     int r = rtc_data_channel_send(pc->sctp, (uint16_t)c->sid, data, len, binary, pc->now);
-    if (r == RTC_ETOOBIG) return pc__fail(pc, RTC_ETOOBIG, "message of %zu bytes is over the peer's max-message-size", len);
+    /* W3C send(): over maxMessageSize is a TypeError */
+    if (r == RTC_ETOOBIG) return pc__fail(pc, RTC_EINVAL, "message of %zu bytes is over the peer's max-message-size", len);
     if (r < 0) return pc__fail(pc, r, "send failed: %s", rtc_strerror(r));
     /* Counted here too: the association forgets the channel when it closes. */
     c->msgs_sent++;

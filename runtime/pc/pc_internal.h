@@ -118,6 +118,11 @@ struct rtc_pc {
     int naddrs, capaddrs;
     pc_server *servers;
     int nservers, capservers;
+    /* setConfiguration's ICE servers while the agent runs: the list the next ICE
+     * restart takes (next_set), gathered into until then. */
+    pc_server *next_servers;
+    int nnext_servers, capnext_servers;
+    bool next_set;
     pc_cand *lcands;            /* gathered local candidates, in order */
     int nlcands, caplcands;
     int announced;              /* lcands already sent as ICE_CANDIDATE events */
@@ -189,6 +194,9 @@ void pc__set_signaling(rtc_pc *pc, rtc_pc_signaling_state s);
 void pc__pump(rtc_pc *pc);
 int pc__ensure_agent(rtc_pc *pc, bool controlling);
 void pc__start_gathering(rtc_pc *pc);
+/* rtc_ice_agent_restart with our current credentials, then the server list that
+ * rtc_pc_replace_servers left for the next restart. */
+void pc__restart_agent(rtc_pc *pc);
 int pc__apply_transport(rtc_pc *pc);     /* after offer/answer completes */
 void pc__queue_push(pc_queue *q, const void *rec);
 bool pc__queue_pop(pc_queue *q, void *rec);
@@ -235,6 +243,10 @@ void pc__media_restore(rtc_pc *pc, bool remote);
 bool pc__media_needs_negotiation(rtc_pc *pc);           /* W3C "check if negotiation is needed", media part */
 bool pc__media_accept_offer_section(rtc_pc *pc, int index, const rtc_sdp *s, const rtc_sdp_media *m);
 void pc__media_new_offer_sections(rtc_pc *pc);          /* sections for unassociated transceivers */
+/* JSEP 5.2.2 / 5.3.1: whether section `index` was rejected in the current descriptions
+ * (so a new transceiver may take its slot), and giving that slot a new kind and mid. */
+bool pc__media_msec_recyclable(rtc_pc *pc, int index);
+void pc__media_recycle_msec(rtc_pc *pc, int index, rtc_sdp_kind kind, const char *mid);
 /* The section at index belongs to a stopping or stopped transceiver: written with port 0. */
 bool pc__media_section_stopped(rtc_pc *pc, int index);
 int pc__media_write_section(rtc_pc *pc, rtc_sdp *s, int index, const rtc_sdp_media *offer, rtc_sdp_setup setup);

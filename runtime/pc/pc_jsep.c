@@ -281,7 +281,9 @@ static int parse_desc(rtc_pc *pc, const char *sdp, rtc_sdp **out)
     rtc_sdp_error err;
     memset(&err, 0, sizeof err);
     int r = rtc_sdp_parse(out, sdp, strlen(sdp), &err);
-    if (r < 0) return pc__fail(pc, RTC_EACCESS, "%s", err.msg[0] ? err.msg : rtc_strerror(r));
+    /* W3C: SDP that does not parse is an RTCError (sdp-syntax-error), whose name is
+     * OperationError; SDP that parses but cannot be applied is an InvalidAccessError. */
+    if (r < 0) return pc__fail(pc, RTC_EOPERATION, "%s", err.msg[0] ? err.msg : rtc_strerror(r));
     return 0;
 }
 
@@ -528,7 +530,7 @@ int rtc_pc_set_remote_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *
     if (offer && pc->sig == RTC_SIG_HAVE_LOCAL_OFFER) {
         /* W3C perfect negotiation: a remote offer over our own rolls ours back first
          * (the polite peer's case). An offer that cannot be applied leaves ours. */
-        if (!sdp || !*sdp) return pc__fail(pc, RTC_EACCESS, "empty description");
+        if (!sdp || !*sdp) return pc__fail(pc, RTC_EOPERATION, "empty description");
         rtc_sdp *probe;
         remote_params prp;
         int r = parse_desc(pc, sdp, &probe);
@@ -545,7 +547,7 @@ int rtc_pc_set_remote_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *
     if (!offer && pc->sig != RTC_SIG_HAVE_LOCAL_OFFER && pc->sig != RTC_SIG_HAVE_REMOTE_PRANSWER)
         return pc__fail(pc, RTC_ESTATE, "cannot set a remote %s in state %s", rtc_pc_sdp_type_name(type),
                         rtc_pc_signaling_state_name(pc->sig));
-    if (!sdp || !*sdp) return pc__fail(pc, RTC_EACCESS, "empty description");
+    if (!sdp || !*sdp) return pc__fail(pc, RTC_EOPERATION, "empty description");
     rtc_sdp *s;
     int r = parse_desc(pc, sdp, &s);
     if (r < 0) return r;
@@ -561,6 +563,16 @@ int rtc_pc_set_remote_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *
         return pc__fail(pc, RTC_EACCESS, "a new offer must keep the %d existing media sections", pc->nmsecs);
     }
     if ((r = check_sections(pc, s)) < 0) { rtc_sdp_free(s); return r; }
+    for (size_t i = 0; offer && i < s->nmedia && i < (size_t)pc->nmsecs; i++) {
+        /* JSEP 5.2.2 / RFC 8843 7.2: a mid names its section for good; only a section
+         * rejected in the current descriptions may come back under a new one. */
+        const rtc_sdp_media *m = s->media[i];
+        if (strcmp(m->mid, pc->msecs[i].mid) == 0 || pc__media_msec_recyclable(pc, (int)i)) continue;
+        if ((int)i == pc->data_msec && pc->msecs[i].rejected) continue;
+        pc__fail(pc, RTC_EACCESS, "media section %zu has mid %.32s, it was %s", i, m->mid, pc->msecs[i].mid);
+        rtc_sdp_free(s);
+        return RTC_EACCESS;
+    }
     for (size_t i = 0; i < s->nmedia; i++) {
         if (!offer && strcmp(s->media[i]->mid, pc->msecs[i].mid) != 0) {
             pc__fail(pc, RTC_EACCESS, "media section %zu has mid %.32s, the offer said %s", i, s->media[i]->mid,
@@ -578,6 +590,16 @@ int rtc_pc_set_remote_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *
             const rtc_sdp_media *m = s->media[i];
             pc_msec *pm = (i < (size_t)pc->nmsecs) ? &pc->msecs[i] : msec_add(pc, m->kind, m->mid);
             if (!pm) break;
+            /* Our own new mids never repeat one the session used (RFC 8843 7.2): a
+             * recycled section gets a fresh one. */
+            char *end;
+            long num = strtol(m->mid, &end, 10);
+            if (!*end && num >= pc->next_mid && num < 1000000) pc->next_mid = (int)num + 1;
+            /* The peer recycled a rejected section (JSEP 5.3.1): it is new under its new mid. */
+            if (strcmp(pm->mid, m->mid) != 0) {
+                if ((int)i == pc->data_msec) pc->data_msec = -1;
+                pc__media_recycle_msec(pc, (int)i, m->kind, m->mid);
+            }
             free(pm->media); free(pm->proto); free(pm->fmt);
             pm->media = strdup(m->media ? m->media : "application");
             pm->proto = strdup(m->proto ? m->proto : "UDP/DTLS/SCTP");
@@ -607,7 +629,7 @@ int rtc_pc_set_remote_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *
         /* Credentials and candidates go to the agent when our answer restarts it. */
     } else if (rp.ufrag && pc->agent) {
         if (pc->restart_pending && !offer) {
-            rtc_ice_agent_restart(pc->agent, rtc_str_c(pc->ufrag), rtc_str_c(pc->pwd), pc->now);
+            pc__restart_agent(pc);
             pc->restart_pending = false;
         }
         set_remote_ice(pc, &rp);
@@ -659,6 +681,13 @@ int rtc_pc_set_local_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *s
         return pc__fail(pc, RTC_ESTATE, "cannot set a local %s in state %s", rtc_pc_sdp_type_name(type),
                         rtc_pc_signaling_state_name(pc->sig));
     char *implicit = NULL;
+    if (sdp && *sdp) {
+        /* W3C: a description given must be the last offer (or answer) created, as it was. */
+        bool want_offer = pc->last_created_type == RTC_SDP_OFFER;
+        if (!pc->last_created || want_offer != offer || strcmp(sdp, pc->last_created) != 0)
+            return pc__fail(pc, RTC_EMODIFIED, "the %s is not the last one create_%s made", rtc_pc_sdp_type_name(type),
+                            offer ? "offer" : "answer");
+    }
     if (!sdp || !*sdp) {
         /* setLocalDescription() without an argument creates what the state calls for. */
         int r = offer ? rtc_pc_create_offer(pc, false, &implicit, pc->now) : rtc_pc_create_answer(pc, &implicit, pc->now);
@@ -671,7 +700,7 @@ int rtc_pc_set_local_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *s
     if (r < 0) return r;
     if ((int)s->nmedia != pc->nmsecs) {
         rtc_sdp_free(s);
-        return pc__fail(pc, RTC_EACCESS, "the description does not match the last one created");
+        return pc__fail(pc, RTC_EMODIFIED, "the description does not match the last one created");
     }
     if (pc__ensure_agent(pc, offer) < 0) { rtc_sdp_free(s); return RTC_EOPERATION; }
     if (offer) {
@@ -679,7 +708,7 @@ int rtc_pc_set_local_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *s
         set_ice_role(pc, true);
     }
     if (pc->restart_pending) {
-        rtc_ice_agent_restart(pc->agent, rtc_str_c(pc->ufrag), rtc_str_c(pc->pwd), pc->now);
+        pc__restart_agent(pc);
         pc->restart_pending = false;
         /* The agent keeps its candidates across a restart: announce them again, under
          * the new credentials, and end-of-candidates once gathering is (still) done. */

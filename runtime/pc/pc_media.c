@@ -117,6 +117,14 @@ int rtc_pc_add_transceiver(rtc_pc *pc, const rtc_transceiver_init *init, rtc_tim
     return h;
 }
 
+int rtc_pc_transceiver_set_add_track(rtc_pc *pc, int tr)
+{
+    pc_tr *t = pc__media_tr(pc, tr);
+    if (!t) return RTC_ENOTFOUND;
+    t->by_add_track = true;
+    return 0;
+}
+
 int rtc_pc_transceiver_set_stereo(rtc_pc *pc, int tr, bool stereo)
 {
     pc_tr *t = pc__media_tr(pc, tr);
@@ -174,6 +182,7 @@ int rtc_pc_transceiver_set_direction(rtc_pc *pc, int tr, rtc_media_direction dir
     pc_tr *t = pc__media_tr(pc, tr);
     if (!t) return RTC_ENOTFOUND;
     if ((unsigned)dir > 3) return RTC_EINVAL;
+    if (t->stopping || t->stopped) return pc__fail(pc, RTC_ESTATE, "transceiver %d is stopped", tr);   /* W3C */
     if (t->direction == dir) return 0;
     t->direction = dir;
     t->app_changed = true;

@@ -41,13 +41,14 @@ typedef struct rtc_transceiver_init {
     int codec;                   /* preferred rtc_codec_id, -1 = none (offer order) */
 } rtc_transceiver_init;
 
-/* A transceiver (addTransceiver). It gets an m= section in the next offer, or is
- * associated with the first section of its kind in a remote offer that no other
- * transceiver holds. Raises RTC_PC_EV_NEGOTIATION_NEEDED. Returns the handle (>= 0),
+/* A transceiver (addTransceiver). It gets an m= section in the next offer; one marked
+ * with rtc_pc_transceiver_set_add_track may instead be associated with the first new
+ * section of its kind in a remote offer (JSEP 5.10). Raises RTC_PC_EV_NEGOTIATION_NEEDED. Returns the handle (>= 0),
  * RTC_EINVAL, RTC_ESTATE (closed) or RTC_ENOMEM. `init` read during the call. */
 int rtc_pc_add_transceiver(rtc_pc *pc, const rtc_transceiver_init *init, rtc_time now);
 /* Change the desired direction (takes effect at the next negotiation; raises
- * negotiationneeded when it changes). RTC_ENOTFOUND for a bad handle. */
+ * negotiationneeded when it changes). RTC_ENOTFOUND for a bad handle, RTC_ESTATE once
+ * stopping or stopped (W3C InvalidStateError). */
 int rtc_pc_transceiver_set_direction(rtc_pc *pc, int tr, rtc_media_direction dir, rtc_time now);
 int rtc_pc_transceiver_count(const rtc_pc *pc);                 /* handles are 0..count-1 */
 /* The preferred codec (rtc_codec_id, -1 = none) from the next description on: our offers
@@ -57,6 +58,10 @@ int rtc_pc_transceiver_set_codec(rtc_pc *pc, int tr, int codec);
 /* Ask to receive stereo Opus: our Opus fmtp (offer or answer) says stereo=1 from the
  * next description we create on. Audio transceivers only (RTC_EINVAL otherwise). */
 int rtc_pc_transceiver_set_stereo(rtc_pc *pc, int tr, bool stereo);
+/* Made by W3C addTrack (call it right after rtc_pc_add_transceiver): a new section of
+ * its kind in a remote offer may take it while it is in no section and not stopped
+ * (JSEP 5.10). Others wait for a section of their own in our next offer. */
+int rtc_pc_transceiver_set_add_track(rtc_pc *pc, int tr);
 /* RED (RFC 2198) for Opus, as browsers decide it. AUTO (the default): offered and
  * answered after Opus, received when negotiated, sent only when the peer's description
  * lists RED before Opus (Chromium's rule). ON: the same, and sent whenever negotiated.

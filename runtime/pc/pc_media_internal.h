@@ -41,6 +41,7 @@ typedef struct pc_tr {
     bool app_changed;                    /* the application set its direction since (addTrack) */
     bool removed;                        /* dropped by a rollback: no section, never matched */
     bool has_sent;                       /* current has been sendrecv or sendonly */
+    bool by_add_track;                   /* made by addTrack (JSEP 5.10) */
     bool seqs_kept;                      /* a rebuilt sender goes on from next_seq/next_rtx_seq */
     uint16_t next_seq, next_rtx_seq;
     uint32_t ssrc, rtx_ssrc;             /* ours, drawn at creation */

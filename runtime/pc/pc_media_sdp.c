@@ -117,10 +117,14 @@ bool pc__media_accept_offer_section(rtc_pc *pc, int index, const rtc_sdp *s, con
      * that section declined rather than our transceiver of the other kind. */
     if (t && t->kind != kind) return false;
     if (!t) {
-        /* JSEP 5.10: a transceiver not yet in any section takes the first of its kind. */
+        /* JSEP 5.10: a new section goes to a transceiver addTrack made that is in no
+         * section yet, not stopped, of its kind (the first such, in creation order). One
+         * addTransceiver made keeps waiting for a section of its own in our offer. */
         pc_media *md = pc->media;
-        for (int i = 0; i < md->ntrs && !t; i++)
-            if (!md->trs[i]->mid[0] && !md->trs[i]->stopped && md->trs[i]->kind == kind) t = md->trs[i];
+        for (int i = 0; i < md->ntrs && !t; i++) {
+            pc_tr *c = md->trs[i];
+            if (!c->mid[0] && c->by_add_track && !c->stopped && !c->stopping && !c->removed && c->kind == kind) t = c;
+        }
     }
     if (!pick_codec(m, kind, t ? t->pref_codec : -1)) return false;
     if (!t) {
@@ -204,16 +208,48 @@ bool pc__media_needs_negotiation(rtc_pc *pc)
     return false;
 }
 
+bool pc__media_msec_recyclable(rtc_pc *pc, int index)
+{
+    const pc_msec *pm = &pc->msecs[index];
+    if (pm->kind != RTC_SDP_AUDIO && pm->kind != RTC_SDP_VIDEO) return false;
+    if (index == pc->data_msec) return false;
+    const pc_tr *t = pc__media_tr_by_mid(pc, pm->mid);
+    /* Rejected in the last negotiation (port 0 in the current descriptions): declined by
+     * us, or its transceiver stopped (t->stopped is set only by a completed negotiation). */
+    return t ? t->stopped : pm->rejected;
+}
+
+void pc__media_recycle_msec(rtc_pc *pc, int index, rtc_sdp_kind kind, const char *mid)
+{
+    pc_msec *pm = &pc->msecs[index];
+    pc_tr *old = pc__media_tr_by_mid(pc, pm->mid);
+    /* The stopped transceiver keeps no section (a rollback gives its mid back). */
+    if (old) old->mid[0] = 0;
+    pc__msecs_free(pm, 1);
+    memset(pm, 0, sizeof *pm);
+    pm->kind = kind;
+    pm->pt = -1;
+    snprintf(pm->mid, sizeof pm->mid, "%s", mid);
+}
+
+/* JSEP 5.2.2: a new transceiver takes the slot of a section rejected in the current
+ * descriptions (the first one, in order), under a new mid; only when there is none
+ * does the offer grow. */
 void pc__media_new_offer_sections(rtc_pc *pc)
 {
     pc_media *md = pc->media;
     if (!md) return;
     for (int i = 0; i < md->ntrs; i++) {
         pc_tr *t = md->trs[i];
-        if (t->mid[0] || t->stopped) continue;
+        if (t->mid[0] || t->stopped || t->stopping || t->removed) continue;
         char mid[32];
         pc__next_mid(pc, mid, sizeof mid);
-        if (!pc__msec_add(pc, t->kind == RTC_MEDIA_AUDIO ? RTC_SDP_AUDIO : RTC_SDP_VIDEO, mid)) return;
+        rtc_sdp_kind kind = t->kind == RTC_MEDIA_AUDIO ? RTC_SDP_AUDIO : RTC_SDP_VIDEO;
+        int slot = -1;
+        for (int j = 0; j < pc->nmsecs && slot < 0; j++)
+            if (pc__media_msec_recyclable(pc, j)) slot = j;
+        if (slot >= 0) pc__media_recycle_msec(pc, slot, kind, mid);
+        else if (!pc__msec_add(pc, kind, mid)) return;
         snprintf(t->mid, sizeof t->mid, "%s", mid);
     }
 }
@@ -297,7 +333,9 @@ bool pc__media_section_stopped(rtc_pc *pc, int index)
     const pc_msec *pm = &pc->msecs[index];
     if (pm->kind != RTC_SDP_AUDIO && pm->kind != RTC_SDP_VIDEO) return false;
     const pc_tr *t = pc__media_tr_by_mid(pc, pm->mid);
-    return t && t->stopping;
+    /* stopping: stop() asks for port 0; stopped: a negotiation rejected the section,
+     * which stays rejected until a new transceiver recycles it. */
+    return t && (t->stopping || t->stopped);
 }
 
 int pc__media_write_section(rtc_pc *pc, rtc_sdp *s, int index, const rtc_sdp_media *offer, rtc_sdp_setup setup)

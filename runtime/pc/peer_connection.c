@@ -248,6 +248,12 @@ int rtc_pc_new(rtc_pc **out, const rtc_pc_config *cfg, rtc_time now)
     return 0;
 }
 
+static void free_servers(pc_server *v, int n)
+{
+    for (int i = 0; i < n; i++) { free(v[i].user); free(v[i].pass); }
+    free(v);
+}
+
 void rtc_pc_free(rtc_pc *pc)
 {
     if (!pc) return;
@@ -259,8 +265,8 @@ void rtc_pc_free(rtc_pc *pc)
     rtc_srtp_session_free(pc->srtp);
     wipe_keying(&pc->srtp_keying);
     for (int i = 0; i < pc->nearly; i++) rtc_buf_unref(pc->early[i]);
-    for (int i = 0; i < pc->nservers; i++) { free(pc->servers[i].user); free(pc->servers[i].pass); }
-    free(pc->servers);
+    free_servers(pc->servers, pc->nservers);
+    free_servers(pc->next_servers, pc->nnext_servers);
     free(pc->addrs);
     free(pc->remote_ufrag);
     free(pc->rfps);
@@ -305,16 +311,22 @@ int rtc_pc_add_local_address(rtc_pc *pc, const rtc_addr *base, uint16_t local_pr
     return 0;
 }
 
+/* Adds to the list the agent uses, or, after rtc_pc_replace_servers with an agent
+ * running, to the one the next restart takes (*added: the entry). */
 static int add_server(rtc_pc *pc, const rtc_addr *base, const rtc_addr *servers, int n, bool turn, int transport,
-                      const char *user, const char *pass)
+                      const char *user, const char *pass, pc_server **added)
 {
     if (!base || !servers || n < 1 || n > RTC_ICE_MAX_ALT) return RTC_EINVAL;
     for (int i = 1; i < n; i++)
         if (rtc_addr_family(&servers[i]) != rtc_addr_family(&servers[0])) return RTC_EINVAL;
     const rtc_addr *server = &servers[0];
-    int room = pc__room((void **)&pc->servers, pc->nservers, &pc->capservers, PC_MAX_SERVERS, sizeof *pc->servers);
+    bool next = pc->next_set;
+    pc_server **list = next ? &pc->next_servers : &pc->servers;
+    int *nl = next ? &pc->nnext_servers : &pc->nservers, *cap = next ? &pc->capnext_servers : &pc->capservers;
+    int room = pc__room((void **)list, *nl, cap, PC_MAX_SERVERS, sizeof **list);
     if (room < 0) return room;
-    pc_server *s = &pc->servers[pc->nservers++];
+    pc_server *s = &(*list)[(*nl)++];
+    *added = s;
     memset(s, 0, sizeof *s);
     s->base = *base;
     s->server = *server;
@@ -353,13 +365,16 @@ static bool server_has(const pc_server *s, const rtc_addr *a)
 int rtc_pc_turn_transport_failed(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, int error, rtc_time now)
 {
     clamp(pc, now);
-    for (int i = 0; i < pc->nservers; i++) {
-        pc_server *s = &pc->servers[i];
+    /* The list of the next restart too: that server reaches the agent with its error. */
+    for (int i = 0; i < pc->nservers + pc->nnext_servers; i++) {
+        bool next = i >= pc->nservers;
+        pc_server *s = next ? &pc->next_servers[i - pc->nservers] : &pc->servers[i];
         if (!s->turn || s->transport != RTC_TURN_TCP || !server_has(s, server) || !rtc_addr_eq(&s->base, base))
             continue;
-        if (!pc->agent && !rtc_addr_eq(&s->server, server)) return 0;   /* not reached yet: nothing to replay */
+        /* not reached yet (no agent, or not handed to it): nothing to replay */
+        if ((!pc->agent || next) && !rtc_addr_eq(&s->server, server)) return 0;
         s->transport_error = error < 0 ? error : RTC_EIO;
-        if (pc->agent) {
+        if (pc->agent && !next) {
             rtc_ice_agent_turn_transport_failed(pc->agent, base, server, RTC_TURN_TCP, s->transport_error, pc->now);
             pc__pump(pc);
         }
@@ -371,8 +386,9 @@ int rtc_pc_turn_transport_failed(rtc_pc *pc, const rtc_addr *base, const rtc_add
 int rtc_pc_add_stun_servers(rtc_pc *pc, const rtc_addr *base, const rtc_addr *servers, int n, rtc_time now)
 {
     clamp(pc, now);
-    int r = add_server(pc, base, servers, n, false, 0, NULL, NULL);
-    if (r == 0 && pc->agent) { agent_add_server(pc, &pc->servers[pc->nservers - 1]); pc__pump(pc); }
+    pc_server *s = NULL;
+    int r = add_server(pc, base, servers, n, false, 0, NULL, NULL, &s);
+    if (r == 0 && pc->agent && !pc->next_set) { agent_add_server(pc, s); pc__pump(pc); }
     return r;
 }
 
@@ -380,8 +396,9 @@ int rtc_pc_add_turn_servers(rtc_pc *pc, const rtc_addr *base, const rtc_addr *se
                             const char *user, const char *pass, rtc_time now)
 {
     clamp(pc, now);
-    int r = add_server(pc, base, servers, n, true, transport, user, pass);
-    if (r == 0 && pc->agent) { agent_add_server(pc, &pc->servers[pc->nservers - 1]); pc__pump(pc); }
+    pc_server *s = NULL;
+    int r = add_server(pc, base, servers, n, true, transport, user, pass, &s);
+    if (r == 0 && pc->agent && !pc->next_set) { agent_add_server(pc, s); pc__pump(pc); }
     return r;
 }
 
@@ -394,6 +411,56 @@ int rtc_pc_add_turn_server(rtc_pc *pc, const rtc_addr *base, const rtc_addr *ser
                            const char *user, const char *pass, rtc_time now)
 {
     return rtc_pc_add_turn_servers(pc, base, server, 1, transport, user, pass, now);
+}
+
+static bool same_server(const pc_server *a, const pc_server *b)
+{
+    if (a->turn != b->turn || a->transport != b->transport || a->nalt != b->nalt || !rtc_addr_eq(&a->base, &b->base) ||
+        !rtc_addr_eq(&a->server, &b->server) || !rtc_str_eq(rtc_str_c(a->user), rtc_str_c(b->user)) ||
+        !rtc_str_eq(rtc_str_c(a->pass), rtc_str_c(b->pass)))
+        return false;
+    for (int i = 0; i < a->nalt; i++) if (!rtc_addr_eq(&a->alt[i], &b->alt[i])) return false;
+    return true;
+}
+
+int rtc_pc_replace_servers(rtc_pc *pc, rtc_time now)
+{
+    clamp(pc, now);
+    if (pc->closed) return pc__fail(pc, RTC_ESTATE, "the peer connection is closed");
+    if (!pc->agent) {
+        /* Nothing gathered yet: the new list is simply the list. */
+        free_servers(pc->servers, pc->nservers);
+        pc->servers = NULL;
+        pc->nservers = pc->capservers = 0;
+        return 0;
+    }
+    free_servers(pc->next_servers, pc->nnext_servers);
+    pc->next_servers = NULL;
+    pc->nnext_servers = pc->capnext_servers = 0;
+    pc->next_set = true;
+    return 0;
+}
+
+void pc__restart_agent(rtc_pc *pc)
+{
+    rtc_ice_agent_restart(pc->agent, rtc_str_c(pc->ufrag), rtc_str_c(pc->pwd), pc->now);
+    if (!pc->next_set) return;
+    /* The agent gathers from the servers that are new; the ones dropped from the list
+     * are not asked again (their candidates stay with the agent until it closes). */
+    for (int i = 0; i < pc->nnext_servers; i++) {
+        bool known = false;
+        for (int k = 0; k < pc->nservers && !known; k++) known = same_server(&pc->next_servers[i], &pc->servers[k]);
+        if (known) continue;
+        agent_add_server(pc, &pc->next_servers[i]);
+        pc->gather_done = false;   /* the agent says GATHERING_DONE again once it answered */
+    }
+    free_servers(pc->servers, pc->nservers);
+    pc->servers = pc->next_servers;
+    pc->nservers = pc->nnext_servers;
+    pc->capservers = pc->capnext_servers;
+    pc->next_servers = NULL;
+    pc->nnext_servers = pc->capnext_servers = 0;
+    pc->next_set = false;
 }
 
 int pc__ensure_agent(rtc_pc *pc, bool controlling)
@@ -870,6 +937,7 @@ void rtc_pc_get_stats(rtc_pc *pc, rtc_pc_stats *out)
     if (!rfp[0] && strcasecmp(pc->rfp_algo, "sha-256") == 0) rfp = pc->rfp;
     snprintf(out->remote_fingerprint, sizeof out->remote_fingerprint, "%s", rfp);
     out->dtls_role = pc->dtls ? (pc->dtls_client ? "client" : "server") : "unknown";
+    out->ice_role = !pc->agent ? "unknown" : rtc_ice_agent_controlling(pc->agent) ? "controlling" : "controlled";
     if (!pc->dtls) out->dtls_state = "new";
     else switch (rtc_dtls_transport_state(pc->dtls)) {
         case RTC_DTLS_CONNECTING: out->dtls_state = "connecting"; break;

@@ -136,6 +136,7 @@ typedef struct rtc_pc_stats {
     /* SHA-256; the remote one is the certificate in use once DTLS has it */
     char local_fingerprint[RTC_DTLS_FINGERPRINT_MAX], remote_fingerprint[RTC_DTLS_FINGERPRINT_MAX];
     const char *dtls_state, *dtls_role, *srtp_cipher, *tls_cipher;
+    const char *ice_role;                          /* "controlling", "controlled", "unknown" (W3C RTCIceRole) */
     uint64_t stun_checks_sent, stun_checks_received, stun_responses_received;
 } rtc_pc_stats;
 
@@ -153,17 +154,28 @@ int rtc_pc_add_stun_servers(rtc_pc *pc, const rtc_addr *base, const rtc_addr *se
 int rtc_pc_add_turn_servers(rtc_pc *pc, const rtc_addr *base, const rtc_addr *servers, int n, int transport,
                             const char *user, const char *pass, rtc_time now);
 
+/* W3C setConfiguration's iceServers: the STUN/TURN servers added after this call make
+ * the new list. Before the ICE agent exists (no description set yet) it replaces the
+ * list at once; afterwards it is the list of the next ICE restart, where the agent
+ * gathers from the servers that are new (candidates from dropped servers stay with the
+ * agent until it closes). RTC_ESTATE once closed. */
+int rtc_pc_replace_servers(rtc_pc *pc, rtc_time now);
+
 /* The driver's TCP connection to a TURN server added with (base, server) failed or
  * closed: that allocation fails now (before the agent exists, as soon as it does). */
 int rtc_pc_turn_transport_failed(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, int error, rtc_time now);
 
 /* JSEP. Descriptions are SDP text. create_* write a malloc'd NUL-terminated string to
  * *sdp (caller frees). Failures return a negative RTC_E* and leave the state unchanged;
- * rtc_pc_last_error() then says "InvalidStateError: ..." / "InvalidAccessError: line
- * N: ..." (valid until the next call). */
+ * rtc_pc_last_error() then says why, starting with the W3C name of the error (valid
+ * until the next call): "InvalidStateError: ..." for the wrong signaling state,
+ * "OperationError: line N: ..." for SDP that does not parse (W3C's sdp-syntax-error),
+ * "InvalidAccessError: ..." for SDP that cannot be applied, "InvalidModificationError:
+ * ..." for a local description that is not the last one created. */
 int rtc_pc_create_offer(rtc_pc *pc, bool ice_restart, char **sdp, rtc_time now);
 int rtc_pc_create_answer(rtc_pc *pc, char **sdp, rtc_time now);
-/* sdp may be NULL or "" for an implicit description (the last one created). */
+/* sdp may be NULL or "" for an implicit description (one created now); otherwise it
+ * must be the last offer (answer) created, unchanged: RTC_EMODIFIED. */
 int rtc_pc_set_local_description(rtc_pc *pc, rtc_pc_sdp_type type, const char *sdp, rtc_time now);
 /* A remote offer in have-local-offer rolls ours back first (W3C perfect negotiation),
  * unless it cannot be applied. A rollback returns to the last stable state (JSEP
@@ -206,7 +218,8 @@ int rtc_pc_local_ufrags(const rtc_pc *pc, rtc_str out[2]);
  * or protocol over RTC_DC_MAX_LABEL / RTC_DC_MAX_PROTOCOL bytes (sctp/data_channel.h).
  * A handle is not an index; a released one gives RTC_ENOTFOUND. */
 int rtc_pc_create_data_channel(rtc_pc *pc, const rtc_dc_init *init, rtc_time now);
-/* data copied. RTC_ESTATE unless open, RTC_ETOOBIG over the peer's max-message-size. */
+/* data copied. RTC_ESTATE unless open, RTC_EINVAL (W3C TypeError) over the peer's
+ * max-message-size. */
 int rtc_pc_dc_send(rtc_pc *pc, int dc, const void *data, size_t len, bool binary, rtc_time now);
 int rtc_pc_dc_close(rtc_pc *pc, int dc, rtc_time now);
 int rtc_pc_dc_set_low_threshold(rtc_pc *pc, int dc, size_t threshold);

@@ -54,6 +54,7 @@ static rtc_sdp *answer_offer(const char *offer, bool stereo, rtc_transceiver_inf
     if (stereo) {
         h = rtc_pc_add_transceiver(b.pc, &(rtc_transceiver_init){ .kind = RTC_MEDIA_AUDIO, .direction = RTC_DIR_RECVONLY,
                                                                    .codec = -1 }, now);
+        ASSERT_OK(rtc_pc_transceiver_set_add_track(b.pc, h));   /* the offer's section takes it (JSEP 5.10) */
         ASSERT_OK(rtc_pc_transceiver_set_stereo(b.pc, h, true));
     }
     ASSERT_OK(rtc_pc_set_remote_description(b.pc, RTC_SDP_OFFER, offer, now));
@@ -110,6 +111,7 @@ static void test_video_fmtp_copied(void)
     peer_init(&b, "10.0.0.2:2000", cert_b);
     int h = rtc_pc_add_transceiver(b.pc, &(rtc_transceiver_init){ RTC_MEDIA_VIDEO, RTC_DIR_RECVONLY, RTC_CODEC_H264 }, now);
     ASSERT_GE(h, 0);
+    ASSERT_OK(rtc_pc_transceiver_set_add_track(b.pc, h));       /* the offer's section takes it (JSEP 5.10) */
     ASSERT_EQ(rtc_pc_transceiver_set_stereo(b.pc, h, true), RTC_EINVAL);     /* video has no stereo */
     ASSERT_EQ(rtc_pc_transceiver_set_stereo(b.pc, 9, true), RTC_ENOTFOUND);
     ASSERT_OK(rtc_pc_set_remote_description(b.pc, RTC_SDP_OFFER, read_file(CORPUS "chrome_offer_simulcast.sdp"), now));
@@ -161,6 +163,7 @@ static void test_between_our_peers(void)
     ASSERT_GE(ta, 0);
     ASSERT_OK(rtc_pc_transceiver_set_stereo(a.pc, ta, true));
     ASSERT_GE(tb, 0);
+    ASSERT_OK(rtc_pc_transceiver_set_add_track(b.pc, tb));      /* the offer's section takes it (JSEP 5.10) */
     char *offer;
     ASSERT_OK(rtc_pc_create_offer(a.pc, false, &offer, now));
     ASSERT(strstr(offer, "a=fmtp:111 " OURS ";stereo=1\r\n") != NULL);

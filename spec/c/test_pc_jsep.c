@@ -22,6 +22,7 @@ static int add_tr(peer *p, rtc_media_kind kind)
 {
     int h = rtc_pc_add_transceiver(p->pc, &(rtc_transceiver_init){ kind, RTC_DIR_SENDRECV, -1 }, now);
     ASSERT(h >= 0);
+    ASSERT_OK(rtc_pc_transceiver_set_add_track(p->pc, h));   /* as W3C addTrack makes them (JSEP 5.10) */
     return h;
 }
 
@@ -487,6 +488,162 @@ static void test_mid_of_other_kind(void)
     peers_free(&a, &b, n);
 }
 
+/* a sends `nframes` VP8/Opus frames on its transceiver atr; returns how many b got on btr. */
+static int frames_to(peer *a, peer *b, vnet *n, int atr, rtc_media_kind kind, int btr)
+{
+    int before = b->frames[btr];
+    uint8_t frame[200];
+    for (int i = 0; i < 20; i++) {
+        memset(frame, i, sizeof frame);
+        frame[0] = kind == RTC_MEDIA_VIDEO ? (i == 0 ? 0x10 : 0x11) : 0x78;
+        if (kind == RTC_MEDIA_VIDEO && i == 0) { frame[3] = 0x9d; frame[4] = 0x01; frame[5] = 0x2a; }
+        ASSERT(rtc_pc_send_frame(a->pc, atr, frame, sizeof frame,
+                                 (uint32_t)(i + 1000) * (kind == RTC_MEDIA_VIDEO ? 3000 : 960), false, now) > 0);
+        step(a, b, n, now + RTC_MS(20));
+    }
+    step(a, b, n, now + RTC_MS(500));
+    return b->frames[btr] - before;
+}
+
+/* p's offer applied on both sides, and the other's answer: one full negotiation. */
+static void offer_answer(peer *p, peer *o, vnet *n)
+{
+    char *offer = set_offer(p, o, n);
+    ASSERT_OK(rtc_pc_set_remote_description(o->pc, RTC_SDP_OFFER, offer, now));
+    free(offer);
+    char *answer = set_answer(o, p, n);
+    ASSERT_OK(rtc_pc_set_remote_description(p->pc, RTC_SDP_ANSWER, answer, now));
+    free(answer);
+    step(p, o, n, now + RTC_MS(50));
+}
+
+/* JSEP 5.2.2 / 5.3.1: once a stopped transceiver's section is rejected in a completed
+ * negotiation, the next new transceiver takes its slot under a new mid (the offer does
+ * not grow), on either side; the old mid is never used again, and a live section cannot
+ * change its mid. */
+static void test_section_recycling(void)
+{
+    peer a, b;
+    vnet *n = vnet_new(11);
+    harness_default_on_frame = count_frame;
+    peer_init(&a, "10.0.0.1:1000", cert_a);
+    peer_init(&b, "10.0.0.2:2000", cert_b);
+    int audio = add_tr(&a, RTC_MEDIA_AUDIO);
+    negotiate(&a, &b, n);
+    run_until(&a, &b, n, now + RTC_SEC(10), both_connected);
+    ASSERT(both_connected(&a, &b));
+    ASSERT_OK(rtc_pc_transceiver_stop(a.pc, audio, now));
+    offer_answer(&a, &b, n);
+    rtc_transceiver_info ti;
+    ASSERT_OK(rtc_pc_transceiver_info(a.pc, audio, &ti));
+    ASSERT(ti.stopped);
+    /* a's new video transceiver: the offer still has one section, at index 0, mid 1 */
+    int video = add_tr(&a, RTC_MEDIA_VIDEO);
+    char *offer = set_offer(&a, &b, n);
+    ASSERT_EQ(count(offer, "\r\nm="), 1);
+    ASSERT(strstr(offer, "m=video 9 ") && strstr(offer, "a=mid:1\r\n") && !strstr(offer, "a=mid:0\r\n"));
+    ASSERT_OK(rtc_pc_set_remote_description(b.pc, RTC_SDP_OFFER, offer, now));
+    free(offer);
+    char *answer = set_answer(&b, &a, n);
+    ASSERT_EQ(count(answer, "\r\nm="), 1);
+    ASSERT(strstr(answer, "m=video 9 ") && strstr(answer, "a=mid:1\r\n"));
+    ASSERT_OK(rtc_pc_set_remote_description(a.pc, RTC_SDP_ANSWER, answer, now));
+    free(answer);
+    step(&a, &b, n, now + RTC_MS(50));
+    ASSERT_OK(rtc_pc_transceiver_info(a.pc, video, &ti));
+    ASSERT_EQ(strcmp(ti.mid, "1"), 0);
+    ASSERT_OK(rtc_pc_transceiver_info(a.pc, audio, &ti));
+    ASSERT_EQ(ti.mid[0], 0);              /* the stopped one gave its slot away */
+    int bvideo = rtc_pc_transceiver_count(b.pc) - 1;
+    ASSERT_OK(rtc_pc_transceiver_info(b.pc, bvideo, &ti));
+    ASSERT_EQ(strcmp(ti.mid, "1"), 0);
+    ASSERT_EQ(ti.kind, RTC_MEDIA_VIDEO);
+    ASSERT_GE(frames_to(&a, &b, n, video, RTC_MEDIA_VIDEO, bvideo), 15);
+
+    /* b's turn to offer: it stops the video, then recycles the slot for audio with a
+     * mid neither side used before */
+    ASSERT_OK(rtc_pc_transceiver_stop(b.pc, bvideo, now));
+    offer_answer(&b, &a, n);
+    int baudio = add_tr(&b, RTC_MEDIA_AUDIO);
+    offer = set_offer(&b, &a, n);
+    ASSERT_EQ(count(offer, "\r\nm="), 1);
+    ASSERT(strstr(offer, "m=audio 9 ") && strstr(offer, "a=mid:2\r\n"));
+    ASSERT_OK(rtc_pc_set_remote_description(a.pc, RTC_SDP_OFFER, offer, now));
+    free(offer);
+    answer = set_answer(&a, &b, n);
+    ASSERT(strstr(answer, "m=audio 9 ") && strstr(answer, "a=mid:2\r\n"));
+    ASSERT_OK(rtc_pc_set_remote_description(b.pc, RTC_SDP_ANSWER, answer, now));
+    free(answer);
+    step(&a, &b, n, now + RTC_MS(50));
+    int aaudio = rtc_pc_transceiver_count(a.pc) - 1;
+    ASSERT_OK(rtc_pc_transceiver_info(a.pc, aaudio, &ti));
+    ASSERT_EQ(strcmp(ti.mid, "2"), 0);
+    ASSERT_GE(frames_to(&b, &a, n, baudio, RTC_MEDIA_AUDIO, aaudio), 15);
+
+    /* a live section keeps its mid: an offer that renames it is refused */
+    offer = set_offer(&b, &a, n);
+    char *p = strstr(offer, "a=mid:2\r\n");
+    ASSERT(p);
+    p[6] = '7';
+    ASSERT_EQ(rtc_pc_set_remote_description(a.pc, RTC_SDP_OFFER, offer, now), RTC_EACCESS);
+    ASSERT(strstr(rtc_pc_last_error(a.pc), "has mid 7, it was 2"));
+    free(offer);
+    harness_default_on_frame = NULL;
+    peers_free(&a, &b, n);
+}
+
+/* JSEP 5.10: a remote offer's sections go to the transceiver with their mid, and a new
+ * one to the first transceiver of its kind made by addTrack that is in no section and
+ * not stopping; an addTransceiver one keeps waiting for a section of its own (our next
+ * offer adds it), and a section nobody takes gets a new recvonly transceiver. */
+static void test_remote_section_matching(void)
+{
+    peer a, b;
+    vnet *n = vnet_new(12);
+    peer_init(&a, "10.0.0.1:1000", cert_a);
+    peer_init(&b, "10.0.0.2:2000", cert_b);
+    add_tr(&a, RTC_MEDIA_AUDIO);
+    add_tr(&a, RTC_MEDIA_VIDEO);
+    add_tr(&a, RTC_MEDIA_VIDEO);
+    int own = rtc_pc_add_transceiver(b.pc, &(rtc_transceiver_init){ RTC_MEDIA_AUDIO, RTC_DIR_SENDRECV, -1 }, now);
+    ASSERT_GE(own, 0);
+    int gone = add_tr(&b, RTC_MEDIA_VIDEO);
+    ASSERT_OK(rtc_pc_transceiver_stop(b.pc, gone, now));
+    int vid = add_tr(&b, RTC_MEDIA_VIDEO);
+    char *offer = set_offer(&a, &b, n);
+    ASSERT_OK(rtc_pc_set_remote_description(b.pc, RTC_SDP_OFFER, offer, now));
+    free(offer);
+    rtc_transceiver_info ti;
+    ASSERT_OK(rtc_pc_transceiver_info(b.pc, own, &ti));
+    ASSERT_STREQ(ti.mid, "");
+    ASSERT_OK(rtc_pc_transceiver_info(b.pc, gone, &ti));
+    ASSERT_STREQ(ti.mid, "");
+    ASSERT_OK(rtc_pc_transceiver_info(b.pc, vid, &ti));
+    ASSERT_STREQ(ti.mid, "1");
+    /* audio mid 0 and the second video (mid 2): new recvonly transceivers */
+    ASSERT_EQ(rtc_pc_transceiver_count(b.pc), 5);
+    ASSERT_OK(rtc_pc_transceiver_info(b.pc, 3, &ti));
+    ASSERT_EQ(ti.kind, RTC_MEDIA_AUDIO);
+    ASSERT_STREQ(ti.mid, "0");
+    ASSERT_EQ(ti.direction, RTC_DIR_RECVONLY);
+    ASSERT_OK(rtc_pc_transceiver_info(b.pc, 4, &ti));
+    ASSERT_EQ(ti.kind, RTC_MEDIA_VIDEO);
+    ASSERT_STREQ(ti.mid, "2");
+    char *answer = set_answer(&b, &a, n);
+    ASSERT_OK(rtc_pc_set_remote_description(a.pc, RTC_SDP_ANSWER, answer, now));
+    free(answer);
+    /* b's own audio still needs a section: its next offer adds one, a fourth */
+    offer = set_offer(&b, &a, n);
+    ASSERT_EQ(count(offer, "\r\nm="), 4);
+    ASSERT_OK(rtc_pc_transceiver_info(b.pc, own, &ti));
+    ASSERT_STREQ(ti.mid, "3");
+    ASSERT_OK(rtc_pc_set_remote_description(a.pc, RTC_SDP_OFFER, offer, now));
+    free(offer);
+    /* a renegotiation matched every section by mid: a made one new transceiver, for b's */
+    ASSERT_EQ(rtc_pc_transceiver_count(a.pc), 4);
+    peers_free(&a, &b, n);
+}
+
 int main(void)
 {
     harness_on_clock = move_vclock;
@@ -499,6 +656,8 @@ int main(void)
     RUN(test_rollback_remote_offer);
     RUN(test_negotiation_needed);
     RUN(test_mid_of_other_kind);
+    RUN(test_section_recycling);
+    RUN(test_remote_section_matching);
     harness_end();
     return 0;
 }

@@ -311,6 +311,7 @@ static void check_chrome_answer(int pref, const char *want, int want_pt, int wan
     int pre = -1;
     if (pref >= 0 || vdir != RTC_DIR_RECVONLY)
         pre = rtc_pc_add_transceiver(b.pc, &(rtc_transceiver_init){ RTC_MEDIA_VIDEO, vdir, pref }, now);
+    if (pre >= 0) ASSERT_OK(rtc_pc_transceiver_set_add_track(b.pc, pre));   /* the offer's section takes it (JSEP 5.10) */
     ASSERT_OK(rtc_pc_set_remote_description(b.pc, RTC_SDP_OFFER, read_file(CORPUS "chrome_offer_simulcast.sdp"), now));
     char *text;
     ASSERT_OK(rtc_pc_create_answer(b.pc, &text, now));
@@ -496,6 +497,7 @@ static rtc_transceiver_info answer_red(rtc_red_mode mode, bool red_first, bool *
     peer b;
     peer_init(&b, "10.0.0.2:2000", cert_b);
     int tr = rtc_pc_add_transceiver(b.pc, &(rtc_transceiver_init){ RTC_MEDIA_AUDIO, RTC_DIR_SENDRECV, -1 }, now);
+    ASSERT_OK(rtc_pc_transceiver_set_add_track(b.pc, tr));      /* the offer's section takes it (JSEP 5.10) */
     ASSERT_OK(rtc_pc_transceiver_set_red(b.pc, tr, mode));
     char *offer = read_file(CORPUS "chrome_offer_simulcast.sdp");
     char *ml = strstr(offer, "SAVPF 111 63 ");

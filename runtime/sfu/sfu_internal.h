@@ -67,6 +67,8 @@ struct rtc_sfu_producer {
     rtc_sfu_producer_stats st;
     sfu_meter meter;
     rtc_sfu_producer *next_p;    /* router's list */
+    struct rtc_sfu_speaker *speaker;   /* the observer of its audio levels (sfu_speaker.c), or NULL */
+    size_t speaker_slot;         /* its entry there */
 };
 
 struct rtc_sfu_consumer {
@@ -155,5 +157,10 @@ int sfu__queue_rtcp(rtc_sfu_router *r, rtc_sfu_producer *p, rtc_sfu_consumer *c,
 void sfu__event(rtc_sfu_router *r, rtc_sfu_event_type type, rtc_sfu_producer *p, rtc_sfu_consumer *c);
 void sfu__lower_timeout(rtc_sfu_router *r, rtc_time t);
 int64_t sfu__unix_offset(const rtc_sfu_router *r);
+/* speaker observers (sfu_speaker.c) */
+struct rtc_sfu_speaker **sfu__router_speakers(rtc_sfu_router *r);   /* the list's head */
+void sfu__event_speaker(rtc_sfu_router *r, rtc_sfu_event_type type, struct rtc_sfu_speaker *s,
+                        rtc_sfu_producer *p, void *user);
+void sfu__drop_speaker_events(rtc_sfu_router *r, const struct rtc_sfu_speaker *s);
 
 #endif

@@ -2,6 +2,7 @@
  * SR and audio level; aggregate keyframe requests and NACKs from all consumers into
  * rate-limited upstream RTCP; send receiver reports. */
 #include "sfu/sfu_internal.h"
+#include "sfu/sfu_speaker.h"
 #include "core/rtc_errors.h"
 #include "rtp/rtp_ext.h"
 #include "rtp/rtp_packet.h"
@@ -121,6 +122,7 @@ int sfu__producer_take_rtp(rtc_sfu_producer *p, rtc_buf *pkt, rtc_sfu_packet *ou
         p->voice = out->audio_level & 0x80;
         p->level = out->audio_level & 0x7f;
         p->level_at = now;
+        sfu__speaker_on_level(p, (uint8_t)out->audio_level, now);
     }
     if (out->info.keyframe && out->info.begin) {
         p->st.keyframes++;

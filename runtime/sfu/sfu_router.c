@@ -2,6 +2,7 @@
  * packet and a cursor, rewritten per consumer inside poll_transmit), queues the rare
  * outputs (RTCP, NACK answers), and dispatches RTCP from each leg. */
 #include "sfu/sfu_internal.h"
+#include "sfu/sfu_speaker.h"
 #include "core/rtc_errors.h"
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,10 @@ struct rtc_sfu_router {
     rtc_sfu_event ev[64]; size_t ev_head, ev_count;
     sfu_timers ctimers;          /* consumers by deadline: a wake-up touches only the due ones */
     rtc_time next;
+    rtc_sfu_speaker *speakers;   /* active speaker observers (sfu_speaker.c) */
 };
+
+rtc_sfu_speaker **sfu__router_speakers(rtc_sfu_router *r) { return &r->speakers; }
 
 int64_t sfu__unix_offset(const rtc_sfu_router *r) { return r->cfg.unix_offset_us; }
 void sfu__lower_timeout(rtc_sfu_router *r, rtc_time t) { if (t < r->next) r->next = t; }
@@ -40,6 +44,7 @@ void rtc_sfu_router_free(rtc_sfu_router *r)
     while (rtc_sfu_router_poll_transmit(r, &t)) rtc_sfu_transmit_release(&t);
     while (r->consumers) rtc_sfu_router_remove_consumer(r, r->consumers);
     while (r->producers) rtc_sfu_router_remove_producer(r, r->producers);
+    while (r->speakers) rtc_sfu_router_remove_speaker(r, r->speakers);
     sfu_timers_free(&r->ctimers);
     free(r->fo);
     free(r->q);
@@ -74,7 +79,7 @@ int sfu__queue_rtcp(rtc_sfu_router *r, rtc_sfu_producer *p, rtc_sfu_consumer *c,
 void sfu__event(rtc_sfu_router *r, rtc_sfu_event_type type, rtc_sfu_producer *p, rtc_sfu_consumer *c)
 {
     if (r->ev_count == 64) return;                     /* events are hints; a full queue drops the newest */
-    r->ev[(r->ev_head + r->ev_count++) % 64] = (rtc_sfu_event){ type, p, c, p ? p->cfg.user : c->cfg.user, 0, 0, 0 };
+    r->ev[(r->ev_head + r->ev_count++) % 64] = (rtc_sfu_event){ type, p, c, p ? p->cfg.user : c->cfg.user, 0, 0, 0, NULL };
 }
 
 void sfu__layer_event(rtc_sfu_router *r, rtc_sfu_consumer *c, int spatial, int temporal, int why)
@@ -86,7 +91,7 @@ void sfu__layer_event(rtc_sfu_router *r, rtc_sfu_consumer *c, int spatial, int t
     }
     if (r->ev_count == 64) return;
     r->ev[(r->ev_head + r->ev_count++) % 64] =
-        (rtc_sfu_event){ RTC_SFU_EV_LAYER_CHANGE, NULL, c, c->cfg.user, spatial, temporal, why };
+        (rtc_sfu_event){ RTC_SFU_EV_LAYER_CHANGE, NULL, c, c->cfg.user, spatial, temporal, why, NULL };
 }
 
 void sfu__rearm_consumer(rtc_sfu_router *r, rtc_sfu_consumer *c)
@@ -94,6 +99,20 @@ void sfu__rearm_consumer(rtc_sfu_router *r, rtc_sfu_consumer *c)
     rtc_time at = sfu__consumer_next(c);
     sfu_timers_set(&r->ctimers, &c->timer, at);
     sfu__lower_timeout(r, at);
+}
+
+void sfu__event_speaker(rtc_sfu_router *r, rtc_sfu_event_type type, rtc_sfu_speaker *s, rtc_sfu_producer *p, void *user)
+{
+    if (r->ev_count == 64) return;
+    r->ev[(r->ev_head + r->ev_count++) % 64] = (rtc_sfu_event){ type, p, NULL, user, 0, 0, 0, s };
+}
+
+void sfu__drop_speaker_events(rtc_sfu_router *r, const rtc_sfu_speaker *s)
+{
+    for (size_t i = 0; i < r->ev_count; i++) {
+        rtc_sfu_event *ev = &r->ev[(r->ev_head + i) % 64];
+        if (ev->speaker == s) ev->type = 0;
+    }
 }
 
 int rtc_sfu_router_add_producer(rtc_sfu_router *r, const rtc_sfu_producer_config *cfg,
@@ -113,6 +132,7 @@ int rtc_sfu_router_add_producer(rtc_sfu_router *r, const rtc_sfu_producer_config
 void rtc_sfu_router_remove_producer(rtc_sfu_router *r, rtc_sfu_producer *p)
 {
     if (!p) return;
+    sfu__speaker_forget(p);
     for (rtc_sfu_producer **pp = &r->producers; *pp; pp = &(*pp)->next_p)
         if (*pp == p) { *pp = p->next_p; break; }
     for (size_t i = 0; i < p->ncons; i++) {
@@ -319,6 +339,10 @@ void rtc_sfu_router_handle_timeout(rtc_sfu_router *r, rtc_time now)
         rtc_time at = sfu__consumer_next(c);
         if (at <= now) at = now + 1;                   /* never spin on a deadline that stays due */
         sfu_timers_set(&r->ctimers, t, at);
+    }
+    for (rtc_sfu_speaker *s = r->speakers; s; s = sfu__speaker_next_in_router(s)) {
+        sfu__speaker_timeout(s, now);
+        next = rtc_time_min(next, sfu__speaker_next(s));
     }
     r->next = rtc_time_min(next, sfu_timers_next(&r->ctimers));
 }

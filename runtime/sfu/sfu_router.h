@@ -103,14 +103,18 @@ typedef enum {
     RTC_SFU_EV_LAYER_CHANGE,             /* consumer now forwards layer (spatial, temporal) (sfu_layers.h) */
     RTC_SFU_EV_LAYER_STARTED,            /* producer (a layer) receives packets again, or for the first time */
     RTC_SFU_EV_LAYER_STOPPED,            /* producer received nothing for RTC_SFU_LAYER_IDLE */
+    RTC_SFU_EV_ACTIVE_SPEAKER = 32,      /* speaker's dominant speaker is now producer (sfu_speaker.h) */
+    RTC_SFU_EV_AUDIO_LEVELS,             /* speaker has a new level report (rtc_sfu_speaker_levels) */
 } rtc_sfu_event_type;
 typedef struct rtc_sfu_event {
     rtc_sfu_event_type type;
     rtc_sfu_producer *producer;
     rtc_sfu_consumer *consumer;
-    void *user;                          /* the producer's or consumer's config.user */
+    void *user;                          /* the producer's or consumer's config.user (a speaker
+                                            event: the speaker observer's config.user) */
     int spatial, temporal;               /* LAYER_CHANGE: the layer now forwarded */
     int why;                             /* LAYER_CHANGE: rtc_sfu_layer_why */
+    struct rtc_sfu_speaker *speaker;     /* speaker events: the observer; else NULL */
 } rtc_sfu_event;
 
 typedef struct rtc_sfu_producer_stats {

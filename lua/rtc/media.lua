@@ -82,6 +82,7 @@ return function(rtc, core)
   media.pcm_tone = core.pcm_tone
   media.opus_stream = core.opus_stream
   media.pcm_rms = core.pcm_rms
+  media.pcm_audio_level = core.pcm_audio_level
 
   -- {====== PCM on tracks (driven from lua/rtc/peer_connection.lua) ======
   -- Receive: one rtc_opus_stream per remote track, created at the first frame that
@@ -146,13 +147,15 @@ return function(rtc, core)
     end
     local frames, n = st.enc:push(samples)
     if not frames then return nil, n end
+    -- one level for the frames of this call: the RFC 6464 level of what was written
+    local level = n > 0 and core.pcm_audio_level(samples) or nil
     local sent, first_err, first_name = 0, nil, nil
     for i = 1, n do
       local pkt = frames[i]
       -- DTX frames are not sent, but their time passes: the receiver conceals the gap.
       if pkt then
         -- through write_frame so a sender transform applies to PCM-fed tracks too
-        local r, err, name = track:write_frame { data = pkt, timestamp = st.ts & 0xffffffff }
+        local r, err, name = track:write_frame { data = pkt, timestamp = st.ts & 0xffffffff, audio_level = level }
         if r then sent = sent + r elseif not first_err then first_err, first_name = err, name end
       end
       st.ts = st.ts + 960
@@ -344,6 +347,7 @@ return function(rtc, core)
   --- duration= (seconds; nil = endless), pcm=}: Opus frames of 20 ms at 48 kHz;
   --- frequency 0 is silence. With pcm = true the frames carry `samples` (PCM for
   --- track:write_pcm, which encodes with the peer's fmtp) instead of Opus `data`.
+  --- Opus frames carry `audio_level` (RFC 6464, -dBov), which write_frame sends.
   function media.tone_source(opts)
     opts = opts or {}
     local freq, amp, ch = opts.frequency or 440, opts.amplitude or 0.25, opts.channels or 1
@@ -365,7 +369,7 @@ return function(rtc, core)
       local pkt, e = enc:encode(pcm)
       if not pkt then return nil, e end
       local f = { data = pkt, pts_ms = n * 20, duration_ms = 20, timestamp = n * 960, keyframe = true,
-                  kind = "audio", codec = "opus" }
+                  kind = "audio", codec = "opus", audio_level = core.pcm_audio_level(pcm) }
       n = n + 1
       return f
     end, opts.speed)

@@ -186,13 +186,21 @@ end
 
 function TRACK:on(ev, fn) return on(self, TRACK_EVENTS, ev, fn) end
 
---- track:write_frame{data=, timestamp=, keyframe=} -> packets | nil, err (local tracks).
+--- track:write_frame{data=, timestamp=, keyframe=, audio_level=, voice=} -> packets | nil, err (local tracks).
 --- data: one encoded frame (Opus packet, VP8/VP9 frame, H264 Annex B access unit, AV1
 --- temporal unit); timestamp in the codec's RTP clock (48 kHz Opus, 90 kHz video).
+--- audio_level (audio): the frame's RFC 6464 level, -dBov 0 (loudest) .. 127 (silence),
+--- sent in the ssrc-audio-level header extension when negotiated; voice: its V flag
+--- (default: level below 127). tone_source frames carry it.
 function TRACK:write_frame(f)
   if type(f) ~= "table" or type(f.data) ~= "string" or math.type(f.timestamp) ~= "integer" then
     error("bad argument #1 to 'write_frame' ({data=string, timestamp=integer} expected)", 2)
   end
+  local level = f.audio_level
+  if level ~= nil and (math.type(level) ~= "integer" or level < 0 or level > 127) then
+    error("bad argument #1 to 'write_frame' (audio_level must be an integer 0..127)", 2)
+  end
+  if level ~= nil and self.kind ~= "audio" then error("write_frame: only audio frames carry an audio_level", 2) end
   if self.remote then error("write_frame: a remote track cannot be written to", 2) end
   local tr = self._tr
   if not tr or tr._pc._closed then return nil, "InvalidStateError: the track is not sending", "InvalidStateError" end
@@ -204,7 +212,7 @@ function TRACK:write_frame(f)
     if data == nil then return 0 end
     if type(data) ~= "string" then error("the sender's transform must return a string or nil", 2) end
   end
-  return tr._pc._core:send_frame(tr._h, data, f.timestamp & 0xffffffff, f.keyframe and true or false)
+  return tr._pc._core:send_frame(tr._h, data, f.timestamp & 0xffffffff, f.keyframe and true or false, level, f.voice)
 end
 
 --- track:request_keyframe(): ask the sender for a keyframe (remote tracks; PLI).

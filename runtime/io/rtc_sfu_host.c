@@ -35,6 +35,8 @@ struct rtc_sfu_host {
     leg *legs;
     rtc_sfu_host_event_cb cb;
     void *ud;
+    rtc_sfu_host_speaker_cb speaker_cb;
+    void *speaker_ud;
     int draining, dirty;
     bool closing;
     const rtc_sfu_event *cur_ev;   /* the one being reported to cb */
@@ -144,6 +146,25 @@ static void arm(rtc_sfu_host *h)
     uv_timer_start(&h->timer, timer_cb, ms, 0);
 }
 
+/* A speaker observer's event, its producers named by their users. */
+static void speaker_event(rtc_sfu_host *h, const rtc_sfu_event *ev)
+{
+    if (!h->speaker_cb) return;
+    if (ev->type == RTC_SFU_EV_ACTIVE_SPEAKER) {
+        leg *l = ev->producer ? rtc_sfu_producer_user(ev->producer) : NULL;
+        h->speaker_cb(h, RTC_SFU_HOST_SPEAKER_ACTIVE, ev->user, l ? l->user : NULL, NULL, 0, h->speaker_ud);
+    } else if (ev->type == RTC_SFU_EV_AUDIO_LEVELS) {
+        rtc_sfu_level lv[64];
+        rtc_sfu_host_level out[64];
+        int n = rtc_sfu_speaker_levels(ev->speaker, lv, 64), k = 0;
+        for (int i = 0; i < n; i++) {
+            leg *l = lv[i].user;
+            if (l) out[k++] = (rtc_sfu_host_level){ l->user, lv[i].level, lv[i].voice };
+        }
+        h->speaker_cb(h, RTC_SFU_HOST_SPEAKER_LEVELS, ev->user, NULL, out, k, h->speaker_ud);
+    }
+}
+
 static void host_drain(rtc_sfu_host *h)
 {
     if (h->closing) return;
@@ -159,6 +180,7 @@ static void host_drain(rtc_sfu_host *h)
         }
         rtc_sfu_event ev;
         while (!h->closing && rtc_sfu_router_poll_event(h->r, &ev)) {
+            if (ev.speaker) { speaker_event(h, &ev); continue; }
             leg *l = ev.user;
             rtc_sfu_host_event_type type;
             switch (ev.type) {
@@ -349,4 +371,32 @@ void rtc_sfu_host_remove_consumer(rtc_sfu_host *h, rtc_sfu_consumer *c)
     rtc_sfu_router_remove_consumer(h->r, c);
     unlink_leg(h, l);
     host_drain(h);
+}
+
+void rtc_sfu_host_set_speaker_cb(rtc_sfu_host *h, rtc_sfu_host_speaker_cb cb, void *ud)
+{
+    h->speaker_cb = cb;
+    h->speaker_ud = ud;
+}
+
+int rtc_sfu_host_add_speaker(rtc_sfu_host *h, const rtc_sfu_speaker_config *cfg, void *user, rtc_sfu_speaker **out)
+{
+    if (h->closing) return RTC_ESTATE;
+    rtc_sfu_speaker_config c = cfg ? *cfg : (rtc_sfu_speaker_config){0};
+    c.user = user;
+    return rtc_sfu_router_add_speaker(h->r, &c, out, rtc_clock_now());
+}
+
+void rtc_sfu_host_remove_speaker(rtc_sfu_host *h, rtc_sfu_speaker *s)
+{
+    if (h->closing) return;                    /* the router frees it with everything else */
+    rtc_sfu_router_remove_speaker(h->r, s);
+    host_drain(h);
+}
+
+int rtc_sfu_host_speaker_add_producer(rtc_sfu_host *h, rtc_sfu_speaker *s, rtc_sfu_producer *p)
+{
+    int r = rtc_sfu_speaker_add_producer(s, p);
+    host_drain(h);
+    return r;
 }

@@ -16,6 +16,7 @@
 #include "io/rtc_loop.h"
 #include "io/rtc_pc_host.h"
 #include "sfu/sfu_router.h"
+#include "sfu/sfu_speaker.h"
 
 typedef struct rtc_sfu_host rtc_sfu_host;
 
@@ -61,5 +62,21 @@ int rtc_sfu_host_add_consumer(rtc_sfu_host *h, rtc_pc_host *ph, int tr, rtc_sfu_
 void rtc_sfu_host_remove_producer(rtc_sfu_host *h, rtc_sfu_producer *p);
 void rtc_sfu_host_remove_consumer(rtc_sfu_host *h, rtc_sfu_consumer *c);
 void rtc_sfu_host_kick(rtc_sfu_host *h);
+
+/* Active speaker observers (sfu/sfu_speaker.h). `user` is the caller's value for the
+ * observer. Its events go to the speaker callback, called inside the host's drain:
+ * ACTIVE_SPEAKER with the dominant producer's user; AUDIO_LEVELS with the report,
+ * each level's user being its producer's (levels borrowed for the call). */
+typedef enum { RTC_SFU_HOST_SPEAKER_ACTIVE = 1, RTC_SFU_HOST_SPEAKER_LEVELS } rtc_sfu_host_speaker_event;
+typedef struct rtc_sfu_host_level { void *user; uint8_t level; bool voice; } rtc_sfu_host_level;
+typedef void (*rtc_sfu_host_speaker_cb)(rtc_sfu_host *h, rtc_sfu_host_speaker_event type, void *speaker_user,
+                                        void *producer_user, const rtc_sfu_host_level *levels, int n, void *ud);
+void rtc_sfu_host_set_speaker_cb(rtc_sfu_host *h, rtc_sfu_host_speaker_cb cb, void *ud);
+/* cfg copied (its user is replaced by `user`). */
+int rtc_sfu_host_add_speaker(rtc_sfu_host *h, const rtc_sfu_speaker_config *cfg, void *user, rtc_sfu_speaker **out);
+/* No event follows; the pointer is invalid afterwards. */
+void rtc_sfu_host_remove_speaker(rtc_sfu_host *h, rtc_sfu_speaker *s);
+/* Observe producer p (an audio producer of this host) in s; RTC_EINVAL for video. */
+int rtc_sfu_host_speaker_add_producer(rtc_sfu_host *h, rtc_sfu_speaker *s, rtc_sfu_producer *p);
 
 #endif

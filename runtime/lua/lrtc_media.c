@@ -14,6 +14,7 @@
  *   core.opus_stream(channels[, max_gap]) -> st:decode(pkt, ts) -> {chunk...} | st:stats() | st:close()
  *   core.pcm_tone(freq, amplitude, first_sample, samples, channels) -> s16le string
  *   core.pcm_rms(pcm) -> root mean square of the samples, 0..32768
+ *   core.pcm_audio_level(pcm) -> RFC 6464 level (-dBov, 0 loudest .. 127 silence)
  */
 #include "lua/lrtc.h"
 #include "codec/opus_codec.h"
@@ -21,6 +22,7 @@
 #include "media/ivf.h"
 #include "media/ogg.h"
 #include "media/webm.h"
+#include "rtp/rtp_ext.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -622,6 +624,16 @@ static int l_pcm_rms(lua_State *L)
     return 1;
 }
 
+/* core.pcm_audio_level(pcm) -> the RFC 6464 level of s16 samples: -dBov 0..127 */
+static int l_pcm_audio_level(lua_State *L)
+{
+    size_t len;
+    const char *p = luaL_checklstring(L, 1, &len);
+    luaL_argcheck(L, len % 2 == 0, 1, "s16 samples expected (even length)");
+    lua_pushinteger(L, rtc_audio_level_of_s16(p, len / 2));
+    return 1;
+}
+
 static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction gc)
 {
     luaL_newmetatable(L, name);
@@ -654,6 +666,7 @@ void lrtc__open_media(lua_State *L)
     static const luaL_Reg funcs[] = { { "media_reader", l_media_reader }, { "media_writer", l_media_writer },
                                       { "opus_encoder", l_opus_encoder }, { "opus_decoder", l_opus_decoder },
                                       { "opus_stream", l_opus_stream }, { "pcm_tone", l_pcm_tone },
-                                      { "pcm_rms", l_pcm_rms }, { NULL, NULL } };
+                                      { "pcm_rms", l_pcm_rms }, { "pcm_audio_level", l_pcm_audio_level },
+                                      { NULL, NULL } };
     luaL_setfuncs(L, funcs, 0);
 }

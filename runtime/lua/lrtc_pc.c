@@ -819,7 +819,8 @@ static int pc_tr_set_encoding(lua_State *L)
     return pc_result(L, p, r);
 }
 
-/* pc:send_frame(h, data, timestamp, keyframe) -> packets | nil, err */
+/* pc:send_frame(h, data, timestamp, keyframe[, audio_level, voice]) -> packets | nil, err
+ * audio_level: RFC 6464 -dBov 0..127 for the frame's ssrc-audio-level extension. */
 static int pc_send_frame(lua_State *L)
 {
     lpc *p = check_pc(L);
@@ -827,6 +828,12 @@ static int pc_send_frame(lua_State *L)
     size_t len;
     const char *data = luaL_checklstring(L, 3, &len);
     lua_Integer ts = luaL_checkinteger(L, 4);
+    if (!lua_isnoneornil(L, 6)) {
+        lua_Integer lv = luaL_checkinteger(L, 6);
+        luaL_argcheck(L, lv >= 0 && lv <= 127, 6, "audio_level must be 0..127");
+        int r = rtc_pc_set_audio_level(rtc_pc_host_pc(p->h), h, (uint8_t)lv, lua_isnoneornil(L, 7) ? lv < 127 : lua_toboolean(L, 7));
+        if (r == RTC_EINVAL) return luaL_argerror(L, 6, "only audio tracks carry an audio level");
+    }
     int r = rtc_pc_send_frame(rtc_pc_host_pc(p->h), h, (const uint8_t *)data, len, (uint32_t)ts,
                               lua_toboolean(L, 5), now_of(p));
     rtc_pc_host_kick(p->h);

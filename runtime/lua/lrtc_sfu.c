@@ -7,8 +7,10 @@
  * keyframe request went to a producer's publisher), "bye" (a producer's publisher sent
  * RTCP BYE), "removed" (the id's connection closed; the id is gone), "layerchange"
  * (fn(name, id, spatial, temporal, why): a consumer forwards another layer), "layerstart"
- * or "layerstop" (a producer's layer began or stopped receiving). Nothing here runs per
- * packet. */
+ * or "layerstop" (a producer's layer began or stopped receiving). Speaker observers
+ * (sfu/sfu_speaker.h) add fn("activespeaker", speaker_id, producer_id) and
+ * fn("audiolevels", speaker_id, { {id=producer_id, level=0..127, voice=bool}, ... }),
+ * loudest first. Nothing here runs per packet. */
 #include "lua/lrtc.h"
 #include "io/rtc_sfu_host.h"
 #include <stdint.h>
@@ -17,7 +19,7 @@
 
 enum { EV_EVENT, EV_CLOSE };
 static const char *const sfu_events[] = { "event", "close", NULL };
-enum { ITEM_FREE, ITEM_PRODUCER, ITEM_CONSUMER };
+enum { ITEM_FREE, ITEM_PRODUCER, ITEM_CONSUMER, ITEM_SPEAKER };
 
 typedef struct item { int kind; void *ptr; } item;
 
@@ -64,6 +66,35 @@ static void on_host_event(rtc_sfu_host *h, rtc_sfu_host_event_type type, void *u
     lrtc_call(L, 2);
 }
 
+static void on_speaker_event(rtc_sfu_host *h, rtc_sfu_host_speaker_event type, void *speaker_user,
+                             void *producer_user, const rtc_sfu_host_level *levels, int n, void *ud)
+{
+    (void)h;
+    lsfu *s = ud;
+    lrtc_obj *o = s->link.owner;
+    if (!o || lrtc_closing(s->link.S)) return;
+    lua_State *L = lrtc_main_thread(s->link.S);
+    if (!lrtc_obj_push_cb(L, o, EV_EVENT)) return;
+    if (type == RTC_SFU_HOST_SPEAKER_ACTIVE) {
+        lua_pushstring(L, "activespeaker");
+        lua_pushinteger(L, (lua_Integer)(intptr_t)speaker_user);
+        if (producer_user) lua_pushinteger(L, (lua_Integer)(intptr_t)producer_user);
+        else lua_pushnil(L);
+    } else {
+        lua_pushstring(L, "audiolevels");
+        lua_pushinteger(L, (lua_Integer)(intptr_t)speaker_user);
+        lua_createtable(L, n, 0);
+        for (int i = 0; i < n; i++) {
+            lua_createtable(L, 0, 3);
+            lua_pushinteger(L, (lua_Integer)(intptr_t)levels[i].user); lua_setfield(L, -2, "id");
+            lua_pushinteger(L, levels[i].level); lua_setfield(L, -2, "level");
+            lua_pushboolean(L, levels[i].voice); lua_setfield(L, -2, "voice");
+            lua_rawseti(L, -2, i + 1);
+        }
+    }
+    lrtc_call(L, 3);
+}
+
 /* core.sfu_router() -> rtc.sfu_core | nil, err */
 static int l_sfu_router(lua_State *L)
 {
@@ -73,6 +104,7 @@ static int l_sfu_router(lua_State *L)
     if (!s) return lrtc_push_error(L, RTC_ENOMEM, NULL);
     int r = rtc_sfu_host_new(&s->h, lrtc_get_loop(S), on_host_event, s);
     if (r < 0) { free(s); return lrtc_push_error(L, r, NULL); }
+    rtc_sfu_host_set_speaker_cb(s->h, on_speaker_event, s);
     lrtc_obj_open(L, o, -1, s);
     return 1;
 }
@@ -101,7 +133,8 @@ static item *check_item(lua_State *L, lsfu *s, int idx, int kind)
     if (id < 1 || id > s->nitems || s->items[id - 1].kind == ITEM_FREE) luaL_argerror(L, idx, "no such producer or consumer");
     item *it = &s->items[id - 1];
     if (kind && it->kind != kind)
-        luaL_argerror(L, idx, kind == ITEM_PRODUCER ? "a producer id expected" : "a consumer id expected");
+        luaL_argerror(L, idx, kind == ITEM_PRODUCER ? "a producer id expected"
+                              : kind == ITEM_SPEAKER ? "a speaker id expected" : "a consumer id expected");
     return it;
 }
 
@@ -183,6 +216,7 @@ static int sfu_remove(lua_State *L)
     if (id < 1 || id > s->nitems || s->items[id - 1].kind == ITEM_FREE) return 0;
     item *it = &s->items[id - 1];
     if (it->kind == ITEM_PRODUCER) rtc_sfu_host_remove_producer(s->h, it->ptr);
+    else if (it->kind == ITEM_SPEAKER) rtc_sfu_host_remove_speaker(s->h, it->ptr);
     else rtc_sfu_host_remove_consumer(s->h, it->ptr);
     it->kind = ITEM_FREE;
     return 0;
@@ -253,6 +287,62 @@ static int sfu_set_layers(lua_State *L)
     return 1;
 }
 
+/* An optional number field of the table at idx, in seconds, as rtc_time within [lo, hi]. */
+static rtc_time opt_seconds(lua_State *L, int idx, const char *k, double lo, double hi)
+{
+    lua_getfield(L, idx, k);
+    double v = luaL_optnumber(L, -1, 0);
+    lua_pop(L, 1);
+    if (v != 0 && !(v >= lo && v <= hi)) luaL_error(L, "bad argument #2 to 'add_speaker' (%s must be %g..%g seconds)", k, lo, hi);
+    return (rtc_time)(v * 1e6);
+}
+
+static uint8_t opt_level(lua_State *L, int idx, const char *k, lua_Integer hi)
+{
+    lua_getfield(L, idx, k);
+    lua_Integer v = luaL_optinteger(L, -1, 0);
+    lua_pop(L, 1);
+    if (v < 0 || v > hi) luaL_error(L, "bad argument #2 to 'add_speaker' (%s must be 0..%d)", k, (int)hi);
+    return (uint8_t)v;
+}
+
+/* sfu:add_speaker([{interval=, window=, hold= (seconds), silence_level=, min_score=, margin_pct=}]) -> id | nil, err */
+static int sfu_add_speaker(lua_State *L)
+{
+    lsfu *s = check_sfu(L);
+    rtc_sfu_speaker_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        cfg.interval = opt_seconds(L, 2, "interval", 0.02, 60);
+        cfg.window = opt_seconds(L, 2, "window", 0.02, 600);
+        cfg.hold = opt_seconds(L, 2, "hold", 1e-6, 600);
+        cfg.silence_level = opt_level(L, 2, "silence_level", 127);
+        cfg.min_score = opt_level(L, 2, "min_score", 127);
+        cfg.margin_pct = opt_level(L, 2, "margin_pct", 255);
+    }
+    int id = new_id(s);
+    if (id < 0) return lrtc_push_error(L, id, NULL);
+    rtc_sfu_speaker *sp;
+    int r = rtc_sfu_host_add_speaker(s->h, &cfg, (void *)(intptr_t)id, &sp);
+    if (r < 0) return lrtc_push_error(L, r, NULL);
+    s->items[id - 1] = (item){ ITEM_SPEAKER, sp };
+    lua_pushinteger(L, id);
+    return 1;
+}
+
+/* sfu:speaker_add(speaker_id, producer_id) -> true | nil, err (a video producer: InvalidAccessError) */
+static int sfu_speaker_add(lua_State *L)
+{
+    lsfu *s = check_sfu(L);
+    item *sp = check_item(L, s, 2, ITEM_SPEAKER);
+    item *p = check_item(L, s, 3, ITEM_PRODUCER);
+    int r = rtc_sfu_host_speaker_add_producer(s->h, sp->ptr, p->ptr);
+    if (r < 0) return lrtc_push_error(L, r, r == RTC_EINVAL ? "only audio producers have audio levels" : NULL);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 /* sfu:set_preferred_layers(cid, spatial, temporal): -1 = the highest */
 static int sfu_set_preferred_layers(lua_State *L)
 {
@@ -301,6 +391,7 @@ static int sfu_stats(lua_State *L)
 {
     lsfu *s = check_sfu(L);
     item *it = check_item(L, s, 2, 0);
+    if (it->kind == ITEM_SPEAKER) return luaL_argerror(L, 2, "a producer or consumer id expected");
     lua_newtable(L);
     if (it->kind == ITEM_PRODUCER) {
         rtc_sfu_producer_stats st;
@@ -361,6 +452,7 @@ void lrtc__open_sfu(lua_State *L)
         { "set_muted", sfu_set_muted }, { "set_source", sfu_set_source }, { "stats", sfu_stats },
         { "set_layers", sfu_set_layers }, { "set_preferred_layers", sfu_set_preferred_layers },
         { "set_bandwidth", sfu_set_bandwidth }, { "layers", sfu_layers },
+        { "add_speaker", sfu_add_speaker }, { "speaker_add", sfu_speaker_add },
         { NULL, NULL },
     };
     lrtc_obj_new(L, &sfu_class, sizeof(lrtc_obj), methods);

@@ -313,6 +313,7 @@ void pc__media_start_streams(rtc_pc *pc, pc_tr *t)
         sc.mid_id = t->mid_id;
         sc.abs_send_time_id = t->abs_id;
         sc.twcc_id = t->fb_twcc ? t->twcc_id : 0;
+        sc.audio_level_id = t->kind == RTC_MEDIA_AUDIO ? t->level_id : 0;
         sc.twcc_seq = &md->twcc_seq;
         sc.mid = t->mid;
         sc.cname = md->cname;
@@ -669,6 +670,15 @@ int rtc_pc_send_frame(rtc_pc *pc, int tr, const uint8_t *frame, size_t len, uint
     }
     pc__pump(pc);
     return r;
+}
+
+int rtc_pc_set_audio_level(rtc_pc *pc, int tr, uint8_t level, bool voice)
+{
+    pc_tr *t = pc__media_tr(pc, tr);
+    if (!t) return RTC_ENOTFOUND;
+    if (t->kind != RTC_MEDIA_AUDIO || level > 127) return RTC_EINVAL;
+    if (t->sender) rtc_rtp_sender_set_audio_level(t->sender, level, voice);
+    return 0;
 }
 
 int rtc_pc_request_keyframe(rtc_pc *pc, int tr, rtc_time now)

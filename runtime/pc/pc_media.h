@@ -88,6 +88,12 @@ int rtc_pc_transceiver_set_encoding(rtc_pc *pc, int tr, bool active, double max_
  * 0 when it dropped the frame, its error when it failed. */
 int rtc_pc_send_frame(rtc_pc *pc, int tr, const uint8_t *frame, size_t len, uint32_t ts, bool keyframe,
                       rtc_time now);
+/* The RFC 6464 audio level (-dBov, 0 loudest .. 127 silence) and voice flag of the
+ * next frame given to rtc_pc_send_frame on audio transceiver tr: its packets carry
+ * the ssrc-audio-level extension when the peer negotiated it. Once only: a frame
+ * without a level before it is sent without the extension. RTC_EINVAL for video or
+ * a level above 127. */
+int rtc_pc_set_audio_level(rtc_pc *pc, int tr, uint8_t level, bool voice);
 /* Ask the peer for a keyframe on the incoming stream (PLI, repeated until one comes). */
 int rtc_pc_request_keyframe(rtc_pc *pc, int tr, rtc_time now);
 

@@ -1,5 +1,7 @@
 /* Header extension payload codecs (mid/rid, abs-send-time, transport-cc, audio level). */
 #include "rtp/rtp_ext.h"
+#include <math.h>
+#include <string.h>
 #include "core/rtc_errors.h"
 
 int rtc_ext_read_sdes(const rtc_rtp_ext *e, rtc_str *out)
@@ -53,6 +55,21 @@ int rtc_ext_read_audio_level(const rtc_rtp_ext *e, bool *voice, uint8_t *level)
     *voice = e->data[0] & 0x80;
     *level = e->data[0] & 0x7F;
     return 0;
+}
+
+uint8_t rtc_audio_level_of_s16(const void *samples, size_t n)
+{
+    const uint8_t *b = samples;
+    double acc = 0;
+    for (size_t i = 0; i < n; i++) {
+        int16_t v;
+        memcpy(&v, b + 2 * i, 2);
+        acc += (double)v * v;
+    }
+    if (!n || acc <= 0) return 127;
+    double dbov = 10.0 * log10(acc / (double)n / (32767.0 * 32767.0));
+    double level = -dbov + 0.5;
+    return level <= 0 ? 0 : level >= 127 ? 127 : (uint8_t)level;
 }
 
 void rtc_ext_put_audio_level(uint8_t out[1], bool voice, uint8_t level)

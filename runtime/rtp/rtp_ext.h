@@ -38,5 +38,9 @@ void rtc_ext_put_twcc_seq(uint8_t out[2], uint16_t seq);
  * 127 silence). The two-byte form may carry padding after the first byte. */
 int rtc_ext_read_audio_level(const rtc_rtp_ext *e, bool *voice, uint8_t *level);
 void rtc_ext_put_audio_level(uint8_t out[1], bool voice, uint8_t level);
+/* The RFC 6464 level of n host-order s16 samples (borrowed, any alignment): their
+ * RMS in -dBov, rounded, 0 for a full-scale square wave, 127 for silence (and
+ * anything quieter). */
+uint8_t rtc_audio_level_of_s16(const void *samples, size_t n);
 
 #endif

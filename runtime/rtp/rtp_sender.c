@@ -30,6 +30,7 @@ struct rtc_rtp_sender {
     size_t red_prev_len;
     uint32_t red_prev_ts;
     bool bye_sent;
+    int16_t next_level;          /* raw RFC 6464 byte for the next frame, -1 none */
 };
 
 static void send__event(rtc_rtp_sender *s, rtc_rtp_sender_event ev)
@@ -69,6 +70,7 @@ int rtc_rtp_sender_new(rtc_rtp_sender **out, const rtc_rtp_sender_config *cfg, r
     s->next_sr = now + s->cfg.sr_interval;
     s->stats.rtt = -1;
     s->last_fir_seq = -1;
+    s->next_level = -1;
     *out = s;
     return 0;
 }
@@ -140,9 +142,19 @@ static int send__red(rtc_rtp_sender *s, uint8_t *p, size_t n, size_t cap, uint32
     return len;
 }
 
+void rtc_rtp_sender_set_audio_level(rtc_rtp_sender *s, uint8_t level, bool voice)
+{
+    uint8_t b;
+    rtc_ext_put_audio_level(&b, voice, level);
+    s->next_level = b;
+}
+
 int rtc_rtp_sender_send_frame(rtc_rtp_sender *s, const uint8_t *frame, size_t len, uint32_t ts,
                               const rtc_pack_params *pp, rtc_time now)
 {
+    uint8_t level[1] = { (uint8_t)s->next_level };
+    bool with_level = s->cfg.audio_level_id && s->next_level >= 0;
+    s->next_level = -1;
     send__set_now(s, now);
     int e;
     if (!s->hist && (e = rtc_rtp_history_new(&s->hist, s->cfg.history)) < 0) return e;
@@ -162,6 +174,7 @@ int rtc_rtp_sender_send_frame(rtc_rtp_sender *s, const uint8_t *frame, size_t le
         if (s->cfg.mid_id && s->mid[0]) rtc_ext_add_sdes(&h, s->cfg.mid_id, rtc_str_c(s->mid));
         if (s->cfg.abs_send_time_id) rtc_rtp_add_ext(&h, s->cfg.abs_send_time_id, ast, 3);
         if (s->cfg.twcc_id) rtc_rtp_add_ext(&h, s->cfg.twcc_id, tw, 2);
+        if (with_level) rtc_rtp_add_ext(&h, s->cfg.audio_level_id, level, 1);
         size_t hl = rtc_rtp_header_size(&h);
         bool last;
         int n = rtc_packetizer_next(&pk, b->data + hl, b->cap - hl, &last);

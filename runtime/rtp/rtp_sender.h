@@ -36,6 +36,7 @@ typedef struct rtc_rtp_sender_config {
     uint8_t mid_id;              /* extension ids from SDP; 0 = not used */
     uint8_t abs_send_time_id;
     uint8_t twcc_id;
+    uint8_t audio_level_id;      /* RFC 6464, written when a frame's level is given */
     uint16_t *twcc_seq;          /* borrowed, outlives the sender: the transport's next
                                     transport-wide seq, shared by its senders; new and RTX
                                     packets take one each. NULL: the extension stays 0 */
@@ -84,6 +85,10 @@ void rtc_rtp_sender_next_seqs(const rtc_rtp_sender *s, uint16_t *seq, uint16_t *
  * packetizer (packets of a frame that fails half way are not queued). */
 int rtc_rtp_sender_send_frame(rtc_rtp_sender *s, const uint8_t *frame, size_t len, uint32_t ts,
                               const rtc_pack_params *pp, rtc_time now);
+/* The RFC 6464 audio level (-dBov, 0..127) and voice flag of the next frame given to
+ * rtc_rtp_sender_send_frame: its packets carry them when audio_level_id is set. Once
+ * only: a frame without a level given before it goes without the extension. */
+void rtc_rtp_sender_set_audio_level(rtc_rtp_sender *s, uint8_t level, bool voice);
 /* One RTCP packet of a parsed compound (borrowed): NACK, PLI, FIR, REMB, RR/SR report
  * blocks about our SSRC. Others give RTC_EIGNORED. A FIR whose sequence number equals
  * the last one's for our SSRC is a repetition (RFC 5104 4.3.1.2): counted in

@@ -235,6 +235,8 @@ void sfu__speaker_timeout(rtc_sfu_speaker *s, rtc_time now)
 
 rtc_time sfu__speaker_next(const rtc_sfu_speaker *s) { return s->next; }
 
+void *rtc_sfu_producer_user(const rtc_sfu_producer *p) { return p->cfg.user; }
+
 rtc_sfu_producer *rtc_sfu_speaker_dominant(const rtc_sfu_speaker *s) { return s->dominant; }
 
 int rtc_sfu_speaker_levels(const rtc_sfu_speaker *s, rtc_sfu_level *out, int max)

@@ -64,6 +64,9 @@ int rtc_sfu_speaker_levels(const rtc_sfu_speaker *s, rtc_sfu_level *out, int max
 /* The producer's current score (0..silence_level), -1 when s does not observe it. */
 int rtc_sfu_speaker_score(const rtc_sfu_speaker *s, const rtc_sfu_producer *p, rtc_time now);
 
+/* The producer's config.user (for the events' producers). */
+void *rtc_sfu_producer_user(const rtc_sfu_producer *p);
+
 /* Internal to the router (sfu_router.c, sfu_producer.c). */
 void sfu__speaker_on_level(rtc_sfu_producer *p, uint8_t raw, rtc_time now);   /* raw: V bit | level */
 void sfu__speaker_forget(rtc_sfu_producer *p);      /* p is being removed from the router */

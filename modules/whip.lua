@@ -47,7 +47,10 @@ local function random_id()
   return (b:gsub(".", function(c) return string.format("%02x", c:byte()) end)):sub(1, 24)
 end
 
--- The m= sections of an SDP: { {kind=, mid=, dir=}, ... } in order.
+-- What a section's a=content (RFC 4796) says the media is: slides are a screen share.
+local CONTENT_SOURCE = { slides = "screen", main = "camera", speaker = "camera", sl = "screen" }
+
+-- The m= sections of an SDP: { {kind=, mid=, dir=, content=}, ... } in order.
 local function sections(sdp)
   local out, cur = {}, nil
   for line in sdp:gmatch("[^\r\n]+") do
@@ -58,6 +61,8 @@ local function sections(sdp)
     elseif cur then
       local mid = line:match("^a=mid:(%S+)")
       if mid then cur.mid = mid end
+      local content = line:match("^a=content:(%S+)")
+      if content then cur.content = content:lower() end
       local d = line:match("^a=(%a+)$")
       if d == "sendonly" or d == "recvonly" or d == "inactive" or d == "sendrecv" then cur.dir = d end
     end
@@ -65,10 +70,17 @@ local function sections(sdp)
   return out
 end
 
-local function offered_dir(secs, tr)
+local function offered(secs, tr)
   local mid = tr.mid
-  for _, s in ipairs(secs) do if s.mid == mid then return s.dir end end
+  for _, s in ipairs(secs) do if s.mid == mid then return s end end
   return nil
+end
+
+-- The source of a published section: a=content when the offer says, else by kind.
+local function source_of(sec, kind)
+  local c = sec and sec.content
+  if c then return CONTENT_SOURCE[c] or c end
+  return kind == "audio" and "microphone" or "camera"
 end
 
 local function strip_name(err) return (tostring(err):gsub("^%a+Error: ", "")) end
@@ -80,13 +92,18 @@ local function strip_name(err) return (tostring(err):gsub("^%a+Error: ", "")) en
 ---     (refusal: 403 with the message unless status says otherwise, e.g. 401),
 ---   whep_wait (seconds a WHEP request waits for a publisher; 0 = answer 503 at once),
 ---   retry_after (seconds, in the 503's Retry-After; 2).
---- The rooms' own hooks (sfu.room{can_publish=, can_subscribe=}) are asked too: their
---- refusal gives 403 with their message.
+---   on_room = fn(room): called once for each room a request first names (set hooks or
+---     a policy there, before anything is published in it).
+--- The rooms' own hooks (sfu.room{can_join=, can_publish=, can_subscribe=}) are asked
+--- too: their refusal gives 403 with their message. A published track's source is what
+--- its section's a=content (RFC 4796) says ("slides" -> "screen", "main" -> "camera"),
+--- else "camera" for video and "microphone" for audio.
 function M.serve(srv, opts)
   opts = opts or {}
   local whip_path, whep_path = opts.whip_path or "/whip", opts.whep_path or "/whep"
   local default_room = opts.default_room or "default"
   local svc = { sessions = {}, stats = { whip = 0, whep = 0, refused = 0, deleted = 0 } }
+  local seen_rooms = setmetatable({}, { __mode = "k" })
 
   local function location(base, room, id) return base .. "/" .. room .. "/" .. id end
 
@@ -116,6 +133,10 @@ function M.serve(srv, opts)
     local ok, status, msg, extra = authorize(req, kind, room_name)
     if not ok then return text(status, msg, extra) end
     local room = sfu.room { name = room_name }
+    if opts.on_room and not seen_rooms[room] then
+      seen_rooms[room] = true
+      opts.on_room(room)
+    end
     if kind == "whep" and #room:producers() == 0 then
       local deadline = rtc.now() + (opts.whep_wait or 0) * 1000
       while #room:producers() == 0 and rtc.now() < deadline do rtc.sleep(0.05) end
@@ -125,15 +146,22 @@ function M.serve(srv, opts)
     end
     local pc, perr = rtc.peer_connection(opts.pc or {})
     if not pc then return text(500, tostring(perr)) end
+    local joined, jerr = room:join(pc, req)
+    if not joined then
+      pc:close()
+      svc.stats.refused = svc.stats.refused + 1
+      return text(tostring(jerr):match("^NotAllowedError") and 403 or 500, strip_name(jerr))
+    end
     local okr, rerr = pc:set_remote_description { type = "offer", sdp = req.body }
     if not okr then pc:close(); return text(400, strip_name(rerr)) end
     local secs = sections(req.body)
     local used = {}
     for _, tr in ipairs(pc:get_transceivers()) do
-      local dir = offered_dir(secs, tr)
+      local sec = offered(secs, tr)
+      local dir = sec and sec.dir
       local res, err
       if kind == "whip" and (dir == "sendonly" or dir == "sendrecv") then
-        res, err = room:publish(tr.receiver.track, { info = req })
+        res, err = room:publish(tr.receiver.track, { info = req, source = source_of(sec, tr.kind) })
       elseif kind == "whep" and (dir == "recvonly" or dir == "sendrecv") then
         local src
         for _, p in ipairs(room:producers()) do

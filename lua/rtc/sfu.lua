@@ -27,21 +27,34 @@ local log_error, emit, on = listeners.log_error, listeners.emit, listeners.on
 local PRODUCER, CONSUMER, ROOM = {}, {}, {}
 PRODUCER.__index, CONSUMER.__index, ROOM.__index = PRODUCER, CONSUMER, ROOM
 PRODUCER.__name, CONSUMER.__name, ROOM.__name = "rtc.sfu_producer", "rtc.sfu_consumer", "rtc.sfu_room"
-local PRODUCER_EVENTS = { close = true, keyframerequested = true, layerstart = true, layerstop = true }
-local CONSUMER_EVENTS = { close = true, start = true, error = true, layerchange = true }
-local ROOM_EVENTS = { publish = true, subscribe = true, leave = true, close = true }
+local PRODUCER_EVENTS = { close = true, keyframerequested = true, layerstart = true, layerstop = true,
+                          pause = true, resume = true }
+local CONSUMER_EVENTS = { close = true, start = true, error = true, layerchange = true, pause = true, resume = true }
+local ROOM_EVENTS = { publish = true, subscribe = true, leave = true, close = true, join = true,
+                      activespeaker = true, audiolevels = true }
 
 local function get_router()
   if router then return router end
   local r, err = core.sfu_router()
   if not r then error("rtc.sfu: " .. tostring(err), 3) end
-  r:on("event", function(name, id, spatial, temporal, why)
+  r:on("event", function(name, id, a, b, c)
     local obj = by_id[id]
     if not obj then return end
     if name == "layerchange" then
-      emit(obj, "layerchange", spatial, temporal, why)
+      emit(obj, "layerchange", a, b, c)         -- spatial, temporal, why
     elseif name == "layerstart" or name == "layerstop" then
       emit(obj, name, obj:_spatial_of(id))
+    elseif name == "activespeaker" then
+      local p = a and by_id[a]
+      obj.active_speaker = p
+      emit(obj, "activespeaker", p)
+    elseif name == "audiolevels" then
+      local levels = {}
+      for _, l in ipairs(a) do
+        local p = by_id[l.id]
+        if p then levels[#levels + 1] = { producer = p, level = l.level, voice = l.voice } end
+      end
+      emit(obj, "audiolevels", levels)
     elseif name == "removed" then
       by_id[id] = nil
       obj._id = nil
@@ -58,10 +71,20 @@ local function get_router()
   return r
 end
 
+local function check_hook(ok, msg, what)
+  if ok == true then return true end
+  return nil, "NotAllowedError: " .. (type(msg) == "string" and msg or (what .. " not allowed")), "NotAllowedError"
+end
+
 -- {====== membership: a peer connection is in a room while it publishes or subscribes ======
-local function join(room, pc)
-  if room._peers[pc] then return end
-  room._peers[pc] = { producers = {}, consumers = {} }
+-- Joining asks the room's can_join hook once per connection; publish and subscribe join.
+local function join(room, pc, info)
+  if room._peers[pc] then return true end
+  if room._hooks.can_join then
+    local ok, msg = room._hooks.can_join(room, pc, info)
+    if ok ~= true then return check_hook(false, msg, "join") end
+  end
+  room._peers[pc] = { producers = {}, consumers = {}, info = info }
   local function gone(state)
     if state ~= "closed" and state ~= "failed" then return end
     local m = room._peers[pc]
@@ -91,6 +114,8 @@ local function join(room, pc)
     for p in pairs(m.producers) do p:_bind() end
     for c in pairs(m.consumers) do c:_bind() end
   end)
+  emit(room, "join", pc, info)
+  return true
 end
 -- }======
 
@@ -157,9 +182,32 @@ function PRODUCER:_bind()
     self.rids[i] = l.rid
   end
   self.layers = #ids
+  if self.kind == "audio" and self.room._speaker then router:speaker_add(self.room._speaker, ids[1]) end
   for c in pairs(self._consumers) do c:_bind() end
   return true
 end
+
+--- producer:pause() / producer:resume(): a moderator's mute: nothing of the producer is
+--- forwarded to any subscriber (now or later) until resumed; each consumer's own
+--- pause state is kept. Events "pause" / "resume" on the producer.
+function PRODUCER:pause()
+  if self.closed then return nil, "InvalidStateError: the producer is closed", "InvalidStateError" end
+  if self.paused then return true end
+  self.paused = true
+  for c in pairs(self._consumers) do c:pause("moderator") end
+  emit(self, "pause")
+  return true
+end
+
+function PRODUCER:resume()
+  if self.closed then return nil, "InvalidStateError: the producer is closed", "InvalidStateError" end
+  if not self.paused then return true end
+  self.paused = false
+  for c in pairs(self._consumers) do c:resume("moderator") end
+  emit(self, "resume")
+  return true
+end
+
 
 function PRODUCER:_spatial_of(id)
   for i, v in ipairs(self._ids or {}) do if v == id then return i - 1 end end
@@ -212,7 +260,7 @@ function CONSUMER:_bind()
   if not p._id or self.pc._closed then return false end
   local info = self.pc._core:tr_info(self.transceiver._h)
   if not info or not info.negotiated or not info.codec then return false end
-  local id, err = router:add_consumer(self.pc._core, self.transceiver._h, p._id, self.paused)
+  local id, err = router:add_consumer(self.pc._core, self.transceiver._h, p._id, self.paused and true or false)
   if not id then
     if err and err:match("^InvalidStateError") then return false end
     emit(self, "error", err)
@@ -268,9 +316,39 @@ function CONSUMER:current_layers()
            target_spatial = l.target_spatial, target_temporal = l.target_temporal }
 end
 
---- consumer:pause() / consumer:resume(): resume waits for a keyframe (and asks for one).
-function CONSUMER:pause() self.paused = true; return consumer_call(self, "pause") end
-function CONSUMER:resume() self.paused = false; return consumer_call(self, "resume") end
+--- consumer:pause([reason]) / consumer:resume([reason]): the consumer forwards nothing
+--- while any reason holds ("app" by default; policies use their own, a moderator's mute
+--- is "moderator"); resume waits for a keyframe (and asks for one).
+--- consumer.paused: some reason holds; consumer:paused_by() -> { [reason] = true }.
+function CONSUMER:pause(reason)
+  if reason ~= nil and type(reason) ~= "string" then error("bad argument #1 to 'pause' (string expected)", 2) end
+  if self.closed then return nil, "InvalidStateError: the consumer is closed", "InvalidStateError" end
+  reason = reason or "app"
+  local was = self.paused
+  self._paused_by[reason] = true
+  self.paused = true
+  if was then return true end
+  local ok, err, name = consumer_call(self, "pause")
+  emit(self, "pause", reason)
+  return ok, err, name
+end
+
+function CONSUMER:resume(reason)
+  if reason ~= nil and type(reason) ~= "string" then error("bad argument #1 to 'resume' (string expected)", 2) end
+  if self.closed then return nil, "InvalidStateError: the consumer is closed", "InvalidStateError" end
+  self._paused_by[reason or "app"] = nil
+  if not self.paused or next(self._paused_by) then return true end
+  self.paused = false
+  local ok, err, name = consumer_call(self, "resume")
+  emit(self, "resume")
+  return ok, err, name
+end
+
+function CONSUMER:paused_by()
+  local out = {}
+  for k in pairs(self._paused_by) do out[k] = true end
+  return out
+end
 --- consumer:request_keyframe(): one keyframe request (aggregated with the others) to the publisher.
 function CONSUMER:request_keyframe() return consumer_call(self, "request_keyframe") end
 --- consumer:set_muted(bool): audio only; silence is sent in place of the publisher's packets.
@@ -303,16 +381,37 @@ end
 function ROOM:on(ev, fn) return on(self, ROOM_EVENTS, ev, fn) end
 ROOM.__tostring = function(self) return "rtc.sfu_room(" .. self.name .. ")" end
 
-local function check_hook(ok, msg, what)
-  if ok == true then return true end
-  return nil, "NotAllowedError: " .. (type(msg) == "string" and msg or (what .. " not allowed")), "NotAllowedError"
+--- room:join(pc[, info]) -> true | nil, "NotAllowedError: ..." (the can_join hook);
+--- publish and subscribe join on their own. A member stays until its connection closes
+--- or room:remove(pc).
+function ROOM:join(pc, info)
+  if type(pc) ~= "table" or not pc._core then error("bad argument #1 to 'join' (peer connection expected)", 2) end
+  if self.closed then return nil, "InvalidStateError: the room is closed", "InvalidStateError" end
+  if pc._closed then return nil, "InvalidStateError: the peer connection is closed", "InvalidStateError" end
+  return join(self, pc, info)
 end
 
---- room:publish(track[, {info=, rids=, keyframe_interval=, cache_ms=, cache_bytes=}]) -> producer | nil, err
+--- room:remove(pc[, reason]): a moderator removes a member: its producers and consumers
+--- close, "leave" fires, then its connection closes (the client sees it end).
+function ROOM:remove(pc, reason)
+  if type(pc) ~= "table" or not pc._core then error("bad argument #1 to 'remove' (peer connection expected)", 2) end
+  local m = self._peers[pc]
+  if not m then return nil, "InvalidStateError: not a member of the room", "InvalidStateError" end
+  self._peers[pc] = nil
+  for p in pairs(m.producers) do p:close() end
+  for c in pairs(m.consumers) do c:close() end
+  emit(self, "leave", pc, reason or "removed")
+  pc:close()
+  return true
+end
+
+--- room:publish(track[, {info=, source=, rids=, keyframe_interval=, cache_ms=, cache_bytes=}]) -> producer | nil, err
 --- track: a remote track from a peer connection's "track" event; its simulcast layers
 --- (RIDs or a=ssrc-group:SIM, lowest first as the publisher lists them, or `rids`
 --- to name and order them) become the producer's layers. A list of remote tracks of
 --- one connection (lowest first) publishes them as the layers of one producer.
+--- source: what the signaling said it is ("camera", "screen", "microphone", ...),
+--- given to can_publish.
 function ROOM:publish(track, opts)
   local tracks
   if type(track) == "table" and not track._tr and #track > 0 then
@@ -347,15 +446,17 @@ function ROOM:publish(track, opts)
       if mine[t._tr] then return nil, "InvalidStateError: the track is already published", "InvalidStateError" end
     end
   end
+  if opts.source ~= nil and type(opts.source) ~= "string" then error("publish: source must be a string", 2) end
+  local ok, jerr, jname = join(self, pc, opts.info)
+  if not ok then return nil, jerr, jname end
   if self._hooks.can_publish then
-    local ok, msg = self._hooks.can_publish(self, pc, track, opts.info)
-    if ok ~= true then return check_hook(false, msg, "publish") end
+    local allowed, msg = self._hooks.can_publish(self, pc, track, opts.info, opts.source)
+    if allowed ~= true then return check_hook(false, msg, "publish") end
   end
-  local p = setmetatable({ room = self, pc = pc, track = track, kind = track.kind, info = opts.info,
+  local p = setmetatable({ room = self, pc = pc, track = track, kind = track.kind, info = opts.info, source = opts.source,
                            _tr = tr, _tracks = tracks, _rids = opts.rids, _consumers = {}, _listeners = {},
                            _opts = { keyframe_interval = opts.keyframe_interval, cache_ms = opts.cache_ms,
                                      cache_bytes = opts.cache_bytes } }, PRODUCER)
-  join(self, pc)
   self._peers[pc].producers[p] = true
   self._producers[p] = true
   p:_bind()
@@ -388,6 +489,8 @@ function ROOM:subscribe(pc, producer, opts)
   if self.closed then return nil, "InvalidStateError: the room is closed", "InvalidStateError" end
   if producer.closed then return nil, "InvalidStateError: the producer is closed", "InvalidStateError" end
   if pc._closed then return nil, "InvalidStateError: the peer connection is closed", "InvalidStateError" end
+  local joined, jerr, jname = join(self, pc, opts.info)
+  if not joined then return nil, jerr, jname end
   if self._hooks.can_subscribe then
     local ok, msg = self._hooks.can_subscribe(self, pc, producer, opts.info)
     if ok ~= true then return check_hook(false, msg, "subscribe") end
@@ -395,9 +498,11 @@ function ROOM:subscribe(pc, producer, opts)
   local tr, err = sending_transceiver(pc, producer.kind, producer.codec)
   if not tr then return nil, err end
   local c = setmetatable({ room = self, pc = pc, producer = producer, transceiver = tr, kind = producer.kind,
-                           paused = opts.paused and true or false, info = opts.info, _listeners = {} }, CONSUMER)
+                           paused = false, info = opts.info, _listeners = {}, _paused_by = {} }, CONSUMER)
+  if opts.paused then c._paused_by.app = true end
+  if producer.paused then c._paused_by.moderator = true end
+  c.paused = next(c._paused_by) ~= nil
   tr._sfu_consumer = c
-  join(self, pc)
   self._peers[pc].consumers[c] = true
   producer._consumers[c] = true
   c:_bind()
@@ -429,28 +534,41 @@ function ROOM:close()
     self._peers[pc] = nil
   end
   if rooms[self.name] == self then rooms[self.name] = nil end
+  if self._speaker then router:remove(self._speaker); by_id[self._speaker] = nil; self._speaker = nil end
   emit(self, "close")
 end
 
---- sfu.room{name=, can_publish=fn(room, pc, track, info), can_subscribe=fn(room, pc, producer, info)} -> room
+--- sfu.room{name=, can_join=fn(room, pc, info), can_publish=fn(room, pc, track, info, source),
+---          can_subscribe=fn(room, pc, producer, info), speaker={interval=, window=, hold=,
+---          silence_level=, min_score=, margin_pct=}} -> room
 --- A hook returns true to allow, or false/nil and a message that reaches the client.
+--- speaker: the active speaker observer's settings (seconds; levels in -dBov).
 --- The same name gives the same open room.
 function M.room(opts)
   if opts ~= nil and type(opts) ~= "table" then error("bad argument #1 to 'room' (table expected)", 2) end
   opts = opts or {}
   local name = opts.name or "default"
   if type(name) ~= "string" or name == "" then error("room: name must be a non-empty string", 2) end
-  for _, k in ipairs { "can_publish", "can_subscribe" } do
+  for _, k in ipairs { "can_join", "can_publish", "can_subscribe" } do
     if opts[k] ~= nil and type(opts[k]) ~= "function" then error("room: " .. k .. " must be a function", 2) end
   end
+  if opts.speaker ~= nil and type(opts.speaker) ~= "table" then error("room: speaker must be a table", 2) end
   local r = rooms[name]
   if r then
-    if opts.can_publish then r._hooks.can_publish = opts.can_publish end
-    if opts.can_subscribe then r._hooks.can_subscribe = opts.can_subscribe end
+    for _, k in ipairs { "can_join", "can_publish", "can_subscribe" } do
+      if opts[k] then r._hooks[k] = opts[k] end
+    end
     return r
   end
   r = setmetatable({ name = name, _peers = {}, _producers = {}, _listeners = {},
-                     _hooks = { can_publish = opts.can_publish, can_subscribe = opts.can_subscribe } }, ROOM)
+                     _hooks = { can_join = opts.can_join, can_publish = opts.can_publish,
+                                can_subscribe = opts.can_subscribe } }, ROOM)
+  -- The room's active speaker observer in the C core: its audio producers' levels.
+  local ok, sid, serr = pcall(get_router().add_speaker, get_router(), opts.speaker)
+  if not ok then error("room: " .. tostring(sid):gsub("^.-bad argument #2 to 'add_speaker' %((.*)%)$", "speaker: %1"), 2) end
+  if not sid then error("room: " .. tostring(serr), 2) end
+  r._speaker = sid
+  by_id[sid] = r
   rooms[name] = r
   return r
 end

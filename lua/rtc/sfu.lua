@@ -517,6 +517,17 @@ function ROOM:producers()
   return out
 end
 
+--- room:consumers([pc]) -> { consumer, ... }: the open consumers of member pc (all members' without pc)
+function ROOM:consumers(pc)
+  local out = {}
+  for mpc, m in pairs(self._peers) do
+    if pc == nil or mpc == pc then
+      for c in pairs(m.consumers) do out[#out + 1] = c end
+    end
+  end
+  return out
+end
+
 --- room:peers() -> { pc, ... }
 function ROOM:peers()
   local out = {}

@@ -85,6 +85,18 @@ describe("rtc.sfu active speaker", function()
     end, 90000)
   end)
 
+  it("write_frame checks audio_level", function()
+    local mic, cam = rtc.media_track("audio"), rtc.media_track("video")
+    assert.has_error(function() mic:write_frame { data = "x", timestamp = 0, audio_level = 128 } end)
+    assert.has_error(function() mic:write_frame { data = "x", timestamp = 0, audio_level = 1.5 } end)
+    assert.has_error(function() cam:write_frame { data = "x", timestamp = 0, audio_level = 10 } end)
+    assert.equal(127, rtc.media.pcm_audio_level(string.rep("\0", 1920)))
+    assert.equal(127, rtc.media.pcm_audio_level(""))
+    local lv = rtc.media.pcm_audio_level(rtc.media.pcm_tone(440, 0.3, 0, 960, 1))
+    assert.is_true(lv >= 12 and lv <= 15)         -- 0.3 / sqrt(2) of full scale: -13.5 dBov
+    assert.has_error(function() rtc.media.pcm_audio_level("abc") end)
+  end)
+
   it("refuses bad speaker settings at room creation", function()
     assert.has_error(function() sfu.room { name = "bad1", speaker = { interval = 0.001 } } end)
     assert.has_error(function() sfu.room { name = "bad2", speaker = { silence_level = 300 } } end)

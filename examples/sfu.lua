@@ -8,7 +8,8 @@
 -- every request needs "Authorization: Bearer SECRET" (401 otherwise). --policy runs an
 -- SFU policy in every room: examples/sfu_policy_default.lua, sfu_policy_last_n.lua
 -- (forwarding video of the --last-n most recent speakers, 3 by default) or a Lua file
--- returning function(room, opts).
+-- returning function(room, opts). Each change of a room's active speaker is logged on
+-- stderr as "sfu: room NAME: active speaker SESSION-ID".
 local rtc = require "rtc"
 local http = require "http"
 local whip = require "whip"
@@ -56,10 +57,21 @@ if not mux then io.stderr:write("sfu: ", tostring(merr), "\n"); os.exit(1) end
 local srv, serr = http.server { host = host, port = port }
 if not srv then io.stderr:write("sfu: ", tostring(serr), "\n"); os.exit(1) end
 
-local svc = whip.serve(srv, {
+-- Each room: its active speaker is logged (by WHIP session id), and the policy runs.
+local svc
+local function setup_room(room)
+  room:on("activespeaker", function(p)
+    local id = "?"
+    for sid, sess in pairs(svc.sessions) do if sess.pc == p.pc then id = sid end end
+    io.stderr:write(string.format("sfu: room %s: active speaker %s\n", room.name, id))
+  end)
+  if policy then policy(room, { n = opts.last_n }) end
+end
+
+svc = whip.serve(srv, {
   pc = { udp_mux = mux },
   default_room = opts.room,
-  on_room = policy and function(room) policy(room, { n = opts.last_n }) end or nil,
+  on_room = setup_room,
   authorize = opts.token and function(_, _, _, token)
     if token ~= opts.token then return false, "a valid bearer token is required", 401 end
     return true

@@ -1,7 +1,8 @@
 -- The SFU with headless Chromium (spec/browser/whip_client.js): one browser publishes its
 -- fake camera (VP8) and a tone over WHIP with fetch() from the page, two browsers
 -- subscribe over WHEP (retrying on 503 until the publisher is in) and decode:
--- framesDecoded and totalAudioEnergy rise at both. The server is
+-- framesDecoded and totalAudioEnergy rise at both; Chromium's RFC 6464 audio levels
+-- make the publisher the room's active speaker (the SFU logs it). The server is
 -- `luartc examples/sfu.lua` on 127.0.0.1, one UDP port, stopped by SIGINT at the end.
 local child = require "support.child"
 local json = require("rtc").json
@@ -47,6 +48,8 @@ describe("SFU with Chromium over WHIP/WHEP", function()
     io.stderr:write(json.encode(res), "\n")
     assert(res.pub.ok, all)
     assert.matches("^/whip/default/%x+$", res.pub.location)
+    local session = res.pub.location:match("(%x+)$")
+    assert.matches("sfu: room default: active speaker " .. session, sfu_log, 1, true)
     for _, n in ipairs { "s1", "s2" } do
       local r = res[n]
       assert(r.ok, all)

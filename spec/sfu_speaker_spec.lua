@@ -80,6 +80,10 @@ describe("rtc.sfu active speaker", function()
       for _, o in ipairs(bots) do o.speak(false) end
       wait_for(function() return #reports[#reports] == 0 end, "a silent report", 15000)
       assert.equal(bots[1].producer, room.active_speaker)
+      -- the speaker leaves: nobody is the speaker until someone speaks again
+      bots[1].producer:close()
+      assert.is_nil(room.active_speaker)
+      turn(bots[3])
       for _, b in ipairs(bots) do b.close() end
       room:close()
     end, 90000)

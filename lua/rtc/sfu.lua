@@ -243,6 +243,7 @@ function PRODUCER:close()
   local m = self.room._peers[self.pc]
   if m then m.producers[self] = nil end
   self.room._producers[self] = nil
+  if self.room.active_speaker == self then self.room.active_speaker = nil end   -- the observer forgot it too
   for c in pairs(self._consumers) do c:close() end
   emit(self, "close")
 end

@@ -185,8 +185,9 @@ static void test_level_reports(void)
     ASSERT_EQ(nsilent_reports, 1);              /* silence is reported once */
     ASSERT_LE(nlevels, before + 2);             /* at most one more with the last speech in it */
     ASSERT_EQ(last_nlevels, 0);
-    /* nothing heard for longer than the window: the observer sleeps */
-    run(1200, -1, -1, -1);
+    /* nothing heard for longer than the window (and the producers' layer idle time):
+     * the observer sleeps, so the router does */
+    run(2000, -1, -1, -1);
     ASSERT_EQ(rtc_sfu_router_poll_timeout(R), RTC_TIME_NEVER);
     teardown();
 }

@@ -10,19 +10,17 @@
 -- For each subscriber connection, whenever its send-side bandwidth estimate changes
 -- (pc:on("bandwidth")), the room's active speaker changes, or a consumer is added:
 --   1. every audio consumer is forwarded (audio is never paused by the policy);
---   2. the active speaker's video is forwarded;
+--   2. the active speaker's video is forwarded, at the highest simulcast layer that
+--      fits (its preferred layers: the top);
 --   3. the estimate, less audio_bps per audio consumer and speaker_bps for the
 --      speaker's video, is shared among the other video consumers, video_bps each, in
---      the order the producers were published; those that do not fit are paused
---      (reason "policy": the subscriber's own pause and a moderator's mute stay theirs).
+--      the order the producers were published, each at its lowest layer (preferred
+--      spatial layer 0); those that do not fit are paused (reason "policy": the
+--      subscriber's own pause and a moderator's mute stay theirs).
 -- Until a connection has an estimate, everything is forwarded. `estimate` says where
--- the estimate comes from: pc:bandwidth().bps by default. (The SFU's own connections
--- to subscribers have none yet: forwarded packets do not pass the pacer and the
--- estimator, so until they do, pass what you know, e.g. a subscriber's plan.)
---
--- Layers: this tree's consumers forward a whole stream (they have no preferred
--- simulcast layer yet), so "the speaker high, the others low" is done here as
--- "the speaker forwarded, the others forwarded while they fit, else paused".
+-- the estimate comes from: pc:bandwidth().bps by default (a number in bit/s, or nil).
+-- The C core then picks, within each consumer's preferred layers, the highest that
+-- fits its share of the estimate (docs/sfu.md, Layers).
 return function(room, opts)
   opts = opts or {}
   local audio_bps = opts.audio_bps or 50000
@@ -30,6 +28,14 @@ return function(room, opts)
   local video_bps = opts.video_bps or 150000
   local seq, order = 0, setmetatable({}, { __mode = "k" })    -- producer -> publish order
   local watched = setmetatable({}, { __mode = "k" })          -- subscriber pc -> true
+  local chosen = setmetatable({}, { __mode = "k" })           -- consumer -> "top" | "low"
+
+  -- A preference is set only when it changes: a new one may ask for a keyframe.
+  local function prefer(c, which)
+    if chosen[c] == which then return end
+    chosen[c] = which
+    if which == "top" then c:set_preferred_layers {} else c:set_preferred_layers { spatial = 0 } end
+  end
 
   local estimate = opts.estimate or function(pc)
     local bw = pc:bandwidth()
@@ -47,11 +53,15 @@ return function(room, opts)
       else others[#others + 1] = c end
     end
     for _, c in ipairs(audio) do c:resume("policy") end
-    for _, c in ipairs(speaker_video) do c:resume("policy") end
+    for _, c in ipairs(speaker_video) do
+      prefer(c, "top")
+      c:resume("policy")
+    end
     local bps = estimate(pc)
     local budget = bps and (bps - #audio * audio_bps - #speaker_video * speaker_bps) or math.huge
     table.sort(others, function(a, b) return (order[a.producer] or 0) < (order[b.producer] or 0) end)
     for _, c in ipairs(others) do
+      prefer(c, "low")
       if budget >= video_bps then
         c:resume("policy")
         budget = budget - video_bps

@@ -9,7 +9,8 @@
 --   consumers are paused by the policy (and their packets dropped), audio flows;
 --   default (an estimate with room for the audio, the speaker's video and one more):
 --   the speaker's and the first other publisher's video flow, the third is paused;
---   without an estimate everything flows.
+--   with simulcast publishers and the subscriber connection's own estimate: the
+--   speaker's video goes to the top layer, the others' stay at the lowest.
 local rtc = require "rtc"
 local sfu = require "rtc.sfu"
 local http = require "http"
@@ -29,6 +30,15 @@ setup(function()
                             "-c:v libvpx -g 12 -b:v 300k " .. q(path("in.ivf")) .. " 2>&1"))
   local out = p:read("a")
   assert(p:close(), out)
+  -- the simulcast layers: small rates (8, 16, 30 kbit/s), so that the top one fits a
+  -- subscriber's share of even the estimate a connection starts with
+  for i, sz in ipairs { { 64, 48, "8k" }, { 128, 96, "16k" }, { 256, 192, "30k" } } do
+    p = assert(io.popen(string.format(
+      "ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=%dx%d:rate=10 -t 4 -c:v libvpx -g 20 -b:v %s %s 2>&1",
+      sz[1], sz[2], sz[3], q(path("l" .. i .. ".ivf")))))
+    out = p:read("a")
+    assert(p:close(), out)
+  end
 end)
 teardown(function() child.rmdir(dir) end)
 
@@ -53,6 +63,48 @@ local function bot(room, name)
   end
   function b.close()
     b.video:stop(); if b.audio then b.audio:stop() end
+    pc:close(); s:close()
+  end
+  b.speak(false)
+  return b
+end
+
+-- A publisher bot whose video is three simulcast layers (three transceivers, one
+-- producer: 64x48, 128x96, 256x192 at 10 fps), and Opus.
+local function layered_bot(room, name)
+  local pc = assert(rtc.peer_connection(LOCAL))
+  local cams = {}
+  for i = 1, 3 do
+    cams[i] = rtc.media_track("video", { codec = "VP8" })
+    assert(pc:add_transceiver(cams[i], { direction = "sendonly" }))
+  end
+  local mic = rtc.media_track("audio")
+  assert(pc:add_transceiver(mic, { direction = "sendonly" }))
+  local s = assert(rtc.peer_connection(LOCAL))
+  local b = { name = name, pc = pc, sfu_pc = s, producers = {}, videos = {} }
+  local vtracks = {}
+  s:on("track", function(track)
+    if track.kind == "audio" then b.producers.audio = assert(room:publish(track))
+    else vtracks[#vtracks + 1] = track end
+  end)
+  pcpair(pc, s)
+  table.sort(vtracks, function(x, y) return tonumber(x._tr.mid) < tonumber(y._tr.mid) end)
+  b.producers.video = assert(room:publish(vtracks))
+  for i = 1, 3 do
+    local src = assert(rtc.media.file_source(path("l" .. i .. ".ivf"), { loop = true }))
+    src:on("frame", function(f) cams[i]:write_frame(f) end)
+    src:start()
+    b.videos[i] = src
+  end
+  function b.speak(on)
+    if b.audio then b.audio:stop() end
+    b.audio = assert(rtc.media.tone_source { frequency = on and 440 or 0, amplitude = 0.3 })
+    b.audio:on("frame", function(f) mic:write_frame(f) end)
+    b.audio:start()
+  end
+  function b.close()
+    for _, v in ipairs(b.videos) do v:stop() end
+    if b.audio then b.audio:stop() end
     pc:close(); s:close()
   end
   b.speak(false)
@@ -156,20 +208,39 @@ describe("example SFU policies", function()
     end, 120000)
   end)
 
-  it("default without an estimate forwards everything (the SFU's legs have none yet)", function()
+  it("default with simulcast: the speaker's video at the top layer, the others' at the lowest", function()
     run_task(function()
-      local room = sfu.room { name = "default-open", speaker = { interval = 0.2 } }
-      dofile(EXAMPLES .. "sfu_policy_default.lua")(room, { video_bps = 1e15 })
-      local bots = { bot(room, "a"), bot(room, "b") }
+      local room = sfu.room { name = "default-layers", speaker = { interval = 0.2 } }
+      -- every video fits (the real estimate of each subscriber connection is used)
+      dofile(EXAMPLES .. "sfu_policy_default.lua")(room, { audio_bps = 1, speaker_bps = 1, video_bps = 1 })
+      local bots = { layered_bot(room, "a"), layered_bot(room, "b"), layered_bot(room, "c") }
       local sub = subscriber(room, bots)
-      wait_for(function() return (sub.frames[bots[1].producers.video] or 0) > 5
-                                 and (sub.frames[bots[2].producers.video] or 0) > 5 end, "both videos", 15000)
-      assert.is_nil(sub.sfu_pc:bandwidth())
-      for _, c in pairs(sub.consumers) do assert.is_false(c.paused) end
+      local function video(b) return sub.consumers[b.producers.video] end
+      local function turn_layers(speaker)
+        for _, b in ipairs(bots) do b.speak(b == speaker) end
+        wait_for(function() return room.active_speaker == speaker.producers.audio end,
+                 "the active speaker to be " .. speaker.name, 20000)
+        -- the others are held at layer 0 at once; the speaker goes up as its share allows
+        for _, b in ipairs(bots) do
+          if b ~= speaker then
+            wait_for(function() return video(b):current_layers().target_spatial == 0 end, b.name .. " at layer 0")
+          end
+        end
+        wait_for(function() return video(speaker):current_layers().target_spatial == 2 end,
+                 speaker.name .. "'s video at the top layer", 40000)
+        for _, b in ipairs(bots) do
+          assert.is_false(video(b).paused)
+          assert.is_false(sub.consumers[b.producers.audio].paused)
+        end
+        local f0 = sub.frames[speaker.producers.video] or 0
+        wait_for(function() return (sub.frames[speaker.producers.video] or 0) > f0 + 5 end, "the speaker's frames")
+      end
+      turn_layers(bots[2])
+      turn_layers(bots[1])
       for _, b in ipairs(bots) do b.close() end
       sub.pc:close(); sub.sfu_pc:close()
       room:close()
-    end, 60000)
+    end, 150000)
   end)
 end)
 

@@ -64,9 +64,13 @@ describe("decrypted captures", function()
       rtc.spawn(function()
         local a = assert(rtc.peer_connection { bind_addresses = { "127.0.0.1" } })
         local b = assert(rtc.peer_connection { bind_addresses = { "127.0.0.1" } })
-        local dc = a:create_data_channel("x")
+        local at_b = false
+        b:on("datachannel", function() at_b = true end)
+        a:create_data_channel("x")
         pair(a, b)
-        while dc.ready_state ~= "open" do rtc.sleep(0.01) end
+        -- a's channel is open once a has sent the OPEN; both files hold it once b has
+        -- read it (a close right after a's "open" may come before b reads its socket)
+        while not at_b do rtc.sleep(0.01) end
         print(a.id, b.id)
         a:close(); b:close()
       end)
@@ -100,16 +104,19 @@ describe("decrypted captures", function()
     for _, ip in ipairs { "127.0.0.1", "::1" } do
       local cap = tmp.file()
       loop.run_task(function()
-        local a = assert(rtc.peer_connection { bind_addresses = { ip } })
-        local b = assert(rtc.peer_connection { bind_addresses = { ip } })
+        local a <close> = assert(rtc.peer_connection { bind_addresses = { ip } })
+        local b <close> = assert(rtc.peer_connection { bind_addresses = { ip } })
         assert(a:capture(cap))
+        local got
+        b:on("datachannel", function(ch) ch:on("message", function(m) got = m end) end)
         local dc = a:create_data_channel("x")
         pair(a, b)
-        while dc.ready_state ~= "open" do rtc.sleep(0.01) end
+        loop.wait_for(function() return dc.ready_state == "open" end, "the channel to open")
         dc:send(string.rep("odd", 333))   -- an odd length
-        rtc.sleep(0.05)
+        -- b has it, so the datagram that carried it is in a's capture
+        loop.wait_for(function() return got ~= nil end, "the message at b")
+        assert.equal(999, #got)
         assert(a:stop_capture())
-        a:close(); b:close()
       end)
       local opts = "-o udp.check_checksum:TRUE -o ip.check_checksum:TRUE"
       local good = tshark(cap, opts .. " -Y udp.checksum.status==1 -T fields -e frame.number")
@@ -125,19 +132,21 @@ describe("decrypted captures", function()
   end)
 
   it("stop_capture returns the packet count of a capture in a one-process call", function()
-    local cap = tmp.file()
+    local cap, n = tmp.file(), nil
     loop.run_task(function()
-      local a = assert(rtc.peer_connection { bind_addresses = { "127.0.0.1" } })
-      local b = assert(rtc.peer_connection { bind_addresses = { "127.0.0.1" } })
+      local a <close> = assert(rtc.peer_connection { bind_addresses = { "127.0.0.1" } })
+      local b <close> = assert(rtc.peer_connection { bind_addresses = { "127.0.0.1" } })
       assert(b:capture(cap))
+      local opened = false
+      b:on("datachannel", function() opened = true end)
       a:create_data_channel("x")
       pair(a, b)
-      rtc.sleep(0.1)
-      local n = assert(b:stop_capture())
-      assert.is_true(n > 4)
-      local frames = tshark(cap, "-T fields -e frame.number")
-      assert.equal(n, select(2, frames:gsub("\n", "")))
-      a:close(); b:close()
+      -- b has seen STUN, both DTLS flights, the SCTP handshake and the DCEP OPEN
+      loop.wait_for(function() return opened end, "the channel at b")
+      n = assert(b:stop_capture())
     end)
+    assert.is_true(n > 4)
+    local frames = tshark(cap, "-T fields -e frame.number")
+    assert.equal(n, select(2, frames:gsub("\n", "")))
   end)
 end)

@@ -62,6 +62,10 @@ static int l_timer_start(lua_State *L)
     t->repeat = r > 0;
     lrtc_obj_open(L, o, -1, t);
     o->cb[0] = lrtc_ref_callback(L, 3);
+    /* libuv counts a delay from the loop time cached at the start of its last turn.
+     * A script that blocked since then (stock Lua between two rtc.run calls, a long
+     * callback) would get a timer that fires that much early: count from now. */
+    uv_update_time(lrtc_uv_loop(S));
     uv_timer_start(&t->h.timer, timer_cb, d, r);
     return 1;
 }

@@ -5,14 +5,22 @@ local M = {}
 
 -- Runs fn as a task and the loop until it finishes; errors (and a timeout) fail the
 -- test. The loop is stopped afterwards so peers a failed test left open cannot keep
--- it (and the next test) running.
+-- it (and the next test) running. A task that times out is closed where it waits
+-- (coroutine.close): it never resumes inside a later test's loop (where its end would
+-- stop that loop), and its to-be-closed variables (`local pc <close> = ...`) close
+-- what it opened.
 function M.run_task(fn, timeout_ms)
-  local finished, err = false, nil
+  local finished, err, co = false, nil, nil
   local guard = rtc.set_timeout(timeout_ms or 10000, function()
     err = err or "timed out"
+    if co and coroutine.status(co) == "suspended" then
+      local ok, cerr = coroutine.close(co)
+      if not ok then err = err .. "; closing the task: " .. tostring(cerr) end
+    end
     rtc.stop()
   end)
   rtc.spawn(function()
+    co = coroutine.running()
     local ok, e = xpcall(fn, debug.traceback)
     finished = true
     guard:stop()

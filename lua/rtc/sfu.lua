@@ -412,6 +412,15 @@ function ROOM:producers()
   return out
 end
 
+--- room:consumers() -> { consumer, ... } (open ones, in no particular order)
+function ROOM:consumers()
+  local out = {}
+  for _, m in pairs(self._peers) do
+    for c in pairs(m.consumers) do out[#out + 1] = c end
+  end
+  return out
+end
+
 --- room:peers() -> { pc, ... }
 function ROOM:peers()
   local out = {}

@@ -8,6 +8,8 @@
 -- Numbers come from stats.sampler (one sample a second); see docs/tools.md.
 local sampler = require "stats.sampler"
 local core = require "rtc.core"
+local sfu_stats = require "stats.sfu"
+local sfu_counters, sfu_kinds = sfu_stats.COUNTERS, sfu_stats.KINDS
 
 local M = {}
 
@@ -38,6 +40,64 @@ local function family(out, name, kind, help, samples)
       labels = "{" .. table.concat(parts, ",") .. "}"
     end
     out[#out + 1] = (s.name or name) .. labels .. " " .. num(s.value)
+  end
+end
+
+-- The SFU: labels are room (the open rooms), kind (audio, video) and for layers
+-- spatial/temporal (0..2 / 0..3 or "none"), never a producer or consumer, so the
+-- series are bounded by the open rooms: see docs/tools.md.
+local SFU_HELP = {
+  received_packets = "RTP packets producers received from publishers.",
+  received_bytes = "RTP bytes producers received from publishers.",
+  nacks_sent = "NACKs producers sent to publishers (losses the cache could not repair).",
+  plis_sent = "PLIs producers sent to publishers (aggregated keyframe requests).",
+  forwarded_packets = "RTP packets consumers forwarded to subscribers.",
+  forwarded_bytes = "RTP bytes consumers forwarded to subscribers.",
+  retransmitted_packets = "Packets consumers resent from the cache on a subscriber's NACK.",
+  nacks_received = "Sequence numbers subscribers NACKed.",
+  plis_received = "PLIs subscribers sent.",
+}
+
+local function render_sfu(out, rooms)
+  if #rooms == 0 then return end
+  family(out, "luartc_sfu_rooms", "gauge", "Open SFU rooms.", { { value = #rooms } })
+  local peers, producers, consumers, layers = {}, {}, {}, {}
+  for _, r in ipairs(rooms) do
+    peers[#peers + 1] = { labels = { { "room", r.name } }, value = r.peers }
+    local np, nc, by_layer = { audio = 0, video = 0 }, { audio = 0, video = 0 }, {}
+    for _, p in ipairs(r.producers) do np[p.kind] = (np[p.kind] or 0) + 1 end
+    for _, c in ipairs(r.consumers) do
+      nc[c.kind] = (nc[c.kind] or 0) + 1
+      if c.kind == "video" then
+        local key = (c.spatial or "none") .. "/" .. (c.temporal or "none")
+        by_layer[key] = (by_layer[key] or 0) + 1
+      end
+    end
+    for _, k in ipairs(sfu_kinds) do
+      producers[#producers + 1] = { labels = { { "room", r.name }, { "kind", k } }, value = np[k] }
+      consumers[#consumers + 1] = { labels = { { "room", r.name }, { "kind", k } }, value = nc[k] }
+    end
+    local keys = {}
+    for key in pairs(by_layer) do keys[#keys + 1] = key end
+    table.sort(keys)
+    for _, key in ipairs(keys) do
+      local sp, tp = key:match("^(.-)/(.*)$")
+      layers[#layers + 1] = { labels = { { "room", r.name }, { "spatial", sp }, { "temporal", tp } }, value = by_layer[key] }
+    end
+  end
+  family(out, "luartc_sfu_room_peers", "gauge", "Peer connections publishing or subscribing in a room.", peers)
+  family(out, "luartc_sfu_producers", "gauge", "Open producers (published tracks).", producers)
+  family(out, "luartc_sfu_consumers", "gauge", "Open consumers (subscriptions).", consumers)
+  family(out, "luartc_sfu_consumer_layers", "gauge",
+         "Video consumers by the layer they forward now (none: nothing forwarded yet).", layers)
+  for _, c in ipairs(sfu_counters) do
+    local list = {}
+    for _, r in ipairs(rooms) do
+      for _, k in ipairs(sfu_kinds) do
+        list[#list + 1] = { labels = { { "room", r.name }, { "kind", k } }, value = r.totals[k][c[1]] }
+      end
+    end
+    family(out, "luartc_sfu_" .. c[1] .. "_total", "counter", SFU_HELP[c[1]], list)
   end
 end
 
@@ -82,6 +142,8 @@ function M.render()
   family(out, "luartc_bitrate_out_bits_per_second", "gauge", "Sent bitrate over the last second.",
          per_conn("kbps_out", 1000))
   family(out, "luartc_data_channels_open", "gauge", "Open data channels.", per_conn("data_channels"))
+  family(out, "luartc_bandwidth_estimate_bits_per_second", "gauge",
+         "Send-side bandwidth estimate of the connection (pc:bandwidth()).", per_conn("estimate_bps"))
   local h = sampler.rtt_histogram()
   local hs = {}
   for i, b in ipairs(sampler.RTT_BUCKETS) do
@@ -91,6 +153,7 @@ function M.render()
   hs[#hs + 1] = { name = "luartc_rtt_seconds_sum", value = h.sum }
   hs[#hs + 1] = { name = "luartc_rtt_seconds_count", value = h.count }
   family(out, "luartc_rtt_seconds", "histogram", "RTT observations, one a connection a second.", hs)
+  render_sfu(out, sampler.sfu_rooms())
   local turn = sampler.turn_stats()
   if #turn > 0 then
     local alloc, relayed_b, relayed_p, refused = {}, {}, {}, {}

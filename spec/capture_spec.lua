@@ -1,6 +1,7 @@
 -- Decrypted captures (pc:capture, RTC_CAPTURE_DIR, SSLKEYLOGFILE) read back by
--- Debian's tshark: RTP payload types, RTCP SR/RR, the DCEP OPEN and data channel
--- messages of a call between two connections in a luartc child.
+-- Debian's tshark: RTP payload types, RTCP SR/RR, NACKs and the RTX that answers
+-- them (under loss iptables makes in a namespace of the test's own), the DCEP OPEN
+-- and data channel messages of a call between two connections in a luartc child.
 local rtc = require "rtc"
 local child = require "support.child"
 local tmp = require "support.tmp"
@@ -21,10 +22,23 @@ end
 describe("decrypted captures", function()
   teardown(tmp.clean)
 
-  it("tshark decodes RTP, RTCP, DCEP and data channel messages; the DTLS keys are logged", function()
-    local cap, keys = tmp.file(".pcapng"), tmp.file()
-    local code, out, err = child.run { child.SOURCE_DIR .. "/spec/capture_call.lua", cap,
-                                       env = "SSLKEYLOGFILE=" .. q(keys) }
+  it("tshark decodes RTP, RTCP with NACKs and their RTX answers, DCEP and data channel messages; the DTLS keys are logged",
+     function()
+    local cap, keys, ivf = tmp.file(".pcapng"), tmp.file(), tmp.file(".ivf")
+    local ff = child.sh("ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=160x120:rate=25 -t 2 " ..
+                        "-c:v libvpx -g 12 -b:v 300k -f ivf " .. q(ivf) .. " 2>&1", 60)
+    assert.equal("", ff)
+    -- The call runs in a network namespace of its own, where iptables drops 10% of the
+    -- datagrams whose second byte says RTP payload type 96 (VP8; the RTP header is not
+    -- encrypted by SRTP): b NACKs them, a resends them on the RTX payload type. Only
+    -- VP8 is dropped, so the Opus count and the handshakes stay exact.
+    local drop = "iptables -A INPUT -p udp -m u32 --u32 '0>>22&0x3C@8>>16&0x7F=96' " ..
+                 "-m statistic --mode random --probability 0.1 -j DROP"
+    local code, out, err = child.run { child.SOURCE_DIR .. "/spec/capture_call.lua", cap, ivf,
+                                       env = "SSLKEYLOGFILE=" .. q(keys),
+                                       exe = "unshare -n sh -c " .. q("ip link set lo up && " .. drop ..
+                                                                       " && exec \"$0\" \"$@\"") ..
+                                             " " .. q(child.LUARTC) }
     assert.equal(0, code, err)
     local res = assert(rtc.json.decode(out:match("(%b{})%s*$")), out)
     assert.is_true(res.packets > 100)
@@ -40,6 +54,37 @@ describe("decrypted captures", function()
     local rtcp = tshark(cap, "-o rtp.heuristic_rtp:TRUE -o rtcp.heuristic_rtcp:TRUE -Y rtcp -T fields -e rtcp.pt")
     assert.matches("200", rtcp)
     assert.matches("201", rtcp)
+    -- NACKs (RTPFB, FMT 1) from b for the VP8 packets the namespace dropped, and a's
+    -- RTX answers: each one's original sequence number (the first two bytes of its
+    -- payload, RFC 4588) is one b NACKed
+    assert.equal(96, res.vp8_pt)
+    local nacked = {}
+    local nacks = tshark(cap, "-o rtp.heuristic_rtp:TRUE -o rtcp.heuristic_rtcp:TRUE -Y 'rtcp.rtpfb.fmt==1' " ..
+                              "-T fields -E occurrence=a -e rtcp.rtpfb.nack_pid -e rtcp.rtpfb.nack_blp")
+    for line in nacks:gmatch("[^\n]+") do
+      local pids, blps = line:match("^([%d,]+)\t([%x,x]+)$")
+      assert(pids, line)
+      local bl = {}
+      for b in blps:gmatch("0x(%x+)") do bl[#bl + 1] = tonumber(b, 16) end
+      local i = 0
+      for pid in pids:gmatch("%d+") do
+        i = i + 1
+        pid = tonumber(pid)
+        nacked[pid] = true
+        for bit = 0, 15 do
+          if (bl[i] or 0) & (1 << bit) ~= 0 then nacked[(pid + bit + 1) & 0xffff] = true end
+        end
+      end
+    end
+    assert.is_not_nil(next(nacked), "no NACK in the capture")
+    local rtx = tshark(cap, "-o rtp.heuristic_rtp:TRUE -Y 'rtp.p_type==" .. res.rtx_pt .. "' -T fields -e rtp.payload")
+    local resent = 0
+    for hex in rtx:gmatch("%x+") do
+      local osn = tonumber(hex:sub(1, 4), 16)
+      assert.is_true(nacked[osn], "RTX of " .. osn .. ", which was not NACKed")
+      resent = resent + 1
+    end
+    assert.is_true(resent > 0, "no RTX in the capture")
     -- DCEP: the OPEN (type 3) with label and protocol, and the ACK (2)
     local dcep = tshark(cap, "-Y rtcdc -T fields -e rtcdc.message_type -e rtcdc.label -e rtcdc.protocol")
     assert.matches("3\tchat\tdemo", dcep)

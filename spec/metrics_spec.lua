@@ -1,8 +1,11 @@
 -- GET /metrics (modules/metrics.lua) read by a strict parser of the Prometheus text
--- exposition format 0.0.4, during a data channel call between two local connections.
+-- exposition format 0.0.4, during a data channel call between two local connections,
+-- and during an SFU call (publisher -> SFU -> subscriber) in one process.
 local rtc = require "rtc"
 local http = require "http"
 local metrics = require "metrics"
+local sampler = require "stats.sampler"
+local sfu = require "rtc.sfu"
 local loop = require "support.loop"
 local pair = require "support.pcpair"
 
@@ -232,6 +235,118 @@ describe("GET /metrics", function()
       m:close()
       srv:close()
     end, 30000)
+  end)
+
+  it("counts SFU rooms, producers, consumers and their layers, what they forwarded, and each estimate", function()
+    local ivf = os.tmpname()
+    os.remove(ivf)
+    ivf = ivf .. ".ivf"
+    local p = assert(io.popen("ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=160x120:rate=25 -t 2 " ..
+                              "-c:v libvpx -g 12 -b:v 300k -f ivf '" .. ivf .. "' 2>&1"))
+    local ffout = p:read("a")
+    assert(p:close(), ffout)
+    loop.run_task(function()
+      local LOCAL = { bind_addresses = { "127.0.0.1" } }
+      local srv = assert(http.server { port = 0 })
+      local m = metrics.mount(srv, "/metrics")
+      local ROOM = "metrics \"room\""            -- a label value with quotes
+      local room = sfu.room { name = ROOM }
+      -- publisher -> SFU connection (producers) ... SFU connection -> subscriber (consumers)
+      local pub, s0 = assert(rtc.peer_connection(LOCAL)), assert(rtc.peer_connection(LOCAL))
+      local cam, mic = rtc.media_track("video", { codec = "VP8" }), rtc.media_track("audio")
+      assert(pub:add_transceiver(cam, { direction = "sendonly" }))
+      assert(pub:add_transceiver(mic, { direction = "sendonly" }))
+      local tracks = {}
+      s0:on("track", function(t) tracks[#tracks + 1] = t end)
+      pair(pub, s0)
+      local producers = {}
+      for _, t in ipairs(tracks) do producers[t.kind] = assert(room:publish(t)) end
+      local v = assert(rtc.media.file_source(ivf, { loop = true }))
+      v:on("frame", function(f) cam:write_frame(f) end)
+      local a = assert(rtc.media.tone_source { frequency = 440, amplitude = 0.3, duration = 30 })
+      a:on("frame", function(f) mic:write_frame(f) end)
+      v:start(); a:start()
+      local s1, sub = assert(rtc.peer_connection(LOCAL)), assert(rtc.peer_connection(LOCAL))
+      local consumers = {}
+      for kind, prod in pairs(producers) do consumers[kind] = assert(room:subscribe(s1, prod)) end
+      sub:on("track", function() end)
+      pair(s1, sub)
+      loop.wait_for(function()
+        return consumers.video:current_layers().spatial ~= nil and s1:bandwidth() ~= nil
+               and (consumers.audio:stats().packets_sent or 0) > 0
+      end, "forwarding and an estimate", 10000)
+      rtc.sleep(1)
+
+      -- One sample, then the exposition and the objects' own numbers with no yield in
+      -- between: the counts cannot move, so they must match exactly.
+      local function check()
+        sampler.sample()
+        local text = metrics.render()
+        local f = parse(text)
+        local function want(name, labels, expected)
+          assert.equal(expected, value(f, name, labels), name .. " " .. rtc.json.encode(labels) .. "\n" .. text)
+        end
+        want("luartc_sfu_rooms", nil, 1)
+        want("luartc_sfu_room_peers", { room = ROOM }, 2)
+        for _, kind in ipairs { "audio", "video" } do
+          local l = { room = ROOM, kind = kind }
+          local ps = producers[kind]:stats()
+          want("luartc_sfu_producers", l, producers[kind].closed and 0 or 1)
+          want("luartc_sfu_received_packets_total", l, ps.packets_received)
+          want("luartc_sfu_received_bytes_total", l, ps.bytes_received)
+          want("luartc_sfu_nacks_sent_total", l, ps.nack_count)
+          want("luartc_sfu_plis_sent_total", l, ps.pli_count)
+          if not consumers[kind].closed then
+            local cs = consumers[kind]:stats()
+            want("luartc_sfu_consumers", l, 1)
+            want("luartc_sfu_forwarded_packets_total", l, cs.packets_sent)
+            want("luartc_sfu_forwarded_bytes_total", l, cs.bytes_sent)
+            want("luartc_sfu_retransmitted_packets_total", l, cs.retransmitted_packets_sent)
+            want("luartc_sfu_nacks_received_total", l, cs.nack_count)
+            want("luartc_sfu_plis_received_total", l, cs.pli_count)
+          else
+            want("luartc_sfu_consumers", l, 0)
+          end
+        end
+        assert.equal("counter", f.luartc_sfu_forwarded_packets_total.type)
+        assert.equal("gauge", f.luartc_sfu_consumer_layers.type)
+        local ly = consumers.video:current_layers()
+        want("luartc_sfu_consumer_layers", { room = ROOM, spatial = tostring(ly.spatial), temporal = tostring(ly.temporal) }, 1)
+        assert.equal(1, #f.luartc_sfu_consumer_layers.samples)   -- audio consumers have no layers
+        for _, pc in ipairs { pub, s1 } do
+          want("luartc_bandwidth_estimate_bits_per_second", { conn = pc.id }, pc:bandwidth().bps)
+        end
+        return f
+      end
+      local f1 = check()
+      assert.is_true(value(f1, "luartc_sfu_forwarded_packets_total", { room = ROOM, kind = "video" }) > 0)
+      assert.is_true(value(f1, "luartc_sfu_plis_sent_total", { room = ROOM, kind = "video" }) >= 0)
+      -- the estimate is also served over HTTP, parsed strictly
+      local res = assert(http.request("http://127.0.0.1:" .. srv.port .. "/metrics"))
+      assert.is_true(value(parse(res.body), "luartc_bandwidth_estimate_bits_per_second", { conn = s1.id }) > 0)
+
+      -- a consumer that closes: its counts stay in the room's counters, which never go down
+      sampler.sample()
+      local before = consumers.audio:stats().packets_sent
+      consumers.audio:close()
+      rtc.sleep(0.3)
+      sampler.sample()
+      local f2 = parse(metrics.render())
+      assert.equal(0, value(f2, "luartc_sfu_consumers", { room = ROOM, kind = "audio" }))
+      assert.equal(before, value(f2, "luartc_sfu_forwarded_packets_total", { room = ROOM, kind = "audio" }))
+      check()
+      -- a closed room leaves /metrics
+      room:close()
+      sampler.sample()
+      local f3 = parse(metrics.render())
+      assert.is_nil(f3.luartc_sfu_rooms)
+      assert.is_nil(value(f3, "luartc_sfu_forwarded_packets_total", { room = ROOM, kind = "video" }))
+      v:stop(); a:stop()
+      for _, pc in ipairs { pub, s0, s1, sub } do pc:close() end
+      m:close()
+      srv:close()
+    end, 30000)
+    os.remove(ivf)
   end)
 
   it("refuses bad arguments", function()

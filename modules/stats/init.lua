@@ -36,8 +36,21 @@ local function message(first)
     turn[#turn + 1] = { allocations = st.allocations, relayed_bytes = (st.relayed_to_peer_bytes or 0) +
                         (st.relayed_to_client_bytes or 0), errors = st.responses_err }
   end
+  local rooms = {}
+  for _, r in ipairs(sampler.sfu_rooms()) do
+    local producers = {}
+    for _, p in ipairs(r.producers) do
+      local q = {}
+      for k, v in pairs(p) do q[k] = v end
+      q.layers = rtc.json.array(p.layers)
+      producers[#producers + 1] = q
+    end
+    rooms[#rooms + 1] = { name = r.name, peers = r.peers, producers = rtc.json.array(producers),
+                          consumers = rtc.json.array(r.consumers) }
+  end
   return rtc.json.encode { type = first and "snapshot" or "sample", t = rtc.now() / 1000,
-                           connections = rtc.json.array(conns), turn = rtc.json.array(turn) }
+                           connections = rtc.json.array(conns), turn = rtc.json.array(turn),
+                           sfu = rtc.json.array(rooms) }
 end
 
 --- stats.mount(server, path, {token=, turn_servers=}) -> handle (handle:close())

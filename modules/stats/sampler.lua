@@ -3,6 +3,7 @@
 -- (modules/stats/init.lua) and /metrics (modules/metrics.lua) read from it, so both
 -- see the same numbers and get_stats runs once a second, not once a request.
 local rtc = require "rtc"
+local sfu_sample = require "stats.sfu"
 
 local M = {}
 
@@ -17,15 +18,19 @@ local state = {
   rtt = { counts = {}, sum = 0, count = 0 },   -- every RTT observed, for the histogram
   closed_total = 0,
   listeners = {},
+  sfu = {},                    -- the rooms of rtc.sfu at the last sample (stats/sfu.lua)
 }
 for i = 1, #M.RTT_BUCKETS do state.rtt.counts[i] = 0 end
 
--- The selected pair, RTT, loss and jitter of one peer connection, from its W3C stats.
+-- The selected pair, RTT, loss, jitter and bandwidth estimate of one peer connection,
+-- from its W3C stats and pc:bandwidth().
 local function summarize(pc)
   local report = pc:get_stats()
   local s = { id = pc.id, connection_state = pc.connection_state, ice_state = pc.ice_connection_state,
               bytes_sent = 0, bytes_received = 0, packets_sent = 0, packets_received = 0,
               packets_lost = 0, nack_count = 0, data_channels = 0 }
+  local bw = pc:bandwidth()
+  s.estimate_bps = bw and bw.bps or nil
   local l, r, pair
   for _, st in pairs(report) do
     if st.type == "transport" then
@@ -73,7 +78,8 @@ function M.sample()
       local c = state.conns[s.id]
       if not c then c = { history = {} }; state.conns[s.id] = c end
       local p = c.prev
-      local point = { t = now / 1000, rtt_ms = s.rtt and s.rtt * 1000, jitter_ms = s.jitter and s.jitter * 1000 }
+      local point = { t = now / 1000, rtt_ms = s.rtt and s.rtt * 1000, jitter_ms = s.jitter and s.jitter * 1000,
+                      estimate_kbps = s.estimate_bps and s.estimate_bps / 1000 }
       if p and now > p.t then
         local dt = (now - p.t) / 1000
         point.kbps_out = math.max(0, (s.bytes_sent - p.bytes_sent) * 8 / 1000 / dt)
@@ -95,6 +101,7 @@ function M.sample()
   for id in pairs(state.conns) do
     if not seen[id] then state.conns[id] = nil; state.closed_total = state.closed_total + 1 end
   end
+  state.sfu = sfu_sample.sample()
   state.last = now
   for fn in pairs(state.listeners) do
     local ok, err = pcall(fn)
@@ -143,6 +150,9 @@ function M.turn_stats()
   end
   return list
 end
+
+--- sampler.sfu_rooms() -> the SFU rooms at the last sample (modules/stats/sfu.lua).
+function M.sfu_rooms() return state.sfu end
 
 function M.rtt_histogram() return state.rtt end
 function M.closed_total() return state.closed_total end

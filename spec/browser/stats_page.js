@@ -30,6 +30,14 @@ function reading() {
     bytes_received: c ? c.summary.bytes_received : null,
     row: row ? [...row.children].map((td) => td.textContent) : null,
     canvas_sum: sum, canvas_inked: inked,
+    rows: [...document.querySelectorAll('#conns tbody tr')].map((tr) => [...tr.children].map((td) => td.textContent)),
+    sfu_title: [...document.querySelectorAll('#sfu h2')].map((h) => h.textContent),
+    sfu_producers: [...document.querySelectorAll('#sfu table.producers tr')].slice(1)
+      .map((tr) => [...tr.children].map((td) => td.textContent)),
+    sfu_consumers: [...document.querySelectorAll('#sfu table.consumers tr')].slice(1)
+      .map((tr) => [...tr.children].map((td) => td.textContent)),
+    sfu: s.last ? s.last.sfu : null,
+    estimates: Object.fromEntries([...s.conns].map(([id, c]) => [id, c.summary.estimate_bps ?? null])),
   };
 }
 

@@ -43,6 +43,7 @@ int sfu__consumer_init(rtc_sfu_consumer *c, const rtc_sfu_consumer_config *cfg, 
     if (!c->cfg.rtx_burst) c->cfg.rtx_burst = 200;
     if (!c->cfg.clock_rate) c->cfg.clock_rate = src ? src->cfg.clock_rate : (cfg->codec == RTC_CODEC_OPUS ? 48000 : 90000);
     c->video = rtc_codec_is_video(cfg->codec);
+    for (int k = 0; k < RTC_SFU_EXT__COUNT; k++) c->ext_two_byte |= cfg->ext_id[k] > 14;
     c->paused = cfg->paused;
     c->need_restart = true;
     c->waiting_keyframe = c->video;
@@ -59,34 +60,43 @@ int sfu__consumer_init(rtc_sfu_consumer *c, const rtc_sfu_consumer_config *cfg, 
     return 0;
 }
 
-/* Fixed header and a one-byte extension block with this leg's ids. */
+/* Fixed header, the publisher's CSRCs, and an extension block with this leg's ids.
+ * Only extensions the core knows are written (the publisher's others, and their ids,
+ * mean nothing on this leg). The block is one-byte (RFC 8285 section 4.2) unless this
+ * leg negotiated an id above 14, which only the two-byte form (4.3) can carry. */
 static size_t write_header(rtc_sfu_consumer *c, uint8_t *h, const rtc_sfu_packet *pk, bool rtx,
                            uint16_t seq, uint32_t ts, bool muted, rtc_time now)
 {
-    h[0] = 0x80;
+    /* A mixer upstream named its contributing sources: they stay named (RFC 3550
+     * section 7.3); the parser checked they are inside the packet. */
+    uint8_t cc = pk->buf->data[0] & 0x0f;
+    h[0] = (uint8_t)(0x80 | cc);
     h[1] = (uint8_t)((pk->marker && !muted ? 0x80 : 0) | (rtx ? c->cfg.rtx_pt : c->cfg.pt));
     rtc_wr16(h + 2, seq);
     rtc_wr32(h + 4, ts);
     rtc_wr32(h + 8, rtx ? c->cfg.rtx_ssrc : c->cfg.ssrc);
-    size_t o = 16;
+    memcpy(h + 12, pk->buf->data + 12, (size_t)cc * 4);
+    size_t x = 12 + (size_t)cc * 4, o = x + 4;
     const uint8_t *id = c->cfg.ext_id;
-#define ONE(k, n) (id[k] >= 1 && id[k] <= 14 ? (h[o++] = (uint8_t)(id[k] << 4 | ((n) - 1)), 1) : 0)
-    if (pk->audio_level >= 0 && ONE(RTC_SFU_EXT_AUDIO_LEVEL, 1))
+    bool two = c->ext_two_byte;
+#define PUT(k, n) (id[k] ? (two ? (h[o++] = id[k], h[o++] = (uint8_t)(n)) \
+                                : (h[o++] = (uint8_t)(id[k] << 4 | ((n) - 1))), 1) : 0)
+    if (pk->audio_level >= 0 && PUT(RTC_SFU_EXT_AUDIO_LEVEL, 1))
         h[o++] = muted ? 0x7f : (uint8_t)pk->audio_level;
-    if (pk->video_orientation >= 0 && ONE(RTC_SFU_EXT_VIDEO_ORIENTATION, 1)) h[o++] = (uint8_t)pk->video_orientation;
+    if (pk->video_orientation >= 0 && PUT(RTC_SFU_EXT_VIDEO_ORIENTATION, 1)) h[o++] = (uint8_t)pk->video_orientation;
     size_t ml = strlen(c->mid);
-    if (ml && ONE(RTC_SFU_EXT_MID, ml)) { memcpy(h + o, c->mid, ml); o += ml; }
-    if (ONE(RTC_SFU_EXT_ABS_SEND_TIME, 3)) {
+    if (ml && PUT(RTC_SFU_EXT_MID, ml)) { memcpy(h + o, c->mid, ml); o += ml; }
+    if (PUT(RTC_SFU_EXT_ABS_SEND_TIME, 3)) {
         rtc_ext_put_abs_send_time(h + o, rtc_abs_send_time_from_us(now));
         o += 3;
     }
-    if (ONE(RTC_SFU_EXT_TWCC, 2)) { h[o++] = 0; h[o++] = 0; }
-#undef ONE
-    if (o == 16) return 12;
+    if (PUT(RTC_SFU_EXT_TWCC, 2)) { h[o++] = 0; h[o++] = 0; }
+#undef PUT
+    if (o == x + 4) return x;
     while (o & 3) h[o++] = 0;
     h[0] |= 0x10;
-    rtc_wr16(h + 12, RTC_RTP_EXT_PROFILE_ONE_BYTE);
-    rtc_wr16(h + 14, (uint16_t)((o - 16) / 4));
+    rtc_wr16(h + x, two ? RTC_RTP_EXT_PROFILE_TWO_BYTE : RTC_RTP_EXT_PROFILE_ONE_BYTE);
+    rtc_wr16(h + x + 2, (uint16_t)((o - x - 4) / 4));
     return o;
 }
 

@@ -78,6 +78,7 @@ struct rtc_sfu_consumer {
     rtc_sfu_producer *source;
     uint32_t source_gen;
     bool video, paused, muted, started;
+    bool ext_two_byte;           /* an ext id above 14: the two-byte form (RFC 8285 4.3) */
     bool need_restart;           /* next packet starts an epoch (start, resume, switch) */
     bool need_mute_epoch;
     bool waiting_keyframe;

@@ -62,6 +62,9 @@ typedef struct rtc_sfu_consumer_config {
     uint32_t ssrc;
     uint8_t rtx_pt;              /* 0 = the subscriber did not negotiate RTX */
     uint32_t rtx_ssrc;
+    uint8_t red_pt;              /* Opus: send RED (RFC 2198) with this type, each packet carrying
+                                  * the one before it; 0 = plain Opus (what the publisher's RED
+                                  * packets become too: their primary) */
     uint16_t initial_seq, initial_rtx_seq;   /* drawn by the caller (RFC 3550: random) */
     uint8_t ext_id[RTC_SFU_EXT__COUNT];      /* ids 1-255; one above 14 makes every block two-byte */
     const char *mid;             /* copied, at most 16 bytes; written when ext_id[MID] */

@@ -5,6 +5,7 @@
  * two-byte form (4.3) when it negotiated an id above 14. */
 #include "rtc_test.h"
 #include "codec/codec.h"
+#include "codec/red.h"
 #include "core/rtc_bytes.h"
 #include "core/rtc_errors.h"
 #include "rtp/rtp_ext.h"
@@ -154,8 +155,67 @@ static void test_forwarding_maps_ids(void)
     rtc_pool_free(pool);
 }
 
+/* RED (RFC 2198): a consumer with red_pt gets each packet wrapped with the one before
+ * it, both blocks under its own Opus type; one without gets the plain Opus packet. */
+static void test_red_for_one_plain_for_other(void)
+{
+    pool = rtc_pool_new(64);
+    ASSERT_OK(rtc_sfu_router_new(&R, &(rtc_sfu_router_config){ .pool = pool }, 0));
+    rtc_sfu_producer_config pc = { .codec = RTC_CODEC_OPUS, .pt = 111, .ssrc = 0xA0, .local_ssrc = 1, .rr_interval = -1 };
+    rtc_sfu_producer *p;
+    ASSERT_OK(rtc_sfu_router_add_producer(R, &pc, &p, 0));
+    rtc_sfu_consumer *c;
+    rtc_sfu_consumer_config red = { .codec = RTC_CODEC_OPUS, .pt = 109, .red_pt = 63, .ssrc = 1001, .user = (void *)1 };
+    ASSERT_OK(rtc_sfu_router_add_consumer(R, &red, p, &c, 0));
+    rtc_sfu_consumer_config plain = { .codec = RTC_CODEC_OPUS, .pt = 100, .ssrc = 1002, .user = (void *)2 };
+    ASSERT_OK(rtc_sfu_router_add_consumer(R, &plain, p, &c, 0));
+    rtc_sfu_consumer_config bad = { .codec = RTC_CODEC_OPUS, .pt = 96, .red_pt = 200, .ssrc = 1003 };
+    ASSERT_EQ(rtc_sfu_router_add_consumer(R, &bad, p, &c, 0), RTC_EINVAL);
+    got g[3] = { 0 };
+    uint8_t none[4] = { 0 };
+    for (uint16_t k = 0; k < 2; k++) {
+        rtc_buf *b = packet((uint16_t)(20 + k), RTC_RTP_EXT_PROFILE_ONE_BYTE, none, 4);
+        b->data[b->len - 1] = (uint8_t)k;                   /* payloads differ */
+        ASSERT_OK(rtc_sfu_router_handle_rtp(R, p, b, RTC_MS(20) * (k + 1)));
+        rtc_buf_unref(b);
+        drain(g);
+    }
+    ASSERT_EQ(g[1].n, 2);
+    ASSERT_EQ(g[2].n, 2);
+    uint8_t want[2][sizeof PAYLOAD];
+    for (int k = 0; k < 2; k++) { memcpy(want[k], PAYLOAD, sizeof PAYLOAD); want[k][sizeof PAYLOAD - 1] = (uint8_t)k; }
+    for (int k = 0; k < 2; k++) {
+        rtc_rtp_packet rp;
+        ASSERT_OK(rtc_rtp_parse(&rp, g[2].d[k], g[2].len[k]));
+        ASSERT_EQ(rp.h.pt, 100);
+        ASSERT_EQ(rp.payload_len, sizeof PAYLOAD);
+        ASSERT_MEMEQ(rp.payload, want[k], sizeof PAYLOAD);
+        ASSERT_OK(rtc_rtp_parse(&rp, g[1].d[k], g[1].len[k]));
+        ASSERT_EQ(rp.h.pt, 63);
+        ASSERT_EQ(rp.h.csrc_count, 3);
+        rtc_red_block blk[4];
+        size_t n;
+        ASSERT_OK(rtc_red_parse(rp.payload, rp.payload_len, blk, 4, &n));
+        ASSERT_EQ(n, (size_t)k + 1);                        /* the first has nothing before it */
+        for (size_t i = 0; i < n; i++) ASSERT_EQ(blk[i].pt, 109);
+        ASSERT_EQ(blk[n - 1].len, sizeof PAYLOAD);
+        ASSERT_MEMEQ(blk[n - 1].data, want[k], sizeof PAYLOAD);
+        if (k == 1) {
+            ASSERT_EQ(blk[0].ts_offset, 960);
+            ASSERT_EQ(blk[0].len, sizeof PAYLOAD);
+            ASSERT_MEMEQ(blk[0].data, want[0], sizeof PAYLOAD);
+        }
+    }
+    rtc_sfu_router_free(R);
+    rtc_pool_stats ps;
+    rtc_pool_get_stats(pool, &ps);
+    ASSERT_EQ(ps.in_use, 0);
+    rtc_pool_free(pool);
+}
+
 int main(void)
 {
     RUN(test_forwarding_maps_ids);
+    RUN(test_red_for_one_plain_for_other);
     return 0;
 }

@@ -6,7 +6,8 @@
 --
 --   POST   /whip[/ROOM]       application/sdp offer -> 201 + answer + Location /whip/ROOM/ID
 --   POST   /whep[/ROOM]       the same for a subscriber (503 + Retry-After when nothing is published)
---   PATCH  Location           application/trickle-ice-sdpfrag: remote candidates -> 204
+--   PATCH  Location           application/trickle-ice-sdpfrag, If-Match: ETag -> candidates added, 204;
+--                             If-Match: * -> ICE restart, 200 + our new credentials and candidates
 --   DELETE Location           ends the session -> 200
 -- Answers carry all our candidates (gathering is complete before the reply).
 local rtc = require "rtc"
@@ -21,7 +22,7 @@ local TEXT = { ["Content-Type"] = "text/plain; charset=utf-8" }
 -- any origin and exposes Location; OPTIONS answers the preflight.
 local CORS = {
   ["Access-Control-Allow-Origin"] = "*",
-  ["Access-Control-Expose-Headers"] = "Location, Retry-After, WWW-Authenticate",
+  ["Access-Control-Expose-Headers"] = "Location, Retry-After, WWW-Authenticate, ETag",
 }
 local function cors(h)
   for k, v in pairs(CORS) do h[k] = v end
@@ -29,7 +30,7 @@ local function cors(h)
 end
 local function preflight()
   return 204, "", cors { ["Access-Control-Allow-Methods"] = "POST, PATCH, DELETE, OPTIONS",
-                         ["Access-Control-Allow-Headers"] = "Content-Type, Authorization",
+                         ["Access-Control-Allow-Headers"] = "Content-Type, Authorization, If-Match",
                          ["Access-Control-Max-Age"] = "600" }
 end
 
@@ -83,6 +84,9 @@ local function source_of(sec, kind)
   return kind == "audio" and "microphone" or "camera"
 end
 
+-- A strong entity-tag naming one ICE session of a WHIP/WHEP session (RFC 9725 4.3.1).
+local function new_etag() return '"' .. random_id() .. '"' end
+
 local function strip_name(err) return (tostring(err):gsub("^%a+Error: ", "")) end
 
 --- whip.serve(server, opts) -> service
@@ -91,7 +95,8 @@ local function strip_name(err) return (tostring(err):gsub("^%a+Error: ", "")) en
 ---   authorize = fn(req, kind "whip"|"whep", room_name, bearer_token|nil) -> true | false, message[, status]
 ---     (refusal: 403 with the message unless status says otherwise, e.g. 401),
 ---   whep_wait (seconds a WHEP request waits for a publisher; 0 = answer 503 at once),
----   retry_after (seconds, in the 503's Retry-After; 2).
+---   retry_after (seconds, in the 503's Retry-After; 2),
+---   trickle, ice_restart (false: PATCH refuses that kind with 422, both false: 405),
 ---   on_room = fn(room): called once for each room a request first names (set hooks or
 ---     a policy there, before anything is published in it).
 --- The rooms' own hooks (sfu.room{can_join=, can_publish=, can_subscribe=}) are asked
@@ -190,35 +195,122 @@ function M.serve(srv, opts)
     pc:wait_gathering_complete()
     if pc._closed then return text(500, "the session closed while it was set up") end
     local id = random_id()
-    local s = { id = id, pc = pc, room = room, kind = kind }
+    local s = { id = id, pc = pc, room = room, kind = kind, etag = new_etag(),
+                remote_ufrag = req.body:match("a=ice%-ufrag:([^\r\n]+)") }
     svc.sessions[id] = s
     pc:on("connectionstatechange", function(state)
       if (state == "failed" or state == "closed") and svc.sessions[id] == s then end_session(id) end
     end)
     svc.stats[kind] = svc.stats[kind] + 1
-    local h = cors { ["Content-Type"] = SDP["Content-Type"], Location = location(base, room_name, id) }
+    local h = cors { ["Content-Type"] = SDP["Content-Type"], Location = location(base, room_name, id), ETag = s.etag }
     return 201, pc.local_description.sdp, h
   end
 
-  -- PATCH with an SDP fragment: its candidates (RFC 8840), per a=mid.
-  local function trickle(req, s)
+  -- A PATCH body (RFC 8840 SDP fragment): its ICE credentials and candidates per a=mid.
+  local function parse_frag(body)
+    local f, mid = { cands = {} }, nil
+    for line in (body or ""):gmatch("[^\r\n]+") do
+      local m = line:match("^a=mid:(%S+)")
+      if m then mid = m end
+      f.ufrag = line:match("^a=ice%-ufrag:(%S+)") or f.ufrag
+      f.pwd = line:match("^a=ice%-pwd:(%S+)") or f.pwd
+      f.first_m = f.first_m or line:match("^(m=.+)$")
+      local c = line:match("^a=(candidate:.+)$")
+      if c then f.cands[#f.cands + 1] = { candidate = c, sdp_mid = mid or "0" } end
+      if line == "a=end-of-candidates" then f.done = true end
+    end
+    return f
+  end
+
+  local function add_cands(pc, f)
+    for _, c in ipairs(f.cands) do
+      local ok, err = pc:add_ice_candidate(c)
+      if not ok then return nil, err end
+    end
+    if f.done then pc:add_ice_candidate(nil) end
+    return true
+  end
+
+  -- If-Match (RFC 9110 section 13.1.1): "*" or a list of entity-tags, weak ones never match.
+  local function if_match(header, etag)
+    for tag in header:gmatch("[^,]+") do
+      tag = tag:match("^%s*(.-)%s*$")
+      if tag == etag then return true end
+    end
+    return false
+  end
+
+  -- Trickle (RFC 9725 section 4.3.2): candidates for the current ICE session -> 204.
+  local function trickle(s, f)
+    if f.ufrag and f.ufrag ~= s.remote_ufrag then
+      return text(422, "the fragment's ice-ufrag is not the one of this ICE session")
+    end
+    local ok, err = add_cands(s.pc, f)
+    if not ok then return text(400, strip_name(err)) end
+    return 204, "", cors { ETag = s.etag }
+  end
+
+  -- ICE restart (RFC 9725 section 4.3.3): the client's new credentials and candidates
+  -- replace the old ones in its offer, which is applied again (nothing else changes, so
+  -- no media renegotiation); our answer brings new credentials, sent back as a fragment
+  -- with all our candidates and a new entity-tag. A failure keeps the old ICE session.
+  local function restart(s, f)
+    if not (f.ufrag and f.pwd) then return text(400, "an ICE restart needs a=ice-ufrag and a=ice-pwd") end
+    if f.ufrag == s.remote_ufrag then return text(422, "an ICE restart needs a new ice-ufrag") end
+    local pc = s.pc
+    local offer = pc.remote_description.sdp
+      :gsub("a=ice%-ufrag:[^\r\n]*", "a=ice-ufrag:" .. f.ufrag)
+      :gsub("a=ice%-pwd:[^\r\n]*", "a=ice-pwd:" .. f.pwd)
+      :gsub("a=candidate:[^\r\n]*\r?\n", ""):gsub("a=end%-of%-candidates\r?\n", "")
+    local ok, err = pc:set_remote_description { type = "offer", sdp = offer }
+    if not ok then return text(422, strip_name(err)) end
+    local answer, aerr = pc:create_answer()
+    if not answer then pc:set_remote_description { type = "rollback" }; return text(500, strip_name(aerr)) end
+    local okl, lerr = pc:set_local_description(answer)
+    if not okl then return text(500, strip_name(lerr)) end
+    s.remote_ufrag = f.ufrag
+    local okc, cerr = add_cands(pc, f)
+    if not okc then return text(400, strip_name(cerr)) end
+    pc:wait_gathering_complete()
+    if pc._closed then return text(500, "the session closed during the ICE restart") end
+    local sdp = pc.local_description.sdp
+    local out = { "a=ice-ufrag:" .. sdp:match("a=ice%-ufrag:([^\r\n]+)"),
+                  "a=ice-pwd:" .. sdp:match("a=ice%-pwd:([^\r\n]+)") }
+    -- max-bundle: the candidates of the first m= section stand for all of them
+    local sec = sdp:match("\r?\n(m=.-)\r?\nm=") or sdp:match("\r?\n(m=.*)$")
+    out[#out + 1] = sec:match("^(m=[^\r\n]+)")
+    out[#out + 1] = "a=mid:" .. (sec:match("a=mid:([^\r\n]+)") or "0")
+    for c in sec:gmatch("a=candidate:[^\r\n]+") do out[#out + 1] = c end
+    out[#out + 1] = "a=end-of-candidates"
+    s.etag = new_etag()
+    return 200, table.concat(out, "\r\n") .. "\r\n",
+           cors { ["Content-Type"] = "application/trickle-ice-sdpfrag", ETag = s.etag }
+  end
+
+  -- PATCH on a session (RFC 9725 section 4.3.1). If-Match "*" asks for an ICE restart;
+  -- otherwise it must name the current ICE session's entity-tag (428 without it, 412
+  -- for another one: a trickle meant for an ICE session that was restarted since).
+  local function patch(req, s)
+    local can_trickle, can_restart = opts.trickle ~= false, opts.ice_restart ~= false
+    if not can_trickle and not can_restart then
+      return text(405, "this server takes no PATCH", { Allow = "DELETE" })
+    end
     local ctype = (req.headers["content-type"] or ""):match("^%s*([^;%s]+)")
     if not ctype or ctype:lower() ~= "application/trickle-ice-sdpfrag" then
       return text(415, "an application/trickle-ice-sdpfrag body expected")
     end
-    local mid
-    for line in (req.body or ""):gmatch("[^\r\n]+") do
-      local m = line:match("^a=mid:(%S+)")
-      if m then mid = m end
-      local c = line:match("^a=(candidate:.+)$")
-      if c then
-        local ok, err = s.pc:add_ice_candidate { candidate = c, sdp_mid = mid or "0" }
-        if not ok then return text(400, strip_name(err)) end
-      elseif line == "a=end-of-candidates" then
-        s.pc:add_ice_candidate(nil)
-      end
+    local im = req.headers["if-match"]
+    if not im then return text(428, "an If-Match header with the session's ETag (or \"*\" to restart ICE) is required") end
+    local f = parse_frag(req.body)
+    if im:match("^%s*%*%s*$") then
+      if not can_restart then return text(422, "this server does not restart ICE") end
+      return restart(s, f)
     end
-    return 204, "", cors {}
+    if not if_match(im, s.etag) then
+      return text(412, "the ICE session changed", { ETag = s.etag })
+    end
+    if not can_trickle then return text(422, "this server takes no trickled candidates") end
+    return trickle(s, f)
   end
 
   local function routes(base, kind)
@@ -242,7 +334,7 @@ function M.serve(srv, opts)
         svc.stats.deleted = svc.stats.deleted + 1
         return 200, "", cors {}
       elseif req.method == "PATCH" then
-        return trickle(req, s)
+        return patch(req, s)
       end
       return text(405, "method not allowed", { Allow = "DELETE, PATCH" })
     end)

@@ -85,6 +85,48 @@ local function check_media(sub, what)
   assert(hz and math.abs(hz - 440) < 15, what .. ": tone at " .. tostring(hz) .. " Hz")
 end
 
+-- A raw HTTP/1.1 exchange over a TCP connection: the bytes as written here, the answer
+-- read to its end (Connection: close) -> { status=, headers={lowercase=value}, body= }.
+local function raw(port, method, target, headers, body)
+  local conn = assert(rtc.tcp_connect("127.0.0.1", port))
+  local lines = { method .. " " .. target .. " HTTP/1.1", "Host: 127.0.0.1:" .. port, "Connection: close" }
+  for k, v in pairs(headers or {}) do lines[#lines + 1] = k .. ": " .. v end
+  if body then lines[#lines + 1] = "Content-Length: " .. #body end
+  conn:write(table.concat(lines, "\r\n") .. "\r\n\r\n" .. (body or ""))
+  local buf = {}
+  while true do
+    local data = conn:read()
+    if not data then break end
+    buf[#buf + 1] = data
+  end
+  conn:close()
+  local text = table.concat(buf)
+  local head, rest = text:match("^(.-)\r\n\r\n(.*)$")
+  assert(head, "no complete answer: " .. text)
+  local resp = { headers = {} }
+  resp.status = tonumber(head:match("^HTTP/1%.1 (%d%d%d)"))
+  for k, v in head:gmatch("\r\n([^:\r\n]+):%s*([^\r\n]*)") do resp.headers[k:lower()] = v end
+  resp.body = rest:sub(1, tonumber(resp.headers["content-length"] or #rest))
+  return resp
+end
+
+-- The ICE parts of an SDP: ufrag, pwd and its candidate lines (without "a=").
+local function ice_of(sdp)
+  local cands = {}
+  for c in sdp:gmatch("a=(candidate:[^\r\n]+)") do cands[#cands + 1] = c end
+  return sdp:match("a=ice%-ufrag:([^\r\n]+)"), sdp:match("a=ice%-pwd:([^\r\n]+)"), cands
+end
+local function no_candidates(sdp)
+  return (sdp:gsub("a=candidate:[^\r\n]*\r\n", ""):gsub("a=end%-of%-candidates\r\n", ""))
+end
+local function frag(ufrag, pwd, cands, done)
+  local t = { "a=ice-ufrag:" .. ufrag, "a=ice-pwd:" .. pwd, "m=video 9 UDP/TLS/RTP/SAVPF 96", "a=mid:0" }
+  for _, c in ipairs(cands) do t[#t + 1] = "a=" .. c end
+  if done then t[#t + 1] = "a=end-of-candidates" end
+  return table.concat(t, "\r\n") .. "\r\n"
+end
+local FRAG = "application/trickle-ice-sdpfrag"
+
 describe("WHIP/WHEP", function()
   it("examples/sfu.lua forwards a WHIP publisher to two WHEP subscribers on one UDP port", function()
     local port = 21000 + (os.time() * 7 % 20000)
@@ -177,5 +219,125 @@ describe("WHIP/WHEP", function()
       svc.close()
       srv:close()
     end, 20000)
+  end)
+  it("PATCH: trickle with the session's ETag, 428/412/415/422 refusals, ICE restart with If-Match *, 405 when off", function()
+    run_task(function()
+      local whip = require "whip"
+      local srv = assert(http.server { host = "127.0.0.1", port = 0 })
+      local svc = whip.serve(srv, { pc = LOCAL })
+      local port = srv.port
+      local pc = assert(rtc.peer_connection(LOCAL))
+      local cam = rtc.media_track("video", { codec = "VP8" })
+      assert(pc:add_transceiver(cam, { direction = "sendonly" }))
+      assert(pc:set_local_description(assert(pc:create_offer())))
+      pc:wait_gathering_complete()
+      local ufrag, pwd, cands = ice_of(pc.local_description.sdp)
+      assert.is_true(#cands > 0)
+      -- the offer goes out without candidates: they follow by PATCH
+      local r = raw(port, "POST", "/whip", { ["Content-Type"] = "application/sdp" }, no_candidates(pc.local_description.sdp))
+      assert.equal(201, r.status)
+      local etag, loc = r.headers.etag, r.headers.location
+      assert.matches('^"%x+"$', etag)
+      assert.matches("ETag", r.headers["access-control-expose-headers"])
+      local s = svc.sessions[loc:match("(%x+)$")]
+      assert(pc:set_remote_description { type = "answer", sdp = r.body })
+      local first_ufrag = ice_of(r.body)
+
+      local function remote_host_ports()
+        local ports = {}
+        for _, st in pairs(s.pc:get_stats()) do
+          if st.type == "remote-candidate" and st.candidateType == "host" and st.port then ports[st.port] = true end
+        end
+        return ports
+      end
+      local cport = tonumber(cands[1]:match("^candidate:%S+ %d+ %a+ %d+ %S+ (%d+)"))
+      assert.is_nil(remote_host_ports()[cport])
+      local body = frag(ufrag, pwd, cands, true)
+      r = raw(port, "PATCH", loc, { ["Content-Type"] = FRAG }, body)
+      assert.equal(428, r.status)
+      r = raw(port, "PATCH", loc, { ["Content-Type"] = FRAG, ["If-Match"] = '"0123"' }, body)
+      assert.equal(412, r.status)
+      assert.equal(etag, r.headers.etag)
+      r = raw(port, "PATCH", loc, { ["Content-Type"] = "application/sdp", ["If-Match"] = etag }, body)
+      assert.equal(415, r.status)
+      r = raw(port, "PATCH", loc, { ["Content-Type"] = FRAG, ["If-Match"] = etag }, frag("other", pwd, cands, true))
+      assert.equal(422, r.status)
+      assert.is_nil(remote_host_ports()[cport])
+      r = raw(port, "PATCH", loc, { ["Content-Type"] = FRAG, ["If-Match"] = '"x", ' .. etag }, body)
+      assert.equal(204, r.status)
+      assert.equal("", r.body)
+      assert.is_true(remote_host_ports()[cport])
+      wait_for(function() return pc.connection_state == "connected" and s.pc.connection_state == "connected" end,
+               "connected after the trickle")
+
+      -- ICE restart: the client's new credentials and candidates, If-Match: *
+      local function responses()
+        for _, st in pairs(pc:get_stats()) do
+          if st.type == "candidate-pair" then return st.responsesReceived end
+        end
+        return 0
+      end
+      assert(pc:restart_ice())
+      assert(pc:set_local_description(assert(pc:create_offer())))
+      pc:wait_gathering_complete()
+      local u2, p2, c2 = ice_of(pc.local_description.sdp)
+      assert.are_not.equal(ufrag, u2)
+      local restart_body = frag(u2, p2, c2, true)
+      -- still the old ICE session's tag: not a restart, and the fragment's ufrag is unknown
+      r = raw(port, "PATCH", loc, { ["Content-Type"] = FRAG, ["If-Match"] = etag }, restart_body)
+      assert.equal(422, r.status)
+      r = raw(port, "PATCH", loc, { ["Content-Type"] = FRAG, ["If-Match"] = "*" }, restart_body)
+      assert.equal(200, r.status)
+      assert.equal(FRAG, r.headers["content-type"])
+      local etag2 = r.headers.etag
+      assert.matches('^"%x+"$', etag2)
+      assert.are_not.equal(etag, etag2)
+      local su, sp, sc = ice_of(r.body)
+      assert.are_not.equal(first_ufrag, su)
+      assert.equal(su, s.pc.local_description.sdp:match("a=ice%-ufrag:([^\r\n]+)"))
+      assert.is_true(#sc > 0)
+      assert.matches("a=end%-of%-candidates\r\n$", r.body)
+      -- the client applies the answer's new credentials and candidates; checks under them get answers
+      local answer = no_candidates(pc.remote_description.sdp)
+        :gsub("a=ice%-ufrag:[^\r\n]*", "a=ice-ufrag:" .. su):gsub("a=ice%-pwd:[^\r\n]*", "a=ice-pwd:" .. sp)
+      local before = responses()
+      assert(pc:set_remote_description { type = "answer", sdp = answer })
+      for _, c in ipairs(sc) do assert(pc:add_ice_candidate { candidate = c, sdp_mid = "0" }) end
+      wait_for(function() return responses() > before end, "checks answered under the new credentials")
+      assert.equal("connected", pc.connection_state)
+      -- trickle for the old ICE session: 412; for the new one: 204
+      r = raw(port, "PATCH", loc, { ["Content-Type"] = FRAG, ["If-Match"] = etag }, frag(u2, p2, {}, false))
+      assert.equal(412, r.status)
+      r = raw(port, "PATCH", loc, { ["Content-Type"] = FRAG, ["If-Match"] = etag2 }, frag(u2, p2, {}, false))
+      assert.equal(204, r.status)
+      -- DELETE ignores entity-tags
+      r = raw(port, "DELETE", loc, { ["If-Match"] = etag })
+      assert.equal(200, r.status)
+      pc:close()
+      svc.close()
+      srv:close()
+
+      -- a server without trickle answers 422 to it; without either, PATCH is 405
+      local opts = { pc = LOCAL, trickle = false }
+      local srv2 = assert(http.server { host = "127.0.0.1", port = 0 })
+      local svc2 = whip.serve(srv2, opts)
+      local pc2 = assert(rtc.peer_connection(LOCAL))
+      assert(pc2:add_transceiver(rtc.media_track("video", { codec = "VP8" }), { direction = "sendonly" }))
+      assert(pc2:set_local_description(assert(pc2:create_offer())))
+      pc2:wait_gathering_complete()
+      local u3, p3, c3 = ice_of(pc2.local_description.sdp)
+      r = raw(srv2.port, "POST", "/whip", { ["Content-Type"] = "application/sdp" }, pc2.local_description.sdp)
+      assert.equal(201, r.status)
+      local loc2, tag3 = r.headers.location, r.headers.etag
+      r = raw(srv2.port, "PATCH", loc2, { ["Content-Type"] = FRAG, ["If-Match"] = tag3 }, frag(u3, p3, c3, true))
+      assert.equal(422, r.status)
+      opts.ice_restart = false
+      r = raw(srv2.port, "PATCH", loc2, { ["Content-Type"] = FRAG, ["If-Match"] = "*" }, frag("new1", p3, c3, true))
+      assert.equal(405, r.status)
+      assert.equal("DELETE", r.headers.allow)
+      pc2:close()
+      svc2.close()
+      srv2:close()
+    end, 30000)
   end)
 end)

@@ -468,7 +468,7 @@ end
 -- A transceiver of pc to send `kind` on: one a remote offer created that sends nothing
 -- yet (WHEP: the subscriber offered recvonly), else a new sendonly one (the caller
 -- renegotiates: negotiationneeded fires).
-local function sending_transceiver(pc, kind, codec)
+local function sending_transceiver(pc, kind, codec, red)
   for _, tr in ipairs(pc:get_transceivers()) do
     if tr._remote_created and tr.kind == kind and not tr.sender.track and not tr._sfu_consumer then
       -- JSEP intersects with the offer: a recvonly offer (WHEP) gives sendonly.
@@ -477,11 +477,13 @@ local function sending_transceiver(pc, kind, codec)
       return tr
     end
   end
-  local tr, err = pc:add_transceiver(kind, { direction = "sendonly", codec = codec })
+  local tr, err = pc:add_transceiver(kind, { direction = "sendonly", codec = codec, red = kind == "audio" and red or nil })
   return tr, err
 end
 
---- room:subscribe(pc, producer[, {paused=, info=}]) -> consumer | nil, err
+--- room:subscribe(pc, producer[, {paused=, info=, red=}]) -> consumer | nil, err
+--- red (audio): the new transceiver's RED mode ("auto", "on", "off"; docs/media.md):
+--- the subscriber gets RED when that transceiver sends it, plain Opus otherwise.
 function ROOM:subscribe(pc, producer, opts)
   if type(pc) ~= "table" or not pc._core then error("bad argument #1 to 'subscribe' (peer connection expected)", 2) end
   if getmetatable(producer) ~= PRODUCER then error("bad argument #2 to 'subscribe' (producer expected)", 2) end
@@ -496,7 +498,10 @@ function ROOM:subscribe(pc, producer, opts)
     local ok, msg = self._hooks.can_subscribe(self, pc, producer, opts.info)
     if ok ~= true then return check_hook(false, msg, "subscribe") end
   end
-  local tr, err = sending_transceiver(pc, producer.kind, producer.codec)
+  if opts.red ~= nil and opts.red ~= "auto" and opts.red ~= "on" and opts.red ~= "off" then
+    error("bad argument #3 to 'subscribe' (red must be \"auto\", \"on\" or \"off\")", 2)
+  end
+  local tr, err = sending_transceiver(pc, producer.kind, producer.codec, opts.red)
   if not tr then return nil, err end
   local c = setmetatable({ room = self, pc = pc, producer = producer, transceiver = tr, kind = producer.kind,
                            paused = false, info = opts.info, _listeners = {}, _paused_by = {} }, CONSUMER)

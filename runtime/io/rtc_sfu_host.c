@@ -323,6 +323,7 @@ int rtc_sfu_host_add_consumer(rtc_sfu_host *h, rtc_pc_host *ph, int tr, rtc_sfu_
     rtc_rng *rng = rtc_loop_rng(h->lp);
     rtc_sfu_consumer_config cc = {
         .codec = (rtc_codec_id)fp.codec, .pt = fp.pt, .ssrc = fp.ssrc, .rtx_pt = fp.rtx_pt, .rtx_ssrc = fp.rtx_ssrc,
+        .red_pt = fp.red_send ? fp.red_pt : 0,   /* RED as the subscriber's transceiver sends it */
         .initial_seq = (uint16_t)rtc_rng_u32(rng), .initial_rtx_seq = (uint16_t)rtc_rng_u32(rng),
         .mid = fp.mid, .cname = fp.cname, .clock_rate = fp.clock_rate, .paused = paused, .user = l,
     };

@@ -126,6 +126,8 @@ int rtc_pc_forward_params_get(rtc_pc *pc, int tr, rtc_pc_forward_params *out)
     out->codec = t->codec;
     out->pt = t->pt;
     out->rtx_pt = t->rtx_pt;
+    out->red_pt = t->red_pt;
+    out->red_send = t->red_pt && t->red_send;
     out->clock_rate = t->clock_rate;
     out->sends = pc__dir_sends(t->current);
     out->recvs = pc__dir_recvs(t->current);
@@ -165,7 +167,7 @@ int rtc_pc_inject_rtp(rtc_pc *pc, int tr, const uint8_t *data, size_t len, rtc_t
     if (!can_send(pc)) return refuse(pc, RTC_ESTATE);
     rtc_rtp_packet p;
     if (rtc_rtp_parse(&p, data, len) < 0) return refuse(pc, RTC_EINVAL);
-    bool media = p.h.ssrc == t->ssrc && p.h.pt == t->pt;
+    bool media = p.h.ssrc == t->ssrc && (p.h.pt == t->pt || (t->red_pt && p.h.pt == t->red_pt));
     bool rtx = t->rtx_pt && p.h.ssrc == t->rtx_ssrc && p.h.pt == t->rtx_pt;
     if (!media && !rtx) return refuse(pc, RTC_EINVAL);
     rtc_buf *b = rtc_buf_alloc(pc->cfg.pool, len + RTC_SRTP_TRAILER_MAX);

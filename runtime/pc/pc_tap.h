@@ -46,6 +46,8 @@ typedef struct rtc_pc_forward_params {
     rtc_media_kind kind;
     int codec;                   /* rtc_codec_id, -1 before negotiation */
     uint8_t pt, rtx_pt;          /* rtx_pt 0: no RTX negotiated */
+    uint8_t red_pt;              /* audio: RED (RFC 2198) carrying pt, 0 = not negotiated */
+    bool red_send;               /* RED is what this side sends (the transceiver's red mode) */
     uint32_t clock_rate;
     bool sends, recvs;           /* the negotiated direction, from our side */
     uint32_t ssrc, rtx_ssrc;     /* ours: what injected packets must carry */
@@ -59,7 +61,8 @@ typedef struct rtc_pc_forward_params {
 int rtc_pc_forward_params_get(rtc_pc *pc, int tr, rtc_pc_forward_params *out);
 
 /* One plain RTP packet (data borrowed for the call) on transceiver tr: its SSRC must be
- * tr's SSRC or RTX SSRC (RTC_EINVAL otherwise, or when it does not parse). RTC_ESTATE
+ * tr's SSRC (with its payload type, or RED's when negotiated) or RTX SSRC (RTC_EINVAL
+ * otherwise, or when it does not parse). RTC_ESTATE
  * when the transport is not up or tr is not marked with rtc_pc_set_inject. */
 int rtc_pc_inject_rtp(rtc_pc *pc, int tr, const uint8_t *data, size_t len, rtc_time now);
 /* One plain RTCP compound (borrowed): SRTCP-protected and sent. RTC_EINVAL when it does

@@ -5,6 +5,7 @@
  * negotiated); sender reports carry the publisher's NTP/RTP mapping over. */
 #include "sfu/sfu_internal.h"
 #include "core/rtc_errors.h"
+#include "codec/red.h"
 #include "rtp/rtp_ext.h"
 #include "rtp/rtp_packet.h"
 #include <string.h>
@@ -28,7 +29,9 @@ static sfu_epoch *push_epoch(rtc_sfu_consumer *c)
 
 int sfu__consumer_init(rtc_sfu_consumer *c, const rtc_sfu_consumer_config *cfg, rtc_sfu_producer *src, rtc_time now)
 {
-    if ((unsigned)cfg->codec >= RTC_CODEC__COUNT || cfg->pt > 127 || cfg->rtx_pt > 127) return RTC_EINVAL;
+    if ((unsigned)cfg->codec >= RTC_CODEC__COUNT || cfg->pt > 127 || cfg->rtx_pt > 127 || cfg->red_pt > 127 ||
+        (cfg->red_pt && cfg->codec != RTC_CODEC_OPUS))
+        return RTC_EINVAL;
     c->cfg = *cfg;
     size_t n = cfg->mid ? strlen(cfg->mid) : 0;
     if (n > 16) return RTC_EINVAL;
@@ -43,6 +46,7 @@ int sfu__consumer_init(rtc_sfu_consumer *c, const rtc_sfu_consumer_config *cfg, 
     if (!c->cfg.rtx_burst) c->cfg.rtx_burst = 200;
     if (!c->cfg.clock_rate) c->cfg.clock_rate = src ? src->cfg.clock_rate : (cfg->codec == RTC_CODEC_OPUS ? 48000 : 90000);
     c->video = rtc_codec_is_video(cfg->codec);
+    for (int k = 0; k < RTC_SFU_EXT__COUNT; k++) c->ext_two_byte |= cfg->ext_id[k] > 14;
     c->paused = cfg->paused;
     c->need_restart = true;
     c->waiting_keyframe = c->video;
@@ -59,39 +63,76 @@ int sfu__consumer_init(rtc_sfu_consumer *c, const rtc_sfu_consumer_config *cfg, 
     return 0;
 }
 
-/* Fixed header and a one-byte extension block with this leg's ids. */
-static size_t write_header(rtc_sfu_consumer *c, uint8_t *h, const rtc_sfu_packet *pk, bool rtx,
+/* Fixed header, the publisher's CSRCs, and an extension block with this leg's ids.
+ * Only extensions the core knows are written (the publisher's others, and their ids,
+ * mean nothing on this leg). The block is one-byte (RFC 8285 section 4.2) unless this
+ * leg negotiated an id above 14, which only the two-byte form (4.3) can carry. */
+static size_t write_header(rtc_sfu_consumer *c, uint8_t *h, const rtc_sfu_packet *pk, bool rtx, uint8_t pt,
                            uint16_t seq, uint32_t ts, bool muted, rtc_time now)
 {
-    h[0] = 0x80;
-    h[1] = (uint8_t)((pk->marker && !muted ? 0x80 : 0) | (rtx ? c->cfg.rtx_pt : c->cfg.pt));
+    /* A mixer upstream named its contributing sources: they stay named (RFC 3550
+     * section 7.3); the parser checked they are inside the packet. */
+    uint8_t cc = pk->buf->data[0] & 0x0f;
+    h[0] = (uint8_t)(0x80 | cc);
+    h[1] = (uint8_t)((pk->marker && !muted ? 0x80 : 0) | pt);
     rtc_wr16(h + 2, seq);
     rtc_wr32(h + 4, ts);
     rtc_wr32(h + 8, rtx ? c->cfg.rtx_ssrc : c->cfg.ssrc);
-    size_t o = 16;
+    memcpy(h + 12, pk->buf->data + 12, (size_t)cc * 4);
+    size_t x = 12 + (size_t)cc * 4, o = x + 4;
     const uint8_t *id = c->cfg.ext_id;
-#define ONE(k, n) (id[k] >= 1 && id[k] <= 14 ? (h[o++] = (uint8_t)(id[k] << 4 | ((n) - 1)), 1) : 0)
-    if (pk->audio_level >= 0 && ONE(RTC_SFU_EXT_AUDIO_LEVEL, 1))
+    bool two = c->ext_two_byte;
+#define PUT(k, n) (id[k] ? (two ? (h[o++] = id[k], h[o++] = (uint8_t)(n)) \
+                                : (h[o++] = (uint8_t)(id[k] << 4 | ((n) - 1))), 1) : 0)
+    if (pk->audio_level >= 0 && PUT(RTC_SFU_EXT_AUDIO_LEVEL, 1))
         h[o++] = muted ? 0x7f : (uint8_t)pk->audio_level;
-    if (pk->video_orientation >= 0 && ONE(RTC_SFU_EXT_VIDEO_ORIENTATION, 1)) h[o++] = (uint8_t)pk->video_orientation;
+    if (pk->video_orientation >= 0 && PUT(RTC_SFU_EXT_VIDEO_ORIENTATION, 1)) h[o++] = (uint8_t)pk->video_orientation;
     size_t ml = strlen(c->mid);
-    if (ml && ONE(RTC_SFU_EXT_MID, ml)) { memcpy(h + o, c->mid, ml); o += ml; }
-    if (ONE(RTC_SFU_EXT_ABS_SEND_TIME, 3)) {
+    if (ml && PUT(RTC_SFU_EXT_MID, ml)) { memcpy(h + o, c->mid, ml); o += ml; }
+    if (PUT(RTC_SFU_EXT_ABS_SEND_TIME, 3)) {
         rtc_ext_put_abs_send_time(h + o, rtc_abs_send_time_from_us(now));
         o += 3;
     }
-    if (ONE(RTC_SFU_EXT_TWCC, 2)) { h[o++] = 0; h[o++] = 0; }
-#undef ONE
-    if (o == 16) return 12;
+    if (PUT(RTC_SFU_EXT_TWCC, 2)) { h[o++] = 0; h[o++] = 0; }
+#undef PUT
+    if (o == x + 4) return x;
     while (o & 3) h[o++] = 0;
     h[0] |= 0x10;
-    rtc_wr16(h + 12, RTC_RTP_EXT_PROFILE_ONE_BYTE);
-    rtc_wr16(h + 14, (uint16_t)((o - 16) / 4));
+    rtc_wr16(h + x, two ? RTC_RTP_EXT_PROFILE_TWO_BYTE : RTC_RTP_EXT_PROFILE_ONE_BYTE);
+    rtc_wr16(h + x + 2, (uint16_t)((o - x - 4) / 4));
     return o;
 }
 
+/* RED for a subscriber that is to get it (cfg.red_pt): the packet sent just before on
+ * this leg (the source's previous seq, in the same epoch, so at out seq - 1) as the
+ * redundant block, then pk's payload as the primary, both under the subscriber's own
+ * Opus payload type. The publisher's leg unpacked whatever RED it sent, so this works
+ * whichever way the publisher sends. A pooled buffer: 50 packets a second at most per
+ * audio consumer, and the payload is built from the cache each time the same way, so a
+ * resend repeats the bytes first sent while both packets are cached. NULL: plain Opus. */
+static rtc_buf *red_payload(rtc_sfu_consumer *c, const sfu_epoch *e, rtc_sfu_producer *src,
+                            const rtc_sfu_packet *pk, rtc_time now)
+{
+    const rtc_sfu_packet *prev = src ? rtc_sfu_cache_get(src->cache, (uint16_t)(pk->ext_seq - 1), now) : NULL;
+    rtc_red_block blk = { 0 };
+    size_t nred = 0;
+    if (prev && prev->ext_seq == pk->ext_seq - 1 && prev->ext_seq >= e->in_first && prev->payload_len > 0 &&
+        prev->payload_len < 1024 && pk->ts - prev->ts > 0 && pk->ts - prev->ts < (1u << 14)) {
+        blk = (rtc_red_block){ .pt = c->cfg.pt, .ts_offset = (uint16_t)(pk->ts - prev->ts),
+                               .data = prev->buf->data + prev->header_len, .len = prev->payload_len };
+        nred = 1;
+    }
+    size_t cap = 5 + blk.len + pk->payload_len;
+    rtc_buf *b = rtc_buf_alloc(sfu__pool(c->router), cap);
+    if (!b) return NULL;
+    int n = rtc_red_write(b->data, cap, &blk, nred, c->cfg.pt, pk->buf->data + pk->header_len, pk->payload_len);
+    if (n < 0) { rtc_buf_unref(b); return NULL; }
+    b->len = (size_t)n;
+    return b;
+}
+
 /* Header (+ OSN for RTX) + rewritten descriptor into out; the rest of the payload by ref. */
-static int emit(rtc_sfu_consumer *c, const sfu_epoch *e, const rtc_sfu_packet *pk, bool rtx,
+static int emit(rtc_sfu_consumer *c, const sfu_epoch *e, rtc_sfu_producer *src, const rtc_sfu_packet *pk, bool rtx,
                 rtc_sfu_transmit *out, rtc_time now)
 {
     int64_t out_ext = pk->ext_seq + e->seq_off;
@@ -101,9 +142,20 @@ static int emit(rtc_sfu_consumer *c, const sfu_epoch *e, const rtc_sfu_packet *p
     out->consumer = c;
     out->user = c->cfg.user;
     out->rtx = rtx;
+    /* A retransmission on RTX (apt = the Opus type) carries the plain Opus packet:
+     * the subscriber takes either form for that seq. */
+    rtc_buf *red = c->cfg.red_pt && !rtx && !e->muted && pk->payload_len ? red_payload(c, e, src, pk, now) : NULL;
+    uint8_t pt = rtx ? c->cfg.rtx_pt : red ? c->cfg.red_pt : c->cfg.pt;
     uint8_t *h = out->head;
-    size_t n = write_header(c, h, pk, rtx, rtx ? c->rtx_seq++ : (uint16_t)out_ext, ts, e->muted, now);
+    size_t n = write_header(c, h, pk, rtx, pt, rtx ? c->rtx_seq++ : (uint16_t)out_ext, ts, e->muted, now);
     if (rtx) { rtc_wr16(h + n, (uint16_t)out_ext); n += 2; }
+    if (red) {
+        out->head_len = n;
+        out->pkt = red;
+        out->off = 0;
+        out->len = red->len;
+        return 1;
+    }
     if (e->muted && !c->video) {
         memcpy(h + n, opus_silence, sizeof opus_silence);
         out->head_len = n + sizeof opus_silence;
@@ -208,7 +260,7 @@ int sfu__consumer_forward(rtc_sfu_consumer *c, rtc_sfu_producer *from, const rtc
         for (unsigned i = c->ep_count; i-- > 0; ) {
             sfu_epoch *o = &c->ep[(c->ep_head + i) % SFU_EPOCHS];
             if (o->source_gen == c->source_gen && pk->ext_seq >= o->in_first && pk->ext_seq <= o->in_last) {
-                emit(c, o, pk, false, out, now);
+                emit(c, o, from, pk, false, out, now);
                 note_sent(c, o, pk, out, now);
                 return 1;
             }
@@ -252,7 +304,7 @@ int sfu__consumer_forward(rtc_sfu_consumer *c, rtc_sfu_producer *from, const rtc
         return 0;
     }
     if (pk->ext_seq > e->in_last) e->in_last = pk->ext_seq;
-    emit(c, e, pk, false, out, now);
+    emit(c, e, from, pk, false, out, now);
     note_sent(c, e, pk, out, now);
     sfu__layers_report(c);
     return 1;
@@ -288,7 +340,7 @@ int sfu__consumer_answer_nack(rtc_sfu_consumer *c, uint16_t seq, rtc_sfu_transmi
             return 0;
         }
         bool rtx = c->cfg.rtx_pt != 0;
-        emit(c, e, pk, rtx, out, now);
+        emit(c, e, src, pk, rtx, out, now);
         c->st.nack_answered++;
         c->st.rtx_packets++;
         return 1;

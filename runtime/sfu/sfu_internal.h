@@ -78,6 +78,7 @@ struct rtc_sfu_consumer {
     rtc_sfu_producer *source;
     uint32_t source_gen;
     bool video, paused, muted, started;
+    bool ext_two_byte;           /* an ext id above 14: the two-byte form (RFC 8285 4.3) */
     bool need_restart;           /* next packet starts an epoch (start, resume, switch) */
     bool need_mute_epoch;
     bool waiting_keyframe;
@@ -157,6 +158,7 @@ int sfu__queue_rtcp(rtc_sfu_router *r, rtc_sfu_producer *p, rtc_sfu_consumer *c,
 void sfu__event(rtc_sfu_router *r, rtc_sfu_event_type type, rtc_sfu_producer *p, rtc_sfu_consumer *c);
 void sfu__lower_timeout(rtc_sfu_router *r, rtc_time t);
 int64_t sfu__unix_offset(const rtc_sfu_router *r);
+rtc_pool *sfu__pool(const rtc_sfu_router *r);        /* the router's buffer pool (NULL = heap) */
 /* speaker observers (sfu_speaker.c) */
 struct rtc_sfu_speaker **sfu__router_speakers(rtc_sfu_router *r);   /* the list's head */
 void sfu__event_speaker(rtc_sfu_router *r, rtc_sfu_event_type type, struct rtc_sfu_speaker *s,

@@ -72,11 +72,35 @@ void sfu__producer_detach(rtc_sfu_producer *p, rtc_sfu_consumer *c)
     }
 }
 
-static uint8_t one_byte_ext(const rtc_rtp_header *h, uint8_t id, int16_t *out)
+/* Element `id` of an extension block the parser checked, scanned in the packet itself:
+ * for a block with more elements than the parsed header keeps (RTC_RTP_MAX_EXT), so
+ * a publisher's many extensions we do not know cannot hide one we do. */
+static const uint8_t *scan_ext(const uint8_t *pkt, const rtc_rtp_header *h, uint8_t id, uint8_t *len)
 {
-    const rtc_rtp_ext *e = id ? rtc_rtp_find_ext(h, id) : NULL;
-    *out = e && e->len >= 1 ? e->data[0] : -1;
-    return 0;
+    size_t at = 12 + (size_t)h->csrc_count * 4;
+    bool two = (h->ext_profile & 0xFFF0) == RTC_RTP_EXT_PROFILE_TWO_BYTE;
+    size_t end = at + 4 + (size_t)rtc_rd16(pkt + at + 2) * 4;
+    for (size_t i = at + 4; i < end;) {
+        uint8_t eid = two ? pkt[i] : pkt[i] >> 4, elen;
+        if (eid == 0) { i++; continue; }
+        if (!two && eid == 15) break;
+        if (two) { elen = pkt[i + 1]; i += 2; } else { elen = (uint8_t)((pkt[i] & 0x0f) + 1); i++; }
+        if (eid == id) { *len = elen; return pkt + i; }
+        i += elen;
+    }
+    return NULL;
+}
+
+/* A one-byte value (audio level, orientation) in either form of the block, or -1. */
+static void one_byte_ext(const uint8_t *pkt, const rtc_rtp_header *h, uint8_t id, int16_t *out)
+{
+    *out = -1;
+    if (!id) return;
+    const rtc_rtp_ext *e = rtc_rtp_find_ext(h, id);
+    if (e) { if (e->len >= 1) *out = e->data[0]; return; }
+    uint8_t len;
+    const uint8_t *d = h->ext_dropped ? scan_ext(pkt, h, id, &len) : NULL;
+    if (d && len >= 1) *out = d[0];
 }
 
 int sfu__producer_take_rtp(rtc_sfu_producer *p, rtc_buf *pkt, rtc_sfu_packet *out, rtc_time now)
@@ -108,8 +132,8 @@ int sfu__producer_take_rtp(rtc_sfu_producer *p, rtc_buf *pkt, rtc_sfu_packet *ou
     out->marker = rp.h.marker;
     out->header_len = (uint16_t)rp.header_len;
     out->payload_len = (uint16_t)rp.payload_len;
-    one_byte_ext(&rp.h, p->cfg.ext_id[RTC_SFU_EXT_AUDIO_LEVEL], &out->audio_level);
-    one_byte_ext(&rp.h, p->cfg.ext_id[RTC_SFU_EXT_VIDEO_ORIENTATION], &out->video_orientation);
+    one_byte_ext(pkt->data, &rp.h, p->cfg.ext_id[RTC_SFU_EXT_AUDIO_LEVEL], &out->audio_level);
+    one_byte_ext(pkt->data, &rp.h, p->cfg.ext_id[RTC_SFU_EXT_VIDEO_ORIENTATION], &out->video_orientation);
     e = rtc_sfu_cache_put(p->cache, out, now);
     if (e < 0) { p->st.ignored++; return e; }
     out->arrival = now;

@@ -25,6 +25,7 @@ struct rtc_sfu_router {
 rtc_sfu_speaker **sfu__router_speakers(rtc_sfu_router *r) { return &r->speakers; }
 
 int64_t sfu__unix_offset(const rtc_sfu_router *r) { return r->cfg.unix_offset_us; }
+rtc_pool *sfu__pool(const rtc_sfu_router *r) { return r->cfg.pool; }
 void sfu__lower_timeout(rtc_sfu_router *r, rtc_time t) { if (t < r->next) r->next = t; }
 
 int rtc_sfu_router_new(rtc_sfu_router **out, const rtc_sfu_router_config *cfg, rtc_time now)

@@ -46,7 +46,7 @@ typedef struct rtc_sfu_producer_config {
     uint8_t pt, rtx_pt;
     uint32_t ssrc, rtx_ssrc;     /* the publisher's media and RTX SSRCs; ssrc 0 = the first packet's */
     uint32_t clock_rate;         /* 0 = 90000 (48000 for Opus) */
-    uint8_t ext_id[RTC_SFU_EXT__COUNT];
+    uint8_t ext_id[RTC_SFU_EXT__COUNT];      /* the publisher's ids 1-255, read in either form */
     uint32_t local_ssrc;         /* SSRC our RTCP towards the publisher is sent from */
     bool use_fir;                /* ask for keyframes with FIR instead of PLI */
     rtc_time keyframe_interval;  /* at most one keyframe request upstream per interval; 0 = 500 ms */
@@ -62,8 +62,11 @@ typedef struct rtc_sfu_consumer_config {
     uint32_t ssrc;
     uint8_t rtx_pt;              /* 0 = the subscriber did not negotiate RTX */
     uint32_t rtx_ssrc;
+    uint8_t red_pt;              /* Opus: send RED (RFC 2198) with this type, each packet carrying
+                                  * the one before it; 0 = plain Opus (what the publisher's RED
+                                  * packets become too: their primary) */
     uint16_t initial_seq, initial_rtx_seq;   /* drawn by the caller (RFC 3550: random) */
-    uint8_t ext_id[RTC_SFU_EXT__COUNT];      /* ids 1-14 (one-byte form); others are not written */
+    uint8_t ext_id[RTC_SFU_EXT__COUNT];      /* ids 1-255; one above 14 makes every block two-byte */
     const char *mid;             /* copied, at most 16 bytes; written when ext_id[MID] */
     const char *cname;           /* copied, at most 64 bytes; SDES in each SR; NULL = none */
     uint32_t clock_rate;         /* 0 = the source's */
@@ -78,7 +81,8 @@ typedef struct rtc_sfu_consumer_config {
 typedef enum { RTC_SFU_TX_RTP = 1, RTC_SFU_TX_RTCP } rtc_sfu_tx_kind;
 
 /* One datagram to send: head[0..head_len) then pkt->data[off..off+len). */
-#define RTC_SFU_HEAD_MAX 160
+/* 12 + 15 CSRCs + the extension block (at most 40) + RTX OSN + a payload descriptor (97). */
+#define RTC_SFU_HEAD_MAX 224
 typedef struct rtc_sfu_transmit {
     rtc_sfu_tx_kind kind;
     rtc_sfu_consumer *consumer;  /* the subscriber leg it goes to, or NULL */

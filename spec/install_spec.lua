@@ -64,8 +64,11 @@ describe("installed copy", function()
     -- the library directory is the platform's (lib, lib64 or a multiarch one)
     local so = child.sh(string.format("find %s -path '*/lua/5.4/rtc/core.so'", q(prefix))):match("^(%S+)\n$")
     assert(so, "no installed rtc/core.so")
+    -- child.sh drops LD_PRELOAD for the tools it runs; a sanitizer build's rtc/core.so
+    -- loaded into the stock lua5.4 needs the sanitizer runtimes preloaded, so pass it on.
     local out = child.sh(string.format(
-      "env -u LUA_PATH -u LUA_CPATH LUA_PATH=%s LUA_CPATH=%s lua5.4 -e %s",
+      "env -u LUA_PATH -u LUA_CPATH LD_PRELOAD=%s LUA_PATH=%s LUA_CPATH=%s lua5.4 -e %s",
+      q(os.getenv("LD_PRELOAD") or ""),
       q(share .. "/?.lua;" .. share .. "/?/init.lua"), q(so:gsub("rtc/core%.so$", "?.so")),
       q('local rtc = require "rtc"; print(package.searchpath("rtc.core", package.cpath), type(rtc.now()))')))
     assert.equal(so .. "\tnumber\n", out)

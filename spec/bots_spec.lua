@@ -10,6 +10,7 @@ local bots = require "support.bots"
 local run_task, wait_for = loop.run_task, loop.wait_for
 
 local child = require "support.child"
+local clips = require "support.clips"
 local q = child.quote
 local wait_log, kill_children = bots.wait_log, bots.kill_all
 
@@ -70,8 +71,7 @@ local function join_and_play(url, send, seconds, offer_first)
     sources[#sources].track = tracks.audio
   end
   if tracks.video then
-    local ivf = dir .. "/cam.ivf"
-    assert(os.execute("ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=160x120:rate=30 -t 1 -c:v libvpx -g 15 " .. q(ivf)))
+    local ivf = clips.vp8 { path = dir .. "/cam.ivf", rate = 30, seconds = 1, gop = 15, bitrate = "256k" }
     sources[#sources + 1] = assert(rtc.media.file_source(ivf, { loop = true }))
     sources[#sources].track = tracks.video
   end
@@ -143,8 +143,7 @@ describe("media bots", function()
       assert.equal(0, got.video)
     end, 30000)
     kill_children()
-    local ivf = dir .. "/clip.ivf"
-    assert(os.execute("ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=160x120:rate=30 -t 1 -c:v libvpx -g 15 " .. q(ivf)))
+    local ivf = clips.vp8 { path = dir .. "/clip.ivf", rate = 30, seconds = 1, gop = 15, bitrate = "256k" }
     run_task(function()
       local url = start("tone_bot.lua", { "--file", ivf })
       local got = join_and_play(url, {}, 1.5)
@@ -153,8 +152,7 @@ describe("media bots", function()
       assert.equal(0, got.audio)
     end, 30000)
     kill_children()
-    local ogg = dir .. "/clip.ogg"
-    assert(os.execute("ffmpeg -nostdin -v error -y -f lavfi -i sine=frequency=300:duration=1 -c:a libopus " .. q(ogg)))
+    local ogg = clips.opus { path = dir .. "/clip.ogg", frequency = 300 }
     run_task(function()
       local url = start("tone_bot.lua", { "--file", ogg })
       local got = join_and_play(url, {}, 1.5)

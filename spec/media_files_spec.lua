@@ -1,6 +1,7 @@
 -- rtc.media: readers, writers, paced sources and Opus helpers from Lua (stock lua5.4
 -- with require "rtc"). Real files come from ffmpeg; results are checked with ffprobe.
 local rtc = require "rtc"
+local clips = require "support.clips"
 
 local dir = os.tmpname()
 os.remove(dir)
@@ -18,8 +19,8 @@ local function probe(file)
 end
 
 setup(function()
-  sh("ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=64x48:rate=25 -t 1 -c:v libvpx -g 25 '" .. path("in.ivf") .. "'")
-  sh("ffmpeg -nostdin -v error -y -f lavfi -i sine=frequency=440:duration=0.4 -c:a libopus '" .. path("in.ogg") .. "'")
+  clips.vp8 { path = path("in.ivf"), size = "64x48", seconds = 1, gop = 25, bitrate = "256k" }
+  clips.opus { path = path("in.ogg"), seconds = 0.4 }
 end)
 teardown(function() os.execute("rm -rf '" .. dir .. "'") end)
 

@@ -3,6 +3,7 @@
 -- side records the remote tracks' frames into WebM. ffprobe and ffmpeg check the file.
 local child = require "support.child"
 local tmp = require "support.tmp"
+local clips = require "support.clips"
 
 local SCRIPT = [=[
 local rtc = require "rtc"
@@ -50,7 +51,7 @@ describe("recording a peer connection's media (rtc.media + tracks)", function()
   it("a file and tone bot recorded to WebM that ffprobe and ffmpeg accept", function()
     local dir = child.tmpdir()
     local ivf, out = dir .. "/cam.ivf", dir .. "/rec.webm"
-    assert(os.execute("ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=160x120:rate=30 -t 2 -c:v libvpx -g 30 '" .. ivf .. "'"))
+    clips.vp8 { path = ivf, rate = 30, gop = 30, bitrate = "256k" }
     local res = child.run_json(SCRIPT, { ivf, out })
     assert.is_nil(res.err)
     assert.is_true(res.closed)

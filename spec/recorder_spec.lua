@@ -9,6 +9,7 @@
 local rtc = require "rtc"
 local loop = require "support.loop"
 local ffprobe = require "support.ffprobe"
+local clips = require "support.clips"
 
 local function tmpfile(ext)
   local base = os.tmpname()
@@ -299,8 +300,8 @@ local function real_media()
   if media then return media end
   media_dir = tmpdir()
   local v, a = media_dir .. "/v.ivf", media_dir .. "/a.ogg"
-  assert(os.execute("ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=160x120:rate=30 -t 10 -c:v libvpx -g 30 '" .. v .. "'"))
-  assert(os.execute("ffmpeg -nostdin -v error -y -f lavfi -i sine=frequency=440:sample_rate=48000 -t 10 -c:a libopus -b:a 32k '" .. a .. "'"))
+  clips.vp8 { path = v, rate = 30, seconds = 10, gop = 30, bitrate = "256k" }
+  clips.opus { path = a, seconds = 10, bitrate = "32k" }
   media = { video = read_frames(v), audio = read_frames(a) }
   return media
 end

@@ -10,6 +10,7 @@ local rtc = require "rtc"
 local sfu = require "rtc.sfu"
 local loop = require "support.loop"
 local pcpair = require "support.pcpair"
+local clips = require "support.clips"
 local run_task, wait_for = loop.run_task, loop.wait_for
 
 local LOCAL = { bind_addresses = { "127.0.0.1" } }
@@ -21,11 +22,7 @@ local SIZES = { { 64, 48, "40k" }, { 128, 96, "80k" }, { 256, 192, "150k" } }
 
 setup(function()
   for i, s in ipairs(SIZES) do
-    local p = assert(io.popen(string.format(
-      "ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=%dx%d:rate=25 -t 2 -c:v libvpx -g 10 -b:v %s '%s' 2>&1",
-      s[1], s[2], s[3], path("l" .. i .. ".ivf"))))
-    local out = p:read("a")
-    assert(p:close(), out)
+    clips.vp8 { path = path("l" .. i .. ".ivf"), size = s[1] .. "x" .. s[2], gop = 10, bitrate = s[3] }
   end
 end)
 teardown(function() os.execute("rm -rf '" .. dir .. "'") end)

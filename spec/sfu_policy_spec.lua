@@ -17,6 +17,7 @@ local http = require "http"
 local loop = require "support.loop"
 local pcpair = require "support.pcpair"
 local child = require "support.child"
+local clips = require "support.clips"
 local run_task, wait_for = loop.run_task, loop.wait_for
 local q = child.quote
 
@@ -26,18 +27,12 @@ local dir = child.tmpdir()
 local function path(name) return dir .. "/" .. name end
 
 setup(function()
-  local p = assert(io.popen("ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=160x120:rate=25 -t 2 " ..
-                            "-c:v libvpx -g 12 -b:v 300k " .. q(path("in.ivf")) .. " 2>&1"))
-  local out = p:read("a")
-  assert(p:close(), out)
+  clips.vp8 { path = path("in.ivf") }
   -- the simulcast layers: small rates (8, 16, 30 kbit/s), so that the top one fits a
   -- subscriber's share of even the estimate a connection starts with
   for i, sz in ipairs { { 64, 48, "8k" }, { 128, 96, "16k" }, { 256, 192, "30k" } } do
-    p = assert(io.popen(string.format(
-      "ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=%dx%d:rate=10 -t 4 -c:v libvpx -g 20 -b:v %s %s 2>&1",
-      sz[1], sz[2], sz[3], q(path("l" .. i .. ".ivf")))))
-    out = p:read("a")
-    assert(p:close(), out)
+    clips.vp8 { path = path("l" .. i .. ".ivf"), size = sz[1] .. "x" .. sz[2], rate = 10, seconds = 4,
+                gop = 20, bitrate = sz[3] }
   end
 end)
 teardown(function() child.rmdir(dir) end)

@@ -12,6 +12,7 @@ local loop = require "support.loop"
 local pcpair = require "support.pcpair"
 local ffprobe = require "support.ffprobe"
 local pcm = require "support.pcm"
+local clips = require "support.clips"
 local run_task, wait_for = loop.run_task, loop.wait_for
 
 local LOCAL = { bind_addresses = { "127.0.0.1" } }
@@ -20,12 +21,7 @@ os.remove(dir)
 assert(os.execute("mkdir -p " .. dir))
 local function path(name) return dir .. "/" .. name end
 
-setup(function()
-  local p = assert(io.popen("ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=160x120:rate=25 -t 2 " ..
-                            "-c:v libvpx -g 12 -b:v 300k '" .. path("in.ivf") .. "' 2>&1"))
-  local out = p:read("a")
-  assert(p:close(), out)
-end)
+setup(function() clips.vp8 { path = path("in.ivf") } end)
 teardown(function() os.execute("rm -rf '" .. dir .. "'") end)
 
 -- The publisher: a peer connection sending the IVF (looped) and a tone; `sent` holds

@@ -9,6 +9,7 @@ local stats = require "stats"
 local loop = require "support.loop"
 local child = require "support.child"
 local tmp = require "support.tmp"
+local clips = require "support.clips"
 local q = child.quote
 
 describe("stats page", function()
@@ -16,10 +17,7 @@ describe("stats page", function()
 
   setup(function()
     -- a VP8 clip for the SFU call beside the data channel call
-    local ivf = tmp.file(".ivf")
-    local ff = child.sh("ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=160x120:rate=25 -t 2 " ..
-                        "-c:v libvpx -g 12 -b:v 300k -f ivf " .. q(ivf) .. " 2>&1", 60)
-    assert(ff == "", ff)
+    local ivf = clips.vp8()
     local p = child.start(string.format("%s %s %s", q(child.LUARTC), q(child.SOURCE_DIR .. "/spec/stats_call.lua"),
                                         q(ivf)), "READY (%d+)", 20)
     pid, port = p.pid, tonumber(p.ready[1])

@@ -10,6 +10,7 @@ local http = require "http"
 local loop = require "support.loop"
 local child = require "support.child"
 local pcm = require "support.pcm"
+local clips = require "support.clips"
 local run_task, wait_for = loop.run_task, loop.wait_for
 local q = child.quote
 
@@ -17,12 +18,7 @@ local LOCAL = { bind_addresses = { "127.0.0.1" } }
 local dir = child.tmpdir()
 local function path(name) return dir .. "/" .. name end
 
-setup(function()
-  local p = assert(io.popen("ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=160x120:rate=25 -t 2 " ..
-                            "-c:v libvpx -g 12 -b:v 300k " .. q(path("in.ivf")) .. " 2>&1"))
-  local out = p:read("a")
-  assert(p:close(), out)
-end)
+setup(function() clips.vp8 { path = path("in.ivf") } end)
 teardown(function() child.rmdir(dir) end)
 
 local function post(url, sdp, token)

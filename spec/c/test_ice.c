@@ -226,6 +226,17 @@ static void add_host(world *w, peer *p)
 }
 
 /* Both sides exchange data every 20 ms for `dur`. */
+/* The usual two: x controlling at 192.0.2.1, y controlled at 192.0.2.2, each with the
+ * other's credentials and its host candidate trickled. */
+static void host_pair(world *w, peer **x, peer **y)
+{
+    *x = mk_peer(w, "192.0.2.1:1000", true, false, 100, "xufr");
+    *y = mk_peer(w, "192.0.2.2:2000", false, false, 50, "yufr");
+    pair_up(w, *x, *y, "xufr", "yufr");
+    add_host(w, *x);
+    add_host(w, *y);
+}
+
 static void pump_data(world *w, peer *x, peer *y, rtc_time dur)
 {
     rtc_time end = w->now + dur;
@@ -271,11 +282,8 @@ static void test_basic_connect(void)
 {
     world w = { .net = vnet_new(1) };
     vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(10) });
-    peer *x = mk_peer(&w, "192.0.2.1:1000", true, false, 100, "xufr");
-    peer *y = mk_peer(&w, "192.0.2.2:2000", false, false, 50, "yufr");
-    pair_up(&w, x, y, "xufr", "yufr");
-    add_host(&w, x);
-    add_host(&w, y);
+    peer *x, *y;
+    host_pair(&w, &x, &y);
     rtc_time t = run_until_connected(&w, x, y, RTC_SEC(5));
     if (t < 0 || t >= RTC_SEC(1)) fprintf(stderr, "t=%lld x %s/%d y %s/%d\n", (long long)t, rtc_ice_state_name(x->state), x->selected, rtc_ice_state_name(y->state), y->selected);
     ASSERT(t > 0 && t < RTC_SEC(1));
@@ -402,11 +410,8 @@ static void test_restart_keeps_data(void)
 {
     world w = { .net = vnet_new(6) };
     vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(10), .jitter = RTC_MS(5) });
-    peer *x = mk_peer(&w, "192.0.2.1:1000", true, false, 100, "xufr");
-    peer *y = mk_peer(&w, "192.0.2.2:2000", false, false, 50, "yufr");
-    pair_up(&w, x, y, "xufr", "yufr");
-    add_host(&w, x);
-    add_host(&w, y);
+    peer *x, *y;
+    host_pair(&w, &x, &y);
     ASSERT(run_until_connected(&w, x, y, RTC_SEC(5)) > 0);
     pump_data(&w, x, y, RTC_MS(500));
 
@@ -478,11 +483,8 @@ static void test_consent_once_per_interval(void)
 {
     world w = { .net = vnet_new(11) };
     vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(10) });
-    peer *x = mk_peer(&w, "192.0.2.1:1000", true, false, 100, "xufr");
-    peer *y = mk_peer(&w, "192.0.2.2:2000", false, false, 50, "yufr");
-    pair_up(&w, x, y, "xufr", "yufr");
-    add_host(&w, x);
-    add_host(&w, y);
+    peer *x, *y;
+    host_pair(&w, &x, &y);
     ASSERT(run_until_connected(&w, x, y, RTC_SEC(5)) > 0);
     ASSERT_EQ(consent_sent(x), 0);                   /* none before a pair is selected */
     uint64_t n = count_consent(&w, x, RTC_SEC(120), true);
@@ -511,11 +513,8 @@ static void test_consent_needs_responses(void)
 {
     world w = { .net = vnet_new(12) };
     vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(10) });
-    peer *x = mk_peer(&w, "192.0.2.1:1000", true, false, 100, "xufr");
-    peer *y = mk_peer(&w, "192.0.2.2:2000", false, false, 50, "yufr");
-    pair_up(&w, x, y, "xufr", "yufr");
-    add_host(&w, x);
-    add_host(&w, y);
+    peer *x, *y;
+    host_pair(&w, &x, &y);
     ASSERT(run_until_connected(&w, x, y, RTC_SEC(5)) > 0);
     run(&w, w.now + RTC_SEC(10));
     rtc_time cut = w.now;
@@ -535,11 +534,8 @@ static void test_consent_loss(void)
 {
     world w = { .net = vnet_new(7) };
     vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(10) });
-    peer *x = mk_peer(&w, "192.0.2.1:1000", true, false, 100, "xufr");
-    peer *y = mk_peer(&w, "192.0.2.2:2000", false, false, 50, "yufr");
-    pair_up(&w, x, y, "xufr", "yufr");
-    add_host(&w, x);
-    add_host(&w, y);
+    peer *x, *y;
+    host_pair(&w, &x, &y);
     ASSERT(run_until_connected(&w, x, y, RTC_SEC(5)) > 0);
     run(&w, w.now + RTC_SEC(2));
 

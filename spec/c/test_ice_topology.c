@@ -238,6 +238,19 @@ static void world_free(world *w)
     vnet_free(w->net);
 }
 
+/* A controlling agent x behind a NAT (10.0.0.1 seen as 203.0.113.1) with one base,
+ * returned in *b. */
+static peer *natted_peer(world *w, const rtc_addr **b)
+{
+    rtc_addr in_ip, out_ip;
+    ASSERT_OK(rtc_addr_parse(&in_ip, "10.0.0.1:0"));
+    ASSERT_OK(rtc_addr_parse(&out_ip, "203.0.113.1:0"));
+    vnet_add_nat(w->net, &in_ip, &out_ip);
+    peer *x = mk_peer(w, true, false, 1, "xufr");
+    *b = add_base(w, x, "10.0.0.1:1000");
+    return x;
+}
+
 static world *connected_pair(world *w, peer **xo, peer **yo, bool y_lite)
 {
     *w = (world){ .net = vnet_new(21) };
@@ -289,12 +302,8 @@ static void test_stun_and_turn_on_one_port(void)
     world w = { .net = vnet_new(2) };
     vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(10) });
     start_server(&w);
-    rtc_addr in_ip, out_ip;
-    ASSERT_OK(rtc_addr_parse(&in_ip, "10.0.0.1:0"));
-    ASSERT_OK(rtc_addr_parse(&out_ip, "203.0.113.1:0"));
-    vnet_add_nat(w.net, &in_ip, &out_ip);
-    peer *x = mk_peer(&w, true, false, 1, "xufr");
-    const rtc_addr *b = add_base(&w, x, "10.0.0.1:1000");
+    const rtc_addr *b;
+    peer *x = natted_peer(&w, &b);
     ASSERT_EQ(rtc_ice_agent_add_stun_server(x->a, b, &w.srv_addr, w.now), 0);
     add_turn(&w, x, b);
     run(&w, RTC_SEC(12));
@@ -513,12 +522,8 @@ static void test_server_addresses_in_order(void)
     world w = { .net = vnet_new(2) };
     vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(10) });
     start_server(&w);
-    rtc_addr in_ip, out_ip;
-    ASSERT_OK(rtc_addr_parse(&in_ip, "10.0.0.1:0"));
-    ASSERT_OK(rtc_addr_parse(&out_ip, "203.0.113.1:0"));
-    vnet_add_nat(w.net, &in_ip, &out_ip);
-    peer *x = mk_peer(&w, true, false, 1, "xufr");
-    const rtc_addr *b = add_base(&w, x, "10.0.0.1:1000");
+    const rtc_addr *b;
+    peer *x = natted_peer(&w, &b);
     rtc_addr addrs[3];
     ASSERT_OK(rtc_addr_parse(&addrs[0], "192.0.2.98:3478"));      /* nobody there */
     addrs[1] = w.srv_addr;

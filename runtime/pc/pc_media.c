@@ -3,6 +3,7 @@
  * machines (rtp/rtp_sender.h, rtp/rtp_receiver.h) into SRTP-protected datagrams and
  * frame events. JSEP for media is in pc_media_sdp.c. */
 #include "pc/pc_media_internal.h"
+#include "pc/pc_inject_log.h"
 #include "core/rtc_demux.h"
 #include "core/rtc_errors.h"
 #include "core/rtc_log.h"
@@ -207,6 +208,8 @@ static void free_tr(pc_tr *t)
     rtc_rtp_sender_free(t->sender);
     for (int i = 0; i < t->nlayers; i++) rtc_rtp_receiver_free(t->layers[i].recv);
     pc__xform_free(t);
+    pc__inject_log_free(t->inject_log);
+    pc__inject_log_free(t->inject_rtx_log);
     free(t);
 }
 

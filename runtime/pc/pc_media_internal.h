@@ -77,8 +77,9 @@ typedef struct pc_tr {
     double round_trip_time;              /* seconds, -1 unknown */
     struct pc_xform *xform;              /* frame transforms (pc_transform.c), NULL when none */
     bool tap, inject;                    /* forwarding (pc_tap.c) */
-    bool injected_any;
-    uint16_t inject_max_seq;             /* highest media seq injected: resends are not restamped */
+    /* What went out under each seq of the injected media and RTX streams, so that no
+     * SRTP index is used for two plaintexts (pc_inject_log.h); NULL until then. */
+    struct pc_inject_log *inject_log, *inject_rtx_log;
 } pc_tr;
 
 typedef struct pc_media {

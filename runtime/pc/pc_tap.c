@@ -3,6 +3,7 @@
 #include "pc/pc_tap.h"
 #include "pc/pc_media_internal.h"
 #include "pc/pc_cc.h"
+#include "pc/pc_inject_log.h"
 #include "core/rtc_errors.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp_ext.h"
@@ -170,25 +171,40 @@ int rtc_pc_inject_rtp(rtc_pc *pc, int tr, const uint8_t *data, size_t len, rtc_t
     bool media = p.h.ssrc == t->ssrc && (p.h.pt == t->pt || (t->red_pt && p.h.pt == t->red_pt));
     bool rtx = t->rtx_pt && p.h.ssrc == t->rtx_ssrc && p.h.pt == t->rtx_pt;
     if (!media && !rtx) return refuse(pc, RTC_EINVAL);
+    /* One log per stream: RTX packets have their own SSRC and indices. Plain resends
+     * of a media seq are repairs only on a stream with NACK and no RTX. */
+    pc_inject_log **logp = media ? &t->inject_log : &t->inject_rtx_log;
+    if (!*logp && !(*logp = pc__inject_log_new(pc->cfg.rng))) return RTC_ENOMEM;
+    bool resends = media && t->fb_nack && !t->rtx_pt;
     rtc_buf *b = rtc_buf_alloc(pc->cfg.pool, len + RTC_SRTP_TRAILER_MAX);
     if (!b) return RTC_ENOMEM;
     memcpy(b->data, data, len);
     b->len = len;
-    /* The transport-wide seq is per connection, so only this pc can write it. A resend
-     * of a media seq (a NACK answered without RTX) keeps its first bytes: SRTP would
-     * otherwise encrypt two plaintexts under the same packet index. */
-    bool resend = media && t->injected_any && (int16_t)(uint16_t)(p.h.seq - t->inject_max_seq) <= 0;
     const rtc_rtp_ext *e = t->fb_twcc && t->twcc_id ? rtc_rtp_find_ext(&p.h, t->twcc_id) : NULL;
-    int twcc = -1;
-    if (e && e->len == 2 && !resend) {
-        twcc = pc->media->twcc_seq++;
-        rtc_ext_put_twcc_seq(b->data + (e->data - data), (uint16_t)twcc);
+    const rtc_rtp_ext *ea = t->abs_id ? rtc_rtp_find_ext(&p.h, t->abs_id) : NULL;
+    uint8_t *twcc_at = e && e->len == 2 ? b->data + (e->data - data) : NULL;
+    uint8_t *abs_at = ea && ea->len == 3 ? b->data + (ea->data - data) : NULL;
+    int kind = pc__inject_log_check(*logp, b->data, len, p.h.seq, twcc_at, abs_at, resends);
+    if (kind < 0) {
+        rtc_buf_unref(b);
+        pc->media->tapq->st.inject_reuse_refused++;
+        return refuse(pc, kind);
     }
-    if (media && !resend) { t->inject_max_seq = p.h.seq; t->injected_any = true; }
+    /* The transport-wide seq is per connection, so only this pc can write it; a resend
+     * has the one it first went out with back. */
+    int twcc = -1;
+    if (kind == PC_INJECT_FIRST) {
+        if (twcc_at) {
+            twcc = pc->media->twcc_seq++;
+            rtc_ext_put_twcc_seq(twcc_at, (uint16_t)twcc);
+        }
+        pc__inject_log_note(*logp, b->data, len, p.h.seq, twcc_at, abs_at, resends);
+    }
     if (rtc_srtp_session_protect_rtp(pc->srtp, b) < 0) { rtc_buf_unref(b); return refuse(pc, RTC_EPROTO); }
     pc_tapq *q = pc->media->tapq;
     q->st.injected_rtp++;
     q->st.injected_bytes += len;
+    if (kind == PC_INJECT_RESEND) q->st.injected_resends++;
     if (twcc >= 0) pc__cc_on_injected(pc, t, (uint16_t)twcc, b->len);
     pc__send_packet(pc, b);
     return 0;

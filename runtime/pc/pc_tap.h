@@ -11,7 +11,11 @@
  * Inject (send side of a transceiver): rtc_pc_inject_rtp() sends an RTP packet the
  * forwarder already wrote with this transceiver's SSRC (or RTX SSRC), payload type and
  * extension ids (rtc_pc_forward_params() says which): the pc stamps the transport-wide
- * sequence number when that extension is present, SRTP-protects and sends it. The
+ * sequence number when that extension is present, SRTP-protects and sends it. A packet
+ * whose seq went out before is sent only as a plain resend (NACK without RTX) that is
+ * then byte for byte the first transmission (the pc puts back the transport-wide seq
+ * and abs-send-time it first had); any other reuse of an SRTP index is refused with
+ * RTC_EEXISTS (pc/pc_inject_log.h). The
  * transceiver's own sender then stays silent (no packets, so no sender reports: the
  * forwarder writes its own, sent with rtc_pc_inject_rtcp()).
  *
@@ -72,6 +76,8 @@ int rtc_pc_inject_rtcp(rtc_pc *pc, const uint8_t *data, size_t len, rtc_time now
 typedef struct rtc_pc_tap_stats {
     uint64_t tapped_rtp, tapped_rtcp, tap_dropped;   /* handed out; lost to a full queue */
     uint64_t injected_rtp, injected_bytes, injected_rtcp, inject_refused;
+    uint64_t injected_resends;           /* plain resends, sent as the first transmission's bytes */
+    uint64_t inject_reuse_refused;       /* refused (also in inject_refused): would reuse an SRTP index */
 } rtc_pc_tap_stats;
 void rtc_pc_tap_get_stats(const rtc_pc *pc, rtc_pc_tap_stats *out);
 

@@ -3,8 +3,13 @@
  * through an rtc_sfu_router to a consumer injected on the SFU's connection S2, which
  * sends them to subscriber B over a leg with 5% loss. B must get every frame, byte for
  * byte and in order; the repairs come from the SFU's cache (A sees no NACK); S1 raises no
- * frame events (no jitter buffer on the forwarded stream); B's PLI reaches A. */
+ * frame events (no jitter buffer on the forwarded stream); B's PLI reaches A.
+ * Run twice: with RTX on B's leg, and without it, where the SFU answers B's NACKs with
+ * plain resends under the first SRTP index; in both, every (SSRC, index) S2 sends more
+ * than once is the same ciphertext (srtp_nonce_check.h). */
 #include "test_pc_harness.h"
+#include "srtp_nonce_check.h"
+#include "sdp_strip_rtx.h"
 #include "pc/pc_tap.h"
 #include "sfu/sfu_router.h"
 
@@ -49,6 +54,12 @@ static rtc_sfu_producer *prod;
 static rtc_sfu_consumer *cons;
 static peer *s1_peer, *s2_peer;
 static int s1_tr, s2_tr;
+static nonce_check g_check;
+
+static void watch(peer *p, const uint8_t *data, size_t len)
+{
+    if (p == s2_peer) nonce_check_packet(&g_check, data, len);
+}
 
 /* The SFU's half of the drain: tapped packets into the router, its output injected. */
 static void pump_sfu(void)
@@ -106,10 +117,12 @@ static void run4(rtc_time until)
     for (int i = 0; i < 4; i++) drain(legs[i].p, legs[i].n);
 }
 
-static void test_forward_through_sfu(void)
+static void forward_through_sfu(bool rtx)
 {
+    memset(&g_check, 0, sizeof g_check);
+    b_frames = 0, b_bad = 0, b_first = -1, b_last = -1, s1_frames = 0;
     peer a, s1, s2, b;
-    vnet *up = vnet_new(3), *down = vnet_new(4);
+    vnet *up = vnet_new(rtx ? 3 : 5), *down = vnet_new(rtx ? 4 : 6);
     vnet_set_link(up, (vnet_link){ .delay = RTC_MS(10) });
     peer_init(&a, "10.0.0.1:1000", cert_a);
     peer_init(&s1, "10.0.0.2:2000", cert_b);
@@ -125,7 +138,13 @@ static void test_forward_through_sfu(void)
     s2_tr = rtc_pc_add_transceiver(s2.pc, &(rtc_transceiver_init){ RTC_MEDIA_VIDEO, RTC_DIR_SENDONLY, RTC_CODEC_VP8 }, now);
     ASSERT(atr >= 0 && s2_tr >= 0);
     connect_peers(&a, &s1, up);
+    harness_munge_offer = rtx ? NULL : strip_rtx;
+    harness_on_send = watch;
     connect_peers(&s2, &b, down);
+    harness_munge_offer = NULL;
+    rtc_pc_stats pst;
+    rtc_pc_get_stats(s2.pc, &pst);
+    ASSERT_STREQ(pst.srtp_cipher, "SRTP_AEAD_AES_128_GCM");
     ASSERT_EQ(s1.tracks, 1);
     s1_tr = s1.track_tr[0];
 
@@ -136,7 +155,8 @@ static void test_forward_through_sfu(void)
     rtc_pc_forward_params in, out;
     ASSERT_OK(rtc_pc_forward_params_get(s1.pc, s1_tr, &in));
     ASSERT_OK(rtc_pc_forward_params_get(s2.pc, s2_tr, &out));
-    ASSERT(in.recvs && !in.sends && out.sends && in.remote_ssrc && out.rtx_pt);
+    ASSERT(in.recvs && !in.sends && out.sends && in.remote_ssrc && out.fb_nack);
+    ASSERT_EQ(out.rtx_pt != 0, rtx);
     ASSERT_OK(rtc_sfu_router_new(&router, &(rtc_sfu_router_config){ .unix_offset_us = 1700000000LL * 1000000 }, now));
     rtc_sfu_producer_config pcfg = { .codec = (rtc_codec_id)in.codec, .pt = in.pt, .rtx_pt = in.rtx_pt,
                                      .ssrc = in.remote_ssrc, .rtx_ssrc = in.remote_rtx_ssrc,
@@ -191,6 +211,17 @@ static void test_forward_through_sfu(void)
             (unsigned long long)ib.rtx_received, (unsigned long long)cs.nack_answered,
             (unsigned long long)cs.nack_forwarded, (unsigned long long)ia.nacks_received, a.keyframe_requests,
             (unsigned long long)ts1.tapped_rtp, (unsigned long long)ts2.injected_rtp);
+    fprintf(stderr, "%s: S2 sent %llu RTP datagrams, %llu again identical, %llu different\n", rtx ? "rtx" : "no rtx",
+            (unsigned long long)g_check.packets, (unsigned long long)g_check.repeats,
+            (unsigned long long)g_check.mismatches);
+    ASSERT_EQ(g_check.mismatches, 0);
+    ASSERT_EQ(ts2.inject_reuse_refused, 0);         /* every repair the SFU made could go out */
+    if (rtx) ASSERT_EQ(ts2.injected_resends, 0);
+    else {
+        /* plain resends went out under their first index, as the first bytes */
+        ASSERT(g_check.repeats > 0);
+        ASSERT_EQ(ts2.injected_resends, cs.nack_answered);
+    }
     ASSERT_EQ(b_bad, 0);
     ASSERT(b_first >= 0 && b_first < 40);          /* started at the first keyframe after subscribing */
     ASSERT_EQ(b_last, sent - 1);
@@ -210,12 +241,18 @@ static void test_forward_through_sfu(void)
     for (int i = 0; i < 4; i++) { drain(legs[i].p, legs[i].n); rtc_pc_free(legs[i].p->pc); }
     vnet_free(up);
     vnet_free(down);
+    nonce_check_free(&g_check);
+    harness_on_send = NULL;
 }
+
+static void test_forward_through_sfu(void) { forward_through_sfu(true); }
+static void test_plain_resends_through_sfu_keep_their_bytes(void) { forward_through_sfu(false); }
 
 int main(void)
 {
     harness_begin(77);
     RUN(test_forward_through_sfu);
+    RUN(test_plain_resends_through_sfu_keep_their_bytes);
     harness_end();
     return 0;
 }

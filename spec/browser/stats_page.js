@@ -49,7 +49,7 @@ function reading() {
   try {
     ctx = await chromium.launchPersistentContext(dir, {
       executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: ARGS,
-      viewport: { width: 1200, height: 800 } });
+      viewport: { width: 1400, height: 900 } });
     const page = ctx.pages()[0] || await ctx.newPage();
     await page.goto(url);
     await page.waitForFunction(() => window.statsPage && window.statsPage.samples >= 2 &&
@@ -67,6 +67,8 @@ function reading() {
     await page.waitForFunction(() => document.getElementById('detail').textContent.includes('candidate-pair'));
     // a few more seconds of graph for the picture
     await page.waitForFunction(() => window.statsPage.samples >= 12, null, { timeout: 20000 });
+    // clicking a row scrolled it into view: the picture starts at the page's corner
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: shot, fullPage: false });
     console.log(JSON.stringify({ first, second, detail_id: detail.id, detail: JSON.parse(detail.text) }));
   } catch (e) {

@@ -41,12 +41,20 @@ end
 -- rules). contract: a is the offerer and b the answerer of the interop peer contract,
 -- enforced by pair.js (b starts first, a after b's READY); results.violations lists
 -- each rule broken.
+-- nat = { MODE_A, MODE_B }: each peer behind a NAT of its own ("cone", "symmetric") or
+-- on the public network ("public"), with a STUN/TURN server (turn:203.0.113.1:3478,
+-- user u:p) there (spec/browser/nat.sh).
 function M.pair(a, b, opts)
   opts = opts or {}
   local log = os.tmpname()
-  local parts = { BROWSER .. "/isolated.sh", "env", "-u", "LD_PRELOAD", "node", BROWSER .. "/pair.js",
-                  "--timeout", tostring(opts.timeout or 60) }
-  if opts.contract then parts[#parts + 1] = "--contract" end
+  local parts
+  if opts.nat then
+    parts = { BROWSER .. "/isolated.sh", BROWSER .. "/nat.sh", opts.nat[1], opts.nat[2], tostring(opts.timeout or 60) }
+  else
+    parts = { BROWSER .. "/isolated.sh", "env", "-u", "LD_PRELOAD", "node", BROWSER .. "/pair.js",
+              "--timeout", tostring(opts.timeout or 60) }
+    if opts.contract then parts[#parts + 1] = "--contract" end
+  end
   parts[#parts + 1] = "--"
   for _, x in ipairs(a) do parts[#parts + 1] = x end
   parts[#parts + 1] = "--"

@@ -351,7 +351,8 @@ int main(void)
     ASSERT_OK(uv_timer_start(&keep, keep_cb, 1000000, 0));
     RUN(test_feedback_across_one_host);
     RUN(test_two_hosts_in_a_chain);
-    uv_timer_stop(&keep);
+    uv_close((uv_handle_t *)&keep, NULL);
+    rtc_loop_run(lp, UV_RUN_NOWAIT);
     rtc_loop_free(lp);
     return 0;
 }

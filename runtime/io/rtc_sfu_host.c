@@ -464,6 +464,11 @@ static void on_pipe(rtc_media_pipe *mp, void *ud)
         rtc_media_pipe_pop(mp);
     }
     host_drain(h);
+    /* The drain's events run Lua, which may have closed the host or removed this leg. */
+    if (h->closing) return;
+    bool alive = false;
+    for (leg *x = h->legs; x && !alive; x = x->next) alive = x->pipe == mp;   /* mp outlives this call */
+    if (!alive) return;
     /* More than the budget waits: the pipe wakes this loop again on its next turn. */
     if (rtc_media_pipe_peer_closed(mp) && !rtc_media_pipe_peek(mp, &kind, &d, &n)) pipe_gone(h, l);
 }

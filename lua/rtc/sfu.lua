@@ -24,9 +24,11 @@ local rooms = {}        -- name -> room
 local listeners = require "rtc.listeners"
 local log_error, emit, on = listeners.log_error, listeners.emit, listeners.on
 
-local PRODUCER, CONSUMER, ROOM = {}, {}, {}
-PRODUCER.__index, CONSUMER.__index, ROOM.__index = PRODUCER, CONSUMER, ROOM
+local PRODUCER, CONSUMER, ROOM, PIPE = {}, {}, {}, {}
+PRODUCER.__index, CONSUMER.__index, ROOM.__index, PIPE.__index = PRODUCER, CONSUMER, ROOM, PIPE
 PRODUCER.__name, CONSUMER.__name, ROOM.__name = "rtc.sfu_producer", "rtc.sfu_consumer", "rtc.sfu_room"
+PIPE.__name = "rtc.sfu_pipe"
+local PIPE_EVENTS = { close = true }
 local PRODUCER_EVENTS = { close = true, keyframerequested = true, layerstart = true, layerstop = true,
                           pause = true, resume = true }
 local CONSUMER_EVENTS = { close = true, start = true, error = true, layerchange = true, pause = true, resume = true }
@@ -240,7 +242,7 @@ function PRODUCER:close()
     for _, id in ipairs(self._ids) do router:remove(id); by_id[id] = nil end
     self._id, self._ids = nil, nil
   end
-  local m = self.room._peers[self.pc]
+  local m = self.pc and self.room._peers[self.pc]
   if m then m.producers[self] = nil end
   self.room._producers[self] = nil
   if self.room.active_speaker == self then self.room.active_speaker = nil end   -- the observer forgot it too
@@ -375,6 +377,92 @@ function CONSUMER:close()
   local m = self.room._peers[self.pc]
   if m then m.consumers[self] = nil end
   emit(self, "close")
+end
+-- }======
+
+-- {====== pipes: a producer of this loop's room sent to another worker's room ======
+-- The sending side is a consumer of the producer whose packets go into a lock-free
+-- ring to the other worker (io/rtc_media_pipe.h); the receiving side is a producer
+-- (piped = true) its room's members subscribe to like any other. Feedback (keyframe
+-- requests, NACKs) comes back through the pipe.
+function PIPE:on(ev, fn) return on(self, PIPE_EVENTS, ev, fn) end
+PIPE.__tostring = function(self)
+  return string.format("rtc.sfu_pipe(%s%s)", self.name, self.closed and ", closed" or "")
+end
+
+--- pipe:stats() -> consumer stats of the sending side plus pipe_sent, pipe_dropped (the ring was full), pipe_received (feedback)
+function PIPE:stats()
+  if not self._id then return { type = "consumer", packets_sent = 0, bytes_sent = 0 } end
+  return router:stats(self._id)
+end
+
+--- pipe:close(): stops sending; the receiving worker's piped producer closes (and its consumers).
+function PIPE:close()
+  if self.closed then return end
+  self.closed = true
+  if self._id then router:remove(self._id); by_id[self._id] = nil; self._id = nil end
+  self.producer._consumers[self] = nil
+  self.room._pipes[self] = nil
+  emit(self, "close")
+end
+
+function PIPE:_bind() return true end
+-- A moderator's mute of the producer (producer:pause()) stops the pipe too: nothing
+-- reaches the far side's subscribers; resume starts it again at a keyframe.
+function PIPE:pause()
+  if self._id then router:pause(self._id) end
+  return true
+end
+function PIPE:resume()
+  if self._id then router:resume(self._id) end
+  return true
+end
+
+--- room:pipe_to(producer) -> pipe | nil, err
+--- pipe.desc is a plain table ({pipe=, kind=, codec=, room=}) to send to the worker that
+--- receives it (through the main script), where room:pipe_from(desc) makes the producer.
+function ROOM:pipe_to(producer)
+  if getmetatable(producer) ~= PRODUCER then error("bad argument #1 to 'pipe_to' (producer expected)", 2) end
+  if self.closed then return nil, "InvalidStateError: the room is closed", "InvalidStateError" end
+  if producer.closed then return nil, "InvalidStateError: the producer is closed", "InvalidStateError" end
+  if not producer._id then
+    return nil, "InvalidStateError: the producer does not forward yet (its connection is negotiating)", "InvalidStateError"
+  end
+  local id, name = router:pipe_out(producer._id)
+  if not id then return nil, name end
+  if #producer._ids > 1 then router:set_layers(id, producer._ids) end   -- the best layer that is received
+  local pipe = setmetatable({ room = self, producer = producer, kind = producer.kind, name = name, _id = id,
+                              _listeners = {},
+                              desc = { pipe = name, kind = producer.kind, codec = producer.codec, room = self.name,
+                                       source = producer.source } }, PIPE)
+  by_id[id] = pipe
+  if producer.paused then router:pause(id) end
+  producer._consumers[pipe] = true
+  self._pipes[pipe] = true
+  return pipe
+end
+
+--- room:pipe_from(desc[, {info=, source=}]) -> producer | nil, err
+--- desc: a pipe's desc (from room:pipe_to in another worker of this process). The
+--- producer has piped = true and no pc; it closes when the sending side closes.
+function ROOM:pipe_from(desc, opts)
+  if type(desc) ~= "table" or type(desc.pipe) ~= "string" then
+    error("bad argument #1 to 'pipe_from' (a pipe description {pipe = name, ...} expected)", 2)
+  end
+  if opts ~= nil and type(opts) ~= "table" then error("bad argument #2 to 'pipe_from' (table expected)", 2) end
+  opts = opts or {}
+  if self.closed then return nil, "InvalidStateError: the room is closed", "InvalidStateError" end
+  local id, info = get_router():pipe_in(desc.pipe)
+  if not id then return nil, info, tostring(info):match("^(%w+)") end
+  local p = setmetatable({ room = self, kind = info.kind, codec = info.codec, piped = true, pipe = desc.pipe,
+                           info = opts.info, source = opts.source or desc.source,
+                           _id = id, _ids = { id }, rids = {}, layers = 1, _consumers = {}, _listeners = {},
+                           _opts = {} }, PRODUCER)
+  by_id[id] = p
+  self._producers[p] = true
+  if p.kind == "audio" and self._speaker then router:speaker_add(self._speaker, id) end
+  emit(self, "publish", p)
+  return p
 end
 -- }======
 
@@ -550,6 +638,8 @@ function ROOM:close()
     for c in pairs(m.consumers) do c:close() end
     self._peers[pc] = nil
   end
+  for p in pairs(self._producers) do p:close() end     -- piped ones belong to no member
+  for p in pairs(self._pipes) do p:close() end
   if rooms[self.name] == self then rooms[self.name] = nil end
   if self._speaker then router:remove(self._speaker); by_id[self._speaker] = nil; self._speaker = nil end
   emit(self, "close")
@@ -577,7 +667,7 @@ function M.room(opts)
     end
     return r
   end
-  r = setmetatable({ name = name, _peers = {}, _producers = {}, _listeners = {},
+  r = setmetatable({ name = name, _peers = {}, _producers = {}, _pipes = {}, _listeners = {},
                      _hooks = { can_join = opts.can_join, can_publish = opts.can_publish,
                                 can_subscribe = opts.can_subscribe } }, ROOM)
   -- The room's active speaker observer in the C core: its audio producers' levels.

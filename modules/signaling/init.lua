@@ -41,6 +41,7 @@ local DEFAULTS = {
   rate = 50,                   -- messages per second, sustained
   burst = 200,                 -- messages in a burst
   turn_ttl = 86400,
+  worker_peer = "sfu",         -- with a pool: the id under which a room's worker is a member
 }
 
 local ID_OK = "^[%w_.%-]+$"    -- room and peer ids: 1..64 of these characters
@@ -86,9 +87,14 @@ function Sig:_leave(peer)
   room.peers[peer.id] = nil
   room.count = room.count - 1
   self.stats.peers = self.stats.peers - 1
+  self:_to_worker(room, { signaling = "leave", room = room.id, peer = peer.id })
   if room.count == 0 then
     self.rooms[peer.room] = nil
     self.stats.rooms = self.stats.rooms - 1
+    if room.worker then
+      self:_to_worker(room, { signaling = "close", room = room.id })
+      self.opts.pool:release(room.id)
+    end
   end
   if self.opts.on_leave then
     local ok, err = pcall(self.opts.on_leave, peer)
@@ -153,6 +159,12 @@ function Sig:_message(peer, data, binary)
   end
   local room = self.rooms[peer.room]
   self.stats.relayed = self.stats.relayed + 1
+  if room and room.worker and (to == nil or to == o.worker_peer) then
+    -- The room's worker is a member: it gets what is sent to it and every broadcast.
+    local ok, err = self:_to_worker(room, { signaling = "message", room = room.id, from = peer.id, msg = msg })
+    if not ok then return self:_error(peer, "busy", "the room's worker cannot take it: " .. tostring(err), msg.type) end
+    if to then return end
+  end
   if to then
     local dest = room and room.peers[to]
     if not dest then return self:_error(peer, "unknown-peer", "no peer '" .. to .. "' in this room", msg.type) end
@@ -221,9 +233,15 @@ function Sig:_join(ws, req)
   room = self.rooms[room_id]   -- the hook may have yielded
   if not room then
     room = { id = room_id, peers = {}, count = 0 }
+    if o.pool then
+      local w, perr = o.pool:place(room_id)
+      if not w then return refuse(M.CLOSE.REFUSED, "no worker for the room: " .. tostring(perr)) end
+      room.worker = w
+    end
     self.rooms[room_id] = room
     self.stats.rooms = self.stats.rooms + 1
   end
+  if o.pool and peer_id == o.worker_peer then return refuse(M.CLOSE.DUPLICATE, "peer id already in the room") end
   if room.count >= o.max_peers then return refuse(M.CLOSE.ROOM_FULL, "room is full") end
   if room.peers[peer_id] then return refuse(M.CLOSE.DUPLICATE, "peer id already in the room") end
   local others = {}
@@ -240,12 +258,61 @@ function Sig:_join(ws, req)
     if o.turn then table.insert(welcome.ice_servers, self:turn_server(peer_id, claims and claims.exp)) end
   end
   send(peer, welcome)
+  self:_to_worker(room, { signaling = "join", room = room_id, peer = peer_id, info = info })
   local ids = member_ids(room)
   for id, other in pairs(room.peers) do
     if id ~= peer_id then send(other, { type = "join", id = peer_id, info = info, peers = ids }) end
   end
   return peer
 end
+
+-- {====== rooms on workers (opts.pool, rtc.worker.pool; docs/signaling.md) ======
+-- Sends a frame to the room's worker. A worker that has ended is replaced: the pool
+-- places the room again and the new worker hears every member join first.
+function Sig:_to_worker(room, frame)
+  if not room.worker then return true end
+  local w, err = self.opts.pool:place(room.id)    -- the same worker while it runs
+  if not w then return nil, err end
+  if w ~= room.worker then
+    room.worker = w
+    for id, p in pairs(room.peers) do
+      if not (frame.signaling == "join" and frame.peer == id) then
+        w:send({ signaling = "join", room = room.id, peer = id, info = p.info })
+      end
+    end
+  end
+  local ok, err = w:send(frame)
+  if not ok then rtc.log.warn("signaling", "room %s: worker %d: %s", room.id, w:id(), tostring(err)) end
+  return ok, err
+end
+
+-- A frame from a worker: {signaling = "send", room =, to = peer, msg =} or
+-- {signaling = "broadcast", room =, msg =}; delivered from opts.worker_peer. Other
+-- messages go to opts.on_worker_message(worker, msg).
+function Sig:_from_worker(w, m)
+  if type(m) ~= "table" or (m.signaling ~= "send" and m.signaling ~= "broadcast") then
+    if self.opts.on_worker_message then
+      local ok, err = pcall(self.opts.on_worker_message, w, m)
+      if not ok then rtc.log.error("signaling", "on_worker_message: %s", tostring(err)) end
+    end
+    return
+  end
+  local room = type(m.room) == "string" and self.rooms[m.room]
+  if not room or room.worker ~= w or type(m.msg) ~= "table" or type(m.msg.type) ~= "string" then
+    rtc.log.warn("signaling", "worker %d: a frame for a room it does not hold, or without a message", w:id())
+    return
+  end
+  local msg = m.msg
+  msg.from = self.opts.worker_peer
+  if m.signaling == "send" then
+    local dest = type(m.to) == "string" and room.peers[m.to]
+    if dest then send(dest, msg) end
+  else
+    local text = json.encode(msg)
+    for _, p in pairs(room.peers) do if not p.gone then p.ws:send(text) end end
+  end
+end
+-- }======
 
 --- sig:turn_server(user, not_after) -> {urls=, username=, credential=, ttl=} (when opts.turn
 --- is set): credentials for `user` valid for turn.ttl seconds, and never past the Unix
@@ -365,6 +432,12 @@ function M.attach(server, opts)
   local self = setmetatable({ opts = o, server = server, rooms = {}, _origins = origins,
                               stats = { rooms = 0, peers = 0, joins = 0, relayed = 0, errors = 0,
                                         refused = 0, dropped = 0 } }, Sig)
+  if o.pool ~= nil then
+    if type(o.pool) ~= "table" or type(o.pool.place) ~= "function" then
+      error("signaling.attach: pool must be an rtc.worker.pool", 2)
+    end
+    for _, w in ipairs(o.pool.workers) do w:on("message", function(m) self:_from_worker(w, m) end) end
+  end
   server:websocket(o.path, function(ws, req)
     local peer = self:_join(ws, req)
     if not peer then return end

@@ -2,6 +2,7 @@
 #include "io/rtc_sfu_host.h"
 #include "core/rtc_errors.h"
 #include "core/rtc_log.h"
+#include "io/rtc_media_pipe.h"
 #include "pc/pc_tap.h"
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,8 @@
 #define TOUCH_MAX 64
 
 typedef struct leg {
-    rtc_pc_host *ph;
+    rtc_pc_host *ph;               /* NULL for a pipe leg */
+    rtc_media_pipe *pipe;          /* a pipe leg: a consumer sending into it, or a producer fed by it */
     int tr;
     char rid[16];
     rtc_sfu_producer *p;           /* one of p / c */
@@ -57,6 +59,13 @@ static leg *leg_of_pc(rtc_sfu_host *h, rtc_pc_host *ph)
 
 static void unlink_leg(rtc_sfu_host *h, leg *x)
 {
+    if (x->pipe) {                 /* no connection, no tap */
+        for (leg **pp = &h->legs; *pp; pp = &(*pp)->next)
+            if (*pp == x) { *pp = x->next; break; }
+        rtc_media_pipe_close(x->pipe);
+        free(x);
+        return;
+    }
     leg *head = leg_of_pc(h, x->ph);
     for (leg **pp = &head; *pp; pp = &(*pp)->cnext)
         if (*pp == x) { *pp = x->cnext; break; }
@@ -119,6 +128,12 @@ static void send_transmit(rtc_sfu_host *h, rtc_sfu_transmit *t, rtc_time now)
 {
     leg *l = t->user;
     if (!l) return;
+    if (l->pipe) {                 /* header and payload straight into the ring: the one copy */
+        int kind = t->kind == RTC_SFU_TX_RTP ? RTC_MEDIA_PIPE_RTP : RTC_MEDIA_PIPE_RTCP;
+        rtc_media_pipe_send(l->pipe, kind, t->head, t->head_len, t->pkt ? t->pkt->data + t->off : NULL,
+                            t->pkt ? t->len : 0);
+        return;
+    }
     int n = rtc_sfu_transmit_flatten(t, h->out, sizeof h->out);
     if (n < 0) return;
     rtc_pc *pc = rtc_pc_host_pc(l->ph);
@@ -241,7 +256,8 @@ void rtc_sfu_host_close(rtc_sfu_host *h)
     while (h->legs) {
         leg *l = h->legs;
         h->legs = l->next;
-        if (!leg_of_pc(h, l->ph)) rtc_pc_host_set_tap(l->ph, NULL, NULL);
+        if (l->pipe) rtc_media_pipe_close(l->pipe);
+        else if (!leg_of_pc(h, l->ph)) rtc_pc_host_set_tap(l->ph, NULL, NULL);
         free(l);
     }
     uv_timer_stop(&h->timer);
@@ -357,6 +373,7 @@ void rtc_sfu_host_remove_producer(rtc_sfu_host *h, rtc_sfu_producer *p)
     leg *l = find_leg(h, p, NULL);
     if (!l) return;
     rtc_sfu_router_remove_producer(h->r, p);
+    if (l->pipe) { unlink_leg(h, l); host_drain(h); return; }
     bool other = false;           /* another layer of the same transceiver still forwarded */
     for (leg *o = h->legs; o; o = o->next) other |= o != l && o->p && o->ph == l->ph && o->tr == l->tr;
     if (!other) rtc_pc_set_tap(rtc_pc_host_pc(l->ph), l->tr, false);
@@ -368,7 +385,7 @@ void rtc_sfu_host_remove_consumer(rtc_sfu_host *h, rtc_sfu_consumer *c)
 {
     leg *l = find_leg(h, NULL, c);
     if (!l) return;
-    rtc_pc_set_inject(rtc_pc_host_pc(l->ph), l->tr, false);
+    if (!l->pipe) rtc_pc_set_inject(rtc_pc_host_pc(l->ph), l->tr, false);
     rtc_sfu_router_remove_consumer(h->r, c);
     unlink_leg(h, l);
     host_drain(h);
@@ -401,3 +418,143 @@ int rtc_sfu_host_speaker_add_producer(rtc_sfu_host *h, rtc_sfu_speaker *s, rtc_s
     host_drain(h);
     return r;
 }
+
+/* {====== pipes (io/rtc_media_pipe.h) ======
+ * The sending host's leg is a consumer of the piped producer whose packets go into the
+ * pipe; RTCP coming back (NACK, PLI, FIR) is that consumer's subscriber feedback, so
+ * NACKs are answered from the sending host's cache and keyframe requests join the
+ * producer's aggregated one. The receiving host's leg is a producer fed from the pipe;
+ * its own upstream RTCP (NACKs for what its cache lacks, keyframe requests) goes back
+ * into the pipe. */
+
+static void pipe_gone(rtc_sfu_host *h, leg *l)
+{
+    void *user = l->user;
+    if (l->p) rtc_sfu_router_remove_producer(h->r, l->p);
+    else rtc_sfu_router_remove_consumer(h->r, l->c);
+    unlink_leg(h, l);
+    host_drain(h);
+    if (h->cb && !h->closing) h->cb(h, RTC_SFU_HOST_EV_REMOVED, user, h->ud);
+}
+
+static void on_pipe(rtc_media_pipe *mp, void *ud)
+{
+    leg *l = ud;
+    rtc_sfu_host *h = l->h;
+    if (h->closing) return;
+    rtc_time now = rtc_clock_now();
+    int kind;
+    const uint8_t *d;
+    size_t n;
+    /* A turn takes at most one ring's worth, so a fast sender cannot keep this loop here. */
+    for (int budget = 1024; budget > 0 && rtc_media_pipe_peek(mp, &kind, &d, &n); budget--) {
+        if (l->c) {
+            if (kind == RTC_MEDIA_PIPE_RTCP) rtc_sfu_router_handle_consumer_rtcp(h->r, l->c, d, n, now);
+        } else if (kind == RTC_MEDIA_PIPE_RTP) {
+            rtc_buf *b = rtc_buf_alloc(rtc_loop_pool(h->lp), n);
+            if (b && n <= b->cap) {
+                memcpy(b->data, d, n);
+                b->len = n;
+                rtc_sfu_router_handle_rtp(h->r, l->p, b, now);
+            }
+            rtc_buf_unref(b);
+        } else {
+            rtc_sfu_router_handle_producer_rtcp(h->r, l->p, d, n, now);
+        }
+        rtc_media_pipe_pop(mp);
+    }
+    host_drain(h);
+    /* The drain's events run Lua, which may have closed the host or removed this leg. */
+    if (h->closing) return;
+    bool alive = false;
+    for (leg *x = h->legs; x && !alive; x = x->next) alive = x->pipe == mp;   /* mp outlives this call */
+    if (!alive) return;
+    /* More than the budget waits: the pipe wakes this loop again on its next turn. */
+    if (rtc_media_pipe_peer_closed(mp) && !rtc_media_pipe_peek(mp, &kind, &d, &n)) pipe_gone(h, l);
+}
+
+static leg *new_pipe_leg(rtc_sfu_host *h, void *user)
+{
+    leg *l = new_leg(NULL, -1, user);
+    if (l) l->h = h;
+    return l;
+}
+
+/* The audio level extension id the piped packets carry (a one-byte id, any free one). */
+#define PIPE_AUDIO_LEVEL_ID 1
+
+int rtc_sfu_host_pipe_out(rtc_sfu_host *h, rtc_sfu_producer *source, void *user, rtc_sfu_consumer **out,
+                          char name[RTC_MEDIA_PIPE_NAME_MAX])
+{
+    if (h->closing) return RTC_ESTATE;
+    rtc_codec_id codec;
+    uint8_t pt;
+    uint32_t rate;
+    rtc_sfu_producer_params(source, &codec, &pt, &rate);
+    rtc_rng *rng = rtc_loop_rng(h->lp);
+    rtc_media_pipe_desc d = { .codec = (int)codec, .pt = pt, .ssrc = rtc_rng_u32(rng) | 1, .clock_rate = rate,
+                              .audio_level_id = codec == RTC_CODEC_OPUS ? PIPE_AUDIO_LEVEL_ID : 0 };
+    leg *l = new_pipe_leg(h, user);
+    if (!l) return RTC_ENOMEM;
+    int r = rtc_media_pipe_new(&l->pipe, &d, name);
+    if (r < 0) { free(l); return r; }
+    rtc_sfu_consumer_config cc = {
+        .codec = codec, .pt = pt, .ssrc = d.ssrc,
+        .initial_seq = (uint16_t)rtc_rng_u32(rng), .initial_rtx_seq = (uint16_t)rtc_rng_u32(rng),
+        .user = l,                 /* no RTX: a NACKed packet is resent as it was first sent */
+    };
+    cc.ext_id[RTC_SFU_EXT_AUDIO_LEVEL] = d.audio_level_id;
+    r = rtc_sfu_router_add_consumer(h->r, &cc, source, &l->c, rtc_clock_now());
+    if (r == 0) r = rtc_media_pipe_bind(l->pipe, rtc_loop_uv(h->lp), on_pipe, l);
+    if (r < 0) {
+        if (l->c) rtc_sfu_router_remove_consumer(h->r, l->c);
+        rtc_media_pipe_close(l->pipe);
+        free(l);
+        return r;
+    }
+    l->next = h->legs;
+    h->legs = l;
+    *out = l->c;
+    host_drain(h);
+    return 0;
+}
+
+int rtc_sfu_host_pipe_in(rtc_sfu_host *h, const char *name, void *user, rtc_sfu_producer **out,
+                         rtc_media_pipe_desc *desc)
+{
+    if (h->closing) return RTC_ESTATE;
+    leg *l = new_pipe_leg(h, user);
+    if (!l) return RTC_ENOMEM;
+    int r = rtc_media_pipe_open(&l->pipe, name, desc);
+    if (r < 0) { free(l); return r; }
+    rtc_sfu_producer_config pc_cfg = {
+        .codec = (rtc_codec_id)desc->codec, .pt = desc->pt, .ssrc = desc->ssrc, .clock_rate = desc->clock_rate,
+        .local_ssrc = rtc_rng_u32(rtc_loop_rng(h->lp)),
+        .rr_interval = -1,         /* the sending side's consumer needs no reports across the pipe */
+        .user = l,
+    };
+    pc_cfg.ext_id[RTC_SFU_EXT_AUDIO_LEVEL] = desc->audio_level_id;
+    r = rtc_sfu_router_add_producer(h->r, &pc_cfg, &l->p, rtc_clock_now());
+    if (r == 0) r = rtc_media_pipe_bind(l->pipe, rtc_loop_uv(h->lp), on_pipe, l);
+    if (r < 0) {
+        if (l->p) rtc_sfu_router_remove_producer(h->r, l->p);
+        rtc_media_pipe_close(l->pipe);
+        free(l);
+        return r;
+    }
+    l->next = h->legs;
+    h->legs = l;
+    *out = l->p;
+    host_drain(h);
+    return 0;
+}
+
+int rtc_sfu_host_pipe_stats(rtc_sfu_host *h, const rtc_sfu_producer *p, const rtc_sfu_consumer *c,
+                            rtc_media_pipe_stats *out)
+{
+    leg *l = find_leg(h, p, c);
+    if (!l || !l->pipe) return RTC_ENOTFOUND;
+    rtc_media_pipe_get_stats(l->pipe, out);
+    return 0;
+}
+/* }====== */

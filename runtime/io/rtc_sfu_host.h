@@ -14,6 +14,7 @@
 #ifndef RTC_SFU_HOST_H
 #define RTC_SFU_HOST_H
 #include "io/rtc_loop.h"
+#include "io/rtc_media_pipe.h"
 #include "io/rtc_pc_host.h"
 #include "sfu/sfu_router.h"
 #include "sfu/sfu_speaker.h"
@@ -62,6 +63,23 @@ int rtc_sfu_host_add_consumer(rtc_sfu_host *h, rtc_pc_host *ph, int tr, rtc_sfu_
 void rtc_sfu_host_remove_producer(rtc_sfu_host *h, rtc_sfu_producer *p);
 void rtc_sfu_host_remove_consumer(rtc_sfu_host *h, rtc_sfu_consumer *c);
 void rtc_sfu_host_kick(rtc_sfu_host *h);
+
+/* Pipes between hosts on two loops of one process (io/rtc_media_pipe.h): a room bigger
+ * than one worker. pipe_out adds a consumer of `source` (a producer of this host) whose
+ * packets go into a new pipe, named in `name`; pipe_in, on the other host, opens the
+ * pipe by that name and adds a producer fed by it (*desc: what it carries), which
+ * consumers subscribe to as to any other. Feedback crosses back: the receiving host's
+ * keyframe requests and the NACKs its cache cannot answer reach the sending host's
+ * consumer (answered from that host's cache, or asked upstream in turn). When either
+ * end closes (removed, or its host closes), the other end's leg is removed and its
+ * REMOVED event fires. RTC_ENOTFOUND (pipe_in): no pipe waits under that name. */
+int rtc_sfu_host_pipe_out(rtc_sfu_host *h, rtc_sfu_producer *source, void *user, rtc_sfu_consumer **out,
+                          char name[RTC_MEDIA_PIPE_NAME_MAX]);
+int rtc_sfu_host_pipe_in(rtc_sfu_host *h, const char *name, void *user, rtc_sfu_producer **out,
+                         rtc_media_pipe_desc *desc);
+/* The pipe counters of a pipe leg (p or c); RTC_ENOTFOUND for another leg. */
+int rtc_sfu_host_pipe_stats(rtc_sfu_host *h, const rtc_sfu_producer *p, const rtc_sfu_consumer *c,
+                            rtc_media_pipe_stats *out);
 
 /* Active speaker observers (sfu/sfu_speaker.h). `user` is the caller's value for the
  * observer. Its events go to the speaker callback, called inside the host's drain:

@@ -386,6 +386,59 @@ static int sfu_layers(lua_State *L)
 
 static void set_int(lua_State *L, const char *k, uint64_t v) { lua_pushinteger(L, (lua_Integer)v); lua_setfield(L, -2, k); }
 
+/* sfu:pipe_out(producer_id) -> consumer_id, name | nil, err: the producer sent into a new
+ * pipe (io/rtc_media_pipe.h), which another loop's sfu:pipe_in(name) receives. */
+static int sfu_pipe_out(lua_State *L)
+{
+    lsfu *s = check_sfu(L);
+    rtc_sfu_producer *src = check_item(L, s, 2, ITEM_PRODUCER)->ptr;
+    int id = new_id(s);
+    if (id < 0) return lrtc_push_error(L, id, NULL);
+    rtc_sfu_consumer *c;
+    char name[RTC_MEDIA_PIPE_NAME_MAX];
+    int r = rtc_sfu_host_pipe_out(s->h, src, (void *)(intptr_t)id, &c, name);
+    if (r < 0) return lrtc_push_error(L, r, NULL);
+    s->items[id - 1] = (item){ ITEM_CONSUMER, c };
+    lua_pushinteger(L, id);
+    lua_pushstring(L, name);
+    return 2;
+}
+
+/* sfu:pipe_in(name) -> producer_id, {kind=, codec=, clock_rate=} | nil, err (NotFoundError:
+ * no pipe of that name waits: unknown, already received, or its sending end closed). */
+static int sfu_pipe_in(lua_State *L)
+{
+    lsfu *s = check_sfu(L);
+    size_t len;
+    const char *name = luaL_checklstring(L, 2, &len);
+    if (len >= RTC_MEDIA_PIPE_NAME_MAX) return lrtc_push_error(L, RTC_ENOTFOUND, "no pipe named '%s' waits", name);
+    int id = new_id(s);
+    if (id < 0) return lrtc_push_error(L, id, NULL);
+    rtc_sfu_producer *p;
+    rtc_media_pipe_desc d;
+    int r = rtc_sfu_host_pipe_in(s->h, name, (void *)(intptr_t)id, &p, &d);
+    if (r == RTC_ENOTFOUND) return lrtc_push_error(L, r, "no pipe named '%s' waits", name);
+    if (r < 0) return lrtc_push_error(L, r, NULL);
+    s->items[id - 1] = (item){ ITEM_PRODUCER, p };
+    lua_pushinteger(L, id);
+    lua_createtable(L, 0, 3);
+    lua_pushstring(L, rtc_codec_is_video((rtc_codec_id)d.codec) ? "video" : "audio"); lua_setfield(L, -2, "kind");
+    lua_pushstring(L, rtc_codec_name((rtc_codec_id)d.codec)); lua_setfield(L, -2, "codec");
+    lua_pushinteger(L, d.clock_rate); lua_setfield(L, -2, "clock_rate");
+    return 2;
+}
+
+/* The pipe counters of a pipe leg, into the stats table on top. */
+static void pipe_stats(lua_State *L, lsfu *s, const item *it)
+{
+    rtc_media_pipe_stats ps;
+    if (rtc_sfu_host_pipe_stats(s->h, it->kind == ITEM_PRODUCER ? it->ptr : NULL,
+                                it->kind == ITEM_CONSUMER ? it->ptr : NULL, &ps) < 0) return;
+    set_int(L, "pipe_sent", ps.sent);
+    set_int(L, "pipe_dropped", ps.dropped);
+    set_int(L, "pipe_received", ps.received);
+}
+
 /* sfu:stats(id) -> table (W3C inbound-rtp / outbound-rtp names where they exist) */
 static int sfu_stats(lua_State *L)
 {
@@ -441,6 +494,7 @@ static int sfu_stats(lua_State *L)
         lua_pushnumber(L, st.fraction_lost / 256.0); lua_setfield(L, -2, "fraction_lost");
         if (st.rtt >= 0) { lua_pushnumber(L, (double)st.rtt / 1e6); lua_setfield(L, -2, "round_trip_time"); }
     }
+    pipe_stats(L, s, it);
     return 1;
 }
 
@@ -453,6 +507,7 @@ void lrtc__open_sfu(lua_State *L)
         { "set_layers", sfu_set_layers }, { "set_preferred_layers", sfu_set_preferred_layers },
         { "set_bandwidth", sfu_set_bandwidth }, { "layers", sfu_layers },
         { "add_speaker", sfu_add_speaker }, { "speaker_add", sfu_speaker_add },
+        { "pipe_out", sfu_pipe_out }, { "pipe_in", sfu_pipe_in },
         { NULL, NULL },
     };
     lrtc_obj_new(L, &sfu_class, sizeof(lrtc_obj), methods);

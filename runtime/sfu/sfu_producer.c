@@ -247,6 +247,13 @@ rtc_time sfu__producer_next(const rtc_sfu_producer *p)
     return rtc_time_min(t, rtc_sfu_cache_next_expiry(p->cache));
 }
 
+void rtc_sfu_producer_params(const rtc_sfu_producer *p, rtc_codec_id *codec, uint8_t *pt, uint32_t *clock_rate)
+{
+    *codec = p->cfg.codec;
+    *pt = p->cfg.pt;
+    *clock_rate = p->cfg.clock_rate;
+}
+
 void rtc_sfu_producer_get_stats(const rtc_sfu_producer *p, rtc_sfu_producer_stats *out)
 {
     *out = p->st;

@@ -183,6 +183,8 @@ bool rtc_sfu_router_poll_event(rtc_sfu_router *r, rtc_sfu_event *out);
 rtc_time rtc_sfu_router_poll_timeout(const rtc_sfu_router *r);
 
 void rtc_sfu_producer_get_stats(const rtc_sfu_producer *p, rtc_sfu_producer_stats *out);
+/* What p forwards: its codec, payload type and clock rate (a pipe describes its stream with them). */
+void rtc_sfu_producer_params(const rtc_sfu_producer *p, rtc_codec_id *codec, uint8_t *pt, uint32_t *clock_rate);
 void rtc_sfu_consumer_get_stats(const rtc_sfu_consumer *c, rtc_sfu_consumer_stats *out);
 /* The last RFC 6464 audio level seen: 0 and voice/level filled, RTC_ENOTFOUND when none. */
 int rtc_sfu_producer_audio_level(const rtc_sfu_producer *p, bool *voice, uint8_t *level, rtc_time *at);

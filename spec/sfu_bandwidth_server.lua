@@ -1,0 +1,83 @@
+-- The SFU of spec/sfu_bandwidth_browser_spec.lua: WHIP/WHEP as in examples/sfu.lua with
+-- the core's own layer choice (by each subscriber's estimate); subscribers name
+-- themselves with their bearer token. It prints `LAYER <token> spatial temporal why`
+-- for every video layerchange and runs the experiment's steps:
+-- 1. once subscriber A forwards the top layer, it waits --hold seconds (B behind its
+--    rate limit meanwhile) and prints `LIMITED <B's highest spatial layer since A got the
+--    top> <B's layer now>`, waiting longer (up to 4 holds) while B is still coming down;
+-- 2. runs --lift (a shell command: the limit is removed) and prints `LIFTED`;
+-- 3. once B forwards the top layer after that, prints `DONE`; GET /walk then says
+--    "done" (the watching pages stop).
+--   luartc spec/sfu_bandwidth_server.lua --listen HOST:PORT --hold S --lift CMD
+local rtc = require "rtc"
+local http = require "http"
+local whip = require "whip"
+local sfu = require "rtc.sfu"
+
+local listen, hold, lift = "127.0.0.1:18100", 8, "true"
+do
+  local i = 1
+  while arg[i] do
+    if arg[i] == "--listen" then listen = arg[i + 1]; i = i + 1
+    elseif arg[i] == "--hold" then hold = tonumber(arg[i + 1]); i = i + 1
+    elseif arg[i] == "--lift" then lift = arg[i + 1]; i = i + 1
+    else error("unknown option " .. arg[i]) end
+    i = i + 1
+  end
+end
+local host, port = listen:match("^(.*):(%d+)$")
+port = tonumber(port)
+local mux = assert(rtc.udp_mux { host = host, port = port })
+local srv = assert(http.server { host = host, port = port })
+local svc = whip.serve(srv, { pc = { udp_mux = mux } })
+
+local function say(...)
+  print(table.concat({ ... }, " "))
+  io.stdout:flush()
+end
+
+local phase = "limited"        -- limited -> (A at the top, hold) -> lifted -> done
+local b_max, b_now = -1, -1
+srv:route("GET", "/walk", function()
+  return 200, phase == "done" and "done" or "walking",
+         { ["Access-Control-Allow-Origin"] = "*", ["Content-Type"] = "text/plain" }
+end)
+
+local a_top = false
+local room = sfu.room { name = "default" }
+room:on("subscribe", function(c)
+  if c.kind ~= "video" then return end
+  local auth = c.info and c.info.headers and c.info.headers.authorization or ""
+  local who = auth:match("^[Bb]earer%s+(%S+)") or "?"
+  c:on("layerchange", function(spatial, temporal, why)
+    say("LAYER", who, spatial, temporal, why)
+    if who == "B" then
+      b_now = spatial
+      if a_top and phase == "limited" and spatial > b_max then b_max = spatial end
+      if phase == "lifted" and spatial == 2 then phase = "done"; say("DONE") end
+    elseif who == "A" and spatial == 2 and not a_top then
+      a_top = true
+      b_max = b_now
+      rtc.spawn(function()
+        rtc.sleep(hold)
+        -- B's estimate may still be coming down to its limit: give it more time
+        for _ = 1, 3 do
+          if b_now == 0 then break end
+          rtc.sleep(hold)
+        end
+        say("LIMITED", b_max, b_now)
+        os.execute(lift)
+        phase = "lifted"
+        say("LIFTED")
+        if b_now == 2 then phase = "done"; say("DONE") end
+      end)
+    end
+  end)
+end)
+
+say("listening")
+rtc.on("shutdown", function()
+  svc.close()
+  srv:close()
+  mux:close()
+end)

@@ -9,6 +9,7 @@
 -- decoded width follows (small, then full). Nothing about how long anything takes: the
 -- hold only fixes how long the limited phase is watched.
 local child = require "support.child"
+local tmp = require "support.tmp"
 local json = require("rtc").json
 local q = child.quote
 
@@ -38,21 +39,17 @@ describe("SFU layers by bandwidth with Chromium", function()
 
   teardown(function()
     os.execute("ip netns del " .. S .. " 2>/dev/null; ip netns del " .. B .. " 2>/dev/null")
+    tmp.clean()
   end)
 
   it("moves a subscriber behind a slow link to the low layer and back up when the link frees", function()
     local dir = child.tmpdir()
     local port = 41000 + (os.time() * 17 % 20000)
     local base = "http://10.9.0.1:" .. port
-    local out, err = dir .. "/sfu.out", dir .. "/sfu.err"
-    local p = io.popen(string.format("ip netns exec %s %s %s --listen 10.9.0.1:%d --hold 8 --lift %s >%s 2>%s & echo $!",
-                                     S, q(child.LUARTC), q(SERVER), port, q("tc qdisc del dev eth1 root"), q(out), q(err)))
-    local pid = assert(tonumber(p:read("l")))
-    p:close()
-    for _ = 1, 500 do
-      if child.slurp(out):find("listening", 1, true) then break end
-      os.execute("sleep 0.02")
-    end
+    local srv = child.start(string.format("ip netns exec %s %s %s --listen 10.9.0.1:%d --hold 8 --lift %s", S,
+                                          q(child.LUARTC), q(SERVER), port, q("tc qdisc del dev eth1 root")),
+                            "listening", 20)
+    local pid, out, err = srv.pid, srv.out, srv.err
     local function client(ns, name, role, path, extra)
       return string.format("ip netns exec %s %stimeout 150 node %s --role %s --url %s %s </dev/null >%s 2>%s &",
                            ns, TOOL, q(CLIENT), role, q(base .. path), extra, q(dir .. "/" .. name .. ".out"),

@@ -87,6 +87,9 @@ local function join(room, pc, info)
     if ok ~= true then return check_hook(false, msg, "join") end
   end
   room._peers[pc] = { producers = {}, consumers = {}, info = info }
+  -- A member's video orientation (CVO) is forwarded as it came, so its connection
+  -- offers and answers the extension from its next description on.
+  pc._core:set_video_orientation(true)
   local function gone(state)
     if state ~= "closed" and state ~= "failed" then return end
     local m = room._peers[pc]

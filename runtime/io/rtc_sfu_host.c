@@ -286,6 +286,39 @@ static void add_leg(rtc_sfu_host *h, leg *l)
     rtc_pc_host_set_tap(l->ph, on_tap, l);
 }
 
+void rtc_sfu_host_producer_config(const rtc_pc_forward_params *fp, const rtc_sfu_host_producer_opts *opts,
+                                  rtc_sfu_producer_config *out)
+{
+    const char *rid = opts && opts->rid ? opts->rid : "";
+    *out = (rtc_sfu_producer_config){
+        .mid = fp->mid, .rid = rid[0] ? rid : NULL, .codec = (rtc_codec_id)fp->codec, .pt = fp->pt,
+        .rtx_pt = fp->rtx_pt, .ssrc = rid[0] ? 0 : fp->remote_ssrc, .rtx_ssrc = rid[0] ? 0 : fp->remote_rtx_ssrc,
+        .clock_rate = fp->clock_rate, .local_ssrc = fp->rtcp_ssrc, .use_fir = fp->fb_fir && !fp->fb_pli,
+        .keyframe_interval = opts ? opts->keyframe_interval : 0,
+        .rr_interval = -1,          /* the connection's receiver already reports */
+    };
+    out->ext_id[RTC_SFU_EXT_AUDIO_LEVEL] = fp->audio_level_id;
+    out->ext_id[RTC_SFU_EXT_VIDEO_ORIENTATION] = fp->video_orientation_id;
+    if (opts) out->cache = opts->cache;
+}
+
+void rtc_sfu_host_consumer_config(const rtc_pc_forward_params *fp, rtc_rng *rng, bool paused,
+                                  rtc_sfu_consumer_config *out)
+{
+    *out = (rtc_sfu_consumer_config){
+        .codec = (rtc_codec_id)fp->codec, .pt = fp->pt, .ssrc = fp->ssrc, .rtx_pt = fp->rtx_pt,
+        .rtx_ssrc = fp->rtx_ssrc,
+        .red_pt = fp->red_send ? fp->red_pt : 0,   /* RED as the subscriber's transceiver sends it */
+        .initial_seq = (uint16_t)rtc_rng_u32(rng), .initial_rtx_seq = (uint16_t)rtc_rng_u32(rng),
+        .mid = fp->mid, .cname = fp->cname, .clock_rate = fp->clock_rate, .paused = paused,
+    };
+    out->ext_id[RTC_SFU_EXT_MID] = fp->mid_id;
+    out->ext_id[RTC_SFU_EXT_ABS_SEND_TIME] = fp->abs_send_time_id;
+    out->ext_id[RTC_SFU_EXT_TWCC] = fp->twcc_id;
+    out->ext_id[RTC_SFU_EXT_AUDIO_LEVEL] = fp->audio_level_id;
+    out->ext_id[RTC_SFU_EXT_VIDEO_ORIENTATION] = fp->video_orientation_id;
+}
+
 int rtc_sfu_host_add_producer(rtc_sfu_host *h, rtc_pc_host *ph, int tr, const rtc_sfu_host_producer_opts *opts,
                               void *user, rtc_sfu_producer **out)
 {
@@ -300,16 +333,9 @@ int rtc_sfu_host_add_producer(rtc_sfu_host *h, rtc_pc_host *ph, int tr, const rt
     leg *l = new_leg(ph, tr, user);
     if (!l) return RTC_ENOMEM;
     strcpy(l->rid, rid);
-    rtc_sfu_producer_config pc_cfg = {
-        .mid = fp.mid, .rid = rid[0] ? rid : NULL, .codec = (rtc_codec_id)fp.codec, .pt = fp.pt,
-        .rtx_pt = fp.rtx_pt, .ssrc = rid[0] ? 0 : fp.remote_ssrc, .rtx_ssrc = rid[0] ? 0 : fp.remote_rtx_ssrc,
-        .clock_rate = fp.clock_rate, .local_ssrc = fp.rtcp_ssrc, .use_fir = fp.fb_fir && !fp.fb_pli,
-        .keyframe_interval = opts ? opts->keyframe_interval : 0,
-        .rr_interval = -1,          /* the connection's receiver already reports */
-        .user = l,
-    };
-    pc_cfg.ext_id[RTC_SFU_EXT_AUDIO_LEVEL] = fp.audio_level_id;
-    if (opts) pc_cfg.cache = opts->cache;
+    rtc_sfu_producer_config pc_cfg;
+    rtc_sfu_host_producer_config(&fp, opts, &pc_cfg);
+    pc_cfg.user = l;
     rtc_time now = rtc_clock_now();
     r = rtc_sfu_router_add_producer(h->r, &pc_cfg, &l->p, now);
     if (r == 0) r = rtc_pc_set_tap(pc, tr, true);
@@ -336,17 +362,9 @@ int rtc_sfu_host_add_consumer(rtc_sfu_host *h, rtc_pc_host *ph, int tr, rtc_sfu_
     if (!fp.sends) return RTC_ESTATE;
     leg *l = new_leg(ph, tr, user);
     if (!l) return RTC_ENOMEM;
-    rtc_rng *rng = rtc_loop_rng(h->lp);
-    rtc_sfu_consumer_config cc = {
-        .codec = (rtc_codec_id)fp.codec, .pt = fp.pt, .ssrc = fp.ssrc, .rtx_pt = fp.rtx_pt, .rtx_ssrc = fp.rtx_ssrc,
-        .red_pt = fp.red_send ? fp.red_pt : 0,   /* RED as the subscriber's transceiver sends it */
-        .initial_seq = (uint16_t)rtc_rng_u32(rng), .initial_rtx_seq = (uint16_t)rtc_rng_u32(rng),
-        .mid = fp.mid, .cname = fp.cname, .clock_rate = fp.clock_rate, .paused = paused, .user = l,
-    };
-    cc.ext_id[RTC_SFU_EXT_MID] = fp.mid_id;
-    cc.ext_id[RTC_SFU_EXT_ABS_SEND_TIME] = fp.abs_send_time_id;
-    cc.ext_id[RTC_SFU_EXT_TWCC] = fp.twcc_id;
-    cc.ext_id[RTC_SFU_EXT_AUDIO_LEVEL] = fp.audio_level_id;
+    rtc_sfu_consumer_config cc;
+    rtc_sfu_host_consumer_config(&fp, rtc_loop_rng(h->lp), paused, &cc);
+    cc.user = l;
     rtc_time now = rtc_clock_now();
     r = rtc_sfu_router_add_consumer(h->r, &cc, source, &l->c, now);
     if (r == 0) r = rtc_pc_set_inject(pc, tr, true);

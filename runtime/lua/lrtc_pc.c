@@ -776,6 +776,14 @@ static int pc_add_transceiver(lua_State *L)
     return 1;
 }
 
+/* pc:set_video_orientation(on) -> true | nil, err (rtc_pc_set_video_orientation) */
+static int pc_set_video_orientation(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    luaL_checktype(L, 2, LUA_TBOOLEAN);
+    return pc_result(L, p, rtc_pc_set_video_orientation(rtc_pc_host_pc(p->h), lua_toboolean(L, 2)));
+}
+
 static int pc_tr_set_direction(lua_State *L)
 {
     lpc *p = check_pc(L);
@@ -1084,6 +1092,7 @@ void lrtc__open_pc(lua_State *L)
         { "set_transform", pc_set_transform }, { "transform_stats", pc_transform_stats },
         { "tr_info", pc_tr_info }, { "tr_count", pc_tr_count }, { "id", pc_id }, { "tr_set_codec", pc_tr_set_codec },
         { "tr_set_encoding", pc_tr_set_encoding }, { "tr_stop", pc_tr_stop },
+        { "set_video_orientation", pc_set_video_orientation },
         { "capture", pc_capture }, { "stop_capture", pc_stop_capture }, { "bandwidth", pc_bandwidth },
         { NULL, NULL } };
     lrtc_obj_new(L, &pc_class, sizeof(lrtc_obj), methods);

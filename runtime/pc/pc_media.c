@@ -144,6 +144,14 @@ int rtc_pc_transceiver_set_red(rtc_pc *pc, int tr, rtc_red_mode mode)
     return 0;
 }
 
+int rtc_pc_set_video_orientation(rtc_pc *pc, bool on)
+{
+    pc_media *md = pc__media_get(pc);
+    if (!md) return RTC_ENOMEM;
+    md->video_orientation = on;
+    return 0;
+}
+
 int rtc_pc_transceiver_stop(rtc_pc *pc, int tr, rtc_time now)
 {
     if (now > pc->now) pc->now = now;

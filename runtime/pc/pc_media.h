@@ -69,6 +69,13 @@ int rtc_pc_transceiver_set_add_track(rtc_pc *pc, int tr);
  * transceivers only (RTC_EINVAL otherwise or for a bad mode). */
 typedef enum rtc_red_mode { RTC_RED_AUTO = 0, RTC_RED_ON, RTC_RED_OFF } rtc_red_mode;
 int rtc_pc_transceiver_set_red(rtc_pc *pc, int tr, rtc_red_mode mode);
+/* The 3GPP video orientation extension (urn:3gpp:video-orientation, CVO): when on, the
+ * pc's video sections offer it and answer it when offered, from the next description
+ * on. Off by default, because a sender that negotiated it stops rotating its frames and
+ * leaves that to the receiver, and our frame events and recorder do not rotate. An SFU
+ * turns it on for the connections it forwards for: the orientation then goes through
+ * unchanged (rtc_pc_forward_params.video_orientation_id on both legs). */
+int rtc_pc_set_video_orientation(rtc_pc *pc, bool on);
 /* The sender's encoding (W3C RTCRtpEncodingParameters): inactive, frames given to
  * rtc_pc_send_frame() are dropped (it returns 0) without renegotiation; max_bps > 0
  * caps this sender, and while every sending transceiver has a cap the send-side

@@ -59,6 +59,7 @@ typedef struct pc_tr {
     bool fb_nack, fb_pli, fb_fir, fb_twcc, fb_remb;
     bool rtcp_rsize;                     /* the answer has a=rtcp-rsize: feedback may go alone */
     uint8_t mid_id, rid_id, rrid_id, abs_id, twcc_id, level_id;
+    uint8_t cvo_id;                      /* urn:3gpp:video-orientation, 0 = not negotiated */
     uint32_t remote_ssrc, remote_rtx_ssrc;   /* signalled in the remote description */
     /* Simulcast the peer sends: its RIDs (a=simulcast send order), or the SSRCs of an
      * a=ssrc-group:SIM with their FID repair SSRCs, each then a layer named "sim<i>". */
@@ -96,6 +97,7 @@ typedef struct pc_media {
     struct pc_cc *cc;                    /* estimator + pacer (pc_cc.c), NULL until a sender needs it */
     rtc_pc_media_stats stats;
     struct pc_tapq *tapq;                /* forwarded packets (pc_tap.c), NULL until a tap is on */
+    bool video_orientation;              /* rtc_pc_set_video_orientation: CVO offered and answered */
 } pc_media;
 
 pc_media *pc__media_get(rtc_pc *pc);     /* created on first use; NULL on ENOMEM */

@@ -4,6 +4,9 @@
 #include "core/rtc_log.h"
 #include "io/rtc_media_pipe.h"
 #include "pc/pc_tap.h"
+#include "sdp/sdp.h"
+#include "codec/codec.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,6 +21,7 @@ typedef struct leg {
     rtc_media_pipe *pipe;          /* a pipe leg: a consumer sending into it, or a producer fed by it */
     int tr;
     char rid[16];
+    char fmtp[128];                /* a producer's: its codec's format, as its publisher negotiated it */
     rtc_sfu_producer *p;           /* one of p / c */
     rtc_sfu_consumer *c;
     void *user;
@@ -333,6 +337,7 @@ int rtc_sfu_host_add_producer(rtc_sfu_host *h, rtc_pc_host *ph, int tr, const rt
     leg *l = new_leg(ph, tr, user);
     if (!l) return RTC_ENOMEM;
     strcpy(l->rid, rid);
+    snprintf(l->fmtp, sizeof l->fmtp, "%s", fp.fmtp ? fp.fmtp : "");
     rtc_sfu_producer_config pc_cfg;
     rtc_sfu_host_producer_config(&fp, opts, &pc_cfg);
     pc_cfg.user = l;
@@ -360,6 +365,12 @@ int rtc_sfu_host_add_consumer(rtc_sfu_host *h, rtc_pc_host *ph, int tr, rtc_sfu_
     int r = rtc_pc_forward_params_get(pc, tr, &fp);
     if (r < 0) return r;
     if (!fp.sends) return RTC_ESTATE;
+    /* The same codec in another format (H264 profile, VP9 profile-id) is a codec the
+     * subscriber cannot receive either. */
+    const leg *src = source ? rtc_sfu_producer_user(source) : NULL;
+    if (src && src->h == h && fp.codec >= 0 && src->p &&
+        !rtc_sdp_fmtp_match(rtc_codec_name((rtc_codec_id)fp.codec), src->fmtp, fp.fmtp))
+        return RTC_ENOTSUP;
     leg *l = new_leg(ph, tr, user);
     if (!l) return RTC_ENOMEM;
     rtc_sfu_consumer_config cc;

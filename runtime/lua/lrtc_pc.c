@@ -793,7 +793,8 @@ static int pc_tr_set_direction(lua_State *L)
     return pc_result(L, p, r);
 }
 
-/* pc:tr_set_codec(h, name | nil) -> true | nil, err: the preferred codec */
+/* pc:tr_set_codec(h, name | nil[, fmtp]) -> true | nil, err: the preferred codec and
+ * its format (rtc_pc_transceiver_set_codec_fmtp) */
 static int pc_tr_set_codec(lua_State *L)
 {
     lpc *p = check_pc(L);
@@ -803,7 +804,10 @@ static int pc_tr_set_codec(lua_State *L)
         codec = rtc_codec_from_name(luaL_checkstring(L, 3));
         if (codec < 0) return luaL_argerror(L, 3, "unknown codec");
     }
-    return pc_result(L, p, rtc_pc_transceiver_set_codec(rtc_pc_host_pc(p->h), h, codec));
+    const char *fmtp = luaL_optstring(L, 4, NULL);
+    if (fmtp && codec < 0) return luaL_argerror(L, 4, "a format needs a codec");
+    if (fmtp && strlen(fmtp) > 127) return luaL_argerror(L, 4, "fmtp longer than 127 bytes");
+    return pc_result(L, p, rtc_pc_transceiver_set_codec_fmtp(rtc_pc_host_pc(p->h), h, codec, fmtp));
 }
 
 /* pc:tr_stop(h) -> true | nil, err (transceiver:stop) */

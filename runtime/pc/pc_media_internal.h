@@ -25,6 +25,7 @@ typedef struct pc_tr {
     rtc_media_direction direction;       /* wanted (W3C transceiver.direction) */
     int current;                         /* negotiated rtc_media_direction, -1 before */
     int pref_codec;                      /* rtc_codec_id or -1 */
+    char pref_fmtp[128];                 /* its format (H264 profile, VP9 profile-id), "" = any */
     /* sender:set_parameters: encodings[1].max_bitrate (bit/s, 0 = none) bounds the
      * estimate (pc_cc.c); inactive drops frames before packetization. */
     double max_bitrate;

@@ -115,6 +115,28 @@ static const rtc_sdp_codec *pick_codec(const rtc_sdp_media *m, rtc_media_kind ki
     return first;
 }
 
+/* pick_codec for t's answer: its preferred codec in its preferred format first. The
+ * same codec in another format would be received as something it is not (an SFU
+ * forwarding H264 High to a Constrained Baseline decoder), so it is taken only when
+ * nothing else is offered; the forwarder then finds the mismatch and says so. */
+static const rtc_sdp_codec *pick_codec_for(const rtc_sdp_media *m, const pc_tr *t)
+{
+    if (!t->pref_fmtp[0] || t->pref_codec < 0) return pick_codec(m, t->kind, t->pref_codec);
+    const rtc_sdp_codec *first = NULL, *other_format = NULL;
+    for (size_t i = 0; i < m->ncodecs; i++) {
+        const rtc_sdp_codec *c = m->codecs[i];
+        int id = supported_codec(c, t->kind);
+        if (id < 0) continue;
+        if (id == t->pref_codec) {
+            if (rtc_sdp_fmtp_match(c->name, t->pref_fmtp, c->fmtp)) return c;
+            if (!other_format) other_format = c;
+        } else if (!first) {
+            first = c;
+        }
+    }
+    return first ? first : other_format;
+}
+
 static rtc_media_kind kind_of(rtc_sdp_kind k) { return k == RTC_SDP_AUDIO ? RTC_MEDIA_AUDIO : RTC_MEDIA_VIDEO; }
 
 bool pc__media_accept_offer_section(rtc_pc *pc, int index, const rtc_sdp *s, const rtc_sdp_media *m)
@@ -364,7 +386,7 @@ int pc__media_write_section(rtc_pc *pc, rtc_sdp *s, int index, const rtc_sdp_med
     rtc_media_direction dir = t->stopped ? RTC_DIR_INACTIVE : t->direction;
     bool rtx = false;
     if (offer) {
-        const rtc_sdp_codec *c = pick_codec(offer, t->kind, t->pref_codec);
+        const rtc_sdp_codec *c = pick_codec_for(offer, t);
         if (!c) return RTC_ENOTSUP;
         const rtc_sdp_codec *x = rtc_sdp_media_rtx_for(offer, c->pt);
         const char *const *fb = t->kind == RTC_MEDIA_AUDIO ? audio_fb : video_fb;
@@ -398,7 +420,7 @@ int pc__media_write_section(rtc_pc *pc, rtc_sdp *s, int index, const rtc_sdp_med
             for (size_t i = 0; i < n; i++) {
                 bool pref = tab[i].codec == t->pref_codec;
                 if ((pass == 0) != pref) continue;
-                const char *fmtp = tab[i].codec == RTC_CODEC_OPUS ? opus_fmtp(t) : tab[i].fmtp;
+                const char *fmtp = tab[i].codec == RTC_CODEC_OPUS ? opus_fmtp(t) : pref && t->pref_fmtp[0] ? t->pref_fmtp : tab[i].fmtp;
                 r = add_codec(s, m, tab[i].pt, tab[i].name, tab[i].rate, tab[i].ch, fmtp, tab[i].rtx_pt, t->kind);
                 if (r < 0) return r;
             }

@@ -149,6 +149,7 @@ int rtc_pc_forward_params_get(rtc_pc *pc, int tr, rtc_pc_forward_params *out)
     out->fb_fir = t->fb_fir;
     out->mid = t->mid;
     out->cname = pc->media->cname;
+    out->fmtp = t->fmtp;
     return 0;
 }
 

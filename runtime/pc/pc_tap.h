@@ -61,6 +61,7 @@ typedef struct rtc_pc_forward_params {
     uint8_t video_orientation_id; /* urn:3gpp:video-orientation (rtc_pc_set_video_orientation), 0: none */
     bool fb_nack, fb_pli, fb_fir;
     const char *mid, *cname;     /* owned by the pc */
+    const char *fmtp;            /* the negotiated codec's fmtp ("" = none), owned by the pc */
 } rtc_pc_forward_params;
 /* RTC_ENOTFOUND for a bad handle, RTC_ESTATE before the transceiver is negotiated. */
 int rtc_pc_forward_params_get(rtc_pc *pc, int tr, rtc_pc_forward_params *out);

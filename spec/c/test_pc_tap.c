@@ -254,6 +254,7 @@ static void forward_through_sfu(bool rtx)
 
 static void test_forward_through_sfu(void) { forward_through_sfu(true); }
 static void test_plain_resends_through_sfu_keep_their_bytes(void) { forward_through_sfu(false); }
+
 /* The publisher's offer names the orientation 7 (its answer then too), the
  * subscriber's leg keeps our 13: the two legs differ. */
 static void cvo_id_7(char *sdp)

@@ -207,9 +207,13 @@ function M.serve(srv, opts)
   end
 
   -- A PATCH body (RFC 8840 SDP fragment): its ICE credentials and candidates per a=mid.
+  -- nil when a line is not an a= or m= line (RFC 8840 section 9.2 allows nothing else)
+  -- or there is no line at all.
   local function parse_frag(body)
-    local f, mid = { cands = {} }, nil
+    local f, mid, n = { cands = {} }, nil, 0
     for line in (body or ""):gmatch("[^\r\n]+") do
+      if not line:match("^[am]=%S") then return nil end
+      n = n + 1
       local m = line:match("^a=mid:(%S+)")
       if m then mid = m end
       f.ufrag = line:match("^a=ice%-ufrag:(%S+)") or f.ufrag
@@ -219,7 +223,7 @@ function M.serve(srv, opts)
       if c then f.cands[#f.cands + 1] = { candidate = c, sdp_mid = mid or "0" } end
       if line == "a=end-of-candidates" then f.done = true end
     end
-    return f
+    return n > 0 and f or nil
   end
 
   local function add_cands(pc, f)
@@ -302,6 +306,7 @@ function M.serve(srv, opts)
     local im = req.headers["if-match"]
     if not im then return text(428, "an If-Match header with the session's ETag (or \"*\" to restart ICE) is required") end
     local f = parse_frag(req.body)
+    if not f then return text(400, "the body is not an SDP fragment (RFC 8840)") end
     if im:match("^%s*%*%s*$") then
       if not can_restart then return text(422, "this server does not restart ICE") end
       return restart(s, f)

@@ -417,13 +417,17 @@ for _, list in pairs(CAPABILITIES) do
 end
 
 --- tr:set_codec_preferences(codecs): codecs as rtc.capabilities(kind).codecs lists them
---- (a table of {mime_type=}); the first is offered first and picked when answering.
---- nil or {} goes back to the default order. Takes effect at the next negotiation.
+--- (a table of {mime_type=[, sdp_fmtp_line=]}); the first is offered first and picked
+--- when answering; its sdp_fmtp_line (e.g. "profile-level-id=640c1f;packetization-mode=1")
+--- is the format wanted of it: offered as is, and answering, an offered payload type in
+--- another format (H264 profile, VP9 profile-id, AV1 profile) is not taken while another
+--- codec is offered. nil or {} goes back to the default order. Takes effect at the next
+--- negotiation.
 function TR:set_codec_preferences(codecs)
   if codecs ~= nil and type(codecs) ~= "table" then
     error("bad argument #1 to 'set_codec_preferences' (table of codecs expected)", 2)
   end
-  local name
+  local name, fmtp
   if codecs and codecs[1] ~= nil then
     local c = codecs[1]
     local mime = type(c) == "table" and c.mime_type
@@ -439,9 +443,14 @@ function TR:set_codec_preferences(codecs)
     if not name then
       return nil, "InvalidModificationError: " .. mime .. " is not in rtc.capabilities", "InvalidModificationError"
     end
+    fmtp = c.sdp_fmtp_line
+    if fmtp ~= nil and (type(fmtp) ~= "string" or #fmtp > 127 or fmtp:find("[\r\n]")) then
+      error("bad argument #1 to 'set_codec_preferences' (codecs[1].sdp_fmtp_line must be a one-line string of at most 127 bytes)", 2)
+    end
+    if fmtp == "" then fmtp = nil end
   end
   if self._pc._closed then return nil, "InvalidStateError: the peer connection is closed", "InvalidStateError" end
-  return self._pc._core:tr_set_codec(self._h, name)
+  return self._pc._core:tr_set_codec(self._h, name, fmtp)
 end
 
 --- tr.sender:replace_track(track)

@@ -87,6 +87,9 @@ local function join(room, pc, info)
     if ok ~= true then return check_hook(false, msg, "join") end
   end
   room._peers[pc] = { producers = {}, consumers = {}, info = info }
+  -- A member's video orientation (CVO) is forwarded as it came, so its connection
+  -- offers and answers the extension from its next description on.
+  pc._core:set_video_orientation(true)
   local function gone(state)
     if state ~= "closed" and state ~= "failed" then return end
     local m = room._peers[pc]
@@ -152,7 +155,7 @@ function PRODUCER:_bind()
   local pc = self.pc
   if pc._closed then return false end
   local layers = layer_list(self)
-  local codec
+  local codec, fmtp
   for _, l in ipairs(layers) do
     local info = pc._core:tr_info(l.tr._h)
     if not info or not info.negotiated or not info.codec then return false end
@@ -161,7 +164,7 @@ function PRODUCER:_bind()
       self:close()
       return false
     end
-    codec = info.codec
+    codec, fmtp = info.codec, info.fmtp
   end
   local ids = {}
   for i, l in ipairs(layers) do
@@ -177,7 +180,7 @@ function PRODUCER:_bind()
     end
     ids[i] = id
   end
-  self._id, self._ids, self.codec = ids[1], ids, codec
+  self._id, self._ids, self.codec, self.fmtp = ids[1], ids, codec, fmtp
   self.rids = {}
   for i, l in ipairs(layers) do
     by_id[ids[i]] = self
@@ -556,17 +559,25 @@ end
 -- A transceiver of pc to send `kind` on: one a remote offer created that sends nothing
 -- yet (WHEP: the subscriber offered recvonly), else a new sendonly one (the caller
 -- renegotiates: negotiationneeded fires).
-local function sending_transceiver(pc, kind, codec, red)
+-- Either way the transceiver prefers the producer's codec in the producer's format
+-- (H264 profile, VP9 profile-id): answering, that is what it picks from the subscriber's
+-- offer whatever its order; offering, it goes first with the producer's fmtp.
+local function sending_transceiver(pc, kind, codec, red, fmtp)
+  local function prefer(tr)
+    if codec then pc._core:tr_set_codec(tr._h, codec, fmtp ~= "" and fmtp or nil) end
+    return tr
+  end
   for _, tr in ipairs(pc:get_transceivers()) do
     if tr._remote_created and tr.kind == kind and not tr.sender.track and not tr._sfu_consumer then
       -- JSEP intersects with the offer: a recvonly offer (WHEP) gives sendonly.
       local dir = tr.direction
       if dir == "recvonly" then tr:set_direction("sendrecv") elseif dir == "inactive" then tr:set_direction("sendonly") end
-      return tr
+      return prefer(tr)
     end
   end
   local tr, err = pc:add_transceiver(kind, { direction = "sendonly", codec = codec, red = kind == "audio" and red or nil })
-  return tr, err
+  if not tr then return nil, err end
+  return prefer(tr)
 end
 
 --- room:subscribe(pc, producer[, {paused=, info=, red=}]) -> consumer | nil, err
@@ -589,7 +600,7 @@ function ROOM:subscribe(pc, producer, opts)
   if opts.red ~= nil and opts.red ~= "auto" and opts.red ~= "on" and opts.red ~= "off" then
     error("bad argument #3 to 'subscribe' (red must be \"auto\", \"on\" or \"off\")", 2)
   end
-  local tr, err = sending_transceiver(pc, producer.kind, producer.codec, opts.red)
+  local tr, err = sending_transceiver(pc, producer.kind, producer.codec, opts.red, producer.fmtp)
   if not tr then return nil, err end
   local c = setmetatable({ room = self, pc = pc, producer = producer, transceiver = tr, kind = producer.kind,
                            paused = false, info = opts.info, _listeners = {}, _paused_by = {} }, CONSUMER)

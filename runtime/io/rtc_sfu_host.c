@@ -4,6 +4,9 @@
 #include "core/rtc_log.h"
 #include "io/rtc_media_pipe.h"
 #include "pc/pc_tap.h"
+#include "sdp/sdp.h"
+#include "codec/codec.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,6 +21,7 @@ typedef struct leg {
     rtc_media_pipe *pipe;          /* a pipe leg: a consumer sending into it, or a producer fed by it */
     int tr;
     char rid[16];
+    char fmtp[128];                /* a producer's: its codec's format, as its publisher negotiated it */
     rtc_sfu_producer *p;           /* one of p / c */
     rtc_sfu_consumer *c;
     void *user;
@@ -286,6 +290,39 @@ static void add_leg(rtc_sfu_host *h, leg *l)
     rtc_pc_host_set_tap(l->ph, on_tap, l);
 }
 
+void rtc_sfu_host_producer_config(const rtc_pc_forward_params *fp, const rtc_sfu_host_producer_opts *opts,
+                                  rtc_sfu_producer_config *out)
+{
+    const char *rid = opts && opts->rid ? opts->rid : "";
+    *out = (rtc_sfu_producer_config){
+        .mid = fp->mid, .rid = rid[0] ? rid : NULL, .codec = (rtc_codec_id)fp->codec, .pt = fp->pt,
+        .rtx_pt = fp->rtx_pt, .ssrc = rid[0] ? 0 : fp->remote_ssrc, .rtx_ssrc = rid[0] ? 0 : fp->remote_rtx_ssrc,
+        .clock_rate = fp->clock_rate, .local_ssrc = fp->rtcp_ssrc, .use_fir = fp->fb_fir && !fp->fb_pli,
+        .keyframe_interval = opts ? opts->keyframe_interval : 0,
+        .rr_interval = -1,          /* the connection's receiver already reports */
+    };
+    out->ext_id[RTC_SFU_EXT_AUDIO_LEVEL] = fp->audio_level_id;
+    out->ext_id[RTC_SFU_EXT_VIDEO_ORIENTATION] = fp->video_orientation_id;
+    if (opts) out->cache = opts->cache;
+}
+
+void rtc_sfu_host_consumer_config(const rtc_pc_forward_params *fp, rtc_rng *rng, bool paused,
+                                  rtc_sfu_consumer_config *out)
+{
+    *out = (rtc_sfu_consumer_config){
+        .codec = (rtc_codec_id)fp->codec, .pt = fp->pt, .ssrc = fp->ssrc, .rtx_pt = fp->rtx_pt,
+        .rtx_ssrc = fp->rtx_ssrc,
+        .red_pt = fp->red_send ? fp->red_pt : 0,   /* RED as the subscriber's transceiver sends it */
+        .initial_seq = (uint16_t)rtc_rng_u32(rng), .initial_rtx_seq = (uint16_t)rtc_rng_u32(rng),
+        .mid = fp->mid, .cname = fp->cname, .clock_rate = fp->clock_rate, .paused = paused,
+    };
+    out->ext_id[RTC_SFU_EXT_MID] = fp->mid_id;
+    out->ext_id[RTC_SFU_EXT_ABS_SEND_TIME] = fp->abs_send_time_id;
+    out->ext_id[RTC_SFU_EXT_TWCC] = fp->twcc_id;
+    out->ext_id[RTC_SFU_EXT_AUDIO_LEVEL] = fp->audio_level_id;
+    out->ext_id[RTC_SFU_EXT_VIDEO_ORIENTATION] = fp->video_orientation_id;
+}
+
 int rtc_sfu_host_add_producer(rtc_sfu_host *h, rtc_pc_host *ph, int tr, const rtc_sfu_host_producer_opts *opts,
                               void *user, rtc_sfu_producer **out)
 {
@@ -300,16 +337,10 @@ int rtc_sfu_host_add_producer(rtc_sfu_host *h, rtc_pc_host *ph, int tr, const rt
     leg *l = new_leg(ph, tr, user);
     if (!l) return RTC_ENOMEM;
     strcpy(l->rid, rid);
-    rtc_sfu_producer_config pc_cfg = {
-        .mid = fp.mid, .rid = rid[0] ? rid : NULL, .codec = (rtc_codec_id)fp.codec, .pt = fp.pt,
-        .rtx_pt = fp.rtx_pt, .ssrc = rid[0] ? 0 : fp.remote_ssrc, .rtx_ssrc = rid[0] ? 0 : fp.remote_rtx_ssrc,
-        .clock_rate = fp.clock_rate, .local_ssrc = fp.rtcp_ssrc, .use_fir = fp.fb_fir && !fp.fb_pli,
-        .keyframe_interval = opts ? opts->keyframe_interval : 0,
-        .rr_interval = -1,          /* the connection's receiver already reports */
-        .user = l,
-    };
-    pc_cfg.ext_id[RTC_SFU_EXT_AUDIO_LEVEL] = fp.audio_level_id;
-    if (opts) pc_cfg.cache = opts->cache;
+    snprintf(l->fmtp, sizeof l->fmtp, "%s", fp.fmtp ? fp.fmtp : "");
+    rtc_sfu_producer_config pc_cfg;
+    rtc_sfu_host_producer_config(&fp, opts, &pc_cfg);
+    pc_cfg.user = l;
     rtc_time now = rtc_clock_now();
     r = rtc_sfu_router_add_producer(h->r, &pc_cfg, &l->p, now);
     if (r == 0) r = rtc_pc_set_tap(pc, tr, true);
@@ -334,19 +365,17 @@ int rtc_sfu_host_add_consumer(rtc_sfu_host *h, rtc_pc_host *ph, int tr, rtc_sfu_
     int r = rtc_pc_forward_params_get(pc, tr, &fp);
     if (r < 0) return r;
     if (!fp.sends) return RTC_ESTATE;
+    /* The same codec in another format (H264 profile, VP9 profile-id) is a codec the
+     * subscriber cannot receive either. */
+    const leg *src = source ? rtc_sfu_producer_user(source) : NULL;
+    if (src && src->h == h && fp.codec >= 0 && src->p &&
+        !rtc_sdp_fmtp_match(rtc_codec_name((rtc_codec_id)fp.codec), src->fmtp, fp.fmtp))
+        return RTC_ENOTSUP;
     leg *l = new_leg(ph, tr, user);
     if (!l) return RTC_ENOMEM;
-    rtc_rng *rng = rtc_loop_rng(h->lp);
-    rtc_sfu_consumer_config cc = {
-        .codec = (rtc_codec_id)fp.codec, .pt = fp.pt, .ssrc = fp.ssrc, .rtx_pt = fp.rtx_pt, .rtx_ssrc = fp.rtx_ssrc,
-        .red_pt = fp.red_send ? fp.red_pt : 0,   /* RED as the subscriber's transceiver sends it */
-        .initial_seq = (uint16_t)rtc_rng_u32(rng), .initial_rtx_seq = (uint16_t)rtc_rng_u32(rng),
-        .mid = fp.mid, .cname = fp.cname, .clock_rate = fp.clock_rate, .paused = paused, .user = l,
-    };
-    cc.ext_id[RTC_SFU_EXT_MID] = fp.mid_id;
-    cc.ext_id[RTC_SFU_EXT_ABS_SEND_TIME] = fp.abs_send_time_id;
-    cc.ext_id[RTC_SFU_EXT_TWCC] = fp.twcc_id;
-    cc.ext_id[RTC_SFU_EXT_AUDIO_LEVEL] = fp.audio_level_id;
+    rtc_sfu_consumer_config cc;
+    rtc_sfu_host_consumer_config(&fp, rtc_loop_rng(h->lp), paused, &cc);
+    cc.user = l;
     rtc_time now = rtc_clock_now();
     r = rtc_sfu_router_add_consumer(h->r, &cc, source, &l->c, now);
     if (r == 0) r = rtc_pc_set_inject(pc, tr, true);

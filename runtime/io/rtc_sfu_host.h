@@ -16,6 +16,7 @@
 #include "io/rtc_loop.h"
 #include "io/rtc_media_pipe.h"
 #include "io/rtc_pc_host.h"
+#include "pc/pc_tap.h"
 #include "sfu/sfu_router.h"
 #include "sfu/sfu_speaker.h"
 
@@ -59,6 +60,14 @@ int rtc_sfu_host_add_producer(rtc_sfu_host *h, rtc_pc_host *ph, int tr, const rt
  * than the source's: the subscriber cannot receive it. */
 int rtc_sfu_host_add_consumer(rtc_sfu_host *h, rtc_pc_host *ph, int tr, rtc_sfu_producer *source, bool paused,
                               void *user, rtc_sfu_consumer **out);
+/* The configurations the two calls above give the router, from what the connection
+ * negotiated (pure, so tests build them the same way): extension ids, payload types and
+ * SSRCs are that connection's own. The consumer's first sequence numbers come from rng
+ * (borrowed). `user` is left NULL; opts may be NULL. */
+void rtc_sfu_host_producer_config(const rtc_pc_forward_params *fp, const rtc_sfu_host_producer_opts *opts,
+                                  rtc_sfu_producer_config *out);
+void rtc_sfu_host_consumer_config(const rtc_pc_forward_params *fp, rtc_rng *rng, bool paused,
+                                  rtc_sfu_consumer_config *out);
 /* No event; the pointer is invalid afterwards. */
 void rtc_sfu_host_remove_producer(rtc_sfu_host *h, rtc_sfu_producer *p);
 void rtc_sfu_host_remove_consumer(rtc_sfu_host *h, rtc_sfu_consumer *c);

@@ -776,6 +776,14 @@ static int pc_add_transceiver(lua_State *L)
     return 1;
 }
 
+/* pc:set_video_orientation(on) -> true | nil, err (rtc_pc_set_video_orientation) */
+static int pc_set_video_orientation(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    luaL_checktype(L, 2, LUA_TBOOLEAN);
+    return pc_result(L, p, rtc_pc_set_video_orientation(rtc_pc_host_pc(p->h), lua_toboolean(L, 2)));
+}
+
 static int pc_tr_set_direction(lua_State *L)
 {
     lpc *p = check_pc(L);
@@ -785,7 +793,8 @@ static int pc_tr_set_direction(lua_State *L)
     return pc_result(L, p, r);
 }
 
-/* pc:tr_set_codec(h, name | nil) -> true | nil, err: the preferred codec */
+/* pc:tr_set_codec(h, name | nil[, fmtp]) -> true | nil, err: the preferred codec and
+ * its format (rtc_pc_transceiver_set_codec_fmtp) */
 static int pc_tr_set_codec(lua_State *L)
 {
     lpc *p = check_pc(L);
@@ -795,7 +804,10 @@ static int pc_tr_set_codec(lua_State *L)
         codec = rtc_codec_from_name(luaL_checkstring(L, 3));
         if (codec < 0) return luaL_argerror(L, 3, "unknown codec");
     }
-    return pc_result(L, p, rtc_pc_transceiver_set_codec(rtc_pc_host_pc(p->h), h, codec));
+    const char *fmtp = luaL_optstring(L, 4, NULL);
+    if (fmtp && codec < 0) return luaL_argerror(L, 4, "a format needs a codec");
+    if (fmtp && strlen(fmtp) > 127) return luaL_argerror(L, 4, "fmtp longer than 127 bytes");
+    return pc_result(L, p, rtc_pc_transceiver_set_codec_fmtp(rtc_pc_host_pc(p->h), h, codec, fmtp));
 }
 
 /* pc:tr_stop(h) -> true | nil, err (transceiver:stop) */
@@ -1084,6 +1096,7 @@ void lrtc__open_pc(lua_State *L)
         { "set_transform", pc_set_transform }, { "transform_stats", pc_transform_stats },
         { "tr_info", pc_tr_info }, { "tr_count", pc_tr_count }, { "id", pc_id }, { "tr_set_codec", pc_tr_set_codec },
         { "tr_set_encoding", pc_tr_set_encoding }, { "tr_stop", pc_tr_stop },
+        { "set_video_orientation", pc_set_video_orientation },
         { "capture", pc_capture }, { "stop_capture", pc_stop_capture }, { "bandwidth", pc_bandwidth },
         { NULL, NULL } };
     lrtc_obj_new(L, &pc_class, sizeof(lrtc_obj), methods);

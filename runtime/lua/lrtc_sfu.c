@@ -150,7 +150,8 @@ static int push_add_error(lua_State *L, int r, const char *what)
     if (r == RTC_ESTATE)
         return lrtc_push_error(L, r, "the transceiver is not negotiated to %s yet", what);
     if (r == RTC_ENOTSUP)
-        return lrtc_push_error(L, r, "the subscriber's connection did not negotiate the producer's codec");
+        return lrtc_push_error(L, r, "the subscriber's connection did not negotiate the producer's codec "
+                                           "in its format (H264 profile and packetization-mode, VP9 profile-id, AV1 profile)");
     if (r == RTC_ENOTFOUND) return lrtc_push_error(L, r, "no such transceiver");
     return lrtc_push_error(L, r, NULL);
 }

@@ -144,6 +144,14 @@ int rtc_pc_transceiver_set_red(rtc_pc *pc, int tr, rtc_red_mode mode)
     return 0;
 }
 
+int rtc_pc_set_video_orientation(rtc_pc *pc, bool on)
+{
+    pc_media *md = pc__media_get(pc);
+    if (!md) return RTC_ENOMEM;
+    md->video_orientation = on;
+    return 0;
+}
+
 int rtc_pc_transceiver_stop(rtc_pc *pc, int tr, rtc_time now)
 {
     if (now > pc->now) pc->now = now;
@@ -174,7 +182,18 @@ int rtc_pc_transceiver_set_codec(rtc_pc *pc, int tr, int codec)
     if (!t) return RTC_ENOTFOUND;
     if (codec >= 0 && (codec == RTC_CODEC_OPUS) != (t->kind == RTC_MEDIA_AUDIO)) return RTC_EINVAL;
     t->pref_codec = codec;
+    t->pref_fmtp[0] = 0;
     return 0;
+}
+
+int rtc_pc_transceiver_set_codec_fmtp(rtc_pc *pc, int tr, int codec, const char *fmtp)
+{
+    pc_tr *t = pc__media_tr(pc, tr);
+    if (t && codec < 0 && fmtp && *fmtp) return RTC_EINVAL;
+    if (fmtp && strlen(fmtp) >= sizeof t->pref_fmtp) return RTC_EINVAL;
+    int r = rtc_pc_transceiver_set_codec(pc, tr, codec);
+    if (r == 0 && fmtp) snprintf(t->pref_fmtp, sizeof t->pref_fmtp, "%s", fmtp);
+    return r;
 }
 
 int rtc_pc_transceiver_set_direction(rtc_pc *pc, int tr, rtc_media_direction dir, rtc_time now)

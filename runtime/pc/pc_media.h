@@ -55,6 +55,14 @@ int rtc_pc_transceiver_count(const rtc_pc *pc);                 /* handles are 0
  * list it first, our answers pick it when offered. A renegotiation that changes the codec
  * restarts the transceiver's streams. RTC_EINVAL for a codec of the other kind. */
 int rtc_pc_transceiver_set_codec(rtc_pc *pc, int tr, int codec);
+/* The same with the format wanted of that codec (an fmtp line such as
+ * "profile-level-id=640c1f;packetization-mode=1"; NULL or "" = any): answering, an
+ * offered payload type of that codec in another format (rtc_sdp_fmtp_match: H264
+ * profile and packetization-mode, VP9 profile-id, AV1 profile) is neither preferred nor
+ * taken while another codec is offered; offering, that fmtp replaces ours for the codec.
+ * An SFU sets the producer's codec and fmtp on a subscriber's transceiver. Copied;
+ * RTC_EINVAL when too long (127 bytes at most) or given without a codec. */
+int rtc_pc_transceiver_set_codec_fmtp(rtc_pc *pc, int tr, int codec, const char *fmtp);
 /* Ask to receive stereo Opus: our Opus fmtp (offer or answer) says stereo=1 from the
  * next description we create on. Audio transceivers only (RTC_EINVAL otherwise). */
 int rtc_pc_transceiver_set_stereo(rtc_pc *pc, int tr, bool stereo);
@@ -69,6 +77,13 @@ int rtc_pc_transceiver_set_add_track(rtc_pc *pc, int tr);
  * transceivers only (RTC_EINVAL otherwise or for a bad mode). */
 typedef enum rtc_red_mode { RTC_RED_AUTO = 0, RTC_RED_ON, RTC_RED_OFF } rtc_red_mode;
 int rtc_pc_transceiver_set_red(rtc_pc *pc, int tr, rtc_red_mode mode);
+/* The 3GPP video orientation extension (urn:3gpp:video-orientation, CVO): when on, the
+ * pc's video sections offer it and answer it when offered, from the next description
+ * on. Off by default, because a sender that negotiated it stops rotating its frames and
+ * leaves that to the receiver, and our frame events and recorder do not rotate. An SFU
+ * turns it on for the connections it forwards for: the orientation then goes through
+ * unchanged (rtc_pc_forward_params.video_orientation_id on both legs). */
+int rtc_pc_set_video_orientation(rtc_pc *pc, bool on);
 /* The sender's encoding (W3C RTCRtpEncodingParameters): inactive, frames given to
  * rtc_pc_send_frame() are dropped (it returns 0) without renegotiation; max_bps > 0
  * caps this sender, and while every sending transceiver has a cap the send-side

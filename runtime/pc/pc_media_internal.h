@@ -25,6 +25,7 @@ typedef struct pc_tr {
     rtc_media_direction direction;       /* wanted (W3C transceiver.direction) */
     int current;                         /* negotiated rtc_media_direction, -1 before */
     int pref_codec;                      /* rtc_codec_id or -1 */
+    char pref_fmtp[128];                 /* its format (H264 profile, VP9 profile-id), "" = any */
     /* sender:set_parameters: encodings[1].max_bitrate (bit/s, 0 = none) bounds the
      * estimate (pc_cc.c); inactive drops frames before packetization. */
     double max_bitrate;
@@ -59,6 +60,7 @@ typedef struct pc_tr {
     bool fb_nack, fb_pli, fb_fir, fb_twcc, fb_remb;
     bool rtcp_rsize;                     /* the answer has a=rtcp-rsize: feedback may go alone */
     uint8_t mid_id, rid_id, rrid_id, abs_id, twcc_id, level_id;
+    uint8_t cvo_id;                      /* urn:3gpp:video-orientation, 0 = not negotiated */
     uint32_t remote_ssrc, remote_rtx_ssrc;   /* signalled in the remote description */
     /* Simulcast the peer sends: its RIDs (a=simulcast send order), or the SSRCs of an
      * a=ssrc-group:SIM with their FID repair SSRCs, each then a layer named "sim<i>". */
@@ -96,6 +98,7 @@ typedef struct pc_media {
     struct pc_cc *cc;                    /* estimator + pacer (pc_cc.c), NULL until a sender needs it */
     rtc_pc_media_stats stats;
     struct pc_tapq *tapq;                /* forwarded packets (pc_tap.c), NULL until a tap is on */
+    bool video_orientation;              /* rtc_pc_set_video_orientation: CVO offered and answered */
 } pc_media;
 
 pc_media *pc__media_get(rtc_pc *pc);     /* created on first use; NULL on ENOMEM */

@@ -48,7 +48,19 @@ static const ext_def our_exts[] = {
     { RTC_EXT_URI_MID, 4, true, true },
     { RTC_EXT_URI_RID, 10, false, true },
     { RTC_EXT_URI_RRID, 11, false, true },
+    { RTC_EXT_URI_VIDEO_ORIENTATION, 13, false, true },   /* only with rtc_pc_set_video_orientation */
 };
+
+/* Whether t's section has extension d: rid / repaired-rid only where simulcast is
+ * (offer NULL: never in our offers), orientation only when the pc forwards it. */
+static bool ext_wanted(const rtc_pc *pc, const pc_tr *t, const ext_def *d, const rtc_sdp_media *offer)
+{
+    if (!(t->kind == RTC_MEDIA_AUDIO ? d->audio : d->video)) return false;
+    if (strcmp(d->uri, RTC_EXT_URI_RID) == 0 || strcmp(d->uri, RTC_EXT_URI_RRID) == 0)
+        return offer && offer->nrids > 0;
+    if (strcmp(d->uri, RTC_EXT_URI_VIDEO_ORIENTATION) == 0) return pc->media && pc->media->video_orientation;
+    return true;
+}
 
 static rtc_media_direction from_sdp_dir(rtc_sdp_direction d)
 {
@@ -101,6 +113,28 @@ static const rtc_sdp_codec *pick_codec(const rtc_sdp_media *m, rtc_media_kind ki
         if (!first) first = m->codecs[i];
     }
     return first;
+}
+
+/* pick_codec for t's answer: its preferred codec in its preferred format first. The
+ * same codec in another format would be received as something it is not (an SFU
+ * forwarding H264 High to a Constrained Baseline decoder), so it is taken only when
+ * nothing else is offered; the forwarder then finds the mismatch and says so. */
+static const rtc_sdp_codec *pick_codec_for(const rtc_sdp_media *m, const pc_tr *t)
+{
+    if (!t->pref_fmtp[0] || t->pref_codec < 0) return pick_codec(m, t->kind, t->pref_codec);
+    const rtc_sdp_codec *first = NULL, *other_format = NULL;
+    for (size_t i = 0; i < m->ncodecs; i++) {
+        const rtc_sdp_codec *c = m->codecs[i];
+        int id = supported_codec(c, t->kind);
+        if (id < 0) continue;
+        if (id == t->pref_codec) {
+            if (rtc_sdp_fmtp_match(c->name, t->pref_fmtp, c->fmtp)) return c;
+            if (!other_format) other_format = c;
+        } else if (!first) {
+            first = c;
+        }
+    }
+    return first ? first : other_format;
 }
 
 static rtc_media_kind kind_of(rtc_sdp_kind k) { return k == RTC_SDP_AUDIO ? RTC_MEDIA_AUDIO : RTC_MEDIA_VIDEO; }
@@ -352,7 +386,7 @@ int pc__media_write_section(rtc_pc *pc, rtc_sdp *s, int index, const rtc_sdp_med
     rtc_media_direction dir = t->stopped ? RTC_DIR_INACTIVE : t->direction;
     bool rtx = false;
     if (offer) {
-        const rtc_sdp_codec *c = pick_codec(offer, t->kind, t->pref_codec);
+        const rtc_sdp_codec *c = pick_codec_for(offer, t);
         if (!c) return RTC_ENOTSUP;
         const rtc_sdp_codec *x = rtc_sdp_media_rtx_for(offer, c->pt);
         const char *const *fb = t->kind == RTC_MEDIA_AUDIO ? audio_fb : video_fb;
@@ -371,9 +405,7 @@ int pc__media_write_section(rtc_pc *pc, rtc_sdp *s, int index, const rtc_sdp_med
             const rtc_sdp_extmap *e = &offer->extmaps[i];
             for (size_t k = 0; k < sizeof our_exts / sizeof our_exts[0]; k++) {
                 const ext_def *d = &our_exts[k];
-                if (strcmp(e->uri, d->uri) != 0 || !(t->kind == RTC_MEDIA_AUDIO ? d->audio : d->video)) continue;
-                /* rid / repaired-rid only matter when the peer offers simulcast. */
-                if ((d->id == 10 || d->id == 11) && offer->nrids == 0) continue;
+                if (strcmp(e->uri, d->uri) != 0 || !ext_wanted(pc, t, d, offer)) continue;
                 if ((r = rtc_sdp_add_extmap(s, m, e->id, e->uri)) < 0) return r;
             }
         }
@@ -388,7 +420,7 @@ int pc__media_write_section(rtc_pc *pc, rtc_sdp *s, int index, const rtc_sdp_med
             for (size_t i = 0; i < n; i++) {
                 bool pref = tab[i].codec == t->pref_codec;
                 if ((pass == 0) != pref) continue;
-                const char *fmtp = tab[i].codec == RTC_CODEC_OPUS ? opus_fmtp(t) : tab[i].fmtp;
+                const char *fmtp = tab[i].codec == RTC_CODEC_OPUS ? opus_fmtp(t) : pref && t->pref_fmtp[0] ? t->pref_fmtp : tab[i].fmtp;
                 r = add_codec(s, m, tab[i].pt, tab[i].name, tab[i].rate, tab[i].ch, fmtp, tab[i].rtx_pt, t->kind);
                 if (r < 0) return r;
             }
@@ -399,7 +431,7 @@ int pc__media_write_section(rtc_pc *pc, rtc_sdp *s, int index, const rtc_sdp_med
             return r;
         for (size_t k = 0; k < sizeof our_exts / sizeof our_exts[0]; k++) {
             const ext_def *d = &our_exts[k];
-            if (d->id >= 10 || !(t->kind == RTC_MEDIA_AUDIO ? d->audio : d->video)) continue;
+            if (!ext_wanted(pc, t, d, NULL)) continue;
             if ((r = rtc_sdp_add_extmap(s, m, d->id, d->uri)) < 0) return r;
         }
         m->rtcp_rsize = true;
@@ -495,6 +527,7 @@ static void negotiate(rtc_pc *pc, pc_tr *t, int index)
     t->abs_id = ext_id(am, RTC_EXT_URI_ABS_SEND_TIME);
     t->twcc_id = ext_id(am, RTC_EXT_URI_TWCC);
     t->level_id = ext_id(am, RTC_EXT_URI_AUDIO_LEVEL);
+    t->cvo_id = t->kind == RTC_MEDIA_VIDEO && pc->media->video_orientation ? ext_id(am, RTC_EXT_URI_VIDEO_ORIENTATION) : 0;
     bool changed = t->negotiated &&
         (before.codec != t->codec || before.pt != t->pt || before.rtx_pt != t->rtx_pt || before.red_pt != t->red_pt ||
          before.red_send != t->red_send ||

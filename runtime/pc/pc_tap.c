@@ -143,11 +143,13 @@ int rtc_pc_forward_params_get(rtc_pc *pc, int tr, rtc_pc_forward_params *out)
     out->abs_send_time_id = t->abs_id;
     out->twcc_id = t->fb_twcc ? t->twcc_id : 0;
     out->audio_level_id = t->level_id;
+    out->video_orientation_id = t->cvo_id;
     out->fb_nack = t->fb_nack;
     out->fb_pli = t->fb_pli;
     out->fb_fir = t->fb_fir;
     out->mid = t->mid;
     out->cname = pc->media->cname;
+    out->fmtp = t->fmtp;
     return 0;
 }
 

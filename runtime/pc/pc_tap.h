@@ -58,8 +58,10 @@ typedef struct rtc_pc_forward_params {
     uint32_t remote_ssrc, remote_rtx_ssrc;   /* the peer's first stream; 0 = not signalled */
     uint32_t rtcp_ssrc;          /* the SSRC our feedback towards the peer's stream comes from */
     uint8_t mid_id, abs_send_time_id, twcc_id, audio_level_id;   /* 0: not negotiated */
+    uint8_t video_orientation_id; /* urn:3gpp:video-orientation (rtc_pc_set_video_orientation), 0: none */
     bool fb_nack, fb_pli, fb_fir;
     const char *mid, *cname;     /* owned by the pc */
+    const char *fmtp;            /* the negotiated codec's fmtp ("" = none), owned by the pc */
 } rtc_pc_forward_params;
 /* RTC_ENOTFOUND for a bad handle, RTC_ESTATE before the transceiver is negotiated. */
 int rtc_pc_forward_params_get(rtc_pc *pc, int tr, rtc_pc_forward_params *out);

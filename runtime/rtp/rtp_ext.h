@@ -15,6 +15,7 @@
 #define RTC_EXT_URI_ABS_SEND_TIME "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 #define RTC_EXT_URI_TWCC         "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 #define RTC_EXT_URI_AUDIO_LEVEL  "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+#define RTC_EXT_URI_VIDEO_ORIENTATION "urn:3gpp:video-orientation"
 
 /* mid / rid / repaired-rid: an SDES string. `out` borrows the element's bytes.
  * RTC_EPROTO on an empty string or a NUL inside (browsers never send either). */

@@ -316,6 +316,9 @@ rtc_h264_profile rtc_sdp_h264_profile(const char *profile_level_id, int *level);
  * H264 same profile and packetization-mode (level may differ), VP9 same profile-id,
  * AV1 same profile (absent = 0), RTX/red/ulpfec by name only. */
 bool rtc_sdp_codec_match(const rtc_sdp_codec *a, const rtc_sdp_codec *b);
+/* The same per-codec test on two raw fmtp values (either may be NULL) of codec `name`:
+ * whether a stream sent under fmtp a can be received by a side that negotiated b. */
+bool rtc_sdp_fmtp_match(const char *name, const char *a, const char *b);
 /* The profile-level-id an answer carries for a matched H264 pair (RFC 6184 section
  * 8.2.2): the local profile bytes with the local level when both sides allow level
  * asymmetry (level-asymmetry-allowed=1), else the lower of the two levels (level 1b

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include "core/rtc_errors.h"
 #include "sdp/sdp_internal.h"
 
@@ -80,6 +81,43 @@ bool rtc_sdp_codec_match(const rtc_sdp_codec *a, const rtc_sdp_codec *b)
     if (sdp__ieq(a->name, "AV1"))
         return same_param(a, b, "profile", "0");
     return true;
+}
+
+/* key's value in a raw fmtp string ("a=1;b=2", key case-insensitive) copied into out;
+ * dflt when absent, empty or too long for out. */
+static const char *fmtp_value(const char *fmtp, const char *key, char *out, size_t n, const char *dflt)
+{
+    size_t kl = strlen(key);
+    for (const char *p = fmtp; p && *p;) {
+        while (*p == ' ' || *p == ';') p++;
+        const char *end = strchr(p, ';');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > kl && p[kl] == '=' && strncasecmp(p, key, kl) == 0) {
+            size_t vl = len - kl - 1;
+            while (vl && p[kl + 1 + vl - 1] == ' ') vl--;
+            if (vl == 0 || vl >= n) return dflt;
+            memcpy(out, p + kl + 1, vl);
+            out[vl] = 0;
+            return out;
+        }
+        p += len;
+    }
+    return dflt;
+}
+
+bool rtc_sdp_fmtp_match(const char *name, const char *a, const char *b)
+{
+    char x[32], y[32];
+    if (!name) return false;
+    if (sdp__ieq(name, "H264")) {
+        rtc_h264_profile pa = rtc_sdp_h264_profile(fmtp_value(a, "profile-level-id", x, sizeof x, NULL), NULL);
+        rtc_h264_profile pb = rtc_sdp_h264_profile(fmtp_value(b, "profile-level-id", y, sizeof y, NULL), NULL);
+        return pa != RTC_H264_UNKNOWN && pa == pb &&
+               strcmp(fmtp_value(a, "packetization-mode", x, sizeof x, "0"),
+                      fmtp_value(b, "packetization-mode", y, sizeof y, "0")) == 0;
+    }
+    const char *key = sdp__ieq(name, "VP9") ? "profile-id" : sdp__ieq(name, "AV1") ? "profile" : NULL;
+    return !key || strcmp(fmtp_value(a, key, x, sizeof x, "0"), fmtp_value(b, key, y, sizeof y, "0")) == 0;
 }
 
 /* The three bytes of a profile-level-id; absent means 42e01f as in rtc_sdp_h264_profile. */

@@ -6,12 +6,19 @@
  * frame events (no jitter buffer on the forwarded stream); B's PLI reaches A.
  * Run twice: with RTX on B's leg, and without it, where the SFU answers B's NACKs with
  * plain resends under the first SRTP index; in both, every (SSRC, index) S2 sends more
- * than once is the same ciphertext (srtp_nonce_check.h). */
+ * than once is the same ciphertext (srtp_nonce_check.h).
+ * Then the video orientation (urn:3gpp:video-orientation): with the connections set to
+ * forward it, each leg negotiates its own id, and a publisher's orientation leaves for
+ * the subscriber under the subscriber's id, in the clear header of its SRTP packet. */
 #include "test_pc_harness.h"
 #include "srtp_nonce_check.h"
 #include "sdp_strip_rtx.h"
 #include "pc/pc_tap.h"
 #include "sfu/sfu_router.h"
+#include "io/rtc_sfu_host.h"
+#include "core/rtc_bytes.h"
+#include "rtp/rtp_ext.h"
+#include "rtp/rtp_packet.h"
 
 static uint8_t expect_buf[16000];
 
@@ -248,11 +255,133 @@ static void forward_through_sfu(bool rtx)
 static void test_forward_through_sfu(void) { forward_through_sfu(true); }
 static void test_plain_resends_through_sfu_keep_their_bytes(void) { forward_through_sfu(false); }
 
+/* The publisher's offer names the orientation 7 (its answer then too), the
+ * subscriber's leg keeps our 13: the two legs differ. */
+static void cvo_id_7(char *sdp)
+{
+    char *e = strstr(sdp, "a=extmap:13 urn:3gpp:video-orientation");
+    ASSERT(e != NULL);
+    memcpy(e, "a=extmap:7 ", 11);
+    memmove(e + 11, e + 12, strlen(e + 12) + 1);
+}
+
+static uint8_t s2_cvo_seen = 0xff;
+static int s2_rtp_sent;
+static void s2_on_send(peer *p, const uint8_t *data, size_t len)
+{
+    if (p != s2_peer || len < 12 || (data[0] & 0xc0) != 0x80 || ((data[1] & 0x7f) >= 64 && (data[1] & 0x7f) < 96)) return;
+    rtc_rtp_packet pk;                   /* SRTP leaves the header (and its extensions) in the clear */
+    if (rtc_rtp_parse(&pk, data, len) < 0) return;
+    s2_rtp_sent++;
+    const rtc_rtp_ext *e = rtc_rtp_find_ext(&pk.h, 13);
+    if (e && e->len == 1) s2_cvo_seen = e->data[0];
+}
+
+static int b_cvo_frames;
+static void b_count_frame(peer *p, const rtc_pc_event *ev) { (void)p; (void)ev; b_cvo_frames++; }
+
+static void test_orientation_through_sfu(void)
+{
+    peer a, s1, s2, b;
+    vnet *up = vnet_new(5), *down = vnet_new(6);
+    peer_init(&a, "10.0.0.1:1000", cert_a);
+    peer_init(&s1, "10.0.0.2:2000", cert_b);
+    peer_init(&s2, "10.0.1.2:2000", cert_b);
+    peer_init(&b, "10.0.1.1:3000", cert_a);
+    b.on_frame = b_count_frame;
+    s2_peer = &s2;
+    /* Without the setting nobody offers or answers it (a receiver that cannot rotate). */
+    ASSERT_OK(rtc_pc_set_video_orientation(a.pc, true));
+    ASSERT_OK(rtc_pc_set_video_orientation(s1.pc, true));
+    ASSERT_OK(rtc_pc_set_video_orientation(s2.pc, true));
+    ASSERT_OK(rtc_pc_set_video_orientation(b.pc, true));
+    ASSERT(rtc_pc_add_transceiver(a.pc, &(rtc_transceiver_init){ RTC_MEDIA_VIDEO, RTC_DIR_SENDONLY, RTC_CODEC_VP8 }, now) >= 0);
+    int tr2 = rtc_pc_add_transceiver(s2.pc, &(rtc_transceiver_init){ RTC_MEDIA_VIDEO, RTC_DIR_SENDONLY, RTC_CODEC_VP8 }, now);
+    harness_munge_offer = cvo_id_7;
+    connect_peers(&a, &s1, up);
+    harness_munge_offer = NULL;
+    connect_peers(&s2, &b, down);
+    ASSERT_EQ(s1.tracks, 1);
+    rtc_pc_forward_params in, out;
+    ASSERT_OK(rtc_pc_forward_params_get(s1.pc, s1.track_tr[0], &in));
+    ASSERT_OK(rtc_pc_forward_params_get(s2.pc, tr2, &out));
+    ASSERT_EQ(in.video_orientation_id, 7);
+    ASSERT_EQ(out.video_orientation_id, 13);
+
+    /* The configurations the loop's sfu host gives the router for these two legs. */
+    rtc_pool *pool = rtc_pool_new(16);
+    rtc_sfu_router *r;
+    ASSERT_OK(rtc_sfu_router_new(&r, &(rtc_sfu_router_config){ .pool = pool, .unix_offset_us = 1 }, now));
+    rtc_sfu_producer_config pcfg;
+    rtc_sfu_consumer_config ccfg;
+    rtc_sfu_host_producer_config(&in, NULL, &pcfg);
+    rtc_sfu_host_consumer_config(&out, &rng, false, &ccfg);
+    rtc_sfu_producer *p;
+    rtc_sfu_consumer *c;
+    ASSERT_OK(rtc_sfu_router_add_producer(r, &pcfg, &p, now));
+    ASSERT_OK(rtc_sfu_router_add_consumer(r, &ccfg, p, &c, now));
+    ASSERT_OK(rtc_pc_set_inject(s2.pc, tr2, true));
+
+    /* A one-packet VP8 keyframe from the publisher, rotated 270 degrees (R1 R0 = 3). */
+    rtc_buf *pk = rtc_buf_alloc(pool, 1500);
+    uint8_t *d = pk->data;
+    d[0] = 0x90;
+    d[1] = 0x80 | in.pt;
+    rtc_wr16(d + 2, 100);
+    rtc_wr32(d + 4, 90000);
+    rtc_wr32(d + 8, in.remote_ssrc);
+    rtc_wr16(d + 12, RTC_RTP_EXT_PROFILE_ONE_BYTE);
+    rtc_wr16(d + 14, 1);
+    d[16] = 7 << 4 | 0; d[17] = 0x03; d[18] = 0; d[19] = 0;
+    make_frame(expect_buf, 0, true);
+    size_t len = 200;                    /* its first bytes: a frame tag and start code are all it takes */
+    d[20] = 0x10;                        /* VP8 descriptor: S=1, partition 0 */
+    memcpy(d + 21, expect_buf, len);
+    pk->len = 21 + len;
+    harness_on_send = s2_on_send;
+    ASSERT_OK(rtc_sfu_router_handle_rtp(r, p, pk, now));
+    rtc_buf_unref(pk);
+    rtc_sfu_transmit t;
+    static uint8_t o[2048];
+    int forwarded = 0;
+    while (rtc_sfu_router_poll_transmit(r, &t)) {
+        if (t.kind == RTC_SFU_TX_RTP) {
+            int n = rtc_sfu_transmit_flatten(&t, o, sizeof o);
+            ASSERT(n > 0);
+            rtc_rtp_packet fp;
+            ASSERT_OK(rtc_rtp_parse(&fp, o, (size_t)n));
+            const rtc_rtp_ext *e = rtc_rtp_find_ext(&fp.h, 13);
+            ASSERT(e && e->len == 1 && e->data[0] == 0x03);
+            ASSERT(rtc_rtp_find_ext(&fp.h, 7) == NULL || out.mid_id == 7 || out.abs_send_time_id == 7 ||
+                   out.twcc_id == 7);
+            ASSERT_OK(rtc_pc_inject_rtp(s2.pc, tr2, o, (size_t)n, now));
+            forwarded++;
+        }
+        rtc_sfu_transmit_release(&t);
+    }
+    ASSERT_EQ(forwarded, 1);
+    step(&s2, &b, down, now + RTC_MS(200));
+    harness_on_send = NULL;
+    ASSERT(s2_rtp_sent >= 1);
+    ASSERT_EQ(s2_cvo_seen, 0x03);
+    ASSERT_EQ(b_cvo_frames, 1);          /* and the subscriber takes the packet as a frame */
+
+    rtc_sfu_router_free(r);
+    rtc_pool_free(pool);
+    rtc_pc_close(a.pc, now);
+    rtc_pc_close(s1.pc, now);
+    drain(&a, up); drain(&s1, up);
+    rtc_pc_free(a.pc); rtc_pc_free(s1.pc);
+    vnet_free(up);
+    close_peers(&s2, &b, down);
+}
+
 int main(void)
 {
     harness_begin(77);
     RUN(test_forward_through_sfu);
     RUN(test_plain_resends_through_sfu_keep_their_bytes);
+    RUN(test_orientation_through_sfu);
     harness_end();
     return 0;
 }

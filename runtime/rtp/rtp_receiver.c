@@ -4,6 +4,7 @@
 #include "rtp/rtp_packet.h"
 #include "rtp/rtx.h"
 #include "codec/red.h"
+#include "rtp/fec_recovery.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,7 +43,12 @@ struct rtc_rtp_receiver {
     bool held_rtx;
     rtc_remb_estimator remb;
     rtc_seq_unwrapper remb_seq;
+    rtc_fec_recovery *fec;             /* ULPFEC negotiated: the window rebuilt packets come from */
+    uint64_t fec_discarded_before, fec_malformed_before;   /* counted by windows a restart replaced */
 };
+
+/* How a media packet reached the receiver. */
+typedef enum { VIA_MEDIA, VIA_RTX, VIA_RED, VIA_FEC } recv_via;
 
 /* How long an audio hole may hold back later packets while NACK repairs it: the
  * first NACK's round trip and one retry, plus room for reordering. Audio plays out
@@ -63,7 +69,8 @@ static void recv__event(rtc_rtp_receiver *r, rtc_rtp_receiver_event_type t)
 
 int rtc_rtp_receiver_new(rtc_rtp_receiver **out, const rtc_rtp_receiver_config *cfg, rtc_time now)
 {
-    if (!out || !cfg || (unsigned)cfg->codec >= RTC_CODEC__COUNT || cfg->pt > 127 || cfg->rtx_pt > 127)
+    if (!out || !cfg || (unsigned)cfg->codec >= RTC_CODEC__COUNT || cfg->pt > 127 || cfg->rtx_pt > 127 ||
+        cfg->ulpfec_pt > 127 || (cfg->ulpfec_pt && (!cfg->red_pt || cfg->ulpfec_pt == cfg->pt || cfg->ulpfec_pt == cfg->red_pt)))
         return RTC_EINVAL;
     if (cfg->cname && strlen(cfg->cname) > 255) return RTC_EINVAL;
     rtc_rtp_receiver *r = calloc(1, sizeof *r);
@@ -82,6 +89,7 @@ int rtc_rtp_receiver_new(rtc_rtp_receiver **out, const rtc_rtp_receiver_config *
     r->jbc = jc;
     int e = rtc_jitter_buffer_new(&r->jb, &jc, now);
     if (e == 0 && cfg->nack) e = rtc_nack_generator_new(&r->nack, &cfg->nack_cfg, now);
+    if (e == 0 && cfg->ulpfec_pt) e = rtc_fec_recovery_new(&r->fec, cfg->ssrc, cfg->pool);
     if (e < 0) { rtc_rtp_receiver_free(r); return e; }
     rtc_rtp_recv_stats_init(&r->rstats, cfg->ssrc, r->cfg.clock_rate);
     r->now = now;
@@ -99,6 +107,7 @@ void rtc_rtp_receiver_free(rtc_rtp_receiver *r)
     rtc_jitter_buffer_free(r->jb);
     rtc_nack_generator_free(r->nack);
     rtc_buf_unref(r->held);
+    rtc_fec_recovery_free(r->fec);
     free(r);
 }
 
@@ -177,6 +186,17 @@ static int recv__restart(rtc_rtp_receiver *r)
     }
     memset(r->seen, 0, sizeof r->seen);
     r->seen_init = false;
+    if (r->fec) {
+        rtc_fec_recovery *f;
+        if (rtc_fec_recovery_new(&f, r->cfg.ssrc, r->cfg.pool) == 0) {
+            rtc_fec_recovery_stats fs;
+            rtc_fec_recovery_get_stats(r->fec, &fs);
+            r->fec_discarded_before += fs.discarded;    /* the new window counts from 0 */
+            r->fec_malformed_before += fs.malformed;
+            rtc_fec_recovery_free(r->fec);
+            r->fec = f;
+        }
+    }
     r->remb_seq.init = false;                           /* the estimate itself carries on */
     r->remb.started = false;
     rtc_rtp_recv_stats_restart(&r->rstats);
@@ -195,20 +215,24 @@ static int recv__forward(rtc_rtp_receiver *r, rtc_buf *media)
     return 0;
 }
 
-/* A media packet (RTX unwrapped: rtx) for stats, NACK and the jitter buffer. A copy
- * recovered from RED (fec) was not received as such: the RFC 3550 counts and the
- * receive rate leave it out, NACK stops asking for it, the jitter buffer takes it. */
-static int recv__accept_as(rtc_rtp_receiver *r, rtc_buf *media, bool rtx, bool fec)
+/* A media packet (RTX unwrapped) for stats, NACK and the jitter buffer. A copy
+ * recovered from RED or rebuilt from ULPFEC was not received as such: the RFC 3550
+ * counts and the receive rate leave it out, NACK stops asking for it, the jitter
+ * buffer takes it. Every packet taken joins the FEC window. */
+static int recv__accept_as(rtc_rtp_receiver *r, rtc_buf *media, recv_via via)
 {
+    bool rtx = via == VIA_RTX;
     rtc_rtp_packet p;
     int e = rtc_rtp_parse(&p, media->data, media->len);
     if (e < 0) { r->stats.malformed++; return e; }
+    if (via == VIA_FEC && (p.h.pt != r->cfg.pt || p.h.ssrc != r->cfg.ssrc)) { r->stats.fec_malformed++; return RTC_EPROTO; }
     if (!seen__mark(r, p.h.seq)) {
         r->stats.duplicates++;
         return RTC_EIGNORED;
     }
-    if (fec) {
-        r->stats.red_recovered++;
+    if (r->fec) rtc_fec_recovery_add_media(r->fec, media);
+    if (via == VIA_RED || via == VIA_FEC) {
+        if (via == VIA_RED) r->stats.red_recovered++; else r->stats.fec_recovered++;
         if (r->nack) rtc_nack_generator_handle_packet(r->nack, p.h.seq, r->now);
         if (r->forward) return recv__forward(r, media);
         e = rtc_jitter_buffer_handle_packet(r->jb, media, r->now);
@@ -232,7 +256,22 @@ static int recv__accept_as(rtc_rtp_receiver *r, rtc_buf *media, bool rtx, bool f
     return e == RTC_EIGNORED ? RTC_EIGNORED : e < 0 ? (r->stats.malformed++, e) : 0;
 }
 
-static int recv__accept(rtc_rtp_receiver *r, rtc_buf *media, bool rtx) { return recv__accept_as(r, media, rtx, false); }
+/* Packets the FEC window rebuilt (after any packet or FEC packet joined it). */
+static void recv__drain_fec(rtc_rtp_receiver *r)
+{
+    rtc_buf *b;
+    while (r->fec && rtc_fec_recovery_poll(r->fec, &b)) {
+        recv__accept_as(r, b, VIA_FEC);
+        rtc_buf_unref(b);
+    }
+}
+
+static int recv__accept(rtc_rtp_receiver *r, rtc_buf *media, bool rtx)
+{
+    int e = recv__accept_as(r, media, rtx ? VIA_RTX : VIA_MEDIA);
+    recv__drain_fec(r);
+    return e;
+}
 
 /* A packet with header h (hlen bytes of `pkt`) and the given payload, as the media
  * stream would have carried it: the primary's payload type, seq and timestamp. */
@@ -247,9 +286,33 @@ static rtc_buf *recv__unred(rtc_rtp_receiver *r, const rtc_buf *pkt, size_t hlen
     rtc_rtp_set_seq(b->data, seq);
     rtc_rtp_set_ts(b->data, ts);
     rtc_rtp_set_marker(b->data, marker);
-    memcpy(b->data + hlen, pay, plen);
+    if (plen) memcpy(b->data + hlen, pay, plen);
     b->len = hlen + plen;
     return b;
+}
+
+/* An ULPFEC packet (the RED block fec[0..len)) takes a sequence number of the media
+ * stream: it is received there (RFC 3550 counts, NACK does not ask for it) and fills
+ * its slot in the jitter buffer as padding between frames; then its parity joins the
+ * window and may rebuild a lost packet. Far from the highest seq (a stray, or a
+ * restart the media packets will show) it is dropped. */
+static int recv__ulpfec(rtc_rtp_receiver *r, rtc_buf *pkt, const rtc_rtp_packet *p, const uint8_t *fec, size_t len)
+{
+    if (r->held || rtc_rtp_recv_stats_is_jump(&r->rstats, p->h.seq)) { r->stats.ignored++; return RTC_EIGNORED; }
+    if (!seen__mark(r, p->h.seq)) { r->stats.duplicates++; return RTC_EIGNORED; }
+    r->stats.fec_packets++;
+    rtc_rtp_recv_stats_on_packet(&r->rstats, p->h.seq, p->h.ts, p->payload_len, r->now);
+    if (r->nack) rtc_nack_generator_handle_packet(r->nack, p->h.seq, r->now);
+    if (!r->forward) {
+        rtc_buf *pad = recv__unred(r, pkt, p->header_len, p->h.seq, p->h.ts, false, NULL, 0);
+        if (!pad) return RTC_ENOMEM;
+        rtc_jitter_buffer_handle_packet(r->jb, pad, r->now);
+        rtc_buf_unref(pad);
+        recv__collect(r);
+    }
+    int e = rtc_fec_recovery_add_ulpfec(r->fec, fec, len);   /* a malformed one is counted there */
+    recv__drain_fec(r);
+    return e < 0 ? e : 0;
 }
 
 /* RED: earlier copies first, for the seqs just before this one that are missing (one
@@ -262,6 +325,7 @@ static rtc_buf *recv__red(rtc_rtp_receiver *r, rtc_buf *pkt, const rtc_rtp_packe
     if (*err < 0) { r->stats.malformed++; return NULL; }
     r->stats.red_packets++;
     const rtc_red_block *pri = &blk[n - 1];
+    if (r->fec && pri->pt == r->cfg.ulpfec_pt) { *err = recv__ulpfec(r, pkt, p, pri->data, pri->len); return NULL; }
     if (pri->pt != r->cfg.pt || !pri->len) { r->stats.ignored++; *err = RTC_EIGNORED; return NULL; }
     bool near = !rtc_rtp_recv_stats_is_jump(&r->rstats, p->h.seq) && !r->held;
     for (size_t i = 0; near && i + 1 < n; i++) {
@@ -269,7 +333,7 @@ static rtc_buf *recv__red(rtc_rtp_receiver *r, rtc_buf *pkt, const rtc_rtp_packe
         if (blk[i].pt != r->cfg.pt || !blk[i].len || !blk[i].ts_offset || seen__has(r, seq) || !r->seen_init) continue;
         rtc_buf *c = recv__unred(r, pkt, p->header_len, seq, p->h.ts - blk[i].ts_offset, false, blk[i].data, blk[i].len);
         if (!c) break;
-        recv__accept_as(r, c, false, true);
+        recv__accept_as(r, c, VIA_RED);
         rtc_buf_unref(c);
     }
     rtc_buf *m = recv__unred(r, pkt, p->header_len, p->h.seq, p->h.ts, p->h.marker, pri->data, pri->len);
@@ -523,4 +587,10 @@ void rtc_rtp_receiver_get_stats(const rtc_rtp_receiver *r, rtc_rtp_receiver_stat
     rtc_jitter_buffer_get_stats(r->jb, &out->jb);
     out->lost = rtc_rtp_recv_stats_lost(&r->rstats);
     out->jitter = r->rstats.jitter_q4 >> 4;
+    if (r->fec) {
+        rtc_fec_recovery_stats fs;
+        rtc_fec_recovery_get_stats(r->fec, &fs);
+        out->fec_discarded = r->fec_discarded_before + fs.discarded;
+        out->fec_malformed += r->fec_malformed_before + fs.malformed;
+    }
 }

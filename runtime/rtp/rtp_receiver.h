@@ -26,6 +26,9 @@ typedef struct rtc_rtp_receiver_config {
     uint32_t rtx_ssrc;           /* 0 = no RTX stream */
     uint8_t red_pt;              /* RED (RFC 2198) carrying `pt` on the media SSRC; 0 = none.
                                     Earlier copies in it fill holes before the jitter buffer */
+    uint8_t ulpfec_pt;           /* ULPFEC (RFC 5109) in RED blocks on the media SSRC (video:
+                                    needs red_pt); lost packets are rebuilt before the
+                                    jitter buffer (rtp/fec_recovery.h); 0 = none */
     uint32_t local_ssrc;         /* SSRC our RTCP is sent from */
     const char *cname;           /* copied; sent in SDES with each RR; NULL = none */
     bool nack;                   /* ask for retransmissions (the peer offered nack) */
@@ -61,6 +64,10 @@ typedef struct rtc_rtp_receiver_stats {
                                     media packet filling a hole a NACK asked for (plain resend) */
     uint64_t red_packets;        /* RED packets received */
     uint64_t red_recovered;      /* missing packets filled from a RED packet's earlier copy */
+    uint64_t fec_packets;        /* ULPFEC packets received (fecPacketsReceived) */
+    uint64_t fec_discarded;      /* ULPFEC packets that rebuilt nothing (fecPacketsDiscarded) */
+    uint64_t fec_recovered;      /* lost media packets rebuilt from FEC and accepted */
+    uint64_t fec_malformed;      /* ULPFEC packets rejected (bad header, impossible rebuild) */
     uint64_t repaired;           /* NACKed holes filled by a retransmission (RTX, or a plain resend
                                     when no RTX is negotiated); never more than retransmitted */
     uint64_t restarts;           /* the sender restarted its sequence on this SSRC: state started over */

@@ -5,6 +5,7 @@
 #include "rtp/rtp_packet.h"
 #include "rtp/rtx.h"
 #include "codec/red.h"
+#include "rtp/fec_ulp.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,7 +46,11 @@ int rtc_rtp_sender_new(rtc_rtp_sender **out, const rtc_rtp_sender_config *cfg, r
         return RTC_EINVAL;
     /* A MID fits a one-byte element (RFC 8843 keeps them short; browsers use "0", "1"). */
     if ((cfg->mid && strlen(cfg->mid) > 16) || (cfg->cname && strlen(cfg->cname) > 255)) return RTC_EINVAL;
-    if (cfg->red_pt > 127 || (cfg->red_pt && cfg->codec != RTC_CODEC_OPUS)) return RTC_EINVAL;
+    bool video_fec = cfg->ulpfec_pt && rtc_codec_is_video(cfg->codec);
+    if (cfg->red_pt > 127 || cfg->ulpfec_pt > 127 || (cfg->red_pt && cfg->codec != RTC_CODEC_OPUS && !video_fec) ||
+        (cfg->ulpfec_pt && (!video_fec || !cfg->red_pt || cfg->ulpfec_pt == cfg->pt || cfg->ulpfec_pt == cfg->red_pt)) ||
+        cfg->fec_group > RTC_ULPFEC_MAX_SPAN)
+        return RTC_EINVAL;
     rtc_rtp_sender *s = calloc(1, sizeof *s);
     if (!s) return RTC_ENOMEM;
     s->cfg = *cfg;
@@ -149,6 +154,47 @@ void rtc_rtp_sender_set_audio_level(rtc_rtp_sender *s, uint8_t level, bool voice
     s->next_level = b;
 }
 
+static bool send__fec(const rtc_rtp_sender *s) { return s->cfg.ulpfec_pt != 0; }
+static unsigned send__fec_group(const rtc_rtp_sender *s) { return s->cfg.fec_group ? s->cfg.fec_group : 4; }
+
+/* The media packet a RED-wrapped video packet b carries (its header with the media
+ * payload type, the block's payload): what ULPFEC protects and the receiver rebuilds. */
+static rtc_buf *send__unred(rtc_rtp_sender *s, const rtc_buf *b)
+{
+    rtc_rtp_packet p;
+    if (rtc_rtp_parse(&p, b->data, b->len) < 0 || p.payload_len < 1) return NULL;
+    rtc_buf *u = send__alloc(s);
+    if (!u) return NULL;
+    memcpy(u->data, b->data, p.header_len);
+    rtc_rtp_set_pt(u->data, s->cfg.pt);
+    memcpy(u->data + p.header_len, p.payload + 1, p.payload_len - 1);
+    u->len = p.header_len + p.payload_len - 1;
+    return u;
+}
+
+/* One FEC packet over group[0..n) (unwrapped media), in RED with seq `seq`, onto q. */
+static int send__make_fec(rtc_rtp_sender *s, rtc_buf *const *group, size_t n, uint16_t seq, uint32_t ts,
+                          const uint8_t *ast, rtc_bufq *q)
+{
+    rtc_ulpfec_media m[RTC_ULPFEC_MAX_SPAN];
+    for (size_t i = 0; i < n; i++) m[i] = (rtc_ulpfec_media){ group[i]->data, group[i]->len };
+    rtc_buf *b = rtc_buf_alloc(s->cfg.pool, s->cfg.max_payload + SEND_SLACK + RTC_ULPFEC_HEADER_MAX);
+    if (!b) return RTC_ENOMEM;
+    uint8_t tw[2] = { 0, 0 };
+    rtc_rtp_header h = { .pt = s->cfg.red_pt, .seq = seq, .ts = ts, .ssrc = s->cfg.ssrc };
+    if (s->cfg.mid_id && s->mid[0]) rtc_ext_add_sdes(&h, s->cfg.mid_id, rtc_str_c(s->mid));
+    if (s->cfg.abs_send_time_id) rtc_rtp_add_ext(&h, s->cfg.abs_send_time_id, ast, 3);
+    if (s->cfg.twcc_id) rtc_rtp_add_ext(&h, s->cfg.twcc_id, tw, 2);
+    int hl = rtc_rtp_write_header(b->data, b->cap, &h);
+    if (hl < 0 || (size_t)hl + 1 >= b->cap) { rtc_buf_unref(b); return hl < 0 ? hl : RTC_EOVERFLOW; }
+    b->data[hl] = s->cfg.ulpfec_pt;                     /* the RED header: one block */
+    int n2 = rtc_ulpfec_write(b->data + hl + 1, b->cap - (size_t)hl - 1, m, n);
+    if (n2 < 0) { rtc_buf_unref(b); return n2; }
+    b->len = (size_t)hl + 1 + (size_t)n2;
+    rtc_bufq_push(q, b);
+    return 0;
+}
+
 int rtc_rtp_sender_send_frame(rtc_rtp_sender *s, const uint8_t *frame, size_t len, uint32_t ts,
                               const rtc_pack_params *pp, rtc_time now)
 {
@@ -179,26 +225,62 @@ int rtc_rtp_sender_send_frame(rtc_rtp_sender *s, const uint8_t *frame, size_t le
         bool last;
         int n = rtc_packetizer_next(&pk, b->data + hl, b->cap - hl, &last);
         if (n <= 0) { rtc_buf_unref(b); e = n; break; }
-        if (s->cfg.red_pt && (n = send__red(s, b->data + hl, (size_t)n, b->cap - hl, ts)) < 0) { rtc_buf_unref(b); e = n; break; }
+        if (send__fec(s)) {                                 /* one RED block: the media type, then its payload */
+            memmove(b->data + hl + 1, b->data + hl, (size_t)n);
+            b->data[hl] = s->cfg.pt;
+            n++;
+        } else if (s->cfg.red_pt && (n = send__red(s, b->data + hl, (size_t)n, b->cap - hl, ts)) < 0) {
+            rtc_buf_unref(b); e = n; break;
+        }
         h.marker = last && rtc_codec_is_video(s->cfg.codec);
         rtc_rtp_write_header(b->data, b->cap, &h);
         b->len = hl + (size_t)n;
         rtc_bufq_push(&frame_q, b);
         seq++;
         count++;
+        if (last) break;
     }
     if (e < 0) { rtc_bufq_clear(&frame_q); return e; }
-    rtc_buf *b;
+    rtc_buf *b, *group[RTC_ULPFEC_MAX_SPAN];
+    size_t ng = 0;
+    int done = 0;
+    /* FEC packets follow the frame's last packet: receivers (libwebrtc's packet buffer,
+     * ours) take the sequence numbers they use as padding, which may sit between
+     * frames but not inside one. */
+    rtc_bufq fec_q = {0};
     while ((b = rtc_bufq_pop(&frame_q))) {
         rtc_rtp_packet p;
         rtc_rtp_parse(&p, b->data, b->len);
         send__stamp_twcc(s, b);
-        rtc_rtp_history_put(s->hist, p.h.seq, b, s->now);
+        rtc_buf *u = send__fec(s) ? send__unred(s, b) : NULL;
+        /* RTX (apt = the media type) resends the media packet RED carried; a resend
+         * without RTX repeats the bytes first sent (see the header on SRTP). */
+        rtc_rtp_history_put(s->hist, p.h.seq, u && s->cfg.rtx_pt ? u : b, s->now);
         rtc_rtp_send_stats_on_packet(&s->sstats, ts, p.payload_len, s->now);
         s->stats.packets++;
         s->stats.bytes += p.payload_len;
-        if ((e = send__queue_copy(s, b)) < 0) { rtc_buf_unref(b); rtc_bufq_clear(&frame_q); return e; }
+        done++;
+        if (u) group[ng++] = u;
+        if ((e = send__queue_copy(s, b)) < 0) { rtc_buf_unref(b); rtc_bufq_clear(&frame_q); break; }
         rtc_buf_unref(b);
+        if (send__fec(s) && (done == count || done % (int)send__fec_group(s) == 0)) {
+            /* A packet that could not be unwrapped (out of memory) leaves its group unprotected. */
+            if (ng == (size_t)(done - 1) % send__fec_group(s) + 1)
+                send__make_fec(s, group, ng, (uint16_t)(seq + fec_q.count), ts, ast, &fec_q);
+            for (size_t i = 0; i < ng; i++) rtc_buf_unref(group[i]);
+            ng = 0;
+        }
+    }
+    for (size_t i = 0; i < ng; i++) rtc_buf_unref(group[i]);
+    if (e < 0) { rtc_bufq_clear(&fec_q); return e; }
+    while ((b = rtc_bufq_pop(&fec_q))) {
+        send__stamp_twcc(s, b);
+        if (!s->cfg.rtx_pt) rtc_rtp_history_put(s->hist, seq, b, s->now);   /* RTX could not say it is FEC */
+        s->stats.fec_packets++;
+        seq++;
+        e = send__queue_copy(s, b);
+        rtc_buf_unref(b);
+        if (e < 0) { rtc_bufq_clear(&fec_q); return e; }
     }
     s->seq = seq;
     s->stats.frames++;

@@ -29,7 +29,12 @@ typedef struct rtc_rtp_sender_config {
     uint8_t rtx_pt;
     uint32_t rtx_ssrc;           /* 0 = no RTX: NACKed packets are resent as they were */
     uint8_t red_pt;              /* Opus: send RED (RFC 2198) with this payload type, each packet
-                                    carrying the previous frame too when both fit; 0 = plain */
+                                    carrying the previous frame too when both fit; 0 = plain.
+                                    Video: only with ulpfec_pt, each packet one RED block */
+    uint8_t ulpfec_pt;           /* video: ULPFEC (RFC 5109) inside RED; needs red_pt. After every
+                                    fec_group packets of a frame (and after its last) an FEC
+                                    packet over them takes the next seq; 0 = none */
+    uint8_t fec_group;           /* media packets per FEC packet, 1..48; 0 = 4 */
     uint16_t initial_seq, initial_rtx_seq;   /* drawn by the caller (RFC 3550: random) */
     size_t history;              /* packets kept for NACKs, power of two (16..32768); 0 = 1024; allocated with the first frame */
     size_t max_payload;          /* RTP payload bytes per packet; 0 = 1100 (Opus: at least 1276) */
@@ -68,6 +73,7 @@ typedef struct rtc_rtp_sender_stats {
     uint64_t plis_received, firs_received, srs_sent;
     uint64_t firs_repeated;      /* FIRs repeating the last one's sequence number: no new request */
     uint64_t byes_sent;
+    uint64_t fec_packets;        /* ULPFEC packets sent (not in packets/bytes) */
     rtc_time rtt;                /* last measured, -1 when unknown */
     uint8_t fraction_lost;       /* from the last report block */
 } rtc_rtp_sender_stats;

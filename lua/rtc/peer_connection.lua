@@ -790,6 +790,8 @@ end
 --- stereo: audio only; our Opus fmtp asks the peer to send stereo (stereo=1).
 --- red: audio only; "auto" (default: offer RED, send it only when the peer lists it
 --- before Opus), "on" (send it whenever negotiated) or "off" (never offer or answer it).
+--- fec: video only; "off" (default) or "ulpfec" (offer and answer red/90000 + ulpfec/90000,
+--- rebuild lost packets from FEC, send one FEC packet per fec_group media packets, 1..48, default 4).
 -- by_add_track: made by pc:add_track (JSEP 5.10 lets a remote offer's new section take it)
 local function add_transceiver(self, what, opts, by_add_track)
   local ok, e, n = check_open(self)
@@ -812,8 +814,16 @@ local function add_transceiver(self, what, opts, by_add_track)
     error("bad argument #2 to 'add_transceiver' (red must be \"auto\", \"on\" or \"off\")", 2)
   end
   if red ~= nil and red ~= "auto" and kind ~= "audio" then error("bad argument #2 to 'add_transceiver' (red is for audio)", 2) end
+  local fec, fec_group = opts.fec, opts.fec_group
+  if fec ~= nil and fec ~= "off" and fec ~= "ulpfec" then
+    error("bad argument #2 to 'add_transceiver' (fec must be \"off\" or \"ulpfec\")", 2)
+  end
+  if fec ~= nil and fec ~= "off" and kind ~= "video" then error("bad argument #2 to 'add_transceiver' (fec is for video)", 2) end
+  if fec_group ~= nil and (math.type(fec_group) ~= "integer" or fec_group < 1 or fec_group > 48) then
+    error("bad argument #2 to 'add_transceiver' (fec_group must be an integer 1..48)", 2)
+  end
   local h, err, name = self._core:add_transceiver(kind, dir, codec, opts.stereo and true or false, red,
-                                                  by_add_track == true)
+                                                  by_add_track == true, fec, fec_group)
   if not h then return nil, err, name end
   sync_transceivers(self, h)
   local tr = self._transceivers[h]
@@ -831,7 +841,7 @@ function PC:add_transceiver(what, opts) return add_transceiver(self, what, opts,
 function PC:add_track(track, opts)
   if type(track) ~= "table" or getmetatable(track) ~= TRACK then error("bad argument #1 to 'add_track' (track expected)", 2) end
   if opts ~= nil and (type(opts) ~= "table" or opts.direction ~= nil) then
-    error("bad argument #2 to 'add_track' (table of codec=, stereo=, red= expected)", 2)
+    error("bad argument #2 to 'add_track' (table of codec=, stereo=, red=, fec=, fec_group= expected)", 2)
   end
   local ok, e, n = check_open(self)
   if not ok then return nil, e, n end
@@ -840,6 +850,10 @@ function PC:add_track(track, opts)
     if not tr.sender.track and tr.kind == track.kind then
       local info = self._core:tr_info(tr._h)
       if not info.stopped and not info.stopping and not info.has_sent then   -- W3C: [[Stopping]] false
+        if opts and opts.fec ~= nil and track.kind == "video" then
+          if opts.fec ~= "off" and opts.fec ~= "ulpfec" then error("bad argument #2 to 'add_track' (fec must be \"off\" or \"ulpfec\")", 2) end
+          self._core:tr_set_fec(tr._h, opts.fec, opts.fec_group)
+        end
         attach(tr, track)
         local dir = info.direction
         if dir == "recvonly" then tr:set_direction("sendrecv") elseif dir == "inactive" then tr:set_direction("sendonly") end
@@ -1161,7 +1175,11 @@ function PC:get_stats()
             packetsRepaired = inb.packets_repaired,
             -- non-standard (RFC 2198 audio): RED packets received, holes filled from their copies
             redPacketsReceived = info.kind == "audio" and inb.red_packets_received or nil,
-            redRecovered = info.kind == "audio" and inb.red_recovered or nil }
+            redRecovered = info.kind == "audio" and inb.red_recovered or nil,
+            fecPacketsReceived = info.kind == "video" and inb.fec_packets_received or nil,
+            fecPacketsDiscarded = info.kind == "video" and inb.fec_packets_discarded or nil,
+            -- non-standard: lost packets rebuilt from FEC (docs/rtp.md)
+            fecRecovered = info.kind == "video" and inb.fec_recovered or nil }
     end
     if outb then
       add { id = "OT" .. h, type = "outbound-rtp", kind = info.kind, mid = info.mid, ssrc = outb.ssrc,

@@ -747,9 +747,10 @@ static rtc_media_direction check_dir(lua_State *L, int idx)
     return d;
 }
 
-/* pc:add_transceiver(kind, direction, codec, stereo, red, by_add_track) -> handle | nil, err
+/* pc:add_transceiver(kind, direction, codec, stereo, red, by_add_track, fec, fec_group) -> handle | nil, err
  * red: "auto" (default), "on" or "off" (rtc_pc_transceiver_set_red); by_add_track:
- * made by pc:add_track (rtc_pc_transceiver_set_add_track). */
+ * made by pc:add_track (rtc_pc_transceiver_set_add_track); fec: "off" (default) or
+ * "ulpfec", fec_group 0..48 (rtc_pc_transceiver_set_fec). */
 static int pc_add_transceiver(lua_State *L)
 {
     lpc *p = check_pc(L);
@@ -759,6 +760,11 @@ static int pc_add_transceiver(lua_State *L)
     init.kind = (rtc_media_kind)luaL_checkoption(L, 2, NULL, kinds);
     int red = luaL_checkoption(L, 6, "auto", reds);
     if (red != RTC_RED_AUTO && init.kind != RTC_MEDIA_AUDIO) return luaL_argerror(L, 6, "red is for audio");
+    static const char *const fecs[] = { "off", "ulpfec", NULL };
+    int fec = luaL_checkoption(L, 8, "off", fecs);
+    if (fec != RTC_FEC_OFF && init.kind != RTC_MEDIA_VIDEO) return luaL_argerror(L, 8, "fec is for video");
+    lua_Integer fec_group = luaL_optinteger(L, 9, 0);
+    luaL_argcheck(L, fec_group >= 0 && fec_group <= 48, 9, "fec_group must be 1..48");
     init.direction = check_dir(L, 3);
     init.codec = -1;
     if (!lua_isnoneornil(L, 4)) {
@@ -771,6 +777,7 @@ static int pc_add_transceiver(lua_State *L)
     if (init.kind == RTC_MEDIA_AUDIO && lua_toboolean(L, 5)) rtc_pc_transceiver_set_stereo(rtc_pc_host_pc(p->h), h, true);
     if (init.kind == RTC_MEDIA_AUDIO) rtc_pc_transceiver_set_red(rtc_pc_host_pc(p->h), h, (rtc_red_mode)red);
     if (lua_toboolean(L, 7)) rtc_pc_transceiver_set_add_track(rtc_pc_host_pc(p->h), h);
+    if (init.kind == RTC_MEDIA_VIDEO) rtc_pc_transceiver_set_fec(rtc_pc_host_pc(p->h), h, (rtc_fec_mode)fec, (int)fec_group);
     rtc_pc_host_kick_soon(p->h);
     lua_pushinteger(L, h);
     return 1;
@@ -791,6 +798,18 @@ static int pc_tr_set_direction(lua_State *L)
     int r = rtc_pc_transceiver_set_direction(rtc_pc_host_pc(p->h), h, check_dir(L, 3), now_of(p));
     rtc_pc_host_kick_soon(p->h);
     return pc_result(L, p, r);
+}
+
+/* pc:tr_set_fec(h, "off" | "ulpfec", group) -> true | nil, err (rtc_pc_transceiver_set_fec) */
+static int pc_tr_set_fec(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    int h = check_tr(L, p, 2);
+    static const char *const fecs[] = { "off", "ulpfec", NULL };
+    int fec = luaL_checkoption(L, 3, "off", fecs);
+    lua_Integer g = luaL_optinteger(L, 4, 0);
+    luaL_argcheck(L, g >= 0 && g <= 48, 4, "fec_group must be 1..48");
+    return pc_result(L, p, rtc_pc_transceiver_set_fec(rtc_pc_host_pc(p->h), h, (rtc_fec_mode)fec, (int)g));
 }
 
 /* pc:tr_set_codec(h, name | nil[, fmtp]) -> true | nil, err: the preferred codec and
@@ -918,6 +937,7 @@ static int pc_tr_info(lua_State *L)
         set_int(L, "rtx_payload_type", i.rtx_pt);
         set_int(L, "red_payload_type", i.red_pt);
         set_bool(L, "red_send", i.red_send);
+        set_int(L, "ulpfec_payload_type", i.ulpfec_pt);
         set_int(L, "clock_rate", i.clock_rate);
         set_str(L, "fmtp", i.fmtp);
         set_str(L, "remote_fmtp", i.remote_fmtp);
@@ -949,6 +969,9 @@ static int pc_tr_info(lua_State *L)
         set_int(L, "packets_repaired", (lua_Integer)i.packets_repaired);
         set_int(L, "red_packets_received", (lua_Integer)i.red_packets_received);
         set_int(L, "red_recovered", (lua_Integer)i.red_recovered);
+        set_int(L, "fec_packets_received", (lua_Integer)i.fec_packets_received);
+        set_int(L, "fec_packets_discarded", (lua_Integer)i.fec_packets_discarded);
+        set_int(L, "fec_recovered", (lua_Integer)i.fec_recovered);
         set_int(L, "frames_dropped", (lua_Integer)i.frames_dropped);
         set_int(L, "packets_given_up", (lua_Integer)i.packets_given_up);
         set_int(L, "frames_skipped", (lua_Integer)i.frames_skipped);
@@ -962,6 +985,7 @@ static int pc_tr_info(lua_State *L)
         set_int(L, "packets_sent", (lua_Integer)i.packets_sent);
         set_int(L, "bytes_sent", (lua_Integer)i.bytes_sent);
         set_int(L, "frames_sent", (lua_Integer)i.frames_sent);
+        set_int(L, "fec_packets_sent", (lua_Integer)i.fec_packets_sent);
         set_int(L, "retransmitted_packets", (lua_Integer)i.retransmitted_packets);
         set_int(L, "nack_count", (lua_Integer)i.nacks_received);
         set_int(L, "pli_count", (lua_Integer)i.plis_received);
@@ -1095,6 +1119,7 @@ void lrtc__open_pc(lua_State *L)
         { "send_frame", pc_send_frame }, { "request_keyframe", pc_request_keyframe },
         { "set_transform", pc_set_transform }, { "transform_stats", pc_transform_stats },
         { "tr_info", pc_tr_info }, { "tr_count", pc_tr_count }, { "id", pc_id }, { "tr_set_codec", pc_tr_set_codec },
+        { "tr_set_fec", pc_tr_set_fec },
         { "tr_set_encoding", pc_tr_set_encoding }, { "tr_stop", pc_tr_stop },
         { "set_video_orientation", pc_set_video_orientation },
         { "capture", pc_capture }, { "stop_capture", pc_stop_capture }, { "bandwidth", pc_bandwidth },

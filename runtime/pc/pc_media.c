@@ -152,6 +152,17 @@ int rtc_pc_set_video_orientation(rtc_pc *pc, bool on)
     return 0;
 }
 
+int rtc_pc_transceiver_set_fec(rtc_pc *pc, int tr, rtc_fec_mode mode, int group)
+{
+    pc_tr *t = pc__media_tr(pc, tr);
+    if (!t) return RTC_ENOTFOUND;
+    if (t->kind != RTC_MEDIA_VIDEO || (int)mode < RTC_FEC_OFF || mode > RTC_FEC_ULPFEC || group < 0 || group > 48)
+        return RTC_EINVAL;
+    t->fec_mode = mode;
+    t->fec_group = (uint8_t)group;
+    return 0;
+}
+
 int rtc_pc_transceiver_stop(rtc_pc *pc, int tr, rtc_time now)
 {
     if (now > pc->now) pc->now = now;
@@ -268,6 +279,7 @@ static pc_layer *start_receiver(rtc_pc *pc, pc_tr *t, uint32_t ssrc, uint32_t rt
     rc.clock_rate = t->clock_rate;
     rc.rtx_pt = t->rtx_pt;
     rc.red_pt = t->red_pt;
+    rc.ulpfec_pt = t->ulpfec_pt;
     rc.rtx_ssrc = t->rtx_pt ? rtx_ssrc : 0;
     rc.local_ssrc = t->sender ? t->ssrc : md->rtcp_ssrc;
     rc.cname = md->cname;
@@ -324,6 +336,8 @@ void pc__media_start_streams(rtc_pc *pc, pc_tr *t)
         sc.clock_rate = t->clock_rate;
         sc.rtx_pt = t->rtx_pt;
         sc.red_pt = t->red_send ? t->red_pt : 0;
+        sc.ulpfec_pt = t->red_send ? t->ulpfec_pt : 0;
+        sc.fec_group = t->fec_group;
         sc.rtx_ssrc = t->rtx_pt ? t->rtx_ssrc : 0;
         sc.initial_seq = (uint16_t)rtc_rng_u32(pc->cfg.rng);
         sc.initial_rtx_seq = (uint16_t)rtc_rng_u32(pc->cfg.rng);
@@ -734,6 +748,7 @@ int rtc_pc_transceiver_info(rtc_pc *pc, int tr, rtc_transceiver_info *out)
     out->rtx_pt = t->rtx_pt;
     out->red_pt = t->red_pt;
     out->red_send = t->red_send;
+    out->ulpfec_pt = t->ulpfec_pt;
     out->clock_rate = t->clock_rate;
     snprintf(out->fmtp, sizeof out->fmtp, "%s", t->fmtp);
     snprintf(out->remote_fmtp, sizeof out->remote_fmtp, "%s", t->remote_fmtp);
@@ -769,6 +784,9 @@ int rtc_pc_transceiver_info(rtc_pc *pc, int tr, rtc_transceiver_info *out)
         out->packets_repaired += rs.repaired;
         out->red_recovered += rs.red_recovered;
         out->red_packets_received += rs.red_packets;
+        out->fec_packets_received += rs.fec_packets;
+        out->fec_packets_discarded += rs.fec_discarded;
+        out->fec_recovered += rs.fec_recovered;
         out->frames_dropped += rs.jb.frames_dropped + rs.jb.frames_skipped;
         out->packets_given_up += rs.nack.given_up;
         out->frames_skipped += rs.jb.frames_skipped;
@@ -783,6 +801,7 @@ int rtc_pc_transceiver_info(rtc_pc *pc, int tr, rtc_transceiver_info *out)
         out->packets_sent = ss.packets;
         out->bytes_sent = ss.bytes;
         out->frames_sent = ss.frames;
+        out->fec_packets_sent = ss.fec_packets;
         out->retransmitted_packets = ss.rtx_packets;
         out->nacks_received = ss.nacks_received;
         out->plis_received = ss.plis_received;

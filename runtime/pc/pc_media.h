@@ -84,6 +84,15 @@ int rtc_pc_transceiver_set_red(rtc_pc *pc, int tr, rtc_red_mode mode);
  * turns it on for the connections it forwards for: the orientation then goes through
  * unchanged (rtc_pc_forward_params.video_orientation_id on both legs). */
 int rtc_pc_set_video_orientation(rtc_pc *pc, bool on);
+/* Video FEC. ULPFEC: `red/90000` and `ulpfec/90000` (RFC 2198 + RFC 5109, as Chromium
+ * names them) are offered, and answered when an offer has both; once negotiated,
+ * lost packets are rebuilt from received FEC packets before the jitter buffer, and
+ * our sender wraps each packet in RED and adds one FEC packet per `group` media
+ * packets of a frame (1..48; 0 = 4). OFF (the default): neither offered nor answered.
+ * Takes effect from the next description on; video transceivers only (RTC_EINVAL
+ * otherwise or for a bad mode or group). */
+typedef enum rtc_fec_mode { RTC_FEC_OFF = 0, RTC_FEC_ULPFEC } rtc_fec_mode;
+int rtc_pc_transceiver_set_fec(rtc_pc *pc, int tr, rtc_fec_mode mode, int group);
 /* The sender's encoding (W3C RTCRtpEncodingParameters): inactive, frames given to
  * rtc_pc_send_frame() are dropped (it returns 0) without renegotiation; max_bps > 0
  * caps this sender, and while every sending transceiver has a cap the send-side
@@ -145,6 +154,11 @@ typedef struct rtc_transceiver_info {
     uint64_t packets_repaired;   /* holes filled by retransmission */
     uint64_t red_recovered;      /* holes filled from RED copies (audio) */
     uint64_t red_packets_received;   /* RED packets among packets_received (audio) */
+    uint8_t ulpfec_pt;               /* video: ULPFEC negotiated (0 = none) */
+    uint64_t fec_packets_received;   /* ULPFEC packets received (W3C fecPacketsReceived) */
+    uint64_t fec_packets_discarded;  /* of those, the ones that rebuilt nothing (fecPacketsDiscarded) */
+    uint64_t fec_recovered;          /* lost media packets rebuilt from FEC */
+    uint64_t fec_packets_sent;       /* ULPFEC packets our sender sent */
     uint64_t frames_dropped;     /* incomplete frames given up, and frames skipped waiting for a keyframe */
     uint64_t packets_given_up;   /* holes NACK stopped asking for */
     uint64_t frames_skipped;     /* of frames_dropped: complete frames skipped waiting for a keyframe */

@@ -32,6 +32,8 @@ typedef struct pc_tr {
     bool inactive;
     bool recv_stereo;                    /* our Opus fmtp asks for stereo */
     int red_mode;                        /* rtc_red_mode */
+    int fec_mode;                        /* rtc_fec_mode (video) */
+    uint8_t fec_group;                   /* media packets per FEC packet sent; 0 = the sender's default */
     char mid[32];                        /* "" until it has a section */
     bool stopped;
     bool stopping;                       /* transceiver:stop(): port 0 from the next description on */
@@ -52,7 +54,8 @@ typedef struct pc_tr {
     bool negotiated;
     int codec;                           /* rtc_codec_id, -1 */
     uint8_t pt, rtx_pt;
-    uint8_t red_pt;                      /* RED carrying pt negotiated (audio); 0 = none */
+    uint8_t red_pt;                      /* RED carrying pt negotiated (audio; video with ULPFEC); 0 = none */
+    uint8_t ulpfec_pt;                   /* video: ULPFEC in RED negotiated; 0 = none */
     bool red_send;                       /* send RED: mode ON, or AUTO and the peer lists it first */
     uint32_t clock_rate;
     char fmtp[128];

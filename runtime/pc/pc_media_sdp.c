@@ -300,6 +300,15 @@ static const rtc_sdp_codec *red_for(const rtc_sdp_media *m, int pt)
     return NULL;
 }
 
+/* The section's codec called `name` at 90 kHz (video RED, ULPFEC), or NULL. */
+static const rtc_sdp_codec *video_codec_named(const rtc_sdp_media *m, const char *name)
+{
+    for (size_t i = 0; i < m->ncodecs; i++)
+        if (m->codecs[i]->name && !strcasecmp(m->codecs[i]->name, name) && m->codecs[i]->clock_rate == 90000)
+            return m->codecs[i];
+    return NULL;
+}
+
 /* Chromium sends RED only when the remote description lists it before the codec it
  * carries: the peer says so by its order. */
 static bool red_listed_first(const rtc_sdp_media *m, int red_pt, int pt)
@@ -401,6 +410,12 @@ int pc__media_write_section(rtc_pc *pc, rtc_sdp *s, int index, const rtc_sdp_med
         }
         const rtc_sdp_codec *red = t->kind == RTC_MEDIA_AUDIO && t->red_mode != RTC_RED_OFF ? red_for(offer, c->pt) : NULL;
         if (red && (r = rtc_sdp_media_add_codec_copy(s, m, red, -1, NULL)) < 0) return r;
+        /* Video ULPFEC is answered only as a pair: FEC packets travel inside RED. */
+        const rtc_sdp_codec *vred = t->kind == RTC_MEDIA_VIDEO && t->fec_mode == RTC_FEC_ULPFEC ? video_codec_named(offer, "red") : NULL;
+        const rtc_sdp_codec *ulp = vred ? video_codec_named(offer, "ulpfec") : NULL;
+        if (ulp && ((r = rtc_sdp_media_add_codec_copy(s, m, vred, -1, NULL)) < 0 ||
+                    (r = rtc_sdp_media_add_codec_copy(s, m, ulp, -1, NULL)) < 0))
+            return r;
         for (size_t i = 0; i < offer->nextmaps; i++) {
             const rtc_sdp_extmap *e = &offer->extmaps[i];
             for (size_t k = 0; k < sizeof our_exts / sizeof our_exts[0]; k++) {
@@ -428,6 +443,12 @@ int pc__media_write_section(rtc_pc *pc, rtc_sdp *s, int index, const rtc_sdp_med
         /* RED for Opus as Chromium offers it: one earlier copy in each packet. */
         if (t->kind == RTC_MEDIA_AUDIO && t->red_mode != RTC_RED_OFF &&
             (r = rtc_sdp_media_add_codec(s, m, 63, "red", 48000, 2, "111/111", NULL, NULL)) < 0)
+            return r;
+        /* ULPFEC in RED with Chromium's payload types (after the media codecs, so the
+         * answerer's first codec stays a media one). */
+        if (t->kind == RTC_MEDIA_VIDEO && t->fec_mode == RTC_FEC_ULPFEC &&
+            ((r = rtc_sdp_media_add_codec(s, m, 116, "red", 90000, 0, NULL, NULL, NULL)) < 0 ||
+             (r = rtc_sdp_media_add_codec(s, m, 117, "ulpfec", 90000, 0, NULL, NULL, NULL)) < 0))
             return r;
         for (size_t k = 0; k < sizeof our_exts / sizeof our_exts[0]; k++) {
             const ext_def *d = &our_exts[k];
@@ -515,6 +536,15 @@ static void negotiate(rtc_pc *pc, pc_tr *t, int index)
     const rtc_sdp_codec *red = t->kind == RTC_MEDIA_AUDIO ? red_for(am, c->pt) : NULL;
     t->red_pt = red ? (uint8_t)red->pt : 0;
     t->red_send = red && (t->red_mode == RTC_RED_ON || (t->red_mode == RTC_RED_AUTO && red_listed_first(rm, red->pt, c->pt)));
+    t->ulpfec_pt = 0;
+    if (t->kind == RTC_MEDIA_VIDEO && t->fec_mode == RTC_FEC_ULPFEC) {
+        const rtc_sdp_codec *vred = video_codec_named(am, "red"), *ulp = video_codec_named(am, "ulpfec");
+        if (vred && ulp && vred->pt != c->pt && ulp->pt != c->pt && vred->pt != ulp->pt) {
+            t->red_pt = (uint8_t)vred->pt;
+            t->ulpfec_pt = (uint8_t)ulp->pt;
+            t->red_send = true;
+        }
+    }
     t->fb_nack = rtc_sdp_codec_has_fb(c, am, "nack");
     t->fb_pli = rtc_sdp_codec_has_fb(c, am, "nack pli");
     t->fb_fir = rtc_sdp_codec_has_fb(c, am, "ccm fir");
@@ -529,7 +559,7 @@ static void negotiate(rtc_pc *pc, pc_tr *t, int index)
     t->level_id = ext_id(am, RTC_EXT_URI_AUDIO_LEVEL);
     t->cvo_id = t->kind == RTC_MEDIA_VIDEO && pc->media->video_orientation ? ext_id(am, RTC_EXT_URI_VIDEO_ORIENTATION) : 0;
     bool changed = t->negotiated &&
-        (before.codec != t->codec || before.pt != t->pt || before.rtx_pt != t->rtx_pt || before.red_pt != t->red_pt ||
+        (before.codec != t->codec || before.pt != t->pt || before.rtx_pt != t->rtx_pt || before.red_pt != t->red_pt || before.ulpfec_pt != t->ulpfec_pt ||
          before.red_send != t->red_send ||
          before.clock_rate != t->clock_rate || before.mid_id != t->mid_id || before.abs_id != t->abs_id ||
          before.twcc_id != t->twcc_id || before.fb_twcc != t->fb_twcc || before.fb_nack != t->fb_nack ||

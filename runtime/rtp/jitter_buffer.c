@@ -13,6 +13,7 @@ typedef struct jb__slot {
     uint32_t ts32;
     rtc_time arrival;
     bool used, padding, end, begin, keyframe;
+    int32_t picture_id;          /* VP8 PictureID of a frame's first packet, -1 when absent */
 } jb__slot;
 
 #define JB_OUTQ 64               /* frames waiting for poll_frame */
@@ -27,6 +28,7 @@ struct rtc_jitter_buffer {
     bool boundary;               /* the packet at head starts a frame (the one before it ended one) */
     bool waiting_key, key_requested, key_event;
     int64_t head, highest;       /* head: lowest seq still of interest */
+    int32_t last_pid;            /* VP8: PictureID of the frame emitted last (head follows it), -1 none */
     rtc_time start;              /* first packet's arrival */
     size_t count;
     rtc_jb_stats stats;
@@ -56,6 +58,7 @@ int rtc_jitter_buffer_new(rtc_jitter_buffer **out, const rtc_jitter_buffer_confi
     jb->mask = c.capacity - 1;
     jb->now = now;
     jb->waiting_key = c.wait_keyframe;
+    jb->last_pid = -1;
     *out = jb;
     return 0;
 }
@@ -110,6 +113,16 @@ static void jb__lost_chain(rtc_jitter_buffer *jb)
     if (!jb->key_requested) { jb->key_requested = true; jb->key_event = true; }
 }
 
+/* VP8: the frame starting at s is the very next picture after the last one emitted,
+ * so the sequence numbers missing before it carried no media (ULPFEC packets, which
+ * take sequence numbers of the stream between frames, or lost padding): skipping
+ * them loses nothing. PictureID is 7 or 15 bits. */
+static bool jb__next_picture(const rtc_jitter_buffer *jb, const jb__slot *sl)
+{
+    if (jb->cfg.codec != RTC_CODEC_VP8 || jb->last_pid < 0 || sl->picture_id < 0 || !sl->begin) return false;
+    return sl->picture_id == ((jb->last_pid + 1) & 0x7FFF) || (jb->last_pid < 128 && sl->picture_id == ((jb->last_pid + 1) & 0x7F));
+}
+
 static int64_t jb__first_stored(rtc_jitter_buffer *jb)
 {
     int64_t s = jb->head;
@@ -124,6 +137,7 @@ static void jb__give_up_head(rtc_jitter_buffer *jb)
 {
     int64_t s = jb__first_stored(jb);
     jb->advanced = true;
+    jb->last_pid = -1;
     jb__lost_chain(jb);
     if (s != jb->head) {
         jb->head = s;
@@ -195,6 +209,7 @@ static void jb__emit(rtc_jitter_buffer *jb, int64_t start, int64_t end)
         jb->stats.frames_dropped++;
         jb__lost_chain(jb);
     }
+    jb->last_pid = first->picture_id;
     for (int64_t s = start; s <= end; s++) jb__release(jb, jb__at(jb, s));
     jb->head = end + 1;
     jb->boundary = true;
@@ -216,6 +231,15 @@ static void jb__process(rtc_jitter_buffer *jb)
             continue;
         }
         bool hole = s0 != jb->head;                     /* the head is missing, a later packet is here */
+        if (hole && jb->boundary) {                     /* past holes and padding (FEC packets that came) */
+            int64_t m = s0;
+            while (m <= jb->highest && (!jb__has(jb, m) || jb__at(jb, m)->padding)) m++;
+            if (m <= jb->highest && jb__next_picture(jb, jb__at(jb, m))) {
+                for (int64_t x = s0; x < m; x++) if (jb__has(jb, x)) jb__release(jb, jb__at(jb, x));
+                jb->head = m;                           /* nothing of a picture was lost there */
+                continue;
+            }
+        }
         if (!(hole && jb->cfg.no_wait) && jb->now < jb__at(jb, s0)->arrival + jb->cfg.latency) break;
         jb__give_up_head(jb);
     }
@@ -256,7 +280,8 @@ int rtc_jitter_buffer_handle_packet(rtc_jitter_buffer *jb, rtc_buf *pkt, rtc_tim
     *sl = (jb__slot){ .buf = padding ? NULL : rtc_buf_ref(pkt), .payload = p.payload, .len = p.payload_len,
                       .seq = ext, .ts = ts, .ts32 = p.h.ts, .arrival = jb->now, .used = true,
                       .padding = padding, .end = p.h.marker || jb->cfg.codec == RTC_CODEC_OPUS,
-                      .begin = info.begin, .keyframe = info.keyframe };
+                      .begin = info.begin, .keyframe = info.keyframe,
+                      .picture_id = padding ? -1 : info.picture_id };
     jb->count++;
     if (ext > jb->highest) jb->highest = ext;
     if (padding) jb->stats.padding++; else jb->stats.packets++;

@@ -154,8 +154,10 @@ static void test_stream(void)
     rtc_rng_init_seed(&rng, 21);
     rtc_rtp_sender_config sc = { .codec = RTC_CODEC_VP8, .pt = PT, .red_pt = RED_PT, .ulpfec_pt = FEC_PT, .fec_group = 3,
                                  .ssrc = SSRC, .initial_seq = 65000, .max_payload = 300 };
+    /* Waiting for keyframes: a lost FEC packet leaves a hole between frames that must
+     * not read as a broken chain (the next frame's PictureID follows on). */
     rtc_rtp_receiver_config rc = { .codec = RTC_CODEC_VP8, .pt = PT, .red_pt = RED_PT, .ulpfec_pt = FEC_PT, .ssrc = SSRC,
-                                   .local_ssrc = LOCAL };
+                                   .local_ssrc = LOCAL, .wait_keyframe = true };
     rtc_rtp_sender *s;
     rtc_rtp_receiver *r;
     rtc_time now = RTC_SEC(1);
@@ -168,7 +170,10 @@ static void test_stream(void)
     uint64_t lost_media = 0, fec_arrived = 0, fec_unused = 0;
     for (int i = 0; i < N; i++) {
         flen[i] = 10 + rtc_rng_below(&rng, 2400);
+        if (i == 0) flen[i] = 100;
         rtc_rng_bytes(&rng, frames[i], flen[i]);
+        frames[i][0] = i == 0 ? 0x10 : 0x11;              /* VP8 frame tag: only the first is a keyframe */
+        if (i == 0) { frames[i][3] = 0x9d; frames[i][4] = 0x01; frames[i][5] = 0x2a; }
         ASSERT(rtc_rtp_sender_send_frame(s, frames[i], flen[i], (uint32_t)i * 3000u, NULL, now) > 0);
         /* The frame's media packets, then one FEC packet per group of three. Lose one
          * member of each group (media or FEC), or none (to see discarded FEC packets). */

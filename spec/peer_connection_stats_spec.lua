@@ -53,7 +53,7 @@ local W3C = {
 W3C["remote-candidate"] = W3C["local-candidate"]
 -- Extensions the docs name: inbound-rtp's (docs/media.md), transport's TURN-over-TCP
 -- counters (docs/peer-connection.md).
-local EXTRA = { ["inbound-rtp"] = set("packetsRepaired redPacketsReceived redRecovered"),
+local EXTRA = { ["inbound-rtp"] = set("packetsRepaired redPacketsReceived redRecovered fecRecovered"),
                 transport = set("turnTcpBytesSent turnTcpDropped turnTcpQueued") }
 
 local ENUMS = {

@@ -1,9 +1,11 @@
-/* Video ULPFEC in the peer connection: two peers on the virtual network negotiate
+/* Video ULPFEC in the peer connection: an answer to Chromium's offer keeps its
+ * red/ulpfec types when asked to; two peers on the virtual network negotiate
  * red/90000 + ulpfec/90000 when both ask for it, NACK is taken out of the offer, and
  * VP8 goes through random loss. With FEC the receiver rebuilds lost packets before
  * the jitter buffer and most frames arrive whole; the same run without FEC loses
  * twice as many. PLI stays on, so a frame FEC cannot save costs up to a keyframe. */
 #include "test_pc_harness.h"
+#include "sdp/sdp.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -134,11 +136,67 @@ static void test_fec_config(void)
     rtc_pc_free(a.pc);
 }
 
+static char *read_corpus(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/spec/sdp/corpus/%s", RTC_SOURCE_DIR, name);
+    FILE *f = fopen(path, "rb");
+    ASSERT(f != NULL);
+    static char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    return buf;
+}
+
+/* Chromium's offer lists red/90000 (116, with its RTX 117) and ulpfec/90000 (118): an
+ * answer with fec on keeps red and ulpfec with those types (not the RTX for RED,
+ * which the receiver does not unwrap), and the transceiver receives with them. */
+static void check_chrome(bool fec)
+{
+    peer b;
+    peer_init(&b, "10.0.0.2:2000", cert_b);
+    int tr = rtc_pc_add_transceiver(b.pc, &(rtc_transceiver_init){ RTC_MEDIA_VIDEO, RTC_DIR_RECVONLY, -1 }, now);
+    ASSERT_OK(rtc_pc_transceiver_set_add_track(b.pc, tr));
+    if (fec) ASSERT_OK(rtc_pc_transceiver_set_fec(b.pc, tr, RTC_FEC_ULPFEC, 0));
+    ASSERT_OK(rtc_pc_set_remote_description(b.pc, RTC_SDP_OFFER, read_corpus("chrome_offer_simulcast.sdp"), now));
+    char *text;
+    ASSERT_OK(rtc_pc_create_answer(b.pc, &text, now));
+    rtc_sdp *s;
+    ASSERT_OK(rtc_sdp_parse(&s, text, strlen(text), NULL));
+    const rtc_sdp_media *vi = s->media[1];
+    int red = -1, ulp = -1, others = 0;
+    for (size_t i = 0; i < vi->ncodecs; i++) {
+        if (!strcmp(vi->codecs[i]->name, "red")) red = vi->codecs[i]->pt;
+        else if (!strcmp(vi->codecs[i]->name, "ulpfec")) ulp = vi->codecs[i]->pt;
+        else if (i == 0) ASSERT_STREQ(vi->codecs[i]->name, "VP8");   /* still the media codec first */
+        else others++;
+    }
+    ASSERT_EQ(red, fec ? 116 : -1);
+    ASSERT_EQ(ulp, fec ? 118 : -1);
+    ASSERT_EQ(others, 1);                                /* VP8's RTX */
+    rtc_sdp_free(s);
+    ASSERT_OK(rtc_pc_set_local_description(b.pc, RTC_SDP_ANSWER, text, now));
+    free(text);
+    rtc_transceiver_info ti;
+    ASSERT_OK(rtc_pc_transceiver_info(b.pc, tr, &ti));
+    ASSERT_EQ(ti.ulpfec_pt, fec ? 118 : 0);
+    ASSERT_EQ(ti.red_pt, fec ? 116 : 0);
+    rtc_pc_free(b.pc);
+}
+
+static void test_chrome_offer(void)
+{
+    check_chrome(true);
+    check_chrome(false);
+}
+
 int main(void)
 {
     harness_default_on_frame = check_frame;
     harness_begin(7);
     RUN(test_fec_config);
+    RUN(test_chrome_offer);
     RUN(test_fec_over_loss);
     harness_end();
     return 0;

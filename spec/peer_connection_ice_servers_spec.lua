@@ -95,7 +95,6 @@ describe("pc:set_configuration ice_servers", function()
         { { bind_addresses = { "127.0.0.1" }, bundle_policy = "max-bundle" }, "InvalidModificationError" },
         { { bind_addresses = { "127.0.0.1" }, certificates = { rtc.generate_certificate() } }, "InvalidModificationError" },
         { { bind_addresses = { "127.0.0.2" } }, "InvalidModificationError" },
-        { { bind_addresses = { "127.0.0.1" }, ice_transport_policy = "relay" }, "NotSupportedError" },
         { { bind_addresses = { "127.0.0.1" }, ice_servers = { { urls = "turn:127.0.0.1:3478" } } }, "InvalidAccessError" },
       }
       for _, c in ipairs(cases) do

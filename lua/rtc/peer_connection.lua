@@ -920,8 +920,9 @@ end
 --- ice_servers are used from the next gathering: at once when no description was set
 --- yet, else at the next ICE restart (pc:restart_ice() or the peer's). Changing
 --- certificates, bundle_policy or the local socket options is an
---- InvalidModificationError as in W3C; the transport policy is fixed when the
---- connection is made here (NotSupportedError).
+--- InvalidModificationError as in W3C. A new ice_transport_policy, likewise, applies
+--- to the next gathering (JSEP 4.1.18): at once before any description, else at the
+--- next ICE restart.
 function PC:set_configuration(cfg)
   if type(cfg) ~= "table" then error("bad argument #1 to 'set_configuration' (table expected)", 2) end
   if self._closed then return nil, "InvalidStateError: the peer connection is closed", "InvalidStateError" end
@@ -940,16 +941,24 @@ function PC:set_configuration(cfg)
       return nil, "InvalidModificationError: " .. k .. " cannot change", "InvalidModificationError"
     end
   end
-  if not same(old.ice_transport_policy, new.ice_transport_policy) then
-    return nil, "NotSupportedError: ice_transport_policy cannot change after the connection is made", "NotSupportedError"
+  local policy = new.ice_transport_policy
+  if policy ~= "all" and policy ~= "relay" then
+    error("bad argument #1 to 'set_configuration' (ice_transport_policy must be \"all\" or \"relay\")", 2)
   end
-  if same(old.ice_servers, new.ice_servers) then return true end
-  local servers, err, name = resolve_servers(self._rtc, new.ice_servers, "set_configuration", 3)
-  if not servers then return nil, err, name end
-  local ok, err2, name2 = self._core:set_servers { servers = servers }
-  if not ok then return nil, err2, name2 end
-  self._servers = servers
-  self._config.ice_servers = copy(new.ice_servers)
+  -- Servers first: a server list that cannot be used refuses the whole call.
+  if not same(old.ice_servers, new.ice_servers) then
+    local servers, err, name = resolve_servers(self._rtc, new.ice_servers, "set_configuration", 3)
+    if not servers then return nil, err, name end
+    local ok, err2, name2 = self._core:set_servers { servers = servers }
+    if not ok then return nil, err2, name2 end
+    self._servers = servers
+    self._config.ice_servers = copy(new.ice_servers)
+  end
+  if policy ~= old.ice_transport_policy then
+    local ok, err, name = self._core:set_transport_policy(policy == "relay")
+    if not ok then return nil, err, name end
+    self._config.ice_transport_policy = policy
+  end
   return true
 end
 

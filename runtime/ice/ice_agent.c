@@ -605,6 +605,30 @@ int rtc_ice_agent_restart(rtc_ice_agent *a, rtc_str ufrag, rtc_str pwd, rtc_time
     return 0;
 }
 
+int rtc_ice_agent_set_relay_only(rtc_ice_agent *a, bool relay_only, rtc_time now)
+{
+    clamp(a, now);
+    if (a->state == RTC_ICE_CLOSED) return RTC_ESTATE;
+    if (a->cfg.relay_only == relay_only) return 0;
+    a->cfg.relay_only = relay_only;
+    /* Host and server-reflexive candidates are gathered under either policy (the
+     * sockets exist, a TURN server reports the mapped address anyway); the policy only
+     * says whether they are signalled and paired. Peer-reflexive ones are never signalled. */
+    for (int i = 0; i < a->nlocal; i++) {
+        ice_local *l = &a->locals[i];
+        if (l->c.type != RTC_ICE_HOST && l->c.type != RTC_ICE_SRFLX) continue;
+        if (relay_only) { l->announced = false; continue; }
+        if (l->announced) continue;
+        l->announced = true;
+        rtc_ice_event e = { .type = RTC_ICE_EV_LOCAL_CANDIDATE };
+        ice__cand_full(&l->c, &e.u.cand);
+        ice__emit(a, &e);
+    }
+    ice__form_pairs(a);
+    a->dirty = true;
+    return 0;
+}
+
 /* ---- input ------------------------------------------------------------------------- */
 
 static int find_host_local(const rtc_ice_agent *a, const rtc_addr *local, const rtc_addr *remote)
@@ -670,7 +694,6 @@ int rtc_ice_agent_handle_stun(rtc_ice_agent *a, const rtc_stun_msg *m, const rtc
     clamp(a, now);
     if (a->state == RTC_ICE_CLOSED) return RTC_ECLOSED;
     int li = find_host_local(a, local, remote);
-    if (a->cfg.relay_only && m->cls == RTC_STUN_REQUEST) { a->stats.dropped++; return RTC_EIGNORED; }
     /* A socket whose address is no host candidate's (a wildcard-bound shared port that
      * announces interface or public addresses) cannot say which candidate a response
      * came back to: then the response's symmetry is judged by the remote side only. */

@@ -143,6 +143,15 @@ int rtc_ice_agent_end_of_candidates(rtc_ice_agent *a, rtc_time now);
  * keeps running on it with the old credentials) until a new pair is selected. */
 int rtc_ice_agent_restart(rtc_ice_agent *a, rtc_str ufrag, rtc_str pwd, rtc_time now);
 
+/* The ICE transport policy (W3C iceTransportPolicy) of the next generation: call it
+ * just before rtc_ice_agent_restart, as a changed policy applies to the next gathering
+ * (JSEP 4.1.18). `relay_only` true: host and server-reflexive candidates are no longer
+ * signalled (rtc_ice_agent_local_candidate skips them) nor paired, and host sockets
+ * answer only consent on the pair selected before the restart. false: the host and
+ * server-reflexive candidates gathered so far come out as RTC_ICE_EV_LOCAL_CANDIDATE
+ * (the ones not signalled before) and are paired. RTC_ESTATE once closed. */
+int rtc_ice_agent_set_relay_only(rtc_ice_agent *a, bool relay_only, rtc_time now);
+
 /* The role signalling gives the agent before its first offer/answer completes: an
  * offer rolled back and the other side's applied instead (JSEP 4.1.8.2) makes the
  * controlling agent controlled or back. Not a conflict (no stats, no ROLE event);

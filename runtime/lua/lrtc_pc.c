@@ -495,6 +495,16 @@ static int pc_set_servers(lua_State *L)
     return pc_result(L, p, rtc_pc_host_set_servers(p->h, sv, n));
 }
 
+/* core:set_transport_policy(relay_only): setConfiguration's iceTransportPolicy
+ * (rtc_pc_set_ice_transport_policy). */
+static int pc_set_transport_policy(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    luaL_checktype(L, 2, LUA_TBOOLEAN);
+    bool relay = lua_toboolean(L, 2);
+    return pc_result(L, p, rtc_pc_set_ice_transport_policy(rtc_pc_host_pc(p->h), relay, now_of(p)));
+}
+
 static int pc_restart_ice(lua_State *L)
 {
     lpc *p = check_pc(L);
@@ -1111,7 +1121,8 @@ void lrtc__open_pc(lua_State *L)
         { "set_local", pc_set_local }, { "set_remote", pc_set_remote },
         { "add_candidate", pc_add_candidate },
         { "local_description", pc_local_description }, { "remote_description", pc_remote_description },
-        { "restart_ice", pc_restart_ice }, { "set_servers", pc_set_servers }, { "states", pc_states },
+        { "restart_ice", pc_restart_ice }, { "set_servers", pc_set_servers },
+        { "set_transport_policy", pc_set_transport_policy }, { "states", pc_states },
         { "create_channel", pc_create_channel }, { "dc_send", pc_dc_send }, { "dc_close", pc_dc_close },
         { "dc_info", pc_dc_info }, { "dc_buffered", pc_dc_buffered }, { "dc_set_threshold", pc_dc_set_threshold },
         { "raw_stats", pc_raw_stats }, { "local_addresses", pc_local_addresses }, { "fingerprint", pc_fingerprint },

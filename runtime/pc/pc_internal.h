@@ -123,6 +123,8 @@ struct rtc_pc {
     pc_server *next_servers;
     int nnext_servers, capnext_servers;
     bool next_set;
+    /* setConfiguration's transport policy while the agent runs: the next restart's */
+    bool next_relay_only;
     pc_cand *lcands;            /* gathered local candidates, in order */
     int nlcands, caplcands;
     int announced;              /* lcands already sent as ICE_CANDIDATE events */

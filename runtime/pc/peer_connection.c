@@ -244,6 +244,7 @@ int rtc_pc_new(rtc_pc **out, const rtc_pc_config *cfg, rtc_time now)
     rtc_rng_ice_chars(cfg->rng, pc->pwd, 24);
     pc->sess_id = rtc_rng_u64(cfg->rng) >> 2;    /* fits in a signed 64-bit: some parsers need it */
     pc->sess_version = 1;
+    pc->next_relay_only = pc->cfg.relay_only;
     *out = pc;
     return 0;
 }
@@ -441,8 +442,36 @@ int rtc_pc_replace_servers(rtc_pc *pc, rtc_time now)
     return 0;
 }
 
+int rtc_pc_set_ice_transport_policy(rtc_pc *pc, bool relay_only, rtc_time now)
+{
+    clamp(pc, now);
+    if (pc->closed) return pc__fail(pc, RTC_ESTATE, "the peer connection is closed");
+    if (!pc->agent) pc->cfg.relay_only = relay_only;   /* nothing gathered yet */
+    pc->next_relay_only = relay_only;
+    return 0;
+}
+
+/* The candidates signalled from this restart on follow the new policy: the ones it no
+ * longer allows leave the list (the agent signals the ones it now allows). */
+static void apply_transport_policy(rtc_pc *pc)
+{
+    if (pc->next_relay_only == pc->cfg.relay_only) return;
+    pc->cfg.relay_only = pc->next_relay_only;
+    rtc_ice_agent_set_relay_only(pc->agent, pc->cfg.relay_only, pc->now);
+    if (!pc->cfg.relay_only) return;
+    int k = 0, announced = 0;
+    for (int i = 0; i < pc->nlcands; i++) {
+        if (pc->lcands[i].type != RTC_ICE_RELAY) { free(pc->lcands[i].line); continue; }
+        if (i < pc->announced) announced++;
+        pc->lcands[k++] = pc->lcands[i];
+    }
+    pc->nlcands = k;
+    pc->announced = announced;
+}
+
 void pc__restart_agent(rtc_pc *pc)
 {
+    apply_transport_policy(pc);
     rtc_ice_agent_restart(pc->agent, rtc_str_c(pc->ufrag), rtc_str_c(pc->pwd), pc->now);
     if (!pc->next_set) return;
     /* The agent gathers from the servers that are new; the ones dropped from the list

@@ -161,6 +161,14 @@ int rtc_pc_add_turn_servers(rtc_pc *pc, const rtc_addr *base, const rtc_addr *se
  * agent until it closes). RTC_ESTATE once closed. */
 int rtc_pc_replace_servers(rtc_pc *pc, rtc_time now);
 
+/* W3C setConfiguration's iceTransportPolicy ("relay": relay_only). Before the ICE
+ * agent exists (no description set yet) it is the policy of the first gathering; after,
+ * it applies from the next ICE restart (JSEP 4.1.18: no action before the next
+ * gathering phase), where the candidates signalled from then on and the pairs checked
+ * follow it; the call in progress keeps its candidates and pair until then. RTC_ESTATE
+ * once closed. */
+int rtc_pc_set_ice_transport_policy(rtc_pc *pc, bool relay_only, rtc_time now);
+
 /* The driver's TCP connection to a TURN server added with (base, server) failed or
  * closed: that allocation fails now (before the agent exists, as soon as it does). */
 int rtc_pc_turn_transport_failed(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, int error, rtc_time now);

@@ -19,7 +19,7 @@ typedef struct peer {
     bool hide_host;              /* signal host candidates as an unresolvable .local name */
     int nstate[8];
     rtc_ice_state state;
-    int selected, prflx, roles, gathered_srflx, gathering_done;
+    int selected, prflx, roles, gathered_srflx, gathering_done, local_cands;
     rtc_ice_pair_info sel;
     rtc_time selected_at, state_at[8];
     uint64_t data_rx;            /* application datagrams that arrived at this peer */
@@ -120,6 +120,7 @@ static void drain(world *w, peer *p)
                 p->selected_at = w->now;
                 break;
             case RTC_ICE_EV_LOCAL_CANDIDATE:
+                p->local_cands++;
                 if (e.u.cand.type == RTC_ICE_SRFLX) p->gathered_srflx++;
                 signal_candidate(p, &e.u.cand, w->now);
                 break;
@@ -444,6 +445,62 @@ static void test_restart_keeps_data(void)
     run(&w, w.now + RTC_SEC(40));
     ASSERT(x->state == RTC_ICE_CONNECTED || x->state == RTC_ICE_COMPLETED);
     ASSERT(y->state == RTC_ICE_CONNECTED || y->state == RTC_ICE_COMPLETED);
+    world_free(&w);
+}
+
+/* W3C setConfiguration's iceTransportPolicy: set just before a restart, "relay"
+ * stops signalling and pairing the host candidate while the pair selected before keeps
+ * carrying data (its consent still answered on the host socket); "all" signals the
+ * host candidate again and the next restart pairs it. */
+static void test_policy_change_at_restart(void)
+{
+    world w = { .net = vnet_new(7) };
+    vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(10) });
+    peer *x = mk_peer(&w, "192.0.2.1:1000", true, false, 100, "xufr");
+    peer *y = mk_peer(&w, "192.0.2.2:2000", false, false, 50, "yufr");
+    pair_up(&w, x, y, "xufr", "yufr");
+    add_host(&w, x);
+    add_host(&w, y);
+    ASSERT(run_until_connected(&w, x, y, RTC_SEC(5)) > 0);
+    ASSERT_EQ(x->local_cands, 1);
+
+    ASSERT_EQ(rtc_ice_agent_set_relay_only(x->a, true, w.now), 0);
+    restart_side(&w, x, "xrel");
+    restart_side(&w, y, "yrel");
+    set_creds(x, "yrel", w.now);
+    set_creds(y, "xrel", w.now);
+    drain(&w, x);
+    ASSERT_EQ(x->local_cands, 1);                     /* nothing new to signal */
+    rtc_ice_candidate c;
+    ASSERT_EQ(rtc_ice_agent_local_candidate(x->a, 0, &c), RTC_ENOTFOUND);
+    for (int i = 0; rtc_ice_agent_local_candidate(y->a, i, &c) == 0; i++) rtc_ice_agent_add_remote_candidate(x->a, &c, w.now);
+    /* y learns x's host address from the old pair and checks it with the new ufrag */
+    ASSERT_EQ(rtc_ice_agent_add_remote_candidate(y->a, &(rtc_ice_candidate){ .type = RTC_ICE_HOST,
+              .addr = x->addr, .port = rtc_addr_port(&x->addr), .priority = 2130706431, .foundation = "1",
+              .component = 1, .transport = RTC_ICE_UDP }, w.now), 0);
+    uint64_t xrx = x->data_rx, yrx = y->data_rx;
+    pump_data(&w, x, y, RTC_SEC(35));                 /* past y's consent timeout (30 s) */
+    ASSERT(x->data_rx > xrx + 1500 && y->data_rx > yrx + 1500);
+    ASSERT(y->last_data_rx >= w.now - RTC_MS(100));
+    ASSERT_EQ(x->nstate[RTC_ICE_DISCONNECTED] + x->nstate[RTC_ICE_FAILED], 0);
+    ASSERT_EQ(y->nstate[RTC_ICE_DISCONNECTED] + y->nstate[RTC_ICE_FAILED], 0);
+    ASSERT_EQ(x->selected, 1);                        /* the host pair is not checked again */
+    ASSERT_EQ(y->selected, 1);
+
+    ASSERT_EQ(rtc_ice_agent_set_relay_only(x->a, false, w.now), 0);
+    drain(&w, x);
+    ASSERT_EQ(x->local_cands, 2);                     /* the host candidate, signalled again */
+    ASSERT_EQ(rtc_ice_agent_local_candidate(x->a, 0, &c), 0);
+    ASSERT_EQ(c.type, RTC_ICE_HOST);
+    restart_side(&w, x, "xall");
+    restart_side(&w, y, "yall");
+    set_creds(x, "yall", w.now);
+    set_creds(y, "xall", w.now);
+    for (int i = 0; rtc_ice_agent_local_candidate(x->a, i, &c) == 0; i++) rtc_ice_agent_add_remote_candidate(y->a, &c, w.now);
+    for (int i = 0; rtc_ice_agent_local_candidate(y->a, i, &c) == 0; i++) rtc_ice_agent_add_remote_candidate(x->a, &c, w.now);
+    pump_data(&w, x, y, RTC_SEC(2));
+    ASSERT_EQ(x->selected, 2);
+    ASSERT_EQ(y->selected, 2);
     world_free(&w);
 }
 
@@ -866,6 +923,7 @@ int main(void)
     RUN(test_nat_srflx_prflx);
     RUN(test_role_conflict);
     RUN(test_restart_keeps_data);
+    RUN(test_policy_change_at_restart);
     RUN(test_consent_loss);
     RUN(test_consent_once_per_interval);
     RUN(test_consent_needs_responses);

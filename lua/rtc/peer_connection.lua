@@ -325,22 +325,35 @@ local function new_transceiver(pc, h, kind, remote_created)
 end
 
 -- Brings pc._transceivers in line with the C list: views for new handles, none for the
--- transceivers a rolled-back remote offer removed. Every handle but `own` (the one
--- add_transceiver just made) comes from a remote offer: _remote_created (lua/rtc/sfu.lua).
+-- transceivers a rolled-back remote offer removed, nor (W3C) for those a completed
+-- negotiation stopped: C sets `stopped` only when an answer rejects the section, the
+-- point where W3C takes a transceiver out of the connection's set. A script holding
+-- such a view still reads its last state (tr.stopped true), and its remote track has
+-- ended. Every handle but `own` (the one add_transceiver just made) comes from a remote
+-- offer: _remote_created (lua/rtc/sfu.lua).
+local function end_track(track)
+  if track.ready_state == "ended" then return end
+  track.ready_state = "ended"
+  emit(track, "ended")
+end
 local function sync_transceivers(pc, own)
   if pc._closed then return end
   local core = pc._core
   local n = core:tr_count()
   for h, tr in pairs(pc._transceivers) do
-    if h >= n or core:tr_info(h).removed then
+    local info = h < n and core:tr_info(h) or nil
+    if not info or info.removed or info.stopped then
       pc._transceivers[h] = nil
+      rawset(tr, "_info", info or tr._info)
       if tr.sender.track then tr.sender.track._tr = nil end
+      if info and info.stopped and not info.removed then end_track(tr.receiver.track) end
+      RTC.media._pcm.release(tr.receiver.track)
     end
   end
   for h = 0, n - 1 do
     if not pc._transceivers[h] then
       local info = core:tr_info(h)
-      if not info.removed then new_transceiver(pc, h, info.kind, h ~= own) end
+      if not info.removed and not info.stopped then new_transceiver(pc, h, info.kind, h ~= own) end
     end
   end
 end
@@ -691,11 +704,7 @@ end
 
 local function end_receiver_tracks(pc, all)
   for _, tr in pairs(pc._transceivers) do
-    local track = tr.receiver.track
-    if track.ready_state ~= "ended" and (all or tr.stopped) then
-      track.ready_state = "ended"
-      emit(track, "ended")
-    end
+    if all or tr.stopped then end_track(tr.receiver.track) end
   end
 end
 
@@ -715,7 +724,8 @@ function PC:set_local_description(desc)
   local ok2, err, name = self._core:set_local(t, desc and desc.sdp)
   if not ok2 then return nil, err, name end
   keep_current(self)
-  end_receiver_tracks(self)
+  -- an answer that completed a stop ends the remote track and drops the transceiver
+  sync_transceivers(self)
   return ok2
 end
 
@@ -734,10 +744,10 @@ function PC:set_remote_description(desc)
   end
   local ok2, err, name = self._core:set_remote(t, desc.sdp)
   if not ok2 then return nil, err, name end
-  -- A remote offer may have created transceivers; a rollback may have removed them.
+  -- A remote offer may have created transceivers; a rollback may have removed them;
+  -- an answer that completed a stop ends the remote track and drops the transceiver.
   sync_transceivers(self)
   keep_current(self)
-  end_receiver_tracks(self)
   return ok2
 end
 

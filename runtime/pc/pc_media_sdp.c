@@ -591,6 +591,13 @@ void pc__media_apply(rtc_pc *pc)
 {
     pc_media *md = pc->media;
     if (!md || !pc->local || !pc->remote) return;
+    /* A transceiver stopped before it had a section has nothing to reject: the
+     * negotiation that completes now completes its stop as well (W3C removes it from
+     * the connection's set here, as it does one whose section is rejected below). */
+    for (int i = 0; i < md->ntrs; i++) {
+        pc_tr *t = md->trs[i];
+        if (t->stopping && !t->stopped && !t->removed && !t->mid[0]) { t->stopped = true; t->current = RTC_DIR_INACTIVE; }
+    }
     for (int i = 0; i < pc->nmsecs; i++) {
         const pc_msec *pm = &pc->msecs[i];
         if (pm->kind != RTC_SDP_AUDIO && pm->kind != RTC_SDP_VIDEO) continue;

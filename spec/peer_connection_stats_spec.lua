@@ -137,7 +137,6 @@ describe("get_stats W3C names", function()
                              "remote-candidate", "certificate", "data-channel", "codec" } do
           assert(types[t], "no " .. t)
         end
-        assert.equal(1, types["candidate-pair"])
         local tr = report.T01
         assert.equal("connected", tr.dtlsState)
         assert.equal("connected", tr.iceState:gsub("completed", "connected"), tr.iceState)
@@ -145,6 +144,14 @@ describe("get_stats W3C names", function()
         assert.matches(tr.iceLocalUsernameFragment, pc.local_description.sdp, 1, true)
         local pair = report[tr.selectedCandidatePairId]
         assert.equal("candidate-pair", pair.type)
+        assert.equal("succeeded", pair.state)
+        assert.is_true(pair.nominated)
+        -- round trips from the checks (and consent) answered on it
+        assert.is_true(pair.responsesReceived > 0)
+        assert.is_true(pair.requestsSent > 0 and pair.requestsReceived > 0 and pair.responsesSent > 0)
+        assert.is_number(pair.currentRoundTripTime)
+        assert.is_true(pair.currentRoundTripTime >= 0 and pair.currentRoundTripTime < 1)   -- seconds
+        assert.is_true(pair.totalRoundTripTime >= pair.currentRoundTripTime)
         local l, r = report[pair.localCandidateId], report[pair.remoteCandidateId]
         assert.equal("local-candidate", l.type)
         assert.equal("remote-candidate", r.type)
@@ -168,8 +175,76 @@ describe("get_stats W3C names", function()
       local ri = sa[out.remoteId]
       assert.equal("remote-inbound-rtp", ri.type)
       assert.equal(out.id, ri.localId)
+      -- b's receiver reports: loss, jitter and round trips (needs one of a's SRs first)
+      wait_for(function()
+        sa = a:get_stats()
+        return sa[out.remoteId].roundTripTimeMeasurements > 0
+      end, "a receiver report answering a sender report")
+      ri = sa[out.remoteId]
+      assert.equal(0, ri.packetsLost)
+      assert.is_number(ri.jitter)
+      assert.is_number(ri.roundTripTime)
+      assert.is_true(ri.totalRoundTripTime >= ri.roundTripTime)
+      -- a's sender reports, as b sees them: remote-outbound-rtp
+      sb = b:get_stats()
+      inb = sb[inb.id]
+      local ro = sb[inb.remoteId]
+      assert.equal("remote-outbound-rtp", ro.type)
+      assert.equal(inb.id, ro.localId)
+      assert.equal(inb.ssrc, ro.ssrc)
+      assert.equal("video", ro.kind)
+      assert.is_true(ro.reportsSent >= 1)
+      assert.is_true(ro.packetsSent > 0 and ro.bytesSent > 0)
+      assert.is_true(ro.packetsSent <= sa[out.id].packetsSent)
+      -- the SR's NTP time in ms since 1970: within a day of this clock
+      assert.is_true(math.abs(ro.remoteTimestamp - os.time() * 1000) < 86400e3, tostring(ro.remoteTimestamp))
       a:close(); b:close()
       check_report(a:get_stats())
+    end)
+  end)
+
+  it("lists every candidate pair of the checklist, each with its own state and counters", function()
+    run_task(function()
+      local TWO = { bind_addresses = { "127.0.0.1", "127.0.0.2" } }
+      local a = assert(rtc.peer_connection(TWO))
+      local b = assert(rtc.peer_connection(TWO))
+      local dc = a:create_data_channel("pairs")
+      assert(a:set_local_description())
+      a:wait_gathering_complete()
+      assert(b:set_remote_description(a.local_description))
+      assert(b:set_local_description())
+      b:wait_gathering_complete()
+      assert(a:set_remote_description(b.local_description))
+      assert(dc:wait_open())
+      for _, pc in ipairs { a, b } do
+        local report = pc:get_stats()
+        check_report(report)
+        local pairs_seen, selected, combos = 0, 0, {}
+        for id, s in pairs(report) do
+          if s.type == "candidate-pair" then
+            pairs_seen = pairs_seen + 1
+            local l, r = report[s.localCandidateId], report[s.remoteCandidateId]
+            local key = l.address .. ":" .. l.port .. " " .. r.address .. ":" .. r.port
+            assert.is_nil(combos[key], "two entries for " .. key)
+            combos[key] = true
+            assert.is_number(s.requestsSent)
+            assert.is_number(s.responsesReceived)
+            if id == report.T01.selectedCandidatePairId then
+              selected = selected + 1
+              assert.equal("succeeded", s.state)
+              assert.is_true(s.nominated)
+              assert.is_true(s.bytesSent > 0 and s.bytesReceived > 0)
+              assert.is_number(s.currentRoundTripTime)
+            else
+              assert.is_nil(s.bytesSent)       -- only the selected pair carries data
+            end
+          end
+        end
+        -- two host candidates each side: four pairs, one of them selected
+        assert.equal(4, pairs_seen)
+        assert.equal(1, selected)
+      end
+      a:close(); b:close()
     end)
   end)
 end)

@@ -1121,28 +1121,36 @@ function PC:get_stats()
   end
   for i, c in ipairs(raw.local_candidates or {}) do cand_entry("L" .. i, "local-candidate", c) end
   for i, c in ipairs(raw.remote_candidates or {}) do cand_entry("R" .. i, "remote-candidate", c) end
+  -- A candidate only pairs know (peer-reflexive) gets one entry, named after its address.
+  local function pair_cand(list, side, addr, port, ctype)
+    local id = find_cand(list, side == "local" and "L" or "R", addr, port, ctype)
+    if id then return id end
+    id = "I" .. (side == "local" and "L_" or "R_") .. addr .. "_" .. port
+    if not report[id] then
+      cand_entry(id, side .. "-candidate", { address = addr, port = port, candidate_type = ctype })
+    end
+    return id
+  end
+  -- Every pair of the checklist (W3C RTCIceCandidatePairStats); bytes and packets are
+  -- the transport's, counted on the selected pair, the only one that carries data.
   local pair_id
-  if raw.pair_local_address then
-    local lid = find_cand(raw.local_candidates, "L", raw.pair_local_address, raw.pair_local_port, raw.pair_local_type)
-    local rid = find_cand(raw.remote_candidates, "R", raw.pair_remote_address, raw.pair_remote_port, raw.pair_remote_type)
-    if not lid then
-      lid = "I_local"
-      cand_entry(lid, "local-candidate", { address = raw.pair_local_address, port = raw.pair_local_port,
-                                            candidate_type = raw.pair_local_type })
+  for _, p in ipairs(raw.pairs or {}) do
+    local lid = pair_cand(raw.local_candidates, "local", p.local_address, p.local_port, p.local_type)
+    local rid = pair_cand(raw.remote_candidates, "remote", p.remote_address, p.remote_port, p.remote_type)
+    local e = { id = "CP" .. lid .. "_" .. rid, type = "candidate-pair", transportId = "T01",
+                localCandidateId = lid, remoteCandidateId = rid, state = p.state, nominated = p.nominated,
+                requestsSent = p.requests_sent, requestsReceived = p.requests_received,
+                responsesSent = p.responses_sent, responsesReceived = p.responses_received,
+                consentRequestsSent = p.consent_requests_sent,
+                totalRoundTripTime = p.rtt_measurements > 0 and p.total_rtt or nil,
+                currentRoundTripTime = p.current_rtt }
+    if p.selected then
+      pair_id = e.id
+      e.bytesSent, e.bytesReceived = raw.bytes_sent, raw.bytes_received
+      e.packetsSent, e.packetsReceived = raw.packets_sent, raw.packets_received
+      e.availableOutgoingBitrate = raw.available_outgoing_bitrate
     end
-    if not rid then
-      rid = "I_remote"
-      cand_entry(rid, "remote-candidate", { address = raw.pair_remote_address, port = raw.pair_remote_port,
-                                             candidate_type = raw.pair_remote_type })
-    end
-    pair_id = "CP" .. lid .. "_" .. rid
-    add { id = pair_id, type = "candidate-pair", transportId = "T01", localCandidateId = lid,
-          remoteCandidateId = rid, state = "succeeded", nominated = true,
-          bytesSent = raw.bytes_sent, bytesReceived = raw.bytes_received,
-          packetsSent = raw.packets_sent, packetsReceived = raw.packets_received,
-          requestsSent = raw.stun_checks_sent, requestsReceived = raw.stun_checks_received,
-          responsesReceived = raw.stun_responses_received,
-          availableOutgoingBitrate = raw.available_outgoing_bitrate }
+    add(e)
   end
   local connected = raw.dtls_state == "connected"
   add { id = "T01", type = "transport", bytesSent = raw.bytes_sent, bytesReceived = raw.bytes_received,
@@ -1182,7 +1190,15 @@ function PC:get_stats()
     end
     local inb, outb = info.inbound, info.outbound
     if inb then
-      add { id = "IT" .. h, type = "inbound-rtp", kind = info.kind, mid = info.mid, ssrc = inb.ssrc,
+      -- the peer's sender reports for this stream (RFC 3550 SR): remote-outbound-rtp
+      local ro = inb.remote_reports_sent and "RO" .. h or nil
+      if ro then
+        add { id = ro, type = "remote-outbound-rtp", kind = info.kind, ssrc = inb.ssrc, transportId = "T01",
+              codecId = codec_id, localId = "IT" .. h, packetsSent = inb.remote_packets_sent,
+              bytesSent = inb.remote_bytes_sent, remoteTimestamp = inb.remote_timestamp,
+              reportsSent = inb.remote_reports_sent }
+      end
+      add { id = "IT" .. h, type = "inbound-rtp", kind = info.kind, mid = info.mid, ssrc = inb.ssrc, remoteId = ro,
             transportId = "T01", codecId = codec_id, trackIdentifier = tr.receiver.track.id,
             packetsReceived = inb.packets_received, bytesReceived = inb.bytes_received,
             packetsLost = inb.packets_lost, jitter = inb.jitter, nackCount = inb.nack_count,
@@ -1210,7 +1226,10 @@ function PC:get_stats()
             active = not (rawget(tr.sender, "_encoding") and tr.sender._encoding.active == false) }
       add { id = "RI" .. h, type = "remote-inbound-rtp", kind = info.kind, ssrc = outb.ssrc,
             transportId = "T01", codecId = codec_id, localId = "OT" .. h,
-            roundTripTime = outb.round_trip_time, fractionLost = outb.fraction_lost }
+            roundTripTime = outb.round_trip_time, fractionLost = outb.fraction_lost,
+            totalRoundTripTime = outb.total_round_trip_time, roundTripTimeMeasurements = outb.rtt_measurements,
+            packetsLost = outb.reports_received > 0 and outb.remote_packets_lost or nil,
+            jitter = outb.reports_received > 0 and outb.remote_jitter or nil }
     end
   end
   return report

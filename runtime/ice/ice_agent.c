@@ -824,7 +824,11 @@ int rtc_ice_agent_handle_timeout(rtc_ice_agent *a, rtc_time now)
         int r = rtc_stun_txn_poll(&t->t, a->now);
         if (r == RTC_STUN_TXN_SEND) {
             ice__send(a, &t->base, t->turn, &t->remote, t->msg, t->len);
+            t->sent_at = a->now;
             if (t->kind == TXN_CONSENT) a->stats.consent_sent++;
+            ice_pair_counts *c = t->kind == TXN_GATHER ? NULL : ice__txn_counts(a, t);
+            if (c && t->kind == TXN_CHECK) c->requests_sent++;
+            if (c && t->kind == TXN_CONSENT) c->consent_sent++;
         } else if (r == RTC_STUN_TXN_TIMEOUT) {
             a->txns[i] = a->txns[--a->ntxn];   /* out of the table before the handler runs */
             if (t->kind == TXN_GATHER) {
@@ -933,6 +937,52 @@ int rtc_ice_agent_selected_pair(const rtc_ice_agent *a, rtc_ice_pair_info *out)
     if (out->relayed) out->relay_server = a->turns[a->sel.turn].server;
     out->local_type = a->sel.ltype;
     out->remote_type = a->sel.rtype;
+    return 0;
+}
+
+static void pair_stats_from(rtc_ice_pair_stats *out, const ice_pair_counts *n)
+{
+    out->requests_sent = n->requests_sent;
+    out->requests_received = n->requests_received;
+    out->responses_sent = n->responses_sent;
+    out->responses_received = n->responses_received;
+    out->consent_requests_sent = n->consent_sent;
+    out->rtt_measurements = n->rtt_n;
+    out->total_rtt = n->rtt_total;
+    out->current_rtt = n->rtt_n ? n->rtt_last : -1;
+}
+
+int rtc_ice_agent_pair_stats(const rtc_ice_agent *a, int i, rtc_ice_pair_stats *out)
+{
+    static const rtc_ice_pair_state states[] = { RTC_ICE_PAIR_FROZEN, RTC_ICE_PAIR_WAITING, RTC_ICE_PAIR_IN_PROGRESS,
+                                                 RTC_ICE_PAIR_SUCCEEDED, RTC_ICE_PAIR_FAILED };
+    if (i < 0) return RTC_ENOTFOUND;
+    memset(out, 0, sizeof *out);
+    if (i < a->npairs) {
+        const ice_pair *p = &a->pairs[i];
+        const ice_local *l = &a->locals[p->local];
+        const ice_cand *r = &a->remotes[p->remote];
+        out->local = l->c.addr;
+        out->local_type = l->c.type;
+        out->remote = r->addr;
+        out->remote_type = r->type;
+        out->state = states[p->state];
+        out->nominated = p->nominated;
+        out->selected = a->sel.set && a->sel.pair == i;
+        out->priority = p->prio;
+        pair_stats_from(out, &p->n);
+        return 0;
+    }
+    /* The pair selected before an ICE restart, still carrying data. */
+    if (i > a->npairs || !a->sel.set || a->sel.pair >= 0) return RTC_ENOTFOUND;
+    out->local = a->sel.base;
+    out->local_type = a->sel.ltype;
+    out->remote = a->sel.remote;
+    out->remote_type = a->sel.rtype;
+    out->state = RTC_ICE_PAIR_SUCCEEDED;
+    out->nominated = out->selected = true;
+    out->priority = a->sel.prio;
+    pair_stats_from(out, &a->sel.n);
     return 0;
 }
 

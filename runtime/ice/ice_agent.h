@@ -204,6 +204,29 @@ rtc_ice_state rtc_ice_agent_state(const rtc_ice_agent *a);
 bool rtc_ice_agent_controlling(const rtc_ice_agent *a);
 /* 0 and *out filled when a pair is selected, else RTC_ENOTFOUND. */
 int rtc_ice_agent_selected_pair(const rtc_ice_agent *a, rtc_ice_pair_info *out);
+/* One candidate pair of the checklist (W3C RTCIceCandidatePairStats). */
+typedef enum {
+    RTC_ICE_PAIR_FROZEN, RTC_ICE_PAIR_WAITING, RTC_ICE_PAIR_IN_PROGRESS, RTC_ICE_PAIR_SUCCEEDED, RTC_ICE_PAIR_FAILED
+} rtc_ice_pair_state;
+typedef struct rtc_ice_pair_stats {
+    rtc_addr local, remote;       /* the candidates' addresses (a relay candidate's: the relayed one) */
+    rtc_ice_cand_type local_type, remote_type;
+    rtc_ice_pair_state state;
+    bool nominated, selected;
+    uint64_t priority;            /* RFC 8445 6.1.2.3 */
+    /* Connectivity checks: every transmission of a request counts, retransmissions too;
+     * consent requests (RFC 7675) on their own. Responses are those that passed integrity. */
+    uint32_t requests_sent, requests_received, responses_sent, responses_received, consent_requests_sent;
+    /* Round trips of checks and consent requests answered on this pair, each request
+     * sent once (a retransmitted one's response is not timed) */
+    uint32_t rtt_measurements;
+    rtc_time total_rtt;           /* sum, µs */
+    rtc_time current_rtt;         /* the latest, µs; -1 before the first */
+} rtc_ice_pair_stats;
+/* Pair i (0-based): the checklist's pairs in the order they were formed, then, after an
+ * ICE restart until a new pair is selected, the pair selected before it. RTC_ENOTFOUND
+ * past the end. `out` filled. */
+int rtc_ice_agent_pair_stats(const rtc_ice_agent *a, int i, rtc_ice_pair_stats *out);
 /* Local candidate i (0-based) for re-signalling after a restart; RTC_ENOTFOUND past the end. */
 int rtc_ice_agent_local_candidate(const rtc_ice_agent *a, int i, rtc_ice_candidate *out);
 void rtc_ice_agent_get_stats(const rtc_ice_agent *a, rtc_ice_stats *out);

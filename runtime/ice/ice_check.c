@@ -101,8 +101,23 @@ void ice__form_pairs(rtc_ice_agent *a)
     a->stats.pairs = (uint32_t)a->npairs;
 }
 
+ice_pair_counts *ice__sel_counts(rtc_ice_agent *a)
+{
+    return a->sel.pair >= 0 && a->sel.pair < a->npairs ? &a->pairs[a->sel.pair].n : &a->sel.n;
+}
+
+ice_pair_counts *ice__txn_counts(rtc_ice_agent *a, const ice_txn *t)
+{
+    if (t->kind == TXN_CHECK) return t->pair >= 0 && t->pair < a->npairs ? &a->pairs[t->pair].n : NULL;
+    if (t->kind == TXN_CONSENT && a->sel.set && rtc_addr_eq(&t->remote, &a->sel.remote) && t->turn == a->sel.turn)
+        return ice__sel_counts(a);
+    return NULL;
+}
+
 void ice__reset_checklist(rtc_ice_agent *a)
 {
+    /* The selected pair lives on until a new one is selected: so do its counters. */
+    if (a->sel.set && a->sel.pair >= 0 && a->sel.pair < a->npairs) a->sel.n = a->pairs[a->sel.pair].n;
     a->npairs = 0;
     a->ntrig = a->trig_head = 0;
     for (int i = 0; i < a->ntxn;) {
@@ -198,8 +213,12 @@ static void send_binding(rtc_ice_agent *a, int kind, int pi, bool use_cand)
     rtc_stun_txn_start(&t->t, &rc, a->now);
     rtc_stun_txn_poll(&t->t, a->now);
     ice__send(a, &t->base, t->turn, &t->remote, t->msg, t->len);
+    t->sent_at = a->now;
     if (kind == TXN_CHECK) a->stats.checks_sent++;
     if (kind == TXN_CONSENT) a->stats.consent_sent++;
+    ice_pair_counts *c = ice__txn_counts(a, t);
+    if (c && kind == TXN_CHECK) c->requests_sent++;
+    if (c && kind == TXN_CONSENT) c->consent_sent++;
 }
 
 static void kick_txn(rtc_ice_agent *a, ice_txn *t)
@@ -208,6 +227,10 @@ static void kick_txn(rtc_ice_agent *a, ice_txn *t)
     rtc_stun_txn_start(&t->t, &t->t.cfg, a->now);
     rtc_stun_txn_poll(&t->t, a->now);
     ice__send(a, &t->base, t->turn, &t->remote, t->msg, t->len);
+    t->sent_at = a->now;
+    t->kicked = true;
+    ice_pair_counts *c = ice__txn_counts(a, t);
+    if (c) c->requests_sent++;
 }
 
 static void start_check(rtc_ice_agent *a, int pi, bool use_cand)
@@ -384,7 +407,12 @@ int ice__on_request(rtc_ice_agent *a, const rtc_stun_msg *m, int li, const rtc_a
         }
     }
     respond(a, m, li, remote, key, 0);
-    if (old) return 0;                        /* consent on the pre-restart pair: answer only */
+    if (old) {                                /* consent on the pre-restart pair: answer only */
+        ice_pair_counts *c = ice__sel_counts(a);
+        c->requests_received++;
+        c->responses_sent++;
+        return 0;
+    }
 
     int ri = ice__remote_find(a, remote);
     if (ri < 0) {
@@ -422,6 +450,8 @@ int ice__on_request(rtc_ice_agent *a, const rtc_stun_msg *m, int li, const rtc_a
         p->prio = pair_priority(a, a->locals[li].c.priority, a->remotes[ri].priority);
         p->state = PAIR_SUCCEEDED;
         p->valid = true;
+        p->n.requests_received++;
+        p->n.responses_sent++;
         if (use_cand) select_pair(a, pi);
         return 0;
     }
@@ -429,6 +459,8 @@ int ice__on_request(rtc_ice_agent *a, const rtc_stun_msg *m, int li, const rtc_a
     pi = add_pair(a, li, ri);
     if (pi < 0) return 0;
     ice_pair *p = &a->pairs[pi];
+    p->n.requests_received++;
+    p->n.responses_sent++;
     if (p->state == PAIR_SUCCEEDED) {
         if (use_cand) { select_pair(a, pi); return 0; }
         /* Our check on this pair succeeded before the controlling peer checked it (an
@@ -469,6 +501,16 @@ int ice__on_response(rtc_ice_agent *a, ice_txn *t, const rtc_stun_msg *m, const 
     bool symmetric = rtc_addr_eq(remote, &t->remote) && turn == t->turn &&
                      (turn >= 0 || !base || !rtc_addr_family(base) || rtc_addr_eq(base, &t->base));
     a->stats.responses_received++;
+    ice_pair_counts *c = ice__txn_counts(a, t);
+    if (c) {
+        c->responses_received++;
+        /* Karn: a response to a request sent more than once cannot say to which */
+        if (m->cls == RTC_STUN_SUCCESS && symmetric && t->t.sent == 1 && !t->kicked) {
+            c->rtt_last = a->now - t->sent_at;
+            c->rtt_total += c->rtt_last;
+            c->rtt_n++;
+        }
+    }
     if (t->kind == TXN_CONSENT) {
         if (m->cls == RTC_STUN_SUCCESS && symmetric && a->sel.set && rtc_addr_eq(&t->remote, &a->sel.remote)) {
             a->consent_ok_at = a->now;

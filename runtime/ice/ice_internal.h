@@ -59,12 +59,20 @@ typedef struct ice_local {
 
 enum { PAIR_FROZEN, PAIR_WAITING, PAIR_IN_PROGRESS, PAIR_SUCCEEDED, PAIR_FAILED };
 
+/* Per-pair STUN counters and round trips (W3C RTCIceCandidatePairStats). */
+typedef struct ice_pair_counts {
+    uint32_t requests_sent, requests_received, responses_sent, responses_received, consent_sent;
+    uint32_t rtt_n;                 /* responses timed (to requests sent once: Karn) */
+    rtc_time rtt_total, rtt_last;
+} ice_pair_counts;
+
 typedef struct ice_pair {
     int local, remote;
     uint64_t prio;
     int state;
     bool valid, nominated, nominate_on_success, queued;
     bool answered_back;   /* controlled: re-checked once after the peer's check on a valid pair */
+    ice_pair_counts n;
 } ice_pair;
 
 enum { TXN_CHECK, TXN_CONSENT, TXN_GATHER };
@@ -74,6 +82,8 @@ typedef struct ice_txn {
     int pair;             /* TXN_CHECK */
     int gather;           /* TXN_GATHER */
     bool use_cand, old_creds, sent_controlling;
+    rtc_time sent_at;     /* the last (re)transmission */
+    bool kicked;          /* sent again ahead of its schedule: its response is not timed */
     uint8_t tid[RTC_STUN_TID_LEN];
     rtc_stun_txn t;
     rtc_addr base, remote;    /* where it went */
@@ -107,6 +117,7 @@ typedef struct ice_selected {
     int turn;
     rtc_ice_cand_type ltype, rtype;
     uint64_t prio;
+    ice_pair_counts n;    /* the pair's counters once a restart dropped it from pairs[] */
 } ice_selected;
 
 /* The credentials of the generation before an ICE restart: 1 KiB at the RFC's lengths,
@@ -193,5 +204,9 @@ void ice__on_txn_timeout(rtc_ice_agent *a, ice_txn *t);
 void ice__tick(rtc_ice_agent *a);
 rtc_time ice__check_timeout(const rtc_ice_agent *a);
 void ice__reset_checklist(rtc_ice_agent *a);
+/* The counters of the pair a transaction went on (NULL when it is gone), and the
+ * selected pair's (sel.set only). */
+ice_pair_counts *ice__txn_counts(rtc_ice_agent *a, const ice_txn *t);
+ice_pair_counts *ice__sel_counts(rtc_ice_agent *a);
 
 #endif

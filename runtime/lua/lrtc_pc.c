@@ -657,6 +657,42 @@ static void push_candidates(lua_State *L, lpc *p, bool local)
     }
 }
 
+/* Every candidate pair: { local_address=, local_port=, local_type=, remote_...=, state=
+ * (W3C RTCStatsIceCandidatePairState), nominated=, selected=, requests_sent=, ...,
+ * total_rtt=, current_rtt= (seconds) } */
+static void push_pairs(lua_State *L, rtc_pc *pc)
+{
+    static const char *const states[] = { "frozen", "waiting", "in-progress", "succeeded", "failed" };
+    lua_newtable(L);
+    rtc_ice_pair_stats ps;
+    char ip[RTC_ADDR_STRLEN];
+    for (int i = 0; rtc_pc_pair_stats(pc, i, &ps) == 0; i++) {
+        lua_createtable(L, 0, 16);
+        set_str(L, "local_address", rtc_addr_ip_str(&ps.local, ip, sizeof ip));
+        set_int(L, "local_port", rtc_addr_port(&ps.local));
+        set_str(L, "local_type", cand_type_name(ps.local_type));
+        set_str(L, "remote_address", rtc_addr_ip_str(&ps.remote, ip, sizeof ip));
+        set_int(L, "remote_port", rtc_addr_port(&ps.remote));
+        set_str(L, "remote_type", cand_type_name(ps.remote_type));
+        set_str(L, "state", states[ps.state]);
+        set_bool(L, "nominated", ps.nominated);
+        set_bool(L, "selected", ps.selected);
+        set_int(L, "requests_sent", ps.requests_sent);
+        set_int(L, "requests_received", ps.requests_received);
+        set_int(L, "responses_sent", ps.responses_sent);
+        set_int(L, "responses_received", ps.responses_received);
+        set_int(L, "consent_requests_sent", ps.consent_requests_sent);
+        set_int(L, "rtt_measurements", ps.rtt_measurements);
+        lua_pushnumber(L, (double)ps.total_rtt / 1e6);
+        lua_setfield(L, -2, "total_rtt");
+        if (ps.current_rtt >= 0) {
+            lua_pushnumber(L, (double)ps.current_rtt / 1e6);
+            lua_setfield(L, -2, "current_rtt");
+        }
+        lua_rawseti(L, -2, i + 1);
+    }
+}
+
 /* pc:raw_stats() -> the counters get_stats() turns into W3C stats objects */
 static int pc_raw_stats(lua_State *L)
 {
@@ -697,6 +733,8 @@ static int pc_raw_stats(lua_State *L)
         set_int(L, "pair_remote_port", rtc_addr_port(&st.pair_remote));
         set_str(L, "pair_remote_type", cand_type_name(st.pair_remote_type));
     }
+    push_pairs(L, pc);
+    lua_setfield(L, -2, "pairs");
     push_candidates(L, p, true);
     lua_setfield(L, -2, "local_candidates");
     push_candidates(L, p, false);
@@ -986,6 +1024,12 @@ static int pc_tr_info(lua_State *L)
         set_int(L, "packets_given_up", (lua_Integer)i.packets_given_up);
         set_int(L, "frames_skipped", (lua_Integer)i.frames_skipped);
         set_int(L, "packets_late", (lua_Integer)i.packets_late);
+        if (i.remote_reports_sent) {           /* remote-outbound-rtp */
+            set_int(L, "remote_reports_sent", (lua_Integer)i.remote_reports_sent);
+            set_int(L, "remote_packets_sent", i.remote_packets_sent);
+            set_int(L, "remote_bytes_sent", i.remote_bytes_sent);
+            set_num(L, "remote_timestamp", i.remote_timestamp);
+        }
         lua_setfield(L, -2, "inbound");
     }
     if (i.has_outbound) {
@@ -1002,6 +1046,11 @@ static int pc_tr_info(lua_State *L)
         set_int(L, "fir_count", (lua_Integer)i.firs_received);
         set_num(L, "fraction_lost", i.fraction_lost);
         if (i.round_trip_time >= 0) set_num(L, "round_trip_time", i.round_trip_time);
+        set_num(L, "total_round_trip_time", i.total_round_trip_time);
+        set_int(L, "rtt_measurements", (lua_Integer)i.rtt_measurements);
+        set_int(L, "reports_received", (lua_Integer)i.reports_received);
+        set_int(L, "remote_packets_lost", (lua_Integer)i.remote_packets_lost);
+        set_num(L, "remote_jitter", i.remote_jitter);
         lua_setfield(L, -2, "outbound");
     }
     return 1;

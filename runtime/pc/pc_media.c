@@ -780,7 +780,13 @@ int rtc_pc_transceiver_info(rtc_pc *pc, int tr, rtc_transceiver_info *out)
         out->pli_count += rs.plis_sent;
         out->fir_count += rs.firs_sent;
         out->packets_lost += rs.lost;
-        if (k == 0) out->jitter = t->clock_rate ? (double)rs.jitter / t->clock_rate : 0;
+        if (k == 0) {
+            out->jitter = t->clock_rate ? (double)rs.jitter / t->clock_rate : 0;
+            out->remote_reports_sent = rs.srs_received;
+            out->remote_packets_sent = rs.sr_packets;
+            out->remote_bytes_sent = rs.sr_octets;
+            if (rs.sr_ntp) out->remote_timestamp = (double)rtc_ntp_to_unix_us(rs.sr_ntp) / 1e3;
+        }
         out->packets_repaired += rs.repaired;
         out->red_recovered += rs.red_recovered;
         out->red_packets_received += rs.red_packets;
@@ -808,6 +814,11 @@ int rtc_pc_transceiver_info(rtc_pc *pc, int tr, rtc_transceiver_info *out)
         out->firs_received = ss.firs_received;
         out->fraction_lost = ss.fraction_lost / 256.0;
         if (ss.rtt >= 0) out->round_trip_time = (double)ss.rtt / 1e6;
+        out->total_round_trip_time = (double)ss.rtt_total / 1e6;
+        out->rtt_measurements = ss.rtt_measurements;
+        out->reports_received = ss.reports_received;
+        out->remote_packets_lost = ss.remote_lost;
+        out->remote_jitter = t->clock_rate ? (double)ss.remote_jitter / t->clock_rate : 0;
     }
     return 0;
 }

@@ -169,6 +169,16 @@ typedef struct rtc_transceiver_info {
     uint64_t nacks_received, plis_received, firs_received;
     double round_trip_time;      /* seconds, < 0 when unknown */
     double fraction_lost;
+    /* remote-inbound-rtp: from the peer's report blocks about our stream */
+    double total_round_trip_time;    /* seconds, the sum of rtt_measurements round trips */
+    uint64_t rtt_measurements, reports_received;
+    int64_t remote_packets_lost;
+    double remote_jitter;            /* seconds */
+    /* remote-outbound-rtp: from the peer's sender reports for the stream we receive
+     * (the first layer's) */
+    uint64_t remote_reports_sent;    /* SRs received */
+    uint32_t remote_packets_sent, remote_bytes_sent;
+    double remote_timestamp;         /* the last SR's NTP time, ms since 1970 */
 } rtc_transceiver_info;
 
 int rtc_pc_transceiver_info(rtc_pc *pc, int tr, rtc_transceiver_info *out);   /* RTC_ENOTFOUND */

@@ -943,6 +943,11 @@ int rtc_pc_remote_candidate(const rtc_pc *pc, int i, char *buf, size_t size, int
     return candidate_at(pc->rcands, pc->nrcands, i, buf, size, type, addr);
 }
 
+int rtc_pc_pair_stats(const rtc_pc *pc, int i, rtc_ice_pair_stats *out)
+{
+    return pc->agent ? rtc_ice_agent_pair_stats(pc->agent, i, out) : RTC_ENOTFOUND;
+}
+
 void rtc_pc_get_stats(rtc_pc *pc, rtc_pc_stats *out)
 {
     memset(out, 0, sizeof *out);

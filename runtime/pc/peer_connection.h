@@ -27,6 +27,7 @@
 #include "core/rtc_time.h"
 #include "core/rtc_transmit.h"
 #include "dtls/dtls_cert.h"
+#include "ice/ice_agent.h"
 
 typedef struct rtc_pc rtc_pc;
 
@@ -244,6 +245,10 @@ rtc_pc_gathering_state rtc_pc_gathering_state_get(const rtc_pc *pc);
 rtc_pc_ice_state rtc_pc_ice_state_get(const rtc_pc *pc);
 rtc_pc_connection_state rtc_pc_connection_state_get(const rtc_pc *pc);
 void rtc_pc_get_stats(rtc_pc *pc, rtc_pc_stats *out);
+/* Candidate pair i of the ICE agent (rtc_ice_agent_pair_stats: the checklist, then the
+ * pair selected before a restart while it runs); RTC_ENOTFOUND past the end or before
+ * the agent exists. */
+int rtc_pc_pair_stats(const rtc_pc *pc, int i, rtc_ice_pair_stats *out);
 /* Local candidate i (formatted "candidate:...") for stats; RTC_ENOTFOUND past the end. */
 int rtc_pc_local_candidate(const rtc_pc *pc, int i, char *buf, size_t size, int *type, rtc_addr *addr);
 int rtc_pc_remote_candidate(const rtc_pc *pc, int i, char *buf, size_t size, int *type, rtc_addr *addr);

@@ -407,6 +407,10 @@ int rtc_rtp_receiver_handle_rtcp(rtc_rtp_receiver *r, const rtc_rtcp_view *v, rt
         if (e < 0) return e;
         if (sr.ssrc != r->cfg.ssrc) return RTC_EIGNORED;
         rtc_rtp_recv_stats_on_sr(&r->rstats, sr.ntp, r->now);
+        r->stats.srs_received++;
+        r->stats.sr_packets = sr.packet_count;
+        r->stats.sr_octets = sr.octet_count;
+        r->stats.sr_ntp = sr.ntp;
         return 0;
     }
     if (v->pt == RTC_RTCP_BYE) {

@@ -75,6 +75,11 @@ typedef struct rtc_rtp_receiver_stats {
     rtc_jb_stats jb;
     int64_t lost;                /* cumulative, RFC 3550 */
     uint32_t jitter;             /* timestamp units */
+    /* The sender's reports (W3C remote-outbound-rtp): how many SRs came, and the last one's
+     * counts and NTP time */
+    uint64_t srs_received;
+    uint32_t sr_packets, sr_octets;
+    uint64_t sr_ntp;             /* 32.32 since 1900; 0 before the first SR */
 } rtc_rtp_receiver_stats;
 
 typedef struct rtc_rtp_receiver rtc_rtp_receiver;

@@ -338,9 +338,14 @@ static void send__report_blocks(rtc_rtp_sender *s, const rtc_rtcp_report_block *
     for (unsigned i = 0; i < n; i++) {
         if (rb[i].ssrc != s->cfg.ssrc) continue;
         s->stats.fraction_lost = rb[i].fraction_lost;
+        s->stats.reports_received++;
+        s->stats.remote_lost = rb[i].cumulative_lost;
+        s->stats.remote_jitter = rb[i].jitter;
         int64_t rtt = rtc_rtp_send_stats_rtt(&s->sstats, &rb[i], s->now);
         if (rtt < 0) continue;
         s->stats.rtt = rtt;
+        s->stats.rtt_total += rtt;
+        s->stats.rtt_measurements++;
         send__event(s, (rtc_rtp_sender_event){ RTC_RTP_SEND_EV_RTT, { .rtt = rtt } });
     }
 }

@@ -75,7 +75,12 @@ typedef struct rtc_rtp_sender_stats {
     uint64_t byes_sent;
     uint64_t fec_packets;        /* ULPFEC packets sent (not in packets/bytes) */
     rtc_time rtt;                /* last measured, -1 when unknown */
+    rtc_time rtt_total;          /* sum of every RTT measured (from report blocks' LSR/DLSR) */
+    uint64_t rtt_measurements;   /* how many */
     uint8_t fraction_lost;       /* from the last report block */
+    uint64_t reports_received;   /* report blocks about our SSRC */
+    int32_t remote_lost;         /* cumulative lost, from the last report block */
+    uint32_t remote_jitter;      /* timestamp units, from the last report block */
 } rtc_rtp_sender_stats;
 
 typedef struct rtc_rtp_sender rtc_rtp_sender;

@@ -448,6 +448,44 @@ static void test_restart_keeps_data(void)
     world_free(&w);
 }
 
+/* W3C candidate-pair stats: each pair's state and STUN counters, and round trips timed
+ * on the selected pair by its checks and consent requests (virtual clock: 10 ms each way). */
+static void test_pair_stats(void)
+{
+    world w = { .net = vnet_new(8) };
+    vnet_set_link(w.net, (vnet_link){ .delay = RTC_MS(10) });
+    peer *x = mk_peer(&w, "192.0.2.1:1000", true, false, 100, "xufr");
+    peer *y = mk_peer(&w, "192.0.2.2:2000", false, false, 50, "yufr");
+    pair_up(&w, x, y, "xufr", "yufr");
+    add_host(&w, x);
+    add_host(&w, y);
+    ASSERT(run_until_connected(&w, x, y, RTC_SEC(5)) > 0);
+    run(&w, w.now + RTC_SEC(12));                     /* two consent intervals */
+    rtc_ice_pair_stats ps;
+    ASSERT_EQ(rtc_ice_agent_pair_stats(x->a, 0, &ps), 0);
+    ASSERT_EQ(rtc_ice_agent_pair_stats(x->a, 1, &ps), RTC_ENOTFOUND);
+    ASSERT_EQ(rtc_ice_agent_pair_stats(x->a, 0, &ps), 0);
+    ASSERT(ps.selected && ps.nominated);
+    ASSERT_EQ(ps.state, RTC_ICE_PAIR_SUCCEEDED);
+    ASSERT(rtc_addr_eq(&ps.local, &x->addr) && rtc_addr_eq(&ps.remote, &y->addr));
+    ASSERT_EQ(ps.local_type, RTC_ICE_HOST);
+    ASSERT(ps.requests_sent >= 2);                    /* the check and the nomination */
+    ASSERT(ps.consent_requests_sent >= 2);
+    ASSERT(ps.responses_received >= ps.consent_requests_sent);
+    ASSERT(ps.requests_received >= 1 && ps.responses_sent == ps.requests_received);
+    ASSERT_EQ(ps.current_rtt, RTC_MS(20));
+    ASSERT(ps.rtt_measurements >= 3);
+    ASSERT_EQ(ps.total_rtt, (rtc_time)ps.rtt_measurements * RTC_MS(20));
+    /* After a restart the old selected pair is listed (it still carries data), counters kept. */
+    uint32_t before = ps.rtt_measurements;
+    restart_side(&w, x, "xnew");
+    ASSERT_EQ(rtc_ice_agent_pair_stats(x->a, 0, &ps), 0);
+    ASSERT(ps.selected);
+    ASSERT_EQ(ps.rtt_measurements, before);
+    ASSERT_EQ(rtc_ice_agent_pair_stats(x->a, 1, &ps), RTC_ENOTFOUND);
+    world_free(&w);
+}
+
 /* W3C setConfiguration's iceTransportPolicy: set just before a restart, "relay"
  * stops signalling and pairing the host candidate while the pair selected before keeps
  * carrying data (its consent still answered on the host socket); "all" signals the
@@ -924,6 +962,7 @@ int main(void)
     RUN(test_role_conflict);
     RUN(test_restart_keeps_data);
     RUN(test_policy_change_at_restart);
+    RUN(test_pair_stats);
     RUN(test_consent_loss);
     RUN(test_consent_once_per_interval);
     RUN(test_consent_needs_responses);

@@ -280,11 +280,13 @@ describe("WHIP/WHEP", function()
                "connected after the trickle")
 
       -- ICE restart: the client's new credentials and candidates, If-Match: *
+      -- responses to checks on the pairs of the current ICE generation
       local function responses()
-        for _, st in pairs(pc:get_stats()) do
-          if st.type == "candidate-pair" then return st.responsesReceived end
+        local n = 0
+        for id, st in pairs(pc:get_stats()) do
+          if st.type == "candidate-pair" and not id:find("_prev$") then n = n + st.responsesReceived end
         end
-        return 0
+        return n
       end
       assert(pc:restart_ice())
       assert(pc:set_local_description(assert(pc:create_offer())))

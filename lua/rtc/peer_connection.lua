@@ -1137,7 +1137,10 @@ function PC:get_stats()
   for _, p in ipairs(raw.pairs or {}) do
     local lid = pair_cand(raw.local_candidates, "local", p.local_address, p.local_port, p.local_type)
     local rid = pair_cand(raw.remote_candidates, "remote", p.remote_address, p.remote_port, p.remote_type)
-    local e = { id = "CP" .. lid .. "_" .. rid, type = "candidate-pair", transportId = "T01",
+    -- the pair of the generation before an ICE restart: the same candidates may form
+    -- a pair of the new checklist too
+    local e = { id = "CP" .. lid .. "_" .. rid .. (p.previous and "_prev" or ""), type = "candidate-pair",
+                transportId = "T01",
                 localCandidateId = lid, remoteCandidateId = rid, state = p.state, nominated = p.nominated,
                 requestsSent = p.requests_sent, requestsReceived = p.requests_received,
                 responsesSent = p.responses_sent, responsesReceived = p.responses_received,

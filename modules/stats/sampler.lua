@@ -37,7 +37,7 @@ local function summarize(pc)
       s.bytes_sent, s.bytes_received = st.bytesSent or 0, st.bytesReceived or 0
       s.packets_sent, s.packets_received = st.packetsSent or 0, st.packetsReceived or 0
       s.dtls_state = st.dtlsState
-    elseif st.type == "candidate-pair" then pair = st
+      pair = st.selectedCandidatePairId and report[st.selectedCandidatePairId]
     elseif st.type == "inbound-rtp" then
       s.packets_lost = s.packets_lost + math.max(0, st.packetsLost or 0)
       s.nack_count = s.nack_count + (st.nackCount or 0)

@@ -980,7 +980,7 @@ int rtc_ice_agent_pair_stats(const rtc_ice_agent *a, int i, rtc_ice_pair_stats *
     out->remote = a->sel.remote;
     out->remote_type = a->sel.rtype;
     out->state = RTC_ICE_PAIR_SUCCEEDED;
-    out->nominated = out->selected = true;
+    out->nominated = out->selected = out->previous = true;
     out->priority = a->sel.prio;
     pair_stats_from(out, &a->sel.n);
     return 0;

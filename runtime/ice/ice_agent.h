@@ -213,6 +213,8 @@ typedef struct rtc_ice_pair_stats {
     rtc_ice_cand_type local_type, remote_type;
     rtc_ice_pair_state state;
     bool nominated, selected;
+    bool previous;                /* the pair selected before an ICE restart (may have the
+                                     candidates of a pair of the new checklist) */
     uint64_t priority;            /* RFC 8445 6.1.2.3 */
     /* Connectivity checks: every transmission of a request counts, retransmissions too;
      * consent requests (RFC 7675) on their own. Responses are those that passed integrity. */

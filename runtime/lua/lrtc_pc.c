@@ -677,6 +677,7 @@ static void push_pairs(lua_State *L, rtc_pc *pc)
         set_str(L, "state", states[ps.state]);
         set_bool(L, "nominated", ps.nominated);
         set_bool(L, "selected", ps.selected);
+        set_bool(L, "previous", ps.previous);
         set_int(L, "requests_sent", ps.requests_sent);
         set_int(L, "requests_received", ps.requests_received);
         set_int(L, "responses_sent", ps.responses_sent);

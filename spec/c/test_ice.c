@@ -465,7 +465,7 @@ static void test_pair_stats(void)
     ASSERT_EQ(rtc_ice_agent_pair_stats(x->a, 0, &ps), 0);
     ASSERT_EQ(rtc_ice_agent_pair_stats(x->a, 1, &ps), RTC_ENOTFOUND);
     ASSERT_EQ(rtc_ice_agent_pair_stats(x->a, 0, &ps), 0);
-    ASSERT(ps.selected && ps.nominated);
+    ASSERT(ps.selected && ps.nominated && !ps.previous);
     ASSERT_EQ(ps.state, RTC_ICE_PAIR_SUCCEEDED);
     ASSERT(rtc_addr_eq(&ps.local, &x->addr) && rtc_addr_eq(&ps.remote, &y->addr));
     ASSERT_EQ(ps.local_type, RTC_ICE_HOST);
@@ -480,7 +480,7 @@ static void test_pair_stats(void)
     uint32_t before = ps.rtt_measurements;
     restart_side(&w, x, "xnew");
     ASSERT_EQ(rtc_ice_agent_pair_stats(x->a, 0, &ps), 0);
-    ASSERT(ps.selected);
+    ASSERT(ps.selected && ps.previous);
     ASSERT_EQ(ps.rtt_measurements, before);
     ASSERT_EQ(rtc_ice_agent_pair_stats(x->a, 1, &ps), RTC_ENOTFOUND);
     world_free(&w);

@@ -355,6 +355,11 @@ int ice__on_request(rtc_ice_agent *a, const rtc_stun_msg *m, int li, const rtc_a
         a->stats.dropped++;
         return RTC_EIGNORED;
     }
+    /* Relay only: a host socket answers nothing of this generation. Consent on the
+     * selected pair of the generation before a restart that turned the policy to
+     * "relay" is still answered (below), so that pair carries data until the new,
+     * relayed one is selected. */
+    if (a->cfg.relay_only && a->locals[li].turn < 0 && !old) { a->stats.dropped++; return RTC_EIGNORED; }
     /* A check must belong to one generation, both ufrags of it, and the previous
      * generation lives on for the selected pair alone (consent, and data until the
      * restart selects a new pair). A peer that restarts ICE may check its new
@@ -365,11 +370,6 @@ int ice__on_request(rtc_ice_agent *a, const rtc_stun_msg *m, int li, const rtc_a
      * moves its traffic there, while we have no such pair, drop what arrives on it and
      * keep sending on the old one. Unanswered, it fails, and the peer stays on the old
      * pair until the new generation's checks succeed. */
-    /* Relay only: a host socket answers nothing of this generation. Consent on the
-     * selected pair of the generation before a restart that turned the policy to
-     * "relay" is still answered (below), so that pair carries data until the new,
-     * relayed one is selected. */
-    if (a->cfg.relay_only && a->locals[li].turn < 0 && !old) { a->stats.dropped++; return RTC_EIGNORED; }
     if (!user_from(u, old ? a->old->rufrag : a->rufrag) || (old && !on_selected_pair(a, li, remote))) {
         char rs[RTC_ADDR_STRLEN];
         rtc_debug("ice", "check from %s of another ICE generation not answered", rtc_addr_str(remote, rs, sizeof rs));

@@ -35,6 +35,7 @@ void sfu__meter_add(rtc_sfu_producer *p, const rtc_sfu_packet *pk, size_t bytes,
         memset(m->frames[i], 0, sizeof m->frames[i]);
     }
     int tid = pk->info.temporal_id;
+    int old_tid = m->max_tid;
     if (tid > m->max_tid) m->max_tid = (int8_t)(tid < RTC_SFU_MAX_TEMPORAL ? tid : RTC_SFU_MAX_TEMPORAL - 1);
     tid = clamp_layer(tid, RTC_SFU_MAX_TEMPORAL);
     /* Spatial layers only count as such in VP9 (one stream, SID in each descriptor). */
@@ -72,8 +73,10 @@ void sfu__meter_add(rtc_sfu_producer *p, const rtc_sfu_packet *pk, size_t bytes,
         sfu__event(p->router, RTC_SFU_EV_LAYER_STARTED, p, NULL);
         sfu__layers_producer_changed(p, now);
         sfu__lower_timeout(p->router, sfu__meter_next(p));
-    } else if (m->max_sid != old_sid) {
-        sfu__layers_producer_changed(p, now);           /* SVC layers came or went: choose again */
+    } else if (m->max_sid != old_sid || m->max_tid != old_tid) {
+        /* SVC layers came or went, or a temporal layer is seen for the first time: a
+         * consumer whose choice was capped by what the stream had chooses again. */
+        sfu__layers_producer_changed(p, now);
     }
 }
 

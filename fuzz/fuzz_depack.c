@@ -24,6 +24,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             for (size_t k = 0; k < nrb; k++)
                 if (rb[k].data < data + off || rb[k].data + rb[k].len > data + off + len) abort();
         }
+        if (c == RTC_CODEC_VP9) {                           /* the SS reader agrees with the parser */
+            rtc_vp9_ss ss;
+            int sr = rtc_vp9_scalability(data + off, len, &ss);
+            if ((sr < 0) != (pr < 0) || (sr == 1 && (ss.spatial_layers < 1 || ss.spatial_layers > 8))) abort();
+        }
         if ((c == RTC_CODEC_VP8 || c == RTC_CODEC_VP9) && len) {   /* rewriting keeps it parseable */
             uint8_t *copy = malloc(len);
             memcpy(copy, data + off, len);

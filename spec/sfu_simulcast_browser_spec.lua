@@ -59,19 +59,20 @@ describe("SFU simulcast with Chromium", function()
       if k > #walk then break end
     end
     assert(k > #walk, "layer changes: " .. json.encode(changes) .. "\n" .. all)
-    -- The subscriber's view: widths (deduplicated) contain high, low, mid, high.
+    -- The subscriber's view: widths (deduplicated) contain low, mid, high, in the
+    -- order of the policy's moves. The top layer at the start is not required to be
+    -- seen: the first estimate may move the consumer down before a frame of it decodes.
     local widths = res.sub.widths
-    assert(type(widths) == "table" and #widths >= 4, all)
+    assert(type(widths) == "table" and #widths >= 3, all)
     local seen, want = {}, nil
     for _, w in ipairs(widths) do seen[#seen + 1] = w[1] end
-    local hi, lo, mid
+    local lo, mid
     local i = 1
     local function find(pred) while i <= #seen and not pred(seen[i]) do i = i + 1 end; local v = seen[i]; i = i + 1; return v end
-    hi = find(function(w) return w >= 600 end)
     lo = find(function(w) return w <= 200 end)
     mid = find(function(w) return w > 200 and w < 600 end)
     want = find(function(w) return w >= 600 end)
-    assert(hi and lo and mid and want, "decoded widths: " .. json.encode(seen) .. "\n" .. all)
+    assert(lo and mid and want, "decoded widths: " .. json.encode(seen) .. "\n" .. all)
     -- framesDecoded rose while each width was shown.
     for _, w in ipairs(widths) do
       if w[3] then assert(w[3] > w[2], "no frames decoded at width " .. w[1] .. ": " .. json.encode(widths)) end

@@ -220,7 +220,9 @@ end
 
 --- producer:stats() -> { packets_received=, bytes_received=, keyframes_received=, pli_count=, ...,
 ---   layers = { {rid=, active=, bitrate=, frames_per_second=, frame_width=, frame_height=, ...}, ... } }
---- The top-level counts add up the layers; layers[1] is the lowest.
+--- The top-level counts add up the layers; layers[1] is the lowest. For a VP9 SVC
+--- stream (one producer, spatial layers inside it) layers[i] is spatial layer i-1's own
+--- {spatial=, active=, bitrate=, frames_per_second=, temporal_layers=, frame_width=, frame_height=}.
 function PRODUCER:stats()
   if not self._id then return { type = "producer", packets_received = 0, bytes_received = 0, layers = {} } end
   local out = { type = "producer", layers = {} }
@@ -229,10 +231,18 @@ function PRODUCER:stats()
     st.rid = self.rids[i]
     out.layers[i] = st
     for k, v in pairs(st) do
-      if math.type(v) == "integer" and k ~= "temporal_layers" and k ~= "frame_width" and k ~= "frame_height" then
+      if math.type(v) == "integer" and k ~= "temporal_layers" and k ~= "spatial_layers"
+        and k ~= "frame_width" and k ~= "frame_height" then
         out[k] = (out[k] or 0) + v
       end
     end
+  end
+  -- VP9 SVC: one stream whose spatial layers are the layers.
+  local sv = #self._ids == 1 and out.layers[1].spatial
+  if sv then
+    out.layers[1].spatial = nil
+    for k, v in pairs(out.layers[1]) do if out[k] == nil then out[k] = v end end
+    out.layers = sv
   end
   return out
 end

@@ -41,6 +41,11 @@ typedef struct rtc_depack_info {
     int8_t spatial_id;   /* -1 when absent */
     bool layer_sync;     /* VP8 Y bit (refers only to temporal layer 0), VP9 U bit (a switching-up
                           * point): a temporal layer can be taken up here */
+    bool inter_picture;  /* VP9 P bit: the layer frame refers to earlier pictures (so with P = 0
+                          * a spatial layer can be taken up here, RFC 9628 4.2) */
+    bool inter_layer;    /* VP9 D bit: the layer frame refers to the spatial layer below it */
+    bool flexible;       /* VP9 F bit: references are picture-id differences (P_DIFF) */
+    int8_t spatial_layers; /* VP9: spatial layers a scalability structure here names, 0 none */
 } rtc_depack_info;
 
 /* Validate one payload and describe it. RTC_ETRUNC / RTC_EPROTO on malformed input,
@@ -100,6 +105,16 @@ int rtc_av1_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info);
 /* A VP9 frame's uncompressed header (f borrowed): 1 a key frame, 0 not, -1 when
  * f does not start with one. The one detector for the payload format and files. */
 int rtc_vp9_frame_is_key(const uint8_t *f, size_t len);
+/* The scalability structure of a VP9 payload (RFC 9628 4.2.1), from the same parser as
+ * rtc_vp9_depack_parse (p borrowed). 1 found (out filled: spatial layers, and with
+ * has_sizes the resolution of each), 0 the payload has none, or a parse error. */
+typedef struct rtc_vp9_ss {
+    int spatial_layers;                  /* N_S + 1 */
+    bool has_sizes;                      /* Y bit */
+    uint16_t width[8], height[8];
+    int pictures;                        /* N_G: pictures in the group description (non-flexible) */
+} rtc_vp9_ss;
+int rtc_vp9_scalability(const uint8_t *p, size_t len, rtc_vp9_ss *out);
 int rtc_h264_depack_assemble(const rtc_iov *parts, size_t n, uint8_t *out, size_t cap);
 int rtc_vp9_depack_assemble(const rtc_iov *parts, size_t n, uint8_t *out, size_t cap);
 int rtc_av1_depack_assemble(const rtc_iov *parts, size_t n, uint8_t *out, size_t cap);

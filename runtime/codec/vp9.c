@@ -1,6 +1,7 @@
 /* VP9 payload format (RFC 9628): payload descriptor parse (flexible and
  * non-flexible modes, scalability structure), packetizer (non-flexible, one layer). */
 #include "codec/codec_internal.h"
+#include "core/rtc_bytes.h"
 #include "core/rtc_errors.h"
 #include <string.h>
 
@@ -16,7 +17,9 @@ int rtc_vp9_frame_is_key(const uint8_t *f, size_t len)
     return ((f[0] >> (show_existing - 1)) & 1) == 0;
 }
 
-int rtc_vp9_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info, size_t *hdr_len)
+/* The one descriptor parser (RFC 9628 4.2): the header, and the scalability structure
+ * into ss when asked. */
+static int vp9__parse(const uint8_t *p, size_t len, rtc_depack_info *info, size_t *hdr_len, rtc_vp9_ss *ss_out)
 {
     *info = (rtc_depack_info){ .picture_id = -1, .tl0picidx = -1, .temporal_id = -1, .spatial_id = -1 };
     if (len < 1) return RTC_ETRUNC;
@@ -32,6 +35,7 @@ int rtc_vp9_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info, si
         info->temporal_id = (int8_t)(p[off] >> 5);
         info->layer_sync = p[off] & 0x10;
         info->spatial_id = (int8_t)((p[off] >> 1) & 7);
+        info->inter_layer = p[off] & 0x01;
         off++;
         if (!F) {                                       /* TL0PICIDX */
             if (off >= len) return RTC_ETRUNC;
@@ -50,13 +54,20 @@ int rtc_vp9_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info, si
         if (off >= len) return RTC_ETRUNC;
         uint8_t ss = p[off++];
         size_t ns = (size_t)(ss >> 5) + 1;
+        info->spatial_layers = (int8_t)ns;
+        if (ss_out) *ss_out = (rtc_vp9_ss){ .spatial_layers = (int)ns, .has_sizes = ss & 0x10 };
         if (ss & 0x10) {
             if (len - off < 4 * ns) return RTC_ETRUNC;
+            for (size_t i = 0; ss_out && i < ns; i++) {
+                ss_out->width[i] = rtc_rd16(p + off + 4 * i);
+                ss_out->height[i] = rtc_rd16(p + off + 4 * i + 2);
+            }
             off += 4 * ns;
         }
         if (ss & 0x08) {
             if (off >= len) return RTC_ETRUNC;
             unsigned ng = p[off++];
+            if (ss_out) ss_out->pictures = (int)ng;
             for (unsigned g = 0; g < ng; g++) {
                 if (off >= len) return RTC_ETRUNC;
                 size_t r = (p[off++] >> 2) & 3;
@@ -68,10 +79,27 @@ int rtc_vp9_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info, si
     if (off >= len) return RTC_ETRUNC;
     info->begin = B;
     info->end = E;
+    info->inter_picture = P;
+    info->flexible = F;
     info->keyframe = B && !P && info->spatial_id <= 0;
     if (info->keyframe && rtc_vp9_frame_is_key(p + off, len - off) == 0) info->keyframe = false;
     *hdr_len = off;
     return 0;
+}
+
+int rtc_vp9_depack_parse(const uint8_t *p, size_t len, rtc_depack_info *info, size_t *hdr_len)
+{
+    return vp9__parse(p, len, info, hdr_len, NULL);
+}
+
+int rtc_vp9_scalability(const uint8_t *p, size_t len, rtc_vp9_ss *out)
+{
+    rtc_depack_info info;
+    size_t hl;
+    *out = (rtc_vp9_ss){ 0 };
+    int r = vp9__parse(p, len, &info, &hl, out);
+    if (r < 0) return r;
+    return out->spatial_layers > 0;
 }
 
 int rtc_vp9_packetizer_next(rtc_packetizer *pk, uint8_t *out, size_t cap, bool *last)

@@ -469,6 +469,24 @@ static int sfu_stats(lua_State *L)
         lua_pushnumber(L, ls.frame_rate); lua_setfield(L, -2, "frames_per_second");
         set_int(L, "temporal_layers", (uint64_t)ls.temporal_layers);
         if (ls.width) { set_int(L, "frame_width", (uint64_t)ls.width); set_int(L, "frame_height", (uint64_t)ls.height); }
+        set_int(L, "spatial_layers", (uint64_t)ls.spatial_layers);
+        if (ls.spatial_layers > 1) {
+            /* VP9 SVC: each spatial layer's own traffic, lowest first. */
+            lua_createtable(L, ls.spatial_layers, 0);
+            for (int k = 0; k < ls.spatial_layers; k++) {
+                rtc_sfu_layer_stats sl;
+                rtc_sfu_producer_get_spatial_stats(it->ptr, k, now(), &sl);
+                lua_createtable(L, 0, 7);
+                set_int(L, "spatial", (uint64_t)k);
+                lua_pushboolean(L, sl.active); lua_setfield(L, -2, "active");
+                set_int(L, "bitrate", sl.bitrate);
+                lua_pushnumber(L, sl.frame_rate); lua_setfield(L, -2, "frames_per_second");
+                set_int(L, "temporal_layers", (uint64_t)sl.temporal_layers);
+                if (sl.width) { set_int(L, "frame_width", (uint64_t)sl.width); set_int(L, "frame_height", (uint64_t)sl.height); }
+                lua_rawseti(L, -2, k + 1);
+            }
+            lua_setfield(L, -2, "spatial");
+        }
         bool voice; uint8_t level; rtc_time at;
         if (rtc_sfu_producer_audio_level(it->ptr, &voice, &level, &at) == 0) {
             set_int(L, "audio_level", level);     /* RFC 6464: -dBov, 127 = silence */
@@ -491,6 +509,7 @@ static int sfu_stats(lua_State *L)
         set_int(L, "dropped_paused", st.dropped_paused);
         set_int(L, "dropped_waiting_keyframe", st.dropped_waiting_keyframe);
         set_int(L, "dropped_temporal", st.dropped_temporal);
+        set_int(L, "dropped_spatial", st.dropped_spatial);
         set_int(L, "layer_switches", st.layer_switches);
         lua_pushnumber(L, st.fraction_lost / 256.0); lua_setfield(L, -2, "fraction_lost");
         if (st.rtt >= 0) { lua_pushnumber(L, (double)st.rtt / 1e6); lua_setfield(L, -2, "round_trip_time"); }

@@ -68,13 +68,13 @@ int sfu__consumer_init(rtc_sfu_consumer *c, const rtc_sfu_consumer_config *cfg, 
  * mean nothing on this leg). The block is one-byte (RFC 8285 section 4.2) unless this
  * leg negotiated an id above 14, which only the two-byte form (4.3) can carry. */
 static size_t write_header(rtc_sfu_consumer *c, uint8_t *h, const rtc_sfu_packet *pk, bool rtx, uint8_t pt,
-                           uint16_t seq, uint32_t ts, bool muted, rtc_time now)
+                           uint16_t seq, uint32_t ts, bool muted, bool marker, rtc_time now)
 {
     /* A mixer upstream named its contributing sources: they stay named (RFC 3550
      * section 7.3); the parser checked they are inside the packet. */
     uint8_t cc = pk->buf->data[0] & 0x0f;
     h[0] = (uint8_t)(0x80 | cc);
-    h[1] = (uint8_t)((pk->marker && !muted ? 0x80 : 0) | pt);
+    h[1] = (uint8_t)((marker && !muted ? 0x80 : 0) | pt);
     rtc_wr16(h + 2, seq);
     rtc_wr32(h + 4, ts);
     rtc_wr32(h + 8, rtx ? c->cfg.rtx_ssrc : c->cfg.ssrc);
@@ -147,7 +147,11 @@ static int emit(rtc_sfu_consumer *c, const sfu_epoch *e, rtc_sfu_producer *src, 
     rtc_buf *red = c->cfg.red_pt && !rtx && !e->muted && pk->payload_len ? red_payload(c, e, src, pk, now) : NULL;
     uint8_t pt = rtx ? c->cfg.rtx_pt : red ? c->cfg.red_pt : c->cfg.pt;
     uint8_t *h = out->head;
-    size_t n = write_header(c, h, pk, rtx, pt, rtx ? c->rtx_seq++ : (uint16_t)out_ext, ts, e->muted, now);
+    /* VP9 SVC with upper layers left out: the end of the highest layer forwarded ends
+     * the picture, and the subscriber's decoder waits for the marker to take it. The
+     * epoch says which layer that was, so a retransmission carries the same marker. */
+    bool marker = pk->marker || (e->top_s >= 0 && pk->info.end && pk->info.spatial_id == e->top_s);
+    size_t n = write_header(c, h, pk, rtx, pt, rtx ? c->rtx_seq++ : (uint16_t)out_ext, ts, e->muted, marker, now);
     if (rtx) { rtc_wr16(h + n, (uint16_t)out_ext); n += 2; }
     if (red) {
         out->head_len = n;
@@ -193,6 +197,7 @@ static void restart_epoch(rtc_sfu_consumer *c, const rtc_sfu_packet *pk, rtc_tim
     e->seq_off = c->last_out_ext + 1 - pk->ext_seq;
     e->ts_off = ts_off;
     e->muted = c->muted;
+    e->top_s = (int8_t)sfu__layers_svc_top(c);
     if (c->have_out && (!same || (int32_t)(pk->ts + ts_off - c->last_out_ts) <= 0)) {
         int64_t el = (now - c->last_out_at) * (int64_t)c->cfg.clock_rate / 1000000;
         if (el < 1) el = 1;
@@ -256,7 +261,8 @@ int sfu__consumer_forward(rtc_sfu_consumer *c, rtc_sfu_producer *from, const rtc
         c->need_restart = true;                       /* the source jumped: re-base, stay gapless */
     if (!c->need_restart && e && pk->ext_seq < e->in_first) {
         /* Late: forward only inside an earlier epoch of this source that covered it. */
-        if (admit < 0) { c->st.dropped_temporal++; return 0; }
+        if (admit == -1) { c->st.dropped_temporal++; return 0; }
+        if (admit < 0) { c->st.dropped_spatial++; return 0; }
         for (unsigned i = c->ep_count; i-- > 0; ) {
             sfu_epoch *o = &c->ep[(c->ep_head + i) % SFU_EPOCHS];
             if (o->source_gen == c->source_gen && pk->ext_seq >= o->in_first && pk->ext_seq <= o->in_last) {
@@ -276,16 +282,18 @@ int sfu__consumer_forward(rtc_sfu_consumer *c, rtc_sfu_producer *from, const rtc
         c->waiting_keyframe = false;
         restart_epoch(c, pk, now);
         e = cur_epoch(c);
-    } else if (c->need_mute_epoch && pk->ext_seq > e->in_last) {
+    } else if ((c->need_mute_epoch || (admit > 0 && e->top_s != sfu__layers_svc_top(c))) && pk->ext_seq > e->in_last) {
+        /* Muted or not, or another SVC spatial layer on top: same numbering, new epoch. */
         sfu_epoch keep = *e;
         e = push_epoch(c);
         *e = keep;
         e->in_first = pk->ext_seq;
         e->in_last = pk->ext_seq - 1;
         e->muted = c->muted;
+        e->top_s = (int8_t)sfu__layers_svc_top(c);
         c->need_mute_epoch = false;
     }
-    if (admit < 0) {
+    if (admit == -1) {
         /* A temporal layer above the one forwarded: drop, closing the gap. */
         /* Picture ids close up too, except in VP9's flexible mode (no TL0PICIDX),
          * whose references are picture-id differences. */
@@ -294,6 +302,14 @@ int sfu__consumer_forward(rtc_sfu_consumer *c, rtc_sfu_producer *from, const rtc
         c->last_drop_pic = pk->info.picture_id;
         skip_packet(c, e, pk, new_frame);
         c->st.dropped_temporal++;
+        sfu__layers_report(c);
+        return 0;
+    }
+    if (admit < 0) {
+        /* An SVC spatial layer above the one forwarded: drop, closing the gap; the
+         * picture itself is forwarded (its lower layers), so its id stays. */
+        skip_packet(c, e, pk, false);
+        c->st.dropped_spatial++;
         sfu__layers_report(c);
         return 0;
     }

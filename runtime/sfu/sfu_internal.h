@@ -7,9 +7,10 @@
 #include "sfu/sfu_timers.h"
 #include <stddef.h>
 
-/* Temporal-layer drops start an epoch per dropped run (up to ~15 a second for L1T3),
- * so the ring holds a few seconds of them: what a NACK can still reach. */
-#define SFU_EPOCHS 64
+/* Temporal-layer drops start an epoch per dropped run (up to ~15 a second for L1T3; one a
+ * picture for VP9 SVC spatial drops, ~30 a second), so the ring holds a few seconds of
+ * them: what a NACK can still reach. */
+#define SFU_EPOCHS 128
 #define SFU_UP_NACK_MAX 64       /* seqs pending for one upstream NACK */
 #define SFU_UP_NACK_MEMORY 128   /* recently NACKed upstream (dedupe), power of two */
 #define SFU_SEQ_JUMP 1000
@@ -18,18 +19,20 @@
 /* A run of source packets forwarded with one set of offsets. Out seq = in + seq_off;
  * timestamps, picture ids and TL0PICIDX likewise, so a retransmission regenerates
  * exactly the header first sent. */
-/* A producer's measured traffic (sfu_layers.c): bytes per temporal layer and frames in
- * 100 ms slots over the last second. */
+/* A producer's measured traffic (sfu_layers.c): bytes per spatial (VP9 SVC; else all in
+ * 0) and temporal layer, and frames per spatial layer, in 100 ms slots over the last second. */
 #define SFU_METER_SLOTS 10
 #define SFU_METER_SLOT RTC_MS(100)
 typedef struct sfu_meter {
     int64_t slot_no[SFU_METER_SLOTS];            /* which 100 ms period the slot counts */
-    uint32_t bytes[SFU_METER_SLOTS][RTC_SFU_MAX_TEMPORAL];
-    uint16_t frames[SFU_METER_SLOTS];
+    uint32_t bytes[SFU_METER_SLOTS][RTC_SFU_MAX_SPATIAL][RTC_SFU_MAX_TEMPORAL];
+    uint16_t frames[SFU_METER_SLOTS][RTC_SFU_MAX_SPATIAL];
     rtc_time first_at, last_at;
+    rtc_time spatial_at[RTC_SFU_MAX_SPATIAL];    /* last packet of each spatial layer, 0 never */
     bool active;
     int8_t max_tid;                              /* -1 none seen */
-    uint16_t width, height;
+    int8_t max_sid;                              /* highest VP9 spatial layer sent; 0 = one layer */
+    uint16_t width[RTC_SFU_MAX_SPATIAL], height[RTC_SFU_MAX_SPATIAL];
 } sfu_meter;
 
 typedef struct sfu_epoch {
@@ -40,6 +43,8 @@ typedef struct sfu_epoch {
     uint16_t pic_off;            /* mod 2^15 */
     uint8_t tl0_off;
     bool muted;
+    int8_t top_s;                /* VP9 SVC: the highest spatial layer forwarded (its last packet of
+                                  * each picture gets the marker); -1 not SVC */
 } sfu_epoch;
 
 struct rtc_sfu_producer {
@@ -107,6 +112,9 @@ struct rtc_sfu_consumer {
     int8_t ev_s, ev_t;           /* last reported in a LAYER_CHANGE */
     int8_t ev_cur_t;             /* cur_t then: a report with the same is a newly seen temporal layer */
     int32_t last_drop_pic;       /* picture id of the last temporal drop: one frame counted once */
+    bool svc_have_pic;           /* VP9 SVC: the timestamp of the picture whose layer frames pass now */
+    uint32_t svc_pic_ts;
+    int8_t svc_last_s;           /* the spatial layer the previous picture ended with (-1 none) */
     rtc_sfu_consumer *next_c;    /* router's list */
     sfu_timer timer;             /* in the router's heap, due at sr_next */
 };
@@ -139,12 +147,15 @@ void sfu__meter_timeout(rtc_sfu_producer *p, rtc_time now);
 rtc_time sfu__meter_next(const rtc_sfu_producer *p);
 void sfu__layers_init(rtc_sfu_consumer *c);
 /* Packet pk from producer `from`: 1 forward, 0 not this consumer's (another layer, or
- * waiting for the target's keyframe), -1 drop and close the gap (temporal layer). May
+ * waiting for the target's keyframe), -1 drop and close the gap (temporal layer), -2 the
+ * same for a VP9 SVC spatial layer above the one forwarded. May
  * switch c->source (a keyframe of the target) and queue a LAYER_CHANGE event. */
 int sfu__layers_admit(rtc_sfu_consumer *c, rtc_sfu_producer *from, const rtc_sfu_packet *pk, rtc_time now);
 /* The producer that sent epochs of source_gen, or NULL. */
 rtc_sfu_producer *sfu__layers_source_of(const rtc_sfu_consumer *c, uint32_t gen);
-void sfu__layers_report(rtc_sfu_consumer *c);      /* a LAYER_CHANGE when what is forwarded changed */
+void sfu__layers_report(rtc_sfu_consumer *c);
+/* VP9 SVC: the highest spatial layer c forwards now, or -1 when its source is not SVC. */
+int sfu__layers_svc_top(const rtc_sfu_consumer *c);      /* a LAYER_CHANGE when what is forwarded changed */
 void sfu__layers_forget(rtc_sfu_consumer *c, rtc_sfu_producer *p);  /* p is being removed */
 void sfu__layers_timeout(rtc_sfu_consumer *c, rtc_time now);
 void sfu__layers_producer_changed(rtc_sfu_producer *p, rtc_time now);  /* started/stopped */

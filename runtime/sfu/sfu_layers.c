@@ -22,6 +22,8 @@ const char *rtc_sfu_layer_why_name(int why)
 
 /* {====== meter ====== */
 
+static int clamp_layer(int v, int max) { return v < 0 ? 0 : v >= max ? max - 1 : v; }
+
 void sfu__meter_add(rtc_sfu_producer *p, const rtc_sfu_packet *pk, size_t bytes, rtc_time now)
 {
     sfu_meter *m = &p->meter;
@@ -30,29 +32,51 @@ void sfu__meter_add(rtc_sfu_producer *p, const rtc_sfu_packet *pk, size_t bytes,
     if (m->slot_no[i] != no) {
         m->slot_no[i] = no;
         memset(m->bytes[i], 0, sizeof m->bytes[i]);
-        m->frames[i] = 0;
+        memset(m->frames[i], 0, sizeof m->frames[i]);
     }
     int tid = pk->info.temporal_id;
+    int old_tid = m->max_tid;
     if (tid > m->max_tid) m->max_tid = (int8_t)(tid < RTC_SFU_MAX_TEMPORAL ? tid : RTC_SFU_MAX_TEMPORAL - 1);
-    if (tid < 0) tid = 0;
-    if (tid >= RTC_SFU_MAX_TEMPORAL) tid = RTC_SFU_MAX_TEMPORAL - 1;
-    m->bytes[i][tid] += (uint32_t)bytes;
-    if (pk->info.begin) m->frames[i]++;
+    tid = clamp_layer(tid, RTC_SFU_MAX_TEMPORAL);
+    /* Spatial layers only count as such in VP9 (one stream, SID in each descriptor). */
+    int sid = p->cfg.codec == RTC_CODEC_VP9 ? clamp_layer(pk->info.spatial_id, RTC_SFU_MAX_SPATIAL) : 0;
+    int old_sid = m->max_sid;
+    m->bytes[i][sid][tid] += (uint32_t)bytes;
+    if (pk->info.begin) m->frames[i][sid]++;
+    m->spatial_at[sid] = now ? now : 1;
+    if (sid > m->max_sid) m->max_sid = (int8_t)sid;
     if (!m->first_at) m->first_at = now ? now : 1;
     m->last_at = now;
     /* A VP8 key frame says its size (RFC 6386 9.1): tag, start code, 14-bit sizes. */
     if (p->cfg.codec == RTC_CODEC_VP8 && pk->info.keyframe && pk->payload_len >= (size_t)pk->desc_len + 10) {
         const uint8_t *f = pk->buf->data + pk->header_len + pk->desc_len;
         if (f[3] == 0x9d && f[4] == 0x01 && f[5] == 0x2a) {
-            m->width = (uint16_t)((f[6] | f[7] << 8) & 0x3fff);
-            m->height = (uint16_t)((f[8] | f[9] << 8) & 0x3fff);
+            m->width[0] = (uint16_t)((f[6] | f[7] << 8) & 0x3fff);
+            m->height[0] = (uint16_t)((f[8] | f[9] << 8) & 0x3fff);
         }
+    }
+    /* A VP9 scalability structure (keyframes) names the spatial layers and their sizes;
+     * the stream may have dropped a layer since, so its count replaces what was seen. */
+    rtc_vp9_ss ss;
+    if (p->cfg.codec == RTC_CODEC_VP9 && pk->info.spatial_layers > 0 &&
+        rtc_vp9_scalability(pk->buf->data + pk->header_len, pk->payload_len, &ss) == 1) {
+        int n = ss.spatial_layers < RTC_SFU_MAX_SPATIAL ? ss.spatial_layers : RTC_SFU_MAX_SPATIAL;
+        m->max_sid = (int8_t)(n - 1 > sid ? n - 1 : sid);
+        for (int k = 0; ss.has_sizes && k < n; k++) { m->width[k] = ss.width[k]; m->height[k] = ss.height[k]; }
+        /* The keyframe's upper layers follow in this picture: they count as active from
+         * here, so a consumer chooses among them before they arrive (and asks for no
+         * second keyframe); one that never comes goes idle like any layer. */
+        for (int k = 0; k < n; k++) m->spatial_at[k] = now ? now : 1;
     }
     if (!m->active) {
         m->active = true;
         sfu__event(p->router, RTC_SFU_EV_LAYER_STARTED, p, NULL);
         sfu__layers_producer_changed(p, now);
         sfu__lower_timeout(p->router, sfu__meter_next(p));
+    } else if (m->max_sid != old_sid || m->max_tid != old_tid) {
+        /* SVC layers came or went, or a temporal layer is seen for the first time: a
+         * consumer whose choice was capped by what the stream had chooses again. */
+        sfu__layers_producer_changed(p, now);
     }
 }
 
@@ -70,14 +94,15 @@ rtc_time sfu__meter_next(const rtc_sfu_producer *p)
     return p->meter.active ? p->meter.last_at + RTC_SFU_LAYER_IDLE : RTC_TIME_NEVER;
 }
 
-void rtc_sfu_producer_get_layer_stats(const rtc_sfu_producer *p, rtc_time now, rtc_sfu_layer_stats *out)
+/* Traffic of spatial layers s0..s1 together over the meter's window. */
+static void stats_of(const sfu_meter *m, int s0, int s1, rtc_time now, rtc_sfu_layer_stats *out)
 {
-    const sfu_meter *m = &p->meter;
     memset(out, 0, sizeof *out);
     out->active = m->active;
-    out->width = m->width;
-    out->height = m->height;
     out->temporal_layers = m->max_tid < 0 ? 1 : m->max_tid + 1;
+    out->spatial_layers = m->max_sid + 1;
+    out->width = m->width[s1];
+    out->height = m->height[s1];
     if (!m->first_at) return;
     int64_t cur = now / SFU_METER_SLOT;
     /* The window: the last SFU_METER_SLOTS - 1 whole slots and the current part one,
@@ -89,8 +114,9 @@ void rtc_sfu_producer_get_layer_stats(const rtc_sfu_producer *p, rtc_time now, r
     uint64_t bytes[RTC_SFU_MAX_TEMPORAL] = { 0 }, frames = 0;
     for (unsigned i = 0; i < SFU_METER_SLOTS; i++) {
         if (m->slot_no[i] > cur || m->slot_no[i] <= cur - SFU_METER_SLOTS) continue;
-        for (int t = 0; t < RTC_SFU_MAX_TEMPORAL; t++) bytes[t] += m->bytes[i][t];
-        frames += m->frames[i];
+        for (int s = s0; s <= s1; s++)
+            for (int t = 0; t < RTC_SFU_MAX_TEMPORAL; t++) bytes[t] += m->bytes[i][s][t];
+        frames += m->frames[i][s0];                     /* pictures: the lowest layer's frames */
     }
     uint64_t sum = 0;
     for (int t = 0; t < RTC_SFU_MAX_TEMPORAL; t++) {
@@ -99,6 +125,24 @@ void rtc_sfu_producer_get_layer_stats(const rtc_sfu_producer *p, rtc_time now, r
     }
     out->bitrate = out->temporal_bitrate[RTC_SFU_MAX_TEMPORAL - 1];
     out->frame_rate = (double)frames * 1e6 / (double)span;
+}
+
+void rtc_sfu_producer_get_layer_stats(const rtc_sfu_producer *p, rtc_time now, rtc_sfu_layer_stats *out)
+{
+    stats_of(&p->meter, 0, p->meter.max_sid, now, out);
+}
+
+static bool spatial_active(const sfu_meter *m, int s, rtc_time now)
+{
+    return m->active && m->spatial_at[s] && now < m->spatial_at[s] + RTC_SFU_LAYER_IDLE;
+}
+
+int rtc_sfu_producer_get_spatial_stats(const rtc_sfu_producer *p, int spatial, rtc_time now, rtc_sfu_layer_stats *out)
+{
+    if (spatial < 0 || spatial >= RTC_SFU_MAX_SPATIAL) return RTC_EINVAL;
+    stats_of(&p->meter, spatial, spatial, now, out);
+    out->active = spatial_active(&p->meter, spatial, now);
+    return 0;
 }
 
 /* }====== */
@@ -115,6 +159,7 @@ void sfu__layers_init(rtc_sfu_consumer *c)
     c->up_s = c->up_t = -1;
     c->ev_s = c->ev_t = -2;
     c->last_drop_pic = -1;
+    c->svc_last_s = -1;
     c->layers_next = RTC_TIME_NEVER;
     if (!c->cfg.layer_up_delay) c->cfg.layer_up_delay = RTC_SEC(3);
 }
@@ -142,8 +187,40 @@ rtc_sfu_producer *sfu__layers_source_of(const rtc_sfu_consumer *c, uint32_t gen)
 
 static int rank(int s, int t) { return s * RTC_SFU_MAX_TEMPORAL + t; }
 
+/* A single VP9 source with spatial layers inside it. */
+static bool svc(const rtc_sfu_consumer *c)
+{
+    return !c->nlayers && c->source && c->cfg.codec == RTC_CODEC_VP9 && c->source->meter.max_sid > 0;
+}
+
+int sfu__layers_svc_top(const rtc_sfu_consumer *c) { return svc(c) ? c->cur_s : -1; }
+
+/* Spatial layers to choose from: the simulcast set, an SVC source's, or the one source. */
+static int spatial_count(const rtc_sfu_consumer *c)
+{
+    if (c->nlayers) return c->nlayers;
+    if (svc(c)) return c->source->meter.max_sid + 1;
+    return c->source ? 1 : 0;
+}
+
+/* Spatial layer s as c would forward it: false when it is not active; else ls has its
+ * measured traffic (for SVC, layers 0..s together: forwarding s means sending them all). */
+static bool spatial_layer(const rtc_sfu_consumer *c, int s, rtc_time now, rtc_sfu_layer_stats *ls)
+{
+    if (svc(c)) {
+        const sfu_meter *m = &c->source->meter;
+        if (s < 0 || s > m->max_sid || !spatial_active(m, s, now)) return false;
+        if (ls) stats_of(m, 0, s, now, ls);
+        return true;
+    }
+    rtc_sfu_producer *p = layer_at(c, s);
+    if (!p || !p->meter.active) return false;
+    if (ls) rtc_sfu_producer_get_layer_stats(p, now, ls);
+    return true;
+}
+
 /* Whether c chooses at all: layered, limited by an estimate, or asked for a temporal layer. */
-static bool choosing(const rtc_sfu_consumer *c) { return c->video && (c->nlayers || c->bw || c->pref_t >= 0); }
+static bool choosing(const rtc_sfu_consumer *c) { return c->video && (c->nlayers || svc(c) || c->bw || c->pref_t >= 0); }
 
 static void set_target(rtc_sfu_consumer *c, int s, int t, int why, rtc_time now)
 {
@@ -152,6 +229,9 @@ static void set_target(rtc_sfu_consumer *c, int s, int t, int why, rtc_time now)
     c->tgt_why = (uint8_t)why;
     /* A spatial switch waits for a keyframe of the target: ask for one now. */
     if (c->nlayers && s != c->cur_s && c->layer[s] && !c->paused) sfu__producer_want_keyframe(c->layer[s], now);
+    /* SVC: a higher spatial layer is taken up at a layer frame without inter-picture
+     * references; with L3T3_KEY only a keyframe has those, so ask for one. */
+    if (svc(c) && c->cur_s >= 0 && s > c->cur_s && !c->paused) sfu__producer_want_keyframe(c->source, now);
 }
 
 /* Pick the target: the highest active layer at or below the preference whose
@@ -159,16 +239,14 @@ static void set_target(rtc_sfu_consumer *c, int s, int t, int why, rtc_time now)
  * held c down, in which case the higher choice must hold for layer_up_delay first. */
 static void choose(rtc_sfu_consumer *c, rtc_time now, int why, bool immediate)
 {
-    int n = c->nlayers ? c->nlayers : (c->source ? 1 : 0);
+    int n = spatial_count(c);
     if (!n || !c->video) return;
     int ps = c->pref_s < 0 || c->pref_s >= n ? n - 1 : c->pref_s;
     int pt = c->pref_t < 0 || c->pref_t >= RTC_SFU_MAX_TEMPORAL ? RTC_SFU_MAX_TEMPORAL - 1 : c->pref_t;
     int best_s = -1, best_t = 0, top_s = -1, top_t = 0, low_s = -1;
     for (int s = ps; s >= 0 && best_s < 0; s--) {
-        rtc_sfu_producer *p = layer_at(c, s);
-        if (!p || !p->meter.active) continue;
         rtc_sfu_layer_stats ls;
-        rtc_sfu_producer_get_layer_stats(p, now, &ls);
+        if (!spatial_layer(c, s, now, &ls)) continue;
         int mt = ls.temporal_layers - 1 < pt ? ls.temporal_layers - 1 : pt;
         if (top_s < 0) { top_s = s; top_t = mt; }
         low_s = s;
@@ -178,10 +256,8 @@ static void choose(rtc_sfu_consumer *c, rtc_time now, int why, bool immediate)
     if (top_s < 0) {
         /* Nothing active at or below the preference: the lowest active above it
          * rather than nothing at all. */
-        for (int s = ps + 1; s < n && top_s < 0; s++) {
-            rtc_sfu_producer *p = layer_at(c, s);
-            if (p && p->meter.active) top_s = low_s = s;
-        }
+        for (int s = ps + 1; s < n && top_s < 0; s++)
+            if (spatial_layer(c, s, now, NULL)) top_s = low_s = s;
         if (top_s < 0) return;                          /* nothing is active: keep the target */
         best_s = top_s;
     }
@@ -244,14 +320,14 @@ void sfu__layers_forget(rtc_sfu_consumer *c, rtc_sfu_producer *p)
 /* The layers forwarded now, as reported. */
 static void reported(const rtc_sfu_consumer *c, int *s, int *t)
 {
-    *s = c->nlayers ? c->cur_s : 0;
+    *s = c->nlayers || svc(c) ? c->cur_s : 0;
     int mt = c->source && c->source->meter.max_tid >= 0 ? c->source->meter.max_tid : 0;
     *t = c->cur_t < mt ? c->cur_t : mt;
 }
 
 void sfu__layers_report(rtc_sfu_consumer *c)
 {
-    if (!c->nlayers && !(c->source && c->source->meter.max_tid >= 0)) return;
+    if (!c->nlayers && !svc(c) && !(c->source && c->source->meter.max_tid >= 0)) return;
     int s, t;
     reported(c, &s, &t);
     if (s == c->ev_s && t == c->ev_t) return;
@@ -281,14 +357,41 @@ int sfu__layers_admit(rtc_sfu_consumer *c, rtc_sfu_producer *from, const rtc_sfu
         c->waiting_keyframe = false;
     }
     int tid = pk->info.temporal_id;
-    if ((c->cfg.codec != RTC_CODEC_VP8 && c->cfg.codec != RTC_CODEC_VP9) || tid < 0) return 1;
-    if (pk->info.begin) {
+    if ((c->cfg.codec != RTC_CODEC_VP8 && c->cfg.codec != RTC_CODEC_VP9)) return 1;
+    bool sv = svc(c);
+    /* Temporal (and SVC spatial) decisions are made per picture: in SVC a picture is
+     * several layer frames, each with B set, sharing one timestamp. */
+    bool pic_start = pk->info.begin;
+    if (sv && pk->info.begin) {
+        pic_start = !c->svc_have_pic || (int32_t)(pk->ts - c->svc_pic_ts) > 0;
+        if (pic_start) { c->svc_pic_ts = pk->ts; c->svc_have_pic = true; }
+    }
+    if (tid >= 0 && pic_start) {
         /* Down at any frame; up at a frame of a higher layer that only refers to
          * layer 0 (layer sync), or at a keyframe. */
         if (pk->info.keyframe || c->tgt_t < c->cur_t) c->cur_t = c->tgt_t;
         else if (c->tgt_t > c->cur_t && tid > c->cur_t && tid <= c->tgt_t && pk->info.layer_sync) c->cur_t = (int8_t)tid;
     }
-    return tid > c->cur_t ? -1 : 1;
+    bool temporal_drop = tid >= 0 && tid > c->cur_t;
+    if (!sv) return temporal_drop ? -1 : 1;
+    int sid = pk->info.spatial_id < 0 ? 0 : pk->info.spatial_id;
+    if (pic_start) {
+        /* A switch counts once the picture it happened in is over (a keyframe's climb
+         * from the base to the target at the start is no switch). */
+        if (c->have_out && c->svc_last_s >= 0 && c->cur_s != c->svc_last_s) c->st.layer_switches++;
+        c->svc_last_s = c->cur_s;
+        /* Down at once, the previous picture being complete; from nothing to the base.
+         * Up only at a keyframe, decided here at its base layer: the end of the highest
+         * layer forwarded gets the marker, so which layer that is must be known before
+         * the lower layers' ends go out. (An upper-layer switching point of full SVC,
+         * P = 0 in a later picture, shows itself only after them.) */
+        if (c->cur_s < 0) c->cur_s = 0;
+        if (c->tgt_s < c->cur_s) c->cur_s = c->tgt_s;
+        else if (c->tgt_s > c->cur_s && pk->info.keyframe && !temporal_drop)
+            c->cur_s = (int8_t)(c->tgt_s < c->source->meter.max_sid ? c->tgt_s : c->source->meter.max_sid);
+    }
+    if (temporal_drop) return -1;
+    return sid > c->cur_s ? -2 : 1;
 }
 
 /* }====== */
@@ -373,12 +476,12 @@ void rtc_sfu_consumer_get_layers(const rtc_sfu_consumer *c, rtc_sfu_layers *out)
     bool any = c->have_out;
     out->spatial = any ? s : -1;
     out->temporal = any ? t : -1;
-    out->target_spatial = c->nlayers ? c->tgt_s : 0;
+    out->target_spatial = c->nlayers || svc(c) ? c->tgt_s : 0;
     int mt = c->source && c->source->meter.max_tid >= 0 ? c->source->meter.max_tid : 0;
     out->target_temporal = c->tgt_t < mt ? c->tgt_t : mt;
     out->preferred_spatial = c->pref_s;
     out->preferred_temporal = c->pref_t;
-    out->nlayers = c->nlayers;
+    out->nlayers = c->nlayers ? c->nlayers : svc(c) ? spatial_count(c) : 0;
 }
 
 /* }====== */

@@ -16,8 +16,17 @@
  * TL0PICIDX are rewritten, its temporal layers dropped with the U (switching-up) bit
  * as the point to go back up (in flexible mode, without TL0PICIDX, picture ids keep
  * their gaps: references there are picture-id differences). H264 needs no rewrite (it
- * has no descriptor). Not done: VP9 SVC (several spatial layers in one stream) and AV1
- * (dependency descriptor): such a stream is forwarded whole.
+ * has no descriptor).
+ *
+ * VP9 SVC (several spatial layers in one stream, one producer: RFC 9628 with SID, P and
+ * D bits, as Chromium sends for scalabilityMode L3T3 / L3T3_KEY) is chosen from the same
+ * way: a consumer of such a producer has its spatial layers as its layers. Layer frames
+ * above the spatial layer forwarded are dropped (gaps closed, picture ids kept: the
+ * picture is still there). Down at the next picture; up at a layer frame of the next
+ * layer that does not refer to earlier pictures (P = 0: every layer of a keyframe, or an
+ * inter-layer switching point), for which a keyframe is requested. The last packet of
+ * the highest forwarded layer of each picture carries the marker (the decoder's frame
+ * end). Not done: AV1 (dependency descriptor): such a stream is forwarded whole.
  *
  * Which layer: the highest at or below the preferred one (spatial, then temporal)
  * whose measured bitrate fits the subscriber's bandwidth estimate, among the layers
@@ -71,9 +80,16 @@ typedef struct rtc_sfu_layer_stats {
     uint64_t bitrate;                    /* bit/s, all temporal layers */
     uint64_t temporal_bitrate[RTC_SFU_MAX_TEMPORAL];  /* bit/s of temporal layers 0..t together */
     int temporal_layers;                 /* highest TID seen + 1; 1 without TIDs */
-    double frame_rate;                   /* frames started per second */
-    int width, height;                   /* from the last VP8 keyframe; 0 unknown */
+    int spatial_layers;                  /* VP9 SVC spatial layers in the stream; 1 otherwise */
+    double frame_rate;                   /* frames (pictures) started per second */
+    int width, height;                   /* from the last VP8 keyframe or VP9 scalability
+                                          * structure (its highest layer); 0 unknown */
 } rtc_sfu_layer_stats;
 void rtc_sfu_producer_get_layer_stats(const rtc_sfu_producer *p, rtc_time now, rtc_sfu_layer_stats *out);
+/* One VP9 SVC spatial layer of p on its own (bitrate, frame rate, resolution, active:
+ * a packet of it within RTC_SFU_LAYER_IDLE; spatial_layers as above). RTC_EINVAL for a
+ * layer out of 0..RTC_SFU_MAX_SPATIAL-1. Spatial layer 0 of a stream without SVC is the
+ * whole stream. */
+int rtc_sfu_producer_get_spatial_stats(const rtc_sfu_producer *p, int spatial, rtc_time now, rtc_sfu_layer_stats *out);
 
 #endif

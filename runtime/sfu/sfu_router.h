@@ -134,6 +134,7 @@ typedef struct rtc_sfu_consumer_stats {
     uint64_t nack_answered, nack_forwarded, nack_unanswerable, nack_rate_limited;
     uint64_t dropped_paused, dropped_waiting_keyframe, dropped_late, dropped_padding;
     uint64_t dropped_temporal;           /* VP8 frames' packets above the temporal layer forwarded */
+    uint64_t dropped_spatial;            /* VP9 SVC packets above the spatial layer forwarded */
     uint64_t layer_switches;             /* spatial switches done (each at a keyframe of the new layer) */
     uint8_t fraction_lost;               /* from the subscriber's last report block */
     int64_t rtt;                         /* us, -1 unknown */

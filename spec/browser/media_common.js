@@ -48,8 +48,8 @@ function toneTrack(frequency = 440, gain = 0.25) {
   return { track: dest.stream.getAudioTracks()[0], ctx };
 }
 
-async function cameraTrack() {
-  const s = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
+async function cameraTrack(width = 640, height = 480) {
+  const s = await navigator.mediaDevices.getUserMedia({ video: { width, height } });
   return s.getVideoTracks()[0];
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Headless Chromium as a WHIP publisher or WHEP subscriber (spec/browser/whip_page.js).
 //   node whip_client.js --role publish|subscribe --url URL [--token T] [--duration S] [--frames N]
-//                       [--simulcast] (publisher: three VP8 layers) [--watch [--done-url URL]] (subscriber: frameWidth changes)
+//                       [--simulcast] (publisher: three VP8 layers) [--svc MODE] (VP9 with scalabilityMode MODE)
+//                       [--camera WxH] (publisher: the fake camera's size, default 640x480) [--watch [--done-url URL]] (subscriber: frameWidth changes)
 // Reports RESULT {json} on stderr (run_peer.js); stdin EOF ends it.
 'use strict';
 const { runPeer, result } = require('./run_peer');
@@ -17,6 +18,8 @@ function parseArgs(argv) {
       case '--duration': o.duration = parseFloat(next()); break;
       case '--frames': o.frames = parseInt(next(), 10); break;
       case '--simulcast': o.simulcast = true; break;
+      case '--svc': o.svc = next(); break;
+      case '--camera': o.camera = next().split('x').map(Number); break;
       case '--watch': o.watch = true; break;
       case '--done-url': o.doneUrl = next(); break;
       default: throw new Error('unknown option ' + a);

@@ -7,6 +7,8 @@
 // and full size); with `watch` a subscriber samples its video for all of `duration`
 // and reports each change of the decoded frameWidth with the frames decoded so far
 // (ending early once `doneUrl` answers "done" and 20 more frames have decoded).
+// With `svc` (a scalabilityMode such as "L3T3_KEY") the publisher sends one VP9 encoding
+// in that mode and reports what Chromium made of it; a subscriber with `svc` prefers VP9.
 'use strict';
 
 function gathered(pc) {
@@ -40,7 +42,7 @@ window.runPeer = async function (o) {
   const out = { ok: false, role: o.role };
   try {
     if (o.role === 'publish') {
-      const cam = await cameraTrack();
+      const cam = o.camera ? await cameraTrack(o.camera[0], o.camera[1]) : await cameraTrack();
       const tone = toneTrack(440, 0.3);
       const init = { direction: 'sendonly' };
       if (o.simulcast) {
@@ -48,22 +50,40 @@ window.runPeer = async function (o) {
                               { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 300000 },
                               { rid: 'f', maxBitrate: 700000 }];
       }
+      if (o.svc) init.sendEncodings = [{ scalabilityMode: o.svc, maxBitrate: 1500000 }];
       const v = pc.addTransceiver(cam, init);
-      preferCodec(v, 'video/VP8');
+      preferCodec(v, o.svc ? 'video/VP9' : 'video/VP8');
       pc.addTransceiver(tone.track, { direction: 'sendonly' });
       Object.assign(out, await exchange(pc, o.url, o.token));
+      // What Chromium makes of the scalability mode, every 5 s on stderr (the sender
+      // may be stopped by its test before it reports).
+      const svcLog = o.svc && setInterval(async () => {
+        const s = await rtpOf(pc, 'video');
+        const ob = s.outbound || {};
+        peerLog('SENDING ' + JSON.stringify({ codec: s.codec, scalabilityMode: ob.scalabilityMode,
+          frameWidth: ob.frameWidth, frameHeight: ob.frameHeight, framesEncoded: ob.framesEncoded,
+          qualityLimitationReason: ob.qualityLimitationReason, encoderImplementation: ob.encoderImplementation }));
+      }, 5000);
       await new Promise(r => setTimeout(r, o.duration * 1000));
+      if (svcLog) clearInterval(svcLog);
       const vs = await rtpOf(pc, 'video');
       out.framesEncoded = vs.outbound ? vs.outbound.framesEncoded : 0;
       out.nackCount = vs.outbound ? vs.outbound.nackCount : 0;
       out.ok = out.framesEncoded > 0;
+      if (o.svc) {
+        out.videoCodec = vs.codec;
+        out.scalabilityMode = vs.outbound ? vs.outbound.scalabilityMode : undefined;
+        out.frameWidth = vs.outbound ? vs.outbound.frameWidth : 0;
+        out.encodings = v.sender.getParameters().encodings.map(e => ({ scalabilityMode: e.scalabilityMode, active: e.active }));
+      }
       if (o.simulcast) {
         const stats = await pc.getStats();
         out.layersSent = [];
         stats.forEach(s => { if (s.type === 'outbound-rtp' && s.kind === 'video') out.layersSent.push([s.rid, s.frameWidth]); });
       }
     } else {
-      pc.addTransceiver('video', { direction: 'recvonly' });
+      const vt = pc.addTransceiver('video', { direction: 'recvonly' });
+      if (o.svc) preferCodec(vt, 'video/VP9');
       pc.addTransceiver('audio', { direction: 'recvonly' });
       pc.ontrack = (e) => playOut(e.track);
       Object.assign(out, await exchange(pc, o.url, o.token));
@@ -76,6 +96,8 @@ window.runPeer = async function (o) {
         out.totalAudioEnergy = a.inbound ? a.inbound.totalAudioEnergy : 0;
         out.videoCodec = v.codec;
         out.width = v.inbound ? v.inbound.frameWidth : 0;
+        out.freezeCount = v.inbound ? v.inbound.freezeCount : undefined;
+        out.pliCount = v.inbound ? v.inbound.pliCount : undefined;
         if (o.watch) {
           const last = out.widths[out.widths.length - 1];
           if (out.width && (!last || last[0] !== out.width)) out.widths.push([out.width, out.framesDecoded]);

@@ -703,6 +703,7 @@ int rtc_pc_send_frame(rtc_pc *pc, int tr, const uint8_t *frame, size_t len, uint
     if (r >= 0) {
         t->picture_id = (t->picture_id + 1) & 0x7fff;
         t->frames_sent++;
+        if (keyframe && t->kf_pending) { t->kf_queued = true; t->kf_ts = ts; }
     }
     pc__pump(pc);
     return r;

@@ -72,10 +72,103 @@ static void test_video_through_bottleneck(void)
     close_peers(&a, &b, n);
 }
 
+/* Video written at 3 Mbit/s into a 500 kbit/s path, then at the estimate: the pacer's queue reaches its 1 s
+ * bound and drops video. The sender is asked for a keyframe in the very pass that
+ * dropped (more requests than the peer's PLIs and FIRs), again every 500 ms while the application
+ * writes none, and no more once a keyframe has left the pacer. */
+static void send_vp8(peer *a, int vtr, int i, size_t len, bool key)
+{
+    static uint8_t frame[12500];
+    memset(frame, i & 0xff, len);
+    frame[0] = key ? 0x10 : 0x11;
+    ASSERT(rtc_pc_send_frame(a->pc, vtr, frame, len, (uint32_t)i * 3000, key, now) >= 0);
+}
+
+/* A frame of 80% of the estimate at 30 fps, as an encoder following it would write. */
+static size_t encoder_size(peer *a)
+{
+    rtc_cc_estimate e;
+    ASSERT_OK(rtc_pc_get_bandwidth(a->pc, &e));
+    size_t len = (size_t)(0.8 * e.bps / 30 / 8);
+    return len < 100 ? 100 : len > 12500 ? 12500 : len;
+}
+
+static void test_pacer_drop_asks_for_keyframe(void)
+{
+    peer a, b;
+    vnet *n = vnet_new(37);
+    vnet_set_link(n, (vnet_link){ .delay = RTC_MS(20) });
+    peer_init(&a, "10.0.0.1:1000", cert_a);
+    peer_init(&b, "10.0.0.2:2000", cert_b);
+    int vtr = rtc_pc_add_transceiver(a.pc, &(rtc_transceiver_init){ RTC_MEDIA_VIDEO, RTC_DIR_SENDONLY, RTC_CODEC_VP8 }, now);
+    ASSERT_OK(vtr);
+    connect_peers(&a, &b, n);
+    rtc_addr baddr;
+    rtc_addr_parse(&baddr, "10.0.0.2:2000");
+    vnet_set_bottleneck(n, &baddr, 500000, 25000);
+    rtc_pc_cc_stats cs = { 0 };
+    rtc_transceiver_info ti;
+    int i = 0;
+    bool seen_drop = false;
+    /* 1: overload, requests ignored */
+    for (rtc_time start = now; now - start < RTC_SEC(3); i++) {
+        send_vp8(&a, vtr, i, 12500, i == 0);
+        step(&a, &b, n, now + RTC_MS(33));
+        ASSERT_OK(rtc_pc_get_cc_stats(a.pc, &cs));
+        if (!seen_drop && cs.paced_dropped > 0) {
+            seen_drop = true;
+            ASSERT_OK(rtc_pc_transceiver_info(a.pc, vtr, &ti));
+            /* more requests than the peer's PLIs and FIRs (a lossy link makes some) */
+            ASSERT((uint64_t)a.keyframe_requests > ti.plis_received + ti.firs_received);
+            ASSERT(cs.keyframes_requested >= 1);
+        }
+    }
+    ASSERT(seen_drop);
+    uint64_t after_overload = cs.keyframes_requested;
+    /* 2: following the estimate, still no keyframe: the request is repeated */
+    for (rtc_time start = now; now - start < RTC_SEC(2); i++) {
+        send_vp8(&a, vtr, i, encoder_size(&a), false);
+        step(&a, &b, n, now + RTC_MS(33));
+    }
+    ASSERT_OK(rtc_pc_get_cc_stats(a.pc, &cs));
+    fprintf(stderr, "paced drops %llu, requests %llu after overload, %llu after 2 s more\n",
+            (unsigned long long)cs.paced_dropped, (unsigned long long)after_overload,
+            (unsigned long long)cs.keyframes_requested);
+    ASSERT(cs.keyframes_requested >= after_overload + 3);
+    ASSERT_EQ(cs.keyframes_pending, 1);
+    /* 3: the application answers every request with a keyframe */
+    rtc_transceiver_info bi0, bi;
+    ASSERT_OK(rtc_pc_transceiver_info(b.pc, b.track_tr[0], &bi0));
+    int seen = a.keyframe_requests;
+    for (rtc_time start = now; now - start < RTC_MS(500); i++) {
+        bool key = a.keyframe_requests != seen;
+        seen = a.keyframe_requests;
+        send_vp8(&a, vtr, i, encoder_size(&a), key);
+        step(&a, &b, n, now + RTC_MS(33));
+    }
+    ASSERT_OK(rtc_pc_get_cc_stats(a.pc, &cs));
+    uint64_t answered = cs.keyframes_requested;
+    for (rtc_time start = now; now - start < RTC_SEC(2); i++) {
+        send_vp8(&a, vtr, i, encoder_size(&a), false);
+        step(&a, &b, n, now + RTC_MS(33));
+    }
+    ASSERT_OK(rtc_pc_get_cc_stats(a.pc, &cs));
+    ASSERT_OK(rtc_pc_transceiver_info(b.pc, b.track_tr[0], &bi));
+    fprintf(stderr, "requests %llu once answered, %llu 2 s later; paced drops %llu; keyframes at b %llu -> %llu\n",
+            (unsigned long long)answered, (unsigned long long)cs.keyframes_requested,
+            (unsigned long long)cs.paced_dropped, (unsigned long long)bi0.keyframes_received,
+            (unsigned long long)bi.keyframes_received);
+    ASSERT_EQ(cs.keyframes_requested, answered);   /* the keyframe left: nothing pending */
+    ASSERT_EQ(cs.keyframes_pending, 0);
+    ASSERT(bi.keyframes_received > bi0.keyframes_received);
+    close_peers(&a, &b, n);
+}
+
 int main(void)
 {
     harness_begin(41);
     RUN(test_video_through_bottleneck);
+    RUN(test_pacer_drop_asks_for_keyframe);
     harness_end();
     return 0;
 }

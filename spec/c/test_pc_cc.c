@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /* The peer connection's congestion control: video paced and measured through a
  * bottleneck on the virtual network; the estimate reaches the application as
  * RTC_PC_EV_BANDWIDTH and rtc_pc_get_bandwidth. Virtual time only. */
@@ -164,11 +165,75 @@ static void test_pacer_drop_asks_for_keyframe(void)
     close_peers(&a, &b, n);
 }
 
+/* Strip transport-cc (its rtcp-fb and its header extension) from the offer: the
+ * answerer then estimates itself and sends REMB. */
+static void strip_twcc(char *sdp)
+{
+    char *out = sdp, *line = sdp;
+    while (*line) {
+        char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line + 1) : strlen(line);
+        bool drop = (strncmp(line, "a=rtcp-fb:", 10) == 0 && memmem(line, len, "transport-cc", 12)) ||
+                    (strncmp(line, "a=extmap:", 9) == 0 && memmem(line, len, "transport-wide-cc", 17));
+        if (!drop) { memmove(out, line, len); out += len; }
+        line += len;
+    }
+    *out = 0;
+}
+
+/* goog-remb only, 1 Mbit/s behind a 1 s drop-tail queue (no loss until it is full):
+ * the receiver's delay-based estimate sees the queue build, so the REMB the sender
+ * gets climbs to the link and not past it, then follows it down to 500 kbit/s
+ * (16 s in). A loss-only estimate
+ * grows 8% a second to 1.5 x what arrives until the queue overflows. */
+static void test_remb_follows_bottleneck(void)
+{
+    harness_munge_offer = strip_twcc;
+    peer a, b;
+    vnet *n = vnet_new(43);
+    vnet_set_link(n, (vnet_link){ .delay = RTC_MS(20) });
+    peer_init(&a, "10.0.0.1:1000", cert_a);
+    peer_init(&b, "10.0.0.2:2000", cert_b);
+    int vtr = rtc_pc_add_transceiver(a.pc, &(rtc_transceiver_init){ RTC_MEDIA_VIDEO, RTC_DIR_SENDONLY, RTC_CODEC_VP8 }, now);
+    ASSERT_OK(vtr);
+    connect_peers(&a, &b, n);
+    harness_munge_offer = NULL;
+    rtc_transceiver_info ti;
+    ASSERT_OK(rtc_pc_transceiver_info(a.pc, vtr, &ti));
+    ASSERT(ti.fb_remb && !ti.fb_twcc);
+    rtc_addr baddr;
+    rtc_addr_parse(&baddr, "10.0.0.2:2000");
+    double link = 1e6;
+    vnet_set_bottleneck(n, &baddr, link, 125000);
+    rtc_time start = now;
+    double lo = 1e12, hi = 0, lo2 = 1e12, hi2 = 0;
+    rtc_cc_estimate e = { 0 };
+    for (int i = 0; now - start < RTC_SEC(30); i++) {
+        if (now - start >= RTC_SEC(16) && link > 600e3) { link = 500e3; vnet_set_bottleneck(n, &baddr, link, 62500); }
+        double target = 300e3;
+        if (rtc_pc_get_bandwidth(a.pc, &e) == 0) target = e.bps;
+        if (target > 4e6) target = 4e6;
+        size_t len = (size_t)(target / 30 / 8);
+        send_vp8(&a, vtr, i, len < 200 ? 200 : len > 12500 ? 12500 : len, i % 90 == 0);
+        step(&a, &b, n, now + RTC_MS(33));
+        rtc_time t = now - start;
+        if (e.remb_bps > 0 && t < RTC_SEC(16)) { if (e.remb_bps > hi) hi = e.remb_bps; lo = e.remb_bps; }
+        if (e.remb_bps > 0 && t > RTC_SEC(24)) { if (e.remb_bps < lo2) lo2 = e.remb_bps; if (e.remb_bps > hi2) hi2 = e.remb_bps; }
+    }
+    fprintf(stderr, "REMB over 1 Mbit/s: highest %.0f, at 16 s %.0f; over 500 kbit/s from 24 s %.0f..%.0f; queue drops %zu\n",
+            lo, hi, lo2, hi2, vnet_queue_dropped(n));
+    ASSERT(hi > 0.6 * 1e6 && hi < 1.15 * 1e6);         /* up to the link, not past it */
+    ASSERT(lo > 0.6 * 1e6);
+    ASSERT(lo2 > 0.5 * 500e3 && hi2 < 1.15 * 500e3);   /* and down with it */
+    close_peers(&a, &b, n);
+}
+
 int main(void)
 {
     harness_begin(41);
     RUN(test_video_through_bottleneck);
     RUN(test_pacer_drop_asks_for_keyframe);
+    RUN(test_remb_follows_bottleneck);
     harness_end();
     return 0;
 }

@@ -21,6 +21,7 @@ struct rtc_cc {
     rtc_cc_probe_controller probe;
     rtc_cc_probe_estimator probe_est;
     bool have_twcc;
+    bool have_loss_reports;      /* rtc_cc_handle_loss_report has been called */
     double remb_bps, probe_bps, target;
     double reported;             /* target of the last event; 0 before the first */
     bool event_due;
@@ -150,8 +151,11 @@ void rtc_cc_handle_remb(rtc_cc *c, double bps, rtc_time now)
 {
     now = cc__clamp_now(c, now);
     c->remb_bps = bps > 0 ? bps : 0;
-    /* Without TWCC the loss side is all we have besides REMB: let it start near it. */
-    if (!c->have_twcc && c->loss.bitrate > c->remb_bps && c->remb_bps > 0) rtc_gcc_loss_set(&c->loss, c->remb_bps);
+    /* Without TWCC the loss side is all we have besides REMB: let it start near it.
+     * With no loss reports feeding it either, it would stay at the lowest REMB ever
+     * seen and hold the target there while the REMB climbs: it follows REMB instead. */
+    if (!c->have_twcc && c->remb_bps > 0 && (c->loss.bitrate > c->remb_bps || !c->have_loss_reports))
+        rtc_gcc_loss_set(&c->loss, c->remb_bps);
     cc__update_target(c, now);
 }
 
@@ -159,6 +163,7 @@ void rtc_cc_handle_loss_report(rtc_cc *c, uint8_t fraction_lost, uint32_t packet
 {
     now = cc__clamp_now(c, now);
     if (c->have_twcc) return;
+    c->have_loss_reports = true;
     if (packets < 1) packets = 1;
     uint32_t lost = (uint32_t)((uint64_t)fraction_lost * packets / 256);
     rtc_gcc_loss_update(&c->loss, lost, packets, c->rtt, now);

@@ -50,8 +50,7 @@ static rtc_gcc_usage delay__finish_group(rtc_gcc_delay *d, rtc_time now)
     return u;
 }
 
-double rtc_gcc_delay_update(rtc_gcc_delay *d, const rtc_cc_packet *pk, size_t n,
-                            double acked_bps, rtc_time rtt, rtc_time now)
+bool rtc_gcc_delay_detect(rtc_gcc_delay *d, const rtc_cc_packet *pk, size_t n, rtc_time now)
 {
     bool overuse = false, any = false;
     rtc_gcc_usage last = d->detector.state;
@@ -70,7 +69,13 @@ double rtc_gcc_delay_update(rtc_gcc_delay *d, const rtc_cc_packet *pk, size_t n,
         if (last == RTC_GCC_OVERUSE) overuse = true;
         delay__start(&d->cur, p);
     }
-    if (!any) return d->aimd.bitrate;
-    d->usage = overuse ? RTC_GCC_OVERUSE : last;
+    if (any) d->usage = overuse ? RTC_GCC_OVERUSE : last;
+    return any;
+}
+
+double rtc_gcc_delay_update(rtc_gcc_delay *d, const rtc_cc_packet *pk, size_t n,
+                            double acked_bps, rtc_time rtt, rtc_time now)
+{
+    if (!rtc_gcc_delay_detect(d, pk, n, now)) return d->aimd.bitrate;
     return rtc_gcc_aimd_update(&d->aimd, d->usage, acked_bps, rtt, now);
 }

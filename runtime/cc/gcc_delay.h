@@ -30,5 +30,9 @@ void rtc_gcc_delay_init(rtc_gcc_delay *d, double start_bps, double min_bps, doub
  * the new delay-based estimate, bps. */
 double rtc_gcc_delay_update(rtc_gcc_delay *d, const rtc_cc_packet *pk, size_t n,
                             double acked_bps, rtc_time rtt, rtc_time now);
+/* The grouping and the detector without the rate control (a receive-side estimator
+ * runs AIMD on its own cadence): the verdict over these records, overuse when any
+ * group in them overused, stored in d->usage. False when none of them arrived. */
+bool rtc_gcc_delay_detect(rtc_gcc_delay *d, const rtc_cc_packet *pk, size_t n, rtc_time now);
 
 #endif

@@ -7,7 +7,9 @@
 #include "pc/pc_media_internal.h"
 #include "rtp/rtp_ext.h"
 #include "rtp/rtp_packet.h"
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct pc_cc {
     rtc_cc *cc;
@@ -21,6 +23,9 @@ struct pc_cc {
 
 /* A padding-only packet carries at most 255 bytes of padding after its header. */
 #define PADDING_SIZE 280
+/* A keyframe request after a pacer drop is repeated this often while the application
+ * has written no keyframe since (it may have missed or ignored the first). */
+#define KF_REPEAT RTC_MS(500)
 
 static void cc__unref_cb(void *pkt, void *ud) { (void)ud; rtc_buf_unref(pkt); }
 
@@ -43,6 +48,8 @@ static struct pc_cc *cc__get(rtc_pc *pc, const pc_tr *t)
     return c;
 }
 
+static void cc__sent(rtc_pc *pc, const rtc_buf *b);
+
 bool pc__cc_take(rtc_pc *pc, pc_tr *t, rtc_buf *b)
 {
     if (!pc->media || !((t->fb_twcc && t->twcc_id) || t->fb_remb)) return false;
@@ -52,7 +59,9 @@ bool pc__cc_take(rtc_pc *pc, pc_tr *t, rtc_buf *b)
     rtc_cc_kind kind = RTC_CC_VIDEO;
     if (t->kind == RTC_MEDIA_AUDIO) kind = RTC_CC_AUDIO;
     else if (b->len >= 12 && rtc_rd32(b->data + 8) == t->rtx_ssrc) kind = RTC_CC_RTX;
-    return rtc_cc_pacer_enqueue(c->pacer, &(rtc_cc_paced){ b, b->len, kind, -1, 0 }, pc->now) == 0;
+    if (rtc_cc_pacer_enqueue(c->pacer, &(rtc_cc_paced){ b, b->len, kind, -1, 0 }, pc->now) == 0) return true;
+    if (kind == RTC_CC_VIDEO) cc__sent(pc, b);       /* the caller sends it now */
+    return false;
 }
 
 void pc__cc_on_injected(rtc_pc *pc, pc_tr *t, uint16_t seq, size_t size)
@@ -103,6 +112,62 @@ static rtc_buf *cc__padding(rtc_pc *pc, struct pc_cc *c, size_t size)
     return NULL;
 }
 
+/* The transceiver whose media SSRC a paced packet carries (RTX and padding: NULL). */
+static pc_tr *cc__media_tr(rtc_pc *pc, const rtc_buf *b, rtc_rtp_packet *p)
+{
+    if (rtc_rtp_parse(p, b->data, b->len) < 0) return NULL;
+    for (int i = 0; i < pc->media->ntrs; i++) {
+        pc_tr *t = pc->media->trs[i];
+        if (t->sender && t->kind == RTC_MEDIA_VIDEO && p->h.ssrc == t->ssrc) return t;
+    }
+    return NULL;
+}
+
+/* The same event a PLI or FIR from the peer raises (pc_media.c drain_sender), so an
+ * encoder answering keyframerequest needs nothing more. */
+static void cc__request_keyframe(rtc_pc *pc, struct pc_cc *c, pc_tr *t)
+{
+    rtc_pc_event e;
+    memset(&e, 0, sizeof e);
+    e.type = RTC_PC_EV_KEYFRAME_REQUEST;
+    e.tr = t->handle;
+    e.kind = t->kind;
+    e.codec = t->codec;
+    snprintf(e.mid, sizeof e.mid, "%s", t->mid);
+    c->stats.keyframes_requested++;
+    t->kf_next_request = pc->now + KF_REPEAT;
+    pc__emit(pc, &e);
+}
+
+/* Dropped video leaves a hole no NACK can fill (the packet never left): the stream
+ * is undecodable until the next keyframe, so one is asked for at once. A keyframe
+ * written while one was pending and dropped in turn is asked for again. */
+static void cc__drops(rtc_pc *pc, struct pc_cc *c)
+{
+    rtc_cc_paced out;
+    while (rtc_cc_pacer_poll_drop(c->pacer, &out)) {
+        rtc_rtp_packet p;
+        pc_tr *t = out.kind == RTC_CC_VIDEO ? cc__media_tr(pc, out.pkt, &p) : NULL;
+        rtc_buf_unref(out.pkt);
+        c->stats.paced_dropped++;
+        if (!t) continue;
+        bool ask = !t->kf_pending || t->kf_queued;
+        t->kf_pending = true;
+        t->kf_queued = false;
+        if (ask) cc__request_keyframe(pc, c, t);
+    }
+}
+
+/* A paced video packet left: the last packet of the keyframe written after a drop
+ * ends the request. */
+static void cc__sent(rtc_pc *pc, const rtc_buf *b)
+{
+    rtc_rtp_packet p;
+    pc_tr *t = cc__media_tr(pc, b, &p);
+    if (t && t->kf_pending && t->kf_queued && p.h.marker && p.h.ts == t->kf_ts)
+        t->kf_pending = t->kf_queued = false;
+}
+
 void pc__cc_pump(rtc_pc *pc)
 {
     struct pc_cc *c = pc->media ? pc->media->cc : NULL;
@@ -115,6 +180,9 @@ void pc__cc_pump(rtc_pc *pc)
         pc__emit(pc, &ev);
     }
     rtc_cc_pacer_set_estimate(c->pacer, rtc_cc_target_bps(c->cc));
+    /* Drops first: one of a keyframe's packets dropped must cancel that keyframe before
+     * its last packet, sent in this same pass, could end the request. */
+    cc__drops(pc, c);
     rtc_cc_paced out;
     while (rtc_cc_pacer_poll_send(c->pacer, pc->now, &out)) {
         rtc_buf *b = out.pkt ? out.pkt : cc__padding(pc, c, out.size);
@@ -125,9 +193,14 @@ void pc__cc_pump(rtc_pc *pc)
         if (c->twcc_id && rtc_rtp_parse(&p, b->data, b->len) == 0 &&
             (x = rtc_rtp_find_ext(&p.h, c->twcc_id)) && rtc_ext_read_twcc_seq(x, &seq) == 0)
             rtc_cc_on_sent_wire(c->cc, seq, b->len, out.probe_cluster, false, pc->now);
+        if (out.kind == RTC_CC_VIDEO) cc__sent(pc, b);
         pc__media_send_rtp(pc, b);
     }
-    while (rtc_cc_pacer_poll_drop(c->pacer, &out)) { rtc_buf_unref(out.pkt); c->stats.paced_dropped++; }
+    cc__drops(pc, c);
+    for (int i = 0; i < pc->media->ntrs; i++) {
+        pc_tr *t = pc->media->trs[i];
+        if (t->kf_pending && !t->kf_queued && t->kf_next_request <= pc->now) cc__request_keyframe(pc, c, t);
+    }
 }
 
 void pc__cc_handle_timeout(rtc_pc *pc)
@@ -140,7 +213,12 @@ rtc_time pc__cc_poll_timeout(rtc_pc *pc)
 {
     struct pc_cc *c = pc->media ? pc->media->cc : NULL;
     if (!c) return RTC_TIME_NEVER;
-    return rtc_time_min(rtc_cc_poll_timeout(c->cc), rtc_cc_pacer_poll_timeout(c->pacer));
+    rtc_time t = rtc_time_min(rtc_cc_poll_timeout(c->cc), rtc_cc_pacer_poll_timeout(c->pacer));
+    for (int i = 0; i < pc->media->ntrs; i++) {
+        const pc_tr *tr = pc->media->trs[i];
+        if (tr->kf_pending && !tr->kf_queued) t = rtc_time_min(t, tr->kf_next_request);
+    }
+    return t;
 }
 
 void pc__cc_update_max(rtc_pc *pc)
@@ -182,6 +260,7 @@ int rtc_pc_get_cc_stats(rtc_pc *pc, rtc_pc_cc_stats *out)
     struct pc_cc *c = pc && pc->media ? pc->media->cc : NULL;
     if (!c) return RTC_ENOTFOUND;
     *out = c->stats;
+    for (int i = 0; i < pc->media->ntrs; i++) out->keyframes_pending += pc->media->trs[i]->kf_pending;
     return 0;
 }
 

@@ -15,6 +15,8 @@ typedef struct rtc_pc_cc_stats {
     uint64_t padding_packets, padding_bytes;   /* padding-only RTX sent for probes */
     uint64_t padding_unsent;                   /* asked for, but no sender has RTX */
     uint64_t paced_dropped;                    /* dropped by the pacer's queue bounds */
+    uint64_t keyframes_requested;              /* RTC_PC_EV_KEYFRAME_REQUEST raised for drops */
+    uint64_t keyframes_pending;                /* senders whose keyframe after a drop has not left yet */
 } rtc_pc_cc_stats;
 int rtc_pc_get_cc_stats(rtc_pc *pc, rtc_pc_cc_stats *out);   /* RTC_ENOTFOUND as above */
 

@@ -288,6 +288,7 @@ static pc_layer *start_receiver(rtc_pc *pc, pc_tr *t, uint32_t ssrc, uint32_t rt
     rc.fir = t->fb_fir;                                 /* used when the peer takes no PLI */
     rc.rsize = t->rtcp_rsize;
     rc.remb = t->fb_remb && !t->fb_twcc;                /* a peer with TWCC estimates from our feedback */
+    rc.abs_send_time_id = t->abs_id;
     rc.wait_keyframe = t->kind == RTC_MEDIA_VIDEO;
     /* How long a hole may hold back later frames while NACK/RTX repairs it: a few
      * retries at the default spacing, since a receive-only side learns no RTT. */
@@ -703,6 +704,7 @@ int rtc_pc_send_frame(rtc_pc *pc, int tr, const uint8_t *frame, size_t len, uint
     if (r >= 0) {
         t->picture_id = (t->picture_id + 1) & 0x7fff;
         t->frames_sent++;
+        if (keyframe && t->kf_pending) { t->kf_queued = true; t->kf_ts = ts; }
     }
     pc__pump(pc);
     return r;

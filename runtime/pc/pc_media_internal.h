@@ -85,6 +85,12 @@ typedef struct pc_tr {
     /* What went out under each seq of the injected media and RTX streams, so that no
      * SRTP index is used for two plaintexts (pc_inject_log.h); NULL until then. */
     struct pc_inject_log *inject_log, *inject_rtx_log;
+    /* The pacer dropped video of ours (pc_cc.c): the receiver cannot decode until a
+     * keyframe, so one is asked of the application until a keyframe's last packet
+     * (kf_ts, marker) has left the pacer. kf_queued: such a keyframe was written since. */
+    bool kf_pending, kf_queued;
+    uint32_t kf_ts;
+    rtc_time kf_next_request;            /* when to ask again while none is queued */
 } pc_tr;
 
 typedef struct pc_media {

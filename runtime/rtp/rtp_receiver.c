@@ -1,6 +1,7 @@
 /* An incoming RTP stream: RTX unwrap -> stats -> NACK -> jitter buffer; RTCP out. */
 #include "rtp/rtp_receiver.h"
 #include "core/rtc_errors.h"
+#include "rtp/rtp_ext.h"
 #include "rtp/rtp_packet.h"
 #include "rtp/rtx.h"
 #include "codec/red.h"
@@ -199,6 +200,9 @@ static int recv__restart(rtc_rtp_receiver *r)
     }
     r->remb_seq.init = false;                           /* the estimate itself carries on */
     r->remb.started = false;
+    /* A restarted sender's abs-send-time clock is another one: regroup from scratch. */
+    r->remb.have_abs = false;
+    r->remb.delay.cur.valid = r->remb.delay.prev.valid = false;
     rtc_rtp_recv_stats_restart(&r->rstats);
     if (r->cfg.wait_keyframe) r->want_pli = true;
     r->stats.restarts++;
@@ -241,14 +245,26 @@ static int recv__accept_as(rtc_rtp_receiver *r, rtc_buf *media, recv_via via)
     }
     r->stats.packets++;
     r->stats.bytes += p.payload_len;
-    if (r->cfg.remb) rtc_remb_estimator_handle_packet(&r->remb, rtc_seq_unwrap(&r->remb_seq, p.h.seq), media->len, r->now);
     rtc_rtp_recv_stats_on_packet(&r->rstats, p.h.seq, p.h.ts, p.payload_len, r->now);
     /* Without RTX the sender resends on the media SSRC: a NACKed hole filled there is
      * counted as retransmitted (as RTX is), so repaired never exceeds retransmitted.
      * With RTX negotiated, a media packet is always an original, however late. */
+    bool repair = false;
     if (r->nack && rtc_nack_generator_handle_packet(r->nack, p.h.seq, r->now) == 1 && (rtx || !r->cfg.rtx_pt)) {
+        repair = true;
         r->stats.repaired++;                            /* not a late original: a real repair */
         if (!rtx) r->stats.retransmitted++;
+    }
+    if (r->cfg.remb) {
+        /* A plain resend keeps its first abs-send-time (an RTX packet is restamped but
+         * its spacing is the NACK's, not the encoder's): only originals measure delay. */
+        int32_t abs = -1;
+        const rtc_rtp_ext *x;
+        uint32_t v;
+        if (r->cfg.abs_send_time_id && !rtx && !repair && (x = rtc_rtp_find_ext(&p.h, r->cfg.abs_send_time_id)) &&
+            rtc_ext_read_abs_send_time(x, &v) == 0)
+            abs = (int32_t)v;
+        rtc_remb_estimator_handle_packet(&r->remb, rtc_seq_unwrap(&r->remb_seq, p.h.seq), media->len, abs, r->now);
     }
     if (r->forward) return recv__forward(r, media);
     e = rtc_jitter_buffer_handle_packet(r->jb, media, r->now);
@@ -433,6 +449,7 @@ void rtc_rtp_receiver_handle_rtt(rtc_rtp_receiver *r, rtc_time rtt)
 {
     if (rtt <= 0) return;
     r->rtt = rtt;
+    rtc_remb_estimator_set_rtt(&r->remb, rtt);
     if (r->nack) rtc_nack_generator_handle_rtt(r->nack, rtt);
     if (r->nack && recv__is_audio(&r->cfg)) {
         r->jbc.latency = recv__audio_wait(r, rtt);

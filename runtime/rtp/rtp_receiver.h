@@ -36,6 +36,8 @@ typedef struct rtc_rtp_receiver_config {
     bool fir;                    /* without pli: ask with FIR (RFC 5104; the peer offered only ccm fir) */
     bool remb;                   /* send REMB with a receive-side estimate (the peer offered
                                     goog-remb and not transport-cc): rtp/remb_estimator.h */
+    uint8_t abs_send_time_id;    /* the abs-send-time extension id, 0 = none: with remb, the
+                                    estimate gains its delay-based part */
     bool rsize;                  /* rtcp-rsize negotiated (RFC 5506): NACK, PLI and FIR go alone;
                                     otherwise each is a compound led by RR + SDES */
     rtc_nack_config nack_cfg;    /* zeros = defaults */

@@ -2,7 +2,8 @@
 -- the core's own layer choice (by each subscriber's estimate); subscribers name
 -- themselves with their bearer token. It prints `LAYER <token> spatial temporal why`
 -- for every video layerchange and runs the experiment's steps:
--- 1. once subscriber A forwards the top layer, it waits --hold seconds (B behind its
+-- 1. once subscriber A forwards the top layer by its estimate (not the layer a consumer
+--    starts on before it has one), it waits --hold seconds (B behind its
 --    rate limit meanwhile) and prints `LIMITED <B's highest spatial layer since A got the
 --    top> <B's layer now>`, waiting longer (up to 4 holds) while B is still coming down;
 -- 2. runs --lift (a shell command: the limit is removed) and prints `LIFTED`;
@@ -55,7 +56,7 @@ room:on("subscribe", function(c)
       b_now = spatial
       if a_top and phase == "limited" and spatial > b_max then b_max = spatial end
       if phase == "lifted" and spatial == 2 then phase = "done"; say("DONE") end
-    elseif who == "A" and spatial == 2 and not a_top then
+    elseif who == "A" and spatial == 2 and why ~= "start" and not a_top then
       a_top = true
       b_max = b_now
       rtc.spawn(function()

@@ -1099,7 +1099,9 @@ function PC:get_stats()
   local ufrag = raw.ice_local_ufrag
   local function cand_entry(id, ty, c)
     local e = { id = id, type = ty, transportId = "T01", address = c.address, port = c.port,
-                candidateType = c.candidate_type, protocol = "udp" }
+                candidateType = c.candidate_type, protocol = "udp",
+                -- our relay candidates: how we reach the TURN server (udp, tcp, tls)
+                relayProtocol = ty == "local-candidate" and c.relay_protocol or nil }
     local line = c.candidate
     if line then
       local foundation, proto, prio = line:match("^candidate:(%S+) %d+ (%a+) (%d+) ")
@@ -1240,13 +1242,14 @@ end
 -- }======
 
 -- {====== configuration ======
--- "stun:host[:port]", "turn:host[:port][?transport=udp|tcp]" (turns: and stuns: are refused).
+-- "stun:host[:port]", "turn:host[:port][?transport=udp|tcp]", "turns:host[:port][?transport=tcp]"
+-- (TURN over TLS, port 5349 by default; stuns: and TURN over DTLS are refused).
 local function parse_url(url)
   local scheme, rest = url:match("^(%a+):(.+)$")
   if not scheme then return nil, "invalid ICE server URL '" .. url .. "'" end
   scheme = scheme:lower()
-  if scheme ~= "stun" and scheme ~= "turn" then
-    return nil, "unsupported ICE server scheme '" .. scheme .. "' (stun: and turn: are supported)"
+  if scheme ~= "stun" and scheme ~= "turn" and scheme ~= "turns" then
+    return nil, "unsupported ICE server scheme '" .. scheme .. "' (stun:, turn: and turns: are supported)"
   end
   local hostport, query = rest:match("^([^?]*)%??(.*)$")
   local host, port
@@ -1256,10 +1259,16 @@ local function parse_url(url)
     host, port = hostport:match("^([^:]+):?(%d*)$")
   end
   if not host then return nil, "invalid ICE server URL '" .. url .. "'" end
-  port = tonumber(port) or 3478
+  port = tonumber(port) or (scheme == "turns" and 5349 or 3478)
   local transport = query:match("transport=(%a+)")
   if transport and transport ~= "udp" and transport ~= "tcp" then
     return nil, "unsupported transport '" .. transport .. "' in '" .. url .. "'"
+  end
+  if scheme == "turns" then
+    if transport == "udp" then
+      return nil, "unsupported transport 'udp' in '" .. url .. "' (TURN over DTLS is not supported; turns: runs over TCP)"
+    end
+    return { turn = true, host = host, port = port, transport = "tls" }
   end
   return { turn = scheme == "turn", host = host, port = port, transport = transport or "udp" }
 end
@@ -1282,11 +1291,17 @@ function resolve_servers(rtc, list, fname, level)
       if u.turn and (type(s.username) ~= "string" or type(s.credential) ~= "string") then
         return nil, "InvalidAccessError: TURN server " .. url .. " needs username and credential", "InvalidAccessError"
       end
+      if s.tls_ca_file ~= nil and type(s.tls_ca_file) ~= "string" then
+        error("bad argument #1 to '" .. fname .. "' (ice_servers[" .. i .. "].tls_ca_file must be a path)", level)
+      end
       local addrs = rtc.resolve(u.host)
       if not addrs then return nil, "NotFoundError: cannot resolve " .. u.host, "NotFoundError" end
-      -- every address of the name: per local socket, those of its family are tried in order
+      -- every address of the name: per local socket, those of its family are tried in order;
+      -- turns: checks the certificate against the URL's host name (also sent as SNI)
       out[#out + 1] = { turn = u.turn, host = addrs[1], more_hosts = { table.unpack(addrs, 2) },
                         port = u.port, transport = u.transport,
+                        server_name = u.transport == "tls" and u.host or nil,
+                        tls_ca_file = u.transport == "tls" and s.tls_ca_file or nil,
                         username = s.username, credential = s.credential, url = url }
     end
   end

@@ -1124,12 +1124,14 @@ function PC:get_stats()
   for i, c in ipairs(raw.local_candidates or {}) do cand_entry("L" .. i, "local-candidate", c) end
   for i, c in ipairs(raw.remote_candidates or {}) do cand_entry("R" .. i, "remote-candidate", c) end
   -- A candidate only pairs know (peer-reflexive) gets one entry, named after its address.
-  local function pair_cand(list, side, addr, port, ctype)
+  -- relay_protocol: the selected pair's, for a relay candidate named by its base
+  local function pair_cand(list, side, addr, port, ctype, relay_protocol)
     local id = find_cand(list, side == "local" and "L" or "R", addr, port, ctype)
     if id then return id end
     id = "I" .. (side == "local" and "L_" or "R_") .. addr .. "_" .. port
     if not report[id] then
-      cand_entry(id, side .. "-candidate", { address = addr, port = port, candidate_type = ctype })
+      cand_entry(id, side .. "-candidate", { address = addr, port = port, candidate_type = ctype,
+                                             relay_protocol = relay_protocol })
     end
     return id
   end
@@ -1137,7 +1139,8 @@ function PC:get_stats()
   -- the transport's, counted on the selected pair, the only one that carries data.
   local pair_id
   for _, p in ipairs(raw.pairs or {}) do
-    local lid = pair_cand(raw.local_candidates, "local", p.local_address, p.local_port, p.local_type)
+    local lid = pair_cand(raw.local_candidates, "local", p.local_address, p.local_port, p.local_type,
+                          p.selected and raw.pair_relay_protocol or nil)
     local rid = pair_cand(raw.remote_candidates, "remote", p.remote_address, p.remote_port, p.remote_type)
     -- the pair of the generation before an ICE restart: the same candidates may form
     -- a pair of the new checklist too

@@ -791,6 +791,7 @@ static int pc_raw_stats(lua_State *L)
         set_str(L, "pair_local_address", rtc_addr_ip_str(&st.pair_local, ip, sizeof ip));
         set_int(L, "pair_local_port", rtc_addr_port(&st.pair_local));
         set_str(L, "pair_local_type", cand_type_name(st.pair_local_type));
+        if (st.pair_relay_protocol) set_str(L, "pair_relay_protocol", st.pair_relay_protocol);
         set_str(L, "pair_remote_address", rtc_addr_ip_str(&st.pair_remote, ip, sizeof ip));
         set_int(L, "pair_remote_port", rtc_addr_port(&st.pair_remote));
         set_str(L, "pair_remote_type", cand_type_name(st.pair_remote_type));

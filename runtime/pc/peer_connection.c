@@ -967,6 +967,13 @@ void rtc_pc_get_stats(rtc_pc *pc, rtc_pc_stats *out)
         out->pair_remote = pc->pair.remote;
         out->pair_local_type = pc->pair.local_type;
         out->pair_remote_type = pc->pair.remote_type;
+        for (int i = 0; pc->pair.relayed && i < pc->nservers; i++) {
+            const pc_server *sv = &pc->servers[i];
+            if (sv->turn && rtc_addr_eq(&sv->base, &pc->pair.local) && server_has(sv, &pc->pair.relay_server)) {
+                out->pair_relay_protocol = sv->transport == RTC_TURN_TLS ? "tls" : sv->transport == RTC_TURN_TCP ? "tcp" : "udp";
+                break;
+            }
+        }
     }
     snprintf(out->local_fingerprint, sizeof out->local_fingerprint, "%s", rtc_dtls_cert_fingerprint(pc->cert));
     /* The certificate in use once DTLS has it (always SHA-256, as stats name it);

@@ -134,6 +134,8 @@ typedef struct rtc_pc_stats {
     bool has_pair;
     rtc_addr pair_local, pair_remote;
     int pair_local_type, pair_remote_type;         /* rtc_ice_cand_type */
+    const char *pair_relay_protocol;               /* a relayed pair: "udp", "tcp" or "tls" to
+                                                      the TURN server (static); else NULL */
     /* SHA-256; the remote one is the certificate in use once DTLS has it */
     char local_fingerprint[RTC_DTLS_FINGERPRINT_MAX], remote_fingerprint[RTC_DTLS_FINGERPRINT_MAX];
     const char *dtls_state, *dtls_role, *srtp_cipher, *tls_cipher;

@@ -30,7 +30,7 @@ local function make_pki()
   f:close()
   sh_ok(string.format("openssl x509 -req -in %s -CA %s -CAkey %s -set_serial 7 -days 2 -extfile %s -out %s",
                       q(csr), q(ca), q(ca_key), q(ext), q(cert)))
-  return { ca = ca, other_ca = other_ca, cert = cert, key = key }
+  return { ca = ca, other_ca = other_ca, other_key = other_key, cert = cert, key = key }
 end
 
 local function turns_pc(url, ca_file)
@@ -143,6 +143,29 @@ describe("TURN over TLS (turns:) with our TURN server", function()
   it("a host name the certificate does not name: icecandidateerror (hostname mismatch)", function()
     -- 127.0.0.1 reaches the same listener, but the certificate names only localhost
     refused("turns:127.0.0.1:" .. tls_port, pki.ca, "certificate verify failed: IP address mismatch")
+  end)
+
+  it("sends the URL's host name as SNI, and none for an IP literal", function()
+    -- openssl s_server -trace prints each ClientHello's extensions
+    local ss = child.start(string.format("%sopenssl s_server -www -trace -accept 127.0.0.1:0 -cert %s -key %s </dev/null",
+      child.TOOL, q(pki.cert), q(pki.key)), "ACCEPT 127%.0%.0%.1:(%d+)")
+    local function hellos() local _, n = child.slurp(ss.out):gsub("ClientHello", "") return n end
+    local function sni_count() local _, n = child.slurp(ss.out):gsub("extension_type=server_name", "") return n end
+    run_task(function()
+      for _, host in ipairs { "localhost", "127.0.0.1" } do
+        local before = hellos()
+        local a = turns_pc("turns:" .. host .. ":" .. ss.ready[1], pki.ca)
+        a:create_data_channel("x")
+        assert(a:set_local_description(assert(a:create_offer())))
+        wait_for(function() return hellos() > before end, "ClientHello from " .. host)
+        rtc.sleep(0.1)
+        a:close()
+      end
+    end)
+    child.stop(ss.pid)
+    local out = child.slurp(ss.out)
+    assert.equal(1, sni_count(), out)     -- the IP literal sent none
+    assert.matches("extension_type=server_name%(0%), length=14%s+0000 %- 00 0c 00 00 09 6c 6f 63%-61 6c 68 6f 73 74 +%.%.%.%.%.localhost", out)
   end)
 
   it("checks its options", function() run_task(function()

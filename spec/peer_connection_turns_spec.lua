@@ -42,9 +42,18 @@ end
 
 -- Two peers through the relay: every candidate is a relay over TLS, a message goes
 -- across, and the stats of the selected pair's local candidate say relayProtocol "tls".
-local function relay_through(url, ca_file)
+-- late: a is made without servers and given the turns: one by set_configuration.
+local function relay_through(url, ca_file, late)
   run_task(function()
-    local a, b = turns_pc(url, ca_file), turns_pc(url, ca_file)
+    local a, b
+    if late then
+      a = assert(rtc.peer_connection { bind_addresses = { "127.0.0.1" }, ice_transport_policy = "relay" })
+      assert(a:set_configuration { ice_transport_policy = "relay", ice_servers = {
+        { urls = url, username = "alice", credential = "secret", tls_ca_file = ca_file } } })
+    else
+      a = turns_pc(url, ca_file)
+    end
+    b = turns_pc(url, ca_file)
     local types, errors = {}, {}
     for _, x in ipairs { a, b } do
       x:on("icecandidate", function(c) if c then types[#types + 1] = c.candidate:match("typ (%a+)") end end)
@@ -129,6 +138,25 @@ describe("TURN over TLS (turns:) with our TURN server", function()
     relay_through("turns:localhost:" .. tls_port .. "?transport=tcp", pki.ca)
     assert.equal(2, allocations)
   end)
+
+  it("a turns: server given by set_configuration is reached over TLS too", function()
+    local before = allocations
+    relay_through("turns:localhost:" .. tls_port, pki.ca, true)
+    assert.equal(before + 2, allocations)
+  end)
+
+  it("set_configuration checks tls_ca_file and reports a CA file it cannot read", function() run_task(function()
+    local pc = assert(rtc.peer_connection { bind_addresses = { "127.0.0.1" } })
+    assert.has_error(function()
+      pc:set_configuration { ice_servers = { { urls = "turns:localhost", username = "u", credential = "p", tls_ca_file = 7 } } }
+    end, "bad argument #1 to 'set_configuration' (ice_servers[1].tls_ca_file must be a path)")
+    local ok, err = pc:set_configuration { ice_servers = { { urls = "turns:localhost:" .. tls_port, username = "u",
+                                                             credential = "p", tls_ca_file = "/nonexistent.pem" } } }
+    assert.is_nil(ok)
+    assert.matches("^OperationError: turns: .*nonexistent", err)
+    assert.same({}, pc:get_configuration().ice_servers)
+    pc:close()
+  end) end)
 
   it("a certificate from another CA: icecandidateerror, no relay candidate", function()
     local before = allocations

@@ -16,6 +16,7 @@
 #include "rtp/rtcp.h"
 #include "ice/ice_agent.h"
 #include "ice/ice_candidate.h"
+#include "tls/tls_client_cache.h"
 #include "tls/tls_context.h"
 #include "turn/turn_client.h"
 #include <limits.h>
@@ -316,20 +317,55 @@ static void free_tls_contexts(rtc_pc_host_server *sv, int n)
     for (int i = 0; i < n; i++) { rtc_tls_context_unref(sv[i].tls); sv[i].tls = NULL; }
 }
 
-/* One client context per turns: server: its tls_ca_file (PEM) or else the system's
- * store. servers[i] of the Lua table t.servers is sv[i - 1] (read_servers keeps the
- * order). Raises nothing; on failure every context made is released. */
+/* The Lua state's client TLS contexts (tls/tls_client_cache.h): every peer connection
+ * whose turns: servers trust the same CA file shares one SSL_CTX and its trust store.
+ * A userdata in the registry, freed with the state; NULL when out of memory. */
+static const char tls_cache_key = 0;
+
+static int tls_cache_gc(lua_State *L)
+{
+    rtc_tls_client_cache **pc = lua_touserdata(L, 1);
+    rtc_tls_client_cache_free(*pc);
+    *pc = NULL;
+    return 0;
+}
+
+static rtc_tls_client_cache *tls_cache(lua_State *L)
+{
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &tls_cache_key) == LUA_TUSERDATA) {
+        rtc_tls_client_cache *c = *(rtc_tls_client_cache **)lua_touserdata(L, -1);
+        lua_pop(L, 1);
+        return c;
+    }
+    lua_pop(L, 1);
+    rtc_tls_client_cache **pc = lua_newuserdatauv(L, sizeof *pc, 0);
+    *pc = NULL;
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, tls_cache_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_setmetatable(L, -2);
+    if (rtc_tls_client_cache_new(pc) < 0) { lua_pop(L, 1); return NULL; }
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &tls_cache_key);
+    return *pc;
+}
+
+/* A client context per turns: server: its tls_ca_file (PEM) or else the system's
+ * store, from the state's cache. servers[i] of the Lua table t.servers is sv[i - 1]
+ * (read_servers keeps the order). Raises only when out of memory; on failure every
+ * ref taken is released. */
 static int make_tls_contexts(lua_State *L, int t, rtc_pc_host_server *sv, int n, char *err, size_t errlen)
 {
     int r = 0;
+    rtc_tls_client_cache *cache = NULL;
+    for (int i = 0; i < n && !cache; i++)
+        if (sv[i].turn && sv[i].transport == RTC_TURN_TLS) cache = tls_cache(L);
     lua_getfield(L, t, "servers");
     for (int i = 0; i < n && r == 0; i++) {
         if (!sv[i].turn || sv[i].transport != RTC_TURN_TLS) continue;
         lua_rawgeti(L, -1, i + 1);
         lua_getfield(L, -1, "tls_ca_file");
-        rtc_tls_context_config tc = { .role = RTC_TLS_CLIENT, .ca_file = lua_tostring(L, -1) };
         err[0] = 0;
-        r = rtc_tls_context_new(&sv[i].tls, &tc, err, errlen);
+        r = cache ? rtc_tls_client_cache_get(cache, lua_tostring(L, -1), &sv[i].tls, err, errlen) : RTC_ENOMEM;
         if (r < 0 && !err[0]) snprintf(err, errlen, "cannot set up TLS");
         lua_pop(L, 2);
     }

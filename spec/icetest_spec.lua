@@ -21,18 +21,24 @@ local function json_lines(out)
 end
 
 describe("tools/icetest.lua", function()
-  local srv, ours, coturn_port, ours_port
+  local srv, ours, coturn_port, ours_port, ours_tls_port, cert
 
   setup(function()
+    -- a self-signed certificate for localhost (its own CA) for both TLS listeners
+    local key
+    cert, key = tmp.file(), tmp.file()
+    assert(os.execute(string.format("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes " ..
+      "-keyout %s -out %s -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost 2>/dev/null", q(key), q(cert))))
     -- coturn with long-term credentials u:p
-    srv = coturn.start { users = { "u:p" }, realm = "r" }
+    srv = coturn.start { users = { "u:p" }, realm = "r", tls = { cert = cert, key = key } }
     coturn_port = srv.port
-    -- ours with the same user, a TURN REST secret and TCP
+    -- ours with the same user, a TURN REST secret, TCP and TLS
     local base = 41000 + tonumber(tostring(os.time()):sub(-3)) % 50 * 40
     ours = child.start(string.format("%s %s --listen 127.0.0.1:0 --realm R --user u:p --secret %s --tcp " ..
-      "--allow-loopback --min-port %d --max-port %d", q(child.LUARTC), q(child.SOURCE_DIR .. "/examples/turn_server.lua"),
-      q(SECRET), base + 20, base + 39), "READY 127%.0%.0%.1:(%d+)")
-    ours_port = ours.ready[1]
+      "--tls-listen 127.0.0.1:0 --cert %s --key %s --allow-loopback --min-port %d --max-port %d",
+      q(child.LUARTC), q(child.SOURCE_DIR .. "/examples/turn_server.lua"),
+      q(SECRET), q(cert), q(key), base + 20, base + 39), "READY 127%.0%.0%.1:(%d+).*READY TLS 127%.0%.0%.1:(%d+)")
+    ours_port, ours_tls_port = ours.ready[1], ours.ready[2]
   end)
 
   teardown(function()
@@ -47,12 +53,12 @@ describe("tools/icetest.lua", function()
       "--server", "turn:127.0.0.1:" .. ours_port .. "?transport=udp",
       "--server", "turn:127.0.0.1:" .. ours_port .. "?transport=tcp" }
     assert.equal(0, code, out .. err)
-    for _, url in ipairs { "turn:127.0.0.1:" .. coturn_port, "turn:127.0.0.1:" .. ours_port .. "?transport=udp",
-                           "turn:127.0.0.1:" .. ours_port .. "?transport=tcp" } do
+    for url, via in pairs { ["turn:127.0.0.1:" .. coturn_port] = "udp", ["turn:127.0.0.1:" .. ours_port .. "?transport=udp"] = "udp",
+                            ["turn:127.0.0.1:" .. ours_port .. "?transport=tcp"] = "tcp" } do
       local pat = url:gsub("[%p]", "%%%0")
       assert.matches("\n?" .. pat .. " +%d+ ms  host  udp 127%.0%.0%.1 %d+ priority %d+\n", out)
-      assert.matches("\n?" .. pat .. " +%d+ ms  relay udp 127%.0%.0%.1 %d+ priority %d+\n", out)
-      assert.matches("\n" .. pat .. ": ok %(relay 127%.0%.0%.1:%d+ in %d+ ms%)\n", out)
+      assert.matches("\n?" .. pat .. " +%d+ ms  relay udp 127%.0%.0%.1 %d+ priority %d+ via " .. via .. "\n", out)
+      assert.matches("\n" .. pat .. ": ok %(relay 127%.0%.0%.1:%d+ via " .. via .. " in %d+ ms%)\n", out)
     end
   end)
 
@@ -104,6 +110,35 @@ describe("tools/icetest.lua", function()
     assert.matches("turn:127%.0%.0%.1:9 +%d+ ms  error timeout: no answer in 1%.5 s\n", out)
     assert.matches("\nturn:127%.0%.0%.1:9: failed: timeout: no relay candidate in 1%.5 s\n", out)
     assert.matches("\nturn:127%.0%.0%.1:" .. coturn_port .. ": ok ", out)
+  end)
+
+  it("turns: gets a relay over TLS from coturn and from ours with --ca-file", function()
+    local urls = { "turns:localhost:" .. srv.tls_port, "turns:localhost:" .. ours_tls_port .. "?transport=tcp" }
+    local code, out, err = icetest { "--user", "u", "--pass", "p", "--ca-file", cert,
+                                     "--server", urls[1], "--server", urls[2] }
+    assert.equal(0, code, out .. err)
+    for _, url in ipairs(urls) do
+      local pat = url:gsub("[%p]", "%%%0")
+      assert.matches("\n?" .. pat .. " +%d+ ms  relay udp 127%.0%.0%.1 %d+ priority %d+ via tls\n", out)
+      assert.matches("\n" .. pat .. ": ok %(relay 127%.0%.0%.1:%d+ via tls in %d+ ms%)\n", out)
+    end
+    -- the same in JSON
+    code, out = icetest { "--json", "--user", "u", "--pass", "p", "--ca-file", cert, "--server", urls[2] }
+    assert.equal(0, code)
+    local recs = json_lines(out)
+    local last = recs[#recs]
+    assert.equal("result", last.event)
+    assert.is_true(last.ok)
+    assert.equal("tls", last.relay_protocol)
+  end)
+
+  it("turns: a certificate the client does not trust fails with the TLS reason", function()
+    -- without --ca-file the system's store is used, which does not know this certificate
+    local code, out = icetest { "--user", "u", "--pass", "p", "--server", "turns:localhost:" .. ours_tls_port }
+    assert.equal(1, code)
+    local pat = ("turns:localhost:" .. ours_tls_port):gsub("[%p]", "%%%0")
+    assert.matches("\n" .. pat .. ": failed: 701 TLS with the TURN server failed: handshake: certificate verify failed", out)
+    assert.not_matches(" relay ", out)
   end)
 
   it("refuses bad command lines with exit status 2", function()

@@ -1,7 +1,7 @@
 -- icetest.lua: gather ICE candidates against STUN/TURN servers and say whether each works.
 --   luartc tools/icetest.lua --server turn:host:3478?transport=udp --user U --pass P
 --       [--server URL ...] [--secret S | --secret-file PATH] [--rest-user NAME] [--ttl S]
---       [--timeout S] [--bind IP ...] [--json]
+--       [--timeout S] [--bind IP ...] [--ca-file PATH] [--json]
 -- Each server gets its own peer connection, so one server's result never hides behind
 -- another's. Prints every candidate as it comes and every error, then one line per
 -- server; exits 0 when every server worked, 1 when one failed, 2 on a usage error.
@@ -13,7 +13,8 @@ if not os.getenv("RTC_LOG") then rtc.log.set_filter("off") end
 
 local USAGE = [[
 usage: luartc tools/icetest.lua --server URL [--server URL ...] [options]
-  --server URL        stun:host[:port] or turn:host[:port][?transport=udp|tcp] (repeatable)
+  --server URL        stun:host[:port], turn:host[:port][?transport=udp|tcp] or
+                      turns:host[:port] (TURN over TLS, port 5349) (repeatable)
   --user U --pass P   TURN long-term credentials
   --secret S          TURN REST shared secret: credentials are derived from it
   --secret-file PATH  the same, read from a file (first line), kept off the command line
@@ -21,6 +22,7 @@ usage: luartc tools/icetest.lua --server URL [--server URL ...] [options]
   --ttl S             lifetime of TURN REST credentials (default 3600)
   --timeout S         give up on a server after S seconds (default 10)
   --bind IP           gather from this local address only (repeatable)
+  --ca-file PATH      turns: trust these CA certificates (PEM) instead of the system's
   --json              one JSON object a line instead of text
 ]]
 
@@ -59,6 +61,7 @@ do
     elseif a == "--ttl" then opts.ttl = math.floor(number(a))
     elseif a == "--timeout" then opts.timeout = number(a)
     elseif a == "--bind" then opts.bind[#opts.bind + 1] = value(a)
+    elseif a == "--ca-file" then opts.ca_file = value(a)
     elseif a == "--json" then opts.json = true
     elseif a == "-h" or a == "--help" then io.stdout:write(USAGE); os.exit(0)
     else usage_error("unknown option " .. a) end
@@ -85,14 +88,16 @@ local function emit(rec)
   end
   local line
   if rec.event == "candidate" then
-    line = string.format("%-40s %6d ms  %-5s %-3s %s %d priority %d", rec.server, rec.ms, rec.type,
-                         rec.protocol, rec.address, rec.port, rec.priority)
+    line = string.format("%-40s %6d ms  %-5s %-3s %s %d priority %d%s", rec.server, rec.ms, rec.type,
+                         rec.protocol, rec.address, rec.port, rec.priority,
+                         rec.relay_protocol and (" via " .. rec.relay_protocol) or "")
   elseif rec.event == "error" then
     line = string.format("%-40s %6d ms  error %s%s", rec.server, rec.ms,
                          rec.code and (rec.code .. " ") or "", rec.text)
   elseif rec.event == "result" then
     line = string.format("%s: %s%s", rec.server, rec.ok and "ok" or "failed",
-                         rec.ok and string.format(" (%s %s:%d in %d ms)", rec.type, rec.address, rec.port, rec.ms)
+                         rec.ok and string.format(" (%s %s:%d%s in %d ms)", rec.type, rec.address, rec.port,
+                                                  rec.relay_protocol and (" via " .. rec.relay_protocol) or "", rec.ms)
                                 or (": " .. rec.reason))
   end
   rtc.stdout:write(line, "\n")
@@ -121,6 +126,7 @@ local function test_server(url)
       return result
     end
     server.username, server.credential = opts.user, opts.pass
+    server.tls_ca_file = opts.ca_file
   end
   local ok, pc, err = pcall(rtc.peer_connection, {
     ice_servers = { server }, bind_addresses = #opts.bind > 0 and opts.bind or nil,
@@ -134,6 +140,7 @@ local function test_server(url)
     result.ok, result.reason = okay, reason
     if cand then
       result.type, result.address, result.port, result.ms = cand.type, cand.address, cand.port, cand.ms
+      result.relay_protocol = cand.relay_protocol
     end
   end
   pc:on("icecandidate", function(c)
@@ -146,12 +153,22 @@ local function test_server(url)
     local cand = parse_candidate(c.candidate)
     if not cand then return end
     cand.event, cand.server, cand.ms = "candidate", url, elapsed_ms()
+    if cand.type == "relay" then
+      -- how the relay is reached (udp, tcp, tls): the stats know
+      for _, st in pairs(pc:get_stats()) do
+        if st.type == "local-candidate" and st.address == cand.address and st.port == cand.port then
+          cand.relay_protocol = st.relayProtocol or cand.relay_protocol
+        end
+      end
+    end
     emit(cand)
     if cand.type == want then finish(true, nil, cand) end
   end)
   pc:on("icecandidateerror", function(e)
     if done then return end
-    local text = e.error_code == 701 and ("no answer: " .. tostring(e.error_text)) or e.error_text
+    -- 701 is W3C's "no STUN answer"; a failed TLS handshake says so itself
+    local text = tostring(e.error_text)
+    if e.error_code == 701 and not text:match("^TLS") then text = "no answer: " .. text end
     emit { event = "error", server = url, ms = elapsed_ms(), code = e.error_code, text = text,
            address = e.address, port = e.port }
     finish(false, string.format("%d %s", e.error_code, text))

@@ -1099,7 +1099,9 @@ function PC:get_stats()
   local ufrag = raw.ice_local_ufrag
   local function cand_entry(id, ty, c)
     local e = { id = id, type = ty, transportId = "T01", address = c.address, port = c.port,
-                candidateType = c.candidate_type, protocol = "udp" }
+                candidateType = c.candidate_type, protocol = "udp",
+                -- our relay candidates: how we reach the TURN server (udp, tcp, tls)
+                relayProtocol = ty == "local-candidate" and c.relay_protocol or nil }
     local line = c.candidate
     if line then
       local foundation, proto, prio = line:match("^candidate:(%S+) %d+ (%a+) (%d+) ")
@@ -1122,12 +1124,14 @@ function PC:get_stats()
   for i, c in ipairs(raw.local_candidates or {}) do cand_entry("L" .. i, "local-candidate", c) end
   for i, c in ipairs(raw.remote_candidates or {}) do cand_entry("R" .. i, "remote-candidate", c) end
   -- A candidate only pairs know (peer-reflexive) gets one entry, named after its address.
-  local function pair_cand(list, side, addr, port, ctype)
+  -- relay_protocol: the selected pair's, for a relay candidate named by its base
+  local function pair_cand(list, side, addr, port, ctype, relay_protocol)
     local id = find_cand(list, side == "local" and "L" or "R", addr, port, ctype)
     if id then return id end
     id = "I" .. (side == "local" and "L_" or "R_") .. addr .. "_" .. port
     if not report[id] then
-      cand_entry(id, side .. "-candidate", { address = addr, port = port, candidate_type = ctype })
+      cand_entry(id, side .. "-candidate", { address = addr, port = port, candidate_type = ctype,
+                                             relay_protocol = relay_protocol })
     end
     return id
   end
@@ -1135,7 +1139,8 @@ function PC:get_stats()
   -- the transport's, counted on the selected pair, the only one that carries data.
   local pair_id
   for _, p in ipairs(raw.pairs or {}) do
-    local lid = pair_cand(raw.local_candidates, "local", p.local_address, p.local_port, p.local_type)
+    local lid = pair_cand(raw.local_candidates, "local", p.local_address, p.local_port, p.local_type,
+                          p.selected and raw.pair_relay_protocol or nil)
     local rid = pair_cand(raw.remote_candidates, "remote", p.remote_address, p.remote_port, p.remote_type)
     -- the pair of the generation before an ICE restart: the same candidates may form
     -- a pair of the new checklist too
@@ -1240,13 +1245,14 @@ end
 -- }======
 
 -- {====== configuration ======
--- "stun:host[:port]", "turn:host[:port][?transport=udp|tcp]" (turns: and stuns: are refused).
+-- "stun:host[:port]", "turn:host[:port][?transport=udp|tcp]", "turns:host[:port][?transport=tcp]"
+-- (TURN over TLS, port 5349 by default; stuns: and TURN over DTLS are refused).
 local function parse_url(url)
   local scheme, rest = url:match("^(%a+):(.+)$")
   if not scheme then return nil, "invalid ICE server URL '" .. url .. "'" end
   scheme = scheme:lower()
-  if scheme ~= "stun" and scheme ~= "turn" then
-    return nil, "unsupported ICE server scheme '" .. scheme .. "' (stun: and turn: are supported)"
+  if scheme ~= "stun" and scheme ~= "turn" and scheme ~= "turns" then
+    return nil, "unsupported ICE server scheme '" .. scheme .. "' (stun:, turn: and turns: are supported)"
   end
   local hostport, query = rest:match("^([^?]*)%??(.*)$")
   local host, port
@@ -1256,10 +1262,16 @@ local function parse_url(url)
     host, port = hostport:match("^([^:]+):?(%d*)$")
   end
   if not host then return nil, "invalid ICE server URL '" .. url .. "'" end
-  port = tonumber(port) or 3478
+  port = tonumber(port) or (scheme == "turns" and 5349 or 3478)
   local transport = query:match("transport=(%a+)")
   if transport and transport ~= "udp" and transport ~= "tcp" then
     return nil, "unsupported transport '" .. transport .. "' in '" .. url .. "'"
+  end
+  if scheme == "turns" then
+    if transport == "udp" then
+      return nil, "unsupported transport 'udp' in '" .. url .. "' (TURN over DTLS is not supported; turns: runs over TCP)"
+    end
+    return { turn = true, host = host, port = port, transport = "tls" }
   end
   return { turn = scheme == "turn", host = host, port = port, transport = transport or "udp" }
 end
@@ -1282,11 +1294,17 @@ function resolve_servers(rtc, list, fname, level)
       if u.turn and (type(s.username) ~= "string" or type(s.credential) ~= "string") then
         return nil, "InvalidAccessError: TURN server " .. url .. " needs username and credential", "InvalidAccessError"
       end
+      if s.tls_ca_file ~= nil and type(s.tls_ca_file) ~= "string" then
+        error("bad argument #1 to '" .. fname .. "' (ice_servers[" .. i .. "].tls_ca_file must be a path)", level)
+      end
       local addrs = rtc.resolve(u.host)
       if not addrs then return nil, "NotFoundError: cannot resolve " .. u.host, "NotFoundError" end
-      -- every address of the name: per local socket, those of its family are tried in order
+      -- every address of the name: per local socket, those of its family are tried in order;
+      -- turns: checks the certificate against the URL's host name (also sent as SNI)
       out[#out + 1] = { turn = u.turn, host = addrs[1], more_hosts = { table.unpack(addrs, 2) },
                         port = u.port, transport = u.transport,
+                        server_name = u.transport == "tls" and u.host or nil,
+                        tls_ca_file = u.transport == "tls" and s.tls_ca_file or nil,
                         username = s.username, credential = s.credential, url = url }
     end
   end

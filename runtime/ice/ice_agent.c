@@ -392,7 +392,7 @@ int rtc_ice_agent_add_turn_servers(rtc_ice_agent *a, const rtc_addr *base, const
                                    int transport, rtc_str user, rtc_str pass, rtc_time now)
 {
     clamp(a, now);
-    if (!servers_ok(base, servers, n)) return RTC_EINVAL;
+    if (!servers_ok(base, servers, n) || transport < RTC_TURN_UDP || transport > RTC_TURN_TLS) return RTC_EINVAL;
     if (a->nturn == ICE_MAX_TURN) return RTC_EQUOTA;
     ice_turn *t = &a->turns[a->nturn];
     *t = (ice_turn){ .base = *base, .server = servers[0], .transport = transport, .nalt = (uint8_t)(n - 1) };
@@ -448,7 +448,7 @@ static void drain_turn(rtc_ice_agent *a, int i)
         case RTC_TURN_EV_ALLOCATED: {
             a->turns[i].done = true;
             int li = add_local(a, RTC_ICE_RELAY, &e.relayed, &e.relayed, &e.mapped, &a->turns[i].server,
-                               (uint16_t)(a->turns[i].transport == RTC_TURN_UDP ? 65535 : 32767), i, true);
+                               rtc_ice_relay_local_pref(a->turns[i].transport), i, true);
             if (li >= 0) ice__form_pairs(a);
             /* The server also told us our reflexive address: worth signalling. */
             if (rtc_addr_family(&e.mapped) && !rtc_addr_eq(&e.mapped, &a->turns[i].base) &&
@@ -487,18 +487,34 @@ static void drain_turn(rtc_ice_agent *a, int i)
 }
 
 int rtc_ice_agent_turn_transport_failed(rtc_ice_agent *a, const rtc_addr *base, const rtc_addr *server,
-                                        int transport, int error, rtc_time now)
+                                        int transport, int error, const char *reason, rtc_time now)
 {
     clamp(a, now);
     for (int i = 0; i < a->nturn; i++) {
         ice_turn *t = &a->turns[i];
         if (t->transport != transport || !rtc_addr_eq(&t->server, server) || !rtc_addr_eq(&t->base, base)) continue;
-        rtc_turn_client_transport_failed(t->tc, error, a->now);
+        rtc_turn_client_transport_failed(t->tc, error, reason, a->now);
         drain_turn(a, i);
         a->dirty = true;
         return 0;
     }
     return RTC_ENOTFOUND;
+}
+
+/* Relay candidates prefer UDP, then TCP, then TLS to the server (RFC 8445 section
+ * 5.1.2.2: the local preference may reflect the relay's transport; browsers rank them
+ * the same way). The stats read the transport back from it (rtc_ice_relay_protocol). */
+uint16_t rtc_ice_relay_local_pref(int transport)
+{
+    return transport == RTC_TURN_UDP ? 65535 : transport == RTC_TURN_TCP ? 32767 : 16383;
+}
+
+const char *rtc_ice_relay_protocol(uint32_t priority)
+{
+    uint16_t lp = (uint16_t)((priority >> 8) & 0xffff);
+    return lp == rtc_ice_relay_local_pref(RTC_TURN_UDP) ? "udp"
+         : lp == rtc_ice_relay_local_pref(RTC_TURN_TCP) ? "tcp"
+         : lp == rtc_ice_relay_local_pref(RTC_TURN_TLS) ? "tls" : NULL;
 }
 
 /* ---- remote side ----------------------------------------------------------------- */
@@ -712,7 +728,7 @@ static int find_turn(const rtc_ice_agent *a, const rtc_addr *local, const rtc_ad
     bool tcp = proto == RTC_PROTO_TCP_RAW || proto == RTC_PROTO_TCP;
     bool have_local = local && rtc_addr_family(local);
     for (int i = 0; i < a->nturn; i++)
-        if (rtc_addr_eq(&a->turns[i].server, remote) && (a->turns[i].transport == RTC_TURN_TCP) == tcp &&
+        if (rtc_addr_eq(&a->turns[i].server, remote) && (a->turns[i].transport != RTC_TURN_UDP) == tcp &&
             (!have_local || rtc_addr_eq(&a->turns[i].base, local)))
             return i;
     return -1;

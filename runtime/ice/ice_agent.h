@@ -125,10 +125,19 @@ int rtc_ice_agent_add_turn_servers(rtc_ice_agent *a, const rtc_addr *base, const
                                    int transport, rtc_str user, rtc_str pass, rtc_time now);
 
 /* The driver's connection for the TURN client (base, server, transport) failed (TCP
- * connect or write error, EOF): that allocation fails at once (RTC_ICE_EV_TURN_FAILED,
- * gathering no longer waits for it). RTC_ENOTFOUND if there is no such client. */
+ * connect or write error, EOF, TLS handshake or certificate check): that allocation
+ * fails at once (RTC_ICE_EV_TURN_FAILED carrying `error` and `reason`, copied; NULL for
+ * the generic text; gathering no longer waits for it). RTC_ENOTFOUND if there is no
+ * such client. */
 int rtc_ice_agent_turn_transport_failed(rtc_ice_agent *a, const rtc_addr *base, const rtc_addr *server,
-                                        int transport, int error, rtc_time now);
+                                        int transport, int error, const char *reason, rtc_time now);
+
+/* The local preference of our relay candidates by client-to-server transport
+ * (RTC_TURN_UDP/TCP/TLS), and back: the transport ("udp", "tcp", "tls") of one of OUR
+ * relay candidates from its priority (W3C stats relayProtocol); NULL when the
+ * priority is not one we give. */
+uint16_t rtc_ice_relay_local_pref(int transport);
+const char *rtc_ice_relay_protocol(uint32_t priority);
 
 /* The peer's ufrag/pwd (copied). Checks start once they are known. */
 int rtc_ice_agent_set_remote_credentials(rtc_ice_agent *a, rtc_str ufrag, rtc_str pwd, rtc_time now);

@@ -9,6 +9,7 @@
 #include "ice/ice_router.h"
 #include "pc/pc_capture.h"
 #include "pc/pc_tap.h"
+#include "tls/tls_stream.h"
 #include "turn/turn_client.h"
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,12 @@
 /* A TCP connection to a TURN server (RFC 6062-less TURN over TCP: the agent frames
  * STUN and ChannelData itself; we carry bytes). Output waits until it connects, and
  * a server that stops reading costs at most turn_tcp_max_queued bytes: past that whole
- * frames drop (io/rtc_tcp_out.h), as datagrams would over UDP. */
+ * frames drop (io/rtc_tcp_out.h), as datagrams would over UDP.
+ *
+ * For turns: a TLS stream (tls/tls_stream.h) sits between the agent's frames and the
+ * socket: frames are encrypted into records, records never drop (a lost record breaks
+ * the stream), so the bound is checked before encrypting. Its handshake timeout runs on
+ * a timer of the connection's own. */
 typedef struct host_tcp {
     rtc_pc_host *h;
     uv_tcp_t tcp;
@@ -28,7 +34,20 @@ typedef struct host_tcp {
     rtc_addr base, server;
     bool failed;
     rtc_tcp_out out;
+    rtc_tls_stream *tls;      /* NULL for plain TCP */
+    uv_timer_t tls_timer;     /* initialised only with tls */
+    int closes;               /* libuv handles still to close before t is freed */
 } host_tcp;
+
+/* What turns: servers need when a connection to one of their addresses opens (the
+ * first now, further addresses of the name when the agent moves on). */
+#define HOST_MAX_TLS_SERVERS (2 * RTC_PC_HOST_MAX_SERVERS)
+typedef struct host_tls_server {
+    rtc_addr addrs[1 + RTC_PC_HOST_MAX_MORE];
+    int naddrs;
+    rtc_tls_context *ctx;     /* a ref */
+    char server_name[256];
+} host_tls_server;
 
 typedef struct host_sock {
     rtc_pc_host *h;
@@ -69,6 +88,9 @@ struct rtc_pc_host {
     bool turn_sock_used[RTC_PC_HOST_MAX_BIND];   /* single-port mode: a TURN-only socket has its server */
     host_tcp *tcps[2 * RTC_PC_HOST_MAX_SERVERS];   /* the servers', and further addresses of their names */
     int ntcps;
+    host_tls_server tls_servers[HOST_MAX_TLS_SERVERS];   /* those of the first list and of setConfiguration's */
+    int ntls_servers;
+    uint32_t tls_handshakes, tls_failures;
     rtc_udp_mux *mux;
     rtc_addr mux_senders[MUX_HOST_MAX_SENDERS];  /* what this host taught the router */
     int nmux_senders;
@@ -127,29 +149,68 @@ static host_sock *sock_for(rtc_pc_host *h, const rtc_transmit *tx)
 
 /* Tell the agent at once: otherwise the allocation fails only when its transactions
  * time out (39.5 s over TCP), holding gathering open that long. */
-static void tcp_failed(host_tcp *t, int status)
+static void tcp_failed_why(host_tcp *t, int error, const char *reason)
 {
-    (void)status;
     if (t->failed) return;
     t->failed = true;
     rtc_tcp_out_fail(&t->out);
+    if (t->tls) uv_timer_stop(&t->tls_timer);
     rtc_pc_host *h = t->h;
     if (h->closing) return;
-    rtc_pc_turn_transport_failed(h->pc, &t->base, &t->server, RTC_EIO, rtc_driver_now(&h->drv));
+    rtc_pc_turn_transport_failed(h->pc, &t->base, &t->server, error, reason, rtc_driver_now(&h->drv));
     rtc_pc_host_kick_soon(h);
+}
+
+static void tcp_failed(host_tcp *t, int status)
+{
+    (void)status;
+    tcp_failed_why(t, RTC_EIO, NULL);
 }
 
 static void tcp_out_error_cb(rtc_tcp_out *o, int status) { tcp_failed(o->ud, status); }
 
+/* Records the TLS stream wrote go out whole (may_drop false): see host_tcp. */
+static void tls_flush(host_tcp *t)
+{
+    rtc_buf *b;
+    while (rtc_tls_stream_poll_transmit(t->tls, &b)) {
+        if (t->failed) { rtc_buf_unref(b); continue; }
+        if (rtc_tcp_out_send(&t->out, b, false) == RTC_EIO) tcp_failed(t, UV_EIO);
+    }
+}
+
+static void tls_timer_cb(uv_timer_t *tm);
+static void tls_arm(host_tcp *t)
+{
+    if (t->failed || t->h->closing) return;
+    rtc_time due = rtc_tls_stream_poll_timeout(t->tls);
+    if (due == RTC_TIME_NEVER) { uv_timer_stop(&t->tls_timer); return; }
+    rtc_time now = rtc_driver_now(&t->h->drv);
+    uint64_t ms = due > now ? (uint64_t)((due - now + 999) / 1000) : 0;
+    uv_timer_start(&t->tls_timer, tls_timer_cb, ms, 0);
+}
+
 static void tcp_send(host_tcp *t, rtc_buf *b)
 {
     if (t->failed) { rtc_buf_unref(b); return; }
-    if (rtc_tcp_out_send(&t->out, b, true) == RTC_EIO) tcp_failed(t, UV_EIO);
+    if (!t->tls) {
+        if (rtc_tcp_out_send(&t->out, b, true) == RTC_EIO) tcp_failed(t, UV_EIO);
+        return;
+    }
+    /* A frame that would not fit is dropped before it becomes part of a record, as the
+     * plain TCP path drops it whole; so is one the handshake cannot hold any more. */
+    int r = rtc_tcp_out_fits(&t->out, b->len) ? rtc_tls_stream_write(t->tls, b->data, b->len, rtc_driver_now(&t->h->drv))
+                                              : RTC_EAGAIN;
+    if (r < 0) { t->out.st.dropped++; t->out.st.dropped_bytes += b->len; }
+    rtc_buf_unref(b);
+    if (r == 0) tls_flush(t);
 }
 
 void rtc_pc_host_get_stats(const rtc_pc_host *h, rtc_pc_host_stats *out)
 {
     *out = (rtc_pc_host_stats){ 0 };
+    out->turn_tls_handshakes = h->tls_handshakes;
+    out->turn_tls_failures = h->tls_failures;
     for (int i = 0; i < h->ntcps; i++) {
         const rtc_tcp_out_stats *o = &h->tcps[i]->out.st;
         out->turn_tcp_tx_bytes += o->tx_bytes;
@@ -167,16 +228,80 @@ static void tcp_alloc_cb(uv_handle_t *hd, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init(rbuf, sizeof rbuf);
 }
 
+/* The TLS stream's events after input or a timeout: plaintext on to the machine as
+ * stream bytes (its answers come back through tcp_send into the same stream while
+ * the events are drained, which the stream allows). */
+static void tls_events(host_tcp *t)
+{
+    rtc_pc_host *h = t->h;
+    tls_flush(t);
+    rtc_tls_event ev;
+    while (!h->closing && rtc_tls_stream_poll_event(t->tls, &ev)) {
+        switch (ev.type) {
+        case RTC_TLS_EV_OPEN: {
+            char a[RTC_ADDR_STRLEN];
+            h->tls_handshakes++;
+            rtc_debug(TAG, "TURN over TLS: %s open (%s)", rtc_addr_str(&t->server, a, sizeof a), ev.version);
+            tls_flush(t);             /* the frames held during the handshake */
+            break;
+        }
+        case RTC_TLS_EV_DATA:
+            if (!t->failed)
+                WITH_CONN(h, rtc_pc_handle_stream(h->pc, &t->base, &t->server, ev.data->data, ev.data->len,
+                                                  rtc_driver_now(&h->drv));
+                             rtc_driver_drain(&h->drv));
+            rtc_buf_unref(ev.data);
+            break;
+        case RTC_TLS_EV_CLOSED:
+            tcp_failed_why(t, RTC_ECLOSED, "TLS: the TURN server closed the connection");
+            break;
+        case RTC_TLS_EV_FAILED: {
+            char a[RTC_ADDR_STRLEN], why[160];
+            h->tls_failures++;
+            snprintf(why, sizeof why, "TLS with the TURN server failed: %s", ev.reason);
+            rtc_warn(TAG, "TURN over TLS to %s: %s", rtc_addr_str(&t->server, a, sizeof a), ev.reason);
+            tls_flush(t);             /* the alert, so the server learns why */
+            tcp_failed_why(t, ev.error, why);
+            break;
+        }
+        }
+    }
+    tls_arm(t);
+}
+
+static void tls_timer_cb(uv_timer_t *tm)
+{
+    host_tcp *t = tm->data;
+    if (t->failed || t->h->closing) return;
+    rtc_tls_stream_handle_timeout(t->tls, rtc_driver_now(&t->h->drv));
+    tls_events(t);
+}
+
 static void tcp_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 {
     host_tcp *t = st->data;
     rtc_pc_host *h = t->h;
     if (n < 0) {
         uv_read_stop(st);
+        if (t->tls && !t->failed && rtc_tls_stream_state(t->tls) == RTC_TLS_HANDSHAKING) {
+            /* e.g. a plain TURN port that hangs up on a ClientHello */
+            char why[160];
+            snprintf(why, sizeof why, "TLS with the TURN server failed: the connection closed during the handshake (%s)",
+                     uv_err_name((int)n));
+            h->tls_failures++;
+            tcp_failed_why(t, RTC_ETLS, why);
+            return;
+        }
         tcp_failed(t, (int)n);
         return;
     }
     if (n == 0 || h->closing) return;
+    if (t->tls) {
+        if (t->failed) return;
+        rtc_tls_stream_handle_input(t->tls, (const uint8_t *)buf->base, (size_t)n, rtc_driver_now(&h->drv));
+        tls_events(t);
+        return;
+    }
     WITH_CONN(h, rtc_pc_handle_stream(h->pc, &t->base, &t->server, (const uint8_t *)buf->base, (size_t)n,
                                       rtc_driver_now(&h->drv));
                  rtc_driver_drain(&h->drv));
@@ -205,6 +330,14 @@ static host_tcp *tcp_for(rtc_pc_host *h, const rtc_addr *base, const rtc_addr *s
     return NULL;
 }
 
+static const host_tls_server *tls_server_for(const rtc_pc_host *h, const rtc_addr *server)
+{
+    for (int i = h->ntls_servers - 1; i >= 0; i--)    /* the latest configuration first */
+        for (int k = 0; k < h->tls_servers[i].naddrs; k++)
+            if (rtc_addr_eq(&h->tls_servers[i].addrs[k], server)) return &h->tls_servers[i];
+    return NULL;
+}
+
 static void tcp_open(rtc_pc_host *h, const rtc_addr *base, const rtc_addr *server)
 {
     if (h->ntcps == 2 * RTC_PC_HOST_MAX_SERVERS || tcp_for(h, base, server)) return;
@@ -216,15 +349,30 @@ static void tcp_open(rtc_pc_host *h, const rtc_addr *base, const rtc_addr *serve
     uv_tcp_init(rtc_loop_uv(h->lp), &t->tcp);
     t->tcp.data = t;
     t->conn.data = t;
+    t->closes = 1;
     rtc_tcp_out_init(&t->out, (uv_stream_t *)&t->tcp, h->turn_tcp_max_queued, false, tcp_out_error_cb, t);
     uv_tcp_nodelay(&t->tcp, 1);
+    const host_tls_server *ts = tls_server_for(h, server);
+    int tr = 0;
+    if (ts) {
+        uv_timer_init(rtc_loop_uv(h->lp), &t->tls_timer);
+        t->tls_timer.data = t;
+        t->closes = 2;
+        rtc_tls_stream_config tc = { .ctx = ts->ctx, .server_name = ts->server_name[0] ? ts->server_name : NULL,
+                                     .max_early_write = h->turn_tcp_max_queued, .pool = rtc_loop_pool(h->lp) };
+        /* The ClientHello waits in the output queue until the connection is up. */
+        tr = rtc_tls_stream_new(&t->tls, &tc, rtc_driver_now(&h->drv));
+    }
     /* From the interface this allocation stands for, not wherever the route points. */
     rtc_addr from = *base;
     rtc_addr_set_port(&from, 0);
     int r = rtc_addr_is_any(&from) ? 0 : uv_tcp_bind(&t->tcp, &from.u.sa, 0);
     if (r == 0) r = uv_tcp_connect(&t->conn, &t->tcp, &server->u.sa, tcp_connect_cb);
     h->tcps[h->ntcps++] = t;
-    if (r != 0) tcp_failed(t, r);     /* after the server is added: see rtc_pc_turn_transport_failed */
+    /* after the server is added: see rtc_pc_turn_transport_failed */
+    if (tr < 0) { h->tls_failures++; tcp_failed_why(t, tr, "TLS with the TURN server failed: cannot start TLS"); }
+    else if (r != 0) tcp_failed(t, r);
+    else if (t->tls) { tls_flush(t); tls_arm(t); }
 }
 
 /* A server's addresses of one family, in the resolver's order (at most RTC_ICE_MAX_ALT). */
@@ -247,7 +395,7 @@ static void add_server_from(rtc_pc_host *h, const rtc_pc_host_server *sv, const 
     if (n == 0) { list[0] = sv->addr; n = 1; }
     if (sv->turn) rtc_pc_add_turn_servers(h->pc, base, list, n, sv->transport, sv->user, sv->pass, now);
     else rtc_pc_add_stun_servers(h->pc, base, list, n, now);
-    if (sv->turn && sv->transport == RTC_TURN_TCP) tcp_open(h, base, &list[0]);
+    if (sv->turn && sv->transport != RTC_TURN_UDP) tcp_open(h, base, &list[0]);
 }
 
 static void on_transmit(rtc_driver *d, rtc_transmit *tx)
@@ -514,6 +662,8 @@ static void host_add_servers(rtc_pc_host *h, const rtc_pc_host_server *servers, 
 int rtc_pc_host_new(rtc_pc_host **out, rtc_loop *lp, const rtc_pc_host_config *cfg,
                     rtc_pc_host_event_cb event_cb, void *ud)
 {
+    for (int i = 0; i < cfg->nservers; i++)      /* turns: without a context would go out in the clear */
+        if (cfg->servers[i].turn && cfg->servers[i].transport == RTC_TURN_TLS && !cfg->servers[i].tls) return RTC_EINVAL;
     rtc_pc_host *h = calloc(1, sizeof *h);
     if (!h) return RTC_ENOMEM;
     h->lp = lp;
@@ -620,12 +770,39 @@ static int host_create(rtc_pc_host *h, rtc_loop *lp, const rtc_pc_host_config *c
     return 0;
 }
 
+/* What a turns: server's connections will need (see host_tls_server); one entry per
+ * server, refreshed when setConfiguration names it again, so the table stays bounded.
+ * false when it is full: then the server is not used at all, since without its entry
+ * a connection to it would go out as plain TCP. */
+static bool tls_server_add(rtc_pc_host *h, const rtc_pc_host_server *sv)
+{
+    host_tls_server *ts = NULL;
+    for (int i = 0; i < h->ntls_servers && !ts; i++)
+        if (rtc_addr_eq(&h->tls_servers[i].addrs[0], &sv->addr) && strcmp(h->tls_servers[i].server_name, sv->server_name) == 0)
+            ts = &h->tls_servers[i];
+    if (!ts) {
+        if (h->ntls_servers == HOST_MAX_TLS_SERVERS) return false;
+        ts = &h->tls_servers[h->ntls_servers++];
+    } else
+        rtc_tls_context_unref(ts->ctx);
+    ts->addrs[0] = sv->addr;
+    for (int k = 0; k < sv->nmore; k++) ts->addrs[1 + k] = sv->more[k];
+    ts->naddrs = 1 + sv->nmore;
+    ts->ctx = rtc_tls_context_ref(sv->tls);
+    snprintf(ts->server_name, sizeof ts->server_name, "%s", sv->server_name);
+    return true;
+}
+
 /* Gives the machine the servers (read during the call) from the sockets that reach
- * them; TURN over TCP gets its connection here. */
+ * them; TURN over TCP and TLS gets its connection here. */
 static void host_add_servers(rtc_pc_host *h, const rtc_pc_host_server *servers, int nservers, rtc_time now)
 {
     for (int i = 0; i < nservers; i++) {
         const rtc_pc_host_server *sv = &servers[i];
+        if (sv->turn && sv->transport == RTC_TURN_TLS && !tls_server_add(h, sv)) {
+            rtc_warn(TAG, "too many TURN servers over TLS: %s not used", sv->server_name);
+            continue;
+        }
         if (h->mux) {
             /* UDP TURN from this connection's socket for it; STUN and TCP from the port. */
             const rtc_addr *base = &h->socks[0].local;
@@ -657,6 +834,8 @@ static void host_add_servers(rtc_pc_host *h, const rtc_pc_host_server *servers, 
 int rtc_pc_host_set_servers(rtc_pc_host *h, const rtc_pc_host_server *servers, int n)
 {
     if (h->closing) return RTC_ESTATE;
+    for (int i = 0; i < n; i++)      /* turns: without a context would go out in the clear */
+        if (servers[i].turn && servers[i].transport == RTC_TURN_TLS && !servers[i].tls) return RTC_EINVAL;
     rtc_time now = rtc_driver_now(&h->drv);
     int r;
     WITH_CONN(h, r = rtc_pc_replace_servers(h->pc, now));
@@ -721,12 +900,17 @@ static void sock_closed(rtc_udp *u, void *ud)
 }
 
 static void drv_closed(rtc_driver *d) { maybe_done(d->data); }
+/* The socket and (TLS) the timer each count once in pending_closes; t goes with the
+ * last of them (libuv gives no order between two handles' close callbacks). */
 static void tcp_closed(uv_handle_t *hd)
 {
     host_tcp *t = hd->data;
     rtc_pc_host *h = t->h;
-    rtc_tcp_out_fail(&t->out);
-    free(t);
+    if (--t->closes == 0) {
+        rtc_tcp_out_fail(&t->out);
+        rtc_tls_stream_free(t->tls);
+        free(t);
+    }
     maybe_done(h);
 }
 static void soon_closed(uv_handle_t *t) { maybe_done(t->data); }
@@ -749,8 +933,16 @@ void rtc_pc_host_close(rtc_pc_host *h, rtc_pc_host_close_cb close_cb)
     h->close_cb = close_cb;
     int own = 0;
     for (int i = 0; i < h->nsocks; i++) own += !h->socks[i].shared;
-    h->pending_closes = own + 2 + h->ntcps;
-    for (int i = 0; i < h->ntcps; i++) uv_close((uv_handle_t *)&h->tcps[i]->tcp, tcp_closed);
+    int ntcp_handles = 0;
+    for (int i = 0; i < h->ntcps; i++) ntcp_handles += h->tcps[i]->closes;
+    h->pending_closes = own + 2 + ntcp_handles;
+    for (int i = 0; i < h->ntcps; i++) {
+        host_tcp *t = h->tcps[i];
+        if (t->closes == 2) uv_close((uv_handle_t *)&t->tls_timer, tcp_closed);
+        uv_close((uv_handle_t *)&t->tcp, tcp_closed);
+    }
+    for (int i = 0; i < h->ntls_servers; i++) rtc_tls_context_unref(h->tls_servers[i].ctx);
+    h->ntls_servers = 0;
     if (h->mux) { mux_detach(h->mux, h); h->mux = NULL; }
     rtc_driver_close(&h->drv, drv_closed);
     uv_close((uv_handle_t *)&h->soon, soon_closed);

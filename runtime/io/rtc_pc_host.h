@@ -24,8 +24,14 @@ typedef struct rtc_pc_host_server {
                                  in order when one does not answer (ice/ice_agent.h) */
     int nmore;
     bool turn;
-    int transport;            /* RTC_TURN_UDP / RTC_TURN_TCP (TURN only) */
+    int transport;            /* RTC_TURN_UDP / RTC_TURN_TCP / RTC_TURN_TLS (TURN only) */
     char user[256], pass[256];
+    /* RTC_TURN_TLS (turns:): the client context the server's certificate is checked with
+     * (borrowed for rtc_pc_host_new, which takes a ref; required), and the name it must
+     * match, also sent as SNI (the URL's host; an IP literal is checked as an IP and
+     * sends no SNI). */
+    struct rtc_tls_context *tls;
+    char server_name[256];
 } rtc_pc_host_server;
 
 /* Single-port mode: one UDP socket shared by many peer connections (servers behind one
@@ -70,10 +76,13 @@ typedef struct rtc_pc_host_config {
                                    not read) before whole frames drop; 0 = 1 MiB */
 } rtc_pc_host_config;
 
-/* TURN over TCP, summed over this connection's TCP connections to TURN servers. */
+/* TURN over TCP and TLS, summed over this connection's connections to TURN servers
+ * (bytes on the wire: ciphertext for TLS). */
 typedef struct rtc_pc_host_stats {
     uint64_t turn_tcp_tx_bytes;
     uint64_t turn_tcp_dropped;      /* frames dropped at turn_tcp_max_queued */
+    uint32_t turn_tls_handshakes;   /* TLS connections to TURN servers that opened */
+    uint32_t turn_tls_failures;     /* ... that failed (handshake, certificate, timeout) */
     uint64_t turn_tcp_queued;       /* bytes unsent now */
     uint64_t turn_tcp_queued_peak;  /* the most one connection ever held unsent */
 } rtc_pc_host_stats;

@@ -14,6 +14,10 @@
 #include "pc/pc_transform.h"
 #include "lua/lrtc_transform.h"
 #include "rtp/rtcp.h"
+#include "ice/ice_agent.h"
+#include "ice/ice_candidate.h"
+#include "tls/tls_client_cache.h"
+#include "tls/tls_context.h"
 #include "turn/turn_client.h"
 #include <limits.h>
 #include <stdlib.h>
@@ -279,7 +283,19 @@ static void read_servers(lua_State *L, int t, rtc_pc_host_server *out, int *n_ou
             lua_pop(L, 1);
             sv->turn = opt_bool(L, s, "turn", 0);
             lua_getfield(L, s, "transport");
-            sv->transport = (lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "tcp") == 0) ? RTC_TURN_TCP : RTC_TURN_UDP;
+            const char *tr = lua_isstring(L, -1) ? lua_tostring(L, -1) : "udp";
+            sv->transport = strcmp(tr, "tls") == 0 ? RTC_TURN_TLS : strcmp(tr, "tcp") == 0 ? RTC_TURN_TCP : RTC_TURN_UDP;
+            if (sv->transport == RTC_TURN_TLS) {
+                /* the name the certificate must match (the URL's host before resolving) */
+                lua_getfield(L, s, "server_name");
+                const char *sn = lua_tostring(L, -1);
+                if (!sn || !*sn || strlen(sn) >= sizeof sv->server_name)
+                    luaL_error(L, "peer_connection: servers[%d].server_name must be a host name (TLS)", i);
+                strcpy(sv->server_name, sn);
+                lua_getfield(L, s, "tls_ca_file");
+                if (!lua_isnil(L, -1) && !lua_isstring(L, -1))
+                    luaL_error(L, "peer_connection: servers[%d].tls_ca_file must be a path", i);
+            }
             lua_getfield(L, s, "username");
             const char *u = lua_tostring(L, -1);
             lua_getfield(L, s, "credential");
@@ -294,6 +310,68 @@ static void read_servers(lua_State *L, int t, rtc_pc_host_server *out, int *n_ou
         }
     }
     lua_pop(L, 1);
+}
+
+static void free_tls_contexts(rtc_pc_host_server *sv, int n)
+{
+    for (int i = 0; i < n; i++) { rtc_tls_context_unref(sv[i].tls); sv[i].tls = NULL; }
+}
+
+/* The Lua state's client TLS contexts (tls/tls_client_cache.h): every peer connection
+ * whose turns: servers trust the same CA file shares one SSL_CTX and its trust store.
+ * A userdata in the registry, freed with the state; NULL when out of memory. */
+static const char tls_cache_key = 0;
+
+static int tls_cache_gc(lua_State *L)
+{
+    rtc_tls_client_cache **pc = lua_touserdata(L, 1);
+    rtc_tls_client_cache_free(*pc);
+    *pc = NULL;
+    return 0;
+}
+
+static rtc_tls_client_cache *tls_cache(lua_State *L)
+{
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &tls_cache_key) == LUA_TUSERDATA) {
+        rtc_tls_client_cache *c = *(rtc_tls_client_cache **)lua_touserdata(L, -1);
+        lua_pop(L, 1);
+        return c;
+    }
+    lua_pop(L, 1);
+    rtc_tls_client_cache **pc = lua_newuserdatauv(L, sizeof *pc, 0);
+    *pc = NULL;
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, tls_cache_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_setmetatable(L, -2);
+    if (rtc_tls_client_cache_new(pc) < 0) { lua_pop(L, 1); return NULL; }
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &tls_cache_key);
+    return *pc;
+}
+
+/* A client context per turns: server: its tls_ca_file (PEM) or else the system's
+ * store, from the state's cache. servers[i] of the Lua table t.servers is sv[i - 1]
+ * (read_servers keeps the order). Raises only when out of memory; on failure every
+ * ref taken is released. */
+static int make_tls_contexts(lua_State *L, int t, rtc_pc_host_server *sv, int n, char *err, size_t errlen)
+{
+    int r = 0;
+    rtc_tls_client_cache *cache = NULL;
+    for (int i = 0; i < n && !cache; i++)
+        if (sv[i].turn && sv[i].transport == RTC_TURN_TLS) cache = tls_cache(L);
+    lua_getfield(L, t, "servers");
+    for (int i = 0; i < n && r == 0; i++) {
+        if (!sv[i].turn || sv[i].transport != RTC_TURN_TLS) continue;
+        lua_rawgeti(L, -1, i + 1);
+        lua_getfield(L, -1, "tls_ca_file");
+        err[0] = 0;
+        r = cache ? rtc_tls_client_cache_get(cache, lua_tostring(L, -1), &sv[i].tls, err, errlen) : RTC_ENOMEM;
+        if (r < 0 && !err[0]) snprintf(err, errlen, "cannot set up TLS");
+        lua_pop(L, 2);
+    }
+    lua_pop(L, 1);
+    if (r < 0) free_tls_contexts(sv, n);
+    return r;
 }
 
 static void read_bind(lua_State *L, int t, rtc_pc_host_config *cfg)
@@ -361,11 +439,19 @@ static int l_peer_connection(lua_State *L)
         cfg->pc.cert = cert;
     }
     lua_pop(L, 2);
+    /* Last, so no check above raises while a context is held. */
+    char terr[RTC_TLS_ERRLEN];
+    int tr = make_tls_contexts(L, 1, cfg->servers, cfg->nservers, terr, sizeof terr);
+    if (tr < 0) {
+        rtc_dtls_cert_unref(cert);
+        return lrtc_push_error(L, tr, "turns: %s", terr);
+    }
     lrtc_state *S = lrtc_state_get(L);
     lrtc_obj *o = lrtc_obj_new(L, &pc_class, sizeof(lrtc_obj), NULL);
     lpc *p = calloc(1, sizeof *p);
     int r = p ? rtc_pc_host_new(&p->h, lrtc_get_loop(S), cfg, on_host_event, p) : RTC_ENOMEM;
     rtc_dtls_cert_unref(cert);   /* the pc took its own ref */
+    free_tls_contexts(cfg->servers, cfg->nservers);      /* so did the host */
     if (r < 0) {
         free(p);
         return lrtc_push_error(L, r, r == RTC_EIO ? "no UDP socket could be bound" : NULL);
@@ -492,7 +578,12 @@ static int pc_set_servers(lua_State *L)
     rtc_pc_host_server *sv = lua_newuserdatauv(L, sizeof(rtc_pc_host_server) * RTC_PC_HOST_MAX_SERVERS, 0);
     int n = 0;
     read_servers(L, 2, sv, &n);
-    return pc_result(L, p, rtc_pc_host_set_servers(p->h, sv, n));
+    char terr[RTC_TLS_ERRLEN];
+    int tr = make_tls_contexts(L, 2, sv, n, terr, sizeof terr);
+    if (tr < 0) return lrtc_push_error(L, tr, "turns: %s", terr);
+    int r = rtc_pc_host_set_servers(p->h, sv, n);
+    free_tls_contexts(sv, n);    /* the host took its refs */
+    return pc_result(L, p, r);
 }
 
 /* core:set_transport_policy(relay_only): setConfiguration's iceTransportPolicy
@@ -648,6 +739,12 @@ static void push_candidates(lua_State *L, lpc *p, bool local)
         lua_createtable(L, 0, 5);
         set_str(L, "candidate", buf);
         set_str(L, "candidate_type", cand_type_name(type));
+        if (local && type == RTC_ICE_RELAY) {
+            /* W3C relayProtocol: our relay candidates' priorities say it (ice_agent.h) */
+            rtc_ice_candidate c;
+            const char *rp = rtc_ice_candidate_parse(&c, buf, strlen(buf)) == 0 ? rtc_ice_relay_protocol(c.priority) : NULL;
+            if (rp) set_str(L, "relay_protocol", rp);
+        }
         if (rtc_addr_family(&a)) {
             char ip[RTC_ADDR_STRLEN];
             set_str(L, "address", rtc_addr_ip_str(&a, ip, sizeof ip));
@@ -730,6 +827,7 @@ static int pc_raw_stats(lua_State *L)
         set_str(L, "pair_local_address", rtc_addr_ip_str(&st.pair_local, ip, sizeof ip));
         set_int(L, "pair_local_port", rtc_addr_port(&st.pair_local));
         set_str(L, "pair_local_type", cand_type_name(st.pair_local_type));
+        if (st.pair_relay_protocol) set_str(L, "pair_relay_protocol", st.pair_relay_protocol);
         set_str(L, "pair_remote_address", rtc_addr_ip_str(&st.pair_remote, ip, sizeof ip));
         set_int(L, "pair_remote_port", rtc_addr_port(&st.pair_remote));
         set_str(L, "pair_remote_type", cand_type_name(st.pair_remote_type));

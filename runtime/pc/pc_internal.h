@@ -44,6 +44,7 @@ typedef struct pc_server {
     int transport;
     bool turn;
     int transport_error;      /* the driver's connection to it failed (RTC_E*), else 0 */
+    char transport_reason[128];   /* and why (e.g. the TLS certificate check), "" = generic */
     char *user, *pass;
 } pc_server;
 

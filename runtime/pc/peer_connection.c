@@ -351,7 +351,8 @@ static void agent_add_server(rtc_pc *pc, const pc_server *s)
         rtc_ice_agent_add_turn_servers(pc->agent, &s->base, all, s->nalt + 1, s->transport,
                                        rtc_str_c(s->user), rtc_str_c(s->pass), pc->now);
         if (s->transport_error)    /* the driver could not reach the first address before the agent existed */
-            rtc_ice_agent_turn_transport_failed(pc->agent, &s->base, &s->server, s->transport, s->transport_error, pc->now);
+            rtc_ice_agent_turn_transport_failed(pc->agent, &s->base, &s->server, s->transport, s->transport_error,
+                                                s->transport_reason, pc->now);
     } else
         rtc_ice_agent_add_stun_servers(pc->agent, &s->base, all, s->nalt + 1, pc->now);
 }
@@ -363,20 +364,23 @@ static bool server_has(const pc_server *s, const rtc_addr *a)
     return false;
 }
 
-int rtc_pc_turn_transport_failed(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, int error, rtc_time now)
+int rtc_pc_turn_transport_failed(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, int error,
+                                 const char *reason, rtc_time now)
 {
     clamp(pc, now);
     /* The list of the next restart too: that server reaches the agent with its error. */
     for (int i = 0; i < pc->nservers + pc->nnext_servers; i++) {
         bool next = i >= pc->nservers;
         pc_server *s = next ? &pc->next_servers[i - pc->nservers] : &pc->servers[i];
-        if (!s->turn || s->transport != RTC_TURN_TCP || !server_has(s, server) || !rtc_addr_eq(&s->base, base))
+        if (!s->turn || s->transport == RTC_TURN_UDP || !server_has(s, server) || !rtc_addr_eq(&s->base, base))
             continue;
         /* not reached yet (no agent, or not handed to it): nothing to replay */
         if ((!pc->agent || next) && !rtc_addr_eq(&s->server, server)) return 0;
         s->transport_error = error < 0 ? error : RTC_EIO;
+        snprintf(s->transport_reason, sizeof s->transport_reason, "%s", reason ? reason : "");
         if (pc->agent && !next) {
-            rtc_ice_agent_turn_transport_failed(pc->agent, base, server, RTC_TURN_TCP, s->transport_error, pc->now);
+            rtc_ice_agent_turn_transport_failed(pc->agent, base, server, s->transport, s->transport_error,
+                                                s->transport_reason, pc->now);
             pc__pump(pc);
         }
         return 0;
@@ -963,6 +967,13 @@ void rtc_pc_get_stats(rtc_pc *pc, rtc_pc_stats *out)
         out->pair_remote = pc->pair.remote;
         out->pair_local_type = pc->pair.local_type;
         out->pair_remote_type = pc->pair.remote_type;
+        for (int i = 0; pc->pair.relayed && i < pc->nservers; i++) {
+            const pc_server *sv = &pc->servers[i];
+            if (sv->turn && rtc_addr_eq(&sv->base, &pc->pair.local) && server_has(sv, &pc->pair.relay_server)) {
+                out->pair_relay_protocol = sv->transport == RTC_TURN_TLS ? "tls" : sv->transport == RTC_TURN_TCP ? "tcp" : "udp";
+                break;
+            }
+        }
     }
     snprintf(out->local_fingerprint, sizeof out->local_fingerprint, "%s", rtc_dtls_cert_fingerprint(pc->cert));
     /* The certificate in use once DTLS has it (always SHA-256, as stats name it);

@@ -134,6 +134,8 @@ typedef struct rtc_pc_stats {
     bool has_pair;
     rtc_addr pair_local, pair_remote;
     int pair_local_type, pair_remote_type;         /* rtc_ice_cand_type */
+    const char *pair_relay_protocol;               /* a relayed pair: "udp", "tcp" or "tls" to
+                                                      the TURN server (static); else NULL */
     /* SHA-256; the remote one is the certificate in use once DTLS has it */
     char local_fingerprint[RTC_DTLS_FINGERPRINT_MAX], remote_fingerprint[RTC_DTLS_FINGERPRINT_MAX];
     const char *dtls_state, *dtls_role, *srtp_cipher, *tls_cipher;
@@ -170,9 +172,11 @@ int rtc_pc_replace_servers(rtc_pc *pc, rtc_time now);
  * once closed. */
 int rtc_pc_set_ice_transport_policy(rtc_pc *pc, bool relay_only, rtc_time now);
 
-/* The driver's TCP connection to a TURN server added with (base, server) failed or
- * closed: that allocation fails now (before the agent exists, as soon as it does). */
-int rtc_pc_turn_transport_failed(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, int error, rtc_time now);
+/* The driver's TCP or TLS connection to a TURN server added with (base, server) failed
+ * or closed: that allocation fails now (before the agent exists, as soon as it does),
+ * with `reason` (copied; NULL = generic) as the icecandidateerror's text. */
+int rtc_pc_turn_transport_failed(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, int error,
+                                 const char *reason, rtc_time now);
 
 /* JSEP. Descriptions are SDP text. create_* write a malloc'd NUL-terminated string to
  * *sdp (caller frees). Failures return a negative RTC_E* and leave the state unchanged;

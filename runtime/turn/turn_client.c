@@ -96,7 +96,7 @@ static void push_out(rtc_turn_client *c, const uint8_t *p, size_t len)
         return;
     }
     size_t padded = len;
-    if (c->cfg.transport == RTC_TURN_TCP) padded = (len + 3) & ~(size_t)3;
+    if (c->cfg.transport != RTC_TURN_UDP) padded = (len + 3) & ~(size_t)3;
     rtc_buf *b = rtc_buf_alloc(c->cfg.pool, padded);
     if (!b) { c->stats.dropped++; return; }
     memcpy(b->data, p, len);
@@ -106,7 +106,7 @@ static void push_out(rtc_turn_client *c, const uint8_t *p, size_t len)
     t->local = c->cfg.local;
     t->remote = c->cfg.server;
     t->buf = b;
-    t->proto = c->cfg.transport == RTC_TURN_TCP ? RTC_PROTO_TCP_RAW : RTC_PROTO_UDP;
+    t->proto = c->cfg.transport != RTC_TURN_UDP ? RTC_PROTO_TCP_RAW : RTC_PROTO_UDP;
 }
 
 static void fail(rtc_turn_client *c, int err, int code, const char *reason, size_t rlen)
@@ -124,11 +124,11 @@ static void fail(rtc_turn_client *c, int err, int code, const char *reason, size
     rtc_warn("turn", "allocation failed: %d %s", code, e.reason);
 }
 
-void rtc_turn_client_transport_failed(rtc_turn_client *c, int error, rtc_time now)
+void rtc_turn_client_transport_failed(rtc_turn_client *c, int error, const char *reason, rtc_time now)
 {
     (void)now;
-    static const char why[] = "connection to the TURN server failed";
-    fail(c, error < 0 ? error : RTC_EIO, 0, why, sizeof why - 1);
+    if (!reason || !*reason) reason = "connection to the TURN server failed";
+    fail(c, error < 0 ? error : RTC_EIO, 0, reason, strlen(reason));
 }
 
 /* (Re)build the request of a transaction with a fresh id and current credentials. */
@@ -182,7 +182,7 @@ static int start_txn(rtc_turn_client *c, int kind, int idx, rtc_time now)
         t->idx = idx;
         int r = build_request(c, t);
         if (r < 0) { t->used = false; return r; }
-        rtc_stun_rto_cfg rc = { .rto = c->cfg.rto, .reliable = c->cfg.transport == RTC_TURN_TCP };
+        rtc_stun_rto_cfg rc = { .rto = c->cfg.rto, .reliable = c->cfg.transport != RTC_TURN_UDP };
         rtc_stun_txn_start(&t->t, &rc, now);
         return 0;
     }
@@ -210,7 +210,7 @@ int rtc_turn_client_new(rtc_turn_client **out, const rtc_turn_config *cfg, rtc_t
     c->ev = c->ev_inline;
     c->ev_cap = INLINE_EVENTS;
     if (!c->user || !c->pass) { rtc_turn_client_free(c); return RTC_ENOMEM; }
-    if (cfg->transport == RTC_TURN_TCP && !(c->sbuf = malloc(MAX_STREAM))) {
+    if (cfg->transport != RTC_TURN_UDP && !(c->sbuf = malloc(MAX_STREAM))) {
         rtc_turn_client_free(c);
         return RTC_ENOMEM;
     }
@@ -453,7 +453,7 @@ static void on_error(rtc_turn_client *c, txn *t, const rtc_stun_msg *m, rtc_time
         if (code == 438) t->stale++;
         c->stats.auth_retries++;
         if (build_request(c, t) < 0) { t->used = false; return; }
-        rtc_stun_rto_cfg rc = { .rto = c->cfg.rto, .reliable = c->cfg.transport == RTC_TURN_TCP };
+        rtc_stun_rto_cfg rc = { .rto = c->cfg.rto, .reliable = c->cfg.transport != RTC_TURN_UDP };
         rtc_stun_txn_start(&t->t, &rc, now);
         return;
     }
@@ -534,7 +534,7 @@ int rtc_turn_client_handle_packet(rtc_turn_client *c, const uint8_t *data, size_
 {
     now = clamp_now(c, now);
     if (c->state == RTC_TURN_CLOSED) return RTC_ECLOSED;
-    if (c->cfg.transport != RTC_TURN_TCP) return handle_frame(c, data, len, now);
+    if (c->cfg.transport == RTC_TURN_UDP) return handle_frame(c, data, len, now);
     while (len > 0) {
         size_t take = MAX_STREAM - c->slen;
         if (take > len) take = len;

@@ -28,12 +28,15 @@
 
 typedef struct rtc_turn_client rtc_turn_client;
 
-enum { RTC_TURN_UDP = 0, RTC_TURN_TCP = 1 };
+/* The client-to-server leg. TLS frames exactly as TCP (RFC 8656 section 3.1); the
+ * driver runs the TLS stream (tls/tls_stream.h) under it, so to this machine TLS is a
+ * stream like TCP, kept apart only to say what the relay candidate stands on. */
+enum { RTC_TURN_UDP = 0, RTC_TURN_TCP = 1, RTC_TURN_TLS = 2 };
 
 typedef struct rtc_turn_config {
     rtc_addr server;          /* the TURN server's transport address */
     rtc_addr local;           /* local address to send from (copied into transmits); may be unset */
-    int transport;            /* RTC_TURN_UDP or RTC_TURN_TCP (client to server leg) */
+    int transport;            /* RTC_TURN_UDP, RTC_TURN_TCP or RTC_TURN_TLS (client to server leg) */
     rtc_str username, password;   /* copied */
     rtc_rng *rng;             /* borrowed; transaction ids; must outlive the client */
     rtc_pool *pool;           /* borrowed, may be NULL (heap buffers) */
@@ -82,9 +85,10 @@ int rtc_turn_client_handle_timeout(rtc_turn_client *c, rtc_time now);
 int rtc_turn_client_send(rtc_turn_client *c, const rtc_addr *peer, const uint8_t *data, size_t len, rtc_time now);
 
 /* The connection to the server is gone or never came up (TCP connect or write error,
- * EOF): the allocation fails now (one RTC_TURN_EV_FAILED with `error`) instead of
- * after its transactions time out. No-op once failed or closed. */
-void rtc_turn_client_transport_failed(rtc_turn_client *c, int error, rtc_time now);
+ * EOF, a failed TLS handshake): the allocation fails now (one RTC_TURN_EV_FAILED with
+ * `error` and `reason`, copied; NULL = "connection to the TURN server failed") instead
+ * of after its transactions time out. No-op once failed or closed. */
+void rtc_turn_client_transport_failed(rtc_turn_client *c, int error, const char *reason, rtc_time now);
 
 /* Deallocate (Refresh with lifetime 0); RTC_TURN_EV_CLOSED follows. */
 int rtc_turn_client_close(rtc_turn_client *c, rtc_time now);

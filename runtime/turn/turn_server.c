@@ -93,8 +93,8 @@ void rtc_turn_server_free(rtc_turn_server *s)
     }
     free(s->resv);
     tsv__quota_free(s);
-    for (size_t i = 0; i < s->nusers; i++) free(s->users[i].name);
-    free(s->users); free(s->rules); free(s->own);
+    tsv__users_free(s);
+    free(s->rules); free(s->own);
     free(s->slots); free(s->free_slots); free(s->ahash); free(s->chash);
     free(s->ports_used[0]); free(s->ports_used[1]); free(s->ev);
     free(s->realm); free(s->software); free(s->rest_secret);
@@ -108,20 +108,7 @@ int rtc_turn_server_add_user(rtc_turn_server *s, rtc_str user, rtc_str pass)
     if (!s || user.len == 0 || user.len > RTC_TURN_SRV_NAME_MAX) return RTC_EINVAL;
     uint8_t key[32];
     if (rtc_stun_long_term_key(user, s->cfg.realm, pass, RTC_STUN_PWALG_MD5, key) != 16) return RTC_EINVAL;
-    for (size_t i = 0; i < s->nusers; i++)
-        if (rtc_str_eq((rtc_str){ s->users[i].name, s->users[i].len }, user)) {
-            memcpy(s->users[i].key, key, 16);
-            return 0;
-        }
-    tsv_user *u = realloc(s->users, (s->nusers + 1) * sizeof *u);
-    if (!u) return RTC_ENOMEM;
-    s->users = u;
-    char *name = dup_str(user);
-    if (!name) return RTC_ENOMEM;
-    s->users[s->nusers] = (tsv_user){ name, user.len, {0} };
-    memcpy(s->users[s->nusers].key, key, 16);
-    s->nusers++;
-    return 0;
+    return tsv__user_set(s, user, key);
 }
 
 int rtc_turn_server_add_own_address(rtc_turn_server *s, const rtc_addr *a)

@@ -72,7 +72,7 @@ typedef struct tsv_resv { uint8_t token[8]; uint16_t port; int family; rtc_time 
 #define TSV_MAX_RESV 1024
 #define TSV_RESV_LIFETIME RTC_SEC(30)
 
-typedef struct tsv_user { char *name; size_t len; uint8_t key[16]; } tsv_user;
+typedef struct tsv_user tsv_user;        /* turn_server_users.c */
 typedef struct tsv_ucount tsv_ucount;    /* turn_server_quota.c */
 typedef struct tsv_rule { rtc_addr net; int prefix; bool allow; } tsv_rule;
 
@@ -96,7 +96,8 @@ struct rtc_turn_server {
     uint32_t nconns;
     uint8_t *ports_used[2];          /* bitmaps over 0..65535 per family */
 
-    tsv_user *users;
+    tsv_user **users;                /* static users by name (turn_server_users.c) */
+    uint32_t users_mask;
     size_t nusers;
     tsv_ucount **uhash;              /* live allocations by username (max_per_user only) */
     uint32_t uhash_mask;
@@ -140,6 +141,15 @@ void tsv__send_allocate_ok(rtc_turn_server *s, tsv_alloc *a);
 void tsv__event_alloc(rtc_turn_server *s, rtc_turn_srv_ev_type type, tsv_alloc *a, const char *reason);
 
 /* turn_server_quota.c: live allocations per username in O(1) */
+/* Static users (turn_server_users.c): set adds or replaces (key copied); key returns
+ * the user's long-term key (borrowed, valid until the user is set again or the server
+ * is freed) or NULL; O(1) expected. The hash is the one the quota counters use. */
+uint32_t tsv__name_hash(const rtc_turn_server *s, rtc_str user);
+int tsv__user_set(rtc_turn_server *s, rtc_str user, const uint8_t key[16]);
+const uint8_t *tsv__user_key(const rtc_turn_server *s, rtc_str user);
+void tsv__users_free(rtc_turn_server *s);
+uint32_t tsv__users_longest_chain(const rtc_turn_server *s);   /* for tests: names compared per lookup at most */
+
 int tsv__quota_init(rtc_turn_server *s);
 void tsv__quota_free(rtc_turn_server *s);
 uint32_t tsv__quota_count(const rtc_turn_server *s, rtc_str user);

@@ -14,13 +14,7 @@ struct tsv_ucount {
     char name[];
 };
 
-static uint32_t user_hash(const rtc_turn_server *s, rtc_str user)
-{
-    uint32_t h = 2166136261u ^ rtc_rd32(s->nonce_key);     /* FNV-1a, keyed */
-    for (size_t i = 0; i < user.len; i++) h = (h ^ (uint8_t)user.p[i]) * 16777619u;
-    h ^= h >> 15;
-    return h & s->uhash_mask;
-}
+static uint32_t user_hash(const rtc_turn_server *s, rtc_str user) { return tsv__name_hash(s, user) & s->uhash_mask; }
 
 static tsv_ucount **find(const rtc_turn_server *s, rtc_str user)
 {

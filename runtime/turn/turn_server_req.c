@@ -169,11 +169,8 @@ static int lookup_key(rtc_turn_server *s, rtc_str user, uint8_t key[16])
         memcpy(key, k, 16);
         return 0;
     }
-    for (size_t i = 0; i < s->nusers; i++)
-        if (rtc_str_eq((rtc_str){ s->users[i].name, s->users[i].len }, user)) {
-            memcpy(key, s->users[i].key, 16);
-            return 0;
-        }
+    const uint8_t *k = tsv__user_key(s, user);
+    if (k) { memcpy(key, k, 16); return 0; }
     if (s->cfg.get_key && s->cfg.get_key(s->cfg.auth_ud, user, s->cfg.realm, key) == 16) return 0;
     return RTC_EAUTH;
 }

@@ -503,13 +503,13 @@ static void test_turn_tcp_failure_reported(void)
     ASSERT_EQ(tcp, 1);
     run(&w, RTC_MS(100));
     ASSERT_EQ(x->gathering_done, 0);                 /* waiting for the allocation */
-    ASSERT_EQ(rtc_ice_agent_turn_transport_failed(x->a, b, &srv, RTC_TURN_UDP, RTC_EIO, w.now), RTC_ENOTFOUND);
-    ASSERT_EQ(rtc_ice_agent_turn_transport_failed(x->a, b, &srv, RTC_TURN_TCP, RTC_EIO, w.now), 0);
+    ASSERT_EQ(rtc_ice_agent_turn_transport_failed(x->a, b, &srv, RTC_TURN_UDP, RTC_EIO, NULL, w.now), RTC_ENOTFOUND);
+    ASSERT_EQ(rtc_ice_agent_turn_transport_failed(x->a, b, &srv, RTC_TURN_TCP, RTC_EIO, NULL, w.now), 0);
     run(&w, w.now + RTC_MS(1));
     ASSERT_EQ(x->turn_failed, 1);
     ASSERT_EQ(x->gathering_done, 1);
     ASSERT_EQ(x->relay_cands, 0);
-    ASSERT_EQ(rtc_ice_agent_turn_transport_failed(x->a, b, &srv, RTC_TURN_TCP, RTC_EIO, w.now), 0);   /* once */
+    ASSERT_EQ(rtc_ice_agent_turn_transport_failed(x->a, b, &srv, RTC_TURN_TCP, RTC_EIO, NULL, w.now), 0);   /* once */
     run(&w, w.now + RTC_MS(1));
     ASSERT_EQ(x->turn_failed, 1);
     world_free(&w);
@@ -582,15 +582,15 @@ static void test_server_addresses_answer_or_tcp_failure(void)
     ASSERT(rtc_ice_agent_poll_transmit(x->a, &t));
     ASSERT(rtc_addr_eq(&t.remote, &tcp[0]) && t.proto == RTC_PROTO_TCP_RAW);
     rtc_buf_unref(t.buf);
-    ASSERT_EQ(rtc_ice_agent_turn_transport_failed(x->a, b, &tcp[0], RTC_TURN_TCP, RTC_EIO, 0), 0);
+    ASSERT_EQ(rtc_ice_agent_turn_transport_failed(x->a, b, &tcp[0], RTC_TURN_TCP, RTC_EIO, NULL, 0), 0);
     ASSERT(rtc_ice_agent_poll_transmit(x->a, &t));    /* the Allocate, to the next address */
     ASSERT(rtc_addr_eq(&t.remote, &tcp[1]) && t.proto == RTC_PROTO_TCP_RAW);
     rtc_buf_unref(t.buf);
     ASSERT(!rtc_ice_agent_poll_transmit(x->a, &t));
     rtc_ice_event e;
     while (rtc_ice_agent_poll_event(x->a, &e)) ASSERT(e.type != RTC_ICE_EV_TURN_FAILED);
-    ASSERT_EQ(rtc_ice_agent_turn_transport_failed(x->a, b, &tcp[0], RTC_TURN_TCP, RTC_EIO, 0), RTC_ENOTFOUND);
-    ASSERT_EQ(rtc_ice_agent_turn_transport_failed(x->a, b, &tcp[1], RTC_TURN_TCP, RTC_EIO, 0), 0);
+    ASSERT_EQ(rtc_ice_agent_turn_transport_failed(x->a, b, &tcp[0], RTC_TURN_TCP, RTC_EIO, NULL, 0), RTC_ENOTFOUND);
+    ASSERT_EQ(rtc_ice_agent_turn_transport_failed(x->a, b, &tcp[1], RTC_TURN_TCP, RTC_EIO, NULL, 0), 0);
     int failed = 0;
     while (rtc_ice_agent_poll_event(x->a, &e)) failed += e.type == RTC_ICE_EV_TURN_FAILED;
     ASSERT_EQ(failed, 1);                            /* the last address: now it is reported */

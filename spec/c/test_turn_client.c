@@ -7,6 +7,15 @@
 #include "turn/turn_client.h"
 
 static rtc_addr turn_addr;
+/* coturn's files: its pidfile here (by default /var/run/turnserver.pid) and its log on
+ * stdout (by default /var/log/turn_<pid>_<date>.log, or the cwd), so a run leaves nothing. */
+static char turn_dir[64];
+
+static void turn_dir_remove(void)
+{
+    if (turn_dir[0]) test_tmpdir_remove(turn_dir);
+    turn_dir[0] = 0;
+}
 
 static uint16_t free_port(void)
 {
@@ -47,14 +56,17 @@ static void start_turnserver(void)
     ASSERT(access("/usr/bin/turnserver", X_OK) == 0);          /* coturn must be installed */
     uint16_t port = free_port();
     unsigned base = 42000 + (unsigned)(getpid() % 500) * 40;
-    char lport[32], minp[32], maxp[32];
+    char lport[32], minp[32], maxp[32], pidfile[96];
+    test_tmpdir_make(turn_dir, sizeof turn_dir, "luartc-coturn");
+    snprintf(pidfile, sizeof pidfile, "--pidfile=%s/turnserver.pid", turn_dir);
     snprintf(lport, sizeof lport, "--listening-port=%u", port);
     snprintf(minp, sizeof minp, "--min-port=%u", base);
     snprintf(maxp, sizeof maxp, "--max-port=%u", base + 39);
     rtc_addr_set(&turn_addr, "127.0.0.1", port);
     char *argv[] = { "/usr/bin/turnserver", "-n", "--listening-ip=127.0.0.1", lport,
                      "--relay-ip=127.0.0.1", minp, maxp, "--lt-cred-mech", "--user=u:p", "--realm=R",
-                     "--allow-loopback-peers", "--no-cli", "--no-tls", "--no-dtls", NULL };
+                     "--allow-loopback-peers", "--no-cli", "--no-tls", "--no-dtls",
+                     "--log-file=stdout", pidfile, NULL };
     test_child_spawn(NULL, argv);
     for (int i = 0; i < 50; i++) {
         if (turn_answers()) return;
@@ -230,6 +242,7 @@ static void test_ice_relay_wrong_credentials(void) { relay_pair(RTC_TURN_UDP, "b
 int main(void)
 {
     rtc_rng_init_crypto(&sock_rng);
+    atexit(turn_dir_remove);             /* after test_child_guard's kill: exit handlers run in reverse */
     test_child_guard();
     start_turnserver();
     RUN(test_turn_client_allocation_and_data);
@@ -237,6 +250,11 @@ int main(void)
     RUN(test_ice_relay_udp);
     RUN(test_ice_relay_tcp);
     RUN(test_ice_relay_wrong_credentials);
+    /* it wrote its pidfile where it was told (so not in /var/run) */
+    char path[96];
+    snprintf(path, sizeof path, "%s/turnserver.pid", turn_dir);
+    ASSERT(access(path, F_OK) == 0);
     test_child_kill();
+    turn_dir_remove();
     return 0;
 }

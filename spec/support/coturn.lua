@@ -9,6 +9,7 @@
 -- turnserver arguments, e.g. { "--use-auth-secret", "--static-auth-secret=s" }, which
 -- replace the long-term credentials when no users are given). It returns once the
 -- server answers a STUN Binding request, and fails with its log if it does not.
+-- tls = { cert = FILE, key = FILE } also opens a TLS listener (turns:) on srv.tls_port.
 local rtc = require "rtc"
 local child = require "support.child"
 local tmp = require "support.tmp"
@@ -50,9 +51,18 @@ function M.start(opts)
   local args = { "-n", "--listening-ip=127.0.0.1", "--listening-port=" .. port, "--relay-ip=127.0.0.1",
                  "--min-port=" .. minp, "--max-port=" .. (minp + nrelay - 1),
                  "--realm=" .. (opts.realm or "luartc"), "--allow-loopback-peers",
-                 "--no-cli", "--no-tls", "--no-dtls",
+                 "--no-cli", "--no-dtls",
                  -- the log goes to the captured stdout only: no turn_*.log left in /var/tmp
                  "--log-file=stdout" }
+  local tls_port
+  if opts.tls then
+    tls_port = free_udp_port()
+    args[#args + 1] = "--tls-listening-port=" .. tls_port
+    args[#args + 1] = "--cert=" .. opts.tls.cert
+    args[#args + 1] = "--pkey=" .. opts.tls.key
+  else
+    args[#args + 1] = "--no-tls"
+  end
   if opts.users and #opts.users > 0 then
     args[#args + 1] = "--lt-cred-mech"
     for _, u in ipairs(opts.users) do args[#args + 1] = "--user=" .. u end
@@ -64,7 +74,8 @@ function M.start(opts)
   local pidf = tmp.file()
   os.execute(string.format("%sturnserver %s >%s 2>&1 & echo $! >%s", child.TOOL, table.concat(args, " "),
                            q(log), q(pidf)))
-  local srv = setmetatable({ port = port, log_path = log, pid = assert(tonumber(child.slurp(pidf))) }, Server)
+  local srv = setmetatable({ port = port, tls_port = tls_port, log_path = log,
+                            pid = assert(tonumber(child.slurp(pidf))) }, Server)
   -- Listening: it answers a Binding request (50 tries).
   for _ = 1, 50 do
     if child.sh(string.format("turnutils_stunclient -p %d 127.0.0.1", port), 2):find("127%.0%.0%.1:%d+") then

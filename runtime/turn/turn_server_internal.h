@@ -6,7 +6,10 @@
 #include "stun/stun.h"
 
 #define TSV_MAX_SLOTS      65535u
-#define TSV_PORT_TRIES     5
+/* Binds tried per relay before 508. The range is shared with other programs: with a
+ * third of its ports taken, an EVEN-PORT R pair (two free ports) fails half the time,
+ * and five tries lost one Allocate in thirty. A failed bind costs one syscall. */
+#define TSV_PORT_TRIES     16
 #define TSV_TX_RING        4096u      /* queued transmits; more are dropped and counted */
 #define TSV_TCP_IDLE       RTC_SEC(60) /* a TCP connection without allocation is closed after */
 #define TSV_TCP_MAX_FRAME  (4 + 65536)

@@ -4,6 +4,7 @@
 #include "core/rtc_errors.h"
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -343,7 +344,7 @@ tsv_alloc *tsv__new_alloc(rtc_turn_server *s, const rtc_addr *local, const rtc_a
     tsv_alloc *a = calloc(1, sizeof *a);
     if (!a) return NULL;
     uint32_t slot = s->free_slots[--s->nfree];
-    if (++s->gen > 0x7FFF) s->gen = 1;
+    if (++s->gen > 0x3FFF) s->gen = 1;        /* bit 31 of a relay id is TSV_RESV_ID */
     a->slot = slot;
     a->id = (uint32_t)s->gen << 17 | slot << 1;
     a->local = *local;
@@ -371,6 +372,53 @@ static bool port_used(const rtc_turn_server *s, int fi, uint16_t port)
     return s->ports_used[fi][port >> 3] & (1u << (port & 7));
 }
 
+/* ====== reservations ====== */
+
+static tsv_resv *resv_by_id(rtc_turn_server *s, uint32_t relay_id)
+{
+    for (uint32_t i = 0; i < s->nresv; i++)
+        if (s->resv[i].relay_id == relay_id) return &s->resv[i];
+    return NULL;
+}
+
+/* The reservation still waiting for `a` to become ready, if any. */
+static tsv_resv *resv_pending(rtc_turn_server *s, const tsv_alloc *a)
+{
+    for (uint32_t i = 0; i < s->nresv; i++)
+        if (s->resv[i].owner == a->id) return &s->resv[i];
+    return NULL;
+}
+
+/* Removes `v`: its socket is closed (when one was asked for) and, unless `keep_port`,
+ * its port goes back to the range. */
+static void resv_drop(rtc_turn_server *s, tsv_resv *v, bool keep_port)
+{
+    if (!keep_port) port_mark(s, v->family == AF_INET6, v->port, false);
+    if (v->state == TSV_RELAY_OPENING || v->state == TSV_RELAY_BOUND) {
+        rtc_turn_srv_event *e = tsv__push_event(s, RTC_TURN_SRV_EV_RELAY_CLOSE);
+        if (e) {
+            e->relay_id = v->relay_id;
+            e->addr = v->family == AF_INET6 ? s->cfg.relay_v6 : s->cfg.relay_v4;
+            rtc_addr_set_port(&e->addr, v->port);
+        }
+    }
+    *v = s->resv[--s->nresv];
+}
+
+/* Every relay bound, and the reserved port too when one was asked for: answer. */
+static void maybe_ready(rtc_turn_server *s, tsv_alloc *a)
+{
+    for (int i = 0; i < a->nrelay; i++)
+        if (a->relay[i].state != TSV_RELAY_BOUND) return;
+    tsv_resv *v = resv_pending(s, a);
+    if (v && v->state != TSV_RELAY_BOUND) return;
+    if (v) v->owner = 0;                       /* from now on the token's, not a's */
+    a->ready = true;
+    s->st.allocations_total++;
+    tsv__send_allocate_ok(s, a);
+    tsv__event_alloc(s, RTC_TURN_SRV_EV_ALLOCATED, a, "allocated");
+}
+
 void tsv__release_relay(rtc_turn_server *s, tsv_alloc *a, int idx)
 {
     tsv_relay *r = &a->relay[idx];
@@ -391,6 +439,8 @@ void tsv__free_alloc(rtc_turn_server *s, tsv_alloc *a, const char *reason)
     for (tsv_alloc **pp = &s->ahash[h]; *pp; pp = &(*pp)->hnext)
         if (*pp == a) { *pp = a->hnext; break; }
     for (int i = 0; i < a->nrelay; i++) tsv__release_relay(s, a, i);
+    tsv_resv *v = a->ready ? NULL : resv_pending(s, a);   /* its token was never handed out */
+    if (v) resv_drop(s, v, false);
     if (a->ready) tsv__event_alloc(s, RTC_TURN_SRV_EV_DEALLOCATED, a, reason);
     if (a->quota_counted) tsv__quota_del(s, (rtc_str){ a->user, a->ulen });
     s->slots[a->slot] = NULL;
@@ -406,6 +456,23 @@ int tsv__relay_index(const tsv_alloc *a, int family)
     for (int i = 0; i < a->nrelay; i++)
         if (a->relay[i].state == TSV_RELAY_BOUND && rtc_addr_family(&a->relay[i].addr) == family) return i;
     return -1;
+}
+
+void tsv__no_port_why(const rtc_turn_server *s, int family, char *out, size_t size)
+{
+    if (!s->cfg.min_port && !s->cfg.max_port) { snprintf(out, size, "no relay socket (out of memory)"); return; }
+    uint32_t lo = s->cfg.min_port ? s->cfg.min_port : 1, used = 0;
+    for (uint32_t p = lo; p <= s->cfg.max_port; p++) used += port_used(s, family == AF_INET6, (uint16_t)p);
+    snprintf(out, size, "no free relay port: %u of %u-%u in use or reserved", used, lo, s->cfg.max_port);
+}
+
+/* A port another socket holds is likely still held a moment later: each try of one
+ * relay asks for a port not tried before. */
+static bool failed_before(const tsv_relay *r, uint16_t port)
+{
+    for (int i = 0; i < r->tries && i < TSV_PORT_TRIES; i++)
+        if (r->failed[i] == port) return true;
+    return false;
 }
 
 /* Pick a free port in the range (even when asked) and ask the driver to bind it. */
@@ -428,29 +495,33 @@ int tsv__open_relay(rtc_turn_server *s, tsv_alloc *a, int idx, int family)
         for (uint32_t i = 0; i < n; i++) {
             uint32_t p = lo + (start + i) % n;
             if (a->want_even && (p & 1)) continue;
-            if (port_used(s, fi, (uint16_t)p)) continue;
+            if (port_used(s, fi, (uint16_t)p) || failed_before(r, (uint16_t)p)) continue;
             if (pair && (p + 1 > s->cfg.max_port || port_used(s, fi, (uint16_t)(p + 1)))) continue;
             found = (int)p;
             break;
         }
         if (found < 0) return RTC_EAGAIN;
+        if (pair && !s->resv && !(s->resv = malloc(TSV_MAX_RESV * sizeof *s->resv))) return RTC_ENOMEM;
         port_mark(s, fi, (uint16_t)found, true);
+        rtc_addr_set_port(&r->addr, (uint16_t)found);
+        r->port_reserved = true;
         if (pair) {
-            /* keep port + 1 for the RESERVATION-TOKEN handed out with this allocation */
-            tsv_resv *v;
-            if (!s->resv && !(s->resv = malloc(TSV_MAX_RESV * sizeof *s->resv))) return RTC_ENOMEM;
-            v = &s->resv[s->nresv++];
+            /* keep port + 1 for the RESERVATION-TOKEN handed out with this allocation,
+             * held by a socket of its own; the allocation waits for both binds */
+            tsv_resv *v = &s->resv[s->nresv++];
             rtc_rng_bytes(s->cfg.rng, v->token, sizeof v->token);
             v->port = (uint16_t)(found + 1);
             v->family = family;
             v->expires = s->now + TSV_RESV_LIFETIME;
+            if (++s->resv_seq > 0x7FFFFFFF) s->resv_seq = 1;
+            v->relay_id = TSV_RESV_ID | s->resv_seq;
+            v->owner = a->id;
+            v->state = TSV_RELAY_NONE;
             port_mark(s, fi, v->port, true);
             tsv__schedule(s, v->expires);
             memcpy(a->token, v->token, sizeof a->token);
             a->has_token = true;
         }
-        rtc_addr_set_port(&r->addr, (uint16_t)found);
-        r->port_reserved = true;
     }
     r->state = TSV_RELAY_OPENING;
     rtc_turn_srv_event *e = tsv__push_event(s, RTC_TURN_SRV_EV_RELAY_OPEN);
@@ -458,13 +529,54 @@ int tsv__open_relay(rtc_turn_server *s, tsv_alloc *a, int idx, int family)
     e->relay_id = a->id | (uint32_t)idx;
     e->alloc_id = a->id;
     e->addr = r->addr;
+    tsv_resv *v = a->has_token && idx == 0 ? resv_pending(s, a) : NULL;
+    if (v && v->state == TSV_RELAY_NONE) {
+        e = tsv__push_event(s, RTC_TURN_SRV_EV_RELAY_OPEN);
+        if (!e) return RTC_ENOMEM;
+        v->state = TSV_RELAY_OPENING;
+        e->relay_id = v->relay_id;
+        e->alloc_id = a->id;
+        e->addr = r->addr;
+        rtc_addr_set_port(&e->addr, v->port);
+    }
     return 0;
+}
+
+/* The driver's answer for a reservation's socket. A port + 1 that cannot be bound makes
+ * the pair useless: the allocation gives up its even port as well and tries another pair. */
+static int resv_bound(rtc_turn_server *s, uint32_t relay_id, int status, const rtc_addr *bound)
+{
+    tsv_resv *v = resv_by_id(s, relay_id);
+    if (!v || v->state != TSV_RELAY_OPENING) return RTC_ENOTFOUND;
+    tsv_alloc *a = v->owner ? alloc_by_relay(s, v->owner) : NULL;
+    if (status == 0 && bound && rtc_addr_family(bound) == v->family && rtc_addr_port(bound) == v->port) {
+        v->state = TSV_RELAY_BOUND;
+        if (a) maybe_ready(s, a);
+        return 0;
+    }
+    uint16_t port = v->port;
+    v->state = TSV_RELAY_NONE;                 /* nothing bound: nothing to close */
+    resv_drop(s, v, false);
+    if (!a) return status == 0 ? RTC_ENOTFOUND : 0;   /* a bound socket we cannot use: the driver closes it */
+    int fam = rtc_addr_family(&a->relay[0].addr);
+    tsv_relay *r = &a->relay[0];
+    if (r->tries < TSV_PORT_TRIES) r->failed[r->tries] = rtc_addr_port(&r->addr);   /* the pair's even port */
+    tsv__release_relay(s, a, 0);
+    a->has_token = false;
+    if (++a->relay[0].tries < TSV_PORT_TRIES && tsv__open_relay(s, a, 0, fam) == 0) return status == 0 ? RTC_ENOTFOUND : 0;
+    char why[128];
+    if (a->relay[0].tries < TSV_PORT_TRIES) tsv__no_port_why(s, fam, why, sizeof why);
+    else snprintf(why, sizeof why, "%d relay binds failed, the last on reserved port %u: %s", a->relay[0].tries, port,
+                  status < 0 ? rtc_err_name(status) : "wrong address");
+    tsv__allocate_failed(s, a, 508, why);
+    return status == 0 ? RTC_ENOTFOUND : 0;
 }
 
 int rtc_turn_server_relay_bound(rtc_turn_server *s, uint32_t relay_id, int status,
                                 const rtc_addr *bound, rtc_time now)
 {
     if (now > s->now) s->now = now;
+    if (relay_id & TSV_RESV_ID) return resv_bound(s, relay_id, status, bound);
     tsv_alloc *a = alloc_by_relay(s, relay_id);
     int idx = (int)(relay_id & 1);
     if (!a || idx >= a->nrelay || a->relay[idx].state != TSV_RELAY_OPENING) return RTC_ENOTFOUND;
@@ -473,30 +585,37 @@ int rtc_turn_server_relay_bound(rtc_turn_server *s, uint32_t relay_id, int statu
         if (r->port_reserved) port_mark(s, rtc_addr_family(&r->addr) == AF_INET6, rtc_addr_port(&r->addr), false);
         r->port_reserved = false;
         r->state = TSV_RELAY_NONE;
-        if (++r->tries < TSV_PORT_TRIES && tsv__open_relay(s, a, idx, rtc_addr_family(&r->addr)) == 0) return 0;
-        tsv__allocate_failed(s, a, 508);
+        uint16_t port = rtc_addr_port(&r->addr);
+        int fam = rtc_addr_family(&r->addr);
+        tsv_resv *v = idx == 0 && a->has_token ? resv_pending(s, a) : NULL;
+        if (v) { resv_drop(s, v, false); a->has_token = false; }   /* a new pair is picked */
+        if (r->tries < TSV_PORT_TRIES) r->failed[r->tries] = port;
+        if (++r->tries < TSV_PORT_TRIES && tsv__open_relay(s, a, idx, fam) == 0) return 0;
+        char why[128];
+        if (r->tries < TSV_PORT_TRIES) tsv__no_port_why(s, fam, why, sizeof why);
+        else snprintf(why, sizeof why, "%d relay binds failed, the last on port %u: %s", r->tries, port,
+                      status < 0 ? rtc_err_name(status) : "wrong address family");
+        tsv__allocate_failed(s, a, 508, why);
         return 0;
     }
     r->addr = *bound;
     r->state = TSV_RELAY_BOUND;
-    for (int i = 0; i < a->nrelay; i++)
-        if (a->relay[i].state != TSV_RELAY_BOUND) return 0;
-    a->ready = true;
-    s->st.allocations_total++;
-    tsv__send_allocate_ok(s, a);
-    tsv__event_alloc(s, RTC_TURN_SRV_EV_ALLOCATED, a, "allocated");
+    maybe_ready(s, a);
     return 0;
 }
 
 bool tsv__take_reservation(rtc_turn_server *s, const uint8_t token[8], uint16_t *port, int *family)
 {
-    for (uint32_t i = 0; i < s->nresv; i++)
-        if (s->resv[i].expires > s->now && !memcmp(s->resv[i].token, token, 8)) {
-            *port = s->resv[i].port;
-            *family = s->resv[i].family;
-            s->resv[i] = s->resv[--s->nresv];
-            return true;
-        }
+    for (uint32_t i = 0; i < s->nresv; i++) {
+        tsv_resv *v = &s->resv[i];
+        if (v->owner || v->state != TSV_RELAY_BOUND || v->expires <= s->now || memcmp(v->token, token, 8)) continue;
+        *port = v->port;
+        *family = v->family;
+        /* the holding socket is closed now and the port reopened as the new relay: the
+         * driver handles the two events in order, so the port is free when asked for */
+        resv_drop(s, v, true);
+        return true;
+    }
     return false;
 }
 
@@ -815,12 +934,12 @@ int rtc_turn_server_handle_timeout(rtc_turn_server *s, rtc_time now)
         next = rtc_time_min(next, prune(s, a));
     }
     for (uint32_t i = 0; i < s->nresv;) {
-        if (s->resv[i].expires <= s->now) {
-            port_mark(s, s->resv[i].family == AF_INET6, s->resv[i].port, false);
-            s->resv[i] = s->resv[--s->nresv];
+        /* one still waiting for its allocation goes with that allocation */
+        if (s->resv[i].expires <= s->now && !s->resv[i].owner) {
+            resv_drop(s, &s->resv[i], false);
             continue;
         }
-        next = rtc_time_min(next, s->resv[i].expires);
+        if (!s->resv[i].owner) next = rtc_time_min(next, s->resv[i].expires);
         i++;
     }
     for (uint32_t i = 0; i <= s->chash_mask; i++) {

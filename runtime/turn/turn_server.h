@@ -22,6 +22,15 @@
  * allocation ends the machine emits RTC_TURN_SRV_EV_RELAY_CLOSE {relay_id}: the driver
  * closes the socket and must not hand that id in again.
  *
+ * EVEN-PORT with R (RFC 8656 7.2): the port after the allocation's even port is held
+ * for the RESERVATION-TOKEN by a socket of its own, opened like a relay (RELAY_OPEN with
+ * a relay id whose top bit is set, answered with relay_bound; no data is relayed on
+ * it), so nothing else on the host can take it meanwhile. The allocation is answered
+ * once both are bound; if the second port cannot be bound another pair is tried. When
+ * the token is used the machine emits RELAY_CLOSE for the holding socket and then
+ * RELAY_OPEN for the same port: the driver handles events in order and a close frees
+ * the port at once (libuv closes the descriptor in uv_close).
+ *
  * Outputs (rtc_transmit): to a client, local = listener address, remote = client,
  * proto RTC_PROTO_UDP or RTC_PROTO_TCP_RAW (ready-framed stream bytes for the TCP
  * connection (local, remote)); to a peer, local = relayed address, remote = peer, proto

@@ -6,7 +6,10 @@
 #include "stun/stun.h"
 
 #define TSV_MAX_SLOTS      65535u
-#define TSV_PORT_TRIES     5
+/* Binds tried per relay before 508. The range is shared with other programs: with a
+ * third of its ports taken, an EVEN-PORT R pair (two free ports) fails half the time,
+ * and five tries lost one Allocate in thirty. A failed bind costs one syscall. */
+#define TSV_PORT_TRIES     16
 #define TSV_TX_RING        4096u      /* queued transmits; more are dropped and counted */
 #define TSV_TCP_IDLE       RTC_SEC(60) /* a TCP connection without allocation is closed after */
 #define TSV_TCP_MAX_FRAME  (4 + 65536)
@@ -25,6 +28,7 @@ typedef struct tsv_chan { uint16_t num; rtc_addr peer; rtc_time expires; bool co
 enum { TSV_RELAY_NONE = 0, TSV_RELAY_OPENING, TSV_RELAY_BOUND };
 typedef struct tsv_relay {
     int state, tries;
+    uint16_t failed[TSV_PORT_TRIES];   /* ports whose bind failed (tries of them): not asked again */
     rtc_addr addr;          /* asked-for address while opening, bound address after */
     bool port_reserved;     /* the port is marked in our range bitmap */
 } tsv_relay;
@@ -67,8 +71,21 @@ typedef struct tsv_conn {
     rtc_time last_rx;
 } tsv_conn;
 
-/* A port kept for a RESERVATION-TOKEN (RFC 8656 section 7.2, EVEN-PORT R bit). */
-typedef struct tsv_resv { uint8_t token[8]; uint16_t port; int family; rtc_time expires; } tsv_resv;
+/* A port kept for a RESERVATION-TOKEN (RFC 8656 section 7.2, EVEN-PORT R bit). The
+ * port is held by a socket of its own, not just marked in our bitmap: the range is
+ * shared with whatever else binds ports on the host, and a port nobody holds can be
+ * taken before the token comes back, which left the token's Allocate nothing but 508.
+ * Its relay id has TSV_RESV_ID set (allocation ids never do). */
+typedef struct tsv_resv {
+    uint8_t token[8];
+    uint16_t port;
+    int family;
+    rtc_time expires;
+    uint32_t relay_id;      /* TSV_RESV_ID | sequence: the socket holding the port */
+    uint32_t owner;         /* the allocation it was made for until that one is ready, then 0 */
+    int state;              /* TSV_RELAY_OPENING until the driver bound it, then TSV_RELAY_BOUND */
+} tsv_resv;
+#define TSV_RESV_ID 0x80000000u
 #define TSV_MAX_RESV 1024
 #define TSV_RESV_LIFETIME RTC_SEC(30)
 
@@ -102,7 +119,7 @@ struct rtc_turn_server {
     tsv_ucount **uhash;              /* live allocations by username (max_per_user only) */
     uint32_t uhash_mask;
     tsv_resv *resv;
-    uint32_t nresv;
+    uint32_t nresv, resv_seq;
     tsv_rule *rules;
     size_t nrules;
     rtc_addr *own;
@@ -124,6 +141,8 @@ tsv_alloc *tsv__new_alloc(rtc_turn_server *s, const rtc_addr *local, const rtc_a
 void tsv__release_relay(rtc_turn_server *s, tsv_alloc *a, int idx);
 void tsv__free_alloc(rtc_turn_server *s, tsv_alloc *a, const char *reason);
 int tsv__open_relay(rtc_turn_server *s, tsv_alloc *a, int idx, int family);
+/* Why tsv__open_relay found no port, for the log: how full the range is. */
+void tsv__no_port_why(const rtc_turn_server *s, int family, char *out, size_t size);
 void tsv__queue_client(rtc_turn_server *s, const rtc_addr *local, const rtc_addr *client, int proto, rtc_buf *b);
 void tsv__queue_peer(rtc_turn_server *s, tsv_alloc *a, int idx, const rtc_addr *peer, rtc_buf *b);
 rtc_turn_srv_event *tsv__push_event(rtc_turn_server *s, rtc_turn_srv_ev_type type);
@@ -135,6 +154,8 @@ bool tsv__own_port_allowed(const rtc_turn_server *s, const rtc_addr *peer);
 tsv_perm *tsv__find_perm(tsv_alloc *a, const rtc_addr *peer, rtc_time now);
 tsv_chan *tsv__find_chan_num(tsv_alloc *a, uint16_t num, rtc_time now);
 tsv_chan *tsv__find_chan_peer(tsv_alloc *a, const rtc_addr *peer, rtc_time now);
+/* Takes the reservation of `token` (it works once) and closes the socket that held its
+ * port; the port stays marked for the caller, who reopens it as a relay or unmarks it. */
 bool tsv__take_reservation(rtc_turn_server *s, const uint8_t token[8], uint16_t *port, int *family);
 int tsv__relay_index(const tsv_alloc *a, int family);
 void tsv__send_allocate_ok(rtc_turn_server *s, tsv_alloc *a);
@@ -161,6 +182,8 @@ int tsv__handle_stun(rtc_turn_server *s, const rtc_addr *local, const rtc_addr *
                      const uint8_t *data, size_t len);
 int tsv__handle_channel_data(rtc_turn_server *s, const rtc_addr *local, const rtc_addr *client, int proto,
                              const uint8_t *data, size_t len);
-void tsv__allocate_failed(rtc_turn_server *s, tsv_alloc *a, int code);
+/* Answers the pending Allocate with `code` and frees it; `why` (borrowed) names the limit
+ * that was hit, for the log. */
+void tsv__allocate_failed(rtc_turn_server *s, tsv_alloc *a, int code, const char *why);
 
 #endif

@@ -6,6 +6,7 @@
 #include "core/rtc_log.h"
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,27 @@ static void reply_error(rtc_turn_server *s, const req *r, int code)
     finish(s, &w, b, key, r->fp, r->local, r->client, r->proto);
 }
 
+/* A refusal for lack of room (486, 508). The code alone says little -- 508 covers the
+ * allocation table, the relay port range, ports other processes hold, permissions and
+ * channels -- so the limit that was hit goes to the log: it tells an operator whether
+ * to widen the port range, raise a cap, or look for another program on the relay ports. */
+static void refuse(rtc_turn_server *s, const req *r, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void refuse(rtc_turn_server *s, const req *r, int code, const char *fmt, ...)
+{
+    if (rtc_log_enabled("turn", RTC_LOG_INFO)) {
+        char a[RTC_ADDR_STRLEN], why[160];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, sizeof why, fmt, ap);
+        va_end(ap);
+        rtc_info("turn", "%s from %s (%.*s): %d %s: %s", rtc_stun_method_name(r->m->method),
+                 rtc_addr_str(r->client, a, sizeof a), (int)r->user.len, r->user.p ? r->user.p : "",
+                 code, reason_for(code), why);
+    }
+    reply_error(s, r, code);
+}
+
 /* ====== authentication ====== */
 
 /* "expiry" or "expiry:user" with a decimal expiry: a TURN REST username. */
@@ -235,14 +257,14 @@ void tsv__send_allocate_ok(rtc_turn_server *s, tsv_alloc *a)
     finish(s, &w, b, a->key, a->fp, &a->local, &a->client, a->proto);
 }
 
-void tsv__allocate_failed(rtc_turn_server *s, tsv_alloc *a, int code)
+void tsv__allocate_failed(rtc_turn_server *s, tsv_alloc *a, int code, const char *why)
 {
     rtc_stun_msg fake;
     memset(&fake, 0, sizeof fake);
     fake.method = RTC_STUN_ALLOCATE;
     memcpy(fake.tid, a->tid, RTC_STUN_TID_LEN);
     req r = { &a->local, &a->client, a->proto, &fake, a->fp, a->key, { a->user, a->ulen } };
-    reply_error(s, &r, code);
+    refuse(s, &r, code, "%s", why);
     tsv__free_alloc(s, a, "failed");
 }
 
@@ -303,7 +325,7 @@ static int do_allocate(rtc_turn_server *s, req *r, tsv_alloc *a)
     int resv_family = 0;
     if (tok) {
         if (tok->len != 8 || !tsv__take_reservation(s, tok->val, &resv_port, &resv_family)) {
-            reply_error(s, r, 508);
+            refuse(s, r, 508, "RESERVATION-TOKEN unknown or expired");
             return RTC_ENOTFOUND;
         }
     }
@@ -323,22 +345,24 @@ static int do_allocate(rtc_turn_server *s, req *r, tsv_alloc *a)
         else { reply_error(s, r, 440); return RTC_ENOTSUP; }
     }
     /* a refused Allocate that took a reservation gives its port back */
-#define REFUSE(code, err) do { \
+#define REFUSE(code, err, ...) do { \
         if (resv_port) s->ports_used[resv_family == AF_INET6][resv_port >> 3] &= (uint8_t)~(1u << (resv_port & 7)); \
-        reply_error(s, r, code); return err; } while (0)
-    if (s->nfree == 0) REFUSE(508, RTC_EQUOTA);
-    if (s->cfg.max_per_user && tsv__quota_count(s, r->user) >= s->cfg.max_per_user) REFUSE(486, RTC_EQUOTA);
+        refuse(s, r, code, __VA_ARGS__); return err; } while (0)
+    if (s->nfree == 0) REFUSE(508, RTC_EQUOTA, "allocation table full (max_allocations %u)", s->cfg.max_allocations);
+    uint32_t held = s->cfg.max_per_user ? tsv__quota_count(s, r->user) : 0;
+    if (s->cfg.max_per_user && held >= s->cfg.max_per_user)
+        REFUSE(486, RTC_EQUOTA, "user has %u allocations (max_per_user %u)", held, s->cfg.max_per_user);
     if (s->cfg.authorize) {
         rtc_turn_authz q = { RTC_TURN_AUTHZ_ALLOCATE, r->user, r->client, NULL, r->proto, r->local };
-        if (s->cfg.authorize(s->cfg.auth_ud, &q) < 0) REFUSE(403, RTC_EACCESS);
+        if (s->cfg.authorize(s->cfg.auth_ud, &q) < 0) REFUSE(403, RTC_EACCESS, "refused by policy");
     }
     a = tsv__new_alloc(s, r->local, r->client, r->proto);
-    if (!a) REFUSE(508, RTC_ENOMEM);
+    if (!a) REFUSE(508, RTC_ENOMEM, "out of memory");
     memcpy(a->user, r->user.p, r->user.len);
     a->user[r->user.len] = 0;
     a->ulen = r->user.len;
     if (s->cfg.max_per_user) {
-        if (tsv__quota_add(s, r->user) < 0) { tsv__free_alloc(s, a, "no memory"); REFUSE(508, RTC_ENOMEM); }
+        if (tsv__quota_add(s, r->user) < 0) { tsv__free_alloc(s, a, "no memory"); REFUSE(508, RTC_ENOMEM, "out of memory"); }
         a->quota_counted = true;
     }
 #undef REFUSE
@@ -354,7 +378,12 @@ static int do_allocate(rtc_turn_server *s, req *r, tsv_alloc *a)
     tsv__schedule(s, a->expires);
     a->nrelay = nf;
     for (int i = 0; i < nf; i++)
-        if (tsv__open_relay(s, a, i, fams[i]) < 0) { tsv__allocate_failed(s, a, 508); return RTC_EAGAIN; }
+        if (tsv__open_relay(s, a, i, fams[i]) < 0) {
+            char why[96];
+            tsv__no_port_why(s, fams[i], why, sizeof why);
+            tsv__allocate_failed(s, a, 508, why);
+            return RTC_EAGAIN;
+        }
     return 0;
 }
 
@@ -490,7 +519,11 @@ static int do_create_permission(rtc_turn_server *s, req *r, tsv_alloc *a)
         n++;
     }
     if (n == 0) { reply_error(s, r, 400); return RTC_EPROTO; }
-    if (!reserve_perms(s, a, fresh)) { reply_error(s, r, 508); return RTC_EQUOTA; }
+    if (!reserve_perms(s, a, fresh)) {
+        refuse(s, r, 508, "%u live permissions + %u new > max_permissions %u", live_perms(a, s->now), fresh,
+               s->cfg.max_permissions);
+        return RTC_EQUOTA;
+    }
     for (uint32_t i = 0; i < n; i++) install_perm(s, a, &peers[i]);
     reply_ok(s, r, NULL);
     return 0;
@@ -520,14 +553,18 @@ static int do_channel_bind(rtc_turn_server *s, req *r, tsv_alloc *a)
         if (rtc_addr_eq(&c->peer, &peer)) byp = c;
     }
     if (byn != byp) { reply_error(s, r, 400); return RTC_EINVAL; }  /* rebinding either side */
-    if ((!byn && held >= s->cfg.max_channels) || !reserve_perms(s, a, tsv__find_perm(a, &peer, s->now) ? 0 : 1)) {
-        reply_error(s, r, 508);
+    if (!byn && held >= s->cfg.max_channels) {
+        refuse(s, r, 508, "%u channels held (max_channels %u)", held, s->cfg.max_channels);
+        return RTC_EQUOTA;
+    }
+    if (!reserve_perms(s, a, tsv__find_perm(a, &peer, s->now) ? 0 : 1)) {
+        refuse(s, r, 508, "%u live permissions (max_permissions %u)", live_perms(a, s->now), s->cfg.max_permissions);
         return RTC_EQUOTA;
     }
     if (!byn) {
         if (!a->chans) {
             a->chans = malloc(s->cfg.max_channels * sizeof *a->chans);
-            if (!a->chans) { reply_error(s, r, 508); return RTC_ENOMEM; }
+            if (!a->chans) { refuse(s, r, 508, "out of memory"); return RTC_ENOMEM; }
         }
         for (uint32_t i = 0; i < a->nchan && !byn; i++)
             if (a->chans[i].expires + TSV_CHAN_QUARANTINE <= s->now) byn = &a->chans[i];

@@ -3,7 +3,7 @@
  * hostile input (random datagrams, floods, oversized ChannelData, broken TCP streams). */
 #include "test_turn_server_harness.h"
 
-/* Relay sockets: a failed bind moves to another port; after five failures 508. With
+/* Relay sockets: a failed bind moves to another port; after sixteen failures 508. With
  * no configured range the driver's port is used. */
 static void test_relay_ports(void)
 {
@@ -32,7 +32,7 @@ static void test_relay_ports(void)
     rtc_turn_server_config cfg2 = { .min_port = 50000, .max_port = 50099 };
     t = t_new(&cfg2);
     rawc_init(&c[0], t, "198.51.100.2", 5000, "alice", "wonderland");
-    t->fail_binds = 5;
+    t->fail_binds = 16;
     ASSERT_EQ(request(&c[0], RTC_STUN_ALLOCATE, a_udp, NULL), 508);
     ASSERT_EQ(open_relays(t), 0);
     rtc_turn_server_stats st;
@@ -76,6 +76,80 @@ static void test_even_port_reservation(void)
     ASSERT_EQ(rtc_addr_port(&rb), rtc_addr_port(&ra) + 1);
     /* a token works once */
     ASSERT_EQ(request(&c, RTC_STUN_ALLOCATE, a_token, token), 508);
+    t_free(t);
+}
+
+/* The reserved port is held by a socket of the server's: another program on the host
+ * cannot take it before the token comes back (it used to be only marked in the
+ * machine's bitmap, and a port taken meanwhile left the token's Allocate a 508). The
+ * token's Allocate gets it, and an unused reservation lets it go when it expires. */
+static void test_reserved_port_is_held(void)
+{
+    rtc_turn_server_config cfg = {0};
+    T *t = t_new(&cfg);
+    rawc a, b, c;
+    rawc_init(&a, t, "198.51.100.2", 5000, "alice", "wonderland");
+    rawc_init(&b, t, "198.51.100.2", 5001, "alice", "wonderland");
+    rawc_init(&c, t, "198.51.100.2", 5002, "alice", "wonderland");
+    ASSERT_EQ(request(&a, RTC_STUN_ALLOCATE, a_even_r, NULL), 0);
+    rtc_addr ra, rb;
+    relayed_of(&a, &ra);
+    uint16_t next = (uint16_t)(rtc_addr_port(&ra) + 1);
+    const rtc_stun_attr *tok = rtc_stun_find(&a.m, RTC_STUN_ATTR_RESERVATION_TOKEN);
+    ASSERT(tok && tok->len == 8);
+    uint8_t token[8];
+    memcpy(token, tok->val, 8);
+    ASSERT(!foreign_bind(t, next));                  /* the host refuses the other program */
+    ASSERT_EQ(request(&b, RTC_STUN_ALLOCATE, a_token, token), 0);
+    relayed_of(&b, &rb);
+    ASSERT_EQ(rtc_addr_port(&rb), next);
+    ASSERT_EQ(open_relays(t), 2);                    /* a's relay and b's, no holder left */
+    /* an unused reservation: held for its 30 s, then free for anyone */
+    ASSERT_EQ(request(&c, RTC_STUN_ALLOCATE, a_even_r, NULL), 0);
+    rtc_addr rc;
+    relayed_of(&c, &rc);
+    uint16_t kept = (uint16_t)(rtc_addr_port(&rc) + 1);
+    ASSERT_EQ(open_relays(t), 4);
+    ASSERT(!foreign_bind(t, kept));
+    advance(t, RTC_SEC(31));
+    ASSERT_EQ(open_relays(t), 3);
+    ASSERT(foreign_bind(t, kept));
+    t_free(t);
+}
+
+static void a_zero(rtc_stun_writer *w, void *ud)
+{
+    (void)ud;
+    rtc_stun_put_u32(w, RTC_STUN_ATTR_LIFETIME, 0);
+}
+
+/* EVEN-PORT with R where another program already holds the port after an even one:
+ * that pair is given up and the other one used, so the token really gets its port. */
+static void test_reserved_port_taken_moves_pair(void)
+{
+    rtc_turn_server_config cfg = { .min_port = 50000, .max_port = 50003 };
+    T *t = t_new(&cfg);
+    ASSERT(foreign_bind(t, 50001));
+    for (int round = 0; round < 2; round++) {        /* whichever pair the machine tries first */
+        rawc a, b;
+        rawc_init(&a, t, "198.51.100.2", (uint16_t)(5000 + 2 * round), "alice", "wonderland");
+        rawc_init(&b, t, "198.51.100.2", (uint16_t)(5001 + 2 * round), "alice", "wonderland");
+        ASSERT_EQ(request(&a, RTC_STUN_ALLOCATE, a_even_r, NULL), 0);
+        rtc_addr ra, rb;
+        relayed_of(&a, &ra);
+        ASSERT_EQ(rtc_addr_port(&ra), 50002);
+        const rtc_stun_attr *tok = rtc_stun_find(&a.m, RTC_STUN_ATTR_RESERVATION_TOKEN);
+        ASSERT(tok && tok->len == 8);
+        uint8_t token[8];
+        memcpy(token, tok->val, 8);
+        ASSERT_EQ(request(&b, RTC_STUN_ALLOCATE, a_token, token), 0);
+        relayed_of(&b, &rb);
+        ASSERT_EQ(rtc_addr_port(&rb), 50003);
+        /* both go (Refresh 0) and the range is as before for the next round */
+        ASSERT_EQ(request(&a, RTC_STUN_REFRESH, a_zero, NULL), 0);
+        ASSERT_EQ(request(&b, RTC_STUN_REFRESH, a_zero, NULL), 0);
+        ASSERT_EQ(open_relays(t), 0);
+    }
     t_free(t);
 }
 
@@ -300,6 +374,8 @@ int main(void)
     RUN(test_own_address_ports);
     RUN(test_relay_ports);
     RUN(test_even_port_reservation);
+    RUN(test_reserved_port_is_held);
+    RUN(test_reserved_port_taken_moves_pair);
     RUN(test_ipv6_and_dual);
     RUN(test_hostile);
     return 0;

@@ -26,6 +26,7 @@ typedef struct T {
     rtc_addr srv, srv_tcp;
     struct { uint32_t id; rtc_addr addr; bool open; } relays[MAXRELAYS];
     int nrelays, fail_binds, nbound;
+    uint8_t foreign[65536 / 8];      /* ports another program on the host holds */
     pkt out[MAXOUT];
     int nout;
     int ev[8];
@@ -56,7 +57,27 @@ static inline void t_free(T *t)
     free(t);
 }
 
-/* The driver's side: bind relays, record what goes out. */
+/* The host's view of a UDP port: held by an open relay socket of ours, or (IPv4) by
+ * another program. */
+static inline bool port_held(const T *t, int family, uint16_t port)
+{
+    if (family == AF_INET && (t->foreign[port >> 3] & (1u << (port & 7)))) return true;
+    for (int i = 0; i < t->nrelays; i++)
+        if (t->relays[i].open && rtc_addr_family(&t->relays[i].addr) == family &&
+            rtc_addr_port(&t->relays[i].addr) == port) return true;
+    return false;
+}
+
+/* Another program binds IPv4 `port`, as the OS allows it: false when a socket holds it. */
+static inline bool foreign_bind(T *t, uint16_t port)
+{
+    if (port_held(t, AF_INET, port)) return false;
+    t->foreign[port >> 3] |= (uint8_t)(1u << (port & 7));
+    return true;
+}
+
+/* The driver's side: bind relays (a port already held fails, as it does on a host),
+ * record what goes out. */
 static inline void drain(T *t)
 {
     for (;;) {
@@ -74,13 +95,19 @@ static inline void drain(T *t)
                 }
                 rtc_addr a = e.addr;
                 if (rtc_addr_port(&a) == 0) rtc_addr_set_port(&a, (uint16_t)(40000 + t->nbound));
+                if (port_held(t, rtc_addr_family(&a), rtc_addr_port(&a))) {
+                    ASSERT_EQ(rtc_turn_server_relay_bound(t->s, e.relay_id, RTC_EACCESS, NULL, t->now), 0);
+                    continue;
+                }
                 t->nbound++;
                 ASSERT(t->nrelays < MAXRELAYS);
-                t->relays[t->nrelays].id = e.relay_id;
-                t->relays[t->nrelays].addr = a;
-                t->relays[t->nrelays].open = true;
-                t->nrelays++;
-                rtc_turn_server_relay_bound(t->s, e.relay_id, 0, &a, t->now);
+                int k = t->nrelays++;
+                t->relays[k].id = e.relay_id;
+                t->relays[k].addr = a;
+                t->relays[k].open = true;
+                /* a socket the machine no longer wants is closed at once */
+                if (rtc_turn_server_relay_bound(t->s, e.relay_id, 0, &a, t->now) == RTC_ENOTFOUND)
+                    t->relays[k].open = false;
             } else if (e.type == RTC_TURN_SRV_EV_RELAY_CLOSE) {
                 for (int i = 0; i < t->nrelays; i++)
                     if (t->relays[i].id == e.relay_id) t->relays[i].open = false;

@@ -12,7 +12,7 @@ describe("turn server with Chromium", function()
   local pid, port
 
   setup(function()
-    local base = 51000 + (tonumber(tostring(os.time()):sub(-3)) % 100) * 100
+    local base = require("support.ports").relay_window(100)
     local p = child.start(string.format("%s %s --listen 127.0.0.1:0 --realm R --user u:p --tcp --allow-loopback " ..
       "--min-port %d --max-port %d", q(child.LUARTC), q(EXAMPLE), base, base + 99), "READY 127%.0%.0%.1:(%d+)")
     pid, port = p.pid, tonumber(p.ready[1])

@@ -23,9 +23,8 @@ local function make_cert()
     child.quote(KEY), child.quote(CERT))))
 end
 
--- Relay ports: a window per run so parallel test runs rarely meet (a taken port is
--- retried by the server anyway).
-local base = 50000 + (tonumber(tostring(os.time()):sub(-3)) % 100) * 100
+-- Relay ports: a window per run above the ephemeral range (support/ports.lua).
+local base = (require("support.ports").relay_window(100))
 local MIN_PORT, MAX_PORT = base, base + 99
 
 -- Starts the example server on free ports; returns pid, port, stderr path, TLS port.

@@ -3,6 +3,7 @@
  * peer receives three layers by RID, every frame byte for byte, through loss repaired
  * per layer with NACK/RTX. An inactive encoding sends nothing. */
 #include "test_pc_harness.h"
+#include "pc/pc_cc.h"
 #include <string.h>
 
 static const char *const rids[3] = { "q", "h", "f" };
@@ -128,6 +129,19 @@ static void test_three_encodings(void)
     ASSERT_EQ(got[1], before[1]);
     ASSERT(got[0] >= before[0] + 28 && got[2] >= before[2] + 28);
     ASSERT_EQ(bad[0] + bad[1] + bad[2], 0);
+    /* max_bitrate per encoding: the send-side estimate stays under the sum of the
+     * caps of the encodings that send; one uncapped encoding leaves it unbounded. */
+    ASSERT_OK(rtc_pc_transceiver_set_encoding_rid(a.pc, tr, "q", true, 50000));
+    ASSERT_OK(rtc_pc_transceiver_set_encoding_rid(a.pc, tr, "h", true, 60000));   /* active again */
+    step(&a, &b, n, now + RTC_MS(100));
+    rtc_cc_estimate est;
+    ASSERT_OK(rtc_pc_get_bandwidth(a.pc, &est));
+    ASSERT(est.bps > 180000);                    /* "f" has no cap yet */
+    ASSERT_OK(rtc_pc_transceiver_set_encoding_rid(a.pc, tr, "f", true, 70000));
+    step(&a, &b, n, now + RTC_MS(100));
+    ASSERT_OK(rtc_pc_get_bandwidth(a.pc, &est));
+    ASSERT(est.bps <= 180000);
+
     close_peers(&a, &b, n);
 }
 

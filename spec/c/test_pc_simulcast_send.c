@@ -4,6 +4,8 @@
  * per layer with NACK/RTX. An inactive encoding sends nothing. */
 #include "test_pc_harness.h"
 #include "pc/pc_cc.h"
+#include "pc/pc_internal.h"      /* b's SRTP session protects a hand-made PLI */
+#include "rtp/rtcp.h"
 #include <string.h>
 
 static const char *const rids[3] = { "q", "h", "f" };
@@ -24,6 +26,18 @@ static size_t make_frame(uint8_t *out, int layer, int i, bool key)
     out[0] = key ? 0x10 : 0x11;                   /* VP8 frame tag: bit 0 clear on keyframes */
     if (key) { out[3] = 0x9d; out[4] = 0x01; out[5] = 0x2a; }
     return len;
+}
+
+/* Keyframe requests the sender saw, by RID ("" = none). */
+static int req_q, req_h, req_f, req_none;
+static void on_event(peer *p, const rtc_pc_event *ev)
+{
+    (void)p;
+    if (ev->type != RTC_PC_EV_KEYFRAME_REQUEST) return;
+    if (strcmp(ev->rid, "q") == 0) req_q++;
+    else if (strcmp(ev->rid, "h") == 0) req_h++;
+    else if (strcmp(ev->rid, "f") == 0) req_f++;
+    else req_none++;
 }
 
 static void on_frame(peer *p, const rtc_pc_event *ev)
@@ -129,6 +143,25 @@ static void test_three_encodings(void)
     ASSERT_EQ(got[1], before[1]);
     ASSERT(got[0] >= before[0] + 28 && got[2] >= before[2] + 28);
     ASSERT_EQ(bad[0] + bad[1] + bad[2], 0);
+    /* A PLI for "h"'s SSRC is a keyframe request for "h" alone. */
+    harness_on_event = on_event;
+    req_q = req_h = req_f = req_none = 0;
+    int before_req = a.keyframe_requests;
+    uint8_t pli[64];
+    int pl = rtc_rtcp_write_pli(pli, sizeof pli, 0x1234, enc[1].ssrc);
+    ASSERT(pl > 0);
+    rtc_buf *pb = rtc_buf_alloc(NULL, 1500);
+    memcpy(pb->data, pli, (size_t)pl);
+    pb->len = (size_t)pl;
+    ASSERT_OK(rtc_srtp_session_protect_rtcp(b.pc->srtp, pb));
+    rtc_pc_handle_datagram(a.pc, &a.addr, &b.addr, pb->data, pb->len, now);
+    rtc_buf_unref(pb);
+    step(&a, &b, n, now + RTC_MS(10));
+    ASSERT_EQ(a.keyframe_requests, before_req + 1);
+    ASSERT_EQ(req_h, 1);
+    ASSERT_EQ(req_q + req_f + req_none, 0);
+    harness_on_event = NULL;
+
     /* max_bitrate per encoding: the send-side estimate stays under the sum of the
      * caps of the encodings that send; one uncapped encoding leaves it unbounded. */
     ASSERT_OK(rtc_pc_transceiver_set_encoding_rid(a.pc, tr, "q", true, 50000));

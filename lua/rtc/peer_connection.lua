@@ -186,7 +186,8 @@ end
 
 function TRACK:on(ev, fn) return on(self, TRACK_EVENTS, ev, fn) end
 
---- track:write_frame{data=, timestamp=, keyframe=, audio_level=, voice=} -> packets | nil, err (local tracks).
+--- track:write_frame{data=, timestamp=, keyframe=, audio_level=, voice=, rid=} -> packets | nil, err (local tracks).
+--- rid: the simulcast encoding to send it on (add_transceiver's send_encodings; default the first).
 --- data: one encoded frame (Opus packet, VP8/VP9 frame, H264 Annex B access unit, AV1
 --- temporal unit); timestamp in the codec's RTP clock (48 kHz Opus, 90 kHz video).
 --- audio_level (audio): the frame's RFC 6464 level, -dBov 0 (loudest) .. 127 (silence),
@@ -202,6 +203,7 @@ function TRACK:write_frame(f)
   end
   if level ~= nil and self.kind ~= "audio" then error("write_frame: only audio frames carry an audio_level", 2) end
   if self.remote then error("write_frame: a remote track cannot be written to", 2) end
+  if f.rid ~= nil and type(f.rid) ~= "string" then error("bad argument #1 to 'write_frame' (rid must be a string)", 2) end
   local tr = self._tr
   if not tr or tr._pc._closed then return nil, "InvalidStateError: the track is not sending", "InvalidStateError" end
   local data, xf = f.data, tr.sender.transform
@@ -212,7 +214,7 @@ function TRACK:write_frame(f)
     if data == nil then return 0 end
     if type(data) ~= "string" then error("the sender's transform must return a string or nil", 2) end
   end
-  return tr._pc._core:send_frame(tr._h, data, f.timestamp & 0xffffffff, f.keyframe and true or false, level, f.voice)
+  return tr._pc._core:send_frame(tr._h, data, f.timestamp & 0xffffffff, f.keyframe and true or false, level, f.voice, f.rid)
 end
 
 --- track:request_keyframe(): ask the sender for a keyframe (remote tracks; PLI).
@@ -269,16 +271,23 @@ function RECEIVER:transform_stats() return self._tr._pc._core:transform_stats(se
 -- }===
 
 -- {=== sender:get_parameters() / sender:set_parameters(p) (W3C RTCRtpSendParameters):
--- one encoding with `active` and `max_bitrate` (bit/s). set_parameters takes only what
--- the last get_parameters returned (its transaction_id), once.
+-- one encoding per simulcast layer (one without), each with `rid`, `active` and
+-- `max_bitrate` (bit/s). set_parameters takes only what the last get_parameters
+-- returned (its transaction_id), once, with the same encodings in the same order.
 local tid_seq = 0
 function SENDER:get_parameters()
-  local enc = rawget(self, "_encoding") or { active = true }
+  local tr = self._tr
+  local encs = {}
+  local list = not tr._pc._closed and tr._pc._core:tr_encodings(tr._h) or { { active = true } }
+  for i, e in ipairs(list) do
+    local set = (rawget(self, "_encodings") or {})[i] or {}
+    encs[i] = { rid = e.rid, active = e.active, max_bitrate = set.max_bitrate,
+                scale_resolution_down_by = set.scale_resolution_down_by }
+  end
   tid_seq = tid_seq + 1
   local tid = tostring(tid_seq)
   rawset(self, "_last_tid", tid)
-  return { transaction_id = tid, encodings = { { active = enc.active, max_bitrate = enc.max_bitrate } },
-           codecs = {}, header_extensions = {}, rtcp = { reduced_size = false } }
+  return { transaction_id = tid, encodings = encs, codecs = {}, header_extensions = {}, rtcp = { reduced_size = false } }
 end
 
 local function param_error(name, msg) return nil, name .. ": " .. msg, name end
@@ -293,20 +302,27 @@ function SENDER:set_parameters(p)
     return param_error("InvalidModificationError", "transaction_id is not that of the last get_parameters")
   end
   local encs = p.encodings
-  if type(encs) ~= "table" or #encs ~= 1 then
-    return param_error("InvalidModificationError", "encodings must keep their number (1)")
+  local have = tr._pc._core:tr_encodings(tr._h)
+  if type(encs) ~= "table" or #encs ~= #have then
+    return param_error("InvalidModificationError", "encodings must keep their number (" .. #have .. ")")
   end
-  local e = encs[1]
-  if type(e) ~= "table" then error("bad argument #1 to 'set_parameters' (encodings[1] must be a table)", 2) end
-  local mb = e.max_bitrate
-  if mb ~= nil and (type(mb) ~= "number" or mb ~= mb or mb < 0) then
-    return param_error("RangeError", "encodings[1].max_bitrate must be a number >= 0")
+  for i, e in ipairs(encs) do
+    if type(e) ~= "table" then error("bad argument #1 to 'set_parameters' (encodings[" .. i .. "] must be a table)", 2) end
+    if e.rid ~= have[i].rid then return param_error("InvalidModificationError", "encodings[" .. i .. "].rid cannot change") end
+    local mb = e.max_bitrate
+    if mb ~= nil and (type(mb) ~= "number" or mb ~= mb or mb < 0) then
+      return param_error("RangeError", "encodings[" .. i .. "].max_bitrate must be a number >= 0")
+    end
   end
-  local active = e.active ~= false
-  local ok, err, name = tr._pc._core:tr_set_encoding(tr._h, active, mb or 0)
-  if not ok then return nil, err, name end
+  local kept = {}
+  for i, e in ipairs(encs) do
+    local ok, err, name = tr._pc._core:tr_set_encoding(tr._h, e.active ~= false, e.max_bitrate or 0, e.rid)
+    if not ok then return nil, err, name end
+    local old = (rawget(self, "_encodings") or {})[i] or {}
+    kept[i] = { max_bitrate = e.max_bitrate, scale_resolution_down_by = old.scale_resolution_down_by }
+  end
   rawset(self, "_last_tid", nil)
-  rawset(self, "_encoding", { active = active, max_bitrate = mb })
+  rawset(self, "_encodings", kept)
   return true
 end
 -- }===
@@ -524,7 +540,8 @@ local function media_dispatch(pc, name, h, a, b, c, d, e)
       elseif track._pcm_rx then RTC.media._pcm.release(track) end
     end
   elseif name == "keyframerequest" then
-    if tr and tr.sender.track then emit(tr.sender.track, "keyframerequest") end
+    -- a: the simulcast encoding asked for ("" without simulcast)
+    if tr and tr.sender.track then emit(tr.sender.track, "keyframerequest", a ~= "" and { rid = a } or nil) end
   elseif name == "senderreport" then
     -- track.sync keeps the latest so a recorder added later starts in sync at once.
     if tr then
@@ -832,11 +849,53 @@ local function add_transceiver(self, what, opts, by_add_track)
   if fec_group ~= nil and (math.type(fec_group) ~= "integer" or fec_group < 1 or fec_group > 48) then
     error("bad argument #2 to 'add_transceiver' (fec_group must be an integer 1..48)", 2)
   end
+  local se = opts.send_encodings
+  local rids = {}
+  if se ~= nil then
+    if type(se) ~= "table" or #se < 1 or #se > 4 then
+      error("bad argument #2 to 'add_transceiver' (send_encodings must be a list of 1..4 tables)", 2)
+    end
+    for i, e in ipairs(se) do
+      if type(e) ~= "table" or (#se > 1 and type(e.rid) ~= "string") then
+        error("bad argument #2 to 'add_transceiver' (send_encodings[" .. i .. "] needs a rid when there are several)", 2)
+      end
+      if e.max_bitrate ~= nil and (type(e.max_bitrate) ~= "number" or not (e.max_bitrate >= 0)) then
+        error("bad argument #2 to 'add_transceiver' (send_encodings[" .. i .. "].max_bitrate must be a number >= 0)", 2)
+      end
+      if e.scale_resolution_down_by ~= nil and (type(e.scale_resolution_down_by) ~= "number" or not (e.scale_resolution_down_by >= 1)) then
+        error("bad argument #2 to 'add_transceiver' (send_encodings[" .. i .. "].scale_resolution_down_by must be >= 1)", 2)
+      end
+      if #se > 1 then
+        if not e.rid:match("^[%w_%-]+$") or #e.rid > 15 then
+          error("bad argument #2 to 'add_transceiver' (send_encodings[" .. i .. "].rid must be 1..15 of A-Z a-z 0-9 _ -)", 2)
+        end
+        for k = 1, i - 1 do
+          if rids[k] == e.rid then error("bad argument #2 to 'add_transceiver' (send_encodings: rid '" .. e.rid .. "' twice)", 2) end
+        end
+      end
+      rids[i] = e.rid
+    end
+    if #se > 1 and kind ~= "video" then error("bad argument #2 to 'add_transceiver' (simulcast is for video)", 2) end
+  end
   local h, err, name = self._core:add_transceiver(kind, dir, codec, opts.stereo and true or false, red,
                                                   by_add_track == true, fec, fec_group)
   if not h then return nil, err, name end
   sync_transceivers(self, h)
   local tr = self._transceivers[h]
+  if se ~= nil and #se > 1 then
+    local sok, serr, sname = self._core:tr_set_send_encodings(h, rids)
+    if not sok then return nil, serr, sname end
+  end
+  if se ~= nil then
+    local kept = {}
+    for i, e in ipairs(se) do
+      kept[i] = { max_bitrate = e.max_bitrate, scale_resolution_down_by = e.scale_resolution_down_by }
+      if e.active == false or e.max_bitrate then
+        self._core:tr_set_encoding(h, e.active ~= false, e.max_bitrate or 0, #se > 1 and e.rid or nil)
+      end
+    end
+    rawset(tr.sender, "_encodings", kept)
+  end
   if track then attach(tr, track) end
   return tr
 end

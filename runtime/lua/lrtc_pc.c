@@ -200,7 +200,8 @@ static int push_event(lua_State *L, const rtc_pc_event *ev)
     case RTC_PC_EV_KEYFRAME_REQUEST:
         lua_pushliteral(L, "keyframerequest");
         lua_pushinteger(L, ev->tr);
-        return 2;
+        lua_pushstring(L, ev->rid);
+        return 3;
     case RTC_PC_EV_SENDER_REPORT:
         /* NTP as Unix ms (a double keeps sub-ms precision), RTP ts, rid. */
         lua_pushliteral(L, "senderreport");
@@ -986,18 +987,65 @@ static int pc_tr_stop(lua_State *L)
     return pc_result(L, p, r);
 }
 
-/* pc:tr_set_encoding(h, active, max_bitrate) -> true | nil, err (sender:set_parameters) */
+/* pc:tr_set_encoding(h, active, max_bitrate[, rid]) -> true | nil, err (sender:set_parameters) */
 static int pc_tr_set_encoding(lua_State *L)
 {
     lpc *p = check_pc(L);
     int h = check_tr(L, p, 2);
     double max_bps = luaL_optnumber(L, 4, 0);
-    int r = rtc_pc_transceiver_set_encoding(rtc_pc_host_pc(p->h), h, lua_toboolean(L, 3), max_bps);
+    const char *rid = luaL_optstring(L, 5, NULL);
+    int r = rtc_pc_transceiver_set_encoding_rid(rtc_pc_host_pc(p->h), h, rid, lua_toboolean(L, 3), max_bps);
     rtc_pc_host_kick_soon(p->h);
     return pc_result(L, p, r);
 }
 
-/* pc:send_frame(h, data, timestamp, keyframe[, audio_level, voice]) -> packets | nil, err
+/* pc:tr_set_send_encodings(h, {rid, ...}) -> true | nil, err (rtc_pc_transceiver_set_send_encodings) */
+static int pc_tr_set_send_encodings(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    int h = check_tr(L, p, 2);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    lua_Integer n = luaL_len(L, 3);
+    luaL_argcheck(L, n >= 1 && n <= 4, 3, "1..4 encodings expected");
+    const char *rids[4];
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_geti(L, 3, i);
+        if (lua_type(L, -1) != LUA_TSTRING) return luaL_argerror(L, 3, "each rid must be a string");
+        rids[i - 1] = lua_tostring(L, -1);           /* kept alive by the table */
+        lua_pop(L, 1);
+    }
+    return pc_result(L, p, rtc_pc_transceiver_set_send_encodings(rtc_pc_host_pc(p->h), h, rids, (int)n));
+}
+
+/* pc:tr_encodings(h) -> { {rid=, active=, max_bitrate=, ssrc=, rtx_ssrc=, sending=,
+ * frames_sent=, packets_sent=, retransmitted_packets=, nacks_received=, plis_received=}, ... } */
+static int pc_tr_encodings(lua_State *L)
+{
+    lpc *p = check_pc(L);
+    int h = check_tr(L, p, 2);
+    rtc_encoding_info e[4];
+    int n = rtc_pc_transceiver_encodings(rtc_pc_host_pc(p->h), h, e, 4);
+    if (n < 0) return pc_result(L, p, n);
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_createtable(L, 0, 11);
+        if (e[i].rid[0]) { lua_pushstring(L, e[i].rid); lua_setfield(L, -2, "rid"); }
+        lua_pushboolean(L, e[i].active); lua_setfield(L, -2, "active");
+        lua_pushboolean(L, e[i].sending); lua_setfield(L, -2, "sending");
+        if (e[i].max_bitrate > 0) { lua_pushnumber(L, e[i].max_bitrate); lua_setfield(L, -2, "max_bitrate"); }
+        lua_pushinteger(L, e[i].ssrc); lua_setfield(L, -2, "ssrc");
+        lua_pushinteger(L, e[i].rtx_ssrc); lua_setfield(L, -2, "rtx_ssrc");
+        lua_pushinteger(L, (lua_Integer)e[i].frames_sent); lua_setfield(L, -2, "frames_sent");
+        lua_pushinteger(L, (lua_Integer)e[i].packets_sent); lua_setfield(L, -2, "packets_sent");
+        lua_pushinteger(L, (lua_Integer)e[i].retransmitted_packets); lua_setfield(L, -2, "retransmitted_packets");
+        lua_pushinteger(L, (lua_Integer)e[i].nacks_received); lua_setfield(L, -2, "nacks_received");
+        lua_pushinteger(L, (lua_Integer)e[i].plis_received); lua_setfield(L, -2, "plis_received");
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+/* pc:send_frame(h, data, timestamp, keyframe[, audio_level, voice, rid]) -> packets | nil, err
  * audio_level: RFC 6464 -dBov 0..127 for the frame's ssrc-audio-level extension. */
 static int pc_send_frame(lua_State *L)
 {
@@ -1012,8 +1060,9 @@ static int pc_send_frame(lua_State *L)
         int r = rtc_pc_set_audio_level(rtc_pc_host_pc(p->h), h, (uint8_t)lv, lua_isnoneornil(L, 7) ? lv < 127 : lua_toboolean(L, 7));
         if (r == RTC_EINVAL) return luaL_argerror(L, 6, "only audio tracks carry an audio level");
     }
-    int r = rtc_pc_send_frame(rtc_pc_host_pc(p->h), h, (const uint8_t *)data, len, (uint32_t)ts,
-                              lua_toboolean(L, 5), now_of(p));
+    const char *rid = luaL_optstring(L, 8, NULL);
+    int r = rtc_pc_send_frame_rid(rtc_pc_host_pc(p->h), h, rid, (const uint8_t *)data, len, (uint32_t)ts,
+                                  lua_toboolean(L, 5), now_of(p));
     rtc_pc_host_kick(p->h);
     if (r < 0) return pc_result(L, p, r);
     lua_pushinteger(L, r);
@@ -1279,7 +1328,8 @@ void lrtc__open_pc(lua_State *L)
         { "set_transform", pc_set_transform }, { "transform_stats", pc_transform_stats },
         { "tr_info", pc_tr_info }, { "tr_count", pc_tr_count }, { "id", pc_id }, { "tr_set_codec", pc_tr_set_codec },
         { "tr_set_fec", pc_tr_set_fec },
-        { "tr_set_encoding", pc_tr_set_encoding }, { "tr_stop", pc_tr_stop },
+        { "tr_set_encoding", pc_tr_set_encoding }, { "tr_set_send_encodings", pc_tr_set_send_encodings },
+        { "tr_encodings", pc_tr_encodings }, { "tr_stop", pc_tr_stop },
         { "set_video_orientation", pc_set_video_orientation },
         { "capture", pc_capture }, { "stop_capture", pc_stop_capture }, { "bandwidth", pc_bandwidth },
         { NULL, NULL } };

@@ -232,6 +232,15 @@ void pc__cc_update_max(rtc_pc *pc)
         /* one uncapped sender: W3C puts no bound on the whole transport */
         if (t->max_bitrate <= 0) { sum = 0; break; }
         sum += t->max_bitrate;
+        /* simulcast: each active encoding that sends adds its own cap */
+        bool uncapped = false;
+        for (int k = 0; k < t->nenc; k++) {
+            const pc_enc *e = &t->enc[k];
+            if (e->inactive || !e->sender) continue;
+            if (e->max_bitrate <= 0) { uncapped = true; break; }
+            sum += e->max_bitrate;
+        }
+        if (uncapped) { sum = 0; break; }
     }
     rtc_cc_set_max_bitrate(c->cc, sum, pc->now);
     rtc_cc_pacer_set_estimate(c->pacer, rtc_cc_target_bps(c->cc));

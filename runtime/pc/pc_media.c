@@ -236,6 +236,7 @@ void pc__media_emit_track(rtc_pc *pc, pc_tr *t)
 static void free_tr(pc_tr *t)
 {
     rtc_rtp_sender_free(t->sender);
+    for (int i = 0; i < t->nenc; i++) rtc_rtp_sender_free(t->enc[i].sender);
     for (int i = 0; i < t->nlayers; i++) rtc_rtp_receiver_free(t->layers[i].recv);
     pc__xform_free(t);
     pc__inject_log_free(t->inject_log);
@@ -316,6 +317,14 @@ void pc__media_reset_streams(rtc_pc *pc, pc_tr *t, bool send, bool recv)
         rtc_rtp_sender_free(t->sender);
         t->sender = NULL;
     }
+    for (int i = 0; send && i < t->nenc; i++) {
+        pc_enc *e = &t->enc[i];
+        if (!e->sender) continue;
+        rtc_rtp_sender_next_seqs(e->sender, &e->next_seq, &e->next_rtx_seq);
+        e->seqs_kept = true;
+        rtc_rtp_sender_free(e->sender);
+        e->sender = NULL;
+    }
     if (recv) {
         for (int i = 0; i < t->nlayers; i++) rtc_rtp_receiver_free(t->layers[i].recv);
         memset(t->layers, 0, sizeof t->layers);
@@ -324,10 +333,50 @@ void pc__media_reset_streams(rtc_pc *pc, pc_tr *t, bool send, bool recv)
     rtc_debug(TAG, "mid %s: streams restart (%s%s)", t->mid, send ? "send " : "", recv ? "receive" : "");
 }
 
+/* The sender of a further simulcast encoding: the first one's settings with its own
+ * SSRCs, RID and sequence numbers. */
+static void start_encoding(rtc_pc *pc, pc_tr *t, pc_enc *e)
+{
+    pc_media *md = pc->media;
+    rtc_rtp_sender_config sc;
+    memset(&sc, 0, sizeof sc);
+    sc.codec = (rtc_codec_id)t->codec;
+    sc.pt = t->pt;
+    sc.ssrc = e->ssrc;
+    sc.clock_rate = t->clock_rate;
+    sc.rtx_pt = t->rtx_pt;
+    sc.red_pt = t->red_send ? t->red_pt : 0;
+    sc.ulpfec_pt = t->red_send ? t->ulpfec_pt : 0;
+    sc.fec_group = t->fec_group;
+    sc.rtx_ssrc = t->rtx_pt ? e->rtx_ssrc : 0;
+    sc.initial_seq = (uint16_t)rtc_rng_u32(pc->cfg.rng);
+    sc.initial_rtx_seq = (uint16_t)rtc_rng_u32(pc->cfg.rng);
+    if (e->seqs_kept) {
+        sc.initial_seq = e->next_seq;
+        sc.initial_rtx_seq = e->next_rtx_seq;
+        e->seqs_kept = false;
+    }
+    sc.mid_id = t->mid_id;
+    sc.rid_id = t->rid_id;
+    sc.rid = e->rid;
+    sc.abs_send_time_id = t->abs_id;
+    sc.twcc_id = t->fb_twcc ? t->twcc_id : 0;
+    sc.twcc_seq = &md->twcc_seq;
+    sc.mid = t->mid;
+    sc.cname = md->cname;
+    sc.unix_offset_us = md->unix_offset_us;
+    sc.pool = pc->cfg.pool;
+    int r = rtc_rtp_sender_new(&e->sender, &sc, pc->now);
+    if (r < 0) rtc_warn(TAG, "mid %s: cannot create the sender of rid %s: %s", t->mid, e->rid, rtc_strerror(r));
+}
+
 void pc__media_start_streams(rtc_pc *pc, pc_tr *t)
 {
     pc_media *md = pc->media;
     if (!t->negotiated || t->stopped || t->codec < 0) return;
+    if (pc__dir_sends(t->current) && t->sender && t->sim_send)
+        for (int i = 0; i < t->nenc; i++)
+            if (!t->enc[i].sender) start_encoding(pc, t, &t->enc[i]);
     if (pc__dir_sends(t->current) && !t->sender) {
         rtc_rtp_sender_config sc;
         memset(&sc, 0, sizeof sc);
@@ -353,11 +402,14 @@ void pc__media_start_streams(rtc_pc *pc, pc_tr *t)
         sc.audio_level_id = t->kind == RTC_MEDIA_AUDIO ? t->level_id : 0;
         sc.twcc_seq = &md->twcc_seq;
         sc.mid = t->mid;
+        sc.rid_id = t->sim_send ? t->rid_id : 0;
+        sc.rid = t->send_rid;
         sc.cname = md->cname;
         sc.unix_offset_us = md->unix_offset_us;
         sc.pool = pc->cfg.pool;
         int r = rtc_rtp_sender_new(&t->sender, &sc, pc->now);
         if (r < 0) rtc_warn(TAG, "mid %s: cannot create the sender: %s", t->mid, rtc_strerror(r));
+        for (int i = 0; r >= 0 && t->sim_send && i < t->nenc; i++) start_encoding(pc, t, &t->enc[i]);
     }
     if (pc__dir_recvs(t->current) && t->nlayers == 0 && t->nsim >= 2) {
         for (int i = 0; i < t->nsim; i++) {
@@ -526,6 +578,8 @@ static void handle_rtcp(rtc_pc *pc, const uint8_t *data, size_t len)
         for (int i = 0; i < md->ntrs; i++) {
             pc_tr *t = md->trs[i];
             if (t->sender) rtc_rtp_sender_handle_rtcp(t->sender, &v[k], pc->now);
+            for (int j = 0; j < t->nenc; j++)
+                if (t->enc[j].sender) rtc_rtp_sender_handle_rtcp(t->enc[j].sender, &v[k], pc->now);
             for (int j = 0; j < t->nlayers; j++) rtc_rtp_receiver_handle_rtcp(t->layers[j].recv, &v[k], pc->now);
         }
     for (int k = 0; k < n; k++) {
@@ -580,16 +634,18 @@ static void send_plain_rtcp(rtc_pc *pc, const uint8_t *p, size_t n)
     send_protected(pc, b, true);
 }
 
-static void drain_sender(rtc_pc *pc, pc_tr *t)
+/* One of t's senders (its own, or a further encoding's, rid its RID): a keyframe
+ * request names the encoding whose SSRC the PLI/FIR was for. */
+static void drain_sender(rtc_pc *pc, pc_tr *t, rtc_rtp_sender *snd, const char *rid)
 {
     rtc_rtp_out out;
-    while (rtc_rtp_sender_poll_transmit(t->sender, &out) > 0)
+    while (rtc_rtp_sender_poll_transmit(snd, &out) > 0)
         if (out.rtcp || !can_send(pc) || !pc__cc_take(pc, t, out.buf)) send_protected(pc, out.buf, out.rtcp);
     rtc_rtp_sender_event ev;
-    while (rtc_rtp_sender_poll_event(t->sender, &ev) > 0) {
+    while (rtc_rtp_sender_poll_event(snd, &ev) > 0) {
         if (ev.type == RTC_RTP_SEND_EV_KEYFRAME_REQUESTED) {
             rtc_pc_event e;
-            tr_event(&e, RTC_PC_EV_KEYFRAME_REQUEST, t, t->codec, NULL);
+            tr_event(&e, RTC_PC_EV_KEYFRAME_REQUEST, t, t->codec, t->sim_send ? rid : NULL);
             pc__emit(pc, &e);
         } else if (ev.type == RTC_RTP_SEND_EV_RTT) {
             t->round_trip_time = (double)ev.u.rtt / 1e6;
@@ -631,7 +687,9 @@ void pc__media_pump(rtc_pc *pc)
     if (!md) return;
     for (int i = 0; i < md->ntrs; i++) {
         pc_tr *t = md->trs[i];
-        if (t->sender) drain_sender(pc, t);
+        if (t->sender) drain_sender(pc, t, t->sender, t->send_rid);
+        for (int k = 0; k < t->nenc; k++)
+            if (t->enc[k].sender) drain_sender(pc, t, t->enc[k].sender, t->enc[k].rid);
         for (int k = 0; k < t->nlayers; k++) drain_receiver(pc, t, &t->layers[k]);
     }
     if (md->twcc) {
@@ -649,8 +707,11 @@ void pc__media_bye(rtc_pc *pc)
 {
     pc_media *md = pc->media;
     if (!md) return;
-    for (int i = 0; i < md->ntrs; i++)
+    for (int i = 0; i < md->ntrs; i++) {
         if (md->trs[i]->sender) rtc_rtp_sender_bye(md->trs[i]->sender, pc->now);
+        for (int k = 0; k < md->trs[i]->nenc; k++)
+            if (md->trs[i]->enc[k].sender) rtc_rtp_sender_bye(md->trs[i]->enc[k].sender, pc->now);
+    }
 }
 
 void pc__media_handle_timeout(rtc_pc *pc)
@@ -660,6 +721,10 @@ void pc__media_handle_timeout(rtc_pc *pc)
     for (int i = 0; i < md->ntrs; i++) {
         pc_tr *t = md->trs[i];
         if (t->sender && rtc_rtp_sender_poll_timeout(t->sender) <= pc->now) rtc_rtp_sender_handle_timeout(t->sender, pc->now);
+        for (int k = 0; k < t->nenc; k++) {
+            rtc_rtp_sender *es = t->enc[k].sender;
+            if (es && rtc_rtp_sender_poll_timeout(es) <= pc->now) rtc_rtp_sender_handle_timeout(es, pc->now);
+        }
         for (int k = 0; k < t->nlayers; k++)
             if (rtc_rtp_receiver_poll_timeout(t->layers[k].recv) <= pc->now)
                 rtc_rtp_receiver_handle_timeout(t->layers[k].recv, pc->now);
@@ -675,6 +740,8 @@ rtc_time pc__media_poll_timeout(rtc_pc *pc)
     if (!md || pc->closed) return t;
     for (int i = 0; i < md->ntrs; i++) {
         if (md->trs[i]->sender) t = rtc_time_min(t, rtc_rtp_sender_poll_timeout(md->trs[i]->sender));
+        for (int k = 0; k < md->trs[i]->nenc; k++)
+            if (md->trs[i]->enc[k].sender) t = rtc_time_min(t, rtc_rtp_sender_poll_timeout(md->trs[i]->enc[k].sender));
         for (int k = 0; k < md->trs[i]->nlayers; k++)
             t = rtc_time_min(t, rtc_rtp_receiver_poll_timeout(md->trs[i]->layers[k].recv));
     }
@@ -684,30 +751,130 @@ rtc_time pc__media_poll_timeout(rtc_pc *pc)
 
 /* ---- application calls -------------------------------------------------------------------- */
 
+/* The encoding named rid on t: NULL for the first (t's own fields), else enc; -1 when none. */
+static int find_encoding(const pc_tr *t, const char *rid)
+{
+    if (!rid || !rid[0] || strcmp(rid, t->send_rid) == 0) return 0;
+    for (int i = 0; i < t->nenc; i++)
+        if (strcmp(rid, t->enc[i].rid) == 0) return i + 1;
+    return -1;
+}
+
 int rtc_pc_send_frame(rtc_pc *pc, int tr, const uint8_t *frame, size_t len, uint32_t ts, bool keyframe, rtc_time now)
+{
+    return rtc_pc_send_frame_rid(pc, tr, NULL, frame, len, ts, keyframe, now);
+}
+
+int rtc_pc_send_frame_rid(rtc_pc *pc, int tr, const char *rid, const uint8_t *frame, size_t len, uint32_t ts,
+                          bool keyframe, rtc_time now)
 {
     if (now > pc->now) pc->now = now;
     pc_tr *t = pc__media_tr(pc, tr);
     if (!t) return RTC_ENOTFOUND;
+    int ei = find_encoding(t, rid);
+    if (ei < 0) return pc__fail(pc, RTC_ENOTFOUND, "transceiver %d has no encoding with rid '%s'", tr, rid);
+    pc_enc *e = ei ? &t->enc[ei - 1] : NULL;
     if (!t->sender) return pc__fail(pc, RTC_ESTATE, "transceiver %d does not send (not negotiated to)", tr);
+    if (e && !e->sender)        /* the peer took no simulcast: only the first encoding goes out */
+        return pc__fail(pc, RTC_ESTATE, "encoding '%s' of transceiver %d was not negotiated", rid, tr);
     if (t->stopping) return pc__fail(pc, RTC_ESTATE, "transceiver %d is stopped", tr);
     if (!can_send(pc)) return pc__fail(pc, RTC_ESTATE, "the transport is not connected");
-    if (t->inactive) return 0;          /* set_parameters: encoding not active */
+    if (e ? e->inactive : t->inactive) return 0;          /* set_parameters: encoding not active */
+    int32_t *picture_id = e ? &e->picture_id : &t->picture_id;
     rtc_pack_params pp;
     memset(&pp, 0, sizeof pp);
-    pp.picture_id = t->picture_id;
+    pp.picture_id = *picture_id;
     pp.keyframe = keyframe;
     int r = pc__xform_send(t, &frame, &len, ts, keyframe);
     if (r == RTC_EIGNORED) return 0;    /* the transform dropped it: nothing to send */
     if (r < 0) return pc__fail(pc, r, "the frame transform of transceiver %d failed", tr);
-    r = rtc_rtp_sender_send_frame(t->sender, frame, len, ts, &pp, pc->now);
+    r = rtc_rtp_sender_send_frame(e ? e->sender : t->sender, frame, len, ts, &pp, pc->now);
     if (r >= 0) {
-        t->picture_id = (t->picture_id + 1) & 0x7fff;
-        t->frames_sent++;
+        *picture_id = (*picture_id + 1) & 0x7fff;
+        if (e) e->frames_sent++;
+        else t->frames_sent++;
         if (keyframe && t->kf_pending) { t->kf_queued = true; t->kf_ts = ts; }
     }
     pc__pump(pc);
     return r;
+}
+
+static bool rid_ok(const char *rid)
+{
+    size_t n = strlen(rid);
+    if (n == 0 || n > 15) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = rid[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) return false;
+    }
+    return true;
+}
+
+int rtc_pc_transceiver_set_send_encodings(rtc_pc *pc, int tr, const char *const *rids, int n)
+{
+    pc_tr *t = pc__media_tr(pc, tr);
+    if (!t) return RTC_ENOTFOUND;
+    if (t->kind != RTC_MEDIA_VIDEO || n < 1 || n > PC_MAX_LAYERS) return RTC_EINVAL;
+    if (t->mid[0] || t->negotiated) return RTC_ESTATE;      /* W3C: sendEncodings only at addTransceiver */
+    for (int i = 0; i < n; i++) {
+        if (!rids[i] || !rid_ok(rids[i])) return RTC_EINVAL;
+        for (int k = 0; k < i; k++)
+            if (strcmp(rids[i], rids[k]) == 0) return RTC_EINVAL;
+    }
+    if (n == 1) { t->send_rid[0] = 0; t->nenc = 0; return 0; }   /* one encoding: no simulcast */
+    snprintf(t->send_rid, sizeof t->send_rid, "%s", rids[0]);
+    t->nenc = n - 1;
+    for (int i = 1; i < n; i++) {
+        pc_enc *e = &t->enc[i - 1];
+        memset(e, 0, sizeof *e);
+        snprintf(e->rid, sizeof e->rid, "%s", rids[i]);
+        e->ssrc = rtc_rng_u32(pc->cfg.rng) | 1;
+        e->rtx_ssrc = rtc_rng_u32(pc->cfg.rng) | 1;
+        e->picture_id = (int32_t)(rtc_rng_u32(pc->cfg.rng) & 0x7fff);
+    }
+    return 0;
+}
+
+int rtc_pc_transceiver_set_encoding_rid(rtc_pc *pc, int tr, const char *rid, bool active, double max_bps)
+{
+    pc_tr *t = pc__media_tr(pc, tr);
+    if (!t) return RTC_ENOTFOUND;
+    if (!(max_bps >= 0)) return RTC_EINVAL;
+    int ei = find_encoding(t, rid);
+    if (ei < 0) return RTC_ENOTFOUND;
+    if (ei == 0) return rtc_pc_transceiver_set_encoding(pc, tr, active, max_bps);
+    t->enc[ei - 1].inactive = !active;
+    t->enc[ei - 1].max_bitrate = max_bps;
+    pc__cc_update_max(pc);
+    return 0;
+}
+
+int rtc_pc_transceiver_encodings(rtc_pc *pc, int tr, rtc_encoding_info *out, int max)
+{
+    pc_tr *t = pc__media_tr(pc, tr);
+    if (!t) return RTC_ENOTFOUND;
+    int n = 0;
+    for (int i = 0; i <= t->nenc && n < max; i++, n++) {
+        rtc_encoding_info *o = &out[n];
+        memset(o, 0, sizeof *o);
+        const pc_enc *e = i ? &t->enc[i - 1] : NULL;
+        o->rid = e ? e->rid : t->send_rid;
+        o->active = !(e ? e->inactive : t->inactive);
+        o->max_bitrate = e ? e->max_bitrate : t->max_bitrate;
+        o->ssrc = e ? e->ssrc : t->ssrc;
+        o->rtx_ssrc = t->rtx_pt ? (e ? e->rtx_ssrc : t->rtx_ssrc) : 0;
+        o->sending = e ? e->sender != NULL : t->sender != NULL;
+        o->frames_sent = e ? e->frames_sent : t->frames_sent;
+        if (o->sending) {
+            rtc_rtp_sender_stats ss;
+            rtc_rtp_sender_get_stats(e ? e->sender : t->sender, &ss);
+            o->packets_sent = ss.packets;
+            o->retransmitted_packets = ss.rtx_packets;
+            o->nacks_received = ss.nacks_received;
+            o->plis_received = ss.plis_received;
+        }
+    }
+    return n;
 }
 
 int rtc_pc_set_audio_level(rtc_pc *pc, int tr, uint8_t level, bool voice)

@@ -17,7 +17,8 @@
  *   RTC_PC_EV_FRAME            tr, buf (caller unrefs), ts, keyframe, codec, rid: one
  *                              complete encoded frame, in order per layer (rid "" when the
  *                              stream has no RID; simulcast layers each have their own)
- *   RTC_PC_EV_KEYFRAME_REQUEST tr: the peer asked for a keyframe (PLI or FIR)
+ *   RTC_PC_EV_KEYFRAME_REQUEST tr, rid: the peer asked for a keyframe (PLI or FIR) of
+ *                              the encoding with that RID ("" without simulcast)
  *   RTC_PC_EV_SENDER_REPORT    tr, ntp, ts, rid: an RTCP sender report for an incoming
  *                              stream: the sender's NTP wall clock (32.32) and the RTP
  *                              timestamp of that same instant. All streams of one sender
@@ -102,6 +103,33 @@ int rtc_pc_transceiver_set_fec(rtc_pc *pc, int tr, rtc_fec_mode mode, int group)
  * once negotiated, the transceiver is stopped. RTC_ENOTFOUND for a bad handle. */
 int rtc_pc_transceiver_stop(rtc_pc *pc, int tr, rtc_time now);
 int rtc_pc_transceiver_set_encoding(rtc_pc *pc, int tr, bool active, double max_bps);
+
+/* Simulcast send (W3C addTransceiver sendEncodings, RFC 8853): a video transceiver with
+ * n (2..4) RIDs (1..15 of [A-Za-z0-9_-], distinct) offers `a=rid:<id> send` for each,
+ * `a=simulcast:send <id>;<id>...` and the rid / repaired-rid extensions, and answers an
+ * offer that says `a=simulcast:recv` with those of its RIDs the offer lists. Each
+ * encoding has its own SSRC and RTX SSRC (not signalled: the peer routes by MID and RID)
+ * and its own RTP sender; its packets carry its RID. When the peer takes no simulcast
+ * only the first encoding is sent, without RID. Only before the transceiver has a
+ * section (RTC_ESTATE after); n == 1 clears it. RTC_EINVAL for audio or bad RIDs.
+ * The RIDs are copied. */
+int rtc_pc_transceiver_set_send_encodings(rtc_pc *pc, int tr, const char *const *rids, int n);
+/* rtc_pc_send_frame for the encoding named rid (NULL or "" = the first): RTC_ENOTFOUND
+ * for a RID the transceiver does not have, RTC_ESTATE for one the negotiation dropped,
+ * 0 (nothing sent) while that encoding is inactive. */
+int rtc_pc_send_frame_rid(rtc_pc *pc, int tr, const char *rid, const uint8_t *frame, size_t len, uint32_t ts,
+                          bool keyframe, rtc_time now);
+/* rtc_pc_transceiver_set_encoding for one encoding (rid NULL = the first). */
+int rtc_pc_transceiver_set_encoding_rid(rtc_pc *pc, int tr, const char *rid, bool active, double max_bps);
+typedef struct rtc_encoding_info {
+    const char *rid;             /* owned by the pc; "" without simulcast */
+    bool active, sending;        /* sending: negotiated, it has an RTP sender */
+    double max_bitrate;
+    uint32_t ssrc, rtx_ssrc;
+    uint64_t frames_sent, packets_sent, retransmitted_packets, nacks_received, plis_received;
+} rtc_encoding_info;
+/* The send encodings in order (at least one), up to max; returns their count or RTC_ENOTFOUND. */
+int rtc_pc_transceiver_encodings(rtc_pc *pc, int tr, rtc_encoding_info *out, int max);
 
 /* Send one encoded frame (borrowed for the call): Opus packet, VP8/VP9 frame, H264
  * Annex B access unit, AV1 temporal unit. ts in the codec's RTP clock (48 kHz Opus,

@@ -19,6 +19,21 @@ typedef struct pc_layer {
     uint64_t frames, keyframes;
 } pc_layer;
 
+/* A simulcast encoding after the first (sender:get_parameters().encodings[2..]): its
+ * own SSRC pair and RTP sender (seq, timestamps, NACK history, SR). The first
+ * encoding is the transceiver's own sender, ssrc and inactive/max_bitrate fields. */
+typedef struct pc_enc {
+    char rid[16];
+    uint32_t ssrc, rtx_ssrc;
+    rtc_rtp_sender *sender;              /* owned; NULL while the transceiver does not send */
+    bool inactive;
+    double max_bitrate;
+    bool seqs_kept;
+    uint16_t next_seq, next_rtx_seq;
+    int32_t picture_id;
+    uint64_t frames_sent;
+} pc_enc;
+
 typedef struct pc_tr {
     int handle;
     rtc_media_kind kind;
@@ -48,6 +63,12 @@ typedef struct pc_tr {
     bool seqs_kept;                      /* a rebuilt sender goes on from next_seq/next_rtx_seq */
     uint16_t next_seq, next_rtx_seq;
     uint32_t ssrc, rtx_ssrc;             /* ours, drawn at creation */
+    /* Simulcast send (rtc_pc_transceiver_set_send_encodings): send_rid is the first
+     * encoding's RID ("" = no simulcast), enc[0..nenc) the others. */
+    char send_rid[16];
+    pc_enc enc[PC_MAX_LAYERS - 1];
+    int nenc;
+    bool sim_send;                       /* negotiated: the peer receives our RIDs (a=simulcast recv) */
     char track_id[40];
 
     /* negotiated (from the answer's section) */

@@ -57,7 +57,7 @@ static bool ext_wanted(const rtc_pc *pc, const pc_tr *t, const ext_def *d, const
 {
     if (!(t->kind == RTC_MEDIA_AUDIO ? d->audio : d->video)) return false;
     if (strcmp(d->uri, RTC_EXT_URI_RID) == 0 || strcmp(d->uri, RTC_EXT_URI_RRID) == 0)
-        return offer && offer->nrids > 0;
+        return offer ? offer->nrids > 0 : t->send_rid[0] != 0;
     if (strcmp(d->uri, RTC_EXT_URI_VIDEO_ORIENTATION) == 0) return pc->media && pc->media->video_orientation;
     return true;
 }
@@ -352,6 +352,32 @@ static int answer_simulcast(rtc_sdp *s, rtc_sdp_media *m, const rtc_sdp_media *o
     return n ? rtc_sdp_media_set_simulcast(s, m, value) : 0;
 }
 
+/* Our simulcast encodings: all of them in an offer, in an answer those the offer's
+ * a=simulcast:recv lists (first alternatives). 0 when none is written. */
+static int write_send_simulcast(rtc_sdp *s, rtc_sdp_media *m, const pc_tr *t, const rtc_sdp_media *offer)
+{
+    if (!t->send_rid[0]) return 0;
+    if (offer && (!offer->simulcast.present || offer->simulcast.nrecv == 0)) return 0;
+    char value[96] = "send ";
+    size_t len = 5;
+    int n = 0;
+    for (int i = 0; i <= t->nenc; i++) {
+        const char *id = i ? t->enc[i - 1].rid : t->send_rid;
+        if (offer) {
+            bool listed = false;
+            for (size_t k = 0; k < offer->simulcast.nrecv; k++)
+                if (offer->simulcast.recv[k].nalts && strcmp(offer->simulcast.recv[k].alts[0].rid, id) == 0) listed = true;
+            const rtc_sdp_rid *rr = rtc_sdp_media_rid(offer, id);
+            if (!listed || !rr || !rr->recv) continue;
+        }
+        int r = rtc_sdp_media_add_rid(s, m, id, false, NULL, 0, NULL);
+        if (r < 0) return r;
+        len += (size_t)snprintf(value + len, sizeof value - len, "%s%s", n ? ";" : "", id);
+        n++;
+    }
+    return n ? rtc_sdp_media_set_simulcast(s, m, value) : 0;
+}
+
 static int add_send_identity(rtc_pc *pc, rtc_sdp *s, rtc_sdp_media *m, pc_tr *t, bool rtx)
 {
     pc_media *md = pc->media;
@@ -359,6 +385,9 @@ static int add_send_identity(rtc_pc *pc, rtc_sdp *s, rtc_sdp_media *m, pc_tr *t,
     int r = rtc_sdp_media_add_msid(s, m, md->cname, t->track_id);
     if (r < 0) return r;
     snprintf(msid, sizeof msid, "%s %s", md->cname, t->track_id);
+    /* Simulcast by RID: no a=ssrc, or the peer would take the first one for the whole
+     * section; it learns each encoding's SSRCs from MID and RID (as with browsers). */
+    if (m->simulcast.present && m->simulcast.nsend) return 0;
     if (rtx && t->rtx_ssrc) {
         uint32_t g[2] = { t->ssrc, t->rtx_ssrc };
         if ((r = rtc_sdp_media_add_ssrc_group(s, m, "FID", g, 2)) < 0) return r;
@@ -458,6 +487,7 @@ int pc__media_write_section(rtc_pc *pc, rtc_sdp *s, int index, const rtc_sdp_med
         m->rtcp_rsize = true;
     }
     m->direction = to_sdp_dir(dir);
+    if (pc__dir_sends(dir) && (r = write_send_simulcast(s, m, t, offer)) < 0) return r;
     if (pc__dir_sends(dir) && (r = add_send_identity(pc, s, m, t, rtx)) < 0) return r;
     return 0;
 }
@@ -564,6 +594,10 @@ static void negotiate(rtc_pc *pc, pc_tr *t, int index)
          before.clock_rate != t->clock_rate || before.mid_id != t->mid_id || before.abs_id != t->abs_id ||
          before.twcc_id != t->twcc_id || before.fb_twcc != t->fb_twcc || before.fb_nack != t->fb_nack ||
          before.fb_pli != t->fb_pli || before.fb_fir != t->fb_fir || before.rtcp_rsize != t->rtcp_rsize);
+    bool sim_before = t->sim_send;
+    t->sim_send = t->send_rid[0] && t->rid_id && lm->simulcast.present && lm->simulcast.nsend > 0 &&
+                  rm->simulcast.present && rm->simulcast.nrecv > 0;
+    changed = changed || (t->negotiated && sim_before != t->sim_send);
     t->negotiated = true;
     if (changed) pc__media_reset_streams(pc, t, true, true);
     int nsim_before = t->nsim;

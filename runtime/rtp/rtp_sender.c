@@ -16,7 +16,7 @@
 
 struct rtc_rtp_sender {
     rtc_rtp_sender_config cfg;
-    char mid[17], cname[256];
+    char mid[17], rid[16], cname[256];
     rtc_time now, next_sr;
     uint16_t seq, rtx_seq;
     int32_t picture_id;
@@ -45,7 +45,7 @@ int rtc_rtp_sender_new(rtc_rtp_sender **out, const rtc_rtp_sender_config *cfg, r
     if (!out || !cfg || (unsigned)cfg->codec >= RTC_CODEC__COUNT || cfg->pt > 127 || cfg->rtx_pt > 127)
         return RTC_EINVAL;
     /* A MID fits a one-byte element (RFC 8843 keeps them short; browsers use "0", "1"). */
-    if ((cfg->mid && strlen(cfg->mid) > 16) || (cfg->cname && strlen(cfg->cname) > 255)) return RTC_EINVAL;
+    if ((cfg->mid && strlen(cfg->mid) > 16) || (cfg->rid && strlen(cfg->rid) > 15) || (cfg->cname && strlen(cfg->cname) > 255)) return RTC_EINVAL;
     bool video_fec = cfg->ulpfec_pt && rtc_codec_is_video(cfg->codec);
     if (cfg->red_pt > 127 || cfg->ulpfec_pt > 127 || (cfg->red_pt && cfg->codec != RTC_CODEC_OPUS && !video_fec) ||
         (cfg->ulpfec_pt && (!video_fec || !cfg->red_pt || cfg->ulpfec_pt == cfg->pt || cfg->ulpfec_pt == cfg->red_pt)) ||
@@ -55,8 +55,9 @@ int rtc_rtp_sender_new(rtc_rtp_sender **out, const rtc_rtp_sender_config *cfg, r
     if (!s) return RTC_ENOMEM;
     s->cfg = *cfg;
     if (cfg->mid) strcpy(s->mid, cfg->mid);
+    if (cfg->rid) strcpy(s->rid, cfg->rid);
     if (cfg->cname) strcpy(s->cname, cfg->cname);
-    s->cfg.mid = s->cfg.cname = NULL;
+    s->cfg.mid = s->cfg.rid = s->cfg.cname = NULL;
     if (!s->cfg.clock_rate) s->cfg.clock_rate = cfg->codec == RTC_CODEC_OPUS ? 48000 : 90000;
     if (!s->cfg.history) s->cfg.history = 1024;
     if (!s->cfg.max_payload) s->cfg.max_payload = 1100;
@@ -183,6 +184,7 @@ static int send__make_fec(rtc_rtp_sender *s, rtc_buf *const *group, size_t n, ui
     uint8_t tw[2] = { 0, 0 };
     rtc_rtp_header h = { .pt = s->cfg.red_pt, .seq = seq, .ts = ts, .ssrc = s->cfg.ssrc };
     if (s->cfg.mid_id && s->mid[0]) rtc_ext_add_sdes(&h, s->cfg.mid_id, rtc_str_c(s->mid));
+    if (s->cfg.rid_id && s->rid[0]) rtc_ext_add_sdes(&h, s->cfg.rid_id, rtc_str_c(s->rid));
     if (s->cfg.abs_send_time_id) rtc_rtp_add_ext(&h, s->cfg.abs_send_time_id, ast, 3);
     if (s->cfg.twcc_id) rtc_rtp_add_ext(&h, s->cfg.twcc_id, tw, 2);
     int hl = rtc_rtp_write_header(b->data, b->cap, &h);
@@ -218,6 +220,7 @@ int rtc_rtp_sender_send_frame(rtc_rtp_sender *s, const uint8_t *frame, size_t le
         if (!b) { e = RTC_ENOMEM; break; }
         rtc_rtp_header h = { .pt = s->cfg.red_pt ? s->cfg.red_pt : s->cfg.pt, .seq = seq, .ts = ts, .ssrc = s->cfg.ssrc };
         if (s->cfg.mid_id && s->mid[0]) rtc_ext_add_sdes(&h, s->cfg.mid_id, rtc_str_c(s->mid));
+        if (s->cfg.rid_id && s->rid[0]) rtc_ext_add_sdes(&h, s->cfg.rid_id, rtc_str_c(s->rid));
         if (s->cfg.abs_send_time_id) rtc_rtp_add_ext(&h, s->cfg.abs_send_time_id, ast, 3);
         if (s->cfg.twcc_id) rtc_rtp_add_ext(&h, s->cfg.twcc_id, tw, 2);
         if (with_level) rtc_rtp_add_ext(&h, s->cfg.audio_level_id, level, 1);

@@ -46,6 +46,10 @@ typedef struct rtc_rtp_sender_config {
                                     transport-wide seq, shared by its senders; new and RTX
                                     packets take one each. NULL: the extension stays 0 */
     const char *mid;             /* copied, at most 16 bytes; sent when mid_id is set */
+    uint8_t rid_id;              /* RFC 8852 rtp-stream-id: this stream's simulcast RID; 0 = none */
+    const char *rid;             /* copied, at most 15 bytes; sent on media and FEC packets
+                                    (RTX copies carry it too, which receivers take as the
+                                    repaired stream's RID) when rid_id is set */
     const char *cname;           /* copied; sent in SDES with each SR; NULL = none */
     rtc_time sr_interval;        /* 0 = 1 s */
     int64_t unix_offset_us;      /* wall clock = now + this, for SR NTP timestamps */

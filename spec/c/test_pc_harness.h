@@ -47,7 +47,7 @@ static void (*harness_default_on_frame)(peer *p, const rtc_pc_event *ev);
 static void (*harness_on_clock)(rtc_time now);
 /* Shown every datagram a peer sends, before the network may drop it (NULL: nobody). */
 static void (*harness_on_send)(peer *p, const uint8_t *data, size_t len);
-/* Shown every event the counters above do not take (NULL: nobody). */
+/* Shown every event the counters above do not take, and keyframe requests (NULL: nobody). */
 static void (*harness_on_event)(peer *p, const rtc_pc_event *ev);
 
 static void peer_init(peer *p, const char *addr, rtc_dtls_cert *cert)
@@ -81,7 +81,10 @@ static void drain(peer *p, vnet *n)
         case RTC_PC_EV_FRAME:
             if (p->on_frame) p->on_frame(p, &ev);
             break;
-        case RTC_PC_EV_KEYFRAME_REQUEST: p->keyframe_requests++; break;
+        case RTC_PC_EV_KEYFRAME_REQUEST:
+            p->keyframe_requests++;
+            if (harness_on_event) harness_on_event(p, &ev);     /* its rid names the encoding */
+            break;
         case RTC_PC_EV_ICE_CANDIDATE:
             if (ev.candidate[0]) { ASSERT(p->ncand < 32); strcpy(p->cands[p->ncand++], ev.candidate); }
             else p->end_of_cand++;

@@ -1,7 +1,8 @@
 -- The SFU of spec/sfu_bandwidth_browser_spec.lua: WHIP/WHEP as in examples/sfu.lua with
 -- the core's own layer choice (by each subscriber's estimate); subscribers name
 -- themselves with their bearer token. It prints `LAYER <token> spatial temporal why`
--- for every video layerchange and runs the experiment's steps:
+-- for every video layerchange, `BW <token> kbit/s state layer-kbit/s,...` for every
+-- estimate the subscriber's connection reports, and runs the experiment's steps:
 -- 1. once subscriber A forwards the top layer by its estimate (not the layer a consumer
 --    starts on before it has one), it waits --hold seconds (B behind its
 --    rate limit meanwhile) and prints `LIMITED <B's highest spatial layer since A got the
@@ -50,6 +51,11 @@ room:on("subscribe", function(c)
   if c.kind ~= "video" then return end
   local auth = c.info and c.info.headers and c.info.headers.authorization or ""
   local who = auth:match("^[Bb]earer%s+(%S+)") or "?"
+  c.pc:on("bandwidth", function(bps, info)
+    local rates = {}
+    for i, l in ipairs(c.producer:stats().layers or {}) do rates[i] = math.floor((l.bitrate or 0) / 1000) end
+    say("BW", who, math.floor(bps / 1000), info and info.state or "", table.concat(rates, ","))
+  end)
   c:on("layerchange", function(spatial, temporal, why)
     say("LAYER", who, spatial, temporal, why)
     if who == "B" then

@@ -145,4 +145,6 @@ int rtc_cc_send_history_handle_feedback(rtc_cc_send_history *h, const rtc_rtcp_v
     return (int)k;
 }
 
+size_t rtc_cc_send_history_slots(const rtc_cc_send_history *h) { return h->mask + 1; }
+
 size_t rtc_cc_send_history_in_flight(const rtc_cc_send_history *h) { return h->in_flight; }

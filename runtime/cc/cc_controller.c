@@ -27,7 +27,8 @@ struct rtc_cc {
     bool event_due;
     rtc_time rtt, last_tick, now;
     rtc_cc_stats stats;
-    rtc_cc_packet rec[MAX_RECORDS];
+    rtc_cc_packet *rec;          /* one feedback's records; grows with the history's ring */
+    size_t rec_cap;
 };
 
 int rtc_cc_new(rtc_cc **out, const rtc_cc_config *cfg, rtc_time now)
@@ -64,6 +65,8 @@ void rtc_cc_free(rtc_cc *c)
 {
     if (!c) return;
     rtc_cc_send_history_free(c->hist);
+    free(c->rec);
+    rtc_cc_acked_rate_free(&c->acked);
     free(c);
 }
 
@@ -111,7 +114,16 @@ int64_t rtc_cc_on_sent_wire(rtc_cc *c, uint16_t seq, size_t size, int probe_clus
 int rtc_cc_handle_twcc(rtc_cc *c, const rtc_rtcp_view *v, rtc_time now)
 {
     now = cc__clamp_now(c, now);
-    int n = rtc_cc_send_history_handle_feedback(c->hist, v, c->rec, MAX_RECORDS);
+    /* A feedback reports each remembered packet at most once: as many records as slots. */
+    size_t want = rtc_cc_send_history_slots(c->hist);
+    if (want > MAX_RECORDS) want = MAX_RECORDS;
+    if (c->rec_cap < want) {
+        rtc_cc_packet *r = realloc(c->rec, want * sizeof *r);
+        if (!r) return RTC_ENOMEM;
+        c->rec = r;
+        c->rec_cap = want;
+    }
+    int n = rtc_cc_send_history_handle_feedback(c->hist, v, c->rec, c->rec_cap);
     if (n < 0) { c->stats.feedback_errors++; return n; }
     c->stats.feedback++;
     c->have_twcc = true;

@@ -3,7 +3,9 @@
 #include "core/rtc_errors.h"
 #include <stdlib.h>
 
-typedef struct pacer__fifo { rtc_cc_paced *a; size_t cap, head, n; } pacer__fifo;
+/* A ring that starts empty and doubles up to `max` as packets queue: a connection whose
+ * queues stay short (one that forwards a few streams) holds a few slots, not 4 x max. */
+typedef struct pacer__fifo { rtc_cc_paced *a; size_t cap, max, head, n; } pacer__fifo;
 
 struct rtc_cc_pacer {
     rtc_cc_pacer_config cfg;
@@ -21,12 +23,21 @@ struct rtc_cc_pacer {
     rtc_cc_pacer_stats stats;
 };
 
-static int fifo__init(pacer__fifo *f, size_t cap)
+static void fifo__init(pacer__fifo *f, size_t max) { *f = (pacer__fifo){ .max = max }; }
+/* Room for one more (the caller keeps n below max). */
+static int fifo__reserve(pacer__fifo *f)
 {
-    f->a = calloc(cap, sizeof *f->a);
+    if (f->n < f->cap) return 0;
+    size_t cap = f->cap ? f->cap * 2 : 16;
+    if (cap > f->max) cap = f->max;
+    rtc_cc_paced *a = malloc(cap * sizeof *a);
+    if (!a) return RTC_ENOMEM;
+    for (size_t i = 0; i < f->n; i++) a[i] = f->a[(f->head + i) % f->cap];
+    free(f->a);
+    f->a = a;
     f->cap = cap;
-    f->head = f->n = 0;
-    return f->a ? 0 : RTC_ENOMEM;
+    f->head = 0;
+    return 0;
 }
 static rtc_cc_paced *fifo__front(pacer__fifo *f) { return f->n ? &f->a[f->head] : NULL; }
 static void fifo__push(pacer__fifo *f, const rtc_cc_paced *x) { f->a[(f->head + f->n++) % f->cap] = *x; }
@@ -49,10 +60,8 @@ int rtc_cc_pacer_new(rtc_cc_pacer **out, const rtc_cc_pacer_config *cfg, rtc_tim
     if (!p->cfg.max_packets) p->cfg.max_packets = 2048;
     if (p->cfg.max_delay <= 0) p->cfg.max_delay = RTC_SEC(1);
     if (!p->cfg.padding_size) p->cfg.padding_size = 1100;
-    int rc = 0;
-    for (int k = 0; k < RTC_CC_PADDING && rc == 0; k++) rc = fifo__init(&p->q[k], p->cfg.max_packets);
-    if (rc == 0) rc = fifo__init(&p->drops, p->cfg.max_packets);
-    if (rc < 0) { rtc_cc_pacer_free(p, NULL, NULL); return rc; }
+    for (int k = 0; k < RTC_CC_PADDING; k++) fifo__init(&p->q[k], p->cfg.max_packets);
+    fifo__init(&p->drops, p->cfg.max_packets);
     p->rate_bps = 2.5 * 300e3;
     p->last = now;
     *out = p;
@@ -105,14 +114,16 @@ static void pacer__advance(rtc_cc_pacer *p, rtc_time now)
     p->last = now;
 }
 
-static void pacer__drop_one(rtc_cc_pacer *p, pacer__fifo *f)
+static int pacer__drop_one(rtc_cc_pacer *p, pacer__fifo *f)
 {
+    if (fifo__reserve(&p->drops) < 0) return RTC_ENOMEM;
     rtc_cc_paced x = fifo__pop(f);
     p->queued--;
     p->queued_bytes -= x.size;
     p->stats.dropped_packets++;
     p->stats.dropped_bytes += x.size;
     fifo__push(&p->drops, &x);
+    return 0;
 }
 
 /* The video queue ages first: a retransmission is of a packet the receiver is
@@ -121,8 +132,8 @@ static void pacer__enforce_delay(rtc_cc_pacer *p, rtc_time now)
 {
     for (int k = RTC_CC_VIDEO; k >= RTC_CC_RTX; k--) {
         rtc_cc_paced *f;
-        while ((f = fifo__front(&p->q[k])) && now - f->enqueued > p->cfg.max_delay && p->drops.n < p->drops.cap)
-            pacer__drop_one(p, &p->q[k]);
+        while ((f = fifo__front(&p->q[k])) && now - f->enqueued > p->cfg.max_delay && p->drops.n < p->drops.max)
+            if (pacer__drop_one(p, &p->q[k]) < 0) return;
     }
 }
 
@@ -137,9 +148,11 @@ int rtc_cc_pacer_enqueue(rtc_cc_pacer *p, const rtc_cc_paced *pk, rtc_time now)
         int victim = -1;
         for (int k = RTC_CC_VIDEO; k >= (int)pk->kind && k >= RTC_CC_RTX; k--)
             if (p->q[k].n) { victim = k; break; }
-        if (victim < 0 || p->drops.n == p->drops.cap) { p->stats.rejected++; return RTC_EQUOTA; }
-        pacer__drop_one(p, &p->q[victim]);
+        if (victim < 0 || p->drops.n == p->drops.max) { p->stats.rejected++; return RTC_EQUOTA; }
+        int rc = pacer__drop_one(p, &p->q[victim]);
+        if (rc < 0) return rc;
     }
+    if (fifo__reserve(&p->q[pk->kind]) < 0) return RTC_ENOMEM;
     rtc_cc_paced x = *pk;
     x.enqueued = now;
     x.probe_cluster = -1;

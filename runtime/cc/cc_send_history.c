@@ -15,24 +15,36 @@ typedef struct hist__slot {
 } hist__slot;
 
 struct rtc_cc_send_history {
-    size_t mask;
+    size_t mask;                 /* ring size - 1; the ring grows up to `window` */
+    size_t window;
     int64_t next;
     size_t in_flight;
-    rtc_twcc_status *scratch;    /* one feedback's statuses; never more than the window matters */
-    hist__slot slot[];
+    rtc_twcc_status *scratch;    /* one feedback's statuses; grows with the feedback */
+    size_t scratch_cap;
+    hist__slot *slot;
 };
+
+/* The ring starts small and doubles, up to the window, only when a packet still
+ * waiting for news would be overwritten: a connection at a few hundred packets in
+ * flight (an SFU subscriber's) holds a few KB instead of the whole window's 450 KB. */
+#define START_SLOTS 256
+/* A packet reported lost is kept for this many newer packets (a late "received" for it
+ * is reported again) before its slot may be reused without growing the ring. */
+#define LOST_KEEP 1024
 
 int rtc_cc_send_history_new(rtc_cc_send_history **out, size_t window)
 {
     if (!out) return RTC_EINVAL;
     if (!window) window = 8192;
     if (window < 64 || window > 32768 || (window & (window - 1))) return RTC_EINVAL;
-    rtc_cc_send_history *h = calloc(1, sizeof *h + window * sizeof h->slot[0]);
+    rtc_cc_send_history *h = calloc(1, sizeof *h);
     if (!h) return RTC_ENOMEM;
-    h->scratch = calloc(window, sizeof *h->scratch);
-    if (!h->scratch) { free(h); return RTC_ENOMEM; }
-    h->mask = window - 1;
-    for (size_t i = 0; i < window; i++) h->slot[i].seq = -1;
+    size_t cap = window < START_SLOTS ? window : START_SLOTS;
+    h->slot = malloc(cap * sizeof h->slot[0]);
+    if (!h->slot) { free(h); return RTC_ENOMEM; }
+    h->mask = cap - 1;
+    h->window = window;
+    for (size_t i = 0; i < cap; i++) h->slot[i].seq = -1;
     *out = h;
     return 0;
 }
@@ -41,11 +53,34 @@ void rtc_cc_send_history_free(rtc_cc_send_history *h)
 {
     if (!h) return;
     free(h->scratch);
+    free(h->slot);
     free(h);
+}
+
+/* Double the ring, each remembered packet moving to its slot in the new one. */
+static int hist__grow(rtc_cc_send_history *h)
+{
+    size_t cap = (h->mask + 1) * 2;
+    hist__slot *ns = malloc(cap * sizeof ns[0]);
+    if (!ns) return RTC_ENOMEM;
+    for (size_t i = 0; i < cap; i++) ns[i].seq = -1;
+    for (size_t i = 0; i <= h->mask; i++)
+        if (h->slot[i].seq >= 0) ns[(size_t)h->slot[i].seq & (cap - 1)] = h->slot[i];
+    free(h->slot);
+    h->slot = ns;
+    h->mask = cap - 1;
+    return 0;
+}
+
+static bool hist__waiting(const hist__slot *s, int64_t seq)
+{
+    if (s->seq < 0 || s->seq == seq) return false;
+    return s->state == SLOT_IN_FLIGHT || (s->state == SLOT_LOST && seq - s->seq < LOST_KEEP);
 }
 
 static int64_t hist__record(rtc_cc_send_history *h, int64_t seq, size_t size, int probe_cluster, rtc_time now)
 {
+    while (h->mask + 1 < h->window && hist__waiting(&h->slot[(size_t)seq & h->mask], seq) && hist__grow(h) == 0) {}
     hist__slot *s = &h->slot[(size_t)seq & h->mask];
     if (s->seq >= 0 && s->state == SLOT_IN_FLIGHT) h->in_flight -= s->size;   /* never reported: forget it */
     s->seq = seq;
@@ -78,8 +113,17 @@ int rtc_cc_send_history_handle_feedback(rtc_cc_send_history *h, const rtc_rtcp_v
                                         rtc_cc_packet *out, size_t max)
 {
     rtc_twcc_feedback fb;
-    int n = rtc_twcc_parse(v, &fb, h->scratch, h->mask + 1);
+    int n = rtc_twcc_parse(v, &fb, h->scratch, h->scratch_cap);
     if (n < 0) return n;
+    if (fb.status_count > h->scratch_cap && h->scratch_cap < h->window) {
+        size_t cap = fb.status_count < h->window ? fb.status_count : h->window;
+        rtc_twcc_status *ns = realloc(h->scratch, cap * sizeof *ns);
+        if (!ns) return RTC_ENOMEM;
+        h->scratch = ns;
+        h->scratch_cap = cap;
+        n = rtc_twcc_parse(v, &fb, h->scratch, h->scratch_cap);
+        if (n < 0) return n;
+    }
     if (h->next == 0) return 0;
     /* The base seq is placed nearest the last packet sent: feedback never runs ahead
      * of what we sent, and a stale one falls out of the window below. */
@@ -100,5 +144,7 @@ int rtc_cc_send_history_handle_feedback(rtc_cc_send_history *h, const rtc_rtcp_v
     }
     return (int)k;
 }
+
+size_t rtc_cc_send_history_slots(const rtc_cc_send_history *h) { return h->mask + 1; }
 
 size_t rtc_cc_send_history_in_flight(const rtc_cc_send_history *h) { return h->in_flight; }

@@ -23,7 +23,9 @@ typedef struct rtc_cc_packet {
 
 typedef struct rtc_cc_send_history rtc_cc_send_history;
 
-/* window: packets remembered, a power of two in 64..32768; 0 = 8192. */
+/* window: at most this many packets remembered, a power of two in 64..32768; 0 = 8192.
+ * The ring starts at 256 and doubles when a packet still in flight (or reported lost
+ * fewer than 1024 packets ago) would be overwritten. */
 int rtc_cc_send_history_new(rtc_cc_send_history **out, size_t window);
 void rtc_cc_send_history_free(rtc_cc_send_history *h);        /* NULL-safe */
 /* Record a packet of `size` bytes leaving at `now` and return its extended seq; the
@@ -41,6 +43,8 @@ int64_t rtc_cc_send_history_add_wire(rtc_cc_send_history *h, uint16_t seq, size_
 int rtc_cc_send_history_handle_feedback(rtc_cc_send_history *h, const rtc_rtcp_view *v,
                                         rtc_cc_packet *out, size_t max);
 /* Bytes sent and not yet reported on (received or lost). */
+/* Packets the ring holds now (it grows up to the window as packets wait for news). */
+size_t rtc_cc_send_history_slots(const rtc_cc_send_history *h);
 size_t rtc_cc_send_history_in_flight(const rtc_cc_send_history *h);
 
 #endif

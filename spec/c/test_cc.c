@@ -25,6 +25,37 @@ static int make_fb(uint8_t *buf, size_t cap, uint16_t base, const bool *got, con
     return len;
 }
 
+/* The ring grows only while packets wait for feedback: acknowledged as they go, 5000
+ * packets fit in the first 256 slots; 2000 in flight make it grow and the oldest of
+ * them is still matched. */
+static void test_history_grows_with_packets_in_flight(void)
+{
+    rtc_cc_send_history *h;
+    ASSERT_OK(rtc_cc_send_history_new(&h, 0));
+    ASSERT_EQ(rtc_cc_send_history_slots(h), 256);
+    uint8_t buf[256];
+    rtc_rtcp_view v;
+    bool got[10];
+    rtc_time arr[10];
+    rtc_cc_packet out[16];
+    for (int i = 0; i < 10; i++) got[i] = true, arr[i] = RTC_MS(100 + i);
+    for (int i = 0; i < 5000; i += 10) {
+        for (int j = 0; j < 10; j++) rtc_cc_send_history_add(h, 1000, -1, RTC_MS(i + j));
+        make_fb(buf, sizeof buf, (uint16_t)i, got, arr, 10, &v);
+        ASSERT_EQ(rtc_cc_send_history_handle_feedback(h, &v, out, 16), 10);
+    }
+    ASSERT_EQ(rtc_cc_send_history_slots(h), 256);
+    ASSERT_EQ(rtc_cc_send_history_in_flight(h), 0);
+    for (int i = 0; i < 2000; i++) rtc_cc_send_history_add(h, 1000, -1, RTC_SEC(10) + i);
+    ASSERT_EQ(rtc_cc_send_history_slots(h), 2048);
+    ASSERT_EQ(rtc_cc_send_history_in_flight(h), 2000 * 1000);
+    make_fb(buf, sizeof buf, 5000, got, arr, 10, &v);
+    ASSERT_EQ(rtc_cc_send_history_handle_feedback(h, &v, out, 16), 10);
+    ASSERT_EQ(out[0].seq, 5000);
+    ASSERT_EQ(out[0].sent, RTC_SEC(10));
+    rtc_cc_send_history_free(h);
+}
+
 static void test_history_matches_feedback(void)
 {
     rtc_cc_send_history *h;
@@ -318,6 +349,7 @@ static void test_controller_remb_and_bounds(void)
 int main(void)
 {
     RUN(test_history_matches_feedback);
+    RUN(test_history_grows_with_packets_in_flight);
     RUN(test_trendline_and_detector);
     RUN(test_aimd);
     RUN(test_loss);

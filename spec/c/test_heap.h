@@ -10,7 +10,7 @@
 size_t __sanitizer_get_current_allocated_bytes(void);
 static inline size_t heap_in_use(void) { return __sanitizer_get_current_allocated_bytes(); }
 #else
-static inline size_t heap_in_use(void) { return mallinfo2().uordblks; }
+static inline size_t heap_in_use(void) { struct mallinfo2 m = mallinfo2(); return m.uordblks + m.hblkhd; }
 #endif
 
 #endif

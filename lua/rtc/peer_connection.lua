@@ -1072,26 +1072,31 @@ function PC:get_stats()
     add(e)
     return e
   end
-  local function find_cand(list, prefix, addr, port, ctype)
+  local function find_cand(list, prefix, addr, port, ctype, proto)
     for i, c in ipairs(list or {}) do
-      if c.address == addr and c.port == port and c.candidate_type == ctype then return prefix .. i end
+      local cproto = c.candidate and c.candidate:match("^candidate:%S+ %d+ (%a+) ")
+      cproto = cproto and cproto:lower() or "udp"
+      if c.address == addr and c.port == port and c.candidate_type == ctype and cproto == proto then
+        return prefix .. i
+      end
     end
   end
   for i, c in ipairs(raw.local_candidates or {}) do cand_entry("L" .. i, "local-candidate", c) end
   for i, c in ipairs(raw.remote_candidates or {}) do cand_entry("R" .. i, "remote-candidate", c) end
   local pair_id
   if raw.pair_local_address then
-    local lid = find_cand(raw.local_candidates, "L", raw.pair_local_address, raw.pair_local_port, raw.pair_local_type)
-    local rid = find_cand(raw.remote_candidates, "R", raw.pair_remote_address, raw.pair_remote_port, raw.pair_remote_type)
+    local proto = raw.pair_protocol or "udp"
+    local lid = find_cand(raw.local_candidates, "L", raw.pair_local_address, raw.pair_local_port, raw.pair_local_type, proto)
+    local rid = find_cand(raw.remote_candidates, "R", raw.pair_remote_address, raw.pair_remote_port, raw.pair_remote_type, proto)
     if not lid then
       lid = "I_local"
       cand_entry(lid, "local-candidate", { address = raw.pair_local_address, port = raw.pair_local_port,
-                                            candidate_type = raw.pair_local_type })
+                                            candidate_type = raw.pair_local_type }).protocol = proto
     end
     if not rid then
       rid = "I_remote"
       cand_entry(rid, "remote-candidate", { address = raw.pair_remote_address, port = raw.pair_remote_port,
-                                             candidate_type = raw.pair_remote_type })
+                                             candidate_type = raw.pair_remote_type }).protocol = proto
     end
     pair_id = "CP" .. lid .. "_" .. rid
     add { id = pair_id, type = "candidate-pair", transportId = "T01", localCandidateId = lid,
@@ -1236,8 +1241,17 @@ local function build_config(rtc, cfg)
     max_channels = cfg.max_channels,
     unique_certificate = cfg.unique_certificate and true or false,
     udp_mux = cfg.udp_mux,
+    ice_tcp = cfg.ice_tcp and true or false,
+    ice_tcp_port = cfg.ice_tcp_port,
     servers = {},
   }
+  if cfg.ice_tcp ~= nil and type(cfg.ice_tcp) ~= "boolean" then
+    error("bad argument #1 to 'peer_connection' (ice_tcp must be a boolean)", 3)
+  end
+  local itp = cfg.ice_tcp_port
+  if itp ~= nil and (math.type(itp) ~= "integer" or itp < 0 or itp > 65535) then
+    error("bad argument #1 to 'peer_connection' (ice_tcp_port must be an integer 0..65535)", 3)
+  end
   local mms = cfg.max_message_size
   if mms ~= nil and (math.type(mms) ~= "integer" or mms < 0) then
     error("bad argument #1 to 'peer_connection' (max_message_size must be a non-negative integer)", 3)

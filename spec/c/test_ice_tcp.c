@@ -238,6 +238,42 @@ static void test_udp_check_not_tcp(void)
     rtc_ice_agent_free(a);
 }
 
+/* A lite server (the SFU case): the nominating check on the connection selects the TCP
+ * pair at once, and the answer goes back on it. */
+static void test_lite_over_tcp(void)
+{
+    rtc_ice_config cfg = { .lite = true, .tie_breaker = 7, .rng = &rng,
+                           .local_ufrag = RTC_STR("ours"), .local_pwd = RTC_STR(PWD) };
+    rtc_ice_agent *a = NULL;
+    ASSERT_OK(rtc_ice_agent_new(&a, &cfg, 0));
+    rtc_addr base, udp_base, peer;
+    rtc_addr_parse(&base, "10.0.0.1:443");
+    rtc_addr_parse(&udp_base, "10.0.0.1:5000");
+    rtc_addr_parse(&peer, "10.0.0.2:50000");
+    ASSERT_OK(rtc_ice_agent_add_host_candidate(a, &udp_base, 65535, NULL, 0));
+    ASSERT_OK(rtc_ice_agent_add_tcp_host_candidate(a, &base, 65535, RTC_ICE_TCP_PASSIVE, NULL, 0));
+    ASSERT_OK(rtc_ice_agent_set_remote_credentials(a, RTC_STR("peer"), RTC_STR(PEER_PWD), 0));
+    uint8_t msg[512], tid[12] = { 5 };
+    size_t n = build_check(msg, sizeof msg, tid, true);
+    ASSERT_OK(rtc_ice_agent_handle_packet(a, &base, &peer, msg, n, RTC_PROTO_TCP, RTC_MS(1)));
+    rtc_ice_pair_info pi;
+    ASSERT_OK(rtc_ice_agent_selected_pair(a, &pi));
+    ASSERT_EQ(pi.proto, RTC_PROTO_TCP);
+    ASSERT(rtc_addr_eq(&pi.local, &base));
+    rtc_transmit tx;
+    int answers = 0;
+    while (rtc_ice_agent_poll_transmit(a, &tx)) {
+        ASSERT_EQ(tx.proto, RTC_PROTO_TCP);
+        ASSERT(rtc_addr_eq(&tx.remote, &peer));
+        answers++;
+        rtc_buf_unref(tx.buf);
+    }
+    ASSERT_EQ(answers, 1);
+    rtc_ice_event ev;
+    while (rtc_ice_agent_poll_event(a, &ev)) {}
+    rtc_ice_agent_free(a);
+}
+
 int main(void)
 {
     rtc_rng_init_seed(&rng, 3);
@@ -245,5 +281,6 @@ int main(void)
     RUN(test_priorities);
     RUN(test_pairing_and_connection);
     RUN(test_udp_check_not_tcp);
+    RUN(test_lite_over_tcp);
     return 0;
 }

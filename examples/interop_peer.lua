@@ -21,7 +21,7 @@ local function usage(msg)
   log("usage: interop_peer.lua --role offer|answer --test dc-echo|dc-throughput|dc-suite|audio|video|av|pcm "
       .. "[--trickle] [--duration S] [--file IVF|OGG] [--audio-file OGG] [--record FILE] [--frequency HZ] "
       .. "[--pcm-out FILE] [--stereo] [--bytes N] [--stun URL] [--turn URL --turn-user U --turn-pass P] "
-      .. "[--relay-only] [--timeout S]")
+      .. "[--relay-only] [--ice-tcp] [--timeout S]")
   io.stderr:write("RESULT ", json.encode({ ok = false, error = msg }), "\n")
   io.stderr:flush()
   send_signal({ type = "bye" })
@@ -34,7 +34,8 @@ local negotiate   -- defined below, used by the dc-suite test
 local opts = { role = "offer", test = "dc-echo", trickle = false, relay_only = false, timeout = 60,
                bytes = 64 * 1024 * 1024, duration = 5 }
 do
-  local flags = { ["--trickle"] = "trickle", ["--relay-only"] = "relay_only", ["--stereo"] = "stereo" }
+  local flags = { ["--trickle"] = "trickle", ["--relay-only"] = "relay_only", ["--stereo"] = "stereo",
+                  ["--ice-tcp"] = "ice_tcp" }
   local strings = { ["--role"] = "role", ["--test"] = "test", ["--stun"] = "stun", ["--turn"] = "turn",
                     ["--turn-user"] = "turn_user", ["--turn-pass"] = "turn_pass", ["--record"] = "record",
                     ["--file"] = "file", ["--audio-file"] = "audio_file", ["--pcm-out"] = "pcm_out" }
@@ -75,6 +76,7 @@ end
 local pc = rtc.peer_connection {
   ice_servers = ice_servers,
   ice_transport_policy = opts.relay_only and "relay" or "all",
+  ice_tcp = opts.ice_tcp,
 }
 
 -- {====== lifecycle ======
@@ -95,7 +97,7 @@ local function selected_pair()
   end
   if not pair then return nil end
   local l, r = by_id[pair.localCandidateId], by_id[pair.remoteCandidateId]
-  return (l and l.candidateType or "?") .. "/" .. (r and r.candidateType or "?")
+  return (l and l.candidateType or "?") .. "/" .. (r and r.candidateType or "?"), l and l.protocol
 end
 
 local function exit_now()
@@ -115,7 +117,7 @@ local function report(extra)
     result.ok = false
     result.error = result.error or "failed"
   end
-  result.selected_pair = result.selected_pair or selected_pair()
+  if not result.selected_pair then result.selected_pair, result.selected_protocol = selected_pair() end
   io.stderr:write("RESULT ", json.encode(result), "\n")
   io.stderr:flush()
   send_signal({ type = "bye" })

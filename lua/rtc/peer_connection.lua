@@ -1175,22 +1175,26 @@ function PC:get_stats()
     add(e)
     return e
   end
-  local function find_cand(list, prefix, addr, port, ctype)
+  local function find_cand(list, prefix, addr, port, ctype, proto)
     for i, c in ipairs(list or {}) do
-      if c.address == addr and c.port == port and c.candidate_type == ctype then return prefix .. i end
+      local cproto = c.candidate and c.candidate:match("^candidate:%S+ %d+ (%a+) ")
+      cproto = cproto and cproto:lower() or "udp"
+      if c.address == addr and c.port == port and c.candidate_type == ctype and cproto == proto then
+        return prefix .. i
+      end
     end
   end
   for i, c in ipairs(raw.local_candidates or {}) do cand_entry("L" .. i, "local-candidate", c) end
   for i, c in ipairs(raw.remote_candidates or {}) do cand_entry("R" .. i, "remote-candidate", c) end
   -- A candidate only pairs know (peer-reflexive) gets one entry, named after its address.
   -- relay_protocol: the selected pair's, for a relay candidate named by its base
-  local function pair_cand(list, side, addr, port, ctype, relay_protocol)
-    local id = find_cand(list, side == "local" and "L" or "R", addr, port, ctype)
+  local function pair_cand(list, side, addr, port, ctype, proto, relay_protocol)
+    local id = find_cand(list, side == "local" and "L" or "R", addr, port, ctype, proto)
     if id then return id end
-    id = "I" .. (side == "local" and "L_" or "R_") .. addr .. "_" .. port
+    id = "I" .. (side == "local" and "L_" or "R_") .. (proto == "tcp" and "tcp_" or "") .. addr .. "_" .. port
     if not report[id] then
       cand_entry(id, side .. "-candidate", { address = addr, port = port, candidate_type = ctype,
-                                             relay_protocol = relay_protocol })
+                                             relay_protocol = relay_protocol }).protocol = proto
     end
     return id
   end
@@ -1198,9 +1202,10 @@ function PC:get_stats()
   -- the transport's, counted on the selected pair, the only one that carries data.
   local pair_id
   for _, p in ipairs(raw.pairs or {}) do
-    local lid = pair_cand(raw.local_candidates, "local", p.local_address, p.local_port, p.local_type,
+    local proto = p.protocol or "udp"
+    local lid = pair_cand(raw.local_candidates, "local", p.local_address, p.local_port, p.local_type, proto,
                           p.selected and raw.pair_relay_protocol or nil)
-    local rid = pair_cand(raw.remote_candidates, "remote", p.remote_address, p.remote_port, p.remote_type)
+    local rid = pair_cand(raw.remote_candidates, "remote", p.remote_address, p.remote_port, p.remote_type, proto)
     -- the pair of the generation before an ICE restart: the same candidates may form
     -- a pair of the new checklist too
     local e = { id = "CP" .. lid .. "_" .. rid .. (p.previous and "_prev" or ""), type = "candidate-pair",
@@ -1381,8 +1386,17 @@ local function build_config(rtc, cfg)
     max_channels = cfg.max_channels,
     unique_certificate = cfg.unique_certificate and true or false,
     udp_mux = cfg.udp_mux,
+    ice_tcp = cfg.ice_tcp and true or false,
+    ice_tcp_port = cfg.ice_tcp_port,
     servers = {},
   }
+  if cfg.ice_tcp ~= nil and type(cfg.ice_tcp) ~= "boolean" then
+    error("bad argument #1 to 'peer_connection' (ice_tcp must be a boolean)", 3)
+  end
+  local itp = cfg.ice_tcp_port
+  if itp ~= nil and (math.type(itp) ~= "integer" or itp < 0 or itp > 65535) then
+    error("bad argument #1 to 'peer_connection' (ice_tcp_port must be an integer 0..65535)", 3)
+  end
   local mms = cfg.max_message_size
   if mms ~= nil and (math.type(mms) ~= "integer" or mms < 0) then
     error("bad argument #1 to 'peer_connection' (max_message_size must be a non-negative integer)", 3)

@@ -74,7 +74,7 @@ static void drain_turn_out(rtc_ice_agent *a, int i)
     while (rtc_turn_client_poll_transmit(a->turns[i].tc, &t)) push_transmit(a, &t);
 }
 
-void ice__send(rtc_ice_agent *a, const rtc_addr *base, int turn, const rtc_addr *remote,
+void ice__send(rtc_ice_agent *a, const rtc_addr *base, int turn, const rtc_addr *remote, int proto,
                const uint8_t *p, size_t len)
 {
     if (turn >= 0) {
@@ -88,7 +88,7 @@ void ice__send(rtc_ice_agent *a, const rtc_addr *base, int turn, const rtc_addr 
     if (!b) { a->stats.dropped++; return; }
     memcpy(b->data, p, len);
     b->len = len;
-    push_transmit(a, &(rtc_transmit){ .local = *base, .remote = *remote, .buf = b, .proto = RTC_PROTO_UDP });
+    push_transmit(a, &(rtc_transmit){ .local = *base, .remote = *remote, .buf = b, .proto = proto });
 }
 
 /* ---- transactions (heap objects: pointers stay valid while the table changes) -------- */
@@ -220,17 +220,33 @@ static rtc_time clamp(rtc_ice_agent *a, rtc_time now)
 
 /* ---- local candidates ------------------------------------------------------------- */
 
-int ice__local_find(const rtc_ice_agent *a, const rtc_addr *addr, int turn)
+static int local_find_t(const rtc_ice_agent *a, const rtc_addr *addr, int turn, int transport)
 {
     for (int i = 0; i < a->nlocal; i++)
-        if (a->locals[i].turn == turn && rtc_addr_eq(&a->locals[i].c.addr, addr)) return i;
+        if (a->locals[i].turn == turn && a->locals[i].c.transport == transport &&
+            rtc_addr_eq(&a->locals[i].c.addr, addr))
+            return i;
     return -1;
+}
+
+int ice__local_find(const rtc_ice_agent *a, const rtc_addr *addr, int turn, int transport)
+{
+    return local_find_t(a, addr, turn, transport);
 }
 
 int ice__remote_find(const rtc_ice_agent *a, const rtc_addr *addr)
 {
     for (int i = 0; i < a->nremote; i++)
         if (rtc_addr_family(&a->remotes[i].addr) && rtc_addr_eq(&a->remotes[i].addr, addr)) return i;
+    return -1;
+}
+
+int ice__remote_find_t(const rtc_ice_agent *a, const rtc_addr *addr, int transport)
+{
+    for (int i = 0; i < a->nremote; i++)
+        if (a->remotes[i].transport == transport && rtc_addr_family(&a->remotes[i].addr) &&
+            rtc_addr_eq(&a->remotes[i].addr, addr))
+            return i;
     return -1;
 }
 
@@ -290,19 +306,26 @@ bool ice__remote_room(rtc_ice_agent *a)
     return true;
 }
 
-static int add_local(rtc_ice_agent *a, rtc_ice_cand_type type, const rtc_addr *addr, const rtc_addr *base,
-                     const rtc_addr *related, const rtc_addr *server, uint16_t local_pref, int turn, bool announce)
+static int add_local_t(rtc_ice_agent *a, rtc_ice_cand_type type, const rtc_addr *addr, const rtc_addr *base,
+                       const rtc_addr *related, const rtc_addr *server, uint16_t local_pref, int turn, bool announce,
+                       rtc_ice_tcptype tcptype)
 {
-    if (ice__local_find(a, addr, turn) >= 0) return RTC_EEXISTS;
+    int transport = tcptype != RTC_ICE_TCP_NONE ? RTC_ICE_TCP : RTC_ICE_UDP;
+    if (local_find_t(a, addr, turn, transport) >= 0) return RTC_EEXISTS;
     if (!ice__local_room(a)) return a->nlocal == ICE_MAX_LOCAL ? RTC_EQUOTA : RTC_ENOMEM;
     ice_local *l = &a->locals[a->nlocal];
     memset(&l->c, 0, sizeof l->c);
     l->c.type = type;
     l->c.addr = *addr;
     l->c.port = rtc_addr_port(addr);
-    l->c.priority = rtc_ice_candidate_priority(type, local_pref, 1);
+    l->c.transport = (uint8_t)transport;
+    l->c.tcptype = (uint8_t)tcptype;
+    l->c.priority = transport == RTC_ICE_TCP ? rtc_ice_tcp_candidate_priority(type, tcptype, local_pref >> 3, 1)
+                                             : rtc_ice_candidate_priority(type, local_pref, 1);
     if (related && rtc_addr_family(related)) { l->c.related = *related; l->c.has_related = true; }
-    make_foundation(l->c.foundation, type, base, server, turn >= 0 ? a->turns[turn].transport : RTC_ICE_UDP);
+    /* The foundation's transport part: 0 UDP, 1 TCP (TURN or ICE-TCP). */
+    make_foundation(l->c.foundation, type, base, server,
+                    transport == RTC_ICE_TCP ? 1 : turn >= 0 ? a->turns[turn].transport : RTC_ICE_UDP);
     l->base = *base;
     l->turn = turn;
     l->announced = announce;
@@ -314,6 +337,25 @@ static int add_local(rtc_ice_agent *a, rtc_ice_cand_type type, const rtc_addr *a
         ice__emit(a, &e);
     }
     return a->nlocal - 1;
+}
+
+static int add_local(rtc_ice_agent *a, rtc_ice_cand_type type, const rtc_addr *addr, const rtc_addr *base,
+                     const rtc_addr *related, const rtc_addr *server, uint16_t local_pref, int turn, bool announce)
+{
+    return add_local_t(a, type, addr, base, related, server, local_pref, turn, announce, RTC_ICE_TCP_NONE);
+}
+
+int rtc_ice_agent_add_tcp_host_candidate(rtc_ice_agent *a, const rtc_addr *base, uint16_t local_pref,
+                                         rtc_ice_tcptype tcptype, rtc_ice_candidate *out, rtc_time now)
+{
+    clamp(a, now);
+    if (!base || !rtc_addr_family(base) || !rtc_addr_port(base)) return RTC_EINVAL;
+    if (tcptype != RTC_ICE_TCP_PASSIVE) return RTC_ENOTSUP;
+    int i = add_local_t(a, RTC_ICE_HOST, base, base, NULL, NULL, local_pref, -1, !a->cfg.relay_only, tcptype);
+    if (i < 0) return i;
+    if (out) ice__cand_full(&a->locals[i].c, out);
+    ice__form_pairs(a);
+    return 0;
 }
 
 int rtc_ice_agent_add_host_candidate(rtc_ice_agent *a, const rtc_addr *base, uint16_t local_pref,
@@ -331,7 +373,8 @@ int rtc_ice_agent_add_host_candidate(rtc_ice_agent *a, const rtc_addr *base, uin
 static int local_pref_of(const rtc_ice_agent *a, const rtc_addr *base)
 {
     for (int i = 0; i < a->nlocal; i++)
-        if (a->locals[i].c.type == RTC_ICE_HOST && rtc_addr_eq(&a->locals[i].base, base))
+        if (a->locals[i].c.type == RTC_ICE_HOST && a->locals[i].c.transport == RTC_ICE_UDP &&
+            rtc_addr_eq(&a->locals[i].base, base))
             return (int)((a->locals[i].c.priority >> 8) & 0xFFFF);
     return 65535;
 }
@@ -535,10 +578,19 @@ int rtc_ice_agent_add_remote_candidate(rtc_ice_agent *a, const rtc_ice_candidate
 {
     clamp(a, now);
     if (!c) return RTC_EINVAL;
-    if (c->transport != RTC_ICE_UDP || c->component != 1) return RTC_ENOTSUP;
+    if (c->component != 1) return RTC_ENOTSUP;
+    rtc_ice_tcptype tt = RTC_ICE_TCP_NONE;
+    if (c->transport == RTC_ICE_TCP) {
+        /* Simultaneous open needs both sides to connect at once: not supported. */
+        tt = rtc_ice_tcptype_parse(c->tcptype);
+        if (tt != RTC_ICE_TCP_ACTIVE && tt != RTC_ICE_TCP_PASSIVE) return RTC_ENOTSUP;
+    } else if (c->transport != RTC_ICE_UDP) {
+        return RTC_ENOTSUP;
+    }
     bool resolved = rtc_addr_family(&c->addr) != 0;
     for (int i = 0; i < a->nremote; i++) {
         ice_cand *r = &a->remotes[i];
+        if (r->transport != c->transport) continue;
         if (resolved && rtc_addr_family(&r->addr) && rtc_addr_eq(&r->addr, &c->addr)) {
             /* A signalled candidate replaces a peer-reflexive one learnt from checks. */
             if (r->type == RTC_ICE_PRFLX && c->type != RTC_ICE_PRFLX) {
@@ -561,7 +613,8 @@ int rtc_ice_agent_add_remote_candidate(rtc_ice_agent *a, const rtc_ice_candidate
     if (!ice__remote_room(a)) return a->nremote == ICE_MAX_REMOTE ? RTC_EQUOTA : RTC_ENOMEM;
     ice_cand *r = &a->remotes[a->nremote];
     *r = (ice_cand){ .type = c->type, .priority = c->priority, .addr = c->addr, .port = c->port,
-                     .has_related = c->has_related, .related = c->related };
+                     .has_related = c->has_related, .related = c->related,
+                     .transport = (uint8_t)c->transport, .tcptype = (uint8_t)tt };
     memcpy(r->foundation, c->foundation, sizeof r->foundation);
     if (c->hostname[0] && !(r->hostname = strdup(c->hostname))) return RTC_ENOMEM;
     if (resolved) rtc_addr_set_port(&a->remotes[a->nremote].addr, c->port);
@@ -647,16 +700,19 @@ int rtc_ice_agent_set_relay_only(rtc_ice_agent *a, bool relay_only, rtc_time now
 
 /* ---- input ------------------------------------------------------------------------- */
 
-static int find_host_local(const rtc_ice_agent *a, const rtc_addr *local, const rtc_addr *remote)
+static int find_host_local(const rtc_ice_agent *a, const rtc_addr *local, const rtc_addr *remote, int transport)
 {
     if (local && rtc_addr_family(local)) {
         for (int i = 0; i < a->nlocal; i++)
-            if (a->locals[i].turn < 0 && a->locals[i].c.type == RTC_ICE_HOST && rtc_addr_eq(&a->locals[i].base, local))
+            if (a->locals[i].turn < 0 && a->locals[i].c.type == RTC_ICE_HOST && a->locals[i].c.transport == transport &&
+                rtc_addr_eq(&a->locals[i].base, local))
                 return i;
     }
+    /* ICE-TCP input names its listener: no guessing. */
+    if (transport == RTC_ICE_TCP) return -1;
     /* No (known) local address given: one socket per family. */
     for (int i = 0; i < a->nlocal; i++)
-        if (a->locals[i].turn < 0 && a->locals[i].c.type == RTC_ICE_HOST &&
+        if (a->locals[i].turn < 0 && a->locals[i].c.type == RTC_ICE_HOST && a->locals[i].c.transport == transport &&
             rtc_addr_family(&a->locals[i].base) == rtc_addr_family(remote))
             return i;
     return -1;
@@ -704,12 +760,23 @@ static void on_relay_stun(rtc_ice_agent *a, int ti, const rtc_addr *peer, const 
     dispatch_stun(a, &m, li, li >= 0 ? &a->locals[li].base : NULL, ti, peer);
 }
 
+static int handle_stun_on(rtc_ice_agent *a, const rtc_stun_msg *m, const rtc_addr *local,
+                          const rtc_addr *remote, int transport, rtc_time now);
+
 int rtc_ice_agent_handle_stun(rtc_ice_agent *a, const rtc_stun_msg *m, const rtc_addr *local,
                               const rtc_addr *remote, rtc_time now)
 {
+    return handle_stun_on(a, m, local, remote, RTC_ICE_UDP, now);
+}
+
+static int handle_stun_on(rtc_ice_agent *a, const rtc_stun_msg *m, const rtc_addr *local,
+                          const rtc_addr *remote, int transport, rtc_time now)
+{
     clamp(a, now);
     if (a->state == RTC_ICE_CLOSED) return RTC_ECLOSED;
-    int li = find_host_local(a, local, remote);
+    int li = find_host_local(a, local, remote, transport);
+    /* A TCP frame for no listener of ours: nothing to answer it on. */
+    if (transport == RTC_ICE_TCP && li < 0) { a->stats.dropped++; return RTC_EIGNORED; }
     /* A socket whose address is no host candidate's (a wildcard-bound shared port that
      * announces interface or public addresses) cannot say which candidate a response
      * came back to: then the response's symmetry is judged by the remote side only. */
@@ -725,7 +792,8 @@ int rtc_ice_agent_handle_stun(rtc_ice_agent *a, const rtc_stun_msg *m, const rtc
  * not say whose packet it is. `local` unset: one socket per family, the first match. */
 static int find_turn(const rtc_ice_agent *a, const rtc_addr *local, const rtc_addr *remote, int proto)
 {
-    bool tcp = proto == RTC_PROTO_TCP_RAW || proto == RTC_PROTO_TCP;
+    if (proto == RTC_PROTO_TCP) return -1;      /* ICE-TCP frames come from peers, not servers */
+    bool tcp = proto == RTC_PROTO_TCP_RAW;
     bool have_local = local && rtc_addr_family(local);
     for (int i = 0; i < a->nturn; i++)
         if (rtc_addr_eq(&a->turns[i].server, remote) && (a->turns[i].transport != RTC_TURN_UDP) == tcp &&
@@ -755,10 +823,13 @@ int rtc_ice_agent_handle_packet(rtc_ice_agent *a, const rtc_addr *local, const r
         ice__tick(a);
         return r;
     }
-    if (proto != RTC_PROTO_UDP || !rtc_stun_is_stun(data, len)) { a->stats.dropped++; return RTC_EIGNORED; }
+    if ((proto != RTC_PROTO_UDP && proto != RTC_PROTO_TCP) || !rtc_stun_is_stun(data, len)) {
+        a->stats.dropped++;
+        return RTC_EIGNORED;
+    }
     int r = rtc_stun_parse(data, len, &m);
     if (r < 0) { a->stats.dropped++; return r; }
-    return rtc_ice_agent_handle_stun(a, &m, local, remote, now);
+    return handle_stun_on(a, &m, local, remote, proto == RTC_PROTO_TCP ? RTC_ICE_TCP : RTC_ICE_UDP, now);
 }
 
 bool rtc_ice_agent_accepts_stun(const rtc_ice_agent *a, const rtc_stun_msg *m, const rtc_addr *remote)
@@ -839,7 +910,7 @@ int rtc_ice_agent_handle_timeout(rtc_ice_agent *a, rtc_time now)
         ice_txn *t = a->txns[i];
         int r = rtc_stun_txn_poll(&t->t, a->now);
         if (r == RTC_STUN_TXN_SEND) {
-            ice__send(a, &t->base, t->turn, &t->remote, t->msg, t->len);
+            ice__send(a, &t->base, t->turn, &t->remote, t->proto, t->msg, t->len);
             t->sent_at = a->now;
             if (t->kind == TXN_CONSENT) a->stats.consent_sent++;
             ice_pair_counts *c = t->kind == TXN_GATHER ? NULL : ice__txn_counts(a, t);
@@ -878,7 +949,7 @@ int rtc_ice_agent_send(rtc_ice_agent *a, const uint8_t *data, size_t len, rtc_ti
 {
     clamp(a, now);
     if (!a->sel.set || a->state == RTC_ICE_FAILED || a->state == RTC_ICE_CLOSED) return RTC_ESTATE;
-    ice__send(a, &a->sel.base, a->sel.turn, &a->sel.remote, data, len);
+    ice__send(a, &a->sel.base, a->sel.turn, &a->sel.remote, a->sel.proto, data, len);
     return 0;
 }
 
@@ -953,6 +1024,7 @@ int rtc_ice_agent_selected_pair(const rtc_ice_agent *a, rtc_ice_pair_info *out)
     if (out->relayed) out->relay_server = a->turns[a->sel.turn].server;
     out->local_type = a->sel.ltype;
     out->remote_type = a->sel.rtype;
+    out->proto = a->sel.proto;
     return 0;
 }
 
@@ -985,6 +1057,7 @@ int rtc_ice_agent_pair_stats(const rtc_ice_agent *a, int i, rtc_ice_pair_stats *
         out->state = states[p->state];
         out->nominated = p->nominated;
         out->selected = a->sel.set && a->sel.pair == i;
+        out->tcp = l->c.transport == RTC_ICE_TCP;
         out->priority = p->prio;
         pair_stats_from(out, &p->n);
         return 0;
@@ -997,6 +1070,7 @@ int rtc_ice_agent_pair_stats(const rtc_ice_agent *a, int i, rtc_ice_pair_stats *
     out->remote_type = a->sel.rtype;
     out->state = RTC_ICE_PAIR_SUCCEEDED;
     out->nominated = out->selected = out->previous = true;
+    out->tcp = a->sel.proto == RTC_PROTO_TCP;
     out->priority = a->sel.prio;
     pair_stats_from(out, &a->sel.n);
     return 0;
@@ -1012,6 +1086,8 @@ void ice__cand_full(const ice_cand *c, rtc_ice_candidate *out)
     out->port = c->port;
     out->has_related = c->has_related;
     out->related = c->related;
+    out->transport = c->transport;
+    snprintf(out->tcptype, sizeof out->tcptype, "%s", rtc_ice_tcptype_name((rtc_ice_tcptype)c->tcptype));
     if (c->hostname) snprintf(out->hostname, sizeof out->hostname, "%s", c->hostname);
 }
 

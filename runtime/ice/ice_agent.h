@@ -13,8 +13,8 @@
  * than one seen before is treated as that one.
  *
  * Receiving: give the agent every datagram whose first byte says STUN (0..3) or TURN
- * ChannelData (64..79), and everything read from a TCP connection to a TURN server
- * (rtc_ice_agent_handle_packet). Other datagrams (DTLS, SRTP) go to their own machines.
+ * ChannelData (64..79), everything read from a TCP connection to a TURN server, and
+ * the STUN frames of ICE-TCP connections (rtc_ice_agent_handle_packet). Other datagrams (DTLS, SRTP) go to their own machines.
  * Application data that arrived through a TURN relay comes out as RTC_ICE_EV_DATA.
  * Sending application data: rtc_ice_agent_send() on the selected pair (it wraps for the
  * relay when the pair is relayed); a driver may also send directly to the selected
@@ -74,6 +74,8 @@ typedef struct rtc_ice_pair_info {
     bool relayed;
     rtc_addr relay_server;        /* the TURN server when relayed */
     rtc_ice_cand_type local_type, remote_type;
+    int proto;                    /* RTC_PROTO_UDP, or RTC_PROTO_TCP for an ICE-TCP pair: everything
+                                     goes on the TCP connection (local, remote), RFC 4571 framed */
 } rtc_ice_pair_info;
 
 typedef struct rtc_ice_event {
@@ -103,6 +105,18 @@ void rtc_ice_agent_free(rtc_ice_agent *a);        /* NULL-safe; drops queued tra
  * announced as an event. Returns 0, RTC_EXISTS, RTC_EQUOTA. */
 int rtc_ice_agent_add_host_candidate(rtc_ice_agent *a, const rtc_addr *base, uint16_t local_pref,
                                      rtc_ice_candidate *out, rtc_time now);
+/* An ICE-TCP host candidate (RFC 6544) on `base` (borrowed): for RTC_ICE_TCP_PASSIVE
+ * the address of the driver's listening TCP socket. Announced with `tcptype passive`
+ * and a priority below every UDP candidate (rtc_ice_tcp_candidate_priority). A passive
+ * candidate never sends checks of its own: it pairs with the peer's active candidates
+ * when their connection arrives (the first check on it makes the sender a TCP
+ * peer-reflexive candidate), and everything for that pair then goes on that connection:
+ * transmits with proto RTC_PROTO_TCP, local = base, remote = the connection's peer. The
+ * driver feeds what it reads there (one RFC 4571 frame at a time) to
+ * rtc_ice_agent_handle_packet with proto RTC_PROTO_TCP and local = base.
+ * Only RTC_ICE_TCP_PASSIVE is supported (RTC_ENOTSUP otherwise). */
+int rtc_ice_agent_add_tcp_host_candidate(rtc_ice_agent *a, const rtc_addr *base, uint16_t local_pref,
+                                         rtc_ice_tcptype tcptype, rtc_ice_candidate *out, rtc_time now);
 /* Server-reflexive gathering: Binding requests from `base` to `server` (both borrowed). */
 int rtc_ice_agent_add_stun_server(rtc_ice_agent *a, const rtc_addr *base, const rtc_addr *server, rtc_time now);
 /* Relay gathering through a TURN server reached from `base` over `transport`
@@ -142,8 +156,10 @@ const char *rtc_ice_relay_protocol(uint32_t priority);
 /* The peer's ufrag/pwd (copied). Checks start once they are known. */
 int rtc_ice_agent_set_remote_credentials(rtc_ice_agent *a, rtc_str ufrag, rtc_str pwd, rtc_time now);
 /* A trickled or SDP candidate (copied). Unresolved hostnames are kept but not paired;
- * adding the same candidate again with its address resolved pairs it. Non-UDP and
- * component != 1 candidates are ignored (RTC_ENOTSUP). */
+ * adding the same candidate again with its address resolved pairs it. TCP candidates
+ * (RFC 6544) need a tcptype: an active one pairs with our passive candidates once its
+ * connection arrives, never with UDP ones; component != 1 candidates, TCP ones without
+ * tcptype or with "so" are ignored (RTC_ENOTSUP). */
 int rtc_ice_agent_add_remote_candidate(rtc_ice_agent *a, const rtc_ice_candidate *c, rtc_time now);
 /* The peer signalled end-of-candidates (or did not trickle). Lets the agent fail. */
 int rtc_ice_agent_end_of_candidates(rtc_ice_agent *a, rtc_time now);
@@ -222,6 +238,7 @@ typedef struct rtc_ice_pair_stats {
     rtc_ice_cand_type local_type, remote_type;
     rtc_ice_pair_state state;
     bool nominated, selected;
+    bool tcp;                     /* an ICE-TCP pair (RFC 6544) */
     bool previous;                /* the pair selected before an ICE restart (may have the
                                      candidates of a pair of the new checklist) */
     uint64_t priority;            /* RFC 8445 6.1.2.3 */

@@ -29,6 +29,33 @@ uint32_t rtc_ice_candidate_priority(rtc_ice_cand_type type, uint16_t local_pref,
            (uint32_t)(256 - (component > 256 ? 256 : component));
 }
 
+uint32_t rtc_ice_tcp_candidate_priority(rtc_ice_cand_type type, rtc_ice_tcptype tcptype, uint16_t other_pref,
+                                        uint16_t component)
+{
+    static const uint8_t type_pref[4] = { 90, 65, 80, 0 };      /* host, srflx, prflx, relay */
+    uint32_t dir;
+    if (type == RTC_ICE_HOST) dir = tcptype == RTC_ICE_TCP_ACTIVE ? 6 : tcptype == RTC_ICE_TCP_PASSIVE ? 4 : 2;
+    else dir = tcptype == RTC_ICE_TCP_ACTIVE ? 6 : tcptype == RTC_ICE_TCP_PASSIVE ? 2 : 4;
+    uint32_t local_pref = (dir << 13) | (other_pref & 0x1FFFu);
+    return ((uint32_t)type_pref[(unsigned)type < 4 ? type : 3] << 24) | (local_pref << 8) |
+           (uint32_t)(256 - (component > 256 ? 256 : component));
+}
+
+rtc_ice_tcptype rtc_ice_tcptype_parse(const char *s)
+{
+    if (!s) return RTC_ICE_TCP_NONE;
+    if (strcasecmp(s, "active") == 0) return RTC_ICE_TCP_ACTIVE;
+    if (strcasecmp(s, "passive") == 0) return RTC_ICE_TCP_PASSIVE;
+    if (strcasecmp(s, "so") == 0) return RTC_ICE_TCP_SO;
+    return RTC_ICE_TCP_NONE;
+}
+
+const char *rtc_ice_tcptype_name(rtc_ice_tcptype t)
+{
+    static const char *n[] = { "", "active", "passive", "so" };
+    return (unsigned)t < 4 ? n[t] : "";
+}
+
 const char *rtc_ice_cand_type_name(rtc_ice_cand_type t)
 {
     static const char *n[] = { "host", "srflx", "prflx", "relay" };

@@ -15,6 +15,9 @@
 
 typedef enum { RTC_ICE_HOST = 0, RTC_ICE_SRFLX, RTC_ICE_PRFLX, RTC_ICE_RELAY } rtc_ice_cand_type;
 enum { RTC_ICE_UDP = 0, RTC_ICE_TCP = 1 };
+/* ICE-TCP connection direction (RFC 6544 section 4.5): an active candidate connects
+ * out, a passive one listens, simultaneous-open ("so") does both. */
+typedef enum { RTC_ICE_TCP_NONE = 0, RTC_ICE_TCP_ACTIVE, RTC_ICE_TCP_PASSIVE, RTC_ICE_TCP_SO } rtc_ice_tcptype;
 
 #define RTC_ICE_FOUNDATION_MAX 33
 #define RTC_ICE_HOSTNAME_MAX 256
@@ -50,6 +53,17 @@ int rtc_ice_candidate_format(const rtc_ice_candidate *c, char *buf, size_t size)
 
 /* RFC 8445 5.1.2.1: (2^24)*type_pref + (2^8)*local_pref + (256 - component). */
 uint32_t rtc_ice_candidate_priority(rtc_ice_cand_type type, uint16_t local_pref, uint16_t component);
+/* RFC 6544 section 4.2 for a TCP candidate: the type preference is below every UDP
+ * candidate of the same type (host 90, prflx 80, srflx 65, relay 0; so a UDP path is
+ * chosen whenever one works) and the local preference is
+ * (2^13) * direction-pref + other-pref, direction-pref by tcptype (host: active 6,
+ * passive 4, so 2; other types: active 6, passive 2, so 4); other_pref uses its low 13
+ * bits (interface order). */
+uint32_t rtc_ice_tcp_candidate_priority(rtc_ice_cand_type type, rtc_ice_tcptype tcptype, uint16_t other_pref,
+                                        uint16_t component);
+/* "active"/"passive"/"so" (case-insensitive) or RTC_ICE_TCP_NONE; and back ("" for NONE). */
+rtc_ice_tcptype rtc_ice_tcptype_parse(const char *s);
+const char *rtc_ice_tcptype_name(rtc_ice_tcptype t);
 /* Default type preferences: host 126, prflx 110, srflx 100, relay 0. */
 uint8_t rtc_ice_type_preference(rtc_ice_cand_type type);
 const char *rtc_ice_cand_type_name(rtc_ice_cand_type type);

@@ -60,6 +60,21 @@ static bool pairable_local(const rtc_ice_agent *a, const ice_local *l)
     return l->c.type == RTC_ICE_HOST && !a->cfg.relay_only;
 }
 
+/* RFC 6544 section 6.2: UDP pairs with UDP; a TCP candidate pairs with one that can
+ * make a connection with it, active with passive (simultaneous open is not supported).
+ * Our passive candidate cannot connect: its pair with an active remote is formed only
+ * for the sender of a check on an accepted connection (a peer-reflexive candidate
+ * whose address is that connection's), since an active candidate's signalled port
+ * (9, the discard port) is no address anyone listens on. */
+static bool compatible(const ice_local *l, const ice_cand *r)
+{
+    if (l->c.transport != r->transport) return false;
+    if (l->c.transport != RTC_ICE_TCP) return true;
+    if (l->c.tcptype == RTC_ICE_TCP_ACTIVE) return r->tcptype == RTC_ICE_TCP_PASSIVE;
+    if (l->c.tcptype == RTC_ICE_TCP_PASSIVE) return r->tcptype == RTC_ICE_TCP_ACTIVE && r->type == RTC_ICE_PRFLX;
+    return false;
+}
+
 static int add_pair(rtc_ice_agent *a, int li, int ri)
 {
     int i = find_pair(a, li, ri);
@@ -91,6 +106,7 @@ void ice__form_pairs(rtc_ice_agent *a)
         for (int ri = 0; ri < a->nremote; ri++) {
             const ice_cand *r = &a->remotes[ri];
             if (!rtc_addr_family(&r->addr) || rtc_addr_family(&r->addr) != rtc_addr_family(&l->c.addr)) continue;
+            if (!compatible(l, r)) continue;
             add_pair(a, li, ri);
         }
     }
@@ -166,19 +182,24 @@ static void send_binding(rtc_ice_agent *a, int kind, int pi, bool use_cand)
     const char *ruf = old ? a->old->rufrag : a->rufrag, *luf = old ? a->old->lufrag : a->lufrag;
     const char *key = old ? a->old->rpwd : a->rpwd;
     const rtc_addr *base, *remote;
-    int turn;
-    uint32_t lp;
+    int turn, proto;
+    uint32_t prflx_prio;
     if (kind == TXN_CONSENT) {
         base = &a->sel.base;
         remote = &a->sel.remote;
         turn = a->sel.turn;
-        lp = 65535;
+        proto = a->sel.proto;
+        prflx_prio = rtc_ice_candidate_priority(RTC_ICE_PRFLX, 65535, 1);
     } else {
         const ice_local *l = &a->locals[a->pairs[pi].local];
         base = &l->base;
         turn = l->turn;
+        proto = ice__local_proto(l);
         remote = &a->remotes[a->pairs[pi].remote].addr;
-        lp = (l->c.priority >> 8) & 0xFFFF;
+        uint16_t lp = (uint16_t)((l->c.priority >> 8) & 0xFFFF);
+        prflx_prio = l->c.transport == RTC_ICE_TCP
+            ? rtc_ice_tcp_candidate_priority(RTC_ICE_PRFLX, (rtc_ice_tcptype)l->c.tcptype, lp & 0x1FFF, 1)
+            : rtc_ice_candidate_priority(RTC_ICE_PRFLX, lp, 1);
     }
     ice_txn *t = ice__txn_new(a);
     if (!t) return;
@@ -190,12 +211,13 @@ static void send_binding(rtc_ice_agent *a, int kind, int pi, bool use_cand)
     t->base = *base;
     t->remote = *remote;
     t->turn = turn;
+    t->proto = proto;
     char user[2 * ICE_CRED_MAX + 2];
     int ul = snprintf(user, sizeof user, "%s:%s", ruf, luf);
     rtc_stun_writer w;
     rtc_stun_writer_init(&w, t->msg, sizeof t->msg, RTC_STUN_BINDING, RTC_STUN_REQUEST, t->tid);
     rtc_stun_put_str(&w, RTC_STUN_ATTR_USERNAME, (rtc_str){ user, (size_t)ul });
-    rtc_stun_put_u32(&w, RTC_STUN_ATTR_PRIORITY, rtc_ice_candidate_priority(RTC_ICE_PRFLX, (uint16_t)lp, 1));
+    rtc_stun_put_u32(&w, RTC_STUN_ATTR_PRIORITY, prflx_prio);
     rtc_stun_put_u64(&w, a->controlling ? RTC_STUN_ATTR_ICE_CONTROLLING : RTC_STUN_ATTR_ICE_CONTROLLED,
                      a->cfg.tie_breaker);
     if (use_cand) rtc_stun_put_flag(&w, RTC_STUN_ATTR_USE_CANDIDATE);
@@ -212,7 +234,7 @@ static void send_binding(rtc_ice_agent *a, int kind, int pi, bool use_cand)
         : (rtc_stun_rto_cfg){ .rto = check_rto(a), .rc = 7, .rto_max = RTC_MS(1600) };
     rtc_stun_txn_start(&t->t, &rc, a->now);
     rtc_stun_txn_poll(&t->t, a->now);
-    ice__send(a, &t->base, t->turn, &t->remote, t->msg, t->len);
+    ice__send(a, &t->base, t->turn, &t->remote, t->proto, t->msg, t->len);
     t->sent_at = a->now;
     if (kind == TXN_CHECK) a->stats.checks_sent++;
     if (kind == TXN_CONSENT) a->stats.consent_sent++;
@@ -226,7 +248,7 @@ static void kick_txn(rtc_ice_agent *a, ice_txn *t)
     /* Already in flight: send it again now instead of waiting out the backoff. */
     rtc_stun_txn_start(&t->t, &t->t.cfg, a->now);
     rtc_stun_txn_poll(&t->t, a->now);
-    ice__send(a, &t->base, t->turn, &t->remote, t->msg, t->len);
+    ice__send(a, &t->base, t->turn, &t->remote, t->proto, t->msg, t->len);
     t->sent_at = a->now;
     t->kicked = true;
     ice_pair_counts *c = ice__txn_counts(a, t);
@@ -273,7 +295,7 @@ static void select_pair(rtc_ice_agent *a, int pi)
     const ice_local *l = &a->locals[p->local];
     const ice_cand *r = &a->remotes[p->remote];
     a->sel = (ice_selected){ .set = true, .pair = pi, .base = l->base, .remote = r->addr, .turn = l->turn,
-                             .ltype = l->c.type, .rtype = r->type, .prio = p->prio };
+                             .proto = ice__local_proto(l), .ltype = l->c.type, .rtype = r->type, .prio = p->prio };
     free(a->old);                              /* a restart (if any) is complete */
     a->old = NULL;
     a->nominating = false;
@@ -307,7 +329,7 @@ static void respond(rtc_ice_agent *a, const rtc_stun_msg *m, int li, const rtc_a
     rtc_stun_put_integrity(&w, (const uint8_t *)key, strlen(key));
     rtc_stun_put_fingerprint(&w);
     int n = rtc_stun_finish(&w);
-    if (n > 0) ice__send(a, &a->locals[li].base, a->locals[li].turn, remote, buf, (size_t)n);
+    if (n > 0) ice__send(a, &a->locals[li].base, a->locals[li].turn, remote, ice__local_proto(&a->locals[li]), buf, (size_t)n);
 }
 
 /* USERNAME is "our ufrag:the sender's". Whether its first part is `ufrag`. */
@@ -414,14 +436,21 @@ int ice__on_request(rtc_ice_agent *a, const rtc_stun_msg *m, int li, const rtc_a
         return 0;
     }
 
-    int ri = ice__remote_find(a, remote);
+    const ice_local *lc = &a->locals[li];
+    int ri = ice__remote_find_t(a, remote, lc->c.transport);
     if (ri < 0) {
         if (!ice__remote_room(a)) return 0;
+        lc = &a->locals[li];
         uint32_t prio = 0;
         if (rtc_stun_get_u32(m, RTC_STUN_ATTR_PRIORITY, &prio) < 0 || prio == 0)
             prio = rtc_ice_candidate_priority(RTC_ICE_PRFLX, 65535, 1);
         ice_cand *c = &a->remotes[a->nremote];
         memset(c, 0, sizeof *c);
+        c->transport = lc->c.transport;
+        /* A check on a connection to our passive candidate came from the peer's active
+         * one (RFC 6544 section 7.2.1). */
+        if (c->transport == RTC_ICE_TCP)
+            c->tcptype = lc->c.tcptype == RTC_ICE_TCP_PASSIVE ? RTC_ICE_TCP_ACTIVE : RTC_ICE_TCP_PASSIVE;
         c->type = RTC_ICE_PRFLX;
         c->addr = *remote;
         c->port = rtc_addr_port(remote);
@@ -455,7 +484,7 @@ int ice__on_request(rtc_ice_agent *a, const rtc_stun_msg *m, int li, const rtc_a
         if (use_cand) select_pair(a, pi);
         return 0;
     }
-    if (!pairable_local(a, &a->locals[li])) return 0;
+    if (!pairable_local(a, &a->locals[li]) || !compatible(&a->locals[li], &a->remotes[ri])) return 0;
     pi = add_pair(a, li, ri);
     if (pi < 0) return 0;
     ice_pair *p = &a->pairs[pi];
@@ -538,7 +567,7 @@ int ice__on_response(rtc_ice_agent *a, ice_txn *t, const rtc_stun_msg *m, const 
     rtc_addr mapped;
     const ice_local *l = &a->locals[p->local];
     if (rtc_stun_get_addr(m, RTC_STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped) == 0 &&
-        ice__local_find(a, &mapped, l->turn) < 0 && ice__local_room(a)) {
+        ice__local_find(a, &mapped, l->turn, l->c.transport) < 0 && ice__local_room(a)) {
         /* A local peer-reflexive candidate: learnt, used for priorities, never signalled. */
         l = &a->locals[p->local];
         ice_local *nl = &a->locals[a->nlocal++];
@@ -546,7 +575,9 @@ int ice__on_response(rtc_ice_agent *a, ice_txn *t, const rtc_stun_msg *m, const 
         nl->c.type = RTC_ICE_PRFLX;
         nl->c.addr = mapped;
         nl->c.port = rtc_addr_port(&mapped);
-        nl->c.priority = rtc_ice_candidate_priority(RTC_ICE_PRFLX, (uint16_t)((l->c.priority >> 8) & 0xFFFF), 1);
+        nl->c.priority = l->c.transport == RTC_ICE_TCP
+            ? rtc_ice_tcp_candidate_priority(RTC_ICE_PRFLX, (rtc_ice_tcptype)l->c.tcptype, (uint16_t)((l->c.priority >> 8) & 0x1FFF), 1)
+            : rtc_ice_candidate_priority(RTC_ICE_PRFLX, (uint16_t)((l->c.priority >> 8) & 0xFFFF), 1);
         nl->announced = false;
         a->stats.local_candidates = (uint32_t)a->nlocal;
         l = &a->locals[p->local];

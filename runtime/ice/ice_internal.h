@@ -48,6 +48,8 @@ typedef struct ice_cand {
     rtc_addr related;
     char *hostname;                 /* owned; remote FQDN / mDNS name, NULL when none */
     bool checked;                   /* remote: sent us a check that passed integrity */
+    uint8_t transport;              /* RTC_ICE_UDP / RTC_ICE_TCP */
+    uint8_t tcptype;                /* rtc_ice_tcptype; NONE for UDP */
 } ice_cand;
 
 typedef struct ice_local {
@@ -88,6 +90,7 @@ typedef struct ice_txn {
     rtc_stun_txn t;
     rtc_addr base, remote;    /* where it went */
     int turn;
+    int proto;                /* RTC_PROTO_UDP, or RTC_PROTO_TCP on an ICE-TCP connection */
     uint8_t msg[ICE_MSG_MAX];
     size_t len;
 } ice_txn;
@@ -115,6 +118,7 @@ typedef struct ice_selected {
     int pair;             /* index in pairs[], -1 once a restart dropped the checklist */
     rtc_addr base, remote;
     int turn;
+    int proto;            /* RTC_PROTO_UDP / RTC_PROTO_TCP */
     rtc_ice_cand_type ltype, rtype;
     uint64_t prio;
     ice_pair_counts n;    /* the pair's counters once a restart dropped it from pairs[] */
@@ -185,14 +189,22 @@ bool ice__local_room(rtc_ice_agent *a);
 bool ice__remote_room(rtc_ice_agent *a);
 bool ice__pair_room(rtc_ice_agent *a);
 void ice__set_state(rtc_ice_agent *a, rtc_ice_state s);
-/* Send STUN bytes (copied) from local candidate base/turn to remote. */
-void ice__send(rtc_ice_agent *a, const rtc_addr *base, int turn, const rtc_addr *remote,
+/* Send STUN bytes (copied) from local candidate base/turn to remote; `proto`
+ * RTC_PROTO_TCP for the ICE-TCP connection (base, remote). */
+void ice__send(rtc_ice_agent *a, const rtc_addr *base, int turn, const rtc_addr *remote, int proto,
                const uint8_t *p, size_t len);
+/* RTC_PROTO_* a local candidate's packets travel on. */
+static inline int ice__local_proto(const ice_local *l)
+{
+    return l->c.transport == RTC_ICE_TCP ? RTC_PROTO_TCP : RTC_PROTO_UDP;
+}
 ice_txn *ice__txn_new(rtc_ice_agent *a);
 ice_txn *ice__txn_find(const rtc_ice_agent *a, const uint8_t *tid);
 void ice__txn_del(rtc_ice_agent *a, ice_txn *t);
-int ice__local_find(const rtc_ice_agent *a, const rtc_addr *addr, int turn);
+int ice__local_find(const rtc_ice_agent *a, const rtc_addr *addr, int turn, int transport);
 int ice__remote_find(const rtc_ice_agent *a, const rtc_addr *addr);
+/* The same, for candidates of `transport` only (RTC_ICE_UDP / RTC_ICE_TCP). */
+int ice__remote_find_t(const rtc_ice_agent *a, const rtc_addr *addr, int transport);
 
 /* ice_check.c */
 void ice__form_pairs(rtc_ice_agent *a);

@@ -2,6 +2,7 @@
 #include "core/rtc_errors.h"
 #include "core/rtc_log.h"
 #include "io/rtc_driver.h"
+#include "io/rtc_ice_tcp.h"
 #include "io/rtc_netif.h"
 #include "io/rtc_tcp_out.h"
 #include "io/rtc_udp.h"
@@ -91,6 +92,7 @@ struct rtc_pc_host {
     host_tls_server tls_servers[HOST_MAX_TLS_SERVERS];   /* those of the first list and of setConfiguration's */
     int ntls_servers;
     uint32_t tls_handshakes, tls_failures;
+    rtc_ice_tcp *itcp;        /* ICE-TCP listeners and their connections, or NULL */
     rtc_udp_mux *mux;
     rtc_addr mux_senders[MUX_HOST_MAX_SENDERS];  /* what this host taught the router */
     int nmux_senders;
@@ -401,7 +403,13 @@ static void add_server_from(rtc_pc_host *h, const rtc_pc_host_server *sv, const 
 static void on_transmit(rtc_driver *d, rtc_transmit *tx)
 {
     rtc_pc_host *h = d->data;
-    if (tx->proto == RTC_PROTO_TCP_RAW || tx->proto == RTC_PROTO_TCP) {
+    if (tx->proto == RTC_PROTO_TCP) {         /* ICE-TCP: the accepted connection (local, remote) */
+        if (!h->itcp || rtc_ice_tcp_send(h->itcp, &tx->local, &tx->remote, tx->buf) == RTC_ENOTFOUND)
+            rtc_debug(TAG, "no ICE-TCP connection for a packet: dropped");
+        if (!h->itcp) rtc_buf_unref(tx->buf);
+        return;
+    }
+    if (tx->proto == RTC_PROTO_TCP_RAW) {
         host_tcp *t = tcp_for(h, &tx->local, &tx->remote);
         /* the agent moved on to another address of the server's name: connect there */
         if (!t && !h->closing && rtc_addr_family(&tx->local)) {
@@ -438,6 +446,27 @@ static void on_recv(rtc_udp *u, const uint8_t *data, size_t len, const rtc_addr 
     if (h->closing) return;
     WITH_CONN(h, rtc_pc_handle_datagram(h->pc, &s->local, from, data, len, rtc_driver_now(&h->drv));
                  rtc_driver_drain(&h->drv));
+}
+
+static void on_tcp_frame(void *ud, const rtc_addr *local, const rtc_addr *remote, const uint8_t *frame, size_t len)
+{
+    rtc_pc_host *h = ud;
+    if (h->closing) return;
+    WITH_CONN(h, rtc_pc_handle_tcp_frame(h->pc, local, remote, frame, len, rtc_driver_now(&h->drv));
+                 rtc_driver_drain(&h->drv));
+}
+
+/* ICE-TCP: a listener at each host socket's IP, announced as a passive candidate. */
+static void listen_ice_tcp(rtc_pc_host *h, uint16_t port, rtc_time now)
+{
+    if (rtc_ice_tcp_new(&h->itcp, rtc_loop_uv(h->lp), on_tcp_frame, h) < 0) { h->itcp = NULL; return; }
+    for (int i = 0; i < h->nsocks; i++) {
+        if (h->socks[i].turn_only) continue;
+        rtc_addr ip = h->socks[i].local, bound;
+        rtc_addr_set_port(&ip, port);
+        if (rtc_ice_tcp_listen(h->itcp, &ip, &bound) == 0)
+            rtc_pc_add_local_tcp_address(h->pc, &bound, (uint16_t)(65535 - i * 256), now);
+    }
 }
 
 static int bind_one(rtc_pc_host *h, const rtc_addr *ip)
@@ -766,6 +795,8 @@ static int host_create(rtc_pc_host *h, rtc_loop *lp, const rtc_pc_host_config *c
         /* Earlier addresses are preferred: IPv4 before IPv6 as the OS lists them. */
         rtc_pc_add_local_address(h->pc, &h->socks[i].local, (uint16_t)(65535 - i * 256), now);
     }
+    if (cfg->ice_tcp && !h->mux) listen_ice_tcp(h, cfg->ice_tcp_port, now);
+    else if (cfg->ice_tcp) rtc_warn(TAG, "ICE-TCP is not available in single-port mode");
     host_add_servers(h, cfg->servers, cfg->nservers, now);
     return 0;
 }
@@ -914,6 +945,7 @@ static void tcp_closed(uv_handle_t *hd)
     maybe_done(h);
 }
 static void soon_closed(uv_handle_t *t) { maybe_done(t->data); }
+static void itcp_closed(void *ud) { maybe_done(ud); }
 
 void rtc_pc_host_close(rtc_pc_host *h, rtc_pc_host_close_cb close_cb)
 {
@@ -935,7 +967,7 @@ void rtc_pc_host_close(rtc_pc_host *h, rtc_pc_host_close_cb close_cb)
     for (int i = 0; i < h->nsocks; i++) own += !h->socks[i].shared;
     int ntcp_handles = 0;
     for (int i = 0; i < h->ntcps; i++) ntcp_handles += h->tcps[i]->closes;
-    h->pending_closes = own + 2 + ntcp_handles;
+    h->pending_closes = own + 2 + ntcp_handles + (h->itcp != NULL);
     for (int i = 0; i < h->ntcps; i++) {
         host_tcp *t = h->tcps[i];
         if (t->closes == 2) uv_close((uv_handle_t *)&t->tls_timer, tcp_closed);
@@ -943,6 +975,7 @@ void rtc_pc_host_close(rtc_pc_host *h, rtc_pc_host_close_cb close_cb)
     }
     for (int i = 0; i < h->ntls_servers; i++) rtc_tls_context_unref(h->tls_servers[i].ctx);
     h->ntls_servers = 0;
+    if (h->itcp) { rtc_ice_tcp_close(h->itcp, itcp_closed); h->itcp = NULL; }
     if (h->mux) { mux_detach(h->mux, h); h->mux = NULL; }
     rtc_driver_close(&h->drv, drv_closed);
     uv_close((uv_handle_t *)&h->soon, soon_closed);

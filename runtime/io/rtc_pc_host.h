@@ -71,6 +71,9 @@ typedef struct rtc_pc_host_config {
     bool loopback;            /* with nbind 0: include loopback addresses too */
     rtc_pc_host_server servers[RTC_PC_HOST_MAX_SERVERS];
     int nservers;
+    bool ice_tcp;             /* ICE-TCP (RFC 6544): listen on TCP at each host address and
+                                 announce passive TCP candidates (not in single-port mode) */
+    uint16_t ice_tcp_port;    /* the listening port; 0 = any free one */
     size_t turn_tcp_max_queued; /* bytes one TCP connection to a TURN server may hold
                                    unsent (before it connects, or while the server does
                                    not read) before whole frames drop; 0 = 1 MiB */

@@ -400,7 +400,7 @@ static void read_bind(lua_State *L, int t, rtc_pc_host_config *cfg)
 
 /* core.peer_connection{ servers=..., relay_only=, ice_lite=, bind_addresses=, port=,
  *                       loopback=, max_message_size=, certificate_pem=, key_pem=,
- *                       unique_certificate= } */
+ *                       unique_certificate=, ice_tcp=, ice_tcp_port= } */
 static int l_peer_connection(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -412,6 +412,12 @@ static int l_peer_connection(lua_State *L)
     cfg->pc.ice_lite = opt_bool(L, 1, "ice_lite", 0);
     cfg->loopback = opt_bool(L, 1, "loopback", 0);
     cfg->unique_certificate = opt_bool(L, 1, "unique_certificate", 0);
+    cfg->ice_tcp = opt_bool(L, 1, "ice_tcp", 0);
+    lua_getfield(L, 1, "ice_tcp_port");
+    lua_Integer itp = luaL_optinteger(L, -1, 0);
+    if (itp < 0 || itp > 65535) return luaL_error(L, "peer_connection: ice_tcp_port must be 0..65535");
+    cfg->ice_tcp_port = (uint16_t)itp;
+    lua_pop(L, 1);
     lua_getfield(L, 1, "max_message_size");
     cfg->pc.max_message_size = (size_t)luaL_optinteger(L, -1, 0);
     lua_pop(L, 1);
@@ -776,6 +782,7 @@ static void push_pairs(lua_State *L, rtc_pc *pc)
         set_bool(L, "nominated", ps.nominated);
         set_bool(L, "selected", ps.selected);
         set_bool(L, "previous", ps.previous);
+        set_str(L, "protocol", ps.tcp ? "tcp" : "udp");
         set_int(L, "requests_sent", ps.requests_sent);
         set_int(L, "requests_received", ps.requests_received);
         set_int(L, "responses_sent", ps.responses_sent);
@@ -832,6 +839,7 @@ static int pc_raw_stats(lua_State *L)
         set_str(L, "pair_remote_address", rtc_addr_ip_str(&st.pair_remote, ip, sizeof ip));
         set_int(L, "pair_remote_port", rtc_addr_port(&st.pair_remote));
         set_str(L, "pair_remote_type", cand_type_name(st.pair_remote_type));
+        set_str(L, "pair_protocol", st.pair_proto == RTC_PROTO_TCP ? "tcp" : "udp");
     }
     push_pairs(L, pc);
     lua_setfield(L, -2, "pairs");

@@ -48,7 +48,7 @@ typedef struct pc_server {
     char *user, *pass;
 } pc_server;
 
-typedef struct pc_addr { rtc_addr a; uint16_t pref; } pc_addr;
+typedef struct pc_addr { rtc_addr a; uint16_t pref; bool tcp; } pc_addr;   /* tcp: ICE-TCP listener */
 
 typedef struct pc_msec {       /* one m= section of the negotiated (or offered) session */
     rtc_sdp_kind kind;

@@ -312,6 +312,21 @@ int rtc_pc_add_local_address(rtc_pc *pc, const rtc_addr *base, uint16_t local_pr
     return 0;
 }
 
+int rtc_pc_add_local_tcp_address(rtc_pc *pc, const rtc_addr *base, uint16_t local_pref, rtc_time now)
+{
+    clamp(pc, now);
+    if (!base || !rtc_addr_family(base) || !rtc_addr_port(base)) return RTC_EINVAL;
+    int room = pc__room((void **)&pc->addrs, pc->naddrs, &pc->capaddrs, PC_MAX_ADDRS, sizeof *pc->addrs);
+    if (room < 0) return room;
+    pc->addrs[pc->naddrs++] = (pc_addr){ .a = *base, .pref = local_pref, .tcp = true };
+    if (pc->agent) {
+        int r = rtc_ice_agent_add_tcp_host_candidate(pc->agent, base, local_pref, RTC_ICE_TCP_PASSIVE, NULL, pc->now);
+        pc__pump(pc);
+        return r == RTC_EEXISTS ? 0 : r;
+    }
+    return 0;
+}
+
 /* Adds to the list the agent uses, or, after rtc_pc_replace_servers with an agent
  * running, to the one the next restart takes (*added: the entry). */
 static int add_server(rtc_pc *pc, const rtc_addr *base, const rtc_addr *servers, int n, bool turn, int transport,
@@ -512,8 +527,13 @@ int pc__ensure_agent(rtc_pc *pc, bool controlling)
     ic.ta = pc->cfg.ice_ta;
     int r = rtc_ice_agent_new(&pc->agent, &ic, pc->now);
     if (r < 0) return pc__fail(pc, r, "cannot create the ICE agent");
-    for (int i = 0; i < pc->naddrs; i++)
-        rtc_ice_agent_add_host_candidate(pc->agent, &pc->addrs[i].a, pc->addrs[i].pref, NULL, pc->now);
+    for (int i = 0; i < pc->naddrs; i++) {
+        if (pc->addrs[i].tcp)
+            rtc_ice_agent_add_tcp_host_candidate(pc->agent, &pc->addrs[i].a, pc->addrs[i].pref, RTC_ICE_TCP_PASSIVE,
+                                                 NULL, pc->now);
+        else
+            rtc_ice_agent_add_host_candidate(pc->agent, &pc->addrs[i].a, pc->addrs[i].pref, NULL, pc->now);
+    }
     for (int i = 0; i < pc->nservers; i++) agent_add_server(pc, &pc->servers[i]);
     return 0;
 }
@@ -569,6 +589,7 @@ static void send_on_pair(rtc_pc *pc, rtc_buf *b)
     memset(&tx, 0, sizeof tx);
     tx.local = pc->pair.local;
     tx.remote = pc->pair.remote;
+    tx.proto = pc->pair.proto;
     tx.buf = b;
     pc__queue_push(&pc->tx, &tx);
 }
@@ -792,8 +813,23 @@ static bool from_peer(const rtc_pc *pc, const rtc_addr *remote)
 
 /* ---- I/O verbs ---------------------------------------------------------------------------- */
 
+static int handle_input(rtc_pc *pc, const rtc_addr *local, const rtc_addr *remote,
+                        const uint8_t *data, size_t len, int proto, rtc_time now);
+
 int rtc_pc_handle_datagram(rtc_pc *pc, const rtc_addr *local, const rtc_addr *remote,
                            const uint8_t *data, size_t len, rtc_time now)
+{
+    return handle_input(pc, local, remote, data, len, RTC_PROTO_UDP, now);
+}
+
+int rtc_pc_handle_tcp_frame(rtc_pc *pc, const rtc_addr *local, const rtc_addr *remote,
+                            const uint8_t *data, size_t len, rtc_time now)
+{
+    return handle_input(pc, local, remote, data, len, RTC_PROTO_TCP, now);
+}
+
+static int handle_input(rtc_pc *pc, const rtc_addr *local, const rtc_addr *remote,
+                        const uint8_t *data, size_t len, int proto, rtc_time now)
 {
     clamp(pc, now);
     if (pc->closed) return RTC_ECLOSED;
@@ -804,7 +840,7 @@ int rtc_pc_handle_datagram(rtc_pc *pc, const rtc_addr *local, const rtc_addr *re
     case RTC_PKT_STUN:
     case RTC_PKT_TURN_CHANNEL:
         pc__capture(pc, PC_CAP_STUN, false, local, remote, data, len);
-        if (pc->agent) r = rtc_ice_agent_handle_packet(pc->agent, local, remote, data, len, RTC_PROTO_UDP, pc->now);
+        if (pc->agent) r = rtc_ice_agent_handle_packet(pc->agent, local, remote, data, len, proto, pc->now);
         else r = RTC_EIGNORED;
         break;
     case RTC_PKT_DTLS:
@@ -974,6 +1010,7 @@ void rtc_pc_get_stats(rtc_pc *pc, rtc_pc_stats *out)
                 break;
             }
         }
+        out->pair_proto = pc->pair.proto;
     }
     snprintf(out->local_fingerprint, sizeof out->local_fingerprint, "%s", rtc_dtls_cert_fingerprint(pc->cert));
     /* The certificate in use once DTLS has it (always SHA-256, as stats name it);

@@ -136,6 +136,7 @@ typedef struct rtc_pc_stats {
     int pair_local_type, pair_remote_type;         /* rtc_ice_cand_type */
     const char *pair_relay_protocol;               /* a relayed pair: "udp", "tcp" or "tls" to
                                                       the TURN server (static); else NULL */
+    int pair_proto;                                /* RTC_PROTO_UDP / RTC_PROTO_TCP (ICE-TCP) */
     /* SHA-256; the remote one is the certificate in use once DTLS has it */
     char local_fingerprint[RTC_DTLS_FINGERPRINT_MAX], remote_fingerprint[RTC_DTLS_FINGERPRINT_MAX];
     const char *dtls_state, *dtls_role, *srtp_cipher, *tls_cipher;
@@ -148,6 +149,11 @@ void rtc_pc_free(rtc_pc *pc);      /* NULL-safe; no goodbye is sent (see close) 
 
 /* Gathering input from the driver (addresses borrowed for the call). */
 int rtc_pc_add_local_address(rtc_pc *pc, const rtc_addr *base, uint16_t local_pref, rtc_time now);
+/* An ICE-TCP listening socket on `base` (RFC 6544): announced as a passive TCP host
+ * candidate (ice/ice_agent.h rtc_ice_agent_add_tcp_host_candidate). What arrives on
+ * the connections it accepts goes to rtc_pc_handle_tcp_frame; transmits with proto
+ * RTC_PROTO_TCP go out on the accepted connection (local, remote), RFC 4571 framed. */
+int rtc_pc_add_local_tcp_address(rtc_pc *pc, const rtc_addr *base, uint16_t local_pref, rtc_time now);
 int rtc_pc_add_stun_server(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, rtc_time now);
 int rtc_pc_add_turn_server(rtc_pc *pc, const rtc_addr *base, const rtc_addr *server, int transport,
                            const char *user, const char *pass, rtc_time now);
@@ -213,6 +219,11 @@ int rtc_pc_handle_datagram(rtc_pc *pc, const rtc_addr *local, const rtc_addr *re
  * out on it); `local` is the base the server was added with, `server` its address. */
 int rtc_pc_handle_stream(rtc_pc *pc, const rtc_addr *local, const rtc_addr *server,
                          const uint8_t *data, size_t len, rtc_time now);
+/* One RFC 4571 frame (the 2-byte length already taken off) read from an ICE-TCP
+ * connection our listener `local` accepted from `remote`: STUN, DTLS, SRTP or SRTCP,
+ * as a datagram would carry it. All borrowed. */
+int rtc_pc_handle_tcp_frame(rtc_pc *pc, const rtc_addr *local, const rtc_addr *remote,
+                            const uint8_t *data, size_t len, rtc_time now);
 int rtc_pc_handle_timeout(rtc_pc *pc, rtc_time now);
 bool rtc_pc_poll_transmit(rtc_pc *pc, rtc_transmit *out);     /* caller owns out->buf */
 bool rtc_pc_poll_event(rtc_pc *pc, rtc_pc_event *out);

@@ -17,6 +17,19 @@ function candidateTypes(stats) {
   return `${l ? l.candidateType : '?'}/${r ? r.candidateType : '?'}`;
 }
 
+// The transport protocol ("udp"/"tcp") of the selected pair's local candidate.
+function selectedProtocol(stats) {
+  let pair = null;
+  const byId = new Map();
+  stats.forEach(s => byId.set(s.id, s));
+  stats.forEach(s => {
+    if (s.type === 'transport' && s.selectedCandidatePairId) pair = byId.get(s.selectedCandidatePairId);
+  });
+  if (!pair) stats.forEach(s => { if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') pair = s; });
+  const l = pair && byId.get(pair.localCandidateId);
+  return l ? l.protocol : null;
+}
+
 async function dataChannelStats(pc) {
   const out = { bytesSent: 0, bytesReceived: 0, messagesSent: 0, messagesReceived: 0 };
   (await pc.getStats()).forEach(s => {
@@ -201,7 +214,9 @@ window.runPeer = async function (opts) {
   await finished;
   clearTimeout(timer);
   try {
-    result.selected_pair = candidateTypes(await pc.getStats());
+    const st = await pc.getStats();
+    result.selected_pair = candidateTypes(st);
+    result.selected_protocol = selectedProtocol(st);
     if (opts.test.startsWith('dc-')) result.stats = await dataChannelStats(pc);
   } catch (e) { /* stats are best effort once closed */ }
   return result;

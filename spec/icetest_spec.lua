@@ -112,6 +112,14 @@ describe("tools/icetest.lua", function()
     assert.matches("\nturn:127%.0%.0%.1:" .. coturn_port .. ": ok ", out)
   end)
 
+  it("reports an unreachable server (TCP connection refused) at once and fails", function()
+    local code, out = icetest { "--user", "u", "--pass", "p", "--timeout", "5",
+      "--server", "turn:127.0.0.1:9?transport=tcp" }
+    assert.equal(1, code, out)
+    assert.matches("turn:127%.0%.0%.1:9%?transport=tcp +%d+ ms  error 701 [^\n]*connection to the TURN server failed\n", out)
+    assert.matches("\nturn:127%.0%.0%.1:9%?transport=tcp: failed: ", out)
+  end)
+
   it("turns: gets a relay over TLS from coturn and from ours with --ca-file", function()
     local urls = { "turns:localhost:" .. srv.tls_port, "turns:localhost:" .. ours_tls_port .. "?transport=tcp" }
     local code, out, err = icetest { "--user", "u", "--pass", "p", "--ca-file", cert,

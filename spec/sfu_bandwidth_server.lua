@@ -12,38 +12,16 @@
 --    "done" (the watching pages stop).
 --   luartc spec/sfu_bandwidth_server.lua --listen HOST:PORT --hold S --lift CMD
 local rtc = require "rtc"
-local http = require "http"
-local whip = require "whip"
 local sfu = require "rtc.sfu"
+local server = require "support.sfu_server"
 
-local listen, hold, lift = "127.0.0.1:18100", 8, "true"
-do
-  local i = 1
-  while arg[i] do
-    if arg[i] == "--listen" then listen = arg[i + 1]; i = i + 1
-    elseif arg[i] == "--hold" then hold = tonumber(arg[i + 1]); i = i + 1
-    elseif arg[i] == "--lift" then lift = arg[i + 1]; i = i + 1
-    else error("unknown option " .. arg[i]) end
-    i = i + 1
-  end
-end
-local host, port = listen:match("^(.*):(%d+)$")
-port = tonumber(port)
-local mux = assert(rtc.udp_mux { host = host, port = port })
-local srv = assert(http.server { host = host, port = port })
-local svc = whip.serve(srv, { pc = { udp_mux = mux } })
-
-local function say(...)
-  print(table.concat({ ... }, " "))
-  io.stdout:flush()
-end
+local opts = server.options(arg, { listen = "127.0.0.1:18100", hold = 8, lift = "true" })
+local hold, lift = opts.hold, opts.lift
+local sv = server.start(opts.listen)
+local say = sv.say
 
 local phase = "limited"        -- limited -> (A at the top, hold) -> lifted -> done
 local b_max, b_now = -1, -1
-srv:route("GET", "/walk", function()
-  return 200, phase == "done" and "done" or "walking",
-         { ["Access-Control-Allow-Origin"] = "*", ["Content-Type"] = "text/plain" }
-end)
 
 local a_top = false
 local room = sfu.room { name = "default" }
@@ -61,7 +39,7 @@ room:on("subscribe", function(c)
     if who == "B" then
       b_now = spatial
       if a_top and phase == "limited" and spatial > b_max then b_max = spatial end
-      if phase == "lifted" and spatial == 2 then phase = "done"; say("DONE") end
+      if phase == "lifted" and spatial == 2 then phase = "done"; sv.done() end
     elseif who == "A" and spatial == 2 and why ~= "start" and not a_top then
       a_top = true
       b_max = b_now
@@ -76,15 +54,10 @@ room:on("subscribe", function(c)
         os.execute(lift)
         phase = "lifted"
         say("LIFTED")
-        if b_now == 2 then phase = "done"; say("DONE") end
+        if b_now == 2 then phase = "done"; sv.done() end
       end)
     end
   end)
 end)
 
 say("listening")
-rtc.on("shutdown", function()
-  svc.close()
-  srv:close()
-  mux:close()
-end)

@@ -8,36 +8,13 @@
 -- "walking" or "done" (to the watching page, from any origin).
 --   luartc spec/sfu_simulcast_server.lua --listen HOST:PORT [--hold S] [--walk S,S,...]
 local rtc = require "rtc"
-local http = require "http"
-local whip = require "whip"
 local sfu = require "rtc.sfu"
+local server = require "support.sfu_server"
 
-local listen, hold, walk_spec = "127.0.0.1:18100", 4, "2,0,1,2"
-do
-  local i = 1
-  while arg[i] do
-    if arg[i] == "--listen" then listen = arg[i + 1]; i = i + 1
-    elseif arg[i] == "--hold" then hold = tonumber(arg[i + 1]); i = i + 1
-    elseif arg[i] == "--walk" then walk_spec = arg[i + 1]; i = i + 1
-    else error("unknown option " .. arg[i]) end
-    i = i + 1
-  end
-end
-local host, port = listen:match("^(.*):(%d+)$")
-port = tonumber(port)
-local mux = assert(rtc.udp_mux { host = host, port = port })
-local srv = assert(http.server { host = host, port = port })
-local svc = whip.serve(srv, { pc = { udp_mux = mux } })
-
-local function say(...)
-  print(table.concat({ ... }, " "))
-  io.stdout:flush()
-end
-
-local done = false
-srv:route("GET", "/walk", function()
-  return 200, done and "done" or "walking", { ["Access-Control-Allow-Origin"] = "*", ["Content-Type"] = "text/plain" }
-end)
+local opts = server.options(arg, { listen = "127.0.0.1:18100", hold = 4, walk = "2,0,1,2" })
+local hold, walk_spec = opts.hold, opts.walk
+local sv = server.start(opts.listen)
+local say = sv.say
 
 local steps = {}
 for n in walk_spec:gmatch("%d+") do steps[#steps + 1] = tonumber(n) end
@@ -59,7 +36,7 @@ room:on("subscribe", function(c)
     local w = walk[step]
     if not w or spatial ~= w.want then return end
     step = step + 1
-    if not w.next then done = true; say("DONE"); return end
+    if not w.next then sv.done(); return end
     rtc.spawn(function()
       rtc.sleep(hold)
       if not c.closed then c:set_preferred_layers(w.next) end
@@ -68,8 +45,3 @@ room:on("subscribe", function(c)
 end)
 
 say("listening")
-rtc.on("shutdown", function()
-  svc.close()
-  srv:close()
-  mux:close()
-end)
